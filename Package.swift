@@ -1,0 +1,97 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+// MARK: - LLVM, found through llvm-config when the manifest is evaluated
+
+/// Runs `llvm-config` with `arguments`; tries `$LLVM_CONFIG`, then the newest
+/// versioned Debian install, then `llvm-config` on the PATH.
+func llvmConfig(_ arguments: [String]) -> String? {
+    var candidates: [String] = []
+    if let explicit = ProcessInfo.processInfo.environment["LLVM_CONFIG"], !explicit.isEmpty {
+        candidates.append(explicit)
+    }
+    for version in (14...22).reversed() {
+        candidates.append("/usr/lib/llvm-\(version)/bin/llvm-config")
+    }
+    candidates.append("/usr/bin/llvm-config")
+    for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { continue }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { continue }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return nil
+}
+
+let llvmIncludeDir = llvmConfig(["--includedir"]) ?? "/usr/lib/llvm-14/include"
+let llvmLibDir = llvmConfig(["--libdir"]) ?? "/usr/lib/llvm-14/lib"
+let llvmLibrary = llvmConfig(["--link-shared", "--libs"])?
+    .split(separator: " ")
+    .first { $0.hasPrefix("-lLLVM") }
+    .map { String($0.dropFirst(2)) } ?? "LLVM-14"
+let llvmVersion = llvmConfig(["--version"]) ?? "14"
+
+/// Swift targets that import CLLVM (directly or via @testable import) need the header path.
+let importsLLVM: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-I\(llvmIncludeDir)"]),
+    .define("FILTERJIT_LLVM_\(llvmVersion.split(separator: ".").first ?? "14")"),
+]
+let linksLLVM: [LinkerSetting] = [
+    .linkedLibrary(llvmLibrary),
+    .unsafeFlags(["-L\(llvmLibDir)", "-Xlinker", "-rpath", "-Xlinker", llvmLibDir]),
+]
+
+let package = Package(
+    name: "FilterJIT",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "FilterJIT", targets: ["FilterJIT"]),
+        .library(name: "NDImage", targets: ["NDImage"]),
+        .executable(name: "filterjit", targets: ["filterjit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The language model shared by every stage: source text, diagnostics, AST, typed IR.
+        .target(name: "FilterLang"),
+        // Text to AST: lexer, parser, AST printer.
+        .target(name: "FilterParser", dependencies: ["FilterLang"]),
+        // AST to typed IR: names, types, kernel kinds, checks.
+        .target(name: "FilterSema", dependencies: ["FilterLang", "FilterParser"]),
+        // The reference semantics: a tree-walking interpreter over the typed IR, and the numeric routines.
+        .target(name: "FilterInterpreter", dependencies: ["FilterLang"]),
+        // The LLVM C API.
+        .systemLibrary(name: "CLLVM"),
+        // Typed IR to LLVM IR; owning wrappers over LLVM handles.
+        .target(name: "FilterCodegen", dependencies: ["FilterLang", "FilterInterpreter", "CLLVM"],
+                swiftSettings: importsLLVM, linkerSettings: linksLLVM),
+        // Engine.compile, ORC LLJIT, kernel cache.
+        .target(name: "FilterJIT", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "CLLVM"],
+                swiftSettings: importsLLVM, linkerSettings: linksLLVM),
+        // Arrays, .npy and .png files, boundary modes, footprints, the ndimage driver.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "NDImage", dependencies: ["CPNG"]),
+        // The command line.
+        .executableTarget(name: "filterjit", dependencies: [
+            "FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterJIT", "NDImage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: importsLLVM),
+
+        .testTarget(name: "FilterParserTests", dependencies: ["FilterLang", "FilterParser"]),
+        .testTarget(name: "FilterSemaTests", dependencies: ["FilterLang", "FilterParser", "FilterSema"]),
+        .testTarget(name: "FilterInterpreterTests", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter"]),
+        .testTarget(name: "FilterJITTests", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "FilterJIT"],
+                    swiftSettings: importsLLVM),
+        .testTarget(name: "NDImageTests", dependencies: ["NDImage"]),
+        .testTarget(name: "CLITests", dependencies: ["filterjit"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// FilterCodegen: work in progress.

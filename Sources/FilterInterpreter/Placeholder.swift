@@ -1,0 +1,1 @@
+// FilterInterpreter: work in progress.

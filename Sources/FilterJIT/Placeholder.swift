@@ -1,0 +1,1 @@
+// FilterJIT: work in progress.

@@ -1,0 +1,424 @@
+// The typed IR: what Sema produces and what every back end consumes.
+//
+// It is the contract between the front end and the two back ends (the
+// reference interpreter and LLVM codegen), so it leaves them nothing to decide:
+// names are resolved to local slots, every call is resolved to a helper
+// function or a `Builtin`, implicit conversions are explicit `.convert` nodes,
+// operands of arithmetic and comparisons already have one common type, `elif`
+// is nested `if`, augmented assignment is plain assignment (with a hidden
+// temporary for an index evaluated once), and `pass` is gone.
+
+/// The value types of the language.
+public enum ValueType: String, Hashable, Sendable {
+    /// 64-bit two's-complement integer (wraps on overflow).
+    case int
+    /// IEEE double.
+    case float
+    /// `True`/`False`; as a number 1/0.
+    case bool
+    /// A one-dimensional array of doubles (`values`, `line`, `out`, `in_coords`, local arrays).
+    case floatArray
+    /// A one-dimensional array of 64-bit ints (`out_coords` of a `@transform`).
+    case intArray
+
+    /// Whether this is one of the two array types.
+    public var isArray: Bool { self == .floatArray || self == .intArray }
+}
+
+/// The three kernel kinds and their SciPy callback ABIs.
+public enum KernelKind: String, Hashable, Sendable {
+    /// `int f(double *buffer, intptr_t filter_size, double *return_value, void *user_data)`.
+    case filter
+    /// `int f(double *input_line, intptr_t input_length, double *output_line, intptr_t output_length, void *user_data)`.
+    case lineFilter = "line_filter"
+    /// `int f(intptr_t *output_coordinates, double *input_coordinates, int output_rank, int input_rank, void *user_data)`.
+    case transform
+
+    /// How many leading parameters of the kernel function are arrays.
+    public var arrayParameterCount: Int { self == .filter ? 1 : 2 }
+}
+
+/// A run-time parameter of a kernel (`t=0.5` in `def f(values, t=0.5)`).
+public struct KernelParameter: Hashable, Sendable {
+    /// Its name.
+    public var name: String
+    /// `.int` when the default is an int or a bool, else `.float`.
+    public var type: ValueType
+    /// The default as a double (ints exactly representable).
+    public var defaultValue: Double
+    /// The local slot of the kernel function that holds it.
+    public var slot: Int
+
+    /// Creates a kernel parameter.
+    public init(name: String, type: ValueType, defaultValue: Double, slot: Int) {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.slot = slot
+    }
+}
+
+/// A local variable slot of a function (parameters first, then locals, then hidden temporaries).
+public struct LocalVariable: Hashable, Sendable {
+    /// The source name; hidden temporaries start with `$`.
+    public var name: String
+    /// Its one type for the whole function.
+    public var type: ValueType
+    /// For arrays: whether statements may store into it (outputs and local arrays).
+    public var isWritable: Bool
+
+    /// Creates a local slot.
+    public init(name: String, type: ValueType, isWritable: Bool = false) {
+        self.name = name
+        self.type = type
+        self.isWritable = isWritable
+    }
+}
+
+/// A checked function: the kernel or a helper.
+public struct TypedFunction: Hashable, Sendable {
+    /// The `def` name (`expression` for the one-line form).
+    public var name: String
+    /// Slots; the first `parameterCount` are the parameters in order.
+    public var locals: [LocalVariable]
+    /// How many leading slots are parameters.
+    public var parameterCount: Int
+    /// The return type: `.float` for a `@filter` kernel; a scalar type or nil (no value) for helpers;
+    /// nil for line filters and transforms.
+    public var returnType: ValueType?
+    /// The body.
+    public var body: [TStmt]
+    /// The `def` (or the whole expression for the one-line form).
+    public var range: SourceRange
+
+    /// Creates a typed function.
+    public init(name: String, locals: [LocalVariable], parameterCount: Int, returnType: ValueType?, body: [TStmt], range: SourceRange) {
+        self.name = name
+        self.locals = locals
+        self.parameterCount = parameterCount
+        self.returnType = returnType
+        self.body = body
+        self.range = range
+    }
+}
+
+/// A checked program: the kernel function, the helpers it may call, and its interface.
+public struct TypedProgram: Hashable, Sendable {
+    /// Every checked function; `.call` refers to them by index.
+    public var functions: [TypedFunction]
+    /// Index of the kernel in `functions`.
+    public var kernelIndex: Int
+    /// The kernel kind (from its decorator; `@filter` when none).
+    public var kind: KernelKind
+    /// The run-time parameters in declaration order (they follow the array parameters).
+    public var parameters: [KernelParameter]
+
+    /// Creates a typed program.
+    public init(functions: [TypedFunction], kernelIndex: Int, kind: KernelKind, parameters: [KernelParameter]) {
+        self.functions = functions
+        self.kernelIndex = kernelIndex
+        self.kind = kind
+        self.parameters = parameters
+    }
+
+    /// The kernel function.
+    public var kernel: TypedFunction { functions[kernelIndex] }
+}
+
+/// A typed statement.
+public struct TStmt: Hashable, Sendable {
+    /// What it does.
+    public var kind: TStmtKind
+    /// Where it was written.
+    public var range: SourceRange
+
+    /// Creates a typed statement.
+    public init(_ kind: TStmtKind, _ range: SourceRange) {
+        self.kind = kind
+        self.range = range
+    }
+}
+
+/// A target of a (tuple) assignment.
+public enum TTarget: Hashable, Sendable {
+    /// A local slot; the value already has the slot's type.
+    case local(Int)
+    /// `array[index]` on a writable float array; the value is a float, the index an int
+    /// (negative counts from the end; out of range is a run-time error).
+    case element(array: TExpr, index: TExpr)
+}
+
+/// The typed statements.
+public indirect enum TStmtKind: Hashable, Sendable {
+    /// Evaluate for effect (helper call, `a.sort()`).
+    case expression(TExpr)
+    /// Evaluate every value left to right, then store into the targets left to right
+    /// (`a, b = b, a`; a single assignment has one of each). For an element target the
+    /// array and index are evaluated after all values, just before the store, as Python does.
+    case assign(targets: [TTarget], values: [TExpr])
+    /// `if`; `orElse` is empty when absent (`elif` is a nested `if` in `orElse`).
+    case ifStatement(condition: TExpr, then: [TStmt], orElse: [TStmt])
+    /// `while condition:` (condition is `.bool`). Checks the cancellation flag / step budget each iteration.
+    case whileLoop(condition: TExpr, body: [TStmt])
+    /// `for slot in range(start, stop, step)`: all three ints, evaluated once, in order.
+    /// A zero step is a run-time error. A hidden counter runs; each iteration stores it into
+    /// `slot` (converted to the slot's type), so assigning the variable in the body does
+    /// not change the iteration. An empty range leaves `slot` unassigned.
+    case forRange(slot: Int, start: TExpr, stop: TExpr, step: TExpr, body: [TStmt])
+    /// `for slot in array`: the array is evaluated once and its length read once; each
+    /// iteration stores `array[i]` (converted to the slot's type) into `slot`.
+    case forEach(slot: Int, array: TExpr, body: [TStmt])
+    /// `break`.
+    case breakLoop
+    /// `continue`.
+    case continueLoop
+    /// `return` (nil) or `return value` (converted to the function's return type).
+    case returnValue(TExpr?)
+}
+
+/// A typed expression: its kind, its type and where it was written.
+public struct TExpr: Hashable, Sendable {
+    /// What it computes.
+    public var kind: TExprKind
+    /// Its type.
+    public var type: ValueType
+    /// Where it was written.
+    public var range: SourceRange
+
+    /// Creates a typed expression.
+    public init(_ kind: TExprKind, _ type: ValueType, _ range: SourceRange) {
+        self.kind = kind
+        self.type = type
+        self.range = range
+    }
+}
+
+/// Arithmetic on operands of one type (`.int` or `.float`; bools are converted first).
+public enum TArithmetic: String, Hashable, Sendable {
+    /// Wrapping for ints.
+    case add, subtract, multiply
+    /// Float only (Sema converts int operands): IEEE division, `x/0.0` is ±inf or nan.
+    case trueDivide
+    /// Python floor division: ints floor (zero divisor: run-time error; `INT64_MIN // -1` wraps to
+    /// `INT64_MIN`); floats as NumPy's `npy_divmod` (`1 // 0.1 == 9.0`; divisor 0 gives `a / b`).
+    case floorDivide
+    /// Python modulo, sign of the divisor: ints (zero divisor: run-time error; `INT64_MIN % -1 == 0`);
+    /// floats as NumPy's `npy_divmod` (divisor 0 gives `fmod(a, 0)`, i.e. nan).
+    case modulo
+    /// Floats: C `pow`. Ints (only when the exponent is a non-negative literal): wrapping
+    /// repeated multiplication.
+    case power
+}
+
+/// A scalar conversion made explicit by Sema.
+public enum TConversion: String, Hashable, Sendable {
+    /// int or bool to float (round to nearest for |x| > 2^53).
+    case toFloat
+    /// bool to int (0/1).
+    case toInt
+    /// Truth value of an int or float: `x != 0` (NaN is true).
+    case truth
+}
+
+/// The typed expressions.
+public indirect enum TExprKind: Hashable, Sendable {
+    /// An int constant.
+    case intConstant(Int64)
+    /// A float constant (also `inf`, `nan`, `pi`, `e`).
+    case floatConstant(Double)
+    /// A bool constant.
+    case boolConstant(Bool)
+    /// Read a local slot (scalar or array).
+    case local(Int)
+    /// A conversion (the result type is the node's type).
+    case convert(TConversion, TExpr)
+    /// `-x` on an int (wrapping) or float.
+    case negate(TExpr)
+    /// `not x` (operand is `.bool`).
+    case not(TExpr)
+    /// Arithmetic on two operands of the node's type.
+    case arithmetic(TArithmetic, TExpr, TExpr)
+    /// A comparison chain `a < b <= c`: each operand is evaluated at most once, left to right,
+    /// stopping at the first false comparison. Comparison i is `operands[i] ops[i] operands[i+1]`
+    /// done in `compareTypes[i]` (`.int` or `.float`; an operand of another type is converted
+    /// for that comparison). Result `.bool`. A single comparison is a chain of two operands.
+    case compare(operands: [TExpr], ops: [CompareOperator], compareTypes: [ValueType])
+    /// `a and b` / `a or b` with both operands already of the node's type: the deciding operand.
+    case logical(LogicalOperator, TExpr, TExpr)
+    /// `then if condition else orElse`; condition `.bool`, branches of the node's type.
+    case conditional(condition: TExpr, then: TExpr, orElse: TExpr)
+    /// `array[index]`: index `.int`, negative counts from the end, out of range is a run-time error.
+    case element(array: TExpr, index: TExpr)
+    /// `len(a)`, `a.size`, `a.shape[0]`: an `.int`.
+    case length(TExpr)
+    /// A call of the helper `functions[function]`; arguments already converted to its parameter types.
+    case call(function: Int, arguments: [TExpr])
+    /// A built-in; arguments already converted to the types `Builtin` documents.
+    case builtin(Builtin, [TExpr])
+}
+
+/// The built-in functions, resolved from both spellings (`min` and `np.min` are different
+/// built-ins). Argument and result types are fixed per case; "num" means `.int` or `.float`
+/// (all arguments converted to one of them, the result of that type).
+public enum Builtin: String, Hashable, Sendable, CaseIterable {
+    // MARK: Reductions over a float array (one `.floatArray` argument)
+
+    /// CPython `min(a)`: keep the first, replace by each later strictly smaller one. Empty: error. `.float`.
+    case pyMin
+    /// CPython `max(a)`, the mirror of `pyMin`. Empty: error. `.float`.
+    case pyMax
+    /// CPython 3.11 `sum(a)`: `0.0 + a[0] + a[1] ...` in order. Empty: 0.0. `.float`.
+    case pySum
+    /// `np.min`: NaN if any element is NaN, else the least. Empty: error. `.float`.
+    case npMin
+    /// `np.max`: NaN-propagating. Empty: error. `.float`.
+    case npMax
+    /// `np.sum`, `a.sum()`: NumPy's pairwise sum (ndimage-semantics.md section 7). `.float`.
+    case npSum
+    /// `prod`, `np.prod`, `a.prod()`: product from 1.0, first to last. `.float`.
+    case prod
+    /// `mean`, `np.mean`, `a.mean()`: `npSum / n`; empty: NaN. `.float`.
+    case mean
+    /// `median`, `np.median`: middle element, or `(lo + hi) / 2`; NaN if any NaN; empty: NaN. `.float`.
+    case median
+    /// `var`, `np.var`, `a.var()`: population variance as NumPy computes it; empty: NaN. `.float`.
+    case variance
+    /// `std`, `np.std`, `a.std()`: `sqrt(variance)`. `.float`.
+    case std
+    /// `any`, `np.any`: some element is non-zero (NaN counts as true). `.bool`.
+    case any
+    /// `all`, `np.all`: every element is non-zero. `.bool`.
+    case all
+    /// `argmin`, `np.argmin`, `a.argmin()`: index of the first least element, or of the first NaN. Empty: error. `.int`.
+    case argmin
+    /// `argmax`: as `argmin` for the greatest. `.int`.
+    case argmax
+    /// `np.percentile(a, q)`: NumPy's default linear method; `q` a `.float` in [0, 100] (else error);
+    /// NaN if any element is NaN. Empty: error. `.float`.
+    case percentile
+    /// `np.quantile(a, q)`: `q` in [0, 1]. `.float`.
+    case quantile
+    /// `np.nanmin`: least non-NaN element; all NaN: NaN; empty: error. `.float`.
+    case nanmin
+    /// `np.nanmax`. `.float`.
+    case nanmax
+    /// `np.nansum`: NaN replaced by 0, then pairwise sum. `.float`.
+    case nansum
+    /// `np.nanmean`: `nansum / count of non-NaN` (NaN when none). `.float`.
+    case nanmean
+    /// `np.nanmedian`: median of the non-NaN elements (NaN when none). `.float`.
+    case nanmedian
+
+    // MARK: Local array constructors (return a fresh `.floatArray`)
+
+    /// `np.zeros(n)`: n an `.int`; negative or above 1,048,576: error.
+    case zeros
+    /// `np.ones(n)`.
+    case ones
+    /// `np.empty(n)`: zero-filled here (its contents are unspecified in NumPy).
+    case empty
+    /// `a.copy()`: a copy of a float array.
+    case copy
+    /// `np.sort(a)`, `sorted(a)`: a sorted copy, ascending, NaN last.
+    case sorted
+    /// `a.sort()` on a writable array: sorts in place (NaN last). No value: only as a statement.
+    case sortInPlace
+
+    // MARK: Scalars
+
+    /// CPython `min(x, y, ...)` (two or more num arguments): first, replaced by each strictly smaller later one. num.
+    case pyMinOf
+    /// CPython `max(x, y, ...)`. num.
+    case pyMaxOf
+    /// `np.minimum(x, y)`: NaN if either is NaN. num.
+    case minimum
+    /// `np.maximum(x, y)`: NaN-propagating. num.
+    case maximum
+    /// `np.fmin(x, y)`: the non-NaN one if one is NaN. num.
+    case fmin
+    /// `np.fmax(x, y)`. num.
+    case fmax
+    /// `abs(x)`: num (ints wrap: `abs(INT64_MIN) == INT64_MIN`).
+    case abs
+    /// `clip(x, lo, hi)`, `np.clip`: `minimum(maximum(x, lo), hi)`. num.
+    case clip
+    /// `sqrt` (`.float` -> `.float`; negative gives NaN).
+    case sqrt
+    /// `exp`.
+    case exp
+    /// `log` (natural; 0 gives -inf, negative NaN).
+    case log
+    /// `log2`.
+    case log2
+    /// `log10`.
+    case log10
+    /// `sin`.
+    case sin
+    /// `cos`.
+    case cos
+    /// `tan`.
+    case tan
+    /// `asin`.
+    case asin
+    /// `acos`.
+    case acos
+    /// `atan`.
+    case atan
+    /// `sinh`.
+    case sinh
+    /// `cosh`.
+    case cosh
+    /// `tanh`.
+    case tanh
+    /// `atan2(y, x)`: two `.float`.
+    case atan2
+    /// `hypot(x, y)`.
+    case hypot
+    /// `copysign(x, y)`.
+    case copysign
+    /// `math.pow(x, y)`, `np.power` on floats: C `pow`. (Bare `pow` is `**`.)
+    case pow
+    /// `floor`, `math.floor`: `.float` -> `.int`; NaN, ±inf or outside the 64-bit range: error.
+    case floorToInt
+    /// `ceil`, `math.ceil`: -> `.int` with the same errors.
+    case ceilToInt
+    /// `trunc`, `math.trunc`: -> `.int`.
+    case truncToInt
+    /// `round(x)`: half to even -> `.int`.
+    case roundToInt
+    /// `int(x)`: truncation -> `.int` (same errors as `truncToInt`).
+    case toInt
+    /// `np.floor`: `.float` -> `.float`, never fails.
+    case npFloor
+    /// `np.ceil`.
+    case npCeil
+    /// `np.trunc`.
+    case npTrunc
+    /// `np.round`, `np.rint`: half to even, `.float`.
+    case npRound
+    /// `isnan`: `.float` -> `.bool`.
+    case isnan
+    /// `isinf`.
+    case isinf
+    /// `isfinite`.
+    case isfinite
+}
+
+/// A run-time failure of a kernel, with the source location that caused it.
+public struct KernelRuntimeError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What went wrong, e.g. `index 9 is out of range for an array of length 9`.
+    public var message: String
+    /// Where in the source.
+    public var range: SourceRange
+
+    /// Creates a run-time error.
+    public init(_ message: String, at range: SourceRange) {
+        self.message = message
+        self.range = range
+    }
+
+    public var description: String { message }
+}
+
+/// The largest local array, in elements.
+public let maximumLocalArrayLength = 1_048_576

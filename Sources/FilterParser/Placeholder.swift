@@ -1,0 +1,1 @@
+// FilterParser: work in progress.

@@ -1,0 +1,1 @@
+// FilterSema: work in progress.

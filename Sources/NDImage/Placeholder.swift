@@ -1,0 +1,1 @@
+// NDImage: work in progress.

@@ -1,0 +1,1 @@
+print("filterjit: work in progress")

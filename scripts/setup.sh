@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs FilterJIT's system dependencies on Debian 12 (idempotent): LLVM's C API, libpng,
+# libedit, and the Python packages the interoperability tests use.
+set -euo pipefail
+need=()
+command -v llvm-config >/dev/null 2>&1 || ls /usr/lib/llvm-*/bin/llvm-config >/dev/null 2>&1 || need+=(llvm-dev)
+dpkg -s libpng-dev >/dev/null 2>&1 || need+=(libpng-dev)
+dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+python3 -c "import numpy, scipy" 2>/dev/null || python3 -m pip install -q numpy scipy
