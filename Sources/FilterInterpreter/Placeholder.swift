@@ -1,1 +1,0 @@
-// FilterInterpreter: work in progress.

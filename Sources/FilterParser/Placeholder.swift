@@ -1,1 +1,0 @@
-// FilterParser: work in progress.

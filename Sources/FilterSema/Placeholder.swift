@@ -1,1 +1,0 @@
-// FilterSema: work in progress.
