@@ -42,8 +42,9 @@ public struct Lexer {
         var atLineStart = true
         while position < bytes.count {
             if atLineStart && bracketDepth == 0 {
-                atLineStart = false
-                if !readIndentation() { continue }
+                // A blank or comment-only line is skipped whole; the next line starts afresh.
+                atLineStart = !readIndentation()
+                if atLineStart { continue }
             }
             let byte = bytes[position]
             switch byte {
@@ -131,8 +132,9 @@ public struct Lexer {
         } else {
             error("unindent does not match any outer indentation level", start, position)
         }
-        // Recover: treat the line as belonging to the innermost block no deeper than it.
-        while indentStack.count > 1 && indentStack[indentStack.count - 1].count > indentation.count {
+        // Recover: treat the line as belonging to the innermost block no deeper than it, but never
+        // to the top level (an indented line is inside something).
+        while indentStack.count > 2 && indentStack[indentStack.count - 1].count > indentation.count {
             indentStack.removeLast()
             tokens.append(Token(.dedent, "", SourceRange(position, position)))
         }

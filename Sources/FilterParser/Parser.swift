@@ -29,8 +29,8 @@ public struct Parser {
         let module = parser.parseFile()
         var diagnostics = lexerDiagnostics
         // A lexical error already explains a bad token; drop parse errors at the same place.
-        for diagnostic in parser.diagnostics
-        where !lexerDiagnostics.contains(where: { $0.range.start <= diagnostic.range.start && diagnostic.range.start < max($0.range.end, $0.range.start + 1) }) {
+        let badLines = Set(lexerDiagnostics.map { file.lineIndex(of: $0.range.start) })
+        for diagnostic in parser.diagnostics where !badLines.contains(file.lineIndex(of: diagnostic.range.start)) {
             diagnostics.append(diagnostic)
         }
         return ParseResult(module: module, diagnostics: stableSorted(diagnostics))
@@ -43,6 +43,7 @@ public struct Parser {
     private var index = 0
     private var depth = 0
     private var diagnostics: [Diagnostic] = []
+    private var reportedNesting = false
 
     private init(tokens: [Token]) {
         self.tokens = tokens
@@ -113,8 +114,17 @@ public struct Parser {
     private mutating func enterNesting() throws {
         depth += 1
         if depth > Parser.maximumNestingDepth {
-            throw fail("nesting deeper than \(Parser.maximumNestingDepth) levels is not supported")
+            throw nestingTooDeep()
         }
+    }
+
+    /// Reports (once per file: one mistake, one error) that nesting is too deep.
+    private mutating func nestingTooDeep(_ detail: String = "") -> SyntaxError {
+        if !reportedNesting {
+            reportedNesting = true
+            diagnostics.append(.error("nesting deeper than \(Parser.maximumNestingDepth) levels is not supported\(detail)", at: current.range))
+        }
+        return SyntaxError()
     }
 
     private mutating func leaveNesting() { depth -= 1 }
@@ -306,7 +316,7 @@ public struct Parser {
         depth += 1
         defer { depth -= 1 }
         if depth > Parser.maximumNestingDepth {
-            diagnostics.append(.error("nesting deeper than \(Parser.maximumNestingDepth) levels is not supported", at: current.range))
+            _ = nestingTooDeep()
             skipBlock()
             return []
         }
@@ -327,8 +337,16 @@ public struct Parser {
                 body.append(contentsOf: try parseStatement(keepDocstrings: keepDocstrings))
             } catch {
                 depth = savedDepth
+                let wasTry = tokens[start].isSymbol("try")
                 if index == start { advance() }
                 synchronize()
+                // The clauses of a rejected `try` belong to the same mistake.
+                while wasTry && (at("except") || at("finally") || at("else")) {
+                    let errorCount = diagnostics.count
+                    advance()
+                    synchronize()
+                    diagnostics.removeSubrange(errorCount...)
+                }
             }
         }
         if at(.dedent) { advance() }
@@ -579,7 +597,7 @@ public struct Parser {
     private mutating func checkChain(_ chain: inout Int) throws {
         chain += 1
         if depth + chain > Parser.maximumNestingDepth {
-            throw fail("nesting deeper than \(Parser.maximumNestingDepth) levels is not supported (split this expression)")
+            throw nestingTooDeep(" (split this expression)")
         }
     }
 
@@ -782,14 +800,12 @@ public struct Parser {
             case "lambda": throw fail("lambda expressions are not supported in filter programs")
             case "yield": throw fail("yield (generators) is not supported in filter programs")
             case "await": throw fail("async code is not supported in filter programs")
-            default: throw fail("expected an expression\(foundDescription)")
+            default: throw fail("\(expectedExpression)\(foundDescription)")
             }
         case .punctuation:
             switch token.text {
             case "(":
                 advance()
-                try enterNesting()
-                defer { leaveNesting() }
                 if at(")") { throw fail("empty tuples are not supported in filter programs") }
                 let inner = try parseExpressionList()
                 if at("for") { throw fail("generator expressions are not supported in filter programs; write a loop") }
@@ -797,8 +813,6 @@ public struct Parser {
                 return inner
             case "[":
                 advance()
-                try enterNesting()
-                defer { leaveNesting() }
                 var elements: [Expr] = []
                 if !at("]") {
                     let inner = try parseExpressionList()
@@ -809,10 +823,18 @@ public struct Parser {
                 return Expr(.list(elements), SourceRange(token.range.start, close.range.end))
             case "{": throw fail("dictionaries and sets are not supported in filter programs")
             case "...": throw fail("Ellipsis ('...') is not supported in filter programs")
-            default: throw fail("expected an expression\(foundDescription)")
+            default: throw fail("\(expectedExpression)\(foundDescription)")
             }
         default:
-            throw fail("expected an expression\(foundDescription)")
+            throw fail("\(expectedExpression)\(foundDescription)")
+        }
+    }
+
+    /// "expected an expression after '+'" (or without "after" at the start of a line).
+    private var expectedExpression: String {
+        switch previous.kind {
+        case .newline, .indent, .dedent, .endOfFile: return "expected an expression"
+        default: return index == 0 ? "expected an expression" : "expected an expression after '\(previous.text)'"
         }
     }
 }

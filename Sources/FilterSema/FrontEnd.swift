@@ -7,7 +7,8 @@ public enum FrontEnd {
     /// or every diagnostic (syntax and semantic) in source order.
     public static func check(_ file: SourceFile, function: String? = nil) -> Result<TypedProgram, CompileError> {
         let parsed = Parser.parse(file)
-        let checker = ProgramChecker(file: file, module: parsed.module, kernelName: function)
+        let checker = ProgramChecker(file: file, module: parsed.module, kernelName: function,
+                                     syntaxErrorOffsets: parsed.diagnostics.map(\.range.start))
         let program = checker.run()
         var all = parsed.diagnostics
         for diagnostic in checker.diagnostics where !all.contains(diagnostic) {

@@ -27,7 +27,11 @@ struct FunctionChecker {
     }
     private var loops: [LoopFrame] = []
 
+    /// Whether statements of this function failed to parse (and are missing from its body).
+    let lostStatements: Bool
+
     init(program: ProgramChecker, functionIndex: Int, emitting: Bool) {
+        self.lostStatements = program.hasSyntaxError(in: program.definitions[functionIndex].range)
         self.program = program
         self.functionIndex = functionIndex
         self.emitting = emitting
@@ -90,21 +94,17 @@ struct FunctionChecker {
     mutating func check() -> TypedFunction {
         collectSlots()
         assigned = Set(0..<parameterCount)
-        var body = lowerBlock(definition.body)
+        let body = lowerBlock(definition.body)
         let endReachable = assigned != nil
         if !emitting {
             facts.endReachable = endReachable
         }
-        if endReachable {
+        if endReachable && !lostStatements {
             if isKernel && kind == .filter {
-                report("the @filter kernel '\(definition.name)' must return a number on every path; this path ends without 'return'",
-                       at: definition.nameRange)
+                report("missing return: the @filter kernel '\(definition.name)' must return a number on every path", at: definition.nameRange)
             } else if !isKernel && facts.returnsValue && facts.valueUsed {
                 report("helper '\(definition.name)' must return a value on every path, because its value is used", at: definition.nameRange)
             }
-        }
-        if isKernel && kind == .filter && program.isExpressionForm == false && body.isEmpty {
-            body = []
         }
         var locals: [LocalVariable] = []
         for (slot, name) in slotNames.enumerated() {
@@ -704,7 +704,7 @@ struct FunctionChecker {
 
     private mutating func lowerName(_ name: String, at range: SourceRange) -> TExpr? {
         if let slot = slotIndex[name] {
-            if emitting, slot >= parameterCount, let current = assigned, !current.contains(slot), !reportedUnassigned.contains(slot) {
+            if emitting, !lostStatements, slot >= parameterCount, let current = assigned, !current.contains(slot), !reportedUnassigned.contains(slot) {
                 reportedUnassigned.insert(slot)
                 report("'\(name)' may be used before it is assigned", at: range)
             }
@@ -994,6 +994,7 @@ struct FunctionChecker {
             returnType = program.facts[index].returnsValue ? (program.facts[index].returnType ?? .float) : nil
         }
         if returnType == nil && !asStatement {
+            if program.recursiveFunctions.contains(index) { return nil }  // Already reported as recursion.
             report("'\(name)' does not return a value", at: range)
             return nil
         }

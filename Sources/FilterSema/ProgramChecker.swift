@@ -46,10 +46,22 @@ final class ProgramChecker {
     /// Whether the program is the one-line expression form.
     private(set) var isExpressionForm = false
 
-    init(file: SourceFile, module: SourceModule, kernelName: String?) {
+    /// Where the parser reported errors: a function containing one lost statements, so the checks
+    /// that depend on every statement (missing return, use before assignment) are skipped there.
+    let syntaxErrorOffsets: [Int]
+    /// Whether the parser already reported errors (then an empty module needs no error of its own).
+    var hadSyntaxErrors: Bool { !syntaxErrorOffsets.isEmpty }
+
+    init(file: SourceFile, module: SourceModule, kernelName: String?, syntaxErrorOffsets: [Int] = []) {
         self.file = file
         self.module = module
         self.kernelName = kernelName
+        self.syntaxErrorOffsets = syntaxErrorOffsets
+    }
+
+    /// Whether a syntax error lies inside `range`.
+    func hasSyntaxError(in range: SourceRange) -> Bool {
+        syntaxErrorOffsets.contains { range.start <= $0 && $0 <= range.end }
     }
 
     func report(_ message: String, at range: SourceRange) {
@@ -164,7 +176,7 @@ final class ProgramChecker {
             return true
         }
         guard let expression = expressions.first else {
-            if diagnostics.isEmpty {
+            if diagnostics.isEmpty && !hadSyntaxErrors {
                 report("no filter found: write an expression over 'values' or a def", at: SourceRange(0, 0))
             }
             return false
@@ -277,7 +289,9 @@ final class ProgramChecker {
             stack.append(node)
             for site in graph[node] {
                 if state[site.callee] == 1 {
-                    let cycle = stack[(stack.lastIndex(of: site.callee) ?? 0)...].map { "'\(definitions[$0].name)'" }
+                    let members = stack[(stack.lastIndex(of: site.callee) ?? 0)...]
+                    recursiveFunctions.formUnion(members)
+                    let cycle = members.map { "'\(definitions[$0].name)'" }
                     if cycle.count == 1 {
                         report("recursion is not supported: \(cycle[0]) calls itself", at: site.range)
                     } else {
@@ -302,6 +316,9 @@ final class ProgramChecker {
             }
         }
     }
+
+    /// Functions on a call cycle (already reported); their return types cannot be inferred.
+    private(set) var recursiveFunctions: Set<Int> = []
 
     /// Functions called by some other function.
     private var calledFunctions: Set<Int> = []
