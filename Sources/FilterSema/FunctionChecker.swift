@@ -946,12 +946,10 @@ struct FunctionChecker {
         }
         guard !failed else { return nil }
         for parameter in callee.parameters.dropFirst(arguments.count) {
-            guard let constant = parameter.defaultValue.flatMap(program.constantValue(of:)) else { return nil }
-            switch constant.type {
-            case .int: values.append(TExpr(.intConstant(Int64(constant.value)), .int, range))
-            case .bool: values.append(TExpr(.boolConstant(constant.value != 0), .bool, range))
-            default: values.append(TExpr(.floatConstant(constant.value), .float, range))
-            }
+            // Defaults are constants (checked once, in the callee), so lowering them here gives the same value.
+            guard let defaultValue = parameter.defaultValue, program.constantValue(of: defaultValue) != nil,
+                  let value = lower(defaultValue) else { return nil }
+            values.append(value)
         }
         let calleeIsKernel = index == program.kernelIndex
         if !emitting {
