@@ -26,10 +26,10 @@ func parseExpression(_ text: String) -> Expr? {
     return expression
 }
 
-/// Every `.filter` program under `examples/` and the valid fixtures of the tests.
+/// Every `.filter` program under `examples/`.
 func examplePrograms() -> [(name: String, text: String)] {
     var programs: [(String, String)] = []
-    for folder in ["examples", "Tests/Fixtures/valid"] {
+    for folder in ["examples"] {
         let directory = repositoryRoot.appendingPathComponent(folder)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".filter") }.sorted()
         for name in names {
