@@ -154,7 +154,8 @@ enum BuiltinTables {
 /// The known name nearest to `name` by edit distance, if it is near enough to be a likely typo.
 func nearestName(to name: String, in candidates: some Sequence<String>) -> String? {
     var best: (name: String, distance: Int)?
-    let limit = max(1, min(3, name.count / 3 + 1))
+    // One-letter names are too short for a typo to be recognisable.
+    let limit = name.count <= 1 ? 0 : max(1, min(3, name.count / 3 + 1))
     for candidate in candidates where candidate != name {
         let distance = editDistance(name, candidate)
         if distance <= limit, best.map({ distance < $0.distance || (distance == $0.distance && candidate < $0.name) }) ?? true {

@@ -356,6 +356,8 @@ struct FunctionChecker {
         guard let typed = lower(value) else { return [] }
         if typed.type.isArray {
             report("functions cannot return arrays; return a number", at: value.range)
+            // Count it as a value so that callers do not also report "does not return a value".
+            if !emitting && !isKernel { facts.returnsValue = true }
             return []
         }
         if isKernel {

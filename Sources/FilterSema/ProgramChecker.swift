@@ -198,7 +198,9 @@ final class ProgramChecker {
             if let index = definitionIndex[kernelName] {
                 kernelIndex = index
             } else {
-                let suggestion = nearestName(to: kernelName, in: definitionIndex.keys).map { "; did you mean '\($0)'?" } ?? ""
+                let defined = definitions.map { "'\($0.name)'" }.joined(separator: ", ")
+                let suggestion = nearestName(to: kernelName, in: definitionIndex.keys).map { "; did you mean '\($0)'?" }
+                    ?? "; the file defines \(defined)"
                 report("no function named '\(kernelName)' in this file\(suggestion)", at: SourceRange(0, 0))
                 kernelIndex = definitions.count - 1
             }
@@ -340,7 +342,10 @@ final class ProgramChecker {
             }
             report(message, at: kernel.nameRange)
         }
+        var seen: Set<String> = []
         for (position, parameter) in kernel.parameters.enumerated() {
+            // A repeated name is reported once, as a duplicate, by the function checker.
+            guard seen.insert(parameter.name).inserted else { continue }
             if position < arrays {
                 let type: ValueType = (kind == .transform && position == 0) ? .intArray : .floatArray
                 facts[kernelIndex].types[parameter.name] = type
@@ -409,6 +414,12 @@ final class ProgramChecker {
                 if BuiltinTables.methods[name] != nil || name == "size" || name == "shape" { if let name = nameOf(base) { names.insert(name) } }
                 visit(base)
             case .call(let callee, let arguments, let keywords):
+                // Arguments in the kernel's array positions are arrays.
+                if case .name(let function) = callee.kind, definitionIndex[function] == kernelIndex {
+                    for argument in arguments.prefix(kind.arrayParameterCount) {
+                        if let name = nameOf(argument) { names.insert(name) }
+                    }
+                }
                 if case .name(let function) = callee.kind, let first = arguments.first, let name = nameOf(first) {
                     switch BuiltinTables.bare[function] {
                     case .length?, .simple(.sorted)?: names.insert(name)
