@@ -15,6 +15,24 @@ public struct Lexer {
     private var indentStack: [[UInt8]] = [[]]
     /// Open `(` and `[` (and `{`), for implicit line joining.
     private var bracketDepth = 0
+    /// Byte offsets of the open brackets, innermost last.
+    private var openBrackets: [Int] = []
+
+    /// Keywords that can only start a statement, never continue an expression.
+    private static let statementKeywords: Set<String> = [
+        "def", "return", "while", "pass", "break", "continue", "import", "from", "class", "elif", "try", "with",
+        "raise", "del", "global", "nonlocal", "assert",
+    ]
+
+    /// Whether the line after the newline at `position` begins with a statement-only keyword.
+    private func nextLineStartsAStatement() -> Bool {
+        var index = position + 1
+        while index < bytes.count && (bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t")) { index += 1 }
+        var end = index
+        while end < bytes.count && (isIdentifierStart(bytes[end]) || isDigit(bytes[end])) { end += 1 }
+        guard end > index else { return bytes[index...].first == UInt8(ascii: "@") }
+        return Lexer.statementKeywords.contains(String(decoding: bytes[index..<end], as: UTF8.self))
+    }
 
     /// Creates a lexer over `file`.
     public init(file: SourceFile) {
@@ -53,6 +71,13 @@ public struct Lexer {
             case UInt8(ascii: "#"):
                 while position < bytes.count && bytes[position] != UInt8(ascii: "\n") { position += 1 }
             case UInt8(ascii: "\n"):
+                if bracketDepth > 0 && nextLineStartsAStatement() {
+                    // A bracket left open: close it here so that one mistake does not swallow the file.
+                    let open = openBrackets[openBrackets.count - 1]
+                    error("'\(String(UnicodeScalar(bytes[open])))' was never closed", open, open + 1)
+                    bracketDepth = 0
+                    openBrackets.removeAll()
+                }
                 if bracketDepth == 0 {
                     tokens.append(Token(.newline, "\n", SourceRange(position, position + 1)))
                     atLineStart = true
@@ -310,8 +335,12 @@ public struct Lexer {
         if Lexer.punctuation1.contains(byte) {
             position += 1
             switch byte {
-            case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"): bracketDepth += 1
-            case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"): bracketDepth = max(0, bracketDepth - 1)
+            case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
+                bracketDepth += 1
+                openBrackets.append(start)
+            case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
+                bracketDepth = max(0, bracketDepth - 1)
+                if !openBrackets.isEmpty { openBrackets.removeLast() }
             default: break
             }
             tokens.append(Token(.punctuation, String(UnicodeScalar(byte)), SourceRange(start, position)))

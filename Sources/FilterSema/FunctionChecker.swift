@@ -30,8 +30,12 @@ struct FunctionChecker {
     /// Whether statements of this function failed to parse (and are missing from its body).
     let lostStatements: Bool
 
+    /// Names that lost statements may have assigned (not reported as unknown).
+    let namesOfLostAssignments: Set<String>
+
     init(program: ProgramChecker, functionIndex: Int, emitting: Bool) {
         self.lostStatements = program.hasSyntaxError(in: program.definitions[functionIndex].range)
+        self.namesOfLostAssignments = lostStatements ? program.namesAssignedOnBrokenLines(in: program.definitions[functionIndex].range) : []
         self.program = program
         self.functionIndex = functionIndex
         self.emitting = emitting
@@ -731,7 +735,7 @@ struct FunctionChecker {
             report("'\(name)' is a module; use one of its names, e.g. \(name).pi", at: range)
             return nil
         }
-        report(unknownNameMessage(name), at: range)
+        if !namesOfLostAssignments.contains(name) { report(unknownNameMessage(name), at: range) }
         return nil
     }
 
@@ -868,7 +872,7 @@ struct FunctionChecker {
             if let function = BuiltinTables.bare[name] {
                 return lowerBuiltinCall(function, name: display, arguments: arguments, keywords: keywords, at: range, asStatement: asStatement)
             }
-            report(unknownNameMessage(name), at: callee.range)
+            if !namesOfLostAssignments.contains(name) { report(unknownNameMessage(name), at: callee.range) }
             lowerArgumentsForErrors(arguments, keywords)
             return nil
         case .attribute(let base, let name):

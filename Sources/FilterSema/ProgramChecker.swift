@@ -59,6 +59,38 @@ final class ProgramChecker {
         self.syntaxErrorOffsets = syntaxErrorOffsets
     }
 
+    /// Names that statements lost to syntax errors inside `range` may have assigned (`x = ...`,
+    /// `a, b = ...`, `x += ...`, `for x in ...` on a line with a syntax error): reading them later is
+    /// not reported as an unknown name, since the real mistake is already reported.
+    func namesAssignedOnBrokenLines(in range: SourceRange) -> Set<String> {
+        var names: Set<String> = []
+        for offset in syntaxErrorOffsets where range.start <= offset && offset <= range.end {
+            var text = Substring(file.lineText(file.lineIndex(of: offset)))
+            text = text.drop { $0 == " " || $0 == "\t" }
+            if text.hasPrefix("for ") { text = text.dropFirst(4) }
+            // Each `targets =` of a (possibly chained) assignment.
+            while true {
+                var candidates: [String] = []
+                while true {
+                    text = text.drop { $0 == " " }
+                    let name = text.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                    guard !name.isEmpty else { break }
+                    candidates.append(String(name))
+                    text = text.dropFirst(name.count).drop { $0 == " " }
+                    guard text.first == "," else { break }
+                    text = text.dropFirst()
+                }
+                let assigns = (text.first == "=" && !text.hasPrefix("==")) || text.hasPrefix("in ")
+                    || ["+=", "-=", "*=", "/=", "//=", "%=", "**="].contains { text.hasPrefix($0) }
+                guard assigns, !candidates.isEmpty else { break }
+                names.formUnion(candidates)
+                guard text.first == "=" else { break }
+                text = text.dropFirst()
+            }
+        }
+        return names
+    }
+
     /// Whether a syntax error lies inside `range`.
     func hasSyntaxError(in range: SourceRange) -> Bool {
         syntaxErrorOffsets.contains { range.start <= $0 && $0 <= range.end }
