@@ -138,11 +138,6 @@ def gf_case(rng, cid, shape, dtype, reducer, mode, cval, size=None, footprint=No
     if output_dtype is not None:
         kwargs["output"] = np.dtype(output_dtype)
     fn = REDUCERS[reducer]
-    calls = []
-
-    def f(b):
-        calls.append(len(b))
-        return fn(b)
     try:
         with np.errstate(all="ignore"):
             raw = ndi.generic_filter(x, lambda b: _float_result(fn, b), **kwargs)
@@ -329,7 +324,8 @@ def write_npy_files():
                         base = np.nan_to_num(base)
                     dt = np.dtype(dtype).newbyteorder(endian) if np.dtype(dtype).itemsize > 1 else np.dtype(dtype)
                     arr = np.asarray(base, dtype=dt)
-                    arr = np.asfortranarray(arr) if order == "F" else np.ascontiguousarray(arr)
+                    if arr.ndim > 0:  # ascontiguousarray would make a 0-d array 1-d
+                        arr = np.asfortranarray(arr) if order == "F" else np.ascontiguousarray(arr)
                     name = f"{dtype}_{order}_{'be' if endian == '>' else 'le'}_{'x'.join(map(str, shape)) or 'scalar'}.npy"
                     np.save(os.path.join(folder, name), arr)
                     index.append({"file": name, "expected": encode_array(np.asarray(base, dtype=dtype))})

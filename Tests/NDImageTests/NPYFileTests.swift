@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+@testable import NDImage
+
+struct NPYIndexEntry: Decodable {
+    let file: String
+    let expected: EncodedArray
+}
+
+struct BadNPYEntry: Decodable {
+    let file: String
+    let message: String
+}
+
+@Test func readsEveryNumpyWrittenFileWithItsValues() throws {
+    let entries = try loadFixture("npy/index.json", as: [NPYIndexEntry].self)
+    #expect(entries.count > 80)
+    for entry in entries {
+        let array = try NPYFile.read(path: fixtureRoot.appendingPathComponent("npy/\(entry.file)").path)
+        let failure = try difference(array, entry.expected)
+        #expect(failure == nil, "\(entry.file): \(failure ?? "")")
+        if entry.file.contains("_F_"), array.rank >= 2, array.count > 1 {
+            #expect(!array.isCContiguous, "\(entry.file) should keep its Fortran layout")
+        }
+    }
+}
+
+@Test func swiftWrittenFilesReadBackIdenticallyForEveryType() throws {
+    let entries = try loadFixture("npy/index.json", as: [NPYIndexEntry].self)
+    for entry in entries {
+        let array = try NPYFile.read(path: fixtureRoot.appendingPathComponent("npy/\(entry.file)").path)
+        let bytes = NPYFile.encode(array)
+        #expect(bytes.count >= 64)
+        let headerEnd = 10 + Int(bytes[8]) + Int(bytes[9]) << 8
+        #expect(headerEnd % 64 == 0, "header not padded to 64 bytes")
+        #expect(bytes[headerEnd - 1] == 0x0A)
+        let again = try NPYFile.read(bytes)
+        #expect(again.isCContiguous)
+        let failure = try difference(again, entry.expected)
+        #expect(failure == nil, "\(entry.file) round trip: \(failure ?? "")")
+    }
+}
+
+@Test func writesVersionTwoWhenTheHeaderNeedsIt() throws {
+    // A rank-25000 shape of ones makes the header longer than 65,535 bytes.
+    let array = try NDArray(shape: Array(repeating: 1, count: 25000), elementType: .int8)
+    let bytes = NPYFile.encode(array)
+    #expect(bytes[6] == 2)
+    let again = try NPYFile.read(bytes)
+    #expect(again.shape == array.shape)
+}
+
+@Test func rejectsEveryMalformedFileWithItsOwnMessage() throws {
+    let entries = try loadFixture("npy_bad/index.json", as: [BadNPYEntry].self)
+    #expect(entries.count >= 15)
+    var messages: Set<String> = []
+    for entry in entries {
+        do {
+            _ = try NPYFile.read(path: fixtureRoot.appendingPathComponent("npy_bad/\(entry.file)").path)
+            Issue.record("\(entry.file) was accepted")
+        } catch {
+            #expect(error.description.contains(entry.message), "\(entry.file): '\(error.description)' lacks '\(entry.message)'")
+            messages.insert(error.description)
+        }
+    }
+    // Two bad-magic files share a message; every other problem has its own.
+    #expect(messages.count >= entries.count - 1)
+}
