@@ -270,6 +270,7 @@ struct FilterRunner {
         let lastStride = output.strides[last]
         // Per tap: source offset of the outer axes (or -1 when some outer axis reads cval).
         var outerOffsets = Array(repeating: 0, count: tapCount)
+        let lastPositions = tapPositions.map { $0[last] }
         var index = Array(repeating: 0, count: rank)
         for row in rows {
             // The outer index of this row (C order over axes 0..<last).
@@ -294,21 +295,29 @@ struct FilterRunner {
                 }
                 outerOffsets[t] = offset
             }
-            let lastPositions = tapPositions.map { $0[last] }
-            for i in 0..<length {
-                if outerInterior && lastInterior.contains(i) {
-                    let centre = rowSource + i
-                    for t in 0..<tapCount { buffer[t] = source[centre + interiorOffsets[t]] }
-                } else {
-                    let mapBase = i * lastWindow
-                    for t in 0..<tapCount {
-                        let outer = outerOffsets[t]
-                        let mapped = lastMap[mapBase + lastPositions[t]]
-                        buffer[t] = (outer < 0 || mapped < 0) ? cval : source[outer + mapped]
+            try interiorOffsets.withUnsafeBufferPointer { offsets throws(NDImageError) in
+                try lastMap.withUnsafeBufferPointer { lastMap throws(NDImageError) in
+                    try lastPositions.withUnsafeBufferPointer { positions throws(NDImageError) in
+                        try outerOffsets.withUnsafeBufferPointer { outer throws(NDImageError) in
+                            for i in 0..<length {
+                                if outerInterior && lastInterior.contains(i) {
+                                    // Whole window inside: one precomputed offset per tap.
+                                    let centre = source + rowSource + i
+                                    for t in 0..<tapCount { buffer[t] = centre[offsets[t]] }
+                                } else {
+                                    // Border: per-axis index maps, already through the mode.
+                                    let mapBase = i * lastWindow
+                                    for t in 0..<tapCount {
+                                        let mapped = lastMap[mapBase + positions[t]]
+                                        buffer[t] = (outer[t] < 0 || mapped < 0) ? cval : source[outer[t] + mapped]
+                                    }
+                                }
+                                let value = try call(kernel, buffer, row * length + i)
+                                outType.storeDouble(value, to: outBase + rowOutput + i * lastStride)
+                            }
+                        }
                     }
                 }
-                let value = try call(kernel, buffer, row * length + i)
-                outType.storeDouble(value, to: outBase + rowOutput + i * lastStride)
             }
         }
     }
