@@ -425,12 +425,46 @@ def write_png_files():
             save("grey1.png", im, np.asarray(im.convert("L")))
         else:
             save(f"grey{bits}.png", im, np.asarray(Image.open(_tmp_save(im, bits)).convert("L")), bits=bits)
+    # 16-bit colour and alpha, and a gAMA chunk, which Pillow cannot write: a minimal encoder.
+    def grey601(rgb):
+        rgb = rgb.astype(np.int64)
+        return ((rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16)
+    rgb16 = rng.integers(0, 65536, (h, w, 3)).astype(np.uint16)
+    _raw_png(os.path.join(folder, "rgb16.png"), rgb16, 16, 2)
+    index.append({"file": "rgb16.png", "expected": encode_array(grey601(rgb16).astype(np.uint16))})
+    rgba16 = rng.integers(0, 65536, (h, w, 4)).astype(np.uint16)
+    _raw_png(os.path.join(folder, "rgba16.png"), rgba16, 16, 6)
+    index.append({"file": "rgba16.png", "expected": encode_array(grey601(rgba16).astype(np.uint16))})
+    la16 = rng.integers(0, 65536, (h, w, 2)).astype(np.uint16)
+    _raw_png(os.path.join(folder, "la16.png"), la16, 16, 4)
+    index.append({"file": "la16.png", "expected": encode_array(la16[..., 0])})
+    g8 = rng.integers(0, 256, (h, w)).astype(np.uint8)
+    _raw_png(os.path.join(folder, "grey8_gamma.png"), g8[..., None], 8, 0, gamma=100000)
+    index.append({"file": "grey8_gamma.png", "expected": encode_array(g8)})
     with open(os.path.join(folder, "index.json"), "w") as fh:
         json.dump(index, fh, indent=0)
     # Check Pillow reads back what we claim for the files it wrote.
     for entry in index:
+        if entry["file"] in ("rgb16.png", "rgba16.png", "la16.png"):
+            continue  # Pillow reduces 16-bit colour to 8 bits
         got = np.asarray(Image.open(os.path.join(folder, entry["file"])).convert("L" if "16" not in entry["file"] else "I;16"))
         assert encode_array(got.astype(entry["expected"]["dtype"]))["data"] == entry["expected"]["data"], entry["file"]
+
+
+def _raw_png(path, samples, bit_depth, colour_type, gamma=None):
+    """Writes a non-interlaced PNG from an (h, w, channels) array, samples stored big-endian."""
+    import zlib
+    height, width = samples.shape[:2]
+    dtype = ">u2" if bit_depth == 16 else "u1"
+    rows = b"".join(b"\x00" + samples[y].astype(dtype).tobytes() for y in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    body = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0))
+    if gamma is not None:
+        body += chunk(b"gAMA", struct.pack(">I", gamma))
+    with open(path, "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n" + body + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def _tmp_save(im, bits):

@@ -1,14 +1,15 @@
 import CPNG
 
-/// Reading and writing grey PNG images through libpng's simplified API (no longjmp).
+/// Reading and writing grey PNG images through libpng.
 ///
-/// Reading gives a rank-2 array: uint8 for files of 1 to 8 bits per sample, uint16 for 16-bit
-/// files. Palette and low bit depths are expanded; alpha is dropped (not composited), as Pillow's
-/// `convert('L')`; colour becomes grey with Pillow's integer Rec.601 rule
-/// `(R*19595 + G*38470 + B*7471 + 0x8000) >> 16`, also for 16-bit samples.
-/// 16-bit files are taken as stored (libpng's simplified API treats 16-bit data without a gAMA
-/// chunk as linear, so no gamma conversion happens); 16-bit files with an alpha channel are read
-/// through libpng's linear path, which composites onto black (a documented limitation).
+/// Reading (libpng's classic API inside one C function of the CPNG shim, so its longjmp never
+/// crosses Swift frames) gives a rank-2 array: uint8 for files of 1 to 8 bits per sample, uint16
+/// for 16-bit files. Samples are taken as stored, with no gamma or colour-space conversion (as
+/// Pillow). Palettes and 1/2/4-bit greys are expanded (scaled to 0...255); alpha and tRNS are
+/// dropped, not composited, as Pillow's `convert('L')`; colour becomes grey with Pillow's integer
+/// Rec.601 rule `(R*19595 + G*38470 + B*7471 + 0x8000) >> 16`, also applied to 16-bit samples.
+///
+/// Writing uses libpng's simplified API (which reports errors without longjmp).
 ///
 /// Writing takes rank-2 arrays: uint8 and uint16 as they are, bool as 0/255, float32/float64
 /// clipped to [0, 1] and scaled like scikit-image's `img_as_ubyte` (`rint(x * 255)`, ties to
@@ -20,74 +21,58 @@ public enum PNGFile {
     static let flagLinear: UInt32 = 0x04
     static let flagColormap: UInt32 = 0x08
 
-    /// Decodes a PNG file held in memory.
+    /// The largest width or height read (libpng's own default limit is 1,000,000).
+    public static let maximumSide: UInt32 = 1 << 20
+
+    /// Decodes a PNG file held in memory (no colour-space or gamma conversion, like Pillow).
     public static func read(_ bytes: [UInt8]) throws(NDImageError) -> NDArray {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        let begun = bytes.withUnsafeBytes { raw in
-            png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
-        }
-        guard begun != 0 else { throw .png("cannot read the file: \(message(of: &image))") }
-        defer { png_image_free(&image) }
-        let width = Int(image.width), height = Int(image.height)
-        let fileFormat = image.format
-        let sixteenBit = fileFormat & flagLinear != 0
-        let colour = fileFormat & flagColor != 0
-        let channels = colour ? 3 : 1
-        // Ask for RGB or Y without alpha; 8-bit files in sRGB bytes, 16-bit files as linear values.
-        image.format = (sixteenBit ? flagLinear : 0) | (colour ? flagColor : 0)
-        let sampleSize = sixteenBit ? 2 : 1
-        let rowBytes = try checkedProduct([width, channels, sampleSize], "PNG row")
-        let total = try checkedProduct([rowBytes, height], "PNG image")
-        let result = try NDArray(shape: [height, width], elementType: sixteenBit ? .uint16 : .uint8)
-        var pixels = [UInt8](repeating: 0, count: max(total, 1))
-        // Alpha is dropped by compositing on a black background in libpng only for 16-bit files;
-        // for 8-bit we ask for alpha and ignore it below, which is exactly dropping it.
-        if !sixteenBit && fileFormat & flagAlpha != 0 {
-            image.format |= flagAlpha
-            let alphaRow = try checkedProduct([width, channels + 1], "PNG row")
-            pixels = [UInt8](repeating: 0, count: max(try checkedProduct([alphaRow, height], "PNG image"), 1))
-            let finished = pixels.withUnsafeMutableBytes { raw in
-                png_image_finish_read(&image, nil, raw.baseAddress, Int32(alphaRow), nil)
+        var reader = filterjit_png_reader()
+        var width: UInt32 = 0, height: UInt32 = 0
+        var channels: Int32 = 0, sampleBytes: Int32 = 0
+        return try bytes.withUnsafeBufferPointer { file throws(NDImageError) -> NDArray in
+            reader.data = file.baseAddress
+            reader.size = file.count
+            guard filterjit_png_decode(&reader, nil, 0, &width, &height, &channels, &sampleBytes, maximumSide) != 0 else {
+                throw .png("cannot read the file: \(message(of: &reader))")
             }
-            guard finished != 0 else { throw .png("cannot decode the image: \(message(of: &image))") }
-            fill8(result, pixels, width: width, height: height, stride: channels + 1, colour: colour)
-            return result
-        }
-        let finished = pixels.withUnsafeMutableBytes { raw in
-            png_image_finish_read(&image, nil, raw.baseAddress, Int32(clamping: rowBytes / sampleSize), nil)
-        }
-        guard finished != 0 else { throw .png("cannot decode the image: \(message(of: &image))") }
-        if sixteenBit {
-            let out = result.storage.baseAddress.assumingMemoryBound(to: UInt16.self)
+            let w = Int(width), h = Int(height), c = Int(channels), size = Int(sampleBytes)
+            guard (1...4).contains(c), size == 1 || size == 2 else { throw .png("unexpected decoded layout") }
+            let total = try checkedProduct([w, h, c, size], "PNG image")
+            let result = try NDArray(shape: [h, w], elementType: size == 2 ? .uint16 : .uint8)
+            var pixels = [UInt8](repeating: 0, count: max(total, 1))
+            let decoded = pixels.withUnsafeMutableBufferPointer { out in
+                filterjit_png_decode(&reader, out.baseAddress, total, &width, &height, &channels, &sampleBytes, maximumSide)
+            }
+            guard decoded != 0 else { throw .png("cannot decode the image: \(message(of: &reader))") }
+            let colour = c >= 3
             pixels.withUnsafeBytes { raw in
-                let samples = raw.bindMemory(to: UInt16.self)
-                for p in 0..<(width * height) {
-                    if colour {
-                        out[p] = UInt16(greyFromRGB(Int(samples[3 * p]), Int(samples[3 * p + 1]), Int(samples[3 * p + 2])))
+                for p in 0..<(w * h) {
+                    let s = p * c
+                    if size == 2 {
+                        let samples = raw.bindMemory(to: UInt16.self)
+                        let grey = colour ? greyFromRGB(Int(samples[s]), Int(samples[s + 1]), Int(samples[s + 2])) : Int(samples[s])
+                        result.storage.baseAddress.storeBytes(of: UInt16(grey), toByteOffset: 2 * p, as: UInt16.self)
                     } else {
-                        out[p] = samples[p]
+                        let grey = colour ? greyFromRGB(Int(raw[s]), Int(raw[s + 1]), Int(raw[s + 2])) : Int(raw[s])
+                        result.storage.baseAddress.storeBytes(of: UInt8(grey), toByteOffset: p, as: UInt8.self)
                     }
                 }
             }
-        } else {
-            fill8(result, pixels, width: width, height: height, stride: channels, colour: colour)
+            return result
         }
-        return result
+    }
+
+    private static func message(of reader: inout filterjit_png_reader) -> String {
+        withUnsafeBytes(of: &reader.message) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            return bytes.isEmpty ? "unknown libpng error" : String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     /// Pillow's `convert('L')` rule on 8- or 16-bit samples.
     @inline(__always)
     static func greyFromRGB(_ r: Int, _ g: Int, _ b: Int) -> Int {
         (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16
-    }
-
-    private static func fill8(_ result: NDArray, _ pixels: [UInt8], width: Int, height: Int, stride: Int, colour: Bool) {
-        let out = result.storage.baseAddress.assumingMemoryBound(to: UInt8.self)
-        for p in 0..<(width * height) {
-            let s = p * stride
-            out[p] = colour ? UInt8(greyFromRGB(Int(pixels[s]), Int(pixels[s + 1]), Int(pixels[s + 2]))) : pixels[s]
-        }
     }
 
     /// Encodes a rank-2 array as a grey PNG (8-bit, or 16-bit for uint16).

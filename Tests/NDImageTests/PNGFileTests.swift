@@ -6,7 +6,7 @@ import Testing
     let entries = try loadFixture("png/index.json", as: [NPYIndexEntry].self)
     let names = Set(entries.map(\.file))
     for required in ["grey8.png", "grey16.png", "rgb8.png", "rgba8.png", "la8.png", "palette.png",
-                     "palette_transparent.png", "grey1.png", "grey2.png", "grey4.png"] {
+                     "palette_transparent.png", "grey1.png", "grey2.png", "grey4.png", "rgb16.png", "rgba16.png", "la16.png", "grey8_gamma.png"] {
         #expect(names.contains(required), "missing fixture \(required)")
     }
     for entry in entries {
