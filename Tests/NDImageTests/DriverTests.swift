@@ -191,7 +191,7 @@ func windows(_ values: [Double], _ options: FilterOptions) throws -> [[Double]] 
 }
 
 /// A tiny seeded generator (SplitMix64) so fuzz failures can be replayed from the printed seed.
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
