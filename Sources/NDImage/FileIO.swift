@@ -34,3 +34,45 @@ extension PNGFile {
         try FileBytes.write(encode(array), to: path)
     }
 }
+
+/// Image files chosen by extension: `.npy` (any supported dtype and rank) or `.png` (grey, rank 2).
+public enum ImageFile {
+    /// Reads `path` as `.npy` or `.png` according to its extension.
+    public static func read(path: String) throws(NDImageError) -> NDArray {
+        switch fileExtension(path) {
+        case "npy": return try NPYFile.read(path: path)
+        case "png": return try PNGFile.read(path: path)
+        default: throw .io("cannot tell the format of '\(path)': use a .npy or .png file")
+        }
+    }
+
+    /// Writes `array` to `path` as `.npy` or `.png` according to its extension.
+    public static func write(_ array: NDArray, path: String) throws(NDImageError) {
+        switch fileExtension(path) {
+        case "npy": try NPYFile.write(array, path: path)
+        case "png": try PNGFile.write(array, path: path)
+        default: throw .io("cannot tell the format of '\(path)': use a .npy or .png file")
+        }
+    }
+
+    private static func fileExtension(_ path: String) -> String {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return "" }
+        return path[path.index(after: dot)...].lowercased()
+    }
+}
+
+extension Footprint {
+    /// The CLI's `--footprint` value: `cross` (connectivity 1), `box` (3 per axis) for `rank`,
+    /// or a path to a `.npy` array whose non-zero entries are true.
+    public static func named(_ text: String, rank: Int) throws(NDImageError) -> Footprint {
+        switch text {
+        case "cross": return try .cross(rank: rank)
+        case "box": return try .box(rank: rank)
+        default:
+            guard text.lowercased().hasSuffix(".npy") else {
+                throw .invalidArgument("invalid footprint '\(text)': expected cross, box or a .npy file")
+            }
+            return try Footprint(array: NPYFile.read(path: text))
+        }
+    }
+}
