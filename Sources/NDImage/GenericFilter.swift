@@ -47,8 +47,11 @@ struct FilterPlan {
         let footprint: Footprint
         if let given = options.footprint {
             let nonZero = given.shape.filter { $0 > 0 }
-            guard nonZero.count == axes.count, nonZero.count == given.rank else {
+            guard nonZero.count == axes.count else {
                 throw .invalidArgument("footprint.ndim (\(nonZero.count)) must match len(axes) (\(axes.count))")
+            }
+            guard given.rank == axes.count else {
+                throw .invalidArgument("footprint shape \(given.shape) has a zero-length dimension")
             }
             footprint = given
         } else if let size = options.size {
@@ -206,12 +209,12 @@ struct FilterRunner {
     let sourceStrides: [Int]
     /// Per tap, its linear offset from the centre element (used where the whole window is inside).
     let interiorOffsets: [Int]
-    /// Per axis, `indexMap[axis][i * window + k]` = the source index read by tap position k at
-    /// output index i along that axis, or -1 for cval (mode arithmetic done once here, not per tap).
+    /// Per axis, `indexMaps[axis][i + k]` = the source index read by tap position k at output
+    /// index i along that axis (the wanted index `i + k - centre` through the mode), or -1 for
+    /// cval. Mode arithmetic is done once here, not per tap; the table has `n + window - 1` entries.
     let indexMaps: [[Int]]
     /// Per axis, the output indices whose window lies entirely inside the input.
     let interior: [Range<Int>]
-    let windowShape: [Int]
     let tapPositions: [[Int]]
     let cval: Double
     let rowCount: Int
@@ -220,7 +223,6 @@ struct FilterRunner {
         self.shape = shape
         rank = shape.count
         tapCount = plan.tapPositions.count
-        windowShape = plan.windowShape
         tapPositions = plan.tapPositions
         cval = plan.cval
         var strides = Array(repeating: 1, count: rank)
@@ -233,13 +235,10 @@ struct FilterRunner {
         var inside: [Range<Int>] = []
         for axis in 0..<rank {
             let n = shape[axis], window = plan.windowShape[axis], c = plan.centre[axis]
-            _ = try NDArray.checkedElementCount(shape: [n, window], itemSize: 8)
-            var map = Array(repeating: -1, count: n * window)
-            for i in 0..<n {
-                for k in 0..<window {
-                    map[i * window + k] = plan.mode.mapIndex(i + k - c, length: n) ?? -1
-                }
-            }
+            let (tableLength, overflow) = n.addingReportingOverflow(window - 1)
+            guard !overflow else { throw .sizeTooLarge("window of \(window) on an axis of \(n)") }
+            var map = Array(repeating: -1, count: tableLength)
+            for t in 0..<tableLength { map[t] = plan.mode.mapIndex(t - c, length: n) ?? -1 }
             maps.append(map)
             let low = c, high = n - window + c + 1
             inside.append(low < high ? low..<high : 0..<0)
@@ -264,7 +263,7 @@ struct FilterRunner {
             return
         }
         let last = rank - 1
-        let length = shape[last], lastWindow = windowShape[last]
+        let length = shape[last]
         let lastMap = indexMaps[last]
         let lastInterior = interior[last]
         let lastStride = output.strides[last]
@@ -289,7 +288,7 @@ struct FilterRunner {
             for t in 0..<tapCount {
                 var offset = 0
                 for axis in 0..<last {
-                    let mapped = indexMaps[axis][index[axis] * windowShape[axis] + tapPositions[t][axis]]
+                    let mapped = indexMaps[axis][index[axis] + tapPositions[t][axis]]
                     if mapped < 0 { offset = -1; break }
                     offset += mapped * sourceStrides[axis]
                 }
@@ -306,9 +305,8 @@ struct FilterRunner {
                                     for t in 0..<tapCount { buffer[t] = centre[offsets[t]] }
                                 } else {
                                     // Border: per-axis index maps, already through the mode.
-                                    let mapBase = i * lastWindow
                                     for t in 0..<tapCount {
-                                        let mapped = lastMap[mapBase + positions[t]]
+                                        let mapped = lastMap[i + positions[t]]
                                         buffer[t] = (outer[t] < 0 || mapped < 0) ? cval : source[outer[t] + mapped]
                                     }
                                 }

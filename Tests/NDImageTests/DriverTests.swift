@@ -233,3 +233,17 @@ struct SplitMix64: RandomNumberGenerator {
     #expect(throws: NDImageError.self) { try NDArray(shape: [1 << 47], elementType: .float64) }
     #expect(throws: NDImageError.self) { try NDArray(shape: [-1], elementType: .float64) }
 }
+
+@Test func windowsFarWiderThanTheImageNeedOnlyLinearPlanningMemory() throws {
+    // A 1 x 400001 window on a 3 x 5 image: index tables are n + window - 1 long, not n * window.
+    let input = try NDArray.make(shape: [3, 5], elementType: .float64, values: (0..<15).map(Double.init))
+    let fp = try Footprint(shape: [1, 400_001], mask: (0..<400_001).map { $0 % 100_000 == 0 })
+    var sizes: Set<Int> = []
+    let out = try genericFilter(input: input, options: FilterOptions(footprint: fp, mode: .wrap)) { b in
+        sizes.insert(b.count)
+        return b.reduce(0, +)
+    }
+    #expect(sizes == [5])
+    // Taps at offsets -200000, -100000, 0, 100000, 200000 all wrap to the centre column (period 5).
+    #expect(out.doubleValues() == (0..<15).map { Double($0) * 5 })
+}
