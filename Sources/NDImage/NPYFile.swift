@@ -56,11 +56,8 @@ public enum NPYFile {
                 for k in 0..<(size / 2) { let t = p[k]; p[k] = p[size - 1 - k]; p[size - 1 - k] = t }
             }
         }
-        if header.type == .bool {
-            // NumPy bools are one byte 0 or 1; normalise any other byte so values stay 0/1.
-            let base = storage.baseAddress.assumingMemoryBound(to: UInt8.self)
-            for element in 0..<count where base[element] > 1 { base[element] = 1 }
-        }
+        // Bool bytes are kept as stored, as np.load does: generic_filter can store bytes other
+        // than 0 and 1 into a bool output (section 1.4), and such files must round-trip.
         let strides = NDArray.contiguousStrides(shape: header.shape, itemSize: header.type.itemSize,
                                                 order: header.fortranOrder ? .fortran : .c)
         return try NDArray(storage: storage, elementType: header.type, shape: header.shape, strides: strides, byteOffset: 0)

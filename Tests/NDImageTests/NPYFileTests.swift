@@ -83,3 +83,11 @@ struct BadNPYEntry: Decodable {
     #expect(try Footprint.named(folder.appendingPathComponent("a.npy").path, rank: 2).mask == [false, true, true, true, false, true])
     #expect(throws: NDImageError.self) { try Footprint.named("diamond", rank: 2) }
 }
+
+@Test func boolBytesOtherThanZeroAndOneSurviveAWriteAndRead() throws {
+    // generic_filter stores the byte 2 when a bool output receives 2.7 (spec 1.4); np.save keeps it.
+    let input = try NDArray.make(shape: [3], elementType: .float64, values: [2.7, 0.5, 1])
+    let output = try genericFilter(input: input, options: FilterOptions(size: [1]), output: .elementType(.bool)) { $0[0] }
+    #expect(output.int64Bits() == [2, 0, 1])
+    #expect(try NPYFile.read(NPYFile.encode(output)).int64Bits() == [2, 0, 1])
+}
