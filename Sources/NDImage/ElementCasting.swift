@@ -30,7 +30,7 @@ func truncatingToUInt64LikeX86(_ value: Double) -> UInt64 {
 extension ElementType {
     /// Reads the element at `pointer` (any alignment, native byte order) as a Double.
     @inline(__always)
-    func loadDouble(from pointer: UnsafeRawPointer) -> Double {
+    public func loadDouble(from pointer: UnsafeRawPointer) -> Double {
         switch self {
         case .bool, .uint8: return Double(pointer.load(as: UInt8.self))
         case .int8: return Double(pointer.load(as: Int8.self))
@@ -51,7 +51,7 @@ extension ElementType {
     /// on x86-64 (8/16-bit: low bits of a 32-bit conversion; int32/int64: the minimum; uint32: low
     /// bits of a 64-bit conversion; uint64: GCC's conversion, NaN -> 0), computed without traps.
     @inline(__always)
-    func storeDouble(_ value: Double, to pointer: UnsafeMutableRawPointer) {
+    public func storeDouble(_ value: Double, to pointer: UnsafeMutableRawPointer) {
         switch self {
         case .float64: pointer.storeBytes(of: value, as: Double.self)
         case .float32: pointer.storeBytes(of: Float(value), as: Float.self)
@@ -82,7 +82,7 @@ extension ElementType {
 
     /// Reads an integer element exactly as its two's-complement bits widened to 64 (floats truncated).
     @inline(__always)
-    func loadInt64Bits(from pointer: UnsafeRawPointer) -> Int64 {
+    public func loadInt64Bits(from pointer: UnsafeRawPointer) -> Int64 {
         switch self {
         case .bool, .uint8: return Int64(pointer.load(as: UInt8.self))
         case .int8: return Int64(pointer.load(as: Int8.self))
@@ -98,7 +98,7 @@ extension ElementType {
 
     /// Stores the low bits of `bits` (NumPy's integer-to-integer `astype`, which wraps).
     @inline(__always)
-    func storeInt64Bits(_ bits: Int64, to pointer: UnsafeMutableRawPointer) {
+    public func storeInt64Bits(_ bits: Int64, to pointer: UnsafeMutableRawPointer) {
         switch self {
         case .bool: pointer.storeBytes(of: bits != 0 ? 1 : 0, as: UInt8.self)
         case .int8, .uint8: pointer.storeBytes(of: UInt8(truncatingIfNeeded: bits), as: UInt8.self)
