@@ -20,6 +20,15 @@ struct SplitMix64: RandomNumberGenerator {
 /// Checks one input end to end: it either compiles or yields diagnostics inside the text that render.
 private func checkSurvives(_ text: String, seed: UInt64, case number: Int) -> Bool {
     let file = SourceFile(name: "<fuzz>", text: text)
+    // Whatever parses cleanly must also survive the printer round trip.
+    let parsed = Parser.parse(file)
+    if parsed.diagnostics.isEmpty {
+        let printed = ASTPrinter.print(parsed.module)
+        let reparsed = Parser.parse(SourceFile(name: "<printed>", text: printed))
+        if !reparsed.diagnostics.isEmpty || reparsed.module != parsed.module {
+            Issue.record("seed \(seed) case \(number): round trip failed for \(text.debugDescription) printed as \(printed.debugDescription)")
+        }
+    }
     switch FrontEnd.check(file) {
     case .success(let program):
         return program.kernelIndex < program.functions.count
@@ -56,7 +65,7 @@ private let seeds: [String] = [
     "def f(values):\n    b = np.zeros(len(values))\n    b[0] = values[-1]\n    b.sort()\n    return np.percentile(b, 50) + b.max() + floor(2.5) ** 2\n",
 ]
 
-@Test func fuzzFrontEndNeverCrashesAndKeepsRangesInsideTheText() {
+@Test func fuzzFrontEndNeverCrashesKeepsRangesInsideTheTextAndRoundTrips() {
     let seed = ProcessInfo.processInfo.environment["FILTERJIT_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970 * 1000)
     print("fuzzFrontEnd seed: \(seed) (replay with FILTERJIT_FUZZ_SEED=\(seed))")
     var generator = SplitMix64(seed: seed)
