@@ -94,7 +94,7 @@ public struct Lexer {
                     position += 1
                 }
             default:
-                if isIdentifierStart(byte) {
+                if identifierScalarLength(at: position) > 0 {
                     readName()
                 } else if isDigit(byte) || (byte == UInt8(ascii: ".") && isDigit(peek(1))) {
                     readNumber()
@@ -179,10 +179,29 @@ public struct Lexer {
             || byte == UInt8(ascii: "_") || byte >= 0x80
     }
 
+    /// The byte length of the identifier character at `index` (a letter, `_`, or a non-ASCII
+    /// alphabetic scalar, as Python allows), or 0.
+    private func identifierScalarLength(at index: Int) -> Int {
+        guard index < bytes.count else { return 0 }
+        let byte = bytes[index]
+        if byte < 0x80 { return isIdentifierStart(byte) ? 1 : 0 }
+        let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+        guard index + length <= bytes.count,
+              let scalar = String(decoding: bytes[index..<index + length], as: UTF8.self).unicodeScalars.first,
+              scalar.value >= 0x80, scalar.properties.isAlphabetic else { return 0 }
+        return length
+    }
+
     private mutating func readName() {
         let start = position
-        while position < bytes.count && (isIdentifierStart(bytes[position]) || isDigit(bytes[position])) {
-            position += 1
+        while position < bytes.count {
+            if isDigit(bytes[position]) {
+                position += 1
+                continue
+            }
+            let length = identifierScalarLength(at: position)
+            guard length > 0 else { break }
+            position += length
         }
         // A string prefix directly followed by a quote: r'..', b'..', f'..', u'..', rb'..'.
         if position < bytes.count, bytes[position] == UInt8(ascii: "'") || bytes[position] == UInt8(ascii: "\""),

@@ -136,7 +136,7 @@ public struct Parser {
             if at(.indent) || at(.dedent) { break }
             advance()
         }
-        _ = at(.newline) ? advance() : ()
+        if at(.newline) { advance() }
         if at(.indent) {
             _ = parseIndentedBlock()
         }
@@ -716,10 +716,10 @@ public struct Parser {
             if at(")") { break }
             let argument = try parseArgument()
             switch argument {
-            case .left(let expression):
+            case .positional(let expression):
                 if !keywords.isEmpty { throw fail("positional argument after a keyword argument", at: expression.range) }
                 arguments.append(expression)
-            case .right(let keyword):
+            case .keyword(let keyword):
                 keywords.append(keyword)
             }
         } while eat(",")
@@ -727,8 +727,8 @@ public struct Parser {
     }
 
     private enum Argument {
-        case left(Expr)
-        case right(KeywordArgument)
+        case positional(Expr)
+        case keyword(KeywordArgument)
     }
 
     /// argument: NAME "=" expression | expression
@@ -739,11 +739,11 @@ public struct Parser {
             advance()
             advance()
             let value = try parseExpression()
-            return .right(KeywordArgument(name: name.text, value: value, range: SourceRange(name.range.start, value.range.end)))
+            return .keyword(KeywordArgument(name: name.text, value: value, range: SourceRange(name.range.start, value.range.end)))
         }
         let expression = try parseExpression()
         if at("for") { throw fail("generator expressions are not supported in filter programs; write a loop") }
-        return .left(expression)
+        return .positional(expression)
     }
 
     /// subscript: expression | [ expression ] ":" [ expression ] [ ":" [ expression ] ]
@@ -753,9 +753,8 @@ public struct Parser {
         if !at(":") {
             lower = try parseExpression()
             if at(",") { throw fail("multi-dimensional indexing is not supported; arrays are one-dimensional") }
-            if !at(":") {
-                // Safe: `lower` was just assigned.
-                return lower ?? Expr(.integer(0), .none)
+            if !at(":"), let index = lower {
+                return index
             }
         }
         advance()  // ':'
