@@ -337,11 +337,12 @@ public struct Parser {
                 body.append(contentsOf: try parseStatement(keepDocstrings: keepDocstrings))
             } catch {
                 depth = savedDepth
-                let wasTry = tokens[start].isSymbol("try")
+                let first = tokens[start]
+                let wasCompound = ["try", "if", "elif", "else", "for", "while"].contains { first.isSymbol($0) }
                 if index == start { advance() }
                 synchronize()
-                // The clauses of a rejected `try` belong to the same mistake.
-                while wasTry && (at("except") || at("finally") || at("else")) {
+                // The further clauses of a rejected compound statement belong to the same mistake.
+                while wasCompound && (at("except") || at("finally") || at("else") || at("elif")) {
                     let errorCount = diagnostics.count
                     advance()
                     synchronize()
@@ -403,6 +404,10 @@ public struct Parser {
         branches.append(ConditionalBlock(condition: condition, body: try parseBlock(after: "'if'", keepDocstrings: false)))
         var orElse: [Stmt]?
         while at("elif") {
+            // Each `elif` becomes an `if` nested in the previous `else`, so it counts as a level.
+            if depth + branches.count >= Parser.maximumNestingDepth {
+                throw nestingTooDeep(" (too many elif branches)")
+            }
             advance()
             let condition = try parseExpression()
             try expect(":", after: "'elif' condition")

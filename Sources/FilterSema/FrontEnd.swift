@@ -11,9 +11,8 @@ public enum FrontEnd {
                                      syntaxErrorOffsets: parsed.diagnostics.map(\.range.start))
         let program = checker.run()
         var all = parsed.diagnostics
-        for diagnostic in checker.diagnostics where !all.contains(diagnostic) {
-            all.append(diagnostic)
-        }
+        let syntaxErrors = Set(parsed.diagnostics)
+        all += checker.diagnostics.filter { !syntaxErrors.contains($0) }
         all = all.enumerated()
             .sorted { ($0.element.range.start, $0.offset) < ($1.element.range.start, $1.offset) }
             .map(\.element)

@@ -51,8 +51,9 @@ struct FunctionChecker {
         nonmutating set { program.facts[functionIndex] = newValue }
     }
 
-    private func report(_ message: String, at range: SourceRange) {
-        if emitting { program.report(message, at: range) }
+    /// Reports an error when emitting; the message is only built then (inference runs several rounds).
+    private func report(_ message: @autoclosure () -> String, at range: SourceRange) {
+        if emitting { program.report(message(), at: range) }
     }
 
     private func type(ofSlot slot: Int) -> ValueType? {
@@ -740,6 +741,15 @@ struct FunctionChecker {
     }
 
     private func unknownNameMessage(_ name: String) -> String {
+        // The same unknown name is often written many times: compute its suggestion once.
+        let key = "\(functionIndex):\(name)"
+        if let cached = program.unknownNameMessages[key] { return cached }
+        let message = makeUnknownNameMessage(name)
+        program.unknownNameMessages[key] = message
+        return message
+    }
+
+    private func makeUnknownNameMessage(_ name: String) -> String {
         if BuiltinTables.unsupportedBare.contains(name) {
             return "'\(name)' is not supported in filter programs"
         }

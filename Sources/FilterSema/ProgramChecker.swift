@@ -96,9 +96,14 @@ final class ProgramChecker {
         syntaxErrorOffsets.contains { range.start <= $0 && $0 <= range.end }
     }
 
+    /// "unknown name" messages by function and name (suggestions are costly to find).
+    var unknownNameMessages: [String: String] = [:]
+    /// The diagnostics already reported, so a message at one place is reported once.
+    private var reported: Set<Diagnostic> = []
+
     func report(_ message: String, at range: SourceRange) {
         let diagnostic = Diagnostic.error(message, at: range)
-        if !diagnostics.contains(diagnostic) { diagnostics.append(diagnostic) }
+        if reported.insert(diagnostic).inserted { diagnostics.append(diagnostic) }
     }
 
     /// Runs every check; returns the program (meaningful only when no error was reported).

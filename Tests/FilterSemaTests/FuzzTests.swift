@@ -120,6 +120,7 @@ private let seeds: [String] = [
         "f" + String(repeating: "(1)", count: 10_000),
         "2" + String(repeating: " ** 2", count: 10_000),
         "x" + String(repeating: " if x else x", count: 5_000),
+        "def f(values):\n    if values[0] > 0:\n        pass\n" + String(repeating: "    elif values[0] > 1:\n        pass\n", count: 5_000) + "    return 1.0\n",
         "def f(values):\n" + (1...300).map { String(repeating: " ", count: $0 * 2) + "if True:\n" }.joined() + String(repeating: " ", count: 602) + "return 1.0\n",
     ]
     for text in cases {
