@@ -136,6 +136,8 @@ public enum ASTPrinter {
         case .name(let name):
             return name
         case .attribute(let base, let name):
+            // `1.real` would lex as the float `1.` followed by a name.
+            if case .integer = base.kind { return "(\(print(base))).\(name)" }
             return print(base, atLeast: primaryLevel) + "." + name
         case .call(let callee, let arguments, let keywords):
             let list = arguments.map { print($0, atLeast: conditionalLevel) } + keywords.map { "\($0.name)=\(print($0.value, atLeast: conditionalLevel))" }

@@ -55,6 +55,10 @@ let inlinePrograms: [String] = [
     "-x ** -y",
     "(a, b)",
     "x if not y else -z",
+    "(1).real + 1.5.imag + f(x=1, y=a if b else c)",
+    "[1, (2, 3)][0]",
+    "a[1:2] + a[:] + a[::2] + a[1:]",
+    "\"quote\\\"d\" + 'tab\\t'",
     """
     import numpy as np
     import math
