@@ -405,3 +405,16 @@ private func slotTypes(_ function: TypedFunction) -> [String] {
 
     """)
 }
+
+@Test func typedIRPrinterShowsKindParametersSlotsAndBodies() throws {
+    let (program, errors) = compile("@line_filter\ndef f(line, out, gain=2):\n    out[0] = line[0] * gain\n")
+    let text = TypedIRPrinter.print(try #require(program, "\(errors)"))
+    #expect(text == """
+    kind line_filter, kernel #0
+    parameter gain: int = 2.0 in $2
+    function #0 f -> nothing
+      slots: $0 line: floatArray, $1 out: floatArray writable, $2 gain: int
+      $1:floatArray[0] = (multiply:float (elem:float $0:floatArray 0) (toFloat $2:int))
+
+    """)
+}
