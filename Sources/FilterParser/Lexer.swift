@@ -57,6 +57,8 @@ public struct Lexer {
     }
 
     private mutating func run() {
+        // A UTF-8 byte order mark at the start is not part of the program (Python skips it too).
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
         var atLineStart = true
         while position < bytes.count {
             if atLineStart && bracketDepth == 0 {

@@ -30,6 +30,9 @@ public enum FrontEnd {
     public static func check(_ module: SourceModule, in file: SourceFile, function: String? = nil) -> (TypedProgram?, [Diagnostic]) {
         let checker = ProgramChecker(file: file, module: module, kernelName: function)
         let program = checker.run()
-        return (checker.diagnostics.contains { $0.severity == .error } ? nil : program, checker.diagnostics)
+        let diagnostics = checker.diagnostics.enumerated()
+            .sorted { ($0.element.range.start, $0.offset) < ($1.element.range.start, $1.offset) }
+            .map(\.element)
+        return (diagnostics.contains { $0.severity == .error } ? nil : program, diagnostics)
     }
 }

@@ -92,3 +92,10 @@ private func kinds(_ text: String) -> [String] {
     #expect(lex("x\u{00A0}= 1").errors == ["1:2: unexpected character '\u{00A0}'"])
     #expect(lex("größe = 1").tokens.first?.text == "größe")
 }
+
+@Test func aLeadingByteOrderMarkIsSkipped() {
+    let (tokens, errors) = lex("\u{FEFF}x = 1\n")
+    #expect(errors.isEmpty)
+    #expect(tokens.first?.text == "x")
+    #expect(tokens.first?.range == SourceRange(3, 4))
+}

@@ -418,3 +418,94 @@ private func slotTypes(_ function: TypedFunction) -> [String] {
 
     """)
 }
+
+/// Programs in the styles people write (llc, Numba, plain NumPy) that must check.
+private let representativePrograms: [String] = [
+    """
+    import llc
+    import numpy as np
+
+    @llc.jit_filter_function
+    def median_by_selection(values):
+        buf = np.empty(len(values))
+        n = 0
+        for v in values:
+            buf[n] = v
+            n += 1
+        for i in range(n):
+            for j in range(i + 1, n):
+                if buf[j] < buf[i]:
+                    buf[i], buf[j] = buf[j], buf[i]
+        if n % 2 == 1:
+            return buf[n // 2]
+        return (buf[n // 2 - 1] + buf[n // 2]) / 2
+    """,
+    """
+    from llc import jit_filter1d_function
+
+    @jit_filter1d_function
+    def running_max(line, out):
+        window = len(line) - len(out) + 1
+        for i in range(len(out)):
+            best = -np.inf
+            k = 0
+            while True:
+                if k >= window:
+                    break
+                best = max(best, line[i + k])
+                k += 1
+            out[i] = best
+    """,
+    """
+    import math
+
+    def weight(d, sigma):
+        return math.exp(-(d * d) / (2.0 * sigma * sigma))
+
+    def gaussian(values, sigma=1.0):
+        centre = len(values) // 2
+        total = 0.0
+        norm = 0.0
+        for i in range(len(values)):
+            w = weight(i - centre, sigma)
+            total += w * values[i]
+            norm += w
+        return total / norm if norm != 0 else 0.0
+    """,
+    """
+    @transform
+    def zoom(out_coords, in_coords, factor=2.0, centre=True):
+        for d in range(len(out_coords)):
+            c = out_coords[d] / factor
+            if centre:
+                c = c + 0.5
+            in_coords[d] = c
+    """,
+    """
+    def count_above(values, t=0.5):
+        count = 0
+        for v in values:
+            if not isnan(v) and v > t:
+                count += 1
+        return count
+    """,
+    """
+    def local_contrast(values):
+        lo, hi = np.min(values), np.max(values)
+        if hi - lo == 0:
+            return 0.0
+        return (values[len(values) // 2] - lo) / (hi - lo)
+    """,
+    """
+    def sorted_rank(values, q=25):
+        s = np.sort(values)
+        idx = int(round(q / 100 * (s.size - 1)))
+        return s[idx] + np.percentile(values, q) * 0
+    """,
+]
+
+@Test(arguments: representativePrograms.indices)
+func representativeProgramsCheck(_ index: Int) {
+    let (program, errors) = compile(representativePrograms[index])
+    #expect(program != nil, "\(errors)")
+}
