@@ -44,6 +44,8 @@ public struct Parser {
     private var depth = 0
     private var diagnostics: [Diagnostic] = []
     private var reportedNesting = false
+    /// How many `parseExpression` calls are active (0: the next one is a statement's outermost).
+    private var expressionNesting = 0
 
     private init(tokens: [Token]) {
         self.tokens = tokens
@@ -162,6 +164,7 @@ public struct Parser {
                 items.append(contentsOf: try parseTopLevelItem())
             } catch {
                 depth = 0
+                expressionNesting = 0
                 if index == start { advance() }
                 synchronize()
             }
@@ -337,6 +340,7 @@ public struct Parser {
                 body.append(contentsOf: try parseStatement(keepDocstrings: keepDocstrings))
             } catch {
                 depth = savedDepth
+                expressionNesting = 0
                 let first = tokens[start]
                 let wasCompound = ["try", "if", "elif", "else", "for", "while"].contains { first.isSymbol($0) }
                 if index == start { advance() }
@@ -561,6 +565,40 @@ public struct Parser {
 
     /// expression: disjunction [ "if" disjunction "else" expression ]
     private mutating func parseExpression() throws -> Expr {
+        // The outermost expression of a statement also has its tree depth checked: chains of
+        // operators and postfix operations nest the tree without nesting the parser.
+        let isOutermost = expressionNesting == 0
+        let budget = Parser.maximumNestingDepth - depth
+        expressionNesting += 1
+        defer { expressionNesting -= 1 }
+        let result = try parseConditionalExpression()
+        if isOutermost && Parser.isDeeper(result, than: budget) {
+            throw nestingTooDeep(" (split this expression)")
+        }
+        return result
+    }
+
+    /// Whether the tree of `expression` is more than `budget` levels deep (recursing at most `budget` levels).
+    static func isDeeper(_ expression: Expr, than budget: Int) -> Bool {
+        if budget <= 0 { return true }
+        let children: [Expr]
+        switch expression.kind {
+        case .integer, .float, .boolean, .string, .name: return false
+        case .attribute(let base, _): children = [base]
+        case .call(let callee, let arguments, let keywords): children = [callee] + arguments + keywords.map(\.value)
+        case .index(let base, let index): children = [base, index]
+        case .unary(_, let operand): children = [operand]
+        case .binary(_, let left, let right), .logical(_, let left, let right): children = [left, right]
+        case .compare(let first, let rest): children = [first] + rest.map(\.right)
+        case .conditional(let then, let condition, let orElse): children = [then, condition, orElse]
+        case .tuple(let elements), .list(let elements): children = elements
+        case .slice(let lower, let upper, let step): children = [lower, upper, step].compactMap { $0 }
+        }
+        return children.contains { isDeeper($0, than: budget - 1) }
+    }
+
+    /// The conditional-expression part of `expression`, one nesting level deeper.
+    private mutating func parseConditionalExpression() throws -> Expr {
         try enterNesting()
         defer { leaveNesting() }
         if at("lambda") { throw fail("lambda expressions are not supported in filter programs") }

@@ -120,6 +120,9 @@ private let seeds: [String] = [
         "f" + String(repeating: "(1)", count: 10_000),
         "2" + String(repeating: " ** 2", count: 10_000),
         "x" + String(repeating: " if x else x", count: 5_000),
+        // Parentheses each allow a fresh chain, so only the tree depth catches this one.
+        (0..<60).reduce("x") { inner, _ in "(" + inner + String(repeating: " * x", count: 40) + ")" },
+        (0..<60).reduce("x") { inner, _ in "(" + inner + String(repeating: ".y", count: 40) + ")" },
         "def f(values):\n    if values[0] > 0:\n        pass\n" + String(repeating: "    elif values[0] > 1:\n        pass\n", count: 5_000) + "    return 1.0\n",
         "def f(values):\n" + (1...300).map { String(repeating: " ", count: $0 * 2) + "if True:\n" }.joined() + String(repeating: " ", count: 602) + "return 1.0\n",
     ]
