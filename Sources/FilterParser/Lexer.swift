@@ -142,7 +142,8 @@ public struct Lexer {
                 error("mixed tabs and spaces in indentation", start, position)
             }
             indentStack.append(indentation)
-            tokens.append(Token(.indent, "", SourceRange(start, position)))
+            // Located at the first character of the line, where "unexpected indent" points.
+            tokens.append(Token(.indent, "", SourceRange(position, position)))
             return true
         }
         if let level = indentStack.lastIndex(of: indentation) {

@@ -28,7 +28,7 @@ public struct Parser {
         var parser = Parser(tokens: tokens)
         let module = parser.parseFile()
         var diagnostics = lexerDiagnostics
-        // A lexical error already explains a bad token; drop parse errors at the same place.
+        // A lexical error already explains its line; parse errors on the same line follow from it.
         let badLines = Set(lexerDiagnostics.map { file.lineIndex(of: $0.range.start) })
         for diagnostic in parser.diagnostics where !badLines.contains(file.lineIndex(of: diagnostic.range.start)) {
             diagnostics.append(diagnostic)
@@ -155,8 +155,9 @@ public struct Parser {
                 continue
             }
             if at(.indent) {
+                // The indented lines are parsed for their own errors, then dropped with the mistake.
                 diagnostics.append(.error("unexpected indent", at: current.range))
-                advance()
+                _ = parseIndentedBlock()
                 continue
             }
             let start = index
