@@ -11,8 +11,9 @@ public enum FrontEnd {
                                      syntaxErrorOffsets: parsed.diagnostics.map(\.range.start))
         let program = checker.run()
         var all = parsed.diagnostics
-        let syntaxErrors = Set(parsed.diagnostics)
-        all += checker.diagnostics.filter { !syntaxErrors.contains($0) }
+        // A line with a syntax error gets no further errors: they would follow from the same mistake.
+        let brokenLines = Set(parsed.diagnostics.map { file.lineIndex(of: $0.range.start) })
+        all += checker.diagnostics.filter { !brokenLines.contains(file.lineIndex(of: $0.range.start)) }
         all = all.enumerated()
             .sorted { ($0.element.range.start, $0.offset) < ($1.element.range.start, $1.offset) }
             .map(\.element)

@@ -312,7 +312,7 @@ struct FunctionChecker {
                 checkLoopVariable(slot, elementType: element, at: target.range)
                 header = .forEach(slot: slot, array: array, body: [])
             } else {
-                report("a for loop can only go over an array or range(...), not a \(describe(array.type))", at: iterable.range)
+                report("a for loop can only go over an array or range(...), not \(article(describe(array.type)))", at: iterable.range)
             }
         }
         let before = assigned
@@ -334,7 +334,7 @@ struct FunctionChecker {
     private func checkLoopVariable(_ slot: Int, elementType: ValueType, at range: SourceRange) {
         guard emitting, let slotType = type(ofSlot: slot) else { return }
         if slotType.isArray || rank(slotType) < rank(elementType) {
-            report("the loop variable '\(slotNames[slot])' is a \(describe(slotType)) elsewhere but gets \(describe(elementType))s here; a variable keeps one type",
+            report("the loop variable '\(slotNames[slot])' is \(article(describe(slotType))) elsewhere but gets \(describe(elementType))s here; a variable keeps one type",
                    at: range)
         }
     }
@@ -471,7 +471,7 @@ struct FunctionChecker {
         if value.type == slotType { return value }
         if value.type.isArray || slotType.isArray {
             if slotType.isArray && value.type.isArray {
-                report("'\(name)' is a \(describe(slotType)) elsewhere but gets a \(describe(value.type)) here; a variable keeps one type", at: range)
+                report("'\(name)' is \(article(describe(slotType))) elsewhere but gets \(article(describe(value.type))) here; a variable keeps one type", at: range)
             } else if slotType.isArray {
                 report("'\(name)' is an array elsewhere but gets a number here; a variable keeps one type", at: range)
             } else {
@@ -787,7 +787,7 @@ struct FunctionChecker {
         }
         guard let value = lower(base) else { return nil }
         guard value.type.isArray else {
-            report("a \(describe(value.type)) has no attribute '\(name)'", at: range)
+            report("\(article(describe(value.type))) has no attribute '\(name)'", at: range)
             return nil
         }
         switch name {
@@ -810,7 +810,7 @@ struct FunctionChecker {
         if case .attribute(let arrayExpression, "shape") = base.kind, moduleNamed(by: arrayExpression) == nil {
             guard let array = lower(arrayExpression) else { return nil }
             guard array.type.isArray else {
-                report("a \(describe(array.type)) has no attribute 'shape'", at: base.range)
+                report("\(article(describe(array.type))) has no attribute 'shape'", at: base.range)
                 return nil
             }
             guard case .integer(0) = index.kind else {
@@ -827,7 +827,7 @@ struct FunctionChecker {
         guard let array = lower(base) else { _ = lower(index); return nil }
         guard let position = lower(index).flatMap({ indexValue($0, at: index.range) }) else { return nil }
         guard array.type.isArray else {
-            report("a \(describe(array.type)) cannot be indexed", at: base.range)
+            report("\(article(describe(array.type))) cannot be indexed", at: base.range)
             return nil
         }
         return TExpr(.element(array: array, index: position), array.type == .intArray ? .int : .float, range)
@@ -903,7 +903,7 @@ struct FunctionChecker {
             }
             guard let receiver = lower(base) else { return nil }
             guard receiver.type.isArray else {
-                report("a \(describe(receiver.type)) has no method '\(name)'", at: callee.range)
+                report("\(article(describe(receiver.type))) has no method '\(name)'", at: callee.range)
                 return nil
             }
             guard let builtin = BuiltinTables.methods[name] else {

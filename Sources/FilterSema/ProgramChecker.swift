@@ -349,7 +349,8 @@ final class ProgramChecker {
         for (caller, sites) in graph.enumerated() {
             for site in sites where site.callee != caller {
                 calledFunctions.insert(site.callee)
-                if !definitions[site.callee].decorators.isEmpty && site.callee != kernelIndex {
+                let isDecoratedKernel = definitions[site.callee].decorators.contains { Self.kernelKind(ofDecorator: $0.name) != nil }
+                if isDecoratedKernel && site.callee != kernelIndex {
                     report("'\(definitions[site.callee].name)' has a kernel decorator and cannot be called as a helper", at: site.range)
                 }
             }
