@@ -4,13 +4,11 @@ import FilterLang
 ///
 /// Lexical errors become diagnostics; the lexer always reaches the end of the text.
 public struct Lexer {
-    /// The source being read.
-    public let file: SourceFile
     private let bytes: [UInt8]
     private var position = 0
     private var tokens: [Token] = []
     /// Lexical errors, in source order.
-    public private(set) var diagnostics: [Diagnostic] = []
+    private var diagnostics: [Diagnostic] = []
     /// The indentation strings of the open blocks (the first is the empty top level).
     private var indentStack: [[UInt8]] = [[]]
     /// Open `(` and `[` (and `{`), for implicit line joining.
@@ -34,9 +32,7 @@ public struct Lexer {
         return Lexer.statementKeywords.contains(String(decoding: bytes[index..<end], as: UTF8.self))
     }
 
-    /// Creates a lexer over `file`.
-    public init(file: SourceFile) {
-        self.file = file
+    private init(file: SourceFile) {
         self.bytes = file.bytes
     }
 
