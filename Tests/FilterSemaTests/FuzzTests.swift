@@ -31,7 +31,11 @@ private func checkSurvives(_ text: String, seed: UInt64, case number: Int) -> Bo
     }
     switch FrontEnd.check(file) {
     case .success(let program):
-        return program.kernelIndex < program.functions.count
+        let problems = TypedIRVerifier.verify(program)
+        if !problems.isEmpty {
+            Issue.record("seed \(seed) case \(number): typed IR of \(text.debugDescription) breaks the contract: \(problems)")
+        }
+        return true
     case .failure(let error):
         guard !error.diagnostics.isEmpty else {
             Issue.record("seed \(seed) case \(number): failure without diagnostics for \(text.debugDescription)")

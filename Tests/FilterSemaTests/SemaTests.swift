@@ -509,3 +509,24 @@ func representativeProgramsCheck(_ index: Int) {
     let (program, errors) = compile(representativePrograms[index])
     #expect(program != nil, "\(errors)")
 }
+
+@Test func examplesCheckAndKeepTheTypedIRContract() throws {
+    let directory = repositoryRoot.appendingPathComponent("examples")
+    let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".filter") }
+    #expect(names.count >= 10)
+    for name in names {
+        let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+        let (program, errors) = compile(text, name: name)
+        #expect(program != nil, "\(name): \(errors)")
+    }
+}
+
+@Test func verifierRejectsABrokenProgram() throws {
+    let (program, errors) = compile("def f(values):\n    x = 1\n    return x + 0.5\n")
+    var broken = try #require(program, "\(errors)")
+    // Store a float into the int slot and return an int: two broken promises.
+    broken.functions[0].body[0] = TStmt(.assign(targets: [.local(1)], values: [TExpr(.floatConstant(1), .float, .none)]), .none)
+    broken.functions[0].body[1] = TStmt(.returnValue(TExpr(.local(1), .int, .none)), .none)
+    let problems = TypedIRVerifier.verify(broken)
+    #expect(problems.count == 2, "\(problems)")
+}
