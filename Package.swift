@@ -86,6 +86,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: importsLLVM),
 
+        // The compile benchmark: `swift run -c release filterjit-compile-bench`.
+        .executableTarget(name: "filterjit-compile-bench", dependencies: ["FilterLang", "FilterCodegen", "FilterJIT"]),
+
         .testTarget(name: "FilterParserTests", dependencies: ["FilterLang", "FilterParser"]),
         .testTarget(name: "FilterSemaTests", dependencies: ["FilterLang", "FilterParser", "FilterSema"]),
         .testTarget(name: "FilterInterpreterTests", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter"]),
