@@ -7,7 +7,7 @@ import FilterLang
 /// What identifies a compiled kernel.
 public struct KernelSignature: Hashable, Sendable, CustomStringConvertible {
     /// SHA-256 of the source text (or of the typed program's dump for programs compiled directly).
-    public var sourceDigest: [UInt8]
+    public var sourceDigest: SHA256.Digest
     /// The requested kernel function (nil: the last `def`).
     public var function: String?
     /// A requested kernel kind; nil means the kind the source declares (the SciPy callbacks).
@@ -17,14 +17,14 @@ public struct KernelSignature: Hashable, Sendable, CustomStringConvertible {
 
     /// Creates the signature of a source text.
     public init(source: String, function: String? = nil, kind: KernelKind? = nil, specialization: String? = nil) {
-        self.sourceDigest = SHA256.digest(source.utf8)
+        self.sourceDigest = SHA256.digest(source)
         self.function = function
         self.kind = kind
         self.specialization = specialization
     }
 
     public var description: String {
-        let hex = sourceDigest.prefix(6).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let hex = sourceDigest.bytes.prefix(6).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         return "\(hex)…/\(function ?? "-")/\(kind?.rawValue ?? "-")/\(specialization ?? "-")"
     }
 }
