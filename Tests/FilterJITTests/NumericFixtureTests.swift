@@ -1,5 +1,5 @@
-// JIT results against NumPy / CPython, bit for bit, from Fixtures/numeric.json
-// (written by Fixtures/make_numeric_fixtures.py, which records its seed).
+// JIT results against NumPy / CPython, bit for bit, from Tests/Fixtures/jit/numeric.json
+// (written by Tests/Fixtures/jit/make_numeric_fixtures.py, which records its seed).
 
 import Testing
 import Foundation
@@ -8,7 +8,8 @@ import FilterLang
 
 // Read-only after initialisation.
 nonisolated(unsafe) private let fixture: [String: Any] = {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/numeric.json")
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/jit/numeric.json")
     guard let data = try? Data(contentsOf: url),
           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
     return object
@@ -39,7 +40,7 @@ private func reductionKernel(_ builtin: Builtin) throws -> Kernel {
 
 @Suite struct NumericFixtureTests {
     @Test func fixtureIsPresent() {
-        #expect(fixture["seed"] != nil, "missing Fixtures/numeric.json")
+        #expect(fixture["seed"] != nil, "missing Tests/Fixtures/jit/numeric.json")
     }
 
     @Test(arguments: [Builtin.pyMin, .pyMax, .pySum, .npMin, .npMax, .npSum, .prod, .mean, .median, .variance, .std,
