@@ -23,7 +23,7 @@ struct SplitMix64 {
 }
 
 /// Interesting doubles, including the ones that break naive lowering.
-let specialDoubles: [Double] = [0, -0.0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 3, 7, -7, 0.1, 1e300, -1e300, 5e-324,
+let specialDoubles: [Double] = [0, -0.0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 3, 7, -7, 0.1, 1e300, -1e300, .leastNonzeroMagnitude,
                                 .infinity, -.infinity, .nan, 9.3e18, -9.3e18, 4503599627370497]
 
 /// Generates one random program per call.
