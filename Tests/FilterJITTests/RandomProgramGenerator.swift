@@ -71,16 +71,15 @@ struct RandomProgramGenerator {
         locals += counterSlots.map { LocalVariable(name: "$w\($0)", type: .int) }
 
         var body: [TStmt] = []
-        // Every scalar and the local array are assigned first (no read before assignment).
-        body.append(assign(floatSlots[0], floatExpression(1)))
-        body.append(assign(floatSlots[1], floatExpression(1)))
-        body.append(assign(intSlots[0], intExpression(1)))
-        body.append(assign(intSlots[1], intExpression(1)))
-        body.append(assign(boolSlot, boolExpression(1)))
+        // Every slot is assigned a constant first (the interpreter rejects reads before assignment),
+        // then overwritten by random expressions.
+        for slot in floatSlots + eachSlots { body.append(assign(slot, TExpr(.floatConstant(random.pick(specialDoubles)), .float, here))) }
+        for slot in intSlots + loopSlots + counterSlots { body.append(assign(slot, TExpr(.intConstant(Int64(random.below(5) - 2)), .int, here))) }
+        body.append(assign(boolSlot, TExpr(.boolConstant(random.chance(0.5)), .bool, here)))
         body.append(assign(arraySlot, arrayConstructor()))
-        // Loop variables too: the generator may read them outside their loops.
-        for slot in loopSlots + counterSlots { body.append(assign(slot, TExpr(.intConstant(0), .int, here))) }
-        for slot in eachSlots { body.append(assign(slot, TExpr(.floatConstant(0), .float, here))) }
+        body.append(assign(floatSlots[0], floatExpression(1)))
+        body.append(assign(intSlots[0], intExpression(1)))
+        body.append(assign(boolSlot, boolExpression(1)))
         for _ in 0..<(1 + random.below(5)) { body.append(statement(depth: 2)) }
         body.append(TStmt(.returnValue(floatExpression(3)), here))
 
