@@ -40,6 +40,8 @@ struct RandomProgramGenerator {
     private let counterSlots = [15, 16, 17]      // int while counters, one per nesting level
     private var loopDepth = 0
     private var hasHelper = false
+    /// Whether `arr` has been assigned (before that, array expressions use `values`).
+    private var arrayReady = false
     private var helperIndex = 0
 
     init(seed: UInt64) { random = SplitMix64(seed: seed) }
@@ -49,6 +51,7 @@ struct RandomProgramGenerator {
     mutating func program() -> TypedProgram {
         usesZeroAmbiguousBuiltin = false
         loopDepth = 0
+        arrayReady = false
         // An optional helper: def h(a, x): return a[int-ish] * x + min(a)  (may fail on an empty array).
         hasHelper = random.chance(0.5)
         var functions: [TypedFunction] = []
@@ -77,6 +80,7 @@ struct RandomProgramGenerator {
         for slot in intSlots + loopSlots + counterSlots { body.append(assign(slot, TExpr(.intConstant(Int64(random.below(5) - 2)), .int, here))) }
         body.append(assign(boolSlot, TExpr(.boolConstant(random.chance(0.5)), .bool, here)))
         body.append(assign(arraySlot, arrayConstructor()))
+        arrayReady = true
         body.append(assign(floatSlots[0], floatExpression(1)))
         body.append(assign(intSlots[0], intExpression(1)))
         body.append(assign(boolSlot, boolExpression(1)))
@@ -169,7 +173,7 @@ struct RandomProgramGenerator {
     private func local(_ slot: Int, _ type: ValueType) -> TExpr { TExpr(.local(slot), type, here) }
 
     private mutating func anyArray() -> TExpr {
-        random.chance(0.6) ? local(valuesSlot, .floatArray) : local(arraySlot, .floatArray)
+        !arrayReady || random.chance(0.6) ? local(valuesSlot, .floatArray) : local(arraySlot, .floatArray)
     }
 
     private mutating func arrayConstructor() -> TExpr {
