@@ -1,11 +1,11 @@
 // The compile benchmark (a figure, not a test): engine start, compiling a new `min(values)`
 // callback kernel in a started engine, the cached lookup, and engine start + first compile.
 //
-//     swift run -c release filterjit-compile-bench [--sources N] [--pipeline 'default<O2>']
+//     swift run -c release filterjit-compile-bench --text [--sources N] [--pipeline 'default<O2>']
 //
-// Until the front end lands on main, kernels are compiled from typed programs equal to what
-// Sema produces for `min(values)` (made distinct by a different constant each), and the
-// front-end stages are reported as "n/a"; once it lands, `--text` compiles source text.
+// `--text` compiles source text through the whole pipeline (`min(values) + k` for distinct k).
+// Without it, kernels are compiled from typed programs equal to what Sema produces for
+// `min(values)` (for use while no front end is available), and the front-end stages read "n/a".
 
 import Foundation
 import FilterLang
