@@ -46,13 +46,24 @@ func randomWindows(_ random: inout SplitMix64) -> [[Double]] {
                         let parameters: [Double]? = random.chance(0.3) ? nil
                             : [random.pick(specialDoubles), random.chance(0.8) ? Double(random.below(9) - 4) : random.pick(specialDoubles)]
                         let named = parameters.map { ["pf": $0[0], "pi": $0[1]] } ?? [:]
-                        let jit = Result { try kernel.callFilter(values: window, parameters: named) }
-                        let reference = Result { () throws(KernelRuntimeError) -> Double in
-                            try interpreter.runFilter(values: window, parameters: parameters)
+                        let outputLength = max(0, window.count - random.below(3))
+                        let jit: Result<[Double], any Error>
+                        let reference: Result<[Double], KernelRuntimeError>
+                        if program.kind == .lineFilter {
+                            jit = Result { try kernel.callLineFilter(line: window, outputLength: outputLength, parameters: named) }
+                            reference = Result { () throws(KernelRuntimeError) -> [Double] in
+                                try interpreter.runLineFilter(line: window, outputLength: outputLength, parameters: parameters)
+                            }
+                        } else {
+                            jit = Result { [try kernel.callFilter(values: window, parameters: named)] }
+                            reference = Result { () throws(KernelRuntimeError) -> [Double] in
+                                [try interpreter.runFilter(values: window, parameters: parameters)]
+                            }
                         }
                         compared.withLock { $0 += 1 }
                         switch (jit, reference) {
-                        case (.success(let a), .success(let b)) where sameBits(a, b, zerosEqual: zerosEqual): continue
+                        case (.success(let a), .success(let b))
+                            where a.count == b.count && zip(a, b).allSatisfy({ sameBits($0, $1, zerosEqual: zerosEqual) }): continue
                         case (.failure, .failure): continue
                         default:
                             mismatches.withLock {
@@ -86,7 +97,11 @@ func randomWindows(_ random: inout SplitMix64) -> [[Double]] {
             let kernel = try engine.compile(program: program)
             for window in randomWindows(&random) {
                 do {
-                    _ = try kernel.callFilter(values: window, parameters: ["pf": random.pick(specialDoubles)])
+                    if program.kind == .lineFilter {
+                        _ = try kernel.callLineFilter(line: window, outputLength: window.count / 2, parameters: ["pf": random.pick(specialDoubles)])
+                    } else {
+                        _ = try kernel.callFilter(values: window, parameters: ["pf": random.pick(specialDoubles)])
+                    }
                     successes += 1
                 } catch is KernelRuntimeError {
                     failures += 1

@@ -32,12 +32,21 @@ struct RandomProgramGenerator {
     /// Whether the program uses a built-in whose result may be either zero (np.min, median...).
     private(set) var usesZeroAmbiguousBuiltin = false
 
-    // Slots of the kernel: 0 values, 1 pf (float param), 2 pi (int param), then locals.
-    private let valuesSlot = 0, floatParameter = 1, intParameter = 2
-    private let floatSlots = [3, 4], intSlots = [5, 6], boolSlot = 7, arraySlot = 8
-    private let loopSlots = [9, 10, 11]          // int loop variables, one per nesting level
-    private let eachSlots = [12, 13, 14]         // float forEach variables, one per nesting level
-    private let counterSlots = [15, 16, 17]      // int while counters, one per nesting level
+    /// The kind of the program being generated (`@filter` or `@line_filter`).
+    private(set) var kind: KernelKind = .filter
+    // Slots of a filter: 0 values, 1 pf (float param), 2 pi (int param), then locals. A line
+    // filter has `out` at slot 1 and everything after it shifted by one.
+    private var shift: Int { kind == .lineFilter ? 1 : 0 }
+    private let valuesSlot = 0, outSlot = 1
+    private var floatParameter: Int { 1 + shift }
+    private var intParameter: Int { 2 + shift }
+    private var floatSlots: [Int] { [3 + shift, 4 + shift] }
+    private var intSlots: [Int] { [5 + shift, 6 + shift] }
+    private var boolSlot: Int { 7 + shift }
+    private var arraySlot: Int { 8 + shift }
+    private var loopSlots: [Int] { [9 + shift, 10 + shift, 11 + shift] }      // int loop variables, one per nesting level
+    private var eachSlots: [Int] { [12 + shift, 13 + shift, 14 + shift] }     // float forEach variables, one per nesting level
+    private var counterSlots: [Int] { [15 + shift, 16 + shift, 17 + shift] }  // int while counters, one per nesting level
     private var loopDepth = 0
     private var hasHelper = false
     /// Whether `arr` has been assigned (before that, array expressions use `values`).
@@ -49,6 +58,7 @@ struct RandomProgramGenerator {
     private let here = SourceRange(0, 1)
 
     mutating func program() -> TypedProgram {
+        kind = random.chance(0.25) ? .lineFilter : .filter
         usesZeroAmbiguousBuiltin = false
         loopDepth = 0
         arrayReady = false
@@ -64,8 +74,9 @@ struct RandomProgramGenerator {
                                            parameterCount: 2, returnType: .float, body: [TStmt(.returnValue(body), here)], range: here))
             helperIndex = 0
         }
-        var locals = [LocalVariable(name: "values", type: .floatArray), LocalVariable(name: "pf", type: .float),
-                      LocalVariable(name: "pi", type: .int)]
+        var locals = [LocalVariable(name: kind == .lineFilter ? "line" : "values", type: .floatArray)]
+        if kind == .lineFilter { locals.append(LocalVariable(name: "out", type: .floatArray, isWritable: true)) }
+        locals += [LocalVariable(name: "pf", type: .float), LocalVariable(name: "pi", type: .int)]
         locals += [LocalVariable(name: "f0", type: .float), LocalVariable(name: "f1", type: .float),
                    LocalVariable(name: "i0", type: .int), LocalVariable(name: "i1", type: .int),
                    LocalVariable(name: "b0", type: .bool), LocalVariable(name: "arr", type: .floatArray, isWritable: true)]
@@ -85,15 +96,29 @@ struct RandomProgramGenerator {
         body.append(assign(intSlots[0], intExpression(1)))
         body.append(assign(boolSlot, boolExpression(1)))
         for _ in 0..<(1 + random.below(5)) { body.append(statement(depth: 2)) }
-        body.append(TStmt(.returnValue(floatExpression(3)), here))
+        if kind == .lineFilter {
+            // for k in range(len(out)): out[k] = <expression>
+            let slot = loopSlots[0]
+            loopDepth = 1
+            let value = floatExpression(2)
+            loopDepth = 0
+            body.append(TStmt(.forRange(slot: slot, start: TExpr(.intConstant(0), .int, here),
+                                        stop: TExpr(.length(local(outSlot, .floatArray)), .int, here),
+                                        step: TExpr(.intConstant(1), .int, here),
+                                        body: [TStmt(.assign(targets: [.element(array: local(outSlot, .floatArray), index: local(slot, .int))],
+                                                             values: [value]), here)]), here))
+        } else {
+            body.append(TStmt(.returnValue(floatExpression(3)), here))
+        }
 
         let parameters = [
             KernelParameter(name: "pf", type: .float, defaultValue: random.pick(specialDoubles), slot: floatParameter),
             KernelParameter(name: "pi", type: .int, defaultValue: Double(random.below(7) - 3), slot: intParameter),
         ]
-        let kernel = TypedFunction(name: "fuzz", locals: locals, parameterCount: 3, returnType: .float, body: body, range: SourceRange(0, 4))
+        let kernel = TypedFunction(name: "fuzz", locals: locals, parameterCount: 3 + shift,
+                                   returnType: kind == .filter ? .float : nil, body: body, range: SourceRange(0, 4))
         functions.append(kernel)
-        return TypedProgram(functions: functions, kernelIndex: functions.count - 1, kind: .filter, parameters: parameters)
+        return TypedProgram(functions: functions, kernelIndex: functions.count - 1, kind: kind, parameters: parameters)
     }
 
     // MARK: Statements
@@ -109,7 +134,8 @@ struct RandomProgramGenerator {
         case 1: return assign(random.pick(intSlots), intExpression(3))
         case 2:
             // arr[i] = x  (index possibly negative or out of range)
-            return TStmt(.assign(targets: [.element(array: local(arraySlot, .floatArray), index: indexExpression())],
+            let target = kind == .lineFilter && random.chance(0.5) ? local(outSlot, .floatArray) : local(arraySlot, .floatArray)
+            return TStmt(.assign(targets: [.element(array: target, index: indexExpression())],
                                  values: [floatExpression(2)]), SourceRange(2, 3))
         case 3:
             // Tuple assignment, e.g. f0, f1 = f1, f0.
@@ -158,7 +184,8 @@ struct RandomProgramGenerator {
             if random.chance(0.3) { return assign(arraySlot, arrayConstructor()) }
             return TStmt(.expression(TExpr(.builtin(.sortInPlace, [local(arraySlot, .floatArray)]), .floatArray, here)), here)
         case 10:
-            return TStmt(.ifStatement(condition: boolExpression(2), then: [TStmt(.returnValue(floatExpression(2)), here)], orElse: []), here)
+            let value: TExpr? = kind == .filter ? floatExpression(2) : nil
+            return TStmt(.ifStatement(condition: boolExpression(2), then: [TStmt(.returnValue(value), here)], orElse: []), here)
         default:
             return assign(boolSlot, boolExpression(2))
         }
@@ -173,7 +200,8 @@ struct RandomProgramGenerator {
     private func local(_ slot: Int, _ type: ValueType) -> TExpr { TExpr(.local(slot), type, here) }
 
     private mutating func anyArray() -> TExpr {
-        !arrayReady || random.chance(0.6) ? local(valuesSlot, .floatArray) : local(arraySlot, .floatArray)
+        if kind == .lineFilter && random.chance(0.2) { return local(outSlot, .floatArray) }
+        return !arrayReady || random.chance(0.6) ? local(valuesSlot, .floatArray) : local(arraySlot, .floatArray)
     }
 
     private mutating func arrayConstructor() -> TExpr {
