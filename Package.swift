@@ -86,7 +86,7 @@ let package = Package(
         .target(name: "FilterCodegen", dependencies: ["FilterLang", "FilterInterpreter", "CLLVM"],
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Engine.compile, ORC LLJIT, kernel cache.
-        .target(name: "FilterJIT", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "CLLVM"],
+        .target(name: "FilterJIT", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "NDImage", "CLLVM"],
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Arrays, .npy and .png files, boundary modes, footprints, the ndimage driver.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -100,12 +100,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: importsLLVM),
 
+        // The compile benchmark: `swift run -c release filterjit-compile-bench`.
+        .executableTarget(name: "filterjit-compile-bench", dependencies: ["FilterLang", "FilterCodegen", "FilterJIT"]),
+
         .testTarget(name: "FilterParserTests", dependencies: ["FilterLang", "FilterParser"]),
         .testTarget(name: "FilterSemaTests", dependencies: ["FilterLang", "FilterParser", "FilterSema"]),
         .testTarget(name: "FilterInterpreterTests", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter"]),
         .testTarget(name: "FilterJITTests", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "FilterJIT"],
                     swiftSettings: importsLLVM),
         .testTarget(name: "NDImageTests", dependencies: ["NDImage"]),
-        .testTarget(name: "CLITests", dependencies: ["filterjit"]),
+        .testTarget(name: "CLITests", dependencies: ["filterjit", "NDImage"]),
     ]
 )
