@@ -412,7 +412,7 @@ struct FunctionChecker {
         for (targetExpression, value) in zip(targetExpressions, values) {
             guard let value else {
                 failed = true
-                _ = lowerTargetOnly(targetExpression)
+                markAssigned(targetExpression)
                 continue
             }
             guard let (typedTarget, typedValue, slot) = lowerTarget(targetExpression, value: value) else {
@@ -429,9 +429,8 @@ struct FunctionChecker {
     }
 
     /// Marks a name target as assigned even when its value failed, to avoid follow-on errors.
-    private mutating func lowerTargetOnly(_ target: Expr) -> Bool {
+    private mutating func markAssigned(_ target: Expr) {
         if case .name(let name) = target.kind, let slot = slotIndex[name] { assigned?.insert(slot) }
-        return true
     }
 
     /// The typed target and the value converted for it (and the slot it assigns, for names).
@@ -448,7 +447,7 @@ struct FunctionChecker {
             guard let stored = fit(value, into: slotType, name: name, at: target.range) else { return nil }
             return (.local(slot), stored, slot)
         case .index(let base, let index):
-            guard let (array, position) = lowerElementTarget(base: base, index: index, whole: target) else { return nil }
+            guard let (array, position) = lowerElementTarget(base: base, index: index) else { return nil }
             guard !value.type.isArray else {
                 report("cannot store an array into an element; store a number", at: target.range)
                 return nil
@@ -487,7 +486,7 @@ struct FunctionChecker {
     }
 
     /// The array and index of a store `base[index]`, checking that the array may be written.
-    private mutating func lowerElementTarget(base: Expr, index: Expr, whole: Expr) -> (TExpr, TExpr)? {
+    private mutating func lowerElementTarget(base: Expr, index: Expr) -> (TExpr, TExpr)? {
         if case .slice = index.kind {
             report("slices are not supported in filter programs; assign one element at a time", at: index.range)
             return nil
@@ -519,7 +518,7 @@ struct FunctionChecker {
         switch target.kind {
         case .name(let name):
             guard let current = lower(target), let right = lower(value) else {
-                _ = lowerTargetOnly(target)
+                markAssigned(target)
                 return []
             }
             guard let result = arithmetic(op, current, right, exponent: value, at: range) else { return [] }
@@ -532,7 +531,7 @@ struct FunctionChecker {
             guard let slotType = type(ofSlot: slot), let stored = fit(result, into: slotType, name: name, at: target.range) else { return [] }
             return [TStmt(.assign(targets: [.local(slot)], values: [stored]), range)]
         case .index(let base, let index):
-            guard let (array, position) = lowerElementTarget(base: base, index: index, whole: target) else {
+            guard let (array, position) = lowerElementTarget(base: base, index: index) else {
                 _ = lower(value)
                 return []
             }
