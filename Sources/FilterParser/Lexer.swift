@@ -15,6 +15,8 @@ public struct Lexer {
     private var bracketDepth = 0
     /// Byte offsets of the open brackets, innermost last.
     private var openBrackets: [Int] = []
+    /// Offsets of the line ends where brackets left open were closed.
+    private var forcedLineEnds: Set<Int> = []
 
     /// Keywords that can only start a statement, never continue an expression.
     private static let statementKeywords: Set<String> = [
@@ -38,9 +40,16 @@ public struct Lexer {
 
     /// Tokenises the whole file; the last token is always `.endOfFile`.
     public static func tokenize(_ file: SourceFile) -> (tokens: [Token], diagnostics: [Diagnostic]) {
+        let result = scan(file)
+        return (result.tokens, result.diagnostics)
+    }
+
+    /// Tokenises and also returns where the lexer closed brackets left open (the offsets of the NEWLINE
+    /// tokens it ended those lines with), so the parser need not report the same mistake again.
+    static func scan(_ file: SourceFile) -> (tokens: [Token], diagnostics: [Diagnostic], forcedLineEnds: Set<Int>) {
         var lexer = Lexer(file: file)
         lexer.run()
-        return (lexer.tokens, lexer.diagnostics)
+        return (lexer.tokens, lexer.diagnostics, lexer.forcedLineEnds)
     }
 
     private mutating func error(_ message: String, _ start: Int, _ end: Int) {
@@ -75,6 +84,7 @@ public struct Lexer {
                     error("'\(String(UnicodeScalar(bytes[open])))' was never closed", open, open + 1)
                     bracketDepth = 0
                     openBrackets.removeAll()
+                    forcedLineEnds.insert(position)
                 }
                 if bracketDepth == 0 {
                     tokens.append(Token(.newline, "\n", SourceRange(position, position + 1)))
@@ -104,6 +114,10 @@ public struct Lexer {
             }
         }
         let end = bytes.count
+        if let open = openBrackets.last {
+            error("'\(String(UnicodeScalar(bytes[open])))' was never closed", open, open + 1)
+            forcedLineEnds.insert(end)
+        }
         if let last = tokens.last, last.kind != .newline && last.kind != .dedent && last.kind != .indent {
             tokens.append(Token(.newline, "", SourceRange(end, end)))
         }

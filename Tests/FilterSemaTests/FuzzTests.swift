@@ -220,7 +220,7 @@ private struct ProgramGenerator {
     print("randomPrograms seed: \(seed) (replay with FILTERJIT_FUZZ_SEED=\(seed))")
     var generator = ProgramGenerator(random: SplitMix64(seed: seed))
     var compiled = 0
-    let count = 2_000
+    let count = 1_500
     for number in 0..<count {
         if checkSurvives(generator.program(), seed: seed, case: number) { compiled += 1 }
     }
