@@ -382,7 +382,14 @@ public struct Lexer {
         var end = position + 1
         while end < bytes.count && bytes[end] & 0xC0 == 0x80 { end += 1 }
         let character = String(decoding: bytes[position..<end], as: UTF8.self)
-        error("unexpected character '\(character)'", position, end)
+        // Invisible characters are named by code point, so the message shows what to delete.
+        if let scalar = character.unicodeScalars.first, scalar.properties.generalCategory == .control
+            || scalar.properties.isWhitespace || scalar.properties.generalCategory == .format {
+            let code = String(scalar.value, radix: 16, uppercase: true)
+            error("unexpected character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code)", position, end)
+        } else {
+            error("unexpected character '\(character)'", position, end)
+        }
         position = end
     }
 }
