@@ -292,7 +292,12 @@ public struct Parser {
         var parameters: [Parameter] = []
         repeat {
             if at(")") { break }
-            parameters.append(try parseParameter())
+            let parameter = try parseParameter()
+            if parameter.defaultValue == nil, parameters.last?.defaultValue != nil {
+                // Reported without unwinding: the def is still well formed enough to check.
+                diagnostics.append(.error("a parameter without a default cannot follow one with a default", at: parameter.range))
+            }
+            parameters.append(parameter)
         } while eat(",")
         return parameters
     }
