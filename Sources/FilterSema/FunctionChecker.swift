@@ -970,6 +970,18 @@ struct FunctionChecker {
         if !emitting {
             for (position, value) in values.enumerated() {
                 let parameterName = callee.parameters[position].name
+                // A guessed (float) parameter of an uncalled helper, passed where an array is
+                // expected, is an array after all; the next round sees it so.
+                if position < arguments.count, case .name(let argumentName) = arguments[position].kind,
+                   facts.guessedParameters.contains(argumentName) {
+                    if let expected = program.facts[index].types[parameterName], expected.isArray {
+                        var updated = facts
+                        updated.types[argumentName] = expected
+                        updated.guessedParameters.remove(argumentName)
+                        facts = updated
+                    }
+                    continue
+                }
                 record(parameterName, value.type, writable: isWritable(value), in: index)
                 if value.type.isArray && !calleeIsKernel {
                     let writable = program.facts[index].parameterWritable[position] ?? true

@@ -20,6 +20,9 @@ struct FunctionFacts {
     var valueUsed = false
     /// Whether any other function calls it.
     var hasCallers = false
+    /// Parameters of an uncalled helper typed `.float` for want of call sites (an array use in a
+    /// call may still make them arrays).
+    var guessedParameters: Set<String> = []
 }
 
 /// The whole-program checker: resolves imports, decorators and the kernel, infers the types of
@@ -421,7 +424,12 @@ final class ProgramChecker {
         for (index, function) in definitions.enumerated() where index != kernelIndex && !calledFunctions.contains(index) {
             let arrayNames = namesUsedAsArrays(in: function.body)
             for (position, parameter) in function.parameters.enumerated() where facts[index].types[parameter.name] == nil {
-                facts[index].types[parameter.name] = arrayNames.contains(parameter.name) ? .floatArray : .float
+                if arrayNames.contains(parameter.name) {
+                    facts[index].types[parameter.name] = .floatArray
+                } else {
+                    facts[index].types[parameter.name] = .float
+                    facts[index].guessedParameters.insert(parameter.name)
+                }
                 facts[index].parameterWritable[position] = true
             }
         }

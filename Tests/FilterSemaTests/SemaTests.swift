@@ -530,3 +530,19 @@ func representativeProgramsCheck(_ index: Int) {
     let problems = TypedIRVerifier.verify(broken)
     #expect(problems.count == 2, "\(problems)")
 }
+
+@Test func uncalledHelperParametersPassedAsArraysBecomeArrays() throws {
+    let text = """
+    def first(a):
+        return a[0]
+
+    def unused(b, x):
+        return first(b) + x
+
+    def f(values):
+        return first(values)
+    """
+    let (program, errors) = compile(text)
+    let checked = try #require(program, "\(errors)")
+    #expect(slotTypes(checked.functions[1]) == ["b:floatArray!", "x:float"])
+}
