@@ -182,7 +182,7 @@ public struct Parser {
     /// top_level_item: import_statement | function_definition | simple_statements
     private mutating func parseTopLevelItem() throws -> [TopLevelItem] {
         if at("import") || at("from") {
-            return [.importStatement(try parseImportStatement())]
+            return try parseImportStatement().map { .importStatement($0) }
         }
         if at("@") || at("def") {
             return [.function(try parseFunctionDefinition())]
@@ -205,17 +205,22 @@ public struct Parser {
         return items
     }
 
-    /// import_statement: ( "import" dotted_name [ "as" NAME ] | "from" dotted_name "import" ( import_names | "(" import_names ")" ) ) NEWLINE
-    private mutating func parseImportStatement() throws -> ImportStatement {
+    /// import_statement: ( "import" dotted_name [ "as" NAME ] { "," dotted_name [ "as" NAME ] } | "from" dotted_name "import" ( import_names | "(" import_names ")" ) ) NEWLINE
+    ///
+    /// `import a, b` gives one `ImportStatement` per module.
+    private mutating func parseImportStatement() throws -> [ImportStatement] {
         let start = current.range.start
         if eat("import") {
-            let (module, _) = try parseDottedName("a module name after 'import'")
-            var alias: String?
-            if eat("as") { alias = try expectName("a name after 'as'").text }
-            if at(",") { throw fail("import one module per line") }
-            let end = previous.range.end
+            var statements: [ImportStatement] = []
+            repeat {
+                let moduleStart = statements.isEmpty ? start : current.range.start
+                let (module, _) = try parseDottedName("a module name after 'import'")
+                var alias: String?
+                if eat("as") { alias = try expectName("a name after 'as'").text }
+                statements.append(ImportStatement(module: module, alias: alias, range: SourceRange(moduleStart, previous.range.end)))
+            } while eat(",")
             try expectEndOfLine(after: "import")
-            return ImportStatement(module: module, alias: alias, range: SourceRange(start, end))
+            return statements
         }
         try expect("from", after: "start of import")
         let (module, _) = try parseDottedName("a module name after 'from'")
@@ -226,7 +231,7 @@ public struct Parser {
         if parenthesized { try expect(")", after: "imported names") }
         let end = previous.range.end
         try expectEndOfLine(after: "import")
-        return ImportStatement(module: module, names: names, range: SourceRange(start, end))
+        return [ImportStatement(module: module, names: names, range: SourceRange(start, end))]
     }
 
     /// import_names: NAME [ "as" NAME ] { "," NAME [ "as" NAME ] } [ "," ]

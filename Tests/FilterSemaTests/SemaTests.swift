@@ -384,6 +384,7 @@ private func slotTypes(_ function: TypedFunction) -> [String] {
 @Test func localShadowsConstantsAndImportsWork() {
     #expect(kernelBody("def f(values):\n    pi = 3\n    return pi\n") == "$1 = 3\nreturn (toFloat $1:int)")
     #expect(kernelBody("import numpy as xp\nxp.max(values)") == "return (npMax:float $0:floatArray)")
+    #expect(kernelBody("import math as m, numpy as xp\nxp.max(values) + m.pi") == "return (add:float (npMax:float $0:floatArray) \(Double.pi))")
     #expect(kernelBody("from math import sqrt as root, pi\nroot(pi)") == "return (sqrt:float \(Double.pi))")
     #expect(kernelBody("\"\"\"Module docstring.\"\"\"\nimport math\nmath.sqrt(values[0])") == "return (sqrt:float (elem:float $0:floatArray 0))")
 }
