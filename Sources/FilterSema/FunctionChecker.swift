@@ -99,7 +99,7 @@ struct FunctionChecker {
     mutating func check() -> TypedFunction {
         collectSlots()
         assigned = Set(0..<parameterCount)
-        let body = lowerBlock(definition.body)
+        var body = lowerBlock(definition.body)
         let endReachable = assigned != nil
         if !emitting {
             facts.endReachable = endReachable
@@ -124,6 +124,18 @@ struct FunctionChecker {
             returnType = kind == .filter ? .float : nil
         } else {
             returnType = facts.returnsValue ? (facts.returnType ?? .float) : nil
+        }
+        // A helper whose value is never used may end without `return` (Python returns None there);
+        // an explicit zero of its type keeps "every path returns a value" true for the back ends.
+        if endReachable, !isKernel, let returnType {
+            let end = SourceRange(definition.range.end, definition.range.end)
+            let zero: TExprKind
+            switch returnType {
+            case .int: zero = .intConstant(0)
+            case .bool: zero = .boolConstant(false)
+            default: zero = .floatConstant(0)
+            }
+            body.append(TStmt(.returnValue(TExpr(zero, returnType, end)), end))
         }
         return TypedFunction(name: definition.name, locals: locals, parameterCount: parameterCount, returnType: returnType,
                              body: body, range: definition.range)

@@ -547,3 +547,23 @@ func representativeProgramsCheck(_ index: Int) {
     let checked = try #require(program, "\(errors)")
     #expect(slotTypes(checked.functions[1]) == ["b:floatArray!", "x:float"])
 }
+
+@Test func helperWhoseValueIsUnusedGetsAnExplicitFinalReturn() throws {
+    let text = """
+    def g(x):
+        if x > 0:
+            return 1
+
+    def f(values):
+        g(values[0])
+        return 0.0
+    """
+    let (program, errors) = compile(text)
+    let helper = try #require(program, "\(errors)").functions[0]
+    #expect(helper.returnType == .int)
+    #expect(dump(helper.body) == """
+    if (cmp >:float $0:float 0)
+      return 1
+    return 0
+    """)
+}
