@@ -62,6 +62,48 @@ private struct Verifier {
                 problem("scalar slot \(local.name) marked writable")
             }
             statements(current.body)
+            if current.returnType != nil && Verifier.fallsThrough(current.body) {
+                problem("can reach its end without returning a value")
+            }
+        }
+    }
+
+    /// Whether running `body` can reach its end (a simple flow analysis, as Sema's).
+    static func fallsThrough(_ body: [TStmt]) -> Bool {
+        for statement in body {
+            switch statement.kind {
+            case .returnValue, .breakLoop, .continueLoop:
+                return false
+            case .ifStatement(_, let then, let orElse):
+                if !fallsThrough(then) && !fallsThrough(orElse) { return false }
+            case .whileLoop(let condition, let body):
+                if isAlwaysTrue(condition) && !breaks(body) { return false }
+            default:
+                break
+            }
+        }
+        return true
+    }
+
+    static func isAlwaysTrue(_ condition: TExpr) -> Bool {
+        switch condition.kind {
+        case .boolConstant(let value): return value
+        case .convert(.truth, let operand):
+            if case .intConstant(let value) = operand.kind { return value != 0 }
+            if case .floatConstant(let value) = operand.kind { return value != 0 }
+            return false
+        default: return false
+        }
+    }
+
+    /// Whether `body` has a `break` for the loop around it (not one of an inner loop).
+    static func breaks(_ body: [TStmt]) -> Bool {
+        body.contains { statement in
+            switch statement.kind {
+            case .breakLoop: return true
+            case .ifStatement(_, let then, let orElse): return breaks(then) || breaks(orElse)
+            default: return false
+            }
         }
     }
 
