@@ -198,6 +198,10 @@ private struct ProgramGenerator {
                 lines.append(indent + "for \(pick(["v", "b"])) in \(pick(["values", "buf", "sorted(values)"])):")
                 lines += block(indent + "    ", depth - 1)
                 lines.append(indent + "    " + pick(["break", "continue", "pass"]))
+            case 6 where depth > 0 && Bool.random(using: &random):
+                lines.append(indent + "while \(pick(["True", "1", "n < 3", "flag"])):")
+                lines += block(indent + "    ", depth - 1)
+                lines.append(indent + "    " + pick(["break", "n += 1", "if a > b:\n\(indent)        break"]))
             case 6: lines.append(indent + "buf[\(pick(["0", "n", "-1"]))] \(pick(["=", "+="])) \(expression(1))")
             case 7: lines.append(indent + "a, b = b, a")
             default: lines.append(indent + "return \(expression(2))")
