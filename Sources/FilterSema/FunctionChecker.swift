@@ -918,6 +918,10 @@ struct FunctionChecker {
                 return nil
             }
             guard let builtin = BuiltinTables.methods[name] else {
+                if name == "size" || name == "shape" {
+                    report("'\(name)' is an attribute, not a method: write a.size or a.shape[0]", at: callee.range)
+                    return nil
+                }
                 let suggestion = nearestName(to: name, in: BuiltinTables.methods.keys.sorted()).map { "; did you mean '\($0)'?" } ?? ""
                 report("arrays have no method '\(name)'\(suggestion)", at: callee.range)
                 return nil
