@@ -1,11 +1,10 @@
 // The compile benchmark (a figure, not a test): engine start, compiling a new `min(values)`
 // callback kernel in a started engine, the cached lookup, and engine start + first compile.
 //
-//     swift run -c release filterjit-compile-bench --text [--sources N] [--pipeline 'default<O2>']
+//     swift run -c release filterjit-compile-bench [--sources N] [--pipeline 'default<O2>'] [--typed]
 //
-// `--text` compiles source text through the whole pipeline (`min(values) + k` for distinct k).
-// Without it, kernels are compiled from typed programs equal to what Sema produces for
-// `min(values)` (for use while no front end is available), and the front-end stages read "n/a".
+// Source text goes through the whole pipeline (`min(values) + k` for distinct k). `--typed`
+// compiles hand-built typed programs equal to what Sema produces instead (front-end stages "n/a").
 
 import Foundation
 import FilterLang
@@ -32,15 +31,16 @@ func minProgram(_ k: Int) -> TypedProgram {
 
 var sourceCount = 15
 var pipeline = OptimizationLevel.standard
-var useText = false
+var useText = true
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--sources": sourceCount = max(10, Int(arguments.next() ?? "") ?? 15)
     case "--pipeline": pipeline = OptimizationLevel(pipeline: arguments.next() ?? "default<O2>")
     case "--text": useText = true
+    case "--typed": useText = false
     default:
-        print("usage: filterjit-compile-bench [--sources N] [--pipeline P] [--text]")
+        print("usage: filterjit-compile-bench [--sources N] [--pipeline P] [--typed]")
         exit(2)
     }
 }
