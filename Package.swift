@@ -86,7 +86,7 @@ let package = Package(
         .target(name: "FilterCodegen", dependencies: ["FilterLang", "FilterInterpreter", "CLLVM"],
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Engine.compile, ORC LLJIT, kernel cache.
-        .target(name: "FilterJIT", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "CLLVM"],
+        .target(name: "FilterJIT", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "NDImage", "CLLVM"],
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Arrays, .npy and .png files, boundary modes, footprints, the ndimage driver.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
