@@ -98,6 +98,17 @@ do {
     for _ in 0..<lookups { sink &+= UInt(KernelSignature(source: text).sourceDigest.words.0) }
     print("  of which the signature (SHA-256 of the text): \(format(milliseconds(since: digestStart) * 1000 / Double(lookups), 3)) µs")
     if sink == 42 { print("") }
+
+    // 4. A new process with a warm disk cache: engine start + load of the stored object file.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("filterjit-bench-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let disk = DiskKernelCache(directory: directory)
+    let text2 = "min(values) + 0.5"
+    _ = useText ? try Engine(diskCache: disk).compile(text2) : try Engine(diskCache: disk).compile(program: minProgram(1000))
+    let warmStart = DispatchTime.now().uptimeNanoseconds
+    let warmEngine = try Engine(diskCache: disk)
+    let warm = useText ? try warmEngine.compile(text2) : try warmEngine.compile(program: minProgram(1000))
+    print("engine start + first compile with a warm disk cache: \(format(milliseconds(since: warmStart))) ms (loaded: \(warm.loadedFromDiskCache))")
 } catch {
     print("error: \(error)")
     exit(1)
