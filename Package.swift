@@ -109,6 +109,6 @@ let package = Package(
         .testTarget(name: "FilterJITTests", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "FilterJIT"],
                     swiftSettings: importsLLVM),
         .testTarget(name: "NDImageTests", dependencies: ["NDImage"]),
-        .testTarget(name: "CLITests", dependencies: ["filterjit"]),
+        .testTarget(name: "CLITests", dependencies: ["filterjit", "NDImage"]),
     ]
 )

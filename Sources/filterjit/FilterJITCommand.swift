@@ -12,7 +12,7 @@ struct FilterJITCommand: ParsableCommand {
               filterjit check examples/*.filter
               filterjit show -e 'min(values)' --ir
             """,
-        subcommands: [RunCommand.self, CheckCommand.self, ShowCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, ShowCommand.self, BenchCommand.self]
     )
 }
 
