@@ -35,7 +35,8 @@ struct Callee {
     let type: LLVMTypeRef
 }
 
-/// Emission state over one LLVM builder positioned in one function.
+/// Emission state over one LLVM builder positioned in one function. (The LLVM builder and
+/// constructor functions never return NULL for valid arguments, so their results are unwrapped.)
 final class Emitter {
     let context: LLVMContextRef
     let module: LLVMModuleRef
