@@ -216,4 +216,18 @@ private func failureKind(_ program: TypedProgram, _ window: [Double] = [], _ par
         #expect(try failureKind(percentile, [], ["q": 50]) == .emptyReduction)
         #expect(try run(percentile, [1, 2], ["q": 50]) == 1.5)
     }
+
+    @Test func malformedTypedProgramsAreRejectedWithAnErrorNotATrap() throws {
+        // An implicit float -> int conversion (Sema never emits one).
+        let badConversion = P.filter("bad_convert", [S.ret(E.toFloat(TExpr(.convert(.toInt, E.float(1.5)), .int, S.here)))])
+        #expect(throws: LLVMError.self) { try sharedEngine.compile(program: badConversion) }
+        // An array where a scalar is required.
+        let arrayAsScalar = P.filter("bad_scalar", [S.ret(TExpr(.negate(values), .float, S.here))])
+        #expect(throws: LLVMError.self) { try sharedEngine.compile(program: arrayAsScalar) }
+        // A filter kernel without its array parameter.
+        let noArray = TypedProgram(functions: [TypedFunction(name: "f", locals: [], parameterCount: 0, returnType: .float,
+                                                             body: [S.ret(E.float(1))], range: S.here)],
+                                   kernelIndex: 0, kind: .filter, parameters: [])
+        #expect(throws: LLVMError.self) { try sharedEngine.compile(program: noArray) }
+    }
 }
