@@ -51,17 +51,19 @@ func summary(of array: NDArray) -> String {
 /// Compiles an entry, runs it once (timed with its compile), then `repeats` more times taking the
 /// kernel from the cache and writing into one preallocated output.
 func compileAndRun(engine: Engine, file: SourceFile, function: String?, image: NDArray,
-                   arguments: FilterOptionArguments, repeats: Int) throws -> (kernel: Kernel, result: NDArray, timings: EntryTimings) {
+                   arguments: FilterOptionArguments, repeats: Int, ignoringUndeclaredParameters: Bool = false) throws -> (kernel: Kernel, result: NDArray, timings: EntryTimings) {
     let start = DispatchTime.now()
     let kernel = try engine.compile(file.text, function: function, fileName: file.name)
     let compile = milliseconds(since: start)
-    let result = try applyKernel(kernel, to: image, arguments: arguments)
+    let result = try applyKernel(kernel, to: image, arguments: arguments,
+                                 ignoringUndeclaredParameters: ignoringUndeclaredParameters)
     let first = milliseconds(since: start)
     var cached: [Double] = []
     for _ in 0..<repeats {
         let again = DispatchTime.now()
         let cachedKernel = try engine.compile(file.text, function: function, fileName: file.name)
-        _ = try applyKernel(cachedKernel, to: image, arguments: arguments, into: result)
+        _ = try applyKernel(cachedKernel, to: image, arguments: arguments, into: result,
+                            ignoringUndeclaredParameters: ignoringUndeclaredParameters)
         cached.append(milliseconds(since: again))
     }
     return (kernel, result, EntryTimings(compile: compile, stages: kernel.timings, first: first, cached: cached))

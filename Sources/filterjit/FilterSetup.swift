@@ -60,12 +60,17 @@ extension FilterOptionArguments {
 }
 
 /// Runs a compiled kernel of kind `@filter` or `@line_filter` over `input` with the command line's options.
-/// With `into`, the result is written into that preallocated array instead of a new one.
+/// With `into`, the result is written into that preallocated array instead of a new one. With
+/// `ignoringUndeclaredParameters` (the REPL's session-wide `:param`s), parameters the kernel does not
+/// declare are skipped instead of being an error.
 func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments,
-                 into preallocated: NDArray? = nil) throws -> NDArray {
+                 into preallocated: NDArray? = nil, ignoringUndeclaredParameters: Bool = false) throws -> NDArray {
     _ = try arguments.checkedEngine()
     _ = try arguments.checkedThreads()
-    let parameters = try arguments.parameterValues()
+    var parameters = try arguments.parameterValues()
+    if ignoringUndeclaredParameters {
+        parameters = parameters.filter { entry in kernel.parameters.contains { $0.name == entry.key } }
+    }
     let output = try preallocated.map { FilterOutput.array($0) } ?? arguments.filterOutput()
     switch kernel.kind {
     case .filter:
