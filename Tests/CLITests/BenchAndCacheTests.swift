@@ -73,7 +73,7 @@ func benchJSON(_ result: CLIResult) throws -> [String: Any] {
         let arguments = ["bench", "-e", "np.max(values)", "--shape", "16x16", "--repeat", "1", "--json"]
         _ = try runCLI(arguments, environment: environment)
         let files = try FileManager.default.contentsOfDirectory(atPath: scratch.path("cache"))
-        let objects = files.filter { $0.hasSuffix(".o") }
+        let objects = files.filter { $0.hasSuffix(".fjk") }
         #expect(objects.count == 1)
         for name in objects {
             let path = scratch.path("cache/" + name)
