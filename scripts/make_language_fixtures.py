@@ -97,8 +97,13 @@ def namespace():
     for name in ("sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan",
                  "sinh", "cosh", "tanh"):
         ns[name] = LIBM1[name]
+    identity = lambda f: f  # noqa: E731
+    aliases = dict(jit_filter_function=identity, jit_filter1d_function=identity, jit_geometric_function=identity)
     for deco in ("filter", "line_filter", "transform"):
-        ns[deco] = lambda f: f
+        ns[deco] = identity
+    ns.update(aliases)
+    ns["llc"] = types.SimpleNamespace(**aliases)
+    ns["filterjit"] = types.SimpleNamespace(**aliases)
     return ns
 
 
@@ -678,6 +683,46 @@ program("named_kernel", "filter", """
     def last(values):
         return values[-1]
     """, each([[1.0, 2.0, 3.0]]), function="first")
+
+# --- decorators, imports, int versions of the scalar built-ins ---------------------------------
+program("imports_and_alias_decorator", "filter", """
+    import numpy as np
+    import math
+    from math import sqrt
+
+    @jit_filter_function
+    def rms(values):
+        return sqrt(np.sum(values) / len(values)) if len(values) > 0 else math.nan
+    """, each([[1.0, 4.0], [], [-1.0]]))
+program("alias_decorator_prefixed", "line_filter", """
+    @llc.jit_filter1d_function
+    def f(line, out):
+        for i in range(len(out)):
+            out[i] = line[i] * 3
+    """, [(([1.0, 2.0], 2), [])])
+program("alias_geometric_prefixed", "transform", """
+    @filterjit.jit_geometric_function
+    def f(out_coords, in_coords):
+        in_coords[0] = out_coords[0] + 0.25
+    """, [(([2], 1), [])])
+program("int_scalar_builtins", "filter", """
+    def f(values, a=3, b=-5):
+        r = min(a, b) * 1000000 + max(a, b, 0) * 10000
+        r = r + np.minimum(a, b) * 100 + np.maximum(a, 2) * 10 + clip(b, -2, 4) + abs(b) * 1000
+        return r
+    """, [([], [3.0, -5.0]), ([], [-9.0, 7.0]), ([], [0.0, 0.0])])
+program("return_bool_and_int", "filter", """
+    def f(values):
+        if len(values) > 1:
+            return values[0] > values[1]
+        return len(values)
+    """, each([[2.0, 1.0], [1.0, 2.0], [nan, 1.0], [7.0], []]))
+program("bool_arithmetic", "filter", """
+    def f(values):
+        t = values[0] > 0
+        u = not t
+        return t + u * 10 + (t == u) * 100 + True * 1000
+    """, each([[1.0], [-1.0], [nan]]))
 
 # --- line filters --------------------------------------------------------------------------
 program("line_moving_sum", "line_filter", """
