@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the language fixtures Tests/Fixtures/programs/*.filter and the numerics fixture
-Tests/FilterInterpreterTests/Fixtures/numerics.txt.
+Tests/Fixtures/programs/numerics/numpy-reductions.txt
+(kept out of the test target's folder so SwiftPM does not warn about an unhandled file).
 
 Each program below is run in CPython 3.11 with NumPy, with the language's bare names bound to
 their NumPy / math meaning (see `namespace()`); a Python exception gives the expectation "error".
@@ -35,7 +36,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRAM_DIR = os.path.join(ROOT, "Tests", "Fixtures", "programs")
-NUMERICS_FILE = os.path.join(ROOT, "Tests", "FilterInterpreterTests", "Fixtures", "numerics.txt")
+NUMERICS_FILE = os.path.join(ROOT, "Tests", "Fixtures", "programs", "numerics", "numpy-reductions.txt")
 
 inf, nan = math.inf, math.nan
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

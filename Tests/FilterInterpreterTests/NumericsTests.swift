@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-/// `Numerics` against NumPy, bit for bit, on the generated Fixtures/numerics.txt.
+/// `Numerics` against NumPy, bit for bit, on the generated Tests/Fixtures/programs/numerics/numpy-reductions.txt.
 @Suite struct NumericsFixtureTests {
     struct Line: Sendable, CustomStringConvertible {
         var function: String
@@ -10,11 +10,12 @@ import Testing
         var elements: [Double]
         var expected: Double
         var lineNumber: Int
-        var description: String { "numerics.txt:\(lineNumber) \(function)(n=\(elements.count), q=\(q))" }
+        var description: String { "numpy-reductions.txt:\(lineNumber) \(function)(n=\(elements.count), q=\(q))" }
     }
 
     static let lines: [Line] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/numerics.txt")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/programs/numerics/numpy-reductions.txt")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
         func double(_ hex: Substring) -> Double? { UInt64(hex, radix: 16).map(Double.init(bitPattern:)) }
         var result: [Line] = []
