@@ -474,6 +474,7 @@ program("for_range_forms", "filter", """
 program("for_range_variable_reassigned", "filter", """
     def f(values):
         n = 0
+        i = -1
         for i in range(4):
             n += i
             i = 100
@@ -724,6 +725,100 @@ program("bool_arithmetic", "filter", """
         u = not t
         return t + u * 10 + (t == u) * 100 + True * 1000
     """, each([[1.0], [-1.0], [nan]]))
+
+# --- larger programs -------------------------------------------------------------------------
+program("helper_calls_helper_unified_args", "filter", """
+    def scale(x, k):
+        return x * k
+
+    def weighted(a, k):
+        s = 0.0
+        for i in range(len(a)):
+            s += scale(a[i], k + i)
+        return s
+
+    def f(values):
+        return weighted(values, 2) + weighted(values, 0.5) + scale(3, 2)
+    """, each([[1.0, 2.0, 3.0], [], [nan], [1e308, 1e308]]))
+program("return_inside_nested_loops", "filter", """
+    def f(values, target=3.0):
+        for i in range(len(values)):
+            for j in range(i):
+                if values[i] + values[j] == target:
+                    return i * 10 + j
+        return -1
+    """, [(b, [3.0]) for b in ([1.0, 5.0, 2.0], [1.5, 1.5], [], [0.0, 0.0, 3.0])] + [([1.0, 2.0, 4.0], [6.0])])
+program("collatz_while", "filter", """
+    def f(values):
+        n = int(values[0])
+        steps = 0
+        while n != 1 and steps < 1000:
+            if n % 2 == 0:
+                n //= 2
+            else:
+                n = 3 * n + 1
+            steps += 1
+        return steps
+    """, each([[27.0], [1.0], [6.9], [-3.0], [0.0], [nan]]))
+program("line_running_median_with_local_copy", "line_filter", """
+    def window_median(line, start, width):
+        w = np.zeros(width)
+        for k in range(width):
+            w[k] = line[start + k]
+        w.sort()
+        if width % 2 == 1:
+            return w[width // 2]
+        return (w[width // 2 - 1] + w[width // 2]) / 2
+
+    @line_filter
+    def f(line, out):
+        width = len(line) - len(out) + 1
+        for i in range(len(out)):
+            out[i] = window_median(line, i, width)
+        out[-1] += 0.5
+    """, [(([5.0, 1.0, 4.0, 2.0, 3.0], 3), []), (([5.0, 1.0, 4.0, 2.0], 2), []), (([1.0, nan, 3.0, 0.0], 2), []),
+          (([2.0], 1), [])])
+program("transform_rotate", "transform", """
+    @transform
+    def rotate(out_coords, in_coords, angle=0.5, cy=1.0, cx=2.0):
+        y = out_coords[0] - cy
+        x = out_coords[1] - cx
+        in_coords[0] = cy + cos(angle) * y - sin(angle) * x
+        in_coords[1] = cx + sin(angle) * y + cos(angle) * x
+    """, [(([0, 0], 2), []), (([3, 1], 2), [1.25, 0.0, 0.0]), (([1, 2], 2), [math.pi, 1.0, 2.0])])
+program("erosion_excluding_center", "filter", """
+    def f(values):
+        c = len(values) // 2
+        m = inf
+        for i in range(len(values)):
+            if i == c:
+                continue
+            m = min(m, values[i])
+        return m if m < inf else values[c]
+    """, each([[3.0, 1.0, 2.0], [5.0], [2.0, -1.0, 7.0, 0.5, 9.0], [nan, 1.0, 2.0], [1.0, 2.0, nan]]))
+program("variance_by_hand_vs_builtin", "filter", """
+    def f(values):
+        n = len(values)
+        m = sum(values) / n
+        acc = 0.0
+        for v in values:
+            acc += (v - m) ** 2
+        return acc / n - var(values)
+    """, each([[1.0, 2.0, 4.0], rvals(11), rvals(25), [1e8, 1e8 + 1, 1e8 + 2]]))
+program("mixed_chain_and_nested_conditional", "filter", """
+    def f(values):
+        i = len(values) - 1
+        a = 1.0 if 0 <= i < len(values) > 2.5 else -1.0
+        b = (2.0 if values[0] > 0 else 3.0) if i > 0 else (4.0 if i == 0 else 5.0)
+        return a * 10 + b
+    """, each([[1.0, 2.0, 3.0], [-1.0], [1.0, 0.0], []]))
+program("out_augmented_negative_index", "line_filter", """
+    @line_filter
+    def f(line, out, k=2):
+        for i in range(len(out)):
+            out[i - len(out)] += line[i] * k
+            out[-1] += 1
+    """, [(([1.0, 2.0, 3.0], 3), []), (([1.0, 2.0], 2), [-3.0]), (([4.0], 1), [0.0])])
 
 # --- line filters --------------------------------------------------------------------------
 program("line_moving_sum", "line_filter", """
