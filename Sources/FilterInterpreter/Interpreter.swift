@@ -120,8 +120,12 @@ private enum Completion {
 private struct Execution {
     let program: TypedProgram
     let stepBudget: Int
+    /// Loop iterations so far in this kernel call.
     var steps = 0
+    /// Current helper-call depth.
     var depth = 0
+    /// The slots of the function now running (for the loop variables' conversions).
+    var currentLocals: [LocalVariable] = []
 
     /// Helpers cannot recurse (Sema rejects it); this only guards hand-built programs against stack overflow.
     static let maximumCallDepth = 200
@@ -292,9 +296,7 @@ private struct Execution {
         }
     }
 
-    /// The type of a slot of the function now running (known from the frame's function).
-    var currentLocals: [LocalVariable] = []
-
+    /// The type of a slot of the function now running.
     func slotType(_ slot: Int) -> ValueType {
         currentLocals.indices.contains(slot) ? currentLocals[slot].type : .float
     }
