@@ -4,9 +4,24 @@ import PackageDescription
 
 // MARK: - LLVM, found through llvm-config when the manifest is evaluated
 
-/// Runs `llvm-config` with `arguments`; tries `$LLVM_CONFIG`, then the newest
-/// versioned Debian install, then `llvm-config` on the PATH.
-func llvmConfig(_ arguments: [String]) -> String? {
+/// Runs the program at `path` with `arguments`; its trimmed standard output, or nil when it fails.
+func capture(_ path: String, _ arguments: [String]) -> String? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// The `llvm-config` to build against: `$LLVM_CONFIG`, else the newest versioned Debian install
+/// whose C headers are present (an `llvm-N-dev`), else `llvm-config` on the PATH.
+let chosenLLVMConfig: String? = {
     var candidates: [String] = []
     if let explicit = ProcessInfo.processInfo.environment["LLVM_CONFIG"], !explicit.isEmpty {
         candidates.append(explicit)
@@ -15,20 +30,16 @@ func llvmConfig(_ arguments: [String]) -> String? {
         candidates.append("/usr/lib/llvm-\(version)/bin/llvm-config")
     }
     candidates.append("/usr/bin/llvm-config")
-    for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { continue }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { continue }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    return candidates.first { path in
+        guard FileManager.default.isExecutableFile(atPath: path),
+              let include = capture(path, ["--includedir"]) else { return false }
+        return FileManager.default.fileExists(atPath: include + "/llvm-c/Core.h")
     }
-    return nil
+}()
+
+/// Runs the chosen `llvm-config` with `arguments`.
+func llvmConfig(_ arguments: [String]) -> String? {
+    chosenLLVMConfig.flatMap { capture($0, arguments) }
 }
 
 let llvmIncludeDir = llvmConfig(["--includedir"]) ?? "/usr/lib/llvm-14/include"
@@ -80,11 +91,17 @@ let package = Package(
         // Arrays, .npy and .png files, boundary modes, footprints, the ndimage driver.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "NDImage", dependencies: ["CPNG"]),
+        // libedit, for the REPL's line editing and history.
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The command line.
         .executableTarget(name: "filterjit", dependencies: [
+            "CEditLine",
             "FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterJIT", "NDImage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: importsLLVM),
+
+        // The compile benchmark: `swift run -c release filterjit-compile-bench`.
+        .executableTarget(name: "filterjit-compile-bench", dependencies: ["FilterLang", "FilterCodegen", "FilterJIT"]),
 
         .testTarget(name: "FilterParserTests", dependencies: ["FilterLang", "FilterParser"]),
         .testTarget(name: "FilterSemaTests", dependencies: ["FilterLang", "FilterParser", "FilterSema"]),

@@ -3,9 +3,10 @@
 # libedit, and the Python packages the interoperability tests use.
 set -euo pipefail
 need=()
-command -v llvm-config >/dev/null 2>&1 || ls /usr/lib/llvm-*/bin/llvm-config >/dev/null 2>&1 || need+=(llvm-dev)
+ls /usr/lib/llvm-*/include/llvm-c/Core.h >/dev/null 2>&1 || need+=(llvm-dev)
 dpkg -s libpng-dev >/dev/null 2>&1 || need+=(libpng-dev)
 dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+dpkg -s libedit-dev >/dev/null 2>&1 || need+=(libedit-dev)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

@@ -1,0 +1,843 @@
+// Typed IR -> LLVM IR.
+//
+// Every typed function becomes one internal function
+//     i1 @<prefix>.f<index>.<name>(i8* arena, <ret>* result?, params...)
+// returning 1 on success and 0 after recording a failure through `filterjit_fail`.
+// Scalars are i64 / double / i1; an array is two parameters (pointer, length).
+// Local arrays live in a per-call arena (two words: first block, total elements) that
+// the exported ABI wrapper owns and releases on every exit path.
+// The exported wrapper has the exact SciPy LowLevelCallable ABI of the kernel kind.
+
+internal import CLLVM
+import FilterLang
+
+/// A lowered value: a scalar, an array (pointer, length), or nothing.
+enum Lowered {
+    case scalar(LLVMValueRef)
+    case array(pointer: LLVMValueRef, length: LLVMValueRef)
+    case none
+
+    var scalar: LLVMValueRef {
+        guard case .scalar(let value) = self else { preconditionFailure("expected a scalar value") }
+        return value
+    }
+
+    var array: (pointer: LLVMValueRef, length: LLVMValueRef) {
+        guard case .array(let pointer, let length) = self else { preconditionFailure("expected an array value") }
+        return (pointer, length)
+    }
+}
+
+/// The storage of a local slot.
+enum SlotStorage {
+    case scalar(LLVMValueRef, ValueType)
+    case array(pointer: LLVMValueRef, length: LLVMValueRef, ValueType)
+}
+
+/// Builds the LLVM module of one typed program.
+final class ProgramLowering {
+    let program: TypedProgram
+    let emitter: Emitter
+    let prefix: String
+    var types: IRTypes { emitter.types }
+    var builder: LLVMBuilderRef { emitter.builder }
+    private(set) var functions: [Callee] = []
+    /// Whether any function allocates local arrays (then the wrapper must release the arena).
+    private(set) var usesArena = false
+
+    // Per-function state.
+    private var function: TypedFunction!
+    private var slots: [SlotStorage] = []
+    private var arena: LLVMValueRef!
+    private var resultPointer: LLVMValueRef?
+    private var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
+    private var entryBlock: LLVMBasicBlockRef!
+
+    init(program: TypedProgram, emitter: Emitter, prefix: String) {
+        self.program = program
+        self.emitter = emitter
+        self.prefix = prefix
+    }
+
+    // MARK: Types
+
+    func scalarType(_ type: ValueType) -> LLVMTypeRef {
+        switch type {
+        case .int: return types.int64
+        case .float: return types.double
+        case .bool: return types.bool
+        case .floatArray: return types.doublePointer
+        case .intArray: return types.int64Pointer
+        }
+    }
+
+    func elementType(_ type: ValueType) -> LLVMTypeRef { type == .intArray ? types.int64 : types.double }
+
+    /// The LLVM parameter types of an internal function.
+    func parameterTypes(of function: TypedFunction) -> [LLVMTypeRef] {
+        var result: [LLVMTypeRef] = [types.bytePointer]
+        if let returnType = function.returnType { result.append(LLVMPointerType(scalarType(returnType), 0)) }
+        for slot in function.locals.prefix(function.parameterCount) {
+            result.append(scalarType(slot.type))
+            if slot.type.isArray { result.append(types.int64) }
+        }
+        return result
+    }
+
+    // MARK: Module
+
+    /// Declares every function, then lowers every body.
+    func lowerFunctions() throws {
+        for (index, typed) in program.functions.enumerated() {
+            let name = "\(prefix).f\(index).\(typed.name)"
+            var parameters: [LLVMTypeRef?] = parameterTypes(of: typed)
+            let type = parameters.withUnsafeMutableBufferPointer {
+                LLVMFunctionType(types.bool, $0.baseAddress, UInt32($0.count), 0)
+            }!
+            let value = LLVMAddFunction(emitter.module, name, type)!
+            LLVMSetLinkage(value, LLVMInternalLinkage)
+            functions.append(Callee(function: value, type: type))
+        }
+        for index in program.functions.indices {
+            try lowerFunction(index)
+        }
+    }
+
+    private func lowerFunction(_ index: Int) throws {
+        function = program.functions[index]
+        let callee = functions[index]
+        loops = []
+        entryBlock = LLVMAppendBasicBlockInContext(emitter.context, callee.function, "entry")
+        emitter.position(at: entryBlock)
+        var parameterIndex: UInt32 = 0
+        func nextParameter() -> LLVMValueRef {
+            defer { parameterIndex += 1 }
+            return LLVMGetParam(callee.function, parameterIndex)!
+        }
+        arena = nextParameter()
+        resultPointer = function.returnType == nil ? nil : nextParameter()
+        // Every slot gets stack storage, zero-initialised so that no path reads undef.
+        slots = function.locals.map { local in
+            if local.type.isArray {
+                let pointer = LLVMBuildAlloca(builder, scalarType(local.type), local.name)!
+                let length = LLVMBuildAlloca(builder, types.int64, local.name + ".len")!
+                emitter.store(LLVMConstNull(scalarType(local.type)), pointer)
+                emitter.store(emitter.int64(0), length)
+                return .array(pointer: pointer, length: length, local.type)
+            }
+            let storage = LLVMBuildAlloca(builder, scalarType(local.type), local.name)!
+            emitter.store(LLVMConstNull(scalarType(local.type)), storage)
+            return .scalar(storage, local.type)
+        }
+        for slot in 0..<function.parameterCount {
+            switch slots[slot] {
+            case .scalar(let storage, _):
+                emitter.store(nextParameter(), storage)
+            case .array(let pointer, let length, _):
+                emitter.store(nextParameter(), pointer)
+                emitter.store(nextParameter(), length)
+            }
+        }
+        let body = emitter.block("body")
+        emitter.branch(to: body)
+        emitter.position(at: body)
+        try lower(function.body)
+        if !emitter.isTerminated {
+            if function.returnType == nil {
+                LLVMBuildRet(builder, emitter.bool(true))
+            } else {
+                fail(.missingReturn, function.range)
+            }
+        }
+    }
+
+    // MARK: Failures
+
+    /// Records a failure and returns 0 from the current function; emission continues in a dead block.
+    private func fail(_ kind: RuntimeFailureKind, _ range: SourceRange, _ a: LLVMValueRef? = nil, _ b: LLVMValueRef? = nil) {
+        let callee = emitter.declare("filterjit_fail", returning: types.void,
+                                     [types.int32, types.int64, types.int64, types.int64, types.int64])
+        emitter.call(callee, [emitter.int32(kind.rawValue), emitter.int64(Int64(range.start)),
+                              emitter.int64(Int64(range.end)), a ?? emitter.int64(0), b ?? emitter.int64(0)])
+        LLVMBuildRet(builder, emitter.bool(false))
+    }
+
+    /// Continues when `condition` holds; otherwise fails with `kind`.
+    private func check(_ condition: LLVMValueRef, else kind: RuntimeFailureKind, _ range: SourceRange,
+                       _ a: LLVMValueRef? = nil, _ b: LLVMValueRef? = nil) {
+        let ok = emitter.block("ok")
+        let failed = emitter.block("fail")
+        emitter.branch(if: condition, then: ok, else: failed)
+        emitter.position(at: failed)
+        fail(kind, range, a, b)
+        emitter.position(at: ok)
+    }
+
+    private func bits(_ value: LLVMValueRef) -> LLVMValueRef {
+        LLVMBuildBitCast(builder, value, types.int64, "")!
+    }
+
+    private func builtinCode(_ builtin: Builtin) -> LLVMValueRef {
+        emitter.int64(Int64(Builtin.allCases.firstIndex(of: builtin) ?? 0))
+    }
+
+    // MARK: Statements
+
+    private func lower(_ statements: [TStmt]) throws {
+        for statement in statements { try lower(statement) }
+    }
+
+    private func lower(_ statement: TStmt) throws {
+        switch statement.kind {
+        case .expression(let expression):
+            _ = try lower(expression)
+
+        case .assign(let targets, let values):
+            let lowered = try values.map { try lower($0) }
+            for (target, value) in zip(targets, lowered) {
+                switch target {
+                case .local(let slot):
+                    store(value, into: slot)
+                case .element(let array, let index):
+                    let address = try elementAddress(array: array, index: index, range: statement.range)
+                    emitter.store(value.scalar, address)
+                }
+            }
+
+        case .ifStatement(let condition, let thenBody, let elseBody):
+            let conditionValue = try lower(condition).scalar
+            let thenBlock = emitter.block("then")
+            let elseBlock = emitter.block("else")
+            let merge = emitter.block("endif")
+            emitter.branch(if: conditionValue, then: thenBlock, else: elseBlock)
+            emitter.position(at: thenBlock)
+            try lower(thenBody)
+            emitter.branch(to: merge)
+            emitter.position(at: elseBlock)
+            try lower(elseBody)
+            emitter.branch(to: merge)
+            emitter.position(at: merge)
+
+        case .whileLoop(let condition, let body):
+            let header = emitter.block("while")
+            let bodyBlock = emitter.block("while.body")
+            let exit = emitter.block("while.exit")
+            emitter.branch(to: header)
+            emitter.position(at: header)
+            // The cancellation flag is an engine-owned int, read atomically every iteration.
+            let flag = LLVMGetNamedGlobal(emitter.module, "filterjit_cancel_flag")
+                ?? LLVMAddGlobal(emitter.module, types.int32, "filterjit_cancel_flag")!
+            let flagValue = emitter.load(types.int32, flag)
+            LLVMSetOrdering(flagValue, LLVMAtomicOrderingMonotonic)
+            LLVMSetAlignment(flagValue, 4)
+            check(emitter.icmp(LLVMIntEQ, flagValue, emitter.int32(0)), else: .cancelled, statement.range)
+            let conditionValue = try lower(condition).scalar
+            emitter.branch(if: conditionValue, then: bodyBlock, else: exit)
+            emitter.position(at: bodyBlock)
+            loops.append((header, exit))
+            try lower(body)
+            loops.removeLast()
+            emitter.branch(to: header)
+            emitter.position(at: exit)
+
+        case .forRange(let slot, let start, let stop, let step, let body):
+            let startValue = try lower(start).scalar
+            let stopValue = try lower(stop).scalar
+            let stepValue = try lower(step).scalar
+            check(emitter.icmp(LLVMIntNE, stepValue, emitter.int64(0)), else: .zeroRangeStep, statement.range)
+            let counter = alloca(types.int64, "range.counter")
+            emitter.store(startValue, counter)
+            let header = emitter.block("range")
+            let bodyBlock = emitter.block("range.body")
+            let latch = emitter.block("range.next")
+            let exit = emitter.block("range.exit")
+            emitter.branch(to: header)
+            emitter.position(at: header)
+            let current = emitter.load(types.int64, counter)
+            let ascending = emitter.icmp(LLVMIntSGT, stepValue, emitter.int64(0))
+            let inRange = emitter.select(ascending, emitter.icmp(LLVMIntSLT, current, stopValue),
+                                         emitter.icmp(LLVMIntSGT, current, stopValue))
+            emitter.branch(if: inRange, then: bodyBlock, else: exit)
+            emitter.position(at: bodyBlock)
+            store(.scalar(coerce(current, from: .int, to: function.locals[slot].type)), into: slot)
+            loops.append((latch, exit))
+            try lower(body)
+            loops.removeLast()
+            emitter.branch(to: latch)
+            emitter.position(at: latch)
+            // Stepping past the 64-bit range ends the loop (the next value would be past `stop`).
+            let overflowing = emitter.declare("llvm.sadd.with.overflow.i64",
+                                              returning: structType([types.int64, types.bool]),
+                                              [types.int64, types.int64])
+            let sum = emitter.call(overflowing, [emitter.load(types.int64, counter), stepValue])
+            emitter.store(LLVMBuildExtractValue(builder, sum, 0, "")!, counter)
+            emitter.branch(if: LLVMBuildExtractValue(builder, sum, 1, "")!, then: exit, else: header)
+            emitter.position(at: exit)
+
+        case .forEach(let slot, let arrayExpression, let body):
+            let array = try lower(arrayExpression).array
+            let counter = alloca(types.int64, "each.counter")
+            emitter.store(emitter.int64(0), counter)
+            let header = emitter.block("each")
+            let bodyBlock = emitter.block("each.body")
+            let latch = emitter.block("each.next")
+            let exit = emitter.block("each.exit")
+            emitter.branch(to: header)
+            emitter.position(at: header)
+            let current = emitter.load(types.int64, counter)
+            emitter.branch(if: emitter.icmp(LLVMIntSLT, current, array.length), then: bodyBlock, else: exit)
+            emitter.position(at: bodyBlock)
+            // In bounds by the loop condition; the arena keeps the memory alive even if the
+            // variable holding the array is reassigned in the body.
+            let elementValueType: ValueType = arrayExpression.type == .intArray ? .int : .float
+            let element = emitter.load(elementType(arrayExpression.type),
+                                       emitter.elementAddress(elementType(arrayExpression.type), array.pointer, current))
+            store(.scalar(coerce(element, from: elementValueType, to: function.locals[slot].type)), into: slot)
+            loops.append((latch, exit))
+            try lower(body)
+            loops.removeLast()
+            emitter.branch(to: latch)
+            emitter.position(at: latch)
+            emitter.store(emitter.add(emitter.load(types.int64, counter), emitter.int64(1)), counter)
+            emitter.branch(to: header)
+            emitter.position(at: exit)
+
+        case .breakLoop:
+            guard let loop = loops.last else { throw LLVMError("break outside a loop") }
+            emitter.branch(to: loop.breakBlock)
+            emitter.startDeadBlock()
+
+        case .continueLoop:
+            guard let loop = loops.last else { throw LLVMError("continue outside a loop") }
+            emitter.branch(to: loop.continueBlock)
+            emitter.startDeadBlock()
+
+        case .returnValue(let value):
+            if let value, let returnType = function.returnType, let resultPointer {
+                let lowered = try lower(value).scalar
+                emitter.store(coerce(lowered, from: value.type, to: returnType), resultPointer)
+            } else if let value {
+                _ = try lower(value)
+            }
+            LLVMBuildRet(builder, emitter.bool(true))
+            emitter.startDeadBlock()
+        }
+    }
+
+    private func structType(_ members: [LLVMTypeRef]) -> LLVMTypeRef {
+        var elements: [LLVMTypeRef?] = members
+        return elements.withUnsafeMutableBufferPointer {
+            LLVMStructTypeInContext(emitter.context, $0.baseAddress, UInt32($0.count), 0)
+        }!
+    }
+
+    /// A stack slot in the entry block (so mem2reg can promote it).
+    private func alloca(_ type: LLVMTypeRef, _ name: String) -> LLVMValueRef {
+        let current = emitter.currentBlock
+        if let terminator = LLVMGetBasicBlockTerminator(entryBlock) {
+            LLVMPositionBuilderBefore(builder, terminator)
+        } else {
+            emitter.position(at: entryBlock)
+        }
+        let storage = LLVMBuildAlloca(builder, type, name)!
+        emitter.position(at: current)
+        return storage
+    }
+
+    private func store(_ value: Lowered, into slot: Int) {
+        switch (slots[slot], value) {
+        case (.scalar(let storage, _), .scalar(let scalar)):
+            emitter.store(scalar, storage)
+        case (.array(let pointer, let length, _), .array(let valuePointer, let valueLength)):
+            emitter.store(valuePointer, pointer)
+            emitter.store(valueLength, length)
+        default:
+            preconditionFailure("slot and value kinds differ")
+        }
+    }
+
+    /// Converts a scalar between value types (identity when equal).
+    private func coerce(_ value: LLVMValueRef, from source: ValueType, to target: ValueType) -> LLVMValueRef {
+        switch (source, target) {
+        case _ where source == target: return value
+        case (.int, .float): return LLVMBuildSIToFP(builder, value, types.double, "")!
+        case (.bool, .float): return LLVMBuildUIToFP(builder, value, types.double, "")!
+        case (.bool, .int): return LLVMBuildZExt(builder, value, types.int64, "")!
+        case (.int, .bool): return emitter.icmp(LLVMIntNE, value, emitter.int64(0))
+        case (.float, .bool): return emitter.fcmp(LLVMRealUNE, value, emitter.double(0))
+        default:
+            // float -> int never happens implicitly (Sema uses an explicit, checked builtin).
+            preconditionFailure("no implicit conversion from \(source) to \(target)")
+        }
+    }
+
+    /// Truth value of a scalar: `x != 0` (NaN is true).
+    private func truth(_ value: LLVMValueRef, _ type: ValueType) -> LLVMValueRef {
+        coerce(value, from: type, to: .bool)
+    }
+
+    // MARK: Expressions
+
+    private func lower(_ expression: TExpr) throws -> Lowered {
+        switch expression.kind {
+        case .intConstant(let value): return .scalar(emitter.int64(value))
+        case .floatConstant(let value): return .scalar(emitter.double(value))
+        case .boolConstant(let value): return .scalar(emitter.bool(value))
+
+        case .local(let slot):
+            switch slots[slot] {
+            case .scalar(let storage, let type):
+                return .scalar(emitter.load(scalarType(type), storage))
+            case .array(let pointer, let length, let type):
+                return .array(pointer: emitter.load(scalarType(type), pointer), length: emitter.load(types.int64, length))
+            }
+
+        case .convert(let conversion, let operand):
+            let value = try lower(operand).scalar
+            switch conversion {
+            case .toFloat: return .scalar(coerce(value, from: operand.type, to: .float))
+            case .toInt: return .scalar(coerce(value, from: operand.type, to: .int))
+            case .truth: return .scalar(truth(value, operand.type))
+            }
+
+        case .negate(let operand):
+            let value = try lower(operand).scalar
+            if operand.type == .float { return .scalar(LLVMBuildFNeg(builder, value, "")!) }
+            return .scalar(emitter.sub(emitter.int64(0), coerce(value, from: operand.type, to: .int)))
+
+        case .not(let operand):
+            let value = try lower(operand).scalar
+            return .scalar(emitter.not(truth(value, operand.type)))
+
+        case .arithmetic(let operation, let left, let right):
+            let a = try lower(left).scalar
+            let b = try lower(right).scalar
+            return .scalar(arithmetic(operation, coerce(a, from: left.type, to: expression.type),
+                                      coerce(b, from: right.type, to: expression.type),
+                                      type: expression.type, range: expression.range))
+
+        case .compare(let operands, let operators, let compareTypes):
+            return .scalar(try compareChain(operands, operators, compareTypes))
+
+        case .logical(let operation, let left, let right):
+            let a = try lower(left)
+            let decided = emitter.currentBlock
+            let evaluateRight = emitter.block("logical.rhs")
+            let merge = emitter.block("logical.end")
+            let isTrue = truth(a.scalar, left.type)
+            if operation == .and {
+                emitter.branch(if: isTrue, then: evaluateRight, else: merge)
+            } else {
+                emitter.branch(if: isTrue, then: merge, else: evaluateRight)
+            }
+            emitter.position(at: evaluateRight)
+            let b = try lower(right).scalar
+            let rightEnd = emitter.currentBlock
+            emitter.branch(to: merge)
+            emitter.position(at: merge)
+            return .scalar(emitter.phi(scalarType(expression.type), [(a.scalar, decided), (b, rightEnd)]))
+
+        case .conditional(let condition, let thenExpression, let elseExpression):
+            let conditionValue = try lower(condition).scalar
+            let thenBlock = emitter.block("cond.then")
+            let elseBlock = emitter.block("cond.else")
+            let merge = emitter.block("cond.end")
+            emitter.branch(if: conditionValue, then: thenBlock, else: elseBlock)
+            emitter.position(at: thenBlock)
+            let thenValue = try lower(thenExpression)
+            let thenEnd = emitter.currentBlock
+            emitter.branch(to: merge)
+            emitter.position(at: elseBlock)
+            let elseValue = try lower(elseExpression)
+            let elseEnd = emitter.currentBlock
+            emitter.branch(to: merge)
+            emitter.position(at: merge)
+            switch (thenValue, elseValue) {
+            case (.array(let p1, let l1), .array(let p2, let l2)):
+                return .array(pointer: emitter.phi(scalarType(expression.type), [(p1, thenEnd), (p2, elseEnd)]),
+                              length: emitter.phi(types.int64, [(l1, thenEnd), (l2, elseEnd)]))
+            default:
+                let t = coerce(thenValue.scalar, from: thenExpression.type, to: expression.type)
+                let e = coerce(elseValue.scalar, from: elseExpression.type, to: expression.type)
+                // Coercions were emitted in `merge`; phis must come first, so coerce before the branch
+                // instead when the types differ (Sema makes them equal, so this is the common path).
+                if thenExpression.type == expression.type && elseExpression.type == expression.type {
+                    return .scalar(emitter.phi(scalarType(expression.type), [(t, thenEnd), (e, elseEnd)]))
+                }
+                throw LLVMError("conditional branches of different types")
+            }
+
+        case .element(let array, let index):
+            let address = try elementAddress(array: array, index: index, range: expression.range)
+            let type = array.type == .intArray ? types.int64 : types.double
+            let value = emitter.load(type, address)
+            return .scalar(value)
+
+        case .length(let array):
+            return .scalar(try lower(array).array.length)
+
+        case .call(let index, let arguments):
+            let callee = functions[index]
+            let target = program.functions[index]
+            var values: [LLVMValueRef] = [arena]
+            var result: LLVMValueRef?
+            if let returnType = target.returnType {
+                let storage = alloca(scalarType(returnType), "call.result")
+                result = storage
+                values.append(storage)
+            }
+            for argument in arguments {
+                switch try lower(argument) {
+                case .scalar(let value): values.append(value)
+                case .array(let pointer, let length): values.append(pointer); values.append(length)
+                case .none: throw LLVMError("argument without a value")
+                }
+            }
+            let ok = emitter.call(callee, values)
+            // The callee recorded the failure; just propagate it.
+            let success = emitter.block("call.ok")
+            let failure = emitter.block("call.fail")
+            emitter.branch(if: ok, then: success, else: failure)
+            emitter.position(at: failure)
+            LLVMBuildRet(builder, emitter.bool(false))
+            emitter.position(at: success)
+            if let result, let returnType = target.returnType {
+                return .scalar(coerce(emitter.load(scalarType(returnType), result), from: returnType, to: expression.type))
+            }
+            return .none
+
+        case .builtin(let builtin, let arguments):
+            return try lowerBuiltin(builtin, arguments, expression)
+        }
+    }
+
+    /// Address of `array[index]` after the bounds check (negative indices count from the end).
+    private func elementAddress(array: TExpr, index: TExpr, range: SourceRange) throws -> LLVMValueRef {
+        let arrayValue = try lower(array).array
+        let indexValue = coerce(try lower(index).scalar, from: index.type, to: .int)
+        let isNegative = emitter.icmp(LLVMIntSLT, indexValue, emitter.int64(0))
+        // Lengths are never negative (the wrappers clamp them), so index + length cannot overflow here.
+        let adjusted = emitter.select(isNegative, emitter.add(indexValue, arrayValue.length), indexValue)
+        check(emitter.icmp(LLVMIntULT, adjusted, arrayValue.length), else: .indexOutOfRange, range,
+              indexValue, arrayValue.length)
+        return emitter.elementAddress(elementType(array.type), arrayValue.pointer, adjusted)
+    }
+
+    private func arithmetic(_ operation: TArithmetic, _ a: LLVMValueRef, _ b: LLVMValueRef,
+                            type: ValueType, range: SourceRange) -> LLVMValueRef {
+        if type == .float {
+            switch operation {
+            case .add: return LLVMBuildFAdd(builder, a, b, "")!
+            case .subtract: return LLVMBuildFSub(builder, a, b, "")!
+            case .multiply: return LLVMBuildFMul(builder, a, b, "")!
+            case .trueDivide: return LLVMBuildFDiv(builder, a, b, "")!
+            case .floorDivide:
+                return emitter.call(emitter.declare("filterjit_floordiv_f64", returning: types.double,
+                                                    [types.double, types.double]), [a, b])
+            case .modulo:
+                return emitter.call(emitter.declare("filterjit_mod_f64", returning: types.double,
+                                                    [types.double, types.double]), [a, b])
+            case .power: return emitter.callMath("pow", [a, b])
+            }
+        }
+        // Ints: wrapping (no nsw/nuw flags, so no poison).
+        switch operation {
+        case .add: return emitter.add(a, b)
+        case .subtract: return emitter.sub(a, b)
+        case .multiply: return LLVMBuildMul(builder, a, b, "")!
+        case .trueDivide:
+            let x = LLVMBuildSIToFP(builder, a, types.double, "")!
+            let y = LLVMBuildSIToFP(builder, b, types.double, "")!
+            return LLVMBuildFDiv(builder, x, y, "")!
+        case .floorDivide, .modulo:
+            let isDivision = operation == .floorDivide
+            check(emitter.icmp(LLVMIntNE, b, emitter.int64(0)), else: isDivision ? .divisionByZero : .moduloByZero, range)
+            // sdiv/srem of INT64_MIN by -1 is undefined in LLVM: divide by 1 instead and fix up.
+            let minusOne = emitter.icmp(LLVMIntEQ, b, emitter.int64(-1))
+            let divisor = emitter.select(minusOne, emitter.int64(1), b)
+            let quotient = LLVMBuildSDiv(builder, a, divisor, "")!
+            let remainder = LLVMBuildSRem(builder, a, divisor, "")!
+            // Python floors: when the remainder is non-zero and its sign differs from the divisor's.
+            let adjust = emitter.and(emitter.icmp(LLVMIntNE, remainder, emitter.int64(0)),
+                                     emitter.icmp(LLVMIntSLT, LLVMBuildXor(builder, remainder, b, "")!, emitter.int64(0)))
+            if isDivision {
+                let floored = emitter.select(adjust, emitter.sub(quotient, emitter.int64(1)), quotient)
+                return emitter.select(minusOne, emitter.sub(emitter.int64(0), a), floored)
+            }
+            let floored = emitter.select(adjust, emitter.add(remainder, b), remainder)
+            return emitter.select(minusOne, emitter.int64(0), floored)
+        case .power:
+            return emitter.call(emitter.declare("filterjit_ipow", returning: types.int64, [types.int64, types.int64]), [a, b])
+        }
+    }
+
+    private func compareChain(_ operands: [TExpr], _ operators: [CompareOperator], _ compareTypes: [ValueType]) throws -> LLVMValueRef {
+        let end = emitter.block("compare.end")
+        var incoming: [(LLVMValueRef, LLVMBasicBlockRef)] = []
+        var left = try lower(operands[0]).scalar
+        var leftType = operands[0].type
+        for (index, operation) in operators.enumerated() {
+            let rightExpression = operands[index + 1]
+            let right = try lower(rightExpression).scalar
+            let type = compareTypes[index]
+            let result = compare(operation, coerce(left, from: leftType, to: type),
+                                 coerce(right, from: rightExpression.type, to: type), type: type)
+            if index == operators.count - 1 {
+                incoming.append((result, emitter.currentBlock))
+                emitter.branch(to: end)
+            } else {
+                let next = emitter.block("compare.next")
+                incoming.append((emitter.bool(false), emitter.currentBlock))
+                emitter.branch(if: result, then: next, else: end)
+                emitter.position(at: next)
+            }
+            left = right
+            leftType = rightExpression.type
+        }
+        emitter.position(at: end)
+        return emitter.phi(types.bool, incoming)
+    }
+
+    private func compare(_ operation: CompareOperator, _ a: LLVMValueRef, _ b: LLVMValueRef, type: ValueType) -> LLVMValueRef {
+        if type == .float {
+            // Ordered predicates: any comparison with NaN is false, except != which is true.
+            let predicate: LLVMRealPredicate
+            switch operation {
+            case .less: predicate = LLVMRealOLT
+            case .lessEqual: predicate = LLVMRealOLE
+            case .greater: predicate = LLVMRealOGT
+            case .greaterEqual: predicate = LLVMRealOGE
+            case .equal: predicate = LLVMRealOEQ
+            case .notEqual: predicate = LLVMRealUNE
+            }
+            return emitter.fcmp(predicate, a, b)
+        }
+        let predicate: LLVMIntPredicate
+        switch operation {
+        case .less: predicate = LLVMIntSLT
+        case .lessEqual: predicate = LLVMIntSLE
+        case .greater: predicate = LLVMIntSGT
+        case .greaterEqual: predicate = LLVMIntSGE
+        case .equal: predicate = LLVMIntEQ
+        case .notEqual: predicate = LLVMIntNE
+        }
+        return emitter.icmp(predicate, a, b)
+    }
+
+    // MARK: Built-ins
+
+    private func lowerBuiltin(_ builtin: Builtin, _ arguments: [TExpr], _ expression: TExpr) throws -> Lowered {
+        let range = expression.range
+        let values = try arguments.map { try lower($0) }
+        let resultType = expression.type
+        func scalarArgument(_ index: Int, as type: ValueType) -> LLVMValueRef {
+            coerce(values[index].scalar, from: arguments[index].type, to: type)
+        }
+        func nonEmpty(_ array: (pointer: LLVMValueRef, length: LLVMValueRef)) {
+            check(emitter.icmp(LLVMIntSGT, array.length, emitter.int64(0)), else: .emptyReduction, range, builtinCode(builtin))
+        }
+        func runtimeReduction(_ name: String) -> Lowered {
+            let array = values[0].array
+            let callee = emitter.declare(name, returning: types.double, [types.doublePointer, types.int64])
+            return .scalar(emitter.call(callee, [array.pointer, array.length]))
+        }
+        func element(_ array: (pointer: LLVMValueRef, length: LLVMValueRef), _ index: LLVMValueRef) -> LLVMValueRef {
+            emitter.load(types.double, emitter.elementAddress(types.double, array.pointer, index))
+        }
+
+        switch builtin {
+        // Simple reductions, inline.
+        case .pyMin, .pyMax:
+            let array = values[0].array
+            nonEmpty(array)
+            let predicate = builtin == .pyMin ? LLVMRealOLT : LLVMRealOGT
+            let result = emitter.loop(from: emitter.int64(1), to: array.length,
+                                      carrying: [(types.double, element(array, emitter.int64(0)))]) { index, carried in
+                let x = element(array, index)
+                return [emitter.select(emitter.fcmp(predicate, x, carried[0]), x, carried[0])]
+            }
+            return .scalar(result[0])
+        case .npMin, .npMax:
+            let array = values[0].array
+            nonEmpty(array)
+            let predicate = builtin == .npMin ? LLVMRealOLT : LLVMRealOGT
+            let result = emitter.loop(from: emitter.int64(1), to: array.length,
+                                      carrying: [(types.double, element(array, emitter.int64(0)))]) { index, carried in
+                let x = element(array, index)
+                let r = carried[0]
+                // NaN wins once seen: take x when x is NaN or strictly better, unless r is already NaN.
+                let take = emitter.and(emitter.not(emitter.isNaN(r)),
+                                       emitter.or(emitter.isNaN(x), emitter.fcmp(predicate, x, r)))
+                return [emitter.select(take, x, r)]
+            }
+            return .scalar(result[0])
+        case .pySum, .prod:
+            let array = values[0].array
+            let isSum = builtin == .pySum
+            let result = emitter.loop(from: emitter.int64(0), to: array.length,
+                                      carrying: [(types.double, emitter.double(isSum ? 0.0 : 1.0))]) { index, carried in
+                let x = element(array, index)
+                return [isSum ? LLVMBuildFAdd(builder, carried[0], x, "")! : LLVMBuildFMul(builder, carried[0], x, "")!]
+            }
+            return .scalar(result[0])
+        case .any, .all:
+            let array = values[0].array
+            let isAny = builtin == .any
+            let result = emitter.loop(from: emitter.int64(0), to: array.length,
+                                      carrying: [(types.bool, emitter.bool(!isAny))]) { index, carried in
+                let nonZero = emitter.fcmp(LLVMRealUNE, element(array, index), emitter.double(0))
+                return [isAny ? emitter.or(carried[0], nonZero) : emitter.and(carried[0], nonZero)]
+            }
+            return .scalar(result[0])
+        case .argmin, .argmax:
+            let array = values[0].array
+            nonEmpty(array)
+            let predicate = builtin == .argmin ? LLVMRealOLT : LLVMRealOGT
+            let result = emitter.loop(from: emitter.int64(1), to: array.length,
+                                      carrying: [(types.double, element(array, emitter.int64(0))),
+                                                 (types.int64, emitter.int64(0))]) { index, carried in
+                let x = element(array, index)
+                let take = emitter.and(emitter.not(emitter.isNaN(carried[0])),
+                                       emitter.or(emitter.isNaN(x), emitter.fcmp(predicate, x, carried[0])))
+                return [emitter.select(take, x, carried[0]), emitter.select(take, index, carried[1])]
+            }
+            return .scalar(result[1])
+
+        // Reductions shared with the interpreter's numerics.
+        case .npSum: return runtimeReduction("filterjit_np_sum")
+        case .mean: return runtimeReduction("filterjit_mean")
+        case .median: return runtimeReduction("filterjit_median")
+        case .variance: return runtimeReduction("filterjit_var")
+        case .std: return runtimeReduction("filterjit_std")
+        case .nansum: return runtimeReduction("filterjit_nansum")
+        case .nanmean: return runtimeReduction("filterjit_nanmean")
+        case .nanmedian: return runtimeReduction("filterjit_nanmedian")
+        case .nanmin, .nanmax:
+            nonEmpty(values[0].array)
+            return runtimeReduction(builtin == .nanmin ? "filterjit_nanmin" : "filterjit_nanmax")
+        case .percentile, .quantile:
+            let array = values[0].array
+            let q = scalarArgument(1, as: .float)
+            let upper = builtin == .percentile ? 100.0 : 1.0
+            let valid = emitter.and(emitter.fcmp(LLVMRealOGE, q, emitter.double(0)),
+                                    emitter.fcmp(LLVMRealOLE, q, emitter.double(upper)))
+            check(valid, else: .quantileRange, range, builtinCode(builtin), bits(q))
+            nonEmpty(array)
+            let fraction = builtin == .percentile ? LLVMBuildFDiv(builder, q, emitter.double(100), "")! : q
+            let callee = emitter.declare("filterjit_quantile", returning: types.double,
+                                         [types.doublePointer, types.int64, types.double])
+            return .scalar(emitter.call(callee, [array.pointer, array.length, fraction]))
+
+        // Local arrays.
+        case .zeros, .ones, .empty:
+            let count = scalarArgument(0, as: .int)
+            let array = allocateArray(count, range: range)
+            if builtin == .ones {
+                _ = emitter.loop(from: emitter.int64(0), to: count, carrying: []) { index, _ in
+                    emitter.store(emitter.double(1), emitter.elementAddress(types.double, array.pointer, index))
+                    return []
+                }
+            }
+            return .array(pointer: array.pointer, length: array.length)
+        case .copy, .sorted:
+            let source = values[0].array
+            let array = allocateArray(source.length, range: range)
+            _ = emitter.loop(from: emitter.int64(0), to: source.length, carrying: []) { index, _ in
+                emitter.store(element(source, index), emitter.elementAddress(types.double, array.pointer, index))
+                return []
+            }
+            if builtin == .sorted { sort(array) }
+            return .array(pointer: array.pointer, length: array.length)
+        case .sortInPlace:
+            sort(values[0].array)
+            return .none
+
+        // Scalars.
+        case .pyMinOf, .pyMaxOf:
+            var result = scalarArgument(0, as: resultType)
+            for index in 1..<values.count {
+                let x = scalarArgument(index, as: resultType)
+                let smaller = builtin == .pyMinOf
+                let better = resultType == .float
+                    ? emitter.fcmp(smaller ? LLVMRealOLT : LLVMRealOGT, x, result)
+                    : emitter.icmp(smaller ? LLVMIntSLT : LLVMIntSGT, x, result)
+                result = emitter.select(better, x, result)
+            }
+            return .scalar(result)
+        case .minimum, .maximum, .fmin, .fmax:
+            let a = scalarArgument(0, as: resultType)
+            let b = scalarArgument(1, as: resultType)
+            let isMin = builtin == .minimum || builtin == .fmin
+            return .scalar(minMax(a, b, type: resultType, isMin: isMin, propagateNaN: builtin == .minimum || builtin == .maximum))
+        case .abs:
+            let x = scalarArgument(0, as: resultType)
+            if resultType == .float { return .scalar(emitter.callMath("llvm.fabs.f64", [x])) }
+            let negative = emitter.icmp(LLVMIntSLT, x, emitter.int64(0))
+            return .scalar(emitter.select(negative, emitter.sub(emitter.int64(0), x), x))
+        case .clip:
+            let x = scalarArgument(0, as: resultType)
+            let low = scalarArgument(1, as: resultType)
+            let high = scalarArgument(2, as: resultType)
+            let raised = minMax(x, low, type: resultType, isMin: false, propagateNaN: true)
+            return .scalar(minMax(raised, high, type: resultType, isMin: true, propagateNaN: true))
+        case .sqrt: return .scalar(emitter.callMath("llvm.sqrt.f64", [scalarArgument(0, as: .float)]))
+        case .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh:
+            return .scalar(emitter.callMath(builtin.rawValue, [scalarArgument(0, as: .float)]))
+        case .atan2, .hypot, .copysign, .pow:
+            return .scalar(emitter.callMath(builtin.rawValue, [scalarArgument(0, as: .float), scalarArgument(1, as: .float)]))
+        case .floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt:
+            let x = scalarArgument(0, as: .float)
+            let intrinsic: String
+            switch builtin {
+            case .floorToInt: intrinsic = "llvm.floor.f64"
+            case .ceilToInt: intrinsic = "llvm.ceil.f64"
+            case .roundToInt: intrinsic = "llvm.rint.f64"   // default rounding mode: half to even
+            default: intrinsic = "llvm.trunc.f64"
+            }
+            let rounded = emitter.callMath(intrinsic, [x])
+            // Ordered comparisons reject NaN; 2^63 itself is out of range, -2^63 is in.
+            let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, rounded, emitter.double(-9.223372036854775808e18)),
+                                      emitter.fcmp(LLVMRealOLT, rounded, emitter.double(9.223372036854775808e18)))
+            check(inRange, else: .floatToInt, range, builtinCode(builtin), bits(x))
+            return .scalar(LLVMBuildFPToSI(builder, rounded, types.int64, "")!)
+        case .npFloor: return .scalar(emitter.callMath("llvm.floor.f64", [scalarArgument(0, as: .float)]))
+        case .npCeil: return .scalar(emitter.callMath("llvm.ceil.f64", [scalarArgument(0, as: .float)]))
+        case .npTrunc: return .scalar(emitter.callMath("llvm.trunc.f64", [scalarArgument(0, as: .float)]))
+        case .npRound: return .scalar(emitter.callMath("llvm.rint.f64", [scalarArgument(0, as: .float)]))
+        case .isnan: return .scalar(emitter.isNaN(scalarArgument(0, as: .float)))
+        case .isinf, .isfinite:
+            let magnitude = emitter.callMath("llvm.fabs.f64", [scalarArgument(0, as: .float)])
+            let predicate = builtin == .isinf ? LLVMRealOEQ : LLVMRealOLT
+            return .scalar(emitter.fcmp(predicate, magnitude, emitter.double(.infinity)))
+        }
+    }
+
+    /// np.minimum/maximum (NaN-propagating) or np.fmin/fmax (NaN-ignoring); ints by plain compare.
+    private func minMax(_ a: LLVMValueRef, _ b: LLVMValueRef, type: ValueType, isMin: Bool, propagateNaN: Bool) -> LLVMValueRef {
+        if type != .float {
+            return emitter.select(emitter.icmp(isMin ? LLVMIntSLE : LLVMIntSGE, a, b), a, b)
+        }
+        let aWins = emitter.fcmp(isMin ? LLVMRealOLE : LLVMRealOGE, a, b)
+        if propagateNaN {
+            // NumPy: (a <= b || isnan(a)) ? a : b.
+            return emitter.select(emitter.or(aWins, emitter.isNaN(a)), a, b)
+        }
+        // C fmin/fmax: the non-NaN operand when exactly one is NaN.
+        return emitter.select(emitter.or(aWins, emitter.isNaN(b)), a, b)
+    }
+
+    /// A zero-filled arena array of `count` elements; fails on a size outside 0...1,048,576.
+    private func allocateArray(_ count: LLVMValueRef, range: SourceRange) -> (pointer: LLVMValueRef, length: LLVMValueRef) {
+        usesArena = true
+        check(emitter.icmp(LLVMIntULE, count, emitter.int64(Int64(maximumLocalArrayLength))), else: .arraySize, range, count)
+        let callee = emitter.declare("filterjit_alloc", returning: types.bytePointer, [types.bytePointer, types.int64])
+        let raw = emitter.call(callee, [arena, count])
+        check(emitter.not(LLVMBuildIsNull(builder, raw, "")!), else: .outOfMemory, range, count)
+        return (LLVMBuildBitCast(builder, raw, types.doublePointer, "")!, count)
+    }
+
+    private func sort(_ array: (pointer: LLVMValueRef, length: LLVMValueRef)) {
+        let callee = emitter.declare("filterjit_sort", returning: types.void, [types.doublePointer, types.int64])
+        emitter.call(callee, [array.pointer, array.length])
+    }
+}

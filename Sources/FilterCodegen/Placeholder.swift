@@ -1,1 +1,0 @@
-// FilterCodegen: work in progress.

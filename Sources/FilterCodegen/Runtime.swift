@@ -1,0 +1,230 @@
+// The run-time support generated code calls: failure reporting, local-array memory,
+// and the reductions too intricate to inline. Registered in the JIT as absolute symbols.
+
+import Foundation
+import FilterLang
+
+/// Why a kernel call failed; the codes the generated code passes to `filterjit_fail`.
+public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
+    /// An index outside its array (`a` = index, `b` = length).
+    case indexOutOfRange = 0
+    /// Integer `//` by zero.
+    case divisionByZero = 1
+    /// Integer `%` by zero.
+    case moduloByZero = 2
+    /// `range()` with step 0.
+    case zeroRangeStep = 3
+    /// A reduction of an empty array (`a` = index of the builtin in `Builtin.allCases`).
+    case emptyReduction = 4
+    /// A local array size outside 0...1,048,576 (`a` = size).
+    case arraySize = 5
+    /// NaN, ±inf or out-of-range float converted to int (`a` = builtin index, `b` = the double's bits).
+    case floatToInt = 6
+    /// `percentile`/`quantile` fraction out of range (`a` = builtin index, `b` = q's bits).
+    case quantileRange = 7
+    /// The engine's cancellation flag was set during a `while` loop.
+    case cancelled = 8
+    /// A run-time int parameter was NaN, infinite or out of range (`a` = parameter index, `b` = bits).
+    case invalidParameter = 9
+    /// A value function ended without `return` (Sema forbids this; kept as a safety net).
+    case missingReturn = 10
+    /// Local arrays of one call exceeded the memory limit or malloc failed (`a` = requested size).
+    case outOfMemory = 11
+}
+
+/// The last failure recorded on a thread by generated code.
+public struct RuntimeFailure: Hashable, Sendable {
+    /// What failed.
+    public var kind: RuntimeFailureKind
+    /// Source byte range of the failing node.
+    public var range: SourceRange
+    /// First detail operand (see `RuntimeFailureKind`).
+    public var a: Int64
+    /// Second detail operand.
+    public var b: Int64
+
+    /// A message in the interpreter's words, e.g. `index 9 is out of range for an array of length 9`.
+    public func message(program: TypedProgram?) -> String {
+        let builtinName: String = {
+            let all = Builtin.allCases
+            return a >= 0 && a < all.count ? all[Int(a)].rawValue : "builtin"
+        }()
+        let double = Double(bitPattern: UInt64(bitPattern: b))
+        switch kind {
+        case .indexOutOfRange: return "index \(a) is out of range for an array of length \(b)"
+        case .divisionByZero: return "integer division by zero"
+        case .moduloByZero: return "integer modulo by zero"
+        case .zeroRangeStep: return "range() step must not be zero"
+        case .emptyReduction: return "\(builtinName)() of an empty array"
+        case .arraySize: return "array size \(a) is out of range (0...\(maximumLocalArrayLength))"
+        case .floatToInt: return "cannot convert \(double) to int"
+        case .quantileRange: return "\(builtinName) \(double) is out of range"
+        case .cancelled: return "kernel cancelled"
+        case .invalidParameter:
+            let name = program.flatMap { a >= 0 && a < $0.parameters.count ? $0.parameters[Int(a)].name : nil } ?? "#\(a)"
+            return "parameter \(name) = \(double) is not a valid int"
+        case .missingReturn: return "function ended without returning a value"
+        case .outOfMemory: return "local arrays need more memory than allowed (\(a) elements requested)"
+        }
+    }
+}
+
+/// Thread-local storage for the last failure (generated code may run on any thread).
+public enum RuntimeFailureRecord {
+    private struct Slot {
+        var isSet: Bool
+        var failure: RuntimeFailure
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        // The destructor frees a thread's slot when the thread exits.
+        pthread_key_create(&key) { pointer in
+            guard let pointer else { return }
+            pointer.assumingMemoryBound(to: Slot.self).deinitialize(count: 1)
+            pointer.deallocate()
+        }
+        return key
+    }()
+
+    private static func slot() -> UnsafeMutablePointer<Slot> {
+        if let existing = pthread_getspecific(key) {
+            return existing.assumingMemoryBound(to: Slot.self)
+        }
+        let slot = UnsafeMutablePointer<Slot>.allocate(capacity: 1)
+        slot.initialize(to: Slot(isSet: false, failure: RuntimeFailure(kind: .missingReturn, range: .none, a: 0, b: 0)))
+        pthread_setspecific(key, slot)
+        return slot
+    }
+
+    /// Records a failure for this thread.
+    static func record(_ failure: RuntimeFailure) {
+        let slot = slot()
+        slot.pointee.isSet = true
+        slot.pointee.failure = failure
+    }
+
+    /// The last failure recorded on this thread, if any.
+    public static var last: RuntimeFailure? {
+        let slot = slot()
+        return slot.pointee.isSet ? slot.pointee.failure : nil
+    }
+
+    /// Forgets this thread's last failure.
+    public static func clear() { slot().pointee.isSet = false }
+}
+
+/// The most elements all local arrays of one kernel call may hold together (512 MiB), so that a
+/// loop allocating arrays cannot exhaust the machine before it is cancelled.
+let arenaElementLimit: Int64 = 64 * 1_048_576
+
+/// A per-call arena: a linked list of malloc'd blocks, freed by the kernel wrapper on every exit.
+/// Layout of a block: [next pointer, element count, payload...]; the arena head is `i8**` in IR
+/// pointing at two words: [first block, total elements].
+enum Arena {
+    static func allocate(_ head: UnsafeMutableRawPointer?, _ count: Int64) -> UnsafeMutableRawPointer? {
+        guard let head, count >= 0 else { return nil }
+        let words = head.assumingMemoryBound(to: Int.self)
+        let total = words[1] &+ Int(count)
+        guard total <= Int(arenaElementLimit) else { return nil }
+        guard let block = calloc(2 + Int(count), 8) else { return nil }
+        let header = block.assumingMemoryBound(to: Int.self)
+        header[0] = words[0]
+        header[1] = Int(count)
+        words[0] = Int(bitPattern: block)
+        words[1] = total
+        return block + 16
+    }
+
+    static func release(_ head: UnsafeMutableRawPointer?) {
+        guard let head else { return }
+        let words = head.assumingMemoryBound(to: Int.self)
+        var current = words[0]
+        while current != 0, let block = UnsafeMutableRawPointer(bitPattern: current) {
+            current = block.assumingMemoryBound(to: Int.self)[0]
+            free(block)
+        }
+        words[0] = 0
+        words[1] = 0
+    }
+}
+
+/// Pointer-and-length view of a kernel array for the numeric routines.
+@inline(__always)
+func buffer(_ pointer: UnsafePointer<Double>?, _ count: Int64) -> UnsafeBufferPointer<Double> {
+    UnsafeBufferPointer(start: count > 0 ? pointer : nil, count: count > 0 ? Int(count) : 0)
+}
+
+// MARK: - The C entry points
+
+typealias FailFunction = @convention(c) (Int32, Int64, Int64, Int64, Int64) -> Void
+typealias AllocateFunction = @convention(c) (UnsafeMutableRawPointer?, Int64) -> UnsafeMutableRawPointer?
+typealias ReleaseFunction = @convention(c) (UnsafeMutableRawPointer?) -> Void
+typealias ReduceFunction = @convention(c) (UnsafePointer<Double>?, Int64) -> Double
+typealias QuantileFunction = @convention(c) (UnsafePointer<Double>?, Int64, Double) -> Double
+typealias SortFunction = @convention(c) (UnsafeMutablePointer<Double>?, Int64) -> Void
+typealias BinaryFunction = @convention(c) (Double, Double) -> Double
+typealias IntPowerFunction = @convention(c) (Int64, Int64) -> Int64
+
+/// One runtime symbol: its name in IR, its LLVM signature, and its address.
+public struct RuntimeSymbol: @unchecked Sendable {
+    /// The symbol name generated code calls.
+    public let name: String
+    /// The address the JIT binds it to.
+    public let address: UnsafeRawPointer
+}
+
+/// The runtime symbols, registered in every JIT session.
+public enum Runtime {
+    static let fail: FailFunction = { kind, start, end, a, b in
+        RuntimeFailureRecord.record(RuntimeFailure(
+            kind: RuntimeFailureKind(rawValue: kind) ?? .missingReturn,
+            range: SourceRange(Int(start), Int(end)), a: a, b: b))
+    }
+    static let allocate: AllocateFunction = { head, count in Arena.allocate(head, count) }
+    static let release: ReleaseFunction = { head in Arena.release(head) }
+    static let npSum: ReduceFunction = { p, n in RuntimeNumerics.pairwiseSum(buffer(p, n)) }
+    static let mean: ReduceFunction = { p, n in RuntimeNumerics.mean(buffer(p, n)) }
+    static let median: ReduceFunction = { p, n in RuntimeNumerics.median(buffer(p, n)) }
+    static let variance: ReduceFunction = { p, n in RuntimeNumerics.variance(buffer(p, n)) }
+    static let std: ReduceFunction = { p, n in RuntimeNumerics.variance(buffer(p, n)).squareRoot() }
+    static let nanmin: ReduceFunction = { p, n in RuntimeNumerics.nanMin(buffer(p, n)) }
+    static let nanmax: ReduceFunction = { p, n in RuntimeNumerics.nanMax(buffer(p, n)) }
+    static let nansum: ReduceFunction = { p, n in RuntimeNumerics.nanSum(buffer(p, n)) }
+    static let nanmean: ReduceFunction = { p, n in RuntimeNumerics.nanMean(buffer(p, n)) }
+    static let nanmedian: ReduceFunction = { p, n in RuntimeNumerics.nanMedian(buffer(p, n)) }
+    static let quantile: QuantileFunction = { p, n, q in RuntimeNumerics.quantile(buffer(p, n), q) }
+    static let sort: SortFunction = { p, n in
+        guard let p, n > 0 else { return }
+        RuntimeNumerics.sortNaNLast(UnsafeMutableBufferPointer(start: p, count: Int(n)))
+    }
+    static let floorDivide: BinaryFunction = { a, b in RuntimeNumerics.floorDivide(a, b) }
+    static let modulo: BinaryFunction = { a, b in RuntimeNumerics.modulo(a, b) }
+    static let intPower: IntPowerFunction = { a, b in RuntimeNumerics.intPower(a, b) }
+
+    private static func address<F>(_ function: F) -> UnsafeRawPointer {
+        unsafeBitCast(function, to: UnsafeRawPointer.self)
+    }
+
+    /// Every runtime symbol and its address.
+    public static let symbols: [RuntimeSymbol] = [
+        RuntimeSymbol(name: "filterjit_fail", address: address(fail)),
+        RuntimeSymbol(name: "filterjit_alloc", address: address(allocate)),
+        RuntimeSymbol(name: "filterjit_release", address: address(release)),
+        RuntimeSymbol(name: "filterjit_np_sum", address: address(npSum)),
+        RuntimeSymbol(name: "filterjit_mean", address: address(mean)),
+        RuntimeSymbol(name: "filterjit_median", address: address(median)),
+        RuntimeSymbol(name: "filterjit_var", address: address(variance)),
+        RuntimeSymbol(name: "filterjit_std", address: address(std)),
+        RuntimeSymbol(name: "filterjit_nanmin", address: address(nanmin)),
+        RuntimeSymbol(name: "filterjit_nanmax", address: address(nanmax)),
+        RuntimeSymbol(name: "filterjit_nansum", address: address(nansum)),
+        RuntimeSymbol(name: "filterjit_nanmean", address: address(nanmean)),
+        RuntimeSymbol(name: "filterjit_nanmedian", address: address(nanmedian)),
+        RuntimeSymbol(name: "filterjit_quantile", address: address(quantile)),
+        RuntimeSymbol(name: "filterjit_sort", address: address(sort)),
+        RuntimeSymbol(name: "filterjit_floordiv_f64", address: address(floorDivide)),
+        RuntimeSymbol(name: "filterjit_mod_f64", address: address(modulo)),
+        RuntimeSymbol(name: "filterjit_ipow", address: address(intPower)),
+    ]
+}

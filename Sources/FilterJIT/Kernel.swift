@@ -1,0 +1,250 @@
+// A compiled kernel: its interface, its SciPy-ABI function pointer, a safe Swift call,
+// its IR and assembly, and how long each compile stage took.
+
+import Foundation
+import FilterLang
+import FilterCodegen
+
+/// `int f(double *buffer, intptr_t filter_size, double *return_value, void *user_data)`.
+public typealias FilterCallback = @convention(c) (
+    UnsafeMutablePointer<Double>?, Int, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?) -> Int32
+/// `int f(double *input_line, intptr_t input_length, double *output_line, intptr_t output_length, void *user_data)`.
+public typealias LineFilterCallback = @convention(c) (
+    UnsafeMutablePointer<Double>?, Int, UnsafeMutablePointer<Double>?, Int, UnsafeMutableRawPointer?) -> Int32
+/// `int f(intptr_t *output_coordinates, double *input_coordinates, int output_rank, int input_rank, void *user_data)`.
+public typealias TransformCallback = @convention(c) (
+    UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Double>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
+
+/// Milliseconds spent in each compile stage.
+public struct CompileTimings: Hashable, Sendable, CustomStringConvertible {
+    /// Parsing (measured by a separate parse of the text).
+    public var parse: Double = 0
+    /// Name resolution and type checking (the front end's time minus the parse).
+    public var check: Double = 0
+    /// Lowering to LLVM IR and verifying it.
+    public var ir: Double = 0
+    /// The LLVM optimisation pipeline.
+    public var optimize: Double = 0
+    /// Machine code generation and linking in the JIT.
+    public var machineCode: Double = 0
+
+    /// The sum of the stages.
+    public var total: Double { parse + check + ir + optimize + machineCode }
+
+    /// Creates timings.
+    public init(parse: Double = 0, check: Double = 0, ir: Double = 0, optimize: Double = 0, machineCode: Double = 0) {
+        self.parse = parse
+        self.check = check
+        self.ir = ir
+        self.optimize = optimize
+        self.machineCode = machineCode
+    }
+
+    public var description: String {
+        func ms(_ value: Double) -> String { String(format: "%.2f", value) }
+        return "parse \(ms(parse)) ms, check \(ms(check)) ms, IR \(ms(ir)) ms, optimise \(ms(optimize)) ms, "
+            + "machine code \(ms(machineCode)) ms, total \(ms(total)) ms"
+    }
+}
+
+/// Errors of the safe Swift calls (run-time failures of the kernel itself are `KernelRuntimeError`).
+public enum KernelCallError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A parameter name the kernel does not declare.
+    case unknownParameter(String)
+    /// The call does not match the kernel's kind.
+    case wrongKind(expected: KernelKind, actual: KernelKind)
+    /// A length that does not fit the ABI (`Int32` ranks).
+    case sizeOutOfRange(Int)
+
+    public var description: String {
+        switch self {
+        case .unknownParameter(let name): return "unknown parameter '\(name)'"
+        case .wrongKind(let expected, let actual): return "kernel is a \(actual.rawValue), not a \(expected.rawValue)"
+        case .sizeOutOfRange(let size): return "size \(size) does not fit the callback ABI"
+        }
+    }
+}
+
+/// Keeps the engine's cancellation flag alive as long as any kernel that reads it.
+final class CancellationFlag: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int32>
+
+    init() {
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: 0)
+    }
+
+    // A plain aligned 32-bit store: generated code reads it with a monotonic atomic load.
+    func set(_ value: Int32) { pointer.pointee = value }
+
+    deinit { pointer.deallocate() }
+}
+
+/// A compiled kernel. Its code lives as long as this object.
+public final class Kernel: @unchecked Sendable {
+    /// The kernel function's name.
+    public let name: String
+    /// Its kind (the SciPy ABI of `address`).
+    public let kind: KernelKind
+    /// Its run-time parameters in declaration order (names, types, defaults).
+    public let parameters: [KernelParameter]
+    /// The checked program.
+    public let program: TypedProgram
+    /// The source, when compiled from text.
+    public let source: SourceFile?
+    /// The cache key.
+    public let signature: KernelSignature
+    /// The exported symbol name in the JIT.
+    public let symbolName: String
+    /// The raw address of the SciPy-ABI function.
+    public let address: UInt
+    /// The IR as lowered.
+    public let ir: String
+    /// The IR after optimisation.
+    public let optimizedIR: String
+    /// Milliseconds per compile stage.
+    public let timings: CompileTimings
+
+    private let resource: JITResource
+    private let cancellation: CancellationFlag
+    private let optimization: OptimizationLevel
+    private let assemblyLock = NSLock()
+    private var assemblyText: String?
+
+    init(program: TypedProgram, source: SourceFile?, signature: KernelSignature, symbolName: String,
+         address: UInt, ir: String, optimizedIR: String, timings: CompileTimings, resource: JITResource,
+         cancellation: CancellationFlag, optimization: OptimizationLevel) {
+        self.name = program.kernel.name
+        self.kind = program.kind
+        self.parameters = program.parameters
+        self.program = program
+        self.source = source
+        self.signature = signature
+        self.symbolName = symbolName
+        self.address = address
+        self.ir = ir
+        self.optimizedIR = optimizedIR
+        self.timings = timings
+        self.resource = resource
+        self.cancellation = cancellation
+        self.optimization = optimization
+    }
+
+    private var rawPointer: UnsafeRawPointer {
+        // The JIT never returns address 0 (JITSession.add checks), so this cannot fail.
+        UnsafeRawPointer(bitPattern: address)!
+    }
+
+    /// The `@filter` callback, or nil for another kind. Valid while this kernel lives.
+    public var filterCallback: FilterCallback? {
+        kind == .filter ? unsafeBitCast(rawPointer, to: FilterCallback.self) : nil
+    }
+
+    /// The `@line_filter` callback, or nil for another kind.
+    public var lineFilterCallback: LineFilterCallback? {
+        kind == .lineFilter ? unsafeBitCast(rawPointer, to: LineFilterCallback.self) : nil
+    }
+
+    /// The `@transform` callback, or nil for another kind.
+    public var transformCallback: TransformCallback? {
+        kind == .transform ? unsafeBitCast(rawPointer, to: TransformCallback.self) : nil
+    }
+
+    /// The host assembly of the optimised module (generated on first use by re-running the
+    /// deterministic pipeline in a fresh context, so compiles do not pay for it).
+    public var assembly: String {
+        get throws {
+            assemblyLock.lock()
+            defer { assemblyLock.unlock() }
+            if let assemblyText { return assemblyText }
+            let machine = try TargetMachine()
+            let prepared = try Codegen.prepare(program, options: CodegenOptions(exportName: symbolName),
+                                               level: optimization, machine: machine, keepText: false)
+            let text = try prepared.module.assembly(machine: machine)
+            assemblyText = text
+            return text
+        }
+    }
+
+    /// The `user_data` array: defaults overridden by name; an unknown name is an error.
+    public func parameterValues(_ overrides: [String: Double]) throws -> [Double] {
+        for name in overrides.keys where !parameters.contains(where: { $0.name == name }) {
+            throw KernelCallError.unknownParameter(name)
+        }
+        return parameters.map { overrides[$0.name] ?? $0.defaultValue }
+    }
+
+    /// The run-time error of the last failed call on this thread.
+    private func lastError() -> KernelRuntimeError {
+        guard let failure = RuntimeFailureRecord.last else {
+            return KernelRuntimeError("kernel \(name) failed", at: program.kernel.range)
+        }
+        return KernelRuntimeError(failure.message(program: program), at: failure.range)
+    }
+
+    /// "index 9 is out of range ... at line 3, column 12" for an error of this kernel.
+    public func describe(_ error: KernelRuntimeError) -> String {
+        guard let source else { return error.message }
+        let location = source.location(of: error.range.start)
+        return "\(error.message) at line \(location.line), column \(location.column)"
+    }
+
+    /// Calls a `@filter` kernel on one window.
+    public func callFilter(values: [Double], parameters overrides: [String: Double] = [:]) throws -> Double {
+        guard let callback = filterCallback else { throw KernelCallError.wrongKind(expected: .filter, actual: kind) }
+        var userData = try parameterValues(overrides)
+        var buffer = values
+        var result = 0.0
+        let status = buffer.withUnsafeMutableBufferPointer { window in
+            userData.withUnsafeMutableBytes { data in
+                withExtendedLifetime(self) { callback(window.baseAddress, window.count, &result, data.baseAddress) }
+            }
+        }
+        if status != 1 { throw lastError() }
+        return result
+    }
+
+    /// Calls a `@line_filter` kernel: returns `out` (zeroed first, `outputLength` long).
+    public func callLineFilter(line: [Double], outputLength: Int, parameters overrides: [String: Double] = [:]) throws -> [Double] {
+        guard let callback = lineFilterCallback else { throw KernelCallError.wrongKind(expected: .lineFilter, actual: kind) }
+        guard outputLength >= 0 else { throw KernelCallError.sizeOutOfRange(outputLength) }
+        var userData = try parameterValues(overrides)
+        var input = line
+        var output = [Double](repeating: .nan, count: outputLength)
+        let status = input.withUnsafeMutableBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                userData.withUnsafeMutableBytes { data in
+                    withExtendedLifetime(self) {
+                        callback(inputBuffer.baseAddress, inputBuffer.count, outputBuffer.baseAddress,
+                                 outputBuffer.count, data.baseAddress)
+                    }
+                }
+            }
+        }
+        if status != 1 { throw lastError() }
+        return output
+    }
+
+    /// Calls a `@transform` kernel: returns `in_coords` (zeroed first, `inputRank` long).
+    public func callTransform(outputCoordinates: [Int], inputRank: Int, parameters overrides: [String: Double] = [:]) throws -> [Double] {
+        guard let callback = transformCallback else { throw KernelCallError.wrongKind(expected: .transform, actual: kind) }
+        guard let outputRank = Int32(exactly: outputCoordinates.count) else {
+            throw KernelCallError.sizeOutOfRange(outputCoordinates.count)
+        }
+        guard let rank = Int32(exactly: inputRank), rank >= 0 else { throw KernelCallError.sizeOutOfRange(inputRank) }
+        var userData = try parameterValues(overrides)
+        var coordinates = outputCoordinates
+        var output = [Double](repeating: .nan, count: inputRank)
+        let status = coordinates.withUnsafeMutableBufferPointer { coordinateBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                userData.withUnsafeMutableBytes { data in
+                    withExtendedLifetime(self) {
+                        callback(coordinateBuffer.baseAddress, outputBuffer.baseAddress, outputRank, rank, data.baseAddress)
+                    }
+                }
+            }
+        }
+        if status != 1 { throw lastError() }
+        return output
+    }
+}

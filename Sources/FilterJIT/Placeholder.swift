@@ -1,1 +1,0 @@
-// FilterJIT: work in progress.

@@ -1,0 +1,1188 @@
+import FilterLang
+
+/// Checks one function. In inference mode it only records types into the program's facts
+/// (and reports nothing); in emitting mode it reports errors and builds the typed function.
+struct FunctionChecker {
+    let program: ProgramChecker
+    let functionIndex: Int
+    let emitting: Bool
+    let definition: FunctionDef
+    let isKernel: Bool
+    let kind: KernelKind
+
+    /// Slot names: parameters, then locals in order of first assignment.
+    private var slotNames: [String] = []
+    private var slotIndex: [String: Int] = [:]
+    private var parameterCount: Int { definition.parameters.count }
+    /// Hidden temporaries (`$t0`), appended after the named slots.
+    private var temporaryType: ValueType?
+
+    /// Definitely assigned slots here; nil when this point cannot be reached.
+    private var assigned: Set<Int>? = []
+    private var reportedUnassigned: Set<Int> = []
+
+    private struct LoopFrame {
+        var isInfinite: Bool
+        var breakStates: [Set<Int>?] = []
+    }
+    private var loops: [LoopFrame] = []
+
+    /// Whether statements of this function failed to parse (and are missing from its body).
+    let lostStatements: Bool
+
+    /// Names that lost statements may have assigned (not reported as unknown).
+    let namesOfLostAssignments: Set<String>
+
+    init(program: ProgramChecker, functionIndex: Int, emitting: Bool) {
+        self.lostStatements = program.hasSyntaxError(in: program.definitions[functionIndex].range)
+        self.namesOfLostAssignments = lostStatements ? program.namesAssignedOnBrokenLines(in: program.definitions[functionIndex].range) : []
+        self.program = program
+        self.functionIndex = functionIndex
+        self.emitting = emitting
+        self.definition = program.definitions[functionIndex]
+        self.isKernel = functionIndex == program.kernelIndex
+        self.kind = program.kind
+    }
+
+    // MARK: Facts
+
+    private var facts: FunctionFacts {
+        get { program.facts[functionIndex] }
+        nonmutating set { program.facts[functionIndex] = newValue }
+    }
+
+    /// Reports an error when emitting; the message is only built then (inference runs several rounds).
+    private func report(_ message: @autoclosure () -> String, at range: SourceRange) {
+        if emitting { program.report(message(), at: range) }
+    }
+
+    private func type(ofSlot slot: Int) -> ValueType? {
+        if slot >= slotNames.count { return temporaryType }
+        return facts.types[slotNames[slot]]
+    }
+
+    private func isWritable(slot: Int) -> Bool {
+        guard slot < slotNames.count else { return false }
+        if slot < parameterCount {
+            return facts.parameterWritable[slot] ?? !isKernel
+        }
+        return !facts.readOnlyArrays.contains(slotNames[slot])
+    }
+
+    /// Whether stores into this array value are allowed.
+    private func isWritable(_ expression: TExpr) -> Bool {
+        switch expression.kind {
+        case .local(let slot): return isWritable(slot: slot)
+        case .builtin: return true
+        default: return false
+        }
+    }
+
+    /// Inference: joins `type` into the variable `name` of function `index`.
+    private func record(_ name: String, _ type: ValueType, writable: Bool, in index: Int? = nil) {
+        guard !emitting else { return }
+        let target = index ?? functionIndex
+        var targetFacts = program.facts[target]
+        if !targetFacts.fixedTypes.contains(name) {
+            if let existing = targetFacts.types[name] {
+                if let joined = join(existing, type) { targetFacts.types[name] = joined }
+            } else {
+                targetFacts.types[name] = type
+            }
+        }
+        if type.isArray && !writable { targetFacts.readOnlyArrays.insert(name) }
+        program.facts[target] = targetFacts
+    }
+
+    // MARK: Function
+
+    mutating func check() -> TypedFunction {
+        collectSlots()
+        assigned = Set(0..<parameterCount)
+        let body = lowerBlock(definition.body)
+        let endReachable = assigned != nil
+        if !emitting {
+            facts.endReachable = endReachable
+        }
+        if endReachable && !lostStatements {
+            if isKernel && kind == .filter {
+                report("missing return: the @filter kernel '\(definition.name)' must return a number on every path", at: definition.nameRange)
+            } else if !isKernel && facts.returnsValue && facts.valueUsed {
+                report("helper '\(definition.name)' must return a value on every path, because its value is used", at: definition.nameRange)
+            }
+        }
+        var locals: [LocalVariable] = []
+        for (slot, name) in slotNames.enumerated() {
+            let type = facts.types[name] ?? .float
+            locals.append(LocalVariable(name: name, type: type, isWritable: type.isArray && isWritable(slot: slot)))
+        }
+        if let temporaryType {
+            locals.append(LocalVariable(name: "$t0", type: temporaryType))
+        }
+        let returnType: ValueType?
+        if isKernel {
+            returnType = kind == .filter ? .float : nil
+        } else {
+            returnType = facts.returnsValue ? (facts.returnType ?? .float) : nil
+        }
+        return TypedFunction(name: definition.name, locals: locals, parameterCount: parameterCount, returnType: returnType,
+                             body: body, range: definition.range)
+    }
+
+    private mutating func collectSlots() {
+        for parameter in definition.parameters where slotIndex[parameter.name] == nil {
+            slotIndex[parameter.name] = slotNames.count
+            slotNames.append(parameter.name)
+        }
+        if slotNames.count < parameterCount {
+            // Duplicate parameter names: keep positions by giving the extras hidden names.
+            for parameter in definition.parameters.dropFirst(slotNames.count) {
+                report("duplicate parameter '\(parameter.name)'", at: parameter.range)
+            }
+            while slotNames.count < parameterCount { slotNames.append("$duplicate\(slotNames.count)") }
+        }
+        func add(_ target: Expr) {
+            switch target.kind {
+            case .name(let name):
+                if slotIndex[name] == nil {
+                    slotIndex[name] = slotNames.count
+                    slotNames.append(name)
+                }
+            case .tuple(let elements):
+                elements.forEach(add)
+            default:
+                break
+            }
+        }
+        func visit(_ statements: [Stmt]) {
+            for statement in statements {
+                switch statement.kind {
+                case .assign(let target, _): add(target)
+                case .augmentedAssign(let target, _, _): add(target)
+                case .forLoop(let target, _, let body): add(target); visit(body)
+                case .ifStatement(let branches, let orElse):
+                    branches.forEach { visit($0.body) }
+                    visit(orElse ?? [])
+                case .whileLoop(_, let body): visit(body)
+                default: break
+                }
+            }
+        }
+        visit(definition.body)
+    }
+
+    // MARK: Statements
+
+    private mutating func lowerBlock(_ statements: [Stmt]) -> [TStmt] {
+        var result: [TStmt] = []
+        for statement in statements {
+            result.append(contentsOf: lowerStatement(statement))
+        }
+        return result
+    }
+
+    private mutating func lowerStatement(_ statement: Stmt) -> [TStmt] {
+        let range = statement.range
+        switch statement.kind {
+        case .pass:
+            return []
+        case .expression(let expression):
+            if case .string = expression.kind { return [] }
+            guard let value = lower(expression, asStatement: true) else { return [] }
+            return [TStmt(.expression(value), range)]
+        case .assign(let target, let value):
+            return lowerAssignment(target: target, value: value, range: range)
+        case .augmentedAssign(let target, let op, let value):
+            return lowerAugmentedAssignment(target: target, op: op, value: value, range: range)
+        case .ifStatement(let branches, let orElse):
+            return lowerIf(branches[...], orElse: orElse, range: range).map { [$0] } ?? []
+        case .whileLoop(let condition, let body):
+            let test = lower(condition).flatMap { truth($0, at: condition.range) }
+            let before = assigned
+            loops.append(LoopFrame(isInfinite: isAlwaysTrue(condition)))
+            let typedBody = lowerBlock(body)
+            let frame = loops.removeLast()
+            assigned = frame.isInfinite ? intersection(frame.breakStates) : before
+            guard let test else { return [] }
+            return [TStmt(.whileLoop(condition: test, body: typedBody), range)]
+        case .forLoop(let target, let iterable, let body):
+            return lowerFor(target: target, iterable: iterable, body: body, range: range)
+        case .breakStatement, .continueStatement:
+            let isBreak = statement.kind == .breakStatement
+            guard !loops.isEmpty else {
+                report("'\(isBreak ? "break" : "continue")' outside a loop", at: range)
+                return []
+            }
+            if isBreak { loops[loops.count - 1].breakStates.append(assigned) }
+            assigned = nil
+            return [TStmt(isBreak ? .breakLoop : .continueLoop, range)]
+        case .returnStatement(let value):
+            defer { assigned = nil }
+            return lowerReturn(value, range: range)
+        }
+    }
+
+    private func isAlwaysTrue(_ condition: Expr) -> Bool {
+        switch condition.kind {
+        case .boolean(let value): return value
+        case .integer(let value): return value != 0
+        case .float(let value): return value != 0
+        default: return false
+        }
+    }
+
+    private func intersection(_ states: [Set<Int>?]) -> Set<Int>? {
+        let reachable = states.compactMap { $0 }
+        guard var result = reachable.first else { return nil }
+        for state in reachable.dropFirst() { result.formIntersection(state) }
+        return result
+    }
+
+    private func merge(_ a: Set<Int>?, _ b: Set<Int>?) -> Set<Int>? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return a.intersection(b)
+    }
+
+    private mutating func lowerIf(_ branches: ArraySlice<ConditionalBlock>, orElse: [Stmt]?, range: SourceRange) -> TStmt? {
+        guard let first = branches.first else { return nil }
+        let test = lower(first.condition).flatMap { truth($0, at: first.condition.range) }
+        let start = assigned
+        let then = lowerBlock(first.body)
+        let afterThen = assigned
+        assigned = start
+        var otherwise: [TStmt] = []
+        let rest = branches.dropFirst()
+        if let next = rest.first {
+            let nestedRange = SourceRange(next.condition.range.start, range.end)
+            if let nested = lowerIf(rest, orElse: orElse, range: nestedRange) { otherwise = [nested] }
+        } else {
+            otherwise = lowerBlock(orElse ?? [])
+        }
+        assigned = merge(afterThen, assigned)
+        guard let test else { return nil }
+        return TStmt(.ifStatement(condition: test, then: then, orElse: otherwise), range)
+    }
+
+    private mutating func lowerFor(target: Expr, iterable: Expr, body: [Stmt], range: SourceRange) -> [TStmt] {
+        guard case .name(let name) = target.kind, let slot = slotIndex[name] else {
+            if case .tuple = target.kind {
+                report("tuple targets in for loops are not supported; loop over one array or range(...)", at: target.range)
+            } else {
+                report("the target of a for loop must be a name", at: target.range)
+            }
+            _ = lower(iterable)
+            return []
+        }
+        if slot < parameterCount, type(ofSlot: slot)?.isArray == true {
+            report("cannot assign to array parameter '\(name)'", at: target.range)
+        }
+        var header: TStmtKind?
+        if case .call(let callee, let arguments, let keywords) = iterable.kind, case .name("range") = callee.kind,
+           slotIndex["range"] == nil, program.definitionIndex["range"] == nil {
+            if !keywords.isEmpty { report("range() takes no keyword arguments", at: keywords[0].range) }
+            if arguments.isEmpty || arguments.count > 3 {
+                report("range() takes 1 to 3 arguments but \(arguments.count) were given", at: iterable.range)
+            }
+            var bounds: [TExpr] = []
+            for argument in arguments.prefix(3) {
+                guard let value = lower(argument) else { continue }
+                if value.type == .float {
+                    report("range() arguments must be ints, got a float", at: argument.range)
+                } else if value.type.isArray {
+                    report("range() arguments must be ints, got an array", at: argument.range)
+                } else {
+                    bounds.append(convert(value, to: .int))
+                }
+            }
+            record(name, .int, writable: true)
+            checkLoopVariable(slot, elementType: .int, at: target.range)
+            if bounds.count == arguments.count && !arguments.isEmpty && arguments.count <= 3 {
+                let zero = TExpr(.intConstant(0), .int, iterable.range)
+                let one = TExpr(.intConstant(1), .int, iterable.range)
+                let start = bounds.count >= 2 ? bounds[0] : zero
+                let stop = bounds.count >= 2 ? bounds[1] : bounds[0]
+                let step = bounds.count == 3 ? bounds[2] : one
+                header = .forRange(slot: slot, start: start, stop: stop, step: step, body: [])
+            }
+        } else if let array = lower(iterable) {
+            if array.type.isArray {
+                let element: ValueType = array.type == .intArray ? .int : .float
+                record(name, element, writable: true)
+                checkLoopVariable(slot, elementType: element, at: target.range)
+                header = .forEach(slot: slot, array: array, body: [])
+            } else {
+                report("a for loop can only go over an array or range(...), not a \(describe(array.type))", at: iterable.range)
+            }
+        }
+        let before = assigned
+        assigned?.insert(slot)
+        loops.append(LoopFrame(isInfinite: false))
+        let typedBody = lowerBlock(body)
+        loops.removeLast()
+        assigned = before
+        switch header {
+        case .forRange(let slot, let start, let stop, let step, _)?:
+            return [TStmt(.forRange(slot: slot, start: start, stop: stop, step: step, body: typedBody), range)]
+        case .forEach(let slot, let array, _)?:
+            return [TStmt(.forEach(slot: slot, array: array, body: typedBody), range)]
+        default:
+            return []
+        }
+    }
+
+    private func checkLoopVariable(_ slot: Int, elementType: ValueType, at range: SourceRange) {
+        guard emitting, let slotType = type(ofSlot: slot) else { return }
+        if slotType.isArray || rank(slotType) < rank(elementType) {
+            report("the loop variable '\(slotNames[slot])' is a \(describe(slotType)) elsewhere but gets \(describe(elementType))s here; a variable keeps one type",
+                   at: range)
+        }
+    }
+
+    private mutating func lowerReturn(_ value: Expr?, range: SourceRange) -> [TStmt] {
+        guard let value else {
+            if isKernel && kind == .filter {
+                report("a @filter kernel must return a number: write 'return <expression>'", at: range)
+            } else if !isKernel && facts.returnsValue {
+                report("'\(definition.name)' returns a value elsewhere, so every return needs a value", at: range)
+            }
+            return [TStmt(.returnValue(nil), range)]
+        }
+        if isKernel && kind != .filter {
+            let output = kind == .lineFilter ? "'out'" : "'in_coords'"
+            report("a @\(kind.rawValue) kernel cannot return a value; write into \(output) and use a bare 'return'", at: value.range)
+            _ = lower(value)
+            return []
+        }
+        if case .tuple = value.kind {
+            report("returning several values is not supported", at: value.range)
+            return []
+        }
+        guard let typed = lower(value) else { return [] }
+        if typed.type.isArray {
+            report("functions cannot return arrays; return a number", at: value.range)
+            // Count it as a value so that callers do not also report "does not return a value".
+            if !emitting && !isKernel { facts.returnsValue = true }
+            return []
+        }
+        if isKernel {
+            return [TStmt(.returnValue(convert(typed, to: .float)), range)]
+        }
+        if !emitting {
+            var current = facts
+            current.returnsValue = true
+            current.returnType = current.returnType.map { join($0, typed.type) ?? $0 } ?? typed.type
+            facts = current
+            return []
+        }
+        let returnType = facts.returnType ?? typed.type
+        return [TStmt(.returnValue(convert(typed, to: returnType)), range)]
+    }
+
+    // MARK: Assignment
+
+    private mutating func lowerAssignment(target: Expr, value: Expr, range: SourceRange) -> [TStmt] {
+        var targetExpressions = [target]
+        var valueExpressions = [value]
+        if case .tuple(let targets) = target.kind {
+            guard case .tuple(let values) = value.kind else {
+                report("tuple assignment needs a tuple of \(targets.count) values on the right", at: value.range)
+                _ = lower(value)
+                return []
+            }
+            guard values.count == targets.count else {
+                report("tuple assignment has \(targets.count) targets but \(values.count) values", at: value.range)
+                values.forEach { _ = lower($0) }
+                return []
+            }
+            targetExpressions = targets
+            valueExpressions = values
+        } else if case .tuple = value.kind {
+            report("cannot assign a tuple to one name; tuples are only supported as 'a, b = x, y'", at: value.range)
+            return []
+        }
+        var values: [TExpr?] = []
+        for value in valueExpressions {
+            values.append(lower(value))
+        }
+        var targets: [TTarget] = []
+        var converted: [TExpr] = []
+        var failed = false
+        var newlyAssigned: [Int] = []
+        for (targetExpression, value) in zip(targetExpressions, values) {
+            guard let value else {
+                failed = true
+                _ = lowerTargetOnly(targetExpression)
+                continue
+            }
+            guard let (typedTarget, typedValue, slot) = lowerTarget(targetExpression, value: value) else {
+                failed = true
+                continue
+            }
+            targets.append(typedTarget)
+            converted.append(typedValue)
+            if let slot { newlyAssigned.append(slot) }
+        }
+        for slot in newlyAssigned { assigned?.insert(slot) }
+        guard !failed else { return [] }
+        return [TStmt(.assign(targets: targets, values: converted), range)]
+    }
+
+    /// Marks a name target as assigned even when its value failed, to avoid follow-on errors.
+    private mutating func lowerTargetOnly(_ target: Expr) -> Bool {
+        if case .name(let name) = target.kind, let slot = slotIndex[name] { assigned?.insert(slot) }
+        return true
+    }
+
+    /// The typed target and the value converted for it (and the slot it assigns, for names).
+    private mutating func lowerTarget(_ target: Expr, value: TExpr) -> (TTarget, TExpr, Int?)? {
+        switch target.kind {
+        case .name(let name):
+            guard let slot = slotIndex[name] else { return nil }
+            if slot < parameterCount, type(ofSlot: slot)?.isArray == true {
+                report("cannot assign to array parameter '\(name)'", at: target.range)
+                return nil
+            }
+            record(name, value.type, writable: isWritable(value))
+            guard let slotType = type(ofSlot: slot) else { return nil }
+            guard let stored = fit(value, into: slotType, name: name, at: target.range) else { return nil }
+            return (.local(slot), stored, slot)
+        case .index(let base, let index):
+            guard let (array, position) = lowerElementTarget(base: base, index: index, whole: target) else { return nil }
+            guard !value.type.isArray else {
+                report("cannot store an array into an element; store a number", at: target.range)
+                return nil
+            }
+            return (.element(array: array, index: position), convert(value, to: .float), nil)
+        case .attribute:
+            report("cannot assign to an attribute", at: target.range)
+            return nil
+        case .tuple:
+            report("nested tuple assignment is not supported", at: target.range)
+            return nil
+        default:
+            report("cannot assign to this expression; the left side must be a name or an element a[i]", at: target.range)
+            return nil
+        }
+    }
+
+    /// Converts a value for storing into a variable of `slotType`, or reports why it cannot be.
+    private func fit(_ value: TExpr, into slotType: ValueType, name: String, at range: SourceRange) -> TExpr? {
+        if value.type == slotType { return value }
+        if value.type.isArray || slotType.isArray {
+            if slotType.isArray && value.type.isArray {
+                report("'\(name)' is a \(describe(slotType)) elsewhere but gets a \(describe(value.type)) here; a variable keeps one type", at: range)
+            } else if slotType.isArray {
+                report("'\(name)' is an array elsewhere but gets a number here; a variable keeps one type", at: range)
+            } else {
+                report("'\(name)' is a number elsewhere but gets an array here; a variable keeps one type", at: range)
+            }
+            return nil
+        }
+        if rank(value.type) > rank(slotType) {
+            report("cannot assign \(article(describe(value.type))) to '\(name)', which is \(article(describe(slotType)))", at: range)
+            return nil
+        }
+        return convert(value, to: slotType)
+    }
+
+    /// The array and index of a store `base[index]`, checking that the array may be written.
+    private mutating func lowerElementTarget(base: Expr, index: Expr, whole: Expr) -> (TExpr, TExpr)? {
+        if case .slice = index.kind {
+            report("slices are not supported in filter programs; assign one element at a time", at: index.range)
+            return nil
+        }
+        guard case .name(let name) = base.kind else {
+            _ = lower(base)
+            report("can only store into an element of a named array", at: base.range)
+            return nil
+        }
+        guard let array = lower(base) else { _ = lower(index); return nil }
+        let position = lower(index).flatMap { indexValue($0, at: index.range) }
+        guard array.type.isArray else {
+            report("'\(name)' is not an array, so it cannot be indexed", at: base.range)
+            return nil
+        }
+        if array.type == .intArray {
+            report("cannot write into '\(name)': it is a read-only int array", at: base.range)
+            return nil
+        }
+        if !isWritable(array) {
+            report("cannot write into '\(name)': it is a read-only array", at: base.range)
+            return nil
+        }
+        guard let position else { return nil }
+        return (array, position)
+    }
+
+    private mutating func lowerAugmentedAssignment(target: Expr, op: BinaryOperator, value: Expr, range: SourceRange) -> [TStmt] {
+        switch target.kind {
+        case .name(let name):
+            guard let current = lower(target), let right = lower(value) else {
+                _ = lowerTargetOnly(target)
+                return []
+            }
+            guard let result = arithmetic(op, current, right, exponent: value, at: range) else { return [] }
+            guard let slot = slotIndex[name] else { return [] }
+            if slot < parameterCount, type(ofSlot: slot)?.isArray == true {
+                report("cannot assign to array parameter '\(name)'", at: target.range)
+                return []
+            }
+            record(name, result.type, writable: true)
+            guard let slotType = type(ofSlot: slot), let stored = fit(result, into: slotType, name: name, at: target.range) else { return [] }
+            return [TStmt(.assign(targets: [.local(slot)], values: [stored]), range)]
+        case .index(let base, let index):
+            guard let (array, position) = lowerElementTarget(base: base, index: index, whole: target) else {
+                _ = lower(value)
+                return []
+            }
+            guard let right = lower(value) else { return [] }
+            temporaryType = .int
+            let temporary = slotNames.count
+            let saved = TExpr(.local(temporary), .int, index.range)
+            let element = TExpr(.element(array: array, index: saved), .float, target.range)
+            guard let result = arithmetic(op, element, right, exponent: value, at: range) else { return [] }
+            return [
+                TStmt(.assign(targets: [.local(temporary)], values: [position]), range),
+                TStmt(.assign(targets: [.element(array: array, index: saved)], values: [convert(result, to: .float)]), range),
+            ]
+        default:
+            report("augmented assignment needs a name or an element a[i] on the left", at: target.range)
+            return []
+        }
+    }
+
+    // MARK: Types
+
+    private func rank(_ type: ValueType) -> Int {
+        switch type {
+        case .bool: return 0
+        case .int: return 1
+        case .float: return 2
+        case .floatArray, .intArray: return 3
+        }
+    }
+
+    /// The common type of two scalars (bool < int < float), the same array type, or nil.
+    private func join(_ a: ValueType, _ b: ValueType) -> ValueType? {
+        if a == b { return a }
+        if a.isArray || b.isArray { return nil }
+        return rank(a) >= rank(b) ? a : b
+    }
+
+    private func describe(_ type: ValueType) -> String {
+        switch type {
+        case .int: return "int"
+        case .float: return "float"
+        case .bool: return "bool"
+        case .floatArray: return "float array"
+        case .intArray: return "int array"
+        }
+    }
+
+    private func article(_ word: String) -> String {
+        (word.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + word
+    }
+
+    /// `value` converted to the scalar type `type` (only widening conversions are made).
+    func convert(_ value: TExpr, to type: ValueType) -> TExpr {
+        if value.type == type { return value }
+        switch (value.type, type) {
+        case (.bool, .int): return TExpr(.convert(.toInt, value), .int, value.range)
+        case (.bool, .float), (.int, .float): return TExpr(.convert(.toFloat, value), .float, value.range)
+        default: return value
+        }
+    }
+
+    /// The truth of a scalar as a `.bool`.
+    private func truth(_ value: TExpr, at range: SourceRange) -> TExpr? {
+        if value.type == .bool { return value }
+        if value.type.isArray {
+            report("the truth value of an array is ambiguous; use any(a) or all(a)", at: range)
+            return nil
+        }
+        return TExpr(.convert(.truth, value), .bool, value.range)
+    }
+
+    /// An index value as an `.int`.
+    private func indexValue(_ value: TExpr, at range: SourceRange) -> TExpr? {
+        switch value.type {
+        case .int, .bool: return convert(value, to: .int)
+        case .float:
+            report("array indices must be ints, got a float; use int(...)", at: range)
+            return nil
+        case .floatArray, .intArray:
+            report("array indices must be ints, got an array", at: range)
+            return nil
+        }
+    }
+
+    private func requireScalar(_ value: TExpr, _ what: String, at range: SourceRange) -> Bool {
+        if value.type.isArray {
+            report("\(what) needs a number, got an array", at: range)
+            return false
+        }
+        return true
+    }
+
+    // MARK: Expressions
+
+    /// The typed expression, or nil after reporting an error (callers stay silent then).
+    mutating func lower(_ expression: Expr, asStatement: Bool = false) -> TExpr? {
+        let range = expression.range
+        switch expression.kind {
+        case .integer(let value):
+            return TExpr(.intConstant(value), .int, range)
+        case .float(let value):
+            return TExpr(.floatConstant(value), .float, range)
+        case .boolean(let value):
+            return TExpr(.boolConstant(value), .bool, range)
+        case .string:
+            report("strings are not supported as values in filter programs", at: range)
+            return nil
+        case .name(let name):
+            return lowerName(name, at: range)
+        case .attribute(let base, let name):
+            return lowerAttribute(base: base, name: name, at: range)
+        case .call(let callee, let arguments, let keywords):
+            return lowerCall(callee: callee, arguments: arguments, keywords: keywords, at: range, asStatement: asStatement)
+        case .index(let base, let index):
+            return lowerIndex(base: base, index: index, at: range)
+        case .unary(let op, let operandExpression):
+            guard let operand = lower(operandExpression) else { return nil }
+            switch op {
+            case .not:
+                return truth(operand, at: operandExpression.range).map { TExpr(.not($0), .bool, range) }
+            case .negate, .plus:
+                guard requireScalar(operand, "unary '\(op.rawValue)'", at: range) else { return nil }
+                let number = operand.type == .bool ? convert(operand, to: .int) : operand
+                return op == .plus ? number : TExpr(.negate(number), number.type, range)
+            }
+        case .binary(let op, let leftExpression, let rightExpression):
+            guard let left = lower(leftExpression) else { _ = lower(rightExpression); return nil }
+            guard let right = lower(rightExpression) else { return nil }
+            return arithmetic(op, left, right, exponent: rightExpression, at: range)
+        case .compare(let first, let rest):
+            var operands: [TExpr] = []
+            var failed = false
+            for operandExpression in [first] + rest.map(\.right) {
+                guard let operand = lower(operandExpression) else { failed = true; continue }
+                if operand.type.isArray {
+                    report("cannot compare arrays; compare their elements", at: operandExpression.range)
+                    failed = true
+                }
+                operands.append(operand)
+            }
+            guard !failed else { return nil }
+            var types: [ValueType] = []
+            for position in 0..<rest.count {
+                let isFloat = operands[position].type == .float || operands[position + 1].type == .float
+                types.append(isFloat ? .float : .int)
+            }
+            return TExpr(.compare(operands: operands, ops: rest.map(\.op), compareTypes: types), .bool, range)
+        case .logical(let op, let leftExpression, let rightExpression):
+            guard let left = lower(leftExpression) else { _ = lower(rightExpression); return nil }
+            guard let right = lower(rightExpression) else { return nil }
+            guard requireScalar(left, "'\(op.rawValue)'", at: leftExpression.range),
+                  requireScalar(right, "'\(op.rawValue)'", at: rightExpression.range),
+                  let type = join(left.type, right.type) else { return nil }
+            return TExpr(.logical(op, convert(left, to: type), convert(right, to: type)), type, range)
+        case .conditional(let thenExpression, let conditionExpression, let elseExpression):
+            let then = lower(thenExpression)
+            let condition = lower(conditionExpression).flatMap { truth($0, at: conditionExpression.range) }
+            let orElse = lower(elseExpression)
+            guard let then, let condition, let orElse else { return nil }
+            guard !then.type.isArray, !orElse.type.isArray, let type = join(then.type, orElse.type) else {
+                report("a conditional expression must choose between numbers, not arrays", at: range)
+                return nil
+            }
+            return TExpr(.conditional(condition: condition, then: convert(then, to: type), orElse: convert(orElse, to: type)), type, range)
+        case .tuple:
+            report("tuples are only supported in assignments like 'a, b = b, a'", at: range)
+            return nil
+        case .list:
+            report("list literals are not supported in filter programs; use np.zeros(n) for a local array", at: range)
+            return nil
+        case .slice:
+            report("slices are not supported in filter programs", at: range)
+            return nil
+        }
+    }
+
+    private mutating func lowerName(_ name: String, at range: SourceRange) -> TExpr? {
+        if let slot = slotIndex[name] {
+            if emitting, !lostStatements, slot >= parameterCount, let current = assigned, !current.contains(slot), !reportedUnassigned.contains(slot) {
+                reportedUnassigned.insert(slot)
+                report("'\(name)' may be used before it is assigned", at: range)
+            }
+            guard let type = type(ofSlot: slot) else { return nil }
+            return TExpr(.local(slot), type, range)
+        }
+        if let value = BuiltinTables.bareConstants[name] {
+            return TExpr(.floatConstant(value), .float, range)
+        }
+        if let imported = program.importedNames[name] {
+            if let value = BuiltinTables.moduleConstants[imported.name] {
+                return TExpr(.floatConstant(value), .float, range)
+            }
+            report("'\(name)' is a function; call it", at: range)
+            return nil
+        }
+        if program.definitionIndex[name] != nil || BuiltinTables.bare[name] != nil {
+            report("'\(name)' is a function; call it", at: range)
+            return nil
+        }
+        if program.moduleAliases[name] != nil {
+            report("'\(name)' is a module; use one of its names, e.g. \(name).pi", at: range)
+            return nil
+        }
+        if !namesOfLostAssignments.contains(name) { report(unknownNameMessage(name), at: range) }
+        return nil
+    }
+
+    private func unknownNameMessage(_ name: String) -> String {
+        // The same unknown name is often written many times: compute its suggestion once.
+        let key = "\(functionIndex):\(name)"
+        if let cached = program.unknownNameMessages[key] { return cached }
+        let message = makeUnknownNameMessage(name)
+        program.unknownNameMessages[key] = message
+        return message
+    }
+
+    private func makeUnknownNameMessage(_ name: String) -> String {
+        if BuiltinTables.unsupportedBare.contains(name) {
+            return "'\(name)' is not supported in filter programs"
+        }
+        var candidates = Set(slotNames.filter { !$0.hasPrefix("$") })
+        candidates.formUnion(BuiltinTables.bareConstants.keys)
+        candidates.formUnion(BuiltinTables.bare.keys)
+        candidates.formUnion(program.definitionIndex.keys)
+        candidates.formUnion(program.importedNames.keys)
+        if let suggestion = nearestName(to: name, in: candidates.sorted()) {
+            return "unknown name '\(name)'; did you mean '\(suggestion)'?"
+        }
+        return "unknown name '\(name)'"
+    }
+
+    /// Whether `base` names an imported module (not shadowed by a variable): its module.
+    private func moduleNamed(by base: Expr) -> (alias: String, module: String)? {
+        guard case .name(let alias) = base.kind, slotIndex[alias] == nil, let module = program.moduleAliases[alias] else { return nil }
+        return (alias, module)
+    }
+
+    private mutating func lowerAttribute(base: Expr, name: String, at range: SourceRange) -> TExpr? {
+        if let (alias, module) = moduleNamed(by: base) {
+            if module == "numpy" || module == "math", let value = BuiltinTables.moduleConstants[name] {
+                return TExpr(.floatConstant(value), .float, range)
+            }
+            let table = module == "numpy" ? BuiltinTables.numpy : module == "math" ? BuiltinTables.math : [:]
+            if table[name] != nil {
+                report("'\(alias).\(name)' is a function; call it", at: range)
+            } else if module == "numpy" || module == "math" {
+                report(program.unknownModuleMemberMessage(module: module, prefix: alias, name: name), at: range)
+            } else {
+                report("'\(alias).\(name)' is not supported in filter programs", at: range)
+            }
+            return nil
+        }
+        guard let value = lower(base) else { return nil }
+        guard value.type.isArray else {
+            report("a \(describe(value.type)) has no attribute '\(name)'", at: range)
+            return nil
+        }
+        switch name {
+        case "size":
+            return TExpr(.length(value), .int, range)
+        case "shape":
+            report("'shape' is only supported as 'a.shape[0]' (arrays are one-dimensional)", at: range)
+        default:
+            if BuiltinTables.methods[name] != nil {
+                report("'\(name)' is a method; call it as a.\(name)()", at: range)
+            } else {
+                let suggestion = nearestName(to: name, in: Array(BuiltinTables.methods.keys) + ["size", "shape"]).map { "; did you mean '\($0)'?" } ?? ""
+                report("arrays have no attribute '\(name)'\(suggestion)", at: range)
+            }
+        }
+        return nil
+    }
+
+    private mutating func lowerIndex(base: Expr, index: Expr, at range: SourceRange) -> TExpr? {
+        if case .attribute(let arrayExpression, "shape") = base.kind, moduleNamed(by: arrayExpression) == nil {
+            guard let array = lower(arrayExpression) else { return nil }
+            guard array.type.isArray else {
+                report("a \(describe(array.type)) has no attribute 'shape'", at: base.range)
+                return nil
+            }
+            guard case .integer(0) = index.kind else {
+                report("only 'shape[0]' is supported: arrays are one-dimensional", at: index.range)
+                return nil
+            }
+            return TExpr(.length(array), .int, range)
+        }
+        if case .slice = index.kind {
+            _ = lower(base)
+            report("slices are not supported in filter programs; index one element at a time", at: index.range)
+            return nil
+        }
+        guard let array = lower(base) else { _ = lower(index); return nil }
+        guard let position = lower(index).flatMap({ indexValue($0, at: index.range) }) else { return nil }
+        guard array.type.isArray else {
+            report("a \(describe(array.type)) cannot be indexed", at: base.range)
+            return nil
+        }
+        return TExpr(.element(array: array, index: position), array.type == .intArray ? .int : .float, range)
+    }
+
+    /// Arithmetic with Python's typing: `/` is float, `**` int only for a non-negative literal exponent.
+    private func arithmetic(_ op: BinaryOperator, _ left: TExpr, _ right: TExpr, exponent: Expr, at range: SourceRange) -> TExpr? {
+        if left.type.isArray || right.type.isArray {
+            report("arithmetic on arrays is not supported; index the array or loop over it", at: range)
+            return nil
+        }
+        let operation: TArithmetic
+        switch op {
+        case .add: operation = .add
+        case .subtract: operation = .subtract
+        case .multiply: operation = .multiply
+        case .trueDivide:
+            return TExpr(.arithmetic(.trueDivide, convert(left, to: .float), convert(right, to: .float)), .float, range)
+        case .floorDivide: operation = .floorDivide
+        case .modulo: operation = .modulo
+        case .power:
+            if left.type != .float, right.type != .float, case .integer(let value) = exponent.kind, value >= 0 {
+                return TExpr(.arithmetic(.power, convert(left, to: .int), convert(right, to: .int)), .int, range)
+            }
+            return TExpr(.arithmetic(.power, convert(left, to: .float), convert(right, to: .float)), .float, range)
+        }
+        let type: ValueType = left.type == .float || right.type == .float ? .float : .int
+        return TExpr(.arithmetic(operation, convert(left, to: type), convert(right, to: type)), type, range)
+    }
+
+    // MARK: Calls
+
+    private mutating func lowerCall(callee: Expr, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange, asStatement: Bool) -> TExpr? {
+        let display = program.file.slice(callee.range)
+        switch callee.kind {
+        case .name(let name):
+            if slotIndex[name] != nil {
+                report("'\(name)' is a variable, not a function", at: callee.range)
+                return nil
+            }
+            if let index = program.definitionIndex[name] {
+                return lowerHelperCall(index, arguments: arguments, keywords: keywords, at: range, asStatement: asStatement)
+            }
+            if let imported = program.importedNames[name] {
+                let table = imported.module == "numpy" ? BuiltinTables.numpy : BuiltinTables.math
+                guard let function = table[imported.name] else {
+                    report("'\(name)' is a constant, not a function", at: callee.range)
+                    return nil
+                }
+                return lowerBuiltinCall(function, name: display, arguments: arguments, keywords: keywords, at: range, asStatement: asStatement)
+            }
+            if let function = BuiltinTables.bare[name] {
+                return lowerBuiltinCall(function, name: display, arguments: arguments, keywords: keywords, at: range, asStatement: asStatement)
+            }
+            if !namesOfLostAssignments.contains(name) { report(unknownNameMessage(name), at: callee.range) }
+            lowerArgumentsForErrors(arguments, keywords)
+            return nil
+        case .attribute(let base, let name):
+            if let (alias, module) = moduleNamed(by: base) {
+                let table = module == "numpy" ? BuiltinTables.numpy : module == "math" ? BuiltinTables.math : [:]
+                guard let function = table[name] else {
+                    if BuiltinTables.moduleConstants[name] != nil && (module == "numpy" || module == "math") {
+                        report("'\(alias).\(name)' is a constant, not a function", at: callee.range)
+                    } else if module == "numpy" || module == "math" {
+                        report(program.unknownModuleMemberMessage(module: module, prefix: alias, name: name), at: callee.range)
+                    } else {
+                        report("'\(alias).\(name)' is not supported in filter programs", at: callee.range)
+                    }
+                    lowerArgumentsForErrors(arguments, keywords)
+                    return nil
+                }
+                return lowerBuiltinCall(function, name: display, arguments: arguments, keywords: keywords, at: range, asStatement: asStatement)
+            }
+            guard let receiver = lower(base) else { return nil }
+            guard receiver.type.isArray else {
+                report("a \(describe(receiver.type)) has no method '\(name)'", at: callee.range)
+                return nil
+            }
+            guard let builtin = BuiltinTables.methods[name] else {
+                let suggestion = nearestName(to: name, in: BuiltinTables.methods.keys.sorted()).map { "; did you mean '\($0)'?" } ?? ""
+                report("arrays have no method '\(name)'\(suggestion)", at: callee.range)
+                return nil
+            }
+            if !arguments.isEmpty || !keywords.isEmpty {
+                report("'\(display)()' takes no arguments in filter programs", at: range)
+                return nil
+            }
+            return applyBuiltin(builtin, name: display, arguments: [receiver], argumentRanges: [base.range], at: range, asStatement: asStatement)
+        default:
+            report("this expression cannot be called", at: callee.range)
+            return nil
+        }
+    }
+
+    /// Lowers arguments of a call that already failed, so errors inside them are reported too.
+    private mutating func lowerArgumentsForErrors(_ arguments: [Expr], _ keywords: [KeywordArgument]) {
+        for argument in arguments { _ = lower(argument) }
+        for keyword in keywords { _ = lower(keyword.value) }
+    }
+
+    private func arityMessage(_ name: String, expected: ClosedRange<Int>, given: Int) -> String {
+        let count: String
+        if expected.lowerBound == expected.upperBound {
+            count = "\(expected.lowerBound) argument\(expected.lowerBound == 1 ? "" : "s")"
+        } else if expected.upperBound == Int.max {
+            count = "at least \(expected.lowerBound) arguments"
+        } else {
+            count = "\(expected.lowerBound) to \(expected.upperBound) arguments"
+        }
+        return "'\(name)' takes \(count) but \(given) \(given == 1 ? "was" : "were") given"
+    }
+
+    private mutating func lowerHelperCall(_ index: Int, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange, asStatement: Bool) -> TExpr? {
+        let callee = program.definitions[index]
+        let name = callee.name
+        if let keyword = keywords.first {
+            report("keyword arguments are not supported in calls to '\(name)'", at: keyword.range)
+            lowerArgumentsForErrors(arguments, keywords)
+            return nil
+        }
+        let total = callee.parameters.count
+        let required = callee.parameters.prefix { $0.defaultValue == nil }.count
+        guard (required...max(required, total)).contains(arguments.count) else {
+            report(arityMessage(name, expected: required...max(required, total), given: arguments.count), at: range)
+            lowerArgumentsForErrors(arguments, [])
+            return nil
+        }
+        var values: [TExpr] = []
+        var failed = false
+        for argument in arguments {
+            if let value = lower(argument) { values.append(value) } else { failed = true }
+        }
+        guard !failed else { return nil }
+        for parameter in callee.parameters.dropFirst(arguments.count) {
+            // Defaults are constants (checked once, in the callee), so lowering them here gives the same value.
+            guard let defaultValue = parameter.defaultValue, program.constantValue(of: defaultValue) != nil,
+                  let value = lower(defaultValue) else { return nil }
+            values.append(value)
+        }
+        let calleeIsKernel = index == program.kernelIndex
+        if !emitting {
+            for (position, value) in values.enumerated() {
+                let parameterName = callee.parameters[position].name
+                record(parameterName, value.type, writable: isWritable(value), in: index)
+                if value.type.isArray && !calleeIsKernel {
+                    let writable = program.facts[index].parameterWritable[position] ?? true
+                    program.facts[index].parameterWritable[position] = writable && isWritable(value)
+                }
+            }
+            if !asStatement { program.facts[index].valueUsed = true }
+        }
+        var converted: [TExpr] = []
+        for (position, value) in values.enumerated() {
+            let parameterName = callee.parameters[position].name
+            guard let parameterType = program.facts[index].types[parameterName] else { return nil }
+            let argumentRange = position < arguments.count ? arguments[position].range : range
+            if parameterType.isArray || value.type.isArray {
+                if parameterType != value.type {
+                    report("argument \(position + 1) of '\(name)' must be \(article(describe(parameterType))), got \(article(describe(value.type)))", at: argumentRange)
+                    failed = true
+                } else if calleeIsKernel && program.facts[index].parameterWritable[position] == true && !isWritable(value) {
+                    report("argument \(position + 1) of '\(name)' must be a writable array", at: argumentRange)
+                    failed = true
+                }
+                converted.append(value)
+            } else if rank(value.type) > rank(parameterType) {
+                report("argument \(position + 1) of '\(name)' must be \(article(describe(parameterType))), got \(article(describe(value.type)))", at: argumentRange)
+                failed = true
+            } else {
+                converted.append(convert(value, to: parameterType))
+            }
+        }
+        guard !failed else { return nil }
+        let returnType: ValueType?
+        if calleeIsKernel {
+            returnType = program.kind == .filter ? .float : nil
+        } else {
+            returnType = program.facts[index].returnsValue ? (program.facts[index].returnType ?? .float) : nil
+        }
+        if returnType == nil && !asStatement {
+            if program.recursiveFunctions.contains(index) { return nil }  // Already reported as recursion.
+            report("'\(name)' does not return a value", at: range)
+            return nil
+        }
+        // A call used only as a statement has no value; `.float` stands in for "no type".
+        return TExpr(.call(function: index, arguments: converted), returnType ?? .float, range)
+    }
+
+    private mutating func lowerBuiltinCall(_ function: BuiltinFunction, name: String, arguments: [Expr], keywords: [KeywordArgument],
+                                           at range: SourceRange, asStatement: Bool) -> TExpr? {
+        if let keyword = keywords.first {
+            report("keyword arguments are not supported in calls to '\(name)'", at: keyword.range)
+            lowerArgumentsForErrors(arguments, keywords)
+            return nil
+        }
+        func arity(_ expected: ClosedRange<Int>) -> Bool {
+            if expected.contains(arguments.count) { return true }
+            report(arityMessage(name, expected: expected, given: arguments.count), at: range)
+            return false
+        }
+        switch function {
+        case .range:
+            report("range() is only supported as the iterable of a for loop", at: range)
+            return nil
+        case .toFloat:
+            guard arity(1...1) else { return nil }
+            if case .string(let text) = arguments[0].kind {
+                guard let value = ProgramChecker.floatConstant(text) else {
+                    report("float() of a string is only supported for 'inf', '-inf' and 'nan'", at: arguments[0].range)
+                    return nil
+                }
+                return TExpr(.floatConstant(value), .float, range)
+            }
+            guard let value = lower(arguments[0]), requireScalar(value, "'\(name)'", at: arguments[0].range) else { return nil }
+            return convert(value, to: .float)
+        case .toInt, .round:
+            if case .round = function, arguments.count == 2 {
+                report("round() with a number of digits is not supported; use round(x) or np.round(x)", at: range)
+                return nil
+            }
+            guard arity(1...1), let value = lower(arguments[0]), requireScalar(value, "'\(name)'", at: arguments[0].range) else { return nil }
+            if value.type != .float { return convert(value, to: .int) }
+            let builtin: Builtin = function == .round ? .roundToInt : .toInt
+            return TExpr(.builtin(builtin, [value]), .int, range)
+        case .toBool:
+            guard arity(1...1), let value = lower(arguments[0]) else { return nil }
+            return truth(value, at: arguments[0].range)
+        case .length:
+            guard arity(1...1), let value = lower(arguments[0]) else { return nil }
+            guard value.type.isArray else {
+                report("'\(name)' needs an array, got \(article(describe(value.type)))", at: arguments[0].range)
+                return nil
+            }
+            return TExpr(.length(value), .int, range)
+        case .pythonMin, .pythonMax:
+            let isMin = function == .pythonMin
+            guard arity(1...Int.max) else { return nil }
+            if arguments.count == 1 {
+                return lowerBuiltinArguments(isMin ? .pyMin : .pyMax, name: name, arguments: arguments, at: range, asStatement: asStatement)
+            }
+            return lowerBuiltinArguments(isMin ? .pyMinOf : .pyMaxOf, name: name, arguments: arguments, at: range, asStatement: asStatement)
+        case .pythonPow:
+            if arguments.count == 3 {
+                report("pow() with a modulus is not supported", at: range)
+                return nil
+            }
+            guard arity(2...2), let base = lower(arguments[0]), let exponent = lower(arguments[1]) else { return nil }
+            return arithmetic(.power, base, exponent, exponent: arguments[1], at: range)
+        case .floatAbs:
+            guard arity(1...1), let value = lower(arguments[0]), requireScalar(value, "'\(name)'", at: arguments[0].range) else { return nil }
+            return TExpr(.builtin(.abs, [convert(value, to: .float)]), .float, range)
+        case .simple(let builtin):
+            return lowerBuiltinArguments(builtin, name: name, arguments: arguments, at: range, asStatement: asStatement)
+        }
+    }
+
+    private mutating func lowerBuiltinArguments(_ builtin: Builtin, name: String, arguments: [Expr], at range: SourceRange, asStatement: Bool) -> TExpr? {
+        if let expected = expectedArity(builtin), !expected.contains(arguments.count) {
+            report(arityMessage(name, expected: expected, given: arguments.count), at: range)
+            lowerArgumentsForErrors(arguments, [])
+            return nil
+        }
+        var values: [TExpr] = []
+        var failed = false
+        for argument in arguments {
+            if let value = lower(argument) { values.append(value) } else { failed = true }
+        }
+        guard !failed else { return nil }
+        return applyBuiltin(builtin, name: name, arguments: values, argumentRanges: arguments.map(\.range), at: range, asStatement: asStatement)
+    }
+
+    private func expectedArity(_ builtin: Builtin) -> ClosedRange<Int>? {
+        if let arity = BuiltinTables.numArity[builtin] { return arity }
+        if builtin == .percentile || builtin == .quantile || BuiltinTables.floatBinary.contains(builtin) { return 2...2 }
+        return 1...1
+    }
+
+    /// Checks and converts the arguments of a built-in whose arguments are already lowered.
+    private func applyBuiltin(_ builtin: Builtin, name: String, arguments: [TExpr], argumentRanges: [SourceRange], at range: SourceRange,
+                              asStatement: Bool) -> TExpr? {
+        func floatArray(_ position: Int) -> Bool {
+            let value = arguments[position]
+            if value.type == .floatArray { return true }
+            if value.type == .intArray {
+                report("'\(name)' needs a float array; this one holds ints", at: argumentRanges[position])
+            } else {
+                report("'\(name)' needs an array, got \(article(describe(value.type)))", at: argumentRanges[position])
+            }
+            return false
+        }
+        func scalars() -> Bool {
+            for (position, value) in arguments.enumerated() where value.type.isArray {
+                report("'\(name)' needs numbers, got an array", at: argumentRanges[position])
+                return false
+            }
+            return true
+        }
+        if BuiltinTables.reductions.contains(builtin) {
+            guard floatArray(0) else { return nil }
+            let type: ValueType
+            switch builtin {
+            case .any, .all: type = .bool
+            case .argmin, .argmax: type = .int
+            default: type = .float
+            }
+            return TExpr(.builtin(builtin, arguments), type, range)
+        }
+        switch builtin {
+        case .percentile, .quantile:
+            guard floatArray(0) else { return nil }
+            guard !arguments[1].type.isArray else {
+                report("'\(name)' needs a number as its second argument, got an array", at: argumentRanges[1])
+                return nil
+            }
+            return TExpr(.builtin(builtin, [arguments[0], convert(arguments[1], to: .float)]), .float, range)
+        case .zeros, .ones, .empty:
+            switch arguments[0].type {
+            case .int, .bool:
+                return TExpr(.builtin(builtin, [convert(arguments[0], to: .int)]), .floatArray, range)
+            default:
+                report("'\(name)' needs an int size, got \(article(describe(arguments[0].type)))", at: argumentRanges[0])
+                return nil
+            }
+        case .copy, .sorted:
+            guard floatArray(0) else { return nil }
+            return TExpr(.builtin(builtin, arguments), .floatArray, range)
+        case .sortInPlace:
+            guard floatArray(0) else { return nil }
+            if !isWritable(arguments[0]) {
+                report("cannot sort a read-only array in place; use sorted(a) or np.sort(a) for a sorted copy", at: range)
+                return nil
+            }
+            if !asStatement {
+                report("'\(name)()' sorts in place and returns nothing; use np.sort(a) for a sorted copy", at: range)
+                return nil
+            }
+            // No value: `.float` stands in for "no type" (only used as a statement).
+            return TExpr(.builtin(.sortInPlace, arguments), .float, range)
+        default:
+            break
+        }
+        if BuiltinTables.numArity[builtin] != nil {
+            guard scalars() else { return nil }
+            var type: ValueType = .int
+            for value in arguments where value.type == .float { type = .float }
+            return TExpr(.builtin(builtin, arguments.map { convert($0, to: type) }), type, range)
+        }
+        if BuiltinTables.roundingToInt.contains(builtin) {
+            guard scalars() else { return nil }
+            if arguments[0].type != .float { return convert(arguments[0], to: .int) }
+            return TExpr(.builtin(builtin, arguments), .int, range)
+        }
+        // Float functions of one or two floats.
+        guard scalars() else { return nil }
+        let type: ValueType = [.isnan, .isinf, .isfinite].contains(builtin) ? .bool : .float
+        return TExpr(.builtin(builtin, arguments.map { convert($0, to: .float) }), type, range)
+    }
+}

@@ -1,0 +1,60 @@
+/// How generic_filter extends the input beyond its edges (spec/ndimage-semantics.md section 2.1).
+///
+/// For the filter functions the grid-* names are aliases: `grid-mirror` = `reflect`,
+/// `grid-wrap` = `wrap`, `grid-constant` = `constant`. The mapping is periodic at any distance,
+/// so windows far larger than the array are handled (FilterJIT deliberately does not reproduce
+/// SciPy's out-of-bounds read for very wide reflect windows, section 2.4).
+public enum BoundaryMode: String, CaseIterable, Sendable, Hashable {
+    case reflect
+    case constant
+    case nearest
+    case mirror
+    case wrap
+    case gridMirror = "grid-mirror"
+    case gridConstant = "grid-constant"
+    case gridWrap = "grid-wrap"
+
+    /// Parses one of SciPy's eight mode names, with SciPy's message for anything else.
+    public static func parse(_ text: String) throws(NDImageError) -> BoundaryMode {
+        guard let mode = BoundaryMode(rawValue: text.trimmingCharactersInWhitespace()) else {
+            let names = BoundaryMode.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .invalidArgument("boundary mode not supported: '\(text)' (expected one of: \(names))")
+        }
+        return mode
+    }
+
+    /// Whether out-of-range taps take the constant value `cval`.
+    public var usesConstant: Bool { self == .constant || self == .gridConstant }
+
+    /// Maps the wanted index `index` on an axis of `length` (> 0) elements to an index in
+    /// `0..<length`, or nil when the tap takes `cval`.
+    @inline(__always)
+    public func mapIndex(_ index: Int, length: Int) -> Int? {
+        if index >= 0 && index < length { return index }
+        switch self {
+        case .constant, .gridConstant:
+            return nil
+        case .nearest:
+            return index < 0 ? 0 : length - 1
+        case .wrap, .gridWrap:
+            return positiveModulo(index, length)
+        case .reflect, .gridMirror:
+            if length == 1 { return 0 }
+            let period = 2 * length
+            let r = positiveModulo(index, period)
+            return r < length ? r : period - 1 - r
+        case .mirror:
+            if length == 1 { return 0 }
+            let period = 2 * length - 2
+            let r = positiveModulo(index, period)
+            return r < length ? r : period - r
+        }
+    }
+}
+
+/// The mathematical (non-negative) remainder of `value` divided by `modulus` (> 0).
+@inline(__always)
+func positiveModulo(_ value: Int, _ modulus: Int) -> Int {
+    let r = value % modulus
+    return r < 0 ? r + modulus : r
+}

@@ -1,1 +1,0 @@
-// NDImage: work in progress.

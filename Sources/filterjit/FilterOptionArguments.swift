@@ -1,0 +1,92 @@
+import ArgumentParser
+
+/// The filter options shared by `run`, `bench`, `show` and `repl` (spec/cli.md, "Filter options").
+///
+/// Values may start with `-` (`--origin -1,0`, `--cval -1.5`, `--axis -1`): they are parsed
+/// `.unconditional`ly, so they are numbers, not flags.
+struct FilterOptionArguments: ParsableArguments {
+    @Option(parsing: .unconditional, help: ArgumentHelp("Box window: one size for every axis, or one per axis.", valueName: "N[,M...]"))
+    var size: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("cross, box or FILE.npy (non-zero is True). Default: cross when neither --size nor --footprint is given.", valueName: "cross|box|FILE.npy"))
+    var footprint: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("reflect, constant, nearest, mirror, wrap, grid-mirror, grid-constant, grid-wrap.", valueName: "M"))
+    var mode: String = "reflect"
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fill value for constant modes (also nan, inf, -inf).", valueName: "X"))
+    var cval: String = "0"
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Window shift per axis, SciPy's sign convention.", valueName: "K[,L...]"))
+    var origin: String = "0"
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("The axes that size, footprint and origin describe.", valueName: "A,B..."))
+    var axes: String?
+
+    @Option(name: .customLong("param"), parsing: .unconditionalSingleValue, help: ArgumentHelp("A run-time parameter of the kernel; repeatable.", valueName: "NAME=VALUE"))
+    var parameters: [String] = []
+
+    @Option(name: .customLong("output-dtype"), parsing: .unconditional, help: ArgumentHelp("bool float64 float32 int8 int16 int32 int64 uint8 uint16 uint32 uint64 (default: the input's).", valueName: "T"))
+    var outputDType: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Worker threads (default: all cores).", valueName: "N"))
+    var threads: Int?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("callback: per-element call through the SciPy ABI, as generic_filter does.", valueName: "fused|callback"))
+    var engine: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("The axis of a @line_filter.", valueName: "K"))
+    var axis: Int = -1
+
+    @Option(name: .customLong("line-size"), parsing: .unconditional, help: ArgumentHelp("filter_size of a @line_filter (required for line filters).", valueName: "N"))
+    var lineSize: Int?
+
+    @Flag(name: .customLong("no-disk-cache"), help: "Neither read nor write the on-disk kernel cache.")
+    var noDiskCache = false
+
+    /// The `--param` values by name; a malformed one is a user error.
+    func parameterValues() throws -> [String: Double] {
+        var values: [String: Double] = [:]
+        for entry in parameters {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw UserError("--param expects NAME=VALUE, got '\(entry)'")
+            }
+            guard let value = parseNumber(parts[1]) else {
+                throw UserError("--param \(parts[0]): '\(parts[1])' is not a number")
+            }
+            values[parts[0]] = value
+        }
+        return values
+    }
+}
+
+/// Parses a number as the CLI accepts it: decimal, `nan`, `inf`, `-inf` (any case).
+func parseNumber(_ text: String) -> Double? {
+    switch text.lowercased() {
+    case "nan": return .nan
+    case "inf", "+inf", "infinity": return .infinity
+    case "-inf", "-infinity": return -.infinity
+    default: return Double(text)
+    }
+}
+
+/// Parses a comma-separated list of integers (`3,5`, `-1,0`).
+func parseIntegerList(_ text: String, flag: String) throws -> [Int] {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+        guard let value = Int(part.trimmingCharacters(in: .whitespaces)) else {
+            throw UserError("\(flag) expects comma-separated integers, got '\(text)'")
+        }
+        return value
+    }
+}
+
+/// Parses a shape written with `x` (`2048x2048`, `128x128x128`).
+func parseShape(_ text: String) throws -> [Int] {
+    let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+    let shape = parts.compactMap { Int($0) }
+    guard shape.count == parts.count, !shape.isEmpty, shape.allSatisfy({ $0 >= 0 }) else {
+        throw UserError("--shape expects sizes joined by 'x' such as 2048x2048, got '\(text)'")
+    }
+    return shape
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import FilterLang
+import Foundation
+
+/// Where a command's filter source comes from: a file, or inline text with `-e`.
+struct SourceArguments: ParsableArguments {
+    @Argument(help: "A .filter file.")
+    var path: String?
+
+    @Option(name: [.customShort("e"), .customLong("expr")], help: "Inline filter text (named <expr> in diagnostics).")
+    var expression: String?
+
+    @Option(help: "The def to compile (default: the last one in the file).")
+    var function: String?
+
+    func validate() throws {
+        if path == nil && expression == nil {
+            throw ValidationError("give a SOURCE file or -e TEXT")
+        }
+        if path != nil && expression != nil {
+            throw ValidationError("give either a SOURCE file or -e TEXT, not both")
+        }
+    }
+
+    /// Loads the source text; a missing or unreadable file is a user error (exit 1).
+    func load() throws -> SourceFile {
+        if let expression {
+            return SourceFile(name: "<expr>", text: expression)
+        }
+        return try loadSourceFile(path ?? "")
+    }
+}
+
+/// Reads a filter file as UTF-8 text, with a clear error when it cannot.
+func loadSourceFile(_ path: String) throws -> SourceFile {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw UserError("cannot read '\(path)': no such file or not readable")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw UserError("'\(path)' is not UTF-8 text")
+    }
+    return SourceFile(name: path, text: text)
+}
+
+/// An error in what the user gave (exit status 1), printed as `error: MESSAGE`.
+struct UserError: Error, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+/// Runs a command body, mapping user errors and compile errors to exit status 1 with their messages.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as CompileError {
+        printError(error.description)
+        throw ExitCode(1)
+    } catch let error as UserError {
+        printError("error: \(error.message)\n")
+        throw ExitCode(1)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        printError("error: \(error)\n")
+        throw ExitCode(1)
+    }
+}

@@ -1,1 +1,0 @@
-print("filterjit: work in progress")
