@@ -97,3 +97,74 @@ import Testing
         #expect(transform.cases[0].input == .transform(outputCoordinates: [1, -2], inputRank: 3))
     }
 }
+
+/// The fixtures exercise the whole typed IR: every built-in, every arithmetic operator on ints and on
+/// floats, every comparison operator and every statement kind.
+@Suite struct FixtureCoverageTests {
+    struct Coverage {
+        var builtins: Set<Builtin> = []
+        var arithmetic: Set<String> = []
+        var comparisons: Set<CompareOperator> = []
+        var statements: Set<String> = []
+
+        mutating func visit(_ statements: [TStmt]) {
+            for statement in statements {
+                switch statement.kind {
+                case .expression(let e): self.statements.insert("expression"); visit(e)
+                case .assign(let targets, let values):
+                    self.statements.insert(targets.count > 1 ? "tupleAssign" : "assign")
+                    for target in targets {
+                        if case .element(let a, let i) = target { self.statements.insert("elementStore"); visit(a); visit(i) }
+                    }
+                    values.forEach { visit($0) }
+                case .ifStatement(let c, let t, let e): self.statements.insert("if"); visit(c); visit(t); visit(e)
+                case .whileLoop(let c, let b): self.statements.insert("while"); visit(c); visit(b)
+                case .forRange(_, let a, let b, let c, let body):
+                    self.statements.insert("forRange"); visit(a); visit(b); visit(c); visit(body)
+                case .forEach(_, let a, let body): self.statements.insert("forEach"); visit(a); visit(body)
+                case .breakLoop: self.statements.insert("break")
+                case .continueLoop: self.statements.insert("continue")
+                case .returnValue(let e): self.statements.insert(e == nil ? "bareReturn" : "return"); e.map { visit($0) }
+                }
+            }
+        }
+
+        mutating func visit(_ expression: TExpr) {
+            switch expression.kind {
+            case .intConstant, .floatConstant, .boolConstant, .local: break
+            case .convert(_, let e), .negate(let e), .not(let e), .length(let e): visit(e)
+            case .arithmetic(let op, let a, let b):
+                arithmetic.insert("\(op.rawValue):\(expression.type.rawValue)"); visit(a); visit(b)
+            case .compare(let operands, let ops, _): comparisons.formUnion(ops); operands.forEach { visit($0) }
+            case .logical(_, let a, let b): visit(a); visit(b)
+            case .conditional(let c, let t, let e): visit(c); visit(t); visit(e)
+            case .element(let a, let i): visit(a); visit(i)
+            case .call(_, let arguments): arguments.forEach { visit($0) }
+            case .builtin(let b, let arguments): builtins.insert(b); arguments.forEach { visit($0) }
+            }
+        }
+    }
+
+    @Test func fixturesCoverEveryBuiltinOperatorAndStatement() throws {
+        var coverage = Coverage()
+        for fixture in try FixtureLoader.loadAll() {
+            guard case .success(let program) = FrontEnd.check(SourceFile(name: fixture.name, text: fixture.source),
+                                                              function: fixture.function) else { continue }
+            for function in program.functions { coverage.visit(function.body) }
+        }
+        let missingBuiltins = Set(Builtin.allCases).subtracting(coverage.builtins)
+        #expect(missingBuiltins.isEmpty, "built-ins no fixture uses: \(missingBuiltins.map(\.rawValue).sorted())")
+        var operators: Set<String> = []
+        for op in [TArithmetic.add, .subtract, .multiply, .floorDivide, .modulo, .power] {
+            operators.insert("\(op.rawValue):int"); operators.insert("\(op.rawValue):float")
+        }
+        operators.insert("trueDivide:float")
+        #expect(operators.subtracting(coverage.arithmetic).isEmpty,
+                "operators no fixture uses: \(operators.subtracting(coverage.arithmetic).sorted())")
+        #expect(Set(CompareOperator.allCases).subtracting(coverage.comparisons).isEmpty)
+        let statements: Set<String> = ["expression", "assign", "tupleAssign", "elementStore", "if", "while", "forRange",
+                                       "forEach", "break", "continue", "return", "bareReturn"]
+        #expect(statements.subtracting(coverage.statements).isEmpty,
+                "statements no fixture uses: \(statements.subtracting(coverage.statements).sorted())")
+    }
+}
