@@ -116,19 +116,31 @@ private enum Completion {
 
 // MARK: - Execution of one kernel call
 
-/// The state of one kernel call: the step counter and the call depth.
+/// The state of one kernel call: the step counter and the nesting depth.
 private struct Execution {
     let program: TypedProgram
     let stepBudget: Int
     /// Loop iterations so far in this kernel call.
     var steps = 0
-    /// Current helper-call depth.
-    var depth = 0
+    /// Current depth of nested calls, statements and expressions being evaluated.
+    var nesting = 0
     /// The slots of the function now running (for the loop variables' conversions).
     var currentLocals: [LocalVariable] = []
 
-    /// Helpers cannot recurse (Sema rejects it); this only guards hand-built programs against stack overflow.
-    static let maximumCallDepth = 200
+    /// The deepest nesting of calls, statements and expressions the recursive evaluator accepts, so it
+    /// cannot overflow even a 512 KB thread stack (it fails at about 1,000 levels in a debug build).
+    /// The language limits nesting to 100 levels per statement and forbids recursion, so only hand-built
+    /// programs or long chains of deeply nested helpers reach it; they get a run-time error, not a crash.
+    static let maximumNesting = 400
+
+    /// Enters one level of nesting, failing beyond `maximumNesting`.
+    mutating func enter(at range: SourceRange) throws(KernelRuntimeError) {
+        nesting += 1
+        guard nesting <= Self.maximumNesting else {
+            nesting -= 1
+            throw KernelRuntimeError("the program nests deeper than the interpreter's limit of \(Self.maximumNesting) levels", at: range)
+        }
+    }
 
     init(program: TypedProgram, stepBudget: Int) {
         self.program = program
@@ -164,11 +176,8 @@ private struct Execution {
     }
 
     mutating func call(_ function: TypedFunction, frame: inout [Value?]) throws(KernelRuntimeError) -> Value? {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= Self.maximumCallDepth else {
-            throw KernelRuntimeError("calls nested deeper than \(Self.maximumCallDepth)", at: function.range)
-        }
+        try enter(at: function.range)
+        defer { nesting -= 1 }
         switch try execute(function.body, frame: &frame) {
         case .returned(let value?):
             guard let type = function.returnType else { return nil }
@@ -200,6 +209,12 @@ private struct Execution {
     }
 
     mutating func execute(_ statement: TStmt, frame: inout [Value?]) throws(KernelRuntimeError) -> Completion {
+        try enter(at: statement.range)
+        defer { nesting -= 1 }
+        return try executeUnguarded(statement, frame: &frame)
+    }
+
+    mutating func executeUnguarded(_ statement: TStmt, frame: inout [Value?]) throws(KernelRuntimeError) -> Completion {
         let range = statement.range
         switch statement.kind {
         case .expression(let expression):
@@ -328,6 +343,12 @@ private struct Execution {
     }
 
     mutating func evaluate(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        try enter(at: expression.range)
+        defer { nesting -= 1 }
+        return try evaluateUnguarded(expression, frame: &frame)
+    }
+
+    mutating func evaluateUnguarded(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
         let range = expression.range
         switch expression.kind {
         case .intConstant(let value): return .int(value)
