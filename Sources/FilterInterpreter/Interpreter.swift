@@ -128,7 +128,7 @@ private struct Execution {
     var currentLocals: [LocalVariable] = []
 
     /// The deepest nesting of calls, statements and expressions the recursive evaluator accepts, so it
-    /// cannot overflow even a 512 KB thread stack (it fails at about 1,000 levels in a debug build).
+    /// cannot overflow even a 512 KB thread stack (a debug build overflows one at about 900 levels).
     /// The language limits nesting to 100 levels per statement and forbids recursion, so only hand-built
     /// programs or long chains of deeply nested helpers reach it; they get a run-time error, not a crash.
     static let maximumNesting = 400
@@ -474,13 +474,6 @@ private struct Execution {
         return box
     }
 
-    /// A float array's elements (an int array's are converted).
-    mutating func floats(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> [Double] {
-        let box = try array(expression, frame: &frame)
-        if let ints = box.ints { return ints.map { Double($0) } }
-        return box.floats
-    }
-
     func intValue(_ value: Value, at range: SourceRange) throws(KernelRuntimeError) -> Int64 {
         switch value {
         case .int(let x): return x
@@ -578,18 +571,28 @@ private struct Execution {
 
     // MARK: Built-ins
 
+    /// Evaluates a built-in's arguments left to right (every built-in takes them all, in order), then applies it.
+    /// The recursion goes through this small function, not through the large `apply`, to keep stack frames small.
     mutating func evaluateBuiltin(_ builtin: Builtin, _ arguments: [TExpr], type: ValueType, at range: SourceRange, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        var operands: [Value] = []
+        operands.reserveCapacity(arguments.count)
+        for argument in arguments { operands.append(try evaluate(argument, frame: &frame)) }
+        return try apply(builtin, operands, arguments, type: type, at: range)
+    }
+
+    /// Applies a built-in to evaluated operands (`arguments` only give the error locations).
+    func apply(_ builtin: Builtin, _ operands: [Value], _ arguments: [TExpr], type: ValueType, at range: SourceRange) throws(KernelRuntimeError) -> Value {
         switch builtin {
         case .pyMin, .pyMax, .pySum, .npMin, .npMax, .npSum, .prod, .mean, .median, .variance, .std,
              .any, .all, .argmin, .argmax, .nanmin, .nanmax, .nansum, .nanmean, .nanmedian:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
-            let elements = try floats(arguments[0], frame: &frame)
+            let elements = try floatElements(operands[0], at: arguments[0].range)
             return try Self.reduce(builtin, elements, at: range)
 
         case .percentile, .quantile:
             guard arguments.count == 2 else { throw arity(builtin, at: range) }
-            let elements = try floats(arguments[0], frame: &frame)
-            let q = try float(arguments[1], frame: &frame)
+            let elements = try floatElements(operands[0], at: arguments[0].range)
+            let q = try floatValue(operands[1], at: arguments[1].range)
             let fraction = builtin == .percentile ? q / 100.0 : q
             guard Numerics.isValidQuantile(fraction) else {
                 let bound = builtin == .percentile ? "[0, 100]" : "[0, 1]"
@@ -600,7 +603,7 @@ private struct Execution {
 
         case .zeros, .ones, .empty:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
-            let n = try int(arguments[0], frame: &frame)
+            let n = try intValue(operands[0], at: arguments[0].range)
             guard n >= 0, n <= Int64(maximumLocalArrayLength) else {
                 throw KernelRuntimeError("local array size \(n) is outside 0...\(maximumLocalArrayLength)", at: arguments[0].range)
             }
@@ -609,7 +612,7 @@ private struct Execution {
 
         case .copy, .sorted:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
-            var elements = try floats(arguments[0], frame: &frame)
+            var elements = try floatElements(operands[0], at: arguments[0].range)
             if builtin == .sorted { elements.sort(by: Numerics.precedesNaNLast) }
             return .array(ArrayBox(floats: elements, isWritable: true))
 
@@ -618,7 +621,7 @@ private struct Execution {
 
         case .pyMinOf, .pyMaxOf:
             guard arguments.count >= 1 else { throw arity(builtin, at: range) }
-            let values = try numbers(arguments, type: type, frame: &frame)
+            let values = try numbers(operands, arguments, type: type)
             var best = values[0]
             for candidate in values.dropFirst() {
                 let better = builtin == .pyMinOf ? Self.less(candidate, best) : Self.less(best, candidate)
@@ -628,7 +631,7 @@ private struct Execution {
 
         case .minimum, .maximum, .fmin, .fmax:
             guard arguments.count == 2 else { throw arity(builtin, at: range) }
-            let values = try numbers(arguments, type: type, frame: &frame)
+            let values = try numbers(operands, arguments, type: type)
             switch (values[0], values[1]) {
             case (.int(let x), .int(let y)):
                 return .int(builtin == .minimum || builtin == .fmin ? Swift.min(x, y) : Swift.max(x, y))
@@ -644,7 +647,7 @@ private struct Execution {
 
         case .clip:
             guard arguments.count == 3 else { throw arity(builtin, at: range) }
-            let values = try numbers(arguments, type: type, frame: &frame)
+            let values = try numbers(operands, arguments, type: type)
             if case .int(let x) = values[0], case .int(let lo) = values[1], case .int(let hi) = values[2] {
                 return .int(Swift.min(Swift.max(x, lo), hi))
             }
@@ -653,7 +656,7 @@ private struct Execution {
 
         case .abs:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
-            switch try evaluate(arguments[0], frame: &frame) {
+            switch operands[0] {
             case .int(let x): return .int(Numerics.abs(x))
             case .bool(let x): return .int(x ? 1 : 0)
             case .float(let x): return .float(Swift.abs(x))
@@ -663,12 +666,12 @@ private struct Execution {
         case .sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh,
              .npFloor, .npCeil, .npTrunc, .npRound:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
-            return .float(Self.unary(builtin, try float(arguments[0], frame: &frame)))
+            return .float(Self.unary(builtin, try floatValue(operands[0], at: arguments[0].range)))
 
         case .atan2, .hypot, .copysign, .pow:
             guard arguments.count == 2 else { throw arity(builtin, at: range) }
-            let x = try float(arguments[0], frame: &frame)
-            let y = try float(arguments[1], frame: &frame)
+            let x = try floatValue(operands[0], at: arguments[0].range)
+            let y = try floatValue(operands[1], at: arguments[1].range)
             switch builtin {
             case .atan2: return .float(atan2(x, y))
             case .hypot: return .float(hypot(x, y))
@@ -678,7 +681,7 @@ private struct Execution {
 
         case .floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
-            let value = try evaluate(arguments[0], frame: &frame)
+            let value = operands[0]
             if case .int(let x) = value { return .int(x) }
             if case .bool(let x) = value { return .int(x ? 1 : 0) }
             let x = try floatValue(value, at: range)
@@ -696,7 +699,7 @@ private struct Execution {
 
         case .isnan, .isinf, .isfinite:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
-            let x = try float(arguments[0], frame: &frame)
+            let x = try floatValue(operands[0], at: arguments[0].range)
             switch builtin {
             case .isnan: return .bool(x.isNaN)
             case .isinf: return .bool(x.isInfinite)
@@ -705,15 +708,21 @@ private struct Execution {
         }
     }
 
-    /// Evaluates num arguments left to right, converted to the node's type (`.int` or `.float`).
-    mutating func numbers(_ arguments: [TExpr], type: ValueType, frame: inout [Value?]) throws(KernelRuntimeError) -> [Value] {
+    /// Converts num operands to the node's type (`.int` or `.float`).
+    func numbers(_ operands: [Value], _ arguments: [TExpr], type: ValueType) throws(KernelRuntimeError) -> [Value] {
         var values: [Value] = []
-        for argument in arguments {
-            let value = try evaluate(argument, frame: &frame)
-            values.append(type == .float ? .float(try floatValue(value, at: argument.range))
-                                         : .int(try intValue(value, at: argument.range)))
+        for (operand, argument) in zip(operands, arguments) {
+            values.append(type == .float ? .float(try floatValue(operand, at: argument.range))
+                                         : .int(try intValue(operand, at: argument.range)))
         }
         return values
+    }
+
+    /// A float array operand's elements (an int array's are converted).
+    func floatElements(_ value: Value, at range: SourceRange) throws(KernelRuntimeError) -> [Double] {
+        guard case .array(let box) = value else { throw KernelRuntimeError("expected an array", at: range) }
+        if let ints = box.ints { return ints.map { Double($0) } }
+        return box.floats
     }
 
     /// `x < y` for two scalars of one type (CPython's rich comparison; false with NaN).
