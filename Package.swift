@@ -86,7 +86,7 @@ let package = Package(
         .target(name: "FilterCodegen", dependencies: ["FilterLang", "FilterInterpreter", "CLLVM"],
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Engine.compile, ORC LLJIT, kernel cache.
-        .target(name: "FilterJIT", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "CLLVM"],
+        .target(name: "FilterJIT", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "NDImage", "CLLVM"],
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Arrays, .npy and .png files, boundary modes, footprints, the ndimage driver.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -109,6 +109,6 @@ let package = Package(
         .testTarget(name: "FilterJITTests", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "FilterJIT"],
                     swiftSettings: importsLLVM),
         .testTarget(name: "NDImageTests", dependencies: ["NDImage"]),
-        .testTarget(name: "CLITests", dependencies: ["filterjit"]),
+        .testTarget(name: "CLITests", dependencies: ["filterjit", "NDImage"]),
     ]
 )

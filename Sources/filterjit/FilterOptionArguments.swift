@@ -1,4 +1,5 @@
 import ArgumentParser
+import NDImage
 
 /// The filter options shared by `run`, `bench`, `show` and `repl` (spec/cli.md, "Filter options").
 ///
@@ -52,41 +53,9 @@ struct FilterOptionArguments: ParsableArguments {
             guard parts.count == 2, !parts[0].isEmpty else {
                 throw UserError("--param expects NAME=VALUE, got '\(entry)'")
             }
-            guard let value = parseNumber(parts[1]) else {
-                throw UserError("--param \(parts[0]): '\(parts[1])' is not a number")
-            }
-            values[parts[0]] = value
+            values[parts[0]] = try OptionParsing.double(parts[1], name: "--param \(parts[0])")
         }
         return values
     }
 }
 
-/// Parses a number as the CLI accepts it: decimal, `nan`, `inf`, `-inf` (any case).
-func parseNumber(_ text: String) -> Double? {
-    switch text.lowercased() {
-    case "nan": return .nan
-    case "inf", "+inf", "infinity": return .infinity
-    case "-inf", "-infinity": return -.infinity
-    default: return Double(text)
-    }
-}
-
-/// Parses a comma-separated list of integers (`3,5`, `-1,0`).
-func parseIntegerList(_ text: String, flag: String) throws -> [Int] {
-    try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
-        guard let value = Int(part.trimmingCharacters(in: .whitespaces)) else {
-            throw UserError("\(flag) expects comma-separated integers, got '\(text)'")
-        }
-        return value
-    }
-}
-
-/// Parses a shape written with `x` (`2048x2048`, `128x128x128`).
-func parseShape(_ text: String) throws -> [Int] {
-    let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-    let shape = parts.compactMap { Int($0) }
-    guard shape.count == parts.count, !shape.isEmpty, shape.allSatisfy({ $0 >= 0 }) else {
-        throw UserError("--shape expects sizes joined by 'x' such as 2048x2048, got '\(text)'")
-    }
-    return shape
-}

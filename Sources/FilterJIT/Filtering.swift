@@ -1,0 +1,80 @@
+import FilterCodegen
+import FilterLang
+import NDImage
+
+/// A kernel failed while filtering an image: which kernel, which output element, and why.
+public struct KernelFailure: Error, CustomStringConvertible, Sendable {
+    /// The kernel's name.
+    public var kernelName: String
+    /// The failing output element's index per axis (for a line filter: the line's first element).
+    public var element: [Int]
+    /// What the kernel reported, with its source location when known.
+    public var reason: String
+
+    public var description: String {
+        "kernel '\(kernelName)' failed at element (\(element.map(String.init).joined(separator: ", "))): \(reason)"
+    }
+}
+
+extension Kernel {
+    /// The run-time error of this kernel's last failed call on the current thread, described with
+    /// its source location.
+    public func lastFailureDescription() -> String {
+        guard let failure = RuntimeFailureRecord.last else { return "the kernel returned its error status" }
+        return describe(KernelRuntimeError(failure.message(program: program), at: failure.range))
+    }
+
+    /// Runs `scipy.ndimage.generic_filter` with this `@filter` kernel through its SciPy callback ABI.
+    ///
+    /// `parameters` sets run-time parameters by name (the others keep their defaults); an unknown
+    /// name is an error. A failing kernel stops the run with a `KernelFailure` naming the element.
+    public func genericFilter(_ input: NDArray, options: FilterOptions, output: FilterOutput = .sameAsInput,
+                              parameters: [String: Double] = [:]) throws -> NDArray {
+        guard let callback = filterCallback else {
+            throw KernelCallError.wrongKind(expected: .filter, actual: kind)
+        }
+        var userData = try parameterValues(parameters)
+        return try userData.withUnsafeMutableBytes { data in
+            try withExtendedLifetime(self) {
+                do {
+                    return try NDImage.genericFilter(input: input, callback: callback, userData: data.baseAddress,
+                                                     options: options, output: output)
+                } catch NDImageError.callbackFailed(let flatIndex) {
+                    throw KernelFailure(kernelName: name, element: Self.multiIndex(flatIndex, shape: input.shape),
+                                        reason: lastFailureDescription())
+                }
+            }
+        }
+    }
+
+    /// Runs `scipy.ndimage.generic_filter1d` with this `@line_filter` kernel through its callback ABI.
+    public func genericFilter1D(_ input: NDArray, options: LineFilterOptions, output: FilterOutput = .sameAsInput,
+                                parameters: [String: Double] = [:]) throws -> NDArray {
+        guard let callback = lineFilterCallback else {
+            throw KernelCallError.wrongKind(expected: .lineFilter, actual: kind)
+        }
+        var userData = try parameterValues(parameters)
+        return try userData.withUnsafeMutableBytes { data in
+            try withExtendedLifetime(self) {
+                do {
+                    return try NDImage.genericFilter1D(input: input, callback: callback, userData: data.baseAddress,
+                                                       options: options, output: output)
+                } catch NDImageError.callbackFailed(let flatIndex) {
+                    throw KernelFailure(kernelName: name, element: Self.multiIndex(flatIndex, shape: input.shape),
+                                        reason: lastFailureDescription())
+                }
+            }
+        }
+    }
+
+    /// The C-order multi-index of a flat element index.
+    static func multiIndex(_ flat: Int, shape: [Int]) -> [Int] {
+        var remainder = max(flat, 0)
+        var index = [Int](repeating: 0, count: shape.count)
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
+            index[axis] = remainder % shape[axis]
+            remainder /= shape[axis]
+        }
+        return index
+    }
+}

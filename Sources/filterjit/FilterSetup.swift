@@ -1,0 +1,121 @@
+import FilterJIT
+import FilterLang
+import Foundation
+import NDImage
+
+/// Turns the command line's filter options into the driver's options for an input of some rank.
+extension FilterOptionArguments {
+    /// The generic_filter options; also SciPy's warning when both size and footprint are given.
+    func filterOptions(rank: Int) throws -> (options: FilterOptions, warning: String?) {
+        let axisList = try axes.map { try OptionParsing.integerList($0, name: "--axes") }
+        let filteredRank = axisList?.count ?? rank
+        var options = FilterOptions(mode: try BoundaryMode.parse(mode),
+                                    cval: try OptionParsing.double(cval, name: "--cval"),
+                                    origin: try OptionParsing.integerList(origin, name: "--origin"),
+                                    axes: axisList)
+        if let size {
+            options.size = try OptionParsing.integerList(size, name: "--size")
+        }
+        if let footprint {
+            options.footprint = try Footprint.named(footprint, rank: filteredRank)
+        } else if size == nil {
+            options.footprint = try Footprint.cross(rank: filteredRank)
+        }
+        return (options, options.ignoredSizeWarning)
+    }
+
+    /// The generic_filter1d options (`--line-size` is required).
+    func lineFilterOptions() throws -> LineFilterOptions {
+        guard let lineSize else {
+            throw UserError("a @line_filter kernel needs --line-size N (the filter_size of generic_filter1d)")
+        }
+        let origins = try OptionParsing.integerList(origin, name: "--origin")
+        guard origins.count == 1 else { throw UserError("--origin takes one integer for a @line_filter") }
+        return LineFilterOptions(filterSize: lineSize, axis: axis, mode: try BoundaryMode.parse(mode),
+                                 cval: try OptionParsing.double(cval, name: "--cval"), origin: origins[0])
+    }
+
+    /// Where the result goes: a new array of the input's type or of `--output-dtype`.
+    func filterOutput() throws -> FilterOutput {
+        guard let outputDType else { return .sameAsInput }
+        return .elementType(try ElementType.parse(outputDType))
+    }
+
+    /// The engine to run with; only the callback engine exists until fused kernels are built.
+    func checkedEngine() throws -> String {
+        let name = engine ?? "callback"
+        switch name {
+        case "callback": return name
+        case "fused": throw UserError("--engine fused is not available in this build yet; use --engine callback")
+        default: throw UserError("--engine must be fused or callback, got '\(name)'")
+        }
+    }
+
+    /// Rejects a thread count below one.
+    func checkedThreads() throws -> Int {
+        let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        guard count >= 1 else { throw UserError("--threads must be at least 1, got \(count)") }
+        return count
+    }
+}
+
+/// Runs a compiled kernel of kind `@filter` or `@line_filter` over `input` with the command line's options.
+/// With `into`, the result is written into that preallocated array instead of a new one. With
+/// `ignoringUndeclaredParameters` (the REPL's session-wide `:param`s), parameters the kernel does not
+/// declare are skipped instead of being an error.
+func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments,
+                 into preallocated: NDArray? = nil, ignoringUndeclaredParameters: Bool = false) throws -> NDArray {
+    _ = try arguments.checkedEngine()
+    _ = try arguments.checkedThreads()
+    var parameters = try arguments.parameterValues()
+    if ignoringUndeclaredParameters {
+        parameters = parameters.filter { entry in kernel.parameters.contains { $0.name == entry.key } }
+    }
+    let output = try preallocated.map { FilterOutput.array($0) } ?? arguments.filterOutput()
+    switch kernel.kind {
+    case .filter:
+        let (options, warning) = try arguments.filterOptions(rank: input.rank)
+        if let warning, preallocated == nil { printError("warning: \(warning)\n") }
+        return try kernel.genericFilter(input, options: options, output: output, parameters: parameters)
+    case .lineFilter:
+        return try kernel.genericFilter1D(input, options: try arguments.lineFilterOptions(), output: output,
+                                          parameters: parameters)
+    case .transform:
+        throw UserError("'\(kernel.name)' is a @transform kernel (for geometric_transform); run applies @filter and @line_filter kernels")
+    }
+}
+
+/// The temporary file being written, removed by the interrupt handler.
+nonisolated(unsafe) private var pendingTemporaryPath: UnsafeMutablePointer<CChar>?
+
+/// Makes Ctrl-C end the process with status 130, removing a half-written output first.
+func exitOnInterrupt() {
+    signal(SIGINT) { _ in
+        if let path = pendingTemporaryPath { unlink(path) }
+        _exit(130)
+    }
+}
+
+/// Writes an image file atomically: to a temporary file in the same directory, then renamed,
+/// so a failed or interrupted run leaves no output behind.
+func writeAtomically(_ array: NDArray, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent()
+    let extensionPart = url.pathExtension.isEmpty ? "" : "." + url.pathExtension
+    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))\(extensionPart)").path
+    pendingTemporaryPath = strdup(temporary)
+    defer {
+        let pending = pendingTemporaryPath
+        pendingTemporaryPath = nil
+        free(pending)
+    }
+    do {
+        try ImageFile.write(array, path: temporary)
+        guard rename(temporary, path) == 0 else {
+            throw UserError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+        }
+    } catch {
+        unlink(temporary)
+        throw error
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import NDImage
+import Testing
+
+/// A scratch directory removed when the test ends.
+final class ScratchDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("filterjit-run-\(UUID())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A seeded pseudo-random float64 image.
+func randomImage(shape: [Int], seed: UInt64) throws -> NDArray {
+    var state = seed
+    let count = shape.reduce(1, *)
+    let values = (0..<count).map { _ -> Double in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Double(state >> 11) / Double(1 << 53)
+    }
+    return try NDArray.make(shape: shape, elementType: .float64, values: values)
+}
+
+/// The grey erosion with a cross footprint and reflect mode, computed directly: the test's oracle.
+func crossErosionReflect(_ image: NDArray) -> [Double] {
+    let rows = image.shape[0], columns = image.shape[1]
+    let values = image.doubleValues()
+    func reflect(_ index: Int, _ length: Int) -> Int {
+        index < 0 ? -index - 1 : (index >= length ? 2 * length - 1 - index : index)
+    }
+    var result = [Double](repeating: 0, count: values.count)
+    for row in 0..<rows {
+        for column in 0..<columns {
+            let taps = [(row - 1, column), (row, column - 1), (row, column), (row, column + 1), (row + 1, column)]
+            var least = Double.infinity
+            for (r, c) in taps {
+                let value = values[reflect(r, rows) * columns + reflect(c, columns)]
+                if value < least { least = value }
+            }
+            result[row * columns + column] = least
+        }
+    }
+    return result
+}
+
+@Suite struct RunCommandTests {
+    @Test func fminOnNpyEqualsGreyErosionWithCross() throws {
+        let scratch = try ScratchDirectory()
+        let image = try randomImage(shape: [37, 53], seed: 7)
+        try NPYFile.write(image, path: scratch.path("x.npy"))
+        let result = try runCLI(["run", "examples/fmin.filter", "--input", scratch.path("x.npy"),
+                                 "--footprint", "cross", "--output", scratch.path("y.npy"), "--engine", "callback"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try NPYFile.read(path: scratch.path("y.npy"))
+        #expect(output.shape == [37, 53])
+        #expect(output.elementType == .float64)
+        #expect(output.doubleValues() == crossErosionReflect(image))
+    }
+
+    @Test func pngInAndOutWithOutputDtype() throws {
+        let scratch = try ScratchDirectory()
+        let image = try NDArray.make(shape: [4, 5], elementType: .uint8, values: (0..<20).map { Double($0 * 12) })
+        try PNGFile.write(image, path: scratch.path("in.png"))
+        let result = try runCLI(["run", "-e", "max(values)", "--input", scratch.path("in.png"), "--size", "3",
+                                 "--mode", "nearest", "--output", scratch.path("out.png")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try PNGFile.read(path: scratch.path("out.png"))
+        #expect(output.elementType == .uint8)
+        // With nearest mode and a 3x3 box, the maximum sits at the window's lower-right tap.
+        let expected = (0..<20).map { index -> Double in
+            let row = min(index / 5 + 1, 3), column = min(index % 5 + 1, 4)
+            return Double((row * 5 + column) * 12)
+        }
+        #expect(output.doubleValues() == expected)
+    }
+
+    @Test func negativeNumbersAreValuesNotFlags() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [6, 6], seed: 3), path: scratch.path("x.npy"))
+        let result = try runCLI(["run", "-e", "min(values)", "--input", scratch.path("x.npy"), "--mode", "constant",
+                                 "--cval", "-1.5", "--origin", "-1,0", "--size", "3", "--output", scratch.path("y.npy")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try NPYFile.read(path: scratch.path("y.npy"))
+        // Origin -1 on axis 0 moves the window down: the last row's window leaves the image, reading cval.
+        #expect(output.doubleValues().suffix(6).allSatisfy { $0 == -1.5 })
+    }
+
+    @Test func kernelFailureNamesKernelAndElementAndWritesNothing() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [5, 5], seed: 1), path: scratch.path("x.npy"))
+        let result = try runCLI(["run", "-e", "values[9]", "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("kernel 'expression' failed at element (0, 0)"), "\(result.stderr)")
+        #expect(result.stderr.contains("out of range"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["x.npy"])
+    }
+
+    @Test func errorPathsExitOneAndLeaveNoOutput() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [5, 5], seed: 2), path: scratch.path("x.npy"))
+        let cases: [([String], String)] = [
+            (["--input", scratch.path("missing.npy")], "missing.npy"),
+            (["--input", scratch.path("x.npy"), "--mode", "sideways"], "mode"),
+            (["--input", scratch.path("x.npy"), "--size", "3", "--origin", "2"], "origin"),
+            (["--input", scratch.path("x.npy"), "--param", "t=1"], "unknown parameter 't'"),
+            (["--input", scratch.path("x.npy"), "--output-dtype", "complex128"], "complex128"),
+        ]
+        for (arguments, mention) in cases {
+            let result = try runCLI(["run", "-e", "min(values)", "--output", scratch.path("y.npy")] + arguments)
+            #expect(result.status == 1, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("error:") && result.stderr.contains(mention), "\(arguments): \(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["x.npy"])
+    }
+
+    @Test func malformedCommandLineExits64() throws {
+        let result = try runCLI(["run", "-e", "min(values)", "--input", "x.npy", "--output", "y.npy", "--no-such-flag"])
+        #expect(result.status == 64)
+        let missing = try runCLI(["run", "-e", "min(values)", "--input", "x.npy"])
+        #expect(missing.status == 64)
+    }
+
+    @Test func transformKernelsAreRefusedByRun() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [5, 5], seed: 2), path: scratch.path("x.npy"))
+        let result = try runCLI(["run", "examples/shift.filter", "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("@transform"))
+    }
+}
