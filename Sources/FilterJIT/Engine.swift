@@ -20,6 +20,11 @@ public final class Engine: @unchecked Sendable {
     /// The on-disk cache of compiled kernels, if any.
     public let diskCache: DiskKernelCache?
 
+    /// Receives warnings, e.g. a damaged disk-cache entry that was rebuilt (default: `warning: ...` on stderr).
+    public var warningHandler: @Sendable (String) -> Void = { message in
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    }
+
     private let session: JITSession
     private let cancellation = CancellationFlag()
     private let lock = NSLock()
@@ -106,12 +111,19 @@ public final class Engine: @unchecked Sendable {
         }
 
         let diskKey = diskCache.map { _ in DiskKernelCache.key(for: signature, machine: machine, optimization: optimization) }
-        if let diskCache, let diskKey, let stored = diskCache.load(key: diskKey), stored.symbol == symbol {
-            let loadStart = DispatchTime.now().uptimeNanoseconds
-            // A damaged file falls through to a normal compile (which overwrites it).
-            if let linked = try? session.add(objectCode: stored.objectCode, lookingUp: symbol) {
-                timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
-                return kernel(linked, ir: nil, optimizedIR: nil, fromDisk: true)
+        if let diskCache, let diskKey {
+            switch diskCache.load(key: diskKey) {
+            case .hit(let objectCode, let storedSymbol) where storedSymbol == symbol:
+                let loadStart = DispatchTime.now().uptimeNanoseconds
+                // A verified file LLVM still refuses falls through to a normal compile (which overwrites it).
+                if let linked = try? session.add(objectCode: objectCode, lookingUp: symbol) {
+                    timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
+                    return kernel(linked, ir: nil, optimizedIR: nil, fromDisk: true)
+                }
+            case .corrupt(let problem):
+                warningHandler(problem)
+            case .hit, .miss:
+                break
             }
         }
 

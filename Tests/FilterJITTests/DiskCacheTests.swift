@@ -1,66 +1,100 @@
-// The on-disk kernel cache: object files reused by a fresh engine (a new process in practice).
-
-import Testing
-import Foundation
-import FilterLang
 import FilterCodegen
+import Foundation
+import Testing
 @testable import FilterJIT
 
-private func temporaryDirectory() -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("filterjit-disk-cache-\(UUID().uuidString)", isDirectory: true)
+/// A fresh cache directory, removed at the end.
+private func temporaryCacheDirectory() -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("filterjit-disk-\(UUID())", isDirectory: true)
 }
 
 @Suite struct DiskCacheTests {
-    @Test func freshEngineLoadsTheObjectFileInsteadOfCompiling() throws {
-        let directory = temporaryDirectory()
+    @Test func entryRoundTripsAndDamageIsDetectedAndRemoved() throws {
+        let directory = temporaryCacheDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let program = ABITests.weighted
-        let first = try Engine(diskCache: DiskKernelCache(directory: directory)).compile(program: program)
-        #expect(!first.loadedFromDiskCache)
-        #expect(try first.callFilter(values: [4], parameters: ["t": 2]) == 11)
         let cache = DiskKernelCache(directory: directory)
-        #expect(cache.entries().map(\.kernelName) == ["weighted"])
+        let object: [UInt8] = (0..<1000).map { UInt8($0 % 251) }
+        cache.store(key: "k1", objectCode: object, symbol: "sym", kernelName: "fmin")
+        guard case .hit(let loaded, let symbol) = cache.load(key: "k1") else {
+            Issue.record("stored entry did not load")
+            return
+        }
+        #expect(loaded == object && symbol == "sym")
+        #expect(cache.entries().map(\.kernelName) == ["fmin"])
 
-        let second = try Engine(diskCache: cache).compile(program: program)
-        #expect(second.loadedFromDiskCache)
-        #expect(second.timings.optimize == 0)
-        #expect(try second.callFilter(values: [4], parameters: ["t": 2]) == 11)
-        #expect(throws: KernelRuntimeError.self) { try second.callFilter(values: [4], parameters: ["k": .nan]) }
-        // The texts are regenerated on demand and equal the original compile's.
-        #expect(second.ir == first.ir)
-        #expect(second.optimizedIR == first.optimizedIR)
+        let file = directory.appendingPathComponent("k1.fjk")
+        var bytes = [UInt8](try Data(contentsOf: file))
+        let damages: [(String, [UInt8])] = [
+            ("truncated", Array(bytes.prefix(bytes.count - 10))),
+            ("flipped", { var copy = bytes; copy[copy.count - 1] ^= 1; return copy }()),
+            ("bad magic", { var copy = bytes; copy[0] = 0; return copy }()),
+            ("empty", []),
+        ]
+        for (name, damaged) in damages {
+            try Data(damaged).write(to: file)
+            guard case .corrupt(let message) = cache.load(key: "k1") else {
+                Issue.record("\(name) entry was not reported as corrupt")
+                continue
+            }
+            #expect(message.contains("k1.fjk"))
+            #expect(!FileManager.default.fileExists(atPath: file.path), "\(name) entry was not removed")
+        }
+        bytes.removeAll()
+        guard case .miss = cache.load(key: "never-stored") else {
+            Issue.record("a missing key must be a miss")
+            return
+        }
     }
 
-    @Test func damagedObjectFileFallsBackToCompiling() throws {
-        let directory = temporaryDirectory()
+    @Test func directoryIsBoundedLeastRecentlyUsedFirst() throws {
+        let directory = temporaryCacheDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let program = affineProgram(7, 1)
-        _ = try Engine(diskCache: DiskKernelCache(directory: directory)).compile(program: program)
-        let cache = DiskKernelCache(directory: directory)
-        let entry = try #require(cache.entries().first)
-        try Data("not an object file".utf8).write(to: directory.appendingPathComponent("\(entry.key).o"))
-        let kernel = try Engine(diskCache: cache).compile(program: program)
-        #expect(!kernel.loadedFromDiskCache)
-        #expect(try kernel.callFilter(values: [2]) == 15)
-        // The recompile rewrote the entry, so the next engine loads it again.
-        #expect(try Engine(diskCache: cache).compile(program: program).loadedFromDiskCache)
+        let cache = DiskKernelCache(directory: directory, capacityBytes: 3 * 1100)
+        let object = [UInt8](repeating: 7, count: 1000)
+        for index in 0..<3 {
+            cache.store(key: "k\(index)", objectCode: object, symbol: "s", kernelName: "n\(index)")
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        // Using k0 makes k1 the least recently used.
+        _ = cache.load(key: "k0")
+        Thread.sleep(forTimeInterval: 0.02)
+        cache.store(key: "k3", objectCode: object, symbol: "s", kernelName: "n3")
+        #expect(Set(cache.entries().map(\.key)) == ["k0", "k2", "k3"])
     }
 
-    @Test func keyDependsOnSignatureAndPipelineAndClearRemovesEntries() throws {
+    @Test func anotherFilterJITVersionUsesOtherKeys() throws {
         let machine = try TargetMachine()
         let signature = KernelSignature(source: "min(values)")
-        let standard = DiskKernelCache.key(for: signature, machine: machine, optimization: .standard)
-        #expect(standard == DiskKernelCache.key(for: KernelSignature(source: "min(values)"), machine: machine, optimization: .standard))
-        #expect(standard != DiskKernelCache.key(for: signature, machine: machine, optimization: .none))
-        #expect(standard != DiskKernelCache.key(for: KernelSignature(source: "max(values)"), machine: machine, optimization: .standard))
-        let directory = temporaryDirectory()
+        let current = DiskKernelCache.key(for: signature, machine: machine, optimization: .standard)
+        let other = DiskKernelCache.key(for: signature, machine: machine, optimization: .standard, version: "filterjit-codegen-0")
+        #expect(current != other)
+        #expect(current == DiskKernelCache.key(for: signature, machine: machine, optimization: .standard))
+    }
+
+    @Test func engineWarnsAboutADamagedEntryAndRebuildsIt() throws {
+        let directory = temporaryCacheDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let cache = DiskKernelCache(directory: directory)
-        let engine = try Engine(diskCache: cache)
-        _ = try engine.compile(program: affineProgram(1, 1))
-        _ = try engine.compile(program: affineProgram(1, 2))
-        #expect(cache.entries().count == 2)
-        try cache.clear()
-        #expect(cache.entries().isEmpty)
+        let first = try Engine(diskCache: DiskKernelCache(directory: directory))
+        #expect(try first.compile("np.max(values)").callFilter(values: [1, 5, 2]) == 5)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".fjk") }
+        #expect(files.count == 1)
+        for name in files {
+            let url = directory.appendingPathComponent(name)
+            var bytes = [UInt8](try Data(contentsOf: url))
+            bytes[bytes.count / 2] ^= 0xFF
+            try Data(bytes).write(to: url)
+        }
+        final class Warnings: @unchecked Sendable {
+            var messages: [String] = []
+        }
+        let warnings = Warnings()
+        let second = try Engine(diskCache: DiskKernelCache(directory: directory))
+        second.warningHandler = { warnings.messages.append($0) }
+        let kernel = try second.compile("np.max(values)")
+        #expect(!kernel.loadedFromDiskCache)
+        #expect(try kernel.callFilter(values: [1, 5, 2]) == 5)
+        #expect(warnings.messages.count == 1)
+        let third = try Engine(diskCache: DiskKernelCache(directory: directory))
+        #expect(try third.compile("np.max(values)").loadedFromDiskCache)
     }
 }
