@@ -52,11 +52,11 @@ final class ProgramLowering {
     private(set) var usesArena = false
 
     // Per-function state.
-    private var function: TypedFunction!
+    private(set) var function: TypedFunction!
     private var slots: [SlotStorage] = []
     private var arena: LLVMValueRef!
     private var resultPointer: LLVMValueRef?
-    private var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
+    var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
     private var entryBlock: LLVMBasicBlockRef!
 
     init(program: TypedProgram, emitter: Emitter, prefix: String) {
@@ -189,7 +189,7 @@ final class ProgramLowering {
 
     // MARK: Statements
 
-    private func lower(_ statements: [TStmt]) throws {
+    func lower(_ statements: [TStmt]) throws {
         for statement in statements { try lower(statement) }
     }
 
@@ -350,7 +350,7 @@ final class ProgramLowering {
         return storage
     }
 
-    private func store(_ value: Lowered, into slot: Int) {
+    func store(_ value: Lowered, into slot: Int) {
         switch (slots[slot], value) {
         case (.scalar(let storage, _), .scalar(let scalar)):
             emitter.store(scalar, storage)
@@ -363,7 +363,7 @@ final class ProgramLowering {
     }
 
     /// Converts a scalar between value types (identity when equal).
-    private func coerce(_ value: LLVMValueRef, from source: ValueType, to target: ValueType) throws -> LLVMValueRef {
+    func coerce(_ value: LLVMValueRef, from source: ValueType, to target: ValueType) throws -> LLVMValueRef {
         switch (source, target) {
         case _ where source == target: return value
         case (.int, .float): return LLVMBuildSIToFP(builder, value, types.double, "")!
