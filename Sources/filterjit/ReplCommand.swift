@@ -182,6 +182,7 @@ final class ReplSession {
             case ":save":
                 guard rest.count == 1 else { throw UserError(":save FILE") }
                 guard let lastResult else { throw UserError("nothing to save yet: run an entry first") }
+                try checkOutputPath(rest[0])
                 try writeAtomically(lastResult, to: rest[0])
                 print("saved \(rest[0])")
             case ":ir":

@@ -1,0 +1,45 @@
+import Foundation
+import NDImage
+import Testing
+
+/// Adversarial review of the command line: hostile values must exit 1 with a clear message, never by a signal.
+struct HostileInputTests {
+    @Test func hugeSizeExitsOneInsteadOfAbortingOnAllocation() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [4, 5], seed: 3), path: scratch.path("x.npy"))
+        for size in ["99999999", "4000000,4000000", "3037000500,3037000500"] {
+            let result = try runCLI(["run", "-e", "min(values)", "--input", scratch.path("x.npy"),
+                                     "--output", scratch.path("y.npy"), "--size", size])
+            #expect(result.status == 1, "--size \(size): status \(result.status) \(result.stderr.prefix(200))")
+            #expect(result.stderr.contains("error: size too large"), "\(result.stderr.prefix(200))")
+        }
+        let repl = try runCLI(["repl", "--shape", "4x5"], input: ":size 99999999\nmin(values)\n:quit\n")
+        #expect(repl.status == 0, "\(repl.stderr.prefix(200))")
+        #expect(repl.stderr.contains("size too large"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["x.npy"])
+    }
+
+    @Test func badOutputPathsAreRefusedBeforeWorkAndNameThePathGiven() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [4, 5], seed: 4), path: scratch.path("x.npy"))
+        let cases: [(String, String)] = [
+            (scratch.path("missing/y.npy"), "does not exist"),
+            (scratch.path("y.txt"), "cannot tell the format of '\(scratch.path("y.txt"))'"),
+            (scratch.url.path, "is a directory"),
+            ("", "output path is empty"),
+        ]
+        for (output, mention) in cases {
+            // A kernel that would fail at run time: the output check must come first.
+            let result = try runCLI(["run", "-e", "values[99]", "--input", scratch.path("x.npy"), "--output", output])
+            #expect(result.status == 1, "\(output): \(result.stderr)")
+            #expect(result.stderr.contains(mention), "\(output): \(result.stderr)")
+            #expect(!result.stderr.contains(".tmp-"), "the message names the temporary file: \(result.stderr)")
+        }
+        let repl = try runCLI(["repl", "--shape", "4x5"],
+                              input: "min(values)\n:save \(scratch.path("missing/z.npy"))\n:save \(scratch.path("z.txt"))\n:quit\n")
+        #expect(repl.status == 0)
+        #expect(repl.stderr.contains("does not exist") && repl.stderr.contains("cannot tell the format"), "\(repl.stderr)")
+        #expect(!repl.stderr.contains(".tmp-"), "\(repl.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["x.npy"])
+    }
+}
