@@ -7,7 +7,9 @@ struct SourceArguments: ParsableArguments {
     @Argument(help: "A .filter file.")
     var path: String?
 
-    @Option(name: [.customShort("e"), .customLong("expr")], help: "Inline filter text (named <expr> in diagnostics).")
+    // `.unconditional`: inline text may start with '-' (`-e '-min(values)'`), as every value may (spec/cli.md).
+    @Option(name: [.customShort("e"), .customLong("expr")], parsing: .unconditional,
+            help: "Inline filter text (named <expr> in diagnostics).")
     var expression: String?
 
     @Option(help: "The def to compile (default: the last one in the file).")

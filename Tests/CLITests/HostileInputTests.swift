@@ -43,3 +43,20 @@ struct HostileInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["x.npy"])
     }
 }
+
+struct InlineSourceTests {
+    @Test func inlineSourceMayStartWithAMinusSign() throws {
+        // Was exit 64 "Missing value for '-e <expr>'": the spec lets every value start with '-'.
+        let scratch = try ScratchDirectory()
+        let input = try NDArray.make(shape: [3], elementType: .float64, values: [1, -2, 3])
+        try NPYFile.write(input, path: scratch.path("x.npy"))
+        for flag in ["-e", "--expr"] {
+            let result = try runCLI(["run", flag, "-values[0]", "--size", "1", "--input", scratch.path("x.npy"),
+                                     "--output", scratch.path("y.npy")])
+            #expect(result.status == 0, "\(flag): \(result.stderr)")
+            #expect(try NPYFile.read(path: scratch.path("y.npy")).doubleValues() == [-1, 2, -3])
+        }
+        let check = try runCLI(["check", "-e", "-zz"])
+        #expect(check.status == 1 && check.stderr.contains("unknown name 'zz'"), "\(check.stderr)")
+    }
+}
