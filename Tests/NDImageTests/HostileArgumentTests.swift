@@ -27,3 +27,20 @@ import Testing
     // Wrap: every window covers the period 2^22 / 3 times plus a remainder; all three sums are near 2^23.
     #expect(result.doubleValues().allSatisfy { abs($0 - 2.0 * Double(Footprint.maximumEntryCount)) < 4 })
 }
+
+@Test func viewWhoseStrideExtentsOverflowWhenAddedIsRejected() throws {
+    // Each extent fits in Int, but their sum wrapped to a negative "highest byte" that passed the
+    // bounds check, so element [1, 1] would have been read 2^63 bytes away from a 32-byte storage.
+    let storage = try NDArrayStorage(byteCount: 32)
+    for strides in [[1 << 62, 1 << 62], [-(1 << 62), -(1 << 62)], [Int.max / 2 + 1, Int.max / 2 + 1]] {
+        #expect(throws: NDImageError.self, "strides \(strides)") {
+            try NDArray(storage: storage, elementType: .float64, shape: [2, 2], strides: strides, byteOffset: 0)
+        }
+    }
+    #expect(throws: NDImageError.self) {
+        try NDArray(storage: storage, elementType: .float64, shape: [2], strides: [8], byteOffset: Int.max - 4)
+    }
+    // A valid negative-stride view over the same storage still works.
+    let view = try NDArray(storage: storage, elementType: .float64, shape: [4], strides: [-8], byteOffset: 24)
+    #expect(view.count == 4)
+}
