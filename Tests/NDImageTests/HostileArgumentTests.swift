@@ -44,3 +44,18 @@ import Testing
     let view = try NDArray(storage: storage, elementType: .float64, shape: [4], strides: [-8], byteOffset: 24)
     #expect(view.count == 4)
 }
+
+@Test func lineFilterSizeAboveTheWindowLimitIsAnErrorBeforeAnyAllocation() throws {
+    let input = try NDArray.make(shape: [2, 3], elementType: .float64, values: [1, 2, 3, 4, 5, 6])
+    for size in [Footprint.maximumEntryCount + 1, 2_000_000_000, Int.max] {
+        do {
+            _ = try genericFilter1D(input: input, options: LineFilterOptions(filterSize: size, mode: .wrap)) { _, _ in }
+            Issue.record("filter_size \(size) was accepted")
+        } catch {
+            #expect(error.description.contains("at most \(Footprint.maximumEntryCount)"), "\(error)")
+        }
+    }
+    var lengths: [Int] = []
+    _ = try genericFilter1D(input: input, options: LineFilterOptions(filterSize: 5, mode: .wrap)) { line, _ in lengths.append(line.count) }
+    #expect(lengths == [7, 7])
+}
