@@ -60,3 +60,44 @@ struct InlineSourceTests {
         #expect(check.status == 1 && check.stderr.contains("unknown name 'zz'"), "\(check.stderr)")
     }
 }
+
+struct InterruptedWriteTests {
+    @Test func interruptWhileTheOutputIsBeingWrittenLeavesNoFileBehind() throws {
+        // Foundation's atomic write used a hidden ".dat.nosync..." file of its own; Ctrl-C while it was
+        // being filled left it in the output directory (the handler removes only the CLI's temporary).
+        let scratch = try ScratchDirectory()
+        let input = try NDArray(shape: [3000, 3000], elementType: .float64)
+        try NPYFile.write(input, path: scratch.path("x.npy"))
+        let process = Process()
+        process.executableURL = filterjitExecutable()
+        process.arguments = ["run", "-e", "values[0]", "--size", "1", "--no-disk-cache",
+                             "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")]
+        process.standardError = FileHandle.nullDevice
+        // The test runner's threads may block SIGINT, and a spawned child inherits the mask: unblock it here.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        try process.run()
+        // Interrupt as soon as any file besides the input appears: that is the output being written.
+        var sawWrite = false
+        for _ in 0..<60_000 where process.isRunning {
+            let names = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path)
+            if names.count > 1 {
+                sawWrite = true
+                process.interrupt()
+                break
+            }
+            usleep(500)
+        }
+        process.waitUntilExit()
+        if sawWrite {
+            #expect(process.terminationStatus == 130 || process.terminationStatus == 0)
+            let left = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted()
+            // Either the interrupt came in time (nothing written) or the run had already finished.
+            #expect(left == ["x.npy"] || (left == ["x.npy", "y.npy"] && process.terminationStatus == 0), "\(left)")
+        } else {
+            Issue.record("the run ended (status \(process.terminationStatus)) before its output appeared")
+        }
+    }
+}
