@@ -101,3 +101,16 @@ struct InterruptedWriteTests {
         }
     }
 }
+
+struct ReplTimingTests {
+    @Test func anEntryServedFromTheMemoryCacheReportsZeroStageTimes() throws {
+        // The second identical entry compiles nothing; it used to repeat the first compile's stage times
+        // (e.g. "compile 0.02 ms: parse 0.09, check 0.28, ..."), whose sum exceeded the compile time.
+        let result = try runCLI(["repl", "--shape", "3x3", "--no-disk-cache"], input: "min(values)\nmin(values)\n:quit\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        let timingLines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("first run ") }
+        try #require(timingLines.count == 2, "\(result.stdout)")
+        #expect(timingLines[1].contains("parse 0.00, check 0.00, IR 0.00, optimise 0.00, machine code 0.00"), "\(timingLines[1])")
+        #expect(!timingLines[0].contains("parse 0.00, check 0.00, IR 0.00, optimise 0.00, machine code 0.00"), "\(timingLines[0])")
+    }
+}
