@@ -4,10 +4,23 @@ import Foundation
 public enum FileBytes {
     /// The bytes of the file at `path`.
     public static func read(_ path: String) throws(NDImageError) -> [UInt8] {
+        // Only regular files: a FIFO or a device (a link to /dev/zero named x.npy) could block or never end.
+        if let problem = unreadableReason(path) { throw .io("cannot read '\(path)': \(problem)") }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .io("cannot read '\(path)': no such file or not readable")
+            throw .io("cannot read '\(path)': \(String(cString: strerror(errno == 0 ? EACCES : errno)))")
         }
         return [UInt8](data)
+    }
+
+    /// Why `path` cannot be read as a file (missing, a directory, not a regular file), or nil when it can be tried.
+    public static func unreadableReason(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return String(cString: strerror(errno)) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "it is a directory"
+        default: return "it is not a regular file"
+        }
     }
 
     /// Writes `bytes` to `path`: replacing it atomically by default, or straight into `path` when

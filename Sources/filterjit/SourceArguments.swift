@@ -1,6 +1,7 @@
 import ArgumentParser
 import FilterLang
 import Foundation
+import NDImage
 
 /// Where a command's filter source comes from: a file, or inline text with `-e`.
 struct SourceArguments: ParsableArguments {
@@ -35,6 +36,7 @@ struct SourceArguments: ParsableArguments {
 
 /// Reads a filter file as UTF-8 text, with a clear error when it cannot.
 func loadSourceFile(_ path: String) throws -> SourceFile {
+    if let problem = FileBytes.unreadableReason(path) { throw UserError("cannot read '\(path)': \(problem)") }
     guard let data = FileManager.default.contents(atPath: path) else {
         throw UserError("cannot read '\(path)': no such file or not readable")
     }

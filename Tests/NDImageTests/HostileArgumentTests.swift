@@ -59,3 +59,15 @@ import Testing
     _ = try genericFilter1D(input: input, options: LineFilterOptions(filterSize: 5, mode: .wrap)) { line, _ in lengths.append(line.count) }
     #expect(lengths == [7, 7])
 }
+
+@Test func readingADirectoryOrADeviceSaysWhatItIs() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fj-dir-\(UUID()).npy")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // Was "no such file or not readable" for all three.
+    #expect(throws: NDImageError.io("cannot read '\(directory.path)': it is a directory")) { try NPYFile.read(path: directory.path) }
+    #expect(throws: NDImageError.io("cannot read '/dev/zero': it is not a regular file")) { try FileBytes.read("/dev/zero") }
+    #expect(throws: NDImageError.io("cannot read '\(directory.path)/missing.npy': No such file or directory")) {
+        try ImageFile.read(path: directory.path + "/missing.npy")
+    }
+}
