@@ -71,3 +71,13 @@ import Testing
         try ImageFile.read(path: directory.path + "/missing.npy")
     }
 }
+
+@Test func numberOptionsAcceptWhatPythonFloatAcceptsNotHexFloats() throws {
+    for text in ["0x10", "0x1p3", "nan(0x1)", "1p3"] {
+        #expect(throws: NDImageError.self, "\(text)") { try OptionParsing.double(text, name: "--cval") }
+    }
+    #expect(try OptionParsing.double(" -1.5e3 ") == -1500)
+    #expect(try OptionParsing.double("-inf") == -.infinity)
+    #expect(try OptionParsing.double("infinity") == .infinity)
+    #expect(try OptionParsing.double("NaN").isNaN)
+}
