@@ -75,6 +75,8 @@ final class ReplSession {
             print("FilterJIT REPL on \(describe(image)). Enter an expression over `values` or a def block; :help for commands.")
         }
         while let line = reader.readLine(prompt: ">>> ") {
+            // Whoever reads our output has gone (a closed pipe): stop instead of running every entry unseen.
+            if fflush(nil) != 0 && errno == EPIPE { return }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if trimmed.hasPrefix(":") {

@@ -114,3 +114,32 @@ struct ReplTimingTests {
         #expect(!timingLines[0].contains("parse 0.00, check 0.00, IR 0.00, optimise 0.00, machine code 0.00"), "\(timingLines[0])")
     }
 }
+
+struct ClosedOutputTests {
+    /// Runs filterjit with its stdout a pipe nobody reads (the read end closed), as `filterjit ... | head -0`.
+    func runWithClosedStdout(_ arguments: [String], input: String) throws -> Process {
+        let process = Process()
+        process.executableURL = filterjitExecutable()
+        process.arguments = arguments
+        // Input from a file, not a pipe: writing to a pipe the child has stopped reading would SIGPIPE this test.
+        let scratch = try ScratchDirectory()
+        FileManager.default.createFile(atPath: scratch.path("input"), contents: Data(input.utf8))
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle(forReadingAtPath: scratch.path("input"))
+        try output.fileHandleForReading.close()
+        try process.run()
+        try output.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return process
+    }
+
+    @Test func aClosedOutputPipeIsNotASignalDeath() throws {
+        // Was SIGPIPE (status 141 in a shell) for both.
+        let repl = try runWithClosedStdout(["repl", "--shape", "3x3"], input: String(repeating: "min(values)\n", count: 50))
+        #expect(repl.terminationReason == .exit, "status \(repl.terminationStatus)")
+        let show = try runWithClosedStdout(["show", "-e", "min(values)", "--ir", "--no-disk-cache"], input: "")
+        #expect(show.terminationReason == .exit && show.terminationStatus == 0, "status \(show.terminationStatus)")
+    }
+}
