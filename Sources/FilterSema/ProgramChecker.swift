@@ -118,9 +118,12 @@ final class ProgramChecker {
         prepareFacts()
         // Inference to a fixed point. Each round can only move types up a finite lattice, so this ends;
         // the bound guards against a bug.
-        for _ in 0..<64 {
+        // Rounds alternate callee-first (return types flow to callers in one pass) and caller-first
+        // (argument types flow to helpers in one pass); in definition order alone a chain of more
+        // than 63 helpers ran out of rounds and got "does not return a value" errors.
+        for round in 0..<64 {
             let before = facts.map(FactsSnapshot.init)
-            for index in definitions.indices {
+            for index in round % 2 == 0 ? calleesFirst : calleesFirst.reversed() {
                 var checker = FunctionChecker(program: self, functionIndex: index, emitting: false)
                 _ = checker.check()
             }
@@ -324,14 +327,29 @@ final class ProgramChecker {
     /// Reports every call that closes a cycle in the call graph (direct or mutual recursion).
     private func checkRecursion() {
         let graph = definitions.map(callSites(of:))
+        // Depth-first search with an explicit stack: a chain of thousands of helpers (h0 calls h1
+        // calls h2 ...) overflowed the native stack when the search recursed (a crash on program text).
         var state = [Int](repeating: 0, count: definitions.count)  // 0 new, 1 on stack, 2 done
-        var stack: [Int] = []
-        func visit(_ node: Int) {
-            state[node] = 1
-            stack.append(node)
-            for site in graph[node] {
+        var path: [Int] = []
+        var nextSite: [Int] = []
+        var postOrder: [Int] = []
+        for root in definitions.indices where state[root] == 0 {
+            state[root] = 1
+            path = [root]
+            nextSite = [0]
+            while let node = path.last {
+                let siteIndex = nextSite[nextSite.count - 1]
+                guard siteIndex < graph[node].count else {
+                    path.removeLast()
+                    nextSite.removeLast()
+                    state[node] = 2
+                    postOrder.append(node)
+                    continue
+                }
+                nextSite[nextSite.count - 1] += 1
+                let site = graph[node][siteIndex]
                 if state[site.callee] == 1 {
-                    let members = stack[(stack.lastIndex(of: site.callee) ?? 0)...]
+                    let members = path[(path.lastIndex(of: site.callee) ?? 0)...]
                     recursiveFunctions.formUnion(members)
                     let cycle = members.map { "'\(definitions[$0].name)'" }
                     if cycle.count == 1 {
@@ -340,15 +358,14 @@ final class ProgramChecker {
                         report("recursion is not supported: \((cycle + [cycle[0]]).joined(separator: " -> "))", at: site.range)
                     }
                 } else if state[site.callee] == 0 {
-                    visit(site.callee)
+                    state[site.callee] = 1
+                    path.append(site.callee)
+                    nextSite.append(0)
                 }
             }
-            stack.removeLast()
-            state[node] = 2
         }
-        for node in definitions.indices where state[node] == 0 {
-            visit(node)
-        }
+        calleesFirst = postOrder
+        checkCallDepth(graph, postOrder: postOrder)
         for (caller, sites) in graph.enumerated() {
             for site in sites where site.callee != caller {
                 calledFunctions.insert(site.callee)
@@ -362,6 +379,29 @@ final class ProgramChecker {
 
     /// Functions on a call cycle (already reported); their return types cannot be inferred.
     private(set) var recursiveFunctions: Set<Int> = []
+
+    /// Every function after the functions it calls (a post-order of the call graph; cycles cut).
+    private(set) var calleesFirst: [Int] = []
+
+    /// The deepest chain of helper calls allowed, like the 100 levels of nesting inside one function:
+    /// each level is a native (or interpreter) stack frame when the kernel runs.
+    static let maximumCallDepth = 100
+
+    /// Reports a chain of helper calls deeper than `maximumCallDepth`, once, at its outermost call.
+    private func checkCallDepth(_ graph: [[(callee: Int, range: SourceRange)]], postOrder: [Int]) {
+        var depth = [Int](repeating: 0, count: definitions.count)
+        for node in postOrder {
+            for site in graph[node] where !recursiveFunctions.contains(site.callee) && site.callee != node {
+                depth[node] = max(depth[node], depth[site.callee] + 1)
+            }
+        }
+        guard let deepest = definitions.indices.max(by: { depth[$0] < depth[$1] }),
+              depth[deepest] > Self.maximumCallDepth,
+              let site = graph[deepest].first(where: { depth[$0.callee] == depth[deepest] - 1 && !recursiveFunctions.contains($0.callee) })
+        else { return }
+        report("helper calls nest \(depth[deepest]) levels deep from '\(definitions[deepest].name)'; "
+               + "deeper than \(Self.maximumCallDepth) levels is not supported", at: site.range)
+    }
 
     /// Functions called by some other function.
     private var calledFunctions: Set<Int> = []

@@ -1,0 +1,48 @@
+import FilterLang
+import FilterSema
+import Testing
+
+/// Adversarial review: long chains of helper calls.
+@Suite struct HelperChainTests {
+    /// `h0` calls `h1` ... calls `hN`, which returns `x`; the kernel calls `h0`.
+    static func chain(_ count: Int, kernelFirst: Bool = false, base: String = "x") -> String {
+        var helpers = ""
+        for i in 0..<count { helpers += "def h\(i)(x):\n    return h\(i + 1)(x) + 1\n\n" }
+        helpers += "def h\(count)(x):\n    return \(base)\n\n"
+        let kernel = "def f(values):\n    return h0(values[0])\n\n"
+        return kernelFirst ? kernel + helpers : helpers + kernel
+    }
+
+    @Test func chainsUpToTheDepthLimitTypeCheckInAnyDefinitionOrder() {
+        // Chains longer than 63 used to run out of inference rounds: "'h1' does not return a value".
+        for count in [63, 64, 80, 99] {
+            for kernelFirst in [false, true] {
+                let (program, errors) = compile(Self.chain(count, kernelFirst: kernelFirst), function: "f")
+                #expect(program != nil, "chain of \(count), kernel first \(kernelFirst): \(errors.prefix(300))")
+            }
+        }
+    }
+
+    @Test func argumentTypesFlowDownALongChain() throws {
+        // An int argument at the top: every helper's x is an int, and the last one returns a float (x / 2).
+        let (program, errors) = compile(Self.chain(90, kernelFirst: true, base: "x / 2").replacingOccurrences(of: "h0(values[0])", with: "h0(3)"), function: "f")
+        let checked = try #require(program, "\(errors.prefix(300))")
+        #expect(checked.functions.count == 92)
+    }
+
+    @Test func tooDeepAChainIsOneErrorNotACrash() {
+        // 30,000 helpers overflowed the stack of the recursive call-graph search (a crash).
+        for count in [100, 30_000] {
+            let lines = diagnosticLines(Self.chain(count), function: "f")
+            #expect(lines.count == 1, "\(lines.prefix(3))")
+            #expect(lines.first?.contains("helper calls nest \(count + 1) levels deep from 'f'; deeper than 100 levels is not supported") == true,
+                    "\(lines.prefix(3))")
+        }
+    }
+
+    @Test func recursionInsideALongChainIsStillReported() {
+        let text = Self.chain(40).replacingOccurrences(of: "def h40(x):\n    return x", with: "def h40(x):\n    return h20(x)")
+        let lines = diagnosticLines(text, function: "f")
+        #expect(lines.contains { $0.contains("recursion is not supported: 'h20' -> 'h21'") }, "\(lines.prefix(3))")
+    }
+}
