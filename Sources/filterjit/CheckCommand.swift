@@ -46,7 +46,7 @@ struct CheckCommand: ParsableCommand {
                 failed = true
             }
         }
-        files += expressions.map { SourceFile(name: "<expr>", text: $0) }
+        files += expressions.map { SourceFile(name: "<expr>", text: universalNewlines($0)) }
         for file in files {
             if case .failure(let error) = FrontEnd.check(file, function: function) {
                 printError(error.description)

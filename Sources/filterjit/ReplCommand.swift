@@ -105,7 +105,7 @@ final class ReplSession {
     private func evaluate(_ text: String) {
         engine.resetCancellation()
         do {
-            let run = try compileAndRun(engine: engine, file: SourceFile(name: "<repl>", text: text), function: nil,
+            let run = try compileAndRun(engine: engine, file: SourceFile(name: "<repl>", text: universalNewlines(text)), function: nil,
                                         image: image, arguments: arguments, repeats: 1,
                                         ignoringUndeclaredParameters: true)
             lastKernel = run.kernel

@@ -28,7 +28,7 @@ struct SourceArguments: ParsableArguments {
     /// Loads the source text; a missing or unreadable file is a user error (exit 1).
     func load() throws -> SourceFile {
         if let expression {
-            return SourceFile(name: "<expr>", text: expression)
+            return SourceFile(name: "<expr>", text: universalNewlines(expression))
         }
         return try loadSourceFile(path ?? "")
     }
@@ -43,7 +43,15 @@ func loadSourceFile(_ path: String) throws -> SourceFile {
     guard let text = String(data: data, encoding: .utf8) else {
         throw UserError("'\(path)' is not UTF-8 text")
     }
-    return SourceFile(name: path, text: text)
+    return SourceFile(name: path, text: universalNewlines(text))
+}
+
+/// The text with `\r\n` and a lone `\r` turned into `\n`, as Python reads source ("universal newlines").
+/// SourceFile counts lines at `\n` only and the lexer takes `\r` for a space, so a file saved with
+/// old Mac line endings was one long line: statements after the first were "expected end of line".
+func universalNewlines(_ text: String) -> String {
+    guard text.utf8.contains(UInt8(ascii: "\r")) else { return text }
+    return text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
 }
 
 /// An error in what the user gave (exit status 1), printed as `error: MESSAGE`.

@@ -173,3 +173,17 @@ struct ClosedErrorStreamTests {
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "status \(process.terminationStatus)")
     }
 }
+
+struct LineEndingTests {
+    @Test func oldMacLineEndingsAreNewlinesAsInPython() throws {
+        // A lone CR used to be whitespace: the whole file was one line ("expected end of line after statement").
+        let scratch = try ScratchDirectory()
+        let path = scratch.path("cr.filter")
+        try Data("def f(values):\r    x = 1\r    return x + zz\r".utf8).write(to: URL(fileURLWithPath: path))
+        let check = try runCLI(["check", path])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("cr.filter:3:16: error: unknown name 'zz'"), "\(check.stderr)")
+        let inline = try runCLI(["check", "-e", "def f(values):\r    x = 1\r\n    return x + 1\r"])
+        #expect(inline.status == 0, "\(inline.stderr)")
+    }
+}
