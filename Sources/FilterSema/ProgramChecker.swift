@@ -439,6 +439,12 @@ final class ProgramChecker {
             } else if let value = parameter.defaultValue {
                 if let constant = constantValue(of: value) {
                     facts[kernelIndex].types[parameter.name] = constant.type == .float ? .float : .int
+                    // Run-time parameters travel as doubles (the ABI's user_data): an int default beyond
+                    // 2^53 would silently change (9007199254740993 ran as ...992) or, near 2^63, fail every run.
+                    if constant.type != .float, let exact = exactInteger(of: value), exact.magnitude > 9_007_199_254_740_992 {
+                        report("the int default of parameter '\(parameter.name)' is beyond ±2^53 and cannot be passed "
+                               + "exactly as the double that run-time parameters travel as", at: value.range)
+                    }
                 } else {
                     report("the default of parameter '\(parameter.name)' must be a number, True/False or a constant such as inf or np.pi", at: value.range)
                     facts[kernelIndex].types[parameter.name] = .float
@@ -554,6 +560,16 @@ final class ProgramChecker {
         }
         visit(body)
         return names
+    }
+
+    /// The exact value of an int literal with optional signs (`-5`, `+-3`), or nil for anything else.
+    func exactInteger(of expression: Expr) -> Int64? {
+        switch expression.kind {
+        case .integer(let value): return value
+        case .unary(.negate, let operand): return exactInteger(of: operand).map { 0 &- $0 }
+        case .unary(.plus, let operand): return exactInteger(of: operand)
+        default: return nil
+        }
     }
 
     /// The value of a parameter default: a number with an optional sign, True/False, or a constant.

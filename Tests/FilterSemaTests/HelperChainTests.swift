@@ -46,3 +46,16 @@ import Testing
         #expect(lines.contains { $0.contains("recursion is not supported: 'h20' -> 'h21'") }, "\(lines.prefix(3))")
     }
 }
+
+/// Adversarial review: run-time parameters travel as doubles, so an int default must be exact in one.
+@Suite struct ParameterDefaultRangeTests {
+    @Test func intDefaultsBeyondTwoToThe53AreCompileErrors() {
+        for literal in ["9007199254740993", "9223372036854775807", "-9007199254740993"] {
+            let lines = diagnosticLines("def f(values, k=\(literal)):\n    return k\n")
+            #expect(lines.count == 1 && lines[0].contains("int default of parameter 'k' is beyond ±2^53"), "\(literal): \(lines)")
+        }
+        for literal in ["9007199254740992", "-9007199254740992", "3", "1e300"] {
+            #expect(diagnosticLines("def f(values, k=\(literal)):\n    return k\n").isEmpty, "\(literal)")
+        }
+    }
+}
