@@ -171,6 +171,10 @@ def generic_filter(input, function, size=None, footprint=None, output=None, mode
             warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=2)
         footprint = np.asarray(footprint, dtype=bool)
     footprint = np.ascontiguousarray(footprint, dtype=np.uint8)
+    # The C API reads one axis per footprint dimension, so the counts must agree here (SciPy's check).
+    nonzero = sum(1 for length in footprint.shape if length > 0)
+    if nonzero != len(axes) or footprint.ndim != len(axes):
+        raise RuntimeError(f"footprint.ndim ({nonzero}) must match len(axes) ({len(axes)})")
     origins = _sequence(origin, len(axes), "origin")
     if footprint.ndim == len(axes) and 0 not in footprint.shape:
         for o, length in zip(origins, footprint.shape):
