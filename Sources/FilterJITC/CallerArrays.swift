@@ -60,28 +60,78 @@ struct CallerArray {
         }
     }
 
+    /// Whether the elements are one C-ordered block (then one memcpy moves them all).
+    var isCContiguous: Bool {
+        var expected = elementType.itemSize
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            if shape[axis] > 1 && strides[axis] != expected { return false }
+            expected = expected &* shape[axis]
+        }
+        return true
+    }
+
+    /// The number of bytes in one C-ordered row along the last axis when that axis is contiguous
+    /// (rows then copy with one memcpy each), else nil.
+    private var contiguousRowBytes: Int? {
+        guard let last = shape.last, let stride = strides.last, last > 0 else { return nil }
+        return last == 1 || stride == elementType.itemSize ? last * elementType.itemSize : nil
+    }
+
+    /// Calls `body` with the byte offset of the first element of every row along the last axis.
+    private func forEachRowOffset(_ body: (Int) -> Void) {
+        guard shape.count > 1 else { body(0); return }
+        let outer = CallerArray(uncheckedBase: base, elementType: elementType, shape: Array(shape.dropLast()),
+                                strides: Array(strides.dropLast()))
+        outer.forEachOffset(body)
+    }
+
+    private init(uncheckedBase: UnsafeMutableRawPointer?, elementType: ElementType, shape: [Int], strides: [Int]) {
+        self.base = uncheckedBase
+        self.elementType = elementType
+        self.shape = shape
+        self.strides = strides
+    }
+
     /// A C-ordered NDArray holding a copy of the elements.
     func copiedIn() throws -> NDArray {
         let array: NDArray
         do { array = try NDArray(shape: shape, elementType: elementType) } catch { throw APIFailure(error) }
-        guard let base else { return array }
-        let size = elementType.itemSize
+        guard let base, array.count > 0 else { return array }
         var destination = array.storage.baseAddress
-        forEachOffset { offset in
-            memcpy(destination, base + offset, size)
-            destination += size
+        if isCContiguous {
+            memcpy(destination, base, array.count * elementType.itemSize)
+        } else if let rowBytes = contiguousRowBytes {
+            forEachRowOffset { offset in
+                memcpy(destination, base + offset, rowBytes)
+                destination += rowBytes
+            }
+        } else {
+            let size = elementType.itemSize
+            forEachOffset { offset in
+                memcpy(destination, base + offset, size)
+                destination += size
+            }
         }
         return array
     }
 
     /// Copies a C-ordered NDArray of the same shape and element type into the caller's buffer.
     func copyOut(from array: NDArray) {
-        guard let base else { return }
-        let size = elementType.itemSize
+        guard let base, array.count > 0 else { return }
         var source = UnsafeRawPointer(array.firstElementPointer)
-        forEachOffset { offset in
-            memcpy(base + offset, source, size)
-            source += size
+        if isCContiguous {
+            memcpy(base, source, array.count * elementType.itemSize)
+        } else if let rowBytes = contiguousRowBytes {
+            forEachRowOffset { offset in
+                memcpy(base + offset, source, rowBytes)
+                source += rowBytes
+            }
+        } else {
+            let size = elementType.itemSize
+            forEachOffset { offset in
+                memcpy(base + offset, source, size)
+                source += size
+            }
         }
     }
 }

@@ -222,7 +222,11 @@ private func filterPaddedSlab(kernel: Kernel, callback: NDImage.FilterCallback, 
         let target = slabValues + row * rowSize
         if let mapped = options.mode.mapIndex(rows.lowerBound - centre + row, length: length) {
             let start = sourceBase + mapped * rowSize * sourceSize
-            for element in 0..<rowSize { target[element] = sourceType.loadDouble(from: start + element * sourceSize) }
+            if sourceType == .float64 {
+                memcpy(target, start, rowSize * sourceSize)
+            } else {
+                for element in 0..<rowSize { target[element] = sourceType.loadDouble(from: start + element * sourceSize) }
+            }
         } else {
             target.update(repeating: options.cval, count: rowSize)
         }

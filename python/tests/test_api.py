@@ -24,11 +24,37 @@ def test_index_out_of_range_in_filterjit_names_kernel_element_and_line():
     source = "def bad(values):\n    if values[0] > 5:\n        return values[99]\n    return 0.0\n"
     image = np.zeros((300, 200))
     image[123, 45] = 9.0
+    # Thread counts and footprints that take the single, the view-slab and the padded-slab paths.
     for threads in (1, 3):
-        with pytest.raises(RuntimeError) as failure:
-            filterjit.generic_filter(image, source, footprint=np.ones((1, 1)), threads=threads)
-        message = str(failure.value)
-        assert "bad" in message and "(123, 45)" in message and "line 3" in message, message
+        for footprint in (np.ones((1, 1)), np.ones((3, 1))):
+            with pytest.raises(RuntimeError) as failure:
+                filterjit.generic_filter(image, source, footprint=footprint, origin=(1, 0) if len(footprint) == 3 else 0,
+                                         threads=threads)
+            message = str(failure.value)
+            # origin 1 on a 3-long axis puts the window at rows i-2..i, so values[0] is row i-2.
+            row = 123 if len(footprint) == 1 else 125
+            assert "bad" in message and f"({row}, 45)" in message and "line 3" in message, message
+
+
+def test_line_filter_failure_on_threads_names_the_first_failing_line():
+    source = "@line_filter\ndef f(line, out):\n    if line[1] > 5:\n        out[len(out)] = 1.0\n"
+    image = np.zeros((50, 400, 3))
+    image[30, 200, 0] = 9.0  # line[1] is element 0 (one extension element before it)
+    image[40, 10, 0] = 9.0
+    for threads in (1, 4):
+        with pytest.raises(RuntimeError, match=r"failed at element \(30, 200, 0\)"):
+            filterjit.generic_filter1d(image, source, 3, axis=2, threads=threads)
+
+
+def test_python_threads_run_filters_concurrently_with_correct_results():
+    from concurrent.futures import ThreadPoolExecutor
+    callable_ = filterjit.jit_filter(example_text("median"))
+    images = [np.random.default_rng(seed).random((120, 90)) for seed in range(6)]
+    expected = [ndi.generic_filter(image, callable_, size=3) for image in images]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda image: filterjit.generic_filter(image, callable_, size=3, threads=2), images))
+    for actual, wanted in zip(results, expected):
+        np.testing.assert_array_equal(actual, wanted)
 
 
 def test_line_filter_failure_is_a_runtime_error():
