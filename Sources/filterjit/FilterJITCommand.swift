@@ -9,10 +9,14 @@ struct FilterJITCommand: ParsableCommand {
         abstract: "Compile neighbourhood filters (a Python subset) with LLVM and run them like scipy.ndimage.generic_filter.",
         discussion: """
             Examples:
+              filterjit                                   (the REPL on a random 2048x2048 image)
+              filterjit run examples/fmin.filter --input x.npy --output y.npy
               filterjit check examples/*.filter
+              filterjit bench -e 'min(values)' --json
               filterjit show -e 'min(values)' --ir
             """,
-        subcommands: [RunCommand.self, CheckCommand.self, ShowCommand.self]
+        subcommands: [ReplCommand.self, RunCommand.self, CheckCommand.self, ShowCommand.self, BenchCommand.self],
+        defaultSubcommand: ReplCommand.self
     )
 }
 

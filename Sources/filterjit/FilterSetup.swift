@@ -60,15 +60,22 @@ extension FilterOptionArguments {
 }
 
 /// Runs a compiled kernel of kind `@filter` or `@line_filter` over `input` with the command line's options.
-func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments) throws -> NDArray {
+/// With `into`, the result is written into that preallocated array instead of a new one. With
+/// `ignoringUndeclaredParameters` (the REPL's session-wide `:param`s), parameters the kernel does not
+/// declare are skipped instead of being an error.
+func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments,
+                 into preallocated: NDArray? = nil, ignoringUndeclaredParameters: Bool = false) throws -> NDArray {
     _ = try arguments.checkedEngine()
     _ = try arguments.checkedThreads()
-    let parameters = try arguments.parameterValues()
-    let output = try arguments.filterOutput()
+    var parameters = try arguments.parameterValues()
+    if ignoringUndeclaredParameters {
+        parameters = parameters.filter { entry in kernel.parameters.contains { $0.name == entry.key } }
+    }
+    let output = try preallocated.map { FilterOutput.array($0) } ?? arguments.filterOutput()
     switch kernel.kind {
     case .filter:
         let (options, warning) = try arguments.filterOptions(rank: input.rank)
-        if let warning { printError("warning: \(warning)\n") }
+        if let warning, preallocated == nil { printError("warning: \(warning)\n") }
         return try kernel.genericFilter(input, options: options, output: output, parameters: parameters)
     case .lineFilter:
         return try kernel.genericFilter1D(input, options: try arguments.lineFilterOptions(), output: output,

@@ -1,0 +1,85 @@
+import ArgumentParser
+import FilterJIT
+import Foundation
+import NDImage
+
+/// `filterjit bench SOURCE [--shape S] [--dtype T] [--input IN] [filter options] [--repeat N] [--json]`.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time a kernel: engine start, compile by stage, the first run and cached runs.",
+        discussion: """
+            Filters a seeded random image (floats uniform in [0, 1), integers over their whole range)
+            or --input. Cached runs take the kernel from the cache and write into an output
+            allocated once, so they time the filter, not the allocator. --json prints one JSON
+            object on the last line of stdout.
+
+            Examples:
+              filterjit bench -e 'min(values)' --footprint cross
+              filterjit bench examples/median.filter --size 5 --shape 1024x1024 --repeat 5 --json
+              filterjit bench examples/fmin.filter --dtype uint8 --engine callback
+            """
+    )
+
+    @OptionGroup var source: SourceArguments
+
+    @Option(help: ArgumentHelp("Shape of the random image.", valueName: "S"))
+    var shape: String = "2048x2048"
+    @Option(help: ArgumentHelp("Element type of the random image.", valueName: "T"))
+    var dtype: String = "float64"
+    @Option(help: ArgumentHelp("Filter this image (.npy or .png) instead of a random one.", valueName: "IN"))
+    var input: String?
+    @Option(name: .customLong("repeat"), parsing: .unconditional, help: ArgumentHelp("Cached runs after the first.", valueName: "N"))
+    var repeatCount: Int = 10
+    @Flag(help: "Print one JSON object on the last line of stdout.")
+    var json = false
+
+    @OptionGroup var filter: FilterOptionArguments
+
+    func run() throws {
+        exitOnInterrupt()
+        try runReportingErrors {
+            guard repeatCount >= 1 else { throw UserError("--repeat must be at least 1, got \(repeatCount)") }
+            let file = try source.load()
+            let image: NDArray
+            if let input {
+                image = try ImageFile.read(path: input)
+            } else {
+                image = try NDArray.random(shape: try OptionParsing.shape(shape), elementType: try ElementType.parse(dtype))
+            }
+            let engine = try Engine()
+            let run = try compileAndRun(engine: engine, file: file, function: source.function, image: image,
+                                        arguments: filter, repeats: repeatCount)
+            let sorted = run.timings.cached.sorted()
+            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+                : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            let stages = run.kernel.timings
+            print("kernel       \(run.kernel.name) (\(run.kernel.kind.rawValue)) on \(image.shape.map(String.init).joined(separator: "x")) \(image.elementType.rawValue)")
+            print("engine start \(formatMilliseconds(engine.startMilliseconds)) ms")
+            print("compile      \(formatMilliseconds(run.timings.compile)) ms (parse \(formatMilliseconds(stages.parse)), check \(formatMilliseconds(stages.check)), IR \(formatMilliseconds(stages.ir)), optimise \(formatMilliseconds(stages.optimize)), machine code \(formatMilliseconds(stages.machineCode)))")
+            print("first run    \(formatMilliseconds(run.timings.first)) ms (compile included)")
+            print("cached runs  best \(formatMilliseconds(sorted.first ?? .nan)) ms, median \(formatMilliseconds(median)) ms over \(repeatCount)")
+            if json {
+                let object: [String: Any] = [
+                    "engine": try filter.checkedEngine(),
+                    "threads": try filter.checkedThreads(),
+                    "dtype": image.elementType.rawValue,
+                    "shape": image.shape,
+                    "elements": image.count,
+                    "engine_start_ms": engine.startMilliseconds,
+                    "compile_ms": run.timings.compile,
+                    "stages": [
+                        "parse_ms": stages.parse, "check_ms": stages.check, "ir_ms": stages.ir,
+                        "optimise_ms": stages.optimize, "codegen_ms": stages.machineCode,
+                    ],
+                    "disk_cache_hit": false,
+                    "first_ms": run.timings.first,
+                    "cached_best_ms": sorted.first ?? 0,
+                    "cached_median_ms": median,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import ArgumentParser
+import FilterJIT
+import FilterLang
+import Foundation
+import NDImage
+
+/// `filterjit repl` (and `filterjit` alone): compile and run entries on an image, timing the first
+/// run against the cached one.
+struct ReplCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl",
+        abstract: "Interactive session: each entry is compiled, run on the image, then run again from the cache.",
+        discussion: """
+            Each entry is an expression over `values`, or a `def` block (ended by a blank line).
+            After each entry: a summary of the result and
+              first run X ms (compile Y ms: parse a, check b, IR c, optimise d, machine code e) · cached run Z ms
+            Colon commands: :load FILE, :random SHAPE [DTYPE], :footprint cross|box|FILE.npy, :size N[,M],
+            :mode M, :cval X, :origin K[,L], :param NAME=VALUE, :engine E, :threads N, :save FILE,
+            :ir, :asm, :cache, :help, :quit.
+
+            Examples:
+              filterjit repl --shape 2048x2048
+              printf 'min(values)\\n:quit\\n' | filterjit repl --shape 512x512 --dtype uint8
+            """
+    )
+
+    @Option(help: ArgumentHelp("Start on this image (.npy or .png).", valueName: "IN"))
+    var input: String?
+    @Option(help: ArgumentHelp("Shape of the seeded random image.", valueName: "S"))
+    var shape: String = "2048x2048"
+    @Option(help: ArgumentHelp("Element type of the seeded random image.", valueName: "T"))
+    var dtype: String = "float64"
+
+    @OptionGroup var filter: FilterOptionArguments
+
+    func run() throws {
+        let session: ReplSession
+        do {
+            let image = try input.map { try ImageFile.read(path: $0) }
+                ?? NDArray.random(shape: try OptionParsing.shape(shape), elementType: try ElementType.parse(dtype))
+            session = try ReplSession(image: image, arguments: filter)
+        } catch {
+            printError("error: \(error)\n")
+            throw ExitCode(1)
+        }
+        session.loop()
+    }
+}
+
+/// The engine whose kernels Ctrl-C cancels (set while a REPL runs).
+nonisolated(unsafe) private var interruptibleEngine: Engine?
+
+/// The state of one REPL session: the engine, the image, the options, the last kernel and result.
+final class ReplSession {
+    let engine: Engine
+    var image: NDArray
+    var arguments: FilterOptionArguments
+    var lastKernel: Kernel?
+    var lastResult: NDArray?
+    let reader: LineReader
+
+    init(image: NDArray, arguments: FilterOptionArguments) throws {
+        engine = try Engine()
+        self.image = image
+        self.arguments = arguments
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSTemporaryDirectory()
+        reader = LineReader(historyPath: home + "/.filterjit_history")
+    }
+
+    /// Reads and runs entries until `:quit` or the end of input.
+    func loop() {
+        interruptibleEngine = engine
+        signal(SIGINT) { _ in interruptibleEngine?.cancel() }
+        if reader.isInteractive {
+            print("FilterJIT REPL on \(describe(image)). Enter an expression over `values` or a def block; :help for commands.")
+        }
+        while let line = reader.readLine(prompt: ">>> ") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if trimmed.hasPrefix(":") {
+                if !command(trimmed) { return }
+                continue
+            }
+            var entry = line
+            if startsBlock(trimmed) {
+                while let next = reader.readLine(prompt: "... "), !next.trimmingCharacters(in: .whitespaces).isEmpty {
+                    entry += "\n" + next
+                }
+            }
+            evaluate(entry)
+        }
+    }
+
+    private func startsBlock(_ line: String) -> Bool {
+        line.hasPrefix("def ") || line.hasPrefix("@") || line.hasPrefix("import ") || line.hasPrefix("from ")
+    }
+
+    private func describe(_ array: NDArray) -> String {
+        "\(array.shape.map(String.init).joined(separator: "x")) \(array.elementType.rawValue)"
+    }
+
+    /// Compiles and runs one entry, then runs it again from the cache.
+    private func evaluate(_ text: String) {
+        engine.resetCancellation()
+        do {
+            let run = try compileAndRun(engine: engine, file: SourceFile(name: "<repl>", text: text), function: nil,
+                                        image: image, arguments: arguments, repeats: 1,
+                                        ignoringUndeclaredParameters: true)
+            lastKernel = run.kernel
+            lastResult = run.result
+            print(summary(of: run.result))
+            print(run.timings.line)
+        } catch let error as CompileError {
+            printError(error.description)
+        } catch {
+            printError("error: \(error)\n")
+        }
+    }
+
+    /// Runs a colon command; returns false for `:quit`.
+    private func command(_ line: String) -> Bool {
+        let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let name = words[0]
+        let rest = Array(words.dropFirst())
+        do {
+            switch name {
+            case ":quit", ":q", ":exit":
+                return false
+            case ":help":
+                print(Self.help)
+            case ":load":
+                guard rest.count == 1 else { throw UserError(":load FILE") }
+                image = try ImageFile.read(path: rest[0])
+                print("image: \(describe(image))")
+            case ":random":
+                guard rest.count == 1 || rest.count == 2 else { throw UserError(":random SHAPE [DTYPE]") }
+                image = try NDArray.random(shape: try OptionParsing.shape(rest[0]),
+                                           elementType: try ElementType.parse(rest.count == 2 ? rest[1] : "float64"))
+                print("image: \(describe(image))")
+            case ":footprint":
+                guard rest.count == 1 else { throw UserError(":footprint cross|box|FILE.npy") }
+                var next = arguments
+                next.footprint = rest[0]
+                next.size = nil
+                _ = try next.filterOptions(rank: image.rank)
+                arguments = next
+            case ":size":
+                guard rest.count == 1 else { throw UserError(":size N[,M...]") }
+                var next = arguments
+                next.size = rest[0]
+                next.footprint = nil
+                _ = try next.filterOptions(rank: image.rank)
+                arguments = next
+            case ":mode":
+                guard rest.count == 1 else { throw UserError(":mode M") }
+                _ = try BoundaryMode.parse(rest[0])
+                arguments.mode = rest[0]
+            case ":cval":
+                guard rest.count == 1 else { throw UserError(":cval X") }
+                _ = try OptionParsing.double(rest[0], name: ":cval")
+                arguments.cval = rest[0]
+            case ":origin":
+                guard rest.count == 1 else { throw UserError(":origin K[,L...]") }
+                _ = try OptionParsing.integerList(rest[0], name: ":origin")
+                arguments.origin = rest[0]
+            case ":param":
+                guard rest.count == 1 else { throw UserError(":param NAME=VALUE") }
+                var next = arguments
+                let key = rest[0].split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+                next.parameters = next.parameters.filter { !$0.hasPrefix(key + "=") } + [rest[0]]
+                _ = try next.parameterValues()
+                arguments = next
+            case ":engine":
+                guard rest.count == 1 else { throw UserError(":engine fused|callback") }
+                var next = arguments
+                next.engine = rest[0]
+                _ = try next.checkedEngine()
+                arguments = next
+            case ":threads":
+                guard rest.count == 1, let count = Int(rest[0]), count >= 1 else { throw UserError(":threads N (at least 1)") }
+                arguments.threads = count
+            case ":save":
+                guard rest.count == 1 else { throw UserError(":save FILE") }
+                guard let lastResult else { throw UserError("nothing to save yet: run an entry first") }
+                try writeAtomically(lastResult, to: rest[0])
+                print("saved \(rest[0])")
+            case ":ir":
+                guard let lastKernel else { throw UserError("no kernel yet: run an entry first") }
+                print(lastKernel.optimizedIR, terminator: "")
+            case ":asm":
+                guard let lastKernel else { throw UserError("no kernel yet: run an entry first") }
+                print(try lastKernel.assembly, terminator: "")
+            case ":cache":
+                let statistics = engine.cache.statistics
+                print("\(statistics.count) kernels cached · \(statistics.hits) hits · \(statistics.misses) misses · \(statistics.evictions) evictions")
+                if let lastKernel { print("last: \(lastKernel.name) \(lastKernel.signature)") }
+            default:
+                throw UserError("unknown command \(name); :help lists the commands")
+            }
+        } catch let error as UserError {
+            printError("error: \(error.message)\n")
+        } catch {
+            printError("error: \(error)\n")
+        }
+        return true
+    }
+
+    static let help = """
+        Entries: an expression over `values` (min(values)), or a def block ended by a blank line.
+        :load FILE              filter this image (.npy or .png) from now on
+        :random SHAPE [DTYPE]   a seeded random image, e.g. :random 512x512 uint8
+        :footprint F            cross, box or FILE.npy
+        :size N[,M...]          a box window instead of a footprint
+        :mode M                 reflect constant nearest mirror wrap grid-mirror grid-constant grid-wrap
+        :cval X                 fill value of the constant modes
+        :origin K[,L...]        window shift per axis
+        :param NAME=VALUE       a run-time parameter, for the kernels that declare it
+        :engine E               callback (fused is not built yet)
+        :threads N              worker threads
+        :save FILE              write the last result (.npy or .png)
+        :ir, :asm               the last kernel's optimised IR or machine code
+        :cache                  compiled kernels and cache counters
+        :quit                   leave (so does end of input)
+        """
+}
