@@ -20,13 +20,12 @@ struct CallerArray {
     init(base: UnsafeRawPointer?, dtype: Int32, rank: Int32, shape: UnsafePointer<Int>?,
          strides: UnsafePointer<Int>?, role: String) throws {
         guard rank >= 0, rank <= 64 else { throw APIFailure(.argument, "\(role) rank \(rank) is out of range (0...64)") }
-        let count = Int(rank)
-        guard count == 0 || (shape != nil && strides != nil) else {
+        guard let shape = readIntegers(shape, count: Int(rank)), let strides = readIntegers(strides, count: Int(rank)) else {
             throw APIFailure(.argument, "\(role) shape or strides is NULL")
         }
         self.elementType = try FilterJITC.elementType(code: dtype)
-        self.shape = (0..<count).map { shape![$0] }
-        self.strides = (0..<count).map { strides![$0] }
+        self.shape = shape
+        self.strides = strides
         self.base = UnsafeMutableRawPointer(mutating: base)
         let elements: Int
         do { elements = try NDArray.checkedElementCount(shape: self.shape, itemSize: elementType.itemSize) }
@@ -134,6 +133,13 @@ struct CallerArray {
             }
         }
     }
+}
+
+/// `count` integers read from a C array; nil when the array is NULL but some are needed.
+func readIntegers(_ pointer: UnsafePointer<Int>?, count: Int) -> [Int]? {
+    guard count > 0 else { return [] }
+    guard let pointer else { return nil }
+    return Array(UnsafeBufferPointer(start: pointer, count: count))
 }
 
 /// The C-order multi-index of flat index `flat` in an array of `shape`.

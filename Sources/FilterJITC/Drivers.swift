@@ -21,7 +21,11 @@ private final class FailureCollector: @unchecked Sendable {
 
     func record(element: Int, _ error: APIFailure) {
         lock.lock()
-        if failure == nil || element < failure!.element { failure = (element, error) }
+        if let current = failure, current.element <= element {
+            // An earlier element's failure is already recorded.
+        } else {
+            failure = (element, error)
+        }
         lock.unlock()
     }
 
@@ -107,17 +111,24 @@ public func filterjit_generic_filter(
             throw APIFailure(.argument, "footprint rank \(footprintRank) is out of range (0...64)")
         }
         let filteredAxes = Int(footprintRank)
-        guard filteredAxes == 0 || footprintShape != nil else { throw APIFailure(.argument, "footprint shape is NULL") }
-        let footprintDims = (0..<filteredAxes).map { footprintShape![$0] }
+        guard let footprintDims = readIntegers(footprintShape, count: filteredAxes) else {
+            throw APIFailure(.argument, "footprint shape is NULL")
+        }
         let tapCount: Int
         do { tapCount = try NDArray.checkedElementCount(shape: footprintDims, itemSize: 1) } catch { throw APIFailure(error) }
-        guard tapCount == 0 || footprint != nil else { throw APIFailure(.argument, "footprint is NULL") }
+        let entries: [Bool]
+        if tapCount == 0 {
+            entries = []
+        } else if let footprint {
+            entries = UnsafeBufferPointer(start: footprint, count: tapCount).map { $0 != 0 }
+        } else {
+            throw APIFailure(.argument, "footprint is NULL")
+        }
         let mask: Footprint
-        do { mask = try Footprint(shape: footprintDims, mask: (0..<tapCount).map { footprint![$0] != 0 }) }
-        catch { throw APIFailure(error) }
+        do { mask = try Footprint(shape: footprintDims, mask: entries) } catch { throw APIFailure(error) }
         let options = FilterOptions(footprint: mask, mode: try boundaryMode(code: mode), cval: cval,
-                                    origin: origins.map { pointer in (0..<filteredAxes).map { pointer[$0] } } ?? [],
-                                    axes: axes.map { pointer in (0..<filteredAxes).map { pointer[$0] } })
+                                    origin: readIntegers(origins, count: filteredAxes) ?? [],
+                                    axes: axes == nil ? nil : readIntegers(axes, count: filteredAxes))
         var userData = try userDataValues(kernel, parameters, parameterCount)
         // `engine` selects fused or callback; no fused driver exists yet, so both run the callback driver.
         _ = engine
@@ -168,6 +179,11 @@ private func runFilter(kernel: Kernel, callback: NDImage.FilterCallback, userDat
         centre0 = 0
     }
     let rows = splitRanges(image.shape[0], into: slabs)
+    // Padding each slab costs window - 1 extra rows; when that outweighs the slab, stay on one thread.
+    if window0 - 1 > image.shape[0] / slabs {
+        return try runFilter(kernel: kernel, callback: callback, userData: userData, image: image, result: result,
+                             options: options, threads: 1)
+    }
     let failures = FailureCollector()
     let job = SlabJob(kernel: kernel, callback: callback, userData: userData, image: image, result: result)
     DispatchQueue.concurrentPerform(iterations: rows.count) { part in
@@ -254,6 +270,10 @@ private func filterPaddedSlab(kernel: Kernel, callback: NDImage.FilterCallback, 
         // The closure's SlabKernelFailure reaches us as its description inside callbackThrew.
         if case .callbackThrew(_, let message) = error { throw APIFailure(.kernel, message) }
         throw APIFailure(error)
+    }
+    // The element numbering above assumes one call per element; anything else is a driver change.
+    guard call == slab.count else {
+        throw APIFailure(.internal, "the ndimage driver made \(call) calls for \(slab.count) elements")
     }
 }
 

@@ -69,14 +69,16 @@ def test_filterjit_generic_filter_equals_scipy(kernels, engine, name, fp, origin
             np.testing.assert_array_equal(actual, expected, err_msg=f"{name} {dtype.__name__} {mode} {threads}")
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.uint8])
 @pytest.mark.parametrize("threads", [1, 2, 5])
 @pytest.mark.parametrize("mode", MODES)
-def test_threaded_slabs_equal_scipy_on_a_larger_image(kernels, threads, mode):
+def test_threaded_slabs_equal_scipy_on_a_larger_image(kernels, dtype, threads, mode):
     # Large enough (>= 16k elements per slab) for the driver to really split the rows.
-    image = make_image(np.float64, shape=(257, 130), seed=3)
+    image = make_image(dtype, shape=(257, 130), seed=3)
     callable_, _ = kernels["mean"]
     for footprint, origin in [(np.ones((5, 3), bool), (2, 0)), (np.ones((1, 3), bool), (0, 1)),
-                              (np.ones((4, 4), bool), (-2, 1))]:
+                              (np.ones((4, 4), bool), (-2, 1)), (FOOTPRINTS["holed2x3"], (-1, 1)),
+                              (np.ones((90, 1), bool), (0, 0))]:
         expected = ndi.generic_filter(image, callable_, footprint=footprint, mode=mode, cval=-1.0, origin=origin)
         actual = filterjit.generic_filter(image, callable_, footprint=footprint, mode=mode, cval=-1.0, origin=origin,
                                           threads=threads)
