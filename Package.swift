@@ -116,5 +116,6 @@ let package = Package(
                     swiftSettings: importsLLVM),
         .testTarget(name: "NDImageTests", dependencies: ["NDImage"]),
         .testTarget(name: "CLITests", dependencies: ["filterjit", "NDImage"]),
+        .testTarget(name: "FilterJITCTests", dependencies: ["FilterJITC", "FilterJIT", "NDImage"], swiftSettings: importsLLVM),
     ]
 )
