@@ -35,15 +35,9 @@ def _candidates() -> list[Path]:
     package = Path(__file__).resolve().parent
     found.extend(package / name for name in _LIBRARY_NAMES)
     repository = package.parent.parent
-    builds = []
+    # The release build first (`swift test` relinks the debug one, which is many times slower).
     for folder in ("release", "debug"):
-        for name in _LIBRARY_NAMES:
-            path = repository / ".build" / folder / name
-            if path.exists():
-                builds.append(path)
-    # The most recently built one: a stale release build must not shadow a fresh debug build.
-    builds.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    found.extend(builds)
+        found.extend(repository / ".build" / folder / name for name in _LIBRARY_NAMES)
     system = ctypes.util.find_library("FilterJITC")
     if system:
         found.append(Path(system))
