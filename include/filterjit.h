@@ -108,7 +108,8 @@ double filterjit_kernel_parameter_default(const filterjit_kernel *kernel, intptr
  * axes: the `footprint_rank` input axes the footprint describes (negative counts from the end), or NULL
  * for all axes (then footprint_rank must equal rank). origins: one per footprint axis, or NULL for 0.
  * parameters: the kernel's user_data (parameter_count must equal the kernel's parameter count), or NULL
- * for the defaults. threads: 0 for one per processor. On failure returns a status code and sets *error. */
+ * for the defaults. engine: FILTERJIT_ENGINE_*. threads: how many threads split the work (0 or less: one per
+ * processor; small images use fewer). On failure returns a status code and sets *error. */
 int filterjit_generic_filter(const filterjit_kernel *kernel,
                              const void *input, int input_dtype, int rank, const intptr_t *shape,
                              const intptr_t *input_strides,

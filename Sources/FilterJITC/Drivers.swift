@@ -62,6 +62,13 @@ private func userDataValues(_ kernel: Kernel, _ parameters: UnsafePointer<Double
     return (0..<count).map { parameters[$0] }
 }
 
+/// Checks a `FILTERJIT_ENGINE_*` code.
+private func checkEngine(_ engine: Int32) throws {
+    guard engine == 0 || engine == 1 else {
+        throw APIFailure(.argument, "engine code \(engine) is neither FILTERJIT_ENGINE_CALLBACK (0) nor FILTERJIT_ENGINE_FUSED (1)")
+    }
+}
+
 /// How many slabs to run: `threads` (0: one per processor), fewer for small images.
 private func slabCount(threads: Int32, elements: Int) -> Int {
     let wanted = threads > 0 ? Int(threads) : ProcessInfo.processInfo.activeProcessorCount
@@ -131,7 +138,7 @@ public func filterjit_generic_filter(
                                     axes: axes == nil ? nil : readIntegers(axes, count: filteredAxes))
         var userData = try userDataValues(kernel, parameters, parameterCount)
         // `engine` selects fused or callback; no fused driver exists yet, so both run the callback driver.
-        _ = engine
+        try checkEngine(engine)
 
         let image = try source.copiedIn()
         let result: NDArray
@@ -306,7 +313,7 @@ public func filterjit_generic_filter1d(
         let options = LineFilterOptions(filterSize: filterSize, axis: Int(axis), mode: try boundaryMode(code: mode),
                                         cval: cval, origin: origin)
         var userData = try userDataValues(kernel, parameters, parameterCount)
-        _ = engine  // No fused driver yet: both engines run the callback driver.
+        try checkEngine(engine)  // No fused driver yet: both engines run the callback driver.
 
         let image = try source.copiedIn()
         let result: NDArray
