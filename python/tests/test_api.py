@@ -170,3 +170,13 @@ def test_import_and_first_callable_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[1.0, 2.0, 3.0, 4.0, 4.0]"
+
+
+def test_source_from_a_path_reports_errors_in_that_file(tmp_path):
+    from conftest import EXAMPLES
+    callable_ = filterjit.jit_filter(EXAMPLES / "fmin.filter")
+    assert callable_.kernel.name == "fmin" and callable_.kernel.file_name.endswith("fmin.filter")
+    broken = tmp_path / "broken.filter"
+    broken.write_text("# a comment\ndef f(values):\n    return 1 +\n")
+    with pytest.raises(filterjit.CompileError, match=r"broken\.filter:3:"):
+        filterjit.jit_filter(broken)
