@@ -47,7 +47,7 @@ struct BenchCommand: ParsableCommand {
             } else {
                 image = try NDArray.random(shape: try OptionParsing.shape(shape), elementType: try ElementType.parse(dtype))
             }
-            let engine = try Engine()
+            let engine = try makeEngine(filter)
             let run = try compileAndRun(engine: engine, file: file, function: source.function, image: image,
                                         arguments: filter, repeats: repeatCount)
             let sorted = run.timings.cached.sorted()
@@ -56,6 +56,7 @@ struct BenchCommand: ParsableCommand {
             let stages = run.kernel.timings
             print("kernel       \(run.kernel.name) (\(run.kernel.kind.rawValue)) on \(image.shape.map(String.init).joined(separator: "x")) \(image.elementType.rawValue)")
             print("engine start \(formatMilliseconds(engine.startMilliseconds)) ms")
+            if run.kernel.loadedFromDiskCache { print("disk cache   hit (compile is the load of the stored object code)") }
             print("compile      \(formatMilliseconds(run.timings.compile)) ms (parse \(formatMilliseconds(stages.parse)), check \(formatMilliseconds(stages.check)), IR \(formatMilliseconds(stages.ir)), optimise \(formatMilliseconds(stages.optimize)), machine code \(formatMilliseconds(stages.machineCode)))")
             print("first run    \(formatMilliseconds(run.timings.first)) ms (compile included)")
             print("cached runs  best \(formatMilliseconds(sorted.first ?? .nan)) ms, median \(formatMilliseconds(median)) ms over \(repeatCount)")
@@ -72,7 +73,7 @@ struct BenchCommand: ParsableCommand {
                         "parse_ms": stages.parse, "check_ms": stages.check, "ir_ms": stages.ir,
                         "optimise_ms": stages.optimize, "codegen_ms": stages.machineCode,
                     ],
-                    "disk_cache_hit": false,
+                    "disk_cache_hit": run.kernel.loadedFromDiskCache,
                     "first_ms": run.timings.first,
                     "cached_best_ms": sorted.first ?? 0,
                     "cached_median_ms": median,
