@@ -68,6 +68,10 @@ void filterjit_string_free(char *text);
 
 /* Starts an engine; NULL on failure, with the reason in *error (if error is not NULL). */
 filterjit_engine *filterjit_engine_create(char **error);
+/* Starts an engine that also keeps compiled kernels in an on-disk cache, so later processes (e.g. Dask
+ * workers unpickling a kernel) load machine code instead of compiling: `directory`, or NULL for
+ * $FILTERJIT_CACHE_DIR, else $XDG_CACHE_HOME/filterjit, else ~/.cache/filterjit. NULL on failure. */
+filterjit_engine *filterjit_engine_create_with_disk_cache(const char *directory, char **error);
 /* Releases an engine (kernels compiled by it stay valid). NULL is ignored. */
 void filterjit_engine_free(filterjit_engine *engine);
 /* Makes every running and later `while` loop of this engine's kernels fail ("cancelled"). */
@@ -98,6 +102,8 @@ const char *filterjit_kernel_parameter_name(const filterjit_kernel *kernel, intp
 int filterjit_kernel_parameter_type(const filterjit_kernel *kernel, intptr_t index);
 /* Parameter `index`'s default value (NaN when out of range). */
 double filterjit_kernel_parameter_default(const filterjit_kernel *kernel, intptr_t index);
+/* 1 when the kernel's machine code was loaded from the on-disk cache instead of compiled, else 0. */
+int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *kernel);
 
 /* scipy.ndimage.generic_filter with a FILTERJIT_KIND_FILTER kernel on caller-owned buffers.
  *

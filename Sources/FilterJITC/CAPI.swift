@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import FilterJIT
 import FilterLang
 
@@ -32,6 +33,23 @@ public func filterjit_engine_create(_ errorText: UnsafeMutablePointer<UnsafeMuta
     errorText?.pointee = nil
     do {
         let box = EngineBox(try Engine())
+        return OpaquePointer(Unmanaged.passRetained(box).toOpaque())
+    } catch {
+        report("cannot start the FilterJIT engine: \(error)", to: errorText)
+        return nil
+    }
+}
+
+/// `filterjit_engine *filterjit_engine_create_with_disk_cache(const char *directory, char **error)`:
+/// an engine that also reads and writes compiled kernels in an on-disk cache (NULL: the default directory).
+@_cdecl("filterjit_engine_create_with_disk_cache")
+public func filterjit_engine_create_with_disk_cache(_ directory: UnsafePointer<CChar>?,
+                                                    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer? {
+    errorText?.pointee = nil
+    let location = directory.map { URL(fileURLWithPath: String(cString: $0), isDirectory: true) }
+        ?? DiskKernelCache.defaultDirectory
+    do {
+        let box = EngineBox(try Engine(diskCache: DiskKernelCache(directory: location)))
         return OpaquePointer(Unmanaged.passRetained(box).toOpaque())
     } catch {
         report("cannot start the FilterJIT engine: \(error)", to: errorText)
@@ -140,4 +158,11 @@ public func filterjit_kernel_parameter_type(_ kernel: OpaquePointer?, _ index: I
 public func filterjit_kernel_parameter_default(_ kernel: OpaquePointer?, _ index: Int) -> Double {
     guard let box = kernelBox(kernel), index >= 0, index < box.kernel.parameters.count else { return .nan }
     return box.kernel.parameters[index].defaultValue
+}
+
+/// `int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *)`: 1 when its machine code came
+/// from the on-disk cache rather than a compile, 0 otherwise (or for NULL).
+@_cdecl("filterjit_kernel_loaded_from_disk_cache")
+public func filterjit_kernel_loaded_from_disk_cache(_ kernel: OpaquePointer?) -> Int32 {
+    kernelBox(kernel)?.kernel.loadedFromDiskCache == true ? 1 : 0
 }

@@ -78,6 +78,8 @@ class Kernel:
         self.kind = _lib.KINDS[lib.filterjit_kernel_kind(handle)]
         self.name = lib.filterjit_kernel_name(handle).decode("utf-8")
         self.address = lib.filterjit_kernel_address(handle)
+        # Whether the machine code came from the on-disk cache (another process compiled it).
+        self.loaded_from_disk_cache = bool(lib.filterjit_kernel_loaded_from_disk_cache(handle))
         self.parameters = tuple(
             Parameter(lib.filterjit_kernel_parameter_name(handle, i).decode("utf-8"),
                       "int" if lib.filterjit_kernel_parameter_type(handle, i) == 1 else "float",

@@ -53,6 +53,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "filterjit_version": (ctypes.c_char_p, []),
         "filterjit_string_free": (None, [ctypes.c_void_p]),
         "filterjit_engine_create": (ctypes.c_void_p, [c_char_pp]),
+        "filterjit_engine_create_with_disk_cache": (ctypes.c_void_p, [ctypes.c_char_p, c_char_pp]),
         "filterjit_engine_free": (None, [ctypes.c_void_p]),
         "filterjit_engine_cancel": (None, [ctypes.c_void_p]),
         "filterjit_engine_reset_cancellation": (None, [ctypes.c_void_p]),
@@ -66,6 +67,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "filterjit_kernel_parameter_name": (ctypes.c_char_p, [ctypes.c_void_p, ctypes.c_ssize_t]),
         "filterjit_kernel_parameter_type": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_ssize_t]),
         "filterjit_kernel_parameter_default": (ctypes.c_double, [ctypes.c_void_p, ctypes.c_ssize_t]),
+        "filterjit_kernel_loaded_from_disk_cache": (ctypes.c_int, [ctypes.c_void_p]),
         "filterjit_generic_filter": (ctypes.c_int, [
             ctypes.c_void_p,
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
@@ -127,12 +129,17 @@ _engine = None
 
 
 def engine() -> int:
-    """The process's engine handle, started on first use."""
+    """The process's engine handle, started on first use. It keeps compiled kernels in the on-disk
+    cache ($FILTERJIT_CACHE_DIR, else ~/.cache/filterjit) unless FILTERJIT_DISK_CACHE=0, so a new
+    process (a Dask worker unpickling a kernel) loads machine code instead of compiling."""
     global _engine
     with _engine_lock:
         if _engine is None:
             error = ctypes.c_void_p()
-            handle = lib.filterjit_engine_create(ctypes.byref(error))
+            if os.environ.get("FILTERJIT_DISK_CACHE", "1") == "0":
+                handle = lib.filterjit_engine_create(ctypes.byref(error))
+            else:
+                handle = lib.filterjit_engine_create_with_disk_cache(None, ctypes.byref(error))
             if not handle:
                 raise RuntimeError(take_string(error) or "cannot start the FilterJIT engine")
             _engine = handle

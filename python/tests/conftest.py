@@ -1,8 +1,12 @@
 """Shared helpers: the example kernels and their plain-Python twins, built from the same text."""
 
 import ast
+import atexit
 import math
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +17,10 @@ REPOSITORY = PYTHON_DIR.parent
 EXAMPLES = REPOSITORY / "examples"
 if str(PYTHON_DIR) not in sys.path:
     sys.path.insert(0, str(PYTHON_DIR))
+# A private on-disk kernel cache for this run (read before the first compile; workers inherit it).
+os.environ["FILTERJIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="filterjit-test-cache-")
+atexit.register(shutil.rmtree, os.environ["FILTERJIT_CACHE_DIR"], ignore_errors=True)
+os.environ.pop("FILTERJIT_DISK_CACHE", None)
 
 # Names a filter file may use bare, with their NumPy/Python meaning (spec: filter-language.md).
 PLAIN_NAMESPACE = {

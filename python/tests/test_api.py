@@ -180,3 +180,18 @@ def test_source_from_a_path_reports_errors_in_that_file(tmp_path):
     broken.write_text("# a comment\ndef f(values):\n    return 1 +\n")
     with pytest.raises(filterjit.CompileError, match=r"broken\.filter:3:"):
         filterjit.jit_filter(broken)
+
+
+def test_a_new_process_loads_a_pickled_kernel_from_the_disk_cache():
+    import subprocess
+    source = "def disk_probe(values, t=2.0):\n    return max(values) * t - 0.0625\n"
+    callable_ = filterjit.jit_filter(source, t=3.0)
+    assert not callable_.kernel.loaded_from_disk_cache
+    code = ("import pickle, sys, numpy as np, scipy.ndimage as ndi\n"
+            "c = pickle.loads(sys.stdin.buffer.read())\n"
+            "print(c.kernel.loaded_from_disk_cache, ndi.generic_filter(np.arange(4.0), c, size=3).tolist())\n")
+    env = dict(os.environ, PYTHONPATH=str(PYTHON_DIR))
+    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(callable_), env=env,
+                         capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr.decode()
+    assert out.stdout.decode().strip() == "True [2.9375, 5.9375, 8.9375, 8.9375]"
