@@ -3,9 +3,10 @@
 //
 // Threads: NDImage's driver is single-threaded and plans over the whole image, so the work is split
 // here. Line filters and filters whose window is 1 long on axis 0 split into independent slabs
-// (views). Otherwise each thread filters a slab of rows padded with the rows its windows reach,
-// already mapped through the boundary mode, so axis 0 never needs the mode inside the slab; the
-// padding rows' own windows are skipped (the driver visits windows in C order, so a counter knows
+// (views). Otherwise each thread filters a slab of rows extended by the rows its windows reach (a
+// view of the image for interior slabs; for the few border rows, a copy with the outside rows
+// already mapped through the boundary mode), so axis 0 never needs the mode inside the slab; the
+// extension rows' own windows are skipped (the driver visits windows in C order, so a counter knows
 // which output element each call is for). Results are identical to one thread.
 
 import Dispatch
@@ -185,12 +186,19 @@ private func runFilter(kernel: Kernel, callback: NDImage.FilterCallback, userDat
         window0 = 1
         centre0 = 0
     }
-    let rows = splitRanges(image.shape[0], into: slabs)
+    let length = image.shape[0]
     // Padding each slab costs window - 1 extra rows; when that outweighs the slab, stay on one thread.
-    if window0 - 1 > image.shape[0] / slabs {
+    if window0 - 1 > length / slabs {
         return try runFilter(kernel: kernel, callback: callback, userData: userData, image: image, result: result,
                              options: options, threads: 1)
     }
+    // The rows whose windows reach past either end (which need mode-mapped padding) form their own
+    // small slabs, so the interior slabs can read the image's own rows without a copy.
+    let top = min(centre0, length)
+    let bottom = min(max(window0 - 1 - centre0, 0), length - top)
+    let rows = (top > 0 ? [0..<top] : [])
+        + splitRanges(length - top - bottom, into: slabs).map { (top + $0.lowerBound)..<(top + $0.upperBound) }
+        + (bottom > 0 ? [(length - bottom)..<length] : [])
     let failures = FailureCollector()
     let job = SlabJob(kernel: kernel, callback: callback, userData: userData, image: image, result: result)
     DispatchQueue.concurrentPerform(iterations: rows.count) { part in
@@ -224,26 +232,19 @@ private func filterSlabView(kernel: Kernel, callback: NDImage.FilterCallback, us
     } catch { throw APIFailure(error) }
 }
 
-/// Why a padded slab stopped: the kernel failed at this output element of the whole image.
-private struct SlabKernelFailure: Error {
-    var failure: APIFailure
-}
-
-/// One slab of rows with the rows its windows reach along axis 0, already mapped through the mode.
-private func filterPaddedSlab(kernel: Kernel, callback: NDImage.FilterCallback, userData: UnsafeMutableRawPointer?,
-                              image: NDArray, result: NDArray, options: FilterOptions, rows: Range<Int>,
-                              window: Int, centre: Int) throws {
+/// `count` rows starting at row `firstRow` (which may lie outside the image), each mapped through the
+/// boundary mode, as a float64 array (rows that take `cval` are filled with it).
+private func paddedRows(_ image: NDArray, options: FilterOptions, firstRow: Int, count: Int) throws -> NDArray {
     let length = image.shape[0]
     let rowSize = image.count / max(length, 1)
-    let padded = rows.count + window - 1
     let slab: NDArray
-    do { slab = try NDArray(shape: [padded] + image.shape.dropFirst(), elementType: .float64) } catch { throw APIFailure(error) }
+    do { slab = try NDArray(shape: [count] + image.shape.dropFirst(), elementType: .float64) } catch { throw APIFailure(error) }
     let sourceType = image.elementType, sourceSize = sourceType.itemSize
     let sourceBase = UnsafeRawPointer(image.firstElementPointer)
     let slabValues = slab.storage.baseAddress.assumingMemoryBound(to: Double.self)
-    for row in 0..<padded {
+    for row in 0..<count {
         let target = slabValues + row * rowSize
-        if let mapped = options.mode.mapIndex(rows.lowerBound - centre + row, length: length) {
+        if let mapped = options.mode.mapIndex(firstRow + row, length: length) {
             let start = sourceBase + mapped * rowSize * sourceSize
             if sourceType == .float64 {
                 memcpy(target, start, rowSize * sourceSize)
@@ -253,6 +254,30 @@ private func filterPaddedSlab(kernel: Kernel, callback: NDImage.FilterCallback, 
         } else {
             target.update(repeating: options.cval, count: rowSize)
         }
+    }
+    return slab
+}
+
+/// Why a padded slab stopped: the kernel failed at this output element of the whole image.
+private struct SlabKernelFailure: Error {
+    var failure: APIFailure
+}
+
+/// One slab of rows plus the rows its windows reach along axis 0: a view of the image when those are
+/// all real rows, else a copy with the outside rows mapped through the mode.
+private func filterPaddedSlab(kernel: Kernel, callback: NDImage.FilterCallback, userData: UnsafeMutableRawPointer?,
+                              image: NDArray, result: NDArray, options: FilterOptions, rows: Range<Int>,
+                              window: Int, centre: Int) throws {
+    let length = image.shape[0]
+    let rowSize = image.count / max(length, 1)
+    let padded = rows.count + window - 1
+    let firstRow = rows.lowerBound - centre
+    let slab: NDArray
+    if firstRow >= 0, firstRow + padded <= length {
+        // Every row the windows reach is a real row: a view, no copy.
+        slab = try slice(image, axis: 0, range: firstRow..<(firstRow + padded))
+    } else {
+        slab = try paddedRows(image, options: options, firstRow: firstRow, count: padded)
     }
     // Slab element k belongs to image element k - firstReal + rows.lowerBound * rowSize when in range.
     let firstReal = centre * rowSize, endReal = (centre + rows.count) * rowSize
