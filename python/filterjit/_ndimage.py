@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import numbers
+import re
 import warnings
 
 import numpy as np
@@ -110,6 +111,18 @@ def _intp(values) -> ctypes.Array:
     return (ctypes.c_ssize_t * max(len(values), 1))(*values)
 
 
+def _locate(message: str, kernel: Kernel) -> str:
+    """A kernel failure's "at line L, column C", moved to the file the kernel's text came from."""
+    if not (kernel.line_offset or kernel.indent or kernel.file_name):
+        return message
+
+    def moved(match):
+        line, column = int(match.group(1)) + kernel.line_offset, int(match.group(2)) + len(kernel.indent)
+        where = f" of {kernel.file_name}" if kernel.file_name else ""
+        return f"at line {line}, column {column}{where}"
+    return re.sub(r"at line (\d+), column (\d+)", moved, message)
+
+
 def _raise(status: int, message: str):
     if status == _lib.ERROR_COMPILE:
         raise CompileError(message)
@@ -120,12 +133,13 @@ def _raise(status: int, message: str):
     raise RuntimeError(message)
 
 
-def _run(call, output: np.ndarray, result: np.ndarray) -> np.ndarray:
+def _run(call, kernel: Kernel, output: np.ndarray, result: np.ndarray) -> np.ndarray:
     """Runs a C driver call into `result`; copies into `output` when they differ."""
     error = ctypes.c_void_p()
     status = call(ctypes.byref(error))
     if status != _lib.OK:
-        _raise(status, _lib.take_string(error))
+        message = _lib.take_string(error)
+        _raise(status, _locate(message, kernel) if status == _lib.ERROR_KERNEL else message)
     if result is not output:
         output[...] = result
     return output
@@ -192,7 +206,7 @@ def generic_filter(input, function, size=None, footprint=None, output=None, mode
         footprint.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), footprint.ndim, footprint_shape,
         _intp(axes), _intp(origins), mode_code, float(cval),
         params, len(values), _engine(engine), _threads(threads), error)
-    return _run(call, output, result)
+    return _run(call, kernel, output, result)
 
 
 def generic_filter1d(input, function, filter_size, axis=-1, output=None, mode="reflect", cval=0.0, origin=0,
@@ -219,4 +233,4 @@ def generic_filter1d(input, function, filter_size, axis=-1, output=None, mode="r
         result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
         int(filter_size), axis, mode_code, float(cval), int(origin),
         params, len(values), _engine(engine), _threads(threads), error)
-    return _run(call, output, result)
+    return _run(call, kernel, output, result)

@@ -195,3 +195,13 @@ def test_a_new_process_loads_a_pickled_kernel_from_the_disk_cache():
                          capture_output=True, timeout=60)
     assert out.returncode == 0, out.stderr.decode()
     assert out.stdout.decode().strip() == "True [2.9375, 5.9375, 8.9375, 8.9375]"
+
+
+def test_run_time_failure_of_a_decorated_kernel_points_into_the_py_file():
+    @filterjit.jit_filter_function
+    def reads_too_far(values):
+        return values[len(values)]
+    line = inspect.getsourcelines(reads_too_far.py_func)[1] + 2
+    with pytest.raises(RuntimeError) as failure:
+        filterjit.generic_filter(np.zeros((3, 3)), reads_too_far, size=2)
+    assert f"at line {line}, column 16 of {__file__}" in str(failure.value), str(failure.value)
