@@ -205,3 +205,28 @@ def test_run_time_failure_of_a_decorated_kernel_points_into_the_py_file():
     with pytest.raises(RuntimeError) as failure:
         filterjit.generic_filter(np.zeros((3, 3)), reads_too_far, size=2)
     assert f"at line {line}, column 16 of {__file__}" in str(failure.value), str(failure.value)
+
+
+def test_cancel_stops_a_runaway_while_loop_from_another_thread():
+    import threading
+    import time
+    spin = filterjit.jit_filter("def spin(values):\n    x = 0\n    while x >= 0:\n        x += 1\n    return x\n")
+    outcome = {}
+
+    def run():
+        try:
+            filterjit.generic_filter(np.zeros(4), spin, size=1, threads=1)
+        except RuntimeError as error:
+            outcome["error"] = str(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.3)  # the filter runs without the GIL, so this thread keeps going
+    try:
+        filterjit.cancel()
+        worker.join(timeout=30)
+    finally:
+        filterjit.reset_cancellation()
+    assert not worker.is_alive()
+    assert "cancelled" in outcome.get("error", ""), outcome
+    np.testing.assert_array_equal(filterjit.generic_filter(np.ones(3), "values[0] * 2", size=1), [2, 2, 2])
