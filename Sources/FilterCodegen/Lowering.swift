@@ -52,11 +52,11 @@ final class ProgramLowering {
     private(set) var usesArena = false
 
     // Per-function state.
-    private var function: TypedFunction!
+    private(set) var function: TypedFunction!
     private var slots: [SlotStorage] = []
     private var arena: LLVMValueRef!
     private var resultPointer: LLVMValueRef?
-    private var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
+    var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
     private var entryBlock: LLVMBasicBlockRef!
 
     init(program: TypedProgram, emitter: Emitter, prefix: String) {
@@ -189,7 +189,7 @@ final class ProgramLowering {
 
     // MARK: Statements
 
-    private func lower(_ statements: [TStmt]) throws {
+    func lower(_ statements: [TStmt]) throws {
         for statement in statements { try lower(statement) }
     }
 
@@ -350,7 +350,7 @@ final class ProgramLowering {
         return storage
     }
 
-    private func store(_ value: Lowered, into slot: Int) {
+    func store(_ value: Lowered, into slot: Int) {
         switch (slots[slot], value) {
         case (.scalar(let storage, _), .scalar(let scalar)):
             emitter.store(scalar, storage)
@@ -363,7 +363,7 @@ final class ProgramLowering {
     }
 
     /// Converts a scalar between value types (identity when equal).
-    private func coerce(_ value: LLVMValueRef, from source: ValueType, to target: ValueType) throws -> LLVMValueRef {
+    func coerce(_ value: LLVMValueRef, from source: ValueType, to target: ValueType) throws -> LLVMValueRef {
         switch (source, target) {
         case _ where source == target: return value
         case (.int, .float): return LLVMBuildSIToFP(builder, value, types.double, "")!
@@ -724,12 +724,12 @@ final class ProgramLowering {
         case .percentile, .quantile:
             let array = try values[0].array
             let q = try scalarArgument(1, as: .float)
-            let upper = builtin == .percentile ? 100.0 : 1.0
-            let valid = emitter.and(emitter.fcmp(LLVMRealOGE, q, emitter.double(0)),
-                                    emitter.fcmp(LLVMRealOLE, q, emitter.double(upper)))
+            // NumPy divides first and checks the fraction (so q = -5e-324 is valid: it becomes -0.0).
+            let fraction = builtin == .percentile ? LLVMBuildFDiv(builder, q, emitter.double(100), "")! : q
+            let valid = emitter.and(emitter.fcmp(LLVMRealOGE, fraction, emitter.double(0)),
+                                    emitter.fcmp(LLVMRealOLE, fraction, emitter.double(1)))
             check(valid, else: .quantileRange, range, builtinCode(builtin), bits(q))
             nonEmpty(array)
-            let fraction = builtin == .percentile ? LLVMBuildFDiv(builder, q, emitter.double(100), "")! : q
             let callee = emitter.declare("filterjit_quantile", returning: types.double,
                                          [types.doublePointer, types.int64, types.double])
             return .scalar(emitter.call(callee, [array.pointer, array.length, fraction]))
