@@ -121,9 +121,13 @@ final class ReplSession {
 
     /// Runs a colon command; returns false for `:quit`.
     private func command(_ line: String) -> Bool {
-        let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         let name = words[0]
-        let rest = Array(words.dropFirst())
+        var rest = Array(words.dropFirst())
+        // A file argument is the rest of the line, so paths with spaces work (":load my image.npy").
+        if [":load", ":save", ":footprint"].contains(name), rest.count > 1 {
+            rest = [line.dropFirst(name.count).trimmingCharacters(in: .whitespaces)]
+        }
         do {
             switch name {
             case ":quit", ":q", ":exit":

@@ -187,3 +187,16 @@ struct LineEndingTests {
         #expect(inline.status == 0, "\(inline.stderr)")
     }
 }
+
+struct ReplPathTests {
+    @Test func replFileCommandsTakePathsWithSpacesAndTabsSeparateArguments() throws {
+        // ":save my result.npy" was ":save FILE" (a usage error); ":mode\twrap" an unknown command.
+        let scratch = try ScratchDirectory()
+        let path = scratch.path("my result.npy")
+        let result = try runCLI(["repl", "--shape", "3x3"], input: ":mode\twrap\nmin(values)\n:save \(path)\n:load \(path)\n:quit\n")
+        #expect(result.status == 0)
+        #expect(!result.stderr.contains("error"), "\(result.stderr)")
+        #expect(result.stdout.contains("saved \(path)") && result.stdout.contains("image: 3x3 float64"), "\(result.stdout)")
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
+}
