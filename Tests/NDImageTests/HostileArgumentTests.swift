@@ -94,3 +94,15 @@ import Testing
         try PNGFile.read(bytes)
     }
 }
+
+@Test func outputThatIsAReversedViewOfTheInputGetsTheResultOfTheOriginalInput() throws {
+    let values: [Double] = [5, 1, 4, 2, 8, 7, 3]
+    let input = try NDArray.make(shape: [7], elementType: .float64, values: values)
+    let expected = try genericFilter(input: input, options: FilterOptions(size: [3], mode: .nearest)) { $0.min() ?? 0 }
+    let aliased = try NDArray.make(shape: [7], elementType: .float64, values: values)
+    let reversedView = try aliased.reversed(axis: 0)
+    _ = try genericFilter(input: aliased, options: FilterOptions(size: [3], mode: .nearest), output: .array(reversedView)) { $0.min() ?? 0 }
+    // The view's element i is storage element 6 - i: the storage now holds the result backwards.
+    #expect(reversedView.doubleValues() == expected.doubleValues())
+    #expect(aliased.doubleValues() == Array(expected.doubleValues().reversed()))
+}
