@@ -406,6 +406,9 @@ final class ProgramChecker {
     /// Functions called by some other function.
     private var calledFunctions: Set<Int> = []
 
+    /// The most run-time parameters a kernel may declare.
+    static let maximumRunTimeParameters = 1024
+
     /// Sets the fixed types of the kernel's parameters and the starting facts of every function.
     private func prepareFacts() {
         facts = definitions.map { FunctionFacts(parameterWritable: Array(repeating: nil, count: $0.parameters.count)) }
@@ -422,6 +425,12 @@ final class ProgramChecker {
             case .transform: message = "a @transform kernel needs two array parameters (the output and input coordinates)"
             }
             report(message, at: kernel.nameRange)
+        }
+        // LLVM's optimiser is superlinear in them (5,000 took 3.5 s, 20,000 over 90 s): a bound keeps
+        // compiling from looking like a hang. Far beyond what a filter needs.
+        if kernel.parameters.count - arrays > Self.maximumRunTimeParameters {
+            report("a kernel may have at most \(Self.maximumRunTimeParameters) run-time parameters; "
+                   + "'\(kernel.name)' has \(kernel.parameters.count - arrays)", at: kernel.nameRange)
         }
         var seen: Set<String> = []
         for (position, parameter) in kernel.parameters.enumerated() {

@@ -59,3 +59,16 @@ import Testing
         }
     }
 }
+
+@Suite struct ParameterCountTests {
+    static func kernel(parameters: Int) -> String {
+        "def f(values, " + (0..<parameters).map { "p\($0)=1.0" }.joined(separator: ", ") + "):\n    return values[0]\n"
+    }
+
+    @Test func moreThanTheParameterLimitIsOneCompileError() {
+        // 20,000 parameters compiled for about 99 s (LLVM's optimiser); now a clear error before any code.
+        #expect(diagnosticLines(Self.kernel(parameters: 1024)).isEmpty)
+        let lines = diagnosticLines(Self.kernel(parameters: 20_000))
+        #expect(lines.count == 1 && lines[0].contains("at most 1024 run-time parameters; 'f' has 20000"), "\(lines.prefix(2))")
+    }
+}
