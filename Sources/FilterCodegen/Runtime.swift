@@ -46,10 +46,11 @@ public struct RuntimeFailure: Hashable, Sendable {
 
     /// A message in the interpreter's words, e.g. `index 9 is out of range for an array of length 9`.
     public func message(program: TypedProgram?) -> String {
-        let builtinName: String = {
+        let builtin: Builtin? = {
             let all = Builtin.allCases
-            return a >= 0 && a < all.count ? all[Int(a)].rawValue : "builtin"
+            return a >= 0 && a < all.count ? all[Int(a)] : nil
         }()
+        let builtinName = builtin?.sourceSpelling ?? "built-in"
         let double = Double(bitPattern: UInt64(bitPattern: b))
         switch kind {
         case .indexOutOfRange: return "index \(a) is out of range for an array of length \(b)"
@@ -59,7 +60,7 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .emptyReduction: return "\(builtinName) of an empty array"
         case .arraySize: return "local array size \(a) is outside 0...\(maximumLocalArrayLength)"
         case .floatToInt: return "cannot convert \(double) to an int"
-        case .quantileRange: return "\(builtinName) q = \(double) is outside \(builtinName == "percentile" ? "[0, 100]" : "[0, 1]")"
+        case .quantileRange: return "\(builtinName) q = \(double) is outside \(builtin == .percentile ? "[0, 100]" : "[0, 1]")"
         case .cancelled: return "kernel cancelled"
         case .invalidParameter:
             let name = program.flatMap { a >= 0 && a < $0.parameters.count ? $0.parameters[Int(a)].name : nil } ?? "#\(a)"

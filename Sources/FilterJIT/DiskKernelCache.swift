@@ -141,12 +141,27 @@ public final class DiskKernelCache: @unchecked Sendable {
         return result.sorted { $0.modified < $1.modified }
     }
 
-    /// Deletes every entry (and only FilterJIT's files, including abandoned temporaries).
+    /// Deletes every entry: only regular files named as this cache names them (`<64 hex digits>.fjk`
+    /// and its `.<key>.tmp-...` temporaries), so a cache directory pointed at other data loses nothing else.
     public func clear() throws {
-        let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
-        for file in files where file.pathExtension == "fjk" || file.lastPathComponent.contains(".tmp-") {
+        let keys: [URLResourceKey] = [.isRegularFileKey]
+        let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: keys)) ?? []
+        for file in files where Self.isCacheFileName(file.lastPathComponent) {
+            guard (try? file.resourceValues(forKeys: Set(keys)))?.isRegularFile == true else { continue }
             try FileManager.default.removeItem(at: file)
         }
+    }
+
+    /// Whether a file name is one this cache writes.
+    static func isCacheFileName(_ name: String) -> Bool {
+        func isKey<S: StringProtocol>(_ text: S) -> Bool {
+            text.count == 64 && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+        }
+        if name.hasSuffix(".fjk") { return isKey(name.dropLast(4)) }
+        if name.hasPrefix("."), let range = name.range(of: ".tmp-") {
+            return isKey(name[name.index(after: name.startIndex)..<range.lowerBound])
+        }
+        return false
     }
 
     // MARK: Entry format

@@ -22,7 +22,9 @@ public final class Engine: @unchecked Sendable {
 
     /// Receives warnings, e.g. a damaged disk-cache entry that was rebuilt (default: `warning: ...` on stderr).
     public var warningHandler: @Sendable (String) -> Void = { message in
-        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+        // write(2), not FileHandle: FileHandle traps when stderr is closed and SIGPIPE is ignored.
+        let text = Array("warning: \(message)\n".utf8)
+        _ = text.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     let session: JITSession

@@ -62,6 +62,20 @@ private func temporaryCacheDirectory() -> URL {
         #expect(Set(cache.entries().map(\.key)) == ["k0", "k2", "k3"])
     }
 
+    @Test func clearRemovesOnlyTheCachesOwnFiles() throws {
+        let directory = temporaryCacheDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = DiskKernelCache(directory: directory)
+        let key = String(repeating: "ab", count: 32)
+        cache.store(key: key, objectCode: [1, 2, 3], symbol: "s", kernelName: "k")
+        let foreign = ["data.fjk", "notes.txt", "x.tmp-1", "ABAB.fjk"]
+        for name in foreign { try Data([0]).write(to: directory.appendingPathComponent(name)) }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent(".\(key).tmp-dir"), withIntermediateDirectories: true)
+        try cache.clear()
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
+        #expect(left == Set(foreign + [".\(key).tmp-dir"]))
+    }
+
     @Test func anotherFilterJITVersionUsesOtherKeys() throws {
         let machine = try TargetMachine()
         let signature = KernelSignature(source: "min(values)")
