@@ -44,13 +44,18 @@ final class ProgramLowering {
     private(set) var functions: [Callee] = []
     /// Whether any function allocates local arrays (then the wrapper must release the arena).
     private(set) var usesArena = false
+    /// In a fused kernel: the constant length of the kernel's window (`values`), which makes
+    /// `len(values)` a constant and lets reductions over it unroll (FusedLowering.swift).
+    var windowLength: Int?
+    /// Whether the function being lowered is the kernel (where `windowLength` applies).
+    private(set) var loweringKernel = false
 
     // Per-function state.
-    private var function: TypedFunction!
+    private(set) var function: TypedFunction!
     private var slots: [SlotStorage] = []
     private var arena: LLVMValueRef!
     private var resultPointer: LLVMValueRef?
-    private var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
+    var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
     private var entryBlock: LLVMBasicBlockRef!
 
     init(program: TypedProgram, emitter: Emitter, prefix: String) {
@@ -105,6 +110,7 @@ final class ProgramLowering {
 
     private func lowerFunction(_ index: Int) throws {
         function = program.functions[index]
+        loweringKernel = index == program.kernelIndex
         let callee = functions[index]
         loops = []
         entryBlock = LLVMAppendBasicBlockInContext(emitter.context, callee.function, "entry")
@@ -183,7 +189,7 @@ final class ProgramLowering {
 
     // MARK: Statements
 
-    private func lower(_ statements: [TStmt]) throws {
+    func lower(_ statements: [TStmt]) throws {
         for statement in statements { try lower(statement) }
     }
 
@@ -276,6 +282,7 @@ final class ProgramLowering {
 
         case .forEach(let slot, let arrayExpression, let body):
             let array = try lower(arrayExpression).array
+            if try lowerUnrolledForEach(slot: slot, array: array, elementType: arrayExpression.type, body: body) { break }
             let counter = alloca(types.int64, "each.counter")
             emitter.store(emitter.int64(0), counter)
             let header = emitter.block("each")
@@ -344,7 +351,7 @@ final class ProgramLowering {
         return storage
     }
 
-    private func store(_ value: Lowered, into slot: Int) {
+    func store(_ value: Lowered, into slot: Int) {
         switch (slots[slot], value) {
         case (.scalar(let storage, _), .scalar(let scalar)):
             emitter.store(scalar, storage)
@@ -357,7 +364,7 @@ final class ProgramLowering {
     }
 
     /// Converts a scalar between value types (identity when equal).
-    private func coerce(_ value: LLVMValueRef, from source: ValueType, to target: ValueType) -> LLVMValueRef {
+    func coerce(_ value: LLVMValueRef, from source: ValueType, to target: ValueType) -> LLVMValueRef {
         switch (source, target) {
         case _ where source == target: return value
         case (.int, .float): return LLVMBuildSIToFP(builder, value, types.double, "")!
@@ -389,7 +396,9 @@ final class ProgramLowering {
             case .scalar(let storage, let type):
                 return .scalar(emitter.load(scalarType(type), storage))
             case .array(let pointer, let length, let type):
-                return .array(pointer: emitter.load(scalarType(type), pointer), length: emitter.load(types.int64, length))
+                let fixedLength = constantWindowLength(slot: slot)
+                return .array(pointer: emitter.load(scalarType(type), pointer),
+                              length: fixedLength.map { emitter.int64(Int64($0)) } ?? emitter.load(types.int64, length))
             }
 
         case .convert(let conversion, let operand):
@@ -630,6 +639,7 @@ final class ProgramLowering {
         let range = expression.range
         let values = try arguments.map { try lower($0) }
         let resultType = expression.type
+        if let unrolled = try lowerConstantLengthReduction(builtin, values) { return unrolled }
         func scalarArgument(_ index: Int, as type: ValueType) -> LLVMValueRef {
             coerce(values[index].scalar, from: arguments[index].type, to: type)
         }

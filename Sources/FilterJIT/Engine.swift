@@ -18,8 +18,8 @@ public final class Engine: @unchecked Sendable {
     /// The optimisation pipeline used for new kernels.
     public let optimization: OptimizationLevel
 
-    private let session: JITSession
-    private let cancellation = CancellationFlag()
+    let session: JITSession
+    let cancellation = CancellationFlag()
     private let lock = NSLock()
     private var nextKernelNumber = 0
     // Target machines are not thread-safe; each compile borrows one from this pool.
@@ -101,13 +101,16 @@ public final class Engine: @unchecked Sendable {
         let emitStart = DispatchTime.now().uptimeNanoseconds
         let (address, resource) = try session.add(prepared.module, lookingUp: symbol)
         timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - emitStart) / 1e6
-        return Kernel(program: program, source: source, signature: signature, symbolName: symbol,
-                      address: address, ir: prepared.ir, optimizedIR: prepared.optimizedIR, timings: timings,
-                      resource: resource, cancellation: cancellation, optimization: optimization)
+        let kernel = Kernel(program: program, source: source, signature: signature, symbolName: symbol,
+                            address: address, ir: prepared.ir, optimizedIR: prepared.optimizedIR, timings: timings,
+                            resource: resource, cancellation: cancellation, optimization: optimization)
+        // Fused specialisations of this kernel are compiled by (and cached in) this engine.
+        kernel.engine = self
+        return kernel
     }
 
     /// `filterjit_k<N>_<name>`: unique in the session, readable in assembly and profiles.
-    private func uniqueSymbol(for name: String) -> String {
+    func uniqueSymbol(for name: String) -> String {
         lock.lock()
         nextKernelNumber += 1
         let number = nextKernelNumber
@@ -118,7 +121,7 @@ public final class Engine: @unchecked Sendable {
         return "filterjit_k\(number)_\(cleaned)"
     }
 
-    private func borrowMachine() throws -> TargetMachine {
+    func borrowMachine() throws -> TargetMachine {
         lock.lock()
         if let machine = machines.popLast() {
             lock.unlock()
@@ -128,7 +131,7 @@ public final class Engine: @unchecked Sendable {
         return try TargetMachine()
     }
 
-    private func returnMachine(_ machine: TargetMachine) {
+    func returnMachine(_ machine: TargetMachine) {
         lock.lock()
         machines.append(machine)
         lock.unlock()

@@ -105,6 +105,8 @@ public final class Kernel: @unchecked Sendable {
     /// Milliseconds per compile stage.
     public let timings: CompileTimings
 
+    /// The engine that compiled this kernel, which also compiles and caches its fused specialisations.
+    weak var engine: Engine?
     private let resource: JITResource
     private let cancellation: CancellationFlag
     private let optimization: OptimizationLevel

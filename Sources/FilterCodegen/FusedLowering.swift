@@ -1,0 +1,724 @@
+// Fused whole-image kernels (design.md, "Two ways to run a kernel").
+//
+// A fused module holds the program's functions, lowered by the same `ProgramLowering` as the
+// callback module but with the window length known (`windowLength`), plus a row function that
+// walks one line of the image along its last axis and calls the kernel body inline:
+//
+//     i64 @<export>(i8* noalias in, i8* noalias out, i64* outer, i64* lastPositions, i64* lastMap,
+//                   i64 n, i64 inStride, i64 outStride, i64 interiorStart, i64 interiorEnd,
+//                   i64 centre, double cval, double* parameters)
+//
+// returning -1 on success or the index along the row of the element whose kernel call failed.
+// All offsets and strides are in elements of the input (output) type. `outer[t]` is the offset of
+// tap t over the outer axes, already mapped through the boundary mode, or `Int64.min` when some
+// outer axis reads cval; `lastPositions[t]` is the tap's position along the last axis; `lastMap[j]`
+// is the offset along the last axis read at window position j (output index + tap position), or
+// `Int64.min` for cval. Pixels in `interiorStart..<interiorEnd` (only given when no outer offset is
+// cval) read their taps at `outer[t] + (i + lastPositions[t] - centre) * inStride` without checks;
+// the others go through `lastMap`, in a separate, not inlined function.
+//
+// The line-filter entry extends one line into a double buffer and calls the kernel on it:
+//
+//     i64 @<export>(i8* noalias in, i8* noalias out, i64* map, i64 extendedLength, i64 n, i64 before,
+//                   i64 inStride, i64 outStride, double cval, double* parameters,
+//                   double* lineBuffer, double* outputBuffer)
+
+internal import CLLVM
+import FilterLang
+
+/// A NumPy element type as fused kernels load and store it (raw values are NumPy's names).
+public enum FusedElementType: String, Hashable, Sendable, CaseIterable {
+    case bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64
+
+    /// Bytes per element.
+    public var itemSize: Int {
+        switch self {
+        case .bool, .int8, .uint8: return 1
+        case .int16, .uint16: return 2
+        case .int32, .uint32, .float32: return 4
+        case .int64, .uint64, .float64: return 8
+        }
+    }
+
+    var isSigned: Bool { self == .int8 || self == .int16 || self == .int32 || self == .int64 }
+}
+
+/// What a fused kernel is compiled for (everything else is a run-time argument).
+public struct FusedLayout: Hashable, Sendable {
+    /// The input's element type.
+    public var inputType: FusedElementType
+    /// The output's element type.
+    public var outputType: FusedElementType
+    /// For `@filter` kernels: the number of taps (true footprint entries), i.e. `len(values)`.
+    public var tapCount: Int
+
+    /// Creates a layout.
+    public init(inputType: FusedElementType, outputType: FusedElementType, tapCount: Int) {
+        self.inputType = inputType
+        self.outputType = outputType
+        self.tapCount = tapCount
+    }
+}
+
+/// Windows up to this length have their reductions unrolled into straight-line code.
+let maximumUnrolledWindow = 128
+/// Sorting networks (median) are built for windows up to this length; longer ones call the runtime.
+let maximumNetworkWindow = 32
+/// `for x in values` is unrolled for windows up to this length.
+let maximumUnrolledLoop = 32
+
+extension Codegen {
+    /// Lowers the fused row function of a `@filter` program (or the fused line function of a
+    /// `@line_filter` program) for `layout`, exported as `options.exportName`, and verifies it.
+    public static func lowerFused(_ program: TypedProgram, layout: FusedLayout, options: CodegenOptions,
+                                  in context: ThreadSafeContext) throws -> Module {
+        guard program.kind == .filter || program.kind == .lineFilter else {
+            throw LLVMError("only @filter and @line_filter kernels can be fused")
+        }
+        guard let module = LLVMModuleCreateWithNameInContext(options.exportName, context.context) else {
+            throw LLVMError("cannot create a module")
+        }
+        let owned = Module(handle: module, context: context)
+        try validateShape(program)
+        let emitter = Emitter(context: context.context, module: module)
+        let lowering = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix)
+        if program.kind == .filter && !reassignsWindow(program.kernel) {
+            lowering.windowLength = layout.tapCount
+        }
+        try lowering.lowerFunctions()
+        let fused = FusedEmitter(program: program, lowering: lowering, layout: layout)
+        // The kernel body is inlined into each loop that calls it, so the window lives in registers.
+        fused.addAttribute("alwaysinline", to: lowering.functions[program.kernelIndex].function)
+        if program.kind == .filter {
+            try fused.emitFilterRow(name: options.exportName)
+        } else {
+            try fused.emitLine(name: options.exportName)
+        }
+        try owned.verify()
+        return owned
+    }
+
+    /// Lowers, verifies and optimises a fused module in a fresh context (see `prepare`).
+    public static func prepareFused(_ program: TypedProgram, layout: FusedLayout, options: CodegenOptions,
+                                    level: OptimizationLevel, machine: TargetMachine,
+                                    keepText: Bool = true) throws -> PreparedModule {
+        let context = ThreadSafeContext()
+        let start = DispatchTimeShim.nanoseconds()
+        let module = try lowerFused(program, layout: layout, options: options, in: context)
+        let ir = keepText ? module.text : ""
+        let lowered = DispatchTimeShim.nanoseconds()
+        module.adopt(machine)
+        if !level.pipeline.isEmpty {
+            try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,
+                                unrollAndInterleave: level.unrollAndInterleave)
+        }
+        let optimizedIR = keepText ? module.text : ""
+        let optimized = DispatchTimeShim.nanoseconds()
+        return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
+                              lowerMilliseconds: Double(lowered - start) / 1e6,
+                              optimizeMilliseconds: Double(optimized - lowered) / 1e6)
+    }
+
+    /// Whether the kernel ever stores into its window slot (then `len(values)` is not a constant).
+    static func reassignsWindow(_ kernel: TypedFunction) -> Bool {
+        func visit(_ statements: [TStmt]) -> Bool {
+            statements.contains { statement in
+                switch statement.kind {
+                case .assign(let targets, _):
+                    return targets.contains { if case .local(0) = $0 { return true } else { return false } }
+                case .ifStatement(_, let then, let orElse): return visit(then) || visit(orElse)
+                case .whileLoop(_, let body): return visit(body)
+                case .forRange(let slot, _, _, _, let body), .forEach(let slot, _, let body):
+                    return slot == 0 || visit(body)
+                default: return false
+                }
+            }
+        }
+        return visit(kernel.body)
+    }
+}
+
+import Foundation
+
+/// Monotonic time without importing Dispatch names into every file.
+enum DispatchTimeShim {
+    static func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+}
+
+// MARK: - Window-aware lowering
+
+extension ProgramLowering {
+    /// The constant length of the kernel's window when `slot` is it and the module is fused.
+    func constantWindowLength(slot: Int) -> Int? {
+        guard let windowLength, loweringKernel, slot == 0, program.kind == .filter else { return nil }
+        return windowLength
+    }
+
+    /// The value of a constant integer, if `value` is one.
+    func constantInteger(_ value: LLVMValueRef) -> Int? {
+        guard LLVMIsAConstantInt(value) != nil else { return nil }
+        return Int(LLVMConstIntGetSExtValue(value))
+    }
+
+    /// In fused modules, reductions over an array of constant length become straight-line code with
+    /// the same operations in the same order as the loops and runtime routines they replace, so
+    /// the bits are equal; LLVM can then vectorise them across neighbouring pixels. Nil: not handled.
+    func lowerConstantLengthReduction(_ builtin: Builtin, _ values: [Lowered]) throws -> Lowered? {
+        guard windowLength != nil, let first = values.first, case .array(let pointer, let length) = first,
+              let n = constantInteger(length), n >= 1, n <= maximumUnrolledWindow else { return nil }
+        let double = types.double
+        func elements() -> [LLVMValueRef] {
+            (0..<n).map { emitter.load(double, emitter.elementAddress(double, pointer, emitter.int64(Int64($0)))) }
+        }
+        func fadd(_ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMValueRef { LLVMBuildFAdd(builder, a, b, "")! }
+        switch builtin {
+        case .pyMin, .pyMax:
+            let a = elements()
+            let predicate = builtin == .pyMin ? LLVMRealOLT : LLVMRealOGT
+            return .scalar(a.dropFirst().reduce(a[0]) { r, x in emitter.select(emitter.fcmp(predicate, x, r), x, r) })
+        case .npMin, .npMax:
+            let a = elements()
+            let predicate = builtin == .npMin ? LLVMRealOLT : LLVMRealOGT
+            return .scalar(a.dropFirst().reduce(a[0]) { r, x in
+                let take = emitter.and(emitter.not(emitter.isNaN(r)), emitter.or(emitter.isNaN(x), emitter.fcmp(predicate, x, r)))
+                return emitter.select(take, x, r)
+            })
+        case .argmin, .argmax:
+            let a = elements()
+            let predicate = builtin == .argmin ? LLVMRealOLT : LLVMRealOGT
+            var best = a[0], index = emitter.int64(0)
+            for k in 1..<n {
+                let take = emitter.and(emitter.not(emitter.isNaN(best)), emitter.or(emitter.isNaN(a[k]), emitter.fcmp(predicate, a[k], best)))
+                best = emitter.select(take, a[k], best)
+                index = emitter.select(take, emitter.int64(Int64(k)), index)
+            }
+            return .scalar(index)
+        case .pySum:
+            return .scalar(elements().reduce(emitter.double(0)) { fadd($0, $1) })
+        case .prod:
+            return .scalar(elements().reduce(emitter.double(1)) { LLVMBuildFMul(builder, $0, $1, "")! })
+        case .any, .all:
+            let truths = elements().map { emitter.fcmp(LLVMRealUNE, $0, emitter.double(0)) }
+            return .scalar(truths.reduce(emitter.bool(builtin == .all)) { builtin == .any ? emitter.or($0, $1) : emitter.and($0, $1) })
+        case .npSum:
+            return .scalar(pairwiseSum(elements()[...]))
+        case .mean:
+            return .scalar(mean(elements()))
+        case .variance, .std:
+            let a = elements()
+            let m = mean(a)
+            let deviations = a.map { x -> LLVMValueRef in
+                let d = LLVMBuildFSub(builder, x, m, "")!
+                return LLVMBuildFMul(builder, d, d, "")!
+            }
+            let variance = LLVMBuildFDiv(builder, pairwiseSum(deviations[...]), emitter.double(Double(n)), "")!
+            return .scalar(builtin == .std ? emitter.callMath("llvm.sqrt.f64", [variance]) : variance)
+        case .median:
+            guard n <= maximumNetworkWindow else { return nil }
+            return .scalar(median(elements()))
+        default:
+            return nil
+        }
+    }
+
+    /// `np.mean` of constant-length data: the pairwise sum over n.
+    private func mean(_ a: [LLVMValueRef]) -> LLVMValueRef {
+        LLVMBuildFDiv(builder, pairwiseSum(a[...]), emitter.double(Double(a.count)), "")!
+    }
+
+    /// NumPy's pairwise summation (ndimage-semantics.md section 7), unrolled at compile time.
+    private func pairwiseSum(_ a: ArraySlice<LLVMValueRef>) -> LLVMValueRef {
+        func add(_ x: LLVMValueRef, _ y: LLVMValueRef) -> LLVMValueRef { LLVMBuildFAdd(builder, x, y, "")! }
+        let n = a.count
+        let base = a.startIndex
+        if n < 8 { return a.reduce(emitter.double(0)) { add($0, $1) } }
+        if n <= 128 {
+            var r = (0..<8).map { a[base + $0] }
+            var i = 8
+            while i < n - n % 8 {
+                for j in 0..<8 { r[j] = add(r[j], a[base + i + j]) }
+                i += 8
+            }
+            var sum = add(add(add(r[0], r[1]), add(r[2], r[3])), add(add(r[4], r[5]), add(r[6], r[7])))
+            while i < n {
+                sum = add(sum, a[base + i])
+                i += 1
+            }
+            return sum
+        }
+        var half = n / 2
+        half -= half % 8
+        return add(pairwiseSum(a[base..<(base + half)]), pairwiseSum(a[(base + half)...]))
+    }
+
+    /// `np.median` as the runtime computes it (stable sort with NaN last, middle element or the
+    /// mean of the two middle ones, NaN if any NaN), as a branch-free sorting network.
+    private func median(_ a: [LLVMValueRef]) -> LLVMValueRef {
+        let n = a.count
+        let sorted = sortingNetwork(a)
+        let result: LLVMValueRef
+        if n % 2 == 1 {
+            result = stableZero(sorted[n / 2], position: n / 2, a)
+        } else {
+            let low = stableZero(sorted[n / 2 - 1], position: n / 2 - 1, a)
+            let high = stableZero(sorted[n / 2], position: n / 2, a)
+            result = LLVMBuildFDiv(builder, LLVMBuildFAdd(builder, low, high, "")!, emitter.double(2), "")!
+        }
+        let anyNaN = a.map { emitter.isNaN($0) }.reduce(emitter.bool(false)) { emitter.or($0, $1) }
+        return emitter.select(anyNaN, emitter.double(.nan), result)
+    }
+
+    /// Batcher's odd-even merge sort over `a` (padded to a power of two with +inf placeholders,
+    /// which are resolved at compile time). Comparators whose outputs are unused are removed by
+    /// LLVM, so asking for one element leaves a selection network. Exact for values that are not
+    /// NaN, except that -0.0 and +0.0 may trade places (see `stableZero`).
+    private func sortingNetwork(_ a: [LLVMValueRef]) -> [LLVMValueRef] {
+        var size = 1
+        while size < a.count { size *= 2 }
+        var slots: [LLVMValueRef?] = a + Array(repeating: nil, count: size - a.count)
+        func exchange(_ i: Int, _ j: Int) {
+            switch (slots[i], slots[j]) {
+            case (.some(let x), .some(let y)):
+                let swap = emitter.fcmp(LLVMRealOLT, y, x)
+                slots[i] = emitter.select(swap, y, x)
+                slots[j] = emitter.select(swap, x, y)
+            case (nil, .some):
+                slots.swapAt(i, j)   // +inf placeholder moves up
+            default:
+                break
+            }
+        }
+        var p = 1
+        while p < size {
+            var k = p
+            while k >= 1 {
+                var j = k % p
+                while j + k < size {
+                    for i in 0..<min(k, size - j - k) where (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                        exchange(i + j, i + j + k)
+                    }
+                    j += 2 * k
+                }
+                k /= 2
+            }
+            p *= 2
+        }
+        return slots.prefix(a.count).map { $0! }
+    }
+
+    /// Makes the zero at sorted `position` carry the sign a stable sort gives it: the k-th zero of
+    /// the input in order, where k = position - (count of negative values). No effect otherwise.
+    private func stableZero(_ value: LLVMValueRef, position: Int, _ a: [LLVMValueRef]) -> LLVMValueRef {
+        let int64 = types.int64
+        let negatives = a.reduce(emitter.int64(0)) { count, x in
+            emitter.add(count, LLVMBuildZExt(builder, emitter.fcmp(LLVMRealOLT, x, emitter.double(0)), int64, "")!)
+        }
+        let wanted = emitter.sub(emitter.int64(Int64(position)), negatives)
+        var zerosBefore = emitter.int64(0)
+        var result = value
+        for x in a {
+            let isZero = emitter.fcmp(LLVMRealOEQ, x, emitter.double(0))
+            result = emitter.select(emitter.and(isZero, emitter.icmp(LLVMIntEQ, zerosBefore, wanted)), x, result)
+            zerosBefore = emitter.add(zerosBefore, LLVMBuildZExt(builder, isZero, int64, "")!)
+        }
+        return result
+    }
+
+    /// `for x in array` over a short constant-length array in a fused module: one copy of the
+    /// body per element, so LLVM need not unroll it. False: not handled (emit the loop).
+    func lowerUnrolledForEach(slot: Int, array: (pointer: LLVMValueRef, length: LLVMValueRef),
+                              elementType arrayType: ValueType, body: [TStmt]) throws -> Bool {
+        guard windowLength != nil, let n = constantInteger(array.length), n >= 0, n <= maximumUnrolledLoop else {
+            return false
+        }
+        let exit = emitter.block("each.exit")
+        let valueType: ValueType = arrayType == .intArray ? .int : .float
+        let llvmType = elementType(arrayType)
+        for k in 0..<n {
+            let next = emitter.block("each.next")
+            let element = emitter.load(llvmType, emitter.elementAddress(llvmType, array.pointer, emitter.int64(Int64(k))))
+            store(.scalar(coerce(element, from: valueType, to: function.locals[slot].type)), into: slot)
+            loops.append((next, exit))
+            try lower(body)
+            loops.removeLast()
+            emitter.branch(to: next)
+            emitter.position(at: next)
+        }
+        emitter.branch(to: exit)
+        emitter.position(at: exit)
+        return true
+    }
+}
+
+// MARK: - The fused entry points
+
+/// Emits the fused entry function of one program into the module of `lowering`.
+final class FusedEmitter {
+    let program: TypedProgram
+    let lowering: ProgramLowering
+    let layout: FusedLayout
+    var emitter: Emitter { lowering.emitter }
+    var types: IRTypes { emitter.types }
+    var builder: LLVMBuilderRef { emitter.builder }
+
+    init(program: TypedProgram, lowering: ProgramLowering, layout: FusedLayout) {
+        self.program = program
+        self.lowering = lowering
+        self.layout = layout
+    }
+
+    /// Adds a function attribute (or a parameter attribute when `parameter` is given, 0-based).
+    func addAttribute(_ name: String, to function: LLVMValueRef, parameter: Int? = nil) {
+        let kind = LLVMGetEnumAttributeKindForName(name, name.utf8.count)
+        guard kind != 0, let attribute = LLVMCreateEnumAttribute(emitter.context, kind, 0) else { return }
+        let index = parameter.map { UInt32($0 + 1) } ?? UInt32.max
+        LLVMAddAttributeAtIndex(function, index, attribute)
+    }
+
+    private func addFunction(_ name: String, returning result: LLVMTypeRef, _ parameters: [LLVMTypeRef]) -> LLVMValueRef {
+        var parameterTypes: [LLVMTypeRef?] = parameters
+        let type = parameterTypes.withUnsafeMutableBufferPointer {
+            LLVMFunctionType(result, $0.baseAddress, UInt32($0.count), 0)
+        }!
+        return LLVMAddFunction(emitter.module, name, type)!
+    }
+
+    private func llvmType(_ type: FusedElementType) -> LLVMTypeRef {
+        switch type {
+        case .bool, .int8, .uint8: return types.int8
+        case .int16, .uint16: return LLVMInt16TypeInContext(emitter.context)
+        case .int32, .uint32: return types.int32
+        case .int64, .uint64: return types.int64
+        case .float32: return LLVMFloatTypeInContext(emitter.context)
+        case .float64: return types.double
+        }
+    }
+
+    private func typedPointer(_ raw: LLVMValueRef, _ type: FusedElementType) -> LLVMValueRef {
+        LLVMBuildBitCast(builder, raw, LLVMPointerType(llvmType(type), 0), "")!
+    }
+
+    /// Loads the element at `base[offset]` (any alignment) as a double, as `ElementType.loadDouble`.
+    private func loadElement(_ base: LLVMValueRef, _ offset: LLVMValueRef, _ type: FusedElementType) -> LLVMValueRef {
+        let raw = emitter.load(llvmType(type), emitter.elementAddress(llvmType(type), base, offset))
+        LLVMSetAlignment(raw, 1)
+        switch type {
+        case .float64: return raw
+        case .float32: return LLVMBuildFPExt(builder, raw, types.double, "")!
+        case .int8, .int16, .int32, .int64: return LLVMBuildSIToFP(builder, raw, types.double, "")!
+        case .bool, .uint8, .uint16, .uint32, .uint64: return LLVMBuildUIToFP(builder, raw, types.double, "")!
+        }
+    }
+
+    /// x86-64 `cvttsd2si` (32-bit): truncation, or INT32_MIN for NaN and out of range; never poison.
+    private func truncateToInt32(_ x: LLVMValueRef) -> LLVMValueRef {
+        let inRange = emitter.and(emitter.fcmp(LLVMRealOGT, x, emitter.double(-2147483649.0)),
+                                  emitter.fcmp(LLVMRealOLT, x, emitter.double(2147483648.0)))
+        let converted = LLVMBuildFPToSI(builder, emitter.select(inRange, x, emitter.double(0)), types.int32, "")!
+        return emitter.select(inRange, converted, emitter.int32(Int32.min))
+    }
+
+    /// x86-64 `cvttsd2si` (64-bit).
+    private func truncateToInt64(_ x: LLVMValueRef) -> LLVMValueRef {
+        let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, x, emitter.double(-9223372036854775808.0)),
+                                  emitter.fcmp(LLVMRealOLT, x, emitter.double(9223372036854775808.0)))
+        let converted = LLVMBuildFPToSI(builder, emitter.select(inRange, x, emitter.double(0)), types.int64, "")!
+        return emitter.select(inRange, converted, emitter.int64(Int64.min))
+    }
+
+    /// GCC's `(uint64_t)x` on x86-64, NaN giving 0 (as `truncatingToUInt64LikeX86`).
+    private func truncateToUInt64(_ x: LLVMValueRef) -> LLVMValueRef {
+        let small = emitter.fcmp(LLVMRealOLT, x, emitter.double(9223372036854775808.0))
+        let fits = emitter.fcmp(LLVMRealOLT, x, emitter.double(18446744073709551616.0))
+        let large = emitter.and(emitter.not(small), fits)
+        let high = LLVMBuildFPToUI(builder, emitter.select(large, x, emitter.double(0)), types.int64, "")!
+        let result = emitter.select(small, truncateToInt64(x), emitter.select(large, high, emitter.int64(0)))
+        return emitter.select(emitter.isNaN(x), emitter.int64(0), result)
+    }
+
+    /// Stores `x` at `base[offset]` with generic_filter's casting rules (`ElementType.storeDouble`).
+    private func storeElement(_ x: LLVMValueRef, _ base: LLVMValueRef, _ offset: LLVMValueRef, _ type: FusedElementType) {
+        let target = llvmType(type)
+        let value: LLVMValueRef
+        func unsigned(_ convert: (LLVMValueRef) -> LLVMValueRef) -> LLVMValueRef {
+            // value > -1 ? (T)value : -(T)(-value), both halves computed without poison.
+            let positive = LLVMBuildTrunc(builder, convert(x), target, "")!
+            let negative = emitter.sub(LLVMConstNull(target), LLVMBuildTrunc(builder, convert(LLVMBuildFNeg(builder, x, "")!), target, "")!)
+            return emitter.select(emitter.fcmp(LLVMRealOGT, x, emitter.double(-1)), positive, negative)
+        }
+        switch type {
+        case .float64: value = x
+        case .float32: value = LLVMBuildFPTrunc(builder, x, target, "")!
+        case .int8, .int16: value = LLVMBuildTrunc(builder, truncateToInt32(x), target, "")!
+        case .int32: value = truncateToInt32(x)
+        case .int64: value = truncateToInt64(x)
+        case .bool, .uint8, .uint16: value = unsigned(truncateToInt32)
+        case .uint32: value = unsigned(truncateToInt64)
+        case .uint64:
+            let positive = truncateToUInt64(x)
+            let negative = emitter.sub(emitter.int64(0), truncateToUInt64(LLVMBuildFNeg(builder, x, "")!))
+            value = emitter.select(emitter.fcmp(LLVMRealOGT, x, emitter.double(-1)), positive, negative)
+        }
+        let store = LLVMBuildStore(builder, value, emitter.elementAddress(target, base, offset))!
+        LLVMSetAlignment(store, 1)
+    }
+
+    /// Loads and converts the run-time parameters from `values` (never NULL here: the driver always
+    /// passes the array), as the callback wrapper does. On an invalid int parameter, records the
+    /// failure and branches to `failure`.
+    private func loadParameters(_ values: LLVMValueRef, failure: LLVMBasicBlockRef) throws -> [LLVMValueRef] {
+        let kernel = program.kernel
+        var result: [LLVMValueRef] = []
+        for slot in program.kind.arrayParameterCount..<kernel.parameterCount {
+            guard let index = program.parameters.firstIndex(where: { $0.slot == slot }) else {
+                throw LLVMError("kernel parameter slot \(slot) has no run-time parameter")
+            }
+            let declared = program.parameters[index]
+            var value = emitter.load(types.double, emitter.elementAddress(types.double, values, emitter.int64(Int64(index))))
+            var valueType = ValueType.float
+            if declared.type == .int || declared.type == .bool {
+                let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, value, emitter.double(-9.223372036854775808e18)),
+                                          emitter.fcmp(LLVMRealOLT, value, emitter.double(9.223372036854775808e18)))
+                let ok = emitter.block("param.ok")
+                let bad = emitter.block("param.bad")
+                emitter.branch(if: inRange, then: ok, else: bad)
+                emitter.position(at: bad)
+                let fail = emitter.declare("filterjit_fail", returning: types.void,
+                                           [types.int32, types.int64, types.int64, types.int64, types.int64])
+                emitter.call(fail, [emitter.int32(RuntimeFailureKind.invalidParameter.rawValue),
+                                    emitter.int64(Int64(kernel.range.start)), emitter.int64(Int64(kernel.range.end)),
+                                    emitter.int64(Int64(index)), LLVMBuildBitCast(builder, value, types.int64, "")!])
+                emitter.branch(to: failure)
+                emitter.position(at: ok)
+                value = LLVMBuildFPToSI(builder, value, types.int64, "")!
+                valueType = .int
+            }
+            result.append(lowering.coerce(value, from: valueType, to: kernel.locals[slot].type))
+        }
+        return result
+    }
+
+    /// Per-call state shared by the pixel loops of one function: arena, result slot, window buffer.
+    private struct CallState {
+        let arena: LLVMValueRef
+        let result: LLVMValueRef?
+        let window: LLVMValueRef
+        let parameters: [LLVMValueRef]
+    }
+
+    private func makeCallState(windowLength: Int, parameters: [LLVMValueRef]) -> CallState {
+        let arenaType = LLVMArrayType(types.int64, 2)!
+        let arenaStorage = LLVMBuildAlloca(builder, arenaType, "arena")!
+        emitter.store(LLVMConstNull(arenaType), arenaStorage)
+        let arena = LLVMBuildBitCast(builder, arenaStorage, types.bytePointer, "")!
+        let result = program.kernel.returnType.map { LLVMBuildAlloca(builder, lowering.scalarType($0), "result")! }
+        let windowType = LLVMArrayType(types.double, UInt32(max(windowLength, 1)))!
+        let window = LLVMBuildBitCast(builder, LLVMBuildAlloca(builder, windowType, "window")!, types.doublePointer, "")!
+        return CallState(arena: arena, result: result, window: window, parameters: parameters)
+    }
+
+    /// Calls the kernel body on the window; returns its result as a double, or branches to
+    /// `failure` when it fails. Local arrays are released after every call.
+    private func callFilterBody(_ state: CallState, failure: LLVMBasicBlockRef) -> LLVMValueRef {
+        var arguments: [LLVMValueRef] = [state.arena]
+        if let result = state.result { arguments.append(result) }
+        arguments += [state.window, emitter.int64(Int64(layout.tapCount))]
+        arguments += state.parameters
+        let ok = emitter.call(lowering.functions[program.kernelIndex], arguments)
+        if lowering.usesArena {
+            emitter.call(emitter.declare("filterjit_release", returning: types.void, [types.bytePointer]), [state.arena])
+        }
+        let success = emitter.block("call.ok")
+        emitter.branch(if: ok, then: success, else: failure)
+        emitter.position(at: success)
+        guard let result = state.result, let returnType = program.kernel.returnType else { return emitter.double(0) }
+        return lowering.coerce(emitter.load(lowering.scalarType(returnType), result), from: returnType, to: .float)
+    }
+
+    /// The row function (see the file comment) and its border helper.
+    func emitFilterRow(name: String) throws {
+        let i64 = types.int64, pointer = types.bytePointer, i64Pointer = types.int64Pointer
+
+        // The border loop: taps through the per-axis maps; a separate function so that the kernel
+        // body is inlined once for the border and once for the interior, and the border code is
+        // shared by both ends of the row.
+        // (in, out, outer, lastPositions, lastMap, start, end, outStride, cval, parameters) -> i64
+        let border = addFunction(name + ".border", returning: i64,
+                                 [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, types.double, types.doublePointer])
+        LLVMSetLinkage(border, LLVMInternalLinkage)
+        addAttribute("noinline", to: border)
+        try emitBorder(in: border)
+
+        let row = addFunction(name, returning: i64,
+                              [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, i64, i64, i64,
+                               types.double, types.doublePointer])
+        for parameter in 0...1 { addAttribute("noalias", to: row, parameter: parameter) }
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, row, "entry")!)
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(row, index)! }
+        let n = parameter(5), start = parameter(8), end = parameter(9)
+        let callBorder = { (from: LLVMValueRef, to: LLVMValueRef) -> LLVMValueRef in
+            var arguments: [LLVMValueRef?] = [parameter(0), parameter(1), parameter(2), parameter(3), parameter(4),
+                                              from, to, parameter(7), parameter(11), parameter(12)]
+            let type = LLVMGlobalGetValueType(border)!
+            return arguments.withUnsafeMutableBufferPointer {
+                LLVMBuildCall2(self.builder, type, border, $0.baseAddress, UInt32($0.count), "")!
+            }
+        }
+        let done = emitter.block("done")
+        let failed = emitter.block("failed")
+        // Left border, interior, right border: failures are found in C order.
+        let left = callBorder(emitter.int64(0), start)
+        let afterLeft = emitter.block("interior")
+        emitter.branch(if: emitter.icmp(LLVMIntSGE, left, emitter.int64(0)), then: failed, else: afterLeft)
+        var failures: [(LLVMValueRef, LLVMBasicBlockRef)] = [(left, emitter.currentBlock)]
+        emitter.position(at: afterLeft)
+        failures.append(try emitInteriorLoop(row, failed: failed))
+        let right = callBorder(end, n)
+        emitter.branch(if: emitter.icmp(LLVMIntSGE, right, emitter.int64(0)), then: failed, else: done)
+        failures.append((right, emitter.currentBlock))
+        emitter.position(at: done)
+        LLVMBuildRet(builder, emitter.int64(-1))
+        emitter.position(at: failed)
+        LLVMBuildRet(builder, emitter.phi(i64, failures))
+    }
+
+    /// The interior loop of the row function, emitted at the current position; emission continues
+    /// after it. A failing call branches to `failed` with the pixel's index (the returned incoming).
+    private func emitInteriorLoop(_ row: LLVMValueRef, failed: LLVMBasicBlockRef) throws -> (LLVMValueRef, LLVMBasicBlockRef) {
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(row, index)! }
+        let input = typedPointer(parameter(0), layout.inputType)
+        let output = typedPointer(parameter(1), layout.outputType)
+        let inStride = parameter(6), outStride = parameter(7), centre = parameter(10)
+        let failure = emitter.block("interior.fail")
+        let failedIndexSlot = LLVMBuildAlloca(builder, types.int64, "failed")!
+        emitter.store(emitter.int64(0), failedIndexSlot)
+        let parameters = try loadParameters(parameter(12), failure: failure)
+        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters)
+        // Per tap: outer[t] + (lastPositions[t] - centre) * inStride, computed once per row.
+        let bases = (0..<layout.tapCount).map { t -> LLVMValueRef in
+            let index = emitter.int64(Int64(t))
+            let outer = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(2), index))
+            let position = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(3), index))
+            return emitter.add(outer, LLVMBuildMul(builder, emitter.sub(position, centre), inStride, "")!)
+        }
+        _ = emitter.loop(from: parameter(8), to: parameter(9), carrying: []) { i, _ in
+            let offset = LLVMBuildMul(builder, i, inStride, "")!
+            for (t, base) in bases.enumerated() {
+                let value = loadElement(input, emitter.add(base, offset), layout.inputType)
+                emitter.store(value, emitter.elementAddress(types.double, state.window, emitter.int64(Int64(t))))
+            }
+            emitter.store(i, failedIndexSlot)
+            let result = callFilterBody(state, failure: failure)
+            storeElement(result, output, LLVMBuildMul(builder, i, outStride, "")!, layout.outputType)
+            return []
+        }
+        let rest = emitter.currentBlock
+        emitter.position(at: failure)
+        let failedIndex = emitter.load(types.int64, failedIndexSlot)
+        emitter.branch(to: failed)
+        let failureEnd = emitter.currentBlock
+        emitter.position(at: rest)
+        return (failedIndex, failureEnd)
+    }
+
+    /// The body of the border function: pixels `start..<end`, taps through the maps.
+    private func emitBorder(in function: LLVMValueRef) throws {
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, function, "entry")!)
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(function, index)! }
+        let input = typedPointer(parameter(0), layout.inputType)
+        let output = typedPointer(parameter(1), layout.outputType)
+        let outer = parameter(2), positions = parameter(3), map = parameter(4)
+        let outStride = parameter(7), cval = parameter(8)
+        let failure = emitter.block("fail")
+        let failedIndexSlot = LLVMBuildAlloca(builder, types.int64, "failed")!
+        emitter.store(emitter.int64(0), failedIndexSlot)
+        let parameters = try loadParameters(parameter(9), failure: failure)
+        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters)
+        let cvalMarker = emitter.int64(Int64.min)
+        let taps = (0..<layout.tapCount).map { t -> (outer: LLVMValueRef, position: LLVMValueRef) in
+            let index = emitter.int64(Int64(t))
+            return (emitter.load(types.int64, emitter.elementAddress(types.int64, outer, index)),
+                    emitter.load(types.int64, emitter.elementAddress(types.int64, positions, index)))
+        }
+        _ = emitter.loop(from: parameter(5), to: parameter(6), carrying: []) { i, _ in
+            for (t, tap) in taps.enumerated() {
+                let mapped = emitter.load(types.int64, emitter.elementAddress(types.int64, map, emitter.add(i, tap.position)))
+                let isConstant = emitter.or(emitter.icmp(LLVMIntEQ, tap.outer, cvalMarker), emitter.icmp(LLVMIntEQ, mapped, cvalMarker))
+                // A cval tap reads element 0 (always there) and discards it: no branch, no bad address.
+                let offset = emitter.select(isConstant, emitter.int64(0), emitter.add(tap.outer, mapped))
+                let value = emitter.select(isConstant, cval, loadElement(input, offset, layout.inputType))
+                emitter.store(value, emitter.elementAddress(types.double, state.window, emitter.int64(Int64(t))))
+            }
+            emitter.store(i, failedIndexSlot)
+            let result = callFilterBody(state, failure: failure)
+            storeElement(result, output, LLVMBuildMul(builder, i, outStride, "")!, layout.outputType)
+            return []
+        }
+        LLVMBuildRet(builder, emitter.int64(-1))
+        emitter.position(at: failure)
+        LLVMBuildRet(builder, emitter.load(types.int64, failedIndexSlot))
+    }
+
+    /// The fused line function (see the file comment).
+    func emitLine(name: String) throws {
+        let i64 = types.int64, pointer = types.bytePointer
+        let function = addFunction(name, returning: i64,
+                                   [pointer, pointer, types.int64Pointer, i64, i64, i64, i64, i64, types.double,
+                                    types.doublePointer, types.doublePointer, types.doublePointer])
+        for parameter in [0, 1, 10, 11] { addAttribute("noalias", to: function, parameter: parameter) }
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, function, "entry")!)
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(function, index)! }
+        let input = typedPointer(parameter(0), layout.inputType)
+        let output = typedPointer(parameter(1), layout.outputType)
+        let map = parameter(2), extendedLength = parameter(3), n = parameter(4), before = parameter(5)
+        let inStride = parameter(6), outStride = parameter(7), cval = parameter(8)
+        let line = parameter(10), outLine = parameter(11)
+        let failure = emitter.block("fail")
+        let parameters = try loadParameters(parameter(9), failure: failure)
+        let arenaType = LLVMArrayType(types.int64, 2)!
+        let arenaStorage = LLVMBuildAlloca(builder, arenaType, "arena")!
+        emitter.store(LLVMConstNull(arenaType), arenaStorage)
+        let arena = LLVMBuildBitCast(builder, arenaStorage, types.bytePointer, "")!
+        let cvalMarker = emitter.int64(Int64.min)
+
+        // Extend the line: mapped positions before and after it, a plain strided copy inside.
+        func extend(from start: LLVMValueRef, to end: LLVMValueRef) {
+            _ = emitter.loop(from: start, to: end, carrying: []) { j, _ in
+                let mapped = emitter.load(i64, emitter.elementAddress(i64, map, j))
+                let isConstant = emitter.icmp(LLVMIntEQ, mapped, cvalMarker)
+                let offset = emitter.select(isConstant, emitter.int64(0), mapped)
+                let value = emitter.select(isConstant, cval, loadElement(input, offset, layout.inputType))
+                emitter.store(value, emitter.elementAddress(types.double, line, j))
+                return []
+            }
+        }
+        extend(from: emitter.int64(0), to: before)
+        _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
+            let value = loadElement(input, LLVMBuildMul(builder, k, inStride, "")!, layout.inputType)
+            emitter.store(value, emitter.elementAddress(types.double, line, emitter.add(before, k)))
+            return []
+        }
+        extend(from: emitter.add(before, n), to: extendedLength)
+        // `out` starts zeroed, as the callback wrapper does.
+        _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
+            emitter.store(emitter.double(0), emitter.elementAddress(types.double, outLine, k))
+            return []
+        }
+        let ok = emitter.call(lowering.functions[program.kernelIndex],
+                              [arena, line, extendedLength, outLine, n] + parameters)
+        if lowering.usesArena {
+            emitter.call(emitter.declare("filterjit_release", returning: types.void, [types.bytePointer]), [arena])
+        }
+        let success = emitter.block("ok")
+        emitter.branch(if: ok, then: success, else: failure)
+        emitter.position(at: success)
+        _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
+            let value = emitter.load(types.double, emitter.elementAddress(types.double, outLine, k))
+            storeElement(value, output, LLVMBuildMul(builder, k, outStride, "")!, layout.outputType)
+            return []
+        }
+        LLVMBuildRet(builder, emitter.int64(-1))
+        emitter.position(at: failure)
+        LLVMBuildRet(builder, emitter.int64(0))
+    }
+}
