@@ -41,6 +41,82 @@ public enum FusedElementType: String, Hashable, Sendable, CaseIterable {
     }
 
     var isSigned: Bool { self == .int8 || self == .int16 || self == .int32 || self == .int64 }
+
+    /// Integer types of at most 32 bits: every value is a distinct double, never NaN or -0.0.
+    var convertsExactlyToDouble: Bool {
+        switch self {
+        case .bool, .int8, .int16, .int32, .uint8, .uint16, .uint32: return true
+        default: return false
+        }
+    }
+}
+
+/// "Compare and select in the native type": rewrites `select(fcmp p (itofp a), (itofp b)), itofp a, itofp b)`
+/// (either arm order) into `itofp(select(icmp p' a b, a, b))` when a and b are integers of at most
+/// 32 bits converted the same way. Such doubles are exact, ordered and never NaN or -0.0, so the
+/// comparison and the chosen bits are unchanged; min/max chains and median networks over integer
+/// images then run on the integers (`pminub` on 32 bytes instead of `minpd` on 4 doubles), and
+/// LLVM folds the conversion back to the output type.
+enum NativeSelection {
+    static func rewrite(_ module: LLVMModuleRef) {
+        guard let context = LLVMGetModuleContext(module), let builder = LLVMCreateBuilderInContext(context) else { return }
+        defer { LLVMDisposeBuilder(builder) }
+        var function = LLVMGetFirstFunction(module)
+        while let f = function {
+            var block = LLVMGetFirstBasicBlock(f)
+            while let b = block {
+                var instruction = LLVMGetFirstInstruction(b)
+                while let i = instruction {
+                    instruction = LLVMGetNextInstruction(i)
+                    rewriteSelect(i, builder: builder)
+                }
+                block = LLVMGetNextBasicBlock(b)
+            }
+            function = LLVMGetNextFunction(f)
+        }
+    }
+
+    private static func rewriteSelect(_ select: LLVMValueRef, builder: LLVMBuilderRef) {
+        guard LLVMGetInstructionOpcode(select) == LLVMSelect, let condition = LLVMGetOperand(select, 0),
+              LLVMIsAInstruction(condition) != nil, LLVMGetInstructionOpcode(condition) == LLVMFCmp,
+              let a = LLVMGetOperand(condition, 0), let b = LLVMGetOperand(condition, 1),
+              let onTrue = LLVMGetOperand(select, 1), let onFalse = LLVMGetOperand(select, 2),
+              (onTrue == a && onFalse == b) || (onTrue == b && onFalse == a),
+              let conversion = sharedConversion(a, b) else { return }
+        let signed = conversion == LLVMSIToFP
+        let predicate: LLVMIntPredicate
+        switch LLVMGetFCmpPredicate(condition) {
+        case LLVMRealOLT, LLVMRealULT: predicate = signed ? LLVMIntSLT : LLVMIntULT
+        case LLVMRealOLE, LLVMRealULE: predicate = signed ? LLVMIntSLE : LLVMIntULE
+        case LLVMRealOGT, LLVMRealUGT: predicate = signed ? LLVMIntSGT : LLVMIntUGT
+        case LLVMRealOGE, LLVMRealUGE: predicate = signed ? LLVMIntSGE : LLVMIntUGE
+        case LLVMRealOEQ, LLVMRealUEQ: predicate = LLVMIntEQ
+        case LLVMRealONE, LLVMRealUNE: predicate = LLVMIntNE
+        default: return
+        }
+        guard let x = LLVMGetOperand(a, 0), let y = LLVMGetOperand(b, 0),
+              let chosenTrue = LLVMGetOperand(onTrue, 0), let chosenFalse = LLVMGetOperand(onFalse, 0) else { return }
+        LLVMPositionBuilderBefore(builder, select)
+        let compare = LLVMBuildICmp(builder, predicate, x, y, "")
+        let chosen = LLVMBuildSelect(builder, compare, chosenTrue, chosenFalse, "")
+        let converted = signed ? LLVMBuildSIToFP(builder, chosen, LLVMTypeOf(select), "")
+                               : LLVMBuildUIToFP(builder, chosen, LLVMTypeOf(select), "")
+        if let converted { LLVMReplaceAllUsesWith(select, converted) }
+    }
+
+    /// The conversion opcode when `a` and `b` are both `uitofp` or both `sitofp` from one integer
+    /// type of at most 32 bits.
+    private static func sharedConversion(_ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMOpcode? {
+        guard LLVMIsAInstruction(a) != nil, LLVMIsAInstruction(b) != nil else { return nil }
+        let opcode = LLVMGetInstructionOpcode(a)
+        guard opcode == LLVMGetInstructionOpcode(b), opcode == LLVMUIToFP || opcode == LLVMSIToFP,
+              let x = LLVMGetOperand(a, 0), let y = LLVMGetOperand(b, 0) else { return nil }
+        let type = LLVMTypeOf(x)!
+        guard type == LLVMTypeOf(y) else { return nil }
+        let scalar = LLVMGetTypeKind(type) == LLVMVectorTypeKind ? LLVMGetElementType(type)! : type
+        guard LLVMGetTypeKind(scalar) == LLVMIntegerTypeKind, LLVMGetIntTypeWidth(scalar) <= 32 else { return nil }
+        return opcode
+    }
 }
 
 /// What a fused kernel is compiled for (everything else is a run-time argument).
@@ -109,6 +185,12 @@ extension Codegen {
         let lowered = DispatchTimeShim.nanoseconds()
         module.adopt(machine)
         if !level.pipeline.isEmpty {
+            if layout.inputType.convertsExactlyToDouble {
+                // Inline the body into the pixel loops and promote the window to registers, then
+                // let comparisons and selections work on the native integers (see below).
+                try module.optimize(pipeline: "always-inline,function(sroa,instcombine)", machine: machine)
+                if let handle = module.handle { NativeSelection.rewrite(handle) }
+            }
             try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,
                                 unrollAndInterleave: level.unrollAndInterleave)
         }
@@ -547,6 +629,9 @@ final class FusedEmitter {
                                  [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, types.double, types.doublePointer])
         LLVMSetLinkage(border, LLVMInternalLinkage)
         addAttribute("noinline", to: border)
+        // Few pixels take this path: keep it scalar and small, so it costs little compile time.
+        addAttribute("minsize", to: border)
+        addAttribute("optsize", to: border)
         try emitBorder(in: border)
 
         let row = addFunction(name, returning: i64,

@@ -21,6 +21,9 @@ public final class Engine: @unchecked Sendable {
     let session: JITSession
     let cancellation = CancellationFlag()
     private let lock = NSLock()
+    /// The timings of the last fused compile (FusedKernel.swift), guarded by `fusedLogLock`.
+    var lastFusedTimings: CompileTimings?
+    let fusedLogLock = NSLock()
     private var nextKernelNumber = 0
     // Target machines are not thread-safe; each compile borrows one from this pool.
     private var machines: [TargetMachine] = []

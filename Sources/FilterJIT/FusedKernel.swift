@@ -33,6 +33,19 @@ typealias FusedLineFunction = @convention(c) (
 private let cvalMarker = Int64.min
 
 extension Engine {
+    /// The compile-stage timings of the most recent fused specialisation this engine compiled, if any.
+    public var lastFusedCompileTimings: CompileTimings? {
+        fusedLogLock.lock()
+        defer { fusedLogLock.unlock() }
+        return lastFusedTimings
+    }
+
+    private func recordFusedCompile(_ timings: CompileTimings) {
+        fusedLogLock.lock()
+        lastFusedTimings = timings
+        fusedLogLock.unlock()
+    }
+
     /// An engine for kernels whose own engine is gone (fused specialisations need one to compile in).
     static let fallbackForFusion: Engine? = try? Engine()
 
@@ -52,6 +65,7 @@ extension Engine {
             let emitStart = DispatchTime.now().uptimeNanoseconds
             let (address, resource) = try session.add(prepared.module, lookingUp: symbol)
             timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - emitStart) / 1e6
+            recordFusedCompile(timings)
             // Its address is a fused entry, not a SciPy callback: this kernel is only handed to the
             // fused drivers below, never returned to callers.
             let kernel = Kernel(program: base.program, source: base.source, signature: signature, symbolName: symbol,

@@ -57,6 +57,10 @@ struct BenchCommand: ParsableCommand {
             print("kernel       \(run.kernel.name) (\(run.kernel.kind.rawValue)) on \(image.shape.map(String.init).joined(separator: "x")) \(image.elementType.rawValue)")
             print("engine start \(formatMilliseconds(engine.startMilliseconds)) ms")
             print("compile      \(formatMilliseconds(run.timings.compile)) ms (parse \(formatMilliseconds(stages.parse)), check \(formatMilliseconds(stages.check)), IR \(formatMilliseconds(stages.ir)), optimise \(formatMilliseconds(stages.optimize)), machine code \(formatMilliseconds(stages.machineCode)))")
+            let fusedStages = engine.lastFusedCompileTimings
+            if let fusedStages {
+                print("fused kernel \(formatMilliseconds(fusedStages.total)) ms to compile (IR \(formatMilliseconds(fusedStages.ir)), optimise \(formatMilliseconds(fusedStages.optimize)), machine code \(formatMilliseconds(fusedStages.machineCode)))")
+            }
             print("first run    \(formatMilliseconds(run.timings.first)) ms (compile included)")
             print("cached runs  best \(formatMilliseconds(sorted.first ?? .nan)) ms, median \(formatMilliseconds(median)) ms over \(repeatCount)")
             if json {
@@ -73,6 +77,7 @@ struct BenchCommand: ParsableCommand {
                         "optimise_ms": stages.optimize, "codegen_ms": stages.machineCode,
                     ],
                     "disk_cache_hit": false,
+                    "fused_compile_ms": fusedStages?.total ?? 0,
                     "first_ms": run.timings.first,
                     "cached_best_ms": sorted.first ?? 0,
                     "cached_median_ms": median,
