@@ -292,6 +292,72 @@ private func reversedView(_ array: NDArray) throws -> NDArray {
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// Rows long enough for the vectorised interior loops (up to 32 pixels per step) and their
+    /// remainders, on every element type, including NaN, -0.0 and infinities for floats.
+    @Test func fusedEqualsCallbackOnRowsLongEnoughForTheVectorLoops() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["FUSED_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("fusedEqualsCallbackOnRowsLongEnoughForTheVectorLoops seed \(seed) (rerun with FUSED_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let sources = ["np.min(values)", "max(values)", "np.median(values)", "np.mean(values)", "np.var(values)",
+                       "float(np.argmax(values))", Self.randomKernels[17]]
+        let kernels = try sources.map { try engine.compile($0) }
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity]
+        var problems: [String] = []
+        for round in 0..<88 {
+            let kernel = random.pick(kernels)
+            let inType = ElementType.allCases[round % ElementType.allCases.count]
+            let outType: ElementType = random.chance(0.7) ? inType : random.pick(ElementType.allCases)
+            let shape = random.chance(0.5) ? [3 + random.below(9), 40 + random.below(130)] : [2 + random.below(3), 3 + random.below(3), 33 + random.below(40)]
+            let footprintShape = shape.map { _ in 1 + random.below(shape.count == 2 ? 5 : 3) }
+            var mask = (0..<footprintShape.reduce(1, *)).map { _ in random.chance(0.75) }
+            if !mask.contains(true) { mask[0] = true }
+            let origin = footprintShape.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let values: [Double] = (0..<shape.reduce(1, *)).map { _ in
+                switch inType {
+                case .float32, .float64: return random.chance(0.03) ? random.pick(specials) : (random.unit() * 400 - 200).rounded() / 4
+                case .bool: return Double(random.below(2))
+                case .int8: return Double(random.below(256) - 128)
+                case .uint8: return Double(random.below(256))
+                case .int16, .int32, .int64: return Double(random.below(70000) - 35000)
+                default: return Double(random.below(70000))
+                }
+            }
+            let input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            let options = FilterOptions(footprint: try Footprint(shape: footprintShape, mask: mask), mode: mode,
+                                        cval: random.chance(0.5) ? -0.0 : 3.5, origin: origin)
+            let callback = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), engine: .callback) }
+            for threads in [1, 2, 3] {
+                let fused = Outcome {
+                    try kernel.genericFilter(input, options: options, output: .elementType(outType), engine: .fused, threads: threads)
+                }
+                if let d = fused.difference(from: callback) {
+                    problems.append("round \(round) \(kernel.name) \(inType)->\(outType) \(shape) fp \(footprintShape) \(mode) threads \(threads): \(d)")
+                }
+            }
+        }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// The sorting network must give a zero the sign the runtime's stable sort gives it.
+    @Test func fusedMedianOfSignedZerosMatchesTheStableSort() throws {
+        guard frontEndAvailable else { return }
+        let kernel = try engine.compile("np.median(values)")
+        var random = FusedTestRandom(seed: 7)
+        let choices: [Double] = [-0.0, 0.0, -0.0, 0.0, -1.0, 1.0]
+        for (shape, size) in [([300], [3]), ([300], [4]), ([300], [5]), ([20, 60], [3, 3]), ([20, 60], [2, 3])] {
+            let input = try NDArray.make(shape: shape, elementType: .float64,
+                                         values: (0..<shape.reduce(1, *)).map { _ in random.pick(choices) })
+            for mode in [BoundaryMode.reflect, .constant] {
+                let options = FilterOptions(size: size, mode: mode, cval: -0.0)
+                let callback = Outcome { try kernel.genericFilter(input, options: options, engine: .callback) }
+                let fused = Outcome { try kernel.genericFilter(input, options: options, engine: .fused, threads: 2) }
+                #expect(fused.difference(from: callback) == nil, "\(shape) size \(size) \(mode)")
+            }
+        }
+    }
+
     @Test func fusedSpecialisationsAreCachedAndServeEveryImageSize() throws {
         guard frontEndAvailable else { return }
         let engine = try Engine()
