@@ -125,7 +125,8 @@ public struct FusedLayout: Hashable, Sendable {
     public var inputType: FusedElementType
     /// The output's element type.
     public var outputType: FusedElementType
-    /// For `@filter` kernels: the number of taps (true footprint entries), i.e. `len(values)`.
+    /// For `@filter` kernels: the number of taps (true footprint entries), i.e. `len(values)`;
+    /// for `@line_filter` kernels: the filter size.
     public var tapCount: Int
 
     /// Creates a layout.
@@ -755,7 +756,10 @@ final class FusedEmitter {
         func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(function, index)! }
         let input = typedPointer(parameter(0), layout.inputType)
         let output = typedPointer(parameter(1), layout.outputType)
-        let map = parameter(2), extendedLength = parameter(3), n = parameter(4), before = parameter(5)
+        let map = parameter(2), n = parameter(4), before = parameter(5)
+        // n + filterSize - 1 (the driver checked it does not overflow): written so that LLVM knows how
+        // the two lengths relate and can drop the kernel's bounds checks on `line[i + k]`.
+        let extendedLength = LLVMBuildNUWAdd(builder, n, emitter.int64(Int64(max(layout.tapCount, 1) - 1)), "")!
         let inStride = parameter(6), outStride = parameter(7), cval = parameter(8)
         let line = parameter(10), outLine = parameter(11)
         let failure = emitter.block("fail")

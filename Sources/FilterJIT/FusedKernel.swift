@@ -267,7 +267,7 @@ extension Kernel {
         let mode = options.mode.canonicalForFilters
         let specialization = "line;in=\(inType.rawValue);out=\(outType.rawValue);size=\(options.filterSize);mode=\(mode.rawValue)"
         let fused = try fusionEngine.fusedKernel(
-            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: 0),
+            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: options.filterSize),
             specialization: specialization)
         let lineFunction = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: FusedLineFunction.self)
 
