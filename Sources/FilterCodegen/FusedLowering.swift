@@ -163,7 +163,12 @@ extension Codegen {
             lowering.windowLength = layout.tapCount
         }
         try lowering.lowerFunctions()
-        let fused = FusedEmitter(program: program, lowering: lowering, layout: layout)
+        // The border pixels use the program as the callback path lowers it (loops over the window,
+        // runtime reductions): far less code to optimise than a second copy of the unrolled body,
+        // and only a thin frame of pixels runs it.
+        let generic = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix + ".generic")
+        try generic.lowerFunctions()
+        let fused = FusedEmitter(program: program, lowering: lowering, borderLowering: generic, layout: layout)
         // The kernel body is inlined into each loop that calls it, so the window lives in registers.
         fused.addAttribute("alwaysinline", to: lowering.functions[program.kernelIndex].function)
         if program.kind == .filter {
@@ -439,14 +444,17 @@ extension ProgramLowering {
 final class FusedEmitter {
     let program: TypedProgram
     let lowering: ProgramLowering
+    /// The lowering whose kernel body the border loop calls.
+    let borderLowering: ProgramLowering
     let layout: FusedLayout
     var emitter: Emitter { lowering.emitter }
     var types: IRTypes { emitter.types }
     var builder: LLVMBuilderRef { emitter.builder }
 
-    init(program: TypedProgram, lowering: ProgramLowering, layout: FusedLayout) {
+    init(program: TypedProgram, lowering: ProgramLowering, borderLowering: ProgramLowering, layout: FusedLayout) {
         self.program = program
         self.lowering = lowering
+        self.borderLowering = borderLowering
         self.layout = layout
     }
 
@@ -602,7 +610,7 @@ final class FusedEmitter {
 
     /// Calls the kernel body on the window; returns its result as a double, or branches to
     /// `failure` when it fails. Local arrays are released after every call.
-    private func callFilterBody(_ state: CallState, failure: LLVMBasicBlockRef) -> LLVMValueRef {
+    private func callFilterBody(_ state: CallState, failure: LLVMBasicBlockRef, body lowering: ProgramLowering) -> LLVMValueRef {
         var arguments: [LLVMValueRef] = [state.arena]
         if let result = state.result { arguments.append(result) }
         arguments += [state.window, emitter.int64(Int64(layout.tapCount))]
@@ -694,7 +702,7 @@ final class FusedEmitter {
                 emitter.store(value, emitter.elementAddress(types.double, state.window, emitter.int64(Int64(t))))
             }
             emitter.store(i, failedIndexSlot)
-            let result = callFilterBody(state, failure: failure)
+            let result = callFilterBody(state, failure: failure, body: lowering)
             storeElement(result, output, LLVMBuildMul(builder, i, outStride, "")!, layout.outputType)
             return []
         }
@@ -721,22 +729,21 @@ final class FusedEmitter {
         let parameters = try loadParameters(parameter(9), failure: failure)
         let state = makeCallState(windowLength: layout.tapCount, parameters: parameters)
         let cvalMarker = emitter.int64(Int64.min)
-        let taps = (0..<layout.tapCount).map { t -> (outer: LLVMValueRef, position: LLVMValueRef) in
-            let index = emitter.int64(Int64(t))
-            return (emitter.load(types.int64, emitter.elementAddress(types.int64, outer, index)),
-                    emitter.load(types.int64, emitter.elementAddress(types.int64, positions, index)))
-        }
         _ = emitter.loop(from: parameter(5), to: parameter(6), carrying: []) { i, _ in
-            for (t, tap) in taps.enumerated() {
-                let mapped = emitter.load(types.int64, emitter.elementAddress(types.int64, map, emitter.add(i, tap.position)))
-                let isConstant = emitter.or(emitter.icmp(LLVMIntEQ, tap.outer, cvalMarker), emitter.icmp(LLVMIntEQ, mapped, cvalMarker))
+            // Gather the window with a loop over the taps (not unrolled: small code for a few pixels).
+            _ = emitter.loop(from: emitter.int64(0), to: emitter.int64(Int64(layout.tapCount)), carrying: []) { t, _ in
+                let tapOuter = emitter.load(types.int64, emitter.elementAddress(types.int64, outer, t))
+                let position = emitter.load(types.int64, emitter.elementAddress(types.int64, positions, t))
+                let mapped = emitter.load(types.int64, emitter.elementAddress(types.int64, map, emitter.add(i, position)))
+                let isConstant = emitter.or(emitter.icmp(LLVMIntEQ, tapOuter, cvalMarker), emitter.icmp(LLVMIntEQ, mapped, cvalMarker))
                 // A cval tap reads element 0 (always there) and discards it: no branch, no bad address.
-                let offset = emitter.select(isConstant, emitter.int64(0), emitter.add(tap.outer, mapped))
+                let offset = emitter.select(isConstant, emitter.int64(0), emitter.add(tapOuter, mapped))
                 let value = emitter.select(isConstant, cval, loadElement(input, offset, layout.inputType))
-                emitter.store(value, emitter.elementAddress(types.double, state.window, emitter.int64(Int64(t))))
+                emitter.store(value, emitter.elementAddress(types.double, state.window, t))
+                return []
             }
             emitter.store(i, failedIndexSlot)
-            let result = callFilterBody(state, failure: failure)
+            let result = callFilterBody(state, failure: failure, body: borderLowering)
             storeElement(result, output, LLVMBuildMul(builder, i, outStride, "")!, layout.outputType)
             return []
         }
