@@ -103,12 +103,16 @@ let package = Package(
         // The compile benchmark: `swift run -c release filterjit-compile-bench`.
         .executableTarget(name: "filterjit-compile-bench", dependencies: ["FilterLang", "FilterCodegen", "FilterJIT"]),
 
+        // The Swift API example of the README (built and run by the CLI tests).
+        .executableTarget(name: "filterjit-api-example", dependencies: ["FilterJIT", "NDImage"],
+                          path: "examples/SwiftAPI"),
+
         .testTarget(name: "FilterParserTests", dependencies: ["FilterLang", "FilterParser"]),
         .testTarget(name: "FilterSemaTests", dependencies: ["FilterLang", "FilterParser", "FilterSema"]),
         .testTarget(name: "FilterInterpreterTests", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter"]),
         .testTarget(name: "FilterJITTests", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "FilterJIT"],
                     swiftSettings: importsLLVM),
         .testTarget(name: "NDImageTests", dependencies: ["NDImage"]),
-        .testTarget(name: "CLITests", dependencies: ["filterjit", "NDImage"]),
+        .testTarget(name: "CLITests", dependencies: ["filterjit", "filterjit-api-example", "NDImage"]),
     ]
 )

@@ -425,7 +425,7 @@ extension ProgramLowering {
         for k in 0..<n {
             let next = emitter.block("each.next")
             let element = emitter.load(llvmType, emitter.elementAddress(llvmType, array.pointer, emitter.int64(Int64(k))))
-            store(.scalar(coerce(element, from: valueType, to: function.locals[slot].type)), into: slot)
+            store(.scalar(try coerce(element, from: valueType, to: function.locals[slot].type)), into: slot)
             loops.append((next, exit))
             try lower(body)
             loops.removeLast()
@@ -584,7 +584,7 @@ final class FusedEmitter {
                 value = LLVMBuildFPToSI(builder, value, types.int64, "")!
                 valueType = .int
             }
-            result.append(lowering.coerce(value, from: valueType, to: kernel.locals[slot].type))
+            result.append(try lowering.coerce(value, from: valueType, to: kernel.locals[slot].type))
         }
         return result
     }
@@ -623,7 +623,13 @@ final class FusedEmitter {
         emitter.branch(if: ok, then: success, else: failure)
         emitter.position(at: success)
         guard let result = state.result, let returnType = program.kernel.returnType else { return emitter.double(0) }
-        return lowering.coerce(emitter.load(lowering.scalarType(returnType), result), from: returnType, to: .float)
+        let value = emitter.load(lowering.scalarType(returnType), result)
+        // The wrapper's conversion of the kernel's result to the double SciPy receives.
+        switch returnType {
+        case .int: return LLVMBuildSIToFP(builder, value, types.double, "")!
+        case .bool: return LLVMBuildUIToFP(builder, value, types.double, "")!
+        default: return value
+        }
     }
 
     /// The row function (see the file comment) and its border helper.

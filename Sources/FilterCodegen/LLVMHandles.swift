@@ -178,6 +178,22 @@ public final class Module {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The relocatable object code `machine` emits for this module (for the JIT and the disk cache).
+    /// Emission runs codegen passes over the module, so call this last.
+    public func objectCode(machine: TargetMachine) throws -> [UInt8] {
+        guard let handle else { throw LLVMError("module already handed over") }
+        var message: UnsafeMutablePointer<CChar>?
+        var buffer: LLVMMemoryBufferRef?
+        if LLVMTargetMachineEmitToMemoryBuffer(machine.handle, handle, LLVMObjectFile, &message, &buffer) != 0 {
+            throw LLVMError(takeMessage(message))
+        }
+        guard let buffer else { throw LLVMError("no object code emitted") }
+        // The buffer is ours to dispose; the bytes are copied out.
+        defer { LLVMDisposeMemoryBuffer(buffer) }
+        guard let start = LLVMGetBufferStart(buffer) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: start, count: LLVMGetBufferSize(buffer)))
+    }
+
     /// Hands the module to ORC; afterwards this object owns nothing.
     func takeThreadSafeModule() throws -> LLVMOrcThreadSafeModuleRef {
         guard let module = handle else { throw LLVMError("module already handed over") }
@@ -286,6 +302,29 @@ public final class JITSession: @unchecked Sendable {
             let resource = JITResource(tracker: tracker, session: self)
             // Consumes the thread-safe module, even on error.
             try throwIfError(LLVMOrcLLJITAddLLVMIRModuleWithRT(jit, tracker, threadSafeModule))
+            var address: LLVMOrcExecutorAddress = 0
+            try throwIfError(LLVMOrcLLJITLookup(jit, &address, symbol))
+            if address == 0 { throw LLVMError("symbol \(symbol) resolved to address 0") }
+            return (UInt(address), resource)
+        }
+    }
+
+    /// Links relocatable object code (from `Module.objectCode`) under a new resource tracker and
+    /// looks up `symbol`. Runtime and libm symbols resolve by name, as for IR modules.
+    public func add(objectCode: [UInt8], lookingUp symbol: String) throws -> (address: UInt, resource: JITResource) {
+        try withLock {
+            let mainLibrary = LLVMOrcLLJITGetMainJITDylib(jit)
+            guard let tracker = LLVMOrcJITDylibCreateResourceTracker(mainLibrary) else {
+                throw LLVMError("cannot create a resource tracker")
+            }
+            let resource = JITResource(tracker: tracker, session: self)
+            // The copy is owned by the buffer, which AddObjectFileWithRT consumes (even on error).
+            let buffer = objectCode.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) {
+                    LLVMCreateMemoryBufferWithMemoryRangeCopy($0.baseAddress, $0.count, "filterjit-object")
+                }
+            }
+            try throwIfError(LLVMOrcLLJITAddObjectFileWithRT(jit, tracker, buffer))
             var address: LLVMOrcExecutorAddress = 0
             try throwIfError(LLVMOrcLLJITLookup(jit, &address, symbol))
             if address == 0 { throw LLVMError("symbol \(symbol) resolved to address 0") }

@@ -17,14 +17,20 @@ enum Lowered {
     case array(pointer: LLVMValueRef, length: LLVMValueRef)
     case none
 
+    /// The scalar; a malformed typed program (a front-end bug) is an error, not a trap.
     var scalar: LLVMValueRef {
-        guard case .scalar(let value) = self else { preconditionFailure("expected a scalar value") }
-        return value
+        get throws {
+            guard case .scalar(let value) = self else { throw LLVMError("typed IR: expected a scalar value") }
+            return value
+        }
     }
 
+    /// The (pointer, length) pair of an array value.
     var array: (pointer: LLVMValueRef, length: LLVMValueRef) {
-        guard case .array(let pointer, let length) = self else { preconditionFailure("expected an array value") }
-        return (pointer, length)
+        get throws {
+            guard case .array(let pointer, let length) = self else { throw LLVMError("typed IR: expected an array value") }
+            return (pointer, length)
+        }
     }
 }
 
@@ -206,7 +212,7 @@ final class ProgramLowering {
                     store(value, into: slot)
                 case .element(let array, let index):
                     let address = try elementAddress(array: array, index: index, range: statement.range)
-                    emitter.store(value.scalar, address)
+                    emitter.store(try value.scalar, address)
                 }
             }
 
@@ -265,7 +271,7 @@ final class ProgramLowering {
                                          emitter.icmp(LLVMIntSGT, current, stopValue))
             emitter.branch(if: inRange, then: bodyBlock, else: exit)
             emitter.position(at: bodyBlock)
-            store(.scalar(coerce(current, from: .int, to: function.locals[slot].type)), into: slot)
+            store(.scalar(try coerce(current, from: .int, to: function.locals[slot].type)), into: slot)
             loops.append((latch, exit))
             try lower(body)
             loops.removeLast()
@@ -299,7 +305,7 @@ final class ProgramLowering {
             let elementValueType: ValueType = arrayExpression.type == .intArray ? .int : .float
             let element = emitter.load(elementType(arrayExpression.type),
                                        emitter.elementAddress(elementType(arrayExpression.type), array.pointer, current))
-            store(.scalar(coerce(element, from: elementValueType, to: function.locals[slot].type)), into: slot)
+            store(.scalar(try coerce(element, from: elementValueType, to: function.locals[slot].type)), into: slot)
             loops.append((latch, exit))
             try lower(body)
             loops.removeLast()
@@ -322,7 +328,7 @@ final class ProgramLowering {
         case .returnValue(let value):
             if let value, let returnType = function.returnType, let resultPointer {
                 let lowered = try lower(value).scalar
-                emitter.store(coerce(lowered, from: value.type, to: returnType), resultPointer)
+                emitter.store(try coerce(lowered, from: value.type, to: returnType), resultPointer)
             } else if let value {
                 _ = try lower(value)
             }
@@ -364,7 +370,7 @@ final class ProgramLowering {
     }
 
     /// Converts a scalar between value types (identity when equal).
-    func coerce(_ value: LLVMValueRef, from source: ValueType, to target: ValueType) -> LLVMValueRef {
+    func coerce(_ value: LLVMValueRef, from source: ValueType, to target: ValueType) throws -> LLVMValueRef {
         switch (source, target) {
         case _ where source == target: return value
         case (.int, .float): return LLVMBuildSIToFP(builder, value, types.double, "")!
@@ -374,13 +380,13 @@ final class ProgramLowering {
         case (.float, .bool): return emitter.fcmp(LLVMRealUNE, value, emitter.double(0))
         default:
             // float -> int never happens implicitly (Sema uses an explicit, checked builtin).
-            preconditionFailure("no implicit conversion from \(source) to \(target)")
+            throw LLVMError("typed IR: no implicit conversion from \(source) to \(target)")
         }
     }
 
     /// Truth value of a scalar: `x != 0` (NaN is true).
-    private func truth(_ value: LLVMValueRef, _ type: ValueType) -> LLVMValueRef {
-        coerce(value, from: type, to: .bool)
+    private func truth(_ value: LLVMValueRef, _ type: ValueType) throws -> LLVMValueRef {
+        try coerce(value, from: type, to: .bool)
     }
 
     // MARK: Expressions
@@ -404,25 +410,25 @@ final class ProgramLowering {
         case .convert(let conversion, let operand):
             let value = try lower(operand).scalar
             switch conversion {
-            case .toFloat: return .scalar(coerce(value, from: operand.type, to: .float))
-            case .toInt: return .scalar(coerce(value, from: operand.type, to: .int))
-            case .truth: return .scalar(truth(value, operand.type))
+            case .toFloat: return .scalar(try coerce(value, from: operand.type, to: .float))
+            case .toInt: return .scalar(try coerce(value, from: operand.type, to: .int))
+            case .truth: return .scalar(try truth(value, operand.type))
             }
 
         case .negate(let operand):
             let value = try lower(operand).scalar
             if operand.type == .float { return .scalar(LLVMBuildFNeg(builder, value, "")!) }
-            return .scalar(emitter.sub(emitter.int64(0), coerce(value, from: operand.type, to: .int)))
+            return .scalar(emitter.sub(emitter.int64(0), try coerce(value, from: operand.type, to: .int)))
 
         case .not(let operand):
             let value = try lower(operand).scalar
-            return .scalar(emitter.not(truth(value, operand.type)))
+            return .scalar(emitter.not(try truth(value, operand.type)))
 
         case .arithmetic(let operation, let left, let right):
             let a = try lower(left).scalar
             let b = try lower(right).scalar
-            return .scalar(arithmetic(operation, coerce(a, from: left.type, to: expression.type),
-                                      coerce(b, from: right.type, to: expression.type),
+            return .scalar(arithmetic(operation, try coerce(a, from: left.type, to: expression.type),
+                                      try coerce(b, from: right.type, to: expression.type),
                                       type: expression.type, range: expression.range))
 
         case .compare(let operands, let operators, let compareTypes):
@@ -433,7 +439,7 @@ final class ProgramLowering {
             let decided = emitter.currentBlock
             let evaluateRight = emitter.block("logical.rhs")
             let merge = emitter.block("logical.end")
-            let isTrue = truth(a.scalar, left.type)
+            let isTrue = try truth(try a.scalar, left.type)
             if operation == .and {
                 emitter.branch(if: isTrue, then: evaluateRight, else: merge)
             } else {
@@ -444,7 +450,7 @@ final class ProgramLowering {
             let rightEnd = emitter.currentBlock
             emitter.branch(to: merge)
             emitter.position(at: merge)
-            return .scalar(emitter.phi(scalarType(expression.type), [(a.scalar, decided), (b, rightEnd)]))
+            return .scalar(emitter.phi(scalarType(expression.type), [(try a.scalar, decided), (b, rightEnd)]))
 
         case .conditional(let condition, let thenExpression, let elseExpression):
             let conditionValue = try lower(condition).scalar
@@ -466,8 +472,8 @@ final class ProgramLowering {
                 return .array(pointer: emitter.phi(scalarType(expression.type), [(p1, thenEnd), (p2, elseEnd)]),
                               length: emitter.phi(types.int64, [(l1, thenEnd), (l2, elseEnd)]))
             default:
-                let t = coerce(thenValue.scalar, from: thenExpression.type, to: expression.type)
-                let e = coerce(elseValue.scalar, from: elseExpression.type, to: expression.type)
+                let t = try coerce(try thenValue.scalar, from: thenExpression.type, to: expression.type)
+                let e = try coerce(try elseValue.scalar, from: elseExpression.type, to: expression.type)
                 // Coercions were emitted in `merge`; phis must come first, so coerce before the branch
                 // instead when the types differ (Sema makes them equal, so this is the common path).
                 if thenExpression.type == expression.type && elseExpression.type == expression.type {
@@ -511,7 +517,7 @@ final class ProgramLowering {
             LLVMBuildRet(builder, emitter.bool(false))
             emitter.position(at: success)
             if let result, let returnType = target.returnType {
-                return .scalar(coerce(emitter.load(scalarType(returnType), result), from: returnType, to: expression.type))
+                return .scalar(try coerce(emitter.load(scalarType(returnType), result), from: returnType, to: expression.type))
             }
             return .none
 
@@ -523,7 +529,7 @@ final class ProgramLowering {
     /// Address of `array[index]` after the bounds check (negative indices count from the end).
     private func elementAddress(array: TExpr, index: TExpr, range: SourceRange) throws -> LLVMValueRef {
         let arrayValue = try lower(array).array
-        let indexValue = coerce(try lower(index).scalar, from: index.type, to: .int)
+        let indexValue = try coerce(try lower(index).scalar, from: index.type, to: .int)
         let isNegative = emitter.icmp(LLVMIntSLT, indexValue, emitter.int64(0))
         // Lengths are never negative (the wrappers clamp them), so index + length cannot overflow here.
         let adjusted = emitter.select(isNegative, emitter.add(indexValue, arrayValue.length), indexValue)
@@ -589,8 +595,8 @@ final class ProgramLowering {
             let rightExpression = operands[index + 1]
             let right = try lower(rightExpression).scalar
             let type = compareTypes[index]
-            let result = compare(operation, coerce(left, from: leftType, to: type),
-                                 coerce(right, from: rightExpression.type, to: type), type: type)
+            let result = compare(operation, try coerce(left, from: leftType, to: type),
+                                 try coerce(right, from: rightExpression.type, to: type), type: type)
             if index == operators.count - 1 {
                 incoming.append((result, emitter.currentBlock))
                 emitter.branch(to: end)
@@ -640,14 +646,14 @@ final class ProgramLowering {
         let values = try arguments.map { try lower($0) }
         let resultType = expression.type
         if let unrolled = try lowerConstantLengthReduction(builtin, values) { return unrolled }
-        func scalarArgument(_ index: Int, as type: ValueType) -> LLVMValueRef {
-            coerce(values[index].scalar, from: arguments[index].type, to: type)
+        func scalarArgument(_ index: Int, as type: ValueType) throws -> LLVMValueRef {
+            try coerce(try values[index].scalar, from: arguments[index].type, to: type)
         }
         func nonEmpty(_ array: (pointer: LLVMValueRef, length: LLVMValueRef)) {
             check(emitter.icmp(LLVMIntSGT, array.length, emitter.int64(0)), else: .emptyReduction, range, builtinCode(builtin))
         }
-        func runtimeReduction(_ name: String) -> Lowered {
-            let array = values[0].array
+        func runtimeReduction(_ name: String) throws -> Lowered {
+            let array = try values[0].array
             let callee = emitter.declare(name, returning: types.double, [types.doublePointer, types.int64])
             return .scalar(emitter.call(callee, [array.pointer, array.length]))
         }
@@ -658,7 +664,7 @@ final class ProgramLowering {
         switch builtin {
         // Simple reductions, inline.
         case .pyMin, .pyMax:
-            let array = values[0].array
+            let array = try values[0].array
             nonEmpty(array)
             let predicate = builtin == .pyMin ? LLVMRealOLT : LLVMRealOGT
             let result = emitter.loop(from: emitter.int64(1), to: array.length,
@@ -668,7 +674,7 @@ final class ProgramLowering {
             }
             return .scalar(result[0])
         case .npMin, .npMax:
-            let array = values[0].array
+            let array = try values[0].array
             nonEmpty(array)
             let predicate = builtin == .npMin ? LLVMRealOLT : LLVMRealOGT
             let result = emitter.loop(from: emitter.int64(1), to: array.length,
@@ -682,7 +688,7 @@ final class ProgramLowering {
             }
             return .scalar(result[0])
         case .pySum, .prod:
-            let array = values[0].array
+            let array = try values[0].array
             let isSum = builtin == .pySum
             let result = emitter.loop(from: emitter.int64(0), to: array.length,
                                       carrying: [(types.double, emitter.double(isSum ? 0.0 : 1.0))]) { index, carried in
@@ -691,7 +697,7 @@ final class ProgramLowering {
             }
             return .scalar(result[0])
         case .any, .all:
-            let array = values[0].array
+            let array = try values[0].array
             let isAny = builtin == .any
             let result = emitter.loop(from: emitter.int64(0), to: array.length,
                                       carrying: [(types.bool, emitter.bool(!isAny))]) { index, carried in
@@ -700,7 +706,7 @@ final class ProgramLowering {
             }
             return .scalar(result[0])
         case .argmin, .argmax:
-            let array = values[0].array
+            let array = try values[0].array
             nonEmpty(array)
             let predicate = builtin == .argmin ? LLVMRealOLT : LLVMRealOGT
             let result = emitter.loop(from: emitter.int64(1), to: array.length,
@@ -714,20 +720,20 @@ final class ProgramLowering {
             return .scalar(result[1])
 
         // Reductions shared with the interpreter's numerics.
-        case .npSum: return runtimeReduction("filterjit_np_sum")
-        case .mean: return runtimeReduction("filterjit_mean")
-        case .median: return runtimeReduction("filterjit_median")
-        case .variance: return runtimeReduction("filterjit_var")
-        case .std: return runtimeReduction("filterjit_std")
-        case .nansum: return runtimeReduction("filterjit_nansum")
-        case .nanmean: return runtimeReduction("filterjit_nanmean")
-        case .nanmedian: return runtimeReduction("filterjit_nanmedian")
+        case .npSum: return try runtimeReduction("filterjit_np_sum")
+        case .mean: return try runtimeReduction("filterjit_mean")
+        case .median: return try runtimeReduction("filterjit_median")
+        case .variance: return try runtimeReduction("filterjit_var")
+        case .std: return try runtimeReduction("filterjit_std")
+        case .nansum: return try runtimeReduction("filterjit_nansum")
+        case .nanmean: return try runtimeReduction("filterjit_nanmean")
+        case .nanmedian: return try runtimeReduction("filterjit_nanmedian")
         case .nanmin, .nanmax:
-            nonEmpty(values[0].array)
-            return runtimeReduction(builtin == .nanmin ? "filterjit_nanmin" : "filterjit_nanmax")
+            nonEmpty(try values[0].array)
+            return try runtimeReduction(builtin == .nanmin ? "filterjit_nanmin" : "filterjit_nanmax")
         case .percentile, .quantile:
-            let array = values[0].array
-            let q = scalarArgument(1, as: .float)
+            let array = try values[0].array
+            let q = try scalarArgument(1, as: .float)
             let upper = builtin == .percentile ? 100.0 : 1.0
             let valid = emitter.and(emitter.fcmp(LLVMRealOGE, q, emitter.double(0)),
                                     emitter.fcmp(LLVMRealOLE, q, emitter.double(upper)))
@@ -740,7 +746,7 @@ final class ProgramLowering {
 
         // Local arrays.
         case .zeros, .ones, .empty:
-            let count = scalarArgument(0, as: .int)
+            let count = try scalarArgument(0, as: .int)
             let array = allocateArray(count, range: range)
             if builtin == .ones {
                 _ = emitter.loop(from: emitter.int64(0), to: count, carrying: []) { index, _ in
@@ -750,7 +756,7 @@ final class ProgramLowering {
             }
             return .array(pointer: array.pointer, length: array.length)
         case .copy, .sorted:
-            let source = values[0].array
+            let source = try values[0].array
             let array = allocateArray(source.length, range: range)
             _ = emitter.loop(from: emitter.int64(0), to: source.length, carrying: []) { index, _ in
                 emitter.store(element(source, index), emitter.elementAddress(types.double, array.pointer, index))
@@ -759,14 +765,14 @@ final class ProgramLowering {
             if builtin == .sorted { sort(array) }
             return .array(pointer: array.pointer, length: array.length)
         case .sortInPlace:
-            sort(values[0].array)
+            sort(try values[0].array)
             return .none
 
         // Scalars.
         case .pyMinOf, .pyMaxOf:
-            var result = scalarArgument(0, as: resultType)
+            var result = try scalarArgument(0, as: resultType)
             for index in 1..<values.count {
-                let x = scalarArgument(index, as: resultType)
+                let x = try scalarArgument(index, as: resultType)
                 let smaller = builtin == .pyMinOf
                 let better = resultType == .float
                     ? emitter.fcmp(smaller ? LLVMRealOLT : LLVMRealOGT, x, result)
@@ -775,28 +781,28 @@ final class ProgramLowering {
             }
             return .scalar(result)
         case .minimum, .maximum, .fmin, .fmax:
-            let a = scalarArgument(0, as: resultType)
-            let b = scalarArgument(1, as: resultType)
+            let a = try scalarArgument(0, as: resultType)
+            let b = try scalarArgument(1, as: resultType)
             let isMin = builtin == .minimum || builtin == .fmin
             return .scalar(minMax(a, b, type: resultType, isMin: isMin, propagateNaN: builtin == .minimum || builtin == .maximum))
         case .abs:
-            let x = scalarArgument(0, as: resultType)
+            let x = try scalarArgument(0, as: resultType)
             if resultType == .float { return .scalar(emitter.callMath("llvm.fabs.f64", [x])) }
             let negative = emitter.icmp(LLVMIntSLT, x, emitter.int64(0))
             return .scalar(emitter.select(negative, emitter.sub(emitter.int64(0), x), x))
         case .clip:
-            let x = scalarArgument(0, as: resultType)
-            let low = scalarArgument(1, as: resultType)
-            let high = scalarArgument(2, as: resultType)
+            let x = try scalarArgument(0, as: resultType)
+            let low = try scalarArgument(1, as: resultType)
+            let high = try scalarArgument(2, as: resultType)
             let raised = minMax(x, low, type: resultType, isMin: false, propagateNaN: true)
             return .scalar(minMax(raised, high, type: resultType, isMin: true, propagateNaN: true))
-        case .sqrt: return .scalar(emitter.callMath("llvm.sqrt.f64", [scalarArgument(0, as: .float)]))
+        case .sqrt: return .scalar(emitter.callMath("llvm.sqrt.f64", [try scalarArgument(0, as: .float)]))
         case .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh:
-            return .scalar(emitter.callMath(builtin.rawValue, [scalarArgument(0, as: .float)]))
+            return .scalar(emitter.callMath(builtin.rawValue, [try scalarArgument(0, as: .float)]))
         case .atan2, .hypot, .copysign, .pow:
-            return .scalar(emitter.callMath(builtin.rawValue, [scalarArgument(0, as: .float), scalarArgument(1, as: .float)]))
+            return .scalar(emitter.callMath(builtin.rawValue, [try scalarArgument(0, as: .float), try scalarArgument(1, as: .float)]))
         case .floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt:
-            let x = scalarArgument(0, as: .float)
+            let x = try scalarArgument(0, as: .float)
             let intrinsic: String
             switch builtin {
             case .floorToInt: intrinsic = "llvm.floor.f64"
@@ -810,13 +816,13 @@ final class ProgramLowering {
                                       emitter.fcmp(LLVMRealOLT, rounded, emitter.double(9.223372036854775808e18)))
             check(inRange, else: .floatToInt, range, builtinCode(builtin), bits(x))
             return .scalar(LLVMBuildFPToSI(builder, rounded, types.int64, "")!)
-        case .npFloor: return .scalar(emitter.callMath("llvm.floor.f64", [scalarArgument(0, as: .float)]))
-        case .npCeil: return .scalar(emitter.callMath("llvm.ceil.f64", [scalarArgument(0, as: .float)]))
-        case .npTrunc: return .scalar(emitter.callMath("llvm.trunc.f64", [scalarArgument(0, as: .float)]))
-        case .npRound: return .scalar(emitter.callMath("llvm.rint.f64", [scalarArgument(0, as: .float)]))
-        case .isnan: return .scalar(emitter.isNaN(scalarArgument(0, as: .float)))
+        case .npFloor: return .scalar(emitter.callMath("llvm.floor.f64", [try scalarArgument(0, as: .float)]))
+        case .npCeil: return .scalar(emitter.callMath("llvm.ceil.f64", [try scalarArgument(0, as: .float)]))
+        case .npTrunc: return .scalar(emitter.callMath("llvm.trunc.f64", [try scalarArgument(0, as: .float)]))
+        case .npRound: return .scalar(emitter.callMath("llvm.rint.f64", [try scalarArgument(0, as: .float)]))
+        case .isnan: return .scalar(emitter.isNaN(try scalarArgument(0, as: .float)))
         case .isinf, .isfinite:
-            let magnitude = emitter.callMath("llvm.fabs.f64", [scalarArgument(0, as: .float)])
+            let magnitude = emitter.callMath("llvm.fabs.f64", [try scalarArgument(0, as: .float)])
             let predicate = builtin == .isinf ? LLVMRealOEQ : LLVMRealOLT
             return .scalar(emitter.fcmp(predicate, magnitude, emitter.double(.infinity)))
         }

@@ -1,6 +1,16 @@
 import FilterLang
 
-/// The reference semantics: runs a checked kernel on Swift buffers. (Contract stub: replaced by the interpreter work.)
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The reference semantics: a tree-walking interpreter that runs a checked kernel on Swift buffers.
+///
+/// It follows the doc comments of `TypedIR.swift` node by node. It never traps on user data:
+/// int arithmetic wraps, conversions are checked, indices are bounds-checked, and every loop
+/// iteration counts against `stepBudget`; each failure is a `KernelRuntimeError`.
 public final class Interpreter: @unchecked Sendable {
     /// The program it runs.
     public let program: TypedProgram
@@ -15,16 +25,771 @@ public final class Interpreter: @unchecked Sendable {
 
     /// Runs a `@filter` kernel on one window. `parameters`: run-time parameters in declaration order, nil for the defaults.
     public func runFilter(values: [Double], parameters: [Double]? = nil) throws(KernelRuntimeError) -> Double {
-        throw KernelRuntimeError("interpreter not implemented yet", at: .none)
+        try requireKind(.filter)
+        let input = ArrayBox(floats: values, isWritable: false)
+        var run = Execution(program: program, stepBudget: stepBudget)
+        let result = try run.runKernel(arrays: [.array(input)], parameters: parameters)
+        guard case .float(let value)? = result else {
+            throw KernelRuntimeError("the filter kernel did not return a float", at: program.kernel.range)
+        }
+        return value
     }
 
     /// Runs a `@line_filter` kernel: `line` is the extended input line; returns `out` (zero-initialised, `outputLength` long).
     public func runLineFilter(line: [Double], outputLength: Int, parameters: [Double]? = nil) throws(KernelRuntimeError) -> [Double] {
-        throw KernelRuntimeError("interpreter not implemented yet", at: .none)
+        try requireKind(.lineFilter)
+        guard outputLength >= 0 else {
+            throw KernelRuntimeError("output length \(outputLength) is negative", at: program.kernel.range)
+        }
+        let input = ArrayBox(floats: line, isWritable: false)
+        let output = ArrayBox(floats: [Double](repeating: 0, count: outputLength), isWritable: true)
+        var run = Execution(program: program, stepBudget: stepBudget)
+        _ = try run.runKernel(arrays: [.array(input), .array(output)], parameters: parameters)
+        return output.floats
     }
 
     /// Runs a `@transform` kernel: returns `in_coords` (zero-initialised, `inputRank` long).
     public func runTransform(outputCoordinates: [Int], inputRank: Int, parameters: [Double]? = nil) throws(KernelRuntimeError) -> [Double] {
-        throw KernelRuntimeError("interpreter not implemented yet", at: .none)
+        try requireKind(.transform)
+        guard inputRank >= 0 else {
+            throw KernelRuntimeError("input rank \(inputRank) is negative", at: program.kernel.range)
+        }
+        let coordinates = ArrayBox(ints: outputCoordinates.map { Int64($0) })
+        let output = ArrayBox(floats: [Double](repeating: 0, count: inputRank), isWritable: true)
+        var run = Execution(program: program, stepBudget: stepBudget)
+        _ = try run.runKernel(arrays: [.array(coordinates), .array(output)], parameters: parameters)
+        return output.floats
+    }
+
+    /// Fails unless the program is a kernel of `kind` whose index is valid.
+    private func requireKind(_ kind: KernelKind) throws(KernelRuntimeError) {
+        guard program.functions.indices.contains(program.kernelIndex) else {
+            throw KernelRuntimeError("the program has no kernel function", at: .none)
+        }
+        guard program.kind == kind else {
+            throw KernelRuntimeError("the kernel is a @\(program.kind.rawValue), not a @\(kind.rawValue)", at: program.kernel.range)
+        }
+    }
+}
+
+// MARK: - Values
+
+/// A one-dimensional array shared by reference (helpers see and make writes as in Python).
+final class ArrayBox {
+    /// Elements of a float array.
+    var floats: [Double]
+    /// Elements of an int array (`out_coords`); nil for float arrays.
+    var ints: [Int64]?
+    /// Whether stores are allowed (outputs and local arrays).
+    let isWritable: Bool
+
+    init(floats: [Double], isWritable: Bool) {
+        self.floats = floats
+        self.ints = nil
+        self.isWritable = isWritable
+    }
+
+    init(ints: [Int64]) {
+        self.floats = []
+        self.ints = ints
+        self.isWritable = false
+    }
+
+    var count: Int { ints?.count ?? floats.count }
+}
+
+/// A run-time value.
+enum Value {
+    case int(Int64)
+    case float(Double)
+    case bool(Bool)
+    case array(ArrayBox)
+}
+
+/// How a statement finished.
+private enum Completion {
+    case normal
+    case breakLoop
+    case continueLoop
+    case returned(Value?)
+}
+
+// MARK: - Execution of one kernel call
+
+/// The state of one kernel call: the step counter and the nesting depth.
+private struct Execution {
+    let program: TypedProgram
+    let stepBudget: Int
+    /// Loop iterations so far in this kernel call.
+    var steps = 0
+    /// Current depth of nested calls, statements and expressions being evaluated.
+    var nesting = 0
+    /// The slots of the function now running (for the loop variables' conversions).
+    var currentLocals: [LocalVariable] = []
+
+    /// The deepest nesting of calls, statements and expressions the recursive evaluator accepts, so it
+    /// cannot overflow even a 512 KB thread stack (a debug build overflows one at about 900 levels).
+    /// The language limits nesting to 100 levels per statement and forbids recursion, so only hand-built
+    /// programs or long chains of deeply nested helpers reach it; they get a run-time error, not a crash.
+    static let maximumNesting = 400
+
+    /// Enters one level of nesting, failing beyond `maximumNesting`.
+    mutating func enter(at range: SourceRange) throws(KernelRuntimeError) {
+        nesting += 1
+        guard nesting <= Self.maximumNesting else {
+            nesting -= 1
+            throw KernelRuntimeError("the program nests deeper than the interpreter's limit of \(Self.maximumNesting) levels", at: range)
+        }
+    }
+
+    init(program: TypedProgram, stepBudget: Int) {
+        self.program = program
+        self.stepBudget = stepBudget
+    }
+
+    mutating func runKernel(arrays: [Value], parameters: [Double]?) throws(KernelRuntimeError) -> Value? {
+        let kernel = program.kernel
+        var frame = [Value?](repeating: nil, count: kernel.locals.count)
+        guard arrays.count <= frame.count else {
+            throw KernelRuntimeError("the kernel has fewer slots than array parameters", at: kernel.range)
+        }
+        for (slot, array) in arrays.enumerated() { frame[slot] = array }
+        let given = parameters ?? program.parameters.map(\.defaultValue)
+        guard given.count >= program.parameters.count else {
+            throw KernelRuntimeError("the kernel takes \(program.parameters.count) parameters but \(given.count) were given", at: kernel.range)
+        }
+        for (parameter, raw) in zip(program.parameters, given) {
+            guard frame.indices.contains(parameter.slot) else {
+                throw KernelRuntimeError("parameter '\(parameter.name)' has an invalid slot", at: kernel.range)
+            }
+            if parameter.type == .int {
+                guard let value = Numerics.truncatedInt(raw) else {
+                    throw KernelRuntimeError("parameter '\(parameter.name)' must be an int, got \(raw)", at: kernel.range)
+                }
+                frame[parameter.slot] = .int(value)
+            } else {
+                frame[parameter.slot] = .float(raw)
+            }
+        }
+        currentLocals = kernel.locals
+        return try call(kernel, frame: &frame)
+    }
+
+    mutating func call(_ function: TypedFunction, frame: inout [Value?]) throws(KernelRuntimeError) -> Value? {
+        try enter(at: function.range)
+        defer { nesting -= 1 }
+        switch try execute(function.body, frame: &frame) {
+        case .returned(let value?):
+            guard let type = function.returnType else { return nil }
+            return try coerce(value, to: type, at: function.range)
+        case .returned(nil), .normal, .breakLoop, .continueLoop:
+            if let type = function.returnType {
+                throw KernelRuntimeError("'\(function.name)' ended without returning a \(type.rawValue)", at: function.range)
+            }
+            return nil
+        }
+    }
+
+    // MARK: Statements
+
+    mutating func execute(_ statements: [TStmt], frame: inout [Value?]) throws(KernelRuntimeError) -> Completion {
+        for statement in statements {
+            let completion = try execute(statement, frame: &frame)
+            if case .normal = completion { continue }
+            return completion
+        }
+        return .normal
+    }
+
+    mutating func countStep(at range: SourceRange) throws(KernelRuntimeError) {
+        steps += 1
+        if steps > stepBudget {
+            throw KernelRuntimeError("step budget of \(stepBudget) loop iterations exhausted", at: range)
+        }
+    }
+
+    mutating func execute(_ statement: TStmt, frame: inout [Value?]) throws(KernelRuntimeError) -> Completion {
+        try enter(at: statement.range)
+        defer { nesting -= 1 }
+        return try executeUnguarded(statement, frame: &frame)
+    }
+
+    mutating func executeUnguarded(_ statement: TStmt, frame: inout [Value?]) throws(KernelRuntimeError) -> Completion {
+        let range = statement.range
+        switch statement.kind {
+        case .expression(let expression):
+            _ = try evaluateForEffect(expression, frame: &frame)
+            return .normal
+
+        case .assign(let targets, let values):
+            guard targets.count == values.count else {
+                throw KernelRuntimeError("assignment of \(values.count) values to \(targets.count) targets", at: range)
+            }
+            var results: [Value] = []
+            results.reserveCapacity(values.count)
+            for value in values { results.append(try evaluate(value, frame: &frame)) }
+            for (target, value) in zip(targets, results) {
+                switch target {
+                case .local(let slot):
+                    try checkSlot(slot, in: frame, at: range)
+                    frame[slot] = value
+                case .element(let arrayExpression, let indexExpression):
+                    let box = try array(arrayExpression, frame: &frame)
+                    let index = try int(indexExpression, frame: &frame)
+                    guard box.isWritable, box.ints == nil else {
+                        throw KernelRuntimeError("cannot store into a read-only array", at: arrayExpression.range)
+                    }
+                    let position = try resolve(index, count: box.count, at: indexExpression.range)
+                    box.floats[position] = try floatValue(value, at: range)
+                }
+            }
+            return .normal
+
+        case .ifStatement(let condition, let then, let orElse):
+            return try execute(try bool(condition, frame: &frame) ? then : orElse, frame: &frame)
+
+        case .whileLoop(let condition, let body):
+            while try bool(condition, frame: &frame) {
+                try countStep(at: range)
+                switch try execute(body, frame: &frame) {
+                case .normal, .continueLoop: continue
+                case .breakLoop: return .normal
+                case .returned(let value): return .returned(value)
+                }
+            }
+            return .normal
+
+        case .forRange(let slot, let startExpression, let stopExpression, let stepExpression, let body):
+            let start = try int(startExpression, frame: &frame)
+            let stop = try int(stopExpression, frame: &frame)
+            let step = try int(stepExpression, frame: &frame)
+            guard step != 0 else { throw KernelRuntimeError("range() step must not be zero", at: stepExpression.range) }
+            try checkSlot(slot, in: frame, at: range)
+            var counter = start
+            while step > 0 ? counter < stop : counter > stop {
+                try countStep(at: range)
+                frame[slot] = try coerce(.int(counter), to: slotType(slot), at: range)
+                switch try execute(body, frame: &frame) {
+                case .normal, .continueLoop: break
+                case .breakLoop: return .normal
+                case .returned(let value): return .returned(value)
+                }
+                // Stop rather than wrap when the next value would leave the 64-bit range.
+                let (next, overflow) = counter.addingReportingOverflow(step)
+                if overflow { break }
+                counter = next
+            }
+            return .normal
+
+        case .forEach(let slot, let arrayExpression, let body):
+            let box = try array(arrayExpression, frame: &frame)
+            try checkSlot(slot, in: frame, at: range)
+            let count = box.count
+            var i = 0
+            while i < count {
+                try countStep(at: range)
+                // A body may not resize the array, but read defensively all the same.
+                guard i < box.count else { break }
+                let element: Value = box.ints.map { .int($0[i]) } ?? .float(box.floats[i])
+                frame[slot] = try coerce(element, to: slotType(slot), at: range)
+                switch try execute(body, frame: &frame) {
+                case .normal, .continueLoop: break
+                case .breakLoop: return .normal
+                case .returned(let value): return .returned(value)
+                }
+                i += 1
+            }
+            return .normal
+
+        case .breakLoop:
+            return .breakLoop
+        case .continueLoop:
+            return .continueLoop
+        case .returnValue(let expression):
+            guard let expression else { return .returned(nil) }
+            return .returned(try evaluate(expression, frame: &frame))
+        }
+    }
+
+    /// The type of a slot of the function now running.
+    func slotType(_ slot: Int) -> ValueType {
+        currentLocals.indices.contains(slot) ? currentLocals[slot].type : .float
+    }
+
+    func checkSlot(_ slot: Int, in frame: [Value?], at range: SourceRange) throws(KernelRuntimeError) {
+        guard frame.indices.contains(slot) else {
+            throw KernelRuntimeError("invalid local slot \(slot)", at: range)
+        }
+    }
+
+    // MARK: Expressions
+
+    /// Evaluates an expression that may have no value (`a.sort()`, a helper without a result).
+    mutating func evaluateForEffect(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value? {
+        switch expression.kind {
+        case .call(let index, let arguments):
+            return try callHelper(index, arguments: arguments, at: expression.range, frame: &frame)
+        case .builtin(.sortInPlace, let arguments):
+            guard arguments.count == 1 else { throw arity(.sortInPlace, at: expression.range) }
+            let box = try array(arguments[0], frame: &frame)
+            guard box.isWritable, box.ints == nil else {
+                throw KernelRuntimeError("sort() needs a writable float array", at: expression.range)
+            }
+            box.floats.sort(by: Numerics.precedesNaNLast)
+            return nil
+        default:
+            return try evaluate(expression, frame: &frame)
+        }
+    }
+
+    mutating func evaluate(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        try enter(at: expression.range)
+        defer { nesting -= 1 }
+        return try evaluateUnguarded(expression, frame: &frame)
+    }
+
+    mutating func evaluateUnguarded(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        switch expression.kind {
+        case .intConstant(let value): return .int(value)
+        case .floatConstant(let value): return .float(value)
+        case .boolConstant(let value): return .bool(value)
+
+        case .local(let slot):
+            guard frame.indices.contains(slot), let value = frame[slot] else {
+                throw KernelRuntimeError("variable read before it was assigned", at: range)
+            }
+            return value
+
+        case .convert(let conversion, let operand):
+            let value = try evaluate(operand, frame: &frame)
+            switch conversion {
+            case .toFloat: return .float(try floatValue(value, at: range))
+            case .toInt: return .int(try intValue(value, at: range))
+            case .truth: return .bool(try truth(value, at: range))
+            }
+
+        case .negate(let operand):
+            switch try evaluate(operand, frame: &frame) {
+            case .int(let x): return .int(0 &- x)
+            case .float(let x): return .float(-x)
+            case .bool(let x): return .int(x ? -1 : 0)
+            case .array: throw KernelRuntimeError("cannot negate an array", at: range)
+            }
+
+        case .not(let operand):
+            return .bool(!(try truth(try evaluate(operand, frame: &frame), at: range)))
+
+        case .arithmetic(let op, let left, let right):
+            let a = try evaluate(left, frame: &frame)
+            let b = try evaluate(right, frame: &frame)
+            if expression.type == .float {
+                return .float(Self.arithmetic(op, try floatValue(a, at: range), try floatValue(b, at: range)))
+            }
+            return .int(try Self.arithmetic(op, try intValue(a, at: range), try intValue(b, at: range), at: range))
+
+        case .compare(let operands, let ops, let compareTypes):
+            guard operands.count == ops.count + 1, ops.count == compareTypes.count, !ops.isEmpty else {
+                throw KernelRuntimeError("malformed comparison chain", at: range)
+            }
+            var left = try evaluate(operands[0], frame: &frame)
+            for i in ops.indices {
+                let right = try evaluate(operands[i + 1], frame: &frame)
+                let holds: Bool
+                if compareTypes[i] == .float {
+                    holds = Self.compare(ops[i], try floatValue(left, at: range), try floatValue(right, at: range))
+                } else {
+                    holds = Self.compare(ops[i], try intValue(left, at: range), try intValue(right, at: range))
+                }
+                if !holds { return .bool(false) }
+                left = right
+            }
+            return .bool(true)
+
+        case .logical(let op, let left, let right):
+            let a = try evaluate(left, frame: &frame)
+            let decidesAlone = try truth(a, at: range) == (op == .or)
+            return decidesAlone ? a : try evaluate(right, frame: &frame)
+
+        case .conditional(let condition, let then, let orElse):
+            return try evaluate(try bool(condition, frame: &frame) ? then : orElse, frame: &frame)
+
+        case .element(let arrayExpression, let indexExpression):
+            let box = try array(arrayExpression, frame: &frame)
+            let index = try int(indexExpression, frame: &frame)
+            let position = try resolve(index, count: box.count, at: indexExpression.range)
+            if let ints = box.ints { return .int(ints[position]) }
+            return .float(box.floats[position])
+
+        case .length(let operand):
+            return .int(Int64(try array(operand, frame: &frame).count))
+
+        case .call(let index, let arguments):
+            guard let value = try callHelper(index, arguments: arguments, at: range, frame: &frame) else {
+                throw KernelRuntimeError("the helper returned no value", at: range)
+            }
+            return value
+
+        case .builtin(let builtin, let arguments):
+            return try evaluateBuiltin(builtin, arguments, type: expression.type, at: range, frame: &frame)
+        }
+    }
+
+    mutating func callHelper(_ index: Int, arguments: [TExpr], at range: SourceRange, frame: inout [Value?]) throws(KernelRuntimeError) -> Value? {
+        guard program.functions.indices.contains(index) else {
+            throw KernelRuntimeError("call of an unknown function", at: range)
+        }
+        let function = program.functions[index]
+        guard arguments.count == function.parameterCount, function.parameterCount <= function.locals.count else {
+            throw KernelRuntimeError("'\(function.name)' takes \(function.parameterCount) arguments, got \(arguments.count)", at: range)
+        }
+        var calleeFrame = [Value?](repeating: nil, count: function.locals.count)
+        for (i, argument) in arguments.enumerated() {
+            calleeFrame[i] = try evaluate(argument, frame: &frame)
+        }
+        let callerLocals = currentLocals
+        currentLocals = function.locals
+        defer { currentLocals = callerLocals }
+        return try call(function, frame: &calleeFrame)
+    }
+
+    // MARK: Typed helpers
+
+    mutating func int(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Int64 {
+        try intValue(try evaluate(expression, frame: &frame), at: expression.range)
+    }
+
+    mutating func bool(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Bool {
+        try truth(try evaluate(expression, frame: &frame), at: expression.range)
+    }
+
+    mutating func float(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Double {
+        try floatValue(try evaluate(expression, frame: &frame), at: expression.range)
+    }
+
+    mutating func array(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> ArrayBox {
+        guard case .array(let box) = try evaluate(expression, frame: &frame) else {
+            throw KernelRuntimeError("expected an array", at: expression.range)
+        }
+        return box
+    }
+
+    func intValue(_ value: Value, at range: SourceRange) throws(KernelRuntimeError) -> Int64 {
+        switch value {
+        case .int(let x): return x
+        case .bool(let x): return x ? 1 : 0
+        case .float: throw KernelRuntimeError("expected an int, got a float", at: range)
+        case .array: throw KernelRuntimeError("expected an int, got an array", at: range)
+        }
+    }
+
+    func floatValue(_ value: Value, at range: SourceRange) throws(KernelRuntimeError) -> Double {
+        switch value {
+        case .float(let x): return x
+        case .int(let x): return Double(x)
+        case .bool(let x): return x ? 1 : 0
+        case .array: throw KernelRuntimeError("expected a number, got an array", at: range)
+        }
+    }
+
+    func truth(_ value: Value, at range: SourceRange) throws(KernelRuntimeError) -> Bool {
+        switch value {
+        case .bool(let x): return x
+        case .int(let x): return x != 0
+        case .float(let x): return x != 0  // NaN is true
+        case .array: throw KernelRuntimeError("the truth of an array is ambiguous", at: range)
+        }
+    }
+
+    /// Converts a scalar to `type` (int/bool to float, bool to int); arrays pass unchanged.
+    func coerce(_ value: Value, to type: ValueType, at range: SourceRange) throws(KernelRuntimeError) -> Value {
+        switch (type, value) {
+        case (.float, _): return .float(try floatValue(value, at: range))
+        case (.int, .int), (.int, .bool): return .int(try intValue(value, at: range))
+        case (.bool, _): return .bool(try truth(value, at: range))
+        case (.floatArray, .array), (.intArray, .array): return value
+        default: throw KernelRuntimeError("cannot convert the value to \(type.rawValue)", at: range)
+        }
+    }
+
+    /// The position of a Python index (negative counts from the end) in an array of `count`.
+    func resolve(_ index: Int64, count: Int, at range: SourceRange) throws(KernelRuntimeError) -> Int {
+        let position = index < 0 ? index &+ Int64(count) : index
+        guard position >= 0, position < Int64(count) else {
+            throw KernelRuntimeError("index \(index) is out of range for an array of length \(count)", at: range)
+        }
+        return Int(position)
+    }
+
+    func arity(_ builtin: Builtin, at range: SourceRange) -> KernelRuntimeError {
+        KernelRuntimeError("wrong number of arguments to \(builtin.rawValue)", at: range)
+    }
+
+    // MARK: Arithmetic
+
+    static func arithmetic(_ op: TArithmetic, _ a: Double, _ b: Double) -> Double {
+        switch op {
+        case .add: return a + b
+        case .subtract: return a - b
+        case .multiply: return a * b
+        case .trueDivide: return a / b
+        case .floorDivide: return Numerics.floorDivide(a, b)
+        case .modulo: return Numerics.remainder(a, b)
+        case .power: return pow(a, b)
+        }
+    }
+
+    static func arithmetic(_ op: TArithmetic, _ a: Int64, _ b: Int64, at range: SourceRange) throws(KernelRuntimeError) -> Int64 {
+        switch op {
+        case .add: return a &+ b
+        case .subtract: return a &- b
+        case .multiply: return a &* b
+        case .trueDivide:
+            throw KernelRuntimeError("true division must be done in float", at: range)
+        case .floorDivide:
+            guard let q = Numerics.floorDivide(a, b) else { throw KernelRuntimeError("integer division by zero", at: range) }
+            return q
+        case .modulo:
+            guard let r = Numerics.modulo(a, b) else { throw KernelRuntimeError("integer modulo by zero", at: range) }
+            return r
+        case .power:
+            guard b >= 0 else { throw KernelRuntimeError("negative int exponent must be done in float", at: range) }
+            return Numerics.power(a, b)
+        }
+    }
+
+    static func compare<T: Comparable>(_ op: CompareOperator, _ a: T, _ b: T) -> Bool {
+        switch op {
+        case .less: return a < b
+        case .lessEqual: return a <= b
+        case .greater: return a > b
+        case .greaterEqual: return a >= b
+        case .equal: return a == b
+        case .notEqual: return a != b
+        }
+    }
+
+    // MARK: Built-ins
+
+    /// Evaluates a built-in's arguments left to right (every built-in takes them all, in order), then applies it.
+    /// The recursion goes through this small function, not through the large `apply`, to keep stack frames small.
+    mutating func evaluateBuiltin(_ builtin: Builtin, _ arguments: [TExpr], type: ValueType, at range: SourceRange, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        var operands: [Value] = []
+        operands.reserveCapacity(arguments.count)
+        for argument in arguments { operands.append(try evaluate(argument, frame: &frame)) }
+        return try apply(builtin, operands, arguments, type: type, at: range)
+    }
+
+    /// Applies a built-in to evaluated operands (`arguments` only give the error locations).
+    func apply(_ builtin: Builtin, _ operands: [Value], _ arguments: [TExpr], type: ValueType, at range: SourceRange) throws(KernelRuntimeError) -> Value {
+        switch builtin {
+        case .pyMin, .pyMax, .pySum, .npMin, .npMax, .npSum, .prod, .mean, .median, .variance, .std,
+             .any, .all, .argmin, .argmax, .nanmin, .nanmax, .nansum, .nanmean, .nanmedian:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            let elements = try floatElements(operands[0], at: arguments[0].range)
+            return try Self.reduce(builtin, elements, at: range)
+
+        case .percentile, .quantile:
+            guard arguments.count == 2 else { throw arity(builtin, at: range) }
+            let elements = try floatElements(operands[0], at: arguments[0].range)
+            let q = try floatValue(operands[1], at: arguments[1].range)
+            let fraction = builtin == .percentile ? q / 100.0 : q
+            guard Numerics.isValidQuantile(fraction) else {
+                let bound = builtin == .percentile ? "[0, 100]" : "[0, 1]"
+                throw KernelRuntimeError("\(builtin.rawValue) q = \(q) is outside \(bound)", at: arguments[1].range)
+            }
+            guard !elements.isEmpty else { throw KernelRuntimeError("\(builtin.rawValue) of an empty array", at: range) }
+            return .float(elements.withUnsafeBufferPointer { Numerics.quantile($0.baseAddress, $0.count, fraction) })
+
+        case .zeros, .ones, .empty:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            let n = try intValue(operands[0], at: arguments[0].range)
+            guard n >= 0, n <= Int64(maximumLocalArrayLength) else {
+                throw KernelRuntimeError("local array size \(n) is outside 0...\(maximumLocalArrayLength)", at: arguments[0].range)
+            }
+            let fill = builtin == .ones ? 1.0 : 0.0
+            return .array(ArrayBox(floats: [Double](repeating: fill, count: Int(n)), isWritable: true))
+
+        case .copy, .sorted:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            var elements = try floatElements(operands[0], at: arguments[0].range)
+            if builtin == .sorted { elements.sort(by: Numerics.precedesNaNLast) }
+            return .array(ArrayBox(floats: elements, isWritable: true))
+
+        case .sortInPlace:
+            throw KernelRuntimeError("sort() has no value", at: range)
+
+        case .pyMinOf, .pyMaxOf:
+            guard arguments.count >= 1 else { throw arity(builtin, at: range) }
+            let values = try numbers(operands, arguments, type: type)
+            var best = values[0]
+            for candidate in values.dropFirst() {
+                let better = builtin == .pyMinOf ? Self.less(candidate, best) : Self.less(best, candidate)
+                if better { best = candidate }
+            }
+            return best
+
+        case .minimum, .maximum, .fmin, .fmax:
+            guard arguments.count == 2 else { throw arity(builtin, at: range) }
+            let values = try numbers(operands, arguments, type: type)
+            switch (values[0], values[1]) {
+            case (.int(let x), .int(let y)):
+                return .int(builtin == .minimum || builtin == .fmin ? Swift.min(x, y) : Swift.max(x, y))
+            default:
+                let x = try floatValue(values[0], at: range), y = try floatValue(values[1], at: range)
+                switch builtin {
+                case .minimum: return .float(Numerics.minimum(x, y))
+                case .maximum: return .float(Numerics.maximum(x, y))
+                case .fmin: return .float(Numerics.fmin(x, y))
+                default: return .float(Numerics.fmax(x, y))
+                }
+            }
+
+        case .clip:
+            guard arguments.count == 3 else { throw arity(builtin, at: range) }
+            let values = try numbers(operands, arguments, type: type)
+            if case .int(let x) = values[0], case .int(let lo) = values[1], case .int(let hi) = values[2] {
+                return .int(Swift.min(Swift.max(x, lo), hi))
+            }
+            return .float(Numerics.clip(try floatValue(values[0], at: range), try floatValue(values[1], at: range),
+                                        try floatValue(values[2], at: range)))
+
+        case .abs:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            switch operands[0] {
+            case .int(let x): return .int(Numerics.abs(x))
+            case .bool(let x): return .int(x ? 1 : 0)
+            case .float(let x): return .float(Swift.abs(x))
+            case .array: throw KernelRuntimeError("abs of an array", at: range)
+            }
+
+        case .sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh,
+             .npFloor, .npCeil, .npTrunc, .npRound:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            return .float(Self.unary(builtin, try floatValue(operands[0], at: arguments[0].range)))
+
+        case .atan2, .hypot, .copysign, .pow:
+            guard arguments.count == 2 else { throw arity(builtin, at: range) }
+            let x = try floatValue(operands[0], at: arguments[0].range)
+            let y = try floatValue(operands[1], at: arguments[1].range)
+            switch builtin {
+            case .atan2: return .float(atan2(x, y))
+            case .hypot: return .float(hypot(x, y))
+            case .copysign: return .float(copysign(x, y))
+            default: return .float(pow(x, y))
+            }
+
+        case .floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            let value = operands[0]
+            if case .int(let x) = value { return .int(x) }
+            if case .bool(let x) = value { return .int(x ? 1 : 0) }
+            let x = try floatValue(value, at: range)
+            let converted: Int64?
+            switch builtin {
+            case .floorToInt: converted = Numerics.floorInt(x)
+            case .ceilToInt: converted = Numerics.ceilInt(x)
+            case .roundToInt: converted = Numerics.roundedInt(x)
+            default: converted = Numerics.truncatedInt(x)
+            }
+            guard let converted else {
+                throw KernelRuntimeError("cannot convert \(x) to an int", at: range)
+            }
+            return .int(converted)
+
+        case .isnan, .isinf, .isfinite:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            let x = try floatValue(operands[0], at: arguments[0].range)
+            switch builtin {
+            case .isnan: return .bool(x.isNaN)
+            case .isinf: return .bool(x.isInfinite)
+            default: return .bool(x.isFinite)
+            }
+        }
+    }
+
+    /// Converts num operands to the node's type (`.int` or `.float`).
+    func numbers(_ operands: [Value], _ arguments: [TExpr], type: ValueType) throws(KernelRuntimeError) -> [Value] {
+        var values: [Value] = []
+        for (operand, argument) in zip(operands, arguments) {
+            values.append(type == .float ? .float(try floatValue(operand, at: argument.range))
+                                         : .int(try intValue(operand, at: argument.range)))
+        }
+        return values
+    }
+
+    /// A float array operand's elements (an int array's are converted).
+    func floatElements(_ value: Value, at range: SourceRange) throws(KernelRuntimeError) -> [Double] {
+        guard case .array(let box) = value else { throw KernelRuntimeError("expected an array", at: range) }
+        if let ints = box.ints { return ints.map { Double($0) } }
+        return box.floats
+    }
+
+    /// `x < y` for two scalars of one type (CPython's rich comparison; false with NaN).
+    static func less(_ x: Value, _ y: Value) -> Bool {
+        switch (x, y) {
+        case (.int(let a), .int(let b)): return a < b
+        case (.float(let a), .float(let b)): return a < b
+        default: return false
+        }
+    }
+
+    static func unary(_ builtin: Builtin, _ x: Double) -> Double {
+        switch builtin {
+        case .sqrt: return sqrt(x)
+        case .exp: return exp(x)
+        case .log: return log(x)
+        case .log2: return log2(x)
+        case .log10: return log10(x)
+        case .sin: return sin(x)
+        case .cos: return cos(x)
+        case .tan: return tan(x)
+        case .asin: return asin(x)
+        case .acos: return acos(x)
+        case .atan: return atan(x)
+        case .sinh: return sinh(x)
+        case .cosh: return cosh(x)
+        case .tanh: return tanh(x)
+        case .npFloor: return floor(x)
+        case .npCeil: return ceil(x)
+        case .npTrunc: return trunc(x)
+        default: return Numerics.roundHalfEven(x)
+        }
+    }
+
+    static func reduce(_ builtin: Builtin, _ elements: [Double], at range: SourceRange) throws(KernelRuntimeError) -> Value {
+        let n = elements.count
+        switch builtin {
+        case .pyMin, .pyMax, .npMin, .npMax, .argmin, .argmax, .nanmin, .nanmax:
+            guard n > 0 else {
+                throw KernelRuntimeError("\(builtin.rawValue) of an empty array", at: range)
+            }
+        default: break
+        }
+        return elements.withUnsafeBufferPointer { buffer -> Value in
+            let a = buffer.baseAddress
+            switch builtin {
+            case .pyMin: return .float(Numerics.pyMin(a, n))
+            case .pyMax: return .float(Numerics.pyMax(a, n))
+            case .pySum: return .float(Numerics.pySum(a, n))
+            case .npMin: return .float(Numerics.npMin(a, n))
+            case .npMax: return .float(Numerics.npMax(a, n))
+            case .npSum: return .float(Numerics.npSum(a, n))
+            case .prod: return .float(Numerics.prod(a, n))
+            case .mean: return .float(Numerics.mean(a, n))
+            case .median: return .float(Numerics.median(a, n))
+            case .variance: return .float(Numerics.variance(a, n))
+            case .std: return .float(Numerics.std(a, n))
+            case .any: return .bool(Numerics.any(a, n))
+            case .all: return .bool(Numerics.all(a, n))
+            case .argmin: return .int(Int64(Numerics.argmin(a, n)))
+            case .argmax: return .int(Int64(Numerics.argmax(a, n)))
+            case .nanmin: return .float(Numerics.nanmin(a, n))
+            case .nanmax: return .float(Numerics.nanmax(a, n))
+            case .nansum: return .float(Numerics.nansum(a, n))
+            case .nanmean: return .float(Numerics.nanmean(a, n))
+            default: return .float(Numerics.nanmedian(a, n))
+            }
+        }
     }
 }

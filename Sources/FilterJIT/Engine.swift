@@ -17,6 +17,13 @@ public final class Engine: @unchecked Sendable {
     public let cache: KernelCache
     /// The optimisation pipeline used for new kernels.
     public let optimization: OptimizationLevel
+    /// The on-disk cache of compiled kernels, if any.
+    public let diskCache: DiskKernelCache?
+
+    /// Receives warnings, e.g. a damaged disk-cache entry that was rebuilt (default: `warning: ...` on stderr).
+    public var warningHandler: @Sendable (String) -> Void = { message in
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    }
 
     let session: JITSession
     let cancellation = CancellationFlag()
@@ -24,15 +31,17 @@ public final class Engine: @unchecked Sendable {
     /// The timings of the last fused compile (FusedKernel.swift), guarded by `fusedLogLock`.
     var lastFusedTimings: CompileTimings?
     let fusedLogLock = NSLock()
-    private var nextKernelNumber = 0
     // Target machines are not thread-safe; each compile borrows one from this pool.
     private var machines: [TargetMachine] = []
 
-    /// Starts an engine holding at most `cacheCapacity` kernels in its cache.
-    public init(cacheCapacity: Int = 256, optimization: OptimizationLevel = .standard) throws {
+    /// Starts an engine holding at most `cacheCapacity` kernels in memory, reading and writing
+    /// compiled kernels in `diskCache` when given (e.g. `DiskKernelCache(directory: DiskKernelCache.defaultDirectory)`).
+    public init(cacheCapacity: Int = 256, optimization: OptimizationLevel = .standard,
+                diskCache: DiskKernelCache? = nil) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         self.cache = KernelCache(capacity: cacheCapacity)
         self.optimization = optimization
+        self.diskCache = diskCache
         let flag = UnsafeRawPointer(cancellation.pointer)
         let symbols = Runtime.symbols.map { (name: $0.name, address: $0.address) }
             + [(name: "filterjit_cancel_flag", address: flag)]
@@ -90,38 +99,66 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Lowers, optimises and JIT-compiles one checked program.
+    /// Lowers, optimises and JIT-compiles one checked program (or loads it from the disk cache).
     private func build(_ program: TypedProgram, source: SourceFile?, signature: KernelSignature,
                        timings: CompileTimings) throws -> Kernel {
         var timings = timings
-        let symbol = uniqueSymbol(for: program.kernel.name)
+        let symbol = Self.symbol(for: signature, name: program.kernel.name)
         let machine = try borrowMachine()
         defer { returnMachine(machine) }
+        func kernel(_ linked: (address: UInt, resource: JITResource), ir: String?, optimizedIR: String?, fromDisk: Bool) -> Kernel {
+            let made = Kernel(program: program, source: source, signature: signature, symbolName: symbol,
+                              address: linked.address, ir: ir, optimizedIR: optimizedIR, timings: timings,
+                              resource: linked.resource, cancellation: cancellation, optimization: optimization,
+                              loadedFromDiskCache: fromDisk)
+            // Fused specialisations of this kernel are compiled by (and cached in) this engine.
+            made.engine = self
+            return made
+        }
+
+        let diskKey = diskCache.map { _ in DiskKernelCache.key(for: signature, machine: machine, optimization: optimization) }
+        if let diskCache, let diskKey {
+            switch diskCache.load(key: diskKey) {
+            case .hit(let objectCode, let storedSymbol) where storedSymbol == symbol:
+                let loadStart = DispatchTime.now().uptimeNanoseconds
+                // A verified file LLVM still refuses falls through to a normal compile (which overwrites it).
+                if let linked = try? session.add(objectCode: objectCode, lookingUp: symbol) {
+                    timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
+                    return kernel(linked, ir: nil, optimizedIR: nil, fromDisk: true)
+                }
+            case .corrupt(let problem):
+                warningHandler(problem)
+            case .hit, .miss:
+                break
+            }
+        }
+
         let prepared = try Codegen.prepare(program, options: CodegenOptions(exportName: symbol),
                                            level: optimization, machine: machine)
         timings.ir = prepared.lowerMilliseconds
         timings.optimize = prepared.optimizeMilliseconds
         let emitStart = DispatchTime.now().uptimeNanoseconds
-        let (address, resource) = try session.add(prepared.module, lookingUp: symbol)
+        let linked: (address: UInt, resource: JITResource)
+        if let diskCache, let diskKey {
+            // Emit the object once with our target machine, keep it, and link that same object.
+            let objectCode = try prepared.module.objectCode(machine: machine)
+            diskCache.store(key: diskKey, objectCode: objectCode, symbol: symbol, kernelName: program.kernel.name)
+            linked = try session.add(objectCode: objectCode, lookingUp: symbol)
+        } else {
+            linked = try session.add(prepared.module, lookingUp: symbol)
+        }
         timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - emitStart) / 1e6
-        let kernel = Kernel(program: program, source: source, signature: signature, symbolName: symbol,
-                            address: address, ir: prepared.ir, optimizedIR: prepared.optimizedIR, timings: timings,
-                            resource: resource, cancellation: cancellation, optimization: optimization)
-        // Fused specialisations of this kernel are compiled by (and cached in) this engine.
-        kernel.engine = self
-        return kernel
+        return kernel(linked, ir: prepared.ir, optimizedIR: prepared.optimizedIR, fromDisk: false)
     }
 
-    /// `filterjit_k<N>_<name>`: unique in the session, readable in assembly and profiles.
-    func uniqueSymbol(for name: String) -> String {
-        lock.lock()
-        nextKernelNumber += 1
-        let number = nextKernelNumber
-        lock.unlock()
+    /// `filterjit_<signature key>_<name>`: a function of the signature alone, so that object files
+    /// from the disk cache link under the same name in any process; unique within a session
+    /// because the cache holds at most one live kernel per signature.
+    static func symbol(for signature: KernelSignature, name: String) -> String {
         let cleaned = String(name.unicodeScalars.map { scalar -> Character in
             scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_") ? Character(scalar) : "_"
         })
-        return "filterjit_k\(number)_\(cleaned)"
+        return "filterjit_\(signature.stableKey.prefix(20))_\(cleaned)"
     }
 
     func borrowMachine() throws -> TargetMachine {

@@ -54,7 +54,7 @@ extension Engine {
         var signature = base.signature
         signature.specialization = (base.signature.specialization.map { $0 + "|" } ?? "") + "fused:" + specialization
         return try cache.kernel(for: signature) {
-            let symbol = uniqueSymbol(for: base.name + "_fused")
+            let symbol = Engine.symbol(for: signature, name: base.name + "_fused")
             let machine = try borrowMachine()
             defer { returnMachine(machine) }
             let prepared = try Codegen.prepareFused(base.program, layout: layout, options: CodegenOptions(exportName: symbol),

@@ -98,24 +98,24 @@ public final class Kernel: @unchecked Sendable {
     public let symbolName: String
     /// The raw address of the SciPy-ABI function.
     public let address: UInt
-    /// The IR as lowered.
-    public let ir: String
-    /// The IR after optimisation.
-    public let optimizedIR: String
-    /// Milliseconds per compile stage.
+    /// Milliseconds per compile stage (for a disk-cache hit, `machineCode` is the load and link).
     public let timings: CompileTimings
+    /// Whether the machine code came from the on-disk cache (no optimisation or codegen ran).
+    public let loadedFromDiskCache: Bool
 
     /// The engine that compiled this kernel, which also compiles and caches its fused specialisations.
     weak var engine: Engine?
     private let resource: JITResource
     private let cancellation: CancellationFlag
     private let optimization: OptimizationLevel
-    private let assemblyLock = NSLock()
+    private let textLock = NSLock()
     private var assemblyText: String?
+    private var irText: String?
+    private var optimizedIRText: String?
 
     init(program: TypedProgram, source: SourceFile?, signature: KernelSignature, symbolName: String,
-         address: UInt, ir: String, optimizedIR: String, timings: CompileTimings, resource: JITResource,
-         cancellation: CancellationFlag, optimization: OptimizationLevel) {
+         address: UInt, ir: String?, optimizedIR: String?, timings: CompileTimings, resource: JITResource,
+         cancellation: CancellationFlag, optimization: OptimizationLevel, loadedFromDiskCache: Bool = false) {
         self.name = program.kernel.name
         self.kind = program.kind
         self.parameters = program.parameters
@@ -124,9 +124,10 @@ public final class Kernel: @unchecked Sendable {
         self.signature = signature
         self.symbolName = symbolName
         self.address = address
-        self.ir = ir
-        self.optimizedIR = optimizedIR
+        self.irText = ir
+        self.optimizedIRText = optimizedIR
         self.timings = timings
+        self.loadedFromDiskCache = loadedFromDiskCache
         self.resource = resource
         self.cancellation = cancellation
         self.optimization = optimization
@@ -152,12 +153,41 @@ public final class Kernel: @unchecked Sendable {
         kind == .transform ? unsafeBitCast(rawPointer, to: TransformCallback.self) : nil
     }
 
+    /// The IR as lowered (regenerated on first use for a disk-cache hit).
+    public var ir: String {
+        textLock.lock()
+        defer { textLock.unlock() }
+        if irText == nil { regenerateTexts() }
+        return irText ?? ""
+    }
+
+    /// The IR after optimisation (regenerated on first use for a disk-cache hit).
+    public var optimizedIR: String {
+        textLock.lock()
+        defer { textLock.unlock() }
+        if optimizedIRText == nil { regenerateTexts() }
+        return optimizedIRText ?? ""
+    }
+
+    /// Re-runs the deterministic pipeline in a fresh context for the texts. Holds `textLock`.
+    private func regenerateTexts() {
+        do {
+            let prepared = try Codegen.prepare(program, options: CodegenOptions(exportName: symbolName),
+                                               level: optimization, machine: try TargetMachine())
+            irText = prepared.ir
+            optimizedIRText = prepared.optimizedIR
+        } catch {
+            irText = "; cannot regenerate the IR: \(error)"
+            optimizedIRText = irText
+        }
+    }
+
     /// The host assembly of the optimised module (generated on first use by re-running the
     /// deterministic pipeline in a fresh context, so compiles do not pay for it).
     public var assembly: String {
         get throws {
-            assemblyLock.lock()
-            defer { assemblyLock.unlock() }
+            textLock.lock()
+            defer { textLock.unlock() }
             if let assemblyText { return assemblyText }
             let machine = try TargetMachine()
             let prepared = try Codegen.prepare(program, options: CodegenOptions(exportName: symbolName),

@@ -23,6 +23,16 @@ public struct KernelSignature: Hashable, Sendable, CustomStringConvertible {
         self.specialization = specialization
     }
 
+    /// A stable text key over every field (64 hex digits), for symbol names and the disk cache.
+    public var stableKey: String {
+        let digest = sourceDigest.bytes.map { byte -> String in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined()
+        return SHA256.hexDigest([digest, function ?? "\u{0}", kind?.rawValue ?? "\u{0}", specialization ?? "\u{0}"]
+            .joined(separator: "\u{1F}"))
+    }
+
     public var description: String {
         let hex = sourceDigest.bytes.prefix(6).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         return "\(hex)…/\(function ?? "-")/\(kind?.rawValue ?? "-")/\(specialization ?? "-")"
@@ -156,14 +166,21 @@ public final class KernelCache: @unchecked Sendable {
         }
     }
 
-    /// Drops every kernel the cache holds (live ones stay valid for their holders).
+    /// Drops every kernel the cache holds. Live ones stay valid for their holders and are still
+    /// found by a later compile of the same signature (their code and symbol are still in the JIT).
     public func removeAll() {
         lock.lock()
-        let dropped = entries
-        entries = [:]
+        var dropped: [Kernel] = []
+        for entry in entries.values {
+            if let kernel = entry.strong { dropped.append(kernel) }
+            entry.strong = nil
+        }
         lock.unlock()
-        // Kernels die outside the lock.
-        _ = dropped
+        // Kernels die outside the lock, when `dropped` goes.
+        dropped.removeAll()
+        lock.lock()
+        for (signature, entry) in entries where entry.weak == nil { entries[signature] = nil }
+        lock.unlock()
     }
 }
 

@@ -4,19 +4,19 @@ import FilterLang
 ///
 /// Lexical errors become diagnostics; the lexer always reaches the end of the text.
 public struct Lexer {
-    /// The source being read.
-    public let file: SourceFile
     private let bytes: [UInt8]
     private var position = 0
     private var tokens: [Token] = []
     /// Lexical errors, in source order.
-    public private(set) var diagnostics: [Diagnostic] = []
+    private var diagnostics: [Diagnostic] = []
     /// The indentation strings of the open blocks (the first is the empty top level).
     private var indentStack: [[UInt8]] = [[]]
     /// Open `(` and `[` (and `{`), for implicit line joining.
     private var bracketDepth = 0
     /// Byte offsets of the open brackets, innermost last.
     private var openBrackets: [Int] = []
+    /// Offsets of the line ends where brackets left open were closed.
+    private var forcedLineEnds: Set<Int> = []
 
     /// Keywords that can only start a statement, never continue an expression.
     private static let statementKeywords: Set<String> = [
@@ -34,17 +34,22 @@ public struct Lexer {
         return Lexer.statementKeywords.contains(String(decoding: bytes[index..<end], as: UTF8.self))
     }
 
-    /// Creates a lexer over `file`.
-    public init(file: SourceFile) {
-        self.file = file
+    private init(file: SourceFile) {
         self.bytes = file.bytes
     }
 
     /// Tokenises the whole file; the last token is always `.endOfFile`.
     public static func tokenize(_ file: SourceFile) -> (tokens: [Token], diagnostics: [Diagnostic]) {
+        let result = scan(file)
+        return (result.tokens, result.diagnostics)
+    }
+
+    /// Tokenises and also returns where the lexer closed brackets left open (the offsets of the NEWLINE
+    /// tokens it ended those lines with), so the parser need not report the same mistake again.
+    static func scan(_ file: SourceFile) -> (tokens: [Token], diagnostics: [Diagnostic], forcedLineEnds: Set<Int>) {
         var lexer = Lexer(file: file)
         lexer.run()
-        return (lexer.tokens, lexer.diagnostics)
+        return (lexer.tokens, lexer.diagnostics, lexer.forcedLineEnds)
     }
 
     private mutating func error(_ message: String, _ start: Int, _ end: Int) {
@@ -79,6 +84,7 @@ public struct Lexer {
                     error("'\(String(UnicodeScalar(bytes[open])))' was never closed", open, open + 1)
                     bracketDepth = 0
                     openBrackets.removeAll()
+                    forcedLineEnds.insert(position)
                 }
                 if bracketDepth == 0 {
                     tokens.append(Token(.newline, "\n", SourceRange(position, position + 1)))
@@ -108,6 +114,10 @@ public struct Lexer {
             }
         }
         let end = bytes.count
+        if let open = openBrackets.last {
+            error("'\(String(UnicodeScalar(bytes[open])))' was never closed", open, open + 1)
+            forcedLineEnds.insert(end)
+        }
         if let last = tokens.last, last.kind != .newline && last.kind != .dedent && last.kind != .indent {
             tokens.append(Token(.newline, "", SourceRange(end, end)))
         }
@@ -372,7 +382,14 @@ public struct Lexer {
         var end = position + 1
         while end < bytes.count && bytes[end] & 0xC0 == 0x80 { end += 1 }
         let character = String(decoding: bytes[position..<end], as: UTF8.self)
-        error("unexpected character '\(character)'", position, end)
+        // Invisible characters are named by code point, so the message shows what to delete.
+        if let scalar = character.unicodeScalars.first, scalar.properties.generalCategory == .control
+            || scalar.properties.isWhitespace || scalar.properties.generalCategory == .format {
+            let code = String(scalar.value, radix: 16, uppercase: true)
+            error("unexpected character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code)", position, end)
+        } else {
+            error("unexpected character '\(character)'", position, end)
+        }
         position = end
     }
 }

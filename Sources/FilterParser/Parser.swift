@@ -24,13 +24,17 @@ struct SyntaxError: Error {}
 public struct Parser {
     /// Parses a whole source file, recovering at statement boundaries.
     public static func parse(_ file: SourceFile) -> ParseResult {
-        let (tokens, lexerDiagnostics) = Lexer.tokenize(file)
+        let (tokens, lexerDiagnostics, forcedLineEnds) = Lexer.scan(file)
         var parser = Parser(tokens: tokens)
         let module = parser.parseFile()
         var diagnostics = lexerDiagnostics
-        // A lexical error already explains its line; parse errors on the same line follow from it.
+        // A lexical error already explains its line, and an unclosed bracket the end of its statement;
+        // parse errors there follow from them.
         let badLines = Set(lexerDiagnostics.map { file.lineIndex(of: $0.range.start) })
-        for diagnostic in parser.diagnostics where !badLines.contains(file.lineIndex(of: diagnostic.range.start)) {
+        // Nesting too deep is a mistake of its own (10,000 `(` are also unclosed), so it always stays.
+        for diagnostic in parser.diagnostics
+        where parser.nestingDiagnostic == diagnostic
+            || (!badLines.contains(file.lineIndex(of: diagnostic.range.start)) && !forcedLineEnds.contains(diagnostic.range.start)) {
             diagnostics.append(diagnostic)
         }
         return ParseResult(module: module, diagnostics: stableSorted(diagnostics))
@@ -43,7 +47,8 @@ public struct Parser {
     private var index = 0
     private var depth = 0
     private var diagnostics: [Diagnostic] = []
-    private var reportedNesting = false
+    /// The one "nesting too deep" error of the file, once reported.
+    private var nestingDiagnostic: Diagnostic?
     /// How many `parseExpression` calls are active (0: the next one is a statement's outermost).
     private var expressionNesting = 0
 
@@ -122,9 +127,10 @@ public struct Parser {
 
     /// Reports (once per file: one mistake, one error) that nesting is too deep.
     private mutating func nestingTooDeep(_ detail: String = "") -> SyntaxError {
-        if !reportedNesting {
-            reportedNesting = true
-            diagnostics.append(.error("nesting deeper than \(Parser.maximumNestingDepth) levels is not supported\(detail)", at: current.range))
+        if nestingDiagnostic == nil {
+            let diagnostic = Diagnostic.error("nesting deeper than \(Parser.maximumNestingDepth) levels is not supported\(detail)", at: current.range)
+            nestingDiagnostic = diagnostic
+            diagnostics.append(diagnostic)
         }
         return SyntaxError()
     }
@@ -176,7 +182,7 @@ public struct Parser {
     /// top_level_item: import_statement | function_definition | simple_statements
     private mutating func parseTopLevelItem() throws -> [TopLevelItem] {
         if at("import") || at("from") {
-            return [.importStatement(try parseImportStatement())]
+            return try parseImportStatement().map { .importStatement($0) }
         }
         if at("@") || at("def") {
             return [.function(try parseFunctionDefinition())]
@@ -199,17 +205,22 @@ public struct Parser {
         return items
     }
 
-    /// import_statement: ( "import" dotted_name [ "as" NAME ] | "from" dotted_name "import" ( import_names | "(" import_names ")" ) ) NEWLINE
-    private mutating func parseImportStatement() throws -> ImportStatement {
+    /// import_statement: ( "import" dotted_name [ "as" NAME ] { "," dotted_name [ "as" NAME ] } | "from" dotted_name "import" ( import_names | "(" import_names ")" ) ) NEWLINE
+    ///
+    /// `import a, b` gives one `ImportStatement` per module.
+    private mutating func parseImportStatement() throws -> [ImportStatement] {
         let start = current.range.start
         if eat("import") {
-            let (module, _) = try parseDottedName("a module name after 'import'")
-            var alias: String?
-            if eat("as") { alias = try expectName("a name after 'as'").text }
-            if at(",") { throw fail("import one module per line") }
-            let end = previous.range.end
+            var statements: [ImportStatement] = []
+            repeat {
+                let moduleStart = statements.isEmpty ? start : current.range.start
+                let (module, _) = try parseDottedName("a module name after 'import'")
+                var alias: String?
+                if eat("as") { alias = try expectName("a name after 'as'").text }
+                statements.append(ImportStatement(module: module, alias: alias, range: SourceRange(moduleStart, previous.range.end)))
+            } while eat(",")
             try expectEndOfLine(after: "import")
-            return ImportStatement(module: module, alias: alias, range: SourceRange(start, end))
+            return statements
         }
         try expect("from", after: "start of import")
         let (module, _) = try parseDottedName("a module name after 'from'")
@@ -220,7 +231,7 @@ public struct Parser {
         if parenthesized { try expect(")", after: "imported names") }
         let end = previous.range.end
         try expectEndOfLine(after: "import")
-        return ImportStatement(module: module, names: names, range: SourceRange(start, end))
+        return [ImportStatement(module: module, names: names, range: SourceRange(start, end))]
     }
 
     /// import_names: NAME [ "as" NAME ] { "," NAME [ "as" NAME ] } [ "," ]
@@ -286,7 +297,12 @@ public struct Parser {
         var parameters: [Parameter] = []
         repeat {
             if at(")") { break }
-            parameters.append(try parseParameter())
+            let parameter = try parseParameter()
+            if parameter.defaultValue == nil, parameters.last?.defaultValue != nil {
+                // Reported without unwinding: the def is still well formed enough to check.
+                diagnostics.append(.error("a parameter without a default cannot follow one with a default", at: parameter.range))
+            }
+            parameters.append(parameter)
         } while eat(",")
         return parameters
     }
@@ -405,6 +421,7 @@ public struct Parser {
         advance()
         var branches: [ConditionalBlock] = []
         let condition = try parseExpression()
+        if at("=") { throw fail("expected ':' after 'if' condition, found '='; use '==' to compare") }
         try expect(":", after: "'if' condition")
         branches.append(ConditionalBlock(condition: condition, body: try parseBlock(after: "'if'", keepDocstrings: false)))
         var orElse: [Stmt]?
@@ -415,6 +432,7 @@ public struct Parser {
             }
             advance()
             let condition = try parseExpression()
+            if at("=") { throw fail("expected ':' after 'elif' condition, found '='; use '==' to compare") }
             try expect(":", after: "'elif' condition")
             branches.append(ConditionalBlock(condition: condition, body: try parseBlock(after: "'elif'", keepDocstrings: false)))
         }
@@ -430,6 +448,7 @@ public struct Parser {
         let start = current.range.start
         advance()
         let condition = try parseExpression()
+        if at("=") { throw fail("expected ':' after 'while' condition, found '='; use '==' to compare") }
         try expect(":", after: "'while' condition")
         let body = try parseBlock(after: "'while'", keepDocstrings: false)
         let end = previous.range.end

@@ -156,7 +156,10 @@ func nearestName(to name: String, in candidates: some Sequence<String>) -> Strin
     var best: (name: String, distance: Int)?
     // One-letter names are too short for a typo to be recognisable.
     let limit = name.count <= 1 ? 0 : max(1, min(3, name.count / 3 + 1))
+    let length = name.unicodeScalars.count
     for candidate in candidates where candidate != name {
+        // The distance is at least the difference in length: skip the hopeless ones cheaply.
+        if abs(candidate.unicodeScalars.count - length) > limit { continue }
         let distance = editDistance(name, candidate)
         if distance <= limit, best.map({ distance < $0.distance || (distance == $0.distance && candidate < $0.name) }) ?? true {
             best = (candidate, distance)

@@ -1,3 +1,17 @@
+// Sema: the AST of a filter source to the typed IR of `FilterLang/TypedIR.swift`.
+//
+// The passes, in order (ProgramChecker.run):
+//   1. imports: module aliases (`np`, `math`) and names imported bare (`from numpy import min`);
+//   2. functions: the defs (or the one-line form as a function `expression`), the kernel and its kind;
+//   3. recursion: cycles in the call graph are errors;
+//   4. facts: fixed types of the kernel's parameters, helper defaults, uncalled helpers' parameters;
+//   5. inference: every function is walked (FunctionChecker, inference mode) until the joined types
+//      of variables, helper parameters and helper results stop changing;
+//   6. emission: every function is walked again (FunctionChecker, emitting mode) to report errors
+//      and build the typed IR with explicit conversions.
+// Errors are values (diagnostics), one per mistake: an expression whose check failed yields nil and
+// its parents stay silent, and statements lost to syntax errors silence the checks they would feed.
+
 import FilterLang
 import FilterParser
 
@@ -11,8 +25,9 @@ public enum FrontEnd {
                                      syntaxErrorOffsets: parsed.diagnostics.map(\.range.start))
         let program = checker.run()
         var all = parsed.diagnostics
-        let syntaxErrors = Set(parsed.diagnostics)
-        all += checker.diagnostics.filter { !syntaxErrors.contains($0) }
+        // A line with a syntax error gets no further errors: they would follow from the same mistake.
+        let brokenLines = Set(parsed.diagnostics.map { file.lineIndex(of: $0.range.start) })
+        all += checker.diagnostics.filter { !brokenLines.contains(file.lineIndex(of: $0.range.start)) }
         all = all.enumerated()
             .sorted { ($0.element.range.start, $0.offset) < ($1.element.range.start, $1.offset) }
             .map(\.element)

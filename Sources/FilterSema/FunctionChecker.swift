@@ -99,7 +99,7 @@ struct FunctionChecker {
     mutating func check() -> TypedFunction {
         collectSlots()
         assigned = Set(0..<parameterCount)
-        let body = lowerBlock(definition.body)
+        var body = lowerBlock(definition.body)
         let endReachable = assigned != nil
         if !emitting {
             facts.endReachable = endReachable
@@ -124,6 +124,18 @@ struct FunctionChecker {
             returnType = kind == .filter ? .float : nil
         } else {
             returnType = facts.returnsValue ? (facts.returnType ?? .float) : nil
+        }
+        // A helper whose value is never used may end without `return` (Python returns None there);
+        // an explicit zero of its type keeps "every path returns a value" true for the back ends.
+        if endReachable, !isKernel, let returnType {
+            let end = SourceRange(definition.range.end, definition.range.end)
+            let zero: TExprKind
+            switch returnType {
+            case .int: zero = .intConstant(0)
+            case .bool: zero = .boolConstant(false)
+            default: zero = .floatConstant(0)
+            }
+            body.append(TStmt(.returnValue(TExpr(zero, returnType, end)), end))
         }
         return TypedFunction(name: definition.name, locals: locals, parameterCount: parameterCount, returnType: returnType,
                              body: body, range: definition.range)
@@ -312,7 +324,7 @@ struct FunctionChecker {
                 checkLoopVariable(slot, elementType: element, at: target.range)
                 header = .forEach(slot: slot, array: array, body: [])
             } else {
-                report("a for loop can only go over an array or range(...), not a \(describe(array.type))", at: iterable.range)
+                report("a for loop can only go over an array or range(...), not \(article(describe(array.type)))", at: iterable.range)
             }
         }
         let before = assigned
@@ -334,7 +346,7 @@ struct FunctionChecker {
     private func checkLoopVariable(_ slot: Int, elementType: ValueType, at range: SourceRange) {
         guard emitting, let slotType = type(ofSlot: slot) else { return }
         if slotType.isArray || rank(slotType) < rank(elementType) {
-            report("the loop variable '\(slotNames[slot])' is a \(describe(slotType)) elsewhere but gets \(describe(elementType))s here; a variable keeps one type",
+            report("the loop variable '\(slotNames[slot])' is \(article(describe(slotType))) elsewhere but gets \(describe(elementType))s here; a variable keeps one type",
                    at: range)
         }
     }
@@ -412,7 +424,7 @@ struct FunctionChecker {
         for (targetExpression, value) in zip(targetExpressions, values) {
             guard let value else {
                 failed = true
-                _ = lowerTargetOnly(targetExpression)
+                markAssigned(targetExpression)
                 continue
             }
             guard let (typedTarget, typedValue, slot) = lowerTarget(targetExpression, value: value) else {
@@ -429,9 +441,8 @@ struct FunctionChecker {
     }
 
     /// Marks a name target as assigned even when its value failed, to avoid follow-on errors.
-    private mutating func lowerTargetOnly(_ target: Expr) -> Bool {
+    private mutating func markAssigned(_ target: Expr) {
         if case .name(let name) = target.kind, let slot = slotIndex[name] { assigned?.insert(slot) }
-        return true
     }
 
     /// The typed target and the value converted for it (and the slot it assigns, for names).
@@ -448,7 +459,7 @@ struct FunctionChecker {
             guard let stored = fit(value, into: slotType, name: name, at: target.range) else { return nil }
             return (.local(slot), stored, slot)
         case .index(let base, let index):
-            guard let (array, position) = lowerElementTarget(base: base, index: index, whole: target) else { return nil }
+            guard let (array, position) = lowerElementTarget(base: base, index: index) else { return nil }
             guard !value.type.isArray else {
                 report("cannot store an array into an element; store a number", at: target.range)
                 return nil
@@ -471,7 +482,7 @@ struct FunctionChecker {
         if value.type == slotType { return value }
         if value.type.isArray || slotType.isArray {
             if slotType.isArray && value.type.isArray {
-                report("'\(name)' is a \(describe(slotType)) elsewhere but gets a \(describe(value.type)) here; a variable keeps one type", at: range)
+                report("'\(name)' is \(article(describe(slotType))) elsewhere but gets \(article(describe(value.type))) here; a variable keeps one type", at: range)
             } else if slotType.isArray {
                 report("'\(name)' is an array elsewhere but gets a number here; a variable keeps one type", at: range)
             } else {
@@ -487,7 +498,7 @@ struct FunctionChecker {
     }
 
     /// The array and index of a store `base[index]`, checking that the array may be written.
-    private mutating func lowerElementTarget(base: Expr, index: Expr, whole: Expr) -> (TExpr, TExpr)? {
+    private mutating func lowerElementTarget(base: Expr, index: Expr) -> (TExpr, TExpr)? {
         if case .slice = index.kind {
             report("slices are not supported in filter programs; assign one element at a time", at: index.range)
             return nil
@@ -519,7 +530,7 @@ struct FunctionChecker {
         switch target.kind {
         case .name(let name):
             guard let current = lower(target), let right = lower(value) else {
-                _ = lowerTargetOnly(target)
+                markAssigned(target)
                 return []
             }
             guard let result = arithmetic(op, current, right, exponent: value, at: range) else { return [] }
@@ -532,7 +543,7 @@ struct FunctionChecker {
             guard let slotType = type(ofSlot: slot), let stored = fit(result, into: slotType, name: name, at: target.range) else { return [] }
             return [TStmt(.assign(targets: [.local(slot)], values: [stored]), range)]
         case .index(let base, let index):
-            guard let (array, position) = lowerElementTarget(base: base, index: index, whole: target) else {
+            guard let (array, position) = lowerElementTarget(base: base, index: index) else {
                 _ = lower(value)
                 return []
             }
@@ -787,7 +798,7 @@ struct FunctionChecker {
         }
         guard let value = lower(base) else { return nil }
         guard value.type.isArray else {
-            report("a \(describe(value.type)) has no attribute '\(name)'", at: range)
+            report("\(article(describe(value.type))) has no attribute '\(name)'", at: range)
             return nil
         }
         switch name {
@@ -810,7 +821,7 @@ struct FunctionChecker {
         if case .attribute(let arrayExpression, "shape") = base.kind, moduleNamed(by: arrayExpression) == nil {
             guard let array = lower(arrayExpression) else { return nil }
             guard array.type.isArray else {
-                report("a \(describe(array.type)) has no attribute 'shape'", at: base.range)
+                report("\(article(describe(array.type))) has no attribute 'shape'", at: base.range)
                 return nil
             }
             guard case .integer(0) = index.kind else {
@@ -827,7 +838,7 @@ struct FunctionChecker {
         guard let array = lower(base) else { _ = lower(index); return nil }
         guard let position = lower(index).flatMap({ indexValue($0, at: index.range) }) else { return nil }
         guard array.type.isArray else {
-            report("a \(describe(array.type)) cannot be indexed", at: base.range)
+            report("\(article(describe(array.type))) cannot be indexed", at: base.range)
             return nil
         }
         return TExpr(.element(array: array, index: position), array.type == .intArray ? .int : .float, range)
@@ -903,10 +914,14 @@ struct FunctionChecker {
             }
             guard let receiver = lower(base) else { return nil }
             guard receiver.type.isArray else {
-                report("a \(describe(receiver.type)) has no method '\(name)'", at: callee.range)
+                report("\(article(describe(receiver.type))) has no method '\(name)'", at: callee.range)
                 return nil
             }
             guard let builtin = BuiltinTables.methods[name] else {
+                if name == "size" || name == "shape" {
+                    report("'\(name)' is an attribute, not a method: write a.size or a.shape[0]", at: callee.range)
+                    return nil
+                }
                 let suggestion = nearestName(to: name, in: BuiltinTables.methods.keys.sorted()).map { "; did you mean '\($0)'?" } ?? ""
                 report("arrays have no method '\(name)'\(suggestion)", at: callee.range)
                 return nil
@@ -971,6 +986,18 @@ struct FunctionChecker {
         if !emitting {
             for (position, value) in values.enumerated() {
                 let parameterName = callee.parameters[position].name
+                // A guessed (float) parameter of an uncalled helper, passed where an array is
+                // expected, is an array after all; the next round sees it so.
+                if position < arguments.count, case .name(let argumentName) = arguments[position].kind,
+                   facts.guessedParameters.contains(argumentName) {
+                    if let expected = program.facts[index].types[parameterName], expected.isArray {
+                        var updated = facts
+                        updated.types[argumentName] = expected
+                        updated.guessedParameters.remove(argumentName)
+                        facts = updated
+                    }
+                    continue
+                }
                 record(parameterName, value.type, writable: isWritable(value), in: index)
                 if value.type.isArray && !calleeIsKernel {
                     let writable = program.facts[index].parameterWritable[position] ?? true

@@ -20,6 +20,9 @@ struct FunctionFacts {
     var valueUsed = false
     /// Whether any other function calls it.
     var hasCallers = false
+    /// Parameters of an uncalled helper typed `.float` for want of call sites (an array use in a
+    /// call may still make them arrays).
+    var guessedParameters: Set<String> = []
 }
 
 /// The whole-program checker: resolves imports, decorators and the kernel, infers the types of
@@ -349,7 +352,8 @@ final class ProgramChecker {
         for (caller, sites) in graph.enumerated() {
             for site in sites where site.callee != caller {
                 calledFunctions.insert(site.callee)
-                if !definitions[site.callee].decorators.isEmpty && site.callee != kernelIndex {
+                let isDecoratedKernel = definitions[site.callee].decorators.contains { Self.kernelKind(ofDecorator: $0.name) != nil }
+                if isDecoratedKernel && site.callee != kernelIndex {
                     report("'\(definitions[site.callee].name)' has a kernel decorator and cannot be called as a helper", at: site.range)
                 }
             }
@@ -420,7 +424,12 @@ final class ProgramChecker {
         for (index, function) in definitions.enumerated() where index != kernelIndex && !calledFunctions.contains(index) {
             let arrayNames = namesUsedAsArrays(in: function.body)
             for (position, parameter) in function.parameters.enumerated() where facts[index].types[parameter.name] == nil {
-                facts[index].types[parameter.name] = arrayNames.contains(parameter.name) ? .floatArray : .float
+                if arrayNames.contains(parameter.name) {
+                    facts[index].types[parameter.name] = .floatArray
+                } else {
+                    facts[index].types[parameter.name] = .float
+                    facts[index].guessedParameters.insert(parameter.name)
+                }
                 facts[index].parameterWritable[position] = true
             }
         }

@@ -1,11 +1,10 @@
 // The compile benchmark (a figure, not a test): engine start, compiling a new `min(values)`
 // callback kernel in a started engine, the cached lookup, and engine start + first compile.
 //
-//     swift run -c release filterjit-compile-bench --text [--sources N] [--pipeline 'default<O2>']
+//     swift run -c release filterjit-compile-bench [--sources N] [--pipeline 'default<O2>'] [--typed]
 //
-// `--text` compiles source text through the whole pipeline (`min(values) + k` for distinct k).
-// Without it, kernels are compiled from typed programs equal to what Sema produces for
-// `min(values)` (for use while no front end is available), and the front-end stages read "n/a".
+// Source text goes through the whole pipeline (`min(values) + k` for distinct k). `--typed`
+// compiles hand-built typed programs equal to what Sema produces instead (front-end stages "n/a").
 
 import Foundation
 import FilterLang
@@ -32,15 +31,16 @@ func minProgram(_ k: Int) -> TypedProgram {
 
 var sourceCount = 15
 var pipeline = OptimizationLevel.standard
-var useText = false
+var useText = true
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--sources": sourceCount = max(10, Int(arguments.next() ?? "") ?? 15)
     case "--pipeline": pipeline = OptimizationLevel(pipeline: arguments.next() ?? "default<O2>")
     case "--text": useText = true
+    case "--typed": useText = false
     default:
-        print("usage: filterjit-compile-bench [--sources N] [--pipeline P] [--text]")
+        print("usage: filterjit-compile-bench [--sources N] [--pipeline P] [--typed]")
         exit(2)
     }
 }
@@ -98,6 +98,17 @@ do {
     for _ in 0..<lookups { sink &+= UInt(KernelSignature(source: text).sourceDigest.words.0) }
     print("  of which the signature (SHA-256 of the text): \(format(milliseconds(since: digestStart) * 1000 / Double(lookups), 3)) µs")
     if sink == 42 { print("") }
+
+    // 4. A new process with a warm disk cache: engine start + load of the stored object file.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("filterjit-bench-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let disk = DiskKernelCache(directory: directory)
+    let text2 = "min(values) + 0.5"
+    _ = useText ? try Engine(diskCache: disk).compile(text2) : try Engine(diskCache: disk).compile(program: minProgram(1000))
+    let warmStart = DispatchTime.now().uptimeNanoseconds
+    let warmEngine = try Engine(diskCache: disk)
+    let warm = useText ? try warmEngine.compile(text2) : try warmEngine.compile(program: minProgram(1000))
+    print("engine start + first compile with a warm disk cache: \(format(milliseconds(since: warmStart))) ms (loaded: \(warm.loadedFromDiskCache))")
 } catch {
     print("error: \(error)")
     exit(1)

@@ -15,7 +15,7 @@ struct FilterJITCommand: ParsableCommand {
               filterjit bench -e 'min(values)' --json
               filterjit show -e 'min(values)' --ir
             """,
-        subcommands: [ReplCommand.self, RunCommand.self, CheckCommand.self, ShowCommand.self, BenchCommand.self],
+        subcommands: [ReplCommand.self, RunCommand.self, CheckCommand.self, ShowCommand.self, BenchCommand.self, CacheCommand.self],
         defaultSubcommand: ReplCommand.self
     )
 }

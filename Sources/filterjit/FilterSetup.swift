@@ -76,6 +76,16 @@ func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArg
         parameters = parameters.filter { entry in kernel.parameters.contains { $0.name == entry.key } }
     }
     let output = try preallocated.map { FilterOutput.array($0) } ?? arguments.filterOutput()
+    return try withProgress("running \(kernel.name)") {
+        try dispatchKernel(kernel, to: input, arguments: arguments, output: output, parameters: parameters,
+                           preallocated: preallocated, engine: engine, threads: threads)
+    }
+}
+
+/// Calls the driver entry point for the kernel's kind.
+private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments, output: FilterOutput,
+                            parameters: [String: Double], preallocated: NDArray?, engine: ExecutionEngine,
+                            threads: Int) throws -> NDArray {
     switch kernel.kind {
     case .filter:
         let (options, warning) = try arguments.filterOptions(rank: input.rank)

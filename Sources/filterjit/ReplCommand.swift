@@ -38,7 +38,7 @@ struct ReplCommand: ParsableCommand {
         do {
             let image = try input.map { try ImageFile.read(path: $0) }
                 ?? NDArray.random(shape: try OptionParsing.shape(shape), elementType: try ElementType.parse(dtype))
-            session = try ReplSession(image: image, arguments: filter)
+            session = try ReplSession(image: image, arguments: filter, engine: try makeEngine(filter))
         } catch {
             printError("error: \(error)\n")
             throw ExitCode(1)
@@ -59,8 +59,8 @@ final class ReplSession {
     var lastResult: NDArray?
     let reader: LineReader
 
-    init(image: NDArray, arguments: FilterOptionArguments) throws {
-        engine = try Engine()
+    init(image: NDArray, arguments: FilterOptionArguments, engine: Engine) throws {
+        self.engine = engine
         self.image = image
         self.arguments = arguments
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSTemporaryDirectory()

@@ -33,7 +33,7 @@ struct RunCommand: ParsableCommand {
         exitOnInterrupt()
         try runReportingErrors {
             let file = try source.load()
-            let engine = try Engine()
+            let engine = try makeEngine(filter)
             let kernel = try engine.compile(file.text, function: source.function, fileName: file.name)
             let image = try ImageFile.read(path: input)
             let result = try applyKernel(kernel, to: image, arguments: filter)

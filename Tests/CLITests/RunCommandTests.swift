@@ -131,3 +131,21 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         #expect(result.stderr.contains("@transform"))
     }
 }
+
+@Suite struct SwiftAPIExampleTests {
+    @Test func apiExampleErodesLikeTheCommandLine() throws {
+        let scratch = try ScratchDirectory()
+        let image = try randomImage(shape: [21, 34], seed: 11)
+        try NPYFile.write(image, path: scratch.path("x.npy"))
+        let example = filterjitExecutable().deletingLastPathComponent().appendingPathComponent("filterjit-api-example")
+        let process = Process()
+        process.executableURL = example
+        process.arguments = ["examples/fmin.filter", scratch.path("x.npy"), scratch.path("y.npy")]
+        process.currentDirectoryURL = repositoryRoot
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try NPYFile.read(path: scratch.path("y.npy")).doubleValues() == crossErosionReflect(image))
+    }
+}

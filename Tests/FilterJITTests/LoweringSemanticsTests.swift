@@ -216,4 +216,37 @@ private func failureKind(_ program: TypedProgram, _ window: [Double] = [], _ par
         #expect(try failureKind(percentile, [], ["q": 50]) == .emptyReduction)
         #expect(try run(percentile, [1, 2], ["q": 50]) == 1.5)
     }
+
+    @Test func malformedTypedProgramsAreRejectedWithAnErrorNotATrap() throws {
+        // An implicit float -> int conversion (Sema never emits one).
+        let badConversion = P.filter("bad_convert", [S.ret(E.toFloat(TExpr(.convert(.toInt, E.float(1.5)), .int, S.here)))])
+        #expect(throws: LLVMError.self) { try sharedEngine.compile(program: badConversion) }
+        // An array where a scalar is required.
+        let arrayAsScalar = P.filter("bad_scalar", [S.ret(TExpr(.negate(values), .float, S.here))])
+        #expect(throws: LLVMError.self) { try sharedEngine.compile(program: arrayAsScalar) }
+        // A filter kernel without its array parameter.
+        let noArray = TypedProgram(functions: [TypedFunction(name: "f", locals: [], parameterCount: 0, returnType: .float,
+                                                             body: [S.ret(E.float(1))], range: S.here)],
+                                   kernelIndex: 0, kind: .filter, parameters: [])
+        #expect(throws: LLVMError.self) { try sharedEngine.compile(program: noArray) }
+    }
+
+    @Test func constantExponentsStillCallLibmPowAfterOptimisation() throws {
+        // LLVM would turn pow(x, 2.0) into x * x and pow(x, 0.5) into sqrt(x); glibc's pow differs
+        // from both in about 0.1% of inputs, so a few thousand inputs catch the rewrite.
+        let engine = try Engine(optimization: .standard)
+        let x = E.element(values, E.int(0))
+        let square = try engine.compile(program: P.filter("pow_two", [S.ret(E.arithmetic(.power, x, E.float(2)))]))
+        let root = try engine.compile(program: P.filter("pow_half", [S.ret(E.builtin(.pow, [x, E.float(0.5)], .float))]))
+        #expect(!square.optimizedIR.contains("fmul"))
+        #expect(!root.optimizedIR.contains("sqrt"))
+        var random = SplitMix64(seed: 7)
+        var mismatches = 0
+        for _ in 0..<5000 {
+            let value = random.unit() * 1000
+            if try square.callFilter(values: [value]).bitPattern != Foundation.pow(value, 2.0).bitPattern { mismatches += 1 }
+            if try root.callFilter(values: [value]).bitPattern != Foundation.pow(value, 0.5).bitPattern { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
 }

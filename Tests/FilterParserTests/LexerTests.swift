@@ -89,7 +89,9 @@ private func kinds(_ text: String) -> [String] {
 @Test func unexpectedCharactersAreReportedWithTheirColumn() {
     #expect(lex("é $ ?").errors == ["1:3: unexpected character '$'", "1:5: unexpected character '?'"])
     #expect(lex("x → y").errors == ["1:3: unexpected character '→'"])
-    #expect(lex("x\u{00A0}= 1").errors == ["1:2: unexpected character '\u{00A0}'"])
+    #expect(lex("x\u{00A0}= 1").errors == ["1:2: unexpected character U+00A0"])
+    #expect(lex("x\u{0}= 1").errors == ["1:2: unexpected character U+0000"])
+    #expect(lex("x\u{200B}= 1").errors == ["1:2: unexpected character U+200B"])
     #expect(lex("größe = 1").tokens.first?.text == "größe")
 }
 

@@ -141,3 +141,21 @@ private func render(_ expression: Expr) -> String {
         #expect(result.module.items.isEmpty)
     }
 }
+
+@Test func expressionsCPythonRejectsAreRejected() {
+    #expect(!expressionRejectedCases.isEmpty)
+    for text in expressionRejectedCases {
+        #expect(!parseErrors(text).isEmpty, "\(text)")
+    }
+}
+
+@Test func expressionGroupingAgreesWithCPython() {
+    // Cases generated from CPython 3.11's parser by scripts/expression_grouping.py.
+    #expect(expressionGroupingCases.count >= 500)
+    var disagreements: [String] = []
+    for (text, expected) in expressionGroupingCases {
+        let actual = grouping(text)
+        if actual != expected { disagreements.append("\(text)\n  CPython: \(expected)\n  parser:  \(actual)") }
+    }
+    #expect(disagreements.isEmpty, "\(disagreements.count) disagreements:\n\(disagreements.prefix(10).joined(separator: "\n"))")
+}

@@ -146,3 +146,10 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Test func generatedExpressionsRoundTripThroughThePrinter() {
+    // The CPython-checked expressions of scripts/expression_grouping.py, printed with the fewest parentheses.
+    for (text, _) in expressionGroupingCases {
+        checkRoundTrip(text, text)
+    }
+}

@@ -38,3 +38,31 @@ func errorFixtureReportsExactlyItsExpectedDiagnostics(_ name: String) throws {
     }
     #expect(actual == expected, "\(name)")
 }
+
+/// The rendered diagnostics of every fixture (file:line:col, message, source line, caret and
+/// underline), compared with a golden snapshot. `FILTERJIT_RECORD_SNAPSHOTS=1` re-records it.
+@Test func renderedFixtureDiagnosticsMatchTheSnapshot() throws {
+    var rendered = ""
+    for name in ErrorFixtures.names() {
+        let text = try String(contentsOf: ErrorFixtures.directory.appendingPathComponent(name), encoding: .utf8)
+        let function = text.split(separator: "\n").first { $0.hasPrefix("# function: ") }.map { String($0.dropFirst("# function: ".count)) }
+        let file = SourceFile(name: name, text: text)
+        if case .failure(let error) = FrontEnd.check(file, function: function) {
+            rendered += error.description
+        } else {
+            rendered += "\(name): no diagnostics\n"
+        }
+    }
+    let snapshot = ErrorFixtures.directory.appendingPathComponent("rendered.snapshot")
+    if ProcessInfo.processInfo.environment["FILTERJIT_RECORD_SNAPSHOTS"] != nil {
+        try rendered.write(to: snapshot, atomically: true, encoding: .utf8)
+        return
+    }
+    let expected = try String(contentsOf: snapshot, encoding: .utf8)
+    if rendered != expected {
+        let actualLines = rendered.split(separator: "\n", omittingEmptySubsequences: false)
+        let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        let first = zip(actualLines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }
+        Issue.record("rendered diagnostics differ from rendered.snapshot at line \((first?.offset ?? min(actualLines.count, expectedLines.count)) + 1): \(first.map { "got \($0.element.0.debugDescription), expected \($0.element.1.debugDescription)" } ?? "different length") (re-record with FILTERJIT_RECORD_SNAPSHOTS=1)")
+    }
+}

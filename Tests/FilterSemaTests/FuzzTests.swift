@@ -31,7 +31,11 @@ private func checkSurvives(_ text: String, seed: UInt64, case number: Int) -> Bo
     }
     switch FrontEnd.check(file) {
     case .success(let program):
-        return program.kernelIndex < program.functions.count
+        let problems = TypedIRVerifier.verify(program)
+        if !problems.isEmpty {
+            Issue.record("seed \(seed) case \(number): typed IR of \(text.debugDescription) breaks the contract: \(problems)")
+        }
+        return true
     case .failure(let error):
         guard !error.diagnostics.isEmpty else {
             Issue.record("seed \(seed) case \(number): failure without diagnostics for \(text.debugDescription)")
@@ -139,4 +143,91 @@ private let seeds: [String] = [
     #expect(program != nil, "\(errors)")
     let rejected = "(" + accepted + ")"
     #expect(diagnosticLines(rejected) == ["1:101: error: nesting deeper than 100 levels is not supported"])
+}
+
+/// Random well-formed programs (mostly well-typed), to drive Sema through many type combinations;
+/// each one that checks must pass the typed IR verifier.
+private struct ProgramGenerator {
+    var random: SplitMix64
+    let names = ["a", "b", "n", "flag"]
+
+    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &random)] }
+
+    mutating func expression(_ depth: Int) -> String {
+        if depth <= 0 || Int.random(in: 0..<4, using: &random) == 0 {
+            return pick(["1", "0", "2.5", "-3", "True", "False", "values[0]", "values[-1]", "len(values)", "a", "b", "n", "flag", "np.pi", "inf"])
+        }
+        let x = expression(depth - 1)
+        let y = expression(depth - 1)
+        switch Int.random(in: 0..<16, using: &random) {
+        case 0: return "(\(x) \(pick(["+", "-", "*", "/", "//", "%"])) \(y))"
+        case 1: return "(\(x) ** \(pick(["2", "0", "-1", "0.5", y])))"
+        case 2: return "(\(x) \(pick(["<", "<=", "==", "!="])) \(y) \(pick(["<", ">"])) 1)"
+        case 3: return "(\(x) \(pick(["and", "or"])) \(y))"
+        case 4: return "(not \(x))"
+        case 5: return "(-\(x))"
+        case 6: return "(\(x) if \(y) else \(expression(depth - 1)))"
+        case 7: return "\(pick(["min", "max", "np.minimum", "np.fmax", "pow", "math.atan2", "math.hypot"]))(\(x), \(y))"
+        case 8: return "\(pick(["abs", "floor", "ceil", "round", "int", "float", "math.sqrt", "np.floor", "isnan", "math.trunc", "bool"]))(\(x))"
+        case 9: return "\(pick(["sum", "min", "np.min", "np.mean", "median", "np.std", "np.argmax", "any", "np.nansum", "len"]))(values)"
+        case 10: return "values[int(\(x)) % len(values)]"
+        case 11: return "np.clip(\(x), \(y), 3)"
+        case 12: return "np.percentile(values, \(pick(["50", "25.5", "n"])))"
+        case 13: return "helper(\(x), \(y))"
+        case 14: return "values.\(pick(["max", "mean", "argmin", "sum", "prod"]))()"
+        default: return "\(x) + \(y)"
+        }
+    }
+
+    mutating func block(_ indent: String, _ depth: Int) -> [String] {
+        var lines: [String] = []
+        for _ in 0..<Int.random(in: 1...3, using: &random) {
+            switch Int.random(in: 0..<9, using: &random) {
+            case 0, 1, 2: lines.append(indent + "\(pick(names)) \(pick(["=", "+=", "-=", "*="])) \(expression(2))")
+            case 3 where depth > 0:
+                lines.append(indent + "if \(expression(2)):")
+                lines += block(indent + "    ", depth - 1)
+                if Bool.random(using: &random) {
+                    lines.append(indent + "else:")
+                    lines += block(indent + "    ", depth - 1)
+                }
+            case 4 where depth > 0:
+                lines.append(indent + "for \(pick(["i", "n"])) in range(\(pick(["3", "len(values)", "1, 4", "0, 9, 2"]))):")
+                lines += block(indent + "    ", depth - 1)
+            case 5 where depth > 0:
+                lines.append(indent + "for \(pick(["v", "b"])) in \(pick(["values", "buf", "sorted(values)"])):")
+                lines += block(indent + "    ", depth - 1)
+                lines.append(indent + "    " + pick(["break", "continue", "pass"]))
+            case 6 where depth > 0 && Bool.random(using: &random):
+                lines.append(indent + "while \(pick(["True", "1", "n < 3", "flag"])):")
+                lines += block(indent + "    ", depth - 1)
+                lines.append(indent + "    " + pick(["break", "n += 1", "if a > b:\n\(indent)        break"]))
+            case 6: lines.append(indent + "buf[\(pick(["0", "n", "-1"]))] \(pick(["=", "+="])) \(expression(1))")
+            case 7: lines.append(indent + "a, b = b, a")
+            default: lines.append(indent + "return \(expression(2))")
+            }
+        }
+        return lines
+    }
+
+    mutating func program() -> String {
+        var lines = ["def helper(x, y):", "    return x * y if x else y", "", "def kernel(values, t=0.5, k=2):",
+                     "    a = 0.0", "    b = 1", "    n = 0", "    flag = True", "    buf = np.zeros(len(values))"]
+        lines += block("    ", 2)
+        lines.append("    return \(expression(2))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+@Test func randomWellFormedProgramsThatCheckKeepTheTypedIRContract() {
+    let seed = ProcessInfo.processInfo.environment["FILTERJIT_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970 * 1000)
+    print("randomPrograms seed: \(seed) (replay with FILTERJIT_FUZZ_SEED=\(seed))")
+    var generator = ProgramGenerator(random: SplitMix64(seed: seed))
+    var compiled = 0
+    let count = 1_500
+    for number in 0..<count {
+        if checkSurvives(generator.program(), seed: seed, case: number) { compiled += 1 }
+    }
+    print("randomPrograms: \(count) programs, \(compiled) compiled")
+    #expect(compiled > count / 4)
 }

@@ -2,6 +2,7 @@ import FilterLang
 import FilterParser
 import FilterSema
 import Foundation
+import Testing
 
 /// The repository root, found from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -10,7 +11,13 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 func compile(_ text: String, function: String? = nil, name: String = "<test>") -> (TypedProgram?, String) {
     let file = SourceFile(name: name, text: text)
     switch FrontEnd.check(file, function: function) {
-    case .success(let program): return (program, "")
+    case .success(let program):
+        // Every program Sema accepts must keep the typed IR's promises.
+        let problems = TypedIRVerifier.verify(program)
+        if !problems.isEmpty {
+            Issue.record("typed IR of \(text.debugDescription) breaks the contract:\n\(problems.joined(separator: "\n"))")
+        }
+        return (program, "")
     case .failure(let error): return (nil, error.description)
     }
 }

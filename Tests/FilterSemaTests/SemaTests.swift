@@ -384,6 +384,7 @@ private func slotTypes(_ function: TypedFunction) -> [String] {
 @Test func localShadowsConstantsAndImportsWork() {
     #expect(kernelBody("def f(values):\n    pi = 3\n    return pi\n") == "$1 = 3\nreturn (toFloat $1:int)")
     #expect(kernelBody("import numpy as xp\nxp.max(values)") == "return (npMax:float $0:floatArray)")
+    #expect(kernelBody("import math as m, numpy as xp\nxp.max(values) + m.pi") == "return (add:float (npMax:float $0:floatArray) \(Double.pi))")
     #expect(kernelBody("from math import sqrt as root, pi\nroot(pi)") == "return (sqrt:float \(Double.pi))")
     #expect(kernelBody("\"\"\"Module docstring.\"\"\"\nimport math\nmath.sqrt(values[0])") == "return (sqrt:float (elem:float $0:floatArray 0))")
 }
@@ -508,4 +509,61 @@ private let representativePrograms: [String] = [
 func representativeProgramsCheck(_ index: Int) {
     let (program, errors) = compile(representativePrograms[index])
     #expect(program != nil, "\(errors)")
+}
+
+@Test func examplesCheckAndKeepTheTypedIRContract() throws {
+    let directory = repositoryRoot.appendingPathComponent("examples")
+    let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".filter") }
+    #expect(names.count >= 10)
+    for name in names {
+        let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+        let (program, errors) = compile(text, name: name)
+        #expect(program != nil, "\(name): \(errors)")
+    }
+}
+
+@Test func verifierRejectsABrokenProgram() throws {
+    let (program, errors) = compile("def f(values):\n    x = 1\n    return x + 0.5\n")
+    var broken = try #require(program, "\(errors)")
+    // Store a float into the int slot and return an int: two broken promises.
+    broken.functions[0].body[0] = TStmt(.assign(targets: [.local(1)], values: [TExpr(.floatConstant(1), .float, .none)]), .none)
+    broken.functions[0].body[1] = TStmt(.returnValue(TExpr(.local(1), .int, .none)), .none)
+    let problems = TypedIRVerifier.verify(broken)
+    #expect(problems.count == 2, "\(problems)")
+}
+
+@Test func uncalledHelperParametersPassedAsArraysBecomeArrays() throws {
+    let text = """
+    def first(a):
+        return a[0]
+
+    def unused(b, x):
+        return first(b) + x
+
+    def f(values):
+        return first(values)
+    """
+    let (program, errors) = compile(text)
+    let checked = try #require(program, "\(errors)")
+    #expect(slotTypes(checked.functions[1]) == ["b:floatArray!", "x:float"])
+}
+
+@Test func helperWhoseValueIsUnusedGetsAnExplicitFinalReturn() throws {
+    let text = """
+    def g(x):
+        if x > 0:
+            return 1
+
+    def f(values):
+        g(values[0])
+        return 0.0
+    """
+    let (program, errors) = compile(text)
+    let helper = try #require(program, "\(errors)").functions[0]
+    #expect(helper.returnType == .int)
+    #expect(dump(helper.body) == """
+    if (cmp >:float $0:float 0)
+      return 1
+    return 0
+    """)
 }

@@ -1,0 +1,452 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The exact numeric routines of the language, bit for bit as NumPy 2.4 / CPython 3.11 compute them.
+///
+/// The array routines take `(pointer, count)` so the LLVM JIT can call the same code through the
+/// `@_cdecl` entry points at the end of this file. A nil pointer is accepted when the count is 0.
+/// Routines whose empty or invalid input is a run-time error (`pyMin`, `npMin`, `argmin`,
+/// `percentile` ...) return NaN (or -1) there: callers check first and report the error.
+public enum Numerics {
+    // MARK: - Sums and products
+
+    /// `np.sum` of a contiguous float64 array: NumPy's pairwise summation (ndimage-semantics.md section 7).
+    public static func npSum(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, n > 0 else { return 0.0 }
+        return pairwiseSum(a, n)
+    }
+
+    /// The recursive pairwise sum, `n >= 1`.
+    private static func pairwiseSum(_ a: UnsafePointer<Double>, _ n: Int) -> Double {
+        if n < 8 {
+            // NumPy starts from 0.0 here, so a lone -0.0 sums to +0.0.
+            var result = 0.0
+            for i in 0..<n { result += a[i] }
+            return result
+        }
+        if n <= 128 {
+            var r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3]
+            var r4 = a[4], r5 = a[5], r6 = a[6], r7 = a[7]
+            let blockEnd = n - n % 8
+            var i = 8
+            while i < blockEnd {
+                r0 += a[i]; r1 += a[i + 1]; r2 += a[i + 2]; r3 += a[i + 3]
+                r4 += a[i + 4]; r5 += a[i + 5]; r6 += a[i + 6]; r7 += a[i + 7]
+                i += 8
+            }
+            var result = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            while i < n {
+                result += a[i]
+                i += 1
+            }
+            return result
+        }
+        var half = n / 2
+        half -= half % 8
+        return pairwiseSum(a, half) + pairwiseSum(a + half, n - half)
+    }
+
+    /// CPython 3.11 `sum(a)`: `0 + a[0] + a[1] + ...` in order (no compensation).
+    public static func pySum(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a else { return 0.0 }
+        var result = 0.0
+        for i in 0..<max(n, 0) { result += a[i] }
+        return result
+    }
+
+    /// `np.prod`: product from first to last (NumPy multiplies sequentially).
+    public static func prod(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a else { return 1.0 }
+        var result = 1.0
+        for i in 0..<max(n, 0) { result *= a[i] }
+        return result
+    }
+
+    /// `np.mean`: the pairwise sum divided by the count; NaN when empty.
+    public static func mean(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard n > 0 else { return .nan }
+        return npSum(a, n) / Double(n)
+    }
+
+    /// `np.var` (ddof 0): the pairwise sum of squared deviations from the pairwise mean, over n.
+    public static func variance(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, n > 0 else { return .nan }
+        let m = npSum(a, n) / Double(n)
+        let squares = [Double](unsafeUninitializedCapacity: n) { buffer, count in
+            for i in 0..<n {
+                let d = a[i] - m
+                buffer[i] = d * d
+            }
+            count = n
+        }
+        return squares.withUnsafeBufferPointer { npSum($0.baseAddress, n) } / Double(n)
+    }
+
+    /// `np.std`: the square root of `variance`.
+    public static func std(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        variance(a, n).squareRoot()
+    }
+
+    // MARK: - Order statistics
+
+    /// The NaN-last ascending order used by every sort (`np.sort`, `sorted`, `a.sort()`).
+    public static func precedesNaNLast(_ x: Double, _ y: Double) -> Bool {
+        x < y || (!x.isNaN && y.isNaN)
+    }
+
+    /// Sorts in place, ascending, NaN last.
+    public static func sortNaNLast(_ a: UnsafeMutablePointer<Double>?, _ n: Int) {
+        guard let a, n > 1 else { return }
+        var buffer = UnsafeMutableBufferPointer(start: a, count: n)
+        buffer.sort(by: precedesNaNLast)
+    }
+
+    /// A sorted (NaN-last) copy of `n` elements.
+    static func sortedCopy(_ a: UnsafePointer<Double>?, _ n: Int) -> [Double] {
+        guard let a, n > 0 else { return [] }
+        var copy = Array(UnsafeBufferPointer(start: a, count: n))
+        copy.sort(by: precedesNaNLast)
+        return copy
+    }
+
+    /// Whether any of the `n` elements is NaN.
+    public static func containsNaN(_ a: UnsafePointer<Double>?, _ n: Int) -> Bool {
+        guard let a else { return false }
+        for i in 0..<max(n, 0) where a[i].isNaN { return true }
+        return false
+    }
+
+    /// `np.median`: the middle element, or the mean of the two middle ones; NaN if any NaN or empty.
+    public static func median(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard n > 0, !containsNaN(a, n) else { return .nan }
+        let sorted = sortedCopy(a, n)
+        if n % 2 == 1 { return sorted[n / 2] }
+        // np.median takes np.mean of the two middle values: (0.0 + lo + hi) / 2.
+        return (0.0 + sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+
+    /// Whether `q` is a valid quantile, in [0, 1] (NaN is not).
+    public static func isValidQuantile(_ q: Double) -> Bool { 0.0 <= q && q <= 1.0 }
+
+    /// `np.percentile(a, q)`, linear method: `quantile(a, q / 100)`. NaN when q/100 is outside [0, 1] or empty.
+    public static func percentile(_ a: UnsafePointer<Double>?, _ n: Int, _ q: Double) -> Double {
+        quantile(a, n, q / 100.0)
+    }
+
+    /// `np.quantile(a, q)` with NumPy's default 'linear' method, reproducing `_quantile` and `_lerp`.
+    public static func quantile(_ a: UnsafePointer<Double>?, _ n: Int, _ q: Double) -> Double {
+        guard n > 0, isValidQuantile(q) else { return .nan }
+        let sorted = sortedCopy(a, n)
+        if sorted[n - 1].isNaN { return .nan }
+        let virtualIndex = Double(n - 1) * q
+        // _get_indexes: at or beyond the last index both neighbours become -1 (the last element),
+        // and gamma is still computed against that -1.
+        var previousRaw = virtualIndex.rounded(.down)
+        var previousIndex = Int(previousRaw)
+        var nextIndex = previousIndex + 1
+        if virtualIndex >= Double(n - 1) {
+            previousRaw = -1
+            previousIndex = n - 1
+            nextIndex = n - 1
+        }
+        let gamma = virtualIndex - previousRaw
+        return lerp(sorted[previousIndex], sorted[nextIndex], gamma)
+    }
+
+    /// NumPy's `_lerp(a, b, t)`: `a + (b - a) * t`, or `b - (b - a) * (1 - t)` when `t >= 0.5`.
+    public static func lerp(_ a: Double, _ b: Double, _ t: Double) -> Double {
+        let difference = b - a
+        if t >= 0.5 { return b - difference * (1.0 - t) }
+        return a + difference * t
+    }
+
+    /// CPython `min(a)`: the first element, replaced by each later strictly smaller one.
+    public static func pyMin(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, n > 0 else { return .nan }
+        var result = a[0]
+        for i in 1..<n where a[i] < result { result = a[i] }
+        return result
+    }
+
+    /// CPython `max(a)`: the first element, replaced by each later strictly greater one.
+    public static func pyMax(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, n > 0 else { return .nan }
+        var result = a[0]
+        for i in 1..<n where a[i] > result { result = a[i] }
+        return result
+    }
+
+    /// `np.min`: NaN if any element is NaN, else the least.
+    public static func npMin(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, n > 0 else { return .nan }
+        var result = a[0]
+        for i in 0..<n {
+            if a[i].isNaN { return .nan }
+            if a[i] < result { result = a[i] }
+        }
+        return result
+    }
+
+    /// `np.max`: NaN if any element is NaN, else the greatest.
+    public static func npMax(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, n > 0 else { return .nan }
+        var result = a[0]
+        for i in 0..<n {
+            if a[i].isNaN { return .nan }
+            if a[i] > result { result = a[i] }
+        }
+        return result
+    }
+
+    /// `np.nanmin`: the least non-NaN element; NaN when all are NaN or empty.
+    public static func nanmin(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a else { return .nan }
+        var result = Double.nan
+        for i in 0..<max(n, 0) where !a[i].isNaN {
+            if result.isNaN || a[i] < result { result = a[i] }
+        }
+        return result
+    }
+
+    /// `np.nanmax`: the greatest non-NaN element; NaN when all are NaN or empty.
+    public static func nanmax(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a else { return .nan }
+        var result = Double.nan
+        for i in 0..<max(n, 0) where !a[i].isNaN {
+            if result.isNaN || a[i] > result { result = a[i] }
+        }
+        return result
+    }
+
+    /// The elements with NaN replaced by `replacement`, and how many were not NaN.
+    private static func replacingNaN(_ a: UnsafePointer<Double>?, _ n: Int, by replacement: Double) -> ([Double], Int) {
+        guard let a, n > 0 else { return ([], 0) }
+        var count = 0
+        let copy = (0..<n).map { i -> Double in
+            if a[i].isNaN { return replacement }
+            count += 1
+            return a[i]
+        }
+        return (copy, count)
+    }
+
+    /// `np.nansum`: NaN replaced by 0, then the pairwise sum (as `_nanfunctions_impl` does).
+    public static func nansum(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        let (replaced, _) = replacingNaN(a, n, by: 0.0)
+        return replaced.withUnsafeBufferPointer { npSum($0.baseAddress, $0.count) }
+    }
+
+    /// `np.nanmean`: `nansum / count of non-NaN` (NaN when none).
+    public static func nanmean(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        let (replaced, count) = replacingNaN(a, n, by: 0.0)
+        let total = replaced.withUnsafeBufferPointer { npSum($0.baseAddress, $0.count) }
+        return total / Double(count)
+    }
+
+    /// `np.nanmedian` of a 1-D array: `np.median` of the non-NaN elements (NaN when none).
+    public static func nanmedian(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, n > 0 else { return .nan }
+        let kept = UnsafeBufferPointer(start: a, count: n).filter { !$0.isNaN }
+        return kept.withUnsafeBufferPointer { median($0.baseAddress, $0.count) }
+    }
+
+    /// `np.argmin`: the index of the first NaN if any, else of the first least element; -1 when empty.
+    public static func argmin(_ a: UnsafePointer<Double>?, _ n: Int) -> Int {
+        guard let a, n > 0 else { return -1 }
+        var best = 0
+        for i in 0..<n {
+            if a[i].isNaN { return i }
+            if a[i] < a[best] { best = i }
+        }
+        return best
+    }
+
+    /// `np.argmax`: the index of the first NaN if any, else of the first greatest element; -1 when empty.
+    public static func argmax(_ a: UnsafePointer<Double>?, _ n: Int) -> Int {
+        guard let a, n > 0 else { return -1 }
+        var best = 0
+        for i in 0..<n {
+            if a[i].isNaN { return i }
+            if a[i] > a[best] { best = i }
+        }
+        return best
+    }
+
+    /// `np.any`: some element is non-zero (NaN is true).
+    public static func any(_ a: UnsafePointer<Double>?, _ n: Int) -> Bool {
+        guard let a else { return false }
+        for i in 0..<max(n, 0) where a[i] != 0 { return true }
+        return false
+    }
+
+    /// `np.all`: every element is non-zero.
+    public static func all(_ a: UnsafePointer<Double>?, _ n: Int) -> Bool {
+        guard let a else { return true }
+        for i in 0..<max(n, 0) where a[i] == 0 { return false }
+        return true
+    }
+
+    // MARK: - Float division (NumPy npy_divmod, npy_floor_divide, npy_remainder)
+
+    /// The CPython / NumPy `divmod` of two floats with a non-zero divisor: (floor quotient, modulo).
+    private static func divmod(_ a: Double, _ b: Double) -> (quotient: Double, modulo: Double) {
+        var mod = fmod(a, b)
+        var div = (a - mod) / b
+        if mod != 0 {
+            if (b < 0) != (mod < 0) {
+                mod += b
+                div -= 1.0
+            }
+        } else {
+            mod = copysign(0.0, b)
+        }
+        var floorDiv: Double
+        if div != 0 {
+            floorDiv = floor(div)
+            if div - floorDiv > 0.5 { floorDiv += 1.0 }
+        } else {
+            floorDiv = copysign(0.0, a / b)
+        }
+        return (floorDiv, mod)
+    }
+
+    /// Float `a // b` as NumPy's `npy_floor_divide`: a zero divisor gives `a / b`.
+    public static func floorDivide(_ a: Double, _ b: Double) -> Double {
+        if b == 0 { return a / b }
+        return divmod(a, b).quotient
+    }
+
+    /// Float `a % b` as NumPy's `npy_remainder`: sign of the divisor; a zero divisor gives `fmod(a, b)` (NaN).
+    public static func remainder(_ a: Double, _ b: Double) -> Double {
+        if b == 0 { return fmod(a, b) }
+        return divmod(a, b).modulo
+    }
+
+    // MARK: - Integer arithmetic (64-bit, wrapping)
+
+    /// Python `a // b` on 64-bit ints; nil for a zero divisor; `Int64.min // -1` wraps to `Int64.min`.
+    public static func floorDivide(_ a: Int64, _ b: Int64) -> Int64? {
+        if b == 0 { return nil }
+        if b == -1 { return 0 &- a }
+        let q = a / b
+        let r = a % b
+        return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q
+    }
+
+    /// Python `a % b` on 64-bit ints (sign of the divisor); nil for a zero divisor; `Int64.min % -1 == 0`.
+    public static func modulo(_ a: Int64, _ b: Int64) -> Int64? {
+        if b == 0 { return nil }
+        if b == -1 { return 0 }
+        let r = a % b
+        return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
+    }
+
+    /// `a ** b` for a non-negative int exponent: repeated multiplication, wrapping (by squaring; same bits).
+    public static func power(_ base: Int64, _ exponent: Int64) -> Int64 {
+        var result: Int64 = 1
+        var factor = base
+        var e = exponent
+        while e > 0 {
+            if e & 1 == 1 { result = result &* factor }
+            factor = factor &* factor
+            e >>= 1
+        }
+        return result
+    }
+
+    /// `abs` on an int, wrapping: `abs(Int64.min) == Int64.min`.
+    public static func abs(_ x: Int64) -> Int64 { x < 0 ? 0 &- x : x }
+
+    // MARK: - Float to int
+
+    /// The double truncated toward zero as an `Int64`, or nil for NaN, ±inf or outside [-2^63, 2^63).
+    public static func truncatedInt(_ x: Double) -> Int64? {
+        guard x.isFinite, x >= -9_223_372_036_854_775_808.0, x < 9_223_372_036_854_775_808.0 else { return nil }
+        return Int64(x)
+    }
+
+    /// Python `round(x)` (half to even) as an int; nil where `truncatedInt` fails.
+    public static func roundedInt(_ x: Double) -> Int64? { truncatedInt(x.rounded(.toNearestOrEven)) }
+
+    /// `math.floor(x)` as an int; nil where `truncatedInt` fails.
+    public static func floorInt(_ x: Double) -> Int64? { truncatedInt(x.rounded(.down)) }
+
+    /// `math.ceil(x)` as an int; nil where `truncatedInt` fails.
+    public static func ceilInt(_ x: Double) -> Int64? { truncatedInt(x.rounded(.up)) }
+
+    // MARK: - Scalar float helpers
+
+    /// `np.minimum`: NaN if either is NaN.
+    public static func minimum(_ x: Double, _ y: Double) -> Double {
+        if x.isNaN || y.isNaN { return .nan }
+        return y < x ? y : x
+    }
+
+    /// `np.maximum`: NaN if either is NaN.
+    public static func maximum(_ x: Double, _ y: Double) -> Double {
+        if x.isNaN || y.isNaN { return .nan }
+        return y > x ? y : x
+    }
+
+    /// `np.fmin`: the non-NaN one when one is NaN.
+    public static func fmin(_ x: Double, _ y: Double) -> Double {
+        if x.isNaN { return y }
+        if y.isNaN { return x }
+        return y < x ? y : x
+    }
+
+    /// `np.fmax`: the non-NaN one when one is NaN.
+    public static func fmax(_ x: Double, _ y: Double) -> Double {
+        if x.isNaN { return y }
+        if y.isNaN { return x }
+        return y > x ? y : x
+    }
+
+    /// `np.clip(x, lo, hi)` = `minimum(maximum(x, lo), hi)`.
+    public static func clip(_ x: Double, _ lo: Double, _ hi: Double) -> Double {
+        minimum(maximum(x, lo), hi)
+    }
+
+    /// `np.round` / `np.rint`: half to even, as a float.
+    public static func roundHalfEven(_ x: Double) -> Double { x.rounded(.toNearestOrEven) }
+}
+
+// MARK: - C entry points for the JIT
+
+/// C entry point of `Numerics.npSum`.
+@_cdecl("filterjit_np_sum") public func filterjitNpSum(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.npSum(a, n) }
+/// C entry point of `Numerics.pySum`.
+@_cdecl("filterjit_py_sum") public func filterjitPySum(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.pySum(a, n) }
+/// C entry point of `Numerics.prod`.
+@_cdecl("filterjit_prod") public func filterjitProd(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.prod(a, n) }
+/// C entry point of `Numerics.mean`.
+@_cdecl("filterjit_mean") public func filterjitMean(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.mean(a, n) }
+/// C entry point of `Numerics.variance`.
+@_cdecl("filterjit_variance") public func filterjitVariance(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.variance(a, n) }
+/// C entry point of `Numerics.std`.
+@_cdecl("filterjit_std") public func filterjitStd(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.std(a, n) }
+/// C entry point of `Numerics.median`.
+@_cdecl("filterjit_median") public func filterjitMedian(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.median(a, n) }
+/// C entry point of `Numerics.percentile` (caller checks q/100 in [0, 1] and n > 0 first).
+@_cdecl("filterjit_percentile") public func filterjitPercentile(_ a: UnsafePointer<Double>?, _ n: Int, _ q: Double) -> Double { Numerics.percentile(a, n, q) }
+/// C entry point of `Numerics.quantile` (caller checks q in [0, 1] and n > 0 first).
+@_cdecl("filterjit_quantile") public func filterjitQuantile(_ a: UnsafePointer<Double>?, _ n: Int, _ q: Double) -> Double { Numerics.quantile(a, n, q) }
+/// C entry point of `Numerics.nansum`.
+@_cdecl("filterjit_nansum") public func filterjitNansum(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.nansum(a, n) }
+/// C entry point of `Numerics.nanmean`.
+@_cdecl("filterjit_nanmean") public func filterjitNanmean(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.nanmean(a, n) }
+/// C entry point of `Numerics.nanmedian`.
+@_cdecl("filterjit_nanmedian") public func filterjitNanmedian(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.nanmedian(a, n) }
+/// C entry point of `Numerics.nanmin`.
+@_cdecl("filterjit_nanmin") public func filterjitNanmin(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.nanmin(a, n) }
+/// C entry point of `Numerics.nanmax`.
+@_cdecl("filterjit_nanmax") public func filterjitNanmax(_ a: UnsafePointer<Double>?, _ n: Int) -> Double { Numerics.nanmax(a, n) }
+/// C entry point of `Numerics.sortNaNLast` (sorts in place).
+@_cdecl("filterjit_sort") public func filterjitSort(_ a: UnsafeMutablePointer<Double>?, _ n: Int) { Numerics.sortNaNLast(a, n) }
+/// C entry point of float floor division (`npy_floor_divide`).
+@_cdecl("filterjit_floor_divide") public func filterjitFloorDivide(_ a: Double, _ b: Double) -> Double { Numerics.floorDivide(a, b) }
+/// C entry point of float modulo (`npy_remainder`).
+@_cdecl("filterjit_remainder") public func filterjitRemainder(_ a: Double, _ b: Double) -> Double { Numerics.remainder(a, b) }

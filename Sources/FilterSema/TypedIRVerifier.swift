@@ -1,0 +1,290 @@
+import FilterLang
+
+/// Checks that a typed program keeps the promises of `TypedIR.swift` (slots in range, operand types
+/// already unified and converted, writable stores, returns of the right type...). Sema's output must
+/// always pass; back ends may run it on hand-built programs.
+public enum TypedIRVerifier {
+    /// Every broken promise, as a readable line (empty when the program is well formed).
+    public static func verify(_ program: TypedProgram) -> [String] {
+        var verifier = Verifier(program: program)
+        verifier.run()
+        return verifier.problems
+    }
+}
+
+private struct Verifier {
+    let program: TypedProgram
+    var problems: [String] = []
+    var function = 0
+    var loopDepth = 0
+
+    init(program: TypedProgram) {
+        self.program = program
+    }
+
+    mutating func problem(_ text: String) {
+        let name = function < program.functions.count ? program.functions[function].name : "?"
+        problems.append("\(name): \(text)")
+    }
+
+    var current: TypedFunction { program.functions[function] }
+
+    mutating func run() {
+        guard program.functions.indices.contains(program.kernelIndex) else {
+            problems.append("kernel index \(program.kernelIndex) out of range")
+            return
+        }
+        let kernel = program.kernel
+        let arrays = program.kind.arrayParameterCount
+        if kernel.parameterCount != arrays + program.parameters.count {
+            problems.append("kernel has \(kernel.parameterCount) parameters, expected \(arrays) arrays and \(program.parameters.count) run-time ones")
+        }
+        for (position, parameter) in program.parameters.enumerated() {
+            if parameter.slot != arrays + position { problems.append("parameter \(parameter.name) in slot \(parameter.slot)") }
+            if parameter.slot < kernel.locals.count, kernel.locals[parameter.slot].type != parameter.type {
+                problems.append("parameter \(parameter.name) is \(parameter.type) but its slot is \(kernel.locals[parameter.slot].type)")
+            }
+            if parameter.type != .int && parameter.type != .float { problems.append("parameter \(parameter.name) has type \(parameter.type)") }
+        }
+        for position in 0..<min(arrays, kernel.locals.count) {
+            let expected: ValueType = program.kind == .transform && position == 0 ? .intArray : .floatArray
+            if kernel.locals[position].type != expected { problems.append("kernel array parameter \(position) is \(kernel.locals[position].type)") }
+        }
+        switch program.kind {
+        case .filter: if kernel.returnType != .float { problems.append("a filter kernel must return float") }
+        case .lineFilter, .transform: if kernel.returnType != nil { problems.append("a \(program.kind) kernel returns nothing") }
+        }
+        for index in program.functions.indices {
+            function = index
+            if current.parameterCount > current.locals.count { problem("more parameters than slots") }
+            if let type = current.returnType, type.isArray { problem("returns an array") }
+            for local in current.locals where local.isWritable && !local.type.isArray {
+                problem("scalar slot \(local.name) marked writable")
+            }
+            statements(current.body)
+            if current.returnType != nil && Verifier.fallsThrough(current.body) {
+                problem("can reach its end without returning a value")
+            }
+        }
+    }
+
+    /// Whether running `body` can reach its end (a simple flow analysis, as Sema's).
+    static func fallsThrough(_ body: [TStmt]) -> Bool {
+        for statement in body {
+            switch statement.kind {
+            case .returnValue, .breakLoop, .continueLoop:
+                return false
+            case .ifStatement(_, let then, let orElse):
+                if !fallsThrough(then) && !fallsThrough(orElse) { return false }
+            case .whileLoop(let condition, let body):
+                if isAlwaysTrue(condition) && !breaks(body) { return false }
+            default:
+                break
+            }
+        }
+        return true
+    }
+
+    static func isAlwaysTrue(_ condition: TExpr) -> Bool {
+        switch condition.kind {
+        case .boolConstant(let value): return value
+        case .convert(.truth, let operand):
+            if case .intConstant(let value) = operand.kind { return value != 0 }
+            if case .floatConstant(let value) = operand.kind { return value != 0 }
+            return false
+        default: return false
+        }
+    }
+
+    /// Whether `body` has a `break` for the loop around it (not one of an inner loop).
+    static func breaks(_ body: [TStmt]) -> Bool {
+        body.contains { statement in
+            switch statement.kind {
+            case .breakLoop: return true
+            case .ifStatement(_, let then, let orElse): return breaks(then) || breaks(orElse)
+            default: return false
+            }
+        }
+    }
+
+    mutating func statements(_ body: [TStmt]) {
+        for statement in body { self.statement(statement) }
+    }
+
+    mutating func statement(_ statement: TStmt) {
+        switch statement.kind {
+        case .expression(let value):
+            _ = expression(value, allowNoValue: true)
+        case .assign(let targets, let values):
+            if targets.count != values.count || targets.isEmpty { problem("assignment of \(values.count) values to \(targets.count) targets") }
+            for value in values { _ = expression(value) }
+            for (target, value) in zip(targets, values) {
+                switch target {
+                case .local(let slot):
+                    guard let type = slotType(slot) else { continue }
+                    if type != value.type { problem("stores \(value.type) into slot \(slot) of type \(type)") }
+                case .element(let array, let index):
+                    _ = expression(array)
+                    _ = expression(index)
+                    if array.type != .floatArray { problem("element store into \(array.type)") }
+                    if !isWritable(array) { problem("element store into a read-only array") }
+                    if index.type != .int { problem("element index of type \(index.type)") }
+                    if value.type != .float { problem("element store of \(value.type)") }
+                }
+            }
+        case .ifStatement(let condition, let then, let orElse):
+            requireBool(condition, "if condition")
+            statements(then)
+            statements(orElse)
+        case .whileLoop(let condition, let body):
+            requireBool(condition, "while condition")
+            loopDepth += 1
+            statements(body)
+            loopDepth -= 1
+        case .forRange(let slot, let start, let stop, let step, let body):
+            for bound in [start, stop, step] where expression(bound) != .int { problem("range bound of type \(bound.type)") }
+            if let type = slotType(slot), type != .int && type != .float { problem("range loop variable of type \(type)") }
+            loopDepth += 1
+            statements(body)
+            loopDepth -= 1
+        case .forEach(let slot, let array, let body):
+            _ = expression(array)
+            if !array.type.isArray { problem("for-each over \(array.type)") }
+            if let type = slotType(slot) {
+                let ok = array.type == .intArray ? (type == .int || type == .float) : type == .float
+                if !ok { problem("for-each variable of type \(type) over \(array.type)") }
+            }
+            loopDepth += 1
+            statements(body)
+            loopDepth -= 1
+        case .breakLoop, .continueLoop:
+            if loopDepth == 0 { problem("break/continue outside a loop") }
+        case .returnValue(let value):
+            if let value {
+                _ = expression(value)
+                if current.returnType != value.type { problem("returns \(value.type) from a function of type \(current.returnType.map { "\($0)" } ?? "nothing")") }
+            } else if current.returnType != nil {
+                problem("bare return in a function that returns \(current.returnType.map { "\($0)" } ?? "")")
+            }
+        }
+    }
+
+    func slotType(_ slot: Int) -> ValueType? {
+        current.locals.indices.contains(slot) ? current.locals[slot].type : nil
+    }
+
+    func isWritable(_ array: TExpr) -> Bool {
+        switch array.kind {
+        case .local(let slot): return current.locals.indices.contains(slot) && current.locals[slot].isWritable
+        case .builtin: return true
+        default: return false
+        }
+    }
+
+    mutating func requireBool(_ value: TExpr, _ what: String) {
+        if expression(value) != .bool { problem("\(what) of type \(value.type)") }
+    }
+
+    func isNumber(_ type: ValueType) -> Bool { type == .int || type == .float }
+
+    /// Checks an expression and returns its type.
+    @discardableResult
+    mutating func expression(_ node: TExpr, allowNoValue: Bool = false) -> ValueType {
+        let type = node.type
+        switch node.kind {
+        case .intConstant: if type != .int { problem("int constant typed \(type)") }
+        case .floatConstant: if type != .float { problem("float constant typed \(type)") }
+        case .boolConstant: if type != .bool { problem("bool constant typed \(type)") }
+        case .local(let slot):
+            if let slotType = slotType(slot) {
+                if slotType != type { problem("read of slot \(slot) (\(slotType)) typed \(type)") }
+            } else {
+                problem("slot \(slot) out of range")
+            }
+        case .convert(let conversion, let operand):
+            let from = expression(operand)
+            switch conversion {
+            case .toFloat: if !(from == .int || from == .bool) || type != .float { problem("toFloat from \(from) to \(type)") }
+            case .toInt: if from != .bool || type != .int { problem("toInt from \(from) to \(type)") }
+            case .truth: if !isNumber(from) || type != .bool { problem("truth of \(from) typed \(type)") }
+            }
+        case .negate(let operand):
+            if expression(operand) != type || !isNumber(type) { problem("negate of \(operand.type) typed \(type)") }
+        case .not(let operand):
+            if expression(operand) != .bool || type != .bool { problem("not of \(operand.type)") }
+        case .arithmetic(let op, let left, let right):
+            let l = expression(left), r = expression(right)
+            if l != type || r != type || !isNumber(type) { problem("\(op) of \(l), \(r) typed \(type)") }
+            if op == .trueDivide && type != .float { problem("true division typed \(type)") }
+        case .compare(let operands, let ops, let types):
+            if operands.count != ops.count + 1 || types.count != ops.count { problem("malformed comparison chain") }
+            for operand in operands where expression(operand).isArray { problem("comparison of an array") }
+            for (index, compareType) in types.enumerated() where index + 1 < operands.count {
+                let expected: ValueType = operands[index].type == .float || operands[index + 1].type == .float ? .float : .int
+                if compareType != expected { problem("comparison \(index) in \(compareType), expected \(expected)") }
+            }
+            if type != .bool { problem("comparison typed \(type)") }
+        case .logical(_, let left, let right):
+            if expression(left) != type || expression(right) != type || type.isArray { problem("logical of \(left.type), \(right.type) typed \(type)") }
+        case .conditional(let condition, let then, let orElse):
+            requireBool(condition, "conditional")
+            if expression(then) != type || expression(orElse) != type || type.isArray { problem("conditional branches \(then.type), \(orElse.type) typed \(type)") }
+        case .element(let array, let index):
+            let arrayType = expression(array)
+            if expression(index) != .int { problem("index of type \(index.type)") }
+            let expected: ValueType? = arrayType == .floatArray ? .float : arrayType == .intArray ? .int : nil
+            if expected != type { problem("element of \(arrayType) typed \(type)") }
+        case .length(let array):
+            if !expression(array).isArray || type != .int { problem("length of \(array.type) typed \(type)") }
+        case .call(let index, let arguments):
+            guard program.functions.indices.contains(index) else {
+                problem("call of function \(index) out of range")
+                break
+            }
+            let callee = program.functions[index]
+            if arguments.count != callee.parameterCount { problem("call of \(callee.name) with \(arguments.count) arguments") }
+            for (position, argument) in arguments.enumerated() where position < callee.locals.count {
+                if expression(argument) != callee.locals[position].type {
+                    problem("argument \(position) of \(callee.name) is \(argument.type), parameter is \(callee.locals[position].type)")
+                }
+                if callee.locals[position].isWritable && !isWritable(argument) { problem("read-only array passed to writable parameter of \(callee.name)") }
+            }
+            if let returnType = callee.returnType {
+                if type != returnType { problem("call of \(callee.name) typed \(type), returns \(returnType)") }
+            } else if !allowNoValue {
+                problem("value of \(callee.name), which returns nothing, is used")
+            }
+        case .builtin(let builtin, let arguments):
+            builtinCall(builtin, arguments, type: type, allowNoValue: allowNoValue)
+        }
+        return type
+    }
+
+    mutating func builtinCall(_ builtin: Builtin, _ arguments: [TExpr], type: ValueType, allowNoValue: Bool) {
+        let types = arguments.map { expression($0) }
+        func expect(_ expected: [ValueType], _ result: ValueType) {
+            if types != expected || type != result { problem("\(builtin)(\(types)) typed \(type), expected \(expected) -> \(result)") }
+        }
+        switch builtin {
+        case .pyMin, .pyMax, .pySum, .npMin, .npMax, .npSum, .prod, .mean, .median, .variance, .std,
+             .nanmin, .nanmax, .nansum, .nanmean, .nanmedian:
+            expect([.floatArray], .float)
+        case .any, .all: expect([.floatArray], .bool)
+        case .argmin, .argmax: expect([.floatArray], .int)
+        case .percentile, .quantile: expect([.floatArray, .float], .float)
+        case .zeros, .ones, .empty: expect([.int], .floatArray)
+        case .copy, .sorted: expect([.floatArray], .floatArray)
+        case .sortInPlace:
+            if types != [.floatArray] || !allowNoValue || !arguments.allSatisfy(isWritable) { problem("sortInPlace misused") }
+        case .pyMinOf, .pyMaxOf, .minimum, .maximum, .fmin, .fmax, .abs, .clip:
+            let arity: ClosedRange<Int> = builtin == .abs ? 1...1 : builtin == .clip ? 3...3 : [.pyMinOf, .pyMaxOf].contains(builtin) ? 2...Int.max : 2...2
+            if !arity.contains(types.count) || !isNumber(type) || types.contains(where: { $0 != type }) { problem("\(builtin)(\(types)) typed \(type)") }
+        case .sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh,
+             .npFloor, .npCeil, .npTrunc, .npRound:
+            expect([.float], .float)
+        case .atan2, .hypot, .copysign, .pow: expect([.float, .float], .float)
+        case .floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt: expect([.float], .int)
+        case .isnan, .isinf, .isfinite: expect([.float], .bool)
+        }
+    }
+}
