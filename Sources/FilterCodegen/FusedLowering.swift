@@ -159,8 +159,12 @@ extension Codegen {
         try validateShape(program)
         let emitter = Emitter(context: context.context, module: module)
         let lowering = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix)
-        if program.kind == .filter && !reassignsWindow(program.kernel) {
+        if program.kind == .filter && !reassigns(slot: 0, in: program.kernel.body) {
             lowering.windowLength = layout.tapCount
+        }
+        if program.kind == .lineFilter && layout.tapCount >= 1
+            && !reassigns(slot: 0, in: program.kernel.body) && !reassigns(slot: 1, in: program.kernel.body) {
+            lowering.lineFilterSize = layout.tapCount
         }
         try lowering.lowerFunctions()
         // The border pixels use the program as the callback path lowers it (loops over the window,
@@ -191,6 +195,12 @@ extension Codegen {
         let lowered = DispatchTimeShim.nanoseconds()
         module.adopt(machine)
         if !level.pipeline.isEmpty {
+            if program.kind == .lineFilter {
+                // Vectorise the kernel's own loops over the line before GVN's load PRE turns
+                // `line[i] + line[i + 1] + ...` into a chain of recurrences the vectoriser refuses.
+                try module.optimize(pipeline: "always-inline,function(sroa,early-cse,instcombine,simplifycfg,loop-simplify,lcssa,loop-rotate,indvars,loop-vectorize,instcombine,simplifycfg)",
+                                    machine: machine, vectorize: level.vectorize)
+            }
             if layout.inputType.convertsExactlyToDouble {
                 // Inline the body into the pixel loops and promote the window to registers, then
                 // let comparisons and selections work on the native integers (see below).
@@ -207,22 +217,19 @@ extension Codegen {
                               optimizeMilliseconds: Double(optimized - lowered) / 1e6)
     }
 
-    /// Whether the kernel ever stores into its window slot (then `len(values)` is not a constant).
-    static func reassignsWindow(_ kernel: TypedFunction) -> Bool {
-        func visit(_ statements: [TStmt]) -> Bool {
-            statements.contains { statement in
-                switch statement.kind {
-                case .assign(let targets, _):
-                    return targets.contains { if case .local(0) = $0 { return true } else { return false } }
-                case .ifStatement(_, let then, let orElse): return visit(then) || visit(orElse)
-                case .whileLoop(_, let body): return visit(body)
-                case .forRange(let slot, _, _, _, let body), .forEach(let slot, _, let body):
-                    return slot == 0 || visit(body)
-                default: return false
-                }
+    /// Whether `statements` ever store into local `slot` (assignment or loop variable).
+    static func reassigns(slot: Int, in statements: [TStmt]) -> Bool {
+        statements.contains { statement in
+            switch statement.kind {
+            case .assign(let targets, _):
+                return targets.contains { if case .local(slot) = $0 { return true } else { return false } }
+            case .ifStatement(_, let then, let orElse): return reassigns(slot: slot, in: then) || reassigns(slot: slot, in: orElse)
+            case .whileLoop(_, let body): return reassigns(slot: slot, in: body)
+            case .forRange(let target, _, _, _, let body), .forEach(let target, _, let body):
+                return target == slot || reassigns(slot: slot, in: body)
+            default: return false
             }
         }
-        return visit(kernel.body)
     }
 }
 
@@ -410,6 +417,41 @@ extension ProgramLowering {
             zerosBefore = emitter.add(zerosBefore, LLVMBuildZExt(builder, isZero, int64, "")!)
         }
         return result
+    }
+
+    /// In a fused line filter, `for i in range(k, len(out))` (k >= 0 a literal, step 1, `i` an int
+    /// the body never assigns) keeps `0 <= i < len(out)` in the body, so `line[i + c]` for a
+    /// literal `0 <= c < filterSize` and `out[i]` are in bounds (`len(line) == len(out) + filterSize - 1`,
+    /// and neither array is ever reassigned): their checks can go, and the loop can vectorise.
+    func isProvenLineCounter(slot: Int, start: TExpr, stop: TExpr, step: TExpr, body: [TStmt]) -> Bool {
+        guard lineFilterSize != nil, loweringKernel, function.locals[slot].type == .int,
+              case .intConstant(let first) = start.kind, first >= 0,
+              case .intConstant(1) = step.kind,
+              case .length(let measured) = stop.kind, case .local(1) = measured.kind,
+              !Codegen.reassigns(slot: slot, in: body) else { return false }
+        return true
+    }
+
+    /// The unchecked address of `line[i + c]` or `out[i]` when `isProvenLineCounter` covers `i`; else nil.
+    func provenLineElementAddress(array: TExpr, index: TExpr) throws -> LLVMValueRef? {
+        guard let size = lineFilterSize, loweringKernel, !provenCounters.isEmpty,
+              case .local(let arraySlot) = array.kind, arraySlot == 0 || arraySlot == 1, index.type == .int else { return nil }
+        let counter: Int, offset: Int64
+        switch index.kind {
+        case .local(let slot):
+            (counter, offset) = (slot, 0)
+        case .arithmetic(.add, let a, let b):
+            if case .local(let slot) = a.kind, case .intConstant(let c) = b.kind { (counter, offset) = (slot, c) }
+            else if case .intConstant(let c) = a.kind, case .local(let slot) = b.kind { (counter, offset) = (slot, c) }
+            else { return nil }
+        default:
+            return nil
+        }
+        let limit: Int64 = arraySlot == 0 ? Int64(size - 1) : 0
+        guard provenCounters.contains(counter), offset >= 0, offset <= limit else { return nil }
+        let pointer = try lower(array).array.pointer
+        let indexValue = try lower(index).scalar
+        return emitter.elementAddress(types.double, pointer, indexValue)
     }
 
     /// `for x in array` over a short constant-length array in a fused module: one copy of the

@@ -53,6 +53,10 @@ final class ProgramLowering {
     /// In a fused kernel: the constant length of the kernel's window (`values`), which makes
     /// `len(values)` a constant and lets reductions over it unroll (FusedLowering.swift).
     var windowLength: Int?
+    /// In a fused line filter: the filter size, so `len(line) == len(out) + size - 1` (FusedLowering.swift).
+    var lineFilterSize: Int?
+    /// Slots of enclosing `for i in range(k, len(out))` loops of a fused line filter (FusedLowering.swift).
+    var provenCounters: [Int] = []
     /// Whether the function being lowered is the kernel (where `windowLength` applies).
     private(set) var loweringKernel = false
 
@@ -273,7 +277,10 @@ final class ProgramLowering {
             emitter.position(at: bodyBlock)
             store(.scalar(try coerce(current, from: .int, to: function.locals[slot].type)), into: slot)
             loops.append((latch, exit))
+            let proven = isProvenLineCounter(slot: slot, start: start, stop: stop, step: step, body: body)
+            if proven { provenCounters.append(slot) }
             try lower(body)
+            if proven { provenCounters.removeLast() }
             loops.removeLast()
             emitter.branch(to: latch)
             emitter.position(at: latch)
@@ -391,7 +398,7 @@ final class ProgramLowering {
 
     // MARK: Expressions
 
-    private func lower(_ expression: TExpr) throws -> Lowered {
+    func lower(_ expression: TExpr) throws -> Lowered {
         switch expression.kind {
         case .intConstant(let value): return .scalar(emitter.int64(value))
         case .floatConstant(let value): return .scalar(emitter.double(value))
@@ -528,6 +535,7 @@ final class ProgramLowering {
 
     /// Address of `array[index]` after the bounds check (negative indices count from the end).
     private func elementAddress(array: TExpr, index: TExpr, range: SourceRange) throws -> LLVMValueRef {
+        if let proven = try provenLineElementAddress(array: array, index: index) { return proven }
         let arrayValue = try lower(array).array
         let indexValue = try coerce(try lower(index).scalar, from: index.type, to: .int)
         let isNegative = emitter.icmp(LLVMIntSLT, indexValue, emitter.int64(0))

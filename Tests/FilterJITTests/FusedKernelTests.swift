@@ -358,6 +358,62 @@ private func reversedView(_ array: NDArray) throws -> NDArray {
         }
     }
 
+    /// Line kernels whose `line[i + c]` / `out[i]` accesses the fused lowering proves in bounds
+    /// (and vectorises), next to ones it must keep checking.
+    @Test func fusedLineFiltersEqualCallbackOnRandomLinesAndStillCheckOtherIndices() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["FUSED_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("fusedLineFiltersEqualCallbackOnRandomLines seed \(seed) (rerun with FUSED_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try [
+            """
+            @line_filter
+            def mean3(line, out):
+                for i in range(len(out)):
+                    out[i] = (line[i] + line[i + 1] + line[i + 2]) / 3.0
+            """,
+            """
+            @line_filter
+            def diff(line, out, k=2):
+                for i in range(1, len(out)):
+                    out[i] = line[2 + i] - line[i] * k
+                out[0] = line[len(line) - 1]
+            """,
+        ].map { try engine.compile($0) }
+        var problems: [String] = []
+        for round in 0..<40 {
+            let kernel = random.pick(kernels)
+            let inType = random.pick(ElementType.allCases)
+            let shape = [1 + random.below(5), 1 + random.below(90)]
+            let values = (0..<shape.reduce(1, *)).map { _ in Double(random.below(200)) - 60 }
+            let input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            let size = 3 + random.below(3)
+            let options = LineFilterOptions(filterSize: size, axis: random.pick([0, 1, -1]), mode: random.pick(BoundaryMode.allCases),
+                                            cval: 1.5, origin: -(size / 2) + random.below(size))
+            let callback = Outcome { try kernel.genericFilter1D(input, options: options, output: .elementType(.float64), engine: .callback) }
+            for threads in [1, 2, 3] {
+                let fused = Outcome { try kernel.genericFilter1D(input, options: options, output: .elementType(.float64), engine: .fused, threads: threads) }
+                if let d = fused.difference(from: callback) { problems.append("round \(round) \(kernel.name) \(inType) \(shape) \(options): \(d)") }
+            }
+        }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(8).joined(separator: "\n"))")
+
+        // line[i + 3] is past the end for the last element when the filter size is 3: still an error.
+        let reachesPast = try engine.compile("""
+            @line_filter
+            def past(line, out):
+                for i in range(len(out)):
+                    out[i] = line[i + 3]
+            """)
+        let input = try NDArray.make(shape: [2, 40], elementType: .float64, values: (0..<80).map(Double.init))
+        let options = LineFilterOptions(filterSize: 3)
+        let callback = Outcome { try reachesPast.genericFilter1D(input, options: options, engine: .callback) }
+        let fused = Outcome { try reachesPast.genericFilter1D(input, options: options, engine: .fused, threads: 2) }
+        #expect(fused.difference(from: callback) == nil)
+        if case .failure(let message) = fused { #expect(message.contains("out of range"), "\(message)") }
+        else { Issue.record("line[i + 3] with filter size 3 did not fail") }
+    }
+
     @Test func fusedSpecialisationsAreCachedAndServeEveryImageSize() throws {
         guard frontEndAvailable else { return }
         let engine = try Engine()
