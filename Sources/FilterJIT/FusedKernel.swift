@@ -197,45 +197,73 @@ extension Kernel {
         let failures = FailureBox()
         let parts = chunks(rowCount, threads: threadCount)
 
+        // Flat tables for the per-row planning, which runs once per row of every thread: the outer
+        // axes' maps one after another, and each tap's positions on the outer axes.
+        let outerMaps = Array(maps[..<last].joined())
+        var mapStarts = [Int](repeating: 0, count: max(last, 1))
+        for axis in stride(from: 1, to: last, by: 1) { mapStarts[axis] = mapStarts[axis - 1] + maps[axis - 1].count }
+        let outerPositions = taps.flatMap { $0[..<last] }
+        let tapCount = taps.count
+        let itemSize = result.elementType.itemSize
+        let centre = Int64(geometry.centre[last])
+
         try withExtendedLifetime((self, fused)) {
             try userData.withUnsafeBufferPointer { parameters in
                 try maps[last].withUnsafeBufferPointer { lastMap in
                     try lastPositions.withUnsafeBufferPointer { positions in
                         let work = { (chunk: Int) in
-                            var outer = [Int64](repeating: 0, count: taps.count)
-                            var index = [Int](repeating: 0, count: last)
+                            var outer = [Int64](repeating: 0, count: max(tapCount, 1))
+                            var index = [Int](repeating: 0, count: max(last, 1))
+                            // The chunk's first row's outer index; later rows advance it like an odometer.
+                            var rest = parts[chunk].lowerBound
+                            for axis in stride(from: last - 1, through: 0, by: -1) {
+                                index[axis] = rest % outerShape[axis]
+                                rest /= outerShape[axis]
+                            }
+                            outerMaps.withUnsafeBufferPointer { outerMaps in
+                            outerPositions.withUnsafeBufferPointer { outerPositions in
+                            mapStarts.withUnsafeBufferPointer { mapStarts in
+                            index.withUnsafeMutableBufferPointer { index in
                             outer.withUnsafeMutableBufferPointer { outer in
                                 for rowNumber in parts[chunk] {
-                                    var rest = rowNumber
-                                    for axis in stride(from: last - 1, through: 0, by: -1) {
-                                        index[axis] = rest % outerShape[axis]
-                                        rest /= outerShape[axis]
-                                    }
                                     var allInside = true
                                     var outOffset = 0
-                                    for axis in 0..<last { outOffset += index[axis] * outStrides[axis] }
-                                    for t in 0..<taps.count {
+                                    for axis in 0..<last { outOffset &+= index[axis] &* outStrides[axis] }
+                                    var position = 0
+                                    for t in 0..<tapCount {
                                         var offset: Int64 = 0
                                         for axis in 0..<last {
-                                            let mapped = maps[axis][index[axis] + taps[t][axis]]
+                                            let mapped = outerMaps[mapStarts[axis] + index[axis] + outerPositions[position + axis]]
                                             if mapped == cvalMarker { offset = cvalMarker; break }
                                             offset &+= mapped
                                         }
+                                        position += last
                                         if offset == cvalMarker { allInside = false }
                                         outer[t] = offset
                                     }
                                     let interior = allInside ? lastInterior : 0..<0
-                                    let failed = row(inBase, outBase + outOffset * result.elementType.itemSize,
+                                    let failed = row(inBase, outBase + outOffset * itemSize,
                                                      UnsafePointer(outer.baseAddress), positions.baseAddress, lastMap.baseAddress,
                                                      Int64(n), Int64(inStrides[last]), Int64(outStrides[last]),
                                                      Int64(interior.lowerBound), Int64(interior.upperBound),
-                                                     Int64(geometry.centre[last]), cval, parameters.baseAddress)
+                                                     centre, cval, parameters.baseAddress)
                                     if failed >= 0 {
                                         failures.record(chunk: chunk, element: rowNumber * n + Int(failed),
                                                         reason: self.lastFailureDescription())
                                         return
                                     }
+                                    var axis = last - 1
+                                    while axis >= 0 {
+                                        index[axis] += 1
+                                        if index[axis] < outerShape[axis] { break }
+                                        index[axis] = 0
+                                        axis -= 1
+                                    }
                                 }
+                            }
+                            }
+                            }
+                            }
                             }
                         }
                         parallelFor(parts.count, work)
