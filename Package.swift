@@ -67,6 +67,8 @@ let package = Package(
         .library(name: "FilterJIT", targets: ["FilterJIT"]),
         .library(name: "NDImage", targets: ["NDImage"]),
         .executable(name: "filterjit", targets: ["filterjit"]),
+        // The C API (include/filterjit.h) as a shared library, for Python (ctypes) and C callers.
+        .library(name: "FilterJITC", type: .dynamic, targets: ["FilterJITC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -100,6 +102,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: importsLLVM),
 
+        // The C API: @_cdecl functions over Engine, Kernel and the NDImage driver (include/filterjit.h).
+        .target(name: "FilterJITC", dependencies: ["FilterLang", "FilterJIT", "NDImage"],
+                swiftSettings: importsLLVM, linkerSettings: linksLLVM),
+
         // The compile benchmark: `swift run -c release filterjit-compile-bench`.
         .executableTarget(name: "filterjit-compile-bench", dependencies: ["FilterLang", "FilterCodegen", "FilterJIT"]),
 
@@ -114,5 +120,6 @@ let package = Package(
                     swiftSettings: importsLLVM),
         .testTarget(name: "NDImageTests", dependencies: ["NDImage"]),
         .testTarget(name: "CLITests", dependencies: ["filterjit", "filterjit-api-example", "NDImage"]),
+        .testTarget(name: "FilterJITCTests", dependencies: ["FilterJITC", "FilterJIT", "NDImage"], swiftSettings: importsLLVM),
     ]
 )

@@ -742,12 +742,12 @@ final class ProgramLowering {
         case .percentile, .quantile:
             let array = try values[0].array
             let q = try scalarArgument(1, as: .float)
-            let upper = builtin == .percentile ? 100.0 : 1.0
-            let valid = emitter.and(emitter.fcmp(LLVMRealOGE, q, emitter.double(0)),
-                                    emitter.fcmp(LLVMRealOLE, q, emitter.double(upper)))
+            // NumPy divides first and checks the fraction (so q = -5e-324 is valid: it becomes -0.0).
+            let fraction = builtin == .percentile ? LLVMBuildFDiv(builder, q, emitter.double(100), "")! : q
+            let valid = emitter.and(emitter.fcmp(LLVMRealOGE, fraction, emitter.double(0)),
+                                    emitter.fcmp(LLVMRealOLE, fraction, emitter.double(1)))
             check(valid, else: .quantileRange, range, builtinCode(builtin), bits(q))
             nonEmpty(array)
-            let fraction = builtin == .percentile ? LLVMBuildFDiv(builder, q, emitter.double(100), "")! : q
             let callee = emitter.declare("filterjit_quantile", returning: types.double,
                                          [types.doublePointer, types.int64, types.double])
             return .scalar(emitter.call(callee, [array.pointer, array.length, fraction]))

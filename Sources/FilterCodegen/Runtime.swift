@@ -3,6 +3,7 @@
 
 import Foundation
 import FilterLang
+import FilterInterpreter
 
 /// Why a kernel call failed; the codes the generated code passes to `filterjit_fail`.
 public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
@@ -55,14 +56,14 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .divisionByZero: return "integer division by zero"
         case .moduloByZero: return "integer modulo by zero"
         case .zeroRangeStep: return "range() step must not be zero"
-        case .emptyReduction: return "\(builtinName)() of an empty array"
-        case .arraySize: return "array size \(a) is out of range (0...\(maximumLocalArrayLength))"
-        case .floatToInt: return "cannot convert \(double) to int"
-        case .quantileRange: return "\(builtinName) \(double) is out of range"
+        case .emptyReduction: return "\(builtinName) of an empty array"
+        case .arraySize: return "local array size \(a) is outside 0...\(maximumLocalArrayLength)"
+        case .floatToInt: return "cannot convert \(double) to an int"
+        case .quantileRange: return "\(builtinName) q = \(double) is outside \(builtinName == "percentile" ? "[0, 100]" : "[0, 1]")"
         case .cancelled: return "kernel cancelled"
         case .invalidParameter:
             let name = program.flatMap { a >= 0 && a < $0.parameters.count ? $0.parameters[Int(a)].name : nil } ?? "#\(a)"
-            return "parameter \(name) = \(double) is not a valid int"
+            return "parameter '\(name)' must be an int, got \(double)"
         case .missingReturn: return "function ended without returning a value"
         case .outOfMemory: return "local arrays need more memory than allowed (\(a) elements requested)"
         }
@@ -149,12 +150,6 @@ enum Arena {
     }
 }
 
-/// Pointer-and-length view of a kernel array for the numeric routines.
-@inline(__always)
-func buffer(_ pointer: UnsafePointer<Double>?, _ count: Int64) -> UnsafeBufferPointer<Double> {
-    UnsafeBufferPointer(start: count > 0 ? pointer : nil, count: count > 0 ? Int(count) : 0)
-}
-
 // MARK: - The C entry points
 
 typealias FailFunction = @convention(c) (Int32, Int64, Int64, Int64, Int64) -> Void
@@ -183,24 +178,23 @@ public enum Runtime {
     }
     static let allocate: AllocateFunction = { head, count in Arena.allocate(head, count) }
     static let release: ReleaseFunction = { head in Arena.release(head) }
-    static let npSum: ReduceFunction = { p, n in RuntimeNumerics.pairwiseSum(buffer(p, n)) }
-    static let mean: ReduceFunction = { p, n in RuntimeNumerics.mean(buffer(p, n)) }
-    static let median: ReduceFunction = { p, n in RuntimeNumerics.median(buffer(p, n)) }
-    static let variance: ReduceFunction = { p, n in RuntimeNumerics.variance(buffer(p, n)) }
-    static let std: ReduceFunction = { p, n in RuntimeNumerics.variance(buffer(p, n)).squareRoot() }
-    static let nanmin: ReduceFunction = { p, n in RuntimeNumerics.nanMin(buffer(p, n)) }
-    static let nanmax: ReduceFunction = { p, n in RuntimeNumerics.nanMax(buffer(p, n)) }
-    static let nansum: ReduceFunction = { p, n in RuntimeNumerics.nanSum(buffer(p, n)) }
-    static let nanmean: ReduceFunction = { p, n in RuntimeNumerics.nanMean(buffer(p, n)) }
-    static let nanmedian: ReduceFunction = { p, n in RuntimeNumerics.nanMedian(buffer(p, n)) }
-    static let quantile: QuantileFunction = { p, n, q in RuntimeNumerics.quantile(buffer(p, n), q) }
-    static let sort: SortFunction = { p, n in
-        guard let p, n > 0 else { return }
-        RuntimeNumerics.sortNaNLast(UnsafeMutableBufferPointer(start: p, count: Int(n)))
-    }
-    static let floorDivide: BinaryFunction = { a, b in RuntimeNumerics.floorDivide(a, b) }
-    static let modulo: BinaryFunction = { a, b in RuntimeNumerics.modulo(a, b) }
-    static let intPower: IntPowerFunction = { a, b in RuntimeNumerics.intPower(a, b) }
+    // The numeric routines are FilterInterpreter's own (`Numerics`), so that the interpreter and
+    // the JIT produce the same bits by construction.
+    static let npSum: ReduceFunction = { p, n in Numerics.npSum(p, Int(n)) }
+    static let mean: ReduceFunction = { p, n in Numerics.mean(p, Int(n)) }
+    static let median: ReduceFunction = { p, n in Numerics.median(p, Int(n)) }
+    static let variance: ReduceFunction = { p, n in Numerics.variance(p, Int(n)) }
+    static let std: ReduceFunction = { p, n in Numerics.std(p, Int(n)) }
+    static let nanmin: ReduceFunction = { p, n in Numerics.nanmin(p, Int(n)) }
+    static let nanmax: ReduceFunction = { p, n in Numerics.nanmax(p, Int(n)) }
+    static let nansum: ReduceFunction = { p, n in Numerics.nansum(p, Int(n)) }
+    static let nanmean: ReduceFunction = { p, n in Numerics.nanmean(p, Int(n)) }
+    static let nanmedian: ReduceFunction = { p, n in Numerics.nanmedian(p, Int(n)) }
+    static let quantile: QuantileFunction = { p, n, q in Numerics.quantile(p, Int(n), q) }
+    static let sort: SortFunction = { p, n in Numerics.sortNaNLast(p, Int(n)) }
+    static let floorDivide: BinaryFunction = { a, b in Numerics.floorDivide(a, b) }
+    static let modulo: BinaryFunction = { a, b in Numerics.remainder(a, b) }
+    static let intPower: IntPowerFunction = { a, b in Numerics.power(a, b) }
 
     private static func address<F>(_ function: F) -> UnsafeRawPointer {
         unsafeBitCast(function, to: UnsafeRawPointer.self)

@@ -31,6 +31,7 @@ public final class Engine: @unchecked Sendable {
     /// The timings of the last fused compile (FusedKernel.swift), guarded by `fusedLogLock`.
     var lastFusedTimings: CompileTimings?
     let fusedLogLock = NSLock()
+    private var nextUniqueNumber = 0
     // Target machines are not thread-safe; each compile borrows one from this pool.
     private var machines: [TargetMachine] = []
 
@@ -151,14 +152,27 @@ public final class Engine: @unchecked Sendable {
         return kernel(linked, ir: prepared.ir, optimizedIR: prepared.optimizedIR, fromDisk: false)
     }
 
+    /// `filterjit_u<N>_<name>`: a session-unique name for code that has no signature of its own.
+    func uniqueSymbol(for name: String) -> String {
+        lock.lock()
+        nextUniqueNumber += 1
+        let number = nextUniqueNumber
+        lock.unlock()
+        return "filterjit_u\(number)_\(Self.cleanedName(name))"
+    }
+
+    /// `name` with every character outside [A-Za-z0-9_] replaced by `_`.
+    static func cleanedName(_ name: String) -> String {
+        String(name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_") ? Character(scalar) : "_"
+        })
+    }
+
     /// `filterjit_<signature key>_<name>`: a function of the signature alone, so that object files
     /// from the disk cache link under the same name in any process; unique within a session
     /// because the cache holds at most one live kernel per signature.
     static func symbol(for signature: KernelSignature, name: String) -> String {
-        let cleaned = String(name.unicodeScalars.map { scalar -> Character in
-            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_") ? Character(scalar) : "_"
-        })
-        return "filterjit_\(signature.stableKey.prefix(20))_\(cleaned)"
+        "filterjit_\(signature.stableKey.prefix(20))_\(cleanedName(name))"
     }
 
     func borrowMachine() throws -> TargetMachine {

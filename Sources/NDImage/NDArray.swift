@@ -4,12 +4,17 @@ import Glibc
 import Darwin
 #endif
 
-/// Zero-filled, 16-byte aligned memory owned by one or more `NDArray` views.
+/// The memory under one or more `NDArray` views: zero-filled, 16-byte aligned memory of its own, or
+/// memory borrowed from a caller (a NumPy array through the C API) that it never frees.
 public final class NDArrayStorage: @unchecked Sendable {
     /// The first byte of the allocation.
     public let baseAddress: UnsafeMutableRawPointer
     /// The number of bytes allocated.
     public let byteCount: Int
+    /// Whether `deinit` frees `baseAddress` (false for borrowed memory).
+    private let ownsMemory: Bool
+    /// Whatever keeps borrowed memory alive, held as long as this storage.
+    private let owner: AnyObject?
 
     /// Allocates `byteCount` zeroed bytes; throws instead of trapping when the memory is not there.
     public init(byteCount: Int) throws(NDImageError) {
@@ -20,9 +25,23 @@ public final class NDArrayStorage: @unchecked Sendable {
         }
         baseAddress = memory
         self.byteCount = byteCount
+        ownsMemory = true
+        owner = nil
     }
 
-    deinit { free(baseAddress) }
+    /// Views `byteCount` bytes at `baseAddress` that the caller owns and keeps valid (and unmoved)
+    /// for as long as any array on this storage is used; `owner`, if given, is retained until then.
+    public init(borrowing baseAddress: UnsafeMutableRawPointer, byteCount: Int, owner: AnyObject? = nil) throws(NDImageError) {
+        guard byteCount >= 0 else { throw .sizeTooLarge("negative byte count \(byteCount)") }
+        self.baseAddress = baseAddress
+        self.byteCount = byteCount
+        ownsMemory = false
+        self.owner = owner
+    }
+
+    deinit {
+        if ownsMemory { free(baseAddress) }
+    }
 }
 
 /// Memory order of a newly allocated array.

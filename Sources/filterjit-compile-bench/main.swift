@@ -68,6 +68,7 @@ do {
         window[0] = 0
     }
     let total = median(totals)
+    let unaccounted = median(zip(totals, (0..<totals.count).map { index in stages.reduce(0) { $0 + $1[index] } }).map { $0 - $1 })
     print("compile of a new kernel (median of \(sourceCount) distinct sources): \(format(total)) ms   (target <= 10 ms)")
     let names = ["parse", "check", "IR + verify", "optimise", "machine code"]
     for (name, values) in zip(names, stages) {
@@ -75,6 +76,7 @@ do {
         let share = useText || !(name == "parse" || name == "check") ? "\(format(100 * m / total, 0)) %" : "n/a (typed program)"
         print("  \(name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(format(m)) ms  \(share)")
     }
+    print("  other         \(format(unaccounted)) ms  (cache, signature, kernel set-up, scheduling)")
 
     // 3. Cached lookup of an already compiled text: what `compile(text)` does on a hit
     //    (SHA-256 of the text, then the cache). Without the front end, the typed kernel is

@@ -97,29 +97,31 @@ func affineProgram(_ factor: Double, _ offset: Double) -> TypedProgram {
     @Test func eightThreadsCompileDistinctAndSharedKernelsOnce() throws {
         let engine = try Engine(cacheCapacity: 1024)
         let threads = 8, perThread = 50
-        let failures = LockedBox(0)
+        let failures = LockedBox<[String]>([])
         let sharedAddresses = LockedBox(Set<UInt>())
+        let sharedText = "def shared(values):\n    return -values[0] - 1\n"
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             for index in 0..<perThread {
                 do {
-                    let factor = Double(thread * 1000 + index)
-                    let kernel = try engine.compile(program: affineProgram(factor, 0.5))
-                    let shared = try engine.compile(program: affineProgram(-1, -1))
+                    let factor = thread * 1000 + index
+                    let kernel = try engine.compile("values[0] * \(factor) + 0.5")
+                    let shared = try engine.compile(sharedText)
                     let value = Double(index)
-                    if try kernel.callFilter(values: [value]) != value * factor + 0.5
-                        || shared.callFilter(values: [value]) != -value - 1 {
-                        failures.withLock { $0 += 1 }
+                    let result = try kernel.callFilter(values: [value])
+                    let sharedResult = try shared.callFilter(values: [value])
+                    if result != value * Double(factor) + 0.5 || sharedResult != -value - 1 {
+                        failures.withLock { $0.append("thread \(thread) kernel \(index): \(result), \(sharedResult)") }
                     }
                     sharedAddresses.withLock { _ = $0.insert(shared.address) }
                 } catch {
-                    failures.withLock { $0 += 1 }
+                    failures.withLock { $0.append("thread \(thread) kernel \(index): \(error)") }
                 }
             }
         }
-        #expect(failures.withLock { $0 } == 0)
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(3) })")
         #expect(sharedAddresses.withLock { $0.count } == 1)
         let statistics = engine.cache.statistics
-        // Exactly one compilation per signature: 400 distinct + 1 shared.
+        // Exactly one compilation per signature: 400 distinct texts + 1 shared.
         #expect(statistics.misses == threads * perThread + 1)
         #expect(statistics.hits == threads * perThread - 1)
     }
@@ -168,5 +170,27 @@ final class LockedBox<Value>: @unchecked Sendable {
             S.ret(E.toFloat(E.local(1, .int))),
         ])
         #expect(try engine.compile(program: counting).callFilter(values: []) == 1000)
+    }
+
+    @Test func whileTruePassFromSourceStopsWhenCancelled() throws {
+        let engine = try Engine()
+        let kernel = try engine.compile("def spin(values):\n    while True:\n        pass\n    return 1.0\n")
+        let outcome = LockedBox<Result<Double, any Error>?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let result = Result { try kernel.callFilter(values: [1, 2]) }
+            outcome.withLock { $0 = result }
+            finished.signal()
+        }
+        #expect(finished.wait(timeout: .now() + 0.1) == .timedOut)
+        engine.cancel()
+        #expect(finished.wait(timeout: .now() + 10) == .success)
+        let result = try #require(outcome.withLock { $0 })
+        guard case .failure(let error as KernelRuntimeError) = result else {
+            Issue.record("expected a cancellation error, got \(result)")
+            return
+        }
+        #expect(error.message == "kernel cancelled")
+        #expect(kernel.describe(error).contains("line 2"))
     }
 }

@@ -5,6 +5,7 @@ import Testing
 import Foundation
 import FilterLang
 import FilterInterpreter
+import FilterSema
 import FilterCodegen
 @testable import FilterJIT
 
@@ -67,12 +68,12 @@ func randomWindows(_ random: inout SplitMix64) -> [[Double]] {
                         case (.failure, .failure): continue
                         default:
                             mismatches.withLock {
-                                $0.append("program #\(index) (seed \(seed), lane \(lane)) window \(window) parameters \(String(describing: parameters)): JIT \(jit), interpreter \(reference)\n\(String(String(describing: program).prefix(3000)))")
+                                $0.append("program #\(index) (seed \(seed), lane \(lane)) window \(window) parameters \(String(describing: parameters)): JIT \(jit), interpreter \(reference)\n\(TypedIRPrinter.print(program))")
                             }
                         }
                     }
                 } catch {
-                    mismatches.withLock { $0.append("program #\(index) (seed \(seed)) failed to compile: \(error)\n\(String(String(describing: program).prefix(3000)))") }
+                    mismatches.withLock { $0.append("program #\(index) (seed \(seed)) failed to compile: \(error)\n\(TypedIRPrinter.print(program))") }
                 }
             }
         }

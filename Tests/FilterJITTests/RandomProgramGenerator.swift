@@ -248,7 +248,7 @@ struct RandomProgramGenerator {
         case 5:
             usesZeroAmbiguousBuiltin = true
             let builtin = random.pick([Builtin.percentile, .quantile])
-            let q = builtin == .percentile ? random.pick([0.0, 25, 50, 100, 33.3, 87.5, 0.1, 101]) : random.pick([0.0, 0.25, 0.5, 1, 0.7, 0.999, 1.5])
+            let q = builtin == .percentile ? random.pick([0.0, 25, 50, 100, 33.3, 87.5, 0.1, 101, -Double.leastNonzeroMagnitude]) : random.pick([0.0, 0.25, 0.5, 1, 0.7, 0.999, 1.5])
             return TExpr(.builtin(builtin, [anyArray(), TExpr(.floatConstant(q), .float, here)]), .float, here)
         case 6:
             let builtin = random.pick([Builtin.sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh,

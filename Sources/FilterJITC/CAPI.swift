@@ -1,0 +1,168 @@
+// The exported C functions of filterjit.h for engines and kernels (the filter drivers are in
+// Drivers.swift). Handles are retained Swift objects passed as opaque pointers.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import FilterJIT
+import FilterLang
+
+/// The C API's version text.
+private let versionText: StaticString = "0.1.0"
+
+/// `const char *filterjit_version(void)`.
+@_cdecl("filterjit_version")
+public func filterjit_version() -> UnsafePointer<CChar> {
+    UnsafeRawPointer(versionText.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+/// `void filterjit_string_free(char *)`: frees a string the library handed out.
+@_cdecl("filterjit_string_free")
+public func filterjit_string_free(_ text: UnsafeMutablePointer<CChar>?) {
+    free(text)
+}
+
+// MARK: Engines
+
+/// `filterjit_engine *filterjit_engine_create(char **error)`.
+@_cdecl("filterjit_engine_create")
+public func filterjit_engine_create(_ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer? {
+    errorText?.pointee = nil
+    do {
+        let box = EngineBox(try Engine())
+        return OpaquePointer(Unmanaged.passRetained(box).toOpaque())
+    } catch {
+        report("cannot start the FilterJIT engine: \(error)", to: errorText)
+        return nil
+    }
+}
+
+/// `filterjit_engine *filterjit_engine_create_with_disk_cache(const char *directory, char **error)`:
+/// an engine that also reads and writes compiled kernels in an on-disk cache (NULL: the default directory).
+@_cdecl("filterjit_engine_create_with_disk_cache")
+public func filterjit_engine_create_with_disk_cache(_ directory: UnsafePointer<CChar>?,
+                                                    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer? {
+    errorText?.pointee = nil
+    let location = directory.map { URL(fileURLWithPath: String(cString: $0), isDirectory: true) }
+        ?? DiskKernelCache.defaultDirectory
+    do {
+        let box = EngineBox(try Engine(diskCache: DiskKernelCache(directory: location)))
+        return OpaquePointer(Unmanaged.passRetained(box).toOpaque())
+    } catch {
+        report("cannot start the FilterJIT engine: \(error)", to: errorText)
+        return nil
+    }
+}
+
+/// `void filterjit_engine_free(filterjit_engine *)`.
+@_cdecl("filterjit_engine_free")
+public func filterjit_engine_free(_ engine: OpaquePointer?) {
+    guard let engine else { return }
+    Unmanaged<EngineBox>.fromOpaque(UnsafeRawPointer(engine)).release()
+}
+
+/// `void filterjit_engine_cancel(filterjit_engine *)`.
+@_cdecl("filterjit_engine_cancel")
+public func filterjit_engine_cancel(_ engine: OpaquePointer?) {
+    engineBox(engine)?.engine.cancel()
+}
+
+/// `void filterjit_engine_reset_cancellation(filterjit_engine *)`.
+@_cdecl("filterjit_engine_reset_cancellation")
+public func filterjit_engine_reset_cancellation(_ engine: OpaquePointer?) {
+    engineBox(engine)?.engine.resetCancellation()
+}
+
+// MARK: Compiling
+
+/// `filterjit_kernel *filterjit_compile(engine, source, function, file_name, line_offset, status, error)`.
+@_cdecl("filterjit_compile")
+public func filterjit_compile(_ engine: OpaquePointer?, _ source: UnsafePointer<CChar>?,
+                              _ function: UnsafePointer<CChar>?, _ fileName: UnsafePointer<CChar>?,
+                              _ lineOffset: Int, _ status: UnsafeMutablePointer<Int32>?,
+                              _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer? {
+    var result: OpaquePointer?
+    let code = withStatus(errorText) {
+        guard let box = engineBox(engine) else { throw APIFailure(.argument, "engine is NULL") }
+        guard let source else { throw APIFailure(.argument, "source is NULL") }
+        let text = String(cString: source)
+        let name = fileName.map { String(cString: $0) } ?? "<expr>"
+        let functionName = function.map { String(cString: $0) }
+        do {
+            let kernel = try box.engine.compile(text, function: functionName, fileName: name)
+            result = OpaquePointer(Unmanaged.passRetained(KernelBox(kernel)).toOpaque())
+        } catch let compileError as CompileError {
+            // Render again with the line offset, so locations point into the file the text came from.
+            let file = SourceFile(name: name, text: text, lineOffset: max(0, lineOffset))
+            throw APIFailure(.compile, DiagnosticRenderer.render(compileError.diagnostics, in: file))
+        }
+    }
+    status?.pointee = code
+    return result
+}
+
+/// `void filterjit_kernel_free(filterjit_kernel *)`.
+@_cdecl("filterjit_kernel_free")
+public func filterjit_kernel_free(_ kernel: OpaquePointer?) {
+    guard let kernel else { return }
+    Unmanaged<KernelBox>.fromOpaque(UnsafeRawPointer(kernel)).release()
+}
+
+// MARK: Kernel interface
+
+/// `int filterjit_kernel_kind(const filterjit_kernel *)`; -1 for NULL.
+@_cdecl("filterjit_kernel_kind")
+public func filterjit_kernel_kind(_ kernel: OpaquePointer?) -> Int32 {
+    guard let box = kernelBox(kernel) else { return -1 }
+    return kindCode(box.kernel.kind)
+}
+
+/// `const char *filterjit_kernel_name(const filterjit_kernel *)`.
+@_cdecl("filterjit_kernel_name")
+public func filterjit_kernel_name(_ kernel: OpaquePointer?) -> UnsafePointer<CChar>? {
+    kernelBox(kernel)?.name.map { UnsafePointer($0) }
+}
+
+/// `void *filterjit_kernel_address(const filterjit_kernel *)`.
+@_cdecl("filterjit_kernel_address")
+public func filterjit_kernel_address(_ kernel: OpaquePointer?) -> UnsafeMutableRawPointer? {
+    guard let box = kernelBox(kernel) else { return nil }
+    return UnsafeMutableRawPointer(bitPattern: box.kernel.address)
+}
+
+/// `intptr_t filterjit_kernel_parameter_count(const filterjit_kernel *)`.
+@_cdecl("filterjit_kernel_parameter_count")
+public func filterjit_kernel_parameter_count(_ kernel: OpaquePointer?) -> Int {
+    kernelBox(kernel)?.kernel.parameters.count ?? 0
+}
+
+/// `const char *filterjit_kernel_parameter_name(const filterjit_kernel *, intptr_t)`.
+@_cdecl("filterjit_kernel_parameter_name")
+public func filterjit_kernel_parameter_name(_ kernel: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    guard let box = kernelBox(kernel), index >= 0, index < box.parameterNames.count else { return nil }
+    return box.parameterNames[index].map { UnsafePointer($0) }
+}
+
+/// `int filterjit_kernel_parameter_type(const filterjit_kernel *, intptr_t)`: 0 float, 1 int, -1 none.
+@_cdecl("filterjit_kernel_parameter_type")
+public func filterjit_kernel_parameter_type(_ kernel: OpaquePointer?, _ index: Int) -> Int32 {
+    guard let box = kernelBox(kernel), index >= 0, index < box.kernel.parameters.count else { return -1 }
+    return box.kernel.parameters[index].type == .float ? 0 : 1
+}
+
+/// `double filterjit_kernel_parameter_default(const filterjit_kernel *, intptr_t)`.
+@_cdecl("filterjit_kernel_parameter_default")
+public func filterjit_kernel_parameter_default(_ kernel: OpaquePointer?, _ index: Int) -> Double {
+    guard let box = kernelBox(kernel), index >= 0, index < box.kernel.parameters.count else { return .nan }
+    return box.kernel.parameters[index].defaultValue
+}
+
+/// `int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *)`: 1 when its machine code came
+/// from the on-disk cache rather than a compile, 0 otherwise (or for NULL).
+@_cdecl("filterjit_kernel_loaded_from_disk_cache")
+public func filterjit_kernel_loaded_from_disk_cache(_ kernel: OpaquePointer?) -> Int32 {
+    kernelBox(kernel)?.kernel.loadedFromDiskCache == true ? 1 : 0
+}

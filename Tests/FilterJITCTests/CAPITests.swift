@@ -1,0 +1,180 @@
+// The C API called as C would call it (through the @_cdecl functions), without Python.
+
+import Testing
+import Foundation
+import FilterJIT
+import NDImage
+@testable import FilterJITC
+
+/// Takes ownership of a string the library handed out.
+private func take(_ text: UnsafeMutablePointer<CChar>?) -> String {
+    defer { filterjit_string_free(text) }
+    return text.map { String(cString: $0) } ?? ""
+}
+
+/// A compiled kernel handle, or the rendered error.
+private func compile(_ source: String, function: String? = nil, file: String? = nil, lineOffset: Int = 0)
+    -> (kernel: OpaquePointer?, status: Int32, error: String)
+{
+    var error: UnsafeMutablePointer<CChar>?
+    let engine = filterjit_engine_create(&error)
+    defer { filterjit_engine_free(engine) }
+    var status: Int32 = -1
+    let kernel = source.withCString { text in
+        withOptionalCString(function) { name in
+            withOptionalCString(file) { fileName in
+                filterjit_compile(engine, text, name, fileName, lineOffset, &status, &error)
+            }
+        }
+    }
+    return (kernel, status, take(error))
+}
+
+private func withOptionalCString<T>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
+    guard let text else { return body(nil) }
+    return text.withCString { body($0) }
+}
+
+/// Runs filterjit_generic_filter on Double arrays with the given strides (in elements).
+private func genericFilter(_ kernel: OpaquePointer?, input: [Double], shape: [Int], inputStrides: [Int],
+                           footprint: [UInt8], footprintShape: [Int], origins: [Int]? = nil, mode: Int32 = 0,
+                           cval: Double = 0, parameters: [Double]? = nil, threads: Int32 = 1)
+    -> (status: Int32, output: [Double], error: String)
+{
+    let count = shape.reduce(1, *)
+    var output = [Double](repeating: .nan, count: count)
+    let outputStrides = NDArray.contiguousStrides(shape: shape, itemSize: 8)
+    var error: UnsafeMutablePointer<CChar>?
+    let byteStrides = inputStrides.map { $0 * 8 }
+    let status = input.withUnsafeBytes { inputBytes in
+        output.withUnsafeMutableBytes { outputBytes in
+            withOptionalArray(origins) { originPointer in
+                withOptionalArray(parameters) { parameterPointer in
+                    filterjit_generic_filter(kernel, inputBytes.baseAddress, 10, Int32(shape.count), shape, byteStrides,
+                                             outputBytes.baseAddress, 10, outputStrides,
+                                             footprint, Int32(footprintShape.count), footprintShape, nil, originPointer,
+                                             mode, cval, parameterPointer, parameters?.count ?? 0, 1, threads, &error)
+                }
+            }
+        }
+    }
+    return (status, output, take(error))
+}
+
+private func withOptionalArray<T, R>(_ values: [T]?, _ body: (UnsafePointer<T>?) -> R) -> R {
+    guard let values else { return body(nil) }
+    return values.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+@Suite struct CAPITests {
+    @Test func compileErrorIsRenderedWithTheFileNameAndLineOffset() {
+        let result = compile("def f(values):\n    return valuez\n", file: "kernels.py", lineOffset: 40)
+        #expect(result.kernel == nil)
+        #expect(result.status == 4)
+        #expect(result.error.hasPrefix("kernels.py:42:12: error: unknown name 'valuez'"))
+    }
+
+    @Test func kernelInterfaceListsKindNameAndParameters() throws {
+        let result = compile("@line_filter\ndef smooth(line, out, w=0.5, n=3):\n    out[0] = line[0] * w + n\n")
+        let kernel = try #require(result.kernel)
+        defer { filterjit_kernel_free(kernel) }
+        #expect(filterjit_kernel_kind(kernel) == 1)
+        #expect(String(cString: try #require(filterjit_kernel_name(kernel))) == "smooth")
+        #expect(filterjit_kernel_parameter_count(kernel) == 2)
+        #expect(String(cString: try #require(filterjit_kernel_parameter_name(kernel, 1))) == "n")
+        #expect(filterjit_kernel_parameter_type(kernel, 0) == 0)
+        #expect(filterjit_kernel_parameter_type(kernel, 1) == 1)
+        #expect(filterjit_kernel_parameter_default(kernel, 0) == 0.5)
+        #expect(filterjit_kernel_parameter_name(kernel, 2) == nil)
+        #expect(filterjit_kernel_parameter_default(kernel, -1).isNaN)
+        #expect(filterjit_kernel_address(kernel) != nil)
+    }
+
+    @Test func nullHandlesAreErrorsNotCrashes() {
+        var error: UnsafeMutablePointer<CChar>?
+        var status: Int32 = 0
+        #expect(filterjit_compile(nil, "min(values)", nil, nil, 0, &status, &error) == nil)
+        #expect(status == 1 && take(error).contains("engine is NULL"))
+        #expect(filterjit_kernel_kind(nil) == -1)
+        #expect(filterjit_kernel_name(nil) == nil)
+        #expect(filterjit_kernel_parameter_count(nil) == 0)
+        let run = genericFilter(nil, input: [1, 2, 3], shape: [3], inputStrides: [1], footprint: [1], footprintShape: [1])
+        #expect(run.status == 1 && run.error.contains("kernel is NULL"))
+        filterjit_kernel_free(nil)
+        filterjit_engine_free(nil)
+        filterjit_string_free(nil)
+    }
+
+    @Test func stridedInputEqualsTheSwiftDriverOnAContiguousCopy() throws {
+        let kernel = try #require(compile("def low(values, bias=0.0):\n    return min(values) + bias\n").kernel)
+        defer { filterjit_kernel_free(kernel) }
+        // A 4x5 view of every other element of a 40-element buffer, reversed along the rows.
+        let buffer = (0..<40).map { Double(($0 * 7) % 13) }
+        let input = Array(buffer.reversed())
+        let strided = genericFilter(kernel, input: input, shape: [4, 5], inputStrides: [10, 2],
+                                    footprint: [1, 0, 1, 1, 1, 0], footprintShape: [2, 3], origins: [-1, 1], mode: 1,
+                                    cval: -2.5, parameters: [0.25])
+        #expect(strided.status == 0, "\(strided.error)")
+        var picked: [Double] = []
+        for row in 0..<4 { for column in 0..<5 { picked.append(input[row * 10 + column * 2]) } }
+        let array = try NDArray.make(shape: [4, 5], elementType: .float64, values: picked)
+        let swiftKernel = try Engine().compile("def low(values, bias=0.0):\n    return min(values) + bias\n")
+        let options = FilterOptions(footprint: try Footprint(shape: [2, 3], mask: [true, false, true, true, true, false]),
+                                    mode: .constant, cval: -2.5, origin: [-1, 1])
+        let expected = try swiftKernel.genericFilter(array, options: options, parameters: ["bias": 0.25]).doubleValues()
+        #expect(strided.output == expected)
+    }
+
+    @Test func threadedRunsEqualOneThread() throws {
+        let kernel = try #require(compile("np.mean(values) * values[0]").kernel)
+        defer { filterjit_kernel_free(kernel) }
+        let shape = [300, 120]
+        let input: [Double] = (0..<(300 * 120)).map { (index: Int) -> Double in
+            let scrambled: Int = (index &* 2_654_435_761) % 1000
+            return Double(scrambled) / 7
+        }
+        for mode: Int32 in 0..<8 {
+            let one = genericFilter(kernel, input: input, shape: shape, inputStrides: [120, 1],
+                                    footprint: [UInt8](repeating: 1, count: 12), footprintShape: [4, 3], origins: [1, 0],
+                                    mode: mode, cval: 3, threads: 1)
+            let three = genericFilter(kernel, input: input, shape: shape, inputStrides: [120, 1],
+                                      footprint: [UInt8](repeating: 1, count: 12), footprintShape: [4, 3], origins: [1, 0],
+                                      mode: mode, cval: 3, threads: 3)
+            #expect(one.status == 0 && three.status == 0)
+            #expect(one.output == three.output, "mode \(mode)")
+        }
+    }
+
+    @Test func wrongKindAndBadArgumentsAreReportedWithStatus() throws {
+        let kernel = try #require(compile("min(values)").kernel)
+        defer { filterjit_kernel_free(kernel) }
+        let badOrigin = genericFilter(kernel, input: [1, 2, 3], shape: [3], inputStrides: [1], footprint: [1, 1, 1],
+                                      footprintShape: [3], origins: [2])
+        #expect(badOrigin.status == 1 && badOrigin.error.contains("invalid origin"))
+        let badMode = genericFilter(kernel, input: [1, 2, 3], shape: [3], inputStrides: [1], footprint: [1],
+                                    footprintShape: [1], mode: 9)
+        #expect(badMode.status == 1 && badMode.error.contains("boundary mode not supported"))
+        let badParameters = genericFilter(kernel, input: [1, 2, 3], shape: [3], inputStrides: [1], footprint: [1],
+                                          footprintShape: [1], parameters: [1, 2])
+        #expect(badParameters.status == 1 && badParameters.error.contains("0 parameters, 2 given"))
+        var error: UnsafeMutablePointer<CChar>?
+        let line: [Double] = [1, 2, 3]
+        var out: [Double] = [0, 0, 0]
+        let status = filterjit_generic_filter1d(kernel, line, 10, 1, [3], [8], &out, 10, [8], 3, -1, 0, 0, 0, nil, 0, 0, 1, &error)
+        #expect(status == 1)
+        #expect(take(error).contains("use it with generic_filter"))
+    }
+
+    @Test func kernelFailureNamesTheElement() throws {
+        let kernel = try #require(compile("def bad(values):\n    if values[0] > 1:\n        return values[7]\n    return 0.0\n").kernel)
+        defer { filterjit_kernel_free(kernel) }
+        var input = [Double](repeating: 0, count: 400 * 100)
+        input[150 * 100 + 42] = 5
+        for threads: Int32 in [1, 2] {
+            let run = genericFilter(kernel, input: input, shape: [400, 100], inputStrides: [100, 1],
+                                    footprint: [1, 1, 1], footprintShape: [3, 1], threads: threads)
+            #expect(run.status == 2)
+            #expect(run.error.contains("kernel 'bad' failed at element (151, 42)"), "\(run.error)")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+/* filterjit.h: the C API of libFilterJITC (FilterJIT as a shared library).
+ *
+ * Build: `swift build -c release --product FilterJITC` gives .build/release/libFilterJITC.so.
+ *
+ * Ownership: every `*_create`/`filterjit_compile` result is freed by its `*_free`; every `char *`
+ * error text handed out is freed with `filterjit_string_free`. A kernel stays valid (and its
+ * function address callable) until `filterjit_kernel_free`, whether or not its engine is still alive.
+ * Thread safety: like the engine, every function may be called from any thread at once, on the same
+ * or different engines and kernels (a kernel handle must not be freed while another thread uses it).
+ * Nothing here calls back into the caller, so a Python caller may release the GIL around every call.
+ */
+#ifndef FILTERJIT_H
+#define FILTERJIT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An engine: an LLVM JIT session plus a kernel cache. Opaque. */
+typedef struct filterjit_engine filterjit_engine;
+/* A compiled kernel (keeps its machine code alive). Opaque. */
+typedef struct filterjit_kernel filterjit_kernel;
+
+/* Status codes of the functions that return `int`. */
+enum {
+    FILTERJIT_OK = 0,
+    FILTERJIT_ERROR_ARGUMENT = 1, /* a bad argument (shape, origin, mode, parameter count, ...) */
+    FILTERJIT_ERROR_KERNEL = 2,   /* the kernel failed at run time (e.g. an index out of range) */
+    FILTERJIT_ERROR_SIZE = 3,     /* a size that overflows or cannot be allocated */
+    FILTERJIT_ERROR_COMPILE = 4,  /* the program does not compile */
+    FILTERJIT_ERROR_INTERNAL = 5  /* anything else (e.g. LLVM failed) */
+};
+
+/* Kernel kinds (the SciPy LowLevelCallable ABI of the kernel's address). */
+enum {
+    FILTERJIT_KIND_FILTER = 0,      /* int f(double *buffer, intptr_t filter_size, double *return_value, void *user_data) */
+    FILTERJIT_KIND_LINE_FILTER = 1, /* int f(double *input_line, intptr_t input_length, double *output_line, intptr_t output_length, void *user_data) */
+    FILTERJIT_KIND_TRANSFORM = 2    /* int f(intptr_t *output_coordinates, double *input_coordinates, int output_rank, int input_rank, void *user_data) */
+};
+
+/* Element types of arrays (native byte order). */
+enum {
+    FILTERJIT_BOOL = 0, FILTERJIT_INT8 = 1, FILTERJIT_INT16 = 2, FILTERJIT_INT32 = 3, FILTERJIT_INT64 = 4,
+    FILTERJIT_UINT8 = 5, FILTERJIT_UINT16 = 6, FILTERJIT_UINT32 = 7, FILTERJIT_UINT64 = 8,
+    FILTERJIT_FLOAT32 = 9, FILTERJIT_FLOAT64 = 10
+};
+
+/* Boundary modes (scipy.ndimage names; the grid-* names are aliases in the filter functions). */
+enum {
+    FILTERJIT_MODE_REFLECT = 0, FILTERJIT_MODE_CONSTANT = 1, FILTERJIT_MODE_NEAREST = 2,
+    FILTERJIT_MODE_MIRROR = 3, FILTERJIT_MODE_WRAP = 4, FILTERJIT_MODE_GRID_MIRROR = 5,
+    FILTERJIT_MODE_GRID_CONSTANT = 6, FILTERJIT_MODE_GRID_WRAP = 7
+};
+
+/* Which driver runs a filter. */
+enum {
+    FILTERJIT_ENGINE_CALLBACK = 0, /* gather each window into a double buffer, call the SciPy-ABI kernel */
+    FILTERJIT_ENGINE_FUSED = 1     /* a compiled whole-image loop (not available yet: runs the callback driver) */
+};
+
+/* The library's version text ("0.1.0"); static storage. */
+const char *filterjit_version(void);
+
+/* Frees a string this library returned (NULL is ignored). */
+void filterjit_string_free(char *text);
+
+/* Starts an engine; NULL on failure, with the reason in *error (if error is not NULL). */
+filterjit_engine *filterjit_engine_create(char **error);
+/* Starts an engine that also keeps compiled kernels in an on-disk cache, so later processes (e.g. Dask
+ * workers unpickling a kernel) load machine code instead of compiling: `directory`, or NULL for
+ * $FILTERJIT_CACHE_DIR, else $XDG_CACHE_HOME/filterjit, else ~/.cache/filterjit. NULL on failure. */
+filterjit_engine *filterjit_engine_create_with_disk_cache(const char *directory, char **error);
+/* Releases an engine (kernels compiled by it stay valid). NULL is ignored. */
+void filterjit_engine_free(filterjit_engine *engine);
+/* Makes every running and later `while` loop of this engine's kernels fail ("cancelled"). */
+void filterjit_engine_cancel(filterjit_engine *engine);
+/* Clears the cancellation flag. */
+void filterjit_engine_reset_cancellation(filterjit_engine *engine);
+
+/* Compiles UTF-8 `source` (a one-line expression or `def`s). `function` (NULL: the last `def`) names the
+ * kernel; `file_name` (NULL: "<expr>") and `line_offset` (added to every line number) place diagnostics
+ * in the file the text came from. On failure returns NULL and sets *error to the rendered diagnostics
+ * (`file:line:col: error: message`, the line, a caret) and *status (if not NULL) to a status code. */
+filterjit_kernel *filterjit_compile(filterjit_engine *engine, const char *source, const char *function,
+                                    const char *file_name, intptr_t line_offset, int *status, char **error);
+/* Releases a kernel; its function address must not be called afterwards. NULL is ignored. */
+void filterjit_kernel_free(filterjit_kernel *kernel);
+
+/* The kernel's kind (FILTERJIT_KIND_*). */
+int filterjit_kernel_kind(const filterjit_kernel *kernel);
+/* The kernel function's name; valid while the kernel lives. */
+const char *filterjit_kernel_name(const filterjit_kernel *kernel);
+/* The address of the SciPy-ABI function (see FILTERJIT_KIND_*); valid while the kernel lives. */
+void *filterjit_kernel_address(const filterjit_kernel *kernel);
+/* How many run-time parameters the kernel has (the length of its user_data double array). */
+intptr_t filterjit_kernel_parameter_count(const filterjit_kernel *kernel);
+/* Parameter `index`'s name (NULL when out of range); valid while the kernel lives. */
+const char *filterjit_kernel_parameter_name(const filterjit_kernel *kernel, intptr_t index);
+/* Parameter `index`'s type: 0 float, 1 int (its double is truncated toward zero); -1 when out of range. */
+int filterjit_kernel_parameter_type(const filterjit_kernel *kernel, intptr_t index);
+/* Parameter `index`'s default value (NaN when out of range). */
+double filterjit_kernel_parameter_default(const filterjit_kernel *kernel, intptr_t index);
+/* 1 when the kernel's machine code was loaded from the on-disk cache instead of compiled, else 0. */
+int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *kernel);
+
+/* scipy.ndimage.generic_filter with a FILTERJIT_KIND_FILTER kernel on caller-owned buffers.
+ *
+ * input/output: `rank` axes of lengths `shape`, byte strides `input_strides`/`output_strides` (any sign),
+ * element types `input_dtype`/`output_dtype` (FILTERJIT_*). The caller guarantees every element lies in
+ * its buffer. The output may alias the input (the input is read before anything is written).
+ * footprint: `footprint_rank` axes of lengths `footprint_shape`, C-ordered bytes (non-zero = tap).
+ * axes: the `footprint_rank` input axes the footprint describes (negative counts from the end), or NULL
+ * for all axes (then footprint_rank must equal rank). origins: one per footprint axis, or NULL for 0.
+ * parameters: the kernel's user_data (parameter_count must equal the kernel's parameter count), or NULL
+ * for the defaults. engine: FILTERJIT_ENGINE_*. threads: how many threads split the work (0 or less: one per
+ * processor; small images use fewer). On failure returns a status code and sets *error. */
+int filterjit_generic_filter(const filterjit_kernel *kernel,
+                             const void *input, int input_dtype, int rank, const intptr_t *shape,
+                             const intptr_t *input_strides,
+                             void *output, int output_dtype, const intptr_t *output_strides,
+                             const uint8_t *footprint, int footprint_rank, const intptr_t *footprint_shape,
+                             const intptr_t *axes, const intptr_t *origins,
+                             int mode, double cval,
+                             const double *parameters, intptr_t parameter_count,
+                             int engine, int threads, char **error);
+
+/* scipy.ndimage.generic_filter1d with a FILTERJIT_KIND_LINE_FILTER kernel on caller-owned buffers
+ * (arguments as for filterjit_generic_filter; `axis` may be negative). */
+int filterjit_generic_filter1d(const filterjit_kernel *kernel,
+                               const void *input, int input_dtype, int rank, const intptr_t *shape,
+                               const intptr_t *input_strides,
+                               void *output, int output_dtype, const intptr_t *output_strides,
+                               intptr_t filter_size, int axis, int mode, double cval, intptr_t origin,
+                               const double *parameters, intptr_t parameter_count,
+                               int engine, int threads, char **error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FILTERJIT_H */

@@ -1,0 +1,42 @@
+"""FilterJIT for Python: filter programs (a Python subset) compiled through LLVM into
+scipy.LowLevelCallable objects, and FilterJIT's threaded driver on NumPy arrays. No Numba needed.
+
+    from filterjit import jit_filter_function
+
+    @jit_filter_function
+    def fmin(values):
+        result = np.inf
+        for v in values:
+            if v < result:
+                result = v
+        return result
+
+    scipy.ndimage.generic_filter(image, fmin, footprint=fp)
+"""
+
+from ._kernel import (CompileError, JITCallable, Kernel, Parameter, jit_filter, jit_filter1d,
+                      jit_filter1d_function, jit_filter_function, jit_geometric_function, jit_transform)
+from ._lib import library_path, version as library_version
+from ._ndimage import generic_filter, generic_filter1d
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CompileError", "JITCallable", "Kernel", "Parameter",
+    "jit_filter", "jit_filter1d", "jit_transform",
+    "jit_filter_function", "jit_filter1d_function", "jit_geometric_function",
+    "generic_filter", "generic_filter1d", "cancel", "reset_cancellation",
+    "library_path", "library_version",
+]
+
+
+def cancel() -> None:
+    """Makes every running and later `while` loop of FilterJIT kernels in this process fail."""
+    from . import _lib
+    _lib.lib.filterjit_engine_cancel(_lib.engine())
+
+
+def reset_cancellation() -> None:
+    """Clears the flag set by `cancel()`."""
+    from . import _lib
+    _lib.lib.filterjit_engine_reset_cancellation(_lib.engine())

@@ -1,0 +1,270 @@
+"""Kernels (compiled filter programs) and the scipy.LowLevelCallable objects built on them."""
+
+from __future__ import annotations
+
+import ast
+import ctypes
+import inspect
+import os
+import re
+import textwrap
+from typing import NamedTuple
+
+from scipy import LowLevelCallable
+
+from . import _lib
+
+
+class CompileError(ValueError):
+    """A filter program that does not compile; `diagnostics` is the clang-style text
+    (`file:line:col: error: message`, the source line, a caret), also the exception's message."""
+
+    def __init__(self, diagnostics: str):
+        super().__init__(diagnostics)
+        self.diagnostics = diagnostics
+
+
+class Parameter(NamedTuple):
+    """A run-time parameter of a kernel: its name, type (`'float'` or `'int'`) and default."""
+    name: str
+    type: str
+    default: float
+
+
+# The SciPy callback ABIs as ctypes types; SciPy reads the signature string from these
+# (c_ssize_t shows up as `long`, one of the spellings it accepts).
+_FILTER_ABI = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_ssize_t,
+                               ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
+_LINE_FILTER_ABI = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_ssize_t,
+                                    ctypes.POINTER(ctypes.c_double), ctypes.c_ssize_t, ctypes.c_void_p)
+_TRANSFORM_ABI = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_ssize_t), ctypes.POINTER(ctypes.c_double),
+                                  ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+_ABIS = {"filter": _FILTER_ABI, "line_filter": _LINE_FILTER_ABI, "transform": _TRANSFORM_ABI}
+# Which function takes which kind (for error messages).
+_USE = {
+    "filter": ("jit_filter", "jit_filter_function", "generic_filter"),
+    "line_filter": ("jit_filter1d", "jit_filter1d_function", "generic_filter1d"),
+    "transform": ("jit_transform", "jit_geometric_function", "geometric_transform"),
+}
+
+
+class Kernel:
+    """A compiled filter program. Its machine code lives as long as this object (and every
+    callable built on it). Pickles as its source text and recompiles when unpickled."""
+
+    def __init__(self, source: str, function: str | None = None, *, file_name: str | None = None,
+                 line_offset: int = 0, indent: str = ""):
+        if not isinstance(source, str):
+            raise TypeError(f"source must be a str, not {type(source).__name__}")
+        self.source = source
+        self.function = function
+        self.file_name = file_name
+        self.line_offset = int(line_offset)
+        self.indent = indent
+        self._handle = None
+        status = ctypes.c_int(0)
+        error = ctypes.c_void_p()
+        handle = _lib.lib.filterjit_compile(
+            _lib.engine(), source.encode("utf-8"), function.encode("utf-8") if function is not None else None,
+            (file_name if file_name is not None else "<expr>").encode("utf-8"), self.line_offset,
+            ctypes.byref(status), ctypes.byref(error))
+        if not handle:
+            text = _lib.take_string(error)
+            if status.value == _lib.ERROR_COMPILE:
+                raise CompileError(_reindent_diagnostics(text, indent))
+            raise RuntimeError(text or "compilation failed")
+        self._handle = handle
+        lib = _lib.lib
+        self.kind = _lib.KINDS[lib.filterjit_kernel_kind(handle)]
+        self.name = lib.filterjit_kernel_name(handle).decode("utf-8")
+        self.address = lib.filterjit_kernel_address(handle)
+        # Whether the machine code came from the on-disk cache (another process compiled it).
+        self.loaded_from_disk_cache = bool(lib.filterjit_kernel_loaded_from_disk_cache(handle))
+        self.parameters = tuple(
+            Parameter(lib.filterjit_kernel_parameter_name(handle, i).decode("utf-8"),
+                      "int" if lib.filterjit_kernel_parameter_type(handle, i) == 1 else "float",
+                      lib.filterjit_kernel_parameter_default(handle, i))
+            for i in range(lib.filterjit_kernel_parameter_count(handle)))
+
+    @property
+    def handle(self) -> int:
+        """The C API's kernel handle (valid while this object lives)."""
+        return self._handle
+
+    def parameter_values(self, overrides: dict) -> list[float]:
+        """The user_data values in declaration order: the defaults, overridden by name."""
+        names = [p.name for p in self.parameters]
+        unknown = [name for name in overrides if name not in names]
+        if unknown:
+            known = ", ".join(names) if names else "none"
+            raise TypeError(f"kernel '{self.name}' has no parameter '{unknown[0]}' (its parameters: {known})")
+        values = []
+        for p in self.parameters:
+            value = overrides.get(p.name, p.default)
+            try:
+                values.append(float(value))
+            except (TypeError, ValueError):
+                raise TypeError(f"parameter '{p.name}' of kernel '{self.name}' must be a number, "
+                                f"not {type(value).__name__}") from None
+        return values
+
+    def check_kind(self, kind: str, caller: str) -> None:
+        """Raises ValueError naming the right function when this kernel is not of `kind`."""
+        if self.kind != kind:
+            right = " or ".join(f"filterjit.{name}" for name in _USE[self.kind][:1]) + \
+                f" / scipy.ndimage.{_USE[self.kind][2]}"
+            raise ValueError(f"{caller}: '{self.name}' is a @{self.kind} kernel, not a @{kind}; "
+                             f"use {right}")
+
+    def __reduce__(self):
+        return (_rebuild_kernel, (self.source, self.function, self.file_name, self.line_offset, self.kind,
+                                  self.indent))
+
+    def __repr__(self):
+        params = ", ".join(f"{p.name}={p.default:g}" for p in self.parameters)
+        return f"<filterjit.Kernel {self.kind} {self.name}({params})>"
+
+    def __del__(self):
+        handle, self._handle = getattr(self, "_handle", None), None
+        # During interpreter shutdown the module globals may already be gone.
+        if handle and _lib is not None and getattr(_lib, "lib", None) is not None:
+            _lib.lib.filterjit_kernel_free(handle)
+
+
+def _reindent_diagnostics(text: str, indent: str) -> str:
+    """Diagnostics of dedented text, moved back to the columns of the original file: each
+    `file:line:col:` header gets the indent's width added, its source and caret lines the indent."""
+    if not indent:
+        return text
+    lines = text.split("\n")
+    header = re.compile(r"^(.*):(\d+):(\d+): (error|warning|note): ")
+    for i, line in enumerate(lines):
+        match = header.match(line)
+        if match and i + 2 < len(lines):
+            column = int(match.group(3)) + len(indent)
+            lines[i] = f"{match.group(1)}:{match.group(2)}:{column}: " + line[match.end(3) + 2:]
+            lines[i + 1] = indent + lines[i + 1]
+            lines[i + 2] = indent + lines[i + 2]
+    return "\n".join(lines)
+
+
+def _rebuild_kernel(source, function, file_name, line_offset, kind, indent=""):
+    kernel = Kernel(source, function, file_name=file_name, line_offset=line_offset, indent=indent)
+    kernel.check_kind(kind, "unpickling")
+    return kernel
+
+
+class JITCallable(LowLevelCallable):
+    """A scipy.LowLevelCallable running a FilterJIT kernel. `user_data` points to a ctypes double
+    array of the kernel's parameters (kept alive by this object, as is the kernel)."""
+
+    def __new__(cls, kernel: Kernel, parameters: dict | None = None, py_func=None):
+        values = kernel.parameter_values(dict(parameters or {}))
+        array = (ctypes.c_double * max(len(values), 1))(*values)
+        function = _ABIS[kernel.kind](kernel.address)
+        self = super().__new__(cls, function, ctypes.cast(array, ctypes.c_void_p) if values else None)
+        self.kernel = kernel
+        self.parameter_array = array
+        self.parameters = {p.name: v for p, v in zip(kernel.parameters, values)}
+        self.py_func = py_func
+        return self
+
+    def with_parameters(self, **parameters) -> "JITCallable":
+        """The same kernel with some parameters changed (the others keep this callable's values)."""
+        return JITCallable(self.kernel, {**self.parameters, **parameters}, self.py_func)
+
+    def __reduce__(self):
+        # The Python function (if any) is not pickled: it may not be importable in a worker.
+        return (JITCallable, (self.kernel, self.parameters))
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v:g}" for k, v in self.parameters.items())
+        return f"<filterjit.JITCallable {self.kernel.kind} {self.kernel.name}({params})>"
+
+
+def _source_kernel(source, function, kind: str, caller: str) -> Kernel:
+    if isinstance(source, Kernel):
+        kernel = source
+    elif isinstance(source, os.PathLike):
+        path = os.fspath(source)
+        with open(path, encoding="utf-8") as file:
+            kernel = Kernel(file.read(), function, file_name=path)
+    else:
+        kernel = Kernel(source, function)
+    kernel.check_kind(kind, caller)
+    return kernel
+
+
+def jit_filter(source, function: str | None = None, **parameters) -> JITCallable:
+    """A LowLevelCallable for scipy.ndimage.generic_filter from filter text (or a Kernel or a
+    path); `function` picks the kernel (default: the last `def`); keywords set its parameters."""
+    return JITCallable(_source_kernel(source, function, "filter", "jit_filter"), parameters)
+
+
+def jit_filter1d(source, function: str | None = None, **parameters) -> JITCallable:
+    """A LowLevelCallable for scipy.ndimage.generic_filter1d from `@line_filter` text."""
+    return JITCallable(_source_kernel(source, function, "line_filter", "jit_filter1d"), parameters)
+
+
+def jit_transform(source, function: str | None = None, **parameters) -> JITCallable:
+    """A LowLevelCallable for scipy.ndimage.geometric_transform from `@transform` text."""
+    return JITCallable(_source_kernel(source, function, "transform", "jit_transform"), parameters)
+
+
+def function_source(func, kind: str) -> tuple[str, str, int, str]:
+    """The decorated function's own source as filter text, its file name, line offset and the
+    indentation removed by dedenting.
+
+    The text is dedented; decorator lines become blank lines except the last, which becomes the kind's
+    decorator, so line numbers in diagnostics are those of the `.py` file."""
+    try:
+        lines, first_line = inspect.getsourcelines(func)
+        file_name = inspect.getsourcefile(func) or func.__code__.co_filename
+    except (OSError, TypeError) as error:
+        raise ValueError(f"cannot read the source of {getattr(func, '__name__', func)!r} ({error}); "
+                         "pass the text to filterjit.jit_filter instead") from None
+    original = "".join(lines)
+    text = textwrap.dedent(original)
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[:len(first) - len(first.lstrip())] if not text.startswith(first) else ""
+    try:
+        node = ast.parse(text).body[0]
+    except (SyntaxError, IndexError):
+        node = None
+    text_lines = text.splitlines()
+    def_line = node.lineno if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else 1
+    decorator = "@" + kind
+    line_offset = max(first_line - 1, 0)
+    if def_line > 1:
+        text_lines[:def_line - 1] = [""] * (def_line - 2) + [decorator]
+    else:
+        text_lines.insert(0, decorator)
+        line_offset -= 1
+    return "\n".join(text_lines) + "\n", file_name, max(line_offset, 0), indent
+
+
+def _decorator(kind: str):
+    def decorate(func=None, **parameters):
+        def build(f):
+            source, file_name, line_offset, indent = function_source(f, kind)
+            kernel = Kernel(source, f.__name__, file_name=file_name, line_offset=line_offset, indent=indent)
+            kernel.check_kind(kind, _USE[kind][1])
+            return JITCallable(kernel, parameters, py_func=f)
+        if func is None:
+            return build        # used as @decorator(param=value)
+        if not callable(func):
+            raise TypeError(f"{_USE[kind][1]} decorates a function; pass parameters as keywords")
+        return build(func)      # used bare: @decorator
+    decorate.__name__ = _USE[kind][1]
+    return decorate
+
+
+jit_filter_function = _decorator("filter")
+jit_filter_function.__doc__ = """Decorator (bare or with parameter values): compiles the function's own
+source as a `@filter` kernel and returns a LowLevelCallable for scipy.ndimage.generic_filter."""
+jit_filter1d_function = _decorator("line_filter")
+jit_filter1d_function.__doc__ = """Decorator: compiles the function as a `@line_filter` kernel
+(a LowLevelCallable for scipy.ndimage.generic_filter1d)."""
+jit_geometric_function = _decorator("transform")
+jit_geometric_function.__doc__ = """Decorator: compiles the function as a `@transform` kernel
+(a LowLevelCallable for scipy.ndimage.geometric_transform)."""

@@ -1,0 +1,236 @@
+"""filterjit.generic_filter / generic_filter1d: SciPy's signatures, FilterJIT's driver on NumPy arrays.
+
+Arguments are normalised here with SciPy's messages; the C library runs the driver without the GIL
+(ctypes releases it) on the arrays' own memory, with their strides, in threads.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import numbers
+import re
+import warnings
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from . import _lib
+from ._kernel import CompileError, JITCallable, Kernel
+
+_ENGINES = {"callback": 0, "fused": 1}
+_DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
+
+
+def _kernel_and_values(function, kind: str, caller: str, parameters: dict) -> tuple[Kernel, list[float]]:
+    """The kernel to run and its user_data values, from a JITCallable, a Kernel or filter text."""
+    if isinstance(function, JITCallable):
+        kernel, base = function.kernel, dict(function.parameters)
+    elif isinstance(function, Kernel):
+        kernel, base = function, {}
+    elif isinstance(function, str):
+        kernel, base = Kernel(function), {}
+    else:
+        raise TypeError(f"filterjit.{caller} needs a FilterJIT callable, Kernel or filter source text, not "
+                        f"{type(function).__name__}; for a Python function use scipy.ndimage.{caller}")
+    kernel.check_kind(kind, f"filterjit.{caller}")
+    return kernel, kernel.parameter_values({**base, **parameters})
+
+
+def _native(array: np.ndarray, role: str) -> np.ndarray:
+    """The array with a supported dtype in native byte order (copied only when it must be)."""
+    if np.iscomplexobj(array):
+        raise TypeError("Complex type not supported")
+    dtype = array.dtype
+    if not dtype.isnative:
+        dtype = dtype.newbyteorder("=")
+    if dtype not in _DTYPE_CODES:
+        raise RuntimeError(f"array type not supported ({role} dtype {array.dtype})")
+    return array if dtype == array.dtype else array.astype(dtype)
+
+
+def _output_array(output, input: np.ndarray) -> np.ndarray:
+    """scipy.ndimage's `output` argument: None, a dtype, or an array of the input's shape."""
+    if output is None:
+        return np.empty(input.shape, dtype=input.dtype)
+    if isinstance(output, np.ndarray):
+        if output.shape != input.shape:
+            raise RuntimeError("output shape not correct")
+        if not output.flags.writeable:
+            raise ValueError("output array is read-only.")
+        return output
+    dtype = np.dtype(output)
+    if dtype.kind == "c":
+        raise RuntimeError("output type not supported: complex")
+    return np.empty(input.shape, dtype=dtype)
+
+
+def _sequence(value, count: int, name: str) -> list[int]:
+    """A scalar repeated per axis, or a sequence of exactly `count` ints (SciPy's message otherwise)."""
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return [int(value)] * count
+    if isinstance(value, (numbers.Real, np.floating)):
+        raise TypeError(f"{name} must be an integer or a sequence of integers, not {value!r}")
+    values = list(value)
+    if len(values) != count:
+        raise RuntimeError("sequence argument must have length equal to input rank")
+    result = []
+    for item in values:
+        if not isinstance(item, (numbers.Integral, np.integer)):
+            raise TypeError(f"{name} must contain integers, not {item!r}")
+        result.append(int(item))
+    return result
+
+
+def _check_origin(origin: int, length: int) -> None:
+    if not -(length // 2) <= origin <= (length - 1) - length // 2:
+        raise ValueError("invalid origin")
+
+
+def _mode_code(mode) -> int:
+    if not isinstance(mode, str) or mode not in _lib.MODES:
+        raise RuntimeError("boundary mode not supported")
+    return _lib.MODES.index(mode)
+
+
+def _threads(threads) -> int:
+    if threads is None:
+        return 0
+    if not isinstance(threads, (numbers.Integral, np.integer)) or threads < 1:
+        raise ValueError(f"threads must be None or a positive integer, not {threads!r}")
+    return int(min(threads, 1024))
+
+
+def _engine(engine) -> int:
+    if engine not in _ENGINES:
+        raise ValueError(f"engine must be 'fused' or 'callback', not {engine!r}")
+    return _ENGINES[engine]
+
+
+def _intp(values) -> ctypes.Array:
+    values = list(values)
+    return (ctypes.c_ssize_t * max(len(values), 1))(*values)
+
+
+def _locate(message: str, kernel: Kernel) -> str:
+    """A kernel failure's "at line L, column C", moved to the file the kernel's text came from."""
+    if not (kernel.line_offset or kernel.indent or kernel.file_name):
+        return message
+
+    def moved(match):
+        line, column = int(match.group(1)) + kernel.line_offset, int(match.group(2)) + len(kernel.indent)
+        where = f" of {kernel.file_name}" if kernel.file_name else ""
+        return f"at line {line}, column {column}{where}"
+    return re.sub(r"at line (\d+), column (\d+)", moved, message)
+
+
+def _raise(status: int, message: str):
+    if status == _lib.ERROR_COMPILE:
+        raise CompileError(message)
+    if status == _lib.ERROR_SIZE:
+        raise MemoryError(message)
+    if status == _lib.ERROR_ARGUMENT and message.startswith("invalid origin"):
+        raise ValueError(message)
+    raise RuntimeError(message)
+
+
+def _run(call, kernel: Kernel, output: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """Runs a C driver call into `result`; copies into `output` when they differ."""
+    error = ctypes.c_void_p()
+    status = call(ctypes.byref(error))
+    if status != _lib.OK:
+        message = _lib.take_string(error)
+        _raise(status, _locate(message, kernel) if status == _lib.ERROR_KERNEL else message)
+    if result is not output:
+        output[...] = result
+    return output
+
+
+def _writable_native(output: np.ndarray) -> np.ndarray:
+    """Where the driver writes: the output itself when its dtype is native and supported."""
+    if np.iscomplexobj(output):
+        raise RuntimeError("output type not supported: complex")
+    if output.dtype.isnative and output.dtype in _DTYPE_CODES:
+        return output
+    native = output.dtype.newbyteorder("=") if not output.dtype.isnative else output.dtype
+    if native not in _DTYPE_CODES:
+        raise RuntimeError(f"array type not supported (output dtype {output.dtype})")
+    return np.empty(output.shape, dtype=native)
+
+
+def generic_filter(input, function, size=None, footprint=None, output=None, mode="reflect", cval=0.0,
+                   origin=0, axes=None, threads=None, engine="fused", **parameters):
+    """scipy.ndimage.generic_filter with a FilterJIT kernel, run by FilterJIT's driver.
+
+    `function` is a callable from jit_filter/@jit_filter_function, a Kernel, or filter source text;
+    keywords set its parameters. `threads` (default: one per processor) splits the image; `engine`
+    is 'fused' (a compiled whole-image loop; until that lands, the callback driver) or 'callback'.
+    Results equal scipy.ndimage.generic_filter with the same kernel, except that an `output` that
+    aliases `input` gives the correct result and `axes` in any order mean what they say."""
+    kernel, values = _kernel_and_values(function, "filter", "generic_filter", parameters)
+    input = _native(np.asarray(input), "input")
+    rank = input.ndim
+    if axes is None:
+        axes = list(range(rank))
+    else:
+        axes = [axes] if isinstance(axes, (numbers.Integral, np.integer)) else list(axes)
+        axes = [normalize_axis_index(int(a), rank) for a in axes]
+        if len(set(axes)) != len(axes):
+            raise ValueError("axes must be unique")
+    if footprint is None:
+        if size is None:
+            raise RuntimeError("no footprint or filter size provided")
+        footprint = np.ones(_sequence(size, len(axes), "size"), dtype=bool)
+    else:
+        if size is not None:
+            warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=2)
+        footprint = np.asarray(footprint, dtype=bool)
+    footprint = np.ascontiguousarray(footprint, dtype=np.uint8)
+    # The C API reads one axis per footprint dimension, so the counts must agree here (SciPy's check).
+    nonzero = sum(1 for length in footprint.shape if length > 0)
+    if nonzero != len(axes) or footprint.ndim != len(axes):
+        raise RuntimeError(f"footprint.ndim ({nonzero}) must match len(axes) ({len(axes)})")
+    origins = _sequence(origin, len(axes), "origin")
+    if footprint.ndim == len(axes) and 0 not in footprint.shape:
+        for o, length in zip(origins, footprint.shape):
+            _check_origin(o, length)
+    mode_code = _mode_code(mode)
+    output = _output_array(output, input)
+    result = _writable_native(output)
+    shape = _intp(input.shape)
+    params = (ctypes.c_double * max(len(values), 1))(*values)
+    footprint_shape = _intp(footprint.shape)
+    call = lambda error: _lib.lib.filterjit_generic_filter(  # noqa: E731
+        kernel.handle,
+        input.ctypes.data, _DTYPE_CODES[input.dtype], rank, shape, _intp(input.strides),
+        result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
+        footprint.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), footprint.ndim, footprint_shape,
+        _intp(axes), _intp(origins), mode_code, float(cval),
+        params, len(values), _engine(engine), _threads(threads), error)
+    return _run(call, kernel, output, result)
+
+
+def generic_filter1d(input, function, filter_size, axis=-1, output=None, mode="reflect", cval=0.0, origin=0,
+                     threads=None, engine="fused", **parameters):
+    """scipy.ndimage.generic_filter1d with a FilterJIT `@line_filter` kernel, run by FilterJIT's driver
+    (the output line is zeroed before each call; SciPy leaves stale data there)."""
+    kernel, values = _kernel_and_values(function, "line_filter", "generic_filter1d", parameters)
+    input = _native(np.asarray(input), "input")
+    if not isinstance(filter_size, (numbers.Integral, np.integer)):
+        raise TypeError(f"filter_size must be an integer, not {filter_size!r}")
+    if filter_size < 1:
+        raise RuntimeError("invalid filter size")
+    axis = normalize_axis_index(int(axis), input.ndim)
+    if not isinstance(origin, (numbers.Integral, np.integer)):
+        raise TypeError(f"origin must be an integer, not {origin!r}")
+    _check_origin(int(origin), int(filter_size))
+    mode_code = _mode_code(mode)
+    output = _output_array(output, input)
+    result = _writable_native(output)
+    params = (ctypes.c_double * max(len(values), 1))(*values)
+    call = lambda error: _lib.lib.filterjit_generic_filter1d(  # noqa: E731
+        kernel.handle,
+        input.ctypes.data, _DTYPE_CODES[input.dtype], input.ndim, _intp(input.shape), _intp(input.strides),
+        result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
+        int(filter_size), axis, mode_code, float(cval), int(origin),
+        params, len(values), _engine(engine), _threads(threads), error)
+    return _run(call, kernel, output, result)
