@@ -346,8 +346,8 @@ extension ProgramLowering {
         return add(pairwiseSum(a[base..<(base + half)]), pairwiseSum(a[(base + half)...]))
     }
 
-    /// `np.median` as the runtime computes it (stable sort with NaN last, middle element or the
-    /// mean of the two middle ones, NaN if any NaN), as a branch-free sorting network.
+    /// `np.median` as the runtime computes it (stable sort with NaN last, middle element or
+    /// `(0.0 + lo + hi) / 2`, NaN if any NaN), as a branch-free sorting network.
     private func median(_ a: [LLVMValueRef]) -> LLVMValueRef {
         let n = a.count
         let sorted = sortingNetwork(a)
@@ -357,7 +357,9 @@ extension ProgramLowering {
         } else {
             let low = stableZero(sorted[n / 2 - 1], position: n / 2 - 1, a)
             let high = stableZero(sorted[n / 2], position: n / 2, a)
-            result = LLVMBuildFDiv(builder, LLVMBuildFAdd(builder, low, high, "")!, emitter.double(2), "")!
+            // As the runtime (np.median takes np.mean of the two): (0.0 + lo + hi) / 2.
+            let sum = LLVMBuildFAdd(builder, LLVMBuildFAdd(builder, emitter.double(0), low, "")!, high, "")!
+            result = LLVMBuildFDiv(builder, sum, emitter.double(2), "")!
         }
         let anyNaN = a.map { emitter.isNaN($0) }.reduce(emitter.bool(false)) { emitter.or($0, $1) }
         return emitter.select(anyNaN, emitter.double(.nan), result)
