@@ -272,12 +272,15 @@ extension ProgramLowering {
             let predicate = builtin == .pyMin ? LLVMRealOLT : LLVMRealOGT
             return .scalar(a.dropFirst().reduce(a[0]) { r, x in emitter.select(emitter.fcmp(predicate, x, r), x, r) })
         case .npMin, .npMax:
+            // The loop keeps the first NaN once it sees one, else the least (greatest) value as
+            // CPython's min does. Computed as two independent chains, the plain min/max and the
+            // first NaN, which gives the same bits with a shorter dependency chain per tap.
             let a = elements()
             let predicate = builtin == .npMin ? LLVMRealOLT : LLVMRealOGT
-            return .scalar(a.dropFirst().reduce(a[0]) { r, x in
-                let take = emitter.and(emitter.not(emitter.isNaN(r)), emitter.or(emitter.isNaN(x), emitter.fcmp(predicate, x, r)))
-                return emitter.select(take, x, r)
-            })
+            let extreme = a.dropFirst().reduce(a[0]) { r, x in emitter.select(emitter.fcmp(predicate, x, r), x, r) }
+            let firstNaN = a.dropLast().reversed().reduce(a[n - 1]) { f, x in emitter.select(emitter.isNaN(x), x, f) }
+            let anyNaN = a.map { emitter.isNaN($0) }.reduce(emitter.bool(false)) { emitter.or($0, $1) }
+            return .scalar(emitter.select(anyNaN, firstNaN, extreme))
         case .argmin, .argmax:
             let a = elements()
             let predicate = builtin == .argmin ? LLVMRealOLT : LLVMRealOGT
