@@ -19,6 +19,16 @@ public enum ExecutionEngine: String, Sendable, CaseIterable {
     case callback
 }
 
+/// The code of a fused kernel (`Kernel.fusedCode`), for `filterjit show`.
+public struct FusedCode: Sendable {
+    /// The LLVM IR as lowered.
+    public let ir: String
+    /// The LLVM IR after optimisation.
+    public let optimizedIR: String
+    /// The host assembly.
+    public let assembly: String
+}
+
 /// `i64 row(in, out, outer, lastPositions, lastMap, n, inStride, outStride, interiorStart, interiorEnd, centre, cval, parameters)`.
 typealias FusedRowFunction = @convention(c) (
     UnsafeRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<Int64>?, UnsafePointer<Int64>?, UnsafePointer<Int64>?,
@@ -160,6 +170,60 @@ extension Kernel {
         }
     }
 
+    /// The fused row kernel for `geometry` and these element types (cached by specialisation).
+    private func fusedFilterKernel(_ geometry: FilterGeometry, input: ElementType, output: ElementType) throws -> Kernel {
+        let inType = FusedElementType(input), outType = FusedElementType(output)
+        let taps = geometry.tapPositions
+        let specialization = "filter;in=\(inType.rawValue);out=\(outType.rawValue);window="
+            + geometry.windowShape.map(String.init).joined(separator: "x")
+            + ";taps=" + taps.map { $0.map(String.init).joined(separator: ",") }.joined(separator: " ")
+            + ";mode=\(geometry.mode.canonicalForFilters.rawValue)"
+        return try fusionEngine.fusedKernel(
+            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: taps.count),
+            specialization: specialization)
+    }
+
+    /// The fused line kernel for `options` and these element types (cached by specialisation).
+    private func fusedLineKernel(_ options: LineFilterOptions, input: ElementType, output: ElementType) throws -> Kernel {
+        let inType = FusedElementType(input), outType = FusedElementType(output)
+        let mode = options.mode.canonicalForFilters
+        let specialization = "line;in=\(inType.rawValue);out=\(outType.rawValue);size=\(options.filterSize);mode=\(mode.rawValue)"
+        return try fusionEngine.fusedKernel(
+            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: options.filterSize),
+            specialization: specialization)
+    }
+
+    /// The code of the fused kernel this `@filter` (with `options`) or `@line_filter` (with
+    /// `lineOptions`) kernel runs on images of `shape` and `elementType` (output `outputType`, nil:
+    /// the same): LLVM IR before and after optimisation, and the host assembly.
+    public func fusedCode(shape: [Int], elementType: ElementType, outputType: ElementType? = nil,
+                          options: FilterOptions? = nil, lineOptions: LineFilterOptions? = nil) throws -> FusedCode {
+        let fused: Kernel
+        let layout: FusedLayout
+        let output = outputType ?? elementType
+        switch kind {
+        case .filter:
+            let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
+            fused = try fusedFilterKernel(geometry, input: elementType, output: output)
+            layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
+                                 tapCount: geometry.tapPositions.count)
+        case .lineFilter:
+            let line = lineOptions ?? LineFilterOptions(filterSize: 3)
+            _ = try validatedLineFilterAxis(line, rank: shape.count)
+            fused = try fusedLineKernel(line, input: elementType, output: output)
+            layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
+                                 tapCount: line.filterSize)
+        case .transform:
+            throw KernelCallError.wrongKind(expected: .filter, actual: kind)
+        }
+        // The assembly comes from the same deterministic pipeline, re-run in a fresh context.
+        let engine = try fusionEngine
+        let machine = try TargetMachine()
+        let prepared = try Codegen.prepareFused(program, layout: layout, options: CodegenOptions(exportName: fused.symbolName),
+                                                level: engine.optimization, machine: machine, keepText: false)
+        return FusedCode(ir: fused.ir, optimizedIR: fused.optimizedIR, assembly: try prepared.module.assembly(machine: machine))
+    }
+
     /// generic_filter on the fused engine; nil when this input cannot be fused (the caller falls back).
     func fusedGenericFilter(_ input: NDArray, options: FilterOptions, result: NDArray,
                             userData: [Double], threads: Int?) throws -> NDArray? {
@@ -169,15 +233,8 @@ extension Kernel {
         guard rank >= 1, !result.mayShareMemory(with: input),
               let inStrides = elementStrides(input), let outStrides = elementStrides(result) else { return nil }
         if input.isEmpty { return result }
-        let inType = FusedElementType(input.elementType), outType = FusedElementType(result.elementType)
         let taps = geometry.tapPositions
-        let specialization = "filter;in=\(inType.rawValue);out=\(outType.rawValue);window="
-            + geometry.windowShape.map(String.init).joined(separator: "x")
-            + ";taps=" + taps.map { $0.map(String.init).joined(separator: ",") }.joined(separator: " ")
-            + ";mode=\(geometry.mode.canonicalForFilters.rawValue)"
-        let fused = try fusionEngine.fusedKernel(
-            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: taps.count),
-            specialization: specialization)
+        let fused = try fusedFilterKernel(geometry, input: input.elementType, output: result.elementType)
         let row = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: FusedRowFunction.self)
 
         let last = rank - 1
@@ -291,12 +348,7 @@ extension Kernel {
         let before = options.filterSize / 2 + options.origin
         let (extendedLength, overflow) = n.addingReportingOverflow(options.filterSize - 1)
         guard !overflow else { throw NDImageError.sizeTooLarge("cannot extend a line of \(n) by \(options.filterSize - 1)") }
-        let inType = FusedElementType(input.elementType), outType = FusedElementType(result.elementType)
-        let mode = options.mode.canonicalForFilters
-        let specialization = "line;in=\(inType.rawValue);out=\(outType.rawValue);size=\(options.filterSize);mode=\(mode.rawValue)"
-        let fused = try fusionEngine.fusedKernel(
-            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: options.filterSize),
-            specialization: specialization)
+        let fused = try fusedLineKernel(options, input: input.elementType, output: result.elementType)
         let lineFunction = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: FusedLineFunction.self)
 
         let map = (0..<extendedLength).map { j in
