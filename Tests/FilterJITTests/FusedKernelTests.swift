@@ -465,6 +465,25 @@ private func reversedView(_ array: NDArray) throws -> NDArray {
         }
     }
 
+    /// What `filterjit show` prints: the integer min compares bytes, the line kernel's loop is vectorised.
+    @Test func fusedCodeShowsNativeByteMinimumAndAVectorisedLineLoop() throws {
+        guard frontEndAvailable else { return }
+        let minimum = try engine.compile("np.min(values)")
+        let code = try minimum.fusedCode(shape: [64, 64], elementType: .uint8, options: FilterOptions(footprint: try Footprint.cross(rank: 2)))
+        #expect(code.ir.contains("define i64 @"))
+        #expect(code.optimizedIR.contains("icmp ult <") || code.optimizedIR.contains("icmp ugt <"))
+        #expect(code.assembly.contains("pminub"))
+        let line = try engine.compile("""
+            @line_filter
+            def mean3(line, out):
+                for i in range(len(out)):
+                    out[i] = (line[i] + line[i + 1] + line[i + 2]) / 3.0
+            """)
+        let lineCode = try line.fusedCode(shape: [8, 100], elementType: .float64, lineOptions: LineFilterOptions(filterSize: 3))
+        #expect(lineCode.optimizedIR.contains("fdiv <"))
+        #expect(!lineCode.optimizedIR.contains("call void @filterjit_fail"))
+    }
+
     @Test func overlappingOutputAndZeroRankFallBackToTheSameBits() throws {
         guard frontEndAvailable else { return }
         let kernel = try engine.compile("sum(values)")
