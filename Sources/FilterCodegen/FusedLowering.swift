@@ -6,7 +6,7 @@
 //
 //     i64 @<export>(i8* noalias in, i8* noalias out, i64* outer, i64* lastPositions, i64* lastMap,
 //                   i64 n, i64 inStride, i64 outStride, i64 interiorStart, i64 interiorEnd,
-//                   i64 centre, double cval, double* parameters)
+//                   i64 centre, double cval, double* parameters, double* scratch)
 //
 // returning -1 on success or the index along the row of the element whose kernel call failed.
 // All offsets and strides are in elements of the input (output) type. `outer[t]` is the offset of
@@ -15,7 +15,9 @@
 // is the offset along the last axis read at window position j (output index + tap position), or
 // `Int64.min` for cval. Pixels in `interiorStart..<interiorEnd` (only given when no outer offset is
 // cval) read their taps at `outer[t] + (i + lastPositions[t] - centre) * inStride` without checks;
-// the others go through `lastMap`, in a separate, not inlined function.
+// the others go through `lastMap`, in a separate, not inlined function. `scratch` holds the window
+// (and then, after it, the row's tap offsets) when it is too long for the stack (more than
+// `maximumUnrolledWindow` taps): 2 x taps words, one buffer per thread.
 //
 // The line-filter entry extends one line into a double buffer and calls the kernel on it:
 //
@@ -158,8 +160,16 @@ extension Codegen {
         let owned = Module(handle: module, context: context)
         try validateShape(program)
         let emitter = Emitter(context: context.context, module: module)
-        let lowering = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix)
-        if program.kind == .filter && !reassigns(slot: 0, in: program.kernel.body) {
+        // The border pixels use the program as the callback path lowers it (loops over the window,
+        // runtime reductions): far less code to optimise than a second copy of the unrolled body,
+        // and only a thin frame of pixels runs it.
+        let generic = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix + ".generic")
+        // Windows too long to unroll (a 31x31 window is 961 taps) keep the generic body and gather
+        // their taps with a loop: per-tap code would cost a long compile and gain nothing.
+        let unrollsWindow = program.kind == .lineFilter || layout.tapCount <= maximumUnrolledWindow
+        let lowering = unrollsWindow
+            ? ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix) : generic
+        if program.kind == .filter && unrollsWindow && !reassigns(slot: 0, in: program.kernel.body) {
             lowering.windowLength = layout.tapCount
         }
         if program.kind == .lineFilter && layout.tapCount >= 1
@@ -167,11 +177,7 @@ extension Codegen {
             lowering.lineFilterSize = layout.tapCount
         }
         try lowering.lowerFunctions()
-        // The border pixels use the program as the callback path lowers it (loops over the window,
-        // runtime reductions): far less code to optimise than a second copy of the unrolled body,
-        // and only a thin frame of pixels runs it.
-        let generic = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix + ".generic")
-        try generic.lowerFunctions()
+        if program.kind == .filter && unrollsWindow { try generic.lowerFunctions() }
         let fused = FusedEmitter(program: program, lowering: lowering, borderLowering: generic, layout: layout)
         // The kernel body is inlined into each loop that calls it, so the window lives in registers.
         fused.addAttribute("alwaysinline", to: lowering.functions[program.kernelIndex].function)
@@ -644,14 +650,21 @@ final class FusedEmitter {
         let parameters: [LLVMValueRef]
     }
 
-    private func makeCallState(windowLength: Int, parameters: [LLVMValueRef]) -> CallState {
+    /// `scratch` is the caller's buffer of `windowLength` doubles, used instead of the stack for
+    /// windows too long to be kept in registers (a huge footprint must not overflow a thread's stack).
+    private func makeCallState(windowLength: Int, parameters: [LLVMValueRef], scratch: LLVMValueRef) -> CallState {
         let arenaType = LLVMArrayType(types.int64, 2)!
         let arenaStorage = LLVMBuildAlloca(builder, arenaType, "arena")!
         emitter.store(LLVMConstNull(arenaType), arenaStorage)
         let arena = LLVMBuildBitCast(builder, arenaStorage, types.bytePointer, "")!
         let result = program.kernel.returnType.map { LLVMBuildAlloca(builder, lowering.scalarType($0), "result")! }
-        let windowType = LLVMArrayType(types.double, UInt32(max(windowLength, 1)))!
-        let window = LLVMBuildBitCast(builder, LLVMBuildAlloca(builder, windowType, "window")!, types.doublePointer, "")!
+        let window: LLVMValueRef
+        if windowLength <= maximumUnrolledWindow {
+            let windowType = LLVMArrayType(types.double, UInt32(max(windowLength, 1)))!
+            window = LLVMBuildBitCast(builder, LLVMBuildAlloca(builder, windowType, "window")!, types.doublePointer, "")!
+        } else {
+            window = scratch
+        }
         return CallState(arena: arena, result: result, window: window, parameters: parameters)
     }
 
@@ -686,9 +699,10 @@ final class FusedEmitter {
         // The border loop: taps through the per-axis maps; a separate function so that the kernel
         // body is inlined once for the border and once for the interior, and the border code is
         // shared by both ends of the row.
-        // (in, out, outer, lastPositions, lastMap, start, end, outStride, cval, parameters) -> i64
+        // (in, out, outer, lastPositions, lastMap, start, end, outStride, cval, parameters, scratch) -> i64
         let border = addFunction(name + ".border", returning: i64,
-                                 [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, types.double, types.doublePointer])
+                                 [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, types.double,
+                                  types.doublePointer, types.doublePointer])
         LLVMSetLinkage(border, LLVMInternalLinkage)
         addAttribute("noinline", to: border)
         // Few pixels take this path: keep it scalar and small, so it costs little compile time.
@@ -698,14 +712,14 @@ final class FusedEmitter {
 
         let row = addFunction(name, returning: i64,
                               [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, i64, i64, i64,
-                               types.double, types.doublePointer])
+                               types.double, types.doublePointer, types.doublePointer])
         for parameter in 0...1 { addAttribute("noalias", to: row, parameter: parameter) }
         emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, row, "entry")!)
         func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(row, index)! }
         let n = parameter(5), start = parameter(8), end = parameter(9)
         let callBorder = { (from: LLVMValueRef, to: LLVMValueRef) -> LLVMValueRef in
             var arguments: [LLVMValueRef?] = [parameter(0), parameter(1), parameter(2), parameter(3), parameter(4),
-                                              from, to, parameter(7), parameter(11), parameter(12)]
+                                              from, to, parameter(7), parameter(11), parameter(12), parameter(13)]
             let type = LLVMGlobalGetValueType(border)!
             return arguments.withUnsafeMutableBufferPointer {
                 LLVMBuildCall2(self.builder, type, border, $0.baseAddress, UInt32($0.count), "")!
@@ -740,19 +754,39 @@ final class FusedEmitter {
         let failedIndexSlot = LLVMBuildAlloca(builder, types.int64, "failed")!
         emitter.store(emitter.int64(0), failedIndexSlot)
         let parameters = try loadParameters(parameter(12), failure: failure)
-        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters)
+        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters, scratch: parameter(13))
+        let unrolled = layout.tapCount <= maximumUnrolledWindow
         // Per tap: outer[t] + (lastPositions[t] - centre) * inStride, computed once per row.
-        let bases = (0..<layout.tapCount).map { t -> LLVMValueRef in
-            let index = emitter.int64(Int64(t))
-            let outer = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(2), index))
-            let position = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(3), index))
+        func base(_ t: LLVMValueRef) -> LLVMValueRef {
+            let outer = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(2), t))
+            let position = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(3), t))
             return emitter.add(outer, LLVMBuildMul(builder, emitter.sub(position, centre), inStride, "")!)
+        }
+        let bases = unrolled ? (0..<layout.tapCount).map { base(emitter.int64(Int64($0))) } : []
+        // A long window keeps its per-row tap bases in the second half of the scratch buffer.
+        let baseTable = LLVMBuildBitCast(builder, emitter.elementAddress(types.double, parameter(13), emitter.int64(Int64(layout.tapCount))),
+                                         types.int64Pointer, "")!
+        if !unrolled {
+            _ = emitter.loop(from: emitter.int64(0), to: emitter.int64(Int64(layout.tapCount)), carrying: []) { t, _ in
+                emitter.store(base(t), emitter.elementAddress(types.int64, baseTable, t))
+                return []
+            }
         }
         _ = emitter.loop(from: parameter(8), to: parameter(9), carrying: []) { i, _ in
             let offset = LLVMBuildMul(builder, i, inStride, "")!
-            for (t, base) in bases.enumerated() {
-                let value = loadElement(input, emitter.add(base, offset), layout.inputType)
-                emitter.store(value, emitter.elementAddress(types.double, state.window, emitter.int64(Int64(t))))
+            if unrolled {
+                for (t, base) in bases.enumerated() {
+                    let value = loadElement(input, emitter.add(base, offset), layout.inputType)
+                    emitter.store(value, emitter.elementAddress(types.double, state.window, emitter.int64(Int64(t))))
+                }
+            } else {
+                // A long window: gather it with a loop over the taps (no per-tap code to compile).
+                _ = emitter.loop(from: emitter.int64(0), to: emitter.int64(Int64(layout.tapCount)), carrying: []) { t, _ in
+                    let tapBase = emitter.load(types.int64, emitter.elementAddress(types.int64, baseTable, t))
+                    let value = loadElement(input, emitter.add(tapBase, offset), layout.inputType)
+                    emitter.store(value, emitter.elementAddress(types.double, state.window, t))
+                    return []
+                }
             }
             emitter.store(i, failedIndexSlot)
             let result = callFilterBody(state, failure: failure, body: lowering)
@@ -780,7 +814,7 @@ final class FusedEmitter {
         let failedIndexSlot = LLVMBuildAlloca(builder, types.int64, "failed")!
         emitter.store(emitter.int64(0), failedIndexSlot)
         let parameters = try loadParameters(parameter(9), failure: failure)
-        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters)
+        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters, scratch: parameter(10))
         let cvalMarker = emitter.int64(Int64.min)
         _ = emitter.loop(from: parameter(5), to: parameter(6), carrying: []) { i, _ in
             // Gather the window with a loop over the taps (not unrolled: small code for a few pixels).

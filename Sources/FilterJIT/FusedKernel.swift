@@ -29,10 +29,11 @@ public struct FusedCode: Sendable {
     public let assembly: String
 }
 
-/// `i64 row(in, out, outer, lastPositions, lastMap, n, inStride, outStride, interiorStart, interiorEnd, centre, cval, parameters)`.
+/// `i64 row(in, out, outer, lastPositions, lastMap, n, inStride, outStride, interiorStart, interiorEnd, centre, cval,
+/// parameters, scratch)`.
 typealias FusedRowFunction = @convention(c) (
     UnsafeRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<Int64>?, UnsafePointer<Int64>?, UnsafePointer<Int64>?,
-    Int64, Int64, Int64, Int64, Int64, Int64, Double, UnsafePointer<Double>?) -> Int64
+    Int64, Int64, Int64, Int64, Int64, Int64, Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Int64
 
 /// `i64 line(in, out, map, extendedLength, n, before, inStride, outStride, cval, parameters, lineBuffer, outputBuffer)`.
 typealias FusedLineFunction = @convention(c) (
@@ -270,6 +271,8 @@ extension Kernel {
                     try lastPositions.withUnsafeBufferPointer { positions in
                         let work = { (chunk: Int) in
                             var outer = [Int64](repeating: 0, count: max(tapCount, 1))
+                            // The window of a long footprint lives here rather than on this thread's stack.
+                            var scratch = [Double](repeating: 0, count: 2 * max(tapCount, 1))
                             var index = [Int](repeating: 0, count: max(last, 1))
                             // The chunk's first row's outer index; later rows advance it like an odometer.
                             var rest = parts[chunk].lowerBound
@@ -281,6 +284,7 @@ extension Kernel {
                             outerPositions.withUnsafeBufferPointer { outerPositions in
                             mapStarts.withUnsafeBufferPointer { mapStarts in
                             index.withUnsafeMutableBufferPointer { index in
+                            scratch.withUnsafeMutableBufferPointer { scratch in
                             outer.withUnsafeMutableBufferPointer { outer in
                                 for rowNumber in parts[chunk] {
                                     var allInside = true
@@ -303,7 +307,7 @@ extension Kernel {
                                                      UnsafePointer(outer.baseAddress), positions.baseAddress, lastMap.baseAddress,
                                                      Int64(n), Int64(inStrides[last]), Int64(outStrides[last]),
                                                      Int64(interior.lowerBound), Int64(interior.upperBound),
-                                                     centre, cval, parameters.baseAddress)
+                                                     centre, cval, parameters.baseAddress, scratch.baseAddress)
                                     if failed >= 0 {
                                         failures.record(chunk: chunk, element: rowNumber * n + Int(failed),
                                                         reason: self.lastFailureDescription())
@@ -317,6 +321,7 @@ extension Kernel {
                                         axis -= 1
                                     }
                                 }
+                            }
                             }
                             }
                             }

@@ -424,6 +424,30 @@ private func reversedView(_ array: NDArray) throws -> NDArray {
         else { Issue.record("line[i + 3] with filter size 3 did not fail") }
     }
 
+    /// Footprints with more taps than the lowering unrolls take the looped gather (window in the
+    /// caller's scratch buffer, not on the stack), still equal to the callback path.
+    @Test func fusedEqualsCallbackOnFootprintsTooLongToUnroll() throws {
+        guard frontEndAvailable else { return }
+        var random = FusedTestRandom(seed: 11)
+        let kernels = try ["np.mean(values)", "np.max(values)", "np.median(values)", "values[len(values) // 3] - values[0]"]
+            .map { try engine.compile($0) }
+        for (round, kernel) in kernels.enumerated() {
+            for inType in [ElementType.float64, .uint8] {
+                let shape = [17 + random.below(9), 30 + random.below(40)]
+                let values = (0..<shape.reduce(1, *)).map { _ in Double(random.below(250)) }
+                let input = try NDArray.make(shape: shape, elementType: inType, values: values)
+                let mask = (0..<(13 * 12)).map { _ in random.chance(0.9) }
+                let options = FilterOptions(footprint: try Footprint(shape: [13, 12], mask: mask),
+                                            mode: random.pick(BoundaryMode.allCases), cval: 2.5, origin: [1, -2])
+                let callback = Outcome { try kernel.genericFilter(input, options: options, engine: .callback) }
+                for threads in [1, 2, 3] {
+                    let fused = Outcome { try kernel.genericFilter(input, options: options, engine: .fused, threads: threads) }
+                    #expect(fused.difference(from: callback) == nil, "round \(round) \(kernel.name) \(inType) threads \(threads)")
+                }
+            }
+        }
+    }
+
     @Test func fusedSpecialisationsAreCachedAndServeEveryImageSize() throws {
         guard frontEndAvailable else { return }
         let engine = try Engine()
