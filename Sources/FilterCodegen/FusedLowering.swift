@@ -284,9 +284,10 @@ extension ProgramLowering {
             let a = elements()
             let predicate = builtin == .npMin ? LLVMRealOLT : LLVMRealOGT
             let extreme = a.dropFirst().reduce(a[0]) { r, x in emitter.select(emitter.fcmp(predicate, x, r), x, r) }
+            // Ends at the first NaN if there is one, else at the last element (not NaN): so it is
+            // NaN exactly when some element is.
             let firstNaN = a.dropLast().reversed().reduce(a[n - 1]) { f, x in emitter.select(emitter.isNaN(x), x, f) }
-            let anyNaN = a.map { emitter.isNaN($0) }.reduce(emitter.bool(false)) { emitter.or($0, $1) }
-            return .scalar(emitter.select(anyNaN, firstNaN, extreme))
+            return .scalar(emitter.select(emitter.isNaN(firstNaN), firstNaN, extreme))
         case .argmin, .argmax:
             let a = elements()
             let predicate = builtin == .argmin ? LLVMRealOLT : LLVMRealOGT
