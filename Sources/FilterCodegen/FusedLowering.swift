@@ -15,7 +15,9 @@
 // is the offset along the last axis read at window position j (output index + tap position), or
 // `Int64.min` for cval. Pixels in `interiorStart..<interiorEnd` (only given when no outer offset is
 // cval) read their taps at `outer[t] + (i + lastPositions[t] - centre) * inStride` without checks;
-// the others go through `lastMap`, in a separate, not inlined function. `scratch` holds the window
+// the others go through `lastMap`, in a separate, not inlined function that calls the program as
+// the callback path lowers it (loops, runtime reductions: a thin frame, so less code to compile
+// beats speed there). `scratch` holds the window
 // (and then, after it, the row's tap offsets) when it is too long for the stack (more than
 // `maximumUnrolledWindow` taps): 2 x taps words, one buffer per thread.
 //
@@ -24,7 +26,17 @@
 //     i64 @<export>(i8* noalias in, i8* noalias out, i64* map, i64 extendedLength, i64 n, i64 before,
 //                   i64 inStride, i64 outStride, double cval, double* parameters,
 //                   double* lineBuffer, double* outputBuffer)
+//
+// (`extendedLength` must be n + filterSize - 1; the IR recomputes it so LLVM sees the relation.)
+//
+// Window-aware lowering (the extension of ProgramLowering below): in the row function's copy of
+// the kernel, `len(values)` is a constant, reductions over constant-length arrays are straight-line
+// code (median: a sorting network) and short `for x in values` loops are unrolled, so the interior
+// loop vectorises across pixels. For integer images, comparisons and selections of converted
+// elements are moved back to the integers (`NativeSelection`). Every rewrite keeps the operations
+// and their order, so the bits equal the callback path's (the tests check it).
 
+import Foundation
 internal import CLLVM
 import FilterLang
 
@@ -195,10 +207,10 @@ extension Codegen {
                                     level: OptimizationLevel, machine: TargetMachine,
                                     keepText: Bool = true) throws -> PreparedModule {
         let context = ThreadSafeContext()
-        let start = DispatchTimeShim.nanoseconds()
+        let start = DispatchTime.now().uptimeNanoseconds
         let module = try lowerFused(program, layout: layout, options: options, in: context)
         let ir = keepText ? module.text : ""
-        let lowered = DispatchTimeShim.nanoseconds()
+        let lowered = DispatchTime.now().uptimeNanoseconds
         module.adopt(machine)
         if !level.pipeline.isEmpty {
             if program.kind == .lineFilter {
@@ -217,7 +229,7 @@ extension Codegen {
                                 unrollAndInterleave: level.unrollAndInterleave)
         }
         let optimizedIR = keepText ? module.text : ""
-        let optimized = DispatchTimeShim.nanoseconds()
+        let optimized = DispatchTime.now().uptimeNanoseconds
         return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
                               lowerMilliseconds: Double(lowered - start) / 1e6,
                               optimizeMilliseconds: Double(optimized - lowered) / 1e6)
@@ -239,12 +251,6 @@ extension Codegen {
     }
 }
 
-import Foundation
-
-/// Monotonic time without importing Dispatch names into every file.
-enum DispatchTimeShim {
-    static func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-}
 
 // MARK: - Window-aware lowering
 
