@@ -472,6 +472,39 @@ extension ProgramLowering {
         return emitter.elementAddress(types.double, pointer, indexValue)
     }
 
+    /// `for i in range(a, b, c)` in a fused kernel whose bounds are literals or `len(values)`, with
+    /// at most `maximumUnrolledLoop` iterations: one copy of the body per value of `i`, so loops over
+    /// the window need no unrolling by LLVM. False: not handled (emit the loop).
+    func lowerUnrolledForRange(slot: Int, start: TExpr, stop: TExpr, step: TExpr, body: [TStmt]) throws -> Bool {
+        guard windowLength != nil else { return false }
+        func literal(_ expression: TExpr) -> Int64? {
+            switch expression.kind {
+            case .intConstant(let value): return value
+            case .length(let array):
+                if case .local(let arraySlot) = array.kind, let length = constantWindowLength(slot: arraySlot) { return Int64(length) }
+                return nil
+            default: return nil
+            }
+        }
+        guard let first = literal(start), let end = literal(stop), let increment = literal(step), increment != 0,
+              first.magnitude < 1 << 40, end.magnitude < 1 << 40, increment.magnitude < 1 << 40 else { return false }
+        let values = Array(stride(from: first, to: end, by: Int(increment)).prefix(maximumUnrolledLoop + 1))
+        guard values.count <= maximumUnrolledLoop else { return false }
+        let exit = emitter.block("range.exit")
+        for value in values {
+            let next = emitter.block("range.next")
+            store(.scalar(try coerce(emitter.int64(value), from: .int, to: function.locals[slot].type)), into: slot)
+            loops.append((next, exit))
+            try lower(body)
+            loops.removeLast()
+            emitter.branch(to: next)
+            emitter.position(at: next)
+        }
+        emitter.branch(to: exit)
+        emitter.position(at: exit)
+        return true
+    }
+
     /// `for x in array` over a short constant-length array in a fused module: one copy of the
     /// body per element, so LLVM need not unroll it. False: not handled (emit the loop).
     func lowerUnrolledForEach(slot: Int, array: (pointer: LLVMValueRef, length: LLVMValueRef),

@@ -257,6 +257,7 @@ final class ProgramLowering {
             emitter.position(at: exit)
 
         case .forRange(let slot, let start, let stop, let step, let body):
+            if try lowerUnrolledForRange(slot: slot, start: start, stop: stop, step: step, body: body) { break }
             let startValue = try lower(start).scalar
             let stopValue = try lower(stop).scalar
             let stepValue = try lower(step).scalar

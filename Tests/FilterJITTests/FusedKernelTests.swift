@@ -253,6 +253,17 @@ private func reversedView(_ array: NDArray) throws -> NDArray {
             a.sort()
             return a[min(k, len(a) - 1)] + np.percentile(values, 30.0)
         """,
+        """
+        def h(values, t=0.5):
+            s = 0.0
+            for i in range(0, len(values), 2):
+                if values[i] < t:
+                    continue
+                s += values[i] * i
+                if s > 100:
+                    break
+            return s
+        """,
     ]
 
     @Test func fusedEqualsCallbackOnSeededRandomCombinations() throws {
@@ -310,7 +321,7 @@ private func reversedView(_ array: NDArray) throws -> NDArray {
         print("fusedEqualsCallbackOnRowsLongEnoughForTheVectorLoops seed \(seed) (rerun with FUSED_SEED=\(seed))")
         var random = FusedTestRandom(seed: seed)
         let sources = ["np.min(values)", "max(values)", "np.median(values)", "np.mean(values)", "np.var(values)",
-                       "float(np.argmax(values))", Self.randomKernels[17]]
+                       "float(np.argmax(values))", Self.randomKernels[17], Self.randomKernels[19]]
         let kernels = try sources.map { try engine.compile($0) }
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity]
         var problems: [String] = []
