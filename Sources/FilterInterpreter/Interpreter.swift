@@ -522,7 +522,7 @@ private struct Execution {
     }
 
     func arity(_ builtin: Builtin, at range: SourceRange) -> KernelRuntimeError {
-        KernelRuntimeError("wrong number of arguments to \(builtin.rawValue)", at: range)
+        KernelRuntimeError("wrong number of arguments to \(builtin.sourceSpelling)", at: range)
     }
 
     // MARK: Arithmetic
@@ -596,9 +596,9 @@ private struct Execution {
             let fraction = builtin == .percentile ? q / 100.0 : q
             guard Numerics.isValidQuantile(fraction) else {
                 let bound = builtin == .percentile ? "[0, 100]" : "[0, 1]"
-                throw KernelRuntimeError("\(builtin.rawValue) q = \(q) is outside \(bound)", at: arguments[1].range)
+                throw KernelRuntimeError("\(builtin.sourceSpelling) q = \(q) is outside \(bound)", at: arguments[1].range)
             }
-            guard !elements.isEmpty else { throw KernelRuntimeError("\(builtin.rawValue) of an empty array", at: range) }
+            guard !elements.isEmpty else { throw KernelRuntimeError("\(builtin.sourceSpelling) of an empty array", at: range) }
             return .float(elements.withUnsafeBufferPointer { Numerics.quantile($0.baseAddress, $0.count, fraction) })
 
         case .zeros, .ones, .empty:
@@ -762,7 +762,7 @@ private struct Execution {
         switch builtin {
         case .pyMin, .pyMax, .npMin, .npMax, .argmin, .argmax, .nanmin, .nanmax:
             guard n > 0 else {
-                throw KernelRuntimeError("\(builtin.rawValue) of an empty array", at: range)
+                throw KernelRuntimeError("\(builtin.sourceSpelling) of an empty array", at: range)
             }
         default: break
         }

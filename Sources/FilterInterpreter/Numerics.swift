@@ -16,7 +16,9 @@ public enum Numerics {
     /// `np.sum` of a contiguous float64 array: NumPy's pairwise summation (ndimage-semantics.md section 7).
     public static func npSum(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
         guard let a, n > 0 else { return 0.0 }
-        return pairwiseSum(a, n)
+        // NumPy's add.reduce starts from its identity +0.0, so an all -0.0 array sums to +0.0 at every
+        // length (the n < 8 branch already starts from 0.0; the 8-accumulator branch alone would give -0.0).
+        return 0.0 + pairwiseSum(a, n)
     }
 
     /// The recursive pairwise sum, `n >= 1`.

@@ -135,7 +135,10 @@ public struct Lexer {
         while position < bytes.count && (bytes[position] == UInt8(ascii: " ") || bytes[position] == UInt8(ascii: "\t") || bytes[position] == 0x0C) {
             position += 1
         }
-        let indentation = Array(bytes[start..<position])
+        // As CPython's tokenizer: a form feed resets the indentation count, so only what follows
+        // the last one is the line's indentation ("\u{0C}def f(values):" is a top-level def).
+        let lastFormFeed = bytes[start..<position].lastIndex(of: 0x0C)
+        let indentation = Array(bytes[(lastFormFeed.map { $0 + 1 } ?? start)..<position])
         // Blank and comment-only lines do not count.
         if position >= bytes.count { return false }
         let byte = bytes[position]

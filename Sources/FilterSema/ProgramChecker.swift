@@ -118,9 +118,12 @@ final class ProgramChecker {
         prepareFacts()
         // Inference to a fixed point. Each round can only move types up a finite lattice, so this ends;
         // the bound guards against a bug.
-        for _ in 0..<64 {
+        // Rounds alternate callee-first (return types flow to callers in one pass) and caller-first
+        // (argument types flow to helpers in one pass); in definition order alone a chain of more
+        // than 63 helpers ran out of rounds and got "does not return a value" errors.
+        for round in 0..<64 {
             let before = facts.map(FactsSnapshot.init)
-            for index in definitions.indices {
+            for index in round % 2 == 0 ? calleesFirst : calleesFirst.reversed() {
                 var checker = FunctionChecker(program: self, functionIndex: index, emitting: false)
                 _ = checker.check()
             }
@@ -324,14 +327,29 @@ final class ProgramChecker {
     /// Reports every call that closes a cycle in the call graph (direct or mutual recursion).
     private func checkRecursion() {
         let graph = definitions.map(callSites(of:))
+        // Depth-first search with an explicit stack: a chain of thousands of helpers (h0 calls h1
+        // calls h2 ...) overflowed the native stack when the search recursed (a crash on program text).
         var state = [Int](repeating: 0, count: definitions.count)  // 0 new, 1 on stack, 2 done
-        var stack: [Int] = []
-        func visit(_ node: Int) {
-            state[node] = 1
-            stack.append(node)
-            for site in graph[node] {
+        var path: [Int] = []
+        var nextSite: [Int] = []
+        var postOrder: [Int] = []
+        for root in definitions.indices where state[root] == 0 {
+            state[root] = 1
+            path = [root]
+            nextSite = [0]
+            while let node = path.last {
+                let siteIndex = nextSite[nextSite.count - 1]
+                guard siteIndex < graph[node].count else {
+                    path.removeLast()
+                    nextSite.removeLast()
+                    state[node] = 2
+                    postOrder.append(node)
+                    continue
+                }
+                nextSite[nextSite.count - 1] += 1
+                let site = graph[node][siteIndex]
                 if state[site.callee] == 1 {
-                    let members = stack[(stack.lastIndex(of: site.callee) ?? 0)...]
+                    let members = path[(path.lastIndex(of: site.callee) ?? 0)...]
                     recursiveFunctions.formUnion(members)
                     let cycle = members.map { "'\(definitions[$0].name)'" }
                     if cycle.count == 1 {
@@ -340,15 +358,14 @@ final class ProgramChecker {
                         report("recursion is not supported: \((cycle + [cycle[0]]).joined(separator: " -> "))", at: site.range)
                     }
                 } else if state[site.callee] == 0 {
-                    visit(site.callee)
+                    state[site.callee] = 1
+                    path.append(site.callee)
+                    nextSite.append(0)
                 }
             }
-            stack.removeLast()
-            state[node] = 2
         }
-        for node in definitions.indices where state[node] == 0 {
-            visit(node)
-        }
+        calleesFirst = postOrder
+        checkCallDepth(graph, postOrder: postOrder)
         for (caller, sites) in graph.enumerated() {
             for site in sites where site.callee != caller {
                 calledFunctions.insert(site.callee)
@@ -363,8 +380,34 @@ final class ProgramChecker {
     /// Functions on a call cycle (already reported); their return types cannot be inferred.
     private(set) var recursiveFunctions: Set<Int> = []
 
+    /// Every function after the functions it calls (a post-order of the call graph; cycles cut).
+    private(set) var calleesFirst: [Int] = []
+
+    /// The deepest chain of helper calls allowed, like the 100 levels of nesting inside one function:
+    /// each level is a native (or interpreter) stack frame when the kernel runs.
+    static let maximumCallDepth = 100
+
+    /// Reports a chain of helper calls deeper than `maximumCallDepth`, once, at its outermost call.
+    private func checkCallDepth(_ graph: [[(callee: Int, range: SourceRange)]], postOrder: [Int]) {
+        var depth = [Int](repeating: 0, count: definitions.count)
+        for node in postOrder {
+            for site in graph[node] where !recursiveFunctions.contains(site.callee) && site.callee != node {
+                depth[node] = max(depth[node], depth[site.callee] + 1)
+            }
+        }
+        guard let deepest = definitions.indices.max(by: { depth[$0] < depth[$1] }),
+              depth[deepest] > Self.maximumCallDepth,
+              let site = graph[deepest].first(where: { depth[$0.callee] == depth[deepest] - 1 && !recursiveFunctions.contains($0.callee) })
+        else { return }
+        report("helper calls nest \(depth[deepest]) levels deep from '\(definitions[deepest].name)'; "
+               + "deeper than \(Self.maximumCallDepth) levels is not supported", at: site.range)
+    }
+
     /// Functions called by some other function.
     private var calledFunctions: Set<Int> = []
+
+    /// The most run-time parameters a kernel may declare.
+    static let maximumRunTimeParameters = 1024
 
     /// Sets the fixed types of the kernel's parameters and the starting facts of every function.
     private func prepareFacts() {
@@ -383,6 +426,12 @@ final class ProgramChecker {
             }
             report(message, at: kernel.nameRange)
         }
+        // LLVM's optimiser is superlinear in them (5,000 took 3.5 s, 20,000 over 90 s): a bound keeps
+        // compiling from looking like a hang. Far beyond what a filter needs.
+        if kernel.parameters.count - arrays > Self.maximumRunTimeParameters {
+            report("a kernel may have at most \(Self.maximumRunTimeParameters) run-time parameters; "
+                   + "'\(kernel.name)' has \(kernel.parameters.count - arrays)", at: kernel.nameRange)
+        }
         var seen: Set<String> = []
         for (position, parameter) in kernel.parameters.enumerated() {
             // A repeated name is reported once, as a duplicate, by the function checker.
@@ -399,6 +448,12 @@ final class ProgramChecker {
             } else if let value = parameter.defaultValue {
                 if let constant = constantValue(of: value) {
                     facts[kernelIndex].types[parameter.name] = constant.type == .float ? .float : .int
+                    // Run-time parameters travel as doubles (the ABI's user_data): an int default beyond
+                    // 2^53 would silently change (9007199254740993 ran as ...992) or, near 2^63, fail every run.
+                    if constant.type != .float, let exact = exactInteger(of: value), exact.magnitude > 9_007_199_254_740_992 {
+                        report("the int default of parameter '\(parameter.name)' is beyond ±2^53 and cannot be passed "
+                               + "exactly as the double that run-time parameters travel as", at: value.range)
+                    }
                 } else {
                     report("the default of parameter '\(parameter.name)' must be a number, True/False or a constant such as inf or np.pi", at: value.range)
                     facts[kernelIndex].types[parameter.name] = .float
@@ -514,6 +569,16 @@ final class ProgramChecker {
         }
         visit(body)
         return names
+    }
+
+    /// The exact value of an int literal with optional signs (`-5`, `+-3`), or nil for anything else.
+    func exactInteger(of expression: Expr) -> Int64? {
+        switch expression.kind {
+        case .integer(let value): return value
+        case .unary(.negate, let operand): return exactInteger(of: operand).map { 0 &- $0 }
+        case .unary(.plus, let operand): return exactInteger(of: operand)
+        default: return nil
+        }
     }
 
     /// The value of a parameter default: a number with an optional sign, True/False, or a constant.

@@ -4,34 +4,71 @@ import Foundation
 public enum FileBytes {
     /// The bytes of the file at `path`.
     public static func read(_ path: String) throws(NDImageError) -> [UInt8] {
+        // Only regular files: a FIFO or a device (a link to /dev/zero named x.npy) could block or never end.
+        if let problem = unreadableReason(path) { throw .io("cannot read '\(path)': \(problem)") }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .io("cannot read '\(path)': no such file or not readable")
+            throw .io("cannot read '\(path)': \(String(cString: strerror(errno == 0 ? EACCES : errno)))")
         }
         return [UInt8](data)
     }
 
-    /// Writes `bytes` to `path` (replacing it atomically).
-    public static func write(_ bytes: [UInt8], to path: String) throws(NDImageError) {
-        do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) }
-        catch { throw .io("cannot write '\(path)': \(error.localizedDescription)") }
+    /// Why `path` cannot be read as a file (missing, a directory, not a regular file), or nil when it can be tried.
+    public static func unreadableReason(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return String(cString: strerror(errno)) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "it is a directory"
+        default: return "it is not a regular file"
+        }
+    }
+
+    /// Writes `bytes` to `path`: replacing it atomically by default, or straight into `path` when
+    /// `atomically` is false (for a caller that already writes to its own temporary file and renames it).
+    public static func write(_ bytes: [UInt8], to path: String, atomically: Bool = true) throws(NDImageError) {
+        guard !atomically else {
+            do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) }
+            catch { throw .io("cannot write '\(path)': \(error.localizedDescription)") }
+            return
+        }
+        // Foundation's atomic write goes through a hidden ".dat.nosync..." file of its own, which an
+        // interrupted `run` left behind (its signal handler only knows the CLI's temporary file).
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }  // nothing to write
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(descriptor, base + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        if close(descriptor) != 0, failure == 0 { failure = errno }
+        guard failure == 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(failure)))") }
     }
 }
 
 extension NPYFile {
     /// Reads the `.npy` file at `path`.
     public static func read(path: String) throws(NDImageError) -> NDArray { try read(FileBytes.read(path)) }
-    /// Writes `array` as a `.npy` file at `path`.
-    public static func write(_ array: NDArray, path: String) throws(NDImageError) {
-        try FileBytes.write(encode(array), to: path)
+    /// Writes `array` as a `.npy` file at `path` (atomically unless `atomically` is false).
+    public static func write(_ array: NDArray, path: String, atomically: Bool = true) throws(NDImageError) {
+        try FileBytes.write(encode(array), to: path, atomically: atomically)
     }
 }
 
 extension PNGFile {
     /// Reads the PNG file at `path` as a grey uint8 or uint16 array.
     public static func read(path: String) throws(NDImageError) -> NDArray { try read(FileBytes.read(path)) }
-    /// Writes `array` as a grey PNG file at `path`.
-    public static func write(_ array: NDArray, path: String) throws(NDImageError) {
-        try FileBytes.write(encode(array), to: path)
+    /// Writes `array` as a grey PNG file at `path` (atomically unless `atomically` is false).
+    public static func write(_ array: NDArray, path: String, atomically: Bool = true) throws(NDImageError) {
+        try FileBytes.write(encode(array), to: path, atomically: atomically)
     }
 }
 
@@ -46,11 +83,12 @@ public enum ImageFile {
         }
     }
 
-    /// Writes `array` to `path` as `.npy` or `.png` according to its extension.
-    public static func write(_ array: NDArray, path: String) throws(NDImageError) {
+    /// Writes `array` to `path` as `.npy` or `.png` according to its extension (atomically unless
+    /// `atomically` is false).
+    public static func write(_ array: NDArray, path: String, atomically: Bool = true) throws(NDImageError) {
         switch fileExtension(path) {
-        case "npy": try NPYFile.write(array, path: path)
-        case "png": try PNGFile.write(array, path: path)
+        case "npy": try NPYFile.write(array, path: path, atomically: atomically)
+        case "png": try PNGFile.write(array, path: path, atomically: atomically)
         default: throw .io("cannot tell the format of '\(path)': use a .npy or .png file")
         }
     }

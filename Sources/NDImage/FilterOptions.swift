@@ -50,7 +50,10 @@ public enum OptionParsing {
     /// Parses a floating-point value, also `nan`, `inf`, `-inf`.
     public static func double(_ text: String, name: String = "value") throws(NDImageError) -> Double {
         let trimmed = text.trimmingCharactersInWhitespace()
-        guard let value = Double(trimmed) else {
+        // Swift's Double(_:) also takes hex floats ("0x10") and NaN payloads ("nan(0x1)"), which
+        // Python's float() rejects; a value the user meant as decimal must not silently become 16.
+        let swiftOnly = trimmed.contains { $0 == "x" || $0 == "X" || $0 == "(" || $0 == "p" || $0 == "P" }
+        guard !swiftOnly, let value = Double(trimmed) else {
             throw .invalidArgument("invalid \(name) '\(text)': expected a number (or nan, inf, -inf)")
         }
         return value

@@ -59,12 +59,9 @@ struct FilterPlan {
             if size.count == 1 { sizes = Array(repeating: size[0], count: axes.count) }
             else if size.count == axes.count { sizes = size }
             else { throw .invalidArgument("sequence argument must have length equal to input rank") }
-            if let bad = sizes.first(where: { $0 < 0 }) {
+            // SciPy rejects a size of 0 too, with a misleading footprint.ndim message; name the size instead.
+            if let bad = sizes.first(where: { $0 < 1 }) {
                 throw .invalidArgument("invalid filter size \(bad): sizes must be positive")
-            }
-            let nonZero = sizes.filter { $0 > 0 }
-            guard nonZero.count == axes.count else {
-                throw .invalidArgument("footprint.ndim (\(nonZero.count)) must match len(axes) (\(axes.count))")
             }
             footprint = try Footprint(size: sizes)
         } else {

@@ -67,6 +67,11 @@ func genericFilter1D(input: NDArray, options: LineFilterOptions, output: FilterO
         throw .invalidArgument("axis \(options.axis) is out of bounds for array of dimension \(rank)")
     }
     guard options.filterSize >= 1 else { throw .invalidArgument("invalid filter size \(options.filterSize)") }
+    // The same bound as a footprint's: the extended line and its index map are allocated per run, and
+    // a size that malloc grants lazily (overcommit) would otherwise be filled until the OOM killer ends us.
+    guard options.filterSize <= Footprint.maximumEntryCount else {
+        throw .sizeTooLarge("a line filter_size of \(options.filterSize) is too large; at most \(Footprint.maximumEntryCount) is supported")
+    }
     try checkOrigin(options.origin, windowLength: options.filterSize)
     let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
     if input.isEmpty { return result }

@@ -126,7 +126,10 @@ public final class NDArray: @unchecked Sendable {
             for (length, stride) in zip(shape, strides) {
                 let (extent, overflow) = (length - 1).multipliedReportingOverflow(by: stride)
                 guard !overflow else { throw .sizeTooLarge("strides \(strides) overflow") }
-                if extent < 0 { low = low &+ extent } else { high = high &+ extent }
+                // Checked sums: a wrapped (negative) `high` used to pass the bounds check below.
+                let (moved, sumOverflow) = extent < 0 ? low.addingReportingOverflow(extent) : high.addingReportingOverflow(extent)
+                guard !sumOverflow else { throw .sizeTooLarge("strides \(strides) overflow") }
+                if extent < 0 { low = moved } else { high = moved }
             }
             guard low >= 0, high <= storage.byteCount - elementType.itemSize else {
                 throw .invalidArgument("view with shape \(shape) and strides \(strides) lies outside its storage")

@@ -37,7 +37,7 @@ public enum PNGFile {
             }
             let w = Int(width), h = Int(height), c = Int(channels), size = Int(sampleBytes)
             guard (1...4).contains(c), size == 1 || size == 2 else { throw .png("unexpected decoded layout") }
-            let total = try checkedProduct([w, h, c, size], "PNG image")
+            let total = try checkedProduct([w, h, c, size], "a \(w)x\(h) PNG image with \(c) channel(s) of \(8 * size) bits")
             let result = try NDArray(shape: [h, w], elementType: size == 2 ? .uint16 : .uint8)
             var pixels = [UInt8](repeating: 0, count: max(total, 1))
             let decoded = pixels.withUnsafeMutableBufferPointer { out in
@@ -151,7 +151,7 @@ public enum PNGFile {
         var product = 1
         for factor in factors {
             let (next, overflow) = product.multipliedReportingOverflow(by: factor)
-            guard !overflow, next < Int(Int32.max) else { throw .sizeTooLarge("\(what) is too large") }
+            guard !overflow, next < Int(Int32.max) else { throw .sizeTooLarge("\(what) is too large (limit 2 GB decoded)") }
             product = next
         }
         return product

@@ -52,5 +52,8 @@ struct CacheCommand: ParsableCommand {
 
 /// The engine a command runs with: with the on-disk cache unless `--no-disk-cache`.
 func makeEngine(_ arguments: FilterOptionArguments) throws -> Engine {
-    try Engine(diskCache: arguments.noDiskCache ? nil : DiskKernelCache(directory: DiskKernelCache.defaultDirectory))
+    let engine = try Engine(diskCache: arguments.noDiskCache ? nil : DiskKernelCache(directory: DiskKernelCache.defaultDirectory))
+    // The default handler writes with FileHandle.write, which traps on a closed stderr now that SIGPIPE is ignored.
+    engine.warningHandler = { message in printError("warning: \(message)\n") }
+    return engine
 }

@@ -21,7 +21,9 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "The .filter files to check.")
     var paths: [String] = []
 
-    @Option(name: [.customShort("e"), .customLong("expr")], help: "Inline filter text to check (named <expr>).")
+    // `.unconditionalSingleValue`: inline text may start with '-' (`-e '-min(values)'`); -e stays repeatable.
+    @Option(name: [.customShort("e"), .customLong("expr")], parsing: .unconditionalSingleValue,
+            help: "Inline filter text to check (named <expr>).")
     var expressions: [String] = []
 
     @Option(help: "The def to check as the kernel (default: the last one in each file).")
@@ -44,7 +46,7 @@ struct CheckCommand: ParsableCommand {
                 failed = true
             }
         }
-        files += expressions.map { SourceFile(name: "<expr>", text: $0) }
+        files += expressions.map { SourceFile(name: "<expr>", text: universalNewlines($0)) }
         for file in files {
             if case .failure(let error) = FrontEnd.check(file, function: function) {
                 printError(error.description)

@@ -18,9 +18,24 @@ struct FilterJITCommand: ParsableCommand {
         subcommands: [ReplCommand.self, RunCommand.self, CheckCommand.self, ShowCommand.self, BenchCommand.self, CacheCommand.self],
         defaultSubcommand: ReplCommand.self
     )
+
+    /// Ignores SIGPIPE before parsing: `filterjit cache --list | head -0` or a REPL piped into `head`
+    /// died by the signal (status 141); the spec allows no signal deaths. Writes then fail with EPIPE,
+    /// which stdio ignores and the REPL checks for.
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }
 
-/// Writes to standard error.
+/// Writes to standard error with write(2), which reports a closed stream as EPIPE (ignored here)
+/// rather than FileHandle.write, which traps on it once SIGPIPE is ignored.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        bytes = bytes.dropFirst(written)
+    }
 }

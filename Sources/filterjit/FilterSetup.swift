@@ -125,7 +125,8 @@ func writeAtomically(_ array: NDArray, to path: String) throws {
         free(pending)
     }
     do {
-        try ImageFile.write(array, path: temporary)
+        // Not atomically: this is already the temporary file, the one the interrupt handler removes.
+        try ImageFile.write(array, path: temporary, atomically: false)
         guard rename(temporary, path) == 0 else {
             throw UserError("cannot write '\(path)': \(String(cString: strerror(errno)))")
         }

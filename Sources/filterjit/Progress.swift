@@ -26,7 +26,7 @@ final class ProgressIndicator: @unchecked Sendable {
         guard timer != nil else { return }
         shown = true
         let seconds = milliseconds(since: start) / 1000
-        FileHandle.standardError.write(Data(String(format: "\r%@ … %.1f s", label, seconds).utf8))
+        printError(String(format: "\r%@ … %.1f s", label, seconds))
     }
 
     /// Stops and erases the line if one was shown.
@@ -35,7 +35,7 @@ final class ProgressIndicator: @unchecked Sendable {
         defer { lock.unlock() }
         timer?.cancel()
         timer = nil
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if shown { printError("\r\u{1B}[K") }
     }
 }
 

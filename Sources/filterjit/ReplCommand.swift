@@ -75,6 +75,8 @@ final class ReplSession {
             print("FilterJIT REPL on \(describe(image)). Enter an expression over `values` or a def block; :help for commands.")
         }
         while let line = reader.readLine(prompt: ">>> ") {
+            // Whoever reads our output has gone (a closed pipe): stop instead of running every entry unseen.
+            if fflush(nil) != 0 && errno == EPIPE { return }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if trimmed.hasPrefix(":") {
@@ -103,7 +105,7 @@ final class ReplSession {
     private func evaluate(_ text: String) {
         engine.resetCancellation()
         do {
-            let run = try compileAndRun(engine: engine, file: SourceFile(name: "<repl>", text: text), function: nil,
+            let run = try compileAndRun(engine: engine, file: SourceFile(name: "<repl>", text: universalNewlines(text)), function: nil,
                                         image: image, arguments: arguments, repeats: 1,
                                         ignoringUndeclaredParameters: true)
             lastKernel = run.kernel
@@ -119,9 +121,13 @@ final class ReplSession {
 
     /// Runs a colon command; returns false for `:quit`.
     private func command(_ line: String) -> Bool {
-        let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         let name = words[0]
-        let rest = Array(words.dropFirst())
+        var rest = Array(words.dropFirst())
+        // A file argument is the rest of the line, so paths with spaces work (":load my image.npy").
+        if [":load", ":save", ":footprint"].contains(name), rest.count > 1 {
+            rest = [line.dropFirst(name.count).trimmingCharacters(in: .whitespaces)]
+        }
         do {
             switch name {
             case ":quit", ":q", ":exit":
@@ -182,6 +188,7 @@ final class ReplSession {
             case ":save":
                 guard rest.count == 1 else { throw UserError(":save FILE") }
                 guard let lastResult else { throw UserError("nothing to save yet: run an entry first") }
+                try checkOutputPath(rest[0])
                 try writeAtomically(lastResult, to: rest[0])
                 print("saved \(rest[0])")
             case ":ir":

@@ -32,6 +32,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         exitOnInterrupt()
         try runReportingErrors {
+            try checkOutputPath(output)
             let file = try source.load()
             let engine = try makeEngine(filter)
             let kernel = try engine.compile(file.text, function: source.function, fileName: file.name)

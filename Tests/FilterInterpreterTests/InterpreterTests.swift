@@ -236,3 +236,28 @@ private let values = LocalVariable(name: "values", type: .floatArray)
         #expect(try Interpreter(program: program).runFilter(values: []) == 1)
     }
 }
+
+/// Adversarial review: run-time messages name built-ins as the source spells them, not by their IR case.
+@Suite struct RuntimeMessageSpellingTests {
+    @Test func emptyReductionAndQuantileMessagesUseSourceSpelling() throws {
+        let cases: [(Builtin, [TExpr], String)] = [
+            (.pyMin, [local(0, .floatArray)], "min of an empty array"),
+            (.npMax, [local(0, .floatArray)], "np.max of an empty array"),
+            (.nanmin, [local(0, .floatArray)], "np.nanmin of an empty array"),
+            (.percentile, [local(0, .floatArray), float(150)], "np.percentile q = 150.0 is outside [0, 100]"),
+        ]
+        for (b, arguments, expected) in cases {
+            let type: ValueType = .float
+            let program = filterProgram(locals: [values], body: [stmt(.returnValue(builtin(b, arguments, type)))])
+            let interpreter = Interpreter(program: program, stepBudget: 1000)
+            do {
+                _ = try interpreter.runFilter(values: [])
+                Issue.record("\(b) of an empty window did not fail")
+            } catch {
+                #expect(error.message == expected, "\(b)")
+            }
+        }
+        #expect(Builtin.allCases.allSatisfy { !$0.sourceSpelling.isEmpty })
+        #expect(Builtin.roundToInt.sourceSpelling == "round" && Builtin.variance.sourceSpelling == "var")
+    }
+}

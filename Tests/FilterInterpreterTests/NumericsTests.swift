@@ -179,3 +179,20 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Adversarial review: signed zeros in NumPy's pairwise sum (checked against NumPy 2.4.6:
+/// `np.sum(np.array([-0.0] * n))` is `0.0` for every n, also `np.mean`, `np.nansum`, `np.nanmean`).
+@Suite struct NumericsSignedZeroTests {
+    @Test func allNegativeZeroSumsToPositiveZeroAtEveryLength() {
+        for n in [1, 7, 8, 9, 16, 127, 128, 129, 200, 1000] {
+            let zeros = [Double](repeating: -0.0, count: n)
+            zeros.withUnsafeBufferPointer { buffer in
+                let a = buffer.baseAddress
+                for (name, value) in [("npSum", Numerics.npSum(a, n)), ("mean", Numerics.mean(a, n)),
+                                      ("nansum", Numerics.nansum(a, n)), ("nanmean", Numerics.nanmean(a, n))] {
+                    #expect(value.bitPattern == (0.0).bitPattern, "\(name) of \(n) x -0.0 gave \(value)")
+                }
+            }
+        }
+    }
+}

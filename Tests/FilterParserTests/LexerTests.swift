@@ -101,3 +101,12 @@ private func kinds(_ text: String) -> [String] {
     #expect(tokens.first?.text == "x")
     #expect(tokens.first?.range == SourceRange(3, 4))
 }
+
+/// Adversarial review: CPython resets the indentation count at a form feed (page breaks in old sources).
+@Test func formFeedInIndentationResetsTheCountAsCPythonDoes() {
+    #expect(lex("\u{0C}def f(values):\n    return 1\n").errors.isEmpty)
+    #expect(lex("def f(values):\n\u{0C}    return 1\n").errors.isEmpty)
+    #expect(kinds("def f(values):\n  \u{0C}    x = 1\n    return x\n").filter { $0 == "INDENT" || $0 == "DEDENT" }.count == 2)
+    // What follows the form feed still has to line up.
+    #expect(!lex("def f(values):\n    x = 1\n\u{0C}  return x\n").errors.isEmpty)
+}

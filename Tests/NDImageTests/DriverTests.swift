@@ -138,7 +138,7 @@ func windows(_ values: [Double], _ options: FilterOptions) throws -> [[Double]] 
     #expect(message(FilterOptions(size: [3, 3, 3])).contains("sequence argument must have length equal to input rank"))
     #expect(message(FilterOptions(size: [3], origin: [0, 0, 0])).contains("sequence argument"))
     #expect(message(FilterOptions()).contains("no footprint or filter size provided"))
-    #expect(message(FilterOptions(size: [0])).contains("footprint.ndim (0) must match len(axes) (2)"))
+    #expect(message(FilterOptions(size: [0])).contains("invalid filter size 0: sizes must be positive"))
     #expect(message(FilterOptions(footprint: try .cross(rank: 3))).contains("footprint.ndim (3) must match len(axes) (2)"))
     #expect(message(FilterOptions(size: [3], axes: [0, -2])).contains("axes must be unique"))
     #expect(message(FilterOptions(size: [3], axes: [2])).contains("out of bounds"))
