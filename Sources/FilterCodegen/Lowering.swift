@@ -50,6 +50,15 @@ final class ProgramLowering {
     private(set) var functions: [Callee] = []
     /// Whether any function allocates local arrays (then the wrapper must release the arena).
     private(set) var usesArena = false
+    /// In a fused kernel: the constant length of the kernel's window (`values`), which makes
+    /// `len(values)` a constant and lets reductions over it unroll (FusedLowering.swift).
+    var windowLength: Int?
+    /// In a fused line filter: the filter size, so `len(line) == len(out) + size - 1` (FusedLowering.swift).
+    var lineFilterSize: Int?
+    /// Slots of enclosing `for i in range(k, len(out))` loops of a fused line filter (FusedLowering.swift).
+    var provenCounters: [Int] = []
+    /// Whether the function being lowered is the kernel (where `windowLength` applies).
+    private(set) var loweringKernel = false
 
     // Per-function state.
     private(set) var function: TypedFunction!
@@ -111,6 +120,7 @@ final class ProgramLowering {
 
     private func lowerFunction(_ index: Int) throws {
         function = program.functions[index]
+        loweringKernel = index == program.kernelIndex
         let callee = functions[index]
         loops = []
         entryBlock = LLVMAppendBasicBlockInContext(emitter.context, callee.function, "entry")
@@ -247,6 +257,7 @@ final class ProgramLowering {
             emitter.position(at: exit)
 
         case .forRange(let slot, let start, let stop, let step, let body):
+            if try lowerUnrolledForRange(slot: slot, start: start, stop: stop, step: step, body: body) { break }
             let startValue = try lower(start).scalar
             let stopValue = try lower(stop).scalar
             let stepValue = try lower(step).scalar
@@ -267,7 +278,10 @@ final class ProgramLowering {
             emitter.position(at: bodyBlock)
             store(.scalar(try coerce(current, from: .int, to: function.locals[slot].type)), into: slot)
             loops.append((latch, exit))
+            let proven = isProvenLineCounter(slot: slot, start: start, stop: stop, step: step, body: body)
+            if proven { provenCounters.append(slot) }
             try lower(body)
+            if proven { provenCounters.removeLast() }
             loops.removeLast()
             emitter.branch(to: latch)
             emitter.position(at: latch)
@@ -282,6 +296,7 @@ final class ProgramLowering {
 
         case .forEach(let slot, let arrayExpression, let body):
             let array = try lower(arrayExpression).array
+            if try lowerUnrolledForEach(slot: slot, array: array, elementType: arrayExpression.type, body: body) { break }
             let counter = alloca(types.int64, "each.counter")
             emitter.store(emitter.int64(0), counter)
             let header = emitter.block("each")
@@ -384,7 +399,7 @@ final class ProgramLowering {
 
     // MARK: Expressions
 
-    private func lower(_ expression: TExpr) throws -> Lowered {
+    func lower(_ expression: TExpr) throws -> Lowered {
         switch expression.kind {
         case .intConstant(let value): return .scalar(emitter.int64(value))
         case .floatConstant(let value): return .scalar(emitter.double(value))
@@ -395,7 +410,9 @@ final class ProgramLowering {
             case .scalar(let storage, let type):
                 return .scalar(emitter.load(scalarType(type), storage))
             case .array(let pointer, let length, let type):
-                return .array(pointer: emitter.load(scalarType(type), pointer), length: emitter.load(types.int64, length))
+                let fixedLength = constantWindowLength(slot: slot)
+                return .array(pointer: emitter.load(scalarType(type), pointer),
+                              length: fixedLength.map { emitter.int64(Int64($0)) } ?? emitter.load(types.int64, length))
             }
 
         case .convert(let conversion, let operand):
@@ -519,6 +536,7 @@ final class ProgramLowering {
 
     /// Address of `array[index]` after the bounds check (negative indices count from the end).
     private func elementAddress(array: TExpr, index: TExpr, range: SourceRange) throws -> LLVMValueRef {
+        if let proven = try provenLineElementAddress(array: array, index: index) { return proven }
         let arrayValue = try lower(array).array
         let indexValue = try coerce(try lower(index).scalar, from: index.type, to: .int)
         let isNegative = emitter.icmp(LLVMIntSLT, indexValue, emitter.int64(0))
@@ -636,6 +654,7 @@ final class ProgramLowering {
         let range = expression.range
         let values = try arguments.map { try lower($0) }
         let resultType = expression.type
+        if let unrolled = try lowerConstantLengthReduction(builtin, values) { return unrolled }
         func scalarArgument(_ index: Int, as type: ValueType) throws -> LLVMValueRef {
             try coerce(try values[index].scalar, from: arguments[index].type, to: type)
         }

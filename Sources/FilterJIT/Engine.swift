@@ -30,6 +30,9 @@ public final class Engine: @unchecked Sendable {
     let session: JITSession
     let cancellation = CancellationFlag()
     private let lock = NSLock()
+    /// The timings of the last fused compile (FusedKernel.swift), guarded by `fusedLogLock`.
+    var lastFusedTimings: CompileTimings?
+    let fusedLogLock = NSLock()
     private var nextUniqueNumber = 0
     // Target machines are not thread-safe; each compile borrows one from this pool.
     private var machines: [TargetMachine] = []
@@ -107,10 +110,13 @@ public final class Engine: @unchecked Sendable {
         let machine = try borrowMachine()
         defer { returnMachine(machine) }
         func kernel(_ linked: (address: UInt, resource: JITResource), ir: String?, optimizedIR: String?, fromDisk: Bool) -> Kernel {
-            Kernel(program: program, source: source, signature: signature, symbolName: symbol,
-                   address: linked.address, ir: ir, optimizedIR: optimizedIR, timings: timings,
-                   resource: linked.resource, cancellation: cancellation, optimization: optimization,
-                   loadedFromDiskCache: fromDisk)
+            let made = Kernel(program: program, source: source, signature: signature, symbolName: symbol,
+                              address: linked.address, ir: ir, optimizedIR: optimizedIR, timings: timings,
+                              resource: linked.resource, cancellation: cancellation, optimization: optimization,
+                              loadedFromDiskCache: fromDisk)
+            // Fused specialisations of this kernel are compiled by (and cached in) this engine.
+            made.engine = self
+            return made
         }
 
         let diskKey = diskCache.map { _ in DiskKernelCache.key(for: signature, machine: machine, optimization: optimization) }

@@ -24,16 +24,33 @@ extension Kernel {
         return describe(KernelRuntimeError(failure.message(program: program), at: failure.range))
     }
 
-    /// Runs `scipy.ndimage.generic_filter` with this `@filter` kernel through its SciPy callback ABI.
+    /// Runs `scipy.ndimage.generic_filter` with this `@filter` kernel.
     ///
     /// `parameters` sets run-time parameters by name (the others keep their defaults); an unknown
-    /// name is an error. A failing kernel stops the run with a `KernelFailure` naming the element.
+    /// name is an error. A failing kernel stops the run with a `KernelFailure` naming the element
+    /// (the first in C order). `engine` chooses a fused whole-image kernel (the default; compiled
+    /// once per element types, footprint and mode, and cached) or the SciPy callback ABI; both give
+    /// the same bits. The fused engine splits rows across `threads` threads (nil: every core) and
+    /// falls back to the callback engine for 0-d inputs, an output overlapping the input, and
+    /// strides that are not a multiple of the element size.
     public func genericFilter(_ input: NDArray, options: FilterOptions, output: FilterOutput = .sameAsInput,
-                              parameters: [String: Double] = [:]) throws -> NDArray {
+                              parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
+                              threads: Int? = nil) throws -> NDArray {
         guard let callback = filterCallback else {
             throw KernelCallError.wrongKind(expected: .filter, actual: kind)
         }
         var userData = try parameterValues(parameters)
+        var output = output
+        if engine == .fused {
+            // Validate in the callback driver's order: geometry first, then the output.
+            _ = try FilterGeometry(inputShape: input.shape, options: options)
+            let result = try makeFilterOutput(output, shape: input.shape, inputType: input.elementType)
+            if let fused = try fusedGenericFilter(input, options: options, result: result, userData: userData,
+                                                  threads: threads) {
+                return fused
+            }
+            output = .array(result)
+        }
         return try userData.withUnsafeMutableBytes { data in
             try withExtendedLifetime(self) {
                 do {
@@ -47,13 +64,25 @@ extension Kernel {
         }
     }
 
-    /// Runs `scipy.ndimage.generic_filter1d` with this `@line_filter` kernel through its callback ABI.
+    /// Runs `scipy.ndimage.generic_filter1d` with this `@line_filter` kernel; `engine` and `threads`
+    /// as for `genericFilter` (lines are split across threads).
     public func genericFilter1D(_ input: NDArray, options: LineFilterOptions, output: FilterOutput = .sameAsInput,
-                                parameters: [String: Double] = [:]) throws -> NDArray {
+                                parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
+                                threads: Int? = nil) throws -> NDArray {
         guard let callback = lineFilterCallback else {
             throw KernelCallError.wrongKind(expected: .lineFilter, actual: kind)
         }
         var userData = try parameterValues(parameters)
+        var output = output
+        if engine == .fused {
+            _ = try validatedLineFilterAxis(options, rank: input.rank)
+            let result = try makeFilterOutput(output, shape: input.shape, inputType: input.elementType)
+            if let fused = try fusedGenericFilter1D(input, options: options, result: result, userData: userData,
+                                                    threads: threads) {
+                return fused
+            }
+            output = .array(result)
+        }
         return try userData.withUnsafeMutableBytes { data in
             try withExtendedLifetime(self) {
                 do {

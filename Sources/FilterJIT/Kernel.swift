@@ -103,6 +103,8 @@ public final class Kernel: @unchecked Sendable {
     /// Whether the machine code came from the on-disk cache (no optimisation or codegen ran).
     public let loadedFromDiskCache: Bool
 
+    /// The engine that compiled this kernel, which also compiles and caches its fused specialisations.
+    weak var engine: Engine?
     private let resource: JITResource
     private let cancellation: CancellationFlag
     private let optimization: OptimizationLevel

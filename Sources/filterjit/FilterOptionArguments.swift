@@ -33,7 +33,7 @@ struct FilterOptionArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Worker threads (default: all cores).", valueName: "N"))
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("callback: per-element call through the SciPy ABI, as generic_filter does.", valueName: "fused|callback"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("fused (default): a whole-image kernel compiled for the element types, footprint and mode; callback: per-element call through the SciPy ABI, as generic_filter does.", valueName: "fused|callback"))
     var engine: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The axis of a @line_filter.", valueName: "K"))

@@ -41,14 +41,18 @@ extension FilterOptionArguments {
         return .elementType(try ElementType.parse(outputDType))
     }
 
-    /// The engine to run with; only the callback engine exists until fused kernels are built.
+    /// The engine to run with: `fused` (the default) or `callback`.
     func checkedEngine() throws -> String {
-        let name = engine ?? "callback"
-        switch name {
-        case "callback": return name
-        case "fused": throw UserError("--engine fused is not available in this build yet; use --engine callback")
-        default: throw UserError("--engine must be fused or callback, got '\(name)'")
+        try executionEngine().rawValue
+    }
+
+    /// The engine to run with, as the API names it.
+    func executionEngine() throws -> ExecutionEngine {
+        let name = engine ?? ExecutionEngine.fused.rawValue
+        guard let chosen = ExecutionEngine(rawValue: name) else {
+            throw UserError("--engine must be fused or callback, got '\(name)'")
         }
+        return chosen
     }
 
     /// Rejects a thread count below one.
@@ -65,8 +69,8 @@ extension FilterOptionArguments {
 /// declare are skipped instead of being an error.
 func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments,
                  into preallocated: NDArray? = nil, ignoringUndeclaredParameters: Bool = false) throws -> NDArray {
-    _ = try arguments.checkedEngine()
-    _ = try arguments.checkedThreads()
+    let engine = try arguments.executionEngine()
+    let threads = try arguments.checkedThreads()
     var parameters = try arguments.parameterValues()
     if ignoringUndeclaredParameters {
         parameters = parameters.filter { entry in kernel.parameters.contains { $0.name == entry.key } }
@@ -74,21 +78,23 @@ func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArg
     let output = try preallocated.map { FilterOutput.array($0) } ?? arguments.filterOutput()
     return try withProgress("running \(kernel.name)") {
         try dispatchKernel(kernel, to: input, arguments: arguments, output: output, parameters: parameters,
-                           preallocated: preallocated)
+                           preallocated: preallocated, engine: engine, threads: threads)
     }
 }
 
 /// Calls the driver entry point for the kernel's kind.
 private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments, output: FilterOutput,
-                            parameters: [String: Double], preallocated: NDArray?) throws -> NDArray {
+                            parameters: [String: Double], preallocated: NDArray?, engine: ExecutionEngine,
+                            threads: Int) throws -> NDArray {
     switch kernel.kind {
     case .filter:
         let (options, warning) = try arguments.filterOptions(rank: input.rank)
         if let warning, preallocated == nil { printError("warning: \(warning)\n") }
-        return try kernel.genericFilter(input, options: options, output: output, parameters: parameters)
+        return try kernel.genericFilter(input, options: options, output: output, parameters: parameters,
+                                        engine: engine, threads: threads)
     case .lineFilter:
         return try kernel.genericFilter1D(input, options: try arguments.lineFilterOptions(), output: output,
-                                          parameters: parameters)
+                                          parameters: parameters, engine: engine, threads: threads)
     case .transform:
         throw UserError("'\(kernel.name)' is a @transform kernel (for geometric_transform); run applies @filter and @line_filter kernels")
     }

@@ -9,8 +9,9 @@ struct ShowCommand: ParsableCommand {
         commandName: "show",
         abstract: "Print a kernel's LLVM IR, optimised IR or machine code.",
         discussion: """
-            Shows the SciPy-ABI callback kernel (the fused whole-image kernel is not built yet,
-            so --shape and --dtype are accepted and checked but do not change the output).
+            Shows the fused whole-image kernel compiled for --shape's rank, --dtype (and
+            --output-dtype) and the filter options (the default), or with --engine callback the
+            SciPy-ABI callback kernel. @transform kernels always show the callback.
 
             Examples:
               filterjit show examples/fmin.filter --optimized-ir
@@ -42,12 +43,21 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            _ = try OptionParsing.shape(shape)
-            _ = try ElementType.parse(dtype)
+            let imageShape = try OptionParsing.shape(shape)
+            let elementType = try ElementType.parse(dtype)
             let file = try source.load()
             let kernel = try Engine().compile(file.text, function: source.function, fileName: file.name)
             let text: String
-            if asm {
+            if try filter.executionEngine() == .fused && kernel.kind != .transform {
+                var outputType: ElementType?
+                if case .elementType(let type) = try filter.filterOutput() { outputType = type }
+                let code = kernel.kind == .filter
+                    ? try kernel.fusedCode(shape: imageShape, elementType: elementType, outputType: outputType,
+                                           options: try filter.filterOptions(rank: imageShape.count).options)
+                    : try kernel.fusedCode(shape: imageShape, elementType: elementType, outputType: outputType,
+                                           lineOptions: try filter.lineFilterOptions())
+                text = asm ? code.assembly : (optimizedIR ? code.optimizedIR : code.ir)
+            } else if asm {
                 text = try kernel.assembly
             } else if optimizedIR {
                 text = kernel.optimizedIR

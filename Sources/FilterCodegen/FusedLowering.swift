@@ -1,0 +1,947 @@
+// Fused whole-image kernels (design.md, "Two ways to run a kernel").
+//
+// A fused module holds the program's functions, lowered by the same `ProgramLowering` as the
+// callback module but with the window length known (`windowLength`), plus a row function that
+// walks one line of the image along its last axis and calls the kernel body inline:
+//
+//     i64 @<export>(i8* noalias in, i8* noalias out, i64* outer, i64* lastPositions, i64* lastMap,
+//                   i64 n, i64 inStride, i64 outStride, i64 interiorStart, i64 interiorEnd,
+//                   i64 centre, double cval, double* parameters, double* scratch)
+//
+// returning -1 on success or the index along the row of the element whose kernel call failed.
+// All offsets and strides are in elements of the input (output) type. `outer[t]` is the offset of
+// tap t over the outer axes, already mapped through the boundary mode, or `Int64.min` when some
+// outer axis reads cval; `lastPositions[t]` is the tap's position along the last axis; `lastMap[j]`
+// is the offset along the last axis read at window position j (output index + tap position), or
+// `Int64.min` for cval. Pixels in `interiorStart..<interiorEnd` (only given when no outer offset is
+// cval) read their taps at `outer[t] + (i + lastPositions[t] - centre) * inStride` without checks;
+// the others go through `lastMap`, in a separate, not inlined function that calls the program as
+// the callback path lowers it (loops, runtime reductions: a thin frame, so less code to compile
+// beats speed there). `scratch` holds the window
+// (and then, after it, the row's tap offsets) when it is too long for the stack (more than
+// `maximumUnrolledWindow` taps): 2 x taps words, one buffer per thread.
+//
+// The line-filter entry extends one line into a double buffer and calls the kernel on it:
+//
+//     i64 @<export>(i8* noalias in, i8* noalias out, i64* map, i64 extendedLength, i64 n, i64 before,
+//                   i64 inStride, i64 outStride, double cval, double* parameters,
+//                   double* lineBuffer, double* outputBuffer)
+//
+// (`extendedLength` must be n + filterSize - 1; the IR recomputes it so LLVM sees the relation.)
+//
+// Window-aware lowering (the extension of ProgramLowering below): in the row function's copy of
+// the kernel, `len(values)` is a constant, reductions over constant-length arrays are straight-line
+// code (median: a sorting network) and short `for x in values` loops are unrolled, so the interior
+// loop vectorises across pixels. For integer images, comparisons and selections of converted
+// elements are moved back to the integers (`NativeSelection`). Every rewrite keeps the operations
+// and their order, so the bits equal the callback path's (the tests check it).
+
+import Foundation
+internal import CLLVM
+import FilterLang
+
+/// A NumPy element type as fused kernels load and store it (raw values are NumPy's names).
+public enum FusedElementType: String, Hashable, Sendable, CaseIterable {
+    case bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64
+
+    /// Bytes per element.
+    public var itemSize: Int {
+        switch self {
+        case .bool, .int8, .uint8: return 1
+        case .int16, .uint16: return 2
+        case .int32, .uint32, .float32: return 4
+        case .int64, .uint64, .float64: return 8
+        }
+    }
+
+    var isSigned: Bool { self == .int8 || self == .int16 || self == .int32 || self == .int64 }
+
+    /// Integer types of at most 32 bits: every value is a distinct double, never NaN or -0.0.
+    var convertsExactlyToDouble: Bool {
+        switch self {
+        case .bool, .int8, .int16, .int32, .uint8, .uint16, .uint32: return true
+        default: return false
+        }
+    }
+}
+
+/// "Compare and select in the native type": rewrites `select(fcmp p (itofp a), (itofp b)), itofp a, itofp b)`
+/// (either arm order) into `itofp(select(icmp p' a b, a, b))` when a and b are integers of at most
+/// 32 bits converted the same way. Such doubles are exact, ordered and never NaN or -0.0, so the
+/// comparison and the chosen bits are unchanged; min/max chains and median networks over integer
+/// images then run on the integers (`pminub` on 32 bytes instead of `minpd` on 4 doubles), and
+/// LLVM folds the conversion back to the output type.
+enum NativeSelection {
+    static func rewrite(_ module: LLVMModuleRef) {
+        guard let context = LLVMGetModuleContext(module), let builder = LLVMCreateBuilderInContext(context) else { return }
+        defer { LLVMDisposeBuilder(builder) }
+        var function = LLVMGetFirstFunction(module)
+        while let f = function {
+            var block = LLVMGetFirstBasicBlock(f)
+            while let b = block {
+                var instruction = LLVMGetFirstInstruction(b)
+                while let i = instruction {
+                    instruction = LLVMGetNextInstruction(i)
+                    rewriteSelect(i, builder: builder)
+                }
+                block = LLVMGetNextBasicBlock(b)
+            }
+            function = LLVMGetNextFunction(f)
+        }
+    }
+
+    private static func rewriteSelect(_ select: LLVMValueRef, builder: LLVMBuilderRef) {
+        guard LLVMGetInstructionOpcode(select) == LLVMSelect, let condition = LLVMGetOperand(select, 0),
+              LLVMIsAInstruction(condition) != nil, LLVMGetInstructionOpcode(condition) == LLVMFCmp,
+              let a = LLVMGetOperand(condition, 0), let b = LLVMGetOperand(condition, 1),
+              let onTrue = LLVMGetOperand(select, 1), let onFalse = LLVMGetOperand(select, 2),
+              (onTrue == a && onFalse == b) || (onTrue == b && onFalse == a),
+              let conversion = sharedConversion(a, b) else { return }
+        let signed = conversion == LLVMSIToFP
+        let predicate: LLVMIntPredicate
+        switch LLVMGetFCmpPredicate(condition) {
+        case LLVMRealOLT, LLVMRealULT: predicate = signed ? LLVMIntSLT : LLVMIntULT
+        case LLVMRealOLE, LLVMRealULE: predicate = signed ? LLVMIntSLE : LLVMIntULE
+        case LLVMRealOGT, LLVMRealUGT: predicate = signed ? LLVMIntSGT : LLVMIntUGT
+        case LLVMRealOGE, LLVMRealUGE: predicate = signed ? LLVMIntSGE : LLVMIntUGE
+        case LLVMRealOEQ, LLVMRealUEQ: predicate = LLVMIntEQ
+        case LLVMRealONE, LLVMRealUNE: predicate = LLVMIntNE
+        default: return
+        }
+        guard let x = LLVMGetOperand(a, 0), let y = LLVMGetOperand(b, 0),
+              let chosenTrue = LLVMGetOperand(onTrue, 0), let chosenFalse = LLVMGetOperand(onFalse, 0) else { return }
+        LLVMPositionBuilderBefore(builder, select)
+        let compare = LLVMBuildICmp(builder, predicate, x, y, "")
+        let chosen = LLVMBuildSelect(builder, compare, chosenTrue, chosenFalse, "")
+        let converted = signed ? LLVMBuildSIToFP(builder, chosen, LLVMTypeOf(select), "")
+                               : LLVMBuildUIToFP(builder, chosen, LLVMTypeOf(select), "")
+        if let converted { LLVMReplaceAllUsesWith(select, converted) }
+    }
+
+    /// The conversion opcode when `a` and `b` are both `uitofp` or both `sitofp` from one integer
+    /// type of at most 32 bits.
+    private static func sharedConversion(_ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMOpcode? {
+        guard LLVMIsAInstruction(a) != nil, LLVMIsAInstruction(b) != nil else { return nil }
+        let opcode = LLVMGetInstructionOpcode(a)
+        guard opcode == LLVMGetInstructionOpcode(b), opcode == LLVMUIToFP || opcode == LLVMSIToFP,
+              let x = LLVMGetOperand(a, 0), let y = LLVMGetOperand(b, 0) else { return nil }
+        let type = LLVMTypeOf(x)!
+        guard type == LLVMTypeOf(y) else { return nil }
+        let scalar = LLVMGetTypeKind(type) == LLVMVectorTypeKind ? LLVMGetElementType(type)! : type
+        guard LLVMGetTypeKind(scalar) == LLVMIntegerTypeKind, LLVMGetIntTypeWidth(scalar) <= 32 else { return nil }
+        return opcode
+    }
+}
+
+/// What a fused kernel is compiled for (everything else is a run-time argument).
+public struct FusedLayout: Hashable, Sendable {
+    /// The input's element type.
+    public var inputType: FusedElementType
+    /// The output's element type.
+    public var outputType: FusedElementType
+    /// For `@filter` kernels: the number of taps (true footprint entries), i.e. `len(values)`;
+    /// for `@line_filter` kernels: the filter size.
+    public var tapCount: Int
+
+    /// Creates a layout.
+    public init(inputType: FusedElementType, outputType: FusedElementType, tapCount: Int) {
+        self.inputType = inputType
+        self.outputType = outputType
+        self.tapCount = tapCount
+    }
+}
+
+/// Windows up to this length have their reductions unrolled into straight-line code.
+let maximumUnrolledWindow = 128
+/// Sorting networks (median) are built for windows up to this length; longer ones call the runtime.
+let maximumNetworkWindow = 32
+/// `for x in values` is unrolled for windows up to this length.
+let maximumUnrolledLoop = 32
+
+extension Codegen {
+    /// Lowers the fused row function of a `@filter` program (or the fused line function of a
+    /// `@line_filter` program) for `layout`, exported as `options.exportName`, and verifies it.
+    public static func lowerFused(_ program: TypedProgram, layout: FusedLayout, options: CodegenOptions,
+                                  in context: ThreadSafeContext) throws -> Module {
+        guard program.kind == .filter || program.kind == .lineFilter else {
+            throw LLVMError("only @filter and @line_filter kernels can be fused")
+        }
+        guard let module = LLVMModuleCreateWithNameInContext(options.exportName, context.context) else {
+            throw LLVMError("cannot create a module")
+        }
+        let owned = Module(handle: module, context: context)
+        try validateShape(program)
+        let emitter = Emitter(context: context.context, module: module)
+        // The border pixels use the program as the callback path lowers it (loops over the window,
+        // runtime reductions): far less code to optimise than a second copy of the unrolled body,
+        // and only a thin frame of pixels runs it.
+        let generic = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix + ".generic")
+        // Windows too long to unroll (a 31x31 window is 961 taps) keep the generic body and gather
+        // their taps with a loop: per-tap code would cost a long compile and gain nothing.
+        let unrollsWindow = program.kind == .lineFilter || layout.tapCount <= maximumUnrolledWindow
+        let lowering = unrollsWindow
+            ? ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix) : generic
+        if program.kind == .filter && unrollsWindow && !reassigns(slot: 0, in: program.kernel.body) {
+            lowering.windowLength = layout.tapCount
+        }
+        if program.kind == .lineFilter && layout.tapCount >= 1
+            && !reassigns(slot: 0, in: program.kernel.body) && !reassigns(slot: 1, in: program.kernel.body) {
+            lowering.lineFilterSize = layout.tapCount
+        }
+        try lowering.lowerFunctions()
+        if program.kind == .filter && unrollsWindow { try generic.lowerFunctions() }
+        let fused = FusedEmitter(program: program, lowering: lowering, borderLowering: generic, layout: layout)
+        // The kernel body is inlined into each loop that calls it, so the window lives in registers.
+        fused.addAttribute("alwaysinline", to: lowering.functions[program.kernelIndex].function)
+        if program.kind == .filter {
+            try fused.emitFilterRow(name: options.exportName)
+        } else {
+            try fused.emitLine(name: options.exportName)
+        }
+        try owned.verify()
+        return owned
+    }
+
+    /// Lowers, verifies and optimises a fused module in a fresh context (see `prepare`).
+    public static func prepareFused(_ program: TypedProgram, layout: FusedLayout, options: CodegenOptions,
+                                    level: OptimizationLevel, machine: TargetMachine,
+                                    keepText: Bool = true) throws -> PreparedModule {
+        let context = ThreadSafeContext()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let module = try lowerFused(program, layout: layout, options: options, in: context)
+        let ir = keepText ? module.text : ""
+        let lowered = DispatchTime.now().uptimeNanoseconds
+        module.adopt(machine)
+        if !level.pipeline.isEmpty {
+            if program.kind == .lineFilter {
+                // Vectorise the kernel's own loops over the line before GVN's load PRE turns
+                // `line[i] + line[i + 1] + ...` into a chain of recurrences the vectoriser refuses.
+                try module.optimize(pipeline: "always-inline,function(sroa,early-cse,instcombine,simplifycfg,loop-simplify,lcssa,loop-rotate,indvars,loop-vectorize,instcombine,simplifycfg)",
+                                    machine: machine, vectorize: level.vectorize)
+            }
+            if layout.inputType.convertsExactlyToDouble {
+                // Inline the body into the pixel loops and promote the window to registers, then
+                // let comparisons and selections work on the native integers (see below).
+                try module.optimize(pipeline: "always-inline,function(sroa,instcombine)", machine: machine)
+                if let handle = module.handle { NativeSelection.rewrite(handle) }
+            }
+            try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,
+                                unrollAndInterleave: level.unrollAndInterleave)
+        }
+        let optimizedIR = keepText ? module.text : ""
+        let optimized = DispatchTime.now().uptimeNanoseconds
+        return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
+                              lowerMilliseconds: Double(lowered - start) / 1e6,
+                              optimizeMilliseconds: Double(optimized - lowered) / 1e6)
+    }
+
+    /// Whether `statements` ever store into local `slot` (assignment or loop variable).
+    static func reassigns(slot: Int, in statements: [TStmt]) -> Bool {
+        statements.contains { statement in
+            switch statement.kind {
+            case .assign(let targets, _):
+                return targets.contains { if case .local(slot) = $0 { return true } else { return false } }
+            case .ifStatement(_, let then, let orElse): return reassigns(slot: slot, in: then) || reassigns(slot: slot, in: orElse)
+            case .whileLoop(_, let body): return reassigns(slot: slot, in: body)
+            case .forRange(let target, _, _, _, let body), .forEach(let target, _, let body):
+                return target == slot || reassigns(slot: slot, in: body)
+            default: return false
+            }
+        }
+    }
+}
+
+
+// MARK: - Window-aware lowering
+
+extension ProgramLowering {
+    /// The constant length of the kernel's window when `slot` is it and the module is fused.
+    func constantWindowLength(slot: Int) -> Int? {
+        guard let windowLength, loweringKernel, slot == 0, program.kind == .filter else { return nil }
+        return windowLength
+    }
+
+    /// The value of a constant integer, if `value` is one.
+    func constantInteger(_ value: LLVMValueRef) -> Int? {
+        guard LLVMIsAConstantInt(value) != nil else { return nil }
+        return Int(LLVMConstIntGetSExtValue(value))
+    }
+
+    /// In fused modules, reductions over an array of constant length become straight-line code with
+    /// the same operations in the same order as the loops and runtime routines they replace, so
+    /// the bits are equal; LLVM can then vectorise them across neighbouring pixels. Nil: not handled.
+    func lowerConstantLengthReduction(_ builtin: Builtin, _ values: [Lowered]) throws -> Lowered? {
+        guard windowLength != nil, let first = values.first, case .array(let pointer, let length) = first,
+              let n = constantInteger(length), n >= 1, n <= maximumUnrolledWindow else { return nil }
+        let double = types.double
+        func elements() -> [LLVMValueRef] {
+            (0..<n).map { emitter.load(double, emitter.elementAddress(double, pointer, emitter.int64(Int64($0)))) }
+        }
+        func fadd(_ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMValueRef { LLVMBuildFAdd(builder, a, b, "")! }
+        switch builtin {
+        case .pyMin, .pyMax:
+            let a = elements()
+            let predicate = builtin == .pyMin ? LLVMRealOLT : LLVMRealOGT
+            return .scalar(a.dropFirst().reduce(a[0]) { r, x in emitter.select(emitter.fcmp(predicate, x, r), x, r) })
+        case .npMin, .npMax:
+            // The loop keeps the first NaN once it sees one, else the least (greatest) value as
+            // CPython's min does. Computed as two independent chains, the plain min/max and the
+            // first NaN, which gives the same bits with a shorter dependency chain per tap.
+            let a = elements()
+            let predicate = builtin == .npMin ? LLVMRealOLT : LLVMRealOGT
+            let extreme = a.dropFirst().reduce(a[0]) { r, x in emitter.select(emitter.fcmp(predicate, x, r), x, r) }
+            // Ends at the first NaN if there is one, else at the last element (not NaN): so it is
+            // NaN exactly when some element is.
+            let firstNaN = a.dropLast().reversed().reduce(a[n - 1]) { f, x in emitter.select(emitter.isNaN(x), x, f) }
+            return .scalar(emitter.select(emitter.isNaN(firstNaN), firstNaN, extreme))
+        case .argmin, .argmax:
+            let a = elements()
+            let predicate = builtin == .argmin ? LLVMRealOLT : LLVMRealOGT
+            var best = a[0], index = emitter.int64(0)
+            for k in 1..<n {
+                let take = emitter.and(emitter.not(emitter.isNaN(best)), emitter.or(emitter.isNaN(a[k]), emitter.fcmp(predicate, a[k], best)))
+                best = emitter.select(take, a[k], best)
+                index = emitter.select(take, emitter.int64(Int64(k)), index)
+            }
+            return .scalar(index)
+        case .pySum:
+            return .scalar(elements().reduce(emitter.double(0)) { fadd($0, $1) })
+        case .prod:
+            return .scalar(elements().reduce(emitter.double(1)) { LLVMBuildFMul(builder, $0, $1, "")! })
+        case .any, .all:
+            let truths = elements().map { emitter.fcmp(LLVMRealUNE, $0, emitter.double(0)) }
+            return .scalar(truths.reduce(emitter.bool(builtin == .all)) { builtin == .any ? emitter.or($0, $1) : emitter.and($0, $1) })
+        case .npSum:
+            return .scalar(pairwiseSum(elements()[...]))
+        case .mean:
+            return .scalar(mean(elements()))
+        case .variance, .std:
+            let a = elements()
+            let m = mean(a)
+            let deviations = a.map { x -> LLVMValueRef in
+                let d = LLVMBuildFSub(builder, x, m, "")!
+                return LLVMBuildFMul(builder, d, d, "")!
+            }
+            let variance = LLVMBuildFDiv(builder, pairwiseSum(deviations[...]), emitter.double(Double(n)), "")!
+            return .scalar(builtin == .std ? emitter.callMath("llvm.sqrt.f64", [variance]) : variance)
+        case .median:
+            guard n <= maximumNetworkWindow else { return nil }
+            return .scalar(median(elements()))
+        default:
+            return nil
+        }
+    }
+
+    /// `np.mean` of constant-length data: the pairwise sum over n.
+    private func mean(_ a: [LLVMValueRef]) -> LLVMValueRef {
+        LLVMBuildFDiv(builder, pairwiseSum(a[...]), emitter.double(Double(a.count)), "")!
+    }
+
+    /// NumPy's pairwise summation (ndimage-semantics.md section 7), unrolled at compile time.
+    private func pairwiseSum(_ a: ArraySlice<LLVMValueRef>) -> LLVMValueRef {
+        func add(_ x: LLVMValueRef, _ y: LLVMValueRef) -> LLVMValueRef { LLVMBuildFAdd(builder, x, y, "")! }
+        let n = a.count
+        let base = a.startIndex
+        if n < 8 { return a.reduce(emitter.double(0)) { add($0, $1) } }
+        if n <= 128 {
+            var r = (0..<8).map { a[base + $0] }
+            var i = 8
+            while i < n - n % 8 {
+                for j in 0..<8 { r[j] = add(r[j], a[base + i + j]) }
+                i += 8
+            }
+            var sum = add(add(add(r[0], r[1]), add(r[2], r[3])), add(add(r[4], r[5]), add(r[6], r[7])))
+            while i < n {
+                sum = add(sum, a[base + i])
+                i += 1
+            }
+            return sum
+        }
+        var half = n / 2
+        half -= half % 8
+        return add(pairwiseSum(a[base..<(base + half)]), pairwiseSum(a[(base + half)...]))
+    }
+
+    /// `np.median` as the runtime computes it (stable sort with NaN last, middle element or
+    /// `(0.0 + lo + hi) / 2`, NaN if any NaN), as a branch-free sorting network.
+    private func median(_ a: [LLVMValueRef]) -> LLVMValueRef {
+        let n = a.count
+        let sorted = sortingNetwork(a)
+        let result: LLVMValueRef
+        if n % 2 == 1 {
+            result = stableZero(sorted[n / 2], position: n / 2, a)
+        } else {
+            let low = stableZero(sorted[n / 2 - 1], position: n / 2 - 1, a)
+            let high = stableZero(sorted[n / 2], position: n / 2, a)
+            // As the runtime (np.median takes np.mean of the two): (0.0 + lo + hi) / 2.
+            let sum = LLVMBuildFAdd(builder, LLVMBuildFAdd(builder, emitter.double(0), low, "")!, high, "")!
+            result = LLVMBuildFDiv(builder, sum, emitter.double(2), "")!
+        }
+        let anyNaN = a.map { emitter.isNaN($0) }.reduce(emitter.bool(false)) { emitter.or($0, $1) }
+        return emitter.select(anyNaN, emitter.double(.nan), result)
+    }
+
+    /// Batcher's odd-even merge sort over `a` (padded to a power of two with +inf placeholders,
+    /// which are resolved at compile time). Comparators whose outputs are unused are removed by
+    /// LLVM, so asking for one element leaves a selection network. Exact for values that are not
+    /// NaN, except that -0.0 and +0.0 may trade places (see `stableZero`).
+    private func sortingNetwork(_ a: [LLVMValueRef]) -> [LLVMValueRef] {
+        var size = 1
+        while size < a.count { size *= 2 }
+        var slots: [LLVMValueRef?] = a + Array(repeating: nil, count: size - a.count)
+        func exchange(_ i: Int, _ j: Int) {
+            switch (slots[i], slots[j]) {
+            case (.some(let x), .some(let y)):
+                let swap = emitter.fcmp(LLVMRealOLT, y, x)
+                slots[i] = emitter.select(swap, y, x)
+                slots[j] = emitter.select(swap, x, y)
+            case (nil, .some):
+                slots.swapAt(i, j)   // +inf placeholder moves up
+            default:
+                break
+            }
+        }
+        var p = 1
+        while p < size {
+            var k = p
+            while k >= 1 {
+                var j = k % p
+                while j + k < size {
+                    for i in 0..<min(k, size - j - k) where (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                        exchange(i + j, i + j + k)
+                    }
+                    j += 2 * k
+                }
+                k /= 2
+            }
+            p *= 2
+        }
+        return slots.prefix(a.count).map { $0! }
+    }
+
+    /// Makes the zero at sorted `position` carry the sign a stable sort gives it: the k-th zero of
+    /// the input in order, where k = position - (count of negative values). No effect otherwise.
+    private func stableZero(_ value: LLVMValueRef, position: Int, _ a: [LLVMValueRef]) -> LLVMValueRef {
+        let int64 = types.int64
+        let negatives = a.reduce(emitter.int64(0)) { count, x in
+            emitter.add(count, LLVMBuildZExt(builder, emitter.fcmp(LLVMRealOLT, x, emitter.double(0)), int64, "")!)
+        }
+        let wanted = emitter.sub(emitter.int64(Int64(position)), negatives)
+        var zerosBefore = emitter.int64(0)
+        var result = value
+        for x in a {
+            let isZero = emitter.fcmp(LLVMRealOEQ, x, emitter.double(0))
+            result = emitter.select(emitter.and(isZero, emitter.icmp(LLVMIntEQ, zerosBefore, wanted)), x, result)
+            zerosBefore = emitter.add(zerosBefore, LLVMBuildZExt(builder, isZero, int64, "")!)
+        }
+        return result
+    }
+
+    /// In a fused line filter, `for i in range(k, len(out))` (k >= 0 a literal, step 1, `i` an int
+    /// the body never assigns) keeps `0 <= i < len(out)` in the body, so `line[i + c]` for a
+    /// literal `0 <= c < filterSize` and `out[i]` are in bounds (`len(line) == len(out) + filterSize - 1`,
+    /// and neither array is ever reassigned): their checks can go, and the loop can vectorise.
+    func isProvenLineCounter(slot: Int, start: TExpr, stop: TExpr, step: TExpr, body: [TStmt]) -> Bool {
+        guard lineFilterSize != nil, loweringKernel, function.locals[slot].type == .int,
+              case .intConstant(let first) = start.kind, first >= 0,
+              case .intConstant(1) = step.kind,
+              case .length(let measured) = stop.kind, case .local(1) = measured.kind,
+              !Codegen.reassigns(slot: slot, in: body) else { return false }
+        return true
+    }
+
+    /// The unchecked address of `line[i + c]` or `out[i]` when `isProvenLineCounter` covers `i`; else nil.
+    func provenLineElementAddress(array: TExpr, index: TExpr) throws -> LLVMValueRef? {
+        guard let size = lineFilterSize, loweringKernel, !provenCounters.isEmpty,
+              case .local(let arraySlot) = array.kind, arraySlot == 0 || arraySlot == 1, index.type == .int else { return nil }
+        let counter: Int, offset: Int64
+        switch index.kind {
+        case .local(let slot):
+            (counter, offset) = (slot, 0)
+        case .arithmetic(.add, let a, let b):
+            if case .local(let slot) = a.kind, case .intConstant(let c) = b.kind { (counter, offset) = (slot, c) }
+            else if case .intConstant(let c) = a.kind, case .local(let slot) = b.kind { (counter, offset) = (slot, c) }
+            else { return nil }
+        default:
+            return nil
+        }
+        let limit: Int64 = arraySlot == 0 ? Int64(size - 1) : 0
+        guard provenCounters.contains(counter), offset >= 0, offset <= limit else { return nil }
+        let pointer = try lower(array).array.pointer
+        let indexValue = try lower(index).scalar
+        return emitter.elementAddress(types.double, pointer, indexValue)
+    }
+
+    /// `for i in range(a, b, c)` in a fused kernel whose bounds are literals or `len(values)`, with
+    /// at most `maximumUnrolledLoop` iterations: one copy of the body per value of `i`, so loops over
+    /// the window need no unrolling by LLVM. False: not handled (emit the loop).
+    func lowerUnrolledForRange(slot: Int, start: TExpr, stop: TExpr, step: TExpr, body: [TStmt]) throws -> Bool {
+        guard windowLength != nil else { return false }
+        func literal(_ expression: TExpr) -> Int64? {
+            switch expression.kind {
+            case .intConstant(let value): return value
+            case .length(let array):
+                if case .local(let arraySlot) = array.kind, let length = constantWindowLength(slot: arraySlot) { return Int64(length) }
+                return nil
+            default: return nil
+            }
+        }
+        guard let first = literal(start), let end = literal(stop), let increment = literal(step), increment != 0,
+              first.magnitude < 1 << 40, end.magnitude < 1 << 40, increment.magnitude < 1 << 40 else { return false }
+        let values = Array(stride(from: first, to: end, by: Int(increment)).prefix(maximumUnrolledLoop + 1))
+        guard values.count <= maximumUnrolledLoop else { return false }
+        let exit = emitter.block("range.exit")
+        for value in values {
+            let next = emitter.block("range.next")
+            store(.scalar(try coerce(emitter.int64(value), from: .int, to: function.locals[slot].type)), into: slot)
+            loops.append((next, exit))
+            try lower(body)
+            loops.removeLast()
+            emitter.branch(to: next)
+            emitter.position(at: next)
+        }
+        emitter.branch(to: exit)
+        emitter.position(at: exit)
+        return true
+    }
+
+    /// `for x in array` over a short constant-length array in a fused module: one copy of the
+    /// body per element, so LLVM need not unroll it. False: not handled (emit the loop).
+    func lowerUnrolledForEach(slot: Int, array: (pointer: LLVMValueRef, length: LLVMValueRef),
+                              elementType arrayType: ValueType, body: [TStmt]) throws -> Bool {
+        guard windowLength != nil, let n = constantInteger(array.length), n >= 0, n <= maximumUnrolledLoop else {
+            return false
+        }
+        let exit = emitter.block("each.exit")
+        let valueType: ValueType = arrayType == .intArray ? .int : .float
+        let llvmType = elementType(arrayType)
+        for k in 0..<n {
+            let next = emitter.block("each.next")
+            let element = emitter.load(llvmType, emitter.elementAddress(llvmType, array.pointer, emitter.int64(Int64(k))))
+            store(.scalar(try coerce(element, from: valueType, to: function.locals[slot].type)), into: slot)
+            loops.append((next, exit))
+            try lower(body)
+            loops.removeLast()
+            emitter.branch(to: next)
+            emitter.position(at: next)
+        }
+        emitter.branch(to: exit)
+        emitter.position(at: exit)
+        return true
+    }
+}
+
+// MARK: - The fused entry points
+
+/// Emits the fused entry function of one program into the module of `lowering`.
+final class FusedEmitter {
+    let program: TypedProgram
+    let lowering: ProgramLowering
+    /// The lowering whose kernel body the border loop calls.
+    let borderLowering: ProgramLowering
+    let layout: FusedLayout
+    var emitter: Emitter { lowering.emitter }
+    var types: IRTypes { emitter.types }
+    var builder: LLVMBuilderRef { emitter.builder }
+
+    init(program: TypedProgram, lowering: ProgramLowering, borderLowering: ProgramLowering, layout: FusedLayout) {
+        self.program = program
+        self.lowering = lowering
+        self.borderLowering = borderLowering
+        self.layout = layout
+    }
+
+    /// Adds a function attribute (or a parameter attribute when `parameter` is given, 0-based).
+    func addAttribute(_ name: String, to function: LLVMValueRef, parameter: Int? = nil) {
+        let kind = LLVMGetEnumAttributeKindForName(name, name.utf8.count)
+        guard kind != 0, let attribute = LLVMCreateEnumAttribute(emitter.context, kind, 0) else { return }
+        let index = parameter.map { UInt32($0 + 1) } ?? UInt32.max
+        LLVMAddAttributeAtIndex(function, index, attribute)
+    }
+
+    private func addFunction(_ name: String, returning result: LLVMTypeRef, _ parameters: [LLVMTypeRef]) -> LLVMValueRef {
+        var parameterTypes: [LLVMTypeRef?] = parameters
+        let type = parameterTypes.withUnsafeMutableBufferPointer {
+            LLVMFunctionType(result, $0.baseAddress, UInt32($0.count), 0)
+        }!
+        return LLVMAddFunction(emitter.module, name, type)!
+    }
+
+    private func llvmType(_ type: FusedElementType) -> LLVMTypeRef {
+        switch type {
+        case .bool, .int8, .uint8: return types.int8
+        case .int16, .uint16: return LLVMInt16TypeInContext(emitter.context)
+        case .int32, .uint32: return types.int32
+        case .int64, .uint64: return types.int64
+        case .float32: return LLVMFloatTypeInContext(emitter.context)
+        case .float64: return types.double
+        }
+    }
+
+    private func typedPointer(_ raw: LLVMValueRef, _ type: FusedElementType) -> LLVMValueRef {
+        LLVMBuildBitCast(builder, raw, LLVMPointerType(llvmType(type), 0), "")!
+    }
+
+    /// Loads the element at `base[offset]` (any alignment) as a double, as `ElementType.loadDouble`.
+    private func loadElement(_ base: LLVMValueRef, _ offset: LLVMValueRef, _ type: FusedElementType) -> LLVMValueRef {
+        let raw = emitter.load(llvmType(type), emitter.elementAddress(llvmType(type), base, offset))
+        LLVMSetAlignment(raw, 1)
+        switch type {
+        case .float64: return raw
+        case .float32: return LLVMBuildFPExt(builder, raw, types.double, "")!
+        case .int8, .int16, .int32, .int64: return LLVMBuildSIToFP(builder, raw, types.double, "")!
+        case .bool, .uint8, .uint16, .uint32, .uint64: return LLVMBuildUIToFP(builder, raw, types.double, "")!
+        }
+    }
+
+    /// x86-64 `cvttsd2si` (32-bit): truncation, or INT32_MIN for NaN and out of range; never poison.
+    private func truncateToInt32(_ x: LLVMValueRef) -> LLVMValueRef {
+        let inRange = emitter.and(emitter.fcmp(LLVMRealOGT, x, emitter.double(-2147483649.0)),
+                                  emitter.fcmp(LLVMRealOLT, x, emitter.double(2147483648.0)))
+        let converted = LLVMBuildFPToSI(builder, emitter.select(inRange, x, emitter.double(0)), types.int32, "")!
+        return emitter.select(inRange, converted, emitter.int32(Int32.min))
+    }
+
+    /// x86-64 `cvttsd2si` (64-bit).
+    private func truncateToInt64(_ x: LLVMValueRef) -> LLVMValueRef {
+        let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, x, emitter.double(-9223372036854775808.0)),
+                                  emitter.fcmp(LLVMRealOLT, x, emitter.double(9223372036854775808.0)))
+        let converted = LLVMBuildFPToSI(builder, emitter.select(inRange, x, emitter.double(0)), types.int64, "")!
+        return emitter.select(inRange, converted, emitter.int64(Int64.min))
+    }
+
+    /// GCC's `(uint64_t)x` on x86-64, NaN giving 0 (as `truncatingToUInt64LikeX86`).
+    private func truncateToUInt64(_ x: LLVMValueRef) -> LLVMValueRef {
+        let small = emitter.fcmp(LLVMRealOLT, x, emitter.double(9223372036854775808.0))
+        let fits = emitter.fcmp(LLVMRealOLT, x, emitter.double(18446744073709551616.0))
+        let large = emitter.and(emitter.not(small), fits)
+        let high = LLVMBuildFPToUI(builder, emitter.select(large, x, emitter.double(0)), types.int64, "")!
+        let result = emitter.select(small, truncateToInt64(x), emitter.select(large, high, emitter.int64(0)))
+        return emitter.select(emitter.isNaN(x), emitter.int64(0), result)
+    }
+
+    /// Stores `x` at `base[offset]` with generic_filter's casting rules (`ElementType.storeDouble`).
+    private func storeElement(_ x: LLVMValueRef, _ base: LLVMValueRef, _ offset: LLVMValueRef, _ type: FusedElementType) {
+        let target = llvmType(type)
+        let value: LLVMValueRef
+        func unsigned(_ convert: (LLVMValueRef) -> LLVMValueRef) -> LLVMValueRef {
+            // value > -1 ? (T)value : -(T)(-value), both halves computed without poison.
+            let positive = LLVMBuildTrunc(builder, convert(x), target, "")!
+            let negative = emitter.sub(LLVMConstNull(target), LLVMBuildTrunc(builder, convert(LLVMBuildFNeg(builder, x, "")!), target, "")!)
+            return emitter.select(emitter.fcmp(LLVMRealOGT, x, emitter.double(-1)), positive, negative)
+        }
+        switch type {
+        case .float64: value = x
+        case .float32: value = LLVMBuildFPTrunc(builder, x, target, "")!
+        case .int8, .int16: value = LLVMBuildTrunc(builder, truncateToInt32(x), target, "")!
+        case .int32: value = truncateToInt32(x)
+        case .int64: value = truncateToInt64(x)
+        case .bool, .uint8, .uint16: value = unsigned(truncateToInt32)
+        case .uint32: value = unsigned(truncateToInt64)
+        case .uint64:
+            let positive = truncateToUInt64(x)
+            let negative = emitter.sub(emitter.int64(0), truncateToUInt64(LLVMBuildFNeg(builder, x, "")!))
+            value = emitter.select(emitter.fcmp(LLVMRealOGT, x, emitter.double(-1)), positive, negative)
+        }
+        let store = LLVMBuildStore(builder, value, emitter.elementAddress(target, base, offset))!
+        LLVMSetAlignment(store, 1)
+    }
+
+    /// Loads and converts the run-time parameters from `values` (never NULL here: the driver always
+    /// passes the array), as the callback wrapper does. On an invalid int parameter, records the
+    /// failure and branches to `failure`.
+    private func loadParameters(_ values: LLVMValueRef, failure: LLVMBasicBlockRef) throws -> [LLVMValueRef] {
+        let kernel = program.kernel
+        var result: [LLVMValueRef] = []
+        for slot in program.kind.arrayParameterCount..<kernel.parameterCount {
+            guard let index = program.parameters.firstIndex(where: { $0.slot == slot }) else {
+                throw LLVMError("kernel parameter slot \(slot) has no run-time parameter")
+            }
+            let declared = program.parameters[index]
+            var value = emitter.load(types.double, emitter.elementAddress(types.double, values, emitter.int64(Int64(index))))
+            var valueType = ValueType.float
+            if declared.type == .int || declared.type == .bool {
+                let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, value, emitter.double(-9.223372036854775808e18)),
+                                          emitter.fcmp(LLVMRealOLT, value, emitter.double(9.223372036854775808e18)))
+                let ok = emitter.block("param.ok")
+                let bad = emitter.block("param.bad")
+                emitter.branch(if: inRange, then: ok, else: bad)
+                emitter.position(at: bad)
+                let fail = emitter.declare("filterjit_fail", returning: types.void,
+                                           [types.int32, types.int64, types.int64, types.int64, types.int64])
+                emitter.call(fail, [emitter.int32(RuntimeFailureKind.invalidParameter.rawValue),
+                                    emitter.int64(Int64(kernel.range.start)), emitter.int64(Int64(kernel.range.end)),
+                                    emitter.int64(Int64(index)), LLVMBuildBitCast(builder, value, types.int64, "")!])
+                emitter.branch(to: failure)
+                emitter.position(at: ok)
+                value = LLVMBuildFPToSI(builder, value, types.int64, "")!
+                valueType = .int
+            }
+            result.append(try lowering.coerce(value, from: valueType, to: kernel.locals[slot].type))
+        }
+        return result
+    }
+
+    /// Per-call state shared by the pixel loops of one function: arena, result slot, window buffer.
+    private struct CallState {
+        let arena: LLVMValueRef
+        let result: LLVMValueRef?
+        let window: LLVMValueRef
+        let parameters: [LLVMValueRef]
+    }
+
+    /// `scratch` is the caller's buffer of `windowLength` doubles, used instead of the stack for
+    /// windows too long to be kept in registers (a huge footprint must not overflow a thread's stack).
+    private func makeCallState(windowLength: Int, parameters: [LLVMValueRef], scratch: LLVMValueRef) -> CallState {
+        let arenaType = LLVMArrayType(types.int64, 2)!
+        let arenaStorage = LLVMBuildAlloca(builder, arenaType, "arena")!
+        emitter.store(LLVMConstNull(arenaType), arenaStorage)
+        let arena = LLVMBuildBitCast(builder, arenaStorage, types.bytePointer, "")!
+        let result = program.kernel.returnType.map { LLVMBuildAlloca(builder, lowering.scalarType($0), "result")! }
+        let window: LLVMValueRef
+        if windowLength <= maximumUnrolledWindow {
+            let windowType = LLVMArrayType(types.double, UInt32(max(windowLength, 1)))!
+            window = LLVMBuildBitCast(builder, LLVMBuildAlloca(builder, windowType, "window")!, types.doublePointer, "")!
+        } else {
+            window = scratch
+        }
+        return CallState(arena: arena, result: result, window: window, parameters: parameters)
+    }
+
+    /// Calls the kernel body on the window; returns its result as a double, or branches to
+    /// `failure` when it fails. Local arrays are released after every call.
+    private func callFilterBody(_ state: CallState, failure: LLVMBasicBlockRef, body lowering: ProgramLowering) -> LLVMValueRef {
+        var arguments: [LLVMValueRef] = [state.arena]
+        if let result = state.result { arguments.append(result) }
+        arguments += [state.window, emitter.int64(Int64(layout.tapCount))]
+        arguments += state.parameters
+        let ok = emitter.call(lowering.functions[program.kernelIndex], arguments)
+        if lowering.usesArena {
+            emitter.call(emitter.declare("filterjit_release", returning: types.void, [types.bytePointer]), [state.arena])
+        }
+        let success = emitter.block("call.ok")
+        emitter.branch(if: ok, then: success, else: failure)
+        emitter.position(at: success)
+        guard let result = state.result, let returnType = program.kernel.returnType else { return emitter.double(0) }
+        let value = emitter.load(lowering.scalarType(returnType), result)
+        // The wrapper's conversion of the kernel's result to the double SciPy receives.
+        switch returnType {
+        case .int: return LLVMBuildSIToFP(builder, value, types.double, "")!
+        case .bool: return LLVMBuildUIToFP(builder, value, types.double, "")!
+        default: return value
+        }
+    }
+
+    /// The row function (see the file comment) and its border helper.
+    func emitFilterRow(name: String) throws {
+        let i64 = types.int64, pointer = types.bytePointer, i64Pointer = types.int64Pointer
+
+        // The border loop: taps through the per-axis maps; a separate function so that the kernel
+        // body is inlined once for the border and once for the interior, and the border code is
+        // shared by both ends of the row.
+        // (in, out, outer, lastPositions, lastMap, start, end, outStride, cval, parameters, scratch) -> i64
+        let border = addFunction(name + ".border", returning: i64,
+                                 [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, types.double,
+                                  types.doublePointer, types.doublePointer])
+        LLVMSetLinkage(border, LLVMInternalLinkage)
+        addAttribute("noinline", to: border)
+        // Few pixels take this path: keep it scalar and small, so it costs little compile time.
+        addAttribute("minsize", to: border)
+        addAttribute("optsize", to: border)
+        try emitBorder(in: border)
+
+        let row = addFunction(name, returning: i64,
+                              [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, i64, i64, i64,
+                               types.double, types.doublePointer, types.doublePointer])
+        for parameter in 0...1 { addAttribute("noalias", to: row, parameter: parameter) }
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, row, "entry")!)
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(row, index)! }
+        let n = parameter(5), start = parameter(8), end = parameter(9)
+        let callBorder = { (from: LLVMValueRef, to: LLVMValueRef) -> LLVMValueRef in
+            var arguments: [LLVMValueRef?] = [parameter(0), parameter(1), parameter(2), parameter(3), parameter(4),
+                                              from, to, parameter(7), parameter(11), parameter(12), parameter(13)]
+            let type = LLVMGlobalGetValueType(border)!
+            return arguments.withUnsafeMutableBufferPointer {
+                LLVMBuildCall2(self.builder, type, border, $0.baseAddress, UInt32($0.count), "")!
+            }
+        }
+        let done = emitter.block("done")
+        let failed = emitter.block("failed")
+        // Left border, interior, right border: failures are found in C order.
+        let left = callBorder(emitter.int64(0), start)
+        let afterLeft = emitter.block("interior")
+        emitter.branch(if: emitter.icmp(LLVMIntSGE, left, emitter.int64(0)), then: failed, else: afterLeft)
+        var failures: [(LLVMValueRef, LLVMBasicBlockRef)] = [(left, emitter.currentBlock)]
+        emitter.position(at: afterLeft)
+        failures.append(try emitInteriorLoop(row, failed: failed))
+        let right = callBorder(end, n)
+        emitter.branch(if: emitter.icmp(LLVMIntSGE, right, emitter.int64(0)), then: failed, else: done)
+        failures.append((right, emitter.currentBlock))
+        emitter.position(at: done)
+        LLVMBuildRet(builder, emitter.int64(-1))
+        emitter.position(at: failed)
+        LLVMBuildRet(builder, emitter.phi(i64, failures))
+    }
+
+    /// The interior loop of the row function, emitted at the current position; emission continues
+    /// after it. A failing call branches to `failed` with the pixel's index (the returned incoming).
+    private func emitInteriorLoop(_ row: LLVMValueRef, failed: LLVMBasicBlockRef) throws -> (LLVMValueRef, LLVMBasicBlockRef) {
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(row, index)! }
+        let input = typedPointer(parameter(0), layout.inputType)
+        let output = typedPointer(parameter(1), layout.outputType)
+        let inStride = parameter(6), outStride = parameter(7), centre = parameter(10)
+        let failure = emitter.block("interior.fail")
+        let failedIndexSlot = LLVMBuildAlloca(builder, types.int64, "failed")!
+        emitter.store(emitter.int64(0), failedIndexSlot)
+        let parameters = try loadParameters(parameter(12), failure: failure)
+        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters, scratch: parameter(13))
+        let unrolled = layout.tapCount <= maximumUnrolledWindow
+        // Per tap: outer[t] + (lastPositions[t] - centre) * inStride, computed once per row.
+        func base(_ t: LLVMValueRef) -> LLVMValueRef {
+            let outer = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(2), t))
+            let position = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(3), t))
+            return emitter.add(outer, LLVMBuildMul(builder, emitter.sub(position, centre), inStride, "")!)
+        }
+        let bases = unrolled ? (0..<layout.tapCount).map { base(emitter.int64(Int64($0))) } : []
+        // A long window keeps its per-row tap bases in the second half of the scratch buffer.
+        let baseTable = LLVMBuildBitCast(builder, emitter.elementAddress(types.double, parameter(13), emitter.int64(Int64(layout.tapCount))),
+                                         types.int64Pointer, "")!
+        if !unrolled {
+            _ = emitter.loop(from: emitter.int64(0), to: emitter.int64(Int64(layout.tapCount)), carrying: []) { t, _ in
+                emitter.store(base(t), emitter.elementAddress(types.int64, baseTable, t))
+                return []
+            }
+        }
+        _ = emitter.loop(from: parameter(8), to: parameter(9), carrying: []) { i, _ in
+            let offset = LLVMBuildMul(builder, i, inStride, "")!
+            if unrolled {
+                for (t, base) in bases.enumerated() {
+                    let value = loadElement(input, emitter.add(base, offset), layout.inputType)
+                    emitter.store(value, emitter.elementAddress(types.double, state.window, emitter.int64(Int64(t))))
+                }
+            } else {
+                // A long window: gather it with a loop over the taps (no per-tap code to compile).
+                _ = emitter.loop(from: emitter.int64(0), to: emitter.int64(Int64(layout.tapCount)), carrying: []) { t, _ in
+                    let tapBase = emitter.load(types.int64, emitter.elementAddress(types.int64, baseTable, t))
+                    let value = loadElement(input, emitter.add(tapBase, offset), layout.inputType)
+                    emitter.store(value, emitter.elementAddress(types.double, state.window, t))
+                    return []
+                }
+            }
+            emitter.store(i, failedIndexSlot)
+            let result = callFilterBody(state, failure: failure, body: lowering)
+            storeElement(result, output, LLVMBuildMul(builder, i, outStride, "")!, layout.outputType)
+            return []
+        }
+        let rest = emitter.currentBlock
+        emitter.position(at: failure)
+        let failedIndex = emitter.load(types.int64, failedIndexSlot)
+        emitter.branch(to: failed)
+        let failureEnd = emitter.currentBlock
+        emitter.position(at: rest)
+        return (failedIndex, failureEnd)
+    }
+
+    /// The body of the border function: pixels `start..<end`, taps through the maps.
+    private func emitBorder(in function: LLVMValueRef) throws {
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, function, "entry")!)
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(function, index)! }
+        let input = typedPointer(parameter(0), layout.inputType)
+        let output = typedPointer(parameter(1), layout.outputType)
+        let outer = parameter(2), positions = parameter(3), map = parameter(4)
+        let outStride = parameter(7), cval = parameter(8)
+        let failure = emitter.block("fail")
+        let failedIndexSlot = LLVMBuildAlloca(builder, types.int64, "failed")!
+        emitter.store(emitter.int64(0), failedIndexSlot)
+        let parameters = try loadParameters(parameter(9), failure: failure)
+        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters, scratch: parameter(10))
+        let cvalMarker = emitter.int64(Int64.min)
+        _ = emitter.loop(from: parameter(5), to: parameter(6), carrying: []) { i, _ in
+            // Gather the window with a loop over the taps (not unrolled: small code for a few pixels).
+            _ = emitter.loop(from: emitter.int64(0), to: emitter.int64(Int64(layout.tapCount)), carrying: []) { t, _ in
+                let tapOuter = emitter.load(types.int64, emitter.elementAddress(types.int64, outer, t))
+                let position = emitter.load(types.int64, emitter.elementAddress(types.int64, positions, t))
+                let mapped = emitter.load(types.int64, emitter.elementAddress(types.int64, map, emitter.add(i, position)))
+                let isConstant = emitter.or(emitter.icmp(LLVMIntEQ, tapOuter, cvalMarker), emitter.icmp(LLVMIntEQ, mapped, cvalMarker))
+                // A cval tap reads element 0 (always there) and discards it: no branch, no bad address.
+                let offset = emitter.select(isConstant, emitter.int64(0), emitter.add(tapOuter, mapped))
+                let value = emitter.select(isConstant, cval, loadElement(input, offset, layout.inputType))
+                emitter.store(value, emitter.elementAddress(types.double, state.window, t))
+                return []
+            }
+            emitter.store(i, failedIndexSlot)
+            let result = callFilterBody(state, failure: failure, body: borderLowering)
+            storeElement(result, output, LLVMBuildMul(builder, i, outStride, "")!, layout.outputType)
+            return []
+        }
+        LLVMBuildRet(builder, emitter.int64(-1))
+        emitter.position(at: failure)
+        LLVMBuildRet(builder, emitter.load(types.int64, failedIndexSlot))
+    }
+
+    /// The fused line function (see the file comment).
+    func emitLine(name: String) throws {
+        let i64 = types.int64, pointer = types.bytePointer
+        let function = addFunction(name, returning: i64,
+                                   [pointer, pointer, types.int64Pointer, i64, i64, i64, i64, i64, types.double,
+                                    types.doublePointer, types.doublePointer, types.doublePointer])
+        for parameter in [0, 1, 10, 11] { addAttribute("noalias", to: function, parameter: parameter) }
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, function, "entry")!)
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(function, index)! }
+        let input = typedPointer(parameter(0), layout.inputType)
+        let output = typedPointer(parameter(1), layout.outputType)
+        let map = parameter(2), n = parameter(4), before = parameter(5)
+        // n + filterSize - 1 (the driver checked it does not overflow): written so that LLVM knows how
+        // the two lengths relate and can drop the kernel's bounds checks on `line[i + k]`.
+        let extendedLength = LLVMBuildNUWAdd(builder, n, emitter.int64(Int64(max(layout.tapCount, 1) - 1)), "")!
+        let inStride = parameter(6), outStride = parameter(7), cval = parameter(8)
+        let line = parameter(10), outLine = parameter(11)
+        let failure = emitter.block("fail")
+        let parameters = try loadParameters(parameter(9), failure: failure)
+        let arenaType = LLVMArrayType(types.int64, 2)!
+        let arenaStorage = LLVMBuildAlloca(builder, arenaType, "arena")!
+        emitter.store(LLVMConstNull(arenaType), arenaStorage)
+        let arena = LLVMBuildBitCast(builder, arenaStorage, types.bytePointer, "")!
+        let cvalMarker = emitter.int64(Int64.min)
+
+        // Extend the line: mapped positions before and after it, a plain strided copy inside.
+        func extend(from start: LLVMValueRef, to end: LLVMValueRef) {
+            _ = emitter.loop(from: start, to: end, carrying: []) { j, _ in
+                let mapped = emitter.load(i64, emitter.elementAddress(i64, map, j))
+                let isConstant = emitter.icmp(LLVMIntEQ, mapped, cvalMarker)
+                let offset = emitter.select(isConstant, emitter.int64(0), mapped)
+                let value = emitter.select(isConstant, cval, loadElement(input, offset, layout.inputType))
+                emitter.store(value, emitter.elementAddress(types.double, line, j))
+                return []
+            }
+        }
+        extend(from: emitter.int64(0), to: before)
+        _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
+            let value = loadElement(input, LLVMBuildMul(builder, k, inStride, "")!, layout.inputType)
+            emitter.store(value, emitter.elementAddress(types.double, line, emitter.add(before, k)))
+            return []
+        }
+        extend(from: emitter.add(before, n), to: extendedLength)
+        // `out` starts zeroed, as the callback wrapper does.
+        _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
+            emitter.store(emitter.double(0), emitter.elementAddress(types.double, outLine, k))
+            return []
+        }
+        let ok = emitter.call(lowering.functions[program.kernelIndex],
+                              [arena, line, extendedLength, outLine, n] + parameters)
+        if lowering.usesArena {
+            emitter.call(emitter.declare("filterjit_release", returning: types.void, [types.bytePointer]), [arena])
+        }
+        let success = emitter.block("ok")
+        emitter.branch(if: ok, then: success, else: failure)
+        emitter.position(at: success)
+        _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
+            let value = emitter.load(types.double, emitter.elementAddress(types.double, outLine, k))
+            storeElement(value, output, LLVMBuildMul(builder, k, outStride, "")!, layout.outputType)
+            return []
+        }
+        LLVMBuildRet(builder, emitter.int64(-1))
+        emitter.position(at: failure)
+        LLVMBuildRet(builder, emitter.int64(0))
+    }
+}

@@ -1,0 +1,416 @@
+// The fused engine: whole-image kernels specialised for element types, footprint and mode,
+// compiled on first use into the engine's signature cache, and run over rows split across threads.
+//
+// The driver here only plans (validation, per-axis index maps, per-row tap offsets); the
+// compiled row function walks the pixels (see FilterCodegen/FusedLowering.swift).
+
+import Foundation
+import FilterCodegen
+import FilterLang
+import NDImage
+
+/// How `genericFilter` and `genericFilter1D` run a kernel.
+public enum ExecutionEngine: String, Sendable, CaseIterable {
+    /// A whole-image kernel compiled for the element types, footprint and mode (the default).
+    /// Inputs it cannot handle (0-d arrays, an output overlapping the input, strides that are not
+    /// a multiple of the element size) run on the callback engine instead, with the same result.
+    case fused
+    /// The SciPy callback ABI driven by the NDImage driver: the baseline the fused engine equals.
+    case callback
+}
+
+/// The code of a fused kernel (`Kernel.fusedCode`), for `filterjit show`.
+public struct FusedCode: Sendable {
+    /// The LLVM IR as lowered.
+    public let ir: String
+    /// The LLVM IR after optimisation.
+    public let optimizedIR: String
+    /// The host assembly.
+    public let assembly: String
+}
+
+/// `i64 row(in, out, outer, lastPositions, lastMap, n, inStride, outStride, interiorStart, interiorEnd, centre, cval,
+/// parameters, scratch)`.
+typealias FusedRowFunction = @convention(c) (
+    UnsafeRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<Int64>?, UnsafePointer<Int64>?, UnsafePointer<Int64>?,
+    Int64, Int64, Int64, Int64, Int64, Int64, Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Int64
+
+/// `i64 line(in, out, map, extendedLength, n, before, inStride, outStride, cval, parameters, lineBuffer, outputBuffer)`.
+typealias FusedLineFunction = @convention(c) (
+    UnsafeRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<Int64>?, Int64, Int64, Int64, Int64, Int64, Double,
+    UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?) -> Int64
+
+/// Marks a tap or window position that reads cval (offsets are never this small).
+private let cvalMarker = Int64.min
+
+extension Engine {
+    /// The compile-stage timings of the most recent fused specialisation this engine compiled, if any.
+    public var lastFusedCompileTimings: CompileTimings? {
+        fusedLogLock.lock()
+        defer { fusedLogLock.unlock() }
+        return lastFusedTimings
+    }
+
+    private func recordFusedCompile(_ timings: CompileTimings) {
+        fusedLogLock.lock()
+        lastFusedTimings = timings
+        fusedLogLock.unlock()
+    }
+
+    /// An engine for kernels whose own engine is gone (fused specialisations need one to compile in).
+    static let fallbackForFusion: Engine? = try? Engine()
+
+    /// The fused specialisation of `base` described by `specialization`, from the cache or compiled now.
+    func fusedKernel(for base: Kernel, layout: FusedLayout, specialization: String) throws -> Kernel {
+        var signature = base.signature
+        signature.specialization = (base.signature.specialization.map { $0 + "|" } ?? "") + "fused:" + specialization
+        return try cache.kernel(for: signature) {
+            let symbol = Engine.symbol(for: signature, name: base.name + "_fused")
+            let machine = try borrowMachine()
+            defer { returnMachine(machine) }
+            let prepared = try Codegen.prepareFused(base.program, layout: layout, options: CodegenOptions(exportName: symbol),
+                                                    level: optimization, machine: machine)
+            var timings = CompileTimings()
+            timings.ir = prepared.lowerMilliseconds
+            timings.optimize = prepared.optimizeMilliseconds
+            let emitStart = DispatchTime.now().uptimeNanoseconds
+            let (address, resource) = try session.add(prepared.module, lookingUp: symbol)
+            timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - emitStart) / 1e6
+            recordFusedCompile(timings)
+            // Its address is a fused entry, not a SciPy callback: this kernel is only handed to the
+            // fused drivers below, never returned to callers.
+            let kernel = Kernel(program: base.program, source: base.source, signature: signature, symbolName: symbol,
+                                address: address, ir: prepared.ir, optimizedIR: prepared.optimizedIR, timings: timings,
+                                resource: resource, cancellation: cancellation, optimization: optimization)
+            kernel.engine = self
+            return kernel
+        }
+    }
+}
+
+extension FusedElementType {
+    init(_ type: ElementType) {
+        // The raw values are NumPy's names in both enums.
+        self = FusedElementType(rawValue: type.rawValue) ?? .float64
+    }
+}
+
+extension BoundaryMode {
+    /// The mode with the filter aliases resolved (grid-mirror = reflect, ...).
+    var canonicalForFilters: BoundaryMode {
+        switch self {
+        case .gridMirror: return .reflect
+        case .gridWrap: return .wrap
+        case .gridConstant: return .constant
+        default: return self
+        }
+    }
+}
+
+/// Strides in elements, or nil when some stride is not a multiple of the element size.
+private func elementStrides(_ array: NDArray) -> [Int]? {
+    let size = array.elementType.itemSize
+    guard array.strides.allSatisfy({ $0 % size == 0 }) else { return nil }
+    return array.strides.map { $0 / size }
+}
+
+/// The first failure of a threaded run: chunks run in C order, so the lowest chunk's first failure
+/// is the first failing element overall.
+private final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failures: [(chunk: Int, element: Int, reason: String)] = []
+
+    func record(chunk: Int, element: Int, reason: String) {
+        lock.lock()
+        failures.append((chunk, element, reason))
+        lock.unlock()
+    }
+
+    var first: (element: Int, reason: String)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return failures.min { $0.chunk < $1.chunk }.map { ($0.element, $0.reason) }
+    }
+}
+
+/// Splits `count` items into at most `threads` contiguous, nearly equal ranges.
+private func chunks(_ count: Int, threads: Int) -> [Range<Int>] {
+    let parts = max(1, min(threads, count))
+    return (0..<parts).map { part in (count * part / parts)..<(count * (part + 1) / parts) }
+}
+
+/// A value shared across the worker threads of one run, which only read it or write disjoint parts.
+private struct SharedAcrossWorkers<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// Runs `body(0..<count)`, in parallel when count > 1; returns when all are done.
+private func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    if count == 1 { body(0); return }
+    withoutActuallyEscaping(body) { escaping in
+        // Each worker writes only its own rows and its own failure record.
+        let shared = SharedAcrossWorkers(value: escaping)
+        DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
+    }
+}
+
+/// The thread count to use: `threads`, or every core when nil.
+private func resolvedThreads(_ threads: Int?) throws -> Int {
+    let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    guard count >= 1 else { throw NDImageError.invalidArgument("the thread count must be at least 1, got \(count)") }
+    return count
+}
+
+extension Kernel {
+    /// The engine to compile fused specialisations in.
+    private var fusionEngine: Engine {
+        get throws {
+            if let engine { return engine }
+            if let engine = Engine.fallbackForFusion { return engine }
+            throw LLVMError("cannot start an engine for fused kernels")
+        }
+    }
+
+    /// The fused row kernel for `geometry` and these element types (cached by specialisation).
+    private func fusedFilterKernel(_ geometry: FilterGeometry, input: ElementType, output: ElementType) throws -> Kernel {
+        let inType = FusedElementType(input), outType = FusedElementType(output)
+        let taps = geometry.tapPositions
+        let specialization = "filter;in=\(inType.rawValue);out=\(outType.rawValue);window="
+            + geometry.windowShape.map(String.init).joined(separator: "x")
+            + ";taps=" + taps.map { $0.map(String.init).joined(separator: ",") }.joined(separator: " ")
+            + ";mode=\(geometry.mode.canonicalForFilters.rawValue)"
+        return try fusionEngine.fusedKernel(
+            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: taps.count),
+            specialization: specialization)
+    }
+
+    /// The fused line kernel for `options` and these element types (cached by specialisation).
+    private func fusedLineKernel(_ options: LineFilterOptions, input: ElementType, output: ElementType) throws -> Kernel {
+        let inType = FusedElementType(input), outType = FusedElementType(output)
+        let mode = options.mode.canonicalForFilters
+        let specialization = "line;in=\(inType.rawValue);out=\(outType.rawValue);size=\(options.filterSize);mode=\(mode.rawValue)"
+        return try fusionEngine.fusedKernel(
+            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: options.filterSize),
+            specialization: specialization)
+    }
+
+    /// The code of the fused kernel this `@filter` (with `options`) or `@line_filter` (with
+    /// `lineOptions`) kernel runs on images of `shape` and `elementType` (output `outputType`, nil:
+    /// the same): LLVM IR before and after optimisation, and the host assembly.
+    public func fusedCode(shape: [Int], elementType: ElementType, outputType: ElementType? = nil,
+                          options: FilterOptions? = nil, lineOptions: LineFilterOptions? = nil) throws -> FusedCode {
+        let fused: Kernel
+        let layout: FusedLayout
+        let output = outputType ?? elementType
+        switch kind {
+        case .filter:
+            let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
+            fused = try fusedFilterKernel(geometry, input: elementType, output: output)
+            layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
+                                 tapCount: geometry.tapPositions.count)
+        case .lineFilter:
+            let line = lineOptions ?? LineFilterOptions(filterSize: 3)
+            _ = try validatedLineFilterAxis(line, rank: shape.count)
+            fused = try fusedLineKernel(line, input: elementType, output: output)
+            layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
+                                 tapCount: line.filterSize)
+        case .transform:
+            throw KernelCallError.wrongKind(expected: .filter, actual: kind)
+        }
+        // The assembly comes from the same deterministic pipeline, re-run in a fresh context.
+        let engine = try fusionEngine
+        let machine = try TargetMachine()
+        let prepared = try Codegen.prepareFused(program, layout: layout, options: CodegenOptions(exportName: fused.symbolName),
+                                                level: engine.optimization, machine: machine, keepText: false)
+        return FusedCode(ir: fused.ir, optimizedIR: fused.optimizedIR, assembly: try prepared.module.assembly(machine: machine))
+    }
+
+    /// generic_filter on the fused engine; nil when this input cannot be fused (the caller falls back).
+    func fusedGenericFilter(_ input: NDArray, options: FilterOptions, result: NDArray,
+                            userData: [Double], threads: Int?) throws -> NDArray? {
+        let threadCount = try resolvedThreads(threads)
+        let geometry = try FilterGeometry(inputShape: input.shape, options: options)
+        let rank = input.rank
+        guard rank >= 1, !result.mayShareMemory(with: input),
+              let inStrides = elementStrides(input), let outStrides = elementStrides(result) else { return nil }
+        if input.isEmpty { return result }
+        let taps = geometry.tapPositions
+        let fused = try fusedFilterKernel(geometry, input: input.elementType, output: result.elementType)
+        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: FusedRowFunction.self)
+
+        let last = rank - 1
+        // Per axis, per window position: the element offset read through the mode, or the marker.
+        var maps: [[Int64]] = []
+        for axis in 0..<rank {
+            maps.append(try geometry.indexMap(axis: axis).map { $0.map { Int64($0 * inStrides[axis]) } ?? cvalMarker })
+        }
+        let lastPositions = taps.map { Int64($0[last]) }
+        let n = input.shape[last]
+        let lastInterior = geometry.interior(axis: last)
+        let rowCount = input.shape[..<last].reduce(1, *)
+        let outerShape = Array(input.shape[..<last])
+        let inBase = UnsafeRawPointer(input.firstElementPointer)
+        let outBase = result.firstElementPointer
+        let cval = geometry.cval
+        let failures = FailureBox()
+        let parts = chunks(rowCount, threads: threadCount)
+
+        // Flat tables for the per-row planning, which runs once per row of every thread: the outer
+        // axes' maps one after another, and each tap's positions on the outer axes.
+        let outerMaps = Array(maps[..<last].joined())
+        var mapStarts = [Int](repeating: 0, count: max(last, 1))
+        for axis in stride(from: 1, to: last, by: 1) { mapStarts[axis] = mapStarts[axis - 1] + maps[axis - 1].count }
+        let outerPositions = taps.flatMap { $0[..<last] }
+        let tapCount = taps.count
+        let itemSize = result.elementType.itemSize
+        let centre = Int64(geometry.centre[last])
+
+        try withExtendedLifetime((self, fused)) {
+            try userData.withUnsafeBufferPointer { parameters in
+                try maps[last].withUnsafeBufferPointer { lastMap in
+                    try lastPositions.withUnsafeBufferPointer { positions in
+                        let work = { (chunk: Int) in
+                            var outer = [Int64](repeating: 0, count: max(tapCount, 1))
+                            // The window of a long footprint lives here rather than on this thread's stack.
+                            var scratch = [Double](repeating: 0, count: 2 * max(tapCount, 1))
+                            var index = [Int](repeating: 0, count: max(last, 1))
+                            // The chunk's first row's outer index; later rows advance it like an odometer.
+                            var rest = parts[chunk].lowerBound
+                            for axis in stride(from: last - 1, through: 0, by: -1) {
+                                index[axis] = rest % outerShape[axis]
+                                rest /= outerShape[axis]
+                            }
+                            outerMaps.withUnsafeBufferPointer { outerMaps in
+                            outerPositions.withUnsafeBufferPointer { outerPositions in
+                            mapStarts.withUnsafeBufferPointer { mapStarts in
+                            index.withUnsafeMutableBufferPointer { index in
+                            scratch.withUnsafeMutableBufferPointer { scratch in
+                            outer.withUnsafeMutableBufferPointer { outer in
+                                for rowNumber in parts[chunk] {
+                                    var allInside = true
+                                    var outOffset = 0
+                                    for axis in 0..<last { outOffset &+= index[axis] &* outStrides[axis] }
+                                    var position = 0
+                                    for t in 0..<tapCount {
+                                        var offset: Int64 = 0
+                                        for axis in 0..<last {
+                                            let mapped = outerMaps[mapStarts[axis] + index[axis] + outerPositions[position + axis]]
+                                            if mapped == cvalMarker { offset = cvalMarker; break }
+                                            offset &+= mapped
+                                        }
+                                        position += last
+                                        if offset == cvalMarker { allInside = false }
+                                        outer[t] = offset
+                                    }
+                                    let interior = allInside ? lastInterior : 0..<0
+                                    let failed = row(inBase, outBase + outOffset * itemSize,
+                                                     UnsafePointer(outer.baseAddress), positions.baseAddress, lastMap.baseAddress,
+                                                     Int64(n), Int64(inStrides[last]), Int64(outStrides[last]),
+                                                     Int64(interior.lowerBound), Int64(interior.upperBound),
+                                                     centre, cval, parameters.baseAddress, scratch.baseAddress)
+                                    if failed >= 0 {
+                                        failures.record(chunk: chunk, element: rowNumber * n + Int(failed),
+                                                        reason: self.lastFailureDescription())
+                                        return
+                                    }
+                                    var axis = last - 1
+                                    while axis >= 0 {
+                                        index[axis] += 1
+                                        if index[axis] < outerShape[axis] { break }
+                                        index[axis] = 0
+                                        axis -= 1
+                                    }
+                                }
+                            }
+                            }
+                            }
+                            }
+                            }
+                            }
+                        }
+                        parallelFor(parts.count, work)
+                        if let failure = failures.first {
+                            throw KernelFailure(kernelName: name, element: Self.multiIndex(failure.element, shape: input.shape),
+                                                reason: failure.reason)
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// generic_filter1d on the fused engine; nil when this input cannot be fused.
+    func fusedGenericFilter1D(_ input: NDArray, options: LineFilterOptions, result: NDArray,
+                              userData: [Double], threads: Int?) throws -> NDArray? {
+        let threadCount = try resolvedThreads(threads)
+        let rank = input.rank
+        let axis = try validatedLineFilterAxis(options, rank: rank)
+        guard !result.mayShareMemory(with: input),
+              let inStrides = elementStrides(input), let outStrides = elementStrides(result) else { return nil }
+        if input.isEmpty { return result }
+        let n = input.shape[axis]
+        let before = options.filterSize / 2 + options.origin
+        let (extendedLength, overflow) = n.addingReportingOverflow(options.filterSize - 1)
+        guard !overflow else { throw NDImageError.sizeTooLarge("cannot extend a line of \(n) by \(options.filterSize - 1)") }
+        let fused = try fusedLineKernel(options, input: input.elementType, output: result.elementType)
+        let lineFunction = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: FusedLineFunction.self)
+
+        let map = (0..<extendedLength).map { j in
+            options.mode.mapIndex(j - before, length: n).map { Int64($0 * inStrides[axis]) } ?? cvalMarker
+        }
+        let otherAxes = (0..<rank).filter { $0 != axis }
+        let lineCount = otherAxes.reduce(1) { $0 * input.shape[$1] }
+        // C-order flat strides, to name a failing line by its first element as the callback driver does.
+        var flatStrides = Array(repeating: 1, count: rank)
+        for d in stride(from: rank - 2, through: 0, by: -1) { flatStrides[d] = flatStrides[d + 1] * input.shape[d + 1] }
+        let inBase = UnsafeRawPointer(input.firstElementPointer)
+        let outBase = result.firstElementPointer
+        let inSize = input.elementType.itemSize, outSize = result.elementType.itemSize
+        let failures = FailureBox()
+        let parts = chunks(lineCount, threads: threadCount)
+
+        try withExtendedLifetime((self, fused)) {
+            try userData.withUnsafeBufferPointer { parameters in
+                try map.withUnsafeBufferPointer { map in
+                    let work = { (chunk: Int) in
+                        var line = [Double](repeating: 0, count: max(extendedLength, 1))
+                        var outLine = [Double](repeating: 0, count: max(n, 1))
+                        var index = [Int](repeating: 0, count: rank)
+                        line.withUnsafeMutableBufferPointer { line in
+                            outLine.withUnsafeMutableBufferPointer { outLine in
+                                for lineNumber in parts[chunk] {
+                                    var rest = lineNumber
+                                    for d in otherAxes.reversed() {
+                                        index[d] = rest % input.shape[d]
+                                        rest /= input.shape[d]
+                                    }
+                                    var inOffset = 0, outOffset = 0, flat = 0
+                                    for d in otherAxes {
+                                        inOffset += index[d] * inStrides[d]
+                                        outOffset += index[d] * outStrides[d]
+                                        flat += index[d] * flatStrides[d]
+                                    }
+                                    let failed = lineFunction(inBase + inOffset * inSize, outBase + outOffset * outSize,
+                                                              map.baseAddress, Int64(extendedLength), Int64(n), Int64(before),
+                                                              Int64(inStrides[axis]), Int64(outStrides[axis]), options.cval,
+                                                              parameters.baseAddress, line.baseAddress, outLine.baseAddress)
+                                    if failed >= 0 {
+                                        failures.record(chunk: chunk, element: flat, reason: self.lastFailureDescription())
+                                        return
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    parallelFor(parts.count, work)
+                    if let failure = failures.first {
+                        throw KernelFailure(kernelName: name, element: Self.multiIndex(failure.element, shape: input.shape),
+                                            reason: failure.reason)
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
