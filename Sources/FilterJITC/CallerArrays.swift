@@ -1,6 +1,6 @@
-// Caller-owned strided buffers. NDArray cannot wrap memory it does not own (NDArrayStorage always
-// allocates), so the input is copied into a C-ordered NDArray and the result copied back out.
-// Copies use memcpy per element, so unaligned caller memory is fine.
+// Caller-owned strided buffers: viewed in place through borrowed NDArray storage when aligned for
+// their element type, else copied into a C-ordered NDArray (and the result copied back out) with
+// memcpy, so unaligned caller memory is fine too.
 
 #if canImport(Glibc)
 import Glibc
@@ -91,6 +91,29 @@ struct CallerArray {
         self.strides = strides
     }
 
+    /// An NDArray viewing the caller's memory in place (no copy), or nil when the base or a stride is
+    /// not a multiple of the element size (generated code loads whole, aligned elements).
+    func borrowedView() throws -> NDArray? {
+        let size = elementType.itemSize
+        guard let base else {
+            // No elements (checked at init): an empty array of its own.
+            do { return try NDArray(shape: shape, elementType: elementType) } catch { throw APIFailure(error) }
+        }
+        guard Int(bitPattern: base) % size == 0, strides.allSatisfy({ $0 % size == 0 }) else { return nil }
+        var low = 0, high = 0
+        for (length, stride) in zip(shape, strides) where length > 1 {
+            let (extent, overflow) = (length - 1).multipliedReportingOverflow(by: stride)
+            guard !overflow else { throw APIFailure(.size, "strides \(strides) overflow") }
+            if extent < 0 { low += extent } else { high += extent }
+        }
+        do {
+            let storage = try NDArrayStorage(borrowing: base + low, byteCount: high - low + size)
+            return try NDArray(storage: storage, elementType: elementType, shape: shape, strides: strides, byteOffset: -low)
+        } catch {
+            throw APIFailure(error)
+        }
+    }
+
     /// A C-ordered NDArray holding a copy of the elements.
     func copiedIn() throws -> NDArray {
         let array: NDArray
@@ -140,31 +163,4 @@ func readIntegers(_ pointer: UnsafePointer<Int>?, count: Int) -> [Int]? {
     guard count > 0 else { return [] }
     guard let pointer else { return nil }
     return Array(UnsafeBufferPointer(start: pointer, count: count))
-}
-
-/// The C-order multi-index of flat index `flat` in an array of `shape`.
-func multiIndex(_ flat: Int, shape: [Int]) -> [Int] {
-    var remainder = max(flat, 0)
-    var index = [Int](repeating: 0, count: shape.count)
-    for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
-        index[axis] = remainder % shape[axis]
-        remainder /= shape[axis]
-    }
-    return index
-}
-
-/// A view of `array` restricted to `range` along `axis` (same rank).
-func slice(_ array: NDArray, axis: Int, range: Range<Int>) throws -> NDArray {
-    var shape = array.shape
-    shape[axis] = range.count
-    do {
-        return try NDArray(storage: array.storage, elementType: array.elementType, shape: shape, strides: array.strides,
-                           byteOffset: array.byteOffset + range.lowerBound * array.strides[axis])
-    } catch { throw APIFailure(error) }
-}
-
-/// `count` nearly equal consecutive ranges covering `0..<length`.
-func splitRanges(_ length: Int, into count: Int) -> [Range<Int>] {
-    let parts = max(1, min(count, length))
-    return (0..<parts).map { part in (length * part / parts)..<(length * (part + 1) / parts) }
 }

@@ -308,10 +308,11 @@ public final class NDArray: @unchecked Sendable {
 
     /// Whether the memory this array may touch overlaps the memory of `other`.
     public func mayShareMemory(with other: NDArray) -> Bool {
-        guard storage === other.storage else { return false }
         guard count > 0, other.count > 0 else { return false }
+        // Compare addresses, not storage objects: two storages may borrow the same caller memory.
+        let baseA = Int(bitPattern: storage.baseAddress), baseB = Int(bitPattern: other.storage.baseAddress)
         let a = byteRange, b = other.byteRange
-        return a.lowerBound < b.upperBound && b.lowerBound < a.upperBound
+        return baseA &+ a.lowerBound < baseB &+ b.upperBound && baseB &+ b.lowerBound < baseA &+ a.upperBound
     }
 
     /// The bytes (relative to the storage base) this array can touch.
