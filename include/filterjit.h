@@ -57,7 +57,7 @@ enum {
 /* Which driver runs a filter. */
 enum {
     FILTERJIT_ENGINE_CALLBACK = 0, /* gather each window into a double buffer, call the SciPy-ABI kernel */
-    FILTERJIT_ENGINE_FUSED = 1     /* a compiled whole-image loop (not available yet: runs the callback driver) */
+    FILTERJIT_ENGINE_FUSED = 1     /* a compiled whole-image loop specialised for dtype, footprint and mode (the default) */
 };
 
 /* The library's version text ("0.1.0"); static storage. */
@@ -114,8 +114,8 @@ int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *kernel);
  * axes: the `footprint_rank` input axes the footprint describes (negative counts from the end), or NULL
  * for all axes (then footprint_rank must equal rank). origins: one per footprint axis, or NULL for 0.
  * parameters: the kernel's user_data (parameter_count must equal the kernel's parameter count), or NULL
- * for the defaults. engine: FILTERJIT_ENGINE_*. threads: how many threads split the work (0 or less: one per
- * processor; small images use fewer). On failure returns a status code and sets *error. */
+ * for the defaults. engine: FILTERJIT_ENGINE_*. threads: how many threads the fused engine splits the work
+ * into (0 or less: one per processor; small images use fewer; the callback engine runs on one thread). On failure returns a status code and sets *error. */
 int filterjit_generic_filter(const filterjit_kernel *kernel,
                              const void *input, int input_dtype, int rank, const intptr_t *shape,
                              const intptr_t *input_strides,

@@ -32,10 +32,9 @@ private func namedParameters(_ kernel: Kernel, _ values: [Double]) -> [String: D
     Dictionary(zip(kernel.parameters.map(\.name), values), uniquingKeysWith: { first, _ in first })
 }
 
-/// The thread count of the C API (0: every core) as the driver takes it.
-private func threadCount(_ threads: Int32) throws -> Int? {
-    guard threads >= 0 else { throw APIFailure(.argument, "threads must be 0 (every core) or more, got \(threads)") }
-    return threads == 0 ? nil : Int(threads)
+/// The thread count of the C API (0 or less: one per processor) as the driver takes it.
+private func threadCount(_ threads: Int32) -> Int? {
+    threads <= 0 ? nil : Int(threads)
 }
 
 /// Runs `body` on arrays for the caller's input and output, then brings the result back: views of the
@@ -127,7 +126,7 @@ public func filterjit_generic_filter(
                                     axes: axes == nil ? nil : readIntegers(axes, count: filteredAxes))
         let values = try userDataValues(kernel, parameters, parameterCount)
         let engine = try executionEngine(engine)
-        let threads = try threadCount(threads)
+        let threads = threadCount(threads)
         try withArrays(source, destination) { image, output in
             _ = try kernel.genericFilter(image, options: options, output: .array(output),
                                          parameters: namedParameters(kernel, values), engine: engine, threads: threads)
@@ -158,7 +157,7 @@ public func filterjit_generic_filter1d(
                                         cval: cval, origin: origin)
         let values = try userDataValues(kernel, parameters, parameterCount)
         let engine = try executionEngine(engine)
-        let threads = try threadCount(threads)
+        let threads = threadCount(threads)
         try withArrays(source, destination) { image, output in
             _ = try kernel.genericFilter1D(image, options: options, output: .array(output),
                                            parameters: namedParameters(kernel, values), engine: engine, threads: threads)

@@ -163,7 +163,7 @@ def generic_filter(input, function, size=None, footprint=None, output=None, mode
 
     `function` is a callable from jit_filter/@jit_filter_function, a Kernel, or filter source text;
     keywords set its parameters. `threads` (default: one per processor) splits the image; `engine`
-    is 'fused' (a compiled whole-image loop; until that lands, the callback driver) or 'callback'.
+    is 'fused' (a compiled whole-image loop, the default) or 'callback' (SciPy's per-element callback ABI).
     Results equal scipy.ndimage.generic_filter with the same kernel, except that an `output` that
     aliases `input` gives the correct result and `axes` in any order mean what they say."""
     kernel, values = _kernel_and_values(function, "filter", "generic_filter", parameters)
