@@ -381,16 +381,15 @@ public enum Numerics {
 
     // MARK: - Scalar float helpers
 
-    /// `np.minimum`: NaN if either is NaN.
+    /// `np.minimum`: NaN if either is NaN. As NumPy's loop, `(x <= y || isnan(x)) ? x : y`, so a NaN
+    /// result is the NaN operand itself (its sign bit survives into `copysign`).
     public static func minimum(_ x: Double, _ y: Double) -> Double {
-        if x.isNaN || y.isNaN { return .nan }
-        return y < x ? y : x
+        x <= y || x.isNaN ? x : y
     }
 
-    /// `np.maximum`: NaN if either is NaN.
+    /// `np.maximum`: NaN if either is NaN, `(x >= y || isnan(x)) ? x : y`.
     public static func maximum(_ x: Double, _ y: Double) -> Double {
-        if x.isNaN || y.isNaN { return .nan }
-        return y > x ? y : x
+        x >= y || x.isNaN ? x : y
     }
 
     /// `np.fmin`: the non-NaN one when one is NaN.
