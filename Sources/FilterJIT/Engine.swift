@@ -119,39 +119,51 @@ public final class Engine: @unchecked Sendable {
             return made
         }
 
-        let diskKey = diskCache.map { _ in DiskKernelCache.key(for: signature, machine: machine, optimization: optimization) }
-        if let diskCache, let diskKey {
-            switch diskCache.load(key: diskKey) {
-            case .hit(let objectCode, let storedSymbol) where storedSymbol == symbol:
-                let loadStart = DispatchTime.now().uptimeNanoseconds
-                // A verified file LLVM still refuses falls through to a normal compile (which overwrites it).
-                if let linked = try? session.add(objectCode: objectCode, lookingUp: symbol) {
-                    timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
-                    return kernel(linked, ir: nil, optimizedIR: nil, fromDisk: true)
-                }
-            case .corrupt(let problem):
-                warningHandler(problem)
-            case .hit, .miss:
-                break
-            }
+        if let (linked, loadMilliseconds) = loadFromDiskCache(signature: signature, symbol: symbol, machine: machine) {
+            timings.machineCode = loadMilliseconds
+            return kernel(linked, ir: nil, optimizedIR: nil, fromDisk: true)
         }
-
         let prepared = try Codegen.prepare(program, options: CodegenOptions(exportName: symbol),
                                            level: optimization, machine: machine)
         timings.ir = prepared.lowerMilliseconds
         timings.optimize = prepared.optimizeMilliseconds
         let emitStart = DispatchTime.now().uptimeNanoseconds
-        let linked: (address: UInt, resource: JITResource)
-        if let diskCache, let diskKey {
-            // Emit the object once with our target machine, keep it, and link that same object.
-            let objectCode = try prepared.module.objectCode(machine: machine)
-            diskCache.store(key: diskKey, objectCode: objectCode, symbol: symbol, kernelName: program.kernel.name)
-            linked = try session.add(objectCode: objectCode, lookingUp: symbol)
-        } else {
-            linked = try session.add(prepared.module, lookingUp: symbol)
-        }
+        let linked = try link(prepared, signature: signature, symbol: symbol, machine: machine, name: program.kernel.name)
         timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - emitStart) / 1e6
         return kernel(linked, ir: prepared.ir, optimizedIR: prepared.optimizedIR, fromDisk: false)
+    }
+
+    /// Links `symbol` from the on-disk cache when it holds a verified entry for `signature`; returns
+    /// the linked code and the milliseconds the load took, or nil (a damaged entry is reported to
+    /// `warningHandler` and removed, and the caller compiles).
+    func loadFromDiskCache(signature: KernelSignature, symbol: String, machine: TargetMachine)
+        -> (linked: (address: UInt, resource: JITResource), milliseconds: Double)?
+    {
+        guard let diskCache else { return nil }
+        let key = DiskKernelCache.key(for: signature, machine: machine, optimization: optimization)
+        switch diskCache.load(key: key) {
+        case .hit(let objectCode, let storedSymbol) where storedSymbol == symbol:
+            let loadStart = DispatchTime.now().uptimeNanoseconds
+            // A verified file LLVM still refuses falls through to a normal compile (which overwrites it).
+            guard let linked = try? session.add(objectCode: objectCode, lookingUp: symbol) else { return nil }
+            return (linked, Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6)
+        case .corrupt(let problem):
+            warningHandler(problem)
+            return nil
+        case .hit, .miss:
+            return nil
+        }
+    }
+
+    /// Emits and links a prepared module; with an on-disk cache, the object code is emitted once with
+    /// our target machine, stored under `signature`, and that same object is linked.
+    func link(_ prepared: PreparedModule, signature: KernelSignature, symbol: String, machine: TargetMachine,
+              name: String) throws -> (address: UInt, resource: JITResource) {
+        guard let diskCache else { return try session.add(prepared.module, lookingUp: symbol) }
+        let objectCode = try prepared.module.objectCode(machine: machine)
+        let key = DiskKernelCache.key(for: signature, machine: machine, optimization: optimization)
+        diskCache.store(key: key, objectCode: objectCode, symbol: symbol, kernelName: name)
+        return try session.add(objectCode: objectCode, lookingUp: symbol)
     }
 
     /// `filterjit_u<N>_<name>`: a session-unique name for code that has no signature of its own.

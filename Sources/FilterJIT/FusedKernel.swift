@@ -68,20 +68,32 @@ extension Engine {
             let symbol = Engine.symbol(for: signature, name: base.name + "_fused")
             let machine = try borrowMachine()
             defer { returnMachine(machine) }
-            let prepared = try Codegen.prepareFused(base.program, layout: layout, options: CodegenOptions(exportName: symbol),
-                                                    level: optimization, machine: machine)
             var timings = CompileTimings()
-            timings.ir = prepared.lowerMilliseconds
-            timings.optimize = prepared.optimizeMilliseconds
-            let emitStart = DispatchTime.now().uptimeNanoseconds
-            let (address, resource) = try session.add(prepared.module, lookingUp: symbol)
-            timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - emitStart) / 1e6
-            recordFusedCompile(timings)
             // Its address is a fused entry, not a SciPy callback: this kernel is only handed to the
             // fused drivers below, never returned to callers.
-            let kernel = Kernel(program: base.program, source: base.source, signature: signature, symbolName: symbol,
-                                address: address, ir: prepared.ir, optimizedIR: prepared.optimizedIR, timings: timings,
-                                resource: resource, cancellation: cancellation, optimization: optimization)
+            func fusedKernel(_ linked: (address: UInt, resource: JITResource), ir: String?, optimizedIR: String?,
+                             fromDisk: Bool) -> Kernel {
+                Kernel(program: base.program, source: base.source, signature: signature, symbolName: symbol,
+                       address: linked.address, ir: ir, optimizedIR: optimizedIR, timings: timings,
+                       resource: linked.resource, cancellation: cancellation, optimization: optimization,
+                       loadedFromDiskCache: fromDisk)
+            }
+            let kernel: Kernel
+            if let (linked, loadMilliseconds) = loadFromDiskCache(signature: signature, symbol: symbol, machine: machine) {
+                timings.machineCode = loadMilliseconds
+                kernel = fusedKernel(linked, ir: nil, optimizedIR: nil, fromDisk: true)
+            } else {
+                let prepared = try Codegen.prepareFused(base.program, layout: layout, options: CodegenOptions(exportName: symbol),
+                                                        level: optimization, machine: machine)
+                timings.ir = prepared.lowerMilliseconds
+                timings.optimize = prepared.optimizeMilliseconds
+                let emitStart = DispatchTime.now().uptimeNanoseconds
+                let linked = try link(prepared, signature: signature, symbol: symbol, machine: machine, name: base.name + "_fused")
+                timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - emitStart) / 1e6
+                kernel = fusedKernel(linked, ir: prepared.ir, optimizedIR: prepared.optimizedIR, fromDisk: false)
+            }
+            kernel.fusedLayout = layout
+            recordFusedCompile(timings)
             kernel.engine = self
             return kernel
         }
@@ -200,29 +212,20 @@ extension Kernel {
     public func fusedCode(shape: [Int], elementType: ElementType, outputType: ElementType? = nil,
                           options: FilterOptions? = nil, lineOptions: LineFilterOptions? = nil) throws -> FusedCode {
         let fused: Kernel
-        let layout: FusedLayout
         let output = outputType ?? elementType
         switch kind {
         case .filter:
             let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
             fused = try fusedFilterKernel(geometry, input: elementType, output: output)
-            layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
-                                 tapCount: geometry.tapPositions.count)
         case .lineFilter:
             let line = lineOptions ?? LineFilterOptions(filterSize: 3)
             _ = try validatedLineFilterAxis(line, rank: shape.count)
             fused = try fusedLineKernel(line, input: elementType, output: output)
-            layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
-                                 tapCount: line.filterSize)
         case .transform:
             throw KernelCallError.wrongKind(expected: .filter, actual: kind)
         }
-        // The assembly comes from the same deterministic pipeline, re-run in a fresh context.
-        let engine = try fusionEngine
-        let machine = try TargetMachine()
-        let prepared = try Codegen.prepareFused(program, layout: layout, options: CodegenOptions(exportName: fused.symbolName),
-                                                level: engine.optimization, machine: machine, keepText: false)
-        return FusedCode(ir: fused.ir, optimizedIR: fused.optimizedIR, assembly: try prepared.module.assembly(machine: machine))
+        // A fused kernel knows its layout, so its texts come from the fused pipeline even after a disk-cache load.
+        return FusedCode(ir: fused.ir, optimizedIR: fused.optimizedIR, assembly: try fused.assembly)
     }
 
     /// generic_filter on the fused engine; nil when this input cannot be fused (the caller falls back).

@@ -105,6 +105,18 @@ public final class Kernel: @unchecked Sendable {
 
     /// The engine that compiled this kernel, which also compiles and caches its fused specialisations.
     weak var engine: Engine?
+    /// For a fused specialisation: its layout, so texts are regenerated from the fused pipeline.
+    var fusedLayout: FusedLayout?
+
+    /// Re-runs the deterministic pipeline this kernel was compiled with, in a fresh context.
+    private func prepareAgain(machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
+        let options = CodegenOptions(exportName: symbolName)
+        if let fusedLayout {
+            return try Codegen.prepareFused(program, layout: fusedLayout, options: options, level: optimization,
+                                            machine: machine, keepText: keepText)
+        }
+        return try Codegen.prepare(program, options: options, level: optimization, machine: machine, keepText: keepText)
+    }
     private let resource: JITResource
     private let cancellation: CancellationFlag
     private let optimization: OptimizationLevel
@@ -172,8 +184,7 @@ public final class Kernel: @unchecked Sendable {
     /// Re-runs the deterministic pipeline in a fresh context for the texts. Holds `textLock`.
     private func regenerateTexts() {
         do {
-            let prepared = try Codegen.prepare(program, options: CodegenOptions(exportName: symbolName),
-                                               level: optimization, machine: try TargetMachine())
+            let prepared = try prepareAgain(machine: try TargetMachine())
             irText = prepared.ir
             optimizedIRText = prepared.optimizedIR
         } catch {
@@ -190,9 +201,7 @@ public final class Kernel: @unchecked Sendable {
             defer { textLock.unlock() }
             if let assemblyText { return assemblyText }
             let machine = try TargetMachine()
-            let prepared = try Codegen.prepare(program, options: CodegenOptions(exportName: symbolName),
-                                               level: optimization, machine: machine, keepText: false)
-            let text = try prepared.module.assembly(machine: machine)
+            let text = try prepareAgain(machine: machine, keepText: false).module.assembly(machine: machine)
             assemblyText = text
             return text
         }

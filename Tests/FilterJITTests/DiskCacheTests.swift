@@ -1,4 +1,5 @@
 import FilterCodegen
+import NDImage
 import Foundation
 import Testing
 @testable import FilterJIT
@@ -110,5 +111,28 @@ private func temporaryCacheDirectory() -> URL {
         #expect(warnings.messages.count == 1)
         let third = try Engine(diskCache: DiskKernelCache(directory: directory))
         #expect(try third.compile("np.max(values)").loadedFromDiskCache)
+    }
+}
+
+@Suite struct FusedDiskCacheTests {
+    @Test func fusedSpecialisationsAreStoredAndLoadedByANewEngine() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("filterjit-fused-disk-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let image = try NDArray.random(shape: [40, 50], elementType: .uint8, seed: 5)
+        let options = FilterOptions(footprint: try .cross(rank: 2))
+        let first = try Engine(diskCache: DiskKernelCache(directory: directory))
+        let expected = try first.compile("min(values)").genericFilter(image, options: options, engine: .fused, threads: 1)
+        #expect(first.lastFusedCompileTimings.map { $0.optimize > 0 } == true)
+
+        let second = try Engine(diskCache: DiskKernelCache(directory: directory))
+        let kernel = try second.compile("min(values)")
+        #expect(kernel.loadedFromDiskCache)
+        let again = try kernel.genericFilter(image, options: options, engine: .fused, threads: 1)
+        #expect(again.doubleValues() == expected.doubleValues())
+        let loaded = second.lastFusedCompileTimings
+        #expect(loaded.map { $0.ir == 0 && $0.optimize == 0 } == true, "the fused kernel was compiled, not loaded")
+        // Texts of a loaded fused kernel come from the fused pipeline.
+        let code = try kernel.fusedCode(shape: [40, 50], elementType: .uint8, options: options)
+        #expect(code.optimizedIR.contains("_fused"))
     }
 }
