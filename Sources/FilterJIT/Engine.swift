@@ -32,6 +32,7 @@ public final class Engine: @unchecked Sendable {
     private let lock = NSLock()
     /// The timings of the last fused compile (FusedKernel.swift), guarded by `fusedLogLock`.
     var lastFusedTimings: CompileTimings?
+    var fusedCompiles = 0
     let fusedLogLock = NSLock()
     private var nextUniqueNumber = 0
     // Target machines are not thread-safe; each compile borrows one from this pool.

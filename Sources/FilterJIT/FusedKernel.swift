@@ -51,9 +51,17 @@ extension Engine {
         return lastFusedTimings
     }
 
+    /// How many fused specialisations this engine has compiled or loaded (tells whether a run did).
+    public var fusedCompileCount: Int {
+        fusedLogLock.lock()
+        defer { fusedLogLock.unlock() }
+        return fusedCompiles
+    }
+
     private func recordFusedCompile(_ timings: CompileTimings) {
         fusedLogLock.lock()
         lastFusedTimings = timings
+        fusedCompiles += 1
         fusedLogLock.unlock()
     }
 
