@@ -164,7 +164,19 @@ final class DoubleImage {
 /// `NDImageError.callbackFailed` naming the output element (C-order flat index).
 public func genericFilter(input: NDArray, callback: FilterCallback, userData: UnsafeMutableRawPointer? = nil,
                           options: FilterOptions, output: FilterOutput = .sameAsInput) throws(NDImageError) -> NDArray {
-    try genericFilter(input: input, options: options, output: output) { buffer, count, _ throws(NDImageError) in
+    let plan = try FilterPlan(inputShape: input.shape, options: options)
+    let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
+    if input.isEmpty { return result }
+    // Read the input in place unless the output may overwrite it before it is read (then the
+    // copying driver below, which reads a private copy).
+    if input.rank > 0 && !result.mayShareMemory(with: input) {
+        let runner = try FilterRunner(plan: plan, shape: input.shape)
+        let inPlace = InPlaceCallbackRunner(plan: plan, runner: runner, inputStrides: input.strides)
+        try inPlace.run(rows: 0..<inPlace.rowCount, input: input, output: result,
+                        callback: callback, userData: userData)
+        return result
+    }
+    return try genericFilter(input: input, options: options, output: .array(result)) { buffer, count, _ throws(NDImageError) in
         var result = 0.0
         guard callback(buffer, count, &result, userData) != 0 else { throw .callbackFailed(elementIndex: -1) }
         return result

@@ -1,0 +1,210 @@
+// The fast driver behind `genericFilter(input:callback:...)`: it calls the C function pointer
+// directly and gathers each window straight from the input through its byte strides and
+// element type (converting taps while gathering, as SciPy does), so there is no whole-image
+// Double copy, no closure layer per pixel, and the element-type switches are resolved once per
+// run by specialisation, not once per pixel. The old copying driver is kept for outputs that
+// overlap the input, where reading in place would see already-written results.
+
+/// Reads one input element as a Double; a specialisation per common element type keeps the
+/// conversion's `switch` out of the hot loop.
+protocol TapLoader {
+    func load(_ pointer: UnsafeRawPointer) -> Double
+}
+
+/// Stores one result into an output element with generic_filter's casting rules.
+protocol ResultStorer {
+    func store(_ value: Double, _ pointer: UnsafeMutableRawPointer)
+}
+
+/// float64 taps: a plain (possibly unaligned) load.
+struct Float64Loader: TapLoader {
+    @inline(__always) func load(_ pointer: UnsafeRawPointer) -> Double { pointer.loadUnaligned(as: Double.self) }
+}
+
+/// float32 taps.
+struct Float32Loader: TapLoader {
+    @inline(__always) func load(_ pointer: UnsafeRawPointer) -> Double { Double(pointer.loadUnaligned(as: Float.self)) }
+}
+
+/// uint8 and bool taps.
+struct UInt8Loader: TapLoader {
+    @inline(__always) func load(_ pointer: UnsafeRawPointer) -> Double { Double(pointer.load(as: UInt8.self)) }
+}
+
+/// Any other element type, through `ElementType.loadDouble` (the same conversion, switched per tap).
+struct AnyTypeLoader: TapLoader {
+    let type: ElementType
+    @inline(__always) func load(_ pointer: UnsafeRawPointer) -> Double { type.loadDouble(from: pointer) }
+}
+
+/// float64 results: a plain store (what `storeDouble` does for float64).
+struct Float64Storer: ResultStorer {
+    @inline(__always) func store(_ value: Double, _ pointer: UnsafeMutableRawPointer) {
+        pointer.storeBytes(of: value, as: Double.self)
+    }
+}
+
+/// Any other output type, through `ElementType.storeDouble`.
+struct AnyTypeStorer: ResultStorer {
+    let type: ElementType
+    @inline(__always) func store(_ value: Double, _ pointer: UnsafeMutableRawPointer) {
+        type.storeDouble(value, to: pointer)
+    }
+}
+
+/// The planned hot loop of generic_filter with a C callback, reading the input in place.
+///
+/// Offsets here are in bytes (the input's and output's own strides, possibly negative), unlike
+/// `FilterRunner`, whose offsets index a C-ordered Double copy.
+struct InPlaceCallbackRunner {
+    let shape: [Int]
+    let rank: Int
+    let tapCount: Int
+    let inputStrides: [Int]
+    /// Per tap, its byte offset from the centre element (used where the whole window is inside).
+    let interiorOffsets: [Int]
+    /// As in `FilterRunner`: per axis, the mode-mapped source index per `output index + tap position`, or -1 for cval.
+    let indexMaps: [[Int]]
+    /// Per axis, the output indices whose window lies entirely inside the input.
+    let interior: [Range<Int>]
+    let tapPositions: [[Int]]
+    let cval: Double
+    let rowCount: Int
+
+    /// Plans the loop; `rank` must be at least 1 (the copying driver handles rank 0).
+    init(plan: FilterPlan, runner: FilterRunner, inputStrides: [Int]) {
+        shape = runner.shape
+        rank = runner.rank
+        tapCount = runner.tapCount
+        self.inputStrides = inputStrides
+        interiorOffsets = plan.tapPositions.map { position in
+            // Wrapping arithmetic: each term is bounded by the input's byte extent, which NDArray validated.
+            (0..<position.count).reduce(0) { $0 &+ (position[$1] &- plan.centre[$1]) &* inputStrides[$1] }
+        }
+        indexMaps = runner.indexMaps
+        interior = runner.interior
+        tapPositions = runner.tapPositions
+        cval = runner.cval
+        rowCount = runner.rowCount
+    }
+
+    /// Filters `rows` of `input` into `output`; the two must not overlap.
+    func run<Loader: TapLoader, Storer: ResultStorer>(
+        rows: Range<Int>, input: NDArray, loader: Loader, output: NDArray, storer: Storer,
+        callback: FilterCallback, userData: UnsafeMutableRawPointer?
+    ) throws(NDImageError) {
+        let taps = max(tapCount, 1)
+        // One allocation for the window and the per-tap tables, so the loop runs on raw pointers.
+        let buffer = UnsafeMutablePointer<Double>.allocate(capacity: taps)
+        // The result slot is a raw pointer too: a captured `var` would cost an exclusivity check per call.
+        let result = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+        result.initialize(to: 0)
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
+        let outerOffsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
+        let outerIsCval = UnsafeMutablePointer<Bool>.allocate(capacity: taps)
+        let lastPositions = UnsafeMutablePointer<Int>.allocate(capacity: taps)
+        defer {
+            buffer.deallocate(); result.deallocate(); offsets.deallocate(); outerOffsets.deallocate()
+            outerIsCval.deallocate(); lastPositions.deallocate()
+        }
+        let last = rank - 1
+        for t in 0..<tapCount {
+            offsets[t] = interiorOffsets[t]
+            lastPositions[t] = tapPositions[t][last]
+        }
+        let length = shape[last]
+        let lastInterior = interior[last]
+        let inStride = inputStrides[last]
+        let outStride = output.strides[last]
+        let inBase = UnsafeRawPointer(input.firstElementPointer)
+        let outBase = output.firstElementPointer
+        let tapCount = self.tapCount, cval = self.cval
+        var index = Array(repeating: 0, count: rank)
+
+        try indexMaps[last].withUnsafeBufferPointer { lastMap throws(NDImageError) in
+            guard let lastMap = lastMap.baseAddress else { return }  // never empty: length + window - 1 >= 1
+            for row in rows {
+                var rest = row
+                for axis in stride(from: last - 1, through: 0, by: -1) {
+                    index[axis] = rest % shape[axis]
+                    rest /= shape[axis]
+                }
+                var outerInterior = true
+                var rowInput = 0, rowOutput = 0
+                for axis in 0..<last {
+                    if !interior[axis].contains(index[axis]) { outerInterior = false }
+                    rowInput &+= index[axis] &* inputStrides[axis]
+                    rowOutput &+= index[axis] &* output.strides[axis]
+                }
+                for t in 0..<tapCount {
+                    var offset = 0, isCval = false
+                    for axis in 0..<last {
+                        let mapped = indexMaps[axis][index[axis] + tapPositions[t][axis]]
+                        if mapped < 0 { isCval = true; break }
+                        offset &+= mapped &* inputStrides[axis]
+                    }
+                    outerOffsets[t] = offset
+                    outerIsCval[t] = isCval
+                }
+                let rowIn = inBase + rowInput
+                let rowOut = outBase + rowOutput
+                let flatRow = row &* length
+
+                /// One pixel whose window crosses the border: per-axis index maps, already through the mode.
+                @inline(__always) func borderPixel(_ i: Int) throws(NDImageError) {
+                    for t in 0..<tapCount {
+                        let mapped = lastMap[i + lastPositions[t]]
+                        buffer[t] = (outerIsCval[t] || mapped < 0)
+                            ? cval : loader.load(inBase + (outerOffsets[t] &+ mapped &* inStride))
+                    }
+                    guard callback(buffer, tapCount, result, userData) != 0 else {
+                        throw .callbackFailed(elementIndex: flatRow &+ i)
+                    }
+                    storer.store(result.pointee, rowOut + i &* outStride)
+                }
+
+                let low = outerInterior ? min(lastInterior.lowerBound, length) : length
+                let high = outerInterior ? max(lastInterior.upperBound, low) : length
+                for i in 0..<low { try borderPixel(i) }
+                // Whole window inside: one precomputed byte offset per tap.
+                var centre = rowIn + low &* inStride
+                var target = rowOut + low &* outStride
+                for i in low..<high {
+                    for t in 0..<tapCount { buffer[t] = loader.load(centre + offsets[t]) }
+                    guard callback(buffer, tapCount, result, userData) != 0 else {
+                        throw .callbackFailed(elementIndex: flatRow &+ i)
+                    }
+                    storer.store(result.pointee, target)
+                    centre += inStride
+                    target += outStride
+                }
+                for i in high..<length { try borderPixel(i) }
+            }
+        }
+    }
+
+    /// Runs `run` specialised for the input's and output's element types.
+    func run(rows: Range<Int>, input: NDArray, output: NDArray,
+             callback: FilterCallback, userData: UnsafeMutableRawPointer?) throws(NDImageError) {
+        let outType = output.elementType
+        switch input.elementType {
+        case .float64:
+            if outType == .float64 {
+                try run(rows: rows, input: input, loader: Float64Loader(), output: output, storer: Float64Storer(),
+                        callback: callback, userData: userData)
+            } else {
+                try run(rows: rows, input: input, loader: Float64Loader(), output: output,
+                        storer: AnyTypeStorer(type: outType), callback: callback, userData: userData)
+            }
+        case .float32:
+            try run(rows: rows, input: input, loader: Float32Loader(), output: output,
+                    storer: AnyTypeStorer(type: outType), callback: callback, userData: userData)
+        case .uint8, .bool:
+            try run(rows: rows, input: input, loader: UInt8Loader(), output: output,
+                    storer: AnyTypeStorer(type: outType), callback: callback, userData: userData)
+        default:
+            try run(rows: rows, input: input, loader: AnyTypeLoader(type: input.elementType), output: output,
+                    storer: AnyTypeStorer(type: outType), callback: callback, userData: userData)
+        }
+    }
+}
