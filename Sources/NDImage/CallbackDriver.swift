@@ -1,5 +1,5 @@
-// The fast driver behind `genericFilter(input:callback:...)`: it calls the C function pointer
-// directly and gathers each window straight from the input through its byte strides and
+// The driver behind `genericFilter` when the output does not overlap the input: it calls the C
+// function pointer directly (no closure layer) and gathers each window straight from the input through its byte strides and
 // element type (converting taps while gathering, as SciPy does), so there is no whole-image
 // Double copy, no closure layer per pixel, and the element-type switches are resolved once per
 // run by specialisation, not once per pixel. The old copying driver is kept for outputs that
@@ -14,6 +14,35 @@ protocol TapLoader {
 /// Stores one result into an output element with generic_filter's casting rules.
 protocol ResultStorer {
     func store(_ value: Double, _ pointer: UnsafeMutableRawPointer)
+}
+
+/// What the hot loop calls per window: the C function pointer, or a Swift closure.
+protocol WindowKernel {
+    /// The filter's value for the window in `buffer[0..<count]`, output element `flatIndex` (C order).
+    func evaluate(_ buffer: UnsafeMutablePointer<Double>, _ count: Int, _ flatIndex: Int) throws(NDImageError) -> Double
+}
+
+/// SciPy's LowLevelCallable ABI, called directly (no closure layer); 0 from the callback is a failure.
+struct CCallbackKernel: WindowKernel {
+    let callback: FilterCallback
+    let userData: UnsafeMutableRawPointer?
+    /// The result slot: a raw pointer, as `&local` on a captured `var` costs an exclusivity check per call.
+    let result: UnsafeMutablePointer<Double>
+    @inline(__always)
+    func evaluate(_ buffer: UnsafeMutablePointer<Double>, _ count: Int, _ flatIndex: Int) throws(NDImageError) -> Double {
+        guard callback(buffer, count, result, userData) != 0 else { throw .callbackFailed(elementIndex: flatIndex) }
+        return result.pointee
+    }
+}
+
+/// A Swift closure given (window, count, flat index); a `callbackFailed` it throws is renamed to the element.
+struct ClosureKernel: WindowKernel {
+    let function: (UnsafeMutablePointer<Double>, Int, Int) throws(NDImageError) -> Double
+    @inline(__always)
+    func evaluate(_ buffer: UnsafeMutablePointer<Double>, _ count: Int, _ flatIndex: Int) throws(NDImageError) -> Double {
+        do { return try function(buffer, count, flatIndex) }
+        catch .callbackFailed { throw .callbackFailed(elementIndex: flatIndex) }
+    }
 }
 
 /// float64 taps: a plain (possibly unaligned) load.
@@ -52,7 +81,7 @@ struct AnyTypeStorer: ResultStorer {
     }
 }
 
-/// The planned hot loop of generic_filter with a C callback, reading the input in place.
+/// The planned hot loop of generic_filter, reading the input in place.
 ///
 /// Offsets here are in bytes (the input's and output's own strides, possibly negative), unlike
 /// `FilterRunner`, whose offsets index a C-ordered Double copy.
@@ -89,22 +118,18 @@ struct InPlaceCallbackRunner {
     }
 
     /// Filters `rows` of `input` into `output`; the two must not overlap.
-    func run<Loader: TapLoader, Storer: ResultStorer>(
-        rows: Range<Int>, input: NDArray, loader: Loader, output: NDArray, storer: Storer,
-        callback: FilterCallback, userData: UnsafeMutableRawPointer?
+    func run<Loader: TapLoader, Storer: ResultStorer, Kernel: WindowKernel>(
+        rows: Range<Int>, input: NDArray, loader: Loader, output: NDArray, storer: Storer, kernel: Kernel
     ) throws(NDImageError) {
         let taps = max(tapCount, 1)
         // One allocation for the window and the per-tap tables, so the loop runs on raw pointers.
         let buffer = UnsafeMutablePointer<Double>.allocate(capacity: taps)
-        // The result slot is a raw pointer too: a captured `var` would cost an exclusivity check per call.
-        let result = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-        result.initialize(to: 0)
         let offsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
         let outerOffsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
         let outerIsCval = UnsafeMutablePointer<Bool>.allocate(capacity: taps)
         let lastPositions = UnsafeMutablePointer<Int>.allocate(capacity: taps)
         defer {
-            buffer.deallocate(); result.deallocate(); offsets.deallocate(); outerOffsets.deallocate()
+            buffer.deallocate(); offsets.deallocate(); outerOffsets.deallocate()
             outerIsCval.deallocate(); lastPositions.deallocate()
         }
         let last = rank - 1
@@ -157,10 +182,7 @@ struct InPlaceCallbackRunner {
                         buffer[t] = (outerIsCval[t] || mapped < 0)
                             ? cval : loader.load(inBase + (outerOffsets[t] &+ mapped &* inStride))
                     }
-                    guard callback(buffer, tapCount, result, userData) != 0 else {
-                        throw .callbackFailed(elementIndex: flatRow &+ i)
-                    }
-                    storer.store(result.pointee, rowOut + i &* outStride)
+                    storer.store(try kernel.evaluate(buffer, tapCount, flatRow &+ i), rowOut + i &* outStride)
                 }
 
                 let low = outerInterior ? min(lastInterior.lowerBound, length) : length
@@ -171,10 +193,7 @@ struct InPlaceCallbackRunner {
                 var target = rowOut + low &* outStride
                 for i in low..<high {
                     for t in 0..<tapCount { buffer[t] = loader.load(centre + offsets[t]) }
-                    guard callback(buffer, tapCount, result, userData) != 0 else {
-                        throw .callbackFailed(elementIndex: flatRow &+ i)
-                    }
-                    storer.store(result.pointee, target)
+                    storer.store(try kernel.evaluate(buffer, tapCount, flatRow &+ i), target)
                     centre += inStride
                     target += outStride
                 }
@@ -184,27 +203,27 @@ struct InPlaceCallbackRunner {
     }
 
     /// Runs `run` specialised for the input's and output's element types.
-    func run(rows: Range<Int>, input: NDArray, output: NDArray,
-             callback: FilterCallback, userData: UnsafeMutableRawPointer?) throws(NDImageError) {
+    func run<Kernel: WindowKernel>(rows: Range<Int>, input: NDArray, output: NDArray,
+                                   kernel: Kernel) throws(NDImageError) {
         let outType = output.elementType
         switch input.elementType {
         case .float64:
             if outType == .float64 {
                 try run(rows: rows, input: input, loader: Float64Loader(), output: output, storer: Float64Storer(),
-                        callback: callback, userData: userData)
+                        kernel: kernel)
             } else {
                 try run(rows: rows, input: input, loader: Float64Loader(), output: output,
-                        storer: AnyTypeStorer(type: outType), callback: callback, userData: userData)
+                        storer: AnyTypeStorer(type: outType), kernel: kernel)
             }
         case .float32:
             try run(rows: rows, input: input, loader: Float32Loader(), output: output,
-                    storer: AnyTypeStorer(type: outType), callback: callback, userData: userData)
+                    storer: AnyTypeStorer(type: outType), kernel: kernel)
         case .uint8, .bool:
             try run(rows: rows, input: input, loader: UInt8Loader(), output: output,
-                    storer: AnyTypeStorer(type: outType), callback: callback, userData: userData)
+                    storer: AnyTypeStorer(type: outType), kernel: kernel)
         default:
             try run(rows: rows, input: input, loader: AnyTypeLoader(type: input.elementType), output: output,
-                    storer: AnyTypeStorer(type: outType), callback: callback, userData: userData)
+                    storer: AnyTypeStorer(type: outType), kernel: kernel)
         }
     }
 }

@@ -92,9 +92,55 @@ func withReducer<T>(_ reducer: String, _ body: (UnsafeMutableRawPointer) throws 
     }
 }
 
-@Test func seededCCallbackPathEqualsClosurePathOnViewsAndEveryElementType() throws {
+/// The copying driver (a private Double copy of the input, used when the output overlaps it),
+/// run directly so that it can be checked on every case, not just aliasing ones.
+func copyingDriver(_ input: NDArray, _ options: FilterOptions, _ output: FilterOutput,
+                   _ reducer: String) throws -> NDArray {
+    let plan = try FilterPlan(inputShape: input.shape, options: options)
+    let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
+    if input.isEmpty { return result }
+    let source = try DoubleImage(input)
+    let runner = try FilterRunner(plan: plan, shape: input.shape)
+    try runner.run(rows: 0..<runner.rowCount, source: source.values, output: result) { buffer, count, _ in
+        reduce(reducer, UnsafeBufferPointer(start: buffer, count: count))
+    }
+    return result
+}
+
+@Test func copyingDriverMatchesScipyOnEveryFixtureCase() throws {
+    let cases = try loadFixture("generic_filter_cases.json", as: [GenericFilterCase].self)
+    #expect(cases.count >= 500)
+    var failures: [String] = []
+    for c in cases {
+        do {
+            let input = try relayout(c.input.makeArray(), c.layout)
+            var options = FilterOptions(mode: try BoundaryMode.parse(c.mode), cval: Double(c.cval) ?? .nan,
+                                        origin: c.origin, axes: c.axes)
+            if let fp = c.footprint { options.footprint = try Footprint(array: fp.makeArray()) } else { options.size = c.size }
+            let outType = try c.output_dtype.map { try ElementType.parse($0) } ?? input.elementType
+            let output: FilterOutput = c.prealloc
+                ? .array(try NDArray(shape: input.shape, elementType: outType, order: .fortran))
+                : (c.output_dtype == nil ? .sameAsInput : .elementType(outType))
+            let result = try copyingDriver(input, options, output, c.reducer)
+            if let failure = try difference(result, c.expected) { failures.append("case \(c.id): \(failure)") }
+        } catch {
+            failures.append("case \(c.id): threw \(error)")
+        }
+    }
+    print("generic_filter fixtures through the copying driver: \(cases.count - failures.count)/\(cases.count) bit-identical")
+    #expect(failures.isEmpty, "\(failures.count) failures:\n\(failures.prefix(20).joined(separator: "\n"))")
+}
+
+/// Whether two arrays hold the same bits (floats by bit pattern, integers exactly).
+func sameBits(_ a: NDArray, _ b: NDArray) -> Bool {
+    a.elementType == b.elementType && (a.elementType.isFloatingPoint
+        ? a.doubleValues().map(\.bitPattern) == b.doubleValues().map(\.bitPattern)
+        : a.int64Bits() == b.int64Bits())
+}
+
+@Test func seededInPlaceDriversEqualTheCopyingDriverOnViewsAliasesAndEveryElementType() throws {
     let seed = UInt64.random(in: 0...UInt64(UInt32.max))
-    print("seededCCallbackPathEqualsClosurePathOnViewsAndEveryElementType seed \(seed)")
+    print("seededInPlaceDriversEqualTheCopyingDriverOnViewsAliasesAndEveryElementType seed \(seed)")
     var rng = SplitMix64(seed: seed)
     for round in 0..<200 {
         let rank = Int(rng.next() % 3) + 1
@@ -121,9 +167,17 @@ func withReducer<T>(_ reducer: String, _ body: (UnsafeMutableRawPointer) throws 
             try genericFilter(input: input, callback: namedReducerCallback, userData: $0, options: options,
                               output: .elementType(outType))
         }
-        let same = outType.isFloatingPoint
-            ? viaClosure.doubleValues().map(\.bitPattern) == viaCallback.doubleValues().map(\.bitPattern)
-            : viaClosure.int64Bits() == viaCallback.int64Bits()
-        #expect(same, "seed \(seed) round \(round): \(inType)->\(outType) shape \(input.shape) sizes \(sizes) \(mode) \(reducer)")
+        let viaCopy = try copyingDriver(input, options, .elementType(outType), reducer)
+        let context = "seed \(seed) round \(round): \(inType)->\(outType) shape \(input.shape) sizes \(sizes) \(mode) \(reducer)"
+        #expect(sameBits(viaClosure, viaCopy), "closure: \(context)")
+        #expect(sameBits(viaCallback, viaCopy), "C callback: \(context)")
+        // Writing over the input itself takes the copying path through the public entry point.
+        let aliased = try input.cContiguousCopy()
+        _ = try withReducer(reducer) {
+            try genericFilter(input: aliased, callback: namedReducerCallback, userData: $0, options: options,
+                              output: .array(aliased))
+        }
+        let expectedSameType = try copyingDriver(input, options, .sameAsInput, reducer)
+        #expect(sameBits(aliased, expectedSameType), "aliased output: \(context)")
     }
 }
