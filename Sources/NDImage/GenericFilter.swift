@@ -164,11 +164,8 @@ final class DoubleImage {
 /// `NDImageError.callbackFailed` naming the output element (C-order flat index).
 public func genericFilter(input: NDArray, callback: FilterCallback, userData: UnsafeMutableRawPointer? = nil,
                           options: FilterOptions, output: FilterOutput = .sameAsInput) throws(NDImageError) -> NDArray {
-    let result = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-    result.initialize(to: 0)
-    defer { result.deallocate() }
-    let kernel = CCallbackKernel(callback: callback, userData: userData, result: result)
-    return try genericFilter(input: input, options: options, output: output, kernel: kernel)
+    try genericFilter(input: input, options: options, output: output,
+                      kernel: CCallbackKernel(callback: callback, userData: userData))
 }
 
 /// Runs SciPy's `generic_filter` with a Swift closure given each window (in SciPy's buffer order).
@@ -206,8 +203,11 @@ func genericFilter<Kernel: WindowKernel>(input: NDArray, options: FilterOptions,
         try inPlace.run(rows: 0..<inPlace.rowCount, input: input, output: result, kernel: kernel)
     } else {
         let source = try DoubleImage(input)
+        var value = 0.0
         try runner.run(rows: 0..<runner.rowCount, source: source.values, output: result) {
-            buffer, count, index throws(NDImageError) in try kernel.evaluate(buffer, count, index)
+            buffer, count, index throws(NDImageError) in
+            guard kernel.evaluate(buffer, count, index, &value) else { throw kernel.failure(at: index) }
+            return value
         }
     }
     return result
