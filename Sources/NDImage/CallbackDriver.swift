@@ -1,9 +1,10 @@
-// The driver behind `genericFilter` when the output does not overlap the input: it calls the C
-// function pointer directly (no closure layer) and gathers each window straight from the input through its byte strides and
-// element type (converting taps while gathering, as SciPy does), so there is no whole-image
-// Double copy, no closure layer per pixel, and the element-type switches are resolved once per
-// run by specialisation, not once per pixel. The old copying driver is kept for outputs that
-// overlap the input, where reading in place would see already-written results.
+// The driver behind `genericFilter` when the output does not overlap the input. It gathers each
+// window straight from the input through its byte strides and element type (converting taps
+// while gathering, as SciPy does), so there is no whole-image Double copy (32 MiB at 2048x2048);
+// it calls a C callback directly, with no closure layer per pixel; and the element-type switches
+// are resolved once per run by specialisation, not once per pixel. The copying driver
+// (`FilterRunner`) is kept for outputs that may overlap the input, where reading in place would
+// see results already written.
 
 /// Reads one input element as a Double; a specialisation per common element type keeps the
 /// conversion's `switch` out of the hot loop.
@@ -101,7 +102,7 @@ struct AnyTypeStorer: ResultStorer {
 ///
 /// Offsets here are in bytes (the input's and output's own strides, possibly negative), unlike
 /// `FilterRunner`, whose offsets index a C-ordered Double copy.
-struct InPlaceCallbackRunner {
+struct InPlaceFilterRunner {
     let shape: [Int]
     let rank: Int
     let tapCount: Int
@@ -123,7 +124,8 @@ struct InPlaceCallbackRunner {
         tapCount = runner.tapCount
         self.inputStrides = inputStrides
         interiorOffsets = plan.tapPositions.map { position in
-            // Wrapping arithmetic: each term is bounded by the input's byte extent, which NDArray validated.
+            // Wrapping arithmetic: the offsets are used only where the whole window is inside the
+            // input (then they stay within its validated byte extent); otherwise they are ignored.
             (0..<position.count).reduce(0) { $0 &+ (position[$1] &- plan.centre[$1]) &* inputStrides[$1] }
         }
         indexMaps = runner.indexMaps

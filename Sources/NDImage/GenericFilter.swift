@@ -199,7 +199,7 @@ func genericFilter<Kernel: WindowKernel>(input: NDArray, options: FilterOptions,
     if input.isEmpty { return result }
     let runner = try FilterRunner(plan: plan, shape: input.shape)
     if input.rank > 0 && !result.mayShareMemory(with: input) {
-        let inPlace = InPlaceCallbackRunner(plan: plan, runner: runner, inputStrides: input.strides)
+        let inPlace = InPlaceFilterRunner(plan: plan, runner: runner, inputStrides: input.strides)
         try inPlace.run(rows: 0..<inPlace.rowCount, input: input, output: result, kernel: kernel)
     } else {
         let source = try DoubleImage(input)
