@@ -120,7 +120,7 @@ public enum FilterOutput {
     /// A new array of this element type.
     case elementType(ElementType)
     /// Write into this array, which must have the input's shape. It may alias the input: unlike
-    /// SciPy, the result is then still correct, because the input is read into a private copy first.
+    /// SciPy, the result is then still correct, because the input is then read into a private copy first.
     case array(NDArray)
 }
 
@@ -137,8 +137,8 @@ func makeOutput(_ output: FilterOutput, shape: [Int], inputType: ElementType) th
     }
 }
 
-/// A private C-ordered Double copy of an input, so the hot loop reads one type without strides
-/// and an output that aliases the input cannot disturb the reads.
+/// A private C-ordered Double copy of an input, made only when the output may alias the input,
+/// so that writing results cannot disturb the reads.
 final class DoubleImage {
     let values: UnsafeMutablePointer<Double>
     let count: Int
@@ -164,11 +164,8 @@ final class DoubleImage {
 /// `NDImageError.callbackFailed` naming the output element (C-order flat index).
 public func genericFilter(input: NDArray, callback: FilterCallback, userData: UnsafeMutableRawPointer? = nil,
                           options: FilterOptions, output: FilterOutput = .sameAsInput) throws(NDImageError) -> NDArray {
-    try genericFilter(input: input, options: options, output: output) { buffer, count, _ throws(NDImageError) in
-        var result = 0.0
-        guard callback(buffer, count, &result, userData) != 0 else { throw .callbackFailed(elementIndex: -1) }
-        return result
-    }
+    try genericFilter(input: input, options: options, output: output,
+                      kernel: CCallbackKernel(callback: callback, userData: userData))
 }
 
 /// Runs SciPy's `generic_filter` with a Swift closure given each window (in SciPy's buffer order).
@@ -180,17 +177,39 @@ public func genericFilter(input: NDArray, options: FilterOptions, output: Filter
     }
 }
 
-/// The driver behind both entry points: validate, plan the index maps, run the rows.
+/// The driver behind the closure entry point, for callers inside the module.
 func genericFilter(input: NDArray, options: FilterOptions, output: FilterOutput,
                    kernel: (UnsafeMutablePointer<Double>, Int, Int) throws(NDImageError) -> Double)
     throws(NDImageError) -> NDArray
 {
+    try withoutActuallyEscaping(kernel) { (kernel) throws(NDImageError) -> NDArray in
+        try genericFilter(input: input, options: options, output: output, kernel: ClosureKernel(function: kernel))
+    }
+}
+
+/// The driver behind both entry points: validate, plan the index maps, run the rows.
+///
+/// The input is read in place through its strides and element type, except when the output may
+/// overlap it: then a private C-ordered Double copy is read instead, so no result overwrites a
+/// value still to be read.
+func genericFilter<Kernel: WindowKernel>(input: NDArray, options: FilterOptions, output: FilterOutput,
+                                         kernel: Kernel) throws(NDImageError) -> NDArray {
     let plan = try FilterPlan(inputShape: input.shape, options: options)
     let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
     if input.isEmpty { return result }
-    let source = try DoubleImage(input)
     let runner = try FilterRunner(plan: plan, shape: input.shape)
-    try runner.run(rows: 0..<runner.rowCount, source: source.values, output: result, kernel: kernel)
+    if input.rank > 0 && !result.mayShareMemory(with: input) {
+        let inPlace = InPlaceFilterRunner(plan: plan, runner: runner, inputStrides: input.strides)
+        try inPlace.run(rows: 0..<inPlace.rowCount, input: input, output: result, kernel: kernel)
+    } else {
+        let source = try DoubleImage(input)
+        var value = 0.0
+        try runner.run(rows: 0..<runner.rowCount, source: source.values, output: result) {
+            buffer, count, index throws(NDImageError) in
+            guard kernel.evaluate(buffer, count, index, &value) else { throw kernel.failure(at: index) }
+            return value
+        }
+    }
     return result
 }
 
