@@ -249,6 +249,39 @@ extension Codegen {
             }
         }
     }
+
+    /// Whether a line kernel's whole body is `for i in range(len(out)): out[i] = value` with a
+    /// `value` that never mentions `out`: every element is then written before anything can read
+    /// it, so `out` need not be zeroed first (anything else keeps the zeroing, as the wrapper does).
+    static func overwritesEveryOutputElement(_ kernel: TypedFunction) -> Bool {
+        let outSlot = 1
+        guard kernel.body.count == 1,
+              case .forRange(let counter, let start, let stop, let step, let body) = kernel.body[0].kind,
+              counter != outSlot, kernel.locals.indices.contains(counter), kernel.locals[counter].type == .int,
+              case .intConstant(0) = start.kind, case .intConstant(1) = step.kind,
+              case .length(let measured) = stop.kind, case .local(outSlot) = measured.kind,
+              body.count == 1, case .assign(let targets, let values) = body[0].kind,
+              targets.count == 1, values.count == 1, case .element(let array, let index) = targets[0],
+              case .local(outSlot) = array.kind, case .local(counter) = index.kind
+        else { return false }
+        return !mentions(slot: outSlot, in: values[0])
+    }
+
+    /// Whether `expression` reads local `slot` anywhere (also as a call argument or inside `len`).
+    static func mentions(slot: Int, in expression: TExpr) -> Bool {
+        switch expression.kind {
+        case .intConstant, .floatConstant, .boolConstant: return false
+        case .local(let read): return read == slot
+        case .convert(_, let operand), .negate(let operand), .not(let operand), .length(let operand):
+            return mentions(slot: slot, in: operand)
+        case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b):
+            return mentions(slot: slot, in: a) || mentions(slot: slot, in: b)
+        case .conditional(let condition, let then, let orElse):
+            return [condition, then, orElse].contains { mentions(slot: slot, in: $0) }
+        case .compare(let operands, _, _), .call(_, let operands), .builtin(_, let operands):
+            return operands.contains { mentions(slot: slot, in: $0) }
+        }
+    }
 }
 
 
@@ -922,24 +955,49 @@ final class FusedEmitter {
             return []
         }
         extend(from: emitter.add(before, n), to: extendedLength)
-        // `out` starts zeroed, as the callback wrapper does.
-        _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
-            emitter.store(emitter.double(0), emitter.elementAddress(types.double, outLine, k))
-            return []
+        // A float64 output row with unit stride and 8-byte alignment is `out` itself: the kernel
+        // writes its results in place, which saves the buffer and the store pass. (The driver
+        // refuses an output that may share memory with the input, so `out` still aliases nothing.)
+        let writesInPlace: LLVMValueRef?
+        if layout.outputType == .float64 {
+            let unitStride = emitter.icmp(LLVMIntEQ, outStride, emitter.int64(1))
+            let address = LLVMBuildPtrToInt(builder, parameter(1), i64, "")!
+            let misalignment = LLVMBuildAnd(builder, address, emitter.int64(7), "")!
+            let aligned = emitter.icmp(LLVMIntEQ, misalignment, emitter.int64(0))
+            writesInPlace = LLVMBuildAnd(builder, unitStride, aligned, "")!
+        } else {
+            writesInPlace = nil
+        }
+        let kernelOut = writesInPlace.map { emitter.select($0, output, outLine) } ?? outLine
+        // `out` starts zeroed, as the callback wrapper does, unless the kernel provably writes every
+        // element before reading any.
+        if !Codegen.overwritesEveryOutputElement(program.kernel) {
+            _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
+                emitter.store(emitter.double(0), emitter.elementAddress(types.double, kernelOut, k))
+                return []
+            }
         }
         let ok = emitter.call(lowering.functions[program.kernelIndex],
-                              [arena, line, extendedLength, outLine, n] + parameters)
+                              [arena, line, extendedLength, kernelOut, n] + parameters)
         if lowering.usesArena {
             emitter.call(emitter.declare("filterjit_release", returning: types.void, [types.bytePointer]), [arena])
         }
         let success = emitter.block("ok")
         emitter.branch(if: ok, then: success, else: failure)
         emitter.position(at: success)
+        let done = emitter.block("done")
+        if let writesInPlace {
+            let store = emitter.block("store")
+            emitter.branch(if: writesInPlace, then: done, else: store)
+            emitter.position(at: store)
+        }
         _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
             let value = emitter.load(types.double, emitter.elementAddress(types.double, outLine, k))
             storeElement(value, output, LLVMBuildMul(builder, k, outStride, "")!, layout.outputType)
             return []
         }
+        emitter.branch(to: done)
+        emitter.position(at: done)
         LLVMBuildRet(builder, emitter.int64(-1))
         emitter.position(at: failure)
         LLVMBuildRet(builder, emitter.int64(0))

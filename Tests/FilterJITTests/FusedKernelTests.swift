@@ -400,6 +400,14 @@ private func reversedView(_ array: NDArray) throws -> NDArray {
                     out[i] = line[2 + i] - line[i] * k
                 out[0] = line[len(line) - 1]
             """,
+            // Reads `out` before writing it (it must start zeroed) and reads back what it wrote,
+            // also when a float64 output row is written in place.
+            """
+            @line_filter
+            def running(line, out):
+                for i in range(1, len(out)):
+                    out[i] = out[i] + out[i - 1] + line[i + 1]
+            """,
         ].map { try engine.compile($0) }
         var problems: [String] = []
         for round in 0..<40 {
@@ -413,7 +421,9 @@ private func reversedView(_ array: NDArray) throws -> NDArray {
                                             cval: 1.5, origin: -(size / 2) + random.below(size))
             let callback = Outcome { try kernel.genericFilter1D(input, options: options, output: .elementType(.float64), engine: .callback) }
             for threads in [1, 2, 3] {
-                let fused = Outcome { try kernel.genericFilter1D(input, options: options, output: .elementType(.float64), engine: .fused, threads: threads) }
+                // A stale output (not zeroed memory) shows a kernel that reads `out` before zeroing.
+                let stale = try NDArray.make(shape: shape, elementType: .float64, values: Array(repeating: 7.25, count: values.count))
+                let fused = Outcome { try kernel.genericFilter1D(input, options: options, output: .array(stale), engine: .fused, threads: threads) }
                 if let d = fused.difference(from: callback) { problems.append("round \(round) \(kernel.name) \(inType) \(shape) \(options): \(d)") }
             }
         }
