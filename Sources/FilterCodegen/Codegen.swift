@@ -168,21 +168,7 @@ public enum Codegen {
             var value = emitter.phi(types.double, [(loaded, fromCaller), (emitter.double(declared.defaultValue), useDefault)])
             var valueType = ValueType.float
             if declared.type == .int || declared.type == .bool {
-                // Truncate toward zero; NaN, ±inf and values beyond the 64-bit range are errors.
-                let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, value, emitter.double(-9.223372036854775808e18)),
-                                          emitter.fcmp(LLVMRealOLT, value, emitter.double(9.223372036854775808e18)))
-                let ok = emitter.block("param.ok")
-                let bad = emitter.block("param.bad")
-                emitter.branch(if: inRange, then: ok, else: bad)
-                emitter.position(at: bad)
-                let fail = emitter.declare("filterjit_fail", returning: types.void,
-                                           [types.int32, types.int64, types.int64, types.int64, types.int64])
-                emitter.call(fail, [emitter.int32(RuntimeFailureKind.invalidParameter.rawValue),
-                                    emitter.int64(Int64(kernel.range.start)), emitter.int64(Int64(kernel.range.end)),
-                                    emitter.int64(Int64(index)), LLVMBuildBitCast(builder, value, types.int64, "")!])
-                emitter.branch(to: failure)
-                emitter.position(at: ok)
-                value = LLVMBuildFPToSI(builder, value, types.int64, "")!
+                value = emitter.intParameter(value, index: index, kernel: kernel, failure: failure)
                 valueType = .int
             }
             arguments.append(convert(value, from: valueType, to: slotType, emitter: emitter))
@@ -263,5 +249,27 @@ extension Codegen {
         return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
                               lowerMilliseconds: Double(lowered - start) / 1e6,
                               optimizeMilliseconds: Double(optimized - lowered) / 1e6)
+    }
+}
+
+extension Emitter {
+    /// A run-time parameter declared as an int, from its double in `user_data`: truncated toward zero;
+    /// NaN, ±inf and values beyond the 64-bit range record `invalidParameter` and branch to `failure`
+    /// (so `fptosi` only ever sees values it converts exactly). Shared by the ABI wrappers and fused kernels.
+    func intParameter(_ value: LLVMValueRef, index: Int, kernel: TypedFunction, failure: LLVMBasicBlockRef) -> LLVMValueRef {
+        let inRange = and(fcmp(LLVMRealOGE, value, double(-9.223372036854775808e18)),
+                          fcmp(LLVMRealOLT, value, double(9.223372036854775808e18)))
+        let ok = block("param.ok")
+        let bad = block("param.bad")
+        branch(if: inRange, then: ok, else: bad)
+        position(at: bad)
+        let fail = declare("filterjit_fail", returning: types.void,
+                           [types.int32, types.int64, types.int64, types.int64, types.int64])
+        call(fail, [int32(RuntimeFailureKind.invalidParameter.rawValue),
+                    int64(Int64(kernel.range.start)), int64(Int64(kernel.range.end)),
+                    int64(Int64(index)), LLVMBuildBitCast(builder, value, types.int64, "")!])
+        branch(to: failure)
+        position(at: ok)
+        return LLVMBuildFPToSI(builder, value, types.int64, "")!
     }
 }

@@ -694,20 +694,7 @@ final class FusedEmitter {
             var value = emitter.load(types.double, emitter.elementAddress(types.double, values, emitter.int64(Int64(index))))
             var valueType = ValueType.float
             if declared.type == .int || declared.type == .bool {
-                let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, value, emitter.double(-9.223372036854775808e18)),
-                                          emitter.fcmp(LLVMRealOLT, value, emitter.double(9.223372036854775808e18)))
-                let ok = emitter.block("param.ok")
-                let bad = emitter.block("param.bad")
-                emitter.branch(if: inRange, then: ok, else: bad)
-                emitter.position(at: bad)
-                let fail = emitter.declare("filterjit_fail", returning: types.void,
-                                           [types.int32, types.int64, types.int64, types.int64, types.int64])
-                emitter.call(fail, [emitter.int32(RuntimeFailureKind.invalidParameter.rawValue),
-                                    emitter.int64(Int64(kernel.range.start)), emitter.int64(Int64(kernel.range.end)),
-                                    emitter.int64(Int64(index)), LLVMBuildBitCast(builder, value, types.int64, "")!])
-                emitter.branch(to: failure)
-                emitter.position(at: ok)
-                value = LLVMBuildFPToSI(builder, value, types.int64, "")!
+                value = emitter.intParameter(value, index: index, kernel: kernel, failure: failure)
                 valueType = .int
             }
             result.append(try lowering.coerce(value, from: valueType, to: kernel.locals[slot].type))
