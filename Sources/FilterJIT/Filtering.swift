@@ -51,16 +51,8 @@ extension Kernel {
             }
             output = .array(result)
         }
-        return try userData.withUnsafeMutableBytes { data in
-            try withExtendedLifetime(self) {
-                do {
-                    return try NDImage.genericFilter(input: input, callback: callback, userData: data.baseAddress,
-                                                     options: options, output: output)
-                } catch NDImageError.callbackFailed(let flatIndex) {
-                    throw KernelFailure(kernelName: name, element: Self.multiIndex(flatIndex, shape: input.shape),
-                                        reason: lastFailureDescription())
-                }
-            }
+        return try runningCallbackDriver(userData: &userData, shape: input.shape) { data throws(NDImageError) in
+            try NDImage.genericFilter(input: input, callback: callback, userData: data, options: options, output: output)
         }
     }
 
@@ -83,13 +75,21 @@ extension Kernel {
             }
             output = .array(result)
         }
-        return try userData.withUnsafeMutableBytes { data in
+        return try runningCallbackDriver(userData: &userData, shape: input.shape) { data throws(NDImageError) in
+            try NDImage.genericFilter1D(input: input, callback: callback, userData: data, options: options, output: output)
+        }
+    }
+
+    /// Runs a callback driver with `userData` as the ABI's parameter block, keeping this kernel's code
+    /// alive, and turns a failing element into a `KernelFailure` naming it and the kernel's reason.
+    private func runningCallbackDriver(userData: inout [Double], shape: [Int],
+                                       _ driver: (UnsafeMutableRawPointer?) throws(NDImageError) -> NDArray) throws -> NDArray {
+        try userData.withUnsafeMutableBytes { data in
             try withExtendedLifetime(self) {
                 do {
-                    return try NDImage.genericFilter1D(input: input, callback: callback, userData: data.baseAddress,
-                                                       options: options, output: output)
+                    return try driver(data.baseAddress)
                 } catch NDImageError.callbackFailed(let flatIndex) {
-                    throw KernelFailure(kernelName: name, element: Self.multiIndex(flatIndex, shape: input.shape),
+                    throw KernelFailure(kernelName: name, element: Self.multiIndex(flatIndex, shape: shape),
                                         reason: lastFailureDescription())
                 }
             }
