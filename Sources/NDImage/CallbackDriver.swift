@@ -1,10 +1,9 @@
-// The driver behind `genericFilter` when the output does not overlap the input. It gathers each
+// The driver behind `genericFilter`. It gathers each
 // window straight from the input through its byte strides and element type (converting taps
 // while gathering, as SciPy does), so there is no whole-image Double copy (32 MiB at 2048x2048);
 // it calls a C callback directly, with no closure layer per pixel; and the element-type switches
-// are resolved once per run by specialisation, not once per pixel. The copying driver
-// (`FilterRunner`) is kept for outputs that may overlap the input, where reading in place would
-// see results already written.
+// are resolved once per run by specialisation, not once per pixel. When the output may overlap the
+// input, the same loop reads a private float64 copy instead (`runFilter(readingACopy:)`).
 
 /// Reads one input element as a Double; a specialisation per common element type keeps the
 /// conversion's `switch` out of the hot loop.
@@ -98,18 +97,20 @@ struct AnyTypeStorer: ResultStorer {
     }
 }
 
-/// The planned hot loop of generic_filter, reading the input in place.
+/// The planned hot loop of generic_filter, reading the input in place through its byte strides.
 ///
-/// Offsets here are in bytes (the input's and output's own strides, possibly negative), unlike
-/// `FilterRunner`, whose offsets index a C-ordered Double copy.
-struct InPlaceFilterRunner {
+/// Rows are the lines along the last axis, numbered in C order; `run(rows:)` takes any range of
+/// them, so the outer loop can be split across threads.
+struct FilterRunner {
     let shape: [Int]
     let rank: Int
     let tapCount: Int
     let inputStrides: [Int]
     /// Per tap, its byte offset from the centre element (used where the whole window is inside).
     let interiorOffsets: [Int]
-    /// As in `FilterRunner`: per axis, the mode-mapped source index per `output index + tap position`, or -1 for cval.
+    /// Per axis, `indexMaps[axis][i + k]` = the source index read by tap position k at output
+    /// index i along that axis (the wanted index `i + k - centre` through the mode), or -1 for
+    /// cval. Mode arithmetic is done once here, not per tap; the table has `n + window - 1` entries.
     let indexMaps: [[Int]]
     /// Per axis, the output indices whose window lies entirely inside the input.
     let interior: [Range<Int>]
@@ -117,22 +118,34 @@ struct InPlaceFilterRunner {
     let cval: Double
     let rowCount: Int
 
-    /// Plans the loop; `rank` must be at least 1 (the copying driver handles rank 0).
-    init(plan: FilterPlan, runner: FilterRunner, inputStrides: [Int]) {
-        shape = runner.shape
-        rank = runner.rank
-        tapCount = runner.tapCount
+    /// Plans the loop for an input of `shape` (rank at least 1) and byte `inputStrides`.
+    init(plan: FilterPlan, shape: [Int], inputStrides: [Int]) throws(NDImageError) {
+        self.shape = shape
+        rank = shape.count
+        tapCount = plan.tapPositions.count
+        tapPositions = plan.tapPositions
+        cval = plan.cval
         self.inputStrides = inputStrides
         interiorOffsets = plan.tapPositions.map { position in
             // Wrapping arithmetic: the offsets are used only where the whole window is inside the
             // input (then they stay within its validated byte extent); otherwise they are ignored.
             (0..<position.count).reduce(0) { $0 &+ (position[$1] &- plan.centre[$1]) &* inputStrides[$1] }
         }
-        indexMaps = runner.indexMaps
-        interior = runner.interior
-        tapPositions = runner.tapPositions
-        cval = runner.cval
-        rowCount = runner.rowCount
+        var maps: [[Int]] = []
+        var inside: [Range<Int>] = []
+        for axis in 0..<rank {
+            let n = shape[axis], window = plan.windowShape[axis], c = plan.centre[axis]
+            let (tableLength, overflow) = n.addingReportingOverflow(window - 1)
+            guard !overflow else { throw .sizeTooLarge("window of \(window) on an axis of \(n)") }
+            var map = Array(repeating: -1, count: tableLength)
+            for t in 0..<tableLength { map[t] = plan.mode.mapIndex(t - c, length: n) ?? -1 }
+            maps.append(map)
+            let low = c, high = n - window + c + 1
+            inside.append(low < high ? low..<high : 0..<0)
+        }
+        indexMaps = maps
+        interior = inside
+        rowCount = shape.dropLast().reduce(1, *)
     }
 
     /// Filters `rows` of `input` into `output`; the two must not overlap.

@@ -137,8 +137,7 @@ func makeOutput(_ output: FilterOutput, shape: [Int], inputType: ElementType) th
     }
 }
 
-/// A private C-ordered Double copy of an input, made only when the output may alias the input,
-/// so that writing results cannot disturb the reads.
+/// A private C-ordered Double copy of an input (the line driver of `genericFilter1D` reads lines from it).
 final class DoubleImage {
     let values: UnsafeMutablePointer<Double>
     let count: Int
@@ -188,158 +187,31 @@ func genericFilter(input: NDArray, options: FilterOptions, output: FilterOutput,
 }
 
 /// The driver behind both entry points: validate, plan the index maps, run the rows.
-///
-/// The input is read in place through its strides and element type, except when the output may
-/// overlap it: then a private C-ordered Double copy is read instead, so no result overwrites a
-/// value still to be read.
 func genericFilter<Kernel: WindowKernel>(input: NDArray, options: FilterOptions, output: FilterOutput,
                                          kernel: Kernel) throws(NDImageError) -> NDArray {
     let plan = try FilterPlan(inputShape: input.shape, options: options)
     let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
     if input.isEmpty { return result }
-    let runner = try FilterRunner(plan: plan, shape: input.shape)
-    if input.rank > 0 && !result.mayShareMemory(with: input) {
-        let inPlace = InPlaceFilterRunner(plan: plan, runner: runner, inputStrides: input.strides)
-        try inPlace.run(rows: 0..<inPlace.rowCount, input: input, output: result, kernel: kernel)
-    } else {
-        let source = try DoubleImage(input)
-        var value = 0.0
-        try runner.run(rows: 0..<runner.rowCount, source: source.values, output: result) {
-            buffer, count, index throws(NDImageError) in
-            guard kernel.evaluate(buffer, count, index, &value) else { throw kernel.failure(at: index) }
-            return value
-        }
-    }
+    try runFilter(plan: plan, input: input, result: result, kernel: kernel,
+                  readingACopy: result.mayShareMemory(with: input))
     return result
 }
 
-/// The planned hot loop of generic_filter over a C-ordered Double copy of the input.
-///
-/// Rows are the lines along the last axis, numbered in C order; `run(rows:)` takes any range of
-/// them, so the outer loop can later be split across threads.
-struct FilterRunner {
-    let shape: [Int]
-    let rank: Int
-    let tapCount: Int
-    /// Element strides of the C-ordered source.
-    let sourceStrides: [Int]
-    /// Per tap, its linear offset from the centre element (used where the whole window is inside).
-    let interiorOffsets: [Int]
-    /// Per axis, `indexMaps[axis][i + k]` = the source index read by tap position k at output
-    /// index i along that axis (the wanted index `i + k - centre` through the mode), or -1 for
-    /// cval. Mode arithmetic is done once here, not per tap; the table has `n + window - 1` entries.
-    let indexMaps: [[Int]]
-    /// Per axis, the output indices whose window lies entirely inside the input.
-    let interior: [Range<Int>]
-    let tapPositions: [[Int]]
-    let cval: Double
-    let rowCount: Int
-
-    init(plan: FilterPlan, shape: [Int]) throws(NDImageError) {
-        self.shape = shape
-        rank = shape.count
-        tapCount = plan.tapPositions.count
-        tapPositions = plan.tapPositions
-        cval = plan.cval
-        var strides = Array(repeating: 1, count: rank)
-        for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
-        sourceStrides = strides
-        interiorOffsets = plan.tapPositions.map { position in
-            (0..<position.count).reduce(0) { $0 + (position[$1] - plan.centre[$1]) * strides[$1] }
-        }
-        var maps: [[Int]] = []
-        var inside: [Range<Int>] = []
-        for axis in 0..<rank {
-            let n = shape[axis], window = plan.windowShape[axis], c = plan.centre[axis]
-            let (tableLength, overflow) = n.addingReportingOverflow(window - 1)
-            guard !overflow else { throw .sizeTooLarge("window of \(window) on an axis of \(n)") }
-            var map = Array(repeating: -1, count: tableLength)
-            for t in 0..<tableLength { map[t] = plan.mode.mapIndex(t - c, length: n) ?? -1 }
-            maps.append(map)
-            let low = c, high = n - window + c + 1
-            inside.append(low < high ? low..<high : 0..<0)
-        }
-        indexMaps = maps
-        interior = inside
-        rowCount = rank == 0 ? 1 : shape.dropLast().reduce(1, *)
+/// Filters `input` into `result` with a planned `FilterRunner`. The input is read in place through
+/// its strides and element type; with `readingACopy` (required when the output may overlap the
+/// input, so that no result overwrites a value still to be read) a private C-ordered float64 copy
+/// is read instead, which gives the same bits because taps are converted to double either way.
+func runFilter<Kernel: WindowKernel>(plan: FilterPlan, input: NDArray, result: NDArray, kernel: Kernel,
+                                     readingACopy: Bool) throws(NDImageError) {
+    let source = readingACopy ? try input.converted(to: .float64) : input
+    if source.rank == 0 {
+        // One element and one window: the element itself, or nothing for a False 0-d footprint.
+        var window = source.elementType.loadDouble(from: source.firstElementPointer)
+        var value = 0.0
+        guard kernel.evaluate(&window, plan.tapPositions.count, 0, &value) else { throw kernel.failure(at: 0) }
+        result.elementType.storeDouble(value, to: result.firstElementPointer)
+        return
     }
-
-    /// Filters the given rows into `output` (any strides, any element type).
-    func run(rows: Range<Int>, source: UnsafeMutablePointer<Double>, output: NDArray,
-             kernel: (UnsafeMutablePointer<Double>, Int, Int) throws(NDImageError) -> Double) throws(NDImageError)
-    {
-        let buffer = UnsafeMutablePointer<Double>.allocate(capacity: max(tapCount, 1))
-        defer { buffer.deallocate() }
-        let outType = output.elementType
-        let outBase = output.firstElementPointer
-        if rank == 0 {
-            if tapCount > 0 { buffer[0] = source[0] }
-            let value = try call(kernel, buffer, 0)
-            outType.storeDouble(value, to: outBase)
-            return
-        }
-        let last = rank - 1
-        let length = shape[last]
-        let lastMap = indexMaps[last]
-        let lastInterior = interior[last]
-        let lastStride = output.strides[last]
-        // Per tap: source offset of the outer axes (or -1 when some outer axis reads cval).
-        var outerOffsets = Array(repeating: 0, count: tapCount)
-        let lastPositions = tapPositions.map { $0[last] }
-        var index = Array(repeating: 0, count: rank)
-        for row in rows {
-            // The outer index of this row (C order over axes 0..<last).
-            var rest = row
-            for axis in stride(from: last - 1, through: 0, by: -1) {
-                index[axis] = rest % shape[axis]
-                rest /= shape[axis]
-            }
-            var outerInterior = true
-            var rowSource = 0, rowOutput = 0
-            for axis in 0..<last {
-                if !interior[axis].contains(index[axis]) { outerInterior = false }
-                rowSource += index[axis] * sourceStrides[axis]
-                rowOutput += index[axis] * output.strides[axis]
-            }
-            for t in 0..<tapCount {
-                var offset = 0
-                for axis in 0..<last {
-                    let mapped = indexMaps[axis][index[axis] + tapPositions[t][axis]]
-                    if mapped < 0 { offset = -1; break }
-                    offset += mapped * sourceStrides[axis]
-                }
-                outerOffsets[t] = offset
-            }
-            try interiorOffsets.withUnsafeBufferPointer { offsets throws(NDImageError) in
-                try lastMap.withUnsafeBufferPointer { lastMap throws(NDImageError) in
-                    try lastPositions.withUnsafeBufferPointer { positions throws(NDImageError) in
-                        try outerOffsets.withUnsafeBufferPointer { outer throws(NDImageError) in
-                            for i in 0..<length {
-                                if outerInterior && lastInterior.contains(i) {
-                                    // Whole window inside: one precomputed offset per tap.
-                                    let centre = source + rowSource + i
-                                    for t in 0..<tapCount { buffer[t] = centre[offsets[t]] }
-                                } else {
-                                    // Border: per-axis index maps, already through the mode.
-                                    for t in 0..<tapCount {
-                                        let mapped = lastMap[i + positions[t]]
-                                        buffer[t] = (outer[t] < 0 || mapped < 0) ? cval : source[outer[t] + mapped]
-                                    }
-                                }
-                                let value = try call(kernel, buffer, row * length + i)
-                                outType.storeDouble(value, to: outBase + rowOutput + i * lastStride)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    @inline(__always)
-    private func call(_ kernel: (UnsafeMutablePointer<Double>, Int, Int) throws(NDImageError) -> Double,
-                      _ buffer: UnsafeMutablePointer<Double>, _ flatIndex: Int) throws(NDImageError) -> Double {
-        do { return try kernel(buffer, tapCount, flatIndex) }
-        catch .callbackFailed { throw .callbackFailed(elementIndex: flatIndex) }
-    }
+    let runner = try FilterRunner(plan: plan, shape: source.shape, inputStrides: source.strides)
+    try runner.run(rows: 0..<runner.rowCount, input: source, output: result, kernel: kernel)
 }

@@ -92,18 +92,18 @@ func withReducer<T>(_ reducer: String, _ body: (UnsafeMutableRawPointer) throws 
     }
 }
 
-/// The copying driver (a private Double copy of the input, used when the output overlaps it),
-/// run directly so that it can be checked on every case, not just aliasing ones.
+/// The copying driver (the runner reading a private float64 copy of the input, as it does when the
+/// output overlaps it), run directly so that it can be checked on every case, not just aliasing ones.
 func copyingDriver(_ input: NDArray, _ options: FilterOptions, _ output: FilterOutput,
                    _ reducer: String) throws -> NDArray {
     let plan = try FilterPlan(inputShape: input.shape, options: options)
     let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
     if input.isEmpty { return result }
-    let source = try DoubleImage(input)
-    let runner = try FilterRunner(plan: plan, shape: input.shape)
-    try runner.run(rows: 0..<runner.rowCount, source: source.values, output: result) { buffer, count, _ in
+    let reduceWindow: (UnsafeMutablePointer<Double>, Int, Int) throws(NDImageError) -> Double = { buffer, count, _ in
         reduce(reducer, UnsafeBufferPointer(start: buffer, count: count))
     }
+    try runFilter(plan: plan, input: input, result: result, kernel: ClosureKernel(function: reduceWindow),
+                  readingACopy: true)
     return result
 }
 
