@@ -5,6 +5,7 @@
 
 import Foundation
 import FilterCodegen
+import NDImage
 
 /// One entry of the disk cache.
 public struct DiskCacheEntry: Hashable, Sendable {
@@ -99,17 +100,15 @@ public final class DiskKernelCache: @unchecked Sendable {
         let bytes = Self.encode(objectCode: objectCode, symbol: symbol, kernelName: kernelName)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let temporary = directory.appendingPathComponent(".\(key).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-            try Data(bytes).write(to: temporary)
-            // rename(2) replaces atomically: concurrent writers of one key both succeed, one file wins.
-            if rename(temporary.path, entryURL(key).path) != 0 {
-                try? FileManager.default.removeItem(at: temporary)
-                return
-            }
-            trim()
+            // A registered temporary renamed into place (rename(2) replaces atomically: concurrent writers
+            // of one key both succeed, one file wins); a signal handler removes it if we are interrupted.
+            try TemporaryFiles.replace(entryURL(key).path, with: bytes)
         } catch {
             // Deliberately ignored; the kernel was compiled and works without the cache.
+            return
         }
+        trim()
+        TemporaryFiles.removeAbandoned(in: directory, isOurs: Self.isCacheFileName)
     }
 
     /// Removes the least recently used entries until the directory fits `capacityBytes`.
@@ -142,7 +141,7 @@ public final class DiskKernelCache: @unchecked Sendable {
     }
 
     /// Deletes every entry: only regular files named as this cache names them (`<64 hex digits>.fjk`
-    /// and its `.<key>.tmp-...` temporaries), so a cache directory pointed at other data loses nothing else.
+    /// and its `.<key>.fjk.tmp-...` temporaries), so a cache directory pointed at other data loses nothing else.
     public func clear() throws {
         let keys: [URLResourceKey] = [.isRegularFileKey]
         let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: keys)) ?? []
@@ -157,10 +156,13 @@ public final class DiskKernelCache: @unchecked Sendable {
         func isKey<S: StringProtocol>(_ text: S) -> Bool {
             text.count == 64 && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
         }
-        if name.hasSuffix(".fjk") { return isKey(name.dropLast(4)) }
         if name.hasPrefix("."), let range = name.range(of: ".tmp-") {
-            return isKey(name[name.index(after: name.startIndex)..<range.lowerBound])
+            // `.<key>.fjk.tmp-<pid>-<random>` (and `.<key>.tmp-...` from before).
+            var stem = name[name.index(after: name.startIndex)..<range.lowerBound]
+            if stem.hasSuffix(".fjk") { stem = stem.dropLast(4) }
+            return isKey(stem)
         }
+        if name.hasSuffix(".fjk") { return isKey(name.dropLast(4)) }
         return false
     }
 

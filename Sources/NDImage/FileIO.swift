@@ -26,13 +26,9 @@ public enum FileBytes {
     /// Writes `bytes` to `path`: replacing it atomically by default, or straight into `path` when
     /// `atomically` is false (for a caller that already writes to its own temporary file and renames it).
     public static func write(_ bytes: [UInt8], to path: String, atomically: Bool = true) throws(NDImageError) {
-        guard !atomically else {
-            do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) }
-            catch { throw .io("cannot write '\(path)': \(error.localizedDescription)") }
-            return
-        }
-        // Foundation's atomic write goes through a hidden ".dat.nosync..." file of its own, which an
-        // interrupted `run` left behind (its signal handler only knows the CLI's temporary file).
+        // Atomically: a registered temporary renamed into place, so an error or a signal keeps the
+        // previous file and leaves no temporary (Foundation's `.atomic` left a ".dat.nosync..." file).
+        guard !atomically else { return try TemporaryFiles.replace(path, with: bytes) }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
         var failure: Int32 = 0

@@ -21,9 +21,11 @@ struct FilterJITCommand: ParsableCommand {
 
     /// Ignores SIGPIPE before parsing: `filterjit cache --list | head -0` or a REPL piped into `head`
     /// died by the signal (status 141); the spec allows no signal deaths. Writes then fail with EPIPE,
-    /// which stdio ignores and the REPL checks for.
+    /// which stdio ignores and the REPL checks for. Ctrl-C, SIGTERM and SIGHUP end every command with
+    /// 128 + signal after removing half-written temporaries (the REPL then makes Ctrl-C cancel an entry).
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        exitOnInterrupt()
         main(nil)
     }
 }

@@ -100,38 +100,36 @@ private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: Filt
     }
 }
 
-/// The temporary file being written, removed by the interrupt handler.
-nonisolated(unsafe) private var pendingTemporaryPath: UnsafeMutablePointer<CChar>?
-
-/// Makes Ctrl-C end the process with status 130, removing a half-written output first.
+/// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP end the process with status 128 + signal (130 for Ctrl-C),
+/// removing any half-written temporary first (the output's and the disk cache's), so an interrupted run
+/// keeps a previous output intact and leaves nothing behind. Also sets the write-error policy.
 func exitOnInterrupt() {
-    signal(SIGINT) { _ in
-        if let path = pendingTemporaryPath { unlink(path) }
-        _exit(130)
+    exitOnSignals([SIGINT, SIGTERM, SIGHUP])
+}
+
+/// Makes each of `signals` remove the pending temporaries and end the process with 128 + signal.
+func exitOnSignals(_ signals: [Int32]) {
+    for signalNumber in signals {
+        signal(signalNumber) { received in
+            TemporaryFiles.removeAllForSignal()
+            _exit(128 + received)
+        }
     }
+    ignoreFileSizeLimitSignal()
+}
+
+/// A write past `ulimit -f` then fails with EFBIG (a clear "cannot write" error, temporary removed)
+/// instead of killing the process with SIGXFSZ and leaving the temporary behind.
+func ignoreFileSizeLimitSignal() {
+    signal(SIGXFSZ, SIG_IGN)
 }
 
 /// Writes an image file atomically: to a temporary file in the same directory, then renamed,
-/// so a failed or interrupted run leaves no output behind.
+/// so a failed or interrupted run keeps the previous output and leaves no temporary behind.
 func writeAtomically(_ array: NDArray, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent()
-    let extensionPart = url.pathExtension.isEmpty ? "" : "." + url.pathExtension
-    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))\(extensionPart)").path
-    pendingTemporaryPath = strdup(temporary)
-    defer {
-        let pending = pendingTemporaryPath
-        pendingTemporaryPath = nil
-        free(pending)
-    }
     do {
-        // Not atomically: this is already the temporary file, the one the interrupt handler removes.
-        try ImageFile.write(array, path: temporary, atomically: false)
-        guard rename(temporary, path) == 0 else {
-            throw UserError("cannot write '\(path)': \(String(cString: strerror(errno)))")
-        }
+        try ImageFile.write(array, path: path)
     } catch {
-        unlink(temporary)
-        throw error
+        throw UserError(error.description)
     }
 }

@@ -71,6 +71,8 @@ final class ReplSession {
     func loop() {
         interruptibleEngine = engine
         signal(SIGINT) { _ in interruptibleEngine?.cancel() }
+        // Ctrl-C only stops the entry; SIGTERM and SIGHUP end the session, removing a half-written `:save`.
+        exitOnSignals([SIGTERM, SIGHUP])
         if reader.isInteractive {
             print("FilterJIT REPL on \(describe(image)). Enter an expression over `values` or a def block; :help for commands.")
         }

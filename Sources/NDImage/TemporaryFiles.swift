@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// The temporary files this process is writing right now, so a signal handler can remove them before
+/// the process ends: every file FilterJIT writes goes to a temporary in the same directory and is
+/// renamed into place on success only, and an interrupted run must leave no temporary behind.
+///
+/// The registry is a fixed table of C strings that `removeAllForSignal()` reads without locks or
+/// allocation (both unsafe in a signal handler); registering and unregistering take a lock.
+public enum TemporaryFiles {
+    /// How many temporaries may be pending at once (one per writing thread is the most we need).
+    static let capacity = 64
+    nonisolated(unsafe) static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+        let table = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
+        table.initialize(repeating: nil, count: capacity)
+        return table
+    }()
+    static let lock = NSLock()
+
+    /// Records `path` as pending; returns its slot, or nil when the table is full (the file is then
+    /// still removed on failure, only not by a signal handler).
+    static func register(_ path: String) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        for index in 0..<capacity where slots[index] == nil {
+            slots[index] = strdup(path)
+            return index
+        }
+        return nil
+    }
+
+    /// Forgets the pending file in `slot`.
+    static func unregister(_ slot: Int?) {
+        guard let slot else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let pending = slots[slot]
+        slots[slot] = nil
+        free(pending)
+    }
+
+    /// Unlinks every pending temporary. Async-signal-safe: only reads the table and calls unlink(2).
+    public static func removeAllForSignal() {
+        for index in 0..<capacity {
+            if let path = slots[index] { unlink(path) }
+        }
+    }
+
+    /// A fresh temporary name next to `path` (same directory, so rename(2) is atomic): a hidden file
+    /// carrying the process id, so a later run can tell a temporary of a dead process.
+    public static func temporaryPath(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let name = ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        return url.deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
+    /// Writes `bytes` to a registered temporary next to `path`, then renames it onto `path`. On any
+    /// failure (full disk, file-size limit, rename refused) the temporary is removed and `path` keeps
+    /// its previous contents; errors name `path`, never the temporary.
+    public static func replace(_ path: String, with bytes: [UInt8]) throws(NDImageError) {
+        let temporary = temporaryPath(for: path)
+        let slot = register(temporary)
+        defer { unregister(slot) }
+        do throws(NDImageError) {
+            try writeNew(bytes, to: temporary, reportedAs: path)
+            guard rename(temporary, path) == 0 else {
+                throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Writes `bytes` into a new file at `path` (exclusively created), naming `shownPath` in errors.
+    static func writeNew(_ bytes: [UInt8], to path: String, reportedAs shownPath: String) throws(NDImageError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw .io("cannot write '\(shownPath)': \(String(cString: strerror(errno)))") }
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }  // nothing to write
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(descriptor, base + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        if close(descriptor) != 0, failure == 0 { failure = errno }
+        guard failure == 0 else { throw .io("cannot write '\(shownPath)': \(String(cString: strerror(failure)))") }
+    }
+
+    /// Removes temporaries in `directory` (named as `temporaryPath(for:)` names them, and accepted by
+    /// `isOurs`) whose writing process no longer exists: what a run killed by SIGKILL left behind.
+    public static func removeAbandoned(in directory: URL, isOurs: (String) -> Bool) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix(".") && isOurs(name) {
+            guard let marker = name.range(of: ".tmp-") else { continue }
+            let digits = name[marker.upperBound...].prefix { $0.isASCII && $0.isNumber }
+            guard let pid = pid_t(digits), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                unlink(directory.appendingPathComponent(name).path)
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import NDImage
+import Testing
+
+/// Every written file goes to a temporary in its directory and is renamed on success only: a failing,
+/// interrupted or terminated run keeps the previous output byte for byte and leaves no temporary behind.
+@Suite(.serialized)
+struct NothingLostTests {
+    /// A directory holding `x.npy` (a small input) and `y.npy` (a previous output, distinct bytes).
+    func directoryWithPreviousOutput(shape: [Int] = [40, 50]) throws -> (ScratchDirectory, Data) {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: shape, seed: 11), path: scratch.path("x.npy"))
+        try NPYFile.write(try randomImage(shape: [3, 3], seed: 12), path: scratch.path("y.npy"))
+        return (scratch, try Data(contentsOf: URL(fileURLWithPath: scratch.path("y.npy"))))
+    }
+
+    func expectPreviousOutputIntact(_ scratch: ScratchDirectory, _ previous: Data, _ context: String) throws {
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted()
+        #expect(left == ["x.npy", "y.npy"], "\(context): \(left)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.path("y.npy"))) == previous, "\(context): y.npy changed")
+    }
+
+    /// Starts `filterjit` with `arguments`, with SIGINT and SIGTERM unblocked (a child inherits the mask).
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblock, signalNumber) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        let process = Process()
+        process.executableURL = filterjitExecutable()
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func aKernelErrorKeepsThePreviousOutputAndLeavesNoTemporary() throws {
+        let (scratch, previous) = try directoryWithPreviousOutput()
+        let result = try runCLI(["run", "-e", "values[99]", "--size", "3", "--no-disk-cache",
+                                 "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("out of range"), "\(result.stderr)")
+        try expectPreviousOutputIntact(scratch, previous, "kernel error")
+    }
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143)), (SIGHUP, Int32(129))])
+    func aSignalDuringARunawayKernelKeepsThePreviousOutput(signalNumber: Int32, status: Int32) throws {
+        let (scratch, previous) = try directoryWithPreviousOutput()
+        try "def spin(values):\n    while True:\n        pass\n    return 1.0\n"
+            .write(toFile: scratch.path("spin.filter"), atomically: true, encoding: .utf8)
+        let process = try start(["run", scratch.path("spin.filter"), "--size", "3", "--no-disk-cache",
+                                 "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
+        usleep(1_500_000)  // compiled and spinning by now (compiling takes milliseconds)
+        #expect(process.isRunning, "the runaway kernel ended by itself")
+        kill(process.processIdentifier, signalNumber)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == status,
+                "signal \(signalNumber): \(process.terminationReason) \(process.terminationStatus)")
+        try FileManager.default.removeItem(atPath: scratch.path("spin.filter"))
+        try expectPreviousOutputIntact(scratch, previous, "signal \(signalNumber)")
+    }
+
+    @Test func aSignalWhileTheOutputIsBeingWrittenKeepsThePreviousOutput() throws {
+        // A big output (72 MB) so the write takes long enough to be caught with its temporary present.
+        let (scratch, previous) = try directoryWithPreviousOutput(shape: [3000, 3000])
+        let process = try start(["run", "-e", "values[0]", "--size", "1", "--no-disk-cache",
+                                 "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
+        var sawTemporary = false
+        for _ in 0..<60_000 where process.isRunning {
+            let names = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path)
+            if names.contains(where: { $0.contains(".tmp-") }) {
+                sawTemporary = true
+                kill(process.processIdentifier, SIGTERM)
+                break
+            }
+            usleep(200)
+        }
+        process.waitUntilExit()
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted()
+        #expect(left == ["x.npy", "y.npy"], "\(left)")
+        if sawTemporary && process.terminationStatus == 143 {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.path("y.npy"))) == previous)
+        } else {
+            // The rename won the race: then the run finished and y.npy is the new, whole result.
+            #expect(process.terminationStatus == 0, "status \(process.terminationStatus)")
+            #expect(try NPYFile.read(path: scratch.path("y.npy")).shape == [3000, 3000])
+        }
+    }
+
+    @Test func aFullDiskMidWriteIsAClearErrorAndKeepsThePreviousOutput() throws {
+        // `ulimit -f` makes writes past 32 KiB fail with EFBIG, as a full disk fails with ENOSPC; the
+        // process used to die by SIGXFSZ with the temporary left behind.
+        let (scratch, previous) = try directoryWithPreviousOutput(shape: [100, 100])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f 64; exec \"$0\" \"$@\"", filterjitExecutable().path,
+                             "run", "-e", "values[0]", "--size", "1", "--no-disk-cache",
+                             "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")]
+        let errorPipe = Pipe()
+        process.standardError = errorPipe
+        try process.run()
+        let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1,
+                "\(process.terminationReason) \(process.terminationStatus): \(stderr)")
+        #expect(stderr.contains("error: cannot write '\(scratch.path("y.npy"))'"), "\(stderr)")
+        #expect(!stderr.contains(".tmp-"), "the message names the temporary: \(stderr)")
+        try expectPreviousOutputIntact(scratch, previous, "file-size limit")
+    }
+
+    @Test func diskCacheTemporariesOfDeadProcessesAreRemovedOnTheNextStore() throws {
+        // A run killed by SIGKILL mid-store cannot clean up; the next store removes what it left.
+        let scratch = try ScratchDirectory()
+        let cache = scratch.url.appendingPathComponent("cache")
+        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let key = String(repeating: "ab", count: 32)
+        let abandoned = ".\(key).fjk.tmp-\(finished.processIdentifier)-7"
+        let live = ".\(key).fjk.tmp-\(getpid())-8"  // this test process is alive: kept
+        let foreign = ".notes.tmp-\(finished.processIdentifier)-9"  // not a cache file name: kept
+        for name in [abandoned, live, foreign] {
+            FileManager.default.createFile(atPath: cache.appendingPathComponent(name).path, contents: Data([1, 2, 3]))
+        }
+        try NPYFile.write(try randomImage(shape: [5, 5], seed: 1), path: scratch.path("x.npy"))
+        let result = try runCLI(["run", "-e", "min(values) + 0.25", "--size", "3",
+                                 "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")],
+                                environment: ["FILTERJIT_CACHE_DIR": cache.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: cache.path))
+        #expect(!left.contains(abandoned), "\(left)")
+        #expect(left.contains(live) && left.contains(foreign), "\(left)")
+        #expect(!left.filter { $0.hasSuffix(".fjk") }.isEmpty, "the run stored its kernel: \(left)")
+    }
+}
