@@ -189,6 +189,32 @@ final class ProgramLowering {
         emitter.position(at: ok)
     }
 
+    /// Fails with `.cancelled` when the engine's cancellation flag (an engine-owned int, read
+    /// atomically) is set.
+    private func checkCancellation(_ range: SourceRange) {
+        let flag = LLVMGetNamedGlobal(emitter.module, "filterjit_cancel_flag")
+            ?? LLVMAddGlobal(emitter.module, types.int32, "filterjit_cancel_flag")!
+        let flagValue = emitter.load(types.int32, flag)
+        LLVMSetOrdering(flagValue, LLVMAtomicOrderingMonotonic)
+        LLVMSetAlignment(flagValue, 4)
+        check(emitter.icmp(LLVMIntEQ, flagValue, emitter.int32(0)), else: .cancelled, range)
+    }
+
+    /// Reads the cancellation flag when `count` (a `for` loop's iterations so far) is a multiple of
+    /// 65,536, so `for i in range(10**18)` (or a loop over a huge window nested in others) stops on
+    /// cancel like a `while` loop, at the cost of a rarely taken branch per iteration.
+    private func pollCancellation(count: LLVMValueRef, _ range: SourceRange) {
+        let isPollIteration = emitter.icmp(LLVMIntEQ, LLVMBuildAnd(builder, count, emitter.int64(0xFFFF), "")!,
+                                           emitter.int64(0))
+        let poll = emitter.block("poll")
+        let done = emitter.block("poll.done")
+        emitter.branch(if: isPollIteration, then: poll, else: done)
+        emitter.position(at: poll)
+        checkCancellation(range)
+        emitter.branch(to: done)
+        emitter.position(at: done)
+    }
+
     private func bits(_ value: LLVMValueRef) -> LLVMValueRef {
         LLVMBuildBitCast(builder, value, types.int64, "")!
     }
@@ -240,13 +266,7 @@ final class ProgramLowering {
             let exit = emitter.block("while.exit")
             emitter.branch(to: header)
             emitter.position(at: header)
-            // The cancellation flag is an engine-owned int, read atomically every iteration.
-            let flag = LLVMGetNamedGlobal(emitter.module, "filterjit_cancel_flag")
-                ?? LLVMAddGlobal(emitter.module, types.int32, "filterjit_cancel_flag")!
-            let flagValue = emitter.load(types.int32, flag)
-            LLVMSetOrdering(flagValue, LLVMAtomicOrderingMonotonic)
-            LLVMSetAlignment(flagValue, 4)
-            check(emitter.icmp(LLVMIntEQ, flagValue, emitter.int32(0)), else: .cancelled, statement.range)
+            checkCancellation(statement.range)
             let conditionValue = try lower(condition).scalar
             emitter.branch(if: conditionValue, then: bodyBlock, else: exit)
             emitter.position(at: bodyBlock)
@@ -264,6 +284,8 @@ final class ProgramLowering {
             check(emitter.icmp(LLVMIntNE, stepValue, emitter.int64(0)), else: .zeroRangeStep, statement.range)
             let counter = alloca(types.int64, "range.counter")
             emitter.store(startValue, counter)
+            let iterations = alloca(types.int64, "range.iterations")
+            emitter.store(emitter.int64(0), iterations)
             let header = emitter.block("range")
             let bodyBlock = emitter.block("range.body")
             let latch = emitter.block("range.next")
@@ -285,6 +307,12 @@ final class ProgramLowering {
             loops.removeLast()
             emitter.branch(to: latch)
             emitter.position(at: latch)
+            // A loop proven to walk a line is bounded by the line; any other may be astronomically long.
+            if !proven {
+                let count = emitter.add(emitter.load(types.int64, iterations), emitter.int64(1))
+                emitter.store(count, iterations)
+                pollCancellation(count: count, statement.range)
+            }
             // Stepping past the 64-bit range ends the loop (the next value would be past `stop`).
             let overflowing = emitter.declare("llvm.sadd.with.overflow.i64",
                                               returning: structType([types.int64, types.bool]),
@@ -319,7 +347,10 @@ final class ProgramLowering {
             loops.removeLast()
             emitter.branch(to: latch)
             emitter.position(at: latch)
-            emitter.store(emitter.add(emitter.load(types.int64, counter), emitter.int64(1)), counter)
+            let next = emitter.add(emitter.load(types.int64, counter), emitter.int64(1))
+            emitter.store(next, counter)
+            // Short alone, but nested loops over a window of 4 million values are not.
+            pollCancellation(count: next, statement.range)
             emitter.branch(to: header)
             emitter.position(at: exit)
 

@@ -59,7 +59,8 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .zeroRangeStep: return "range() step must not be zero"
         case .emptyReduction: return "\(builtinName) of an empty array"
         case .arraySize: return "local array size \(a) is outside 0...\(maximumLocalArrayLength)"
-        case .floatToInt: return "cannot convert \(double) to an int"
+        // NaN prints as "nan" whatever its sign bit (Swift would say "-nan" for 0.0 / 0.0).
+        case .floatToInt: return "cannot convert \(double.isNaN ? "nan" : "\(double)") to an int"
         case .quantileRange: return "\(builtinName) q = \(double) is outside \(builtin == .percentile ? "[0, 100]" : "[0, 1]")"
         case .cancelled: return "kernel cancelled"
         case .invalidParameter:

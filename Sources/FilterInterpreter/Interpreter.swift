@@ -693,7 +693,7 @@ private struct Execution {
             default: converted = Numerics.truncatedInt(x)
             }
             guard let converted else {
-                throw KernelRuntimeError("cannot convert \(x) to an int", at: range)
+                throw KernelRuntimeError("cannot convert \(x.isNaN ? "nan" : "\(x)") to an int", at: range)
             }
             return .int(converted)
 

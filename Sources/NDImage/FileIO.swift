@@ -6,10 +6,32 @@ public enum FileBytes {
     public static func read(_ path: String) throws(NDImageError) -> [UInt8] {
         // Only regular files: a FIFO or a device (a link to /dev/zero named x.npy) could block or never end.
         if let problem = unreadableReason(path) { throw .io("cannot read '\(path)': \(problem)") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .io("cannot read '\(path)': \(String(cString: strerror(errno == 0 ? EACCES : errno)))")
+        // read(2) rather than FileManager.contents, which leaked its 4 KiB buffer on some failures
+        // (LeakSanitizer); the size is checked against MemoryLimit before the buffer is allocated.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .io("cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .io("cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        let size = Int(info.st_size)
+        try MemoryLimit.check(size, for: "reading '\(path)'")
+        var bytes = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        var failure: Int32 = 0
+        bytes.withUnsafeMutableBytes { raw in
+            while filled < raw.count {
+                let count = Foundation.read(descriptor, raw.baseAddress! + filled, raw.count - filled)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if count == 0 { return }  // the file shrank while we read it
+                filled += count
+            }
         }
-        return [UInt8](data)
+        guard failure == 0 else { throw .io("cannot read '\(path)': \(String(cString: strerror(failure)))") }
+        return filled == size ? bytes : Array(bytes[0..<filled])
     }
 
     /// Why `path` cannot be read as a file (missing, a directory, not a regular file), or nil when it can be tried.

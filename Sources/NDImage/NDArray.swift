@@ -19,6 +19,7 @@ public final class NDArrayStorage: @unchecked Sendable {
     /// Allocates `byteCount` zeroed bytes; throws instead of trapping when the memory is not there.
     public init(byteCount: Int) throws(NDImageError) {
         guard byteCount >= 0 else { throw .sizeTooLarge("negative byte count \(byteCount)") }
+        try MemoryLimit.check(byteCount, for: "an array")
         // calloc reports failure with nil rather than trapping like UnsafeMutableRawPointer.allocate.
         guard let memory = calloc(max(byteCount, 1), 1) else {
             throw .sizeTooLarge("cannot allocate \(byteCount) bytes")

@@ -139,3 +139,22 @@ struct NothingLostTests {
         #expect(!left.filter { $0.hasSuffix(".fjk") }.isEmpty, "the run stored its kernel: \(left)")
     }
 }
+
+/// The limits the issue asks to be stated and enforced, seen from the command line.
+struct LimitTests {
+    @Test func anImageLargerThanFilterjitMaxBytesIsRefusedBeforeAllocating() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [40, 50], seed: 5), path: scratch.path("x.npy"))
+        let result = try runCLI(["run", "-e", "min(values)", "--size", "3", "--no-disk-cache",
+                                 "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")],
+                                environment: ["FILTERJIT_MAX_BYTES": "10000"])
+        #expect(result.status == 1, "\(result.stderr)")
+        // The input file (16,128 bytes with its header) is refused before it is read into memory.
+        #expect(result.stderr.contains("needs 16128 bytes, more than the 10000 allowed (FILTERJIT_MAX_BYTES"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["x.npy"])
+        let allowed = try runCLI(["run", "-e", "min(values)", "--size", "3", "--no-disk-cache",
+                                  "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")],
+                                 environment: ["FILTERJIT_MAX_BYTES": "16128"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+    }
+}

@@ -1,6 +1,8 @@
 ; ModuleID = 'halve'
 source_filename = "halve"
 
+@filterjit_cancel_flag = external global i32
+
 define internal i1 @filterjit.f0.halve(i8* %0, i64* %1, i64 %2, double* %3, i64 %4, double %5) {
 entry:
   %out_coords = alloca i64*, align 8
@@ -21,6 +23,7 @@ entry:
   store i64 %4, i64* %in_coords.len, align 4
   store double %5, double* %shift, align 8
   %range.counter = alloca i64, align 8
+  %range.iterations = alloca i64, align 8
   br label %body
 
 body:                                             ; preds = %entry
@@ -30,13 +33,14 @@ body:                                             ; preds = %entry
 
 ok:                                               ; preds = %body
   store i64 0, i64* %range.counter, align 4
+  store i64 0, i64* %range.iterations, align 4
   br label %range
 
 fail:                                             ; preds = %body
   call void @filterjit_fail(i32 3, i64 0, i64 1, i64 0, i64 0)
   ret i1 false
 
-range:                                            ; preds = %range.next, %ok
+range:                                            ; preds = %poll.done, %ok
   %8 = load i64, i64* %range.counter, align 4
   %9 = icmp slt i64 %8, %7
   %10 = icmp sgt i64 %8, %7
@@ -55,14 +59,14 @@ range.body:                                       ; preds = %range
   br i1 %18, label %ok1, label %fail2
 
 range.next:                                       ; preds = %ok3
-  %19 = load i64, i64* %range.counter, align 4
-  %20 = call { i64, i1 } @llvm.sadd.with.overflow.i64(i64 %19, i64 1)
-  %21 = extractvalue { i64, i1 } %20, 0
-  store i64 %21, i64* %range.counter, align 4
-  %22 = extractvalue { i64, i1 } %20, 1
-  br i1 %22, label %range.exit, label %range
+  %19 = load i64, i64* %range.iterations, align 4
+  %20 = add i64 %19, 1
+  store i64 %20, i64* %range.iterations, align 4
+  %21 = and i64 %20, 65535
+  %22 = icmp eq i64 %21, 0
+  br i1 %22, label %poll, label %poll.done
 
-range.exit:                                       ; preds = %range.next, %range
+range.exit:                                       ; preds = %poll.done, %range
   ret i1 true
 
 ok1:                                              ; preds = %range.body
@@ -92,6 +96,26 @@ ok3:                                              ; preds = %ok1
 
 fail4:                                            ; preds = %ok1
   call void @filterjit_fail(i32 0, i64 0, i64 1, i64 %31, i64 %30)
+  ret i1 false
+
+poll:                                             ; preds = %range.next
+  %37 = load atomic i32, i32* @filterjit_cancel_flag monotonic, align 4
+  %38 = icmp eq i32 %37, 0
+  br i1 %38, label %ok5, label %fail6
+
+poll.done:                                        ; preds = %ok5, %range.next
+  %39 = load i64, i64* %range.counter, align 4
+  %40 = call { i64, i1 } @llvm.sadd.with.overflow.i64(i64 %39, i64 1)
+  %41 = extractvalue { i64, i1 } %40, 0
+  store i64 %41, i64* %range.counter, align 4
+  %42 = extractvalue { i64, i1 } %40, 1
+  br i1 %42, label %range.exit, label %range
+
+ok5:                                              ; preds = %poll
+  br label %poll.done
+
+fail6:                                            ; preds = %poll
+  call void @filterjit_fail(i32 8, i64 0, i64 1, i64 0, i64 0)
   ret i1 false
 }
 

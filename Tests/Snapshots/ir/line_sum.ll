@@ -1,6 +1,8 @@
 ; ModuleID = 'line_sum'
 source_filename = "line_sum"
 
+@filterjit_cancel_flag = external global i32
+
 define internal i1 @filterjit.f0.line_sum(i8* %0, double* %1, i64 %2, double* %3, i64 %4, double %5) {
 entry:
   %line = alloca double*, align 8
@@ -21,6 +23,7 @@ entry:
   store i64 %4, i64* %out.len, align 4
   store double %5, double* %scale, align 8
   %range.counter = alloca i64, align 8
+  %range.iterations = alloca i64, align 8
   br label %body
 
 body:                                             ; preds = %entry
@@ -31,13 +34,14 @@ body:                                             ; preds = %entry
 
 ok:                                               ; preds = %body
   store i64 0, i64* %range.counter, align 4
+  store i64 0, i64* %range.iterations, align 4
   br label %range
 
 fail:                                             ; preds = %body
   call void @filterjit_fail(i32 3, i64 0, i64 1, i64 0, i64 0)
   ret i1 false
 
-range:                                            ; preds = %range.next, %ok
+range:                                            ; preds = %poll.done, %ok
   %9 = load i64, i64* %range.counter, align 4
   %10 = icmp slt i64 %9, %8
   %11 = icmp sgt i64 %9, %8
@@ -56,14 +60,14 @@ range.body:                                       ; preds = %range
   br i1 %19, label %ok1, label %fail2
 
 range.next:                                       ; preds = %ok5
-  %20 = load i64, i64* %range.counter, align 4
-  %21 = call { i64, i1 } @llvm.sadd.with.overflow.i64(i64 %20, i64 1)
-  %22 = extractvalue { i64, i1 } %21, 0
-  store i64 %22, i64* %range.counter, align 4
-  %23 = extractvalue { i64, i1 } %21, 1
-  br i1 %23, label %range.exit, label %range
+  %20 = load i64, i64* %range.iterations, align 4
+  %21 = add i64 %20, 1
+  store i64 %21, i64* %range.iterations, align 4
+  %22 = and i64 %21, 65535
+  %23 = icmp eq i64 %22, 0
+  br i1 %23, label %poll, label %poll.done
 
-range.exit:                                       ; preds = %range.next, %range
+range.exit:                                       ; preds = %poll.done, %range
   ret i1 true
 
 ok1:                                              ; preds = %range.body
@@ -109,6 +113,26 @@ ok5:                                              ; preds = %ok3
 
 fail6:                                            ; preds = %ok3
   call void @filterjit_fail(i32 0, i64 0, i64 1, i64 %41, i64 %40)
+  ret i1 false
+
+poll:                                             ; preds = %range.next
+  %47 = load atomic i32, i32* @filterjit_cancel_flag monotonic, align 4
+  %48 = icmp eq i32 %47, 0
+  br i1 %48, label %ok7, label %fail8
+
+poll.done:                                        ; preds = %ok7, %range.next
+  %49 = load i64, i64* %range.counter, align 4
+  %50 = call { i64, i1 } @llvm.sadd.with.overflow.i64(i64 %49, i64 1)
+  %51 = extractvalue { i64, i1 } %50, 0
+  store i64 %51, i64* %range.counter, align 4
+  %52 = extractvalue { i64, i1 } %50, 1
+  br i1 %52, label %range.exit, label %range
+
+ok7:                                              ; preds = %poll
+  br label %poll.done
+
+fail8:                                            ; preds = %poll
+  call void @filterjit_fail(i32 8, i64 0, i64 1, i64 0, i64 0)
   ret i1 false
 }
 
