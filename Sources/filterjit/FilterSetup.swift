@@ -133,3 +133,30 @@ func writeAtomically(_ array: NDArray, to path: String) throws {
         throw UserError(error.description)
     }
 }
+
+/// Runs `body`, cancelling `engine`'s kernels once `seconds` have passed (every loop of a kernel polls
+/// the flag); a run stopped that way is reported as a timeout rather than as "kernel cancelled".
+func withTimeout<T>(_ seconds: Double?, cancelling engine: Engine, _ body: () throws -> T) throws -> T {
+    guard let seconds else { return try body() }
+    let expired = NSLock()
+    nonisolated(unsafe) var didExpire = false
+    let timer = DispatchSource.makeTimerSource(queue: .global())
+    timer.schedule(deadline: .now() + seconds)
+    timer.setEventHandler {
+        expired.lock()
+        didExpire = true
+        expired.unlock()
+        engine.cancel()
+    }
+    timer.resume()
+    defer { timer.cancel() }
+    do {
+        return try body()
+    } catch {
+        expired.lock()
+        let timedOut = didExpire
+        expired.unlock()
+        if timedOut { throw UserError("the kernel ran longer than --timeout \(seconds) s and was stopped") }
+        throw error
+    }
+}

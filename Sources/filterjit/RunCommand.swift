@@ -29,6 +29,16 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var filter: FilterOptionArguments
 
+    @Option(help: ArgumentHelp("Stop the kernel after this many seconds of running (an error, exit 1).",
+                               valueName: "SECONDS"))
+    var timeout: Double?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw ValidationError("--timeout must be a positive number of seconds, not \(timeout)")
+        }
+    }
+
     func run() throws {
         exitOnInterrupt()
         try runReportingErrors {
@@ -37,7 +47,9 @@ struct RunCommand: ParsableCommand {
             let engine = try makeEngine(filter)
             let kernel = try engine.compile(file.text, function: source.function, fileName: file.name)
             let image = try ImageFile.read(path: input)
-            let result = try applyKernel(kernel, to: image, arguments: filter)
+            let result = try withTimeout(timeout, cancelling: engine) {
+                try applyKernel(kernel, to: image, arguments: filter)
+            }
             try writeAtomically(result, to: output)
         }
     }

@@ -157,4 +157,50 @@ struct LimitTests {
                                  environment: ["FILTERJIT_MAX_BYTES": "16128"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
     }
+
+    @Test func timeoutStopsAnyEndlessKernelWithAClearError() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [6, 7], seed: 6), path: scratch.path("x.npy"))
+        for name in ["while_forever", "range_forever", "nested_values_forever"] {
+            let kernel = repositoryRoot.appendingPathComponent("Tests/Fixtures/hostile/\(name).filter").path
+            let started = Date()
+            let result = try runCLI(["run", kernel, "--size", "3", "--timeout", "0.5", "--no-disk-cache",
+                                     "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
+            #expect(result.status == 1, "\(name): \(result.stderr)")
+            #expect(result.stderr.contains("error: the kernel ran longer than --timeout 0.5 s and was stopped"), "\(name): \(result.stderr)")
+            #expect(Date().timeIntervalSince(started) < 30, "\(name)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["x.npy"])
+        let bad = try runCLI(["run", "-e", "min(values)", "--timeout", "0", "--input", scratch.path("x.npy"),
+                              "--output", scratch.path("y.npy")])
+        #expect(bad.status == 64 && bad.stderr.contains("--timeout must be a positive number"), "\(bad.stderr)")
+    }
+
+    @Test func ctrlCInTheReplStopsAnEndlessForLoopAndTheSessionGoesOn() throws {
+        // Only `while` loops polled the flag: Ctrl-C on `for i in range(10**18)` hung the REPL.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        let process = Process()
+        process.executableURL = filterjitExecutable()
+        process.arguments = ["repl", "--shape", "4x4", "--no-disk-cache"]
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data("def f(values):\n    s = 0\n    for i in range(1000000000000000000):\n        s += i\n    return float(s)\n\n".utf8))
+        usleep(1_500_000)
+        process.interrupt()
+        usleep(300_000)
+        input.fileHandleForWriting.write(Data("min(values)\n:quit\n".utf8))
+        try input.fileHandleForWriting.close()
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(process.terminationStatus) \(stderr)")
+        #expect(stderr.contains("kernel cancelled"), "\(stderr)")
+        #expect(stdout.contains("first run "), "the entry after the cancelled one ran: \(stdout)")
+    }
 }
