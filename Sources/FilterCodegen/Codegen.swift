@@ -239,6 +239,7 @@ extension Codegen {
         let module = try lower(program, options: options, in: context)
         let ir = keepText ? module.text : ""
         let lowered = DispatchTime.now().uptimeNanoseconds
+        try module.checkSize(kernelName: program.kernel.name)
         module.adopt(machine)
         if !level.pipeline.isEmpty {
             try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,

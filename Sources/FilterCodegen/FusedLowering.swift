@@ -211,6 +211,7 @@ extension Codegen {
         let module = try lowerFused(program, layout: layout, options: options, in: context)
         let ir = keepText ? module.text : ""
         let lowered = DispatchTime.now().uptimeNanoseconds
+        try module.checkSize(kernelName: program.kernel.name)
         module.adopt(machine)
         if !level.pipeline.isEmpty {
             if program.kind == .lineFilter {

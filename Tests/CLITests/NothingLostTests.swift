@@ -203,4 +203,23 @@ struct LimitTests {
         #expect(stderr.contains("kernel cancelled"), "\(stderr)")
         #expect(stdout.contains("first run "), "the entry after the cancelled one ran: \(stdout)")
     }
+
+    @Test func aKernelWhoseIRExceedsTheBoundIsRefusedInsteadOfCompilingForMinutes() throws {
+        // 2,000 repeated statements took 27 s to compile (LLVM's optimiser is superlinear); 4,000, minutes.
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [6, 7], seed: 7), path: scratch.path("x.npy"))
+        let statements = (0..<2000).map { "    s += values[\($0 % 9)] * \($0).0" }
+        try (["def f(values):", "    s = 0.0"] + statements + ["    return s", ""]).joined(separator: "\n")
+            .write(toFile: scratch.path("big.filter"), atomically: true, encoding: .utf8)
+        let started = Date()
+        let result = try runCLI(["run", scratch.path("big.filter"), "--size", "3", "--no-disk-cache",
+                                 "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("error: kernel 'f' is too large to compile: its LLVM IR has"), "\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 20)
+        let small = try runCLI(["run", "-e", "min(values)", "--size", "3", "--no-disk-cache",
+                                "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")],
+                               environment: ["FILTERJIT_MAX_IR_INSTRUCTIONS": "50"])
+        #expect(small.status == 1 && small.stderr.contains("more than the limit of 50 (FILTERJIT_MAX_IR_INSTRUCTIONS)"), "\(small.stderr)")
+    }
 }
