@@ -38,20 +38,25 @@ run() {
     echo "== $name: testing ($filter)"
     local status=0
     swift test --skip-build --scratch-path ".build-$name" --sanitize="$sanitizer" --filter "$filter" \
-        2>&1 | tee "$reports/$name.log" | grep -E '^(✔|✘) (Test run|Suite)|Executed .* tests|error:' || true
+        2>&1 | tee "$reports/output-$name.txt" | grep -E '^(✔|✘) (Test run|Suite)|Executed .* tests|error:' || true
     status=${PIPESTATUS[0]}
     local found
-    found=$(ls "$reports" | grep -cE '^(asan|tsan)\.' || true)
+    found=$(find "$reports" -maxdepth 1 -name 'asan.*' -o -maxdepth 1 -name 'tsan.*' | wc -l)
     if [ "$found" -gt 0 ]; then
-        echo "== $name: $found sanitizer report file(s):"
-        for file in "$reports"/asan.* "$reports"/tsan.*; do [ -e "$file" ] && { echo "--- $file"; head -60 "$file"; }; done
+        echo "== $name: $found sanitizer report file(s), kept in .build-$name/sanitizer-reports:"
+        rm -rf ".build-$name/sanitizer-reports" && mkdir -p ".build-$name/sanitizer-reports"
+        for file in $(find "$reports" -maxdepth 1 -name 'asan.*' -o -maxdepth 1 -name 'tsan.*'); do
+            cp "$file" ".build-$name/sanitizer-reports/"
+            echo "--- $file"
+            head -60 "$file"
+        done
         exit 1
     fi
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer' "$reports/$name.log"; then
-        grep -E -A 30 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer' "$reports/$name.log" | head -80
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer' "$reports/output-$name.txt"; then
+        grep -E -A 30 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer' "$reports/output-$name.txt" | head -80
         exit 1
     fi
-    [ "$status" -eq 0 ] || { echo "== $name: tests failed (status $status)"; tail -40 "$reports/$name.log"; exit 1; }
+    [ "$status" -eq 0 ] || { echo "== $name: tests failed (status $status)"; tail -40 "$reports/output-$name.txt"; exit 1; }
     echo "== $name: 0 sanitizer reports, $(( $(date +%s) - start )) s"
 }
 
