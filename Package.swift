@@ -123,3 +123,17 @@ let package = Package(
         .testTarget(name: "FilterJITCTests", dependencies: ["FilterJITC", "FilterJIT", "NDImage"], swiftSettings: importsLLVM),
     ]
 )
+
+// MARK: - Fuzz targets (only when FILTERJIT_FUZZ=1, so the normal build is untouched)
+// scripts/fuzz.sh builds them with `-sanitize=fuzzer,address` in .build-fuzz; each is a libFuzzer
+// `LLVMFuzzerTestOneInput` in Fuzz/<name>/main.swift.
+if ProcessInfo.processInfo.environment["FILTERJIT_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "FuzzFrontEnd", dependencies: ["FilterLang", "FilterSema"], path: "Fuzz/FuzzFrontEnd"),
+        .executableTarget(name: "FuzzDifferential",
+                          dependencies: ["FilterLang", "FilterSema", "FilterInterpreter", "FilterCodegen", "FilterJIT"],
+                          path: "Fuzz/FuzzDifferential", swiftSettings: importsLLVM),
+        .executableTarget(name: "FuzzReaders", dependencies: ["NDImage"], path: "Fuzz/FuzzReaders"),
+        .executableTarget(name: "FuzzOptions", dependencies: ["NDImage"], path: "Fuzz/FuzzOptions"),
+    ]
+}

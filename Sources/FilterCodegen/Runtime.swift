@@ -117,9 +117,8 @@ public enum RuntimeFailureRecord {
     public static func clear() { slot().pointee.isSet = false }
 }
 
-/// The most elements all local arrays of one kernel call may hold together (512 MiB), so that a
-/// loop allocating arrays cannot exhaust the machine before it is cancelled.
-let arenaElementLimit: Int64 = 64 * 1_048_576
+/// The most elements all local arrays of one kernel call may hold together (see FilterLang).
+let arenaElementLimit = Int64(maximumLocalArrayElementsPerCall)
 
 /// A per-call arena: a linked list of malloc'd blocks, freed by the kernel wrapper on every exit.
 /// Layout of a block: [next pointer, element count, payload...]; the arena head is `i8**` in IR

@@ -122,6 +122,9 @@ private struct Execution {
     let stepBudget: Int
     /// Loop iterations so far in this kernel call.
     var steps = 0
+    /// Elements of local arrays allocated so far in this kernel call (the JIT's arena keeps every one
+    /// until the call ends, and so counts them all against `maximumLocalArrayElementsPerCall`).
+    var allocatedElements = 0
     /// Current depth of nested calls, statements and expressions being evaluated.
     var nesting = 0
     /// The slots of the function now running (for the loop variables' conversions).
@@ -573,6 +576,14 @@ private struct Execution {
 
     /// Evaluates a built-in's arguments left to right (every built-in takes them all, in order), then applies it.
     /// The recursion goes through this small function, not through the large `apply`, to keep stack frames small.
+    /// Counts a new local array of `count` elements against the per-call bound the JIT's arena enforces.
+    mutating func countAllocation(_ count: Int, at range: SourceRange) throws(KernelRuntimeError) {
+        allocatedElements += count
+        guard allocatedElements <= maximumLocalArrayElementsPerCall else {
+            throw KernelRuntimeError("local arrays need more memory than allowed (\(count) elements requested)", at: range)
+        }
+    }
+
     mutating func evaluateBuiltin(_ builtin: Builtin, _ arguments: [TExpr], type: ValueType, at range: SourceRange, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
         var operands: [Value] = []
         operands.reserveCapacity(arguments.count)
@@ -581,7 +592,7 @@ private struct Execution {
     }
 
     /// Applies a built-in to evaluated operands (`arguments` only give the error locations).
-    func apply(_ builtin: Builtin, _ operands: [Value], _ arguments: [TExpr], type: ValueType, at range: SourceRange) throws(KernelRuntimeError) -> Value {
+    mutating func apply(_ builtin: Builtin, _ operands: [Value], _ arguments: [TExpr], type: ValueType, at range: SourceRange) throws(KernelRuntimeError) -> Value {
         switch builtin {
         case .pyMin, .pyMax, .pySum, .npMin, .npMax, .npSum, .prod, .mean, .median, .variance, .std,
              .any, .all, .argmin, .argmax, .nanmin, .nanmax, .nansum, .nanmean, .nanmedian:
@@ -607,12 +618,14 @@ private struct Execution {
             guard n >= 0, n <= Int64(maximumLocalArrayLength) else {
                 throw KernelRuntimeError("local array size \(n) is outside 0...\(maximumLocalArrayLength)", at: arguments[0].range)
             }
+            try countAllocation(Int(n), at: range)
             let fill = builtin == .ones ? 1.0 : 0.0
             return .array(ArrayBox(floats: [Double](repeating: fill, count: Int(n)), isWritable: true))
 
         case .copy, .sorted:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
             var elements = try floatElements(operands[0], at: arguments[0].range)
+            try countAllocation(elements.count, at: range)
             if builtin == .sorted { elements.sort(by: Numerics.precedesNaNLast) }
             return .array(ArrayBox(floats: elements, isWritable: true))
 

@@ -422,3 +422,8 @@ public struct KernelRuntimeError: Error, Hashable, Sendable, CustomStringConvert
 
 /// The largest local array, in elements.
 public let maximumLocalArrayLength = 1_048_576
+
+/// The most elements all local arrays of one kernel call may hold together (512 MiB of doubles), so
+/// that a loop allocating arrays cannot exhaust the machine before it is cancelled. Both back ends
+/// enforce it: the JIT's per-call arena and the interpreter's count.
+public let maximumLocalArrayElementsPerCall = 64 * 1_048_576
