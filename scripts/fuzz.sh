@@ -3,8 +3,8 @@
 # .build-fuzz (FILTERJIT_FUZZ=1 adds them to the package; the normal build never sees them) and runs
 # each for SECONDS (default 60). Seeds: Fuzz/seeds/<target> plus the repository's own examples and
 # fixtures; the growing corpus lives in .build-fuzz/corpus/<target>. A crash is saved under
-# .build-fuzz/crashes/<target>/ and fails the script: copy it to Fuzz/regressions/<target>/ (replayed
-# by the normal tests, FuzzRegressionTests) with the fix.
+# .build-fuzz/crashes/<target>/ and fails the script: make it a regression fixture of the normal
+# tests with the fix (a kernel into Tests/Fixtures/hostile, a file into Tests/Fixtures/ndimage/npy_bad).
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
