@@ -74,7 +74,8 @@ filterjit_engine *filterjit_engine_create(char **error);
 filterjit_engine *filterjit_engine_create_with_disk_cache(const char *directory, char **error);
 /* Releases an engine (kernels compiled by it stay valid). NULL is ignored. */
 void filterjit_engine_free(filterjit_engine *engine);
-/* Makes every running and later `while` loop of this engine's kernels fail ("cancelled"). */
+/* Makes every running and later loop (`while`, and `for` every 65,536 iterations) of this engine's
+ * kernels fail ("kernel cancelled"). */
 void filterjit_engine_cancel(filterjit_engine *engine);
 /* Clears the cancellation flag. */
 void filterjit_engine_reset_cancellation(filterjit_engine *engine);
