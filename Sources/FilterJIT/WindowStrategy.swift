@@ -48,7 +48,7 @@ extension Kernel {
             switch reduction {
             case .orderStatistic:
                 // Up to 5x5 the literal kernel's selection networks win; beyond, it sorts per pixel.
-                guard windowLength > 25, [.bool, .int8, .uint8, .int16, .uint16].contains(elementType) else { return nil }
+                guard windowLength > 25 else { return nil }
             case .sum:
                 guard windowLength >= 9, !elementType.isFloatingPoint, elementType != .int64, elementType != .uint64 else {
                     return nil

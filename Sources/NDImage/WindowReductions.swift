@@ -10,8 +10,9 @@
 // 1-D sliding reduction of that combined row:
 //   - min/max: sliding minima by doubling (log2 L vectorised passes over the row);
 //   - sum: prefix sums in Int64, so each span costs two loads whatever its length (exact);
-//   - order statistics (rank, median, percentile) of 8- and 16-bit data: a sliding histogram
-//     (Huang) with a coarse level, updated by the spans' entering and leaving elements;
+//   - order statistics (rank, median, percentile): for 8- and 16-bit data a sliding histogram
+//     (Huang) with a coarse level, for other types a sorted copy of the window, both updated by
+//     the spans' entering and leaving elements;
 //   - a single tap: a copy from the extended row.
 // The results equal the literal per-pixel evaluation bit for bit under the conditions the runner
 // checks: float data holds no NaN and no -0.0 (Python's `min` and NumPy's sort give such values
@@ -20,7 +21,12 @@
 // caller runs the literal kernel instead.
 //
 // Scratch per thread: the cached extended rows (one per footprint row, plus two), one combined row,
-// one sliding buffer and, for order statistics, one histogram (256 or 65,536 counts).
+// two sliding buffers and, for order statistics, one histogram (256 or 65,536 counts) or one
+// sorted window.
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A reduction over the window that the strategies compute exactly.
 public enum WindowReduction: Hashable, Sendable, CustomStringConvertible {
@@ -200,10 +206,6 @@ public struct WindowReductionJob: @unchecked Sendable {
             case .minimum, .maximum: break
             }
         }
-        if reductions.contains(where: { if case .orderStatistic = $0 { return true } else { return false } }),
-           Self.histogramBins(input.elementType) == nil {
-            throw WindowStrategyDeclined(reason: "no histogram strategy for \(input.elementType.rawValue)")
-        }
         self.input = input
         self.geometry = geometry
         self.reductions = reductions
@@ -283,14 +285,6 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
     }
 
-    private static func histogramBins(_ type: ElementType) -> Int? {
-        switch type {
-        case .bool, .uint8, .int8: return 256
-        case .uint16, .int16: return 65536
-        default: return nil
-        }
-    }
-
     private static func cvalIsExact(_ cval: Double, for type: ElementType) -> Bool {
         switch type {
         case .bool: return cval == 0 || cval == 1
@@ -364,17 +358,16 @@ public struct WindowReductionJob: @unchecked Sendable {
         try withRowState(T.self) { state in
             var index = outerIndex(of: rows.lowerBound)
             for _ in rows {
-                let result = try state.reduceMinMax(outer: index, minimum: isMinimum)
                 var offset = 0
                 for axis in 0..<last { offset += index[axis] * outStrides[axis] }
                 let stride = outStrides[last]
+                let destination = (outBase + offset * outSize).assumingMemoryBound(to: T.self)
+                // A contiguous output row of the input's type takes the last pass's results itself.
+                let inPlace = sameType && stride == 1
+                try state.loadRows(outer: index)
+                let result = state.reduceLoadedMinMax(minimum: isMinimum, into: inPlace ? destination : nil)
                 if sameType {
-                    let destination = (outBase + offset * outSize).assumingMemoryBound(to: T.self)
-                    if stride == 1 {
-                        destination.update(from: result, count: n)
-                    } else {
-                        for x in 0..<n { destination[x * stride] = result[x] }
-                    }
+                    if !inPlace { for x in 0..<n { destination[x * stride] = result[x] } }
                 } else {
                     let type = output.elementType
                     for x in 0..<n { type.storeDouble(result[x].doubleValue, to: outBase + (offset + x * stride) * outSize) }
@@ -460,6 +453,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         var loaded: [UnsafeMutablePointer<T>]
         let combined: UnsafeMutablePointer<T>
         let sliding: UnsafeMutablePointer<T>
+        let slidingSpare: UnsafeMutablePointer<T>
         let result: UnsafeMutablePointer<T>
         let cvalValue: T
         let inBase: UnsafeRawPointer
@@ -475,6 +469,7 @@ public struct WindowReductionJob: @unchecked Sendable {
             loaded = Array(repeating: cachedRows[0], count: job.footprintRows.count)
             combined = .allocate(capacity: max(1, job.lastMap.count))
             sliding = .allocate(capacity: max(1, job.lastMap.count))
+            slidingSpare = .allocate(capacity: max(1, job.lastMap.count))
             result = .allocate(capacity: max(1, job.rowLength))
             // Checked in the job's initialiser for constant modes; other modes never read it.
             cvalValue = T(exactlyOrdered: job.geometry.cval) ?? T(exactlyOrdered: 0)!
@@ -485,6 +480,7 @@ public struct WindowReductionJob: @unchecked Sendable {
             for row in cachedRows { row.deallocate() }
             combined.deallocate()
             sliding.deallocate()
+            slidingSpare.deallocate()
             result.deallocate()
             releaseBuffers()
         }
@@ -546,26 +542,23 @@ public struct WindowReductionJob: @unchecked Sendable {
             for j in 0..<centre { row[j] = map[j].map { base[$0] } ?? cvalValue }
             for j in (centre + n)..<extendedLength { row[j] = map[j].map { base[$0] } ?? cvalValue }
             if T.mayHoldHazards {
-                var hazard = false
-                for x in 0..<n { hazard = hazard || row[centre + x].isOrderHazard }
-                if hazard { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+                // One pass with no early exit, so it vectorises.
+                var hazard: UInt8 = 0
+                for x in 0..<n { hazard |= row[centre + x].isOrderHazard ? 1 : 0 }
+                if hazard != 0 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             }
         }
 
         // MARK: min / max
 
-        func reduceMinMax(outer: [Int], minimum: Bool) throws -> UnsafeMutablePointer<T> {
-            try loadRows(outer: outer)
-            return reduceLoadedMinMax(minimum: minimum)
-        }
-
         /// The min (or max) of every window of the loaded rows, in `result`.
-        func reduceLoadedMinMax(minimum: Bool) -> UnsafeMutablePointer<T> {
-            if minimum { reduceLoaded(Min<T>.self) } else { reduceLoaded(Max<T>.self) }
-            return result
+        func reduceLoadedMinMax(minimum: Bool, into destination: UnsafeMutablePointer<T>? = nil) -> UnsafeMutablePointer<T> {
+            let out = destination ?? result
+            if minimum { reduceLoaded(Min<T>.self, into: out) } else { reduceLoaded(Max<T>.self, into: out) }
+            return out
         }
 
-        private func reduceLoaded<Op: SelectionOperation>(_: Op.Type) where Op.Element == T {
+        private func reduceLoaded<Op: SelectionOperation>(_: Op.Type, into result: UnsafeMutablePointer<T>) where Op.Element == T {
             let n = job.rowLength
             var first = true
             for spanClass in job.spanClasses {
@@ -575,11 +568,10 @@ public struct WindowReductionJob: @unchecked Sendable {
                     source = loaded[spanClass.rows[0]]
                 } else {
                     source = combined
-                    let a = loaded[spanClass.rows[0]], b = loaded[spanClass.rows[1]]
-                    for j in 0..<extendedLength { combined[j] = Op.select(a[j], b[j]) }
+                    selectPairwise(Op.self, loaded[spanClass.rows[0]], loaded[spanClass.rows[1]], into: combined,
+                                   count: extendedLength)
                     for r in spanClass.rows.dropFirst(2) {
-                        let c = loaded[r]
-                        for j in 0..<extendedLength { combined[j] = Op.select(combined[j], c[j]) }
+                        selectPairwise(Op.self, combined, loaded[r], into: combined, count: extendedLength)
                     }
                 }
                 for span in spanClass.spans {
@@ -591,36 +583,33 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
 
         /// `out[x] (op)= op(source[x ..< x + length])` for x in 0..<n, by doubling: after each pass,
-        /// `sliding[x]` is the reduction of `width` elements, and the last step combines two
-        /// overlapping windows (min and max are idempotent, so overlap is harmless).
+        /// the buffer holds the reduction of `width` consecutive elements, and the last step
+        /// combines two overlapping windows (min and max are idempotent, so overlap is harmless).
+        /// Passes alternate between two buffers so that every loop reads one array and writes
+        /// another (LLVM vectorises those).
         private func slide<Op: SelectionOperation>(_: Op.Type, _ source: UnsafeMutablePointer<T>, length: Int,
                                                    into out: UnsafeMutablePointer<T>, first: Bool) where Op.Element == T {
             let n = job.rowLength
             if length == 1 {
-                if first { out.update(from: source, count: n) } else {
-                    for x in 0..<n { out[x] = Op.select(out[x], source[x]) }
-                }
+                if first { out.update(from: source, count: n) } else { selectPairwise(Op.self, out, source, into: out, count: n) }
                 return
             }
-            let total = n + length - 1
-            // The first pass reads the source and writes `sliding`, so the source stays intact.
-            var width = 1
-            var valid = total
-            if 2 <= length {
-                for x in 0..<(total - 1) { sliding[x] = Op.select(source[x], source[x + 1]) }
-                width = 2
-                valid = total - 1
-            }
+            var valid = n + length - 2
+            selectPairwise(Op.self, source, source + 1, into: sliding, count: valid)
+            var current = sliding, spare = slidingSpare
+            var width = 2
             while 2 * width <= length {
-                for x in 0..<(valid - width) { sliding[x] = Op.select(sliding[x], sliding[x + width]) }
                 valid -= width
+                selectPairwise(Op.self, current, current + width, into: spare, count: valid)
+                swap(&current, &spare)
                 width *= 2
             }
             let offset = length - width
             if first {
-                for x in 0..<n { out[x] = Op.select(sliding[x], sliding[x + offset]) }
+                selectPairwise(Op.self, current, current + offset, into: out, count: n)
             } else {
-                for x in 0..<n { out[x] = Op.select(out[x], Op.select(sliding[x], sliding[x + offset])) }
+                selectPairwise(Op.self, current, current + offset, into: spare, count: n)
+                selectPairwise(Op.self, out, spare, into: out, count: n)
             }
         }
 
@@ -651,25 +640,88 @@ public struct WindowReductionJob: @unchecked Sendable {
 
         // MARK: order statistics
 
+        /// The footprint's spans, flattened (footprint row, start, length), for the per-pixel loops.
+        private lazy var flatSpans: [(row: Int, start: Int, length: Int)] = job.footprintRows.enumerated().flatMap { r, row in
+            row.spans.map { (r, $0.start, $0.length) }
+        }
+
         /// Counts per value (`fine`) and per group of 16 or 256 values (`coarse`); empty between rows.
         private lazy var fine = UnsafeMutableBufferPointer<Int32>.allocate(capacity: T.histogramBins ?? 1)
         private lazy var coarse = UnsafeMutableBufferPointer<Int32>.allocate(capacity: ((T.histogramBins ?? 1) >> coarseShift) + 1)
         private var coarseShift: Int { (T.histogramBins ?? 0) > 256 ? 8 : 4 }
         private var histogramsReady = false
+        /// The window's values in ascending order (types without a histogram).
+        private lazy var window = UnsafeMutablePointer<T>.allocate(capacity: job.tapCount)
+        private var windowReady = false
 
-        /// Order statistics of every window of the loaded rows by a sliding two-level histogram
-        /// (Huang): each step removes the spans' leaving elements and adds the entering ones; each
-        /// rank keeps its coarse bucket and the count below it, so a query moves only as far as the
-        /// value moved, then scans at most one bucket.
+        /// Order statistics of every window of the loaded rows, into their planes.
         func orderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
-            let fine = self.fine, coarse = self.coarse, shift = coarseShift
+            if T.histogramBins != nil { histogramOrderStatistics(ranks, planes: planes) } else { sortedOrderStatistics(ranks, planes: planes) }
+        }
+
+        /// By a sorted copy of the window (any type): each step removes the spans' leaving elements
+        /// and inserts the entering ones by binary search and one shift each, so a step costs
+        /// O(spans x window) element moves (vectorised memmove) instead of a sort.
+        private func sortedOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
+            let n = job.rowLength, count = job.tapCount
+            let window = self.window
+            windowReady = true
+            let spans = flatSpans
+            let rows = (0..<job.footprintRows.count).map { loaded[$0] }
+            var filled = 0
+            for span in spans {
+                let data = rows[span.row]
+                for j in span.start..<(span.start + span.length) { window[filled] = data[j]; filled += 1 }
+            }
+            // Insertion sort is quadratic; the window can hold millions of taps.
+            var sortable = UnsafeMutableBufferPointer(start: window, count: count)
+            sortable.sort()
+            /// The first index whose element is not below `value` (or above it, with `orEqual`).
+            @inline(__always) func boundary(_ value: T, orEqual: Bool) -> Int {
+                var low = 0, high = count
+                while low < high {
+                    let middle = (low &+ high) >> 1
+                    if window[middle] < value || (orEqual && window[middle] == value) { low = middle &+ 1 } else { high = middle }
+                }
+                return low
+            }
+            for x in 0..<n {
+                if x > 0 {
+                    for span in spans {
+                        let data = rows[span.row]
+                        let leaving = data[x - 1 + span.start], entering = data[x - 1 + span.start + span.length]
+                        if leaving == entering { continue }
+                        let from = boundary(leaving, orEqual: false)   // an element equal to `leaving`
+                        if entering > leaving {
+                            // Shift (from, to) down by one and put `entering` at to - 1.
+                            let to = boundary(entering, orEqual: false)
+                            memmove(window + from, window + from + 1, (to - from - 1) * MemoryLayout<T>.stride)
+                            window[to - 1] = entering
+                        } else {
+                            let to = boundary(entering, orEqual: true)
+                            memmove(window + to + 1, window + to, (from - to) * MemoryLayout<T>.stride)
+                            window[to] = entering
+                        }
+                    }
+                }
+                for rank in ranks { planes[rank.plane * n + x] = window[rank.k].doubleValue }
+            }
+        }
+
+        /// By a sliding two-level histogram (Huang; 8- and 16-bit types): each step removes the
+        /// spans' leaving elements and adds the entering ones; each rank keeps its coarse bucket and
+        /// the count below it, so a query moves only as far as the value moved, then scans at most
+        /// one bucket.
+        private func histogramOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
+            let fine = self.fine.baseAddress!, coarse = self.coarse.baseAddress!, shift = coarseShift
             if !histogramsReady {
-                fine.update(repeating: 0)
-                coarse.update(repeating: 0)
+                self.fine.update(repeating: 0)
+                self.coarse.update(repeating: 0)
                 histogramsReady = true
             }
             let n = job.rowLength
-            let rows = job.footprintRows
+            let spans = flatSpans
+            let rows = (0..<job.footprintRows.count).map { loaded[$0] }
             let count = ranks.count
             var bucket = [Int](repeating: 0, count: count)
             var below = [Int](repeating: 0, count: count)
@@ -680,41 +732,44 @@ public struct WindowReductionJob: @unchecked Sendable {
                     fine[bin] &+= delta
                     let c = bin >> shift
                     coarse[c] &+= delta
-                    for q in 0..<count where c < bucket[q] { below[q] += Int(delta) }
+                    var q = 0
+                    while q < count {
+                        if c < bucket[q] { below[q] &+= Int(delta) }
+                        q &+= 1
+                    }
                 }
-                for (r, row) in rows.enumerated() {
-                    let data = loaded[r]
-                    for span in row.spans { for j in span.start..<(span.start + span.length) { add(data[j], 1) } }
+                for span in spans {
+                    let data = rows[span.row]
+                    for j in span.start..<(span.start + span.length) { add(data[j], 1) }
                 }
                 for x in 0..<n {
                     if x > 0 {
-                        for (r, row) in rows.enumerated() {
-                            let data = loaded[r]
-                            for span in row.spans {
-                                add(data[x - 1 + span.start], -1)
-                                add(data[x - 1 + span.start + span.length], 1)
+                        for span in spans {
+                            let data = rows[span.row]
+                            let leaving = data[x &- 1 &+ span.start], entering = data[x &- 1 &+ span.start &+ span.length]
+                            if leaving != entering {
+                                add(leaving, -1)
+                                add(entering, 1)
                             }
                         }
                     }
                     for q in 0..<count {
                         let k = ranks[q].k
                         var c = bucket[q], lower = below[q]
-                        while lower > k { c -= 1; lower -= Int(coarse[c]) }
-                        while lower + Int(coarse[c]) <= k { lower += Int(coarse[c]); c += 1 }
+                        while lower > k { c &-= 1; lower &-= Int(coarse[c]) }
+                        while lower &+ Int(coarse[c]) <= k { lower &+= Int(coarse[c]); c &+= 1 }
                         bucket[q] = c
                         below[q] = lower
-                        var remaining = k - lower
+                        var remaining = k &- lower
                         var bin = c << shift
-                        while Int(fine[bin]) <= remaining { remaining -= Int(fine[bin]); bin += 1 }
-                        planes[ranks[q].plane * n + x] = T.fromHistogramBin(bin).doubleValue
+                        while Int(fine[bin]) <= remaining { remaining &-= Int(fine[bin]); bin &+= 1 }
+                        planes[ranks[q].plane &* n &+ x] = T.fromHistogramBin(bin).doubleValue
                     }
                 }
                 // Empty the histograms for the next row: remove the last window.
-                for (r, row) in rows.enumerated() {
-                    let data = loaded[r]
-                    for span in row.spans {
-                        for j in (n - 1 + span.start)..<(n - 1 + span.start + span.length) { add(data[j], -1) }
-                    }
+                for span in spans {
+                    let data = rows[span.row]
+                    for j in (n - 1 + span.start)..<(n - 1 + span.start + span.length) { add(data[j], -1) }
                 }
             }
             }
@@ -729,7 +784,21 @@ public struct WindowReductionJob: @unchecked Sendable {
                 fine.deallocate()
                 coarse.deallocate()
             }
+            if windowReady { window.deallocate() }
         }
+    }
+}
+
+/// `out[i] = op(a[i], b[i])` for i in 0..<count (`out` may be `a` or `b`): the loop every
+/// min/max pass is made of, written so that LLVM vectorises it (wrapping index arithmetic, no
+/// class properties inside).
+@inline(__always)
+private func selectPairwise<Op: SelectionOperation>(_: Op.Type, _ a: UnsafePointer<Op.Element>, _ b: UnsafePointer<Op.Element>,
+                                                    into out: UnsafeMutablePointer<Op.Element>, count: Int) {
+    var i = 0
+    while i < count {
+        out[i] = Op.select(a[i], b[i])
+        i &+= 1
     }
 }
 
