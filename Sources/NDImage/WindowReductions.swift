@@ -483,20 +483,143 @@ public struct WindowReductionJob: @unchecked Sendable {
             slidingSpare.deallocate()
             result.deallocate()
             releaseBuffers()
+            releaseColumns()
         }
 
         func loadedRow(_ footprintRow: Int) -> UnsafeMutablePointer<T> { loaded[footprintRow] }
 
-        /// Points `loaded` at the extended input rows that output row `outer` reads.
+        /// The input row (element offset, nil: the cval row) each footprint row reads for output row `outer`.
+        private func rowKeys(outer: [Int]) -> [Int?] {
+            job.footprintRows.map { row in
+                var key = 0
+                for axis in 0..<outer.count {
+                    guard let mapped = job.outerMaps[axis][outer[axis] + row.outer[axis]] else { return nil }
+                    key += mapped
+                }
+                return key
+            }
+        }
+
+        /// Points `loaded` at the extended input rows that output row `outer` reads, and brings the
+        /// column accumulators (when used) from the previous output row's rows to these.
         func loadRows(outer: [Int]) throws {
             clock += 1
-            for (r, row) in job.footprintRows.enumerated() {
-                var key: Int? = 0
-                for axis in 0..<outer.count {
-                    guard let mapped = job.outerMaps[axis][outer[axis] + row.outer[axis]] else { key = nil; break }
-                    key! += mapped
+            let keys = rowKeys(outer: outer)
+            guard usesColumns else {
+                for (r, key) in keys.enumerated() { loaded[r] = try cachedRow(key) }
+                return
+            }
+            // The rows that leave and enter, as multisets (nearest and reflect modes repeat rows).
+            var leaving = columnKeys, entering: [Int?] = []
+            for key in keys {
+                if let i = leaving.firstIndex(of: key) { leaving.remove(at: i) } else { entering.append(key) }
+            }
+            // Subtract the leaving rows while they are still cached (loading may evict them).
+            var incremental = columnsValid && leaving.count + entering.count < keys.count
+            if incremental {
+                for key in leaving {
+                    guard let row = cachedRowIfPresent(key) else { incremental = false; break }
+                    accumulateColumns(row, sign: -1)
                 }
-                loaded[r] = try cachedRow(key)
+            }
+            for (r, key) in keys.enumerated() { loaded[r] = try cachedRow(key) }
+            if incremental {
+                for key in entering { accumulateColumns(try cachedRow(key), sign: 1) }
+            } else {
+                clearColumns()
+                for r in keys.indices { accumulateColumns(loaded[r], sign: 1) }
+            }
+            columnKeys = keys
+            columnsValid = true
+        }
+
+        private func cachedRowIfPresent(_ key: Int?) -> UnsafeMutablePointer<T>? {
+            for slot in cachedKeys.indices where cachedValid[slot] && cachedKeys[slot] == key { return cachedRows[slot] }
+            return nil
+        }
+
+        // MARK: column accumulators (box-like footprints)
+
+        /// Box-like footprints (every footprint row has the same single span) keep, per extended
+        /// column, the sum (sums) or the histogram (order statistics of 8-bit data) of the column's
+        /// elements over the footprint rows, updated by the rows that leave and enter from one output
+        /// row to the next: O(1) per pixel instead of O(rows) (Perreault and Hébert's column histograms).
+        private lazy var usesColumns: Bool = usesColumnSums || usesColumnHistograms
+        private lazy var boxLike: Bool = job.spanClasses.count == 1 && job.spanClasses[0].spans.count == 1
+        private lazy var usesColumnSums: Bool = boxLike && job.reductions.contains(.sum)
+        private lazy var usesColumnHistograms: Bool = boxLike && T.histogramBins == 256 && job.tapCount <= Int(UInt16.max)
+            && job.reductions.contains { if case .orderStatistic = $0 { return true } else { return false } }
+        private var columnKeys: [Int?] = []
+        private var columnsValid = false
+        private lazy var columnSums = UnsafeMutablePointer<Int64>.allocate(capacity: extendedLength)
+        private lazy var columnFine = UnsafeMutablePointer<UInt16>.allocate(capacity: extendedLength * 256)
+        private lazy var columnCoarse = UnsafeMutablePointer<UInt16>.allocate(capacity: extendedLength * 16)
+
+        private func clearColumns() {
+            if usesColumnSums { columnSums.update(repeating: 0, count: extendedLength) }
+            if usesColumnHistograms {
+                columnFine.update(repeating: 0, count: extendedLength * 256)
+                columnCoarse.update(repeating: 0, count: extendedLength * 16)
+            }
+        }
+
+        private func accumulateColumns(_ row: UnsafeMutablePointer<T>, sign: Int) {
+            if usesColumnSums {
+                let sums = columnSums
+                if sign > 0 { for j in 0..<extendedLength { sums[j] &+= row[j].integerValue } }
+                else { for j in 0..<extendedLength { sums[j] &-= row[j].integerValue } }
+            }
+            if usesColumnHistograms {
+                let fine = columnFine, coarse = columnCoarse
+                let delta = UInt16(truncatingIfNeeded: sign)
+                for j in 0..<extendedLength {
+                    let bin = row[j].histogramBin
+                    fine[j &* 256 &+ bin] &+= delta
+                    coarse[j &* 16 &+ (bin >> 4)] &+= delta
+                }
+            }
+        }
+
+        func releaseColumns() {
+            guard usesColumns else { return }
+            if usesColumnSums { columnSums.deallocate() }
+            if usesColumnHistograms {
+                columnFine.deallocate()
+                columnCoarse.deallocate()
+            }
+        }
+
+        /// Order statistics of every window from the column histograms: the window's histogram
+        /// slides along the row by adding the entering column's and subtracting the leaving one's
+        /// (256 + 16 counts, vectorised), and each query walks 16 coarse then at most 16 fine counts.
+        private func columnHistogramOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
+            let n = job.rowLength
+            let span = job.spanClasses[0].spans[0]
+            let fine = UnsafeMutablePointer<UInt16>.allocate(capacity: 256)
+            let coarse = UnsafeMutablePointer<UInt16>.allocate(capacity: 16)
+            defer { fine.deallocate(); coarse.deallocate() }
+            fine.update(repeating: 0, count: 256)
+            coarse.update(repeating: 0, count: 16)
+            let columnFine = self.columnFine, columnCoarse = self.columnCoarse
+            for j in span.start..<(span.start + span.length) {
+                for b in 0..<256 { fine[b] &+= columnFine[j &* 256 &+ b] }
+                for c in 0..<16 { coarse[c] &+= columnCoarse[j &* 16 &+ c] }
+            }
+            for x in 0..<n {
+                if x > 0 {
+                    let entering = x &- 1 &+ span.start &+ span.length, leaving = x &- 1 &+ span.start
+                    let enteringFine = columnFine + entering &* 256, leavingFine = columnFine + leaving &* 256
+                    for b in 0..<256 { fine[b] = fine[b] &+ enteringFine[b] &- leavingFine[b] }
+                    let enteringCoarse = columnCoarse + entering &* 16, leavingCoarse = columnCoarse + leaving &* 16
+                    for c in 0..<16 { coarse[c] = coarse[c] &+ enteringCoarse[c] &- leavingCoarse[c] }
+                }
+                for rank in ranks {
+                    var remaining = rank.k, c = 0
+                    while Int(coarse[c]) <= remaining { remaining &-= Int(coarse[c]); c &+= 1 }
+                    var bin = c << 4
+                    while Int(fine[bin]) <= remaining { remaining &-= Int(fine[bin]); bin &+= 1 }
+                    planes[rank.plane &* n &+ x] = T.fromHistogramBin(bin).doubleValue
+                }
             }
         }
 
@@ -625,9 +748,13 @@ public struct WindowReductionJob: @unchecked Sendable {
             totals.update(repeating: 0)
             for spanClass in job.spanClasses {
                 prefix.update(repeating: 0)
-                for r in spanClass.rows {
-                    let row = loaded[r]
-                    for j in 0..<extendedLength { prefix[j + 1] &+= row[j].integerValue }
+                if usesColumnSums {
+                    for j in 0..<extendedLength { prefix[j + 1] = columnSums[j] }
+                } else {
+                    for r in spanClass.rows {
+                        let row = loaded[r]
+                        for j in 0..<extendedLength { prefix[j + 1] &+= row[j].integerValue }
+                    }
                 }
                 // Prefix sums: prefix[j] is the sum of the class's columns before position j.
                 for j in 0..<extendedLength { prefix[j + 1] &+= prefix[j] }
@@ -656,7 +783,13 @@ public struct WindowReductionJob: @unchecked Sendable {
 
         /// Order statistics of every window of the loaded rows, into their planes.
         func orderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
-            if T.histogramBins != nil { histogramOrderStatistics(ranks, planes: planes) } else { sortedOrderStatistics(ranks, planes: planes) }
+            if usesColumnHistograms {
+                columnHistogramOrderStatistics(ranks, planes: planes)
+            } else if T.histogramBins != nil {
+                histogramOrderStatistics(ranks, planes: planes)
+            } else {
+                sortedOrderStatistics(ranks, planes: planes)
+            }
         }
 
         /// By a sorted copy of the window (any type): each step removes the spans' leaving elements

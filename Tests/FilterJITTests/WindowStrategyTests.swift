@@ -167,6 +167,34 @@ import NDImage
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// Box footprints take the column accumulators (column sums, 8-bit column histograms) whose
+    /// rows leave and enter between output rows: every mode (repeated rows under nearest and
+    /// reflect), 2-D and 3-D, windows larger than the image.
+    @Test func boxFootprintsEqualTheLiteralKernelInEveryMode() throws {
+        guard frontEndAvailable else { return }
+        let kernels = try ["np.median(values)", "np.percentile(values, 25)", "np.mean(values)", "sum(values) - values[0]",
+                           "max(values) - min(values)"].map { try engine.compile($0) }
+        var problems: [String] = []
+        var seed: UInt64 = 7
+        for (shape, size) in [([23, 31], [7, 9]), ([5, 40], [9, 3]), ([6, 5, 7], [3, 3, 3]), ([9, 9], [11, 13])] {
+            for type in [ElementType.uint8, .int8, .bool, .uint16, .float32, .int32] {
+                seed += 1
+                let input = try NDArray.random(shape: shape, elementType: type, seed: seed)
+                for kernel in kernels {
+                    for mode in BoundaryMode.allCases {
+                        let options = FilterOptions(size: size, mode: mode, cval: 1)
+                        let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                        let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 2) }
+                        if let d = fast.difference(from: literal) {
+                            problems.append("\(kernel.name) \(type) \(shape) size \(size) \(mode): \(d)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     @Test func floatDataWithNaNOrNegativeZeroRunsLiterally() throws {
         guard frontEndAvailable else { return }
         let kernel = try engine.compile("min(values)")
