@@ -744,22 +744,30 @@ public struct WindowReductionJob: @unchecked Sendable {
         /// The exact sum of every window of the loaded rows, as doubles, into `plane`.
         func sumLoaded(into plane: UnsafeMutablePointer<Double>) {
             let n = job.rowLength
-            let totals = self.totals, prefix = self.prefix
-            totals.update(repeating: 0)
+            // Lazy properties are read once here: inside the loops each read is a call.
+            let prefix = self.prefix.baseAddress!
+            prefix[0] = 0
+            if usesColumnSums {
+                // One class with one span: the window sum is a difference of two prefix sums.
+                let sums = columnSums
+                for j in 0..<extendedLength { prefix[j &+ 1] = prefix[j] &+ sums[j] }
+                let span = job.spanClasses[0].spans[0]
+                let low = prefix + span.start, high = prefix + span.start + span.length
+                for x in 0..<n { plane[x] = Double(high[x] &- low[x]) }
+                return
+            }
+            let totals = self.totals.baseAddress!
+            totals.update(repeating: 0, count: n)
             for spanClass in job.spanClasses {
-                prefix.update(repeating: 0)
-                if usesColumnSums {
-                    for j in 0..<extendedLength { prefix[j + 1] = columnSums[j] }
-                } else {
-                    for r in spanClass.rows {
-                        let row = loaded[r]
-                        for j in 0..<extendedLength { prefix[j + 1] &+= row[j].integerValue }
-                    }
+                self.prefix.update(repeating: 0)
+                for r in spanClass.rows {
+                    let row = loaded[r]
+                    for j in 0..<extendedLength { prefix[j &+ 1] &+= row[j].integerValue }
                 }
                 // Prefix sums: prefix[j] is the sum of the class's columns before position j.
-                for j in 0..<extendedLength { prefix[j + 1] &+= prefix[j] }
+                for j in 0..<extendedLength { prefix[j &+ 1] &+= prefix[j] }
                 for span in spanClass.spans {
-                    for x in 0..<n { totals[x] &+= prefix[x + span.start + span.length] &- prefix[x + span.start] }
+                    for x in 0..<n { totals[x] &+= prefix[x &+ span.start &+ span.length] &- prefix[x &+ span.start] }
                 }
             }
             for x in 0..<n { plane[x] = Double(totals[x]) }
