@@ -444,13 +444,16 @@ public struct WindowReductionJob: @unchecked Sendable {
         let job: WindowReductionJob
         let extendedLength: Int
         /// Cached extended rows: their input row offset (nil: the cval row), last use, storage.
-        var cachedKeys: [Int?]
-        var cachedUse: [Int]
-        var cachedValid: [Bool]
-        let cachedRows: [UnsafeMutablePointer<T>]
+        // Unsafe storage, not arrays: arrays in a class property pay exclusivity checks on every
+        // access, which cost more than the row passes for small windows.
+        let cacheCapacity: Int
+        let cachedKeys: UnsafeMutablePointer<Int?>
+        let cachedUse: UnsafeMutablePointer<Int>
+        let cachedValid: UnsafeMutablePointer<Bool>
+        let cachedRows: UnsafeMutablePointer<UnsafeMutablePointer<T>>
         var clock = 0
         /// Per footprint row, the cached row it reads for the current output row.
-        var loaded: [UnsafeMutablePointer<T>]
+        let loaded: UnsafeMutablePointer<UnsafeMutablePointer<T>>
         let combined: UnsafeMutablePointer<T>
         let sliding: UnsafeMutablePointer<T>
         let slidingSpare: UnsafeMutablePointer<T>
@@ -462,11 +465,17 @@ public struct WindowReductionJob: @unchecked Sendable {
             self.job = job
             extendedLength = job.lastMap.count
             let capacity = job.footprintRows.count + 2
-            cachedKeys = Array(repeating: nil, count: capacity)
-            cachedUse = Array(repeating: 0, count: capacity)
-            cachedValid = Array(repeating: false, count: capacity)
-            cachedRows = (0..<capacity).map { _ in UnsafeMutablePointer<T>.allocate(capacity: max(1, job.lastMap.count)) }
-            loaded = Array(repeating: cachedRows[0], count: job.footprintRows.count)
+            cacheCapacity = capacity
+            cachedKeys = .allocate(capacity: capacity)
+            cachedKeys.initialize(repeating: nil, count: capacity)
+            cachedUse = .allocate(capacity: capacity)
+            cachedUse.initialize(repeating: 0, count: capacity)
+            cachedValid = .allocate(capacity: capacity)
+            cachedValid.initialize(repeating: false, count: capacity)
+            cachedRows = .allocate(capacity: capacity)
+            for slot in 0..<capacity { (cachedRows + slot).initialize(to: .allocate(capacity: max(1, job.lastMap.count))) }
+            loaded = .allocate(capacity: job.footprintRows.count)
+            loaded.initialize(repeating: cachedRows[0], count: job.footprintRows.count)
             combined = .allocate(capacity: max(1, job.lastMap.count))
             sliding = .allocate(capacity: max(1, job.lastMap.count))
             slidingSpare = .allocate(capacity: max(1, job.lastMap.count))
@@ -477,7 +486,12 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
 
         func release() {
-            for row in cachedRows { row.deallocate() }
+            for slot in 0..<cacheCapacity { cachedRows[slot].deallocate() }
+            cachedKeys.deallocate()
+            cachedUse.deallocate()
+            cachedValid.deallocate()
+            cachedRows.deallocate()
+            loaded.deallocate()
             combined.deallocate()
             sliding.deallocate()
             slidingSpare.deallocate()
@@ -534,7 +548,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
 
         private func cachedRowIfPresent(_ key: Int?) -> UnsafeMutablePointer<T>? {
-            for slot in cachedKeys.indices where cachedValid[slot] && cachedKeys[slot] == key { return cachedRows[slot] }
+            for slot in 0..<cacheCapacity where cachedValid[slot] && cachedKeys[slot] == key { return cachedRows[slot] }
             return nil
         }
 
@@ -627,7 +641,7 @@ public struct WindowReductionJob: @unchecked Sendable {
             // Least recently used among the slots; rows loaded for this output row were used at
             // `clock`, and there are two more slots than footprint rows, so they are never chosen.
             var victim = 0
-            for slot in cachedKeys.indices {
+            for slot in 0..<cacheCapacity {
                 if cachedValid[slot] && cachedKeys[slot] == key {
                     cachedUse[slot] = clock
                     return cachedRows[slot]
