@@ -81,10 +81,16 @@ protocol ReducibleElement: Comparable {
     var histogramBin: Int { get }
     /// The element of histogram bin `bin`.
     static func fromHistogramBin(_ bin: Int) -> Self
+    /// An element no greater than any other (floats: -inf; NaN never reaches the strategies).
+    static var lowest: Self { get }
 }
 
 extension ReducibleElement where Self: FixedWidthInteger {
-    init?(exactlyOrdered value: Double) { self.init(exactly: value) }
+    init?(exactlyOrdered value: Double) {
+        // -0.0 is not an integer's bits: a window reading cval -0.0 keeps that sign in the literal kernel.
+        guard !(value == 0 && value.sign == .minus) else { return nil }
+        self.init(exactly: value)
+    }
     var doubleValue: Double { Double(self) }
     var integerValue: Int64 { Int64(truncatingIfNeeded: self) }
     var isOrderHazard: Bool { false }
@@ -95,6 +101,7 @@ extension ReducibleElement where Self: FixedWidthInteger {
     static var histogramBins: Int? { Self.bitWidth <= 16 ? 1 << Self.bitWidth : nil }
     var histogramBin: Int { Int(truncatingIfNeeded: self) - Int(truncatingIfNeeded: Self.min) }
     static func fromHistogramBin(_ bin: Int) -> Self { Self(truncatingIfNeeded: bin + Int(truncatingIfNeeded: Self.min)) }
+    static var lowest: Self { Self.min }
 }
 
 extension UInt8: ReducibleElement {}
@@ -113,6 +120,7 @@ extension ReducibleElement where Self: BinaryFloatingPoint {
     static var histogramBins: Int? { nil }
     var histogramBin: Int { 0 }
     static func fromHistogramBin(_ bin: Int) -> Self { 0 }
+    static var lowest: Self { -Self.infinity }
 }
 
 extension Double: ReducibleElement {
@@ -287,7 +295,7 @@ public struct WindowReductionJob: @unchecked Sendable {
 
     private static func cvalIsExact(_ cval: Double, for type: ElementType) -> Bool {
         switch type {
-        case .bool: return cval == 0 || cval == 1
+        case .bool: return UInt8(exactlyOrdered: cval).map { $0 <= 1 } ?? false
         case .int8: return Int8(exactlyOrdered: cval) != nil
         case .uint8: return UInt8(exactlyOrdered: cval) != nil
         case .int16: return Int16(exactlyOrdered: cval) != nil
@@ -561,8 +569,48 @@ public struct WindowReductionJob: @unchecked Sendable {
         private lazy var usesColumns: Bool = usesColumnSums || usesColumnHistograms
         private lazy var boxLike: Bool = job.spanClasses.count == 1 && job.spanClasses[0].spans.count == 1
         private lazy var usesColumnSums: Bool = boxLike && job.reductions.contains(.sum)
-        private lazy var usesColumnHistograms: Bool = boxLike && T.histogramBins == 256 && job.tapCount <= Int(UInt16.max)
+        private lazy var usesColumnHistograms: Bool = boxLike && job.tapCount <= Int(UInt16.max)
             && job.reductions.contains { if case .orderStatistic = $0 { return true } else { return false } }
+        /// 8-bit types bin by value; every other type bins into 256 buckets between quantiles of a
+        /// sample of the input, and a query then selects exactly among the window's elements in the
+        /// bucket it found (about taps / 256 of them).
+        private var bucketed: Bool { T.histogramBins != 256 }
+        /// The 255 bucket boundaries, ascending: bucket c holds `boundaries[c - 1] <= v < boundaries[c]`.
+        private lazy var boundaries: UnsafeMutablePointer<T> = {
+            let boundaries = UnsafeMutablePointer<T>.allocate(capacity: 255)
+            // Any boundaries give exact results (they only steer the search); quantiles of an
+            // evenly spaced sample make the buckets about equally full.
+            var sample: [T] = []
+            let input = job.input, count = input.count
+            let step = max(1, count / 65536)
+            var flat = 0
+            input.forEachElementOffset { offset in
+                if flat % step == 0 {
+                    // NaN and -0.0 stay out, so that the boundaries are totally ordered (rows holding
+                    // them make the strategy decline before their values are binned).
+                    let value = (UnsafeRawPointer(input.firstElementPointer) + offset).loadUnaligned(as: T.self)
+                    if !value.isOrderHazard { sample.append(value) }
+                }
+                flat += 1
+            }
+            sample.sort()
+            if sample.isEmpty { sample = [T(exactlyOrdered: 0)!] }
+            for c in 0..<255 { boundaries[c] = sample[min(sample.count - 1, (c + 1) * sample.count / 256)] }
+            return boundaries
+        }()
+
+        /// The histogram bin of `value`: its own bin for 8-bit types, else its bucket (a branch-free
+        /// search over the boundaries).
+        @inline(__always) private func bin(_ value: T, _ boundaries: UnsafeMutablePointer<T>?) -> Int {
+            guard let boundaries else { return value.histogramBin }
+            var base = 0, length = 255
+            while length > 1 {
+                let half = length >> 1
+                base = boundaries[base &+ half &- 1] <= value ? base &+ half : base
+                length &-= half
+            }
+            return boundaries[base] <= value ? base &+ 1 : base
+        }
         private var columnKeys: [Int?] = []
         private var columnsValid = false
         private lazy var columnSums = UnsafeMutablePointer<Int64>.allocate(capacity: extendedLength)
@@ -585,9 +633,10 @@ public struct WindowReductionJob: @unchecked Sendable {
             }
             if usesColumnHistograms {
                 let fine = columnFine, coarse = columnCoarse
+                let boundaries: UnsafeMutablePointer<T>? = bucketed ? self.boundaries : nil
                 let delta = UInt16(truncatingIfNeeded: sign)
                 for j in 0..<extendedLength {
-                    let bin = row[j].histogramBin
+                    let bin = self.bin(row[j], boundaries)
                     fine[j &* 256 &+ bin] &+= delta
                     coarse[j &* 16 &+ (bin >> 4)] &+= delta
                 }
@@ -600,12 +649,14 @@ public struct WindowReductionJob: @unchecked Sendable {
             if usesColumnHistograms {
                 columnFine.deallocate()
                 columnCoarse.deallocate()
+                if bucketed { boundaries.deallocate() }
             }
         }
 
         /// Order statistics of every window from the column histograms: the window's histogram
         /// slides along the row by adding the entering column's and subtracting the leaving one's
-        /// (256 + 16 counts, vectorised), and each query walks 16 coarse then at most 16 fine counts.
+        /// (256 + 16 counts, vectorised), and each query walks 16 coarse then at most 16 fine counts
+        /// (then, for bucketed types, selects among the window's elements in that bucket).
         private func columnHistogramOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
             let n = job.rowLength
             let span = job.spanClasses[0].spans[0]
@@ -615,6 +666,11 @@ public struct WindowReductionJob: @unchecked Sendable {
             fine.update(repeating: 0, count: 256)
             coarse.update(repeating: 0, count: 16)
             let columnFine = self.columnFine, columnCoarse = self.columnCoarse
+            let rowsCount = job.footprintRows.count
+            let boundaries: UnsafeMutablePointer<T>? = bucketed ? self.boundaries : nil
+            // One more than the window: the branch-free pass stores every element before deciding.
+            let candidates = UnsafeMutablePointer<T>.allocate(capacity: bucketed ? job.tapCount + 1 : 1)
+            defer { candidates.deallocate() }
             for j in span.start..<(span.start + span.length) {
                 for b in 0..<256 { fine[b] &+= columnFine[j &* 256 &+ b] }
                 for c in 0..<16 { coarse[c] &+= columnCoarse[j &* 16 &+ c] }
@@ -632,7 +688,32 @@ public struct WindowReductionJob: @unchecked Sendable {
                     while Int(coarse[c]) <= remaining { remaining &-= Int(coarse[c]); c &+= 1 }
                     var bin = c << 4
                     while Int(fine[bin]) <= remaining { remaining &-= Int(fine[bin]); bin &+= 1 }
-                    planes[rank.plane &* n &+ x] = T.fromHistogramBin(bin).doubleValue
+                    if !bucketed {
+                        planes[rank.plane &* n &+ x] = T.fromHistogramBin(bin).doubleValue
+                        continue
+                    }
+                    // The element of rank `remaining` among the window's elements in bucket `bin`:
+                    // a branch-free pass keeps them (each element is stored, and the end advances
+                    // only past those inside), then an insertion sort of the few kept.
+                    guard let boundaries else { continue }
+                    let low = bin > 0 ? boundaries[bin &- 1] : T.lowest
+                    let high = bin < 255 ? boundaries[bin] : T.lowest, unbounded = bin == 255 ? 1 : 0
+                    var found = 0
+                    for r in 0..<rowsCount {
+                        let data = loaded[r] + (x &+ span.start)
+                        for j in 0..<span.length {
+                            let value = data[j]
+                            candidates[found] = value
+                            found &+= (low <= value ? 1 : 0) & ((value < high ? 1 : 0) | unbounded)
+                        }
+                    }
+                    for i in 1..<max(found, 1) {
+                        let value = candidates[i]
+                        var j = i
+                        while j > 0 && candidates[j &- 1] > value { candidates[j] = candidates[j &- 1]; j &-= 1 }
+                        candidates[j] = value
+                    }
+                    planes[rank.plane &* n &+ x] = candidates[remaining].doubleValue
                 }
             }
         }

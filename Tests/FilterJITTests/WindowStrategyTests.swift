@@ -195,6 +195,20 @@ import NDImage
         #expect(problems.isEmpty, "\(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// Found by the fuzz (seed 2059186257645205889): int32 data with cval -0.0 in constant mode.
+    /// The literal window holds -0.0 where it reads cval, so `min` (first of equal values) can
+    /// return -0.0; the strategy computes in int32, where cval would be 0, and must decline.
+    @Test func integerDataWithNegativeZeroCvalRunsLiterally() throws {
+        guard frontEndAvailable else { return }
+        let kernel = try engine.compile("min(values)")
+        let input = try NDArray.make(shape: [3, 4], elementType: .int32, values: [0, 0, 5, 7, 0, 0, 1, 2, 3, 4, 5, 6])
+        let options = FilterOptions(size: [1, 8], mode: .constant, cval: -0.0)
+        let fast = try kernel.genericFilter(input, options: options, output: .elementType(.float64))
+        let literal = try kernel.genericFilter(input, options: options, output: .elementType(.float64), strategy: .literal)
+        #expect(firstDifference(fast, literal) == nil)
+        #expect(literal.doubleValues().contains { $0 == 0 && $0.sign == .minus })
+    }
+
     @Test func floatDataWithNaNOrNegativeZeroRunsLiterally() throws {
         guard frontEndAvailable else { return }
         let kernel = try engine.compile("min(values)")
