@@ -12,12 +12,15 @@ scipy.LowLevelCallable objects, and FilterJIT's threaded driver on NumPy arrays.
         return result
 
     scipy.ndimage.generic_filter(image, fmin, footprint=fp)
+
+`filterjit.ndimage` is a drop-in for scipy.ndimage's window reductions (median_filter, ...).
 """
 
 from ._kernel import (CompileError, JITCallable, Kernel, Parameter, jit_filter, jit_filter1d,
                       jit_filter1d_function, jit_filter_function, jit_geometric_function, jit_transform)
 from ._lib import library_path, version as library_version
 from ._ndimage import generic_filter, generic_filter1d
+from . import ndimage
 
 __version__ = "0.1.0"
 
@@ -26,7 +29,7 @@ __all__ = [
     "jit_filter", "jit_filter1d", "jit_transform",
     "jit_filter_function", "jit_filter1d_function", "jit_geometric_function",
     "generic_filter", "generic_filter1d", "cancel", "reset_cancellation",
-    "library_path", "library_version",
+    "library_path", "library_version", "ndimage",
 ]
 
 
