@@ -478,7 +478,7 @@ def grey_dilation(input: ArrayLike, size: Size = None, footprint: ArrayLike | No
         elif np.isscalar(size):
             length = size
         else:
-            length = size[i]
+            length = size[i]  # type: ignore[index]  # a sequence here: None would have raised above
         if not length & 1:
             origins[i] -= 1
     return _min_or_max_filter(input, size, footprint, structure, output, mode, cval, origins, False, axes,
