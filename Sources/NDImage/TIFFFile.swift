@@ -47,10 +47,10 @@ public enum TIFFFile {
 
     /// Decodes a TIFF file held in memory, with the tags of its first page.
     public static func readWithTags(_ bytes: [UInt8]) throws(NDImageError) -> (array: NDArray, tags: Tags) {
-        var copy = bytes
-        return try copy.withUnsafeMutableBufferPointer { file throws(NDImageError) -> (array: NDArray, tags: Tags) in
+        return try bytes.withUnsafeBufferPointer { file throws(NDImageError) -> (array: NDArray, tags: Tags) in
             var buffer = filterjit_tiff_buffer()
-            buffer.data = file.baseAddress
+            // Only read through (writable = 0): the C struct's pointer is mutable for the writer's sake.
+            buffer.data = UnsafeMutablePointer(mutating: file.baseAddress)
             buffer.size = file.count
             buffer.writable = 0
             guard let tif = filterjit_tiff_open(&buffer, "r", maximumLibtiffAllocation) else {
@@ -136,7 +136,8 @@ public enum TIFFFile {
             throw .tiff("only rank-2 arrays (an image) and rank-3 arrays (a stack of pages) can be written as TIFF (this one has shape \(array.shape))")
         }
         guard !array.isEmpty else { throw .tiff("cannot write an empty array (shape \(array.shape)) as TIFF") }
-        let source = array.elementType == .bool ? try array.converted(to: .uint8) : try array.cContiguousCopy()
+        let source = array.elementType == .bool ? try array.converted(to: .uint8)
+            : array.isCContiguous ? array : try array.cContiguousCopy()
         let (format, bits): (UInt16, UInt16) = switch source.elementType {
         case .uint8, .uint16, .uint32, .uint64: (1, UInt16(8 * source.elementType.itemSize))
         case .int8, .int16, .int32, .int64: (2, UInt16(8 * source.elementType.itemSize))
@@ -152,6 +153,12 @@ public enum TIFFFile {
         let total = rowBytes * height * pages
         var buffer = filterjit_tiff_buffer()
         buffer.writable = 1
+        // Room for the pixels and the directories up front, so the file is not copied as it grows.
+        let capacity = total + 4096 * (pages + 1)
+        if let memory = malloc(capacity) {
+            buffer.data = memory.assumingMemoryBound(to: UInt8.self)
+            buffer.capacity = capacity
+        }
         defer { filterjit_tiff_buffer_free(&buffer) }
         // BigTIFF once the pixels alone approach classic TIFF's 4 GiB offsets.
         guard let tif = filterjit_tiff_open(&buffer, total > (1 << 31) ? "w8" : "w", maximumLibtiffAllocation) else {
