@@ -20,7 +20,6 @@ from ._kernel import (CompileError, JITCallable, Kernel, Parameter, jit_filter, 
                       jit_filter1d_function, jit_filter_function, jit_geometric_function, jit_transform)
 from ._lib import library_path, version as library_version
 from ._ndimage import generic_filter, generic_filter1d
-from . import ndimage
 
 __version__ = "0.1.0"
 
@@ -31,6 +30,14 @@ __all__ = [
     "generic_filter", "generic_filter1d", "cancel", "reset_cancellation",
     "library_path", "library_version", "ndimage",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `filterjit.ndimage` after a plain `import filterjit`, imported on first use to keep the import quick.
+    if name == "ndimage":
+        import importlib
+        return importlib.import_module(".ndimage", __name__)
+    raise AttributeError(f"module 'filterjit' has no attribute {name!r}")
 
 
 def cancel() -> None:

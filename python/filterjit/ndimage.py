@@ -21,8 +21,10 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
+import importlib
+
 import numpy as np
-import scipy.ndimage
+import scipy
 from numpy.lib.array_utils import normalize_axis_index
 from numpy.typing import ArrayLike, DTypeLike
 
@@ -36,6 +38,11 @@ __all__ = [
     "grey_erosion", "grey_dilation", "grey_opening", "grey_closing", "morphological_gradient",
     "white_tophat", "black_tophat", "generic_filter", "generic_filter1d",
 ]
+
+def _scipy_ndimage() -> Any:
+    """scipy.ndimage, imported on first need (it costs about 100 ms, and the drop-in rarely needs it)."""
+    return importlib.import_module("scipy.ndimage")
+
 
 Size = Union[int, Sequence[int], None]
 Origin = Union[int, Sequence[int]]
@@ -702,7 +709,7 @@ def generic_filter(input: ArrayLike, function: Any, size: Size = None, footprint
     if isinstance(kernel, (JITCallable, Kernel, str)) and not extra_arguments and not extra_keywords:
         return _fj_generic_filter(input, kernel, size=size, footprint=footprint, output=output,
                                   mode=mode, cval=cval, origin=origin, axes=axes)
-    return scipy.ndimage.generic_filter(input, function, size, footprint, output, mode, cval, origin,
+    return _scipy_ndimage().generic_filter(input, function, size, footprint, output, mode, cval, origin,
                                         extra_arguments, extra_keywords, axes=axes)
 
 
@@ -718,14 +725,14 @@ def generic_filter1d(input: ArrayLike, function: Any, filter_size: int, axis: in
     if isinstance(kernel, (JITCallable, Kernel, str)) and not extra_arguments and not extra_keywords:
         return _fj_generic_filter1d(input, kernel, filter_size, axis=axis, output=output,
                                     mode=mode, cval=cval, origin=origin)
-    return scipy.ndimage.generic_filter1d(input, function, filter_size, axis, output, mode, cval, origin,
+    return _scipy_ndimage().generic_filter1d(input, function, filter_size, axis, output, mode, cval, origin,
                                           extra_arguments, extra_keywords)
 
 
 # --- Everything else in scipy.ndimage --------------------------------------------------------------------
 
 def __getattr__(name: str):
-    if not name.startswith("_") and hasattr(scipy.ndimage, name):
+    if not name.startswith("_") and hasattr(_scipy_ndimage(), name):
         raise NotImplementedError(
             f"filterjit.ndimage does not cover scipy.ndimage.{name}; call scipy.ndimage.{name} for it "
             f"(filterjit.ndimage covers: {', '.join(__all__)})")
