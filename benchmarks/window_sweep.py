@@ -24,6 +24,7 @@ import scipy.ndimage as ndi
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python"))
 import filterjit  # noqa: E402
+from run import image  # noqa: E402  (benchmarks/run.py: the suite's seeded images)
 
 try:
     import cv2
@@ -64,14 +65,6 @@ def opencv_contender(kernel, dtype, fp):
         # medianBlur's border is replicate too.
         return ("medianBlur", lambda x: cv2.medianBlur(x, k), True)
     return None
-
-
-def image(shape, dtype, seed=2026):
-    rng = np.random.default_rng(seed)
-    if np.dtype(dtype).kind == "f":
-        return rng.random(shape).astype(dtype)
-    info = np.iinfo(dtype)
-    return rng.integers(info.min, info.max, size=shape, endpoint=True, dtype=dtype)
 
 
 def footprints(ks, disk):

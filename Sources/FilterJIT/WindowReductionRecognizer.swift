@@ -17,6 +17,7 @@
 // runs literally, unchanged.
 
 import FilterLang
+import FilterInterpreter
 import NDImage
 
 /// A `@filter` kernel seen as window reductions combined by a point-wise tail.
@@ -216,16 +217,7 @@ enum WindowReductionRecognizer {
                 let q = builtin == .percentile ? given / 100.0 : given
                 guard 0.0 <= q && q <= 1.0 else { throw NotRecognized() }
                 // Numerics.quantile's indexes and gamma, then its lerp on the two order statistics.
-                let virtualIndex = Double(n - 1) * q
-                var previousRaw = virtualIndex.rounded(.down)
-                var previousIndex = Int(previousRaw)
-                var nextIndex = previousIndex + 1
-                if virtualIndex >= Double(n - 1) {
-                    previousRaw = -1
-                    previousIndex = n - 1
-                    nextIndex = n - 1
-                }
-                let gamma = virtualIndex - previousRaw
+                let (previousIndex, nextIndex, gamma) = Numerics.quantileIndexes(count: n, q: q)
                 let a = plane(.orderStatistic(previousIndex), r), b = plane(.orderStatistic(nextIndex), r)
                 let difference = arithmetic(.subtract, b, a)
                 if gamma >= 0.5 { return arithmetic(.subtract, b, arithmetic(.multiply, difference, float(1.0 - gamma))) }

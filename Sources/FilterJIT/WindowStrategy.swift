@@ -46,9 +46,11 @@ extension Kernel {
         guard let recognized = recognizedReductions(windowLength: windowLength) else { return nil }
         for reduction in recognized.reductions {
             switch reduction {
-            case .orderStatistic:
-                // Up to 5x5 the literal kernel's selection networks win; beyond, it sorts per pixel.
-                guard windowLength > 25 else { return nil }
+            case .orderStatistic(let k):
+                // Up to 5x5 the literal kernel's median is a selection network, which wins; beyond,
+                // and for any other rank (percentile, sorted(values)[k]), it sorts per pixel.
+                let medianRanks = windowLength % 2 == 1 ? [windowLength / 2] : [windowLength / 2 - 1, windowLength / 2]
+                guard windowLength > 25 || !medianRanks.contains(k) else { return nil }
             case .sum:
                 guard windowLength >= 9, !elementType.isFloatingPoint, elementType != .int64, elementType != .uint64 else {
                     return nil
