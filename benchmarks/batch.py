@@ -75,7 +75,8 @@ def main():
             "# Batch run benchmark",
             "",
             f"{options.files} TIFF files of 512x512 uint16, 3x3 `median(values)`, --threads {options.threads}, "
-            f"best of {options.repeat}, cold disk cache. Written by benchmarks/batch.py.",
+            f"best of {options.repeat}, cold disk cache, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
+            "cores when it ran. Written by benchmarks/batch.py.",
             "",
             "| what | seconds |",
             "|---|---|",
