@@ -11,10 +11,10 @@ struct RunCommand: ParsableCommand {
         discussion: """
             The output is written to a temporary file and renamed, so a failed run leaves none.
 
-            Batch: with --output-dir DIR, --input is a directory or a quoted glob pattern; the kernel is
-            compiled once, the files are filtered in parallel within --threads, each result is written to
-            DIR under its input's name, a failing file is reported without stopping the others (exit
-            status 1 when any failed), and a summary line (files, pixels, time) ends the run. A progress
+            Batch: with --output-dir DIR, --input is a directory or a quoted glob pattern; the kernel is \
+            compiled once, the files are filtered in parallel within --threads, each result is written to \
+            DIR under its input's name, a failing file is reported without stopping the others (exit \
+            status 1 when any failed), and a summary line (files, pixels, time) ends the run. A progress \
             bar over files is shown on a terminal, none when piped.
 
             Examples:
