@@ -8,6 +8,8 @@ dpkg -s libpng-dev >/dev/null 2>&1 || need+=(libpng-dev)
 dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 dpkg -s libedit-dev >/dev/null 2>&1 || need+=(libedit-dev)
 dpkg -s libtiff-dev >/dev/null 2>&1 || need+=(libtiff-dev)
+# The Python tests make a fresh virtual environment (Debian's own python3 needs python3-venv for that).
+python3 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
