@@ -111,7 +111,9 @@ let package = Package(
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Arrays, .npy and .png files, boundary modes, footprints, the ndimage driver.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .target(name: "NDImage", dependencies: ["CPNG"], swiftSettings: strategyCPU),
+        // libtiff, for grey TIFF images and stacks.
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .target(name: "NDImage", dependencies: ["CPNG", "CTIFF"], swiftSettings: strategyCPU),
         // libedit, for the REPL's line editing and history.
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The command line.

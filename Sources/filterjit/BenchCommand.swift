@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
     var shape: String = "2048x2048"
     @Option(help: ArgumentHelp("Element type of the random image.", valueName: "T"))
     var dtype: String = "float64"
-    @Option(help: ArgumentHelp("Filter this image (.npy or .png) instead of a random one.", valueName: "IN"))
+    @Option(help: ArgumentHelp("Filter this image (.npy, .png or .tif) instead of a random one.", valueName: "IN"))
     var input: String?
     @Option(name: .customLong("repeat"), parsing: .unconditional, help: ArgumentHelp("Cached runs after the first.", valueName: "N"))
     var repeatCount: Int = 10

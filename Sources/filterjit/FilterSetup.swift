@@ -77,28 +77,34 @@ extension FilterOptionArguments {
 /// `ignoringUndeclaredParameters` (the REPL's session-wide `:param`s), parameters the kernel does not
 /// declare are skipped instead of being an error.
 func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments,
-                 into preallocated: NDArray? = nil, ignoringUndeclaredParameters: Bool = false) throws -> NDArray {
+                 into preallocated: NDArray? = nil, ignoringUndeclaredParameters: Bool = false,
+                 threads threadOverride: Int? = nil, quiet: Bool = false) throws -> NDArray {
     let engine = try arguments.executionEngine()
-    let threads = try arguments.checkedThreads()
+    let threads = try threadOverride ?? arguments.checkedThreads()
     var parameters = try arguments.parameterValues()
     if ignoringUndeclaredParameters {
         parameters = parameters.filter { entry in kernel.parameters.contains { $0.name == entry.key } }
     }
     let output = try preallocated.map { FilterOutput.array($0) } ?? arguments.filterOutput()
+    // A batch shows one progress line over files instead (and prints the size/footprint warning once).
+    guard !quiet else {
+        return try dispatchKernel(kernel, to: input, arguments: arguments, output: output, parameters: parameters,
+                                  warn: false, engine: engine, threads: threads)
+    }
     return try withProgress("running \(kernel.name)") {
         try dispatchKernel(kernel, to: input, arguments: arguments, output: output, parameters: parameters,
-                           preallocated: preallocated, engine: engine, threads: threads)
+                           warn: preallocated == nil, engine: engine, threads: threads)
     }
 }
 
 /// Calls the driver entry point for the kernel's kind.
 private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments, output: FilterOutput,
-                            parameters: [String: Double], preallocated: NDArray?, engine: ExecutionEngine,
+                            parameters: [String: Double], warn: Bool, engine: ExecutionEngine,
                             threads: Int) throws -> NDArray {
     switch kernel.kind {
     case .filter:
         let (options, warning) = try arguments.filterOptions(rank: input.rank)
-        if let warning, preallocated == nil { printError("warning: \(warning)\n") }
+        if let warning, warn { printError("warning: \(warning)\n") }
         return try kernel.genericFilter(input, options: options, output: output, parameters: parameters,
                                         engine: engine, strategy: try arguments.windowStrategy(), threads: threads)
     case .lineFilter:
@@ -109,33 +115,57 @@ private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: Filt
     }
 }
 
-/// The temporary file being written, removed by the interrupt handler.
-nonisolated(unsafe) private var pendingTemporaryPath: UnsafeMutablePointer<CChar>?
+/// The temporary files being written (a batch writes several at once), removed by the interrupt handler.
+/// Fixed slots of C strings, so the signal handler only reads pointers.
+private let pendingSlotCount = 256
+nonisolated(unsafe) private let pendingTemporaryPaths: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+    let slots = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: pendingSlotCount)
+    slots.initialize(repeating: nil, count: pendingSlotCount)
+    return slots
+}()
+private let pendingLock = NSLock()
 
-/// Makes Ctrl-C end the process with status 130, removing a half-written output first.
+/// Records `path` for the interrupt handler; returns its slot (nil when all are taken: the file is then
+/// still written through a temporary name, only not removed on Ctrl-C).
+private func registerPending(_ path: String) -> Int? {
+    pendingLock.lock()
+    defer { pendingLock.unlock() }
+    guard let slot = (0..<pendingSlotCount).first(where: { pendingTemporaryPaths[$0] == nil }) else { return nil }
+    pendingTemporaryPaths[slot] = strdup(path)
+    return slot
+}
+
+private func unregisterPending(_ slot: Int?) {
+    guard let slot else { return }
+    pendingLock.lock()
+    defer { pendingLock.unlock() }
+    let path = pendingTemporaryPaths[slot]
+    pendingTemporaryPaths[slot] = nil
+    free(path)
+}
+
+/// Makes Ctrl-C end the process with status 130, removing half-written outputs first.
 func exitOnInterrupt() {
     signal(SIGINT) { _ in
-        if let path = pendingTemporaryPath { unlink(path) }
+        for slot in 0..<pendingSlotCount {
+            if let path = pendingTemporaryPaths[slot] { unlink(path) }
+        }
         _exit(130)
     }
 }
 
 /// Writes an image file atomically: to a temporary file in the same directory, then renamed,
 /// so a failed or interrupted run leaves no output behind.
-func writeAtomically(_ array: NDArray, to path: String) throws {
+func writeAtomically(_ array: NDArray, to path: String, tiffTags: TIFFFile.Tags? = nil) throws {
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent()
     let extensionPart = url.pathExtension.isEmpty ? "" : "." + url.pathExtension
     let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))\(extensionPart)").path
-    pendingTemporaryPath = strdup(temporary)
-    defer {
-        let pending = pendingTemporaryPath
-        pendingTemporaryPath = nil
-        free(pending)
-    }
+    let slot = registerPending(temporary)
+    defer { unregisterPending(slot) }
     do {
         // Not atomically: this is already the temporary file, the one the interrupt handler removes.
-        try ImageFile.write(array, path: temporary, atomically: false)
+        try ImageFile.write(array, path: temporary, atomically: false, tiffTags: tiffTags)
         guard rename(temporary, path) == 0 else {
             throw UserError("cannot write '\(path)': \(String(cString: strerror(errno)))")
         }

@@ -24,7 +24,7 @@ struct ReplCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Start on this image (.npy or .png).", valueName: "IN"))
+    @Option(help: ArgumentHelp("Start on this image (.npy, .png or .tif).", valueName: "IN"))
     var input: String?
     @Option(help: ArgumentHelp("Shape of the seeded random image.", valueName: "S"))
     var shape: String = "2048x2048"
@@ -214,7 +214,7 @@ final class ReplSession {
 
     static let help = """
         Entries: an expression over `values` (min(values)), or a def block ended by a blank line.
-        :load FILE              filter this image (.npy or .png) from now on
+        :load FILE              filter this image (.npy, .png or .tif) from now on
         :random SHAPE [DTYPE]   a seeded random image, e.g. :random 512x512 uint8
         :footprint F            cross, box or FILE.npy
         :size N[,M...]          a box window instead of a footprint
@@ -224,7 +224,7 @@ final class ReplSession {
         :param NAME=VALUE       a run-time parameter, for the kernels that declare it
         :engine E               callback (fused is not built yet)
         :threads N              worker threads
-        :save FILE              write the last result (.npy or .png)
+        :save FILE              write the last result (.npy, .png or .tif)
         :ir, :asm               the last kernel's optimised IR or machine code
         :cache                  compiled kernels and cache counters
         :quit                   leave (so does end of input)

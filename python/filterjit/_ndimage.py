@@ -10,8 +10,10 @@ import ctypes
 import numbers
 import re
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 from numpy.lib.array_utils import normalize_axis_index
 
 from . import _lib
@@ -157,8 +159,11 @@ def _writable_native(output: np.ndarray) -> np.ndarray:
     return np.empty(output.shape, dtype=native)
 
 
-def generic_filter(input, function, size=None, footprint=None, output=None, mode="reflect", cval=0.0,
-                   origin=0, axes=None, threads=None, engine="fused", **parameters):
+def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size: int | Sequence[int] | None = None,
+                   footprint: ArrayLike | None = None, output: np.ndarray | DTypeLike | None = None,
+                   mode: str = "reflect", cval: float = 0.0, origin: int | Sequence[int] = 0,
+                   axes: int | Sequence[int] | None = None, threads: int | None = None, engine: str = "fused",
+                   **parameters: float) -> np.ndarray:
     """scipy.ndimage.generic_filter with a FilterJIT kernel, run by FilterJIT's driver.
 
     `function` is a callable from jit_filter/@jit_filter_function, a Kernel, or filter source text;
@@ -172,8 +177,8 @@ def generic_filter(input, function, size=None, footprint=None, output=None, mode
     if axes is None:
         axes = list(range(rank))
     else:
-        axes = [axes] if isinstance(axes, (numbers.Integral, np.integer)) else list(axes)
-        axes = [normalize_axis_index(int(a), rank) for a in axes]
+        listed = [axes] if isinstance(axes, (numbers.Integral, np.integer)) else list(axes)  # type: ignore[arg-type]
+        axes = [normalize_axis_index(int(a), rank) for a in listed]
         if len(set(axes)) != len(axes):
             raise ValueError("axes must be unique")
     if footprint is None:
@@ -209,8 +214,10 @@ def generic_filter(input, function, size=None, footprint=None, output=None, mode
     return _run(call, kernel, output, result)
 
 
-def generic_filter1d(input, function, filter_size, axis=-1, output=None, mode="reflect", cval=0.0, origin=0,
-                     threads=None, engine="fused", **parameters):
+def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, filter_size: int, axis: int = -1,
+                     output: np.ndarray | DTypeLike | None = None, mode: str = "reflect", cval: float = 0.0,
+                     origin: int = 0, threads: int | None = None, engine: str = "fused",
+                     **parameters: float) -> np.ndarray:
     """scipy.ndimage.generic_filter1d with a FilterJIT `@line_filter` kernel, run by FilterJIT's driver
     (the output line is zeroed before each call; SciPy leaves stale data there)."""
     kernel, values = _kernel_and_values(function, "line_filter", "generic_filter1d", parameters)
