@@ -102,6 +102,9 @@ const char *filterjit_kernel_parameter_name(const filterjit_kernel *kernel, intp
 int filterjit_kernel_parameter_type(const filterjit_kernel *kernel, intptr_t index);
 /* Parameter `index`'s default value (NaN when out of range). */
 double filterjit_kernel_parameter_default(const filterjit_kernel *kernel, intptr_t index);
+/* 1 when parameter `index` was declared without a default (callers must give its value; with a NULL
+ * user_data the kernel fails), 0 otherwise, -1 for a bad index. */
+int filterjit_kernel_parameter_required(const filterjit_kernel *kernel, intptr_t index);
 /* 1 when the kernel's machine code was loaded from the on-disk cache instead of compiled, else 0. */
 int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *kernel);
 

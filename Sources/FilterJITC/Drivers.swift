@@ -10,7 +10,12 @@ import NDImage
 
 /// The user_data array: the caller's values, or the defaults when `parameters` is NULL.
 func userDataValues(_ kernel: Kernel, _ parameters: UnsafePointer<Double>?, _ count: Int) throws -> [Double] {
-    guard let parameters else { return kernel.parameters.map(\.defaultValue) }
+    guard let parameters else {
+        if let missing = kernel.parameters.first(where: \.isRequired) {
+            throw APIFailure(.argument, "kernel '\(kernel.name)' needs a value for parameter '\(missing.name)' (it has no default)")
+        }
+        return kernel.parameters.map(\.defaultValue)
+    }
     guard count == kernel.parameters.count else {
         throw APIFailure(.argument, "kernel '\(kernel.name)' has \(kernel.parameters.count) parameters, \(count) given")
     }

@@ -162,3 +162,53 @@ private let shiftSource = """
     let kernel = try engine.compile("min(values)")
     #expect(throws: KernelCallError.self) { try kernel.geometricTransform(try NDArray(shape: [3], elementType: .float64)) }
 }
+
+@Test func scipysMappingFormCompilesAndEqualsTheCallbackForm() throws {
+    let mapping = try engine.compile("""
+        @transform
+        def shift(output_coords, dy, dx):
+            return (output_coords[0] - dy, output_coords[1] - dx)
+        """)
+    let callbackForm = try engine.compile(shiftSource)
+    #expect(mapping.kind == .transform)
+    #expect(mapping.parameters.map(\.name) == ["dy", "dx"])
+    #expect(mapping.parameters.allSatisfy { $0.isRequired })
+    let input = try NDArray.make(shape: [9, 12], elementType: .float64, values: (0..<108).map { Double($0 * $0 % 17) })
+    for order in 0...5 {
+        let options = InterpolationOptions(order: order, mode: .reflect)
+        let a = try mapping.geometricTransform(input, options: options, parameters: ["dy": 1.25, "dx": -0.5], threads: 2)
+        let b = try callbackForm.geometricTransform(input, options: options, parameters: ["dy": 1.25, "dx": -0.5], threads: 1)
+        #expect(bits(a) == bits(b))
+    }
+    // Extra returned coordinates are ignored, as SciPy ignores them.
+    let extra = try engine.compile("""
+        @transform
+        def f(output_coords):
+            return (output_coords[0] * 0.5, output_coords[1] * 0.5, 99.0)
+        """)
+    let coordinates2 = try extra.callTransform(outputCoordinates: [4, 6], inputRank: 2)
+    #expect(coordinates2 == [2, 3])
+}
+
+@Test func aParameterWithoutDefaultMustBeGiven() throws {
+    let mapping = try engine.compile("""
+        @transform
+        def shift(output_coords, dy, dx=0.0):
+            return (output_coords[0] - dy, output_coords[1] - dx)
+        """)
+    #expect(throws: KernelCallError.missingParameter(kernel: "shift", name: "dy")) {
+        try mapping.geometricTransform(try NDArray(shape: [3, 3], elementType: .float64))
+    }
+    // Through the raw ABI with a NULL user_data the kernel fails and says why.
+    let callback = try #require(mapping.transformCallback)
+    var output = [2, 3]
+    var coordinates = [0.0, 0.0]
+    let status = withExtendedLifetime(mapping) { callback(&output, &coordinates, 2, 2, nil) }
+    #expect(status == 0)
+    #expect(mapping.lastFailureDescription().contains("parameter 'dy' has no default"))
+    // The same holds for filters.
+    let threshold = try engine.compile("def above(values, t):\n    return 1.0 if values[0] > t else 0.0\n")
+    let above = try threshold.callFilter(values: [0.5], parameters: ["t": 0.25])
+    #expect(above == 1)
+    #expect(throws: KernelCallError.self) { try threshold.callFilter(values: [0.5]) }
+}

@@ -24,6 +24,12 @@ _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
 
 def _kernel_and_values(function, kind: str, caller: str, parameters: dict) -> tuple[Kernel, list[float]]:
     """The kernel to run and its user_data values, from a JITCallable, a Kernel or filter text."""
+    kernel, base = _kernel_and_parameters(function, kind, caller)
+    return kernel, kernel.parameter_values({**base, **parameters})
+
+
+def _kernel_and_parameters(function, kind: str, caller: str) -> tuple[Kernel, dict]:
+    """The kernel to run and the parameter values its callable carries."""
     if isinstance(function, JITCallable):
         kernel, base = function.kernel, dict(function.parameters)
     elif isinstance(function, Kernel):
@@ -34,7 +40,7 @@ def _kernel_and_values(function, kind: str, caller: str, parameters: dict) -> tu
         raise TypeError(f"filterjit.{caller} needs a FilterJIT callable, Kernel or filter source text, not "
                         f"{type(function).__name__}; for a Python function use scipy.ndimage.{caller}")
     kernel.check_kind(kind, f"filterjit.{caller}")
-    return kernel, kernel.parameter_values({**base, **parameters})
+    return kernel, base
 
 
 def _native(array: np.ndarray, role: str) -> np.ndarray:
@@ -276,8 +282,7 @@ def geometric_transform(input, mapping, output_shape=None, output=None, order=3,
     if not isinstance(mapping, (JITCallable, Kernel, str)) and callable(mapping):
         from ._kernel import jit_geometric_function
         mapping = jit_geometric_function(mapping)
-    kernel, _ = _kernel_and_values(mapping, "transform", "geometric_transform", {})
-    named = dict(mapping.parameters) if isinstance(mapping, JITCallable) else {}
+    kernel, named = _kernel_and_parameters(mapping, "transform", "geometric_transform")
     extra_arguments = tuple(extra_arguments)
     if len(extra_arguments) > len(kernel.parameters):
         raise TypeError(f"kernel '{kernel.name}' takes {len(kernel.parameters)} parameters, "

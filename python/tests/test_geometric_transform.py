@@ -101,3 +101,29 @@ def bad(out_coords, in_coords):
 """)
     with pytest.raises(RuntimeError, match=r"element \(0, 0\).*out of range.*line 5"):
         filterjit.geometric_transform(np.zeros((3, 3)), bad)
+
+
+def scipy_shift(output_coords, dy, dx):
+    return (output_coords[0] - dy, output_coords[1] - dx)
+
+
+@pytest.mark.parametrize("order", [0, 1, 3, 5])
+def test_scipys_own_mapping_form_compiles_with_parameters_from_extra_arguments(order):
+    image = np.random.default_rng(order).random((12, 10))
+    expected = ndi.geometric_transform(image, scipy_shift, order=order, extra_arguments=(0.5, 0.25))
+    np.testing.assert_array_equal(
+        filterjit.geometric_transform(image, scipy_shift, order=order, extra_arguments=(0.5, 0.25)), expected)
+    np.testing.assert_array_equal(
+        filterjit.geometric_transform(image, scipy_shift, order=order, extra_keywords={"dy": 0.5, "dx": 0.25}),
+        expected)
+    callable_ = filterjit.jit_geometric_function(scipy_shift)
+    np.testing.assert_array_equal(ndi.geometric_transform(image, callable_.with_parameters(dy=0.5, dx=0.25),
+                                                          order=order), expected)
+
+
+def test_a_missing_parameter_is_named():
+    with pytest.raises(TypeError, match="needs a value for parameter 'dx'"):
+        filterjit.geometric_transform(np.zeros((4, 4)), scipy_shift, extra_arguments=(0.5,))
+    # SciPy calling the callable without the values gets the kernel's failure, not garbage.
+    with pytest.raises(RuntimeError):
+        ndi.geometric_transform(np.zeros((4, 4)), filterjit.jit_geometric_function(scipy_shift))
