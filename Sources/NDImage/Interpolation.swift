@@ -341,6 +341,7 @@ final class SplineInterpolator {
             if order != 0 { splineWeights(c, order: order, into: weights + row) }
         }
 
+        if !gridConstant && order > 0 && rank <= 3 { return separableSum() }
         for axis in 0..<rank { counters[axis] = 0 }
         var total = 0.0
         let last = rank - 1
@@ -364,6 +365,36 @@ final class SplineInterpolator {
                 if counters[axis] <= order { break }
                 counters[axis] = 0
                 axis -= 1
+            }
+        }
+        return total
+    }
+
+    /// The tap sum of ranks 1 to 3 without cval taps, as plain nested loops in the same order and
+    /// with the same multiplications as the general loop (`((c * w0) * w1) * w2`, C order).
+    @inline(__always)
+    private func separableSum() -> Double {
+        let order = self.order, taps = tapsPerAxis
+        var total = 0.0
+        switch rank {
+        case 1:
+            for i in 0...order { total += loadCoefficient(tapOffsets[i]) * weights[i] }
+        case 2:
+            let offsets1 = tapOffsets + taps, weights1 = weights + taps
+            for i in 0...order {
+                let row = tapOffsets[i], w0 = weights[i]
+                for j in 0...order { total += loadCoefficient(row &+ offsets1[j]) * w0 * weights1[j] }
+            }
+        default:
+            let offsets1 = tapOffsets + taps, weights1 = weights + taps
+            let offsets2 = tapOffsets + 2 * taps, weights2 = weights + 2 * taps
+            for i in 0...order {
+                for j in 0...order {
+                    let plane = tapOffsets[i] &+ offsets1[j]
+                    for k in 0...order {
+                        total += loadCoefficient(plane &+ offsets2[k]) * weights[i] * weights1[j] * weights2[k]
+                    }
+                }
             }
         }
         return total

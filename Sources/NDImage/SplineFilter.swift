@@ -128,25 +128,40 @@ public func splineFilter(_ input: NDArray, order: Int = 3, mode: InterpolationMo
     return result
 }
 
-/// Filters every line along `axis` of the C-ordered float64 `array` in place, through a line buffer.
+/// Filters every line along `axis` of the C-ordered float64 `array` in place. Lines along an outer
+/// axis are strided, so they are gathered a block of neighbouring lanes at a time (each row of the
+/// block is one contiguous read), filtered one by one in the buffer, and scattered back; the
+/// arithmetic per line is unchanged.
 private func filterLinesInPlace(_ array: NDArray, order: Int, axis: Int, mode: InterpolationMode) throws(NDImageError) {
     let n = array.shape[axis]
     guard n > 1, array.count > 0 else { return }
     let poles = splineFilterPoles(order: order)
-    guard let memory = allocateDoubles(n) else { throw .sizeTooLarge("cannot allocate a line of \(n) doubles") }
-    defer { freeMemory(memory) }
-    let line = memory.assumingMemoryBound(to: Double.self)
-    let base = array.firstElementPointer.assumingMemoryBound(to: Double.self)
-    let step = array.strides[axis] / MemoryLayout<Double>.stride
-    // Line starts: every element whose index along `axis` is 0, in C order of the other axes.
-    let inner = array.strides[axis] / MemoryLayout<Double>.stride   // elements after the axis
+    let inner = array.strides[axis] / MemoryLayout<Double>.stride   // elements after the axis (its step)
     let outerCount = array.count / (n * inner)
+    let blockWidth = min(inner, 64)
+    let (bufferCount, overflow) = n.multipliedReportingOverflow(by: blockWidth)
+    guard !overflow, let memory = allocateDoubles(bufferCount) else {
+        throw .sizeTooLarge("cannot allocate a \(blockWidth)-line buffer of \(n) doubles")
+    }
+    defer { freeMemory(memory) }
+    let buffer = memory.assumingMemoryBound(to: Double.self)
+    let base = array.firstElementPointer.assumingMemoryBound(to: Double.self)
     for outer in 0..<outerCount {
-        for lane in 0..<inner {
+        var lane = 0
+        while lane < inner {
+            let width = min(blockWidth, inner - lane)
             let start = base + outer * n * inner + lane
-            for i in 0..<n { line[i] = start[i * step] }
-            applySplineFilter(line, count: n, poles: poles, mode: mode)
-            for i in 0..<n { start[i * step] = line[i] }
+            // Gather: buffer line l holds lane `lane + l`.
+            for i in 0..<n {
+                let row = start + i * inner
+                for l in 0..<width { buffer[l * n + i] = row[l] }
+            }
+            for l in 0..<width { applySplineFilter(buffer + l * n, count: n, poles: poles, mode: mode) }
+            for i in 0..<n {
+                let row = start + i * inner
+                for l in 0..<width { row[l] = buffer[l * n + i] }
+            }
+            lane += width
         }
     }
 }

@@ -165,6 +165,26 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         #expect(!FileManager.default.fileExists(atPath: scratch.path("y.npy")))
     }
 
+    @Test func replRunsATransformBlockWithItsOptions() throws {
+        let input = """
+            :order 1
+            :output-shape 20x10
+            :param dy=2
+            @transform
+            def shift(output_coords, dy, dx=0.0):
+                return (output_coords[0] - dy, output_coords[1] - dx)
+
+            :order 9
+            :quit
+
+            """
+        let result = try runCLI(["repl", "--shape", "16x16"], input: input)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("20x10 float64"), "\(result.stdout)")
+        #expect(result.stdout.contains("cached run"))
+        #expect(result.stderr.contains(":order N"))
+    }
+
     @Test func benchTimesATransformKernel() throws {
         let result = try runCLI(["bench", "examples/lens.filter", "--shape", "32x32", "--repeat", "2", "--order", "1", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
