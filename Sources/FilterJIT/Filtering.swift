@@ -35,7 +35,7 @@ extension Kernel {
     /// strides that are not a multiple of the element size.
     public func genericFilter(_ input: NDArray, options: FilterOptions, output: FilterOutput = .sameAsInput,
                               parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
-                              threads: Int? = nil) throws -> NDArray {
+                              strategy: WindowStrategyChoice = .auto, threads: Int? = nil) throws -> NDArray {
         guard let callback = filterCallback else {
             throw KernelCallError.wrongKind(expected: .filter, actual: kind)
         }
@@ -46,7 +46,7 @@ extension Kernel {
             _ = try FilterGeometry(inputShape: input.shape, options: options)
             let result = try makeFilterOutput(output, shape: input.shape, inputType: input.elementType)
             if let fused = try fusedGenericFilter(input, options: options, result: result, userData: userData,
-                                                  threads: threads) {
+                                                  strategy: strategy, threads: threads) {
                 return fused
             }
             output = .array(result)

@@ -111,6 +111,9 @@ public final class Kernel: @unchecked Sendable {
     weak var engine: Engine?
     /// For a fused specialisation: its layout, so texts are regenerated from the fused pipeline.
     var fusedLayout: FusedLayout?
+    /// Window reductions recognised per window length (WindowStrategy.swift), guarded by `recognitionLock`.
+    var recognitions: [Int: RecognizedWindowReductions?] = [:]
+    let recognitionLock = NSLock()
 
     /// Re-runs the deterministic pipeline this kernel was compiled with, in a fresh context.
     private func prepareAgain(machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {

@@ -65,11 +65,14 @@ struct BenchCommand: ParsableCommand {
             if let fusedStages {
                 print("  of which  the fused kernel, \(formatMilliseconds(fusedStages.total)) ms to compile or load (IR \(formatMilliseconds(fusedStages.ir)), optimise \(formatMilliseconds(fusedStages.optimize)), machine code \(formatMilliseconds(fusedStages.machineCode)))")
             }
+            let strategy = try windowStrategyReport(run.kernel, image: image, arguments: filter)
+            if let strategy { print("strategy     \(strategy)") }
             print("first run    \(formatMilliseconds(run.timings.first)) ms (compile included)")
             print("cached runs  best \(formatMilliseconds(sorted.first ?? .nan)) ms, median \(formatMilliseconds(median)) ms over \(repeatCount)")
             if json {
                 let object: [String: Any] = [
                     "engine": try filter.checkedEngine(),
+                    "strategy": strategy?.name ?? "literal",
                     "threads": try filter.checkedThreads(),
                     "dtype": image.elementType.rawValue,
                     "shape": image.shape,

@@ -36,6 +36,9 @@ struct FilterOptionArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("fused (default): a whole-image kernel compiled for the element types, footprint and mode; callback: per-element call through the SciPy ABI, as generic_filter does.", valueName: "fused|callback"))
     var engine: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("auto (default): whole-window reductions (min, max, sum, mean, median, percentile, rank and point-wise combinations of them) run with the fastest exact algorithm for their size; literal: every tap of every window, as written.", valueName: "auto|literal"))
+    var strategy: String?
+
     @Option(parsing: .unconditional, help: ArgumentHelp("The axis of a @line_filter.", valueName: "K"))
     var axis: Int = -1
 

@@ -67,6 +67,15 @@ extension FilterOptionArguments {
         return chosen
     }
 
+    /// The window strategy (`--strategy`, default auto).
+    func windowStrategy() throws -> WindowStrategyChoice {
+        let name = strategy ?? WindowStrategyChoice.auto.rawValue
+        guard let chosen = WindowStrategyChoice(rawValue: name) else {
+            throw UserError("--strategy must be auto or literal, got '\(name)'")
+        }
+        return chosen
+    }
+
     /// Rejects a thread count below one.
     func checkedThreads() throws -> Int {
         let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -104,7 +113,7 @@ private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: Filt
         let (options, warning) = try arguments.filterOptions(rank: input.rank)
         if let warning, preallocated == nil { printError("warning: \(warning)\n") }
         return try kernel.genericFilter(input, options: options, output: output, parameters: parameters,
-                                        engine: engine, threads: threads)
+                                        engine: engine, strategy: try arguments.windowStrategy(), threads: threads)
     case .lineFilter:
         return try kernel.genericFilter1D(input, options: try arguments.lineFilterOptions(), output: output,
                                           parameters: parameters, engine: engine, threads: threads)
@@ -152,4 +161,13 @@ func writeAtomically(_ array: NDArray, to path: String) throws {
         unlink(temporary)
         throw error
     }
+}
+
+/// The window strategy a `@filter` kernel runs with on `image` under these options (nil for
+/// other kinds and for the callback engine, which always evaluates windows literally).
+func windowStrategyReport(_ kernel: Kernel, image: NDArray, arguments: FilterOptionArguments) throws -> WindowStrategyReport? {
+    guard kernel.kind == .filter, try arguments.executionEngine() == .fused else { return nil }
+    let (options, _) = try arguments.filterOptions(rank: image.rank)
+    return try kernel.windowStrategy(shape: image.shape, elementType: image.elementType, options: options,
+                                     strategy: try arguments.windowStrategy())
 }
