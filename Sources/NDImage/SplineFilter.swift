@@ -109,7 +109,7 @@ private func initCausalReflect(_ c: UnsafeMutablePointer<Double>, _ n: Int, _ z:
 public func splineFilter1D(_ input: NDArray, order: Int = 3, axis: Int = -1,
                            mode: InterpolationMode = .mirror) throws(NDImageError) -> NDArray {
     guard (0...5).contains(order) else { throw .invalidArgument("spline order not supported: \(order) (expected 0 to 5)") }
-    let result = try input.converted(to: .float64)
+    let result = try float64Copy(of: input)
     if order < 2 || input.rank == 0 { return result }
     let normal = axis < 0 ? axis + input.rank : axis
     guard normal >= 0, normal < input.rank else {
@@ -123,9 +123,17 @@ public func splineFilter1D(_ input: NDArray, order: Int = 3, axis: Int = -1,
 /// every axis in turn, into a new C-ordered float64 array.
 public func splineFilter(_ input: NDArray, order: Int = 3, mode: InterpolationMode = .mirror) throws(NDImageError) -> NDArray {
     guard (2...5).contains(order) else { throw .invalidArgument("spline order not supported: \(order) (expected 2 to 5)") }
-    let result = try input.converted(to: .float64)
+    let result = try float64Copy(of: input)
     for axis in 0..<input.rank { try filterLinesInPlace(result, order: order, axis: axis, mode: mode) }
     return result
+}
+
+/// A new C-ordered float64 copy of `input` (one block copy when it already is one).
+private func float64Copy(of input: NDArray) throws(NDImageError) -> NDArray {
+    guard input.elementType == .float64, input.isCContiguous, input.count > 0 else { return try input.converted(to: .float64) }
+    let copy = try NDArray(shape: input.shape, elementType: .float64)
+    copy.firstElementPointer.copyMemory(from: input.firstElementPointer, byteCount: input.count * MemoryLayout<Double>.stride)
+    return copy
 }
 
 /// Filters every line along `axis` of the C-ordered float64 `array` in place. Lines along an outer
