@@ -32,7 +32,9 @@ extension Kernel {
     /// once per element types, footprint and mode, and cached) or the SciPy callback ABI; both give
     /// the same bits. The fused engine splits rows across `threads` threads (nil: every core) and
     /// falls back to the callback engine for 0-d inputs, an output overlapping the input, and
-    /// strides that are not a multiple of the element size.
+    /// strides that are not a multiple of the element size. On the fused engine, `strategy: .auto`
+    /// runs recognised whole-window reductions with NDImage's window strategies (same bits;
+    /// docs/window-strategies.md), and `.literal` evaluates every tap of every window.
     public func genericFilter(_ input: NDArray, options: FilterOptions, output: FilterOutput = .sameAsInput,
                               parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
                               strategy: WindowStrategyChoice = .auto, threads: Int? = nil) throws -> NDArray {
