@@ -9,7 +9,7 @@ extension FilterOptionArguments {
     func filterOptions(rank: Int) throws -> (options: FilterOptions, warning: String?) {
         let axisList = try axes.map { try OptionParsing.integerList($0, name: "--axes") }
         let filteredRank = axisList?.count ?? rank
-        var options = FilterOptions(mode: try BoundaryMode.parse(mode),
+        var options = FilterOptions(mode: try BoundaryMode.parse(mode ?? "reflect"),
                                     cval: try OptionParsing.double(cval, name: "--cval"),
                                     origin: try OptionParsing.integerList(origin, name: "--origin"),
                                     axes: axisList)
@@ -31,8 +31,20 @@ extension FilterOptionArguments {
         }
         let origins = try OptionParsing.integerList(origin, name: "--origin")
         guard origins.count == 1 else { throw UserError("--origin takes one integer for a @line_filter") }
-        return LineFilterOptions(filterSize: lineSize, axis: axis, mode: try BoundaryMode.parse(mode),
+        return LineFilterOptions(filterSize: lineSize, axis: axis, mode: try BoundaryMode.parse(mode ?? "reflect"),
                                  cval: try OptionParsing.double(cval, name: "--cval"), origin: origins[0])
+    }
+
+    /// The geometric_transform options (`mode` defaults to constant, as in SciPy).
+    func interpolationOptions() throws -> InterpolationOptions {
+        guard (0...5).contains(order) else { throw UserError("--order must be 0 to 5 (the spline order), got \(order)") }
+        return InterpolationOptions(order: order, mode: try InterpolationMode.parse(mode ?? "constant"),
+                                    cval: try OptionParsing.double(cval, name: "--cval"), prefilter: prefilter)
+    }
+
+    /// The `--output-shape` of a transform, nil when not given.
+    func transformOutputShape() throws -> [Int]? {
+        try outputShape.map { try OptionParsing.shape($0) }
     }
 
     /// Where the result goes: a new array of the input's type or of `--output-dtype`.
@@ -72,7 +84,8 @@ extension FilterOptionArguments {
     }
 }
 
-/// Runs a compiled kernel of kind `@filter` or `@line_filter` over `input` with the command line's options.
+/// Runs a compiled kernel (`@filter`, `@line_filter`, or `@transform` through geometric_transform) over
+/// `input` with the command line's options.
 /// With `into`, the result is written into that preallocated array instead of a new one. With
 /// `ignoringUndeclaredParameters` (the REPL's session-wide `:param`s), parameters the kernel does not
 /// declare are skipped instead of being an error.
@@ -89,18 +102,18 @@ func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArg
     // A batch shows one progress line over files instead (and prints the size/footprint warning once).
     guard !quiet else {
         return try dispatchKernel(kernel, to: input, arguments: arguments, output: output, parameters: parameters,
-                                  warn: false, engine: engine, threads: threads)
+                                  preallocated: preallocated, warn: false, engine: engine, threads: threads)
     }
     return try withProgress("running \(kernel.name)") {
         try dispatchKernel(kernel, to: input, arguments: arguments, output: output, parameters: parameters,
-                           warn: preallocated == nil, engine: engine, threads: threads)
+                           preallocated: preallocated, warn: preallocated == nil, engine: engine, threads: threads)
     }
 }
 
 /// Calls the driver entry point for the kernel's kind.
 private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments, output: FilterOutput,
-                            parameters: [String: Double], warn: Bool, engine: ExecutionEngine,
-                            threads: Int) throws -> NDArray {
+                            parameters: [String: Double], preallocated: NDArray?, warn: Bool,
+                            engine: ExecutionEngine, threads: Int) throws -> NDArray {
     switch kernel.kind {
     case .filter:
         let (options, warning) = try arguments.filterOptions(rank: input.rank)
@@ -111,7 +124,12 @@ private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: Filt
         return try kernel.genericFilter1D(input, options: try arguments.lineFilterOptions(), output: output,
                                           parameters: parameters, engine: engine, threads: threads)
     case .transform:
-        throw UserError("'\(kernel.name)' is a @transform kernel (for geometric_transform); run applies @filter and @line_filter kernels")
+        // Transforms run on FilterJIT's interpolating driver, which calls the compiled kernel per
+        // output point (there is no fused transform engine yet, so --engine does not change it).
+        let shape = try preallocated?.shape ?? arguments.transformOutputShape()
+        return try kernel.geometricTransform(input, outputShape: shape, output: output,
+                                             options: try arguments.interpolationOptions(),
+                                             parameters: parameters, threads: threads)
     }
 }
 

@@ -7,7 +7,7 @@ import NDImage
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Apply a @filter or @line_filter kernel to an image (.npy, .png, .tif or .tiff) and write the result.",
+        abstract: "Apply a @filter, @line_filter or @transform kernel to an image (.npy, .png, .tif or .tiff) and write the result.",
         discussion: """
             The output is written to a temporary file and renamed, so a failed run leaves none.
 
@@ -23,6 +23,11 @@ struct RunCommand: ParsableCommand {
               filterjit run examples/threshold.filter --input x.npy --param t=0.7 --output mask.npy
               filterjit run examples/smooth1d.filter --input x.npy --line-size 3 --axis -1 --output y.npy
               filterjit run -e 'median(values)' --size 3 --input 'data/*.tif' --output-dir out/
+              filterjit run examples/shift.filter --input x.npy --output y.npy --order 3 \\
+                  --output-shape 1024x1024 --mode nearest --param dx=0.5
+
+            A @transform kernel runs as scipy.ndimage.geometric_transform: --order (0-5, default 3),
+            --output-shape, --mode (default constant), --cval, --prefilter/--no-prefilter.
             """
     )
 

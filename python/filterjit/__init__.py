@@ -19,7 +19,7 @@ scipy.LowLevelCallable objects, and FilterJIT's threaded driver on NumPy arrays.
 from ._kernel import (CompileError, JITCallable, Kernel, Parameter, jit_filter, jit_filter1d,
                       jit_filter1d_function, jit_filter_function, jit_geometric_function, jit_transform)
 from ._lib import library_path, version as library_version
-from ._ndimage import generic_filter, generic_filter1d
+from ._ndimage import generic_filter, generic_filter1d, geometric_transform, map_coordinates
 
 __version__ = "0.1.0"
 
@@ -27,7 +27,7 @@ __all__ = [
     "CompileError", "JITCallable", "Kernel", "Parameter",
     "jit_filter", "jit_filter1d", "jit_transform",
     "jit_filter_function", "jit_filter1d_function", "jit_geometric_function",
-    "generic_filter", "generic_filter1d", "cancel", "reset_cancellation",
+    "generic_filter", "generic_filter1d", "geometric_transform", "map_coordinates", "cancel", "reset_cancellation",
     "library_path", "library_version", "ndimage",
 ]
 

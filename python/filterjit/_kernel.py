@@ -25,10 +25,12 @@ class CompileError(ValueError):
 
 
 class Parameter(NamedTuple):
-    """A run-time parameter of a kernel: its name, type (`'float'` or `'int'`) and default."""
+    """A run-time parameter of a kernel: its name, type (`'float'` or `'int'`), default, and whether
+    it was declared without one (`required`: every call must give its value)."""
     name: str
     type: str
     default: float
+    required: bool = False
 
 
 # The SciPy callback ABIs as ctypes types; SciPy reads the signature string from these
@@ -83,7 +85,8 @@ class Kernel:
         self.parameters = tuple(
             Parameter(lib.filterjit_kernel_parameter_name(handle, i).decode("utf-8"),
                       "int" if lib.filterjit_kernel_parameter_type(handle, i) == 1 else "float",
-                      lib.filterjit_kernel_parameter_default(handle, i))
+                      lib.filterjit_kernel_parameter_default(handle, i),
+                      lib.filterjit_kernel_parameter_required(handle, i) == 1)
             for i in range(lib.filterjit_kernel_parameter_count(handle)))
 
     @property
@@ -92,13 +95,22 @@ class Kernel:
         assert self._handle is not None  # set by __init__ or it raised
         return self._handle
 
+    def missing_parameters(self, overrides: dict[str, float]) -> list[str]:
+        """The parameters declared without a default that `overrides` gives no value."""
+        return [p.name for p in self.parameters if p.required and p.name not in overrides]
+
     def parameter_values(self, overrides: dict[str, float]) -> list[float]:
-        """The user_data values in declaration order: the defaults, overridden by name."""
+        """The user_data values in declaration order: the defaults, overridden by name. A parameter
+        declared without a default must be given (TypeError naming it otherwise)."""
         names = [p.name for p in self.parameters]
         unknown = [name for name in overrides if name not in names]
         if unknown:
             known = ", ".join(names) if names else "none"
             raise TypeError(f"kernel '{self.name}' has no parameter '{unknown[0]}' (its parameters: {known})")
+        missing = self.missing_parameters(overrides)
+        if missing:
+            raise TypeError(f"kernel '{self.name}' needs a value for parameter '{missing[0]}' (it has no default; "
+                            f"pass it as a keyword, or in extra_arguments/extra_keywords)")
         values = []
         for p in self.parameters:
             value = overrides.get(p.name, p.default)
@@ -161,13 +173,26 @@ class JITCallable(LowLevelCallable):
 
     def __new__(cls, kernel: Kernel, parameters: dict[str, float] | None = None,
                 py_func: Callable[..., Any] | None = None) -> "JITCallable":
-        values = kernel.parameter_values(dict(parameters or {}))
+        given = dict(parameters or {})
+        if kernel.missing_parameters(given):
+            # A parameter without a default has no value yet: filterjit's drivers take it at call time
+            # (keywords, extra_arguments); SciPy calling this callable gets the kernel's error instead.
+            kernel.parameter_values({**{p.name: 0.0 for p in kernel.parameters if p.required}, **given})
+            values, pointer = [], None
+            named = given
+        else:
+            values = kernel.parameter_values(given)
+            named = {p.name: v for p, v in zip(kernel.parameters, values)}
         array = (ctypes.c_double * max(len(values), 1))(*values)
         function = _ABIS[kernel.kind](kernel.address)
-        self = super().__new__(cls, function, ctypes.cast(array, ctypes.c_void_p) if values else None)
+        if values:
+            pointer = ctypes.cast(array, ctypes.c_void_p)
+        elif not kernel.missing_parameters(given):
+            pointer = None
+        self = super().__new__(cls, function, pointer)
         self.kernel = kernel
         self.parameter_array = array
-        self.parameters = {p.name: v for p, v in zip(kernel.parameters, values)}
+        self.parameters = named
         self.py_func = py_func
         return self
 
