@@ -12,6 +12,7 @@ import numbers
 import re
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -250,8 +251,8 @@ def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, fil
     return _run(call, kernel, output, result)
 
 
-def _order(order) -> int:
-    if not isinstance(order, (numbers.Integral, np.integer)) or not 0 <= order <= 5:
+def _order(order: object) -> int:
+    if not isinstance(order, (numbers.Integral, np.integer)) or not 0 <= int(order) <= 5:
         raise RuntimeError("spline order not supported")
     return int(order)
 
@@ -274,9 +275,11 @@ def _shaped_output(output, input: np.ndarray, shape: tuple) -> np.ndarray:
     return np.zeros(shape, dtype=dtype)
 
 
-def geometric_transform(input, mapping, output_shape=None, output=None, order=3, mode="constant", cval=0.0,
-                        prefilter=True, extra_arguments=(), extra_keywords=None, threads=None, engine="fused",
-                        **parameters):
+def geometric_transform(input: ArrayLike, mapping: Any, output_shape: Sequence[int] | None = None,
+                        output: np.ndarray | DTypeLike | None = None, order: int = 3, mode: str = "constant",
+                        cval: float = 0.0, prefilter: bool = True, extra_arguments: Sequence[float] = (),
+                        extra_keywords: dict[str, float] | None = None, threads: int | None = None,
+                        engine: str = "fused", **parameters: float) -> np.ndarray:
     """scipy.ndimage.geometric_transform with a FilterJIT `@transform` kernel, run by FilterJIT's driver.
 
     `mapping` is a callable from jit_transform/@jit_geometric_function, a Kernel, or transform source
@@ -318,8 +321,9 @@ def geometric_transform(input, mapping, output_shape=None, output=None, order=3,
     return _run(call, kernel, output, result)
 
 
-def map_coordinates(input, coordinates, output=None, order=3, mode="constant", cval=0.0, prefilter=True,
-                    threads=None):
+def map_coordinates(input: ArrayLike, coordinates: ArrayLike, output: np.ndarray | DTypeLike | None = None,
+                    order: int = 3, mode: str = "constant", cval: float = 0.0, prefilter: bool = True,
+                    threads: int | None = None) -> np.ndarray:
     """scipy.ndimage.map_coordinates run by FilterJIT's interpolating driver (threaded; the same bits)."""
     order = _order(order)
     input = _native(np.asarray(input), "input")
