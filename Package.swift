@@ -60,6 +60,25 @@ let linksLLVM: [LinkerSetting] = [
     .unsafeFlags(["-L\(llvmLibDir)", "-Xlinker", "-rpath", "-Xlinker", llvmLibDir]),
 ]
 
+// MARK: - The CPU level of the precompiled window strategies
+
+/// NDImage's window strategies (min/max/sum passes over rows) are precompiled Swift, not JIT code:
+/// on an x86-64 build machine with AVX2 they are compiled for Haswell-level x86-64 (AVX2, 32 bytes per
+/// instruction) instead of the SSE2 baseline. The package is built from source where it runs
+/// (`swift build`, `pip install`), so the build machine is the machine that runs it.
+/// FILTERJIT_PORTABLE=1 keeps the baseline (for binaries copied to other machines).
+let hostHasAVX2: Bool = {
+    #if arch(x86_64)
+    guard ProcessInfo.processInfo.environment["FILTERJIT_PORTABLE"] != "1",
+          let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+    return cpuinfo.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx2") }
+    #else
+    return false
+    #endif
+}()
+let strategyCPU: [SwiftSetting] = hostHasAVX2
+    ? [.unsafeFlags(["-Xfrontend", "-target-cpu", "-Xfrontend", "haswell"])] : []
+
 let package = Package(
     name: "FilterJIT",
     platforms: [.macOS(.v13)],
@@ -92,7 +111,9 @@ let package = Package(
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Arrays, .npy and .png files, boundary modes, footprints, the ndimage driver.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .target(name: "NDImage", dependencies: ["CPNG"]),
+        // libtiff, for grey TIFF images and stacks.
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .target(name: "NDImage", dependencies: ["CPNG", "CTIFF"], swiftSettings: strategyCPU),
         // libedit, for the REPL's line editing and history.
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The command line.

@@ -103,6 +103,9 @@ const char *filterjit_kernel_parameter_name(const filterjit_kernel *kernel, intp
 int filterjit_kernel_parameter_type(const filterjit_kernel *kernel, intptr_t index);
 /* Parameter `index`'s default value (NaN when out of range). */
 double filterjit_kernel_parameter_default(const filterjit_kernel *kernel, intptr_t index);
+/* 1 when parameter `index` was declared without a default (callers must give its value; with a NULL
+ * user_data the kernel fails), 0 otherwise, -1 for a bad index. */
+int filterjit_kernel_parameter_required(const filterjit_kernel *kernel, intptr_t index);
 /* 1 when the kernel's machine code was loaded from the on-disk cache instead of compiled, else 0. */
 int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *kernel);
 
@@ -136,6 +139,28 @@ int filterjit_generic_filter1d(const filterjit_kernel *kernel,
                                intptr_t filter_size, int axis, int mode, double cval, intptr_t origin,
                                const double *parameters, intptr_t parameter_count,
                                int engine, int threads, char **error);
+
+/* scipy.ndimage.geometric_transform with a FILTERJIT_KIND_TRANSFORM kernel as the mapping, on
+ * caller-owned buffers. Input and output have their own rank, shape and strides (bytes); `order`
+ * 0-5, `mode` a FILTERJIT_MODE_* code (for interpolation the grid-* modes are not aliases),
+ * `prefilter` non-zero for SciPy's spline prefilter. Equal to SciPy's results bit for bit. */
+int filterjit_geometric_transform(const filterjit_kernel *kernel,
+                                  const void *input, int input_dtype, int input_rank, const intptr_t *input_shape,
+                                  const intptr_t *input_strides,
+                                  void *output, int output_dtype, int output_rank, const intptr_t *output_shape,
+                                  const intptr_t *output_strides,
+                                  int order, int mode, double cval, int prefilter,
+                                  const double *parameters, intptr_t parameter_count,
+                                  int threads, char **error);
+
+/* scipy.ndimage.map_coordinates: output point i is the input interpolated at coordinates[:, i...];
+ * the output's shape is coordinates_shape[1:] (its rank coordinates_rank - 1). */
+int filterjit_map_coordinates(const void *input, int input_dtype, int input_rank, const intptr_t *input_shape,
+                              const intptr_t *input_strides,
+                              const void *coordinates, int coordinates_dtype, int coordinates_rank,
+                              const intptr_t *coordinates_shape, const intptr_t *coordinates_strides,
+                              void *output, int output_dtype, const intptr_t *output_strides,
+                              int order, int mode, double cval, int prefilter, int threads, char **error);
 
 #ifdef __cplusplus
 }

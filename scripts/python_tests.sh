@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds libFilterJITC and runs the Python package's tests (pytest, with PYTHONPATH=python).
-# Installs pytest, dask, distributed and dask-image with pip when they are missing.
+# Installs pytest, dask, distributed, dask-image, tifffile and mypy with pip when they are missing. Then, as a new user
+# would: a fresh virtual environment, `pip install ./python` (which builds and ships the release library)
+# and the README's Python example run from outside the repository with no environment variables
+# (FILTERJIT_SKIP_VENV=1 skips this step for quick local runs; CI never sets it).
 # Usage: scripts/python_tests.sh [debug|release] [pytest arguments...]   (default: release)
 # Exits non-zero when the build or any test fails.
 set -euo pipefail
@@ -18,7 +21,7 @@ export FILTERJIT_LIB="$PWD/.build/$configuration/libFilterJITC.so"
 
 python="${PYTHON:-python3}"
 missing=()
-for module in pytest dask distributed dask_image; do
+for module in pytest dask distributed dask_image tifffile mypy; do
     "$python" -c "import $module" 2>/dev/null || missing+=("$module")
 done
 if ((${#missing[@]})); then
@@ -28,6 +31,19 @@ if ((${#missing[@]})); then
     "$python" -m pip install --quiet "${packages[@]}" || echo "warning: pip install failed; dependent tests will be skipped"
 fi
 
+if [ "${FILTERJIT_SKIP_VENV:-0}" != 1 ]; then
+    venv="$(mktemp -d -t filterjit-venv-XXXXXX)"
+    trap 'rm -rf "$venv"' EXIT
+    echo "== fresh venv $venv: pip install ./python, then the README's and python/README.md's examples"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet ./python
+    "$python" scripts/readme_example.py README.md "## Python" > "$venv/readme_example.py"
+    "$python" scripts/readme_example.py python/README.md "## Example" > "$venv/python_readme_example.py"
+    (cd "$venv" && env -u FILTERJIT_LIB -u PYTHONPATH "$venv/bin/python" readme_example.py \
+        && env -u FILTERJIT_LIB -u PYTHONPATH "$venv/bin/python" python_readme_example.py)
+    echo "README examples pass in the fresh venv"
+fi
+
 echo "== pytest python/tests (library: $FILTERJIT_LIB)"
 export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
-exec "$python" -m pytest -q python/tests "$@"
+"$python" -m pytest -q python/tests "$@"

@@ -163,9 +163,21 @@ public enum Codegen {
             let loaded = emitter.load(types.double, emitter.elementAddress(types.double, values, emitter.int64(Int64(index))))
             emitter.branch(to: merge)
             emitter.position(at: useDefault)
-            emitter.branch(to: merge)
+            if declared.isRequired {
+                // No default to fall back on: fail, naming the parameter.
+                let fail = emitter.declare("filterjit_fail", returning: types.void,
+                                           [types.int32, types.int64, types.int64, types.int64, types.int64])
+                emitter.call(fail, [emitter.int32(RuntimeFailureKind.missingParameter.rawValue),
+                                    emitter.int64(Int64(kernel.range.start)), emitter.int64(Int64(kernel.range.end)),
+                                    emitter.int64(Int64(index)), emitter.int64(0)])
+                emitter.branch(to: failure)
+            } else {
+                emitter.branch(to: merge)
+            }
             emitter.position(at: merge)
-            var value = emitter.phi(types.double, [(loaded, fromCaller), (emitter.double(declared.defaultValue), useDefault)])
+            var value = declared.isRequired
+                ? emitter.phi(types.double, [(loaded, fromCaller)])
+                : emitter.phi(types.double, [(loaded, fromCaller), (emitter.double(declared.defaultValue), useDefault)])
             var valueType = ValueType.float
             if declared.type == .int || declared.type == .bool {
                 value = emitter.intParameter(value, index: index, kernel: kernel, failure: failure)

@@ -31,6 +31,9 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     case missingReturn = 10
     /// Local arrays of one call exceeded the memory limit or malloc failed (`a` = requested size).
     case outOfMemory = 11
+    /// A required run-time parameter (declared without a default) had no value: user_data was NULL
+    /// (`a` = parameter index).
+    case missingParameter = 12
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -68,6 +71,9 @@ public struct RuntimeFailure: Hashable, Sendable {
             return "parameter '\(name)' must be an int, got \(double)"
         case .missingReturn: return "function ended without returning a value"
         case .outOfMemory: return "local arrays need more memory than allowed (\(a) elements requested)"
+        case .missingParameter:
+            let name = program.flatMap { a >= 0 && a < $0.parameters.count ? $0.parameters[Int(a)].name : nil } ?? "#\(a)"
+            return "parameter '\(name)' has no default and user_data is NULL: give its value (e.g. in extra_arguments or the callable's parameters)"
         }
     }
 }

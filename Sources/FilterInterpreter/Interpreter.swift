@@ -157,6 +157,9 @@ private struct Execution {
             throw KernelRuntimeError("the kernel has fewer slots than array parameters", at: kernel.range)
         }
         for (slot, array) in arrays.enumerated() { frame[slot] = array }
+        if parameters == nil, let missing = program.parameters.first(where: \.isRequired) {
+            throw KernelRuntimeError("parameter '\(missing.name)' has no default and no value was given", at: kernel.range)
+        }
         let given = parameters ?? program.parameters.map(\.defaultValue)
         guard given.count >= program.parameters.count else {
             throw KernelRuntimeError("the kernel takes \(program.parameters.count) parameters but \(given.count) were given", at: kernel.range)

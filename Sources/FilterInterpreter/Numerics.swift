@@ -143,6 +143,13 @@ public enum Numerics {
         guard n > 0, isValidQuantile(q) else { return .nan }
         let sorted = sortedCopy(a, n)
         if sorted[n - 1].isNaN { return .nan }
+        let (previousIndex, nextIndex, gamma) = quantileIndexes(count: n, q: q)
+        return lerp(sorted[previousIndex], sorted[nextIndex], gamma)
+    }
+
+    /// NumPy's `_get_indexes` and gamma for the linear method: `quantile` is
+    /// `lerp(sorted[previous], sorted[next], gamma)` (n > 0, q in [0, 1]).
+    public static func quantileIndexes(count n: Int, q: Double) -> (previous: Int, next: Int, gamma: Double) {
         let virtualIndex = Double(n - 1) * q
         // _get_indexes: at or beyond the last index both neighbours become -1 (the last element),
         // and gamma is still computed against that -1.
@@ -154,8 +161,7 @@ public enum Numerics {
             previousIndex = n - 1
             nextIndex = n - 1
         }
-        let gamma = virtualIndex - previousRaw
-        return lerp(sorted[previousIndex], sorted[nextIndex], gamma)
+        return (previousIndex, nextIndex, virtualIndex - previousRaw)
     }
 
     /// NumPy's `_lerp(a, b, t)`: `a + (b - a) * t`, or `b - (b - a) * (1 - t)` when `t >= 0.5`.

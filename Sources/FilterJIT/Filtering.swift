@@ -32,10 +32,12 @@ extension Kernel {
     /// once per element types, footprint and mode, and cached) or the SciPy callback ABI; both give
     /// the same bits. The fused engine splits rows across `threads` threads (nil: every core) and
     /// falls back to the callback engine for 0-d inputs, an output overlapping the input, and
-    /// strides that are not a multiple of the element size.
+    /// strides that are not a multiple of the element size. On the fused engine, `strategy: .auto`
+    /// runs recognised whole-window reductions with NDImage's window strategies (same bits;
+    /// docs/window-strategies.md), and `.literal` evaluates every tap of every window.
     public func genericFilter(_ input: NDArray, options: FilterOptions, output: FilterOutput = .sameAsInput,
                               parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
-                              threads: Int? = nil) throws -> NDArray {
+                              strategy: WindowStrategyChoice = .auto, threads: Int? = nil) throws -> NDArray {
         guard let callback = filterCallback else {
             throw KernelCallError.wrongKind(expected: .filter, actual: kind)
         }
@@ -46,7 +48,7 @@ extension Kernel {
             _ = try FilterGeometry(inputShape: input.shape, options: options)
             let result = try makeFilterOutput(output, shape: input.shape, inputType: input.elementType)
             if let fused = try fusedGenericFilter(input, options: options, result: result, userData: userData,
-                                                  threads: threads) {
+                                                  strategy: strategy, threads: threads) {
                 return fused
             }
             output = .array(result)

@@ -115,20 +115,8 @@ extension FusedElementType {
     }
 }
 
-extension BoundaryMode {
-    /// The mode with the filter aliases resolved (grid-mirror = reflect, ...).
-    var canonicalForFilters: BoundaryMode {
-        switch self {
-        case .gridMirror: return .reflect
-        case .gridWrap: return .wrap
-        case .gridConstant: return .constant
-        default: return self
-        }
-    }
-}
-
 /// Strides in elements, or nil when some stride is not a multiple of the element size.
-private func elementStrides(_ array: NDArray) -> [Int]? {
+func elementStrides(_ array: NDArray) -> [Int]? {
     let size = array.elementType.itemSize
     guard array.strides.allSatisfy({ $0 % size == 0 }) else { return nil }
     return array.strides.map { $0 / size }
@@ -136,7 +124,7 @@ private func elementStrides(_ array: NDArray) -> [Int]? {
 
 /// The first failure of a threaded run: chunks run in C order, so the lowest chunk's first failure
 /// is the first failing element overall.
-private final class FailureBox: @unchecked Sendable {
+final class FailureBox: @unchecked Sendable {
     private let lock = NSLock()
     private var failures: [(chunk: Int, element: Int, reason: String)] = []
 
@@ -154,7 +142,7 @@ private final class FailureBox: @unchecked Sendable {
 }
 
 /// Splits `count` items into at most `threads` contiguous, nearly equal ranges.
-private func chunks(_ count: Int, threads: Int) -> [Range<Int>] {
+func chunks(_ count: Int, threads: Int) -> [Range<Int>] {
     let parts = max(1, min(threads, count))
     return (0..<parts).map { part in (count * part / parts)..<(count * (part + 1) / parts) }
 }
@@ -165,7 +153,7 @@ private struct SharedAcrossWorkers<Value>: @unchecked Sendable {
 }
 
 /// Runs `body(0..<count)`, in parallel when count > 1; returns when all are done.
-private func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     if count == 1 { body(0); return }
     withoutActuallyEscaping(body) { escaping in
         // Each worker writes only its own rows and its own failure record.
@@ -175,7 +163,7 @@ private func parallelFor(_ count: Int, _ body: (Int) -> Void) {
 }
 
 /// The thread count to use: `threads`, or every core when nil.
-private func resolvedThreads(_ threads: Int?) throws -> Int {
+func resolvedThreads(_ threads: Int?) throws -> Int {
     let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
     guard count >= 1 else { throw NDImageError.invalidArgument("the thread count must be at least 1, got \(count)") }
     return count
@@ -183,7 +171,7 @@ private func resolvedThreads(_ threads: Int?) throws -> Int {
 
 extension Kernel {
     /// The engine to compile fused specialisations in.
-    private var fusionEngine: Engine {
+    var fusionEngine: Engine {
         get throws {
             if let engine { return engine }
             if let engine = Engine.fallbackForFusion { return engine }
@@ -194,21 +182,20 @@ extension Kernel {
     /// The fused row kernel for `geometry` and these element types (cached by specialisation).
     private func fusedFilterKernel(_ geometry: FilterGeometry, input: ElementType, output: ElementType) throws -> Kernel {
         let inType = FusedElementType(input), outType = FusedElementType(output)
-        let taps = geometry.tapPositions
-        let specialization = "filter;in=\(inType.rawValue);out=\(outType.rawValue);window="
-            + geometry.windowShape.map(String.init).joined(separator: "x")
-            + ";taps=" + taps.map { $0.map(String.init).joined(separator: ",") }.joined(separator: " ")
-            + ";mode=\(geometry.mode.canonicalForFilters.rawValue)"
+        // The code depends on the element types and the tap count only: mode, cval, origin, the
+        // window's shape and the tap offsets are run-time arguments, so one compile serves them all.
+        let tapCount = geometry.tapPositions.count
+        let specialization = "filter;in=\(inType.rawValue);out=\(outType.rawValue);taps=\(tapCount)"
         return try fusionEngine.fusedKernel(
-            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: taps.count),
+            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: tapCount),
             specialization: specialization)
     }
 
     /// The fused line kernel for `options` and these element types (cached by specialisation).
     private func fusedLineKernel(_ options: LineFilterOptions, input: ElementType, output: ElementType) throws -> Kernel {
         let inType = FusedElementType(input), outType = FusedElementType(output)
-        let mode = options.mode.canonicalForFilters
-        let specialization = "line;in=\(inType.rawValue);out=\(outType.rawValue);size=\(options.filterSize);mode=\(mode.rawValue)"
+        // As for filters: the mode, cval and origin are run-time arguments.
+        let specialization = "line;in=\(inType.rawValue);out=\(outType.rawValue);size=\(options.filterSize)"
         return try fusionEngine.fusedKernel(
             for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: options.filterSize),
             specialization: specialization)
@@ -238,13 +225,17 @@ extension Kernel {
 
     /// generic_filter on the fused engine; nil when this input cannot be fused (the caller falls back).
     func fusedGenericFilter(_ input: NDArray, options: FilterOptions, result: NDArray,
-                            userData: [Double], threads: Int?) throws -> NDArray? {
+                            userData: [Double], strategy: WindowStrategyChoice = .auto, threads: Int?) throws -> NDArray? {
         let threadCount = try resolvedThreads(threads)
         let geometry = try FilterGeometry(inputShape: input.shape, options: options)
         let rank = input.rank
         guard rank >= 1, !result.mayShareMemory(with: input),
               let inStrides = elementStrides(input), let outStrides = elementStrides(result) else { return nil }
         if input.isEmpty { return result }
+        if strategy == .auto,
+           try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData, threads: threadCount) {
+            return result
+        }
         let taps = geometry.tapPositions
         let fused = try fusedFilterKernel(geometry, input: input.elementType, output: result.elementType)
         let row = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: FusedRowFunction.self)

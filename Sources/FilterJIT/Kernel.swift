@@ -55,12 +55,16 @@ public enum KernelCallError: Error, Hashable, Sendable, CustomStringConvertible 
     case wrongKind(expected: KernelKind, actual: KernelKind)
     /// A length that does not fit the ABI (`Int32` ranks).
     case sizeOutOfRange(Int)
+    /// A run-time parameter declared without a default was given no value.
+    case missingParameter(kernel: String, name: String)
 
     public var description: String {
         switch self {
         case .unknownParameter(let name): return "unknown parameter '\(name)'"
         case .wrongKind(let expected, let actual): return "kernel is a \(actual.rawValue), not a \(expected.rawValue)"
         case .sizeOutOfRange(let size): return "size \(size) does not fit the callback ABI"
+        case .missingParameter(let kernel, let name):
+            return "kernel '\(kernel)' needs a value for parameter '\(name)' (it has no default; e.g. --param \(name)=VALUE)"
         }
     }
 }
@@ -107,6 +111,9 @@ public final class Kernel: @unchecked Sendable {
     weak var engine: Engine?
     /// For a fused specialisation: its layout, so texts are regenerated from the fused pipeline.
     var fusedLayout: FusedLayout?
+    /// Window reductions recognised per window length (WindowStrategy.swift), guarded by `recognitionLock`.
+    var recognitions: [Int: RecognizedWindowReductions?] = [:]
+    let recognitionLock = NSLock()
 
     /// Re-runs the deterministic pipeline this kernel was compiled with, in a fresh context.
     private func prepareAgain(machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
@@ -207,10 +214,14 @@ public final class Kernel: @unchecked Sendable {
         }
     }
 
-    /// The `user_data` array: defaults overridden by name; an unknown name is an error.
+    /// The `user_data` array: defaults overridden by name; an unknown name, or no value for a
+    /// parameter declared without a default, is an error.
     public func parameterValues(_ overrides: [String: Double]) throws -> [Double] {
         for name in overrides.keys where !parameters.contains(where: { $0.name == name }) {
             throw KernelCallError.unknownParameter(name)
+        }
+        if let missing = parameters.first(where: { $0.isRequired && overrides[$0.name] == nil }) {
+            throw KernelCallError.missingParameter(kernel: name, name: missing.name)
         }
         return parameters.map { overrides[$0.name] ?? $0.defaultValue }
     }

@@ -160,6 +160,14 @@ public func filterjit_kernel_parameter_default(_ kernel: OpaquePointer?, _ index
     return box.kernel.parameters[index].defaultValue
 }
 
+/// `int filterjit_kernel_parameter_required(const filterjit_kernel *, intptr_t)`: 1 when the parameter
+/// was declared without a default (every call must give its value), 0 otherwise, -1 for a bad index.
+@_cdecl("filterjit_kernel_parameter_required")
+public func filterjit_kernel_parameter_required(_ kernel: OpaquePointer?, _ index: Int) -> Int32 {
+    guard let box = kernelBox(kernel), index >= 0, index < box.kernel.parameters.count else { return -1 }
+    return box.kernel.parameters[index].isRequired ? 1 : 0
+}
+
 /// `int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *)`: 1 when its machine code came
 /// from the on-disk cache rather than a compile, 0 otherwise (or for NULL).
 @_cdecl("filterjit_kernel_loaded_from_disk_cache")

@@ -9,8 +9,13 @@ import FilterLang
 import NDImage
 
 /// The user_data array: the caller's values, or the defaults when `parameters` is NULL.
-private func userDataValues(_ kernel: Kernel, _ parameters: UnsafePointer<Double>?, _ count: Int) throws -> [Double] {
-    guard let parameters else { return kernel.parameters.map(\.defaultValue) }
+func userDataValues(_ kernel: Kernel, _ parameters: UnsafePointer<Double>?, _ count: Int) throws -> [Double] {
+    guard let parameters else {
+        if let missing = kernel.parameters.first(where: \.isRequired) {
+            throw APIFailure(.argument, "kernel '\(kernel.name)' needs a value for parameter '\(missing.name)' (it has no default)")
+        }
+        return kernel.parameters.map(\.defaultValue)
+    }
     guard count == kernel.parameters.count else {
         throw APIFailure(.argument, "kernel '\(kernel.name)' has \(kernel.parameters.count) parameters, \(count) given")
     }
@@ -28,18 +33,18 @@ private func executionEngine(_ code: Int32) throws -> ExecutionEngine {
 }
 
 /// The parameters by name, as `Kernel.genericFilter` takes them.
-private func namedParameters(_ kernel: Kernel, _ values: [Double]) -> [String: Double] {
+func namedParameters(_ kernel: Kernel, _ values: [Double]) -> [String: Double] {
     Dictionary(zip(kernel.parameters.map(\.name), values), uniquingKeysWith: { first, _ in first })
 }
 
 /// The thread count of the C API (0 or less: one per processor) as the driver takes it.
-private func threadCount(_ threads: Int32) -> Int? {
+func threadCount(_ threads: Int32) -> Int? {
     threads <= 0 ? nil : Int(threads)
 }
 
 /// Runs `body` on arrays for the caller's input and output, then brings the result back: views of the
 /// caller's memory when aligned for their element type, else C-ordered copies.
-private func withArrays(_ source: CallerArray, _ destination: CallerArray,
+func withArrays(_ source: CallerArray, _ destination: CallerArray,
                         _ body: (NDArray, NDArray) throws -> Void) throws {
     let image = try source.borrowedView() ?? source.copiedIn()
     if let output = try destination.borrowedView() {
@@ -53,7 +58,7 @@ private func withArrays(_ source: CallerArray, _ destination: CallerArray,
 }
 
 /// Maps the driver's errors to the C API's statuses.
-private func translatingErrors(_ body: () throws -> Void) throws {
+func translatingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let failure as KernelFailure {
@@ -66,7 +71,7 @@ private func translatingErrors(_ body: () throws -> Void) throws {
 }
 
 /// The kernel of a handle, checked to be of `kind`; the error names the function to use instead.
-private func checkedKernel(_ handle: OpaquePointer?, kind: KernelKind) throws -> Kernel {
+func checkedKernel(_ handle: OpaquePointer?, kind: KernelKind) throws -> Kernel {
     guard let box = kernelBox(handle) else { throw APIFailure(.argument, "kernel is NULL") }
     let kernel = box.kernel
     guard kernel.kind == kind else {

@@ -44,17 +44,21 @@ public struct KernelParameter: Hashable, Sendable {
     public var name: String
     /// `.int` when the default is an int or a bool, else `.float`.
     public var type: ValueType
-    /// The default as a double (ints exactly representable).
+    /// The default as a double (ints exactly representable); 0 for a required parameter.
     public var defaultValue: Double
     /// The local slot of the kernel function that holds it.
     public var slot: Int
+    /// Whether it was declared without a default, so every call must give its value
+    /// (`def shift(output_coords, dy, dx)`, SciPy's `extra_arguments` style).
+    public var isRequired: Bool
 
     /// Creates a kernel parameter.
-    public init(name: String, type: ValueType, defaultValue: Double, slot: Int) {
+    public init(name: String, type: ValueType, defaultValue: Double, slot: Int, isRequired: Bool = false) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.slot = slot
+        self.isRequired = isRequired
     }
 }
 

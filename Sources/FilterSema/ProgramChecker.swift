@@ -114,6 +114,7 @@ final class ProgramChecker {
         resolveImports()
         guard collectFunctions() else { return nil }
         resolveKernel()
+        rewriteMappingForm()
         checkRecursion()
         prepareFacts()
         // Inference to a fixed point. Each round can only move types up a finite lattice, so this ends;
@@ -268,6 +269,15 @@ final class ProgramChecker {
                 report("unknown decorator '@\(decorator.name)'", at: decorator.range)
             }
         }
+    }
+
+    /// A `@transform` kernel in SciPy's mapping form (it returns a tuple) becomes the callback form
+    /// (MappingForm.swift). Undecorated kernels are filters: a tuple returned there stays an error.
+    private func rewriteMappingForm() {
+        guard !isExpressionForm, kind == .transform, definitions.indices.contains(kernelIndex) else { return }
+        let kernel = definitions[kernelIndex]
+        guard isMappingForm(kernel) else { return }
+        definitions[kernelIndex] = callbackForm(ofMapping: kernel) { message, range in report(message, at: range) }
     }
 
     static func kernelKind(ofDecorator name: String) -> KernelKind? {
@@ -459,7 +469,7 @@ final class ProgramChecker {
                     facts[kernelIndex].types[parameter.name] = .float
                 }
             } else {
-                report("run-time parameter '\(parameter.name)' needs a default value (e.g. \(parameter.name)=1.0)", at: parameter.range)
+                // A required parameter: a float whose value every call must give.
                 facts[kernelIndex].types[parameter.name] = .float
             }
             facts[kernelIndex].fixedTypes.insert(parameter.name)
@@ -629,7 +639,8 @@ final class ProgramChecker {
             let constant = parameter.defaultValue.flatMap(constantValue(of:))
             let type: ValueType = position < kernel.locals.count ? kernel.locals[position].type : .float
             parameters.append(KernelParameter(name: parameter.name, type: type == .int ? .int : .float,
-                                              defaultValue: constant?.value ?? 0, slot: position))
+                                              defaultValue: constant?.value ?? 0, slot: position,
+                                              isRequired: parameter.defaultValue == nil))
         }
         return parameters
     }

@@ -58,3 +58,16 @@ func positiveModulo(_ value: Int, _ modulus: Int) -> Int {
     let r = value % modulus
     return r < 0 ? r + modulus : r
 }
+
+extension BoundaryMode {
+    /// The mode with the filter aliases resolved (grid-mirror = reflect, grid-wrap = wrap,
+    /// grid-constant = constant): filters treat each pair alike.
+    public var canonicalForFilters: BoundaryMode {
+        switch self {
+        case .gridMirror: return .reflect
+        case .gridWrap: return .wrap
+        case .gridConstant: return .constant
+        default: return self
+        }
+    }
+}

@@ -90,28 +90,52 @@ extension PNGFile {
     }
 }
 
-/// Image files chosen by extension: `.npy` (any supported dtype and rank) or `.png` (grey, rank 2).
+extension TIFFFile {
+    /// Reads the TIFF file at `path` (a rank-3 array for a stack of pages).
+    public static func read(path: String) throws(NDImageError) -> NDArray { try read(FileBytes.read(path)) }
+    /// Writes `array` as a TIFF file at `path` (atomically unless `atomically` is false).
+    public static func write(_ array: NDArray, path: String, tags: Tags = Tags(), atomically: Bool = true) throws(NDImageError) {
+        try FileBytes.write(encode(array, tags: tags), to: path, atomically: atomically)
+    }
+}
+
+/// Image files chosen by extension: `.npy` (any supported dtype and rank), `.png` (grey, rank 2) or
+/// `.tif`/`.tiff` (grey, rank 2, or rank 3 for a stack of pages).
 public enum ImageFile {
-    /// Reads `path` as `.npy` or `.png` according to its extension.
-    public static func read(path: String) throws(NDImageError) -> NDArray {
+    /// The extensions `read` and `write` accept, lower case.
+    public static let extensions: Set<String> = ["npy", "png", "tif", "tiff"]
+    /// How the formats are named in messages.
+    public static let formatsHint = "use a .npy, .png, .tif or .tiff file"
+
+    /// Reads `path` as `.npy`, `.png` or TIFF according to its extension.
+    public static func read(path: String) throws(NDImageError) -> NDArray { try readWithTags(path: path).array }
+
+    /// Reads `path` like `read`, with the TIFF tags worth carrying to an output (nil for other formats).
+    public static func readWithTags(path: String) throws(NDImageError) -> (array: NDArray, tiffTags: TIFFFile.Tags?) {
         switch fileExtension(path) {
-        case "npy": return try NPYFile.read(path: path)
-        case "png": return try PNGFile.read(path: path)
-        default: throw .io("cannot tell the format of '\(path)': use a .npy or .png file")
+        case "npy": return (try NPYFile.read(path: path), nil)
+        case "png": return (try PNGFile.read(path: path), nil)
+        case "tif", "tiff":
+            let (array, tags) = try TIFFFile.readWithTags(FileBytes.read(path))
+            return (array, tags)
+        default: throw .io("cannot tell the format of '\(path)': \(formatsHint)")
         }
     }
 
-    /// Writes `array` to `path` as `.npy` or `.png` according to its extension (atomically unless
-    /// `atomically` is false).
-    public static func write(_ array: NDArray, path: String, atomically: Bool = true) throws(NDImageError) {
+    /// Writes `array` to `path` as `.npy`, `.png` or TIFF according to its extension (atomically unless
+    /// `atomically` is false); a TIFF gets `tiffTags` (from the input, say).
+    public static func write(_ array: NDArray, path: String, atomically: Bool = true,
+                             tiffTags: TIFFFile.Tags? = nil) throws(NDImageError) {
         switch fileExtension(path) {
         case "npy": try NPYFile.write(array, path: path, atomically: atomically)
         case "png": try PNGFile.write(array, path: path, atomically: atomically)
-        default: throw .io("cannot tell the format of '\(path)': use a .npy or .png file")
+        case "tif", "tiff": try TIFFFile.write(array, path: path, tags: tiffTags ?? TIFFFile.Tags(), atomically: atomically)
+        default: throw .io("cannot tell the format of '\(path)': \(formatsHint)")
         }
     }
 
-    private static func fileExtension(_ path: String) -> String {
+    /// The lower-case extension of `path` ("" when it has none).
+    public static func fileExtension(_ path: String) -> String {
         guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return "" }
         return path[path.index(after: dot)...].lowercased()
     }

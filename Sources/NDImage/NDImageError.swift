@@ -8,6 +8,8 @@ public enum NDImageError: Error, Equatable, CustomStringConvertible, Sendable {
     case malformedNPY(String)
     /// A PNG file that libpng could not read, or an array that cannot be written as PNG.
     case png(String)
+    /// A TIFF file that libtiff could not read (or FilterJIT does not handle), or an array that cannot be written as TIFF.
+    case tiff(String)
     /// An invalid argument, with the message SciPy would give (or a clearer one).
     case invalidArgument(String)
     /// A callback returned 0 (failure) for the output element at this C-order flat index.
@@ -24,6 +26,7 @@ public enum NDImageError: Error, Equatable, CustomStringConvertible, Sendable {
         case .unsupportedDtype(let text): return "unsupported dtype: \(text)"
         case .malformedNPY(let text): return "malformed .npy file: \(text)"
         case .png(let text): return "PNG: \(text)"
+        case .tiff(let text): return "TIFF: \(text)"
         case .invalidArgument(let text): return text
         case .callbackFailed(let index): return "filter function failed at element \(index)"
         case .callbackThrew(let index, let message): return "filter function failed at element \(index): \(message)"

@@ -12,8 +12,8 @@ import Foundation
 /// The registry is a fixed table of C strings that `removeAllForSignal()` reads without locks or
 /// allocation (both unsafe in a signal handler); registering and unregistering take a lock.
 public enum TemporaryFiles {
-    /// How many temporaries may be pending at once (one per writing thread is the most we need).
-    static let capacity = 64
+    /// How many temporaries may be pending at once (a batch run writes several outputs at once).
+    static let capacity = 256
     nonisolated(unsafe) static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
         let table = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
         table.initialize(repeating: nil, count: capacity)

@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
     var shape: String = "2048x2048"
     @Option(help: ArgumentHelp("Element type of the random image.", valueName: "T"))
     var dtype: String = "float64"
-    @Option(help: ArgumentHelp("Filter this image (.npy or .png) instead of a random one.", valueName: "IN"))
+    @Option(help: ArgumentHelp("Filter this image (.npy, .png or .tif) instead of a random one.", valueName: "IN"))
     var input: String?
     @Option(name: .customLong("repeat"), parsing: .unconditional, help: ArgumentHelp("Cached runs after the first.", valueName: "N"))
     var repeatCount: Int = 10
@@ -65,11 +65,14 @@ struct BenchCommand: ParsableCommand {
             if let fusedStages {
                 print("  of which  the fused kernel, \(formatMilliseconds(fusedStages.total)) ms to compile or load (IR \(formatMilliseconds(fusedStages.ir)), optimise \(formatMilliseconds(fusedStages.optimize)), machine code \(formatMilliseconds(fusedStages.machineCode)))")
             }
+            let strategy = try windowStrategyReport(run.kernel, image: image, arguments: filter)
+            if let strategy { print("strategy     \(strategy)") }
             print("first run    \(formatMilliseconds(run.timings.first)) ms (compile included)")
             print("cached runs  best \(formatMilliseconds(sorted.first ?? .nan)) ms, median \(formatMilliseconds(median)) ms over \(repeatCount)")
             if json {
                 let object: [String: Any] = [
                     "engine": try filter.checkedEngine(),
+                    "strategy": strategy?.name ?? "literal",
                     "threads": try filter.checkedThreads(),
                     "dtype": image.elementType.rawValue,
                     "shape": image.shape,

@@ -12,8 +12,8 @@ struct FilterOptionArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("cross, box or FILE.npy (non-zero is True). Default: cross when neither --size nor --footprint is given.", valueName: "cross|box|FILE.npy"))
     var footprint: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("reflect, constant, nearest, mirror, wrap, grid-mirror, grid-constant, grid-wrap.", valueName: "M"))
-    var mode: String = "reflect"
+    @Option(parsing: .unconditional, help: ArgumentHelp("reflect, constant, nearest, mirror, wrap, grid-mirror, grid-constant, grid-wrap (default: reflect for filters, constant for @transform kernels, as in SciPy).", valueName: "M"))
+    var mode: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Fill value for constant modes (also nan, inf, -inf).", valueName: "X"))
     var cval: String = "0"
@@ -36,11 +36,23 @@ struct FilterOptionArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("fused (default): a whole-image kernel compiled for the element types, footprint and mode; callback: per-element call through the SciPy ABI, as generic_filter does.", valueName: "fused|callback"))
     var engine: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("auto (default): whole-window reductions (min, max, sum, mean, median, percentile, rank and point-wise combinations of them) run with the fastest exact algorithm for their size; literal: every tap of every window, as written.", valueName: "auto|literal"))
+    var strategy: String?
+
     @Option(parsing: .unconditional, help: ArgumentHelp("The axis of a @line_filter.", valueName: "K"))
     var axis: Int = -1
 
     @Option(name: .customLong("line-size"), parsing: .unconditional, help: ArgumentHelp("filter_size of a @line_filter (required for line filters).", valueName: "N"))
     var lineSize: Int?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Spline order 0-5 of a @transform kernel's interpolation.", valueName: "N"))
+    var order: Int = 3
+
+    @Option(name: .customLong("output-shape"), parsing: .unconditional, help: ArgumentHelp("Output shape of a @transform kernel (default: the input's; another rank is allowed).", valueName: "AxB..."))
+    var outputShape: String?
+
+    @Flag(inversion: .prefixedNo, help: "Convert the input to spline coefficients first (order > 1), as SciPy's prefilter=True.")
+    var prefilter = true
 
     @Flag(name: .customLong("no-disk-cache"), help: "Neither read nor write the on-disk kernel cache.")
     var noDiskCache = false

@@ -9,7 +9,7 @@ extension FilterOptionArguments {
     func filterOptions(rank: Int) throws -> (options: FilterOptions, warning: String?) {
         let axisList = try axes.map { try OptionParsing.integerList($0, name: "--axes") }
         let filteredRank = axisList?.count ?? rank
-        var options = FilterOptions(mode: try BoundaryMode.parse(mode),
+        var options = FilterOptions(mode: try BoundaryMode.parse(mode ?? "reflect"),
                                     cval: try OptionParsing.double(cval, name: "--cval"),
                                     origin: try OptionParsing.integerList(origin, name: "--origin"),
                                     axes: axisList)
@@ -31,8 +31,20 @@ extension FilterOptionArguments {
         }
         let origins = try OptionParsing.integerList(origin, name: "--origin")
         guard origins.count == 1 else { throw UserError("--origin takes one integer for a @line_filter") }
-        return LineFilterOptions(filterSize: lineSize, axis: axis, mode: try BoundaryMode.parse(mode),
+        return LineFilterOptions(filterSize: lineSize, axis: axis, mode: try BoundaryMode.parse(mode ?? "reflect"),
                                  cval: try OptionParsing.double(cval, name: "--cval"), origin: origins[0])
+    }
+
+    /// The geometric_transform options (`mode` defaults to constant, as in SciPy).
+    func interpolationOptions() throws -> InterpolationOptions {
+        guard (0...5).contains(order) else { throw UserError("--order must be 0 to 5 (the spline order), got \(order)") }
+        return InterpolationOptions(order: order, mode: try InterpolationMode.parse(mode ?? "constant"),
+                                    cval: try OptionParsing.double(cval, name: "--cval"), prefilter: prefilter)
+    }
+
+    /// The `--output-shape` of a transform, nil when not given.
+    func transformOutputShape() throws -> [Int]? {
+        try outputShape.map { try OptionParsing.shape($0) }
     }
 
     /// Where the result goes: a new array of the input's type or of `--output-dtype`.
@@ -55,6 +67,15 @@ extension FilterOptionArguments {
         return chosen
     }
 
+    /// The window strategy (`--strategy`, default auto).
+    func windowStrategy() throws -> WindowStrategyChoice {
+        let name = strategy ?? WindowStrategyChoice.auto.rawValue
+        guard let chosen = WindowStrategyChoice(rawValue: name) else {
+            throw UserError("--strategy must be auto or literal, got '\(name)'")
+        }
+        return chosen
+    }
+
     /// Rejects a thread count below one.
     func checkedThreads() throws -> Int {
         let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -63,46 +84,59 @@ extension FilterOptionArguments {
     }
 }
 
-/// Runs a compiled kernel of kind `@filter` or `@line_filter` over `input` with the command line's options.
+/// Runs a compiled kernel (`@filter`, `@line_filter`, or `@transform` through geometric_transform) over
+/// `input` with the command line's options.
 /// With `into`, the result is written into that preallocated array instead of a new one. With
 /// `ignoringUndeclaredParameters` (the REPL's session-wide `:param`s), parameters the kernel does not
 /// declare are skipped instead of being an error.
 func applyKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments,
-                 into preallocated: NDArray? = nil, ignoringUndeclaredParameters: Bool = false) throws -> NDArray {
+                 into preallocated: NDArray? = nil, ignoringUndeclaredParameters: Bool = false,
+                 threads threadOverride: Int? = nil, quiet: Bool = false) throws -> NDArray {
     let engine = try arguments.executionEngine()
-    let threads = try arguments.checkedThreads()
+    let threads = try threadOverride ?? arguments.checkedThreads()
     var parameters = try arguments.parameterValues()
     if ignoringUndeclaredParameters {
         parameters = parameters.filter { entry in kernel.parameters.contains { $0.name == entry.key } }
     }
     let output = try preallocated.map { FilterOutput.array($0) } ?? arguments.filterOutput()
+    // A batch shows one progress line over files instead (and prints the size/footprint warning once).
+    guard !quiet else {
+        return try dispatchKernel(kernel, to: input, arguments: arguments, output: output, parameters: parameters,
+                                  preallocated: preallocated, warn: false, engine: engine, threads: threads)
+    }
     return try withProgress("running \(kernel.name)") {
         try dispatchKernel(kernel, to: input, arguments: arguments, output: output, parameters: parameters,
-                           preallocated: preallocated, engine: engine, threads: threads)
+                           preallocated: preallocated, warn: preallocated == nil, engine: engine, threads: threads)
     }
 }
 
 /// Calls the driver entry point for the kernel's kind.
 private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: FilterOptionArguments, output: FilterOutput,
-                            parameters: [String: Double], preallocated: NDArray?, engine: ExecutionEngine,
-                            threads: Int) throws -> NDArray {
+                            parameters: [String: Double], preallocated: NDArray?, warn: Bool,
+                            engine: ExecutionEngine, threads: Int) throws -> NDArray {
     switch kernel.kind {
     case .filter:
         let (options, warning) = try arguments.filterOptions(rank: input.rank)
-        if let warning, preallocated == nil { printError("warning: \(warning)\n") }
+        if let warning, warn { printError("warning: \(warning)\n") }
         return try kernel.genericFilter(input, options: options, output: output, parameters: parameters,
-                                        engine: engine, threads: threads)
+                                        engine: engine, strategy: try arguments.windowStrategy(), threads: threads)
     case .lineFilter:
         return try kernel.genericFilter1D(input, options: try arguments.lineFilterOptions(), output: output,
                                           parameters: parameters, engine: engine, threads: threads)
     case .transform:
-        throw UserError("'\(kernel.name)' is a @transform kernel (for geometric_transform); run applies @filter and @line_filter kernels")
+        // Transforms run on FilterJIT's interpolating driver, which calls the compiled kernel per
+        // output point (there is no fused transform engine yet, so --engine does not change it).
+        let shape = try preallocated?.shape ?? arguments.transformOutputShape()
+        return try kernel.geometricTransform(input, outputShape: shape, output: output,
+                                             options: try arguments.interpolationOptions(),
+                                             parameters: parameters, threads: threads)
     }
 }
 
 /// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP end the process with status 128 + signal (130 for Ctrl-C),
-/// removing any half-written temporary first (the output's and the disk cache's), so an interrupted run
-/// keeps a previous output intact and leaves nothing behind. Also sets the write-error policy.
+/// removing any half-written temporary first (outputs, a batch's several outputs, the disk cache's
+/// entry), so an interrupted run keeps previous outputs intact and leaves nothing behind. Also sets
+/// the write-error policy.
 func exitOnInterrupt() {
     exitOnSignals([SIGINT, SIGTERM, SIGHUP])
 }
@@ -124,14 +158,23 @@ func ignoreFileSizeLimitSignal() {
     signal(SIGXFSZ, SIG_IGN)
 }
 
-/// Writes an image file atomically: to a temporary file in the same directory, then renamed,
-/// so a failed or interrupted run keeps the previous output and leaves no temporary behind.
-func writeAtomically(_ array: NDArray, to path: String) throws {
+/// Writes an image file atomically: to a registered temporary file in the same directory, then
+/// renamed, so a failed or interrupted run keeps the previous output and leaves no temporary behind.
+func writeAtomically(_ array: NDArray, to path: String, tiffTags: TIFFFile.Tags? = nil) throws {
     do {
-        try ImageFile.write(array, path: path)
+        try ImageFile.write(array, path: path, tiffTags: tiffTags)
     } catch {
         throw UserError(error.description)
     }
+}
+
+/// The window strategy a `@filter` kernel runs with on `image` under these options (nil for
+/// other kinds and for the callback engine, which always evaluates windows literally).
+func windowStrategyReport(_ kernel: Kernel, image: NDArray, arguments: FilterOptionArguments) throws -> WindowStrategyReport? {
+    guard kernel.kind == .filter, try arguments.executionEngine() == .fused else { return nil }
+    let (options, _) = try arguments.filterOptions(rank: image.rank)
+    return try kernel.windowStrategy(shape: image.shape, elementType: image.elementType, options: options,
+                                     strategy: try arguments.windowStrategy())
 }
 
 /// Runs `body`, cancelling `engine`'s kernels once `seconds` have passed (every loop of a kernel polls

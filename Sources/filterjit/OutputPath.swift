@@ -1,6 +1,7 @@
 import Foundation
+import NDImage
 
-/// Checks, before any work, that an image can be written at `path`: a `.npy` or `.png` name, not a
+/// Checks, before any work, that an image can be written at `path`: a `.npy`, `.png`, `.tif` or `.tiff` name, not a
 /// directory, in an existing writable directory. Without this, `run` compiled and filtered the whole
 /// image before failing, and the message named the hidden temporary file instead of `path`.
 func checkOutputPath(_ path: String) throws {
@@ -11,9 +12,8 @@ func checkOutputPath(_ path: String) throws {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         throw UserError("cannot write '\(path)': it is a directory")
     }
-    let lowered = name.lowercased()
-    guard lowered.hasSuffix(".npy") || lowered.hasSuffix(".png"), !path.hasSuffix("/") else {
-        throw UserError("cannot tell the format of '\(path)': use a .npy or .png file")
+    guard ImageFile.extensions.contains(ImageFile.fileExtension(name)), !path.hasSuffix("/") else {
+        throw UserError("cannot tell the format of '\(path)': \(ImageFile.formatsHint)")
     }
     let directory = url.deletingLastPathComponent().path
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {

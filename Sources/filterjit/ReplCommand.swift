@@ -16,7 +16,8 @@ struct ReplCommand: ParsableCommand {
               first run X ms (compile Y ms: parse a, check b, IR c, optimise d, machine code e) · cached run Z ms
             Colon commands: :load FILE, :random SHAPE [DTYPE], :footprint cross|box|FILE.npy, :size N[,M],
             :mode M, :cval X, :origin K[,L], :param NAME=VALUE, :engine E, :threads N, :save FILE,
-            :ir, :asm, :cache, :help, :quit.
+            :order N, :output-shape S, :prefilter on|off (for @transform entries), :ir, :asm, :cache,
+            :help, :quit.
 
             Examples:
               filterjit repl --shape 2048x2048
@@ -24,7 +25,7 @@ struct ReplCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Start on this image (.npy or .png).", valueName: "IN"))
+    @Option(help: ArgumentHelp("Start on this image (.npy, .png or .tif).", valueName: "IN"))
     var input: String?
     @Option(help: ArgumentHelp("Shape of the seeded random image.", valueName: "S"))
     var shape: String = "2048x2048"
@@ -184,6 +185,22 @@ final class ReplSession {
                 next.engine = rest[0]
                 _ = try next.checkedEngine()
                 arguments = next
+            case ":order":
+                guard rest.count == 1, let order = Int(rest[0]), (0...5).contains(order) else {
+                    throw UserError(":order N (the spline order of @transform kernels, 0 to 5)")
+                }
+                arguments.order = order
+            case ":output-shape":
+                guard rest.count == 1 else { throw UserError(":output-shape AxB... (or 'input')") }
+                if rest[0] == "input" {
+                    arguments.outputShape = nil
+                } else {
+                    _ = try OptionParsing.shape(rest[0])
+                    arguments.outputShape = rest[0]
+                }
+            case ":prefilter":
+                guard rest.count == 1, rest[0] == "on" || rest[0] == "off" else { throw UserError(":prefilter on|off") }
+                arguments.prefilter = rest[0] == "on"
             case ":threads":
                 guard rest.count == 1, let count = Int(rest[0]), count >= 1 else { throw UserError(":threads N (at least 1)") }
                 arguments.threads = count
@@ -215,18 +232,23 @@ final class ReplSession {
     }
 
     static let help = """
-        Entries: an expression over `values` (min(values)), or a def block ended by a blank line.
-        :load FILE              filter this image (.npy or .png) from now on
+        Entries: an expression over `values` (min(values)), or a def block ended by a blank line
+        (a @transform block runs as geometric_transform; :mode defaults to constant for it).
+        :load FILE              filter this image (.npy, .png or .tif) from now on
         :random SHAPE [DTYPE]   a seeded random image, e.g. :random 512x512 uint8
         :footprint F            cross, box or FILE.npy
         :size N[,M...]          a box window instead of a footprint
         :mode M                 reflect constant nearest mirror wrap grid-mirror grid-constant grid-wrap
+                                (default: reflect for filters, constant for transforms)
         :cval X                 fill value of the constant modes
         :origin K[,L...]        window shift per axis
         :param NAME=VALUE       a run-time parameter, for the kernels that declare it
         :engine E               callback (fused is not built yet)
+        :order N                spline order of @transform kernels (0-5, default 3)
+        :output-shape S         output shape of @transform kernels (AxB..., or input)
+        :prefilter on|off       SciPy's spline prefilter for @transform kernels
         :threads N              worker threads
-        :save FILE              write the last result (.npy or .png)
+        :save FILE              write the last result (.npy, .png or .tif)
         :ir, :asm               the last kernel's optimised IR or machine code
         :cache                  compiled kernels and cache counters
         :quit                   leave (so does end of input)

@@ -11,7 +11,8 @@ struct ShowCommand: ParsableCommand {
         discussion: """
             Shows the fused whole-image kernel compiled for --shape's rank, --dtype (and
             --output-dtype) and the filter options (the default), or with --engine callback the
-            SciPy-ABI callback kernel. @transform kernels always show the callback.
+            SciPy-ABI callback kernel. @transform kernels always show the callback. For @filter
+            kernels the first line names the window strategy (--strategy) the run would use.
 
             Examples:
               filterjit show examples/fmin.filter --optimized-ir
@@ -57,6 +58,17 @@ struct ShowCommand: ParsableCommand {
                     : try kernel.fusedCode(shape: imageShape, elementType: elementType, outputType: outputType,
                                            lineOptions: try filter.lineFilterOptions())
                 text = asm ? code.assembly : (optimizedIR ? code.optimizedIR : code.ir)
+                if kernel.kind == .filter {
+                    let options = try filter.filterOptions(rank: imageShape.count).options
+                    let report = try kernel.windowStrategy(shape: imageShape, elementType: elementType, options: options,
+                                                           strategy: try filter.windowStrategy())
+                    // A comment in both LLVM IR and assembly syntax.
+                    let comment = asm ? "#" : ";"
+                    print("\(comment) window strategy: \(report)")
+                    if report.name != "literal" {
+                        print("\(comment) (the literal kernel below runs when float data holds NaN or -0.0)")
+                    }
+                }
             } else if asm {
                 text = try kernel.assembly
             } else if optimizedIR {

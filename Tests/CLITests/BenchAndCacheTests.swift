@@ -14,8 +14,10 @@ func benchJSON(_ result: CLIResult) throws -> [String: Any] {
                                 environment: ["FILTERJIT_CACHE_DIR": scratch.path("cache")])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try benchJSON(result)
-        #expect(Set(object.keys) == ["engine", "threads", "dtype", "shape", "elements", "engine_start_ms", "compile_ms",
-                                     "stages", "disk_cache_hit", "first_ms", "cached_best_ms", "cached_median_ms"])
+        #expect(Set(object.keys) == ["engine", "strategy", "threads", "dtype", "shape", "elements", "engine_start_ms",
+                                     "compile_ms", "stages", "disk_cache_hit", "first_ms", "cached_best_ms", "cached_median_ms"])
+        // A 3x3 cross is 5 taps: min runs as a window reduction written straight to the output.
+        #expect(object["strategy"] as? String == "min")
         #expect(object["dtype"] as? String == "uint8")
         #expect(object["shape"] as? [Int] == [32, 48])
         #expect(object["elements"] as? Int == 32 * 48)
@@ -28,7 +30,8 @@ func benchJSON(_ result: CLIResult) throws -> [String: Any] {
     @Test func secondProcessHitsTheDiskCacheAndListShowsTheEntry() throws {
         let scratch = try ScratchDirectory()
         let environment = ["FILTERJIT_CACHE_DIR": scratch.path("cache")]
-        let arguments = ["bench", "examples/fmin.filter", "--shape", "16x16", "--repeat", "1", "--json"]
+        // The literal strategy, so that a fused specialisation is compiled and stored too.
+        let arguments = ["bench", "examples/fmin.filter", "--shape", "16x16", "--repeat", "1", "--json", "--strategy", "literal"]
         let first = try runCLI(arguments, environment: environment)
         let second = try runCLI(arguments, environment: environment)
         #expect(try benchJSON(first)["disk_cache_hit"] as? Bool == false)
@@ -72,7 +75,7 @@ func benchJSON(_ result: CLIResult) throws -> [String: Any] {
     @Test func corruptedEntryIsRebuiltNotLoaded() throws {
         let scratch = try ScratchDirectory()
         let environment = ["FILTERJIT_CACHE_DIR": scratch.path("cache")]
-        let arguments = ["bench", "-e", "np.max(values)", "--shape", "16x16", "--repeat", "1", "--json"]
+        let arguments = ["bench", "-e", "np.max(values)", "--shape", "16x16", "--repeat", "1", "--json", "--strategy", "literal"]
         _ = try runCLI(arguments, environment: environment)
         let files = try FileManager.default.contentsOfDirectory(atPath: scratch.path("cache"))
         let objects = files.filter { $0.hasSuffix(".fjk") }

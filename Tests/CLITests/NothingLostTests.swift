@@ -217,7 +217,7 @@ struct LimitTests {
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stderr.contains("error: kernel 'f' is too large to compile: its LLVM IR has"), "\(result.stderr)")
         #expect(Date().timeIntervalSince(started) < 20)
-        let small = try runCLI(["run", "-e", "min(values)", "--size", "3", "--no-disk-cache",
+        let small = try runCLI(["run", "-e", "min(values)", "--size", "3", "--no-disk-cache", "--strategy", "literal",
                                 "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")],
                                environment: ["FILTERJIT_MAX_IR_INSTRUCTIONS": "50"])
         #expect(small.status == 1 && small.stderr.contains("more than the limit of 50 (FILTERJIT_MAX_IR_INSTRUCTIONS)"), "\(small.stderr)")

@@ -123,12 +123,73 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         #expect(missing.status == 64)
     }
 
-    @Test func transformKernelsAreRefusedByRun() throws {
+    @Test func runAppliesATransformKernelAsGeometricTransform() throws {
+        let scratch = try ScratchDirectory()
+        let image = try randomImage(shape: [9, 7], seed: 2)
+        try NPYFile.write(image, path: scratch.path("x.npy"))
+        let result = try runCLI(["run", "examples/shift.filter", "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy"),
+                                 "--order", "3", "--output-shape", "12x5", "--mode", "nearest", "--param", "dx=-1.5",
+                                 "--threads", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try NPYFile.read(path: scratch.path("y.npy"))
+        let expected = try geometricTransform(input: image, outputShape: [12, 5],
+                                              options: InterpolationOptions(order: 3, mode: .nearest)) { o, c in
+            c[1] = Double(o[1]) - -1.5
+            c[0] = Double(o[0]) - 0.5
+        }
+        #expect(output.shape == [12, 5])
+        #expect(output.doubleValues().map(\.bitPattern) == expected.doubleValues().map(\.bitPattern))
+        // The default mode of a transform is constant (SciPy's), with --no-prefilter and an integer output.
+        let plain = try runCLI(["run", "examples/shift.filter", "--input", scratch.path("x.npy"), "--output", scratch.path("z.npy"),
+                                "--no-prefilter", "--output-dtype", "uint8", "--cval", "300"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let constant = try geometricTransform(input: image, output: .elementType(.uint8),
+                                              options: InterpolationOptions(order: 3, cval: 300, prefilter: false)) { o, c in
+            c[1] = Double(o[1]) - 0.25
+            c[0] = Double(o[0]) - 0.5
+        }
+        #expect(try NPYFile.read(path: scratch.path("z.npy")).int64Bits() == constant.int64Bits())
+    }
+
+    @Test func runRejectsBadTransformOptions() throws {
         let scratch = try ScratchDirectory()
         try NPYFile.write(try randomImage(shape: [5, 5], seed: 2), path: scratch.path("x.npy"))
-        let result = try runCLI(["run", "examples/shift.filter", "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("@transform"))
+        let badOrder = try runCLI(["run", "examples/shift.filter", "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy"), "--order", "6"])
+        #expect(badOrder.status == 1)
+        #expect(badOrder.stderr.contains("--order"))
+        let badShape = try runCLI(["run", "examples/shift.filter", "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy"), "--output-shape", "4xq"])
+        #expect(badShape.status == 1)
+        #expect(badShape.stderr.contains("shape"))
+        let badMode = try runCLI(["run", "examples/rotate.filter", "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy"), "--mode", "edge"])
+        #expect(badMode.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("y.npy")))
+    }
+
+    @Test func replRunsATransformBlockWithItsOptions() throws {
+        let input = """
+            :order 1
+            :output-shape 20x10
+            :param dy=2
+            @transform
+            def shift(output_coords, dy, dx=0.0):
+                return (output_coords[0] - dy, output_coords[1] - dx)
+
+            :order 9
+            :quit
+
+            """
+        let result = try runCLI(["repl", "--shape", "16x16"], input: input)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("20x10 float64"), "\(result.stdout)")
+        #expect(result.stdout.contains("cached run"))
+        #expect(result.stderr.contains(":order N"))
+    }
+
+    @Test func benchTimesATransformKernel() throws {
+        let result = try runCLI(["bench", "examples/lens.filter", "--shape", "32x32", "--repeat", "2", "--order", "1", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("(transform)"))
+        #expect(result.stdout.contains("\"cached_best_ms\""))
     }
 }
 

@@ -104,7 +104,7 @@ private let linePrograms: [String: String] = [
 ]
 
 /// Same shape, type and bits (NaN equals NaN; bool and integers by their bytes).
-private func firstDifference(_ a: NDArray, _ b: NDArray) -> String? {
+func firstDifference(_ a: NDArray, _ b: NDArray) -> String? {
     guard a.elementType == b.elementType else { return "type \(a.elementType) != \(b.elementType)" }
     guard a.shape == b.shape else { return "shape \(a.shape) != \(b.shape)" }
     if a.elementType.isFloatingPoint {
@@ -120,7 +120,7 @@ private func firstDifference(_ a: NDArray, _ b: NDArray) -> String? {
 }
 
 /// The outcome of a run: the array, or the error's text.
-private enum Outcome {
+enum Outcome {
     case array(NDArray)
     case failure(String)
 
@@ -139,7 +139,7 @@ private enum Outcome {
 }
 
 /// Copies element bits in logical C order between arrays of one type and shape.
-private func copyLogically(from source: NDArray, to destination: NDArray) {
+func copyLogically(from source: NDArray, to destination: NDArray) {
     var offsets: [Int] = []
     destination.forEachElementOffset { offsets.append($0) }
     var k = 0
@@ -151,7 +151,7 @@ private func copyLogically(from source: NDArray, to destination: NDArray) {
 }
 
 /// The same values in a view whose axis 0 has a negative stride.
-private func reversedView(_ array: NDArray) throws -> NDArray {
+func reversedView(_ array: NDArray) throws -> NDArray {
     let flipped = try NDArray(shape: array.shape, elementType: array.elementType)
     let view = try flipped.reversed(axis: 0)
     copyLogically(from: array, to: view)
@@ -469,26 +469,51 @@ private func reversedView(_ array: NDArray) throws -> NDArray {
         }
     }
 
-    @Test func fusedSpecialisationsAreCachedAndServeEveryImageSize() throws {
+    @Test func fusedSpecialisationsAreCachedAndServeEveryImageSizeAndMode() throws {
         guard frontEndAvailable else { return }
         let engine = try Engine()
         let kernel = try engine.compile("np.min(values)")
         let options = FilterOptions(footprint: try Footprint.cross(rank: 2))
         #expect(engine.cache.statistics.misses == 1)
-        _ = try kernel.genericFilter(try NDArray.random(shape: [16, 9], elementType: .float64), options: options)
+        _ = try kernel.genericFilter(try NDArray.random(shape: [16, 9], elementType: .float64), options: options, strategy: .literal)
         #expect(engine.cache.statistics.misses == 2)   // the fused specialisation compiled
         let hitsBefore = engine.cache.statistics.hits
-        _ = try kernel.genericFilter(try NDArray.random(shape: [5, 40], elementType: .float64, seed: 3), options: options, threads: 2)
+        _ = try kernel.genericFilter(try NDArray.random(shape: [5, 40], elementType: .float64, seed: 3), options: options,
+                                     strategy: .literal, threads: 2)
         #expect(engine.cache.statistics.misses == 2)   // another size reuses it
         #expect(engine.cache.statistics.hits == hitsBefore + 1)
-        _ = try kernel.genericFilter(try NDArray.random(shape: [5, 40], elementType: .uint8), options: options)
+        _ = try kernel.genericFilter(try NDArray.random(shape: [5, 40], elementType: .uint8), options: options, strategy: .literal)
         #expect(engine.cache.statistics.misses == 3)   // another element type is another specialisation
-        var wrapped = options
-        wrapped.mode = .gridWrap
-        _ = try kernel.genericFilter(try NDArray.random(shape: [7, 7], elementType: .float64), options: wrapped)
-        wrapped.mode = .wrap
-        _ = try kernel.genericFilter(try NDArray.random(shape: [7, 7], elementType: .float64), options: wrapped)
-        #expect(engine.cache.statistics.misses == 4)   // grid-wrap and wrap share one
+        // Mode, cval and origin are run-time arguments: every mode shares the float64 specialisation.
+        for mode in BoundaryMode.allCases {
+            var changed = options
+            changed.mode = mode
+            changed.cval = 2.5
+            changed.origin = [0, mode == .nearest ? 1 : 0]
+            _ = try kernel.genericFilter(try NDArray.random(shape: [7, 7], elementType: .float64), options: changed, strategy: .literal)
+        }
+        #expect(engine.cache.statistics.misses == 3)
+        // Another footprint with the same tap count reuses it too; another tap count does not.
+        let diagonal = try Footprint(shape: [3, 3], mask: [true, false, true, false, true, false, true, false, true])
+        _ = try kernel.genericFilter(try NDArray.random(shape: [7, 7], elementType: .float64), options: FilterOptions(footprint: diagonal),
+                                     strategy: .literal)
+        #expect(engine.cache.statistics.misses == 3)
+        _ = try kernel.genericFilter(try NDArray.random(shape: [7, 7], elementType: .float64), options: FilterOptions(size: [3]),
+                                     strategy: .literal)
+        #expect(engine.cache.statistics.misses == 4)
+    }
+
+    @Test func recognisedMinimumRunsWithoutAFusedCompile() throws {
+        guard frontEndAvailable else { return }
+        let engine = try Engine()
+        let kernel = try engine.compile("min(values)")
+        let report = try kernel.windowStrategy(shape: [9, 9], elementType: .uint8, options: FilterOptions(size: [15]))
+        #expect(report.name == "min" && !report.compiledTail)
+        let input = try NDArray.random(shape: [40, 33], elementType: .uint8)
+        let fast = try kernel.genericFilter(input, options: FilterOptions(size: [15]))
+        #expect(engine.cache.statistics.misses == 1)   // the callback kernel only: the strategy writes the output
+        let literal = try kernel.genericFilter(input, options: FilterOptions(size: [15]), strategy: .literal)
+        #expect(fast.int64Bits() == literal.int64Bits())
     }
 
     @Test func fusedFailureNamesTheFirstFailingElementLikeTheCallbackPath() throws {

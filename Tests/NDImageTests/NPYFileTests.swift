@@ -72,12 +72,12 @@ struct BadNPYEntry: Decodable {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let array = try NDArray.make(shape: [2, 3], elementType: .uint8, values: [0, 1, 2, 3, 0, 5])
-    for name in ["a.npy", "a.PNG"] {
+    for name in ["a.npy", "a.PNG", "a.tif", "a.TIFF"] {
         let path = folder.appendingPathComponent(name).path
         try ImageFile.write(array, path: path)
         #expect(try ImageFile.read(path: path).doubleValues() == array.doubleValues())
     }
-    #expect(throws: NDImageError.self) { try ImageFile.write(array, path: folder.appendingPathComponent("a.tif").path) }
+    #expect(throws: NDImageError.self) { try ImageFile.write(array, path: folder.appendingPathComponent("a.bmp").path) }
     #expect(throws: NDImageError.self) { try ImageFile.read(path: folder.appendingPathComponent("missing.npy").path) }
     #expect(try Footprint.named("cross", rank: 2) == Footprint.cross(rank: 2))
     #expect(try Footprint.named(folder.appendingPathComponent("a.npy").path, rank: 2).mask == [false, true, true, true, false, true])

@@ -12,12 +12,14 @@ scipy.LowLevelCallable objects, and FilterJIT's threaded driver on NumPy arrays.
         return result
 
     scipy.ndimage.generic_filter(image, fmin, footprint=fp)
+
+`filterjit.ndimage` is a drop-in for scipy.ndimage's window reductions (median_filter, ...).
 """
 
 from ._kernel import (CompileError, JITCallable, Kernel, Parameter, jit_filter, jit_filter1d,
                       jit_filter1d_function, jit_filter_function, jit_geometric_function, jit_transform)
 from ._lib import library_path, version as library_version
-from ._ndimage import generic_filter, generic_filter1d
+from ._ndimage import generic_filter, generic_filter1d, geometric_transform, map_coordinates
 
 __version__ = "0.1.0"
 
@@ -25,9 +27,17 @@ __all__ = [
     "CompileError", "JITCallable", "Kernel", "Parameter",
     "jit_filter", "jit_filter1d", "jit_transform",
     "jit_filter_function", "jit_filter1d_function", "jit_geometric_function",
-    "generic_filter", "generic_filter1d", "cancel", "reset_cancellation",
-    "library_path", "library_version",
+    "generic_filter", "generic_filter1d", "geometric_transform", "map_coordinates", "cancel", "reset_cancellation",
+    "library_path", "library_version", "ndimage",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `filterjit.ndimage` after a plain `import filterjit`, imported on first use to keep the import quick.
+    if name == "ndimage":
+        import importlib
+        return importlib.import_module(".ndimage", __name__)
+    raise AttributeError(f"module 'filterjit' has no attribute {name!r}")
 
 
 def cancel() -> None:

@@ -8,7 +8,7 @@ import inspect
 import os
 import re
 import textwrap
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple, Union, overload
 
 from scipy import LowLevelCallable
 
@@ -25,10 +25,12 @@ class CompileError(ValueError):
 
 
 class Parameter(NamedTuple):
-    """A run-time parameter of a kernel: its name, type (`'float'` or `'int'`) and default."""
+    """A run-time parameter of a kernel: its name, type (`'float'` or `'int'`), default, and whether
+    it was declared without one (`required`: every call must give its value)."""
     name: str
     type: str
     default: float
+    required: bool = False
 
 
 # The SciPy callback ABIs as ctypes types; SciPy reads the signature string from these
@@ -83,21 +85,32 @@ class Kernel:
         self.parameters = tuple(
             Parameter(lib.filterjit_kernel_parameter_name(handle, i).decode("utf-8"),
                       "int" if lib.filterjit_kernel_parameter_type(handle, i) == 1 else "float",
-                      lib.filterjit_kernel_parameter_default(handle, i))
+                      lib.filterjit_kernel_parameter_default(handle, i),
+                      lib.filterjit_kernel_parameter_required(handle, i) == 1)
             for i in range(lib.filterjit_kernel_parameter_count(handle)))
 
     @property
     def handle(self) -> int:
         """The C API's kernel handle (valid while this object lives)."""
+        assert self._handle is not None  # set by __init__ or it raised
         return self._handle
 
-    def parameter_values(self, overrides: dict) -> list[float]:
-        """The user_data values in declaration order: the defaults, overridden by name."""
+    def missing_parameters(self, overrides: dict[str, float]) -> list[str]:
+        """The parameters declared without a default that `overrides` gives no value."""
+        return [p.name for p in self.parameters if p.required and p.name not in overrides]
+
+    def parameter_values(self, overrides: dict[str, float]) -> list[float]:
+        """The user_data values in declaration order: the defaults, overridden by name. A parameter
+        declared without a default must be given (TypeError naming it otherwise)."""
         names = [p.name for p in self.parameters]
         unknown = [name for name in overrides if name not in names]
         if unknown:
             known = ", ".join(names) if names else "none"
             raise TypeError(f"kernel '{self.name}' has no parameter '{unknown[0]}' (its parameters: {known})")
+        missing = self.missing_parameters(overrides)
+        if missing:
+            raise TypeError(f"kernel '{self.name}' needs a value for parameter '{missing[0]}' (it has no default; "
+                            f"pass it as a keyword, or in extra_arguments/extra_keywords)")
         values = []
         for p in self.parameters:
             value = overrides.get(p.name, p.default)
@@ -158,18 +171,32 @@ class JITCallable(LowLevelCallable):
     """A scipy.LowLevelCallable running a FilterJIT kernel. `user_data` points to a ctypes double
     array of the kernel's parameters (kept alive by this object, as is the kernel)."""
 
-    def __new__(cls, kernel: Kernel, parameters: dict | None = None, py_func=None):
-        values = kernel.parameter_values(dict(parameters or {}))
+    def __new__(cls, kernel: Kernel, parameters: dict[str, float] | None = None,
+                py_func: Callable[..., Any] | None = None) -> "JITCallable":
+        given = dict(parameters or {})
+        if kernel.missing_parameters(given):
+            # A parameter without a default has no value yet: filterjit's drivers take it at call time
+            # (keywords, extra_arguments); SciPy calling this callable gets the kernel's error instead.
+            kernel.parameter_values({**{p.name: 0.0 for p in kernel.parameters if p.required}, **given})
+            values, pointer = [], None
+            named = given
+        else:
+            values = kernel.parameter_values(given)
+            named = {p.name: v for p, v in zip(kernel.parameters, values)}
         array = (ctypes.c_double * max(len(values), 1))(*values)
         function = _ABIS[kernel.kind](kernel.address)
-        self = super().__new__(cls, function, ctypes.cast(array, ctypes.c_void_p) if values else None)
+        if values:
+            pointer = ctypes.cast(array, ctypes.c_void_p)
+        elif not kernel.missing_parameters(given):
+            pointer = None
+        self = super().__new__(cls, function, pointer)
         self.kernel = kernel
         self.parameter_array = array
-        self.parameters = {p.name: v for p, v in zip(kernel.parameters, values)}
+        self.parameters = named
         self.py_func = py_func
         return self
 
-    def with_parameters(self, **parameters) -> "JITCallable":
+    def with_parameters(self, **parameters: float) -> "JITCallable":
         """The same kernel with some parameters changed (the others keep this callable's values)."""
         return JITCallable(self.kernel, {**self.parameters, **parameters}, self.py_func)
 
@@ -182,7 +209,11 @@ class JITCallable(LowLevelCallable):
         return f"<filterjit.JITCallable {self.kernel.kind} {self.kernel.name}({params})>"
 
 
-def _source_kernel(source, function, kind: str, caller: str) -> Kernel:
+# What the jit_* functions compile: filter text, a compiled Kernel, or a path to a .filter file.
+Source = Union[str, "Kernel", "os.PathLike[str]"]
+
+
+def _source_kernel(source: Source, function: str | None, kind: str, caller: str) -> Kernel:
     if isinstance(source, Kernel):
         kernel = source
     elif isinstance(source, os.PathLike):
@@ -195,23 +226,23 @@ def _source_kernel(source, function, kind: str, caller: str) -> Kernel:
     return kernel
 
 
-def jit_filter(source, function: str | None = None, **parameters) -> JITCallable:
+def jit_filter(source: Source, function: str | None = None, **parameters: float) -> JITCallable:
     """A LowLevelCallable for scipy.ndimage.generic_filter from filter text (or a Kernel or a
     path); `function` picks the kernel (default: the last `def`); keywords set its parameters."""
     return JITCallable(_source_kernel(source, function, "filter", "jit_filter"), parameters)
 
 
-def jit_filter1d(source, function: str | None = None, **parameters) -> JITCallable:
+def jit_filter1d(source: Source, function: str | None = None, **parameters: float) -> JITCallable:
     """A LowLevelCallable for scipy.ndimage.generic_filter1d from `@line_filter` text."""
     return JITCallable(_source_kernel(source, function, "line_filter", "jit_filter1d"), parameters)
 
 
-def jit_transform(source, function: str | None = None, **parameters) -> JITCallable:
+def jit_transform(source: Source, function: str | None = None, **parameters: float) -> JITCallable:
     """A LowLevelCallable for scipy.ndimage.geometric_transform from `@transform` text."""
     return JITCallable(_source_kernel(source, function, "transform", "jit_transform"), parameters)
 
 
-def function_source(func, kind: str) -> tuple[str, str, int, str]:
+def function_source(func: Callable[..., Any], kind: str) -> tuple[str, str, int, str]:
     """The decorated function's own source as filter text, its file name, line offset and the
     indentation removed by dedenting.
 
@@ -243,9 +274,20 @@ def function_source(func, kind: str) -> tuple[str, str, int, str]:
     return "\n".join(text_lines) + "\n", file_name, max(line_offset, 0), indent
 
 
-def _decorator(kind: str):
-    def decorate(func=None, **parameters):
-        def build(f):
+class _Decorator:
+    """The type of jit_filter_function and friends: bare (`@d`) or with parameter values (`@d(t=0.7)`)."""
+
+    @overload
+    def __call__(self, func: Callable[..., Any], /) -> JITCallable: ...
+    @overload
+    def __call__(self, func: None = None, /, **parameters: float) -> Callable[[Callable[..., Any]], JITCallable]: ...
+    def __call__(self, func=None, /, **parameters):  # pragma: no cover - typing only
+        raise NotImplementedError
+
+
+def _decorator(kind: str) -> _Decorator:
+    def decorate(func: Callable[..., Any] | None = None, **parameters: float) -> Any:
+        def build(f: Callable[..., Any]) -> JITCallable:
             source, file_name, line_offset, indent = function_source(f, kind)
             kernel = Kernel(source, f.__name__, file_name=file_name, line_offset=line_offset, indent=indent)
             kernel.check_kind(kind, _USE[kind][1])
@@ -256,7 +298,7 @@ def _decorator(kind: str):
             raise TypeError(f"{_USE[kind][1]} decorates a function; pass parameters as keywords")
         return build(func)      # used bare: @decorator
     decorate.__name__ = _USE[kind][1]
-    return decorate
+    return decorate  # type: ignore[return-value]  # a function with _Decorator's call signatures
 
 
 jit_filter_function = _decorator("filter")

@@ -68,6 +68,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "filterjit_kernel_parameter_type": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_ssize_t]),
         "filterjit_kernel_parameter_default": (ctypes.c_double, [ctypes.c_void_p, ctypes.c_ssize_t]),
         "filterjit_kernel_loaded_from_disk_cache": (ctypes.c_int, [ctypes.c_void_p]),
+        "filterjit_kernel_parameter_required": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_ssize_t]),
         "filterjit_generic_filter": (ctypes.c_int, [
             ctypes.c_void_p,
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
@@ -84,6 +85,18 @@ def _declare(lib: ctypes.CDLL) -> None:
             ctypes.c_ssize_t, ctypes.c_int, ctypes.c_int, ctypes.c_double, ctypes.c_ssize_t,
             p_double, ctypes.c_ssize_t,
             ctypes.c_int, ctypes.c_int, c_char_pp]),
+        "filterjit_geometric_transform": (ctypes.c_int, [
+            ctypes.c_void_p,
+            ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
+            ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
+            ctypes.c_int, ctypes.c_int, ctypes.c_double, ctypes.c_int,
+            p_double, ctypes.c_ssize_t,
+            ctypes.c_int, c_char_pp]),
+        "filterjit_map_coordinates": (ctypes.c_int, [
+            ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
+            ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
+            ctypes.c_void_p, ctypes.c_int, p_intp,
+            ctypes.c_int, ctypes.c_int, ctypes.c_double, ctypes.c_int, ctypes.c_int, c_char_pp]),
     }
     for name, (restype, argtypes) in table.items():
         function = getattr(lib, name)

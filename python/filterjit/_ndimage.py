@@ -1,4 +1,5 @@
-"""filterjit.generic_filter / generic_filter1d: SciPy's signatures, FilterJIT's driver on NumPy arrays.
+"""filterjit.generic_filter / generic_filter1d / geometric_transform / map_coordinates: SciPy's
+signatures, FilterJIT's driver on NumPy arrays.
 
 Arguments are normalised here with SciPy's messages; the C library runs the driver without the GIL
 (ctypes releases it) on the arrays' own memory, with their strides, in threads.
@@ -10,8 +11,11 @@ import ctypes
 import numbers
 import re
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 from numpy.lib.array_utils import normalize_axis_index
 
 from . import _lib
@@ -23,6 +27,12 @@ _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
 
 def _kernel_and_values(function, kind: str, caller: str, parameters: dict) -> tuple[Kernel, list[float]]:
     """The kernel to run and its user_data values, from a JITCallable, a Kernel or filter text."""
+    kernel, base = _kernel_and_parameters(function, kind, caller)
+    return kernel, kernel.parameter_values({**base, **parameters})
+
+
+def _kernel_and_parameters(function, kind: str, caller: str) -> tuple[Kernel, dict]:
+    """The kernel to run and the parameter values its callable carries."""
     if isinstance(function, JITCallable):
         kernel, base = function.kernel, dict(function.parameters)
     elif isinstance(function, Kernel):
@@ -33,7 +43,7 @@ def _kernel_and_values(function, kind: str, caller: str, parameters: dict) -> tu
         raise TypeError(f"filterjit.{caller} needs a FilterJIT callable, Kernel or filter source text, not "
                         f"{type(function).__name__}; for a Python function use scipy.ndimage.{caller}")
     kernel.check_kind(kind, f"filterjit.{caller}")
-    return kernel, kernel.parameter_values({**base, **parameters})
+    return kernel, base
 
 
 def _native(array: np.ndarray, role: str) -> np.ndarray:
@@ -157,8 +167,11 @@ def _writable_native(output: np.ndarray) -> np.ndarray:
     return np.empty(output.shape, dtype=native)
 
 
-def generic_filter(input, function, size=None, footprint=None, output=None, mode="reflect", cval=0.0,
-                   origin=0, axes=None, threads=None, engine="fused", **parameters):
+def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size: int | Sequence[int] | None = None,
+                   footprint: ArrayLike | None = None, output: np.ndarray | DTypeLike | None = None,
+                   mode: str = "reflect", cval: float = 0.0, origin: int | Sequence[int] = 0,
+                   axes: int | Sequence[int] | None = None, threads: int | None = None, engine: str = "fused",
+                   **parameters: float) -> np.ndarray:
     """scipy.ndimage.generic_filter with a FilterJIT kernel, run by FilterJIT's driver.
 
     `function` is a callable from jit_filter/@jit_filter_function, a Kernel, or filter source text;
@@ -172,8 +185,8 @@ def generic_filter(input, function, size=None, footprint=None, output=None, mode
     if axes is None:
         axes = list(range(rank))
     else:
-        axes = [axes] if isinstance(axes, (numbers.Integral, np.integer)) else list(axes)
-        axes = [normalize_axis_index(int(a), rank) for a in axes]
+        listed = [axes] if isinstance(axes, (numbers.Integral, np.integer)) else list(axes)  # type: ignore[arg-type]
+        axes = [normalize_axis_index(int(a), rank) for a in listed]
         if len(set(axes)) != len(axes):
             raise ValueError("axes must be unique")
     if footprint is None:
@@ -209,8 +222,10 @@ def generic_filter(input, function, size=None, footprint=None, output=None, mode
     return _run(call, kernel, output, result)
 
 
-def generic_filter1d(input, function, filter_size, axis=-1, output=None, mode="reflect", cval=0.0, origin=0,
-                     threads=None, engine="fused", **parameters):
+def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, filter_size: int, axis: int = -1,
+                     output: np.ndarray | DTypeLike | None = None, mode: str = "reflect", cval: float = 0.0,
+                     origin: int = 0, threads: int | None = None, engine: str = "fused",
+                     **parameters: float) -> np.ndarray:
     """scipy.ndimage.generic_filter1d with a FilterJIT `@line_filter` kernel, run by FilterJIT's driver
     (the output line is zeroed before each call; SciPy leaves stale data there)."""
     kernel, values = _kernel_and_values(function, "line_filter", "generic_filter1d", parameters)
@@ -234,3 +249,102 @@ def generic_filter1d(input, function, filter_size, axis=-1, output=None, mode="r
         int(filter_size), axis, mode_code, float(cval), int(origin),
         params, len(values), _engine(engine), _threads(threads), error)
     return _run(call, kernel, output, result)
+
+
+def _order(order: object) -> int:
+    if not isinstance(order, (numbers.Integral, np.integer)) or not 0 <= int(order) <= 5:
+        raise RuntimeError("spline order not supported")
+    return int(order)
+
+
+def _shaped_output(output, input: np.ndarray, shape: tuple) -> np.ndarray:
+    """scipy.ndimage's `output` for the interpolation functions: None, a dtype, or an array of `shape`."""
+    if output is None:
+        return np.zeros(shape, dtype=input.dtype)
+    if isinstance(output, np.ndarray):
+        if output.shape != shape:
+            raise RuntimeError("output shape not correct")
+        if not output.flags.writeable:
+            raise ValueError("output array is read-only.")
+        return output
+    dtype = np.dtype(output)
+    if dtype.kind == "c":
+        raise RuntimeError("output type not supported: complex")
+    if isinstance(output, str) and not issubclass(dtype.type, (np.number, np.bool_)):
+        raise RuntimeError("output must have numeric dtype")
+    return np.zeros(shape, dtype=dtype)
+
+
+def geometric_transform(input: ArrayLike, mapping: Any, output_shape: Sequence[int] | None = None,
+                        output: np.ndarray | DTypeLike | None = None, order: int = 3, mode: str = "constant",
+                        cval: float = 0.0, prefilter: bool = True, extra_arguments: Sequence[float] = (),
+                        extra_keywords: dict[str, float] | None = None, threads: int | None = None,
+                        engine: str = "fused", **parameters: float) -> np.ndarray:
+    """scipy.ndimage.geometric_transform with a FilterJIT `@transform` kernel, run by FilterJIT's driver.
+
+    `mapping` is a callable from jit_transform/@jit_geometric_function, a Kernel, or transform source
+    text (SciPy's own form, `def shift(output_coords, dy, dx): return (output_coords[0] - dy, ...)`,
+    compiles too). The kernel's parameters come from `extra_arguments` (in declaration order),
+    `extra_keywords` and keywords. Output rows are split across `threads` (default: one per
+    processor). `engine` is accepted for symmetry with generic_filter; both names currently run the
+    same driver, which calls the compiled kernel per output point (no fused transform yet).
+    Results equal scipy.ndimage.geometric_transform with the same kernel, bit for bit."""
+    if not isinstance(mapping, (JITCallable, Kernel, str)) and callable(mapping):
+        from ._kernel import jit_geometric_function
+        mapping = jit_geometric_function(mapping)
+    kernel, named = _kernel_and_parameters(mapping, "transform", "geometric_transform")
+    extra_arguments = tuple(extra_arguments)
+    if len(extra_arguments) > len(kernel.parameters):
+        raise TypeError(f"kernel '{kernel.name}' takes {len(kernel.parameters)} parameters, "
+                        f"{len(extra_arguments)} extra_arguments given")
+    for p, value in zip(kernel.parameters, extra_arguments):
+        named[p.name] = value
+    named.update(extra_keywords or {})
+    named.update(parameters)
+    values = kernel.parameter_values(named)
+    order = _order(order)
+    input = _native(np.asarray(input), "input")
+    shape = tuple(int(n) for n in (input.shape if output_shape is None else output_shape))
+    if input.ndim < 1 or len(shape) < 1:
+        raise RuntimeError("input and output rank must be > 0")
+    mode_code = _mode_code(mode)
+    _engine(engine)
+    output = _shaped_output(output, input, shape)
+    result = _writable_native(output)
+    params = (ctypes.c_double * max(len(values), 1))(*values)
+    call = lambda error: _lib.lib.filterjit_geometric_transform(  # noqa: E731
+        kernel.handle,
+        input.ctypes.data, _DTYPE_CODES[input.dtype], input.ndim, _intp(input.shape), _intp(input.strides),
+        result.ctypes.data, _DTYPE_CODES[result.dtype], result.ndim, _intp(result.shape), _intp(result.strides),
+        order, mode_code, float(cval), 1 if prefilter else 0,
+        params, len(values), _threads(threads), error)
+    return _run(call, kernel, output, result)
+
+
+def map_coordinates(input: ArrayLike, coordinates: ArrayLike, output: np.ndarray | DTypeLike | None = None,
+                    order: int = 3, mode: str = "constant", cval: float = 0.0, prefilter: bool = True,
+                    threads: int | None = None) -> np.ndarray:
+    """scipy.ndimage.map_coordinates run by FilterJIT's interpolating driver (threaded; the same bits)."""
+    order = _order(order)
+    input = _native(np.asarray(input), "input")
+    coordinates = _native(np.asarray(coordinates), "coordinates")
+    shape = coordinates.shape[1:]
+    if input.ndim < 1 or len(shape) < 1:
+        raise RuntimeError("input and output rank must be > 0")
+    if coordinates.shape[0] != input.ndim:
+        raise RuntimeError("invalid shape for coordinate array")
+    mode_code = _mode_code(mode)
+    output = _shaped_output(output, input, shape)
+    result = _writable_native(output)
+    error = ctypes.c_void_p()
+    status = _lib.lib.filterjit_map_coordinates(
+        input.ctypes.data, _DTYPE_CODES[input.dtype], input.ndim, _intp(input.shape), _intp(input.strides),
+        coordinates.ctypes.data, _DTYPE_CODES[coordinates.dtype], coordinates.ndim, _intp(coordinates.shape),
+        _intp(coordinates.strides),
+        result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
+        order, mode_code, float(cval), 1 if prefilter else 0, _threads(threads), ctypes.byref(error))
+    if status != _lib.OK:
+        _raise(status, _lib.take_string(error))
+    if result is not output:
+        output[...] = result
+    return output

@@ -59,12 +59,12 @@ def test_transform_callable_equals_plain_python(order, mode):
     text = example_text("shift")
     plain_shift = plain_python(text)
     image = np.random.default_rng(9).random((7, 6))
-    for offset in (0.5, -1.25):
-        callable_ = filterjit.jit_transform(text, offset=offset)
+    for dy, dx in ((0.5, 0.25), (-1.25, 2.0)):
+        callable_ = filterjit.jit_transform(text, dy=dy, dx=dx)
 
         def mapping(output_coordinates):
             input_coordinates = [0.0] * image.ndim
-            plain_shift(output_coordinates, input_coordinates, offset)
+            plain_shift(output_coordinates, input_coordinates, dy, dx)
             return tuple(input_coordinates)
 
         expected = ndi.geometric_transform(image, mapping, order=order, mode=mode, cval=-1.0)

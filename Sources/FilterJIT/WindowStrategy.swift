@@ -1,0 +1,179 @@
+// Running recognised window reductions with NDImage's strategies (docs/window-strategies.md):
+// the strategy computes one plane per reduction for each output row, and the kernel's tail,
+// compiled by the fused engine over the planes, turns them into the output row. A tail that
+// returns a single min or max unchanged is skipped: the strategy writes the output itself.
+
+import Foundation
+import FilterCodegen
+import NDImage
+
+/// How `genericFilter` evaluates the window of a `@filter` kernel on the fused engine.
+public enum WindowStrategyChoice: String, Sendable, CaseIterable {
+    /// Recognised reductions (min, max, sum, mean, median, percentile, rank and point-wise
+    /// combinations) run with the fastest exact strategy for their size and type (the default).
+    case auto
+    /// Every window is evaluated literally, tap by tap: the oracle the strategies are tested against.
+    case literal
+}
+
+/// The strategy a kernel runs with for one input, as `filterjit show` and `bench` report it.
+public struct WindowStrategyReport: Sendable, CustomStringConvertible {
+    /// `literal`, or the reductions computed by window strategies (`min`, `sum`, `rank 40`, ...).
+    public let name: String
+    /// Whether the kernel's tail is compiled over the reduction planes (false: written directly).
+    public let compiledTail: Bool
+
+    public var description: String {
+        name == "literal" ? "literal (every tap of every window)"
+            : "window reductions [\(name)]" + (compiledTail ? " + compiled tail" : ", written directly")
+    }
+}
+
+extension Kernel {
+    /// The recognised reductions of this kernel for windows of `windowLength` taps (memoised).
+    func recognizedReductions(windowLength: Int) -> RecognizedWindowReductions? {
+        recognitionLock.lock()
+        defer { recognitionLock.unlock() }
+        if let known = recognitions[windowLength] { return known }
+        let found = WindowReductionRecognizer.recognize(program, windowLength: windowLength)
+        recognitions[windowLength] = .some(found)
+        return found
+    }
+
+    /// The reductions to run with a strategy for this input type and window, or nil when the
+    /// literal kernel is as fast (small windows) or no strategy is exact for the type.
+    func chosenReductions(windowLength: Int, elementType: ElementType) -> RecognizedWindowReductions? {
+        guard let recognized = recognizedReductions(windowLength: windowLength) else { return nil }
+        for reduction in recognized.reductions {
+            switch reduction {
+            case .orderStatistic(let k):
+                // Up to 5x5 the literal kernel's median is a selection network, which wins; beyond,
+                // and for any other rank (percentile, sorted(values)[k]), it sorts per pixel.
+                let medianRanks = windowLength % 2 == 1 ? [windowLength / 2] : [windowLength / 2 - 1, windowLength / 2]
+                guard windowLength > 25 || !medianRanks.contains(k) else { return nil }
+            case .sum:
+                guard windowLength >= 9, !elementType.isFloatingPoint, elementType != .int64, elementType != .uint64 else {
+                    return nil
+                }
+            case .minimum, .maximum:
+                guard windowLength >= 5 else { return nil }
+            case .tap:
+                break
+            }
+        }
+        return recognized
+    }
+
+    /// The strategy `genericFilter` chooses for an input of `shape` and `elementType` with `options`
+    /// (before looking at the data: float data holding NaN or -0.0 then runs literally).
+    public func windowStrategy(shape: [Int], elementType: ElementType, options: FilterOptions,
+                               strategy: WindowStrategyChoice = .auto) throws -> WindowStrategyReport {
+        let geometry = try FilterGeometry(inputShape: shape, options: options)
+        guard kind == .filter, strategy == .auto,
+              let chosen = chosenReductions(windowLength: geometry.tapPositions.count, elementType: elementType) else {
+            return WindowStrategyReport(name: "literal", compiledTail: false)
+        }
+        return WindowStrategyReport(name: chosen.reductions.map(\.description).joined(separator: ", "),
+                                    compiledTail: !chosen.tailIsIdentity)
+    }
+
+    /// generic_filter with window strategies; false when they do not apply to this input (the
+    /// caller then runs the literal fused kernel, which overwrites every output element).
+    func strategyGenericFilter(_ input: NDArray, geometry: FilterGeometry, result: NDArray,
+                               userData: [Double], threads: Int) throws -> Bool {
+        guard let recognized = chosenReductions(windowLength: geometry.tapPositions.count, elementType: input.elementType),
+              let outStrides = elementStrides(result),
+              let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: recognized.reductions) else {
+            return false
+        }
+        let parts = chunks(job.rowCount, threads: threads)
+        let declined = DeclinedFlag()
+
+        if recognized.tailIsIdentity && job.canRunDirect(into: result) {
+            parallelFor(parts.count) { chunk in
+                do { try job.runDirect(rows: parts[chunk], output: result) } catch { declined.set() }
+            }
+            return !declined.isSet
+        }
+
+        let planeCount = recognized.reductions.count
+        let tailKernel = try fusionEngine.compile(program: recognized.tail)
+        let outType = FusedElementType(result.elementType)
+        let tail = try fusionEngine.fusedKernel(
+            for: tailKernel, layout: FusedLayout(inputType: .float64, outputType: outType, tapCount: planeCount),
+            specialization: "planes;out=\(outType.rawValue);planes=\(planeCount)")
+        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: tail.address), to: FusedRowFunction.self)
+        let n = job.rowLength
+        // The planes are the tail's window: plane t of pixel x at element t * n + x, all inside.
+        let planeOffsets = (0..<planeCount).map { Int64($0 * n) }
+        let positions = [Int64](repeating: 0, count: planeCount)
+        let identityMap = (0..<n).map { Int64($0) }
+        let rank = input.rank, last = rank - 1
+        let outerShape = Array(input.shape[..<last])
+        let outBase = result.firstElementPointer
+        let itemSize = result.elementType.itemSize
+        let failures = FailureBox()
+        struct TailFailed: Error {}
+
+        try withExtendedLifetime((self, tailKernel, tail)) {
+            userData.withUnsafeBufferPointer { parameters in
+            planeOffsets.withUnsafeBufferPointer { planeOffsets in
+            positions.withUnsafeBufferPointer { positions in
+            identityMap.withUnsafeBufferPointer { identityMap in
+                parallelFor(parts.count) { chunk in
+                    var scratch = [Double](repeating: 0, count: 2 * max(planeCount, 1))
+                    scratch.withUnsafeMutableBufferPointer { scratch in
+                        do {
+                            try job.run(rows: parts[chunk]) { rowNumber, planes in
+                                var rest = rowNumber, outOffset = 0
+                                for axis in stride(from: last - 1, through: 0, by: -1) {
+                                    outOffset += (rest % outerShape[axis]) * outStrides[axis]
+                                    rest /= outerShape[axis]
+                                }
+                                let failed = row(UnsafeRawPointer(planes.baseAddress), outBase + outOffset * itemSize,
+                                                 planeOffsets.baseAddress, positions.baseAddress, identityMap.baseAddress,
+                                                 Int64(n), 1, Int64(outStrides[last]), 0, Int64(n), 0, 0,
+                                                 parameters.baseAddress, scratch.baseAddress)
+                                if failed >= 0 {
+                                    failures.record(chunk: chunk, element: rowNumber * n + Int(failed),
+                                                    reason: self.lastFailureDescription())
+                                    throw TailFailed()
+                                }
+                            }
+                        } catch is TailFailed {
+                        } catch {
+                            declined.set()
+                        }
+                    }
+                }
+            }
+            }
+            }
+            }
+            if declined.isSet { return }
+            if let failure = failures.first {
+                throw KernelFailure(kernelName: name, element: Self.multiIndex(failure.element, shape: input.shape),
+                                    reason: failure.reason)
+            }
+        }
+        return !declined.isSet
+    }
+}
+
+/// Set by any worker whose rows hold data a strategy cannot follow exactly (NaN, -0.0).
+private final class DeclinedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}

@@ -1,0 +1,349 @@
+// The driver behind `geometricTransform` and `mapCoordinates`, in scipy.ndimage's three layers:
+// validate the arguments; plan (prefilter the input into spline coefficients, padded for
+// `nearest` and `grid-constant` as SciPy pads); run output rows, split across threads. Every
+// output point is computed on its own, so the bits do not depend on the thread count.
+
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// SciPy's LowLevelCallable ABI for geometric_transform: output coordinates (`output_rank`
+/// integers), input coordinates to fill (`input_rank` doubles), output_rank, input_rank,
+/// user_data; 1 = success.
+public typealias TransformCallback = @convention(c) (
+    UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Double>?, Int32, Int32, UnsafeMutableRawPointer?
+) -> Int32
+
+/// What the row loop calls per output point to learn where to sample the input.
+protocol CoordinateMapping {
+    /// Fills `inputCoordinates` for the output point at `outputIndex` (flat C-order index `flat`);
+    /// false when the mapping failed (then `failure(at:)`, on the same thread, says why).
+    func map(_ outputIndex: UnsafeMutablePointer<Int>, _ inputCoordinates: UnsafeMutablePointer<Double>, _ flat: Int) -> Bool
+    /// The error for the failed mapping of element `flat`.
+    func failure(at flat: Int) -> NDImageError
+}
+
+/// A C callback with SciPy's ABI, called directly.
+struct CCallbackMapping: CoordinateMapping {
+    let callback: TransformCallback
+    let userData: UnsafeMutableRawPointer?
+    let outputRank: Int32
+    let inputRank: Int32
+    /// Describes the failure of the last call on the calling thread (a JIT kernel's thread-local record).
+    let failureReason: (@Sendable () -> String)?
+
+    @inline(__always)
+    func map(_ outputIndex: UnsafeMutablePointer<Int>, _ inputCoordinates: UnsafeMutablePointer<Double>, _ flat: Int) -> Bool {
+        callback(outputIndex, inputCoordinates, outputRank, inputRank, userData) != 0
+    }
+
+    func failure(at flat: Int) -> NDImageError {
+        if let failureReason { return .callbackThrew(elementIndex: flat, message: failureReason()) }
+        return .callbackFailed(elementIndex: flat)
+    }
+}
+
+/// A Swift closure given the output index and the input coordinates to fill.
+struct ClosureMapping: CoordinateMapping {
+    final class ErrorSlot { var message: String? }
+    let function: (UnsafeBufferPointer<Int>, UnsafeMutableBufferPointer<Double>) throws -> Void
+    let outputRank: Int
+    let inputRank: Int
+    let slot = ErrorSlot()
+
+    func map(_ outputIndex: UnsafeMutablePointer<Int>, _ inputCoordinates: UnsafeMutablePointer<Double>, _ flat: Int) -> Bool {
+        do {
+            try function(UnsafeBufferPointer(start: outputIndex, count: outputRank),
+                         UnsafeMutableBufferPointer(start: inputCoordinates, count: inputRank))
+            return true
+        } catch {
+            slot.message = "\(error)"
+            return false
+        }
+    }
+
+    func failure(at flat: Int) -> NDImageError {
+        .callbackThrew(elementIndex: flat, message: slot.message ?? "mapping failed")
+    }
+}
+
+/// map_coordinates: the coordinates of output point i are `coordinates[:, i...]`, read as doubles.
+struct ArrayMapping: CoordinateMapping {
+    let coordinates: NDArray
+    /// Byte offset of `coordinates[0, i...]` from its first element, per output axis.
+    let outputStrides: [Int]
+    let axisStride: Int
+    let inputRank: Int
+
+    @inline(__always)
+    func map(_ outputIndex: UnsafeMutablePointer<Int>, _ inputCoordinates: UnsafeMutablePointer<Double>, _ flat: Int) -> Bool {
+        var offset = 0
+        for axis in 0..<outputStrides.count { offset &+= outputIndex[axis] &* outputStrides[axis] }
+        let base = UnsafeRawPointer(coordinates.firstElementPointer) + offset
+        let type = coordinates.elementType
+        for axis in 0..<inputRank { inputCoordinates[axis] = type.loadDouble(from: base + axis &* axisStride) }
+        return true
+    }
+
+    func failure(at flat: Int) -> NDImageError { .callbackFailed(elementIndex: flat) }
+}
+
+/// Runs SciPy's `geometric_transform` with a C callback (the LowLevelCallable ABI).
+///
+/// Equal to scipy.ndimage.geometric_transform 1.17.1 bit for bit (docs/interpolation-semantics.md):
+/// spline orders 0 to 5, the prefilter, all eight modes, `cval`, any output shape and rank, and
+/// SciPy's rounding and clamping store for integer outputs. `threads` splits the output rows
+/// (the callback must then be safe to call from several threads at once, as FilterJIT's kernels
+/// are); the result does not depend on it. A callback returning 0 stops the run with
+/// `callbackFailed` (or `callbackThrew` with `failureReason()`'s text, asked on the failing
+/// thread) naming the first failing element in C order.
+public func geometricTransform(input: NDArray, callback: TransformCallback, userData: UnsafeMutableRawPointer? = nil,
+                               outputShape: [Int]? = nil, output: FilterOutput = .sameAsInput,
+                               options: InterpolationOptions = InterpolationOptions(), threads: Int = 1,
+                               failureReason: (@Sendable () -> String)? = nil) throws(NDImageError) -> NDArray {
+    let shape = outputShape ?? input.shape
+    try validateTransform(input: input, outputShape: shape, options: options)
+    guard let outputRank = Int32(exactly: shape.count), let inputRank = Int32(exactly: input.rank) else {
+        throw .invalidArgument("rank does not fit the callback ABI")
+    }
+    let mapping = CCallbackMapping(callback: callback, userData: userData, outputRank: outputRank,
+                                   inputRank: inputRank, failureReason: failureReason)
+    return try transform(input: input, outputShape: shape, output: output, options: options, mapping: mapping,
+                         threads: threads)
+}
+
+/// Runs SciPy's `geometric_transform` with a Swift closure that fills the input coordinates of
+/// each output index (one thread; a thrown error stops the run as `callbackThrew`).
+public func geometricTransform(input: NDArray, outputShape: [Int]? = nil, output: FilterOutput = .sameAsInput,
+                               options: InterpolationOptions = InterpolationOptions(),
+                               _ mapping: (_ outputIndex: UnsafeBufferPointer<Int>,
+                                           _ inputCoordinates: UnsafeMutableBufferPointer<Double>) throws -> Void)
+    throws(NDImageError) -> NDArray
+{
+    let shape = outputShape ?? input.shape
+    try validateTransform(input: input, outputShape: shape, options: options)
+    return try withoutActuallyEscaping(mapping) { (mapping) throws(NDImageError) -> NDArray in
+        try transform(input: input, outputShape: shape, output: output, options: options,
+                      mapping: ClosureMapping(function: mapping, outputRank: shape.count, inputRank: input.rank),
+                      threads: 1)
+    }
+}
+
+/// Runs SciPy's `map_coordinates`: output point i is the input interpolated at `coordinates[:, i...]`
+/// (any element type, read as doubles); the output shape is `coordinates.shape[1...]`.
+public func mapCoordinates(input: NDArray, coordinates: NDArray, output: FilterOutput = .sameAsInput,
+                           options: InterpolationOptions = InterpolationOptions(), threads: Int = 1) throws(NDImageError) -> NDArray {
+    guard coordinates.rank >= 1 else {
+        throw .invalidArgument("input and output rank must be > 0 (the coordinate array is 0-d)")
+    }
+    let shape = Array(coordinates.shape.dropFirst())
+    try validateTransform(input: input, outputShape: shape, options: options)
+    guard coordinates.shape[0] == input.rank else {
+        throw .invalidArgument("invalid shape for coordinate array: its first axis has \(coordinates.shape[0]) entries "
+            + "for a rank-\(input.rank) input")
+    }
+    let mapping = ArrayMapping(coordinates: coordinates, outputStrides: Array(coordinates.strides.dropFirst()),
+                               axisStride: coordinates.strides[0], inputRank: input.rank)
+    return try transform(input: input, outputShape: shape, output: output, options: options, mapping: mapping,
+                         threads: threads)
+}
+
+/// SciPy's argument checks, in its order.
+func validateTransform(input: NDArray, outputShape: [Int], options: InterpolationOptions) throws(NDImageError) {
+    try options.validate()
+    guard input.rank >= 1, outputShape.count >= 1 else { throw .invalidArgument("input and output rank must be > 0") }
+    _ = try NDArray.checkedElementCount(shape: outputShape, itemSize: 8)
+}
+
+/// The coefficients SciPy interpolates: the input itself, or (prefilter, order > 1) its spline
+/// coefficients, of the input padded by 12 samples per side for `nearest` and `grid-constant`.
+/// Returns them and the padding added to every coordinate.
+func splineCoefficients(of input: NDArray, options: InterpolationOptions) throws(NDImageError) -> (NDArray, Int) {
+    guard options.prefilter, options.order > 1 else { return (input, 0) }
+    switch options.mode.canonical {
+    case .nearest, .gridConstant:
+        let padded = try paddedForSplineFilter(input, width: 12, mode: options.mode, cval: options.cval)
+        return (try splineFilter(padded, order: options.order, mode: options.mode), 12)
+    default:
+        return (try splineFilter(input, order: options.order, mode: options.mode), 0)
+    }
+}
+
+/// `np.pad(input, width, mode='edge')` for `nearest`, else `mode='constant', constant_values=cval`
+/// (cval cast to the input's type first, as NumPy does), as a float64 array.
+func paddedForSplineFilter(_ input: NDArray, width: Int, mode: InterpolationMode, cval: Double) throws(NDImageError) -> NDArray {
+    let shape = input.shape.map { $0 + 2 * width }
+    let padded = try NDArray(shape: shape, elementType: .float64)
+    if padded.count == 0 { return padded }
+    // Only grid-constant pads with cval; NumPy casts it to the input's type first.
+    let padValue = mode.canonical == .gridConstant ? try numpyPadValue(cval, as: input.elementType) : 0
+    let edge = mode.canonical == .nearest
+    let rank = input.rank
+    var index = Array(repeating: 0, count: rank)
+    var source = Array(repeating: 0, count: rank)
+    let destination = padded.firstElementPointer.assumingMemoryBound(to: Double.self)
+    for flat in 0..<padded.count {
+        var rest = flat
+        for axis in stride(from: rank - 1, through: 0, by: -1) {
+            index[axis] = rest % shape[axis]
+            rest /= shape[axis]
+        }
+        var inside = true
+        for axis in 0..<rank {
+            let i = index[axis] - width, n = input.shape[axis]
+            if i < 0 || i >= n { inside = false }
+            source[axis] = min(max(i, 0), n - 1)
+        }
+        destination[flat] = (inside || edge) ? (input.value(at: source) ?? padValue) : padValue
+    }
+    return padded
+}
+
+/// `np.pad(..., constant_values=value)` for an array of `type`, as NumPy 2 stores it: signed
+/// integers go through a Python int (NaN, infinities and values out of the type's range raise),
+/// unsigned integers through a C cast (x86-64, wrapping), bool is `value != 0`, floats a C cast.
+func numpyPadValue(_ value: Double, as type: ElementType) throws(NDImageError) -> Double {
+    switch type {
+    case .float64: return value
+    case .float32: return Double(Float(value))
+    case .bool: return value != 0 ? 1 : 0
+    case .int8, .int16, .int32, .int64:
+        guard value.isFinite else {
+            throw .invalidArgument("cannot convert float \(value.isNaN ? "NaN" : "infinity") to integer "
+                + "(cval \(value) for a \(type) input padded for 'grid-constant')")
+        }
+        let whole = value.rounded(.towardZero)
+        let limits: (Double, Double) = switch type {
+        case .int8: (-128, 127)
+        case .int16: (-32768, 32767)
+        case .int32: (-2147483648, 2147483647)
+        default: (-9223372036854775808.0, 9223372036854775807.0)
+        }
+        guard whole >= limits.0, whole <= limits.1, whole < 9223372036854775808.0 else {
+            throw .invalidArgument("Python integer \(Int64(exactly: whole).map(String.init) ?? "\(whole)") out of bounds for \(type) "
+                + "(cval \(value) for a \(type) input padded for 'grid-constant')")
+        }
+        return whole
+    case .uint8: return Double(UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(value)))
+    case .uint16: return Double(UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(value)))
+    case .uint32: return Double(UInt32(truncatingIfNeeded: truncatingToInt64LikeX86(value)))
+    case .uint64:
+        if !(value >= 9223372036854775808.0) { return Double(UInt64(bitPattern: truncatingToInt64LikeX86(value))) }
+        return Double(truncatingToUInt64LikeX86(value))
+    }
+}
+
+/// Plans and runs the transform into a new (or the given) output.
+func transform<Mapping: CoordinateMapping>(input: NDArray, outputShape: [Int], output: FilterOutput,
+                                           options: InterpolationOptions, mapping: Mapping,
+                                           threads: Int) throws(NDImageError) -> NDArray {
+    guard threads >= 1 else { throw .invalidArgument("the thread count must be at least 1, got \(threads)") }
+    let result = try makeOutput(output, shape: outputShape, inputType: input.elementType)
+    if result.isEmpty { return result }
+    guard !input.isEmpty else {
+        throw .invalidArgument("cannot interpolate an empty input of shape \(input.shape) into a non-empty output")
+    }
+    var (coefficients, padding) = try splineCoefficients(of: input, options: options)
+    // Read a private copy when the output may overwrite values still to be read (SciPy would not).
+    if coefficients === input && result.mayShareMemory(with: input) {
+        coefficients = try input.converted(to: .float64)
+    }
+    let runner = TransformRunner(coefficients: coefficients, padding: padding, options: options, output: result)
+    try runner.run(mapping: mapping, threads: threads)
+    return result
+}
+
+/// The row loop: output rows (lines along the last output axis, C order) split across threads.
+struct TransformRunner {
+    let coefficients: NDArray
+    let padding: Int
+    let options: InterpolationOptions
+    let output: NDArray
+
+    /// Maps and interpolates every output point; the first failing element in C order is thrown.
+    func run<Mapping: CoordinateMapping>(mapping: Mapping, threads: Int) throws(NDImageError) {
+        let rowLength = output.shape[output.rank - 1]
+        let rowCount = output.count / rowLength
+        let parts = max(1, min(threads, rowCount))
+        let failures = FailureList(count: parts)
+        let work = { (part: Int) in
+            let rows = (rowCount * part / parts)..<(rowCount * (part + 1) / parts)
+            if let error = runRows(rows, mapping: mapping) { failures.set(part, error) }
+        }
+        if parts == 1 {
+            work(0)
+        } else {
+            withoutActuallyEscaping(work) { escaping in
+                let shared = UncheckedSendable(value: escaping)
+                DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
+            }
+        }
+        if let first = failures.first { throw first }
+    }
+
+    /// Runs `rows`; the error of the first failing point, or nil.
+    private func runRows<Mapping: CoordinateMapping>(_ rows: Range<Int>, mapping: Mapping) -> NDImageError? {
+        let interpolator = SplineInterpolator(coefficients: coefficients, options: options, padding: padding)
+        let outputRank = output.rank, inputRank = coefficients.rank
+        let index = UnsafeMutablePointer<Int>.allocate(capacity: outputRank)
+        index.initialize(repeating: 0, count: outputRank)
+        // Zeroed once, like SciPy's `icoor`: a callback that does not write a coordinate leaves the previous one.
+        let coordinates = UnsafeMutablePointer<Double>.allocate(capacity: max(inputRank, 1))
+        coordinates.initialize(repeating: 0, count: max(inputRank, 1))
+        defer { index.deallocate(); coordinates.deallocate() }
+        let last = outputRank - 1
+        let rowLength = output.shape[last]
+        let outStride = output.strides[last]
+        let outBase = output.firstElementPointer
+        let outType = output.elementType
+        for row in rows {
+            var rest = row
+            var rowOffset = 0
+            for axis in stride(from: last - 1, through: 0, by: -1) {
+                index[axis] = rest % output.shape[axis]
+                rest /= output.shape[axis]
+                rowOffset &+= index[axis] &* output.strides[axis]
+            }
+            var target = outBase + rowOffset
+            for j in 0..<rowLength {
+                index[last] = j
+                let flat = row &* rowLength &+ j
+                guard mapping.map(index, coordinates, flat) else { return mapping.failure(at: flat) }
+                storeInterpolated(interpolator.value(at: coordinates), as: outType, to: target)
+                target += outStride
+            }
+        }
+        return nil
+    }
+}
+
+/// Per worker, its first failure; `first` is the one of the lowest worker (the first in C order).
+final class FailureList: @unchecked Sendable {
+    private var errors: [NDImageError?]
+    private let lock = PThreadMutex()
+    init(count: Int) { errors = Array(repeating: nil, count: count) }
+    func set(_ part: Int, _ error: NDImageError) {
+        lock.locked { errors[part] = error }
+    }
+    var first: NDImageError? { lock.locked { errors.compactMap { $0 }.first } }
+}
+
+/// A value handed to worker threads that only read it (or write disjoint parts through it).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// A mutex over pthreads (NDImage does not import Foundation).
+final class PThreadMutex: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(mutex, nil) }
+    deinit { pthread_mutex_destroy(mutex); mutex.deallocate() }
+    func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+}

@@ -1,0 +1,1061 @@
+// Window reductions without visiting every tap of every window: the strategies that make
+// min/max/sum/rank filters fast at every window size (docs/window-strategies.md).
+//
+// A footprint is a union of row spans: the taps that share their position on every axis but the
+// last form a "footprint row", and its positions along the last axis are runs ("spans"). For one
+// output row, each footprint row reads one input row (mapped through the mode on the outer axes,
+// or a row of cval), extended along the last axis through the mode (built once per input row and
+// kept in a small per-thread cache while the next output rows need it). Footprint rows with the
+// same spans are combined first, column by column ("column reduction"), and each span is then a
+// 1-D sliding reduction of that combined row:
+//   - min/max: sliding minima by doubling (log2 L vectorised passes over the row);
+//   - sum: prefix sums in Int64, so each span costs two loads whatever its length (exact);
+//   - order statistics (rank, median, percentile): for 8- and 16-bit data a sliding histogram
+//     (Huang) with a coarse level, for other types a sorted copy of the window, both updated by
+//     the spans' entering and leaving elements;
+//   - a single tap: a copy from the extended row.
+// The results equal the literal per-pixel evaluation bit for bit under the conditions the runner
+// checks: float data holds no NaN and no -0.0 (Python's `min` and NumPy's sort give such values
+// order-dependent results), cval is exactly representable in the element type, and integer sums
+// stay below 2^53. When the data breaks a condition, `run` throws `WindowStrategyDeclined` and the
+// caller runs the literal kernel instead.
+//
+// Scratch per thread: the cached extended rows (one per footprint row, plus two), one combined row,
+// two sliding buffers and, for order statistics, one histogram (256 or 65,536 counts) or one
+// sorted window.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A reduction over the window that the strategies compute exactly.
+public enum WindowReduction: Hashable, Sendable, CustomStringConvertible {
+    /// The least element.
+    case minimum
+    /// The greatest element.
+    case maximum
+    /// The exact sum (integer data only).
+    case sum
+    /// The element of rank k (0-based) in ascending order.
+    case orderStatistic(Int)
+    /// The element at tap k (SciPy's buffer order).
+    case tap(Int)
+
+    public var description: String {
+        switch self {
+        case .minimum: return "min"
+        case .maximum: return "max"
+        case .sum: return "sum"
+        case .orderStatistic(let k): return "rank \(k)"
+        case .tap(let k): return "tap \(k)"
+        }
+    }
+}
+
+/// Why a window strategy cannot give the literal kernel's bits for this input; the caller runs
+/// the literal kernel instead.
+public struct WindowStrategyDeclined: Error, Sendable, CustomStringConvertible {
+    /// What the input does that the strategy cannot follow exactly.
+    public let reason: String
+
+    public var description: String { reason }
+}
+
+/// The element types the strategies compute in: compared, summed and binned natively.
+protocol ReducibleElement: Comparable {
+    /// The element equal to `value`, or nil when `value` has no exact, orderable equivalent.
+    init?(exactlyOrdered value: Double)
+    /// The element as generic_filter's double buffer holds it.
+    var doubleValue: Double { get }
+    /// The element's integer value (integer types; 0 for floats, which never sum here).
+    var integerValue: Int64 { get }
+    /// NaN or -0.0: values whose order or identity depends on evaluation order.
+    var isOrderHazard: Bool { get }
+    /// Whether the type may hold order hazards (the float types).
+    static var mayHoldHazards: Bool { get }
+    /// The largest magnitude of an element (nil: sums are not exact in doubles).
+    static var magnitudeBound: Int64? { get }
+    /// Histogram bins for order statistics (nil: no histogram strategy for this type).
+    static var histogramBins: Int? { get }
+    /// The element's histogram bin, in `0..<histogramBins`.
+    var histogramBin: Int { get }
+    /// The element of histogram bin `bin`.
+    static func fromHistogramBin(_ bin: Int) -> Self
+    /// An element no greater than any other (floats: -inf; NaN never reaches the strategies).
+    static var lowest: Self { get }
+}
+
+extension ReducibleElement where Self: FixedWidthInteger {
+    init?(exactlyOrdered value: Double) {
+        // -0.0 is not an integer's bits: a window reading cval -0.0 keeps that sign in the literal kernel.
+        guard !(value == 0 && value.sign == .minus) else { return nil }
+        self.init(exactly: value)
+    }
+    var doubleValue: Double { Double(self) }
+    var integerValue: Int64 { Int64(truncatingIfNeeded: self) }
+    var isOrderHazard: Bool { false }
+    static var mayHoldHazards: Bool { false }
+    static var magnitudeBound: Int64? {
+        Self.bitWidth <= 32 ? Swift.max(Int64(Self.max), -Int64(Self.min)) : nil
+    }
+    static var histogramBins: Int? { Self.bitWidth <= 16 ? 1 << Self.bitWidth : nil }
+    var histogramBin: Int { Int(truncatingIfNeeded: self) - Int(truncatingIfNeeded: Self.min) }
+    static func fromHistogramBin(_ bin: Int) -> Self { Self(truncatingIfNeeded: bin + Int(truncatingIfNeeded: Self.min)) }
+    static var lowest: Self { Self.min }
+}
+
+extension UInt8: ReducibleElement {}
+extension Int8: ReducibleElement {}
+extension UInt16: ReducibleElement {}
+extension Int16: ReducibleElement {}
+extension UInt32: ReducibleElement {}
+extension Int32: ReducibleElement {}
+extension Int64: ReducibleElement {}
+extension UInt64: ReducibleElement {}
+
+extension ReducibleElement where Self: BinaryFloatingPoint {
+    var integerValue: Int64 { 0 }
+    static var mayHoldHazards: Bool { true }
+    static var magnitudeBound: Int64? { nil }
+    static var histogramBins: Int? { nil }
+    var histogramBin: Int { 0 }
+    static func fromHistogramBin(_ bin: Int) -> Self { 0 }
+    static var lowest: Self { -Self.infinity }
+}
+
+extension Double: ReducibleElement {
+    init?(exactlyOrdered value: Double) {
+        guard !value.isNaN, !(value == 0 && value.sign == .minus) else { return nil }
+        self = value
+    }
+    var doubleValue: Double { self }
+    // Integer compares on the bits vectorise; NaN is any pattern above +inf's (either sign).
+    var isOrderHazard: Bool {
+        let bits = bitPattern
+        return bits == 0x8000_0000_0000_0000 || bits & 0x7FFF_FFFF_FFFF_FFFF > 0x7FF0_0000_0000_0000
+    }
+}
+
+extension Float: ReducibleElement {
+    init?(exactlyOrdered value: Double) {
+        guard let exact = Float(exactly: value), !(value == 0 && value.sign == .minus) else { return nil }
+        self = exact
+    }
+    var doubleValue: Double { Double(self) }
+    var isOrderHazard: Bool {
+        let bits = bitPattern
+        return bits == 0x8000_0000 || bits & 0x7FFF_FFFF > 0x7F80_0000
+    }
+}
+
+/// A window-reduction run over one input: the footprint as row spans, the index maps, and which
+/// reductions to compute. Plan once, then `run` rows from any number of threads.
+public struct WindowReductionJob: @unchecked Sendable {
+    /// The number of output rows (the product of every axis but the last).
+    public let rowCount: Int
+    /// The length of a row (the last axis).
+    public let rowLength: Int
+    /// The reductions, in the order of the planes `run` delivers.
+    public let reductions: [WindowReduction]
+
+    private let input: NDArray
+    private let geometry: FilterGeometry
+    private let footprintRows: [FootprintRow]
+    private let spanClasses: [SpanClass]
+    /// Per tap: its footprint row and its position along the last axis.
+    private let tapPlaces: [(row: Int, position: Int)]
+    private let tapCount: Int
+    /// Outer axes' index maps, in input elements (nil: cval).
+    private let outerMaps: [[Int?]]
+    /// The last axis's map over the extended row, in input elements (nil: cval).
+    private let lastMap: [Int?]
+    private let outerShape: [Int]
+    private let inStrides: [Int]
+
+    private struct FootprintRow {
+        /// Position on each outer axis.
+        var outer: [Int]
+        /// Runs of positions along the last axis, ascending.
+        var spans: [Span]
+    }
+
+    private struct Span: Hashable {
+        var start: Int
+        var length: Int
+    }
+
+    /// Footprint rows with the same spans, combined column by column before the sliding pass.
+    private struct SpanClass {
+        var rows: [Int]
+        var spans: [Span]
+    }
+
+    /// Plans `reductions` over `input` with `geometry`; throws when the element type, the strides or
+    /// cval rule a strategy out (before any work).
+    public init(input: NDArray, geometry: FilterGeometry, reductions: [WindowReduction]) throws(WindowStrategyDeclined) {
+        let rank = input.rank
+        guard rank >= 1, !input.isEmpty else { throw WindowStrategyDeclined(reason: "empty or 0-d input") }
+        let size = input.elementType.itemSize
+        guard input.strides.allSatisfy({ $0 % size == 0 }) else {
+            throw WindowStrategyDeclined(reason: "strides are not whole elements")
+        }
+        let taps = geometry.tapPositions
+        guard !taps.isEmpty else { throw WindowStrategyDeclined(reason: "empty footprint") }
+        for reduction in reductions {
+            switch reduction {
+            case .orderStatistic(let k), .tap(let k):
+                guard k >= 0, k < taps.count else { throw WindowStrategyDeclined(reason: "\(reduction) outside the window") }
+            case .sum:
+                guard let bound = Self.magnitudeBound(input.elementType),
+                      bound.multipliedReportingOverflow(by: Int64(taps.count)).partialValue < (1 << 53),
+                      !bound.multipliedReportingOverflow(by: Int64(taps.count)).overflow else {
+                    throw WindowStrategyDeclined(reason: "sums of \(input.elementType.rawValue) are not exact in doubles")
+                }
+            case .minimum, .maximum: break
+            }
+        }
+        self.input = input
+        self.geometry = geometry
+        self.reductions = reductions
+        self.tapCount = taps.count
+        let last = rank - 1
+        inStrides = input.strides.map { $0 / size }
+        outerShape = Array(input.shape[..<last])
+        rowLength = input.shape[last]
+        rowCount = outerShape.reduce(1, *)
+        do {
+            outerMaps = try (0..<last).map { axis in
+                try geometry.indexMap(axis: axis).map { $0.map { $0 * (input.strides[axis] / size) } }
+            }
+            lastMap = try geometry.indexMap(axis: last).map { $0.map { $0 * (input.strides[last] / size) } }
+        } catch {
+            throw WindowStrategyDeclined(reason: "\(error)")
+        }
+
+        // Footprint rows in order of first appearance; each tap's place in them.
+        var rows: [FootprintRow] = []
+        var rowOfOuter: [[Int]: Int] = [:]
+        var positions: [[Int]] = []
+        var places: [(row: Int, position: Int)] = []
+        for tap in taps {
+            let outer = Array(tap[..<last])
+            let row: Int
+            if let known = rowOfOuter[outer] { row = known } else {
+                row = rows.count
+                rowOfOuter[outer] = row
+                rows.append(FootprintRow(outer: outer, spans: []))
+                positions.append([])
+            }
+            positions[row].append(tap[last])
+            places.append((row, tap[last]))
+        }
+        for row in rows.indices {
+            let sorted = positions[row].sorted()
+            var spans: [Span] = []
+            for position in sorted {
+                if let lastSpan = spans.last, lastSpan.start + lastSpan.length == position {
+                    spans[spans.count - 1].length += 1
+                } else {
+                    spans.append(Span(start: position, length: 1))
+                }
+            }
+            rows[row].spans = spans
+        }
+        footprintRows = rows
+        tapPlaces = places
+        var classes: [SpanClass] = []
+        for (index, row) in rows.enumerated() {
+            if let existing = classes.firstIndex(where: { $0.spans == row.spans }) {
+                classes[existing].rows.append(index)
+            } else {
+                classes.append(SpanClass(rows: [index], spans: row.spans))
+            }
+        }
+        spanClasses = classes
+
+        if geometry.mode.canonicalForFilters == .constant {
+            guard Self.cvalIsExact(geometry.cval, for: input.elementType) else {
+                throw WindowStrategyDeclined(reason: "cval \(geometry.cval) is not exactly a \(input.elementType.rawValue)")
+            }
+        }
+    }
+
+    private static func magnitudeBound(_ type: ElementType) -> Int64? {
+        switch type {
+        case .bool: return 1
+        case .int8: return Int8.magnitudeBound
+        case .uint8: return UInt8.magnitudeBound
+        case .int16: return Int16.magnitudeBound
+        case .uint16: return UInt16.magnitudeBound
+        case .int32: return Int32.magnitudeBound
+        case .uint32: return UInt32.magnitudeBound
+        case .int64, .uint64, .float32, .float64: return nil
+        }
+    }
+
+    private static func cvalIsExact(_ cval: Double, for type: ElementType) -> Bool {
+        switch type {
+        case .bool: return UInt8(exactlyOrdered: cval).map { $0 <= 1 } ?? false
+        case .int8: return Int8(exactlyOrdered: cval) != nil
+        case .uint8: return UInt8(exactlyOrdered: cval) != nil
+        case .int16: return Int16(exactlyOrdered: cval) != nil
+        case .uint16: return UInt16(exactlyOrdered: cval) != nil
+        case .int32: return Int32(exactlyOrdered: cval) != nil
+        case .uint32: return UInt32(exactlyOrdered: cval) != nil
+        case .int64: return Int64(exactlyOrdered: cval) != nil
+        case .uint64: return UInt64(exactlyOrdered: cval) != nil
+        case .float32: return Float(exactlyOrdered: cval) != nil
+        case .float64: return Double(exactlyOrdered: cval) != nil
+        }
+    }
+
+    /// Computes the reductions of output rows `rows` (C order over the outer axes) and hands each
+    /// row's planes to `deliver`: `planes[r * rowLength + x]` is reduction r at pixel x, as a double.
+    /// Throws `WindowStrategyDeclined` when the data breaks a condition (then some rows may have
+    /// been delivered: the caller must compute all of them again another way).
+    public func run(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
+        switch input.elementType {
+        case .bool, .uint8: try run(UInt8.self, rows: rows, deliver: deliver)
+        case .int8: try run(Int8.self, rows: rows, deliver: deliver)
+        case .uint16: try run(UInt16.self, rows: rows, deliver: deliver)
+        case .int16: try run(Int16.self, rows: rows, deliver: deliver)
+        case .uint32: try run(UInt32.self, rows: rows, deliver: deliver)
+        case .int32: try run(Int32.self, rows: rows, deliver: deliver)
+        case .uint64: try run(UInt64.self, rows: rows, deliver: deliver)
+        case .int64: try run(Int64.self, rows: rows, deliver: deliver)
+        case .float32: try run(Float.self, rows: rows, deliver: deliver)
+        case .float64: try run(Double.self, rows: rows, deliver: deliver)
+        }
+    }
+
+    /// Whether `runDirect` can write this job's single min/max into `output` in the input's own type.
+    public func canRunDirect(into output: NDArray) -> Bool {
+        guard reductions.count == 1, reductions[0] == .minimum || reductions[0] == .maximum else { return false }
+        let size = output.elementType.itemSize
+        return output.shape == input.shape && output.strides.allSatisfy { $0 % size == 0 }
+    }
+
+    /// Computes the job's single min or max for output rows `rows` and stores it into `output` as
+    /// generic_filter stores the double result (in the input's own type when the types are equal).
+    public func runDirect(rows: Range<Int>, output: NDArray) throws {
+        precondition(canRunDirect(into: output))
+        switch input.elementType {
+        case .bool, .uint8: try runDirect(UInt8.self, rows: rows, output: output)
+        case .int8: try runDirect(Int8.self, rows: rows, output: output)
+        case .uint16: try runDirect(UInt16.self, rows: rows, output: output)
+        case .int16: try runDirect(Int16.self, rows: rows, output: output)
+        case .uint32: try runDirect(UInt32.self, rows: rows, output: output)
+        case .int32: try runDirect(Int32.self, rows: rows, output: output)
+        case .uint64: try runDirect(UInt64.self, rows: rows, output: output)
+        case .int64: try runDirect(Int64.self, rows: rows, output: output)
+        case .float32: try runDirect(Float.self, rows: rows, output: output)
+        case .float64: try runDirect(Double.self, rows: rows, output: output)
+        }
+    }
+
+    // MARK: The row loop
+
+    private func runDirect<T: ReducibleElement>(_: T.Type, rows: Range<Int>, output: NDArray) throws {
+        let outSize = output.elementType.itemSize
+        let outStrides = output.strides.map { $0 / outSize }
+        let last = input.rank - 1
+        let outBase = output.firstElementPointer
+        let sameType = output.elementType == input.elementType
+        let n = rowLength
+        let isMinimum = reductions[0] == .minimum
+        try withRowState(T.self) { state in
+            var index = outerIndex(of: rows.lowerBound)
+            for _ in rows {
+                var offset = 0
+                for axis in 0..<last { offset += index[axis] * outStrides[axis] }
+                let stride = outStrides[last]
+                let destination = (outBase + offset * outSize).assumingMemoryBound(to: T.self)
+                // A contiguous output row of the input's type takes the last pass's results itself.
+                let inPlace = sameType && stride == 1
+                try state.loadRows(outer: index)
+                let result = state.reduceLoadedMinMax(minimum: isMinimum, into: inPlace ? destination : nil)
+                if sameType {
+                    if !inPlace { for x in 0..<n { destination[x * stride] = result[x] } }
+                } else {
+                    let type = output.elementType
+                    for x in 0..<n { type.storeDouble(result[x].doubleValue, to: outBase + (offset + x * stride) * outSize) }
+                }
+                advance(&index)
+            }
+        }
+    }
+
+    private func run<T: ReducibleElement>(_: T.Type, rows: Range<Int>,
+                                          deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
+        let n = rowLength
+        let planes = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, reductions.count * n))
+        defer { planes.deallocate() }
+        try withRowState(T.self) { state in
+            var index = outerIndex(of: rows.lowerBound)
+            for row in rows {
+                try state.loadRows(outer: index)
+                var ranks: [(plane: Int, k: Int)] = []
+                for (r, reduction) in reductions.enumerated() {
+                    let plane = planes.baseAddress! + r * n
+                    switch reduction {
+                    case .minimum, .maximum:
+                        let result = state.reduceLoadedMinMax(minimum: reduction == .minimum)
+                        for x in 0..<n { plane[x] = result[x].doubleValue }
+                    case .sum:
+                        state.sumLoaded(into: plane)
+                    case .tap(let k):
+                        let place = tapPlaces[k]
+                        let extended = state.loadedRow(place.row)
+                        for x in 0..<n { plane[x] = extended[x + place.position].doubleValue }
+                    case .orderStatistic(let k):
+                        ranks.append((r, k))
+                    }
+                }
+                if !ranks.isEmpty { state.orderStatistics(ranks, planes: planes.baseAddress!) }
+                try deliver(row, planes)
+                advance(&index)
+            }
+        }
+    }
+
+    private func outerIndex(of row: Int) -> [Int] {
+        var index = Array(repeating: 0, count: outerShape.count)
+        var rest = row
+        for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
+            index[axis] = rest % outerShape[axis]
+            rest /= outerShape[axis]
+        }
+        return index
+    }
+
+    private func advance(_ index: inout [Int]) {
+        var axis = outerShape.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            if index[axis] < outerShape[axis] { return }
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+
+    private func withRowState<T: ReducibleElement, R>(_: T.Type, _ body: (RowState<T>) throws -> R) throws -> R {
+        let state = RowState<T>(job: self)
+        defer { state.release() }
+        return try body(state)
+    }
+
+    // MARK: Per-thread state
+
+    /// One thread's scratch: cached extended input rows, the combined row, the sliding buffer,
+    /// the result row and the histogram.
+    private final class RowState<T: ReducibleElement> {
+        let job: WindowReductionJob
+        let extendedLength: Int
+        /// Cached extended rows: their input row offset (nil: the cval row), last use, storage.
+        // Unsafe storage, not arrays: arrays in a class property pay exclusivity checks on every
+        // access, which cost more than the row passes for small windows.
+        let cacheCapacity: Int
+        let cachedKeys: UnsafeMutablePointer<Int?>
+        let cachedUse: UnsafeMutablePointer<Int>
+        let cachedValid: UnsafeMutablePointer<Bool>
+        let cachedRows: UnsafeMutablePointer<UnsafeMutablePointer<T>>
+        var clock = 0
+        /// Per footprint row, the cached row it reads for the current output row.
+        let loaded: UnsafeMutablePointer<UnsafeMutablePointer<T>>
+        let combined: UnsafeMutablePointer<T>
+        let sliding: UnsafeMutablePointer<T>
+        let slidingSpare: UnsafeMutablePointer<T>
+        let result: UnsafeMutablePointer<T>
+        let cvalValue: T
+        let inBase: UnsafeRawPointer
+
+        init(job: WindowReductionJob) {
+            self.job = job
+            extendedLength = job.lastMap.count
+            let capacity = job.footprintRows.count + 2
+            cacheCapacity = capacity
+            cachedKeys = .allocate(capacity: capacity)
+            cachedKeys.initialize(repeating: nil, count: capacity)
+            cachedUse = .allocate(capacity: capacity)
+            cachedUse.initialize(repeating: 0, count: capacity)
+            cachedValid = .allocate(capacity: capacity)
+            cachedValid.initialize(repeating: false, count: capacity)
+            cachedRows = .allocate(capacity: capacity)
+            for slot in 0..<capacity { (cachedRows + slot).initialize(to: .allocate(capacity: max(1, job.lastMap.count))) }
+            loaded = .allocate(capacity: job.footprintRows.count)
+            loaded.initialize(repeating: cachedRows[0], count: job.footprintRows.count)
+            combined = .allocate(capacity: max(1, job.lastMap.count))
+            sliding = .allocate(capacity: max(1, job.lastMap.count))
+            slidingSpare = .allocate(capacity: max(1, job.lastMap.count))
+            result = .allocate(capacity: max(1, job.rowLength))
+            // Checked in the job's initialiser for constant modes; other modes never read it.
+            cvalValue = T(exactlyOrdered: job.geometry.cval) ?? T(exactlyOrdered: 0)!
+            inBase = UnsafeRawPointer(job.input.firstElementPointer)
+        }
+
+        func release() {
+            for slot in 0..<cacheCapacity { cachedRows[slot].deallocate() }
+            cachedKeys.deallocate()
+            cachedUse.deallocate()
+            cachedValid.deallocate()
+            cachedRows.deallocate()
+            loaded.deallocate()
+            combined.deallocate()
+            sliding.deallocate()
+            slidingSpare.deallocate()
+            result.deallocate()
+            releaseBuffers()
+            releaseColumns()
+        }
+
+        func loadedRow(_ footprintRow: Int) -> UnsafeMutablePointer<T> { loaded[footprintRow] }
+
+        /// The input row (element offset, nil: the cval row) each footprint row reads for output row `outer`.
+        private func rowKeys(outer: [Int]) -> [Int?] {
+            job.footprintRows.map { row in
+                var key = 0
+                for axis in 0..<outer.count {
+                    guard let mapped = job.outerMaps[axis][outer[axis] + row.outer[axis]] else { return nil }
+                    key += mapped
+                }
+                return key
+            }
+        }
+
+        /// Points `loaded` at the extended input rows that output row `outer` reads, and brings the
+        /// column accumulators (when used) from the previous output row's rows to these.
+        func loadRows(outer: [Int]) throws {
+            clock += 1
+            let keys = rowKeys(outer: outer)
+            guard usesColumns else {
+                for (r, key) in keys.enumerated() { loaded[r] = try cachedRow(key) }
+                return
+            }
+            // The rows that leave and enter, as multisets (nearest and reflect modes repeat rows).
+            var leaving = columnKeys, entering: [Int?] = []
+            for key in keys {
+                if let i = leaving.firstIndex(of: key) { leaving.remove(at: i) } else { entering.append(key) }
+            }
+            // Subtract the leaving rows while they are still cached (loading may evict them).
+            var incremental = columnsValid && leaving.count + entering.count < keys.count
+            if incremental {
+                for key in leaving {
+                    guard let row = cachedRowIfPresent(key) else { incremental = false; break }
+                    accumulateColumns(row, sign: -1)
+                }
+            }
+            for (r, key) in keys.enumerated() { loaded[r] = try cachedRow(key) }
+            if incremental {
+                for key in entering { accumulateColumns(try cachedRow(key), sign: 1) }
+            } else {
+                clearColumns()
+                for r in keys.indices { accumulateColumns(loaded[r], sign: 1) }
+            }
+            columnKeys = keys
+            columnsValid = true
+        }
+
+        private func cachedRowIfPresent(_ key: Int?) -> UnsafeMutablePointer<T>? {
+            for slot in 0..<cacheCapacity where cachedValid[slot] && cachedKeys[slot] == key { return cachedRows[slot] }
+            return nil
+        }
+
+        // MARK: column accumulators (box-like footprints)
+
+        /// Box-like footprints (every footprint row has the same single span) keep, per extended
+        /// column, the sum (sums) or the histogram (order statistics of 8-bit data) of the column's
+        /// elements over the footprint rows, updated by the rows that leave and enter from one output
+        /// row to the next: O(1) per pixel instead of O(rows) (Perreault and Hébert's column histograms).
+        private lazy var usesColumns: Bool = usesColumnSums || usesColumnHistograms
+        private lazy var boxLike: Bool = job.spanClasses.count == 1 && job.spanClasses[0].spans.count == 1
+        private lazy var usesColumnSums: Bool = boxLike && job.reductions.contains(.sum)
+        /// From 7x7 up: below, sliding the 272 counts per pixel costs more than a sorted window
+        /// (measured: float64 3x3 percentile 46 ms with column histograms at 512x512).
+        private lazy var usesColumnHistograms: Bool = boxLike && job.tapCount > 48 && job.tapCount <= Int(UInt16.max)
+            && job.reductions.contains { if case .orderStatistic = $0 { return true } else { return false } }
+        /// 8-bit types bin by value; every other type bins into 256 buckets between quantiles of a
+        /// sample of the input, and a query then selects exactly among the window's elements in the
+        /// bucket it found (about taps / 256 of them).
+        private var bucketed: Bool { T.histogramBins != 256 }
+        /// The 255 bucket boundaries, ascending: bucket c holds `boundaries[c - 1] <= v < boundaries[c]`.
+        private lazy var boundaries: UnsafeMutablePointer<T> = {
+            let boundaries = UnsafeMutablePointer<T>.allocate(capacity: 255)
+            // Any boundaries give exact results (they only steer the search); quantiles of an
+            // evenly spaced sample make the buckets about equally full.
+            var sample: [T] = []
+            let input = job.input, count = input.count
+            let step = max(1, count / 65536)
+            var flat = 0
+            input.forEachElementOffset { offset in
+                if flat % step == 0 {
+                    // NaN and -0.0 stay out, so that the boundaries are totally ordered (rows holding
+                    // them make the strategy decline before their values are binned).
+                    let value = (UnsafeRawPointer(input.firstElementPointer) + offset).loadUnaligned(as: T.self)
+                    if !value.isOrderHazard { sample.append(value) }
+                }
+                flat += 1
+            }
+            sample.sort()
+            if sample.isEmpty { sample = [T(exactlyOrdered: 0)!] }
+            for c in 0..<255 { boundaries[c] = sample[min(sample.count - 1, (c + 1) * sample.count / 256)] }
+            return boundaries
+        }()
+
+        /// The histogram bin of `value`: its own bin for 8-bit types, else its bucket (a branch-free
+        /// search over the boundaries).
+        @inline(__always) private func bin(_ value: T, _ boundaries: UnsafeMutablePointer<T>?) -> Int {
+            guard let boundaries else { return value.histogramBin }
+            var base = 0, length = 255
+            while length > 1 {
+                let half = length >> 1
+                base = boundaries[base &+ half &- 1] <= value ? base &+ half : base
+                length &-= half
+            }
+            return boundaries[base] <= value ? base &+ 1 : base
+        }
+        private var columnKeys: [Int?] = []
+        private var columnsValid = false
+        private lazy var columnSums = UnsafeMutablePointer<Int64>.allocate(capacity: extendedLength)
+        private lazy var columnFine = UnsafeMutablePointer<UInt16>.allocate(capacity: extendedLength * 256)
+        private lazy var columnCoarse = UnsafeMutablePointer<UInt16>.allocate(capacity: extendedLength * 16)
+
+        private func clearColumns() {
+            if usesColumnSums { columnSums.update(repeating: 0, count: extendedLength) }
+            if usesColumnHistograms {
+                columnFine.update(repeating: 0, count: extendedLength * 256)
+                columnCoarse.update(repeating: 0, count: extendedLength * 16)
+            }
+        }
+
+        private func accumulateColumns(_ row: UnsafeMutablePointer<T>, sign: Int) {
+            if usesColumnSums {
+                let sums = columnSums
+                if sign > 0 { for j in 0..<extendedLength { sums[j] &+= row[j].integerValue } }
+                else { for j in 0..<extendedLength { sums[j] &-= row[j].integerValue } }
+            }
+            if usesColumnHistograms {
+                let fine = columnFine, coarse = columnCoarse
+                let boundaries: UnsafeMutablePointer<T>? = bucketed ? self.boundaries : nil
+                let delta = UInt16(truncatingIfNeeded: sign)
+                for j in 0..<extendedLength {
+                    let bin = self.bin(row[j], boundaries)
+                    fine[j &* 256 &+ bin] &+= delta
+                    coarse[j &* 16 &+ (bin >> 4)] &+= delta
+                }
+            }
+        }
+
+        func releaseColumns() {
+            guard usesColumns else { return }
+            if usesColumnSums { columnSums.deallocate() }
+            if usesColumnHistograms {
+                columnFine.deallocate()
+                columnCoarse.deallocate()
+                if bucketed { boundaries.deallocate() }
+            }
+        }
+
+        /// Order statistics of every window from the column histograms: the window's histogram
+        /// slides along the row by adding the entering column's and subtracting the leaving one's
+        /// (256 + 16 counts, vectorised), and each query walks 16 coarse then at most 16 fine counts
+        /// (then, for bucketed types, selects among the window's elements in that bucket).
+        private func columnHistogramOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
+            let n = job.rowLength
+            let span = job.spanClasses[0].spans[0]
+            let fine = UnsafeMutablePointer<UInt16>.allocate(capacity: 256)
+            let coarse = UnsafeMutablePointer<UInt16>.allocate(capacity: 16)
+            defer { fine.deallocate(); coarse.deallocate() }
+            fine.update(repeating: 0, count: 256)
+            coarse.update(repeating: 0, count: 16)
+            let columnFine = self.columnFine, columnCoarse = self.columnCoarse
+            let rowsCount = job.footprintRows.count
+            let boundaries: UnsafeMutablePointer<T>? = bucketed ? self.boundaries : nil
+            // One more than the window: the branch-free pass stores every element before deciding.
+            let candidates = UnsafeMutablePointer<T>.allocate(capacity: bucketed ? job.tapCount + 1 : 1)
+            defer { candidates.deallocate() }
+            for j in span.start..<(span.start + span.length) {
+                for b in 0..<256 { fine[b] &+= columnFine[j &* 256 &+ b] }
+                for c in 0..<16 { coarse[c] &+= columnCoarse[j &* 16 &+ c] }
+            }
+            for x in 0..<n {
+                if x > 0 {
+                    let entering = x &- 1 &+ span.start &+ span.length, leaving = x &- 1 &+ span.start
+                    let enteringFine = columnFine + entering &* 256, leavingFine = columnFine + leaving &* 256
+                    for b in 0..<256 { fine[b] = fine[b] &+ enteringFine[b] &- leavingFine[b] }
+                    let enteringCoarse = columnCoarse + entering &* 16, leavingCoarse = columnCoarse + leaving &* 16
+                    for c in 0..<16 { coarse[c] = coarse[c] &+ enteringCoarse[c] &- leavingCoarse[c] }
+                }
+                for rank in ranks {
+                    var remaining = rank.k, c = 0
+                    while Int(coarse[c]) <= remaining { remaining &-= Int(coarse[c]); c &+= 1 }
+                    var bin = c << 4
+                    while Int(fine[bin]) <= remaining { remaining &-= Int(fine[bin]); bin &+= 1 }
+                    if !bucketed {
+                        planes[rank.plane &* n &+ x] = T.fromHistogramBin(bin).doubleValue
+                        continue
+                    }
+                    // The element of rank `remaining` among the window's elements in bucket `bin`:
+                    // a branch-free pass keeps them (each element is stored, and the end advances
+                    // only past those inside), then an insertion sort of the few kept.
+                    guard let boundaries else { continue }
+                    let low = bin > 0 ? boundaries[bin &- 1] : T.lowest
+                    let high = bin < 255 ? boundaries[bin] : T.lowest, unbounded = bin == 255 ? 1 : 0
+                    var found = 0
+                    for r in 0..<rowsCount {
+                        let data = loaded[r] + (x &+ span.start)
+                        for j in 0..<span.length {
+                            let value = data[j]
+                            candidates[found] = value
+                            found &+= (low <= value ? 1 : 0) & ((value < high ? 1 : 0) | unbounded)
+                        }
+                    }
+                    for i in 1..<max(found, 1) {
+                        let value = candidates[i]
+                        var j = i
+                        while j > 0 && candidates[j &- 1] > value { candidates[j] = candidates[j &- 1]; j &-= 1 }
+                        candidates[j] = value
+                    }
+                    planes[rank.plane &* n &+ x] = candidates[remaining].doubleValue
+                }
+            }
+        }
+
+        private func cachedRow(_ key: Int?) throws -> UnsafeMutablePointer<T> {
+            // Least recently used among the slots; rows loaded for this output row were used at
+            // `clock`, and there are two more slots than footprint rows, so they are never chosen.
+            var victim = 0
+            for slot in 0..<cacheCapacity {
+                if cachedValid[slot] && cachedKeys[slot] == key {
+                    cachedUse[slot] = clock
+                    return cachedRows[slot]
+                }
+                if cachedValid[victim] && (!cachedValid[slot] || cachedUse[slot] < cachedUse[victim]) { victim = slot }
+            }
+            let row = cachedRows[victim]
+            // Mark invalid first: a throw below must not leave a half-built row in the cache.
+            cachedValid[victim] = false
+            try build(row, key: key)
+            cachedKeys[victim] = key
+            cachedUse[victim] = clock
+            cachedValid[victim] = true
+            return row
+        }
+
+        /// Fills `row` with the input row at element offset `key` extended along the last axis
+        /// through the mode (nil: every element cval); throws on NaN or -0.0 in float data.
+        private func build(_ row: UnsafeMutablePointer<T>, key: Int?) throws {
+            guard let key else {
+                row.update(repeating: cvalValue, count: extendedLength)
+                return
+            }
+            let base = (inBase.assumingMemoryBound(to: T.self)) + key
+            let map = job.lastMap
+            let centre = job.geometry.centre[job.input.rank - 1]
+            let n = job.rowLength
+            let stride = job.inStrides[job.input.rank - 1]
+            // Positions centre..<centre+n read the row itself, in order; the rest go through the map.
+            if stride == 1 {
+                (row + centre).update(from: UnsafePointer(base), count: n)
+            } else {
+                for x in 0..<n { row[centre + x] = base[x * stride] }
+            }
+            for j in 0..<centre { row[j] = map[j].map { base[$0] } ?? cvalValue }
+            for j in (centre + n)..<extendedLength { row[j] = map[j].map { base[$0] } ?? cvalValue }
+            if T.mayHoldHazards {
+                // One pass with no early exit, so it vectorises.
+                var hazard: UInt8 = 0
+                for x in 0..<n { hazard |= row[centre + x].isOrderHazard ? 1 : 0 }
+                if hazard != 0 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+            }
+        }
+
+        // MARK: min / max
+
+        /// The min (or max) of every window of the loaded rows, in `result`.
+        func reduceLoadedMinMax(minimum: Bool, into destination: UnsafeMutablePointer<T>? = nil) -> UnsafeMutablePointer<T> {
+            let out = destination ?? result
+            if minimum { reduceLoaded(Min<T>.self, into: out) } else { reduceLoaded(Max<T>.self, into: out) }
+            return out
+        }
+
+        private func reduceLoaded<Op: SelectionOperation>(_: Op.Type, into result: UnsafeMutablePointer<T>) where Op.Element == T {
+            let n = job.rowLength
+            var first = true
+            for spanClass in job.spanClasses {
+                // Combine the class's rows column by column (one row: read it in place).
+                let source: UnsafeMutablePointer<T>
+                if spanClass.rows.count == 1 {
+                    source = loaded[spanClass.rows[0]]
+                } else {
+                    source = combined
+                    selectPairwise(Op.self, loaded[spanClass.rows[0]], loaded[spanClass.rows[1]], into: combined,
+                                   count: extendedLength)
+                    for r in spanClass.rows.dropFirst(2) {
+                        selectPairwise(Op.self, combined, loaded[r], into: combined, count: extendedLength)
+                    }
+                }
+                for span in spanClass.spans {
+                    slide(Op.self, source + span.start, length: span.length, into: result, first: first)
+                    first = false
+                }
+            }
+            _ = n
+        }
+
+        /// `out[x] (op)= op(source[x ..< x + length])` for x in 0..<n, by doubling: after each pass,
+        /// the buffer holds the reduction of `width` consecutive elements, and the last step
+        /// combines two overlapping windows (min and max are idempotent, so overlap is harmless).
+        /// Passes alternate between two buffers so that every loop reads one array and writes
+        /// another (LLVM vectorises those).
+        private func slide<Op: SelectionOperation>(_: Op.Type, _ source: UnsafeMutablePointer<T>, length: Int,
+                                                   into out: UnsafeMutablePointer<T>, first: Bool) where Op.Element == T {
+            let n = job.rowLength
+            if length == 1 {
+                if first { out.update(from: source, count: n) } else { selectPairwise(Op.self, out, source, into: out, count: n) }
+                return
+            }
+            var valid = n + length - 2
+            selectPairwise(Op.self, source, source + 1, into: sliding, count: valid)
+            var current = sliding, spare = slidingSpare
+            var width = 2
+            while 2 * width <= length {
+                valid -= width
+                selectPairwise(Op.self, current, current + width, into: spare, count: valid)
+                swap(&current, &spare)
+                width *= 2
+            }
+            let offset = length - width
+            if first {
+                selectPairwise(Op.self, current, current + offset, into: out, count: n)
+            } else {
+                selectPairwise(Op.self, current, current + offset, into: spare, count: n)
+                selectPairwise(Op.self, out, spare, into: out, count: n)
+            }
+        }
+
+        // MARK: sum
+
+        private lazy var totals = UnsafeMutableBufferPointer<Int64>.allocate(capacity: max(1, job.rowLength))
+        private lazy var prefix = UnsafeMutableBufferPointer<Int64>.allocate(capacity: extendedLength + 1)
+
+        /// The exact sum of every window of the loaded rows, as doubles, into `plane`.
+        func sumLoaded(into plane: UnsafeMutablePointer<Double>) {
+            let n = job.rowLength
+            // Lazy properties are read once here: inside the loops each read is a call.
+            let prefix = self.prefix.baseAddress!
+            prefix[0] = 0
+            if usesColumnSums {
+                // One class with one span: the window sum is a difference of two prefix sums.
+                let sums = columnSums
+                for j in 0..<extendedLength { prefix[j &+ 1] = prefix[j] &+ sums[j] }
+                let span = job.spanClasses[0].spans[0]
+                let low = prefix + span.start, high = prefix + span.start + span.length
+                for x in 0..<n { plane[x] = Double(high[x] &- low[x]) }
+                return
+            }
+            let totals = self.totals.baseAddress!
+            totals.update(repeating: 0, count: n)
+            for spanClass in job.spanClasses {
+                self.prefix.update(repeating: 0)
+                for r in spanClass.rows {
+                    let row = loaded[r]
+                    for j in 0..<extendedLength { prefix[j &+ 1] &+= row[j].integerValue }
+                }
+                // Prefix sums: prefix[j] is the sum of the class's columns before position j.
+                for j in 0..<extendedLength { prefix[j &+ 1] &+= prefix[j] }
+                for span in spanClass.spans {
+                    for x in 0..<n { totals[x] &+= prefix[x &+ span.start &+ span.length] &- prefix[x &+ span.start] }
+                }
+            }
+            for x in 0..<n { plane[x] = Double(totals[x]) }
+        }
+
+        // MARK: order statistics
+
+        /// The footprint's spans, flattened (footprint row, start, length), for the per-pixel loops.
+        private lazy var flatSpans: [(row: Int, start: Int, length: Int)] = job.footprintRows.enumerated().flatMap { r, row in
+            row.spans.map { (r, $0.start, $0.length) }
+        }
+
+        /// Counts per value (`fine`) and per group of 16 or 256 values (`coarse`); empty between rows.
+        private lazy var fine = UnsafeMutableBufferPointer<Int32>.allocate(capacity: T.histogramBins ?? 1)
+        private lazy var coarse = UnsafeMutableBufferPointer<Int32>.allocate(capacity: ((T.histogramBins ?? 1) >> coarseShift) + 1)
+        private var coarseShift: Int { (T.histogramBins ?? 0) > 256 ? 8 : 4 }
+        private var histogramsReady = false
+        /// The window's values in ascending order (types without a histogram).
+        private lazy var window = UnsafeMutablePointer<T>.allocate(capacity: job.tapCount)
+        private var windowReady = false
+
+        /// Order statistics of every window of the loaded rows, into their planes.
+        func orderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
+            if usesColumnHistograms {
+                columnHistogramOrderStatistics(ranks, planes: planes)
+            } else if T.histogramBins != nil {
+                histogramOrderStatistics(ranks, planes: planes)
+            } else {
+                sortedOrderStatistics(ranks, planes: planes)
+            }
+        }
+
+        /// By a sorted copy of the window (any type): each step removes the spans' leaving elements
+        /// and inserts the entering ones by branch-free binary search and one shift (memmove) each,
+        /// so a step costs O(spans x window) element moves instead of a sort. (Walking the entering
+        /// element to its place instead of the search and memmove was slower: 246 vs 206 ms for a
+        /// float64 9x9 median at 512x512.)
+        private func sortedOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
+            let n = job.rowLength, count = job.tapCount
+            let window = self.window
+            windowReady = true
+            let spans = flatSpans
+            let rows = (0..<job.footprintRows.count).map { loaded[$0] }
+            var filled = 0
+            for span in spans {
+                let data = rows[span.row]
+                for j in span.start..<(span.start + span.length) { window[filled] = data[j]; filled += 1 }
+            }
+            // Insertion sort is quadratic; the window can hold millions of taps.
+            var sortable = UnsafeMutableBufferPointer(start: window, count: count)
+            sortable.sort()
+            /// The first index whose element is not below `value` (or, with `orEqual`, above it), by
+            /// a branch-free search: the comparisons on random data would mispredict half the time.
+            @inline(__always) func boundary(_ value: T, orEqual: Bool) -> Int {
+                var base = 0, length = count
+                while length > 1 {
+                    let half = length >> 1
+                    let probe = window[base &+ half &- 1]
+                    base = (probe < value || (orEqual && probe == value)) ? base &+ half : base
+                    length &-= half
+                }
+                let probe = window[base]
+                return (probe < value || (orEqual && probe == value)) ? base &+ 1 : base
+            }
+            for x in 0..<n {
+                if x > 0 {
+                    for span in spans {
+                        let data = rows[span.row]
+                        let leaving = data[x &- 1 &+ span.start], entering = data[x &- 1 &+ span.start &+ span.length]
+                        if leaving == entering { continue }
+                        let from = boundary(leaving, orEqual: false)   // an element equal to `leaving`
+                        if entering > leaving {
+                            // Shift (from, to) down by one and put `entering` at to - 1.
+                            let to = boundary(entering, orEqual: false)
+                            memmove(window + from, window + from + 1, (to - from - 1) * MemoryLayout<T>.stride)
+                            window[to - 1] = entering
+                        } else {
+                            let to = boundary(entering, orEqual: true)
+                            memmove(window + to + 1, window + to, (from - to) * MemoryLayout<T>.stride)
+                            window[to] = entering
+                        }
+                    }
+                }
+                for rank in ranks { planes[rank.plane * n + x] = window[rank.k].doubleValue }
+            }
+        }
+
+        /// By a sliding two-level histogram (Huang; 8- and 16-bit types): each step removes the
+        /// spans' leaving elements and adds the entering ones; each rank keeps its coarse bucket and
+        /// the count below it, so a query moves only as far as the value moved, then scans at most
+        /// one bucket.
+        private func histogramOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
+            let fine = self.fine.baseAddress!, coarse = self.coarse.baseAddress!, shift = coarseShift
+            if !histogramsReady {
+                self.fine.update(repeating: 0)
+                self.coarse.update(repeating: 0)
+                histogramsReady = true
+            }
+            let n = job.rowLength
+            let spans = flatSpans
+            let rows = (0..<job.footprintRows.count).map { loaded[$0] }
+            let count = ranks.count
+            var bucket = [Int](repeating: 0, count: count)
+            var below = [Int](repeating: 0, count: count)
+            bucket.withUnsafeMutableBufferPointer { bucket in
+            below.withUnsafeMutableBufferPointer { below in
+                @inline(__always) func add(_ value: T, _ delta: Int32) {
+                    let bin = value.histogramBin
+                    fine[bin] &+= delta
+                    let c = bin >> shift
+                    coarse[c] &+= delta
+                    var q = 0
+                    while q < count {
+                        if c < bucket[q] { below[q] &+= Int(delta) }
+                        q &+= 1
+                    }
+                }
+                for span in spans {
+                    let data = rows[span.row]
+                    for j in span.start..<(span.start + span.length) { add(data[j], 1) }
+                }
+                for x in 0..<n {
+                    if x > 0 {
+                        for span in spans {
+                            let data = rows[span.row]
+                            let leaving = data[x &- 1 &+ span.start], entering = data[x &- 1 &+ span.start &+ span.length]
+                            if leaving != entering {
+                                add(leaving, -1)
+                                add(entering, 1)
+                            }
+                        }
+                    }
+                    for q in 0..<count {
+                        let k = ranks[q].k
+                        var c = bucket[q], lower = below[q]
+                        while lower > k { c &-= 1; lower &-= Int(coarse[c]) }
+                        while lower &+ Int(coarse[c]) <= k { lower &+= Int(coarse[c]); c &+= 1 }
+                        bucket[q] = c
+                        below[q] = lower
+                        var remaining = k &- lower
+                        var bin = c << shift
+                        while Int(fine[bin]) <= remaining { remaining &-= Int(fine[bin]); bin &+= 1 }
+                        planes[ranks[q].plane &* n &+ x] = T.fromHistogramBin(bin).doubleValue
+                    }
+                }
+                // Empty the histograms for the next row: remove the last window.
+                for span in spans {
+                    let data = rows[span.row]
+                    for j in (n - 1 + span.start)..<(n - 1 + span.start + span.length) { add(data[j], -1) }
+                }
+            }
+            }
+        }
+
+        func releaseBuffers() {
+            if job.reductions.contains(.sum) {
+                totals.deallocate()
+                prefix.deallocate()
+            }
+            if histogramsReady {
+                fine.deallocate()
+                coarse.deallocate()
+            }
+            if windowReady { window.deallocate() }
+        }
+    }
+}
+
+/// `out[i] = op(a[i], b[i])` for i in 0..<count (`out` may be `a` or `b`): the loop every
+/// min/max pass is made of, written so that LLVM vectorises it (wrapping index arithmetic, no
+/// class properties inside).
+@inline(__always)
+private func selectPairwise<Op: SelectionOperation>(_: Op.Type, _ a: UnsafePointer<Op.Element>, _ b: UnsafePointer<Op.Element>,
+                                                    into out: UnsafeMutablePointer<Op.Element>, count: Int) {
+    var i = 0
+    while i < count {
+        out[i] = Op.select(a[i], b[i])
+        i &+= 1
+    }
+}
+
+/// min or max, as a type so the row loops specialise and vectorise.
+private protocol SelectionOperation {
+    associatedtype Element: ReducibleElement
+    static func select(_ a: Element, _ b: Element) -> Element
+}
+
+private enum Min<Element: ReducibleElement>: SelectionOperation {
+    @inline(__always) static func select(_ a: Element, _ b: Element) -> Element { b < a ? b : a }
+}
+
+private enum Max<Element: ReducibleElement>: SelectionOperation {
+    @inline(__always) static func select(_ a: Element, _ b: Element) -> Element { b > a ? b : a }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import NDImage
+
+/// One good TIFF fixture of scripts/make_tiff_fixtures.py: the file, what tifffile read from it, its tags.
+struct TIFFIndexEntry: Decodable {
+    let file: String
+    let npy: String
+    let pages: Int
+    let description: String?
+    let resolution: [Double]?
+    let resolution_unit: Int
+}
+
+struct TIFFIndex: Decodable {
+    struct Bad: Decodable { let file: String; let message: String }
+    let good: [TIFFIndexEntry]
+    let bad: [Bad]
+}
+
+private func tiffFixture(_ name: String) throws -> [UInt8] {
+    try FileBytes.read(fixtureRoot.appendingPathComponent("tiff/\(name)").path)
+}
+
+/// Whether two arrays have the same dtype, shape and element bits (in logical C order).
+func sameElements(_ a: NDArray, _ b: NDArray) throws -> Bool {
+    guard a.elementType == b.elementType, a.shape == b.shape else { return false }
+    let x = try a.cContiguousCopy(), y = try b.cContiguousCopy()
+    return memcmp(x.firstElementPointer, y.firstElementPointer, x.count * x.elementType.itemSize) == 0
+}
+
+@Test func tiffFixturesReadAsTifffileReadsThem() throws {
+    let index = try loadFixture("tiff/index.json", as: TIFFIndex.self)
+    #expect(index.good.count >= 17)
+    for entry in index.good {
+        let (array, tags) = try TIFFFile.readWithTags(tiffFixture(entry.file))
+        let expected = try NPYFile.read(tiffFixture(entry.npy))
+        #expect(try sameElements(array, expected), "\(entry.file): \(array.elementType) \(array.shape)")
+        #expect(array.rank == (entry.pages == 1 ? 2 : 3), "\(entry.file)")
+        #expect(tags.description == entry.description, "\(entry.file)")
+        if let resolution = entry.resolution {
+            #expect(tags.resolution.map { [Double($0.x), Double($0.y)] } == resolution, "\(entry.file)")
+            #expect(Int(tags.resolutionUnit) == entry.resolution_unit, "\(entry.file)")
+        }
+    }
+}
+
+@Test func unsupportedOrMalformedTIFFsAreRefusedNamingTheProblem() throws {
+    let index = try loadFixture("tiff/index.json", as: TIFFIndex.self)
+    for entry in index.bad {
+        do {
+            _ = try TIFFFile.read(tiffFixture(entry.file))
+            Issue.record("\(entry.file) was accepted")
+        } catch let error as NDImageError {
+            #expect(error.description.hasPrefix("TIFF: "), "\(entry.file): \(error)")
+            #expect(error.description.contains(entry.message), "\(entry.file): \(error)")
+        }
+    }
+}
+
+@Test func tiffWriteThenReadGivesTheSameArrayAndTagsForEveryType() throws {
+    let index = try loadFixture("tiff/index.json", as: TIFFIndex.self)
+    let tags = TIFFFile.Tags(description: "kept", resolution: (x: 3.5, y: 7), resolutionUnit: 3)
+    for entry in index.good {
+        let original = try NPYFile.read(tiffFixture(entry.npy))
+        let (again, readTags) = try TIFFFile.readWithTags(TIFFFile.encode(original, tags: tags))
+        #expect(try sameElements(original, again), "\(entry.file)")
+        #expect(readTags == tags, "\(entry.file)")
+    }
+    // Strided views (a reversed axis) and bool (written as uint8 0/1) too.
+    let base = try NPYFile.read(tiffFixture("uint16_stack.npy"))
+    let reversed = try base.reversed(axis: 1)
+    #expect(try sameElements(TIFFFile.read(TIFFFile.encode(reversed)), reversed))
+    let flags = try NDArray.make(shape: [2, 3], elementType: .bool, values: [0, 1, 1, 0, 0, 1])
+    #expect(try sameElements(TIFFFile.read(TIFFFile.encode(flags)), flags.converted(to: .uint8)))
+}
+
+@Test func tiffWriterRefusesRanksOtherThanTwoOrThree() throws {
+    for shape in [[5], [2, 2, 2, 2]] {
+        let array = try NDArray(shape: shape, elementType: .uint8)
+        #expect(throws: NDImageError.self) { try TIFFFile.encode(array) }
+    }
+    #expect(throws: NDImageError.self) { try TIFFFile.encode(NDArray(shape: [0, 4], elementType: .uint8)) }
+}
+
+@Test func mutatedTIFFFilesNeverCrashTheReader() throws {
+    let seed = UInt64.random(in: 0...UInt64(UInt32.max))
+    print("mutatedTIFFFilesNeverCrashTheReader seed \(seed)")
+    let index = try loadFixture("tiff/index.json", as: TIFFIndex.self)
+    let files = try index.good.map { try tiffFixture($0.file) }
+    let (accepted, rejected) = fuzz(files, seed: seed, rounds: 3000) { try TIFFFile.read($0) }
+    #expect(rejected > 0, "seed \(seed): no mutation was rejected")
+    #expect(accepted + rejected == 3000)
+}

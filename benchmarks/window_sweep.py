@@ -1,0 +1,170 @@
+"""Window sweep: FilterJIT's window strategies against SciPy's dedicated filters and OpenCV, side by side.
+
+    bash benchmarks/window_sweep.sh                 (builds the release library, installs OpenCV, runs this)
+    PYTHONPATH=python python3 benchmarks/window_sweep.py [--quick] [--repeat N] [--kernels min,median] ...
+
+For each (kernel, dtype, footprint), one thread everywhere, mode 'nearest', a seeded random image:
+  1. correctness first: FilterJIT's result on a small crop equals scipy.ndimage.generic_filter with the
+     same kernel written in Python (the exact oracle), and on the full image it equals SciPy's dedicated
+     filter wherever that computes the same thing (min, max, odd-size median, morphological gradient);
+  2. timing: contenders' repetitions interleaved (A B C A B C ...), best of N; a call slower than 3 s
+     is timed once.
+Prints one table with milliseconds, the ratios SciPy / FilterJIT and OpenCV / FilterJIT, and
+FilterJIT's nanoseconds per pixel, and writes benchmarks/window_sweep.md.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.ndimage as ndi
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "python"))
+import filterjit  # noqa: E402
+from run import image  # noqa: E402  (benchmarks/run.py: the suite's seeded images)
+
+try:
+    import cv2
+    cv2.setNumThreads(1)
+except ImportError:
+    cv2 = None
+
+KERNELS = {
+    # name: (filter text, Python oracle for generic_filter, SciPy's dedicated filter or None)
+    "min": ("min(values)", min, lambda x, fp: ndi.minimum_filter(x, footprint=fp, mode="nearest")),
+    "max": ("max(values)", max, lambda x, fp: ndi.maximum_filter(x, footprint=fp, mode="nearest")),
+    "mean": ("np.mean(values)", np.mean, lambda x, fp: ndi.uniform_filter(x, size=fp.shape[0], mode="nearest")),
+    "median": ("np.median(values)", np.median, lambda x, fp: ndi.median_filter(x, footprint=fp, mode="nearest")),
+    "percentile25": ("np.percentile(values, 25)", lambda v: np.percentile(v, 25),
+                     lambda x, fp: ndi.percentile_filter(x, 25, footprint=fp, mode="nearest")),
+    "max-min": ("max(values) - min(values)", lambda v: max(v) - min(v),
+                lambda x, fp: ndi.morphological_gradient(x, footprint=fp, mode="nearest")),
+}
+# SciPy's dedicated filter computes the same numbers as the kernel for these (any window):
+SCIPY_SAME = {"min", "max", "max-min"}
+
+
+def opencv_contender(kernel, dtype, fp):
+    """OpenCV's single-threaded equivalent, if it has one: (label, function, bit-equal expected)."""
+    if cv2 is None:
+        return None
+    k = fp.shape[0]
+    box = fp.all()
+    element = fp.astype(np.uint8)
+    if kernel in ("min", "max") and dtype in (np.uint8, np.uint16, np.float32, np.float64):
+        op = cv2.erode if kernel == "min" else cv2.dilate
+        return (("erode" if kernel == "min" else "dilate"),
+                lambda x: op(x, element, borderType=cv2.BORDER_REPLICATE), True)
+    if kernel == "mean" and box and dtype in (np.uint8, np.float32, np.float64):
+        # cv2.blur rounds integer results and sums floats by running sums: not FilterJIT's bits.
+        return ("blur", lambda x: cv2.blur(x, (k, k), borderType=cv2.BORDER_REPLICATE), False)
+    if kernel == "median" and box and (dtype == np.uint8 or (dtype == np.float32 and k <= 5)):
+        # medianBlur's border is replicate too.
+        return ("medianBlur", lambda x: cv2.medianBlur(x, k), True)
+    return None
+
+
+def footprints(ks, disk):
+    out = [(f"box {k}", np.ones((k, k), bool)) for k in ks]
+    if disk:
+        r = 7
+        y, x = np.mgrid[-r:r + 1, -r:r + 1]
+        out.append(("disk r7", x * x + y * y <= r * r))
+    return out
+
+
+def timed(function, budget_s=3.0):
+    start = time.perf_counter()
+    function()
+    return (time.perf_counter() - start) * 1e3
+
+
+def best_of(contenders, repeat):
+    """Interleaved repetitions; a contender slower than 3 s runs once."""
+    times = {label: [] for label in contenders}
+    for r in range(repeat):
+        for label, function in contenders.items():
+            if r > 0 and times[label] and times[label][0] > 3000:
+                continue
+            times[label].append(timed(function))
+    return {label: min(values) for label, values in times.items()}
+
+
+def equal_bits(a, b):
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="512x512 and k in 3, 9, 15")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--kernels", default=",".join(KERNELS))
+    parser.add_argument("--dtypes", default="float64,float32,uint8,uint16")
+    parser.add_argument("--ks", default=None, help="box sizes (default 3,5,9,15,31)")
+    parser.add_argument("--no-disk", action="store_true")
+    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "window_sweep.md"))
+    args = parser.parse_args()
+    n = 512 if args.quick else 2048
+    ks = [int(k) for k in (args.ks or ("3,9,15" if args.quick else "3,5,9,15,31")).split(",")]
+    rows = []
+    header = ("| kernel | dtype | footprint | FilterJIT ms | ns/pixel | SciPy ms | SciPy/FJ | OpenCV | OpenCV ms | OpenCV/FJ | checks |")
+    print(header)
+    print("|" + "---|" * 11)
+    lines = [header, "|" + "---|" * 11]
+    for kernel_name in args.kernels.split(","):
+        text, oracle, scipy_filter = KERNELS[kernel_name]
+        kernel = filterjit.jit_filter(text)
+        for dtype_name in args.dtypes.split(","):
+            dtype = np.dtype(dtype_name).type
+            for fp_name, fp in footprints(ks, not args.no_disk):
+                x = image((n, n), dtype)
+                y = np.empty_like(x)
+                checks = []
+                # 1. Correctness: a crop against generic_filter with the Python oracle (exact).
+                crop = x[:96, :80].copy()
+                fj_crop = filterjit.generic_filter(crop, kernel, footprint=fp, mode="nearest", threads=1)
+                ref_crop = ndi.generic_filter(crop, oracle, footprint=fp, mode="nearest")
+                if not equal_bits(fj_crop, ref_crop):
+                    raise SystemExit(f"{kernel_name} {dtype_name} {fp_name}: differs from generic_filter on the crop")
+                checks.append("= generic_filter (crop)")
+                filterjit.generic_filter(x, kernel, footprint=fp, mode="nearest", output=y, threads=1)
+                scipy_result = scipy_filter(x, fp) if (kernel_name != "mean" or fp.all()) else None
+                if kernel_name in SCIPY_SAME or (kernel_name == "median" and fp.sum() % 2 == 1):
+                    if not equal_bits(y, scipy_result):
+                        raise SystemExit(f"{kernel_name} {dtype_name} {fp_name}: differs from SciPy's dedicated filter")
+                    checks.append("= SciPy")
+                contenders = {
+                    "filterjit": lambda: filterjit.generic_filter(x, kernel, footprint=fp, mode="nearest", output=y, threads=1),
+                }
+                if scipy_result is not None:
+                    contenders["scipy"] = lambda: scipy_filter(x, fp)
+                opencv = opencv_contender(kernel_name, dtype, fp)
+                if opencv is not None:
+                    label, function, exact = opencv
+                    if exact:
+                        if not equal_bits(function(x), y):
+                            raise SystemExit(f"{kernel_name} {dtype_name} {fp_name}: differs from OpenCV {label}")
+                        checks.append(f"= {label}")
+                    contenders["opencv"] = lambda: function(x)
+                best = best_of(contenders, args.repeat)
+                fj = best["filterjit"]
+                sp = best.get("scipy")
+                cv = best.get("opencv")
+                row = (f"| {kernel_name} | {dtype_name} | {fp_name} | {fj:.2f} | {fj * 1e6 / (n * n):.2f} | "
+                       + (f"{sp:.1f} | {sp / fj:.1f}x | " if sp else "– | – | ")
+                       + (f"{opencv[0]} | {cv:.2f} | {cv / fj:.2f}x | " if cv else "– | – | – | ")
+                       + ", ".join(checks) + " |")
+                print(row, flush=True)
+                lines.append(row)
+    report = [f"# Window sweep ({n}x{n}, one thread, mode nearest, best of {args.repeat})", "",
+              "Produced by `benchmarks/window_sweep.py`; ratios are contender time / FilterJIT time "
+              "(above 1: FilterJIT is faster).", ""] + lines
+    Path(args.output).write_text("\n".join(report) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

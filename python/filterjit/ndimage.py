@@ -1,0 +1,743 @@
+"""A drop-in for the window reductions of `scipy.ndimage`, computed by FilterJIT kernels.
+
+    import filterjit.ndimage as ndi      # instead of: import scipy.ndimage as ndi
+    smooth = ndi.median_filter(image, size=5)
+
+Each function takes SciPy's arguments and gives SciPy's result, bit for bit: it follows the same steps
+as `scipy.ndimage` (separable 1-D passes where SciPy makes them, with the output dtype cast between
+passes; the same cval casts; the same rank for a percentile), but every pass runs a FilterJIT kernel
+on the fused, threaded engine. The kernels are filter text (below), compiled once and cached, so they
+get faster as the engine does. Where SciPy's own algorithm decides the bits (NaN or -0.0 in a rank
+or a separable minimum), a kernel that is SciPy's algorithm written in the filter language runs
+instead of the fast one. Forms that are not reproduced exactly raise `NotImplementedError` naming
+them; names of `scipy.ndimage` that this module does not cover raise `NotImplementedError` too.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Union
+
+import importlib
+
+import numpy as np
+import scipy
+from numpy.lib.array_utils import normalize_axis_index
+from numpy.typing import ArrayLike, DTypeLike
+
+from ._kernel import CompileError, JITCallable, Kernel, jit_filter_function, jit_filter1d_function
+from ._ndimage import generic_filter as _fj_generic_filter
+from ._ndimage import generic_filter1d as _fj_generic_filter1d
+
+__all__ = [
+    "minimum_filter", "maximum_filter", "minimum_filter1d", "maximum_filter1d",
+    "uniform_filter", "uniform_filter1d", "median_filter", "percentile_filter", "rank_filter",
+    "grey_erosion", "grey_dilation", "grey_opening", "grey_closing", "morphological_gradient",
+    "white_tophat", "black_tophat", "generic_filter", "generic_filter1d",
+]
+
+def _scipy_ndimage() -> Any:
+    """scipy.ndimage, imported on first need (it costs about 100 ms, and the drop-in rarely needs it)."""
+    return importlib.import_module("scipy.ndimage")
+
+
+Size = Union[int, Sequence[int], None]
+Origin = Union[int, Sequence[int]]
+Mode = Union[str, Sequence[str]]
+Output = Union[np.ndarray, DTypeLike, None]
+
+# --- The kernels -------------------------------------------------------------------------------------
+
+# SciPy's NI_UniformFilter1D: a running sum over the extended line, divided by the size at each step.
+UNIFORM_LINE = """\
+@line_filter
+def uniform_running_sum(line, out):
+    size = len(line) - len(out) + 1
+    total = 0.0
+    for i in range(size):
+        total += line[i]
+    out[0] = total / size
+    for i in range(1, len(out)):
+        total += line[i + size - 1] - line[i - 1]
+        out[i] = total / size
+"""
+
+# SciPy's NI_MinOrMaxFilter1D (Richard Harter's ascending-minima ring), step for step, so that NaN and
+# -0.0 come out as SciPy's do. KEEP is the comparison that lets a new value replace the front.
+_RING_LINE = """\
+@line_filter
+def {name}(line, out):
+    size = len(line) - len(out) + 1
+    if size == 1:
+        for i in range(len(out)):
+            out[i] = line[i]
+    else:
+        value = np.zeros(size)
+        death = np.zeros(size)
+        front = 0
+        last = 0
+        value[0] = line[0]
+        death[0] = size
+        o = 0
+        for position in range(1, size + len(out) - 1):
+            v = line[position]
+            if death[front] == position:
+                front += 1
+                if front >= size:
+                    front = 0
+            if v {keep} value[front]:
+                value[front] = v
+                death[front] = position + size
+                last = front
+            else:
+                while value[last] {drop} v:
+                    if last == 0:
+                        last = size
+                    last -= 1
+                last += 1
+                if last >= size:
+                    last = 0
+                value[last] = v
+                death[last] = position + size
+            if position >= size - 1:
+                out[o] = value[front]
+                o += 1
+"""
+MINIMUM_LINE = _RING_LINE.format(name="minimum_ring", keep="<=", drop=">=")
+MAXIMUM_LINE = _RING_LINE.format(name="maximum_ring", keep=">=", drop="<=")
+
+# SciPy's NI_MinOrMaxFilter without a structure: the first value, replaced by each strictly smaller
+# (larger) one. That is CPython's min/max over the window.
+MINIMUM_WINDOW = "min(values)"
+MAXIMUM_WINDOW = "max(values)"
+
+# SciPy's NI_Select (Hoare's quickselect on a copy of the window), its tail recursion as a loop: what
+# NI_RankFilter returns for any window, NaN and -0.0 included.
+RANK_SELECT = """\
+def rank_select(values, rank=0):
+    buffer = values.copy()
+    low = 0
+    high = len(buffer) - 1
+    k = rank
+    while low != high:
+        pivot = buffer[low]
+        i = low - 1
+        j = high + 1
+        while True:
+            j -= 1
+            while buffer[j] > pivot:
+                j -= 1
+            i += 1
+            while buffer[i] < pivot:
+                i += 1
+            if i < j:
+                swap = buffer[i]
+                buffer[i] = buffer[j]
+                buffer[j] = swap
+            else:
+                break
+        count = j - low + 1
+        if k < count:
+            high = j
+        else:
+            low = j + 1
+            k -= count
+    return buffer[low]
+"""
+
+
+def rank_text(rank: int, filter_size: int) -> str:
+    """The fast kernel for the rank-th smallest of a window without NaN or -0.0 (the value is then unique)."""
+    if filter_size % 2 == 1 and rank == filter_size // 2:
+        return "median(values)"
+    return f"sorted(values)[{rank}]"
+
+
+def structure_text(weights: Sequence[float], minimum: bool) -> str:
+    """SciPy's NI_MinOrMaxFilter with a float64 structure: value plus weight (minus, for a minimum) per tap,
+    the first sum replaced by each strictly smaller (larger) one."""
+    def literal(weight: float) -> str:
+        weight = -weight if minimum else weight
+        if np.isnan(weight):
+            return "nan"
+        if np.isinf(weight):
+            return "inf" if weight > 0 else "-inf"
+        return repr(float(weight))
+    better = "<" if minimum else ">"
+    lines = ["def structured_extremum(values):", f"    best = values[0] + ({literal(weights[0])})"]
+    for index, weight in enumerate(weights[1:], start=1):
+        lines += [f"    candidate = values[{index}] + ({literal(weight)})",
+                  f"    if candidate {better} best:", "        best = candidate"]
+    lines.append("    return best")
+    return "\n".join(lines) + "\n"
+
+
+_kernels: dict[str, Kernel] = {}
+
+
+def _kernel(text: str) -> Kernel:
+    """The compiled kernel of `text` (compiled once per process; the engine's disk cache spans processes)."""
+    kernel = _kernels.get(text)
+    if kernel is None:
+        kernel = _kernels[text] = Kernel(text, file_name="<filterjit.ndimage>")
+    return kernel
+
+
+# --- Arguments, as scipy.ndimage normalises them ---------------------------------------------------------
+
+def _check_axes(axes, ndim: int) -> list[int]:
+    if axes is None:
+        return list(range(ndim))
+    if isinstance(axes, (numbers.Integral, np.integer)):
+        axes = [axes]
+    axes = [normalize_axis_index(operator.index(axis), ndim) for axis in axes]
+    if len(set(axes)) != len(axes):
+        raise ValueError("axes must be unique")
+    return axes
+
+
+def _normalize_sequence(value, rank: int) -> list:
+    """A scalar (or str) repeated `rank` times, or a sequence of exactly `rank` items (SciPy's rule)."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return [value] * rank
+    values = list(value)
+    if len(values) != rank:
+        raise RuntimeError("sequence argument must have length equal to input rank")
+    return values
+
+
+def _get_output(output, input: np.ndarray, shape=None) -> np.ndarray:
+    shape = input.shape if shape is None else shape
+    if output is None:
+        return np.zeros(shape, dtype=input.dtype.name)
+    if isinstance(output, np.ndarray):
+        if output.shape != shape:
+            raise RuntimeError("output shape not correct")
+        return output
+    if isinstance(output, str) and output in np.sctypeDict:
+        output = np.sctypeDict[output]
+    dtype = np.dtype(output)
+    if dtype.kind == "c":
+        raise RuntimeError("output type not supported: complex")
+    return np.zeros(shape, dtype=dtype)
+
+
+def _input(input: ArrayLike) -> np.ndarray:
+    array = np.asarray(input)
+    if np.iscomplexobj(array):
+        raise TypeError("Complex type not supported")
+    return array
+
+
+def _invalid_origin(origin: int, length: int) -> bool:
+    return length // 2 + origin < 0 or length // 2 + origin >= length
+
+
+_CONSTANT_MODES = ("constant", "grid-constant")
+
+
+def _cast_cval(cval: float, dtype: np.dtype) -> float:
+    """cval as the C code's `(type)cval` makes it for the element type (SciPy's n-D min/max and rank)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(np.array(cval, dtype=np.float64).astype(dtype))
+
+
+def _has_nan_or_negative_zero(array: np.ndarray) -> bool:
+    """Whether a float array holds NaN or -0.0: the two values whose bits depend on SciPy's algorithm."""
+    if array.dtype.kind != "f" or array.size == 0:
+        return False
+    if np.isnan(np.min(array)):
+        return True
+    zeros = array == 0
+    return bool(zeros.any() and np.signbit(array[zeros]).any())
+
+
+def _special_cval(cval: float, modes: Sequence[str]) -> bool:
+    return any(mode in _CONSTANT_MODES for mode in modes) and (np.isnan(cval) or (cval == 0 and np.signbit(cval)))
+
+
+def _check_wide_integers(array: np.ndarray, function: str) -> None:
+    """SciPy's n-D kernels compare 64-bit integers exactly; FilterJIT's windows hold doubles."""
+    if array.dtype.kind in "iu" and array.dtype.itemsize == 8 and array.size:
+        if max(abs(int(array.min())), abs(int(array.max()))) > 2**53:
+            raise NotImplementedError(
+                f"filterjit.ndimage.{function}: 64-bit integers beyond ±2**53 (scipy.ndimage.{function} compares "
+                "them exactly; FilterJIT's window values are doubles); call scipy.ndimage." + function)
+
+
+def _run_window(input: np.ndarray, text: str, footprint: np.ndarray, output: np.ndarray, mode: str,
+                cval: float, origins: Sequence[int], **parameters) -> np.ndarray:
+    """One n-D pass of a window kernel over every axis (footprint already of the input's rank)."""
+    return _fj_generic_filter(input, _kernel(text), footprint=footprint, output=output, mode=mode, cval=cval,
+                              origin=list(origins), **parameters)
+
+
+def _run_line(input: np.ndarray, text: str, size: int, axis: int, output: np.ndarray, mode: str, cval: float,
+              origin: int) -> np.ndarray:
+    """One 1-D pass of a line kernel along `axis`."""
+    return _fj_generic_filter1d(input, _kernel(text), size, axis=axis, output=output, mode=mode, cval=cval,
+                                origin=origin)
+
+
+# --- 1-D filters -----------------------------------------------------------------------------------------
+
+def _filter1d(text: str, function: str, input, size, axis, output, mode, cval, origin) -> np.ndarray:
+    input = _input(input)
+    axis = normalize_axis_index(axis, input.ndim)
+    if size < 1:
+        raise RuntimeError("incorrect filter size")
+    output = _get_output(output, input)
+    if _invalid_origin(origin, size):
+        raise ValueError("invalid origin")
+    if input.ndim == 0 or input.size == 0:
+        output[...] = input
+        return output
+    return _run_line(input, text, int(size), axis, output, mode, cval, int(origin))
+
+
+def uniform_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
+                     mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
+    """scipy.ndimage.uniform_filter1d: SciPy's running mean along one axis, bit for bit."""
+    return _filter1d(UNIFORM_LINE, "uniform_filter1d", input, size, axis, output, mode, cval, origin)
+
+
+def minimum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
+                     mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
+    """scipy.ndimage.minimum_filter1d: SciPy's sliding-minimum ring along one axis, bit for bit."""
+    return _filter1d(MINIMUM_LINE, "minimum_filter1d", input, size, axis, output, mode, cval, origin)
+
+
+def maximum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
+                     mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
+    """scipy.ndimage.maximum_filter1d: SciPy's sliding-maximum ring along one axis, bit for bit."""
+    return _filter1d(MAXIMUM_LINE, "maximum_filter1d", input, size, axis, output, mode, cval, origin)
+
+
+# --- uniform_filter --------------------------------------------------------------------------------------
+
+def uniform_filter(input: ArrayLike, size: Size = 3, output: Output = None, mode: Mode = "reflect",
+                   cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.uniform_filter: one running-mean pass per axis, in SciPy's order, with the output
+    dtype cast between passes, bit for bit."""
+    input = _input(input)
+    output = _get_output(output, input)
+    axes = _check_axes(axes, input.ndim)
+    sizes = _normalize_sequence(size, len(axes))
+    origins = _normalize_sequence(origin, len(axes))
+    modes = _normalize_sequence(mode, len(axes))
+    passes = [(axes[i], sizes[i], origins[i], modes[i]) for i in range(len(axes)) if sizes[i] > 1]
+    if not passes:
+        output[...] = input[...]
+        return output
+    for axis, length, shift, axis_mode in passes:
+        uniform_filter1d(input, int(length), axis, output, axis_mode, cval, shift)
+        input = output
+    return output
+
+
+# --- minimum, maximum, grey morphology -------------------------------------------------------------------
+
+def _expand_footprint(ndim: int, axes: list[int], footprint: np.ndarray, name: str = "footprint") -> np.ndarray:
+    if len(axes) < ndim:
+        if footprint.ndim != len(axes):
+            raise RuntimeError(f"{name}.ndim ({footprint.ndim}) must match len(axes) ({len(axes)})")
+        footprint = np.expand_dims(footprint, tuple(axis for axis in range(ndim) if axis not in axes))
+    return footprint
+
+
+def _expand_origin(ndim: int, axes: list[int], origin) -> list[int]:
+    origins = _normalize_sequence(origin, len(axes))
+    if len(axes) < ndim:
+        full = [0] * ndim
+        for shift, axis in zip(origins, axes):
+            full[axis] = shift
+        origins = full
+    return [int(o) for o in origins]
+
+
+def _min_or_max_filter(input, size, footprint, structure, output, mode, cval, origin, minimum: bool,
+                       axes, function: str) -> np.ndarray:
+    if size is not None and footprint is not None:
+        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=3)
+    if structure is None:
+        if footprint is None:
+            if size is None:
+                raise RuntimeError("no footprint provided")
+            separable = True
+        else:
+            footprint = np.asarray(footprint, dtype=bool)
+            if not footprint.any():
+                raise ValueError("All-zero footprint is not supported.")
+            if footprint.all():
+                size, footprint, separable = footprint.shape, None, True
+            else:
+                separable = False
+    else:
+        structure = np.asarray(structure, dtype=np.float64)
+        separable = False
+        footprint = np.ones(structure.shape, bool) if footprint is None else np.asarray(footprint, dtype=bool)
+    input = _input(input)
+    output = _get_output(output, input)
+    axes = _check_axes(axes, input.ndim)
+    if separable:
+        origins = _normalize_sequence(origin, len(axes))
+        sizes = _normalize_sequence(size, len(axes))
+        modes = _normalize_sequence(mode, len(axes))
+        passes = [(axes[i], int(sizes[i]), int(origins[i]), modes[i]) for i in range(len(axes)) if sizes[i] > 1]
+        if not passes:
+            output[...] = input[...]
+            return output
+        for _, length, shift, _ in passes:
+            if _invalid_origin(shift, length):
+                raise ValueError("invalid origin")
+        # One n-D pass over the box gives the passes' result when that value is unique (no NaN, no -0.0)
+        # and no cast happens between passes; otherwise SciPy's ring, pass by pass.
+        single_mode = len({m for _, _, _, m in passes}) == 1
+        if (single_mode and (output.dtype == input.dtype or len(passes) == 1) and input.ndim > 0
+                and not _has_nan_or_negative_zero(input) and not _special_cval(float(cval), [passes[0][3]])):
+            shape, origins_full = [1] * input.ndim, [0] * input.ndim
+            for axis, length, shift, _ in passes:
+                shape[axis], origins_full[axis] = length, shift
+            return _run_window(input, MINIMUM_WINDOW if minimum else MAXIMUM_WINDOW, np.ones(shape, bool),
+                               output, passes[0][3], float(cval), origins_full)
+        line = MINIMUM_LINE if minimum else MAXIMUM_LINE
+        for axis, length, shift, axis_mode in passes:
+            _run_line(input, line, length, axis, output, axis_mode, cval, shift)
+            input = output
+        return output
+    footprint = _expand_footprint(input.ndim, axes, footprint)
+    origins = _expand_origin(input.ndim, axes, origin)
+    shape = [length for length in footprint.shape if length > 0]
+    if len(shape) != input.ndim:
+        raise RuntimeError(f"footprint.ndim ({footprint.ndim}) must match len(axes) ({len(axes)})")
+    for shift, length in zip(origins, shape):
+        if _invalid_origin(shift, length):
+            raise ValueError("invalid origin")
+    if not isinstance(mode, str) and isinstance(mode, Iterable):
+        raise RuntimeError("A sequence of modes is not supported for non-separable footprints")
+    _check_wide_integers(input, function)
+    if structure is None:
+        text = MINIMUM_WINDOW if minimum else MAXIMUM_WINDOW
+    else:
+        if len(structure.shape) != len(axes):
+            raise RuntimeError("structure array has incorrect shape")
+        if input.dtype != np.float64:
+            raise NotImplementedError(
+                f"filterjit.ndimage.{function}: a non-flat structure on {input.dtype} input (SciPy adds it in "
+                f"{input.dtype} arithmetic); only float64 input is reproduced; call scipy.ndimage.{function}")
+        structure = _expand_footprint(input.ndim, axes, structure, "structure")
+        text = structure_text(list(structure[footprint]), minimum)
+    return _run_window(input, text, footprint, output, mode, _cast_cval(cval, input.dtype), origins)
+
+
+def minimum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None, output: Output = None,
+                   mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
+                   axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.minimum_filter, bit for bit."""
+    return _min_or_max_filter(input, size, footprint, None, output, mode, cval, origin, True, axes,
+                              "minimum_filter")
+
+
+def maximum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None, output: Output = None,
+                   mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
+                   axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.maximum_filter, bit for bit."""
+    return _min_or_max_filter(input, size, footprint, None, output, mode, cval, origin, False, axes,
+                              "maximum_filter")
+
+
+def grey_erosion(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
+                 structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
+                 cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.grey_erosion (a minimum filter; a structure is subtracted), bit for bit."""
+    if size is None and footprint is None and structure is None:
+        raise ValueError("size, footprint, or structure must be specified")
+    return _min_or_max_filter(input, size, footprint, structure, output, mode, cval, origin, True, axes,
+                              "grey_erosion")
+
+
+def grey_dilation(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
+                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
+                  cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.grey_dilation (a maximum filter over the reflected footprint, with SciPy's origin
+    shift for even sizes; a structure is added), bit for bit."""
+    if size is None and footprint is None and structure is None:
+        raise ValueError("size, footprint, or structure must be specified")
+    if structure is not None:
+        structure = np.asarray(structure)
+        structure = structure[(slice(None, None, -1),) * structure.ndim]
+    if footprint is not None:
+        footprint = np.asarray(footprint)
+        footprint = footprint[(slice(None, None, -1),) * footprint.ndim]
+    input = np.asarray(input)
+    axes = _check_axes(axes, input.ndim)
+    origins = _normalize_sequence(origin, len(axes))
+    for i in range(len(origins)):
+        origins[i] = -origins[i]
+        if footprint is not None:
+            length = footprint.shape[i]
+        elif structure is not None:
+            length = structure.shape[i]
+        elif np.isscalar(size):
+            length = size
+        else:
+            length = size[i]  # type: ignore[index]  # a sequence here: None would have raised above
+        if not length & 1:
+            origins[i] -= 1
+    return _min_or_max_filter(input, size, footprint, structure, output, mode, cval, origins, False, axes,
+                              "grey_dilation")
+
+
+def _named_as(function: str):
+    """Makes a composite (opening, top-hat...) name itself in the NotImplementedError of a step."""
+    def decorate(composite):
+        def run(*arguments, **keywords):
+            try:
+                return composite(*arguments, **keywords)
+            except NotImplementedError as error:
+                message = str(error)
+                for step in ("grey_erosion", "grey_dilation"):
+                    message = message.replace(f"ndimage.{step}", f"ndimage.{function}")
+                raise NotImplementedError(message) from None
+        run.__name__, run.__qualname__, run.__doc__ = composite.__name__, composite.__qualname__, composite.__doc__
+        run.__wrapped__ = composite
+        return run
+    return decorate
+
+
+@_named_as("grey_opening")
+def grey_opening(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
+                 structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
+                 cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.grey_opening: erosion then dilation, bit for bit."""
+    if size is not None and footprint is not None:
+        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=2)
+    eroded = grey_erosion(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
+    return grey_dilation(eroded, size, footprint, structure, output, mode, cval, origin, axes=axes)
+
+
+@_named_as("grey_closing")
+def grey_closing(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
+                 structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
+                 cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.grey_closing: dilation then erosion, bit for bit."""
+    if size is not None and footprint is not None:
+        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=2)
+    dilated = grey_dilation(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
+    return grey_erosion(dilated, size, footprint, structure, output, mode, cval, origin, axes=axes)
+
+
+@_named_as("morphological_gradient")
+def morphological_gradient(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
+                           structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
+                           cval: float = 0.0, origin: Origin = 0, *,
+                           axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.morphological_gradient: dilation minus erosion, bit for bit."""
+    dilated = grey_dilation(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
+    if isinstance(output, np.ndarray):
+        grey_erosion(input, size, footprint, structure, output, mode, cval, origin, axes=axes)
+        return np.subtract(dilated, output, output)
+    return dilated - grey_erosion(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
+
+
+def _tophat(input, size, footprint, structure, output, mode, cval, origin, axes, white: bool) -> np.ndarray:
+    input = np.asarray(input)
+    if size is not None and footprint is not None:
+        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=3)
+    first, second = (grey_erosion, grey_dilation) if white else (grey_dilation, grey_erosion)
+    result = first(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
+    result = second(result, size, footprint, structure, output, mode, cval, origin, axes=axes)
+    if input.dtype == np.bool_ and result.dtype == np.bool_:
+        np.bitwise_xor(input, result, out=result)
+    elif white:
+        np.subtract(input, result, out=result)
+    else:
+        np.subtract(result, input, out=result)
+    return result
+
+
+@_named_as("white_tophat")
+def white_tophat(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
+                 structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
+                 cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.white_tophat: the input minus its opening, bit for bit."""
+    return _tophat(input, size, footprint, structure, output, mode, cval, origin, axes, white=True)
+
+
+@_named_as("black_tophat")
+def black_tophat(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
+                 structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
+                 cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.black_tophat: the closing minus the input, bit for bit."""
+    return _tophat(input, size, footprint, structure, output, mode, cval, origin, axes, white=False)
+
+
+# --- rank, median, percentile ----------------------------------------------------------------------------
+
+def _rank_filter(input, rank, size, footprint, output, mode, cval, origin, operation: str, axes,
+                 function: str) -> np.ndarray:
+    if size is not None and footprint is not None:
+        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=3)
+    input = _input(input)
+    axes = _check_axes(axes, input.ndim)
+    if footprint is None:
+        if size is None:
+            raise RuntimeError("no footprint or filter size provided")
+        footprint = np.ones(_normalize_sequence(size, len(axes)), dtype=bool)
+    else:
+        footprint = np.asarray(footprint, dtype=bool)
+    footprint = _expand_footprint(input.ndim, axes, footprint)
+    origins = _expand_origin(input.ndim, axes, origin)
+    if not isinstance(mode, str) and isinstance(mode, Iterable):
+        modes = _normalize_sequence(mode, len(axes))
+        full = ["constant"] * input.ndim
+        for axis_mode, axis in zip(modes, axes):
+            full[axis] = axis_mode
+        mode = full
+    shape = [length for length in footprint.shape if length > 0]
+    if len(shape) != input.ndim:
+        raise RuntimeError(f"footprint.ndim ({footprint.ndim}) must match len(axes) ({len(axes)})")
+    for shift, length in zip(origins, shape):
+        if _invalid_origin(shift, length):
+            raise ValueError("invalid origin")
+    filter_size = int(footprint.sum())
+    if operation == "median":
+        rank = filter_size // 2
+    elif operation == "percentile":
+        percentile = rank
+        if percentile < 0.0:
+            percentile += 100.0
+        if percentile < 0 or percentile > 100:
+            raise RuntimeError("invalid percentile")
+        rank = filter_size - 1 if percentile == 100.0 else int(float(filter_size) * percentile / 100.0)
+    if rank < 0:
+        rank += filter_size
+    if rank < 0 or rank >= filter_size:
+        raise RuntimeError("rank not within filter footprint size")
+    if rank == 0:
+        return minimum_filter(input, None, footprint, output, mode, cval, origins)
+    if rank == filter_size - 1:
+        return maximum_filter(input, None, footprint, output, mode, cval, origins)
+    output = _get_output(output, input)
+    if not isinstance(mode, str):
+        raise RuntimeError("A sequence of modes is not supported by non-separable rank filters")
+    special = _has_nan_or_negative_zero(input) or _special_cval(_cast_cval(cval, input.dtype), [mode])
+    one_dimensional = input.ndim == 1 and (input.size - ((footprint.size - 1) // 2 - origins[0]) >= 0
+                                           or input.size == 1)
+    if one_dimensional:
+        # SciPy runs its own 1-D rank code there (int64 arithmetic for integers): equal to the rank-th
+        # smallest whenever that value is unique; its NaN and -0.0 order is its own.
+        if special:
+            raise NotImplementedError(
+                f"filterjit.ndimage.{function}: a 1-D input or cval holding NaN or -0.0 (SciPy's 1-D rank code "
+                f"orders them its own way); call scipy.ndimage.{function}")
+        if input.dtype == np.uint64 and input.size and int(input.max()) >= 2**63:
+            raise NotImplementedError(
+                f"filterjit.ndimage.{function}: 1-D uint64 input of 2**63 or more (SciPy wraps it to int64); "
+                f"call scipy.ndimage.{function}")
+        # ... and over footprint.size contiguous taps, holes or not.
+        footprint = np.ones(footprint.shape, dtype=bool)
+        cval = float(np.float32(cval)) if input.dtype == np.float32 else (
+            float(np.float64(cval)) if input.dtype.kind == "f" else float(np.int64(cval)))
+    else:
+        cval = _cast_cval(cval, input.dtype)
+    _check_wide_integers(input, function)
+    if special:
+        return _run_window(input, RANK_SELECT, footprint, output, mode, cval, origins, rank=rank)
+    return _run_window(input, rank_text(rank, filter_size), footprint, output, mode, cval, origins)
+
+
+def rank_filter(input: ArrayLike, rank: int, size: Size = None, footprint: ArrayLike | None = None,
+                output: Output = None, mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
+                axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.rank_filter: the rank-th smallest value of each window (an element, never an
+    average), bit for bit."""
+    rank = operator.index(rank)
+    return _rank_filter(input, rank, size, footprint, output, mode, cval, origin, "rank", axes, "rank_filter")
+
+
+def median_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None, output: Output = None,
+                  mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
+                  axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.median_filter: the element of rank size // 2 of each window (no averaging for even
+    sizes), bit for bit."""
+    return _rank_filter(input, 0, size, footprint, output, mode, cval, origin, "median", axes, "median_filter")
+
+
+def percentile_filter(input: ArrayLike, percentile: float, size: Size = None, footprint: ArrayLike | None = None,
+                      output: Output = None, mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
+                      axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.percentile_filter: the element of rank int(size * percentile / 100) of each window
+    (SciPy's rounding), bit for bit."""
+    return _rank_filter(input, percentile, size, footprint, output, mode, cval, origin, "percentile", axes,
+                        "percentile_filter")
+
+
+# --- generic_filter, generic_filter1d --------------------------------------------------------------------
+
+_python_kernels: dict[Any, Union[JITCallable, None]] = {}
+
+
+def _compiled_python_function(function: Callable, kind: str):
+    """A Python function's own source compiled as a filter, or None when it is not a filter program."""
+    key = (kind, getattr(function, "__code__", function))
+    if key not in _python_kernels:
+        try:
+            decorate = jit_filter_function if kind == "filter" else jit_filter1d_function
+            _python_kernels[key] = decorate(function)
+        except (CompileError, OSError, TypeError, ValueError):
+            _python_kernels[key] = None
+    return _python_kernels[key]
+
+
+def generic_filter(input: ArrayLike, function: Any, size: Size = None, footprint: ArrayLike | None = None,
+                   output: Output = None, mode: str = "reflect", cval: float = 0.0, origin: Origin = 0,
+                   extra_arguments: Sequence[Any] = (), extra_keywords: dict | None = None, *,
+                   axes: Sequence[int] | int | None = None) -> np.ndarray:
+    """scipy.ndimage.generic_filter. A FilterJIT callable, Kernel or filter text, or a Python function
+    whose source is a filter program, runs compiled on FilterJIT's fused engine; anything else (a
+    function using names the filter language lacks, extra arguments, a SciPy LowLevelCallable) is
+    handed to scipy.ndimage.generic_filter unchanged, so the result is SciPy's either way."""
+    kernel = function
+    if not isinstance(function, (JITCallable, Kernel, str)) and callable(function) and not extra_arguments \
+            and not extra_keywords and not isinstance(function, scipy.LowLevelCallable):
+        kernel = _compiled_python_function(function, "filter") or function
+    if isinstance(kernel, (JITCallable, Kernel, str)) and not extra_arguments and not extra_keywords:
+        return _fj_generic_filter(input, kernel, size=size, footprint=footprint, output=output,
+                                  mode=mode, cval=cval, origin=origin, axes=axes)
+    return _scipy_ndimage().generic_filter(input, function, size, footprint, output, mode, cval, origin,
+                                        extra_arguments, extra_keywords, axes=axes)
+
+
+def generic_filter1d(input: ArrayLike, function: Any, filter_size: int, axis: int = -1, output: Output = None,
+                     mode: str = "reflect", cval: float = 0.0, origin: int = 0, extra_arguments: Sequence[Any] = (),
+                     extra_keywords: dict | None = None) -> np.ndarray:
+    """scipy.ndimage.generic_filter1d, with the same rule as generic_filter: FilterJIT line kernels (or a
+    Python function whose source is one) run compiled; anything else is handed to SciPy."""
+    kernel = function
+    if not isinstance(function, (JITCallable, Kernel, str)) and callable(function) and not extra_arguments \
+            and not extra_keywords and not isinstance(function, scipy.LowLevelCallable):
+        kernel = _compiled_python_function(function, "line_filter") or function
+    if isinstance(kernel, (JITCallable, Kernel, str)) and not extra_arguments and not extra_keywords:
+        return _fj_generic_filter1d(input, kernel, filter_size, axis=axis, output=output,
+                                    mode=mode, cval=cval, origin=origin)
+    return _scipy_ndimage().generic_filter1d(input, function, filter_size, axis, output, mode, cval, origin,
+                                          extra_arguments, extra_keywords)
+
+
+# --- Everything else in scipy.ndimage --------------------------------------------------------------------
+
+def __getattr__(name: str):
+    if not name.startswith("_") and hasattr(_scipy_ndimage(), name):
+        raise NotImplementedError(
+            f"filterjit.ndimage does not cover scipy.ndimage.{name}; call scipy.ndimage.{name} for it "
+            f"(filterjit.ndimage covers: {', '.join(__all__)})")
+    raise AttributeError(f"module 'filterjit.ndimage' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
