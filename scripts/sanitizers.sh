@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sanitizer runs for CI (called by .ci/run after the normal tests), each in its own build directory so
 # the normal build is untouched:
-#   asan  AddressSanitizer debug build: the tests that touch memory (NDArray, readers,
-#         driver, C API, fused kernels, the differential JIT test with a smaller count, the hostile-kernel
-#         corpus, the CLI run/limit/interrupt tests through the ASan-built executable).
+#   asan  AddressSanitizer debug build: the tests that touch memory (NDArray, the .npy/PNG/TIFF readers,
+#         driver, window strategies, C API, fused kernels, the differential JIT test with a smaller count,
+#         the hostile-kernel corpus, the CLI run/batch/limit/interrupt tests through the ASan executable).
 #   tsan  ThreadSanitizer debug build: the concurrency tests (cache, 8-thread compiles, threaded fused
 #         runs, cancellation from another thread).
 # Swift's -sanitize=undefined is not supported on Linux; Swift's own debug checks (overflow, bounds,
@@ -26,7 +26,7 @@ export FILTERJIT_CACHE_DIR="$reports/kernel-cache"
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:log_path=$reports/asan"
 export TSAN_OPTIONS="halt_on_error=1:log_path=$reports/tsan"
 
-asan_tests='NDImageTests|FilterJITCTests|FusedKernelTests|DifferentialTests|ABITests|DiskCacheTests|HostileKernelTests|RunCommandTests|HostileInputTests|NothingLostTests|LimitTests|InterruptedWriteTests'
+asan_tests='NDImageTests|WindowStrategyTests|BatchAndTIFFTests|FilterJITCTests|FusedKernelTests|DifferentialTests|ABITests|DiskCacheTests|HostileKernelTests|RunCommandTests|HostileInputTests|NothingLostTests|LimitTests|InterruptedWriteTests'
 tsan_tests='CacheTests|ConcurrencyTests|CancellationTests|FusedKernelTests/fusedEqualsCallbackOnSeededRandomCombinations'
 
 # Builds with `sanitizer` into .build-<name> and runs the tests matching `filter`; fails on any report.
