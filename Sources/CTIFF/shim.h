@@ -23,7 +23,7 @@ typedef struct {
 /// One page's layout and the tags FilterJIT carries from an input to its output.
 typedef struct {
     uint32_t width, height;
-    uint16_t bitsPerSample, sampleFormat, samplesPerPixel, photometric, planar, resolutionUnit;
+    uint16_t bitsPerSample, sampleFormat, samplesPerPixel, photometric, planar, resolutionUnit, compression;
     int tiled, hasResolution;
     float xResolution, yResolution;
     const char *description;  // owned by libtiff until the next directory; NULL when absent
@@ -123,6 +123,7 @@ static inline int filterjit_tiff_page_info(TIFF *tif, filterjit_tiff_page *page)
     TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &page->sampleFormat);
     TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &page->samplesPerPixel);
     TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &page->planar);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &page->compression);
     if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &page->photometric)) page->photometric = PHOTOMETRIC_MINISBLACK;
     page->tiled = TIFFIsTiled(tif);
     page->hasResolution = TIFFGetField(tif, TIFFTAG_XRESOLUTION, &page->xResolution)

@@ -62,6 +62,8 @@ public enum TIFFFile {
             var tags = Tags()
             var elementType = ElementType.uint8
             var pages = 0
+            // Uncompressed pages store every decoded byte, so together they cannot need more than the file holds.
+            var uncompressedBytes = 0
             repeat {
                 var page = filterjit_tiff_page()
                 guard filterjit_tiff_page_info(tif, &page) != 0 else {
@@ -78,10 +80,19 @@ public enum TIFFFile {
                     throw .tiff("page \(pages + 1) is \(page.width)x\(page.height) \(type.rawValue) but page 1 is "
                         + "\(first.width)x\(first.height) \(elementType.rawValue); FilterJIT reads stacks of equal pages")
                 }
+                if page.compression == 1 {
+                    let (bytes, overflow) = (Int(page.width) * Int(page.height)).multipliedReportingOverflow(by: type.itemSize)
+                    uncompressedBytes = overflow ? Int.max : uncompressedBytes.addingReportingOverflow(bytes).overflow
+                        ? Int.max : uncompressedBytes + bytes
+                }
                 pages += 1
                 guard pages <= maximumPages else { throw .sizeTooLarge("more than \(maximumPages) pages") }
             } while filterjit_tiff_next_page(tif) != 0
             if buffer.message.0 != 0 { throw .tiff("page \(pages + 1): \(message(of: &buffer))") }
+            // Refused before allocating: a 224-byte file claiming 4.7 GB of uncompressed pixels (found by FuzzReaders).
+            guard uncompressedBytes <= file.count else {
+                throw .tiff("the uncompressed pages need \(uncompressedBytes) bytes of pixel data but the file has only \(file.count) bytes")
+            }
             let width = Int(first.width), height = Int(first.height)
             guard width > 0, height > 0 else { throw .tiff("an empty \(width)x\(height) page") }
             let shape = pages == 1 ? [height, width] : [pages, height, width]

@@ -92,3 +92,19 @@ func sameElements(_ a: NDArray, _ b: NDArray) throws -> Bool {
     #expect(rejected > 0, "seed \(seed): no mutation was rejected")
     #expect(accepted + rejected == 3000)
 }
+
+/// Found by FuzzReaders (Fuzz/seeds/FuzzReaders/tiff_claiming_4_7_GB.tif): an uncompressed 224-byte
+/// file whose header claims 4.7 GB of pixels was decoded into a 4.7 GB allocation before failing.
+/// It is now refused before any allocation, naming the sizes.
+@Test func uncompressedTIFFClaimingMoreThanTheFileHoldsIsRefusedBeforeAllocating() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fuzz/seeds/FuzzReaders/tiff_claiming_4_7_GB.tif")
+    let bytes = try [UInt8](Data(contentsOf: url))
+    #expect(bytes.count < 1024)
+    do {
+        _ = try TIFFFile.read(bytes)
+        Issue.record("a 4.7 GB claim in \(bytes.count) bytes was accepted")
+    } catch {
+        #expect("\(error)".contains("bytes of pixel data but the file has only \(bytes.count) bytes"), "\(error)")
+    }
+}
