@@ -5,7 +5,8 @@
 # fixtures; the growing corpus lives in .build-fuzz/corpus/<target>. A crash is saved under
 # .build-fuzz/crashes/<target>/ and fails the script: make it a regression fixture of the normal
 # tests with the fix (a kernel into Tests/Fixtures/hostile, a file into Tests/Fixtures/ndimage/npy_bad).
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (FUZZ_SEED=N: libFuzzer's -seed, so a run repeats
+# the same inputs; CI uses it, so that a bounded run passes or fails alike on every try)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
@@ -39,12 +40,13 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$crashes"
     log=".build-fuzz/$target.log"
     extra=()
+    [ -z "${FUZZ_SEED:-}" ] || extra+=(-seed="$FUZZ_SEED")
     case "$target" in
-        FuzzFrontEnd|FuzzDifferential) extra=(-dict=Fuzz/filter.dict) ;;
+        FuzzFrontEnd|FuzzDifferential) extra+=(-dict=Fuzz/filter.dict) ;;
         # The TIFF reader may allocate up to its documented 16 GiB decode limit (TIFFFile.maximumBytes) for a
         # header's claimed size (calloc: lazily, freed when the strips turn out missing); libFuzzer's
         # default malloc limit (the RSS limit, 4 GiB) would call that an out-of-memory crash.
-        FuzzReaders) extra=(-malloc_limit_mb=17000) ;;
+        FuzzReaders) extra+=(-malloc_limit_mb=17000) ;;
     esac
     # shellcheck disable=SC2046
     if ".build-fuzz/debug/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=4096 \
