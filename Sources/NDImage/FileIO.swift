@@ -51,8 +51,14 @@ public enum FileBytes {
         // Atomically: a registered temporary renamed into place, so an error or a signal keeps the
         // previous file and leaves no temporary (Foundation's `.atomic` left a ".dat.nosync..." file).
         guard !atomically else { return try TemporaryFiles.replace(path, with: bytes) }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        try writeAll(bytes, to: path, flags: O_TRUNC, reportedAs: path)
+    }
+
+    /// Opens `path` for writing with `O_CREAT` and `flags` (`O_TRUNC`, `O_EXCL`), writes all of `bytes`
+    /// (retrying short and interrupted writes) and closes it; errors name `shownPath`.
+    static func writeAll(_ bytes: [UInt8], to path: String, flags: Int32, reportedAs shownPath: String) throws(NDImageError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o666)
+        guard descriptor >= 0 else { throw .io("cannot write '\(shownPath)': \(String(cString: strerror(errno)))") }
         var failure: Int32 = 0
         bytes.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }  // nothing to write
@@ -68,7 +74,7 @@ public enum FileBytes {
             }
         }
         if close(descriptor) != 0, failure == 0 { failure = errno }
-        guard failure == 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(failure)))") }
+        guard failure == 0 else { throw .io("cannot write '\(shownPath)': \(String(cString: strerror(failure)))") }
     }
 }
 

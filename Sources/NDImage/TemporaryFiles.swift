@@ -78,24 +78,7 @@ public enum TemporaryFiles {
 
     /// Writes `bytes` into a new file at `path` (exclusively created), naming `shownPath` in errors.
     static func writeNew(_ bytes: [UInt8], to path: String, reportedAs shownPath: String) throws(NDImageError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else { throw .io("cannot write '\(shownPath)': \(String(cString: strerror(errno)))") }
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }  // nothing to write
-            var offset = 0
-            while offset < raw.count {
-                let written = Foundation.write(descriptor, base + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += written
-            }
-        }
-        if close(descriptor) != 0, failure == 0 { failure = errno }
-        guard failure == 0 else { throw .io("cannot write '\(shownPath)': \(String(cString: strerror(failure)))") }
+        try FileBytes.writeAll(bytes, to: path, flags: O_EXCL, reportedAs: shownPath)
     }
 
     /// Removes temporaries in `directory` (named as `temporaryPath(for:)` names them, and accepted by
