@@ -170,6 +170,14 @@ static inline int filterjit_tiff_read_page(TIFF *tif, filterjit_tiff_buffer *buf
         strcpy(buffer->message, "unexpected tile size");
         return 0;
     }
+    // A tile may overhang the page, but one larger than both the page and 16 MiB is a hostile header
+    // (found by FuzzReaders: a tile claiming 195 GB), refused before allocating it.
+    uint64_t pageBytes = (uint64_t)rowBytes * height;
+    if ((uint64_t)tileBytes > (pageBytes > ((uint64_t)1 << 24) ? pageBytes : ((uint64_t)1 << 24))) {
+        snprintf(buffer->message, sizeof buffer->message, "a tile of %llu bytes is larger than its %llu-byte page",
+                 (unsigned long long)tileBytes, (unsigned long long)pageBytes);
+        return 0;
+    }
     unsigned char *tile = (unsigned char *)_TIFFmalloc(tileBytes);
     if (!tile) { strcpy(buffer->message, "out of memory for a tile"); return 0; }
     for (uint32_t y = 0; y < height; y += tileHeight) {

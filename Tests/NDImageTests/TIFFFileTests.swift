@@ -108,3 +108,18 @@ func sameElements(_ a: NDArray, _ b: NDArray) throws -> Bool {
         #expect("\(error)".contains("bytes of pixel data but the file has only \(bytes.count) bytes"), "\(error)")
     }
 }
+
+/// Found by FuzzReaders (Fuzz/seeds/FuzzReaders/tiff_tile_claiming_195_GB.tif): a tiled page whose
+/// tile size claims 195 GB made the reader allocate the tile (AddressSanitizer: out of memory).
+/// It is refused before allocating, naming the tile and page sizes.
+@Test func tiledTIFFWithATileLargerThanItsPageIsRefusedBeforeAllocating() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fuzz/seeds/FuzzReaders/tiff_tile_claiming_195_GB.tif")
+    let bytes = try [UInt8](Data(contentsOf: url))
+    do {
+        _ = try TIFFFile.read(bytes)
+        Issue.record("a 195 GB tile in \(bytes.count) bytes was accepted")
+    } catch {
+        #expect("\(error)".contains("is larger than its"), "\(error)")
+    }
+}
