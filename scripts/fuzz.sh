@@ -5,8 +5,9 @@
 # fixtures; the growing corpus lives in .build-fuzz/corpus/<target>. A crash is saved under
 # .build-fuzz/crashes/<target>/ and fails the script: make it a regression fixture of the normal
 # tests with the fix (a kernel into Tests/Fixtures/hostile, a file into Tests/Fixtures/ndimage/npy_bad).
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (FUZZ_SEED=N: libFuzzer's -seed, so a run repeats
-# the same inputs; CI uses it, so that a bounded run passes or fails alike on every try)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (FUZZ_SEED=N: libFuzzer's -seed; FUZZ_RUNS=N: stop
+# after N inputs. CI sets both, so that its bounded run tries the same inputs on every machine and
+# passes or fails alike on every try.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
@@ -41,6 +42,7 @@ for target in "${targets[@]}"; do
     log=".build-fuzz/$target.log"
     extra=()
     [ -z "${FUZZ_SEED:-}" ] || extra+=(-seed="$FUZZ_SEED")
+    [ -z "${FUZZ_RUNS:-}" ] || extra+=(-runs="$FUZZ_RUNS")
     case "$target" in
         FuzzFrontEnd|FuzzDifferential) extra+=(-dict=Fuzz/filter.dict) ;;
         # The TIFF reader may allocate up to its documented 16 GiB decode limit (TIFFFile.maximumBytes) for a
@@ -58,7 +60,7 @@ for target in "${targets[@]}"; do
     fi
     runs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
     coverage=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
-    echo "$target: $status, ${runs:-?} executions in ${seconds} s, coverage ${coverage:-?} edges, corpus $(ls "$corpus" | wc -l) files"
+    echo "$target: $status, ${runs:-?} executions (limit ${seconds} s${FUZZ_RUNS:+ or $FUZZ_RUNS inputs}), coverage ${coverage:-?} edges, corpus $(ls "$corpus" | wc -l) files"
     if [ "$status" = CRASH ]; then
         grep -E 'ERROR|Fatal error|SUMMARY|Test unit written' "$log" | head -10
         ls "$crashes"
