@@ -34,6 +34,7 @@ func randomWindows(_ random: inout SplitMix64) -> [[Double]] {
         let optimised = try Engine(cacheCapacity: 64)
         let mismatches = LockedBox<[String]>([])
         let compared = LockedBox(0)
+        let outranTheOracle = LockedBox(0)
         DispatchQueue.concurrentPerform(iterations: 2) { lane in
             var generator = RandomProgramGenerator(seed: seed &+ UInt64(lane))
             var random = SplitMix64(seed: seed ^ 0x5EED &+ UInt64(lane))
@@ -61,6 +62,13 @@ func randomWindows(_ random: inout SplitMix64) -> [[Double]] {
                                 [try interpreter.runFilter(values: window, parameters: parameters)]
                             }
                         }
+                        // The step budget is the oracle's own limit, not the language's: a program that
+                        // outruns it (nested loops over a len(values)**3 array: 148M iterations, seed
+                        // 1796419750363) has no reference result to compare with.
+                        if case .failure(let error) = reference, error.message.hasPrefix("step budget of ") {
+                            outranTheOracle.withLock { $0 += 1 }
+                            continue
+                        }
                         compared.withLock { $0 += 1 }
                         switch (jit, reference) {
                         case (.success(let a), .success(let b))
@@ -80,7 +88,9 @@ func randomWindows(_ random: inout SplitMix64) -> [[Double]] {
         let found = mismatches.withLock { $0 }
         for mismatch in found.prefix(3) { Issue.record(Comment(rawValue: mismatch)) }
         #expect(found.count == 0, "\(found.count) mismatches in \(compared.withLock { $0 }) runs; seed \(seed)")
-        #expect(compared.withLock { $0 } >= programCount * 4)
+        let skipped = outranTheOracle.withLock { $0 }
+        #expect(compared.withLock { $0 } + skipped >= programCount * 4)
+        #expect(skipped <= programCount / 20, "\(skipped) runs outran the interpreter's step budget")
     }
 
     @Test func generatedProgramsCompileAndRunWithoutCrashing() throws {
