@@ -19,27 +19,13 @@ import numpy as np
 import scipy
 import scipy.ndimage as ndi
 
+# The number and array encodings the NDImage tests read (one definition for every fixture script).
+from make_ndimage_fixtures import encode_array as encode, num  # noqa: E402
+
 SEED = 20261204
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "ndimage")
 MODES = ["constant", "nearest", "reflect", "mirror", "wrap", "grid-constant", "grid-wrap", "grid-mirror"]
 DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"]
-
-
-def num(v):
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if f != f:
-            return "nan"
-        if f in (float("inf"), float("-inf")):
-            return "inf" if f > 0 else "-inf"
-        return repr(f)
-    return str(int(v))
-
-
-def encode(a):
-    a = np.asarray(a)
-    flat = a.view(np.uint8).ravel() if a.dtype == np.bool_ else a.ravel(order="C")
-    return {"dtype": str(a.dtype), "shape": list(a.shape), "data": [num(v) for v in flat.tolist()]}
 
 
 def random_input(rng, shape, dtype, special=False):

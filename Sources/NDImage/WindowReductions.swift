@@ -392,9 +392,12 @@ public struct WindowReductionJob: @unchecked Sendable {
         defer { planes.deallocate() }
         try withRowState(T.self) { state in
             var index = outerIndex(of: rows.lowerBound)
+            // The order statistics are answered together (one histogram or sorted window per row).
+            let ranks = reductions.enumerated().compactMap { r, reduction -> (plane: Int, k: Int)? in
+                if case .orderStatistic(let k) = reduction { return (r, k) } else { return nil }
+            }
             for row in rows {
                 try state.loadRows(outer: index)
-                var ranks: [(plane: Int, k: Int)] = []
                 for (r, reduction) in reductions.enumerated() {
                     let plane = planes.baseAddress! + r * n
                     switch reduction {
@@ -407,8 +410,8 @@ public struct WindowReductionJob: @unchecked Sendable {
                         let place = tapPlaces[k]
                         let extended = state.loadedRow(place.row)
                         for x in 0..<n { plane[x] = extended[x + place.position].doubleValue }
-                    case .orderStatistic(let k):
-                        ranks.append((r, k))
+                    case .orderStatistic:
+                        break
                     }
                 }
                 if !ranks.isEmpty { state.orderStatistics(ranks, planes: planes.baseAddress!) }
@@ -779,7 +782,6 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
 
         private func reduceLoaded<Op: SelectionOperation>(_: Op.Type, into result: UnsafeMutablePointer<T>) where Op.Element == T {
-            let n = job.rowLength
             var first = true
             for spanClass in job.spanClasses {
                 // Combine the class's rows column by column (one row: read it in place).
@@ -799,7 +801,6 @@ public struct WindowReductionJob: @unchecked Sendable {
                     first = false
                 }
             }
-            _ = n
         }
 
         /// `out[x] (op)= op(source[x ..< x + length])` for x in 0..<n, by doubling: after each pass,
