@@ -103,17 +103,19 @@ let package = Package(
         .target(name: "FilterInterpreter", dependencies: ["FilterLang"]),
         // The LLVM C API.
         .systemLibrary(name: "CLLVM"),
+        // The binary interfaces between drivers and generated code (one C header both sides import).
+        .target(name: "KernelABI"),
         // Typed IR to LLVM IR; owning wrappers over LLVM handles.
-        .target(name: "FilterCodegen", dependencies: ["FilterLang", "FilterInterpreter", "CLLVM"],
+        .target(name: "FilterCodegen", dependencies: ["FilterLang", "FilterInterpreter", "KernelABI", "CLLVM"],
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Engine.compile, ORC LLJIT, kernel cache.
-        .target(name: "FilterJIT", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "NDImage", "CLLVM"],
+        .target(name: "FilterJIT", dependencies: ["FilterLang", "FilterParser", "FilterSema", "FilterInterpreter", "FilterCodegen", "NDImage", "KernelABI", "CLLVM"],
                 swiftSettings: importsLLVM, linkerSettings: linksLLVM),
         // Arrays, .npy and .png files, boundary modes, footprints, the ndimage driver.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // libtiff, for grey TIFF images and stacks.
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
-        .target(name: "NDImage", dependencies: ["CPNG", "CTIFF"], swiftSettings: strategyCPU),
+        .target(name: "NDImage", dependencies: ["CPNG", "CTIFF", "KernelABI"], swiftSettings: strategyCPU),
         // libedit, for the REPL's line editing and history.
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The command line.

@@ -1,25 +1,17 @@
 // Fused whole-image kernels (design.md, "Two ways to run a kernel").
 //
 // A fused module holds the program's functions, lowered by the same `ProgramLowering` as the
-// callback module but with the window length known (`windowLength`), plus a row function that
-// walks one line of the image along its last axis and calls the kernel body inline:
+// callback module but with the window length known (`windowLength`), plus a row kernel
+// (`fj_row_kernel` in KernelABI's filterjit_abi.h) that computes one output row:
 //
-//     i64 @<export>(i8* noalias in, i8* noalias out, i64* outer, i64* lastPositions, i64* lastMap,
-//                   i64 n, i64 inStride, i64 outStride, i64 interiorStart, i64 interiorEnd,
-//                   i64 centre, double cval, double* parameters, double* scratch)
+//     i64 @<export>(fj_row_arguments* { taps, output, count, parameters, scratch })
 //
-// returning -1 on success or the index along the row of the element whose kernel call failed.
-// All offsets and strides are in elements of the input (output) type. `outer[t]` is the offset of
-// tap t over the outer axes, already mapped through the boundary mode, or `Int64.min` when some
-// outer axis reads cval; `lastPositions[t]` is the tap's position along the last axis; `lastMap[j]`
-// is the offset along the last axis read at window position j (output index + tap position), or
-// `Int64.min` for cval. Pixels in `interiorStart..<interiorEnd` (only given when no outer offset is
-// cval) read their taps at `outer[t] + (i + lastPositions[t] - centre) * inStride` without checks;
-// the others go through `lastMap`, in a separate, not inlined function that calls the program as
-// the callback path lowers it (loops, runtime reductions: a thin frame, so less code to compile
-// beats speed there). `scratch` holds the window
-// (and then, after it, the row's tap offsets) when it is too long for the stack (more than
-// `maximumUnrolledWindow` taps): 2 x taps words, one buffer per thread.
+// returning -1 on success or the index of the pixel whose kernel call failed. Pixel i's window is
+// `taps[t][i]` (input elements, unit stride) and its result goes to `output[i]`: the NDImage row
+// driver points every tap into input rows it has extended through the boundary mode, so this code
+// knows nothing of modes, cval, strides, borders or the image's shape, and has one pixel loop (the
+// kernel body inlined once). `scratch` holds the window when it is too long for the stack (more
+// than `maximumUnrolledWindow` taps): one buffer per thread.
 //
 // The line-filter entry extends one line into a double buffer and calls the kernel on it:
 //
@@ -39,6 +31,19 @@
 import Foundation
 internal import CLLVM
 import FilterLang
+import KernelABI
+
+/// Where the fields of `fj_row_arguments` (KernelABI's header) lie, as the row kernel reads them.
+enum RowKernelABI {
+    struct Offsets {
+        let taps: Int, output: Int, count: Int, parameters: Int, scratch: Int
+    }
+    static let offsets = Offsets(taps: MemoryLayout<fj_row_arguments>.offset(of: \.taps)!,
+                                 output: MemoryLayout<fj_row_arguments>.offset(of: \.output)!,
+                                 count: MemoryLayout<fj_row_arguments>.offset(of: \.count)!,
+                                 parameters: MemoryLayout<fj_row_arguments>.offset(of: \.parameters)!,
+                                 scratch: MemoryLayout<fj_row_arguments>.offset(of: \.scratch)!)
+}
 
 /// A NumPy element type as fused kernels load and store it (raw values are NumPy's names).
 public enum FusedElementType: String, Hashable, Sendable, CaseIterable {
@@ -172,15 +177,11 @@ extension Codegen {
         let owned = Module(handle: module, context: context)
         try validateShape(program)
         let emitter = Emitter(context: context.context, module: module)
-        // The border pixels use the program as the callback path lowers it (loops over the window,
-        // runtime reductions): far less code to optimise than a second copy of the unrolled body,
-        // and only a thin frame of pixels runs it.
-        let generic = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix + ".generic")
-        // Windows too long to unroll (a 31x31 window is 961 taps) keep the generic body and gather
-        // their taps with a loop: per-tap code would cost a long compile and gain nothing.
+        // Windows too long to unroll (a 31x31 window is 961 taps) keep the callback path's body
+        // (loops over the window, runtime reductions) and gather their taps with a loop: per-tap
+        // code would cost a long compile and gain nothing.
         let unrollsWindow = program.kind == .lineFilter || layout.tapCount <= maximumUnrolledWindow
-        let lowering = unrollsWindow
-            ? ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix) : generic
+        let lowering = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix)
         if program.kind == .filter && unrollsWindow && !reassigns(slot: 0, in: program.kernel.body) {
             lowering.windowLength = layout.tapCount
         }
@@ -189,8 +190,7 @@ extension Codegen {
             lowering.lineFilterSize = layout.tapCount
         }
         try lowering.lowerFunctions()
-        if program.kind == .filter && unrollsWindow { try generic.lowerFunctions() }
-        let fused = FusedEmitter(program: program, lowering: lowering, borderLowering: generic, layout: layout)
+        let fused = FusedEmitter(program: program, lowering: lowering, layout: layout)
         // The kernel body is inlined into each loop that calls it, so the window lives in registers.
         fused.addAttribute("alwaysinline", to: lowering.functions[program.kernelIndex].function)
         if program.kind == .filter {
@@ -571,17 +571,14 @@ extension ProgramLowering {
 final class FusedEmitter {
     let program: TypedProgram
     let lowering: ProgramLowering
-    /// The lowering whose kernel body the border loop calls.
-    let borderLowering: ProgramLowering
     let layout: FusedLayout
     var emitter: Emitter { lowering.emitter }
     var types: IRTypes { emitter.types }
     var builder: LLVMBuilderRef { emitter.builder }
 
-    init(program: TypedProgram, lowering: ProgramLowering, borderLowering: ProgramLowering, layout: FusedLayout) {
+    init(program: TypedProgram, lowering: ProgramLowering, layout: FusedLayout) {
         self.program = program
         self.lowering = lowering
-        self.borderLowering = borderLowering
         self.layout = layout
     }
 
@@ -753,146 +750,74 @@ final class FusedEmitter {
         }
     }
 
-    /// The row function (see the file comment) and its border helper.
+    /// The row kernel (`fj_row_kernel`, see the file comment): an exported entry that reads the
+    /// argument block and calls the row loop, whose `noalias` output tells LLVM that storing a
+    /// result never changes a tap (so the loop vectorises without run-time alias checks).
     func emitFilterRow(name: String) throws {
-        let i64 = types.int64, pointer = types.bytePointer, i64Pointer = types.int64Pointer
+        let i64 = types.int64, pointer = types.bytePointer
+        let bytePointerPointer = LLVMPointerType(pointer, 0)!
+        // (taps, output, count, parameters, scratch) -> i64
+        let loop = addFunction(name + ".row", returning: i64,
+                               [bytePointerPointer, pointer, i64, types.doublePointer, types.doublePointer])
+        LLVMSetLinkage(loop, LLVMInternalLinkage)
+        addAttribute("noalias", to: loop, parameter: 1)
+        addAttribute("noalias", to: loop, parameter: 4)
+        try emitRowLoop(in: loop)
 
-        // The border loop: taps through the per-axis maps; a separate function so that the kernel
-        // body is inlined once for the border and once for the interior, and the border code is
-        // shared by both ends of the row.
-        // (in, out, outer, lastPositions, lastMap, start, end, outStride, cval, parameters, scratch) -> i64
-        let border = addFunction(name + ".border", returning: i64,
-                                 [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, types.double,
-                                  types.doublePointer, types.doublePointer])
-        LLVMSetLinkage(border, LLVMInternalLinkage)
-        addAttribute("noinline", to: border)
-        // Few pixels take this path: keep it scalar and small, so it costs little compile time.
-        addAttribute("minsize", to: border)
-        addAttribute("optsize", to: border)
-        try emitBorder(in: border)
-
-        let row = addFunction(name, returning: i64,
-                              [pointer, pointer, i64Pointer, i64Pointer, i64Pointer, i64, i64, i64, i64, i64, i64,
-                               types.double, types.doublePointer, types.doublePointer])
-        for parameter in 0...1 { addAttribute("noalias", to: row, parameter: parameter) }
-        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, row, "entry")!)
-        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(row, index)! }
-        let n = parameter(5), start = parameter(8), end = parameter(9)
-        let callBorder = { (from: LLVMValueRef, to: LLVMValueRef) -> LLVMValueRef in
-            var arguments: [LLVMValueRef?] = [parameter(0), parameter(1), parameter(2), parameter(3), parameter(4),
-                                              from, to, parameter(7), parameter(11), parameter(12), parameter(13)]
-            let type = LLVMGlobalGetValueType(border)!
-            return arguments.withUnsafeMutableBufferPointer {
-                LLVMBuildCall2(self.builder, type, border, $0.baseAddress, UInt32($0.count), "")!
-            }
+        let entry = addFunction(name, returning: i64, [pointer])
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, entry, "entry")!)
+        let block = LLVMGetParam(entry, 0)!
+        func field(_ offset: Int, _ type: LLVMTypeRef) -> LLVMValueRef {
+            let address = emitter.elementAddress(types.int8, block, emitter.int64(Int64(offset)))
+            return emitter.load(type, LLVMBuildBitCast(builder, address, LLVMPointerType(type, 0), "")!)
         }
-        let done = emitter.block("done")
-        let failed = emitter.block("failed")
-        // Left border, interior, right border: failures are found in C order.
-        let left = callBorder(emitter.int64(0), start)
-        let afterLeft = emitter.block("interior")
-        emitter.branch(if: emitter.icmp(LLVMIntSGE, left, emitter.int64(0)), then: failed, else: afterLeft)
-        var failures: [(LLVMValueRef, LLVMBasicBlockRef)] = [(left, emitter.currentBlock)]
-        emitter.position(at: afterLeft)
-        failures.append(try emitInteriorLoop(row, failed: failed))
-        let right = callBorder(end, n)
-        emitter.branch(if: emitter.icmp(LLVMIntSGE, right, emitter.int64(0)), then: failed, else: done)
-        failures.append((right, emitter.currentBlock))
-        emitter.position(at: done)
-        LLVMBuildRet(builder, emitter.int64(-1))
-        emitter.position(at: failed)
-        LLVMBuildRet(builder, emitter.phi(i64, failures))
+        let offsets = RowKernelABI.offsets
+        var arguments: [LLVMValueRef?] = [field(offsets.taps, bytePointerPointer), field(offsets.output, pointer),
+                                          field(offsets.count, i64), field(offsets.parameters, types.doublePointer),
+                                          field(offsets.scratch, types.doublePointer)]
+        let type = LLVMGlobalGetValueType(loop)!
+        let result = arguments.withUnsafeMutableBufferPointer {
+            LLVMBuildCall2(builder, type, loop, $0.baseAddress, UInt32($0.count), "")!
+        }
+        LLVMBuildRet(builder, result)
     }
 
-    /// The interior loop of the row function, emitted at the current position; emission continues
-    /// after it. A failing call branches to `failed` with the pixel's index (the returned incoming).
-    private func emitInteriorLoop(_ row: LLVMValueRef, failed: LLVMBasicBlockRef) throws -> (LLVMValueRef, LLVMBasicBlockRef) {
-        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(row, index)! }
-        let input = typedPointer(parameter(0), layout.inputType)
+    /// The row loop: for each pixel i, the window `taps[t][i]` converted to doubles, the kernel body
+    /// (inlined), the result stored at `output[i]`. Returns -1, or the failing pixel's index.
+    private func emitRowLoop(in function: LLVMValueRef) throws {
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, function, "entry")!)
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(function, index)! }
+        let taps = parameter(0)
         let output = typedPointer(parameter(1), layout.outputType)
-        let inStride = parameter(6), outStride = parameter(7), centre = parameter(10)
-        let failure = emitter.block("interior.fail")
+        let count = parameter(2)
+        let failure = emitter.block("fail")
         let failedIndexSlot = LLVMBuildAlloca(builder, types.int64, "failed")!
         emitter.store(emitter.int64(0), failedIndexSlot)
-        let parameters = try loadParameters(parameter(12), failure: failure)
-        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters, scratch: parameter(13))
+        let parameters = try loadParameters(parameter(3), failure: failure)
+        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters, scratch: parameter(4))
         let unrolled = layout.tapCount <= maximumUnrolledWindow
-        // Per tap: outer[t] + (lastPositions[t] - centre) * inStride, computed once per row.
-        func base(_ t: LLVMValueRef) -> LLVMValueRef {
-            let outer = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(2), t))
-            let position = emitter.load(types.int64, emitter.elementAddress(types.int64, parameter(3), t))
-            return emitter.add(outer, LLVMBuildMul(builder, emitter.sub(position, centre), inStride, "")!)
+        func tapPointer(_ t: LLVMValueRef) -> LLVMValueRef {
+            typedPointer(emitter.load(types.bytePointer, emitter.elementAddress(types.bytePointer, taps, t)), layout.inputType)
         }
-        let bases = unrolled ? (0..<layout.tapCount).map { base(emitter.int64(Int64($0))) } : []
-        // A long window keeps its per-row tap bases in the second half of the scratch buffer.
-        let baseTable = LLVMBuildBitCast(builder, emitter.elementAddress(types.double, parameter(13), emitter.int64(Int64(layout.tapCount))),
-                                         types.int64Pointer, "")!
-        if !unrolled {
-            _ = emitter.loop(from: emitter.int64(0), to: emitter.int64(Int64(layout.tapCount)), carrying: []) { t, _ in
-                emitter.store(base(t), emitter.elementAddress(types.int64, baseTable, t))
-                return []
-            }
-        }
-        _ = emitter.loop(from: parameter(8), to: parameter(9), carrying: []) { i, _ in
-            let offset = LLVMBuildMul(builder, i, inStride, "")!
+        // Loop-invariant per-tap pointers, read once per row.
+        let tapPointers = unrolled ? (0..<layout.tapCount).map { tapPointer(emitter.int64(Int64($0))) } : []
+        _ = emitter.loop(from: emitter.int64(0), to: count, carrying: []) { i, _ in
             if unrolled {
-                for (t, base) in bases.enumerated() {
-                    let value = loadElement(input, emitter.add(base, offset), layout.inputType)
+                for (t, base) in tapPointers.enumerated() {
+                    let value = loadElement(base, i, layout.inputType)
                     emitter.store(value, emitter.elementAddress(types.double, state.window, emitter.int64(Int64(t))))
                 }
             } else {
                 // A long window: gather it with a loop over the taps (no per-tap code to compile).
                 _ = emitter.loop(from: emitter.int64(0), to: emitter.int64(Int64(layout.tapCount)), carrying: []) { t, _ in
-                    let tapBase = emitter.load(types.int64, emitter.elementAddress(types.int64, baseTable, t))
-                    let value = loadElement(input, emitter.add(tapBase, offset), layout.inputType)
-                    emitter.store(value, emitter.elementAddress(types.double, state.window, t))
+                    emitter.store(loadElement(tapPointer(t), i, layout.inputType),
+                                  emitter.elementAddress(types.double, state.window, t))
                     return []
                 }
             }
             emitter.store(i, failedIndexSlot)
             let result = callFilterBody(state, failure: failure, body: lowering)
-            storeElement(result, output, LLVMBuildMul(builder, i, outStride, "")!, layout.outputType)
-            return []
-        }
-        let rest = emitter.currentBlock
-        emitter.position(at: failure)
-        let failedIndex = emitter.load(types.int64, failedIndexSlot)
-        emitter.branch(to: failed)
-        let failureEnd = emitter.currentBlock
-        emitter.position(at: rest)
-        return (failedIndex, failureEnd)
-    }
-
-    /// The body of the border function: pixels `start..<end`, taps through the maps.
-    private func emitBorder(in function: LLVMValueRef) throws {
-        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, function, "entry")!)
-        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(function, index)! }
-        let input = typedPointer(parameter(0), layout.inputType)
-        let output = typedPointer(parameter(1), layout.outputType)
-        let outer = parameter(2), positions = parameter(3), map = parameter(4)
-        let outStride = parameter(7), cval = parameter(8)
-        let failure = emitter.block("fail")
-        let failedIndexSlot = LLVMBuildAlloca(builder, types.int64, "failed")!
-        emitter.store(emitter.int64(0), failedIndexSlot)
-        let parameters = try loadParameters(parameter(9), failure: failure)
-        let state = makeCallState(windowLength: layout.tapCount, parameters: parameters, scratch: parameter(10))
-        let cvalMarker = emitter.int64(Int64.min)
-        _ = emitter.loop(from: parameter(5), to: parameter(6), carrying: []) { i, _ in
-            // Gather the window with a loop over the taps (not unrolled: small code for a few pixels).
-            _ = emitter.loop(from: emitter.int64(0), to: emitter.int64(Int64(layout.tapCount)), carrying: []) { t, _ in
-                let tapOuter = emitter.load(types.int64, emitter.elementAddress(types.int64, outer, t))
-                let position = emitter.load(types.int64, emitter.elementAddress(types.int64, positions, t))
-                let mapped = emitter.load(types.int64, emitter.elementAddress(types.int64, map, emitter.add(i, position)))
-                let isConstant = emitter.or(emitter.icmp(LLVMIntEQ, tapOuter, cvalMarker), emitter.icmp(LLVMIntEQ, mapped, cvalMarker))
-                // A cval tap reads element 0 (always there) and discards it: no branch, no bad address.
-                let offset = emitter.select(isConstant, emitter.int64(0), emitter.add(tapOuter, mapped))
-                let value = emitter.select(isConstant, cval, loadElement(input, offset, layout.inputType))
-                emitter.store(value, emitter.elementAddress(types.double, state.window, t))
-                return []
-            }
-            emitter.store(i, failedIndexSlot)
-            let result = callFilterBody(state, failure: failure, body: borderLowering)
-            storeElement(result, output, LLVMBuildMul(builder, i, outStride, "")!, layout.outputType)
+            storeElement(result, output, i, layout.outputType)
             return []
         }
         LLVMBuildRet(builder, emitter.int64(-1))

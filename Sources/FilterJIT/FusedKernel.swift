@@ -7,6 +7,7 @@
 import Foundation
 import FilterCodegen
 import FilterLang
+import KernelABI
 import NDImage
 
 /// How `genericFilter` and `genericFilter1D` run a kernel.
@@ -28,12 +29,6 @@ public struct FusedCode: Sendable {
     /// The host assembly.
     public let assembly: String
 }
-
-/// `i64 row(in, out, outer, lastPositions, lastMap, n, inStride, outStride, interiorStart, interiorEnd, centre, cval,
-/// parameters, scratch)`.
-typealias FusedRowFunction = @convention(c) (
-    UnsafeRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<Int64>?, UnsafePointer<Int64>?, UnsafePointer<Int64>?,
-    Int64, Int64, Int64, Int64, Int64, Int64, Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Int64
 
 /// `i64 line(in, out, map, extendedLength, n, before, inStride, outStride, cval, parameters, lineBuffer, outputBuffer)`.
 typealias FusedLineFunction = @convention(c) (
@@ -122,52 +117,17 @@ func elementStrides(_ array: NDArray) -> [Int]? {
     return array.strides.map { $0 / size }
 }
 
-/// The first failure of a threaded run: chunks run in C order, so the lowest chunk's first failure
-/// is the first failing element overall.
-final class FailureBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var failures: [(chunk: Int, element: Int, reason: String)] = []
+/// `count` items in at most `threads` contiguous ranges (the drivers' one splitter, `RowThreads`).
+func chunks(_ count: Int, threads: Int) -> [Range<Int>] { RowThreads.chunks(count, threads: threads) }
 
-    func record(chunk: Int, element: Int, reason: String) {
-        lock.lock()
-        failures.append((chunk, element, reason))
-        lock.unlock()
-    }
-
-    var first: (element: Int, reason: String)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return failures.min { $0.chunk < $1.chunk }.map { ($0.element, $0.reason) }
-    }
-}
-
-/// Splits `count` items into at most `threads` contiguous, nearly equal ranges.
-func chunks(_ count: Int, threads: Int) -> [Range<Int>] {
-    let parts = max(1, min(threads, count))
-    return (0..<parts).map { part in (count * part / parts)..<(count * (part + 1) / parts) }
-}
-
-/// A value shared across the worker threads of one run, which only read it or write disjoint parts.
-private struct SharedAcrossWorkers<Value>: @unchecked Sendable {
-    let value: Value
-}
-
-/// Runs `body(0..<count)`, in parallel when count > 1; returns when all are done.
-func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    if count == 1 { body(0); return }
-    withoutActuallyEscaping(body) { escaping in
-        // Each worker writes only its own rows and its own failure record.
-        let shared = SharedAcrossWorkers(value: escaping)
-        DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
-    }
-}
+/// Runs `body(0..<count)` on worker threads (`RowThreads.forEach`).
+func parallelFor(_ count: Int, _ body: (Int) -> Void) { RowThreads.forEach(count, body) }
 
 /// The thread count to use: `threads`, or every core when nil.
-func resolvedThreads(_ threads: Int?) throws -> Int {
-    let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
-    guard count >= 1 else { throw NDImageError.invalidArgument("the thread count must be at least 1, got \(count)") }
-    return count
-}
+func resolvedThreads(_ threads: Int?) throws -> Int { try RowThreads.resolved(threads) }
+
+/// The first failing element (flat index) of a threaded run and the kernel's reason.
+typealias FailureBox = FirstFailure<(element: Int, reason: String)>
 
 extension Kernel {
     /// The engine to compile fused specialisations in.
@@ -228,116 +188,21 @@ extension Kernel {
                             userData: [Double], strategy: WindowStrategyChoice = .auto, threads: Int?) throws -> NDArray? {
         let threadCount = try resolvedThreads(threads)
         let geometry = try FilterGeometry(inputShape: input.shape, options: options)
-        let rank = input.rank
-        guard rank >= 1, !result.mayShareMemory(with: input),
-              let inStrides = elementStrides(input), let outStrides = elementStrides(result) else { return nil }
+        guard input.rank >= 1, !result.mayShareMemory(with: input) else { return nil }
         if input.isEmpty { return result }
         if strategy == .auto,
            try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData, threads: threadCount) {
             return result
         }
-        let taps = geometry.tapPositions
+        guard let run = RowKernelRun(input: input, geometry: geometry, output: result) else { return nil }
         let fused = try fusedFilterKernel(geometry, input: input.elementType, output: result.elementType)
-        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: FusedRowFunction.self)
-
-        let last = rank - 1
-        // Per axis, per window position: the element offset read through the mode, or the marker.
-        var maps: [[Int64]] = []
-        for axis in 0..<rank {
-            maps.append(try geometry.indexMap(axis: axis).map { $0.map { Int64($0 * inStrides[axis]) } ?? cvalMarker })
+        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: fj_row_kernel.self)
+        let failure = withExtendedLifetime((self, fused)) {
+            run.run(kernel: row, parameters: userData, threads: threadCount, reason: lastFailureDescription)
         }
-        let lastPositions = taps.map { Int64($0[last]) }
-        let n = input.shape[last]
-        let lastInterior = geometry.interior(axis: last)
-        let rowCount = input.shape[..<last].reduce(1, *)
-        let outerShape = Array(input.shape[..<last])
-        let inBase = UnsafeRawPointer(input.firstElementPointer)
-        let outBase = result.firstElementPointer
-        let cval = geometry.cval
-        let failures = FailureBox()
-        let parts = chunks(rowCount, threads: threadCount)
-
-        // Flat tables for the per-row planning, which runs once per row of every thread: the outer
-        // axes' maps one after another, and each tap's positions on the outer axes.
-        let outerMaps = Array(maps[..<last].joined())
-        var mapStarts = [Int](repeating: 0, count: max(last, 1))
-        for axis in stride(from: 1, to: last, by: 1) { mapStarts[axis] = mapStarts[axis - 1] + maps[axis - 1].count }
-        let outerPositions = taps.flatMap { $0[..<last] }
-        let tapCount = taps.count
-        let itemSize = result.elementType.itemSize
-        let centre = Int64(geometry.centre[last])
-
-        try withExtendedLifetime((self, fused)) {
-            try userData.withUnsafeBufferPointer { parameters in
-                try maps[last].withUnsafeBufferPointer { lastMap in
-                    try lastPositions.withUnsafeBufferPointer { positions in
-                        let work = { (chunk: Int) in
-                            var outer = [Int64](repeating: 0, count: max(tapCount, 1))
-                            // The window of a long footprint lives here rather than on this thread's stack.
-                            var scratch = [Double](repeating: 0, count: 2 * max(tapCount, 1))
-                            var index = [Int](repeating: 0, count: max(last, 1))
-                            // The chunk's first row's outer index; later rows advance it like an odometer.
-                            var rest = parts[chunk].lowerBound
-                            for axis in stride(from: last - 1, through: 0, by: -1) {
-                                index[axis] = rest % outerShape[axis]
-                                rest /= outerShape[axis]
-                            }
-                            outerMaps.withUnsafeBufferPointer { outerMaps in
-                            outerPositions.withUnsafeBufferPointer { outerPositions in
-                            mapStarts.withUnsafeBufferPointer { mapStarts in
-                            index.withUnsafeMutableBufferPointer { index in
-                            scratch.withUnsafeMutableBufferPointer { scratch in
-                            outer.withUnsafeMutableBufferPointer { outer in
-                                for rowNumber in parts[chunk] {
-                                    var allInside = true
-                                    var outOffset = 0
-                                    for axis in 0..<last { outOffset &+= index[axis] &* outStrides[axis] }
-                                    var position = 0
-                                    for t in 0..<tapCount {
-                                        var offset: Int64 = 0
-                                        for axis in 0..<last {
-                                            let mapped = outerMaps[mapStarts[axis] + index[axis] + outerPositions[position + axis]]
-                                            if mapped == cvalMarker { offset = cvalMarker; break }
-                                            offset &+= mapped
-                                        }
-                                        position += last
-                                        if offset == cvalMarker { allInside = false }
-                                        outer[t] = offset
-                                    }
-                                    let interior = allInside ? lastInterior : 0..<0
-                                    let failed = row(inBase, outBase + outOffset * itemSize,
-                                                     UnsafePointer(outer.baseAddress), positions.baseAddress, lastMap.baseAddress,
-                                                     Int64(n), Int64(inStrides[last]), Int64(outStrides[last]),
-                                                     Int64(interior.lowerBound), Int64(interior.upperBound),
-                                                     centre, cval, parameters.baseAddress, scratch.baseAddress)
-                                    if failed >= 0 {
-                                        failures.record(chunk: chunk, element: rowNumber * n + Int(failed),
-                                                        reason: self.lastFailureDescription())
-                                        return
-                                    }
-                                    var axis = last - 1
-                                    while axis >= 0 {
-                                        index[axis] += 1
-                                        if index[axis] < outerShape[axis] { break }
-                                        index[axis] = 0
-                                        axis -= 1
-                                    }
-                                }
-                            }
-                            }
-                            }
-                            }
-                            }
-                            }
-                        }
-                        parallelFor(parts.count, work)
-                        if let failure = failures.first {
-                            throw KernelFailure(kernelName: name, element: Self.multiIndex(failure.element, shape: input.shape),
-                                                reason: failure.reason)
-                        }
-                    }
-                }
-            }
+        if let failure {
+            throw KernelFailure(kernelName: name, element: Self.multiIndex(failure.element, shape: input.shape),
+                                reason: failure.reason)
         }
         return result
     }
@@ -398,7 +263,7 @@ extension Kernel {
                                                               Int64(inStrides[axis]), Int64(outStrides[axis]), options.cval,
                                                               parameters.baseAddress, line.baseAddress, outLine.baseAddress)
                                     if failed >= 0 {
-                                        failures.record(chunk: chunk, element: flat, reason: self.lastFailureDescription())
+                                        failures.record(chunk: chunk, (flat, self.lastFailureDescription()))
                                         return
                                     }
                                 }

@@ -5,6 +5,7 @@
 
 import Foundation
 import FilterCodegen
+import KernelABI
 import NDImage
 
 /// How `genericFilter` evaluates the window of a `@filter` kernel on the fused engine.
@@ -102,12 +103,8 @@ extension Kernel {
         let tail = try fusionEngine.fusedKernel(
             for: tailKernel, layout: FusedLayout(inputType: .float64, outputType: outType, tapCount: planeCount),
             specialization: "planes;out=\(outType.rawValue);planes=\(planeCount)")
-        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: tail.address), to: FusedRowFunction.self)
+        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: tail.address), to: fj_row_kernel.self)
         let n = job.rowLength
-        // The planes are the tail's window: plane t of pixel x at element t * n + x, all inside.
-        let planeOffsets = (0..<planeCount).map { Int64($0 * n) }
-        let positions = [Int64](repeating: 0, count: planeCount)
-        let identityMap = (0..<n).map { Int64($0) }
         let rank = input.rank, last = rank - 1
         let outerShape = Array(input.shape[..<last])
         let outBase = result.firstElementPointer
@@ -117,38 +114,41 @@ extension Kernel {
 
         try withExtendedLifetime((self, tailKernel, tail)) {
             userData.withUnsafeBufferPointer { parameters in
-            planeOffsets.withUnsafeBufferPointer { planeOffsets in
-            positions.withUnsafeBufferPointer { positions in
-            identityMap.withUnsafeBufferPointer { identityMap in
                 parallelFor(parts.count) { chunk in
-                    var scratch = [Double](repeating: 0, count: 2 * max(planeCount, 1))
-                    scratch.withUnsafeMutableBufferPointer { scratch in
-                        do {
-                            try job.run(rows: parts[chunk]) { rowNumber, planes in
-                                var rest = rowNumber, outOffset = 0
-                                for axis in stride(from: last - 1, through: 0, by: -1) {
-                                    outOffset += (rest % outerShape[axis]) * outStrides[axis]
-                                    rest /= outerShape[axis]
-                                }
-                                let failed = row(UnsafeRawPointer(planes.baseAddress), outBase + outOffset * itemSize,
-                                                 planeOffsets.baseAddress, positions.baseAddress, identityMap.baseAddress,
-                                                 Int64(n), 1, Int64(outStrides[last]), 0, Int64(n), 0, 0,
-                                                 parameters.baseAddress, scratch.baseAddress)
-                                if failed >= 0 {
-                                    failures.record(chunk: chunk, element: rowNumber * n + Int(failed),
-                                                    reason: self.lastFailureDescription())
-                                    throw TailFailed()
+                    // The planes are the tail's window: plane t of pixel x at element t * n + x.
+                    let taps = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: planeCount)
+                    let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * max(planeCount, 1))
+                    // The row kernel writes unit-stride rows: a strided output row goes through this buffer.
+                    let outputRow = outStrides[last] == 1 ? nil : UnsafeMutableRawPointer.allocate(byteCount: n * itemSize, alignment: 64)
+                    defer { taps.deallocate(); scratch.deallocate(); outputRow?.deallocate() }
+                    do {
+                        try job.run(rows: parts[chunk]) { rowNumber, planes in
+                            var rest = rowNumber, outOffset = 0
+                            for axis in stride(from: last - 1, through: 0, by: -1) {
+                                outOffset += (rest % outerShape[axis]) * outStrides[axis]
+                                rest /= outerShape[axis]
+                            }
+                            for t in 0..<planeCount { taps[t] = UnsafeRawPointer(planes.baseAddress! + t * n) }
+                            let rowStart = outBase + outOffset * itemSize
+                            var arguments = fj_row_arguments(taps: UnsafePointer(taps), output: outputRow ?? rowStart,
+                                                             count: Int64(n), parameters: parameters.baseAddress,
+                                                             scratch: scratch)
+                            let failed = row(&arguments)
+                            if let outputRow {
+                                for x in 0..<(failed >= 0 ? Int(failed) : n) {
+                                    (rowStart + x * outStrides[last] * itemSize).copyMemory(from: outputRow + x * itemSize, byteCount: itemSize)
                                 }
                             }
-                        } catch is TailFailed {
-                        } catch {
-                            declined.set()
+                            if failed >= 0 {
+                                failures.record(chunk: chunk, (rowNumber * n + Int(failed), self.lastFailureDescription()))
+                                throw TailFailed()
+                            }
                         }
+                    } catch is TailFailed {
+                    } catch {
+                        declined.set()
                     }
                 }
-            }
-            }
-            }
             }
             if declined.isSet { return }
             if let failure = failures.first {

@@ -1,0 +1,272 @@
+// The row plan of generic_filter for compiled row kernels (KernelABI's `fj_row_kernel`):
+//
+//   plan (FilterGeometry: shape, footprint, mode, origins) -> footprint rows and tap places
+//     -> per output row: each footprint row's input row, extended along the last axis through the
+//        mode into a per-thread cache (cval rows too) -> per-tap pointers -> one kernel call per row
+//     -> rows split across threads (RowThreads)
+//
+// The compiled code sees only unit-stride rows of the input type: boundary modes, cval, origins,
+// strides and the image's shape stay here, so one compiled kernel serves every mode and shape.
+
+import Foundation
+import KernelABI
+
+/// A generic_filter run of a row kernel over one input: planned once, then run on any number of threads.
+public struct RowKernelRun: @unchecked Sendable {
+    private let input: NDArray
+    private let output: NDArray
+    private let geometry: FilterGeometry
+    /// Per footprint row (taps sharing every coordinate but the last), its position on each outer axis.
+    private let footprintRows: [[Int]]
+    /// Per tap: its footprint row and its position along the last axis of the extended row.
+    private let tapRows: [Int]
+    private let tapPositions: [Int]
+    /// Outer axes' index maps in input elements (nil: cval), and the last axis's over the extended row.
+    private let outerMaps: [[Int?]]
+    private let lastMap: [Int?]
+    /// The cval as one input element (checked to convert back to the same double bits).
+    private let cvalElement: [UInt8]
+
+    /// Plans the run; nil when a row kernel cannot compute this run with the bits of the callback
+    /// driver: a 0-d or empty input, an empty footprint, strides that are not whole elements, or, in a
+    /// constant mode, a cval the input type cannot hold exactly (the kernel would read a converted one).
+    public init?(input: NDArray, geometry: FilterGeometry, output: NDArray) {
+        let rank = input.rank
+        let inSize = input.elementType.itemSize, outSize = output.elementType.itemSize
+        guard rank >= 1, !input.isEmpty, !geometry.tapPositions.isEmpty, output.shape == input.shape,
+              input.strides.allSatisfy({ $0 % inSize == 0 }), output.strides.allSatisfy({ $0 % outSize == 0 })
+        else { return nil }
+        var cval = [UInt8](repeating: 0, count: inSize)
+        cval.withUnsafeMutableBytes { input.elementType.storeDouble(geometry.cval, to: $0.baseAddress!) }
+        let roundTrip = cval.withUnsafeBytes { input.elementType.loadDouble(from: $0.baseAddress!) }
+        if geometry.mode.canonicalForFilters == .constant && roundTrip.bitPattern != geometry.cval.bitPattern {
+            return nil
+        }
+        let last = rank - 1
+        guard let outer = try? (0..<last).map({ axis in
+                  try geometry.indexMap(axis: axis).map { $0.map { $0 * (input.strides[axis] / inSize) } }
+              }),
+              let lastAxis = try? geometry.indexMap(axis: last).map({ $0.map { $0 * (input.strides[last] / inSize) } })
+        else { return nil }
+        var rows: [[Int]] = []
+        var rowOfOuter: [[Int]: Int] = [:]
+        var tapRows: [Int] = [], positions: [Int] = []
+        for tap in geometry.tapPositions {
+            let outerPosition = Array(tap[..<last])
+            let row: Int
+            if let known = rowOfOuter[outerPosition] { row = known } else {
+                row = rows.count
+                rowOfOuter[outerPosition] = row
+                rows.append(outerPosition)
+            }
+            tapRows.append(row)
+            positions.append(tap[last])
+        }
+        self.input = input
+        self.output = output
+        self.geometry = geometry
+        self.footprintRows = rows
+        self.tapRows = tapRows
+        self.tapPositions = positions
+        self.outerMaps = outer
+        self.lastMap = lastAxis
+        self.cvalElement = cval
+    }
+
+    /// The number of taps (the compiled kernel's window length).
+    public var tapCount: Int { tapRows.count }
+
+    /// Runs `kernel` on every output row with `parameters`, on `threads` threads. Returns nil, or the
+    /// first failing element in C order (flat index) with `reason()` as evaluated on the failing
+    /// thread right after the failure (the kernel's failure record is thread-local).
+    public func run(kernel: fj_row_kernel, parameters: [Double], threads: Int,
+                    reason: () -> String) -> (element: Int, reason: String)? {
+        let rank = input.rank, last = rank - 1
+        let n = input.shape[last]
+        let rowCount = input.count / n
+        let parts = RowThreads.chunks(rowCount, threads: threads)
+        let failures = FirstFailure<(element: Int, reason: String)>()
+        parameters.withUnsafeBufferPointer { parameters in
+            withoutActuallyEscaping(reason) { reason in
+                RowThreads.forEach(parts.count) { chunk in
+                    let state = RowState(run: self)
+                    defer { state.release() }
+                    if let failure = state.run(rows: parts[chunk], kernel: kernel, parameters: parameters.baseAddress) {
+                        failures.record(chunk: chunk, (failure, reason()))
+                    }
+                }
+            }
+        }
+        return failures.first
+    }
+
+    /// One thread's scratch: cached extended rows, tap pointers, the window buffer, an output row.
+    private final class RowState {
+        let run: RowKernelRun
+        let inSize: Int, outSize: Int
+        let n: Int
+        let extendedLength: Int
+        let cacheCapacity: Int
+        // Unsafe storage: arrays in a class pay exclusivity checks on every access.
+        let cachedKeys: UnsafeMutablePointer<Int?>
+        let cachedUse: UnsafeMutablePointer<Int>
+        let cachedValid: UnsafeMutablePointer<Bool>
+        let cachedRows: UnsafeMutablePointer<UnsafeMutableRawPointer>
+        let loaded: UnsafeMutablePointer<UnsafeMutableRawPointer>
+        let taps: UnsafeMutablePointer<UnsafeRawPointer?>
+        let scratch: UnsafeMutablePointer<Double>
+        /// The output row when the output's last axis is not contiguous.
+        let outputRow: UnsafeMutableRawPointer?
+        var clock = 0
+
+        init(run: RowKernelRun) {
+            self.run = run
+            inSize = run.input.elementType.itemSize
+            outSize = run.output.elementType.itemSize
+            n = run.input.shape[run.input.rank - 1]
+            extendedLength = run.lastMap.count
+            cacheCapacity = run.footprintRows.count + 2
+            cachedKeys = .allocate(capacity: cacheCapacity)
+            cachedKeys.initialize(repeating: nil, count: cacheCapacity)
+            cachedUse = .allocate(capacity: cacheCapacity)
+            cachedUse.initialize(repeating: 0, count: cacheCapacity)
+            cachedValid = .allocate(capacity: cacheCapacity)
+            cachedValid.initialize(repeating: false, count: cacheCapacity)
+            cachedRows = .allocate(capacity: cacheCapacity)
+            // 32 spare bytes: vector loads never reach past a row's end, but the slack costs nothing.
+            let rowBytes = max(1, extendedLength) * inSize + 32
+            for slot in 0..<cacheCapacity {
+                (cachedRows + slot).initialize(to: .allocate(byteCount: rowBytes, alignment: 64))
+            }
+            loaded = .allocate(capacity: run.footprintRows.count)
+            loaded.initialize(repeating: cachedRows[0], count: run.footprintRows.count)
+            taps = .allocate(capacity: run.tapCount)
+            taps.initialize(repeating: nil, count: run.tapCount)
+            scratch = .allocate(capacity: 2 * run.tapCount)
+            scratch.initialize(repeating: 0, count: 2 * run.tapCount)
+            let last = run.output.rank - 1
+            outputRow = run.output.strides[last] == outSize || n == 1
+                ? nil : .allocate(byteCount: n * outSize, alignment: 64)
+        }
+
+        func release() {
+            for slot in 0..<cacheCapacity { cachedRows[slot].deallocate() }
+            cachedKeys.deallocate()
+            cachedUse.deallocate()
+            cachedValid.deallocate()
+            cachedRows.deallocate()
+            loaded.deallocate()
+            taps.deallocate()
+            scratch.deallocate()
+            outputRow?.deallocate()
+        }
+
+        /// Runs output rows `rows`; the flat index of the first failing element, or nil.
+        func run(rows: Range<Int>, kernel: fj_row_kernel, parameters: UnsafePointer<Double>?) -> Int? {
+            let input = run.input, output = run.output
+            let last = input.rank - 1
+            let outerShape = Array(input.shape[..<last])
+            // The first row's outer index; later rows advance it like an odometer.
+            var index = [Int](repeating: 0, count: last)
+            var rest = rows.lowerBound
+            for axis in stride(from: last - 1, through: 0, by: -1) {
+                index[axis] = rest % outerShape[axis]
+                rest /= outerShape[axis]
+            }
+            let outBase = output.firstElementPointer
+            let outLastStride = output.strides[last]
+            var arguments = fj_row_arguments(taps: UnsafePointer(taps), output: nil, count: Int64(n),
+                                             parameters: parameters, scratch: scratch)
+            for row in rows {
+                clock += 1
+                for (r, position) in run.footprintRows.enumerated() {
+                    loaded[r] = cachedRow(key(outer: index, position: position))
+                }
+                for t in 0..<run.tapCount {
+                    taps[t] = UnsafeRawPointer(loaded[run.tapRows[t]] + run.tapPositions[t] * inSize)
+                }
+                var outOffset = 0
+                for axis in 0..<last { outOffset += index[axis] * output.strides[axis] }
+                let rowStart = outBase + outOffset
+                arguments.output = outputRow ?? rowStart
+                let failed = kernel(&arguments)
+                if let outputRow {
+                    // Copies the results to a strided output row (the elements' bytes, unchanged).
+                    for x in 0..<(failed >= 0 ? Int(failed) : n) {
+                        (rowStart + x * outLastStride).copyMemory(from: outputRow + x * outSize, byteCount: outSize)
+                    }
+                }
+                if failed >= 0 { return row * n + Int(failed) }
+                var axis = last - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    if index[axis] < outerShape[axis] { break }
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
+            return nil
+        }
+
+        /// The input row (element offset; nil: the cval row) that the footprint row at `position`
+        /// reads for the output row at outer index `outer`.
+        private func key(outer: [Int], position: [Int]) -> Int? {
+            var key = 0
+            for axis in 0..<outer.count {
+                guard let mapped = run.outerMaps[axis][outer[axis] + position[axis]] else { return nil }
+                key += mapped
+            }
+            return key
+        }
+
+        /// The extended row for `key`, from the cache or built now (least recently used slot; rows
+        /// loaded for this output row were used at `clock`, and there are two more slots than
+        /// footprint rows, so they are never chosen).
+        private func cachedRow(_ key: Int?) -> UnsafeMutableRawPointer {
+            var victim = 0
+            for slot in 0..<cacheCapacity {
+                if cachedValid[slot] && cachedKeys[slot] == key {
+                    cachedUse[slot] = clock
+                    return cachedRows[slot]
+                }
+                if cachedValid[victim] && (!cachedValid[slot] || cachedUse[slot] < cachedUse[victim]) { victim = slot }
+            }
+            let row = cachedRows[victim]
+            build(row, key: key)
+            cachedKeys[victim] = key
+            cachedUse[victim] = clock
+            cachedValid[victim] = true
+            return row
+        }
+
+        /// Fills `row` with the input row at element offset `key` extended along the last axis
+        /// through the mode (nil: every element cval).
+        private func build(_ row: UnsafeMutableRawPointer, key: Int?) {
+            let size = inSize
+            run.cvalElement.withUnsafeBytes { cval in
+                guard let key else {
+                    for j in 0..<extendedLength { (row + j * size).copyMemory(from: cval.baseAddress!, byteCount: size) }
+                    return
+                }
+                let input = run.input
+                let base = UnsafeRawPointer(input.firstElementPointer) + key * size
+                let last = input.rank - 1
+                let centre = run.geometry.centre[last]
+                let stride = input.strides[last]
+                // Positions centre..<centre+n read the row itself, in order; the rest go through the map.
+                if stride == size {
+                    (row + centre * size).copyMemory(from: base, byteCount: n * size)
+                } else {
+                    for x in 0..<n { (row + (centre + x) * size).copyMemory(from: base + x * stride, byteCount: size) }
+                }
+                // (centre < window, so centre + n <= extendedLength.)
+                for j in 0..<centre { extend(j) }
+                for j in (centre + n)..<extendedLength { extend(j) }
+                func extend(_ j: Int) {
+                    let source = run.lastMap[j].map { base + $0 * size } ?? cval.baseAddress!
+                    (row + j * size).copyMemory(from: source, byteCount: size)
+                }
+            }
+        }
+    }
+}

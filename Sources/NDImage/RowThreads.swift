@@ -1,0 +1,59 @@
+// The one thread splitter of the drivers: output rows in contiguous chunks, one per thread, and
+// the first failure in C order whatever thread found it.
+
+import Foundation
+
+/// Splits rows across threads and collects the first failure.
+public enum RowThreads {
+    /// `count` items in at most `threads` contiguous, nearly equal ranges, in order.
+    public static func chunks(_ count: Int, threads: Int) -> [Range<Int>] {
+        let parts = max(1, min(threads, count))
+        return (0..<parts).map { part in (count * part / parts)..<(count * (part + 1) / parts) }
+    }
+
+    /// Runs `body(part)` for `part` in `0..<count`, in parallel when count > 1; returns when all are done.
+    /// Each call must write only its own rows and its own state.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if count == 1 { body(0); return }
+        withoutActuallyEscaping(body) { escaping in
+            let shared = SharedAcrossWorkers(value: escaping)
+            DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
+        }
+    }
+
+    /// The thread count to use: `threads`, or every core when nil.
+    public static func resolved(_ threads: Int?) throws(NDImageError) -> Int {
+        let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        guard count >= 1 else { throw .invalidArgument("the thread count must be at least 1, got \(count)") }
+        return count
+    }
+}
+
+/// A value shared across the worker threads of one run, which only read it or write disjoint parts.
+private struct SharedAcrossWorkers<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// The first failure of a threaded run over chunks in C order: the lowest chunk's first failure is
+/// the first failing element overall.
+public final class FirstFailure<Failure>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failures: [(chunk: Int, failure: Failure)] = []
+
+    /// An empty record.
+    public init() {}
+
+    /// Records chunk `chunk`'s first failure.
+    public func record(chunk: Int, _ failure: Failure) {
+        lock.lock()
+        failures.append((chunk, failure))
+        lock.unlock()
+    }
+
+    /// The failure of the lowest chunk that failed, if any.
+    public var first: Failure? {
+        lock.lock()
+        defer { lock.unlock() }
+        return failures.min { $0.chunk < $1.chunk }?.failure
+    }
+}
