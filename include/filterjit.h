@@ -93,7 +93,9 @@ void filterjit_kernel_free(filterjit_kernel *kernel);
 int filterjit_kernel_kind(const filterjit_kernel *kernel);
 /* The kernel function's name; valid while the kernel lives. */
 const char *filterjit_kernel_name(const filterjit_kernel *kernel);
-/* The address of the SciPy-ABI function (see FILTERJIT_KIND_*); valid while the kernel lives. */
+/* The address of the SciPy-ABI function (see FILTERJIT_KIND_*); valid while the kernel lives. Its machine
+ * code is compiled on the first call (filterjit_compile only checks the program; the fused drivers never need
+ * this function); NULL if LLVM cannot compile it. */
 void *filterjit_kernel_address(const filterjit_kernel *kernel);
 /* How many run-time parameters the kernel has (the length of its user_data double array). */
 intptr_t filterjit_kernel_parameter_count(const filterjit_kernel *kernel);
@@ -106,7 +108,8 @@ double filterjit_kernel_parameter_default(const filterjit_kernel *kernel, intptr
 /* 1 when parameter `index` was declared without a default (callers must give its value; with a NULL
  * user_data the kernel fails), 0 otherwise, -1 for a bad index. */
 int filterjit_kernel_parameter_required(const filterjit_kernel *kernel, intptr_t index);
-/* 1 when the kernel's machine code was loaded from the on-disk cache instead of compiled, else 0. */
+/* 1 when the kernel's callback machine code (compiled by filterjit_kernel_address) was loaded from the on-disk
+ * cache instead of compiled, else 0 (also before it is compiled). */
 int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *kernel);
 
 /* scipy.ndimage.generic_filter with a FILTERJIT_KIND_FILTER kernel on caller-owned buffers.

@@ -801,7 +801,18 @@ final class FusedEmitter {
         }
         // Loop-invariant per-tap pointers, read once per row.
         let tapPointers = unrolled ? (0..<layout.tapCount).map { tapPointer(emitter.int64(Int64($0))) } : []
-        _ = emitter.loop(from: emitter.int64(0), to: count, carrying: []) { i, _ in
+        // Pixels in groups of `FJ_ROW_GROUP` (the driver passes count >= FJ_ROW_GROUP): the inner loop's
+        // constant trip count lets the vectoriser drop its scalar remainder loop, a second copy of
+        // the kernel body that would double the code to optimise and emit. The last group is moved
+        // back to end at `count`, recomputing (and rewriting the same bits of) a few pixels.
+        let group = emitter.int64(Int64(FJ_ROW_GROUP))
+        let groups = LLVMBuildSDiv(builder, emitter.add(count, emitter.int64(Int64(FJ_ROW_GROUP) - 1)), group, "")!
+        let lastStart = emitter.sub(count, group)
+        _ = emitter.loop(from: emitter.int64(0), to: groups, carrying: []) { g, _ in
+          let start = LLVMBuildMul(builder, g, group, "")!
+          let first = emitter.select(emitter.icmp(LLVMIntSLT, start, lastStart), start, lastStart)
+          return emitter.loop(from: emitter.int64(0), to: group, carrying: []) { lane, _ in
+            let i = emitter.add(first, lane)
             if unrolled {
                 for (t, base) in tapPointers.enumerated() {
                     let value = loadElement(base, i, layout.inputType)
@@ -819,6 +830,7 @@ final class FusedEmitter {
             let result = callFilterBody(state, failure: failure, body: lowering)
             storeElement(result, output, i, layout.outputType)
             return []
+          }
         }
         LLVMBuildRet(builder, emitter.int64(-1))
         emitter.position(at: failure)

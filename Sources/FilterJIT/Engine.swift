@@ -1,5 +1,5 @@
-// Engine.compile: the compile driver. It reads like the pipeline it runs:
-// parse, check, lower, verify, optimise, emit machine code; each stage timed.
+// Engine: one LLVM JIT session, the kernel cache and the disk cache. `compile` runs the front end of
+// the compile pipeline (CompilePipeline.swift); each kernel's code is compiled by its back end on first use.
 
 import Foundation
 import FilterLang
@@ -30,10 +30,6 @@ public final class Engine: @unchecked Sendable {
     let session: JITSession
     let cancellation = CancellationFlag()
     private let lock = NSLock()
-    /// The timings of the last fused compile (FusedKernel.swift), guarded by `fusedLogLock`.
-    var lastFusedTimings: CompileTimings?
-    var fusedCompiles = 0
-    let fusedLogLock = NSLock()
     private var nextUniqueNumber = 0
     // Target machines are not thread-safe; each compile borrows one from this pool.
     private var machines: [TargetMachine] = []
@@ -64,27 +60,15 @@ public final class Engine: @unchecked Sendable {
 
     // MARK: Compiling
 
-    /// Compiles `source` (a file's text or a one-line expression); the kernel is `function` or the
-    /// last `def`. A compile error is thrown as the front end's `CompileError`.
+    /// Checks `source` (a file's text or a one-line expression); the kernel is `function` or the
+    /// last `def`. A compile error is thrown as the front end's `CompileError`. The machine code of
+    /// each variant (the SciPy callback, fused kernels) is compiled when first needed (`Kernel.prepareCode`).
     public func compile(_ source: String, function: String? = nil, fileName: String = "<expr>") throws -> Kernel {
         let signature = KernelSignature(source: source, function: function)
         return try cache.kernel(for: signature) {
-            var timings = CompileTimings()
             let file = SourceFile(name: fileName, text: source)
-            let parseStart = DispatchTime.now().uptimeNanoseconds
-            _ = Parser.parse(file)
-            let checkStart = DispatchTime.now().uptimeNanoseconds
-            let checked = FrontEnd.check(file, function: function)
-            let checkEnd = DispatchTime.now().uptimeNanoseconds
-            timings.parse = Double(checkStart - parseStart) / 1e6
-            // The front end parses again inside `check`; subtract our measurement of that.
-            timings.check = max(0, Double(checkEnd - checkStart) / 1e6 - timings.parse)
-            let program: TypedProgram
-            switch checked {
-            case .success(let typed): program = typed
-            case .failure(let error): throw error
-            }
-            return try build(program, source: file, signature: signature, timings: timings)
+            let (program, timings) = try CompilePipeline.frontEnd(file, function: function)
+            return makeKernel(program, source: file, signature: signature, frontEndTimings: timings, code: nil)
         }
     }
 
@@ -94,44 +78,47 @@ public final class Engine: @unchecked Sendable {
         return try compile(text, function: function, fileName: url.path)
     }
 
-    /// Compiles an already checked program (tests, tools); cached by a digest of its dump.
+    /// Compiles an already checked program (tests, tools, strategy tails); cached by a digest of its
+    /// dump. The program is verified first.
     public func compile(program: TypedProgram) throws -> Kernel {
-        let signature = KernelSignature(source: String(reflecting: program), kind: program.kind,
-                                        specialization: "typed-program")
+        let signature = KernelSignature(source: String(reflecting: program), kind: program.kind, fromTypedProgram: true)
         return try cache.kernel(for: signature) {
-            try build(program, source: nil, signature: signature, timings: CompileTimings())
+            var timings = CompileTimings()
+            try CompilePipeline.verify(program, timings: &timings)
+            return makeKernel(program, source: nil, signature: signature, frontEndTimings: timings, code: nil)
         }
     }
 
-    /// Lowers, optimises and JIT-compiles one checked program (or loads it from the disk cache).
-    private func build(_ program: TypedProgram, source: SourceFile?, signature: KernelSignature,
-                       timings: CompileTimings) throws -> Kernel {
-        var timings = timings
-        let symbol = Self.symbol(for: signature, name: program.kernel.name)
-        let machine = try borrowMachine()
-        defer { returnMachine(machine) }
-        func kernel(_ linked: (address: UInt, resource: JITResource), ir: String?, optimizedIR: String?, fromDisk: Bool) -> Kernel {
-            let made = Kernel(program: program, source: source, signature: signature, symbolName: symbol,
-                              address: linked.address, ir: ir, optimizedIR: optimizedIR, timings: timings,
-                              resource: linked.resource, cancellation: cancellation, optimization: optimization,
-                              loadedFromDiskCache: fromDisk)
-            // Fused specialisations of this kernel are compiled by (and cached in) this engine.
-            made.engine = self
-            return made
-        }
+    /// The kernel of `base`'s program compiled for `variant`, from the cache or compiled now.
+    func kernel(_ base: Kernel, variant: KernelVariant) throws -> Kernel {
+        try kernelReportingCompile(base, variant: variant).kernel
+    }
 
-        if let (linked, loadMilliseconds) = loadFromDiskCache(signature: signature, symbol: symbol, machine: machine) {
-            timings.machineCode = loadMilliseconds
-            return kernel(linked, ir: nil, optimizedIR: nil, fromDisk: true)
+    /// `kernel(_:variant:)`, saying whether this call made it (compiled or loaded it from disk).
+    func kernelReportingCompile(_ base: Kernel, variant: KernelVariant) throws -> (kernel: Kernel, made: Bool) {
+        let signature = base.signature.with(variant: variant)
+        var made = false
+        let kernel = try cache.kernel(for: signature) {
+            made = true
+            let symbol = Self.symbol(for: signature, name: base.name + Self.symbolSuffix(variant))
+            let code = try CompilePipeline.backEnd(base.program, variant: variant, signature: signature,
+                                                   symbol: symbol, engine: self)
+            return makeKernel(base.program, source: base.source, signature: signature, frontEndTimings: CompileTimings(),
+                              code: code)
         }
-        let prepared = try Codegen.prepare(program, options: CodegenOptions(exportName: symbol),
-                                           level: optimization, machine: machine)
-        timings.ir = prepared.lowerMilliseconds
-        timings.optimize = prepared.optimizeMilliseconds
-        let emitStart = DispatchTime.now().uptimeNanoseconds
-        let linked = try link(prepared, signature: signature, symbol: symbol, machine: machine, name: program.kernel.name)
-        timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - emitStart) / 1e6
-        return kernel(linked, ir: prepared.ir, optimizedIR: prepared.optimizedIR, fromDisk: false)
+        return (kernel, made)
+    }
+
+    /// `_fused` for fused variants (so `cache --list` tells them from callbacks), nothing for callbacks.
+    static func symbolSuffix(_ variant: KernelVariant) -> String {
+        variant == .callback ? "" : "_fused"
+    }
+
+    private func makeKernel(_ program: TypedProgram, source: SourceFile?, signature: KernelSignature,
+                            frontEndTimings: CompileTimings, code: LinkedCode?) -> Kernel {
+        Kernel(program: program, source: source, signature: signature,
+               symbolName: Self.symbol(for: signature, name: program.kernel.name + Self.symbolSuffix(signature.variant)), code: code,
+               frontEndTimings: frontEndTimings, cancellation: cancellation, optimization: optimization, engine: self)
     }
 
     /// Links `symbol` from the on-disk cache when it holds a verified entry for `signature`; returns

@@ -38,9 +38,7 @@ extension Kernel {
     public func genericFilter(_ input: NDArray, options: FilterOptions, output: FilterOutput = .sameAsInput,
                               parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
                               strategy: WindowStrategyChoice = .auto, threads: Int? = nil) throws -> NDArray {
-        guard let callback = filterCallback else {
-            throw KernelCallError.wrongKind(expected: .filter, actual: kind)
-        }
+        guard kind == .filter else { throw KernelCallError.wrongKind(expected: .filter, actual: kind) }
         var userData = try parameterValues(parameters)
         var output = output
         if engine == .fused {
@@ -53,6 +51,8 @@ extension Kernel {
             }
             output = .array(result)
         }
+        // The callback driver: the fused engine's fallback, or the engine asked for.
+        guard let callback = try filterCallback else { throw KernelCallError.wrongKind(expected: .filter, actual: kind) }
         return try runningCallbackDriver(userData: &userData, shape: input.shape) { data throws(NDImageError) in
             try NDImage.genericFilter(input: input, callback: callback, userData: data, options: options, output: output)
         }
@@ -63,9 +63,7 @@ extension Kernel {
     public func genericFilter1D(_ input: NDArray, options: LineFilterOptions, output: FilterOutput = .sameAsInput,
                                 parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
                                 threads: Int? = nil) throws -> NDArray {
-        guard let callback = lineFilterCallback else {
-            throw KernelCallError.wrongKind(expected: .lineFilter, actual: kind)
-        }
+        guard kind == .lineFilter else { throw KernelCallError.wrongKind(expected: .lineFilter, actual: kind) }
         var userData = try parameterValues(parameters)
         var output = output
         if engine == .fused {
@@ -77,6 +75,7 @@ extension Kernel {
             }
             output = .array(result)
         }
+        guard let callback = try lineFilterCallback else { throw KernelCallError.wrongKind(expected: .lineFilter, actual: kind) }
         return try runningCallbackDriver(userData: &userData, shape: input.shape) { data throws(NDImageError) in
             try NDImage.genericFilter1D(input: input, callback: callback, userData: data, options: options, output: output)
         }
@@ -107,5 +106,76 @@ extension Kernel {
             remainder /= shape[axis]
         }
         return index
+    }
+}
+
+/// The code a run needs, compiled or loaded before the run (`Kernel.prepareRun`), with what it cost.
+public struct PreparedRun: Sendable {
+    /// The back end's stages spent by this call: zero when every piece was already compiled.
+    public let timings: CompileTimings
+    /// The variants this call compiled or loaded (empty: all cached, or nothing to compile).
+    public let compiled: [KernelVariant]
+    /// Whether every piece this call made came from the on-disk cache (false when it made none).
+    public let loadedFromDiskCache: Bool
+}
+
+extension Kernel {
+    /// Compiles (or loads) now the code that `genericFilter` / `genericFilter1D` / `geometricTransform`
+    /// would compile for an input of `shape` and `elementType` (output `outputType`, nil: the same)
+    /// with these options, engine and strategy, so that a caller can time the compile apart from the
+    /// run (the REPL and `bench` do). The run then finds everything in the cache.
+    public func prepareRun(shape: [Int], elementType: ElementType, outputType: ElementType? = nil,
+                           options: FilterOptions? = nil, lineOptions: LineFilterOptions? = nil,
+                           engine: ExecutionEngine = .fused, strategy: WindowStrategyChoice = .auto) throws -> PreparedRun {
+        var timings = CompileTimings()
+        var compiled: [KernelVariant] = []
+        var allFromDisk = true
+        func record(_ kernel: Kernel, made: Bool) {
+            guard made else { return }
+            timings = timings + kernel.timings
+            compiled.append(kernel.variant)
+            allFromDisk = allFromDisk && kernel.loadedFromDiskCache
+        }
+        func callback() throws {
+            let before = timings
+            let spent = try prepareCode()
+            timings = before + spent
+            if spent != CompileTimings() {
+                compiled.append(.callback)
+                allFromDisk = allFromDisk && loadedFromDiskCache
+            }
+        }
+        let output = outputType ?? elementType
+        switch (kind, engine) {
+        case (.filter, .fused) where !shape.isEmpty && !shape.contains(0):
+            let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
+            if strategy == .auto, let recognized = chosenReductions(windowLength: geometry.tapPositions.count, elementType: elementType) {
+                let direct = recognized.tailIsIdentity && recognized.reductions.count == 1
+                    && (recognized.reductions[0] == .minimum || recognized.reductions[0] == .maximum)
+                if !direct {
+                    let tail = try fusionEngine.compile(program: recognized.tail)
+                    let made = try fusionEngine.kernelReportingCompile(tail, variant: .filterRow(FusedLayout(
+                        inputType: .float64, outputType: FusedElementType(output), tapCount: recognized.reductions.count)))
+                    record(made.kernel, made: made.made)
+                }
+            } else if RowKernelRun.canRun(elementType: elementType, geometry: geometry) {
+                let layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
+                                         tapCount: geometry.tapPositions.count)
+                let made = try fusionEngine.kernelReportingCompile(self, variant: .filterRow(layout))
+                record(made.kernel, made: made.made)
+            } else {
+                try callback()
+            }
+        case (.lineFilter, .fused) where !shape.isEmpty && !shape.contains(0):
+            let line = lineOptions ?? LineFilterOptions(filterSize: 3)
+            _ = try validatedLineFilterAxis(line, rank: shape.count)
+            let layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
+                                     tapCount: line.filterSize)
+            let made = try fusionEngine.kernelReportingCompile(self, variant: .lineFilter(layout))
+            record(made.kernel, made: made.made)
+        default:
+            try callback()
+        }
+        return PreparedRun(timings: timings, compiled: compiled, loadedFromDiskCache: !compiled.isEmpty && allFromDisk)
     }
 }

@@ -39,68 +39,8 @@ typealias FusedLineFunction = @convention(c) (
 private let cvalMarker = Int64.min
 
 extension Engine {
-    /// The compile-stage timings of the most recent fused specialisation this engine compiled, if any.
-    public var lastFusedCompileTimings: CompileTimings? {
-        fusedLogLock.lock()
-        defer { fusedLogLock.unlock() }
-        return lastFusedTimings
-    }
-
-    /// How many fused specialisations this engine has compiled or loaded (tells whether a run did).
-    public var fusedCompileCount: Int {
-        fusedLogLock.lock()
-        defer { fusedLogLock.unlock() }
-        return fusedCompiles
-    }
-
-    private func recordFusedCompile(_ timings: CompileTimings) {
-        fusedLogLock.lock()
-        lastFusedTimings = timings
-        fusedCompiles += 1
-        fusedLogLock.unlock()
-    }
-
-    /// An engine for kernels whose own engine is gone (fused specialisations need one to compile in).
+    /// An engine for kernels whose own engine is gone (variants need one to compile in).
     static let fallbackForFusion: Engine? = try? Engine()
-
-    /// The fused specialisation of `base` described by `specialization`, from the cache or compiled now.
-    func fusedKernel(for base: Kernel, layout: FusedLayout, specialization: String) throws -> Kernel {
-        var signature = base.signature
-        signature.specialization = (base.signature.specialization.map { $0 + "|" } ?? "") + "fused:" + specialization
-        return try cache.kernel(for: signature) {
-            let symbol = Engine.symbol(for: signature, name: base.name + "_fused")
-            let machine = try borrowMachine()
-            defer { returnMachine(machine) }
-            var timings = CompileTimings()
-            // Its address is a fused entry, not a SciPy callback: this kernel is only handed to the
-            // fused drivers below, never returned to callers.
-            func fusedKernel(_ linked: (address: UInt, resource: JITResource), ir: String?, optimizedIR: String?,
-                             fromDisk: Bool) -> Kernel {
-                Kernel(program: base.program, source: base.source, signature: signature, symbolName: symbol,
-                       address: linked.address, ir: ir, optimizedIR: optimizedIR, timings: timings,
-                       resource: linked.resource, cancellation: cancellation, optimization: optimization,
-                       loadedFromDiskCache: fromDisk)
-            }
-            let kernel: Kernel
-            if let (linked, loadMilliseconds) = loadFromDiskCache(signature: signature, symbol: symbol, machine: machine) {
-                timings.machineCode = loadMilliseconds
-                kernel = fusedKernel(linked, ir: nil, optimizedIR: nil, fromDisk: true)
-            } else {
-                let prepared = try Codegen.prepareFused(base.program, layout: layout, options: CodegenOptions(exportName: symbol),
-                                                        level: optimization, machine: machine)
-                timings.ir = prepared.lowerMilliseconds
-                timings.optimize = prepared.optimizeMilliseconds
-                let emitStart = DispatchTime.now().uptimeNanoseconds
-                let linked = try link(prepared, signature: signature, symbol: symbol, machine: machine, name: base.name + "_fused")
-                timings.machineCode = Double(DispatchTime.now().uptimeNanoseconds - emitStart) / 1e6
-                kernel = fusedKernel(linked, ir: prepared.ir, optimizedIR: prepared.optimizedIR, fromDisk: false)
-            }
-            kernel.fusedLayout = layout
-            recordFusedCompile(timings)
-            kernel.engine = self
-            return kernel
-        }
-    }
 }
 
 extension FusedElementType {
@@ -139,26 +79,21 @@ extension Kernel {
         }
     }
 
-    /// The fused row kernel for `geometry` and these element types (cached by specialisation).
-    private func fusedFilterKernel(_ geometry: FilterGeometry, input: ElementType, output: ElementType) throws -> Kernel {
-        let inType = FusedElementType(input), outType = FusedElementType(output)
-        // The code depends on the element types and the tap count only: mode, cval, origin, the
-        // window's shape and the tap offsets are run-time arguments, so one compile serves them all.
-        let tapCount = geometry.tapPositions.count
-        let specialization = "filter;in=\(inType.rawValue);out=\(outType.rawValue);taps=\(tapCount)"
-        return try fusionEngine.fusedKernel(
-            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: tapCount),
-            specialization: specialization)
+    /// The fused row kernel for `geometry` and these element types (cached by variant). The code
+    /// depends on the element types and the tap count only: mode, cval, origin, the window's shape
+    /// and the tap offsets are run-time arguments, so one compile serves them all.
+    func fusedFilterKernel(_ geometry: FilterGeometry, input: ElementType, output: ElementType) throws -> Kernel {
+        let layout = FusedLayout(inputType: FusedElementType(input), outputType: FusedElementType(output),
+                                 tapCount: geometry.tapPositions.count)
+        return try fusionEngine.kernel(self, variant: .filterRow(layout))
     }
 
-    /// The fused line kernel for `options` and these element types (cached by specialisation).
-    private func fusedLineKernel(_ options: LineFilterOptions, input: ElementType, output: ElementType) throws -> Kernel {
-        let inType = FusedElementType(input), outType = FusedElementType(output)
-        // As for filters: the mode, cval and origin are run-time arguments.
-        let specialization = "line;in=\(inType.rawValue);out=\(outType.rawValue);size=\(options.filterSize)"
-        return try fusionEngine.fusedKernel(
-            for: self, layout: FusedLayout(inputType: inType, outputType: outType, tapCount: options.filterSize),
-            specialization: specialization)
+    /// The fused line kernel for `options` and these element types (cached by variant; the mode,
+    /// cval and origin are run-time arguments).
+    func fusedLineKernel(_ options: LineFilterOptions, input: ElementType, output: ElementType) throws -> Kernel {
+        let layout = FusedLayout(inputType: FusedElementType(input), outputType: FusedElementType(output),
+                                 tapCount: options.filterSize)
+        return try fusionEngine.kernel(self, variant: .lineFilter(layout))
     }
 
     /// The code of the fused kernel this `@filter` (with `options`) or `@line_filter` (with
@@ -196,7 +131,7 @@ extension Kernel {
         }
         guard let run = RowKernelRun(input: input, geometry: geometry, output: result) else { return nil }
         let fused = try fusedFilterKernel(geometry, input: input.elementType, output: result.elementType)
-        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: fj_row_kernel.self)
+        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: try fused.address), to: fj_row_kernel.self)
         let failure = withExtendedLifetime((self, fused)) {
             run.run(kernel: row, parameters: userData, threads: threadCount, reason: lastFailureDescription)
         }
@@ -221,7 +156,7 @@ extension Kernel {
         let (extendedLength, overflow) = n.addingReportingOverflow(options.filterSize - 1)
         guard !overflow else { throw NDImageError.sizeTooLarge("cannot extend a line of \(n) by \(options.filterSize - 1)") }
         let fused = try fusedLineKernel(options, input: input.elementType, output: result.elementType)
-        let lineFunction = unsafeBitCast(UnsafeRawPointer(bitPattern: fused.address), to: FusedLineFunction.self)
+        let lineFunction = unsafeBitCast(UnsafeRawPointer(bitPattern: try fused.address), to: FusedLineFunction.self)
 
         let map = (0..<extendedLength).map { j in
             options.mode.mapIndex(j - before, length: n).map { Int64($0 * inStrides[axis]) } ?? cvalMarker

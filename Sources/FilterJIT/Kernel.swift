@@ -15,35 +15,45 @@ public typealias LineFilterCallback = @convention(c) (
 public typealias TransformCallback = @convention(c) (
     UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Double>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
 
-/// Milliseconds spent in each compile stage.
+/// Milliseconds spent in each compile stage (CompilePipeline.swift); zero for stages that did not run.
 public struct CompileTimings: Hashable, Sendable, CustomStringConvertible {
-    /// Parsing (measured by a separate parse of the text).
+    /// Parsing.
     public var parse: Double = 0
-    /// Name resolution and type checking (the front end's time minus the parse).
+    /// Name resolution and type checking.
     public var check: Double = 0
+    /// Verifying the typed IR.
+    public var verify: Double = 0
     /// Lowering to LLVM IR and verifying it.
     public var ir: Double = 0
     /// The LLVM optimisation pipeline.
     public var optimize: Double = 0
-    /// Machine code generation and linking in the JIT.
+    /// Machine code generation and linking in the JIT (for a disk-cache hit: the load and link).
     public var machineCode: Double = 0
 
     /// The sum of the stages.
-    public var total: Double { parse + check + ir + optimize + machineCode }
+    public var total: Double { parse + check + verify + ir + optimize + machineCode }
 
     /// Creates timings.
-    public init(parse: Double = 0, check: Double = 0, ir: Double = 0, optimize: Double = 0, machineCode: Double = 0) {
+    public init(parse: Double = 0, check: Double = 0, verify: Double = 0, ir: Double = 0, optimize: Double = 0,
+                machineCode: Double = 0) {
         self.parse = parse
         self.check = check
+        self.verify = verify
         self.ir = ir
         self.optimize = optimize
         self.machineCode = machineCode
     }
 
+    /// The stages of both, added.
+    public static func + (a: CompileTimings, b: CompileTimings) -> CompileTimings {
+        CompileTimings(parse: a.parse + b.parse, check: a.check + b.check, verify: a.verify + b.verify,
+                       ir: a.ir + b.ir, optimize: a.optimize + b.optimize, machineCode: a.machineCode + b.machineCode)
+    }
+
     public var description: String {
         func ms(_ value: Double) -> String { String(format: "%.2f", value) }
-        return "parse \(ms(parse)) ms, check \(ms(check)) ms, IR \(ms(ir)) ms, optimise \(ms(optimize)) ms, "
-            + "machine code \(ms(machineCode)) ms, total \(ms(total)) ms"
+        return "parse \(ms(parse)) ms, check \(ms(check)) ms, verify \(ms(verify)) ms, IR \(ms(ir)) ms, "
+            + "optimise \(ms(optimize)) ms, machine code \(ms(machineCode)) ms, total \(ms(total)) ms"
     }
 }
 
@@ -84,7 +94,9 @@ final class CancellationFlag: @unchecked Sendable {
     deinit { pointer.deallocate() }
 }
 
-/// A compiled kernel. Its code lives as long as this object.
+/// A checked kernel and its machine code. The code of the SciPy callback ABI is compiled on first
+/// use (a fused run never needs it); fused variants are kernels of their own whose code is linked
+/// when they are made. The code lives as long as this object.
 public final class Kernel: @unchecked Sendable {
     /// The kernel function's name.
     public let name: String
@@ -100,41 +112,26 @@ public final class Kernel: @unchecked Sendable {
     public let signature: KernelSignature
     /// The exported symbol name in the JIT.
     public let symbolName: String
-    /// The raw address of the SciPy-ABI function.
-    public let address: UInt
-    /// Milliseconds per compile stage (for a disk-cache hit, `machineCode` is the load and link).
-    public let timings: CompileTimings
-    /// Whether the machine code came from the on-disk cache (no optimisation or codegen ran).
-    public let loadedFromDiskCache: Bool
+    /// The front end's stages (parse, check, verify); zero for a variant or a typed program.
+    public let frontEndTimings: CompileTimings
 
-    /// The engine that compiled this kernel, which also compiles and caches its fused specialisations.
+    /// The engine that compiled this kernel, which also compiles and caches its variants.
     weak var engine: Engine?
-    /// For a fused specialisation: its layout, so texts are regenerated from the fused pipeline.
-    var fusedLayout: FusedLayout?
     /// Window reductions recognised per window length (WindowStrategy.swift), guarded by `recognitionLock`.
     var recognitions: [Int: RecognizedWindowReductions?] = [:]
     let recognitionLock = NSLock()
-
-    /// Re-runs the deterministic pipeline this kernel was compiled with, in a fresh context.
-    private func prepareAgain(machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
-        let options = CodegenOptions(exportName: symbolName)
-        if let fusedLayout {
-            return try Codegen.prepareFused(program, layout: fusedLayout, options: options, level: optimization,
-                                            machine: machine, keepText: keepText)
-        }
-        return try Codegen.prepare(program, options: options, level: optimization, machine: machine, keepText: keepText)
-    }
-    private let resource: JITResource
+    let optimization: OptimizationLevel
     private let cancellation: CancellationFlag
-    private let optimization: OptimizationLevel
+    private let codeLock = NSLock()
+    private var linked: LinkedCode?
     private let textLock = NSLock()
     private var assemblyText: String?
     private var irText: String?
     private var optimizedIRText: String?
 
     init(program: TypedProgram, source: SourceFile?, signature: KernelSignature, symbolName: String,
-         address: UInt, ir: String?, optimizedIR: String?, timings: CompileTimings, resource: JITResource,
-         cancellation: CancellationFlag, optimization: OptimizationLevel, loadedFromDiskCache: Bool = false) {
+         code: LinkedCode?, frontEndTimings: CompileTimings, cancellation: CancellationFlag,
+         optimization: OptimizationLevel, engine: Engine?) {
         self.name = program.kernel.name
         self.kind = program.kind
         self.parameters = program.parameters
@@ -142,34 +139,86 @@ public final class Kernel: @unchecked Sendable {
         self.source = source
         self.signature = signature
         self.symbolName = symbolName
-        self.address = address
-        self.irText = ir
-        self.optimizedIRText = optimizedIR
-        self.timings = timings
-        self.loadedFromDiskCache = loadedFromDiskCache
-        self.resource = resource
+        self.linked = code
+        self.frontEndTimings = frontEndTimings
         self.cancellation = cancellation
         self.optimization = optimization
+        self.engine = engine
+    }
+
+    /// The variant this kernel's code is compiled for.
+    public var variant: KernelVariant { signature.variant }
+
+    /// The machine code, compiled (or loaded from the disk cache) now if it is not yet.
+    func code() throws -> LinkedCode {
+        codeLock.lock()
+        defer { codeLock.unlock() }
+        if let linked { return linked }
+        let compiled = try CompilePipeline.backEnd(program, variant: variant, signature: signature, symbol: symbolName,
+                                                   engine: try fusionEngine)
+        linked = compiled
+        return compiled
+    }
+
+    /// Compiles the code now if it is not yet (so that compile errors surface here); returns the
+    /// back end's timings of this call (zero when the code was already there).
+    @discardableResult
+    public func prepareCode() throws -> CompileTimings {
+        codeLock.lock()
+        let had = linked != nil
+        codeLock.unlock()
+        let code = try code()
+        return had ? CompileTimings() : code.timings
+    }
+
+    /// The raw address of the function of this kernel's variant (the SciPy-ABI callback for a
+    /// source's kernel), compiled on first use.
+    public var address: UInt {
+        get throws { try code().address }
+    }
+
+    /// The stages run so far: the front end's, plus the back end's once the code is compiled (for a
+    /// disk-cache hit, `machineCode` is the load and link).
+    public var timings: CompileTimings {
+        codeLock.lock()
+        defer { codeLock.unlock() }
+        return frontEndTimings + (linked?.timings ?? CompileTimings())
+    }
+
+    /// Whether the machine code, once compiled, came from the on-disk cache (no optimisation or codegen ran).
+    public var loadedFromDiskCache: Bool {
+        codeLock.lock()
+        defer { codeLock.unlock() }
+        return linked?.loadedFromDiskCache ?? false
+    }
+
+    /// Re-runs the deterministic pipeline this kernel was compiled with, in a fresh context.
+    private func prepareAgain(machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
+        try CompilePipeline.prepare(program, variant: variant, symbol: symbolName, level: optimization,
+                                    machine: machine, keepText: keepText)
     }
 
     private var rawPointer: UnsafeRawPointer {
-        // The JIT never returns address 0 (JITSession.add checks), so this cannot fail.
-        UnsafeRawPointer(bitPattern: address)!
+        get throws {
+            // The JIT never returns address 0 (JITSession.add checks).
+            guard let pointer = UnsafeRawPointer(bitPattern: try address) else { throw LLVMError("kernel at address 0") }
+            return pointer
+        }
     }
 
     /// The `@filter` callback, or nil for another kind. Valid while this kernel lives.
     public var filterCallback: FilterCallback? {
-        kind == .filter ? unsafeBitCast(rawPointer, to: FilterCallback.self) : nil
+        get throws { kind == .filter && variant == .callback ? unsafeBitCast(try rawPointer, to: FilterCallback.self) : nil }
     }
 
     /// The `@line_filter` callback, or nil for another kind.
     public var lineFilterCallback: LineFilterCallback? {
-        kind == .lineFilter ? unsafeBitCast(rawPointer, to: LineFilterCallback.self) : nil
+        get throws { kind == .lineFilter && variant == .callback ? unsafeBitCast(try rawPointer, to: LineFilterCallback.self) : nil }
     }
 
     /// The `@transform` callback, or nil for another kind.
     public var transformCallback: TransformCallback? {
-        kind == .transform ? unsafeBitCast(rawPointer, to: TransformCallback.self) : nil
+        get throws { kind == .transform && variant == .callback ? unsafeBitCast(try rawPointer, to: TransformCallback.self) : nil }
     }
 
     /// The IR as lowered (regenerated on first use for a disk-cache hit).
@@ -243,7 +292,7 @@ public final class Kernel: @unchecked Sendable {
 
     /// Calls a `@filter` kernel on one window.
     public func callFilter(values: [Double], parameters overrides: [String: Double] = [:]) throws -> Double {
-        guard let callback = filterCallback else { throw KernelCallError.wrongKind(expected: .filter, actual: kind) }
+        guard let callback = try filterCallback else { throw KernelCallError.wrongKind(expected: .filter, actual: kind) }
         var userData = try parameterValues(overrides)
         var buffer = values
         var result = 0.0
@@ -258,7 +307,7 @@ public final class Kernel: @unchecked Sendable {
 
     /// Calls a `@line_filter` kernel: returns `out` (zeroed first, `outputLength` long).
     public func callLineFilter(line: [Double], outputLength: Int, parameters overrides: [String: Double] = [:]) throws -> [Double] {
-        guard let callback = lineFilterCallback else { throw KernelCallError.wrongKind(expected: .lineFilter, actual: kind) }
+        guard let callback = try lineFilterCallback else { throw KernelCallError.wrongKind(expected: .lineFilter, actual: kind) }
         guard outputLength >= 0 else { throw KernelCallError.sizeOutOfRange(outputLength) }
         var userData = try parameterValues(overrides)
         var input = line
@@ -279,7 +328,7 @@ public final class Kernel: @unchecked Sendable {
 
     /// Calls a `@transform` kernel: returns `in_coords` (zeroed first, `inputRank` long).
     public func callTransform(outputCoordinates: [Int], inputRank: Int, parameters overrides: [String: Double] = [:]) throws -> [Double] {
-        guard let callback = transformCallback else { throw KernelCallError.wrongKind(expected: .transform, actual: kind) }
+        guard let callback = try transformCallback else { throw KernelCallError.wrongKind(expected: .transform, actual: kind) }
         guard let outputRank = Int32(exactly: outputCoordinates.count) else {
             throw KernelCallError.sizeOutOfRange(outputCoordinates.count)
         }

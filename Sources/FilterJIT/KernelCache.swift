@@ -4,23 +4,36 @@
 import Foundation
 import FilterLang
 
-/// What identifies a compiled kernel.
+/// What identifies a compiled kernel: the source, the function, and the variant of its code.
+/// Exactly what changes the generated code is here; mode, cval, origins, offsets, shape, strides and
+/// parameters are run-time arguments.
 public struct KernelSignature: Hashable, Sendable, CustomStringConvertible {
     /// SHA-256 of the source text (or of the typed program's dump for programs compiled directly).
     public var sourceDigest: SHA256.Digest
     /// The requested kernel function (nil: the last `def`).
     public var function: String?
-    /// A requested kernel kind; nil means the kind the source declares (the SciPy callbacks).
+    /// A requested kernel kind; nil means the kind the source declares.
     public var kind: KernelKind?
-    /// Specialisation of fused kernels (element types, rank, footprint, mode); nil for callbacks.
-    public var specialization: String?
+    /// The variant of the code.
+    public var variant: KernelVariant
+    /// Whether `sourceDigest` is of a typed program's dump rather than of source text.
+    public var fromTypedProgram: Bool
 
     /// Creates the signature of a source text.
-    public init(source: String, function: String? = nil, kind: KernelKind? = nil, specialization: String? = nil) {
+    public init(source: String, function: String? = nil, kind: KernelKind? = nil, variant: KernelVariant = .callback,
+                fromTypedProgram: Bool = false) {
         self.sourceDigest = SHA256.digest(source)
         self.function = function
         self.kind = kind
-        self.specialization = specialization
+        self.variant = variant
+        self.fromTypedProgram = fromTypedProgram
+    }
+
+    /// The same kernel with another variant.
+    public func with(variant: KernelVariant) -> KernelSignature {
+        var copy = self
+        copy.variant = variant
+        return copy
     }
 
     /// A stable text key over every field (64 hex digits), for symbol names and the disk cache.
@@ -29,13 +42,14 @@ public struct KernelSignature: Hashable, Sendable, CustomStringConvertible {
             let hex = String(byte, radix: 16)
             return hex.count == 1 ? "0" + hex : hex
         }.joined()
-        return SHA256.hexDigest([digest, function ?? "\u{0}", kind?.rawValue ?? "\u{0}", specialization ?? "\u{0}"]
+        return SHA256.hexDigest([digest, function ?? "\u{0}", kind?.rawValue ?? "\u{0}", variant.description,
+                                 fromTypedProgram ? "typed-program" : "source"]
             .joined(separator: "\u{1F}"))
     }
 
     public var description: String {
         let hex = sourceDigest.bytes.prefix(6).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        return "\(hex)…/\(function ?? "-")/\(kind?.rawValue ?? "-")/\(specialization ?? "-")"
+        return "\(hex)…/\(function ?? "-")/\(kind?.rawValue ?? "-")/\(variant)"
     }
 }
 

@@ -19,7 +19,7 @@ extension Kernel {
     public func geometricTransform(_ input: NDArray, outputShape: [Int]? = nil, output: FilterOutput = .sameAsInput,
                                    options: InterpolationOptions = InterpolationOptions(),
                                    parameters: [String: Double] = [:], threads: Int? = nil) throws -> NDArray {
-        guard let callback = transformCallback else {
+        guard let callback = try transformCallback else {
             throw KernelCallError.wrongKind(expected: .transform, actual: kind)
         }
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount

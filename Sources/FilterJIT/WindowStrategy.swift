@@ -100,10 +100,9 @@ extension Kernel {
         let planeCount = recognized.reductions.count
         let tailKernel = try fusionEngine.compile(program: recognized.tail)
         let outType = FusedElementType(result.elementType)
-        let tail = try fusionEngine.fusedKernel(
-            for: tailKernel, layout: FusedLayout(inputType: .float64, outputType: outType, tapCount: planeCount),
-            specialization: "planes;out=\(outType.rawValue);planes=\(planeCount)")
-        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: tail.address), to: fj_row_kernel.self)
+        let tail = try fusionEngine.kernel(tailKernel, variant: .filterRow(
+            FusedLayout(inputType: .float64, outputType: outType, tapCount: planeCount)))
+        let row = unsafeBitCast(UnsafeRawPointer(bitPattern: try tail.address), to: fj_row_kernel.self)
         let n = job.rowLength
         let rank = input.rank, last = rank - 1
         let outerShape = Array(input.shape[..<last])
@@ -117,10 +116,9 @@ extension Kernel {
                 parallelFor(parts.count) { chunk in
                     // The planes are the tail's window: plane t of pixel x at element t * n + x.
                     let taps = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: planeCount)
-                    let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * max(planeCount, 1))
-                    // The row kernel writes unit-stride rows: a strided output row goes through this buffer.
-                    let outputRow = outStrides[last] == 1 ? nil : UnsafeMutableRawPointer.allocate(byteCount: n * itemSize, alignment: 64)
-                    defer { taps.deallocate(); scratch.deallocate(); outputRow?.deallocate() }
+                    defer { taps.deallocate() }
+                    let caller = RowKernelCaller(tapCount: planeCount, inputType: .float64, outputType: result.elementType,
+                                                 parameters: parameters.baseAddress)
                     do {
                         try job.run(rows: parts[chunk]) { rowNumber, planes in
                             var rest = rowNumber, outOffset = 0
@@ -129,18 +127,9 @@ extension Kernel {
                                 rest /= outerShape[axis]
                             }
                             for t in 0..<planeCount { taps[t] = UnsafeRawPointer(planes.baseAddress! + t * n) }
-                            let rowStart = outBase + outOffset * itemSize
-                            var arguments = fj_row_arguments(taps: UnsafePointer(taps), output: outputRow ?? rowStart,
-                                                             count: Int64(n), parameters: parameters.baseAddress,
-                                                             scratch: scratch)
-                            let failed = row(&arguments)
-                            if let outputRow {
-                                for x in 0..<(failed >= 0 ? Int(failed) : n) {
-                                    (rowStart + x * outStrides[last] * itemSize).copyMemory(from: outputRow + x * itemSize, byteCount: itemSize)
-                                }
-                            }
-                            if failed >= 0 {
-                                failures.record(chunk: chunk, (rowNumber * n + Int(failed), self.lastFailureDescription()))
+                            if let failed = caller.call(row, taps: taps, count: n, output: outBase + outOffset * itemSize,
+                                                        outputStride: outStrides[last] * itemSize) {
+                                failures.record(chunk: chunk, (rowNumber * n + failed, self.lastFailureDescription()))
                                 throw TailFailed()
                             }
                         }

@@ -126,11 +126,12 @@ public func filterjit_kernel_name(_ kernel: OpaquePointer?) -> UnsafePointer<CCh
     kernelBox(kernel)?.name.map { UnsafePointer($0) }
 }
 
-/// `void *filterjit_kernel_address(const filterjit_kernel *)`.
+/// `void *filterjit_kernel_address(const filterjit_kernel *)`: compiles the callback's machine code on
+/// first use; NULL if LLVM cannot (the drivers report such an error when they run).
 @_cdecl("filterjit_kernel_address")
 public func filterjit_kernel_address(_ kernel: OpaquePointer?) -> UnsafeMutableRawPointer? {
-    guard let box = kernelBox(kernel) else { return nil }
-    return UnsafeMutableRawPointer(bitPattern: box.kernel.address)
+    guard let box = kernelBox(kernel), let address = try? box.kernel.address else { return nil }
+    return UnsafeMutableRawPointer(bitPattern: address)
 }
 
 /// `intptr_t filterjit_kernel_parameter_count(const filterjit_kernel *)`.

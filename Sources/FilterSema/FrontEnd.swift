@@ -20,7 +20,11 @@ public enum FrontEnd {
     /// Checks `file` and returns the typed program of the kernel `function` (default: the last `def`),
     /// or every diagnostic (syntax and semantic) in source order.
     public static func check(_ file: SourceFile, function: String? = nil) -> Result<TypedProgram, CompileError> {
-        let parsed = Parser.parse(file)
+        check(parsed: Parser.parse(file), in: file, function: function)
+    }
+
+    /// The same for a file the caller has parsed (the compile pipeline parses once and times each stage).
+    public static func check(parsed: ParseResult, in file: SourceFile, function: String? = nil) -> Result<TypedProgram, CompileError> {
         let checker = ProgramChecker(file: file, module: parsed.module, kernelName: function,
                                      syntaxErrorOffsets: parsed.diagnostics.map(\.range.start))
         let program = checker.run()

@@ -36,12 +36,9 @@ public struct RowKernelRun: @unchecked Sendable {
         guard rank >= 1, !input.isEmpty, !geometry.tapPositions.isEmpty, output.shape == input.shape,
               input.strides.allSatisfy({ $0 % inSize == 0 }), output.strides.allSatisfy({ $0 % outSize == 0 })
         else { return nil }
+        guard Self.canRun(elementType: input.elementType, geometry: geometry) else { return nil }
         var cval = [UInt8](repeating: 0, count: inSize)
         cval.withUnsafeMutableBytes { input.elementType.storeDouble(geometry.cval, to: $0.baseAddress!) }
-        let roundTrip = cval.withUnsafeBytes { input.elementType.loadDouble(from: $0.baseAddress!) }
-        if geometry.mode.canonicalForFilters == .constant && roundTrip.bitPattern != geometry.cval.bitPattern {
-            return nil
-        }
         let last = rank - 1
         guard let outer = try? (0..<last).map({ axis in
                   try geometry.indexMap(axis: axis).map { $0.map { $0 * (input.strides[axis] / inSize) } }
@@ -73,6 +70,20 @@ public struct RowKernelRun: @unchecked Sendable {
         self.cvalElement = cval
     }
 
+    /// Whether a run with `geometry` over `elementType` can use a row kernel as far as the plan
+    /// alone says (the initialiser also checks the arrays' shapes and strides).
+    public static func canRun(elementType: ElementType, geometry: FilterGeometry) -> Bool {
+        guard !geometry.tapPositions.isEmpty else { return false }
+        return geometry.mode.canonicalForFilters != .constant || cvalRoundTrips(geometry.cval, elementType)
+    }
+
+    /// Whether `cval` stored as `type` loads back as the same double bits.
+    static func cvalRoundTrips(_ cval: Double, _ type: ElementType) -> Bool {
+        var bytes = [UInt8](repeating: 0, count: type.itemSize)
+        bytes.withUnsafeMutableBytes { type.storeDouble(cval, to: $0.baseAddress!) }
+        return bytes.withUnsafeBytes { type.loadDouble(from: $0.baseAddress!) }.bitPattern == cval.bitPattern
+    }
+
     /// The number of taps (the compiled kernel's window length).
     public var tapCount: Int { tapRows.count }
 
@@ -89,9 +100,9 @@ public struct RowKernelRun: @unchecked Sendable {
         parameters.withUnsafeBufferPointer { parameters in
             withoutActuallyEscaping(reason) { reason in
                 RowThreads.forEach(parts.count) { chunk in
-                    let state = RowState(run: self)
+                    let state = RowState(run: self, parameters: parameters.baseAddress)
                     defer { state.release() }
-                    if let failure = state.run(rows: parts[chunk], kernel: kernel, parameters: parameters.baseAddress) {
+                    if let failure = state.run(rows: parts[chunk], kernel: kernel) {
                         failures.record(chunk: chunk, (failure, reason()))
                     }
                 }
@@ -100,7 +111,7 @@ public struct RowKernelRun: @unchecked Sendable {
         return failures.first
     }
 
-    /// One thread's scratch: cached extended rows, tap pointers, the window buffer, an output row.
+    /// One thread's scratch: cached extended rows, tap pointers, the kernel caller.
     private final class RowState {
         let run: RowKernelRun
         let inSize: Int, outSize: Int
@@ -114,12 +125,10 @@ public struct RowKernelRun: @unchecked Sendable {
         let cachedRows: UnsafeMutablePointer<UnsafeMutableRawPointer>
         let loaded: UnsafeMutablePointer<UnsafeMutableRawPointer>
         let taps: UnsafeMutablePointer<UnsafeRawPointer?>
-        let scratch: UnsafeMutablePointer<Double>
-        /// The output row when the output's last axis is not contiguous.
-        let outputRow: UnsafeMutableRawPointer?
+        let caller: RowKernelCaller
         var clock = 0
 
-        init(run: RowKernelRun) {
+        init(run: RowKernelRun, parameters: UnsafePointer<Double>?) {
             self.run = run
             inSize = run.input.elementType.itemSize
             outSize = run.output.elementType.itemSize
@@ -133,8 +142,7 @@ public struct RowKernelRun: @unchecked Sendable {
             cachedValid = .allocate(capacity: cacheCapacity)
             cachedValid.initialize(repeating: false, count: cacheCapacity)
             cachedRows = .allocate(capacity: cacheCapacity)
-            // 32 spare bytes: vector loads never reach past a row's end, but the slack costs nothing.
-            let rowBytes = max(1, extendedLength) * inSize + 32
+            let rowBytes = max(1, extendedLength) * inSize
             for slot in 0..<cacheCapacity {
                 (cachedRows + slot).initialize(to: .allocate(byteCount: rowBytes, alignment: 64))
             }
@@ -142,11 +150,8 @@ public struct RowKernelRun: @unchecked Sendable {
             loaded.initialize(repeating: cachedRows[0], count: run.footprintRows.count)
             taps = .allocate(capacity: run.tapCount)
             taps.initialize(repeating: nil, count: run.tapCount)
-            scratch = .allocate(capacity: 2 * run.tapCount)
-            scratch.initialize(repeating: 0, count: 2 * run.tapCount)
-            let last = run.output.rank - 1
-            outputRow = run.output.strides[last] == outSize || n == 1
-                ? nil : .allocate(byteCount: n * outSize, alignment: 64)
+            caller = RowKernelCaller(tapCount: run.tapCount, inputType: run.input.elementType,
+                                     outputType: run.output.elementType, parameters: parameters)
         }
 
         func release() {
@@ -157,12 +162,10 @@ public struct RowKernelRun: @unchecked Sendable {
             cachedRows.deallocate()
             loaded.deallocate()
             taps.deallocate()
-            scratch.deallocate()
-            outputRow?.deallocate()
         }
 
         /// Runs output rows `rows`; the flat index of the first failing element, or nil.
-        func run(rows: Range<Int>, kernel: fj_row_kernel, parameters: UnsafePointer<Double>?) -> Int? {
+        func run(rows: Range<Int>, kernel: fj_row_kernel) -> Int? {
             let input = run.input, output = run.output
             let last = input.rank - 1
             let outerShape = Array(input.shape[..<last])
@@ -175,8 +178,6 @@ public struct RowKernelRun: @unchecked Sendable {
             }
             let outBase = output.firstElementPointer
             let outLastStride = output.strides[last]
-            var arguments = fj_row_arguments(taps: UnsafePointer(taps), output: nil, count: Int64(n),
-                                             parameters: parameters, scratch: scratch)
             for row in rows {
                 clock += 1
                 for (r, position) in run.footprintRows.enumerated() {
@@ -187,16 +188,10 @@ public struct RowKernelRun: @unchecked Sendable {
                 }
                 var outOffset = 0
                 for axis in 0..<last { outOffset += index[axis] * output.strides[axis] }
-                let rowStart = outBase + outOffset
-                arguments.output = outputRow ?? rowStart
-                let failed = kernel(&arguments)
-                if let outputRow {
-                    // Copies the results to a strided output row (the elements' bytes, unchanged).
-                    for x in 0..<(failed >= 0 ? Int(failed) : n) {
-                        (rowStart + x * outLastStride).copyMemory(from: outputRow + x * outSize, byteCount: outSize)
-                    }
+                if let failed = caller.call(kernel, taps: taps, count: n, output: outBase + outOffset,
+                                            outputStride: outLastStride) {
+                    return row * n + failed
                 }
-                if failed >= 0 { return row * n + Int(failed) }
                 var axis = last - 1
                 while axis >= 0 {
                     index[axis] += 1
@@ -268,5 +263,86 @@ public struct RowKernelRun: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// One thread's way of calling a row kernel on a row of any length and output stride: the kernel
+/// writes `count >= FJ_ROW_GROUP` unit-stride results, so a shorter row is copied into padded tap
+/// rows (zeros after the real elements) and any strided or short row's results go through a buffer.
+public final class RowKernelCaller {
+    private let tapCount: Int
+    private let inSize: Int, outSize: Int
+    private let group = Int(FJ_ROW_GROUP)
+    private let paddedTaps: UnsafeMutablePointer<UnsafeRawPointer?>
+    private let padded: UnsafeMutableRawPointer
+    private let outputRow: UnsafeMutableRawPointer
+    private var outputCapacity: Int
+    private var arguments: fj_row_arguments
+    private let scratch: UnsafeMutablePointer<Double>
+
+    /// A caller for kernels of `tapCount` taps over `inputType` writing `outputType`.
+    public init(tapCount: Int, inputType: ElementType, outputType: ElementType, parameters: UnsafePointer<Double>?) {
+        self.tapCount = tapCount
+        inSize = inputType.itemSize
+        outSize = outputType.itemSize
+        paddedTaps = .allocate(capacity: max(tapCount, 1))
+        padded = .allocate(byteCount: max(tapCount, 1) * Int(FJ_ROW_GROUP) * inSize, alignment: 64)
+        padded.initializeMemory(as: UInt8.self, repeating: 0, count: max(tapCount, 1) * Int(FJ_ROW_GROUP) * inSize)
+        for t in 0..<tapCount { paddedTaps[t] = UnsafeRawPointer(padded + t * Int(FJ_ROW_GROUP) * inSize) }
+        outputCapacity = Int(FJ_ROW_GROUP)
+        outputRow = .allocate(byteCount: Int(FJ_ROW_GROUP) * outSize, alignment: 64)
+        scratch = .allocate(capacity: 2 * max(tapCount, 1))
+        scratch.initialize(repeating: 0, count: 2 * max(tapCount, 1))
+        arguments = fj_row_arguments(taps: nil, output: nil, count: 0, parameters: parameters, scratch: scratch)
+        outputBuffer = nil
+    }
+
+    /// A buffer for strided rows longer than a group, made on first use.
+    private var outputBuffer: UnsafeMutableRawPointer?
+
+    deinit {
+        paddedTaps.deallocate()
+        padded.deallocate()
+        outputRow.deallocate()
+        outputBuffer?.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Computes `count` pixels whose windows are `taps[t][0..<count]`, storing pixel x at
+    /// `output + x * outputStride` (bytes). Returns nil, or the index of the first failing pixel
+    /// (pixels before it are stored).
+    public func call(_ kernel: fj_row_kernel, taps: UnsafePointer<UnsafeRawPointer?>, count: Int,
+                     output: UnsafeMutableRawPointer, outputStride: Int) -> Int? {
+        guard count > 0 else { return nil }
+        var destination = output
+        var kernelCount = count
+        arguments.taps = taps
+        if count < group {
+            // Short row: the first `count` elements of every tap, then zeros up to a group.
+            for t in 0..<tapCount {
+                (padded + t * group * inSize).copyMemory(from: taps[t]!, byteCount: count * inSize)
+            }
+            arguments.taps = UnsafePointer(paddedTaps)
+            kernelCount = group
+            destination = outputRow
+        } else if outputStride != outSize {
+            if outputBuffer == nil || outputCapacity < count {
+                outputBuffer?.deallocate()
+                outputBuffer = .allocate(byteCount: count * outSize, alignment: 64)
+                outputCapacity = count
+            }
+            destination = outputBuffer!
+        }
+        arguments.output = destination
+        arguments.count = Int64(kernelCount)
+        let result = kernel(&arguments)
+        // Padding pixels come after the real ones: a failure there means every real pixel succeeded.
+        let failed = result >= 0 && Int(result) < count ? Int(result) : nil
+        if destination != output {
+            for x in 0..<(failed ?? count) {
+                (output + x * outputStride).copyMemory(from: destination + x * outSize, byteCount: outSize)
+            }
+        }
+        return failed
     }
 }

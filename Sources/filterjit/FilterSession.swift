@@ -19,12 +19,19 @@ struct EntryTimings {
     var stages: CompileTimings
     var first: Double
     var cached: [Double]
+    /// Whether the code the run needed was all loaded from the disk cache.
+    var loadedFromDiskCache: Bool
 
     /// The REPL's timing line, exactly as spec/cli.md gives it.
     var line: String {
         let cachedBest = cached.min() ?? .nan
+        if stages == CompileTimings() {
+            // Every piece came from the engine's cache (e.g. the same kernel after :mode, :cval or
+            // :origin, which are run-time arguments): say so rather than print a row of zeros.
+            return "first run \(formatMilliseconds(first)) ms (nothing compiled: kernel cached) · cached run \(formatMilliseconds(cachedBest)) ms"
+        }
         return "first run \(formatMilliseconds(first)) ms (compile \(formatMilliseconds(compile)) ms: "
-            + "parse \(formatMilliseconds(stages.parse)), check \(formatMilliseconds(stages.check)), "
+            + "parse \(formatMilliseconds(stages.parse)), check \(formatMilliseconds(stages.check + stages.verify)), "
             + "IR \(formatMilliseconds(stages.ir)), optimise \(formatMilliseconds(stages.optimize)), "
             + "machine code \(formatMilliseconds(stages.machineCode))) · cached run \(formatMilliseconds(cachedBest)) ms"
     }
@@ -55,24 +62,17 @@ func compileAndRun(engine: Engine, file: SourceFile, function: String?, image: N
     let start = DispatchTime.now()
     let hitsBefore = engine.cache.statistics.hits
     let kernel = try engine.compile(file.text, function: function, fileName: file.name)
-    let compile = milliseconds(since: start)
-    // A kernel from the in-memory cache keeps the stage times of its first compile; none of those
-    // stages ran now, so report zeros (as bench does for stages that did not run), not stale times.
+    // A kernel from the in-memory cache ran no front-end stage now: report zeros, not its first compile's times.
     let fromMemoryCache = engine.cache.statistics.hits > hitsBefore
-    var stages = fromMemoryCache ? CompileTimings() : kernel.timings
-    let fusedBefore = engine.fusedCompileCount
+    // The code this run needs (the fused specialisation, a strategy's tail, or the callback),
+    // compiled or loaded now: its stages come from the compile call itself.
+    let prepared = try prepareKernel(kernel, for: image, arguments: arguments)
+    let compile = milliseconds(since: start)
+    let stages = (fromMemoryCache ? CompileTimings() : kernel.frontEndTimings) + prepared.timings
     let result = try applyKernel(kernel, to: image, arguments: arguments,
                                  ignoringUndeclaredParameters: ignoringUndeclaredParameters)
     let first = milliseconds(since: start)
-    // The first run may also have compiled (or loaded) the fused specialisation for this image:
-    // that is part of this entry's compile.
-    var compileTotal = compile
-    if engine.fusedCompileCount != fusedBefore, let fused = engine.lastFusedCompileTimings {
-        stages.ir += fused.ir
-        stages.optimize += fused.optimize
-        stages.machineCode += fused.machineCode
-        compileTotal += fused.total
-    }
+    let compileTotal = compile
     var cached: [Double] = []
     for _ in 0..<repeats {
         let again = DispatchTime.now()
@@ -81,5 +81,6 @@ func compileAndRun(engine: Engine, file: SourceFile, function: String?, image: N
                             ignoringUndeclaredParameters: ignoringUndeclaredParameters)
         cached.append(milliseconds(since: again))
     }
-    return (kernel, result, EntryTimings(compile: compileTotal, stages: stages, first: first, cached: cached))
+    return (kernel, result, EntryTimings(compile: compileTotal, stages: stages, first: first, cached: cached,
+                                         loadedFromDiskCache: prepared.loadedFromDiskCache))
 }

@@ -203,3 +203,25 @@ func withTimeout<T>(_ seconds: Double?, cancelling engine: Engine, _ body: () th
         throw error
     }
 }
+
+/// Compiles (or loads) the code that running `kernel` on `image` with these options needs, and
+/// returns what that cost; the run that follows then compiles nothing.
+func prepareKernel(_ kernel: Kernel, for image: NDArray, arguments: FilterOptionArguments) throws -> PreparedRun {
+    let outputType: ElementType?
+    switch try arguments.filterOutput() {
+    case .elementType(let type): outputType = type
+    default: outputType = nil
+    }
+    switch kernel.kind {
+    case .filter:
+        let (options, _) = try arguments.filterOptions(rank: image.rank)
+        return try kernel.prepareRun(shape: image.shape, elementType: image.elementType, outputType: outputType,
+                                     options: options, engine: try arguments.executionEngine(),
+                                     strategy: try arguments.windowStrategy())
+    case .lineFilter:
+        return try kernel.prepareRun(shape: image.shape, elementType: image.elementType, outputType: outputType,
+                                     lineOptions: try arguments.lineFilterOptions(), engine: try arguments.executionEngine())
+    case .transform:
+        return try kernel.prepareRun(shape: image.shape, elementType: image.elementType, engine: .callback)
+    }
+}

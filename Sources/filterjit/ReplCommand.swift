@@ -243,7 +243,7 @@ final class ReplSession {
         :cval X                 fill value of the constant modes
         :origin K[,L...]        window shift per axis
         :param NAME=VALUE       a run-time parameter, for the kernels that declare it
-        :engine E               callback (fused is not built yet)
+        :engine E               fused (the default) or callback
         :order N                spline order of @transform kernels (0-5, default 3)
         :output-shape S         output shape of @transform kernels (AxB..., or input)
         :prefilter on|off       SciPy's spline prefilter for @transform kernels

@@ -3,12 +3,15 @@ import FilterJIT
 import Foundation
 import NDImage
 
-/// `filterjit show SOURCE --ir | --optimized-ir | --asm`: the code a kernel compiles to.
+/// `filterjit show SOURCE --stage ast|typed|ir|opt|asm`: one compile stage's output.
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print a kernel's LLVM IR, optimised IR or machine code.",
+        abstract: "Print one compile stage's output: syntax tree, typed program, LLVM IR, optimised IR or machine code.",
         discussion: """
+            --stage ast and --stage typed print the front end's output (the parsed syntax tree, the
+            checked program with every name resolved to a slot and every conversion explicit).
+            For ir, opt and asm:
             Shows the fused whole-image kernel compiled for --shape's rank, --dtype (and
             --output-dtype) and the filter options (the default), or with --engine callback the
             SciPy-ABI callback kernel. @transform kernels always show the callback. For @filter
@@ -17,6 +20,7 @@ struct ShowCommand: ParsableCommand {
             Examples:
               filterjit show examples/fmin.filter --optimized-ir
               filterjit show -e 'min(values)' --asm
+              filterjit show examples/fmin.filter --stage typed
             """
     )
 
@@ -29,6 +33,9 @@ struct ShowCommand: ParsableCommand {
     @Flag(help: "Machine code for this CPU.")
     var asm = false
 
+    @Option(help: ArgumentHelp("The stage to print: ast, typed, ir (the default), opt or asm.", valueName: "STAGE"))
+    var stage: String?
+
     @Option(help: ArgumentHelp("Image shape the kernel is specialised for.", valueName: "S"))
     var shape: String = "2048x2048"
     @Option(help: ArgumentHelp("Image element type the kernel is specialised for.", valueName: "T"))
@@ -37,8 +44,11 @@ struct ShowCommand: ParsableCommand {
     @OptionGroup var filter: FilterOptionArguments
 
     func validate() throws {
-        if [ir, optimizedIR, asm].filter({ $0 }).count > 1 {
-            throw ValidationError("choose one of --ir, --optimized-ir and --asm")
+        if [ir, optimizedIR, asm, stage != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("choose one of --stage, --ir, --optimized-ir and --asm")
+        }
+        if let stage, CompileStage(rawValue: stage) == nil {
+            throw ValidationError("unknown stage '\(stage)': choose ast, typed, ir, opt or asm")
         }
     }
 
@@ -47,6 +57,13 @@ struct ShowCommand: ParsableCommand {
             let imageShape = try OptionParsing.shape(shape)
             let elementType = try ElementType.parse(dtype)
             let file = try source.load()
+            let chosen = stage.flatMap(CompileStage.init(rawValue:))
+            if chosen == .ast || chosen == .typed {
+                let text = try Engine.frontEndOutput(chosen!, file: file, function: source.function)
+                print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+                return
+            }
+            let asm = asm || chosen == .asm, optimizedIR = optimizedIR || chosen == .opt
             let kernel = try Engine().compile(file.text, function: source.function, fileName: file.name)
             let text: String
             if try filter.executionEngine() == .fused && kernel.kind != .transform {

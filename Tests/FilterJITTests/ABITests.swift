@@ -20,7 +20,7 @@ let sharedEngine: Engine = {
 
     @Test func filterCallbackUsesDefaultsWhenUserDataIsNull() throws {
         let kernel = try sharedEngine.compile(program: Self.weighted)
-        let callback = try #require(kernel.filterCallback)
+        let callback = try #require(try kernel.filterCallback)
         var values: [Double] = [4, 1, 2]
         var result = -1.0
         let status = callback(&values, values.count, &result, nil)
@@ -30,7 +30,7 @@ let sharedEngine: Engine = {
 
     @Test func filterCallbackReadsUserDataInDeclarationOrderAndTruncatesInts() throws {
         let kernel = try sharedEngine.compile(program: Self.weighted)
-        let callback = try #require(kernel.filterCallback)
+        let callback = try #require(try kernel.filterCallback)
         var values: [Double] = [4, 1, 2]
         for (t, k, expected) in [(2.0, 2.7, 4 * 2.0 + 2), (1.0, -2.7, 4 - 2.0), (0.25, 0.0, 1.0)] {
             var userData = [t, k]
@@ -43,7 +43,7 @@ let sharedEngine: Engine = {
 
     @Test func invalidIntParameterFailsWithoutWritingTheResult() throws {
         let kernel = try sharedEngine.compile(program: Self.weighted)
-        let callback = try #require(kernel.filterCallback)
+        let callback = try #require(try kernel.filterCallback)
         var values: [Double] = [4]
         for bad in [Double.nan, .infinity, -.infinity, 9.3e18, -9.3e18] {
             var userData = [1.0, bad]
@@ -59,7 +59,7 @@ let sharedEngine: Engine = {
         let range = SourceRange(3, 12)
         let program = P.filter("reach", [S.ret(E.element(E.local(0, .floatArray), E.int(9), at: range))])
         let kernel = try sharedEngine.compile(program: program)
-        let callback = try #require(kernel.filterCallback)
+        let callback = try #require(try kernel.filterCallback)
         var values = [Double](repeating: 1, count: 9)
         var result = -7.0
         #expect(callback(&values, 9, &result, nil) == 0)
@@ -104,7 +104,7 @@ let sharedEngine: Engine = {
 
     @Test func lineFilterZeroesOutputAndWritesIt() throws {
         let kernel = try sharedEngine.compile(program: Self.lineSum)
-        let callback = try #require(kernel.lineFilterCallback)
+        let callback = try #require(try kernel.lineFilterCallback)
         var line: [Double] = [1, 2, 3, 4, 5, 6]
         var out = [Double](repeating: .nan, count: 4)
         #expect(callback(&line, line.count, &out, out.count, nil) == 1)
@@ -119,7 +119,7 @@ let sharedEngine: Engine = {
 
     @Test func lineFilterOutOfRangeReadFails() throws {
         let kernel = try sharedEngine.compile(program: Self.lineSum)
-        let callback = try #require(kernel.lineFilterCallback)
+        let callback = try #require(try kernel.lineFilterCallback)
         var line: [Double] = [1, 2, 3]
         var out = [Double](repeating: 0, count: 3)
         // i = 1 reads line[3], one past the end.
@@ -139,7 +139,7 @@ let sharedEngine: Engine = {
 
     @Test func transformCallbackZeroesInputCoordinatesAndMaps() throws {
         let kernel = try sharedEngine.compile(program: Self.halve)
-        let callback = try #require(kernel.transformCallback)
+        let callback = try #require(try kernel.transformCallback)
         var outputCoordinates = [4, 7]
         var inputCoordinates: [Double] = [.nan, .nan, .nan]
         #expect(callback(&outputCoordinates, &inputCoordinates, 2, 3, nil) == 1)

@@ -192,7 +192,9 @@ private func failureKind(_ program: TypedProgram, _ window: [Double] = [], _ par
         let remainder = P.filter("rem", parameters: [("a", .int, 7), ("b", .int, 0)], [S.ret(E.toFloat(E.arithmetic(.modulo, a, b)))])
         #expect(try failureKind(remainder) == .moduloByZero)
         // int / int is true division, also by zero.
-        let trueDivide = P.filter("tdiv", parameters: [("a", .int, 7), ("b", .int, 0)], [S.ret(E.arithmetic(.trueDivide, a, b))])
+        // As Sema emits it: true division converts its int operands to float first.
+        let trueDivide = P.filter("tdiv", parameters: [("a", .int, 7), ("b", .int, 0)],
+                                  [S.ret(E.arithmetic(.trueDivide, E.toFloat(a), E.toFloat(b)))])
         #expect(try run(trueDivide) == .infinity)
         #expect(try run(trueDivide, [], ["a": -7, "b": 2]) == -3.5)
         let power = P.filter("ipow", parameters: [("a", .int, 3)], [S.ret(E.toFloat(E.arithmetic(.power, a, E.int(4))))])
@@ -220,15 +222,21 @@ private func failureKind(_ program: TypedProgram, _ window: [Double] = [], _ par
     @Test func malformedTypedProgramsAreRejectedWithAnErrorNotATrap() throws {
         // An implicit float -> int conversion (Sema never emits one).
         let badConversion = P.filter("bad_convert", [S.ret(E.toFloat(TExpr(.convert(.toInt, E.float(1.5)), .int, S.here)))])
-        #expect(throws: LLVMError.self) { try sharedEngine.compile(program: badConversion) }
         // An array where a scalar is required.
         let arrayAsScalar = P.filter("bad_scalar", [S.ret(TExpr(.negate(values), .float, S.here))])
-        #expect(throws: LLVMError.self) { try sharedEngine.compile(program: arrayAsScalar) }
         // A filter kernel without its array parameter.
         let noArray = TypedProgram(functions: [TypedFunction(name: "f", locals: [], parameterCount: 0, returnType: .float,
                                                              body: [S.ret(E.float(1))], range: S.here)],
                                    kernelIndex: 0, kind: .filter, parameters: [])
-        #expect(throws: LLVMError.self) { try sharedEngine.compile(program: noArray) }
+        for program in [badConversion, arrayAsScalar, noArray] {
+            // The pipeline's verify stage refuses them before lowering...
+            #expect(throws: InvalidTypedProgram.self) { try sharedEngine.compile(program: program) }
+            // ...and lowering on its own refuses them too, rather than trapping.
+            #expect(throws: LLVMError.self) {
+                try Codegen.prepare(program, options: CodegenOptions(exportName: "malformed"), level: .standard,
+                                    machine: try TargetMachine())
+            }
+        }
     }
 
     @Test func constantExponentsStillCallLibmPowAfterOptimisation() throws {

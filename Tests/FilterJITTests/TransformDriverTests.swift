@@ -200,7 +200,7 @@ private let shiftSource = """
         try mapping.geometricTransform(try NDArray(shape: [3, 3], elementType: .float64))
     }
     // Through the raw ABI with a NULL user_data the kernel fails and says why.
-    let callback = try #require(mapping.transformCallback)
+    let callback = try #require(try mapping.transformCallback)
     var output = [2, 3]
     var coordinates = [0.0, 0.0]
     let status = withExtendedLifetime(mapping) { callback(&output, &coordinates, 2, 2, nil) }

@@ -31,6 +31,10 @@ typedef int (*fj_line_filter_callback)(double *input_line, intptr_t input_length
 typedef int (*fj_transform_callback)(intptr_t *output_coordinates, double *input_coordinates, int output_rank,
                                      int input_rank, void *user_data);
 
+/* A row kernel computes pixels in groups of this many: callers pass count >= FJ_ROW_GROUP (a shorter
+ * row is padded by the caller, see NDImage's RowKernelCaller). */
+enum { FJ_ROW_GROUP = 64 };
+
 /* One call of a fused @filter row kernel: `count` output pixels of one row.
  * Pixel i's window is { taps[t][i] : t < tap count } (elements of the input type, unit stride): the
  * driver points each tap into a row extended through the boundary mode, so the kernel knows nothing
@@ -38,7 +42,7 @@ typedef int (*fj_transform_callback)(intptr_t *output_coordinates, double *input
 typedef struct {
     const void *const *taps;  /* per tap, the element pixel 0 reads */
     void *output;             /* the row's first output element */
-    int64_t count;            /* pixels in the row */
+    int64_t count;            /* pixels in the row, at least FJ_ROW_GROUP */
     const double *parameters; /* run-time parameters, in declaration order */
     double *scratch;          /* per-thread buffer of (tap count) doubles, for windows too long for the stack */
 } fj_row_arguments;
