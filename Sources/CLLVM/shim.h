@@ -9,3 +9,4 @@
 #include <llvm-c/Orc.h>
 #include <llvm-c/Disassembler.h>
 #include <llvm-c/Transforms/PassBuilder.h>
+#include <llvm-c/DebugInfo.h>

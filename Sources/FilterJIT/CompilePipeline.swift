@@ -116,11 +116,11 @@ enum CompilePipeline {
         }
     }
 
-    /// The whole back end in `engine`: the disk cache's object code when it holds this signature,
+    /// The whole back end in an engine's `generator`: the disk cache's object code when it holds this signature,
     /// else lower -> optimise -> machine code; then link. Texts are not kept (`Kernel` regenerates
     /// them on demand), so a compile pays only for what it runs.
     static func backEnd(_ program: TypedProgram, variant: KernelVariant, signature: KernelSignature,
-                        symbol: String, engine: Engine) throws -> LinkedCode {
+                        symbol: String, generator engine: CodeGenerator) throws -> LinkedCode {
         let machine = try engine.borrowMachine()
         defer { engine.returnMachine(machine) }
         var timings = CompileTimings()

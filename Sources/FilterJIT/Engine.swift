@@ -16,23 +16,20 @@ public final class Engine: @unchecked Sendable {
     /// The kernel cache.
     public let cache: KernelCache
     /// The optimisation pipeline used for new kernels.
-    public let optimization: OptimizationLevel
+    public var optimization: OptimizationLevel { generator.optimization }
     /// The on-disk cache of compiled kernels, if any.
-    public let diskCache: DiskKernelCache?
+    public var diskCache: DiskKernelCache? { generator.diskCache }
 
     /// Receives warnings, e.g. a damaged disk-cache entry that was rebuilt (default: `warning: ...` on stderr).
-    public var warningHandler: @Sendable (String) -> Void = { message in
-        // write(2), not FileHandle: FileHandle traps when stderr is closed and SIGPIPE is ignored.
-        let text = Array("warning: \(message)\n".utf8)
-        _ = text.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    public var warningHandler: @Sendable (String) -> Void {
+        get { generator.warningHandler }
+        set { generator.warningHandler = newValue }
     }
 
-    let session: JITSession
+    /// The back end's session, disk cache and target machines; kernels hold it too, so that their
+    /// code can still be compiled (in this engine's JIT) after the engine itself is gone.
+    let generator: CodeGenerator
     let cancellation = CancellationFlag()
-    private let lock = NSLock()
-    private var nextUniqueNumber = 0
-    // Target machines are not thread-safe; each compile borrows one from this pool.
-    private var machines: [TargetMachine] = []
 
     /// Starts an engine holding at most `cacheCapacity` kernels in memory, reading and writing
     /// compiled kernels in `diskCache` when given (e.g. `DiskKernelCache(directory: DiskKernelCache.defaultDirectory)`).
@@ -40,13 +37,11 @@ public final class Engine: @unchecked Sendable {
                 diskCache: DiskKernelCache? = nil) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         self.cache = KernelCache(capacity: cacheCapacity)
-        self.optimization = optimization
-        self.diskCache = diskCache
         let flag = UnsafeRawPointer(cancellation.pointer)
         let symbols = Runtime.symbols.map { (name: $0.name, address: $0.address) }
             + [(name: "filterjit_cancel_flag", address: flag)]
-        session = try JITSession(symbols: symbols)
-        machines = [try TargetMachine()]
+        generator = try CodeGenerator(session: try JITSession(symbols: symbols), diskCache: diskCache,
+                                      optimization: optimization)
         startMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
 
@@ -102,7 +97,7 @@ public final class Engine: @unchecked Sendable {
             made = true
             let symbol = Self.symbol(for: signature, name: base.name + Self.symbolSuffix(variant))
             let code = try CompilePipeline.backEnd(base.program, variant: variant, signature: signature,
-                                                   symbol: symbol, engine: self)
+                                                   symbol: symbol, generator: generator)
             return makeKernel(base.program, source: base.source, signature: signature, frontEndTimings: CompileTimings(),
                               code: code)
         }
@@ -118,7 +113,49 @@ public final class Engine: @unchecked Sendable {
                             frontEndTimings: CompileTimings, code: LinkedCode?) -> Kernel {
         Kernel(program: program, source: source, signature: signature,
                symbolName: Self.symbol(for: signature, name: program.kernel.name + Self.symbolSuffix(signature.variant)), code: code,
-               frontEndTimings: frontEndTimings, cancellation: cancellation, optimization: optimization, engine: self)
+               frontEndTimings: frontEndTimings, cancellation: cancellation, generator: generator, engine: self)
+    }
+
+    /// `name` with every character outside [A-Za-z0-9_] replaced by `_`.
+    static func cleanedName(_ name: String) -> String {
+        String(name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_") ? Character(scalar) : "_"
+        })
+    }
+
+    /// `filterjit_<signature key>_<name>`: a function of the signature alone, so that object files
+    /// from the disk cache link under the same name in any process; unique within a session
+    /// because the cache holds at most one live kernel per signature.
+    static func symbol(for signature: KernelSignature, name: String) -> String {
+        "filterjit_\(signature.stableKey.prefix(20))_\(cleanedName(name))"
+    }
+}
+
+/// What compiling machine code needs: the JIT session, the disk cache, the optimisation level and a
+/// pool of target machines (not thread-safe: each compile borrows one).
+final class CodeGenerator: @unchecked Sendable {
+    let session: JITSession
+    let diskCache: DiskKernelCache?
+    let optimization: OptimizationLevel
+    private let lock = NSLock()
+    private var machines: [TargetMachine] = []
+    private var handler: @Sendable (String) -> Void = { message in
+        // write(2), not FileHandle: FileHandle traps when stderr is closed and SIGPIPE is ignored.
+        let text = Array("warning: \(message)\n".utf8)
+        _ = text.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+
+    init(session: JITSession, diskCache: DiskKernelCache?, optimization: OptimizationLevel) throws {
+        self.session = session
+        self.diskCache = diskCache
+        self.optimization = optimization
+        machines = [try TargetMachine()]
+    }
+
+    /// Receives warnings (see `Engine.warningHandler`).
+    var warningHandler: @Sendable (String) -> Void {
+        get { lock.lock(); defer { lock.unlock() }; return handler }
+        set { lock.lock(); handler = newValue; lock.unlock() }
     }
 
     /// Links `symbol` from the on-disk cache when it holds a verified entry for `signature`; returns
@@ -152,29 +189,6 @@ public final class Engine: @unchecked Sendable {
         let key = DiskKernelCache.key(for: signature, machine: machine, optimization: optimization)
         diskCache.store(key: key, objectCode: objectCode, symbol: symbol, kernelName: name)
         return try session.add(objectCode: objectCode, lookingUp: symbol)
-    }
-
-    /// `filterjit_u<N>_<name>`: a session-unique name for code that has no signature of its own.
-    func uniqueSymbol(for name: String) -> String {
-        lock.lock()
-        nextUniqueNumber += 1
-        let number = nextUniqueNumber
-        lock.unlock()
-        return "filterjit_u\(number)_\(Self.cleanedName(name))"
-    }
-
-    /// `name` with every character outside [A-Za-z0-9_] replaced by `_`.
-    static func cleanedName(_ name: String) -> String {
-        String(name.unicodeScalars.map { scalar -> Character in
-            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_") ? Character(scalar) : "_"
-        })
-    }
-
-    /// `filterjit_<signature key>_<name>`: a function of the signature alone, so that object files
-    /// from the disk cache link under the same name in any process; unique within a session
-    /// because the cache holds at most one live kernel per signature.
-    static func symbol(for signature: KernelSignature, name: String) -> String {
-        "filterjit_\(signature.stableKey.prefix(20))_\(cleanedName(name))"
     }
 
     func borrowMachine() throws -> TargetMachine {

@@ -120,7 +120,9 @@ public final class Kernel: @unchecked Sendable {
     /// Window reductions recognised per window length (WindowStrategy.swift), guarded by `recognitionLock`.
     var recognitions: [Int: RecognizedWindowReductions?] = [:]
     let recognitionLock = NSLock()
-    let optimization: OptimizationLevel
+    /// The back end of the engine that checked this kernel: its code is compiled there.
+    let generator: CodeGenerator
+    var optimization: OptimizationLevel { generator.optimization }
     private let cancellation: CancellationFlag
     private let codeLock = NSLock()
     private var linked: LinkedCode?
@@ -131,7 +133,7 @@ public final class Kernel: @unchecked Sendable {
 
     init(program: TypedProgram, source: SourceFile?, signature: KernelSignature, symbolName: String,
          code: LinkedCode?, frontEndTimings: CompileTimings, cancellation: CancellationFlag,
-         optimization: OptimizationLevel, engine: Engine?) {
+         generator: CodeGenerator, engine: Engine?) {
         self.name = program.kernel.name
         self.kind = program.kind
         self.parameters = program.parameters
@@ -142,7 +144,7 @@ public final class Kernel: @unchecked Sendable {
         self.linked = code
         self.frontEndTimings = frontEndTimings
         self.cancellation = cancellation
-        self.optimization = optimization
+        self.generator = generator
         self.engine = engine
     }
 
@@ -155,7 +157,7 @@ public final class Kernel: @unchecked Sendable {
         defer { codeLock.unlock() }
         if let linked { return linked }
         let compiled = try CompilePipeline.backEnd(program, variant: variant, signature: signature, symbol: symbolName,
-                                                   engine: try fusionEngine)
+                                                   generator: generator)
         linked = compiled
         return compiled
     }

@@ -74,6 +74,7 @@ struct BenchCommand: ParsableCommand {
                     "engine_start_ms": engine.startMilliseconds,
                     // "Source text to callable kernel(s)": the fused specialisation compiled in this run counts.
                     "compile_ms": run.timings.compile,
+                    "compile_cpu_ms": run.timings.compileCPU,
                     "stages": [
                         "parse_ms": stages.parse, "check_ms": stages.check + stages.verify, "ir_ms": stages.ir,
                         "optimise_ms": stages.optimize, "codegen_ms": stages.machineCode,

@@ -15,7 +15,8 @@ func benchJSON(_ result: CLIResult) throws -> [String: Any] {
         #expect(result.status == 0, "\(result.stderr)")
         let object = try benchJSON(result)
         #expect(Set(object.keys) == ["engine", "strategy", "threads", "dtype", "shape", "elements", "engine_start_ms",
-                                     "compile_ms", "stages", "disk_cache_hit", "first_ms", "cached_best_ms", "cached_median_ms"])
+                                     "compile_ms", "compile_cpu_ms", "stages", "disk_cache_hit", "first_ms", "cached_best_ms",
+                                     "cached_median_ms"])
         // A 3x3 cross is 5 taps: min runs as a window reduction written straight to the output.
         #expect(object["strategy"] as? String == "min")
         #expect(object["dtype"] as? String == "uint8")
