@@ -143,7 +143,7 @@ let package = Package(
                     swiftSettings: importsLLVM),
         .testTarget(name: "NDImageTests", dependencies: ["NDImage"]),
         .testTarget(name: "CLITests", dependencies: ["filterjit", "filterjit-api-example", "NDImage"]),
-        .testTarget(name: "FilterJITCTests", dependencies: ["FilterJITC", "FilterJIT", "NDImage"], swiftSettings: importsLLVM),
+        .testTarget(name: "FilterJITCTests", dependencies: ["FilterJITC", "FilterJIT", "NDImage", "KernelABI"], swiftSettings: importsLLVM),
     ]
 )
 

@@ -59,6 +59,24 @@ public enum FusedElementType: String, Hashable, Sendable, CaseIterable {
         }
     }
 
+    /// The type of a KernelABI element code (every code names one).
+    public init(abiCode: fj_element_code) {
+        switch abiCode {
+        case FJ_ELEMENT_BOOL: self = .bool
+        case FJ_ELEMENT_INT8: self = .int8
+        case FJ_ELEMENT_INT16: self = .int16
+        case FJ_ELEMENT_INT32: self = .int32
+        case FJ_ELEMENT_INT64: self = .int64
+        case FJ_ELEMENT_UINT8: self = .uint8
+        case FJ_ELEMENT_UINT16: self = .uint16
+        case FJ_ELEMENT_UINT32: self = .uint32
+        case FJ_ELEMENT_UINT64: self = .uint64
+        case FJ_ELEMENT_FLOAT32: self = .float32
+        case FJ_ELEMENT_FLOAT64: self = .float64
+        default: preconditionFailure("\(abiCode.rawValue) is not a KernelABI element code")
+        }
+    }
+
     var isSigned: Bool { self == .int8 || self == .int16 || self == .int32 || self == .int64 }
 
     /// Integer types of at most 32 bits: every value is a distinct double, never NaN or -0.0.

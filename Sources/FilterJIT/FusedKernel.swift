@@ -44,9 +44,9 @@ extension Engine {
 }
 
 extension FusedElementType {
+    /// The code generator's name for an NDImage element type (both are KernelABI codes underneath).
     init(_ type: ElementType) {
-        // The raw values are NumPy's names in both enums.
-        self = FusedElementType(rawValue: type.rawValue) ?? .float64
+        self.init(abiCode: type.abiCode)
     }
 }
 

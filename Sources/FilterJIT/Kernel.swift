@@ -4,16 +4,10 @@
 import Foundation
 import FilterLang
 import FilterCodegen
+import NDImage
 
-/// `int f(double *buffer, intptr_t filter_size, double *return_value, void *user_data)`.
-public typealias FilterCallback = @convention(c) (
-    UnsafeMutablePointer<Double>?, Int, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?) -> Int32
-/// `int f(double *input_line, intptr_t input_length, double *output_line, intptr_t output_length, void *user_data)`.
-public typealias LineFilterCallback = @convention(c) (
-    UnsafeMutablePointer<Double>?, Int, UnsafeMutablePointer<Double>?, Int, UnsafeMutableRawPointer?) -> Int32
-/// `int f(intptr_t *output_coordinates, double *input_coordinates, int output_rank, int input_rank, void *user_data)`.
-public typealias TransformCallback = @convention(c) (
-    UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Double>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
+// The callback types (FilterCallback, LineFilterCallback, TransformCallback) are NDImage's, which are
+// KernelABI's `fj_*_callback`.
 
 /// Milliseconds spent in each compile stage (CompilePipeline.swift); zero for stages that did not run.
 public struct CompileTimings: Hashable, Sendable, CustomStringConvertible {

@@ -8,6 +8,7 @@ import Darwin
 #endif
 import FilterJIT
 import FilterLang
+import KernelABI
 import NDImage
 
 /// The status codes of `filterjit.h`.
@@ -123,16 +124,18 @@ func kindCode(_ kind: KernelKind) -> Int32 {
     }
 }
 
-/// The element type of a `FILTERJIT_*` dtype code (the order of the header's enum).
+/// The element type of a `FILTERJIT_*` dtype code (KernelABI's `fj_element_code`; a test checks the header).
 func elementType(code: Int32) throws -> ElementType {
-    let types: [ElementType] = [.bool, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .float32, .float64]
-    guard code >= 0, Int(code) < types.count else { throw APIFailure(.argument, "unknown element type code \(code)") }
-    return types[Int(code)]
+    guard code >= 0, let type = ElementType(abiCode: fj_element_code(rawValue: UInt32(code))) else {
+        throw APIFailure(.argument, "unknown element type code \(code)")
+    }
+    return type
 }
 
-/// The boundary mode of a `FILTERJIT_MODE_*` code.
+/// The boundary mode of a `FILTERJIT_MODE_*` code (KernelABI's `fj_mode_code`; a test checks the header).
 func boundaryMode(code: Int32) throws -> BoundaryMode {
-    let modes: [BoundaryMode] = [.reflect, .constant, .nearest, .mirror, .wrap, .gridMirror, .gridConstant, .gridWrap]
-    guard code >= 0, Int(code) < modes.count else { throw APIFailure(.argument, "boundary mode not supported (code \(code))") }
-    return modes[Int(code)]
+    guard code >= 0, let mode = BoundaryMode(abiCode: fj_mode_code(rawValue: UInt32(code))) else {
+        throw APIFailure(.argument, "boundary mode not supported (code \(code))")
+    }
+    return mode
 }

@@ -4,6 +4,8 @@
 /// `grid-wrap` = `wrap`, `grid-constant` = `constant`. The mapping is periodic at any distance,
 /// so windows far larger than the array are handled (FilterJIT deliberately does not reproduce
 /// SciPy's out-of-bounds read for very wide reflect windows, section 2.4).
+
+import KernelABI
 public enum BoundaryMode: String, CaseIterable, Sendable, Hashable {
     case reflect
     case constant
@@ -69,5 +71,27 @@ extension BoundaryMode {
         case .gridConstant: return .constant
         default: return self
         }
+    }
+}
+
+extension BoundaryMode {
+    /// The mode's code in KernelABI (`fj_mode_code`), which the C API and Python repeat.
+    public var abiCode: fj_mode_code {
+        switch self {
+        case .reflect: return FJ_MODE_REFLECT
+        case .constant: return FJ_MODE_CONSTANT
+        case .nearest: return FJ_MODE_NEAREST
+        case .mirror: return FJ_MODE_MIRROR
+        case .wrap: return FJ_MODE_WRAP
+        case .gridMirror: return FJ_MODE_GRID_MIRROR
+        case .gridConstant: return FJ_MODE_GRID_CONSTANT
+        case .gridWrap: return FJ_MODE_GRID_WRAP
+        }
+    }
+
+    /// The mode of a KernelABI code; nil for a code that names none.
+    public init?(abiCode: fj_mode_code) {
+        guard let mode = BoundaryMode.allCases.first(where: { $0.abiCode == abiCode }) else { return nil }
+        self = mode
     }
 }

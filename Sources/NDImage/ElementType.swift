@@ -1,3 +1,5 @@
+import KernelABI
+
 /// The element types NDImage handles, named as NumPy names them.
 public enum ElementType: String, CaseIterable, Sendable, Hashable {
     case bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64
@@ -62,5 +64,30 @@ extension String {
         guard let first = firstIndex(where: { !isSpace($0) }),
               let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])
+    }
+}
+
+extension ElementType {
+    /// The type's code in KernelABI (`fj_element_code`), which the C API and Python repeat.
+    public var abiCode: fj_element_code {
+        switch self {
+        case .bool: return FJ_ELEMENT_BOOL
+        case .int8: return FJ_ELEMENT_INT8
+        case .int16: return FJ_ELEMENT_INT16
+        case .int32: return FJ_ELEMENT_INT32
+        case .int64: return FJ_ELEMENT_INT64
+        case .uint8: return FJ_ELEMENT_UINT8
+        case .uint16: return FJ_ELEMENT_UINT16
+        case .uint32: return FJ_ELEMENT_UINT32
+        case .uint64: return FJ_ELEMENT_UINT64
+        case .float32: return FJ_ELEMENT_FLOAT32
+        case .float64: return FJ_ELEMENT_FLOAT64
+        }
+    }
+
+    /// The type of a KernelABI code; nil for a code that names none.
+    public init?(abiCode: fj_element_code) {
+        guard let type = ElementType.allCases.first(where: { $0.abiCode == abiCode }) else { return nil }
+        self = type
     }
 }

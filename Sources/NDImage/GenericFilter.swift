@@ -1,7 +1,8 @@
-/// SciPy's LowLevelCallable ABI for generic_filter: buffer, filter_size, result, user_data; 1 = success.
-public typealias FilterCallback = @convention(c) (
-    UnsafeMutablePointer<Double>?, Int, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?
-) -> Int32
+import KernelABI
+
+/// SciPy's LowLevelCallable ABI for generic_filter: buffer, filter_size, result, user_data; 1 = success
+/// (KernelABI's `fj_filter_callback`).
+public typealias FilterCallback = fj_filter_callback
 
 /// Normalises `axes` as SciPy does (negative from the end) and checks range and uniqueness.
 func normalizedAxes(_ axes: [Int]?, rank: Int) throws(NDImageError) -> [Int] {

@@ -1,8 +1,9 @@
+import KernelABI
+
 /// SciPy's LowLevelCallable ABI for generic_filter1d: input_line, input_length, output_line,
 /// output_length, user_data; 1 = success.
-public typealias LineFilterCallback = @convention(c) (
-    UnsafeMutablePointer<Double>?, Int, UnsafeMutablePointer<Double>?, Int, UnsafeMutableRawPointer?
-) -> Int32
+/// (KernelABI's `fj_line_filter_callback`.)
+public typealias LineFilterCallback = fj_line_filter_callback
 
 /// The arguments of `generic_filter1d` other than the input and the function.
 public struct LineFilterOptions: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import KernelABI
+
 // The driver behind `geometricTransform` and `mapCoordinates`, in scipy.ndimage's three layers:
 // validate the arguments; plan (prefilter the input into spline coefficients, padded for
 // `nearest` and `grid-constant` as SciPy pads); run output rows, split across threads. Every
@@ -13,9 +15,8 @@ import Darwin
 /// SciPy's LowLevelCallable ABI for geometric_transform: output coordinates (`output_rank`
 /// integers), input coordinates to fill (`input_rank` doubles), output_rank, input_rank,
 /// user_data; 1 = success.
-public typealias TransformCallback = @convention(c) (
-    UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Double>?, Int32, Int32, UnsafeMutableRawPointer?
-) -> Int32
+/// (KernelABI's `fj_transform_callback`.)
+public typealias TransformCallback = fj_transform_callback
 
 /// What the row loop calls per output point to learn where to sample the input.
 protocol CoordinateMapping {
