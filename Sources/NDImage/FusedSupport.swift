@@ -49,14 +49,19 @@ public func makeFilterOutput(_ output: FilterOutput, shape: [Int], inputType: El
     try makeOutput(output, shape: shape, inputType: inputType)
 }
 
-/// Validates generic_filter1d's options for an input of `rank` as `genericFilter1D` does; returns
-/// the normalised axis.
+/// Validates generic_filter1d's options for an input of `rank` (every engine calls this one check);
+/// returns the normalised axis.
 public func validatedLineFilterAxis(_ options: LineFilterOptions, rank: Int) throws(NDImageError) -> Int {
     let axis = options.axis < 0 ? options.axis + rank : options.axis
     guard axis >= 0, axis < rank else {
         throw .invalidArgument("axis \(options.axis) is out of bounds for array of dimension \(rank)")
     }
     guard options.filterSize >= 1 else { throw .invalidArgument("invalid filter size \(options.filterSize)") }
+    // The same bound as a footprint's: the extended line and its index map are allocated per run, and
+    // a size that malloc grants lazily (overcommit) would otherwise be filled until the OOM killer ends us.
+    guard options.filterSize <= Footprint.maximumEntryCount else {
+        throw .sizeTooLarge("a line filter_size of \(options.filterSize) is too large; at most \(Footprint.maximumEntryCount) is supported")
+    }
     try checkOrigin(options.origin, windowLength: options.filterSize)
     return axis
 }

@@ -62,18 +62,9 @@ func genericFilter1D(input: NDArray, options: LineFilterOptions, output: FilterO
                      kernel: (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int) throws(NDImageError) -> Void)
     throws(NDImageError) -> NDArray
 {
+    // The one validation of generic_filter1d's options, shared with the fused line driver.
     let rank = input.rank
-    let axis = options.axis < 0 ? options.axis + rank : options.axis
-    guard axis >= 0, axis < rank else {
-        throw .invalidArgument("axis \(options.axis) is out of bounds for array of dimension \(rank)")
-    }
-    guard options.filterSize >= 1 else { throw .invalidArgument("invalid filter size \(options.filterSize)") }
-    // The same bound as a footprint's: the extended line and its index map are allocated per run, and
-    // a size that malloc grants lazily (overcommit) would otherwise be filled until the OOM killer ends us.
-    guard options.filterSize <= Footprint.maximumEntryCount else {
-        throw .sizeTooLarge("a line filter_size of \(options.filterSize) is too large; at most \(Footprint.maximumEntryCount) is supported")
-    }
-    try checkOrigin(options.origin, windowLength: options.filterSize)
+    let axis = try validatedLineFilterAxis(options, rank: rank)
     let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
     if input.isEmpty { return result }
 
