@@ -187,32 +187,45 @@ func genericFilter(input: NDArray, options: FilterOptions, output: FilterOutput,
     }
 }
 
-/// The driver behind both entry points: validate, plan the index maps, run the rows.
+/// The driver behind both entry points: validate and plan (`FilterGeometry`), then the one row driver
+/// (`RowKernelRun`) with rows extended as float64 and `kernel` evaluated per window.
 func genericFilter<Kernel: WindowKernel>(input: NDArray, options: FilterOptions, output: FilterOutput,
                                          kernel: Kernel) throws(NDImageError) -> NDArray {
-    let plan = try FilterPlan(inputShape: input.shape, options: options)
+    let geometry = try FilterGeometry(inputShape: input.shape, options: options)
     let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
     if input.isEmpty { return result }
-    try runFilter(plan: plan, input: input, result: result, kernel: kernel,
+    try runFilter(geometry: geometry, input: input, result: result, kernel: kernel,
                   readingACopy: result.mayShareMemory(with: input))
     return result
 }
 
-/// Filters `input` into `result` with a planned `FilterRunner`. The input is read in place through
-/// its strides and element type; with `readingACopy` (required when the output may overlap the
-/// input, so that no result overwrites a value still to be read) a private C-ordered float64 copy
-/// is read instead, which gives the same bits because taps are converted to double either way.
-func runFilter<Kernel: WindowKernel>(plan: FilterPlan, input: NDArray, result: NDArray, kernel: Kernel,
+/// Filters `input` into `result`. With `readingACopy` (required when the output may overlap the
+/// input, so that no result overwrites a value still to be read) a private float64 copy is read
+/// instead, which gives the same bits because taps are converted to double either way.
+func runFilter<Kernel: WindowKernel>(geometry: FilterGeometry, input: NDArray, result: NDArray, kernel: Kernel,
                                      readingACopy: Bool) throws(NDImageError) {
     let source = readingACopy ? try input.converted(to: .float64) : input
-    if source.rank == 0 {
-        // One element and one window: the element itself, or nothing for a False 0-d footprint.
-        var window = source.elementType.loadDouble(from: source.firstElementPointer)
+    if source.rank == 0 || geometry.tapPositions.isEmpty {
+        // One element and one window per output element: the element itself, or nothing for an
+        // all-False footprint (SciPy calls the function with an empty buffer).
+        var window = source.rank == 0 ? source.elementType.loadDouble(from: source.firstElementPointer) : 0
         var value = 0.0
-        guard kernel.evaluate(&window, plan.tapPositions.count, 0, &value) else { throw kernel.failure(at: 0) }
-        result.elementType.storeDouble(value, to: result.firstElementPointer)
+        var flat = 0
+        var failure: NDImageError?
+        result.forEachElementOffset { offset in
+            guard failure == nil else { return }
+            if kernel.evaluate(&window, geometry.tapPositions.count, flat, &value) {
+                result.elementType.storeDouble(value, to: result.firstElementPointer + offset)
+            } else {
+                failure = kernel.failure(at: flat)
+            }
+            flat += 1
+        }
+        if let failure { throw failure }
         return
     }
-    let runner = try FilterRunner(plan: plan, shape: source.shape, inputStrides: source.strides)
-    try runner.run(rows: 0..<runner.rowCount, input: source, output: result, kernel: kernel)
+    guard let run = RowKernelRun(input: source, geometry: geometry, output: result, rowsAsDoubles: true) else {
+        throw .invalidArgument("internal error: the row driver refused a valid generic_filter run")
+    }
+    try run.runWindows(kernel)
 }

@@ -21,29 +21,35 @@ public struct RowKernelRun: @unchecked Sendable {
     /// Per tap: its footprint row and its position along the last axis of the extended row.
     private let tapRows: [Int]
     private let tapPositions: [Int]
-    /// Outer axes' index maps in input elements (nil: cval), and the last axis's over the extended row.
+    /// Outer axes' index maps as byte offsets into the input (nil: cval), and the last axis's over the extended row.
     private let outerMaps: [[Int?]]
     private let lastMap: [Int?]
-    /// The cval as one input element (checked to convert back to the same double bits).
+    /// The element type of the extended rows: the input's, or float64 for `runWindows`.
+    private let rowType: ElementType
+    /// The cval as one row element (checked to convert back to the same double bits).
     private let cvalElement: [UInt8]
 
     /// Plans the run; nil when a row kernel cannot compute this run with the bits of the callback
     /// driver: a 0-d or empty input, an empty footprint, strides that are not whole elements, or, in a
     /// constant mode, a cval the input type cannot hold exactly (the kernel would read a converted one).
-    public init?(input: NDArray, geometry: FilterGeometry, output: NDArray) {
+    /// With `rowsAsDoubles` (the callback engine, `runWindows`) rows are extended as float64, so any
+    /// cval and any byte strides are fine.
+    public init?(input: NDArray, geometry: FilterGeometry, output: NDArray, rowsAsDoubles: Bool = false) {
         let rank = input.rank
         let inSize = input.elementType.itemSize, outSize = output.elementType.itemSize
-        guard rank >= 1, !input.isEmpty, !geometry.tapPositions.isEmpty, output.shape == input.shape,
-              input.strides.allSatisfy({ $0 % inSize == 0 }), output.strides.allSatisfy({ $0 % outSize == 0 })
-        else { return nil }
-        guard Self.canRun(elementType: input.elementType, geometry: geometry) else { return nil }
-        var cval = [UInt8](repeating: 0, count: inSize)
-        cval.withUnsafeMutableBytes { input.elementType.storeDouble(geometry.cval, to: $0.baseAddress!) }
+        guard rank >= 1, !input.isEmpty, !geometry.tapPositions.isEmpty, output.shape == input.shape else { return nil }
+        if !rowsAsDoubles {
+            guard input.strides.allSatisfy({ $0 % inSize == 0 }), output.strides.allSatisfy({ $0 % outSize == 0 }),
+                  Self.canRun(elementType: input.elementType, geometry: geometry) else { return nil }
+        }
+        let rowType = rowsAsDoubles ? ElementType.float64 : input.elementType
+        var cval = [UInt8](repeating: 0, count: rowType.itemSize)
+        cval.withUnsafeMutableBytes { rowType.storeDouble(geometry.cval, to: $0.baseAddress!) }
         let last = rank - 1
         guard let outer = try? (0..<last).map({ axis in
-                  try geometry.indexMap(axis: axis).map { $0.map { $0 * (input.strides[axis] / inSize) } }
+                  try geometry.indexMap(axis: axis).map { $0.map { $0 * input.strides[axis] } }
               }),
-              let lastAxis = try? geometry.indexMap(axis: last).map({ $0.map { $0 * (input.strides[last] / inSize) } })
+              let lastAxis = try? geometry.indexMap(axis: last).map({ $0.map { $0 * input.strides[last] } })
         else { return nil }
         var rows: [[Int]] = []
         var rowOfOuter: [[Int]: Int] = [:]
@@ -67,6 +73,7 @@ public struct RowKernelRun: @unchecked Sendable {
         self.tapPositions = positions
         self.outerMaps = outer
         self.lastMap = lastAxis
+        self.rowType = rowType
         self.cvalElement = cval
     }
 
@@ -100,15 +107,51 @@ public struct RowKernelRun: @unchecked Sendable {
         parameters.withUnsafeBufferPointer { parameters in
             withoutActuallyEscaping(reason) { reason in
                 RowThreads.forEach(parts.count) { chunk in
-                    let state = RowState(run: self, parameters: parameters.baseAddress)
+                    let state = RowState(run: self)
                     defer { state.release() }
-                    if let failure = state.run(rows: parts[chunk], kernel: kernel) {
-                        failures.record(chunk: chunk, (failure, reason()))
+                    let caller = RowKernelCaller(tapCount: tapCount, inputType: input.elementType,
+                                                 outputType: output.elementType, parameters: parameters.baseAddress)
+                    let outStride = output.strides[last]
+                    let failure = state.forEachRow(parts[chunk]) { row, taps, outputRow in
+                        caller.call(kernel, taps: taps, count: n, output: outputRow, outputStride: outStride).map { row * n + $0 }
                     }
+                    if let failure { failures.record(chunk: chunk, (failure, reason())) }
                 }
             }
         }
         return failures.first
+    }
+
+    /// Runs the SciPy callback driver's per-window evaluation (`kernel` per output element, in C
+    /// order, on this thread) over rows extended as float64 (`rowsAsDoubles`): the window of each
+    /// element is gathered into a double buffer in SciPy's buffer order, and the result is stored with
+    /// generic_filter's casting rules. Throws the kernel's failure naming the first failing element.
+    func runWindows<Kernel: WindowKernel>(_ kernel: Kernel) throws(NDImageError) {
+        precondition(rowType == .float64, "runWindows reads rows extended as float64")
+        let last = input.rank - 1, n = input.shape[last], taps = tapCount
+        let state = RowState(run: self)
+        defer { state.release() }
+        let window = UnsafeMutablePointer<Double>.allocate(capacity: max(taps, 1))
+        let rows = UnsafeMutablePointer<UnsafePointer<Double>>.allocate(capacity: max(taps, 1))
+        defer { window.deallocate(); rows.deallocate() }
+        var value = 0.0
+        let outStride = output.strides[last], outType = output.elementType
+        // float64 output is stored directly; other types through generic_filter's casting rules.
+        let storesDoubles = outType == .float64
+        let failure = state.forEachRow(0..<(input.count / n)) { row, tapPointers, outputRow in
+            for t in 0..<taps { rows[t] = tapPointers[t]!.assumingMemoryBound(to: Double.self) }
+            for x in 0..<n {
+                for t in 0..<taps { window[t] = rows[t][x] }
+                guard kernel.evaluate(window, taps, row &* n &+ x, &value) else { return row &* n &+ x }
+                if storesDoubles {
+                    (outputRow + x &* outStride).storeBytes(of: value, as: Double.self)
+                } else {
+                    outType.storeDouble(value, to: outputRow + x &* outStride)
+                }
+            }
+            return nil
+        }
+        if let failure { throw kernel.failure(at: failure) }
     }
 
     /// One thread's scratch: cached extended rows, tap pointers, the kernel caller.
@@ -125,12 +168,11 @@ public struct RowKernelRun: @unchecked Sendable {
         let cachedRows: UnsafeMutablePointer<UnsafeMutableRawPointer>
         let loaded: UnsafeMutablePointer<UnsafeMutableRawPointer>
         let taps: UnsafeMutablePointer<UnsafeRawPointer?>
-        let caller: RowKernelCaller
         var clock = 0
 
-        init(run: RowKernelRun, parameters: UnsafePointer<Double>?) {
+        init(run: RowKernelRun) {
             self.run = run
-            inSize = run.input.elementType.itemSize
+            inSize = run.rowType.itemSize
             outSize = run.output.elementType.itemSize
             n = run.input.shape[run.input.rank - 1]
             extendedLength = run.lastMap.count
@@ -150,8 +192,6 @@ public struct RowKernelRun: @unchecked Sendable {
             loaded.initialize(repeating: cachedRows[0], count: run.footprintRows.count)
             taps = .allocate(capacity: run.tapCount)
             taps.initialize(repeating: nil, count: run.tapCount)
-            caller = RowKernelCaller(tapCount: run.tapCount, inputType: run.input.elementType,
-                                     outputType: run.output.elementType, parameters: parameters)
         }
 
         func release() {
@@ -164,8 +204,12 @@ public struct RowKernelRun: @unchecked Sendable {
             taps.deallocate()
         }
 
-        /// Runs output rows `rows`; the flat index of the first failing element, or nil.
-        func run(rows: Range<Int>, kernel: fj_row_kernel) -> Int? {
+        /// Calls `body(row, taps, outputRow)` for output rows `rows` in order, with the taps pointing at
+        /// pixel 0's element of each tap's extended row and `outputRow` at the row's first output
+        /// element; stops at the first non-nil result (a failing element) and returns it.
+        func forEachRow(_ rows: Range<Int>,
+                        _ body: (Int, UnsafeMutablePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Int?) -> Int? {
+            guard !rows.isEmpty else { return nil }
             let input = run.input, output = run.output
             let last = input.rank - 1
             let outerShape = Array(input.shape[..<last])
@@ -177,7 +221,6 @@ public struct RowKernelRun: @unchecked Sendable {
                 rest /= outerShape[axis]
             }
             let outBase = output.firstElementPointer
-            let outLastStride = output.strides[last]
             for row in rows {
                 clock += 1
                 for (r, position) in run.footprintRows.enumerated() {
@@ -188,10 +231,7 @@ public struct RowKernelRun: @unchecked Sendable {
                 }
                 var outOffset = 0
                 for axis in 0..<last { outOffset += index[axis] * output.strides[axis] }
-                if let failed = caller.call(kernel, taps: taps, count: n, output: outBase + outOffset,
-                                            outputStride: outLastStride) {
-                    return row * n + failed
-                }
+                if let failed = body(row, taps, outBase + outOffset) { return failed }
                 var axis = last - 1
                 while axis >= 0 {
                     index[axis] += 1
@@ -203,7 +243,7 @@ public struct RowKernelRun: @unchecked Sendable {
             return nil
         }
 
-        /// The input row (element offset; nil: the cval row) that the footprint row at `position`
+        /// The input row (byte offset; nil: the cval row) that the footprint row at `position`
         /// reads for the output row at outer index `outer`.
         private func key(outer: [Int], position: [Int]) -> Int? {
             var key = 0
@@ -234,8 +274,8 @@ public struct RowKernelRun: @unchecked Sendable {
             return row
         }
 
-        /// Fills `row` with the input row at element offset `key` extended along the last axis
-        /// through the mode (nil: every element cval).
+        /// Fills `row` with the input row at byte offset `key` extended along the last axis through the
+        /// mode (nil: every element cval), converted to the row type when it is not the input's.
         private func build(_ row: UnsafeMutableRawPointer, key: Int?) {
             let size = inSize
             run.cvalElement.withUnsafeBytes { cval in
@@ -244,22 +284,34 @@ public struct RowKernelRun: @unchecked Sendable {
                     return
                 }
                 let input = run.input
-                let base = UnsafeRawPointer(input.firstElementPointer) + key * size
+                let base = UnsafeRawPointer(input.firstElementPointer) + key
                 let last = input.rank - 1
                 let centre = run.geometry.centre[last]
                 let stride = input.strides[last]
+                let type = input.elementType
+                let converts = run.rowType != type
+                @inline(__always) func copy(_ j: Int, from source: UnsafeRawPointer) {
+                    if converts {
+                        (row + j * size).storeBytes(of: type.loadDouble(from: source), as: Double.self)
+                    } else {
+                        (row + j * size).copyMemory(from: source, byteCount: size)
+                    }
+                }
                 // Positions centre..<centre+n read the row itself, in order; the rest go through the map.
-                if stride == size {
+                if stride == size && !converts {
                     (row + centre * size).copyMemory(from: base, byteCount: n * size)
                 } else {
-                    for x in 0..<n { (row + (centre + x) * size).copyMemory(from: base + x * stride, byteCount: size) }
+                    for x in 0..<n { copy(centre + x, from: base + x * stride) }
                 }
                 // (centre < window, so centre + n <= extendedLength.)
                 for j in 0..<centre { extend(j) }
                 for j in (centre + n)..<extendedLength { extend(j) }
                 func extend(_ j: Int) {
-                    let source = run.lastMap[j].map { base + $0 * size } ?? cval.baseAddress!
-                    (row + j * size).copyMemory(from: source, byteCount: size)
+                    if let offset = run.lastMap[j] {
+                        copy(j, from: base + offset)
+                    } else {
+                        (row + j * size).copyMemory(from: cval.baseAddress!, byteCount: size)
+                    }
                 }
             }
         }

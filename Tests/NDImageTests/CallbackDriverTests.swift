@@ -96,13 +96,13 @@ func withReducer<T>(_ reducer: String, _ body: (UnsafeMutableRawPointer) throws 
 /// output overlaps it), run directly so that it can be checked on every case, not just aliasing ones.
 func copyingDriver(_ input: NDArray, _ options: FilterOptions, _ output: FilterOutput,
                    _ reducer: String) throws -> NDArray {
-    let plan = try FilterPlan(inputShape: input.shape, options: options)
+    let geometry = try FilterGeometry(inputShape: input.shape, options: options)
     let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
     if input.isEmpty { return result }
     let reduceWindow: (UnsafeMutablePointer<Double>, Int, Int) throws(NDImageError) -> Double = { buffer, count, _ in
         reduce(reducer, UnsafeBufferPointer(start: buffer, count: count))
     }
-    try runFilter(plan: plan, input: input, result: result, kernel: ClosureKernel(function: reduceWindow),
+    try runFilter(geometry: geometry, input: input, result: result, kernel: ClosureKernel(function: reduceWindow),
                   readingACopy: true)
     return result
 }
