@@ -79,15 +79,31 @@ class Kernel:
         lib = _lib.lib
         self.kind = _lib.KINDS[lib.filterjit_kernel_kind(handle)]
         self.name = lib.filterjit_kernel_name(handle).decode("utf-8")
-        self.address = lib.filterjit_kernel_address(handle)
-        # Whether the machine code came from the on-disk cache (another process compiled it).
-        self.loaded_from_disk_cache = bool(lib.filterjit_kernel_loaded_from_disk_cache(handle))
+        self._address: int | None = None
         self.parameters = tuple(
             Parameter(lib.filterjit_kernel_parameter_name(handle, i).decode("utf-8"),
                       "int" if lib.filterjit_kernel_parameter_type(handle, i) == 1 else "float",
                       lib.filterjit_kernel_parameter_default(handle, i),
                       lib.filterjit_kernel_parameter_required(handle, i) == 1)
             for i in range(lib.filterjit_kernel_parameter_count(handle)))
+
+    @property
+    def address(self) -> int:
+        """The address of the SciPy-ABI function. Its machine code is compiled on first use: the fused
+        engine (``filterjit.generic_filter`` and ``filterjit.ndimage``) never needs it."""
+        if self._address is None:
+            address = _lib.lib.filterjit_kernel_address(self.handle)
+            if not address:
+                raise RuntimeError(f"LLVM could not compile kernel {self.name!r}")
+            self._address = address
+        return self._address
+
+    @property
+    def loaded_from_disk_cache(self) -> bool:
+        """Whether the SciPy-ABI function's machine code came from the on-disk cache (another process
+        compiled it); reading this compiles or loads that code."""
+        _ = self.address
+        return bool(_lib.lib.filterjit_kernel_loaded_from_disk_cache(self.handle))
 
     @property
     def handle(self) -> int:
