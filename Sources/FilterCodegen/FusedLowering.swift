@@ -281,6 +281,10 @@ extension Codegen {
             return [condition, then, orElse].contains { mentions(slot: slot, in: $0) }
         case .compare(let operands, _, _), .call(_, let operands), .builtin(_, let operands):
             return operands.contains { mentions(slot: slot, in: $0) }
+        case .floatArrayConstant, .intArrayConstant: return false
+        case .arrayOf(let elements): return elements.contains { mentions(slot: slot, in: $0) }
+        case .gather(let array, let indices):
+            return mentions(slot: slot, in: array) || mentions(slot: slot, in: indices)
         }
     }
 }

@@ -67,6 +67,11 @@ final class ProgramLowering {
     private var resultPointer: LLVMValueRef?
     var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
     private var entryBlock: LLVMBasicBlockRef!
+    /// Constant arrays already emitted as globals, by element type and bits (issue 13).
+    private var constantArrays: [String: LLVMValueRef] = [:]
+    /// Set while lowering the values of an assignment inside a loop: a fresh array made there may
+    /// outlive the next evaluation of the same expression, so it goes to the arena, not the stack.
+    private var freshArraysEscape = false
 
     init(program: TypedProgram, emitter: Emitter, prefix: String) {
         self.program = program
@@ -235,7 +240,11 @@ final class ProgramLowering {
             _ = try lower(expression)
 
         case .assign(let targets, let values):
+            let escaping = freshArraysEscape
+            freshArraysEscape = !loops.isEmpty
+            defer { freshArraysEscape = escaping }
             let lowered = try values.map { try lower($0) }
+            freshArraysEscape = escaping
             for (target, value) in zip(targets, lowered) {
                 switch target {
                 case .local(let slot):
@@ -529,6 +538,25 @@ final class ProgramLowering {
 
         case .length(let array):
             return .scalar(try lower(array).array.length)
+
+        case .floatArrayConstant(let values):
+            return constantArray(values.map { emitter.double($0) }, key: "f" + values.map { String($0.bitPattern, radix: 16) }.joined(separator: ","),
+                                 type: .floatArray)
+
+        case .intArrayConstant(let values):
+            return constantArray(values.map { emitter.int64($0) }, key: "i" + values.map { String($0) }.joined(separator: ","),
+                                 type: .intArray)
+
+        case .gather(let arrayExpression, let indicesExpression):
+            return try gather(arrayExpression, indicesExpression, type: expression.type, range: expression.range)
+
+        case .arrayOf(let elements):
+            let values = try elements.map { try lower($0).scalar }
+            let result = freshArray(emitter.int64(Int64(elements.count)), type: expression.type, range: expression.range)
+            for (k, value) in values.enumerated() {
+                emitter.store(value, emitter.elementAddress(elementType(expression.type), result.pointer, emitter.int64(Int64(k))))
+            }
+            return .array(pointer: result.pointer, length: result.length)
 
         case .call(let index, let arguments):
             let callee = functions[index]
@@ -880,6 +908,62 @@ final class ProgramLowering {
         }
         // C fmin/fmax: the non-NaN operand when exactly one is NaN.
         return emitter.select(emitter.or(aWins, emitter.isNaN(b)), a, b)
+    }
+
+    // MARK: Constant and fresh arrays (issue 13)
+
+    /// A constant array: a private global, shared by equal constants of one module.
+    private func constantArray(_ elements: [LLVMValueRef], key: String, type: ValueType) -> Lowered {
+        let length = emitter.int64(Int64(elements.count))
+        guard !elements.isEmpty else { return .array(pointer: LLVMConstNull(scalarType(type)), length: length) }
+        let global: LLVMValueRef
+        if let existing = constantArrays[key] {
+            global = existing
+        } else {
+            global = emitter.constantArrayGlobal(elementType(type), elements, name: "\(prefix).constant\(constantArrays.count)")
+            constantArrays[key] = global
+        }
+        return .array(pointer: LLVMBuildBitCast(builder, global, scalarType(type), "")!, length: length)
+    }
+
+    /// The most elements of a fresh array of constant length kept on the stack; longer ones use the arena.
+    static let maximumStackArray = 1024
+
+    /// Storage for a fresh array of `count` elements of `type`'s element type (contents undefined):
+    /// a stack slot of the function when the length is a constant and the array cannot outlive the
+    /// next evaluation of its expression, else the per-call arena (zero-filled, bounded).
+    private func freshArray(_ count: LLVMValueRef, type: ValueType, range: SourceRange) -> (pointer: LLVMValueRef, length: LLVMValueRef) {
+        if let n = constantInteger(count), n >= 0, n <= Self.maximumStackArray, !freshArraysEscape {
+            let storage = alloca(LLVMArrayType(elementType(type), UInt32(max(n, 1)))!, "fresh")
+            return (LLVMBuildBitCast(builder, storage, scalarType(type), "")!, count)
+        }
+        let array = allocateArray(count, range: range)
+        return (LLVMBuildBitCast(builder, array.pointer, scalarType(type), "")!, array.length)
+    }
+
+    /// NumPy fancy indexing: `result[k] = array[indices[k]]`, each index checked (negative from the end).
+    /// Short constant-length index arrays are unrolled (the loads fold when the indices are constants).
+    private func gather(_ arrayExpression: TExpr, _ indicesExpression: TExpr, type: ValueType, range: SourceRange) throws -> Lowered {
+        let source = try lower(arrayExpression).array
+        let indices = try lower(indicesExpression).array
+        let element = elementType(type)
+        let result = freshArray(indices.length, type: type, range: range)
+        func copy(_ k: LLVMValueRef) {
+            let index = emitter.load(types.int64, emitter.elementAddress(types.int64, indices.pointer, k))
+            let adjusted = emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, source.length), index)
+            check(emitter.icmp(LLVMIntULT, adjusted, source.length), else: .indexOutOfRange, indicesExpression.range, index, source.length)
+            let value = emitter.load(element, emitter.elementAddress(element, source.pointer, adjusted))
+            emitter.store(value, emitter.elementAddress(element, result.pointer, k))
+        }
+        if let n = constantInteger(indices.length), n <= maximumUnrolledLoop {
+            for k in 0..<max(n, 0) { copy(emitter.int64(Int64(k))) }
+        } else {
+            _ = emitter.loop(from: emitter.int64(0), to: indices.length, carrying: []) { k, _ in
+                copy(k)
+                return []
+            }
+        }
+        return .array(pointer: result.pointer, length: result.length)
     }
 
     /// A zero-filled arena array of `count` elements; fails on a size outside 0...1,048,576.

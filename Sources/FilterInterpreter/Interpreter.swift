@@ -438,7 +438,47 @@ private struct Execution {
 
         case .builtin(let builtin, let arguments):
             return try evaluateBuiltin(builtin, arguments, type: expression.type, at: range, frame: &frame)
+
+        case .floatArrayConstant(let values):
+            return .array(ArrayBox(floats: values, isWritable: false))
+
+        case .intArrayConstant(let values):
+            return .array(ArrayBox(ints: values))
+
+        case .gather(let arrayExpression, let indicesExpression):
+            return try gather(arrayExpression, indicesExpression, at: range, frame: &frame)
+
+        case .arrayOf(let elements):
+            if expression.type == .intArray {
+                var ints: [Int64] = []
+                for element in elements { ints.append(try int(element, frame: &frame)) }
+                try countAllocation(ints.count, at: range)
+                return .array(ArrayBox(ints: ints))
+            }
+            var floats: [Double] = []
+            for element in elements { floats.append(try float(element, frame: &frame)) }
+            try countAllocation(floats.count, at: range)
+            return .array(ArrayBox(floats: floats, isWritable: true))
         }
+    }
+
+    /// NumPy fancy indexing: a fresh array of `array[indices[k]]`, the first index out of range an error.
+    mutating func gather(_ arrayExpression: TExpr, _ indicesExpression: TExpr, at range: SourceRange,
+                         frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let box = try array(arrayExpression, frame: &frame)
+        let indices = try array(indicesExpression, frame: &frame)
+        guard let positions = indices.ints else { throw KernelRuntimeError("array indices must be ints", at: indicesExpression.range) }
+        try countAllocation(positions.count, at: range)
+        if let ints = box.ints {
+            var result: [Int64] = []
+            result.reserveCapacity(positions.count)
+            for index in positions { result.append(ints[try resolve(index, count: ints.count, at: indicesExpression.range)]) }
+            return .array(ArrayBox(ints: result))
+        }
+        var result: [Double] = []
+        result.reserveCapacity(positions.count)
+        for index in positions { result.append(box.floats[try resolve(index, count: box.count, at: indicesExpression.range)]) }
+        return .array(ArrayBox(floats: result, isWritable: true))
     }
 
     mutating func callHelper(_ index: Int, arguments: [TExpr], at range: SourceRange, frame: inout [Value?]) throws(KernelRuntimeError) -> Value? {

@@ -259,6 +259,19 @@ public indirect enum TExprKind: Hashable, Sendable {
     case call(function: Int, arguments: [TExpr])
     /// A built-in; arguments already converted to the types `Builtin` documents.
     case builtin(Builtin, [TExpr])
+    /// A constant `.floatArray` (a list or tuple literal of numbers with a float among them,
+    /// `np.array([...])`, or a module-level constant). Read-only: Sema never stores into it.
+    case floatArrayConstant([Double])
+    /// A constant `.intArray` (a literal of ints, `order = [0, 1, 2, 5]`, `W = (1, 2, 1)`). Read-only.
+    case intArrayConstant([Int64])
+    /// NumPy fancy indexing `array[indices]` with an `.intArray` of indices: a fresh array of the
+    /// node's type (`array`'s type) holding `array[indices[k]]` for each k in order (negative
+    /// indices count from the end; one out of range is a run-time error). Writable: it is a copy.
+    case gather(array: TExpr, indices: TExpr)
+    /// A list or tuple literal of scalar expressions (`[values[0], values[4], x]`): a fresh array of
+    /// the node's type, the elements (already converted to its element type: `.float` for a
+    /// `.floatArray`, `.int` for an `.intArray`) evaluated left to right. Writable: it is fresh.
+    case arrayOf([TExpr])
 }
 
 /// The built-in functions, resolved from both spellings (`min` and `np.min` are different

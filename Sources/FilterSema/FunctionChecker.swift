@@ -13,6 +13,9 @@ struct FunctionChecker {
     /// Slot names: parameters, then locals in order of first assignment.
     private var slotNames: [String] = []
     private var slotIndex: [String: Int] = [:]
+    /// Names stored into by element (`a[i] = ...`): a list literal assigned to one is a fresh,
+    /// writable float array rather than a constant (a Python list is mutable).
+    private var elementStoredNames: Set<String> = []
     private var parameterCount: Int { definition.parameters.count }
     /// Hidden temporaries (`$t0`), appended after the named slots.
     private var temporaryType: ValueType?
@@ -73,7 +76,7 @@ struct FunctionChecker {
     private func isWritable(_ expression: TExpr) -> Bool {
         switch expression.kind {
         case .local(let slot): return isWritable(slot: slot)
-        case .builtin: return true
+        case .builtin, .gather, .arrayOf: return true
         default: return false
         }
     }
@@ -169,8 +172,9 @@ struct FunctionChecker {
         func visit(_ statements: [Stmt]) {
             for statement in statements {
                 switch statement.kind {
-                case .assign(let target, _): add(target)
-                case .augmentedAssign(let target, _, _): add(target)
+                case .assign(let target, _), .augmentedAssign(let target, _, _):
+                    add(target)
+                    if case .index(let base, _) = target.kind, case .name(let name) = base.kind { elementStoredNames.insert(name) }
                 case .forLoop(let target, _, let body): add(target); visit(body)
                 case .ifStatement(let branches, let orElse):
                     branches.forEach { visit($0.body) }
@@ -409,12 +413,18 @@ struct FunctionChecker {
             }
             targetExpressions = targets
             valueExpressions = values
-        } else if case .tuple = value.kind {
-            report("cannot assign a tuple to one name; tuples are only supported as 'a, b = x, y'", at: value.range)
-            return []
         }
         var values: [TExpr?] = []
-        for value in valueExpressions {
+        for (target, value) in zip(targetExpressions, valueExpressions) {
+            if case .name(let name) = target.kind, elementStoredNames.contains(name) {
+                switch value.kind {
+                case .list, .tuple:
+                    values.append(lowerArrayOf(value, asFloats: true))
+                    continue
+                default:
+                    break
+                }
+            }
             values.append(lower(value))
         }
         var targets: [TTarget] = []
@@ -509,7 +519,13 @@ struct FunctionChecker {
             return nil
         }
         guard let array = lower(base) else { _ = lower(index); return nil }
-        let position = lower(index).flatMap { indexValue($0, at: index.range) }
+        let position = lower(index).flatMap { value -> TExpr? in
+            if value.type.isArray {
+                report("cannot store through an array of indices; store one element at a time", at: index.range)
+                return nil
+            }
+            return indexValue(value, at: index.range)
+        }
         guard array.type.isArray else {
             report("'\(name)' is not an array, so it cannot be indexed", at: base.range)
             return nil
@@ -638,6 +654,45 @@ struct FunctionChecker {
 
     // MARK: Expressions
 
+    /// A list or tuple literal with variables among its elements: a fresh array of scalars.
+    private mutating func lowerArrayOf(_ expression: Expr, asFloats: Bool = false) -> TExpr? {
+        let elements: [Expr]
+        switch expression.kind {
+        case .list(let items), .tuple(let items): elements = items
+        default: return nil
+        }
+        var values: [TExpr] = []
+        var failed = false
+        for element in elements {
+            switch element.kind {
+            case .list, .tuple:
+                report("nested lists and tuples (2-D arrays) are not supported; arrays are one-dimensional", at: element.range)
+                failed = true
+                continue
+            default:
+                break
+            }
+            guard let value = lower(element) else { failed = true; continue }
+            if value.type.isArray {
+                report("an array inside a list is not supported; arrays are one-dimensional", at: element.range)
+                failed = true
+            }
+            values.append(value)
+        }
+        guard !failed else { return nil }
+        let isFloat = asFloats || values.contains { $0.type == .float }
+        let elementType: ValueType = isFloat ? .float : .int
+        return TExpr(.arrayOf(values.map { convert($0, to: elementType) }), isFloat ? .floatArray : .intArray, expression.range)
+    }
+
+    /// Evaluates list and tuple literals and `np.array([...])` (names: module constants, not variables).
+    private var constantEvaluator: ConstantEvaluator {
+        var evaluator = program.moduleConstantEvaluator
+        let slots = slotIndex
+        evaluator.isVariable = { slots[$0] != nil }
+        return evaluator
+    }
+
     /// The typed expression, or nil after reporting an error (callers stay silent then).
     mutating func lower(_ expression: Expr, asStatement: Bool = false) -> TExpr? {
         let range = expression.range
@@ -708,12 +763,14 @@ struct FunctionChecker {
                 return nil
             }
             return TExpr(.conditional(condition: condition, then: convert(then, to: type), orElse: convert(orElse, to: type)), type, range)
-        case .tuple:
-            report("tuples are only supported in assignments like 'a, b = b, a'", at: range)
-            return nil
-        case .list:
-            report("list literals are not supported in filter programs; use np.zeros(n) for a local array", at: range)
-            return nil
+        case .tuple, .list:
+            do {
+                return try constantEvaluator.evaluate(expression).expression(at: range)
+            } catch {
+                // Not constant (a variable, an element, a call ...): a fresh array of the values.
+                _ = error
+                return lowerArrayOf(expression)
+            }
         case .slice:
             report("slices are not supported in filter programs", at: range)
             return nil
@@ -729,6 +786,10 @@ struct FunctionChecker {
             guard let type = type(ofSlot: slot) else { return nil }
             return TExpr(.local(slot), type, range)
         }
+        if let constant = program.moduleConstants[name] {
+            return constant.expression(at: range)
+        }
+        if program.failedConstants.contains(name) { return nil }
         if let value = BuiltinTables.bareConstants[name] {
             return TExpr(.floatConstant(value), .float, range)
         }
@@ -836,7 +897,19 @@ struct FunctionChecker {
             return nil
         }
         guard let array = lower(base) else { _ = lower(index); return nil }
-        guard let position = lower(index).flatMap({ indexValue($0, at: index.range) }) else { return nil }
+        guard let indexValue = lower(index) else { return nil }
+        if indexValue.type.isArray {
+            guard array.type.isArray else {
+                report("\(article(describe(array.type))) cannot be indexed", at: base.range)
+                return nil
+            }
+            guard indexValue.type == .intArray else {
+                report("an array index must hold ints (NumPy's fancy indexing), got a float array", at: index.range)
+                return nil
+            }
+            return TExpr(.gather(array: array, indices: indexValue), array.type, range)
+        }
+        guard let position = self.indexValue(indexValue, at: index.range) else { return nil }
         guard array.type.isArray else {
             report("\(article(describe(array.type))) cannot be indexed", at: base.range)
             return nil
@@ -879,6 +952,11 @@ struct FunctionChecker {
                 report("'\(name)' is a variable, not a function", at: callee.range)
                 return nil
             }
+            if program.moduleConstants[name] != nil && program.definitionIndex[name] == nil {
+                report("'\(name)' is a constant, not a function", at: callee.range)
+                lowerArgumentsForErrors(arguments, keywords)
+                return nil
+            }
             if let index = program.definitionIndex[name] {
                 return lowerHelperCall(index, arguments: arguments, keywords: keywords, at: range, asStatement: asStatement)
             }
@@ -897,6 +975,9 @@ struct FunctionChecker {
             lowerArgumentsForErrors(arguments, keywords)
             return nil
         case .attribute(let base, let name):
+            if let (_, module) = moduleNamed(by: base), module == "numpy", name == "array" || name == "asarray" {
+                return lowerArrayConstructor(name, arguments: arguments, keywords: keywords, at: range)
+            }
             if let (alias, module) = moduleNamed(by: base) {
                 let table = module == "numpy" ? BuiltinTables.numpy : module == "math" ? BuiltinTables.math : [:]
                 guard let function = table[name] else {
@@ -934,6 +1015,41 @@ struct FunctionChecker {
         default:
             report("this expression cannot be called", at: callee.range)
             return nil
+        }
+    }
+
+    /// `np.array(x)` / `np.asarray(x)`: a constant array of a list or tuple of numbers (optionally with
+    /// `dtype=float|int`); of a float array, `np.array` is a copy and `np.asarray` the array itself.
+    private mutating func lowerArrayConstructor(_ name: String, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        guard arguments.count == 1 else {
+            report(arityMessage("np.\(name)", expected: 1...1, given: arguments.count), at: range)
+            lowerArgumentsForErrors(arguments, keywords)
+            return nil
+        }
+        switch arguments[0].kind {
+        case .list, .tuple:
+            do {
+                return try constantEvaluator.evaluate(Expr(.call(callee: Expr(.attribute(base: Expr(.name("np"), range), name: name), range),
+                                                                 arguments: arguments, keywords: keywords), range)).expression(at: range)
+            } catch {
+                if let keyword = keywords.first {
+                    report("np.\(name)() with '\(keyword.name)' takes a list or tuple of constant numbers here: \(error.message)", at: error.range)
+                    return nil
+                }
+                return lowerArrayOf(arguments[0]).map { TExpr($0.kind, $0.type, range) }
+            }
+        default:
+            if let keyword = keywords.first {
+                report("np.\(name)() of an array takes no keyword arguments here", at: keyword.range)
+                return nil
+            }
+            guard let value = lower(arguments[0]) else { return nil }
+            guard value.type.isArray else {
+                report("np.\(name)() of a number (a 0-d array) is not supported; use the number", at: arguments[0].range)
+                return nil
+            }
+            if name == "asarray" || value.type == .intArray { return TExpr(value.kind, value.type, range) }
+            return TExpr(.builtin(.copy, [value]), .floatArray, range)
         }
     }
 

@@ -177,6 +177,7 @@ private struct Verifier {
         switch array.kind {
         case .local(let slot): return current.locals.indices.contains(slot) && current.locals[slot].isWritable
         case .builtin: return true
+        case .gather, .arrayOf: return array.type == .floatArray
         default: return false
         }
     }
@@ -256,6 +257,18 @@ private struct Verifier {
             }
         case .builtin(let builtin, let arguments):
             builtinCall(builtin, arguments, type: type, allowNoValue: allowNoValue)
+        case .floatArrayConstant:
+            if type != .floatArray { problem("float array constant typed \(type)") }
+        case .intArrayConstant:
+            if type != .intArray { problem("int array constant typed \(type)") }
+        case .gather(let array, let indices):
+            if expression(indices) != .intArray { problem("gather with indices of type \(indices.type)") }
+            let arrayType = expression(array)
+            if !arrayType.isArray || arrayType != type { problem("gather of \(arrayType) typed \(type)") }
+        case .arrayOf(let elements):
+            let expected: ValueType = type == .intArray ? .int : .float
+            if !type.isArray { problem("array literal typed \(type)") }
+            for element in elements where expression(element) != expected { problem("array literal element \(element.type) in \(type)") }
         }
         return type
     }

@@ -141,6 +141,9 @@ import Testing
             case .element(let a, let i): visit(a); visit(i)
             case .call(_, let arguments): arguments.forEach { visit($0) }
             case .builtin(let b, let arguments): builtins.insert(b); arguments.forEach { visit($0) }
+            case .floatArrayConstant, .intArrayConstant: statements.insert("constantArray")
+            case .gather(let a, let i): statements.insert("gather"); visit(a); visit(i)
+            case .arrayOf(let elements): statements.insert("arrayOf"); elements.forEach { visit($0) }
             }
         }
     }
