@@ -858,6 +858,133 @@ program("line_reads_out_before_write", "line_filter", """
         out[-1] = np.median(line)
     """, [(([3.0, 1.0, 2.0], 3), []), (([4.0, 1.0, 2.0, 3.0], 2), [])])
 
+# --- issue 13: list and tuple literals, fancy indexing, module-level constants -------------------
+NINE = [[float(v) for v in range(9)], [3.0, -1.0, 2.0, nan, 0.5, -0.0, 7.0, inf, 1.0], rvals(9), rvals(9),
+        [5.0, 5.0, 5.0, 1.0, 5.0, 9.0, 5.0, 5.0, 5.0]]
+SHORT = [[1.0, 2.0, 3.0], [], [0.5, -0.5, 2.0, 4.0, 8.0]]
+program("list_constant_order", "filter", """
+    def lbp(values):
+        order = [0, 1, 2, 5, 8, 7, 6, 3]
+        c = values[4]
+        code = 0
+        for k in range(8):
+            if values[order[k]] >= c:
+                code += 2 ** k
+        return code
+    """, each(NINE + SHORT))
+program("fancy_index_literal", "filter", """
+    def f(values):
+        ring = values[[0, 1, 2, 5, 8, 7, 6, 3]]
+        return np.sum(ring) * 10 + ring[-1] - len(ring) + np.max(values[[4, -1]])
+    """, each(NINE + SHORT), either_zero=True)
+program("fancy_index_variable", "filter", """
+    def f(values):
+        idx = [8, 0, 4]
+        picked = values[idx]
+        s = 0.0
+        for v in picked:
+            s = s * 2 + v
+        return s + np.median(values[[1, 7]])
+    """, each(NINE + SHORT), either_zero=True)
+program("tuple_constant_weights", "filter", """
+    def f(values):
+        w = (1, 2, 1)
+        s = 0.0
+        for i in range(len(w)):
+            s += w[i] * values[i]
+        return s / sum(np.array(w, dtype=float)) + w[-1] // 2 + np.sum(w) * 100 + np.max(np.array(w)) + sorted(w)[0]
+    """, each(NINE + SHORT))
+program("list_of_floats_and_ints", "filter", """
+    def f(values):
+        weights = [0.25, 0.5, 0.25, 1, -1e300]
+        t = 0.0
+        for w in weights:
+            t = t * 0.5 + w
+        return t + np.mean(weights) + weights[3] * values[0]
+    """, each(NINE + SHORT))
+program("list_of_expressions", "filter", """
+    def f(values):
+        corners = [values[0], values[2], values[-3], values[-1]]
+        m = np.median([values[1], values[3], values[5]])
+        pair = (values[4], 2)
+        return max(corners) - np.mean(np.array(corners)) + m + pair[1] + np.sum(pair)
+    """, each(NINE), either_zero=True)
+program("list_written_in_place", "filter", """
+    def f(values):
+        acc = [0, 0, 0]
+        for i in range(len(values)):
+            acc[i % 3] += values[i]
+        acc[1] = acc[1] * 0.5
+        return acc[0] - acc[1] + acc[2]
+    """, each(NINE + SHORT))
+program("list_in_loop_fresh_each_time", "filter", """
+    def f(values):
+        prev = [0.0, 0.0]
+        total = 0.0
+        for k in range(len(values) - 1):
+            cur = [values[k], values[k + 1]]
+            total += cur[0] * prev[1] - cur[1]
+            prev = cur
+        return total + prev[0]
+    """, each(NINE + SHORT))
+program("for_over_list_literal", "filter", """
+    def f(values):
+        s = 0
+        for k in [3, -2, 1]:
+            s = s * 10 + k
+        for x in (0.5, values[0]):
+            s = s + x
+        return s
+    """, each(NINE + SHORT))
+program("np_array_forms", "filter", """
+    import numpy as np
+    def f(values):
+        a = np.array([1, 2, 3])
+        b = np.array([1, 2, 3], dtype=float)
+        c = np.asarray((0.5, 1.5))
+        d = np.array([2.7, -2.7], dtype=np.int64)
+        e = np.array(values)
+        e[0] = 100.0
+        return a[2] / 2 + np.sum(b) + c[1] + d[0] * 10 + d[1] + e[0] + values[0] + len(np.array([]))
+    """, each(NINE + SHORT))
+program("fancy_index_out_of_range", "filter", """
+    def f(values):
+        return np.sum(values[[0, 8, -9]])
+    """, each(NINE + SHORT))
+program("module_constants", "filter", """
+    import numpy as np
+    KX = np.array([-1, 0, 1, -2, 0, 2, -1, 0, 1])
+    KY = np.array([-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0])
+    W = (1, 2, 1)
+    T = 0.5
+    N = 2 ** 4 - 1
+    SCALE = 1 / 8
+    NEG = -np.pi
+    ORDER = [0, 1, 2, 5, 8, 7, 6, 3]
+
+    def sobel(values, t=T):
+        gx = 0.0
+        gy = 0.0
+        for k in range(len(KX)):
+            gx += values[k] * KX[k]
+            gy += values[k] * KY[k]
+        ring = values[ORDER]
+        return (abs(gx) + abs(gy)) * SCALE + (1.0 if ring[W[0]] > t else 0.0) + N + NEG + np.sum(np.array(W))
+    """, each(NINE[:4]) + [(NINE[0], [100.0])])
+program("module_constant_shadowed_by_local", "filter", """
+    T = 3
+    def helper(x):
+        return x * T
+    def f(values):
+        T = 0.25
+        return helper(values[0]) + T
+    """, each(NINE[:2]))
+program("module_constants_expression_form", "filter", """
+    W = [1.0, 2.0]
+    def f(values):
+        return values[0] * W[0] + values[-1] * W[1]
+    """, each(NINE[:2] + [[2.0]]))
+
 # --- transforms ------------------------------------------------------------------------------
 program("transform_shift", "transform", """
     @transform

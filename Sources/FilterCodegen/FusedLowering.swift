@@ -283,6 +283,7 @@ extension Codegen {
             return operands.contains { mentions(slot: slot, in: $0) }
         case .floatArrayConstant, .intArrayConstant: return false
         case .arrayOf(let elements): return elements.contains { mentions(slot: slot, in: $0) }
+        case .floatArrayOf(let array): return mentions(slot: slot, in: array)
         case .gather(let array, let indices):
             return mentions(slot: slot, in: array) || mentions(slot: slot, in: indices)
         }

@@ -550,6 +550,16 @@ final class ProgramLowering {
         case .gather(let arrayExpression, let indicesExpression):
             return try gather(arrayExpression, indicesExpression, type: expression.type, range: expression.range)
 
+        case .floatArrayOf(let arrayExpression):
+            let source = try lower(arrayExpression).array
+            let result = freshArray(source.length, type: .floatArray, range: expression.range)
+            _ = emitter.loop(from: emitter.int64(0), to: source.length, carrying: []) { k, _ in
+                let value = emitter.load(types.int64, emitter.elementAddress(types.int64, source.pointer, k))
+                emitter.store(LLVMBuildSIToFP(builder, value, types.double, "")!, emitter.elementAddress(types.double, result.pointer, k))
+                return []
+            }
+            return .array(pointer: result.pointer, length: result.length)
+
         case .arrayOf(let elements):
             let values = try elements.map { try lower($0).scalar }
             let result = freshArray(emitter.int64(Int64(elements.count)), type: expression.type, range: expression.range)

@@ -448,6 +448,11 @@ private struct Execution {
         case .gather(let arrayExpression, let indicesExpression):
             return try gather(arrayExpression, indicesExpression, at: range, frame: &frame)
 
+        case .floatArrayOf(let arrayExpression):
+            let box = try array(arrayExpression, frame: &frame)
+            try countAllocation(box.count, at: range)
+            return .array(ArrayBox(floats: (box.ints ?? []).map { Double($0) }, isWritable: true))
+
         case .arrayOf(let elements):
             if expression.type == .intArray {
                 var ints: [Int64] = []

@@ -191,7 +191,7 @@ enum WindowReductionRecognizer {
                              e.type, r)
             case .builtin(let builtin, let arguments):
                 return TExpr(.builtin(builtin, try arguments.map { a throws(NotRecognized) in try expression(a) }), e.type, r)
-            case .floatArrayConstant, .intArrayConstant, .gather, .arrayOf:
+            case .floatArrayConstant, .intArrayConstant, .gather, .arrayOf, .floatArrayOf:
                 // Constant arrays and fancy indexing (issue 13) are not recognised forms: the literal kernel runs.
                 throw NotRecognized()
             }
@@ -365,6 +365,7 @@ enum WindowReductionRecognizer {
                 case .call(_, let arguments), .builtin(_, let arguments): arguments.forEach(visit)
                 case .gather(let a, let b): visit(a); visit(b)
                 case .arrayOf(let elements): elements.forEach(visit)
+                case .floatArrayOf(let a): visit(a)
                 case .intConstant, .floatConstant, .boolConstant, .floatArrayConstant, .intArrayConstant: break
                 }
             }

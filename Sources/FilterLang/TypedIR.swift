@@ -272,6 +272,9 @@ public indirect enum TExprKind: Hashable, Sendable {
     /// the node's type, the elements (already converted to its element type: `.float` for a
     /// `.floatArray`, `.int` for an `.intArray`) evaluated left to right. Writable: it is fresh.
     case arrayOf([TExpr])
+    /// An `.intArray` converted to a fresh `.floatArray` (each element as `.toFloat` converts it), so
+    /// reductions take int arrays (`np.sum(W)` with `W = (1, 2, 1)`; the result is a float here).
+    case floatArrayOf(TExpr)
 }
 
 /// The built-in functions, resolved from both spellings (`min` and `np.min` are different

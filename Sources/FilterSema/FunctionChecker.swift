@@ -654,6 +654,21 @@ struct FunctionChecker {
 
     // MARK: Expressions
 
+    /// An int array as a float array: constants and literals converted element by element, anything
+    /// else through a fresh converted copy.
+    func asFloatArray(_ value: TExpr) -> TExpr {
+        switch value.kind {
+        case .intArrayConstant(let values):
+            return TExpr(.floatArrayConstant(values.map { Double($0) }), .floatArray, value.range)
+        case .arrayOf(let elements):
+            return TExpr(.arrayOf(elements.map { convert($0, to: .float) }), .floatArray, value.range)
+        case .gather(let array, let indices) where array.type == .intArray:
+            return TExpr(.gather(array: asFloatArray(array), indices: indices), .floatArray, value.range)
+        default:
+            return TExpr(.floatArrayOf(value), .floatArray, value.range)
+        }
+    }
+
     /// A list or tuple literal with variables among its elements: a fresh array of scalars.
     private mutating func lowerArrayOf(_ expression: Expr, asFloats: Bool = false) -> TExpr? {
         let elements: [Expr]
@@ -896,6 +911,11 @@ struct FunctionChecker {
             report("slices are not supported in filter programs; index one element at a time", at: index.range)
             return nil
         }
+        if case .tuple = index.kind {
+            _ = lower(base)
+            report("a tuple index is a multi-dimensional index in NumPy, and arrays here are one-dimensional; index with a list, a[[i, j]]", at: index.range)
+            return nil
+        }
         guard let array = lower(base) else { _ = lower(index); return nil }
         guard let indexValue = lower(index) else { return nil }
         if indexValue.type.isArray {
@@ -1033,22 +1053,44 @@ struct FunctionChecker {
                                                                  arguments: arguments, keywords: keywords), range)).expression(at: range)
             } catch {
                 if let keyword = keywords.first {
-                    report("np.\(name)() with '\(keyword.name)' takes a list or tuple of constant numbers here: \(error.message)", at: error.range)
+                    _ = keyword
+                    report("np.\(name)(): \(error.message)", at: error.range)
                     return nil
                 }
                 return lowerArrayOf(arguments[0]).map { TExpr($0.kind, $0.type, range) }
             }
         default:
-            if let keyword = keywords.first {
-                report("np.\(name)() of an array takes no keyword arguments here", at: keyword.range)
-                return nil
+            guard var value = lower(arguments[0]) else { return nil }
+            for keyword in keywords {
+                guard keyword.name == "dtype" else {
+                    report("np.\(name)() keyword '\(keyword.name)' is not supported", at: keyword.range)
+                    return nil
+                }
+                var dtype: String?
+                switch keyword.value.kind {
+                case .name(let bare): dtype = bare
+                case .attribute(let module, let member): if moduleNamed(by: module)?.module == "numpy" { dtype = "np." + member }
+                default: break
+                }
+                switch dtype {
+                case "float", "np.float64", "np.double":
+                    if value.type == .intArray { value = asFloatArray(value) }
+                case "int", "np.int64", "np.intp":
+                    if value.type != .intArray {
+                        report("np.\(name)(a, dtype=int) of a float array is not supported; convert elements with int(x)", at: keyword.range)
+                        return nil
+                    }
+                default:
+                    report("dtype must be float or int (np.float64, np.int64) here", at: keyword.value.range)
+                    return nil
+                }
             }
-            guard let value = lower(arguments[0]) else { return nil }
             guard value.type.isArray else {
                 report("np.\(name)() of a number (a 0-d array) is not supported; use the number", at: arguments[0].range)
                 return nil
             }
             if name == "asarray" || value.type == .intArray { return TExpr(value.kind, value.type, range) }
+            if case .floatArrayOf = value.kind { return TExpr(value.kind, value.type, range) }
             return TExpr(.builtin(.copy, [value]), .floatArray, range)
         }
     }
@@ -1249,8 +1291,14 @@ struct FunctionChecker {
     }
 
     /// Checks and converts the arguments of a built-in whose arguments are already lowered.
-    private func applyBuiltin(_ builtin: Builtin, name: String, arguments: [TExpr], argumentRanges: [SourceRange], at range: SourceRange,
+    private func applyBuiltin(_ builtin: Builtin, name: String, arguments originalArguments: [TExpr], argumentRanges: [SourceRange], at range: SourceRange,
                               asStatement: Bool) -> TExpr? {
+        var arguments = originalArguments
+        // Built-ins over float arrays take int arrays (constants, literals) converted to floats.
+        if BuiltinTables.reductions.contains(builtin) || [.percentile, .quantile, .copy, .sorted].contains(builtin),
+           let first = arguments.first, first.type == .intArray {
+            arguments[0] = asFloatArray(first)
+        }
         func floatArray(_ position: Int) -> Bool {
             let value = arguments[position]
             if value.type == .floatArray { return true }

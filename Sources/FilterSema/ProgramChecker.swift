@@ -633,6 +633,7 @@ final class ProgramChecker {
     func exactInteger(of expression: Expr) -> Int64? {
         switch expression.kind {
         case .integer(let value): return value
+        case .name(let name): if case .int(let value)? = moduleConstants[name] { return value }; return nil
         case .unary(.negate, let operand): return exactInteger(of: operand).map { 0 &- $0 }
         case .unary(.plus, let operand): return exactInteger(of: operand)
         default: return nil
@@ -653,6 +654,12 @@ final class ProgramChecker {
             guard let inner = constantValue(of: operand), inner.type != .bool else { return nil }
             return inner
         case .name(let name):
+            switch moduleConstants[name] {
+            case .int(let value)?: return (Double(value), .int)
+            case .float(let value)?: return (value, .float)
+            case .bool(let value)?: return (value ? 1 : 0, .bool)
+            default: break
+            }
             if let value = BuiltinTables.bareConstants[name] { return (value, .float) }
             if let imported = importedNames[name], let value = BuiltinTables.moduleConstants[imported.name] { return (value, .float) }
             return nil

@@ -47,6 +47,7 @@ public enum TypedIRPrinter {
         case .intArrayConstant(let values): return "(ints [" + values.map { "\($0)" }.joined(separator: " ") + "])"
         case .gather(let array, let indices): return "(gather:\(type) \(print(array)) \(print(indices)))"
         case .arrayOf(let elements): return "(array:\(type)" + elements.map { " " + print($0) }.joined() + ")"
+        case .floatArrayOf(let array): return "(floats-of \(print(array)))"
         }
     }
 

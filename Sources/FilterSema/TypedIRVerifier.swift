@@ -177,7 +177,7 @@ private struct Verifier {
         switch array.kind {
         case .local(let slot): return current.locals.indices.contains(slot) && current.locals[slot].isWritable
         case .builtin: return true
-        case .gather, .arrayOf: return array.type == .floatArray
+        case .gather, .arrayOf, .floatArrayOf: return array.type == .floatArray
         default: return false
         }
     }
@@ -269,6 +269,8 @@ private struct Verifier {
             let expected: ValueType = type == .intArray ? .int : .float
             if !type.isArray { problem("array literal typed \(type)") }
             for element in elements where expression(element) != expected { problem("array literal element \(element.type) in \(type)") }
+        case .floatArrayOf(let array):
+            if expression(array) != .intArray || type != .floatArray { problem("floatArrayOf \(array.type) typed \(type)") }
         }
         return type
     }

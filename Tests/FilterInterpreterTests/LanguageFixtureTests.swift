@@ -144,6 +144,7 @@ import Testing
             case .floatArrayConstant, .intArrayConstant: statements.insert("constantArray")
             case .gather(let a, let i): statements.insert("gather"); visit(a); visit(i)
             case .arrayOf(let elements): statements.insert("arrayOf"); elements.forEach { visit($0) }
+            case .floatArrayOf(let a): statements.insert("floatArrayOf"); visit(a)
             }
         }
     }
