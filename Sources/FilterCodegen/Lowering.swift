@@ -69,6 +69,8 @@ final class ProgramLowering {
     private var entryBlock: LLVMBasicBlockRef!
     /// Constant arrays already emitted as globals, by element type and bits (issue 13).
     private var constantArrays: [String: LLVMValueRef] = [:]
+    /// The lanes of the element-wise `map` bodies being lowered, innermost last.
+    private var laneStack: [[LLVMValueRef]] = []
     /// Set while lowering the values of an assignment inside a loop: a fresh array made there may
     /// outlive the next evaluation of the same expression, so it goes to the arena, not the stack.
     private var freshArraysEscape = false
@@ -88,10 +90,18 @@ final class ProgramLowering {
         case .bool: return types.bool
         case .floatArray: return types.doublePointer
         case .intArray: return types.int64Pointer
+        case .boolArray: return LLVMPointerType(types.bool, 0)
         }
     }
 
-    func elementType(_ type: ValueType) -> LLVMTypeRef { type == .intArray ? types.int64 : types.double }
+    /// The LLVM element type of an array type (bool arrays hold i1, a byte each in memory).
+    func elementType(_ type: ValueType) -> LLVMTypeRef {
+        switch type {
+        case .intArray: return types.int64
+        case .boolArray: return types.bool
+        default: return types.double
+        }
+    }
 
     /// The LLVM parameter types of an internal function.
     func parameterTypes(of function: TypedFunction) -> [LLVMTypeRef] {
@@ -347,7 +357,7 @@ final class ProgramLowering {
             emitter.position(at: bodyBlock)
             // In bounds by the loop condition; the arena keeps the memory alive even if the
             // variable holding the array is reassigned in the body.
-            let elementValueType: ValueType = arrayExpression.type == .intArray ? .int : .float
+            let elementValueType: ValueType = arrayExpression.type.elementType ?? .float
             let element = emitter.load(elementType(arrayExpression.type),
                                        emitter.elementAddress(elementType(arrayExpression.type), array.pointer, current))
             store(.scalar(try coerce(element, from: elementValueType, to: function.locals[slot].type)), into: slot)
@@ -532,8 +542,7 @@ final class ProgramLowering {
 
         case .element(let array, let index):
             let address = try elementAddress(array: array, index: index, range: expression.range)
-            let type = array.type == .intArray ? types.int64 : types.double
-            let value = emitter.load(type, address)
+            let value = emitter.load(elementType(array.type), address)
             return .scalar(value)
 
         case .length(let array):
@@ -553,12 +562,40 @@ final class ProgramLowering {
         case .floatArrayOf(let arrayExpression):
             let source = try lower(arrayExpression).array
             let result = freshArray(source.length, type: .floatArray, range: expression.range)
+            let sourceElement = elementType(arrayExpression.type)
             _ = emitter.loop(from: emitter.int64(0), to: source.length, carrying: []) { k, _ in
-                let value = emitter.load(types.int64, emitter.elementAddress(types.int64, source.pointer, k))
-                emitter.store(LLVMBuildSIToFP(builder, value, types.double, "")!, emitter.elementAddress(types.double, result.pointer, k))
+                let value = emitter.load(sourceElement, emitter.elementAddress(sourceElement, source.pointer, k))
+                let converted = arrayExpression.type == .boolArray ? LLVMBuildUIToFP(builder, value, types.double, "")!
+                                                                   : LLVMBuildSIToFP(builder, value, types.double, "")!
+                emitter.store(converted, emitter.elementAddress(types.double, result.pointer, k))
                 return []
             }
             return .array(pointer: result.pointer, length: result.length)
+
+        case .map(let inputs, let body):
+            return try map(inputs, body, type: expression.type, range: expression.range)
+
+        case .lane(let j):
+            guard let current = laneStack.last, current.indices.contains(j) else { throw LLVMError("typed IR: lane \(j) outside a map") }
+            return .scalar(current[j])
+
+        case .compress(let arrayExpression, let maskExpression):
+            let source = try lower(arrayExpression).array
+            let mask = try lower(maskExpression).array
+            check(emitter.icmp(LLVMIntEQ, source.length, mask.length), else: .maskLength, maskExpression.range, source.length, mask.length)
+            let element = elementType(expression.type)
+            let result = freshArray(source.length, type: expression.type, range: expression.range)
+            // Branch-free: every element is stored at the next free position, which moves on only for a true mask.
+            let count = emitter.loop(from: emitter.int64(0), to: source.length, carrying: [(types.int64, emitter.int64(0))]) { k, carried in
+                let value = emitter.load(element, emitter.elementAddress(element, source.pointer, k))
+                emitter.store(value, emitter.elementAddress(element, result.pointer, carried[0]))
+                let chosen = emitter.load(types.bool, emitter.elementAddress(types.bool, mask.pointer, k))
+                return [emitter.add(carried[0], LLVMBuildZExt(builder, chosen, types.int64, "")!)]
+            }
+            return .array(pointer: result.pointer, length: count[0])
+
+        case .slice(let arrayExpression, let start, let stop, let step):
+            return try slice(arrayExpression, start: start, stop: stop, step: step, type: expression.type, range: expression.range)
 
         case .arrayOf(let elements):
             let values = try elements.map { try lower($0).scalar }
@@ -949,6 +986,103 @@ final class ProgramLowering {
         }
         let array = allocateArray(count, range: range)
         return (LLVMBuildBitCast(builder, array.pointer, scalarType(type), "")!, array.length)
+    }
+
+    /// `for k in 0..<count` around a throwing body (`Emitter.loop`'s body cannot throw); short
+    /// constant counts are unrolled.
+    private func eachIndex(_ count: LLVMValueRef, _ body: (LLVMValueRef) throws -> Void) throws {
+        if let n = constantInteger(count), n <= maximumUnrolledLoop {
+            for k in 0..<max(n, 0) { try body(emitter.int64(Int64(k))) }
+            return
+        }
+        var failure: Error?
+        _ = emitter.loop(from: emitter.int64(0), to: count, carrying: []) { k, _ in
+            if failure == nil {
+                do { try body(k) } catch { failure = error }
+            }
+            return []
+        }
+        if let failure { throw failure }
+    }
+
+    /// NumPy element-wise evaluation (`TExprKind.map`): inputs once, the broadcast length checked,
+    /// then the body per element into a fresh array.
+    private func map(_ inputs: [TExpr], _ body: TExpr, type: ValueType, range: SourceRange) throws -> Lowered {
+        let values = try inputs.map { try lower($0) }
+        var count: LLVMValueRef?
+        for value in values {
+            guard case .array(_, let length) = value else { continue }
+            guard let n = count else { count = length; continue }
+            let compatible = emitter.or(emitter.icmp(LLVMIntEQ, length, n),
+                                        emitter.or(emitter.icmp(LLVMIntEQ, length, emitter.int64(1)), emitter.icmp(LLVMIntEQ, n, emitter.int64(1))))
+            check(compatible, else: .broadcast, range, n, length)
+            count = emitter.select(emitter.icmp(LLVMIntEQ, n, emitter.int64(1)), length, n)
+        }
+        let n = count ?? emitter.int64(1)
+        let result = freshArray(n, type: type, range: range)
+        let element = elementType(type)
+        try eachIndex(n) { k in
+            var lanes: [LLVMValueRef] = []
+            for (input, value) in zip(inputs, values) {
+                switch value {
+                case .array(let pointer, let length):
+                    let inputElement = elementType(input.type)
+                    let position = emitter.select(emitter.icmp(LLVMIntEQ, length, emitter.int64(1)), emitter.int64(0), k)
+                    lanes.append(emitter.load(inputElement, emitter.elementAddress(inputElement, pointer, position)))
+                case .scalar(let scalar):
+                    lanes.append(scalar)
+                case .none:
+                    throw LLVMError("typed IR: a map input without a value")
+                }
+            }
+            laneStack.append(lanes)
+            defer { laneStack.removeLast() }
+            let value = try coerce(try lower(body).scalar, from: body.type, to: type.elementType ?? .float)
+            emitter.store(value, emitter.elementAddress(element, result.pointer, k))
+        }
+        return .array(pointer: result.pointer, length: result.length)
+    }
+
+    /// `array[start:stop:step]` by Python's rules (`Numerics.sliceBounds`): a view (pointer and length)
+    /// when the step is 1 and the array cannot be written later (not a writable variable), else a copy.
+    private func slice(_ arrayExpression: TExpr, start: TExpr?, stop: TExpr?, step: TExpr?, type: ValueType, range: SourceRange) throws -> Lowered {
+        let source = try lower(arrayExpression).array
+        let startValue = try start.map { try lower($0).scalar }
+        let stopValue = try stop.map { try lower($0).scalar }
+        let stepValue = try step.map { try lower($0).scalar } ?? emitter.int64(1)
+        let zero = emitter.int64(0), one = emitter.int64(1), count = source.length
+        check(emitter.icmp(LLVMIntNE, stepValue, zero), else: .zeroSliceStep, step?.range ?? range)
+        let negative = emitter.icmp(LLVMIntSLT, stepValue, zero)
+        func adjust(_ value: LLVMValueRef?, default defaultValue: LLVMValueRef) -> LLVMValueRef {
+            guard let value else { return defaultValue }
+            let shifted = emitter.add(value, count)
+            let fromEnd = emitter.select(emitter.icmp(LLVMIntSLT, shifted, zero), emitter.select(negative, emitter.int64(-1), zero), shifted)
+            let clampedHigh = emitter.select(negative, emitter.sub(count, one), count)
+            return emitter.select(emitter.icmp(LLVMIntSLT, value, zero), fromEnd,
+                                  emitter.select(emitter.icmp(LLVMIntSGE, value, count), clampedHigh, value))
+        }
+        let first = adjust(startValue, default: emitter.select(negative, emitter.sub(count, one), zero))
+        let last = adjust(stopValue, default: emitter.select(negative, emitter.int64(-1), count))
+        // length = step < 0 ? (last < first ? (first - last - 1) / -step + 1 : 0) : (first < last ? (last - first - 1) / step + 1 : 0)
+        let down = LLVMBuildSDiv(builder, emitter.sub(emitter.sub(first, last), one), emitter.sub(zero, stepValue), "")!
+        let up = LLVMBuildSDiv(builder, emitter.sub(emitter.sub(last, first), one), stepValue, "")!
+        let length = emitter.select(negative,
+                                    emitter.select(emitter.icmp(LLVMIntSLT, last, first), emitter.add(down, one), zero),
+                                    emitter.select(emitter.icmp(LLVMIntSLT, first, last), emitter.add(up, one), zero))
+        let element = elementType(type)
+        var isWritableVariable = false
+        if case .local(let slot) = arrayExpression.kind { isWritableVariable = function.locals[slot].isWritable }
+        if let unit = constantInteger(stepValue), unit == 1, !isWritableVariable {
+            return .array(pointer: emitter.elementAddress(element, source.pointer, first), length: length)
+        }
+        let result = freshArray(count, type: type, range: range)
+        _ = emitter.loop(from: zero, to: length, carrying: []) { k, _ in
+            let position = emitter.add(first, LLVMBuildMul(builder, k, stepValue, "")!)
+            emitter.store(emitter.load(element, emitter.elementAddress(element, source.pointer, position)),
+                          emitter.elementAddress(element, result.pointer, k))
+            return []
+        }
+        return .array(pointer: result.pointer, length: length)
     }
 
     /// NumPy fancy indexing: `result[k] = array[indices[k]]`, each index checked (negative from the end).

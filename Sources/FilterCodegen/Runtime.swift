@@ -34,6 +34,12 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     /// A required run-time parameter (declared without a default) had no value: user_data was NULL
     /// (`a` = parameter index).
     case missingParameter = 12
+    /// Arrays of different lengths (neither 1) in an element-wise expression (`a`, `b` = the lengths).
+    case broadcast = 13
+    /// A slice with step 0.
+    case zeroSliceStep = 14
+    /// A boolean mask of another length than the array it indexes (`a` = array length, `b` = mask length).
+    case maskLength = 15
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -74,6 +80,9 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .missingParameter:
             let name = program.flatMap { a >= 0 && a < $0.parameters.count ? $0.parameters[Int(a)].name : nil } ?? "#\(a)"
             return "parameter '\(name)' has no default and user_data is NULL: give its value (e.g. in extra_arguments or the callable's parameters)"
+        case .broadcast: return RuntimeMessages.broadcast(Int(a), Int(b))
+        case .zeroSliceStep: return RuntimeMessages.zeroSliceStep
+        case .maskLength: return RuntimeMessages.maskLength(Int(a), Int(b))
         }
     }
 }

@@ -129,6 +129,8 @@ private struct Execution {
     var nesting = 0
     /// The slots of the function now running (for the loop variables' conversions).
     var currentLocals: [LocalVariable] = []
+    /// The lanes of the element-wise `map` bodies being evaluated, innermost last.
+    var lanes: [[Value]] = []
 
     /// The deepest nesting of calls, statements and expressions the recursive evaluator accepts, so it
     /// cannot overflow even a 512 KB thread stack (a debug build overflows one at about 900 levels).
@@ -424,7 +426,7 @@ private struct Execution {
             let box = try array(arrayExpression, frame: &frame)
             let index = try int(indexExpression, frame: &frame)
             let position = try resolve(index, count: box.count, at: indexExpression.range)
-            if let ints = box.ints { return .int(ints[position]) }
+            if let ints = box.ints { return expression.type == .bool ? .bool(ints[position] != 0) : .int(ints[position]) }
             return .float(box.floats[position])
 
         case .length(let operand):
@@ -448,6 +450,37 @@ private struct Execution {
         case .gather(let arrayExpression, let indicesExpression):
             return try gather(arrayExpression, indicesExpression, at: range, frame: &frame)
 
+        case .map(let inputs, let body):
+            return try map(inputs, body, type: expression.type, at: range, frame: &frame)
+
+        case .lane(let j):
+            guard let current = lanes.last, current.indices.contains(j) else {
+                throw KernelRuntimeError("lane \(j) outside an element-wise expression", at: range)
+            }
+            return current[j]
+
+        case .compress(let arrayExpression, let maskExpression):
+            let box = try array(arrayExpression, frame: &frame)
+            let mask = try array(maskExpression, frame: &frame)
+            guard let bits = mask.ints, mask.count == box.count else {
+                throw KernelRuntimeError(RuntimeMessages.maskLength(box.count, mask.count), at: maskExpression.range)
+            }
+            let chosen = bits.indices.filter { bits[$0] != 0 }
+            try countAllocation(chosen.count, at: range)
+            if let ints = box.ints { return .array(ArrayBox(ints: chosen.map { ints[$0] })) }
+            return .array(ArrayBox(floats: chosen.map { box.floats[$0] }, isWritable: true))
+
+        case .slice(let arrayExpression, let startExpression, let stopExpression, let stepExpression):
+            let box = try array(arrayExpression, frame: &frame)
+            let start = try startExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) }
+            let stop = try stopExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) }
+            let step = try stepExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) } ?? 1
+            guard step != 0 else { throw KernelRuntimeError(RuntimeMessages.zeroSliceStep, at: stepExpression?.range ?? range) }
+            let positions = Numerics.slicePositions(count: Int64(box.count), start: start, stop: stop, step: step)
+            try countAllocation(positions.count, at: range)
+            if let ints = box.ints { return .array(ArrayBox(ints: positions.map { ints[$0] })) }
+            return .array(ArrayBox(floats: positions.map { box.floats[$0] }, isWritable: false))
+
         case .floatArrayOf(let arrayExpression):
             let box = try array(arrayExpression, frame: &frame)
             try countAllocation(box.count, at: range)
@@ -465,6 +498,49 @@ private struct Execution {
             try countAllocation(floats.count, at: range)
             return .array(ArrayBox(floats: floats, isWritable: true))
         }
+    }
+
+    /// NumPy element-wise evaluation (see `TExprKind.map`).
+    mutating func map(_ inputs: [TExpr], _ body: TExpr, type: ValueType, at range: SourceRange,
+                      frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        var values: [Value] = []
+        for input in inputs { values.append(try evaluate(input, frame: &frame)) }
+        var count: Int?
+        for value in values {
+            guard case .array(let box) = value else { continue }
+            if let n = count, box.count != n {
+                guard n == 1 || box.count == 1 else { throw KernelRuntimeError(RuntimeMessages.broadcast(n, box.count), at: range) }
+                if n == 1 { count = box.count }
+            } else if count == nil {
+                count = box.count
+            }
+        }
+        let n = count ?? 1
+        try countAllocation(n, at: range)
+        var floats: [Double] = []
+        var ints: [Int64] = []
+        for k in 0..<n {
+            var current: [Value] = []
+            for (input, value) in zip(inputs, values) {
+                guard case .array(let box) = value else { current.append(value); continue }
+                let position = box.count == 1 ? 0 : k
+                if let elements = box.ints {
+                    current.append(input.type == .boolArray ? .bool(elements[position] != 0) : .int(elements[position]))
+                } else {
+                    current.append(.float(box.floats[position]))
+                }
+            }
+            lanes.append(current)
+            defer { lanes.removeLast() }
+            let result = try evaluate(body, frame: &frame)
+            switch type {
+            case .floatArray: floats.append(try floatValue(result, at: range))
+            case .boolArray: ints.append(try truth(result, at: range) ? 1 : 0)
+            default: ints.append(try intValue(result, at: range))
+            }
+        }
+        if type == .floatArray { return .array(ArrayBox(floats: floats, isWritable: true)) }
+        return .array(ArrayBox(ints: ints))
     }
 
     /// NumPy fancy indexing: a fresh array of `array[indices[k]]`, the first index out of range an error.
@@ -558,7 +634,7 @@ private struct Execution {
         case (.float, _): return .float(try floatValue(value, at: range))
         case (.int, .int), (.int, .bool): return .int(try intValue(value, at: range))
         case (.bool, _): return .bool(try truth(value, at: range))
-        case (.floatArray, .array), (.intArray, .array): return value
+        case (.floatArray, .array), (.intArray, .array), (.boolArray, .array): return value
         default: throw KernelRuntimeError("cannot convert the value to \(type.rawValue)", at: range)
         }
     }

@@ -457,3 +457,36 @@ public enum Numerics {
 @_cdecl("filterjit_floor_divide") public func filterjitFloorDivide(_ a: Double, _ b: Double) -> Double { Numerics.floorDivide(a, b) }
 /// C entry point of float modulo (`npy_remainder`).
 @_cdecl("filterjit_remainder") public func filterjitRemainder(_ a: Double, _ b: Double) -> Double { Numerics.remainder(a, b) }
+
+extension Numerics {
+    /// The positions `a[start:stop:step]` reads in an array of `count` elements, by Python's slice
+    /// rules (`PySlice_AdjustIndices`): absent bounds default by the step's sign, negative ones count
+    /// from the end, out-of-range ones clamp. `step` must not be 0.
+    public static func slicePositions(count: Int64, start: Int64?, stop: Int64?, step: Int64) -> [Int] {
+        let bounds = sliceBounds(count: count, start: start, stop: stop, step: step)
+        return (0..<Int(bounds.length)).map { Int(bounds.start + Int64($0) * step) }
+    }
+
+    /// The first position and the length of `a[start:stop:step]` (see `slicePositions`).
+    public static func sliceBounds(count: Int64, start: Int64?, stop: Int64?, step: Int64) -> (start: Int64, length: Int64) {
+        func adjust(_ value: Int64?, default defaultValue: Int64) -> Int64 {
+            guard var value else { return defaultValue }
+            if value < 0 {
+                value = value &+ count
+                if value < 0 { value = step < 0 ? -1 : 0 }
+            } else if value >= count {
+                value = step < 0 ? count - 1 : count
+            }
+            return value
+        }
+        let first = adjust(start, default: step < 0 ? count - 1 : 0)
+        let last = adjust(stop, default: step < 0 ? -1 : count)
+        let length: Int64
+        if step < 0 {
+            length = last < first ? (first - last - 1) / (0 - step) + 1 : 0
+        } else {
+            length = first < last ? (last - first - 1) / step + 1 : 0
+        }
+        return (first, length)
+    }
+}

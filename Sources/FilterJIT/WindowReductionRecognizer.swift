@@ -191,7 +191,7 @@ enum WindowReductionRecognizer {
                              e.type, r)
             case .builtin(let builtin, let arguments):
                 return TExpr(.builtin(builtin, try arguments.map { a throws(NotRecognized) in try expression(a) }), e.type, r)
-            case .floatArrayConstant, .intArrayConstant, .gather, .arrayOf, .floatArrayOf:
+            case .floatArrayConstant, .intArrayConstant, .gather, .arrayOf, .floatArrayOf, .map, .lane, .compress, .slice:
                 // Constant arrays and fancy indexing (issue 13) are not recognised forms: the literal kernel runs.
                 throw NotRecognized()
             }
@@ -366,6 +366,10 @@ enum WindowReductionRecognizer {
                 case .gather(let a, let b): visit(a); visit(b)
                 case .arrayOf(let elements): elements.forEach(visit)
                 case .floatArrayOf(let a): visit(a)
+                case .lane: break
+                case .map(let inputs, let body): inputs.forEach(visit); visit(body)
+                case .compress(let a, let b): visit(a); visit(b)
+                case .slice(let a, let b, let c, let d): visit(a); [b, c, d].compactMap { $0 }.forEach(visit)
                 case .intConstant, .floatConstant, .boolConstant, .floatArrayConstant, .intArrayConstant: break
                 }
             }

@@ -18,11 +18,33 @@ public enum ValueType: String, Hashable, Sendable {
     case bool
     /// A one-dimensional array of doubles (`values`, `line`, `out`, `in_coords`, local arrays).
     case floatArray
-    /// A one-dimensional array of 64-bit ints (`out_coords` of a `@transform`).
+    /// A one-dimensional array of 64-bit ints (`out_coords` of a `@transform`, int literals, `.astype(int)`).
     case intArray
+    /// A one-dimensional array of bools (a comparison of arrays, `values > t`: NumPy's boolean masks).
+    case boolArray
 
-    /// Whether this is one of the two array types.
-    public var isArray: Bool { self == .floatArray || self == .intArray }
+    /// Whether this is one of the array types.
+    public var isArray: Bool { self == .floatArray || self == .intArray || self == .boolArray }
+
+    /// The scalar type of an array's elements (nil for scalars).
+    public var elementType: ValueType? {
+        switch self {
+        case .floatArray: return .float
+        case .intArray: return .int
+        case .boolArray: return .bool
+        default: return nil
+        }
+    }
+
+    /// The array type holding elements of this scalar type (nil for arrays).
+    public var arrayType: ValueType? {
+        switch self {
+        case .float: return .floatArray
+        case .int: return .intArray
+        case .bool: return .boolArray
+        default: return nil
+        }
+    }
 }
 
 /// The three kernel kinds and their SciPy callback ABIs.
@@ -272,9 +294,25 @@ public indirect enum TExprKind: Hashable, Sendable {
     /// the node's type, the elements (already converted to its element type: `.float` for a
     /// `.floatArray`, `.int` for an `.intArray`) evaluated left to right. Writable: it is fresh.
     case arrayOf([TExpr])
-    /// An `.intArray` converted to a fresh `.floatArray` (each element as `.toFloat` converts it), so
-    /// reductions take int arrays (`np.sum(W)` with `W = (1, 2, 1)`; the result is a float here).
+    /// An `.intArray` or `.boolArray` converted to a fresh `.floatArray` (each element as `.toFloat`
+    /// converts it), so reductions take them (`np.sum(W)` with `W = (1, 2, 1)`; the result is a float here).
     case floatArrayOf(TExpr)
+    /// NumPy element-wise evaluation (issue 13): `inputs` (arrays and scalars, at least one array) are
+    /// evaluated once, left to right; the arrays must have one length n, or length 1 (broadcast, as a
+    /// scalar is), else it is a run-time error ("operands could not be broadcast together"). The result
+    /// is a fresh array of the node's type (`body.type`'s array type) whose element k is `body`
+    /// evaluated with `.lane(j)` reading element k of input j (element 0 of a length-1 array, the value
+    /// of a scalar input), for k = 0 ..< n in order. `values - m`, `np.abs(a)`, `values > t`,
+    /// `np.where(c, a, b)`, `a.astype(int)`; nested element-wise expressions are one `map`.
+    case map(inputs: [TExpr], body: TExpr)
+    /// Inside a `map` body: the current element of input j (typed as that element or scalar).
+    case lane(Int)
+    /// `array[mask]` with a `.boolArray` mask of `array`'s length (else a run-time error): a fresh
+    /// array of the elements where the mask is true, in order.
+    case compress(array: TExpr, mask: TExpr)
+    /// `array[start:stop:step]` with Python's slice rules (each bound an `.int` or absent; negative
+    /// counts from the end; out-of-range bounds clamp; step 0 is a run-time error). Read-only.
+    case slice(array: TExpr, start: TExpr?, stop: TExpr?, step: TExpr?)
 }
 
 /// The built-in functions, resolved from both spellings (`min` and `np.min` are different
@@ -447,3 +485,17 @@ public let maximumLocalArrayLength = 1_048_576
 /// that a loop allocating arrays cannot exhaust the machine before it is cancelled. Both back ends
 /// enforce it: the JIT's per-call arena and the interpreter's count.
 public let maximumLocalArrayElementsPerCall = 64 * 1_048_576
+
+/// Run-time error messages both back ends give in the same words (issue 13's array expressions).
+public enum RuntimeMessages {
+    /// NumPy's words for element-wise operands of different lengths.
+    public static func broadcast(_ a: Int, _ b: Int) -> String {
+        "operands could not be broadcast together with shapes (\(a),) (\(b),)"
+    }
+    /// Python's words for `a[::0]`.
+    public static let zeroSliceStep = "slice step cannot be zero"
+    /// NumPy's words for a boolean mask of the wrong length.
+    public static func maskLength(_ arrayLength: Int, _ maskLength: Int) -> String {
+        "boolean index did not match indexed array along axis 0; size of axis is \(arrayLength) but size of corresponding boolean axis is \(maskLength)"
+    }
+}

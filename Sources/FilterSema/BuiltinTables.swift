@@ -36,6 +36,8 @@ enum BuiltinTables {
         .sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh,
         .npFloor, .npCeil, .npTrunc, .npRound, .isnan, .isinf, .isfinite,
     ]
+    /// NumPy ufuncs that apply element by element to arrays (issue 13).
+    static let elementwise: Set<Builtin> = floatUnary.union(floatBinary).union([.abs, .minimum, .maximum, .fmin, .fmax, .clip])
     /// Float functions of two floats.
     static let floatBinary: Set<Builtin> = [.atan2, .hypot, .copysign, .pow]
     /// Float-to-int rounding functions (the identity on ints).

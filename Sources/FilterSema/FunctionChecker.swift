@@ -76,7 +76,7 @@ struct FunctionChecker {
     private func isWritable(_ expression: TExpr) -> Bool {
         switch expression.kind {
         case .local(let slot): return isWritable(slot: slot)
-        case .builtin, .gather, .arrayOf: return true
+        case .builtin, .gather, .arrayOf, .map, .compress, .floatArrayOf: return true
         default: return false
         }
     }
@@ -323,7 +323,7 @@ struct FunctionChecker {
             }
         } else if let array = lower(iterable) {
             if array.type.isArray {
-                let element: ValueType = array.type == .intArray ? .int : .float
+                let element: ValueType = array.type.elementType ?? .float
                 record(name, element, writable: true)
                 checkLoopVariable(slot, elementType: element, at: target.range)
                 header = .forEach(slot: slot, array: array, body: [])
@@ -530,8 +530,8 @@ struct FunctionChecker {
             report("'\(name)' is not an array, so it cannot be indexed", at: base.range)
             return nil
         }
-        if array.type == .intArray {
-            report("cannot write into '\(name)': it is a read-only int array", at: base.range)
+        if array.type != .floatArray {
+            report("cannot write into '\(name)': it is a read-only \(describe(array.type))", at: base.range)
             return nil
         }
         if !isWritable(array) {
@@ -586,7 +586,7 @@ struct FunctionChecker {
         case .bool: return 0
         case .int: return 1
         case .float: return 2
-        case .floatArray, .intArray: return 3
+        case .floatArray, .intArray, .boolArray: return 3
         }
     }
 
@@ -604,6 +604,7 @@ struct FunctionChecker {
         case .bool: return "bool"
         case .floatArray: return "float array"
         case .intArray: return "int array"
+        case .boolArray: return "bool array"
         }
     }
 
@@ -638,7 +639,7 @@ struct FunctionChecker {
         case .float:
             report("array indices must be ints, got a float; use int(...)", at: range)
             return nil
-        case .floatArray, .intArray:
+        case .floatArray, .intArray, .boolArray:
             report("array indices must be ints, got an array", at: range)
             return nil
         }
@@ -654,6 +655,56 @@ struct FunctionChecker {
 
     // MARK: Expressions
 
+    /// NumPy element-wise evaluation of `operands` (arrays and scalars): `body` builds the scalar result
+    /// from one lane per operand. Operands that are element-wise expressions themselves are fused into
+    /// one `map` (their inputs join this one's, their bodies stand in for their lanes).
+    func elementwise(_ operands: [TExpr], at range: SourceRange, _ body: ([TExpr]) -> TExpr?) -> TExpr? {
+        var inputs: [TExpr] = []
+        var lanes: [TExpr] = []
+        for operand in operands {
+            if case .map(let innerInputs, let innerBody) = operand.kind {
+                lanes.append(Self.shiftLanes(innerBody, by: inputs.count))
+                inputs.append(contentsOf: innerInputs)
+            } else {
+                lanes.append(TExpr(.lane(inputs.count), operand.type.elementType ?? operand.type, operand.range))
+                inputs.append(operand)
+            }
+        }
+        guard let result = body(lanes) else { return nil }
+        guard let arrayType = result.type.arrayType else { return nil }
+        return TExpr(.map(inputs: inputs, body: result), arrayType, range)
+    }
+
+    /// `expression` with every `.lane(j)` read as `.lane(j + offset)` (bodies hold scalar nodes only).
+    static func shiftLanes(_ expression: TExpr, by offset: Int) -> TExpr {
+        guard offset != 0 else { return expression }
+        func shift(_ e: TExpr) -> TExpr { shiftLanes(e, by: offset) }
+        let kind: TExprKind
+        switch expression.kind {
+        case .lane(let j): kind = .lane(j + offset)
+        case .convert(let conversion, let operand): kind = .convert(conversion, shift(operand))
+        case .negate(let operand): kind = .negate(shift(operand))
+        case .not(let operand): kind = .not(shift(operand))
+        case .arithmetic(let op, let a, let b): kind = .arithmetic(op, shift(a), shift(b))
+        case .compare(let operands, let ops, let types): kind = .compare(operands: operands.map(shift), ops: ops, compareTypes: types)
+        case .logical(let op, let a, let b): kind = .logical(op, shift(a), shift(b))
+        case .conditional(let c, let t, let o): kind = .conditional(condition: shift(c), then: shift(t), orElse: shift(o))
+        case .builtin(let builtin, let arguments): kind = .builtin(builtin, arguments.map(shift))
+        default: kind = expression.kind
+        }
+        return TExpr(kind, expression.type, expression.range)
+    }
+
+    /// Whether a call's callee text names NumPy's function (`np.abs`, an alias, a name imported from
+    /// numpy) or Python's `abs`, which also work on arrays; `math.` and bare names take numbers only.
+    private func isNumpySpelling(_ name: String) -> Bool {
+        if name == "abs" { return true }
+        if let dot = name.firstIndex(of: ".") {
+            return program.moduleAliases[String(name[..<dot])] == "numpy" && slotIndex[String(name[..<dot])] == nil
+        }
+        return program.importedNames[name]?.module == "numpy"
+    }
+
     /// An int array as a float array: constants and literals converted element by element, anything
     /// else through a fresh converted copy.
     func asFloatArray(_ value: TExpr) -> TExpr {
@@ -662,9 +713,12 @@ struct FunctionChecker {
             return TExpr(.floatArrayConstant(values.map { Double($0) }), .floatArray, value.range)
         case .arrayOf(let elements):
             return TExpr(.arrayOf(elements.map { convert($0, to: .float) }), .floatArray, value.range)
-        case .gather(let array, let indices) where array.type == .intArray:
+        case .gather(let array, let indices) where array.type != .floatArray:
             return TExpr(.gather(array: asFloatArray(array), indices: indices), .floatArray, value.range)
+        case .map(let inputs, let body):
+            return TExpr(.map(inputs: inputs, body: convert(body, to: .float)), .floatArray, value.range)
         default:
+            if value.type == .floatArray { return value }
             return TExpr(.floatArrayOf(value), .floatArray, value.range)
         }
     }
@@ -735,6 +789,14 @@ struct FunctionChecker {
             case .not:
                 return truth(operand, at: operandExpression.range).map { TExpr(.not($0), .bool, range) }
             case .negate, .plus:
+                if operand.type.isArray {
+                    if operand.type == .boolArray {
+                        report("unary '\(op.rawValue)' on a bool array is not supported; convert with .astype(int)", at: range)
+                        return nil
+                    }
+                    if op == .plus { return operand }
+                    return elementwise([operand], at: range) { lanes in TExpr(.negate(lanes[0]), lanes[0].type, range) }
+                }
                 guard requireScalar(operand, "unary '\(op.rawValue)'", at: range) else { return nil }
                 let number = operand.type == .bool ? convert(operand, to: .int) : operand
                 return op == .plus ? number : TExpr(.negate(number), number.type, range)
@@ -748,13 +810,20 @@ struct FunctionChecker {
             var failed = false
             for operandExpression in [first] + rest.map(\.right) {
                 guard let operand = lower(operandExpression) else { failed = true; continue }
-                if operand.type.isArray {
-                    report("cannot compare arrays; compare their elements", at: operandExpression.range)
-                    failed = true
-                }
                 operands.append(operand)
             }
             guard !failed else { return nil }
+            if operands.contains(where: { $0.type.isArray }) {
+                guard rest.count == 1 else {
+                    report("a chained comparison of arrays is ambiguous in NumPy; compare once, e.g. (a > x) & ... is not supported either", at: range)
+                    return nil
+                }
+                let op = rest[0].op
+                return elementwise(operands, at: range) { lanes in
+                    let isFloat = lanes[0].type == .float || lanes[1].type == .float
+                    return TExpr(.compare(operands: lanes, ops: [op], compareTypes: [isFloat ? .float : .int]), .bool, range)
+                }
+            }
             var types: [ValueType] = []
             for position in 0..<rest.count {
                 let isFloat = operands[position].type == .float || operands[position + 1].type == .float
@@ -906,10 +975,21 @@ struct FunctionChecker {
             }
             return TExpr(.length(array), .int, range)
         }
-        if case .slice = index.kind {
-            _ = lower(base)
-            report("slices are not supported in filter programs; index one element at a time", at: index.range)
-            return nil
+        if case .slice(let lowerBound, let upperBound, let step) = index.kind {
+            guard let array = lower(base) else { return nil }
+            var bounds: [TExpr?] = []
+            var failed = false
+            for bound in [lowerBound, upperBound, step] {
+                guard let bound else { bounds.append(nil); continue }
+                guard let value = lower(bound), let position = indexValue(value, at: bound.range) else { failed = true; continue }
+                bounds.append(position)
+            }
+            guard !failed else { return nil }
+            guard array.type.isArray else {
+                report("\(article(describe(array.type))) cannot be sliced", at: base.range)
+                return nil
+            }
+            return TExpr(.slice(array: array, start: bounds[0], stop: bounds[1], step: bounds[2]), array.type, range)
         }
         if case .tuple = index.kind {
             _ = lower(base)
@@ -923,6 +1003,9 @@ struct FunctionChecker {
                 report("\(article(describe(array.type))) cannot be indexed", at: base.range)
                 return nil
             }
+            if indexValue.type == .boolArray {
+                return TExpr(.compress(array: array, mask: indexValue), array.type, range)
+            }
             guard indexValue.type == .intArray else {
                 report("an array index must hold ints (NumPy's fancy indexing), got a float array", at: index.range)
                 return nil
@@ -934,14 +1017,19 @@ struct FunctionChecker {
             report("\(article(describe(array.type))) cannot be indexed", at: base.range)
             return nil
         }
-        return TExpr(.element(array: array, index: position), array.type == .intArray ? .int : .float, range)
+        return TExpr(.element(array: array, index: position), array.type.elementType ?? .float, range)
     }
 
     /// Arithmetic with Python's typing: `/` is float, `**` int only for a non-negative literal exponent.
     private func arithmetic(_ op: BinaryOperator, _ left: TExpr, _ right: TExpr, exponent: Expr, at range: SourceRange) -> TExpr? {
         if left.type.isArray || right.type.isArray {
-            report("arithmetic on arrays is not supported; index the array or loop over it", at: range)
-            return nil
+            if (left.type == .boolArray || left.type == .bool) && (right.type == .boolArray || right.type == .bool) {
+                report("arithmetic between bool arrays is not supported (NumPy gives logical results); convert with .astype(int)", at: range)
+                return nil
+            }
+            return elementwise([left, right], at: range) { lanes in
+                self.arithmetic(op, lanes[0], lanes[1], exponent: exponent, at: range)
+            }
         }
         let operation: TArithmetic
         switch op {
@@ -998,6 +1086,9 @@ struct FunctionChecker {
             if let (_, module) = moduleNamed(by: base), module == "numpy", name == "array" || name == "asarray" {
                 return lowerArrayConstructor(name, arguments: arguments, keywords: keywords, at: range)
             }
+            if let (_, module) = moduleNamed(by: base), module == "numpy", name == "where" {
+                return lowerWhere(arguments: arguments, keywords: keywords, at: range)
+            }
             if let (alias, module) = moduleNamed(by: base) {
                 let table = module == "numpy" ? BuiltinTables.numpy : module == "math" ? BuiltinTables.math : [:]
                 guard let function = table[name] else {
@@ -1018,6 +1109,9 @@ struct FunctionChecker {
                 report("\(article(describe(receiver.type))) has no method '\(name)'", at: callee.range)
                 return nil
             }
+            if name == "astype" {
+                return lowerAstype(receiver, arguments: arguments, keywords: keywords, at: range)
+            }
             guard let builtin = BuiltinTables.methods[name] else {
                 if name == "size" || name == "shape" {
                     report("'\(name)' is an attribute, not a method: write a.size or a.shape[0]", at: callee.range)
@@ -1035,6 +1129,64 @@ struct FunctionChecker {
         default:
             report("this expression cannot be called", at: callee.range)
             return nil
+        }
+    }
+
+    /// `np.where(condition, a, b)`: element-wise choice (a scalar choice when all three are numbers).
+    private mutating func lowerWhere(arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        if let keyword = keywords.first {
+            report("keyword arguments are not supported in calls to 'np.where'", at: keyword.range)
+            return nil
+        }
+        guard arguments.count == 3 else {
+            report(arguments.count == 1 ? "np.where(condition) with one argument (indices) is not supported; give the two choices"
+                                        : arityMessage("np.where", expected: 3...3, given: arguments.count), at: range)
+            lowerArgumentsForErrors(arguments, [])
+            return nil
+        }
+        var values: [TExpr] = []
+        for argument in arguments {
+            guard let value = lower(argument) else { return nil }
+            values.append(value)
+        }
+        func choose(_ lanes: [TExpr]) -> TExpr? {
+            guard let condition = truth(lanes[0], at: arguments[0].range), let type = join(lanes[1].type, lanes[2].type) else { return nil }
+            return TExpr(.conditional(condition: condition, then: convert(lanes[1], to: type), orElse: convert(lanes[2], to: type)), type, range)
+        }
+        guard values.contains(where: { $0.type.isArray }) else { return choose(values) }
+        return elementwise(values, at: range, choose)
+    }
+
+    /// `a.astype(float | int | bool)` (also `np.float64`, `np.int64`, `np.bool_`): a converted copy.
+    /// Floats become ints by truncation; NaN, an infinity or a value beyond the 64-bit range is a
+    /// run-time error, as `int(x)` is (NumPy gives an unspecified value there).
+    private mutating func lowerAstype(_ receiver: TExpr, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        guard arguments.count == 1, keywords.isEmpty else {
+            report("astype takes one dtype here: a.astype(float), a.astype(int) or a.astype(bool)", at: range)
+            return nil
+        }
+        var dtype: String?
+        switch arguments[0].kind {
+        case .name(let bare) where slotIndex[bare] == nil: dtype = bare
+        case .attribute(let module, let member): if moduleNamed(by: module)?.module == "numpy" { dtype = "np." + member }
+        default: break
+        }
+        let target: ValueType
+        switch dtype {
+        case "float", "np.float64", "np.double": target = .float
+        case "int", "np.int64", "np.intp": target = .int
+        case "bool", "np.bool_", "np.bool": target = .bool
+        default:
+            report("astype takes float, int or bool (np.float64, np.int64, np.bool_) here", at: arguments[0].range)
+            return nil
+        }
+        return elementwise([receiver], at: range) { lanes in
+            let lane = lanes[0]
+            switch (lane.type, target) {
+            case (.float, .int): return TExpr(.builtin(.toInt, [lane]), .int, range)
+            case (_, .bool): return self.truth(lane, at: range)
+            default: return self.convert(lane, to: target)
+            }
         }
     }
 
@@ -1296,8 +1448,23 @@ struct FunctionChecker {
         var arguments = originalArguments
         // Built-ins over float arrays take int arrays (constants, literals) converted to floats.
         if BuiltinTables.reductions.contains(builtin) || [.percentile, .quantile, .copy, .sorted].contains(builtin),
-           let first = arguments.first, first.type == .intArray {
+           let first = arguments.first, first.type == .intArray || first.type == .boolArray {
             arguments[0] = asFloatArray(first)
+        }
+        // NumPy's ufuncs apply element by element to arrays.
+        if arguments.contains(where: { $0.type.isArray }), BuiltinTables.elementwise.contains(builtin) {
+            guard isNumpySpelling(name) else {
+                report("'\(name)' takes numbers, not arrays; NumPy's np.\(name.split(separator: ".").last ?? "") applies element by element",
+                       at: range)
+                return nil
+            }
+            if builtin == .abs || BuiltinTables.numArity[builtin] != nil, arguments.contains(where: { $0.type == .boolArray }) {
+                report("'\(name)' of a bool array is not supported; convert with .astype(int)", at: range)
+                return nil
+            }
+            return elementwise(arguments, at: range) { lanes in
+                self.applyBuiltin(builtin, name: name, arguments: lanes, argumentRanges: argumentRanges, at: range, asStatement: false)
+            }
         }
         func floatArray(_ position: Int) -> Bool {
             let value = arguments[position]
