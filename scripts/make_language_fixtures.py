@@ -50,7 +50,16 @@ def _c(name, arity=1):
     fn = getattr(_libm, name)
     fn.restype = ctypes.c_double
     fn.argtypes = [ctypes.c_double] * arity
-    return lambda *args: fn(*[float(a) for a in args])
+
+    def call(*args):
+        # On arrays (issue 13's element-wise np.sqrt(a), np.log2(a) ...), libm element by element,
+        # with NumPy's broadcasting, as the language does.
+        if any(isinstance(a, np.ndarray) for a in args):
+            arrays = np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in args])
+            return np.array([fn(*[float(a) for a in xs]) for xs in zip(*[a.ravel() for a in arrays])],
+                            dtype=np.float64).reshape(arrays[0].shape)
+        return fn(*[float(a) for a in args])
+    return call
 
 
 LIBM1 = {n: _c(n) for n in ["sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "asin", "acos",
@@ -126,6 +135,8 @@ def python_run(src, kind, args, params, function=None):
     """Runs the program as Python; returns a float, a list of floats, or 'error'."""
     code = "\n".join(line for line in src.splitlines()
                      if not line.startswith(("import ", "from ")))
+    # `int` is bound to the checked conversion below, which NumPy cannot take as a dtype.
+    code = code.replace(".astype(int)", ".astype(np.int64)")
     ns = namespace()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -984,6 +995,147 @@ program("module_constants_expression_form", "filter", """
     def f(values):
         return values[0] * W[0] + values[-1] * W[1]
     """, each(NINE[:2] + [[2.0]]))
+
+# --- issue 13: array expressions -------------------------------------------------------------
+NINE_PLAIN = [[float(v) for v in range(9)], rvals(9), rvals(9), [5.0, 5.0, 5.0, 1.0, 5.0, 9.0, 5.0, 5.0, 5.0],
+              [-0.0, 0.0, -2.5, 2.5, 1e300, -1e300, 3.0, 0.5, 7.0]]
+NINE_SPECIAL = [[3.0, -1.0, 2.0, nan, 0.5, -0.0, 7.0, inf, 1.0], [inf, -inf, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]]
+ARR = NINE_PLAIN + NINE_SPECIAL
+program("array_variance_forms", "filter", """
+    def f(values):
+        m = values.mean()
+        v = ((values - m) ** 2).mean()
+        mad = np.mean(np.abs(values - np.median(values)))
+        return v * 1000 + mad + np.sum((values - m) * (values - m)) / len(values)
+    """, each(ARR + SHORT))
+program("array_times_module_kernel", "filter", """
+    import numpy as np
+    KX = np.array([-1, 0, 1, -2, 0, 2, -1, 0, 1])
+    KY = np.array([-1, -2, -1, 0, 0, 0, 1, 2, 1])
+    def sobel(values):
+        gx = np.sum(values * KX)
+        gy = (values * KY).sum()
+        return np.sqrt(gx * gx + gy * gy)
+    """, each(ARR + SHORT))
+program("array_count_above_mean", "filter", """
+    def f(values, t=0.5):
+        n = np.sum(values > values.mean())
+        k = (values >= t).sum()
+        e = np.sum(values == values.max())
+        return n * 100 + k * 10 + e + sum(values < 0)
+    """, each(ARR + SHORT) + [(ARR[0], [4.0])])
+program("array_boolean_mask", "filter", """
+    def f(values, t=0.0):
+        big = values[values > t]
+        small = values[values <= t]
+        total = 0.0
+        for v in big:
+            total = total * 0.5 + v
+        return len(big) * 1000 + total + np.mean(small) + np.sum(values[values != values])
+    """, each(ARR + SHORT) + [(ARR[1], [2.0])])
+program("array_where_clip_minmax", "filter", """
+    def f(values):
+        pos = np.where(values > 0, values, 0.0)
+        mixed = np.where(values > values[4], 1, values)
+        c = np.clip(values, -1.0, 1.0)
+        both = np.maximum(values, values[::-1]) - np.minimum(values, 0.5)
+        return pos.sum() + mixed.sum() * 3 + c.sum() * 7 + both.max() + np.fmax(values, 2.0).min()
+    """, each(ARR + SHORT), either_zero=True)
+program("array_astype", "filter", """
+    def f(values):
+        k = (values * 10).astype(int)
+        b = (values > 2).astype(int)
+        back = k.astype(float) / 10
+        flags = values.astype(bool)
+        return k.sum() + b.sum() * 1000 + back.max() + np.sum(flags) * 0.5 + k[0] // 3
+    """, each(NINE_PLAIN[:4] + SHORT) + [(NINE_SPECIAL[0], [], "error",
+                                             "astype(int) of nan is a run-time error as int(x) is; NumPy gives an unspecified value")])
+program("array_slices", "filter", """
+    def f(values):
+        a = values[1:4]
+        b = values[::2]
+        c = values[-3:]
+        d = values[::-1]
+        e = values[5:1:-2]
+        g = values[10:]
+        h = values[:-1] - values[1:]
+        return a.sum() + b.sum() * 2 + c[0] * 3 + d[0] * 5 + e.sum() * 7 + len(g) * 11 + np.abs(h).max()
+    """, each(ARR + SHORT))
+program("array_slice_loop_windows", "filter", """
+    def f(values):
+        best = -inf
+        for i in range(len(values) - 2):
+            w = values[i:i + 3]
+            m = np.mean(w) + w.std()
+            if m > best:
+                best = m
+        rolled = 0.0
+        for i in range(0, len(values), 4):
+            rolled += np.sum(values[i:i + 4] * 0.25)
+        return best + rolled
+    """, each(ARR + SHORT))
+program("array_int_arithmetic", "filter", """
+    import numpy as np
+    W = np.array([3, -7, 2, 0, 5])
+    def f(values):
+        a = W * 2 + 1
+        b = W // 2
+        c = W % 3
+        d = W ** 2
+        e = W / 2
+        g = -W
+        h = np.abs(W)
+        return a.sum() + b.sum() * 10 + c.sum() * 100 + d.sum() + e.sum() + g.max() + h.sum() * values[0]
+    """, each([[1.0], [-2.5], [nan]]))
+program("array_broadcast_length_one", "filter", """
+    def f(values):
+        first = values[:1]
+        d = values - first
+        return d.sum() + (first * 2).sum() + len(values[0:1] + values)
+    """, each(ARR + SHORT))
+program("array_length_mismatch", "filter", """
+    def f(values):
+        return np.sum(values[:3] + values[:4])
+    """, each(ARR[:1] + SHORT))
+program("array_ufuncs", "filter", """
+    def f(values):
+        a = np.abs(values)
+        r = np.sqrt(a) + np.log2(a + 1) + np.floor(values) * 0.5 + np.round(values * 0.3)
+        s = np.exp(-a) + np.sin(values) * np.cos(values)
+        t = np.isnan(values).sum() + np.isfinite(values).sum() * 10
+        return r.sum() + s.sum() + t + np.hypot(values, 1.0).max() + np.power(a, 0.5).sum()
+    """, each(ARR + SHORT))
+program("array_entropy", "filter", """
+    def f(values):
+        p = np.abs(values) / np.sum(np.abs(values))
+        p = p[p > 0]
+        return -np.sum(p * np.log2(p))
+    """, each(ARR + SHORT))
+program("array_compare_arrays_and_loops", "filter", """
+    def f(values):
+        up = values > values[::-1]
+        total = 0
+        for flag in up:
+            total = total * 2 + flag
+        m = values.mean()
+        acc = 0.0
+        for v in values - m:
+            acc = acc * 0.5 + v
+        return total + acc + np.any(values < -5) * 100 + np.all(values > -1e9) * 1000
+    """, each(ARR + SHORT))
+program("array_methods", "filter", """
+    def f(values):
+        d = values - values.min()
+        return d.max() + d.sum() + d.mean() + d.std() + d.var() + d.argmax() * 10 + d.argmin() + d.prod() * 0
+    """, each(ARR + SHORT))
+program("line_slice_mean", "line_filter", """
+    @line_filter
+    def f(line, out):
+        k = len(line) - len(out) + 1
+        for i in range(len(out)):
+            w = line[i:i + k]
+            out[i] = np.mean(w) + np.max(w - line[i]) + w[::-1][0]
+    """, [((rvals(7), 5), []), (([1.0, nan, 3.0, 4.0], 2), []), (([2.0, 1.0, 0.5], 1), [])])
 
 # --- transforms ------------------------------------------------------------------------------
 program("transform_shift", "transform", """

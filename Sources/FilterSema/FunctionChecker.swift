@@ -376,7 +376,8 @@ struct FunctionChecker {
         }
         guard let typed = lower(value) else { return [] }
         if typed.type.isArray {
-            report("functions cannot return arrays; return a number", at: value.range)
+            report(isKernel ? "a filter must return a number, not an array; reduce it, e.g. np.sum(a) or a.max()"
+                            : "functions cannot return arrays; return a number", at: value.range)
             // Count it as a value so that callers do not also report "does not return a value".
             if !emitting && !isKernel { facts.returnsValue = true }
             return []
@@ -510,7 +511,7 @@ struct FunctionChecker {
     /// The array and index of a store `base[index]`, checking that the array may be written.
     private mutating func lowerElementTarget(base: Expr, index: Expr) -> (TExpr, TExpr)? {
         if case .slice = index.kind {
-            report("slices are not supported in filter programs; assign one element at a time", at: index.range)
+            report("slices are not supported as store targets; assign one element at a time", at: index.range)
             return nil
         }
         guard case .name(let name) = base.kind else {
@@ -815,7 +816,7 @@ struct FunctionChecker {
             guard !failed else { return nil }
             if operands.contains(where: { $0.type.isArray }) {
                 guard rest.count == 1 else {
-                    report("a chained comparison of arrays is ambiguous in NumPy; compare once, e.g. (a > x) & ... is not supported either", at: range)
+                    report("a chained comparison of arrays is ambiguous in NumPy; compare once", at: range)
                     return nil
                 }
                 let op = rest[0].op
