@@ -82,6 +82,7 @@ def namespace():
     m.ceil = lambda x: checked_int(math.ceil(x))
     m.trunc = lambda x: checked_int(math.trunc(x))
     m.isnan, m.isinf, m.isfinite = math.isnan, math.isinf, math.isfinite
+    m.hypot = math.hypot  # CPython 3.8+ computes hypot more accurately than libm (issue 13)
     m.inf, m.nan, m.pi, m.e = math.inf, math.nan, math.pi, math.e
 
     class NP:
@@ -103,6 +104,7 @@ def namespace():
               round=lambda x: checked_int(round(x)), int=checked_int,
               isnan=math.isnan, isinf=math.isinf, isfinite=math.isfinite)
     ns.update(LIBM2)
+    ns["hypot"] = math.hypot  # bare hypot is math's: CPython's algorithm; np.hypot stays libm's
     ns["pow"] = pow  # bare pow is **
     for name in ("sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan",
                  "sinh", "cosh", "tanh"):
@@ -1136,6 +1138,31 @@ program("line_slice_mean", "line_filter", """
             w = line[i:i + k]
             out[i] = np.mean(w) + np.max(w - line[i]) + w[::-1][0]
     """, [((rvals(7), 5), []), (([1.0, nan, 3.0, 4.0], 2), []), (([2.0, 1.0, 0.5], 1), [])])
+
+# --- issue 13: math.hypot is CPython's (not libm's); np.hypot is NumPy's (libm's) ------------------
+def _hypot_hard_cases(count):
+    """Gradient-like pairs where CPython's math.hypot and libm's hypot differ in the last bit."""
+    r = random.Random(13)
+    found = []
+    while len(found) < count:
+        x, y = float(r.randint(-1020, 1020)) + r.choice([0.0, 0.5]), float(r.randint(-1020, 1020))
+        if math.hypot(x, y) != LIBM2["hypot"](x, y):
+            found.append([x, y])
+    return found
+
+
+HYPOT_HARD = _hypot_hard_cases(12)
+program("math_hypot_cpython", "filter", """
+    import math
+    def f(values):
+        return math.hypot(values[0], values[1])
+    """, each(HYPOT_HARD + [[3.0, 4.0], [inf, nan], [nan, -inf], [5e-324, 5e-324], [1e308, 1e308], [-0.0, 0.0]]))
+program("hypot_bare_and_numpy", "filter", """
+    def f(values):
+        a = hypot(values[0], values[1])
+        b = np.hypot(values[0], values[1])
+        return 1.0 if a == b else 0.0
+    """, each(HYPOT_HARD[:4] + [[3.0, 4.0]]))
 
 # --- transforms ------------------------------------------------------------------------------
 program("transform_shift", "transform", """

@@ -914,7 +914,13 @@ final class ProgramLowering {
         case .sqrt: return .scalar(emitter.callMath("llvm.sqrt.f64", [try scalarArgument(0, as: .float)]))
         case .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh:
             return .scalar(emitter.callMath(builtin.rawValue, [try scalarArgument(0, as: .float)]))
-        case .atan2, .hypot, .copysign, .pow:
+        case .hypot:
+            // CPython's algorithm, shared with the interpreter (libm's hypot differs in the last bit).
+            let callee = emitter.declare("filterjit_hypot", returning: types.double, [types.double, types.double])
+            return .scalar(emitter.call(callee, [try scalarArgument(0, as: .float), try scalarArgument(1, as: .float)]))
+        case .npHypot:
+            return .scalar(emitter.callMath("hypot", [try scalarArgument(0, as: .float), try scalarArgument(1, as: .float)]))
+        case .atan2, .copysign, .pow:
             return .scalar(emitter.callMath(builtin.rawValue, [try scalarArgument(0, as: .float), try scalarArgument(1, as: .float)]))
         case .floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt:
             let x = try scalarArgument(0, as: .float)

@@ -211,6 +211,7 @@ public enum Runtime {
     static let floorDivide: BinaryFunction = { a, b in Numerics.floorDivide(a, b) }
     static let modulo: BinaryFunction = { a, b in Numerics.remainder(a, b) }
     static let intPower: IntPowerFunction = { a, b in Numerics.power(a, b) }
+    static let hypot: BinaryFunction = { a, b in Numerics.hypot(a, b) }
 
     private static func address<F>(_ function: F) -> UnsafeRawPointer {
         unsafeBitCast(function, to: UnsafeRawPointer.self)
@@ -236,5 +237,6 @@ public enum Runtime {
         RuntimeSymbol(name: "filterjit_floordiv_f64", address: address(floorDivide)),
         RuntimeSymbol(name: "filterjit_mod_f64", address: address(modulo)),
         RuntimeSymbol(name: "filterjit_ipow", address: address(intPower)),
+        RuntimeSymbol(name: "filterjit_hypot", address: address(hypot)),
     ]
 }

@@ -28,6 +28,7 @@ extension Builtin {
         case .npCeil: return "np.ceil"
         case .npTrunc: return "np.trunc"
         case .npRound: return "np.round"
+        case .npHypot: return "np.hypot"
         default: return rawValue
         }
     }

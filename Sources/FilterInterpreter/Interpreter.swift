@@ -805,13 +805,14 @@ private struct Execution {
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
             return .float(Self.unary(builtin, try floatValue(operands[0], at: arguments[0].range)))
 
-        case .atan2, .hypot, .copysign, .pow:
+        case .atan2, .hypot, .npHypot, .copysign, .pow:
             guard arguments.count == 2 else { throw arity(builtin, at: range) }
             let x = try floatValue(operands[0], at: arguments[0].range)
             let y = try floatValue(operands[1], at: arguments[1].range)
             switch builtin {
             case .atan2: return .float(atan2(x, y))
-            case .hypot: return .float(hypot(x, y))
+            case .hypot: return .float(Numerics.hypot(x, y))
+            case .npHypot: return .float(hypot(x, y))  // libm's, as NumPy
             case .copysign: return .float(copysign(x, y))
             default: return .float(pow(x, y))
             }

@@ -490,3 +490,65 @@ extension Numerics {
         return (first, length)
     }
 }
+
+extension Numerics {
+    /// `math.hypot(x, y)` as CPython 3.11 computes it (`math_hypot` and `vector_norm` in
+    /// Modules/mathmodule.c: power-of-two scaling, Veltkamp-Dekker squares, compensated summation and
+    /// a differential correction of the square root; below 2^-1024 a division by the largest), which is more accurate than libm's `hypot` and
+    /// differs from it in the last bit for some inputs. Shared by the interpreter and the JIT.
+    public static func hypot(_ a: Double, _ b: Double) -> Double {
+        let x = Swift.abs(a), y = Swift.abs(b)
+        var largest = 0.0
+        if x > largest { largest = x }
+        if y > largest { largest = y }
+        return vectorNorm(x, y, largest, foundNaN: x.isNaN || y.isNaN)
+    }
+
+    /// CPython 3.11's `vector_norm` for two coordinates (|x| and |y|, `largest` the greater).
+    private static func vectorNorm(_ x0: Double, _ x1: Double, _ largest: Double, foundNaN: Bool) -> Double {
+        if largest.isInfinite { return largest }
+        if foundNaN { return .nan }
+        if largest == 0.0 { return largest }
+        var exponent: Int32 = 0
+        _ = frexp(largest, &exponent)
+        guard exponent >= -1023 else {
+            // ldexp(1.0, -exponent) would overflow: divide by the largest instead.
+            var csum = 1.0, frac = 0.0
+            for value in [x0, x1] {
+                var x = value / largest
+                x = x * x
+                let old = csum
+                csum += x
+                frac += (old - csum) + x
+            }
+            return largest * sqrt(csum - 1.0 + frac)
+        }
+        let t27 = 134217729.0  // 2^27 + 1, Veltkamp-Dekker splitting
+        let scale = ldexp(1.0, -exponent)
+        var csum = 1.0, frac1 = 0.0, frac2 = 0.0, frac3 = 0.0
+        func accumulate(_ term: Double, into frac: inout Double) {
+            let old = csum
+            csum += term
+            frac += (old - csum) + term
+        }
+        for value in [x0, x1] {
+            let x = value * scale
+            let t = x * t27
+            let hi = t - (t - x), lo = x - hi
+            accumulate(hi * hi, into: &frac1)
+            accumulate(2.0 * hi * lo, into: &frac2)
+            frac3 += lo * lo
+        }
+        let h = sqrt(csum - 1.0 + (frac1 + frac2 + frac3))
+        let t = h * t27
+        let hi = t - (t - h), lo = h - hi
+        accumulate(-hi * hi, into: &frac1)
+        accumulate(-2.0 * hi * lo, into: &frac2)
+        accumulate(-lo * lo, into: &frac3)
+        let x = csum - 1.0 + (frac1 + frac2 + frac3)
+        return (h + x / (2.0 * h)) / scale
+    }
+}
+
+/// C entry point of `math.hypot` (CPython's algorithm).
+@_cdecl("filterjit_hypot") public func filterjitHypot(_ a: Double, _ b: Double) -> Double { Numerics.hypot(a, b) }

@@ -430,7 +430,7 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case tanh
     /// `atan2(y, x)`: two `.float`.
     case atan2
-    /// `hypot(x, y)`.
+    /// `hypot(x, y)`, `math.hypot`: CPython 3.8+'s algorithm (`Numerics.hypot`), not libm's.
     case hypot
     /// `copysign(x, y)`.
     case copysign
@@ -460,6 +460,8 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case isinf
     /// `isfinite`.
     case isfinite
+    /// `np.hypot(x, y)`: NumPy's, i.e. libm's `hypot` (`hypot` and `math.hypot` are CPython's, `.hypot`).
+    case npHypot
 }
 
 /// A run-time failure of a kernel, with the source location that caused it.

@@ -39,7 +39,7 @@ enum BuiltinTables {
     /// NumPy ufuncs that apply element by element to arrays (issue 13).
     static let elementwise: Set<Builtin> = floatUnary.union(floatBinary).union([.abs, .minimum, .maximum, .fmin, .fmax, .clip])
     /// Float functions of two floats.
-    static let floatBinary: Set<Builtin> = [.atan2, .hypot, .copysign, .pow]
+    static let floatBinary: Set<Builtin> = [.atan2, .hypot, .npHypot, .copysign, .pow]
     /// Float-to-int rounding functions (the identity on ints).
     static let roundingToInt: Set<Builtin> = [.floorToInt, .ceilToInt, .truncToInt, .roundToInt]
     /// "num" functions and how many arguments they take.
@@ -89,6 +89,7 @@ enum BuiltinTables {
         ]
         for (name, builtin) in scalarMath { table[name] = .simple(builtin) }
         for (name, builtin) in arrayStatistics { table[name] = .simple(builtin) }
+        table["hypot"] = .simple(.npHypot)  // NumPy's is libm's; math.hypot is CPython's own
         return table
     }()
 

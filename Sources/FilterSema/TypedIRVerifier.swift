@@ -324,7 +324,7 @@ private struct Verifier {
         case .sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh,
              .npFloor, .npCeil, .npTrunc, .npRound:
             expect([.float], .float)
-        case .atan2, .hypot, .copysign, .pow: expect([.float, .float], .float)
+        case .atan2, .hypot, .npHypot, .copysign, .pow: expect([.float, .float], .float)
         case .floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt: expect([.float], .int)
         case .isnan, .isinf, .isfinite: expect([.float], .bool)
         }
