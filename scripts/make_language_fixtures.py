@@ -1139,6 +1139,29 @@ program("line_slice_mean", "line_filter", """
             out[i] = np.mean(w) + np.max(w - line[i]) + w[::-1][0]
     """, [((rvals(7), 5), []), (([1.0, nan, 3.0, 4.0], 2), []), (([2.0, 1.0, 0.5], 1), [])])
 
+program("numpy_ptp_count_nonzero_average", "filter", """
+    import numpy as np
+    W = np.array([1, 2, 1, 2, 4, 2, 1, 2, 1])
+    def f(values):
+        r = np.ptp(values)
+        c = np.count_nonzero(values) + np.count_nonzero(values > 1) * 10 + np.count_nonzero(W - 1) * 100
+        a = np.average(values)
+        b = np.average(values, weights=W)
+        return r + c + a + b * 3
+    """, each(ARR) + each([[1.0, 2.0, 3.0], []]), either_zero=True)
+program("numpy_average_weights_errors", "filter", """
+    def f(values):
+        w = values - values
+        if len(values) > 4:
+            w = values[:2]
+        return np.average(values, weights=w)
+    """, each([[1.0, 2.0], [1.0, 2.0, 3.0, 4.0, 5.0], [nan, 1.0]]))
+program("numpy_average_of_expressions", "filter", """
+    def f(values):
+        w = np.abs(values) + 1
+        return np.average(values ** 2, weights=w) - np.average(values > 0, weights=w > 2)
+    """, each(ARR + [[1.0, 2.0, 3.0]]))
+
 # --- issue 13: math.hypot is CPython's (not libm's); np.hypot is NumPy's (libm's) ------------------
 def _hypot_hard_cases(count):
     """Gradient-like pairs where CPython's math.hypot and libm's hypot differ in the last bit."""

@@ -859,6 +859,16 @@ final class ProgramLowering {
                                          [types.doublePointer, types.int64, types.double])
             return .scalar(emitter.call(callee, [array.pointer, array.length, fraction]))
 
+        case .average:
+            let a = try values[0].array, w = try values[1].array
+            check(emitter.icmp(LLVMIntEQ, a.length, w.length), else: .averageWeights, range, emitter.int64(0))
+            let sum = emitter.declare("filterjit_np_sum", returning: types.double, [types.doublePointer, types.int64])
+            let scale = emitter.call(sum, [w.pointer, w.length])
+            check(emitter.fcmp(LLVMRealUNE, scale, emitter.double(0)), else: .averageWeights, range, emitter.int64(1))
+            let weighted = emitter.declare("filterjit_weighted_sum", returning: types.double,
+                                           [types.doublePointer, types.doublePointer, types.int64])
+            return .scalar(LLVMBuildFDiv(builder, emitter.call(weighted, [a.pointer, w.pointer, a.length]), scale, "")!)
+
         // Local arrays.
         case .zeros, .ones, .empty:
             let count = try scalarArgument(0, as: .int)

@@ -40,6 +40,8 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     case zeroSliceStep = 14
     /// A boolean mask of another length than the array it indexes (`a` = array length, `b` = mask length).
     case maskLength = 15
+    /// `np.average` weights of another length (`a` = 0) or summing to zero (`a` = 1).
+    case averageWeights = 16
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -83,6 +85,7 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .broadcast: return RuntimeMessages.broadcast(Int(a), Int(b))
         case .zeroSliceStep: return RuntimeMessages.zeroSliceStep
         case .maskLength: return RuntimeMessages.maskLength(Int(a), Int(b))
+        case .averageWeights: return a == 0 ? RuntimeMessages.averageShapes : RuntimeMessages.averageZeroWeights
         }
     }
 }
@@ -172,6 +175,7 @@ typealias FailFunction = @convention(c) (Int32, Int64, Int64, Int64, Int64) -> V
 typealias AllocateFunction = @convention(c) (UnsafeMutableRawPointer?, Int64) -> UnsafeMutableRawPointer?
 typealias ReleaseFunction = @convention(c) (UnsafeMutableRawPointer?) -> Void
 typealias ReduceFunction = @convention(c) (UnsafePointer<Double>?, Int64) -> Double
+typealias WeightedSumFunction = @convention(c) (UnsafePointer<Double>?, UnsafePointer<Double>?, Int64) -> Double
 typealias QuantileFunction = @convention(c) (UnsafePointer<Double>?, Int64, Double) -> Double
 typealias SortFunction = @convention(c) (UnsafeMutablePointer<Double>?, Int64) -> Void
 typealias BinaryFunction = @convention(c) (Double, Double) -> Double
@@ -212,6 +216,7 @@ public enum Runtime {
     static let modulo: BinaryFunction = { a, b in Numerics.remainder(a, b) }
     static let intPower: IntPowerFunction = { a, b in Numerics.power(a, b) }
     static let hypot: BinaryFunction = { a, b in Numerics.hypot(a, b) }
+    static let weightedSum: WeightedSumFunction = { a, w, n in Numerics.weightedSum(a, w, Int(n)) }
 
     private static func address<F>(_ function: F) -> UnsafeRawPointer {
         unsafeBitCast(function, to: UnsafeRawPointer.self)
@@ -238,5 +243,6 @@ public enum Runtime {
         RuntimeSymbol(name: "filterjit_mod_f64", address: address(modulo)),
         RuntimeSymbol(name: "filterjit_ipow", address: address(intPower)),
         RuntimeSymbol(name: "filterjit_hypot", address: address(hypot)),
+        RuntimeSymbol(name: "filterjit_weighted_sum", address: address(weightedSum)),
     ]
 }

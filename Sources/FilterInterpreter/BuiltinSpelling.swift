@@ -29,6 +29,7 @@ extension Builtin {
         case .npTrunc: return "np.trunc"
         case .npRound: return "np.round"
         case .npHypot: return "np.hypot"
+        case .average: return "np.average"
         default: return rawValue
         }
     }

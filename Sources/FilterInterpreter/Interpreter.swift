@@ -736,6 +736,16 @@ private struct Execution {
             guard !elements.isEmpty else { throw KernelRuntimeError("\(builtin.sourceSpelling) of an empty array", at: range) }
             return .float(elements.withUnsafeBufferPointer { Numerics.quantile($0.baseAddress, $0.count, fraction) })
 
+        case .average:
+            guard arguments.count == 2 else { throw arity(builtin, at: range) }
+            let a = try floatElements(operands[0], at: arguments[0].range)
+            let w = try floatElements(operands[1], at: arguments[1].range)
+            guard a.count == w.count else { throw KernelRuntimeError(RuntimeMessages.averageShapes, at: range) }
+            let scale = w.withUnsafeBufferPointer { Numerics.npSum($0.baseAddress, $0.count) }
+            guard scale != 0 else { throw KernelRuntimeError(RuntimeMessages.averageZeroWeights, at: range) }
+            let total = a.withUnsafeBufferPointer { ap in w.withUnsafeBufferPointer { Numerics.weightedSum(ap.baseAddress, $0.baseAddress, ap.count) } }
+            return .float(total / scale)
+
         case .zeros, .ones, .empty:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
             let n = try intValue(operands[0], at: arguments[0].range)

@@ -550,5 +550,14 @@ extension Numerics {
     }
 }
 
+extension Numerics {
+    /// `np.sum(a * w)` for float64 arrays of length n: the products, then NumPy's pairwise sum.
+    public static func weightedSum(_ a: UnsafePointer<Double>?, _ w: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, let w, n > 0 else { return 0.0 }
+        let products = (0..<n).map { a[$0] * w[$0] }
+        return products.withUnsafeBufferPointer { npSum($0.baseAddress, n) }
+    }
+}
+
 /// C entry point of `math.hypot` (CPython's algorithm).
 @_cdecl("filterjit_hypot") public func filterjitHypot(_ a: Double, _ b: Double) -> Double { Numerics.hypot(a, b) }

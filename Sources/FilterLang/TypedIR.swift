@@ -462,6 +462,9 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case isfinite
     /// `np.hypot(x, y)`: NumPy's, i.e. libm's `hypot` (`hypot` and `math.hypot` are CPython's, `.hypot`).
     case npHypot
+    /// `np.average(a, weights=w)` (two `.floatArray`s -> `.float`): `np.sum(a * w) / np.sum(w)`, both sums
+    /// pairwise as NumPy's; lengths that differ or weights summing to zero are run-time errors.
+    case average
 }
 
 /// A run-time failure of a kernel, with the source location that caused it.
@@ -496,6 +499,10 @@ public enum RuntimeMessages {
     }
     /// Python's words for `a[::0]`.
     public static let zeroSliceStep = "slice step cannot be zero"
+    /// NumPy's words for `np.average` weights of another length.
+    public static let averageShapes = "Axis must be specified when shapes of a and weights differ."
+    /// NumPy's words for `np.average` weights summing to zero.
+    public static let averageZeroWeights = "Weights sum to zero, can't be normalized"
     /// NumPy's words for a boolean mask of the wrong length.
     public static func maskLength(_ arrayLength: Int, _ maskLength: Int) -> String {
         "boolean index did not match indexed array along axis 0; size of axis is \(arrayLength) but size of corresponding boolean axis is \(maskLength)"

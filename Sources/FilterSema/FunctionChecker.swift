@@ -1090,6 +1090,9 @@ struct FunctionChecker {
             if let (_, module) = moduleNamed(by: base), module == "numpy", name == "where" {
                 return lowerWhere(arguments: arguments, keywords: keywords, at: range)
             }
+            if let (_, module) = moduleNamed(by: base), module == "numpy", ["ptp", "count_nonzero", "average", "dot"].contains(name) {
+                return lowerNumpyStatistic(name, arguments: arguments, keywords: keywords, at: range)
+            }
             if let (alias, module) = moduleNamed(by: base) {
                 let table = module == "numpy" ? BuiltinTables.numpy : module == "math" ? BuiltinTables.math : [:]
                 guard let function = table[name] else {
@@ -1130,6 +1133,77 @@ struct FunctionChecker {
         default:
             report("this expression cannot be called", at: callee.range)
             return nil
+        }
+    }
+
+    /// `np.ptp(a)` (`np.max(a) - np.min(a)`), `np.count_nonzero(a)` (a float count here),
+    /// `np.average(a)` and `np.average(a, weights=w)`; `np.dot` is refused with a reason.
+    private mutating func lowerNumpyStatistic(_ name: String, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        if name == "dot" {
+            report("np.dot is not supported: NumPy's dot runs BLAS, whose summation order depends on the BLAS build; write np.sum(a * b)",
+                   at: range)
+            return nil
+        }
+        var weightsExpression: Expr?
+        for keyword in keywords {
+            if name == "average" && keyword.name == "weights" && weightsExpression == nil {
+                weightsExpression = keyword.value
+            } else {
+                report("np.\(name)() keyword '\(keyword.name)' is not supported", at: keyword.range)
+                return nil
+            }
+        }
+        guard arguments.count == 1 else {
+            let hint = name == "average" && arguments.count > 1 ? "; give the weights as weights=w" : ""
+            report(arityMessage("np.\(name)", expected: 1...1, given: arguments.count) + hint, at: range)
+            lowerArgumentsForErrors(arguments, keywords)
+            return nil
+        }
+        guard let value = lower(arguments[0]) else { return nil }
+        guard value.type.isArray else {
+            report("'np.\(name)' needs an array, got \(article(describe(value.type)))", at: arguments[0].range)
+            return nil
+        }
+        let array = asFloatArray(value)
+        switch name {
+        case "ptp":
+            guard !Self.callsHelper(array) else {
+                report("np.ptp of an expression that calls a helper is not supported; assign the array to a variable first", at: arguments[0].range)
+                return nil
+            }
+            let high = TExpr(.builtin(.npMax, [array]), .float, range), low = TExpr(.builtin(.npMin, [array]), .float, range)
+            return TExpr(.arithmetic(.subtract, high, low), .float, range)
+        case "count_nonzero":
+            guard let nonzero = elementwise([value], at: range, { lanes in
+                let isFloat = lanes[0].type == .float
+                let zero = isFloat ? TExpr(.floatConstant(0), .float, range) : TExpr(.intConstant(0), .int, range)
+                return TExpr(.compare(operands: [lanes[0], zero], ops: [.notEqual], compareTypes: [isFloat ? .float : .int]), .bool, range)
+            }) else { return nil }
+            return TExpr(.builtin(.pySum, [asFloatArray(nonzero)]), .float, range)
+        default:
+            guard let weightsExpression else { return TExpr(.builtin(.mean, [array]), .float, range) }
+            guard let weights = lower(weightsExpression) else { return nil }
+            guard weights.type.isArray else {
+                report("np.average weights must be an array, got \(article(describe(weights.type)))", at: weightsExpression.range)
+                return nil
+            }
+            return TExpr(.builtin(.average, [array, asFloatArray(weights)]), .float, range)
+        }
+    }
+
+    /// Whether an expression calls a helper anywhere (it may then not be evaluated twice).
+    static func callsHelper(_ expression: TExpr) -> Bool {
+        switch expression.kind {
+        case .call: return true
+        case .intConstant, .floatConstant, .boolConstant, .local, .lane, .floatArrayConstant, .intArrayConstant: return false
+        case .convert(_, let a), .negate(let a), .not(let a), .length(let a), .floatArrayOf(let a): return callsHelper(a)
+        case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b), .gather(let a, let b),
+             .compress(let a, let b):
+            return callsHelper(a) || callsHelper(b)
+        case .conditional(let a, let b, let c): return callsHelper(a) || callsHelper(b) || callsHelper(c)
+        case .compare(let operands, _, _), .builtin(_, let operands), .arrayOf(let operands): return operands.contains(where: callsHelper)
+        case .map(let inputs, let body): return inputs.contains(where: callsHelper) || callsHelper(body)
+        case .slice(let a, let b, let c, let d): return ([a] + [b, c, d].compactMap { $0 }).contains(where: callsHelper)
         }
     }
 

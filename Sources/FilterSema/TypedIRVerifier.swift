@@ -314,6 +314,7 @@ private struct Verifier {
         case .any, .all: expect([.floatArray], .bool)
         case .argmin, .argmax: expect([.floatArray], .int)
         case .percentile, .quantile: expect([.floatArray, .float], .float)
+        case .average: expect([.floatArray, .floatArray], .float)
         case .zeros, .ones, .empty: expect([.int], .floatArray)
         case .copy, .sorted: expect([.floatArray], .floatArray)
         case .sortInPlace:
