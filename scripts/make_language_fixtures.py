@@ -1063,6 +1063,14 @@ program("array_slices", "filter", """
         h = values[:-1] - values[1:]
         return a.sum() + b.sum() * 2 + c[0] * 3 + d[0] * 5 + e.sum() * 7 + len(g) * 11 + np.abs(h).max()
     """, each(ARR + SHORT))
+program("array_slice_extreme_bounds", "filter", """
+    def f(values, k=1):
+        a = values[::-9223372036854775807 - 1]
+        b = values[9223372036854775807::-9223372036854775807 - 1]
+        c = values[-9223372036854775807 - 1:9223372036854775807:9223372036854775807]
+        d = values[::k]
+        return len(a) * 1000 + len(b) * 100 + len(c) * 10 + len(d) + np.sum(a) + np.sum(b) + np.sum(c)
+    """, each(ARR[:2] + SHORT) + [(ARR[0], [0.0]), (ARR[0], [-3.0])])
 program("array_slice_loop_windows", "filter", """
     def f(values):
         best = -inf
@@ -1161,6 +1169,27 @@ program("numpy_average_of_expressions", "filter", """
         w = np.abs(values) + 1
         return np.average(values ** 2, weights=w) - np.average(values > 0, weights=w > 2)
     """, each(ARR + [[1.0, 2.0, 3.0]]))
+
+program("numpy_bincount_majority", "filter", """
+    def majority(values):
+        return np.bincount(values.astype(int)).argmax()
+    """, each([[1.0, 2.0, 2.0, 3.0, 2.0, 1.0, 0.0, 3.0, 3.0], [5.0, 5.0, 0.0, 1.0, 5.0, 2.0, 9.0, 9.0, 9.0],
+               [0.0], [2.9, 2.1, 1.5, 0.2], [], [-1.0, 2.0], [1e6, 1.0]]))
+program("numpy_bincount_minlength", "filter", """
+    import numpy as np
+    LABELS = np.array([0, 3, 3, 1])
+    def f(values, m=6):
+        counts = np.bincount(LABELS, minlength=m)
+        masked = np.bincount(values > 0)
+        return len(counts) * 100 + counts[3] * 10 + counts[-1] + len(masked) * 1000 + masked[0] * 10000
+    """, each([[1.0, -2.0, 3.0], [-1.0, -2.0], [2.0, 0.0, 5.0, 7.0]]) + [([1.0], [2.0]), ([1.0], [-1.0])])
+program("numpy_cumsum", "filter", """
+    def f(values):
+        c = np.cumsum(values)
+        d = (values * 2).cumsum()
+        w = np.cumsum(np.array([1, 2, 3]))
+        return c[-1] * 3 + d.max() + w[-1] + np.sum(c) - len(np.cumsum(values[:0]))
+    """, each(ARR + SHORT[:1] + [[-0.0, -0.0]]), either_zero=True)
 
 # --- issue 13: math.hypot is CPython's (not libm's); np.hypot is NumPy's (libm's) ------------------
 def _hypot_hard_cases(count):

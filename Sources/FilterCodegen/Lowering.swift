@@ -880,6 +880,41 @@ final class ProgramLowering {
                 }
             }
             return .array(pointer: array.pointer, length: array.length)
+        case .cumsum:
+            let source = try values[0].array
+            let array = freshArray(source.length, type: .floatArray, range: range)
+            _ = emitter.loop(from: emitter.int64(0), to: source.length, carrying: [(types.double, emitter.double(0))]) { index, carried in
+                let x = element(source, index)
+                // out[0] = a[0] exactly (not 0.0 + a[0], which would turn -0.0 into +0.0).
+                let sum = emitter.select(emitter.icmp(LLVMIntEQ, index, emitter.int64(0)), x, LLVMBuildFAdd(builder, carried[0], x, "")!)
+                emitter.store(sum, emitter.elementAddress(types.double, array.pointer, index))
+                return [sum]
+            }
+            return .array(pointer: array.pointer, length: array.length)
+        case .bincount:
+            let source = try values[0].array
+            let minlength = try scalarArgument(1, as: .int)
+            check(emitter.icmp(LLVMIntSGE, minlength, emitter.int64(0)), else: .bincountNegative, arguments[1].range, emitter.int64(1))
+            func loadInt(_ k: LLVMValueRef) -> LLVMValueRef {
+                emitter.load(types.int64, emitter.elementAddress(types.int64, source.pointer, k))
+            }
+            let extremes = emitter.loop(from: emitter.int64(0), to: source.length,
+                                        carrying: [(types.int64, emitter.int64(-1)), (types.int64, emitter.int64(0))]) { k, carried in
+                let x = loadInt(k)
+                return [emitter.select(emitter.icmp(LLVMIntSGT, x, carried[0]), x, carried[0]),
+                        emitter.select(emitter.icmp(LLVMIntSLT, x, carried[1]), x, carried[1])]
+            }
+            check(emitter.icmp(LLVMIntSGE, extremes[1], emitter.int64(0)), else: .bincountNegative, arguments[0].range, emitter.int64(0))
+            let needed = emitter.add(extremes[0], emitter.int64(1))
+            let count = emitter.select(emitter.icmp(LLVMIntSGT, needed, minlength), needed, minlength)
+            let raw = allocateArray(count, range: range)  // zero-filled
+            let counts = LLVMBuildBitCast(builder, raw.pointer, types.int64Pointer, "")!
+            _ = emitter.loop(from: emitter.int64(0), to: source.length, carrying: []) { k, _ in
+                let slot = emitter.elementAddress(types.int64, counts, loadInt(k))
+                emitter.store(emitter.add(emitter.load(types.int64, slot), emitter.int64(1)), slot)
+                return []
+            }
+            return .array(pointer: counts, length: count)
         case .copy, .sorted:
             let source = try values[0].array
             let array = allocateArray(source.length, range: range)

@@ -42,6 +42,8 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     case maskLength = 15
     /// `np.average` weights of another length (`a` = 0) or summing to zero (`a` = 1).
     case averageWeights = 16
+    /// `np.bincount` of a negative element (`a` = 0) or with a negative minlength (`a` = 1).
+    case bincountNegative = 17
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -86,6 +88,7 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .zeroSliceStep: return RuntimeMessages.zeroSliceStep
         case .maskLength: return RuntimeMessages.maskLength(Int(a), Int(b))
         case .averageWeights: return a == 0 ? RuntimeMessages.averageShapes : RuntimeMessages.averageZeroWeights
+        case .bincountNegative: return a == 0 ? RuntimeMessages.bincountNegative : RuntimeMessages.bincountMinlength
         }
     }
 }

@@ -30,6 +30,8 @@ extension Builtin {
         case .npRound: return "np.round"
         case .npHypot: return "np.hypot"
         case .average: return "np.average"
+        case .cumsum: return "np.cumsum"
+        case .bincount: return "np.bincount"
         default: return rawValue
         }
     }

@@ -756,6 +756,27 @@ private struct Execution {
             let fill = builtin == .ones ? 1.0 : 0.0
             return .array(ArrayBox(floats: [Double](repeating: fill, count: Int(n)), isWritable: true))
 
+        case .cumsum:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            var elements = try floatElements(operands[0], at: arguments[0].range)
+            try countAllocation(elements.count, at: range)
+            for k in elements.indices.dropFirst() { elements[k] = elements[k - 1] + elements[k] }
+            return .array(ArrayBox(floats: elements, isWritable: true))
+
+        case .bincount:
+            guard arguments.count == 2, case .array(let box) = operands[0], let xs = box.ints else { throw arity(builtin, at: range) }
+            let minlength = try intValue(operands[1], at: arguments[1].range)
+            guard minlength >= 0 else { throw KernelRuntimeError(RuntimeMessages.bincountMinlength, at: arguments[1].range) }
+            guard xs.allSatisfy({ $0 >= 0 }) else { throw KernelRuntimeError(RuntimeMessages.bincountNegative, at: arguments[0].range) }
+            let count = Swift.max((xs.max() ?? -1) &+ 1, minlength)
+            guard count <= Int64(maximumLocalArrayLength) else {
+                throw KernelRuntimeError("local array size \(count) is outside 0...\(maximumLocalArrayLength)", at: range)
+            }
+            try countAllocation(Int(count), at: range)
+            var counts = [Int64](repeating: 0, count: Int(count))
+            for x in xs { counts[Int(x)] += 1 }
+            return .array(ArrayBox(ints: counts))
+
         case .copy, .sorted:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
             var elements = try floatElements(operands[0], at: arguments[0].range)

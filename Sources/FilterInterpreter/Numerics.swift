@@ -464,7 +464,8 @@ extension Numerics {
     /// from the end, out-of-range ones clamp. `step` must not be 0.
     public static func slicePositions(count: Int64, start: Int64?, stop: Int64?, step: Int64) -> [Int] {
         let bounds = sliceBounds(count: count, start: start, stop: stop, step: step)
-        return (0..<Int(bounds.length)).map { Int(bounds.start + Int64($0) * step) }
+        // Only k = 0 exists when |step| exceeds the array, so the products stay in range.
+        return (0..<Int(bounds.length)).map { Int(bounds.start &+ Int64($0) &* step) }
     }
 
     /// The first position and the length of `a[start:stop:step]` (see `slicePositions`).
@@ -481,12 +482,10 @@ extension Numerics {
         }
         let first = adjust(start, default: step < 0 ? count - 1 : 0)
         let last = adjust(stop, default: step < 0 ? -1 : count)
-        let length: Int64
-        if step < 0 {
-            length = last < first ? (first - last - 1) / (0 - step) + 1 : 0
-        } else {
-            length = first < last ? (last - first - 1) / step + 1 : 0
-        }
+        // In magnitudes, so that a step of Int64.min does not overflow; first and last lie in -1...count.
+        let span: UInt64 = step < 0 ? (last < first ? UInt64(first - last - 1) : UInt64.max)
+                                    : (first < last ? UInt64(last - first - 1) : UInt64.max)
+        let length: Int64 = span == UInt64.max ? 0 : Int64(span / step.magnitude) + 1
         return (first, length)
     }
 }

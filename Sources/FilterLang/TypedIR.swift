@@ -465,6 +465,12 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     /// `np.average(a, weights=w)` (two `.floatArray`s -> `.float`): `np.sum(a * w) / np.sum(w)`, both sums
     /// pairwise as NumPy's; lengths that differ or weights summing to zero are run-time errors.
     case average
+    /// `np.cumsum(a)`, `a.cumsum()` (`.floatArray` -> a fresh `.floatArray`): running sums first to last,
+    /// as NumPy's `add.accumulate`.
+    case cumsum
+    /// `np.bincount(x, minlength=m)` (`.intArray`, `.int` -> a fresh `.intArray` of length
+    /// `max(max(x) + 1, m)`): how often each value occurs. A negative element or `m` is a run-time error.
+    case bincount
 }
 
 /// A run-time failure of a kernel, with the source location that caused it.
@@ -503,6 +509,10 @@ public enum RuntimeMessages {
     public static let averageShapes = "Axis must be specified when shapes of a and weights differ."
     /// NumPy's words for `np.average` weights summing to zero.
     public static let averageZeroWeights = "Weights sum to zero, can't be normalized"
+    /// NumPy's words for a negative element in `np.bincount`.
+    public static let bincountNegative = "'list' argument must have no negative elements"
+    /// NumPy's words for a negative `minlength`.
+    public static let bincountMinlength = "'minlength' must not be negative"
     /// NumPy's words for a boolean mask of the wrong length.
     public static func maskLength(_ arrayLength: Int, _ maskLength: Int) -> String {
         "boolean index did not match indexed array along axis 0; size of axis is \(arrayLength) but size of corresponding boolean axis is \(maskLength)"

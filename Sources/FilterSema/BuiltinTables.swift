@@ -111,6 +111,7 @@ enum BuiltinTables {
     static let methods: [String: Builtin] = [
         "min": .npMin, "max": .npMax, "sum": .npSum, "mean": .mean, "std": .std, "var": .variance, "prod": .prod,
         "argmin": .argmin, "argmax": .argmax, "copy": .copy, "sort": .sortInPlace, "any": .any, "all": .all,
+        "cumsum": .cumsum,
     ]
 
     /// Real NumPy names outside the language (named in the error rather than "unknown").

@@ -1090,7 +1090,7 @@ struct FunctionChecker {
             if let (_, module) = moduleNamed(by: base), module == "numpy", name == "where" {
                 return lowerWhere(arguments: arguments, keywords: keywords, at: range)
             }
-            if let (_, module) = moduleNamed(by: base), module == "numpy", ["ptp", "count_nonzero", "average", "dot"].contains(name) {
+            if let (_, module) = moduleNamed(by: base), module == "numpy", ["ptp", "count_nonzero", "average", "dot", "cumsum", "bincount"].contains(name) {
                 return lowerNumpyStatistic(name, arguments: arguments, keywords: keywords, at: range)
             }
             if let (alias, module) = moduleNamed(by: base) {
@@ -1145,9 +1145,12 @@ struct FunctionChecker {
             return nil
         }
         var weightsExpression: Expr?
+        var minlengthExpression: Expr?
         for keyword in keywords {
             if name == "average" && keyword.name == "weights" && weightsExpression == nil {
                 weightsExpression = keyword.value
+            } else if name == "bincount" && keyword.name == "minlength" && minlengthExpression == nil {
+                minlengthExpression = keyword.value
             } else {
                 report("np.\(name)() keyword '\(keyword.name)' is not supported", at: keyword.range)
                 return nil
@@ -1164,8 +1167,27 @@ struct FunctionChecker {
             report("'np.\(name)' needs an array, got \(article(describe(value.type)))", at: arguments[0].range)
             return nil
         }
+        if name == "bincount" {
+            var counts = value
+            if value.type == .boolArray {
+                counts = elementwise([value], at: range) { lanes in self.convert(lanes[0], to: .int) } ?? value
+            }
+            guard counts.type == .intArray else {
+                report("np.bincount needs an int array (NumPy cannot cast float64 to int64 safely); convert with .astype(int)",
+                       at: arguments[0].range)
+                return nil
+            }
+            var minlength = TExpr(.intConstant(0), .int, range)
+            if let minlengthExpression {
+                guard let given = lower(minlengthExpression), let index = indexValue(given, at: minlengthExpression.range) else { return nil }
+                minlength = index
+            }
+            return TExpr(.builtin(.bincount, [counts, minlength]), .intArray, range)
+        }
         let array = asFloatArray(value)
         switch name {
+        case "cumsum":
+            return TExpr(.builtin(.cumsum, [array]), .floatArray, range)
         case "ptp":
             guard !Self.callsHelper(array) else {
                 report("np.ptp of an expression that calls a helper is not supported; assign the array to a variable first", at: arguments[0].range)
@@ -1522,7 +1544,7 @@ struct FunctionChecker {
                               asStatement: Bool) -> TExpr? {
         var arguments = originalArguments
         // Built-ins over float arrays take int arrays (constants, literals) converted to floats.
-        if BuiltinTables.reductions.contains(builtin) || [.percentile, .quantile, .copy, .sorted].contains(builtin),
+        if BuiltinTables.reductions.contains(builtin) || [.percentile, .quantile, .copy, .sorted, .cumsum].contains(builtin),
            let first = arguments.first, first.type == .intArray || first.type == .boolArray {
             arguments[0] = asFloatArray(first)
         }
@@ -1584,7 +1606,7 @@ struct FunctionChecker {
                 report("'\(name)' needs an int size, got \(article(describe(arguments[0].type)))", at: argumentRanges[0])
                 return nil
             }
-        case .copy, .sorted:
+        case .copy, .sorted, .cumsum:
             guard floatArray(0) else { return nil }
             return TExpr(.builtin(builtin, arguments), .floatArray, range)
         case .sortInPlace:

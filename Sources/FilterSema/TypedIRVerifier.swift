@@ -316,7 +316,8 @@ private struct Verifier {
         case .percentile, .quantile: expect([.floatArray, .float], .float)
         case .average: expect([.floatArray, .floatArray], .float)
         case .zeros, .ones, .empty: expect([.int], .floatArray)
-        case .copy, .sorted: expect([.floatArray], .floatArray)
+        case .copy, .sorted, .cumsum: expect([.floatArray], .floatArray)
+        case .bincount: expect([.intArray, .int], .intArray)
         case .sortInPlace:
             if types != [.floatArray] || !allowNoValue || !arguments.allSatisfy(isWritable) { problem("sortInPlace misused") }
         case .pyMinOf, .pyMaxOf, .minimum, .maximum, .fmin, .fmax, .abs, .clip:
