@@ -1191,6 +1191,23 @@ program("numpy_cumsum", "filter", """
         return c[-1] * 3 + d.max() + w[-1] + np.sum(c) - len(np.cumsum(values[:0]))
     """, each(ARR + SHORT[:1] + [[-0.0, -0.0]]), either_zero=True)
 
+program("numpy_unique_and_counts", "filter", """
+    def f(values):
+        u = np.unique(values)
+        vals, counts = np.unique(values, return_counts=True)
+        mode = vals[np.argmax(counts)]
+        return len(np.unique(values)) * 1000 + u.sum() + mode * 10 + counts.max() * 100 + len(vals)
+    """, each(ARR + [[2.0, 1.0, 2.0, nan, nan, 1.0, 2.0], [3.0], [], [-0.0, 0.0, 1.0, 1.0],
+                     [5.0, 5.0, 0.0, 1.0, 5.0, 2.0, 9.0, 9.0, 9.0]]), either_zero=True)
+
+program("numpy_unique_counts_with_nan", "filter", """
+    def f(values):
+        vals, counts = np.unique(values > 1, return_counts=True)
+        n = len(np.unique(values))
+        _, c = np.unique(values, return_counts=True)
+        return n * 100 + c[-1] * 10 + len(vals) + counts[0] * 1000
+    """, each(ARR + [[2.0, 1.0, 2.0, nan, nan, 1.0, 2.0], [nan, nan, nan], [-0.0, 0.0, 1.0, 1.0]]))
+
 # --- issue 13: math.hypot is CPython's (not libm's); np.hypot is NumPy's (libm's) ------------------
 def _hypot_hard_cases(count):
     """Gradient-like pairs where CPython's math.hypot and libm's hypot differ in the last bit."""

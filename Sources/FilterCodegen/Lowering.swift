@@ -891,6 +891,16 @@ final class ProgramLowering {
                 return [sum]
             }
             return .array(pointer: array.pointer, length: array.length)
+        case .unique, .uniqueCounts:
+            let source = try values[0].array
+            let isCounts = builtin == .uniqueCounts
+            let result = freshArray(source.length, type: isCounts ? .intArray : .floatArray, range: range)
+            let callee = emitter.declare("filterjit_unique", returning: types.int64,
+                                         [types.doublePointer, types.int64, types.doublePointer, types.int64Pointer])
+            let count = emitter.call(callee, [source.pointer, source.length,
+                                              isCounts ? LLVMConstNull(types.doublePointer) : result.pointer,
+                                              isCounts ? result.pointer : LLVMConstNull(types.int64Pointer)])
+            return .array(pointer: result.pointer, length: count)
         case .bincount:
             let source = try values[0].array
             let minlength = try scalarArgument(1, as: .int)

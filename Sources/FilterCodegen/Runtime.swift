@@ -178,6 +178,7 @@ typealias FailFunction = @convention(c) (Int32, Int64, Int64, Int64, Int64) -> V
 typealias AllocateFunction = @convention(c) (UnsafeMutableRawPointer?, Int64) -> UnsafeMutableRawPointer?
 typealias ReleaseFunction = @convention(c) (UnsafeMutableRawPointer?) -> Void
 typealias ReduceFunction = @convention(c) (UnsafePointer<Double>?, Int64) -> Double
+typealias UniqueFunction = @convention(c) (UnsafePointer<Double>?, Int64, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Int64>?) -> Int64
 typealias WeightedSumFunction = @convention(c) (UnsafePointer<Double>?, UnsafePointer<Double>?, Int64) -> Double
 typealias QuantileFunction = @convention(c) (UnsafePointer<Double>?, Int64, Double) -> Double
 typealias SortFunction = @convention(c) (UnsafeMutablePointer<Double>?, Int64) -> Void
@@ -219,6 +220,7 @@ public enum Runtime {
     static let modulo: BinaryFunction = { a, b in Numerics.remainder(a, b) }
     static let intPower: IntPowerFunction = { a, b in Numerics.power(a, b) }
     static let hypot: BinaryFunction = { a, b in Numerics.hypot(a, b) }
+    static let unique: UniqueFunction = { a, n, values, counts in Int64(Numerics.unique(a, Int(n), values: values, counts: counts)) }
     static let weightedSum: WeightedSumFunction = { a, w, n in Numerics.weightedSum(a, w, Int(n)) }
 
     private static func address<F>(_ function: F) -> UnsafeRawPointer {
@@ -247,5 +249,6 @@ public enum Runtime {
         RuntimeSymbol(name: "filterjit_ipow", address: address(intPower)),
         RuntimeSymbol(name: "filterjit_hypot", address: address(hypot)),
         RuntimeSymbol(name: "filterjit_weighted_sum", address: address(weightedSum)),
+        RuntimeSymbol(name: "filterjit_unique", address: address(unique)),
     ]
 }

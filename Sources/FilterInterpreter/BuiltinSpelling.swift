@@ -32,6 +32,7 @@ extension Builtin {
         case .average: return "np.average"
         case .cumsum: return "np.cumsum"
         case .bincount: return "np.bincount"
+        case .unique, .uniqueCounts: return "np.unique"
         default: return rawValue
         }
     }

@@ -763,6 +763,22 @@ private struct Execution {
             for k in elements.indices.dropFirst() { elements[k] = elements[k - 1] + elements[k] }
             return .array(ArrayBox(floats: elements, isWritable: true))
 
+        case .unique, .uniqueCounts:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            let elements = try floatElements(operands[0], at: arguments[0].range)
+            try countAllocation(elements.count, at: range)
+            var values = [Double](repeating: 0, count: elements.count)
+            var counts = [Int64](repeating: 0, count: elements.count)
+            let count = elements.withUnsafeBufferPointer { source in
+                values.withUnsafeMutableBufferPointer { v in
+                    counts.withUnsafeMutableBufferPointer { c in
+                        Numerics.unique(source.baseAddress, source.count, values: v.baseAddress, counts: c.baseAddress)
+                    }
+                }
+            }
+            if builtin == .unique { return .array(ArrayBox(floats: Array(values.prefix(count)), isWritable: true)) }
+            return .array(ArrayBox(ints: Array(counts.prefix(count))))
+
         case .bincount:
             guard arguments.count == 2, case .array(let box) = operands[0], let xs = box.ints else { throw arity(builtin, at: range) }
             let minlength = try intValue(operands[1], at: arguments[1].range)

@@ -558,5 +558,29 @@ extension Numerics {
     }
 }
 
+extension Numerics {
+    /// `np.unique(a)` and its counts: sorts a copy (NaN last), then keeps the first of each run of
+    /// equal values, all NaNs as one run (NumPy's `equal_nan=True`). Writes the values and/or counts
+    /// (either may be nil; each needs room for n) and returns how many there are.
+    public static func unique(_ a: UnsafePointer<Double>?, _ n: Int, values: UnsafeMutablePointer<Double>?,
+                              counts: UnsafeMutablePointer<Int64>?) -> Int {
+        guard let a, n > 0 else { return 0 }
+        var sorted = Array(UnsafeBufferPointer(start: a, count: n))
+        sorted.withUnsafeMutableBufferPointer { sortNaNLast($0.baseAddress, n) }
+        var count = 0
+        for i in 0..<n {
+            let startsRun = i == 0 || (sorted[i] != sorted[i - 1] && !(sorted[i].isNaN && sorted[i - 1].isNaN))
+            if startsRun {
+                values?[count] = sorted[i]
+                counts?[count] = 1
+                count += 1
+            } else {
+                counts?[count - 1] += 1
+            }
+        }
+        return count
+    }
+}
+
 /// C entry point of `math.hypot` (CPython's algorithm).
 @_cdecl("filterjit_hypot") public func filterjitHypot(_ a: Double, _ b: Double) -> Double { Numerics.hypot(a, b) }

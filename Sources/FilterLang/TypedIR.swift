@@ -471,6 +471,11 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     /// `np.bincount(x, minlength=m)` (`.intArray`, `.int` -> a fresh `.intArray` of length
     /// `max(max(x) + 1, m)`): how often each value occurs. A negative element or `m` is a run-time error.
     case bincount
+    /// `np.unique(a)` (`.floatArray` -> a fresh `.floatArray`): the sorted distinct values, NaNs as one
+    /// (NumPy's `equal_nan=True`).
+    case unique
+    /// The counts of `np.unique(a, return_counts=True)` (`.floatArray` -> a fresh `.intArray`).
+    case uniqueCounts
 }
 
 /// A run-time failure of a kernel, with the source location that caused it.

@@ -401,6 +401,18 @@ struct FunctionChecker {
     private mutating func lowerAssignment(target: Expr, value: Expr, range: SourceRange) -> [TStmt] {
         var targetExpressions = [target]
         var valueExpressions = [value]
+        if case .tuple(let targets) = target.kind, case .call(let callee, let arguments, let keywords) = value.kind,
+           case .attribute(let module, "unique") = callee.kind, moduleNamed(by: module)?.module == "numpy" {
+            guard targets.count == 2 else {
+                report("np.unique(..., return_counts=True) gives 2 arrays, not \(targets.count)", at: value.range)
+                return []
+            }
+            guard let pair = lowerUnique(arguments: arguments, keywords: keywords, at: value.range, wantsCounts: true) else {
+                targets.forEach { markAssigned($0) }
+                return []
+            }
+            return assignLowered(targets: targets, values: pair, range: range)
+        }
         if case .tuple(let targets) = target.kind {
             guard case .tuple(let values) = value.kind else {
                 report("tuple assignment needs a tuple of \(targets.count) values on the right", at: value.range)
@@ -438,6 +450,26 @@ struct FunctionChecker {
                 markAssigned(targetExpression)
                 continue
             }
+            guard let (typedTarget, typedValue, slot) = lowerTarget(targetExpression, value: value) else {
+                failed = true
+                continue
+            }
+            targets.append(typedTarget)
+            converted.append(typedValue)
+            if let slot { newlyAssigned.append(slot) }
+        }
+        for slot in newlyAssigned { assigned?.insert(slot) }
+        guard !failed else { return [] }
+        return [TStmt(.assign(targets: targets, values: converted), range)]
+    }
+
+    /// Stores already lowered values into targets (`a, b = <two values of one call>`).
+    private mutating func assignLowered(targets targetExpressions: [Expr], values: [TExpr], range: SourceRange) -> [TStmt] {
+        var targets: [TTarget] = []
+        var converted: [TExpr] = []
+        var newlyAssigned: [Int] = []
+        var failed = false
+        for (targetExpression, value) in zip(targetExpressions, values) {
             guard let (typedTarget, typedValue, slot) = lowerTarget(targetExpression, value: value) else {
                 failed = true
                 continue
@@ -1090,6 +1122,9 @@ struct FunctionChecker {
             if let (_, module) = moduleNamed(by: base), module == "numpy", name == "where" {
                 return lowerWhere(arguments: arguments, keywords: keywords, at: range)
             }
+            if let (_, module) = moduleNamed(by: base), module == "numpy", name == "unique" {
+                return lowerUnique(arguments: arguments, keywords: keywords, at: range)?.first
+            }
             if let (_, module) = moduleNamed(by: base), module == "numpy", ["ptp", "count_nonzero", "average", "dot", "cumsum", "bincount"].contains(name) {
                 return lowerNumpyStatistic(name, arguments: arguments, keywords: keywords, at: range)
             }
@@ -1134,6 +1169,43 @@ struct FunctionChecker {
             report("this expression cannot be called", at: callee.range)
             return nil
         }
+    }
+
+    /// `np.unique(a)`: one value; `np.unique(a, return_counts=True)`: two (the values and their counts),
+    /// only as the right side of `vals, counts = ...` (the caller asks for both with `wantsCounts`).
+    private mutating func lowerUnique(arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange, wantsCounts: Bool = false) -> [TExpr]? {
+        var returnCounts = false
+        for keyword in keywords {
+            guard keyword.name == "return_counts", case .boolean(let flag) = keyword.value.kind else {
+                report(keyword.name == "return_counts" ? "np.unique's return_counts must be True or False"
+                                                       : "np.unique() keyword '\(keyword.name)' is not supported (only return_counts)", at: keyword.range)
+                return nil
+            }
+            returnCounts = flag
+        }
+        guard arguments.count == 1 else {
+            report(arityMessage("np.unique", expected: 1...1, given: arguments.count), at: range)
+            lowerArgumentsForErrors(arguments, [])
+            return nil
+        }
+        if returnCounts != wantsCounts {
+            report(returnCounts ? "np.unique(..., return_counts=True) gives two arrays: assign them, 'values, counts = np.unique(...)'"
+                                : "np.unique(a) gives one array; write return_counts=True for the counts", at: range)
+            return nil
+        }
+        guard let value = lower(arguments[0]) else { return nil }
+        guard value.type.isArray else {
+            report("'np.unique' needs an array, got \(article(describe(value.type)))", at: arguments[0].range)
+            return nil
+        }
+        let array = asFloatArray(value)
+        let values = TExpr(.builtin(.unique, [array]), .floatArray, range)
+        guard wantsCounts else { return [values] }
+        guard !Self.callsHelper(array) else {
+            report("np.unique of an expression that calls a helper is not supported here; assign the array to a variable first", at: arguments[0].range)
+            return nil
+        }
+        return [values, TExpr(.builtin(.uniqueCounts, [array]), .intArray, range)]
     }
 
     /// `np.ptp(a)` (`np.max(a) - np.min(a)`), `np.count_nonzero(a)` (a float count here),

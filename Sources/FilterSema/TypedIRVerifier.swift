@@ -318,6 +318,8 @@ private struct Verifier {
         case .zeros, .ones, .empty: expect([.int], .floatArray)
         case .copy, .sorted, .cumsum: expect([.floatArray], .floatArray)
         case .bincount: expect([.intArray, .int], .intArray)
+        case .unique: expect([.floatArray], .floatArray)
+        case .uniqueCounts: expect([.floatArray], .intArray)
         case .sortInPlace:
             if types != [.floatArray] || !allowNoValue || !arguments.allSatisfy(isWritable) { problem("sortInPlace misused") }
         case .pyMinOf, .pyMaxOf, .minimum, .maximum, .fmin, .fmax, .abs, .clip:
