@@ -1208,6 +1208,33 @@ program("numpy_unique_counts_with_nan", "filter", """
         return n * 100 + c[-1] * 10 + len(vals) + counts[0] * 1000
     """, each(ARR + [[2.0, 1.0, 2.0, nan, nan, 1.0, 2.0], [nan, nan, nan], [-0.0, 0.0, 1.0, 1.0]]))
 
+HIST_DATA = [[float(v) for v in (0, 17, 255, 128, 128, 64, 300, -1, 255)], [3.0, -1.0, 2.0, nan, 0.5, -0.0, 7.0, inf, 1.0],
+             rvals(9), [5.0] * 9, [], [0.25, 0.5, 0.75, 1.0, 0.0]]
+program("numpy_histogram_forms", "filter", """
+    def f(values):
+        hist, _ = np.histogram(values, bins=16, range=(0, 256))
+        h3 = np.histogram(values, bins=3, range=(-1.0, 1.0))[0]
+        e = np.histogram(values, 5, (0.0, 1.0))[1]
+        return hist.argmax() * 1000 + h3.sum() * 100 + h3[0] * 10 + e[1] + np.sum(hist)
+    """, each(HIST_DATA))
+program("numpy_histogram_entropy", "filter", """
+    def entropy(values):
+        hist, _ = np.histogram(values, bins=8, range=(0, 256))
+        p = hist / np.sum(hist)
+        p = p[p > 0]
+        return -np.sum(p * np.log2(p))
+    """, each(HIST_DATA))
+program("numpy_histogram_autodetect", "filter", """
+    def f(values, bins=4):
+        counts, edges = np.histogram(values, bins=bins)
+        return counts[0] * 100 + counts[-1] * 10 + edges[0] + edges[-1] * 3 + edges[1]
+    """, each(HIST_DATA) + [(HIST_DATA[2], [1.0]), (HIST_DATA[2], [0.0]), (HIST_DATA[3], [7.0])])
+program("numpy_histogram_bad_range", "filter", """
+    def f(values, lo=0.0):
+        counts, edges = np.histogram(values, bins=2, range=(lo, 1.0))
+        return counts[0] + edges[-1]
+    """, each([[0.5, 2.0]], [0.0]) + each([[0.5]], [2.0]) + each([[0.5]], [nan]) + each([[0.5]], [-inf]))
+
 # --- issue 13: math.hypot is CPython's (not libm's); np.hypot is NumPy's (libm's) ------------------
 def _hypot_hard_cases(count):
     """Gradient-like pairs where CPython's math.hypot and libm's hypot differ in the last bit."""

@@ -891,6 +891,24 @@ final class ProgramLowering {
                 return [sum]
             }
             return .array(pointer: array.pointer, length: array.length)
+        case .histogram, .histogramEdges:
+            let source = try values[0].array
+            let bins = try scalarArgument(1, as: .int)
+            check(emitter.icmp(LLVMIntSGE, bins, emitter.int64(1)), else: .histogram, range, emitter.int64(1))
+            let isCounts = builtin == .histogram
+            // Bins beyond the local-array bound fail there, as the interpreter does.
+            check(emitter.icmp(LLVMIntSLT, bins, emitter.int64(Int64(maximumLocalArrayLength))), else: .arraySize, arguments[1].range, bins)
+            let length = isCounts ? bins : emitter.add(bins, emitter.int64(1))
+            let result = freshArray(length, type: isCounts ? .intArray : .floatArray, range: range)
+            let callee = emitter.declare("filterjit_histogram", returning: types.int64,
+                                         [types.doublePointer, types.int64, types.int64, types.double, types.double, types.int64,
+                                          types.int64Pointer, types.doublePointer])
+            let status = emitter.call(callee, [source.pointer, source.length, bins, try scalarArgument(2, as: .float),
+                                               try scalarArgument(3, as: .float), LLVMBuildZExt(builder, try values[4].scalar, types.int64, "")!,
+                                               isCounts ? result.pointer : LLVMConstNull(types.int64Pointer),
+                                               isCounts ? LLVMConstNull(types.doublePointer) : result.pointer])
+            check(emitter.icmp(LLVMIntEQ, status, emitter.int64(0)), else: .histogram, range, status)
+            return .array(pointer: result.pointer, length: length)
         case .unique, .uniqueCounts:
             let source = try values[0].array
             let isCounts = builtin == .uniqueCounts

@@ -44,6 +44,8 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     case averageWeights = 16
     /// `np.bincount` of a negative element (`a` = 0) or with a negative minlength (`a` = 1).
     case bincountNegative = 17
+    /// `np.histogram` with bad bins or range (`a` = `Numerics.histogram`'s status).
+    case histogram = 18
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -89,6 +91,7 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .maskLength: return RuntimeMessages.maskLength(Int(a), Int(b))
         case .averageWeights: return a == 0 ? RuntimeMessages.averageShapes : RuntimeMessages.averageZeroWeights
         case .bincountNegative: return a == 0 ? RuntimeMessages.bincountNegative : RuntimeMessages.bincountMinlength
+        case .histogram: return RuntimeMessages.histogram(Int(a))
         }
     }
 }
@@ -179,6 +182,8 @@ typealias AllocateFunction = @convention(c) (UnsafeMutableRawPointer?, Int64) ->
 typealias ReleaseFunction = @convention(c) (UnsafeMutableRawPointer?) -> Void
 typealias ReduceFunction = @convention(c) (UnsafePointer<Double>?, Int64) -> Double
 typealias UniqueFunction = @convention(c) (UnsafePointer<Double>?, Int64, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Int64>?) -> Int64
+typealias HistogramFunction = @convention(c) (UnsafePointer<Double>?, Int64, Int64, Double, Double, Int64,
+                                               UnsafeMutablePointer<Int64>?, UnsafeMutablePointer<Double>?) -> Int64
 typealias WeightedSumFunction = @convention(c) (UnsafePointer<Double>?, UnsafePointer<Double>?, Int64) -> Double
 typealias QuantileFunction = @convention(c) (UnsafePointer<Double>?, Int64, Double) -> Double
 typealias SortFunction = @convention(c) (UnsafeMutablePointer<Double>?, Int64) -> Void
@@ -221,6 +226,9 @@ public enum Runtime {
     static let intPower: IntPowerFunction = { a, b in Numerics.power(a, b) }
     static let hypot: BinaryFunction = { a, b in Numerics.hypot(a, b) }
     static let unique: UniqueFunction = { a, n, values, counts in Int64(Numerics.unique(a, Int(n), values: values, counts: counts)) }
+    static let histogram: HistogramFunction = { a, n, bins, lo, hi, auto, counts, edges in
+        Numerics.histogram(a, Int(n), bins: bins, lo: lo, hi: hi, autodetect: auto != 0, counts: counts, edges: edges)
+    }
     static let weightedSum: WeightedSumFunction = { a, w, n in Numerics.weightedSum(a, w, Int(n)) }
 
     private static func address<F>(_ function: F) -> UnsafeRawPointer {
@@ -250,5 +258,6 @@ public enum Runtime {
         RuntimeSymbol(name: "filterjit_hypot", address: address(hypot)),
         RuntimeSymbol(name: "filterjit_weighted_sum", address: address(weightedSum)),
         RuntimeSymbol(name: "filterjit_unique", address: address(unique)),
+        RuntimeSymbol(name: "filterjit_histogram", address: address(histogram)),
     ]
 }

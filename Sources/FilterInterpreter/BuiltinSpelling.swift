@@ -33,6 +33,7 @@ extension Builtin {
         case .cumsum: return "np.cumsum"
         case .bincount: return "np.bincount"
         case .unique, .uniqueCounts: return "np.unique"
+        case .histogram, .histogramEdges: return "np.histogram"
         default: return rawValue
         }
     }

@@ -763,6 +763,32 @@ private struct Execution {
             for k in elements.indices.dropFirst() { elements[k] = elements[k - 1] + elements[k] }
             return .array(ArrayBox(floats: elements, isWritable: true))
 
+        case .histogram, .histogramEdges:
+            guard arguments.count == 5 else { throw arity(builtin, at: range) }
+            let elements = try floatElements(operands[0], at: arguments[0].range)
+            let bins = try intValue(operands[1], at: arguments[1].range)
+            let low = try floatValue(operands[2], at: arguments[2].range), high = try floatValue(operands[3], at: arguments[3].range)
+            let autodetect = try truth(operands[4], at: arguments[4].range)
+            if bins >= 1 {
+                guard bins < Int64(maximumLocalArrayLength) else {
+                    throw KernelRuntimeError("local array size \(bins) is outside 0...\(maximumLocalArrayLength)", at: arguments[1].range)
+                }
+                try countAllocation(Int(bins) + 1, at: range)
+            }
+            var counts = [Int64](repeating: 0, count: Int(Swift.max(bins, 0)))
+            var edges = [Double](repeating: 0, count: Int(Swift.max(bins, 0)) + 1)
+            let status = elements.withUnsafeBufferPointer { source in
+                counts.withUnsafeMutableBufferPointer { c in
+                    edges.withUnsafeMutableBufferPointer { e in
+                        Numerics.histogram(source.baseAddress, source.count, bins: bins, lo: low, hi: high, autodetect: autodetect,
+                                           counts: c.baseAddress, edges: e.baseAddress)
+                    }
+                }
+            }
+            guard status == 0 else { throw KernelRuntimeError(RuntimeMessages.histogram(Int(status)), at: range) }
+            if builtin == .histogram { return .array(ArrayBox(ints: counts)) }
+            return .array(ArrayBox(floats: edges, isWritable: true))
+
         case .unique, .uniqueCounts:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
             let elements = try floatElements(operands[0], at: arguments[0].range)

@@ -582,5 +582,55 @@ extension Numerics {
     }
 }
 
+extension Numerics {
+    /// `np.histogram(a, bins, range)` for equal bins as NumPy 2.x computes it (`_get_outer_edges`,
+    /// `np.linspace` for the edges, then each kept value's bin from `(x - lo) / (hi - lo) * bins`
+    /// corrected against the edges). Writes `bins` counts and/or `bins + 1` edges (either may be nil).
+    /// Returns 0, or the error (`RuntimeMessages.histogram`): 1 bins < 1, 2 lo > hi, 3 a given range
+    /// not finite, 4 the values' range not finite. `bins` must be at most 1,048,576 here (callers check).
+    public static func histogram(_ a: UnsafePointer<Double>?, _ n: Int, bins: Int64, lo givenLow: Double, hi givenHigh: Double,
+                                 autodetect: Bool, counts: UnsafeMutablePointer<Int64>?, edges: UnsafeMutablePointer<Double>?) -> Int64 {
+        guard bins >= 1 else { return 1 }
+        var low = givenLow, high = givenHigh
+        if !autodetect {
+            if low > high { return 2 }
+            if !(low.isFinite && high.isFinite) { return 3 }
+        } else if n == 0 || a == nil {
+            (low, high) = (0.0, 1.0)
+        } else if let a {
+            (low, high) = (npMin(a, n), npMax(a, n))
+            if !(low.isFinite && high.isFinite) { return 4 }
+        }
+        if low == high {
+            low -= 0.5
+            high += 0.5
+        }
+        let count = Int(bins)
+        // np.linspace(low, high, bins + 1): k * step + low, the last edge exactly `high`.
+        var edgeValues = [Double](repeating: 0, count: count + 1)
+        let delta = high - low
+        let step = delta / Double(count)
+        for k in 0...count {
+            edgeValues[k] = (step == 0 ? (Double(k) / Double(count)) * delta : Double(k) * step) + low
+        }
+        edgeValues[count] = high
+        if let edges { for k in 0...count { edges[k] = edgeValues[k] } }
+        guard let counts else { return 0 }
+        for k in 0..<count { counts[k] = 0 }
+        guard let a else { return 0 }
+        let denominator = high - low
+        for i in 0..<n {
+            let x = a[i]
+            guard x >= low && x <= high else { continue }
+            var index = Int((x - low) / denominator * Double(count))
+            if index == count { index -= 1 }
+            if x < edgeValues[index] { index -= 1 }
+            if x >= edgeValues[index + 1] && index != count - 1 { index += 1 }
+            counts[index] += 1
+        }
+        return 0
+    }
+}
+
 /// C entry point of `math.hypot` (CPython's algorithm).
 @_cdecl("filterjit_hypot") public func filterjitHypot(_ a: Double, _ b: Double) -> Double { Numerics.hypot(a, b) }

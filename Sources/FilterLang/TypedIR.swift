@@ -476,6 +476,14 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case unique
     /// The counts of `np.unique(a, return_counts=True)` (`.floatArray` -> a fresh `.intArray`).
     case uniqueCounts
+    /// `np.histogram(a, bins, range=(lo, hi))`'s counts: arguments `.floatArray`, `.int` bins, `.float` lo,
+    /// `.float` hi, `.bool` autodetect (true: no `range`, lo and hi unused) -> a fresh `.intArray` of
+    /// `bins` counts, computed as NumPy 2.x does for equal bins (values outside the range and NaN are
+    /// dropped). Bad bins or ranges are run-time errors (`RuntimeMessages.histogram`).
+    case histogram
+    /// The bin edges of `np.histogram` (same arguments) -> a fresh `.floatArray` of `bins + 1`
+    /// (NumPy's `linspace`).
+    case histogramEdges
 }
 
 /// A run-time failure of a kernel, with the source location that caused it.
@@ -518,6 +526,15 @@ public enum RuntimeMessages {
     public static let bincountNegative = "'list' argument must have no negative elements"
     /// NumPy's words for a negative `minlength`.
     public static let bincountMinlength = "'minlength' must not be negative"
+    /// NumPy's words for `np.histogram` errors (`Numerics.histogram` status 1...4).
+    public static func histogram(_ status: Int) -> String {
+        switch status {
+        case 1: return "`bins` must be positive, when an integer"
+        case 2: return "max must be larger than min in range parameter."
+        case 3: return "supplied range of the histogram is not finite"
+        default: return "autodetected range of the histogram is not finite"
+        }
+    }
     /// NumPy's words for a boolean mask of the wrong length.
     public static func maskLength(_ arrayLength: Int, _ maskLength: Int) -> String {
         "boolean index did not match indexed array along axis 0; size of axis is \(arrayLength) but size of corresponding boolean axis is \(maskLength)"

@@ -402,6 +402,18 @@ struct FunctionChecker {
         var targetExpressions = [target]
         var valueExpressions = [value]
         if case .tuple(let targets) = target.kind, case .call(let callee, let arguments, let keywords) = value.kind,
+           case .attribute(let module, "histogram") = callee.kind, moduleNamed(by: module)?.module == "numpy" {
+            guard targets.count == 2 else {
+                report("np.histogram gives 2 arrays (counts and edges), not \(targets.count)", at: value.range)
+                return []
+            }
+            guard let pair = lowerHistogram(arguments: arguments, keywords: keywords, at: value.range) else {
+                targets.forEach { markAssigned($0) }
+                return []
+            }
+            return assignLowered(targets: targets, values: pair, range: range)
+        }
+        if case .tuple(let targets) = target.kind, case .call(let callee, let arguments, let keywords) = value.kind,
            case .attribute(let module, "unique") = callee.kind, moduleNamed(by: module)?.module == "numpy" {
             guard targets.count == 2 else {
                 report("np.unique(..., return_counts=True) gives 2 arrays, not \(targets.count)", at: value.range)
@@ -1024,6 +1036,14 @@ struct FunctionChecker {
             }
             return TExpr(.slice(array: array, start: bounds[0], stop: bounds[1], step: bounds[2]), array.type, range)
         }
+        if case .call(let callee, let arguments, let keywords) = base.kind, case .attribute(let module, "histogram") = callee.kind,
+           moduleNamed(by: module)?.module == "numpy" {
+            guard case .integer(let position) = index.kind, position == 0 || position == 1 else {
+                report("np.histogram(...) can only be indexed with 0 (the counts) or 1 (the edges)", at: index.range)
+                return nil
+            }
+            return lowerHistogram(arguments: arguments, keywords: keywords, at: base.range)?[Int(position)]
+        }
         if case .tuple = index.kind {
             _ = lower(base)
             report("a tuple index is a multi-dimensional index in NumPy, and arrays here are one-dimensional; index with a list, a[[i, j]]", at: index.range)
@@ -1122,6 +1142,12 @@ struct FunctionChecker {
             if let (_, module) = moduleNamed(by: base), module == "numpy", name == "where" {
                 return lowerWhere(arguments: arguments, keywords: keywords, at: range)
             }
+            if let (_, module) = moduleNamed(by: base), module == "numpy", name == "histogram" {
+                report("np.histogram gives two arrays: assign them, 'hist, edges = np.histogram(...)', or index the call, np.histogram(...)[0]",
+                       at: range)
+                lowerArgumentsForErrors(arguments, keywords)
+                return nil
+            }
             if let (_, module) = moduleNamed(by: base), module == "numpy", name == "unique" {
                 return lowerUnique(arguments: arguments, keywords: keywords, at: range)?.first
             }
@@ -1169,6 +1195,66 @@ struct FunctionChecker {
             report("this expression cannot be called", at: callee.range)
             return nil
         }
+    }
+
+    /// `np.histogram(a, bins=10, range=None)` with an int `bins` (positional or keyword) and `range` a
+    /// pair of numbers: the counts and the edges (both evaluate their arguments, which must not call helpers).
+    private mutating func lowerHistogram(arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> [TExpr]? {
+        var binsExpression: Expr? = arguments.count > 1 ? arguments[1] : nil
+        var rangeExpression: Expr? = arguments.count > 2 ? arguments[2] : nil
+        guard (1...3).contains(arguments.count) else {
+            report(arityMessage("np.histogram", expected: 1...3, given: arguments.count), at: range)
+            return nil
+        }
+        for keyword in keywords {
+            switch keyword.name {
+            case "bins" where binsExpression == nil: binsExpression = keyword.value
+            case "range" where rangeExpression == nil: rangeExpression = keyword.value
+            default:
+                report("np.histogram() keyword '\(keyword.name)' is not supported (only bins and range)", at: keyword.range)
+                return nil
+            }
+        }
+        guard let value = lower(arguments[0]) else { return nil }
+        guard value.type.isArray else {
+            report("'np.histogram' needs an array, got \(article(describe(value.type)))", at: arguments[0].range)
+            return nil
+        }
+        var bins = TExpr(.intConstant(10), .int, range)
+        if let binsExpression {
+            guard let given = lower(binsExpression) else { return nil }
+            guard given.type == .int || given.type == .bool else {
+                report("np.histogram's bins must be an int here (bin edges as an array are not supported)", at: binsExpression.range)
+                return nil
+            }
+            bins = convert(given, to: .int)
+        }
+        var low = TExpr(.floatConstant(0), .float, range), high = TExpr(.floatConstant(1), .float, range)
+        var autodetect = true
+        if let rangeExpression, !isNone(rangeExpression) {
+            guard case .tuple(let pair) = rangeExpression.kind, pair.count == 2 else {
+                report("np.histogram's range must be a pair (lo, hi)", at: rangeExpression.range)
+                return nil
+            }
+            guard let lo = lower(pair[0]), let hi = lower(pair[1]) else { return nil }
+            guard !lo.type.isArray, !hi.type.isArray else {
+                report("np.histogram's range must hold two numbers", at: rangeExpression.range)
+                return nil
+            }
+            (low, high, autodetect) = (convert(lo, to: .float), convert(hi, to: .float), false)
+        }
+        let array = asFloatArray(value)
+        let operands = [array, bins, low, high, TExpr(.boolConstant(autodetect), .bool, range)]
+        guard !operands.contains(where: Self.callsHelper) else {
+            report("np.histogram of expressions that call helpers is not supported; assign them to variables first", at: range)
+            return nil
+        }
+        return [TExpr(.builtin(.histogram, operands), .intArray, range), TExpr(.builtin(.histogramEdges, operands), .floatArray, range)]
+    }
+
+    private func isNone(_ expression: Expr) -> Bool {
+        if case .name("None") = expression.kind, slotIndex["None"] == nil { return true }
+        return false
     }
 
     /// `np.unique(a)`: one value; `np.unique(a, return_counts=True)`: two (the values and their counts),

@@ -320,6 +320,8 @@ private struct Verifier {
         case .bincount: expect([.intArray, .int], .intArray)
         case .unique: expect([.floatArray], .floatArray)
         case .uniqueCounts: expect([.floatArray], .intArray)
+        case .histogram: expect([.floatArray, .int, .float, .float, .bool], .intArray)
+        case .histogramEdges: expect([.floatArray, .int, .float, .float, .bool], .floatArray)
         case .sortInPlace:
             if types != [.floatArray] || !allowNoValue || !arguments.allSatisfy(isWritable) { problem("sortInPlace misused") }
         case .pyMinOf, .pyMaxOf, .minimum, .maximum, .fmin, .fmax, .abs, .clip:
