@@ -106,3 +106,24 @@ def test_natural_numpy_filter_equals_scipy(name):
                 # Bit for bit (NaN payloads included: both run the same IEEE operations).
                 np.testing.assert_array_equal(actual.view(np.uint8), expected.view(np.uint8),
                                               err_msg=f"{name} {dtype} {mode} {engine}")
+
+
+KX = np.array([-1, 0, 1, -2, 0, 2, -1, 0, 1])
+WEIGHTS = (1, 2, 1)
+THRESHOLD = 0.25
+ORDER = [0, 1, 2, 5, 8, 7, 6, 3]
+NOT_A_CONSTANT = {"a": 1}
+
+
+def test_decorated_function_reads_module_constants_frozen_at_decoration():
+    @filterjit.jit_filter_function
+    def f(values):
+        ring = values[ORDER]
+        return np.sum(values * KX) * THRESHOLD + WEIGHTS[1] + np.sum(ring > values[4])
+
+    image = np.random.default_rng(3).random((10, 12))
+    expected = ndi.generic_filter(image, f.py_func, size=3)
+    np.testing.assert_array_equal(ndi.generic_filter(image, f, size=3), expected)
+    np.testing.assert_array_equal(filterjit.generic_filter(image, f, size=3), expected)
+    assert "THRESHOLD = 0.25" in f.kernel.source and "KX = np.array([-1, 0, 1" in f.kernel.source
+    assert "NOT_A_CONSTANT" not in f.kernel.source
