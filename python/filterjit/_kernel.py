@@ -296,15 +296,22 @@ def _constant_text(value: Any) -> str | None:
     if isinstance(value, np.ndarray):
         if value.ndim != 1 or value.dtype.kind not in "iuf" or value.size > 65536:
             return None
-        items = [number(x) for x in value.tolist()]
-        dtype = "float" if value.dtype.kind == "f" else "int"
-        return f"np.array([{', '.join(items)}], dtype={dtype})" if all(items) else None  # type: ignore[arg-type]
-    if isinstance(value, (tuple, list)):
-        if len(value) > 65536 or any(isinstance(x, (tuple, list, np.ndarray)) for x in value):
+        texts = [number(x) for x in value.tolist()]
+        items = [text for text in texts if text is not None]
+        if len(items) != len(texts):
             return None
-        items = [number(x) for x in value]
-        return ("(" if isinstance(value, tuple) else "[") + ", ".join(items) + ("," if len(items) == 1 and isinstance(value, tuple) else "") \
-            + (")" if isinstance(value, tuple) else "]") if all(item is not None for item in items) else None
+        dtype = "float" if value.dtype.kind == "f" else "int"
+        return f"np.array([{', '.join(items)}], dtype={dtype})"
+    if isinstance(value, (tuple, list)):
+        if len(value) > 65536:
+            return None
+        texts = [number(x) for x in value]
+        items = [text for text in texts if text is not None]
+        if len(items) != len(texts):
+            return None
+        if isinstance(value, list):
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     return number(value)
 
 
