@@ -50,7 +50,16 @@ def _c(name, arity=1):
     fn = getattr(_libm, name)
     fn.restype = ctypes.c_double
     fn.argtypes = [ctypes.c_double] * arity
-    return lambda *args: fn(*[float(a) for a in args])
+
+    def call(*args):
+        # On arrays (issue 13's element-wise np.sqrt(a), np.log2(a) ...), libm element by element,
+        # with NumPy's broadcasting, as the language does.
+        if any(isinstance(a, np.ndarray) for a in args):
+            arrays = np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in args])
+            return np.array([fn(*[float(a) for a in xs]) for xs in zip(*[a.ravel() for a in arrays])],
+                            dtype=np.float64).reshape(arrays[0].shape)
+        return fn(*[float(a) for a in args])
+    return call
 
 
 LIBM1 = {n: _c(n) for n in ["sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "asin", "acos",
@@ -73,6 +82,7 @@ def namespace():
     m.ceil = lambda x: checked_int(math.ceil(x))
     m.trunc = lambda x: checked_int(math.trunc(x))
     m.isnan, m.isinf, m.isfinite = math.isnan, math.isinf, math.isfinite
+    m.hypot = math.hypot  # CPython 3.8+ computes hypot more accurately than libm (issue 13)
     m.inf, m.nan, m.pi, m.e = math.inf, math.nan, math.pi, math.e
 
     class NP:
@@ -94,6 +104,7 @@ def namespace():
               round=lambda x: checked_int(round(x)), int=checked_int,
               isnan=math.isnan, isinf=math.isinf, isfinite=math.isfinite)
     ns.update(LIBM2)
+    ns["hypot"] = math.hypot  # bare hypot is math's: CPython's algorithm; np.hypot stays libm's
     ns["pow"] = pow  # bare pow is **
     for name in ("sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan",
                  "sinh", "cosh", "tanh"):
@@ -126,6 +137,8 @@ def python_run(src, kind, args, params, function=None):
     """Runs the program as Python; returns a float, a list of floats, or 'error'."""
     code = "\n".join(line for line in src.splitlines()
                      if not line.startswith(("import ", "from ")))
+    # `int` is bound to the checked conversion below, which NumPy cannot take as a dtype.
+    code = code.replace(".astype(int)", ".astype(np.int64)")
     ns = namespace()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -857,6 +870,395 @@ program("line_reads_out_before_write", "line_filter", """
             out[i] += line[i] + out[i]
         out[-1] = np.median(line)
     """, [(([3.0, 1.0, 2.0], 3), []), (([4.0, 1.0, 2.0, 3.0], 2), [])])
+
+# --- issue 13: list and tuple literals, fancy indexing, module-level constants -------------------
+NINE = [[float(v) for v in range(9)], [3.0, -1.0, 2.0, nan, 0.5, -0.0, 7.0, inf, 1.0], rvals(9), rvals(9),
+        [5.0, 5.0, 5.0, 1.0, 5.0, 9.0, 5.0, 5.0, 5.0]]
+SHORT = [[1.0, 2.0, 3.0], [], [0.5, -0.5, 2.0, 4.0, 8.0]]
+program("list_constant_order", "filter", """
+    def lbp(values):
+        order = [0, 1, 2, 5, 8, 7, 6, 3]
+        c = values[4]
+        code = 0
+        for k in range(8):
+            if values[order[k]] >= c:
+                code += 2 ** k
+        return code
+    """, each(NINE + SHORT))
+program("fancy_index_literal", "filter", """
+    def f(values):
+        ring = values[[0, 1, 2, 5, 8, 7, 6, 3]]
+        return np.sum(ring) * 10 + ring[-1] - len(ring) + np.max(values[[4, -1]])
+    """, each(NINE + SHORT), either_zero=True)
+program("fancy_index_variable", "filter", """
+    def f(values):
+        idx = [8, 0, 4]
+        picked = values[idx]
+        s = 0.0
+        for v in picked:
+            s = s * 2 + v
+        return s + np.median(values[[1, 7]])
+    """, each(NINE + SHORT), either_zero=True)
+program("tuple_constant_weights", "filter", """
+    def f(values):
+        w = (1, 2, 1)
+        s = 0.0
+        for i in range(len(w)):
+            s += w[i] * values[i]
+        return s / sum(np.array(w, dtype=float)) + w[-1] // 2 + np.sum(w) * 100 + np.max(np.array(w)) + sorted(w)[0]
+    """, each(NINE + SHORT))
+program("list_of_floats_and_ints", "filter", """
+    def f(values):
+        weights = [0.25, 0.5, 0.25, 1, -1e300]
+        t = 0.0
+        for w in weights:
+            t = t * 0.5 + w
+        return t + np.mean(weights) + weights[3] * values[0]
+    """, each(NINE + SHORT))
+program("list_of_expressions", "filter", """
+    def f(values):
+        corners = [values[0], values[2], values[-3], values[-1]]
+        m = np.median([values[1], values[3], values[5]])
+        pair = (values[4], 2)
+        return max(corners) - np.mean(np.array(corners)) + m + pair[1] + np.sum(pair)
+    """, each(NINE), either_zero=True)
+program("list_written_in_place", "filter", """
+    def f(values):
+        acc = [0, 0, 0]
+        for i in range(len(values)):
+            acc[i % 3] += values[i]
+        acc[1] = acc[1] * 0.5
+        return acc[0] - acc[1] + acc[2]
+    """, each(NINE + SHORT))
+program("list_in_loop_fresh_each_time", "filter", """
+    def f(values):
+        prev = [0.0, 0.0]
+        total = 0.0
+        for k in range(len(values) - 1):
+            cur = [values[k], values[k + 1]]
+            total += cur[0] * prev[1] - cur[1]
+            prev = cur
+        return total + prev[0]
+    """, each(NINE + SHORT))
+program("for_over_list_literal", "filter", """
+    def f(values):
+        s = 0
+        for k in [3, -2, 1]:
+            s = s * 10 + k
+        for x in (0.5, values[0]):
+            s = s + x
+        return s
+    """, each(NINE + SHORT))
+program("np_array_forms", "filter", """
+    import numpy as np
+    def f(values):
+        a = np.array([1, 2, 3])
+        b = np.array([1, 2, 3], dtype=float)
+        c = np.asarray((0.5, 1.5))
+        d = np.array([2.7, -2.7], dtype=np.int64)
+        e = np.array(values)
+        e[0] = 100.0
+        return a[2] / 2 + np.sum(b) + c[1] + d[0] * 10 + d[1] + e[0] + values[0] + len(np.array([]))
+    """, each(NINE + SHORT))
+program("fancy_index_out_of_range", "filter", """
+    def f(values):
+        return np.sum(values[[0, 8, -9]])
+    """, each(NINE + SHORT))
+program("module_constants", "filter", """
+    import numpy as np
+    KX = np.array([-1, 0, 1, -2, 0, 2, -1, 0, 1])
+    KY = np.array([-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0])
+    W = (1, 2, 1)
+    T = 0.5
+    N = 2 ** 4 - 1
+    SCALE = 1 / 8
+    NEG = -np.pi
+    ORDER = [0, 1, 2, 5, 8, 7, 6, 3]
+
+    def sobel(values, t=T):
+        gx = 0.0
+        gy = 0.0
+        for k in range(len(KX)):
+            gx += values[k] * KX[k]
+            gy += values[k] * KY[k]
+        ring = values[ORDER]
+        return (abs(gx) + abs(gy)) * SCALE + (1.0 if ring[W[0]] > t else 0.0) + N + NEG + np.sum(np.array(W))
+    """, each(NINE[:4]) + [(NINE[0], [100.0])])
+program("module_constant_shadowed_by_local", "filter", """
+    T = 3
+    def helper(x):
+        return x * T
+    def f(values):
+        T = 0.25
+        return helper(values[0]) + T
+    """, each(NINE[:2]))
+program("module_constants_expression_form", "filter", """
+    W = [1.0, 2.0]
+    def f(values):
+        return values[0] * W[0] + values[-1] * W[1]
+    """, each(NINE[:2] + [[2.0]]))
+
+# --- issue 13: array expressions -------------------------------------------------------------
+NINE_PLAIN = [[float(v) for v in range(9)], rvals(9), rvals(9), [5.0, 5.0, 5.0, 1.0, 5.0, 9.0, 5.0, 5.0, 5.0],
+              [-0.0, 0.0, -2.5, 2.5, 1e300, -1e300, 3.0, 0.5, 7.0]]
+NINE_SPECIAL = [[3.0, -1.0, 2.0, nan, 0.5, -0.0, 7.0, inf, 1.0], [inf, -inf, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]]
+ARR = NINE_PLAIN + NINE_SPECIAL
+program("array_variance_forms", "filter", """
+    def f(values):
+        m = values.mean()
+        v = ((values - m) ** 2).mean()
+        mad = np.mean(np.abs(values - np.median(values)))
+        return v * 1000 + mad + np.sum((values - m) * (values - m)) / len(values)
+    """, each(ARR + SHORT))
+program("array_times_module_kernel", "filter", """
+    import numpy as np
+    KX = np.array([-1, 0, 1, -2, 0, 2, -1, 0, 1])
+    KY = np.array([-1, -2, -1, 0, 0, 0, 1, 2, 1])
+    def sobel(values):
+        gx = np.sum(values * KX)
+        gy = (values * KY).sum()
+        return np.sqrt(gx * gx + gy * gy)
+    """, each(ARR + SHORT))
+program("array_count_above_mean", "filter", """
+    def f(values, t=0.5):
+        n = np.sum(values > values.mean())
+        k = (values >= t).sum()
+        e = np.sum(values == values.max())
+        return n * 100 + k * 10 + e + sum(values < 0)
+    """, each(ARR + SHORT) + [(ARR[0], [4.0])])
+program("array_boolean_mask", "filter", """
+    def f(values, t=0.0):
+        big = values[values > t]
+        small = values[values <= t]
+        total = 0.0
+        for v in big:
+            total = total * 0.5 + v
+        return len(big) * 1000 + total + np.mean(small) + np.sum(values[values != values])
+    """, each(ARR + SHORT) + [(ARR[1], [2.0])])
+program("array_where_clip_minmax", "filter", """
+    def f(values):
+        pos = np.where(values > 0, values, 0.0)
+        mixed = np.where(values > values[4], 1, values)
+        c = np.clip(values, -1.0, 1.0)
+        both = np.maximum(values, values[::-1]) - np.minimum(values, 0.5)
+        return pos.sum() + mixed.sum() * 3 + c.sum() * 7 + both.max() + np.fmax(values, 2.0).min()
+    """, each(ARR + SHORT), either_zero=True)
+program("array_astype", "filter", """
+    def f(values):
+        k = (values * 10).astype(int)
+        b = (values > 2).astype(int)
+        back = k.astype(float) / 10
+        flags = values.astype(bool)
+        return k.sum() + b.sum() * 1000 + back.max() + np.sum(flags) * 0.5 + k[0] // 3
+    """, each(NINE_PLAIN[:4] + SHORT) + [(NINE_SPECIAL[0], [], "error",
+                                             "astype(int) of nan is a run-time error as int(x) is; NumPy gives an unspecified value")])
+program("array_slices", "filter", """
+    def f(values):
+        a = values[1:4]
+        b = values[::2]
+        c = values[-3:]
+        d = values[::-1]
+        e = values[5:1:-2]
+        g = values[10:]
+        h = values[:-1] - values[1:]
+        return a.sum() + b.sum() * 2 + c[0] * 3 + d[0] * 5 + e.sum() * 7 + len(g) * 11 + np.abs(h).max()
+    """, each(ARR + SHORT))
+program("array_slice_extreme_bounds", "filter", """
+    def f(values, k=1):
+        a = values[::-9223372036854775807 - 1]
+        b = values[9223372036854775807::-9223372036854775807 - 1]
+        c = values[-9223372036854775807 - 1:9223372036854775807:9223372036854775807]
+        d = values[::k]
+        return len(a) * 1000 + len(b) * 100 + len(c) * 10 + len(d) + np.sum(a) + np.sum(b) + np.sum(c)
+    """, each(ARR[:2] + SHORT) + [(ARR[0], [0.0]), (ARR[0], [-3.0])])
+program("array_slice_loop_windows", "filter", """
+    def f(values):
+        best = -inf
+        for i in range(len(values) - 2):
+            w = values[i:i + 3]
+            m = np.mean(w) + w.std()
+            if m > best:
+                best = m
+        rolled = 0.0
+        for i in range(0, len(values), 4):
+            rolled += np.sum(values[i:i + 4] * 0.25)
+        return best + rolled
+    """, each(ARR + SHORT))
+program("array_int_arithmetic", "filter", """
+    import numpy as np
+    W = np.array([3, -7, 2, 0, 5])
+    def f(values):
+        a = W * 2 + 1
+        b = W // 2
+        c = W % 3
+        d = W ** 2
+        e = W / 2
+        g = -W
+        h = np.abs(W)
+        return a.sum() + b.sum() * 10 + c.sum() * 100 + d.sum() + e.sum() + g.max() + h.sum() * values[0]
+    """, each([[1.0], [-2.5], [nan]]))
+program("array_broadcast_length_one", "filter", """
+    def f(values):
+        first = values[:1]
+        d = values - first
+        return d.sum() + (first * 2).sum() + len(values[0:1] + values)
+    """, each(ARR + SHORT))
+program("array_length_mismatch", "filter", """
+    def f(values):
+        return np.sum(values[:3] + values[:4])
+    """, each(ARR[:1] + SHORT))
+program("array_ufuncs", "filter", """
+    def f(values):
+        a = np.abs(values)
+        r = np.sqrt(a) + np.log2(a + 1) + np.floor(values) * 0.5 + np.round(values * 0.3)
+        s = np.exp(-a) + np.sin(values) * np.cos(values)
+        t = np.isnan(values).sum() + np.isfinite(values).sum() * 10
+        return r.sum() + s.sum() + t + np.hypot(values, 1.0).max() + np.power(a, 0.5).sum()
+    """, each(ARR + SHORT))
+program("array_entropy", "filter", """
+    def f(values):
+        p = np.abs(values) / np.sum(np.abs(values))
+        p = p[p > 0]
+        return -np.sum(p * np.log2(p))
+    """, each(ARR + SHORT))
+program("array_compare_arrays_and_loops", "filter", """
+    def f(values):
+        up = values > values[::-1]
+        total = 0
+        for flag in up:
+            total = total * 2 + flag
+        m = values.mean()
+        acc = 0.0
+        for v in values - m:
+            acc = acc * 0.5 + v
+        return total + acc + np.any(values < -5) * 100 + np.all(values > -1e9) * 1000
+    """, each(ARR + SHORT))
+program("array_methods", "filter", """
+    def f(values):
+        d = values - values.min()
+        return d.max() + d.sum() + d.mean() + d.std() + d.var() + d.argmax() * 10 + d.argmin() + d.prod() * 0
+    """, each(ARR + SHORT))
+program("line_slice_mean", "line_filter", """
+    @line_filter
+    def f(line, out):
+        k = len(line) - len(out) + 1
+        for i in range(len(out)):
+            w = line[i:i + k]
+            out[i] = np.mean(w) + np.max(w - line[i]) + w[::-1][0]
+    """, [((rvals(7), 5), []), (([1.0, nan, 3.0, 4.0], 2), []), (([2.0, 1.0, 0.5], 1), [])])
+
+program("numpy_ptp_count_nonzero_average", "filter", """
+    import numpy as np
+    W = np.array([1, 2, 1, 2, 4, 2, 1, 2, 1])
+    def f(values):
+        r = np.ptp(values)
+        c = np.count_nonzero(values) + np.count_nonzero(values > 1) * 10 + np.count_nonzero(W - 1) * 100
+        a = np.average(values)
+        b = np.average(values, weights=W)
+        return r + c + a + b * 3
+    """, each(ARR) + each([[1.0, 2.0, 3.0], []]), either_zero=True)
+program("numpy_average_weights_errors", "filter", """
+    def f(values):
+        w = values - values
+        if len(values) > 4:
+            w = values[:2]
+        return np.average(values, weights=w)
+    """, each([[1.0, 2.0], [1.0, 2.0, 3.0, 4.0, 5.0], [nan, 1.0]]))
+program("numpy_average_of_expressions", "filter", """
+    def f(values):
+        w = np.abs(values) + 1
+        return np.average(values ** 2, weights=w) - np.average(values > 0, weights=w > 2)
+    """, each(ARR + [[1.0, 2.0, 3.0]]))
+
+program("numpy_bincount_majority", "filter", """
+    def majority(values):
+        return np.bincount(values.astype(int)).argmax()
+    """, each([[1.0, 2.0, 2.0, 3.0, 2.0, 1.0, 0.0, 3.0, 3.0], [5.0, 5.0, 0.0, 1.0, 5.0, 2.0, 9.0, 9.0, 9.0],
+               [0.0], [2.9, 2.1, 1.5, 0.2], [], [-1.0, 2.0], [1e6, 1.0]]))
+program("numpy_bincount_minlength", "filter", """
+    import numpy as np
+    LABELS = np.array([0, 3, 3, 1])
+    def f(values, m=6):
+        counts = np.bincount(LABELS, minlength=m)
+        masked = np.bincount(values > 0)
+        return len(counts) * 100 + counts[3] * 10 + counts[-1] + len(masked) * 1000 + masked[0] * 10000
+    """, each([[1.0, -2.0, 3.0], [-1.0, -2.0], [2.0, 0.0, 5.0, 7.0]]) + [([1.0], [2.0]), ([1.0], [-1.0])])
+program("numpy_cumsum", "filter", """
+    def f(values):
+        c = np.cumsum(values)
+        d = (values * 2).cumsum()
+        w = np.cumsum(np.array([1, 2, 3]))
+        return c[-1] * 3 + d.max() + w[-1] + np.sum(c) - len(np.cumsum(values[:0]))
+    """, each(ARR + SHORT[:1] + [[-0.0, -0.0]]), either_zero=True)
+
+program("numpy_unique_and_counts", "filter", """
+    def f(values):
+        u = np.unique(values)
+        vals, counts = np.unique(values, return_counts=True)
+        mode = vals[np.argmax(counts)]
+        return len(np.unique(values)) * 1000 + u.sum() + mode * 10 + counts.max() * 100 + len(vals)
+    """, each(ARR + [[2.0, 1.0, 2.0, nan, nan, 1.0, 2.0], [3.0], [], [-0.0, 0.0, 1.0, 1.0],
+                     [5.0, 5.0, 0.0, 1.0, 5.0, 2.0, 9.0, 9.0, 9.0]]), either_zero=True)
+
+program("numpy_unique_counts_with_nan", "filter", """
+    def f(values):
+        vals, counts = np.unique(values > 1, return_counts=True)
+        n = len(np.unique(values))
+        _, c = np.unique(values, return_counts=True)
+        return n * 100 + c[-1] * 10 + len(vals) + counts[0] * 1000
+    """, each(ARR + [[2.0, 1.0, 2.0, nan, nan, 1.0, 2.0], [nan, nan, nan], [-0.0, 0.0, 1.0, 1.0]]))
+
+HIST_DATA = [[float(v) for v in (0, 17, 255, 128, 128, 64, 300, -1, 255)], [3.0, -1.0, 2.0, nan, 0.5, -0.0, 7.0, inf, 1.0],
+             rvals(9), [5.0] * 9, [], [0.25, 0.5, 0.75, 1.0, 0.0]]
+program("numpy_histogram_forms", "filter", """
+    def f(values):
+        hist, _ = np.histogram(values, bins=16, range=(0, 256))
+        h3 = np.histogram(values, bins=3, range=(-1.0, 1.0))[0]
+        e = np.histogram(values, 5, (0.0, 1.0))[1]
+        return hist.argmax() * 1000 + h3.sum() * 100 + h3[0] * 10 + e[1] + np.sum(hist)
+    """, each(HIST_DATA))
+program("numpy_histogram_entropy", "filter", """
+    def entropy(values):
+        hist, _ = np.histogram(values, bins=8, range=(0, 256))
+        p = hist / np.sum(hist)
+        p = p[p > 0]
+        return -np.sum(p * np.log2(p))
+    """, each(HIST_DATA))
+program("numpy_histogram_autodetect", "filter", """
+    def f(values, bins=4):
+        counts, edges = np.histogram(values, bins=bins)
+        return counts[0] * 100 + counts[-1] * 10 + edges[0] + edges[-1] * 3 + edges[1]
+    """, each(HIST_DATA) + [(HIST_DATA[2], [1.0]), (HIST_DATA[2], [0.0]), (HIST_DATA[3], [7.0])])
+program("numpy_histogram_bad_range", "filter", """
+    def f(values, lo=0.0):
+        counts, edges = np.histogram(values, bins=2, range=(lo, 1.0))
+        return counts[0] + edges[-1]
+    """, each([[0.5, 2.0]], [0.0]) + each([[0.5]], [2.0]) + each([[0.5]], [nan]) + each([[0.5]], [-inf]))
+
+# --- issue 13: math.hypot is CPython's (not libm's); np.hypot is NumPy's (libm's) ------------------
+def _hypot_hard_cases(count):
+    """Gradient-like pairs where CPython's math.hypot and libm's hypot differ in the last bit."""
+    r = random.Random(13)
+    found = []
+    while len(found) < count:
+        x, y = float(r.randint(-1020, 1020)) + r.choice([0.0, 0.5]), float(r.randint(-1020, 1020))
+        if math.hypot(x, y) != LIBM2["hypot"](x, y):
+            found.append([x, y])
+    return found
+
+
+HYPOT_HARD = _hypot_hard_cases(12)
+program("math_hypot_cpython", "filter", """
+    import math
+    def f(values):
+        return math.hypot(values[0], values[1])
+    """, each(HYPOT_HARD + [[3.0, 4.0], [inf, nan], [nan, -inf], [5e-324, 5e-324], [1e308, 1e308], [-0.0, 0.0]]))
+program("hypot_bare_and_numpy", "filter", """
+    def f(values):
+        a = hypot(values[0], values[1])
+        b = np.hypot(values[0], values[1])
+        return 1.0 if a == b else 0.0
+    """, each(HYPOT_HARD[:4] + [[3.0, 4.0]]))
 
 # --- transforms ------------------------------------------------------------------------------
 program("transform_shift", "transform", """

@@ -299,6 +299,16 @@ extension Codegen {
             return [condition, then, orElse].contains { mentions(slot: slot, in: $0) }
         case .compare(let operands, _, _), .call(_, let operands), .builtin(_, let operands):
             return operands.contains { mentions(slot: slot, in: $0) }
+        case .floatArrayConstant, .intArrayConstant: return false
+        case .arrayOf(let elements): return elements.contains { mentions(slot: slot, in: $0) }
+        case .floatArrayOf(let array): return mentions(slot: slot, in: array)
+        case .lane: return false
+        case .map(let inputs, let body): return inputs.contains { mentions(slot: slot, in: $0) } || mentions(slot: slot, in: body)
+        case .compress(let a, let b): return mentions(slot: slot, in: a) || mentions(slot: slot, in: b)
+        case .slice(let array, let start, let stop, let step):
+            return ([array] + [start, stop, step].compactMap { $0 }).contains { mentions(slot: slot, in: $0) }
+        case .gather(let array, let indices):
+            return mentions(slot: slot, in: array) || mentions(slot: slot, in: indices)
         }
     }
 }
@@ -565,7 +575,7 @@ extension ProgramLowering {
             return false
         }
         let exit = emitter.block("each.exit")
-        let valueType: ValueType = arrayType == .intArray ? .int : .float
+        let valueType: ValueType = arrayType.elementType ?? .float
         let llvmType = elementType(arrayType)
         for k in 0..<n {
             let next = emitter.block("each.next")

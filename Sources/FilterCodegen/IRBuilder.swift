@@ -156,6 +156,20 @@ final class Emitter {
         }!
     }
 
+    /// A private constant global `[n x elementType]` holding `values` (constants of `elementType`);
+    /// returns the global (its address is the first element's, after a bitcast).
+    func constantArrayGlobal(_ elementType: LLVMTypeRef, _ values: [LLVMValueRef], name: String) -> LLVMValueRef {
+        var elements: [LLVMValueRef?] = values
+        let initializer = elements.withUnsafeMutableBufferPointer {
+            LLVMConstArray(elementType, $0.baseAddress, UInt32($0.count))
+        }!
+        let global = LLVMAddGlobal(module, LLVMArrayType(elementType, UInt32(values.count)), name)!
+        LLVMSetInitializer(global, initializer)
+        LLVMSetGlobalConstant(global, 1)
+        LLVMSetLinkage(global, LLVMPrivateLinkage)
+        return global
+    }
+
     // MARK: Arithmetic shorthands
 
     func icmp(_ predicate: LLVMIntPredicate, _ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMValueRef {

@@ -67,6 +67,13 @@ final class ProgramLowering {
     private var resultPointer: LLVMValueRef?
     var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
     private var entryBlock: LLVMBasicBlockRef!
+    /// Constant arrays already emitted as globals, by element type and bits (issue 13).
+    private var constantArrays: [String: LLVMValueRef] = [:]
+    /// The lanes of the element-wise `map` bodies being lowered, innermost last.
+    private var laneStack: [[LLVMValueRef]] = []
+    /// Set while lowering the values of an assignment inside a loop: a fresh array made there may
+    /// outlive the next evaluation of the same expression, so it goes to the arena, not the stack.
+    private var freshArraysEscape = false
 
     init(program: TypedProgram, emitter: Emitter, prefix: String) {
         self.program = program
@@ -83,10 +90,18 @@ final class ProgramLowering {
         case .bool: return types.bool
         case .floatArray: return types.doublePointer
         case .intArray: return types.int64Pointer
+        case .boolArray: return LLVMPointerType(types.bool, 0)
         }
     }
 
-    func elementType(_ type: ValueType) -> LLVMTypeRef { type == .intArray ? types.int64 : types.double }
+    /// The LLVM element type of an array type (bool arrays hold i1, a byte each in memory).
+    func elementType(_ type: ValueType) -> LLVMTypeRef {
+        switch type {
+        case .intArray: return types.int64
+        case .boolArray: return types.bool
+        default: return types.double
+        }
+    }
 
     /// The LLVM parameter types of an internal function.
     func parameterTypes(of function: TypedFunction) -> [LLVMTypeRef] {
@@ -235,7 +250,11 @@ final class ProgramLowering {
             _ = try lower(expression)
 
         case .assign(let targets, let values):
+            let escaping = freshArraysEscape
+            freshArraysEscape = !loops.isEmpty
+            defer { freshArraysEscape = escaping }
             let lowered = try values.map { try lower($0) }
+            freshArraysEscape = escaping
             for (target, value) in zip(targets, lowered) {
                 switch target {
                 case .local(let slot):
@@ -338,7 +357,7 @@ final class ProgramLowering {
             emitter.position(at: bodyBlock)
             // In bounds by the loop condition; the arena keeps the memory alive even if the
             // variable holding the array is reassigned in the body.
-            let elementValueType: ValueType = arrayExpression.type == .intArray ? .int : .float
+            let elementValueType: ValueType = arrayExpression.type.elementType ?? .float
             let element = emitter.load(elementType(arrayExpression.type),
                                        emitter.elementAddress(elementType(arrayExpression.type), array.pointer, current))
             store(.scalar(try coerce(element, from: elementValueType, to: function.locals[slot].type)), into: slot)
@@ -523,12 +542,68 @@ final class ProgramLowering {
 
         case .element(let array, let index):
             let address = try elementAddress(array: array, index: index, range: expression.range)
-            let type = array.type == .intArray ? types.int64 : types.double
-            let value = emitter.load(type, address)
+            let value = emitter.load(elementType(array.type), address)
             return .scalar(value)
 
         case .length(let array):
             return .scalar(try lower(array).array.length)
+
+        case .floatArrayConstant(let values):
+            return constantArray(values.map { emitter.double($0) }, key: "f" + values.map { String($0.bitPattern, radix: 16) }.joined(separator: ","),
+                                 type: .floatArray)
+
+        case .intArrayConstant(let values):
+            return constantArray(values.map { emitter.int64($0) }, key: "i" + values.map { String($0) }.joined(separator: ","),
+                                 type: .intArray)
+
+        case .gather(let arrayExpression, let indicesExpression):
+            return try gather(arrayExpression, indicesExpression, type: expression.type, range: expression.range)
+
+        case .floatArrayOf(let arrayExpression):
+            let source = try lower(arrayExpression).array
+            let result = freshArray(source.length, type: .floatArray, range: expression.range)
+            let sourceElement = elementType(arrayExpression.type)
+            _ = emitter.loop(from: emitter.int64(0), to: source.length, carrying: []) { k, _ in
+                let value = emitter.load(sourceElement, emitter.elementAddress(sourceElement, source.pointer, k))
+                let converted = arrayExpression.type == .boolArray ? LLVMBuildUIToFP(builder, value, types.double, "")!
+                                                                   : LLVMBuildSIToFP(builder, value, types.double, "")!
+                emitter.store(converted, emitter.elementAddress(types.double, result.pointer, k))
+                return []
+            }
+            return .array(pointer: result.pointer, length: result.length)
+
+        case .map(let inputs, let body):
+            return try map(inputs, body, type: expression.type, range: expression.range)
+
+        case .lane(let j):
+            guard let current = laneStack.last, current.indices.contains(j) else { throw LLVMError("typed IR: lane \(j) outside a map") }
+            return .scalar(current[j])
+
+        case .compress(let arrayExpression, let maskExpression):
+            let source = try lower(arrayExpression).array
+            let mask = try lower(maskExpression).array
+            check(emitter.icmp(LLVMIntEQ, source.length, mask.length), else: .maskLength, maskExpression.range, source.length, mask.length)
+            let element = elementType(expression.type)
+            let result = freshArray(source.length, type: expression.type, range: expression.range)
+            // Branch-free: every element is stored at the next free position, which moves on only for a true mask.
+            let count = emitter.loop(from: emitter.int64(0), to: source.length, carrying: [(types.int64, emitter.int64(0))]) { k, carried in
+                let value = emitter.load(element, emitter.elementAddress(element, source.pointer, k))
+                emitter.store(value, emitter.elementAddress(element, result.pointer, carried[0]))
+                let chosen = emitter.load(types.bool, emitter.elementAddress(types.bool, mask.pointer, k))
+                return [emitter.add(carried[0], LLVMBuildZExt(builder, chosen, types.int64, "")!)]
+            }
+            return .array(pointer: result.pointer, length: count[0])
+
+        case .slice(let arrayExpression, let start, let stop, let step):
+            return try slice(arrayExpression, start: start, stop: stop, step: step, type: expression.type, range: expression.range)
+
+        case .arrayOf(let elements):
+            let values = try elements.map { try lower($0).scalar }
+            let result = freshArray(emitter.int64(Int64(elements.count)), type: expression.type, range: expression.range)
+            for (k, value) in values.enumerated() {
+                emitter.store(value, emitter.elementAddress(elementType(expression.type), result.pointer, emitter.int64(Int64(k))))
+            }
+            return .array(pointer: result.pointer, length: result.length)
 
         case .call(let index, let arguments):
             let callee = functions[index]
@@ -784,6 +859,16 @@ final class ProgramLowering {
                                          [types.doublePointer, types.int64, types.double])
             return .scalar(emitter.call(callee, [array.pointer, array.length, fraction]))
 
+        case .average:
+            let a = try values[0].array, w = try values[1].array
+            check(emitter.icmp(LLVMIntEQ, a.length, w.length), else: .averageWeights, range, emitter.int64(0))
+            let sum = emitter.declare("filterjit_np_sum", returning: types.double, [types.doublePointer, types.int64])
+            let scale = emitter.call(sum, [w.pointer, w.length])
+            check(emitter.fcmp(LLVMRealUNE, scale, emitter.double(0)), else: .averageWeights, range, emitter.int64(1))
+            let weighted = emitter.declare("filterjit_weighted_sum", returning: types.double,
+                                           [types.doublePointer, types.doublePointer, types.int64])
+            return .scalar(LLVMBuildFDiv(builder, emitter.call(weighted, [a.pointer, w.pointer, a.length]), scale, "")!)
+
         // Local arrays.
         case .zeros, .ones, .empty:
             let count = try scalarArgument(0, as: .int)
@@ -795,6 +880,69 @@ final class ProgramLowering {
                 }
             }
             return .array(pointer: array.pointer, length: array.length)
+        case .cumsum:
+            let source = try values[0].array
+            let array = freshArray(source.length, type: .floatArray, range: range)
+            _ = emitter.loop(from: emitter.int64(0), to: source.length, carrying: [(types.double, emitter.double(0))]) { index, carried in
+                let x = element(source, index)
+                // out[0] = a[0] exactly (not 0.0 + a[0], which would turn -0.0 into +0.0).
+                let sum = emitter.select(emitter.icmp(LLVMIntEQ, index, emitter.int64(0)), x, LLVMBuildFAdd(builder, carried[0], x, "")!)
+                emitter.store(sum, emitter.elementAddress(types.double, array.pointer, index))
+                return [sum]
+            }
+            return .array(pointer: array.pointer, length: array.length)
+        case .histogram, .histogramEdges:
+            let source = try values[0].array
+            let bins = try scalarArgument(1, as: .int)
+            check(emitter.icmp(LLVMIntSGE, bins, emitter.int64(1)), else: .histogram, range, emitter.int64(1))
+            let isCounts = builtin == .histogram
+            // Bins beyond the local-array bound fail there, as the interpreter does.
+            check(emitter.icmp(LLVMIntSLT, bins, emitter.int64(Int64(maximumLocalArrayLength))), else: .arraySize, arguments[1].range, bins)
+            let length = isCounts ? bins : emitter.add(bins, emitter.int64(1))
+            let result = freshArray(length, type: isCounts ? .intArray : .floatArray, range: range)
+            let callee = emitter.declare("filterjit_histogram", returning: types.int64,
+                                         [types.doublePointer, types.int64, types.int64, types.double, types.double, types.int64,
+                                          types.int64Pointer, types.doublePointer])
+            let status = emitter.call(callee, [source.pointer, source.length, bins, try scalarArgument(2, as: .float),
+                                               try scalarArgument(3, as: .float), LLVMBuildZExt(builder, try values[4].scalar, types.int64, "")!,
+                                               isCounts ? result.pointer : LLVMConstNull(types.int64Pointer),
+                                               isCounts ? LLVMConstNull(types.doublePointer) : result.pointer])
+            check(emitter.icmp(LLVMIntEQ, status, emitter.int64(0)), else: .histogram, range, status)
+            return .array(pointer: result.pointer, length: length)
+        case .unique, .uniqueCounts:
+            let source = try values[0].array
+            let isCounts = builtin == .uniqueCounts
+            let result = freshArray(source.length, type: isCounts ? .intArray : .floatArray, range: range)
+            let callee = emitter.declare("filterjit_unique", returning: types.int64,
+                                         [types.doublePointer, types.int64, types.doublePointer, types.int64Pointer])
+            let count = emitter.call(callee, [source.pointer, source.length,
+                                              isCounts ? LLVMConstNull(types.doublePointer) : result.pointer,
+                                              isCounts ? result.pointer : LLVMConstNull(types.int64Pointer)])
+            return .array(pointer: result.pointer, length: count)
+        case .bincount:
+            let source = try values[0].array
+            let minlength = try scalarArgument(1, as: .int)
+            check(emitter.icmp(LLVMIntSGE, minlength, emitter.int64(0)), else: .bincountNegative, arguments[1].range, emitter.int64(1))
+            func loadInt(_ k: LLVMValueRef) -> LLVMValueRef {
+                emitter.load(types.int64, emitter.elementAddress(types.int64, source.pointer, k))
+            }
+            let extremes = emitter.loop(from: emitter.int64(0), to: source.length,
+                                        carrying: [(types.int64, emitter.int64(-1)), (types.int64, emitter.int64(0))]) { k, carried in
+                let x = loadInt(k)
+                return [emitter.select(emitter.icmp(LLVMIntSGT, x, carried[0]), x, carried[0]),
+                        emitter.select(emitter.icmp(LLVMIntSLT, x, carried[1]), x, carried[1])]
+            }
+            check(emitter.icmp(LLVMIntSGE, extremes[1], emitter.int64(0)), else: .bincountNegative, arguments[0].range, emitter.int64(0))
+            let needed = emitter.add(extremes[0], emitter.int64(1))
+            let count = emitter.select(emitter.icmp(LLVMIntSGT, needed, minlength), needed, minlength)
+            let raw = allocateArray(count, range: range)  // zero-filled
+            let counts = LLVMBuildBitCast(builder, raw.pointer, types.int64Pointer, "")!
+            _ = emitter.loop(from: emitter.int64(0), to: source.length, carrying: []) { k, _ in
+                let slot = emitter.elementAddress(types.int64, counts, loadInt(k))
+                emitter.store(emitter.add(emitter.load(types.int64, slot), emitter.int64(1)), slot)
+                return []
+            }
+            return .array(pointer: counts, length: count)
         case .copy, .sorted:
             let source = try values[0].array
             let array = allocateArray(source.length, range: range)
@@ -839,7 +987,13 @@ final class ProgramLowering {
         case .sqrt: return .scalar(emitter.callMath("llvm.sqrt.f64", [try scalarArgument(0, as: .float)]))
         case .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh:
             return .scalar(emitter.callMath(builtin.rawValue, [try scalarArgument(0, as: .float)]))
-        case .atan2, .hypot, .copysign, .pow:
+        case .hypot:
+            // CPython's algorithm, shared with the interpreter (libm's hypot differs in the last bit).
+            let callee = emitter.declare("filterjit_hypot", returning: types.double, [types.double, types.double])
+            return .scalar(emitter.call(callee, [try scalarArgument(0, as: .float), try scalarArgument(1, as: .float)]))
+        case .npHypot:
+            return .scalar(emitter.callMath("hypot", [try scalarArgument(0, as: .float), try scalarArgument(1, as: .float)]))
+        case .atan2, .copysign, .pow:
             return .scalar(emitter.callMath(builtin.rawValue, [try scalarArgument(0, as: .float), try scalarArgument(1, as: .float)]))
         case .floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt:
             let x = try scalarArgument(0, as: .float)
@@ -880,6 +1034,159 @@ final class ProgramLowering {
         }
         // C fmin/fmax: the non-NaN operand when exactly one is NaN.
         return emitter.select(emitter.or(aWins, emitter.isNaN(b)), a, b)
+    }
+
+    // MARK: Constant and fresh arrays (issue 13)
+
+    /// A constant array: a private global, shared by equal constants of one module.
+    private func constantArray(_ elements: [LLVMValueRef], key: String, type: ValueType) -> Lowered {
+        let length = emitter.int64(Int64(elements.count))
+        guard !elements.isEmpty else { return .array(pointer: LLVMConstNull(scalarType(type)), length: length) }
+        let global: LLVMValueRef
+        if let existing = constantArrays[key] {
+            global = existing
+        } else {
+            global = emitter.constantArrayGlobal(elementType(type), elements, name: "\(prefix).constant\(constantArrays.count)")
+            constantArrays[key] = global
+        }
+        return .array(pointer: LLVMBuildBitCast(builder, global, scalarType(type), "")!, length: length)
+    }
+
+    /// The most elements of a fresh array of constant length kept on the stack; longer ones use the arena.
+    static let maximumStackArray = 1024
+
+    /// Storage for a fresh array of `count` elements of `type`'s element type (contents undefined):
+    /// a stack slot of the function when the length is a constant and the array cannot outlive the
+    /// next evaluation of its expression, else the per-call arena (zero-filled, bounded).
+    private func freshArray(_ count: LLVMValueRef, type: ValueType, range: SourceRange) -> (pointer: LLVMValueRef, length: LLVMValueRef) {
+        if let n = constantInteger(count), n >= 0, n <= Self.maximumStackArray, !freshArraysEscape {
+            let storage = alloca(LLVMArrayType(elementType(type), UInt32(max(n, 1)))!, "fresh")
+            return (LLVMBuildBitCast(builder, storage, scalarType(type), "")!, count)
+        }
+        let array = allocateArray(count, range: range)
+        return (LLVMBuildBitCast(builder, array.pointer, scalarType(type), "")!, array.length)
+    }
+
+    /// `for k in 0..<count` around a throwing body (`Emitter.loop`'s body cannot throw); short
+    /// constant counts are unrolled.
+    private func eachIndex(_ count: LLVMValueRef, _ body: (LLVMValueRef) throws -> Void) throws {
+        if let n = constantInteger(count), n <= maximumUnrolledLoop {
+            for k in 0..<max(n, 0) { try body(emitter.int64(Int64(k))) }
+            return
+        }
+        var failure: Error?
+        _ = emitter.loop(from: emitter.int64(0), to: count, carrying: []) { k, _ in
+            if failure == nil {
+                do { try body(k) } catch { failure = error }
+            }
+            return []
+        }
+        if let failure { throw failure }
+    }
+
+    /// NumPy element-wise evaluation (`TExprKind.map`): inputs once, the broadcast length checked,
+    /// then the body per element into a fresh array.
+    private func map(_ inputs: [TExpr], _ body: TExpr, type: ValueType, range: SourceRange) throws -> Lowered {
+        let values = try inputs.map { try lower($0) }
+        var count: LLVMValueRef?
+        for value in values {
+            guard case .array(_, let length) = value else { continue }
+            guard let n = count else { count = length; continue }
+            let compatible = emitter.or(emitter.icmp(LLVMIntEQ, length, n),
+                                        emitter.or(emitter.icmp(LLVMIntEQ, length, emitter.int64(1)), emitter.icmp(LLVMIntEQ, n, emitter.int64(1))))
+            check(compatible, else: .broadcast, range, n, length)
+            count = emitter.select(emitter.icmp(LLVMIntEQ, n, emitter.int64(1)), length, n)
+        }
+        let n = count ?? emitter.int64(1)
+        let result = freshArray(n, type: type, range: range)
+        let element = elementType(type)
+        try eachIndex(n) { k in
+            var lanes: [LLVMValueRef] = []
+            for (input, value) in zip(inputs, values) {
+                switch value {
+                case .array(let pointer, let length):
+                    let inputElement = elementType(input.type)
+                    let position = emitter.select(emitter.icmp(LLVMIntEQ, length, emitter.int64(1)), emitter.int64(0), k)
+                    lanes.append(emitter.load(inputElement, emitter.elementAddress(inputElement, pointer, position)))
+                case .scalar(let scalar):
+                    lanes.append(scalar)
+                case .none:
+                    throw LLVMError("typed IR: a map input without a value")
+                }
+            }
+            laneStack.append(lanes)
+            defer { laneStack.removeLast() }
+            let value = try coerce(try lower(body).scalar, from: body.type, to: type.elementType ?? .float)
+            emitter.store(value, emitter.elementAddress(element, result.pointer, k))
+        }
+        return .array(pointer: result.pointer, length: result.length)
+    }
+
+    /// `array[start:stop:step]` by Python's rules (`Numerics.sliceBounds`): a view (pointer and length)
+    /// when the step is 1 and the array cannot be written later (not a writable variable), else a copy.
+    private func slice(_ arrayExpression: TExpr, start: TExpr?, stop: TExpr?, step: TExpr?, type: ValueType, range: SourceRange) throws -> Lowered {
+        let source = try lower(arrayExpression).array
+        let startValue = try start.map { try lower($0).scalar }
+        let stopValue = try stop.map { try lower($0).scalar }
+        let stepValue = try step.map { try lower($0).scalar } ?? emitter.int64(1)
+        let zero = emitter.int64(0), one = emitter.int64(1), count = source.length
+        check(emitter.icmp(LLVMIntNE, stepValue, zero), else: .zeroSliceStep, step?.range ?? range)
+        let negative = emitter.icmp(LLVMIntSLT, stepValue, zero)
+        func adjust(_ value: LLVMValueRef?, default defaultValue: LLVMValueRef) -> LLVMValueRef {
+            guard let value else { return defaultValue }
+            let shifted = emitter.add(value, count)
+            let fromEnd = emitter.select(emitter.icmp(LLVMIntSLT, shifted, zero), emitter.select(negative, emitter.int64(-1), zero), shifted)
+            let clampedHigh = emitter.select(negative, emitter.sub(count, one), count)
+            return emitter.select(emitter.icmp(LLVMIntSLT, value, zero), fromEnd,
+                                  emitter.select(emitter.icmp(LLVMIntSGE, value, count), clampedHigh, value))
+        }
+        let first = adjust(startValue, default: emitter.select(negative, emitter.sub(count, one), zero))
+        let last = adjust(stopValue, default: emitter.select(negative, emitter.int64(-1), count))
+        // length = step < 0 ? (last < first ? (first - last - 1) / -step + 1 : 0) : (first < last ? (last - first - 1) / step + 1 : 0)
+        let down = LLVMBuildSDiv(builder, emitter.sub(emitter.sub(first, last), one), emitter.sub(zero, stepValue), "")!
+        let up = LLVMBuildSDiv(builder, emitter.sub(emitter.sub(last, first), one), stepValue, "")!
+        let length = emitter.select(negative,
+                                    emitter.select(emitter.icmp(LLVMIntSLT, last, first), emitter.add(down, one), zero),
+                                    emitter.select(emitter.icmp(LLVMIntSLT, first, last), emitter.add(up, one), zero))
+        let element = elementType(type)
+        var isWritableVariable = false
+        if case .local(let slot) = arrayExpression.kind { isWritableVariable = function.locals[slot].isWritable }
+        if let unit = constantInteger(stepValue), unit == 1, !isWritableVariable {
+            return .array(pointer: emitter.elementAddress(element, source.pointer, first), length: length)
+        }
+        let result = freshArray(count, type: type, range: range)
+        _ = emitter.loop(from: zero, to: length, carrying: []) { k, _ in
+            let position = emitter.add(first, LLVMBuildMul(builder, k, stepValue, "")!)
+            emitter.store(emitter.load(element, emitter.elementAddress(element, source.pointer, position)),
+                          emitter.elementAddress(element, result.pointer, k))
+            return []
+        }
+        return .array(pointer: result.pointer, length: length)
+    }
+
+    /// NumPy fancy indexing: `result[k] = array[indices[k]]`, each index checked (negative from the end).
+    /// Short constant-length index arrays are unrolled (the loads fold when the indices are constants).
+    private func gather(_ arrayExpression: TExpr, _ indicesExpression: TExpr, type: ValueType, range: SourceRange) throws -> Lowered {
+        let source = try lower(arrayExpression).array
+        let indices = try lower(indicesExpression).array
+        let element = elementType(type)
+        let result = freshArray(indices.length, type: type, range: range)
+        func copy(_ k: LLVMValueRef) {
+            let index = emitter.load(types.int64, emitter.elementAddress(types.int64, indices.pointer, k))
+            let adjusted = emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, source.length), index)
+            check(emitter.icmp(LLVMIntULT, adjusted, source.length), else: .indexOutOfRange, indicesExpression.range, index, source.length)
+            let value = emitter.load(element, emitter.elementAddress(element, source.pointer, adjusted))
+            emitter.store(value, emitter.elementAddress(element, result.pointer, k))
+        }
+        if let n = constantInteger(indices.length), n <= maximumUnrolledLoop {
+            for k in 0..<max(n, 0) { copy(emitter.int64(Int64(k))) }
+        } else {
+            _ = emitter.loop(from: emitter.int64(0), to: indices.length, carrying: []) { k, _ in
+                copy(k)
+                return []
+            }
+        }
+        return .array(pointer: result.pointer, length: result.length)
     }
 
     /// A zero-filled arena array of `count` elements; fails on a size outside 0...1,048,576.

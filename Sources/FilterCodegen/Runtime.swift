@@ -34,6 +34,18 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     /// A required run-time parameter (declared without a default) had no value: user_data was NULL
     /// (`a` = parameter index).
     case missingParameter = 12
+    /// Arrays of different lengths (neither 1) in an element-wise expression (`a`, `b` = the lengths).
+    case broadcast = 13
+    /// A slice with step 0.
+    case zeroSliceStep = 14
+    /// A boolean mask of another length than the array it indexes (`a` = array length, `b` = mask length).
+    case maskLength = 15
+    /// `np.average` weights of another length (`a` = 0) or summing to zero (`a` = 1).
+    case averageWeights = 16
+    /// `np.bincount` of a negative element (`a` = 0) or with a negative minlength (`a` = 1).
+    case bincountNegative = 17
+    /// `np.histogram` with bad bins or range (`a` = `Numerics.histogram`'s status).
+    case histogram = 18
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -74,6 +86,12 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .missingParameter:
             let name = program.flatMap { a >= 0 && a < $0.parameters.count ? $0.parameters[Int(a)].name : nil } ?? "#\(a)"
             return "parameter '\(name)' has no default and user_data is NULL: give its value (e.g. in extra_arguments or the callable's parameters)"
+        case .broadcast: return RuntimeMessages.broadcast(Int(a), Int(b))
+        case .zeroSliceStep: return RuntimeMessages.zeroSliceStep
+        case .maskLength: return RuntimeMessages.maskLength(Int(a), Int(b))
+        case .averageWeights: return a == 0 ? RuntimeMessages.averageShapes : RuntimeMessages.averageZeroWeights
+        case .bincountNegative: return a == 0 ? RuntimeMessages.bincountNegative : RuntimeMessages.bincountMinlength
+        case .histogram: return RuntimeMessages.histogram(Int(a))
         }
     }
 }
@@ -163,6 +181,10 @@ typealias FailFunction = @convention(c) (Int32, Int64, Int64, Int64, Int64) -> V
 typealias AllocateFunction = @convention(c) (UnsafeMutableRawPointer?, Int64) -> UnsafeMutableRawPointer?
 typealias ReleaseFunction = @convention(c) (UnsafeMutableRawPointer?) -> Void
 typealias ReduceFunction = @convention(c) (UnsafePointer<Double>?, Int64) -> Double
+typealias UniqueFunction = @convention(c) (UnsafePointer<Double>?, Int64, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Int64>?) -> Int64
+typealias HistogramFunction = @convention(c) (UnsafePointer<Double>?, Int64, Int64, Double, Double, Int64,
+                                               UnsafeMutablePointer<Int64>?, UnsafeMutablePointer<Double>?) -> Int64
+typealias WeightedSumFunction = @convention(c) (UnsafePointer<Double>?, UnsafePointer<Double>?, Int64) -> Double
 typealias QuantileFunction = @convention(c) (UnsafePointer<Double>?, Int64, Double) -> Double
 typealias SortFunction = @convention(c) (UnsafeMutablePointer<Double>?, Int64) -> Void
 typealias BinaryFunction = @convention(c) (Double, Double) -> Double
@@ -202,6 +224,12 @@ public enum Runtime {
     static let floorDivide: BinaryFunction = { a, b in Numerics.floorDivide(a, b) }
     static let modulo: BinaryFunction = { a, b in Numerics.remainder(a, b) }
     static let intPower: IntPowerFunction = { a, b in Numerics.power(a, b) }
+    static let hypot: BinaryFunction = { a, b in Numerics.hypot(a, b) }
+    static let unique: UniqueFunction = { a, n, values, counts in Int64(Numerics.unique(a, Int(n), values: values, counts: counts)) }
+    static let histogram: HistogramFunction = { a, n, bins, lo, hi, auto, counts, edges in
+        Numerics.histogram(a, Int(n), bins: bins, lo: lo, hi: hi, autodetect: auto != 0, counts: counts, edges: edges)
+    }
+    static let weightedSum: WeightedSumFunction = { a, w, n in Numerics.weightedSum(a, w, Int(n)) }
 
     private static func address<F>(_ function: F) -> UnsafeRawPointer {
         unsafeBitCast(function, to: UnsafeRawPointer.self)
@@ -227,5 +255,9 @@ public enum Runtime {
         RuntimeSymbol(name: "filterjit_floordiv_f64", address: address(floorDivide)),
         RuntimeSymbol(name: "filterjit_mod_f64", address: address(modulo)),
         RuntimeSymbol(name: "filterjit_ipow", address: address(intPower)),
+        RuntimeSymbol(name: "filterjit_hypot", address: address(hypot)),
+        RuntimeSymbol(name: "filterjit_weighted_sum", address: address(weightedSum)),
+        RuntimeSymbol(name: "filterjit_unique", address: address(unique)),
+        RuntimeSymbol(name: "filterjit_histogram", address: address(histogram)),
     ]
 }

@@ -28,6 +28,12 @@ extension Builtin {
         case .npCeil: return "np.ceil"
         case .npTrunc: return "np.trunc"
         case .npRound: return "np.round"
+        case .npHypot: return "np.hypot"
+        case .average: return "np.average"
+        case .cumsum: return "np.cumsum"
+        case .bincount: return "np.bincount"
+        case .unique, .uniqueCounts: return "np.unique"
+        case .histogram, .histogramEdges: return "np.histogram"
         default: return rawValue
         }
     }

@@ -129,6 +129,8 @@ private struct Execution {
     var nesting = 0
     /// The slots of the function now running (for the loop variables' conversions).
     var currentLocals: [LocalVariable] = []
+    /// The lanes of the element-wise `map` bodies being evaluated, innermost last.
+    var lanes: [[Value]] = []
 
     /// The deepest nesting of calls, statements and expressions the recursive evaluator accepts, so it
     /// cannot overflow even a 512 KB thread stack (a debug build overflows one at about 900 levels).
@@ -424,7 +426,7 @@ private struct Execution {
             let box = try array(arrayExpression, frame: &frame)
             let index = try int(indexExpression, frame: &frame)
             let position = try resolve(index, count: box.count, at: indexExpression.range)
-            if let ints = box.ints { return .int(ints[position]) }
+            if let ints = box.ints { return expression.type == .bool ? .bool(ints[position] != 0) : .int(ints[position]) }
             return .float(box.floats[position])
 
         case .length(let operand):
@@ -438,7 +440,126 @@ private struct Execution {
 
         case .builtin(let builtin, let arguments):
             return try evaluateBuiltin(builtin, arguments, type: expression.type, at: range, frame: &frame)
+
+        case .floatArrayConstant(let values):
+            return .array(ArrayBox(floats: values, isWritable: false))
+
+        case .intArrayConstant(let values):
+            return .array(ArrayBox(ints: values))
+
+        case .gather(let arrayExpression, let indicesExpression):
+            return try gather(arrayExpression, indicesExpression, at: range, frame: &frame)
+
+        case .map(let inputs, let body):
+            return try map(inputs, body, type: expression.type, at: range, frame: &frame)
+
+        case .lane(let j):
+            guard let current = lanes.last, current.indices.contains(j) else {
+                throw KernelRuntimeError("lane \(j) outside an element-wise expression", at: range)
+            }
+            return current[j]
+
+        case .compress(let arrayExpression, let maskExpression):
+            let box = try array(arrayExpression, frame: &frame)
+            let mask = try array(maskExpression, frame: &frame)
+            guard let bits = mask.ints, mask.count == box.count else {
+                throw KernelRuntimeError(RuntimeMessages.maskLength(box.count, mask.count), at: maskExpression.range)
+            }
+            let chosen = bits.indices.filter { bits[$0] != 0 }
+            try countAllocation(chosen.count, at: range)
+            if let ints = box.ints { return .array(ArrayBox(ints: chosen.map { ints[$0] })) }
+            return .array(ArrayBox(floats: chosen.map { box.floats[$0] }, isWritable: true))
+
+        case .slice(let arrayExpression, let startExpression, let stopExpression, let stepExpression):
+            let box = try array(arrayExpression, frame: &frame)
+            let start = try startExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) }
+            let stop = try stopExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) }
+            let step = try stepExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) } ?? 1
+            guard step != 0 else { throw KernelRuntimeError(RuntimeMessages.zeroSliceStep, at: stepExpression?.range ?? range) }
+            let positions = Numerics.slicePositions(count: Int64(box.count), start: start, stop: stop, step: step)
+            try countAllocation(positions.count, at: range)
+            if let ints = box.ints { return .array(ArrayBox(ints: positions.map { ints[$0] })) }
+            return .array(ArrayBox(floats: positions.map { box.floats[$0] }, isWritable: false))
+
+        case .floatArrayOf(let arrayExpression):
+            let box = try array(arrayExpression, frame: &frame)
+            try countAllocation(box.count, at: range)
+            return .array(ArrayBox(floats: (box.ints ?? []).map { Double($0) }, isWritable: true))
+
+        case .arrayOf(let elements):
+            if expression.type == .intArray {
+                var ints: [Int64] = []
+                for element in elements { ints.append(try int(element, frame: &frame)) }
+                try countAllocation(ints.count, at: range)
+                return .array(ArrayBox(ints: ints))
+            }
+            var floats: [Double] = []
+            for element in elements { floats.append(try float(element, frame: &frame)) }
+            try countAllocation(floats.count, at: range)
+            return .array(ArrayBox(floats: floats, isWritable: true))
         }
+    }
+
+    /// NumPy element-wise evaluation (see `TExprKind.map`).
+    mutating func map(_ inputs: [TExpr], _ body: TExpr, type: ValueType, at range: SourceRange,
+                      frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        var values: [Value] = []
+        for input in inputs { values.append(try evaluate(input, frame: &frame)) }
+        var count: Int?
+        for value in values {
+            guard case .array(let box) = value else { continue }
+            if let n = count, box.count != n {
+                guard n == 1 || box.count == 1 else { throw KernelRuntimeError(RuntimeMessages.broadcast(n, box.count), at: range) }
+                if n == 1 { count = box.count }
+            } else if count == nil {
+                count = box.count
+            }
+        }
+        let n = count ?? 1
+        try countAllocation(n, at: range)
+        var floats: [Double] = []
+        var ints: [Int64] = []
+        for k in 0..<n {
+            var current: [Value] = []
+            for (input, value) in zip(inputs, values) {
+                guard case .array(let box) = value else { current.append(value); continue }
+                let position = box.count == 1 ? 0 : k
+                if let elements = box.ints {
+                    current.append(input.type == .boolArray ? .bool(elements[position] != 0) : .int(elements[position]))
+                } else {
+                    current.append(.float(box.floats[position]))
+                }
+            }
+            lanes.append(current)
+            defer { lanes.removeLast() }
+            let result = try evaluate(body, frame: &frame)
+            switch type {
+            case .floatArray: floats.append(try floatValue(result, at: range))
+            case .boolArray: ints.append(try truth(result, at: range) ? 1 : 0)
+            default: ints.append(try intValue(result, at: range))
+            }
+        }
+        if type == .floatArray { return .array(ArrayBox(floats: floats, isWritable: true)) }
+        return .array(ArrayBox(ints: ints))
+    }
+
+    /// NumPy fancy indexing: a fresh array of `array[indices[k]]`, the first index out of range an error.
+    mutating func gather(_ arrayExpression: TExpr, _ indicesExpression: TExpr, at range: SourceRange,
+                         frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let box = try array(arrayExpression, frame: &frame)
+        let indices = try array(indicesExpression, frame: &frame)
+        guard let positions = indices.ints else { throw KernelRuntimeError("array indices must be ints", at: indicesExpression.range) }
+        try countAllocation(positions.count, at: range)
+        if let ints = box.ints {
+            var result: [Int64] = []
+            result.reserveCapacity(positions.count)
+            for index in positions { result.append(ints[try resolve(index, count: ints.count, at: indicesExpression.range)]) }
+            return .array(ArrayBox(ints: result))
+        }
+        var result: [Double] = []
+        result.reserveCapacity(positions.count)
+        for index in positions { result.append(box.floats[try resolve(index, count: box.count, at: indicesExpression.range)]) }
+        return .array(ArrayBox(floats: result, isWritable: true))
     }
 
     mutating func callHelper(_ index: Int, arguments: [TExpr], at range: SourceRange, frame: inout [Value?]) throws(KernelRuntimeError) -> Value? {
@@ -513,7 +634,7 @@ private struct Execution {
         case (.float, _): return .float(try floatValue(value, at: range))
         case (.int, .int), (.int, .bool): return .int(try intValue(value, at: range))
         case (.bool, _): return .bool(try truth(value, at: range))
-        case (.floatArray, .array), (.intArray, .array): return value
+        case (.floatArray, .array), (.intArray, .array), (.boolArray, .array): return value
         default: throw KernelRuntimeError("cannot convert the value to \(type.rawValue)", at: range)
         }
     }
@@ -615,6 +736,16 @@ private struct Execution {
             guard !elements.isEmpty else { throw KernelRuntimeError("\(builtin.sourceSpelling) of an empty array", at: range) }
             return .float(elements.withUnsafeBufferPointer { Numerics.quantile($0.baseAddress, $0.count, fraction) })
 
+        case .average:
+            guard arguments.count == 2 else { throw arity(builtin, at: range) }
+            let a = try floatElements(operands[0], at: arguments[0].range)
+            let w = try floatElements(operands[1], at: arguments[1].range)
+            guard a.count == w.count else { throw KernelRuntimeError(RuntimeMessages.averageShapes, at: range) }
+            let scale = w.withUnsafeBufferPointer { Numerics.npSum($0.baseAddress, $0.count) }
+            guard scale != 0 else { throw KernelRuntimeError(RuntimeMessages.averageZeroWeights, at: range) }
+            let total = a.withUnsafeBufferPointer { ap in w.withUnsafeBufferPointer { Numerics.weightedSum(ap.baseAddress, $0.baseAddress, ap.count) } }
+            return .float(total / scale)
+
         case .zeros, .ones, .empty:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
             let n = try intValue(operands[0], at: arguments[0].range)
@@ -624,6 +755,69 @@ private struct Execution {
             try countAllocation(Int(n), at: range)
             let fill = builtin == .ones ? 1.0 : 0.0
             return .array(ArrayBox(floats: [Double](repeating: fill, count: Int(n)), isWritable: true))
+
+        case .cumsum:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            var elements = try floatElements(operands[0], at: arguments[0].range)
+            try countAllocation(elements.count, at: range)
+            for k in elements.indices.dropFirst() { elements[k] = elements[k - 1] + elements[k] }
+            return .array(ArrayBox(floats: elements, isWritable: true))
+
+        case .histogram, .histogramEdges:
+            guard arguments.count == 5 else { throw arity(builtin, at: range) }
+            let elements = try floatElements(operands[0], at: arguments[0].range)
+            let bins = try intValue(operands[1], at: arguments[1].range)
+            let low = try floatValue(operands[2], at: arguments[2].range), high = try floatValue(operands[3], at: arguments[3].range)
+            let autodetect = try truth(operands[4], at: arguments[4].range)
+            if bins >= 1 {
+                guard bins < Int64(maximumLocalArrayLength) else {
+                    throw KernelRuntimeError("local array size \(bins) is outside 0...\(maximumLocalArrayLength)", at: arguments[1].range)
+                }
+                try countAllocation(Int(bins) + 1, at: range)
+            }
+            var counts = [Int64](repeating: 0, count: Int(Swift.max(bins, 0)))
+            var edges = [Double](repeating: 0, count: Int(Swift.max(bins, 0)) + 1)
+            let status = elements.withUnsafeBufferPointer { source in
+                counts.withUnsafeMutableBufferPointer { c in
+                    edges.withUnsafeMutableBufferPointer { e in
+                        Numerics.histogram(source.baseAddress, source.count, bins: bins, lo: low, hi: high, autodetect: autodetect,
+                                           counts: c.baseAddress, edges: e.baseAddress)
+                    }
+                }
+            }
+            guard status == 0 else { throw KernelRuntimeError(RuntimeMessages.histogram(Int(status)), at: range) }
+            if builtin == .histogram { return .array(ArrayBox(ints: counts)) }
+            return .array(ArrayBox(floats: edges, isWritable: true))
+
+        case .unique, .uniqueCounts:
+            guard arguments.count == 1 else { throw arity(builtin, at: range) }
+            let elements = try floatElements(operands[0], at: arguments[0].range)
+            try countAllocation(elements.count, at: range)
+            var values = [Double](repeating: 0, count: elements.count)
+            var counts = [Int64](repeating: 0, count: elements.count)
+            let count = elements.withUnsafeBufferPointer { source in
+                values.withUnsafeMutableBufferPointer { v in
+                    counts.withUnsafeMutableBufferPointer { c in
+                        Numerics.unique(source.baseAddress, source.count, values: v.baseAddress, counts: c.baseAddress)
+                    }
+                }
+            }
+            if builtin == .unique { return .array(ArrayBox(floats: Array(values.prefix(count)), isWritable: true)) }
+            return .array(ArrayBox(ints: Array(counts.prefix(count))))
+
+        case .bincount:
+            guard arguments.count == 2, case .array(let box) = operands[0], let xs = box.ints else { throw arity(builtin, at: range) }
+            let minlength = try intValue(operands[1], at: arguments[1].range)
+            guard minlength >= 0 else { throw KernelRuntimeError(RuntimeMessages.bincountMinlength, at: arguments[1].range) }
+            guard xs.allSatisfy({ $0 >= 0 }) else { throw KernelRuntimeError(RuntimeMessages.bincountNegative, at: arguments[0].range) }
+            let count = Swift.max((xs.max() ?? -1) &+ 1, minlength)
+            guard count <= Int64(maximumLocalArrayLength) else {
+                throw KernelRuntimeError("local array size \(count) is outside 0...\(maximumLocalArrayLength)", at: range)
+            }
+            try countAllocation(Int(count), at: range)
+            var counts = [Int64](repeating: 0, count: Int(count))
+            for x in xs { counts[Int(x)] += 1 }
+            return .array(ArrayBox(ints: counts))
 
         case .copy, .sorted:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
@@ -684,13 +878,14 @@ private struct Execution {
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
             return .float(Self.unary(builtin, try floatValue(operands[0], at: arguments[0].range)))
 
-        case .atan2, .hypot, .copysign, .pow:
+        case .atan2, .hypot, .npHypot, .copysign, .pow:
             guard arguments.count == 2 else { throw arity(builtin, at: range) }
             let x = try floatValue(operands[0], at: arguments[0].range)
             let y = try floatValue(operands[1], at: arguments[1].range)
             switch builtin {
             case .atan2: return .float(atan2(x, y))
-            case .hypot: return .float(hypot(x, y))
+            case .hypot: return .float(Numerics.hypot(x, y))
+            case .npHypot: return .float(hypot(x, y))  // libm's, as NumPy
             case .copysign: return .float(copysign(x, y))
             default: return .float(pow(x, y))
             }

@@ -457,3 +457,180 @@ public enum Numerics {
 @_cdecl("filterjit_floor_divide") public func filterjitFloorDivide(_ a: Double, _ b: Double) -> Double { Numerics.floorDivide(a, b) }
 /// C entry point of float modulo (`npy_remainder`).
 @_cdecl("filterjit_remainder") public func filterjitRemainder(_ a: Double, _ b: Double) -> Double { Numerics.remainder(a, b) }
+
+extension Numerics {
+    /// The positions `a[start:stop:step]` reads in an array of `count` elements, by Python's slice
+    /// rules (`PySlice_AdjustIndices`): absent bounds default by the step's sign, negative ones count
+    /// from the end, out-of-range ones clamp. `step` must not be 0.
+    public static func slicePositions(count: Int64, start: Int64?, stop: Int64?, step: Int64) -> [Int] {
+        let bounds = sliceBounds(count: count, start: start, stop: stop, step: step)
+        // Only k = 0 exists when |step| exceeds the array, so the products stay in range.
+        return (0..<Int(bounds.length)).map { Int(bounds.start &+ Int64($0) &* step) }
+    }
+
+    /// The first position and the length of `a[start:stop:step]` (see `slicePositions`).
+    public static func sliceBounds(count: Int64, start: Int64?, stop: Int64?, step: Int64) -> (start: Int64, length: Int64) {
+        func adjust(_ value: Int64?, default defaultValue: Int64) -> Int64 {
+            guard var value else { return defaultValue }
+            if value < 0 {
+                value = value &+ count
+                if value < 0 { value = step < 0 ? -1 : 0 }
+            } else if value >= count {
+                value = step < 0 ? count - 1 : count
+            }
+            return value
+        }
+        let first = adjust(start, default: step < 0 ? count - 1 : 0)
+        let last = adjust(stop, default: step < 0 ? -1 : count)
+        // In magnitudes, so that a step of Int64.min does not overflow; first and last lie in -1...count.
+        let span: UInt64 = step < 0 ? (last < first ? UInt64(first - last - 1) : UInt64.max)
+                                    : (first < last ? UInt64(last - first - 1) : UInt64.max)
+        let length: Int64 = span == UInt64.max ? 0 : Int64(span / step.magnitude) + 1
+        return (first, length)
+    }
+}
+
+extension Numerics {
+    /// `math.hypot(x, y)` as CPython 3.11 computes it (`math_hypot` and `vector_norm` in
+    /// Modules/mathmodule.c: power-of-two scaling, Veltkamp-Dekker squares, compensated summation and
+    /// a differential correction of the square root; below 2^-1024 a division by the largest), which is more accurate than libm's `hypot` and
+    /// differs from it in the last bit for some inputs. Shared by the interpreter and the JIT.
+    public static func hypot(_ a: Double, _ b: Double) -> Double {
+        let x = Swift.abs(a), y = Swift.abs(b)
+        var largest = 0.0
+        if x > largest { largest = x }
+        if y > largest { largest = y }
+        return vectorNorm(x, y, largest, foundNaN: x.isNaN || y.isNaN)
+    }
+
+    /// CPython 3.11's `vector_norm` for two coordinates (|x| and |y|, `largest` the greater).
+    private static func vectorNorm(_ x0: Double, _ x1: Double, _ largest: Double, foundNaN: Bool) -> Double {
+        if largest.isInfinite { return largest }
+        if foundNaN { return .nan }
+        if largest == 0.0 { return largest }
+        var exponent: Int32 = 0
+        _ = frexp(largest, &exponent)
+        guard exponent >= -1023 else {
+            // ldexp(1.0, -exponent) would overflow: divide by the largest instead.
+            var csum = 1.0, frac = 0.0
+            for value in [x0, x1] {
+                var x = value / largest
+                x = x * x
+                let old = csum
+                csum += x
+                frac += (old - csum) + x
+            }
+            return largest * sqrt(csum - 1.0 + frac)
+        }
+        let t27 = 134217729.0  // 2^27 + 1, Veltkamp-Dekker splitting
+        let scale = ldexp(1.0, -exponent)
+        var csum = 1.0, frac1 = 0.0, frac2 = 0.0, frac3 = 0.0
+        func accumulate(_ term: Double, into frac: inout Double) {
+            let old = csum
+            csum += term
+            frac += (old - csum) + term
+        }
+        for value in [x0, x1] {
+            let x = value * scale
+            let t = x * t27
+            let hi = t - (t - x), lo = x - hi
+            accumulate(hi * hi, into: &frac1)
+            accumulate(2.0 * hi * lo, into: &frac2)
+            frac3 += lo * lo
+        }
+        let h = sqrt(csum - 1.0 + (frac1 + frac2 + frac3))
+        let t = h * t27
+        let hi = t - (t - h), lo = h - hi
+        accumulate(-hi * hi, into: &frac1)
+        accumulate(-2.0 * hi * lo, into: &frac2)
+        accumulate(-lo * lo, into: &frac3)
+        let x = csum - 1.0 + (frac1 + frac2 + frac3)
+        return (h + x / (2.0 * h)) / scale
+    }
+}
+
+extension Numerics {
+    /// `np.sum(a * w)` for float64 arrays of length n: the products, then NumPy's pairwise sum.
+    public static func weightedSum(_ a: UnsafePointer<Double>?, _ w: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, let w, n > 0 else { return 0.0 }
+        let products = (0..<n).map { a[$0] * w[$0] }
+        return products.withUnsafeBufferPointer { npSum($0.baseAddress, n) }
+    }
+}
+
+extension Numerics {
+    /// `np.unique(a)` and its counts: sorts a copy (NaN last), then keeps the first of each run of
+    /// equal values, all NaNs as one run (NumPy's `equal_nan=True`). Writes the values and/or counts
+    /// (either may be nil; each needs room for n) and returns how many there are.
+    public static func unique(_ a: UnsafePointer<Double>?, _ n: Int, values: UnsafeMutablePointer<Double>?,
+                              counts: UnsafeMutablePointer<Int64>?) -> Int {
+        guard let a, n > 0 else { return 0 }
+        var sorted = Array(UnsafeBufferPointer(start: a, count: n))
+        sorted.withUnsafeMutableBufferPointer { sortNaNLast($0.baseAddress, n) }
+        var count = 0
+        for i in 0..<n {
+            let startsRun = i == 0 || (sorted[i] != sorted[i - 1] && !(sorted[i].isNaN && sorted[i - 1].isNaN))
+            if startsRun {
+                values?[count] = sorted[i]
+                counts?[count] = 1
+                count += 1
+            } else {
+                counts?[count - 1] += 1
+            }
+        }
+        return count
+    }
+}
+
+extension Numerics {
+    /// `np.histogram(a, bins, range)` for equal bins as NumPy 2.x computes it (`_get_outer_edges`,
+    /// `np.linspace` for the edges, then each kept value's bin from `(x - lo) / (hi - lo) * bins`
+    /// corrected against the edges). Writes `bins` counts and/or `bins + 1` edges (either may be nil).
+    /// Returns 0, or the error (`RuntimeMessages.histogram`): 1 bins < 1, 2 lo > hi, 3 a given range
+    /// not finite, 4 the values' range not finite. `bins` must be at most 1,048,576 here (callers check).
+    public static func histogram(_ a: UnsafePointer<Double>?, _ n: Int, bins: Int64, lo givenLow: Double, hi givenHigh: Double,
+                                 autodetect: Bool, counts: UnsafeMutablePointer<Int64>?, edges: UnsafeMutablePointer<Double>?) -> Int64 {
+        guard bins >= 1 else { return 1 }
+        var low = givenLow, high = givenHigh
+        if !autodetect {
+            if low > high { return 2 }
+            if !(low.isFinite && high.isFinite) { return 3 }
+        } else if n == 0 || a == nil {
+            (low, high) = (0.0, 1.0)
+        } else if let a {
+            (low, high) = (npMin(a, n), npMax(a, n))
+            if !(low.isFinite && high.isFinite) { return 4 }
+        }
+        if low == high {
+            low -= 0.5
+            high += 0.5
+        }
+        let count = Int(bins)
+        // np.linspace(low, high, bins + 1): k * step + low, the last edge exactly `high`.
+        var edgeValues = [Double](repeating: 0, count: count + 1)
+        let delta = high - low
+        let step = delta / Double(count)
+        for k in 0...count {
+            edgeValues[k] = (step == 0 ? (Double(k) / Double(count)) * delta : Double(k) * step) + low
+        }
+        edgeValues[count] = high
+        if let edges { for k in 0...count { edges[k] = edgeValues[k] } }
+        guard let counts else { return 0 }
+        for k in 0..<count { counts[k] = 0 }
+        guard let a else { return 0 }
+        let denominator = high - low
+        for i in 0..<n {
+            let x = a[i]
+            guard x >= low && x <= high else { continue }
+            var index = Int((x - low) / denominator * Double(count))
+            if index == count { index -= 1 }
+            if x < edgeValues[index] { index -= 1 }
+            if x >= edgeValues[index + 1] && index != count - 1 { index += 1 }
+            counts[index] += 1
+        }
+        return 0
+    }
+}
+
+/// C entry point of `math.hypot` (CPython's algorithm).
+@_cdecl("filterjit_hypot") public func filterjitHypot(_ a: Double, _ b: Double) -> Double { Numerics.hypot(a, b) }

@@ -191,6 +191,9 @@ enum WindowReductionRecognizer {
                              e.type, r)
             case .builtin(let builtin, let arguments):
                 return TExpr(.builtin(builtin, try arguments.map { a throws(NotRecognized) in try expression(a) }), e.type, r)
+            case .floatArrayConstant, .intArrayConstant, .gather, .arrayOf, .floatArrayOf, .map, .lane, .compress, .slice:
+                // Constant arrays and fancy indexing (issue 13) are not recognised forms: the literal kernel runs.
+                throw NotRecognized()
             }
         }
 
@@ -360,7 +363,14 @@ enum WindowReductionRecognizer {
                 case .compare(let operands, _, _): operands.forEach(visit)
                 case .conditional(let c, let t, let o): visit(c); visit(t); visit(o)
                 case .call(_, let arguments), .builtin(_, let arguments): arguments.forEach(visit)
-                case .intConstant, .floatConstant, .boolConstant: break
+                case .gather(let a, let b): visit(a); visit(b)
+                case .arrayOf(let elements): elements.forEach(visit)
+                case .floatArrayOf(let a): visit(a)
+                case .lane: break
+                case .map(let inputs, let body): inputs.forEach(visit); visit(body)
+                case .compress(let a, let b): visit(a); visit(b)
+                case .slice(let a, let b, let c, let d): visit(a); [b, c, d].compactMap { $0 }.forEach(visit)
+                case .intConstant, .floatConstant, .boolConstant, .floatArrayConstant, .intArrayConstant: break
                 }
             }
             var loops = 0

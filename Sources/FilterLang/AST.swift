@@ -26,6 +26,9 @@ public enum TopLevelItem: Equatable, Sendable {
     case function(FunctionDef)
     /// A bare expression: the one-line filter form (`min(values)`), or a docstring.
     case expression(Expr)
+    /// A module-level assignment `NAME = constant expression` (`KX = np.array([...])`, `T = 0.5`):
+    /// a constant the functions read (`Stmt.Kind.assign`; Sema checks the target and the value).
+    case constant(Stmt)
 }
 
 /// An accepted import line.

@@ -18,11 +18,33 @@ public enum ValueType: String, Hashable, Sendable {
     case bool
     /// A one-dimensional array of doubles (`values`, `line`, `out`, `in_coords`, local arrays).
     case floatArray
-    /// A one-dimensional array of 64-bit ints (`out_coords` of a `@transform`).
+    /// A one-dimensional array of 64-bit ints (`out_coords` of a `@transform`, int literals, `.astype(int)`).
     case intArray
+    /// A one-dimensional array of bools (a comparison of arrays, `values > t`: NumPy's boolean masks).
+    case boolArray
 
-    /// Whether this is one of the two array types.
-    public var isArray: Bool { self == .floatArray || self == .intArray }
+    /// Whether this is one of the array types.
+    public var isArray: Bool { self == .floatArray || self == .intArray || self == .boolArray }
+
+    /// The scalar type of an array's elements (nil for scalars).
+    public var elementType: ValueType? {
+        switch self {
+        case .floatArray: return .float
+        case .intArray: return .int
+        case .boolArray: return .bool
+        default: return nil
+        }
+    }
+
+    /// The array type holding elements of this scalar type (nil for arrays).
+    public var arrayType: ValueType? {
+        switch self {
+        case .float: return .floatArray
+        case .int: return .intArray
+        case .bool: return .boolArray
+        default: return nil
+        }
+    }
 }
 
 /// The three kernel kinds and their SciPy callback ABIs.
@@ -259,6 +281,38 @@ public indirect enum TExprKind: Hashable, Sendable {
     case call(function: Int, arguments: [TExpr])
     /// A built-in; arguments already converted to the types `Builtin` documents.
     case builtin(Builtin, [TExpr])
+    /// A constant `.floatArray` (a list or tuple literal of numbers with a float among them,
+    /// `np.array([...])`, or a module-level constant). Read-only: Sema never stores into it.
+    case floatArrayConstant([Double])
+    /// A constant `.intArray` (a literal of ints, `order = [0, 1, 2, 5]`, `W = (1, 2, 1)`). Read-only.
+    case intArrayConstant([Int64])
+    /// NumPy fancy indexing `array[indices]` with an `.intArray` of indices: a fresh array of the
+    /// node's type (`array`'s type) holding `array[indices[k]]` for each k in order (negative
+    /// indices count from the end; one out of range is a run-time error). Writable: it is a copy.
+    case gather(array: TExpr, indices: TExpr)
+    /// A list or tuple literal of scalar expressions (`[values[0], values[4], x]`): a fresh array of
+    /// the node's type, the elements (already converted to its element type: `.float` for a
+    /// `.floatArray`, `.int` for an `.intArray`) evaluated left to right. Writable: it is fresh.
+    case arrayOf([TExpr])
+    /// An `.intArray` or `.boolArray` converted to a fresh `.floatArray` (each element as `.toFloat`
+    /// converts it), so reductions take them (`np.sum(W)` with `W = (1, 2, 1)`; the result is a float here).
+    case floatArrayOf(TExpr)
+    /// NumPy element-wise evaluation (issue 13): `inputs` (arrays and scalars, at least one array) are
+    /// evaluated once, left to right; the arrays must have one length n, or length 1 (broadcast, as a
+    /// scalar is), else it is a run-time error ("operands could not be broadcast together"). The result
+    /// is a fresh array of the node's type (`body.type`'s array type) whose element k is `body`
+    /// evaluated with `.lane(j)` reading element k of input j (element 0 of a length-1 array, the value
+    /// of a scalar input), for k = 0 ..< n in order. `values - m`, `np.abs(a)`, `values > t`,
+    /// `np.where(c, a, b)`, `a.astype(int)`; nested element-wise expressions are one `map`.
+    case map(inputs: [TExpr], body: TExpr)
+    /// Inside a `map` body: the current element of input j (typed as that element or scalar).
+    case lane(Int)
+    /// `array[mask]` with a `.boolArray` mask of `array`'s length (else a run-time error): a fresh
+    /// array of the elements where the mask is true, in order.
+    case compress(array: TExpr, mask: TExpr)
+    /// `array[start:stop:step]` with Python's slice rules (each bound an `.int` or absent; negative
+    /// counts from the end; out-of-range bounds clamp; step 0 is a run-time error). Read-only.
+    case slice(array: TExpr, start: TExpr?, stop: TExpr?, step: TExpr?)
 }
 
 /// The built-in functions, resolved from both spellings (`min` and `np.min` are different
@@ -376,7 +430,7 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case tanh
     /// `atan2(y, x)`: two `.float`.
     case atan2
-    /// `hypot(x, y)`.
+    /// `hypot(x, y)`, `math.hypot`: CPython 3.8+'s algorithm (`Numerics.hypot`), not libm's.
     case hypot
     /// `copysign(x, y)`.
     case copysign
@@ -406,6 +460,30 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case isinf
     /// `isfinite`.
     case isfinite
+    /// `np.hypot(x, y)`: NumPy's, i.e. libm's `hypot` (`hypot` and `math.hypot` are CPython's, `.hypot`).
+    case npHypot
+    /// `np.average(a, weights=w)` (two `.floatArray`s -> `.float`): `np.sum(a * w) / np.sum(w)`, both sums
+    /// pairwise as NumPy's; lengths that differ or weights summing to zero are run-time errors.
+    case average
+    /// `np.cumsum(a)`, `a.cumsum()` (`.floatArray` -> a fresh `.floatArray`): running sums first to last,
+    /// as NumPy's `add.accumulate`.
+    case cumsum
+    /// `np.bincount(x, minlength=m)` (`.intArray`, `.int` -> a fresh `.intArray` of length
+    /// `max(max(x) + 1, m)`): how often each value occurs. A negative element or `m` is a run-time error.
+    case bincount
+    /// `np.unique(a)` (`.floatArray` -> a fresh `.floatArray`): the sorted distinct values, NaNs as one
+    /// (NumPy's `equal_nan=True`).
+    case unique
+    /// The counts of `np.unique(a, return_counts=True)` (`.floatArray` -> a fresh `.intArray`).
+    case uniqueCounts
+    /// `np.histogram(a, bins, range=(lo, hi))`'s counts: arguments `.floatArray`, `.int` bins, `.float` lo,
+    /// `.float` hi, `.bool` autodetect (true: no `range`, lo and hi unused) -> a fresh `.intArray` of
+    /// `bins` counts, computed as NumPy 2.x does for equal bins (values outside the range and NaN are
+    /// dropped). Bad bins or ranges are run-time errors (`RuntimeMessages.histogram`).
+    case histogram
+    /// The bin edges of `np.histogram` (same arguments) -> a fresh `.floatArray` of `bins + 1`
+    /// (NumPy's `linspace`).
+    case histogramEdges
 }
 
 /// A run-time failure of a kernel, with the source location that caused it.
@@ -431,3 +509,34 @@ public let maximumLocalArrayLength = 1_048_576
 /// that a loop allocating arrays cannot exhaust the machine before it is cancelled. Both back ends
 /// enforce it: the JIT's per-call arena and the interpreter's count.
 public let maximumLocalArrayElementsPerCall = 64 * 1_048_576
+
+/// Run-time error messages both back ends give in the same words (issue 13's array expressions).
+public enum RuntimeMessages {
+    /// NumPy's words for element-wise operands of different lengths.
+    public static func broadcast(_ a: Int, _ b: Int) -> String {
+        "operands could not be broadcast together with shapes (\(a),) (\(b),)"
+    }
+    /// Python's words for `a[::0]`.
+    public static let zeroSliceStep = "slice step cannot be zero"
+    /// NumPy's words for `np.average` weights of another length.
+    public static let averageShapes = "Axis must be specified when shapes of a and weights differ."
+    /// NumPy's words for `np.average` weights summing to zero.
+    public static let averageZeroWeights = "Weights sum to zero, can't be normalized"
+    /// NumPy's words for a negative element in `np.bincount`.
+    public static let bincountNegative = "'list' argument must have no negative elements"
+    /// NumPy's words for a negative `minlength`.
+    public static let bincountMinlength = "'minlength' must not be negative"
+    /// NumPy's words for `np.histogram` errors (`Numerics.histogram` status 1...4).
+    public static func histogram(_ status: Int) -> String {
+        switch status {
+        case 1: return "`bins` must be positive, when an integer"
+        case 2: return "max must be larger than min in range parameter."
+        case 3: return "supplied range of the histogram is not finite"
+        default: return "autodetected range of the histogram is not finite"
+        }
+    }
+    /// NumPy's words for a boolean mask of the wrong length.
+    public static func maskLength(_ arrayLength: Int, _ maskLength: Int) -> String {
+        "boolean index did not match indexed array along axis 0; size of axis is \(arrayLength) but size of corresponding boolean axis is \(maskLength)"
+    }
+}

@@ -16,6 +16,8 @@ public enum ASTPrinter {
                 printFunction(function, into: &lines)
             case .expression(let expression):
                 lines.append(print(expression))
+            case .constant(let statement):
+                printBlock([statement], indent: "", into: &lines)
             }
         }
         return lines.map { $0 + "\n" }.joined()

@@ -198,6 +198,8 @@ public struct Parser {
         for statement in statements {
             if case .expression(let expression) = statement.kind {
                 items.append(.expression(expression))
+            } else if case .assign = statement.kind {
+                items.append(.constant(statement))
             } else {
                 diagnostics.append(.error("statements outside a def are not supported; write a single expression or a def", at: statement.range))
             }

@@ -36,8 +36,10 @@ enum BuiltinTables {
         .sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh,
         .npFloor, .npCeil, .npTrunc, .npRound, .isnan, .isinf, .isfinite,
     ]
+    /// NumPy ufuncs that apply element by element to arrays (issue 13).
+    static let elementwise: Set<Builtin> = floatUnary.union(floatBinary).union([.abs, .minimum, .maximum, .fmin, .fmax, .clip])
     /// Float functions of two floats.
-    static let floatBinary: Set<Builtin> = [.atan2, .hypot, .copysign, .pow]
+    static let floatBinary: Set<Builtin> = [.atan2, .hypot, .npHypot, .copysign, .pow]
     /// Float-to-int rounding functions (the identity on ints).
     static let roundingToInt: Set<Builtin> = [.floorToInt, .ceilToInt, .truncToInt, .roundToInt]
     /// "num" functions and how many arguments they take.
@@ -87,6 +89,7 @@ enum BuiltinTables {
         ]
         for (name, builtin) in scalarMath { table[name] = .simple(builtin) }
         for (name, builtin) in arrayStatistics { table[name] = .simple(builtin) }
+        table["hypot"] = .simple(.npHypot)  // NumPy's is libm's; math.hypot is CPython's own
         return table
     }()
 
@@ -108,6 +111,7 @@ enum BuiltinTables {
     static let methods: [String: Builtin] = [
         "min": .npMin, "max": .npMax, "sum": .npSum, "mean": .mean, "std": .std, "var": .variance, "prod": .prod,
         "argmin": .argmin, "argmax": .argmax, "copy": .copy, "sort": .sortInPlace, "any": .any, "all": .all,
+        "cumsum": .cumsum,
     ]
 
     /// Real NumPy names outside the language (named in the error rather than "unknown").

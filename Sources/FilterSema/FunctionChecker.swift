@@ -13,6 +13,9 @@ struct FunctionChecker {
     /// Slot names: parameters, then locals in order of first assignment.
     private var slotNames: [String] = []
     private var slotIndex: [String: Int] = [:]
+    /// Names stored into by element (`a[i] = ...`): a list literal assigned to one is a fresh,
+    /// writable float array rather than a constant (a Python list is mutable).
+    private var elementStoredNames: Set<String> = []
     private var parameterCount: Int { definition.parameters.count }
     /// Hidden temporaries (`$t0`), appended after the named slots.
     private var temporaryType: ValueType?
@@ -73,7 +76,7 @@ struct FunctionChecker {
     private func isWritable(_ expression: TExpr) -> Bool {
         switch expression.kind {
         case .local(let slot): return isWritable(slot: slot)
-        case .builtin: return true
+        case .builtin, .gather, .arrayOf, .map, .compress, .floatArrayOf: return true
         default: return false
         }
     }
@@ -169,8 +172,9 @@ struct FunctionChecker {
         func visit(_ statements: [Stmt]) {
             for statement in statements {
                 switch statement.kind {
-                case .assign(let target, _): add(target)
-                case .augmentedAssign(let target, _, _): add(target)
+                case .assign(let target, _), .augmentedAssign(let target, _, _):
+                    add(target)
+                    if case .index(let base, _) = target.kind, case .name(let name) = base.kind { elementStoredNames.insert(name) }
                 case .forLoop(let target, _, let body): add(target); visit(body)
                 case .ifStatement(let branches, let orElse):
                     branches.forEach { visit($0.body) }
@@ -319,7 +323,7 @@ struct FunctionChecker {
             }
         } else if let array = lower(iterable) {
             if array.type.isArray {
-                let element: ValueType = array.type == .intArray ? .int : .float
+                let element: ValueType = array.type.elementType ?? .float
                 record(name, element, writable: true)
                 checkLoopVariable(slot, elementType: element, at: target.range)
                 header = .forEach(slot: slot, array: array, body: [])
@@ -372,7 +376,8 @@ struct FunctionChecker {
         }
         guard let typed = lower(value) else { return [] }
         if typed.type.isArray {
-            report("functions cannot return arrays; return a number", at: value.range)
+            report(isKernel ? "a filter must return a number, not an array; reduce it, e.g. np.sum(a) or a.max()"
+                            : "functions cannot return arrays; return a number", at: value.range)
             // Count it as a value so that callers do not also report "does not return a value".
             if !emitting && !isKernel { facts.returnsValue = true }
             return []
@@ -396,6 +401,30 @@ struct FunctionChecker {
     private mutating func lowerAssignment(target: Expr, value: Expr, range: SourceRange) -> [TStmt] {
         var targetExpressions = [target]
         var valueExpressions = [value]
+        if case .tuple(let targets) = target.kind, case .call(let callee, let arguments, let keywords) = value.kind,
+           case .attribute(let module, "histogram") = callee.kind, moduleNamed(by: module)?.module == "numpy" {
+            guard targets.count == 2 else {
+                report("np.histogram gives 2 arrays (counts and edges), not \(targets.count)", at: value.range)
+                return []
+            }
+            guard let pair = lowerHistogram(arguments: arguments, keywords: keywords, at: value.range) else {
+                targets.forEach { markAssigned($0) }
+                return []
+            }
+            return assignLowered(targets: targets, values: pair, range: range)
+        }
+        if case .tuple(let targets) = target.kind, case .call(let callee, let arguments, let keywords) = value.kind,
+           case .attribute(let module, "unique") = callee.kind, moduleNamed(by: module)?.module == "numpy" {
+            guard targets.count == 2 else {
+                report("np.unique(..., return_counts=True) gives 2 arrays, not \(targets.count)", at: value.range)
+                return []
+            }
+            guard let pair = lowerUnique(arguments: arguments, keywords: keywords, at: value.range, wantsCounts: true) else {
+                targets.forEach { markAssigned($0) }
+                return []
+            }
+            return assignLowered(targets: targets, values: pair, range: range)
+        }
         if case .tuple(let targets) = target.kind {
             guard case .tuple(let values) = value.kind else {
                 report("tuple assignment needs a tuple of \(targets.count) values on the right", at: value.range)
@@ -409,12 +438,18 @@ struct FunctionChecker {
             }
             targetExpressions = targets
             valueExpressions = values
-        } else if case .tuple = value.kind {
-            report("cannot assign a tuple to one name; tuples are only supported as 'a, b = x, y'", at: value.range)
-            return []
         }
         var values: [TExpr?] = []
-        for value in valueExpressions {
+        for (target, value) in zip(targetExpressions, valueExpressions) {
+            if case .name(let name) = target.kind, elementStoredNames.contains(name) {
+                switch value.kind {
+                case .list, .tuple:
+                    values.append(lowerArrayOf(value, asFloats: true))
+                    continue
+                default:
+                    break
+                }
+            }
             values.append(lower(value))
         }
         var targets: [TTarget] = []
@@ -427,6 +462,26 @@ struct FunctionChecker {
                 markAssigned(targetExpression)
                 continue
             }
+            guard let (typedTarget, typedValue, slot) = lowerTarget(targetExpression, value: value) else {
+                failed = true
+                continue
+            }
+            targets.append(typedTarget)
+            converted.append(typedValue)
+            if let slot { newlyAssigned.append(slot) }
+        }
+        for slot in newlyAssigned { assigned?.insert(slot) }
+        guard !failed else { return [] }
+        return [TStmt(.assign(targets: targets, values: converted), range)]
+    }
+
+    /// Stores already lowered values into targets (`a, b = <two values of one call>`).
+    private mutating func assignLowered(targets targetExpressions: [Expr], values: [TExpr], range: SourceRange) -> [TStmt] {
+        var targets: [TTarget] = []
+        var converted: [TExpr] = []
+        var newlyAssigned: [Int] = []
+        var failed = false
+        for (targetExpression, value) in zip(targetExpressions, values) {
             guard let (typedTarget, typedValue, slot) = lowerTarget(targetExpression, value: value) else {
                 failed = true
                 continue
@@ -500,7 +555,7 @@ struct FunctionChecker {
     /// The array and index of a store `base[index]`, checking that the array may be written.
     private mutating func lowerElementTarget(base: Expr, index: Expr) -> (TExpr, TExpr)? {
         if case .slice = index.kind {
-            report("slices are not supported in filter programs; assign one element at a time", at: index.range)
+            report("slices are not supported as store targets; assign one element at a time", at: index.range)
             return nil
         }
         guard case .name(let name) = base.kind else {
@@ -509,13 +564,19 @@ struct FunctionChecker {
             return nil
         }
         guard let array = lower(base) else { _ = lower(index); return nil }
-        let position = lower(index).flatMap { indexValue($0, at: index.range) }
+        let position = lower(index).flatMap { value -> TExpr? in
+            if value.type.isArray {
+                report("cannot store through an array of indices; store one element at a time", at: index.range)
+                return nil
+            }
+            return indexValue(value, at: index.range)
+        }
         guard array.type.isArray else {
             report("'\(name)' is not an array, so it cannot be indexed", at: base.range)
             return nil
         }
-        if array.type == .intArray {
-            report("cannot write into '\(name)': it is a read-only int array", at: base.range)
+        if array.type != .floatArray {
+            report("cannot write into '\(name)': it is a read-only \(describe(array.type))", at: base.range)
             return nil
         }
         if !isWritable(array) {
@@ -570,7 +631,7 @@ struct FunctionChecker {
         case .bool: return 0
         case .int: return 1
         case .float: return 2
-        case .floatArray, .intArray: return 3
+        case .floatArray, .intArray, .boolArray: return 3
         }
     }
 
@@ -588,6 +649,7 @@ struct FunctionChecker {
         case .bool: return "bool"
         case .floatArray: return "float array"
         case .intArray: return "int array"
+        case .boolArray: return "bool array"
         }
     }
 
@@ -622,7 +684,7 @@ struct FunctionChecker {
         case .float:
             report("array indices must be ints, got a float; use int(...)", at: range)
             return nil
-        case .floatArray, .intArray:
+        case .floatArray, .intArray, .boolArray:
             report("array indices must be ints, got an array", at: range)
             return nil
         }
@@ -637,6 +699,113 @@ struct FunctionChecker {
     }
 
     // MARK: Expressions
+
+    /// NumPy element-wise evaluation of `operands` (arrays and scalars): `body` builds the scalar result
+    /// from one lane per operand. Operands that are element-wise expressions themselves are fused into
+    /// one `map` (their inputs join this one's, their bodies stand in for their lanes).
+    func elementwise(_ operands: [TExpr], at range: SourceRange, _ body: ([TExpr]) -> TExpr?) -> TExpr? {
+        var inputs: [TExpr] = []
+        var lanes: [TExpr] = []
+        for operand in operands {
+            if case .map(let innerInputs, let innerBody) = operand.kind {
+                lanes.append(Self.shiftLanes(innerBody, by: inputs.count))
+                inputs.append(contentsOf: innerInputs)
+            } else {
+                lanes.append(TExpr(.lane(inputs.count), operand.type.elementType ?? operand.type, operand.range))
+                inputs.append(operand)
+            }
+        }
+        guard let result = body(lanes) else { return nil }
+        guard let arrayType = result.type.arrayType else { return nil }
+        return TExpr(.map(inputs: inputs, body: result), arrayType, range)
+    }
+
+    /// `expression` with every `.lane(j)` read as `.lane(j + offset)` (bodies hold scalar nodes only).
+    static func shiftLanes(_ expression: TExpr, by offset: Int) -> TExpr {
+        guard offset != 0 else { return expression }
+        func shift(_ e: TExpr) -> TExpr { shiftLanes(e, by: offset) }
+        let kind: TExprKind
+        switch expression.kind {
+        case .lane(let j): kind = .lane(j + offset)
+        case .convert(let conversion, let operand): kind = .convert(conversion, shift(operand))
+        case .negate(let operand): kind = .negate(shift(operand))
+        case .not(let operand): kind = .not(shift(operand))
+        case .arithmetic(let op, let a, let b): kind = .arithmetic(op, shift(a), shift(b))
+        case .compare(let operands, let ops, let types): kind = .compare(operands: operands.map(shift), ops: ops, compareTypes: types)
+        case .logical(let op, let a, let b): kind = .logical(op, shift(a), shift(b))
+        case .conditional(let c, let t, let o): kind = .conditional(condition: shift(c), then: shift(t), orElse: shift(o))
+        case .builtin(let builtin, let arguments): kind = .builtin(builtin, arguments.map(shift))
+        default: kind = expression.kind
+        }
+        return TExpr(kind, expression.type, expression.range)
+    }
+
+    /// Whether a call's callee text names NumPy's function (`np.abs`, an alias, a name imported from
+    /// numpy) or Python's `abs`, which also work on arrays; `math.` and bare names take numbers only.
+    private func isNumpySpelling(_ name: String) -> Bool {
+        if name == "abs" { return true }
+        if let dot = name.firstIndex(of: ".") {
+            return program.moduleAliases[String(name[..<dot])] == "numpy" && slotIndex[String(name[..<dot])] == nil
+        }
+        return program.importedNames[name]?.module == "numpy"
+    }
+
+    /// An int array as a float array: constants and literals converted element by element, anything
+    /// else through a fresh converted copy.
+    func asFloatArray(_ value: TExpr) -> TExpr {
+        switch value.kind {
+        case .intArrayConstant(let values):
+            return TExpr(.floatArrayConstant(values.map { Double($0) }), .floatArray, value.range)
+        case .arrayOf(let elements):
+            return TExpr(.arrayOf(elements.map { convert($0, to: .float) }), .floatArray, value.range)
+        case .gather(let array, let indices) where array.type != .floatArray:
+            return TExpr(.gather(array: asFloatArray(array), indices: indices), .floatArray, value.range)
+        case .map(let inputs, let body):
+            return TExpr(.map(inputs: inputs, body: convert(body, to: .float)), .floatArray, value.range)
+        default:
+            if value.type == .floatArray { return value }
+            return TExpr(.floatArrayOf(value), .floatArray, value.range)
+        }
+    }
+
+    /// A list or tuple literal with variables among its elements: a fresh array of scalars.
+    private mutating func lowerArrayOf(_ expression: Expr, asFloats: Bool = false) -> TExpr? {
+        let elements: [Expr]
+        switch expression.kind {
+        case .list(let items), .tuple(let items): elements = items
+        default: return nil
+        }
+        var values: [TExpr] = []
+        var failed = false
+        for element in elements {
+            switch element.kind {
+            case .list, .tuple:
+                report("nested lists and tuples (2-D arrays) are not supported; arrays are one-dimensional", at: element.range)
+                failed = true
+                continue
+            default:
+                break
+            }
+            guard let value = lower(element) else { failed = true; continue }
+            if value.type.isArray {
+                report("an array inside a list is not supported; arrays are one-dimensional", at: element.range)
+                failed = true
+            }
+            values.append(value)
+        }
+        guard !failed else { return nil }
+        let isFloat = asFloats || values.contains { $0.type == .float }
+        let elementType: ValueType = isFloat ? .float : .int
+        return TExpr(.arrayOf(values.map { convert($0, to: elementType) }), isFloat ? .floatArray : .intArray, expression.range)
+    }
+
+    /// Evaluates list and tuple literals and `np.array([...])` (names: module constants, not variables).
+    private var constantEvaluator: ConstantEvaluator {
+        var evaluator = program.moduleConstantEvaluator
+        let slots = slotIndex
+        evaluator.isVariable = { slots[$0] != nil }
+        return evaluator
+    }
 
     /// The typed expression, or nil after reporting an error (callers stay silent then).
     mutating func lower(_ expression: Expr, asStatement: Bool = false) -> TExpr? {
@@ -665,6 +834,14 @@ struct FunctionChecker {
             case .not:
                 return truth(operand, at: operandExpression.range).map { TExpr(.not($0), .bool, range) }
             case .negate, .plus:
+                if operand.type.isArray {
+                    if operand.type == .boolArray {
+                        report("unary '\(op.rawValue)' on a bool array is not supported; convert with .astype(int)", at: range)
+                        return nil
+                    }
+                    if op == .plus { return operand }
+                    return elementwise([operand], at: range) { lanes in TExpr(.negate(lanes[0]), lanes[0].type, range) }
+                }
                 guard requireScalar(operand, "unary '\(op.rawValue)'", at: range) else { return nil }
                 let number = operand.type == .bool ? convert(operand, to: .int) : operand
                 return op == .plus ? number : TExpr(.negate(number), number.type, range)
@@ -678,13 +855,20 @@ struct FunctionChecker {
             var failed = false
             for operandExpression in [first] + rest.map(\.right) {
                 guard let operand = lower(operandExpression) else { failed = true; continue }
-                if operand.type.isArray {
-                    report("cannot compare arrays; compare their elements", at: operandExpression.range)
-                    failed = true
-                }
                 operands.append(operand)
             }
             guard !failed else { return nil }
+            if operands.contains(where: { $0.type.isArray }) {
+                guard rest.count == 1 else {
+                    report("a chained comparison of arrays is ambiguous in NumPy; compare once", at: range)
+                    return nil
+                }
+                let op = rest[0].op
+                return elementwise(operands, at: range) { lanes in
+                    let isFloat = lanes[0].type == .float || lanes[1].type == .float
+                    return TExpr(.compare(operands: lanes, ops: [op], compareTypes: [isFloat ? .float : .int]), .bool, range)
+                }
+            }
             var types: [ValueType] = []
             for position in 0..<rest.count {
                 let isFloat = operands[position].type == .float || operands[position + 1].type == .float
@@ -708,12 +892,14 @@ struct FunctionChecker {
                 return nil
             }
             return TExpr(.conditional(condition: condition, then: convert(then, to: type), orElse: convert(orElse, to: type)), type, range)
-        case .tuple:
-            report("tuples are only supported in assignments like 'a, b = b, a'", at: range)
-            return nil
-        case .list:
-            report("list literals are not supported in filter programs; use np.zeros(n) for a local array", at: range)
-            return nil
+        case .tuple, .list:
+            do {
+                return try constantEvaluator.evaluate(expression).expression(at: range)
+            } catch {
+                // Not constant (a variable, an element, a call ...): a fresh array of the values.
+                _ = error
+                return lowerArrayOf(expression)
+            }
         case .slice:
             report("slices are not supported in filter programs", at: range)
             return nil
@@ -729,6 +915,10 @@ struct FunctionChecker {
             guard let type = type(ofSlot: slot) else { return nil }
             return TExpr(.local(slot), type, range)
         }
+        if let constant = program.moduleConstants[name] {
+            return constant.expression(at: range)
+        }
+        if program.failedConstants.contains(name) { return nil }
         if let value = BuiltinTables.bareConstants[name] {
             return TExpr(.floatConstant(value), .float, range)
         }
@@ -830,25 +1020,69 @@ struct FunctionChecker {
             }
             return TExpr(.length(array), .int, range)
         }
-        if case .slice = index.kind {
+        if case .slice(let lowerBound, let upperBound, let step) = index.kind {
+            guard let array = lower(base) else { return nil }
+            var bounds: [TExpr?] = []
+            var failed = false
+            for bound in [lowerBound, upperBound, step] {
+                guard let bound else { bounds.append(nil); continue }
+                guard let value = lower(bound), let position = indexValue(value, at: bound.range) else { failed = true; continue }
+                bounds.append(position)
+            }
+            guard !failed else { return nil }
+            guard array.type.isArray else {
+                report("\(article(describe(array.type))) cannot be sliced", at: base.range)
+                return nil
+            }
+            return TExpr(.slice(array: array, start: bounds[0], stop: bounds[1], step: bounds[2]), array.type, range)
+        }
+        if case .call(let callee, let arguments, let keywords) = base.kind, case .attribute(let module, "histogram") = callee.kind,
+           moduleNamed(by: module)?.module == "numpy" {
+            guard case .integer(let position) = index.kind, position == 0 || position == 1 else {
+                report("np.histogram(...) can only be indexed with 0 (the counts) or 1 (the edges)", at: index.range)
+                return nil
+            }
+            return lowerHistogram(arguments: arguments, keywords: keywords, at: base.range)?[Int(position)]
+        }
+        if case .tuple = index.kind {
             _ = lower(base)
-            report("slices are not supported in filter programs; index one element at a time", at: index.range)
+            report("a tuple index is a multi-dimensional index in NumPy, and arrays here are one-dimensional; index with a list, a[[i, j]]", at: index.range)
             return nil
         }
         guard let array = lower(base) else { _ = lower(index); return nil }
-        guard let position = lower(index).flatMap({ indexValue($0, at: index.range) }) else { return nil }
+        guard let indexValue = lower(index) else { return nil }
+        if indexValue.type.isArray {
+            guard array.type.isArray else {
+                report("\(article(describe(array.type))) cannot be indexed", at: base.range)
+                return nil
+            }
+            if indexValue.type == .boolArray {
+                return TExpr(.compress(array: array, mask: indexValue), array.type, range)
+            }
+            guard indexValue.type == .intArray else {
+                report("an array index must hold ints (NumPy's fancy indexing), got a float array", at: index.range)
+                return nil
+            }
+            return TExpr(.gather(array: array, indices: indexValue), array.type, range)
+        }
+        guard let position = self.indexValue(indexValue, at: index.range) else { return nil }
         guard array.type.isArray else {
             report("\(article(describe(array.type))) cannot be indexed", at: base.range)
             return nil
         }
-        return TExpr(.element(array: array, index: position), array.type == .intArray ? .int : .float, range)
+        return TExpr(.element(array: array, index: position), array.type.elementType ?? .float, range)
     }
 
     /// Arithmetic with Python's typing: `/` is float, `**` int only for a non-negative literal exponent.
     private func arithmetic(_ op: BinaryOperator, _ left: TExpr, _ right: TExpr, exponent: Expr, at range: SourceRange) -> TExpr? {
         if left.type.isArray || right.type.isArray {
-            report("arithmetic on arrays is not supported; index the array or loop over it", at: range)
-            return nil
+            if (left.type == .boolArray || left.type == .bool) && (right.type == .boolArray || right.type == .bool) {
+                report("arithmetic between bool arrays is not supported (NumPy gives logical results); convert with .astype(int)", at: range)
+                return nil
+            }
+            return elementwise([left, right], at: range) { lanes in
+                self.arithmetic(op, lanes[0], lanes[1], exponent: exponent, at: range)
+            }
         }
         let operation: TArithmetic
         switch op {
@@ -879,6 +1113,11 @@ struct FunctionChecker {
                 report("'\(name)' is a variable, not a function", at: callee.range)
                 return nil
             }
+            if program.moduleConstants[name] != nil && program.definitionIndex[name] == nil {
+                report("'\(name)' is a constant, not a function", at: callee.range)
+                lowerArgumentsForErrors(arguments, keywords)
+                return nil
+            }
             if let index = program.definitionIndex[name] {
                 return lowerHelperCall(index, arguments: arguments, keywords: keywords, at: range, asStatement: asStatement)
             }
@@ -897,6 +1136,24 @@ struct FunctionChecker {
             lowerArgumentsForErrors(arguments, keywords)
             return nil
         case .attribute(let base, let name):
+            if let (_, module) = moduleNamed(by: base), module == "numpy", name == "array" || name == "asarray" {
+                return lowerArrayConstructor(name, arguments: arguments, keywords: keywords, at: range)
+            }
+            if let (_, module) = moduleNamed(by: base), module == "numpy", name == "where" {
+                return lowerWhere(arguments: arguments, keywords: keywords, at: range)
+            }
+            if let (_, module) = moduleNamed(by: base), module == "numpy", name == "histogram" {
+                report("np.histogram gives two arrays: assign them, 'hist, edges = np.histogram(...)', or index the call, np.histogram(...)[0]",
+                       at: range)
+                lowerArgumentsForErrors(arguments, keywords)
+                return nil
+            }
+            if let (_, module) = moduleNamed(by: base), module == "numpy", name == "unique" {
+                return lowerUnique(arguments: arguments, keywords: keywords, at: range)?.first
+            }
+            if let (_, module) = moduleNamed(by: base), module == "numpy", ["ptp", "count_nonzero", "average", "dot", "cumsum", "bincount"].contains(name) {
+                return lowerNumpyStatistic(name, arguments: arguments, keywords: keywords, at: range)
+            }
             if let (alias, module) = moduleNamed(by: base) {
                 let table = module == "numpy" ? BuiltinTables.numpy : module == "math" ? BuiltinTables.math : [:]
                 guard let function = table[name] else {
@@ -917,6 +1174,9 @@ struct FunctionChecker {
                 report("\(article(describe(receiver.type))) has no method '\(name)'", at: callee.range)
                 return nil
             }
+            if name == "astype" {
+                return lowerAstype(receiver, arguments: arguments, keywords: keywords, at: range)
+            }
             guard let builtin = BuiltinTables.methods[name] else {
                 if name == "size" || name == "shape" {
                     report("'\(name)' is an attribute, not a method: write a.size or a.shape[0]", at: callee.range)
@@ -934,6 +1194,311 @@ struct FunctionChecker {
         default:
             report("this expression cannot be called", at: callee.range)
             return nil
+        }
+    }
+
+    /// `np.histogram(a, bins=10, range=None)` with an int `bins` (positional or keyword) and `range` a
+    /// pair of numbers: the counts and the edges (both evaluate their arguments, which must not call helpers).
+    private mutating func lowerHistogram(arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> [TExpr]? {
+        var binsExpression: Expr? = arguments.count > 1 ? arguments[1] : nil
+        var rangeExpression: Expr? = arguments.count > 2 ? arguments[2] : nil
+        guard (1...3).contains(arguments.count) else {
+            report(arityMessage("np.histogram", expected: 1...3, given: arguments.count), at: range)
+            return nil
+        }
+        for keyword in keywords {
+            switch keyword.name {
+            case "bins" where binsExpression == nil: binsExpression = keyword.value
+            case "range" where rangeExpression == nil: rangeExpression = keyword.value
+            default:
+                report("np.histogram() keyword '\(keyword.name)' is not supported (only bins and range)", at: keyword.range)
+                return nil
+            }
+        }
+        guard let value = lower(arguments[0]) else { return nil }
+        guard value.type.isArray else {
+            report("'np.histogram' needs an array, got \(article(describe(value.type)))", at: arguments[0].range)
+            return nil
+        }
+        var bins = TExpr(.intConstant(10), .int, range)
+        if let binsExpression {
+            guard let given = lower(binsExpression) else { return nil }
+            guard given.type == .int || given.type == .bool else {
+                report("np.histogram's bins must be an int here (bin edges as an array are not supported)", at: binsExpression.range)
+                return nil
+            }
+            bins = convert(given, to: .int)
+        }
+        var low = TExpr(.floatConstant(0), .float, range), high = TExpr(.floatConstant(1), .float, range)
+        var autodetect = true
+        if let rangeExpression, !isNone(rangeExpression) {
+            guard case .tuple(let pair) = rangeExpression.kind, pair.count == 2 else {
+                report("np.histogram's range must be a pair (lo, hi)", at: rangeExpression.range)
+                return nil
+            }
+            guard let lo = lower(pair[0]), let hi = lower(pair[1]) else { return nil }
+            guard !lo.type.isArray, !hi.type.isArray else {
+                report("np.histogram's range must hold two numbers", at: rangeExpression.range)
+                return nil
+            }
+            (low, high, autodetect) = (convert(lo, to: .float), convert(hi, to: .float), false)
+        }
+        let array = asFloatArray(value)
+        let operands = [array, bins, low, high, TExpr(.boolConstant(autodetect), .bool, range)]
+        guard !operands.contains(where: Self.callsHelper) else {
+            report("np.histogram of expressions that call helpers is not supported; assign them to variables first", at: range)
+            return nil
+        }
+        return [TExpr(.builtin(.histogram, operands), .intArray, range), TExpr(.builtin(.histogramEdges, operands), .floatArray, range)]
+    }
+
+    private func isNone(_ expression: Expr) -> Bool {
+        if case .name("None") = expression.kind, slotIndex["None"] == nil { return true }
+        return false
+    }
+
+    /// `np.unique(a)`: one value; `np.unique(a, return_counts=True)`: two (the values and their counts),
+    /// only as the right side of `vals, counts = ...` (the caller asks for both with `wantsCounts`).
+    private mutating func lowerUnique(arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange, wantsCounts: Bool = false) -> [TExpr]? {
+        var returnCounts = false
+        for keyword in keywords {
+            guard keyword.name == "return_counts", case .boolean(let flag) = keyword.value.kind else {
+                report(keyword.name == "return_counts" ? "np.unique's return_counts must be True or False"
+                                                       : "np.unique() keyword '\(keyword.name)' is not supported (only return_counts)", at: keyword.range)
+                return nil
+            }
+            returnCounts = flag
+        }
+        guard arguments.count == 1 else {
+            report(arityMessage("np.unique", expected: 1...1, given: arguments.count), at: range)
+            lowerArgumentsForErrors(arguments, [])
+            return nil
+        }
+        if returnCounts != wantsCounts {
+            report(returnCounts ? "np.unique(..., return_counts=True) gives two arrays: assign them, 'values, counts = np.unique(...)'"
+                                : "np.unique(a) gives one array; write return_counts=True for the counts", at: range)
+            return nil
+        }
+        guard let value = lower(arguments[0]) else { return nil }
+        guard value.type.isArray else {
+            report("'np.unique' needs an array, got \(article(describe(value.type)))", at: arguments[0].range)
+            return nil
+        }
+        let array = asFloatArray(value)
+        let values = TExpr(.builtin(.unique, [array]), .floatArray, range)
+        guard wantsCounts else { return [values] }
+        guard !Self.callsHelper(array) else {
+            report("np.unique of an expression that calls a helper is not supported here; assign the array to a variable first", at: arguments[0].range)
+            return nil
+        }
+        return [values, TExpr(.builtin(.uniqueCounts, [array]), .intArray, range)]
+    }
+
+    /// `np.ptp(a)` (`np.max(a) - np.min(a)`), `np.count_nonzero(a)` (a float count here),
+    /// `np.average(a)` and `np.average(a, weights=w)`; `np.dot` is refused with a reason.
+    private mutating func lowerNumpyStatistic(_ name: String, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        if name == "dot" {
+            report("np.dot is not supported: NumPy's dot runs BLAS, whose summation order depends on the BLAS build; write np.sum(a * b)",
+                   at: range)
+            return nil
+        }
+        var weightsExpression: Expr?
+        var minlengthExpression: Expr?
+        for keyword in keywords {
+            if name == "average" && keyword.name == "weights" && weightsExpression == nil {
+                weightsExpression = keyword.value
+            } else if name == "bincount" && keyword.name == "minlength" && minlengthExpression == nil {
+                minlengthExpression = keyword.value
+            } else {
+                report("np.\(name)() keyword '\(keyword.name)' is not supported", at: keyword.range)
+                return nil
+            }
+        }
+        guard arguments.count == 1 else {
+            let hint = name == "average" && arguments.count > 1 ? "; give the weights as weights=w" : ""
+            report(arityMessage("np.\(name)", expected: 1...1, given: arguments.count) + hint, at: range)
+            lowerArgumentsForErrors(arguments, keywords)
+            return nil
+        }
+        guard let value = lower(arguments[0]) else { return nil }
+        guard value.type.isArray else {
+            report("'np.\(name)' needs an array, got \(article(describe(value.type)))", at: arguments[0].range)
+            return nil
+        }
+        if name == "bincount" {
+            var counts = value
+            if value.type == .boolArray {
+                counts = elementwise([value], at: range) { lanes in self.convert(lanes[0], to: .int) } ?? value
+            }
+            guard counts.type == .intArray else {
+                report("np.bincount needs an int array (NumPy cannot cast float64 to int64 safely); convert with .astype(int)",
+                       at: arguments[0].range)
+                return nil
+            }
+            var minlength = TExpr(.intConstant(0), .int, range)
+            if let minlengthExpression {
+                guard let given = lower(minlengthExpression), let index = indexValue(given, at: minlengthExpression.range) else { return nil }
+                minlength = index
+            }
+            return TExpr(.builtin(.bincount, [counts, minlength]), .intArray, range)
+        }
+        let array = asFloatArray(value)
+        switch name {
+        case "cumsum":
+            return TExpr(.builtin(.cumsum, [array]), .floatArray, range)
+        case "ptp":
+            guard !Self.callsHelper(array) else {
+                report("np.ptp of an expression that calls a helper is not supported; assign the array to a variable first", at: arguments[0].range)
+                return nil
+            }
+            let high = TExpr(.builtin(.npMax, [array]), .float, range), low = TExpr(.builtin(.npMin, [array]), .float, range)
+            return TExpr(.arithmetic(.subtract, high, low), .float, range)
+        case "count_nonzero":
+            guard let nonzero = elementwise([value], at: range, { lanes in
+                let isFloat = lanes[0].type == .float
+                let zero = isFloat ? TExpr(.floatConstant(0), .float, range) : TExpr(.intConstant(0), .int, range)
+                return TExpr(.compare(operands: [lanes[0], zero], ops: [.notEqual], compareTypes: [isFloat ? .float : .int]), .bool, range)
+            }) else { return nil }
+            return TExpr(.builtin(.pySum, [asFloatArray(nonzero)]), .float, range)
+        default:
+            guard let weightsExpression else { return TExpr(.builtin(.mean, [array]), .float, range) }
+            guard let weights = lower(weightsExpression) else { return nil }
+            guard weights.type.isArray else {
+                report("np.average weights must be an array, got \(article(describe(weights.type)))", at: weightsExpression.range)
+                return nil
+            }
+            return TExpr(.builtin(.average, [array, asFloatArray(weights)]), .float, range)
+        }
+    }
+
+    /// Whether an expression calls a helper anywhere (it may then not be evaluated twice).
+    static func callsHelper(_ expression: TExpr) -> Bool {
+        switch expression.kind {
+        case .call: return true
+        case .intConstant, .floatConstant, .boolConstant, .local, .lane, .floatArrayConstant, .intArrayConstant: return false
+        case .convert(_, let a), .negate(let a), .not(let a), .length(let a), .floatArrayOf(let a): return callsHelper(a)
+        case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b), .gather(let a, let b),
+             .compress(let a, let b):
+            return callsHelper(a) || callsHelper(b)
+        case .conditional(let a, let b, let c): return callsHelper(a) || callsHelper(b) || callsHelper(c)
+        case .compare(let operands, _, _), .builtin(_, let operands), .arrayOf(let operands): return operands.contains(where: callsHelper)
+        case .map(let inputs, let body): return inputs.contains(where: callsHelper) || callsHelper(body)
+        case .slice(let a, let b, let c, let d): return ([a] + [b, c, d].compactMap { $0 }).contains(where: callsHelper)
+        }
+    }
+
+    /// `np.where(condition, a, b)`: element-wise choice (a scalar choice when all three are numbers).
+    private mutating func lowerWhere(arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        if let keyword = keywords.first {
+            report("keyword arguments are not supported in calls to 'np.where'", at: keyword.range)
+            return nil
+        }
+        guard arguments.count == 3 else {
+            report(arguments.count == 1 ? "np.where(condition) with one argument (indices) is not supported; give the two choices"
+                                        : arityMessage("np.where", expected: 3...3, given: arguments.count), at: range)
+            lowerArgumentsForErrors(arguments, [])
+            return nil
+        }
+        var values: [TExpr] = []
+        for argument in arguments {
+            guard let value = lower(argument) else { return nil }
+            values.append(value)
+        }
+        func choose(_ lanes: [TExpr]) -> TExpr? {
+            guard let condition = truth(lanes[0], at: arguments[0].range), let type = join(lanes[1].type, lanes[2].type) else { return nil }
+            return TExpr(.conditional(condition: condition, then: convert(lanes[1], to: type), orElse: convert(lanes[2], to: type)), type, range)
+        }
+        guard values.contains(where: { $0.type.isArray }) else { return choose(values) }
+        return elementwise(values, at: range, choose)
+    }
+
+    /// `a.astype(float | int | bool)` (also `np.float64`, `np.int64`, `np.bool_`): a converted copy.
+    /// Floats become ints by truncation; NaN, an infinity or a value beyond the 64-bit range is a
+    /// run-time error, as `int(x)` is (NumPy gives an unspecified value there).
+    private mutating func lowerAstype(_ receiver: TExpr, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        guard arguments.count == 1, keywords.isEmpty else {
+            report("astype takes one dtype here: a.astype(float), a.astype(int) or a.astype(bool)", at: range)
+            return nil
+        }
+        var dtype: String?
+        switch arguments[0].kind {
+        case .name(let bare) where slotIndex[bare] == nil: dtype = bare
+        case .attribute(let module, let member): if moduleNamed(by: module)?.module == "numpy" { dtype = "np." + member }
+        default: break
+        }
+        let target: ValueType
+        switch dtype {
+        case "float", "np.float64", "np.double": target = .float
+        case "int", "np.int64", "np.intp": target = .int
+        case "bool", "np.bool_", "np.bool": target = .bool
+        default:
+            report("astype takes float, int or bool (np.float64, np.int64, np.bool_) here", at: arguments[0].range)
+            return nil
+        }
+        return elementwise([receiver], at: range) { lanes in
+            let lane = lanes[0]
+            switch (lane.type, target) {
+            case (.float, .int): return TExpr(.builtin(.toInt, [lane]), .int, range)
+            case (_, .bool): return self.truth(lane, at: range)
+            default: return self.convert(lane, to: target)
+            }
+        }
+    }
+
+    /// `np.array(x)` / `np.asarray(x)`: a constant array of a list or tuple of numbers (optionally with
+    /// `dtype=float|int`); of a float array, `np.array` is a copy and `np.asarray` the array itself.
+    private mutating func lowerArrayConstructor(_ name: String, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        guard arguments.count == 1 else {
+            report(arityMessage("np.\(name)", expected: 1...1, given: arguments.count), at: range)
+            lowerArgumentsForErrors(arguments, keywords)
+            return nil
+        }
+        switch arguments[0].kind {
+        case .list, .tuple:
+            do {
+                return try constantEvaluator.evaluate(Expr(.call(callee: Expr(.attribute(base: Expr(.name("np"), range), name: name), range),
+                                                                 arguments: arguments, keywords: keywords), range)).expression(at: range)
+            } catch {
+                if let keyword = keywords.first {
+                    _ = keyword
+                    report("np.\(name)(): \(error.message)", at: error.range)
+                    return nil
+                }
+                return lowerArrayOf(arguments[0]).map { TExpr($0.kind, $0.type, range) }
+            }
+        default:
+            guard var value = lower(arguments[0]) else { return nil }
+            for keyword in keywords {
+                guard keyword.name == "dtype" else {
+                    report("np.\(name)() keyword '\(keyword.name)' is not supported", at: keyword.range)
+                    return nil
+                }
+                var dtype: String?
+                switch keyword.value.kind {
+                case .name(let bare): dtype = bare
+                case .attribute(let module, let member): if moduleNamed(by: module)?.module == "numpy" { dtype = "np." + member }
+                default: break
+                }
+                switch dtype {
+                case "float", "np.float64", "np.double":
+                    if value.type == .intArray { value = asFloatArray(value) }
+                case "int", "np.int64", "np.intp":
+                    if value.type != .intArray {
+                        report("np.\(name)(a, dtype=int) of a float array is not supported; convert elements with int(x)", at: keyword.range)
+                        return nil
+                    }
+                default:
+                    report("dtype must be float or int (np.float64, np.int64) here", at: keyword.value.range)
+                    return nil
+                }
+            }
+            guard value.type.isArray else {
+                report("np.\(name)() of a number (a 0-d array) is not supported; use the number", at: arguments[0].range)
+                return nil
+            }
+            if name == "asarray" || value.type == .intArray { return TExpr(value.kind, value.type, range) }
+            if case .floatArrayOf = value.kind { return TExpr(value.kind, value.type, range) }
+            return TExpr(.builtin(.copy, [value]), .floatArray, range)
         }
     }
 
@@ -1133,8 +1698,29 @@ struct FunctionChecker {
     }
 
     /// Checks and converts the arguments of a built-in whose arguments are already lowered.
-    private func applyBuiltin(_ builtin: Builtin, name: String, arguments: [TExpr], argumentRanges: [SourceRange], at range: SourceRange,
+    private func applyBuiltin(_ builtin: Builtin, name: String, arguments originalArguments: [TExpr], argumentRanges: [SourceRange], at range: SourceRange,
                               asStatement: Bool) -> TExpr? {
+        var arguments = originalArguments
+        // Built-ins over float arrays take int arrays (constants, literals) converted to floats.
+        if BuiltinTables.reductions.contains(builtin) || [.percentile, .quantile, .copy, .sorted, .cumsum].contains(builtin),
+           let first = arguments.first, first.type == .intArray || first.type == .boolArray {
+            arguments[0] = asFloatArray(first)
+        }
+        // NumPy's ufuncs apply element by element to arrays.
+        if arguments.contains(where: { $0.type.isArray }), BuiltinTables.elementwise.contains(builtin) {
+            guard isNumpySpelling(name) else {
+                report("'\(name)' takes numbers, not arrays; NumPy's np.\(name.split(separator: ".").last ?? "") applies element by element",
+                       at: range)
+                return nil
+            }
+            if builtin == .abs || BuiltinTables.numArity[builtin] != nil, arguments.contains(where: { $0.type == .boolArray }) {
+                report("'\(name)' of a bool array is not supported; convert with .astype(int)", at: range)
+                return nil
+            }
+            return elementwise(arguments, at: range) { lanes in
+                self.applyBuiltin(builtin, name: name, arguments: lanes, argumentRanges: argumentRanges, at: range, asStatement: false)
+            }
+        }
         func floatArray(_ position: Int) -> Bool {
             let value = arguments[position]
             if value.type == .floatArray { return true }
@@ -1178,7 +1764,7 @@ struct FunctionChecker {
                 report("'\(name)' needs an int size, got \(article(describe(arguments[0].type)))", at: argumentRanges[0])
                 return nil
             }
-        case .copy, .sorted:
+        case .copy, .sorted, .cumsum:
             guard floatArray(0) else { return nil }
             return TExpr(.builtin(builtin, arguments), .floatArray, range)
         case .sortInPlace:

@@ -48,6 +48,8 @@ final class ProgramChecker {
     private(set) var importedNames: [String: (module: String, name: String)] = [:]
     /// Whether the program is the one-line expression form.
     private(set) var isExpressionForm = false
+    /// Module-level constants (`KX = np.array([...])`, `T = 0.5`), evaluated in source order.
+    private(set) var moduleConstants: [String: ConstantValue] = [:]
 
     /// Where the parser reported errors: a function containing one lost statements, so the checks
     /// that depend on every statement (missing return, use before assignment) are skipped there.
@@ -112,6 +114,7 @@ final class ProgramChecker {
     /// Runs every check; returns the program (meaningful only when no error was reported).
     func run() -> TypedProgram? {
         resolveImports()
+        collectConstants()
         guard collectFunctions() else { return nil }
         resolveKernel()
         rewriteMappingForm()
@@ -192,6 +195,44 @@ final class ProgramChecker {
         return "unknown \(label) name '\(prefix).\(name)'"
     }
 
+    // MARK: Module-level constants
+
+    /// Where each module constant was assigned (its last assignment).
+    private var constantRanges: [String: SourceRange] = [:]
+    private var firstConstantRange: SourceRange?
+    /// Constants whose value was refused (reported once there; reads stay silent).
+    private(set) var failedConstants: Set<String> = []
+
+    /// The evaluator of constant expressions at module level (names: earlier module constants).
+    var moduleConstantEvaluator: ConstantEvaluator {
+        ConstantEvaluator(lookup: { [unowned self] in moduleConstants[$0] },
+                          isNumpy: { [unowned self] in moduleAliases[$0] == "numpy" }, program: self)
+    }
+
+    /// Evaluates the top-level assignments `NAME = constant expression` in source order.
+    private func collectConstants() {
+        for item in module.items {
+            guard case .constant(let statement) = item, case .assign(let target, let value) = statement.kind else { continue }
+            if firstConstantRange == nil { firstConstantRange = statement.range }
+            guard case .name(let name) = target.kind else {
+                report("a module-level assignment must assign one name (NAME = constant expression)", at: target.range)
+                continue
+            }
+            if moduleAliases[name] != nil || importedNames[name] != nil {
+                report("'\(name)' is an imported name and cannot be reassigned", at: target.range)
+                continue
+            }
+            do {
+                moduleConstants[name] = try moduleConstantEvaluator.evaluate(value)
+                constantRanges[name] = target.range
+            } catch {
+                failedConstants.insert(name)
+                report("module-level assignments must be constant expressions (numbers, tuples or lists of numbers, "
+                       + "np.array([...])): \(error.message)", at: error.range)
+            }
+        }
+    }
+
     // MARK: Functions and kernel
 
     /// Collects the defs, or synthesises the one-line form; false when there is nothing to check.
@@ -209,9 +250,12 @@ final class ProgramChecker {
             case .expression(let expression):
                 if case .string = expression.kind { continue }  // A module docstring.
                 expressions.append(expression)
-            case .importStatement:
+            case .importStatement, .constant:
                 break
             }
+        }
+        for (name, range) in constantRanges where definitionIndex[name] != nil {
+            report("'\(name)' is both a module-level constant and a function", at: range)
         }
         if !definitions.isEmpty {
             for expression in expressions {
@@ -220,6 +264,10 @@ final class ProgramChecker {
             return true
         }
         guard let expression = expressions.first else {
+            if let first = firstConstantRange, !hadSyntaxErrors {
+                report("an assignment alone is not a filter: module-level constants are read by a def or an expression; write one", at: first)
+                return false
+            }
             if diagnostics.isEmpty && !hadSyntaxErrors {
                 report("no filter found: write an expression over 'values' or a def", at: SourceRange(0, 0))
             }
@@ -585,6 +633,7 @@ final class ProgramChecker {
     func exactInteger(of expression: Expr) -> Int64? {
         switch expression.kind {
         case .integer(let value): return value
+        case .name(let name): if case .int(let value)? = moduleConstants[name] { return value }; return nil
         case .unary(.negate, let operand): return exactInteger(of: operand).map { 0 &- $0 }
         case .unary(.plus, let operand): return exactInteger(of: operand)
         default: return nil
@@ -605,6 +654,12 @@ final class ProgramChecker {
             guard let inner = constantValue(of: operand), inner.type != .bool else { return nil }
             return inner
         case .name(let name):
+            switch moduleConstants[name] {
+            case .int(let value)?: return (Double(value), .int)
+            case .float(let value)?: return (value, .float)
+            case .bool(let value)?: return (value ? 1 : 0, .bool)
+            default: break
+            }
             if let value = BuiltinTables.bareConstants[name] { return (value, .float) }
             if let imported = importedNames[name], let value = BuiltinTables.moduleConstants[imported.name] { return (value, .float) }
             return nil

@@ -43,6 +43,16 @@ public enum TypedIRPrinter {
         case .length(let array): return "(len \(print(array)))"
         case .call(let function, let arguments): return "(call#\(function):\(type)" + arguments.map { " " + print($0) }.joined() + ")"
         case .builtin(let builtin, let arguments): return "(\(builtin.rawValue):\(type)" + arguments.map { " " + print($0) }.joined() + ")"
+        case .floatArrayConstant(let values): return "(floats [" + values.map { "\($0)" }.joined(separator: " ") + "])"
+        case .intArrayConstant(let values): return "(ints [" + values.map { "\($0)" }.joined(separator: " ") + "])"
+        case .gather(let array, let indices): return "(gather:\(type) \(print(array)) \(print(indices)))"
+        case .arrayOf(let elements): return "(array:\(type)" + elements.map { " " + print($0) }.joined() + ")"
+        case .floatArrayOf(let array): return "(floats-of \(print(array)))"
+        case .map(let inputs, let body): return "(map:\(type) [" + inputs.map { print($0) }.joined(separator: " ") + "] \(print(body)))"
+        case .lane(let j): return "(lane\(j):\(type))"
+        case .compress(let array, let mask): return "(compress:\(type) \(print(array)) \(print(mask)))"
+        case .slice(let array, let start, let stop, let step):
+            return "(slice:\(type) \(print(array))" + [start, stop, step].map { " " + ($0.map { print($0) } ?? "_") }.joined() + ")"
         }
     }
 

@@ -17,6 +17,8 @@ private struct Verifier {
     var problems: [String] = []
     var function = 0
     var loopDepth = 0
+    /// The lane types of the `map` bodies being checked, innermost last.
+    var laneTypes: [[ValueType]] = []
 
     init(program: TypedProgram) {
         self.program = program
@@ -151,7 +153,12 @@ private struct Verifier {
             _ = expression(array)
             if !array.type.isArray { problem("for-each over \(array.type)") }
             if let type = slotType(slot) {
-                let ok = array.type == .intArray ? (type == .int || type == .float) : type == .float
+                let ok: Bool
+                switch array.type {
+                case .intArray: ok = type == .int || type == .float
+                case .boolArray: ok = type == .bool || type == .int || type == .float
+                default: ok = type == .float
+                }
                 if !ok { problem("for-each variable of type \(type) over \(array.type)") }
             }
             loopDepth += 1
@@ -177,6 +184,7 @@ private struct Verifier {
         switch array.kind {
         case .local(let slot): return current.locals.indices.contains(slot) && current.locals[slot].isWritable
         case .builtin: return true
+        case .gather, .arrayOf, .floatArrayOf, .map, .compress: return array.type == .floatArray
         default: return false
         }
     }
@@ -232,7 +240,7 @@ private struct Verifier {
         case .element(let array, let index):
             let arrayType = expression(array)
             if expression(index) != .int { problem("index of type \(index.type)") }
-            let expected: ValueType? = arrayType == .floatArray ? .float : arrayType == .intArray ? .int : nil
+            let expected: ValueType? = arrayType.elementType
             if expected != type { problem("element of \(arrayType) typed \(type)") }
         case .length(let array):
             if !expression(array).isArray || type != .int { problem("length of \(array.type) typed \(type)") }
@@ -256,6 +264,40 @@ private struct Verifier {
             }
         case .builtin(let builtin, let arguments):
             builtinCall(builtin, arguments, type: type, allowNoValue: allowNoValue)
+        case .floatArrayConstant:
+            if type != .floatArray { problem("float array constant typed \(type)") }
+        case .intArrayConstant:
+            if type != .intArray { problem("int array constant typed \(type)") }
+        case .gather(let array, let indices):
+            if expression(indices) != .intArray { problem("gather with indices of type \(indices.type)") }
+            let arrayType = expression(array)
+            if !arrayType.isArray || arrayType != type { problem("gather of \(arrayType) typed \(type)") }
+        case .arrayOf(let elements):
+            let expected: ValueType = type == .intArray ? .int : .float
+            if !type.isArray { problem("array literal typed \(type)") }
+            for element in elements where expression(element) != expected { problem("array literal element \(element.type) in \(type)") }
+        case .floatArrayOf(let array):
+            let from = expression(array)
+            if !(from == .intArray || from == .boolArray) || type != .floatArray { problem("floatArrayOf \(array.type) typed \(type)") }
+        case .map(let inputs, let body):
+            let types = inputs.map { expression($0) }
+            if !types.contains(where: \.isArray) { problem("map without an array input") }
+            laneTypes.append(types.map { $0.elementType ?? $0 })
+            let bodyType = expression(body)
+            laneTypes.removeLast()
+            if bodyType.arrayType != type { problem("map body \(bodyType) typed \(type)") }
+        case .lane(let j):
+            guard let lanes = laneTypes.last, lanes.indices.contains(j) else {
+                problem("lane \(j) outside a map")
+                break
+            }
+            if lanes[j] != type { problem("lane \(j) of \(lanes[j]) typed \(type)") }
+        case .compress(let array, let mask):
+            if expression(mask) != .boolArray { problem("compress with a mask of \(mask.type)") }
+            if expression(array) != type || !type.isArray { problem("compress of \(array.type) typed \(type)") }
+        case .slice(let array, let start, let stop, let step):
+            for bound in [start, stop, step].compactMap({ $0 }) where expression(bound) != .int { problem("slice bound of \(bound.type)") }
+            if expression(array) != type || !type.isArray { problem("slice of \(array.type) typed \(type)") }
         }
         return type
     }
@@ -272,8 +314,14 @@ private struct Verifier {
         case .any, .all: expect([.floatArray], .bool)
         case .argmin, .argmax: expect([.floatArray], .int)
         case .percentile, .quantile: expect([.floatArray, .float], .float)
+        case .average: expect([.floatArray, .floatArray], .float)
         case .zeros, .ones, .empty: expect([.int], .floatArray)
-        case .copy, .sorted: expect([.floatArray], .floatArray)
+        case .copy, .sorted, .cumsum: expect([.floatArray], .floatArray)
+        case .bincount: expect([.intArray, .int], .intArray)
+        case .unique: expect([.floatArray], .floatArray)
+        case .uniqueCounts: expect([.floatArray], .intArray)
+        case .histogram: expect([.floatArray, .int, .float, .float, .bool], .intArray)
+        case .histogramEdges: expect([.floatArray, .int, .float, .float, .bool], .floatArray)
         case .sortInPlace:
             if types != [.floatArray] || !allowNoValue || !arguments.allSatisfy(isWritable) { problem("sortInPlace misused") }
         case .pyMinOf, .pyMaxOf, .minimum, .maximum, .fmin, .fmax, .abs, .clip:
@@ -282,7 +330,7 @@ private struct Verifier {
         case .sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh,
              .npFloor, .npCeil, .npTrunc, .npRound:
             expect([.float], .float)
-        case .atan2, .hypot, .copysign, .pow: expect([.float, .float], .float)
+        case .atan2, .hypot, .npHypot, .copysign, .pow: expect([.float, .float], .float)
         case .floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt: expect([.float], .int)
         case .isnan, .isinf, .isfinite: expect([.float], .bool)
         }

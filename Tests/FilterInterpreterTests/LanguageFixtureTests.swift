@@ -141,6 +141,14 @@ import Testing
             case .element(let a, let i): visit(a); visit(i)
             case .call(_, let arguments): arguments.forEach { visit($0) }
             case .builtin(let b, let arguments): builtins.insert(b); arguments.forEach { visit($0) }
+            case .floatArrayConstant, .intArrayConstant: statements.insert("constantArray")
+            case .gather(let a, let i): statements.insert("gather"); visit(a); visit(i)
+            case .arrayOf(let elements): statements.insert("arrayOf"); elements.forEach { visit($0) }
+            case .floatArrayOf(let a): statements.insert("floatArrayOf"); visit(a)
+            case .lane: break
+            case .map(let inputs, let body): statements.insert("map"); inputs.forEach { visit($0) }; visit(body)
+            case .compress(let a, let b): statements.insert("compress"); visit(a); visit(b)
+            case .slice(let a, let b, let c, let d): statements.insert("slice"); visit(a); [b, c, d].compactMap { $0 }.forEach { visit($0) }
             }
         }
     }

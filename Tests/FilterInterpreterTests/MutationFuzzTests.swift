@@ -24,6 +24,11 @@ private let vocabulary = [
     ",", ":", "=", "+=", "\n", "\n    ", "\n        ", "if ", "elif ", "else:", "while ", "for ", " in ",
     "range(", "break", "continue", "return ", "pass", "def ", "min(", "np.median(", "np.sum(", "sorted(",
     "np.zeros(", "x", "i", "True", "False", " if ", " else ", "int(", "round(", "abs(", "np.percentile(",
+    // Issue 13's forms: literals, slices, masks, array expressions, NumPy functions, module constants.
+    "[0, 1, 2]", "(1, 2, 1)", "[]", "::", "::-1", "-3:", "values > 0", "values - values.mean()", ".astype(int)",
+    ".mean()", "np.where(", "np.unique(", "np.histogram(", "np.bincount(", "np.array(", "np.cumsum(", "np.ptp(",
+    "np.average(", ", weights=", ", return_counts=True", ", bins=4", ", range=(0, 4)", "K = ", "\nK = [1, 2]\n",
+    "hist, _ = ", "values[[0, -1]]", "np.abs(", "np.sqrt(",
 ]
 
 @Suite struct MutationFuzzTests {

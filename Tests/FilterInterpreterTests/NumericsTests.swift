@@ -196,3 +196,29 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 }
+
+/// `Numerics.hypot` against CPython's `math.hypot` on Tests/Fixtures/programs/numerics/cpython-hypot.txt
+/// (scripts/make_hypot_fixture.py: among them every sampled input where libm's hypot differs).
+@Suite struct HypotFixtureTests {
+    @Test func hypotMatchesCPythonBitForBit() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/programs/numerics/cpython-hypot.txt")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        func double(_ hex: Substring) -> Double? { UInt64(hex, radix: 16).map(Double.init(bitPattern:)) }
+        var checked = 0, differFromLibm = 0
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 4, let x = double(parts[0]), let y = double(parts[1]), let expected = double(parts[3]) else {
+                Issue.record("malformed line \(line)")
+                continue
+            }
+            let actual = Numerics.hypot(x, y)
+            let same = actual.bitPattern == expected.bitPattern || (actual.isNaN && expected.isNaN)
+            #expect(same, "hypot(\(x), \(y)) = \(actual), CPython \(expected)")
+            if Foundation.hypot(x, y).bitPattern != expected.bitPattern && !expected.isNaN { differFromLibm += 1 }
+            checked += 1
+        }
+        #expect(checked > 2000)
+        #expect(differFromLibm > 1000)  // the fixture does tell CPython's algorithm from libm's
+    }
+}

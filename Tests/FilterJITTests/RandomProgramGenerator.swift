@@ -204,6 +204,49 @@ struct RandomProgramGenerator {
         return !arrayReady || random.chance(0.6) ? local(valuesSlot, .floatArray) : local(arraySlot, .floatArray)
     }
 
+    /// Issue 13's array expressions, sometimes: an element-wise map (arithmetic, a ufunc, a comparison
+    /// converted to floats), a slice, fancy indexing with constant indices, a boolean mask or a constant
+    /// array; else a plain array. Only read (reductions, elements), never passed where it could be written.
+    private mutating func arrayExpression(_ depth: Int) -> TExpr {
+        guard random.chance(0.35) else { return anyArray() }
+        let lane0 = TExpr(.lane(0), .float, here), lane1 = TExpr(.lane(1), .float, here)
+        func smallIndex() -> TExpr { TExpr(.intConstant(Int64(random.below(9) - 4)), .int, here) }
+        switch random.below(6) {
+        case 0:
+            let first = anyArray()
+            let second = random.chance(0.5) ? floatExpression(max(0, depth - 1)) : anyArray()
+            let op = random.pick([TArithmetic.add, .subtract, .multiply, .trueDivide, .power, .floorDivide, .modulo])
+            var body = TExpr(.arithmetic(op, lane0, lane1), .float, here)
+            if random.chance(0.4) {
+                body = TExpr(.builtin(random.pick([Builtin.abs, .sqrt, .npFloor, .npRound, .exp, .log2]), [body]), .float, here)
+            }
+            return TExpr(.map(inputs: [first, second], body: body), .floatArray, SourceRange(2, 6))
+        case 1:
+            let step: TExpr? = random.chance(0.5) ? nil : TExpr(.intConstant(random.pick([1, 2, -1, -2, 3, 0])), .int, here)
+            return TExpr(.slice(array: anyArray(), start: random.chance(0.5) ? smallIndex() : nil,
+                                stop: random.chance(0.5) ? smallIndex() : nil, step: step), .floatArray, SourceRange(3, 8))
+        case 2:
+            let indices = (0..<random.below(5)).map { _ in Int64(random.below(9) - 4) }
+            return TExpr(.gather(array: anyArray(), indices: TExpr(.intArrayConstant(indices), .intArray, here)), .floatArray,
+                         SourceRange(4, 7))
+        case 3:
+            let array = anyArray()
+            let threshold = floatExpression(max(0, depth - 1))
+            let op = random.pick(CompareOperator.allCases)
+            let mask = TExpr(.map(inputs: [array, threshold],
+                                  body: TExpr(.compare(operands: [lane0, lane1], ops: [op], compareTypes: [.float]), .bool, here)),
+                             .boolArray, here)
+            if random.chance(0.5) { return TExpr(.floatArrayOf(mask), .floatArray, here) }
+            return TExpr(.compress(array: array, mask: mask), .floatArray, SourceRange(5, 9))
+        case 4:
+            let count = random.below(5)
+            return TExpr(.floatArrayConstant((0..<count).map { _ in random.pick(specialDoubles) }), .floatArray, here)
+        default:
+            let integers = TExpr(.intArrayConstant((0..<(1 + random.below(4))).map { _ in Int64(random.below(7) - 3) }), .intArray, here)
+            return TExpr(.floatArrayOf(integers), .floatArray, here)
+        }
+    }
+
     private mutating func arrayConstructor() -> TExpr {
         switch random.below(5) {
         case 0:
@@ -244,12 +287,12 @@ struct RandomProgramGenerator {
                                          .nanmin, .nanmax, .nansum, .nanmean, .nanmedian]
             let builtin = random.pick(reductions)
             if [.npMin, .npMax, .median, .nanmin, .nanmax, .nanmedian].contains(builtin) { usesZeroAmbiguousBuiltin = true }
-            return TExpr(.builtin(builtin, [anyArray()]), .float, SourceRange(6, 7))
+            return TExpr(.builtin(builtin, [arrayExpression(d)]), .float, SourceRange(6, 7))
         case 5:
             usesZeroAmbiguousBuiltin = true
             let builtin = random.pick([Builtin.percentile, .quantile])
             let q = builtin == .percentile ? random.pick([0.0, 25, 50, 100, 33.3, 87.5, 0.1, 101, -Double.leastNonzeroMagnitude]) : random.pick([0.0, 0.25, 0.5, 1, 0.7, 0.999, 1.5])
-            return TExpr(.builtin(builtin, [anyArray(), TExpr(.floatConstant(q), .float, here)]), .float, here)
+            return TExpr(.builtin(builtin, [arrayExpression(d), TExpr(.floatConstant(q), .float, here)]), .float, here)
         case 6:
             let builtin = random.pick([Builtin.sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh,
                                        .cosh, .tanh, .npFloor, .npCeil, .npTrunc, .npRound, .abs])
@@ -269,7 +312,8 @@ struct RandomProgramGenerator {
         case 12 where hasHelper:
             return TExpr(.call(function: helperIndex, arguments: [anyArray(), floatExpression(d)]), .float, SourceRange(7, 8))
         default:
-            return TExpr(.element(array: anyArray(), index: random.chance(0.8) ? indexExpression() : intExpression(d)), .float, SourceRange(5, 9))
+            let array = random.chance(0.3) ? arrayExpression(d) : anyArray()
+            return TExpr(.element(array: array, index: random.chance(0.8) ? indexExpression() : intExpression(d)), .float, SourceRange(5, 9))
         }
     }
 
@@ -292,7 +336,7 @@ struct RandomProgramGenerator {
         case 4:
             let builtin = random.pick([Builtin.floorToInt, .ceilToInt, .truncToInt, .roundToInt, .toInt])
             return TExpr(.builtin(builtin, [floatExpression(d)]), .int, SourceRange(8, 9))
-        case 5: return TExpr(.builtin(random.pick([Builtin.argmin, .argmax]), [anyArray()]), .int, here)
+        case 5: return TExpr(.builtin(random.pick([Builtin.argmin, .argmax]), [arrayExpression(d)]), .int, here)
         case 6:
             let builtin = random.pick([Builtin.pyMinOf, .pyMaxOf, .minimum, .maximum, .abs, .clip])
             let count = builtin == .abs ? 1 : builtin == .clip ? 3 : 2
@@ -325,7 +369,7 @@ struct RandomProgramGenerator {
         case 3: return TExpr(.logical(random.chance(0.5) ? .and : .or, boolExpression(d), boolExpression(d)), .bool, here)
         case 4: return TExpr(.builtin(random.pick([Builtin.isnan, .isinf, .isfinite]), [floatExpression(d)]), .bool, here)
         case 5: return TExpr(.convert(.truth, random.chance(0.5) ? floatExpression(d) : intExpression(d)), .bool, here)
-        default: return TExpr(.builtin(random.pick([Builtin.any, .all]), [anyArray()]), .bool, here)
+        default: return TExpr(.builtin(random.pick([Builtin.any, .all]), [arrayExpression(d)]), .bool, here)
         }
     }
 }

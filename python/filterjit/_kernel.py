@@ -290,6 +290,65 @@ def function_source(func: Callable[..., Any], kind: str) -> tuple[str, str, int,
     return "\n".join(text_lines) + "\n", file_name, max(line_offset, 0), indent
 
 
+def _constant_text(value: Any) -> str | None:
+    """Filter text for a module global the language can take as a constant (a number, a tuple or
+    list of numbers, a 1-D int or float NumPy array), else None."""
+    import numpy as np
+
+    def number(x: Any) -> str | None:
+        if isinstance(x, (bool, np.bool_)):
+            return "True" if x else "False"
+        if isinstance(x, (int, np.integer)):
+            return repr(int(x))
+        if isinstance(x, (float, np.floating)):
+            x = float(x)
+            if x != x:
+                return "float('nan')"
+            if x in (float("inf"), float("-inf")):
+                return "float('inf')" if x > 0 else "float('-inf')"
+            return repr(x)
+        return None
+
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1 or value.dtype.kind not in "iuf" or value.size > 65536:
+            return None
+        texts = [number(x) for x in value.tolist()]
+        items = [text for text in texts if text is not None]
+        if len(items) != len(texts):
+            return None
+        dtype = "float" if value.dtype.kind == "f" else "int"
+        return f"np.array([{', '.join(items)}], dtype={dtype})"
+    if isinstance(value, (tuple, list)):
+        if len(value) > 65536:
+            return None
+        texts = [number(x) for x in value]
+        items = [text for text in texts if text is not None]
+        if len(items) != len(texts):
+            return None
+        if isinstance(value, list):
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    return number(value)
+
+
+def frozen_globals(func: Callable[..., Any]) -> str:
+    """Issue 13: the module globals `func` reads that are constants (numbers, tuples, lists, 1-D NumPy
+    arrays), as `NAME = value` lines, frozen at decoration as Numba does. Appended after the function
+    (the language reads module constants wherever they are written), so line numbers stay the file's."""
+    code = getattr(func, "__code__", None)
+    namespace = getattr(func, "__globals__", {})
+    if code is None:
+        return ""
+    lines = []
+    for name in dict.fromkeys(code.co_names):
+        if name not in namespace or name == getattr(func, "__name__", None):
+            continue
+        text = _constant_text(namespace[name])
+        if text is not None:
+            lines.append(f"{name} = {text}")
+    return "".join(line + "\n" for line in lines)
+
+
 class _Decorator:
     """The type of jit_filter_function and friends: bare (`@d`) or with parameter values (`@d(t=0.7)`)."""
 
@@ -305,6 +364,7 @@ def _decorator(kind: str) -> _Decorator:
     def decorate(func: Callable[..., Any] | None = None, **parameters: float) -> Any:
         def build(f: Callable[..., Any]) -> JITCallable:
             source, file_name, line_offset, indent = function_source(f, kind)
+            source += frozen_globals(f)
             kernel = Kernel(source, f.__name__, file_name=file_name, line_offset=line_offset, indent=indent)
             kernel.check_kind(kind, _USE[kind][1])
             return JITCallable(kernel, parameters, py_func=f)

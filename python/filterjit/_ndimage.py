@@ -25,10 +25,28 @@ _ENGINES = {"callback": 0, "fused": 1}
 _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
 
 
-def _kernel_and_values(function, kind: str, caller: str, parameters: dict) -> tuple[Kernel, list[float]]:
-    """The kernel to run and its user_data values, from a JITCallable, a Kernel or filter text."""
+def _kernel_and_values(function, kind: str, caller: str, parameters: dict, extra_arguments: Sequence[float] = (),
+                       extra_keywords: dict | None = None) -> tuple[Kernel, list[float]]:
+    """The kernel to run and its user_data values, from a JITCallable, a Kernel or filter text: the
+    callable's own values, then SciPy's `extra_arguments` (in declaration order) and `extra_keywords`,
+    then keywords. A parameter without a default that none of them gives is a TypeError naming it."""
     kernel, base = _kernel_and_parameters(function, kind, caller)
-    return kernel, kernel.parameter_values({**base, **parameters})
+    return kernel, kernel.parameter_values(_named_parameters(kernel, base, extra_arguments, extra_keywords, parameters))
+
+
+def _named_parameters(kernel: Kernel, base: dict, extra_arguments: Sequence[float], extra_keywords: dict | None,
+                      parameters: dict) -> dict:
+    """Parameter values by name from SciPy's extra_arguments/extra_keywords and keywords, over `base`."""
+    named = dict(base)
+    extra_arguments = tuple(extra_arguments)
+    if len(extra_arguments) > len(kernel.parameters):
+        raise TypeError(f"kernel '{kernel.name}' takes {len(kernel.parameters)} parameters, "
+                        f"{len(extra_arguments)} extra_arguments given")
+    for p, value in zip(kernel.parameters, extra_arguments):
+        named[p.name] = value
+    named.update(extra_keywords or {})
+    named.update(parameters)
+    return named
 
 
 def _kernel_and_parameters(function, kind: str, caller: str) -> tuple[Kernel, dict]:
@@ -171,15 +189,18 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
                    footprint: ArrayLike | None = None, output: np.ndarray | DTypeLike | None = None,
                    mode: str = "reflect", cval: float = 0.0, origin: int | Sequence[int] = 0,
                    axes: int | Sequence[int] | None = None, threads: int | None = None, engine: str = "fused",
+                   extra_arguments: Sequence[float] = (), extra_keywords: dict[str, float] | None = None,
                    **parameters: float) -> np.ndarray:
     """scipy.ndimage.generic_filter with a FilterJIT kernel, run by FilterJIT's driver.
 
     `function` is a callable from jit_filter/@jit_filter_function, a Kernel, or filter source text;
     keywords set its parameters. `threads` (default: one per processor) splits the image; `engine`
     is 'fused' (a compiled whole-image loop, the default) or 'callback' (SciPy's per-element callback ABI).
+    The kernel's run-time parameters come from `extra_arguments` (in declaration order), `extra_keywords`
+    and keywords, as SciPy passes them; one declared without a default must be given (TypeError naming it).
     Results equal scipy.ndimage.generic_filter with the same kernel, except that an `output` that
     aliases `input` gives the correct result and `axes` in any order mean what they say."""
-    kernel, values = _kernel_and_values(function, "filter", "generic_filter", parameters)
+    kernel, values = _kernel_and_values(function, "filter", "generic_filter", parameters, extra_arguments, extra_keywords)
     input = _native(np.asarray(input), "input")
     rank = input.ndim
     if axes is None:
@@ -225,10 +246,13 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
 def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, filter_size: int, axis: int = -1,
                      output: np.ndarray | DTypeLike | None = None, mode: str = "reflect", cval: float = 0.0,
                      origin: int = 0, threads: int | None = None, engine: str = "fused",
+                     extra_arguments: Sequence[float] = (), extra_keywords: dict[str, float] | None = None,
                      **parameters: float) -> np.ndarray:
     """scipy.ndimage.generic_filter1d with a FilterJIT `@line_filter` kernel, run by FilterJIT's driver
-    (the output line is zeroed before each call; SciPy leaves stale data there)."""
-    kernel, values = _kernel_and_values(function, "line_filter", "generic_filter1d", parameters)
+    (the output line is zeroed before each call; SciPy leaves stale data there). Run-time parameters
+    come from `extra_arguments`, `extra_keywords` and keywords, as in generic_filter."""
+    kernel, values = _kernel_and_values(function, "line_filter", "generic_filter1d", parameters, extra_arguments,
+                                        extra_keywords)
     input = _native(np.asarray(input), "input")
     if not isinstance(filter_size, (numbers.Integral, np.integer)):
         raise TypeError(f"filter_size must be an integer, not {filter_size!r}")
@@ -292,16 +316,8 @@ def geometric_transform(input: ArrayLike, mapping: Any, output_shape: Sequence[i
     if not isinstance(mapping, (JITCallable, Kernel, str)) and callable(mapping):
         from ._kernel import jit_geometric_function
         mapping = jit_geometric_function(mapping)
-    kernel, named = _kernel_and_parameters(mapping, "transform", "geometric_transform")
-    extra_arguments = tuple(extra_arguments)
-    if len(extra_arguments) > len(kernel.parameters):
-        raise TypeError(f"kernel '{kernel.name}' takes {len(kernel.parameters)} parameters, "
-                        f"{len(extra_arguments)} extra_arguments given")
-    for p, value in zip(kernel.parameters, extra_arguments):
-        named[p.name] = value
-    named.update(extra_keywords or {})
-    named.update(parameters)
-    values = kernel.parameter_values(named)
+    kernel, base = _kernel_and_parameters(mapping, "transform", "geometric_transform")
+    values = kernel.parameter_values(_named_parameters(kernel, base, extra_arguments, extra_keywords, parameters))
     order = _order(order)
     input = _native(np.asarray(input), "input")
     shape = tuple(int(n) for n in (input.shape if output_shape is None else output_shape))

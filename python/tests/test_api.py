@@ -114,6 +114,30 @@ def test_same_kernel_with_two_parameter_values_gives_two_results():
     assert low.kernel.parameters == (filterjit.Parameter("t", "float", 0.5),)
 
 
+def test_generic_filter_takes_scipys_extra_arguments_and_extra_keywords():
+    # Issue 13: parameters without defaults, given as SciPy passes them.
+    text = "def f(values, t, scale):\n    return np.sum(values > t) * scale\n"
+    plain = plain_python(text)
+    image = np.random.default_rng(13).random((11, 9))
+    expected = ndi.generic_filter(image, plain, size=3, extra_arguments=(0.5,), extra_keywords={"scale": 2.0})
+    for engine in ("fused", "callback"):
+        np.testing.assert_array_equal(
+            filterjit.generic_filter(image, text, size=3, extra_arguments=(0.5,), extra_keywords={"scale": 2.0},
+                                     engine=engine), expected)
+        np.testing.assert_array_equal(filterjit.generic_filter(image, text, size=3, extra_arguments=(0.5, 2.0),
+                                                               engine=engine), expected)
+    with pytest.raises(TypeError, match="parameter 'scale'"):
+        filterjit.generic_filter(image, text, size=3, extra_arguments=(0.5,))
+    with pytest.raises(TypeError, match="3 extra_arguments"):
+        filterjit.generic_filter(image, text, size=3, extra_arguments=(0.5, 2.0, 1.0))
+    line_text = "@line_filter\ndef f(line, out, k):\n    for i in range(len(out)):\n        out[i] = line[i] * k\n"
+    plain_line = plain_python(line_text)
+    np.testing.assert_array_equal(filterjit.generic_filter1d(image, line_text, 3, extra_arguments=(3.0,)),
+                                  ndi.generic_filter1d(image, plain_line, 3, extra_arguments=(3.0,)))
+    with pytest.raises(TypeError, match="parameter 'k'"):
+        filterjit.generic_filter1d(image, line_text, 3)
+
+
 def test_unknown_parameter_is_an_error():
     with pytest.raises(TypeError, match="no parameter 'q'"):
         filterjit.jit_filter(example_text("threshold"), q=1.0)
