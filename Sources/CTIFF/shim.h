@@ -227,9 +227,17 @@ static inline int filterjit_tiff_write_page(TIFF *tif, filterjit_tiff_buffer *bu
         TIFFSetField(tif, TIFFTAG_YRESOLUTION, yResolution);
         TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, resolutionUnit);
     }
-    for (uint32_t row = 0; row < height; row++) {
-        if (TIFFWriteScanline(tif, (void *)(pixels + (size_t)row * rowBytes), row, 0) < 0) {
-            if (buffer->message[0] == 0) strcpy(buffer->message, "cannot write a row");
+    // Whole strips, not rows: for uncompressed data libtiff appends a strip straight from `pixels` (no
+    // per-row copy into its own strip buffer); the file's bytes are the same as row-by-row writing gives.
+    // Native byte order and fill order, so libtiff does not swap or reverse the (caller's, const) pixels.
+    uint32_t rowsPerStrip = 0;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rowsPerStrip);
+    if (rowsPerStrip == 0 || rowsPerStrip > height) rowsPerStrip = height;
+    for (uint32_t row = 0, strip = 0; row < height; row += rowsPerStrip, strip++) {
+        uint32_t rows = height - row < rowsPerStrip ? height - row : rowsPerStrip;
+        tmsize_t bytes = (tmsize_t)((size_t)rows * rowBytes);
+        if (TIFFWriteEncodedStrip(tif, strip, (void *)(pixels + (size_t)row * rowBytes), bytes) != bytes) {
+            if (buffer->message[0] == 0) snprintf(buffer->message, sizeof buffer->message, "cannot write strip %u", strip);
             return 0;
         }
     }

@@ -100,7 +100,8 @@ public enum TIFFFile {
             guard count * elementType.itemSize <= maximumBytes else {
                 throw .sizeTooLarge("a \(shape) \(elementType.rawValue) TIFF is too large (limit \(maximumBytes >> 30) GiB decoded)")
             }
-            let result = try NDArray(shape: shape, elementType: elementType)
+            // Not zeroed first: every page below is decoded into its slice in full, or the read fails.
+            let result = try uninitializedArray(shape: shape, elementType: elementType, count: count)
             // Second pass: decode each page into its slice.
             let rowBytes = width * elementType.itemSize
             let pageBytes = rowBytes * height
@@ -113,6 +114,16 @@ public enum TIFFFile {
             }
             return (result, tags)
         }
+    }
+
+    /// A C-ordered array whose memory is allocated but not zeroed (the decoder fills all of it).
+    static func uninitializedArray(shape: [Int], elementType: ElementType, count: Int) throws(NDImageError) -> NDArray {
+        let byteCount = count * elementType.itemSize
+        try MemoryLimit.check(byteCount, for: "an array")
+        guard let block = MallocBlock(byteCount: byteCount) else { throw .sizeTooLarge("cannot allocate \(byteCount) bytes") }
+        let storage = try NDArrayStorage(borrowing: block.pointer, byteCount: byteCount, owner: block)
+        return try NDArray(storage: storage, elementType: elementType, shape: shape,
+                           strides: NDArray.contiguousStrides(shape: shape, itemSize: elementType.itemSize, order: .c), byteOffset: 0)
     }
 
     /// The element type of a page, or an error saying what is not supported.
@@ -143,6 +154,13 @@ public enum TIFFFile {
 
     /// Encodes a rank-2 array (one page) or rank-3 array (a stack of pages) as an uncompressed TIFF.
     public static func encode(_ array: NDArray, tags: Tags = Tags()) throws(NDImageError) -> [UInt8] {
+        try withEncoded(array, tags: tags) { (raw) throws(NDImageError) in Array(raw) }
+    }
+
+    /// Encodes `array` as `encode` does and hands the file's bytes to `body` without copying them into an
+    /// array (they live in libtiff's output buffer until `body` returns).
+    public static func withEncoded<R>(_ array: NDArray, tags: Tags = Tags(),
+                                      _ body: (UnsafeRawBufferPointer) throws(NDImageError) -> R) throws(NDImageError) -> R {
         guard array.rank == 2 || array.rank == 3 else {
             throw .tiff("only rank-2 arrays (an image) and rank-3 arrays (a stack of pages) can be written as TIFF (this one has shape \(array.shape))")
         }
@@ -200,7 +218,7 @@ public enum TIFFFile {
         guard buffer.message.0 == 0, let data = buffer.data else {
             throw .tiff("cannot finish the file: \(message(of: &buffer, or: "no bytes written"))")
         }
-        return Array(UnsafeBufferPointer(start: data, count: buffer.size))
+        return try body(UnsafeRawBufferPointer(start: data, count: buffer.size))
     }
 
     private static func message(of buffer: inout filterjit_tiff_buffer, or fallback: String = "unknown libtiff error") -> String {
@@ -211,4 +229,17 @@ public enum TIFFFile {
             return text.hasPrefix("memory: ") ? String(text.dropFirst(8)) : text
         }
     }
+}
+
+/// Memory from malloc, freed with its owner (an array's storage borrows it).
+final class MallocBlock: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+
+    /// Nil when the memory is not there.
+    init?(byteCount: Int) {
+        guard let memory = malloc(max(byteCount, 1)) else { return nil }
+        pointer = memory
+    }
+
+    deinit { free(pointer) }
 }

@@ -65,9 +65,10 @@ struct RunCommand: ParsableCommand {
                 let batch = BatchRun(inputs: try BatchRun.expandInputs(input), outputDirectory: outputDirectory)
                 try batch.checkOutputs()
                 let file = try source.load()
-                let engine = try makeEngine(filter)
-                let kernel = try engine.compile(file.text, function: source.function, fileName: file.name)
-                failed = try batch.run(kernel: kernel, arguments: filter)
+                failed = try batch.run(arguments: filter) {
+                    let engine = try makeEngine(filter)
+                    return (engine, try engine.compile(file.text, function: source.function, fileName: file.name))
+                }
             }
             if failed > 0 { throw ExitCode(1) }
             return

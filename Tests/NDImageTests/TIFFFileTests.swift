@@ -123,3 +123,32 @@ func sameElements(_ a: NDArray, _ b: NDArray) throws -> Bool {
         #expect("\(error)".contains("is larger than its"), "\(error)")
     }
 }
+
+/// The writer appends whole strips straight from the array (RowsPerStrip rows each, the last one short):
+/// pages whose height is not a multiple of the strip height, stacks, and every byte of the file handed
+/// to `withEncoded` equal to `encode`'s.
+@Test func tiffStripsWithAShortLastStripRoundTrip() throws {
+    for (shape, type) in [([1000, 33], ElementType.float64), ([3, 70, 129], .uint16), ([1, 1], .int8), ([257, 3], .uint32)] {
+        var state: UInt64 = 7
+        let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return type == .float64 ? Double(state >> 11) / Double(1 << 53) : Double(state >> 57)
+        }
+        let array = try NDArray.make(shape: shape, elementType: type, values: values)
+        let bytes = try TIFFFile.encode(array, tags: TIFFFile.Tags(description: "strips"))
+        #expect(try sameElements(TIFFFile.read(bytes), array), "\(shape) \(type)")
+        let handed = try TIFFFile.withEncoded(array, tags: TIFFFile.Tags(description: "strips")) { raw in Array(raw) }
+        #expect(handed == bytes, "\(shape) \(type)")
+    }
+}
+
+/// Temporary files sit next to their target, hidden, named after it and this process.
+@Test func temporaryPathsAreHiddenSiblingsNamingTheProcess() {
+    let pid = getpid()
+    for (path, prefix) in [("out/x.tif", "out/.x.tif.tmp-\(pid)-"), ("x.npy", ".x.npy.tmp-\(pid)-"),
+                           ("/a/b/c.png", "/a/b/.c.png.tmp-\(pid)-"), ("/top.tif", "/.top.tif.tmp-\(pid)-")] {
+        let temporary = TemporaryFiles.temporaryPath(for: path)
+        #expect(temporary.hasPrefix(prefix), "\(path) -> \(temporary)")
+        #expect(UInt64(temporary.dropFirst(prefix.count)) != nil, "\(path) -> \(temporary)")
+    }
+}
