@@ -227,10 +227,10 @@ final class BatchQueue: @unchecked Sendable {
     private var hinted = 0, hintedBytes = 0
 
     /// Decoded images read ahead stop at this many bytes (with at least one file per read-ahead thread).
-    /// Few: each image read ahead lives in memory of its own, and faulting fresh pages in cost more CPU
-    /// than the read itself (on this project's VM, 30 ms more for 100 x 512 KB read ahead than for the
-    /// same files read by workers that reuse the memory of the file before).
-    let readAheadLimit = 4 << 20
+    /// Few: each image read ahead lives in memory of its own, and faulting fresh pages in costs more CPU
+    /// than the read itself (on this project's VM, 25-30 ms more for 100 x 512 KB read ahead than for the
+    /// same files read by workers that reuse the memory of the file before, about 2 us per 4 KiB page).
+    let readAheadLimit = 1 << 20
     /// After that, read-ahead threads only ask the kernel to bring the next files into the page cache
     /// (`posix_fadvise` WILLNEED; nothing to do when they are cached), up to this many bytes.
     let hintLimit = 256 << 20
