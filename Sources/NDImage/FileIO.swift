@@ -106,7 +106,7 @@ extension PNGFile {
 
 extension TIFFFile {
     /// Reads the TIFF file at `path` (a rank-3 array for a stack of pages).
-    public static func read(path: String) throws(NDImageError) -> NDArray { try read(FileBytes.read(path)) }
+    public static func read(path: String) throws(NDImageError) -> NDArray { try readWithTags(path: path).array }
     /// Writes `array` as a TIFF file at `path` (atomically unless `atomically` is false).
     public static func write(_ array: NDArray, path: String, tags: Tags = Tags(), atomically: Bool = true) throws(NDImageError) {
         try withEncoded(array, tags: tags) { (raw) throws(NDImageError) in try FileBytes.write(raw, to: path, atomically: atomically) }
@@ -130,7 +130,7 @@ public enum ImageFile {
         case "npy": return (try NPYFile.read(path: path), nil)
         case "png": return (try PNGFile.read(path: path), nil)
         case "tif", "tiff":
-            let (array, tags) = try TIFFFile.readWithTags(FileBytes.read(path))
+            let (array, tags) = try TIFFFile.readWithTags(path: path)
             return (array, tags)
         default: throw .io("cannot tell the format of '\(path)': \(formatsHint)")
         }

@@ -152,3 +152,44 @@ func sameElements(_ a: NDArray, _ b: NDArray) throws -> Bool {
         #expect(UInt64(temporary.dropFirst(prefix.count)) != nil, "\(path) -> \(temporary)")
     }
 }
+
+/// Reading a TIFF file by path (pread as libtiff asks, strips straight into the array) gives what
+/// decoding its bytes gives: the same array and tags, or the same error, for every fixture, good or
+/// bad, and for 600 mutated files (truncated, bytes changed, header bytes changed).
+@Test func tiffReadByPathEqualsReadingItsBytes() throws {
+    let index = try loadFixture("tiff/index.json", as: TIFFIndex.self)
+    let names = index.good.map(\.file) + index.bad.map(\.file)
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("filterjit-tiff-path-\(getpid())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var mismatches: [String] = []
+    var round = 0
+    func compare(_ bytes: [UInt8], _ label: String) throws {
+        let path = directory.appendingPathComponent("f\(round).tif").path
+        round += 1
+        try FileBytes.write(bytes, to: path)
+        defer { unlink(path) }
+        let fromBytes = Result { () throws(NDImageError) in try TIFFFile.readWithTags(bytes) }
+        let fromPath = Result { () throws(NDImageError) in try TIFFFile.readWithTags(path: path) }
+        switch (fromBytes, fromPath) {
+        case (.success(let a), .success(let b)):
+            if try !sameElements(a.array, b.array) || a.tags != b.tags { mismatches.append("\(label): different arrays or tags") }
+        case (.failure(let a), .failure(let b)):
+            if a.description != b.description { mismatches.append("\(label): '\(a)' vs '\(b)'") }
+        default:
+            mismatches.append("\(label): bytes \(fromBytes), path \(fromPath)")
+        }
+    }
+    let files = try names.map { try tiffFixture($0) }
+    for (name, bytes) in zip(names, files) { try compare(bytes, name) }
+    let seed = UInt64.random(in: 0...UInt64(UInt32.max))
+    var failure: Error?
+    _ = fuzz(files, seed: seed, rounds: 600) { bytes in
+        do { try compare(bytes, "seed \(seed) round \(round)") } catch { failure = error }
+        throw NDImageError.io("counted")
+    }
+    if let failure { throw failure }
+    #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    #expect(throws: NDImageError.self) { try TIFFFile.readWithTags(path: directory.appendingPathComponent("missing.tif").path) }
+    #expect(throws: NDImageError.self) { try TIFFFile.readWithTags(path: directory.path) }
+}
