@@ -228,7 +228,7 @@ final class BatchQueue: @unchecked Sendable {
 
     /// Decoded images read ahead stop at this many bytes (with at least one file per read-ahead thread).
     /// Few: each image read ahead lives in memory of its own, and faulting fresh pages in costs more CPU
-    /// than the read itself (on this project's VM, 25-30 ms more for 100 x 512 KB read ahead than for the
+    /// than the read itself (on this project's VM, 30-40 ms more for 100 x 512 KB read ahead than for the
     /// same files read by workers that reuse the memory of the file before, about 2 us per 4 KiB page).
     let readAheadLimit = 1 << 20
     /// After that, read-ahead threads only ask the kernel to bring the next files into the page cache
