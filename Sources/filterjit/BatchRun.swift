@@ -6,13 +6,14 @@ import NDImage
 /// `filterjit run KERNEL --input 'data/*.tif' --output-dir out/`: one compiled kernel over many files.
 ///
 /// While this thread compiles the kernel, up to `--threads` - 1 other threads read and decode the first
-/// files (a few MB) and ask the kernel to bring the next ones into the page cache (the compile uses one
-/// core; reading needs no kernel). This thread then filters files until one has reached the kernel (its
-/// first run compiles the fused specialisation, while reading ahead goes on), and the files left are filtered in parallel within the thread budget: up to one worker per
-/// thread, each file's kernel run getting the threads left over, each worker reading, filtering and
-/// writing its own files, so one worker's reads and writes overlap another's filtering. Each output
-/// keeps its input's file name (and so its format) and is written through a temporary file renamed on
-/// success, so a failed file leaves nothing behind and does not stop the others.
+/// files (1 MB of them) and ask the kernel to bring the next ones into the page cache (the compile uses
+/// one core; reading needs no kernel). This thread then filters files until one has reached the kernel
+/// (its first run compiles the fused specialisation), and the files left are filtered in parallel within
+/// the thread budget: up to one worker per thread, each file's kernel run getting the threads left over,
+/// each worker reading, filtering and writing its own files, so one worker's reads and writes overlap
+/// another's filtering. Each output keeps its input's file name (and so its format) and is written
+/// through a temporary file renamed on success, so a failed file leaves nothing behind and does not
+/// stop the others.
 struct BatchRun {
     /// The input files, in the order they are reported.
     let inputs: [String]
