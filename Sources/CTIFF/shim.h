@@ -1,23 +1,27 @@
 // libtiff (Debian's libtiff-dev), used for reading and writing grey TIFF images and stacks.
 #include <tiffio.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 // TIFFGetField/TIFFSetField are variadic and libtiff reports errors through handlers, so every libtiff
 // call lives in these C functions: Swift sees fixed signatures, status codes and a message buffer.
 // Files are read from and written to memory (TIFFClientOpenExt), so readers can be fuzzed on bytes.
 
-/// TIFF bytes in memory being read or written, and the first libtiff error message.
+/// TIFF bytes in memory being read or written (or a file being read), and the first libtiff error message.
 typedef struct {
     unsigned char *data;      // read: the caller's bytes; write: a malloc'd buffer (free with filterjit_tiff_buffer_free)
-    size_t size;
+    size_t size;              // the bytes (or the file's size when reading a file)
     size_t capacity;
     size_t position;
     int writable;
     char message[256];
+    int fromFile;             // read with pread(2) from `descriptor` instead of from `data`
+    int descriptor;
 } filterjit_tiff_buffer;
 
 /// One page's layout and the tags FilterJIT carries from an input to its output.
@@ -46,6 +50,19 @@ static tmsize_t filterjit_tiff_read_proc(thandle_t handle, void *out, tmsize_t c
     if (count < 0 || buffer->position > buffer->size) return 0;
     size_t available = buffer->size - buffer->position;
     size_t n = (size_t)count < available ? (size_t)count : available;
+    if (buffer->fromFile) {
+        // Straight from the file into libtiff's buffer, or for an uncompressed strip into the caller's
+        // pixels: no copy of the whole file in memory first. A file that shrank reads short (an error).
+        size_t done = 0;
+        while (done < n) {
+            ssize_t got = pread(buffer->descriptor, (unsigned char *)out + done, n - done, (off_t)(buffer->position + done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) break;
+            done += (size_t)got;
+        }
+        buffer->position += done;
+        return (tmsize_t)done;
+    }
     if (n) memcpy(out, buffer->data + buffer->position, n);
     buffer->position += n;
     return (tmsize_t)n;
@@ -227,9 +244,17 @@ static inline int filterjit_tiff_write_page(TIFF *tif, filterjit_tiff_buffer *bu
         TIFFSetField(tif, TIFFTAG_YRESOLUTION, yResolution);
         TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, resolutionUnit);
     }
-    for (uint32_t row = 0; row < height; row++) {
-        if (TIFFWriteScanline(tif, (void *)(pixels + (size_t)row * rowBytes), row, 0) < 0) {
-            if (buffer->message[0] == 0) strcpy(buffer->message, "cannot write a row");
+    // Whole strips, not rows: for uncompressed data libtiff appends a strip straight from `pixels` (no
+    // per-row copy into its own strip buffer); the file's bytes are the same as row-by-row writing gives.
+    // Native byte order and fill order, so libtiff does not swap or reverse the (caller's, const) pixels.
+    uint32_t rowsPerStrip = 0;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rowsPerStrip);
+    if (rowsPerStrip == 0 || rowsPerStrip > height) rowsPerStrip = height;
+    for (uint32_t row = 0, strip = 0; row < height; row += rowsPerStrip, strip++) {
+        uint32_t rows = height - row < rowsPerStrip ? height - row : rowsPerStrip;
+        tmsize_t bytes = (tmsize_t)((size_t)rows * rowBytes);
+        if (TIFFWriteEncodedStrip(tif, strip, (void *)(pixels + (size_t)row * rowBytes), bytes) != bytes) {
+            if (buffer->message[0] == 0) snprintf(buffer->message, sizeof buffer->message, "cannot write strip %u", strip);
             return 0;
         }
     }

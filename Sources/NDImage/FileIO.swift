@@ -15,23 +15,24 @@ public enum FileBytes {
         guard fstat(descriptor, &info) == 0 else { throw .io("cannot read '\(path)': \(String(cString: strerror(errno)))") }
         let size = Int(info.st_size)
         try MemoryLimit.check(size, for: "reading '\(path)'")
-        var bytes = [UInt8](repeating: 0, count: size)
-        var filled = 0
         var failure: Int32 = 0
-        bytes.withUnsafeMutableBytes { raw in
+        // Not zeroed first: read(2) fills the buffer, and only the bytes it filled are kept.
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { raw, initialized in
+            var filled = 0
             while filled < raw.count {
                 let count = Foundation.read(descriptor, raw.baseAddress! + filled, raw.count - filled)
                 if count < 0 {
                     if errno == EINTR { continue }
                     failure = errno
-                    return
+                    break
                 }
-                if count == 0 { return }  // the file shrank while we read it
+                if count == 0 { break }  // the file shrank while we read it
                 filled += count
             }
+            initialized = filled
         }
         guard failure == 0 else { throw .io("cannot read '\(path)': \(String(cString: strerror(failure)))") }
-        return filled == size ? bytes : Array(bytes[0..<filled])
+        return bytes
     }
 
     /// Why `path` cannot be read as a file (missing, a directory, not a regular file), or nil when it can be tried.
@@ -48,27 +49,34 @@ public enum FileBytes {
     /// Writes `bytes` to `path`: replacing it atomically by default, or straight into `path` when
     /// `atomically` is false (for a caller that already writes to its own temporary file and renames it).
     public static func write(_ bytes: [UInt8], to path: String, atomically: Bool = true) throws(NDImageError) {
-        // Atomically: a registered temporary renamed into place, so an error or a signal keeps the
-        // previous file and leaves no temporary (Foundation's `.atomic` left a ".dat.nosync..." file).
-        guard !atomically else { return try TemporaryFiles.replace(path, with: bytes) }
-        try writeAll(bytes, to: path, flags: O_TRUNC, reportedAs: path)
+        try bytes.withUnsafeBufferPointer { buffer throws(NDImageError) in try write(UnsafeRawBufferPointer(buffer), to: path, atomically: atomically) }
     }
 
-    /// Opens `path` for writing with `O_CREAT` and `flags` (`O_TRUNC`, `O_EXCL`), writes all of `bytes`
+    /// Writes the bytes of `raw` to `path`, as `write(_:to:atomically:)` does (for bytes that are not in an array,
+    /// such as an encoder's buffer, written without copying them first).
+    public static func write(_ raw: UnsafeRawBufferPointer, to path: String, atomically: Bool = true) throws(NDImageError) {
+        // Atomically: a registered temporary renamed into place, so an error or a signal keeps the
+        // previous file and leaves no temporary (Foundation's `.atomic` left a ".dat.nosync..." file).
+        // No fsync: the rename makes the replacement atomic for other processes and after a crash of
+        // this one; surviving a power cut or kernel crash as well would cost a disk flush per file.
+        guard !atomically else { return try TemporaryFiles.replace(path, with: raw) }
+        try writeAll(raw, to: path, flags: O_TRUNC, reportedAs: path)
+    }
+
+    /// Opens `path` for writing with `O_CREAT` and `flags` (`O_TRUNC`, `O_EXCL`), writes all of `raw`
     /// (retrying short and interrupted writes) and closes it; errors name `shownPath`.
-    static func writeAll(_ bytes: [UInt8], to path: String, flags: Int32, reportedAs shownPath: String) throws(NDImageError) {
+    static func writeAll(_ raw: UnsafeRawBufferPointer, to path: String, flags: Int32, reportedAs shownPath: String) throws(NDImageError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o666)
         guard descriptor >= 0 else { throw .io("cannot write '\(shownPath)': \(String(cString: strerror(errno)))") }
         var failure: Int32 = 0
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }  // nothing to write
+        if let base = raw.baseAddress {  // else nothing to write
             var offset = 0
             while offset < raw.count {
                 let written = Foundation.write(descriptor, base + offset, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     failure = errno
-                    return
+                    break
                 }
                 offset += written
             }
@@ -98,10 +106,10 @@ extension PNGFile {
 
 extension TIFFFile {
     /// Reads the TIFF file at `path` (a rank-3 array for a stack of pages).
-    public static func read(path: String) throws(NDImageError) -> NDArray { try read(FileBytes.read(path)) }
+    public static func read(path: String) throws(NDImageError) -> NDArray { try readWithTags(path: path).array }
     /// Writes `array` as a TIFF file at `path` (atomically unless `atomically` is false).
     public static func write(_ array: NDArray, path: String, tags: Tags = Tags(), atomically: Bool = true) throws(NDImageError) {
-        try FileBytes.write(encode(array, tags: tags), to: path, atomically: atomically)
+        try withEncoded(array, tags: tags) { (raw) throws(NDImageError) in try FileBytes.write(raw, to: path, atomically: atomically) }
     }
 }
 
@@ -122,7 +130,7 @@ public enum ImageFile {
         case "npy": return (try NPYFile.read(path: path), nil)
         case "png": return (try PNGFile.read(path: path), nil)
         case "tif", "tiff":
-            let (array, tags) = try TIFFFile.readWithTags(FileBytes.read(path))
+            let (array, tags) = try TIFFFile.readWithTags(path: path)
             return (array, tags)
         default: throw .io("cannot tell the format of '\(path)': \(formatsHint)")
         }

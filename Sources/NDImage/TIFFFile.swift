@@ -1,4 +1,5 @@
 import CTIFF
+import Foundation
 
 /// Reading and writing grey TIFF images and multi-page stacks through libtiff.
 ///
@@ -48,71 +49,109 @@ public enum TIFFFile {
     /// Decodes a TIFF file held in memory, with the tags of its first page.
     public static func readWithTags(_ bytes: [UInt8]) throws(NDImageError) -> (array: NDArray, tags: Tags) {
         return try bytes.withUnsafeBufferPointer { file throws(NDImageError) -> (array: NDArray, tags: Tags) in
-            var buffer = filterjit_tiff_buffer()
+            // On the heap: libtiff keeps this address for the whole decode.
+            let buffer = UnsafeMutablePointer<filterjit_tiff_buffer>.allocate(capacity: 1)
+            buffer.initialize(to: filterjit_tiff_buffer())
+            defer { buffer.deallocate() }
             // Only read through (writable = 0): the C struct's pointer is mutable for the writer's sake.
-            buffer.data = UnsafeMutablePointer(mutating: file.baseAddress)
-            buffer.size = file.count
-            buffer.writable = 0
-            guard let tif = filterjit_tiff_open(&buffer, "r", maximumLibtiffAllocation) else {
-                throw .tiff("cannot read the file: \(message(of: &buffer))")
-            }
-            defer { filterjit_tiff_close(tif) }
-            // First pass: the layout of every page, which must agree.
-            var first = filterjit_tiff_page()
-            var tags = Tags()
-            var elementType = ElementType.uint8
-            var pages = 0
-            // Uncompressed pages store every decoded byte, so together they cannot need more than the file holds.
-            var uncompressedBytes = 0
-            repeat {
-                var page = filterjit_tiff_page()
-                guard filterjit_tiff_page_info(tif, &page) != 0 else {
-                    throw .tiff("page \(pages + 1): \(message(of: &buffer, or: "no image width or height"))")
-                }
-                let type = try pageElementType(page, index: pages)
-                if pages == 0 {
-                    first = page
-                    elementType = type
-                    if let description = page.description { tags.description = String(cString: description) }
-                    if page.hasResolution != 0 { tags.resolution = (page.xResolution, page.yResolution) }
-                    tags.resolutionUnit = page.resolutionUnit
-                } else if page.width != first.width || page.height != first.height || type != elementType {
-                    throw .tiff("page \(pages + 1) is \(page.width)x\(page.height) \(type.rawValue) but page 1 is "
-                        + "\(first.width)x\(first.height) \(elementType.rawValue); FilterJIT reads stacks of equal pages")
-                }
-                if page.compression == 1 {
-                    let (bytes, overflow) = (Int(page.width) * Int(page.height)).multipliedReportingOverflow(by: type.itemSize)
-                    uncompressedBytes = overflow ? Int.max : uncompressedBytes.addingReportingOverflow(bytes).overflow
-                        ? Int.max : uncompressedBytes + bytes
-                }
-                pages += 1
-                guard pages <= maximumPages else { throw .sizeTooLarge("more than \(maximumPages) pages") }
-            } while filterjit_tiff_next_page(tif) != 0
-            if buffer.message.0 != 0 { throw .tiff("page \(pages + 1): \(message(of: &buffer))") }
-            // Refused before allocating: a 224-byte file claiming 4.7 GB of uncompressed pixels (found by FuzzReaders).
-            guard uncompressedBytes <= file.count else {
-                throw .tiff("the uncompressed pages need \(uncompressedBytes) bytes of pixel data but the file has only \(file.count) bytes")
-            }
-            let width = Int(first.width), height = Int(first.height)
-            guard width > 0, height > 0 else { throw .tiff("an empty \(width)x\(height) page") }
-            let shape = pages == 1 ? [height, width] : [pages, height, width]
-            let count = try NDArray.checkedElementCount(shape: shape, itemSize: elementType.itemSize)
-            guard count * elementType.itemSize <= maximumBytes else {
-                throw .sizeTooLarge("a \(shape) \(elementType.rawValue) TIFF is too large (limit \(maximumBytes >> 30) GiB decoded)")
-            }
-            let result = try NDArray(shape: shape, elementType: elementType)
-            // Second pass: decode each page into its slice.
-            let rowBytes = width * elementType.itemSize
-            let pageBytes = rowBytes * height
-            for index in 0..<pages {
-                guard TIFFSetDirectory(tif, tdir_t(index)) != 0 else { throw .tiff("page \(index + 1): \(message(of: &buffer))") }
-                let pixels = result.storage.baseAddress.assumingMemoryBound(to: UInt8.self) + index * pageBytes
-                guard filterjit_tiff_read_page(tif, &buffer, pixels, first.width, first.height, rowBytes) != 0 else {
-                    throw .tiff("page \(index + 1): \(message(of: &buffer))")
-                }
-            }
-            return (result, tags)
+            buffer.pointee.data = UnsafeMutablePointer(mutating: file.baseAddress)
+            buffer.pointee.size = file.count
+            return try decode(buffer)
         }
+    }
+
+    /// Decodes the TIFF file at `path` as `readWithTags(_:)` decodes its bytes (the same checks and
+    /// messages), reading the file with pread(2) as libtiff asks for its parts: an uncompressed strip
+    /// goes from the file straight into the array, with no copy of the whole file in memory first.
+    public static func readWithTags(path: String) throws(NDImageError) -> (array: NDArray, tags: Tags) {
+        if let problem = FileBytes.unreadableReason(path) { throw .io("cannot read '\(path)': \(problem)") }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .io("cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .io("cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        let buffer = UnsafeMutablePointer<filterjit_tiff_buffer>.allocate(capacity: 1)
+        buffer.initialize(to: filterjit_tiff_buffer())
+        defer { buffer.deallocate() }
+        buffer.pointee.fromFile = 1
+        buffer.pointee.descriptor = descriptor
+        buffer.pointee.size = Int(info.st_size)
+        return try decode(buffer)
+    }
+
+    /// Decodes the file `buffer` reads from (bytes in memory or a file).
+    private static func decode(_ buffer: UnsafeMutablePointer<filterjit_tiff_buffer>) throws(NDImageError) -> (array: NDArray, tags: Tags) {
+        let fileSize = buffer.pointee.size
+        guard let tif = filterjit_tiff_open(buffer, "r", maximumLibtiffAllocation) else {
+            throw .tiff("cannot read the file: \(message(of: &buffer.pointee))")
+        }
+        defer { filterjit_tiff_close(tif) }
+        // First pass: the layout of every page, which must agree.
+        var first = filterjit_tiff_page()
+        var tags = Tags()
+        var elementType = ElementType.uint8
+        var pages = 0
+        // Uncompressed pages store every decoded byte, so together they cannot need more than the file holds.
+        var uncompressedBytes = 0
+        repeat {
+            var page = filterjit_tiff_page()
+            guard filterjit_tiff_page_info(tif, &page) != 0 else {
+                throw .tiff("page \(pages + 1): \(message(of: &buffer.pointee, or: "no image width or height"))")
+            }
+            let type = try pageElementType(page, index: pages)
+            if pages == 0 {
+                first = page
+                elementType = type
+                if let description = page.description { tags.description = String(cString: description) }
+                if page.hasResolution != 0 { tags.resolution = (page.xResolution, page.yResolution) }
+                tags.resolutionUnit = page.resolutionUnit
+            } else if page.width != first.width || page.height != first.height || type != elementType {
+                throw .tiff("page \(pages + 1) is \(page.width)x\(page.height) \(type.rawValue) but page 1 is "
+                    + "\(first.width)x\(first.height) \(elementType.rawValue); FilterJIT reads stacks of equal pages")
+            }
+            if page.compression == 1 {
+                let (bytes, overflow) = (Int(page.width) * Int(page.height)).multipliedReportingOverflow(by: type.itemSize)
+                uncompressedBytes = overflow ? Int.max : uncompressedBytes.addingReportingOverflow(bytes).overflow
+                    ? Int.max : uncompressedBytes + bytes
+            }
+            pages += 1
+            guard pages <= maximumPages else { throw .sizeTooLarge("more than \(maximumPages) pages") }
+        } while filterjit_tiff_next_page(tif) != 0
+        if buffer.pointee.message.0 != 0 { throw .tiff("page \(pages + 1): \(message(of: &buffer.pointee))") }
+        // Refused before allocating: a 224-byte file claiming 4.7 GB of uncompressed pixels (found by FuzzReaders).
+        guard uncompressedBytes <= fileSize else {
+            throw .tiff("the uncompressed pages need \(uncompressedBytes) bytes of pixel data but the file has only \(fileSize) bytes")
+        }
+        let width = Int(first.width), height = Int(first.height)
+        guard width > 0, height > 0 else { throw .tiff("an empty \(width)x\(height) page") }
+        let shape = pages == 1 ? [height, width] : [pages, height, width]
+        let count = try NDArray.checkedElementCount(shape: shape, itemSize: elementType.itemSize)
+        guard count * elementType.itemSize <= maximumBytes else {
+            throw .sizeTooLarge("a \(shape) \(elementType.rawValue) TIFF is too large (limit \(maximumBytes >> 30) GiB decoded)")
+        }
+        // Not zeroed first: every page below is decoded into its slice in full, or the read fails.
+        let result = try uninitializedArray(shape: shape, elementType: elementType, count: count)
+        // Second pass: decode each page into its slice.
+        let rowBytes = width * elementType.itemSize
+        let pageBytes = rowBytes * height
+        for index in 0..<pages {
+            guard TIFFSetDirectory(tif, tdir_t(index)) != 0 else { throw .tiff("page \(index + 1): \(message(of: &buffer.pointee))") }
+            let pixels = result.storage.baseAddress.assumingMemoryBound(to: UInt8.self) + index * pageBytes
+            guard filterjit_tiff_read_page(tif, buffer, pixels, first.width, first.height, rowBytes) != 0 else {
+                throw .tiff("page \(index + 1): \(message(of: &buffer.pointee))")
+            }
+        }
+        return (result, tags)
+    }
+
+    /// A C-ordered array whose memory is allocated but not zeroed (the decoder fills all of it).
+    static func uninitializedArray(shape: [Int], elementType: ElementType, count: Int) throws(NDImageError) -> NDArray {
+        let byteCount = count * elementType.itemSize
+        try MemoryLimit.check(byteCount, for: "an array")
+        guard let block = MallocBlock(byteCount: byteCount) else { throw .sizeTooLarge("cannot allocate \(byteCount) bytes") }
+        let storage = try NDArrayStorage(borrowing: block.pointer, byteCount: byteCount, owner: block)
+        return try NDArray(storage: storage, elementType: elementType, shape: shape,
+                           strides: NDArray.contiguousStrides(shape: shape, itemSize: elementType.itemSize, order: .c), byteOffset: 0)
     }
 
     /// The element type of a page, or an error saying what is not supported.
@@ -143,6 +182,13 @@ public enum TIFFFile {
 
     /// Encodes a rank-2 array (one page) or rank-3 array (a stack of pages) as an uncompressed TIFF.
     public static func encode(_ array: NDArray, tags: Tags = Tags()) throws(NDImageError) -> [UInt8] {
+        try withEncoded(array, tags: tags) { (raw) throws(NDImageError) in Array(raw) }
+    }
+
+    /// Encodes `array` as `encode` does and hands the file's bytes to `body` without copying them into an
+    /// array (they live in libtiff's output buffer until `body` returns).
+    public static func withEncoded<R>(_ array: NDArray, tags: Tags = Tags(),
+                                      _ body: (UnsafeRawBufferPointer) throws(NDImageError) -> R) throws(NDImageError) -> R {
         guard array.rank == 2 || array.rank == 3 else {
             throw .tiff("only rank-2 arrays (an image) and rank-3 arrays (a stack of pages) can be written as TIFF (this one has shape \(array.shape))")
         }
@@ -200,7 +246,7 @@ public enum TIFFFile {
         guard buffer.message.0 == 0, let data = buffer.data else {
             throw .tiff("cannot finish the file: \(message(of: &buffer, or: "no bytes written"))")
         }
-        return Array(UnsafeBufferPointer(start: data, count: buffer.size))
+        return try body(UnsafeRawBufferPointer(start: data, count: buffer.size))
     }
 
     private static func message(of buffer: inout filterjit_tiff_buffer, or fallback: String = "unknown libtiff error") -> String {
@@ -211,4 +257,17 @@ public enum TIFFFile {
             return text.hasPrefix("memory: ") ? String(text.dropFirst(8)) : text
         }
     }
+}
+
+/// Memory from malloc, freed with its owner (an array's storage borrows it).
+final class MallocBlock: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+
+    /// Nil when the memory is not there.
+    init?(byteCount: Int) {
+        guard let memory = malloc(max(byteCount, 1)) else { return nil }
+        pointer = memory
+    }
+
+    deinit { free(pointer) }
 }

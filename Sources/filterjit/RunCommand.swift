@@ -12,10 +12,11 @@ struct RunCommand: ParsableCommand {
             The output is written to a temporary file and renamed, so a failed run leaves none.
 
             Batch: with --output-dir DIR, --input is a directory or a quoted glob pattern; the kernel is \
-            compiled once, the files are filtered in parallel within --threads, each result is written to \
-            DIR under its input's name, a failing file is reported without stopping the others (exit \
-            status 1 when any failed), and a summary line (files, pixels, time) ends the run. A progress \
-            bar over files is shown on a terminal, none when piped.
+            compiled once (while the other threads read the first files), the files are filtered in \
+            parallel within --threads, each result is written to DIR under its input's name, a failing \
+            file is reported without stopping the others (exit status 1 when any failed), and a summary \
+            line (files, pixels, time with the compile) ends the run. A progress bar over files is shown \
+            on a terminal, none when piped.
 
             Examples:
               filterjit run examples/fmin.filter --input x.npy --footprint cross --output y.npy
@@ -65,9 +66,10 @@ struct RunCommand: ParsableCommand {
                 let batch = BatchRun(inputs: try BatchRun.expandInputs(input), outputDirectory: outputDirectory)
                 try batch.checkOutputs()
                 let file = try source.load()
-                let engine = try makeEngine(filter)
-                let kernel = try engine.compile(file.text, function: source.function, fileName: file.name)
-                failed = try batch.run(kernel: kernel, arguments: filter)
+                failed = try batch.run(arguments: filter) {
+                    let engine = try makeEngine(filter)
+                    return (engine, try engine.compile(file.text, function: source.function, fileName: file.name))
+                }
             }
             if failed > 0 { throw ExitCode(1) }
             return

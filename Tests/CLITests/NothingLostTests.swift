@@ -112,6 +112,91 @@ struct NothingLostTests {
         try expectPreviousOutputIntact(scratch, previous, "file-size limit")
     }
 
+    /// A batch's inputs `data/b0.npy`…, and in `out/` a previous output for each (distinct bytes).
+    func batchWithPreviousOutputs(count: Int, shape: (Int) -> [Int]) throws -> (ScratchDirectory, [String: Data]) {
+        let scratch = try ScratchDirectory()
+        for folder in ["data", "out"] { try FileManager.default.createDirectory(atPath: scratch.path(folder), withIntermediateDirectories: true) }
+        var previous: [String: Data] = [:]
+        for index in 0..<count {
+            try NPYFile.write(try randomImage(shape: shape(index), seed: UInt64(30 + index)), path: scratch.path("data/b\(index).npy"))
+            try NPYFile.write(try randomImage(shape: [2, 2], seed: UInt64(90 + index)), path: scratch.path("out/b\(index).npy"))
+            previous["b\(index).npy"] = try Data(contentsOf: URL(fileURLWithPath: scratch.path("out/b\(index).npy")))
+        }
+        return (scratch, previous)
+    }
+
+    /// Each output is its previous bytes or the whole new result (shape `shape`), and no temporary is left.
+    func expectEachOutputPreviousOrWhole(_ scratch: ScratchDirectory, _ previous: [String: Data], shape: (Int) -> [Int],
+                                         _ context: String) throws -> (kept: Int, replaced: Int) {
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path("out")).sorted()
+        #expect(left == previous.keys.sorted(), "\(context): \(left)")
+        var kept = 0, replaced = 0
+        for index in 0..<previous.count {
+            let name = "b\(index).npy"
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: scratch.path("out/\(name)")))
+            if bytes == previous[name] {
+                kept += 1
+            } else {
+                replaced += 1
+                #expect(try NPYFile.read(path: scratch.path("out/\(name)")).shape == shape(index), "\(context): \(name) half-written")
+            }
+        }
+        return (kept, replaced)
+    }
+
+    @Test func aSignalDuringABatchLeavesEveryOutputPreviousOrWholeAndNoTemporary() throws {
+        // 12 outputs of 2.9 MB written by 2 workers: SIGTERM lands while some are being written.
+        let shape: (Int) -> [Int] = { _ in [600, 600] }
+        let (scratch, previous) = try batchWithPreviousOutputs(count: 12, shape: shape)
+        let process = try start(["run", "-e", "values[0]", "--size", "1", "--no-disk-cache", "--threads", "2",
+                                 "--input", scratch.path("data"), "--output-dir", scratch.path("out")])
+        var sawTemporary = false
+        for _ in 0..<100_000 where process.isRunning {
+            let names = try FileManager.default.contentsOfDirectory(atPath: scratch.path("out"))
+            if names.contains(where: { $0.contains(".tmp-") }) {
+                sawTemporary = true
+                kill(process.processIdentifier, SIGTERM)
+                break
+            }
+            usleep(100)
+        }
+        process.waitUntilExit()
+        let (kept, replaced) = try expectEachOutputPreviousOrWhole(scratch, previous, shape: shape, "SIGTERM in a batch")
+        if sawTemporary && process.terminationStatus == 143 {
+            #expect(kept > 0, "the batch was stopped, yet every output was replaced")
+        } else {
+            #expect(process.terminationStatus == 0 && replaced == 12, "status \(process.terminationStatus), \(replaced) replaced")
+        }
+    }
+
+    @Test func aFullDiskInABatchFailsOnlyTheFilesThatDoNotFitAndKeepsTheirPreviousOutputs() throws {
+        // Under `ulimit -f 64` (32 KiB) the 100x100 float64 outputs (80 KB) fail with a clear error and keep
+        // their previous outputs; the 20x20 ones are written; the run goes on to the end and exits 1.
+        let shape: (Int) -> [Int] = { $0 % 3 == 0 ? [100, 100] : [20, 20] }
+        let (scratch, previous) = try batchWithPreviousOutputs(count: 9, shape: shape)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f 64; exec \"$0\" \"$@\"", filterjitExecutable().path,
+                             "run", "-e", "values[0]", "--size", "1", "--no-disk-cache", "--threads", "2",
+                             "--input", scratch.path("data"), "--output-dir", scratch.path("out")]
+        let errorPipe = Pipe(), outputPipe = Pipe()
+        process.standardError = errorPipe
+        process.standardOutput = outputPipe
+        try process.run()
+        let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = String(decoding: outputPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(process.terminationStatus): \(stderr)")
+        #expect(stdout.hasPrefix("9 files, 3 failed, 2,400 pixels, "), "\(stdout)")
+        for index in [0, 3, 6] {
+            #expect(stderr.contains("error: \(scratch.path("data/b\(index).npy")): cannot write '\(scratch.path("out/b\(index).npy"))'"),
+                    "\(stderr)")
+        }
+        #expect(!stderr.contains(".tmp-"), "a message names a temporary: \(stderr)")
+        let (kept, replaced) = try expectEachOutputPreviousOrWhole(scratch, previous, shape: shape, "file-size limit in a batch")
+        #expect(kept == 3 && replaced == 6, "\(kept) kept, \(replaced) replaced")
+    }
+
     @Test func diskCacheTemporariesOfDeadProcessesAreRemovedOnTheNextStore() throws {
         // A run killed by SIGKILL mid-store cannot clean up; the next store removes what it left.
         let scratch = try ScratchDirectory()

@@ -123,3 +123,73 @@ func sameElements(_ a: NDArray, _ b: NDArray) throws -> Bool {
         #expect("\(error)".contains("is larger than its"), "\(error)")
     }
 }
+
+/// The writer appends whole strips straight from the array (RowsPerStrip rows each, the last one short):
+/// pages whose height is not a multiple of the strip height, stacks, and every byte of the file handed
+/// to `withEncoded` equal to `encode`'s.
+@Test func tiffStripsWithAShortLastStripRoundTrip() throws {
+    for (shape, type) in [([1000, 33], ElementType.float64), ([3, 70, 129], .uint16), ([1, 1], .int8), ([257, 3], .uint32)] {
+        var state: UInt64 = 7
+        let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return type == .float64 ? Double(state >> 11) / Double(1 << 53) : Double(state >> 57)
+        }
+        let array = try NDArray.make(shape: shape, elementType: type, values: values)
+        let bytes = try TIFFFile.encode(array, tags: TIFFFile.Tags(description: "strips"))
+        #expect(try sameElements(TIFFFile.read(bytes), array), "\(shape) \(type)")
+        let handed = try TIFFFile.withEncoded(array, tags: TIFFFile.Tags(description: "strips")) { raw in Array(raw) }
+        #expect(handed == bytes, "\(shape) \(type)")
+    }
+}
+
+/// Temporary files sit next to their target, hidden, named after it and this process.
+@Test func temporaryPathsAreHiddenSiblingsNamingTheProcess() {
+    let pid = getpid()
+    for (path, prefix) in [("out/x.tif", "out/.x.tif.tmp-\(pid)-"), ("x.npy", ".x.npy.tmp-\(pid)-"),
+                           ("/a/b/c.png", "/a/b/.c.png.tmp-\(pid)-"), ("/top.tif", "/.top.tif.tmp-\(pid)-")] {
+        let temporary = TemporaryFiles.temporaryPath(for: path)
+        #expect(temporary.hasPrefix(prefix), "\(path) -> \(temporary)")
+        #expect(UInt64(temporary.dropFirst(prefix.count)) != nil, "\(path) -> \(temporary)")
+    }
+}
+
+/// Reading a TIFF file by path (pread as libtiff asks, strips straight into the array) gives what
+/// decoding its bytes gives: the same array and tags, or the same error, for every fixture, good or
+/// bad, and for 600 mutated files (truncated, bytes changed, header bytes changed).
+@Test func tiffReadByPathEqualsReadingItsBytes() throws {
+    let index = try loadFixture("tiff/index.json", as: TIFFIndex.self)
+    let names = index.good.map(\.file) + index.bad.map(\.file)
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("filterjit-tiff-path-\(getpid())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var mismatches: [String] = []
+    var round = 0
+    func compare(_ bytes: [UInt8], _ label: String) throws {
+        let path = directory.appendingPathComponent("f\(round).tif").path
+        round += 1
+        try FileBytes.write(bytes, to: path)
+        defer { unlink(path) }
+        let fromBytes = Result { () throws(NDImageError) in try TIFFFile.readWithTags(bytes) }
+        let fromPath = Result { () throws(NDImageError) in try TIFFFile.readWithTags(path: path) }
+        switch (fromBytes, fromPath) {
+        case (.success(let a), .success(let b)):
+            if try !sameElements(a.array, b.array) || a.tags != b.tags { mismatches.append("\(label): different arrays or tags") }
+        case (.failure(let a), .failure(let b)):
+            if a.description != b.description { mismatches.append("\(label): '\(a)' vs '\(b)'") }
+        default:
+            mismatches.append("\(label): bytes \(fromBytes), path \(fromPath)")
+        }
+    }
+    let files = try names.map { try tiffFixture($0) }
+    for (name, bytes) in zip(names, files) { try compare(bytes, name) }
+    let seed = UInt64.random(in: 0...UInt64(UInt32.max))
+    var failure: Error?
+    _ = fuzz(files, seed: seed, rounds: 600) { bytes in
+        do { try compare(bytes, "seed \(seed) round \(round)") } catch { failure = error }
+        throw NDImageError.io("counted")
+    }
+    if let failure { throw failure }
+    #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    #expect(throws: NDImageError.self) { try TIFFFile.readWithTags(path: directory.appendingPathComponent("missing.tif").path) }
+    #expect(throws: NDImageError.self) { try TIFFFile.readWithTags(path: directory.path) }
+}

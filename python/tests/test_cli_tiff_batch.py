@@ -126,6 +126,34 @@ def test_batch_takes_a_directory_and_succeeds_with_status_zero(tmp_path):
                               ndi.grey_erosion(image, footprint=cross))
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_batch_read_ahead_and_reused_outputs_equal_scipy_with_broken_files_first_and_between(tmp_path, threads):
+    # 30 files of two shapes and two dtypes (files are read while the kernel compiles, and each worker
+    # reuses its output array while shape and dtype stay), broken files first and in the middle.
+    folder = tmp_path / "data"
+    folder.mkdir()
+    images = {}
+    for index in range(30):
+        name = f"img{index:02d}.tif"
+        if index in (0, 17):
+            (folder / name).write_bytes(b"II*\x00" + bytes(40))
+            continue
+        image = sample("uint16" if index % 3 else "float32", (40, 31) if index % 2 else (31, 40), seed=index)
+        tifffile.imwrite(folder / name, image, photometric="minisblack", metadata=None)
+        images[name] = image
+    (tmp_path / "out").mkdir()
+    result = run("run", "-e", "median(values)", "--size", "3", "--input", folder, "--output-dir", tmp_path / "out",
+                 "--threads", threads, check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("error: ") == 2, result.stderr
+    assert re.fullmatch(rf"30 files, 2 failed, {28 * 40 * 31:,} pixels, \d+\.\d\d s\n", result.stdout), result.stdout
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(images)
+    for name, image in images.items():
+        written = tifffile.imread(tmp_path / "out" / name)
+        assert written.dtype == image.dtype
+        assert np.array_equal(written, ndi.median_filter(image, size=3)), name
+
+
 def test_batch_without_matches_or_with_both_outputs_is_refused(tmp_path):
     (tmp_path / "out").mkdir()
     result = run("run", "-e", "min(values)", "--input", str(tmp_path / "*.tif"), "--output-dir", tmp_path / "out",
