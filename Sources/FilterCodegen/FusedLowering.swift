@@ -13,13 +13,10 @@
 // kernel body inlined once). `scratch` holds the window when it is too long for the stack (more
 // than `maximumUnrolledWindow` taps): one buffer per thread.
 //
-// The line-filter entry extends one line into a double buffer and calls the kernel on it:
-//
-//     i64 @<export>(i8* noalias in, i8* noalias out, i64* map, i64 extendedLength, i64 n, i64 before,
-//                   i64 inStride, i64 outStride, double cval, double* parameters,
-//                   double* lineBuffer, double* outputBuffer)
-//
-// (`extendedLength` must be n + filterSize - 1; the IR recomputes it so LLVM sees the relation.)
+// The line-filter entry is SciPy's generic_filter1d ABI, `i32 (line, lineLength, out, n, params)`,
+// specialised for one filter size: the NDImage line driver (LineRun) extends each line through the
+// mode, zeroes `out` and stores it, so this code only runs the kernel (its length relation
+// `len(line) == n + filterSize - 1` is recomputed in IR so that LLVM can drop bounds checks).
 //
 // Window-aware lowering (the extension of ProgramLowering below): in the row function's copy of
 // the kernel, `len(values)` is a constant, reductions over constant-length arrays are straight-line
@@ -269,48 +266,6 @@ extension Codegen {
         }
     }
 
-    /// Whether a line kernel's whole body is `for i in range(len(out)): out[i] = value` with a
-    /// `value` that never mentions `out`: every element is then written before anything can read
-    /// it, so `out` need not be zeroed first (anything else keeps the zeroing, as the wrapper does).
-    static func overwritesEveryOutputElement(_ kernel: TypedFunction) -> Bool {
-        let outSlot = 1
-        guard kernel.body.count == 1,
-              case .forRange(let counter, let start, let stop, let step, let body) = kernel.body[0].kind,
-              counter != outSlot, kernel.locals.indices.contains(counter), kernel.locals[counter].type == .int,
-              case .intConstant(0) = start.kind, case .intConstant(1) = step.kind,
-              case .length(let measured) = stop.kind, case .local(outSlot) = measured.kind,
-              body.count == 1, case .assign(let targets, let values) = body[0].kind,
-              targets.count == 1, values.count == 1, case .element(let array, let index) = targets[0],
-              case .local(outSlot) = array.kind, case .local(counter) = index.kind
-        else { return false }
-        return !mentions(slot: outSlot, in: values[0])
-    }
-
-    /// Whether `expression` reads local `slot` anywhere (also as a call argument or inside `len`).
-    static func mentions(slot: Int, in expression: TExpr) -> Bool {
-        switch expression.kind {
-        case .intConstant, .floatConstant, .boolConstant: return false
-        case .local(let read): return read == slot
-        case .convert(_, let operand), .negate(let operand), .not(let operand), .length(let operand):
-            return mentions(slot: slot, in: operand)
-        case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b):
-            return mentions(slot: slot, in: a) || mentions(slot: slot, in: b)
-        case .conditional(let condition, let then, let orElse):
-            return [condition, then, orElse].contains { mentions(slot: slot, in: $0) }
-        case .compare(let operands, _, _), .call(_, let operands), .builtin(_, let operands):
-            return operands.contains { mentions(slot: slot, in: $0) }
-        case .floatArrayConstant, .intArrayConstant: return false
-        case .arrayOf(let elements): return elements.contains { mentions(slot: slot, in: $0) }
-        case .floatArrayOf(let array): return mentions(slot: slot, in: array)
-        case .lane: return false
-        case .map(let inputs, let body): return inputs.contains { mentions(slot: slot, in: $0) } || mentions(slot: slot, in: body)
-        case .compress(let a, let b): return mentions(slot: slot, in: a) || mentions(slot: slot, in: b)
-        case .slice(let array, let start, let stop, let step):
-            return ([array] + [start, stop, step].compactMap { $0 }).contains { mentions(slot: slot, in: $0) }
-        case .gather(let array, let indices):
-            return mentions(slot: slot, in: array) || mentions(slot: slot, in: indices)
-        }
-    }
 }
 
 
@@ -906,94 +861,36 @@ final class FusedEmitter {
         LLVMBuildRet(builder, emitter.load(types.int64, failedIndexSlot))
     }
 
-    /// The fused line function (see the file comment).
+    /// The fused line kernel (see the file comment): SciPy's generic_filter1d ABI, specialised for one
+    /// filter size; the NDImage line driver extends each line and stores the results.
     func emitLine(name: String) throws {
-        let i64 = types.int64, pointer = types.bytePointer
-        let function = addFunction(name, returning: i64,
-                                   [pointer, pointer, types.int64Pointer, i64, i64, i64, i64, i64, types.double,
-                                    types.doublePointer, types.doublePointer, types.doublePointer])
-        for parameter in [0, 1, 10, 11] { addAttribute("noalias", to: function, parameter: parameter) }
+        let i64 = types.int64
+        let function = addFunction(name, returning: types.int32,
+                                   [types.doublePointer, i64, types.doublePointer, i64, types.bytePointer])
+        for parameter in [0, 2] { addAttribute("noalias", to: function, parameter: parameter) }
         emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, function, "entry")!)
         func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(function, index)! }
-        let input = typedPointer(parameter(0), layout.inputType)
-        let output = typedPointer(parameter(1), layout.outputType)
-        let map = parameter(2), n = parameter(4), before = parameter(5)
-        // n + filterSize - 1 (the driver checked it does not overflow): written so that LLVM knows how
-        // the two lengths relate and can drop the kernel's bounds checks on `line[i + k]`.
+        let line = parameter(0), out = parameter(2), n = parameter(3)
+        // n + filterSize - 1 (the driver extends every line to that length): written so that LLVM knows
+        // how the two lengths relate and can drop the kernel's bounds checks on `line[i + k]`.
         let extendedLength = LLVMBuildNUWAdd(builder, n, emitter.int64(Int64(max(layout.tapCount, 1) - 1)), "")!
-        let inStride = parameter(6), outStride = parameter(7), cval = parameter(8)
-        let line = parameter(10), outLine = parameter(11)
         let failure = emitter.block("fail")
-        let parameters = try loadParameters(parameter(9), failure: failure)
+        let parameters = try loadParameters(LLVMBuildBitCast(builder, parameter(4), types.doublePointer, "")!,
+                                            failure: failure)
         let arenaType = LLVMArrayType(types.int64, 2)!
         let arenaStorage = LLVMBuildAlloca(builder, arenaType, "arena")!
         emitter.store(LLVMConstNull(arenaType), arenaStorage)
         let arena = LLVMBuildBitCast(builder, arenaStorage, types.bytePointer, "")!
-        let cvalMarker = emitter.int64(Int64.min)
-
-        // Extend the line: mapped positions before and after it, a plain strided copy inside.
-        func extend(from start: LLVMValueRef, to end: LLVMValueRef) {
-            _ = emitter.loop(from: start, to: end, carrying: []) { j, _ in
-                let mapped = emitter.load(i64, emitter.elementAddress(i64, map, j))
-                let isConstant = emitter.icmp(LLVMIntEQ, mapped, cvalMarker)
-                let offset = emitter.select(isConstant, emitter.int64(0), mapped)
-                let value = emitter.select(isConstant, cval, loadElement(input, offset, layout.inputType))
-                emitter.store(value, emitter.elementAddress(types.double, line, j))
-                return []
-            }
-        }
-        extend(from: emitter.int64(0), to: before)
-        _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
-            let value = loadElement(input, LLVMBuildMul(builder, k, inStride, "")!, layout.inputType)
-            emitter.store(value, emitter.elementAddress(types.double, line, emitter.add(before, k)))
-            return []
-        }
-        extend(from: emitter.add(before, n), to: extendedLength)
-        // A float64 output row with unit stride and 8-byte alignment is `out` itself: the kernel
-        // writes its results in place, which saves the buffer and the store pass. (The driver
-        // refuses an output that may share memory with the input, so `out` still aliases nothing.)
-        let writesInPlace: LLVMValueRef?
-        if layout.outputType == .float64 {
-            let unitStride = emitter.icmp(LLVMIntEQ, outStride, emitter.int64(1))
-            let address = LLVMBuildPtrToInt(builder, parameter(1), i64, "")!
-            let misalignment = LLVMBuildAnd(builder, address, emitter.int64(7), "")!
-            let aligned = emitter.icmp(LLVMIntEQ, misalignment, emitter.int64(0))
-            writesInPlace = LLVMBuildAnd(builder, unitStride, aligned, "")!
-        } else {
-            writesInPlace = nil
-        }
-        let kernelOut = writesInPlace.map { emitter.select($0, output, outLine) } ?? outLine
-        // `out` starts zeroed, as the callback wrapper does, unless the kernel provably writes every
-        // element before reading any.
-        if !Codegen.overwritesEveryOutputElement(program.kernel) {
-            _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
-                emitter.store(emitter.double(0), emitter.elementAddress(types.double, kernelOut, k))
-                return []
-            }
-        }
-        let ok = emitter.call(lowering.functions[program.kernelIndex],
-                              [arena, line, extendedLength, kernelOut, n] + parameters)
+        // The driver zeroes `out`; the kernel may rely on that, as SciPy's callers do.
+        let ok = emitter.call(lowering.functions[program.kernelIndex], [arena, line, extendedLength, out, n] + parameters)
         if lowering.usesArena {
             emitter.call(emitter.declare("filterjit_release", returning: types.void, [types.bytePointer]), [arena])
         }
         let success = emitter.block("ok")
         emitter.branch(if: ok, then: success, else: failure)
         emitter.position(at: success)
-        let done = emitter.block("done")
-        if let writesInPlace {
-            let store = emitter.block("store")
-            emitter.branch(if: writesInPlace, then: done, else: store)
-            emitter.position(at: store)
-        }
-        _ = emitter.loop(from: emitter.int64(0), to: n, carrying: []) { k, _ in
-            let value = emitter.load(types.double, emitter.elementAddress(types.double, outLine, k))
-            storeElement(value, output, LLVMBuildMul(builder, k, outStride, "")!, layout.outputType)
-            return []
-        }
-        emitter.branch(to: done)
-        emitter.position(at: done)
-        LLVMBuildRet(builder, emitter.int64(-1))
+        LLVMBuildRet(builder, emitter.int32(1))
         emitter.position(at: failure)
-        LLVMBuildRet(builder, emitter.int64(0))
+        LLVMBuildRet(builder, emitter.int32(0))
     }
 }

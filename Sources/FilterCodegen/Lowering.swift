@@ -1154,7 +1154,10 @@ final class ProgramLowering {
         if let unit = constantInteger(stepValue), unit == 1, !isWritableVariable {
             return .array(pointer: emitter.elementAddress(element, source.pointer, first), length: length)
         }
-        let result = freshArray(count, type: type, range: range)
+        // The source's constant length sizes a stack array; anything else allocates (and counts against
+        // the per-call bound, as the interpreter does) only the slice's own length.
+        let stackable = constantInteger(count).map { $0 >= 0 && $0 <= Self.maximumStackArray && !freshArraysEscape } ?? false
+        let result = freshArray(stackable ? count : length, type: type, range: range)
         _ = emitter.loop(from: zero, to: length, carrying: []) { k, _ in
             let position = emitter.add(first, LLVMBuildMul(builder, k, stepValue, "")!)
             emitter.store(emitter.load(element, emitter.elementAddress(element, source.pointer, position)),

@@ -30,13 +30,6 @@ public struct FusedCode: Sendable {
     public let assembly: String
 }
 
-/// `i64 line(in, out, map, extendedLength, n, before, inStride, outStride, cval, parameters, lineBuffer, outputBuffer)`.
-typealias FusedLineFunction = @convention(c) (
-    UnsafeRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<Int64>?, Int64, Int64, Int64, Int64, Int64, Double,
-    UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?) -> Int64
-
-/// Marks a tap or window position that reads cval (offsets are never this small).
-private let cvalMarker = Int64.min
 
 extension Engine {
     /// An engine for kernels whose own engine is gone (variants need one to compile in).
@@ -142,76 +135,26 @@ extension Kernel {
         return result
     }
 
-    /// generic_filter1d on the fused engine; nil when this input cannot be fused.
+    /// generic_filter1d on the fused engine: the one line driver (`LineRun`) calling the line kernel
+    /// compiled for this filter size; nil when this input cannot be fused (an output that may share
+    /// memory with the input: the callback path then reads a copy).
     func fusedGenericFilter1D(_ input: NDArray, options: LineFilterOptions, result: NDArray,
                               userData: [Double], threads: Int?) throws -> NDArray? {
         let threadCount = try resolvedThreads(threads)
-        let rank = input.rank
-        let axis = try validatedLineFilterAxis(options, rank: rank)
-        guard !result.mayShareMemory(with: input),
-              let inStrides = elementStrides(input), let outStrides = elementStrides(result) else { return nil }
+        guard !result.mayShareMemory(with: input) else { return nil }
+        let run = try LineRun(input: input, options: options, output: result)
         if input.isEmpty { return result }
-        let n = input.shape[axis]
-        let before = options.filterSize / 2 + options.origin
-        let (extendedLength, overflow) = n.addingReportingOverflow(options.filterSize - 1)
-        guard !overflow else { throw NDImageError.sizeTooLarge("cannot extend a line of \(n) by \(options.filterSize - 1)") }
         let fused = try fusedLineKernel(options, input: input.elementType, output: result.elementType)
-        let lineFunction = unsafeBitCast(UnsafeRawPointer(bitPattern: try fused.address), to: FusedLineFunction.self)
-
-        let map = (0..<extendedLength).map { j in
-            options.mode.mapIndex(j - before, length: n).map { Int64($0 * inStrides[axis]) } ?? cvalMarker
-        }
-        let otherAxes = (0..<rank).filter { $0 != axis }
-        let lineCount = otherAxes.reduce(1) { $0 * input.shape[$1] }
-        // C-order flat strides, to name a failing line by its first element as the callback driver does.
-        var flatStrides = Array(repeating: 1, count: rank)
-        for d in stride(from: rank - 2, through: 0, by: -1) { flatStrides[d] = flatStrides[d + 1] * input.shape[d + 1] }
-        let inBase = UnsafeRawPointer(input.firstElementPointer)
-        let outBase = result.firstElementPointer
-        let inSize = input.elementType.itemSize, outSize = result.elementType.itemSize
-        let failures = FailureBox()
-        let parts = chunks(lineCount, threads: threadCount)
-
-        try withExtendedLifetime((self, fused)) {
-            try userData.withUnsafeBufferPointer { parameters in
-                try map.withUnsafeBufferPointer { map in
-                    let work = { (chunk: Int) in
-                        var line = [Double](repeating: 0, count: max(extendedLength, 1))
-                        var outLine = [Double](repeating: 0, count: max(n, 1))
-                        var index = [Int](repeating: 0, count: rank)
-                        line.withUnsafeMutableBufferPointer { line in
-                            outLine.withUnsafeMutableBufferPointer { outLine in
-                                for lineNumber in parts[chunk] {
-                                    var rest = lineNumber
-                                    for d in otherAxes.reversed() {
-                                        index[d] = rest % input.shape[d]
-                                        rest /= input.shape[d]
-                                    }
-                                    var inOffset = 0, outOffset = 0, flat = 0
-                                    for d in otherAxes {
-                                        inOffset += index[d] * inStrides[d]
-                                        outOffset += index[d] * outStrides[d]
-                                        flat += index[d] * flatStrides[d]
-                                    }
-                                    let failed = lineFunction(inBase + inOffset * inSize, outBase + outOffset * outSize,
-                                                              map.baseAddress, Int64(extendedLength), Int64(n), Int64(before),
-                                                              Int64(inStrides[axis]), Int64(outStrides[axis]), options.cval,
-                                                              parameters.baseAddress, line.baseAddress, outLine.baseAddress)
-                                    if failed >= 0 {
-                                        failures.record(chunk: chunk, (flat, self.lastFailureDescription()))
-                                        return
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    parallelFor(parts.count, work)
-                    if let failure = failures.first {
-                        throw KernelFailure(kernelName: name, element: Self.multiIndex(failure.element, shape: input.shape),
-                                            reason: failure.reason)
-                    }
-                }
+        let line = unsafeBitCast(UnsafeRawPointer(bitPattern: try fused.address), to: LineFilterCallback.self)
+        var parameters = userData
+        let failure = withExtendedLifetime((self, fused)) {
+            parameters.withUnsafeMutableBytes { block in
+                run.run(threads: threadCount, callback: line, userData: block.baseAddress, reason: lastFailureDescription)
             }
+        }
+        if let failure {
+            throw KernelFailure(kernelName: name, element: Self.multiIndex(failure.element, shape: input.shape),
+                                reason: failure.reason)
         }
         return result
     }

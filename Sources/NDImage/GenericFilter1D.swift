@@ -57,63 +57,34 @@ public func genericFilter1D(input: NDArray, options: LineFilterOptions, output: 
     }
 }
 
-/// The line driver behind both entry points.
+/// The line driver behind both entry points: validation and the lines are `LineRun`'s (the one line
+/// driver, shared with the fused engine), on one thread. An output that may overlap the input reads a
+/// private float64 copy first.
 func genericFilter1D(input: NDArray, options: LineFilterOptions, output: FilterOutput,
                      kernel: (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int) throws(NDImageError) -> Void)
     throws(NDImageError) -> NDArray
 {
-    // The one validation of generic_filter1d's options, shared with the fused line driver.
-    let rank = input.rank
-    let axis = try validatedLineFilterAxis(options, rank: rank)
+    _ = try validatedLineFilterAxis(options, rank: input.rank)
     let result = try makeOutput(output, shape: input.shape, inputType: input.elementType)
     if input.isEmpty { return result }
-
-    let source = try DoubleImage(input)
-    let n = input.shape[axis]
-    let before = options.filterSize / 2 + options.origin
-    let (extendedLength, overflow) = n.addingReportingOverflow(options.filterSize - 1)
-    guard !overflow, let lineMemory = allocateDoubles(extendedLength), let outMemory = allocateDoubles(n) else {
-        throw .sizeTooLarge("cannot allocate a line of \(n) + \(options.filterSize - 1) elements")
+    let source = result.mayShareMemory(with: input) ? try input.converted(to: .float64) : input
+    let run = try LineRun(input: source, options: options, output: result)
+    var thrown: NDImageError?
+    let failure = run.run(threads: 1, reason: { "" }) { line, lineLength, out, outLength in
+        do throws(NDImageError) {
+            try kernel(line, lineLength, out, outLength)
+            return true
+        } catch {
+            thrown = error
+            return false
+        }
     }
-    defer { freeMemory(lineMemory); freeMemory(outMemory) }
-    let line = lineMemory.assumingMemoryBound(to: Double.self)
-    let outLine = outMemory.assumingMemoryBound(to: Double.self)
-    // Where each extended position reads from along the line (-1: cval), computed once.
-    var map = Array(repeating: -1, count: extendedLength)
-    for j in 0..<extendedLength { map[j] = options.mode.mapIndex(j - before, length: n) ?? -1 }
-
-    // Element strides of the C-ordered source.
-    var sourceStrides = Array(repeating: 1, count: rank)
-    for d in stride(from: rank - 2, through: 0, by: -1) { sourceStrides[d] = sourceStrides[d + 1] * input.shape[d + 1] }
-    let lineStride = sourceStrides[axis]
-    let outType = result.elementType
-    let outBase = result.firstElementPointer
-    let outLineStride = result.strides[axis]
-    let otherAxes = (0..<rank).filter { $0 != axis }
-    let lineCount = otherAxes.reduce(1) { $0 * input.shape[$1] }
-    var index = Array(repeating: 0, count: rank)
-    for lineNumber in 0..<lineCount {
-        var rest = lineNumber
-        for d in otherAxes.reversed() {
-            index[d] = rest % input.shape[d]
-            rest /= input.shape[d]
+    if let failure {
+        switch thrown {
+        case .callbackThrew(_, let message)?: throw .callbackThrew(elementIndex: failure.element, message: message)
+        case .callbackFailed?, nil: throw .callbackFailed(elementIndex: failure.element)
+        case let error?: throw error
         }
-        var start = 0, outStart = 0
-        for d in otherAxes {
-            start += index[d] * sourceStrides[d]
-            outStart += index[d] * result.strides[d]
-        }
-        for j in 0..<extendedLength {
-            let mapped = map[j]
-            line[j] = mapped < 0 ? options.cval : source.values[start + mapped * lineStride]
-        }
-        outLine.update(repeating: 0, count: n)
-        do { try kernel(line, extendedLength, outLine, n) }
-        catch .callbackFailed { throw .callbackFailed(elementIndex: start) }
-        catch .callbackThrew(_, let message) { throw .callbackThrew(elementIndex: start, message: message) }
-        catch { throw error }
-        // generic_filter1d stores with a plain C cast; on x86-64 that equals the generic_filter rule.
-        for i in 0..<n { outType.storeDouble(outLine[i], to: outBase + outStart + i * outLineStride) }
     }
     return result
 }

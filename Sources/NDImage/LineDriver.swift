@@ -1,0 +1,128 @@
+// The one driver of generic_filter1d, for both engines:
+//
+//   plan (axis, filter size, origin, mode) -> per line: the input line extended through the mode into
+//   a double buffer -> the line kernel (SciPy's LowLevelCallable ABI: a compiled fused kernel, a user's
+//   callback or a Swift closure) -> the output line stored with generic_filter1d's casting
+//   -> lines split across threads (RowThreads)
+
+import Foundation
+import KernelABI
+
+/// A generic_filter1d run over one input: validated and planned once, then run on any number of threads.
+public struct LineRun: @unchecked Sendable {
+    private let input: NDArray
+    private let output: NDArray
+    private let axis: Int
+    private let cval: Double
+    /// Per extended position, the byte offset along the line it reads (nil: cval).
+    private let map: [Int?]
+    /// Extended positions `before ..< before + n` read the line in order.
+    private let before: Int
+
+    /// Validates `options` for `input` (one validation for every engine) and plans the lines.
+    public init(input: NDArray, options: LineFilterOptions, output: NDArray) throws(NDImageError) {
+        let axis = try validatedLineFilterAxis(options, rank: input.rank)
+        let n = input.shape[axis], stride = input.strides[axis]
+        let before = options.filterSize / 2 + options.origin
+        let (extended, overflow) = n.addingReportingOverflow(options.filterSize - 1)
+        guard !overflow else { throw .sizeTooLarge("cannot extend a line of \(n) by \(options.filterSize - 1)") }
+        self.axis = axis
+        self.input = input
+        self.output = output
+        self.cval = options.cval
+        self.before = before
+        // An empty line has nothing to extend (and no index to map into).
+        self.map = n == 0 ? [] : (0..<extended).map { j in options.mode.mapIndex(j - before, length: n).map { $0 * stride } }
+    }
+
+    /// The number of lines (every axis but the filtered one).
+    public var lineCount: Int { input.count / max(input.shape[axis], 1) }
+
+    /// Runs `kernel(line, extendedLength, out, n)` on every line, in C order of the other axes, lines
+    /// split across `threads`: `line` is the extended input line, `out` is zeroed before the call and
+    /// stored with casting after it. `kernel` returns false when it failed; the result is then the
+    /// first failing line's first element (flat C index) with `reason()` as evaluated on the failing
+    /// thread right after the failure.
+    public func run(threads: Int, reason: () -> String,
+                    _ kernel: (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int) -> Bool)
+        -> (element: Int, reason: String)?
+    {
+        let rank = input.rank, n = input.shape[axis], extendedLength = map.count
+        guard n > 0, !input.isEmpty else { return nil }
+        let otherAxes = (0..<rank).filter { $0 != axis }
+        // C-order flat strides, to name a failing line by its first element as SciPy's driver does.
+        var flatStrides = Array(repeating: 1, count: rank)
+        for d in stride(from: rank - 2, through: 0, by: -1) { flatStrides[d] = flatStrides[d + 1] * input.shape[d + 1] }
+        let parts = RowThreads.chunks(lineCount, threads: threads)
+        let failures = FirstFailure<(element: Int, reason: String)>()
+        let inType = input.elementType, outType = output.elementType
+        let inLineStride = input.strides[axis], outLineStride = output.strides[axis]
+        let inBase = UnsafeRawPointer(input.firstElementPointer), outBase = output.firstElementPointer
+        withoutActuallyEscaping(kernel) { kernel in
+            withoutActuallyEscaping(reason) { reason in
+                RowThreads.forEach(parts.count) { chunk in
+                    let line = UnsafeMutablePointer<Double>.allocate(capacity: max(extendedLength, 1))
+                    let out = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
+                    defer { line.deallocate(); out.deallocate() }
+                    var index = [Int](repeating: 0, count: rank)
+                    for lineNumber in parts[chunk] {
+                        var rest = lineNumber
+                        for d in otherAxes.reversed() {
+                            index[d] = rest % input.shape[d]
+                            rest /= input.shape[d]
+                        }
+                        var inOffset = 0, outOffset = 0, flat = 0
+                        for d in otherAxes {
+                            inOffset += index[d] * input.strides[d]
+                            outOffset += index[d] * output.strides[d]
+                            flat += index[d] * flatStrides[d]
+                        }
+                        let start = inBase + inOffset
+                        // The line itself, converted in one loop; the ends through the mode.
+                        Self.load(inType, from: start, stride: inLineStride, count: n, into: line + before)
+                        for j in 0..<before { line[j] = map[j].map { inType.loadDouble(from: start + $0) } ?? cval }
+                        for j in (before + n)..<extendedLength {
+                            line[j] = map[j].map { inType.loadDouble(from: start + $0) } ?? cval
+                        }
+                        out.update(repeating: 0, count: n)
+                        guard kernel(line, extendedLength, out, n) else {
+                            failures.record(chunk: chunk, (flat, reason()))
+                            return
+                        }
+                        // generic_filter1d stores with a plain C cast; on x86-64 that equals generic_filter's rule.
+                        Self.store(out, count: n, as: outType, to: outBase + outOffset, stride: outLineStride)
+                    }
+                }
+            }
+        }
+        return failures.first
+    }
+
+    /// Runs a SciPy line callback (a fused kernel or a user's function) with `userData` on every line.
+    public func run(threads: Int, callback: LineFilterCallback, userData: UnsafeMutableRawPointer?,
+                    reason: () -> String) -> (element: Int, reason: String)? {
+        run(threads: threads, reason: reason) { line, extendedLength, out, n in
+            callback(line, extendedLength, out, n, userData) != 0
+        }
+    }
+
+    /// `count` elements of `type` from `source` (byte stride `stride`) as doubles into `destination`.
+    private static func load(_ type: ElementType, from source: UnsafeRawPointer, stride: Int, count: Int,
+                             into destination: UnsafeMutablePointer<Double>) {
+        if type == .float64 && stride == 8 {
+            UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * 8)
+            return
+        }
+        for k in 0..<count { destination[k] = type.loadDouble(from: source + k &* stride) }
+    }
+
+    /// Stores `count` doubles into elements of `type` at `destination` (byte stride `stride`).
+    private static func store(_ values: UnsafeMutablePointer<Double>, count: Int, as type: ElementType,
+                              to destination: UnsafeMutableRawPointer, stride: Int) {
+        if type == .float64 && stride == 8 {
+            destination.copyMemory(from: values, byteCount: count * 8)
+            return
+        }
+        for k in 0..<count { type.storeDouble(values[k], to: destination + k &* stride) }
+    }
+}
