@@ -369,74 +369,8 @@ private struct Execution {
             }
             return value
 
-        case .convert(let conversion, let operand):
-            let value = try evaluate(operand, frame: &frame)
-            switch conversion {
-            case .toFloat: return .float(try floatValue(value, at: range))
-            case .toInt: return .int(try intValue(value, at: range))
-            case .truth: return .bool(try truth(value, at: range))
-            }
-
-        case .negate(let operand):
-            switch try evaluate(operand, frame: &frame) {
-            case .int(let x): return .int(0 &- x)
-            case .float(let x): return .float(-x)
-            case .bool(let x): return .int(x ? -1 : 0)
-            case .array: throw KernelRuntimeError("cannot negate an array", at: range)
-            }
-
-        case .not(let operand):
-            return .bool(!(try truth(try evaluate(operand, frame: &frame), at: range)))
-
-        case .arithmetic(let op, let left, let right):
-            let a = try evaluate(left, frame: &frame)
-            let b = try evaluate(right, frame: &frame)
-            if expression.type == .float {
-                return .float(Self.arithmetic(op, try floatValue(a, at: range), try floatValue(b, at: range)))
-            }
-            return .int(try Self.arithmetic(op, try intValue(a, at: range), try intValue(b, at: range), at: range))
-
-        case .compare(let operands, let ops, let compareTypes):
-            guard operands.count == ops.count + 1, ops.count == compareTypes.count, !ops.isEmpty else {
-                throw KernelRuntimeError("malformed comparison chain", at: range)
-            }
-            var left = try evaluate(operands[0], frame: &frame)
-            for i in ops.indices {
-                let right = try evaluate(operands[i + 1], frame: &frame)
-                let holds: Bool
-                if compareTypes[i] == .float {
-                    holds = Self.compare(ops[i], try floatValue(left, at: range), try floatValue(right, at: range))
-                } else {
-                    holds = Self.compare(ops[i], try intValue(left, at: range), try intValue(right, at: range))
-                }
-                if !holds { return .bool(false) }
-                left = right
-            }
-            return .bool(true)
-
-        case .logical(let op, let left, let right):
-            let a = try evaluate(left, frame: &frame)
-            let decidesAlone = try truth(a, at: range) == (op == .or)
-            return decidesAlone ? a : try evaluate(right, frame: &frame)
-
-        case .conditional(let condition, let then, let orElse):
-            return try evaluate(try bool(condition, frame: &frame) ? then : orElse, frame: &frame)
-
-        case .element(let arrayExpression, let indexExpression):
-            let box = try array(arrayExpression, frame: &frame)
-            let index = try int(indexExpression, frame: &frame)
-            let position = try resolve(index, count: box.count, at: indexExpression.range)
-            if let ints = box.ints { return expression.type == .bool ? .bool(ints[position] != 0) : .int(ints[position]) }
-            return .float(box.floats[position])
-
-        case .length(let operand):
-            return .int(Int64(try array(operand, frame: &frame).count))
-
-        case .call(let index, let arguments):
-            guard let value = try callHelper(index, arguments: arguments, at: range, frame: &frame) else {
-                throw KernelRuntimeError("the helper returned no value", at: range)
-            }
-            return value
+        case .convert, .negate, .not, .arithmetic, .compare, .logical, .conditional, .element, .length, .call:
+            return try evaluateScalarForm(expression, frame: &frame)
 
         case .builtin(let builtin, let arguments):
             return try evaluateBuiltin(builtin, arguments, type: expression.type, at: range, frame: &frame)
@@ -460,32 +394,55 @@ private struct Execution {
             return current[j]
 
         case .compress(let arrayExpression, let maskExpression):
-            let box = try array(arrayExpression, frame: &frame)
-            let mask = try array(maskExpression, frame: &frame)
-            guard let bits = mask.ints, mask.count == box.count else {
-                throw KernelRuntimeError(RuntimeMessages.maskLength(box.count, mask.count), at: maskExpression.range)
-            }
-            let chosen = bits.indices.filter { bits[$0] != 0 }
-            try countAllocation(chosen.count, at: range)
-            if let ints = box.ints { return .array(ArrayBox(ints: chosen.map { ints[$0] })) }
-            return .array(ArrayBox(floats: chosen.map { box.floats[$0] }, isWritable: true))
+            return try compress(arrayExpression, maskExpression, at: range, frame: &frame)
 
         case .slice(let arrayExpression, let startExpression, let stopExpression, let stepExpression):
-            let box = try array(arrayExpression, frame: &frame)
-            let start = try startExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) }
-            let stop = try stopExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) }
-            let step = try stepExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) } ?? 1
-            guard step != 0 else { throw KernelRuntimeError(RuntimeMessages.zeroSliceStep, at: stepExpression?.range ?? range) }
-            let positions = Numerics.slicePositions(count: Int64(box.count), start: start, stop: stop, step: step)
-            try countAllocation(positions.count, at: range)
-            if let ints = box.ints { return .array(ArrayBox(ints: positions.map { ints[$0] })) }
-            return .array(ArrayBox(floats: positions.map { box.floats[$0] }, isWritable: false))
+            return try slice(arrayExpression, startExpression, stopExpression, stepExpression, at: range, frame: &frame)
 
+        case .floatArrayOf, .arrayOf:
+            return try arrayValue(expression, at: range, frame: &frame)
+        }
+    }
+
+    // The array forms live in their own functions, not inline in `evaluateUnguarded`: its frame is on
+    // the stack once per nesting level, and a debug (ASan) build gives every case's locals a slot, so
+    // inline cases made 400 levels overflow a worker thread's stack.
+
+    @inline(never)
+    mutating func compress(_ arrayExpression: TExpr, _ maskExpression: TExpr, at range: SourceRange,
+                           frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let box = try array(arrayExpression, frame: &frame)
+        let mask = try array(maskExpression, frame: &frame)
+        guard let bits = mask.ints, mask.count == box.count else {
+            throw KernelRuntimeError(RuntimeMessages.maskLength(box.count, mask.count), at: maskExpression.range)
+        }
+        let chosen = bits.indices.filter { bits[$0] != 0 }
+        try countAllocation(chosen.count, at: range)
+        if let ints = box.ints { return .array(ArrayBox(ints: chosen.map { ints[$0] })) }
+        return .array(ArrayBox(floats: chosen.map { box.floats[$0] }, isWritable: true))
+    }
+
+    @inline(never)
+    mutating func slice(_ arrayExpression: TExpr, _ startExpression: TExpr?, _ stopExpression: TExpr?,
+                        _ stepExpression: TExpr?, at range: SourceRange, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let box = try array(arrayExpression, frame: &frame)
+        let start = try startExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) }
+        let stop = try stopExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) }
+        let step = try stepExpression.map { e throws(KernelRuntimeError) in try int(e, frame: &frame) } ?? 1
+        guard step != 0 else { throw KernelRuntimeError(RuntimeMessages.zeroSliceStep, at: stepExpression?.range ?? range) }
+        let positions = Numerics.slicePositions(count: Int64(box.count), start: start, stop: stop, step: step)
+        try countAllocation(positions.count, at: range)
+        if let ints = box.ints { return .array(ArrayBox(ints: positions.map { ints[$0] })) }
+        return .array(ArrayBox(floats: positions.map { box.floats[$0] }, isWritable: false))
+    }
+
+    @inline(never)
+    mutating func arrayValue(_ expression: TExpr, at range: SourceRange, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        switch expression.kind {
         case .floatArrayOf(let arrayExpression):
             let box = try array(arrayExpression, frame: &frame)
             try countAllocation(box.count, at: range)
             return .array(ArrayBox(floats: (box.ints ?? []).map { Double($0) }, isWritable: true))
-
         case .arrayOf(let elements):
             if expression.type == .intArray {
                 var ints: [Int64] = []
@@ -497,10 +454,140 @@ private struct Execution {
             for element in elements { floats.append(try float(element, frame: &frame)) }
             try countAllocation(floats.count, at: range)
             return .array(ArrayBox(floats: floats, isWritable: true))
+        default:
+            throw KernelRuntimeError("not an array literal", at: range)
         }
     }
 
+    /// The scalar forms of `evaluateUnguarded`, each in its own small frame (see the note above `compress`).
+    @inline(never)
+    mutating func evaluateScalarForm(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        switch expression.kind {
+        case .convert: return try evaluateConvert(expression, frame: &frame)
+        case .negate: return try evaluateNegate(expression, frame: &frame)
+        case .not: return try evaluateNot(expression, frame: &frame)
+        case .arithmetic: return try evaluateArithmetic(expression, frame: &frame)
+        case .compare: return try evaluateCompare(expression, frame: &frame)
+        case .logical: return try evaluateLogical(expression, frame: &frame)
+        case .conditional: return try evaluateConditional(expression, frame: &frame)
+        case .element: return try evaluateElement(expression, frame: &frame)
+        case .length: return try evaluateLength(expression, frame: &frame)
+        case .call: return try evaluateCall(expression, frame: &frame)
+        default: throw KernelRuntimeError("internal error: not a scalar form", at: expression.range)
+        }
+    }
+
+    @inline(never)
+    mutating func evaluateConvert(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .convert(let conversion, let operand) = expression.kind else { throw KernelRuntimeError("internal error: not a convert", at: range) }
+        let value = try evaluate(operand, frame: &frame)
+        switch conversion {
+        case .toFloat: return .float(try floatValue(value, at: range))
+        case .toInt: return .int(try intValue(value, at: range))
+        case .truth: return .bool(try truth(value, at: range))
+        }
+    }
+
+    @inline(never)
+    mutating func evaluateNegate(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .negate(let operand) = expression.kind else { throw KernelRuntimeError("internal error: not a negate", at: range) }
+        switch try evaluate(operand, frame: &frame) {
+        case .int(let x): return .int(0 &- x)
+        case .float(let x): return .float(-x)
+        case .bool(let x): return .int(x ? -1 : 0)
+        case .array: throw KernelRuntimeError("cannot negate an array", at: range)
+        }
+    }
+
+    @inline(never)
+    mutating func evaluateNot(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .not(let operand) = expression.kind else { throw KernelRuntimeError("internal error: not a not", at: range) }
+        return .bool(!(try truth(try evaluate(operand, frame: &frame), at: range)))
+    }
+
+    @inline(never)
+    mutating func evaluateArithmetic(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .arithmetic(let op, let left, let right) = expression.kind else { throw KernelRuntimeError("internal error: not an arithmetic expression", at: range) }
+        let a = try evaluate(left, frame: &frame)
+        let b = try evaluate(right, frame: &frame)
+        if expression.type == .float {
+            return .float(Self.arithmetic(op, try floatValue(a, at: range), try floatValue(b, at: range)))
+        }
+        return .int(try Self.arithmetic(op, try intValue(a, at: range), try intValue(b, at: range), at: range))
+    }
+
+    @inline(never)
+    mutating func evaluateCompare(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .compare(let operands, let ops, let compareTypes) = expression.kind else { throw KernelRuntimeError("internal error: not a compare", at: range) }
+        guard operands.count == ops.count + 1, ops.count == compareTypes.count, !ops.isEmpty else {
+            throw KernelRuntimeError("malformed comparison chain", at: range)
+        }
+        var left = try evaluate(operands[0], frame: &frame)
+        for i in ops.indices {
+            let right = try evaluate(operands[i + 1], frame: &frame)
+            let holds: Bool
+            if compareTypes[i] == .float {
+                holds = Self.compare(ops[i], try floatValue(left, at: range), try floatValue(right, at: range))
+            } else {
+                holds = Self.compare(ops[i], try intValue(left, at: range), try intValue(right, at: range))
+            }
+            if !holds { return .bool(false) }
+            left = right
+        }
+        return .bool(true)
+    }
+
+    @inline(never)
+    mutating func evaluateLogical(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .logical(let op, let left, let right) = expression.kind else { throw KernelRuntimeError("internal error: not a logical", at: range) }
+        let a = try evaluate(left, frame: &frame)
+        let decidesAlone = try truth(a, at: range) == (op == .or)
+        return decidesAlone ? a : try evaluate(right, frame: &frame)
+    }
+
+    @inline(never)
+    mutating func evaluateConditional(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .conditional(let condition, let then, let orElse) = expression.kind else { throw KernelRuntimeError("internal error: not a conditional", at: range) }
+        return try evaluate(try bool(condition, frame: &frame) ? then : orElse, frame: &frame)
+    }
+
+    @inline(never)
+    mutating func evaluateElement(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .element(let arrayExpression, let indexExpression) = expression.kind else { throw KernelRuntimeError("internal error: not an element", at: range) }
+        let box = try array(arrayExpression, frame: &frame)
+        let index = try int(indexExpression, frame: &frame)
+        let position = try resolve(index, count: box.count, at: indexExpression.range)
+        if let ints = box.ints { return expression.type == .bool ? .bool(ints[position] != 0) : .int(ints[position]) }
+        return .float(box.floats[position])
+    }
+
+    @inline(never)
+    mutating func evaluateLength(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .length(let operand) = expression.kind else { throw KernelRuntimeError("internal error: not a length", at: range) }
+        return .int(Int64(try array(operand, frame: &frame).count))
+    }
+
+    @inline(never)
+    mutating func evaluateCall(_ expression: TExpr, frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
+        let range = expression.range
+        guard case .call(let index, let arguments) = expression.kind else { throw KernelRuntimeError("internal error: not a call", at: range) }
+        guard let value = try callHelper(index, arguments: arguments, at: range, frame: &frame) else {
+            throw KernelRuntimeError("the helper returned no value", at: range)
+        }
+        return value
+    }
+
     /// NumPy element-wise evaluation (see `TExprKind.map`).
+    @inline(never)
     mutating func map(_ inputs: [TExpr], _ body: TExpr, type: ValueType, at range: SourceRange,
                       frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
         var values: [Value] = []
@@ -544,6 +631,7 @@ private struct Execution {
     }
 
     /// NumPy fancy indexing: a fresh array of `array[indices[k]]`, the first index out of range an error.
+    @inline(never)
     mutating func gather(_ arrayExpression: TExpr, _ indicesExpression: TExpr, at range: SourceRange,
                          frame: inout [Value?]) throws(KernelRuntimeError) -> Value {
         let box = try array(arrayExpression, frame: &frame)
