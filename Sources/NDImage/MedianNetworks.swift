@@ -16,8 +16,8 @@ import Foundation
 
 /// A selection network plan for ranks of a box window of `rows` x `length` elements.
 struct RankNetwork: Sendable {
-    /// An operand: buffer 0 is the sorted columns (index = element within the column), buffer 1 the
-    /// slots (index = slot); `offset` is in columns (pixels).
+    /// An operand: buffer 0 is the raw rows (index = footprint row), buffer 1 the slots (index =
+    /// slot); `offset` is in columns (pixels).
     struct Operand: Sendable, Hashable {
         var buffer: Int
         var index: Int
@@ -36,10 +36,8 @@ struct RankNetwork: Sendable {
     let length: Int
     /// The ranks, ascending, in the order of `outputs`.
     let ranks: [Int]
-    /// Sorting network of one column: pairs (i, j), min to i (sorted element e ends in row
-    /// `columnOrder[e]` of the sorted-column buffer).
-    let columnSort: [(Int, Int)]
-    let columnOrder: [Int]
+    /// Stage 0, the column sort: over `length - 1` more positions than pixels, reading the raw rows.
+    let stage0: [Operation]
     /// Columns merged at every position by stage A (1: no stage A).
     let partialColumns: Int
     /// Stage A: computed at `length - partialColumns + 1` more positions than pixels.
@@ -51,7 +49,7 @@ struct RankNetwork: Sendable {
     let slotCount: Int
 
     /// Min/max operations per pixel (each over one vector of pixels when run).
-    var operationsPerPixel: Int { 2 * columnSort.count + stageA.count + stageB.count }
+    var operationsPerPixel: Int { stage0.count + stageA.count + stageB.count }
 
     /// Whether box windows of `rows` x `length` taps take a network (small enough to pay off).
     static func applies(rows: Int, length: Int) -> Bool {
@@ -256,53 +254,99 @@ struct RankNetwork: Sendable {
         outputSymbols.forEach(collectPartial)
         let partialRoots = neededPartials.sorted().map { resultA[$0] }
         let liveA = a.live(partialRoots)
+        // The sorted column elements that stages A and B read.
+        var neededElements = Set<Int>()
+        func collectElement(_ s: Symbol) { if case .column(let i, _) = s { neededElements.insert(i) } }
+        for j in liveA { collectElement(a.operations[j].a); collectElement(a.operations[j].b) }
+        for j in liveB { collectElement(b.operations[j].a); collectElement(b.operations[j].b) }
+        outputSymbols.forEach(collectElement)
 
-        // Slots, by a linear scan: a slot is free after its value's last use (a destination may be
-        // one of its own operands: the operations are element-wise).
-        var freeSlots: [Int] = []
-        var slotCount = 0
-        func allocate() -> Int {
-            if let s = freeSlots.popLast() { return s }
-            slotCount += 1
-            return slotCount - 1
+        // Stage 0: the column sort as single min/max operations on the raw rows (raw row r is -1 - r).
+        var operations0: [(isMax: Bool, a: Int, b: Int)] = []
+        var wires = (0..<m).map { -1 - $0 }
+        for (low, high) in sorting.comparators {
+            let x = wires[low], y = wires[high]
+            operations0.append((false, x, y))
+            wires[low] = operations0.count - 1
+            operations0.append((true, x, y))
+            wires[high] = operations0.count - 1
+        }
+        let elementValue = sorting.order.map { wires[$0] }   // sorted element e: a raw row or an operation
+        var live0 = [Bool](repeating: false, count: operations0.count)
+        var stack = neededElements.map { elementValue[$0] }
+        while let v = stack.popLast() {
+            guard v >= 0, !live0[v] else { continue }
+            live0[v] = true
+            stack += [operations0[v].a, operations0[v].b]
+        }
+
+        // Slots, by a linear scan per stage: a value's slot is free after its last use; the values
+        // later stages read stay pinned.
+        var allocator = SlotAllocator()
+        var slot0: [Int: Int] = [:]
+        let pinned0 = Set(neededElements.map { elementValue[$0] }.filter { $0 >= 0 })
+        var lastUse0: [Int: Int] = [:]
+        for j in 0..<operations0.count where live0[j] {
+            for v in [operations0[j].a, operations0[j].b] where v >= 0 { lastUse0[v] = j }
+        }
+        func operand0(_ v: Int) -> Operand {
+            v < 0 ? Operand(buffer: 0, index: -1 - v, offset: 0) : Operand(buffer: 1, index: slot0[v]!, offset: 0)
+        }
+        var stage0: [Operation] = []
+        for j in 0..<operations0.count where live0[j] {
+            let op = operations0[j]
+            let x = operand0(op.a), y = operand0(op.b)
+            // Allocated before the operands' slots are released: a destination never overlaps an
+            // operand, so that the vectorised loops need no overlap fallback.
+            let d = allocator.allocate()
+            slot0[j] = d
+            for v in (op.a == op.b ? [op.a] : [op.a, op.b]) where v >= 0 && lastUse0[v] == j && !pinned0.contains(v) {
+                allocator.release(slot0[v]!)
+            }
+            stage0.append(Operation(isMax: op.isMax, a: x, b: y, destination: d))
+        }
+        func columnOperand(_ i: Int, _ c: Int) -> Operand {
+            let v = elementValue[i]
+            return v < 0 ? Operand(buffer: 0, index: -1 - v, offset: c) : Operand(buffer: 1, index: slot0[v]!, offset: c)
         }
         // Stage A.
         var slotOfA: [Int: Int] = [:]
         var lastUseA: [Int: Int] = [:]
-        for (position, j) in liveA.enumerated() {
-            for operand in [a.operations[j].a, a.operations[j].b] { if case .operation(let q) = operand { lastUseA[q] = position } }
+        for j in liveA {
+            for operand in [a.operations[j].a, a.operations[j].b] { if case .operation(let q) = operand { lastUseA[q] = j } }
         }
         let pinnedA = Set(partialRoots.compactMap { s -> Int? in if case .operation(let j) = s { return j } else { return nil } })
         func operandA(_ s: Symbol) -> Operand {
             switch s {
-            case .column(let i, let c): return Operand(buffer: 0, index: sorting.order[i], offset: c)
+            case .column(let i, let c): return columnOperand(i, c)
             case .operation(let j): return Operand(buffer: 1, index: slotOfA[j]!, offset: 0)
             default: preconditionFailure("unexpected operand")
             }
         }
         var stageA: [Operation] = []
-        for (position, j) in liveA.enumerated() {
+        for j in liveA {
             let op = a.operations[j]
             let x = operandA(op.a), y = operandA(op.b)
+            let d = allocator.allocate()
+            slotOfA[j] = d
+            var released = Set<Int>()
             for operand in [op.a, op.b] {
-                if case .operation(let q) = operand, lastUseA[q] == position, !pinnedA.contains(q) {
-                    if !freeSlots.contains(slotOfA[q]!) { freeSlots.append(slotOfA[q]!) }
+                if case .operation(let q) = operand, lastUseA[q] == j, !pinnedA.contains(q), released.insert(q).inserted {
+                    allocator.release(slotOfA[q]!)
                 }
             }
-            let d = allocate()
-            slotOfA[j] = d
             stageA.append(Operation(isMax: op.isMax, a: x, b: y, destination: d))
         }
-        // Stage B: partials stay in their stage-A slots until the end.
+        // Stage B.
         var slotOfB: [Int: Int] = [:]
         var lastUseB: [Int: Int] = [:]
-        for (position, j) in liveB.enumerated() {
-            for operand in [b.operations[j].a, b.operations[j].b] { if case .operation(let q) = operand { lastUseB[q] = position } }
+        for j in liveB {
+            for operand in [b.operations[j].a, b.operations[j].b] { if case .operation(let q) = operand { lastUseB[q] = j } }
         }
         let pinnedB = Set(outputSymbols.compactMap { s -> Int? in if case .operation(let j) = s { return j } else { return nil } })
         func operandB(_ s: Symbol) -> Operand {
             switch s {
-            case .column(let i, let c): return Operand(buffer: 0, index: sorting.order[i], offset: c)
+            case .column(let i, let c): return columnOperand(i, c)
             case .partial(let k, let o):
                 guard case .operation(let j) = resultA[k] else { preconditionFailure("partial of no operation") }
                 return Operand(buffer: 1, index: slotOfA[j]!, offset: o)
@@ -311,78 +355,88 @@ struct RankNetwork: Sendable {
             }
         }
         var stageB: [Operation] = []
-        for (position, j) in liveB.enumerated() {
+        for j in liveB {
             let op = b.operations[j]
             let x = operandB(op.a), y = operandB(op.b)
+            let d = allocator.allocate()
+            slotOfB[j] = d
+            var released = Set<Int>()
             for operand in [op.a, op.b] {
-                if case .operation(let q) = operand, lastUseB[q] == position, !pinnedB.contains(q) {
-                    if !freeSlots.contains(slotOfB[q]!) { freeSlots.append(slotOfB[q]!) }
+                if case .operation(let q) = operand, lastUseB[q] == j, !pinnedB.contains(q), released.insert(q).inserted {
+                    allocator.release(slotOfB[q]!)
                 }
             }
-            let d = allocate()
-            slotOfB[j] = d
             stageB.append(Operation(isMax: op.isMax, a: x, b: y, destination: d))
         }
-        return RankNetwork(rows: m, length: l, ranks: ranks, columnSort: sorting.comparators, columnOrder: sorting.order,
-                           partialColumns: p,
-                           stageA: stageA, stageB: stageB, outputs: outputSymbols.map(operandB), slotCount: slotCount)
+        return RankNetwork(rows: m, length: l, ranks: ranks, stage0: stage0, partialColumns: p,
+                           stageA: stageA, stageB: stageB, outputs: outputSymbols.map(operandB), slotCount: allocator.count)
     }
+}
+
+private struct SlotAllocator {
+    var free: [Int] = []
+    var count = 0
+    mutating func allocate() -> Int {
+        if let s = free.popLast() { return s }
+        count += 1
+        return count - 1
+    }
+    mutating func release(_ slot: Int) { free.append(slot) }
 }
 
 /// One thread's scratch for running a `RankNetwork` over rows.
 final class RankNetworkRunner<T: ReducibleElement> {
     let network: RankNetwork
-    /// Pixels per block: about 1 KiB of elements per buffer row, so that the live slots stay in L1.
+    /// Pixels per block: about 1 KiB of elements per slot, so that the live slots stay in L1.
     let block: Int
-    /// Elements per buffer row (block + window columns).
+    /// Elements per slot (block + window columns).
     let span: Int
-    let sorted: UnsafeMutablePointer<T>
     let slots: UnsafeMutablePointer<T>
+
+    /// The straight-line kernel generated for this plan, if any (`MedianNetworkKernels.swift`).
+    let kernel: RankKernel<T>?
 
     init(network: RankNetwork) {
         self.network = network
-        block = max(32, 1024 / MemoryLayout<T>.stride)
-        span = block + network.length
-        sorted = .allocate(capacity: span * network.rows)
+        block = rankNetworkBlock(T.self)
+        span = block + 8
         slots = .allocate(capacity: span * max(1, network.slotCount))
+        kernel = generatedRankKernel(T.self, rows: network.rows, length: network.length, ranks: network.ranks)
     }
 
-    deinit {
-        sorted.deallocate()
-        slots.deallocate()
-    }
-
-    @inline(__always) private func pointer(_ operand: RankNetwork.Operand) -> UnsafeMutablePointer<T> {
-        (operand.buffer == 0 ? sorted : slots) + (operand.index &* span &+ operand.offset)
-    }
+    deinit { slots.deallocate() }
 
     /// The network's ranks of every window of `n` pixels: window x holds columns
-    /// `start + x ..< start + x + length` of the rows `rows[0 ..< rows]`; rank r of pixel x goes to
-    /// `outputs[r][x]`.
+    /// `start + x ..< start + x + length` of the rows `rows[0 ..< rows]`; rank `network.ranks[i]` of
+    /// pixel x goes to `outputs[i][x]`.
     func run(rows: UnsafePointer<UnsafeMutablePointer<T>>, start: Int, count n: Int, outputs: [UnsafeMutablePointer<T>]) {
-        let m = network.rows, l = network.length, span = self.span
+        let l = network.length, span = self.span, slots = self.slots
+        if let kernel {
+            kernel(rows, start, n, outputs, slots)
+            return
+        }
         var x0 = 0
         while x0 < n {
             let b = min(block, n - x0)
-            let columns = b + l - 1
-            // Sorted columns: copy the rows, then the column sorting network in place.
-            for r in 0..<m { (sorted + r * span).update(from: rows[r] + (start + x0), count: columns) }
-            for (i, j) in network.columnSort {
-                compareExchange(sorted + i * span, sorted + j * span, count: columns)
+            @inline(__always) func pointer(_ operand: RankNetwork.Operand) -> UnsafeMutablePointer<T> {
+                operand.buffer == 0 ? rows[operand.index] + (start &+ x0 &+ operand.offset)
+                    : slots + (operand.index &* span &+ operand.offset)
             }
-            let countA = b + l - network.partialColumns
-            for op in network.stageA { apply(op, count: countA) }
-            for op in network.stageB { apply(op, count: b) }
+            func apply(_ operations: [RankNetwork.Operation], count: Int) {
+                for op in operations {
+                    let d = slots + op.destination &* span
+                    if op.isMax { pairwiseMax(pointer(op.a), pointer(op.b), d, count) }
+                    else { pairwiseMin(pointer(op.a), pointer(op.b), d, count) }
+                }
+            }
+            apply(network.stage0, count: b + l - 1)
+            apply(network.stageA, count: b + l - network.partialColumns)
+            apply(network.stageB, count: b)
             for (r, operand) in network.outputs.enumerated() {
                 (outputs[r] + x0).update(from: pointer(operand), count: b)
             }
             x0 += b
         }
-    }
-
-    @inline(__always) private func apply(_ op: RankNetwork.Operation, count: Int) {
-        let a = pointer(op.a), b = pointer(op.b), d = slots + op.destination &* span
-        if op.isMax { pairwiseMax(a, b, d, count) } else { pairwiseMin(a, b, d, count) }
     }
 }
 
@@ -409,13 +463,95 @@ private func pairwiseMax<T: ReducibleElement>(_ a: UnsafeMutablePointer<T>, _ b:
     }
 }
 
-@inline(never)
-private func compareExchange<T: ReducibleElement>(_ p: UnsafeMutablePointer<T>, _ q: UnsafeMutablePointer<T>, count: Int) {
-    var t = 0
-    while t < count {
-        let x = p[t], y = q[t]
-        p[t] = y < x ? y : x
-        q[t] = y < x ? x : y
-        t &+= 1
+// MARK: Straight-line kernels
+
+extension RankNetwork {
+    /// The plan as a Swift function whose loops LLVM vectorises with every value in a register (the
+    /// interpreter above pays a load and a store per operation). `MedianNetworkKernels.swift` holds
+    /// the output for the common medians; `RankNetworkTests` checks that it matches the plans.
+    func swiftSource(functionName: String) -> String {
+        var lines: [String] = []
+        func emit(_ line: String) { lines.append(line) }
+        let l = length
+        // Slots read by a later stage before that stage writes them: stored to their slot rows.
+        func arrayReads(_ stage: [Operation], extra: [Operand]) -> Set<Int> {
+            var written = Set<Int>(), reads = Set<Int>()
+            for op in stage {
+                for operand in [op.a, op.b] where operand.buffer == 1 && !written.contains(operand.index) { reads.insert(operand.index) }
+                written.insert(op.destination)
+            }
+            for operand in extra where operand.buffer == 1 && !written.contains(operand.index) { reads.insert(operand.index) }
+            return reads
+        }
+        let readByB = arrayReads(stageB, extra: outputs)
+        let readByA = arrayReads(stageA, extra: [])
+        let stored0 = readByA.union(readByB).intersection(Set(stage0.map(\.destination)))
+        let storedA = readByB.intersection(Set(stageA.map(\.destination)))
+        var counter = 0
+        /// Emits one stage's loop body: `index` is the loop variable; returns nothing.
+        func body(_ stage: [Operation], index: String, stores: Set<Int>, finalOutputs: [Operand]) {
+            var current: [Int: String] = [:]
+            var loads: [String: String] = [:]
+            func value(_ operand: Operand) -> String {
+                if operand.buffer == 1, operand.offset == 0, let name = current[operand.index] { return name }
+                let key = "\(operand.buffer)_\(operand.index)_\(operand.offset)"
+                if let name = loads[key] { return name }
+                let name = "l\(loads.count)"
+                let base = operand.buffer == 0 ? "r\(operand.index)" : "s\(operand.index)"
+                emit("            let \(name) = \(base)[\(index) &+ \(operand.offset)]")
+                loads[key] = name
+                return name
+            }
+            for op in stage {
+                let a = value(op.a), b = value(op.b)
+                counter += 1
+                let name = "v\(counter)"
+                emit("            let \(name) = \(op.isMax ? "maxOf" : "minOf")(\(a), \(b))")
+                current[op.destination] = name
+            }
+            for slot in stores.sorted() { emit("            s\(slot)[\(index)] = \(current[slot]!)") }
+            for (r, operand) in finalOutputs.enumerated() { emit("            o\(r)[\(index)] = \(value(operand))") }
+        }
+        emit("/// Ranks \(ranks) of a \(rows) x \(length) box (generated from `RankNetwork.plan`).")
+        emit("@inline(never)")
+        emit("func \(functionName)<T: ReducibleElement>(_ rows: UnsafePointer<UnsafeMutablePointer<T>>, _ start: Int, _ n: Int,")
+        emit("    _ outputs: [UnsafeMutablePointer<T>], _ slots: UnsafeMutablePointer<T>) {")
+        emit("    let block = rankNetworkBlock(T.self), span = block + 8")
+        emit("    var x0 = 0")
+        emit("    while x0 < n {")
+        emit("        let count = min(block, n - x0)")
+        for r in 0..<rows { emit("        let r\(r) = rows[\(r)] + (start + x0)") }
+        for s in stored0.union(storedA).union(readByA).union(readByB).sorted() { emit("        let s\(s) = slots + \(s) * span") }
+        for r in ranks.indices { emit("        let o\(r) = outputs[\(r)] + x0") }
+        if !stage0.isEmpty {
+            emit("        for j in 0..<(count + \(l - 1)) {")
+            body(stage0, index: "j", stores: stored0, finalOutputs: [])
+            emit("        }")
+        }
+        if !stageA.isEmpty {
+            emit("        for j in 0..<(count + \(l - partialColumns)) {")
+            body(stageA, index: "j", stores: storedA, finalOutputs: [])
+            emit("        }")
+        }
+        emit("        for x in 0..<count {")
+        body(stageB, index: "x", stores: [], finalOutputs: outputs)
+        emit("        }")
+        emit("        x0 += count")
+        emit("    }")
+        emit("}")
+        return lines.joined(separator: "\n")
     }
 }
+
+/// A generated kernel: rows, start, pixels, outputs, slots (as `RankNetworkRunner.run`).
+typealias RankKernel<T> = (UnsafePointer<UnsafeMutablePointer<T>>, Int, Int, [UnsafeMutablePointer<T>],
+                           UnsafeMutablePointer<T>) -> Void
+
+/// Pixels per block of the networks: about 1 KiB of elements per slot, so that the live slots stay
+/// in L1. Slots are `block + 8` elements apart (windows have at most 7 columns): a constant after
+/// specialisation, so that LLVM sees the distances between slots and vectorises the generated
+/// loops without run-time overlap checks.
+@inline(__always) func rankNetworkBlock<T>(_: T.Type) -> Int { 1024 / MemoryLayout<T>.stride }
+
+@inline(__always) func minOf<T: ReducibleElement>(_ a: T, _ b: T) -> T { b < a ? b : a }
+@inline(__always) func maxOf<T: ReducibleElement>(_ a: T, _ b: T) -> T { b > a ? b : a }

@@ -847,8 +847,14 @@ public struct WindowReductionJob: @unchecked Sendable {
             for j in (centre + n)..<extendedLength { row[j] = map[j].map { base[$0] } ?? cvalValue }
             if T.mayHoldHazards {
                 // One pass with no early exit, so it vectorises.
+                // (Wrapping indices: an overflow check per element kept this loop scalar.)
+                let data = UnsafePointer(row + centre)
                 var hazard: UInt8 = 0
-                for x in 0..<n { hazard |= row[centre + x].isOrderHazard ? 1 : 0 }
+                var x = 0
+                while x < n {
+                    hazard |= data[x].isOrderHazard ? 1 : 0
+                    x &+= 1
+                }
                 if hazard != 0 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             }
         }
