@@ -158,22 +158,24 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// The reductions, in the order of the planes `run` delivers.
     public let reductions: [WindowReduction]
 
-    private let input: NDArray
-    private let geometry: FilterGeometry
+    let input: NDArray
+    let geometry: FilterGeometry
     private let footprintRows: [FootprintRow]
     private let spanClasses: [SpanClass]
     /// Per tap: its footprint row and its position along the last axis.
     private let tapPlaces: [(row: Int, position: Int)]
     private let tapCount: Int
     /// Outer axes' index maps, in input elements (nil: cval).
-    private let outerMaps: [[Int?]]
+    let outerMaps: [[Int?]]
     /// The last axis's map over the extended row, in input elements (nil: cval).
-    private let lastMap: [Int?]
+    let lastMap: [Int?]
     private let outerShape: [Int]
-    private let inStrides: [Int]
+    let inStrides: [Int]
     /// The selection network that computes every order statistic (box windows up to 7 columns and
     /// 49 taps), or nil.
     let rankNetwork: RankNetwork?
+    /// The separable box passes that compute every min/max (2-D boxes), or nil.
+    let separable: SeparableBox?
 
     /// Whether a footprint with these tap positions is a box that the rank selection networks handle
     /// (every footprint row one span of the same columns; see `RankNetwork.applies`).
@@ -307,6 +309,9 @@ public struct WindowReductionJob: @unchecked Sendable {
         } else {
             rankNetwork = nil
         }
+        separable = Self.separableBox(input: input, reductions: reductions, rowOffsets: rows.map { $0.outer.first ?? 0 },
+                                      span: classes.count == 1 && classes[0].spans.count == 1
+                                          ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
 
         if geometry.mode.canonicalForFilters == .constant {
             guard Self.cvalIsExact(geometry.cval, for: input.elementType) else {
@@ -407,6 +412,31 @@ public struct WindowReductionJob: @unchecked Sendable {
             try runDirectRank(T.self, k: k, rows: rows, output: output)
             return
         }
+        if let separable {
+            let outRow = output.elementType == input.elementType && outStrides[last] == 1 && sameType
+            let type = output.elementType
+            let step = outStrides[last]
+            func offset(_ y: Int) -> Int {
+                var rest = y, offset = 0
+                for axis in Swift.stride(from: last - 1, through: 0, by: -1) {
+                    offset += (rest % outerShape[axis]) * outStrides[axis]
+                    rest /= outerShape[axis]
+                }
+                return offset
+            }
+            try runSeparable(T.self, box: separable, rows: rows,
+                             destination: outRow ? { y in (outBase + offset(y) * outSize).assumingMemoryBound(to: T.self) } : nil) { y, _, result in
+                if outRow { return }
+                let start = offset(y)
+                if sameType {
+                    let destination = (outBase + start * outSize).assumingMemoryBound(to: T.self)
+                    for x in 0..<n { destination[x * step] = result[x] }
+                } else {
+                    for x in 0..<n { type.storeDouble(result[x].doubleValue, to: outBase + (start + x * step) * outSize) }
+                }
+            }
+            return
+        }
         try withRowState(T.self) { state in
             var index = outerIndex(of: rows.lowerBound)
             for _ in rows {
@@ -471,6 +501,14 @@ public struct WindowReductionJob: @unchecked Sendable {
         let n = rowLength
         let planes = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, reductions.count * n))
         defer { planes.deallocate() }
+        if let separable {
+            try runSeparable(T.self, box: separable, rows: rows) { y, r, result in
+                let plane = planes.baseAddress! + r * n
+                for x in 0..<n { plane[x] = result[x].doubleValue }
+                if r == reductions.count - 1 { try deliver(y, planes) }
+            }
+            return
+        }
         try withRowState(T.self) { state in
             var index = outerIndex(of: rows.lowerBound)
             // The order statistics are answered together (one histogram or sorted window per row).

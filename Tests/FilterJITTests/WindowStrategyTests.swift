@@ -255,6 +255,55 @@ import NDImage
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// 2-D box min/max run as separable passes (NDImage/BoxMinMax.swift): direct vertical passes up
+    /// to 4 rows, van Herk blocks beyond (state carried across a thread's rows), doubling along rows;
+    /// a seeded fuzz over box shapes (windows larger than the image), element types, modes, origins,
+    /// output types, NaN / -0.0 / inf data and 1-3 threads, against the literal kernel.
+    @Test func separableBoxMinMaxEqualsTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("separableBoxMinMaxEqualsTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["min(values)", "np.max(values)", "max(values) - min(values)", Self.recognised[12].source,
+                           "np.min(values) * 2"].map { try engine.compile($0) }
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 1e300, -2.5, 2.5, 255.5, -1.0]
+        var problems: [String] = []
+        let rounds = 120
+        for round in 0..<rounds {
+            let kernel = random.pick(kernels)
+            let size = [1 + random.below(random.chance(0.3) ? 31 : 9), 1 + random.below(random.chance(0.3) ? 31 : 9)]
+            let shape = [1 + random.below(random.chance(0.2) ? 8 : 60), 1 + random.below(random.chance(0.2) ? 8 : 70)]
+            let inType = random.pick(ElementType.allCases)
+            let outType: ElementType = random.chance(0.6) ? inType : random.pick(ElementType.allCases)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.3) ? random.pick(specials) : (random.unit() * 10 - 2).rounded()
+            let hazards = inType.isFloatingPoint && random.chance(0.2)
+            let values: [Double] = (0..<shape.reduce(1, *)).map { _ in
+                if hazards && random.chance(0.02) { return random.pick(specials) }
+                switch inType {
+                case .float32, .float64: return random.chance(0.05) ? random.pick([Double.infinity, -.infinity])
+                    : (random.unit() * 200 - 100).rounded() / 8
+                case .bool: return Double(random.below(2))
+                case .uint8, .uint16, .uint32, .uint64: return Double(random.below(random.chance(0.5) ? 300 : 70000))
+                default: return Double(random.below(300) - 150)
+                }
+            }
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal) }
+            let threads = 1 + random.below(3)
+            let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads) }
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) "
+                    + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
+            }
+        }
+        print("separable box min/max vs literal: \(rounds) rounds, \(problems.count) differences")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 3x3 and 5x5 medians of box windows compile nothing beyond the kernel: the network writes the output.
     @Test func smallBoxMediansAreWrittenDirectly() throws {
         guard frontEndAvailable else { return }

@@ -1,0 +1,192 @@
+// Separable min/max of 2-D box windows (docs/window-strategies.md): per output row, a vertical pass
+// over the input rows the window covers gives one row of column minima (maxima), which is extended
+// through the mode along the row and slid horizontally. Vertically, up to 4 rows are combined
+// directly; taller windows use van Herk / Gil-Werman: the output rows go in blocks of k, each block
+// keeps the suffix minima of its k input rows (k - 1 passes per k rows) and a running prefix over the
+// next block's rows, so that every output row costs about 3 passes over a row, whatever k.
+// Horizontally, up to 3 columns are combined in one loop, longer spans by doubling (log2 L passes).
+// Every pass is an element-wise min or max in the native element type over a contiguous row, which
+// LLVM vectorises (32 lanes of uint8 with AVX2). The extension along the row commutes with the
+// vertical min (both pick columns), so only the one row of minima is extended. Exact under the same
+// conditions as the other strategies: float rows holding NaN or -0.0 make it decline.
+//
+// Scratch per thread: k suffix rows and one prefix row of the input's width (van Herk only), one
+// extended row, two sliding rows and one result row.
+
+/// The shape of a 2-D box that the separable min/max pass handles.
+struct SeparableBox: Sendable {
+    /// Footprint rows (consecutive along axis 0) and the first one's position.
+    var rows: Int
+    var first: Int
+    /// The span along the row.
+    var start: Int
+    var length: Int
+}
+
+extension WindowReductionJob {
+    /// Whether the job's reductions run as separable box passes (2-D box, contiguous rows, min/max only).
+    static func separableBox(input: NDArray, reductions: [WindowReduction], rowOffsets: [Int], span: (start: Int, length: Int)?)
+        -> SeparableBox? {
+        guard input.rank == 2, input.strides[1] == input.elementType.itemSize, let span,
+              !reductions.isEmpty, reductions.allSatisfy({ $0 == .minimum || $0 == .maximum }) else { return nil }
+        let sorted = rowOffsets.sorted()
+        guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
+        return SeparableBox(rows: sorted.count, first: first, start: span.start, length: span.length)
+    }
+
+    /// Runs the separable passes over output rows `rows`; `body(row, result)` receives each output
+    /// row's min (or max) for every reduction in turn (`reduction` index, row of n elements). With
+    /// `destination`, a contiguous output row of the input's type takes the last pass itself.
+    func runSeparable<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
+                                           destination: ((Int) -> UnsafeMutablePointer<T>?)? = nil,
+                                           body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
+        let n = rowLength
+        let k = box.rows
+        let rowStride = inStrides[0]
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
+        let outerMap = outerMaps[0]
+        let extendedLength = lastMap.count
+        let centre = geometry.centre[1]
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: n)
+        let extended = UnsafeMutablePointer<T>.allocate(capacity: max(1, extendedLength))
+        let slideA = UnsafeMutablePointer<T>.allocate(capacity: max(1, extendedLength))
+        let slideB = UnsafeMutablePointer<T>.allocate(capacity: max(1, extendedLength))
+        let result = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        let vanHerk = k > 4
+        let planes = reductions.count
+        // Per reduction: k suffix rows and two prefix rows (van Herk), and a spare row for the
+        // direct passes. No pass writes over one of its operands: LLVM's overlap check would
+        // then send the loop to its scalar version.
+        let suffix = UnsafeMutablePointer<T>.allocate(capacity: vanHerk ? planes * k * n : 1)
+        let prefix = UnsafeMutablePointer<T>.allocate(capacity: vanHerk ? planes * 2 * n : 1)
+        let spare = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        defer {
+            cvalRow.deallocate(); extended.deallocate(); slideA.deallocate(); slideB.deallocate()
+            result.deallocate(); suffix.deallocate(); prefix.deallocate(); spare.deallocate()
+        }
+        /// The input row at extended position p along axis 0 (the cval row outside, in constant modes).
+        func row(_ p: Int) -> UnsafeMutablePointer<T> {
+            guard let offset = outerMap[p] else { return cvalRow }
+            return base + offset
+        }
+        // NaN and -0.0 first: every input row the chunk reads, once (a read-only, vectorised pass).
+        if T.mayHoldHazards, let low = rows.first, let high = rows.last {
+            var checked = Set<Int>()
+            for p in (low + box.first)...(high + box.first + k - 1) {
+                guard let offset = outerMap[p], checked.insert(offset).inserted else { continue }
+                if hasOrderHazard(UnsafePointer(base + offset), n) {
+                    throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0")
+                }
+            }
+        }
+        // Along the row: positions < centre and >= centre + n read through the mode.
+        var leftEdge: [(Int, Int?)] = [], rightEdge: [(Int, Int?)] = []
+        for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
+        for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
+        let columns = extended + centre
+        let operations: [(UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void] =
+            reductions.map { $0 == .minimum ? boxMin : boxMax }
+
+        for y in rows {
+            let top = y + box.first
+            let j = (y - rows.lowerBound) % k
+            for r in 0..<planes {
+                let op = operations[r]
+                // Vertical: the column minima of input rows top ..< top + k, into `columns`.
+                if !vanHerk {
+                    switch k {
+                    case 1: columns.update(from: row(top), count: n)
+                    case 2: op(row(top), row(top + 1), columns, n)
+                    case 3:
+                        op(row(top), row(top + 1), spare, n)
+                        op(spare, row(top + 2), columns, n)
+                    default:
+                        op(row(top), row(top + 1), spare, n)
+                        op(row(top + 2), row(top + 3), slideA, n)
+                        op(spare, slideA, columns, n)
+                    }
+                } else {
+                    let suffix = suffix + r * k * n
+                    let prefixes = prefix + r * 2 * n
+                    if j == 0 {
+                        // Suffix minima of this block's k rows: suffix[i] = op(rows top + i ..< top + k).
+                        (suffix + (k - 1) * n).update(from: row(top + k - 1), count: n)
+                        for i in stride(from: k - 2, through: 0, by: -1) {
+                            op(row(top + i), suffix + (i + 1) * n, suffix + i * n, n)
+                        }
+                        columns.update(from: suffix, count: n)
+                    } else {
+                        // Rows top ..< top + k - j from the suffix, the next block's first j rows from
+                        // the prefix (two rows, alternating, so that no pass writes over an operand).
+                        let entering = row(top + k - 1)
+                        let current = prefixes + (j % 2) * n
+                        if j == 1 { current.update(from: entering, count: n) }
+                        else { op(prefixes + ((j - 1) % 2) * n, entering, current, n) }
+                        op(suffix + j * n, current, columns, n)
+                    }
+                }
+                // Extended through the mode along the row.
+                for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
+                for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
+                // Horizontal.
+                let out = destination?(y) ?? result
+                let source = extended + box.start
+                let length = box.length
+                switch length {
+                case 1: out.update(from: source, count: n)
+                case 2: op(source, source + 1, out, n)
+                case 3:
+                    op(source, source + 1, slideA, n + 1)
+                    op(slideA, source + 2, out, n)
+                default:
+                    var valid = n + length - 2
+                    op(source, source + 1, slideA, valid)
+                    var current = slideA, other = slideB, width = 2
+                    while 2 * width <= length {
+                        valid -= width
+                        op(current, current + width, other, valid)
+                        swap(&current, &other)
+                        width *= 2
+                    }
+                    op(current, current + (length - width), out, n)
+                }
+                try body(y, r, out)
+            }
+        }
+    }
+}
+
+/// Whether `count` elements from `data` hold NaN or -0.0 (one pass with no early exit, so it vectorises).
+@inline(never)
+func hasOrderHazard<T: ReducibleElement>(_ data: UnsafePointer<T>, _ count: Int) -> Bool {
+    var hazard: UInt8 = 0
+    var x = 0
+    while x < count {
+        hazard |= data[x].isOrderHazard ? 1 : 0
+        x &+= 1
+    }
+    return hazard != 0
+}
+
+// Element-wise min and max over contiguous rows (`d` may equal `a` or `b`).
+@inline(never)
+private func boxMin<T: ReducibleElement>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let x = a[t], y = b[t]
+        d[t] = y < x ? y : x
+        t &+= 1
+    }
+}
+
+@inline(never)
+private func boxMax<T: ReducibleElement>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let x = a[t], y = b[t]
+        d[t] = y > x ? y : x
+        t &+= 1
+    }
+}
