@@ -86,75 +86,131 @@ extension WindowReductionJob {
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
         let columns = extended + centre
-        let operations: [(UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void] =
-            reductions.map { $0 == .minimum ? boxMin : boxMax }
-
         for y in rows {
             let top = y + box.first
             let j = (y - rows.lowerBound) % k
             for r in 0..<planes {
-                let op = operations[r]
-                // Vertical: the column minima of input rows top ..< top + k, into `columns`.
-                if !vanHerk {
-                    switch k {
-                    case 1: columns.update(from: row(top), count: n)
-                    case 2: op(row(top), row(top + 1), columns, n)
-                    case 3:
-                        op(row(top), row(top + 1), spare, n)
-                        op(spare, row(top + 2), columns, n)
-                    default:
-                        op(row(top), row(top + 1), spare, n)
-                        op(row(top + 2), row(top + 3), slideA, n)
-                        op(spare, slideA, columns, n)
-                    }
+                if reductions[r] == .minimum {
+                    try separableRow(BoxMinimum.self, y: y, r: r, top: top, j: j)
                 } else {
-                    let suffix = suffix + r * k * n
-                    let prefixes = prefix + r * 2 * n
-                    if j == 0 {
-                        // Suffix minima of this block's k rows: suffix[i] = op(rows top + i ..< top + k).
-                        (suffix + (k - 1) * n).update(from: row(top + k - 1), count: n)
-                        for i in stride(from: k - 2, through: 0, by: -1) {
-                            op(row(top + i), suffix + (i + 1) * n, suffix + i * n, n)
-                        }
-                        columns.update(from: suffix, count: n)
-                    } else {
-                        // Rows top ..< top + k - j from the suffix, the next block's first j rows from
-                        // the prefix (two rows, alternating, so that no pass writes over an operand).
-                        let entering = row(top + k - 1)
-                        let current = prefixes + (j % 2) * n
-                        if j == 1 { current.update(from: entering, count: n) }
-                        else { op(prefixes + ((j - 1) % 2) * n, entering, current, n) }
-                        op(suffix + j * n, current, columns, n)
-                    }
+                    try separableRow(BoxMaximum.self, y: y, r: r, top: top, j: j)
                 }
-                // Extended through the mode along the row.
-                for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
-                for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
-                // Horizontal.
-                let out = destination?(y) ?? result
-                let source = extended + box.start
-                let length = box.length
-                switch length {
-                case 1: out.update(from: source, count: n)
-                case 2: op(source, source + 1, out, n)
-                case 3:
-                    op(source, source + 1, slideA, n + 1)
-                    op(slideA, source + 2, out, n)
-                default:
-                    var valid = n + length - 2
-                    op(source, source + 1, slideA, valid)
-                    var current = slideA, other = slideB, width = 2
-                    while 2 * width <= length {
-                        valid -= width
-                        op(current, current + width, other, valid)
-                        swap(&current, &other)
-                        width *= 2
-                    }
-                    op(current, current + (length - width), out, n)
-                }
-                try body(y, r, out)
             }
         }
+
+        func separableRow<Op: BoxOperation>(_: Op.Type, y: Int, r: Int, top: Int, j: Int) throws {
+            // Vertical: the column minima of input rows top ..< top + k, into `columns`.
+            switch k {
+            case 1: columns.update(from: row(top), count: n)
+            case 2: combine2(Op.self, row(top), row(top + 1), columns, n)
+            case 3: combine3(Op.self, row(top), row(top + 1), row(top + 2), columns, n)
+            case 4: combine4(Op.self, row(top), row(top + 1), row(top + 2), row(top + 3), columns, n)
+            default:
+                let suffix = suffix + r * k * n
+                let prefixes = prefix + r * 2 * n
+                @inline(__always) func suffixRow(_ i: Int) -> UnsafeMutablePointer<T> { i == k - 1 ? row(top + k - 1 - j) : suffix + i * n }
+                if j == 0 {
+                    // Suffix minima of this block's k rows: suffix[i] = op(rows top + i ..< top + k)
+                    // (the last is the input row itself; the first goes straight to `columns`).
+                    for i in stride(from: k - 2, through: 1, by: -1) {
+                        combine2(Op.self, row(top + i), suffixRow(i + 1), suffix + i * n, n)
+                    }
+                    combine2(Op.self, row(top), suffixRow(1), columns, n)
+                } else if j == 1 {
+                    // Rows top ..< top + k - 1 from the suffix, the next block's first row itself.
+                    combine2(Op.self, suffixRow(1), row(top + k - 1), columns, n)
+                } else {
+                    // The prefix over the next block's first j rows (two rows, alternating, so that no
+                    // pass writes over an operand), and the window's minima, in one pass.
+                    let previous: UnsafeMutablePointer<T> = j == 2 ? row(top + k - 2) : prefixes + ((j - 1) % 2) * n
+                    let current = prefixes + (j % 2) * n
+                    combinePrefix(Op.self, previous, row(top + k - 1), current, suffixRow(j), columns, n)
+                }
+            }
+            // Extended through the mode along the row.
+            for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
+            for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
+            // Horizontal: windows of width w at every position, w growing fourfold per pass, until
+            // at most 4 of them (overlapping at the end: min and max are idempotent) cover the span.
+            let out = destination?(y) ?? result
+            var source = UnsafeMutablePointer(extended + box.start)
+            let length = box.length
+            var width = 1, valid = n + length - 1
+            var spareRow = slideA, otherRow = slideB
+            while (length + width - 1) / width > 4 {
+                valid -= 3 * width
+                combine4(Op.self, source, source + width, source + 2 * width, source + 3 * width, spareRow, valid)
+                source = spareRow
+                swap(&spareRow, &otherRow)
+                width *= 4
+            }
+            switch (length + width - 1) / width {
+            case 1: out.update(from: source, count: n)
+            case 2: combine2(Op.self, source, source + (length - width), out, n)
+            case 3: combine3(Op.self, source, source + width, source + (length - width), out, n)
+            default: combine4(Op.self, source, source + width, source + 2 * width, source + (length - width), out, n)
+            }
+            try body(y, r, out)
+        }
+    }
+}
+
+/// min or max, as a type so that the row loops specialise and vectorise.
+protocol BoxOperation {
+    static func pick<T: ReducibleElement>(_ a: T, _ b: T) -> T
+}
+
+enum BoxMinimum: BoxOperation {
+    @inline(__always) static func pick<T: ReducibleElement>(_ a: T, _ b: T) -> T { b < a ? b : a }
+}
+
+enum BoxMaximum: BoxOperation {
+    @inline(__always) static func pick<T: ReducibleElement>(_ a: T, _ b: T) -> T { b > a ? b : a }
+}
+
+// Element-wise combinations of 2, 3 or 4 rows into a row that none of them overlaps.
+@inline(never)
+func combine2<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
+                                                     _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = Op.pick(a[t], b[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combine3<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
+                                                     _ c: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = Op.pick(Op.pick(a[t], b[t]), c[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combine4<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
+                                                     _ c: UnsafePointer<T>, _ e: UnsafePointer<T>,
+                                                     _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = Op.pick(Op.pick(a[t], b[t]), Op.pick(c[t], e[t]))
+        t &+= 1
+    }
+}
+
+/// `prefix = op(previous, entering)` and `d = op(suffix, prefix)` in one pass (van Herk's step).
+@inline(never)
+func combinePrefix<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ previous: UnsafePointer<T>, _ entering: UnsafePointer<T>,
+                                                          _ prefix: UnsafeMutablePointer<T>, _ suffix: UnsafePointer<T>,
+                                                          _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let p = Op.pick(previous[t], entering[t])
+        prefix[t] = p
+        d[t] = Op.pick(suffix[t], p)
+        t &+= 1
     }
 }
 
@@ -168,25 +224,4 @@ func hasOrderHazard<T: ReducibleElement>(_ data: UnsafePointer<T>, _ count: Int)
         x &+= 1
     }
     return hazard != 0
-}
-
-// Element-wise min and max over contiguous rows (`d` may equal `a` or `b`).
-@inline(never)
-private func boxMin<T: ReducibleElement>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, _ count: Int) {
-    var t = 0
-    while t < count {
-        let x = a[t], y = b[t]
-        d[t] = y < x ? y : x
-        t &+= 1
-    }
-}
-
-@inline(never)
-private func boxMax<T: ReducibleElement>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, _ count: Int) {
-    var t = 0
-    while t < count {
-        let x = a[t], y = b[t]
-        d[t] = y > x ? y : x
-        t &+= 1
-    }
 }
