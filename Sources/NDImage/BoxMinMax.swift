@@ -86,6 +86,14 @@ extension WindowReductionJob {
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
         let columns = extended + centre
+        // 3x3 boxes on rows much longer than the window: the pixels whose window lies inside the row
+        // read the three input rows directly, in one pass with the values in registers; the others
+        // (at most a few at each end) take the general passes over a few columns.
+        let fusedFrom = box.start <= centre ? centre - box.start : Int.max
+        let fusedTo = centre + n - box.start - 2
+        let fused = k == 3 && box.length == 3 && n >= 16 && fusedFrom <= 4 && fusedTo >= n - 4
+        let edgeColumns = 8
+
         for y in rows {
             let top = y + box.first
             let j = (y - rows.lowerBound) % k
@@ -99,6 +107,24 @@ extension WindowReductionJob {
         }
 
         func separableRow<Op: BoxOperation>(_: Op.Type, y: Int, r: Int, top: Int, j: Int) throws {
+            if fused {
+                let out = destination?(y) ?? result
+                let a = row(top), b = row(top + 1), c = row(top + 2)
+                let shift = box.start - centre   // pixel x reads input columns x + shift ..< x + shift + 3
+                fused3x3(Op.self, a + (fusedFrom + shift), b + (fusedFrom + shift), c + (fusedFrom + shift),
+                         out + fusedFrom, fusedTo - fusedFrom)
+                // The ends: column minima of the first and last columns, extended, then slid.
+                combine3(Op.self, a, b, c, columns, edgeColumns)
+                combine3(Op.self, a + (n - edgeColumns), b + (n - edgeColumns), c + (n - edgeColumns),
+                         columns + (n - edgeColumns), edgeColumns)
+                for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
+                for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
+                let source = extended + box.start
+                for x in 0..<fusedFrom { out[x] = Op.pick(Op.pick(source[x], source[x + 1]), source[x + 2]) }
+                for x in fusedTo..<n { out[x] = Op.pick(Op.pick(source[x], source[x + 1]), source[x + 2]) }
+                try body(y, r, out)
+                return
+            }
             // Vertical: the column minima of input rows top ..< top + k, into `columns`.
             switch k {
             case 1: columns.update(from: row(top), count: n)
@@ -196,6 +222,20 @@ func combine4<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePoin
     var t = 0
     while t < count {
         d[t] = Op.pick(Op.pick(a[t], b[t]), Op.pick(c[t], e[t]))
+        t &+= 1
+    }
+}
+
+/// `d[t] = op` of the 3x3 block of rows a, b, c at columns t ..< t + 3.
+@inline(never)
+func fused3x3<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
+                                                     _ c: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let v0 = Op.pick(Op.pick(a[t], b[t]), c[t])
+        let v1 = Op.pick(Op.pick(a[t &+ 1], b[t &+ 1]), c[t &+ 1])
+        let v2 = Op.pick(Op.pick(a[t &+ 2], b[t &+ 2]), c[t &+ 2])
+        d[t] = Op.pick(Op.pick(v0, v1), v2)
         t &+= 1
     }
 }
