@@ -1,7 +1,7 @@
 // Separable min/max of 2-D box windows (docs/window-strategies.md): per output row, a vertical pass
 // over the input rows the window covers gives one row of column minima (maxima), which is extended
-// through the mode along the row and slid horizontally. Vertically, up to 4 rows are combined
-// directly; taller windows use van Herk / Gil-Werman: the output rows go in blocks of k, each block
+// through the mode along the row and slid horizontally. Vertically, up to 7 rows are combined
+// directly (in one or two passes); taller windows use van Herk / Gil-Werman: the output rows go in blocks of k, each block
 // keeps the suffix minima of its k input rows (k - 1 passes per k rows) and a running prefix over the
 // next block's rows, so that every output row costs about 3 passes over a row, whatever k.
 // Horizontally, up to 3 columns are combined in one loop, longer spans by doubling (log2 L passes).
@@ -54,7 +54,7 @@ extension WindowReductionJob {
         let slideA = UnsafeMutablePointer<T>.allocate(capacity: max(1, extendedLength))
         let slideB = UnsafeMutablePointer<T>.allocate(capacity: max(1, extendedLength))
         let result = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
-        let vanHerk = k > 4
+        let vanHerk = k > 7
         let planes = reductions.count
         // Per reduction: k suffix rows and two prefix rows (van Herk), and a spare row for the
         // direct passes. No pass writes over one of its operands: LLVM's overlap check would
@@ -86,14 +86,6 @@ extension WindowReductionJob {
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
         let columns = extended + centre
-        // 3x3 boxes on rows much longer than the window: the pixels whose window lies inside the row
-        // read the three input rows directly, in one pass with the values in registers; the others
-        // (at most a few at each end) take the general passes over a few columns.
-        let fusedFrom = box.start <= centre ? centre - box.start : Int.max
-        let fusedTo = centre + n - box.start - 2
-        let fused = k == 3 && box.length == 3 && n >= 16 && fusedFrom <= 4 && fusedTo >= n - 4
-        let edgeColumns = 8
-
         for y in rows {
             let top = y + box.first
             let j = (y - rows.lowerBound) % k
@@ -107,30 +99,19 @@ extension WindowReductionJob {
         }
 
         func separableRow<Op: BoxOperation>(_: Op.Type, y: Int, r: Int, top: Int, j: Int) throws {
-            if fused {
-                let out = destination?(y) ?? result
-                let a = row(top), b = row(top + 1), c = row(top + 2)
-                let shift = box.start - centre   // pixel x reads input columns x + shift ..< x + shift + 3
-                fused3x3(Op.self, a + (fusedFrom + shift), b + (fusedFrom + shift), c + (fusedFrom + shift),
-                         out + fusedFrom, fusedTo - fusedFrom)
-                // The ends: column minima of the first and last columns, extended, then slid.
-                combine3(Op.self, a, b, c, columns, edgeColumns)
-                combine3(Op.self, a + (n - edgeColumns), b + (n - edgeColumns), c + (n - edgeColumns),
-                         columns + (n - edgeColumns), edgeColumns)
-                for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
-                for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
-                let source = extended + box.start
-                for x in 0..<fusedFrom { out[x] = Op.pick(Op.pick(source[x], source[x + 1]), source[x + 2]) }
-                for x in fusedTo..<n { out[x] = Op.pick(Op.pick(source[x], source[x + 1]), source[x + 2]) }
-                try body(y, r, out)
-                return
-            }
             // Vertical: the column minima of input rows top ..< top + k, into `columns`.
             switch k {
             case 1: columns.update(from: row(top), count: n)
             case 2: combine2(Op.self, row(top), row(top + 1), columns, n)
             case 3: combine3(Op.self, row(top), row(top + 1), row(top + 2), columns, n)
             case 4: combine4(Op.self, row(top), row(top + 1), row(top + 2), row(top + 3), columns, n)
+            case 5, 6, 7:
+                combine4(Op.self, row(top), row(top + 1), row(top + 2), row(top + 3), spare, n)
+                switch k {
+                case 5: combine2(Op.self, spare, row(top + 4), columns, n)
+                case 6: combine3(Op.self, spare, row(top + 4), row(top + 5), columns, n)
+                default: combine4(Op.self, spare, row(top + 4), row(top + 5), row(top + 6), columns, n)
+                }
             default:
                 let suffix = suffix + r * k * n
                 let prefixes = prefix + r * 2 * n
@@ -222,20 +203,6 @@ func combine4<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePoin
     var t = 0
     while t < count {
         d[t] = Op.pick(Op.pick(a[t], b[t]), Op.pick(c[t], e[t]))
-        t &+= 1
-    }
-}
-
-/// `d[t] = op` of the 3x3 block of rows a, b, c at columns t ..< t + 3.
-@inline(never)
-func fused3x3<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
-                                                     _ c: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, _ count: Int) {
-    var t = 0
-    while t < count {
-        let v0 = Op.pick(Op.pick(a[t], b[t]), c[t])
-        let v1 = Op.pick(Op.pick(a[t &+ 1], b[t &+ 1]), c[t &+ 1])
-        let v2 = Op.pick(Op.pick(a[t &+ 2], b[t &+ 2]), c[t &+ 2])
-        d[t] = Op.pick(Op.pick(v0, v1), v2)
         t &+= 1
     }
 }

@@ -256,7 +256,7 @@ import NDImage
     }
 
     /// 2-D box min/max run as separable passes (NDImage/BoxMinMax.swift): direct vertical passes up
-    /// to 4 rows, van Herk blocks beyond (state carried across a thread's rows), doubling along rows;
+    /// to 7 rows, van Herk blocks beyond (state carried across a thread's rows), doubling along rows;
     /// a seeded fuzz over box shapes (windows larger than the image), element types, modes, origins,
     /// output types, NaN / -0.0 / inf data and 1-3 threads, against the literal kernel.
     @Test func separableBoxMinMaxEqualsTheLiteralKernel() throws {
@@ -300,7 +300,7 @@ import NDImage
                     + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
             }
         }
-        // 3x3 takes a fused pass in the middle of long rows: every mode and origin, both ends.
+        // 3x3 on rows longer than the window: every mode and origin, both ends.
         for kernel in kernels.prefix(3) {
             for type in [ElementType.uint8, .float32, .int16, .float64] {
                 for width in [16, 17, 33] {
