@@ -1,7 +1,7 @@
 // Running recognised window reductions with NDImage's strategies (docs/window-strategies.md):
 // the strategy computes one plane per reduction for each output row, and the kernel's tail,
 // compiled by the fused engine over the planes, turns them into the output row. A tail that
-// returns a single min or max unchanged is skipped: the strategy writes the output itself.
+// returns a single min, max or order statistic unchanged is skipped: the strategy writes the output itself.
 
 import Foundation
 import FilterCodegen

@@ -8,9 +8,12 @@
 // kept in a small per-thread cache while the next output rows need it). Footprint rows with the
 // same spans are combined first, column by column ("column reduction"), and each span is then a
 // 1-D sliding reduction of that combined row:
-//   - min/max: sliding minima by doubling (log2 L vectorised passes over the row);
+//   - min/max: sliding minima by doubling (log2 L vectorised passes over the row); 2-D boxes take
+//     separable passes instead (BoxMinMax.swift);
 //   - sum: prefix sums in Int64, so each span costs two loads whatever its length (exact);
-//   - order statistics (rank, median, percentile): for 8- and 16-bit data a sliding histogram
+//   - order statistics (rank, median, percentile): box windows up to 7 columns and 49 taps take
+//     selection networks (MedianNetworks.swift), larger boxes column histograms; otherwise for
+//     8- and 16-bit data a sliding histogram
 //     (Huang) with a coarse level, for other types a sorted copy of the window, both updated by
 //     the spans' entering and leaving elements;
 //   - a single tap: a copy from the extended row.
