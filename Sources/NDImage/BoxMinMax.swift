@@ -1,10 +1,10 @@
 // Separable min/max of 2-D box windows (docs/window-strategies.md): per output row, a vertical pass
 // over the input rows the window covers gives one row of column minima (maxima), which is extended
-// through the mode along the row and slid horizontally. Vertically, up to 7 rows are combined
-// directly (in one or two passes); taller windows use van Herk / Gil-Werman: the output rows go in blocks of k, each block
+// through the mode along the row and slid horizontally. Vertically, up to 8 rows are combined
+// directly in one pass; taller windows use van Herk / Gil-Werman: the output rows go in blocks of k, each block
 // keeps the suffix minima of its k input rows (k - 1 passes per k rows) and a running prefix over the
 // next block's rows, so that every output row costs about 3 passes over a row, whatever k.
-// Horizontally, up to 3 columns are combined in one loop, longer spans by doubling (log2 L passes).
+// Horizontally, up to 8 windows are combined in one pass, after passes that grow them fourfold.
 // Every pass is an element-wise min or max in the native element type over a contiguous row, which
 // LLVM vectorises (32 lanes of uint8 with AVX2). The extension along the row commutes with the
 // vertical min (both pick columns), so only the one row of minima is extended. Exact under the same
@@ -54,7 +54,7 @@ extension WindowReductionJob {
         let slideA = UnsafeMutablePointer<T>.allocate(capacity: max(1, extendedLength))
         let slideB = UnsafeMutablePointer<T>.allocate(capacity: max(1, extendedLength))
         let result = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
-        let vanHerk = k > 7
+        let vanHerk = k > 8
         let planes = reductions.count
         // Per reduction: k suffix rows and two prefix rows (van Herk), and a spare row for the
         // direct passes. No pass writes over one of its operands: LLVM's overlap check would
@@ -105,13 +105,14 @@ extension WindowReductionJob {
             case 2: combine2(Op.self, row(top), row(top + 1), columns, n)
             case 3: combine3(Op.self, row(top), row(top + 1), row(top + 2), columns, n)
             case 4: combine4(Op.self, row(top), row(top + 1), row(top + 2), row(top + 3), columns, n)
-            case 5, 6, 7:
-                combine4(Op.self, row(top), row(top + 1), row(top + 2), row(top + 3), spare, n)
-                switch k {
-                case 5: combine2(Op.self, spare, row(top + 4), columns, n)
-                case 6: combine3(Op.self, spare, row(top + 4), row(top + 5), columns, n)
-                default: combine4(Op.self, spare, row(top + 4), row(top + 5), row(top + 6), columns, n)
-                }
+            case 5: combine5(Op.self, row(top), row(top + 1), row(top + 2), row(top + 3), row(top + 4), columns, n)
+            case 6: combine6(Op.self, row(top), row(top + 1), row(top + 2), row(top + 3), row(top + 4), row(top + 5), columns, n)
+            case 7:
+                combine7(Op.self, row(top), row(top + 1), row(top + 2), row(top + 3), row(top + 4), row(top + 5), row(top + 6),
+                         columns, n)
+            case 8:
+                combine8(Op.self, row(top), row(top + 1), row(top + 2), row(top + 3), row(top + 4), row(top + 5), row(top + 6),
+                         row(top + 7), columns, n)
             default:
                 let suffix = suffix + r * k * n
                 let prefixes = prefix + r * 2 * n
@@ -138,13 +139,13 @@ extension WindowReductionJob {
             for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
             for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cval }
             // Horizontal: windows of width w at every position, w growing fourfold per pass, until
-            // at most 4 of them (overlapping at the end: min and max are idempotent) cover the span.
+            // at most 8 of them (overlapping at the end: min and max are idempotent) cover the span.
             let out = destination?(y) ?? result
             var source = UnsafeMutablePointer(extended + box.start)
             let length = box.length
             var width = 1, valid = n + length - 1
             var spareRow = slideA, otherRow = slideB
-            while (length + width - 1) / width > 4 {
+            while (length + width - 1) / width > 8 {
                 valid -= 3 * width
                 combine4(Op.self, source, source + width, source + 2 * width, source + 3 * width, spareRow, valid)
                 source = spareRow
@@ -155,7 +156,18 @@ extension WindowReductionJob {
             case 1: out.update(from: source, count: n)
             case 2: combine2(Op.self, source, source + (length - width), out, n)
             case 3: combine3(Op.self, source, source + width, source + (length - width), out, n)
-            default: combine4(Op.self, source, source + width, source + 2 * width, source + (length - width), out, n)
+            case 4: combine4(Op.self, source, source + width, source + 2 * width, source + (length - width), out, n)
+            case 5:
+                combine5(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + (length - width), out, n)
+            case 6:
+                combine6(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + 4 * width,
+                         source + (length - width), out, n)
+            case 7:
+                combine7(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + 4 * width,
+                         source + 5 * width, source + (length - width), out, n)
+            default:
+                combine8(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + 4 * width,
+                         source + 5 * width, source + 6 * width, source + (length - width), out, n)
             }
             try body(y, r, out)
         }
@@ -203,6 +215,47 @@ func combine4<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePoin
     var t = 0
     while t < count {
         d[t] = Op.pick(Op.pick(a[t], b[t]), Op.pick(c[t], e[t]))
+        t &+= 1
+    }
+}
+
+// 5 to 8 rows in one pass (loads from L1 are cheaper than another pass's store).
+@inline(never)
+func combine5<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>, _ e: UnsafePointer<T>, _ f: UnsafePointer<T>,
+                                                     _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = Op.pick(Op.pick(Op.pick(a[t], b[t]), Op.pick(c[t], e[t])), f[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combine6<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>, _ e: UnsafePointer<T>, _ f: UnsafePointer<T>, _ g: UnsafePointer<T>,
+                                                     _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = Op.pick(Op.pick(Op.pick(a[t], b[t]), Op.pick(c[t], e[t])), Op.pick(f[t], g[t]))
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combine7<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>, _ e: UnsafePointer<T>, _ f: UnsafePointer<T>, _ g: UnsafePointer<T>, _ h: UnsafePointer<T>,
+                                                     _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = Op.pick(Op.pick(Op.pick(a[t], b[t]), Op.pick(c[t], e[t])), Op.pick(Op.pick(f[t], g[t]), h[t]))
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combine8<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>, _ e: UnsafePointer<T>, _ f: UnsafePointer<T>, _ g: UnsafePointer<T>, _ h: UnsafePointer<T>, _ i: UnsafePointer<T>,
+                                                     _ d: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = Op.pick(Op.pick(Op.pick(a[t], b[t]), Op.pick(c[t], e[t])), Op.pick(Op.pick(f[t], g[t]), Op.pick(h[t], i[t])))
         t &+= 1
     }
 }
