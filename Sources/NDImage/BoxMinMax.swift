@@ -42,7 +42,6 @@ extension WindowReductionJob {
                                            body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
         let n = rowLength
         let k = box.rows
-        let rowStride = inStrides[0]
         let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
         let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
         let outerMap = outerMaps[0]
@@ -71,14 +70,16 @@ extension WindowReductionJob {
             guard let offset = outerMap[p] else { return cvalRow }
             return base + offset
         }
-        // NaN and -0.0 first: every input row the chunk reads, once (a read-only, vectorised pass).
-        if T.mayHoldHazards, let low = rows.first, let high = rows.last {
-            var checked = Set<Int>()
-            for p in (low + box.first)...(high + box.first + k - 1) {
-                guard let offset = outerMap[p], checked.insert(offset).inserted else { continue }
-                if hasOrderHazard(UnsafePointer(base + offset), n) {
+        // NaN and -0.0: each input row is checked (a read-only, vectorised pass) just before the first
+        // window that reads it, so that the vertical pass finds it in cache.
+        var nextToCheck = rows.lowerBound + box.first
+        func checkRows(through last: Int) throws {
+            guard T.mayHoldHazards else { return }
+            while nextToCheck <= last {
+                if let offset = outerMap[nextToCheck], hasOrderHazard(UnsafePointer(base + offset), n) {
                     throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0")
                 }
+                nextToCheck += 1
             }
         }
         // Along the row: positions < centre and >= centre + n read through the mode.
@@ -89,6 +90,7 @@ extension WindowReductionJob {
         for y in rows {
             let top = y + box.first
             let j = (y - rows.lowerBound) % k
+            try checkRows(through: top + k - 1)   // the rows this window reads (van Herk's block included)
             for r in 0..<planes {
                 if reductions[r] == .minimum {
                     try separableRow(BoxMinimum.self, y: y, r: r, top: top, j: j)
