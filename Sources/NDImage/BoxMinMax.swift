@@ -10,8 +10,8 @@
 // vertical min (both pick columns), so only the one row of minima is extended. Exact under the same
 // conditions as the other strategies: float rows holding NaN or -0.0 make it decline.
 //
-// Scratch per thread: k suffix rows and one prefix row of the input's width (van Herk only), one
-// extended row, two sliding rows and one result row.
+// Scratch per thread: per reduction k suffix rows and two prefix rows of the input's width (van Herk
+// only), one extended row, two sliding rows and one result row.
 
 /// The shape of a 2-D box that the separable min/max pass handles.
 struct SeparableBox: Sendable {
@@ -55,15 +55,13 @@ extension WindowReductionJob {
         let result = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         let vanHerk = k > 8
         let planes = reductions.count
-        // Per reduction: k suffix rows and two prefix rows (van Herk), and a spare row for the
-        // direct passes. No pass writes over one of its operands: LLVM's overlap check would
-        // then send the loop to its scalar version.
+        // Per reduction: k suffix rows and two prefix rows (van Herk). No pass writes over one of
+        // its operands: LLVM's overlap check would then send the loop to its scalar version.
         let suffix = UnsafeMutablePointer<T>.allocate(capacity: vanHerk ? planes * k * n : 1)
         let prefix = UnsafeMutablePointer<T>.allocate(capacity: vanHerk ? planes * 2 * n : 1)
-        let spare = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         defer {
             cvalRow.deallocate(); extended.deallocate(); slideA.deallocate(); slideB.deallocate()
-            result.deallocate(); suffix.deallocate(); prefix.deallocate(); spare.deallocate()
+            result.deallocate(); suffix.deallocate(); prefix.deallocate()
         }
         /// The input row at extended position p along axis 0 (the cval row outside, in constant modes).
         func row(_ p: Int) -> UnsafeMutablePointer<T> {
