@@ -149,9 +149,16 @@ extension Kernel {
         switch (kind, engine) {
         case (.filter, .fused) where !shape.isEmpty && !shape.contains(0):
             let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
-            if strategy == .auto, let recognized = chosenReductions(windowLength: geometry.tapPositions.count, elementType: elementType) {
-                let direct = recognized.tailIsIdentity && recognized.reductions.count == 1
-                    && (recognized.reductions[0] == .minimum || recognized.reductions[0] == .maximum)
+            let boxNetwork = WindowReductionJob.rankNetworkApplies(tapPositions: geometry.tapPositions)
+            if strategy == .auto, let recognized = chosenReductions(windowLength: geometry.tapPositions.count,
+                                                                    elementType: elementType, boxNetwork: boxNetwork) {
+                // As WindowReductionJob.canRunDirect: one min, max or order statistic written straight to the output.
+                let direct = recognized.tailIsIdentity && recognized.reductions.count == 1 && {
+                    switch recognized.reductions[0] {
+                    case .minimum, .maximum, .orderStatistic: return true
+                    case .sum, .tap: return false
+                    }
+                }()
                 if !direct {
                     let tail = try fusionEngine.compile(program: recognized.tail)
                     let made = try fusionEngine.kernelReportingCompile(tail, variant: .filterRow(FusedLayout(

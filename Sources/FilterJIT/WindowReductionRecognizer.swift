@@ -26,7 +26,8 @@ struct RecognizedWindowReductions: Sendable {
     var reductions: [WindowReduction]
     /// The kernel over the planes (its `values` holds plane p at index p).
     var tail: TypedProgram
-    /// Whether the tail returns plane 0 unchanged (then the strategy writes the output itself).
+    /// Whether the tail returns plane 0 (a min, max or order statistic) unchanged: then the strategy
+    /// writes the output itself.
     var tailIsIdentity: Bool
 }
 
@@ -44,8 +45,12 @@ enum WindowReductionRecognizer {
         }
         var tail = program
         tail.functions[program.kernelIndex].body = body
-        let identity = rewriter.reductions.count == 1 && returnsPlaneZero(body)
-            && (rewriter.reductions[0] == .minimum || rewriter.reductions[0] == .maximum)
+        let identity = rewriter.reductions.count == 1 && returnsPlaneZero(body) && {
+            switch rewriter.reductions[0] {
+            case .minimum, .maximum, .orderStatistic: return true
+            case .sum, .tap: return false
+            }
+        }()
         return RecognizedWindowReductions(reductions: rewriter.reductions, tail: tail, tailIsIdentity: identity)
     }
 

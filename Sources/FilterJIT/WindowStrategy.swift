@@ -1,7 +1,7 @@
 // Running recognised window reductions with NDImage's strategies (docs/window-strategies.md):
 // the strategy computes one plane per reduction for each output row, and the kernel's tail,
 // compiled by the fused engine over the planes, turns them into the output row. A tail that
-// returns a single min or max unchanged is skipped: the strategy writes the output itself.
+// returns a single min, max or order statistic unchanged is skipped: the strategy writes the output itself.
 
 import Foundation
 import FilterCodegen
@@ -43,15 +43,18 @@ extension Kernel {
 
     /// The reductions to run with a strategy for this input type and window, or nil when the
     /// literal kernel is as fast (small windows) or no strategy is exact for the type.
-    func chosenReductions(windowLength: Int, elementType: ElementType) -> RecognizedWindowReductions? {
+    /// `boxNetwork`: the footprint is a box that NDImage's precompiled selection networks handle
+    /// (`WindowReductionJob.rankNetworkApplies`); they beat the literal kernel's networks and compile nothing.
+    func chosenReductions(windowLength: Int, elementType: ElementType, boxNetwork: Bool) -> RecognizedWindowReductions? {
         guard let recognized = recognizedReductions(windowLength: windowLength) else { return nil }
         for reduction in recognized.reductions {
             switch reduction {
             case .orderStatistic(let k):
-                // Up to 5x5 the literal kernel's median is a selection network, which wins; beyond,
-                // and for any other rank (percentile, sorted(values)[k]), it sorts per pixel.
+                // Up to 5x5 the literal kernel's median is a selection network: only the precompiled
+                // networks of box windows beat it. Beyond, and for any other rank (percentile,
+                // sorted(values)[k]), the literal kernel sorts per pixel.
                 let medianRanks = windowLength % 2 == 1 ? [windowLength / 2] : [windowLength / 2 - 1, windowLength / 2]
-                guard windowLength > 25 || !medianRanks.contains(k) else { return nil }
+                guard windowLength > 25 || boxNetwork || !medianRanks.contains(k) else { return nil }
             case .sum:
                 guard windowLength >= 9, !elementType.isFloatingPoint, elementType != .int64, elementType != .uint64 else {
                     return nil
@@ -71,7 +74,8 @@ extension Kernel {
                                strategy: WindowStrategyChoice = .auto) throws -> WindowStrategyReport {
         let geometry = try FilterGeometry(inputShape: shape, options: options)
         guard kind == .filter, strategy == .auto,
-              let chosen = chosenReductions(windowLength: geometry.tapPositions.count, elementType: elementType) else {
+              let chosen = chosenReductions(windowLength: geometry.tapPositions.count, elementType: elementType,
+                                            boxNetwork: WindowReductionJob.rankNetworkApplies(tapPositions: geometry.tapPositions)) else {
             return WindowStrategyReport(name: "literal", compiledTail: false)
         }
         return WindowStrategyReport(name: chosen.reductions.map(\.description).joined(separator: ", "),
@@ -82,7 +86,8 @@ extension Kernel {
     /// caller then runs the literal fused kernel, which overwrites every output element).
     func strategyGenericFilter(_ input: NDArray, geometry: FilterGeometry, result: NDArray,
                                userData: [Double], threads: Int) throws -> Bool {
-        guard let recognized = chosenReductions(windowLength: geometry.tapPositions.count, elementType: input.elementType),
+        guard let recognized = chosenReductions(windowLength: geometry.tapPositions.count, elementType: input.elementType,
+                                                boxNetwork: WindowReductionJob.rankNetworkApplies(tapPositions: geometry.tapPositions)),
               let outStrides = elementStrides(result),
               let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: recognized.reductions) else {
             return false

@@ -8,9 +8,12 @@
 // kept in a small per-thread cache while the next output rows need it). Footprint rows with the
 // same spans are combined first, column by column ("column reduction"), and each span is then a
 // 1-D sliding reduction of that combined row:
-//   - min/max: sliding minima by doubling (log2 L vectorised passes over the row);
+//   - min/max: sliding minima by doubling (log2 L vectorised passes over the row); 2-D boxes take
+//     separable passes instead (BoxMinMax.swift);
 //   - sum: prefix sums in Int64, so each span costs two loads whatever its length (exact);
-//   - order statistics (rank, median, percentile): for 8- and 16-bit data a sliding histogram
+//   - order statistics (rank, median, percentile): box windows up to 7 columns and 49 taps take
+//     selection networks (MedianNetworks.swift), larger boxes column histograms; otherwise for
+//     8- and 16-bit data a sliding histogram
 //     (Huang) with a coarse level, for other types a sorted copy of the window, both updated by
 //     the spans' entering and leaving elements;
 //   - a single tap: a copy from the extended row.
@@ -158,19 +161,47 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// The reductions, in the order of the planes `run` delivers.
     public let reductions: [WindowReduction]
 
-    private let input: NDArray
-    private let geometry: FilterGeometry
+    let input: NDArray
+    let geometry: FilterGeometry
     private let footprintRows: [FootprintRow]
     private let spanClasses: [SpanClass]
     /// Per tap: its footprint row and its position along the last axis.
     private let tapPlaces: [(row: Int, position: Int)]
     private let tapCount: Int
     /// Outer axes' index maps, in input elements (nil: cval).
-    private let outerMaps: [[Int?]]
+    let outerMaps: [[Int?]]
     /// The last axis's map over the extended row, in input elements (nil: cval).
-    private let lastMap: [Int?]
+    let lastMap: [Int?]
     private let outerShape: [Int]
-    private let inStrides: [Int]
+    let inStrides: [Int]
+    /// The selection network that computes every order statistic (box windows up to 7 columns and
+    /// 49 taps), or nil.
+    let rankNetwork: RankNetwork?
+    /// The separable box passes that compute every min/max (2-D boxes), or nil.
+    let separable: SeparableBox?
+
+    /// Whether a footprint with these tap positions is a box that the rank selection networks handle
+    /// (every footprint row one span of the same columns; see `RankNetwork.applies`).
+    public static func rankNetworkApplies(tapPositions taps: [[Int]]) -> Bool {
+        guard let box = boxShape(taps) else { return false }
+        return RankNetwork.applies(rows: box.rows, length: box.length)
+    }
+
+    /// Footprint rows and span length when every footprint row is one span at the same columns.
+    private static func boxShape(_ taps: [[Int]]) -> (rows: Int, length: Int)? {
+        guard let first = taps.first, !first.isEmpty else { return nil }
+        let last = first.count - 1
+        var columns: [[Int]: [Int]] = [:]
+        for tap in taps { columns[Array(tap[..<last]), default: []].append(tap[last]) }
+        var shape: [Int]?
+        for (_, positions) in columns {
+            let sorted = positions.sorted()
+            guard sorted.last! - sorted.first! + 1 == sorted.count, Set(sorted).count == sorted.count else { return nil }
+            if let shape, shape != [sorted.first!, sorted.count] { return nil }
+            shape = [sorted.first!, sorted.count]
+        }
+        return (columns.count, shape![1])
+    }
 
     private struct FootprintRow {
         /// Position on each outer axis.
@@ -272,6 +303,18 @@ public struct WindowReductionJob: @unchecked Sendable {
             }
         }
         spanClasses = classes
+        let ranks = reductions.compactMap { reduction -> Int? in
+            if case .orderStatistic(let k) = reduction { return k } else { return nil }
+        }
+        if !ranks.isEmpty, classes.count == 1, classes[0].spans.count == 1,
+           RankNetwork.applies(rows: rows.count, length: classes[0].spans[0].length) {
+            rankNetwork = RankNetwork.plan(rows: rows.count, length: classes[0].spans[0].length, ranks: ranks)
+        } else {
+            rankNetwork = nil
+        }
+        separable = Self.separableBox(input: input, reductions: reductions, rowOffsets: rows.map { $0.outer.first ?? 0 },
+                                      span: classes.count == 1 && classes[0].spans.count == 1
+                                          ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
 
         if geometry.mode.canonicalForFilters == .constant {
             guard Self.cvalIsExact(geometry.cval, for: input.elementType) else {
@@ -330,7 +373,11 @@ public struct WindowReductionJob: @unchecked Sendable {
 
     /// Whether `runDirect` can write this job's single min/max into `output` in the input's own type.
     public func canRunDirect(into output: NDArray) -> Bool {
-        guard reductions.count == 1, reductions[0] == .minimum || reductions[0] == .maximum else { return false }
+        guard reductions.count == 1 else { return false }
+        switch reductions[0] {
+        case .minimum, .maximum, .orderStatistic: break
+        case .sum, .tap: return false
+        }
         let size = output.elementType.itemSize
         return output.shape == input.shape && output.strides.allSatisfy { $0 % size == 0 }
     }
@@ -360,9 +407,39 @@ public struct WindowReductionJob: @unchecked Sendable {
         let outStrides = output.strides.map { $0 / outSize }
         let last = input.rank - 1
         let outBase = output.firstElementPointer
-        let sameType = output.elementType == input.elementType
+        // 64-bit integers pass through doubles, as in the literal kernel (values beyond 2^53 round).
+        let sameType = output.elementType == input.elementType && input.elementType != .int64 && input.elementType != .uint64
         let n = rowLength
         let isMinimum = reductions[0] == .minimum
+        if case .orderStatistic(let k) = reductions[0] {
+            try runDirectRank(T.self, k: k, rows: rows, output: output)
+            return
+        }
+        if let separable {
+            let outRow = output.elementType == input.elementType && outStrides[last] == 1 && sameType
+            let type = output.elementType
+            let step = outStrides[last]
+            func offset(_ y: Int) -> Int {
+                var rest = y, offset = 0
+                for axis in Swift.stride(from: last - 1, through: 0, by: -1) {
+                    offset += (rest % outerShape[axis]) * outStrides[axis]
+                    rest /= outerShape[axis]
+                }
+                return offset
+            }
+            try runSeparable(T.self, box: separable, rows: rows,
+                             destination: outRow ? { y in (outBase + offset(y) * outSize).assumingMemoryBound(to: T.self) } : nil) { y, _, result in
+                if outRow { return }
+                let start = offset(y)
+                if sameType {
+                    let destination = (outBase + start * outSize).assumingMemoryBound(to: T.self)
+                    for x in 0..<n { destination[x * step] = result[x] }
+                } else {
+                    for x in 0..<n { type.storeDouble(result[x].doubleValue, to: outBase + (start + x * step) * outSize) }
+                }
+            }
+            return
+        }
         try withRowState(T.self) { state in
             var index = outerIndex(of: rows.lowerBound)
             for _ in rows {
@@ -385,11 +462,56 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
     }
 
+    /// A single order statistic stored straight into `output`: by the network into the output row
+    /// itself (same type, contiguous), else through doubles as generic_filter stores them.
+    private func runDirectRank<T: ReducibleElement>(_: T.Type, k: Int, rows: Range<Int>, output: NDArray) throws {
+        let outSize = output.elementType.itemSize
+        let outStrides = output.strides.map { $0 / outSize }
+        let last = input.rank - 1
+        let outBase = output.firstElementPointer
+        // 64-bit integers pass through doubles, as in the literal kernel (values beyond 2^53 round).
+        let sameType = output.elementType == input.elementType && input.elementType != .int64 && input.elementType != .uint64
+        let n = rowLength
+        let plane = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
+        defer { plane.deallocate() }
+        try withRowState(T.self) { state in
+            var index = outerIndex(of: rows.lowerBound)
+            for _ in rows {
+                var offset = 0
+                for axis in 0..<last { offset += index[axis] * outStrides[axis] }
+                let stride = outStrides[last]
+                try state.loadRows(outer: index)
+                if rankNetwork != nil && sameType {
+                    let destination = (outBase + offset * outSize).assumingMemoryBound(to: T.self)
+                    if stride == 1 {
+                        state.networkRanks(into: [destination])
+                    } else {
+                        state.networkRanks(into: [state.result])
+                        for x in 0..<n { destination[x * stride] = state.result[x] }
+                    }
+                } else {
+                    state.orderStatistics([(0, k)], planes: plane)
+                    let type = output.elementType
+                    for x in 0..<n { type.storeDouble(plane[x], to: outBase + (offset + x * stride) * outSize) }
+                }
+                advance(&index)
+            }
+        }
+    }
+
     private func run<T: ReducibleElement>(_: T.Type, rows: Range<Int>,
                                           deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
         let n = rowLength
         let planes = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, reductions.count * n))
         defer { planes.deallocate() }
+        if let separable {
+            try runSeparable(T.self, box: separable, rows: rows) { y, r, result in
+                let plane = planes.baseAddress! + r * n
+                for x in 0..<n { plane[x] = result[x].doubleValue }
+                if r == reductions.count - 1 { try deliver(y, planes) }
+            }
+            return
+        }
         try withRowState(T.self) { state in
             var index = outerIndex(of: rows.lowerBound)
             // The order statistics are answered together (one histogram or sorted window per row).
@@ -574,7 +696,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         private lazy var usesColumnSums: Bool = boxLike && job.reductions.contains(.sum)
         /// From 7x7 up: below, sliding the 272 counts per pixel costs more than a sorted window
         /// (measured: float64 3x3 percentile 46 ms with column histograms at 512x512).
-        private lazy var usesColumnHistograms: Bool = boxLike && job.tapCount > 48 && job.tapCount <= Int(UInt16.max)
+        private lazy var usesColumnHistograms: Bool = boxLike && job.rankNetwork == nil && job.tapCount > 48 && job.tapCount <= Int(UInt16.max)
             && job.reductions.contains { if case .orderStatistic = $0 { return true } else { return false } }
         /// 8-bit types bin by value; every other type bins into 256 buckets between quantiles of a
         /// sample of the input, and a query then selects exactly among the window's elements in the
@@ -766,8 +888,14 @@ public struct WindowReductionJob: @unchecked Sendable {
             for j in (centre + n)..<extendedLength { row[j] = map[j].map { base[$0] } ?? cvalValue }
             if T.mayHoldHazards {
                 // One pass with no early exit, so it vectorises.
+                // (Wrapping indices: an overflow check per element kept this loop scalar.)
+                let data = UnsafePointer(row + centre)
                 var hazard: UInt8 = 0
-                for x in 0..<n { hazard |= row[centre + x].isOrderHazard ? 1 : 0 }
+                var x = 0
+                while x < n {
+                    hazard |= data[x].isOrderHazard ? 1 : 0
+                    x &+= 1
+                }
                 if hazard != 0 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             }
         }
@@ -889,12 +1017,41 @@ public struct WindowReductionJob: @unchecked Sendable {
 
         /// Order statistics of every window of the loaded rows, into their planes.
         func orderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
-            if usesColumnHistograms {
+            if job.rankNetwork != nil {
+                networkOrderStatistics(ranks, planes: planes)
+            } else if usesColumnHistograms {
                 columnHistogramOrderStatistics(ranks, planes: planes)
             } else if T.histogramBins != nil {
                 histogramOrderStatistics(ranks, planes: planes)
             } else {
                 sortedOrderStatistics(ranks, planes: planes)
+            }
+        }
+
+        /// Per-thread scratch of the selection network, and one row per network rank.
+        private lazy var networkRunner = RankNetworkRunner<T>(network: job.rankNetwork!)
+        private lazy var networkRows: [UnsafeMutablePointer<T>] = job.rankNetwork!.ranks.map { _ in
+            UnsafeMutablePointer<T>.allocate(capacity: max(1, job.rowLength))
+        }
+        private var networkReady = false
+
+        /// The network's ranks (ascending, as `RankNetwork.ranks`) of every window of the loaded rows.
+        func networkRanks(into outputs: [UnsafeMutablePointer<T>]) {
+            networkReady = true
+            let span = job.spanClasses[0].spans[0]
+            networkRunner.run(rows: UnsafePointer(loaded), start: span.start, count: job.rowLength, outputs: outputs)
+        }
+
+        /// Order statistics by the selection network (box windows up to 7 columns and 49 taps).
+        private func networkOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
+            let rows = networkRows
+            networkRanks(into: rows)
+            let n = job.rowLength
+            let order = job.rankNetwork!.ranks
+            for rank in ranks {
+                let source = rows[order.firstIndex(of: rank.k)!]
+                let plane = planes + rank.plane * n
+                for x in 0..<n { plane[x] = source[x].doubleValue }
             }
         }
 
@@ -1030,6 +1187,7 @@ public struct WindowReductionJob: @unchecked Sendable {
                 coarse.deallocate()
             }
             if windowReady { window.deallocate() }
+            if networkReady { networkRows.forEach { $0.deallocate() } }
         }
     }
 }
