@@ -200,6 +200,9 @@ public indirect enum TStmtKind: Hashable, Sendable {
     case continueLoop
     /// `return` (nil) or `return value` (converted to the function's return type).
     case returnValue(TExpr?)
+    /// `return 0` in Numba's raw SciPy callback form (`@cfunc`): the kernel fails, as any run-time error does
+    /// (the ABI status is 0; the message says the callback returned 0). Ends its path like `return`.
+    case callbackFailure
 }
 
 /// A typed expression: its kind, its type and where it was written.
@@ -512,6 +515,8 @@ public let maximumLocalArrayElementsPerCall = 64 * 1_048_576
 
 /// Run-time error messages both back ends give in the same words (issue 13's array expressions).
 public enum RuntimeMessages {
+    /// `return 0` in a raw `@cfunc` callback (`TStmt.callbackFailure`).
+    public static let callbackFailure = "the callback returned 0 (failure)"
     /// NumPy's words for element-wise operands of different lengths.
     public static func broadcast(_ a: Int, _ b: Int) -> String {
         "operands could not be broadcast together with shapes (\(a),) (\(b),)"
