@@ -52,6 +52,8 @@ final class ProgramChecker {
     var numbaNames: [String: String] = [:]
     /// Whether the kernel is a raw `@cfunc` callback (rewritten into its kind before checking).
     private(set) var isRawCallback = false
+    /// Whether the kernel's `@cfunc` signature was refused (reported).
+    private(set) var rawCallbackRefused = false
     /// Whether the program is the one-line expression form.
     private(set) var isExpressionForm = false
     /// Module-level constants (`KX = np.array([...])`, `T = 0.5`), evaluated in source order.
@@ -123,6 +125,8 @@ final class ProgramChecker {
         collectConstants()
         guard collectFunctions() else { return nil }
         resolveKernel()
+        // A @cfunc whose signature was refused is not checked further: its body is written against the raw ABI.
+        if rawCallbackRefused { return nil }
         rewriteRawCallback()
         rewriteMappingForm()
         checkRecursion()
@@ -347,7 +351,15 @@ final class ProgramChecker {
                 if let rawKind = rawCallbackKind(of: decorator) {
                     kind = rawKind
                     isRawCallback = true
+                } else {
+                    rawCallbackRefused = true
                 }
+                continue
+            }
+            if decorator.name.split(separator: ".").last == "cfunc" {
+                report("'@\(decorator.name)' is Numba's cfunc: import it ('from numba import cfunc' or 'import numba') "
+                       + "to compile the raw SciPy callback form", at: decorator.range)
+                rawCallbackRefused = true
                 continue
             }
             if !decorator.arguments.isEmpty || !decorator.keywords.isEmpty {

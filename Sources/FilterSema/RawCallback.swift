@@ -294,10 +294,10 @@ struct RawCallbackRewriter {
         }
         var shape = arguments[1]
         if case .tuple(let items) = shape.kind, items.count == 1 { shape = items[0] }
-        guard case .name(length) = shape.kind else {
+        if case .name(length) = shape.kind {} else {
+            // Reported, and the view is still made so that its uses are not also reported.
             report("carray(\(pointer), ...) must view the whole buffer, whose length is '\(length)': write carray(\(pointer), (\(length),))",
                    arguments[1].range)
-            return nil
         }
         var dtypes = keywords.filter { $0.name == "dtype" }.map(\.value)
         if arguments.count == 3 { dtypes.append(arguments[2]) }
@@ -346,7 +346,7 @@ struct RawCallbackRewriter {
     private func returnStatus(_ value: Expr?, range: SourceRange) -> [Stmt] {
         guard let value else {
             report("a @cfunc callback returns its status: 'return 1' (success) or 'return 0' (failure, SciPy raises)", range)
-            return [Stmt(.returnStatement(nil), range)]
+            return [Stmt(.returnStatement(resultName.map { Expr(.name($0), range) }), range)]
         }
         let success = Stmt(.returnStatement(resultName.map { Expr(.name($0), value.range) }), range)
         let failure = Stmt(.expression(Expr(.call(callee: Expr(.name(rawCallbackFailureName), range), arguments: [], keywords: []), range)),
@@ -395,16 +395,22 @@ struct RawCallbackRewriter {
             if name == dataName {
                 report("'\(name)' is SciPy's user_data pointer, which FilterJIT's raw callback form does not pass: it cannot be read "
                        + "(write run-time parameters as named parameters of a @filter def instead)", range)
+                return Expr(.float(0), range)
             } else if name == resultName {
                 report("'\(name)' is the result pointer: only '\(name)[0]' can be read or written", range)
             } else if let pointer = pointerOf[name] {
                 return Expr(.call(callee: Expr(.name("len"), range), arguments: [Expr(.name(arrayName[pointer]!), range)], keywords: []), range)
             } else if lengthOf[name] != nil {
                 report("'\(name)' is a raw pointer: index it ('\(name)[i]') or view it with carray(\(name), (\(lengthOf[name]!),))", range)
+                return Expr(.name(arrayName[name]!), range)
             }
             return expression
         case .index(let base, let index):
             if case .name(let name) = base.kind {
+                if name == dataName {
+                    _ = self.expression(base)
+                    return Expr(.float(0), range)
+                }
                 if name == resultName {
                     guard case .integer(0) = index.kind else {
                         report("only '\(name)[0]' exists: the filter's result is one value", index.range)
