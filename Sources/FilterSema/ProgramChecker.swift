@@ -127,7 +127,7 @@ final class ProgramChecker {
         resolveKernel()
         // A @cfunc whose signature was refused is not checked further: its body is written against the raw ABI.
         if rawCallbackRefused { return nil }
-        rewriteRawCallback()
+        if !rewriteRawCallback() { return nil }
         rewriteMappingForm()
         checkRecursion()
         prepareFacts()
@@ -386,8 +386,9 @@ final class ProgramChecker {
     }
 
     /// A raw `@cfunc` callback becomes the kernel of its signature's kind (RawCallback.swift).
-    private func rewriteRawCallback() {
-        guard isRawCallback, definitions.indices.contains(kernelIndex) else { return }
+    /// False when the def does not fit its signature (reported; its body is not checked further).
+    private func rewriteRawCallback() -> Bool {
+        guard isRawCallback, definitions.indices.contains(kernelIndex) else { return true }
         var rewriter = RawCallbackRewriter(
             kind: kind, function: definitions[kernelIndex],
             isCArray: { [unowned self] in numbaName(of: $0) == "carray" },
@@ -402,9 +403,9 @@ final class ProgramChecker {
                 return canonical == (integer ? "int64" : "float64")
             },
             report: { [unowned self] message, range in report(message, at: range) })
-        if let rewritten = rewriter.rewrite() {
-            definitions[kernelIndex] = rewritten
-        }
+        guard let rewritten = rewriter.rewrite() else { return false }
+        definitions[kernelIndex] = rewritten
+        return true
     }
 
     /// A `@transform` kernel in SciPy's mapping form (it returns a tuple) becomes the callback form

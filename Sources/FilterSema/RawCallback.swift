@@ -113,6 +113,9 @@ extension ProgramChecker {
                 return .success(canonical)
             }
         }
+        if case .name(let bare) = expression.kind, NumbaNames.types[bare] != nil {
+            return .failure(NumbaTypeError(message: "'\(bare)' is not imported: add 'from numba.types import \(bare)'", range: expression.range))
+        }
         return .failure(NumbaTypeError(message: "'\(ASTPrinter.print(expression))' is not a Numba type of a SciPy callback signature "
                                        + "(intc, intp, int32, int64, float64, voidptr, CPointer(...))", range: expression.range))
     }
@@ -426,6 +429,10 @@ struct RawCallbackRewriter {
         case .call(let callee, let arguments, let keywords):
             if isCArray(callee) {
                 report("carray(...) views a buffer only at the top of the callback: 'values = carray(ptr, (n,), dtype=float64)'", range)
+                if case .name(let pointer)? = arguments.first?.kind, let array = arrayName[pointer] {
+                    return Expr(.name(array), range)
+                }
+                return Expr(.float(0), range)
             }
             return Expr(.call(callee: self.expression(callee), arguments: arguments.map(self.expression),
                               keywords: keywords.map { KeywordArgument(name: $0.name, value: self.expression($0.value), range: $0.range) }), range)
