@@ -103,7 +103,7 @@ func compareWithInterpreter(_ kernel: Kernel, runs: Int, random: inout SplitMix6
     func examplesAgreeWithTheInterpreter() throws {
         let directory = repositoryRoot.appendingPathComponent("examples")
         let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "filter" || $0.lastPathComponent == "nbmin_cfunc.py" }.sorted { $0.path < $1.path }
+            .filter { $0.pathExtension == "filter" || ($0.pathExtension == "py" && $0.lastPathComponent.contains("_cfunc")) }.sorted { $0.path < $1.path }
         #expect(!files.isEmpty)
         let seed = UInt64(Date().timeIntervalSince1970)
         print("examplesAgreeWithTheInterpreter seed: \(seed)")

@@ -4,7 +4,6 @@ unchanged, with no Numba installed: the published nbmin equals grey_erosion thro
 import os
 import subprocess
 import sys
-import textwrap
 import types
 
 import numpy as np
@@ -103,31 +102,13 @@ def test_decorator_on_the_plain_function_source():
                                   ndi.grey_erosion(x, footprint=np.eye(3)))
 
 
-LINE = textwrap.dedent("""\
-    import numba
-    from numba import types
+def example(name):
+    with open(os.path.join(REPO, "examples", name), encoding="utf-8") as file:
+        return file.read()
 
-    @numba.cfunc(types.intc(types.CPointer(types.float64), types.intp, types.CPointer(types.float64), types.intp, types.voidptr))
-    def avg3(input_line, input_length, output_line, output_length, data):
-        inp = numba.carray(input_line, (input_length,), dtype=types.float64)
-        out = numba.carray(output_line, (output_length,), dtype=types.float64)
-        for i in range(output_length):
-            out[i] = (inp[i] + inp[i + 1] + inp[i + 2]) / 3.0
-        return 1
-    """)
 
-TRANSFORM = textwrap.dedent("""\
-    from numba import cfunc, carray
-    from numba.types import intc, intp, float64, voidptr, CPointer
-
-    @cfunc("intc(CPointer(intp), CPointer(float64), intc, intc, voidptr)")
-    def shift(output_coordinates, input_coordinates, output_rank, input_rank, data):
-        out = carray(output_coordinates, (output_rank,), dtype=intp)
-        inp = carray(input_coordinates, (input_rank,), dtype=float64)
-        for i in range(input_rank):
-            inp[i] = out[i] - 0.5
-        return 1
-    """)
+LINE = example("nbmean3_cfunc1d.py")
+TRANSFORM = example("nbshift_cfunc.py")
 
 
 def test_raw_generic_filter1d_form():
@@ -201,3 +182,12 @@ def test_cli_run_on_both_engines(tmp_path):
         subprocess.run([cli, "run", EXAMPLE, "--input", str(tmp_path / "x.npy"), "--output", str(out), "--size", "3",
                         "--engine", engine, "--no-disk-cache"], check=True)
         np.testing.assert_array_equal(np.load(out), ndi.grey_erosion(x, size=3))
+        line = tmp_path / f"line-{engine}.npy"
+        subprocess.run([cli, "run", os.path.join(REPO, "examples", "nbmean3_cfunc1d.py"), "--input", str(tmp_path / "x.npy"),
+                        "--output", str(line), "--line-size", "3", "--engine", engine, "--no-disk-cache"], check=True)
+        expected = ndi.generic_filter1d(x, lambda i, o: o.__setitem__(slice(None), (i[:-2] + i[1:-1] + i[2:]) / 3.0), 3)
+        np.testing.assert_array_equal(np.load(line), expected)
+    shifted = tmp_path / "shift.npy"
+    subprocess.run([cli, "run", os.path.join(REPO, "examples", "nbshift_cfunc.py"), "--input", str(tmp_path / "x.npy"),
+                    "--output", str(shifted), "--order", "1", "--no-disk-cache"], check=True)
+    np.testing.assert_array_equal(np.load(shifted), ndi.geometric_transform(x, lambda c: tuple(v - 0.5 for v in c), order=1))
