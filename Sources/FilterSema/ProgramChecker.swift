@@ -403,6 +403,7 @@ final class ProgramChecker {
                 return canonical == (integer ? "int64" : "float64")
             },
             report: { [unowned self] message, range in report(message, at: range) })
+        rewriter.numbaName = { [unowned self] in numbaName(of: $0) }
         guard let rewritten = rewriter.rewrite() else { return false }
         definitions[kernelIndex] = rewritten
         return true

@@ -188,6 +188,8 @@ struct RawCallbackRewriter {
     let function: FunctionDef
     let isCArray: (Expr) -> Bool
     let isDType: (Expr, _ integer: Bool) -> Bool
+    /// The Numba name an expression refers to (`float64`, `types.intp`), or nil.
+    var numbaName: (Expr) -> String? = { _ in nil }
     let report: (String, SourceRange) -> Void
 
     /// Pointer parameter -> its length parameter.
@@ -427,6 +429,13 @@ struct RawCallbackRewriter {
             }
             return Expr(.index(base: self.expression(base), index: self.expression(index)), range)
         case .call(let callee, let arguments, let keywords):
+            // Numba's scalar casts `float64(x)`, `double(x)`, `int64(x)`, `intp(x)`: Python's float() and int()
+            // (both truncate toward zero; an int32/intc cast would wrap to 32 bits, so it is not accepted).
+            if keywords.isEmpty, arguments.count == 1, let type = numbaName(callee), let canonical = NumbaNames.types[type],
+               canonical == "float64" || canonical == "int64" {
+                let builtin = canonical == "float64" ? "float" : "int"
+                return Expr(.call(callee: Expr(.name(builtin), callee.range), arguments: [self.expression(arguments[0])], keywords: []), range)
+            }
             if isCArray(callee) {
                 report("carray(...) views a buffer only at the top of the callback: 'values = carray(ptr, (n,), dtype=float64)'", range)
                 if case .name(let pointer)? = arguments.first?.kind, let array = arrayName[pointer] {
