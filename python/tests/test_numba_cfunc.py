@@ -52,7 +52,7 @@ def test_published_nbmin_through_filterjit_generic_filter_equals_grey_erosion(en
     np.testing.assert_array_equal(got, ndi.grey_erosion(x, size=3))
 
 
-def load_example_module():
+def load_example_module(path=EXAMPLE, name="nbmin"):
     """The example's def, executed with stand-ins for Numba's names (cfunc wraps like Numba's CFunc)."""
     class CFunc:
         def __init__(self, pyfunc):
@@ -65,22 +65,24 @@ def load_example_module():
     numba.cfunc = lambda signature: CFunc
     numba.carray = lambda pointer, shape, dtype=None: pointer
     numba_types = types.ModuleType("numba.types")
-    for name in ("intc", "intp", "float64", "voidptr"):
-        setattr(numba_types, name, lambda *args: args)
+    for type_name in ("intc", "intp", "float64", "voidptr"):
+        setattr(numba_types, type_name, lambda *args: args)
     numba_types.CPointer = lambda t: t
+    numba.types = numba_types
     saved = {name: sys.modules.get(name) for name in ("numba", "numba.types")}
     sys.modules["numba"], sys.modules["numba.types"] = numba, numba_types
     try:
-        namespace = {"__name__": "nbmin_example"}
-        code = compile(example_text(), EXAMPLE, "exec")
+        namespace = {"__name__": "numba_example"}
+        with open(path, encoding="utf-8") as file:
+            code = compile(file.read(), path, "exec")
         exec(code, namespace)
     finally:
-        for name, module in saved.items():
+        for module_name, module in saved.items():
             if module is None:
-                sys.modules.pop(name, None)
+                sys.modules.pop(module_name, None)
             else:
-                sys.modules[name] = module
-    return namespace["nbmin"]
+                sys.modules[module_name] = module
+    return namespace[name]
 
 
 def test_decorator_on_a_numba_cfunc_uses_its_pyfunc():
@@ -109,6 +111,19 @@ def example(name):
 
 LINE = example("nbmean3_cfunc1d.py")
 TRANSFORM = example("nbshift_cfunc.py")
+
+
+def test_line_and_transform_decorators_on_numba_cfuncs():
+    x = image((9, 30))
+    mean3 = load_example_module(os.path.join(REPO, "examples", "nbmean3_cfunc1d.py"), "mean3")
+    expected = ndi.generic_filter1d(x, lambda i, o: o.__setitem__(slice(None), (i[:-2] + i[1:-1] + i[2:]) / 3.0), 3)
+    np.testing.assert_array_equal(ndi.generic_filter1d(x, filterjit.jit_filter1d_function(mean3), 3), expected)
+    shift = load_example_module(os.path.join(REPO, "examples", "nbshift_cfunc.py"), "shift")
+    np.testing.assert_array_equal(ndi.geometric_transform(x, filterjit.jit_geometric_function(shift), order=1),
+                                  ndi.geometric_transform(x, lambda c: tuple(v - 0.5 for v in c), order=1))
+    # The decorator checks the kind the signature gives.
+    with pytest.raises(ValueError):
+        filterjit.jit_filter_function(shift)
 
 
 def test_raw_generic_filter1d_form():
