@@ -377,7 +377,9 @@ final class ProgramChecker {
         for (index, function) in definitions.enumerated() where index != kernelIndex {
             for decorator in function.decorators where Self.kernelKind(ofDecorator: decorator.name) == nil {
                 if isCFuncDecorator(decorator) {
-                    report("only the kernel (the function compiled, by default the last def) can be a @cfunc callback", at: decorator.range)
+                    // Another callback of the file (`--function` picks one): not compiled, not checked.
+                    definitions[index].parameters = []
+                    definitions[index].body = [Stmt(.pass, definitions[index].nameRange)]
                 } else {
                     report("unknown decorator '@\(decorator.name)'", at: decorator.range)
                 }
@@ -517,7 +519,9 @@ final class ProgramChecker {
         for (caller, sites) in graph.enumerated() {
             for site in sites where site.callee != caller {
                 calledFunctions.insert(site.callee)
-                let isDecoratedKernel = definitions[site.callee].decorators.contains { Self.kernelKind(ofDecorator: $0.name) != nil }
+                let isDecoratedKernel = definitions[site.callee].decorators.contains {
+                    Self.kernelKind(ofDecorator: $0.name) != nil || isCFuncDecorator($0)
+                }
                 if isDecoratedKernel && site.callee != kernelIndex {
                     report("'\(definitions[site.callee].name)' has a kernel decorator and cannot be called as a helper", at: site.range)
                 }

@@ -278,8 +278,9 @@ struct RawCallbackRewriter {
         var newBody = statements(body)
         // `result = 0.0` on entry (what reading result[0] before writing it gives), unless the body starts by writing it.
         let startsWithResult: Bool = {
-            guard case .assign(let target, _)? = newBody.first?.kind, case .name(let name) = target.kind else { return false }
-            if case .assign(let original, _)? = body.first?.kind, case .index = original.kind { return name == resultName }
+            guard case .assign(let target, let value)? = newBody.first?.kind, case .name(let name) = target.kind,
+                  let resultName, name == resultName, !Self.mentions(value, resultName) else { return false }
+            if case .assign(let original, _)? = body.first?.kind, case .index = original.kind { return true }
             return false
         }()
         if let resultName, !startsWithResult {
@@ -288,6 +289,25 @@ struct RawCallbackRewriter {
         }
         rewritten.body = newBody
         return rewritten
+    }
+
+    /// Whether `expression` reads the name `name` anywhere.
+    static func mentions(_ expression: Expr, _ name: String) -> Bool {
+        switch expression.kind {
+        case .name(let other): return other == name
+        case .integer, .float, .boolean, .string: return false
+        case .attribute(let base, _): return mentions(base, name)
+        case .call(let callee, let arguments, let keywords):
+            return mentions(callee, name) || arguments.contains { mentions($0, name) } || keywords.contains { mentions($0.value, name) }
+        case .index(let base, let index): return mentions(base, name) || mentions(index, name)
+        case .unary(_, let operand): return mentions(operand, name)
+        case .binary(_, let left, let right), .logical(_, let left, let right): return mentions(left, name) || mentions(right, name)
+        case .compare(let first, let rest): return mentions(first, name) || rest.contains { mentions($0.right, name) }
+        case .conditional(let then, let condition, let orElse):
+            return mentions(then, name) || mentions(condition, name) || mentions(orElse, name)
+        case .tuple(let items), .list(let items): return items.contains { mentions($0, name) }
+        case .slice(let lower, let upper, let step): return [lower, upper, step].contains { $0.map { mentions($0, name) } ?? false }
+        }
     }
 
     /// The pointer a well-formed `carray(ptr, (n,), dtype=...)` views, or nil after reporting.
