@@ -392,6 +392,9 @@ final class ProgramLowering {
             }
             LLVMBuildRet(builder, emitter.bool(true))
             emitter.startDeadBlock()
+
+        case .callbackFailure:
+            fail(.callbackFailure, statement.range)
         }
     }
 

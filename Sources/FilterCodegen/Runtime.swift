@@ -46,6 +46,8 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     case bincountNegative = 17
     /// `np.histogram` with bad bins or range (`a` = `Numerics.histogram`'s status).
     case histogram = 18
+    /// `return 0` in Numba's raw callback form (`@cfunc`): the callback reported failure.
+    case callbackFailure = 19
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -92,6 +94,7 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .averageWeights: return a == 0 ? RuntimeMessages.averageShapes : RuntimeMessages.averageZeroWeights
         case .bincountNegative: return a == 0 ? RuntimeMessages.bincountNegative : RuntimeMessages.bincountMinlength
         case .histogram: return RuntimeMessages.histogram(Int(a))
+        case .callbackFailure: return RuntimeMessages.callbackFailure
         }
     }
 }

@@ -316,6 +316,8 @@ private struct Execution {
         case .returnValue(let expression):
             guard let expression else { return .returned(nil) }
             return .returned(try evaluate(expression, frame: &frame))
+        case .callbackFailure:
+            throw KernelRuntimeError(RuntimeMessages.callbackFailure, at: range)
         }
     }
 

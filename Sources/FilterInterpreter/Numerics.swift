@@ -587,7 +587,7 @@ extension Numerics {
     /// `np.linspace` for the edges, then each kept value's bin from `(x - lo) / (hi - lo) * bins`
     /// corrected against the edges). Writes `bins` counts and/or `bins + 1` edges (either may be nil).
     /// Returns 0, or the error (`RuntimeMessages.histogram`): 1 bins < 1, 2 lo > hi, 3 a given range
-    /// not finite, 4 the values' range not finite. `bins` must be at most 1,048,576 here (callers check).
+    /// not finite, 4 the values' range not finite, 5 the range is wider than the largest double. `bins` must be at most 1,048,576 here (callers check).
     public static func histogram(_ a: UnsafePointer<Double>?, _ n: Int, bins: Int64, lo givenLow: Double, hi givenHigh: Double,
                                  autodetect: Bool, counts: UnsafeMutablePointer<Int64>?, edges: UnsafeMutablePointer<Double>?) -> Int64 {
         guard bins >= 1 else { return 1 }
@@ -605,6 +605,8 @@ extension Numerics {
             low -= 0.5
             high += 0.5
         }
+        // NumPy refuses edges that are not finite (a range wider than the largest double).
+        if !(high - low).isFinite { return 5 }
         let count = Int(bins)
         // np.linspace(low, high, bins + 1): k * step + low, the last edge exactly `high`.
         var edgeValues = [Double](repeating: 0, count: count + 1)
@@ -622,7 +624,20 @@ extension Numerics {
         for i in 0..<n {
             let x = a[i]
             guard x >= low && x <= high else { continue }
-            var index = Int((x - low) / denominator * Double(count))
+            let scaled = (x - low) / denominator * Double(count)
+            var index: Int
+            if scaled.isFinite && scaled >= 0 && scaled <= Double(count) {
+                index = Int(scaled)
+            } else {
+                // A range wider than the largest double (high - low overflows): NumPy's formula gives NaN
+                // here; take the bin by searching the edges instead of trapping on the conversion.
+                var lowerBound = 0, upperBound = count
+                while upperBound - lowerBound > 1 {
+                    let middle = (lowerBound + upperBound) / 2
+                    if edgeValues[middle] <= x { lowerBound = middle } else { upperBound = middle }
+                }
+                index = lowerBound
+            }
             if index == count { index -= 1 }
             if x < edgeValues[index] { index -= 1 }
             if x >= edgeValues[index + 1] && index != count - 1 { index += 1 }

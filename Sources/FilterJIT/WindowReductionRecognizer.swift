@@ -269,6 +269,7 @@ enum WindowReductionRecognizer {
             case .forEach(let slot, let array, let body):
                 return .forEach(slot: slot, array: try expression(array), body: try statements(body))
             case .breakLoop, .continueLoop: return kind
+            case .callbackFailure: throw NotRecognized()
             case .returnValue(let value): return .returnValue(try value.map { v throws(NotRecognized) in try expression(v) })
             }
         }
@@ -400,7 +401,7 @@ enum WindowReductionRecognizer {
                         if slot == v { loops += 1 }
                         visit(a); visit(body)
                     case .returnValue(let e): if let e { visit(e) }
-                    case .breakLoop, .continueLoop: break
+                    case .breakLoop, .continueLoop, .callbackFailure: break
                     }
                 }
             }

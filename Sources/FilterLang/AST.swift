@@ -80,16 +80,24 @@ public struct ImportedName: Equatable, Sendable {
 public struct Decorator: Equatable, Sendable {
     /// The dotted name as written, e.g. `llc.jit_filter_function`.
     public var name: String
+    /// Positional arguments in `@name(...)` (only Numba's `@cfunc(signature)` takes any; Sema refuses the rest).
+    public var arguments: [Expr]
+    /// Keyword arguments in `@name(...)`.
+    public var keywords: [KeywordArgument]
     /// Where it was written (after the `@`).
     public var range: SourceRange
 
     /// Creates a decorator.
-    public init(name: String, range: SourceRange) {
+    public init(name: String, arguments: [Expr] = [], keywords: [KeywordArgument] = [], range: SourceRange) {
         self.name = name
+        self.arguments = arguments
+        self.keywords = keywords
         self.range = range
     }
 
-    public static func == (lhs: Decorator, rhs: Decorator) -> Bool { lhs.name == rhs.name }
+    public static func == (lhs: Decorator, rhs: Decorator) -> Bool {
+        lhs.name == rhs.name && lhs.arguments == rhs.arguments && lhs.keywords == rhs.keywords
+    }
 }
 
 /// A parameter of a `def`, with its default for run-time parameters.

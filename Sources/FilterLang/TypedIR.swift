@@ -200,6 +200,9 @@ public indirect enum TStmtKind: Hashable, Sendable {
     case continueLoop
     /// `return` (nil) or `return value` (converted to the function's return type).
     case returnValue(TExpr?)
+    /// `return 0` in Numba's raw SciPy callback form (`@cfunc`): the kernel fails, as any run-time error does
+    /// (the ABI status is 0; the message says the callback returned 0). Ends its path like `return`.
+    case callbackFailure
 }
 
 /// A typed expression: its kind, its type and where it was written.
@@ -512,6 +515,8 @@ public let maximumLocalArrayElementsPerCall = 64 * 1_048_576
 
 /// Run-time error messages both back ends give in the same words (issue 13's array expressions).
 public enum RuntimeMessages {
+    /// `return 0` in a raw `@cfunc` callback (`TStmt.callbackFailure`).
+    public static let callbackFailure = "the callback returned 0 (failure)"
     /// NumPy's words for element-wise operands of different lengths.
     public static func broadcast(_ a: Int, _ b: Int) -> String {
         "operands could not be broadcast together with shapes (\(a),) (\(b),)"
@@ -526,12 +531,13 @@ public enum RuntimeMessages {
     public static let bincountNegative = "'list' argument must have no negative elements"
     /// NumPy's words for a negative `minlength`.
     public static let bincountMinlength = "'minlength' must not be negative"
-    /// NumPy's words for `np.histogram` errors (`Numerics.histogram` status 1...4).
+    /// NumPy's words for `np.histogram` errors (`Numerics.histogram` status 1...5).
     public static func histogram(_ status: Int) -> String {
         switch status {
         case 1: return "`bins` must be positive, when an integer"
         case 2: return "max must be larger than min in range parameter."
         case 3: return "supplied range of the histogram is not finite"
+        case 5: return "Too many bins for data range. Cannot create finite-sized bins."
         default: return "autodetected range of the histogram is not finite"
         }
     }

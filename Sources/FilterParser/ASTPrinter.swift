@@ -33,7 +33,12 @@ public enum ASTPrinter {
 
     static func printFunction(_ function: FunctionDef, into lines: inout [String]) {
         for decorator in function.decorators {
-            lines.append("@\(decorator.name)")
+            if decorator.arguments.isEmpty && decorator.keywords.isEmpty {
+                lines.append("@\(decorator.name)")
+            } else {
+                let list = decorator.arguments.map { print($0) } + decorator.keywords.map { "\($0.name)=\(print($0.value))" }
+                lines.append("@\(decorator.name)(\(list.joined(separator: ", ")))")
+            }
         }
         let parameters = function.parameters.map { parameter in
             parameter.defaultValue.map { "\(parameter.name)=\(print($0))" } ?? parameter.name

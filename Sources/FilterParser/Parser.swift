@@ -282,16 +282,19 @@ public struct Parser {
                            body: body, range: SourceRange(start, previous.range.end))
     }
 
-    /// decorator: "@" dotted_name [ "(" ")" ] NEWLINE
+    /// decorator: "@" dotted_name [ "(" [ arguments ] ")" ] NEWLINE
     private mutating func parseDecorator() throws -> Decorator {
         try expect("@", after: "decorator start")
         let (name, range) = try parseDottedName("a decorator name after '@'")
+        var arguments: [Expr] = []
+        var keywords: [KeywordArgument] = []
         if eat("(") {
-            if !at(")") { throw fail("decorator arguments are not supported") }
-            try expect(")", after: "'('")
+            // Only Numba's `@cfunc(signature, ...)` takes arguments; Sema refuses them elsewhere.
+            if !at(")") { (arguments, keywords) = try parseArguments() }
+            try expect(")", after: "decorator arguments")
         }
         try expectEndOfLine(after: "decorator")
-        return Decorator(name: name, range: range)
+        return Decorator(name: name, arguments: arguments, keywords: keywords, range: range)
     }
 
     /// parameters: parameter { "," parameter } [ "," ]

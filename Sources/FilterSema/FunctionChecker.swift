@@ -204,6 +204,10 @@ struct FunctionChecker {
             return []
         case .expression(let expression):
             if case .string = expression.kind { return [] }
+            if case .call(let callee, [], []) = expression.kind, case .name(rawCallbackFailureName) = callee.kind {
+                assigned = nil
+                return [TStmt(.callbackFailure, range)]
+            }
             guard let value = lower(expression, asStatement: true) else { return [] }
             return [TStmt(.expression(value), range)]
         case .assign(let target, let value):

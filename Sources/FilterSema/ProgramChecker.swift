@@ -46,6 +46,14 @@ final class ProgramChecker {
     private(set) var moduleAliases: [String: String] = ["np": "numpy", "numpy": "numpy", "math": "math"]
     /// Bare names brought in by `from M import n as a`: `a` -> (M, n).
     private(set) var importedNames: [String: (module: String, name: String)] = [:]
+    /// Numba modules by local name (`numba`, `nb`, `types` -> `numba.types`): the raw callback form (RawCallback.swift).
+    var numbaModules: [String: String] = [:]
+    /// Names imported from Numba (`cfunc`, `carray`, `intc`, ...) by local name.
+    var numbaNames: [String: String] = [:]
+    /// Whether the kernel is a raw `@cfunc` callback (rewritten into its kind before checking).
+    private(set) var isRawCallback = false
+    /// Whether the kernel's `@cfunc` signature was refused (reported).
+    private(set) var rawCallbackRefused = false
     /// Whether the program is the one-line expression form.
     private(set) var isExpressionForm = false
     /// Module-level constants (`KX = np.array([...])`, `T = 0.5`), evaluated in source order.
@@ -117,6 +125,9 @@ final class ProgramChecker {
         collectConstants()
         guard collectFunctions() else { return nil }
         resolveKernel()
+        // A @cfunc whose signature was refused is not checked further: its body is written against the raw ABI.
+        if rawCallbackRefused { return nil }
+        if !rewriteRawCallback() { return nil }
         rewriteMappingForm()
         checkRecursion()
         prepareFacts()
@@ -148,6 +159,10 @@ final class ProgramChecker {
     private func resolveImports() {
         for item in module.items {
             guard case .importStatement(let statement) = item else { continue }
+            if NumbaNames.modules.contains(statement.module) {
+                resolveNumbaImport(statement)
+                continue
+            }
             guard BuiltinTables.importableModules.contains(statement.module) else {
                 report("import of module '\(statement.module)' is not supported; only numpy and math can be imported", at: statement.range)
                 continue
@@ -177,6 +192,34 @@ final class ProgramChecker {
                         report("'\(name.name)' cannot be imported from '\(statement.module)'; only the kernel decorators can", at: name.range)
                     }
                 }
+            }
+        }
+    }
+
+    /// `import numba [as nb]`, `from numba import cfunc, carray, types`, `from numba.types import intc, ...`.
+    private func resolveNumbaImport(_ statement: ImportStatement) {
+        guard let names = statement.names else {
+            moduleAliases.removeValue(forKey: statement.alias ?? statement.module)
+            numbaModules[statement.alias ?? statement.module] = statement.module
+            if statement.alias == nil, statement.module != "numba" {
+                // `import numba.types` binds `numba`, as Python does.
+                numbaModules["numba"] = "numba"
+            }
+            return
+        }
+        for name in names {
+            let local = name.alias ?? name.name
+            if statement.module == "numba" && NumbaNames.functions.contains(name.name) {
+                numbaNames[local] = name.name
+            } else if statement.module == "numba" && name.name == "types" {
+                numbaModules[local] = "numba.types"
+            } else if NumbaNames.types[name.name] != nil {
+                numbaNames[local] = name.name
+            } else {
+                let allowed = statement.module == "numba" ? "cfunc, carray, types and the types of SciPy's callback signatures"
+                                                          : "the types of SciPy's callback signatures"
+                report("'\(name.name)' cannot be imported from '\(statement.module)': FilterJIT reads Numba's raw SciPy callback form, "
+                       + "which needs only \(allowed) (\(NumbaNames.types.keys.sorted().joined(separator: ", ")))", at: name.range)
             }
         }
     }
@@ -304,6 +347,25 @@ final class ProgramChecker {
             report("a kernel takes one decorator", at: kernel.decorators[1].range)
         }
         for decorator in kernel.decorators.prefix(1) {
+            if isCFuncDecorator(decorator) {
+                if let rawKind = rawCallbackKind(of: decorator) {
+                    kind = rawKind
+                    isRawCallback = true
+                } else {
+                    rawCallbackRefused = true
+                }
+                continue
+            }
+            if decorator.name.split(separator: ".").last == "cfunc" {
+                report("'@\(decorator.name)' is Numba's cfunc: import it ('from numba import cfunc' or 'import numba') "
+                       + "to compile the raw SciPy callback form", at: decorator.range)
+                rawCallbackRefused = true
+                continue
+            }
+            if !decorator.arguments.isEmpty || !decorator.keywords.isEmpty {
+                report("decorator arguments are not supported (only Numba's @cfunc(signature) takes any; "
+                       + "give run-time parameters as defaults or at the call)", at: decorator.range)
+            }
             if let decoratedKind = Self.kernelKind(ofDecorator: decorator.name) {
                 kind = decoratedKind
             } else {
@@ -314,9 +376,39 @@ final class ProgramChecker {
         }
         for (index, function) in definitions.enumerated() where index != kernelIndex {
             for decorator in function.decorators where Self.kernelKind(ofDecorator: decorator.name) == nil {
-                report("unknown decorator '@\(decorator.name)'", at: decorator.range)
+                if isCFuncDecorator(decorator) {
+                    // Another callback of the file (`--function` picks one): not compiled, not checked.
+                    definitions[index].parameters = []
+                    definitions[index].body = [Stmt(.pass, definitions[index].nameRange)]
+                } else {
+                    report("unknown decorator '@\(decorator.name)'", at: decorator.range)
+                }
             }
         }
+    }
+
+    /// A raw `@cfunc` callback becomes the kernel of its signature's kind (RawCallback.swift).
+    /// False when the def does not fit its signature (reported; its body is not checked further).
+    private func rewriteRawCallback() -> Bool {
+        guard isRawCallback, definitions.indices.contains(kernelIndex) else { return true }
+        var rewriter = RawCallbackRewriter(
+            kind: kind, function: definitions[kernelIndex],
+            isCArray: { [unowned self] in numbaName(of: $0) == "carray" },
+            isDType: { [unowned self] expression, integer in
+                let name: String?
+                if case .attribute(let base, let member) = expression.kind, case .name(let alias) = base.kind, moduleAliases[alias] == "numpy" {
+                    name = member
+                } else {
+                    name = numbaName(of: expression)
+                }
+                guard let name, let canonical = NumbaNames.types[name] else { return false }
+                return canonical == (integer ? "int64" : "float64")
+            },
+            report: { [unowned self] message, range in report(message, at: range) })
+        rewriter.numbaName = { [unowned self] in numbaName(of: $0) }
+        guard let rewritten = rewriter.rewrite() else { return false }
+        definitions[kernelIndex] = rewritten
+        return true
     }
 
     /// A `@transform` kernel in SciPy's mapping form (it returns a tuple) becomes the callback form
@@ -427,7 +519,9 @@ final class ProgramChecker {
         for (caller, sites) in graph.enumerated() {
             for site in sites where site.callee != caller {
                 calledFunctions.insert(site.callee)
-                let isDecoratedKernel = definitions[site.callee].decorators.contains { Self.kernelKind(ofDecorator: $0.name) != nil }
+                let isDecoratedKernel = definitions[site.callee].decorators.contains {
+                    Self.kernelKind(ofDecorator: $0.name) != nil || isCFuncDecorator($0)
+                }
                 if isDecoratedKernel && site.callee != kernelIndex {
                     report("'\(definitions[site.callee].name)' has a kernel decorator and cannot be called as a helper", at: site.range)
                 }

@@ -89,6 +89,7 @@ public enum TypedIRPrinter {
             case .breakLoop: lines.append(indent + "break")
             case .continueLoop: lines.append(indent + "continue")
             case .returnValue(let value): lines.append(indent + "return" + (value.map { " " + print($0) } ?? ""))
+            case .callbackFailure: lines.append(indent + "fail  # return 0 of a raw callback")
             }
         }
         return lines.filter { !$0.isEmpty }.joined(separator: "\n")

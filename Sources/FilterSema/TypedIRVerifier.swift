@@ -74,7 +74,7 @@ private struct Verifier {
     static func fallsThrough(_ body: [TStmt]) -> Bool {
         for statement in body {
             switch statement.kind {
-            case .returnValue, .breakLoop, .continueLoop:
+            case .returnValue, .breakLoop, .continueLoop, .callbackFailure:
                 return false
             case .ifStatement(_, let then, let orElse):
                 if !fallsThrough(then) && !fallsThrough(orElse) { return false }
@@ -166,6 +166,8 @@ private struct Verifier {
             loopDepth -= 1
         case .breakLoop, .continueLoop:
             if loopDepth == 0 { problem("break/continue outside a loop") }
+        case .callbackFailure:
+            if function != program.kernelIndex { problem("a callback failure outside the kernel") }
         case .returnValue(let value):
             if let value {
                 _ = expression(value)

@@ -92,8 +92,31 @@ final class ReplSession {
                     entry += "\n" + next
                 }
             }
-            evaluate(entry)
+            if isImportsOnly(entry) {
+                // `import numpy as np`, `from numba import cfunc, carray` (issue 15) on their own: kept for the
+                // entries that follow (appended after them, so their line numbers stay their own).
+                do {
+                    _ = try engine.compile(universalNewlines(entry) + "\n0.0\n", fileName: "<repl>")
+                    keptImports.append(universalNewlines(entry))
+                    print("imports kept for the following entries")
+                } catch let error as CompileError {
+                    printError(error.description)
+                } catch {
+                    printError("error: \(error)\n")
+                }
+                continue
+            }
+            evaluate(entry + (keptImports.isEmpty ? "" : "\n" + keptImports.joined(separator: "\n")))
         }
+    }
+
+    /// Import-only entries given so far.
+    private var keptImports: [String] = []
+
+    private func isImportsOnly(_ entry: String) -> Bool {
+        let lines = universalNewlines(entry).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        return !lines.isEmpty && lines.allSatisfy { $0.hasPrefix("import ") || $0.hasPrefix("from ") }
     }
 
     private func startsBlock(_ line: String) -> Bool {

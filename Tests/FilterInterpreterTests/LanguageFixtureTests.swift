@@ -124,6 +124,7 @@ import Testing
                 case .forEach(_, let a, let body): self.statements.insert("forEach"); visit(a); visit(body)
                 case .breakLoop: self.statements.insert("break")
                 case .continueLoop: self.statements.insert("continue")
+                case .callbackFailure: self.statements.insert("callbackFailure")
                 case .returnValue(let e): self.statements.insert(e == nil ? "bareReturn" : "return"); e.map { visit($0) }
                 }
             }
@@ -171,7 +172,7 @@ import Testing
                 "operators no fixture uses: \(operators.subtracting(coverage.arithmetic).sorted())")
         #expect(Set(CompareOperator.allCases).subtracting(coverage.comparisons).isEmpty)
         let statements: Set<String> = ["expression", "assign", "tupleAssign", "elementStore", "if", "while", "forRange",
-                                       "forEach", "break", "continue", "return", "bareReturn"]
+                                       "forEach", "break", "continue", "return", "bareReturn", "callbackFailure"]
         #expect(statements.subtracting(coverage.statements).isEmpty,
                 "statements no fixture uses: \(statements.subtracting(coverage.statements).sorted())")
     }

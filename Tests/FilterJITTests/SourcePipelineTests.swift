@@ -7,6 +7,7 @@ import FilterLang
 import FilterSema
 import FilterInterpreter
 import FilterCodegen
+import NDImage
 @testable import FilterJIT
 
 /// Whether `FrontEnd.check` on this branch is real (not the contract stub).
@@ -102,7 +103,7 @@ func compareWithInterpreter(_ kernel: Kernel, runs: Int, random: inout SplitMix6
     func examplesAgreeWithTheInterpreter() throws {
         let directory = repositoryRoot.appendingPathComponent("examples")
         let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "filter" }.sorted { $0.path < $1.path }
+            .filter { $0.pathExtension == "filter" || ($0.pathExtension == "py" && $0.lastPathComponent.contains("_cfunc")) }.sorted { $0.path < $1.path }
         #expect(!files.isEmpty)
         let seed = UInt64(Date().timeIntervalSince1970)
         print("examplesAgreeWithTheInterpreter seed: \(seed)")
@@ -146,5 +147,50 @@ func compareWithInterpreter(_ kernel: Kernel, runs: Int, random: inout SplitMix6
         let assembly = try kernel.assembly
         #expect(assembly.contains(kernel.symbolName))
         #expect(try kernel.assembly == assembly)
+    }
+}
+
+/// Issue 15: Numba's raw `@cfunc` callback form through `Engine.compile` (the CLI and Python tests cover the rest).
+@Suite struct NumbaCFuncEngineTests {
+    @Test func publishedNbminCompilesAndRunsLikeFmin() throws {
+        let engine = try Engine()
+        let nbmin = try engine.compile(contentsOf: repositoryRoot.appendingPathComponent("examples/nbmin_cfunc.py"))
+        let fmin = try engine.compile(contentsOf: repositoryRoot.appendingPathComponent("examples/fmin.filter"))
+        #expect(nbmin.kind == .filter)
+        #expect(nbmin.parameters.isEmpty)
+        #expect(try nbmin.callFilter(values: [3, -1, 2]) == -1)
+        #expect(try nbmin.callFilter(values: []) == .infinity)
+        var state: UInt64 = 15
+        let values = (0..<(29 * 33)).map { _ -> Double in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(Int64(bitPattern: state) >> 40)
+        }
+        let image = try NDArray.make(shape: [29, 33], elementType: .float64, values: values)
+        for mode in [BoundaryMode.reflect, .constant, .wrap] {
+            let options = FilterOptions(size: [3, 4], mode: mode, cval: 1.5)
+            let expected = try fmin.genericFilter(image, options: options, engine: .callback).doubleValues()
+            for execution in [ExecutionEngine.fused, .callback] {
+                let got = try nbmin.genericFilter(image, options: options, engine: execution).doubleValues()
+                #expect(got == expected, "\(mode) \(execution)")
+            }
+        }
+    }
+
+    @Test func returnZeroIsARunTimeFailureOnBothBackEnds() throws {
+        let source = """
+            from numba import cfunc
+            from numba.types import intc, intp, float64, voidptr, CPointer
+
+            @cfunc(intc(CPointer(float64), intp, CPointer(float64), voidptr))
+            def positive(values_ptr, len_values, result, data):
+                result[0] = values_ptr[0]
+                return result[0] > 0
+            """
+        let kernel = try Engine().compile(source)
+        #expect(try kernel.callFilter(values: [2]) == 2)
+        #expect(throws: KernelRuntimeError.self) { try kernel.callFilter(values: [-2]) }
+        let interpreter = Interpreter(program: kernel.program)
+        #expect(try interpreter.runFilter(values: [2]) == 2)
+        #expect(throws: KernelRuntimeError.self) { try interpreter.runFilter(values: [-2]) }
     }
 }

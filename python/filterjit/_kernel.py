@@ -8,6 +8,7 @@ import inspect
 import os
 import re
 import textwrap
+import types as _types
 from typing import Any, Callable, NamedTuple, Union, overload
 
 from scipy import LowLevelCallable
@@ -282,12 +283,59 @@ def function_source(func: Callable[..., Any], kind: str) -> tuple[str, str, int,
     def_line = node.lineno if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else 1
     decorator = "@" + kind
     line_offset = max(first_line - 1, 0)
+    cfunc = _cfunc_decorator(node)
+    if cfunc is not None:
+        # Numba's raw SciPy callback form (issue 15): the @cfunc(signature) line(s) stay, since the signature
+        # decides the kernel kind; the other decorator lines become blank lines.
+        kept = range(cfunc.lineno - 1, cfunc.end_lineno or cfunc.lineno)
+        for index in range(def_line - 1):
+            if index not in kept:
+                text_lines[index] = ""
+        return "\n".join(text_lines) + "\n" + _numba_imports(node, func), file_name, line_offset, indent
     if def_line > 1:
         text_lines[:def_line - 1] = [""] * (def_line - 2) + [decorator]
     else:
         text_lines.insert(0, decorator)
         line_offset -= 1
     return "\n".join(text_lines) + "\n", file_name, max(line_offset, 0), indent
+
+
+_NUMBA_FUNCTIONS = ("cfunc", "carray")
+_NUMBA_TYPES = ("intc", "intp", "int32", "int64", "float64", "double", "voidptr", "CPointer")
+
+
+def _cfunc_decorator(node: Any) -> Any:
+    """The `@cfunc(signature)` / `@numba.cfunc(...)` decorator of a def, or None."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    for decorator in node.decorator_list:
+        callee = decorator.func if isinstance(decorator, ast.Call) else None
+        name = callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute) else None
+        if name == "cfunc":
+            return decorator
+    return None
+
+
+def _numba_imports(node: Any, func: Callable[..., Any]) -> str:
+    """Import lines for the Numba names a raw `@cfunc` callback uses (its module's imports are not part of
+    the function's source). Appended after the function, so line numbers stay the file's. Numba itself is
+    never imported: the filter language reads these lines."""
+    namespace = getattr(func, "__globals__", {})
+    parameters = {argument.arg for argument in node.args.args}
+    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - parameters
+    lines = []
+    for name in sorted(used):
+        value = namespace.get(name)
+        module_name = getattr(value, "__name__", "") if isinstance(value, _types.ModuleType) else ""
+        if module_name.startswith("numba"):
+            lines.append(f"import {module_name} as {name}")
+        elif name in ("numba", "types") and value is None:
+            lines.append("import numba" if name == "numba" else "from numba import types")
+        elif name in _NUMBA_FUNCTIONS:
+            lines.append(f"from numba import {name}")
+        elif name in _NUMBA_TYPES:
+            lines.append(f"from numba.types import {name}")
+    return "".join(line + "\n" for line in lines)
 
 
 def _constant_text(value: Any) -> str | None:
@@ -363,6 +411,8 @@ class _Decorator:
 def _decorator(kind: str) -> _Decorator:
     def decorate(func: Callable[..., Any] | None = None, **parameters: float) -> Any:
         def build(f: Callable[..., Any]) -> JITCallable:
+            # A Numba `CFunc` (from @numba.cfunc) keeps the Python function it compiled in `_pyfunc`.
+            f = getattr(f, "_pyfunc", f)
             source, file_name, line_offset, indent = function_source(f, kind)
             source += frozen_globals(f)
             kernel = Kernel(source, f.__name__, file_name=file_name, line_offset=line_offset, indent=indent)
