@@ -160,15 +160,9 @@ public struct RowKernelRun: @unchecked Sendable {
         let inSize: Int, outSize: Int
         let n: Int
         let extendedLength: Int
-        let cacheCapacity: Int
-        // Unsafe storage: arrays in a class pay exclusivity checks on every access.
-        let cachedKeys: UnsafeMutablePointer<Int?>
-        let cachedUse: UnsafeMutablePointer<Int>
-        let cachedValid: UnsafeMutablePointer<Bool>
-        let cachedRows: UnsafeMutablePointer<UnsafeMutableRawPointer>
+        let cache: ExtendedRowCache
         let loaded: UnsafeMutablePointer<UnsafeMutableRawPointer>
         let taps: UnsafeMutablePointer<UnsafeRawPointer?>
-        var clock = 0
 
         init(run: RowKernelRun) {
             self.run = run
@@ -176,30 +170,14 @@ public struct RowKernelRun: @unchecked Sendable {
             outSize = run.output.elementType.itemSize
             n = run.input.shape[run.input.rank - 1]
             extendedLength = run.lastMap.count
-            cacheCapacity = run.footprintRows.count + 2
-            cachedKeys = .allocate(capacity: cacheCapacity)
-            cachedKeys.initialize(repeating: nil, count: cacheCapacity)
-            cachedUse = .allocate(capacity: cacheCapacity)
-            cachedUse.initialize(repeating: 0, count: cacheCapacity)
-            cachedValid = .allocate(capacity: cacheCapacity)
-            cachedValid.initialize(repeating: false, count: cacheCapacity)
-            cachedRows = .allocate(capacity: cacheCapacity)
-            let rowBytes = max(1, extendedLength) * inSize
-            for slot in 0..<cacheCapacity {
-                (cachedRows + slot).initialize(to: .allocate(byteCount: rowBytes, alignment: 64))
-            }
+            cache = ExtendedRowCache(capacity: run.footprintRows.count + 2, rowBytes: max(1, extendedLength) * inSize)
             loaded = .allocate(capacity: run.footprintRows.count)
-            loaded.initialize(repeating: cachedRows[0], count: run.footprintRows.count)
+            loaded.initialize(repeating: cache.anyRow, count: run.footprintRows.count)
             taps = .allocate(capacity: run.tapCount)
             taps.initialize(repeating: nil, count: run.tapCount)
         }
 
         func release() {
-            for slot in 0..<cacheCapacity { cachedRows[slot].deallocate() }
-            cachedKeys.deallocate()
-            cachedUse.deallocate()
-            cachedValid.deallocate()
-            cachedRows.deallocate()
             loaded.deallocate()
             taps.deallocate()
         }
@@ -222,7 +200,7 @@ public struct RowKernelRun: @unchecked Sendable {
             }
             let outBase = output.firstElementPointer
             for row in rows {
-                clock += 1
+                cache.tick()
                 for (r, position) in run.footprintRows.enumerated() {
                     loaded[r] = cachedRow(key(outer: index, position: position))
                 }
@@ -254,24 +232,9 @@ public struct RowKernelRun: @unchecked Sendable {
             return key
         }
 
-        /// The extended row for `key`, from the cache or built now (least recently used slot; rows
-        /// loaded for this output row were used at `clock`, and there are two more slots than
-        /// footprint rows, so they are never chosen).
+        /// The extended row for `key`, from the cache or built now.
         private func cachedRow(_ key: Int?) -> UnsafeMutableRawPointer {
-            var victim = 0
-            for slot in 0..<cacheCapacity {
-                if cachedValid[slot] && cachedKeys[slot] == key {
-                    cachedUse[slot] = clock
-                    return cachedRows[slot]
-                }
-                if cachedValid[victim] && (!cachedValid[slot] || cachedUse[slot] < cachedUse[victim]) { victim = slot }
-            }
-            let row = cachedRows[victim]
-            build(row, key: key)
-            cachedKeys[victim] = key
-            cachedUse[victim] = clock
-            cachedValid[victim] = true
-            return row
+            cache.row(key) { build($0, key: key) }
         }
 
         /// Fills `row` with the input row at byte offset `key` extended along the last axis through the

@@ -576,15 +576,8 @@ public struct WindowReductionJob: @unchecked Sendable {
     private final class RowState<T: ReducibleElement> {
         let job: WindowReductionJob
         let extendedLength: Int
-        /// Cached extended rows: their input row offset (nil: the cval row), last use, storage.
-        // Unsafe storage, not arrays: arrays in a class property pay exclusivity checks on every
-        // access, which cost more than the row passes for small windows.
-        let cacheCapacity: Int
-        let cachedKeys: UnsafeMutablePointer<Int?>
-        let cachedUse: UnsafeMutablePointer<Int>
-        let cachedValid: UnsafeMutablePointer<Bool>
-        let cachedRows: UnsafeMutablePointer<UnsafeMutablePointer<T>>
-        var clock = 0
+        /// Cached extended rows, keyed by their input row's element offset (nil: the cval row).
+        let cache: ExtendedRowCache
         /// Per footprint row, the cached row it reads for the current output row.
         let loaded: UnsafeMutablePointer<UnsafeMutablePointer<T>>
         let combined: UnsafeMutablePointer<T>
@@ -597,18 +590,10 @@ public struct WindowReductionJob: @unchecked Sendable {
         init(job: WindowReductionJob) {
             self.job = job
             extendedLength = job.lastMap.count
-            let capacity = job.footprintRows.count + 2
-            cacheCapacity = capacity
-            cachedKeys = .allocate(capacity: capacity)
-            cachedKeys.initialize(repeating: nil, count: capacity)
-            cachedUse = .allocate(capacity: capacity)
-            cachedUse.initialize(repeating: 0, count: capacity)
-            cachedValid = .allocate(capacity: capacity)
-            cachedValid.initialize(repeating: false, count: capacity)
-            cachedRows = .allocate(capacity: capacity)
-            for slot in 0..<capacity { (cachedRows + slot).initialize(to: .allocate(capacity: max(1, job.lastMap.count))) }
+            cache = ExtendedRowCache(capacity: job.footprintRows.count + 2,
+                                     rowBytes: max(1, job.lastMap.count) * MemoryLayout<T>.stride)
             loaded = .allocate(capacity: job.footprintRows.count)
-            loaded.initialize(repeating: cachedRows[0], count: job.footprintRows.count)
+            loaded.initialize(repeating: cache.anyRow.assumingMemoryBound(to: T.self), count: job.footprintRows.count)
             combined = .allocate(capacity: max(1, job.lastMap.count))
             sliding = .allocate(capacity: max(1, job.lastMap.count))
             slidingSpare = .allocate(capacity: max(1, job.lastMap.count))
@@ -619,11 +604,6 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
 
         func release() {
-            for slot in 0..<cacheCapacity { cachedRows[slot].deallocate() }
-            cachedKeys.deallocate()
-            cachedUse.deallocate()
-            cachedValid.deallocate()
-            cachedRows.deallocate()
             loaded.deallocate()
             combined.deallocate()
             sliding.deallocate()
@@ -650,7 +630,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         /// Points `loaded` at the extended input rows that output row `outer` reads, and brings the
         /// column accumulators (when used) from the previous output row's rows to these.
         func loadRows(outer: [Int]) throws {
-            clock += 1
+            cache.tick()
             let keys = rowKeys(outer: outer)
             guard usesColumns else {
                 for (r, key) in keys.enumerated() { loaded[r] = try cachedRow(key) }
@@ -681,8 +661,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
 
         private func cachedRowIfPresent(_ key: Int?) -> UnsafeMutablePointer<T>? {
-            for slot in 0..<cacheCapacity where cachedValid[slot] && cachedKeys[slot] == key { return cachedRows[slot] }
-            return nil
+            cache.rowIfPresent(key)?.assumingMemoryBound(to: T.self)
         }
 
         // MARK: column accumulators (box-like footprints)
@@ -846,24 +825,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
 
         private func cachedRow(_ key: Int?) throws -> UnsafeMutablePointer<T> {
-            // Least recently used among the slots; rows loaded for this output row were used at
-            // `clock`, and there are two more slots than footprint rows, so they are never chosen.
-            var victim = 0
-            for slot in 0..<cacheCapacity {
-                if cachedValid[slot] && cachedKeys[slot] == key {
-                    cachedUse[slot] = clock
-                    return cachedRows[slot]
-                }
-                if cachedValid[victim] && (!cachedValid[slot] || cachedUse[slot] < cachedUse[victim]) { victim = slot }
-            }
-            let row = cachedRows[victim]
-            // Mark invalid first: a throw below must not leave a half-built row in the cache.
-            cachedValid[victim] = false
-            try build(row, key: key)
-            cachedKeys[victim] = key
-            cachedUse[victim] = clock
-            cachedValid[victim] = true
-            return row
+            try cache.row(key) { try build($0.assumingMemoryBound(to: T.self), key: key) }.assumingMemoryBound(to: T.self)
         }
 
         /// Fills `row` with the input row at element offset `key` extended along the last axis
