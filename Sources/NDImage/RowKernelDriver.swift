@@ -111,10 +111,7 @@ public struct RowKernelRun: @unchecked Sendable {
                     defer { state.release() }
                     let caller = RowKernelCaller(tapCount: tapCount, inputType: input.elementType,
                                                  outputType: output.elementType, parameters: parameters.baseAddress)
-                    let outStride = output.strides[last]
-                    let failure = state.forEachRow(parts[chunk]) { row, taps, outputRow in
-                        caller.call(kernel, taps: taps, count: n, output: outputRow, outputStride: outStride).map { row * n + $0 }
-                    }
+                    let failure = state.runFused(parts[chunk], kernel: kernel, caller: caller)
                     if let failure { failures.record(chunk: chunk, (failure, reason())) }
                 }
             }
@@ -163,6 +160,9 @@ public struct RowKernelRun: @unchecked Sendable {
         let cache: ExtendedRowCache
         let loaded: UnsafeMutablePointer<UnsafeMutableRawPointer>
         let taps: UnsafeMutablePointer<UnsafeRawPointer?>
+        /// Per footprint row, room for one edge strip of an in-place row (`runFused`): a group of pixels
+        /// and a window.
+        let strips: [UnsafeMutableRawPointer]
 
         init(run: RowKernelRun) {
             self.run = run
@@ -173,6 +173,9 @@ public struct RowKernelRun: @unchecked Sendable {
             cache = ExtendedRowCache(capacity: run.footprintRows.count + 2, rowBytes: max(1, extendedLength) * inSize)
             loaded = .allocate(capacity: run.footprintRows.count)
             loaded.initialize(repeating: cache.anyRow, count: run.footprintRows.count)
+            let window = run.lastMap.count - run.input.shape[run.input.rank - 1] + 1
+            let stripBytes = max(1, 2 * window + 2 * Int(FJ_ROW_GROUP)) * run.rowType.itemSize
+            strips = run.footprintRows.map { _ in .allocate(byteCount: stripBytes, alignment: 64) }
             taps = .allocate(capacity: run.tapCount)
             taps.initialize(repeating: nil, count: run.tapCount)
         }
@@ -180,6 +183,71 @@ public struct RowKernelRun: @unchecked Sendable {
         func release() {
             loaded.deallocate()
             taps.deallocate()
+            for strip in strips { strip.deallocate() }
+        }
+
+        /// Runs the fused row kernel on output rows `rows` in order. A row whose footprint rows are all
+        /// input rows (no cval row) of a contiguous input is read in place between its edges, and only the
+        /// edge pixels read short strips extended through the mode; other rows read whole extended rows.
+        /// Returns the flat index of the first failing element, or nil.
+        func runFused(_ rows: Range<Int>, kernel: fj_row_kernel, caller: RowKernelCaller) -> Int? {
+            let input = run.input
+            let last = input.rank - 1
+            let outStride = run.output.strides[last]
+            let centre = run.geometry.centre[last]
+            let window = extendedLength - n + 1
+            // Pixels centre..<(n - window + 1 + centre) read only positions inside the row, whatever the
+            // tap. The edges are computed as whole groups (lo, n - hi >= FJ_ROW_GROUP), so that no call pads a
+            // short count to a group; below 512 pixels the cached whole extended rows cost less than strips.
+            let group = Int(FJ_ROW_GROUP)
+            let lo = max(centre, group), hi = min(n - window + 1 + centre, n - group)
+            let inPlace = run.rowType == input.elementType && input.strides[last] == inSize && n >= 512 && hi - lo >= group
+            let inBase = UnsafeRawPointer(input.firstElementPointer)
+            return forEachRow(rows, extending: !inPlace) { row, keys, taps, outputRow in
+                guard inPlace, let keys else {
+                    return caller.call(kernel, taps: taps, count: n, output: outputRow, outputStride: outStride).map { row * n + $0 }
+                }
+                // Left edge, interior in place, right edge: in C order, so the first failure is the first.
+                func edge(_ start: Int, _ end: Int) -> Int? {
+                    for (r, key) in keys.enumerated() { fillStrip(strips[r], key: key, from: start, to: end + window - 1) }
+                    for t in 0..<run.tapCount {
+                        taps[t] = UnsafeRawPointer(strips[run.tapRows[t]] + run.tapPositions[t] * inSize)
+                    }
+                    return caller.call(kernel, taps: taps, count: end - start, output: outputRow + start * outStride,
+                                       outputStride: outStride).map { row * n + start + $0 }
+                }
+                if lo > 0, let failed = edge(0, lo) { return failed }
+                for t in 0..<run.tapCount {
+                    taps[t] = inBase + keys[run.tapRows[t]] + (lo + run.tapPositions[t] - centre) * inSize
+                }
+                if let failed = caller.call(kernel, taps: taps, count: hi - lo, output: outputRow + lo * outStride,
+                                            outputStride: outStride) {
+                    return row * n + lo + failed
+                }
+                if hi < n, let failed = edge(hi, n) { return failed }
+                return nil
+            }
+        }
+
+        /// Fills `strip[0..<(to - from)]` with positions `from..<to` of the extended row of input row `key`.
+        private func fillStrip(_ strip: UnsafeMutableRawPointer, key: Int, from: Int, to: Int) {
+            let input = run.input
+            let last = input.rank - 1
+            let centre = run.geometry.centre[last], stride = input.strides[last]
+            let base = UnsafeRawPointer(input.firstElementPointer) + key
+            run.cvalElement.withUnsafeBytes { cval in
+                for j in from..<to {
+                    let source: UnsafeRawPointer
+                    if j >= centre && j < centre + n {
+                        source = base + (j - centre) * stride
+                    } else if let offset = run.lastMap[j] {
+                        source = base + offset
+                    } else {
+                        source = cval.baseAddress!
+                    }
+                    (strip + (j - from) * inSize).copyMemory(from: source, byteCount: inSize)
+                }
+            }
         }
 
         /// Calls `body(row, taps, outputRow)` for output rows `rows` in order, with the taps pointing at
@@ -187,6 +255,14 @@ public struct RowKernelRun: @unchecked Sendable {
         /// element; stops at the first non-nil result (a failing element) and returns it.
         func forEachRow(_ rows: Range<Int>,
                         _ body: (Int, UnsafeMutablePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Int?) -> Int? {
+            forEachRow(rows, extending: true) { row, _, taps, outputRow in body(row, taps, outputRow) }
+        }
+
+        /// `forEachRow`, also giving each footprint row's input row (byte offsets; nil when some footprint
+        /// row reads the cval row). Without `extending`, rows whose footprint rows are all input rows are
+        /// not extended (the taps are then unset: the body reads the input itself).
+        func forEachRow(_ rows: Range<Int>, extending: Bool,
+                        _ body: (Int, [Int]?, UnsafeMutablePointer<UnsafeRawPointer?>, UnsafeMutableRawPointer) -> Int?) -> Int? {
             guard !rows.isEmpty else { return nil }
             let input = run.input, output = run.output
             let last = input.rank - 1
@@ -199,17 +275,24 @@ public struct RowKernelRun: @unchecked Sendable {
                 rest /= outerShape[axis]
             }
             let outBase = output.firstElementPointer
+            var keys = [Int](repeating: 0, count: run.footprintRows.count)
             for row in rows {
                 cache.tick()
+                var allInput = true
                 for (r, position) in run.footprintRows.enumerated() {
-                    loaded[r] = cachedRow(key(outer: index, position: position))
+                    if let key = key(outer: index, position: position) { keys[r] = key } else { allInput = false }
                 }
-                for t in 0..<run.tapCount {
-                    taps[t] = UnsafeRawPointer(loaded[run.tapRows[t]] + run.tapPositions[t] * inSize)
+                if extending || !allInput {
+                    for (r, position) in run.footprintRows.enumerated() {
+                        loaded[r] = cachedRow(key(outer: index, position: position))
+                    }
+                    for t in 0..<run.tapCount {
+                        taps[t] = UnsafeRawPointer(loaded[run.tapRows[t]] + run.tapPositions[t] * inSize)
+                    }
                 }
                 var outOffset = 0
                 for axis in 0..<last { outOffset += index[axis] * output.strides[axis] }
-                if let failed = body(row, taps, outBase + outOffset) { return failed }
+                if let failed = body(row, allInput ? keys : nil, taps, outBase + outOffset) { return failed }
                 var axis = last - 1
                 while axis >= 0 {
                     index[axis] += 1

@@ -56,4 +56,31 @@ import NDImage
             #expect(reversed.doubleValues() == expected.doubleValues(), "width \(width)")
         }
     }
+
+    @Test func wideRowsReadInPlaceBetweenTheirEdgesGiveTheCallbackBits() throws {
+        // Rows wide enough to be read in place (at least 512 pixels), every mode, holed and shifted
+        // footprints, a long window, a transposed (strided) input.
+        let kernel = try Engine().compile("values[0] * 3.0 - np.mean(values) + len(values)")
+        var holed = [Bool](repeating: true, count: 15)
+        holed[2] = false
+        holed[9] = false
+        let footprint = try Footprint(shape: [3, 5], mask: holed)
+        for mode in BoundaryMode.allCases {
+            for (options, width) in [(FilterOptions(size: [3, 3], mode: mode, cval: 1.5), 512),
+                                     (FilterOptions(footprint: footprint, mode: mode, cval: 2, origin: [1, -1]), 601),
+                                     (FilterOptions(size: [1, 141], mode: mode, cval: -1), 700),
+                                     (FilterOptions(size: [2, 7], mode: mode, origin: [0, 3]), 1000)] {
+                for type in [ElementType.float64, .uint8, .int16] {
+                    let image = try NDArray.random(shape: [5, width], elementType: type, seed: UInt64(width) &* 31 &+ 7)
+                    let expected = try kernel.genericFilter(image, options: options, engine: .callback)
+                    let fused = try kernel.genericFilter(image, options: options, strategy: .literal, threads: 2)
+                    #expect(fused.doubleValues() == expected.doubleValues(), "\(mode) \(type) width \(width)")
+                    let transposed = try NDArray.random(shape: [width, 5], elementType: type, seed: 3).transposed()
+                    let expectedT = try kernel.genericFilter(transposed, options: options, engine: .callback)
+                    let fusedT = try kernel.genericFilter(transposed, options: options, strategy: .literal, threads: 1)
+                    #expect(fusedT.doubleValues() == expectedT.doubleValues(), "transposed \(mode) \(type)")
+                }
+            }
+        }
+    }
 }
