@@ -229,24 +229,24 @@ public struct RowKernelRun: @unchecked Sendable {
             }
         }
 
-        /// Fills `strip[0..<(to - from)]` with positions `from..<to` of the extended row of input row `key`.
+        /// Fills `strip[0..<(to - from)]` with positions `from..<to` of the extended row of input row `key`
+        /// (a contiguous row: the part inside it is one copy, the rest goes through the mode).
         private func fillStrip(_ strip: UnsafeMutableRawPointer, key: Int, from: Int, to: Int) {
             let input = run.input
-            let last = input.rank - 1
-            let centre = run.geometry.centre[last], stride = input.strides[last]
+            let centre = run.geometry.centre[input.rank - 1]
             let base = UnsafeRawPointer(input.firstElementPointer) + key
+            let insideFrom = max(from, centre), insideTo = min(to, centre + n)
+            if insideFrom < insideTo {
+                (strip + (insideFrom - from) * inSize).copyMemory(from: base + (insideFrom - centre) * inSize,
+                                                                   byteCount: (insideTo - insideFrom) * inSize)
+            }
             run.cvalElement.withUnsafeBytes { cval in
-                for j in from..<to {
-                    let source: UnsafeRawPointer
-                    if j >= centre && j < centre + n {
-                        source = base + (j - centre) * stride
-                    } else if let offset = run.lastMap[j] {
-                        source = base + offset
-                    } else {
-                        source = cval.baseAddress!
-                    }
+                func extend(_ j: Int) {
+                    let source = run.lastMap[j].map { base + $0 } ?? cval.baseAddress!
                     (strip + (j - from) * inSize).copyMemory(from: source, byteCount: inSize)
                 }
+                for j in stride(from: from, to: min(to, centre), by: 1) { extend(j) }
+                for j in max(from, centre + n)..<max(to, centre + n) { extend(j) }
             }
         }
 
