@@ -152,14 +152,7 @@ extension Kernel {
             let boxNetwork = WindowReductionJob.rankNetworkApplies(tapPositions: geometry.tapPositions)
             if strategy == .auto, let recognized = chosenReductions(windowLength: geometry.tapPositions.count,
                                                                     elementType: elementType, boxNetwork: boxNetwork) {
-                // As WindowReductionJob.canRunDirect: one min, max or order statistic written straight to the output.
-                let direct = recognized.tailIsIdentity && recognized.reductions.count == 1 && {
-                    switch recognized.reductions[0] {
-                    case .minimum, .maximum, .orderStatistic: return true
-                    case .sum, .tap: return false
-                    }
-                }()
-                if !direct {
+                if !(recognized.tailIsIdentity && WindowReductionJob.writesDirectly(recognized.reductions)) {
                     let tail = try fusionEngine.compile(program: recognized.tail)
                     let made = try fusionEngine.kernelReportingCompile(tail, variant: .filterRow(FusedLayout(
                         inputType: .float64, outputType: FusedElementType(output), tapCount: recognized.reductions.count)))

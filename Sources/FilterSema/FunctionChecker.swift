@@ -456,36 +456,23 @@ struct FunctionChecker {
             }
             values.append(lower(value))
         }
+        return assignLowered(targets: targetExpressions, values: values, range: range)
+    }
+
+    /// Stores lowered values into targets (a plain assignment, or `a, b = <two values of one call>`);
+    /// a value that failed to lower (nil) still marks its target assigned, so later uses raise no
+    /// second error.
+    private mutating func assignLowered(targets targetExpressions: [Expr], values: [TExpr?], range: SourceRange) -> [TStmt] {
         var targets: [TTarget] = []
         var converted: [TExpr] = []
-        var failed = false
         var newlyAssigned: [Int] = []
+        var failed = false
         for (targetExpression, value) in zip(targetExpressions, values) {
             guard let value else {
                 failed = true
                 markAssigned(targetExpression)
                 continue
             }
-            guard let (typedTarget, typedValue, slot) = lowerTarget(targetExpression, value: value) else {
-                failed = true
-                continue
-            }
-            targets.append(typedTarget)
-            converted.append(typedValue)
-            if let slot { newlyAssigned.append(slot) }
-        }
-        for slot in newlyAssigned { assigned?.insert(slot) }
-        guard !failed else { return [] }
-        return [TStmt(.assign(targets: targets, values: converted), range)]
-    }
-
-    /// Stores already lowered values into targets (`a, b = <two values of one call>`).
-    private mutating func assignLowered(targets targetExpressions: [Expr], values: [TExpr], range: SourceRange) -> [TStmt] {
-        var targets: [TTarget] = []
-        var converted: [TExpr] = []
-        var newlyAssigned: [Int] = []
-        var failed = false
-        for (targetExpression, value) in zip(targetExpressions, values) {
             guard let (typedTarget, typedValue, slot) = lowerTarget(targetExpression, value: value) else {
                 failed = true
                 continue

@@ -276,16 +276,16 @@ public struct RowKernelRun: @unchecked Sendable {
             }
             let outBase = output.firstElementPointer
             var keys = [Int](repeating: 0, count: run.footprintRows.count)
+            var rowKeys = [Int?](repeating: nil, count: run.footprintRows.count)
             for row in rows {
                 cache.tick()
                 var allInput = true
                 for (r, position) in run.footprintRows.enumerated() {
-                    if let key = key(outer: index, position: position) { keys[r] = key } else { allInput = false }
+                    rowKeys[r] = key(outer: index, position: position)
+                    if let key = rowKeys[r] { keys[r] = key } else { allInput = false }
                 }
                 if extending || !allInput {
-                    for (r, position) in run.footprintRows.enumerated() {
-                        loaded[r] = cachedRow(key(outer: index, position: position))
-                    }
+                    for r in 0..<rowKeys.count { loaded[r] = cachedRow(rowKeys[r]) }
                     for t in 0..<run.tapCount {
                         taps[t] = UnsafeRawPointer(loaded[run.tapRows[t]] + run.tapPositions[t] * inSize)
                     }

@@ -371,13 +371,19 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
     }
 
-    /// Whether `runDirect` can write this job's single min/max into `output` in the input's own type.
-    public func canRunDirect(into output: NDArray) -> Bool {
+    /// Whether these reductions, with an identity tail, are written straight to the output (one min,
+    /// max or order statistic), so that no tail is compiled.
+    public static func writesDirectly(_ reductions: [WindowReduction]) -> Bool {
         guard reductions.count == 1 else { return false }
         switch reductions[0] {
-        case .minimum, .maximum, .orderStatistic: break
+        case .minimum, .maximum, .orderStatistic: return true
         case .sum, .tap: return false
         }
+    }
+
+    /// Whether `runDirect` can write this job's single min/max into `output` in the input's own type.
+    public func canRunDirect(into output: NDArray) -> Bool {
+        guard Self.writesDirectly(reductions) else { return false }
         let size = output.elementType.itemSize
         return output.shape == input.shape && output.strides.allSatisfy { $0 % size == 0 }
     }

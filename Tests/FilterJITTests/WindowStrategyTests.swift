@@ -137,15 +137,8 @@ import NDImage
             let mode = random.pick(BoundaryMode.allCases)
             let cval = random.chance(0.3) ? random.pick(specials) : (random.unit() * 10 - 2).rounded()
             let hazards = inType.isFloatingPoint && random.chance(0.25)
-            let values: [Double] = (0..<shape.reduce(1, *)).map { _ in
-                if hazards && random.chance(0.05) { return random.pick(specials) }
-                switch inType {
-                case .float32, .float64: return (random.unit() * 200 - 100).rounded() / 8
-                case .bool: return Double(random.below(2))
-                case .uint8, .uint16, .uint32, .uint64: return Double(random.below(random.chance(0.5) ? 300 : 70000))
-                default: return Double(random.below(300) - 150)
-                }
-            }
+            let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: hazards ? specials : [],
+                                           specialRate: 0.05, infinityRate: nil, random: &random)
             var input = try NDArray.make(shape: shape, elementType: inType, values: values)
             if random.chance(0.2) { input = try reversedView(input) }
             let options = FilterOptions(footprint: try Footprint(shape: footprintShape, mask: mask), mode: mode,
@@ -218,7 +211,6 @@ import NDImage
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
             let size = random.pick(boxes)
-            let rank = size.count
             let shape = size.map { s in 1 + random.below(random.chance(0.2) ? s : 3 * s + 6) }
             let inType = random.pick(ElementType.allCases)
             let outType: ElementType = random.chance(0.6) ? inType : random.pick(ElementType.allCases)
@@ -226,19 +218,10 @@ import NDImage
             let mode = random.pick(BoundaryMode.allCases)
             let cval = random.chance(0.3) ? random.pick(specials) : (random.unit() * 10 - 2).rounded()
             let hazards = inType.isFloatingPoint && random.chance(0.2)
-            let values: [Double] = (0..<shape.reduce(1, *)).map { _ in
-                if hazards && random.chance(0.05) { return random.pick(specials) }
-                switch inType {
-                case .float32, .float64: return random.chance(0.1) ? random.pick([Double.infinity, -.infinity])
-                    : (random.unit() * 200 - 100).rounded() / 8
-                case .bool: return Double(random.below(2))
-                case .uint8, .uint16, .uint32, .uint64: return Double(random.below(random.chance(0.5) ? 300 : 70000))
-                default: return Double(random.below(300) - 150)
-                }
-            }
+            let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: hazards ? specials : [],
+                                           specialRate: 0.05, infinityRate: 0.1, random: &random)
             var input = try NDArray.make(shape: shape, elementType: inType, values: values)
             if random.chance(0.2) { input = try reversedView(input) }
-            _ = rank
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
             let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options)
             if report.name != "literal" { networkRuns += 1 }
@@ -279,16 +262,8 @@ import NDImage
             let mode = random.pick(BoundaryMode.allCases)
             let cval = random.chance(0.3) ? random.pick(specials) : (random.unit() * 10 - 2).rounded()
             let hazards = inType.isFloatingPoint && random.chance(0.2)
-            let values: [Double] = (0..<shape.reduce(1, *)).map { _ in
-                if hazards && random.chance(0.02) { return random.pick(specials) }
-                switch inType {
-                case .float32, .float64: return random.chance(0.05) ? random.pick([Double.infinity, -.infinity])
-                    : (random.unit() * 200 - 100).rounded() / 8
-                case .bool: return Double(random.below(2))
-                case .uint8, .uint16, .uint32, .uint64: return Double(random.below(random.chance(0.5) ? 300 : 70000))
-                default: return Double(random.below(300) - 150)
-                }
-            }
+            let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: hazards ? specials : [],
+                                           specialRate: 0.02, infinityRate: 0.05, random: &random)
             var input = try NDArray.make(shape: shape, elementType: inType, values: values)
             if random.chance(0.2) { input = try reversedView(input) }
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
@@ -391,5 +366,23 @@ import NDImage
         let fast = try kernel.genericFilter(input, options: options)
         let literal = try kernel.genericFilter(input, options: options, strategy: .literal)
         #expect(firstDifference(fast, literal) == nil)
+    }
+}
+
+/// Image data for the strategy fuzzers, drawn in a fixed order from `random`: small integers of the
+/// type's range, or eighths for floats (±inf at `infinityRate` when given), and one of `specials`
+/// (NaN, -0.0, ...) at `specialRate` when `specials` is not empty.
+private func randomImageValues(count: Int, type: ElementType, specials: [Double], specialRate: Double,
+                               infinityRate: Double?, random: inout FusedTestRandom) -> [Double] {
+    (0..<count).map { _ in
+        if !specials.isEmpty && random.chance(specialRate) { return random.pick(specials) }
+        switch type {
+        case .float32, .float64:
+            if let infinityRate, random.chance(infinityRate) { return random.pick([Double.infinity, -.infinity]) }
+            return (random.unit() * 200 - 100).rounded() / 8
+        case .bool: return Double(random.below(2))
+        case .uint8, .uint16, .uint32, .uint64: return Double(random.below(random.chance(0.5) ? 300 : 70000))
+        default: return Double(random.below(300) - 150)
+        }
     }
 }
