@@ -1,8 +1,7 @@
-// The fused engine: whole-image kernels specialised for element types, footprint and mode,
-// compiled on first use into the engine's signature cache, and run over rows split across threads.
-//
-// The driver here only plans (validation, per-axis index maps, per-row tap offsets); the
-// compiled row function walks the pixels (see FilterCodegen/FusedLowering.swift).
+// The fused engine: row kernels compiled for the element types and window length (line kernels for
+// the filter size), cached by variant, and run by NDImage's one row driver (RowKernelRun) or line
+// driver (LineRun), which own validation, boundary modes, strides and threads. This file only chooses
+// the variant and hands the compiled address to the driver (see FilterCodegen/FusedLowering.swift).
 
 import Foundation
 import FilterCodegen
