@@ -37,7 +37,8 @@ run() {
     swift build --build-tests --scratch-path ".build-$name" --sanitize="$sanitizer"
     echo "== $name: testing ($filter)"
     local status=0
-    swift test --skip-build --scratch-path ".build-$name" --sanitize="$sanitizer" --filter "$filter" \
+    # A time limit far above the run's need (under 3 minutes here): a hang fails with its stacks.
+    bash scripts/watchdog.sh 900 swift test --skip-build --scratch-path ".build-$name" --sanitize="$sanitizer" --filter "$filter" \
         2>&1 | tee "$reports/output-$name.txt" | grep -E '^(✔|✘) (Test run|Suite)|Executed .* tests|error:' || true
     status=${PIPESTATUS[0]}
     local found
@@ -55,6 +56,9 @@ run() {
     if grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer' "$reports/output-$name.txt"; then
         grep -E -A 30 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer' "$reports/output-$name.txt" | head -80
         exit 1
+    fi
+    if [ "$status" -eq 124 ]; then
+        echo "== $name: tests hung"; sed -n '/^== watchdog/,$p' "$reports/output-$name.txt" | head -600; exit 1
     fi
     [ "$status" -eq 0 ] || { echo "== $name: tests failed (status $status)"; tail -40 "$reports/output-$name.txt"; exit 1; }
     echo "== $name: 0 sanitizer reports, $(( $(date +%s) - start )) s"

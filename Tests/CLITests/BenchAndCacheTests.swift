@@ -55,7 +55,7 @@ func benchJSON(_ result: CLIResult) throws -> [String: Any] {
         let scratch = try ScratchDirectory()
         let environment = ["FILTERJIT_CACHE_DIR": scratch.path("cache")]
         let arguments = ["bench", "-e", "max(values) - min(values)", "--shape", "16x16", "--repeat", "1", "--json"]
-        let results = try [0, 1].map { _ -> Process in
+        let children = try [0, 1].map { _ -> Child in
             let process = Process()
             process.executableURL = filterjitExecutable()
             process.arguments = arguments
@@ -65,11 +65,10 @@ func benchJSON(_ result: CLIResult) throws -> [String: Any] {
             process.environment = env
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
+            return try Child(launching: process)
         }
-        for process in results { process.waitUntilExit() }
-        #expect(results.allSatisfy { $0.terminationStatus == 0 })
+        for child in children { child.waitForExit() }
+        #expect(children.allSatisfy { $0.process.terminationStatus == 0 })
         let again = try runCLI(arguments, environment: environment)
         #expect(try benchJSON(again)["disk_cache_hit"] as? Bool == true)
     }

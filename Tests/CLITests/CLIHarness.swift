@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `filterjit` executable and captures what it prints.
 struct CLIResult {
@@ -43,10 +44,10 @@ func runCLI(_ arguments: [String], input: String? = nil, directory: URL = reposi
     process.standardOutput = outHandle
     process.standardError = errHandle
     process.standardInput = inPipe
-    try process.run()
+    let child = try Child(launching: process)
     if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
     try inPipe.fileHandleForWriting.close()
-    process.waitUntilExit()
+    child.waitForExit()
     try outHandle.close()
     try errHandle.close()
     let outData = try Data(contentsOf: outURL), errData = try Data(contentsOf: errURL)

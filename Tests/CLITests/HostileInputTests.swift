@@ -78,7 +78,7 @@ struct InterruptedWriteTests {
         sigemptyset(&unblock)
         sigaddset(&unblock, SIGINT)
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        try process.run()
+        let child = try Child(launching: process)
         // Interrupt as soon as any file besides the input appears: that is the output being written.
         var sawWrite = false
         for _ in 0..<60_000 where process.isRunning {
@@ -90,7 +90,7 @@ struct InterruptedWriteTests {
             }
             usleep(500)
         }
-        process.waitUntilExit()
+        child.waitForExit()
         if sawWrite {
             #expect(process.terminationStatus == 130 || process.terminationStatus == 0)
             let left = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted()
@@ -129,9 +129,9 @@ struct ClosedOutputTests {
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle(forReadingAtPath: scratch.path("input"))
         try output.fileHandleForReading.close()
-        try process.run()
+        let child = try Child(launching: process)
         try output.fileHandleForWriting.close()
-        process.waitUntilExit()
+        child.waitForExit()
         return process
     }
 
@@ -168,9 +168,9 @@ struct ClosedErrorStreamTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try errors.fileHandleForReading.close()
-        try process.run()
+        let child = try Child(launching: process)
         try errors.fileHandleForWriting.close()
-        process.waitUntilExit()
+        child.waitForExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "status \(process.terminationStatus)")
     }
 }

@@ -21,7 +21,7 @@ struct NothingLostTests {
     }
 
     /// Starts `filterjit` with `arguments`, with SIGINT and SIGTERM unblocked (a child inherits the mask).
-    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Child {
         var unblock = sigset_t()
         sigemptyset(&unblock)
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblock, signalNumber) }
@@ -34,8 +34,7 @@ struct NothingLostTests {
         process.environment = merged
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+        return try Child(launching: process)
     }
 
     @Test func aKernelErrorKeepsThePreviousOutputAndLeavesNoTemporary() throws {
@@ -52,12 +51,13 @@ struct NothingLostTests {
         let (scratch, previous) = try directoryWithPreviousOutput()
         try "def spin(values):\n    while True:\n        pass\n    return 1.0\n"
             .write(toFile: scratch.path("spin.filter"), atomically: true, encoding: .utf8)
-        let process = try start(["run", scratch.path("spin.filter"), "--size", "3", "--no-disk-cache",
+        let started = try start(["run", scratch.path("spin.filter"), "--size", "3", "--no-disk-cache",
                                  "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
+        let process = started.process
         usleep(1_500_000)  // compiled and spinning by now (compiling takes milliseconds)
         #expect(process.isRunning, "the runaway kernel ended by itself")
         kill(process.processIdentifier, signalNumber)
-        process.waitUntilExit()
+        started.waitForExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == status,
                 "signal \(signalNumber): \(process.terminationReason) \(process.terminationStatus)")
         try FileManager.default.removeItem(atPath: scratch.path("spin.filter"))
@@ -67,8 +67,9 @@ struct NothingLostTests {
     @Test func aSignalWhileTheOutputIsBeingWrittenKeepsThePreviousOutput() throws {
         // A big output (72 MB) so the write takes long enough to be caught with its temporary present.
         let (scratch, previous) = try directoryWithPreviousOutput(shape: [3000, 3000])
-        let process = try start(["run", "-e", "values[0]", "--size", "1", "--no-disk-cache",
+        let started = try start(["run", "-e", "values[0]", "--size", "1", "--no-disk-cache",
                                  "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")])
+        let process = started.process
         var sawTemporary = false
         for _ in 0..<60_000 where process.isRunning {
             let names = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path)
@@ -79,7 +80,7 @@ struct NothingLostTests {
             }
             usleep(200)
         }
-        process.waitUntilExit()
+        started.waitForExit()
         let left = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted()
         #expect(left == ["x.npy", "y.npy"], "\(left)")
         if sawTemporary && process.terminationStatus == 143 {
@@ -102,9 +103,9 @@ struct NothingLostTests {
                              "--input", scratch.path("x.npy"), "--output", scratch.path("y.npy")]
         let errorPipe = Pipe()
         process.standardError = errorPipe
-        try process.run()
+        let child = try Child(launching: process)
         let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        child.waitForExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 1,
                 "\(process.terminationReason) \(process.terminationStatus): \(stderr)")
         #expect(stderr.contains("error: cannot write '\(scratch.path("y.npy"))'"), "\(stderr)")
@@ -148,8 +149,9 @@ struct NothingLostTests {
         // 12 outputs of 2.9 MB written by 2 workers: SIGTERM lands while some are being written.
         let shape: (Int) -> [Int] = { _ in [600, 600] }
         let (scratch, previous) = try batchWithPreviousOutputs(count: 12, shape: shape)
-        let process = try start(["run", "-e", "values[0]", "--size", "1", "--no-disk-cache", "--threads", "2",
+        let started = try start(["run", "-e", "values[0]", "--size", "1", "--no-disk-cache", "--threads", "2",
                                  "--input", scratch.path("data"), "--output-dir", scratch.path("out")])
+        let process = started.process
         var sawTemporary = false
         for _ in 0..<100_000 where process.isRunning {
             let names = try FileManager.default.contentsOfDirectory(atPath: scratch.path("out"))
@@ -160,7 +162,7 @@ struct NothingLostTests {
             }
             usleep(100)
         }
-        process.waitUntilExit()
+        started.waitForExit()
         let (kept, replaced) = try expectEachOutputPreviousOrWhole(scratch, previous, shape: shape, "SIGTERM in a batch")
         if sawTemporary && process.terminationStatus == 143 {
             #expect(kept > 0, "the batch was stopped, yet every output was replaced")
@@ -182,10 +184,10 @@ struct NothingLostTests {
         let errorPipe = Pipe(), outputPipe = Pipe()
         process.standardError = errorPipe
         process.standardOutput = outputPipe
-        try process.run()
+        let child = try Child(launching: process)
         let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stdout = String(decoding: outputPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        child.waitForExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(process.terminationStatus): \(stderr)")
         #expect(stdout.hasPrefix("9 files, 3 failed, 2,400 pixels, "), "\(stdout)")
         for index in [0, 3, 6] {
@@ -204,8 +206,8 @@ struct NothingLostTests {
         try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
         let finished = Process()
         finished.executableURL = URL(fileURLWithPath: "/bin/true")
-        try finished.run()
-        finished.waitUntilExit()
+        let finishedChild = try Child(launching: finished)
+        finishedChild.waitForExit()
         let key = String(repeating: "ab", count: 32)
         let abandoned = ".\(key).fjk.tmp-\(finished.processIdentifier)-7"
         let live = ".\(key).fjk.tmp-\(getpid())-8"  // this test process is alive: kept
@@ -274,7 +276,7 @@ struct LimitTests {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        let child = try Child(launching: process)
         input.fileHandleForWriting.write(Data("def f(values):\n    s = 0\n    for i in range(1000000000000000000):\n        s += i\n    return float(s)\n\n".utf8))
         usleep(1_500_000)
         process.interrupt()
@@ -283,7 +285,7 @@ struct LimitTests {
         try input.fileHandleForWriting.close()
         let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        child.waitForExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(process.terminationStatus) \(stderr)")
         #expect(stderr.contains("kernel cancelled"), "\(stderr)")
         #expect(stdout.contains("first run "), "the entry after the cancelled one ran: \(stdout)")

@@ -204,8 +204,8 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         process.arguments = ["examples/fmin.filter", scratch.path("x.npy"), scratch.path("y.npy")]
         process.currentDirectoryURL = repositoryRoot
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let child = try Child(launching: process)
+        child.waitForExit()
         #expect(process.terminationStatus == 0)
         #expect(try NPYFile.read(path: scratch.path("y.npy")).doubleValues() == crossErosionReflect(image))
     }
