@@ -36,7 +36,7 @@ public enum DiskCacheLookup: Sendable {
 /// recently used entries are removed until it fits.
 public final class DiskKernelCache: @unchecked Sendable {
     /// Bumped whenever code generation changes, so that old object files are never loaded.
-    public static let codegenVersion = "filterjit-codegen-8"
+    public static let codegenVersion = "filterjit-codegen-9"
     /// The first bytes of every entry file.
     static let magic = Array("FJITKRN1".utf8)
     /// The largest entry accepted, so a damaged length field cannot make us allocate without bound.
@@ -73,7 +73,7 @@ public final class DiskKernelCache: @unchecked Sendable {
     public static func key(for signature: KernelSignature, machine: TargetMachine, optimization: OptimizationLevel,
                            version: String = codegenVersion) -> String {
         let parts = [version, NativeTarget.llvmVersion, machine.triple, machine.cpuName, machine.cpuFeatures,
-                     optimization.pipeline, "\(optimization.vectorize)", "\(optimization.unrollAndInterleave)",
+                     optimization.pipeline, optimization.callbackPipeline, "\(optimization.vectorize)", "\(optimization.unrollAndInterleave)",
                      signature.stableKey]
         return SHA256.hexDigest(parts.joined(separator: "\u{1F}"))
     }
