@@ -55,7 +55,25 @@ let importsLLVM: [SwiftSetting] = [
     .unsafeFlags(["-Xcc", "-I\(llvmIncludeDir)"]),
     .define("FILTERJIT_LLVM_\(llvmVersion.split(separator: ".").first ?? "14")"),
 ]
-let linksLLVM: [LinkerSetting] = [
+/// LLVM's static libraries for the components FilterJIT uses, when `llvm-config` finds them (Debian's
+/// `llvm-N-dev` ships them) and `FILTERJIT_SHARED_LLVM=1` is not set: starting a process that links
+/// the shared libLLVM costs about 14 ms here (the dynamic loader binding its symbols), a statically
+/// linked one about 1 ms. Only what the C API calls reach is linked in.
+let staticLLVMLibraries: [String]? = {
+    guard ProcessInfo.processInfo.environment["FILTERJIT_SHARED_LLVM"] != "1",
+          let libraries = llvmConfig(["--link-static", "--libs", "orcjit", "native", "passes"]),
+          let system = llvmConfig(["--link-static", "--system-libs"]) else { return nil }
+    // LLVM is C++: its archives need the C++ library that libLLVM would have brought. llvm-config lists
+    // libz3 and libxml2 for components FilterJIT does not link (the Z3 solver, Windows manifests);
+    // loading libz3 alone would cost more start-up time than static linking saves.
+    let needed = system.split(separator: " ").filter { !$0.contains("z3") && !$0.contains("xml2") }
+    return (libraries.split(separator: " ") + needed + ["-lstdc++"]).map(String.init)
+}()
+let linksLLVM: [LinkerSetting] = staticLLVMLibraries.map { libraries in
+    [.unsafeFlags(["-L\(llvmLibDir)"])] + libraries.map { library in
+        library.hasPrefix("-l") ? .linkedLibrary(String(library.dropFirst(2))) : .unsafeFlags([library])
+    }
+} ?? [
     .linkedLibrary(llvmLibrary),
     .unsafeFlags(["-L\(llvmLibDir)", "-Xlinker", "-rpath", "-Xlinker", llvmLibDir]),
 ]
@@ -126,8 +144,11 @@ let package = Package(
         ], swiftSettings: importsLLVM),
 
         // The C API: @_cdecl functions over Engine, Kernel and the NDImage driver (include/filterjit.h).
+        // LLVM linked statically stays private to the library (--exclude-libs), so that another LLVM in the
+        // same process (Numba's llvmlite, say) cannot bind to it or it to that one.
         .target(name: "FilterJITC", dependencies: ["FilterLang", "FilterJIT", "NDImage"],
-                swiftSettings: importsLLVM, linkerSettings: linksLLVM),
+                swiftSettings: importsLLVM,
+                linkerSettings: linksLLVM + (staticLLVMLibraries == nil ? [] : [.unsafeFlags(["-Xlinker", "--exclude-libs=ALL"])])),
 
         // The compile benchmark: `swift run -c release filterjit-compile-bench`.
         .executableTarget(name: "filterjit-compile-bench", dependencies: ["FilterLang", "FilterCodegen", "FilterJIT"]),

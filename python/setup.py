@@ -2,8 +2,8 @@
 
 `pip install ./python` and `pip wheel ./python` run `swift build -c release --product FilterJITC` in the
 FilterJIT repository (this folder's parent) and copy the library into the wheel's `filterjit/`; the
-library finds libLLVM and the Swift runtime through the absolute run paths SwiftPM and Package.swift
-give it, so the wheel is for this machine (a platform wheel, not `py3-none-any`). An editable install
+library holds LLVM (linked statically by Package.swift) and finds the Swift runtime through the
+absolute run paths SwiftPM gives it, so the wheel is for this machine (a platform wheel, not `py3-none-any`). An editable install
 (`pip install -e ./python`) builds the same library and keeps loading it from the repository's
 `.build/release`. Without Swift or LLVM's C API the build stops with one sentence saying what to install.
 """
