@@ -62,8 +62,8 @@ final class ProgramLowering {
 
     // Per-function state.
     private(set) var function: TypedFunction!
-    private var slots: [SlotStorage] = []
-    private var arena: LLVMValueRef!
+    private(set) var slots: [SlotStorage] = []
+    private(set) var arena: LLVMValueRef!
     private var resultPointer: LLVMValueRef?
     var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
     private var entryBlock: LLVMBasicBlockRef!
@@ -91,6 +91,7 @@ final class ProgramLowering {
         case .floatArray: return types.doublePointer
         case .intArray: return types.int64Pointer
         case .boolArray: return LLVMPointerType(types.bool, 0)
+        case .ndarray: return types.int64Pointer  // its descriptor (ArrayFunctionLowering.swift)
         }
     }
 
@@ -185,7 +186,7 @@ final class ProgramLowering {
     // MARK: Failures
 
     /// Records a failure and returns 0 from the current function; emission continues in a dead block.
-    private func fail(_ kind: RuntimeFailureKind, _ range: SourceRange, _ a: LLVMValueRef? = nil, _ b: LLVMValueRef? = nil) {
+    func fail(_ kind: RuntimeFailureKind, _ range: SourceRange, _ a: LLVMValueRef? = nil, _ b: LLVMValueRef? = nil) {
         let callee = emitter.declare("filterjit_fail", returning: types.void,
                                      [types.int32, types.int64, types.int64, types.int64, types.int64])
         emitter.call(callee, [emitter.int32(kind.rawValue), emitter.int64(Int64(range.start)),
@@ -194,7 +195,7 @@ final class ProgramLowering {
     }
 
     /// Continues when `condition` holds; otherwise fails with `kind`.
-    private func check(_ condition: LLVMValueRef, else kind: RuntimeFailureKind, _ range: SourceRange,
+    func check(_ condition: LLVMValueRef, else kind: RuntimeFailureKind, _ range: SourceRange,
                        _ a: LLVMValueRef? = nil, _ b: LLVMValueRef? = nil) {
         let ok = emitter.block("ok")
         let failed = emitter.block("fail")
@@ -255,8 +256,11 @@ final class ProgramLowering {
             defer { freshArraysEscape = escaping }
             let lowered = try values.map { try lower($0) }
             freshArraysEscape = escaping
-            for (target, value) in zip(targets, lowered) {
+            for (position, (target, value)) in zip(targets, lowered).enumerated() {
                 switch target {
+                case .ndElement(let slot, let indices):
+                    try storeNDElement(slot: slot, indices: indices, value: try value.scalar, type: values[position].type,
+                                       range: statement.range)
                 case .local(let slot):
                     store(value, into: slot)
                 case .element(let array, let index):
@@ -406,7 +410,7 @@ final class ProgramLowering {
     }
 
     /// A stack slot in the entry block (so mem2reg can promote it).
-    private func alloca(_ type: LLVMTypeRef, _ name: String) -> LLVMValueRef {
+    func alloca(_ type: LLVMTypeRef, _ name: String) -> LLVMValueRef {
         let current = emitter.currentBlock
         if let terminator = LLVMGetBasicBlockTerminator(entryBlock) {
             LLVMPositionBuilderBefore(builder, terminator)
@@ -454,6 +458,7 @@ final class ProgramLowering {
 
     func lower(_ expression: TExpr) throws -> Lowered {
         switch expression.kind {
+        case .ndElement, .ndShape, .ndSize, .ndAllocate: return try lowerArrayFunctionForm(expression)
         case .intConstant(let value): return .scalar(emitter.int64(value))
         case .floatConstant(let value): return .scalar(emitter.double(value))
         case .boolConstant(let value): return .scalar(emitter.bool(value))

@@ -1,0 +1,239 @@
+// Array functions (issue 15) in LLVM IR: n-dimensional strided arrays through descriptors, checked
+// element loads and stores with NumPy's casts, arrays made in the call's arena, and the exported
+// wrapper `i32 f(i8** arguments, i8* result, i8* arena)` (FilterLang/ArrayFunctions.swift).
+//
+// A descriptor is int64 words: [data pointer, shape[rank], strides[rank] (bytes)]. It never changes
+// while the function runs (generated code writes only element memory), so its loads carry
+// `!invariant.load` and LLVM may hoist them out of loops.
+
+internal import CLLVM
+import FilterLang
+
+extension ProgramLowering {
+    /// The LLVM type of a dtype's elements in memory (bools are one byte).
+    func memoryType(_ dtype: ArrayDType) -> LLVMTypeRef {
+        switch dtype {
+        case .bool, .int8, .uint8: return types.int8
+        case .int16, .uint16: return LLVMInt16TypeInContext(emitter.context)
+        case .int32, .uint32: return types.int32
+        case .int64, .uint64: return types.int64
+        case .float32: return LLVMFloatTypeInContext(emitter.context)
+        case .float64: return types.double
+        }
+    }
+
+    /// Word `index` of a descriptor, as an invariant load.
+    func descriptorWord(_ descriptor: LLVMValueRef, _ index: Int) -> LLVMValueRef {
+        let load = emitter.load(types.int64, emitter.elementAddress(types.int64, descriptor, emitter.int64(Int64(index))))
+        let kind = LLVMGetMDKindIDInContext(emitter.context, "invariant.load", 14)
+        LLVMSetMetadata(load, kind, LLVMMDNodeInContext(emitter.context, nil, 0))
+        return load
+    }
+
+    /// The layout of the `.ndarray` slot `slot` of the function being lowered.
+    func ndLayout(_ slot: Int) throws -> NDLayout {
+        guard function.locals.indices.contains(slot), let layout = function.locals[slot].layout else {
+            throw LLVMError("typed IR: slot \(slot) is not an n-dimensional array")
+        }
+        return layout
+    }
+
+    /// The descriptor held by `slot`.
+    func descriptor(_ slot: Int) throws -> LLVMValueRef {
+        try lower(TExpr(.local(slot), .ndarray, .none)).scalar
+    }
+
+    /// The address (`i8*`) of `slot[indices]`, each index checked against its axis (negative counts from
+    /// the end) in order, failing with the array's name, the index and the shape.
+    func ndElementAddress(slot: Int, indices: [TExpr]) throws -> (address: LLVMValueRef, layout: NDLayout) {
+        let layout = try ndLayout(slot)
+        guard indices.count == layout.rank else { throw LLVMError("typed IR: \(indices.count) indices into a rank-\(layout.rank) array") }
+        let descriptor = try descriptor(slot)
+        var offset = emitter.int64(0)
+        for (axis, indexExpression) in indices.enumerated() {
+            let index = try lower(indexExpression).scalar
+            let extent = descriptorWord(descriptor, 1 + axis)
+            let position = emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, extent), index)
+            // Unsigned: a position still negative is huge, so one compare covers both ends.
+            let ok = emitter.block("nd.inbounds")
+            let bad = emitter.block("nd.outofbounds")
+            emitter.branch(if: emitter.icmp(LLVMIntULT, position, extent), then: ok, else: bad)
+            emitter.position(at: bad)
+            let fail = emitter.declare("filterjit_nd_index_fail", returning: types.void,
+                                       [types.int64, types.int64, types.int64, types.int64, types.int64, types.int64Pointer, types.int64])
+            emitter.call(fail, [emitter.int64(Int64(indexExpression.range.start)), emitter.int64(Int64(indexExpression.range.end)),
+                                index, emitter.int64(Int64(axis)), emitter.int64(Int64(slot)), descriptor,
+                                emitter.int64(Int64(layout.rank))])
+            LLVMBuildRet(builder, emitter.bool(false))
+            emitter.position(at: ok)
+            let stride = descriptorWord(descriptor, 1 + layout.rank + axis)
+            offset = emitter.add(offset, LLVMBuildMul(builder, position, stride, "")!)
+        }
+        let data = LLVMBuildIntToPtr(builder, descriptorWord(descriptor, 0), types.bytePointer, "")!
+        var index: [LLVMValueRef?] = [offset]
+        let address = index.withUnsafeMutableBufferPointer {
+            LLVMBuildInBoundsGEP2(builder, types.int8, data, $0.baseAddress, 1, "")!
+        }
+        return (address, layout)
+    }
+
+    /// A typed pointer to the element at `address`.
+    private func typed(_ address: LLVMValueRef, _ dtype: ArrayDType) -> LLVMValueRef {
+        LLVMBuildBitCast(builder, address, LLVMPointerType(memoryType(dtype), 0), "")!
+    }
+
+    /// `ArrayDType.load` in IR.
+    func loadElement(at address: LLVMValueRef, _ dtype: ArrayDType) -> LLVMValueRef {
+        let raw = emitter.load(memoryType(dtype), typed(address, dtype))
+        LLVMSetAlignment(raw, 1)  // NumPy arrays may be unaligned
+        switch dtype {
+        case .bool: return emitter.icmp(LLVMIntNE, raw, LLVMConstNull(types.int8))
+        case .int8, .int16, .int32: return LLVMBuildSExt(builder, raw, types.int64, "")!
+        case .uint8, .uint16, .uint32: return LLVMBuildZExt(builder, raw, types.int64, "")!
+        case .int64, .uint64: return raw
+        case .float32: return LLVMBuildFPExt(builder, raw, types.double, "")!
+        case .float64: return raw
+        }
+    }
+
+    /// `ArrayDType.store` in IR: the value of language type `type` cast to `dtype` and stored; a float that
+    /// has no int64 value stored into an integer dtype fails (as the interpreter does).
+    func storeElement(_ value: LLVMValueRef, type: ValueType, at address: LLVMValueRef, _ dtype: ArrayDType, range: SourceRange) throws {
+        let target = memoryType(dtype)
+        let converted: LLVMValueRef
+        switch (type, dtype) {
+        case (.float, .float64): converted = value
+        case (.float, .float32): converted = LLVMBuildFPTrunc(builder, value, target, "")!
+        case (.int, .float64), (.int, .float32): converted = LLVMBuildSIToFP(builder, value, target, "")!
+        case (.bool, .float64), (.bool, .float32): converted = LLVMBuildUIToFP(builder, value, target, "")!
+        case (.float, .bool): converted = LLVMBuildZExt(builder, emitter.fcmp(LLVMRealUNE, value, emitter.double(0)), target, "")!
+        case (.int, .bool): converted = LLVMBuildZExt(builder, emitter.icmp(LLVMIntNE, value, emitter.int64(0)), target, "")!
+        case (.bool, _): converted = LLVMBuildZExt(builder, value, target, "")!
+        case (.int, _): converted = dtype.itemSize == 8 ? value : LLVMBuildTrunc(builder, value, target, "")!
+        case (.float, _):
+            // [-2^63, 2^63) (false for NaN), so fptosi never sees a value it cannot convert.
+            let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, value, emitter.double(-9.223372036854775808e18)),
+                                      emitter.fcmp(LLVMRealOLT, value, emitter.double(9.223372036854775808e18)))
+            check(inRange, else: .floatToInt, range, emitter.int64(-1), LLVMBuildBitCast(builder, value, types.int64, "")!)
+            let whole = LLVMBuildFPToSI(builder, value, types.int64, "")!
+            converted = dtype.itemSize == 8 ? whole : LLVMBuildTrunc(builder, whole, target, "")!
+        default:
+            throw LLVMError("typed IR: cannot store a \(type) into a \(dtype) array")
+        }
+        let store = LLVMBuildStore(builder, converted, typed(address, dtype))!
+        LLVMSetAlignment(store, 1)
+    }
+
+    /// `slot[indices] = value` (`TTarget.ndElement`).
+    func storeNDElement(slot: Int, indices: [TExpr], value: LLVMValueRef, type: ValueType, range: SourceRange) throws {
+        let (address, layout) = try ndElementAddress(slot: slot, indices: indices)
+        try storeElement(value, type: type, at: address, layout.dtype, range: range)
+    }
+
+    /// The `nd...` expressions.
+    func lowerArrayFunctionForm(_ expression: TExpr) throws -> Lowered {
+        switch expression.kind {
+        case .ndElement(let slot, let indices):
+            let (address, layout) = try ndElementAddress(slot: slot, indices: indices)
+            return .scalar(loadElement(at: address, layout.dtype))
+        case .ndShape(let slot, let axis):
+            let layout = try ndLayout(slot)
+            guard (0..<layout.rank).contains(axis) else { throw LLVMError("typed IR: axis \(axis) of a rank-\(layout.rank) array") }
+            return .scalar(descriptorWord(try descriptor(slot), 1 + axis))
+        case .ndSize(let slot):
+            let layout = try ndLayout(slot)
+            let descriptor = try descriptor(slot)
+            var size = emitter.int64(1)
+            for axis in 0..<layout.rank {
+                // Rank 1: the extent itself, so `range(a.size)` and `a[i]`'s check compare the same value.
+                size = axis == 0 ? descriptorWord(descriptor, 1) : LLVMBuildMul(builder, size, descriptorWord(descriptor, 1 + axis), "")!
+            }
+            return .scalar(size)
+        case .ndAllocate(let layout, let shapeExpressions):
+            let shapeType = LLVMArrayType(types.int64, UInt32(max(layout.rank, 1)))!
+            let shapeStorage = alloca(shapeType, "nd.shape")
+            let shapePointer = LLVMBuildBitCast(builder, shapeStorage, types.int64Pointer, "")!
+            for (axis, extent) in shapeExpressions.enumerated() {
+                emitter.store(try lower(extent).scalar, emitter.elementAddress(types.int64, shapePointer, emitter.int64(Int64(axis))))
+            }
+            let allocate = emitter.declare("filterjit_nd_alloc", returning: types.int64Pointer,
+                                           [types.bytePointer, types.int64, types.int64, types.int64Pointer, types.int64, types.int64])
+            let descriptor = emitter.call(allocate, [arena, emitter.int64(Int64(layout.dtype.itemSize)), emitter.int64(Int64(layout.rank)),
+                                                     shapePointer, emitter.int64(Int64(expression.range.start)),
+                                                     emitter.int64(Int64(expression.range.end))])
+            // The runtime recorded the failure (negative extent, too large, out of memory).
+            let ok = emitter.block("nd.allocated")
+            let failed = emitter.block("nd.allocfail")
+            emitter.branch(if: LLVMBuildIsNull(builder, descriptor, "")!, then: failed, else: ok)
+            emitter.position(at: failed)
+            LLVMBuildRet(builder, emitter.bool(false))
+            emitter.position(at: ok)
+            return .scalar(descriptor)
+        default:
+            throw LLVMError("typed IR: not an array-function form")
+        }
+    }
+}
+
+extension Codegen {
+    /// The exported wrapper of an array function: `i32 f(i8** arguments, i8* result, i8* arena)`.
+    /// `arguments[k]` points at argument k (a descriptor, an int64, a double, a bool byte); the result is
+    /// stored at `result` (a descriptor pointer, int64, double or bool byte) on success. The arena (two
+    /// zeroed words) is the caller's: it holds every array the call made and the caller releases it,
+    /// after taking the returned array out of it.
+    static func emitArrayFunctionWrapper(_ program: TypedProgram, lowering: ProgramLowering, name: String) throws {
+        let emitter = lowering.emitter
+        let types = emitter.types
+        let kernel = program.kernel
+        guard let signature = program.arraySignature, signature.arguments.count == kernel.parameterCount else {
+            throw LLVMError("an array function without a matching signature")
+        }
+        var parameters: [LLVMTypeRef?] = [LLVMPointerType(types.bytePointer, 0), types.bytePointer, types.bytePointer]
+        let type = parameters.withUnsafeMutableBufferPointer {
+            LLVMFunctionType(types.int32, $0.baseAddress, UInt32($0.count), 0)
+        }!
+        let wrapper = LLVMAddFunction(emitter.module, name, type)!
+        let entry = LLVMAppendBasicBlockInContext(emitter.context, wrapper, "entry")!
+        emitter.position(at: entry)
+        let builder = emitter.builder
+        let argumentPointers = LLVMGetParam(wrapper, 0)!
+        let result = LLVMGetParam(wrapper, 1)!
+        var arguments: [LLVMValueRef] = [LLVMGetParam(wrapper, 2)!]
+        var resultStorage: LLVMValueRef?
+        if let returnType = kernel.returnType {
+            let storage = LLVMBuildAlloca(builder, lowering.scalarType(returnType), "result")!
+            resultStorage = storage
+            arguments.append(storage)
+        }
+        for (position, argument) in signature.arguments.enumerated() {
+            let pointer = emitter.load(types.bytePointer, emitter.elementAddress(types.bytePointer, argumentPointers, emitter.int64(Int64(position))))
+            switch argument {
+            case .array:
+                arguments.append(LLVMBuildBitCast(builder, pointer, types.int64Pointer, "")!)
+            case .int:
+                arguments.append(emitter.load(types.int64, LLVMBuildBitCast(builder, pointer, types.int64Pointer, "")!))
+            case .float:
+                arguments.append(emitter.load(types.double, LLVMBuildBitCast(builder, pointer, types.doublePointer, "")!))
+            case .bool:
+                arguments.append(emitter.icmp(LLVMIntNE, emitter.load(types.int8, pointer), LLVMConstNull(types.int8)))
+            }
+        }
+        let ok = emitter.call(lowering.functions[program.kernelIndex], arguments)
+        let success = LLVMAppendBasicBlockInContext(emitter.context, wrapper, "success")!
+        let failure = LLVMAppendBasicBlockInContext(emitter.context, wrapper, "fail")!
+        emitter.branch(if: ok, then: success, else: failure)
+        emitter.position(at: success)
+        if let resultStorage, let returnType = kernel.returnType {
+            var value = emitter.load(lowering.scalarType(returnType), resultStorage)
+            var storedType = lowering.scalarType(returnType)
+            if returnType == .bool {
+                value = LLVMBuildZExt(builder, value, types.int8, "")!
+                storedType = types.int8
+            }
+            emitter.store(value, LLVMBuildBitCast(builder, result, LLVMPointerType(storedType, 0), "")!)
+        }
+        LLVMBuildRet(builder, emitter.int32(1))
+        emitter.position(at: failure)
+        LLVMBuildRet(builder, emitter.int32(0))
+    }
+}

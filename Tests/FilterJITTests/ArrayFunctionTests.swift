@@ -1,0 +1,301 @@
+// Array functions (issue 15): `Engine.compileFunction`, both back ends agreeing, NumPy's element
+// arithmetic and casts, bounds checks with locations, layouts, the signature cache.
+
+import Testing
+import Foundation
+import FilterLang
+import NDImage
+@testable import FilterJIT
+
+/// An array of `type` and `shape` holding `values` (C order), as NumPy's `np.array(values, dtype).reshape(shape)`.
+func ndArray(_ values: [Double], _ type: ElementType, _ shape: [Int]? = nil) throws -> NDArray {
+    try NDArray.make(shape: shape ?? [values.count], elementType: type, values: values)
+}
+
+/// The elements of `array` in C order as doubles.
+func elements(_ array: NDArray) -> [Double] { array.doubleValues() }
+
+/// Calls `function` on both engines with fresh copies of the arrays; checks that they agree on the result and
+/// on every argument array afterwards, and returns the JIT's result and arguments.
+@discardableResult
+func callBoth(_ function: ArrayFunction, _ arguments: [ArrayFunctionArgument],
+              sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> (ArrayFunctionResult, [ArrayFunctionArgument]) {
+    func copies() throws -> [ArrayFunctionArgument] {
+        try arguments.map { argument in
+            guard case .array(let array) = argument else { return argument }
+            // Keep the layout (strides, negative strides): copy the storage bytes, view them the same way.
+            let storage = try NDArrayStorage(byteCount: array.storage.byteCount)
+            storage.baseAddress.copyMemory(from: array.storage.baseAddress, byteCount: array.storage.byteCount)
+            return .array(try NDArray(storage: storage, elementType: array.elementType, shape: array.shape,
+                                      strides: array.strides, byteOffset: array.byteOffset))
+        }
+    }
+    let jitArguments = try copies()
+    let interpreterArguments = try copies()
+    let jit = Result { try function.call(jitArguments, engine: .jit) }
+    let interpreted = Result { try function.call(interpreterArguments, engine: .interpreter) }
+    switch (jit, interpreted) {
+    case (.success(let a), .success(let b)):
+        #expect(describe(a) == describe(b), "JIT and interpreter results differ", sourceLocation: sourceLocation)
+    case (.failure(let a as KernelRuntimeError), .failure(let b as KernelRuntimeError)):
+        #expect(a == b, "JIT and interpreter fail differently: \(a) / \(b)", sourceLocation: sourceLocation)
+    default:
+        Issue.record("JIT \(jit) but interpreter \(interpreted)", sourceLocation: sourceLocation)
+    }
+    for (a, b) in zip(jitArguments, interpreterArguments) {
+        if case .array(let x) = a, case .array(let y) = b {
+            #expect(elements(x).map(\.bitPattern) == elements(y).map(\.bitPattern), "arguments differ after the call",
+                    sourceLocation: sourceLocation)
+        }
+    }
+    return (try jit.get(), jitArguments)
+}
+
+/// A comparable text of a result (bit patterns for floats).
+func describe(_ result: ArrayFunctionResult) -> String {
+    switch result {
+    case .none: return "None"
+    case .int(let x): return "int \(x)"
+    case .float(let x): return "float \(x.bitPattern)"
+    case .bool(let x): return "bool \(x)"
+    case .array(let array):
+        return "\(array.elementType) \(array.shape) " + elements(array).map { "\($0.bitPattern)" }.joined(separator: ",")
+    }
+}
+
+@Suite struct ArrayFunctionTests {
+    static let addarr = """
+    import numpy as np
+
+    def addarr(x, y):
+        result = np.zeros_like(x)
+        for i in range(x.size):
+            result[i] = x[i] + y[i]
+        return result
+    """
+
+    @Test func addarrAddsFloat64ArraysAsNumPyDoes() throws {
+        let function = try sharedEngine.compileFunction(Self.addarr)
+        let x = try ndArray([1.5, -2, 1e308, .nan], .float64)
+        let y = try ndArray([0.25, 2, 1e308, 1], .float64)
+        let (result, _) = try callBoth(function, [.array(x), .array(y)])
+        guard case .array(let sum) = result else { Issue.record("no array"); return }
+        #expect(sum.elementType == .float64 && sum.shape == [4])
+        let values = elements(sum)
+        #expect(values[0] == 1.75 && values[1] == 0 && values[2] == .infinity && values[3].isNaN)
+        #expect(function.signatures.map(\.description) == ["(float64[:], float64[:])"])
+    }
+
+    @Test func addarrOnUInt8WrapsAsNumPyDoes() throws {
+        let function = try sharedEngine.compileFunction(Self.addarr)
+        let x = try ndArray([200, 255, 0, 7], .uint8)
+        let y = try ndArray([100, 1, 0, 8], .uint8)
+        let (result, _) = try callBoth(function, [.array(x), .array(y)])
+        guard case .array(let sum) = result else { Issue.record("no array"); return }
+        #expect(sum.elementType == .uint8)
+        #expect(elements(sum) == [44, 0, 0, 15])  // np.array([200,255,0,7], np.uint8) + np.array([100,1,0,8], np.uint8)
+    }
+
+    @Test func everyDTypeAndRankCompilesItsOwnSignatureAndAgrees() throws {
+        let oneD = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        @jit
+        def scale(a, k):
+            out = np.empty_like(a)
+            for i in range(a.shape[0]):
+                out[i] = a[i] * k - 1
+            return out
+        """)
+        let twoD = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        @array_function
+        def scale2(a, k):
+            out = np.zeros(a.shape, a.dtype)
+            for i in range(a.shape[0]):
+                for j in range(a.shape[-1]):
+                    out[i, j] = a[i, j] * k - 1
+            return out
+        """)
+        // No element or product overflows a uint32 array to a value NumPy would not wrap the same way.
+        let values: [Double] = [0, 1, 2, 3, 100, 127]
+        for type in ElementType.allCases where type != .uint64 {
+            for (function, shape) in [(oneD, [6]), (twoD, [2, 3])] {
+                let a = try ndArray(type == .bool ? values.map { $0 > 1 ? 1 : 0 } : values, type, shape)
+                let (int, _) = try callBoth(function, [.array(a), .int(3)])
+                let (float, _) = try callBoth(function, [.array(a), .float(0.5)])
+                guard case .array(let r1) = int, case .array(let r2) = float else { Issue.record("no array"); continue }
+                #expect(r1.elementType == type && r1.shape == shape && r2.elementType == type)
+                if type == .float64 || type == .int64 {
+                    #expect(elements(r1) == values.map { $0 * 3 - 1 })
+                    #expect(elements(r2) == values.map { type == .int64 ? ($0 * 0.5 - 1).rounded(.towardZero) : $0 * 0.5 - 1 })
+                }
+            }
+        }
+        // 10 dtypes x 2 scalar types per function.
+        #expect(oneD.signatures.count == 20 && twoD.signatures.count == 20)
+    }
+
+    @Test func integerStoresWrapAndFloatStoresTruncate() throws {
+        let source = """
+        def store(a, b, c, v, w):
+            a[0] = v          # int into int8: wraps
+            a[1] = -v
+            b[0] = w          # float into uint16: truncates toward zero, then wraps
+            b[1] = -w
+            c[0] = v * 1000000007 * 1000000007   # int64 arithmetic wraps, then into int32
+            c[1] = True
+        """
+        let function = try sharedEngine.compileFunction(source)
+        let a = try ndArray([0, 0], .int8), b = try ndArray([0, 0], .uint16), c = try ndArray([0, 0], .int32)
+        let (_, arrays) = try callBoth(function, [.array(a), .array(b), .array(c), .int(300), .float(70000.9)])
+        guard case .array(let a2) = arrays[0], case .array(let b2) = arrays[1], case .array(let c2) = arrays[2] else { return }
+        // NumPy: np.array([300, -300]).astype(np.int8) == [44, -44]; np.array([70000, -70000]).astype(np.uint16) == [4464, 61072]
+        #expect(elements(a2) == [44, -44])
+        #expect(elements(b2) == [4464, 61072])
+        let wrapped = Int64(300) &* 1000000007 &* 1000000007
+        #expect(elements(c2) == [Double(Int32(truncatingIfNeeded: wrapped)), 1])
+    }
+
+    @Test func aFloatWithoutAnIntValueStoredIntoAnIntArrayFailsOnBothEngines() throws {
+        let function = try sharedEngine.compileFunction("def f(a, x):\n    a[0] = x\n")
+        let a = try ndArray([0], .int16)
+        for x in [Double.nan, .infinity, 1e19] {
+            #expect(throws: KernelRuntimeError.self) { try callBoth(function, [.array(a), .float(x)]) }
+        }
+    }
+
+    @Test func outOfBoundsIndicesFailWithArrayIndexShapeAndLine() throws {
+        let source = """
+        def get(a, i, j):
+            return a[i, j]
+        """
+        let function = try sharedEngine.compileFunction(source)
+        let a = try ndArray([1, 2, 3, 4, 5, 6], .float64, [2, 3])
+        try callBoth(function, [.array(a), .int(-2), .int(-3)])
+        for (i, j) in [(2, 0), (0, 3), (-3, 0), (0, -4)] {
+            do {
+                _ = try callBoth(function, [.array(a), .int(Int64(i)), .int(Int64(j))])
+                Issue.record("a[\(i), \(j)] did not fail")
+            } catch let error as KernelRuntimeError {
+                let axis = i >= 2 || i < -2 ? 0 : 1
+                let size = axis == 0 ? 2 : 3
+                let index = axis == 0 ? i : j
+                #expect(error.message == "index \(index) is out of bounds for axis \(axis) with size \(size) (array 'a' of shape (2, 3))")
+                #expect(function.describe(error).hasSuffix("at line 2, column \(axis == 0 ? 14 : 17)"))
+            }
+        }
+    }
+
+    @Test func negativeIndicesCountFromTheEnd() throws {
+        let function = try sharedEngine.compileFunction("def last(a):\n    return a[-1] + a[-len(a)]\n")
+        let (result, _) = try callBoth(function, [.array(try ndArray([3, 4, 5], .int32))])
+        #expect(describe(result) == "int 8")
+    }
+
+    @Test func writesIntoStridedAndReversedViewsTouchOnlyTheirElements() throws {
+        // A 4x6 int16 array, viewed as every other column, reversed rows: shape (4, 3), strides (-12, 4).
+        let base = try ndArray((0..<24).map(Double.init), .int16, [4, 6])
+        let view = try NDArray(storage: base.storage, elementType: .int16, shape: [4, 3], strides: [-12, 4], byteOffset: 36)
+        let source = """
+        def bump(a):
+            m, n = a.shape
+            for i in range(m):
+                for j in range(n):
+                    a[i, j] += 100 * i + j
+            return a[0, 0]
+        """
+        let function = try sharedEngine.compileFunction(source)
+        let (result, arrays) = try callBoth(function, [.array(view)])
+        #expect(describe(result) == "int 18")
+        guard case .array(let written) = arrays[0] else { return }
+        let all = elements(try NDArray(storage: written.storage, elementType: .int16, shape: [4, 6], strides: [12, 2], byteOffset: 0))
+        var expected = (0..<24).map(Double.init)
+        for i in 0..<4 {
+            for j in 0..<3 { expected[(3 - i) * 6 + 2 * j] += Double(100 * i + j) }
+        }
+        #expect(all == expected)
+    }
+
+    @Test func scalarsNoneAndArgumentResults() throws {
+        let source = """
+        import numpy as np
+
+        def pick(a, mode):
+            if mode == 0:
+                return None
+            a[0] = 1
+        """
+        let none = try sharedEngine.compileFunction(source)
+        let (result, _) = try callBoth(none, [.array(try ndArray([0], .float32)), .int(1)])
+        #expect(describe(result) == "None")
+        let same = try sharedEngine.compileFunction("def same(a):\n    a[0] = 2\n    return a\n")
+        let a = try ndArray([0, 1], .float32)
+        guard case .array(let returned) = try same.call([.array(a)]) else { Issue.record("no array"); return }
+        #expect(returned === a)
+        let sum = try sharedEngine.compileFunction("def total(a):\n    s = 0\n    for i in range(len(a)):\n        s += a[i]\n    return s\n")
+        #expect(describe(try callBoth(sum, [.array(try ndArray([1, 2, 3], .uint32))]).0) == "int 6")
+        #expect(describe(try callBoth(sum, [.array(try ndArray([0.5, 2], .float32))]).0) == "float \(2.5.bitPattern)")
+        #expect(describe(try callBoth(sum, [.array(try ndArray([1, 0, 1], .bool))]).0) == "int 2")
+    }
+
+    @Test func newArraysOfGivenShapesAndDTypes() throws {
+        let source = """
+        import numpy as np
+
+        def make(n, m):
+            z = np.zeros((n, m), dtype=np.int32)
+            for i in range(n):
+                for j in range(m):
+                    z[i, j] = i * 10 + j - 5
+            return z
+        """
+        let function = try sharedEngine.compileFunction(source)
+        let (result, _) = try callBoth(function, [.int(2), .int(3)])
+        guard case .array(let z) = result else { Issue.record("no array"); return }
+        #expect(z.elementType == .int32 && z.shape == [2, 3] && elements(z) == [-5, -4, -3, 5, 6, 7])
+        #expect(throws: KernelRuntimeError.self) { try callBoth(function, [.int(-1), .int(3)]) }
+        let empty = try sharedEngine.compileFunction("import numpy as np\ndef e(n):\n    return np.empty(n, np.uint8)\n")
+        guard case .array(let e) = try callBoth(empty, [.int(0)]).0 else { return }
+        #expect(e.shape == [0] && e.elementType == .uint8)
+    }
+
+    @Test func signaturesAreCachedPerDTypeAndRank() throws {
+        let engine = try Engine(cacheCapacity: 16)
+        let function = try engine.compileFunction(Self.addarr)
+        let x = try ndArray([1, 2], .float64), y = try ndArray([3, 4], .float64)
+        _ = try function.call([.array(x), .array(y)])
+        let misses = engine.cache.statistics.misses
+        _ = try function.call([.array(y), .array(x)])
+        #expect(engine.cache.statistics.misses == misses)
+        _ = try function.call([.array(try ndArray([1, 2], .int16)), .array(y)])
+        #expect(engine.cache.statistics.misses == misses + 1)
+        #expect(function.signatures.count == 2)
+        #expect(try function.inspectIR(for: function.signatures[0]).contains("define"))
+    }
+
+    @Test func refusedFormsSayWhy() throws {
+        let cases: [(String, String)] = [
+            ("def f(a):\n    return a + 1\n", "'a' is an n-dimensional array"),
+            ("def f(a):\n    return a[0]\n", "has 2 dimensions: index every axis"),
+            ("def f(a):\n    return a[0, 0, 0]\n", "too many indices"),
+            ("def f(a):\n    return a[1.5, 0]\n", "array indices must be ints"),
+            ("def f(a):\n    a = 3\n", "cannot assign to array parameter 'a'"),
+            ("import numpy as np\ndef f(a):\n    b = np.zeros(3, dtype=np.complex128)\n", "unsupported dtype"),
+            ("def f(a):\n    if a[0, 0] > 0:\n        return a\n    return 1\n", "every return must give the same type"),
+        ]
+        let a = try ndArray([1, 2, 3, 4], .float64, [2, 2])
+        for (source, message) in cases {
+            let function = try sharedEngine.compileFunction(source)
+            do {
+                _ = try function.call([.array(a)])
+                Issue.record("compiled: \(source)")
+            } catch let error as CompileError {
+                #expect(error.description.contains(message), "\(error.description)")
+            }
+        }
+        let uint64 = try sharedEngine.compileFunction("def f(a):\n    return a[0]\n")
+        #expect(throws: CompileError.self) { try uint64.call([.array(try ndArray([1], .uint64))]) }
+    }
+}
