@@ -242,9 +242,10 @@ final class MallocBlock: @unchecked Sendable {
 extension Engine {
     /// An array function of `source` (`function`, default the last `def`; decorated `@array_function`/`@jit`
     /// or undecorated): checked and compiled per call signature when called (`ArrayFunction.call`).
-    /// Syntax errors are thrown now as `CompileError`.
-    public func compileFunction(_ source: String, function: String? = nil, fileName: String = "<function>") throws -> ArrayFunction {
-        let file = SourceFile(name: fileName, text: source)
+    /// Syntax errors are thrown now as `CompileError`; `lineOffset` is added to every line number reported.
+    public func compileFunction(_ source: String, function: String? = nil, fileName: String = "<function>",
+                                lineOffset: Int = 0) throws -> ArrayFunction {
+        let file = SourceFile(name: fileName, text: source, lineOffset: max(0, lineOffset))
         let parsed = Parser.parse(file)
         if !parsed.diagnostics.isEmpty { throw CompileError(file: file, diagnostics: parsed.diagnostics) }
         var names: [String] = []

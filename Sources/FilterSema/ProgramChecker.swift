@@ -232,9 +232,9 @@ final class ProgramChecker {
             } else if NumbaNames.types[name.name] != nil {
                 numbaNames[local] = name.name
             } else {
-                let allowed = statement.module == "numba" ? "cfunc, carray, types and the types of SciPy's callback signatures"
+                let allowed = statement.module == "numba" ? "cfunc, carray, jit, njit, types and the types of SciPy's callback signatures"
                                                           : "the types of SciPy's callback signatures"
-                report("'\(name.name)' cannot be imported from '\(statement.module)': FilterJIT reads Numba's raw SciPy callback form, "
+                report("'\(name.name)' cannot be imported from '\(statement.module)': FilterJIT reads Numba's raw SciPy callback form and @jit array functions, "
                        + "which needs only \(allowed) (\(NumbaNames.types.keys.sorted().joined(separator: ", ")))", at: name.range)
             }
         }
