@@ -220,7 +220,7 @@ public func filterjit_result_argument(_ result: OpaquePointer?) -> Int { arrayRe
 @_cdecl("filterjit_result_dtype")
 public func filterjit_result_dtype(_ result: OpaquePointer?) -> Int32 {
     guard let array = arrayResultBox(result)?.array else { return -1 }
-    return Int32(ElementType.allCases.firstIndex(of: array.elementType) ?? -1)
+    return Int32(array.elementType.abiCode.rawValue)
 }
 
 /// `int filterjit_result_rank(const filterjit_result *)`.
