@@ -149,6 +149,23 @@ extension ProgramLowering {
                 size = axis == 0 ? descriptorWord(descriptor, 1) : LLVMBuildMul(builder, size, descriptorWord(descriptor, 1 + axis), "")!
             }
             return .scalar(size)
+        case .ndReduce(let operation, let slot):
+            let layout = try ndLayout(slot)
+            let descriptor = try descriptor(slot)
+            let reduce = emitter.declare("filterjit_nd_reduce", returning: types.int32,
+                                         [types.int64Pointer, types.int64, types.int64, types.int64, types.int64Pointer])
+            let bits = alloca(types.int64, "nd.reduced")
+            let status = emitter.call(reduce, [descriptor, emitter.int64(Int64(layout.rank)),
+                                               emitter.int64(Int64(ArrayDType.allCases.firstIndex(of: layout.dtype)!)),
+                                               emitter.int64(Int64(NDReduction.allCases.firstIndex(of: operation)!)), bits])
+            check(emitter.icmp(LLVMIntNE, status, emitter.int32(0)), else: .ndEmptyReduction, expression.range,
+                  emitter.int64(Int64(NDReduction.allCases.firstIndex(of: operation)!)))
+            let value = emitter.load(types.int64, bits)
+            switch layout.dtype.scalarType {
+            case .float: return .scalar(LLVMBuildBitCast(builder, value, types.double, "")!)
+            case .bool: return .scalar(emitter.icmp(LLVMIntNE, value, emitter.int64(0)))
+            default: return .scalar(value)
+            }
         case .ndAllocate(let layout, let shapeExpressions):
             let shapeType = LLVMArrayType(types.int64, UInt32(max(layout.rank, 1)))!
             let shapeStorage = alloca(shapeType, "nd.shape")

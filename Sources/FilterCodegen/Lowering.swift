@@ -458,7 +458,7 @@ final class ProgramLowering {
 
     func lower(_ expression: TExpr) throws -> Lowered {
         switch expression.kind {
-        case .ndElement, .ndShape, .ndSize, .ndAllocate: return try lowerArrayFunctionForm(expression)
+        case .ndElement, .ndShape, .ndSize, .ndAllocate, .ndReduce: return try lowerArrayFunctionForm(expression)
         case .intConstant(let value): return .scalar(emitter.int64(value))
         case .floatConstant(let value): return .scalar(emitter.double(value))
         case .boolConstant(let value): return .scalar(emitter.bool(value))

@@ -52,6 +52,8 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     case ndIndexOutOfRange = 20
     /// An array function's `np.zeros`/`np.empty` of a negative extent or too many bytes (`shape`).
     case ndAllocation = 21
+    /// `np.max`/`np.min` of an empty array (`a` = the `NDReduction`'s index).
+    case ndEmptyReduction = 22
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -107,6 +109,8 @@ public struct RuntimeFailure: Hashable, Sendable {
             let name = program.flatMap { $0.functions.indices.contains($0.kernelIndex) && $0.kernel.locals.indices.contains(slot) ? $0.kernel.locals[slot].name : nil } ?? "?"
             return RuntimeMessages.ndIndex(array: name, index: a, axis: Int(b & 0xFFFF_FFFF), shape: shape)
         case .ndAllocation: return RuntimeMessages.ndAllocation(shape: shape)
+        case .ndEmptyReduction:
+            return (NDReduction.allCases.indices.contains(Int(a)) ? NDReduction.allCases[Int(a)] : .max).emptyMessage
         }
     }
 }
@@ -241,6 +245,7 @@ typealias QuantileFunction = @convention(c) (UnsafePointer<Double>?, Int64, Doub
 typealias SortFunction = @convention(c) (UnsafeMutablePointer<Double>?, Int64) -> Void
 typealias BinaryFunction = @convention(c) (Double, Double) -> Double
 typealias IntPowerFunction = @convention(c) (Int64, Int64) -> Int64
+typealias NDReduceFunction = @convention(c) (UnsafeMutablePointer<Int64>?, Int64, Int64, Int64, UnsafeMutablePointer<Int64>?) -> Int32
 typealias NDIndexFailFunction = @convention(c) (Int64, Int64, Int64, Int64, Int64, UnsafeMutablePointer<Int64>?, Int64) -> Void
 typealias NDAllocateFunction = @convention(c) (UnsafeMutableRawPointer?, Int64, Int64, UnsafeMutablePointer<Int64>?, Int64, Int64) -> UnsafeMutablePointer<Int64>?
 
@@ -299,6 +304,22 @@ public enum Runtime {
         RuntimeFailureRecord.record(failure)
         return nil
     }
+    /// `np.max`/`np.min` of an array function's array: the shared `NDReduction` routine; returns 1 and the
+    /// result's bits (an int64, a double's bits, or 0/1), or 0 for an empty array.
+    static let ndReduce: NDReduceFunction = { descriptor, rank, dtypeCode, operation, result in
+        guard let descriptor, let result, ArrayDType.allCases.indices.contains(Int(dtypeCode)),
+              NDReduction.allCases.indices.contains(Int(operation)) else { return 0 }
+        let r = Int(rank)
+        let view = NDArrayView(data: UnsafeMutableRawPointer(bitPattern: Int(descriptor[0])), dtype: ArrayDType.allCases[Int(dtypeCode)],
+                               shape: (0..<r).map { Int(descriptor[1 + $0]) }, strides: (0..<r).map { Int(descriptor[1 + r + $0]) })
+        switch NDReduction.allCases[Int(operation)].reduce(view) {
+        case nil: return 0
+        case .int(let x)?: result.pointee = x
+        case .float(let x)?: result.pointee = Int64(bitPattern: x.bitPattern)
+        case .bool(let x)?: result.pointee = x ? 1 : 0
+        }
+        return 1
+    }
     static let weightedSum: WeightedSumFunction = { a, w, n in Numerics.weightedSum(a, w, Int(n)) }
 
     private static func address<F>(_ function: F) -> UnsafeRawPointer {
@@ -331,5 +352,6 @@ public enum Runtime {
         RuntimeSymbol(name: "filterjit_histogram", address: address(histogram)),
         RuntimeSymbol(name: "filterjit_nd_index_fail", address: address(ndIndexFail)),
         RuntimeSymbol(name: "filterjit_nd_alloc", address: address(ndAllocate)),
+        RuntimeSymbol(name: "filterjit_nd_reduce", address: address(ndReduce)),
     ]
 }

@@ -122,6 +122,14 @@ extension Execution {
             let box = try ndBox(slot, in: frame, at: range)
             guard box.view.shape.indices.contains(axis) else { throw KernelRuntimeError("axis \(axis) out of range", at: range) }
             return .int(Int64(box.view.shape[axis]))
+        case .ndReduce(let operation, let slot):
+            let box = try ndBox(slot, in: frame, at: range)
+            switch operation.reduce(box.view) {
+            case nil: throw KernelRuntimeError(operation.emptyMessage, at: range)
+            case .int(let x)?: return .int(x)
+            case .float(let x)?: return .float(x)
+            case .bool(let x)?: return .bool(x)
+            }
         case .ndSize(let slot):
             let box = try ndBox(slot, in: frame, at: range)
             return .int(Int64(box.view.shape.reduce(1, *)))

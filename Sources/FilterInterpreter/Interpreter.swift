@@ -408,7 +408,7 @@ struct Execution {
         case .floatArrayOf, .arrayOf:
             return try arrayValue(expression, at: range, frame: &frame)
 
-        case .ndElement, .ndShape, .ndSize, .ndAllocate:
+        case .ndElement, .ndShape, .ndSize, .ndAllocate, .ndReduce:
             return try evaluateArrayFunctionForm(expression, frame: &frame)
         }
     }

@@ -197,7 +197,7 @@ enum WindowReductionRecognizer {
             case .builtin(let builtin, let arguments):
                 return TExpr(.builtin(builtin, try arguments.map { a throws(NotRecognized) in try expression(a) }), e.type, r)
             case .floatArrayConstant, .intArrayConstant, .gather, .arrayOf, .floatArrayOf, .map, .lane, .compress, .slice,
-                 .ndElement, .ndShape, .ndSize, .ndAllocate:
+                 .ndElement, .ndShape, .ndSize, .ndAllocate, .ndReduce:
                 // Constant arrays and fancy indexing (issue 13) are not recognised forms: the literal kernel runs.
                 throw NotRecognized()
             }
@@ -379,7 +379,7 @@ enum WindowReductionRecognizer {
                 case .compress(let a, let b): visit(a); visit(b)
                 case .slice(let a, let b, let c, let d): visit(a); [b, c, d].compactMap { $0 }.forEach(visit)
                 case .intConstant, .floatConstant, .boolConstant, .floatArrayConstant, .intArrayConstant: break
-                case .ndShape(let slot, _), .ndSize(let slot): if slot == v { count += 1 }
+                case .ndShape(let slot, _), .ndSize(let slot), .ndReduce(_, let slot): if slot == v { count += 1 }
                 case .ndElement(let slot, let indices): if slot == v { count += 1 }; indices.forEach(visit)
                 case .ndAllocate(_, let shape): shape.forEach(visit)
                 }

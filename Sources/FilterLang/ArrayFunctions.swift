@@ -290,6 +290,57 @@ public enum ArrayFunctionValue: @unchecked Sendable {
     }
 }
 
+/// The whole-array reductions of array functions (one shared routine, so both back ends give the same bits).
+public enum NDReduction: String, Hashable, Sendable, CaseIterable {
+    /// `np.max`: the greatest element; NaN if any element is NaN; of equal elements (0.0 and -0.0) the first
+    /// in C order.
+    case max
+    /// `np.min`: the least element, likewise.
+    case min
+
+    /// NumPy's words for an empty array.
+    public var emptyMessage: String {
+        "zero-size array to reduction operation \(self == .max ? "maximum" : "minimum") which has no identity"
+    }
+
+    /// The reduction of every element of `view` in C order, or nil when it has none.
+    public func reduce(_ view: NDArrayView) -> ScalarValue? {
+        guard let data = view.data, !view.shape.contains(0) else { return nil }
+        var best: ScalarValue?
+        var index = [Int](repeating: 0, count: view.shape.count)
+        while true {
+            var offset = 0
+            for axis in index.indices { offset += index[axis] * view.strides[axis] }
+            let value = view.dtype.load(data + offset)
+            if let current = best {
+                best = better(value, than: current) ? value : current
+            } else {
+                best = value
+            }
+            if case .float(let x)? = best, x.isNaN { return best }
+            // The next index in C order.
+            var axis = index.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < view.shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+            if axis < 0 { return best }
+        }
+    }
+
+    /// Whether `value` replaces `current` (strictly greater for max; NaN always wins).
+    private func better(_ value: ScalarValue, than current: ScalarValue) -> Bool {
+        switch (value, current) {
+        case (.int(let a), .int(let b)): return self == .max ? a > b : a < b
+        case (.float(let a), .float(let b)): return a.isNaN || (self == .max ? a > b : a < b)
+        case (.bool(let a), .bool(let b)): return self == .max ? (a && !b) : (!a && b)
+        default: return false
+        }
+    }
+}
+
 extension RuntimeMessages {
     /// An index outside its axis: NumPy's words plus the array's name and shape.
     public static func ndIndex(array: String, index: Int64, axis: Int, shape: [Int]) -> String {

@@ -354,6 +354,9 @@ public indirect enum TExprKind: Hashable, Sendable {
     /// A new C-contiguous `.ndarray` of `layout` and shape `shape` (one `.int` per axis, evaluated left to
     /// right; a negative one is a run-time error), zero-filled (`np.empty` is zero-filled too).
     case ndAllocate(NDLayout, shape: [TExpr])
+    /// `np.max(a)`, `np.min(a)`, `a.max()`, `a.min()` of the `.ndarray` slot `slot` (`NDReduction`): the node's
+    /// type is the dtype's `scalarType`; an empty array is a run-time error.
+    case ndReduce(NDReduction, slot: Int)
 }
 
 /// The built-in functions, resolved from both spellings (`min` and `np.min` are different

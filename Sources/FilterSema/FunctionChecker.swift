@@ -1178,6 +1178,16 @@ struct FunctionChecker {
             }
             return TExpr(.ndShape(slot: slot, axis: 0), .int, range)
         }
+        if case .attribute(let base, let name) = callee.kind, ["max", "min", "amax", "amin"].contains(name), keywords.isEmpty {
+            // np.max(a) / a.max() of an n-dimensional array: one shared reduction (NDReduction).
+            let operation: NDReduction = name.hasSuffix("max") ? .max : .min
+            if moduleNamed(by: base)?.module == "numpy", arguments.count == 1, let slot = ndSlot(arguments[0]), let layout = ndLayout(slot) {
+                return TExpr(.ndReduce(operation, slot: slot), layout.dtype.scalarType, range)
+            }
+            if arguments.isEmpty, name.count == 3, let slot = ndSlot(base), let layout = ndLayout(slot) {
+                return TExpr(.ndReduce(operation, slot: slot), layout.dtype.scalarType, range)
+            }
+        }
         if isArrayFunction, case .attribute(let base, let name) = callee.kind, moduleNamed(by: base)?.module == "numpy",
            ["zeros", "empty", "zeros_like", "empty_like"].contains(name) {
             return lowerNDAllocation(name, arguments: arguments, keywords: keywords, at: range)
@@ -1459,7 +1469,7 @@ struct FunctionChecker {
         case .compare(let operands, _, _), .builtin(_, let operands), .arrayOf(let operands): return operands.contains(where: callsHelper)
         case .map(let inputs, let body): return inputs.contains(where: callsHelper) || callsHelper(body)
         case .slice(let a, let b, let c, let d): return ([a] + [b, c, d].compactMap { $0 }).contains(where: callsHelper)
-        case .ndShape, .ndSize: return false
+        case .ndShape, .ndSize, .ndReduce: return false
         case .ndElement(_, let operands), .ndAllocate(_, let operands): return operands.contains(where: callsHelper)
         }
     }

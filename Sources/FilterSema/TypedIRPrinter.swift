@@ -56,6 +56,7 @@ public enum TypedIRPrinter {
         case .ndElement(let slot, let indices): return "(nd-elem:\(type) $\(slot)" + indices.map { " " + print($0) }.joined() + ")"
         case .ndShape(let slot, let axis): return "(nd-shape $\(slot) \(axis))"
         case .ndSize(let slot): return "(nd-size $\(slot))"
+        case .ndReduce(let operation, let slot): return "(nd-\(operation.rawValue):\(type) $\(slot))"
         case .ndAllocate(let layout, let shape): return "(nd-zeros \(layout)" + shape.map { " " + print($0) }.joined() + ")"
         }
     }

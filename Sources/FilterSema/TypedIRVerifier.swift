@@ -249,6 +249,8 @@ private struct Verifier {
         case .ndShape(let slot, let axis):
             if let layout = ndLayout(slot), !(0..<layout.rank).contains(axis) { problem("shape axis \(axis) of a rank-\(layout.rank) array") }
             if type != .int { problem("shape typed \(type)") }
+        case .ndReduce(_, let slot):
+            if let layout = ndLayout(slot), type != layout.dtype.scalarType { problem("reduction of \(layout) typed \(type)") }
         case .ndSize(let slot):
             _ = ndLayout(slot)
             if type != .int { problem("size typed \(type)") }

@@ -299,3 +299,164 @@ func describe(_ result: ArrayFunctionResult) -> String {
         #expect(throws: CompileError.self) { try uint64.call([.array(try ndArray([1], .uint64))]) }
     }
 }
+
+/// The JIT against the interpreter on random array functions (seeded; FILTERJIT_FUZZ_SEED reproduces a run).
+@Suite struct ArrayFunctionFuzzTests {
+    /// A random int or float expression over the elements of `a`, `b` and the scalar `k` at loop index `i`.
+    static func expression(_ random: inout SplitMix64, depth: Int) -> String {
+        if depth == 0 || random.chance(0.3) {
+            switch random.below(7) {
+            case 0: return "a[i % len(a)]"
+            case 1: return "b[-1 - i % b.shape[0]]"
+            case 2: return "k"
+            case 3: return "\(Int(random.below(600)) - 300)"
+            case 4: return random.pick(["0.5", "-1.25", "1e10", "3.0"])
+            case 5: return "i"
+            default: return "a[(i + \(random.below(3))) % a.size]"
+            }
+        }
+        let x = expression(&random, depth: depth - 1), y = expression(&random, depth: depth - 1)
+        switch random.below(9) {
+        case 0: return "(\(x) + \(y))"
+        case 1: return "(\(x) - \(y))"
+        case 2: return "(\(x) * \(y))"
+        case 3: return "(\(x) // (\(y)))"
+        case 4: return "(\(x) % (\(y)))"
+        case 5: return "(\(x) if \(x) > \(y) else \(y))"
+        case 6: return "abs(\(x))"
+        case 7: return "min(\(x), \(y))"
+        default: return "(\(x) / 7)"
+        }
+    }
+
+    @Test func randomArrayFunctionsAgreeOnBothEngines() throws {
+        let seed = ProcessInfo.processInfo.environment["FILTERJIT_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970)
+        print("randomArrayFunctionsAgreeOnBothEngines seed \(seed)")
+        var random = SplitMix64(seed: seed)
+        let types = ElementType.allCases.filter { $0 != .uint64 }
+        for _ in 0..<40 {
+            let source = """
+            import numpy as np
+
+            def f(a, b, out, k):
+                total = 0
+                i = 0
+                for i in range(len(out)\(random.chance(0.1) ? " + 1" : "")):
+                    out[i] = \(Self.expression(&random, depth: 3))
+                    total += out[i]
+                extra = np.zeros_like(out)
+                extra[0] = \(Self.expression(&random, depth: 2))
+                return total
+            """
+            let function = try sharedEngine.compileFunction(source)
+            let (ta, tb, tout) = (random.pick(types), random.pick(types), random.pick(types))
+            func values(_ n: Int, _ type: ElementType) -> [Double] {
+                (0..<n).map { _ in type == .bool ? Double(random.below(2)) : Double(Int(random.below(200)) - (type.rawValue.hasPrefix("u") ? 0 : 100)) }
+            }
+            let a = try ndArray(values(1 + random.below(6), ta), ta)
+            let b = try ndArray(values(1 + random.below(6), tb), tb)
+            let out = try ndArray(values(1 + random.below(8), tout), tout)
+            let k: ArrayFunctionArgument = random.chance(0.5) ? .int(Int64(random.below(9)) - 4) : .float(Double(random.below(9)) - 4.5)
+            do {
+                try callBoth(function, [.array(a), .array(b), .array(out), k])
+            } catch is KernelRuntimeError {
+                // Both engines failed alike (callBoth compared them): an index or a division by zero.
+            } catch let error as CompileError {
+                Issue.record("seed \(seed): \(error)\n\(source)")
+            }
+        }
+    }
+}
+
+@Suite struct ArrayFunctionExampleTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func thePublishedAddarrCompilesUnchangedFromItsFile() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("examples/addarr.py"), encoding: .utf8)
+        let function = try sharedEngine.compileFunction(text, function: "addarr", fileName: "examples/addarr.py")
+        for type in ElementType.allCases where type != .uint64 {
+            let x = try ndArray((0..<50).map { Double($0 % 2 == 0 ? $0 * 7 : 1) }, type)
+            let y = try ndArray((0..<50).map { Double($0 % 3) }, type)
+            try callBoth(function, [.array(x), .array(y)])
+        }
+    }
+
+    @Test func arrayFunctionsLoadFromTheDiskCacheInANewEngine() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fj-array-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let x = try ndArray([1, 2, 3], .int32)
+        let first = try Engine(diskCache: DiskKernelCache(directory: directory))
+        let function = try first.compileFunction(ArrayFunctionTests.addarr)
+        _ = try function.call([.array(x), .array(x)])
+        #expect(try !function.kernel(for: function.signatures[0]).loadedFromDiskCache)
+        let second = try Engine(diskCache: DiskKernelCache(directory: directory))
+        let again = try second.compileFunction(ArrayFunctionTests.addarr)
+        guard case .array(let sum) = try again.call([.array(x), .array(x)]) else { Issue.record("no array"); return }
+        #expect(elements(sum) == [2, 4, 6])
+        #expect(try again.kernel(for: again.signatures[0]).loadedFromDiskCache)
+    }
+}
+
+@Suite struct ArrayFunctionReductionTests {
+    @Test func maxAndMinOfArraysAgreeWithNumPy() throws {
+        let function = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        def extremes(a):
+            return np.max(a) - a.min()
+        """)
+        #expect(describe(try callBoth(function, [.array(try ndArray([3, -7, 12, 0], .int16))]).0) == "int 19")
+        #expect(describe(try callBoth(function, [.array(try ndArray([3, -7, 12, 0, 5, 5], .float32, [2, 3]))]).0) == "float \(19.0.bitPattern)")
+        guard case .float(let nan) = try callBoth(function, [.array(try ndArray([1, .nan, 3], .float64))]).0 else { return }
+        #expect(nan.isNaN)
+        do {
+            _ = try callBoth(function, [.array(try ndArray([], .int8))])
+            Issue.record("empty reduction did not fail")
+        } catch let error as KernelRuntimeError {
+            #expect(error.message == "zero-size array to reduction operation maximum which has no identity")
+        }
+    }
+
+    @Test func skansBuildGraphCompilesUnchangedWithItsFrozenSteps() throws {
+        // The published function, with the module global `steps` frozen as filterjit.jit freezes it (7x9 image).
+        let source = """
+        import numpy as np
+
+        steps = np.array([-10, -9, -8, -1, 1, 8, 9, 10], dtype=int)
+
+        def build_graph(labeled_pixels, steps_to_neighbours, row, col):
+            start = np.max(steps_to_neighbours)
+            end = len(labeled_pixels) - start
+            elem = 0  # row/col index
+            for k in range(start, end):
+                i = labeled_pixels[k]
+                if i != 0:
+                    for s in steps:
+                        neighbour = k + s
+                        j = labeled_pixels[neighbour]
+                        if j != 0:
+                            row[elem] = i
+                            col[elem] = j
+                            elem += 1
+        """
+        let function = try sharedEngine.compileFunction(source)
+        var labels = [Double](repeating: 0, count: 63)
+        var label = 1.0
+        for (y, x) in [(1, 1), (2, 2), (3, 3), (3, 4), (3, 5), (2, 6), (1, 7), (4, 3), (5, 3), (5, 5), (5, 6), (5, 7)] {
+            labels[y * 9 + x] = label
+            label += 1
+        }
+        let steps = try ndArray([-10, -9, -8, -1, 1, 8, 9, 10], .int64)
+        let row = try ndArray([Double](repeating: 0, count: 22), .int32), col = try ndArray([Double](repeating: 0, count: 22), .int32)
+        let (result, arrays) = try callBoth(function, [.array(try ndArray(labels, .int32)), .array(steps), .array(row), .array(col)])
+        #expect(describe(result) == "None")
+        guard case .array(let rows) = arrays[2], case .array(let cols) = arrays[3] else { return }
+        // Every edge both ways, no zero left: 22 directed edges.
+        let pairs = Set(zip(elements(rows), elements(cols)).map { "\(Int($0)),\(Int($1))" })
+        #expect(pairs.count == 22 && !elements(rows).contains(0))
+        for pair in pairs {
+            let parts = pair.split(separator: ",")
+            #expect(pairs.contains("\(parts[1]),\(parts[0])"))
+        }
+    }
+}

@@ -133,7 +133,7 @@ class Dispatcher:
             if status == _lib.ERROR_ARGUMENT:
                 raise ValueError(message)
             raise RuntimeError(message)
-        return _take_result(result.value, args)
+        return _take_result(result.value or 0, args)
 
     def __reduce__(self):
         return (_rebuild, (self._source, self._function, self._file_name, self._line_offset))
@@ -178,7 +178,7 @@ def _take_result(handle: int, args: tuple[Any, ...]) -> Any:
     # No copy: the array views the result's memory, which is freed when the last view is collected.
     buffer = (ctypes.c_char * nbytes).from_address(lib.filterjit_result_data(handle))
     weakref.finalize(buffer, lib.filterjit_result_free, handle)
-    return np.frombuffer(buffer, dtype=dtype).reshape(shape)
+    return np.frombuffer(memoryview(buffer), dtype=dtype).reshape(shape)
 
 
 def _rebuild(source, function, file_name, line_offset):
