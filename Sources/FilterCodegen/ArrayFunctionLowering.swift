@@ -30,6 +30,51 @@ extension ProgramLowering {
         return load
     }
 
+    /// Copies the descriptor `descriptor` just stored into `slot` into the slot's field storage: data, shape
+    /// and strides. For an array `np.zeros` ... made, the shape is the one computed and the strides are the C
+    /// order's, so LLVM sees constants and equal extents (and drops the checks they prove).
+    func unpackDescriptor(_ descriptor: LLVMValueRef, into slot: Int) {
+        guard let layout = function.locals.indices.contains(slot) ? function.locals[slot].layout : nil else { return }
+        let fields: [LLVMValueRef]
+        if let existing = descriptorFields[slot] {
+            fields = existing
+        } else {
+            fields = (0..<(1 + 2 * layout.rank)).map { alloca(types.int64, "nd.\(function.locals[slot].name).\($0)") }
+            descriptorFields[slot] = fields
+        }
+        var values = (0..<(1 + 2 * layout.rank)).map { descriptorWord(descriptor, $0) }
+        if let shape = allocatedShapes[descriptor], shape.count == layout.rank {
+            var step = emitter.int64(Int64(layout.dtype.itemSize))
+            for axis in (0..<layout.rank).reversed() {
+                values[1 + axis] = shape[axis]
+                values[1 + layout.rank + axis] = step
+                let positive = emitter.select(emitter.icmp(LLVMIntSGT, shape[axis], emitter.int64(1)), shape[axis], emitter.int64(1))
+                step = LLVMBuildMul(builder, step, positive, "")!
+            }
+        }
+        for (field, value) in zip(fields, values) { emitter.store(value, field) }
+    }
+
+    /// Word `index` of the descriptor in `slot` (0: data, 1 + k: shape[k], 1 + rank + k: strides[k]).
+    func descriptorField(_ slot: Int, _ index: Int) throws -> LLVMValueRef {
+        guard let fields = descriptorFields[slot], fields.indices.contains(index) else {
+            // Not stored yet on any path lowered so far: read the descriptor itself.
+            return descriptorWord(try descriptor(slot), index)
+        }
+        return emitter.load(types.int64, fields[index])
+    }
+
+    /// Whether a `for` loop of an array function runs `range(c, extent)` with a constant `c` and step 1, where
+    /// `extent` is an array's `len`/`size`/`shape[k]`: it ends within the array's element count (memory the
+    /// caller holds), so it need not poll the cancellation flag (the loops nested in it and around it do).
+    func isArrayExtentLoop(start: TExpr, stop: TExpr, step: TExpr) -> Bool {
+        guard program.kind == .arrayFunction, case .intConstant = start.kind, case .intConstant(1) = step.kind else { return false }
+        switch stop.kind {
+        case .ndShape, .ndSize: return true
+        default: return false
+        }
+    }
+
     /// The layout of the `.ndarray` slot `slot` of the function being lowered.
     func ndLayout(_ slot: Int) throws -> NDLayout {
         guard function.locals.indices.contains(slot), let layout = function.locals[slot].layout else {
@@ -48,11 +93,10 @@ extension ProgramLowering {
     func ndElementAddress(slot: Int, indices: [TExpr]) throws -> (address: LLVMValueRef, layout: NDLayout) {
         let layout = try ndLayout(slot)
         guard indices.count == layout.rank else { throw LLVMError("typed IR: \(indices.count) indices into a rank-\(layout.rank) array") }
-        let descriptor = try descriptor(slot)
         var offset = emitter.int64(0)
         for (axis, indexExpression) in indices.enumerated() {
             let index = try lower(indexExpression).scalar
-            let extent = descriptorWord(descriptor, 1 + axis)
+            let extent = try descriptorField(slot, 1 + axis)
             let position = emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, extent), index)
             // Unsigned: a position still negative is huge, so one compare covers both ends.
             let ok = emitter.block("nd.inbounds")
@@ -62,14 +106,14 @@ extension ProgramLowering {
             let fail = emitter.declare("filterjit_nd_index_fail", returning: types.void,
                                        [types.int64, types.int64, types.int64, types.int64, types.int64, types.int64Pointer, types.int64])
             emitter.call(fail, [emitter.int64(Int64(indexExpression.range.start)), emitter.int64(Int64(indexExpression.range.end)),
-                                index, emitter.int64(Int64(axis)), emitter.int64(Int64(slot)), descriptor,
+                                index, emitter.int64(Int64(axis)), emitter.int64(Int64(slot)), try descriptor(slot),
                                 emitter.int64(Int64(layout.rank))])
             LLVMBuildRet(builder, emitter.bool(false))
             emitter.position(at: ok)
-            let stride = descriptorWord(descriptor, 1 + layout.rank + axis)
+            let stride = try descriptorField(slot, 1 + layout.rank + axis)
             offset = emitter.add(offset, LLVMBuildMul(builder, position, stride, "")!)
         }
-        let data = LLVMBuildIntToPtr(builder, descriptorWord(descriptor, 0), types.bytePointer, "")!
+        let data = LLVMBuildIntToPtr(builder, try descriptorField(slot, 0), types.bytePointer, "")!
         var index: [LLVMValueRef?] = [offset]
         let address = index.withUnsafeMutableBufferPointer {
             LLVMBuildInBoundsGEP2(builder, types.int8, data, $0.baseAddress, 1, "")!
@@ -139,14 +183,14 @@ extension ProgramLowering {
         case .ndShape(let slot, let axis):
             let layout = try ndLayout(slot)
             guard (0..<layout.rank).contains(axis) else { throw LLVMError("typed IR: axis \(axis) of a rank-\(layout.rank) array") }
-            return .scalar(descriptorWord(try descriptor(slot), 1 + axis))
+            return .scalar(try descriptorField(slot, 1 + axis))
         case .ndSize(let slot):
             let layout = try ndLayout(slot)
-            let descriptor = try descriptor(slot)
             var size = emitter.int64(1)
             for axis in 0..<layout.rank {
                 // Rank 1: the extent itself, so `range(a.size)` and `a[i]`'s check compare the same value.
-                size = axis == 0 ? descriptorWord(descriptor, 1) : LLVMBuildMul(builder, size, descriptorWord(descriptor, 1 + axis), "")!
+                let extent = try descriptorField(slot, 1 + axis)
+                size = axis == 0 ? extent : LLVMBuildMul(builder, size, extent, "")!
             }
             return .scalar(size)
         case .ndReduce(let operation, let slot):
@@ -170,8 +214,11 @@ extension ProgramLowering {
             let shapeType = LLVMArrayType(types.int64, UInt32(max(layout.rank, 1)))!
             let shapeStorage = alloca(shapeType, "nd.shape")
             let shapePointer = LLVMBuildBitCast(builder, shapeStorage, types.int64Pointer, "")!
+            var extents: [LLVMValueRef] = []
             for (axis, extent) in shapeExpressions.enumerated() {
-                emitter.store(try lower(extent).scalar, emitter.elementAddress(types.int64, shapePointer, emitter.int64(Int64(axis))))
+                let value = try lower(extent).scalar
+                extents.append(value)
+                emitter.store(value, emitter.elementAddress(types.int64, shapePointer, emitter.int64(Int64(axis))))
             }
             let allocate = emitter.declare("filterjit_nd_alloc", returning: types.int64Pointer,
                                            [types.bytePointer, types.int64, types.int64, types.int64Pointer, types.int64, types.int64])
@@ -185,6 +232,7 @@ extension ProgramLowering {
             emitter.position(at: failed)
             LLVMBuildRet(builder, emitter.bool(false))
             emitter.position(at: ok)
+            allocatedShapes[descriptor] = extents
             return .scalar(descriptor)
         default:
             throw LLVMError("typed IR: not an array-function form")

@@ -63,6 +63,11 @@ final class ProgramLowering {
     // Per-function state.
     private(set) var function: TypedFunction!
     private(set) var slots: [SlotStorage] = []
+    /// Array functions: each `.ndarray` slot's descriptor words (data, shape, strides) in stack slots, stored
+    /// whenever the slot is, so that loops read them as loop-invariant values (ArrayFunctionLowering.swift).
+    var descriptorFields: [Int: [LLVMValueRef]] = [:]
+    /// Array functions: the shapes of the descriptors `np.zeros` ... just made, by descriptor value.
+    var allocatedShapes: [LLVMValueRef: [LLVMValueRef]] = [:]
     private(set) var arena: LLVMValueRef!
     private var resultPointer: LLVMValueRef?
     var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
@@ -136,6 +141,8 @@ final class ProgramLowering {
 
     private func lowerFunction(_ index: Int) throws {
         function = program.functions[index]
+        descriptorFields = [:]
+        allocatedShapes = [:]
         loweringKernel = index == program.kernelIndex
         let callee = functions[index]
         loops = []
@@ -163,8 +170,10 @@ final class ProgramLowering {
         }
         for slot in 0..<function.parameterCount {
             switch slots[slot] {
-            case .scalar(let storage, _):
-                emitter.store(nextParameter(), storage)
+            case .scalar(let storage, let type):
+                let parameter = nextParameter()
+                emitter.store(parameter, storage)
+                if type == .ndarray { unpackDescriptor(parameter, into: slot) }
             case .array(let pointer, let length, _):
                 emitter.store(nextParameter(), pointer)
                 emitter.store(nextParameter(), length)
@@ -330,8 +339,9 @@ final class ProgramLowering {
             loops.removeLast()
             emitter.branch(to: latch)
             emitter.position(at: latch)
-            // A loop proven to walk a line is bounded by the line; any other may be astronomically long.
-            if !proven {
+            // A loop proven to walk a line is bounded by the line, one over an array function's array extent by
+            // the array (so it has no second exit and may vectorise); any other may be astronomically long.
+            if !proven && !isArrayExtentLoop(start: start, stop: stop, step: step) {
                 let count = emitter.add(emitter.load(types.int64, iterations), emitter.int64(1))
                 emitter.store(count, iterations)
                 pollCancellation(count: count, statement.range)
@@ -424,8 +434,9 @@ final class ProgramLowering {
 
     func store(_ value: Lowered, into slot: Int) {
         switch (slots[slot], value) {
-        case (.scalar(let storage, _), .scalar(let scalar)):
+        case (.scalar(let storage, let type), .scalar(let scalar)):
             emitter.store(scalar, storage)
+            if type == .ndarray { unpackDescriptor(scalar, into: slot) }
         case (.array(let pointer, let length, _), .array(let valuePointer, let valueLength)):
             emitter.store(valuePointer, pointer)
             emitter.store(valueLength, length)
