@@ -75,6 +75,75 @@ extension ProgramLowering {
         }
     }
 
+    /// Before a `for counter in range(start, stop)` loop (step 1) of an array function: for each 1-D array the
+    /// body indexes with exactly `counter` (neither reassigned in the body), an i1 "start >= 0 and stop <=
+    /// len(array)" computed once; `ndElementAddress` ors it into that index's check, and LLVM's loop
+    /// unswitching then gives the loop a version without those checks (which can vectorise). Returns the keys.
+    func hoistIndexChecks(counter: Int, start: TExpr, startValue: LLVMValueRef, stopValue: LLVMValueRef,
+                          step: TExpr, body: [TStmt]) throws -> [(key: String, holds: LLVMValueRef)] {
+        guard program.kind == .arrayFunction, case .intConstant(1) = step.kind, function.locals.indices.contains(counter),
+              function.locals[counter].type == .int, !Codegen.reassigns(slot: counter, in: body) else { return [] }
+        var arrays: Set<Int> = []
+        func visit(_ e: TExpr) {
+            switch e.kind {
+            case .ndElement(let array, let indices):
+                if indices.count == 1, case .local(counter) = indices[0].kind { arrays.insert(array) }
+                indices.forEach(visit)
+            case .ndAllocate(_, let items), .arrayOf(let items), .call(_, let items), .builtin(_, let items),
+                 .compare(let items, _, _):
+                items.forEach(visit)
+            case .convert(_, let a), .negate(let a), .not(let a), .length(let a), .floatArrayOf(let a): visit(a)
+            case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b), .gather(let a, let b),
+                 .compress(let a, let b):
+                visit(a); visit(b)
+            case .conditional(let a, let b, let c): visit(a); visit(b); visit(c)
+            case .map(let inputs, let mapped): inputs.forEach(visit); visit(mapped)
+            case .slice(let a, let b, let c, let d): visit(a); [b, c, d].compactMap { $0 }.forEach(visit)
+            case .intConstant, .floatConstant, .boolConstant, .local, .lane, .floatArrayConstant, .intArrayConstant,
+                 .ndShape, .ndSize, .ndReduce:
+                break
+            }
+        }
+        func visit(_ statements: [TStmt]) {
+            for statement in statements {
+                switch statement.kind {
+                case .expression(let e): visit(e)
+                case .assign(let targets, let values):
+                    values.forEach(visit)
+                    for target in targets {
+                        switch target {
+                        case .ndElement(let array, let indices):
+                            if indices.count == 1, case .local(counter) = indices[0].kind { arrays.insert(array) }
+                            indices.forEach(visit)
+                        case .element(let a, let i): visit(a); visit(i)
+                        case .local: break
+                        }
+                    }
+                case .ifStatement(let c, let t, let o): visit(c); visit(t); visit(o)
+                case .whileLoop(let c, let b): visit(c); visit(b)
+                case .forRange(_, let a, let b, let c, let inner): visit(a); visit(b); visit(c); visit(inner)
+                case .forEach(_, let a, let inner): visit(a); visit(inner)
+                case .returnValue(let e): e.map(visit)
+                case .breakLoop, .continueLoop, .callbackFailure: break
+                }
+            }
+        }
+        visit(body)
+        var hoisted: [(key: String, holds: LLVMValueRef)] = []
+        let startsAtZeroOrAbove = emitter.icmp(LLVMIntSGE, startValue, emitter.int64(0))
+        for array in arrays.sorted() where !Codegen.reassigns(slot: array, in: body) {
+            guard let layout = function.locals.indices.contains(array) ? function.locals[array].layout : nil, layout.rank == 1 else { continue }
+            let key = "\(counter):\(array)"
+            guard hoistedChecks[key] == nil else { continue }
+            let fits = emitter.icmp(LLVMIntSLE, stopValue, try descriptorField(array, 1))
+            // The unchecked loop addresses elements by element strides: the byte stride must be a multiple.
+            let itemSize = emitter.int64(Int64(layout.dtype.itemSize))
+            let whole = emitter.icmp(LLVMIntEQ, LLVMBuildSRem(builder, try descriptorField(array, 2), itemSize, "")!, emitter.int64(0))
+            hoisted.append((key, emitter.and(emitter.and(startsAtZeroOrAbove, fits), whole)))
+        }
+        return hoisted
+    }
+
     /// The layout of the `.ndarray` slot `slot` of the function being lowered.
     func ndLayout(_ slot: Int) throws -> NDLayout {
         guard function.locals.indices.contains(slot), let layout = function.locals[slot].layout else {
@@ -101,7 +170,11 @@ extension ProgramLowering {
             // Unsigned: a position still negative is huge, so one compare covers both ends.
             let ok = emitter.block("nd.inbounds")
             let bad = emitter.block("nd.outofbounds")
-            emitter.branch(if: emitter.icmp(LLVMIntULT, position, extent), then: ok, else: bad)
+            var inBounds = emitter.icmp(LLVMIntULT, position, extent)
+            if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"] {
+                inBounds = emitter.or(proven, inBounds)
+            }
+            emitter.branch(if: inBounds, then: ok, else: bad)
             emitter.position(at: bad)
             let fail = emitter.declare("filterjit_nd_index_fail", returning: types.void,
                                        [types.int64, types.int64, types.int64, types.int64, types.int64, types.int64Pointer, types.int64])
@@ -111,6 +184,16 @@ extension ProgramLowering {
             LLVMBuildRet(builder, emitter.bool(false))
             emitter.position(at: ok)
             let stride = try descriptorField(slot, 1 + layout.rank + axis)
+            if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"],
+               LLVMIsAConstantInt(proven) != nil, LLVMConstIntGetZExtValue(proven) == 1 {
+                // Proven in bounds with a stride that is a whole number of elements: an element-typed address, so
+                // LLVM's stride versioning can see a unit stride and vectorise.
+                let elementStride = LLVMBuildExactSDiv(builder, stride, emitter.int64(Int64(layout.dtype.itemSize)), "")!
+                let data = LLVMBuildBitCast(builder, LLVMBuildIntToPtr(builder, try descriptorField(slot, 0), types.bytePointer, "")!,
+                                            LLVMPointerType(memoryType(layout.dtype), 0), "")!
+                let element = emitter.elementAddress(memoryType(layout.dtype), data, LLVMBuildMul(builder, position, elementStride, "")!)
+                return (LLVMBuildBitCast(builder, element, types.bytePointer, "")!, layout)
+            }
             offset = emitter.add(offset, LLVMBuildMul(builder, position, stride, "")!)
         }
         let data = LLVMBuildIntToPtr(builder, try descriptorField(slot, 0), types.bytePointer, "")!

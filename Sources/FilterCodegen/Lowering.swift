@@ -68,6 +68,9 @@ final class ProgramLowering {
     var descriptorFields: [Int: [LLVMValueRef]] = [:]
     /// Array functions: the shapes of the descriptors `np.zeros` ... just made, by descriptor value.
     var allocatedShapes: [LLVMValueRef: [LLVMValueRef]] = [:]
+    /// Array functions: "counter:array" -> an i1 true when every `array[counter]` of the loop being lowered is in
+    /// bounds (checked once before the loop), so LLVM can unswitch the per-element checks away.
+    var hoistedChecks: [String: LLVMValueRef] = [:]
     private(set) var arena: LLVMValueRef!
     private var resultPointer: LLVMValueRef?
     var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
@@ -314,46 +317,69 @@ final class ProgramLowering {
             let stopValue = try lower(stop).scalar
             let stepValue = try lower(step).scalar
             check(emitter.icmp(LLVMIntNE, stepValue, emitter.int64(0)), else: .zeroRangeStep, statement.range)
-            let counter = alloca(types.int64, "range.counter")
-            emitter.store(startValue, counter)
-            let iterations = alloca(types.int64, "range.iterations")
-            emitter.store(emitter.int64(0), iterations)
-            let header = emitter.block("range")
-            let bodyBlock = emitter.block("range.body")
-            let latch = emitter.block("range.next")
-            let exit = emitter.block("range.exit")
-            emitter.branch(to: header)
-            emitter.position(at: header)
-            let current = emitter.load(types.int64, counter)
-            let ascending = emitter.icmp(LLVMIntSGT, stepValue, emitter.int64(0))
-            let inRange = emitter.select(ascending, emitter.icmp(LLVMIntSLT, current, stopValue),
-                                         emitter.icmp(LLVMIntSGT, current, stopValue))
-            emitter.branch(if: inRange, then: bodyBlock, else: exit)
-            emitter.position(at: bodyBlock)
-            store(.scalar(try coerce(current, from: .int, to: function.locals[slot].type)), into: slot)
-            loops.append((latch, exit))
-            let proven = isProvenLineCounter(slot: slot, start: start, stop: stop, step: step, body: body)
-            if proven { provenCounters.append(slot) }
-            try lower(body)
-            if proven { provenCounters.removeLast() }
-            loops.removeLast()
-            emitter.branch(to: latch)
-            emitter.position(at: latch)
-            // A loop proven to walk a line is bounded by the line, one over an array function's array extent by
-            // the array (so it has no second exit and may vectorise); any other may be astronomically long.
-            if !proven && !isArrayExtentLoop(start: start, stop: stop, step: step) {
-                let count = emitter.add(emitter.load(types.int64, iterations), emitter.int64(1))
-                emitter.store(count, iterations)
-                pollCancellation(count: count, statement.range)
+            // Array functions: the index checks a step-1 loop can check once (ArrayFunctionLowering.swift).
+            let hoisted = try hoistIndexChecks(counter: slot, start: start, startValue: startValue, stopValue: stopValue,
+                                               step: step, body: body)
+            func emitLoop() throws {
+                let counter = alloca(types.int64, "range.counter")
+                emitter.store(startValue, counter)
+                let iterations = alloca(types.int64, "range.iterations")
+                emitter.store(emitter.int64(0), iterations)
+                let header = emitter.block("range")
+                let bodyBlock = emitter.block("range.body")
+                let latch = emitter.block("range.next")
+                let exit = emitter.block("range.exit")
+                emitter.branch(to: header)
+                emitter.position(at: header)
+                let current = emitter.load(types.int64, counter)
+                let ascending = emitter.icmp(LLVMIntSGT, stepValue, emitter.int64(0))
+                let inRange = emitter.select(ascending, emitter.icmp(LLVMIntSLT, current, stopValue),
+                                             emitter.icmp(LLVMIntSGT, current, stopValue))
+                emitter.branch(if: inRange, then: bodyBlock, else: exit)
+                emitter.position(at: bodyBlock)
+                store(.scalar(try coerce(current, from: .int, to: function.locals[slot].type)), into: slot)
+                loops.append((latch, exit))
+                let proven = isProvenLineCounter(slot: slot, start: start, stop: stop, step: step, body: body)
+                if proven { provenCounters.append(slot) }
+                try lower(body)
+                if proven { provenCounters.removeLast() }
+                loops.removeLast()
+                emitter.branch(to: latch)
+                emitter.position(at: latch)
+                // A loop proven to walk a line is bounded by the line, one over an array function's array extent by
+                // the array (so it has no second exit and may vectorise); any other may be astronomically long.
+                if !proven && !isArrayExtentLoop(start: start, stop: stop, step: step) {
+                    let count = emitter.add(emitter.load(types.int64, iterations), emitter.int64(1))
+                    emitter.store(count, iterations)
+                    pollCancellation(count: count, statement.range)
+                }
+                // Stepping past the 64-bit range ends the loop (the next value would be past `stop`).
+                let overflowing = emitter.declare("llvm.sadd.with.overflow.i64",
+                                                  returning: structType([types.int64, types.bool]),
+                                                  [types.int64, types.int64])
+                let sum = emitter.call(overflowing, [emitter.load(types.int64, counter), stepValue])
+                emitter.store(LLVMBuildExtractValue(builder, sum, 0, "")!, counter)
+                emitter.branch(if: LLVMBuildExtractValue(builder, sum, 1, "")!, then: exit, else: header)
+                emitter.position(at: exit)
             }
-            // Stepping past the 64-bit range ends the loop (the next value would be past `stop`).
-            let overflowing = emitter.declare("llvm.sadd.with.overflow.i64",
-                                              returning: structType([types.int64, types.bool]),
-                                              [types.int64, types.int64])
-            let sum = emitter.call(overflowing, [emitter.load(types.int64, counter), stepValue])
-            emitter.store(LLVMBuildExtractValue(builder, sum, 0, "")!, counter)
-            emitter.branch(if: LLVMBuildExtractValue(builder, sum, 1, "")!, then: exit, else: header)
-            emitter.position(at: exit)
+            if hoisted.isEmpty {
+                try emitLoop()
+                break
+            }
+            // Two versions: where every hoisted check holds, a loop without them (it may vectorise); else the checked one.
+            let fast = emitter.block("range.unchecked")
+            let checked = emitter.block("range.checked")
+            let done = emitter.block("range.done")
+            emitter.branch(if: hoisted.map(\.holds).reduce(emitter.bool(true)) { emitter.and($0, $1) }, then: fast, else: checked)
+            emitter.position(at: fast)
+            for entry in hoisted { hoistedChecks[entry.key] = emitter.bool(true) }
+            try emitLoop()
+            emitter.branch(to: done)
+            emitter.position(at: checked)
+            for entry in hoisted { hoistedChecks.removeValue(forKey: entry.key) }
+            try emitLoop()
+            emitter.branch(to: done)
+            emitter.position(at: done)
 
         case .forEach(let slot, let arrayExpression, let body):
             let array = try lower(arrayExpression).array

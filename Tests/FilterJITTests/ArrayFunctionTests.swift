@@ -460,3 +460,34 @@ func describe(_ result: ArrayFunctionResult) -> String {
         }
     }
 }
+
+@Suite struct ArrayFunctionLoopVersionTests {
+    /// `for i in range(len(out))` with `out[i]`, `x[i]`: the unchecked loop version runs only when every such index
+    /// is proven in bounds and every stride is whole elements; the checked version covers the rest.
+    @Test func uncheckedAndCheckedLoopVersionsAgree() throws {
+        let function = try sharedEngine.compileFunction("""
+        def scaled(x, out, k):
+            for i in range(len(out)):
+                out[i] = x[i] * k
+            return out[len(out) - 1]
+        """)
+        // Odd byte strides (3 bytes for uint16 elements): the checked version.
+        let storage = try NDArrayStorage(byteCount: 64)
+        for byte in 0..<64 { storage.baseAddress.storeBytes(of: UInt8(byte), toByteOffset: byte, as: UInt8.self) }
+        let odd = try NDArray(storage: storage, elementType: .uint16, shape: [10], strides: [3], byteOffset: 1)
+        let reversed = try ndArray((0..<10).map(Double.init), .int32).reversed(axis: 0)
+        for (x, out) in [(odd, try ndArray([Double](repeating: 0, count: 10), .uint16)),
+                         (reversed, try ndArray([Double](repeating: 0, count: 10), .int64)),
+                         (try ndArray((0..<10).map(Double.init), .float64), odd)] {
+            try callBoth(function, [.array(x), .array(out), .int(3)])
+        }
+        // x shorter than out: the loop fails at x's end on both engines, after writing what came before.
+        let short = try ndArray([1, 2, 3], .float32)
+        do {
+            _ = try callBoth(function, [.array(short), .array(try ndArray([0, 0, 0, 0, 0], .float32)), .float(2)])
+            Issue.record("did not fail")
+        } catch let error as KernelRuntimeError {
+            #expect(error.message == "index 3 is out of bounds for axis 0 with size 3 (array 'x' of shape (3,))")
+        }
+    }
+}
