@@ -466,7 +466,7 @@ final class ProgramChecker {
         guard kind == .arrayFunction else { return true }
         guard !isExpressionForm, let arraySignature else {
             report("'\(kernel.name)' is an array function: it is compiled for the types of each call "
-                   + "(Engine.compileFunction, filterjit.jit, 'filterjit call')", at: kernel.nameRange)
+                   + "(Engine.compileFunction in Swift, filterjit.jit in Python, filterjit_array_function_call in C)", at: kernel.nameRange)
             return false
         }
         guard arraySignature.arguments.count == kernel.parameters.count else {
