@@ -63,6 +63,9 @@ public final class ArrayFunction: @unchecked Sendable {
     let engine: Engine
     private let lock = NSLock()
     private var compiled: [ArrayFunctionSignature] = []
+    /// The kernel of each signature compiled so far (as Numba's dispatcher keeps its overloads): a call with a
+    /// known signature is one dictionary lookup, with no digest of the source.
+    private var kernels: [ArrayFunctionSignature: Kernel] = [:]
 
     init(engine: Engine, source: SourceFile, function: String?, name: String) {
         self.engine = engine
@@ -85,6 +88,12 @@ public final class ArrayFunction: @unchecked Sendable {
 
     /// The kernel (checked program and machine code) for `signature`, compiled now if it is new.
     public func kernel(for signature: ArrayFunctionSignature) throws -> Kernel {
+        lock.lock()
+        if let known = kernels[signature] {
+            lock.unlock()
+            return known
+        }
+        lock.unlock()
         let key = KernelSignature(source: source.text, function: function, kind: .arrayFunction, variant: .arrayFunction(signature))
         let kernel = try engine.cache.kernel(for: key) {
             let (program, timings) = try CompilePipeline.frontEnd(source, function: function, arraySignature: signature)
@@ -94,7 +103,10 @@ public final class ArrayFunction: @unchecked Sendable {
             return engine.makeKernel(program, source: source, signature: key, frontEndTimings: timings, code: code)
         }
         lock.lock()
-        if !compiled.contains(signature) { compiled.append(signature) }
+        if kernels[signature] == nil {
+            kernels[signature] = kernel
+            compiled.append(signature)
+        }
         lock.unlock()
         return kernel
     }

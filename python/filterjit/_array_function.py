@@ -7,6 +7,7 @@ tuples or 1-D arrays are frozen at decoration, as Numba does. See docs/array-fun
 from __future__ import annotations
 
 import ctypes
+import math
 import weakref
 from typing import Any, Callable, overload
 
@@ -18,6 +19,9 @@ from ._kernel import CompileError, frozen_globals, function_source
 # Numba's @jit options accepted (and ignored: the code is always "nopython", releases the GIL and is cached).
 _ACCEPTED_OPTIONS = ("nopython", "nogil", "cache", "fastmath", "error_model")
 _INT64 = (-(1 << 63), (1 << 63) - 1)
+# FILTERJIT_* codes of the supported dtypes (native byte order), by dtype object: a dict lookup per argument.
+_DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
+_SHAPE_POINTERS = ctypes.c_void_p
 
 
 class Dispatcher:
@@ -79,29 +83,31 @@ class Dispatcher:
         data = (ctypes.c_void_p * max(count, 1))()
         dtypes = (ctypes.c_int * max(count, 1))()
         ranks = (ctypes.c_int * max(count, 1))()
-        shapes = (ctypes.POINTER(ctypes.c_ssize_t) * max(count, 1))()
-        strides = (ctypes.POINTER(ctypes.c_ssize_t) * max(count, 1))()
+        shapes = (ctypes.c_void_p * max(count, 1))()
+        strides = (ctypes.c_void_p * max(count, 1))()
         ints = (ctypes.c_int64 * max(count, 1))()
         floats = (ctypes.c_double * max(count, 1))()
-        keep = []  # shape/stride buffers alive until the call returns
+        # Every array's shape then strides in one buffer, alive until the call returns.
+        dims = [d for value in args if isinstance(value, np.ndarray) for d in value.shape + value.strides]
+        buffer = (ctypes.c_ssize_t * max(len(dims), 1))(*dims)
+        address = ctypes.addressof(buffer)
         for k, value in enumerate(args):
             if isinstance(value, np.ndarray):
-                dtype = value.dtype
-                if dtype.name not in _lib.DTYPES or not dtype.isnative:
-                    raise TypeError(f"argument {k + 1} of {self.__name__}: arrays of dtype {dtype} are not supported "
+                code = _DTYPE_CODES.get(value.dtype)
+                if code is None:
+                    raise TypeError(f"argument {k + 1} of {self.__name__}: arrays of dtype {value.dtype} are not supported "
                                     f"(supported: {', '.join(_lib.DTYPES)}, native byte order)")
                 if not value.flags.writeable:
                     raise ValueError(f"argument {k + 1} of {self.__name__}: the array is read-only; array functions may "
                                      "write into their arguments, so pass a writable array (e.g. a copy)")
-                shape = (ctypes.c_ssize_t * max(value.ndim, 1))(*value.shape)
-                stride = (ctypes.c_ssize_t * max(value.ndim, 1))(*value.strides)
-                keep += [shape, stride]
+                rank = value.ndim
                 kinds[k] = _lib.ARGUMENT_ARRAY
                 data[k] = value.ctypes.data
-                dtypes[k] = _lib.DTYPES.index(dtype.name)
-                ranks[k] = value.ndim
-                shapes[k] = ctypes.cast(shape, ctypes.POINTER(ctypes.c_ssize_t))
-                strides[k] = ctypes.cast(stride, ctypes.POINTER(ctypes.c_ssize_t))
+                dtypes[k] = code
+                ranks[k] = rank
+                shapes[k] = address
+                strides[k] = address + 8 * rank
+                address += 16 * rank
             elif isinstance(value, (bool, np.bool_)):
                 kinds[k] = _lib.ARGUMENT_BOOL
                 ints[k] = 1 if value else 0
@@ -121,7 +127,7 @@ class Dispatcher:
         # ctypes releases the GIL around the call: other Python threads run while the function does.
         status = _lib.lib.filterjit_array_function_call(self._handle, count, kinds, data, dtypes, ranks, shapes, strides,
                                                         ints, floats, engine, ctypes.byref(result), ctypes.byref(error))
-        del keep
+        del buffer
         if status != _lib.OK:
             message = _lib.take_string(error)
             if status == _lib.ERROR_COMPILE:
@@ -171,7 +177,7 @@ def _take_result(handle: int, args: tuple[Any, ...]) -> Any:
     rank = lib.filterjit_result_rank(handle)
     shape_pointer = lib.filterjit_result_shape(handle)
     shape = tuple(shape_pointer[i] for i in range(rank))
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes == 0:
         lib.filterjit_result_free(handle)
         return np.zeros(shape, dtype)

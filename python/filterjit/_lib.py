@@ -111,7 +111,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "filterjit_array_function_call": (ctypes.c_int, [
             ctypes.c_void_p, ctypes.c_ssize_t, ctypes.POINTER(ctypes.c_int),
             ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
-            ctypes.POINTER(p_intp), ctypes.POINTER(p_intp),
+            ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p),  # const intptr_t *const *shapes, *strides
             ctypes.POINTER(ctypes.c_int64), p_double,
             ctypes.c_int, ctypes.POINTER(ctypes.c_void_p), c_char_pp]),
         "filterjit_result_kind": (ctypes.c_int, [ctypes.c_void_p]),
