@@ -253,3 +253,23 @@ def test_skan_build_graph_equals_pure_python_on_the_example_and_random_skeletons
         if image.sum() > 1 and (row0 != 0).sum() > 1:
             with pytest.raises(IndexError, match="array 'row' of shape \\(1,\\)"):
                 skan.build_graph(labels, skan.steps, small, small.copy())
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="Numba is not installed (a test-only dependency)")
+def test_integer_widening_and_wrapping_stores_equal_numba():
+    import numba
+
+    def rules(a, b, out, total):
+        for i in range(len(out)):
+            out[i] = a[i] * b[i] + a[i] - 1000 * b[i]   # int8 * uint8 ... in int64, stored into int16: wraps
+            total[0] += a[i] * 1000003 * b[i]           # int64 arithmetic wraps
+        return total[0] // 7 + out[0] % 5
+
+    compiled = filterjit.jit(rules)
+    reference = numba.njit(rules)
+    for seed in range(5):
+        a, b = random_array("int8", 64, seed), random_array("uint8", 64, seed + 10)
+        out1, out2 = np.zeros(64, np.int16), np.zeros(64, np.int16)
+        total1, total2 = np.full(1, 2**62, np.int64), np.full(1, 2**62, np.int64)
+        assert compiled(a, b, out1, total1) == reference(a, b, out2, total2)
+        assert same_bits(out1, out2) and same_bits(total1, total2)
