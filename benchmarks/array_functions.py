@@ -71,6 +71,45 @@ def main():
     python = best(skan.build_graph.py_func, labels, skan.steps, row, col, repeat=3)
     print(f"| build_graph 7x9 (pure Python {python:.3f} ms) | {first:.1f} | {later:.4f} | - | - |")
 
+    skeleton_2048(numba, arguments.repeat)
+
+
+def skeleton_2048(numba, repeat):
+    """build_graph on the skeleton of 2048x2048 random blobs (needs scikit-image; skipped without it)."""
+    if importlib.util.find_spec("skimage") is None:
+        print("| build_graph 2048x2048 | scikit-image not installed | | | |")
+        return
+    import filterjit
+    from scipy import ndimage as ndi
+    from skimage import filters, morphology
+    rng = np.random.default_rng(1)
+    skeleton = np.pad(morphology.skeletonize(filters.gaussian(rng.random((2048, 2048)), sigma=8) > 0.5), 1)
+    labels = np.zeros(skeleton.size, dtype=np.int32)
+    labels[skeleton.ravel()] = np.arange(1, skeleton.sum() + 1, dtype=np.int32)
+    ring = np.ones((3, 3), np.uint8)
+    ring[1, 1] = 0
+    degrees = ndi.convolve(skeleton.astype(np.uint8), ring, mode="constant")[skeleton]
+    width = skeleton.shape[1]
+    steps = np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)], dtype=np.int64)
+    text = (ROOT / "examples" / "skan_graph.py").read_text()
+    definition = text[text.index("@jit\ndef build_graph"):text.index("\n\n\ndef pixel_graph")]
+    # The module global `steps` frozen as a constant line, as filterjit.jit does at decoration.
+    source = "import numpy as np\n" + definition + "\n\nsteps = np.array(" + repr(steps.tolist()) + ", dtype=int)\n"
+    dispatcher = filterjit.Dispatcher(source, "build_graph")
+    row, col = np.zeros(int(degrees.sum()), np.int32), np.zeros(int(degrees.sum()), np.int32)
+    first = first_call(dispatcher, labels, steps, row, col)
+    later = best(dispatcher, labels, steps, row, col, repeat=repeat)
+    numba_text = "not installed"
+    if numba:
+        namespace = {"np": np, "steps": steps}
+        exec(definition.replace("@jit\n", ""), namespace)
+        compiled = numba.njit(namespace["build_graph"])
+        row2, col2 = np.zeros_like(row), np.zeros_like(col)
+        numba_first = first_call(compiled, labels, steps, row2, col2)
+        assert np.array_equal(row, row2) and np.array_equal(col, col2)
+        numba_text = f"{numba_first:.1f} / {best(compiled, labels, steps, row2, col2, repeat=repeat):.3f}"
+    print(f"| build_graph 2048x2048 ({int(skeleton.sum())} pixels, {len(row)} edges) | {first:.1f} | {later:.3f} | - | {numba_text} |")
+
 
 if __name__ == "__main__":
     main()
