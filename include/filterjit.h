@@ -192,10 +192,18 @@ enum {
     FILTERJIT_ARRAY_ENGINE_INTERPRETER = 1 /* the reference interpreter */
 };
 
+/* Flags of filterjit_array_function_create. */
+enum {
+    FILTERJIT_ARRAY_UNCHECKED = 1 /* Numba's boundscheck=False: the machine code trusts every index (one out of
+                                   * bounds is undefined behaviour); the only way to lose the checks */
+};
+
 /* An array function of UTF-8 `source`: `function` (NULL: the last `def`). Only syntax errors are found here
- * (the function is type-checked per call signature); arguments as for filterjit_compile. */
+ * (the function is type-checked per call signature); `flags`: 0 or FILTERJIT_ARRAY_UNCHECKED; other arguments
+ * as for filterjit_compile. */
 filterjit_array_function *filterjit_array_function_create(filterjit_engine *engine, const char *source, const char *function,
-                                                          const char *file_name, intptr_t line_offset, int *status, char **error);
+                                                          const char *file_name, intptr_t line_offset, int flags,
+                                                          int *status, char **error);
 /* Releases an array function. NULL is ignored. */
 void filterjit_array_function_free(filterjit_array_function *function);
 /* The function's name; valid while it lives. */

@@ -170,7 +170,8 @@ extension ProgramLowering {
             // Unsigned: a position still negative is huge, so one compare covers both ends.
             let ok = emitter.block("nd.inbounds")
             let bad = emitter.block("nd.outofbounds")
-            var inBounds = emitter.icmp(LLVMIntULT, position, extent)
+            // boundscheck=False (the caller's explicit choice, as Numba's): the index is trusted.
+            var inBounds = program.arraySignature?.boundsChecked == false ? emitter.bool(true) : emitter.icmp(LLVMIntULT, position, extent)
             if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"] {
                 inBounds = emitter.or(proven, inBounds)
             }

@@ -60,6 +60,8 @@ public final class ArrayFunction: @unchecked Sendable {
     public let source: SourceFile
     /// The requested function (nil: the last `def`).
     public let function: String?
+    /// Whether the machine code checks every index (false only for `boundscheck=False`).
+    public let boundsChecked: Bool
     let engine: Engine
     private let lock = NSLock()
     private var compiled: [ArrayFunctionSignature] = []
@@ -67,8 +69,9 @@ public final class ArrayFunction: @unchecked Sendable {
     /// known signature is one dictionary lookup, with no digest of the source.
     private var kernels: [ArrayFunctionSignature: Kernel] = [:]
 
-    init(engine: Engine, source: SourceFile, function: String?, name: String) {
+    init(engine: Engine, source: SourceFile, function: String?, name: String, boundsChecked: Bool) {
         self.engine = engine
+        self.boundsChecked = boundsChecked
         self.source = source
         self.function = function
         self.name = name
@@ -119,7 +122,7 @@ public final class ArrayFunction: @unchecked Sendable {
     /// Calls the function: compiles it for the arguments' signature on first use, then runs it. A run-time
     /// failure (an index out of bounds ...) is thrown as `KernelRuntimeError`; `describe` adds its line.
     public func call(_ arguments: [ArrayFunctionArgument], engine backEnd: ArrayFunctionEngine = .jit) throws -> ArrayFunctionResult {
-        let signature = ArrayFunctionSignature(arguments.map(\.type))
+        let signature = ArrayFunctionSignature(arguments.map(\.type), boundsChecked: boundsChecked)
         let kernel = try kernel(for: signature)
         switch backEnd {
         case .jit: return try runCompiled(kernel, arguments)
@@ -255,8 +258,10 @@ extension Engine {
     /// An array function of `source` (`function`, default the last `def`; decorated `@array_function`/`@jit`
     /// or undecorated): checked and compiled per call signature when called (`ArrayFunction.call`).
     /// Syntax errors are thrown now as `CompileError`; `lineOffset` is added to every line number reported.
+    /// `boundsChecked: false` is Numba's `boundscheck=False`: the machine code trusts every index (one out of
+    /// bounds is then undefined behaviour); it is the only way to lose the checks.
     public func compileFunction(_ source: String, function: String? = nil, fileName: String = "<function>",
-                                lineOffset: Int = 0) throws -> ArrayFunction {
+                                lineOffset: Int = 0, boundsChecked: Bool = true) throws -> ArrayFunction {
         let file = SourceFile(name: fileName, text: source, lineOffset: max(0, lineOffset))
         let parsed = Parser.parse(file)
         if !parsed.diagnostics.isEmpty { throw CompileError(file: file, diagnostics: parsed.diagnostics) }
@@ -270,6 +275,6 @@ extension Engine {
         guard names.contains(name) else {
             throw CompileError(file: file, diagnostics: [.error("no function named '\(name)' in this file", at: .none)])
         }
-        return ArrayFunction(engine: self, source: file, function: name, name: name)
+        return ArrayFunction(engine: self, source: file, function: name, name: name, boundsChecked: boundsChecked)
     }
 }

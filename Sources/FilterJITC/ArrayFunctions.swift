@@ -56,11 +56,12 @@ func arrayResultBox(_ handle: OpaquePointer?) -> ArrayResultBox? {
     return Unmanaged<ArrayResultBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
 }
 
-/// `filterjit_array_function *filterjit_array_function_create(engine, source, function, file_name, line_offset, status, error)`.
+/// `filterjit_array_function *filterjit_array_function_create(engine, source, function, file_name, line_offset, flags,
+/// status, error)`; flags: FILTERJIT_ARRAY_UNCHECKED (1) drops the index checks (Numba's boundscheck=False).
 @_cdecl("filterjit_array_function_create")
 public func filterjit_array_function_create(_ engine: OpaquePointer?, _ source: UnsafePointer<CChar>?,
                                             _ function: UnsafePointer<CChar>?, _ fileName: UnsafePointer<CChar>?,
-                                            _ lineOffset: Int, _ status: UnsafeMutablePointer<Int32>?,
+                                            _ lineOffset: Int, _ flags: Int32, _ status: UnsafeMutablePointer<Int32>?,
                                             _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer? {
     var result: OpaquePointer?
     let code = withStatus(errorText) {
@@ -69,7 +70,7 @@ public func filterjit_array_function_create(_ engine: OpaquePointer?, _ source: 
         let name = fileName.map { String(cString: $0) } ?? "<function>"
         do {
             let compiled = try box.engine.compileFunction(String(cString: source), function: function.map { String(cString: $0) },
-                                                          fileName: name, lineOffset: lineOffset)
+                                                          fileName: name, lineOffset: lineOffset, boundsChecked: flags & 1 == 0)
             result = OpaquePointer(Unmanaged.passRetained(ArrayFunctionBox(compiled)).toOpaque())
         } catch let compileError as CompileError {
             throw APIFailure(.compile, compileError.description)

@@ -169,14 +169,21 @@ public enum ArrayFunctionArgumentType: Hashable, Sendable, CustomStringConvertib
 public struct ArrayFunctionSignature: Hashable, Sendable, CustomStringConvertible {
     /// One type per argument.
     public var arguments: [ArrayFunctionArgumentType]
+    /// Whether every index is checked (the default). False only when the caller asked for Numba's
+    /// `boundscheck=False`: the JIT then trusts every index (an index out of bounds is undefined behaviour);
+    /// the interpreter checks regardless.
+    public var boundsChecked: Bool
 
     /// Creates a signature.
-    public init(_ arguments: [ArrayFunctionArgumentType]) {
+    public init(_ arguments: [ArrayFunctionArgumentType], boundsChecked: Bool = true) {
         self.arguments = arguments
+        self.boundsChecked = boundsChecked
     }
 
-    /// `(float64[:], uint8[:, :], int64)`, as Numba prints signatures.
-    public var description: String { "(" + arguments.map(\.description).joined(separator: ", ") + ")" }
+    /// `(float64[:], uint8[:, :], int64)`, as Numba prints signatures (` boundscheck=False` appended when unchecked).
+    public var description: String {
+        "(" + arguments.map(\.description).joined(separator: ", ") + ")" + (boundsChecked ? "" : " boundscheck=False")
+    }
 }
 
 /// An array argument as both back ends see it: memory they may read and write, its dtype, shape and

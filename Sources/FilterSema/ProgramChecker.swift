@@ -380,7 +380,8 @@ final class ProgramChecker {
             }
             if Self.kernelKind(ofDecorator: decorator.name) == .arrayFunction {
                 // Numba's options: accepted and ignored (the code is always "nopython", releases the GIL and is cached).
-                for keyword in decorator.keywords where !["nopython", "nogil", "cache", "fastmath", "error_model"].contains(keyword.name) {
+                // boundscheck=False is an option of the call site (Engine.compileFunction, filterjit.jit), not of the text.
+                for keyword in decorator.keywords where !["nopython", "nogil", "cache", "fastmath", "error_model", "boundscheck"].contains(keyword.name) {
                     report("option '\(keyword.name)' of @\(decorator.name) is not supported (nopython, nogil, cache are accepted)", at: keyword.value.range)
                 }
                 if let first = decorator.arguments.first {

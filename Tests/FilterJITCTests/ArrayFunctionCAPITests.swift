@@ -22,7 +22,7 @@ import Foundation
         let engine = filterjit_engine_create(&error)
         defer { filterjit_engine_free(engine) }
         var status: Int32 = -1
-        let function = Self.source.withCString { filterjit_array_function_create(engine, $0, nil, nil, 0, &status, &error) }
+        let function = Self.source.withCString { filterjit_array_function_create(engine, $0, nil, nil, 0, 0, &status, &error) }
         defer { filterjit_array_function_free(function) }
         #expect(status == 0 && function != nil)
         try body(function)

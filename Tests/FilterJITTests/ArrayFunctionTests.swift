@@ -491,3 +491,22 @@ func describe(_ result: ArrayFunctionResult) -> String {
         }
     }
 }
+
+@Suite struct ArrayFunctionBoundsCheckTests {
+    @Test func boundscheckFalseDropsTheChecksFromTheMachineCodeOnly() throws {
+        let unchecked = try sharedEngine.compileFunction(ArrayFunctionTests.addarr, boundsChecked: false)
+        let x = try ndArray([1, 2, 3], .int32), y = try ndArray([10, 20, 30], .int32)
+        guard case .array(let sum) = try unchecked.call([.array(x), .array(y)]) else { Issue.record("no array"); return }
+        #expect(elements(sum) == [11, 22, 33])
+        #expect(unchecked.signatures.map(\.description) == ["(int32[:], int32[:]) boundscheck=False"])
+        let ir = try unchecked.inspectIR(for: unchecked.signatures[0])
+        #expect(!ir.contains("call void @filterjit_nd_index_fail"))
+        let checked = try sharedEngine.compileFunction(ArrayFunctionTests.addarr)
+        _ = try checked.call([.array(x), .array(y)])
+        #expect(try checked.inspectIR(for: checked.signatures[0]).contains("call void @filterjit_nd_index_fail"))
+        // The interpreter (the oracle) checks regardless.
+        #expect(throws: KernelRuntimeError.self) {
+            try unchecked.call([.array(x), .array(try ndArray([1], .int32))], engine: .interpreter)
+        }
+    }
+}

@@ -16,8 +16,9 @@ import numpy as np
 from . import _lib
 from ._kernel import CompileError, frozen_globals, function_source
 
-# Numba's @jit options accepted (and ignored: the code is always "nopython", releases the GIL and is cached).
-_ACCEPTED_OPTIONS = ("nopython", "nogil", "cache", "fastmath", "error_model")
+# Numba's @jit options accepted (and ignored: the code is always "nopython", releases the GIL and is cached),
+# and `boundscheck` (True by default here; False drops the index checks, as in Numba).
+_ACCEPTED_OPTIONS = ("nopython", "nogil", "cache", "fastmath", "error_model", "boundscheck")
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 # FILTERJIT_* codes of the supported dtypes (native byte order), by dtype object: a dict lookup per argument.
 _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
@@ -29,20 +30,22 @@ class Dispatcher:
     (`signatures`), runs the machine code with the GIL released, pickles as its source."""
 
     def __init__(self, source: str, function: str | None = None, *, file_name: str | None = None,
-                 line_offset: int = 0, py_func: Callable[..., Any] | None = None):
+                 line_offset: int = 0, py_func: Callable[..., Any] | None = None, boundscheck: bool = True):
         if not isinstance(source, str):
             raise TypeError(f"source must be a str, not {type(source).__name__}")
         self._source = source
         self._function = function
         self._file_name = file_name
         self._line_offset = line_offset
+        self._boundscheck = bool(boundscheck)
         self.py_func = py_func
         self._handle = None
         status = ctypes.c_int()
         error = ctypes.c_void_p()
         handle = _lib.lib.filterjit_array_function_create(
             _lib.engine(), source.encode(), function.encode() if function else None,
-            (file_name or "<function>").encode(), line_offset, ctypes.byref(status), ctypes.byref(error))
+            (file_name or "<function>").encode(), line_offset, 0 if self._boundscheck else 1,
+            ctypes.byref(status), ctypes.byref(error))
         if not handle:
             message = _lib.take_string(error)
             raise CompileError(message) if status.value == _lib.ERROR_COMPILE else RuntimeError(message)
@@ -142,7 +145,7 @@ class Dispatcher:
         return _take_result(result.value or 0, args)
 
     def __reduce__(self):
-        return (_rebuild, (self._source, self._function, self._file_name, self._line_offset))
+        return (_rebuild, (self._source, self._function, self._file_name, self._line_offset, self._boundscheck))
 
     def __repr__(self) -> str:
         return f"<filterjit.Dispatcher {self.__name__} signatures={self.signatures}>"
@@ -187,8 +190,8 @@ def _take_result(handle: int, args: tuple[Any, ...]) -> Any:
     return np.frombuffer(memoryview(buffer), dtype=dtype).reshape(shape)
 
 
-def _rebuild(source, function, file_name, line_offset):
-    return Dispatcher(source, function, file_name=file_name, line_offset=line_offset)
+def _rebuild(source, function, file_name, line_offset, boundscheck=True):
+    return Dispatcher(source, function, file_name=file_name, line_offset=line_offset, boundscheck=boundscheck)
 
 
 class _JitDecorator:
@@ -212,7 +215,8 @@ def _jit(func: Callable[..., Any] | None = None, **options: Any) -> Any:
         f = getattr(f, "py_func", f)  # a Numba dispatcher keeps the Python function in `py_func`
         source, file_name, line_offset, _indent = function_source(f, "array_function")
         source += frozen_globals(f)
-        return Dispatcher(source, f.__name__, file_name=file_name, line_offset=line_offset, py_func=f)
+        return Dispatcher(source, f.__name__, file_name=file_name, line_offset=line_offset, py_func=f,
+                          boundscheck=options.get("boundscheck", True) is not False)
 
     if func is None:
         return build

@@ -101,7 +101,7 @@ def _declare(lib: ctypes.CDLL) -> None:
             ctypes.c_void_p, ctypes.c_int, p_intp,
             ctypes.c_int, ctypes.c_int, ctypes.c_double, ctypes.c_int, ctypes.c_int, c_char_pp]),
         "filterjit_array_function_create": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
-                                                              ctypes.c_char_p, ctypes.c_ssize_t, ctypes.POINTER(ctypes.c_int),
+                                                              ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int, ctypes.POINTER(ctypes.c_int),
                                                               c_char_pp]),
         "filterjit_array_function_free": (None, [ctypes.c_void_p]),
         "filterjit_array_function_name": (ctypes.c_char_p, [ctypes.c_void_p]),

@@ -273,3 +273,14 @@ def test_integer_widening_and_wrapping_stores_equal_numba():
         total1, total2 = np.full(1, 2**62, np.int64), np.full(1, 2**62, np.int64)
         assert compiled(a, b, out1, total1) == reference(a, b, out2, total2)
         assert same_bits(out1, out2) and same_bits(total1, total2)
+
+
+def test_boundscheck_false_is_the_only_way_to_drop_the_checks():
+    unchecked = filterjit.jit(boundscheck=False)(addarr.py_func)
+    x = np.arange(6, dtype=np.int16)
+    assert same_bits(unchecked(x, x), x + x)
+    assert unchecked.signatures == ["(int16[:], int16[:]) boundscheck=False"]
+    assert "call void @filterjit_nd_index_fail" not in unchecked.inspect_ir(unchecked.signatures[0])
+    with pytest.raises(IndexError):
+        unchecked.interpret(x, x[:2])  # the interpreter checks regardless
+    assert pickle.loads(pickle.dumps(unchecked)).signatures == []
