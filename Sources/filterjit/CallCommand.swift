@@ -10,16 +10,21 @@ struct CallCommand: ParsableCommand {
         commandName: "call",
         abstract: "Call an array function (@jit / @array_function) on .npy arrays and numbers.",
         discussion: """
-            Each --arg is one argument in order: a .npy file (an array the function may write into), an int,
-            a float, or true/false. The function is compiled for the arguments' dtypes and ranks. Arrays named
-            by --write are written back (atomically) after the call; a returned array goes to --output, a
-            returned number is printed. --const NAME=VALUE gives a module constant the function reads (a
-            number or a .npy file of a 1-D int or float array), as filterjit.jit freezes module globals.
+            Each --arg is one argument, in order: a .npy file (an array the
+            function may read and write), an int, a float, or true/false. The
+            function is compiled for the arguments' dtypes and ranks. Arrays
+            named by --write are written back (atomically) after the call; a
+            returned array goes to --output, a returned number is printed.
+            --const NAME=VALUE gives a module constant the function reads (a
+            number, or a .npy file of a 1-D int or float array), as
+            filterjit.jit freezes module globals. docs/array-functions.md.
 
             Examples:
-              filterjit call examples/addarr.py --arg x.npy --arg y.npy --output sum.npy
-              filterjit call graph.py --arg labels.npy --arg steps.npy --arg row.npy --arg col.npy \\
-                  --write row.npy --write col.npy --const steps=steps.npy
+              filterjit call examples/addarr.py --arg x.npy --arg y.npy \\
+                  --output sum.npy
+              filterjit call graph.py --arg labels.npy --arg steps.npy \\
+                  --arg row.npy --arg col.npy --write row.npy --write col.npy \\
+                  --const steps=steps.npy
             """
     )
 
