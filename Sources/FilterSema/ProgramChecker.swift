@@ -467,7 +467,7 @@ final class ProgramChecker {
         guard kind == .arrayFunction else { return true }
         guard !isExpressionForm, let arraySignature else {
             report("'\(kernel.name)' is an array function: it is compiled for the types of each call "
-                   + "(Engine.compileFunction in Swift, filterjit.jit in Python, filterjit_array_function_call in C)", at: kernel.nameRange)
+                   + "(filterjit call FILE --arg ..., filterjit.jit in Python, Engine.compileFunction in Swift)", at: kernel.nameRange)
             return false
         }
         guard arraySignature.arguments.count == kernel.parameters.count else {
