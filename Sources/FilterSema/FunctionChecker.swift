@@ -19,6 +19,9 @@ struct FunctionChecker {
     private var parameterCount: Int { definition.parameters.count }
     /// Hidden temporaries (`$t0`), appended after the named slots.
     private var temporaryType: ValueType?
+    /// Array functions: the hidden counter slot of each `for v in NAME` loop, by the iterable's source offset
+    /// (the loop over an n-dimensional array becomes `for $each in range(len(NAME)): v = NAME[$each]`).
+    private var hiddenCounters: [Int: String] = [:]
 
     /// Definitely assigned slots here; nil when this point cannot be reached.
     private var assigned: Set<Int>? = []
@@ -180,7 +183,14 @@ struct FunctionChecker {
                 case .assign(let target, _), .augmentedAssign(let target, _, _):
                     add(target)
                     if case .index(let base, _) = target.kind, case .name(let name) = base.kind { elementStoredNames.insert(name) }
-                case .forLoop(let target, _, let body): add(target); visit(body)
+                case .forLoop(let target, let iterable, let body):
+                    add(target)
+                    if isKernel && kind == .arrayFunction, case .name = iterable.kind {
+                        let hidden = "$each\(hiddenCounters.count)"
+                        hiddenCounters[iterable.range.start] = hidden
+                        add(Expr(.name(hidden), iterable.range))
+                    }
+                    visit(body)
                 case .ifStatement(let branches, let orElse):
                     branches.forEach { visit($0.body) }
                     visit(orElse ?? [])
@@ -303,7 +313,31 @@ struct FunctionChecker {
             report("cannot assign to array parameter '\(name)'", at: target.range)
         }
         var header: TStmtKind?
-        if case .call(let callee, let arguments, let keywords) = iterable.kind, case .name("range") = callee.kind,
+        var prelude: [TStmt] = []
+        if let arraySlot = ndSlot(iterable), let hidden = hiddenCounters[iterable.range.start], let counter = slotIndex[hidden] {
+            // `for v in a` over an n-dimensional array (array functions): `for $each in range(len(a)): v = a[$each]`.
+            record(hidden, .int, writable: true)
+            if let layout = ndLayout(arraySlot) {
+                if layout.rank != 1 {
+                    report("iterating over a \(layout.rank)-dimensional array gives its rows, which are not supported yet; "
+                           + "index it: for i in range(a.shape[0])", at: iterable.range)
+                } else if case .name(let arrayName) = iterable.kind, Self.assigns(arrayName, in: body) {
+                    report("'\(arrayName)' is assigned in the loop over it; loop over a copy of the name or use range(len(...))", at: iterable.range)
+                } else {
+                    let elementType = layout.dtype.scalarType
+                    record(name, elementType, writable: true)
+                    checkLoopVariable(slot, elementType: elementType, at: target.range)
+                    let counterValue = TExpr(.local(counter), .int, iterable.range)
+                    let element = TExpr(.ndElement(slot: arraySlot, indices: [counterValue]), elementType, iterable.range)
+                    if let slotType = type(ofSlot: slot), let stored = fit(element, into: slotType, name: name, at: target.range) {
+                        prelude = [TStmt(.assign(targets: [.local(slot)], values: [stored]), range)]
+                    }
+                    header = .forRange(slot: counter, start: TExpr(.intConstant(0), .int, iterable.range),
+                                       stop: TExpr(.ndShape(slot: arraySlot, axis: 0), .int, iterable.range),
+                                       step: TExpr(.intConstant(1), .int, iterable.range), body: [])
+                }
+            }
+        } else if case .call(let callee, let arguments, let keywords) = iterable.kind, case .name("range") = callee.kind,
            slotIndex["range"] == nil, program.definitionIndex["range"] == nil {
             if !keywords.isEmpty { report("range() takes no keyword arguments", at: keywords[0].range) }
             if arguments.isEmpty || arguments.count > 3 {
@@ -348,11 +382,31 @@ struct FunctionChecker {
         assigned = before
         switch header {
         case .forRange(let slot, let start, let stop, let step, _)?:
-            return [TStmt(.forRange(slot: slot, start: start, stop: stop, step: step, body: typedBody), range)]
+            return [TStmt(.forRange(slot: slot, start: start, stop: stop, step: step, body: prelude + typedBody), range)]
         case .forEach(let slot, let array, _)?:
             return [TStmt(.forEach(slot: slot, array: array, body: typedBody), range)]
         default:
             return []
+        }
+    }
+
+    /// Whether `name` is assigned anywhere in `statements` (as a target of `=`, augmented assignment or `for`).
+    static func assigns(_ name: String, in statements: [Stmt]) -> Bool {
+        func targets(_ target: Expr) -> Bool {
+            switch target.kind {
+            case .name(let n): return n == name
+            case .tuple(let items): return items.contains(where: targets)
+            default: return false
+            }
+        }
+        return statements.contains { statement in
+            switch statement.kind {
+            case .assign(let target, _), .augmentedAssign(let target, _, _): return targets(target)
+            case .forLoop(let target, _, let body): return targets(target) || assigns(name, in: body)
+            case .ifStatement(let branches, let orElse): return branches.contains { assigns(name, in: $0.body) } || assigns(name, in: orElse ?? [])
+            case .whileLoop(_, let body): return assigns(name, in: body)
+            default: return false
+            }
         }
     }
 
@@ -850,7 +904,7 @@ struct FunctionChecker {
         if value.type == .ndarray {
             let name = program.file.slice(expression.range)
             report("'\(name)' is an n-dimensional array: index it (\(name)[i], \(name)[i, j]) or use len/.size/.shape; "
-                   + "whole-array operations, iteration over an array and arrays as helper arguments are not supported in array functions yet",
+                   + "whole-array operations and arrays as helper arguments are not supported in array functions yet",
                    at: expression.range)
             return nil
         }

@@ -510,3 +510,34 @@ func describe(_ result: ArrayFunctionResult) -> String {
         }
     }
 }
+
+@Suite struct ArrayFunctionIterationTests {
+    @Test func forEachElementOfAOneDimensionalArray() throws {
+        let function = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        def stats(a, b):
+            s = 0.0
+            n = 0
+            for v in a:
+                s += v
+                if v > 2:
+                    n += 1
+            for w in b:
+                for v in a:
+                    s -= w * v
+            return s + n
+        """)
+        for type in [ElementType.int16, .float32, .uint8, .bool] {
+            let a = try ndArray(type == .bool ? [1, 0, 1] : [1, 3, 5], type)
+            let b = try ndArray([2, -1], .int64).reversed(axis: 0)
+            try callBoth(function, [.array(a), .array(b)])
+        }
+        let (result, _) = try callBoth(function, [.array(try ndArray([1, 3, 5], .int32)), .array(try ndArray([2], .int8))])
+        #expect(describe(result) == "float \((9.0 - 18.0 + 2.0).bitPattern)")
+        let rows = try sharedEngine.compileFunction("def f(a):\n    for row in a:\n        pass\n")
+        #expect(throws: CompileError.self) { try rows.call([.array(try ndArray([1, 2, 3, 4], .float64, [2, 2]))]) }
+        let reassigned = try sharedEngine.compileFunction("import numpy as np\ndef f(a):\n    c = np.zeros_like(a)\n    for v in c:\n        c = np.zeros_like(a)\n")
+        #expect(throws: CompileError.self) { try reassigned.call([.array(try ndArray([1, 2], .float64))]) }
+    }
+}

@@ -284,3 +284,20 @@ def test_boundscheck_false_is_the_only_way_to_drop_the_checks():
     with pytest.raises(IndexError):
         unchecked.interpret(x, x[:2])  # the interpreter checks regardless
     assert pickle.loads(pickle.dumps(unchecked)).signatures == []
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint16", "float32", "float64", "bool"])
+def test_iterating_over_a_one_dimensional_array_equals_pure_python(dtype):
+    @filterjit.jit
+    def nbmin_like(values, out):
+        result = np.inf
+        for v in values:
+            if v < result:
+                result = v
+        out[0] = result
+        return result
+
+    values = random_array(dtype, 50, 12)[::-2]
+    out1, out2 = np.zeros(1), np.zeros(1)
+    assert nbmin_like(values, out1) == nbmin_like.py_func(values, out2)
+    assert same_bits(out1, out2)
