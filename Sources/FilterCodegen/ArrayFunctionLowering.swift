@@ -6,6 +6,7 @@
 // while the function runs (generated code writes only element memory), so its loads carry
 // `!invariant.load` and LLVM may hoist them out of loops.
 
+import Foundation
 internal import CLLVM
 import FilterLang
 
@@ -325,6 +326,28 @@ extension ProgramLowering {
 }
 
 extension Codegen {
+    /// Lowers, verifies and optimises an array function in a fresh context with `level.pipeline` (the fused
+    /// kernels' O2, which vectorises its loops), whatever pipeline SciPy callbacks use.
+    public static func prepareArrayFunction(_ program: TypedProgram, options: CodegenOptions, level: OptimizationLevel,
+                                            machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
+        let context = ThreadSafeContext()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let module = try lower(program, options: options, in: context)
+        let ir = keepText ? module.text : ""
+        let lowered = DispatchTime.now().uptimeNanoseconds
+        try module.checkSize(kernelName: program.kernel.name)
+        module.adopt(machine)
+        if !level.pipeline.isEmpty {
+            try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,
+                                unrollAndInterleave: level.unrollAndInterleave)
+        }
+        let optimizedIR = keepText ? module.text : ""
+        let optimized = DispatchTime.now().uptimeNanoseconds
+        return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
+                              lowerMilliseconds: Double(lowered - start) / 1e6,
+                              optimizeMilliseconds: Double(optimized - lowered) / 1e6)
+    }
+
     /// The exported wrapper of an array function: `i32 f(i8** arguments, i8* result, i8* arena)`.
     /// `arguments[k]` points at argument k (a descriptor, an int64, a double, a bool byte); the result is
     /// stored at `result` (a descriptor pointer, int64, double or bool byte) on success. The arena (two

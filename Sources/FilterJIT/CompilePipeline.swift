@@ -132,7 +132,8 @@ enum CompilePipeline {
         case .callback:
             return try Codegen.prepare(program, options: options, level: level, machine: machine, keepText: keepText)
         case .arrayFunction:
-            return try Codegen.prepare(program, options: options, level: level, machine: machine, keepText: keepText)
+            // O2 (its loops vectorise), not the callbacks' pipeline: its own entry point says so.
+            return try Codegen.prepareArrayFunction(program, options: options, level: level, machine: machine, keepText: keepText)
         case .filterRow(let layout), .lineFilter(let layout):
             return try Codegen.prepareFused(program, layout: layout, options: options, level: level,
                                             machine: machine, keepText: keepText)
