@@ -165,6 +165,85 @@ int filterjit_map_coordinates(const void *input, int input_dtype, int input_rank
                               void *output, int output_dtype, const intptr_t *output_strides,
                               int order, int mode, double cval, int prefilter, int threads, char **error);
 
+/* Array functions (`@array_function`, `@jit`, or an undecorated def; issue 15, docs/array-functions.md): any
+ * number of array and scalar arguments, compiled per call signature (each array's dtype and rank, each
+ * scalar's kind) on the first call with it and cached like every kernel. Opaque. */
+typedef struct filterjit_array_function filterjit_array_function;
+/* What an array-function call returned. Opaque; freed with filterjit_result_free. */
+typedef struct filterjit_result filterjit_result;
+
+/* Argument kinds of filterjit_array_function_call. */
+enum {
+    FILTERJIT_ARGUMENT_ARRAY = 0, /* data, dtypes, ranks, shapes, strides (bytes, any sign) */
+    FILTERJIT_ARGUMENT_INT = 1,   /* int_values[k] */
+    FILTERJIT_ARGUMENT_FLOAT = 2, /* float_values[k] */
+    FILTERJIT_ARGUMENT_BOOL = 3   /* int_values[k] != 0 */
+};
+
+/* Result kinds of filterjit_result_kind. */
+enum {
+    FILTERJIT_RESULT_NONE = 0, FILTERJIT_RESULT_INT = 1, FILTERJIT_RESULT_FLOAT = 2, FILTERJIT_RESULT_BOOL = 3,
+    FILTERJIT_RESULT_ARRAY = 4 /* a new array (filterjit_result_data ...) or an argument (filterjit_result_argument) */
+};
+
+/* Which back end runs an array function. */
+enum {
+    FILTERJIT_ARRAY_ENGINE_JIT = 0,        /* machine code per signature (the default) */
+    FILTERJIT_ARRAY_ENGINE_INTERPRETER = 1 /* the reference interpreter */
+};
+
+/* Flags of filterjit_array_function_create. */
+enum {
+    FILTERJIT_ARRAY_UNCHECKED = 1 /* Numba's boundscheck=False: the machine code trusts every index (one out of
+                                   * bounds is undefined behaviour); the only way to lose the checks */
+};
+
+/* An array function of UTF-8 `source`: `function` (NULL: the last `def`). Only syntax errors are found here
+ * (the function is type-checked per call signature); `flags`: 0 or FILTERJIT_ARRAY_UNCHECKED; other arguments
+ * as for filterjit_compile. */
+filterjit_array_function *filterjit_array_function_create(filterjit_engine *engine, const char *source, const char *function,
+                                                          const char *file_name, intptr_t line_offset, int flags,
+                                                          int *status, char **error);
+/* Releases an array function. NULL is ignored. */
+void filterjit_array_function_free(filterjit_array_function *function);
+/* The function's name; valid while it lives. */
+const char *filterjit_array_function_name(const filterjit_array_function *function);
+/* How many signatures it has been compiled for. */
+intptr_t filterjit_array_function_signature_count(const filterjit_array_function *function);
+/* Signature `index` as Numba prints one, "(float64[:], uint8[:, :], int64)" (free with filterjit_string_free);
+ * NULL when out of range. */
+char *filterjit_array_function_signature(const filterjit_array_function *function, intptr_t index);
+/* The optimised LLVM IR of signature `index` (free with filterjit_string_free); NULL when out of range. */
+char *filterjit_array_function_ir(const filterjit_array_function *function, intptr_t index);
+/* Calls the function with `count` arguments: kinds[k] is FILTERJIT_ARGUMENT_*; for an array, data[k] is its
+ * element (0, ...), dtypes[k] its FILTERJIT_* element type (uint64 is refused), ranks[k] its rank (0...32),
+ * shapes[k] and strides[k] its extents and byte strides (any sign; the caller guarantees every element lies in
+ * its buffer; the function may write any element). Arrays that overlap are allowed (writes are seen as NumPy
+ * would see them, element by element). engine: FILTERJIT_ARRAY_ENGINE_*. On success sets *result (free with
+ * filterjit_result_free). A new signature is checked and compiled first (FILTERJIT_ERROR_COMPILE with the
+ * rendered diagnostics); a run-time failure (an index out of bounds, with array, index, shape and line) is
+ * FILTERJIT_ERROR_KERNEL. Nothing calls back into the caller: a Python caller may release the GIL. */
+int filterjit_array_function_call(filterjit_array_function *function, intptr_t count, const int *kinds,
+                                  void *const *data, const int *dtypes, const int *ranks,
+                                  const intptr_t *const *shapes, const intptr_t *const *strides,
+                                  const int64_t *int_values, const double *float_values,
+                                  int engine, filterjit_result **result, char **error);
+/* The result's kind (FILTERJIT_RESULT_*). */
+int filterjit_result_kind(const filterjit_result *result);
+/* An INT result (BOOL: 0 or 1). */
+int64_t filterjit_result_int(const filterjit_result *result);
+/* A FLOAT result. */
+double filterjit_result_float(const filterjit_result *result);
+/* An ARRAY result that is one of the arguments: its index; -1 for a new array. */
+intptr_t filterjit_result_argument(const filterjit_result *result);
+/* A new array's element type (FILTERJIT_*), rank, shape and C-contiguous elements; valid while the result lives. */
+int filterjit_result_dtype(const filterjit_result *result);
+int filterjit_result_rank(const filterjit_result *result);
+const intptr_t *filterjit_result_shape(const filterjit_result *result);
+void *filterjit_result_data(const filterjit_result *result);
+/* Releases a result (and a new array's memory). NULL is ignored. */
+void filterjit_result_free(filterjit_result *result);
+
 #ifdef __cplusplus
 }
 #endif

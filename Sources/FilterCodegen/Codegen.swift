@@ -68,7 +68,11 @@ public enum Codegen {
         let emitter = Emitter(context: llvmContext, module: module)
         let lowering = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix)
         try lowering.lowerFunctions()
-        try emitWrapper(program, lowering: lowering, name: options.exportName)
+        if program.kind == .arrayFunction {
+            try emitArrayFunctionWrapper(program, lowering: lowering, name: options.exportName)
+        } else {
+            try emitWrapper(program, lowering: lowering, name: options.exportName)
+        }
         try owned.verify()
         return owned
     }
@@ -82,6 +86,7 @@ public enum Codegen {
         case .filter: expected = [.floatArray]
         case .lineFilter: expected = [.floatArray, .floatArray]
         case .transform: expected = [.intArray, .floatArray]
+        case .arrayFunction: return  // its parameters are its signature's (checked by the wrapper)
         }
         guard kernel.parameterCount >= expected.count, kernel.locals.count >= kernel.parameterCount,
               Array(kernel.locals.prefix(expected.count).map(\.type)) == expected else {
@@ -105,6 +110,7 @@ public enum Codegen {
         case .filter: parameterTypes = [types.doublePointer, types.int64, types.doublePointer, types.bytePointer]
         case .lineFilter: parameterTypes = [types.doublePointer, types.int64, types.doublePointer, types.int64, types.bytePointer]
         case .transform: parameterTypes = [types.int64Pointer, types.doublePointer, types.int32, types.int32, types.bytePointer]
+        case .arrayFunction: throw LLVMError("array functions have their own wrapper")
         }
         var parameters: [LLVMTypeRef?] = parameterTypes
         let type = parameters.withUnsafeMutableBufferPointer {
@@ -153,6 +159,8 @@ public enum Codegen {
             zeroFill(parameter(1), inputRank)
             arguments += [parameter(0), outputRank, parameter(1), inputRank]
             userData = parameter(4)
+        case .arrayFunction:
+            throw LLVMError("array functions have their own wrapper")
         }
 
         // Run-time parameters: user_data[k] in declaration order, or the defaults when it is NULL.

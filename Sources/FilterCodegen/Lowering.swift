@@ -62,8 +62,16 @@ final class ProgramLowering {
 
     // Per-function state.
     private(set) var function: TypedFunction!
-    private var slots: [SlotStorage] = []
-    private var arena: LLVMValueRef!
+    private(set) var slots: [SlotStorage] = []
+    /// Array functions: each `.ndarray` slot's descriptor words (data, shape, strides) in stack slots, stored
+    /// whenever the slot is, so that loops read them as loop-invariant values (ArrayFunctionLowering.swift).
+    var descriptorFields: [Int: [LLVMValueRef]] = [:]
+    /// Array functions: the shapes of the descriptors `np.zeros` ... just made, by descriptor value.
+    var allocatedShapes: [LLVMValueRef: [LLVMValueRef]] = [:]
+    /// Array functions: "counter:array" -> an i1 true when every `array[counter]` of the loop being lowered is in
+    /// bounds (checked once before the loop), so LLVM can unswitch the per-element checks away.
+    var hoistedChecks: [String: LLVMValueRef] = [:]
+    private(set) var arena: LLVMValueRef!
     private var resultPointer: LLVMValueRef?
     var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
     private var entryBlock: LLVMBasicBlockRef!
@@ -91,6 +99,7 @@ final class ProgramLowering {
         case .floatArray: return types.doublePointer
         case .intArray: return types.int64Pointer
         case .boolArray: return LLVMPointerType(types.bool, 0)
+        case .ndarray: return types.int64Pointer  // its descriptor (ArrayFunctionLowering.swift)
         }
     }
 
@@ -135,6 +144,8 @@ final class ProgramLowering {
 
     private func lowerFunction(_ index: Int) throws {
         function = program.functions[index]
+        descriptorFields = [:]
+        allocatedShapes = [:]
         loweringKernel = index == program.kernelIndex
         let callee = functions[index]
         loops = []
@@ -162,8 +173,10 @@ final class ProgramLowering {
         }
         for slot in 0..<function.parameterCount {
             switch slots[slot] {
-            case .scalar(let storage, _):
-                emitter.store(nextParameter(), storage)
+            case .scalar(let storage, let type):
+                let parameter = nextParameter()
+                emitter.store(parameter, storage)
+                if type == .ndarray { unpackDescriptor(parameter, into: slot) }
             case .array(let pointer, let length, _):
                 emitter.store(nextParameter(), pointer)
                 emitter.store(nextParameter(), length)
@@ -185,7 +198,7 @@ final class ProgramLowering {
     // MARK: Failures
 
     /// Records a failure and returns 0 from the current function; emission continues in a dead block.
-    private func fail(_ kind: RuntimeFailureKind, _ range: SourceRange, _ a: LLVMValueRef? = nil, _ b: LLVMValueRef? = nil) {
+    func fail(_ kind: RuntimeFailureKind, _ range: SourceRange, _ a: LLVMValueRef? = nil, _ b: LLVMValueRef? = nil) {
         let callee = emitter.declare("filterjit_fail", returning: types.void,
                                      [types.int32, types.int64, types.int64, types.int64, types.int64])
         emitter.call(callee, [emitter.int32(kind.rawValue), emitter.int64(Int64(range.start)),
@@ -194,7 +207,7 @@ final class ProgramLowering {
     }
 
     /// Continues when `condition` holds; otherwise fails with `kind`.
-    private func check(_ condition: LLVMValueRef, else kind: RuntimeFailureKind, _ range: SourceRange,
+    func check(_ condition: LLVMValueRef, else kind: RuntimeFailureKind, _ range: SourceRange,
                        _ a: LLVMValueRef? = nil, _ b: LLVMValueRef? = nil) {
         let ok = emitter.block("ok")
         let failed = emitter.block("fail")
@@ -255,8 +268,11 @@ final class ProgramLowering {
             defer { freshArraysEscape = escaping }
             let lowered = try values.map { try lower($0) }
             freshArraysEscape = escaping
-            for (target, value) in zip(targets, lowered) {
+            for (position, (target, value)) in zip(targets, lowered).enumerated() {
                 switch target {
+                case .ndElement(let slot, let indices):
+                    try storeNDElement(slot: slot, indices: indices, value: try value.scalar, type: values[position].type,
+                                       range: statement.range)
                 case .local(let slot):
                     store(value, into: slot)
                 case .element(let array, let index):
@@ -301,45 +317,69 @@ final class ProgramLowering {
             let stopValue = try lower(stop).scalar
             let stepValue = try lower(step).scalar
             check(emitter.icmp(LLVMIntNE, stepValue, emitter.int64(0)), else: .zeroRangeStep, statement.range)
-            let counter = alloca(types.int64, "range.counter")
-            emitter.store(startValue, counter)
-            let iterations = alloca(types.int64, "range.iterations")
-            emitter.store(emitter.int64(0), iterations)
-            let header = emitter.block("range")
-            let bodyBlock = emitter.block("range.body")
-            let latch = emitter.block("range.next")
-            let exit = emitter.block("range.exit")
-            emitter.branch(to: header)
-            emitter.position(at: header)
-            let current = emitter.load(types.int64, counter)
-            let ascending = emitter.icmp(LLVMIntSGT, stepValue, emitter.int64(0))
-            let inRange = emitter.select(ascending, emitter.icmp(LLVMIntSLT, current, stopValue),
-                                         emitter.icmp(LLVMIntSGT, current, stopValue))
-            emitter.branch(if: inRange, then: bodyBlock, else: exit)
-            emitter.position(at: bodyBlock)
-            store(.scalar(try coerce(current, from: .int, to: function.locals[slot].type)), into: slot)
-            loops.append((latch, exit))
-            let proven = isProvenLineCounter(slot: slot, start: start, stop: stop, step: step, body: body)
-            if proven { provenCounters.append(slot) }
-            try lower(body)
-            if proven { provenCounters.removeLast() }
-            loops.removeLast()
-            emitter.branch(to: latch)
-            emitter.position(at: latch)
-            // A loop proven to walk a line is bounded by the line; any other may be astronomically long.
-            if !proven {
-                let count = emitter.add(emitter.load(types.int64, iterations), emitter.int64(1))
-                emitter.store(count, iterations)
-                pollCancellation(count: count, statement.range)
+            // Array functions: the index checks a step-1 loop can check once (ArrayFunctionLowering.swift).
+            let hoisted = try hoistIndexChecks(counter: slot, start: start, startValue: startValue, stopValue: stopValue,
+                                               step: step, body: body)
+            func emitLoop() throws {
+                let counter = alloca(types.int64, "range.counter")
+                emitter.store(startValue, counter)
+                let iterations = alloca(types.int64, "range.iterations")
+                emitter.store(emitter.int64(0), iterations)
+                let header = emitter.block("range")
+                let bodyBlock = emitter.block("range.body")
+                let latch = emitter.block("range.next")
+                let exit = emitter.block("range.exit")
+                emitter.branch(to: header)
+                emitter.position(at: header)
+                let current = emitter.load(types.int64, counter)
+                let ascending = emitter.icmp(LLVMIntSGT, stepValue, emitter.int64(0))
+                let inRange = emitter.select(ascending, emitter.icmp(LLVMIntSLT, current, stopValue),
+                                             emitter.icmp(LLVMIntSGT, current, stopValue))
+                emitter.branch(if: inRange, then: bodyBlock, else: exit)
+                emitter.position(at: bodyBlock)
+                store(.scalar(try coerce(current, from: .int, to: function.locals[slot].type)), into: slot)
+                loops.append((latch, exit))
+                let proven = isProvenLineCounter(slot: slot, start: start, stop: stop, step: step, body: body)
+                if proven { provenCounters.append(slot) }
+                try lower(body)
+                if proven { provenCounters.removeLast() }
+                loops.removeLast()
+                emitter.branch(to: latch)
+                emitter.position(at: latch)
+                // A loop proven to walk a line is bounded by the line, one over an array function's array extent by
+                // the array (so it has no second exit and may vectorise); any other may be astronomically long.
+                if !proven && !isArrayExtentLoop(start: start, stop: stop, step: step) {
+                    let count = emitter.add(emitter.load(types.int64, iterations), emitter.int64(1))
+                    emitter.store(count, iterations)
+                    pollCancellation(count: count, statement.range)
+                }
+                // Stepping past the 64-bit range ends the loop (the next value would be past `stop`).
+                let overflowing = emitter.declare("llvm.sadd.with.overflow.i64",
+                                                  returning: structType([types.int64, types.bool]),
+                                                  [types.int64, types.int64])
+                let sum = emitter.call(overflowing, [emitter.load(types.int64, counter), stepValue])
+                emitter.store(LLVMBuildExtractValue(builder, sum, 0, "")!, counter)
+                emitter.branch(if: LLVMBuildExtractValue(builder, sum, 1, "")!, then: exit, else: header)
+                emitter.position(at: exit)
             }
-            // Stepping past the 64-bit range ends the loop (the next value would be past `stop`).
-            let overflowing = emitter.declare("llvm.sadd.with.overflow.i64",
-                                              returning: structType([types.int64, types.bool]),
-                                              [types.int64, types.int64])
-            let sum = emitter.call(overflowing, [emitter.load(types.int64, counter), stepValue])
-            emitter.store(LLVMBuildExtractValue(builder, sum, 0, "")!, counter)
-            emitter.branch(if: LLVMBuildExtractValue(builder, sum, 1, "")!, then: exit, else: header)
-            emitter.position(at: exit)
+            if hoisted.isEmpty {
+                try emitLoop()
+                break
+            }
+            // Two versions: where every hoisted check holds, a loop without them (it may vectorise); else the checked one.
+            let fast = emitter.block("range.unchecked")
+            let checked = emitter.block("range.checked")
+            let done = emitter.block("range.done")
+            emitter.branch(if: hoisted.map(\.holds).reduce(emitter.bool(true)) { emitter.and($0, $1) }, then: fast, else: checked)
+            emitter.position(at: fast)
+            for entry in hoisted { hoistedChecks[entry.key] = emitter.bool(true) }
+            try emitLoop()
+            emitter.branch(to: done)
+            emitter.position(at: checked)
+            for entry in hoisted { hoistedChecks.removeValue(forKey: entry.key) }
+            try emitLoop()
+            emitter.branch(to: done)
+            emitter.position(at: done)
 
         case .forEach(let slot, let arrayExpression, let body):
             let array = try lower(arrayExpression).array
@@ -406,7 +446,7 @@ final class ProgramLowering {
     }
 
     /// A stack slot in the entry block (so mem2reg can promote it).
-    private func alloca(_ type: LLVMTypeRef, _ name: String) -> LLVMValueRef {
+    func alloca(_ type: LLVMTypeRef, _ name: String) -> LLVMValueRef {
         let current = emitter.currentBlock
         if let terminator = LLVMGetBasicBlockTerminator(entryBlock) {
             LLVMPositionBuilderBefore(builder, terminator)
@@ -420,8 +460,9 @@ final class ProgramLowering {
 
     func store(_ value: Lowered, into slot: Int) {
         switch (slots[slot], value) {
-        case (.scalar(let storage, _), .scalar(let scalar)):
+        case (.scalar(let storage, let type), .scalar(let scalar)):
             emitter.store(scalar, storage)
+            if type == .ndarray { unpackDescriptor(scalar, into: slot) }
         case (.array(let pointer, let length, _), .array(let valuePointer, let valueLength)):
             emitter.store(valuePointer, pointer)
             emitter.store(valueLength, length)
@@ -454,6 +495,7 @@ final class ProgramLowering {
 
     func lower(_ expression: TExpr) throws -> Lowered {
         switch expression.kind {
+        case .ndElement, .ndShape, .ndSize, .ndAllocate, .ndReduce: return try lowerArrayFunctionForm(expression)
         case .intConstant(let value): return .scalar(emitter.int64(value))
         case .floatConstant(let value): return .scalar(emitter.double(value))
         case .boolConstant(let value): return .scalar(emitter.bool(value))

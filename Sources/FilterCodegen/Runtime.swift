@@ -48,6 +48,12 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     case histogram = 18
     /// `return 0` in Numba's raw callback form (`@cfunc`): the callback reported failure.
     case callbackFailure = 19
+    /// An array function's index outside its axis (`a` = index, `b` = axis | slot << 32, `shape`).
+    case ndIndexOutOfRange = 20
+    /// An array function's `np.zeros`/`np.empty` of a negative extent or too many bytes (`shape`).
+    case ndAllocation = 21
+    /// `np.max`/`np.min` of an empty array (`a` = the `NDReduction`'s index).
+    case ndEmptyReduction = 22
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -60,6 +66,8 @@ public struct RuntimeFailure: Hashable, Sendable {
     public var a: Int64
     /// Second detail operand.
     public var b: Int64
+    /// The shape of the array involved (array functions' index and allocation failures).
+    public var shape: [Int] = []
 
     /// A message in the interpreter's words, e.g. `index 9 is out of range for an array of length 9`.
     public func message(program: TypedProgram?) -> String {
@@ -77,6 +85,7 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .emptyReduction: return "\(builtinName) of an empty array"
         case .arraySize: return "local array size \(a) is outside 0...\(maximumLocalArrayLength)"
         // NaN prints as "nan" whatever its sign bit (Swift would say "-nan" for 0.0 / 0.0).
+        case .floatToInt where a == -1: return RuntimeMessages.floatToIntStore(double)
         case .floatToInt: return "cannot convert \(double.isNaN ? "nan" : "\(double)") to an int"
         case .quantileRange: return "\(builtinName) q = \(double) is outside \(builtin == .percentile ? "[0, 100]" : "[0, 1]")"
         case .cancelled: return "kernel cancelled"
@@ -95,6 +104,13 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .bincountNegative: return a == 0 ? RuntimeMessages.bincountNegative : RuntimeMessages.bincountMinlength
         case .histogram: return RuntimeMessages.histogram(Int(a))
         case .callbackFailure: return RuntimeMessages.callbackFailure
+        case .ndIndexOutOfRange:
+            let slot = Int(b >> 32)
+            let name = program.flatMap { $0.functions.indices.contains($0.kernelIndex) && $0.kernel.locals.indices.contains(slot) ? $0.kernel.locals[slot].name : nil } ?? "?"
+            return RuntimeMessages.ndIndex(array: name, index: a, axis: Int(b & 0xFFFF_FFFF), shape: shape)
+        case .ndAllocation: return RuntimeMessages.ndAllocation(shape: shape)
+        case .ndEmptyReduction:
+            return (NDReduction.allCases.indices.contains(Int(a)) ? NDReduction.allCases[Int(a)] : .max).emptyMessage
         }
     }
 }
@@ -150,7 +166,7 @@ let arenaElementLimit = Int64(maximumLocalArrayElementsPerCall)
 /// A per-call arena: a linked list of malloc'd blocks, freed by the kernel wrapper on every exit.
 /// Layout of a block: [next pointer, element count, payload...]; the arena head is `i8**` in IR
 /// pointing at two words: [first block, total elements].
-enum Arena {
+public enum Arena {
     static func allocate(_ head: UnsafeMutableRawPointer?, _ count: Int64) -> UnsafeMutableRawPointer? {
         guard let head, count >= 0 else { return nil }
         let words = head.assumingMemoryBound(to: Int.self)
@@ -165,7 +181,44 @@ enum Arena {
         return block + 16
     }
 
-    static func release(_ head: UnsafeMutableRawPointer?) {
+    /// An array function's new array in the arena: one zeroed block holding its descriptor (int64 words:
+    /// data, shape, C-order strides) and then its elements (16-byte aligned); nil for a negative extent or
+    /// more than `maximumArrayFunctionBytes` (not counted against the local-array bound).
+    static func allocateND(_ head: UnsafeMutableRawPointer?, itemSize: Int, shape: [Int]) -> UnsafeMutableRawPointer? {
+        guard let head, let count = NDBuffer.elementCount(shape, itemSize: itemSize) else { return nil }
+        let descriptorBytes = ((1 + 2 * shape.count) * 8 + 15) / 16 * 16
+        guard let block = calloc(16 + descriptorBytes + max(count * itemSize, 1), 1) else { return nil }
+        let words = head.assumingMemoryBound(to: Int.self)
+        let header = block.assumingMemoryBound(to: Int.self)
+        header[0] = words[0]
+        header[1] = 0
+        words[0] = Int(bitPattern: block)
+        let descriptor = (block + 16).assumingMemoryBound(to: Int.self)
+        descriptor[0] = Int(bitPattern: block + 16 + descriptorBytes)
+        var step = itemSize
+        for axis in shape.indices.reversed() {
+            descriptor[1 + axis] = shape[axis]
+            descriptor[1 + shape.count + axis] = step
+            step *= max(shape[axis], 1)
+        }
+        return block + 16
+    }
+
+    /// Unlinks from the arena the block whose payload is `payload` (a returned array), so that `release`
+    /// keeps it; returns the block (to `free` later), or nil when no block holds it.
+    public static func detach(_ head: UnsafeMutableRawPointer, payload: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        var link = head.assumingMemoryBound(to: Int.self)
+        while link[0] != 0, let block = UnsafeMutableRawPointer(bitPattern: link[0]) {
+            if block + 16 == payload {
+                link[0] = block.assumingMemoryBound(to: Int.self)[0]
+                return block
+            }
+            link = block.assumingMemoryBound(to: Int.self)
+        }
+        return nil
+    }
+
+    public static func release(_ head: UnsafeMutableRawPointer?) {
         guard let head else { return }
         let words = head.assumingMemoryBound(to: Int.self)
         var current = words[0]
@@ -192,6 +245,9 @@ typealias QuantileFunction = @convention(c) (UnsafePointer<Double>?, Int64, Doub
 typealias SortFunction = @convention(c) (UnsafeMutablePointer<Double>?, Int64) -> Void
 typealias BinaryFunction = @convention(c) (Double, Double) -> Double
 typealias IntPowerFunction = @convention(c) (Int64, Int64) -> Int64
+typealias NDReduceFunction = @convention(c) (UnsafeMutablePointer<Int64>?, Int64, Int64, Int64, UnsafeMutablePointer<Int64>?) -> Int32
+typealias NDIndexFailFunction = @convention(c) (Int64, Int64, Int64, Int64, Int64, UnsafeMutablePointer<Int64>?, Int64) -> Void
+typealias NDAllocateFunction = @convention(c) (UnsafeMutableRawPointer?, Int64, Int64, UnsafeMutablePointer<Int64>?, Int64, Int64) -> UnsafeMutablePointer<Int64>?
 
 /// One runtime symbol: its name in IR, its LLVM signature, and its address.
 public struct RuntimeSymbol: @unchecked Sendable {
@@ -232,6 +288,38 @@ public enum Runtime {
     static let histogram: HistogramFunction = { a, n, bins, lo, hi, auto, counts, edges in
         Numerics.histogram(a, Int(n), bins: bins, lo: lo, hi: hi, autodetect: auto != 0, counts: counts, edges: edges)
     }
+    static let ndIndexFail: NDIndexFailFunction = { start, end, index, axis, slot, descriptor, rank in
+        let shape = descriptor.map { words in (0..<Int(rank)).map { Int(words[1 + $0]) } } ?? []
+        var failure = RuntimeFailure(kind: .ndIndexOutOfRange, range: SourceRange(Int(start), Int(end)), a: index, b: axis | (slot << 32))
+        failure.shape = shape
+        RuntimeFailureRecord.record(failure)
+    }
+    static let ndAllocate: NDAllocateFunction = { head, itemSize, rank, shapePointer, start, end in
+        let shape = shapePointer.map { words in (0..<Int(rank)).map { Int(words[$0]) } } ?? []
+        if let descriptor = Arena.allocateND(head, itemSize: Int(itemSize), shape: shape) {
+            return descriptor.assumingMemoryBound(to: Int64.self)
+        }
+        var failure = RuntimeFailure(kind: .ndAllocation, range: SourceRange(Int(start), Int(end)), a: 0, b: 0)
+        failure.shape = shape
+        RuntimeFailureRecord.record(failure)
+        return nil
+    }
+    /// `np.max`/`np.min` of an array function's array: the shared `NDReduction` routine; returns 1 and the
+    /// result's bits (an int64, a double's bits, or 0/1), or 0 for an empty array.
+    static let ndReduce: NDReduceFunction = { descriptor, rank, dtypeCode, operation, result in
+        guard let descriptor, let result, ArrayDType.allCases.indices.contains(Int(dtypeCode)),
+              NDReduction.allCases.indices.contains(Int(operation)) else { return 0 }
+        let r = Int(rank)
+        let view = NDArrayView(data: UnsafeMutableRawPointer(bitPattern: Int(descriptor[0])), dtype: ArrayDType.allCases[Int(dtypeCode)],
+                               shape: (0..<r).map { Int(descriptor[1 + $0]) }, strides: (0..<r).map { Int(descriptor[1 + r + $0]) })
+        switch NDReduction.allCases[Int(operation)].reduce(view) {
+        case nil: return 0
+        case .int(let x)?: result.pointee = x
+        case .float(let x)?: result.pointee = Int64(bitPattern: x.bitPattern)
+        case .bool(let x)?: result.pointee = x ? 1 : 0
+        }
+        return 1
+    }
     static let weightedSum: WeightedSumFunction = { a, w, n in Numerics.weightedSum(a, w, Int(n)) }
 
     private static func address<F>(_ function: F) -> UnsafeRawPointer {
@@ -262,5 +350,8 @@ public enum Runtime {
         RuntimeSymbol(name: "filterjit_weighted_sum", address: address(weightedSum)),
         RuntimeSymbol(name: "filterjit_unique", address: address(unique)),
         RuntimeSymbol(name: "filterjit_histogram", address: address(histogram)),
+        RuntimeSymbol(name: "filterjit_nd_index_fail", address: address(ndIndexFail)),
+        RuntimeSymbol(name: "filterjit_nd_alloc", address: address(ndAllocate)),
+        RuntimeSymbol(name: "filterjit_nd_reduce", address: address(ndReduce)),
     ]
 }

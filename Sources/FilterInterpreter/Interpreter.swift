@@ -104,10 +104,12 @@ enum Value {
     case float(Double)
     case bool(Bool)
     case array(ArrayBox)
+    /// An n-dimensional array of an array function (ArrayFunctionInterpreter.swift).
+    case nd(NDBox)
 }
 
 /// How a statement finished.
-private enum Completion {
+enum Completion {
     case normal
     case breakLoop
     case continueLoop
@@ -117,7 +119,7 @@ private enum Completion {
 // MARK: - Execution of one kernel call
 
 /// The state of one kernel call: the step counter and the nesting depth.
-private struct Execution {
+struct Execution {
     let program: TypedProgram
     let stepBudget: Int
     /// Loop iterations so far in this kernel call.
@@ -249,6 +251,8 @@ private struct Execution {
                     }
                     let position = try resolve(index, count: box.count, at: indexExpression.range)
                     box.floats[position] = try floatValue(value, at: range)
+                case .ndElement(let slot, let indices):
+                    try storeElement(slot: slot, indices: indices, value: value, at: range, frame: &frame)
                 }
             }
             return .normal
@@ -403,6 +407,9 @@ private struct Execution {
 
         case .floatArrayOf, .arrayOf:
             return try arrayValue(expression, at: range, frame: &frame)
+
+        case .ndElement, .ndShape, .ndSize, .ndAllocate, .ndReduce:
+            return try evaluateArrayFunctionForm(expression, frame: &frame)
         }
     }
 
@@ -499,7 +506,7 @@ private struct Execution {
         case .int(let x): return .int(0 &- x)
         case .float(let x): return .float(-x)
         case .bool(let x): return .int(x ? -1 : 0)
-        case .array: throw KernelRuntimeError("cannot negate an array", at: range)
+        case .array, .nd: throw KernelRuntimeError("cannot negate an array", at: range)
         }
     }
 
@@ -696,7 +703,7 @@ private struct Execution {
         case .int(let x): return x
         case .bool(let x): return x ? 1 : 0
         case .float: throw KernelRuntimeError("expected an int, got a float", at: range)
-        case .array: throw KernelRuntimeError("expected an int, got an array", at: range)
+        case .array, .nd: throw KernelRuntimeError("expected an int, got an array", at: range)
         }
     }
 
@@ -705,7 +712,7 @@ private struct Execution {
         case .float(let x): return x
         case .int(let x): return Double(x)
         case .bool(let x): return x ? 1 : 0
-        case .array: throw KernelRuntimeError("expected a number, got an array", at: range)
+        case .array, .nd: throw KernelRuntimeError("expected a number, got an array", at: range)
         }
     }
 
@@ -714,7 +721,7 @@ private struct Execution {
         case .bool(let x): return x
         case .int(let x): return x != 0
         case .float(let x): return x != 0  // NaN is true
-        case .array: throw KernelRuntimeError("the truth of an array is ambiguous", at: range)
+        case .array, .nd: throw KernelRuntimeError("the truth of an array is ambiguous", at: range)
         }
     }
 
@@ -724,7 +731,7 @@ private struct Execution {
         case (.float, _): return .float(try floatValue(value, at: range))
         case (.int, .int), (.int, .bool): return .int(try intValue(value, at: range))
         case (.bool, _): return .bool(try truth(value, at: range))
-        case (.floatArray, .array), (.intArray, .array), (.boolArray, .array): return value
+        case (.floatArray, .array), (.intArray, .array), (.boolArray, .array), (.ndarray, .nd): return value
         default: throw KernelRuntimeError("cannot convert the value to \(type.rawValue)", at: range)
         }
     }
@@ -960,7 +967,7 @@ private struct Execution {
             case .int(let x): return .int(Numerics.abs(x))
             case .bool(let x): return .int(x ? 1 : 0)
             case .float(let x): return .float(Swift.abs(x))
-            case .array: throw KernelRuntimeError("abs of an array", at: range)
+            case .array, .nd: throw KernelRuntimeError("abs of an array", at: range)
             }
 
         case .sqrt, .exp, .log, .log2, .log10, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh,

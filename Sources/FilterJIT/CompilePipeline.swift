@@ -27,10 +27,14 @@ public enum KernelVariant: Hashable, Sendable, CustomStringConvertible {
     case filterRow(FusedLayout)
     /// A fused `@line_filter` for these element types and filter size.
     case lineFilter(FusedLayout)
+    /// An array function (issue 15) specialised for these argument dtypes, ranks and scalar types; its
+    /// program is checked for the signature too (`CompilePipeline.frontEnd(_:function:arraySignature:)`).
+    case arrayFunction(ArrayFunctionSignature)
 
     public var description: String {
         switch self {
         case .callback: return "callback"
+        case .arrayFunction(let signature): return "array-function\(signature)"
         case .filterRow(let layout):
             return "filter-row;in=\(layout.inputType.rawValue);out=\(layout.outputType.rawValue);taps=\(layout.tapCount)"
         case .lineFilter(let layout):
@@ -96,6 +100,23 @@ enum CompilePipeline {
         return (program, timings)
     }
 
+    /// parse -> check -> verify of an array function for one call signature (issue 15): the types of its
+    /// parameters come from the signature, so each signature has its own checked program.
+    static func frontEnd(_ file: SourceFile, function: String?, arraySignature: ArrayFunctionSignature) throws -> (TypedProgram, CompileTimings) {
+        var timings = CompileTimings()
+        let parsed = timed(&timings.parse) { Parser.parse(file) }
+        let checked = timed(&timings.check) {
+            FrontEnd.checkArrayFunction(parsed: parsed, in: file, function: function, signature: arraySignature)
+        }
+        let program: TypedProgram
+        switch checked {
+        case .success(let typed): program = typed
+        case .failure(let error): throw error
+        }
+        try verify(program, timings: &timings)
+        return (program, timings)
+    }
+
     /// verify: the typed IR keeps its promises (cheap, so always run).
     static func verify(_ program: TypedProgram, timings: inout CompileTimings) throws {
         let problems = timed(&timings.verify) { TypedIRVerifier.verify(program) }
@@ -110,6 +131,9 @@ enum CompilePipeline {
         switch variant {
         case .callback:
             return try Codegen.prepare(program, options: options, level: level, machine: machine, keepText: keepText)
+        case .arrayFunction:
+            // O2 (its loops vectorise), not the callbacks' pipeline: its own entry point says so.
+            return try Codegen.prepareArrayFunction(program, options: options, level: level, machine: machine, keepText: keepText)
         case .filterRow(let layout), .lineFilter(let layout):
             return try Codegen.prepareFused(program, layout: layout, options: options, level: level,
                                             machine: machine, keepText: keepText)

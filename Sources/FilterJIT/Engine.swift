@@ -106,10 +106,14 @@ public final class Engine: @unchecked Sendable {
 
     /// `_fused` for fused variants (so `cache --list` tells them from callbacks), nothing for callbacks.
     static func symbolSuffix(_ variant: KernelVariant) -> String {
-        variant == .callback ? "" : "_fused"
+        switch variant {
+        case .callback: return ""
+        case .arrayFunction: return "_array"
+        case .filterRow, .lineFilter: return "_fused"
+        }
     }
 
-    private func makeKernel(_ program: TypedProgram, source: SourceFile?, signature: KernelSignature,
+    func makeKernel(_ program: TypedProgram, source: SourceFile?, signature: KernelSignature,
                             frontEndTimings: CompileTimings, code: LinkedCode?) -> Kernel {
         Kernel(program: program, source: source, signature: signature,
                symbolName: Self.symbol(for: signature, name: program.kernel.name + Self.symbolSuffix(signature.variant)), code: code,

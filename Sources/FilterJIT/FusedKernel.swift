@@ -103,7 +103,7 @@ extension Kernel {
             let line = lineOptions ?? LineFilterOptions(filterSize: 3)
             _ = try validatedLineFilterAxis(line, rank: shape.count)
             fused = try fusedLineKernel(line, input: elementType, output: output)
-        case .transform:
+        case .transform, .arrayFunction:
             throw KernelCallError.wrongKind(expected: .filter, actual: kind)
         }
         // A fused kernel knows its layout, so its texts come from the fused pipeline even after a disk-cache load.

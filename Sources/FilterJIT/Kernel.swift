@@ -272,7 +272,7 @@ public final class Kernel: @unchecked Sendable {
     }
 
     /// The run-time error of the last failed call on this thread.
-    private func lastError() -> KernelRuntimeError {
+    func lastError() -> KernelRuntimeError {
         guard let failure = RuntimeFailureRecord.last else {
             return KernelRuntimeError("kernel \(name) failed", at: program.kernel.range)
         }

@@ -196,7 +196,8 @@ enum WindowReductionRecognizer {
                              e.type, r)
             case .builtin(let builtin, let arguments):
                 return TExpr(.builtin(builtin, try arguments.map { a throws(NotRecognized) in try expression(a) }), e.type, r)
-            case .floatArrayConstant, .intArrayConstant, .gather, .arrayOf, .floatArrayOf, .map, .lane, .compress, .slice:
+            case .floatArrayConstant, .intArrayConstant, .gather, .arrayOf, .floatArrayOf, .map, .lane, .compress, .slice,
+                 .ndElement, .ndShape, .ndSize, .ndAllocate, .ndReduce:
                 // Constant arrays and fancy indexing (issue 13) are not recognised forms: the literal kernel runs.
                 throw NotRecognized()
             }
@@ -256,6 +257,7 @@ enum WindowReductionRecognizer {
                     case .local: return target
                     case .element(let array, let index):
                         return .element(array: try expression(array), index: try expression(index))
+                    case .ndElement: throw NotRecognized()  // array functions are not filters
                     }
                 }
                 return .assign(targets: newTargets, values: try values.map { v throws(NotRecognized) in try expression(v) })
@@ -377,6 +379,9 @@ enum WindowReductionRecognizer {
                 case .compress(let a, let b): visit(a); visit(b)
                 case .slice(let a, let b, let c, let d): visit(a); [b, c, d].compactMap { $0 }.forEach(visit)
                 case .intConstant, .floatConstant, .boolConstant, .floatArrayConstant, .intArrayConstant: break
+                case .ndShape(let slot, _), .ndSize(let slot), .ndReduce(_, let slot): if slot == v { count += 1 }
+                case .ndElement(let slot, let indices): if slot == v { count += 1 }; indices.forEach(visit)
+                case .ndAllocate(_, let shape): shape.forEach(visit)
                 }
             }
             var loops = 0
@@ -389,6 +394,7 @@ enum WindowReductionRecognizer {
                             switch t {
                             case .local(let slot): if slot == v { count += 1 }
                             case .element(let a, let i): visit(a); visit(i)
+                            case .ndElement(let slot, let indices): if slot == v { count += 1 }; indices.forEach(visit)
                             }
                         }
                         values.forEach(visit)

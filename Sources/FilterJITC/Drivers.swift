@@ -80,6 +80,7 @@ func checkedKernel(_ handle: OpaquePointer?, kind: KernelKind) throws -> Kernel 
         case .filter: use = "generic_filter"
         case .lineFilter: use = "generic_filter1d"
         case .transform: use = "geometric_transform"
+        case .arrayFunction: use = "filterjit_array_function_call"
         }
         throw APIFailure(.argument, "kernel '\(kernel.name)' is a @\(kernel.kind.rawValue) kernel; use it with \(use)")
     }

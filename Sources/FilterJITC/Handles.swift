@@ -121,6 +121,7 @@ func kindCode(_ kind: KernelKind) -> Int32 {
     case .filter: return 0
     case .lineFilter: return 1
     case .transform: return 2
+    case .arrayFunction: return 3  // never a kernel handle's kind (array functions have their own handle)
     }
 }
 

@@ -22,6 +22,10 @@ public enum ValueType: String, Hashable, Sendable {
     case intArray
     /// A one-dimensional array of bools (a comparison of arrays, `values > t`: NumPy's boolean masks).
     case boolArray
+    /// An n-dimensional strided array of an array function (`@array_function`): an argument or one the
+    /// function made. Its dtype and rank are the slot's `LocalVariable.layout` (or the allocating node's);
+    /// only `.local`, `.ndAllocate` and the `nd...` nodes handle it (it is not `isArray`).
+    case ndarray
 
     /// Whether this is one of the array types.
     public var isArray: Bool { self == .floatArray || self == .intArray || self == .boolArray }
@@ -55,9 +59,18 @@ public enum KernelKind: String, Hashable, Sendable {
     case lineFilter = "line_filter"
     /// `int f(intptr_t *output_coordinates, double *input_coordinates, int output_rank, int input_rank, void *user_data)`.
     case transform
+    /// An array function (`@array_function`, `@jit`; issue 15): any array and scalar parameters, typed per
+    /// call signature (`ArrayFunctionSignature`); ABI `int f(void **arguments, void *result)` (ArrayFunctions.swift).
+    case arrayFunction = "array_function"
 
     /// How many leading parameters of the kernel function are arrays.
-    public var arrayParameterCount: Int { self == .filter ? 1 : 2 }
+    public var arrayParameterCount: Int {
+        switch self {
+        case .filter: return 1
+        case .lineFilter, .transform: return 2
+        case .arrayFunction: return 0  // every parameter's type comes from the call's signature
+        }
+    }
 }
 
 /// A run-time parameter of a kernel (`t=0.5` in `def f(values, t=0.5)`).
@@ -92,12 +105,15 @@ public struct LocalVariable: Hashable, Sendable {
     public var type: ValueType
     /// For arrays: whether statements may store into it (outputs and local arrays).
     public var isWritable: Bool
+    /// For an `.ndarray` slot: its dtype and rank.
+    public var layout: NDLayout?
 
     /// Creates a local slot.
-    public init(name: String, type: ValueType, isWritable: Bool = false) {
+    public init(name: String, type: ValueType, isWritable: Bool = false, layout: NDLayout? = nil) {
         self.name = name
         self.type = type
         self.isWritable = isWritable
+        self.layout = layout
     }
 }
 
@@ -138,13 +154,20 @@ public struct TypedProgram: Hashable, Sendable {
     public var kind: KernelKind
     /// The run-time parameters in declaration order (they follow the array parameters).
     public var parameters: [KernelParameter]
+    /// For an array function: the argument types it was checked for (its parameters, in order).
+    public var arraySignature: ArrayFunctionSignature?
+    /// For an array function returning an array: the result's dtype and rank.
+    public var resultLayout: NDLayout?
 
     /// Creates a typed program.
-    public init(functions: [TypedFunction], kernelIndex: Int, kind: KernelKind, parameters: [KernelParameter]) {
+    public init(functions: [TypedFunction], kernelIndex: Int, kind: KernelKind, parameters: [KernelParameter],
+                arraySignature: ArrayFunctionSignature? = nil, resultLayout: NDLayout? = nil) {
         self.functions = functions
         self.kernelIndex = kernelIndex
         self.kind = kind
         self.parameters = parameters
+        self.arraySignature = arraySignature
+        self.resultLayout = resultLayout
     }
 
     /// The kernel function.
@@ -172,6 +195,10 @@ public enum TTarget: Hashable, Sendable {
     /// `array[index]` on a writable float array; the value is a float, the index an int
     /// (negative counts from the end; out of range is a run-time error).
     case element(array: TExpr, index: TExpr)
+    /// `a[i, j, ...] = value` on the `.ndarray` slot `slot` (array functions): one index per axis, each an
+    /// `.int` (negative counts from the end; out of range is a run-time error naming array, index and
+    /// shape). The value is an `.int`, `.float` or `.bool` and is stored by `ArrayDType.store` (NumPy's casts).
+    case ndElement(slot: Int, indices: [TExpr])
 }
 
 /// The typed statements.
@@ -316,6 +343,20 @@ public indirect enum TExprKind: Hashable, Sendable {
     /// `array[start:stop:step]` with Python's slice rules (each bound an `.int` or absent; negative
     /// counts from the end; out-of-range bounds clamp; step 0 is a run-time error). Read-only.
     case slice(array: TExpr, start: TExpr?, stop: TExpr?, step: TExpr?)
+    /// `a[i, j, ...]` of the `.ndarray` slot `slot`: one `.int` index per axis (negative from the end; out
+    /// of range is a run-time error). The node's type is the dtype's `ArrayDType.scalarType` (the element
+    /// loaded as `ArrayDType.load` says).
+    case ndElement(slot: Int, indices: [TExpr])
+    /// `a.shape[axis]` (`len(a)` is axis 0) of the `.ndarray` slot `slot`; `axis` is in 0..<rank. `.int`.
+    case ndShape(slot: Int, axis: Int)
+    /// `a.size`: the product of the slot's shape. `.int`.
+    case ndSize(slot: Int)
+    /// A new C-contiguous `.ndarray` of `layout` and shape `shape` (one `.int` per axis, evaluated left to
+    /// right; a negative one is a run-time error), zero-filled (`np.empty` is zero-filled too).
+    case ndAllocate(NDLayout, shape: [TExpr])
+    /// `np.max(a)`, `np.min(a)`, `a.max()`, `a.min()` of the `.ndarray` slot `slot` (`NDReduction`): the node's
+    /// type is the dtype's `scalarType`; an empty array is a run-time error.
+    case ndReduce(NDReduction, slot: Int)
 }
 
 /// The built-in functions, resolved from both spellings (`min` and `np.min` are different

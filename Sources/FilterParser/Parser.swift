@@ -525,6 +525,16 @@ public struct Parser {
             if at(.newline) || at(.endOfFile) || at(";") || at(.dedent) {
                 return Stmt(.returnStatement(nil), token.range)
             }
+            // `return None` (array functions) is the one place None is accepted: the name `None`, which Sema
+            // takes as a bare return there and refuses elsewhere.
+            if current.kind == .keyword, current.text == "None" {
+                let none = current
+                let next = tokens[min(index + 1, tokens.count - 1)]
+                if next.kind == .newline || next.kind == .endOfFile || next.kind == .dedent || next.isSymbol(";") {
+                    advance()
+                    return Stmt(.returnStatement(Expr(.name("None"), none.range)), SourceRange(token.range.start, none.range.end))
+                }
+            }
             let value = try parseExpressionList()
             return Stmt(.returnStatement(value), SourceRange(token.range.start, value.range.end))
         }
@@ -814,13 +824,23 @@ public struct Parser {
         return .positional(expression)
     }
 
-    /// subscript: expression | [ expression ] ":" [ expression ] [ ":" [ expression ] ]
+    /// subscript: expression { "," expression } [ "," ] | [ expression ] ":" [ expression ] [ ":" [ expression ] ]
     private mutating func parseSubscript() throws -> Expr {
         let start = current.range.start
         var lower: Expr?
         if !at(":") {
             lower = try parseExpression()
-            if at(",") { throw fail("multi-dimensional indexing is not supported; arrays are one-dimensional") }
+            if at(","), let first = lower {
+                // `a[i, j]`: a tuple index, as Python parses it (array functions' n-dimensional arrays).
+                var elements = [first]
+                while eat(",") {
+                    if at("]") { break }
+                    if at(":") { throw fail("slices in a multi-dimensional index are not supported; index single elements") }
+                    elements.append(try parseExpression())
+                    if at(":") { throw fail("slices in a multi-dimensional index are not supported; index single elements") }
+                }
+                return Expr(.tuple(elements), SourceRange(start, previous.range.end))
+            }
             if !at(":"), let index = lower {
                 return index
             }

@@ -149,6 +149,7 @@ enum BuiltinTables {
         "filter": .filter, "jit_filter_function": .filter,
         "line_filter": .lineFilter, "jit_filter1d_function": .lineFilter,
         "transform": .transform, "jit_geometric_function": .transform,
+        "array_function": .arrayFunction, "jit": .arrayFunction, "njit": .arrayFunction,
     ]
 
     /// Modules a file may import.

@@ -23,10 +23,23 @@ public enum FrontEnd {
         check(parsed: Parser.parse(file), in: file, function: function)
     }
 
+    /// Checks the array function `function` (default: the last `def`) of `file` for one call signature;
+    /// an undecorated def is taken as an array function.
+    public static func checkArrayFunction(parsed: ParseResult, in file: SourceFile, function: String?,
+                                          signature: ArrayFunctionSignature) -> Result<TypedProgram, CompileError> {
+        check(parsed: parsed, in: file, function: function, arraySignature: signature)
+    }
+
     /// The same for a file the caller has parsed (the compile pipeline parses once and times each stage).
     public static func check(parsed: ParseResult, in file: SourceFile, function: String? = nil) -> Result<TypedProgram, CompileError> {
+        check(parsed: parsed, in: file, function: function, arraySignature: nil)
+    }
+
+    private static func check(parsed: ParseResult, in file: SourceFile, function: String?,
+                              arraySignature: ArrayFunctionSignature?) -> Result<TypedProgram, CompileError> {
         let checker = ProgramChecker(file: file, module: parsed.module, kernelName: function,
-                                     syntaxErrorOffsets: parsed.diagnostics.map(\.range.start))
+                                     syntaxErrorOffsets: parsed.diagnostics.map(\.range.start),
+                                     arraySignature: arraySignature, requestedKind: arraySignature == nil ? nil : .arrayFunction)
         let program = checker.run()
         var all = parsed.diagnostics
         // A line with a syntax error gets no further errors: they would follow from the same mistake.

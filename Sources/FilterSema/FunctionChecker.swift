@@ -19,6 +19,9 @@ struct FunctionChecker {
     private var parameterCount: Int { definition.parameters.count }
     /// Hidden temporaries (`$t0`), appended after the named slots.
     private var temporaryType: ValueType?
+    /// Array functions: the hidden counter slot of each `for v in NAME` loop, by the iterable's source offset
+    /// (the loop over an n-dimensional array becomes `for $each in range(len(NAME)): v = NAME[$each]`).
+    private var hiddenCounters: [Int: String] = [:]
 
     /// Definitely assigned slots here; nil when this point cannot be reached.
     private var assigned: Set<Int>? = []
@@ -110,6 +113,8 @@ struct FunctionChecker {
         if endReachable && !lostStatements {
             if isKernel && kind == .filter {
                 report("missing return: the @filter kernel '\(definition.name)' must return a number on every path", at: definition.nameRange)
+            } else if isArrayFunction && facts.returnsValue {
+                report("missing return: '\(definition.name)' returns a value elsewhere, so it must return one on every path", at: definition.nameRange)
             } else if !isKernel && facts.returnsValue && facts.valueUsed {
                 report("helper '\(definition.name)' must return a value on every path, because its value is used", at: definition.nameRange)
             }
@@ -117,13 +122,16 @@ struct FunctionChecker {
         var locals: [LocalVariable] = []
         for (slot, name) in slotNames.enumerated() {
             let type = facts.types[name] ?? .float
-            locals.append(LocalVariable(name: name, type: type, isWritable: type.isArray && isWritable(slot: slot)))
+            locals.append(LocalVariable(name: name, type: type, isWritable: type == .ndarray || (type.isArray && isWritable(slot: slot)),
+                                        layout: type == .ndarray ? facts.ndLayouts[name] : nil))
         }
         if let temporaryType {
             locals.append(LocalVariable(name: "$t0", type: temporaryType))
         }
         let returnType: ValueType?
-        if isKernel {
+        if isArrayFunction {
+            returnType = facts.returnsValue ? facts.returnType : nil
+        } else if isKernel {
             returnType = kind == .filter ? .float : nil
         } else {
             returnType = facts.returnsValue ? (facts.returnType ?? .float) : nil
@@ -175,7 +183,14 @@ struct FunctionChecker {
                 case .assign(let target, _), .augmentedAssign(let target, _, _):
                     add(target)
                     if case .index(let base, _) = target.kind, case .name(let name) = base.kind { elementStoredNames.insert(name) }
-                case .forLoop(let target, _, let body): add(target); visit(body)
+                case .forLoop(let target, let iterable, let body):
+                    add(target)
+                    if isKernel && kind == .arrayFunction, case .name = iterable.kind {
+                        let hidden = "$each\(hiddenCounters.count)"
+                        hiddenCounters[iterable.range.start] = hidden
+                        add(Expr(.name(hidden), iterable.range))
+                    }
+                    visit(body)
                 case .ifStatement(let branches, let orElse):
                     branches.forEach { visit($0.body) }
                     visit(orElse ?? [])
@@ -298,7 +313,31 @@ struct FunctionChecker {
             report("cannot assign to array parameter '\(name)'", at: target.range)
         }
         var header: TStmtKind?
-        if case .call(let callee, let arguments, let keywords) = iterable.kind, case .name("range") = callee.kind,
+        var prelude: [TStmt] = []
+        if let arraySlot = ndSlot(iterable), let hidden = hiddenCounters[iterable.range.start], let counter = slotIndex[hidden] {
+            // `for v in a` over an n-dimensional array (array functions): `for $each in range(len(a)): v = a[$each]`.
+            record(hidden, .int, writable: true)
+            if let layout = ndLayout(arraySlot) {
+                if layout.rank != 1 {
+                    report("iterating over a \(layout.rank)-dimensional array gives its rows, which are not supported yet; "
+                           + "index it: for i in range(a.shape[0])", at: iterable.range)
+                } else if case .name(let arrayName) = iterable.kind, Self.assigns(arrayName, in: body) {
+                    report("'\(arrayName)' is assigned in the loop over it; loop over a copy of the name or use range(len(...))", at: iterable.range)
+                } else {
+                    let elementType = layout.dtype.scalarType
+                    record(name, elementType, writable: true)
+                    checkLoopVariable(slot, elementType: elementType, at: target.range)
+                    let counterValue = TExpr(.local(counter), .int, iterable.range)
+                    let element = TExpr(.ndElement(slot: arraySlot, indices: [counterValue]), elementType, iterable.range)
+                    if let slotType = type(ofSlot: slot), let stored = fit(element, into: slotType, name: name, at: target.range) {
+                        prelude = [TStmt(.assign(targets: [.local(slot)], values: [stored]), range)]
+                    }
+                    header = .forRange(slot: counter, start: TExpr(.intConstant(0), .int, iterable.range),
+                                       stop: TExpr(.ndShape(slot: arraySlot, axis: 0), .int, iterable.range),
+                                       step: TExpr(.intConstant(1), .int, iterable.range), body: [])
+                }
+            }
+        } else if case .call(let callee, let arguments, let keywords) = iterable.kind, case .name("range") = callee.kind,
            slotIndex["range"] == nil, program.definitionIndex["range"] == nil {
             if !keywords.isEmpty { report("range() takes no keyword arguments", at: keywords[0].range) }
             if arguments.isEmpty || arguments.count > 3 {
@@ -343,11 +382,31 @@ struct FunctionChecker {
         assigned = before
         switch header {
         case .forRange(let slot, let start, let stop, let step, _)?:
-            return [TStmt(.forRange(slot: slot, start: start, stop: stop, step: step, body: typedBody), range)]
+            return [TStmt(.forRange(slot: slot, start: start, stop: stop, step: step, body: prelude + typedBody), range)]
         case .forEach(let slot, let array, _)?:
             return [TStmt(.forEach(slot: slot, array: array, body: typedBody), range)]
         default:
             return []
+        }
+    }
+
+    /// Whether `name` is assigned anywhere in `statements` (as a target of `=`, augmented assignment or `for`).
+    static func assigns(_ name: String, in statements: [Stmt]) -> Bool {
+        func targets(_ target: Expr) -> Bool {
+            switch target.kind {
+            case .name(let n): return n == name
+            case .tuple(let items): return items.contains(where: targets)
+            default: return false
+            }
+        }
+        return statements.contains { statement in
+            switch statement.kind {
+            case .assign(let target, _), .augmentedAssign(let target, _, _): return targets(target)
+            case .forLoop(let target, _, let body): return targets(target) || assigns(name, in: body)
+            case .ifStatement(let branches, let orElse): return branches.contains { assigns(name, in: $0.body) } || assigns(name, in: orElse ?? [])
+            case .whileLoop(_, let body): return assigns(name, in: body)
+            default: return false
+            }
         }
     }
 
@@ -360,6 +419,7 @@ struct FunctionChecker {
     }
 
     private mutating func lowerReturn(_ value: Expr?, range: SourceRange) -> [TStmt] {
+        if isArrayFunction { return lowerArrayFunctionReturn(value, range: range) }
         guard let value else {
             if isKernel && kind == .filter {
                 report("a @filter kernel must return a number: write 'return <expression>'", at: range)
@@ -429,6 +489,15 @@ struct FunctionChecker {
             }
             return assignLowered(targets: targets, values: pair, range: range)
         }
+        if case .tuple(let targets) = target.kind, case .attribute(let base, "shape") = value.kind, let slot = ndSlot(base) {
+            guard let layout = ndLayout(slot) else { return [] }
+            guard targets.count == layout.rank else {
+                report("'\(slotNames[slot])' has \(layout.rank) dimensions, not \(targets.count)", at: value.range)
+                return []
+            }
+            let shapes = (0..<layout.rank).map { TExpr(.ndShape(slot: slot, axis: $0), .int, value.range) }
+            return assignLowered(targets: targets, values: shapes, range: range)
+        }
         if case .tuple(let targets) = target.kind {
             guard case .tuple(let values) = value.kind else {
                 report("tuple assignment needs a tuple of \(targets.count) values on the right", at: value.range)
@@ -454,7 +523,7 @@ struct FunctionChecker {
                     break
                 }
             }
-            values.append(lower(value))
+            values.append(target.kind.isName ? lowerAny(value) : lower(value))
         }
         return assignLowered(targets: targetExpressions, values: values, range: range)
     }
@@ -496,15 +565,26 @@ struct FunctionChecker {
         switch target.kind {
         case .name(let name):
             guard let slot = slotIndex[name] else { return nil }
-            if slot < parameterCount, type(ofSlot: slot)?.isArray == true {
+            if slot < parameterCount, type(ofSlot: slot)?.isArray == true || type(ofSlot: slot) == .ndarray {
                 report("cannot assign to array parameter '\(name)'", at: target.range)
                 return nil
+            }
+            if value.type == .ndarray {
+                guard recordLayout(of: value, into: name, at: target.range) else { return nil }
             }
             record(name, value.type, writable: isWritable(value))
             guard let slotType = type(ofSlot: slot) else { return nil }
             guard let stored = fit(value, into: slotType, name: name, at: target.range) else { return nil }
             return (.local(slot), stored, slot)
         case .index(let base, let index):
+            if let slot = ndSlot(base) {
+                guard let indices = lowerNDIndices(slot: slot, index: index) else { return nil }
+                guard value.type == .int || value.type == .float || value.type == .bool else {
+                    report("cannot store an array into an element; store a number", at: target.range)
+                    return nil
+                }
+                return (.ndElement(slot: slot, indices: indices), value, nil)
+            }
             guard let (array, position) = lowerElementTarget(base: base, index: index) else { return nil }
             guard !value.type.isArray else {
                 report("cannot store an array into an element; store a number", at: target.range)
@@ -526,6 +606,10 @@ struct FunctionChecker {
     /// Converts a value for storing into a variable of `slotType`, or reports why it cannot be.
     private func fit(_ value: TExpr, into slotType: ValueType, name: String, at range: SourceRange) -> TExpr? {
         if value.type == slotType { return value }
+        if value.type == .ndarray || slotType == .ndarray {
+            report("'\(name)' is \(article(describe(slotType))) elsewhere but gets \(article(describe(value.type))) here; a variable keeps one type", at: range)
+            return nil
+        }
         if value.type.isArray || slotType.isArray {
             if slotType.isArray && value.type.isArray {
                 report("'\(name)' is \(article(describe(slotType))) elsewhere but gets \(article(describe(value.type))) here; a variable keeps one type", at: range)
@@ -594,6 +678,19 @@ struct FunctionChecker {
             record(name, result.type, writable: true)
             guard let slotType = type(ofSlot: slot), let stored = fit(result, into: slotType, name: name, at: target.range) else { return [] }
             return [TStmt(.assign(targets: [.local(slot)], values: [stored]), range)]
+        case .index(let base, let index) where ndSlot(base) != nil:
+            // `a[i, j] += v` is `a[i, j] = a[i, j] + v`: index expressions have no effects (helpers cannot
+            // reach arrays), so evaluating them twice is the same as once.
+            let slot = ndSlot(base)!
+            guard let indices = lowerNDIndices(slot: slot, index: index), let right = lower(value),
+                  let layout = ndLayout(slot) else { return [] }
+            let element = TExpr(.ndElement(slot: slot, indices: indices), layout.dtype.scalarType, target.range)
+            guard let result = arithmetic(op, element, right, exponent: value, at: range) else { return [] }
+            guard !result.type.isArray else {
+                report("cannot store an array into an element; store a number", at: target.range)
+                return []
+            }
+            return [TStmt(.assign(targets: [.ndElement(slot: slot, indices: indices)], values: [result]), range)]
         case .index(let base, let index):
             guard let (array, position) = lowerElementTarget(base: base, index: index) else {
                 _ = lower(value)
@@ -622,14 +719,14 @@ struct FunctionChecker {
         case .bool: return 0
         case .int: return 1
         case .float: return 2
-        case .floatArray, .intArray, .boolArray: return 3
+        case .floatArray, .intArray, .boolArray, .ndarray: return 3
         }
     }
 
     /// The common type of two scalars (bool < int < float), the same array type, or nil.
     private func join(_ a: ValueType, _ b: ValueType) -> ValueType? {
         if a == b { return a }
-        if a.isArray || b.isArray { return nil }
+        if a.isArray || b.isArray || a == .ndarray || b == .ndarray { return nil }
         return rank(a) >= rank(b) ? a : b
     }
 
@@ -641,6 +738,7 @@ struct FunctionChecker {
         case .floatArray: return "float array"
         case .intArray: return "int array"
         case .boolArray: return "bool array"
+        case .ndarray: return "array"
         }
     }
 
@@ -675,7 +773,7 @@ struct FunctionChecker {
         case .float:
             report("array indices must be ints, got a float; use int(...)", at: range)
             return nil
-        case .floatArray, .intArray, .boolArray:
+        case .floatArray, .intArray, .boolArray, .ndarray:
             report("array indices must be ints, got an array", at: range)
             return nil
         }
@@ -798,8 +896,23 @@ struct FunctionChecker {
         return evaluator
     }
 
-    /// The typed expression, or nil after reporting an error (callers stay silent then).
+    /// The typed expression, or nil after reporting an error (callers stay silent then). An
+    /// n-dimensional array (array functions) is an error here: only the places that take one
+    /// (assignment to a name, `return`, indexing, `len`, attributes, `np.zeros_like`) call `lowerAny`.
     mutating func lower(_ expression: Expr, asStatement: Bool = false) -> TExpr? {
+        guard let value = lowerAny(expression, asStatement: asStatement) else { return nil }
+        if value.type == .ndarray {
+            let name = program.file.slice(expression.range)
+            report("'\(name)' is an n-dimensional array: index it (\(name)[i], \(name)[i, j]) or use len/.size/.shape; "
+                   + "whole-array operations and arrays as helper arguments are not supported in array functions yet",
+                   at: expression.range)
+            return nil
+        }
+        return value
+    }
+
+    /// `lower`, also accepting an n-dimensional array value.
+    mutating func lowerAny(_ expression: Expr, asStatement: Bool = false) -> TExpr? {
         let range = expression.range
         switch expression.kind {
         case .integer(let value):
@@ -898,6 +1011,11 @@ struct FunctionChecker {
     }
 
     private mutating func lowerName(_ name: String, at range: SourceRange) -> TExpr? {
+        if name == "None" && slotIndex[name] == nil {
+            // Only `return None` reaches here (the parser refuses None elsewhere); array functions take it.
+            report("None is not supported in filter programs", at: range)
+            return nil
+        }
         if let slot = slotIndex[name] {
             if emitting, !lostStatements, slot >= parameterCount, let current = assigned, !current.contains(slot), !reportedUnassigned.contains(slot) {
                 reportedUnassigned.insert(slot)
@@ -963,6 +1081,7 @@ struct FunctionChecker {
     }
 
     private mutating func lowerAttribute(base: Expr, name: String, at range: SourceRange) -> TExpr? {
+        if let slot = ndSlot(base) { return lowerNDAttribute(slot: slot, name: name, at: range) }
         if let (alias, module) = moduleNamed(by: base) {
             if module == "numpy" || module == "math", let value = BuiltinTables.moduleConstants[name] {
                 return TExpr(.floatConstant(value), .float, range)
@@ -999,6 +1118,13 @@ struct FunctionChecker {
     }
 
     private mutating func lowerIndex(base: Expr, index: Expr, at range: SourceRange) -> TExpr? {
+        if let slot = ndSlot(base) {
+            guard let indices = lowerNDIndices(slot: slot, index: index), let layout = ndLayout(slot) else { return nil }
+            return TExpr(.ndElement(slot: slot, indices: indices), layout.dtype.scalarType, range)
+        }
+        if case .attribute(let arrayExpression, "shape") = base.kind, let slot = ndSlot(arrayExpression) {
+            return lowerNDShape(slot: slot, index: index, at: range)
+        }
         if case .attribute(let arrayExpression, "shape") = base.kind, moduleNamed(by: arrayExpression) == nil {
             guard let array = lower(arrayExpression) else { return nil }
             guard array.type.isArray else {
@@ -1098,6 +1224,28 @@ struct FunctionChecker {
 
     private mutating func lowerCall(callee: Expr, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange, asStatement: Bool) -> TExpr? {
         let display = program.file.slice(callee.range)
+        if case .name("len") = callee.kind, slotIndex["len"] == nil, arguments.count == 1, keywords.isEmpty, let slot = ndSlot(arguments[0]) {
+            guard let layout = ndLayout(slot) else { return nil }
+            guard layout.rank > 0 else {
+                report("len() of a 0-d array (NumPy: 'len() of unsized object')", at: range)
+                return nil
+            }
+            return TExpr(.ndShape(slot: slot, axis: 0), .int, range)
+        }
+        if case .attribute(let base, let name) = callee.kind, ["max", "min", "amax", "amin"].contains(name), keywords.isEmpty {
+            // np.max(a) / a.max() of an n-dimensional array: one shared reduction (NDReduction).
+            let operation: NDReduction = name.hasSuffix("max") ? .max : .min
+            if moduleNamed(by: base)?.module == "numpy", arguments.count == 1, let slot = ndSlot(arguments[0]), let layout = ndLayout(slot) {
+                return TExpr(.ndReduce(operation, slot: slot), layout.dtype.scalarType, range)
+            }
+            if arguments.isEmpty, name.count == 3, let slot = ndSlot(base), let layout = ndLayout(slot) {
+                return TExpr(.ndReduce(operation, slot: slot), layout.dtype.scalarType, range)
+            }
+        }
+        if isArrayFunction, case .attribute(let base, let name) = callee.kind, moduleNamed(by: base)?.module == "numpy",
+           ["zeros", "empty", "zeros_like", "empty_like"].contains(name) {
+            return lowerNDAllocation(name, arguments: arguments, keywords: keywords, at: range)
+        }
         switch callee.kind {
         case .name(let name):
             if slotIndex[name] != nil {
@@ -1375,6 +1523,8 @@ struct FunctionChecker {
         case .compare(let operands, _, _), .builtin(_, let operands), .arrayOf(let operands): return operands.contains(where: callsHelper)
         case .map(let inputs, let body): return inputs.contains(where: callsHelper) || callsHelper(body)
         case .slice(let a, let b, let c, let d): return ([a] + [b, c, d].compactMap { $0 }).contains(where: callsHelper)
+        case .ndShape, .ndSize, .ndReduce: return false
+        case .ndElement(_, let operands), .ndAllocate(_, let operands): return operands.contains(where: callsHelper)
         }
     }
 
@@ -1788,5 +1938,242 @@ struct FunctionChecker {
         guard scalars() else { return nil }
         let type: ValueType = [.isnan, .isinf, .isfinite].contains(builtin) ? .bool : .float
         return TExpr(.builtin(builtin, arguments.map { convert($0, to: .float) }), type, range)
+    }
+}
+
+// MARK: - Array functions (issue 15)
+
+extension ExprKind {
+    /// Whether this is a bare name.
+    var isName: Bool { if case .name = self { return true } else { return false } }
+}
+
+extension FunctionChecker {
+    /// Whether this function is an array function (the kernel of an `@array_function` program).
+    var isArrayFunction: Bool { isKernel && kind == .arrayFunction }
+
+    /// The slot of an n-dimensional array named by `expression`, if it is one.
+    func ndSlot(_ expression: Expr) -> Int? {
+        guard case .name(let name) = expression.kind, let slot = slotIndex[name], type(ofSlot: slot) == .ndarray else { return nil }
+        return slot
+    }
+
+    /// The dtype and rank of the n-dimensional array in `slot` (nil while inference has not seen its assignment).
+    func ndLayout(_ slot: Int) -> NDLayout? {
+        guard slot < slotNames.count else { return nil }
+        return program.facts[functionIndex].ndLayouts[slotNames[slot]]
+    }
+
+    /// The layout of an `.ndarray` expression.
+    func layout(of value: TExpr) -> NDLayout? {
+        switch value.kind {
+        case .local(let slot): return ndLayout(slot)
+        case .ndAllocate(let layout, _): return layout
+        default: return nil
+        }
+    }
+
+    /// Records (inference) or checks (emitting) the layout an array assignment gives `name`.
+    func recordLayout(of value: TExpr, into name: String, at range: SourceRange) -> Bool {
+        guard let layout = layout(of: value) else { return false }
+        if let existing = program.facts[functionIndex].ndLayouts[name] {
+            if existing != layout {
+                report("'\(name)' is a \(existing) array elsewhere but gets a \(layout) array here; a variable keeps one dtype and rank", at: range)
+                return false
+            }
+            return true
+        }
+        if !emitting { program.facts[functionIndex].ndLayouts[name] = layout }
+        return true
+    }
+
+    /// One `.int` index per axis of `slot`'s array from `a[i]` or `a[i, j, ...]`.
+    mutating func lowerNDIndices(slot: Int, index: Expr) -> [TExpr]? {
+        let name = (slot < slotNames.count ? slotNames[slot] : "?")
+        var parts = [index]
+        if case .tuple(let elements) = index.kind { parts = elements }
+        if parts.contains(where: { if case .slice = $0.kind { return true } else { return false } }) {
+            report("slices of '\(name)' are not supported in array functions yet; index single elements", at: index.range)
+            return nil
+        }
+        var indices: [TExpr] = []
+        var failed = false
+        for part in parts {
+            guard let value = lower(part) else { failed = true; continue }
+            guard value.type == .int || value.type == .bool else {
+                report(value.type == .float ? "array indices must be ints, got a float; use int(...)"
+                                                 : "array indices must be ints (fancy indexing is not supported in array functions yet)", at: part.range)
+                failed = true
+                continue
+            }
+            indices.append(convert(value, to: .int))
+        }
+        guard !failed, let layout = ndLayout(slot) else { return nil }
+        guard indices.count == layout.rank else {
+            if indices.count < layout.rank {
+                report("'\(name)' has \(layout.rank) dimensions: index every axis (\(name)[\((0..<layout.rank).map { "i\($0)" }.joined(separator: ", "))]); "
+                            + "a row view is not supported in array functions yet", at: index.range)
+            } else {
+                report("too many indices for '\(name)': it has \(layout.rank) dimensions but \(indices.count) were given", at: index.range)
+            }
+            return nil
+        }
+        return indices
+    }
+
+    /// `a.shape[k]` with a constant `k` (negative counts from the end).
+    func lowerNDShape(slot: Int, index: Expr, at range: SourceRange) -> TExpr? {
+        guard let layout = ndLayout(slot) else { return nil }
+        guard let k = program.exactInteger(of: index) else {
+            report("'shape' must be indexed with a constant (a.shape[0]); got a computed index", at: index.range)
+            return nil
+        }
+        let axis = k < 0 ? k + Int64(layout.rank) : k
+        guard axis >= 0, axis < Int64(layout.rank) else {
+            report("tuple index out of range: '\((slot < slotNames.count ? slotNames[slot] : "?"))' has \(layout.rank) dimensions", at: index.range)
+            return nil
+        }
+        return TExpr(.ndShape(slot: slot, axis: Int(axis)), .int, range)
+    }
+
+    /// `a.size`, `a.ndim` (and the refusals of other attributes).
+    func lowerNDAttribute(slot: Int, name: String, at range: SourceRange) -> TExpr? {
+        guard let layout = ndLayout(slot) else { return nil }
+        switch name {
+        case "size": return TExpr(.ndSize(slot: slot), .int, range)
+        case "ndim": return TExpr(.intConstant(Int64(layout.rank)), .int, range)
+        case "shape":
+            report("'shape' is supported as a.shape[k], 'm, n = a.shape' and in np.zeros(a.shape, ...)", at: range)
+        default:
+            report("array functions support a.size, a.ndim, a.shape[k] and len(a); not '.\(name)'", at: range)
+        }
+        return nil
+    }
+
+    /// The dtype an expression names: `np.uint8`, `float`, `'int32'`, `a.dtype`.
+    func dtype(named expression: Expr) -> ArrayDType? {
+        var found: ArrayDType?
+        switch expression.kind {
+        case .attribute(let base, let member):
+            if case .name(let alias) = base.kind, slotIndex[alias] == nil, program.moduleAliases[alias] == "numpy" {
+                found = ArrayDType(pythonName: member)
+            } else if member == "dtype", let slot = ndSlot(base) {
+                found = ndLayout(slot)?.dtype
+                if found == nil { return nil }
+            }
+        case .name(let name) where slotIndex[name] == nil:
+            switch name {
+            case "float": found = .float64
+            case "int": found = .int64
+            case "bool": found = .bool
+            default: break
+            }
+        case .string(let text):
+            found = ArrayDType(pythonName: text)
+        default:
+            break
+        }
+        if found == nil {
+            report("unsupported dtype '\(program.file.slice(expression.range))'; use np.float64, np.float32, np.int8 ... np.int64, "
+                        + "np.uint8 ... np.uint32, np.bool_, float, int or bool", at: expression.range)
+        }
+        if found == .uint64 {
+            report("uint64 arrays are not supported (their elements do not fit the language's int64)", at: expression.range)
+            return nil
+        }
+        return found
+    }
+
+    /// `np.zeros(shape, dtype)`, `np.empty(...)`, `np.zeros_like(a, dtype=None)`, `np.empty_like(...)`: a new array.
+    mutating func lowerNDAllocation(_ name: String, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        var dtypeExpression: Expr?
+        for keyword in keywords {
+            if keyword.name == "dtype" { dtypeExpression = keyword.value } else {
+                report("np.\(name) takes only 'dtype' as a keyword here", at: keyword.value.range)
+                return nil
+            }
+        }
+        guard arguments.count == 1 || (arguments.count == 2 && dtypeExpression == nil) else {
+            report("np.\(name) takes a \(name.hasSuffix("_like") ? "array" : "shape") and an optional dtype", at: range)
+            return nil
+        }
+        if arguments.count == 2 { dtypeExpression = arguments[1] }
+        var dtype: ArrayDType?
+        if let dtypeExpression {
+            guard let named = self.dtype(named: dtypeExpression) else { return nil }
+            dtype = named
+        }
+        if name.hasSuffix("_like") {
+            guard let slot = ndSlot(arguments[0]) else {
+                report("np.\(name) needs an array argument of the function", at: arguments[0].range)
+                return nil
+            }
+            guard let layout = ndLayout(slot) else { return nil }
+            let shape = (0..<layout.rank).map { TExpr(.ndShape(slot: slot, axis: $0), .int, arguments[0].range) }
+            return TExpr(.ndAllocate(NDLayout(dtype: dtype ?? layout.dtype, rank: layout.rank), shape: shape), .ndarray, range)
+        }
+        var shape: [TExpr] = []
+        switch arguments[0].kind {
+        case .attribute(let base, "shape") where ndSlot(base) != nil:
+            let slot = ndSlot(base)!
+            guard let layout = ndLayout(slot) else { return nil }
+            shape = (0..<layout.rank).map { TExpr(.ndShape(slot: slot, axis: $0), .int, arguments[0].range) }
+        default:
+            var parts = [arguments[0]]
+            if case .tuple(let elements) = arguments[0].kind { parts = elements }
+            for part in parts {
+                guard let value = lower(part) else { return nil }
+                guard value.type == .int || value.type == .bool else {
+                    report("array dimensions must be ints", at: part.range)
+                    return nil
+                }
+                shape.append(convert(value, to: .int))
+            }
+        }
+        guard shape.count <= ProgramChecker.maximumArrayRank else {
+            report("arrays of more than \(ProgramChecker.maximumArrayRank) dimensions are not supported", at: range)
+            return nil
+        }
+        return TExpr(.ndAllocate(NDLayout(dtype: dtype ?? .float64, rank: shape.count), shape: shape), .ndarray, range)
+    }
+
+    /// `return`, `return None`, `return value` in an array function: one result type on every path
+    /// (an array of one layout, or joined scalars), as Numba's typing requires.
+    mutating func lowerArrayFunctionReturn(_ value: Expr?, range: SourceRange) -> [TStmt] {
+        let returnsNothing: Bool
+        if let value, case .name("None") = value.kind, slotIndex["None"] == nil { returnsNothing = true } else { returnsNothing = value == nil }
+        guard let value, !returnsNothing else {
+            if emitting && program.facts[functionIndex].returnsValue {
+                report("'\(definition.name)' returns a value elsewhere, so every return needs one (None and a value cannot mix)", at: range)
+            }
+            return [TStmt(.returnValue(nil), range)]
+        }
+        if case .tuple = value.kind {
+            report("returning several values is not supported", at: value.range)
+            return []
+        }
+        guard let typed = lowerAny(value) else { return [] }
+        if typed.type.isArray {
+            report("a 1-D local array cannot be returned from an array function; make the result with np.zeros or np.empty", at: value.range)
+            return []
+        }
+        var current = program.facts[functionIndex]
+        if !emitting {
+            current.returnsValue = true
+            if typed.type == .ndarray, current.resultLayout == nil { current.resultLayout = layout(of: typed) }
+            current.returnType = current.returnType.map { join($0, typed.type) ?? $0 } ?? typed.type
+            program.facts[functionIndex] = current
+            return []
+        }
+        let returnType = current.returnType ?? typed.type
+        if typed.type == .ndarray || returnType == .ndarray {
+            guard typed.type == returnType, layout(of: typed) == current.resultLayout else {
+                let other = returnType == .ndarray ? "a \(current.resultLayout?.description ?? "array") array" : "a number"
+                report("'\(definition.name)' returns \(other) elsewhere; every return must give the same type", at: value.range)
+                return []
+            }
+            return [TStmt(.returnValue(typed), range)]
+        }
+        return [TStmt(.returnValue(convert(typed, to: returnType)), range)]
     }
 }

@@ -23,6 +23,10 @@ struct FunctionFacts {
     /// Parameters of an uncalled helper typed `.float` for want of call sites (an array use in a
     /// call may still make them arrays).
     var guessedParameters: Set<String> = []
+    /// Array functions: the dtype and rank of each `.ndarray` variable.
+    var ndLayouts: [String: NDLayout] = [:]
+    /// Array functions: the layout of a returned array.
+    var resultLayout: NDLayout?
 }
 
 /// The whole-program checker: resolves imports, decorators and the kernel, infers the types of
@@ -31,6 +35,10 @@ final class ProgramChecker {
     let file: SourceFile
     let module: SourceModule
     let kernelName: String?
+    /// For an array function: the argument types of the call it is checked for (issue 15).
+    let arraySignature: ArrayFunctionSignature?
+    /// A kind the caller requires (`Engine.compileFunction` compiles an undecorated def as an array function).
+    let requestedKind: KernelKind?
     /// Every diagnostic found (Sema only).
     private(set) var diagnostics: [Diagnostic] = []
 
@@ -65,10 +73,13 @@ final class ProgramChecker {
     /// Whether the parser already reported errors (then an empty module needs no error of its own).
     var hadSyntaxErrors: Bool { !syntaxErrorOffsets.isEmpty }
 
-    init(file: SourceFile, module: SourceModule, kernelName: String?, syntaxErrorOffsets: [Int] = []) {
+    init(file: SourceFile, module: SourceModule, kernelName: String?, syntaxErrorOffsets: [Int] = [],
+         arraySignature: ArrayFunctionSignature? = nil, requestedKind: KernelKind? = nil) {
         self.file = file
         self.module = module
         self.kernelName = kernelName
+        self.arraySignature = arraySignature
+        self.requestedKind = requestedKind
         self.syntaxErrorOffsets = syntaxErrorOffsets
     }
 
@@ -129,6 +140,7 @@ final class ProgramChecker {
         if rawCallbackRefused { return nil }
         if !rewriteRawCallback() { return nil }
         rewriteMappingForm()
+        guard checkArrayFunctionKind() else { return nil }
         checkRecursion()
         prepareFacts()
         // Inference to a fixed point. Each round can only move types up a finite lattice, so this ends;
@@ -149,6 +161,10 @@ final class ProgramChecker {
         for index in definitions.indices {
             var checker = FunctionChecker(program: self, functionIndex: index, emitting: true)
             functions.append(checker.check())
+        }
+        if kind == .arrayFunction {
+            return TypedProgram(functions: functions, kernelIndex: kernelIndex, kind: kind, parameters: [],
+                                arraySignature: arraySignature, resultLayout: facts[kernelIndex].resultLayout)
         }
         let parameters = kernelParameters(of: functions[kernelIndex])
         return TypedProgram(functions: functions, kernelIndex: kernelIndex, kind: kind, parameters: parameters)
@@ -216,9 +232,9 @@ final class ProgramChecker {
             } else if NumbaNames.types[name.name] != nil {
                 numbaNames[local] = name.name
             } else {
-                let allowed = statement.module == "numba" ? "cfunc, carray, types and the types of SciPy's callback signatures"
+                let allowed = statement.module == "numba" ? "cfunc, carray, jit, njit, types and the types of SciPy's callback signatures"
                                                           : "the types of SciPy's callback signatures"
-                report("'\(name.name)' cannot be imported from '\(statement.module)': FilterJIT reads Numba's raw SciPy callback form, "
+                report("'\(name.name)' cannot be imported from '\(statement.module)': FilterJIT reads Numba's raw SciPy callback form and @jit array functions, "
                        + "which needs only \(allowed) (\(NumbaNames.types.keys.sorted().joined(separator: ", ")))", at: name.range)
             }
         }
@@ -362,7 +378,16 @@ final class ProgramChecker {
                 rawCallbackRefused = true
                 continue
             }
-            if !decorator.arguments.isEmpty || !decorator.keywords.isEmpty {
+            if Self.kernelKind(ofDecorator: decorator.name) == .arrayFunction {
+                // Numba's options: accepted and ignored (the code is always "nopython", releases the GIL and is cached).
+                // boundscheck=False is an option of the call site (Engine.compileFunction, filterjit.jit), not of the text.
+                for keyword in decorator.keywords where !["nopython", "nogil", "cache", "fastmath", "error_model", "boundscheck"].contains(keyword.name) {
+                    report("option '\(keyword.name)' of @\(decorator.name) is not supported (nopython, nogil, cache are accepted)", at: keyword.value.range)
+                }
+                if let first = decorator.arguments.first {
+                    report("@\(decorator.name) takes no signature: array functions are compiled per call signature", at: first.range)
+                }
+            } else if !decorator.arguments.isEmpty || !decorator.keywords.isEmpty {
                 report("decorator arguments are not supported (only Numba's @cfunc(signature) takes any; "
                        + "give run-time parameters as defaults or at the call)", at: decorator.range)
             }
@@ -422,11 +447,55 @@ final class ProgramChecker {
 
     static func kernelKind(ofDecorator name: String) -> KernelKind? {
         var base = Substring(name)
-        for prefix in ["llc.", "filterjit."] where base.hasPrefix(prefix) {
+        for prefix in ["llc.", "filterjit.", "numba.", "nb."] where base.hasPrefix(prefix) {
             base = base.dropFirst(prefix.count)
         }
         return BuiltinTables.decorators[String(base)]
     }
+
+    /// An array function needs the signature it is checked for; `requestedKind` overrides an undecorated def.
+    private func checkArrayFunctionKind() -> Bool {
+        guard definitions.indices.contains(kernelIndex) else { return true }
+        let kernel = definitions[kernelIndex]
+        if requestedKind == .arrayFunction {
+            if kind != .arrayFunction && !kernel.decorators.isEmpty {
+                report("'\(kernel.name)' is a @\(kind.rawValue) kernel, not an array function", at: kernel.nameRange)
+                return false
+            }
+            kind = .arrayFunction
+        }
+        guard kind == .arrayFunction else { return true }
+        guard !isExpressionForm, let arraySignature else {
+            report("'\(kernel.name)' is an array function: it is compiled for the types of each call "
+                   + "(filterjit call FILE --arg ..., filterjit.jit in Python, Engine.compileFunction in Swift)", at: kernel.nameRange)
+            return false
+        }
+        guard arraySignature.arguments.count == kernel.parameters.count else {
+            report("'\(kernel.name)' takes \(kernel.parameters.count) arguments but was called with \(arraySignature.arguments.count)",
+                   at: kernel.nameRange)
+            return false
+        }
+        var valid = true
+        for (parameter, type) in zip(kernel.parameters, arraySignature.arguments) {
+            if case .array(let layout) = type, layout.dtype == .uint64 {
+                report("parameter '\(parameter.name)': uint64 arrays are not supported (their elements do not fit the language's int64)",
+                       at: parameter.range)
+                valid = false
+            }
+            if case .array(let layout) = type, layout.rank > Self.maximumArrayRank {
+                report("parameter '\(parameter.name)': arrays of more than \(Self.maximumArrayRank) dimensions are not supported", at: parameter.range)
+                valid = false
+            }
+            if let value = parameter.defaultValue {
+                report("parameters of array functions cannot have defaults", at: value.range)
+                valid = false
+            }
+        }
+        return valid
+    }
+
+    /// The most axes an array-function array may have (NumPy's limit is 64; 32 keeps descriptors small).
+    static let maximumArrayRank = 32
 
     /// Which functions each function calls (by name), with the call's range.
     private func callSites(of function: FunctionDef) -> [(callee: Int, range: SourceRange)] {
@@ -575,6 +644,7 @@ final class ProgramChecker {
             case .filter: message = "a @filter kernel needs an array parameter (the window values)"
             case .lineFilter: message = "a @line_filter kernel needs two array parameters (the input line and the output line)"
             case .transform: message = "a @transform kernel needs two array parameters (the output and input coordinates)"
+            case .arrayFunction: message = ""
             }
             report(message, at: kernel.nameRange)
         }
@@ -585,7 +655,22 @@ final class ProgramChecker {
                    + "'\(kernel.name)' has \(kernel.parameters.count - arrays)", at: kernel.nameRange)
         }
         var seen: Set<String> = []
-        for (position, parameter) in kernel.parameters.enumerated() {
+        if kind == .arrayFunction, let arraySignature {
+            for (position, (parameter, type)) in zip(kernel.parameters, arraySignature.arguments).enumerated() {
+                guard seen.insert(parameter.name).inserted else { continue }
+                switch type {
+                case .array(let layout):
+                    facts[kernelIndex].types[parameter.name] = .ndarray
+                    facts[kernelIndex].ndLayouts[parameter.name] = layout
+                case .int: facts[kernelIndex].types[parameter.name] = .int
+                case .float: facts[kernelIndex].types[parameter.name] = .float
+                case .bool: facts[kernelIndex].types[parameter.name] = .bool
+                }
+                facts[kernelIndex].parameterWritable[position] = true
+                facts[kernelIndex].fixedTypes.insert(parameter.name)
+            }
+        }
+        for (position, parameter) in kernel.parameters.enumerated() where kind != .arrayFunction {
             // A repeated name is reported once, as a duplicate, by the function checker.
             guard seen.insert(parameter.name).inserted else { continue }
             if position < arrays {
@@ -804,8 +889,12 @@ private struct FactsSnapshot: Equatable {
     var returnsValue: Bool
     var endReachable: Bool
     var valueUsed: Bool
+    var ndLayouts: [String: NDLayout]
+    var resultLayout: NDLayout?
 
     init(_ facts: FunctionFacts) {
+        ndLayouts = facts.ndLayouts
+        resultLayout = facts.resultLayout
         types = facts.types
         readOnly = facts.readOnlyArrays
         writable = facts.parameterWritable

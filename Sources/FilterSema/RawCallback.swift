@@ -40,7 +40,7 @@ struct NumbaTypeError: Error {
 /// Names Numba exports that the raw callback form uses.
 enum NumbaNames {
     /// Names `from numba import ...` may bring in (besides these, the type names).
-    static let functions: Set<String> = ["cfunc", "carray"]
+    static let functions: Set<String> = ["cfunc", "carray", "jit", "njit"]
     /// The type names of the three SciPy callback signatures, with the aliases Numba has for them on
     /// 64-bit Linux (`intc` is `int32`, `intp` is `int64`, `double` is `float64`).
     static let types: [String: String] = [
@@ -220,6 +220,7 @@ struct RawCallbackRewriter {
         case .filter: return ["values_ptr", "len_values", "result", "data"]
         case .lineFilter: return ["input_line", "input_length", "output_line", "output_length", "data"]
         case .transform: return ["output_coordinates", "input_coordinates", "output_rank", "input_rank", "data"]
+        case .arrayFunction: return []  // never a raw callback's kind
         }
     }
 
@@ -241,6 +242,7 @@ struct RawCallbackRewriter {
         case .lineFilter: pointers = [(names[0], names[1]), (names[2], names[3])]; dataName = names[4]
         case .transform: pointers = [(names[0], names[2]), (names[1], names[3])]; dataName = names[4]
             integerPointers = [names[0]]
+        case .arrayFunction: return nil
         }
         for (pointer, length) in pointers {
             lengthOf[pointer] = length

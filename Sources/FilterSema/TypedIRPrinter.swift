@@ -53,6 +53,11 @@ public enum TypedIRPrinter {
         case .compress(let array, let mask): return "(compress:\(type) \(print(array)) \(print(mask)))"
         case .slice(let array, let start, let stop, let step):
             return "(slice:\(type) \(print(array))" + [start, stop, step].map { " " + ($0.map { print($0) } ?? "_") }.joined() + ")"
+        case .ndElement(let slot, let indices): return "(nd-elem:\(type) $\(slot)" + indices.map { " " + print($0) }.joined() + ")"
+        case .ndShape(let slot, let axis): return "(nd-shape $\(slot) \(axis))"
+        case .ndSize(let slot): return "(nd-size $\(slot))"
+        case .ndReduce(let operation, let slot): return "(nd-\(operation.rawValue):\(type) $\(slot))"
+        case .ndAllocate(let layout, let shape): return "(nd-zeros \(layout)" + shape.map { " " + print($0) }.joined() + ")"
         }
     }
 
@@ -67,6 +72,7 @@ public enum TypedIRPrinter {
                     switch target {
                     case .local(let slot): return "$\(slot)"
                     case .element(let array, let index): return "\(print(array))[\(print(index))]"
+                    case .ndElement(let slot, let indices): return "$\(slot)[" + indices.map { print($0) }.joined(separator: ", ") + "]"
                     }
                 }
                 lines.append(indent + left.joined(separator: ", ") + " = " + values.map { print($0) }.joined(separator: ", "))

@@ -38,7 +38,7 @@ private struct Verifier {
         }
         let kernel = program.kernel
         let arrays = program.kind.arrayParameterCount
-        if kernel.parameterCount != arrays + program.parameters.count {
+        if program.kind != .arrayFunction && kernel.parameterCount != arrays + program.parameters.count {
             problems.append("kernel has \(kernel.parameterCount) parameters, expected \(arrays) arrays and \(program.parameters.count) run-time ones")
         }
         for (position, parameter) in program.parameters.enumerated() {
@@ -55,13 +55,36 @@ private struct Verifier {
         switch program.kind {
         case .filter: if kernel.returnType != .float { problems.append("a filter kernel must return float") }
         case .lineFilter, .transform: if kernel.returnType != nil { problems.append("a \(program.kind) kernel returns nothing") }
+        case .arrayFunction:
+            if let signature = program.arraySignature {
+                if signature.arguments.count != kernel.parameterCount { problems.append("array function signature of \(signature.arguments.count) for \(kernel.parameterCount) parameters") }
+                for (position, type) in signature.arguments.enumerated() where position < kernel.locals.count {
+                    let local = kernel.locals[position]
+                    switch type {
+                    case .array(let layout): if local.type != .ndarray || local.layout != layout { problems.append("array parameter \(position) is \(local.type)") }
+                    case .int: if local.type != .int { problems.append("int parameter \(position) is \(local.type)") }
+                    case .float: if local.type != .float { problems.append("float parameter \(position) is \(local.type)") }
+                    case .bool: if local.type != .bool { problems.append("bool parameter \(position) is \(local.type)") }
+                    }
+                }
+            } else {
+                problems.append("an array function without a signature")
+            }
+            if kernel.returnType == .ndarray && program.resultLayout == nil { problems.append("array result without a layout") }
         }
         for index in program.functions.indices {
             function = index
             if current.parameterCount > current.locals.count { problem("more parameters than slots") }
             if let type = current.returnType, type.isArray { problem("returns an array") }
-            for local in current.locals where local.isWritable && !local.type.isArray {
+            if current.returnType == .ndarray && (program.kind != .arrayFunction || index != program.kernelIndex) { problem("returns an n-dimensional array") }
+            for local in current.locals where local.isWritable && !local.type.isArray && local.type != .ndarray {
                 problem("scalar slot \(local.name) marked writable")
+            }
+            for local in current.locals where (local.type == .ndarray) != (local.layout != nil) {
+                problem("slot \(local.name) of type \(local.type) with layout \(local.layout.map { "\($0)" } ?? "none")")
+            }
+            if program.kind != .arrayFunction || index != program.kernelIndex {
+                for local in current.locals where local.type == .ndarray { problem("n-dimensional array slot \(local.name) outside an array function") }
             }
             statements(current.body)
             if current.returnType != nil && Verifier.fallsThrough(current.body) {
@@ -132,6 +155,9 @@ private struct Verifier {
                     if !isWritable(array) { problem("element store into a read-only array") }
                     if index.type != .int { problem("element index of type \(index.type)") }
                     if value.type != .float { problem("element store of \(value.type)") }
+                case .ndElement(let slot, let indices):
+                    ndIndices(slot, indices)
+                    if !(value.type == .int || value.type == .float || value.type == .bool) { problem("n-d element store of \(value.type)") }
                 }
             }
         case .ifStatement(let condition, let then, let orElse):
@@ -182,6 +208,21 @@ private struct Verifier {
         current.locals.indices.contains(slot) ? current.locals[slot].type : nil
     }
 
+    /// The layout of the n-dimensional array slot `slot`, or nil after reporting that it is not one.
+    mutating func ndLayout(_ slot: Int) -> NDLayout? {
+        guard current.locals.indices.contains(slot), current.locals[slot].type == .ndarray, let layout = current.locals[slot].layout else {
+            problem("slot \(slot) is not an n-dimensional array")
+            return nil
+        }
+        return layout
+    }
+
+    /// One `.int` index per axis.
+    mutating func ndIndices(_ slot: Int, _ indices: [TExpr]) {
+        for index in indices where expression(index) != .int { problem("n-d index of type \(index.type)") }
+        if let layout = ndLayout(slot), layout.rank != indices.count { problem("\(indices.count) indices into a rank-\(layout.rank) array") }
+    }
+
     func isWritable(_ array: TExpr) -> Bool {
         switch array.kind {
         case .local(let slot): return current.locals.indices.contains(slot) && current.locals[slot].isWritable
@@ -202,6 +243,21 @@ private struct Verifier {
     mutating func expression(_ node: TExpr, allowNoValue: Bool = false) -> ValueType {
         let type = node.type
         switch node.kind {
+        case .ndElement(let slot, let indices):
+            ndIndices(slot, indices)
+            if let layout = ndLayout(slot), type != layout.dtype.scalarType { problem("n-d element of \(layout) typed \(type)") }
+        case .ndShape(let slot, let axis):
+            if let layout = ndLayout(slot), !(0..<layout.rank).contains(axis) { problem("shape axis \(axis) of a rank-\(layout.rank) array") }
+            if type != .int { problem("shape typed \(type)") }
+        case .ndReduce(_, let slot):
+            if let layout = ndLayout(slot), type != layout.dtype.scalarType { problem("reduction of \(layout) typed \(type)") }
+        case .ndSize(let slot):
+            _ = ndLayout(slot)
+            if type != .int { problem("size typed \(type)") }
+        case .ndAllocate(let layout, let shape):
+            if shape.count != layout.rank { problem("allocation of rank \(layout.rank) with \(shape.count) extents") }
+            for extent in shape where expression(extent) != .int { problem("extent of type \(extent.type)") }
+            if type != .ndarray { problem("allocation typed \(type)") }
         case .intConstant: if type != .int { problem("int constant typed \(type)") }
         case .floatConstant: if type != .float { problem("float constant typed \(type)") }
         case .boolConstant: if type != .bool { problem("bool constant typed \(type)") }

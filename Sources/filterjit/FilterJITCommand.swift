@@ -14,8 +14,10 @@ struct FilterJITCommand: ParsableCommand {
               filterjit check examples/*.filter
               filterjit bench -e 'min(values)' --json
               filterjit show -e 'min(values)' --ir
+              filterjit call examples/addarr.py --arg x.npy --arg y.npy --output sum.npy
             """,
-        subcommands: [ReplCommand.self, RunCommand.self, CheckCommand.self, ShowCommand.self, BenchCommand.self, CacheCommand.self],
+        subcommands: [ReplCommand.self, RunCommand.self, CheckCommand.self, ShowCommand.self, BenchCommand.self, CacheCommand.self,
+                      CallCommand.self],
         defaultSubcommand: ReplCommand.self
     )
 

@@ -130,6 +130,8 @@ private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: Filt
         return try kernel.geometricTransform(input, outputShape: shape, output: output,
                                              options: try arguments.interpolationOptions(),
                                              parameters: parameters, threads: threads)
+    case .arrayFunction:
+        throw KernelCallError.wrongKind(expected: .filter, actual: kernel.kind)
     }
 }
 
@@ -223,5 +225,7 @@ func prepareKernel(_ kernel: Kernel, for image: NDArray, arguments: FilterOption
                                      lineOptions: try arguments.lineFilterOptions(), engine: try arguments.executionEngine())
     case .transform:
         return try kernel.prepareRun(shape: image.shape, elementType: image.elementType, engine: .callback)
+    case .arrayFunction:
+        throw KernelCallError.wrongKind(expected: .filter, actual: kernel.kind)
     }
 }

@@ -172,6 +172,8 @@ enum FixtureLoader {
             }
             guard !coordinates.contains(Int.min) else { throw fail("out_coords must be ints") }
             input = .transform(outputCoordinates: coordinates, inputRank: try integer("in_rank"))
+        case .arrayFunction:
+            throw fail("array functions have no language fixtures (ArrayFunctionTests)")
         }
         let parameters = try fields["params"].map { try parseFloatList($0, fail: fail) }
 

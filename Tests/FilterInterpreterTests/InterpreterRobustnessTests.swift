@@ -95,6 +95,7 @@ import Testing
                 case .filter: [LocalVariable(name: "values", type: .floatArray)]
                 case .lineFilter: [LocalVariable(name: "line", type: .floatArray), LocalVariable(name: "out", type: .floatArray, isWritable: true)]
                 case .transform: [LocalVariable(name: "out_coords", type: .intArray), LocalVariable(name: "in_coords", type: .floatArray, isWritable: true)]
+                case .arrayFunction: []
                 }
                 functions[0].locals = arrays + (0..<slotCount).map { i in LocalVariable(name: "v\(i)", type: pick([.int, .float, .bool])) }
                 functions[0].returnType = kind == .filter ? .float : nil
@@ -122,6 +123,7 @@ import Testing
                 case .filter: _ = try interpreter.runFilter(values: [1, .nan, -2], parameters: parameters)
                 case .lineFilter: _ = try interpreter.runLineFilter(line: [1, 2, 3], outputLength: 2, parameters: parameters)
                 case .transform: _ = try interpreter.runTransform(outputCoordinates: [Int.max, -1], inputRank: 2, parameters: parameters)
+                case .arrayFunction: _ = try interpreter.runArrayFunction([])
                 }
                 outcomes.returned += 1
             } catch {

@@ -150,6 +150,8 @@ import Testing
             case .map(let inputs, let body): statements.insert("map"); inputs.forEach { visit($0) }; visit(body)
             case .compress(let a, let b): statements.insert("compress"); visit(a); visit(b)
             case .slice(let a, let b, let c, let d): statements.insert("slice"); visit(a); [b, c, d].compactMap { $0 }.forEach { visit($0) }
+            case .ndElement(_, let indices), .ndAllocate(_, let indices): indices.forEach { visit($0) }  // array functions: ArrayFunctionTests
+            case .ndShape, .ndSize, .ndReduce: break
             }
         }
     }

@@ -79,6 +79,7 @@ private let vocabulary = [
                 case .filter: _ = try? interpreter.runFilter(values: buffer)
                 case .lineFilter: _ = try? interpreter.runLineFilter(line: buffer + [0, 0], outputLength: buffer.count)
                 case .transform: _ = try? interpreter.runTransform(outputCoordinates: buffer.map { Int($0) }, inputRank: 2)
+                case .arrayFunction: break
                 }
             }
         }

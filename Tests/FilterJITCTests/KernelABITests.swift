@@ -60,6 +60,24 @@ import NDImage
         }
     }
 
+    /// `A, B, C = range(n)` at the top of `_lib.py`: the names in order.
+    func pythonRange(startingWith first: String) throws -> [String] {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("python/filterjit/_lib.py"), encoding: .utf8)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(first + ",") && $0.contains("= range(") }) else { return [] }
+        return line.split(separator: "=")[0].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    @Test func arrayFunctionArgumentAndResultCodesAgreeInTheHeaderAndPython() throws {
+        let constants = try headerConstants()
+        let arguments = try pythonRange(startingWith: "ARGUMENT_ARRAY"), results = try pythonRange(startingWith: "RESULT_NONE")
+        #expect(arguments == ["ARGUMENT_ARRAY", "ARGUMENT_INT", "ARGUMENT_FLOAT", "ARGUMENT_BOOL"])
+        #expect(results == ["RESULT_NONE", "RESULT_INT", "RESULT_FLOAT", "RESULT_BOOL", "RESULT_ARRAY"])
+        for (code, name) in (arguments + results).enumerated() {
+            let value = code < arguments.count ? code : code - arguments.count
+            #expect(constants["FILTERJIT_" + name] == UInt32(value), "\(name)")
+        }
+    }
+
     @Test func theRowArgumentBlockHasTheLayoutTheCodeGeneratorAssumes() {
         // FilterCodegen reads the fields at these offsets (RowKernelABI); pointers and int64 are 8 bytes.
         #expect(MemoryLayout<fj_row_arguments>.offset(of: \.taps) == 0)

@@ -13,9 +13,19 @@ scipy.LowLevelCallable objects, and FilterJIT's threaded driver on NumPy arrays.
 
     scipy.ndimage.generic_filter(image, fmin, footprint=fp)
 
+`filterjit.jit` compiles array functions (loops over whole arrays, as with `numba.jit`):
+
+    @filterjit.jit
+    def addarr(x, y):
+        result = np.zeros_like(x)
+        for i in range(x.size):
+            result[i] = x[i] + y[i]
+        return result
+
 `filterjit.ndimage` is a drop-in for scipy.ndimage's window reductions (median_filter, ...).
 """
 
+from ._array_function import Dispatcher, array_function, jit
 from ._kernel import (CompileError, JITCallable, Kernel, Parameter, jit_filter, jit_filter1d,
                       jit_filter1d_function, jit_filter_function, jit_geometric_function, jit_transform)
 from ._lib import library_path, version as library_version
@@ -24,7 +34,7 @@ from ._ndimage import generic_filter, generic_filter1d, geometric_transform, map
 __version__ = "0.1.0"
 
 __all__ = [
-    "CompileError", "JITCallable", "Kernel", "Parameter",
+    "CompileError", "JITCallable", "Kernel", "Parameter", "Dispatcher", "jit", "array_function",
     "jit_filter", "jit_filter1d", "jit_transform",
     "jit_filter_function", "jit_filter1d_function", "jit_geometric_function",
     "generic_filter", "generic_filter1d", "geometric_transform", "map_coordinates", "cancel", "reset_cancellation",

@@ -17,6 +17,9 @@ KINDS = ("filter", "line_filter", "transform")
 # Element types, in the order of FILTERJIT_BOOL ... FILTERJIT_FLOAT64.
 DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
           "float32", "float64")
+# Array-function argument kinds (FILTERJIT_ARGUMENT_*) and result kinds (FILTERJIT_RESULT_*).
+ARGUMENT_ARRAY, ARGUMENT_INT, ARGUMENT_FLOAT, ARGUMENT_BOOL = range(4)
+RESULT_NONE, RESULT_INT, RESULT_FLOAT, RESULT_BOOL, RESULT_ARRAY = range(5)
 # Boundary modes, in the order of FILTERJIT_MODE_*.
 MODES = ("reflect", "constant", "nearest", "mirror", "wrap", "grid-mirror", "grid-constant", "grid-wrap")
 
@@ -97,6 +100,29 @@ def _declare(lib: ctypes.CDLL) -> None:
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
             ctypes.c_void_p, ctypes.c_int, p_intp,
             ctypes.c_int, ctypes.c_int, ctypes.c_double, ctypes.c_int, ctypes.c_int, c_char_pp]),
+        "filterjit_array_function_create": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
+                                                              ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int, ctypes.POINTER(ctypes.c_int),
+                                                              c_char_pp]),
+        "filterjit_array_function_free": (None, [ctypes.c_void_p]),
+        "filterjit_array_function_name": (ctypes.c_char_p, [ctypes.c_void_p]),
+        "filterjit_array_function_signature_count": (ctypes.c_ssize_t, [ctypes.c_void_p]),
+        "filterjit_array_function_signature": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_ssize_t]),
+        "filterjit_array_function_ir": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_ssize_t]),
+        "filterjit_array_function_call": (ctypes.c_int, [
+            ctypes.c_void_p, ctypes.c_ssize_t, ctypes.POINTER(ctypes.c_int),
+            ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
+            ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p),  # const intptr_t *const *shapes, *strides
+            ctypes.POINTER(ctypes.c_int64), p_double,
+            ctypes.c_int, ctypes.POINTER(ctypes.c_void_p), c_char_pp]),
+        "filterjit_result_kind": (ctypes.c_int, [ctypes.c_void_p]),
+        "filterjit_result_int": (ctypes.c_int64, [ctypes.c_void_p]),
+        "filterjit_result_float": (ctypes.c_double, [ctypes.c_void_p]),
+        "filterjit_result_argument": (ctypes.c_ssize_t, [ctypes.c_void_p]),
+        "filterjit_result_dtype": (ctypes.c_int, [ctypes.c_void_p]),
+        "filterjit_result_rank": (ctypes.c_int, [ctypes.c_void_p]),
+        "filterjit_result_shape": (p_intp, [ctypes.c_void_p]),
+        "filterjit_result_data": (ctypes.c_void_p, [ctypes.c_void_p]),
+        "filterjit_result_free": (None, [ctypes.c_void_p]),
     }
     for name, (restype, argtypes) in table.items():
         function = getattr(lib, name)

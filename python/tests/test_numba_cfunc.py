@@ -161,7 +161,7 @@ SIGNATURE = "intc(CPointer(float64), intp, CPointer(float64), voidptr)"
     ("result[0] = np.inf", "result[1] = np.inf", r"only 'result\[0\]' exists"),
     ("result[0] = np.inf", "result[0] = data[0]", "user_data pointer"),
     ("return 1", "return", "returns its status"),
-    ("from numba import cfunc, carray", "from numba import cfunc, carray, njit", "'njit' cannot be imported from 'numba'"),
+    ("from numba import cfunc, carray", "from numba import cfunc, carray, vectorize", "'vectorize' cannot be imported from 'numba'"),
     ("(len_values,)", "(3,)", "must view the whole buffer"),
 ])
 def test_refused_forms_have_clear_errors(old, new, expected):

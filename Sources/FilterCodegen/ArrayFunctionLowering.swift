@@ -1,0 +1,411 @@
+// Array functions (issue 15) in LLVM IR: n-dimensional strided arrays through descriptors, checked
+// element loads and stores with NumPy's casts, arrays made in the call's arena, and the exported
+// wrapper `i32 f(i8** arguments, i8* result, i8* arena)` (FilterLang/ArrayFunctions.swift).
+//
+// A descriptor is int64 words: [data pointer, shape[rank], strides[rank] (bytes)]. It never changes
+// while the function runs (generated code writes only element memory), so its loads carry
+// `!invariant.load` and LLVM may hoist them out of loops.
+
+import Foundation
+internal import CLLVM
+import FilterLang
+
+extension ProgramLowering {
+    /// The LLVM type of a dtype's elements in memory (bools are one byte).
+    func memoryType(_ dtype: ArrayDType) -> LLVMTypeRef {
+        switch dtype {
+        case .bool, .int8, .uint8: return types.int8
+        case .int16, .uint16: return LLVMInt16TypeInContext(emitter.context)
+        case .int32, .uint32: return types.int32
+        case .int64, .uint64: return types.int64
+        case .float32: return LLVMFloatTypeInContext(emitter.context)
+        case .float64: return types.double
+        }
+    }
+
+    /// Word `index` of a descriptor, as an invariant load.
+    func descriptorWord(_ descriptor: LLVMValueRef, _ index: Int) -> LLVMValueRef {
+        let load = emitter.load(types.int64, emitter.elementAddress(types.int64, descriptor, emitter.int64(Int64(index))))
+        let kind = LLVMGetMDKindIDInContext(emitter.context, "invariant.load", 14)
+        LLVMSetMetadata(load, kind, LLVMMDNodeInContext(emitter.context, nil, 0))
+        return load
+    }
+
+    /// Copies the descriptor `descriptor` just stored into `slot` into the slot's field storage: data, shape
+    /// and strides. For an array `np.zeros` ... made, the shape is the one computed and the strides are the C
+    /// order's, so LLVM sees constants and equal extents (and drops the checks they prove).
+    func unpackDescriptor(_ descriptor: LLVMValueRef, into slot: Int) {
+        guard let layout = function.locals.indices.contains(slot) ? function.locals[slot].layout : nil else { return }
+        let fields: [LLVMValueRef]
+        if let existing = descriptorFields[slot] {
+            fields = existing
+        } else {
+            fields = (0..<(1 + 2 * layout.rank)).map { alloca(types.int64, "nd.\(function.locals[slot].name).\($0)") }
+            descriptorFields[slot] = fields
+        }
+        var values = (0..<(1 + 2 * layout.rank)).map { descriptorWord(descriptor, $0) }
+        if let shape = allocatedShapes[descriptor], shape.count == layout.rank {
+            var step = emitter.int64(Int64(layout.dtype.itemSize))
+            for axis in (0..<layout.rank).reversed() {
+                values[1 + axis] = shape[axis]
+                values[1 + layout.rank + axis] = step
+                let positive = emitter.select(emitter.icmp(LLVMIntSGT, shape[axis], emitter.int64(1)), shape[axis], emitter.int64(1))
+                step = LLVMBuildMul(builder, step, positive, "")!
+            }
+        }
+        for (field, value) in zip(fields, values) { emitter.store(value, field) }
+    }
+
+    /// Word `index` of the descriptor in `slot` (0: data, 1 + k: shape[k], 1 + rank + k: strides[k]).
+    func descriptorField(_ slot: Int, _ index: Int) throws -> LLVMValueRef {
+        guard let fields = descriptorFields[slot], fields.indices.contains(index) else {
+            // Not stored yet on any path lowered so far: read the descriptor itself.
+            return descriptorWord(try descriptor(slot), index)
+        }
+        return emitter.load(types.int64, fields[index])
+    }
+
+    /// Whether a `for` loop of an array function runs `range(c, extent)` with a constant `c` and step 1, where
+    /// `extent` is an array's `len`/`size`/`shape[k]`: it ends within the array's element count (memory the
+    /// caller holds), so it need not poll the cancellation flag (the loops nested in it and around it do).
+    func isArrayExtentLoop(start: TExpr, stop: TExpr, step: TExpr) -> Bool {
+        guard program.kind == .arrayFunction, case .intConstant = start.kind, case .intConstant(1) = step.kind else { return false }
+        switch stop.kind {
+        case .ndShape, .ndSize: return true
+        default: return false
+        }
+    }
+
+    /// Before a `for counter in range(start, stop)` loop (step 1) of an array function: for each 1-D array the
+    /// body indexes with exactly `counter` (neither reassigned in the body), an i1 "start >= 0 and stop <=
+    /// len(array)" computed once; `ndElementAddress` ors it into that index's check, and LLVM's loop
+    /// unswitching then gives the loop a version without those checks (which can vectorise). Returns the keys.
+    func hoistIndexChecks(counter: Int, start: TExpr, startValue: LLVMValueRef, stopValue: LLVMValueRef,
+                          step: TExpr, body: [TStmt]) throws -> [(key: String, holds: LLVMValueRef)] {
+        guard program.kind == .arrayFunction, case .intConstant(1) = step.kind, function.locals.indices.contains(counter),
+              function.locals[counter].type == .int, !Codegen.reassigns(slot: counter, in: body) else { return [] }
+        var arrays: Set<Int> = []
+        func visit(_ e: TExpr) {
+            switch e.kind {
+            case .ndElement(let array, let indices):
+                if indices.count == 1, case .local(counter) = indices[0].kind { arrays.insert(array) }
+                indices.forEach(visit)
+            case .ndAllocate(_, let items), .arrayOf(let items), .call(_, let items), .builtin(_, let items),
+                 .compare(let items, _, _):
+                items.forEach(visit)
+            case .convert(_, let a), .negate(let a), .not(let a), .length(let a), .floatArrayOf(let a): visit(a)
+            case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b), .gather(let a, let b),
+                 .compress(let a, let b):
+                visit(a); visit(b)
+            case .conditional(let a, let b, let c): visit(a); visit(b); visit(c)
+            case .map(let inputs, let mapped): inputs.forEach(visit); visit(mapped)
+            case .slice(let a, let b, let c, let d): visit(a); [b, c, d].compactMap { $0 }.forEach(visit)
+            case .intConstant, .floatConstant, .boolConstant, .local, .lane, .floatArrayConstant, .intArrayConstant,
+                 .ndShape, .ndSize, .ndReduce:
+                break
+            }
+        }
+        func visit(_ statements: [TStmt]) {
+            for statement in statements {
+                switch statement.kind {
+                case .expression(let e): visit(e)
+                case .assign(let targets, let values):
+                    values.forEach(visit)
+                    for target in targets {
+                        switch target {
+                        case .ndElement(let array, let indices):
+                            if indices.count == 1, case .local(counter) = indices[0].kind { arrays.insert(array) }
+                            indices.forEach(visit)
+                        case .element(let a, let i): visit(a); visit(i)
+                        case .local: break
+                        }
+                    }
+                case .ifStatement(let c, let t, let o): visit(c); visit(t); visit(o)
+                case .whileLoop(let c, let b): visit(c); visit(b)
+                case .forRange(_, let a, let b, let c, let inner): visit(a); visit(b); visit(c); visit(inner)
+                case .forEach(_, let a, let inner): visit(a); visit(inner)
+                case .returnValue(let e): e.map(visit)
+                case .breakLoop, .continueLoop, .callbackFailure: break
+                }
+            }
+        }
+        visit(body)
+        var hoisted: [(key: String, holds: LLVMValueRef)] = []
+        let startsAtZeroOrAbove = emitter.icmp(LLVMIntSGE, startValue, emitter.int64(0))
+        for array in arrays.sorted() where !Codegen.reassigns(slot: array, in: body) {
+            guard let layout = function.locals.indices.contains(array) ? function.locals[array].layout : nil, layout.rank == 1 else { continue }
+            let key = "\(counter):\(array)"
+            guard hoistedChecks[key] == nil else { continue }
+            let fits = emitter.icmp(LLVMIntSLE, stopValue, try descriptorField(array, 1))
+            // The unchecked loop addresses elements by element strides: the byte stride must be a multiple.
+            let itemSize = emitter.int64(Int64(layout.dtype.itemSize))
+            let whole = emitter.icmp(LLVMIntEQ, LLVMBuildSRem(builder, try descriptorField(array, 2), itemSize, "")!, emitter.int64(0))
+            hoisted.append((key, emitter.and(emitter.and(startsAtZeroOrAbove, fits), whole)))
+        }
+        return hoisted
+    }
+
+    /// The layout of the `.ndarray` slot `slot` of the function being lowered.
+    func ndLayout(_ slot: Int) throws -> NDLayout {
+        guard function.locals.indices.contains(slot), let layout = function.locals[slot].layout else {
+            throw LLVMError("typed IR: slot \(slot) is not an n-dimensional array")
+        }
+        return layout
+    }
+
+    /// The descriptor held by `slot`.
+    func descriptor(_ slot: Int) throws -> LLVMValueRef {
+        try lower(TExpr(.local(slot), .ndarray, .none)).scalar
+    }
+
+    /// The address (`i8*`) of `slot[indices]`, each index checked against its axis (negative counts from
+    /// the end) in order, failing with the array's name, the index and the shape.
+    func ndElementAddress(slot: Int, indices: [TExpr]) throws -> (address: LLVMValueRef, layout: NDLayout) {
+        let layout = try ndLayout(slot)
+        guard indices.count == layout.rank else { throw LLVMError("typed IR: \(indices.count) indices into a rank-\(layout.rank) array") }
+        var offset = emitter.int64(0)
+        for (axis, indexExpression) in indices.enumerated() {
+            let index = try lower(indexExpression).scalar
+            let extent = try descriptorField(slot, 1 + axis)
+            let position = emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, extent), index)
+            // Unsigned: a position still negative is huge, so one compare covers both ends.
+            let ok = emitter.block("nd.inbounds")
+            let bad = emitter.block("nd.outofbounds")
+            // boundscheck=False (the caller's explicit choice, as Numba's): the index is trusted.
+            var inBounds = program.arraySignature?.boundsChecked == false ? emitter.bool(true) : emitter.icmp(LLVMIntULT, position, extent)
+            if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"] {
+                inBounds = emitter.or(proven, inBounds)
+            }
+            emitter.branch(if: inBounds, then: ok, else: bad)
+            emitter.position(at: bad)
+            let fail = emitter.declare("filterjit_nd_index_fail", returning: types.void,
+                                       [types.int64, types.int64, types.int64, types.int64, types.int64, types.int64Pointer, types.int64])
+            emitter.call(fail, [emitter.int64(Int64(indexExpression.range.start)), emitter.int64(Int64(indexExpression.range.end)),
+                                index, emitter.int64(Int64(axis)), emitter.int64(Int64(slot)), try descriptor(slot),
+                                emitter.int64(Int64(layout.rank))])
+            LLVMBuildRet(builder, emitter.bool(false))
+            emitter.position(at: ok)
+            let stride = try descriptorField(slot, 1 + layout.rank + axis)
+            if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"],
+               LLVMIsAConstantInt(proven) != nil, LLVMConstIntGetZExtValue(proven) == 1 {
+                // Proven in bounds with a stride that is a whole number of elements: an element-typed address, so
+                // LLVM's stride versioning can see a unit stride and vectorise.
+                let elementStride = LLVMBuildExactSDiv(builder, stride, emitter.int64(Int64(layout.dtype.itemSize)), "")!
+                let data = LLVMBuildBitCast(builder, LLVMBuildIntToPtr(builder, try descriptorField(slot, 0), types.bytePointer, "")!,
+                                            LLVMPointerType(memoryType(layout.dtype), 0), "")!
+                let element = emitter.elementAddress(memoryType(layout.dtype), data, LLVMBuildMul(builder, position, elementStride, "")!)
+                return (LLVMBuildBitCast(builder, element, types.bytePointer, "")!, layout)
+            }
+            offset = emitter.add(offset, LLVMBuildMul(builder, position, stride, "")!)
+        }
+        let data = LLVMBuildIntToPtr(builder, try descriptorField(slot, 0), types.bytePointer, "")!
+        var index: [LLVMValueRef?] = [offset]
+        let address = index.withUnsafeMutableBufferPointer {
+            LLVMBuildInBoundsGEP2(builder, types.int8, data, $0.baseAddress, 1, "")!
+        }
+        return (address, layout)
+    }
+
+    /// A typed pointer to the element at `address`.
+    private func typed(_ address: LLVMValueRef, _ dtype: ArrayDType) -> LLVMValueRef {
+        LLVMBuildBitCast(builder, address, LLVMPointerType(memoryType(dtype), 0), "")!
+    }
+
+    /// `ArrayDType.load` in IR.
+    func loadElement(at address: LLVMValueRef, _ dtype: ArrayDType) -> LLVMValueRef {
+        let raw = emitter.load(memoryType(dtype), typed(address, dtype))
+        LLVMSetAlignment(raw, 1)  // NumPy arrays may be unaligned
+        switch dtype {
+        case .bool: return emitter.icmp(LLVMIntNE, raw, LLVMConstNull(types.int8))
+        case .int8, .int16, .int32: return LLVMBuildSExt(builder, raw, types.int64, "")!
+        case .uint8, .uint16, .uint32: return LLVMBuildZExt(builder, raw, types.int64, "")!
+        case .int64, .uint64: return raw
+        case .float32: return LLVMBuildFPExt(builder, raw, types.double, "")!
+        case .float64: return raw
+        }
+    }
+
+    /// `ArrayDType.store` in IR: the value of language type `type` cast to `dtype` and stored; a float that
+    /// has no int64 value stored into an integer dtype fails (as the interpreter does).
+    func storeElement(_ value: LLVMValueRef, type: ValueType, at address: LLVMValueRef, _ dtype: ArrayDType, range: SourceRange) throws {
+        let target = memoryType(dtype)
+        let converted: LLVMValueRef
+        switch (type, dtype) {
+        case (.float, .float64): converted = value
+        case (.float, .float32): converted = LLVMBuildFPTrunc(builder, value, target, "")!
+        case (.int, .float64), (.int, .float32): converted = LLVMBuildSIToFP(builder, value, target, "")!
+        case (.bool, .float64), (.bool, .float32): converted = LLVMBuildUIToFP(builder, value, target, "")!
+        case (.float, .bool): converted = LLVMBuildZExt(builder, emitter.fcmp(LLVMRealUNE, value, emitter.double(0)), target, "")!
+        case (.int, .bool): converted = LLVMBuildZExt(builder, emitter.icmp(LLVMIntNE, value, emitter.int64(0)), target, "")!
+        case (.bool, _): converted = LLVMBuildZExt(builder, value, target, "")!
+        case (.int, _): converted = dtype.itemSize == 8 ? value : LLVMBuildTrunc(builder, value, target, "")!
+        case (.float, _):
+            // [-2^63, 2^63) (false for NaN), so fptosi never sees a value it cannot convert.
+            let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, value, emitter.double(-9.223372036854775808e18)),
+                                      emitter.fcmp(LLVMRealOLT, value, emitter.double(9.223372036854775808e18)))
+            check(inRange, else: .floatToInt, range, emitter.int64(-1), LLVMBuildBitCast(builder, value, types.int64, "")!)
+            let whole = LLVMBuildFPToSI(builder, value, types.int64, "")!
+            converted = dtype.itemSize == 8 ? whole : LLVMBuildTrunc(builder, whole, target, "")!
+        default:
+            throw LLVMError("typed IR: cannot store a \(type) into a \(dtype) array")
+        }
+        let store = LLVMBuildStore(builder, converted, typed(address, dtype))!
+        LLVMSetAlignment(store, 1)
+    }
+
+    /// `slot[indices] = value` (`TTarget.ndElement`).
+    func storeNDElement(slot: Int, indices: [TExpr], value: LLVMValueRef, type: ValueType, range: SourceRange) throws {
+        let (address, layout) = try ndElementAddress(slot: slot, indices: indices)
+        try storeElement(value, type: type, at: address, layout.dtype, range: range)
+    }
+
+    /// The `nd...` expressions.
+    func lowerArrayFunctionForm(_ expression: TExpr) throws -> Lowered {
+        switch expression.kind {
+        case .ndElement(let slot, let indices):
+            let (address, layout) = try ndElementAddress(slot: slot, indices: indices)
+            return .scalar(loadElement(at: address, layout.dtype))
+        case .ndShape(let slot, let axis):
+            let layout = try ndLayout(slot)
+            guard (0..<layout.rank).contains(axis) else { throw LLVMError("typed IR: axis \(axis) of a rank-\(layout.rank) array") }
+            return .scalar(try descriptorField(slot, 1 + axis))
+        case .ndSize(let slot):
+            let layout = try ndLayout(slot)
+            var size = emitter.int64(1)
+            for axis in 0..<layout.rank {
+                // Rank 1: the extent itself, so `range(a.size)` and `a[i]`'s check compare the same value.
+                let extent = try descriptorField(slot, 1 + axis)
+                size = axis == 0 ? extent : LLVMBuildMul(builder, size, extent, "")!
+            }
+            return .scalar(size)
+        case .ndReduce(let operation, let slot):
+            let layout = try ndLayout(slot)
+            let descriptor = try descriptor(slot)
+            let reduce = emitter.declare("filterjit_nd_reduce", returning: types.int32,
+                                         [types.int64Pointer, types.int64, types.int64, types.int64, types.int64Pointer])
+            let bits = alloca(types.int64, "nd.reduced")
+            let status = emitter.call(reduce, [descriptor, emitter.int64(Int64(layout.rank)),
+                                               emitter.int64(Int64(ArrayDType.allCases.firstIndex(of: layout.dtype)!)),
+                                               emitter.int64(Int64(NDReduction.allCases.firstIndex(of: operation)!)), bits])
+            check(emitter.icmp(LLVMIntNE, status, emitter.int32(0)), else: .ndEmptyReduction, expression.range,
+                  emitter.int64(Int64(NDReduction.allCases.firstIndex(of: operation)!)))
+            let value = emitter.load(types.int64, bits)
+            switch layout.dtype.scalarType {
+            case .float: return .scalar(LLVMBuildBitCast(builder, value, types.double, "")!)
+            case .bool: return .scalar(emitter.icmp(LLVMIntNE, value, emitter.int64(0)))
+            default: return .scalar(value)
+            }
+        case .ndAllocate(let layout, let shapeExpressions):
+            let shapeType = LLVMArrayType(types.int64, UInt32(max(layout.rank, 1)))!
+            let shapeStorage = alloca(shapeType, "nd.shape")
+            let shapePointer = LLVMBuildBitCast(builder, shapeStorage, types.int64Pointer, "")!
+            var extents: [LLVMValueRef] = []
+            for (axis, extent) in shapeExpressions.enumerated() {
+                let value = try lower(extent).scalar
+                extents.append(value)
+                emitter.store(value, emitter.elementAddress(types.int64, shapePointer, emitter.int64(Int64(axis))))
+            }
+            let allocate = emitter.declare("filterjit_nd_alloc", returning: types.int64Pointer,
+                                           [types.bytePointer, types.int64, types.int64, types.int64Pointer, types.int64, types.int64])
+            let descriptor = emitter.call(allocate, [arena, emitter.int64(Int64(layout.dtype.itemSize)), emitter.int64(Int64(layout.rank)),
+                                                     shapePointer, emitter.int64(Int64(expression.range.start)),
+                                                     emitter.int64(Int64(expression.range.end))])
+            // The runtime recorded the failure (negative extent, too large, out of memory).
+            let ok = emitter.block("nd.allocated")
+            let failed = emitter.block("nd.allocfail")
+            emitter.branch(if: LLVMBuildIsNull(builder, descriptor, "")!, then: failed, else: ok)
+            emitter.position(at: failed)
+            LLVMBuildRet(builder, emitter.bool(false))
+            emitter.position(at: ok)
+            allocatedShapes[descriptor] = extents
+            return .scalar(descriptor)
+        default:
+            throw LLVMError("typed IR: not an array-function form")
+        }
+    }
+}
+
+extension Codegen {
+    /// Lowers, verifies and optimises an array function in a fresh context with `level.pipeline` (the fused
+    /// kernels' O2, which vectorises its loops), whatever pipeline SciPy callbacks use.
+    public static func prepareArrayFunction(_ program: TypedProgram, options: CodegenOptions, level: OptimizationLevel,
+                                            machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
+        let context = ThreadSafeContext()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let module = try lower(program, options: options, in: context)
+        let ir = keepText ? module.text : ""
+        let lowered = DispatchTime.now().uptimeNanoseconds
+        try module.checkSize(kernelName: program.kernel.name)
+        module.adopt(machine)
+        if !level.pipeline.isEmpty {
+            try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,
+                                unrollAndInterleave: level.unrollAndInterleave)
+        }
+        let optimizedIR = keepText ? module.text : ""
+        let optimized = DispatchTime.now().uptimeNanoseconds
+        return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
+                              lowerMilliseconds: Double(lowered - start) / 1e6,
+                              optimizeMilliseconds: Double(optimized - lowered) / 1e6)
+    }
+
+    /// The exported wrapper of an array function: `i32 f(i8** arguments, i8* result, i8* arena)`.
+    /// `arguments[k]` points at argument k (a descriptor, an int64, a double, a bool byte); the result is
+    /// stored at `result` (a descriptor pointer, int64, double or bool byte) on success. The arena (two
+    /// zeroed words) is the caller's: it holds every array the call made and the caller releases it,
+    /// after taking the returned array out of it.
+    static func emitArrayFunctionWrapper(_ program: TypedProgram, lowering: ProgramLowering, name: String) throws {
+        let emitter = lowering.emitter
+        let types = emitter.types
+        let kernel = program.kernel
+        guard let signature = program.arraySignature, signature.arguments.count == kernel.parameterCount else {
+            throw LLVMError("an array function without a matching signature")
+        }
+        var parameters: [LLVMTypeRef?] = [LLVMPointerType(types.bytePointer, 0), types.bytePointer, types.bytePointer]
+        let type = parameters.withUnsafeMutableBufferPointer {
+            LLVMFunctionType(types.int32, $0.baseAddress, UInt32($0.count), 0)
+        }!
+        let wrapper = LLVMAddFunction(emitter.module, name, type)!
+        let entry = LLVMAppendBasicBlockInContext(emitter.context, wrapper, "entry")!
+        emitter.position(at: entry)
+        let builder = emitter.builder
+        let argumentPointers = LLVMGetParam(wrapper, 0)!
+        let result = LLVMGetParam(wrapper, 1)!
+        var arguments: [LLVMValueRef] = [LLVMGetParam(wrapper, 2)!]
+        var resultStorage: LLVMValueRef?
+        if let returnType = kernel.returnType {
+            let storage = LLVMBuildAlloca(builder, lowering.scalarType(returnType), "result")!
+            resultStorage = storage
+            arguments.append(storage)
+        }
+        for (position, argument) in signature.arguments.enumerated() {
+            let pointer = emitter.load(types.bytePointer, emitter.elementAddress(types.bytePointer, argumentPointers, emitter.int64(Int64(position))))
+            switch argument {
+            case .array:
+                arguments.append(LLVMBuildBitCast(builder, pointer, types.int64Pointer, "")!)
+            case .int:
+                arguments.append(emitter.load(types.int64, LLVMBuildBitCast(builder, pointer, types.int64Pointer, "")!))
+            case .float:
+                arguments.append(emitter.load(types.double, LLVMBuildBitCast(builder, pointer, types.doublePointer, "")!))
+            case .bool:
+                arguments.append(emitter.icmp(LLVMIntNE, emitter.load(types.int8, pointer), LLVMConstNull(types.int8)))
+            }
+        }
+        let ok = emitter.call(lowering.functions[program.kernelIndex], arguments)
+        let success = LLVMAppendBasicBlockInContext(emitter.context, wrapper, "success")!
+        let failure = LLVMAppendBasicBlockInContext(emitter.context, wrapper, "fail")!
+        emitter.branch(if: ok, then: success, else: failure)
+        emitter.position(at: success)
+        if let resultStorage, let returnType = kernel.returnType {
+            var value = emitter.load(lowering.scalarType(returnType), resultStorage)
+            var storedType = lowering.scalarType(returnType)
+            if returnType == .bool {
+                value = LLVMBuildZExt(builder, value, types.int8, "")!
+                storedType = types.int8
+            }
+            emitter.store(value, LLVMBuildBitCast(builder, result, LLVMPointerType(storedType, 0), "")!)
+        }
+        LLVMBuildRet(builder, emitter.int32(1))
+        emitter.position(at: failure)
+        LLVMBuildRet(builder, emitter.int32(0))
+    }
+}

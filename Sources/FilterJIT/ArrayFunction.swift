@@ -1,0 +1,280 @@
+// Array functions (issue 15): `Engine.compileFunction` and the typed callable over `NDArray`s. Each call
+// signature (argument dtypes and ranks, scalar types) is checked and compiled once, cached like every
+// kernel (memory and disk) under `KernelVariant.arrayFunction`.
+
+import Foundation
+import FilterLang
+import FilterParser
+import FilterInterpreter
+import FilterCodegen
+import NDImage
+
+/// An argument of an array-function call.
+public enum ArrayFunctionArgument: @unchecked Sendable {
+    /// An array of any dtype but uint64, rank and layout (strides of any sign); the function may write into it.
+    case array(NDArray)
+    /// An int (int64).
+    case int(Int64)
+    /// A float (float64).
+    case float(Double)
+    /// A bool.
+    case bool(Bool)
+
+    /// Its type in a signature.
+    public var type: ArrayFunctionArgumentType {
+        switch self {
+        case .array(let array):
+            return .array(NDLayout(dtype: ArrayFunction.dtype(of: array.elementType), rank: array.rank))
+        case .int: return .int
+        case .float: return .float
+        case .bool: return .bool
+        }
+    }
+}
+
+/// What an array function returned.
+public enum ArrayFunctionResult: @unchecked Sendable {
+    /// `return`, `return None` or no return.
+    case none
+    case int(Int64)
+    case float(Double)
+    case bool(Bool)
+    /// A new C-contiguous array, or the argument array the function returned.
+    case array(NDArray)
+}
+
+/// Which back end runs an array function.
+public enum ArrayFunctionEngine: String, Sendable, CaseIterable {
+    /// Machine code compiled per signature.
+    case jit
+    /// The reference interpreter (the oracle the JIT must agree with).
+    case interpreter
+}
+
+/// An array function (`@array_function`, `@jit`, or an undecorated def): compiled per call signature on
+/// first call with it, as Numba's dispatcher does. Thread-safe.
+public final class ArrayFunction: @unchecked Sendable {
+    /// The function's name.
+    public let name: String
+    /// The source text.
+    public let source: SourceFile
+    /// The requested function (nil: the last `def`).
+    public let function: String?
+    /// Whether the machine code checks every index (false only for `boundscheck=False`).
+    public let boundsChecked: Bool
+    let engine: Engine
+    private let lock = NSLock()
+    private var compiled: [ArrayFunctionSignature] = []
+    /// The kernel of each signature compiled so far (as Numba's dispatcher keeps its overloads): a call with a
+    /// known signature is one dictionary lookup, with no digest of the source.
+    private var kernels: [ArrayFunctionSignature: Kernel] = [:]
+
+    init(engine: Engine, source: SourceFile, function: String?, name: String, boundsChecked: Bool) {
+        self.engine = engine
+        self.boundsChecked = boundsChecked
+        self.source = source
+        self.function = function
+        self.name = name
+    }
+
+    /// The signatures compiled so far, in order of first use.
+    public var signatures: [ArrayFunctionSignature] {
+        lock.lock()
+        defer { lock.unlock() }
+        return compiled
+    }
+
+    /// The NumPy dtype of an NDImage element type.
+    static func dtype(of elementType: ElementType) -> ArrayDType {
+        ArrayDType(rawValue: elementType.rawValue) ?? .float64
+    }
+
+    /// The kernel (checked program and machine code) for `signature`, compiled now if it is new.
+    public func kernel(for signature: ArrayFunctionSignature) throws -> Kernel {
+        lock.lock()
+        if let known = kernels[signature] {
+            lock.unlock()
+            return known
+        }
+        lock.unlock()
+        let key = KernelSignature(source: source.text, function: function, kind: .arrayFunction, variant: .arrayFunction(signature))
+        let kernel = try engine.cache.kernel(for: key) {
+            let (program, timings) = try CompilePipeline.frontEnd(source, function: function, arraySignature: signature)
+            let symbol = Engine.symbol(for: key, name: program.kernel.name + Engine.symbolSuffix(key.variant))
+            let code = try CompilePipeline.backEnd(program, variant: key.variant, signature: key, symbol: symbol,
+                                                   generator: engine.generator)
+            return engine.makeKernel(program, source: source, signature: key, frontEndTimings: timings, code: code)
+        }
+        lock.lock()
+        if kernels[signature] == nil {
+            kernels[signature] = kernel
+            compiled.append(signature)
+        }
+        lock.unlock()
+        return kernel
+    }
+
+    /// The optimised LLVM IR of the code for `signature` (compiled if new).
+    public func inspectIR(for signature: ArrayFunctionSignature) throws -> String {
+        try kernel(for: signature).optimizedIR
+    }
+
+    /// Calls the function: compiles it for the arguments' signature on first use, then runs it. A run-time
+    /// failure (an index out of bounds ...) is thrown as `KernelRuntimeError`; `describe` adds its line.
+    public func call(_ arguments: [ArrayFunctionArgument], engine backEnd: ArrayFunctionEngine = .jit) throws -> ArrayFunctionResult {
+        let signature = ArrayFunctionSignature(arguments.map(\.type), boundsChecked: boundsChecked)
+        let kernel = try kernel(for: signature)
+        switch backEnd {
+        case .jit: return try runCompiled(kernel, arguments)
+        case .interpreter: return try interpret(kernel.program, arguments)
+        }
+    }
+
+    /// "index 10 is out of bounds ... at line 4, column 21".
+    public func describe(_ error: KernelRuntimeError) -> String {
+        let location = source.location(of: error.range.start)
+        return "\(error.message) at line \(location.line), column \(location.column)"
+    }
+
+    private static func view(of array: NDArray) -> NDArrayView {
+        NDArrayView(data: array.firstElementPointer, dtype: dtype(of: array.elementType), shape: array.shape, strides: array.strides)
+    }
+
+    private func interpret(_ program: TypedProgram, _ arguments: [ArrayFunctionArgument]) throws -> ArrayFunctionResult {
+        let values: [ArrayFunctionValue] = arguments.map { argument in
+            switch argument {
+            case .array(let array): return .array(Self.view(of: array))
+            case .int(let x): return .int(x)
+            case .float(let x): return .float(x)
+            case .bool(let x): return .bool(x)
+            }
+        }
+        let result = try withExtendedLifetime(arguments) { try Interpreter(program: program).runArrayFunction(values) }
+        switch result {
+        case .none: return .none
+        case .int(let x): return .int(x)
+        case .float(let x): return .float(x)
+        case .bool(let x): return .bool(x)
+        case .buffer(let buffer):
+            let storage = try NDArrayStorage(borrowing: buffer.data ?? UnsafeMutableRawPointer(bitPattern: 16)!,
+                                             byteCount: buffer.byteCount, owner: buffer)
+            return .array(try NDArray(storage: storage, elementType: ElementType(rawValue: buffer.dtype.rawValue) ?? .float64,
+                                      shape: buffer.shape, strides: buffer.strides, byteOffset: 0))
+        case .array(let view):
+            // The function returned one of its arguments: give back that array.
+            for argument in arguments {
+                if case .array(let array) = argument, array.firstElementPointer == view.data, array.shape == view.shape,
+                   array.strides == view.strides { return .array(array) }
+            }
+            throw KernelRuntimeError("the returned array is not an argument", at: program.kernel.range)
+        }
+    }
+
+    private typealias Entry = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?,
+                                              UnsafeMutableRawPointer?) -> Int32
+
+    private func runCompiled(_ kernel: Kernel, _ arguments: [ArrayFunctionArgument]) throws -> ArrayFunctionResult {
+        let entry = unsafeBitCast(UnsafeRawPointer(bitPattern: try kernel.address)!, to: Entry.self)
+        // One block of 8-byte words: each argument's descriptor or scalar, then the result, then the arena head.
+        var wordCount = 0
+        for argument in arguments {
+            if case .array(let array) = argument { wordCount += 1 + 2 * array.rank } else { wordCount += 1 }
+        }
+        let words = UnsafeMutablePointer<Int64>.allocate(capacity: wordCount + 3)
+        words.initialize(repeating: 0, count: wordCount + 3)
+        defer { words.deallocate() }
+        let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(arguments.count, 1))
+        defer { pointers.deallocate() }
+        var position = 0
+        for (k, argument) in arguments.enumerated() {
+            let slot = words + position
+            pointers[k] = UnsafeMutableRawPointer(slot)
+            switch argument {
+            case .array(let array):
+                slot[0] = Int64(Int(bitPattern: array.firstElementPointer))
+                for axis in 0..<array.rank {
+                    slot[1 + axis] = Int64(array.shape[axis])
+                    slot[1 + array.rank + axis] = Int64(array.strides[axis])
+                }
+                position += 1 + 2 * array.rank
+            case .int(let x): slot[0] = x; position += 1
+            case .float(let x): UnsafeMutableRawPointer(slot).storeBytes(of: x, as: Double.self); position += 1
+            case .bool(let x): UnsafeMutableRawPointer(slot).storeBytes(of: x ? 1 : 0, as: UInt8.self); position += 1
+            }
+        }
+        let result = UnsafeMutableRawPointer(words + wordCount)
+        let arena = UnsafeMutableRawPointer(words + wordCount + 1)
+        let status = withExtendedLifetime((arguments, kernel)) { entry(pointers, result, arena) }
+        defer { Arena.release(arena) }
+        guard status == 1 else { throw kernel.lastError() }
+        switch kernel.program.kernel.returnType {
+        case nil: return .none
+        case .int?: return .int(result.load(as: Int64.self))
+        case .float?: return .float(result.load(as: Double.self))
+        case .bool?: return .bool(result.load(as: UInt8.self) != 0)
+        case .ndarray?:
+            guard let layout = kernel.program.resultLayout,
+                  let descriptor = UnsafeMutableRawPointer(bitPattern: Int(result.load(as: Int64.self))) else {
+                throw KernelRuntimeError("the function returned no array", at: kernel.program.kernel.range)
+            }
+            for (k, argument) in arguments.enumerated() where pointers[k] == descriptor {
+                return argumentResult(argument)
+            }
+            guard let block = Arena.detach(arena, payload: descriptor) else {
+                throw KernelRuntimeError("the returned array is not one the function made", at: kernel.program.kernel.range)
+            }
+            let owner = MallocBlock(block)
+            let descriptorWords = descriptor.assumingMemoryBound(to: Int.self)
+            let shape = (0..<layout.rank).map { descriptorWords[1 + $0] }
+            let strides = (0..<layout.rank).map { descriptorWords[1 + layout.rank + $0] }
+            let count = shape.reduce(1, *)
+            let data = UnsafeMutableRawPointer(bitPattern: descriptorWords[0])!
+            let storage = try NDArrayStorage(borrowing: data, byteCount: count * layout.dtype.itemSize, owner: owner)
+            return .array(try NDArray(storage: storage, elementType: ElementType(rawValue: layout.dtype.rawValue) ?? .float64,
+                                      shape: shape, strides: strides, byteOffset: 0))
+        default:
+            throw KernelRuntimeError("unexpected result type", at: kernel.program.kernel.range)
+        }
+    }
+
+    private func argumentResult(_ argument: ArrayFunctionArgument) -> ArrayFunctionResult {
+        switch argument {
+        case .array(let array): return .array(array)
+        case .int(let x): return .int(x)
+        case .float(let x): return .float(x)
+        case .bool(let x): return .bool(x)
+        }
+    }
+}
+
+/// A malloc'd block freed with its owner (an array function's result taken out of the call's arena).
+final class MallocBlock: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
+    deinit { free(pointer) }
+}
+
+extension Engine {
+    /// An array function of `source` (`function`, default the last `def`; decorated `@array_function`/`@jit`
+    /// or undecorated): checked and compiled per call signature when called (`ArrayFunction.call`).
+    /// Syntax errors are thrown now as `CompileError`; `lineOffset` is added to every line number reported.
+    /// `boundsChecked: false` is Numba's `boundscheck=False`: the machine code trusts every index (one out of
+    /// bounds is then undefined behaviour); it is the only way to lose the checks.
+    public func compileFunction(_ source: String, function: String? = nil, fileName: String = "<function>",
+                                lineOffset: Int = 0, boundsChecked: Bool = true) throws -> ArrayFunction {
+        let file = SourceFile(name: fileName, text: source, lineOffset: max(0, lineOffset))
+        let parsed = Parser.parse(file)
+        if !parsed.diagnostics.isEmpty { throw CompileError(file: file, diagnostics: parsed.diagnostics) }
+        var names: [String] = []
+        for item in parsed.module.items {
+            if case .function(let definition) = item { names.append(definition.name) }
+        }
+        guard let name = function ?? names.last else {
+            throw CompileError(file: file, diagnostics: [.error("no function definition ('def') in the source", at: .none)])
+        }
+        guard names.contains(name) else {
+            throw CompileError(file: file, diagnostics: [.error("no function named '\(name)' in this file", at: .none)])
+        }
+        return ArrayFunction(engine: self, source: file, function: name, name: name, boundsChecked: boundsChecked)
+    }
+}

@@ -1,0 +1,249 @@
+// The C API of array functions (issue 15): a handle per function, calls with flat argument arrays
+// (kinds, data pointers, dtypes, ranks, shapes, strides, scalar values), and a result handle.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FilterJIT
+import FilterLang
+import NDImage
+
+/// What an array-function handle points to.
+final class ArrayFunctionBox {
+    let function: ArrayFunction
+    let name: UnsafeMutablePointer<CChar>?
+
+    init(_ function: ArrayFunction) {
+        self.function = function
+        name = copyCString(function.name)
+    }
+
+    deinit { free(name) }
+}
+
+/// What a result handle points to (the result keeps a new array's memory alive).
+final class ArrayResultBox {
+    let kind: Int32
+    let intValue: Int64
+    let floatValue: Double
+    let array: NDArray?
+    let argument: Int
+    let shape: UnsafeMutablePointer<Int>
+
+    init(kind: Int32, intValue: Int64 = 0, floatValue: Double = 0, array: NDArray? = nil, argument: Int = -1) {
+        self.kind = kind
+        self.intValue = intValue
+        self.floatValue = floatValue
+        self.array = array
+        self.argument = argument
+        let rank = array?.rank ?? 0
+        shape = .allocate(capacity: max(rank, 1))
+        for axis in 0..<rank { shape[axis] = array!.shape[axis] }
+    }
+
+    deinit { shape.deallocate() }
+}
+
+func arrayFunctionBox(_ handle: OpaquePointer?) -> ArrayFunctionBox? {
+    guard let handle else { return nil }
+    return Unmanaged<ArrayFunctionBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+}
+
+func arrayResultBox(_ handle: OpaquePointer?) -> ArrayResultBox? {
+    guard let handle else { return nil }
+    return Unmanaged<ArrayResultBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+}
+
+/// `filterjit_array_function *filterjit_array_function_create(engine, source, function, file_name, line_offset, flags,
+/// status, error)`; flags: FILTERJIT_ARRAY_UNCHECKED (1) drops the index checks (Numba's boundscheck=False).
+@_cdecl("filterjit_array_function_create")
+public func filterjit_array_function_create(_ engine: OpaquePointer?, _ source: UnsafePointer<CChar>?,
+                                            _ function: UnsafePointer<CChar>?, _ fileName: UnsafePointer<CChar>?,
+                                            _ lineOffset: Int, _ flags: Int32, _ status: UnsafeMutablePointer<Int32>?,
+                                            _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer? {
+    var result: OpaquePointer?
+    let code = withStatus(errorText) {
+        guard let box = engineBox(engine) else { throw APIFailure(.argument, "engine is NULL") }
+        guard let source else { throw APIFailure(.argument, "source is NULL") }
+        let name = fileName.map { String(cString: $0) } ?? "<function>"
+        do {
+            let compiled = try box.engine.compileFunction(String(cString: source), function: function.map { String(cString: $0) },
+                                                          fileName: name, lineOffset: lineOffset, boundsChecked: flags & 1 == 0)
+            result = OpaquePointer(Unmanaged.passRetained(ArrayFunctionBox(compiled)).toOpaque())
+        } catch let compileError as CompileError {
+            throw APIFailure(.compile, compileError.description)
+        }
+    }
+    status?.pointee = code
+    return result
+}
+
+/// `void filterjit_array_function_free(filterjit_array_function *)`.
+@_cdecl("filterjit_array_function_free")
+public func filterjit_array_function_free(_ function: OpaquePointer?) {
+    guard let function else { return }
+    Unmanaged<ArrayFunctionBox>.fromOpaque(UnsafeRawPointer(function)).release()
+}
+
+/// `const char *filterjit_array_function_name(const filterjit_array_function *)`.
+@_cdecl("filterjit_array_function_name")
+public func filterjit_array_function_name(_ function: OpaquePointer?) -> UnsafePointer<CChar>? {
+    arrayFunctionBox(function)?.name.map { UnsafePointer($0) }
+}
+
+/// `intptr_t filterjit_array_function_signature_count(const filterjit_array_function *)`.
+@_cdecl("filterjit_array_function_signature_count")
+public func filterjit_array_function_signature_count(_ function: OpaquePointer?) -> Int {
+    arrayFunctionBox(function)?.function.signatures.count ?? 0
+}
+
+/// `char *filterjit_array_function_signature(const filterjit_array_function *, intptr_t index)`: NULL when out of range.
+@_cdecl("filterjit_array_function_signature")
+public func filterjit_array_function_signature(_ function: OpaquePointer?, _ index: Int) -> UnsafeMutablePointer<CChar>? {
+    guard let signatures = arrayFunctionBox(function)?.function.signatures, signatures.indices.contains(index) else { return nil }
+    return copyCString(signatures[index].description)
+}
+
+/// `char *filterjit_array_function_ir(const filterjit_array_function *, intptr_t index)`: the optimised LLVM IR
+/// of signature `index`; NULL when out of range.
+@_cdecl("filterjit_array_function_ir")
+public func filterjit_array_function_ir(_ function: OpaquePointer?, _ index: Int) -> UnsafeMutablePointer<CChar>? {
+    guard let box = arrayFunctionBox(function) else { return nil }
+    let signatures = box.function.signatures
+    guard signatures.indices.contains(index), let text = try? box.function.inspectIR(for: signatures[index]) else { return nil }
+    return copyCString(text)
+}
+
+/// `int filterjit_array_function_call(function, count, kinds, data, dtypes, ranks, shapes, strides, int_values,
+/// float_values, engine, result, error)`.
+@_cdecl("filterjit_array_function_call")
+public func filterjit_array_function_call(_ function: OpaquePointer?, _ count: Int,
+                                          _ kinds: UnsafePointer<Int32>?, _ data: UnsafePointer<UnsafeMutableRawPointer?>?,
+                                          _ dtypes: UnsafePointer<Int32>?, _ ranks: UnsafePointer<Int32>?,
+                                          _ shapes: UnsafePointer<UnsafePointer<Int>?>?, _ strides: UnsafePointer<UnsafePointer<Int>?>?,
+                                          _ intValues: UnsafePointer<Int64>?, _ floatValues: UnsafePointer<Double>?,
+                                          _ engine: Int32, _ result: UnsafeMutablePointer<OpaquePointer?>?,
+                                          _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    result?.pointee = nil
+    return withStatus(errorText) {
+        guard let box = arrayFunctionBox(function) else { throw APIFailure(.argument, "function is NULL") }
+        guard count >= 0, count <= 1 << 16 else { throw APIFailure(.argument, "argument count \(count) is out of range") }
+        guard let result else { throw APIFailure(.argument, "result is NULL") }
+        guard count == 0 || kinds != nil else { throw APIFailure(.argument, "kinds is NULL") }
+        var arguments: [ArrayFunctionArgument] = []
+        for k in 0..<count {
+            switch kinds![k] {
+            case 0:
+                guard let data, let dtypes, let ranks, let shapes, let strides else {
+                    throw APIFailure(.argument, "argument \(k) is an array but data, dtypes, ranks, shapes or strides is NULL")
+                }
+                let rank = Int(ranks[k])
+                guard rank >= 0, rank <= 32 else { throw APIFailure(.argument, "argument \(k): rank \(rank) is out of range 0...32") }
+                guard let shapePointer = shapes[k] ?? (rank == 0 ? UnsafePointer(bitPattern: 8) : nil),
+                      let stridePointer = strides[k] ?? (rank == 0 ? UnsafePointer(bitPattern: 8) : nil) else {
+                    throw APIFailure(.argument, "argument \(k): shape or strides is NULL")
+                }
+                let type = try elementType(code: dtypes[k])
+                let shape = (0..<rank).map { shapePointer[$0] }
+                let count = try NDArray.checkedElementCount(shape: shape, itemSize: type.itemSize)
+                guard let base = data[k] ?? (count == 0 ? UnsafeMutableRawPointer(bitPattern: 16) : nil) else {
+                    throw APIFailure(.argument, "argument \(k): data is NULL")
+                }
+                let byteStrides = (0..<rank).map { stridePointer[$0] }
+                // The caller guarantees every element lies in its buffer (as for the filter drivers): view exactly them.
+                var low = 0, high = 0
+                if count > 0 {
+                    for (length, stride) in zip(shape, byteStrides) {
+                        let extent = (length - 1).multipliedReportingOverflow(by: stride)
+                        guard !extent.overflow else { throw APIFailure(.size, "argument \(k): strides overflow") }
+                        if extent.partialValue < 0 { low += extent.partialValue } else { high += extent.partialValue }
+                    }
+                }
+                let storage = try NDArrayStorage(borrowing: base + low, byteCount: high - low + type.itemSize)
+                arguments.append(.array(try NDArray(storage: storage, elementType: type, shape: shape, strides: byteStrides,
+                                                    byteOffset: -low)))
+            case 1:
+                guard let intValues else { throw APIFailure(.argument, "int_values is NULL") }
+                arguments.append(.int(intValues[k]))
+            case 2:
+                guard let floatValues else { throw APIFailure(.argument, "float_values is NULL") }
+                arguments.append(.float(floatValues[k]))
+            case 3:
+                guard let intValues else { throw APIFailure(.argument, "int_values is NULL") }
+                arguments.append(.bool(intValues[k] != 0))
+            default:
+                throw APIFailure(.argument, "argument \(k) has the unknown kind \(kinds![k])")
+            }
+        }
+        let backEnd: ArrayFunctionEngine = engine == 1 ? .interpreter : .jit
+        let value: ArrayFunctionResult
+        do {
+            value = try box.function.call(arguments, engine: backEnd)
+        } catch let error as CompileError {
+            throw APIFailure(.compile, error.description)
+        } catch let error as KernelRuntimeError {
+            throw APIFailure(.kernel, "\(box.function.name): \(box.function.describe(error))")
+        }
+        let resultBox: ArrayResultBox
+        switch value {
+        case .none: resultBox = ArrayResultBox(kind: 0)
+        case .int(let x): resultBox = ArrayResultBox(kind: 1, intValue: x)
+        case .float(let x): resultBox = ArrayResultBox(kind: 2, floatValue: x)
+        case .bool(let x): resultBox = ArrayResultBox(kind: 3, intValue: x ? 1 : 0)
+        case .array(let array):
+            let index = arguments.firstIndex { if case .array(let a) = $0 { return a === array } else { return false } } ?? -1
+            resultBox = ArrayResultBox(kind: 4, array: index >= 0 ? nil : array, argument: index)
+        }
+        result.pointee = OpaquePointer(Unmanaged.passRetained(resultBox).toOpaque())
+    }
+}
+
+/// `int filterjit_result_kind(const filterjit_result *)`: FILTERJIT_RESULT_*; -1 for NULL.
+@_cdecl("filterjit_result_kind")
+public func filterjit_result_kind(_ result: OpaquePointer?) -> Int32 { arrayResultBox(result)?.kind ?? -1 }
+
+/// `int64_t filterjit_result_int(const filterjit_result *)`: an INT result, or 0/1 for BOOL.
+@_cdecl("filterjit_result_int")
+public func filterjit_result_int(_ result: OpaquePointer?) -> Int64 { arrayResultBox(result)?.intValue ?? 0 }
+
+/// `double filterjit_result_float(const filterjit_result *)`.
+@_cdecl("filterjit_result_float")
+public func filterjit_result_float(_ result: OpaquePointer?) -> Double { arrayResultBox(result)?.floatValue ?? .nan }
+
+/// `intptr_t filterjit_result_argument(const filterjit_result *)`: for ARRAY, the index of the argument the
+/// function returned, or -1 for a new array.
+@_cdecl("filterjit_result_argument")
+public func filterjit_result_argument(_ result: OpaquePointer?) -> Int { arrayResultBox(result)?.argument ?? -1 }
+
+/// `int filterjit_result_dtype(const filterjit_result *)`: a new array's FILTERJIT_* element type (-1 otherwise).
+@_cdecl("filterjit_result_dtype")
+public func filterjit_result_dtype(_ result: OpaquePointer?) -> Int32 {
+    guard let array = arrayResultBox(result)?.array else { return -1 }
+    return Int32(array.elementType.abiCode.rawValue)
+}
+
+/// `int filterjit_result_rank(const filterjit_result *)`.
+@_cdecl("filterjit_result_rank")
+public func filterjit_result_rank(_ result: OpaquePointer?) -> Int32 { Int32(arrayResultBox(result)?.array?.rank ?? 0) }
+
+/// `const intptr_t *filterjit_result_shape(const filterjit_result *)`: valid while the result lives.
+@_cdecl("filterjit_result_shape")
+public func filterjit_result_shape(_ result: OpaquePointer?) -> UnsafePointer<Int>? {
+    arrayResultBox(result).map { UnsafePointer($0.shape) }
+}
+
+/// `void *filterjit_result_data(const filterjit_result *)`: a new array's elements, C-contiguous, valid while
+/// the result lives.
+@_cdecl("filterjit_result_data")
+public func filterjit_result_data(_ result: OpaquePointer?) -> UnsafeMutableRawPointer? {
+    arrayResultBox(result)?.array?.firstElementPointer
+}
+
+/// `void filterjit_result_free(filterjit_result *)`.
+@_cdecl("filterjit_result_free")
+public func filterjit_result_free(_ result: OpaquePointer?) {
+    guard let result else { return }
+    Unmanaged<ArrayResultBox>.fromOpaque(UnsafeRawPointer(result)).release()
+}

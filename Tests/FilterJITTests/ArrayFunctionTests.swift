@@ -1,0 +1,543 @@
+// Array functions (issue 15): `Engine.compileFunction`, both back ends agreeing, NumPy's element
+// arithmetic and casts, bounds checks with locations, layouts, the signature cache.
+
+import Testing
+import Foundation
+import FilterLang
+import NDImage
+@testable import FilterJIT
+
+/// An array of `type` and `shape` holding `values` (C order), as NumPy's `np.array(values, dtype).reshape(shape)`.
+func ndArray(_ values: [Double], _ type: ElementType, _ shape: [Int]? = nil) throws -> NDArray {
+    try NDArray.make(shape: shape ?? [values.count], elementType: type, values: values)
+}
+
+/// The elements of `array` in C order as doubles.
+func elements(_ array: NDArray) -> [Double] { array.doubleValues() }
+
+/// Calls `function` on both engines with fresh copies of the arrays; checks that they agree on the result and
+/// on every argument array afterwards, and returns the JIT's result and arguments.
+@discardableResult
+func callBoth(_ function: ArrayFunction, _ arguments: [ArrayFunctionArgument],
+              sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> (ArrayFunctionResult, [ArrayFunctionArgument]) {
+    func copies() throws -> [ArrayFunctionArgument] {
+        try arguments.map { argument in
+            guard case .array(let array) = argument else { return argument }
+            // Keep the layout (strides, negative strides): copy the storage bytes, view them the same way.
+            let storage = try NDArrayStorage(byteCount: array.storage.byteCount)
+            storage.baseAddress.copyMemory(from: array.storage.baseAddress, byteCount: array.storage.byteCount)
+            return .array(try NDArray(storage: storage, elementType: array.elementType, shape: array.shape,
+                                      strides: array.strides, byteOffset: array.byteOffset))
+        }
+    }
+    let jitArguments = try copies()
+    let interpreterArguments = try copies()
+    let jit = Result { try function.call(jitArguments, engine: .jit) }
+    let interpreted = Result { try function.call(interpreterArguments, engine: .interpreter) }
+    switch (jit, interpreted) {
+    case (.success(let a), .success(let b)):
+        #expect(describe(a) == describe(b), "JIT and interpreter results differ", sourceLocation: sourceLocation)
+    case (.failure(let a as KernelRuntimeError), .failure(let b as KernelRuntimeError)):
+        #expect(a == b, "JIT and interpreter fail differently: \(a) / \(b)", sourceLocation: sourceLocation)
+    default:
+        Issue.record("JIT \(jit) but interpreter \(interpreted)", sourceLocation: sourceLocation)
+    }
+    for (a, b) in zip(jitArguments, interpreterArguments) {
+        if case .array(let x) = a, case .array(let y) = b {
+            #expect(elements(x).map(\.bitPattern) == elements(y).map(\.bitPattern), "arguments differ after the call",
+                    sourceLocation: sourceLocation)
+        }
+    }
+    return (try jit.get(), jitArguments)
+}
+
+/// A comparable text of a result (bit patterns for floats).
+func describe(_ result: ArrayFunctionResult) -> String {
+    switch result {
+    case .none: return "None"
+    case .int(let x): return "int \(x)"
+    case .float(let x): return "float \(x.bitPattern)"
+    case .bool(let x): return "bool \(x)"
+    case .array(let array):
+        return "\(array.elementType) \(array.shape) " + elements(array).map { "\($0.bitPattern)" }.joined(separator: ",")
+    }
+}
+
+@Suite struct ArrayFunctionTests {
+    static let addarr = """
+    import numpy as np
+
+    def addarr(x, y):
+        result = np.zeros_like(x)
+        for i in range(x.size):
+            result[i] = x[i] + y[i]
+        return result
+    """
+
+    @Test func addarrAddsFloat64ArraysAsNumPyDoes() throws {
+        let function = try sharedEngine.compileFunction(Self.addarr)
+        let x = try ndArray([1.5, -2, 1e308, .nan], .float64)
+        let y = try ndArray([0.25, 2, 1e308, 1], .float64)
+        let (result, _) = try callBoth(function, [.array(x), .array(y)])
+        guard case .array(let sum) = result else { Issue.record("no array"); return }
+        #expect(sum.elementType == .float64 && sum.shape == [4])
+        let values = elements(sum)
+        #expect(values[0] == 1.75 && values[1] == 0 && values[2] == .infinity && values[3].isNaN)
+        #expect(function.signatures.map(\.description) == ["(float64[:], float64[:])"])
+    }
+
+    @Test func addarrOnUInt8WrapsAsNumPyDoes() throws {
+        let function = try sharedEngine.compileFunction(Self.addarr)
+        let x = try ndArray([200, 255, 0, 7], .uint8)
+        let y = try ndArray([100, 1, 0, 8], .uint8)
+        let (result, _) = try callBoth(function, [.array(x), .array(y)])
+        guard case .array(let sum) = result else { Issue.record("no array"); return }
+        #expect(sum.elementType == .uint8)
+        #expect(elements(sum) == [44, 0, 0, 15])  // np.array([200,255,0,7], np.uint8) + np.array([100,1,0,8], np.uint8)
+    }
+
+    @Test func everyDTypeAndRankCompilesItsOwnSignatureAndAgrees() throws {
+        let oneD = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        @jit
+        def scale(a, k):
+            out = np.empty_like(a)
+            for i in range(a.shape[0]):
+                out[i] = a[i] * k - 1
+            return out
+        """)
+        let twoD = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        @array_function
+        def scale2(a, k):
+            out = np.zeros(a.shape, a.dtype)
+            for i in range(a.shape[0]):
+                for j in range(a.shape[-1]):
+                    out[i, j] = a[i, j] * k - 1
+            return out
+        """)
+        // No element or product overflows a uint32 array to a value NumPy would not wrap the same way.
+        let values: [Double] = [0, 1, 2, 3, 100, 127]
+        for type in ElementType.allCases where type != .uint64 {
+            for (function, shape) in [(oneD, [6]), (twoD, [2, 3])] {
+                let a = try ndArray(type == .bool ? values.map { $0 > 1 ? 1 : 0 } : values, type, shape)
+                let (int, _) = try callBoth(function, [.array(a), .int(3)])
+                let (float, _) = try callBoth(function, [.array(a), .float(0.5)])
+                guard case .array(let r1) = int, case .array(let r2) = float else { Issue.record("no array"); continue }
+                #expect(r1.elementType == type && r1.shape == shape && r2.elementType == type)
+                if type == .float64 || type == .int64 {
+                    #expect(elements(r1) == values.map { $0 * 3 - 1 })
+                    #expect(elements(r2) == values.map { type == .int64 ? ($0 * 0.5 - 1).rounded(.towardZero) : $0 * 0.5 - 1 })
+                }
+            }
+        }
+        // 10 dtypes x 2 scalar types per function.
+        #expect(oneD.signatures.count == 20 && twoD.signatures.count == 20)
+    }
+
+    @Test func integerStoresWrapAndFloatStoresTruncate() throws {
+        let source = """
+        def store(a, b, c, v, w):
+            a[0] = v          # int into int8: wraps
+            a[1] = -v
+            b[0] = w          # float into uint16: truncates toward zero, then wraps
+            b[1] = -w
+            c[0] = v * 1000000007 * 1000000007   # int64 arithmetic wraps, then into int32
+            c[1] = True
+        """
+        let function = try sharedEngine.compileFunction(source)
+        let a = try ndArray([0, 0], .int8), b = try ndArray([0, 0], .uint16), c = try ndArray([0, 0], .int32)
+        let (_, arrays) = try callBoth(function, [.array(a), .array(b), .array(c), .int(300), .float(70000.9)])
+        guard case .array(let a2) = arrays[0], case .array(let b2) = arrays[1], case .array(let c2) = arrays[2] else { return }
+        // NumPy: np.array([300, -300]).astype(np.int8) == [44, -44]; np.array([70000, -70000]).astype(np.uint16) == [4464, 61072]
+        #expect(elements(a2) == [44, -44])
+        #expect(elements(b2) == [4464, 61072])
+        let wrapped = Int64(300) &* 1000000007 &* 1000000007
+        #expect(elements(c2) == [Double(Int32(truncatingIfNeeded: wrapped)), 1])
+    }
+
+    @Test func aFloatWithoutAnIntValueStoredIntoAnIntArrayFailsOnBothEngines() throws {
+        let function = try sharedEngine.compileFunction("def f(a, x):\n    a[0] = x\n")
+        let a = try ndArray([0], .int16)
+        for x in [Double.nan, .infinity, 1e19] {
+            #expect(throws: KernelRuntimeError.self) { try callBoth(function, [.array(a), .float(x)]) }
+        }
+    }
+
+    @Test func outOfBoundsIndicesFailWithArrayIndexShapeAndLine() throws {
+        let source = """
+        def get(a, i, j):
+            return a[i, j]
+        """
+        let function = try sharedEngine.compileFunction(source)
+        let a = try ndArray([1, 2, 3, 4, 5, 6], .float64, [2, 3])
+        try callBoth(function, [.array(a), .int(-2), .int(-3)])
+        for (i, j) in [(2, 0), (0, 3), (-3, 0), (0, -4)] {
+            do {
+                _ = try callBoth(function, [.array(a), .int(Int64(i)), .int(Int64(j))])
+                Issue.record("a[\(i), \(j)] did not fail")
+            } catch let error as KernelRuntimeError {
+                let axis = i >= 2 || i < -2 ? 0 : 1
+                let size = axis == 0 ? 2 : 3
+                let index = axis == 0 ? i : j
+                #expect(error.message == "index \(index) is out of bounds for axis \(axis) with size \(size) (array 'a' of shape (2, 3))")
+                #expect(function.describe(error).hasSuffix("at line 2, column \(axis == 0 ? 14 : 17)"))
+            }
+        }
+    }
+
+    @Test func negativeIndicesCountFromTheEnd() throws {
+        let function = try sharedEngine.compileFunction("def last(a):\n    return a[-1] + a[-len(a)]\n")
+        let (result, _) = try callBoth(function, [.array(try ndArray([3, 4, 5], .int32))])
+        #expect(describe(result) == "int 8")
+    }
+
+    @Test func writesIntoStridedAndReversedViewsTouchOnlyTheirElements() throws {
+        // A 4x6 int16 array, viewed as every other column, reversed rows: shape (4, 3), strides (-12, 4).
+        let base = try ndArray((0..<24).map(Double.init), .int16, [4, 6])
+        let view = try NDArray(storage: base.storage, elementType: .int16, shape: [4, 3], strides: [-12, 4], byteOffset: 36)
+        let source = """
+        def bump(a):
+            m, n = a.shape
+            for i in range(m):
+                for j in range(n):
+                    a[i, j] += 100 * i + j
+            return a[0, 0]
+        """
+        let function = try sharedEngine.compileFunction(source)
+        let (result, arrays) = try callBoth(function, [.array(view)])
+        #expect(describe(result) == "int 18")
+        guard case .array(let written) = arrays[0] else { return }
+        let all = elements(try NDArray(storage: written.storage, elementType: .int16, shape: [4, 6], strides: [12, 2], byteOffset: 0))
+        var expected = (0..<24).map(Double.init)
+        for i in 0..<4 {
+            for j in 0..<3 { expected[(3 - i) * 6 + 2 * j] += Double(100 * i + j) }
+        }
+        #expect(all == expected)
+    }
+
+    @Test func scalarsNoneAndArgumentResults() throws {
+        let source = """
+        import numpy as np
+
+        def pick(a, mode):
+            if mode == 0:
+                return None
+            a[0] = 1
+        """
+        let none = try sharedEngine.compileFunction(source)
+        let (result, _) = try callBoth(none, [.array(try ndArray([0], .float32)), .int(1)])
+        #expect(describe(result) == "None")
+        let same = try sharedEngine.compileFunction("def same(a):\n    a[0] = 2\n    return a\n")
+        let a = try ndArray([0, 1], .float32)
+        guard case .array(let returned) = try same.call([.array(a)]) else { Issue.record("no array"); return }
+        #expect(returned === a)
+        let sum = try sharedEngine.compileFunction("def total(a):\n    s = 0\n    for i in range(len(a)):\n        s += a[i]\n    return s\n")
+        #expect(describe(try callBoth(sum, [.array(try ndArray([1, 2, 3], .uint32))]).0) == "int 6")
+        #expect(describe(try callBoth(sum, [.array(try ndArray([0.5, 2], .float32))]).0) == "float \(2.5.bitPattern)")
+        #expect(describe(try callBoth(sum, [.array(try ndArray([1, 0, 1], .bool))]).0) == "int 2")
+    }
+
+    @Test func newArraysOfGivenShapesAndDTypes() throws {
+        let source = """
+        import numpy as np
+
+        def make(n, m):
+            z = np.zeros((n, m), dtype=np.int32)
+            for i in range(n):
+                for j in range(m):
+                    z[i, j] = i * 10 + j - 5
+            return z
+        """
+        let function = try sharedEngine.compileFunction(source)
+        let (result, _) = try callBoth(function, [.int(2), .int(3)])
+        guard case .array(let z) = result else { Issue.record("no array"); return }
+        #expect(z.elementType == .int32 && z.shape == [2, 3] && elements(z) == [-5, -4, -3, 5, 6, 7])
+        #expect(throws: KernelRuntimeError.self) { try callBoth(function, [.int(-1), .int(3)]) }
+        let empty = try sharedEngine.compileFunction("import numpy as np\ndef e(n):\n    return np.empty(n, np.uint8)\n")
+        guard case .array(let e) = try callBoth(empty, [.int(0)]).0 else { return }
+        #expect(e.shape == [0] && e.elementType == .uint8)
+    }
+
+    @Test func signaturesAreCachedPerDTypeAndRank() throws {
+        let engine = try Engine(cacheCapacity: 16)
+        let function = try engine.compileFunction(Self.addarr)
+        let x = try ndArray([1, 2], .float64), y = try ndArray([3, 4], .float64)
+        _ = try function.call([.array(x), .array(y)])
+        let misses = engine.cache.statistics.misses
+        _ = try function.call([.array(y), .array(x)])
+        #expect(engine.cache.statistics.misses == misses)
+        _ = try function.call([.array(try ndArray([1, 2], .int16)), .array(y)])
+        #expect(engine.cache.statistics.misses == misses + 1)
+        #expect(function.signatures.count == 2)
+        #expect(try function.inspectIR(for: function.signatures[0]).contains("define"))
+    }
+
+    @Test func refusedFormsSayWhy() throws {
+        let cases: [(String, String)] = [
+            ("def f(a):\n    return a + 1\n", "'a' is an n-dimensional array"),
+            ("def f(a):\n    return a[0]\n", "has 2 dimensions: index every axis"),
+            ("def f(a):\n    return a[0, 0, 0]\n", "too many indices"),
+            ("def f(a):\n    return a[1.5, 0]\n", "array indices must be ints"),
+            ("def f(a):\n    a = 3\n", "cannot assign to array parameter 'a'"),
+            ("import numpy as np\ndef f(a):\n    b = np.zeros(3, dtype=np.complex128)\n", "unsupported dtype"),
+            ("def f(a):\n    if a[0, 0] > 0:\n        return a\n    return 1\n", "every return must give the same type"),
+        ]
+        let a = try ndArray([1, 2, 3, 4], .float64, [2, 2])
+        for (source, message) in cases {
+            let function = try sharedEngine.compileFunction(source)
+            do {
+                _ = try function.call([.array(a)])
+                Issue.record("compiled: \(source)")
+            } catch let error as CompileError {
+                #expect(error.description.contains(message), "\(error.description)")
+            }
+        }
+        let uint64 = try sharedEngine.compileFunction("def f(a):\n    return a[0]\n")
+        #expect(throws: CompileError.self) { try uint64.call([.array(try ndArray([1], .uint64))]) }
+    }
+}
+
+/// The JIT against the interpreter on random array functions (seeded; FILTERJIT_FUZZ_SEED reproduces a run).
+@Suite struct ArrayFunctionFuzzTests {
+    /// A random int or float expression over the elements of `a`, `b` and the scalar `k` at loop index `i`.
+    static func expression(_ random: inout SplitMix64, depth: Int) -> String {
+        if depth == 0 || random.chance(0.3) {
+            switch random.below(7) {
+            case 0: return "a[i % len(a)]"
+            case 1: return "b[-1 - i % b.shape[0]]"
+            case 2: return "k"
+            case 3: return "\(Int(random.below(600)) - 300)"
+            case 4: return random.pick(["0.5", "-1.25", "1e10", "3.0"])
+            case 5: return "i"
+            default: return "a[(i + \(random.below(3))) % a.size]"
+            }
+        }
+        let x = expression(&random, depth: depth - 1), y = expression(&random, depth: depth - 1)
+        switch random.below(9) {
+        case 0: return "(\(x) + \(y))"
+        case 1: return "(\(x) - \(y))"
+        case 2: return "(\(x) * \(y))"
+        case 3: return "(\(x) // (\(y)))"
+        case 4: return "(\(x) % (\(y)))"
+        case 5: return "(\(x) if \(x) > \(y) else \(y))"
+        case 6: return "abs(\(x))"
+        case 7: return "min(\(x), \(y))"
+        default: return "(\(x) / 7)"
+        }
+    }
+
+    @Test func randomArrayFunctionsAgreeOnBothEngines() throws {
+        let seed = ProcessInfo.processInfo.environment["FILTERJIT_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970)
+        print("randomArrayFunctionsAgreeOnBothEngines seed \(seed)")
+        var random = SplitMix64(seed: seed)
+        let types = ElementType.allCases.filter { $0 != .uint64 }
+        for _ in 0..<40 {
+            let source = """
+            import numpy as np
+
+            def f(a, b, out, k):
+                total = 0
+                i = 0
+                for i in range(len(out)\(random.chance(0.1) ? " + 1" : "")):
+                    out[i] = \(Self.expression(&random, depth: 3))
+                    total += out[i]
+                extra = np.zeros_like(out)
+                extra[0] = \(Self.expression(&random, depth: 2))
+                return total
+            """
+            let function = try sharedEngine.compileFunction(source)
+            let (ta, tb, tout) = (random.pick(types), random.pick(types), random.pick(types))
+            func values(_ n: Int, _ type: ElementType) -> [Double] {
+                (0..<n).map { _ in type == .bool ? Double(random.below(2)) : Double(Int(random.below(200)) - (type.rawValue.hasPrefix("u") ? 0 : 100)) }
+            }
+            let a = try ndArray(values(1 + random.below(6), ta), ta)
+            let b = try ndArray(values(1 + random.below(6), tb), tb)
+            let out = try ndArray(values(1 + random.below(8), tout), tout)
+            let k: ArrayFunctionArgument = random.chance(0.5) ? .int(Int64(random.below(9)) - 4) : .float(Double(random.below(9)) - 4.5)
+            do {
+                try callBoth(function, [.array(a), .array(b), .array(out), k])
+            } catch is KernelRuntimeError {
+                // Both engines failed alike (callBoth compared them): an index or a division by zero.
+            } catch let error as CompileError {
+                Issue.record("seed \(seed): \(error)\n\(source)")
+            }
+        }
+    }
+}
+
+@Suite struct ArrayFunctionExampleTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func thePublishedAddarrCompilesUnchangedFromItsFile() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("examples/addarr.py"), encoding: .utf8)
+        let function = try sharedEngine.compileFunction(text, function: "addarr", fileName: "examples/addarr.py")
+        for type in ElementType.allCases where type != .uint64 {
+            let x = try ndArray((0..<50).map { Double($0 % 2 == 0 ? $0 * 7 : 1) }, type)
+            let y = try ndArray((0..<50).map { Double($0 % 3) }, type)
+            try callBoth(function, [.array(x), .array(y)])
+        }
+    }
+
+    @Test func arrayFunctionsLoadFromTheDiskCacheInANewEngine() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fj-array-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let x = try ndArray([1, 2, 3], .int32)
+        let first = try Engine(diskCache: DiskKernelCache(directory: directory))
+        let function = try first.compileFunction(ArrayFunctionTests.addarr)
+        _ = try function.call([.array(x), .array(x)])
+        #expect(try !function.kernel(for: function.signatures[0]).loadedFromDiskCache)
+        let second = try Engine(diskCache: DiskKernelCache(directory: directory))
+        let again = try second.compileFunction(ArrayFunctionTests.addarr)
+        guard case .array(let sum) = try again.call([.array(x), .array(x)]) else { Issue.record("no array"); return }
+        #expect(elements(sum) == [2, 4, 6])
+        #expect(try again.kernel(for: again.signatures[0]).loadedFromDiskCache)
+    }
+}
+
+@Suite struct ArrayFunctionReductionTests {
+    @Test func maxAndMinOfArraysAgreeWithNumPy() throws {
+        let function = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        def extremes(a):
+            return np.max(a) - a.min()
+        """)
+        #expect(describe(try callBoth(function, [.array(try ndArray([3, -7, 12, 0], .int16))]).0) == "int 19")
+        #expect(describe(try callBoth(function, [.array(try ndArray([3, -7, 12, 0, 5, 5], .float32, [2, 3]))]).0) == "float \(19.0.bitPattern)")
+        guard case .float(let nan) = try callBoth(function, [.array(try ndArray([1, .nan, 3], .float64))]).0 else { return }
+        #expect(nan.isNaN)
+        do {
+            _ = try callBoth(function, [.array(try ndArray([], .int8))])
+            Issue.record("empty reduction did not fail")
+        } catch let error as KernelRuntimeError {
+            #expect(error.message == "zero-size array to reduction operation maximum which has no identity")
+        }
+    }
+
+    @Test func skansBuildGraphCompilesUnchangedWithItsFrozenSteps() throws {
+        // The published function, with the module global `steps` frozen as filterjit.jit freezes it (7x9 image).
+        let source = """
+        import numpy as np
+
+        steps = np.array([-10, -9, -8, -1, 1, 8, 9, 10], dtype=int)
+
+        def build_graph(labeled_pixels, steps_to_neighbours, row, col):
+            start = np.max(steps_to_neighbours)
+            end = len(labeled_pixels) - start
+            elem = 0  # row/col index
+            for k in range(start, end):
+                i = labeled_pixels[k]
+                if i != 0:
+                    for s in steps:
+                        neighbour = k + s
+                        j = labeled_pixels[neighbour]
+                        if j != 0:
+                            row[elem] = i
+                            col[elem] = j
+                            elem += 1
+        """
+        let function = try sharedEngine.compileFunction(source)
+        var labels = [Double](repeating: 0, count: 63)
+        var label = 1.0
+        for (y, x) in [(1, 1), (2, 2), (3, 3), (3, 4), (3, 5), (2, 6), (1, 7), (4, 3), (5, 3), (5, 5), (5, 6), (5, 7)] {
+            labels[y * 9 + x] = label
+            label += 1
+        }
+        let steps = try ndArray([-10, -9, -8, -1, 1, 8, 9, 10], .int64)
+        let row = try ndArray([Double](repeating: 0, count: 22), .int32), col = try ndArray([Double](repeating: 0, count: 22), .int32)
+        let (result, arrays) = try callBoth(function, [.array(try ndArray(labels, .int32)), .array(steps), .array(row), .array(col)])
+        #expect(describe(result) == "None")
+        guard case .array(let rows) = arrays[2], case .array(let cols) = arrays[3] else { return }
+        // Every edge both ways, no zero left: 22 directed edges.
+        let pairs = Set(zip(elements(rows), elements(cols)).map { "\(Int($0)),\(Int($1))" })
+        #expect(pairs.count == 22 && !elements(rows).contains(0))
+        for pair in pairs {
+            let parts = pair.split(separator: ",")
+            #expect(pairs.contains("\(parts[1]),\(parts[0])"))
+        }
+    }
+}
+
+@Suite struct ArrayFunctionLoopVersionTests {
+    /// `for i in range(len(out))` with `out[i]`, `x[i]`: the unchecked loop version runs only when every such index
+    /// is proven in bounds and every stride is whole elements; the checked version covers the rest.
+    @Test func uncheckedAndCheckedLoopVersionsAgree() throws {
+        let function = try sharedEngine.compileFunction("""
+        def scaled(x, out, k):
+            for i in range(len(out)):
+                out[i] = x[i] * k
+            return out[len(out) - 1]
+        """)
+        // Odd byte strides (3 bytes for uint16 elements): the checked version.
+        let storage = try NDArrayStorage(byteCount: 64)
+        for byte in 0..<64 { storage.baseAddress.storeBytes(of: UInt8(byte), toByteOffset: byte, as: UInt8.self) }
+        let odd = try NDArray(storage: storage, elementType: .uint16, shape: [10], strides: [3], byteOffset: 1)
+        let reversed = try ndArray((0..<10).map(Double.init), .int32).reversed(axis: 0)
+        for (x, out) in [(odd, try ndArray([Double](repeating: 0, count: 10), .uint16)),
+                         (reversed, try ndArray([Double](repeating: 0, count: 10), .int64)),
+                         (try ndArray((0..<10).map(Double.init), .float64), odd)] {
+            try callBoth(function, [.array(x), .array(out), .int(3)])
+        }
+        // x shorter than out: the loop fails at x's end on both engines, after writing what came before.
+        let short = try ndArray([1, 2, 3], .float32)
+        do {
+            _ = try callBoth(function, [.array(short), .array(try ndArray([0, 0, 0, 0, 0], .float32)), .float(2)])
+            Issue.record("did not fail")
+        } catch let error as KernelRuntimeError {
+            #expect(error.message == "index 3 is out of bounds for axis 0 with size 3 (array 'x' of shape (3,))")
+        }
+    }
+}
+
+@Suite struct ArrayFunctionBoundsCheckTests {
+    @Test func boundscheckFalseDropsTheChecksFromTheMachineCodeOnly() throws {
+        let unchecked = try sharedEngine.compileFunction(ArrayFunctionTests.addarr, boundsChecked: false)
+        let x = try ndArray([1, 2, 3], .int32), y = try ndArray([10, 20, 30], .int32)
+        guard case .array(let sum) = try unchecked.call([.array(x), .array(y)]) else { Issue.record("no array"); return }
+        #expect(elements(sum) == [11, 22, 33])
+        #expect(unchecked.signatures.map(\.description) == ["(int32[:], int32[:]) boundscheck=False"])
+        let ir = try unchecked.inspectIR(for: unchecked.signatures[0])
+        #expect(!ir.contains("call void @filterjit_nd_index_fail"))
+        let checked = try sharedEngine.compileFunction(ArrayFunctionTests.addarr)
+        _ = try checked.call([.array(x), .array(y)])
+        #expect(try checked.inspectIR(for: checked.signatures[0]).contains("call void @filterjit_nd_index_fail"))
+        // The interpreter (the oracle) checks regardless.
+        #expect(throws: KernelRuntimeError.self) {
+            try unchecked.call([.array(x), .array(try ndArray([1], .int32))], engine: .interpreter)
+        }
+    }
+}
+
+@Suite struct ArrayFunctionIterationTests {
+    @Test func forEachElementOfAOneDimensionalArray() throws {
+        let function = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        def stats(a, b):
+            s = 0.0
+            n = 0
+            for v in a:
+                s += v
+                if v > 2:
+                    n += 1
+            for w in b:
+                for v in a:
+                    s -= w * v
+            return s + n
+        """)
+        for type in [ElementType.int16, .float32, .uint8, .bool] {
+            let a = try ndArray(type == .bool ? [1, 0, 1] : [1, 3, 5], type)
+            let b = try ndArray([2, -1], .int64).reversed(axis: 0)
+            try callBoth(function, [.array(a), .array(b)])
+        }
+        let (result, _) = try callBoth(function, [.array(try ndArray([1, 3, 5], .int32)), .array(try ndArray([2], .int8))])
+        #expect(describe(result) == "float \((9.0 - 18.0 + 2.0).bitPattern)")
+        let rows = try sharedEngine.compileFunction("def f(a):\n    for row in a:\n        pass\n")
+        #expect(throws: CompileError.self) { try rows.call([.array(try ndArray([1, 2, 3, 4], .float64, [2, 2]))]) }
+        let reassigned = try sharedEngine.compileFunction("import numpy as np\ndef f(a):\n    c = np.zeros_like(a)\n    for v in c:\n        c = np.zeros_like(a)\n")
+        #expect(throws: CompileError.self) { try reassigned.call([.array(try ndArray([1, 2], .float64))]) }
+    }
+}

@@ -1,0 +1,303 @@
+"""Issue 15: array functions through filterjit.jit. The published addarr, unchanged, against pure Python and
+NumPy bit for bit; the dtype/rank matrix; strided and negative-stride arrays; out-of-range indices raising
+with their location; NumPy's wraparound on stores; the dispatcher's signatures, IR, pickling and GIL."""
+
+import importlib.util
+import os
+import pickle
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import filterjit
+from conftest import REPOSITORY
+
+DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "float32", "float64"]
+
+
+def load_example(name):
+    spec = importlib.util.spec_from_file_location(name, REPOSITORY / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+addarr = load_example("addarr").addarr
+
+
+def random_array(dtype, shape, seed):
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype.startswith(("int", "uint")):
+        info = np.iinfo(dtype)
+        return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+    return (rng.standard_normal(shape) * 1e3).astype(dtype)
+
+
+def same_bits(a, b):
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_addarr_equals_pure_python_and_numpy_bit_for_bit(dtype):
+    x, y = random_array(dtype, 1000, 1), random_array(dtype, 1000, 2)
+    with np.errstate(over="ignore"):
+        expected = addarr.py_func(x, y)
+        numpy_sum = (x + y) if dtype != "bool" else (x | y)
+    got = addarr(x, y)
+    assert same_bits(got, expected)
+    assert same_bits(got, numpy_sum.astype(dtype))
+    assert same_bits(addarr.interpret(x, y), expected)
+
+
+def test_addarr_on_a_million_elements_float64_and_uint8():
+    for dtype in ("float64", "uint8"):
+        x, y = random_array(dtype, 10**6, 3), random_array(dtype, 10**6, 4)
+        assert same_bits(addarr(x, y), x + y)
+    assert "(float64[:], float64[:])" in addarr.signatures and "(uint8[:], uint8[:])" in addarr.signatures
+
+
+def test_strided_and_reversed_arguments():
+    x = random_array("float64", 101, 5)[::-3]
+    y = random_array("float64", 204, 6)[5::6]
+    assert len(x) == len(y) == 34
+    assert same_bits(addarr(x, y), x + y)
+    u = random_array("int16", (7, 9), 7)
+    v = u.T[::-1]  # negative and transposed strides, not contiguous
+
+    @filterjit.jit
+    def bump(a, k):
+        m, n = a.shape
+        for i in range(m):
+            for j in range(n):
+                a[i, j] = a[i, j] * k + i - j
+        return a
+
+    before = v.copy()
+    expected = before.copy()
+    with np.errstate(over="ignore"):
+        bump.py_func(expected, 3)
+    assert bump(v, 3) is v
+    assert same_bits(np.ascontiguousarray(v), expected)
+    assert same_bits(np.ascontiguousarray(u.T[::-1]), expected)  # the write went through the view into u
+
+
+def test_out_of_range_index_raises_index_error_with_array_shape_and_line():
+    x = np.zeros(10)
+    with pytest.raises(IndexError) as caught:
+        addarr(x, np.zeros(5))
+    message = str(caught.value)
+    assert "index 5 is out of bounds for axis 0 with size 5 (array 'y' of shape (5,))" in message
+    lines = (REPOSITORY / "examples" / "addarr.py").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "result[i] = x[i] + y[i]" in text)
+    assert f"at line {line}, column 30" in message  # y[i] in examples/addarr.py
+
+    @filterjit.jit
+    def corner(a):
+        return a[-1, -1] + a[0, -4]
+
+    assert corner(np.arange(12.0).reshape(3, 4)) == 11.0 + 0.0
+    with pytest.raises(IndexError, match=r"index -4 is out of bounds for axis 1 with size 3 \(array 'a' of shape \(4, 3\)\)"):
+        corner(np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("dtype", [d for d in DTYPES if d != "bool"])
+def test_stores_wrap_as_numpy_casts(dtype):
+    @filterjit.jit
+    def store(a, v, w):
+        a[0] = v
+        a[1] = -v
+        a[2] = v * 1000003
+        a[3] = w
+
+    a = np.zeros(4, dtype)
+    store(a, 300, 70000.75)
+    values = np.array([300, -300, 300 * 1000003], dtype=np.int64)
+    expected = np.concatenate([values.astype(dtype), np.array([70000.75]).astype(dtype)])
+    if dtype.startswith(("int", "uint")):
+        expected[3] = np.array([70000], dtype=np.int64).astype(dtype)[0]  # truncated toward zero, then wrapped
+    assert same_bits(a, expected)
+
+
+def test_float_without_an_int_value_into_an_int_array_raises():
+    @filterjit.jit
+    def put(a, v):
+        a[0] = v
+
+    with pytest.raises(RuntimeError, match="cannot convert nan to an int"):
+        put(np.zeros(1, np.int32), float("nan"))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_two_dimensional_sums_and_new_arrays_match_pure_python(dtype):
+    @filterjit.jit(nopython=True, cache=True)
+    def rowsums(a):
+        out = np.zeros(a.shape[0], dtype=np.float64)
+        counts = np.empty((a.shape[0], 2), np.int64)
+        for i in range(a.shape[0]):
+            s = 0.0
+            for j in range(a.shape[1]):
+                s += a[i, j]
+            out[i] = s
+            counts[i, 0] = i
+            counts[i, 1] = a.ndim
+        return out
+
+    a = random_array(dtype, (5, 7), 8)
+    # `s = 0.0; s += a[i, j]` is a float64 sum in Numba and here; pure Python on NumPy 2 keeps float32 for a
+    # float32 array (a Python float is "weak" under NEP 50), so the float64 reference reads the array as float64.
+    reference = a.astype(np.float64) if dtype == "float32" else a
+    assert same_bits(rowsums(a), rowsums.py_func(reference))
+    assert same_bits(rowsums(a[:, ::-2]), rowsums.py_func(reference[:, ::-2]))
+
+
+def test_scalars_none_and_signatures():
+    @filterjit.jit
+    def count_above(a, t):
+        n = 0
+        for i in range(len(a)):
+            if a[i] > t:
+                n += 1
+        return n
+
+    a = np.array([1, 5, 3, 7], np.uint16)
+    assert count_above(a, 2) == 3 and count_above(a, 5.5) == 1 and count_above(a, True) == 3
+    assert count_above.signatures == ["(uint16[:], int64)", "(uint16[:], float64)", "(uint16[:], bool)"]
+    ir = count_above.inspect_ir("(uint16[:], int64)")
+    assert "define" in ir
+
+    @filterjit.jit
+    def nothing(a):
+        a[0] = 1
+        return None
+
+    assert nothing(np.zeros(2)) is None
+
+
+def test_pickles_as_source_and_recompiles():
+    clone = pickle.loads(pickle.dumps(addarr))
+    x = np.arange(5, dtype=np.int32)
+    assert same_bits(clone(x, x), x + x)
+
+
+def test_runs_with_the_gil_released():
+    @filterjit.jit
+    def spin(n):
+        s = 0
+        for i in range(n):
+            s = (s * 31 + i) % 1000003
+        return s
+
+    spin(10)  # compile first
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(1)
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=tick)
+    thread.start()
+    time.sleep(0.01)
+    before = len(ticks)
+    spin(200_000_000)
+    during = len(ticks) - before
+    stop.set()
+    thread.join()
+    assert during > 5, "the Python thread did not run while the array function did"
+
+
+def test_refusals():
+    with pytest.raises(ValueError, match="read-only"):
+        x = np.zeros(3)
+        x.flags.writeable = False
+        addarr(x, x)
+    with pytest.raises(TypeError, match="not supported"):
+        addarr(np.zeros(3), [1, 2, 3])
+    with pytest.raises(filterjit.CompileError, match="uint64 arrays are not supported"):
+        addarr(np.zeros(3, np.uint64), np.zeros(3, np.uint64))
+    with pytest.raises(TypeError, match="option"):
+        filterjit.jit(parallel=True)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="Numba is not installed (a test-only dependency)")
+def test_addarr_equals_numba():
+    import numba
+
+    reference = numba.njit(addarr.py_func)
+    for dtype in ("float64", "uint8", "int32"):
+        x, y = random_array(dtype, 1000, 9), random_array(dtype, 1000, 10)
+        assert same_bits(addarr(x, y), reference(x, y))
+
+
+def test_skan_build_graph_equals_pure_python_on_the_example_and_random_skeletons():
+    skan = load_example("skan_graph")
+    graph = skan.pixel_graph(skan.SKELETON)
+    assert graph.nnz == 22 and (graph != graph.T).nnz == 0  # an undirected graph: every edge both ways
+    rng = np.random.default_rng(11)
+    for trial in range(10):
+        image = np.pad(rng.random((5, 7)) < 0.35, 1)  # the 7x9 shape `steps` was frozen for
+        labels = np.zeros(image.size, dtype=np.int32)
+        labels[image.ravel()] = np.arange(1, image.sum() + 1, dtype=np.int32)
+        size = 8 * int(image.sum())
+        row, col = np.zeros(size, np.int32), np.zeros(size, np.int32)
+        row0, col0 = row.copy(), col.copy()
+        assert skan.build_graph(labels, skan.steps, row, col) is None
+        skan.build_graph.py_func(labels, skan.steps, row0, col0)
+        assert same_bits(row, row0) and same_bits(col, col0)
+        small = np.zeros(1, np.int32)
+        if image.sum() > 1 and (row0 != 0).sum() > 1:
+            with pytest.raises(IndexError, match="array 'row' of shape \\(1,\\)"):
+                skan.build_graph(labels, skan.steps, small, small.copy())
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="Numba is not installed (a test-only dependency)")
+def test_integer_widening_and_wrapping_stores_equal_numba():
+    import numba
+
+    def rules(a, b, out, total):
+        for i in range(len(out)):
+            out[i] = a[i] * b[i] + a[i] - 1000 * b[i]   # int8 * uint8 ... in int64, stored into int16: wraps
+            total[0] += a[i] * 1000003 * b[i]           # int64 arithmetic wraps
+        return total[0] // 7 + out[0] % 5
+
+    compiled = filterjit.jit(rules)
+    reference = numba.njit(rules)
+    for seed in range(5):
+        a, b = random_array("int8", 64, seed), random_array("uint8", 64, seed + 10)
+        out1, out2 = np.zeros(64, np.int16), np.zeros(64, np.int16)
+        total1, total2 = np.full(1, 2**62, np.int64), np.full(1, 2**62, np.int64)
+        assert compiled(a, b, out1, total1) == reference(a, b, out2, total2)
+        assert same_bits(out1, out2) and same_bits(total1, total2)
+
+
+def test_boundscheck_false_is_the_only_way_to_drop_the_checks():
+    unchecked = filterjit.jit(boundscheck=False)(addarr.py_func)
+    x = np.arange(6, dtype=np.int16)
+    assert same_bits(unchecked(x, x), x + x)
+    assert unchecked.signatures == ["(int16[:], int16[:]) boundscheck=False"]
+    assert "call void @filterjit_nd_index_fail" not in unchecked.inspect_ir(unchecked.signatures[0])
+    with pytest.raises(IndexError):
+        unchecked.interpret(x, x[:2])  # the interpreter checks regardless
+    assert pickle.loads(pickle.dumps(unchecked)).signatures == []
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint16", "float32", "float64", "bool"])
+def test_iterating_over_a_one_dimensional_array_equals_pure_python(dtype):
+    @filterjit.jit
+    def nbmin_like(values, out):
+        result = np.inf
+        for v in values:
+            if v < result:
+                result = v
+        out[0] = result
+        return result
+
+    values = random_array(dtype, 50, 12)[::-2]
+    out1, out2 = np.zeros(1), np.zeros(1)
+    assert nbmin_like(values, out1) == nbmin_like.py_func(values, out2)
+    assert same_bits(out1, out2)
