@@ -3,14 +3,11 @@ import KernelABI
 // The driver behind `geometricTransform` and `mapCoordinates`, in scipy.ndimage's three layers:
 // validate the arguments; plan (prefilter the input into spline coefficients, padded for
 // `nearest` and `grid-constant` as SciPy pads); run output rows, split across threads. Every
-// output point is computed on its own, so the bits do not depend on the thread count.
+// output point is computed on its own, so the bits do not depend on the thread count. The mapping
+// is either called per point (a SciPy callback, a closure, a coordinate array) or, for FilterJIT's
+// fused transforms, asked for a run of points at once (`fj_transform_row_kernel`); both feed the
+// same interpolation, so the fused and callback forms give the same bits.
 
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// SciPy's LowLevelCallable ABI for geometric_transform: output coordinates (`output_rank`
 /// integers), input coordinates to fill (`input_rank` doubles), output_rank, input_rank,
@@ -237,10 +234,18 @@ func numpyPadValue(_ value: Double, as type: ElementType) throws(NDImageError) -
     }
 }
 
-/// Plans and runs the transform into a new (or the given) output.
+/// Plans and runs the transform into a new (or the given) output, mapping point by point.
 func transform<Mapping: CoordinateMapping>(input: NDArray, outputShape: [Int], output: FilterOutput,
                                            options: InterpolationOptions, mapping: Mapping,
                                            threads: Int) throws(NDImageError) -> NDArray {
+    try transform(input: input, outputShape: outputShape, output: output, options: options,
+                  rowMapping: PointByPoint(mapping: mapping), threads: threads)
+}
+
+/// Plans and runs the transform into a new (or the given) output.
+func transform<Mapping: RowCoordinateMapping>(input: NDArray, outputShape: [Int], output: FilterOutput,
+                                              options: InterpolationOptions, rowMapping mapping: Mapping,
+                                              threads: Int) throws(NDImageError) -> NDArray {
     guard threads >= 1 else { throw .invalidArgument("the thread count must be at least 1, got \(threads)") }
     let result = try makeOutput(output, shape: outputShape, inputType: input.elementType)
     if result.isEmpty { return result }
@@ -257,43 +262,111 @@ func transform<Mapping: CoordinateMapping>(input: NDArray, outputShape: [Int], o
     return result
 }
 
-/// The row loop: output rows (lines along the last output axis, C order) split across threads.
+/// What the row loop asks for the input coordinates of a run of consecutive output points of one row.
+protocol RowCoordinateMapping {
+    /// Fills the input coordinates of the `count` points `first..<first + count` along the last output
+    /// axis (`index[lastAxis]`; the leading entries of `index` hold the row's indices): point i's go to
+    /// `coordinates[i * inputRank...]`, whose first point holds the previous point's coordinates on
+    /// entry (SciPy's `icoor` carries over between points). `flat` is point 0's C-order element index.
+    /// Returns -1, or the index i of the first point whose mapping failed.
+    func mapPoints(_ index: UnsafeMutablePointer<Int>, lastAxis: Int, first: Int, count: Int,
+                   coordinates: UnsafeMutablePointer<Double>, inputRank: Int, flat: Int) -> Int
+    /// The error for the failed mapping of element `flat` (asked on the failing thread).
+    func failure(at flat: Int) -> NDImageError
+}
+
+/// A per-point mapping (a C callback, a closure, a coordinate array), called point by point.
+struct PointByPoint<Mapping: CoordinateMapping>: RowCoordinateMapping {
+    let mapping: Mapping
+
+    @inline(__always)
+    func mapPoints(_ index: UnsafeMutablePointer<Int>, lastAxis: Int, first: Int, count: Int,
+                   coordinates: UnsafeMutablePointer<Double>, inputRank: Int, flat: Int) -> Int {
+        var point = coordinates
+        for i in 0..<count {
+            // A callback that leaves a coordinate unwritten leaves the previous point's (as in SciPy).
+            if i > 0 { point.update(from: point - inputRank, count: inputRank) }
+            index[lastAxis] = first &+ i
+            guard mapping.map(index, point, flat &+ i) else { return i }
+            point += inputRank
+        }
+        return -1
+    }
+
+    func failure(at flat: Int) -> NDImageError { mapping.failure(at: flat) }
+}
+
+/// A fused transform row kernel (`fj_transform_row_kernel`): the kernel's coordinate code compiled
+/// into one loop over the points of a run, so there is no call per point.
+struct FusedRowMapping: RowCoordinateMapping {
+    let kernel: fj_transform_row_kernel
+    let parameters: UnsafePointer<Double>
+    /// Describes the failure of the last call on the calling thread (the kernel's thread-local record).
+    let failureReason: @Sendable () -> String
+
+    @inline(__always)
+    func mapPoints(_ index: UnsafeMutablePointer<Int>, lastAxis: Int, first: Int, count: Int,
+                   coordinates: UnsafeMutablePointer<Double>, inputRank: Int, flat: Int) -> Int {
+        var arguments = fj_transform_row_arguments(
+            output_index: UnsafeMutableRawPointer(index).assumingMemoryBound(to: Int64.self),
+            first: Int64(first), count: Int64(count), coordinates: coordinates, parameters: parameters)
+        return Int(kernel(&arguments))
+    }
+
+    func failure(at flat: Int) -> NDImageError { .callbackThrew(elementIndex: flat, message: failureReason()) }
+}
+
+/// Runs SciPy's `geometric_transform` with a fused transform row kernel (FilterJIT's `.transform`
+/// variant): the same driver, interpolation and bits as the callback form, without a call per point.
+/// `parameters` is the kernel's run-time parameter array (it must outlive the call); a failing
+/// point stops the run with `callbackThrew` naming the first failing element in C order and
+/// `failureReason()`'s text (asked on the failing thread).
+public func geometricTransform(input: NDArray, rowKernel: fj_transform_row_kernel, parameters: UnsafePointer<Double>,
+                               outputShape: [Int]? = nil, output: FilterOutput = .sameAsInput,
+                               options: InterpolationOptions = InterpolationOptions(), threads: Int = 1,
+                               failureReason: @escaping @Sendable () -> String) throws(NDImageError) -> NDArray {
+    let shape = outputShape ?? input.shape
+    try validateTransform(input: input, outputShape: shape, options: options)
+    let mapping = FusedRowMapping(kernel: rowKernel, parameters: parameters, failureReason: failureReason)
+    return try transform(input: input, outputShape: shape, output: output, options: options, rowMapping: mapping,
+                         threads: threads)
+}
+
+/// The row loop: output rows (lines along the last output axis, C order) split across threads by
+/// `RowThreads`; each row's points mapped a run at a time into a per-thread coordinate buffer, then
+/// interpolated and stored. Every point is computed on its own, so the bits do not depend on the
+/// thread count or the run length.
 struct TransformRunner {
     let coefficients: NDArray
     let padding: Int
     let options: InterpolationOptions
     let output: NDArray
 
+    /// Points mapped per call of the mapping: their coordinates stay in L1.
+    static let pointsPerRun = 256
+
     /// Maps and interpolates every output point; the first failing element in C order is thrown.
-    func run<Mapping: CoordinateMapping>(mapping: Mapping, threads: Int) throws(NDImageError) {
+    func run<Mapping: RowCoordinateMapping>(mapping: Mapping, threads: Int) throws(NDImageError) {
         let rowLength = output.shape[output.rank - 1]
         let rowCount = output.count / rowLength
-        let parts = max(1, min(threads, rowCount))
-        let failures = FailureList(count: parts)
-        let work = { (part: Int) in
-            let rows = (rowCount * part / parts)..<(rowCount * (part + 1) / parts)
-            if let error = runRows(rows, mapping: mapping) { failures.set(part, error) }
-        }
-        if parts == 1 {
-            work(0)
-        } else {
-            withoutActuallyEscaping(work) { escaping in
-                let shared = UncheckedSendable(value: escaping)
-                DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
-            }
+        let chunks = RowThreads.chunks(rowCount, threads: threads)
+        let failures = FirstFailure<NDImageError>()
+        RowThreads.forEach(chunks.count) { chunk in
+            if let error = runRows(chunks[chunk], mapping: mapping) { failures.record(chunk: chunk, error) }
         }
         if let first = failures.first { throw first }
     }
 
     /// Runs `rows`; the error of the first failing point, or nil.
-    private func runRows<Mapping: CoordinateMapping>(_ rows: Range<Int>, mapping: Mapping) -> NDImageError? {
+    private func runRows<Mapping: RowCoordinateMapping>(_ rows: Range<Int>, mapping: Mapping) -> NDImageError? {
         let interpolator = SplineInterpolator(coefficients: coefficients, options: options, padding: padding)
         let outputRank = output.rank, inputRank = coefficients.rank
         let index = UnsafeMutablePointer<Int>.allocate(capacity: outputRank)
         index.initialize(repeating: 0, count: outputRank)
+        let runLength = Self.pointsPerRun
         // Zeroed once, like SciPy's `icoor`: a callback that does not write a coordinate leaves the previous one.
-        let coordinates = UnsafeMutablePointer<Double>.allocate(capacity: max(inputRank, 1))
-        coordinates.initialize(repeating: 0, count: max(inputRank, 1))
+        let coordinates = UnsafeMutablePointer<Double>.allocate(capacity: runLength * inputRank)
+        coordinates.initialize(repeating: 0, count: runLength * inputRank)
         defer { index.deallocate(); coordinates.deallocate() }
         let last = outputRank - 1
         let rowLength = output.shape[last]
@@ -309,42 +382,26 @@ struct TransformRunner {
                 rowOffset &+= index[axis] &* output.strides[axis]
             }
             var target = outBase + rowOffset
-            for j in 0..<rowLength {
-                index[last] = j
-                let flat = row &* rowLength &+ j
-                guard mapping.map(index, coordinates, flat) else { return mapping.failure(at: flat) }
-                storeInterpolated(interpolator.value(at: coordinates), as: outType, to: target)
-                target += outStride
+            var first = 0
+            while first < rowLength {
+                let count = min(runLength, rowLength - first)
+                let flat = row &* rowLength &+ first
+                let failed = mapping.mapPoints(index, lastAxis: last, first: first, count: count,
+                                               coordinates: coordinates, inputRank: inputRank, flat: flat)
+                // The points before a failure are stored, as the point-by-point loop stored them.
+                let mapped = failed < 0 ? count : failed
+                var point = UnsafePointer(coordinates)
+                for _ in 0..<mapped {
+                    storeInterpolated(interpolator.value(at: point), as: outType, to: target)
+                    target += outStride
+                    point += inputRank
+                }
+                if failed >= 0 { return mapping.failure(at: flat &+ failed) }
+                // The next run's first point starts from this run's last coordinates.
+                if count > 1 { coordinates.update(from: coordinates + (count - 1) * inputRank, count: inputRank) }
+                first += count
             }
         }
         return nil
-    }
-}
-
-/// Per worker, its first failure; `first` is the one of the lowest worker (the first in C order).
-final class FailureList: @unchecked Sendable {
-    private var errors: [NDImageError?]
-    private let lock = PThreadMutex()
-    init(count: Int) { errors = Array(repeating: nil, count: count) }
-    func set(_ part: Int, _ error: NDImageError) {
-        lock.locked { errors[part] = error }
-    }
-    var first: NDImageError? { lock.locked { errors.compactMap { $0 }.first } }
-}
-
-/// A value handed to worker threads that only read it (or write disjoint parts through it).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-}
-
-/// A mutex over pthreads (NDImage does not import Foundation).
-final class PThreadMutex: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(mutex, nil) }
-    deinit { pthread_mutex_destroy(mutex); mutex.deallocate() }
-    func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
     }
 }
