@@ -390,12 +390,8 @@ struct TransformRunner {
                                                coordinates: coordinates, inputRank: inputRank, flat: flat)
                 // The points before a failure are stored, as the point-by-point loop stored them.
                 let mapped = failed < 0 ? count : failed
-                var point = UnsafePointer(coordinates)
-                for _ in 0..<mapped {
-                    storeInterpolated(interpolator.value(at: point), as: outType, to: target)
-                    target += outStride
-                    point += inputRank
-                }
+                interpolator.interpolateRun(coordinates, count: mapped, to: target, outputStride: outStride, as: outType)
+                target += mapped &* outStride
                 if failed >= 0 { return mapping.failure(at: flat &+ failed) }
                 // The next run's first point starts from this run's last coordinates.
                 if count > 1 { coordinates.update(from: coordinates + (count - 1) * inputRank, count: inputRank) }

@@ -407,3 +407,117 @@ final class SplineInterpolator {
         return elementType.loadDouble(from: pointer)
     }
 }
+
+// MARK: - A run of output points
+
+/// A spline order known at compile time, so that the specialised loops below unroll over the taps.
+protocol StaticSplineOrder { static var order: Int { get } }
+enum SplineOrder0: StaticSplineOrder { static var order: Int { 0 } }
+enum SplineOrder1: StaticSplineOrder { static var order: Int { 1 } }
+enum SplineOrder2: StaticSplineOrder { static var order: Int { 2 } }
+enum SplineOrder3: StaticSplineOrder { static var order: Int { 3 } }
+enum SplineOrder4: StaticSplineOrder { static var order: Int { 4 } }
+enum SplineOrder5: StaticSplineOrder { static var order: Int { 5 } }
+
+extension SplineInterpolator {
+    /// Interpolates `count` points (their coordinates `rank` apart in `coordinates`) and stores the
+    /// values `outputStride` bytes apart from `target` as `outputType`.
+    ///
+    /// 2-D float64 coefficients in modes other than `grid-constant` (the common case: images, and
+    /// every prefiltered input) take a copy of `value(at:)` specialised for the order, with the
+    /// same operations in the same order (so the same bits); everything else calls `value(at:)`.
+    func interpolateRun(_ coordinates: UnsafePointer<Double>, count: Int, to target: UnsafeMutableRawPointer,
+                        outputStride: Int, as outputType: ElementType) {
+        if rank == 2 && mode != .gridConstant && elementType == .float64 {
+            switch order {
+            case 0: interpolateRun2D(SplineOrder0.self, coordinates, count, target, outputStride, outputType)
+            case 1: interpolateRun2D(SplineOrder1.self, coordinates, count, target, outputStride, outputType)
+            case 2: interpolateRun2D(SplineOrder2.self, coordinates, count, target, outputStride, outputType)
+            case 3: interpolateRun2D(SplineOrder3.self, coordinates, count, target, outputStride, outputType)
+            case 4: interpolateRun2D(SplineOrder4.self, coordinates, count, target, outputStride, outputType)
+            default: interpolateRun2D(SplineOrder5.self, coordinates, count, target, outputStride, outputType)
+            }
+            return
+        }
+        var point = coordinates, destination = target
+        for _ in 0..<count {
+            storeInterpolated(value(at: point), as: outputType, to: destination)
+            point += rank
+            destination += outputStride
+        }
+    }
+
+    /// `interpolateRun` for 2-D float64 coefficients, not `grid-constant`, order `Order.order`.
+    @inline(never)
+    private func interpolateRun2D<Order: StaticSplineOrder>(_: Order.Type, _ coordinates: UnsafePointer<Double>,
+                                                             _ count: Int, _ target: UnsafeMutableRawPointer,
+                                                             _ outputStride: Int, _ outputType: ElementType) {
+        let order = Order.order
+        let n0 = shape[0], n1 = shape[1], stride0 = strides[0], stride1 = strides[1]
+        let mode = self.mode, tapMode = self.tapMode, cval = self.cval, padding = self.padding
+        let remaps = mode != .nearest
+        let base = self.base
+        // Per axis: tap byte offsets and weights (order + 1 each), on the stack.
+        var offsets0 = (0, 0, 0, 0, 0, 0), offsets1 = (0, 0, 0, 0, 0, 0)
+        var weights0 = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), weights1 = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+        /// One axis of `value(at:)`: false when the point is outside (constant-like modes give cval).
+        @inline(__always)
+        func prepareAxis(_ coordinate: Double, _ n: Int, _ stride: Int, _ offsets: UnsafeMutablePointer<Int>,
+                         _ weights: UnsafeMutablePointer<Double>) -> Bool {
+            var c = coordinate + padding
+            if remaps { c = mapInterpolationCoordinate(c, length: n, mode: mode) }
+            guard c > -1.0 || !remaps else { return false }
+            let start = (order & 1 == 1 ? cIntp(floor(c)) : cIntp(floor(c + 0.5))) &- order / 2
+            if start < 0 || start > n &- 1 &- order {
+                for k in 0...order {
+                    var index = cIntp(mapInterpolationCoordinate(Double(start &+ k), length: n, mode: tapMode))
+                    if index < 0 { index = 0 } else if index >= n { index = n - 1 }
+                    offsets[k] = index &* stride
+                }
+            } else {
+                for k in 0...order { offsets[k] = (start &+ k) &* stride }
+            }
+            if order != 0 { splineWeights(c, order: order, into: weights) }
+            return true
+        }
+
+        var point = coordinates, destination = target
+        for _ in 0..<count {
+            let total: Double = withUnsafeMutableBytes(of: &offsets0) { o0 in
+                withUnsafeMutableBytes(of: &offsets1) { o1 in
+                    withUnsafeMutableBytes(of: &weights0) { w0 in
+                        withUnsafeMutableBytes(of: &weights1) { w1 in
+                            let offsetsA = o0.baseAddress!.assumingMemoryBound(to: Int.self)
+                            let offsetsB = o1.baseAddress!.assumingMemoryBound(to: Int.self)
+                            let weightsA = w0.baseAddress!.assumingMemoryBound(to: Double.self)
+                            let weightsB = w1.baseAddress!.assumingMemoryBound(to: Double.self)
+                            guard prepareAxis(point[0], n0, stride0, offsetsA, weightsA),
+                                  prepareAxis(point[1], n1, stride1, offsetsB, weightsB) else { return cval }
+                            var total = 0.0
+                            if order == 0 {
+                                // The general loop's `0.0 + coefficient` (so -0.0 becomes 0.0, as in SciPy).
+                                return total + (base + (offsetsA[0] &+ offsetsB[0])).loadUnaligned(as: Double.self)
+                            }
+                            // separableSum's order: ((c * w0) * w1), rows of the first axis outermost.
+                            for i in 0...order {
+                                let row = offsetsA[i], wi = weightsA[i]
+                                for j in 0...order {
+                                    total += (base + (row &+ offsetsB[j])).loadUnaligned(as: Double.self) * wi * weightsB[j]
+                                }
+                            }
+                            return total
+                        }
+                    }
+                }
+            }
+            if outputType == .float64 {
+                destination.storeBytes(of: total, as: Double.self)
+            } else {
+                storeInterpolated(total, as: outputType, to: destination)
+            }
+            point += 2
+            destination += outputStride
+        }
+    }
+}
