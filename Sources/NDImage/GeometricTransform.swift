@@ -158,15 +158,16 @@ func validateTransform(input: NDArray, outputShape: [Int], options: Interpolatio
 
 /// The coefficients SciPy interpolates: the input itself, or (prefilter, order > 1) its spline
 /// coefficients, of the input padded by 12 samples per side for `nearest` and `grid-constant`.
-/// Returns them and the padding added to every coordinate.
-func splineCoefficients(of input: NDArray, options: InterpolationOptions) throws(NDImageError) -> (NDArray, Int) {
+/// Returns them and the padding added to every coordinate. `threads` splits the prefilter's lines.
+func splineCoefficients(of input: NDArray, options: InterpolationOptions,
+                        threads: Int = 1) throws(NDImageError) -> (NDArray, Int) {
     guard options.prefilter, options.order > 1 else { return (input, 0) }
     switch options.mode.canonical {
     case .nearest, .gridConstant:
         let padded = try paddedForSplineFilter(input, width: 12, mode: options.mode, cval: options.cval)
-        return (try splineFilter(padded, order: options.order, mode: options.mode), 12)
+        return (try splineFilter(padded, order: options.order, mode: options.mode, threads: threads), 12)
     default:
-        return (try splineFilter(input, order: options.order, mode: options.mode), 0)
+        return (try splineFilter(input, order: options.order, mode: options.mode, threads: threads), 0)
     }
 }
 
@@ -252,7 +253,7 @@ func transform<Mapping: RowCoordinateMapping>(input: NDArray, outputShape: [Int]
     guard !input.isEmpty else {
         throw .invalidArgument("cannot interpolate an empty input of shape \(input.shape) into a non-empty output")
     }
-    var (coefficients, padding) = try splineCoefficients(of: input, options: options)
+    var (coefficients, padding) = try splineCoefficients(of: input, options: options, threads: threads)
     // Read a private copy when the output may overwrite values still to be read (SciPy would not).
     if coefficients === input && result.mayShareMemory(with: input) {
         coefficients = try input.converted(to: .float64)

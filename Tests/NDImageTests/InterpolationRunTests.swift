@@ -72,3 +72,19 @@ private struct SplitMix: RandomNumberGenerator {
     }
     #expect(differences.isEmpty, "seed \(seed): \(differences.prefix(5))")
 }
+
+@Test func splineFilterGivesTheSameBitsOnAnyThreadCount() throws {
+    for shape in [[3, 40, 17], [70, 5], [1, 33], [2, 2, 2], [130]] {
+        let count = shape.reduce(1, *)
+        let input = try NDArray.make(shape: shape, elementType: .float64,
+                                     values: (0..<count).map { Double(($0 * 7919) % 263) - 100 })
+        for order in 2...5 {
+            for mode in InterpolationMode.allCases {
+                let one = try splineFilter(input, order: order, mode: mode, threads: 1)
+                let three = try splineFilter(input, order: order, mode: mode, threads: 3)
+                #expect(one.doubleValues().map(\.bitPattern) == three.doubleValues().map(\.bitPattern),
+                        "\(shape) order \(order) \(mode.rawValue)")
+            }
+        }
+    }
+}
