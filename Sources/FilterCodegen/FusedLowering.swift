@@ -940,6 +940,9 @@ extension Codegen {
         let owned = Module(handle: module, context: context)
         try validateShape(program)
         let emitter = Emitter(context: context.context, module: module)
+        // The row-invariant part of the coordinate code (trigonometry of parameters, say) is hoisted
+        // out of the point loop by LLVM; libm calls must be side-effect free for that.
+        emitter.hoistableMath = true
         let lowering = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix)
         try lowering.lowerFunctions()
         let fused = FusedEmitter(program: program, lowering: lowering,

@@ -274,6 +274,9 @@ protocol RowCoordinateMapping {
                    coordinates: UnsafeMutablePointer<Double>, inputRank: Int, flat: Int) -> Int
     /// The error for the failed mapping of element `flat` (asked on the failing thread).
     func failure(at flat: Int) -> NDImageError
+    /// Whether each point's coordinates depend only on the point (not on the points mapped before
+    /// it), so that the row loop may visit the points in tiles.
+    var visitsInAnyOrder: Bool { get }
 }
 
 /// A per-point mapping (a C callback, a closure, a coordinate array), called point by point.
@@ -295,6 +298,9 @@ struct PointByPoint<Mapping: CoordinateMapping>: RowCoordinateMapping {
     }
 
     func failure(at flat: Int) -> NDImageError { mapping.failure(at: flat) }
+
+    /// No: a callback that leaves a coordinate unwritten sees the previous point's (SciPy's `icoor`).
+    var visitsInAnyOrder: Bool { false }
 }
 
 /// A fused transform row kernel (`fj_transform_row_kernel`): the kernel's coordinate code compiled
@@ -315,6 +321,10 @@ struct FusedRowMapping: RowCoordinateMapping {
     }
 
     func failure(at flat: Int) -> NDImageError { .callbackThrew(elementIndex: flat, message: failureReason()) }
+
+    /// Yes: the row kernel zeroes each point's coordinates before the kernel fills them, and
+    /// `out_coords` is read-only.
+    var visitsInAnyOrder: Bool { true }
 }
 
 /// Runs SciPy's `geometric_transform` with a fused transform row kernel (FilterJIT's `.transform`
@@ -358,7 +368,16 @@ struct TransformRunner {
         if let first = failures.first { throw first }
     }
 
-    /// Runs `rows`; the error of the first failing point, or nil.
+    /// Output rows per band and columns per tile when a mapping may be traversed in tiles.
+    static let tileRows = 32, tileColumns = 128
+
+    /// Runs `rows`; the error of the first failing point (in C order), or nil.
+    ///
+    /// A mapping whose points do not depend on the order they are visited in
+    /// (`visitsInAnyOrder`) is traversed in tiles of `tileRows` x `tileColumns` output points: a
+    /// rotation's points in one tile read a compact patch of the input, where whole rows would read
+    /// a diagonal strip through every input row (cache and TLB misses). Each point's value is the
+    /// same either way; a band with a failure is run again in C order to report the first one.
     private func runRows<Mapping: RowCoordinateMapping>(_ rows: Range<Int>, mapping: Mapping) -> NDImageError? {
         let interpolator = SplineInterpolator(coefficients: coefficients, options: options, padding: padding)
         let outputRank = output.rank, inputRank = coefficients.rank
@@ -374,7 +393,9 @@ struct TransformRunner {
         let outStride = output.strides[last]
         let outBase = output.firstElementPointer
         let outType = output.elementType
-        for row in rows {
+
+        /// Points `columns` of `row`; the flat index of the first failing point, or nil.
+        func runRow(_ row: Int, _ columns: Range<Int>) -> Int? {
             var rest = row
             var rowOffset = 0
             for axis in stride(from: last - 1, through: 0, by: -1) {
@@ -382,10 +403,10 @@ struct TransformRunner {
                 rest /= output.shape[axis]
                 rowOffset &+= index[axis] &* output.strides[axis]
             }
-            var target = outBase + rowOffset
-            var first = 0
-            while first < rowLength {
-                let count = min(runLength, rowLength - first)
+            var target = outBase + rowOffset + columns.lowerBound &* outStride
+            var first = columns.lowerBound
+            while first < columns.upperBound {
+                let count = min(runLength, columns.upperBound - first)
                 let flat = row &* rowLength &+ first
                 let failed = mapping.mapPoints(index, lastAxis: last, first: first, count: count,
                                                coordinates: coordinates, inputRank: inputRank, flat: flat)
@@ -393,11 +414,40 @@ struct TransformRunner {
                 let mapped = failed < 0 ? count : failed
                 interpolator.interpolateRun(coordinates, count: mapped, to: target, outputStride: outStride, as: outType)
                 target += mapped &* outStride
-                if failed >= 0 { return mapping.failure(at: flat &+ failed) }
+                if failed >= 0 { return flat &+ failed }
                 // The next run's first point starts from this run's last coordinates.
                 if count > 1 { coordinates.update(from: coordinates + (count - 1) * inputRank, count: inputRank) }
                 first += count
             }
+            return nil
+        }
+
+        /// `rows` in C order.
+        func runInOrder(_ rows: Range<Int>) -> Int? {
+            for row in rows { if let failed = runRow(row, 0..<rowLength) { return failed } }
+            return nil
+        }
+
+        let tiles = mapping.visitsInAnyOrder && outputRank >= 2 && rowLength > Self.tileColumns
+        guard tiles else { return runInOrder(rows).map { mapping.failure(at: $0) } }
+        var bandStart = rows.lowerBound
+        while bandStart < rows.upperBound {
+            let band = bandStart..<min(bandStart + Self.tileRows, rows.upperBound)
+            var failed: Int?
+            var column = 0
+            tiling: while column < rowLength {
+                let columns = column..<min(column + Self.tileColumns, rowLength)
+                for row in band {
+                    if let point = runRow(row, columns) { failed = point; break tiling }
+                }
+                column = columns.upperBound
+            }
+            if let failed {
+                // The first failure in C order: the band again, row by row (the mapping is a function
+                // of the point, so this stops at or before `failed`).
+                return mapping.failure(at: runInOrder(band) ?? failed)
+            }
+            bandStart = band.upperBound
         }
         return nil
     }

@@ -297,3 +297,26 @@ private extension Double {
         return (self * scale).rounded() / scale
     }
 }
+
+@Test func aFusedTransformVisitedInTilesReportsTheFirstFailureInCOrder() throws {
+    // Tiles of 32 rows x 128 columns visit (5, 10) before (2, 280); C order puts (2, 280) first.
+    let kernel = try engine.compile("""
+        @transform
+        def twoFailures(out_coords, in_coords):
+            in_coords[0] = out_coords[0] * 0.5
+            in_coords[1] = out_coords[1] * 0.5
+            if (out_coords[0] == 2 and out_coords[1] == 280) or (out_coords[0] == 5 and out_coords[1] == 10):
+                in_coords[7] = 1.0
+        """)
+    let input = try NDArray(shape: [20, 150], elementType: .float64)
+    for engineChoice in [ExecutionEngine.callback, .fused] {
+        for threads in [1, 2] {
+            do {
+                _ = try kernel.geometricTransform(input, outputShape: [40, 300], engine: engineChoice, threads: threads)
+                Issue.record("expected a failure")
+            } catch let failure as KernelFailure {
+                #expect(failure.element == [2, 280], "\(engineChoice) \(threads) threads")
+            }
+        }
+    }
+}
