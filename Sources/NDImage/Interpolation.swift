@@ -423,21 +423,20 @@ extension SplineInterpolator {
     /// Interpolates `count` points (their coordinates `rank` apart in `coordinates`) and stores the
     /// values `outputStride` bytes apart from `target` as `outputType`.
     ///
-    /// 2-D float64 coefficients in modes other than `grid-constant` (the common case: images, and
-    /// every prefiltered input) take a copy of `value(at:)` specialised for the order, with the
-    /// same operations in the same order (so the same bits); everything else calls `value(at:)`.
+    /// 2-D coefficients of float64 (every prefiltered input), float32, uint8 or uint16 in modes other
+    /// than `grid-constant` (the common case: images) take a copy of `value(at:)` specialised for the
+    /// element type and the order, with the same operations in the same order (so the same bits);
+    /// everything else calls `value(at:)`.
     func interpolateRun(_ coordinates: UnsafePointer<Double>, count: Int, to target: UnsafeMutableRawPointer,
                         outputStride: Int, as outputType: ElementType) {
-        if rank == 2 && mode != .gridConstant && elementType == .float64 {
-            switch order {
-            case 0: interpolateRun2D(SplineOrder0.self, coordinates, count, target, outputStride, outputType)
-            case 1: interpolateRun2D(SplineOrder1.self, coordinates, count, target, outputStride, outputType)
-            case 2: interpolateRun2D(SplineOrder2.self, coordinates, count, target, outputStride, outputType)
-            case 3: interpolateRun2D(SplineOrder3.self, coordinates, count, target, outputStride, outputType)
-            case 4: interpolateRun2D(SplineOrder4.self, coordinates, count, target, outputStride, outputType)
-            default: interpolateRun2D(SplineOrder5.self, coordinates, count, target, outputStride, outputType)
+        if rank == 2 && mode != .gridConstant {
+            switch elementType {
+            case .float64: interpolateRun2D(Double.self, coordinates, count, target, outputStride, outputType); return
+            case .float32: interpolateRun2D(Float.self, coordinates, count, target, outputStride, outputType); return
+            case .uint8: interpolateRun2D(UInt8.self, coordinates, count, target, outputStride, outputType); return
+            case .uint16: interpolateRun2D(UInt16.self, coordinates, count, target, outputStride, outputType); return
+            default: break
             }
-            return
         }
         var point = coordinates, destination = target
         for _ in 0..<count {
@@ -447,11 +446,28 @@ extension SplineInterpolator {
         }
     }
 
-    /// `interpolateRun` for 2-D float64 coefficients, not `grid-constant`, order `Order.order`.
+    /// `interpolateRun` for 2-D coefficients of `Element`, not `grid-constant`: one specialised copy
+    /// per spline order.
+    @inline(__always)
+    private func interpolateRun2D<Element: InterpolatedElement>(_: Element.Type, _ coordinates: UnsafePointer<Double>,
+                                                                 _ count: Int, _ target: UnsafeMutableRawPointer,
+                                                                 _ outputStride: Int, _ outputType: ElementType) {
+        switch order {
+        case 0: interpolateRun2D(Element.self, SplineOrder0.self, coordinates, count, target, outputStride, outputType)
+        case 1: interpolateRun2D(Element.self, SplineOrder1.self, coordinates, count, target, outputStride, outputType)
+        case 2: interpolateRun2D(Element.self, SplineOrder2.self, coordinates, count, target, outputStride, outputType)
+        case 3: interpolateRun2D(Element.self, SplineOrder3.self, coordinates, count, target, outputStride, outputType)
+        case 4: interpolateRun2D(Element.self, SplineOrder4.self, coordinates, count, target, outputStride, outputType)
+        default: interpolateRun2D(Element.self, SplineOrder5.self, coordinates, count, target, outputStride, outputType)
+        }
+    }
+
+    /// `interpolateRun` for 2-D coefficients of `Element`, not `grid-constant`, order `Order.order`.
     @inline(never)
-    private func interpolateRun2D<Order: StaticSplineOrder>(_: Order.Type, _ coordinates: UnsafePointer<Double>,
-                                                             _ count: Int, _ target: UnsafeMutableRawPointer,
-                                                             _ outputStride: Int, _ outputType: ElementType) {
+    private func interpolateRun2D<Element: InterpolatedElement, Order: StaticSplineOrder>(
+        _: Element.Type, _: Order.Type, _ coordinates: UnsafePointer<Double>, _ count: Int,
+        _ target: UnsafeMutableRawPointer, _ outputStride: Int, _ outputType: ElementType
+    ) {
         let order = Order.order
         let n0 = shape[0], n1 = shape[1], stride0 = strides[0], stride1 = strides[1]
         let mode = self.mode, tapMode = self.tapMode, cval = self.cval, padding = self.padding
@@ -466,7 +482,9 @@ extension SplineInterpolator {
         func prepareAxis(_ coordinate: Double, _ n: Int, _ stride: Int, _ offsets: UnsafeMutablePointer<Int>,
                          _ weights: UnsafeMutablePointer<Double>) -> Bool {
             var c = coordinate + padding
-            if remaps { c = mapInterpolationCoordinate(c, length: n, mode: mode) }
+            // (mapInterpolationCoordinate returns a coordinate inside [0, n-1], or NaN, unchanged:
+            // testing first keeps the call off the common path.)
+            if remaps && (c < 0 || c > Double(n &- 1)) { c = mapInterpolationCoordinate(c, length: n, mode: mode) }
             guard c > -1.0 || !remaps else { return false }
             let start = (order & 1 == 1 ? cIntp(floor(c)) : cIntp(floor(c + 0.5))) &- order / 2
             if start < 0 || start > n &- 1 &- order {
@@ -497,13 +515,13 @@ extension SplineInterpolator {
                             var total = 0.0
                             if order == 0 {
                                 // The general loop's `0.0 + coefficient` (so -0.0 becomes 0.0, as in SciPy).
-                                return total + (base + (offsetsA[0] &+ offsetsB[0])).loadUnaligned(as: Double.self)
+                                return total + Element.load(base + (offsetsA[0] &+ offsetsB[0]))
                             }
                             // separableSum's order: ((c * w0) * w1), rows of the first axis outermost.
                             for i in 0...order {
                                 let row = offsetsA[i], wi = weightsA[i]
                                 for j in 0...order {
-                                    total += (base + (row &+ offsetsB[j])).loadUnaligned(as: Double.self) * wi * weightsB[j]
+                                    total += Element.load(base + (row &+ offsetsB[j])) * wi * weightsB[j]
                                 }
                             }
                             return total
@@ -520,4 +538,27 @@ extension SplineInterpolator {
             destination += outputStride
         }
     }
+}
+
+/// An element type the specialised run interpolation reads, converted exactly to a double as
+/// `ElementType.loadDouble` converts it.
+protocol InterpolatedElement {
+    /// The element at `pointer` (any alignment) as a double.
+    static func load(_ pointer: UnsafeRawPointer) -> Double
+}
+
+extension Double: InterpolatedElement {
+    @inline(__always) static func load(_ pointer: UnsafeRawPointer) -> Double { pointer.loadUnaligned(as: Double.self) }
+}
+
+extension Float: InterpolatedElement {
+    @inline(__always) static func load(_ pointer: UnsafeRawPointer) -> Double { Double(pointer.loadUnaligned(as: Float.self)) }
+}
+
+extension UInt8: InterpolatedElement {
+    @inline(__always) static func load(_ pointer: UnsafeRawPointer) -> Double { Double(pointer.load(as: UInt8.self)) }
+}
+
+extension UInt16: InterpolatedElement {
+    @inline(__always) static func load(_ pointer: UnsafeRawPointer) -> Double { Double(pointer.loadUnaligned(as: UInt16.self)) }
 }

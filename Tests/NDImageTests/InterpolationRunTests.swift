@@ -1,6 +1,6 @@
-// The specialised run interpolation (`SplineInterpolator.interpolateRun`: 2-D float64 coefficients,
-// one copy per spline order) against the general per-point `value(at:)` it must equal bit for bit,
-// on random coordinates including NaN, infinities, far-out and edge values, every mode and order
+// The specialised run interpolation (`SplineInterpolator.interpolateRun`: 2-D coefficients of four
+// element types, one copy per spline order) against the general per-point `value(at:)` it must equal
+// bit for bit, on random coordinates including NaN, infinities, far-out and edge values, every mode and order
 // (a NaN result may differ in sign and payload, see below).
 // Prints its seed; rerun with FILTERJIT_INTERPOLATION_SEED=<seed>.
 
@@ -32,7 +32,9 @@ private struct SplitMix: RandomNumberGenerator {
             Int.random(in: 0..<15, using: &random) == 0 ? [.nan, .infinity, -0.0][Int.random(in: 0..<3, using: &random)]
                 : Double.random(in: -50...50, using: &random)
         }
-        let coefficients = try NDArray.make(shape: shape, elementType: .float64, values: values)
+        let coefficientType: ElementType = [.float64, .float32, .uint8, .uint16, .int16][trial % 5]
+        let coefficients = try NDArray.make(shape: shape, elementType: coefficientType,
+                                            values: coefficientType.isFloatingPoint ? values : values.map { $0.isFinite ? abs($0.rounded()) : 7 })
         let mode = InterpolationMode.allCases[trial % InterpolationMode.allCases.count]
         let options = InterpolationOptions(order: (trial / 8) % 6, mode: mode, cval: -2.5)
         let interpolator = SplineInterpolator(coefficients: coefficients, options: options, padding: trial % 3 == 0 ? 12 : 0)
@@ -64,7 +66,7 @@ private struct SplitMix: RandomNumberGenerator {
             if run.int64Bits() != pointwise.int64Bits() || !same {
                 let a = run.doubleValues(), b = pointwise.doubleValues()
                 let i = (0..<count).first { a[$0].bitPattern != b[$0].bitPattern && !(a[$0].isNaN && b[$0].isNaN) } ?? 0
-                differences.append("trial \(trial) \(shape) order \(options.order) \(mode.rawValue) \(outputType): point \(i) "
+                differences.append("trial \(trial) \(coefficientType) \(shape) order \(options.order) \(mode.rawValue) \(outputType): point \(i) "
                     + "at (\(coordinates[2 * i]), \(coordinates[2 * i + 1])): run \(a[i]) (\(String(a[i].bitPattern, radix: 16))) "
                     + "per point \(b[i]) (\(String(b[i].bitPattern, radix: 16)))")
             }
