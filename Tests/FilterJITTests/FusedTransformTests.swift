@@ -298,8 +298,8 @@ private extension Double {
     }
 }
 
-@Test func aFusedTransformVisitedInTilesReportsTheFirstFailureInCOrder() throws {
-    // Tiles of 32 rows x 128 columns visit (5, 10) before (2, 280); C order puts (2, 280) first.
+@Test func aFusedTransformReportsTheFirstFailureInCOrderAcrossRunsAndThreads() throws {
+    // (2, 280) lies in a row's second run of points, (5, 10) in a later row's first: C order puts (2, 280) first.
     let kernel = try engine.compile("""
         @transform
         def twoFailures(out_coords, in_coords):
