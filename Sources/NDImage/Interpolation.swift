@@ -419,22 +419,28 @@ enum SplineOrder3: StaticSplineOrder { static var order: Int { 3 } }
 enum SplineOrder4: StaticSplineOrder { static var order: Int { 4 } }
 enum SplineOrder5: StaticSplineOrder { static var order: Int { 5 } }
 
+/// A rank known at compile time (1 to 3), for the specialised run loops below.
+protocol StaticRank { static var rank: Int { get } }
+enum Rank1: StaticRank { static var rank: Int { 1 } }
+enum Rank2: StaticRank { static var rank: Int { 2 } }
+enum Rank3: StaticRank { static var rank: Int { 3 } }
+
 extension SplineInterpolator {
     /// Interpolates `count` points (their coordinates `rank` apart in `coordinates`) and stores the
     /// values `outputStride` bytes apart from `target` as `outputType`.
     ///
-    /// 2-D coefficients of float64 (every prefiltered input), float32, uint8 or uint16 in modes other
-    /// than `grid-constant` (the common case: images) take a copy of `value(at:)` specialised for the
-    /// element type and the order, with the same operations in the same order (so the same bits);
-    /// everything else calls `value(at:)`.
+    /// Coefficients of rank 1 to 3 and of float64 (every prefiltered input), float32, uint8 or
+    /// uint16 in modes other than `grid-constant` take a copy of `value(at:)` specialised for the
+    /// rank, the element type and the order, with the same operations in the same order (so the
+    /// same bits); everything else calls `value(at:)`.
     func interpolateRun(_ coordinates: UnsafePointer<Double>, count: Int, to target: UnsafeMutableRawPointer,
                         outputStride: Int, as outputType: ElementType) {
-        if rank == 2 && mode != .gridConstant {
+        if (1...3).contains(rank) && mode != .gridConstant {
             switch elementType {
-            case .float64: interpolateRun2D(Double.self, coordinates, count, target, outputStride, outputType); return
-            case .float32: interpolateRun2D(Float.self, coordinates, count, target, outputStride, outputType); return
-            case .uint8: interpolateRun2D(UInt8.self, coordinates, count, target, outputStride, outputType); return
-            case .uint16: interpolateRun2D(UInt16.self, coordinates, count, target, outputStride, outputType); return
+            case .float64: return interpolateRun(Double.self, coordinates, count, target, outputStride, outputType)
+            case .float32: return interpolateRun(Float.self, coordinates, count, target, outputStride, outputType)
+            case .uint8: return interpolateRun(UInt8.self, coordinates, count, target, outputStride, outputType)
+            case .uint16: return interpolateRun(UInt16.self, coordinates, count, target, outputStride, outputType)
             default: break
             }
         }
@@ -446,19 +452,134 @@ extension SplineInterpolator {
         }
     }
 
-    /// `interpolateRun` for 2-D coefficients of `Element`, not `grid-constant`: one specialised copy
-    /// per spline order.
+    /// Chooses the rank's copy.
     @inline(__always)
-    private func interpolateRun2D<Element: InterpolatedElement>(_: Element.Type, _ coordinates: UnsafePointer<Double>,
-                                                                 _ count: Int, _ target: UnsafeMutableRawPointer,
-                                                                 _ outputStride: Int, _ outputType: ElementType) {
+    private func interpolateRun<Element: InterpolatedElement>(_: Element.Type, _ coordinates: UnsafePointer<Double>,
+                                                              _ count: Int, _ target: UnsafeMutableRawPointer,
+                                                              _ outputStride: Int, _ outputType: ElementType) {
+        switch rank {
+        case 1: interpolateRun(Element.self, Rank1.self, coordinates, count, target, outputStride, outputType)
+        case 2: interpolateRun(Element.self, Rank2.self, coordinates, count, target, outputStride, outputType)
+        default: interpolateRun(Element.self, Rank3.self, coordinates, count, target, outputStride, outputType)
+        }
+    }
+
+    /// Chooses the order's copy.
+    @inline(__always)
+    private func interpolateRun<Element: InterpolatedElement, Rank: StaticRank>(
+        _: Element.Type, _: Rank.Type, _ coordinates: UnsafePointer<Double>, _ count: Int,
+        _ target: UnsafeMutableRawPointer, _ outputStride: Int, _ outputType: ElementType
+    ) {
+        if Rank.rank == 2 {
+            // Rank 2 keeps its own copy, whose per-axis tables live in tuples (measured the fastest).
+            switch order {
+            case 0: return interpolateRun2D(Element.self, SplineOrder0.self, coordinates, count, target, outputStride, outputType)
+            case 1: return interpolateRun2D(Element.self, SplineOrder1.self, coordinates, count, target, outputStride, outputType)
+            case 2: return interpolateRun2D(Element.self, SplineOrder2.self, coordinates, count, target, outputStride, outputType)
+            case 3: return interpolateRun2D(Element.self, SplineOrder3.self, coordinates, count, target, outputStride, outputType)
+            case 4: return interpolateRun2D(Element.self, SplineOrder4.self, coordinates, count, target, outputStride, outputType)
+            default: return interpolateRun2D(Element.self, SplineOrder5.self, coordinates, count, target, outputStride, outputType)
+            }
+        }
         switch order {
-        case 0: interpolateRun2D(Element.self, SplineOrder0.self, coordinates, count, target, outputStride, outputType)
-        case 1: interpolateRun2D(Element.self, SplineOrder1.self, coordinates, count, target, outputStride, outputType)
-        case 2: interpolateRun2D(Element.self, SplineOrder2.self, coordinates, count, target, outputStride, outputType)
-        case 3: interpolateRun2D(Element.self, SplineOrder3.self, coordinates, count, target, outputStride, outputType)
-        case 4: interpolateRun2D(Element.self, SplineOrder4.self, coordinates, count, target, outputStride, outputType)
-        default: interpolateRun2D(Element.self, SplineOrder5.self, coordinates, count, target, outputStride, outputType)
+        case 0: interpolateRun(Element.self, Rank.self, SplineOrder0.self, coordinates, count, target, outputStride, outputType)
+        case 1: interpolateRun(Element.self, Rank.self, SplineOrder1.self, coordinates, count, target, outputStride, outputType)
+        case 2: interpolateRun(Element.self, Rank.self, SplineOrder2.self, coordinates, count, target, outputStride, outputType)
+        case 3: interpolateRun(Element.self, Rank.self, SplineOrder3.self, coordinates, count, target, outputStride, outputType)
+        case 4: interpolateRun(Element.self, Rank.self, SplineOrder4.self, coordinates, count, target, outputStride, outputType)
+        default: interpolateRun(Element.self, Rank.self, SplineOrder5.self, coordinates, count, target, outputStride, outputType)
+        }
+    }
+
+    /// One axis of `value(at:)` for a point: the tap byte offsets and weights (`order + 1` each);
+    /// false when the point is outside (the constant-like modes then give cval).
+    @inline(__always)
+    private func prepareAxis(_ coordinate: Double, order: Int, length n: Int, stride: Int,
+                             offsets: UnsafeMutablePointer<Int>, weights: UnsafeMutablePointer<Double>) -> Bool {
+        let remaps = mode != .nearest
+        var c = coordinate + padding
+        // (mapInterpolationCoordinate returns a coordinate inside [0, n-1], or NaN, unchanged:
+        // testing first keeps the call off the common path.)
+        if remaps && (c < 0 || c > Double(n &- 1)) { c = mapInterpolationCoordinate(c, length: n, mode: mode) }
+        guard c > -1.0 || !remaps else { return false }
+        let start = (order & 1 == 1 ? cIntp(floor(c)) : cIntp(floor(c + 0.5))) &- order / 2
+        if start < 0 || start > n &- 1 &- order {
+            for k in 0...order {
+                var index = cIntp(mapInterpolationCoordinate(Double(start &+ k), length: n, mode: tapMode))
+                if index < 0 { index = 0 } else if index >= n { index = n - 1 }
+                offsets[k] = index &* stride
+            }
+        } else {
+            for k in 0...order { offsets[k] = (start &+ k) &* stride }
+        }
+        if order != 0 { splineWeights(c, order: order, into: weights) }
+        return true
+    }
+
+    /// `interpolateRun` for coefficients of `Element` and rank `Rank.rank`, not `grid-constant`,
+    /// order `Order.order`: `value(at:)` and `separableSum` with the loops unrolled.
+    @inline(never)
+    private func interpolateRun<Element: InterpolatedElement, Rank: StaticRank, Order: StaticSplineOrder>(
+        _: Element.Type, _: Rank.Type, _: Order.Type, _ coordinates: UnsafePointer<Double>, _ count: Int,
+        _ target: UnsafeMutableRawPointer, _ outputStride: Int, _ outputType: ElementType
+    ) {
+        let order = Order.order, rank = Rank.rank, taps = Order.order + 1
+        let cval = self.cval, base = self.base
+        let n0 = shape[0], n1 = rank >= 2 ? shape[1] : 0, n2 = rank >= 3 ? shape[2] : 0
+        let stride0 = strides[0], stride1 = rank >= 2 ? strides[1] : 0, stride2 = rank >= 3 ? strides[2] : 0
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * 6) { offsetBuffer in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * 6) { weightBuffer in
+                let offsets0 = offsetBuffer.baseAddress!, weights0 = weightBuffer.baseAddress!
+                let offsets1 = offsets0 + taps, weights1 = weights0 + taps
+                let offsets2 = offsets1 + taps, weights2 = weights1 + taps
+                var point = coordinates, destination = target
+                for _ in 0..<count {
+                    var inside = prepareAxis(point[0], order: order, length: n0, stride: stride0,
+                                             offsets: offsets0, weights: weights0)
+                    if inside && rank >= 2 {
+                        inside = prepareAxis(point[1], order: order, length: n1, stride: stride1,
+                                             offsets: offsets1, weights: weights1)
+                    }
+                    if inside && rank >= 3 {
+                        inside = prepareAxis(point[2], order: order, length: n2, stride: stride2,
+                                             offsets: offsets2, weights: weights2)
+                    }
+                    var total = 0.0
+                    if !inside {
+                        total = cval
+                    } else if order == 0 {
+                        // The general loop's `0.0 + coefficient` (so -0.0 becomes 0.0, as in SciPy).
+                        var offset = offsets0[0]
+                        if rank >= 2 { offset &+= offsets1[0] }
+                        if rank >= 3 { offset &+= offsets2[0] }
+                        total += Element.load(base + offset)
+                    } else if rank == 1 {
+                        for i in 0...order { total += Element.load(base + offsets0[i]) * weights0[i] }
+                    } else if rank == 2 {
+                        // separableSum's order: ((c * w0) * w1), the first axis outermost.
+                        for i in 0...order {
+                            let row = offsets0[i], w0 = weights0[i]
+                            for j in 0...order { total += Element.load(base + (row &+ offsets1[j])) * w0 * weights1[j] }
+                        }
+                    } else {
+                        for i in 0...order {
+                            for j in 0...order {
+                                let plane = offsets0[i] &+ offsets1[j]
+                                for k in 0...order {
+                                    total += Element.load(base + (plane &+ offsets2[k])) * weights0[i] * weights1[j] * weights2[k]
+                                }
+                            }
+                        }
+                    }
+                    if outputType == .float64 {
+                        destination.storeBytes(of: total, as: Double.self)
+                    } else {
+                        storeInterpolated(total, as: outputType, to: destination)
+                    }
+                    point += rank
+                    destination += outputStride
+                }
+            }
         }
     }
 

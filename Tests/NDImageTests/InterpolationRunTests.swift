@@ -1,5 +1,5 @@
-// The specialised run interpolation (`SplineInterpolator.interpolateRun`: 2-D coefficients of four
-// element types, one copy per spline order) against the general per-point `value(at:)` it must equal
+// The specialised run interpolation (`SplineInterpolator.interpolateRun`: 1-D to 3-D coefficients of
+// four element types, one copy per rank and spline order) against the general per-point `value(at:)` it must equal
 // bit for bit, on random coordinates including NaN, infinities, far-out and edge values, every mode and order
 // (a NaN result may differ in sign and payload, see below).
 // Prints its seed; rerun with FILTERJIT_INTERPOLATION_SEED=<seed>.
@@ -26,9 +26,10 @@ private struct SplitMix: RandomNumberGenerator {
           + "(rerun: FILTERJIT_INTERPOLATION_SEED=\(seed) swift test --filter InterpolationRunTests)")
     var random = SplitMix(state: seed)
     var differences: [String] = []
-    for trial in 0..<200 {
-        let shape = [Int.random(in: 1...9, using: &random), Int.random(in: 1...9, using: &random)]
-        let values: [Double] = (0..<(shape[0] * shape[1])).map { _ in
+    for trial in 0..<300 {
+        let rank = [2, 1, 3][trial % 3]
+        let shape = (0..<rank).map { _ in Int.random(in: 1...(rank == 3 ? 6 : 9), using: &random) }
+        let values: [Double] = (0..<shape.reduce(1, *)).map { _ in
             Int.random(in: 0..<15, using: &random) == 0 ? [.nan, .infinity, -0.0][Int.random(in: 0..<3, using: &random)]
                 : Double.random(in: -50...50, using: &random)
         }
@@ -40,9 +41,9 @@ private struct SplitMix: RandomNumberGenerator {
         let interpolator = SplineInterpolator(coefficients: coefficients, options: options, padding: trial % 3 == 0 ? 12 : 0)
         let count = 64
         var coordinates = [Double]()
-        for _ in 0..<(2 * count) {
+        for _ in 0..<(rank * count) {
             let special: [Double] = [.nan, .infinity, -.infinity, 1e300, -9.3e18, 4.6e18, -1, -0.5, 0, -0.0,
-                                     Double(shape[0] - 1), Double(shape[1]) - 0.5, 2.5]
+                                     Double(shape[0] - 1), Double(shape[rank - 1]) - 0.5, 2.5]
             coordinates.append(Int.random(in: 0..<4, using: &random) == 0
                                ? special[Int.random(in: 0..<special.count, using: &random)]
                                : Double.random(in: -20...20, using: &random))
@@ -54,7 +55,7 @@ private struct SplitMix: RandomNumberGenerator {
                 interpolator.interpolateRun(points.baseAddress!, count: count, to: run.firstElementPointer,
                                             outputStride: outputType.itemSize, as: outputType)
                 for i in 0..<count {
-                    storeInterpolated(interpolator.value(at: points.baseAddress! + 2 * i), as: outputType,
+                    storeInterpolated(interpolator.value(at: points.baseAddress! + rank * i), as: outputType,
                                       to: pointwise.firstElementPointer + i * outputType.itemSize)
                 }
             }
@@ -67,7 +68,7 @@ private struct SplitMix: RandomNumberGenerator {
                 let a = run.doubleValues(), b = pointwise.doubleValues()
                 let i = (0..<count).first { a[$0].bitPattern != b[$0].bitPattern && !(a[$0].isNaN && b[$0].isNaN) } ?? 0
                 differences.append("trial \(trial) \(coefficientType) \(shape) order \(options.order) \(mode.rawValue) \(outputType): point \(i) "
-                    + "at (\(coordinates[2 * i]), \(coordinates[2 * i + 1])): run \(a[i]) (\(String(a[i].bitPattern, radix: 16))) "
+                    + "at \(coordinates[(rank * i)..<(rank * i + rank)]): run \(a[i]) (\(String(a[i].bitPattern, radix: 16))) "
                     + "per point \(b[i]) (\(String(b[i].bitPattern, radix: 16)))")
             }
         }
