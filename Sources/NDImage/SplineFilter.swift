@@ -114,7 +114,7 @@ func applySplineFilter(_ c: UnsafeMutablePointer<Double>, count n: Int, lanes w:
 public func splineFilter1D(_ input: NDArray, order: Int = 3, axis: Int = -1,
                            mode: InterpolationMode = .mirror, threads: Int = 1) throws(NDImageError) -> NDArray {
     guard (0...5).contains(order) else { throw .invalidArgument("spline order not supported: \(order) (expected 0 to 5)") }
-    let result = try float64Copy(of: input)
+    let result = try float64Copy(of: input, threads: threads)
     if order < 2 || input.rank == 0 { return result }
     let normal = axis < 0 ? axis + input.rank : axis
     guard normal >= 0, normal < input.rank else {
@@ -130,16 +130,25 @@ public func splineFilter1D(_ input: NDArray, order: Int = 3, axis: Int = -1,
 public func splineFilter(_ input: NDArray, order: Int = 3, mode: InterpolationMode = .mirror,
                          threads: Int = 1) throws(NDImageError) -> NDArray {
     guard (2...5).contains(order) else { throw .invalidArgument("spline order not supported: \(order) (expected 2 to 5)") }
-    let result = try float64Copy(of: input)
+    let result = try float64Copy(of: input, threads: threads)
     for axis in 0..<input.rank { try filterLinesInPlace(result, order: order, axis: axis, mode: mode, threads: threads) }
     return result
 }
 
-/// A new C-ordered float64 copy of `input` (one block copy when it already is one).
-private func float64Copy(of input: NDArray) throws(NDImageError) -> NDArray {
+/// A new C-ordered float64 copy of `input` (block copies when it already is one, split across
+/// `threads`, so that the copy and the first touch of the new pages are not serial work).
+private func float64Copy(of input: NDArray, threads: Int = 1) throws(NDImageError) -> NDArray {
     guard input.elementType == .float64, input.isCContiguous, input.count > 0 else { return try input.converted(to: .float64) }
     let copy = try NDArray(shape: input.shape, elementType: .float64)
-    copy.firstElementPointer.copyMemory(from: input.firstElementPointer, byteCount: input.count * MemoryLayout<Double>.stride)
+    let source = input.firstElementPointer, destination = copy.firstElementPointer
+    let stride = MemoryLayout<Double>.stride
+    // Split only when each part has at least 1 MiB to copy.
+    let chunks = RowThreads.chunks(input.count, threads: min(threads, max(1, input.count / 131_072)))
+    RowThreads.forEach(chunks.count) { part in
+        let range = chunks[part]
+        (destination + range.lowerBound * stride).copyMemory(from: source + range.lowerBound * stride,
+                                                             byteCount: range.count * stride)
+    }
     return copy
 }
 
