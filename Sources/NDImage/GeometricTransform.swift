@@ -164,7 +164,7 @@ func splineCoefficients(of input: NDArray, options: InterpolationOptions,
     guard options.prefilter, options.order > 1 else { return (input, 0) }
     switch options.mode.canonical {
     case .nearest, .gridConstant:
-        let padded = try paddedForSplineFilter(input, width: 12, mode: options.mode, cval: options.cval)
+        let padded = try paddedForSplineFilter(input, width: 12, mode: options.mode, cval: options.cval, threads: threads)
         return (try splineFilter(padded, order: options.order, mode: options.mode, threads: threads), 12)
     default:
         return (try splineFilter(input, order: options.order, mode: options.mode, threads: threads), 0)
@@ -172,8 +172,10 @@ func splineCoefficients(of input: NDArray, options: InterpolationOptions,
 }
 
 /// `np.pad(input, width, mode='edge')` for `nearest`, else `mode='constant', constant_values=cval`
-/// (cval cast to the input's type first, as NumPy does), as a float64 array.
-func paddedForSplineFilter(_ input: NDArray, width: Int, mode: InterpolationMode, cval: Double) throws(NDImageError) -> NDArray {
+/// (cval cast to the input's type first, as NumPy does), as a float64 array. Built a row at a time
+/// (rows split across `threads`): each padded row reads one input row, clamped for `edge`.
+func paddedForSplineFilter(_ input: NDArray, width: Int, mode: InterpolationMode, cval: Double,
+                           threads: Int = 1) throws(NDImageError) -> NDArray {
     let shape = input.shape.map { $0 + 2 * width }
     let padded = try NDArray(shape: shape, elementType: .float64)
     if padded.count == 0 { return padded }
@@ -181,22 +183,32 @@ func paddedForSplineFilter(_ input: NDArray, width: Int, mode: InterpolationMode
     let padValue = mode.canonical == .gridConstant ? try numpyPadValue(cval, as: input.elementType) : 0
     let edge = mode.canonical == .nearest
     let rank = input.rank
-    var index = Array(repeating: 0, count: rank)
-    var source = Array(repeating: 0, count: rank)
+    let last = rank - 1
+    let rowLength = shape[last], inputLength = input.shape[last], inputStride = input.strides[last]
+    let rowCount = padded.count / rowLength
     let destination = padded.firstElementPointer.assumingMemoryBound(to: Double.self)
-    for flat in 0..<padded.count {
-        var rest = flat
-        for axis in stride(from: rank - 1, through: 0, by: -1) {
-            index[axis] = rest % shape[axis]
-            rest /= shape[axis]
+    let source = UnsafeRawPointer(input.firstElementPointer)
+    let type = input.elementType
+    let chunks = RowThreads.chunks(rowCount, threads: min(threads, max(1, padded.count / 65_536)))
+    RowThreads.forEach(chunks.count) { part in
+        for row in chunks[part] {
+            // The input row this padded row reads (clamped), and whether it lies inside the input.
+            var rest = row, rowInside = true, offset = 0
+            for axis in stride(from: last - 1, through: 0, by: -1) {
+                let i = rest % shape[axis] - width, n = input.shape[axis]
+                rest /= shape[axis]
+                if i < 0 || i >= n { rowInside = false }
+                offset &+= min(max(i, 0), n - 1) &* input.strides[axis]
+            }
+            let target = destination + row * rowLength
+            let inputRow = source + offset
+            for j in 0..<rowLength {
+                let i = j - width
+                let inside = rowInside && i >= 0 && i < inputLength
+                target[j] = (inside || edge)
+                    ? type.loadDouble(from: inputRow + min(max(i, 0), inputLength - 1) &* inputStride) : padValue
+            }
         }
-        var inside = true
-        for axis in 0..<rank {
-            let i = index[axis] - width, n = input.shape[axis]
-            if i < 0 || i >= n { inside = false }
-            source[axis] = min(max(i, 0), n - 1)
-        }
-        destination[flat] = (inside || edge) ? (input.value(at: source) ?? padValue) : padValue
     }
     return padded
 }
