@@ -430,12 +430,12 @@ extension SplineInterpolator {
     /// values `outputStride` bytes apart from `target` as `outputType`.
     ///
     /// Coefficients of rank 1 to 3 and of float64 (every prefiltered input), float32, uint8 or
-    /// uint16 in modes other than `grid-constant` take a copy of `value(at:)` specialised for the
-    /// rank, the element type and the order, with the same operations in the same order (so the
-    /// same bits); everything else calls `value(at:)`.
+    /// uint16 take a copy of `value(at:)` specialised for the rank, the element type and the order,
+    /// with the same operations in the same order (so the same bits); everything else calls
+    /// `value(at:)`.
     func interpolateRun(_ coordinates: UnsafePointer<Double>, count: Int, to target: UnsafeMutableRawPointer,
                         outputStride: Int, as outputType: ElementType) {
-        if (1...3).contains(rank) && mode != .gridConstant {
+        if (1...3).contains(rank) {
             switch elementType {
             case .float64: return interpolateRun(Double.self, coordinates, count, target, outputStride, outputType)
             case .float32: return interpolateRun(Float.self, coordinates, count, target, outputStride, outputType)
@@ -470,7 +470,7 @@ extension SplineInterpolator {
         _: Element.Type, _: Rank.Type, _ coordinates: UnsafePointer<Double>, _ count: Int,
         _ target: UnsafeMutableRawPointer, _ outputStride: Int, _ outputType: ElementType
     ) {
-        if Rank.rank == 2 {
+        if Rank.rank == 2 && mode != .gridConstant {
             // Rank 2 keeps its own copy, whose per-axis tables live in tuples (measured the fastest).
             switch order {
             case 0: return interpolateRun2D(Element.self, SplineOrder0.self, coordinates, count, target, outputStride, outputType)
@@ -516,8 +516,26 @@ extension SplineInterpolator {
         return true
     }
 
-    /// `interpolateRun` for coefficients of `Element` and rank `Rank.rank`, not `grid-constant`,
-    /// order `Order.order`: `value(at:)` and `separableSum` with the loops unrolled.
+    /// One axis of `value(at:)` in `grid-constant` mode: no remapping, taps outside the input
+    /// flagged (they read cval) and given offset 0.
+    @inline(__always)
+    private func prepareGridConstantAxis(_ coordinate: Double, order: Int, length n: Int, stride: Int,
+                                         offsets: UnsafeMutablePointer<Int>, outside: UnsafeMutablePointer<Bool>,
+                                         weights: UnsafeMutablePointer<Double>) {
+        let c = coordinate + padding
+        let start = (order & 1 == 1 ? cIntp(floor(c)) : cIntp(floor(c + 0.5))) &- order / 2
+        for k in 0...order {
+            let index = start &+ k
+            let isOutside = index < 0 || index >= n
+            outside[k] = isOutside
+            offsets[k] = isOutside ? 0 : index &* stride
+        }
+        if order != 0 { splineWeights(c, order: order, into: weights) }
+    }
+
+    /// `interpolateRun` for coefficients of `Element` and rank `Rank.rank`, order `Order.order`:
+    /// `value(at:)` and `separableSum` with the loops unrolled (in `grid-constant` mode, the general
+    /// loop's `((cval or c) * w0) * w1 ...` per tap).
     @inline(never)
     private func interpolateRun<Element: InterpolatedElement, Rank: StaticRank, Order: StaticSplineOrder>(
         _: Element.Type, _: Rank.Type, _: Order.Type, _ coordinates: UnsafePointer<Double>, _ count: Int,
@@ -527,13 +545,63 @@ extension SplineInterpolator {
         let cval = self.cval, base = self.base
         let n0 = shape[0], n1 = rank >= 2 ? shape[1] : 0, n2 = rank >= 3 ? shape[2] : 0
         let stride0 = strides[0], stride1 = rank >= 2 ? strides[1] : 0, stride2 = rank >= 3 ? strides[2] : 0
+        let gridConstant = mode == .gridConstant
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * 6) { offsetBuffer in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * 6) { weightBuffer in
+          withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * 6) { weightBuffer in
+            withUnsafeTemporaryAllocation(of: Bool.self, capacity: 3 * 6) { outsideBuffer in
                 let offsets0 = offsetBuffer.baseAddress!, weights0 = weightBuffer.baseAddress!
                 let offsets1 = offsets0 + taps, weights1 = weights0 + taps
                 let offsets2 = offsets1 + taps, weights2 = weights1 + taps
+                let outside0 = outsideBuffer.baseAddress!, outside1 = outside0 + taps, outside2 = outside1 + taps
                 var point = coordinates, destination = target
-                for _ in 0..<count {
+                for _ in 0..<count where gridConstant {
+                    prepareGridConstantAxis(point[0], order: order, length: n0, stride: stride0,
+                                            offsets: offsets0, outside: outside0, weights: weights0)
+                    if rank >= 2 {
+                        prepareGridConstantAxis(point[1], order: order, length: n1, stride: stride1,
+                                                offsets: offsets1, outside: outside1, weights: weights1)
+                    }
+                    if rank >= 3 {
+                        prepareGridConstantAxis(point[2], order: order, length: n2, stride: stride2,
+                                                offsets: offsets2, outside: outside2, weights: weights2)
+                    }
+                    @inline(__always) func tap(_ isOutside: Bool, _ offset: Int) -> Double {
+                        isOutside ? cval : Element.load(base + offset)
+                    }
+                    var total = 0.0
+                    if order == 0 {
+                        var offset = offsets0[0], isOutside = outside0[0]
+                        if rank >= 2 { offset &+= offsets1[0]; isOutside = isOutside || outside1[0] }
+                        if rank >= 3 { offset &+= offsets2[0]; isOutside = isOutside || outside2[0] }
+                        total += tap(isOutside, offset)
+                    } else if rank == 1 {
+                        for i in 0...order { total += tap(outside0[i], offsets0[i]) * weights0[i] }
+                    } else if rank == 2 {
+                        for i in 0...order {
+                            for j in 0...order {
+                                total += tap(outside0[i] || outside1[j], offsets0[i] &+ offsets1[j]) * weights0[i] * weights1[j]
+                            }
+                        }
+                    } else {
+                        for i in 0...order {
+                            for j in 0...order {
+                                for k in 0...order {
+                                    total += tap(outside0[i] || outside1[j] || outside2[k],
+                                                 offsets0[i] &+ offsets1[j] &+ offsets2[k])
+                                        * weights0[i] * weights1[j] * weights2[k]
+                                }
+                            }
+                        }
+                    }
+                    if outputType == .float64 {
+                        destination.storeBytes(of: total, as: Double.self)
+                    } else {
+                        storeInterpolated(total, as: outputType, to: destination)
+                    }
+                    point += rank
+                    destination += outputStride
+                }
+                for _ in 0..<count where !gridConstant {
                     var inside = prepareAxis(point[0], order: order, length: n0, stride: stride0,
                                              offsets: offsets0, weights: weights0)
                     if inside && rank >= 2 {
@@ -580,6 +648,7 @@ extension SplineInterpolator {
                     destination += outputStride
                 }
             }
+          }
         }
     }
 
