@@ -945,6 +945,7 @@ extension Codegen {
         emitter.hoistableMath = true
         let lowering = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix)
         try lowering.lowerFunctions()
+        // (A transform row reads no window and stores no element: the emitter's filter layout is unused.)
         let fused = FusedEmitter(program: program, lowering: lowering,
                                  layout: FusedLayout(inputType: .float64, outputType: .float64, tapCount: 0))
         fused.addAttribute("alwaysinline", to: lowering.functions[program.kernelIndex].function)
