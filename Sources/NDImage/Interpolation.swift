@@ -474,7 +474,7 @@ extension SplineInterpolator {
             // Rank 2 keeps its own copy, whose per-axis tables live in tuples (measured the fastest).
             switch order {
             case 0: return interpolateRun2D(Element.self, SplineOrder0.self, coordinates, count, target, outputStride, outputType)
-            case 1: return interpolateRun2D(Element.self, SplineOrder1.self, coordinates, count, target, outputStride, outputType)
+            case 1: return interpolateRun2DLinear(Element.self, coordinates, count, target, outputStride, outputType)
             case 2: return interpolateRun2D(Element.self, SplineOrder2.self, coordinates, count, target, outputStride, outputType)
             case 3: return interpolateRun2D(Element.self, SplineOrder3.self, coordinates, count, target, outputStride, outputType)
             case 4: return interpolateRun2D(Element.self, SplineOrder4.self, coordinates, count, target, outputStride, outputType)
@@ -488,6 +488,66 @@ extension SplineInterpolator {
         case 3: interpolateRun(Element.self, Rank.self, SplineOrder3.self, coordinates, count, target, outputStride, outputType)
         case 4: interpolateRun(Element.self, Rank.self, SplineOrder4.self, coordinates, count, target, outputStride, outputType)
         default: interpolateRun(Element.self, Rank.self, SplineOrder5.self, coordinates, count, target, outputStride, outputType)
+        }
+    }
+
+    /// Order 1 in 2-D, four points at a time: a group whose points all lie inside the input on both
+    /// axes (`0 <= c < n - 1`: no remapping, no edge taps) computes its weights and sums as vectors,
+    /// lane by lane the scalar code's operations in its order (`x - floor(x)`, `1 - x`, `1 - w0`,
+    /// `((0 + c00 w0 v0) + c01 w0 v1) + ...`), so the bits are the same; other groups and the tail
+    /// take the scalar copy.
+    @inline(never)
+    private func interpolateRun2DLinear<Element: InterpolatedElement>(
+        _: Element.Type, _ coordinates: UnsafePointer<Double>, _ count: Int, _ target: UnsafeMutableRawPointer,
+        _ outputStride: Int, _ outputType: ElementType
+    ) {
+        let n0 = shape[0], n1 = shape[1], stride0 = strides[0], stride1 = strides[1]
+        let limit0 = SIMD4<Double>(repeating: Double(n0 &- 1)), limit1 = SIMD4<Double>(repeating: Double(n1 &- 1))
+        let padding = SIMD4<Double>(repeating: self.padding), zero = SIMD4<Double>(repeating: 0)
+        let one = SIMD4<Double>(repeating: 1)
+        let base = self.base
+        let storesDoubles = outputType == .float64
+        var point = coordinates, destination = target, done = 0
+        while done + 4 <= count {
+            let c0 = SIMD4(point[0], point[2], point[4], point[6]) + padding
+            let c1 = SIMD4(point[1], point[3], point[5], point[7]) + padding
+            // Inside on both axes (false for NaN): then every mode leaves the coordinate and the taps alone.
+            let inside = (c0 .>= zero) .& (c0 .< limit0) .& (c1 .>= zero) .& (c1 .< limit1)
+            guard all(inside) else {
+                interpolateRun2D(Element.self, SplineOrder1.self, point, 4, destination, outputStride, outputType)
+                point += 8
+                destination += 4 &* outputStride
+                done += 4
+                continue
+            }
+            let floor0 = c0.rounded(.down), floor1 = c1.rounded(.down)
+            let weight00 = one - (c0 - floor0), weight10 = one - (c1 - floor1)
+            let weight01 = one - weight00, weight11 = one - weight10
+            var v00 = SIMD4<Double>(), v01 = SIMD4<Double>(), v10 = SIMD4<Double>(), v11 = SIMD4<Double>()
+            for lane in 0..<4 {
+                let row = Int(floor0[lane]) &* stride0, column = Int(floor1[lane]) &* stride1
+                let corner = base + (row &+ column)
+                v00[lane] = Element.load(corner)
+                v01[lane] = Element.load(corner + stride1)
+                v10[lane] = Element.load(corner + stride0)
+                v11[lane] = Element.load(corner + stride0 + stride1)
+            }
+            var total = zero + v00 * weight00 * weight10
+            total += v01 * weight00 * weight11
+            total += v10 * weight01 * weight10
+            total += v11 * weight01 * weight11
+            for lane in 0..<4 {
+                let slot = destination + lane &* outputStride
+                if storesDoubles { slot.storeBytes(of: total[lane], as: Double.self) } else {
+                    storeInterpolated(total[lane], as: outputType, to: slot)
+                }
+            }
+            point += 8
+            destination += 4 &* outputStride
+            done += 4
+        }
+        if done < count {
+            interpolateRun2D(Element.self, SplineOrder1.self, point, count - done, destination, outputStride, outputType)
         }
     }
 
