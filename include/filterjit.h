@@ -146,7 +146,9 @@ int filterjit_generic_filter1d(const filterjit_kernel *kernel,
 /* scipy.ndimage.geometric_transform with a FILTERJIT_KIND_TRANSFORM kernel as the mapping, on
  * caller-owned buffers. Input and output have their own rank, shape and strides (bytes); `order`
  * 0-5, `mode` a FILTERJIT_MODE_* code (for interpolation the grid-* modes are not aliases),
- * `prefilter` non-zero for SciPy's spline prefilter. Equal to SciPy's results bit for bit. */
+ * `prefilter` non-zero for SciPy's spline prefilter. engine: FILTERJIT_ENGINE_FUSED (the kernel's
+ * coordinate code compiled into a loop over each output row) or FILTERJIT_ENGINE_CALLBACK (the SciPy
+ * callback called per output point); the same bits. Equal to SciPy's results bit for bit. */
 int filterjit_geometric_transform(const filterjit_kernel *kernel,
                                   const void *input, int input_dtype, int input_rank, const intptr_t *input_shape,
                                   const intptr_t *input_strides,
@@ -154,7 +156,7 @@ int filterjit_geometric_transform(const filterjit_kernel *kernel,
                                   const intptr_t *output_strides,
                                   int order, int mode, double cval, int prefilter,
                                   const double *parameters, intptr_t parameter_count,
-                                  int threads, char **error);
+                                  int engine, int threads, char **error);
 
 /* scipy.ndimage.map_coordinates: output point i is the input interpolated at coordinates[:, i...];
  * the output's shape is coordinates_shape[1:] (its rank coordinates_rank - 1). */

@@ -894,3 +894,160 @@ final class FusedEmitter {
         LLVMBuildRet(builder, emitter.int32(0))
     }
 }
+
+// MARK: - Fused transform rows
+
+/// Where the fields of `fj_transform_row_arguments` (KernelABI's header) lie, as the row kernel reads them.
+enum TransformRowABI {
+    struct Offsets {
+        let outputIndex: Int, first: Int, count: Int, coordinates: Int, parameters: Int
+    }
+    static let offsets = Offsets(
+        outputIndex: MemoryLayout<fj_transform_row_arguments>.offset(of: \.output_index)!,
+        first: MemoryLayout<fj_transform_row_arguments>.offset(of: \.first)!,
+        count: MemoryLayout<fj_transform_row_arguments>.offset(of: \.count)!,
+        coordinates: MemoryLayout<fj_transform_row_arguments>.offset(of: \.coordinates)!,
+        parameters: MemoryLayout<fj_transform_row_arguments>.offset(of: \.parameters)!)
+}
+
+/// What a fused `@transform` row kernel is compiled for: the ranks its coordinate code sees, as
+/// constants (so `len(out_coords)`, `len(in_coords)` and the bounds checks fold away). The spline
+/// order, the element types, the mode and cval do not change this code: the interpolation runs in
+/// NDImage's precompiled driver.
+public struct TransformLayout: Hashable, Sendable {
+    /// The output's rank (`len(out_coords)`).
+    public var outputRank: Int
+    /// The input's rank (`len(in_coords)`).
+    public var inputRank: Int
+
+    /// Creates a layout.
+    public init(outputRank: Int, inputRank: Int) {
+        self.outputRank = outputRank
+        self.inputRank = inputRank
+    }
+}
+
+extension Codegen {
+    /// Lowers the fused transform row kernel (`fj_transform_row_kernel`) of a `@transform` program
+    /// for `layout`, exported as `options.exportName`, and verifies it.
+    public static func lowerFusedTransform(_ program: TypedProgram, layout: TransformLayout, options: CodegenOptions,
+                                           in context: ThreadSafeContext) throws -> Module {
+        guard program.kind == .transform else { throw LLVMError("only @transform kernels have fused transform rows") }
+        guard layout.outputRank >= 1, layout.inputRank >= 1 else { throw LLVMError("transform ranks must be at least 1") }
+        guard let module = LLVMModuleCreateWithNameInContext(options.exportName, context.context) else {
+            throw LLVMError("cannot create a module")
+        }
+        let owned = Module(handle: module, context: context)
+        try validateShape(program)
+        let emitter = Emitter(context: context.context, module: module)
+        // The row-invariant part of the coordinate code (trigonometry of parameters, say) is hoisted
+        // out of the point loop by LLVM; libm calls must be side-effect free for that.
+        emitter.hoistableMath = true
+        let lowering = ProgramLowering(program: program, emitter: emitter, prefix: options.internalPrefix)
+        try lowering.lowerFunctions()
+        // (A transform row reads no window and stores no element: the emitter's filter layout is unused.)
+        let fused = FusedEmitter(program: program, lowering: lowering,
+                                 layout: FusedLayout(inputType: .float64, outputType: .float64, tapCount: 0))
+        fused.addAttribute("alwaysinline", to: lowering.functions[program.kernelIndex].function)
+        try fused.emitTransformRow(name: options.exportName, layout: layout)
+        try owned.verify()
+        return owned
+    }
+
+    /// Lowers, verifies and optimises a fused transform module in a fresh context (see `prepare`).
+    public static func prepareFusedTransform(_ program: TypedProgram, layout: TransformLayout, options: CodegenOptions,
+                                             level: OptimizationLevel, machine: TargetMachine,
+                                             keepText: Bool = true) throws -> PreparedModule {
+        let context = ThreadSafeContext()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let module = try lowerFusedTransform(program, layout: layout, options: options, in: context)
+        let ir = keepText ? module.text : ""
+        let lowered = DispatchTime.now().uptimeNanoseconds
+        try module.checkSize(kernelName: program.kernel.name)
+        module.adopt(machine)
+        if !level.pipeline.isEmpty {
+            try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,
+                                unrollAndInterleave: level.unrollAndInterleave)
+        }
+        let optimizedIR = keepText ? module.text : ""
+        let optimized = DispatchTime.now().uptimeNanoseconds
+        return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
+                              lowerMilliseconds: Double(lowered - start) / 1e6,
+                              optimizeMilliseconds: Double(optimized - lowered) / 1e6)
+    }
+}
+
+extension FusedEmitter {
+    /// The transform row kernel (`fj_transform_row_kernel`): an exported entry that reads the argument
+    /// block and calls the point loop. The loop's index and coordinate pointers are `noalias`, so
+    /// LLVM keeps the row's leading output coordinates in registers and hoists what depends only on
+    /// them and the parameters (the row-invariant part of an affine map) out of the loop; each
+    /// point's coordinates are still computed by the kernel's own formula, so the bits equal the
+    /// callback's.
+    func emitTransformRow(name: String, layout: TransformLayout) throws {
+        let i64 = types.int64
+        let indexPointer = types.int64Pointer
+        // (output_index, first, count, coordinates, parameters) -> i64
+        let loop = addFunction(name + ".row", returning: i64,
+                               [indexPointer, i64, i64, types.doublePointer, types.doublePointer])
+        LLVMSetLinkage(loop, LLVMInternalLinkage)
+        addAttribute("noalias", to: loop, parameter: 0)
+        addAttribute("noalias", to: loop, parameter: 3)
+        try emitTransformLoop(in: loop, layout: layout)
+
+        let entry = addFunction(name, returning: i64, [types.bytePointer])
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, entry, "entry")!)
+        let block = LLVMGetParam(entry, 0)!
+        func field(_ offset: Int, _ type: LLVMTypeRef) -> LLVMValueRef {
+            let address = emitter.elementAddress(types.int8, block, emitter.int64(Int64(offset)))
+            return emitter.load(type, LLVMBuildBitCast(builder, address, LLVMPointerType(type, 0), "")!)
+        }
+        let offsets = TransformRowABI.offsets
+        var arguments: [LLVMValueRef?] = [field(offsets.outputIndex, indexPointer), field(offsets.first, i64),
+                                          field(offsets.count, i64), field(offsets.coordinates, types.doublePointer),
+                                          field(offsets.parameters, types.doublePointer)]
+        let type = LLVMGlobalGetValueType(loop)!
+        let result = arguments.withUnsafeMutableBufferPointer {
+            LLVMBuildCall2(builder, type, loop, $0.baseAddress, UInt32($0.count), "")!
+        }
+        LLVMBuildRet(builder, result)
+    }
+
+    /// The point loop: for point i, `output_index[last] = first + i`, its coordinates zeroed, the kernel
+    /// body (inlined) filling them. Returns -1, or the failing point's index.
+    private func emitTransformLoop(in function: LLVMValueRef, layout: TransformLayout) throws {
+        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, function, "entry")!)
+        func parameter(_ index: UInt32) -> LLVMValueRef { LLVMGetParam(function, index)! }
+        let index = parameter(0), first = parameter(1), count = parameter(2), coordinates = parameter(3)
+        let failure = emitter.block("fail")
+        let failedIndexSlot = LLVMBuildAlloca(builder, types.int64, "failed")!
+        emitter.store(emitter.int64(0), failedIndexSlot)
+        let parameters = try loadParameters(parameter(4), failure: failure)
+        let arenaType = LLVMArrayType(types.int64, 2)!
+        let arenaStorage = LLVMBuildAlloca(builder, arenaType, "arena")!
+        emitter.store(LLVMConstNull(arenaType), arenaStorage)
+        let arena = LLVMBuildBitCast(builder, arenaStorage, types.bytePointer, "")!
+        let outputRank = emitter.int64(Int64(layout.outputRank)), inputRank = emitter.int64(Int64(layout.inputRank))
+        let lastAxis = emitter.int64(Int64(layout.outputRank - 1))
+        _ = emitter.loop(from: emitter.int64(0), to: count, carrying: []) { i, _ in
+            emitter.store(emitter.add(first, i), emitter.elementAddress(types.int64, index, lastAxis))
+            let point = emitter.elementAddress(types.double, coordinates, LLVMBuildMul(builder, i, inputRank, "")!)
+            for axis in 0..<layout.inputRank {
+                emitter.store(emitter.double(0), emitter.elementAddress(types.double, point, emitter.int64(Int64(axis))))
+            }
+            emitter.store(i, failedIndexSlot)
+            let ok = emitter.call(lowering.functions[program.kernelIndex],
+                                  [arena, index, outputRank, point, inputRank] + parameters)
+            if lowering.usesArena {
+                emitter.call(emitter.declare("filterjit_release", returning: types.void, [types.bytePointer]), [arena])
+            }
+            let success = emitter.block("call.ok")
+            emitter.branch(if: ok, then: success, else: failure)
+            emitter.position(at: success)
+            return []
+        }
+        LLVMBuildRet(builder, emitter.int64(-1))
+        emitter.position(at: failure)
+        LLVMBuildRet(builder, emitter.load(types.int64, failedIndexSlot))
+    }
+}

@@ -43,6 +43,11 @@ final class Emitter {
     let builder: LLVMBuilderRef
     let types: IRTypes
     private var declared: [String: Callee] = [:]
+    /// Whether libm calls are marked free of side effects (`readnone`, `nounwind`, `willreturn`), so
+    /// that LLVM may hoist a call with loop-invariant arguments out of a loop (fused transform rows:
+    /// `np.cos(angle)` once per run instead of once per point). The call and its bits are unchanged;
+    /// only `errno`, which nothing reads, is no longer kept in order.
+    var hoistableMath = false
 
     init(context: LLVMContextRef, module: LLVMModuleRef) {
         self.context = context
@@ -94,6 +99,12 @@ final class Emitter {
             let kind = LLVMGetEnumAttributeKindForName("nobuiltin", 9)
             // Index ~0 is the function itself (LLVMAttributeFunctionIndex).
             LLVMAddCallSiteAttribute(result, UInt32.max, LLVMCreateEnumAttribute(context, kind, 0))
+            if hoistableMath {
+                for attribute in ["readnone", "nounwind", "willreturn"] {
+                    let kind = LLVMGetEnumAttributeKindForName(attribute, attribute.utf8.count)
+                    LLVMAddCallSiteAttribute(result, UInt32.max, LLVMCreateEnumAttribute(context, kind, 0))
+                }
+            }
         }
         return result
     }

@@ -7,8 +7,9 @@
 //
 // Variants (`KernelVariant`): the SciPy callback ABI of the kernel's kind; a fused `@filter` row
 // kernel (input and output element types, tap count); a fused `@line_filter` (element types, filter
-// size). The window strategies (WindowStrategy.swift) compile their point-wise tails as row kernels
-// of a derived program. Everything else a run needs (mode, cval, origins, offsets, shape, strides,
+// size); a fused `@transform` row (output and input ranks: the coordinate code inlined into one
+// point loop, the interpolation in NDImage's driver). The window strategies (WindowStrategy.swift)
+// compile their point-wise tails as row kernels of a derived program. Everything else a run needs (mode, cval, origins, offsets, shape, strides,
 // parameters) is a run-time argument of the one NDImage driver, so it is not in the signature.
 // Each stage is timed into one `CompileTimings` that the caller gets back with the code, and each
 // stage's output can be printed on its own (`CompileStage`, `filterjit show --stage`).
@@ -30,6 +31,8 @@ public enum KernelVariant: Hashable, Sendable, CustomStringConvertible {
     /// An array function (issue 15) specialised for these argument dtypes, ranks and scalar types; its
     /// program is checked for the signature too (`CompilePipeline.frontEnd(_:function:arraySignature:)`).
     case arrayFunction(ArrayFunctionSignature)
+    /// A fused `@transform` row kernel (`fj_transform_row_kernel`) for these output and input ranks.
+    case transform(TransformLayout)
 
     public var description: String {
         switch self {
@@ -39,6 +42,8 @@ public enum KernelVariant: Hashable, Sendable, CustomStringConvertible {
             return "filter-row;in=\(layout.inputType.rawValue);out=\(layout.outputType.rawValue);taps=\(layout.tapCount)"
         case .lineFilter(let layout):
             return "line;in=\(layout.inputType.rawValue);out=\(layout.outputType.rawValue);size=\(layout.tapCount)"
+        case .transform(let layout):
+            return "transform-row;out-rank=\(layout.outputRank);in-rank=\(layout.inputRank)"
         }
     }
 }
@@ -137,6 +142,9 @@ enum CompilePipeline {
         case .filterRow(let layout), .lineFilter(let layout):
             return try Codegen.prepareFused(program, layout: layout, options: options, level: level,
                                             machine: machine, keepText: keepText)
+        case .transform(let layout):
+            return try Codegen.prepareFusedTransform(program, layout: layout, options: options, level: level,
+                                                     machine: machine, keepText: keepText)
         }
     }
 

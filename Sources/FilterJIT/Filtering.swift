@@ -123,8 +123,10 @@ extension Kernel {
     /// Compiles (or loads) now the code that `genericFilter` / `genericFilter1D` / `geometricTransform`
     /// would compile for an input of `shape` and `elementType` (output `outputType`, nil: the same)
     /// with these options, engine and strategy, so that a caller can time the compile apart from the
-    /// run (the REPL and `bench` do). The run then finds everything in the cache.
+    /// run (the REPL and `bench` do). For a `@transform`, `outputRank` is the output's rank (nil:
+    /// the input's). The run then finds everything in the cache.
     public func prepareRun(shape: [Int], elementType: ElementType, outputType: ElementType? = nil,
+                           outputRank: Int? = nil,
                            options: FilterOptions? = nil, lineOptions: LineFilterOptions? = nil,
                            engine: ExecutionEngine = .fused, strategy: WindowStrategyChoice = .auto) throws -> PreparedRun {
         var timings = CompileTimings()
@@ -172,6 +174,10 @@ extension Kernel {
             let layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
                                      tapCount: line.filterSize)
             let made = try fusionEngine.kernelReportingCompile(self, variant: .lineFilter(layout))
+            record(made.kernel, made: made.made)
+        case (.transform, .fused) where !shape.isEmpty && (outputRank ?? shape.count) >= 1:
+            let layout = TransformLayout(outputRank: outputRank ?? shape.count, inputRank: shape.count)
+            let made = try fusionEngine.kernelReportingCompile(self, variant: .transform(layout))
             record(made.kernel, made: made.made)
         default:
             try callback()

@@ -11,7 +11,8 @@ import NDImage
 
 /// How `genericFilter` and `genericFilter1D` run a kernel.
 public enum ExecutionEngine: String, Sendable, CaseIterable {
-    /// A whole-image kernel compiled for the element types, footprint and mode (the default).
+    /// A whole-image kernel compiled for the element types, footprint and mode (the default); for a
+    /// `@transform`, the coordinate code compiled into a loop over a row's points.
     /// Inputs it cannot handle (0-d arrays, an output overlapping the input, strides that are not
     /// a multiple of the element size) run on the callback engine instead, with the same result.
     case fused
@@ -88,11 +89,13 @@ extension Kernel {
         return try fusionEngine.kernel(self, variant: .lineFilter(layout))
     }
 
-    /// The code of the fused kernel this `@filter` (with `options`) or `@line_filter` (with
-    /// `lineOptions`) kernel runs on images of `shape` and `elementType` (output `outputType`, nil:
-    /// the same): LLVM IR before and after optimisation, and the host assembly.
+    /// The code of the fused kernel this `@filter` (with `options`), `@line_filter` (with
+    /// `lineOptions`) or `@transform` (output rank `outputRank`, nil: the input's) kernel runs on
+    /// images of `shape` and `elementType` (output `outputType`, nil: the same): LLVM IR before and
+    /// after optimisation, and the host assembly.
     public func fusedCode(shape: [Int], elementType: ElementType, outputType: ElementType? = nil,
-                          options: FilterOptions? = nil, lineOptions: LineFilterOptions? = nil) throws -> FusedCode {
+                          options: FilterOptions? = nil, lineOptions: LineFilterOptions? = nil,
+                          outputRank: Int? = nil) throws -> FusedCode {
         let fused: Kernel
         let output = outputType ?? elementType
         switch kind {
@@ -103,7 +106,12 @@ extension Kernel {
             let line = lineOptions ?? LineFilterOptions(filterSize: 3)
             _ = try validatedLineFilterAxis(line, rank: shape.count)
             fused = try fusedLineKernel(line, input: elementType, output: output)
-        case .transform, .arrayFunction:
+        case .transform:
+            guard let transform = try fusedTransformKernel(outputRank: outputRank ?? shape.count, inputRank: shape.count) else {
+                throw KernelCallError.sizeOutOfRange(shape.count)
+            }
+            fused = transform
+        case .arrayFunction:
             throw KernelCallError.wrongKind(expected: .filter, actual: kind)
         }
         // A fused kernel knows its layout, so its texts come from the fused pipeline even after a disk-cache load.

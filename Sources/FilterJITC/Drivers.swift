@@ -23,7 +23,7 @@ func userDataValues(_ kernel: Kernel, _ parameters: UnsafePointer<Double>?, _ co
 }
 
 /// The engine of a `FILTERJIT_ENGINE_*` code.
-private func executionEngine(_ code: Int32) throws -> ExecutionEngine {
+func executionEngine(_ code: Int32) throws -> ExecutionEngine {
     switch code {
     case 0: return .callback
     case 1: return .fused

@@ -30,11 +30,12 @@ public func filterjit_geometric_transform(
     _ outputStrides: UnsafePointer<Int>?,
     _ order: Int32, _ mode: Int32, _ cval: Double, _ prefilter: Int32,
     _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
-    _ threads: Int32,
+    _ engine: Int32, _ threads: Int32,
     _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     withStatus(errorText) {
         let kernel = try checkedKernel(kernelHandle, kind: .transform)
+        let engine = try executionEngine(engine)
         let source = try CallerArray(base: input, dtype: inputDtype, rank: inputRank, shape: inputShape,
                                      strides: inputStrides, role: "input")
         let destination = try CallerArray(base: UnsafeRawPointer(output), dtype: outputDtype, rank: outputRank,
@@ -43,7 +44,8 @@ public func filterjit_geometric_transform(
         let values = try userDataValues(kernel, parameters, parameterCount)
         try withArrays(source, destination) { image, result in
             _ = try kernel.geometricTransform(image, outputShape: result.shape, output: .array(result), options: options,
-                                              parameters: namedParameters(kernel, values), threads: threadCount(threads))
+                                              parameters: namedParameters(kernel, values), engine: engine,
+                                              threads: threadCount(threads))
         }
     }
 }

@@ -33,7 +33,7 @@ struct FilterOptionArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Worker threads (default: all cores).", valueName: "N"))
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("fused (default): a whole-image kernel compiled for the element types, footprint and mode; callback: per-element call through the SciPy ABI, as generic_filter does.", valueName: "fused|callback"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("fused (default): a whole-image kernel compiled for the element types, footprint and mode (for a @transform: its coordinate code compiled into a loop over each output row); callback: per-element call through the SciPy ABI, as generic_filter and geometric_transform do.", valueName: "fused|callback"))
     var engine: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("auto (default): whole-window reductions (min, max, sum, mean, median, percentile, rank and point-wise combinations of them) run with the fastest exact algorithm for their size; literal: every tap of every window, as written.", valueName: "auto|literal"))

@@ -124,12 +124,12 @@ private func dispatchKernel(_ kernel: Kernel, to input: NDArray, arguments: Filt
         return try kernel.genericFilter1D(input, options: try arguments.lineFilterOptions(), output: output,
                                           parameters: parameters, engine: engine, threads: threads)
     case .transform:
-        // Transforms run on FilterJIT's interpolating driver, which calls the compiled kernel per
-        // output point (there is no fused transform engine yet, so --engine does not change it).
+        // Transforms run on FilterJIT's interpolating driver: the fused engine (default) runs the
+        // kernel's coordinate code compiled into a row loop, the callback engine calls it per point.
         let shape = try preallocated?.shape ?? arguments.transformOutputShape()
         return try kernel.geometricTransform(input, outputShape: shape, output: output,
                                              options: try arguments.interpolationOptions(),
-                                             parameters: parameters, threads: threads)
+                                             parameters: parameters, engine: engine, threads: threads)
     case .arrayFunction:
         throw KernelCallError.wrongKind(expected: .filter, actual: kernel.kind)
     }
@@ -224,7 +224,9 @@ func prepareKernel(_ kernel: Kernel, for image: NDArray, arguments: FilterOption
         return try kernel.prepareRun(shape: image.shape, elementType: image.elementType, outputType: outputType,
                                      lineOptions: try arguments.lineFilterOptions(), engine: try arguments.executionEngine())
     case .transform:
-        return try kernel.prepareRun(shape: image.shape, elementType: image.elementType, engine: .callback)
+        return try kernel.prepareRun(shape: image.shape, elementType: image.elementType,
+                                     outputRank: try arguments.transformOutputShape()?.count,
+                                     engine: try arguments.executionEngine())
     case .arrayFunction:
         throw KernelCallError.wrongKind(expected: .filter, actual: kernel.kind)
     }

@@ -14,7 +14,9 @@ struct ShowCommand: ParsableCommand {
             For ir, opt and asm:
             Shows the fused whole-image kernel compiled for --shape's rank, --dtype (and
             --output-dtype) and the filter options (the default), or with --engine callback the
-            SciPy-ABI callback kernel. @transform kernels always show the callback. For @filter
+            SciPy-ABI callback kernel. For @transform kernels the fused code is the row kernel
+            compiled for --shape's rank (the input) and --output-shape's (the output; default the
+            input's): the coordinate code in a loop over a row's points. For @filter
             kernels the first line names the window strategy (--strategy) the run would use.
 
             Examples:
@@ -66,14 +68,21 @@ struct ShowCommand: ParsableCommand {
             let asm = asm || chosen == .asm, optimizedIR = optimizedIR || chosen == .opt
             let kernel = try Engine().compile(file.text, function: source.function, fileName: file.name)
             let text: String
-            if try filter.executionEngine() == .fused && kernel.kind != .transform {
+            if try filter.executionEngine() == .fused {
                 var outputType: ElementType?
                 if case .elementType(let type) = try filter.filterOutput() { outputType = type }
-                let code = kernel.kind == .filter
-                    ? try kernel.fusedCode(shape: imageShape, elementType: elementType, outputType: outputType,
-                                           options: try filter.filterOptions(rank: imageShape.count).options)
-                    : try kernel.fusedCode(shape: imageShape, elementType: elementType, outputType: outputType,
-                                           lineOptions: try filter.lineFilterOptions())
+                let code: FusedCode
+                switch kernel.kind {
+                case .filter:
+                    code = try kernel.fusedCode(shape: imageShape, elementType: elementType, outputType: outputType,
+                                                options: try filter.filterOptions(rank: imageShape.count).options)
+                case .lineFilter:
+                    code = try kernel.fusedCode(shape: imageShape, elementType: elementType, outputType: outputType,
+                                                lineOptions: try filter.lineFilterOptions())
+                case .transform:
+                    code = try kernel.fusedCode(shape: imageShape, elementType: elementType,
+                                                outputRank: try filter.transformOutputShape()?.count)
+                }
                 text = asm ? code.assembly : (optimizedIR ? code.optimizedIR : code.ir)
                 if kernel.kind == .filter {
                     let options = try filter.filterOptions(rank: imageShape.count).options

@@ -12,7 +12,7 @@ func maskTimings(_ text: String) -> String {
 @Suite struct ReplTranscriptTests {
     /// Each `Tests/Fixtures/repl/NAME.in` is piped into `filterjit repl --shape 64x64`; stdout and stderr
     /// must equal `NAME.out` and `NAME.err` with timings masked. `FILTERJIT_RECORD_GOLDEN=1` rewrites them.
-    @Test(arguments: ["basics", "modes", "numba"])
+    @Test(arguments: ["basics", "modes", "numba", "transforms"])
     func transcriptMatchesGolden(name: String) throws {
         let directory = repositoryRoot.appendingPathComponent("Tests/Fixtures/repl")
         let input = try String(contentsOf: directory.appendingPathComponent("\(name).in"), encoding: .utf8)

@@ -185,6 +185,26 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         #expect(result.stderr.contains(":order N"))
     }
 
+    @Test func runGivesTheSameTransformOnBothEnginesAndShowPrintsTheFusedRow() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [40, 300], seed: 5), path: scratch.path("x.npy"))
+        var outputs: [[UInt64]] = []
+        for engine in ["fused", "callback"] {
+            let result = try runCLI(["run", "examples/rotate.filter", "--input", scratch.path("x.npy"),
+                                     "--output", scratch.path("\(engine).npy"), "--order", "3", "--mode", "reflect",
+                                     "--param", "cy=20", "--param", "cx=150", "--engine", engine, "--threads", "2",
+                                     "--no-disk-cache"])
+            #expect(result.status == 0, "\(result.stderr)")
+            outputs.append(try NPYFile.read(path: scratch.path("\(engine).npy")).doubleValues().map(\.bitPattern))
+        }
+        #expect(outputs[0] == outputs[1])
+        let fused = try runCLI(["show", "examples/rotate.filter", "--stage", "opt", "--no-disk-cache"])
+        #expect(fused.status == 0, "\(fused.stderr)")
+        #expect(fused.stdout.contains("_fused") && fused.stdout.contains("@cos"), "\(fused.stdout.prefix(400))")
+        let callback = try runCLI(["show", "examples/rotate.filter", "--stage", "ir", "--engine", "callback", "--no-disk-cache"])
+        #expect(callback.status == 0 && !callback.stdout.contains("_fused"))
+    }
+
     @Test func benchTimesATransformKernel() throws {
         let result = try runCLI(["bench", "examples/lens.filter", "--shape", "32x32", "--repeat", "2", "--order", "1", "--json"])
         #expect(result.status == 0, "\(result.stderr)")

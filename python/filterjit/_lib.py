@@ -94,7 +94,7 @@ def _declare(lib: ctypes.CDLL) -> None:
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
             ctypes.c_int, ctypes.c_int, ctypes.c_double, ctypes.c_int,
             p_double, ctypes.c_ssize_t,
-            ctypes.c_int, c_char_pp]),
+            ctypes.c_int, ctypes.c_int, c_char_pp]),
         "filterjit_map_coordinates": (ctypes.c_int, [
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,

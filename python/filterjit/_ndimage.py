@@ -310,9 +310,10 @@ def geometric_transform(input: ArrayLike, mapping: Any, output_shape: Sequence[i
     text (SciPy's own form, `def shift(output_coords, dy, dx): return (output_coords[0] - dy, ...)`,
     compiles too). The kernel's parameters come from `extra_arguments` (in declaration order),
     `extra_keywords` and keywords. Output rows are split across `threads` (default: one per
-    processor). `engine` is accepted for symmetry with generic_filter; both names currently run the
-    same driver, which calls the compiled kernel per output point (no fused transform yet).
-    Results equal scipy.ndimage.geometric_transform with the same kernel, bit for bit."""
+    processor). `engine='fused'` (the default) runs the kernel's coordinate code compiled into a
+    loop over each output row (compiled once per input and output rank; order, mode and cval do not
+    recompile it); `engine='callback'` calls the compiled SciPy callback per output point. Both
+    give the same results, equal to scipy.ndimage.geometric_transform with the same kernel, bit for bit."""
     if not isinstance(mapping, (JITCallable, Kernel, str)) and callable(mapping):
         from ._kernel import jit_geometric_function
         mapping = jit_geometric_function(mapping)
@@ -324,7 +325,7 @@ def geometric_transform(input: ArrayLike, mapping: Any, output_shape: Sequence[i
     if input.ndim < 1 or len(shape) < 1:
         raise RuntimeError("input and output rank must be > 0")
     mode_code = _mode_code(mode)
-    _engine(engine)
+    engine_code = _engine(engine)
     output = _shaped_output(output, input, shape)
     result = _writable_native(output)
     params = (ctypes.c_double * max(len(values), 1))(*values)
@@ -333,7 +334,7 @@ def geometric_transform(input: ArrayLike, mapping: Any, output_shape: Sequence[i
         input.ctypes.data, _DTYPE_CODES[input.dtype], input.ndim, _intp(input.shape), _intp(input.strides),
         result.ctypes.data, _DTYPE_CODES[result.dtype], result.ndim, _intp(result.shape), _intp(result.strides),
         order, mode_code, float(cval), 1 if prefilter else 0,
-        params, len(values), _threads(threads), error)
+        params, len(values), engine_code, _threads(threads), error)
     return _run(call, kernel, output, result)
 
 

@@ -24,9 +24,10 @@ def test_geometric_transform_equals_scipy_with_the_same_kernel(shift, order, mod
         expected = ndi.geometric_transform(image, shift.with_parameters(dy=dy, dx=dx), output_shape=output_shape,
                                            order=order, mode=mode, cval=-2.5)
         for threads in (1, 3):
-            actual = filterjit.geometric_transform(image, shift, output_shape=output_shape, order=order, mode=mode,
-                                                   cval=-2.5, threads=threads, dy=dy, dx=dx)
-            np.testing.assert_array_equal(actual, expected)
+            for engine in ("fused", "callback"):
+                actual = filterjit.geometric_transform(image, shift, output_shape=output_shape, order=order, mode=mode,
+                                                       cval=-2.5, threads=threads, engine=engine, dy=dy, dx=dx)
+                np.testing.assert_array_equal(actual, expected)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32, np.int64])
@@ -99,8 +100,21 @@ def bad(out_coords, in_coords):
     in_coords[0] = out_coords[0]
     in_coords[5] = 1.0
 """)
-    with pytest.raises(RuntimeError, match=r"element \(0, 0\).*out of range.*line 5"):
-        filterjit.geometric_transform(np.zeros((3, 3)), bad)
+    for engine in ("fused", "callback"):
+        with pytest.raises(RuntimeError, match=r"element \(0, 0\).*out of range.*line 5"):
+            filterjit.geometric_transform(np.zeros((3, 3)), bad, engine=engine)
+
+
+def test_the_fused_engine_equals_scipy_on_a_rotation_with_long_rows_and_an_unknown_engine_is_refused():
+    rotate = filterjit.jit_transform(example_text("rotate"), angle=30.0, cy=100.0, cx=150.0)
+    image = np.random.default_rng(7).random((200, 300))
+    for order in (1, 3):
+        expected = ndi.geometric_transform(image, rotate, order=order, mode="nearest")
+        for threads in (1, 2):
+            actual = filterjit.geometric_transform(image, rotate, order=order, mode="nearest", threads=threads)
+            np.testing.assert_array_equal(actual, expected)
+    with pytest.raises(ValueError, match="engine"):
+        filterjit.geometric_transform(image, rotate, engine="turbo")
 
 
 def scipy_shift(output_coords, dy, dx):

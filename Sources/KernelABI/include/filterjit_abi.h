@@ -51,4 +51,22 @@ typedef struct {
  * reason is in the thread's runtime failure record). */
 typedef int64_t (*fj_row_kernel)(const fj_row_arguments *arguments);
 
+/* One call of a fused @transform row kernel: the input coordinates of `count` consecutive output
+ * points of one output row (the kernel's coordinate code inlined into one pixel loop).
+ * `output_index` is the driver's index of the current point (output rank entries): the kernel sets its
+ * last entry to first + i before computing point i (the leading entries are the row's; a kernel that
+ * writes `out_coords` changes them for later points, as with the callback). Point i's input coordinates
+ * go to coordinates[i * input rank ...], zeroed first, as the callback wrapper zeroes them. */
+typedef struct {
+    int64_t *output_index;    /* the current output point's index, output rank entries */
+    int64_t first;            /* the last-axis index of point 0 */
+    int64_t count;            /* points to map */
+    double *coordinates;      /* count * input rank doubles */
+    const double *parameters; /* run-time parameters, in declaration order */
+} fj_transform_row_arguments;
+
+/* Returns -1 when every point was mapped, else the index i of the first failing point (the reason is
+ * in the thread's runtime failure record). */
+typedef int64_t (*fj_transform_row_kernel)(const fj_transform_row_arguments *arguments);
+
 #endif
