@@ -109,12 +109,12 @@ public final class Engine: @unchecked Sendable {
         switch variant {
         case .callback: return ""
         case .arrayFunction: return "_array"
-        case .filterRow, .lineFilter: return "_fused"
+        case .filterRow, .lineFilter, .transform: return "_fused"
         }
     }
 
     func makeKernel(_ program: TypedProgram, source: SourceFile?, signature: KernelSignature,
-                            frontEndTimings: CompileTimings, code: LinkedCode?) -> Kernel {
+                    frontEndTimings: CompileTimings, code: LinkedCode?) -> Kernel {
         Kernel(program: program, source: source, signature: signature,
                symbolName: Self.symbol(for: signature, name: program.kernel.name + Self.symbolSuffix(signature.variant)), code: code,
                frontEndTimings: frontEndTimings, cancellation: cancellation, generator: generator, engine: self)

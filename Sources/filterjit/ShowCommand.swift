@@ -82,6 +82,8 @@ struct ShowCommand: ParsableCommand {
                 case .transform:
                     code = try kernel.fusedCode(shape: imageShape, elementType: elementType,
                                                 outputRank: try filter.transformOutputShape()?.count)
+                case .arrayFunction:
+                    throw KernelCallError.wrongKind(expected: .filter, actual: kernel.kind)
                 }
                 text = asm ? code.assembly : (optimizedIR ? code.optimizedIR : code.ir)
                 if kernel.kind == .filter {
