@@ -66,13 +66,34 @@ extension ProgramLowering {
     }
 
     /// Whether a `for` loop of an array function runs `range(c, extent)` with a constant `c` and step 1, where
-    /// `extent` is an array's `len`/`size`/`shape[k]`: it ends within the array's element count (memory the
-    /// caller holds), so it need not poll the cancellation flag (the loops nested in it and around it do).
-    func isArrayExtentLoop(start: TExpr, stop: TExpr, step: TExpr) -> Bool {
-        guard program.kind == .arrayFunction, case .intConstant = start.kind, case .intConstant(1) = step.kind else { return false }
+    /// `extent` is an array's `len`/`size`/`shape[k]`, and its body holds no loop: it ends within the array's
+    /// element count (memory the caller holds), so it need not poll the cancellation flag. A loop with
+    /// loops inside polls, even over an extent: two nested loops over arrays of 10^6 elements run 10^12
+    /// times, and `cancel()` and `--timeout` must still stop them.
+    func isArrayExtentLoop(start: TExpr, stop: TExpr, step: TExpr, body: [TStmt]) -> Bool {
+        guard program.kind == .arrayFunction, case .intConstant = start.kind, case .intConstant(1) = step.kind,
+              !containsLoop(body) else { return false }
         switch stop.kind {
         case .ndShape, .ndSize: return true
         default: return false
+        }
+    }
+
+    /// Whether a loop of an array function with this body checks the cancellation flag on every iteration
+    /// instead of every 65,536th: its inner loops may be extent loops that never check it, so one of its
+    /// iterations can be 10^6 inner ones, and 65,536 of them minutes.
+    func pollsEveryIteration(body: [TStmt]) -> Bool {
+        program.kind == .arrayFunction && containsLoop(body)
+    }
+
+    /// Whether `statements` hold a `for` or `while` loop, at any depth.
+    private func containsLoop(_ statements: [TStmt]) -> Bool {
+        statements.contains { statement in
+            switch statement.kind {
+            case .whileLoop, .forRange, .forEach: return true
+            case .ifStatement(_, let then, let orElse): return containsLoop(then) || containsLoop(orElse)
+            default: return false
+            }
         }
     }
 

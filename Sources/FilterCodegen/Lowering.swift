@@ -230,8 +230,13 @@ final class ProgramLowering {
 
     /// Reads the cancellation flag when `count` (a `for` loop's iterations so far) is a multiple of
     /// 65,536, so `for i in range(10**18)` (or a loop over a huge window nested in others) stops on
-    /// cancel like a `while` loop, at the cost of a rarely taken branch per iteration.
-    private func pollCancellation(count: LLVMValueRef, _ range: SourceRange) {
+    /// cancel like a `while` loop, at the cost of a rarely taken branch per iteration; or on every
+    /// iteration (`everyIteration`, for loops whose inner loops do not poll).
+    private func pollCancellation(count: LLVMValueRef, _ range: SourceRange, everyIteration: Bool = false) {
+        if everyIteration {
+            checkCancellation(range)
+            return
+        }
         let isPollIteration = emitter.icmp(LLVMIntEQ, LLVMBuildAnd(builder, count, emitter.int64(0xFFFF), "")!,
                                            emitter.int64(0))
         let poll = emitter.block("poll")
@@ -346,12 +351,13 @@ final class ProgramLowering {
                 loops.removeLast()
                 emitter.branch(to: latch)
                 emitter.position(at: latch)
-                // A loop proven to walk a line is bounded by the line, one over an array function's array extent by
-                // the array (so it has no second exit and may vectorise); any other may be astronomically long.
-                if !proven && !isArrayExtentLoop(start: start, stop: stop, step: step) {
+                // A loop proven to walk a line is bounded by the line, an innermost one over an array function's
+                // array extent by the array (so it has no second exit and may vectorise); any other may be
+                // astronomically long.
+                if !proven && !isArrayExtentLoop(start: start, stop: stop, step: step, body: body) {
                     let count = emitter.add(emitter.load(types.int64, iterations), emitter.int64(1))
                     emitter.store(count, iterations)
-                    pollCancellation(count: count, statement.range)
+                    pollCancellation(count: count, statement.range, everyIteration: pollsEveryIteration(body: body))
                 }
                 // Stepping past the 64-bit range ends the loop (the next value would be past `stop`).
                 let overflowing = emitter.declare("llvm.sadd.with.overflow.i64",

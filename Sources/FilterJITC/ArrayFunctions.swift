@@ -177,6 +177,7 @@ public func filterjit_array_function_call(_ function: OpaquePointer?, _ count: I
                 throw APIFailure(.argument, "argument \(k) has the unknown kind \(kinds![k])")
             }
         }
+        guard engine == 0 || engine == 1 else { throw APIFailure(.argument, "engine \(engine) is not 0 (JIT) or 1 (interpreter)") }
         let backEnd: ArrayFunctionEngine = engine == 1 ? .interpreter : .jit
         let value: ArrayFunctionResult
         do {

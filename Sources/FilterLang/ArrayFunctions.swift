@@ -6,11 +6,12 @@
 // with NumPy's casts (`ArrayDType.store`). Both back ends follow the rules written here
 // (docs/array-functions.md).
 //
-// The JIT ABI of an array function: `int f(void **arguments, void *result)`; `arguments[k]` points at
-// argument k: an array's descriptor (int64 words: data pointer, shape[rank], strides[rank] in bytes),
-// an int64, a double or a bool byte. `result` points at the result: an int64, a double, a bool byte, or
-// a descriptor pointer for a new array (its data and descriptor malloc'd, owned by the caller). Returns
-// 1, or 0 after recording a failure (`filterjit_fail`).
+// The JIT ABI of an array function: `int f(void **arguments, void *result, void *arena)`; `arguments[k]`
+// points at argument k: an array's descriptor (int64 words: data pointer, shape[rank], strides[rank] in
+// bytes), an int64, a double or a bool byte. `result` points at the result: an int64, a double, a bool
+// byte, or a descriptor pointer for a new array. New arrays live in `arena`, which the caller owns: it
+// takes a returned array out of it (`Arena.detach`) before releasing the arena, which frees everything
+// else. Returns 1, or 0 after recording a failure (`filterjit_fail`).
 
 #if canImport(Glibc)
 import Glibc

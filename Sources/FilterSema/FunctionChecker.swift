@@ -1017,10 +1017,7 @@ struct FunctionChecker {
             return nil
         }
         if let slot = slotIndex[name] {
-            if emitting, !lostStatements, slot >= parameterCount, let current = assigned, !current.contains(slot), !reportedUnassigned.contains(slot) {
-                reportedUnassigned.insert(slot)
-                report("'\(name)' may be used before it is assigned", at: range)
-            }
+            checkAssigned(slot, name: name, at: range)
             guard let type = type(ofSlot: slot) else { return nil }
             return TExpr(.local(slot), type, range)
         }
@@ -1953,8 +1950,19 @@ extension FunctionChecker {
     var isArrayFunction: Bool { isKernel && kind == .arrayFunction }
 
     /// The slot of an n-dimensional array named by `expression`, if it is one.
-    func ndSlot(_ expression: Expr) -> Int? {
+    /// Reports a read of local `slot` where some path reaches it unassigned (Python's UnboundLocalError).
+    /// Every read of a variable goes through here: generated code never reads an unassigned slot, which
+    /// for an array function's array would be an undefined data pointer and shape.
+    private mutating func checkAssigned(_ slot: Int, name: String, at range: SourceRange) {
+        if emitting, !lostStatements, slot >= parameterCount, let current = assigned, !current.contains(slot), !reportedUnassigned.contains(slot) {
+            reportedUnassigned.insert(slot)
+            report("'\(name)' may be used before it is assigned", at: range)
+        }
+    }
+
+    mutating func ndSlot(_ expression: Expr) -> Int? {
         guard case .name(let name) = expression.kind, let slot = slotIndex[name], type(ofSlot: slot) == .ndarray else { return nil }
+        checkAssigned(slot, name: name, at: expression.range)
         return slot
     }
 
@@ -2057,7 +2065,10 @@ extension FunctionChecker {
         case .attribute(let base, let member):
             if case .name(let alias) = base.kind, slotIndex[alias] == nil, program.moduleAliases[alias] == "numpy" {
                 found = ArrayDType(pythonName: member)
-            } else if member == "dtype", let slot = ndSlot(base) {
+            } else if member == "dtype", case .name(let array) = base.kind, let slot = slotIndex[array],
+                      type(ofSlot: slot) == .ndarray {
+                // Only the static layout is read (no run-time value), so no assignment check.
+
                 found = ndLayout(slot)?.dtype
                 if found == nil { return nil }
             }

@@ -72,8 +72,15 @@ struct CallCommand: ParsableCommand {
             for constant in constants { text += try Self.constantLine(constant) + "\n" }
             let engine = try Engine()
             let callable = try engine.compileFunction(text, function: function, fileName: file.name, boundsChecked: !unchecked)
+            // A file given twice is one array, as f(x, x) is in Python: writes through either argument land in
+            // it, and --write saves it once.
             var values: [ArrayFunctionArgument] = []
-            for argument in arguments { values.append(try Self.argument(argument)) }
+            var loaded: [String: ArrayFunctionArgument] = [:]
+            for argument in arguments {
+                let value = try loaded[argument] ?? Self.argument(argument)
+                if case .array = value { loaded[argument] = value }
+                values.append(value)
+            }
             let result: ArrayFunctionResult
             do {
                 result = try callable.call(values, engine: ArrayFunctionEngine(rawValue: self.engine) ?? .jit)

@@ -40,6 +40,17 @@ import Testing
         #expect(try NPYFile.read(path: scratch.path("a.npy")).doubleValues() == [13, 7, 13, 7, 13])
     }
 
+    @Test func aFileGivenTwiceIsOneArrayAsInPython() throws {
+        // Was two copies: writes through the second argument were lost when --write saved the first.
+        let scratch = try ScratchDirectory()
+        try "def f(a, b):\n    b[0] = 5.0\n    a[1] = 7.0\n".write(toFile: scratch.path("alias.py"), atomically: true, encoding: .utf8)
+        try NPYFile.write(try NDArray.make(shape: [3], elementType: .float64, values: [0, 0, 0]), path: scratch.path("x.npy"))
+        let result = try runCLI(["call", scratch.path("alias.py"), "--arg", scratch.path("x.npy"), "--arg", scratch.path("x.npy"),
+                                 "--write", scratch.path("x.npy")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try NPYFile.read(path: scratch.path("x.npy")).doubleValues() == [5, 7, 0])
+    }
+
     @Test func outOfBoundsIndexNamesArrayShapeAndLineAndWritesNothing() throws {
         let scratch = try ScratchDirectory()
         let x = try NDArray.make(shape: [4], elementType: .float64, values: [1, 2, 3, 4])

@@ -188,6 +188,51 @@ func describe(_ result: ArrayFunctionResult) -> String {
         }
     }
 
+    /// An array assigned on some paths only: every kind of use is the compile error Python's
+    /// UnboundLocalError would be (indexing, len, shape, reductions and iteration used to read an
+    /// undefined data pointer and shape in the JIT).
+    @Test func anArrayAssignedOnSomePathsCannotBeUsed() throws {
+        let uses = ["out[0] = x[0]", "y = out[0]", "n = len(out)", "n = out.shape[0]", "n = out.size",
+                    "m = np.max(out)", "for v in out:\n        pass"]
+        let x = try ndArray([1, 2, 3], .float64)
+        for use in uses {
+            let source = "import numpy as np\ndef f(x, flag):\n    if flag:\n        out = np.zeros_like(x)\n    \(use)\n"
+            let function = try sharedEngine.compileFunction(source)
+            for flag in [true, false] {
+                do {
+                    _ = try function.call([.array(x), .bool(flag)])
+                    Issue.record("compiled: \(use)")
+                } catch let error as CompileError {
+                    #expect(error.description.contains("'out' may be used before it is assigned"), "\(use): \(error.description)")
+                }
+            }
+        }
+    }
+
+    /// Loops over array extents skip the cancellation poll only when innermost: two nested ones over
+    /// arrays of 10^6 elements (10^12 iterations) used to be impossible to stop.
+    @Test func nestedLoopsOverArrayExtentsStopOnCancel() throws {
+        let engine = try Engine()
+        let function = try engine.compileFunction("""
+            def f(a, b):
+                s = 0.0
+                for i in range(len(a)):
+                    for j in range(len(b)):
+                        s += a[i] * b[j]
+                return s
+            """)
+        let a = try ndArray(Array(repeating: 1, count: 1_000_000), .float64)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { engine.cancel() }
+        let start = Date()
+        do {
+            _ = try function.call([.array(a), .array(a)])
+            Issue.record("10^12 iterations finished")
+        } catch let error as KernelRuntimeError {
+            #expect(error.message.contains("cancelled"), "\(error.message)")
+        }
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
     @Test func negativeIndicesCountFromTheEnd() throws {
         let function = try sharedEngine.compileFunction("def last(a):\n    return a[-1] + a[-len(a)]\n")
         let (result, _) = try callBoth(function, [.array(try ndArray([3, 4, 5], .int32))])

@@ -137,6 +137,9 @@ class Dispatcher:
                 raise CompileError(message)
             if status == _lib.ERROR_KERNEL and " is out of bounds for axis " in message:
                 raise IndexError(message)
+            if status == _lib.ERROR_KERNEL and ("negative dimensions are not allowed" in message
+                                                 or "zero-size array to reduction" in message):
+                raise ValueError(message)  # NumPy's exception for the same message
             if status == _lib.ERROR_SIZE:
                 raise MemoryError(message)
             if status == _lib.ERROR_ARGUMENT:
@@ -186,7 +189,10 @@ def _take_result(handle: int, args: tuple[Any, ...]) -> Any:
         return np.zeros(shape, dtype)
     # No copy: the array views the result's memory, which is freed when the last view is collected.
     buffer = (ctypes.c_char * nbytes).from_address(lib.filterjit_result_data(handle))
-    weakref.finalize(buffer, lib.filterjit_result_free, handle)
+    finalizer = weakref.finalize(buffer, lib.filterjit_result_free, handle)
+    # Not at interpreter exit: arrays still referenced then (module globals, atexit code) must stay readable;
+    # the process frees everything when it ends.
+    finalizer.atexit = False
     return np.frombuffer(memoryview(buffer), dtype=dtype).reshape(shape)
 
 
