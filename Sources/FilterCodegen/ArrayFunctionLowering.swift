@@ -351,22 +351,9 @@ extension Codegen {
     /// kernels' O2, which vectorises its loops), whatever pipeline SciPy callbacks use.
     public static func prepareArrayFunction(_ program: TypedProgram, options: CodegenOptions, level: OptimizationLevel,
                                             machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
-        let context = ThreadSafeContext()
-        let start = DispatchTime.now().uptimeNanoseconds
-        let module = try lower(program, options: options, in: context)
-        let ir = keepText ? module.text : ""
-        let lowered = DispatchTime.now().uptimeNanoseconds
-        try module.checkSize(kernelName: program.kernel.name)
-        module.adopt(machine)
-        if !level.pipeline.isEmpty {
-            try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,
-                                unrollAndInterleave: level.unrollAndInterleave)
-        }
-        let optimizedIR = keepText ? module.text : ""
-        let optimized = DispatchTime.now().uptimeNanoseconds
-        return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
-                              lowerMilliseconds: Double(lowered - start) / 1e6,
-                              optimizeMilliseconds: Double(optimized - lowered) / 1e6)
+        try prepareStages(program, machine: machine, keepText: keepText,
+                          lower: { try lower(program, options: options, in: $0) },
+                          optimize: { try $0.optimize(pipeline: level.pipeline, level: level, machine: machine) })
     }
 
     /// The exported wrapper of an array function: `i32 f(i8** arguments, i8* result, i8* arena)`.

@@ -263,25 +263,42 @@ public struct PreparedModule {
 }
 
 extension Codegen {
-    /// Lowers, verifies and optimises `program` in a fresh context (safe to run on many threads at once).
+    /// Lowers, verifies and optimises `program` as a SciPy-ABI callback in a fresh context (safe to run on
+    /// many threads at once), with the callbacks' pipeline.
     public static func prepare(_ program: TypedProgram, options: CodegenOptions, level: OptimizationLevel,
                                machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
+        try prepareStages(program, machine: machine, keepText: keepText,
+                          lower: { try lower(program, options: options, in: $0) },
+                          optimize: { try $0.optimize(pipeline: level.callbackPipeline, level: level, machine: machine) })
+    }
+
+    /// The stages every variant shares: lower into a fresh context (`lower`), check the size, adopt the
+    /// target machine, optimise (`optimize`), each timed, with the texts when `keepText`.
+    static func prepareStages(_ program: TypedProgram, machine: TargetMachine, keepText: Bool,
+                              lower: (ThreadSafeContext) throws -> Module,
+                              optimize: (Module) throws -> Void) throws -> PreparedModule {
         let context = ThreadSafeContext()
         let start = DispatchTime.now().uptimeNanoseconds
-        let module = try lower(program, options: options, in: context)
+        let module = try lower(context)
         let ir = keepText ? module.text : ""
         let lowered = DispatchTime.now().uptimeNanoseconds
         try module.checkSize(kernelName: program.kernel.name)
         module.adopt(machine)
-        if !level.callbackPipeline.isEmpty {
-            try module.optimize(pipeline: level.callbackPipeline, machine: machine, vectorize: level.vectorize,
-                                unrollAndInterleave: level.unrollAndInterleave)
-        }
+        try optimize(module)
         let optimizedIR = keepText ? module.text : ""
         let optimized = DispatchTime.now().uptimeNanoseconds
         return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
                               lowerMilliseconds: Double(lowered - start) / 1e6,
                               optimizeMilliseconds: Double(optimized - lowered) / 1e6)
+    }
+}
+
+extension Module {
+    /// Runs `pipeline` (none when empty) with `level`'s vectorisation and unrolling settings.
+    func optimize(pipeline: String, level: OptimizationLevel, machine: TargetMachine) throws {
+        guard !pipeline.isEmpty else { return }
+        try optimize(pipeline: pipeline, machine: machine, vectorize: level.vectorize,
+                     unrollAndInterleave: level.unrollAndInterleave)
     }
 }
 

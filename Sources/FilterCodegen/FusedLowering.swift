@@ -221,14 +221,9 @@ extension Codegen {
     public static func prepareFused(_ program: TypedProgram, layout: FusedLayout, options: CodegenOptions,
                                     level: OptimizationLevel, machine: TargetMachine,
                                     keepText: Bool = true) throws -> PreparedModule {
-        let context = ThreadSafeContext()
-        let start = DispatchTime.now().uptimeNanoseconds
-        let module = try lowerFused(program, layout: layout, options: options, in: context)
-        let ir = keepText ? module.text : ""
-        let lowered = DispatchTime.now().uptimeNanoseconds
-        try module.checkSize(kernelName: program.kernel.name)
-        module.adopt(machine)
-        if !level.pipeline.isEmpty {
+        try prepareStages(program, machine: machine, keepText: keepText,
+                          lower: { try lowerFused(program, layout: layout, options: options, in: $0) }) { module in
+            guard !level.pipeline.isEmpty else { return }
             if program.kind == .lineFilter {
                 // Vectorise the kernel's own loops over the line before GVN's load PRE turns
                 // `line[i] + line[i + 1] + ...` into a chain of recurrences the vectoriser refuses.
@@ -241,14 +236,8 @@ extension Codegen {
                 try module.optimize(pipeline: "always-inline,function(sroa,instcombine)", machine: machine)
                 if let handle = module.handle { NativeSelection.rewrite(handle) }
             }
-            try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,
-                                unrollAndInterleave: level.unrollAndInterleave)
+            try module.optimize(pipeline: level.pipeline, level: level, machine: machine)
         }
-        let optimizedIR = keepText ? module.text : ""
-        let optimized = DispatchTime.now().uptimeNanoseconds
-        return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
-                              lowerMilliseconds: Double(lowered - start) / 1e6,
-                              optimizeMilliseconds: Double(optimized - lowered) / 1e6)
     }
 
     /// Whether `statements` ever store into local `slot` (assignment or loop variable).
@@ -958,22 +947,9 @@ extension Codegen {
     public static func prepareFusedTransform(_ program: TypedProgram, layout: TransformLayout, options: CodegenOptions,
                                              level: OptimizationLevel, machine: TargetMachine,
                                              keepText: Bool = true) throws -> PreparedModule {
-        let context = ThreadSafeContext()
-        let start = DispatchTime.now().uptimeNanoseconds
-        let module = try lowerFusedTransform(program, layout: layout, options: options, in: context)
-        let ir = keepText ? module.text : ""
-        let lowered = DispatchTime.now().uptimeNanoseconds
-        try module.checkSize(kernelName: program.kernel.name)
-        module.adopt(machine)
-        if !level.pipeline.isEmpty {
-            try module.optimize(pipeline: level.pipeline, machine: machine, vectorize: level.vectorize,
-                                unrollAndInterleave: level.unrollAndInterleave)
-        }
-        let optimizedIR = keepText ? module.text : ""
-        let optimized = DispatchTime.now().uptimeNanoseconds
-        return PreparedModule(module: module, ir: ir, optimizedIR: optimizedIR,
-                              lowerMilliseconds: Double(lowered - start) / 1e6,
-                              optimizeMilliseconds: Double(optimized - lowered) / 1e6)
+        try prepareStages(program, machine: machine, keepText: keepText,
+                          lower: { try lowerFusedTransform(program, layout: layout, options: options, in: $0) },
+                          optimize: { try $0.optimize(pipeline: level.pipeline, level: level, machine: machine) })
     }
 }
 
