@@ -736,17 +736,22 @@ final class FusedEmitter {
         addAttribute("noalias", to: loop, parameter: 4)
         try emitRowLoop(in: loop)
 
-        let entry = addFunction(name, returning: i64, [pointer])
+        let offsets = RowKernelABI.offsets
+        emitArgumentBlockEntry(name, calling: loop, fields: [(offsets.taps, bytePointerPointer), (offsets.output, pointer),
+                                                             (offsets.count, i64), (offsets.parameters, types.doublePointer),
+                                                             (offsets.scratch, types.doublePointer)])
+    }
+
+    /// The exported `i64 name(i8* block)` of a fused kernel: loads `fields` (byte offset, type) of the
+    /// argument block, in order, and returns what `loop` returns for them.
+    func emitArgumentBlockEntry(_ name: String, calling loop: LLVMValueRef, fields: [(offset: Int, type: LLVMTypeRef)]) {
+        let entry = addFunction(name, returning: types.int64, [types.bytePointer])
         emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, entry, "entry")!)
         let block = LLVMGetParam(entry, 0)!
-        func field(_ offset: Int, _ type: LLVMTypeRef) -> LLVMValueRef {
+        var arguments: [LLVMValueRef?] = fields.map { offset, type in
             let address = emitter.elementAddress(types.int8, block, emitter.int64(Int64(offset)))
             return emitter.load(type, LLVMBuildBitCast(builder, address, LLVMPointerType(type, 0), "")!)
         }
-        let offsets = RowKernelABI.offsets
-        var arguments: [LLVMValueRef?] = [field(offsets.taps, bytePointerPointer), field(offsets.output, pointer),
-                                          field(offsets.count, i64), field(offsets.parameters, types.doublePointer),
-                                          field(offsets.scratch, types.doublePointer)]
         let type = LLVMGlobalGetValueType(loop)!
         let result = arguments.withUnsafeMutableBufferPointer {
             LLVMBuildCall2(builder, type, loop, $0.baseAddress, UInt32($0.count), "")!
@@ -971,22 +976,10 @@ extension FusedEmitter {
         addAttribute("noalias", to: loop, parameter: 3)
         try emitTransformLoop(in: loop, layout: layout)
 
-        let entry = addFunction(name, returning: i64, [types.bytePointer])
-        emitter.position(at: LLVMAppendBasicBlockInContext(emitter.context, entry, "entry")!)
-        let block = LLVMGetParam(entry, 0)!
-        func field(_ offset: Int, _ type: LLVMTypeRef) -> LLVMValueRef {
-            let address = emitter.elementAddress(types.int8, block, emitter.int64(Int64(offset)))
-            return emitter.load(type, LLVMBuildBitCast(builder, address, LLVMPointerType(type, 0), "")!)
-        }
         let offsets = TransformRowABI.offsets
-        var arguments: [LLVMValueRef?] = [field(offsets.outputIndex, indexPointer), field(offsets.first, i64),
-                                          field(offsets.count, i64), field(offsets.coordinates, types.doublePointer),
-                                          field(offsets.parameters, types.doublePointer)]
-        let type = LLVMGlobalGetValueType(loop)!
-        let result = arguments.withUnsafeMutableBufferPointer {
-            LLVMBuildCall2(builder, type, loop, $0.baseAddress, UInt32($0.count), "")!
-        }
-        LLVMBuildRet(builder, result)
+        emitArgumentBlockEntry(name, calling: loop, fields: [(offsets.outputIndex, indexPointer), (offsets.first, i64),
+                                                             (offsets.count, i64), (offsets.coordinates, types.doublePointer),
+                                                             (offsets.parameters, types.doublePointer)])
     }
 
     /// The point loop: for point i, `output_index[last] = first + i`, its coordinates zeroed, the kernel
