@@ -108,7 +108,7 @@ public struct RuntimeFailure: Hashable, Sendable {
             let slot = Int(b >> 32)
             let name = program.flatMap { $0.functions.indices.contains($0.kernelIndex) && $0.kernel.locals.indices.contains(slot) ? $0.kernel.locals[slot].name : nil } ?? "?"
             return RuntimeMessages.ndIndex(array: name, index: a, axis: Int(b & 0xFFFF_FFFF), shape: shape)
-        case .ndAllocation: return RuntimeMessages.ndAllocation(shape: shape)
+        case .ndAllocation: return RuntimeMessages.ndAllocation(shape: shape, itemSize: Int(a))
         case .ndEmptyReduction:
             return (NDReduction.allCases.indices.contains(Int(a)) ? NDReduction.allCases[Int(a)] : .max).emptyMessage
         }
@@ -299,7 +299,8 @@ public enum Runtime {
         if let descriptor = Arena.allocateND(head, itemSize: Int(itemSize), shape: shape) {
             return descriptor.assumingMemoryBound(to: Int64.self)
         }
-        var failure = RuntimeFailure(kind: .ndAllocation, range: SourceRange(Int(start), Int(end)), a: 0, b: 0)
+        // `a` carries the item size, so the message can tell too many bytes from exhausted memory.
+        var failure = RuntimeFailure(kind: .ndAllocation, range: SourceRange(Int(start), Int(end)), a: Int64(itemSize), b: 0)
         failure.shape = shape
         RuntimeFailureRecord.record(failure)
         return nil

@@ -137,7 +137,7 @@ extension Execution {
             var shape: [Int] = []
             for extent in shapeExpressions { shape.append(Int(try int(extent, frame: &frame))) }
             guard shape.count == layout.rank, let buffer = NDBuffer.zeroed(dtype: layout.dtype, shape: shape) else {
-                throw KernelRuntimeError(RuntimeMessages.ndAllocation(shape: shape), at: range)
+                throw KernelRuntimeError(RuntimeMessages.ndAllocation(shape: shape, itemSize: layout.dtype.itemSize), at: range)
             }
             return .nd(NDBox(view: buffer.view, owner: buffer))
         default:

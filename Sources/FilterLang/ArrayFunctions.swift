@@ -361,10 +361,13 @@ extension RuntimeMessages {
         shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
     }
 
-    /// `np.zeros` of a negative extent or too many bytes.
-    public static func ndAllocation(shape: [Int]) -> String {
-        shape.contains { $0 < 0 } ? "negative dimensions are not allowed"
-            : "cannot allocate an array of shape \(shapeText(shape)): more than \(maximumArrayFunctionBytes) bytes"
+    /// `np.zeros` of a negative extent, of too many bytes, or with the memory exhausted.
+    public static func ndAllocation(shape: [Int], itemSize: Int) -> String {
+        if shape.contains(where: { $0 < 0 }) { return "negative dimensions are not allowed" }
+        if NDBuffer.elementCount(shape, itemSize: itemSize) == nil {
+            return "cannot allocate an array of shape \(shapeText(shape)): more than \(maximumArrayFunctionBytes) bytes"
+        }
+        return "cannot allocate an array of shape \(shapeText(shape)): out of memory"
     }
 
     /// A float stored into an integer array that has no int64 value.

@@ -233,6 +233,22 @@ func describe(_ result: ArrayFunctionResult) -> String {
         #expect(Date().timeIntervalSince(start) < 30)
     }
 
+    /// A new array of a negative extent or of more bytes than the bound fails alike on both engines, with
+    /// NumPy's message for the first and the bound for the second.
+    @Test func newArraysOfNegativeOrHugeShapesFailWithTheirReason() throws {
+        let function = try sharedEngine.compileFunction("import numpy as np\ndef f(n):\n    a = np.zeros(n)\n    return len(a)\n")
+        try callBoth(function, [.int(3)])
+        for (n, message) in [(Int64(-1), "negative dimensions are not allowed"),
+                             (Int64(1) << 40, "cannot allocate an array of shape (1099511627776,): more than 68719476736 bytes")] {
+            do {
+                try callBoth(function, [.int(n)])
+                Issue.record("np.zeros(\(n)) did not fail")
+            } catch let error as KernelRuntimeError {
+                #expect(error.message == message, "\(error.message)")
+            }
+        }
+    }
+
     @Test func negativeIndicesCountFromTheEnd() throws {
         let function = try sharedEngine.compileFunction("def last(a):\n    return a[-1] + a[-len(a)]\n")
         let (result, _) = try callBoth(function, [.array(try ndArray([3, 4, 5], .int32))])
