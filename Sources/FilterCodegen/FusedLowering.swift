@@ -42,20 +42,11 @@ enum RowKernelABI {
                                  scratch: MemoryLayout<fj_row_arguments>.offset(of: \.scratch)!)
 }
 
-/// A NumPy element type as fused kernels load and store it (raw values are NumPy's names).
-public enum FusedElementType: String, Hashable, Sendable, CaseIterable {
-    case bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64
+/// A NumPy element type as fused kernels load and store it: the array functions' dtype (one enum of
+/// NumPy's element types in the language model; raw values are NumPy's names).
+public typealias FusedElementType = ArrayDType
 
-    /// Bytes per element.
-    public var itemSize: Int {
-        switch self {
-        case .bool, .int8, .uint8: return 1
-        case .int16, .uint16: return 2
-        case .int32, .uint32, .float32: return 4
-        case .int64, .uint64, .float64: return 8
-        }
-    }
-
+extension ArrayDType {
     /// The type of a KernelABI element code (every code names one).
     public init(abiCode: fj_element_code) {
         switch abiCode {
@@ -570,24 +561,13 @@ final class FusedEmitter {
         return LLVMAddFunction(emitter.module, name, type)!
     }
 
-    private func llvmType(_ type: FusedElementType) -> LLVMTypeRef {
-        switch type {
-        case .bool, .int8, .uint8: return types.int8
-        case .int16, .uint16: return LLVMInt16TypeInContext(emitter.context)
-        case .int32, .uint32: return types.int32
-        case .int64, .uint64: return types.int64
-        case .float32: return LLVMFloatTypeInContext(emitter.context)
-        case .float64: return types.double
-        }
-    }
-
     private func typedPointer(_ raw: LLVMValueRef, _ type: FusedElementType) -> LLVMValueRef {
-        LLVMBuildBitCast(builder, raw, LLVMPointerType(llvmType(type), 0), "")!
+        LLVMBuildBitCast(builder, raw, LLVMPointerType(lowering.memoryType(type), 0), "")!
     }
 
     /// Loads the element at `base[offset]` (any alignment) as a double, as `ElementType.loadDouble`.
     private func loadElement(_ base: LLVMValueRef, _ offset: LLVMValueRef, _ type: FusedElementType) -> LLVMValueRef {
-        let raw = emitter.load(llvmType(type), emitter.elementAddress(llvmType(type), base, offset))
+        let raw = emitter.load(lowering.memoryType(type), emitter.elementAddress(lowering.memoryType(type), base, offset))
         LLVMSetAlignment(raw, 1)
         switch type {
         case .float64: return raw
@@ -625,7 +605,7 @@ final class FusedEmitter {
 
     /// Stores `x` at `base[offset]` with generic_filter's casting rules (`ElementType.storeDouble`).
     private func storeElement(_ x: LLVMValueRef, _ base: LLVMValueRef, _ offset: LLVMValueRef, _ type: FusedElementType) {
-        let target = llvmType(type)
+        let target = lowering.memoryType(type)
         let value: LLVMValueRef
         func unsigned(_ convert: (LLVMValueRef) -> LLVMValueRef) -> LLVMValueRef {
             // value > -1 ? (T)value : -(T)(-value), both halves computed without poison.
