@@ -11,7 +11,7 @@ SEED = 20261128
 COUNT = 800
 rng = random.Random(SEED)
 
-BINARY = ["+", "-", "*", "/", "//", "%", "**"]
+BINARY = ["+", "-", "*", "/", "//", "%", "**", "&", "|", "^"]
 COMPARE = ["<", "<=", ">", ">=", "==", "!="]
 
 
@@ -36,7 +36,8 @@ def expr(depth):
 
 
 UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
-OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**"}
+OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",
+       ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
 CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
 

@@ -1035,6 +1035,24 @@ program("array_boolean_mask", "filter", """
             total = total * 0.5 + v
         return len(big) * 1000 + total + np.mean(small) + np.sum(values[values != values])
     """, each(ARR + SHORT) + [(ARR[1], [2.0])])
+program("array_bitwise_bool_masks", "filter", """
+    def f(values, lo=-1.0, hi=5.0):
+        band = (values >= lo) & (values <= hi)
+        outside = (values < lo) | (values > hi) | (values != values)
+        odd = (values > 0) ^ (values[0] > 0)
+        total = 0.0
+        for v in values[band & (values == values)]:
+            total = total * 0.5 + v
+        return np.sum(band) * 100 + np.count_nonzero(outside) * 10 + np.sum(odd) + total
+    """, each(ARR + SHORT) + [(ARR[1], [0.0, 3.0])])
+program("bitwise_bool_scalars", "filter", """
+    def f(values):
+        a = values[0] > 0.5
+        b = len(values) > 4
+        c = (a & b) | (values[-1] < 0)
+        d = a ^ b ^ c
+        return float(c) * 10 + float(d) + (1.0 if a & (values[1] < values[2]) else 0.0)
+    """, each(ARR + SHORT))
 program("array_where_clip_minmax", "filter", """
     def f(values):
         pos = np.where(values > 0, values, 0.0)

@@ -308,6 +308,13 @@ public enum BinaryOperator: String, Hashable, Sendable, CaseIterable {
     case floorDivide = "//"
     case modulo = "%"
     case power = "**"
+    /// `&`, `|`, `^`: on bools and bool arrays only (NumPy's logical meaning there); ints are refused.
+    case bitwiseAnd = "&"
+    case bitwiseOr = "|"
+    case bitwiseXor = "^"
+
+    /// Whether this is one of the bitwise operators.
+    public var isBitwise: Bool { self == .bitwiseAnd || self == .bitwiseOr || self == .bitwiseXor }
 }
 
 /// Comparison operators.

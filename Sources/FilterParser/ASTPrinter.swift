@@ -105,7 +105,8 @@ public enum ASTPrinter {
 
     // Precedence levels, loosest first, as in grammar/filter.ebnf.
     private static let conditionalLevel = 1, orLevel = 2, andLevel = 3, notLevel = 4, compareLevel = 5
-    private static let sumLevel = 6, termLevel = 7, unaryLevel = 8, powerLevel = 9, primaryLevel = 10
+    private static let bitwiseOrLevel = 6, bitwiseXorLevel = 7, bitwiseAndLevel = 8
+    private static let sumLevel = 9, termLevel = 10, unaryLevel = 11, powerLevel = 12, primaryLevel = 13
 
     private static func level(of expression: Expr) -> Int {
         switch expression.kind {
@@ -116,6 +117,9 @@ public enum ASTPrinter {
         case .compare: return compareLevel
         case .binary(.add, _, _), .binary(.subtract, _, _): return sumLevel
         case .binary(.power, _, _): return powerLevel
+        case .binary(.bitwiseOr, _, _): return bitwiseOrLevel
+        case .binary(.bitwiseXor, _, _): return bitwiseXorLevel
+        case .binary(.bitwiseAnd, _, _): return bitwiseAndLevel
         case .binary: return termLevel
         case .unary: return unaryLevel
         case .tuple: return 0
@@ -162,9 +166,9 @@ public enum ASTPrinter {
             let mine = level(of: expression)
             return print(left, atLeast: mine) + " \(op.rawValue) " + print(right, atLeast: mine + 1)
         case .compare(let first, let rest):
-            var text = print(first, atLeast: sumLevel)
+            var text = print(first, atLeast: bitwiseOrLevel)
             for link in rest {
-                text += " \(link.op.rawValue) " + print(link.right, atLeast: sumLevel)
+                text += " \(link.op.rawValue) " + print(link.right, atLeast: bitwiseOrLevel)
             }
             return text
         case .logical(let op, let left, let right):

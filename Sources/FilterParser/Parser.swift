@@ -567,7 +567,10 @@ public struct Parser {
             advance()
             return op
         }
-        if ["&=", "|=", "^=", "<<=", ">>="].contains(current.text) {
+        if ["&=", "|=", "^="].contains(current.text) {
+            throw fail("augmented assignment '\(current.text)' is not supported; write x = x \(current.text.dropLast()) y")
+        }
+        if ["<<=", ">>="].contains(current.text) {
             throw fail("bitwise operator '\(current.text)' is not supported in filter programs")
         }
         if current.text == "@=" { throw fail("matrix multiplication '@=' is not supported in filter programs") }
@@ -689,7 +692,7 @@ public struct Parser {
         return Expr(.unary(.not, operand), SourceRange(token.range.start, operand.range.end))
     }
 
-    /// comparison: sum { comparison_operator sum }
+    /// comparison: bitwise_or { comparison_operator bitwise_or }
     private mutating func parseComparison() throws -> Expr {
         let first = try parseSum()
         var rest: [Comparison] = []
@@ -712,21 +715,24 @@ public struct Parser {
         return op
     }
 
-    /// Binary operators by precedence level; bitwise ones are recognised only to name them in errors.
+    /// Binary operators by precedence level; shifts are recognised only to name them in errors.
     private static let binaryPrecedence: [String: Int] = [
         "|": 1, "^": 2, "&": 3, "<<": 4, ">>": 4, "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6, "@": 6,
     ]
 
+    /// bitwise_or: bitwise_xor { "|" bitwise_xor }
+    /// bitwise_xor: bitwise_and { "^" bitwise_and }
+    /// bitwise_and: sum { "&" sum }
     /// sum: term { ( "+" | "-" ) term }
     /// term: factor { ( "*" | "/" | "//" | "%" ) factor }
     ///
-    /// Both levels (and the unsupported bitwise ones) by precedence climbing over `binaryPrecedence`.
+    /// Every level (and the unsupported shifts) by precedence climbing over `binaryPrecedence`.
     private mutating func parseSum(minimumPrecedence: Int = 1) throws -> Expr {
         var left = try parseFactor()
         var chain = 0
         while current.kind == .punctuation, let precedence = Parser.binaryPrecedence[current.text], precedence >= minimumPrecedence {
             let token = current
-            if precedence < 5 { throw fail("bitwise operator '\(token.text)' is not supported in filter programs") }
+            if precedence == 4 { throw fail("bitwise operator '\(token.text)' is not supported in filter programs") }
             if token.text == "@" { throw fail("matrix multiplication '@' is not supported in filter programs") }
             advance()
             try checkChain(&chain)

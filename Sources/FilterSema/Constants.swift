@@ -189,6 +189,9 @@ struct ConstantEvaluator {
     }
 
     private func arithmetic(_ op: BinaryOperator, _ left: ConstantValue, _ right: ConstantValue, at range: SourceRange) throws(Failure) -> ConstantValue {
+        if op.isBitwise {
+            throw Failure(message: "'\(op.rawValue)' is not supported in constants; write the value", range: range)
+        }
         if left.type.isArray || right.type.isArray {
             throw Failure(message: "arithmetic on constant arrays is not supported here; write the elements out", range: range)
         }
@@ -227,7 +230,7 @@ struct ConstantEvaluator {
                     count -= 1
                 }
                 return .int(result)
-            case .trueDivide:
+            case .trueDivide, .bitwiseAnd, .bitwiseOr, .bitwiseXor:
                 break
             }
         }
@@ -240,6 +243,8 @@ struct ConstantEvaluator {
         case .floorDivide, .modulo:
             throw Failure(message: "float // and % are not supported in constants; write the value", range: range)
         case .power: return .float(Self.pow(a, b))
+        case .bitwiseAnd, .bitwiseOr, .bitwiseXor:
+            throw Failure(message: "'\(op.rawValue)' is not supported in constants; write the value", range: range)
         }
     }
 

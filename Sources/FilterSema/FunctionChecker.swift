@@ -500,8 +500,22 @@ struct FunctionChecker {
         }
         if case .tuple(let targets) = target.kind {
             guard case .tuple(let values) = value.kind else {
+                // An array whose length is known here (`q75, q25 = np.percentile(values, [75, 25])`) unpacks.
+                guard let array = lower(value) else {
+                    targets.forEach { markAssigned($0) }
+                    return []
+                }
+                if case .arrayOf(let elements) = array.kind {
+                    guard elements.count == targets.count else {
+                        report("tuple assignment has \(targets.count) targets but the array has \(elements.count) elements",
+                               at: value.range)
+                        targets.forEach { markAssigned($0) }
+                        return []
+                    }
+                    return assignLowered(targets: targets, values: elements, range: range)
+                }
                 report("tuple assignment needs a tuple of \(targets.count) values on the right", at: value.range)
-                _ = lower(value)
+                targets.forEach { markAssigned($0) }
                 return []
             }
             guard values.count == targets.count else {
@@ -1189,6 +1203,7 @@ struct FunctionChecker {
 
     /// Arithmetic with Python's typing: `/` is float, `**` int only for a non-negative literal exponent.
     private func arithmetic(_ op: BinaryOperator, _ left: TExpr, _ right: TExpr, exponent: Expr, at range: SourceRange) -> TExpr? {
+        if op.isBitwise { return bitwise(op, left, right, at: range) }
         if left.type.isArray || right.type.isArray {
             if (left.type == .boolArray || left.type == .bool) && (right.type == .boolArray || right.type == .bool) {
                 report("arithmetic between bool arrays is not supported (NumPy gives logical results); convert with .astype(int)", at: range)
@@ -1212,9 +1227,38 @@ struct FunctionChecker {
                 return TExpr(.arithmetic(.power, convert(left, to: .int), convert(right, to: .int)), .int, range)
             }
             return TExpr(.arithmetic(.power, convert(left, to: .float), convert(right, to: .float)), .float, range)
+        case .bitwiseAnd, .bitwiseOr, .bitwiseXor:
+            return bitwise(op, left, right, at: range)
         }
         let type: ValueType = left.type == .float || right.type == .float ? .float : .int
         return TExpr(.arithmetic(operation, convert(left, to: type), convert(right, to: type)), type, range)
+    }
+
+    /// `&`, `|`, `^` between bools: NumPy's logical and, or and xor, element by element when an operand is
+    /// a bool array (`(values > lo) & (values < hi)`). Both operands are evaluated, as in Python (no
+    /// short circuit): the bools count as 0 and 1. Ints and floats are refused (no bitwise integer
+    /// arithmetic in the language).
+    private func bitwise(_ op: BinaryOperator, _ left: TExpr, _ right: TExpr, at range: SourceRange) -> TExpr? {
+        let isBool = { (type: ValueType) in type == .bool || type == .boolArray }
+        guard isBool(left.type), isBool(right.type) else {
+            report("'\(op.rawValue)' takes bools and bool arrays (comparisons, masks); bitwise arithmetic on ints and floats "
+                   + "is not supported", at: range)
+            return nil
+        }
+        if left.type.isArray || right.type.isArray {
+            return elementwise([left, right], at: range) { lanes in self.bitwise(op, lanes[0], lanes[1], at: range) }
+        }
+        let a = convert(left, to: .int), b = convert(right, to: .int)
+        let int = { (value: Int64) in TExpr(.intConstant(value), .int, range) }
+        switch op {
+        case .bitwiseXor:
+            return TExpr(.compare(operands: [a, b], ops: [.notEqual], compareTypes: [.int]), .bool, range)
+        default:
+            let count = TExpr(.arithmetic(.add, a, b), .int, range)
+            return op == .bitwiseAnd
+                ? TExpr(.compare(operands: [count, int(2)], ops: [.equal], compareTypes: [.int]), .bool, range)
+                : TExpr(.compare(operands: [count, int(0)], ops: [.notEqual], compareTypes: [.int]), .bool, range)
+        }
     }
 
     // MARK: Calls
@@ -1889,6 +1933,19 @@ struct FunctionChecker {
         switch builtin {
         case .percentile, .quantile:
             guard floatArray(0) else { return nil }
+            // A constant list of q (`np.percentile(values, [75, 25])`): an array of one result per q, in order.
+            let qs: [Double]?
+            switch arguments[1].kind {
+            case .floatArrayConstant(let values): qs = values
+            case .intArrayConstant(let values): qs = values.map { Double($0) }
+            default: qs = nil
+            }
+            if let qs, !qs.isEmpty {
+                let each = qs.map { q in
+                    TExpr(.builtin(builtin, [arguments[0], TExpr(.floatConstant(q), .float, argumentRanges[1])]), .float, range)
+                }
+                return TExpr(.arrayOf(each), .floatArray, range)
+            }
             guard !arguments[1].type.isArray else {
                 report("'\(name)' needs a number as its second argument, got an array", at: argumentRanges[1])
                 return nil
