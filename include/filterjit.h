@@ -86,6 +86,12 @@ void filterjit_engine_reset_cancellation(filterjit_engine *engine);
  * (`file:line:col: error: message`, the line, a caret) and *status (if not NULL) to a status code. */
 filterjit_kernel *filterjit_compile(filterjit_engine *engine, const char *source, const char *function,
                                     const char *file_name, intptr_t line_offset, int *status, char **error);
+/* filterjit_compile where an undecorated kernel def is of `kind` (FILTERJIT_KIND_FILTER, _LINE_FILTER or
+ * _TRANSFORM) instead of a filter: what generic_filter1d and geometric_transform bindings pass for a plain
+ * function's text. Decorated defs and the one-line form keep their own kind. */
+filterjit_kernel *filterjit_compile_as(filterjit_engine *engine, const char *source, const char *function,
+                                       const char *file_name, intptr_t line_offset, int kind, int *status,
+                                       char **error);
 /* Releases a kernel; its function address must not be called afterwards. NULL is ignored. */
 void filterjit_kernel_free(filterjit_kernel *kernel);
 

@@ -92,10 +92,13 @@ final class LinkedCode: @unchecked Sendable {
 enum CompilePipeline {
     /// parse -> check -> verify: the checked program of `function` (default: the last `def`) and the
     /// time of each stage. Diagnostics are thrown as the front end's `CompileError`.
-    static func frontEnd(_ file: SourceFile, function: String?) throws -> (TypedProgram, CompileTimings) {
+    /// `undecoratedKind` is the kind of an undecorated kernel def (nil: a filter).
+    static func frontEnd(_ file: SourceFile, function: String?, undecoratedKind: KernelKind? = nil) throws -> (TypedProgram, CompileTimings) {
         var timings = CompileTimings()
         let parsed = timed(&timings.parse) { Parser.parse(file) }
-        let checked = timed(&timings.check) { FrontEnd.check(parsed: parsed, in: file, function: function) }
+        let checked = timed(&timings.check) {
+            FrontEnd.check(parsed: parsed, in: file, function: function, undecoratedKind: undecoratedKind)
+        }
         let program: TypedProgram
         switch checked {
         case .success(let typed): program = typed
@@ -172,14 +175,14 @@ enum CompilePipeline {
     }
 
     /// The output of a front-end stage: the AST as the printer writes it, or the checked program.
-    static func dump(_ stage: CompileStage, file: SourceFile, function: String?) throws -> String {
+    static func dump(_ stage: CompileStage, file: SourceFile, function: String?, undecoratedKind: KernelKind? = nil) throws -> String {
         switch stage {
         case .ast:
             let parsed = Parser.parse(file)
             if !parsed.diagnostics.isEmpty { throw CompileError(file: file, diagnostics: parsed.diagnostics) }
             return ASTPrinter.print(parsed.module)
         case .typed:
-            return TypedIRPrinter.print(try frontEnd(file, function: function).0)
+            return TypedIRPrinter.print(try frontEnd(file, function: function, undecoratedKind: undecoratedKind).0)
         case .ir, .opt, .asm:
             throw LLVMError("the \(stage.rawValue) stage is printed from a kernel (Kernel.ir, optimizedIR, assembly)")
         }
@@ -197,8 +200,9 @@ extension Engine {
     /// The output of a front-end stage (`.ast`: the parsed syntax tree; `.typed`: the checked program)
     /// for `file`'s kernel `function`. The back-end stages are `Kernel.ir`, `optimizedIR`, `assembly`
     /// and `fusedCode`.
-    public static func frontEndOutput(_ stage: CompileStage, file: SourceFile, function: String? = nil) throws -> String {
+    public static func frontEndOutput(_ stage: CompileStage, file: SourceFile, function: String? = nil,
+                                      undecoratedKind: KernelKind? = nil) throws -> String {
         precondition(stage == .ast || stage == .typed, "a front-end stage")
-        return try CompilePipeline.dump(stage, file: file, function: function)
+        return try CompilePipeline.dump(stage, file: file, function: function, undecoratedKind: undecoratedKind)
     }
 }

@@ -58,11 +58,17 @@ public final class Engine: @unchecked Sendable {
     /// Checks `source` (a file's text or a one-line expression); the kernel is `function` or the
     /// last `def`. A compile error is thrown as the front end's `CompileError`. The machine code of
     /// each variant (the SciPy callback, fused kernels) is compiled when first needed (`Kernel.prepareCode`).
-    public func compile(_ source: String, function: String? = nil, fileName: String = "<expr>") throws -> Kernel {
-        let signature = KernelSignature(source: source, function: function)
+    /// `undecoratedKind` is what an undecorated kernel def is (nil or `.filter`: a filter; `.lineFilter` and
+    /// `.transform` for text given to generic_filter1d / geometric_transform, as SciPy takes a plain
+    /// function there); a decorator or the one-line form decides by itself.
+    public func compile(_ source: String, function: String? = nil, fileName: String = "<expr>",
+                        undecoratedKind: KernelKind? = nil) throws -> Kernel {
+        // Array functions are checked per call signature (compileFunction); here an undecorated def is a filter.
+        let requested = undecoratedKind == .lineFilter || undecoratedKind == .transform ? undecoratedKind : nil
+        let signature = KernelSignature(source: source, function: function, kind: requested)
         return try cache.kernel(for: signature) {
             let file = SourceFile(name: fileName, text: source)
-            let (program, timings) = try CompilePipeline.frontEnd(file, function: function)
+            let (program, timings) = try CompilePipeline.frontEnd(file, function: function, undecoratedKind: requested)
             return makeKernel(program, source: file, signature: signature, frontEndTimings: timings, code: nil)
         }
     }

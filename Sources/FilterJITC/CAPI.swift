@@ -84,15 +84,33 @@ public func filterjit_compile(_ engine: OpaquePointer?, _ source: UnsafePointer<
                               _ function: UnsafePointer<CChar>?, _ fileName: UnsafePointer<CChar>?,
                               _ lineOffset: Int, _ status: UnsafeMutablePointer<Int32>?,
                               _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer? {
+    filterjit_compile_as(engine, source, function, fileName, lineOffset, 0, status, errorText)
+}
+
+/// `filterjit_kernel *filterjit_compile_as(engine, source, function, file_name, line_offset, kind, status, error)`:
+/// `filterjit_compile` where an undecorated kernel def is of `kind` (FILTERJIT_KIND_FILTER, _LINE_FILTER or
+/// _TRANSFORM), as generic_filter1d and geometric_transform take a plain Python function.
+@_cdecl("filterjit_compile_as")
+public func filterjit_compile_as(_ engine: OpaquePointer?, _ source: UnsafePointer<CChar>?,
+                                 _ function: UnsafePointer<CChar>?, _ fileName: UnsafePointer<CChar>?,
+                                 _ lineOffset: Int, _ kind: Int32, _ status: UnsafeMutablePointer<Int32>?,
+                                 _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer? {
     var result: OpaquePointer?
     let code = withStatus(errorText) {
         guard let box = engineBox(engine) else { throw APIFailure(.argument, "engine is NULL") }
         guard let source else { throw APIFailure(.argument, "source is NULL") }
+        let undecoratedKind: KernelKind
+        switch kind {
+        case 0: undecoratedKind = .filter
+        case 1: undecoratedKind = .lineFilter
+        case 2: undecoratedKind = .transform
+        default: throw APIFailure(.argument, "invalid kernel kind \(kind) (expected 0, 1 or 2: FILTERJIT_KIND_*)")
+        }
         let text = String(cString: source)
         let name = fileName.map { String(cString: $0) } ?? "<expr>"
         let functionName = function.map { String(cString: $0) }
         do {
-            let kernel = try box.engine.compile(text, function: functionName, fileName: name)
+            let kernel = try box.engine.compile(text, function: functionName, fileName: name, undecoratedKind: undecoratedKind)
             result = OpaquePointer(Unmanaged.passRetained(KernelBox(kernel)).toOpaque())
         } catch let compileError as CompileError {
             // Render again with the line offset, so locations point into the file the text came from.

@@ -31,15 +31,17 @@ public enum FrontEnd {
     }
 
     /// The same for a file the caller has parsed (the compile pipeline parses once and times each stage).
-    public static func check(parsed: ParseResult, in file: SourceFile, function: String? = nil) -> Result<TypedProgram, CompileError> {
-        check(parsed: parsed, in: file, function: function, arraySignature: nil)
+    /// `undecoratedKind` is the kind of an undecorated kernel def (default: a filter); decorators win.
+    public static func check(parsed: ParseResult, in file: SourceFile, function: String? = nil,
+                             undecoratedKind: KernelKind? = nil) -> Result<TypedProgram, CompileError> {
+        check(parsed: parsed, in: file, function: function, arraySignature: nil, requestedKind: undecoratedKind)
     }
 
     private static func check(parsed: ParseResult, in file: SourceFile, function: String?,
-                              arraySignature: ArrayFunctionSignature?) -> Result<TypedProgram, CompileError> {
+                              arraySignature: ArrayFunctionSignature?, requestedKind: KernelKind? = nil) -> Result<TypedProgram, CompileError> {
         let checker = ProgramChecker(file: file, module: parsed.module, kernelName: function,
                                      syntaxErrorOffsets: parsed.diagnostics.map(\.range.start),
-                                     arraySignature: arraySignature, requestedKind: arraySignature == nil ? nil : .arrayFunction)
+                                     arraySignature: arraySignature, requestedKind: arraySignature == nil ? requestedKind : .arrayFunction)
         let program = checker.run()
         var all = parsed.diagnostics
         // A line with a syntax error gets no further errors: they would follow from the same mistake.

@@ -37,7 +37,8 @@ final class ProgramChecker {
     let kernelName: String?
     /// For an array function: the argument types of the call it is checked for (issue 15).
     let arraySignature: ArrayFunctionSignature?
-    /// A kind the caller requires (`Engine.compileFunction` compiles an undecorated def as an array function).
+    /// The kind of an undecorated kernel, given by the caller: `Engine.compileFunction` compiles it as an array
+    /// function, `filterjit.generic_filter1d` as a line filter, `geometric_transform` as a transform.
     let requestedKind: KernelKind?
     /// Every diagnostic found (Sema only).
     private(set) var diagnostics: [Diagnostic] = []
@@ -399,6 +400,11 @@ final class ProgramChecker {
                 report("unknown decorator '@\(decorator.name)'\(suggestion)", at: decorator.range)
             }
         }
+        // An undecorated def called through an API of another kind (generic_filter1d, geometric_transform)
+        // is a kernel of that kind, as the same Python function is for SciPy.
+        if kernel.decorators.isEmpty, !isExpressionForm, let requestedKind, requestedKind != .arrayFunction {
+            kind = requestedKind
+        }
         for (index, function) in definitions.enumerated() where index != kernelIndex {
             for decorator in function.decorators where Self.kernelKind(ofDecorator: decorator.name) == nil {
                 if isCFuncDecorator(decorator) {
@@ -437,7 +443,8 @@ final class ProgramChecker {
     }
 
     /// A `@transform` kernel in SciPy's mapping form (it returns a tuple) becomes the callback form
-    /// (MappingForm.swift). Undecorated kernels are filters: a tuple returned there stays an error.
+    /// (MappingForm.swift). Undecorated kernels are filters unless the caller asks for a transform: a tuple
+    /// returned from a filter stays an error.
     private func rewriteMappingForm() {
         guard !isExpressionForm, kind == .transform, definitions.indices.contains(kernelIndex) else { return }
         let kernel = definitions[kernelIndex]

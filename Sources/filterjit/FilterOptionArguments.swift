@@ -1,4 +1,5 @@
 import ArgumentParser
+import FilterLang
 import NDImage
 
 /// The filter options shared by `run`, `bench`, `show` and `repl` (spec/cli.md, "Filter options").
@@ -45,6 +46,9 @@ struct FilterOptionArguments: ParsableArguments {
     @Option(name: .customLong("line-size"), parsing: .unconditional, help: ArgumentHelp("filter_size of a @line_filter (required for line filters).", valueName: "N"))
     var lineSize: Int?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("What an undecorated def is: filter (the default; line_filter when --line-size is given) or transform, as scipy.ndimage's generic_filter, generic_filter1d and geometric_transform take a plain function. A decorator decides by itself.", valueName: "filter|line_filter|transform"))
+    var kind: String?
+
     @Option(parsing: .unconditional, help: ArgumentHelp("Spline order 0-5 of a @transform kernel's interpolation.", valueName: "N"))
     var order: Int = 3
 
@@ -56,6 +60,15 @@ struct FilterOptionArguments: ParsableArguments {
 
     @Flag(name: .customLong("no-disk-cache"), help: "Neither read nor write the on-disk kernel cache.")
     var noDiskCache = false
+
+    /// The kind of an undecorated kernel def: `--kind`, else a line filter when `--line-size` is given.
+    func undecoratedKind() throws -> KernelKind? {
+        guard let kind else { return lineSize == nil ? nil : .lineFilter }
+        guard let parsed = KernelKind(rawValue: kind), parsed != .arrayFunction else {
+            throw UserError("invalid --kind '\(kind)': expected filter, line_filter or transform")
+        }
+        return parsed
+    }
 
     /// The `--param` values by name; a malformed one is a user error.
     func parameterValues() throws -> [String: Double] {

@@ -72,7 +72,8 @@ func compileAndRun(engine: Engine, file: SourceFile, function: String?, image: N
     let start = DispatchTime.now()
     let cpuStart = threadCPUMilliseconds()
     let hitsBefore = engine.cache.statistics.hits
-    let kernel = try engine.compile(file.text, function: function, fileName: file.name)
+    let kernel = try engine.compile(file.text, function: function, fileName: file.name,
+                                undecoratedKind: try arguments.undecoratedKind())
     // A kernel from the in-memory cache ran no front-end stage now: report zeros, not its first compile's times.
     let fromMemoryCache = engine.cache.statistics.hits > hitsBefore
     // The code this run needs (the fused specialisation, a strategy's tail, or the callback),
@@ -88,7 +89,8 @@ func compileAndRun(engine: Engine, file: SourceFile, function: String?, image: N
     var cached: [Double] = []
     for _ in 0..<repeats {
         let again = DispatchTime.now()
-        let cachedKernel = try engine.compile(file.text, function: function, fileName: file.name)
+        let cachedKernel = try engine.compile(file.text, function: function, fileName: file.name,
+                                undecoratedKind: try arguments.undecoratedKind())
         _ = try applyKernel(cachedKernel, to: image, arguments: arguments, into: result,
                             ignoringUndeclaredParameters: ignoringUndeclaredParameters)
         cached.append(milliseconds(since: again))

@@ -68,7 +68,8 @@ struct RunCommand: ParsableCommand {
                 let file = try source.load()
                 failed = try batch.run(arguments: filter) {
                     let engine = try makeEngine(filter)
-                    return (engine, try engine.compile(file.text, function: source.function, fileName: file.name))
+                    return (engine, try engine.compile(file.text, function: source.function, fileName: file.name,
+                                              undecoratedKind: try filter.undecoratedKind()))
                 }
             }
             if failed > 0 { throw ExitCode(1) }
@@ -79,7 +80,8 @@ struct RunCommand: ParsableCommand {
             try checkOutputPath(output)
             let file = try source.load()
             let engine = try makeEngine(filter)
-            let kernel = try engine.compile(file.text, function: source.function, fileName: file.name)
+            let kernel = try engine.compile(file.text, function: source.function, fileName: file.name,
+                                              undecoratedKind: try filter.undecoratedKind())
             // A TIFF output keeps the description and resolution of a TIFF input.
             let (image, tiffTags) = try ImageFile.readWithTags(path: input)
             let result = try withTimeout(timeout, cancelling: engine) {

@@ -61,12 +61,14 @@ struct ShowCommand: ParsableCommand {
             let file = try source.load()
             let chosen = stage.flatMap(CompileStage.init(rawValue:))
             if chosen == .ast || chosen == .typed {
-                let text = try Engine.frontEndOutput(chosen!, file: file, function: source.function)
+                let text = try Engine.frontEndOutput(chosen!, file: file, function: source.function,
+                                                      undecoratedKind: try filter.undecoratedKind())
                 print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
                 return
             }
             let asm = asm || chosen == .asm, optimizedIR = optimizedIR || chosen == .opt
-            let kernel = try Engine().compile(file.text, function: source.function, fileName: file.name)
+            let kernel = try Engine().compile(file.text, function: source.function, fileName: file.name,
+                                             undecoratedKind: try filter.undecoratedKind())
             let text: String
             if try filter.executionEngine() == .fused {
                 var outputType: ElementType?

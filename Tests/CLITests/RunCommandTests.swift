@@ -77,6 +77,41 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         #expect(output.doubleValues() == expected)
     }
 
+    @Test func undecoratedDefsRunAsTheKindTheOptionsName() throws {
+        // SciPy takes plain functions for generic_filter1d and geometric_transform; so does `run`:
+        // --line-size makes an undecorated def a line filter, --kind transform a transform (here SciPy's
+        // mapping form), each equal to the decorated program.
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [9, 13], seed: 5), path: scratch.path("x.npy"))
+        let body = "def smooth(line, out):\n    for i in range(len(out)):\n        out[i] = (line[i] + 2.0 * line[i + 1] + line[i + 2]) / 4.0\n"
+        try body.write(toFile: scratch.path("plain.py"), atomically: true, encoding: .utf8)
+        try ("@line_filter\n" + body).write(toFile: scratch.path("decorated.py"), atomically: true, encoding: .utf8)
+        for name in ["plain", "decorated"] {
+            let result = try runCLI(["run", scratch.path("\(name).py"), "--input", scratch.path("x.npy"), "--line-size", "3",
+                                     "--axis", "0", "--mode", "wrap", "--output", scratch.path("\(name)-line.npy")])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(try NPYFile.read(path: scratch.path("plain-line.npy")).doubleValues()
+                == NPYFile.read(path: scratch.path("decorated-line.npy")).doubleValues())
+
+        try "def shift(out):\n    return (out[0] - 0.5, out[1] - 0.25)\n"
+            .write(toFile: scratch.path("mapping.py"), atomically: true, encoding: .utf8)
+        let mapping = try runCLI(["run", scratch.path("mapping.py"), "--kind", "transform", "--input", scratch.path("x.npy"),
+                                  "--order", "1", "--output", scratch.path("mapping.npy")])
+        #expect(mapping.status == 0, "\(mapping.stderr)")
+        let example = try runCLI(["run", "examples/shift.filter", "--input", scratch.path("x.npy"), "--order", "1",
+                                  "--output", scratch.path("example.npy")])
+        #expect(example.status == 0, "\(example.stderr)")
+        #expect(try NPYFile.read(path: scratch.path("mapping.npy")).doubleValues()
+                == NPYFile.read(path: scratch.path("example.npy")).doubleValues())
+
+        let bad = try runCLI(["run", scratch.path("mapping.py"), "--kind", "lines", "--input", scratch.path("x.npy"),
+                              "--output", scratch.path("bad.npy")])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("invalid --kind 'lines': expected filter, line_filter or transform"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("bad.npy")))
+    }
+
     @Test func negativeNumbersAreValuesNotFlags() throws {
         let scratch = try ScratchDirectory()
         try NPYFile.write(try randomImage(shape: [6, 6], seed: 3), path: scratch.path("x.npy"))

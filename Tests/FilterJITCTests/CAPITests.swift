@@ -90,6 +90,31 @@ private func withOptionalArray<T, R>(_ values: [T]?, _ body: (UnsafePointer<T>?)
         #expect(filterjit_kernel_address(kernel) != nil)
     }
 
+    @Test func compileAsGivesAnUndecoratedDefTheCallersKind() throws {
+        var error: UnsafeMutablePointer<CChar>?
+        var status: Int32 = 0
+        let engine = filterjit_engine_create(&error)
+        defer { filterjit_engine_free(engine) }
+        let line = "def smooth(line, out):\n    for i in range(len(out)):\n        out[i] = line[i]\n"
+        let lineKernel = try #require(filterjit_compile_as(engine, line, nil, nil, 0, 1, &status, &error))
+        #expect(filterjit_kernel_kind(lineKernel) == 1)
+        filterjit_kernel_free(lineKernel)
+        let mapping = "def shift(out):\n    return (out[0] - 0.5, out[1])\n"
+        let transform = try #require(filterjit_compile_as(engine, mapping, nil, nil, 0, 2, &status, &error))
+        #expect(filterjit_kernel_kind(transform) == 2)
+        filterjit_kernel_free(transform)
+        // A decorator wins over the caller's kind (the caller's kind check then names the mismatch).
+        let decorated = try #require(filterjit_compile_as(engine, "@filter\ndef f(values):\n    return values[0]\n", nil, nil, 0, 1,
+                                                          &status, &error))
+        #expect(filterjit_kernel_kind(decorated) == 0)
+        filterjit_kernel_free(decorated)
+        #expect(filterjit_compile_as(engine, line, nil, nil, 0, 3, &status, &error) == nil)
+        #expect(status == 1)
+        let message = error.map { String(cString: $0) } ?? ""
+        #expect(message.contains("invalid kernel kind 3"))
+        filterjit_string_free(error)
+    }
+
     @Test func nullHandlesAreErrorsNotCrashes() {
         var error: UnsafeMutablePointer<CChar>?
         var status: Int32 = 0

@@ -56,7 +56,10 @@ class Kernel:
     callable built on it). Pickles as its source text and recompiles when unpickled."""
 
     def __init__(self, source: str, function: str | None = None, *, file_name: str | None = None,
-                 line_offset: int = 0, indent: str = ""):
+                 line_offset: int = 0, indent: str = "", kind: str = "filter"):
+        """`kind` is what an undecorated kernel def is ("filter", "line_filter" or "transform"): the
+        functions SciPy's generic_filter1d and geometric_transform take are plain defs. A decorator or
+        the one-line form decides by itself."""
         if not isinstance(source, str):
             raise TypeError(f"source must be a str, not {type(source).__name__}")
         self.source = source
@@ -67,10 +70,12 @@ class Kernel:
         self._handle = None
         status = ctypes.c_int(0)
         error = ctypes.c_void_p()
-        handle = _lib.lib.filterjit_compile(
+        if kind not in _lib.KINDS:
+            raise ValueError(f"kind must be one of {', '.join(_lib.KINDS)}, not {kind!r}")
+        handle = _lib.lib.filterjit_compile_as(
             _lib.engine(), source.encode("utf-8"), function.encode("utf-8") if function is not None else None,
             (file_name if file_name is not None else "<expr>").encode("utf-8"), self.line_offset,
-            ctypes.byref(status), ctypes.byref(error))
+            _lib.KINDS.index(kind), ctypes.byref(status), ctypes.byref(error))
         if not handle:
             text = _lib.take_string(error)
             if status.value == _lib.ERROR_COMPILE:
@@ -179,7 +184,7 @@ def _reindent_diagnostics(text: str, indent: str) -> str:
 
 
 def _rebuild_kernel(source, function, file_name, line_offset, kind, indent=""):
-    kernel = Kernel(source, function, file_name=file_name, line_offset=line_offset, indent=indent)
+    kernel = Kernel(source, function, file_name=file_name, line_offset=line_offset, indent=indent, kind=kind)
     kernel.check_kind(kind, "unpickling")
     return kernel
 
@@ -236,9 +241,9 @@ def _source_kernel(source: Source, function: str | None, kind: str, caller: str)
     elif isinstance(source, os.PathLike):
         path = os.fspath(source)
         with open(path, encoding="utf-8") as file:
-            kernel = Kernel(file.read(), function, file_name=path)
+            kernel = Kernel(file.read(), function, file_name=path, kind=kind)
     else:
-        kernel = Kernel(source, function)
+        kernel = Kernel(source, function, kind=kind)
     kernel.check_kind(kind, caller)
     return kernel
 

@@ -62,6 +62,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         "filterjit_engine_reset_cancellation": (None, [ctypes.c_void_p]),
         "filterjit_compile": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
                                                 ctypes.c_ssize_t, ctypes.POINTER(ctypes.c_int), c_char_pp]),
+        "filterjit_compile_as": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                                   ctypes.c_ssize_t, ctypes.c_int, ctypes.POINTER(ctypes.c_int), c_char_pp]),
         "filterjit_kernel_free": (None, [ctypes.c_void_p]),
         "filterjit_kernel_kind": (ctypes.c_int, [ctypes.c_void_p]),
         "filterjit_kernel_name": (ctypes.c_char_p, [ctypes.c_void_p]),

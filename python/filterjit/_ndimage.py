@@ -56,7 +56,7 @@ def _kernel_and_parameters(function, kind: str, caller: str) -> tuple[Kernel, di
     elif isinstance(function, Kernel):
         kernel, base = function, {}
     elif isinstance(function, str):
-        kernel, base = Kernel(function), {}
+        kernel, base = Kernel(function, kind=kind), {}
     else:
         raise TypeError(f"filterjit.{caller} needs a FilterJIT callable, Kernel or filter source text, not "
                         f"{type(function).__name__}; for a Python function use scipy.ndimage.{caller}")
