@@ -170,9 +170,15 @@ enum WindowReductionRecognizer {
                     guard let k = windowIndex(index) else { throw NotRecognized() }
                     return plane(.orderStatistic(k), r)
                 }
+                if case .builtin(.sorted, let arguments) = array.kind, arguments.count == 1, let map = monotoneMap(arguments[0]) {
+                    guard let k = windowIndex(index), !map.isAbsolute else { throw NotRecognized() }
+                    return map.apply(plane(.orderStatistic(map.increasing ? k : windowLength - 1 - k), r))
+                }
                 return TExpr(.element(array: try expression(array), index: try expression(index)), e.type, r)
             case .builtin(let builtin, let arguments) where arguments.first.map(isValues) == true:
                 return try reduction(builtin, arguments, e)
+            case .builtin(let builtin, let arguments) where arguments.first.flatMap(monotoneMap) != nil:
+                return try reduction(builtin, arguments, e, map: monotoneMap(arguments[0]))
             case .convert(let conversion, let operand):
                 return TExpr(.convert(conversion, try expression(operand)), e.type, r)
             case .negate(let operand):
@@ -203,12 +209,126 @@ enum WindowReductionRecognizer {
             }
         }
 
-        /// A built-in applied to the whole window, as planes and the literal's own arithmetic on them.
-        private mutating func reduction(_ builtin: Builtin, _ arguments: [TExpr], _ e: TExpr) throws(NotRecognized) -> TExpr {
+        /// An element-wise map of the window that commutes with order statistics (issue 13: reductions of
+        /// array expressions reach the strategies): `values + c`, `c - values`, `values * c` (|c| >= 1),
+        /// `values / c` (0 < |c| <= 1), `-values`, compositions of them with finite constants, and
+        /// `np.abs` of one (for the maximum only). Such an f is monotone, so the k-th smallest of f(values)
+        /// is f of the k-th smallest (increasing f) or of the k-th largest (decreasing f), with the same
+        /// bits: the strategies run only on data without NaN and -0.0, and these maps then give no NaN and
+        /// never zeros of both signs (no underflow: |c| bounds; x + c and c - x give +0.0), so values that
+        /// f makes equal have equal bits and which one a reduction picks does not matter. The tail
+        /// applies f to the plane with the literal's own operations.
+        struct MonotoneMap {
+            var apply: (TExpr) -> TExpr
+            var increasing: Bool
+            var isAbsolute: Bool
+        }
+
+        func monotoneMap(_ array: TExpr) -> MonotoneMap? {
+            guard case .map(let inputs, let body) = array.kind, array.type == .floatArray,
+                  inputs.contains(where: isValues) else { return nil }
+            /// Lane j's constant value (a scalar input), or nil when lane j reads an array.
+            func constantLane(_ expression: TExpr) -> Double? {
+                switch expression.kind {
+                case .lane(let j):
+                    guard inputs.indices.contains(j), !inputs[j].type.isArray else { return nil }
+                    return floatConstant(inputs[j]) ?? constant(inputs[j]).map { Double($0) }
+                case .convert(.toFloat, let operand): return constantLane(operand)
+                default: return floatConstant(expression) ?? constant(expression).map { Double($0) }
+                }
+            }
+            /// (how to apply the map to a plane value, increasing?) for a body over the values lane.
+            func analyse(_ expression: TExpr) -> ((TExpr) -> TExpr, Bool)? {
+                let r = expression.range, type = expression.type
+                switch expression.kind {
+                case .lane(let j):
+                    guard inputs.indices.contains(j), isValues(inputs[j]), type == .float else { return nil }
+                    return ({ $0 }, true)
+                case .negate(let operand):
+                    guard type == .float, let (inner, up) = analyse(operand) else { return nil }
+                    return ({ TExpr(.negate(inner($0)), type, r) }, !up)
+                case .arithmetic(let op, let a, let b):
+                    guard type == .float else { return nil }
+                    if let c = constantLane(b), c.isFinite, let (inner, up) = analyse(a) {
+                        let constantNode = b
+                        let applied: (TExpr) -> TExpr = { TExpr(.arithmetic(op, inner($0), self.substituted(constantNode, inputs)), type, r) }
+                        switch op {
+                        case .add, .subtract: return (applied, up)
+                        case .multiply where abs(c) >= 1: return (applied, c > 0 ? up : !up)
+                        case .trueDivide where c != 0 && abs(c) <= 1: return (applied, c > 0 ? up : !up)
+                        default: return nil
+                        }
+                    }
+                    if let c = constantLane(a), c.isFinite, let (inner, up) = analyse(b) {
+                        let constantNode = a
+                        let applied: (TExpr) -> TExpr = { TExpr(.arithmetic(op, self.substituted(constantNode, inputs), inner($0)), type, r) }
+                        switch op {
+                        case .add: return (applied, up)
+                        case .subtract: return (applied, !up)
+                        case .multiply where abs(c) >= 1: return (applied, c > 0 ? up : !up)
+                        default: return nil
+                        }
+                    }
+                    return nil
+                default:
+                    return nil
+                }
+            }
+            if case .builtin(.abs, let operands) = body.kind, operands.count == 1, body.type == .float,
+               let (inner, _) = analyse(operands[0]) {
+                let r = body.range
+                return MonotoneMap(apply: { TExpr(.builtin(.abs, [inner($0)]), .float, r) }, increasing: true, isAbsolute: true)
+            }
+            guard let (apply, increasing) = analyse(body) else { return nil }
+            return MonotoneMap(apply: apply, increasing: increasing, isAbsolute: false)
+        }
+
+        /// A map body's constant operand outside the map: its lanes replaced by their (scalar) inputs.
+        func substituted(_ expression: TExpr, _ inputs: [TExpr]) -> TExpr {
+            switch expression.kind {
+            case .lane(let j): return inputs[j]
+            case .convert(let conversion, let operand): return TExpr(.convert(conversion, substituted(operand, inputs)), expression.type, expression.range)
+            default: return expression
+            }
+        }
+
+        /// A built-in applied to the whole window, as planes and the literal's own arithmetic on them
+        /// (through `map` when it is applied to a monotone map of the window).
+        private mutating func reduction(_ builtin: Builtin, _ arguments: [TExpr], _ e: TExpr,
+                                        map: MonotoneMap? = nil) throws(NotRecognized) -> TExpr {
             let r = e.range
             let n = windowLength
             func float(_ value: Double) -> TExpr { TExpr(.floatConstant(value), .float, r) }
             func arithmetic(_ op: TArithmetic, _ a: TExpr, _ b: TExpr) -> TExpr { TExpr(.arithmetic(op, a, b), .float, r) }
+            if let map {
+                // f(values) reduced: min/max and order statistics only (sums of f(values) are not f of a sum).
+                func rank(_ k: Int) -> TExpr { map.apply(plane(.orderStatistic(map.increasing ? k : n - 1 - k), r)) }
+                if map.isAbsolute {
+                    // max |f(x)| is |f| of the largest or of the smallest element; nothing else is recognised.
+                    guard [.pyMax, .npMax, .nanmax].contains(builtin) else { throw NotRecognized() }
+                    let high = map.apply(plane(.maximum, r)), low = map.apply(plane(.minimum, r))
+                    let higher = TExpr(.compare(operands: [high, low], ops: [.greaterEqual], compareTypes: [.float]), .bool, r)
+                    return TExpr(.conditional(condition: higher, then: high, orElse: low), .float, r)
+                }
+                switch builtin {
+                case .pyMin, .npMin, .nanmin: return map.apply(plane(map.increasing ? .minimum : .maximum, r))
+                case .pyMax, .npMax, .nanmax: return map.apply(plane(map.increasing ? .maximum : .minimum, r))
+                case .median, .nanmedian:
+                    if n % 2 == 1 { return rank(n / 2) }
+                    return arithmetic(.trueDivide, arithmetic(.add, arithmetic(.add, float(0.0), rank(n / 2 - 1)), rank(n / 2)), float(2.0))
+                case .percentile, .quantile:
+                    guard arguments.count == 2, let given = floatConstant(arguments[1]) else { throw NotRecognized() }
+                    let q = builtin == .percentile ? given / 100.0 : given
+                    guard 0.0 <= q && q <= 1.0 else { throw NotRecognized() }
+                    let (previousIndex, nextIndex, gamma) = Numerics.quantileIndexes(count: n, q: q)
+                    let a = rank(previousIndex), b = rank(nextIndex)
+                    let difference = arithmetic(.subtract, b, a)
+                    if gamma >= 0.5 { return arithmetic(.subtract, b, arithmetic(.multiply, difference, float(1.0 - gamma))) }
+                    return arithmetic(.add, a, arithmetic(.multiply, difference, float(gamma)))
+                default:
+                    throw NotRecognized()
+                }
+            }
             switch builtin {
             case .pyMin, .npMin, .nanmin: return plane(.minimum, r)
             case .pyMax, .npMax, .nanmax: return plane(.maximum, r)

@@ -66,6 +66,15 @@ import NDImage
                  return 0.0
              return (values[0] - mn) / (mx - mn) > t
          """, "min, max, tap 0"),
+        // Monotone maps of the window (issue 13's array expressions): f of the reduction, or of the
+        // opposite one (decreasing f), or of both (|f| under max).
+        ("np.max(values * 2.0) - np.min(values + 1.5)", "max, min"),
+        ("np.min(-values)", "max"),
+        ("np.max(np.abs(values - 3))", "max, min"),
+        ("max(abs(values * -4))", "max, min"),
+        ("np.median(10 - values)", "rank 24"),
+        ("np.percentile(values * -2, 30)", "rank 34, rank 33"),
+        ("np.sort(values / 0.5)[3]", "rank 3"),
     ]
 
     /// Kernels that must keep the literal path (some use of `values` is not a whole-window reduction).
@@ -90,6 +99,11 @@ import NDImage
             return s
         """,
         "np.percentile(values, 130)",
+        "np.max(values * 0.5)",      // may underflow to zeros of both signs
+        "np.max(values / 3)",
+        "np.min(np.abs(values))",    // not a function of the min and max
+        "np.sum(values * 2)",        // rounding: not 2 * sum
+        "np.max(values ** 2)",
     ]
 
     @Test func recogniserFindsTheSupportedForms() throws {
