@@ -126,6 +126,10 @@ public final class ThreadSafeContext {
     /// Creates a fresh context.
     public init() {
         handle = LLVMOrcCreateNewThreadSafeContext()
+        // LLVM's default handler prints remarks such as "loop not vectorized" (the pixel loop's width hint
+        // counts as a request) to the user's stderr, and ends the process on an error diagnostic. Every
+        // failure that matters reaches us through a return value, so diagnostics are dropped here.
+        LLVMContextSetDiagnosticHandler(LLVMOrcThreadSafeContextGetContext(handle), { _, _ in }, nil)
     }
 
     /// The underlying context; valid while this object (or a module added to the JIT from it) lives.
