@@ -9,14 +9,14 @@ struct ShowCommand: ParsableCommand {
         commandName: "show",
         abstract: "Print one compile stage's output: syntax tree, typed program, LLVM IR, optimised IR or machine code.",
         discussion: """
-            --stage ast and --stage typed print the front end's output (the parsed syntax tree, the
+            --stage ast and --stage typed print the front end's output (the parsed syntax tree, the \
             checked program with every name resolved to a slot and every conversion explicit).
-            For ir, opt and asm:
-            Shows the fused whole-image kernel compiled for --shape's rank, --dtype (and
-            --output-dtype) and the filter options (the default), or with --engine callback the
-            SciPy-ABI callback kernel. For @transform kernels the fused code is the row kernel
-            compiled for --shape's rank (the input) and --output-shape's (the output; default the
-            input's): the coordinate code in a loop over a row's points. For @filter
+
+            For ir, opt and asm: the fused whole-image kernel compiled for --shape's rank, --dtype (and \
+            --output-dtype) and the filter options (the default), or with --engine callback the \
+            SciPy-ABI callback kernel. For @transform kernels the fused code is the row kernel \
+            compiled for --shape's rank (the input) and --output-shape's (the output; default the \
+            input's): the coordinate code in a loop over a row's points. For @filter \
             kernels the first line names the window strategy (--strategy) the run would use.
 
             Examples:
