@@ -33,14 +33,15 @@ def example_text(name: str) -> str:
     return (EXAMPLES / f"{name}.filter").read_text()
 
 
-def plain_python(text: str):
+def plain_python(text: str, numpy=np):
     """The Python function a filter file's text means: its last `def` (decorators removed), or
-    `lambda values: <expression>` for the one-line form."""
+    `lambda values: <expression>` for the one-line form. `numpy` stands for NumPy where the text
+    says `np` (a stand-in with libm's transcendental functions, for instance)."""
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("@")]
     body = "\n".join(lines)
     tree = ast.parse(body)
     defs = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
-    namespace = dict(PLAIN_NAMESPACE)
+    namespace = dict(PLAIN_NAMESPACE, np=numpy)
     if defs:
         exec(compile(body, "<plain>", "exec"), namespace)
         return namespace[defs[-1]]
