@@ -1035,6 +1035,18 @@ program("array_boolean_mask", "filter", """
             total = total * 0.5 + v
         return len(big) * 1000 + total + np.mean(small) + np.sum(values[values != values])
     """, each(ARR + SHORT) + [(ARR[1], [2.0])])
+program("np_dot", "filter", """
+    import numpy as np
+    K = np.array([0.5, -1.0, 2.0, 0.25, 3.0, -0.5, 1.5, -2.0, 1.0])
+
+    def f(values):
+        w = values * 0.5 + 1.0
+        return np.dot(values, w) + values.dot(K[:len(values)]) * 10 + np.dot(values[1:], values[:-1].copy())
+    """, each(ARR + SHORT))
+program("np_dot_lengths_differ", "filter", """
+    def f(values):
+        return np.dot(values, values[1:])
+    """, each(ARR[:2] + SHORT))
 program("array_bitwise_bool_masks", "filter", """
     def f(values, lo=-1.0, hi=5.0):
         band = (values >= lo) & (values <= hi)

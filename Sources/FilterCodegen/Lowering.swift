@@ -920,6 +920,12 @@ final class ProgramLowering {
                                            [types.doublePointer, types.doublePointer, types.int64])
             return .scalar(LLVMBuildFDiv(builder, emitter.call(weighted, [a.pointer, w.pointer, a.length]), scale, "")!)
 
+        case .dot:
+            let a = try values[0].array, b = try values[1].array
+            check(emitter.icmp(LLVMIntEQ, a.length, b.length), else: .dotShapes, range, a.length, b.length)
+            let dot = emitter.declare("filterjit_dot", returning: types.double, [types.doublePointer, types.doublePointer, types.int64])
+            return .scalar(emitter.call(dot, [a.pointer, b.pointer, a.length]))
+
         // Local arrays.
         case .zeros, .ones, .empty:
             let count = try scalarArgument(0, as: .int)

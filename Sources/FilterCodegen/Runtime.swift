@@ -54,6 +54,8 @@ public enum RuntimeFailureKind: Int32, Sendable, CaseIterable {
     case ndAllocation = 21
     /// `np.max`/`np.min` of an empty array (`a` = the `NDReduction`'s index).
     case ndEmptyReduction = 22
+    /// `np.dot` of arrays of different lengths (`a`, `b` = the lengths).
+    case dotShapes = 23
 }
 
 /// The last failure recorded on a thread by generated code.
@@ -111,6 +113,7 @@ public struct RuntimeFailure: Hashable, Sendable {
         case .ndAllocation: return RuntimeMessages.ndAllocation(shape: shape, itemSize: Int(a))
         case .ndEmptyReduction:
             return (NDReduction.allCases.indices.contains(Int(a)) ? NDReduction.allCases[Int(a)] : .max).emptyMessage
+        case .dotShapes: return RuntimeMessages.dotShapes(Int(a), Int(b))
         }
     }
 }
@@ -322,6 +325,7 @@ public enum Runtime {
         return 1
     }
     static let weightedSum: WeightedSumFunction = { a, w, n in Numerics.weightedSum(a, w, Int(n)) }
+    static let dot: WeightedSumFunction = { a, b, n in Numerics.dot(a, b, Int(n)) }
 
     private static func address<F>(_ function: F) -> UnsafeRawPointer {
         unsafeBitCast(function, to: UnsafeRawPointer.self)
@@ -349,6 +353,7 @@ public enum Runtime {
         RuntimeSymbol(name: "filterjit_ipow", address: address(intPower)),
         RuntimeSymbol(name: "filterjit_hypot", address: address(hypot)),
         RuntimeSymbol(name: "filterjit_weighted_sum", address: address(weightedSum)),
+        RuntimeSymbol(name: "filterjit_dot", address: address(dot)),
         RuntimeSymbol(name: "filterjit_unique", address: address(unique)),
         RuntimeSymbol(name: "filterjit_histogram", address: address(histogram)),
         RuntimeSymbol(name: "filterjit_nd_index_fail", address: address(ndIndexFail)),

@@ -30,6 +30,7 @@ extension Builtin {
         case .npRound: return "np.round"
         case .npHypot: return "np.hypot"
         case .average: return "np.average"
+        case .dot: return "np.dot"
         case .cumsum: return "np.cumsum"
         case .bincount: return "np.bincount"
         case .unique, .uniqueCounts: return "np.unique"

@@ -843,6 +843,13 @@ struct Execution {
             let total = a.withUnsafeBufferPointer { ap in w.withUnsafeBufferPointer { Numerics.weightedSum(ap.baseAddress, $0.baseAddress, ap.count) } }
             return .float(total / scale)
 
+        case .dot:
+            guard arguments.count == 2 else { throw arity(builtin, at: range) }
+            let a = try floatElements(operands[0], at: arguments[0].range)
+            let b = try floatElements(operands[1], at: arguments[1].range)
+            guard a.count == b.count else { throw KernelRuntimeError(RuntimeMessages.dotShapes(a.count, b.count), at: range) }
+            return .float(a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { Numerics.dot(ap.baseAddress, $0.baseAddress, ap.count) } })
+
         case .zeros, .ones, .empty:
             guard arguments.count == 1 else { throw arity(builtin, at: range) }
             let n = try intValue(operands[0], at: arguments[0].range)

@@ -550,6 +550,54 @@ extension Numerics {
 }
 
 extension Numerics {
+    /// `np.dot(a, b)` of contiguous float64 vectors, with the bits NumPy 2.4's x86-64 wheels give on this
+    /// project's machines (AVX-512): NumPy calls OpenBLAS's `ddot`, whose SkylakeX kernel (one thread
+    /// below 10,000 elements) sums the first `n & ~15` products in vector accumulators and the rest
+    /// one by one, every step a fused multiply-add:
+    /// - blocks of 32: four 8-lane accumulators, `z[k][l] = fma(a, b, z[k][l])` for element 32i + 8k + l;
+    ///   then each folds to 4 lanes, `z[k][l] + z[k][l + 4]`;
+    /// - a remaining block of 16: four 4-lane accumulators, element 16i + 4k + l;
+    /// - `((acc0 + acc1) + acc2) + acc3` lane by lane, then `(s0 + s2) + (s1 + s3)`;
+    /// - the last `n % 16` products: `dot = fma(a[i], b[i], dot)` in order.
+    /// Checked against `np.dot` on random vectors of every length up to 300 (python/tests).
+    public static func dot(_ a: UnsafePointer<Double>?, _ b: UnsafePointer<Double>?, _ n: Int) -> Double {
+        guard let a, let b, n > 0 else { return 0.0 }
+        var dot = 0.0
+        let blocked = n & ~15
+        if blocked > 0 {
+            var accumulators = [SIMD4<Double>](repeating: .zero, count: 4)
+            var i = 0
+            let wide = blocked & ~31
+            if wide > 0 {
+                var low = [SIMD4<Double>](repeating: .zero, count: 4), high = low
+                while i < wide {
+                    for k in 0..<4 {
+                        for l in 0..<4 {
+                            let j = i + 8 * k + l
+                            low[k][l] = low[k][l].addingProduct(a[j], b[j])
+                            high[k][l] = high[k][l].addingProduct(a[j + 4], b[j + 4])
+                        }
+                    }
+                    i += 32
+                }
+                for k in 0..<4 { accumulators[k] = low[k] + high[k] }
+            }
+            while i < blocked {
+                for k in 0..<4 {
+                    for l in 0..<4 {
+                        let j = i + 4 * k + l
+                        accumulators[k][l] = accumulators[k][l].addingProduct(a[j], b[j])
+                    }
+                }
+                i += 16
+            }
+            let s = ((accumulators[0] + accumulators[1]) + accumulators[2]) + accumulators[3]
+            dot = (s[0] + s[2]) + (s[1] + s[3])
+        }
+        for i in blocked..<n { dot = dot.addingProduct(a[i], b[i]) }
+        return dot
+    }
+
     /// `np.sum(a * w)` for float64 arrays of length n: the products, then NumPy's pairwise sum.
     public static func weightedSum(_ a: UnsafePointer<Double>?, _ w: UnsafePointer<Double>?, _ n: Int) -> Double {
         guard let a, let w, n > 0 else { return 0.0 }

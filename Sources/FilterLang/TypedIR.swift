@@ -509,6 +509,9 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     /// `np.average(a, weights=w)` (two `.floatArray`s -> `.float`): `np.sum(a * w) / np.sum(w)`, both sums
     /// pairwise as NumPy's; lengths that differ or weights summing to zero are run-time errors.
     case average
+    /// `np.dot(a, b)` of two 1-D arrays (two `.floatArray`s -> `.float`): NumPy's own bits on this platform
+    /// (OpenBLAS's ddot order, `Numerics.dot`); lengths that differ are a run-time error.
+    case dot
     /// `np.cumsum(a)`, `a.cumsum()` (`.floatArray` -> a fresh `.floatArray`): running sums first to last,
     /// as NumPy's `add.accumulate`.
     case cumsum
@@ -566,6 +569,10 @@ public enum RuntimeMessages {
     public static let zeroSliceStep = "slice step cannot be zero"
     /// NumPy's words for `np.average` weights of another length.
     public static let averageShapes = "Axis must be specified when shapes of a and weights differ."
+    /// NumPy's words for `np.dot` of 1-D arrays of different lengths.
+    public static func dotShapes(_ a: Int, _ b: Int) -> String {
+        "shapes (\(a),) and (\(b),) not aligned: \(a) (dim 0) != \(b) (dim 0)"
+    }
     /// NumPy's words for `np.average` weights summing to zero.
     public static let averageZeroWeights = "Weights sum to zero, can't be normalized"
     /// NumPy's words for a negative element in `np.bincount`.

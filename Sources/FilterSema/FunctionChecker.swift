@@ -1349,6 +1349,10 @@ struct FunctionChecker {
                 }
                 return lowerBuiltinCall(function, name: display, arguments: arguments, keywords: keywords, at: range, asStatement: asStatement)
             }
+            if name == "dot" {
+                // a.dot(b) is np.dot(a, b).
+                return lowerDot(arguments: [base] + arguments, keywords: keywords, at: range)
+            }
             guard let receiver = lower(base) else { return nil }
             guard receiver.type.isArray else {
                 report("\(article(describe(receiver.type))) has no method '\(name)'", at: callee.range)
@@ -1475,13 +1479,9 @@ struct FunctionChecker {
     }
 
     /// `np.ptp(a)` (`np.max(a) - np.min(a)`), `np.count_nonzero(a)` (a float count here),
-    /// `np.average(a)` and `np.average(a, weights=w)`; `np.dot` is refused with a reason.
+    /// `np.average(a)` and `np.average(a, weights=w)`, `np.dot(a, b)`.
     private mutating func lowerNumpyStatistic(_ name: String, arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
-        if name == "dot" {
-            report("np.dot is not supported: NumPy's dot runs BLAS, whose summation order depends on the BLAS build; write np.sum(a * b)",
-                   at: range)
-            return nil
-        }
+        if name == "dot" { return lowerDot(arguments: arguments, keywords: keywords, at: range) }
         var weightsExpression: Expr?
         var minlengthExpression: Expr?
         for keyword in keywords {
@@ -1548,6 +1548,48 @@ struct FunctionChecker {
                 return nil
             }
             return TExpr(.builtin(.average, [array, asFloatArray(weights)]), .float, range)
+        }
+    }
+
+    /// `np.dot(a, b)` of two 1-D arrays: a float with NumPy's bits for contiguous float64 vectors
+    /// (`Numerics.dot`: OpenBLAS's ddot order). NumPy hands a strided view (`a[::2]`) to BLAS with its
+    /// stride, which sums in another order, and computes two bool arrays as a bool: both are refused.
+    private mutating func lowerDot(arguments: [Expr], keywords: [KeywordArgument], at range: SourceRange) -> TExpr? {
+        guard keywords.isEmpty, arguments.count == 2 else {
+            if let keyword = keywords.first {
+                report("np.dot() keyword '\(keyword.name)' is not supported", at: keyword.range)
+            } else {
+                report(arityMessage("np.dot", expected: 2...2, given: arguments.count), at: range)
+            }
+            lowerArgumentsForErrors(arguments, keywords)
+            return nil
+        }
+        let left = lower(arguments[0]), right = lower(arguments[1])
+        guard let left, let right else { return nil }
+        for (value, expression) in [(left, arguments[0]), (right, arguments[1])] {
+            guard value.type.isArray, value.type != .ndarray else {
+                report("np.dot needs two 1-D arrays here, got \(article(describe(value.type))); multiply numbers with *", at: expression.range)
+                return nil
+            }
+            if case .slice(_, _, _, let step?) = value.kind, constant(step) != 1 {
+                report("np.dot of a strided slice is not supported: NumPy gives BLAS the stride, which sums in another order; "
+                       + "use np.dot(a[::2].copy(), b)", at: expression.range)
+                return nil
+            }
+        }
+        if left.type == .boolArray && right.type == .boolArray {
+            report("np.dot of two bool arrays is a bool in NumPy; convert one with .astype(int)", at: range)
+            return nil
+        }
+        return TExpr(.builtin(.dot, [asFloatArray(left), asFloatArray(right)]), .float, range)
+    }
+
+    /// The value of an int constant expression (`.intConstant`, possibly negated), if it is one.
+    private func constant(_ expression: TExpr) -> Int64? {
+        switch expression.kind {
+        case .intConstant(let value): return value
+        case .negate(let operand): return constant(operand).map { 0 &- $0 }
+        default: return nil
         }
     }
 

@@ -372,7 +372,7 @@ private struct Verifier {
         case .any, .all: expect([.floatArray], .bool)
         case .argmin, .argmax: expect([.floatArray], .int)
         case .percentile, .quantile: expect([.floatArray, .float], .float)
-        case .average: expect([.floatArray, .floatArray], .float)
+        case .average, .dot: expect([.floatArray, .floatArray], .float)
         case .zeros, .ones, .empty: expect([.int], .floatArray)
         case .copy, .sorted, .cumsum: expect([.floatArray], .floatArray)
         case .bincount: expect([.intArray, .int], .intArray)

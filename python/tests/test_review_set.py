@@ -164,6 +164,14 @@ def max_abs(values):
 def scaled(values):
     return np.max(values * 2.0) - np.min(values + 1.0)
 """,
+    "sobel_by_dot": """
+import numpy as np
+KX = np.array([-1, 0, 1, -2, 0, 2, -1, 0, 1])
+KY = np.array([-1, -2, -1, 0, 0, 0, 1, 2, 1])
+
+def sobel_dot(values):
+    return np.hypot(np.dot(values, KX), values.dot(KY))
+""",
     "count_in_band": """
 def band(values, lo=0.25, hi=0.75):
     return np.count_nonzero((values >= lo) & (values <= hi))
@@ -307,3 +315,19 @@ def test_undecorated_line_filter_and_mapping_work_as_scipy_callables_and_pickle(
     np.testing.assert_array_equal(ndi.generic_filter1d(image, again, 3), ndi.generic_filter1d(image, smooth, 3))
     with pytest.raises(filterjit.CompileError, match="must return a number"):
         filterjit.jit_filter(LINE_FILTERS["moving_average_loop"])  # an undecorated def given to generic_filter is a filter
+
+
+@pytest.mark.parametrize("engine", ["fused", "callback"])
+def test_np_dot_has_numpys_bits_at_every_window_length(engine):
+    """np.dot is OpenBLAS's ddot in NumPy: vector accumulators over blocks of 16 and 32, a fused
+    multiply-add at every step (Numerics.dot). Windows of 1 to 40 taps and around the block sizes."""
+    text = """
+def f(values):
+    return np.dot(values, values * 0.5 + 1.0) + np.dot(values[1:], values[:-1])
+"""
+    plain = plain_python(text)
+    image = np.random.default_rng(11).standard_normal(300) * 100
+    for size in list(range(1, 41)) + [47, 48, 63, 64, 65, 95, 96, 97, 127, 128, 129, 200, 255]:
+        expected = ndi.generic_filter(image, plain, size=size, mode="reflect")
+        actual = filterjit.generic_filter(image, text, size=size, mode="reflect", engine=engine)
+        np.testing.assert_array_equal(actual.view(np.uint64), expected.view(np.uint64), err_msg=f"size {size}")
