@@ -27,7 +27,7 @@ def expr(depth):
     if choice == 4:
         return f"{x} {rng.choice(['and', 'or'])} {y}"
     if choice == 5:
-        return f"{rng.choice(['-', '+', 'not '])}{x}"
+        return f"{rng.choice(['-', '+', '~', 'not '])}{x}"
     if choice == 6:
         return f"{x} if {y} else {expr(depth - 1)}"
     if choice == 7:
@@ -35,7 +35,7 @@ def expr(depth):
     return f"g({x}, {y})"
 
 
-UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
+UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not", ast.Invert: "~"}
 OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",
        ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
 CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}

@@ -1053,7 +1053,7 @@ program("array_bitwise_bool_masks", "filter", """
         outside = (values < lo) | (values > hi) | (values != values)
         odd = (values > 0) ^ (values[0] > 0)
         total = 0.0
-        for v in values[band & (values == values)]:
+        for v in values[band & ~(values != values)]:
             total = total * 0.5 + v
         return np.sum(band) * 100 + np.count_nonzero(outside) * 10 + np.sum(odd) + total
     """, each(ARR + SHORT) + [(ARR[1], [0.0, 3.0])])

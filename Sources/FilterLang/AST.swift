@@ -297,6 +297,8 @@ public enum UnaryOperator: String, Hashable, Sendable {
     case negate = "-"
     case plus = "+"
     case not = "not"
+    /// `~`: NumPy's logical not of a bool array (the only operand it takes here).
+    case invert = "~"
 }
 
 /// Arithmetic binary operators (Python's meaning).

@@ -744,16 +744,16 @@ public struct Parser {
         return left
     }
 
-    /// factor: ( "-" | "+" ) factor | power
+    /// factor: ( "-" | "+" | "~" ) factor | power
     private mutating func parseFactor() throws -> Expr {
         let token = current
-        if at("~") { throw fail("bitwise operator '~' is not supported in filter programs") }
-        guard at("-") || at("+") else { return try parsePower() }
+        guard at("-") || at("+") || at("~") else { return try parsePower() }
         advance()
         try enterNesting()
         defer { leaveNesting() }
         let operand = try parseFactor()
-        return Expr(.unary(token.text == "-" ? .negate : .plus, operand), SourceRange(token.range.start, operand.range.end))
+        let op: UnaryOperator = token.text == "-" ? .negate : token.text == "+" ? .plus : .invert
+        return Expr(.unary(op, operand), SourceRange(token.range.start, operand.range.end))
     }
 
     /// power: primary [ "**" factor ]

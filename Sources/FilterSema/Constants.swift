@@ -83,6 +83,8 @@ struct ConstantEvaluator {
             case (.not, .bool(let b)): return .bool(!b)
             case (.not, .int(let x)): return .bool(x == 0)
             case (.not, .float(let x)): return .bool(x == 0)
+            case (.invert, _):
+                throw Failure(message: "'~' is not supported in constants; write the value", range: range)
             default:
                 throw Failure(message: "arithmetic on constant arrays is not supported; write the elements out", range: range)
             }

@@ -951,6 +951,14 @@ struct FunctionChecker {
             switch op {
             case .not:
                 return truth(operand, at: operandExpression.range).map { TExpr(.not($0), .bool, range) }
+            case .invert:
+                guard operand.type == .boolArray else {
+                    report(operand.type == .bool
+                           ? "'~' of a bool is ambiguous (Python gives -2 for True, NumPy False for np.True_); write 'not x'"
+                           : "'~' takes bool arrays (masks); bitwise arithmetic on ints and floats is not supported", at: range)
+                    return nil
+                }
+                return elementwise([operand], at: range) { lanes in TExpr(.not(lanes[0]), .bool, range) }
             case .negate, .plus:
                 if operand.type.isArray {
                     if operand.type == .boolArray {

@@ -114,7 +114,6 @@ private func render(_ expression: Expr) -> String {
         ("x = a is b", "the 'is' operator is not supported"),
         ("x = a not in b", "the 'in' operator is only supported in 'for' loops"),
         ("x = a >> b", "bitwise operator '>>' is not supported"),
-        ("x = ~a", "bitwise operator '~' is not supported"),
         ("x = a << 2", "bitwise operator '<<' is not supported"),
         ("x &= 1", "augmented assignment '&=' is not supported; write x = x & y"),
         ("f(**k)", "star arguments"),
