@@ -116,6 +116,27 @@ public final class TargetMachine {
         LLVMDisposeTargetData(layout)
     }
 
+    /// Builds what LLVM creates lazily on a machine's first compile (the subtarget with its lowering
+    /// and cost tables, the code generator's pass setup) by optimising and emitting an empty function.
+    /// An engine does this when it starts, so that its first kernel compiles as fast as later ones.
+    public func warmUp() throws {
+        let context = ThreadSafeContext()
+        guard let handle = LLVMModuleCreateWithNameInContext("filterjit_warm_up", context.context) else {
+            throw LLVMError("cannot create a module")
+        }
+        let module = Module(handle: handle, context: context)
+        module.adopt(self)
+        let llvmContext = context.context
+        let type = LLVMFunctionType(LLVMVoidTypeInContext(llvmContext), nil, 0, 0)
+        let function = LLVMAddFunction(handle, "filterjit_warm_up", type)
+        let builder = LLVMCreateBuilderInContext(llvmContext)
+        defer { LLVMDisposeBuilder(builder) }
+        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(llvmContext, function, "entry"))
+        LLVMBuildRetVoid(builder)
+        try module.optimize(pipeline: "function(instcombine,simplifycfg)", machine: self)
+        _ = try module.objectCode(machine: self)
+    }
+
     deinit { LLVMDisposeTargetMachine(handle) }
 }
 
