@@ -166,6 +166,44 @@ extension ProgramLowering {
         return hoisted
     }
 
+    /// Whether `statement` is `r = np.zeros...(...)` of a rank-1 array and `next` is `for i in range(0, n)`
+    /// (step 1) with `n` that array's length (`len(r)`, `r.size`, `r.shape[0]`, or the very expression of the
+    /// allocation's extent: `x.shape[0]`/`len(x)`/`x.size` of a rank-1 `x`, a local, a constant), whose body
+    /// stores `r[i] = v` as one of its own statements, never leaves an iteration early (no `break`/`continue`
+    /// of this loop, no `return`), does not reassign `i` and reads `r` nowhere (but its shape). Then every
+    /// element is stored before anything can read one (a failure on the way ends the call, and the array with
+    /// it), so the allocation need not be zero-filled: the values seen are the same (`np.zeros` in `addarr`).
+    func allocationIsOverwritten(_ statement: TStmt, then next: TStmt) -> Bool {
+        guard program.kind == .arrayFunction,
+              case .assign(let targets, let values) = statement.kind, targets.count == 1, values.count == 1,
+              case .local(let array) = targets[0], case .ndAllocate(let layout, let shape) = values[0].kind,
+              layout.rank == 1, shape.count == 1,
+              case .forRange(let counter, let start, let stop, let step, let body) = next.kind,
+              case .intConstant(0) = start.kind, case .intConstant(1) = step.kind, counter != array,
+              function.locals.indices.contains(counter), function.locals[counter].type == .int,
+              !Codegen.reassigns(slot: counter, in: body) else { return false }
+        /// A rank-1 extent or a stable value, as a comparable key.
+        func extentKey(_ expression: TExpr) -> String? {
+            switch expression.kind {
+            case .ndShape(let slot, 0), .ndSize(let slot):
+                guard function.locals.indices.contains(slot), function.locals[slot].layout?.rank == 1 else { return nil }
+                return slot == array ? "self" : "extent \(slot)"
+            case .local(let slot) where slot != array && function.locals.indices.contains(slot) && function.locals[slot].type == .int:
+                return "local \(slot)"
+            case .intConstant(let value): return "constant \(value)"
+            default: return nil
+            }
+        }
+        guard let stopKey = extentKey(stop), stopKey == "self" || stopKey == extentKey(shape[0]) else { return false }
+        let stores = body.contains { statement in
+            guard case .assign(let targets, _) = statement.kind, targets.count == 1,
+                  case .ndElement(array, let indices) = targets[0], indices.count == 1,
+                  case .local(counter) = indices[0].kind else { return false }
+            return true
+        }
+        return stores && !ArrayReads(array: array).anyIn(body, loopDepth: 0)
+    }
+
     /// The layout of the `.ndarray` slot `slot` of the function being lowered.
     func ndLayout(_ slot: Int) throws -> NDLayout {
         guard function.locals.indices.contains(slot), let layout = function.locals[slot].layout else {
@@ -317,6 +355,8 @@ extension ProgramLowering {
             default: return .scalar(value)
             }
         case .ndAllocate(let layout, let shapeExpressions):
+            let overwritten = allocationOverwritten
+            allocationOverwritten = false
             let shapeType = LLVMArrayType(types.int64, UInt32(max(layout.rank, 1)))!
             let shapeStorage = alloca(shapeType, "nd.shape")
             let shapePointer = LLVMBuildBitCast(builder, shapeStorage, types.int64Pointer, "")!
@@ -326,7 +366,8 @@ extension ProgramLowering {
                 extents.append(value)
                 emitter.store(value, emitter.elementAddress(types.int64, shapePointer, emitter.int64(Int64(axis))))
             }
-            let allocate = emitter.declare("filterjit_nd_alloc", returning: types.int64Pointer,
+            // Not zero-filled when the next loop stores every element first (`allocationIsOverwritten`).
+            let allocate = emitter.declare(overwritten ? "filterjit_nd_alloc_uninitialized" : "filterjit_nd_alloc", returning: types.int64Pointer,
                                            [types.bytePointer, types.int64, types.int64, types.int64Pointer, types.int64, types.int64])
             let descriptor = emitter.call(allocate, [arena, emitter.int64(Int64(layout.dtype.itemSize)), emitter.int64(Int64(layout.rank)),
                                                      shapePointer, emitter.int64(Int64(expression.range.start)),
@@ -342,6 +383,62 @@ extension ProgramLowering {
             return .scalar(descriptor)
         default:
             throw LLVMError("typed IR: not an array-function form")
+        }
+    }
+}
+
+/// Finds what keeps an array from counting as overwritten by a loop body (`allocationIsOverwritten`): a read
+/// of the array (its value, an element, a reduction; its shape is fine), a store into it other than the
+/// body's own `array[counter] = v` statements, a `return`, or a `break`/`continue` of the loop itself.
+struct ArrayReads {
+    let array: Int
+
+    func anyIn(_ statements: [TStmt], loopDepth: Int) -> Bool {
+        statements.contains { statement in
+            switch statement.kind {
+            case .expression(let e): return anyIn(e)
+            case .assign(let targets, let values):
+                if values.contains(where: anyIn) { return true }
+                return targets.contains { target in
+                    switch target {
+                    case .ndElement(let slot, let indices):
+                        // The body's own stores at its top level (loopDepth 0); any store deeper is conservative.
+                        if slot == array && (loopDepth > 0 || indices.count != 1) { return true }
+                        return indices.contains(where: anyIn)
+                    case .element(let a, let i): return anyIn(a) || anyIn(i)
+                    case .local(let slot): return slot == array
+                    }
+                }
+            case .ifStatement(let c, let t, let o): return anyIn(c) || anyIn(t, loopDepth: loopDepth + 1) || anyIn(o, loopDepth: loopDepth + 1)
+            case .whileLoop(let c, let b): return anyIn(c) || anyIn(b, loopDepth: loopDepth + 1)
+            case .forRange(let slot, let a, let b, let c, let inner):
+                return slot == array || anyIn(a) || anyIn(b) || anyIn(c) || anyIn(inner, loopDepth: loopDepth + 1)
+            case .forEach(let slot, let a, let inner): return slot == array || anyIn(a) || anyIn(inner, loopDepth: loopDepth + 1)
+            case .returnValue: return true
+            // A break or continue of the loop itself skips the rest of an iteration; one of an inner loop could
+            // not be told apart here, so any counts.
+            case .breakLoop, .continueLoop: return true
+            case .callbackFailure: return false
+            }
+        }
+    }
+
+    func anyIn(_ e: TExpr) -> Bool {
+        switch e.kind {
+        case .local(let slot): return slot == array
+        case .ndElement(let slot, let indices): return slot == array || indices.contains(where: anyIn)
+        case .ndReduce(_, let slot): return slot == array
+        case .ndShape, .ndSize: return false
+        case .ndAllocate(_, let items), .arrayOf(let items), .call(_, let items), .builtin(_, let items), .compare(let items, _, _):
+            return items.contains(where: anyIn)
+        case .convert(_, let a), .negate(let a), .not(let a), .length(let a), .floatArrayOf(let a): return anyIn(a)
+        case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b), .gather(let a, let b),
+             .compress(let a, let b):
+            return anyIn(a) || anyIn(b)
+        case .conditional(let a, let b, let c): return anyIn(a) || anyIn(b) || anyIn(c)
+        case .map(let inputs, let mapped): return inputs.contains(where: anyIn) || anyIn(mapped)
+        case .slice(let a, let b, let c, let d): return anyIn(a) || [b, c, d].compactMap { $0 }.contains(where: anyIn)
+        case .intConstant, .floatConstant, .boolConstant, .lane, .floatArrayConstant, .intArrayConstant: return false
         }
     }
 }

@@ -71,6 +71,9 @@ final class ProgramLowering {
     /// Array functions: "counter:array" -> an i1 true when every `array[counter]` of the loop being lowered is in
     /// bounds (checked once before the loop), so LLVM can unswitch the per-element checks away.
     var hoistedChecks: [String: LLVMValueRef] = [:]
+    /// Array functions: the `np.zeros` ... being lowered need not be zero-filled, since the loop after it
+    /// stores every element before anything reads one (`allocationIsOverwritten`, ArrayFunctionLowering.swift).
+    var allocationOverwritten = false
     private(set) var arena: LLVMValueRef!
     private var resultPointer: LLVMValueRef?
     var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
@@ -259,7 +262,11 @@ final class ProgramLowering {
     // MARK: Statements
 
     func lower(_ statements: [TStmt]) throws {
-        for statement in statements { try lower(statement) }
+        for (position, statement) in statements.enumerated() {
+            allocationOverwritten = position + 1 < statements.count && allocationIsOverwritten(statement, then: statements[position + 1])
+            try lower(statement)
+            allocationOverwritten = false
+        }
     }
 
     private func lower(_ statement: TStmt) throws {

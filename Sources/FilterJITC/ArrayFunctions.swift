@@ -248,3 +248,73 @@ public func filterjit_result_free(_ result: OpaquePointer?) {
     guard let result else { return }
     Unmanaged<ArrayResultBox>.fromOpaque(UnsafeRawPointer(result)).release()
 }
+
+/// `int filterjit_array_function_call_packed(function, count, words, word_count, engine, out, error)`: the same call
+/// with every argument in one buffer of int64 words (one buffer instead of eight: what a Python call costs is
+/// mostly the buffers it builds). Per argument: its kind, then for an array its dtype, rank, data pointer,
+/// shape[rank] and byte strides[rank]; for an int or a bool its value; for a float its bits. On success `out`
+/// (at least `8 + 32` words) holds [0] the result kind, [1] an int/bool value or a float's bits, [2] for an array
+/// the argument's index or -1, [3] a new array's dtype, [4] its rank, [5] its data pointer, [6] the result handle
+/// that owns it (the caller frees it; 0 for every other result, whose handle is freed here), [8...] its shape.
+@_cdecl("filterjit_array_function_call_packed")
+public func filterjit_array_function_call_packed(_ function: OpaquePointer?, _ count: Int, _ words: UnsafePointer<Int64>?,
+                                                 _ wordCount: Int, _ engine: Int32, _ out: UnsafeMutablePointer<Int64>?,
+                                                 _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var kinds: [Int32] = [], data: [UnsafeMutableRawPointer?] = [], dtypes: [Int32] = [], ranks: [Int32] = []
+    var shapes: [UnsafePointer<Int>?] = [], strides: [UnsafePointer<Int>?] = [], ints: [Int64] = [], floats: [Double] = []
+    let parsed = withStatus(errorText) {
+        guard count >= 0, count <= 1 << 16 else { throw APIFailure(.argument, "argument count \(count) is out of range") }
+        guard out != nil else { throw APIFailure(.argument, "out is NULL") }
+        guard wordCount >= 0, count == 0 || words != nil else { throw APIFailure(.argument, "words is NULL") }
+        var position = 0
+        func next(_ k: Int) throws -> Int64 {
+            guard position < wordCount, let words else { throw APIFailure(.argument, "argument \(k): the words end early") }
+            position += 1
+            return words[position - 1]
+        }
+        for k in 0..<count {
+            let kind = try next(k)
+            guard (0...3).contains(kind) else { throw APIFailure(.argument, "argument \(k) has the unknown kind \(kind)") }
+            kinds.append(Int32(kind))
+            if kind == 0 {
+                let dtype = try next(k), rank = try next(k)
+                guard (0...32).contains(rank) else { throw APIFailure(.argument, "argument \(k): rank \(rank) is out of range 0...32") }
+                guard Int32(exactly: dtype) != nil else { throw APIFailure(.argument, "argument \(k): unknown dtype \(dtype)") }
+                dtypes.append(Int32(dtype))
+                ranks.append(Int32(rank))
+                data.append(UnsafeMutableRawPointer(bitPattern: Int(try next(k))))
+                guard position + 2 * Int(rank) <= wordCount, let words else { throw APIFailure(.argument, "argument \(k): the words end early") }
+                let shape = UnsafeRawPointer(words + position).assumingMemoryBound(to: Int.self)
+                shapes.append(rank == 0 ? nil : shape)
+                strides.append(rank == 0 ? nil : shape + Int(rank))
+                position += 2 * Int(rank)
+                ints.append(0)
+                floats.append(0)
+            } else {
+                let value = try next(k)
+                dtypes.append(0); ranks.append(0); data.append(nil); shapes.append(nil); strides.append(nil)
+                ints.append(value)
+                floats.append(Double(bitPattern: UInt64(bitPattern: value)))
+            }
+        }
+    }
+    guard parsed == 0, let out else { return parsed }
+    var result: OpaquePointer?
+    let status = filterjit_array_function_call(function, count, kinds, data, dtypes, ranks, shapes, strides, ints, floats,
+                                               engine, &result, errorText)
+    guard status == 0, let box = arrayResultBox(result) else { return status }
+    for index in 0..<8 { out[index] = 0 }
+    out[0] = Int64(box.kind)
+    out[1] = box.kind == 2 ? Int64(bitPattern: box.floatValue.bitPattern) : box.intValue
+    out[2] = Int64(box.argument)
+    if box.kind == 4, let array = box.array {
+        out[3] = Int64(array.elementType.abiCode.rawValue)
+        out[4] = Int64(array.rank)
+        out[5] = Int64(Int(bitPattern: array.firstElementPointer))
+        out[6] = Int64(Int(bitPattern: UnsafeRawPointer(result!)))
+        for axis in 0..<array.rank { out[8 + axis] = Int64(array.shape[axis]) }
+    } else {
+        filterjit_result_free(result)
+    }
+    return 0
+}
