@@ -82,8 +82,44 @@ extension ProgramLowering {
     /// Whether a loop of an array function with this body checks the cancellation flag on every iteration
     /// instead of every 65,536th: its inner loops may be extent loops that never check it, so one of its
     /// iterations can be 10^6 inner ones, and 65,536 of them minutes.
+    /// Only such inner loops matter: any other inner loop polls on its own every 65,536 of its iterations, or is
+    /// short (`for s in steps` over a constant array), so skan's `build_graph` scans 4 million pixels without
+    /// reading the flag for each.
     func pollsEveryIteration(body: [TStmt]) -> Bool {
-        program.kind == .arrayFunction && containsLoop(body)
+        program.kind == .arrayFunction && containsUnpolledLoop(body)
+    }
+
+    /// Whether every loop in `statements` is a `for x in` over a constant array of at most 64 elements with no
+    /// loop inside (skan's `for s in steps`): a loop over an array's elements whose body holds only such loops does
+    /// a bounded amount of work per element, so it need not poll the cancellation flag (as an extent loop).
+    func hasOnlyShortLoops(_ statements: [TStmt]) -> Bool {
+        statements.allSatisfy { statement in
+            switch statement.kind {
+            case .forEach(_, let array, let body):
+                switch array.kind {
+                case .intArrayConstant(let values) where values.count <= 64: return !containsLoop(body)
+                case .floatArrayConstant(let values) where values.count <= 64: return !containsLoop(body)
+                default: return false
+                }
+            case .forRange, .whileLoop: return false
+            case .ifStatement(_, let then, let orElse): return hasOnlyShortLoops(then) && hasOnlyShortLoops(orElse)
+            default: return true
+            }
+        }
+    }
+
+    /// Whether `statements` hold, at any depth, a loop that never polls the cancellation flag: an extent loop
+    /// (`isArrayExtentLoop`).
+    private func containsUnpolledLoop(_ statements: [TStmt]) -> Bool {
+        statements.contains { statement in
+            switch statement.kind {
+            case .forRange(_, let start, let stop, let step, let body):
+                return isArrayExtentLoop(start: start, stop: stop, step: step, body: body) || containsUnpolledLoop(body)
+            case .whileLoop(_, let body), .forEach(_, _, let body): return containsUnpolledLoop(body)
+            case .ifStatement(_, let then, let orElse): return containsUnpolledLoop(then) || containsUnpolledLoop(orElse)
+            default: return false
+            }
+        }
     }
 
     /// Whether `statements` hold a `for` or `while` loop, at any depth.
@@ -226,7 +262,14 @@ extension ProgramLowering {
         for (axis, indexExpression) in indices.enumerated() {
             let index = try lower(indexExpression).scalar
             let extent = try descriptorField(slot, 1 + axis)
-            let position = emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, extent), index)
+            // In a loop version proven in bounds (`hoistIndexChecks`: start >= 0) the counter is never negative.
+            var provenInBounds = false
+            if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"],
+               LLVMIsAConstantInt(proven) != nil, LLVMConstIntGetZExtValue(proven) == 1 {
+                provenInBounds = true
+            }
+            let position = provenInBounds ? index
+                : emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, extent), index)
             // Unsigned: a position still negative is huge, so one compare covers both ends.
             let ok = emitter.block("nd.inbounds")
             let bad = emitter.block("nd.outofbounds")
@@ -444,13 +487,13 @@ struct ArrayReads {
 }
 
 extension Codegen {
-    /// Lowers, verifies and optimises an array function in a fresh context with `level.pipeline` (the fused
-    /// kernels' O2, which vectorises its loops), whatever pipeline SciPy callbacks use.
+    /// Lowers, verifies and optimises an array function in a fresh context with `level.arrayFunctionPipeline` (a
+    /// short pipeline that still vectorises its loops), whatever pipelines fused kernels and SciPy callbacks use.
     public static func prepareArrayFunction(_ program: TypedProgram, options: CodegenOptions, level: OptimizationLevel,
                                             machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
         try prepareStages(program, machine: machine, keepText: keepText,
                           lower: { try lower(program, options: options, in: $0) },
-                          optimize: { try $0.optimize(pipeline: level.pipeline, level: level, machine: machine) })
+                          optimize: { try $0.optimize(pipeline: level.arrayFunctionPipeline, level: level, machine: machine) })
     }
 
     /// The exported wrapper of an array function: `i32 f(i8** arguments, i8* result, i8* arena)`.

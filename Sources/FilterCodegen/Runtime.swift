@@ -189,7 +189,9 @@ public enum Arena {
     static func allocateND(_ head: UnsafeMutableRawPointer?, itemSize: Int, shape: [Int], zeroed: Bool = true) -> UnsafeMutableRawPointer? {
         guard let head, let count = NDBuffer.elementCount(shape, itemSize: itemSize) else { return nil }
         let descriptorBytes = ((1 + 2 * shape.count) * 8 + 15) / 16 * 16
-        let bytes = 16 + descriptorBytes + max(count * itemSize, 1)
+        // The elements start at a 64-byte boundary (a cache line: vector loads and stores of a whole line never
+        // straddle two), up to 48 bytes after the descriptor.
+        let bytes = 16 + descriptorBytes + 48 + max(count * itemSize, 1)
         guard let block = zeroed ? calloc(bytes, 1) : malloc(bytes) else { return nil }
         let words = head.assumingMemoryBound(to: Int.self)
         let header = block.assumingMemoryBound(to: Int.self)
@@ -197,7 +199,8 @@ public enum Arena {
         header[1] = 0
         words[0] = Int(bitPattern: block)
         let descriptor = (block + 16).assumingMemoryBound(to: Int.self)
-        descriptor[0] = Int(bitPattern: block + 16 + descriptorBytes)
+        let elements = Int(bitPattern: block + 16 + descriptorBytes)
+        descriptor[0] = (elements + 63) & ~63
         var step = itemSize
         for axis in shape.indices.reversed() {
             descriptor[1 + axis] = shape[axis]

@@ -85,7 +85,7 @@ class Dispatcher:
         words: list[int] = []
         floats: list[int] = []  # positions of float bits (packed as doubles)
         for k, value in enumerate(args):
-            if isinstance(value, np.ndarray):
+            if type(value) is np.ndarray or isinstance(value, np.ndarray):
                 code = _DTYPE_CODES.get(value.dtype)
                 if code is None:
                     raise TypeError(f"argument {k + 1} of {self.__name__}: arrays of dtype {value.dtype} are not supported "
@@ -166,7 +166,8 @@ def _take_result(out: Any, args: tuple[Any, ...]) -> Any:
         return args[out[2]]
     owner = _Result(out[6])
     dtype = _DTYPES[out[3]]
-    shape = tuple(out[8:8 + out[4]])
+    rank = out[4]
+    shape = (out[8],) if rank == 1 else tuple(out[8:8 + rank])
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes == 0:
         return np.zeros(shape, dtype)  # `owner` frees the result now
@@ -174,7 +175,8 @@ def _take_result(out: Any, args: tuple[Any, ...]) -> Any:
     # interpreter exit: arrays still referenced then must stay readable; the process frees everything then).
     buffer = (ctypes.c_char * nbytes).from_address(out[5])
     buffer.owner = owner
-    return np.frombuffer(buffer, dtype=dtype).reshape(shape)
+    array = np.frombuffer(buffer, dtype=dtype)
+    return array if rank == 1 else array.reshape(shape)
 
 
 class _Result:
