@@ -28,7 +28,8 @@ public struct OptimizationLevel: Hashable, Sendable {
     public var pipeline: String
     /// The pipeline text of SciPy-ABI callbacks.
     public var callbackPipeline: String
-    /// The pipeline text of array functions (issue 15).
+    /// The pipeline text of array functions (issue 15) with a loop to vectorise (the others use `callbackPipeline`,
+    /// `Codegen.arrayFunctionPipeline(_:_:)`).
     public var arrayFunctionPipeline: String
     /// Loop and SLP vectorisation.
     public var vectorize: Bool
@@ -55,7 +56,8 @@ public struct OptimizationLevel: Hashable, Sendable {
     /// The pipeline of array functions in `standard`: the callbacks' short pipeline plus what their loops need to
     /// vectorise (rotation, induction-variable simplification, the loop vectoriser). Measured against
     /// `default<O2>` (w15c, docs/status.md): optimisation of `addarr` 7.2 -> 3.8 ms, the same machine code speed
-    /// for `addarr` (float64 and uint8, vectorised) and skan's `build_graph`.
+    /// for `addarr` (float64 and uint8, vectorised). Functions with no straight-line innermost loop (skan's
+    /// `build_graph`) take `quickCallbackPipeline`, which made `build_graph` faster still (4.8 -> 3.9 ms).
     public static let arrayFunctionPipeline =
         "cgscc(inline),function(sroa,early-cse<memssa>,instcombine,simplifycfg,loop-mssa(licm),gvn,instcombine,simplifycfg,"
         + "loop(loop-rotate,indvars),loop-vectorize,instcombine,simplifycfg)"

@@ -6,6 +6,7 @@ import Testing
 import Foundation
 import FilterLang
 import NDImage
+import FilterCodegen
 @testable import FilterJIT
 
 @Suite struct ArrayFunctionAllocationTests {
@@ -92,5 +93,17 @@ import NDImage
                 }
             }
         }
+    }
+
+    @Test func onlyFunctionsWithAStraightLineInnermostLoopTakeTheVectorisingPipeline() throws {
+        let addarr = try sharedEngine.compileFunction(ArrayFunctionTests.addarr)
+        let x = try ndArray([1, 2], .float64)
+        _ = try addarr.call([.array(x), .array(x)])
+        let branchy = try sharedEngine.compileFunction("def f(x):\n    s = 0.0\n    for i in range(len(x)):\n        if x[i] > 0:\n            s += x[i]\n    return s\n")
+        _ = try branchy.call([.array(x)])
+        let level = OptimizationLevel.standard
+        #expect(Codegen.arrayFunctionPipeline(try addarr.kernel(for: addarr.signatures[0]).program, level) == level.arrayFunctionPipeline)
+        #expect(Codegen.arrayFunctionPipeline(try branchy.kernel(for: branchy.signatures[0]).program, level) == level.callbackPipeline)
+        #expect(try addarr.inspectIR(for: addarr.signatures[0]).contains(" x double>"))  // vectorised
     }
 }

@@ -82,7 +82,7 @@ class Dispatcher:
     def _call(self, args: tuple[Any, ...], engine: int) -> Any:
         # Every argument in one buffer of int64 words (filterjit_array_function_call_packed): a call costs a few
         # microseconds of Python, not eight ctypes arrays and seven calls to read the result.
-        words: list[int] = []
+        words: list[int | float] = []
         floats: list[int] = []  # positions of float bits (packed as doubles)
         for k, value in enumerate(args):
             if type(value) is np.ndarray or isinstance(value, np.ndarray):
