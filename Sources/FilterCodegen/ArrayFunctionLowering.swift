@@ -500,7 +500,7 @@ extension Codegen {
     /// innermost loop is straight-line code (`addarr`: what the vectoriser can take), else the shorter
     /// `level.callbackPipeline`. Measured on skan's `build_graph` (an `if` and a loop in its loop, nothing to
     /// vectorise): 3.9 ms a call with the short pipeline, 4.8 ms with rotation and vectorisation (w15c, docs/status.md).
-    static func arrayFunctionPipeline(_ program: TypedProgram, _ level: OptimizationLevel) -> String {
+    public static func arrayFunctionPipeline(_ program: TypedProgram, _ level: OptimizationLevel) -> String {
         program.functions.contains { hasStraightLineInnermostLoop($0.body) } ? level.arrayFunctionPipeline : level.callbackPipeline
     }
 
