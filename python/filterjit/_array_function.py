@@ -93,7 +93,8 @@ class Dispatcher:
                 if not value.flags.writeable:
                     raise ValueError(f"argument {k + 1} of {self.__name__}: the array is read-only; array functions may "
                                      "write into their arguments, so pass a writable array (e.g. a copy)")
-                words += (_lib.ARGUMENT_ARRAY, code, value.ndim, _data_address(value))
+                data = _VOID_P_AT(id(value) + _DATA_OFFSET).value or 0 if _DATA_IN_HEADER else value.ctypes.data
+                words += (_lib.ARGUMENT_ARRAY, code, value.ndim, data)
                 words += value.shape
                 words += value.strides
             elif isinstance(value, (bool, np.bool_)):
@@ -116,7 +117,7 @@ class Dispatcher:
             packed = struct.pack("=" + "".join(layout), *words)
         else:
             packed = struct.pack(f"={count}q", *words)
-        out = (ctypes.c_int64 * 40)()
+        out = _OUT()
         error = ctypes.c_void_p()
         # ctypes releases the GIL around the call: other Python threads run while the function does. The bytes
         # object `packed` stays alive (and unchanged) until the call returns.
@@ -173,9 +174,14 @@ def _take_result(out: Any, args: tuple[Any, ...]) -> Any:
         return np.zeros(shape, dtype)  # `owner` frees the result now
     # No copy: the array views the result's memory, which `owner` frees when the last view is collected (not at
     # interpreter exit: arrays still referenced then must stay readable; the process frees everything then).
-    buffer = (ctypes.c_char * nbytes).from_address(out[5])
+    buffer_type = _BUFFER_TYPES.get(nbytes)
+    if buffer_type is None:
+        if len(_BUFFER_TYPES) > 256:
+            _BUFFER_TYPES.clear()
+        buffer_type = _BUFFER_TYPES[nbytes] = ctypes.c_char * nbytes
+    buffer = buffer_type.from_address(out[5])
     buffer.owner = owner
-    array = np.frombuffer(buffer, dtype=dtype)
+    array = np.frombuffer(buffer, dtype)  # (positional: the keyword costs NumPy half a microsecond)
     return array if rank == 1 else array.reshape(shape)
 
 
@@ -217,6 +223,12 @@ def _choose_data_address() -> Callable[[np.ndarray], int]:
 
 
 _data_address = _choose_data_address()
+# Whether `_call` may read the data pointer from the header itself (inlined: a function call per array costs).
+_DATA_IN_HEADER = _data_address is _struct_data_address
+_VOID_P_AT = ctypes.c_void_p.from_address
+_OUT = ctypes.c_int64 * 40
+# ctypes buffer types by byte count (making one costs more than the rest of a small result).
+_BUFFER_TYPES: dict[int, Any] = {}
 _BITS = struct.Struct("=q")
 _BITS_TO_FLOAT = struct.Struct("=d")
 _DTYPES = [np.dtype(name) for name in _lib.DTYPES]
