@@ -236,6 +236,15 @@ int filterjit_array_function_call(filterjit_array_function *function, intptr_t c
                                   const intptr_t *const *shapes, const intptr_t *const *strides,
                                   const int64_t *int_values, const double *float_values,
                                   int engine, filterjit_result **result, char **error);
+/* The same call with every argument in one buffer of `word_count` int64 words (cheaper for a caller such as
+ * Python, for which each buffer has a cost): per argument its FILTERJIT_ARGUMENT_* kind, then for an array its
+ * dtype, rank, data pointer, shape[rank] and byte strides[rank]; for an INT or a BOOL its value; for a FLOAT its
+ * bits. On success `out` (at least 8 + 32 words) holds [0] the result kind, [1] an INT/BOOL value or a FLOAT's
+ * bits, [2] for an ARRAY the argument's index or -1, [3] a new array's dtype, [4] its rank, [5] its data, [6] the
+ * filterjit_result that owns it (free it with filterjit_result_free; 0 for every other result, freed here), [8 ...]
+ * its shape. */
+int filterjit_array_function_call_packed(filterjit_array_function *function, intptr_t count, const int64_t *words,
+                                         intptr_t word_count, int engine, int64_t *out, char **error);
 /* The result's kind (FILTERJIT_RESULT_*). */
 int filterjit_result_kind(const filterjit_result *result);
 /* An INT result (BOOL: 0 or 1). */

@@ -82,8 +82,44 @@ extension ProgramLowering {
     /// Whether a loop of an array function with this body checks the cancellation flag on every iteration
     /// instead of every 65,536th: its inner loops may be extent loops that never check it, so one of its
     /// iterations can be 10^6 inner ones, and 65,536 of them minutes.
+    /// Only such inner loops matter: any other inner loop polls on its own every 65,536 of its iterations, or is
+    /// short (`for s in steps` over a constant array), so skan's `build_graph` scans 4 million pixels without
+    /// reading the flag for each.
     func pollsEveryIteration(body: [TStmt]) -> Bool {
-        program.kind == .arrayFunction && containsLoop(body)
+        program.kind == .arrayFunction && containsUnpolledLoop(body)
+    }
+
+    /// Whether every loop in `statements` is a `for x in` over a constant array of at most 64 elements with no
+    /// loop inside (skan's `for s in steps`): a loop over an array's elements whose body holds only such loops does
+    /// a bounded amount of work per element, so it need not poll the cancellation flag (as an extent loop).
+    func hasOnlyShortLoops(_ statements: [TStmt]) -> Bool {
+        statements.allSatisfy { statement in
+            switch statement.kind {
+            case .forEach(_, let array, let body):
+                switch array.kind {
+                case .intArrayConstant(let values) where values.count <= 64: return !containsLoop(body)
+                case .floatArrayConstant(let values) where values.count <= 64: return !containsLoop(body)
+                default: return false
+                }
+            case .forRange, .whileLoop: return false
+            case .ifStatement(_, let then, let orElse): return hasOnlyShortLoops(then) && hasOnlyShortLoops(orElse)
+            default: return true
+            }
+        }
+    }
+
+    /// Whether `statements` hold, at any depth, a loop that never polls the cancellation flag: an extent loop
+    /// (`isArrayExtentLoop`).
+    private func containsUnpolledLoop(_ statements: [TStmt]) -> Bool {
+        statements.contains { statement in
+            switch statement.kind {
+            case .forRange(_, let start, let stop, let step, let body):
+                return isArrayExtentLoop(start: start, stop: stop, step: step, body: body) || containsUnpolledLoop(body)
+            case .whileLoop(_, let body), .forEach(_, _, let body): return containsUnpolledLoop(body)
+            case .ifStatement(_, let then, let orElse): return containsUnpolledLoop(then) || containsUnpolledLoop(orElse)
+            default: return false
+            }
+        }
     }
 
     /// Whether `statements` hold a `for` or `while` loop, at any depth.
@@ -166,6 +202,44 @@ extension ProgramLowering {
         return hoisted
     }
 
+    /// Whether `statement` is `r = np.zeros...(...)` of a rank-1 array and `next` is `for i in range(0, n)`
+    /// (step 1) with `n` that array's length (`len(r)`, `r.size`, `r.shape[0]`, or the very expression of the
+    /// allocation's extent: `x.shape[0]`/`len(x)`/`x.size` of a rank-1 `x`, a local, a constant), whose body
+    /// stores `r[i] = v` as one of its own statements, never leaves an iteration early (no `break`/`continue`
+    /// of this loop, no `return`), does not reassign `i` and reads `r` nowhere (but its shape). Then every
+    /// element is stored before anything can read one (a failure on the way ends the call, and the array with
+    /// it), so the allocation need not be zero-filled: the values seen are the same (`np.zeros` in `addarr`).
+    func allocationIsOverwritten(_ statement: TStmt, then next: TStmt) -> Bool {
+        guard program.kind == .arrayFunction,
+              case .assign(let targets, let values) = statement.kind, targets.count == 1, values.count == 1,
+              case .local(let array) = targets[0], case .ndAllocate(let layout, let shape) = values[0].kind,
+              layout.rank == 1, shape.count == 1,
+              case .forRange(let counter, let start, let stop, let step, let body) = next.kind,
+              case .intConstant(0) = start.kind, case .intConstant(1) = step.kind, counter != array,
+              function.locals.indices.contains(counter), function.locals[counter].type == .int,
+              !Codegen.reassigns(slot: counter, in: body) else { return false }
+        /// A rank-1 extent or a stable value, as a comparable key.
+        func extentKey(_ expression: TExpr) -> String? {
+            switch expression.kind {
+            case .ndShape(let slot, 0), .ndSize(let slot):
+                guard function.locals.indices.contains(slot), function.locals[slot].layout?.rank == 1 else { return nil }
+                return slot == array ? "self" : "extent \(slot)"
+            case .local(let slot) where slot != array && function.locals.indices.contains(slot) && function.locals[slot].type == .int:
+                return "local \(slot)"
+            case .intConstant(let value): return "constant \(value)"
+            default: return nil
+            }
+        }
+        guard let stopKey = extentKey(stop), stopKey == "self" || stopKey == extentKey(shape[0]) else { return false }
+        let stores = body.contains { statement in
+            guard case .assign(let targets, _) = statement.kind, targets.count == 1,
+                  case .ndElement(array, let indices) = targets[0], indices.count == 1,
+                  case .local(counter) = indices[0].kind else { return false }
+            return true
+        }
+        return stores && !ArrayReads(array: array).anyIn(body, loopDepth: 0)
+    }
+
     /// The layout of the `.ndarray` slot `slot` of the function being lowered.
     func ndLayout(_ slot: Int) throws -> NDLayout {
         guard function.locals.indices.contains(slot), let layout = function.locals[slot].layout else {
@@ -188,7 +262,14 @@ extension ProgramLowering {
         for (axis, indexExpression) in indices.enumerated() {
             let index = try lower(indexExpression).scalar
             let extent = try descriptorField(slot, 1 + axis)
-            let position = emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, extent), index)
+            // In a loop version proven in bounds (`hoistIndexChecks`: start >= 0) the counter is never negative.
+            var provenInBounds = false
+            if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"],
+               LLVMIsAConstantInt(proven) != nil, LLVMConstIntGetZExtValue(proven) == 1 {
+                provenInBounds = true
+            }
+            let position = provenInBounds ? index
+                : emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, extent), index)
             // Unsigned: a position still negative is huge, so one compare covers both ends.
             let ok = emitter.block("nd.inbounds")
             let bad = emitter.block("nd.outofbounds")
@@ -317,6 +398,8 @@ extension ProgramLowering {
             default: return .scalar(value)
             }
         case .ndAllocate(let layout, let shapeExpressions):
+            let overwritten = allocationOverwritten
+            allocationOverwritten = false
             let shapeType = LLVMArrayType(types.int64, UInt32(max(layout.rank, 1)))!
             let shapeStorage = alloca(shapeType, "nd.shape")
             let shapePointer = LLVMBuildBitCast(builder, shapeStorage, types.int64Pointer, "")!
@@ -326,7 +409,8 @@ extension ProgramLowering {
                 extents.append(value)
                 emitter.store(value, emitter.elementAddress(types.int64, shapePointer, emitter.int64(Int64(axis))))
             }
-            let allocate = emitter.declare("filterjit_nd_alloc", returning: types.int64Pointer,
+            // Not zero-filled when the next loop stores every element first (`allocationIsOverwritten`).
+            let allocate = emitter.declare(overwritten ? "filterjit_nd_alloc_uninitialized" : "filterjit_nd_alloc", returning: types.int64Pointer,
                                            [types.bytePointer, types.int64, types.int64, types.int64Pointer, types.int64, types.int64])
             let descriptor = emitter.call(allocate, [arena, emitter.int64(Int64(layout.dtype.itemSize)), emitter.int64(Int64(layout.rank)),
                                                      shapePointer, emitter.int64(Int64(expression.range.start)),
@@ -346,14 +430,98 @@ extension ProgramLowering {
     }
 }
 
+/// Finds what keeps an array from counting as overwritten by a loop body (`allocationIsOverwritten`): a read
+/// of the array (its value, an element, a reduction; its shape is fine), a store into it other than the
+/// body's own `array[counter] = v` statements, a `return`, or a `break`/`continue` of the loop itself.
+struct ArrayReads {
+    let array: Int
+
+    func anyIn(_ statements: [TStmt], loopDepth: Int) -> Bool {
+        statements.contains { statement in
+            switch statement.kind {
+            case .expression(let e): return anyIn(e)
+            case .assign(let targets, let values):
+                if values.contains(where: anyIn) { return true }
+                return targets.contains { target in
+                    switch target {
+                    case .ndElement(let slot, let indices):
+                        // The body's own stores at its top level (loopDepth 0); any store deeper is conservative.
+                        if slot == array && (loopDepth > 0 || indices.count != 1) { return true }
+                        return indices.contains(where: anyIn)
+                    case .element(let a, let i): return anyIn(a) || anyIn(i)
+                    case .local(let slot): return slot == array
+                    }
+                }
+            case .ifStatement(let c, let t, let o): return anyIn(c) || anyIn(t, loopDepth: loopDepth + 1) || anyIn(o, loopDepth: loopDepth + 1)
+            case .whileLoop(let c, let b): return anyIn(c) || anyIn(b, loopDepth: loopDepth + 1)
+            case .forRange(let slot, let a, let b, let c, let inner):
+                return slot == array || anyIn(a) || anyIn(b) || anyIn(c) || anyIn(inner, loopDepth: loopDepth + 1)
+            case .forEach(let slot, let a, let inner): return slot == array || anyIn(a) || anyIn(inner, loopDepth: loopDepth + 1)
+            case .returnValue: return true
+            // A break or continue of the loop itself skips the rest of an iteration; one of an inner loop could
+            // not be told apart here, so any counts.
+            case .breakLoop, .continueLoop: return true
+            case .callbackFailure: return false
+            }
+        }
+    }
+
+    func anyIn(_ e: TExpr) -> Bool {
+        switch e.kind {
+        case .local(let slot): return slot == array
+        case .ndElement(let slot, let indices): return slot == array || indices.contains(where: anyIn)
+        case .ndReduce(_, let slot): return slot == array
+        case .ndShape, .ndSize: return false
+        case .ndAllocate(_, let items), .arrayOf(let items), .call(_, let items), .builtin(_, let items), .compare(let items, _, _):
+            return items.contains(where: anyIn)
+        case .convert(_, let a), .negate(let a), .not(let a), .length(let a), .floatArrayOf(let a): return anyIn(a)
+        case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b), .gather(let a, let b),
+             .compress(let a, let b):
+            return anyIn(a) || anyIn(b)
+        case .conditional(let a, let b, let c): return anyIn(a) || anyIn(b) || anyIn(c)
+        case .map(let inputs, let mapped): return inputs.contains(where: anyIn) || anyIn(mapped)
+        case .slice(let a, let b, let c, let d): return anyIn(a) || [b, c, d].compactMap { $0 }.contains(where: anyIn)
+        case .intConstant, .floatConstant, .boolConstant, .lane, .floatArrayConstant, .intArrayConstant: return false
+        }
+    }
+}
+
 extension Codegen {
-    /// Lowers, verifies and optimises an array function in a fresh context with `level.pipeline` (the fused
-    /// kernels' O2, which vectorises its loops), whatever pipeline SciPy callbacks use.
+    /// Lowers, verifies and optimises an array function in a fresh context with `arrayFunctionPipeline(program, level)`
+    /// (short pipelines; one that vectorises when there is a loop to vectorise).
     public static func prepareArrayFunction(_ program: TypedProgram, options: CodegenOptions, level: OptimizationLevel,
                                             machine: TargetMachine, keepText: Bool = true) throws -> PreparedModule {
         try prepareStages(program, machine: machine, keepText: keepText,
                           lower: { try lower(program, options: options, in: $0) },
-                          optimize: { try $0.optimize(pipeline: level.pipeline, level: level, machine: machine) })
+                          optimize: { try $0.optimize(pipeline: arrayFunctionPipeline(program, level), level: level, machine: machine) })
+    }
+
+    /// The pipeline of `program`: `level.arrayFunctionPipeline` (loop rotation and the loop vectoriser) when some
+    /// innermost loop is straight-line code (`addarr`: what the vectoriser can take), else the shorter
+    /// `level.callbackPipeline`. Measured on skan's `build_graph` (an `if` and a loop in its loop, nothing to
+    /// vectorise): 3.9 ms a call with the short pipeline, 4.8 ms with rotation and vectorisation (w15c, docs/status.md).
+    public static func arrayFunctionPipeline(_ program: TypedProgram, _ level: OptimizationLevel) -> String {
+        program.functions.contains { hasStraightLineInnermostLoop($0.body) } ? level.arrayFunctionPipeline : level.callbackPipeline
+    }
+
+    /// Whether `statements` hold a loop whose body has no loop, `if`, `break`, `continue` or `return`.
+    static func hasStraightLineInnermostLoop(_ statements: [TStmt]) -> Bool {
+        func straight(_ body: [TStmt]) -> Bool {
+            body.allSatisfy { statement in
+                switch statement.kind {
+                case .expression, .assign: return true
+                default: return false
+                }
+            }
+        }
+        return statements.contains { statement in
+            switch statement.kind {
+            case .forRange(_, _, _, _, let body), .forEach(_, _, let body), .whileLoop(_, let body):
+                return straight(body) || hasStraightLineInnermostLoop(body)
+            case .ifStatement(_, let then, let orElse): return hasStraightLineInnermostLoop(then) || hasStraightLineInnermostLoop(orElse)
+            default: return false
+            }
+        }
     }
 
     /// The exported wrapper of an array function: `i32 f(i8** arguments, i8* result, i8* arena)`.

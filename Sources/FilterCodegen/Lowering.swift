@@ -71,6 +71,9 @@ final class ProgramLowering {
     /// Array functions: "counter:array" -> an i1 true when every `array[counter]` of the loop being lowered is in
     /// bounds (checked once before the loop), so LLVM can unswitch the per-element checks away.
     var hoistedChecks: [String: LLVMValueRef] = [:]
+    /// Array functions: the `np.zeros` ... being lowered need not be zero-filled, since the loop after it
+    /// stores every element before anything reads one (`allocationIsOverwritten`, ArrayFunctionLowering.swift).
+    var allocationOverwritten = false
     private(set) var arena: LLVMValueRef!
     private var resultPointer: LLVMValueRef?
     var loops: [(continueBlock: LLVMBasicBlockRef, breakBlock: LLVMBasicBlockRef)] = []
@@ -259,7 +262,11 @@ final class ProgramLowering {
     // MARK: Statements
 
     func lower(_ statements: [TStmt]) throws {
-        for statement in statements { try lower(statement) }
+        for (position, statement) in statements.enumerated() {
+            allocationOverwritten = position + 1 < statements.count && allocationIsOverwritten(statement, then: statements[position + 1])
+            try lower(statement)
+            allocationOverwritten = false
+        }
     }
 
     private func lower(_ statement: TStmt) throws {
@@ -325,7 +332,7 @@ final class ProgramLowering {
             // Array functions: the index checks a step-1 loop can check once (ArrayFunctionLowering.swift).
             let hoisted = try hoistIndexChecks(counter: slot, start: start, startValue: startValue, stopValue: stopValue,
                                                step: step, body: body)
-            func emitLoop() throws {
+            func emitLoop(boundedByArray: Bool = false) throws {
                 let counter = alloca(types.int64, "range.counter")
                 emitter.store(startValue, counter)
                 let iterations = alloca(types.int64, "range.iterations")
@@ -354,10 +361,20 @@ final class ProgramLowering {
                 // A loop proven to walk a line is bounded by the line, an innermost one over an array function's
                 // array extent by the array (so it has no second exit and may vectorise); any other may be
                 // astronomically long.
-                if !proven && !isArrayExtentLoop(start: start, stop: stop, step: step, body: body) {
+                if !proven && !isArrayExtentLoop(start: start, stop: stop, step: step, body: body)
+                    && !(boundedByArray && hasOnlyShortLoops(body)) {
                     let count = emitter.add(emitter.load(types.int64, iterations), emitter.int64(1))
                     emitter.store(count, iterations)
                     pollCancellation(count: count, statement.range, everyIteration: pollsEveryIteration(body: body))
+                }
+                // Array functions, step 1 or -1: `counter` is strictly inside (start, stop), so the next value cannot
+                // overflow (a plain `add nsw`, which lets LLVM count the iterations).
+                if program.kind == .arrayFunction, case .intConstant(let constantStep) = step.kind, constantStep == 1 || constantStep == -1 {
+                    let next = LLVMBuildNSWAdd(builder, emitter.load(types.int64, counter), stepValue, "")!
+                    emitter.store(next, counter)
+                    emitter.branch(to: header)
+                    emitter.position(at: exit)
+                    return
                 }
                 // Stepping past the 64-bit range ends the loop (the next value would be past `stop`).
                 let overflowing = emitter.declare("llvm.sadd.with.overflow.i64",
@@ -379,7 +396,8 @@ final class ProgramLowering {
             emitter.branch(if: hoisted.map(\.holds).reduce(emitter.bool(true)) { emitter.and($0, $1) }, then: fast, else: checked)
             emitter.position(at: fast)
             for entry in hoisted { hoistedChecks[entry.key] = emitter.bool(true) }
-            try emitLoop()
+            // This version runs only when stop <= len(array): bounded by the array, as an extent loop is.
+            try emitLoop(boundedByArray: true)
             emitter.branch(to: done)
             emitter.position(at: checked)
             for entry in hoisted { hoistedChecks.removeValue(forKey: entry.key) }

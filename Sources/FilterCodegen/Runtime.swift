@@ -187,17 +187,23 @@ public enum Arena {
     /// An array function's new array in the arena: one zeroed block holding its descriptor (int64 words:
     /// data, shape, C-order strides) and then its elements (16-byte aligned); nil for a negative extent or
     /// more than `maximumArrayFunctionBytes` (not counted against the local-array bound).
-    static func allocateND(_ head: UnsafeMutableRawPointer?, itemSize: Int, shape: [Int]) -> UnsafeMutableRawPointer? {
+    /// `zeroed: false` leaves the elements as malloc gives them, for an array whose every element the
+    /// generated code stores before anything reads one.
+    static func allocateND(_ head: UnsafeMutableRawPointer?, itemSize: Int, shape: [Int], zeroed: Bool = true) -> UnsafeMutableRawPointer? {
         guard let head, let count = NDBuffer.elementCount(shape, itemSize: itemSize) else { return nil }
         let descriptorBytes = ((1 + 2 * shape.count) * 8 + 15) / 16 * 16
-        guard let block = calloc(16 + descriptorBytes + max(count * itemSize, 1), 1) else { return nil }
+        // The elements start at a 64-byte boundary (a cache line: vector loads and stores of a whole line never
+        // straddle two), up to 48 bytes after the descriptor.
+        let bytes = 16 + descriptorBytes + 48 + max(count * itemSize, 1)
+        guard let block = zeroed ? calloc(bytes, 1) : malloc(bytes) else { return nil }
         let words = head.assumingMemoryBound(to: Int.self)
         let header = block.assumingMemoryBound(to: Int.self)
         header[0] = words[0]
         header[1] = 0
         words[0] = Int(bitPattern: block)
         let descriptor = (block + 16).assumingMemoryBound(to: Int.self)
-        descriptor[0] = Int(bitPattern: block + 16 + descriptorBytes)
+        let elements = Int(bitPattern: block + 16 + descriptorBytes)
+        descriptor[0] = (elements + 63) & ~63
         var step = itemSize
         for axis in shape.indices.reversed() {
             descriptor[1 + axis] = shape[axis]
@@ -298,8 +304,17 @@ public enum Runtime {
         RuntimeFailureRecord.record(failure)
     }
     static let ndAllocate: NDAllocateFunction = { head, itemSize, rank, shapePointer, start, end in
+        allocateND(head, itemSize, rank, shapePointer, start, end, zeroed: true)
+    }
+    /// `filterjit_nd_alloc_uninitialized`: as `filterjit_nd_alloc`, elements not zero-filled (the code stores
+    /// every one before reading any).
+    static let ndAllocateUninitialized: NDAllocateFunction = { head, itemSize, rank, shapePointer, start, end in
+        allocateND(head, itemSize, rank, shapePointer, start, end, zeroed: false)
+    }
+    private static func allocateND(_ head: UnsafeMutableRawPointer?, _ itemSize: Int64, _ rank: Int64, _ shapePointer: UnsafeMutablePointer<Int64>?,
+                                   _ start: Int64, _ end: Int64, zeroed: Bool) -> UnsafeMutablePointer<Int64>? {
         let shape = shapePointer.map { words in (0..<Int(rank)).map { Int(words[$0]) } } ?? []
-        if let descriptor = Arena.allocateND(head, itemSize: Int(itemSize), shape: shape) {
+        if let descriptor = Arena.allocateND(head, itemSize: Int(itemSize), shape: shape, zeroed: zeroed) {
             return descriptor.assumingMemoryBound(to: Int64.self)
         }
         // `a` carries the item size, so the message can tell too many bytes from exhausted memory.
@@ -358,6 +373,7 @@ public enum Runtime {
         RuntimeSymbol(name: "filterjit_histogram", address: address(histogram)),
         RuntimeSymbol(name: "filterjit_nd_index_fail", address: address(ndIndexFail)),
         RuntimeSymbol(name: "filterjit_nd_alloc", address: address(ndAllocate)),
+        RuntimeSymbol(name: "filterjit_nd_alloc_uninitialized", address: address(ndAllocateUninitialized)),
         RuntimeSymbol(name: "filterjit_nd_reduce", address: address(ndReduce)),
     ]
 }

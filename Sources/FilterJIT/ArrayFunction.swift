@@ -170,18 +170,14 @@ public final class ArrayFunction: @unchecked Sendable {
         }
     }
 
-    private typealias Entry = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?,
-                                              UnsafeMutableRawPointer?) -> Int32
-
     private func runCompiled(_ kernel: Kernel, _ arguments: [ArrayFunctionArgument]) throws -> ArrayFunctionResult {
-        let entry = unsafeBitCast(UnsafeRawPointer(bitPattern: try kernel.address)!, to: Entry.self)
-        // One block of 8-byte words: each argument's descriptor or scalar, then the result, then the arena head.
+        // One block of 8-byte words: each argument's descriptor or scalar.
         var wordCount = 0
         for argument in arguments {
             if case .array(let array) = argument { wordCount += 1 + 2 * array.rank } else { wordCount += 1 }
         }
-        let words = UnsafeMutablePointer<Int64>.allocate(capacity: wordCount + 3)
-        words.initialize(repeating: 0, count: wordCount + 3)
+        let words = UnsafeMutablePointer<Int64>.allocate(capacity: max(wordCount, 1))
+        words.initialize(repeating: 0, count: max(wordCount, 1))
         defer { words.deallocate() }
         let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(arguments.count, 1))
         defer { pointers.deallocate() }
@@ -202,38 +198,70 @@ public final class ArrayFunction: @unchecked Sendable {
             case .bool(let x): UnsafeMutableRawPointer(slot).storeBytes(of: x ? 1 : 0, as: UInt8.self); position += 1
             }
         }
-        let result = UnsafeMutableRawPointer(words + wordCount)
-        let arena = UnsafeMutableRawPointer(words + wordCount + 1)
-        let status = withExtendedLifetime((arguments, kernel)) { entry(pointers, result, arena) }
-        defer { Arena.release(arena) }
-        guard status == 1 else { throw kernel.lastError() }
-        switch kernel.program.kernel.returnType {
-        case nil: return .none
-        case .int?: return .int(result.load(as: Int64.self))
-        case .float?: return .float(result.load(as: Double.self))
-        case .bool?: return .bool(result.load(as: UInt8.self) != 0)
-        case .ndarray?:
-            guard let layout = kernel.program.resultLayout,
-                  let descriptor = UnsafeMutableRawPointer(bitPattern: Int(result.load(as: Int64.self))) else {
-                throw KernelRuntimeError("the function returned no array", at: kernel.program.kernel.range)
+        let result = try withExtendedLifetime(arguments) { try run(kernel, pointers: pointers, count: arguments.count) }
+        switch result {
+        case .value(let value): return value
+        case .argument(let k): return argumentResult(arguments[k])
+        }
+    }
+
+    /// What `run` returns: a value, or the index of the argument array the function returned.
+    public enum RawResult {
+        case value(ArrayFunctionResult)
+        case argument(Int)
+    }
+
+    /// Calls the function on arguments already laid out as its machine code reads them (`pointers[k]` points at
+    /// argument k: an array's descriptor, int64 words `data, shape[rank], byte strides[rank]`; an int64; a
+    /// double; a bool byte), with `types` their signature: compiles it for that signature on first use. The
+    /// caller guarantees what `call` checks: each array's elements lie in memory it may read and write, extents
+    /// are not negative, and the descriptors do not change during the call (the C API's packed call checks them).
+    public func callDescriptors(_ types: [ArrayFunctionArgumentType],
+                                pointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws -> RawResult {
+        let kernel = try kernel(for: ArrayFunctionSignature(types, boundsChecked: boundsChecked))
+        return try run(kernel, pointers: pointers, count: types.count)
+    }
+
+    private typealias Entry = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?,
+                                              UnsafeMutableRawPointer?) -> Int32
+
+    /// Runs `kernel`'s machine code on laid-out arguments (`callDescriptors`).
+    private func run(_ kernel: Kernel, pointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>, count: Int) throws -> RawResult {
+        let entry = unsafeBitCast(UnsafeRawPointer(bitPattern: try kernel.address)!, to: Entry.self)
+        // The result word, then the arena head (two words).
+        var state: (Int64, Int64, Int64) = (0, 0, 0)
+        return try withUnsafeMutableBytes(of: &state) { buffer -> RawResult in
+            let result = buffer.baseAddress!
+            let arena = buffer.baseAddress! + 8
+            let status = withExtendedLifetime(kernel) { entry(pointers, result, arena) }
+            defer { Arena.release(arena) }
+            guard status == 1 else { throw kernel.lastError() }
+            switch kernel.program.kernel.returnType {
+            case nil: return .value(.none)
+            case .int?: return .value(.int(result.load(as: Int64.self)))
+            case .float?: return .value(.float(result.load(as: Double.self)))
+            case .bool?: return .value(.bool(result.load(as: UInt8.self) != 0))
+            case .ndarray?:
+                guard let layout = kernel.program.resultLayout,
+                      let descriptor = UnsafeMutableRawPointer(bitPattern: Int(result.load(as: Int64.self))) else {
+                    throw KernelRuntimeError("the function returned no array", at: kernel.program.kernel.range)
+                }
+                for k in 0..<count where pointers[k] == descriptor { return .argument(k) }
+                guard let block = Arena.detach(arena, payload: descriptor) else {
+                    throw KernelRuntimeError("the returned array is not one the function made", at: kernel.program.kernel.range)
+                }
+                let owner = MallocBlock(block)
+                let descriptorWords = descriptor.assumingMemoryBound(to: Int.self)
+                let shape = (0..<layout.rank).map { descriptorWords[1 + $0] }
+                let strides = (0..<layout.rank).map { descriptorWords[1 + layout.rank + $0] }
+                let count = shape.reduce(1, *)
+                let data = UnsafeMutableRawPointer(bitPattern: descriptorWords[0])!
+                let storage = try NDArrayStorage(borrowing: data, byteCount: count * layout.dtype.itemSize, owner: owner)
+                return .value(.array(try NDArray(storage: storage, elementType: ElementType(rawValue: layout.dtype.rawValue) ?? .float64,
+                                                 shape: shape, strides: strides, byteOffset: 0)))
+            default:
+                throw KernelRuntimeError("unexpected result type", at: kernel.program.kernel.range)
             }
-            for (k, argument) in arguments.enumerated() where pointers[k] == descriptor {
-                return argumentResult(argument)
-            }
-            guard let block = Arena.detach(arena, payload: descriptor) else {
-                throw KernelRuntimeError("the returned array is not one the function made", at: kernel.program.kernel.range)
-            }
-            let owner = MallocBlock(block)
-            let descriptorWords = descriptor.assumingMemoryBound(to: Int.self)
-            let shape = (0..<layout.rank).map { descriptorWords[1 + $0] }
-            let strides = (0..<layout.rank).map { descriptorWords[1 + layout.rank + $0] }
-            let count = shape.reduce(1, *)
-            let data = UnsafeMutableRawPointer(bitPattern: descriptorWords[0])!
-            let storage = try NDArrayStorage(borrowing: data, byteCount: count * layout.dtype.itemSize, owner: owner)
-            return .array(try NDArray(storage: storage, elementType: ElementType(rawValue: layout.dtype.rawValue) ?? .float64,
-                                      shape: shape, strides: strides, byteOffset: 0))
-        default:
-            throw KernelRuntimeError("unexpected result type", at: kernel.program.kernel.range)
         }
     }
 

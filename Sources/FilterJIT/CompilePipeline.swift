@@ -34,6 +34,12 @@ public enum KernelVariant: Hashable, Sendable, CustomStringConvertible {
     /// A fused `@transform` row kernel (`fj_transform_row_kernel`) for these output and input ranks.
     case transform(TransformLayout)
 
+    /// Whether this is an array function's signature.
+    public var isArrayFunction: Bool {
+        if case .arrayFunction = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .callback: return "callback"
@@ -140,7 +146,7 @@ enum CompilePipeline {
         case .callback:
             return try Codegen.prepare(program, options: options, level: level, machine: machine, keepText: keepText)
         case .arrayFunction:
-            // O2 (its loops vectorise), not the callbacks' pipeline: its own entry point says so.
+            // Its own pipeline (`OptimizationLevel.arrayFunctionPipeline`: its loops vectorise).
             return try Codegen.prepareArrayFunction(program, options: options, level: level, machine: machine, keepText: keepText)
         case .filterRow(let layout), .lineFilter(let layout):
             return try Codegen.prepareFused(program, layout: layout, options: options, level: level,

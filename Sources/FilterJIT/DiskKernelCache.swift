@@ -75,6 +75,8 @@ public final class DiskKernelCache: @unchecked Sendable {
         let parts = [version, NativeTarget.llvmVersion, machine.triple, machine.cpuName, machine.cpuFeatures,
                      optimization.pipeline, optimization.callbackPipeline, "\(optimization.vectorize)", "\(optimization.unrollAndInterleave)",
                      signature.stableKey]
+            // Array functions have their own pipeline (other kernels' keys are as before it existed).
+            + (signature.variant.isArrayFunction ? [optimization.arrayFunctionPipeline] : [])
         return SHA256.hexDigest(parts.joined(separator: "\u{1F}"))
     }
 

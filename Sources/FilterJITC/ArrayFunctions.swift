@@ -248,3 +248,171 @@ public func filterjit_result_free(_ result: OpaquePointer?) {
     guard let result else { return }
     Unmanaged<ArrayResultBox>.fromOpaque(UnsafeRawPointer(result)).release()
 }
+
+/// `int filterjit_array_function_call_packed(function, count, words, word_count, engine, out, error)`: the same call
+/// with every argument in one buffer of int64 words (one buffer instead of eight: what a Python call costs is
+/// mostly the buffers it builds). Per argument: its kind, then for an array its dtype, rank, data pointer,
+/// shape[rank] and byte strides[rank]; for an int or a bool its value; for a float its bits. On success `out`
+/// (at least `8 + 32` words) holds [0] the result kind, [1] an int/bool value or a float's bits, [2] for an array
+/// the argument's index or -1, [3] a new array's dtype, [4] its rank, [5] its data pointer, [6] the result handle
+/// that owns it (the caller frees it; 0 for every other result, whose handle is freed here), [8...] its shape.
+@_cdecl("filterjit_array_function_call_packed")
+public func filterjit_array_function_call_packed(_ function: OpaquePointer?, _ count: Int, _ words: UnsafePointer<Int64>?,
+                                                 _ wordCount: Int, _ engine: Int32, _ out: UnsafeMutablePointer<Int64>?,
+                                                 _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    // The words are copied (a few hundred bytes): the machine code reads each array's descriptor straight from the
+    // copy, which nothing else can change while it runs.
+    // (Clamped: the counts are checked below, before anything is read or written.)
+    let copy = UnsafeMutablePointer<Int64>.allocate(capacity: min(max(wordCount, 1), 1 << 24))
+    defer { copy.deallocate() }
+    let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: min(max(count, 1), 1 << 16))
+    defer { pointers.deallocate() }
+    var types: [ArrayFunctionArgumentType] = []
+    let status = withStatus(errorText) {
+        guard let box = arrayFunctionBox(function) else { throw APIFailure(.argument, "function is NULL") }
+        guard count >= 0, count <= 1 << 16 else { throw APIFailure(.argument, "argument count \(count) is out of range") }
+        guard let out else { throw APIFailure(.argument, "out is NULL") }
+        guard wordCount >= 0, wordCount <= 1 << 24, count == 0 || words != nil else { throw APIFailure(.argument, "words is NULL") }
+        guard engine == 0 || engine == 1 else { throw APIFailure(.argument, "engine \(engine) is not 0 (JIT) or 1 (interpreter)") }
+        if wordCount > 0, let words { copy.update(from: words, count: wordCount) }
+        types.reserveCapacity(count)
+        var position = 0
+        func next(_ k: Int) throws -> Int64 {
+            guard position < wordCount else { throw APIFailure(.argument, "argument \(k): the words end early") }
+            position += 1
+            return copy[position - 1]
+        }
+        for k in 0..<count {
+            let kind = try next(k)
+            switch kind {
+            case 0:
+                let code = try next(k), rank = Int(truncatingIfNeeded: try next(k))
+                guard (0...32).contains(rank) else { throw APIFailure(.argument, "argument \(k): rank \(rank) is out of range 0...32") }
+                guard code >= 0, code < Int64(packedElementTypes.count), let (type, dtype) = packedElementTypes[Int(code)] else {
+                    throw APIFailure(.argument, "argument \(k): unknown element type code \(code)")
+                }
+                let descriptor = copy + position
+                _ = try next(k)
+                guard position + 2 * rank <= wordCount else { throw APIFailure(.argument, "argument \(k): the words end early") }
+                let shape = (0..<rank).map { Int(descriptor[1 + $0]) }
+                let elements = try NDArray.checkedElementCount(shape: shape, itemSize: type.itemSize)
+                if descriptor[0] == 0 {
+                    guard elements == 0 else { throw APIFailure(.argument, "argument \(k): data is NULL") }
+                    descriptor[0] = 16  // no element is ever read
+                }
+                if elements > 0 {
+                    for axis in 0..<rank {
+                        guard !(shape[axis] - 1).multipliedReportingOverflow(by: Int(descriptor[1 + rank + axis])).overflow else {
+                            throw APIFailure(.size, "argument \(k): strides overflow")
+                        }
+                    }
+                }
+                position += 2 * rank
+                pointers[k] = UnsafeMutableRawPointer(descriptor)
+                types.append(.array(NDLayout(dtype: dtype, rank: rank)))
+            case 1, 2, 3:
+                pointers[k] = UnsafeMutableRawPointer(copy + position)
+                let value = try next(k)
+                if kind == 3 { copy[position - 1] = value != 0 ? 1 : 0 }
+                types.append(kind == 1 ? .int : kind == 2 ? .float : .bool)
+            default:
+                throw APIFailure(.argument, "argument \(k) has the unknown kind \(kind)")
+            }
+        }
+        for index in 0..<8 { out[index] = 0 }
+        if engine == 1 {
+            // The interpreter: the general call (it reads the same words).
+            try fillPacked(out, interpreted: box, count: count, copy: copy, types: types)
+            return
+        }
+        let value: ArrayFunction.RawResult
+        do {
+            value = try box.function.callDescriptors(types, pointers: pointers)
+        } catch let error as CompileError {
+            throw APIFailure(.compile, error.description)
+        } catch let error as KernelRuntimeError {
+            throw APIFailure(.kernel, "\(box.function.name): \(box.function.describe(error))")
+        }
+        switch value {
+        case .argument(let k):
+            out[0] = 4
+            out[2] = Int64(k)
+        case .value(let result):
+            fill(out, with: result)
+        }
+    }
+    return status
+}
+
+/// Element type and dtype by FILTERJIT_* code (nil: not an element type), computed once: the names are strings,
+/// and matching them costs more than the rest of a packed call's parsing.
+private let packedElementTypes: [(ElementType, ArrayDType)?] = (0..<32).map { code in
+    guard let type = try? elementType(code: Int32(code)), let dtype = ArrayDType(rawValue: type.rawValue) else { return nil }
+    return (type, dtype)
+}
+
+/// `out` of a packed call for `result` (a new array's handle is retained in out[6]).
+private func fill(_ out: UnsafeMutablePointer<Int64>, with result: ArrayFunctionResult) {
+    out[2] = -1
+    switch result {
+    case .none: out[0] = 0
+    case .int(let x): out[0] = 1; out[1] = x
+    case .float(let x): out[0] = 2; out[1] = Int64(bitPattern: x.bitPattern)
+    case .bool(let x): out[0] = 3; out[1] = x ? 1 : 0
+    case .array(let array):
+        out[0] = 4
+        out[3] = Int64(array.elementType.abiCode.rawValue)
+        out[4] = Int64(array.rank)
+        out[5] = Int64(Int(bitPattern: array.firstElementPointer))
+        out[6] = Int64(Int(bitPattern: Unmanaged.passRetained(ArrayResultBox(kind: 4, array: array)).toOpaque()))
+        for axis in 0..<array.rank { out[8 + axis] = Int64(array.shape[axis]) }
+    }
+}
+
+/// The interpreter's packed call: the arguments as `NDArray`s over the same memory, through `call`.
+private func fillPacked(_ out: UnsafeMutablePointer<Int64>, interpreted box: ArrayFunctionBox, count: Int,
+                        copy: UnsafeMutablePointer<Int64>, types: [ArrayFunctionArgumentType]) throws {
+    var arguments: [ArrayFunctionArgument] = []
+    var position = 0
+    for type in types {
+        position += 1  // the kind
+        switch type {
+        case .array(let layout):
+            position += 2
+            let descriptor = copy + position
+            let rank = layout.rank
+            let elementType = ElementType(rawValue: layout.dtype.rawValue) ?? .float64
+            let shape = (0..<rank).map { Int(descriptor[1 + $0]) }
+            let strides = (0..<rank).map { Int(descriptor[1 + rank + $0]) }
+            var low = 0, high = 0
+            if shape.allSatisfy({ $0 > 0 }) {
+                for (length, stride) in zip(shape, strides) {
+                    let extent = (length - 1) * stride
+                    if extent < 0 { low += extent } else { high += extent }
+                }
+            }
+            let base = UnsafeMutableRawPointer(bitPattern: Int(descriptor[0]))!
+            let storage = try NDArrayStorage(borrowing: base + low, byteCount: high - low + elementType.itemSize)
+            arguments.append(.array(try NDArray(storage: storage, elementType: elementType, shape: shape, strides: strides, byteOffset: -low)))
+            position += 1 + 2 * rank
+        case .int: arguments.append(.int(copy[position])); position += 1
+        case .float: arguments.append(.float(Double(bitPattern: UInt64(bitPattern: copy[position])))); position += 1
+        case .bool: arguments.append(.bool(copy[position] != 0)); position += 1
+        }
+    }
+    let value: ArrayFunctionResult
+    do {
+        value = try box.function.call(arguments, engine: .interpreter)
+    } catch let error as CompileError {
+        throw APIFailure(.compile, error.description)
+    } catch let error as KernelRuntimeError {
+        throw APIFailure(.kernel, "\(box.function.name): \(box.function.describe(error))")
+    }
+    if case .array(let array) = value,
+       let index = arguments.firstIndex(where: { if case .array(let a) = $0 { return a === array } else { return false } }) {
+        out[0] = 4
+        out[2] = Int64(index)
+        return
+    }
+    fill(out, with: value)
+}

@@ -66,3 +66,33 @@ import Testing
         #expect(bad.status == 1 && bad.stderr.contains("not a .npy file, an int, a float or true/false"))
     }
 }
+
+/// w15c: `filterjit bench FILE --arg ...` times an array function: compile by stage, first and cached calls.
+@Suite struct ArrayFunctionBenchCommandTests {
+    @Test func benchOfAddarrPrintsStagesAndCallTimes() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try NDArray.make(shape: [1000], elementType: .uint8, values: (0..<1000).map { Double($0 % 256) }),
+                          path: scratch.path("x.npy"))
+        let result = try runCLI(["bench", "examples/addarr.py", "--arg", scratch.path("x.npy"), "--arg", scratch.path("x.npy"),
+                                 "--repeat", "3", "--no-disk-cache", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("function     addarr(uint8[:], uint8[:])"))
+        #expect(result.stdout.contains("compile      ") && result.stdout.contains("optimise"))
+        #expect(result.stdout.contains("first call   ") && result.stdout.contains("cached calls best"))
+        let json = try #require(result.stdout.split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(object["signature"] as? String == "(uint8[:], uint8[:])")
+        #expect((object["compile_ms"] as? Double ?? 0) > 0 && (object["cached_best_ms"] as? Double ?? -1) >= 0)
+        #expect(object["disk_cache_hit"] as? Bool == false)
+    }
+
+    @Test func benchOfAFailingCallSaysWhereAndExitsOne() throws {
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try NDArray.make(shape: [4], elementType: .float64, values: [1, 2, 3, 4]), path: scratch.path("x.npy"))
+        try NPYFile.write(try NDArray.make(shape: [2], elementType: .float64, values: [1, 2]), path: scratch.path("y.npy"))
+        let result = try runCLI(["bench", "examples/addarr.py", "--arg", scratch.path("x.npy"), "--arg", scratch.path("y.npy"),
+                                 "--no-disk-cache"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("index 2 is out of bounds for axis 0 with size 2 (array 'y' of shape (2,))"))
+    }
+}

@@ -88,4 +88,102 @@ import Foundation
             #expect(filterjit_result_kind(nil) == -1)
         }
     }
+
+    /// A packed call (`filterjit_array_function_call_packed`) of `function` with `words`; returns the status, the
+    /// message and `out` (the result handle in out[6] is freed after `inspect` saw it).
+    func packed(_ function: OpaquePointer?, _ count: Int, _ words: [Int64], engine: Int32 = 0, wordCount: Int? = nil,
+                inspect: ([Int64]) -> Void = { _ in }) -> (status: Int32, message: String, out: [Int64]) {
+        var out = [Int64](repeating: -7, count: 40)
+        var error: UnsafeMutablePointer<CChar>?
+        let status = words.withUnsafeBufferPointer {
+            filterjit_array_function_call_packed(function, count, $0.baseAddress, wordCount ?? words.count, engine, &out, &error)
+        }
+        let message = error.map { String(cString: $0) } ?? ""
+        filterjit_string_free(error)
+        if status == 0 { inspect(out) }
+        if status == 0, out[6] != 0 { filterjit_result_free(OpaquePointer(bitPattern: Int(out[6]))) }
+        return (status, message, out)
+    }
+
+    @Test func packedCallsAgreeWithFlatCallsOnBothEngines() {
+        withFunction { function in
+            var input: [Int16] = [1, -2, 300]
+            input.withUnsafeMutableBytes { bytes in
+                let data = Int64(Int(bitPattern: bytes.baseAddress))
+                for engine: Int32 in [0, 1] {
+                    let result = packed(function, 2, [0, 2, 1, data, 3, 2, 1, 200], engine: engine) { out in
+                        #expect(out[0] == 4 && out[2] == -1 && out[3] == 2 && out[4] == 1 && out[8] == 3 && out[6] != 0)
+                        let values = (0..<3).map { UnsafeRawPointer(bitPattern: Int(out[5]))!.load(fromByteOffset: 2 * $0, as: Int16.self) }
+                        #expect(values == [200, -400, Int16(truncatingIfNeeded: 60000)])
+                    }
+                    #expect(result.status == 0, "\(result.message)")
+                }
+                // A reversed view (stride -2 from the last element), as NumPy's x[::-1].
+                let last = data + 4
+                let reversed = packed(function, 2, [0, 2, 1, last, 3, -2, 1, 1]) { out in
+                    let values = (0..<3).map { UnsafeRawPointer(bitPattern: Int(out[5]))!.load(fromByteOffset: 2 * $0, as: Int16.self) }
+                    #expect(values == [300, -2, 1])
+                }
+                #expect(reversed.status == 0)
+            }
+        }
+    }
+
+    @Test func packedScalarsArgumentsAndNone() {
+        var error: UnsafeMutablePointer<CChar>?
+        let engine = filterjit_engine_create(&error)
+        defer { filterjit_engine_free(engine) }
+        var status: Int32 = -1
+        // One function per source: the whole file is checked, and a helper cannot return an array.
+        let f = "def f(a, k, x, b):\n    if b:\n        return a\n    a[0] = k + x\n    return a\n".withCString {
+            filterjit_array_function_create(engine, $0, nil, nil, 0, 0, &status, &error)
+        }
+        let g = "def g(k, x, b):\n    return x * k\n".withCString { filterjit_array_function_create(engine, $0, nil, nil, 0, 0, &status, &error) }
+        let h = "def h(k, x, b):\n    return\n".withCString { filterjit_array_function_create(engine, $0, nil, nil, 0, 0, &status, &error) }
+        defer { filterjit_array_function_free(f); filterjit_array_function_free(g); filterjit_array_function_free(h) }
+        let bits = Int64(bitPattern: (2.5).bitPattern)
+        for backEnd: Int32 in [0, 1] {
+            let product = packed(g, 3, [1, 3, 2, bits, 3, 1], engine: backEnd)
+            #expect(product.status == 0 && product.out[0] == 2 && Double(bitPattern: UInt64(bitPattern: product.out[1])) == 7.5
+                    && product.out[6] == 0, "\(product)")
+            let none = packed(h, 3, [1, 3, 2, bits, 3, 0], engine: backEnd)
+            #expect(none.status == 0 && none.out[0] == 0 && none.out[6] == 0)
+            var array: [Double] = [0, 1]
+            array.withUnsafeMutableBytes { bytes in
+                let data = Int64(Int(bitPattern: bytes.baseAddress))
+                let same = packed(f, 4, [0, 10, 1, data, 2, 8, 1, 3, 2, bits, 3, 0], engine: backEnd)
+                #expect(same.status == 0 && same.out[0] == 4 && same.out[2] == 0 && same.out[6] == 0, "\(same)")
+            }
+            #expect(array == [5.5, 1])
+        }
+    }
+
+    @Test func hostilePackedWordsGiveAStatusNotACrash() {
+        withFunction { function in
+            var input: [Int16] = [1, 2]
+            input.withUnsafeMutableBytes { bytes in
+                let data = Int64(Int(bitPattern: bytes.baseAddress))
+                #expect(packed(nil, 2, [0, 2, 1, data, 2, 2, 1, 3]).status == 1)
+                #expect(packed(function, 2, [0, 2, 1, data, 2, 2, 1, 3], engine: 5).status == 1)
+                #expect(packed(function, 2, [0, 2, 1, data, 2, 2, 1]).status == 1)                  // the words end early
+                #expect(packed(function, 2, [0, 2, 1, data, 2, 2, 1, 3], wordCount: 5).status == 1)
+                #expect(packed(function, 2, [9, 2, 1, data, 2, 2, 1, 3]).status == 1)                // unknown kind
+                #expect(packed(function, 2, [0, 99, 1, data, 2, 2, 1, 3]).status == 1)               // unknown dtype
+                #expect(packed(function, 2, [0, -1, 1, data, 2, 2, 1, 3]).status == 1)
+                #expect(packed(function, 2, [0, 2, 33, data, 2, 2, 1, 3]).status == 1)               // rank
+                #expect(packed(function, 2, [0, 2, -1, data, 2, 2, 1, 3]).status == 1)
+                #expect(packed(function, 2, [0, 2, 1, data, -2, 2, 1, 3]).status != 0)               // negative extent
+                #expect(packed(function, 2, [0, 2, 1, 0, 2, 2, 1, 3]).status == 1)                   // NULL data
+                #expect(packed(function, 2, [0, 2, 1, data, Int64.max, 2, 1, 3]).status != 0)        // too many elements
+                #expect(packed(function, 2, [0, 2, 1, data, 3, Int64.max, 1, 3]).status != 0)       // strides overflow
+                #expect(packed(function, -1, []).status == 1)
+                #expect(packed(function, 1 << 40, []).status == 1)
+                let wrongCount = packed(function, 1, [0, 2, 1, data, 2, 2])
+                #expect(wrongCount.status == 4 && wrongCount.message.contains("takes 2 arguments"))
+                // An empty array with NULL data is fine: no element is read.
+                let empty = packed(function, 2, [0, 2, 1, 0, 0, 2, 1, 3]) { out in #expect(out[0] == 4 && out[8] == 0) }
+                #expect(empty.status == 0, "\(empty.message)")
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import math
-import weakref
+import struct
 from typing import Any, Callable, overload
 
 import numpy as np
@@ -22,7 +22,6 @@ _ACCEPTED_OPTIONS = ("nopython", "nogil", "cache", "fastmath", "error_model", "b
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 # FILTERJIT_* codes of the supported dtypes (native byte order), by dtype object: a dict lookup per argument.
 _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
-_SHAPE_POINTERS = ctypes.c_void_p
 
 
 class Dispatcher:
@@ -81,21 +80,12 @@ class Dispatcher:
         return self._call(args, 1)
 
     def _call(self, args: tuple[Any, ...], engine: int) -> Any:
-        count = len(args)
-        kinds = (ctypes.c_int * max(count, 1))()
-        data = (ctypes.c_void_p * max(count, 1))()
-        dtypes = (ctypes.c_int * max(count, 1))()
-        ranks = (ctypes.c_int * max(count, 1))()
-        shapes = (ctypes.c_void_p * max(count, 1))()
-        strides = (ctypes.c_void_p * max(count, 1))()
-        ints = (ctypes.c_int64 * max(count, 1))()
-        floats = (ctypes.c_double * max(count, 1))()
-        # Every array's shape then strides in one buffer, alive until the call returns.
-        dims = [d for value in args if isinstance(value, np.ndarray) for d in value.shape + value.strides]
-        buffer = (ctypes.c_ssize_t * max(len(dims), 1))(*dims)
-        address = ctypes.addressof(buffer)
+        # Every argument in one buffer of int64 words (filterjit_array_function_call_packed): a call costs a few
+        # microseconds of Python, not eight ctypes arrays and seven calls to read the result.
+        words: list[int | float] = []
+        floats: list[int] = []  # positions of float bits (packed as doubles)
         for k, value in enumerate(args):
-            if isinstance(value, np.ndarray):
+            if type(value) is np.ndarray or isinstance(value, np.ndarray):
                 code = _DTYPE_CODES.get(value.dtype)
                 if code is None:
                     raise TypeError(f"argument {k + 1} of {self.__name__}: arrays of dtype {value.dtype} are not supported "
@@ -103,34 +93,36 @@ class Dispatcher:
                 if not value.flags.writeable:
                     raise ValueError(f"argument {k + 1} of {self.__name__}: the array is read-only; array functions may "
                                      "write into their arguments, so pass a writable array (e.g. a copy)")
-                rank = value.ndim
-                kinds[k] = _lib.ARGUMENT_ARRAY
-                data[k] = value.ctypes.data
-                dtypes[k] = code
-                ranks[k] = rank
-                shapes[k] = address
-                strides[k] = address + 8 * rank
-                address += 16 * rank
+                data = _VOID_P_AT(id(value) + _DATA_OFFSET).value or 0 if _DATA_IN_HEADER else value.ctypes.data
+                words += (_lib.ARGUMENT_ARRAY, code, value.ndim, data)
+                words += value.shape
+                words += value.strides
             elif isinstance(value, (bool, np.bool_)):
-                kinds[k] = _lib.ARGUMENT_BOOL
-                ints[k] = 1 if value else 0
+                words += (_lib.ARGUMENT_BOOL, 1 if value else 0)
             elif isinstance(value, (int, np.integer)):
                 if not _INT64[0] <= int(value) <= _INT64[1]:
                     raise OverflowError(f"argument {k + 1} of {self.__name__}: {value} does not fit an int64")
-                kinds[k] = _lib.ARGUMENT_INT
-                ints[k] = int(value)
+                words += (_lib.ARGUMENT_INT, int(value))
             elif isinstance(value, (float, np.floating)):
-                kinds[k] = _lib.ARGUMENT_FLOAT
-                floats[k] = float(value)
+                floats.append(len(words) + 1)
+                words += (_lib.ARGUMENT_FLOAT, float(value))
             else:
                 raise TypeError(f"argument {k + 1} of {self.__name__}: {type(value).__name__} is not supported "
                                 "(NumPy arrays, ints, floats and bools are)")
-        result = ctypes.c_void_p()
+        count = len(words)
+        if floats:
+            layout = ["q"] * count
+            for position in floats:
+                layout[position] = "d"
+            packed = struct.pack("=" + "".join(layout), *words)
+        else:
+            packed = struct.pack(f"={count}q", *words)
+        out = _OUT()
         error = ctypes.c_void_p()
-        # ctypes releases the GIL around the call: other Python threads run while the function does.
-        status = _lib.lib.filterjit_array_function_call(self._handle, count, kinds, data, dtypes, ranks, shapes, strides,
-                                                        ints, floats, engine, ctypes.byref(result), ctypes.byref(error))
-        del buffer
+        # ctypes releases the GIL around the call: other Python threads run while the function does. The bytes
+        # object `packed` stays alive (and unchanged) until the call returns.
+        status = _lib.lib.filterjit_array_function_call_packed(self._handle, len(args), packed, count, engine, out,
+                                                               ctypes.byref(error))
         if status != _lib.OK:
             message = _lib.take_string(error)
             if status == _lib.ERROR_COMPILE:
@@ -145,7 +137,7 @@ class Dispatcher:
             if status == _lib.ERROR_ARGUMENT:
                 raise ValueError(message)
             raise RuntimeError(message)
-        return _take_result(result.value or 0, args)
+        return _take_result(out, args)
 
     def __reduce__(self):
         return (_rebuild, (self._source, self._function, self._file_name, self._line_offset, self._boundscheck))
@@ -160,40 +152,86 @@ class Dispatcher:
             self._handle = None
 
 
-def _take_result(handle: int, args: tuple[Any, ...]) -> Any:
-    """The Python value of a result handle (freed here, or when a new array it holds is collected)."""
-    lib = _lib.lib
-    kind = lib.filterjit_result_kind(handle)
+def _take_result(out: Any, args: tuple[Any, ...]) -> Any:
+    """The Python value of a packed call's `out` words (filterjit_array_function_call_packed)."""
+    kind = out[0]
+    if kind == _lib.RESULT_INT:
+        return out[1]
+    if kind == _lib.RESULT_FLOAT:
+        return _BITS_TO_FLOAT.unpack(_BITS.pack(out[1]))[0]
+    if kind == _lib.RESULT_BOOL:
+        return bool(out[1])
     if kind != _lib.RESULT_ARRAY:
-        try:
-            if kind == _lib.RESULT_INT:
-                return int(lib.filterjit_result_int(handle))
-            if kind == _lib.RESULT_FLOAT:
-                return float(lib.filterjit_result_float(handle))
-            if kind == _lib.RESULT_BOOL:
-                return bool(lib.filterjit_result_int(handle))
-            return None
-        finally:
-            lib.filterjit_result_free(handle)
-    argument = lib.filterjit_result_argument(handle)
-    if argument >= 0:
-        lib.filterjit_result_free(handle)
-        return args[argument]
-    dtype = np.dtype(_lib.DTYPES[lib.filterjit_result_dtype(handle)])
-    rank = lib.filterjit_result_rank(handle)
-    shape_pointer = lib.filterjit_result_shape(handle)
-    shape = tuple(shape_pointer[i] for i in range(rank))
+        return None
+    if out[2] >= 0:
+        return args[out[2]]
+    owner = _Result(out[6])
+    dtype = _DTYPES[out[3]]
+    rank = out[4]
+    shape = (out[8],) if rank == 1 else tuple(out[8:8 + rank])
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes == 0:
-        lib.filterjit_result_free(handle)
-        return np.zeros(shape, dtype)
-    # No copy: the array views the result's memory, which is freed when the last view is collected.
-    buffer = (ctypes.c_char * nbytes).from_address(lib.filterjit_result_data(handle))
-    finalizer = weakref.finalize(buffer, lib.filterjit_result_free, handle)
-    # Not at interpreter exit: arrays still referenced then (module globals, atexit code) must stay readable;
-    # the process frees everything when it ends.
-    finalizer.atexit = False
-    return np.frombuffer(memoryview(buffer), dtype=dtype).reshape(shape)
+        return np.zeros(shape, dtype)  # `owner` frees the result now
+    # No copy: the array views the result's memory, which `owner` frees when the last view is collected (not at
+    # interpreter exit: arrays still referenced then must stay readable; the process frees everything then).
+    buffer_type = _BUFFER_TYPES.get(nbytes)
+    if buffer_type is None:
+        if len(_BUFFER_TYPES) > 256:
+            _BUFFER_TYPES.clear()
+        buffer_type = _BUFFER_TYPES[nbytes] = ctypes.c_char * nbytes
+    buffer = buffer_type.from_address(out[5])
+    buffer.owner = owner
+    array = np.frombuffer(buffer, dtype)  # (positional: the keyword costs NumPy half a microsecond)
+    return array if rank == 1 else array.reshape(shape)
+
+
+class _Result:
+    """Owns a filterjit_result (a new array's memory) and frees it when collected."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: int):
+        self.handle = handle
+
+    def __del__(self):
+        if _lib is not None and _lib.lib is not None and self.handle:
+            _lib.lib.filterjit_result_free(self.handle)
+            self.handle = 0
+
+
+def _data_address_fallback(array: np.ndarray) -> int:
+    return array.ctypes.data
+
+
+def _struct_data_address(array: np.ndarray) -> int:
+    # NumPy's PyArrayObject starts with PyObject_HEAD and then `char *data` (numpy/ndarraytypes.h,
+    # PyArrayObject_fields): reading it costs a tenth of `array.ctypes.data`. Checked once below.
+    return ctypes.c_void_p.from_address(id(array) + _DATA_OFFSET).value or 0
+
+
+_DATA_OFFSET = object.__basicsize__  # sizeof(PyObject): where PyObject_HEAD ends
+
+
+def _choose_data_address() -> Callable[[np.ndarray], int]:
+    try:
+        probes = [np.arange(7.0), np.arange(12, dtype=np.uint8).reshape(3, 4)[::-1, 1::2], np.zeros(0)]
+        if all(_struct_data_address(p) == p.ctypes.data for p in probes):
+            return _struct_data_address
+    except Exception:  # pragma: no cover - another layout: the slower documented way
+        pass
+    return _data_address_fallback  # pragma: no cover
+
+
+_data_address = _choose_data_address()
+# Whether `_call` may read the data pointer from the header itself (inlined: a function call per array costs).
+_DATA_IN_HEADER = _data_address is _struct_data_address
+_VOID_P_AT = ctypes.c_void_p.from_address
+_OUT = ctypes.c_int64 * 40
+# ctypes buffer types by byte count (making one costs more than the rest of a small result).
+_BUFFER_TYPES: dict[int, Any] = {}
+_BITS = struct.Struct("=q")
+_BITS_TO_FLOAT = struct.Struct("=d")
+_DTYPES = [np.dtype(name) for name in _lib.DTYPES]
 
 
 def _rebuild(source, function, file_name, line_offset, boundscheck=True):

@@ -116,6 +116,9 @@ def _declare(lib: ctypes.CDLL) -> None:
             ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p),  # const intptr_t *const *shapes, *strides
             ctypes.POINTER(ctypes.c_int64), p_double,
             ctypes.c_int, ctypes.POINTER(ctypes.c_void_p), c_char_pp]),
+        "filterjit_array_function_call_packed": (ctypes.c_int, [
+            ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int,
+            ctypes.POINTER(ctypes.c_int64), c_char_pp]),
         "filterjit_result_kind": (ctypes.c_int, [ctypes.c_void_p]),
         "filterjit_result_int": (ctypes.c_int64, [ctypes.c_void_p]),
         "filterjit_result_float": (ctypes.c_double, [ctypes.c_void_p]),
