@@ -2,6 +2,7 @@
 
     bash benchmarks/window_sweep.sh                 (builds the release library, installs OpenCV, runs this)
     PYTHONPATH=python python3 benchmarks/window_sweep.py [--quick] [--repeat N] [--kernels min,median] ...
+    ... --volume                                    (3-D: 128^3 and cubic windows k = 3, 5, 7)
 
 For each (kernel, dtype, footprint), one thread everywhere, mode 'nearest', a seeded random image:
   1. correctness first: FilterJIT's result on a small crop equals scipy.ndimage.generic_filter with the
@@ -97,73 +98,93 @@ def equal_bits(a, b):
     return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
 
 
+def measure(kernel_name, kernel, dtype_name, fp_name, fp, shape, repeat, crop_shape):
+    """One case: the correctness checks, then the interleaved timing; returns the table row."""
+    text, oracle, scipy_filter = KERNELS[kernel_name]
+    dtype = np.dtype(dtype_name).type
+    x = image(shape, dtype)
+    y = np.empty_like(x)
+    pixels = int(np.prod(shape))
+    checks = []
+    # 1. Correctness: a crop against generic_filter with the Python oracle (exact).
+    crop = x[tuple(slice(0, c) for c in crop_shape)].copy()
+    fj_crop = filterjit.generic_filter(crop, kernel, footprint=fp, mode="nearest", threads=1)
+    ref_crop = ndi.generic_filter(crop, oracle, footprint=fp, mode="nearest")
+    if not equal_bits(fj_crop, ref_crop):
+        raise SystemExit(f"{kernel_name} {dtype_name} {fp_name}: differs from generic_filter on the crop")
+    checks.append("= generic_filter (crop)")
+    filterjit.generic_filter(x, kernel, footprint=fp, mode="nearest", output=y, threads=1)
+    scipy_result = scipy_filter(x, fp) if (kernel_name != "mean" or fp.all()) else None
+    if kernel_name in SCIPY_SAME or (kernel_name == "median" and fp.sum() % 2 == 1):
+        if not equal_bits(y, scipy_result):
+            raise SystemExit(f"{kernel_name} {dtype_name} {fp_name}: differs from SciPy's dedicated filter")
+        checks.append("= SciPy")
+    contenders = {
+        "filterjit": lambda: filterjit.generic_filter(x, kernel, footprint=fp, mode="nearest", output=y, threads=1),
+    }
+    if scipy_result is not None:
+        contenders["scipy"] = lambda: scipy_filter(x, fp)
+    opencv = opencv_contender(kernel_name, dtype, fp) if len(shape) == 2 else None
+    if opencv is not None:
+        label, function, exact = opencv
+        if exact:
+            if not equal_bits(function(x), y):
+                raise SystemExit(f"{kernel_name} {dtype_name} {fp_name}: differs from OpenCV {label}")
+            checks.append(f"= {label}")
+        contenders["opencv"] = lambda: function(x)
+    best = best_of(contenders, repeat)
+    fj = best["filterjit"]
+    sp = best.get("scipy")
+    cv = best.get("opencv")
+    return (f"| {kernel_name} | {dtype_name} | {fp_name} | {fj:.2f} | {fj * 1e6 / pixels:.2f} | "
+            + (f"{sp:.1f} | {sp / fj:.1f}x | " if sp else "– | – | ")
+            + (f"{opencv[0]} | {cv:.2f} | {cv / fj:.2f}x | " if cv else "– | – | – | ")
+            + ", ".join(checks) + " |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="512x512 and k in 3, 9, 15")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--kernels", default=",".join(KERNELS))
     parser.add_argument("--dtypes", default="float64,float32,uint8,uint16")
-    parser.add_argument("--ks", default=None, help="box sizes (default 3,5,9,15,31)")
+    parser.add_argument("--ks", default=None, help="box sizes (default 3,5,9,15,31; with --volume 3,5,7)")
+    parser.add_argument("--volume", action="store_true",
+                        help="3-D: a 128^3 image (64^3 with --quick) and cubic windows instead of the 2-D sweep")
     parser.add_argument("--no-disk", action="store_true")
-    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "window_sweep.md"))
+    parser.add_argument("--output", default=None,
+                        help="default benchmarks/window_sweep.md (benchmarks/window_sweep_3d.md with --volume)")
     args = parser.parse_args()
-    n = 512 if args.quick else 2048
-    ks = [int(k) for k in (args.ks or ("3,9,15" if args.quick else "3,5,9,15,31")).split(",")]
-    rows = []
+    if args.volume:
+        n = 64 if args.quick else 128
+        shape, crop_shape = (n, n, n), (20, 18, 16)
+        ks = [int(k) for k in (args.ks or "3,5,7").split(",")]
+        cases = [(f"cube {k}", np.ones((k, k, k), bool)) for k in ks]
+        output = args.output or str(ROOT / "benchmarks" / "window_sweep_3d.md")
+        title = f"{n}x{n}x{n}"
+    else:
+        n = 512 if args.quick else 2048
+        shape, crop_shape = (n, n), (96, 80)
+        ks = [int(k) for k in (args.ks or ("3,9,15" if args.quick else "3,5,9,15,31")).split(",")]
+        cases = footprints(ks, not args.no_disk)
+        output = args.output or str(ROOT / "benchmarks" / "window_sweep.md")
+        title = f"{n}x{n}"
     header = ("| kernel | dtype | footprint | FilterJIT ms | ns/pixel | SciPy ms | SciPy/FJ | OpenCV | OpenCV ms | OpenCV/FJ | checks |")
     print(header)
     print("|" + "---|" * 11)
     lines = [header, "|" + "---|" * 11]
     for kernel_name in args.kernels.split(","):
-        text, oracle, scipy_filter = KERNELS[kernel_name]
-        kernel = filterjit.jit_filter(text)
+        kernel = filterjit.jit_filter(KERNELS[kernel_name][0])
         for dtype_name in args.dtypes.split(","):
-            dtype = np.dtype(dtype_name).type
-            for fp_name, fp in footprints(ks, not args.no_disk):
-                x = image((n, n), dtype)
-                y = np.empty_like(x)
-                checks = []
-                # 1. Correctness: a crop against generic_filter with the Python oracle (exact).
-                crop = x[:96, :80].copy()
-                fj_crop = filterjit.generic_filter(crop, kernel, footprint=fp, mode="nearest", threads=1)
-                ref_crop = ndi.generic_filter(crop, oracle, footprint=fp, mode="nearest")
-                if not equal_bits(fj_crop, ref_crop):
-                    raise SystemExit(f"{kernel_name} {dtype_name} {fp_name}: differs from generic_filter on the crop")
-                checks.append("= generic_filter (crop)")
-                filterjit.generic_filter(x, kernel, footprint=fp, mode="nearest", output=y, threads=1)
-                scipy_result = scipy_filter(x, fp) if (kernel_name != "mean" or fp.all()) else None
-                if kernel_name in SCIPY_SAME or (kernel_name == "median" and fp.sum() % 2 == 1):
-                    if not equal_bits(y, scipy_result):
-                        raise SystemExit(f"{kernel_name} {dtype_name} {fp_name}: differs from SciPy's dedicated filter")
-                    checks.append("= SciPy")
-                contenders = {
-                    "filterjit": lambda: filterjit.generic_filter(x, kernel, footprint=fp, mode="nearest", output=y, threads=1),
-                }
-                if scipy_result is not None:
-                    contenders["scipy"] = lambda: scipy_filter(x, fp)
-                opencv = opencv_contender(kernel_name, dtype, fp)
-                if opencv is not None:
-                    label, function, exact = opencv
-                    if exact:
-                        if not equal_bits(function(x), y):
-                            raise SystemExit(f"{kernel_name} {dtype_name} {fp_name}: differs from OpenCV {label}")
-                        checks.append(f"= {label}")
-                    contenders["opencv"] = lambda: function(x)
-                best = best_of(contenders, args.repeat)
-                fj = best["filterjit"]
-                sp = best.get("scipy")
-                cv = best.get("opencv")
-                row = (f"| {kernel_name} | {dtype_name} | {fp_name} | {fj:.2f} | {fj * 1e6 / (n * n):.2f} | "
-                       + (f"{sp:.1f} | {sp / fj:.1f}x | " if sp else "– | – | ")
-                       + (f"{opencv[0]} | {cv:.2f} | {cv / fj:.2f}x | " if cv else "– | – | – | ")
-                       + ", ".join(checks) + " |")
+            for fp_name, fp in cases:
+                row = measure(kernel_name, kernel, dtype_name, fp_name, fp, shape, args.repeat, crop_shape)
                 print(row, flush=True)
                 lines.append(row)
-    report = [f"# Window sweep ({n}x{n}, one thread, mode nearest, best of {args.repeat})", "",
+    report = [f"# Window sweep ({title}, one thread, mode nearest, best of {args.repeat})", "",
               "Produced by `benchmarks/window_sweep.py`; ratios are contender time / FilterJIT time "
               "(above 1: FilterJIT is faster).", ""] + lines
-    Path(args.output).write_text("\n".join(report) + "\n")
-    print(f"wrote {args.output}")
+    Path(output).write_text("\n".join(report) + "\n")
+    print(f"wrote {output}")
 
 
 if __name__ == "__main__":
