@@ -16,7 +16,7 @@ import scipy.ndimage as ndi
 
 import filterjit
 from conftest import plain_python
-from test_numpy_forms import MODES, NATURAL, images
+from test_numpy_forms import MODES, NATURAL, assert_filter_equals_scipy, images
 
 REVIEW_FILTERS = {
     "std": """
@@ -254,27 +254,13 @@ def test_the_review_set_has_forty_functions():
 @pytest.mark.parametrize("name", sorted(REVIEW_FILTERS))
 def test_review_filter_equals_scipy(name):
     text = REVIEW_FILTERS[name]
-    plain = plain_python(text, _LibmNumPy() if name in USES_TRANSCENDENTALS else np)
-    for dtype, image in images():
-        for mode in MODES:
-            with np.errstate(all="ignore"):
-                expected = ndi.generic_filter(image, plain, size=3, mode=mode, cval=1.0)
-            for engine in ("fused", "callback"):
-                actual = filterjit.generic_filter(image, text, size=3, mode=mode, cval=1.0, engine=engine)
-                assert actual.dtype == expected.dtype
-                np.testing.assert_array_equal(actual.view(np.uint8), expected.view(np.uint8),
-                                              err_msg=f"{name} {dtype} {mode} {engine}")
-
-
-def _line_oracle(text):
-    """generic_filter1d's Python function for a filter text (SciPy passes output_line as `out`)."""
-    return plain_python(text)
+    assert_filter_equals_scipy(name, text, plain_python(text, _LibmNumPy() if name in USES_TRANSCENDENTALS else np))
 
 
 @pytest.mark.parametrize("name", sorted(LINE_FILTERS))
 def test_review_line_filter_equals_scipy(name):
     text = LINE_FILTERS[name]
-    plain = _line_oracle(text)
+    plain = plain_python(text)  # SciPy passes output_line as `out`
     for dtype, image in images():
         for axis in (0, 1):
             for mode in MODES:
