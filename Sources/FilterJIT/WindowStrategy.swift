@@ -101,6 +101,14 @@ extension Kernel {
             }
             return !declined.isSet
         }
+        // `sum(values)` / `np.mean(values)` of a 2-D integer box into the input's type: the box sum
+        // writes the wrapped sum or the truncated quotient itself (no tail, no doubles).
+        if let sumTail = recognized.tailSum, job.canRunSumDirect(into: result) {
+            parallelFor(parts.count) { chunk in
+                do { try job.runSumDirect(rows: parts[chunk], output: result, mean: sumTail == .mean) } catch { declined.set() }
+            }
+            return !declined.isSet
+        }
 
         let planeCount = recognized.reductions.count
         let tailKernel = try fusionEngine.compile(program: recognized.tail)

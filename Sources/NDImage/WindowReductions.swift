@@ -179,6 +179,8 @@ public struct WindowReductionJob: @unchecked Sendable {
     let rankNetwork: RankNetwork?
     /// The separable box passes that compute every min/max (2-D boxes), or nil.
     let separable: SeparableBox?
+    /// The separable box sum (a sum over a 2-D box of integer data up to 16 bits), or nil.
+    let boxSum: BoxSumPlan?
 
     /// Whether a footprint with these tap positions is a box that the rank selection networks handle
     /// (every footprint row one span of the same columns; see `RankNetwork.applies`).
@@ -312,6 +314,10 @@ public struct WindowReductionJob: @unchecked Sendable {
         } else {
             rankNetwork = nil
         }
+        boxSum = Self.boxSumPlan(input: input, reductions: reductions, rowOffsets: rows.map { $0.outer.first ?? 0 },
+                                 span: classes.count == 1 && classes[0].spans.count == 1
+                                     ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil,
+                                 taps: taps.count)
         separable = Self.separableBox(input: input, reductions: reductions, rowOffsets: rows.map { $0.outer.first ?? 0 },
                                       span: classes.count == 1 && classes[0].spans.count == 1
                                           ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
@@ -357,6 +363,10 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// Throws `WindowStrategyDeclined` when the data breaks a condition (then some rows may have
     /// been delivered: the caller must compute all of them again another way).
     public func run(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
+        if boxSum != nil {
+            try runBoxSumPlanes(rows: rows, deliver: deliver)
+            return
+        }
         switch input.elementType {
         case .bool, .uint8: try run(UInt8.self, rows: rows, deliver: deliver)
         case .int8: try run(Int8.self, rows: rows, deliver: deliver)
