@@ -19,6 +19,14 @@ enum BoxSumAccumulator: Sendable {
     case int32
 }
 
+/// How a box sum slides along the row: up to 8 columns in one pass; a length a * b (a, b <= 8) in two
+/// passes; otherwise by doubling (log2 length passes) and the length's binary digits.
+private enum BoxSumHorizontal {
+    case direct
+    case factored(Int, Int)
+    case binary
+}
+
 /// How a 2-D box of integer data is summed separably (`WindowReductionJob.boxSum`).
 struct BoxSumPlan: Sendable {
     var box: SeparableBox
@@ -28,8 +36,11 @@ struct BoxSumPlan: Sendable {
     /// trunc(s / taps) = sign(s) * ((|s| * multiplier) >> shift) for every |s| <= bound * taps.
     var multiplier: UInt64
     var shift: UInt64
-    /// Whether |s| * multiplier stays below 2^32 (then the products take 32-bit lanes).
+    /// Whether |s| * multiplier stays below 2^32 (then the products take 32-bit lanes; else the
+    /// quotient is estimated in floating point and corrected: `boxMeansEstimated`).
     var narrowProduct: Bool
+    /// Whether every |s| is below 2^22 (the estimate then takes Float lanes, else Double).
+    var singleEstimate: Bool
 
     /// The plan for `taps` taps of elements of magnitude at most `bound`, or nil when the sums do not
     /// fit the accumulators.
@@ -52,7 +63,7 @@ struct BoxSumPlan: Sendable {
         guard multiplier < (1 << 32) else { return nil }
         let (largest, overflow) = UInt64(bound * n).multipliedReportingOverflow(by: multiplier)
         return BoxSumPlan(box: box, accumulator: accumulator, taps: taps, multiplier: multiplier, shift: shift,
-                          narrowProduct: !overflow && largest < (1 << 32))
+                          narrowProduct: !overflow && largest < (1 << 32), singleEstimate: bound * n < (1 << 22))
     }
 
     /// trunc(s / taps) by the plan's multiply and shift (the reference the vectorised loops follow).
@@ -123,7 +134,7 @@ extension WindowReductionJob {
                 if plan.narrowProduct {
                     boxMeansNarrow(sums, UInt32(plan.multiplier), UInt32(plan.shift), target, n)
                 } else {
-                    boxMeansWide(sums, plan.multiplier, plan.shift, target, n)
+                    boxMeansEstimated(sums, Int32(plan.taps), single: plan.singleEstimate, target, n)
                 }
             } else {
                 boxSumsStore(sums, target, n)
@@ -183,6 +194,11 @@ extension WindowReductionJob {
         let length = box.length
         var levelsNeeded = 0
         while (2 << levelsNeeded) <= length { levelsNeeded += 1 }
+        let horizontal: BoxSumHorizontal = {
+            if length <= 8 { return .direct }
+            if let a = (2...8).first(where: { length % $0 == 0 && length / $0 <= 8 }) { return .factored(a, length / a) }
+            return .binary
+        }()
         let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         cvalRow.initialize(repeating: cval, count: n)
         let extended = UnsafeMutablePointer<A>.allocate(capacity: max(1, extendedLength))
@@ -219,25 +235,30 @@ extension WindowReductionJob {
             }
             for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
             for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
-            // Level b is valid at positions < n + length - 2^b (every window the terms read).
-            for b in stride(from: 1, through: levelsNeeded, by: 1) {
-                let half = 1 << (b - 1)
-                boxSumPair(level(b - 1), level(b - 1) + half, level(b), n + length - (1 << b))
-            }
-            switch terms.count {
-            case 1: result.update(from: level(terms[0].level), count: n)
-            default:
-                boxSumPair(level(terms[0].level) + terms[0].offset, level(terms[1].level) + terms[1].offset, result, n)
-                var t = 2
-                while t < terms.count {
-                    if t + 1 < terms.count {
-                        boxSumAccumulate2(result, level(terms[t].level) + terms[t].offset,
-                                          level(terms[t + 1].level) + terms[t + 1].offset, n)
-                        t += 2
-                    } else {
-                        boxSumAccumulate2(result, level(terms[t].level) + terms[t].offset, nil, n)
-                        t += 1
-                    }
+            let source = UnsafePointer(extended + box.start)
+            switch horizontal {
+            case .direct:
+                // Up to 8 columns: one pass of `length` loads.
+                boxSumRows((0..<length).map { source + $0 }, result, n)
+            case .factored(let a, let b):
+                // length = a * b (both at most 8): windows of a columns, then b of them side by side.
+                boxSumRows((0..<a).map { source + $0 }, levels, n + length - a)
+                boxSumRows((0..<b).map { UnsafePointer(levels) + $0 * a }, result, n)
+            case .binary:
+                // Level b (windows of 2^b columns) is valid at positions < n + length - 2^b (every
+                // window the terms read).
+                for b in stride(from: 1, through: levelsNeeded, by: 1) {
+                    let half = 1 << (b - 1)
+                    boxSumPair(level(b - 1), level(b - 1) + half, level(b), n + length - (1 << b))
+                }
+                // The first 8 terms in one pass, any others added in place (no pass reads the row it
+                // writes at another index: LLVM's overlap check would keep the loop scalar).
+                let sources = terms.map { UnsafePointer(level($0.level)) + $0.offset }
+                boxSumRows(Array(sources.prefix(8)), result, n)
+                var t = 8
+                while t < sources.count {
+                    boxSumAccumulate2(result, sources[t], t + 1 < sources.count ? sources[t + 1] : nil, n)
+                    t += 2
                 }
             }
             try body(y, result)
@@ -325,17 +346,41 @@ func boxMeansNarrow<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePo
     }
 }
 
-/// trunc(s / n) by a 32 x 32 -> 64-bit multiply and a shift (`BoxSumPlan.divide`).
+/// trunc(s / n) when no 32-bit multiply and shift is exact: q, the nearest integer to |s| * (1 / n)
+/// in floating point (Float when |s| < 2^22, else Double), is within one of trunc(|s| / n) (the
+/// estimate's error is below 1/2), and the remainder |s| - q n (exact in Int32) corrects it.
 @inline(never)
-func boxMeansWide<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ multiplier: UInt64, _ shift: UInt64,
-                                                              _ out: UnsafeMutablePointer<O>, _ count: Int) {
+func boxMeansEstimated<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ divisor: Int32, single: Bool,
+                                                                   _ out: UnsafeMutablePointer<O>, _ count: Int) {
     var t = 0
-    while t < count {
-        let s = Int32(truncatingIfNeeded: sums[t])
-        let magnitude = UInt64(UInt32(bitPattern: s < 0 ? 0 &- s : s))
-        let q = Int32(truncatingIfNeeded: (magnitude &* multiplier) &>> shift)
-        out[t] = O(truncatingIfNeeded: s < 0 ? 0 &- q : q)
-        t &+= 1
+    if single {
+        let reciprocal = 1 / Float(divisor)
+        let magic: Float = 12_582_912   // 1.5 * 2^23: adding it leaves round(x) in the low bits
+        let magicBits = Int32(bitPattern: magic.bitPattern)
+        while t < count {
+            let s = Int32(truncatingIfNeeded: sums[t])
+            let a = s < 0 ? 0 &- s : s
+            let estimate = Float(a) * reciprocal + magic
+            var q = Int32(bitPattern: estimate.bitPattern) &- magicBits
+            let r = a &- q &* divisor
+            q = q &- (r < 0 ? 1 : 0) &+ (r >= divisor ? 1 : 0)
+            out[t] = O(truncatingIfNeeded: s < 0 ? 0 &- q : q)
+            t &+= 1
+        }
+    } else {
+        let reciprocal = 1 / Double(divisor)
+        let magic: Double = 6_755_399_441_055_744   // 1.5 * 2^52
+        let magicBits = Int64(bitPattern: magic.bitPattern)
+        while t < count {
+            let s = Int32(truncatingIfNeeded: sums[t])
+            let a = s < 0 ? 0 &- s : s
+            let estimate = Double(a) * reciprocal + magic
+            var q = Int32(truncatingIfNeeded: Int64(bitPattern: estimate.bitPattern) &- magicBits)
+            let r = a &- q &* divisor
+            q = q &- (r < 0 ? 1 : 0) &+ (r >= divisor ? 1 : 0)
+            out[t] = O(truncatingIfNeeded: s < 0 ? 0 &- q : q)
+            t &+= 1
+        }
     }
 }
 
@@ -345,5 +390,84 @@ func boxSumsToDoubles<A: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ out: Uns
     while t < count {
         out[t] = Double(Int32(truncatingIfNeeded: sums[t]))
         t &+= 1
+    }
+}
+
+/// `d[t] = a0[t] + ... + a(N-1)[t]` for N = 2 ... 8 rows read in one pass (loads from L1 are cheaper
+/// than another pass's store).
+@inline(never)
+func boxSumRows2<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows3<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows4<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows5<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ f: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t] &+ f[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows6<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ f: UnsafePointer<A>, _ g: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t] &+ f[t] &+ g[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows7<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ f: UnsafePointer<A>, _ g: UnsafePointer<A>, _ h: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t] &+ f[t] &+ g[t] &+ h[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows8<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ f: UnsafePointer<A>, _ g: UnsafePointer<A>, _ h: UnsafePointer<A>, _ i: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t] &+ f[t] &+ g[t] &+ h[t] &+ i[t]
+        t &+= 1
+    }
+}
+
+/// `d[x] = sum of rows[i][x]` for the 1 ... 8 rows given, in one pass.
+func boxSumRows<A: FixedWidthInteger>(_ r: [UnsafePointer<A>], _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    switch r.count {
+    case 1: d.update(from: r[0], count: count)
+    case 2: boxSumRows2(r[0], r[1], d, count)
+    case 3: boxSumRows3(r[0], r[1], r[2], d, count)
+    case 4: boxSumRows4(r[0], r[1], r[2], r[3], d, count)
+    case 5: boxSumRows5(r[0], r[1], r[2], r[3], r[4], d, count)
+    case 6: boxSumRows6(r[0], r[1], r[2], r[3], r[4], r[5], d, count)
+    case 7: boxSumRows7(r[0], r[1], r[2], r[3], r[4], r[5], r[6], d, count)
+    default: boxSumRows8(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], d, count)
     }
 }

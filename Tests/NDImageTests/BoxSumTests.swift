@@ -31,10 +31,26 @@ struct BoxSumTests {
                     sums += [limit, limit - 1, 0, 1]
                     sums += sums.map { -$0 }
                 }
-                for s in sums where abs(s) <= limit {
-                    let expected = Int64((Double(s) / Double(taps)).rounded(.towardZero))
-                    if plan.divide(s) != expected {
-                        Issue.record("bound \(bound) taps \(taps) sum \(s): \(plan.divide(s)) != \(expected)")
+                sums = sums.filter { abs($0) <= limit }
+                let expected = sums.map { Int64((Double($0) / Double(taps)).rounded(.towardZero)) }
+                // The loops that store means: multiply and shift (when the plan allows it), and the
+                // corrected floating-point estimates (Float and Double).
+                let input = sums.map { Int32($0) }
+                var estimatedSingle = [Int32](repeating: 0, count: sums.count)
+                var estimatedDouble = [Int32](repeating: 0, count: sums.count)
+                if limit < (1 << 22) {
+                    boxMeansEstimated(input, Int32(taps), single: true, &estimatedSingle, sums.count)
+                }
+                boxMeansEstimated(input, Int32(taps), single: false, &estimatedDouble, sums.count)
+                var narrow = [Int32](repeating: 0, count: sums.count)
+                if plan.narrowProduct { boxMeansNarrow(input, UInt32(plan.multiplier), UInt32(plan.shift), &narrow, sums.count) }
+                for i in sums.indices {
+                    let s = sums[i]
+                    var got: [Int64] = [plan.divide(s), Int64(estimatedDouble[i])]
+                    if limit < (1 << 22) { got.append(Int64(estimatedSingle[i])) }
+                    if plan.narrowProduct { got.append(Int64(narrow[i])) }
+                    if got.contains(where: { $0 != expected[i] }) {
+                        Issue.record("bound \(bound) taps \(taps) sum \(s): \(got) != \(expected[i])")
                         return
                     }
                 }
