@@ -134,7 +134,7 @@ extension WindowReductionJob {
                 if plan.narrowProduct {
                     boxMeansNarrow(sums, UInt32(plan.multiplier), UInt32(plan.shift), target, n)
                 } else {
-                    boxMeansEstimated(sums, Int32(plan.taps), single: plan.singleEstimate, target, n)
+                    boxMeansEstimated(sums, Int32(plan.taps), single: plan.singleEstimate, signed: T.isSigned, target, n)
                 }
             } else {
                 boxSumsStore(sums, target, n)
@@ -351,34 +351,58 @@ func boxMeansNarrow<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePo
 /// estimate's error is below 1/2), and the remainder |s| - q n (exact in Int32) corrects it.
 @inline(never)
 func boxMeansEstimated<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ divisor: Int32, single: Bool,
+                                                                   signed: Bool = true,
                                                                    _ out: UnsafeMutablePointer<O>, _ count: Int) {
+    switch (single, signed) {
+    case (true, true): boxMeansEstimated(sums, divisor, Float.self, signed: true, out, count)
+    case (true, false): boxMeansEstimated(sums, divisor, Float.self, signed: false, out, count)
+    case (false, true): boxMeansEstimated(sums, divisor, Double.self, signed: true, out, count)
+    case (false, false): boxMeansEstimated(sums, divisor, Double.self, signed: false, out, count)
+    }
+}
+
+/// Float or Double, for the quotient's estimate.
+protocol BoxSumEstimate: BinaryFloatingPoint {
+    /// The bit pattern as a 64-bit integer.
+    var lowBits: Int64 { get }
+}
+
+extension Float: BoxSumEstimate {
+    var lowBits: Int64 { Int64(bitPattern.littleEndian) }
+}
+
+extension Double: BoxSumEstimate {
+    var lowBits: Int64 { Int64(bitPattern: bitPattern) }
+}
+
+/// The estimate in `F`: adding 1.5 * 2^(significand bits) to x (0 <= x < 2^22) leaves round(x) in
+/// the low bits of the sum's bit pattern.
+@inline(__always)
+private func boxMeansEstimated<A: FixedWidthInteger, O: FixedWidthInteger, F: BoxSumEstimate>(
+    _ sums: UnsafePointer<A>, _ divisor: Int32, _: F.Type, signed: Bool, _ out: UnsafeMutablePointer<O>, _ count: Int) {
+    let reciprocal = 1 / F(divisor)
+    let magic = F(3) * F(sign: .plus, exponent: F.Exponent(F.significandBitCount - 1), significand: 1)
+    let magicBits = magic.lowBits
     var t = 0
-    if single {
-        let reciprocal = 1 / Float(divisor)
-        let magic: Float = 12_582_912   // 1.5 * 2^23: adding it leaves round(x) in the low bits
-        let magicBits = Int32(bitPattern: magic.bitPattern)
+    if signed {
         while t < count {
             let s = Int32(truncatingIfNeeded: sums[t])
             let a = s < 0 ? 0 &- s : s
-            let estimate = Float(a) * reciprocal + magic
-            var q = Int32(bitPattern: estimate.bitPattern) &- magicBits
+            let estimate = F(a) * reciprocal + magic
+            var q = Int32(truncatingIfNeeded: estimate.lowBits &- magicBits)
             let r = a &- q &* divisor
             q = q &- (r < 0 ? 1 : 0) &+ (r >= divisor ? 1 : 0)
             out[t] = O(truncatingIfNeeded: s < 0 ? 0 &- q : q)
             t &+= 1
         }
     } else {
-        let reciprocal = 1 / Double(divisor)
-        let magic: Double = 6_755_399_441_055_744   // 1.5 * 2^52
-        let magicBits = Int64(bitPattern: magic.bitPattern)
         while t < count {
-            let s = Int32(truncatingIfNeeded: sums[t])
-            let a = s < 0 ? 0 &- s : s
-            let estimate = Double(a) * reciprocal + magic
-            var q = Int32(truncatingIfNeeded: Int64(bitPattern: estimate.bitPattern) &- magicBits)
+            let a = Int32(truncatingIfNeeded: sums[t])
+            let estimate = F(a) * reciprocal + magic
+            var q = Int32(truncatingIfNeeded: estimate.lowBits &- magicBits)
             let r = a &- q &* divisor
             q = q &- (r < 0 ? 1 : 0) &+ (r >= divisor ? 1 : 0)
-            out[t] = O(truncatingIfNeeded: s < 0 ? 0 &- q : q)
+            out[t] = O(truncatingIfNeeded: q)
             t &+= 1
         }
     }

@@ -42,12 +42,20 @@ struct BoxSumTests {
                     boxMeansEstimated(input, Int32(taps), single: true, &estimatedSingle, sums.count)
                 }
                 boxMeansEstimated(input, Int32(taps), single: false, &estimatedDouble, sums.count)
+                // Non-negative sums (unsigned data) skip the sign.
+                var unsignedEstimates: [[Int32]] = []
+                for single in limit < (1 << 22) ? [true, false] : [false] {
+                    var estimated = [Int32](repeating: 0, count: sums.count)
+                    boxMeansEstimated(input.map { Swift.max(0, $0) }, Int32(taps), single: single, signed: false, &estimated, sums.count)
+                    unsignedEstimates.append(estimated)
+                }
                 var narrow = [Int32](repeating: 0, count: sums.count)
                 if plan.narrowProduct { boxMeansNarrow(input, UInt32(plan.multiplier), UInt32(plan.shift), &narrow, sums.count) }
                 for i in sums.indices {
                     let s = sums[i]
                     var got: [Int64] = [plan.divide(s), Int64(estimatedDouble[i])]
                     if limit < (1 << 22) { got.append(Int64(estimatedSingle[i])) }
+                    if s >= 0 { got += unsignedEstimates.map { Int64($0[i]) } }
                     if plan.narrowProduct { got.append(Int64(narrow[i])) }
                     if got.contains(where: { $0 != expected[i] }) {
                         Issue.record("bound \(bound) taps \(taps) sum \(s): \(got) != \(expected[i])")
