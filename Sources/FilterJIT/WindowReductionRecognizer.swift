@@ -32,6 +32,9 @@ struct RecognizedWindowReductions: Sendable {
     /// The tail returns the sum plane unchanged (`sum(values)`) or divided by the window's length
     /// (`np.mean(values)`): a box sum of integer data may then write the output itself.
     var tailSum: SumTail? = nil
+    /// Whether every sum plane is NumPy's pairwise sum (`np.sum`, `np.mean`): then float data may take
+    /// the pairwise strategy (integer sums are exact in any order).
+    var pairwiseSums = true
 }
 
 /// A tail that returns a single sum plane or the window's mean.
@@ -69,7 +72,7 @@ enum WindowReductionRecognizer {
             }
         }
         return RecognizedWindowReductions(reductions: rewriter.reductions, tail: tail, tailIsIdentity: identity,
-                                          tailSum: sumTail)
+                                          tailSum: sumTail, pairwiseSums: !rewriter.sequentialSums)
     }
 
     /// Whether straight-line `body` returns plane 0 exactly (`return values[0]`, or a local last
@@ -121,6 +124,9 @@ enum WindowReductionRecognizer {
         let windowLength: Int
         let function: TypedFunction
         var reductions: [WindowReduction] = []
+        /// Whether some sum plane stands for a sum in another order than NumPy's pairwise one
+        /// (Python's `sum`, `np.nansum`, `np.nanmean`, a running-sum loop): exact for integer data only.
+        var sequentialSums = false
 
         init(windowLength: Int, function: TypedFunction) {
             self.windowLength = windowLength
@@ -243,8 +249,14 @@ enum WindowReductionRecognizer {
             switch builtin {
             case .pyMin, .npMin, .nanmin: return plane(.minimum, r)
             case .pyMax, .npMax, .nanmax: return plane(.maximum, r)
-            case .pySum, .npSum, .nansum: return plane(.sum, r)
-            case .mean, .nanmean:
+            case .npSum: return plane(.sum, r)
+            case .pySum, .nansum:
+                sequentialSums = true
+                return plane(.sum, r)
+            case .nanmean:
+                sequentialSums = true
+                return arithmetic(.trueDivide, plane(.sum, r), float(Double(n)))
+            case .mean:
                 // Numerics.mean: npSum(a) / Double(n).
                 return arithmetic(.trueDivide, plane(.sum, r), float(Double(n)))
             case .median, .nanmedian:
@@ -377,6 +389,7 @@ enum WindowReductionRecognizer {
                 case .arithmetic(.add, let a, let b) where isLocal(a, acc) && isLocal(b, v):
                     // acc += v from an integer start: every partial sum of integer data is exact,
                     // so the sequential sum is the start plus the exact window sum.
+                    sequentialSums = true
                     guard let start = initialValue(acc), start == start.rounded(), abs(start) < 2147483648.0 else {
                         throw NotRecognized()
                     }

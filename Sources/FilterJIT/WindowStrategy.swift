@@ -31,6 +31,9 @@ public struct WindowStrategyReport: Sendable, CustomStringConvertible {
 }
 
 extension Kernel {
+    /// The fewest taps for which float sums take the vectorised pairwise strategy.
+    static let pairwiseSumThreshold = 50
+
     /// The recognised reductions of this kernel for windows of `windowLength` taps (memoised).
     func recognizedReductions(windowLength: Int) -> RecognizedWindowReductions? {
         recognitionLock.lock()
@@ -55,8 +58,12 @@ extension Kernel {
                 // sorted(values)[k]), the literal kernel sorts per pixel.
                 let medianRanks = windowLength % 2 == 1 ? [windowLength / 2] : [windowLength / 2 - 1, windowLength / 2]
                 guard windowLength > 25 || boxNetwork || !medianRanks.contains(k) else { return nil }
+            case .sum where elementType.isFloatingPoint:
+                // NumPy's pairwise order vectorised across pixels (still O(taps) per pixel): from
+                // where the literal kernel stops unrolling and its per-pixel sums get slower.
+                guard recognized.pairwiseSums, windowLength >= Self.pairwiseSumThreshold else { return nil }
             case .sum:
-                guard windowLength >= 9, !elementType.isFloatingPoint, elementType != .int64, elementType != .uint64 else {
+                guard windowLength >= 9, elementType != .int64, elementType != .uint64 else {
                     return nil
                 }
             case .minimum, .maximum:

@@ -8,6 +8,8 @@ import Foundation
 import FilterLang
 import NDImage
 @testable import FilterJIT
+@testable import NDImage
+import FilterInterpreter
 
 @Suite(.serialized) struct WindowStrategyTests {
     let engine: Engine
@@ -372,6 +374,70 @@ import NDImage
         }
         print("integer box sums vs literal: \(rounds) rounds, \(direct) written directly, \(problems.count) differences")
         #expect(direct >= rounds / 10, "too few rounds exercised the direct box sum")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// Float sums and means of 50 taps and more take NumPy's pairwise order vectorised across pixels
+    /// (NDImage/PairwiseSums.swift): the program equals `Numerics.npSum` for every length, and the
+    /// filters equal the literal kernel bit for bit on NaN / inf / -0.0 data, boxes and random
+    /// footprints, every mode, origins and 1-3 threads. Sums in another order (Python's `sum`,
+    /// `np.nansum`, a running-sum loop) keep the literal kernel for float data.
+    @Test func floatPairwiseSumsEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("floatPairwiseSumsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        var problems: [String] = []
+        for n in Array(1...300) + [383, 511, 1000, 1025] {
+            let taps = (0..<n).map { _ in (random.unit() - 0.5) * pow(10, Double(random.below(30)) - 15) }
+            let program = PairwiseSumProgram(taps: n)
+            let expected = taps.withUnsafeBufferPointer { Numerics.npSum($0.baseAddress, n) }
+            if program.evaluate(taps).bitPattern != expected.bitPattern { problems.append("program n \(n)") }
+        }
+        let kernels = try ["np.mean(values)", "np.sum(values)", "np.mean(values) > 0.25", "np.sum(values) - values[0]"]
+            .map { try engine.compile($0) }
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 1e300, -1e300, 1e-300]
+        var strategyRuns = 0
+        let rounds = 60
+        for round in 0..<rounds {
+            let kernel = random.pick(kernels)
+            let size = [5 + random.below(12), 5 + random.below(12)]
+            let density = random.pick([1.0, 1.0, 0.7])
+            var mask = (0..<(size[0] * size[1])).map { _ in random.chance(density) }
+            mask[0] = true
+            let shape = [1 + random.below(random.chance(0.2) ? 8 : 40), 1 + random.below(random.chance(0.2) ? 8 : 50)]
+            let inType: ElementType = random.pick([.float32, .float64])
+            let outType: ElementType = random.chance(0.7) ? inType : random.pick(ElementType.allCases)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.3) ? random.pick(specials) : (random.unit() * 10 - 2).rounded() / 4
+            let hazards = random.chance(0.4)
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                if hazards && random.chance(0.03) { return random.pick(specials) }
+                return (random.unit() - 0.5) * pow(10, Double(random.below(12)) - 6)
+            }
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(footprint: try Footprint(shape: size, mask: mask), mode: mode, cval: cval, origin: origin)
+            let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options)
+            if report.name != "literal" { strategyRuns += 1 }
+            let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal) }
+            let threads = 1 + random.below(3)
+            let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads) }
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(kernel.name) [\(report)] \(inType)->\(outType) \(shape) fp \(size) "
+                    + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
+            }
+        }
+        for source in ["sum(values)", "np.nansum(values)", "np.nanmean(values)", Self.recognised[15].source] {
+            let report = try engine.compile(source).windowStrategy(shape: [20, 20], elementType: .float64,
+                                                                    options: FilterOptions(size: [9, 9]))
+            #expect(report.name == "literal", "\(source): \(report)")
+        }
+        #expect(try engine.compile("np.mean(values)").windowStrategy(shape: [20, 20], elementType: .float32,
+                                                                     options: FilterOptions(size: [9, 9])).name == "sum")
+        print("float pairwise sums vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
+        #expect(strategyRuns >= rounds / 3, "too few rounds exercised the strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
