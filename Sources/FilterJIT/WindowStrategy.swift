@@ -31,8 +31,11 @@ public struct WindowStrategyReport: Sendable, CustomStringConvertible {
 }
 
 extension Kernel {
-    /// The fewest taps for which float sums take the vectorised pairwise strategy.
-    static let pairwiseSumThreshold = 50
+    /// The fewest taps for which float sums take the vectorised pairwise strategy: beyond the literal
+    /// kernel's unrolled windows (FilterCodegen's `maximumUnrolledWindow`, 128), whose register-held
+    /// sums beat it (measured at 2048x2048 float64: 9x9 and 11x11 1.0x-1.6x faster literally; 15x15
+    /// 6x-8x slower literally, its per-pixel fallback).
+    static let pairwiseSumThreshold = 129
 
     /// The recognised reductions of this kernel for windows of `windowLength` taps (memoised).
     func recognizedReductions(windowLength: Int) -> RecognizedWindowReductions? {
@@ -59,8 +62,8 @@ extension Kernel {
                 let medianRanks = windowLength % 2 == 1 ? [windowLength / 2] : [windowLength / 2 - 1, windowLength / 2]
                 guard windowLength > 25 || boxNetwork || !medianRanks.contains(k) else { return nil }
             case .sum where elementType.isFloatingPoint:
-                // NumPy's pairwise order vectorised across pixels (still O(taps) per pixel): from
-                // where the literal kernel stops unrolling and its per-pixel sums get slower.
+                // NumPy's pairwise order vectorised across pixels (still O(taps) per pixel): where
+                // the literal kernel stops unrolling and its per-pixel sums get slower.
                 guard recognized.pairwiseSums, windowLength >= Self.pairwiseSumThreshold else { return nil }
             case .sum:
                 guard windowLength >= 9, elementType != .int64, elementType != .uint64 else {
