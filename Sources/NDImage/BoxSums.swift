@@ -41,6 +41,10 @@ struct BoxSumPlan: Sendable {
     var narrowProduct: Bool
     /// Whether every |s| is below 2^22 (the estimate then takes Float lanes, else Double).
     var singleEstimate: Bool
+    /// UInt16 sums: trunc(s / taps) = ((s * multiplier16) >> 16) >> shift16 (a 16-bit multiply-high,
+    /// 16 lanes), or nil when the multiplier needs more than 16 bits.
+    var multiplier16: UInt16?
+    var shift16: UInt16 = 0
 
     /// The plan for `taps` taps of elements of magnitude at most `bound`, or nil when the sums do not
     /// fit the accumulators.
@@ -62,6 +66,18 @@ struct BoxSumPlan: Sendable {
         // since m <= 2 bound n + 1 < 2^32).
         guard multiplier < (1 << 32) else { return nil }
         let (largest, overflow) = UInt64(bound * n).multipliedReportingOverflow(by: multiplier)
+        // The same rule with a shift of at least 16, for a multiply-high in UInt16 lanes.
+        var multiplier16: UInt16?
+        if accumulator == .uint16 {
+            let shift16 = Swift.max(shift, 16)
+            let m16 = ((UInt64(1) << shift16) + UInt64(n) - 1) / UInt64(n)
+            if m16 < (1 << 16) { multiplier16 = UInt16(m16) }
+            var plan = BoxSumPlan(box: box, accumulator: accumulator, taps: taps, multiplier: multiplier, shift: shift,
+                                  narrowProduct: !overflow && largest < (1 << 32), singleEstimate: bound * n < (1 << 22))
+            plan.multiplier16 = multiplier16
+            plan.shift16 = UInt16(shift16 - 16)
+            return plan
+        }
         return BoxSumPlan(box: box, accumulator: accumulator, taps: taps, multiplier: multiplier, shift: shift,
                           narrowProduct: !overflow && largest < (1 << 32), singleEstimate: bound * n < (1 << 22))
     }
@@ -131,7 +147,9 @@ extension WindowReductionJob {
             let destination = outBase + y * outStrides[0]
             let target = step == 1 ? destination : staging
             if mean {
-                if plan.narrowProduct {
+                if let multiplier16 = plan.multiplier16 {
+                    boxMeansHigh16(sums, multiplier16, plan.shift16, target, n)
+                } else if plan.narrowProduct {
                     boxMeansNarrow(sums, UInt32(plan.multiplier), UInt32(plan.shift), target, n)
                 } else {
                     boxMeansEstimated(sums, Int32(plan.taps), single: plan.singleEstimate, signed: T.isSigned, target, n)
@@ -320,6 +338,19 @@ func boxSumsStore<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePoin
     var t = 0
     while t < count {
         out[t] = O(truncatingIfNeeded: sums[t])
+        t &+= 1
+    }
+}
+
+/// trunc(s / n) of non-negative 16-bit sums by a 16-bit multiply-high and a shift (`BoxSumPlan.multiplier16`).
+@inline(never)
+func boxMeansHigh16<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ multiplier: UInt16, _ shift: UInt16,
+                                                                _ out: UnsafeMutablePointer<O>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let s = UInt32(truncatingIfNeeded: UInt16(truncatingIfNeeded: sums[t]))
+        let high = UInt16(truncatingIfNeeded: (s &* UInt32(multiplier)) &>> 16)
+        out[t] = O(truncatingIfNeeded: high &>> shift)
         t &+= 1
     }
 }

@@ -49,6 +49,11 @@ struct BoxSumTests {
                     boxMeansEstimated(input.map { Swift.max(0, $0) }, Int32(taps), single: single, signed: false, &estimated, sums.count)
                     unsignedEstimates.append(estimated)
                 }
+                // UInt16 sums (uint8 windows up to 257 taps): the 16-bit multiply-high.
+                var high16 = [UInt16](repeating: 0, count: sums.count)
+                if let m = plan.multiplier16 {
+                    boxMeansHigh16(sums.map { UInt16(clamping: $0) }, m, plan.shift16, &high16, sums.count)
+                }
                 var narrow = [Int32](repeating: 0, count: sums.count)
                 if plan.narrowProduct { boxMeansNarrow(input, UInt32(plan.multiplier), UInt32(plan.shift), &narrow, sums.count) }
                 for i in sums.indices {
@@ -57,6 +62,7 @@ struct BoxSumTests {
                     if limit < (1 << 22) { got.append(Int64(estimatedSingle[i])) }
                     if s >= 0 { got += unsignedEstimates.map { Int64($0[i]) } }
                     if plan.narrowProduct { got.append(Int64(narrow[i])) }
+                    if plan.multiplier16 != nil && s >= 0 { got.append(Int64(high16[i])) }
                     if got.contains(where: { $0 != expected[i] }) {
                         Issue.record("bound \(bound) taps \(taps) sum \(s): \(got) != \(expected[i])")
                         return
@@ -66,6 +72,7 @@ struct BoxSumTests {
                     #expect(UInt64(limit) * plan.multiplier < (1 << 32), "bound \(bound) taps \(taps)")
                 }
                 #expect(plan.accumulator == (unsigned8 && limit <= 65535 ? .uint16 : .int32))
+                if plan.accumulator == .uint16 && taps >= 2 && taps <= 128 { #expect(plan.multiplier16 != nil, "taps \(taps)") }
             }
         }
     }
