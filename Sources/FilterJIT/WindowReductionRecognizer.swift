@@ -29,6 +29,18 @@ struct RecognizedWindowReductions: Sendable {
     /// Whether the tail returns plane 0 (a min, max or order statistic) unchanged: then the strategy
     /// writes the output itself.
     var tailIsIdentity: Bool
+    /// The tail returns the sum plane unchanged (`sum(values)`) or divided by the window's length
+    /// (`np.mean(values)`): a box sum of integer data may then write the output itself.
+    var tailSum: SumTail? = nil
+    /// Whether every sum plane is NumPy's pairwise sum (`np.sum`, `np.mean`): then float data may take
+    /// the pairwise strategy (integer sums are exact in any order).
+    var pairwiseSums = true
+}
+
+/// A tail that returns a single sum plane or the window's mean.
+enum SumTail: Sendable, Equatable {
+    case sum
+    case mean
 }
 
 /// Finds window reductions in typed programs; see the file comment.
@@ -51,24 +63,39 @@ enum WindowReductionRecognizer {
             case .sum, .tap: return false
             }
         }()
-        return RecognizedWindowReductions(reductions: rewriter.reductions, tail: tail, tailIsIdentity: identity)
+        var sumTail: SumTail?
+        if rewriter.reductions == [.sum] {
+            if returnsPlaneZero(body) {
+                sumTail = .sum
+            } else if returns(body, where: { isMeanOfPlaneZero($0, windowLength: windowLength) }) {
+                sumTail = .mean
+            }
+        }
+        return RecognizedWindowReductions(reductions: rewriter.reductions, tail: tail, tailIsIdentity: identity,
+                                          tailSum: sumTail, pairwiseSums: !rewriter.sequentialSums)
     }
 
     /// Whether straight-line `body` returns plane 0 exactly (`return values[0]`, or a local last
     /// assigned `values[0]`).
     private static func returnsPlaneZero(_ body: [TStmt]) -> Bool {
+        returns(body, where: isPlaneZero)
+    }
+
+    /// Whether straight-line `body` returns an expression `matches` accepts (directly, or a local
+    /// last assigned one).
+    private static func returns(_ body: [TStmt], where matches: (TExpr) -> Bool) -> Bool {
         var planeLocals = Set<Int>()
         for statement in body {
             switch statement.kind {
             case .assign(let targets, let values) where targets.count == 1 && values.count == 1:
                 guard case .local(let slot) = targets[0] else { return false }
-                if isPlaneZero(values[0]) || { if case .local(let other) = values[0].kind { return planeLocals.contains(other) }; return false }() {
+                if matches(values[0]) || { if case .local(let other) = values[0].kind { return planeLocals.contains(other) }; return false }() {
                     planeLocals.insert(slot)
                 } else {
                     planeLocals.remove(slot)
                 }
             case .returnValue(let value?):
-                if isPlaneZero(value) { return true }
+                if matches(value) { return true }
                 if case .local(let slot) = value.kind { return planeLocals.contains(slot) }
                 return false
             default:
@@ -76,6 +103,13 @@ enum WindowReductionRecognizer {
             }
         }
         return false
+    }
+
+    /// `values[0] / <float constant equal to the window's length>` (np.mean's rewrite).
+    private static func isMeanOfPlaneZero(_ expression: TExpr, windowLength: Int) -> Bool {
+        guard case .arithmetic(.trueDivide, let a, let b) = expression.kind, isPlaneZero(a),
+              case .floatConstant(let divisor) = b.kind else { return false }
+        return divisor == Double(windowLength)
     }
 
     private static func isPlaneZero(_ expression: TExpr) -> Bool {
@@ -90,6 +124,9 @@ enum WindowReductionRecognizer {
         let windowLength: Int
         let function: TypedFunction
         var reductions: [WindowReduction] = []
+        /// Whether some sum plane stands for a sum in another order than NumPy's pairwise one
+        /// (Python's `sum`, `np.nansum`, `np.nanmean`, a running-sum loop): exact for integer data only.
+        var sequentialSums = false
 
         init(windowLength: Int, function: TypedFunction) {
             self.windowLength = windowLength
@@ -332,8 +369,14 @@ enum WindowReductionRecognizer {
             switch builtin {
             case .pyMin, .npMin, .nanmin: return plane(.minimum, r)
             case .pyMax, .npMax, .nanmax: return plane(.maximum, r)
-            case .pySum, .npSum, .nansum: return plane(.sum, r)
-            case .mean, .nanmean:
+            case .npSum: return plane(.sum, r)
+            case .pySum, .nansum:
+                sequentialSums = true
+                return plane(.sum, r)
+            case .nanmean:
+                sequentialSums = true
+                return arithmetic(.trueDivide, plane(.sum, r), float(Double(n)))
+            case .mean:
                 // Numerics.mean: npSum(a) / Double(n).
                 return arithmetic(.trueDivide, plane(.sum, r), float(Double(n)))
             case .median, .nanmedian:
@@ -466,6 +509,7 @@ enum WindowReductionRecognizer {
                 case .arithmetic(.add, let a, let b) where isLocal(a, acc) && isLocal(b, v):
                     // acc += v from an integer start: every partial sum of integer data is exact,
                     // so the sequential sum is the start plus the exact window sum.
+                    sequentialSums = true
                     guard let start = initialValue(acc), start == start.rounded(), abs(start) < 2147483648.0 else {
                         throw NotRecognized()
                     }

@@ -31,6 +31,12 @@ public struct WindowStrategyReport: Sendable, CustomStringConvertible {
 }
 
 extension Kernel {
+    /// The fewest taps for which float sums take the vectorised pairwise strategy: beyond the literal
+    /// kernel's unrolled windows (FilterCodegen's `maximumUnrolledWindow`, 128), whose register-held
+    /// sums beat it (measured at 2048x2048 float64: 9x9 and 11x11 1.0x-1.6x faster literally; 15x15
+    /// 6x-8x slower literally, its per-pixel fallback).
+    static let pairwiseSumThreshold = 129
+
     /// The recognised reductions of this kernel for windows of `windowLength` taps (memoised).
     func recognizedReductions(windowLength: Int) -> RecognizedWindowReductions? {
         recognitionLock.lock()
@@ -55,8 +61,12 @@ extension Kernel {
                 // sorted(values)[k]), the literal kernel sorts per pixel.
                 let medianRanks = windowLength % 2 == 1 ? [windowLength / 2] : [windowLength / 2 - 1, windowLength / 2]
                 guard windowLength > 25 || boxNetwork || !medianRanks.contains(k) else { return nil }
+            case .sum where elementType.isFloatingPoint:
+                // NumPy's pairwise order vectorised across pixels (still O(taps) per pixel): where
+                // the literal kernel stops unrolling and its per-pixel sums get slower.
+                guard recognized.pairwiseSums, windowLength >= Self.pairwiseSumThreshold else { return nil }
             case .sum:
-                guard windowLength >= 9, !elementType.isFloatingPoint, elementType != .int64, elementType != .uint64 else {
+                guard windowLength >= 9, elementType != .int64, elementType != .uint64 else {
                     return nil
                 }
             case .minimum, .maximum:
@@ -98,6 +108,14 @@ extension Kernel {
         if recognized.tailIsIdentity && job.canRunDirect(into: result) {
             parallelFor(parts.count) { chunk in
                 do { try job.runDirect(rows: parts[chunk], output: result) } catch { declined.set() }
+            }
+            return !declined.isSet
+        }
+        // `sum(values)` / `np.mean(values)` of a 2-D integer box into the input's type: the box sum
+        // writes the wrapped sum or the truncated quotient itself (no tail, no doubles).
+        if let sumTail = recognized.tailSum, job.canRunSumDirect(into: result) {
+            parallelFor(parts.count) { chunk in
+                do { try job.runSumDirect(rows: parts[chunk], output: result, mean: sumTail == .mean) } catch { declined.set() }
             }
             return !declined.isSet
         }

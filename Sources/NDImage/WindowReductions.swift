@@ -37,7 +37,7 @@ public enum WindowReduction: Hashable, Sendable, CustomStringConvertible {
     case minimum
     /// The greatest element.
     case maximum
-    /// The exact sum (integer data only).
+    /// The exact sum (integer data), or NumPy's pairwise sum (float data: `PairwiseSums.swift`).
     case sum
     /// The element of rank k (0-based) in ascending order.
     case orderStatistic(Int)
@@ -163,10 +163,10 @@ public struct WindowReductionJob: @unchecked Sendable {
 
     let input: NDArray
     let geometry: FilterGeometry
-    private let footprintRows: [FootprintRow]
+    let footprintRows: [FootprintRow]
     private let spanClasses: [SpanClass]
     /// Per tap: its footprint row and its position along the last axis.
-    private let tapPlaces: [(row: Int, position: Int)]
+    let tapPlaces: [(row: Int, position: Int)]
     private let tapCount: Int
     /// Outer axes' index maps, in input elements (nil: cval).
     let outerMaps: [[Int?]]
@@ -179,6 +179,13 @@ public struct WindowReductionJob: @unchecked Sendable {
     let rankNetwork: RankNetwork?
     /// The separable box passes that compute every min/max (2-D boxes), or nil.
     let separable: SeparableBox?
+    /// Whether some reduction depends on the order of elements (min, max, ranks): float data holding
+    /// NaN or -0.0 then makes the strategies decline. Sums and taps follow the literal order.
+    var needsTotalOrder: Bool {
+        reductions.contains { if case .sum = $0 { return false } else if case .tap = $0 { return false } else { return true } }
+    }
+    /// The separable box sum (a sum over a 2-D box of integer data up to 16 bits), or nil.
+    let boxSum: BoxSumPlan?
 
     /// Whether a footprint with these tap positions is a box that the rank selection networks handle
     /// (every footprint row one span of the same columns; see `RankNetwork.applies`).
@@ -203,14 +210,14 @@ public struct WindowReductionJob: @unchecked Sendable {
         return (columns.count, shape![1])
     }
 
-    private struct FootprintRow {
+    struct FootprintRow {
         /// Position on each outer axis.
         var outer: [Int]
         /// Runs of positions along the last axis, ascending.
         var spans: [Span]
     }
 
-    private struct Span: Hashable {
+    struct Span: Hashable {
         var start: Int
         var length: Int
     }
@@ -236,6 +243,8 @@ public struct WindowReductionJob: @unchecked Sendable {
             switch reduction {
             case .orderStatistic(let k), .tap(let k):
                 guard k >= 0, k < taps.count else { throw WindowStrategyDeclined(reason: "\(reduction) outside the window") }
+            case .sum where input.elementType.isFloatingPoint:
+                break   // NumPy's pairwise order, evaluated as the literal kernel does (PairwiseSums.swift)
             case .sum:
                 guard let bound = Self.magnitudeBound(input.elementType),
                       bound.multipliedReportingOverflow(by: Int64(taps.count)).partialValue < (1 << 53),
@@ -312,6 +321,10 @@ public struct WindowReductionJob: @unchecked Sendable {
         } else {
             rankNetwork = nil
         }
+        boxSum = Self.boxSumPlan(input: input, reductions: reductions, rowOffsets: rows.map { $0.outer.first ?? 0 },
+                                 span: classes.count == 1 && classes[0].spans.count == 1
+                                     ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil,
+                                 taps: taps.count)
         separable = Self.separableBox(input: input, reductions: reductions, rowOffsets: rows.map { $0.outer.first ?? 0 },
                                       span: classes.count == 1 && classes[0].spans.count == 1
                                           ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
@@ -357,6 +370,10 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// Throws `WindowStrategyDeclined` when the data breaks a condition (then some rows may have
     /// been delivered: the caller must compute all of them again another way).
     public func run(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
+        if boxSum != nil {
+            try runBoxSumPlanes(rows: rows, deliver: deliver)
+            return
+        }
         switch input.elementType {
         case .bool, .uint8: try run(UInt8.self, rows: rows, deliver: deliver)
         case .int8: try run(Int8.self, rows: rows, deliver: deliver)
@@ -678,7 +695,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         /// row to the next: O(1) per pixel instead of O(rows) (Perreault and Hébert's column histograms).
         private lazy var usesColumns: Bool = usesColumnSums || usesColumnHistograms
         private lazy var boxLike: Bool = job.spanClasses.count == 1 && job.spanClasses[0].spans.count == 1
-        private lazy var usesColumnSums: Bool = boxLike && job.reductions.contains(.sum)
+        private lazy var usesColumnSums: Bool = boxLike && job.reductions.contains(.sum) && !T.mayHoldHazards
         /// From 7x7 up: below, sliding the 272 counts per pixel costs more than a sorted window
         /// (measured: float64 3x3 percentile 46 ms with column histograms at 512x512).
         private lazy var usesColumnHistograms: Bool = boxLike && job.rankNetwork == nil && job.tapCount > 48 && job.tapCount <= Int(UInt16.max)
@@ -854,7 +871,7 @@ public struct WindowReductionJob: @unchecked Sendable {
             }
             for j in 0..<centre { row[j] = map[j].map { base[$0] } ?? cvalValue }
             for j in (centre + n)..<extendedLength { row[j] = map[j].map { base[$0] } ?? cvalValue }
-            if T.mayHoldHazards {
+            if T.mayHoldHazards && job.needsTotalOrder {
                 // One pass with no early exit, so it vectorises.
                 // (Wrapping indices: an overflow check per element kept this loop scalar.)
                 let data = UnsafePointer(row + centre)
@@ -935,8 +952,30 @@ public struct WindowReductionJob: @unchecked Sendable {
         private lazy var totals = UnsafeMutableBufferPointer<Int64>.allocate(capacity: max(1, job.rowLength))
         private lazy var prefix = UnsafeMutableBufferPointer<Int64>.allocate(capacity: extendedLength + 1)
 
-        /// The exact sum of every window of the loaded rows, as doubles, into `plane`.
+        /// Float data: each footprint row's extended row as doubles, and the pairwise program.
+        private lazy var pairwiseRunner = PairwiseSumRunner(program: PairwiseSumProgram(taps: job.tapCount))
+        private lazy var doubleRows: [UnsafeMutablePointer<Double>] = (0..<job.footprintRows.count).map { _ in
+            UnsafeMutablePointer<Double>.allocate(capacity: max(1, extendedLength))
+        }
+        private var doubleRowsReady = false
+
+        /// The exact sum of every window of the loaded rows, as doubles, into `plane` (float data: in
+        /// NumPy's pairwise order over the taps in buffer order).
         func sumLoaded(into plane: UnsafeMutablePointer<Double>) {
+            if T.mayHoldHazards {
+                let rows: [UnsafePointer<Double>]
+                if T.self == Double.self {
+                    rows = (0..<job.footprintRows.count).map { UnsafeRawPointer(loaded[$0]).assumingMemoryBound(to: Double.self) }
+                } else {
+                    doubleRowsReady = true
+                    let doubles = doubleRows
+                    for r in doubles.indices { pairwiseConvert(loaded[r], doubles[r], extendedLength) }
+                    rows = doubles.map { UnsafePointer($0) }
+                }
+                let taps = job.tapPlaces.map { rows[$0.row] + $0.position }
+                pairwiseRunner.run(taps: taps, count: job.rowLength, into: plane)
+                return
+            }
             let n = job.rowLength
             // Lazy properties are read once here: inside the loops each read is a call.
             let prefix = self.prefix.baseAddress!
@@ -1155,6 +1194,7 @@ public struct WindowReductionJob: @unchecked Sendable {
                 coarse.deallocate()
             }
             if windowReady { window.deallocate() }
+            if doubleRowsReady { doubleRows.forEach { $0.deallocate() } }
             if networkReady { networkRows.forEach { $0.deallocate() } }
         }
     }

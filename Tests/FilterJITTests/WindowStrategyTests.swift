@@ -8,6 +8,8 @@ import Foundation
 import FilterLang
 import NDImage
 @testable import FilterJIT
+@testable import NDImage
+import FilterInterpreter
 
 @Suite(.serialized) struct WindowStrategyTests {
     let engine: Engine
@@ -309,6 +311,161 @@ import NDImage
         }
         print("separable box min/max vs literal: \(rounds) rounds, \(problems.count) differences")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// 2-D boxes of 8- and 16-bit integer data sum separably in UInt16/Int32 lanes (NDImage/BoxSums.swift),
+    /// and `sum(values)` / `np.mean(values)` into the input's type are written directly (wrapped sum,
+    /// truncated quotient): a seeded fuzz over box shapes (windows larger than the image), integer
+    /// types with values at both ends of their range, output types, modes, cval, origins, strided
+    /// inputs and 1-3 threads, against the literal kernel.
+    @Test func integerBoxSumsEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("integerBoxSumsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let sources = ["np.mean(values)", "sum(values)", "np.sum(values)", "np.mean(values) > 100", "sum(values) * 0.5 - 3",
+                       Self.recognised[15].source]
+        let kernels = try sources.map { try engine.compile($0) }
+        let types: [ElementType] = [.uint8, .uint8, .int8, .uint16, .int16, .bool, .int32, .uint32]
+        var problems: [String] = []
+        var direct = 0
+        let rounds = 150
+        for round in 0..<rounds {
+            let kernel = random.pick(kernels)
+            let size = [1 + random.below(random.chance(0.3) ? 33 : 9), 1 + random.below(random.chance(0.3) ? 33 : 9)]
+            let shape = [1 + random.below(random.chance(0.2) ? 8 : 50), 1 + random.below(random.chance(0.2) ? 8 : 60)]
+            let inType = random.pick(types)
+            let outType: ElementType = random.chance(0.7) ? inType : random.pick(ElementType.allCases)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let (low, high): (Double, Double) = {
+                switch inType {
+                case .bool: return (0, 1)
+                case .uint8: return (0, 255)
+                case .int8: return (-128, 127)
+                case .uint16: return (0, 65535)
+                case .int16: return (-32768, 32767)
+                case .uint32: return (0, 4_294_967_295)
+                default: return (-2_147_483_648, 2_147_483_647)
+                }
+            }()
+            let cval = random.chance(0.5) ? random.pick([low, high, 0, 3]) : (random.unit() * 10 - 2).rounded()
+            let extremes = random.chance(0.5)
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                if extremes && random.chance(0.5) { return random.pick([low, high]) }
+                return (low + random.unit() * (high - low)).rounded(.down)
+            }
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            if size[0] * size[1] >= 9 && outType == inType && inType != .bool && [ElementType.uint8, .int8, .uint16, .int16].contains(inType)
+                && kernel.recognizedReductions(windowLength: size[0] * size[1])?.tailSum != nil { direct += 1 }
+            let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal) }
+            let threads = 1 + random.below(3)
+            let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads) }
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) "
+                    + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
+            }
+        }
+        // 3x3 and 15x15 means and sums on rows longer than the window: every mode and origin, both ends.
+        for kernel in kernels.prefix(2) {
+            for type in [ElementType.uint8, .int8, .uint16, .int16] {
+                for (width, size) in [(16, 3), (33, 3), (40, 15)] {
+                    let input = try NDArray.random(shape: [size + 5, width], elementType: type, seed: UInt64(width))
+                    for mode in BoundaryMode.allCases {
+                        for origin in [[0, 0], [-1, 1], [1, -1], [0, 1], [1, 0]] {
+                            let options = FilterOptions(size: [size, size], mode: mode, cval: 3, origin: origin)
+                            let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                            let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 2) }
+                            if let d = fast.difference(from: literal) {
+                                problems.append("\(size)x\(size) \(kernel.name) \(type) width \(width) \(mode) origin \(origin): \(d)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        print("integer box sums vs literal: \(rounds) rounds, \(direct) written directly, \(problems.count) differences")
+        #expect(direct >= rounds / 10, "too few rounds exercised the direct box sum")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// Float sums and means of more than 128 taps take NumPy's pairwise order vectorised across pixels
+    /// (NDImage/PairwiseSums.swift): the program equals `Numerics.npSum` for every length, and the
+    /// filters equal the literal kernel bit for bit on NaN / inf / -0.0 data, boxes and random
+    /// footprints, every mode, origins and 1-3 threads. Sums in another order (Python's `sum`,
+    /// `np.nansum`, a running-sum loop) keep the literal kernel for float data.
+    @Test func floatPairwiseSumsEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("floatPairwiseSumsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        var problems: [String] = []
+        for n in Array(1...300) + [383, 511, 1000, 1025] {
+            let taps = (0..<n).map { _ in (random.unit() - 0.5) * pow(10, Double(random.below(30)) - 15) }
+            let program = PairwiseSumProgram(taps: n)
+            let expected = taps.withUnsafeBufferPointer { Numerics.npSum($0.baseAddress, n) }
+            if program.evaluate(taps).bitPattern != expected.bitPattern { problems.append("program n \(n)") }
+        }
+        let kernels = try ["np.mean(values)", "np.sum(values)", "np.mean(values) > 0.25", "np.sum(values) - values[0]"]
+            .map { try engine.compile($0) }
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 1e300, -1e300, 1e-300]
+        var strategyRuns = 0
+        let rounds = 60
+        for round in 0..<rounds {
+            let kernel = random.pick(kernels)
+            let size = [8 + random.below(12), 8 + random.below(12)]
+            let density = random.pick([1.0, 1.0, 0.8])
+            var mask = (0..<(size[0] * size[1])).map { _ in random.chance(density) }
+            mask[0] = true
+            let shape = [1 + random.below(random.chance(0.2) ? 8 : 40), 1 + random.below(random.chance(0.2) ? 8 : 50)]
+            let inType: ElementType = random.pick([.float32, .float64])
+            let outType: ElementType = random.chance(0.7) ? inType : random.pick(ElementType.allCases)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.3) ? random.pick(specials) : (random.unit() * 10 - 2).rounded() / 4
+            let hazards = random.chance(0.4)
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                if hazards && random.chance(0.03) { return random.pick(specials) }
+                return (random.unit() - 0.5) * pow(10, Double(random.below(12)) - 6)
+            }
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(footprint: try Footprint(shape: size, mask: mask), mode: mode, cval: cval, origin: origin)
+            let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options)
+            if report.name != "literal" { strategyRuns += 1 }
+            let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal) }
+            let threads = 1 + random.below(3)
+            let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads) }
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(kernel.name) [\(report)] \(inType)->\(outType) \(shape) fp \(size) "
+                    + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
+            }
+        }
+        for source in ["sum(values)", "np.nansum(values)", "np.nanmean(values)", Self.recognised[15].source] {
+            let report = try engine.compile(source).windowStrategy(shape: [20, 20], elementType: .float64,
+                                                                    options: FilterOptions(size: [9, 9]))
+            #expect(report.name == "literal", "\(source): \(report)")
+        }
+        #expect(try engine.compile("np.mean(values)").windowStrategy(shape: [20, 20], elementType: .float32,
+                                                                     options: FilterOptions(size: [13, 13])).name == "sum")
+        #expect(try engine.compile("np.mean(values)").windowStrategy(shape: [20, 20], elementType: .float32,
+                                                                     options: FilterOptions(size: [11, 11])).name == "literal")
+        print("float pairwise sums vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
+        #expect(strategyRuns >= rounds / 3, "too few rounds exercised the strategy")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    @Test func sumTailsAreRecognised() throws {
+        guard frontEndAvailable else { return }
+        #expect(try engine.compile("np.mean(values)").recognizedReductions(windowLength: 49)?.tailSum == .mean)
+        #expect(try engine.compile("sum(values)").recognizedReductions(windowLength: 49)?.tailSum == .sum)
+        #expect(try engine.compile("np.nansum(values)").recognizedReductions(windowLength: 9)?.tailSum == .sum)
+        #expect(try engine.compile("np.mean(values) * 1").recognizedReductions(windowLength: 49)?.tailSum == nil)
+        #expect(try engine.compile("sum(values) / 49.0").recognizedReductions(windowLength: 49)?.tailSum == .mean)
+        #expect(try engine.compile("sum(values) / 48.0").recognizedReductions(windowLength: 49)?.tailSum == nil)
+        #expect(try engine.compile("max(values) - min(values)").recognizedReductions(windowLength: 49)?.tailSum == nil)
     }
 
     /// 3x3 and 5x5 medians of box windows compile nothing beyond the kernel: the network writes the output.

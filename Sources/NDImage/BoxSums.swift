@@ -1,0 +1,528 @@
+// Separable sums of 2-D box windows over integer data (docs/window-strategies.md), in narrow
+// integer lanes: per output row, one row of column sums (kept from the previous output row: the
+// entering input row added, the leaving one subtracted, in one pass), extended through the mode
+// along the row, then slid horizontally by doubling (windows of 1, 2, 4, ... columns, each pass one
+// vectorised add over the row) and the window's width assembled from the binary digits of its
+// length. Every sum is exact: the accumulators are integers wide enough for any window sum
+// (UInt16 for uint8 windows of up to 257 taps, else Int32), and wrapping arithmetic is exact modulo
+// 2^bits, so subtracting the leaving row never drifts. The sums equal NumPy's (every order gives the
+// same exact value below 2^53), and a mean's `float64(sum) / float64(n)` truncated to an integer
+// output equals the integer quotient trunc(sum / n) (shown in `BoxSumPlan.divide`), computed by a
+// multiply and a shift in integer lanes.
+//
+// Scratch per thread: one row of input-typed cval, one extended row of column sums, up to
+// log2(columns) doubling rows and one result row, all of the accumulator type.
+
+/// The integer lanes a box sum accumulates in.
+enum BoxSumAccumulator: Sendable {
+    case uint16
+    case int32
+}
+
+/// How a box sum slides along the row: up to 8 columns in one pass; a length a * b (a, b <= 8) in two
+/// passes; otherwise by doubling (log2 length passes) and the length's binary digits.
+private enum BoxSumHorizontal {
+    case direct
+    case factored(Int, Int)
+    case binary
+}
+
+/// How a 2-D box of integer data is summed separably (`WindowReductionJob.boxSum`).
+struct BoxSumPlan: Sendable {
+    var box: SeparableBox
+    var accumulator: BoxSumAccumulator
+    /// The taps (the mean's divisor).
+    var taps: Int
+    /// trunc(s / taps) = sign(s) * ((|s| * multiplier) >> shift) for every |s| <= bound * taps.
+    var multiplier: UInt64
+    var shift: UInt64
+    /// Whether |s| * multiplier stays below 2^32 (then the products take 32-bit lanes; else the
+    /// quotient is estimated in floating point and corrected: `boxMeansEstimated`).
+    var narrowProduct: Bool
+    /// Whether every |s| is below 2^22 (the estimate then takes Float lanes, else Double).
+    var singleEstimate: Bool
+    /// UInt16 sums: trunc(s / taps) = ((s * multiplier16) >> 16) >> shift16 (a 16-bit multiply-high,
+    /// 16 lanes), or nil when the multiplier needs more than 16 bits.
+    var multiplier16: UInt16?
+    var shift16: UInt16 = 0
+
+    /// The plan for `taps` taps of elements of magnitude at most `bound`, or nil when the sums do not
+    /// fit the accumulators.
+    static func make(box: SeparableBox, unsigned8: Bool, bound: Int64, taps: Int) -> BoxSumPlan? {
+        let n = Int64(taps)
+        guard n >= 1, bound >= 1, bound <= Int64(Int32.max) / n else { return nil }
+        let accumulator: BoxSumAccumulator = unsigned8 && bound * n <= Int64(UInt16.max) ? .uint16 : .int32
+        // Division by n as a multiply and a shift (Granlund and Montgomery): with m = ceil(2^sh / n)
+        // = 2^sh / n + e (0 <= e < 1), s * m / 2^sh = s / n + s * e / 2^sh, and for s = q n + f
+        // (0 <= f < n) the floor stays q while s * e / 2^sh < 1 / n, which holds for every
+        // s <= bound * n when bound * n^2 < 2^sh.
+        let limit = bound * n * n
+        var shift: UInt64 = 0
+        while (Int64(1) << shift) <= limit { shift += 1 }
+        guard shift <= 62 else { return nil }
+        let power = UInt64(1) << shift
+        let multiplier = (power + UInt64(n) - 1) / UInt64(n)
+        // The largest product: bound * n * m (needs 64-bit lanes beyond 2^32; m < 2^32 always
+        // since m <= 2 bound n + 1 < 2^32).
+        guard multiplier < (1 << 32) else { return nil }
+        let (largest, overflow) = UInt64(bound * n).multipliedReportingOverflow(by: multiplier)
+        // The same rule with a shift of at least 16, for a multiply-high in UInt16 lanes.
+        var multiplier16: UInt16?
+        if accumulator == .uint16 {
+            let shift16 = Swift.max(shift, 16)
+            let m16 = ((UInt64(1) << shift16) + UInt64(n) - 1) / UInt64(n)
+            if m16 < (1 << 16) { multiplier16 = UInt16(m16) }
+            var plan = BoxSumPlan(box: box, accumulator: accumulator, taps: taps, multiplier: multiplier, shift: shift,
+                                  narrowProduct: !overflow && largest < (1 << 32), singleEstimate: bound * n < (1 << 22))
+            plan.multiplier16 = multiplier16
+            plan.shift16 = UInt16(shift16 - 16)
+            return plan
+        }
+        return BoxSumPlan(box: box, accumulator: accumulator, taps: taps, multiplier: multiplier, shift: shift,
+                          narrowProduct: !overflow && largest < (1 << 32), singleEstimate: bound * n < (1 << 22))
+    }
+
+    /// trunc(s / taps) by the plan's multiply and shift (the reference the vectorised loops follow).
+    func divide(_ s: Int64) -> Int64 {
+        let magnitude = UInt64(s.magnitude)
+        let q = Int64((magnitude &* multiplier) >> shift)
+        return s < 0 ? -q : q
+    }
+}
+
+extension WindowReductionJob {
+    /// The box-sum plan for a job whose only reduction is a sum over a 2-D box of integer data of up
+    /// to 16 bits (sums then fit Int32), or nil.
+    static func boxSumPlan(input: NDArray, reductions: [WindowReduction], rowOffsets: [Int],
+                           span: (start: Int, length: Int)?, taps: Int) -> BoxSumPlan? {
+        guard input.rank == 2, input.strides[1] == input.elementType.itemSize, let span, reductions == [.sum] else { return nil }
+        let bound: Int64
+        switch input.elementType {
+        case .bool, .uint8: bound = 255
+        case .int8: bound = 128
+        case .uint16: bound = 65535
+        case .int16: bound = 32768
+        default: return nil
+        }
+        let sorted = rowOffsets.sorted()
+        guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
+        let box = SeparableBox(rows: sorted.count, first: first, start: span.start, length: span.length)
+        return BoxSumPlan.make(box: box, unsigned8: input.elementType == .uint8 || input.elementType == .bool,
+                               bound: bound, taps: taps)
+    }
+
+    /// Whether `runSumDirect` can write this job's box sum (or mean) into `output`: the output has the
+    /// input's integer type (not bool) and shape.
+    public func canRunSumDirect(into output: NDArray) -> Bool {
+        guard boxSum != nil, output.elementType == input.elementType, input.elementType != .bool,
+              output.shape == input.shape else { return false }
+        let size = output.elementType.itemSize
+        return output.strides.allSatisfy { $0 % size == 0 }
+    }
+
+    /// Stores the box sum of every window of output rows `rows` into `output` (`mean`: the window's
+    /// mean), as the literal kernel stores `sum(values)` or `np.mean(values)` into an integer output
+    /// of the input's type: the exact sum wrapped to the type, or the quotient truncated toward zero.
+    public func runSumDirect(rows: Range<Int>, output: NDArray, mean: Bool) throws {
+        precondition(canRunSumDirect(into: output))
+        switch input.elementType {
+        case .uint8: try runSumDirect(UInt8.self, rows: rows, output: output, mean: mean)
+        case .int8: try runSumDirect(Int8.self, rows: rows, output: output, mean: mean)
+        case .uint16: try runSumDirect(UInt16.self, rows: rows, output: output, mean: mean)
+        case .int16: try runSumDirect(Int16.self, rows: rows, output: output, mean: mean)
+        default: preconditionFailure("no box sum for \(input.elementType)")
+        }
+    }
+
+    private func runSumDirect<T: ReducibleElement & FixedWidthInteger>(_: T.Type, rows: Range<Int>, output: NDArray,
+                                                                      mean: Bool) throws {
+        let plan = boxSum!
+        let outStrides = output.strides.map { $0 / MemoryLayout<T>.stride }
+        let outBase = UnsafeMutablePointer<T>(OpaquePointer(output.firstElementPointer))
+        let n = rowLength
+        let step = outStrides[1]
+        let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        defer { staging.deallocate() }
+        func emit<A: FixedWidthInteger>(_ y: Int, _ sums: UnsafeMutablePointer<A>) {
+            let destination = outBase + y * outStrides[0]
+            let target = step == 1 ? destination : staging
+            if mean {
+                if let multiplier16 = plan.multiplier16 {
+                    boxMeansHigh16(sums, multiplier16, plan.shift16, target, n)
+                } else if plan.narrowProduct {
+                    boxMeansNarrow(sums, UInt32(plan.multiplier), UInt32(plan.shift), target, n)
+                } else {
+                    boxMeansEstimated(sums, Int32(plan.taps), single: plan.singleEstimate, signed: T.isSigned, target, n)
+                }
+            } else {
+                boxSumsStore(sums, target, n)
+            }
+            if step != 1 { for x in 0..<n { destination[x * step] = staging[x] } }
+        }
+        switch plan.accumulator {
+        case .uint16: try runBoxSum(T.self, UInt16.self, plan: plan, rows: rows) { y, sums in emit(y, sums) }
+        case .int32: try runBoxSum(T.self, Int32.self, plan: plan, rows: rows) { y, sums in emit(y, sums) }
+        }
+    }
+
+    /// The box sums of output rows `rows` as doubles (the one plane), for a compiled tail.
+    func runBoxSumPlanes(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
+        switch input.elementType {
+        case .bool, .uint8: try runBoxSumPlanes(UInt8.self, rows: rows, deliver: deliver)
+        case .int8: try runBoxSumPlanes(Int8.self, rows: rows, deliver: deliver)
+        case .uint16: try runBoxSumPlanes(UInt16.self, rows: rows, deliver: deliver)
+        case .int16: try runBoxSumPlanes(Int16.self, rows: rows, deliver: deliver)
+        default: preconditionFailure("no box sum for \(input.elementType)")
+        }
+    }
+
+    private func runBoxSumPlanes<T: ReducibleElement & FixedWidthInteger>(
+        _: T.Type, rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
+        let plan = boxSum!
+        let n = rowLength
+        let planes = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, n))
+        defer { planes.deallocate() }
+        let plane = planes.baseAddress!
+        func body(_ y: Int, _: UnsafeMutablePointer<Double>) throws { try deliver(y, planes) }
+        switch plan.accumulator {
+        case .uint16:
+            try runBoxSum(T.self, UInt16.self, plan: plan, rows: rows) { y, sums in
+                boxSumsToDoubles(sums, plane, n)
+                try body(y, plane)
+            }
+        case .int32:
+            try runBoxSum(T.self, Int32.self, plan: plan, rows: rows) { y, sums in
+                boxSumsToDoubles(sums, plane, n)
+                try body(y, plane)
+            }
+        }
+    }
+
+    /// The separable passes: `body(row, sums)` receives each output row's window sums.
+    private func runBoxSum<T: ReducibleElement & FixedWidthInteger, A: FixedWidthInteger>(
+        _: T.Type, _: A.Type, plan: BoxSumPlan, rows: Range<Int>, body: (Int, UnsafeMutablePointer<A>) throws -> Void) throws {
+        let box = plan.box
+        let n = rowLength
+        let k = box.rows
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let cval = T(exactlyOrdered: geometry.cval) ?? 0
+        let outerMap = outerMaps[0]
+        let extendedLength = lastMap.count
+        let centre = geometry.centre[1]
+        let length = box.length
+        var levelsNeeded = 0
+        while (2 << levelsNeeded) <= length { levelsNeeded += 1 }
+        let horizontal: BoxSumHorizontal = {
+            if length <= 8 { return .direct }
+            if let a = (2...8).first(where: { length % $0 == 0 && length / $0 <= 8 }) { return .factored(a, length / a) }
+            return .binary
+        }()
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: n)
+        let extended = UnsafeMutablePointer<A>.allocate(capacity: max(1, extendedLength))
+        let levels = UnsafeMutablePointer<A>.allocate(capacity: max(1, levelsNeeded * extendedLength))
+        let result = UnsafeMutablePointer<A>.allocate(capacity: max(1, n))
+        defer { cvalRow.deallocate(); extended.deallocate(); levels.deallocate(); result.deallocate() }
+        func row(_ p: Int) -> UnsafePointer<T> {
+            guard let offset = outerMap[p] else { return UnsafePointer(cvalRow) }
+            return UnsafePointer(base + offset)
+        }
+        // Along the row: positions < centre and >= centre + n read a column through the mode, or are
+        // k cvals (wrapping: the true value fits the accumulator whenever a window's sum does).
+        let cvalColumn = A(truncatingIfNeeded: Int64(k) &* cval.integerValue)
+        var leftEdge: [(Int, Int?)] = [], rightEdge: [(Int, Int?)] = []
+        for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
+        for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
+        let columns = extended + centre
+        // Windows of 2^b columns at every position, b = 1 ... levelsNeeded (level 0 is the row itself).
+        func level(_ b: Int) -> UnsafeMutablePointer<A> { b == 0 ? extended + box.start : levels + (b - 1) * extendedLength }
+        // The window's length in binary: a term of 2^b columns at each set bit, widest first.
+        var terms: [(level: Int, offset: Int)] = []
+        var offset = 0
+        for b in stride(from: levelsNeeded, through: 0, by: -1) where length & (1 << b) != 0 {
+            terms.append((b, offset))
+            offset += 1 << b
+        }
+        for y in rows {
+            let top = y + box.first
+            if y == rows.lowerBound {
+                columns.update(repeating: 0, count: n)
+                for i in 0..<k { boxSumAdd(columns, row(top + i), n) }
+            } else {
+                boxSumSlide(columns, row(top + k - 1), row(top - 1), n)
+            }
+            for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
+            for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
+            let source = UnsafePointer(extended + box.start)
+            switch horizontal {
+            case .direct:
+                // Up to 8 columns: one pass of `length` loads.
+                boxSumRows((0..<length).map { source + $0 }, result, n)
+            case .factored(let a, let b):
+                // length = a * b (both at most 8): windows of a columns, then b of them side by side.
+                boxSumRows((0..<a).map { source + $0 }, levels, n + length - a)
+                boxSumRows((0..<b).map { UnsafePointer(levels) + $0 * a }, result, n)
+            case .binary:
+                // Level b (windows of 2^b columns) is valid at positions < n + length - 2^b (every
+                // window the terms read).
+                for b in stride(from: 1, through: levelsNeeded, by: 1) {
+                    let half = 1 << (b - 1)
+                    boxSumPair(level(b - 1), level(b - 1) + half, level(b), n + length - (1 << b))
+                }
+                // The first 8 terms in one pass, any others added in place (no pass reads the row it
+                // writes at another index: LLVM's overlap check would keep the loop scalar).
+                let sources = terms.map { UnsafePointer(level($0.level)) + $0.offset }
+                boxSumRows(Array(sources.prefix(8)), result, n)
+                var t = 8
+                while t < sources.count {
+                    boxSumAccumulate2(result, sources[t], t + 1 < sources.count ? sources[t + 1] : nil, n)
+                    t += 2
+                }
+            }
+            try body(y, result)
+        }
+    }
+}
+
+// The row passes, written so that LLVM vectorises them (wrapping arithmetic, no overlap between the
+// row written and the rows read other than the same index).
+
+@inline(never)
+func boxSumAdd<T: FixedWidthInteger, A: FixedWidthInteger>(_ columns: UnsafeMutablePointer<A>, _ row: UnsafePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        columns[t] = columns[t] &+ A(truncatingIfNeeded: row[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumSlide<T: FixedWidthInteger, A: FixedWidthInteger>(_ columns: UnsafeMutablePointer<A>, _ entering: UnsafePointer<T>,
+                                                            _ leaving: UnsafePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        columns[t] = columns[t] &+ A(truncatingIfNeeded: entering[t]) &- A(truncatingIfNeeded: leaving[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumPair<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumAccumulate2<A: FixedWidthInteger>(_ d: UnsafeMutablePointer<A>, _ a: UnsafePointer<A>, _ b: UnsafePointer<A>?, _ count: Int) {
+    var t = 0
+    if let b {
+        while t < count {
+            d[t] = d[t] &+ a[t] &+ b[t]
+            t &+= 1
+        }
+    } else {
+        while t < count {
+            d[t] = d[t] &+ a[t]
+            t &+= 1
+        }
+    }
+}
+
+/// The sums stored into an integer output of the input's type (wrapped, as the literal kernel's
+/// `(int)sum` store: the sum fits Int32).
+@inline(never)
+func boxSumsStore<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ out: UnsafeMutablePointer<O>, _ count: Int) {
+    var t = 0
+    while t < count {
+        out[t] = O(truncatingIfNeeded: sums[t])
+        t &+= 1
+    }
+}
+
+/// trunc(s / n) of non-negative 16-bit sums by a 16-bit multiply-high and a shift (`BoxSumPlan.multiplier16`).
+@inline(never)
+func boxMeansHigh16<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ multiplier: UInt16, _ shift: UInt16,
+                                                                _ out: UnsafeMutablePointer<O>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let s = UInt32(truncatingIfNeeded: UInt16(truncatingIfNeeded: sums[t]))
+        let high = UInt16(truncatingIfNeeded: (s &* UInt32(multiplier)) &>> 16)
+        out[t] = O(truncatingIfNeeded: high &>> shift)
+        t &+= 1
+    }
+}
+
+/// trunc(s / n) by a multiply and a shift in 32-bit lanes (`BoxSumPlan.divide`).
+@inline(never)
+func boxMeansNarrow<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ multiplier: UInt32, _ shift: UInt32,
+                                                                _ out: UnsafeMutablePointer<O>, _ count: Int) {
+    var t = 0
+    if A.isSigned {
+        while t < count {
+            let s = Int32(truncatingIfNeeded: sums[t])
+            let magnitude = UInt32(bitPattern: s < 0 ? 0 &- s : s)
+            let q = Int32(bitPattern: (magnitude &* multiplier) &>> shift)
+            out[t] = O(truncatingIfNeeded: s < 0 ? 0 &- q : q)
+            t &+= 1
+        }
+    } else {
+        while t < count {
+            let s = UInt32(truncatingIfNeeded: sums[t])
+            out[t] = O(truncatingIfNeeded: (s &* multiplier) &>> shift)
+            t &+= 1
+        }
+    }
+}
+
+/// trunc(s / n) when no 32-bit multiply and shift is exact: q, the nearest integer to |s| * (1 / n)
+/// in floating point (Float when |s| < 2^22, else Double), is within one of trunc(|s| / n) (the
+/// estimate's error is below 1/2), and the remainder |s| - q n (exact in Int32) corrects it.
+@inline(never)
+func boxMeansEstimated<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ divisor: Int32, single: Bool,
+                                                                   signed: Bool = true,
+                                                                   _ out: UnsafeMutablePointer<O>, _ count: Int) {
+    switch (single, signed) {
+    case (true, true): boxMeansEstimated(sums, divisor, Float.self, signed: true, out, count)
+    case (true, false): boxMeansEstimated(sums, divisor, Float.self, signed: false, out, count)
+    case (false, true): boxMeansEstimated(sums, divisor, Double.self, signed: true, out, count)
+    case (false, false): boxMeansEstimated(sums, divisor, Double.self, signed: false, out, count)
+    }
+}
+
+/// Float or Double, for the quotient's estimate.
+protocol BoxSumEstimate: BinaryFloatingPoint {
+    /// The bit pattern as a 64-bit integer.
+    var lowBits: Int64 { get }
+}
+
+extension Float: BoxSumEstimate {
+    var lowBits: Int64 { Int64(bitPattern.littleEndian) }
+}
+
+extension Double: BoxSumEstimate {
+    var lowBits: Int64 { Int64(bitPattern: bitPattern) }
+}
+
+/// The estimate in `F`: adding 1.5 * 2^(significand bits) to x (0 <= x < 2^22) leaves round(x) in
+/// the low bits of the sum's bit pattern.
+@inline(__always)
+private func boxMeansEstimated<A: FixedWidthInteger, O: FixedWidthInteger, F: BoxSumEstimate>(
+    _ sums: UnsafePointer<A>, _ divisor: Int32, _: F.Type, signed: Bool, _ out: UnsafeMutablePointer<O>, _ count: Int) {
+    let reciprocal = 1 / F(divisor)
+    let magic = F(3) * F(sign: .plus, exponent: F.Exponent(F.significandBitCount - 1), significand: 1)
+    let magicBits = magic.lowBits
+    var t = 0
+    if signed {
+        while t < count {
+            let s = Int32(truncatingIfNeeded: sums[t])
+            let a = s < 0 ? 0 &- s : s
+            let estimate = F(a) * reciprocal + magic
+            var q = Int32(truncatingIfNeeded: estimate.lowBits &- magicBits)
+            let r = a &- q &* divisor
+            q = q &- (r < 0 ? 1 : 0) &+ (r >= divisor ? 1 : 0)
+            out[t] = O(truncatingIfNeeded: s < 0 ? 0 &- q : q)
+            t &+= 1
+        }
+    } else {
+        while t < count {
+            let a = Int32(truncatingIfNeeded: sums[t])
+            let estimate = F(a) * reciprocal + magic
+            var q = Int32(truncatingIfNeeded: estimate.lowBits &- magicBits)
+            let r = a &- q &* divisor
+            q = q &- (r < 0 ? 1 : 0) &+ (r >= divisor ? 1 : 0)
+            out[t] = O(truncatingIfNeeded: q)
+            t &+= 1
+        }
+    }
+}
+
+@inline(never)
+func boxSumsToDoubles<A: FixedWidthInteger>(_ sums: UnsafePointer<A>, _ out: UnsafeMutablePointer<Double>, _ count: Int) {
+    var t = 0
+    while t < count {
+        out[t] = Double(Int32(truncatingIfNeeded: sums[t]))
+        t &+= 1
+    }
+}
+
+/// `d[t] = a0[t] + ... + a(N-1)[t]` for N = 2 ... 8 rows read in one pass (loads from L1 are cheaper
+/// than another pass's store).
+@inline(never)
+func boxSumRows2<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows3<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows4<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows5<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ f: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t] &+ f[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows6<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ f: UnsafePointer<A>, _ g: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t] &+ f[t] &+ g[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows7<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ f: UnsafePointer<A>, _ g: UnsafePointer<A>, _ h: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t] &+ f[t] &+ g[t] &+ h[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func boxSumRows8<A: FixedWidthInteger>(_ a: UnsafePointer<A>, _ b: UnsafePointer<A>, _ c: UnsafePointer<A>, _ e: UnsafePointer<A>, _ f: UnsafePointer<A>, _ g: UnsafePointer<A>, _ h: UnsafePointer<A>, _ i: UnsafePointer<A>, _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = a[t] &+ b[t] &+ c[t] &+ e[t] &+ f[t] &+ g[t] &+ h[t] &+ i[t]
+        t &+= 1
+    }
+}
+
+/// `d[x] = sum of rows[i][x]` for the 1 ... 8 rows given, in one pass.
+func boxSumRows<A: FixedWidthInteger>(_ r: [UnsafePointer<A>], _ d: UnsafeMutablePointer<A>, _ count: Int) {
+    switch r.count {
+    case 1: d.update(from: r[0], count: count)
+    case 2: boxSumRows2(r[0], r[1], d, count)
+    case 3: boxSumRows3(r[0], r[1], r[2], d, count)
+    case 4: boxSumRows4(r[0], r[1], r[2], r[3], d, count)
+    case 5: boxSumRows5(r[0], r[1], r[2], r[3], r[4], d, count)
+    case 6: boxSumRows6(r[0], r[1], r[2], r[3], r[4], r[5], d, count)
+    case 7: boxSumRows7(r[0], r[1], r[2], r[3], r[4], r[5], r[6], d, count)
+    default: boxSumRows8(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], d, count)
+    }
+}
