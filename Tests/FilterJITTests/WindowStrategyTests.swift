@@ -383,6 +383,36 @@ import NDImage
                 }
             }
         }
+        // Wide float32 rows written in place (columns in strips of 512-832 were tried and measured
+        // slower; kept as a wide-row check): every mode, odd row counts, NaN or -0.0 anywhere.
+        for size in [[3, 3], [8, 5], [2, 8], [5, 1]] {
+            for mode in BoundaryMode.allCases {
+                let input = try NDArray.random(shape: [7, 1800], elementType: .float32, seed: UInt64(size[0] * 10 + size[1]))
+                let options = FilterOptions(size: size, mode: mode, cval: 2, origin: [0, size[1] > 2 ? 1 : 0])
+                for threads in [1, 3] {
+                    let literal = Outcome { try kernels[1].genericFilter(input, options: options, strategy: .literal) }
+                    let fast = Outcome { try kernels[1].genericFilter(input, options: options, threads: threads) }
+                    if let d = fast.difference(from: literal) {
+                        problems.append("wide float32 size \(size) \(mode) threads \(threads): \(d)")
+                    }
+                }
+            }
+        }
+        for position in [0, 1, 511, 512, 513, 831, 832, 833, 1663, 1664, 1798, 1799] {
+            for special in [Double.nan, -0.0] {
+                var values = (0..<(5 * 1800)).map { Double(($0 * 13) % 17) }
+                values[1800 * 2 + position] = special
+                let input = try NDArray.make(shape: [5, 1800], elementType: .float32, values: values)
+                for size in [[3, 3], [8, 5], [2, 8]] {
+                    let options = FilterOptions(size: size, mode: .reflect)
+                    let literal = Outcome { try kernels[0].genericFilter(input, options: options, strategy: .literal) }
+                    let fast = Outcome { try kernels[0].genericFilter(input, options: options) }
+                    if let d = fast.difference(from: literal) {
+                        problems.append("wide float32 \(special) at \(position) size \(size): \(d)")
+                    }
+                }
+            }
+        }
         print("rows-first box min/max vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
         #expect(strategyRuns >= rounds / 2, "too few rounds exercised a strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
