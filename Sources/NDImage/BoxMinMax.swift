@@ -13,25 +13,47 @@
 // Scratch per thread: per reduction k suffix rows and two prefix rows of the input's width (van Herk
 // only), one extended row, two sliding rows and one result row.
 
-/// The shape of a 2-D box that the separable min/max pass handles.
+/// The shape of a 2-D or 3-D box that the separable min/max passes handle.
 struct SeparableBox: Sendable {
-    /// Footprint rows (consecutive along axis 0) and the first one's position.
+    /// Footprint rows (consecutive along the second-to-last axis) and the first one's position.
     var rows: Int
     var first: Int
     /// The span along the row.
     var start: Int
     var length: Int
+    /// 3-D: footprint planes (consecutive along axis 0) and the first one's position (2-D: 1 and 0).
+    var planes: Int = 1
+    var firstPlane: Int = 0
 }
 
 extension WindowReductionJob {
-    /// Whether the job's reductions run as separable box passes (2-D box, contiguous rows, min/max only).
-    static func separableBox(input: NDArray, reductions: [WindowReduction], rowOffsets: [Int], span: (start: Int, length: Int)?)
+    /// The most memory the ring of 3-D planes may take (beyond it, 3-D boxes keep the row spans).
+    static let planeRingBytes = 64 << 20
+
+    /// Whether the job's reductions run as separable box passes (2-D or 3-D box, contiguous rows,
+    /// min/max only). `outer` holds each footprint row's position on the axes before the last.
+    static func separableBox(input: NDArray, reductions: [WindowReduction], outer: [[Int]], span: (start: Int, length: Int)?)
         -> SeparableBox? {
-        guard input.rank == 2, input.strides[1] == input.elementType.itemSize, let span,
+        let rank = input.rank
+        guard rank == 2 || rank == 3, input.strides[rank - 1] == input.elementType.itemSize, let span,
               !reductions.isEmpty, reductions.allSatisfy({ $0 == .minimum || $0 == .maximum }) else { return nil }
-        let sorted = rowOffsets.sorted()
-        guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
-        return SeparableBox(rows: sorted.count, first: first, start: span.start, length: span.length)
+        func consecutive(_ positions: [Int]) -> (first: Int, count: Int)? {
+            let sorted = Set(positions).sorted()
+            guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
+            return (first, sorted.count)
+        }
+        guard let rows = consecutive(outer.map { $0[rank - 2] }) else { return nil }
+        if rank == 2 {
+            guard rows.count == outer.count else { return nil }
+            return SeparableBox(rows: rows.count, first: rows.first, start: span.start, length: span.length)
+        }
+        // Every (plane, row) pair once: a full grid.
+        guard let planes = consecutive(outer.map { $0[0] }), planes.count * rows.count == outer.count,
+              Set(outer).count == outer.count,
+              planes.count * reductions.count * input.shape[1] * input.shape[2] * input.elementType.itemSize <= planeRingBytes
+        else { return nil }
+        return SeparableBox(rows: rows.count, first: rows.first, start: span.start, length: span.length,
+                            planes: planes.count, firstPlane: planes.first)
     }
 
     /// Runs the separable passes over output rows `rows`; `body(row, result)` receives each output
@@ -40,6 +62,13 @@ extension WindowReductionJob {
     func runSeparable<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
                                            destination: ((Int) -> UnsafeMutablePointer<T>?)? = nil,
                                            body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
+        // Rows first: 3-D boxes, and 2-D boxes of float32 data up to 8 rows, where the NaN / -0.0 check
+        // rides on the pass that reads the row (for integer and float64 data the columns-first passes
+        // below measured as fast or faster).
+        if input.rank == 3 || (T.self == Float.self && box.rows <= Self.ringMaxRows) {
+            try runSeparableRing(T.self, box: box, rows: rows, destination: destination, body: body)
+            return
+        }
         let n = rowLength
         let k = box.rows
         let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
@@ -277,11 +306,538 @@ func combinePrefix<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ previous
 /// Whether `count` elements from `data` hold NaN or -0.0 (one pass with no early exit, so it vectorises).
 @inline(never)
 func hasOrderHazard<T: ReducibleElement>(_ data: UnsafePointer<T>, _ count: Int) -> Bool {
-    var hazard: UInt8 = 0
-    var x = 0
-    while x < count {
-        hazard |= data[x].isOrderHazard ? 1 : 0
-        x &+= 1
+    T.scanForHazards(data, count)
+}
+
+// MARK: Rows first (short boxes, and 3-D boxes)
+
+/// Reduces input rows along the row: the window of output column x covers input columns
+/// x + shift ..< x + shift + length. Rows are read in place for windows of up to 8 columns (only the
+/// edge columns go through the mode, one by one); longer windows extend the row through the mode
+/// first and grow their windows fourfold per pass. Each row is checked for NaN and -0.0 first.
+struct RowReducer<T: ReducibleElement> {
+    let n: Int
+    let start: Int
+    let length: Int
+    let centre: Int
+    let cval: T
+    let map: [Int?]
+    let inLow: Int
+    let inHigh: Int
+    let direct: Bool
+    let extended: UnsafeMutablePointer<T>
+    let slideA: UnsafeMutablePointer<T>
+    let slideB: UnsafeMutablePointer<T>
+
+    init(n: Int, start: Int, length: Int, centre: Int, cval: T, map: [Int?]) {
+        self.n = n
+        self.start = start
+        self.length = length
+        self.centre = centre
+        self.cval = cval
+        self.map = map
+        let shift = start - centre
+        inLow = min(n, max(0, -shift))
+        inHigh = max(inLow, min(n, n - shift - length + 1))
+        direct = length <= 8 && inHigh > inLow
+        extended = .allocate(capacity: max(1, map.count))
+        slideA = .allocate(capacity: max(1, map.count))
+        slideB = .allocate(capacity: max(1, map.count))
     }
-    return hazard != 0
+
+    func release() {
+        extended.deallocate(); slideA.deallocate(); slideB.deallocate()
+    }
+
+    /// The input row at `source` (nil: the cval row), reduced along the row with `Op` into `out`.
+    func reduce<Op: BoxOperation>(_: Op.Type, _ source: UnsafeMutablePointer<T>?, into out: UnsafeMutablePointer<T>) throws {
+        guard let source else {
+            out.update(repeating: cval, count: n)
+            return
+        }
+        if direct {
+            let s = source + (inLow + start - centre), d = out + inLow, count = inHigh - inLow
+            if T.mayHoldHazards {
+                // Checked while the pass reads the row: its first operand covers s ..< s + count,
+                // the rest of the row is checked apart (a few elements).
+                let hazard: Bool
+                switch length {
+                case 1: hazard = combine1Checked(Op.self, s, d, count)
+                case 2: hazard = combine2Checked(Op.self, s, s + 1, d, count)
+                case 3: hazard = combine3Checked(Op.self, s, s + 1, s + 2, d, count)
+                case 4: hazard = combine4Checked(Op.self, s, s + 1, s + 2, s + 3, d, count)
+                case 5: hazard = combine5Checked(Op.self, s, s + 1, s + 2, s + 3, s + 4, d, count)
+                case 6: hazard = combine6Checked(Op.self, s, s + 1, s + 2, s + 3, s + 4, s + 5, d, count)
+                case 7: hazard = combine7Checked(Op.self, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, d, count)
+                default: hazard = combine8Checked(Op.self, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, s + 7, d, count)
+                }
+                let head = s - source, tail = head + count
+                if hazard || hasOrderHazard(UnsafePointer(source), head) || hasOrderHazard(UnsafePointer(source + tail), n - tail) {
+                    throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0")
+                }
+            } else {
+                switch length {
+                case 1: d.update(from: s, count: count)
+                case 2: combine2(Op.self, s, s + 1, d, count)
+                case 3: combine3(Op.self, s, s + 1, s + 2, d, count)
+                case 4: combine4(Op.self, s, s + 1, s + 2, s + 3, d, count)
+                case 5: combine5(Op.self, s, s + 1, s + 2, s + 3, s + 4, d, count)
+                case 6: combine6(Op.self, s, s + 1, s + 2, s + 3, s + 4, s + 5, d, count)
+                case 7: combine7(Op.self, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, d, count)
+                default: combine8(Op.self, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, s + 7, d, count)
+                }
+            }
+            // The edge columns, one by one through the mode.
+            map.withUnsafeBufferPointer { map in
+                func edge(_ x: Int) {
+                    var value = map[x + start].map { source[$0] } ?? cval
+                    for j in (x + start + 1)..<(x + start + length) {
+                        value = Op.pick(value, map[j].map { source[$0] } ?? cval)
+                    }
+                    out[x] = value
+                }
+                for x in 0..<inLow { edge(x) }
+                for x in inHigh..<n { edge(x) }
+            }
+            return
+        }
+        if T.mayHoldHazards, hasOrderHazard(UnsafePointer(source), n) {
+            throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0")
+        }
+        let extendedLength = map.count
+        (extended + centre).update(from: source, count: n)
+        for j in 0..<min(centre, extendedLength) { extended[j] = map[j].map { source[$0] } ?? cval }
+        for j in min(centre + n, extendedLength)..<extendedLength { extended[j] = map[j].map { source[$0] } ?? cval }
+        slideRow(Op.self, extended + start, length: length, n: n, slideA, slideB, into: out)
+    }
+}
+
+/// A ring of `k` rows of `n` elements for each of `planes` reductions, keyed by position.
+/// (Plain pointers, no arrays: per-row bookkeeping must cost next to nothing against a 2 KiB row.)
+struct RowRing<T> {
+    let k: Int
+    let n: Int
+    let storage: UnsafeMutablePointer<T>
+    /// The position each slot holds (Int.min: none).
+    let keys: UnsafeMutablePointer<Int>
+
+    init(planes: Int, k: Int, n: Int) {
+        self.k = k
+        self.n = n
+        storage = .allocate(capacity: max(1, planes * k * n))
+        keys = .allocate(capacity: k)
+        keys.initialize(repeating: Int.min, count: k)
+    }
+
+    func release() { storage.deallocate(); keys.deallocate() }
+
+    func slot(_ p: Int) -> Int { ((p % k) + k) % k }
+
+    func row(plane r: Int, position p: Int) -> UnsafeMutablePointer<T> { storage + (r * k + slot(p)) * n }
+}
+
+extension WindowReductionJob {
+    /// The tallest 2-D box that runs rows first (a ring of k reduced rows).
+    static let ringMaxRows = 8
+
+    /// Short 2-D boxes, rows first (as OpenCV's morphology does): each input row is reduced along the
+    /// row once, into a ring of k rows, and each output row combines its k ring rows in one pass (two
+    /// from 9 rows), straight into the output row when it can. Every input row is read from memory
+    /// once and checked for NaN and -0.0 once, when it enters the ring.
+    /// 3-D boxes: the same per plane (a plane of 2-D box results per input plane, in a ring of k0
+    /// planes), then each output row combines its k0 planes' rows.
+    func runSeparableRing<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
+                                               destination: ((Int) -> UnsafeMutablePointer<T>?)?,
+                                               body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
+        let n = rowLength
+        let rank = input.rank
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
+        let reducer = RowReducer<T>(n: n, start: box.start, length: box.length, centre: geometry.centre[rank - 1],
+                                    cval: cval, map: lastMap)
+        let planes = reductions.count
+        // Two output rows at a time (one reduction, 2-8 rows) read k + 1 ring rows.
+        let pairs = rank == 2 && planes == 1 && box.rows >= 2 && box.rows <= 8
+        let ring = RowRing<T>(planes: planes, k: box.rows + (pairs ? 1 : 0), n: n)
+        let spare = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        let result = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        let result2 = UnsafeMutablePointer<T>.allocate(capacity: pairs ? max(1, n) : 1)
+        defer { reducer.release(); ring.release(); spare.deallocate(); result.deallocate(); result2.deallocate() }
+        let rowMap = outerMaps[rank - 2]
+
+        /// Brings the rows that output row y of the plane at element offset `plane` (nil: cval) reads
+        /// into the row ring, reduced along the row (every reduction).
+        func enterRows(_ plane: Int?, _ y: Int, count: Int) throws {
+            let top = y + box.first
+            for p in top..<(top + count) where ring.keys[ring.slot(p)] != p {
+                let source = plane.flatMap { plane in rowMap[p].map { base + plane + $0 } }
+                for r in 0..<planes {
+                    if reductions[r] == .minimum {
+                        try reducer.reduce(BoxMinimum.self, source, into: ring.row(plane: r, position: p))
+                    } else {
+                        try reducer.reduce(BoxMaximum.self, source, into: ring.row(plane: r, position: p))
+                    }
+                }
+                ring.keys[ring.slot(p)] = p
+            }
+        }
+        /// Reduction r of output row y from the row ring, into `out`.
+        func combineRing(_ r: Int, _ y: Int, into out: UnsafeMutablePointer<T>) {
+            let top = y + box.first
+            if reductions[r] == .minimum {
+                combineRows(BoxMinimum.self, box.rows, { ring.row(plane: r, position: top + $0) }, spare, into: out, n)
+            } else {
+                combineRows(BoxMaximum.self, box.rows, { ring.row(plane: r, position: top + $0) }, spare, into: out, n)
+            }
+        }
+
+        if rank == 2 {
+            var y = rows.lowerBound
+            while y < rows.upperBound {
+                let out = destination?(y) ?? result
+                if pairs && y + 1 < rows.upperBound {
+                    try enterRows(0, y, count: box.rows + 1)
+                    let out1 = destination?(y + 1) ?? result2
+                    let top = y + box.first
+                    if reductions[0] == .minimum {
+                        combinePairRows(BoxMinimum.self, box.rows, { ring.row(plane: 0, position: top + $0) }, out, out1, n)
+                    } else {
+                        combinePairRows(BoxMaximum.self, box.rows, { ring.row(plane: 0, position: top + $0) }, out, out1, n)
+                    }
+                    try body(y, 0, out)
+                    try body(y + 1, 0, out1)
+                    y += 2
+                    continue
+                }
+                try enterRows(0, y, count: box.rows)
+                for r in 0..<planes {
+                    combineRing(r, y, into: out)
+                    try body(y, r, out)
+                }
+                y += 1
+            }
+            return
+        }
+        // 3-D: per input plane, every row's 2-D box result, in a ring of k0 planes.
+        let rowsPerPlane = input.shape[rank - 2]
+        let planeMap = outerMaps[0]
+        let planeRing = RowRing<T>(planes: planes, k: box.planes, n: rowsPerPlane * n)
+        defer { planeRing.release() }
+        for t in rows {
+            let z = t / rowsPerPlane, y = t % rowsPerPlane
+            let front = z + box.firstPlane
+            for p in front..<(front + box.planes) where planeRing.keys[planeRing.slot(p)] != p {
+                ring.keys.update(repeating: Int.min, count: box.rows)
+                for yy in 0..<rowsPerPlane {
+                    try enterRows(planeMap[p], yy, count: box.rows)
+                    for r in 0..<planes { combineRing(r, yy, into: planeRing.row(plane: r, position: p) + yy * n) }
+                }
+                planeRing.keys[planeRing.slot(p)] = p
+            }
+            let out = destination?(t) ?? result
+            for r in 0..<planes {
+                if reductions[r] == .minimum {
+                    combineRows(BoxMinimum.self, box.planes, { planeRing.row(plane: r, position: front + $0) + y * n },
+                                spare, into: out, n)
+                } else {
+                    combineRows(BoxMaximum.self, box.planes, { planeRing.row(plane: r, position: front + $0) + y * n },
+                                spare, into: out, n)
+                }
+                try body(t, r, out)
+            }
+        }
+    }
+}
+
+/// `out = op(row(0), ..., row(count - 1))` element-wise over `n` elements, in one pass up to 8 rows
+/// and two up to 15 (the first into `spare`), more through `spare` and `out` in turn.
+func combineRows<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ count: Int, _ row: (Int) -> UnsafeMutablePointer<T>,
+                                                        _ spare: UnsafeMutablePointer<T>,
+                                                        into out: UnsafeMutablePointer<T>, _ n: Int) {
+    /// One pass over `c` rows, row(i) given by `r`, into `d`.
+    func pass(_ c: Int, _ r: (Int) -> UnsafeMutablePointer<T>, _ d: UnsafeMutablePointer<T>) {
+        switch c {
+        case 1: d.update(from: r(0), count: n)
+        case 2: combine2(Op.self, r(0), r(1), d, n)
+        case 3: combine3(Op.self, r(0), r(1), r(2), d, n)
+        case 4: combine4(Op.self, r(0), r(1), r(2), r(3), d, n)
+        case 5: combine5(Op.self, r(0), r(1), r(2), r(3), r(4), d, n)
+        case 6: combine6(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), d, n)
+        case 7: combine7(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), r(6), d, n)
+        default: combine8(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7), d, n)
+        }
+    }
+    if count <= 8 {
+        pass(count, row, out)
+        return
+    }
+    // The first 8 rows, then the rest 7 at a time with the previous partial result, alternating
+    // between `spare` and `out` so that no pass writes over an operand and the last writes `out`.
+    let extra = (count - 8 + 6) / 7
+    var partial = extra % 2 == 1 ? spare : out
+    pass(8, row, partial)
+    var done = 8
+    while done < count {
+        let take = min(7, count - done)
+        let target = partial == spare ? out : spare
+        let previous = partial, first = done
+        pass(take + 1, { $0 == 0 ? previous : row(first + $0 - 1) }, target)
+        partial = target
+        done += take
+    }
+}
+
+/// Two output rows from `k + 1` rows: `d0 = op(row(0 ..< k))`, `d1 = op(row(1 ... k))` (k in 2...8).
+func combinePairRows<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ k: Int, _ r: (Int) -> UnsafeMutablePointer<T>,
+                                                            _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ n: Int) {
+    switch k {
+    case 2: combinePair2(Op.self, r(0), r(1), r(2), d0, d1, n)
+    case 3: combinePair3(Op.self, r(0), r(1), r(2), r(3), d0, d1, n)
+    case 4: combinePair4(Op.self, r(0), r(1), r(2), r(3), r(4), d0, d1, n)
+    case 5: combinePair5(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), d0, d1, n)
+    case 6: combinePair6(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), r(6), d0, d1, n)
+    case 7: combinePair7(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7), d0, d1, n)
+    default: combinePair8(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7), r(8), d0, d1, n)
+    }
+}
+
+/// `out[x] = op(source[x ..< x + length])` for x in 0..<n over an extended row: windows growing fourfold
+/// per pass (through `a` and `b` in turn) until at most 8 of them (the last may overlap: min and max
+/// are idempotent) cover the span, then one pass into `out`.
+func slideRow<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ start: UnsafeMutablePointer<T>, length: Int, n: Int,
+                                                     _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>,
+                                                     into out: UnsafeMutablePointer<T>) {
+    var source = start
+    var width = 1, valid = n + length - 1
+    var spareRow = a, otherRow = b
+    while (length + width - 1) / width > 8 {
+        valid -= 3 * width
+        combine4(Op.self, source, source + width, source + 2 * width, source + 3 * width, spareRow, valid)
+        source = spareRow
+        swap(&spareRow, &otherRow)
+        width *= 4
+    }
+    switch (length + width - 1) / width {
+    case 1: out.update(from: source, count: n)
+    case 2: combine2(Op.self, source, source + (length - width), out, n)
+    case 3: combine3(Op.self, source, source + width, source + (length - width), out, n)
+    case 4: combine4(Op.self, source, source + width, source + 2 * width, source + (length - width), out, n)
+    case 5:
+        combine5(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + (length - width), out, n)
+    case 6:
+        combine6(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + 4 * width,
+                 source + (length - width), out, n)
+    case 7:
+        combine7(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + 4 * width,
+                 source + 5 * width, source + (length - width), out, n)
+    default:
+        combine8(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + 4 * width,
+                 source + 5 * width, source + 6 * width, source + (length - width), out, n)
+    }
+}
+
+// Rows-first passes: the horizontal pass with the NaN / -0.0 check folded in (first operand), and
+// the vertical pass for two output rows at once (k + 1 ring rows; the k - 1 they share combined once).
+@inline(never)
+func combine1Checked<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>,
+                                                            _ d: UnsafeMutablePointer<T>, _ count: Int) -> Bool {
+    var high: T.HazardBits = 0, low: T.HazardBits = .max
+    var t = 0
+    while t < count {
+        let v = a[t]
+        high = Swift.max(high, v.magnitudeBits)
+        low = Swift.min(low, v.flippedSignBits)
+        d[t] = v
+        t &+= 1
+    }
+    return high > T.nanMagnitudeBits || low == 0
+}
+
+@inline(never)
+func combine2Checked<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
+                                                            _ d: UnsafeMutablePointer<T>, _ count: Int) -> Bool {
+    var high: T.HazardBits = 0, low: T.HazardBits = .max
+    var t = 0
+    while t < count {
+        let v = a[t]
+        high = Swift.max(high, v.magnitudeBits)
+        low = Swift.min(low, v.flippedSignBits)
+        d[t] = Op.pick(v, b[t])
+        t &+= 1
+    }
+    return high > T.nanMagnitudeBits || low == 0
+}
+
+@inline(never)
+func combine3Checked<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>,
+                                                            _ d: UnsafeMutablePointer<T>, _ count: Int) -> Bool {
+    var high: T.HazardBits = 0, low: T.HazardBits = .max
+    var t = 0
+    while t < count {
+        let v = a[t]
+        high = Swift.max(high, v.magnitudeBits)
+        low = Swift.min(low, v.flippedSignBits)
+        d[t] = Op.pick(Op.pick(v, b[t]), c[t])
+        t &+= 1
+    }
+    return high > T.nanMagnitudeBits || low == 0
+}
+
+@inline(never)
+func combine4Checked<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>, _ e: UnsafePointer<T>,
+                                                            _ d: UnsafeMutablePointer<T>, _ count: Int) -> Bool {
+    var high: T.HazardBits = 0, low: T.HazardBits = .max
+    var t = 0
+    while t < count {
+        let v = a[t]
+        high = Swift.max(high, v.magnitudeBits)
+        low = Swift.min(low, v.flippedSignBits)
+        d[t] = Op.pick(Op.pick(v, b[t]), Op.pick(c[t], e[t]))
+        t &+= 1
+    }
+    return high > T.nanMagnitudeBits || low == 0
+}
+
+@inline(never)
+func combine5Checked<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>, _ e: UnsafePointer<T>, _ f: UnsafePointer<T>,
+                                                            _ d: UnsafeMutablePointer<T>, _ count: Int) -> Bool {
+    var high: T.HazardBits = 0, low: T.HazardBits = .max
+    var t = 0
+    while t < count {
+        let v = a[t]
+        high = Swift.max(high, v.magnitudeBits)
+        low = Swift.min(low, v.flippedSignBits)
+        d[t] = Op.pick(Op.pick(Op.pick(v, b[t]), c[t]), Op.pick(e[t], f[t]))
+        t &+= 1
+    }
+    return high > T.nanMagnitudeBits || low == 0
+}
+
+@inline(never)
+func combine6Checked<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>, _ e: UnsafePointer<T>, _ f: UnsafePointer<T>, _ g: UnsafePointer<T>,
+                                                            _ d: UnsafeMutablePointer<T>, _ count: Int) -> Bool {
+    var high: T.HazardBits = 0, low: T.HazardBits = .max
+    var t = 0
+    while t < count {
+        let v = a[t]
+        high = Swift.max(high, v.magnitudeBits)
+        low = Swift.min(low, v.flippedSignBits)
+        d[t] = Op.pick(Op.pick(Op.pick(v, b[t]), c[t]), Op.pick(Op.pick(e[t], f[t]), g[t]))
+        t &+= 1
+    }
+    return high > T.nanMagnitudeBits || low == 0
+}
+
+@inline(never)
+func combine7Checked<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>, _ e: UnsafePointer<T>, _ f: UnsafePointer<T>, _ g: UnsafePointer<T>, _ h: UnsafePointer<T>,
+                                                            _ d: UnsafeMutablePointer<T>, _ count: Int) -> Bool {
+    var high: T.HazardBits = 0, low: T.HazardBits = .max
+    var t = 0
+    while t < count {
+        let v = a[t]
+        high = Swift.max(high, v.magnitudeBits)
+        low = Swift.min(low, v.flippedSignBits)
+        d[t] = Op.pick(Op.pick(Op.pick(v, b[t]), Op.pick(c[t], e[t])), Op.pick(Op.pick(f[t], g[t]), h[t]))
+        t &+= 1
+    }
+    return high > T.nanMagnitudeBits || low == 0
+}
+
+@inline(never)
+func combine8Checked<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafePointer<T>, _ e: UnsafePointer<T>, _ f: UnsafePointer<T>, _ g: UnsafePointer<T>, _ h: UnsafePointer<T>, _ i: UnsafePointer<T>,
+                                                            _ d: UnsafeMutablePointer<T>, _ count: Int) -> Bool {
+    var high: T.HazardBits = 0, low: T.HazardBits = .max
+    var t = 0
+    while t < count {
+        let v = a[t]
+        high = Swift.max(high, v.magnitudeBits)
+        low = Swift.min(low, v.flippedSignBits)
+        d[t] = Op.pick(Op.pick(Op.pick(v, b[t]), Op.pick(c[t], e[t])), Op.pick(Op.pick(f[t], g[t]), Op.pick(h[t], i[t])))
+        t &+= 1
+    }
+    return high > T.nanMagnitudeBits || low == 0
+}
+
+@inline(never)
+func combinePair2<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>, _ r2: UnsafePointer<T>,
+                                                         _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let shared = r1[t]
+        d0[t] = Op.pick(r0[t], shared)
+        d1[t] = Op.pick(shared, r2[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combinePair3<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>, _ r2: UnsafePointer<T>, _ r3: UnsafePointer<T>,
+                                                         _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let shared = Op.pick(r1[t], r2[t])
+        d0[t] = Op.pick(r0[t], shared)
+        d1[t] = Op.pick(shared, r3[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combinePair4<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>, _ r2: UnsafePointer<T>, _ r3: UnsafePointer<T>, _ r4: UnsafePointer<T>,
+                                                         _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let shared = Op.pick(Op.pick(r1[t], r2[t]), r3[t])
+        d0[t] = Op.pick(r0[t], shared)
+        d1[t] = Op.pick(shared, r4[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combinePair5<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>, _ r2: UnsafePointer<T>, _ r3: UnsafePointer<T>, _ r4: UnsafePointer<T>, _ r5: UnsafePointer<T>,
+                                                         _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let shared = Op.pick(Op.pick(r1[t], r2[t]), Op.pick(r3[t], r4[t]))
+        d0[t] = Op.pick(r0[t], shared)
+        d1[t] = Op.pick(shared, r5[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combinePair6<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>, _ r2: UnsafePointer<T>, _ r3: UnsafePointer<T>, _ r4: UnsafePointer<T>, _ r5: UnsafePointer<T>, _ r6: UnsafePointer<T>,
+                                                         _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let shared = Op.pick(Op.pick(Op.pick(r1[t], r2[t]), r3[t]), Op.pick(r4[t], r5[t]))
+        d0[t] = Op.pick(r0[t], shared)
+        d1[t] = Op.pick(shared, r6[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combinePair7<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>, _ r2: UnsafePointer<T>, _ r3: UnsafePointer<T>, _ r4: UnsafePointer<T>, _ r5: UnsafePointer<T>, _ r6: UnsafePointer<T>, _ r7: UnsafePointer<T>,
+                                                         _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let shared = Op.pick(Op.pick(Op.pick(r1[t], r2[t]), r3[t]), Op.pick(Op.pick(r4[t], r5[t]), r6[t]))
+        d0[t] = Op.pick(r0[t], shared)
+        d1[t] = Op.pick(shared, r7[t])
+        t &+= 1
+    }
+}
+
+@inline(never)
+func combinePair8<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ r0: UnsafePointer<T>, _ r1: UnsafePointer<T>, _ r2: UnsafePointer<T>, _ r3: UnsafePointer<T>, _ r4: UnsafePointer<T>, _ r5: UnsafePointer<T>, _ r6: UnsafePointer<T>, _ r7: UnsafePointer<T>, _ r8: UnsafePointer<T>,
+                                                         _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ count: Int) {
+    var t = 0
+    while t < count {
+        let shared = Op.pick(Op.pick(Op.pick(r1[t], r2[t]), Op.pick(r3[t], r4[t])), Op.pick(Op.pick(r5[t], r6[t]), r7[t]))
+        d0[t] = Op.pick(r0[t], shared)
+        d1[t] = Op.pick(shared, r8[t])
+        t &+= 1
+    }
 }

@@ -76,6 +76,15 @@ protocol ReducibleElement: Comparable {
     var isOrderHazard: Bool { get }
     /// Whether the type may hold order hazards (the float types).
     static var mayHoldHazards: Bool { get }
+    /// Whether `count` elements from `data` hold an order hazard (one vectorised pass, no early exit).
+    static func scanForHazards(_ data: UnsafePointer<Self>, _ count: Int) -> Bool
+    /// Unsigned bits of the element's width, for hazard checks folded into other passes: an element
+    /// is NaN when `magnitudeBits > nanMagnitudeBits`, -0.0 when `flippedSignBits == 0` (integers:
+    /// never), so that a pass keeps the maximum of one and the minimum of the other.
+    associatedtype HazardBits: FixedWidthInteger & UnsignedInteger
+    var magnitudeBits: HazardBits { get }
+    var flippedSignBits: HazardBits { get }
+    static var nanMagnitudeBits: HazardBits { get }
     /// The largest magnitude of an element (nil: sums are not exact in doubles).
     static var magnitudeBound: Int64? { get }
     /// Histogram bins for order statistics (nil: no histogram strategy for this type).
@@ -98,6 +107,10 @@ extension ReducibleElement where Self: FixedWidthInteger {
     var integerValue: Int64 { Int64(truncatingIfNeeded: self) }
     var isOrderHazard: Bool { false }
     static var mayHoldHazards: Bool { false }
+    static func scanForHazards(_ data: UnsafePointer<Self>, _ count: Int) -> Bool { false }
+    var magnitudeBits: UInt8 { 0 }
+    var flippedSignBits: UInt8 { .max }
+    static var nanMagnitudeBits: UInt8 { .max }
     static var magnitudeBound: Int64? {
         Self.bitWidth <= 32 ? Swift.max(Int64(Self.max), -Int64(Self.min)) : nil
     }
@@ -107,14 +120,14 @@ extension ReducibleElement where Self: FixedWidthInteger {
     static var lowest: Self { Self.min }
 }
 
-extension UInt8: ReducibleElement {}
-extension Int8: ReducibleElement {}
-extension UInt16: ReducibleElement {}
-extension Int16: ReducibleElement {}
-extension UInt32: ReducibleElement {}
-extension Int32: ReducibleElement {}
-extension Int64: ReducibleElement {}
-extension UInt64: ReducibleElement {}
+extension UInt8: ReducibleElement { typealias HazardBits = UInt8 }
+extension Int8: ReducibleElement { typealias HazardBits = UInt8 }
+extension UInt16: ReducibleElement { typealias HazardBits = UInt8 }
+extension Int16: ReducibleElement { typealias HazardBits = UInt8 }
+extension UInt32: ReducibleElement { typealias HazardBits = UInt8 }
+extension Int32: ReducibleElement { typealias HazardBits = UInt8 }
+extension Int64: ReducibleElement { typealias HazardBits = UInt8 }
+extension UInt64: ReducibleElement { typealias HazardBits = UInt8 }
 
 extension ReducibleElement where Self: BinaryFloatingPoint {
     var integerValue: Int64 { 0 }
@@ -137,6 +150,24 @@ extension Double: ReducibleElement {
         let bits = bitPattern
         return bits == 0x8000_0000_0000_0000 || bits & 0x7FFF_FFFF_FFFF_FFFF > 0x7FF0_0000_0000_0000
     }
+    var magnitudeBits: UInt64 { bitPattern & 0x7FFF_FFFF_FFFF_FFFF }
+    var flippedSignBits: UInt64 { bitPattern ^ 0x8000_0000_0000_0000 }
+    static var nanMagnitudeBits: UInt64 { 0x7FF0_0000_0000_0000 }
+    // The largest magnitude's bits (NaN: above +inf's) and the smallest bits with the sign flipped
+    // (-0.0: zero), as two unsigned reductions that vectorise without narrowing.
+    static func scanForHazards(_ data: UnsafePointer<Double>, _ count: Int) -> Bool {
+        data.withMemoryRebound(to: UInt64.self, capacity: count) { bits in
+            var high: UInt64 = 0, low: UInt64 = .max
+            var x = 0
+            while x < count {
+                let b = bits[x]
+                high = Swift.max(high, b & 0x7FFF_FFFF_FFFF_FFFF)
+                low = Swift.min(low, b ^ 0x8000_0000_0000_0000)
+                x &+= 1
+            }
+            return high > 0x7FF0_0000_0000_0000 || low == 0
+        }
+    }
 }
 
 extension Float: ReducibleElement {
@@ -148,6 +179,22 @@ extension Float: ReducibleElement {
     var isOrderHazard: Bool {
         let bits = bitPattern
         return bits == 0x8000_0000 || bits & 0x7FFF_FFFF > 0x7F80_0000
+    }
+    var magnitudeBits: UInt32 { bitPattern & 0x7FFF_FFFF }
+    var flippedSignBits: UInt32 { bitPattern ^ 0x8000_0000 }
+    static var nanMagnitudeBits: UInt32 { 0x7F80_0000 }
+    static func scanForHazards(_ data: UnsafePointer<Float>, _ count: Int) -> Bool {
+        data.withMemoryRebound(to: UInt32.self, capacity: count) { bits in
+            var high: UInt32 = 0, low: UInt32 = .max
+            var x = 0
+            while x < count {
+                let b = bits[x]
+                high = Swift.max(high, b & 0x7FFF_FFFF)
+                low = Swift.min(low, b ^ 0x8000_0000)
+                x &+= 1
+            }
+            return high > 0x7F80_0000 || low == 0
+        }
     }
 }
 
@@ -325,7 +372,7 @@ public struct WindowReductionJob: @unchecked Sendable {
                                  span: classes.count == 1 && classes[0].spans.count == 1
                                      ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil,
                                  taps: taps.count)
-        separable = Self.separableBox(input: input, reductions: reductions, rowOffsets: rows.map { $0.outer.first ?? 0 },
+        separable = Self.separableBox(input: input, reductions: reductions, outer: rows.map { $0.outer },
                                       span: classes.count == 1 && classes[0].spans.count == 1
                                           ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
 
@@ -874,14 +921,7 @@ public struct WindowReductionJob: @unchecked Sendable {
             if T.mayHoldHazards && job.needsTotalOrder {
                 // One pass with no early exit, so it vectorises.
                 // (Wrapping indices: an overflow check per element kept this loop scalar.)
-                let data = UnsafePointer(row + centre)
-                var hazard: UInt8 = 0
-                var x = 0
-                while x < n {
-                    hazard |= data[x].isOrderHazard ? 1 : 0
-                    x &+= 1
-                }
-                if hazard != 0 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+                if T.scanForHazards(UnsafePointer(row + centre), n) { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             }
         }
 
