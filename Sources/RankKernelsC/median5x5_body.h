@@ -1,7 +1,7 @@
 // Generated from rankKernel5x5r12 in Sources/NDImage/MedianNetworkKernels.swift (the pruned
-// selection network of `RankNetwork.plan(rows: 5, length: 5, ranks: [12])`) by the script in
-// docs/window-strategies.md ("AVX-512 kernels"): the same operations on AVX-512 vectors. Included by
-// rank_kernels.c once per element type with FJ_* defined. Do not edit.
+// selection network of `RankNetwork.plan(rows: 5, length: 5, ranks: [12])`) by
+// scripts/make_median5x5_c.py: the same operations on AVX-512 vectors. Included by rank_kernels.c
+// once per element type with FJ_* defined. Do not edit.
 FJ_AVX512 static void FJ_NAME(const FJ_T *const *rows, ptrdiff_t start, ptrdiff_t n, FJ_T *out) {
     enum { BLOCK = 2048 / sizeof(FJ_T), SPAN = BLOCK + 8 + FJ_LANES };
     FJ_T slots[17][SPAN];
