@@ -133,7 +133,9 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // libtiff, for grey TIFF images and stacks.
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
-        .target(name: "NDImage", dependencies: ["CPNG", "CTIFF", "KernelABI"], swiftSettings: strategyCPU),
+        // Order-statistic kernels with explicit AVX-512 vectors, chosen at run time by the CPU.
+        .target(name: "RankKernelsC"),
+        .target(name: "NDImage", dependencies: ["CPNG", "CTIFF", "KernelABI", "RankKernelsC"], swiftSettings: strategyCPU),
         // libedit, for the REPL's line editing and history.
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The command line.

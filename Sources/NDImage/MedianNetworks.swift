@@ -13,6 +13,7 @@
 // NaN and -0.0 (the row builder declines those), as a min/max network only moves elements.
 
 import Foundation
+import RankKernelsC
 
 /// A selection network plan for ranks of a box window of `rows` x `length` elements.
 struct RankNetwork: Sendable {
@@ -402,7 +403,13 @@ final class RankNetworkRunner<T: ReducibleElement> {
         span = block + 8
         slots = .allocate(capacity: span * max(1, network.slotCount))
         kernel = generatedRankKernel(T.self, rows: network.rows, length: network.length, ranks: network.ranks)
+        vectorSize = filterjit_rank_kernels_avx512() == 0 ? 0
+            : network.rows == 3 && network.length == 3 && network.ranks == [4] ? 3
+            : network.rows == 5 && network.length == 5 && network.ranks == [12] ? 5 : 0
     }
+
+    /// 3 or 5 when the AVX-512 3x3 or 5x5 median kernel (`RankKernelsC`) runs this plan, else 0.
+    let vectorSize: Int
 
     deinit { slots.deallocate() }
 
@@ -411,6 +418,7 @@ final class RankNetworkRunner<T: ReducibleElement> {
     /// pixel x goes to `outputs[i][x]`.
     func run(rows: UnsafePointer<UnsafeMutablePointer<T>>, start: Int, count n: Int, outputs: [UnsafeMutablePointer<T>]) {
         let l = network.length, span = self.span, slots = self.slots
+        if vectorSize != 0, outputs.count == 1, medianVector(T.self, size: vectorSize, rows, start, n, outputs[0]) { return }
         if let kernel {
             kernel(rows, start, n, outputs, slots)
             return

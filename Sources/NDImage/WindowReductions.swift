@@ -29,6 +29,7 @@
 
 #if canImport(Glibc)
 import Glibc
+import RankKernelsC
 #endif
 
 /// A reduction over the window that the strategies compute exactly.
@@ -541,6 +542,15 @@ public struct WindowReductionJob: @unchecked Sendable {
         let outBase = output.firstElementPointer
         // 64-bit integers pass through doubles, as in the literal kernel (values beyond 2^53 round).
         let sameType = output.elementType == input.elementType && input.elementType != .int64 && input.elementType != .uint64
+        // Integer data only: float rows need a NaN/-0.0 pass, and reading them in place (that pass
+        // first, from memory) was slower than the cached extended rows (float32 3x3 8.7 vs 5.1 ms in
+        // the sweep, where SciPy's runs leave the caches cold); floats take the cached rows, with the
+        // AVX-512 kernels inside `RankNetworkRunner`.
+        if let network = rankNetwork, sameType, !T.mayHoldHazards, inStrides[last] == 1, outStrides[last] == 1,
+           !output.mayShareMemory(with: input) {
+            try runNetworkInPlace(T.self, network: network, rows: rows, output: output)
+            return
+        }
         let n = rowLength
         let plane = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
         defer { plane.deallocate() }
@@ -559,6 +569,9 @@ public struct WindowReductionJob: @unchecked Sendable {
                         state.networkRanks(into: [state.result])
                         for x in 0..<n { destination[x * stride] = state.result[x] }
                     }
+                } else if sameType, T.self == UInt8.self, input.elementType == .uint8, stride == 1,
+                          state.histogramRankBins(k: k, into: (outBase + offset * outSize).assumingMemoryBound(to: UInt8.self)) {
+                    // 8-bit column histograms: the bins are the uint8 values, written in place.
                 } else {
                     state.orderStatistics([(0, k)], planes: plane)
                     let type = output.elementType
@@ -566,6 +579,124 @@ public struct WindowReductionJob: @unchecked Sendable {
                 }
                 advance(&index)
             }
+        }
+    }
+
+    /// The input row (element offset; nil: a row of cval) that footprint row `r` reads for the
+    /// output row at outer index `outer`.
+    private func rowKey(footprintRow r: Int, outer: [Int]) -> Int? {
+        var key = 0
+        let offsets = footprintRows[r].outer
+        for axis in 0..<outer.count {
+            guard let mapped = outerMaps[axis][outer[axis] + offsets[axis]] else { return nil }
+            key += mapped
+        }
+        return key
+    }
+
+    /// A selection network's single rank written straight into contiguous output rows of the input's
+    /// type, reading contiguous input rows in place: the pixels whose windows lie inside the row read
+    /// the input itself (no extended-row copy), the few at each end read short strips extended
+    /// through the mode. 3x3 and 5x5 medians take the AVX-512 kernels when the CPU has
+    /// them (`RankKernelsC`), every other plan its generated or interpreted Swift network. Float rows
+    /// are checked for NaN and -0.0 once each, when they first enter a window (the strategy then
+    /// declines, and the caller recomputes every row).
+    private func runNetworkInPlace<T: ReducibleElement>(_: T.Type, network: RankNetwork, rows: Range<Int>,
+                                                        output: NDArray) throws {
+        let m = network.rows, l = network.length, n = rowLength
+        let last = input.rank - 1
+        let s = spanClasses[0].spans[0].start
+        let centre = geometry.centre[last]
+        let outSize = output.elementType.itemSize
+        let outStrides = output.strides.map { $0 / outSize }
+        let inBase = input.firstElementPointer.assumingMemoryBound(to: T.self)
+        let outBase = output.firstElementPointer.assumingMemoryBound(to: T.self)
+        let extendedLength = max(1, lastMap.count)
+        // Checked in the initialiser for constant modes; other modes never read it.
+        let cvalValue = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
+
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cvalValue, count: max(1, n))
+        let strips = UnsafeMutablePointer<T>.allocate(capacity: m * extendedLength)
+        let pointers = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: m)
+        let stripPointers = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: m)
+        for r in 0..<m { stripPointers[r] = strips + r * extendedLength }
+        let keys = UnsafeMutablePointer<Int>.allocate(capacity: m)
+        let isCval = UnsafeMutablePointer<Bool>.allocate(capacity: m)
+        let runner = RankNetworkRunner<T>(network: network)
+        defer {
+            cvalRow.deallocate()
+            strips.deallocate()
+            pointers.deallocate()
+            stripPointers.deallocate()
+            keys.deallocate()
+            isCval.deallocate()
+        }
+        let vectorSize = filterjit_rank_kernels_avx512() == 0 ? 0
+            : network.rows == 3 && network.length == 3 && network.ranks == [4] ? 3
+            : network.rows == 5 && network.length == 5 && network.ranks == [12] ? 5 : 0
+        /// Pixels `count` from the window start column `start` of `rowPointers` into `out`.
+        func kernel(_ rowPointers: UnsafeMutablePointer<UnsafeMutablePointer<T>>, start: Int, count: Int,
+                    out: UnsafeMutablePointer<T>) {
+            if count <= 0 { return }
+            if vectorSize != 0 && medianVector(T.self, size: vectorSize, UnsafePointer(rowPointers), start, count, out) { return }
+            runner.run(rows: UnsafePointer(rowPointers), start: start, count: count, outputs: [out])
+        }
+        // Pixels whose windows read only the row itself: columns x + s - centre ..< x + s - centre + l.
+        let interiorStart = min(n, max(0, centre - s))
+        let interiorEnd = max(interiorStart, min(n, n + centre - s - l + 1))
+        let map = lastMap
+        func strip(from p: Int, to q: Int, out: UnsafeMutablePointer<T>) {
+            guard q > p else { return }
+            let width = q - p + l - 1
+            for r in 0..<m {
+                let destination = stripPointers[r]
+                let key = keys[r]
+                if isCval[r] {
+                    destination.update(repeating: cvalValue, count: width)
+                } else {
+                    let base = inBase + key
+                    for i in 0..<width { destination[i] = map[p + s + i].map { base[$0] } ?? cvalValue }
+                }
+            }
+            kernel(stripPointers, start: 0, count: q - p, out: out + p)
+        }
+        var checked = Set<Int>()
+        var index = outerIndex(of: rows.lowerBound)
+        for _ in rows {
+            var offset = 0
+            for axis in 0..<last { offset += index[axis] * outStrides[axis] }
+            let destination = outBase + offset
+            for r in 0..<m {
+                if let key = rowKey(footprintRow: r, outer: index) {
+                    // Each input row is checked once, when it first enters a window (then the
+                    // kernel reads it from cache); the caller recomputes everything on a decline.
+                    if T.mayHoldHazards, checked.insert(key).inserted {
+                        let data = UnsafePointer(inBase + key)
+                        var hazard: UInt8 = 0
+                        var x = 0
+                        while x < n {
+                            hazard |= data[x].isOrderHazard ? 1 : 0
+                            x &+= 1
+                        }
+                        if hazard != 0 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+                    }
+                    keys[r] = key
+                    isCval[r] = false
+                    pointers[r] = inBase + key
+                } else {
+                    isCval[r] = true
+                    pointers[r] = cvalRow
+                }
+            }
+            if interiorEnd > interiorStart {
+                kernel(pointers, start: interiorStart + s - centre, count: interiorEnd - interiorStart, out: destination + interiorStart)
+                strip(from: 0, to: interiorStart, out: destination)
+                strip(from: interiorEnd, to: n, out: destination)
+            } else {
+                strip(from: 0, to: n, out: destination)
+            }
+            advance(&index)
         }
     }
 
@@ -825,17 +956,41 @@ public struct WindowReductionJob: @unchecked Sendable {
             if usesColumnHistograms {
                 columnFine.deallocate()
                 columnCoarse.deallocate()
+                histogramBinsRow.deallocate()
                 if bucketed { boundaries.deallocate() }
             }
         }
 
-        /// Order statistics of every window from the column histograms: the window's histogram
-        /// slides along the row by adding the entering column's and subtracting the leaving one's
-        /// (256 + 16 counts, vectorised), and each query walks 16 coarse then at most 16 fine counts
+        private lazy var histogramBinsRow = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, job.rowLength))
+
+        /// 8-bit data: rank `k` of every window of the loaded rows by the C column-histogram kernel,
+        /// as bins (the element of bin b is `T.fromHistogramBin(b)`); false when the column
+        /// histograms are not in use or bin by bucket.
+        func histogramRankBins(k: Int, into bins: UnsafeMutablePointer<UInt8>) -> Bool {
+            guard usesColumnHistograms, !bucketed else { return false }
+            let span = job.spanClasses[0].spans[0]
+            filterjit_histogram_rank8(columnFine + span.start &* 256, columnCoarse + span.start &* 16, job.rowLength,
+                                      span.length, k, bins)
+            return true
+        }
+
+        /// Order statistics of every window from the column histograms: the window's coarse counts
+        /// slide along the row by adding the entering column's and subtracting the leaving one's,
+        /// the fine counts of a coarse bin only when a query lands in it (8-bit data: the C kernel
+        /// `filterjit_histogram_rank8`), and each query walks 16 coarse then at most 16 fine counts
         /// (then, for bucketed types, selects among the window's elements in that bucket).
         private func columnHistogramOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
             let n = job.rowLength
             let span = job.spanClasses[0].spans[0]
+            if !bucketed {
+                let bins = histogramBinsRow
+                for rank in ranks {
+                    _ = histogramRankBins(k: rank.k, into: bins)
+                    let plane = planes + rank.plane &* n
+                    for x in 0..<n { plane[x] = T.fromHistogramBin(Int(bins[x])).doubleValue }
+                }
+                return
+            }
             let fine = UnsafeMutablePointer<UInt16>.allocate(capacity: 256)
             let coarse = UnsafeMutablePointer<UInt16>.allocate(capacity: 16)
             defer { fine.deallocate(); coarse.deallocate() }
@@ -851,17 +1006,41 @@ public struct WindowReductionJob: @unchecked Sendable {
                 for b in 0..<256 { fine[b] &+= columnFine[j &* 256 &+ b] }
                 for c in 0..<16 { coarse[c] &+= columnCoarse[j &* 16 &+ c] }
             }
+            // Perreault and Hebert's lazy fine level: per pixel only the 16 coarse counts slide; the
+            // 16 fine counts of a coarse bin are brought to the current pixel when a query lands in
+            // that bin (from the columns that entered and left since, or summed afresh when that is
+            // cheaper). `synced[c]` is the pixel at which fine segment c is current.
+            let synced = UnsafeMutablePointer<Int>.allocate(capacity: 16)
+            defer { synced.deallocate() }
+            synced.update(repeating: 0, count: 16)
+            let length = span.length
             for x in 0..<n {
                 if x > 0 {
-                    let entering = x &- 1 &+ span.start &+ span.length, leaving = x &- 1 &+ span.start
-                    let enteringFine = columnFine + entering &* 256, leavingFine = columnFine + leaving &* 256
-                    for b in 0..<256 { fine[b] = fine[b] &+ enteringFine[b] &- leavingFine[b] }
+                    let entering = x &- 1 &+ span.start &+ length, leaving = x &- 1 &+ span.start
                     let enteringCoarse = columnCoarse + entering &* 16, leavingCoarse = columnCoarse + leaving &* 16
                     for c in 0..<16 { coarse[c] = coarse[c] &+ enteringCoarse[c] &- leavingCoarse[c] }
                 }
                 for rank in ranks {
                     var remaining = rank.k, c = 0
                     while Int(coarse[c]) <= remaining { remaining &-= Int(coarse[c]); c &+= 1 }
+                    let lag = x &- synced[c]
+                    if lag > 0 {
+                        let segment = fine + c &* 16
+                        if lag &* 2 >= length {
+                            for b in 0..<16 { segment[b] = 0 }
+                            for j in (x &+ span.start)..<(x &+ span.start &+ length) {
+                                let column = columnFine + (j &* 256 &+ c &* 16)
+                                for b in 0..<16 { segment[b] &+= column[b] }
+                            }
+                        } else {
+                            for step in (synced[c] &+ 1)...x {
+                                let entering = columnFine + ((step &- 1 &+ span.start &+ length) &* 256 &+ c &* 16)
+                                let leaving = columnFine + ((step &- 1 &+ span.start) &* 256 &+ c &* 16)
+                                for b in 0..<16 { segment[b] = segment[b] &+ entering[b] &- leaving[b] }
+                            }
+                        }
+                        synced[c] = x
+                    }
                     var bin = c << 4
                     while Int(fine[bin]) <= remaining { remaining &-= Int(fine[bin]); bin &+= 1 }
                     if !bucketed {
@@ -1265,4 +1444,33 @@ private enum Min<Element: ReducibleElement>: SelectionOperation {
 
 private enum Max<Element: ReducibleElement>: SelectionOperation {
     @inline(__always) static func select(_ a: Element, _ b: Element) -> Element { b > a ? b : a }
+}
+
+/// The AVX-512 3x3 or 5x5 median (`RankKernelsC`) of `count` pixels, when there is one for `T` and
+/// this CPU.
+@inline(__always)
+func medianVector<T: ReducibleElement>(_: T.Type, size: Int, _ rows: UnsafePointer<UnsafeMutablePointer<T>>,
+                                       _ start: Int, _ count: Int, _ out: UnsafeMutablePointer<T>) -> Bool {
+    let raw = UnsafeRawPointer(rows), o = UnsafeMutableRawPointer(out)
+    func run<E>(_: E.Type, _ f: (UnsafePointer<UnsafePointer<E>?>?, Int, Int, UnsafeMutablePointer<E>?) -> Int32) -> Bool {
+        f(raw.assumingMemoryBound(to: UnsafePointer<E>?.self), start, count, o.assumingMemoryBound(to: E.self)) != 0
+    }
+    if size == 3 {
+        if T.self == UInt8.self { return run(UInt8.self, filterjit_median3x3_u8) }
+        if T.self == Int8.self { return run(Int8.self, filterjit_median3x3_i8) }
+        if T.self == UInt16.self { return run(UInt16.self, filterjit_median3x3_u16) }
+        if T.self == Int16.self { return run(Int16.self, filterjit_median3x3_i16) }
+        if T.self == UInt32.self { return run(UInt32.self, filterjit_median3x3_u32) }
+        if T.self == Int32.self { return run(Int32.self, filterjit_median3x3_i32) }
+        if T.self == Float.self { return run(Float.self, filterjit_median3x3_f32) }
+        if T.self == Double.self { return run(Double.self, filterjit_median3x3_f64) }
+    } else if size == 5 {
+        if T.self == UInt8.self { return run(UInt8.self, filterjit_median5x5_u8) }
+        if T.self == Int8.self { return run(Int8.self, filterjit_median5x5_i8) }
+        if T.self == UInt16.self { return run(UInt16.self, filterjit_median5x5_u16) }
+        if T.self == Int16.self { return run(Int16.self, filterjit_median5x5_i16) }
+        if T.self == Float.self { return run(Float.self, filterjit_median5x5_f32) }
+        if T.self == Double.self { return run(Double.self, filterjit_median5x5_f64) }
+    }
+    return false
 }

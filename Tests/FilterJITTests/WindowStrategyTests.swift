@@ -254,6 +254,75 @@ import FilterInterpreter
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// Networks writing straight into contiguous output rows of the input's type read the input rows
+    /// in place and only the ends of each row through the mode (`runNetworkInPlace`; the 3x3 median
+    /// through the AVX-512 kernel when the CPU has it): a seeded fuzz over small boxes, element types,
+    /// row lengths around the vector widths and the C kernel's 4 KiB blocks, modes, origins, cval, NaN
+    /// / -0.0 data and 1-3 threads, against the literal kernel.
+    @Test func inPlaceNetworksEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("inPlaceNetworksEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["np.median(values)", "np.median(values)", "np.percentile(values, 30)", "sorted(values)[1]"].map { try engine.compile($0) }
+        let boxes: [[Int]] = [[3, 3], [3, 3], [3, 3], [5, 5], [1, 3], [3, 1], [3, 5], [7, 7], [3, 3, 3], [3]]
+        let widths = [1, 2, 3, 4, 5, 15, 16, 17, 31, 33, 63, 64, 65, 66, 67, 129, 1030, 4097, 4100]
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 2.5, -1.0]
+        let types: [ElementType] = [.uint8, .uint8, .float32, .float32, .int8, .uint16, .int16, .uint32, .int32, .float64, .bool, .int64]
+        var problems: [String] = []
+        let rounds = 90
+        for round in 0..<rounds {
+            let kernel = random.pick(kernels)
+            let size = random.pick(boxes)
+            let width = random.pick(widths)
+            let shape = size.count == 1 ? [width] : size.dropLast().map { s in 1 + random.below(2 * s + 3) } + [width]
+            let type = random.pick(types)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.3) ? random.pick(specials) : Double(random.below(9))
+            let hazards = type.isFloatingPoint && random.chance(0.15)
+            let values = randomImageValues(count: shape.reduce(1, *), type: type, specials: hazards ? specials : [],
+                                           specialRate: 0.01, infinityRate: 0.05, random: &random)
+            let input = try NDArray.make(shape: shape, elementType: type, values: values)
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+            let threads = 1 + random.below(3)
+            let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(kernel.name) \(type) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
+            }
+        }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// 8-bit ranks of big boxes by the column histograms and the C kernel `filterjit_histogram_rank8`
+    /// (lazy fine counts), written in place for uint8: every mode, several ranks, rows shorter and
+    /// longer than the window, 1-3 threads, against the literal kernel.
+    @Test func bigEightBitBoxRanksEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let kernels = try ["np.median(values)", "np.percentile(values, 20)", "sorted(values)[3]"].map { try engine.compile($0) }
+        var problems: [String] = []
+        var seed: UInt64 = 71
+        for (shape, size) in [([40, 70], [9, 9]), ([33, 20], [15, 15]), ([5, 40], [31, 31]), ([50, 7], [9, 15])] {
+            for type in [ElementType.uint8, .int8, .bool] {
+                seed += 1
+                let input = try NDArray.random(shape: shape, elementType: type, seed: seed)
+                for kernel in kernels {
+                    for mode in BoundaryMode.allCases {
+                        let options = FilterOptions(size: size, mode: mode, cval: 1)
+                        let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                        let threads = 1 + Int(seed % 3)
+                        let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+                        if let d = fast.difference(from: literal) {
+                            problems.append("\(kernel.name) \(type) \(shape) size \(size) \(mode) threads \(threads): \(d)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 2-D box min/max run as separable passes (NDImage/BoxMinMax.swift): direct vertical passes up
     /// to 7 rows, van Herk blocks beyond (state carried across a thread's rows), doubling along rows;
     /// a seeded fuzz over box shapes (windows larger than the image), element types, modes, origins,
