@@ -143,22 +143,39 @@ public final class TargetMachine {
 /// An ORC thread-safe context: an `LLVMContext` that ORC may share with the JIT once a module is added.
 public final class ThreadSafeContext {
     let handle: LLVMOrcThreadSafeContextRef
+    /// The first error diagnostic LLVM reported in this context (a compile must then fail).
+    let diagnostics = DiagnosticLog()
 
     /// Creates a fresh context.
     public init() {
         handle = LLVMOrcCreateNewThreadSafeContext()
         // LLVM's default handler prints remarks such as "loop not vectorized" (the pixel loop's width hint
-        // counts as a request) to the user's stderr, and ends the process on an error diagnostic. Every
-        // failure that matters reaches us through a return value, so diagnostics are dropped here.
-        LLVMContextSetDiagnosticHandler(LLVMOrcThreadSafeContextGetContext(handle), { _, _ in }, nil)
+        // counts as a request) to the user's stderr, and ends the process on an error diagnostic. Here
+        // remarks, warnings and notes are dropped and the first error is kept, so that the compile fails
+        // with it (`Module.throwIfDiagnosed`).
+        LLVMContextSetDiagnosticHandler(context, { info, log in
+            guard let info, let log, LLVMGetDiagInfoSeverity(info) == LLVMDSError else { return }
+            let diagnostics = Unmanaged<DiagnosticLog>.fromOpaque(log).takeUnretainedValue()
+            let message = takeMessage(LLVMGetDiagInfoDescription(info))
+            if diagnostics.firstError == nil { diagnostics.firstError = message }
+        }, Unmanaged.passUnretained(diagnostics).toOpaque())
     }
 
     /// The underlying context; valid while this object (or a module added to the JIT from it) lives.
     var context: LLVMContextRef { LLVMOrcThreadSafeContextGetContext(handle) }
 
     // The context is reference-counted by ORC: disposing our reference after a module from it was
-    // added to the JIT is fine, the JIT keeps its own.
-    deinit { LLVMOrcDisposeThreadSafeContext(handle) }
+    // added to the JIT is fine, the JIT keeps its own. The handler's log dies with this object, so the
+    // context gets a handler without it first.
+    deinit {
+        LLVMContextSetDiagnosticHandler(context, { _, _ in }, nil)
+        LLVMOrcDisposeThreadSafeContext(handle)
+    }
+}
+
+/// Error diagnostics of one LLVM context (one compile runs in a context at a time).
+final class DiagnosticLog {
+    var firstError: String?
 }
 
 /// An LLVM module owned by Swift until it is handed to the JIT.
@@ -233,6 +250,12 @@ public final class Module {
         LLVMPassBuilderOptionsSetLoopUnrolling(options, unrollAndInterleave ? 1 : 0)
         LLVMPassBuilderOptionsSetLoopInterleaving(options, unrollAndInterleave ? 1 : 0)
         try throwIfError(LLVMRunPasses(handle, pipeline, machine.handle, options))
+        try throwIfDiagnosed()
+    }
+
+    /// Throws the first error diagnostic LLVM reported in this module's context.
+    func throwIfDiagnosed() throws {
+        if let error = context.diagnostics.firstError { throw LLVMError(error) }
     }
 
     /// The assembly `machine` emits for this module (emits from a clone, leaving this module untouched).
@@ -264,6 +287,10 @@ public final class Module {
             throw LLVMError(takeMessage(message))
         }
         guard let buffer else { throw LLVMError("no object code emitted") }
+        if let error = context.diagnostics.firstError {
+            LLVMDisposeMemoryBuffer(buffer)
+            throw LLVMError(error)
+        }
         // The buffer is ours to dispose; the bytes are copied out.
         defer { LLVMDisposeMemoryBuffer(buffer) }
         guard let start = LLVMGetBufferStart(buffer) else { return [] }

@@ -287,8 +287,9 @@ enum WindowReductionRecognizer {
                 case .arithmetic(let op, let a, let b):
                     guard type == .float else { return nil }
                     if let c = constantLane(b), c.isFinite, let (inner, up) = analyse(a) {
-                        let constantNode = b
-                        let applied: (TExpr) -> TExpr = { TExpr(.arithmetic(op, inner($0), self.substituted(constantNode, inputs)), type, r) }
+                        // The constant's value, not its expression: `len(values)` would mean the planes in the tail.
+                        let constantNode = TExpr(.floatConstant(c), .float, b.range)
+                        let applied: (TExpr) -> TExpr = { TExpr(.arithmetic(op, inner($0), constantNode), type, r) }
                         switch op {
                         case .add, .subtract: return (applied, up)
                         case .multiply where abs(c) >= 1: return (applied, c > 0 ? up : !up)
@@ -297,8 +298,8 @@ enum WindowReductionRecognizer {
                         }
                     }
                     if let c = constantLane(a), c.isFinite, let (inner, up) = analyse(b) {
-                        let constantNode = a
-                        let applied: (TExpr) -> TExpr = { TExpr(.arithmetic(op, self.substituted(constantNode, inputs), inner($0)), type, r) }
+                        let constantNode = TExpr(.floatConstant(c), .float, a.range)
+                        let applied: (TExpr) -> TExpr = { TExpr(.arithmetic(op, constantNode, inner($0)), type, r) }
                         switch op {
                         case .add: return (applied, up)
                         case .subtract: return (applied, !up)
@@ -318,15 +319,6 @@ enum WindowReductionRecognizer {
             }
             guard let (apply, increasing) = analyse(body) else { return nil }
             return MonotoneMap(apply: apply, increasing: increasing, isAbsolute: false)
-        }
-
-        /// A map body's constant operand outside the map: its lanes replaced by their (scalar) inputs.
-        func substituted(_ expression: TExpr, _ inputs: [TExpr]) -> TExpr {
-            switch expression.kind {
-            case .lane(let j): return inputs[j]
-            case .convert(let conversion, let operand): return TExpr(.convert(conversion, substituted(operand, inputs)), expression.type, expression.range)
-            default: return expression
-            }
         }
 
         /// A built-in applied to the whole window, as planes and the literal's own arithmetic on them

@@ -153,14 +153,7 @@ public func filterjit_array_function_call(_ function: OpaquePointer?, _ count: I
                 }
                 let byteStrides = (0..<rank).map { stridePointer[$0] }
                 // The caller guarantees every element lies in its buffer (as for the filter drivers): view exactly them.
-                var low = 0, high = 0
-                if count > 0 {
-                    for (length, stride) in zip(shape, byteStrides) {
-                        let extent = (length - 1).multipliedReportingOverflow(by: stride)
-                        guard !extent.overflow else { throw APIFailure(.size, "argument \(k): strides overflow") }
-                        if extent.partialValue < 0 { low += extent.partialValue } else { high += extent.partialValue }
-                    }
-                }
+                let (low, high) = try byteSpan(shape: shape, strides: byteStrides, itemSize: type.itemSize, argument: k)
                 let storage = try NDArrayStorage(borrowing: base + low, byteCount: high - low + type.itemSize)
                 arguments.append(.array(try NDArray(storage: storage, elementType: type, shape: shape, strides: byteStrides,
                                                     byteOffset: -low)))
@@ -300,13 +293,9 @@ public func filterjit_array_function_call_packed(_ function: OpaquePointer?, _ c
                     guard elements == 0 else { throw APIFailure(.argument, "argument \(k): data is NULL") }
                     descriptor[0] = 16  // no element is ever read
                 }
-                if elements > 0 {
-                    for axis in 0..<rank {
-                        guard !(shape[axis] - 1).multipliedReportingOverflow(by: Int(descriptor[1 + rank + axis])).overflow else {
-                            throw APIFailure(.size, "argument \(k): strides overflow")
-                        }
-                    }
-                }
+                // Every extent, their sums and the span fit an Int (the call below then computes them unchecked).
+                _ = try byteSpan(shape: elements > 0 ? shape : [], strides: (0..<rank).map { Int(descriptor[1 + rank + $0]) },
+                                 itemSize: type.itemSize, argument: k)
                 position += 2 * rank
                 pointers[k] = UnsafeMutableRawPointer(descriptor)
                 types.append(.array(NDLayout(dtype: dtype, rank: rank)))
@@ -384,13 +373,7 @@ private func fillPacked(_ out: UnsafeMutablePointer<Int64>, interpreted box: Arr
             let elementType = ElementType(rawValue: layout.dtype.rawValue) ?? .float64
             let shape = (0..<rank).map { Int(descriptor[1 + $0]) }
             let strides = (0..<rank).map { Int(descriptor[1 + rank + $0]) }
-            var low = 0, high = 0
-            if shape.allSatisfy({ $0 > 0 }) {
-                for (length, stride) in zip(shape, strides) {
-                    let extent = (length - 1) * stride
-                    if extent < 0 { low += extent } else { high += extent }
-                }
-            }
+            let (low, high) = try byteSpan(shape: shape, strides: strides, itemSize: elementType.itemSize, argument: arguments.count)
             let base = UnsafeMutableRawPointer(bitPattern: Int(descriptor[0]))!
             let storage = try NDArrayStorage(borrowing: base + low, byteCount: high - low + elementType.itemSize)
             arguments.append(.array(try NDArray(storage: storage, elementType: elementType, shape: shape, strides: strides, byteOffset: -low)))
@@ -415,4 +398,23 @@ private func fillPacked(_ out: UnsafeMutablePointer<Int64>, interpreted box: Arr
         return
     }
     fill(out, with: value)
+}
+
+/// The byte offsets of an array's lowest and highest element from its base (`low` <= 0 <= `high`), and a
+/// `.size` failure when an extent, their sum or the span overflows an Int (hostile strides).
+func byteSpan(shape: [Int], strides: [Int], itemSize: Int, argument k: Int) throws -> (low: Int, high: Int) {
+    var low = 0, high = 0
+    guard !shape.contains(0) else { return (0, 0) }
+    for (length, stride) in zip(shape, strides) {
+        let extent = (length - 1).multipliedReportingOverflow(by: stride)
+        guard !extent.overflow else { throw APIFailure(.size, "argument \(k): strides overflow") }
+        let sum = extent.partialValue < 0 ? low.addingReportingOverflow(extent.partialValue) : high.addingReportingOverflow(extent.partialValue)
+        guard !sum.overflow else { throw APIFailure(.size, "argument \(k): strides overflow") }
+        if extent.partialValue < 0 { low = sum.partialValue } else { high = sum.partialValue }
+    }
+    let span = high.subtractingReportingOverflow(low)
+    guard !span.overflow, !span.partialValue.addingReportingOverflow(itemSize).overflow else {
+        throw APIFailure(.size, "argument \(k): strides overflow")
+    }
+    return (low, high)
 }

@@ -505,7 +505,15 @@ struct FunctionChecker {
                     targets.forEach { markAssigned($0) }
                     return []
                 }
-                if case .arrayOf(let elements) = array.kind {
+                // A constant array (`a, b = [1.0, 2.0]` is one after lowering) unpacks into its numbers.
+                var elements: [TExpr]?
+                switch array.kind {
+                case .arrayOf(let items): elements = items
+                case .floatArrayConstant(let numbers): elements = numbers.map { TExpr(.floatConstant($0), .float, value.range) }
+                case .intArrayConstant(let numbers): elements = numbers.map { TExpr(.intConstant($0), .int, value.range) }
+                default: elements = nil
+                }
+                if let elements {
                     guard elements.count == targets.count else {
                         report("tuple assignment has \(targets.count) targets but the array has \(elements.count) elements",
                                at: value.range)
@@ -1991,6 +1999,11 @@ struct FunctionChecker {
             default: qs = nil
             }
             if let qs, !qs.isEmpty {
+                guard !Self.callsHelper(arguments[0]) else {
+                    report("'\(name)' of an expression that calls a helper with several q is not supported; assign the array to a variable first",
+                           at: argumentRanges[0])
+                    return nil
+                }
                 let each = qs.map { q in
                     TExpr(.builtin(builtin, [arguments[0], TExpr(.floatConstant(q), .float, argumentRanges[1])]), .float, range)
                 }

@@ -27,9 +27,9 @@
 // two sliding buffers and, for order statistics, one histogram (256 or 65,536 counts) or one
 // sorted window.
 
+import RankKernelsC
 #if canImport(Glibc)
 import Glibc
-import RankKernelsC
 #endif
 
 /// A reduction over the window that the strategies compute exactly.

@@ -176,6 +176,10 @@ import Foundation
                 #expect(packed(function, 2, [0, 2, 1, 0, 2, 2, 1, 3]).status == 1)                   // NULL data
                 #expect(packed(function, 2, [0, 2, 1, data, Int64.max, 2, 1, 3]).status != 0)        // too many elements
                 #expect(packed(function, 2, [0, 2, 1, data, 3, Int64.max, 1, 3]).status != 0)       // strides overflow
+                // Each extent fits an Int but their sum does not (rank 2, strides 2^62): a status, both engines.
+                for engine: Int32 in [0, 1] {
+                    #expect(packed(function, 2, [0, 2, 2, data, 2, 2, 1 << 62, 1 << 62, 1, 3], engine: engine).status != 0)
+                }
                 #expect(packed(function, -1, []).status == 1)
                 #expect(packed(function, 1 << 40, []).status == 1)
                 let wrongCount = packed(function, 1, [0, 2, 1, data, 2, 2])

@@ -77,6 +77,9 @@ import FilterInterpreter
         ("np.median(10 - values)", "rank 24"),
         ("np.percentile(values * -2, 30)", "rank 34, rank 33"),
         ("np.sort(values / 0.5)[3]", "rank 3"),
+        // len(values) in a map is the window's length, also in the tail (where local 0 holds the planes).
+        ("np.max(values - len(values))", "max"),
+        ("np.median(values + len(values) // 2)", "rank 24"),
     ]
 
     /// Kernels that must keep the literal path (some use of `values` is not a whole-window reduction).
