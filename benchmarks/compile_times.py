@@ -5,8 +5,9 @@ Each kernel is compiled in a fresh `filterjit bench --no-disk-cache --json` proc
 table gives the median of `compile_ms` (wall clock, every stage from parse to linked machine code,
 the fused specialisation included), the median of `compile_cpu_ms` (the compile's CPU time on its
 thread, which other load on the machine barely changes),
-and the targets: callback `min(values)` <= 5 ms, engine start + compile <= 12 ms, every fused kernel
-<= 20 ms and none above 40 ms.
+and the targets: callback `min(values)` <= 5 ms, engine start + compile <= 12 ms, every fused kernel of
+the benchmark suite (default strategy) <= 20 ms and none (any window, any strategy: the rows forcing
+`--strategy literal`) above 40 ms.
 
     python3 benchmarks/compile_times.py [--runs 10] [--filterjit .build/release/filterjit]
 """
@@ -56,8 +57,15 @@ def main():
         compile_ms = statistics.median(s[0] for s in samples)
         start_plus = statistics.median(s[0] + s[1] for s in samples)
         cpu = statistics.median(s[2] for s in samples)
-        target = "<= 5 (start + compile <= 12)" if kind == "callback" else "<= 20 (none > 40)"
-        ok = (compile_ms <= 5 and start_plus <= 12) if kind == "callback" else compile_ms <= 20
+        # Issue 11: the suite's kernels (default strategy) within 20 ms; any window with any strategy (the
+        # forced-literal stress rows) within 40 ms.
+        forced = "--strategy" in arguments
+        if kind == "callback":
+            target, ok = "<= 5 (start + compile <= 12)", compile_ms <= 5 and start_plus <= 12
+        elif forced:
+            target, ok = "<= 40 (a forced strategy)", compile_ms <= 40
+        else:
+            target, ok = "<= 20", compile_ms <= 20
         if not ok:
             failed.append(label)
         print(f"| {label} | {compile_ms:.1f} | {start_plus:.1f} | {cpu:.1f} | {target}{'' if ok else ' **missed**'} |")

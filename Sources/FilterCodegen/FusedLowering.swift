@@ -218,7 +218,7 @@ extension Codegen {
             if program.kind == .lineFilter {
                 // Vectorise the kernel's own loops over the line before GVN's load PRE turns
                 // `line[i] + line[i + 1] + ...` into a chain of recurrences the vectoriser refuses.
-                try module.optimize(pipeline: "always-inline,function(sroa,early-cse,instcombine,simplifycfg,loop-simplify,lcssa,loop-rotate,indvars,loop-vectorize,instcombine,simplifycfg)",
+                try module.optimize(pipeline: "always-inline,function(sroa,early-cse,instcombine,simplifycfg,loop-simplify,lcssa,loop-rotate,indvars,loop-unroll-full,simplifycfg,instcombine,loop-simplify,lcssa,indvars,loop-vectorize,instcombine,simplifycfg)",
                                     machine: machine, vectorize: level.vectorize)
             }
             if layout.inputType.convertsExactlyToDouble {

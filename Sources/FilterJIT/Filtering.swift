@@ -151,9 +151,7 @@ extension Kernel {
         switch (kind, engine) {
         case (.filter, .fused) where !shape.isEmpty && !shape.contains(0):
             let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
-            let boxNetwork = WindowReductionJob.rankNetworkApplies(tapPositions: geometry.tapPositions)
-            if strategy == .auto, let recognized = chosenReductions(windowLength: geometry.tapPositions.count,
-                                                                    elementType: elementType, boxNetwork: boxNetwork) {
+            if strategy == .auto, let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType) {
                 if !(recognized.tailIsIdentity && WindowReductionJob.writesDirectly(recognized.reductions)) {
                     let tail = try fusionEngine.compile(program: recognized.tail)
                     let made = try fusionEngine.kernelReportingCompile(tail, variant: .filterRow(FusedLayout(

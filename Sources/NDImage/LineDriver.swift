@@ -58,6 +58,10 @@ public struct LineRun: @unchecked Sendable {
         let inType = input.elementType, outType = output.elementType
         let inLineStride = input.strides[axis], outLineStride = output.strides[axis]
         let inBase = UnsafeRawPointer(input.firstElementPointer), outBase = output.firstElementPointer
+        // A contiguous float64 output line that shares no memory with the input is the kernel's `out`
+        // itself (zeroed first): no buffer and no copy back. (With overlap, a line written early could be
+        // another line's input.)
+        let writesInPlace = outType == .float64 && outLineStride == 8 && !output.mayShareMemory(with: input)
         withoutActuallyEscaping(kernel) { kernel in
             withoutActuallyEscaping(reason) { reason in
                 RowThreads.forEach(parts.count) { chunk in
@@ -84,13 +88,14 @@ public struct LineRun: @unchecked Sendable {
                         for j in (before + n)..<extendedLength {
                             line[j] = map[j].map { inType.loadDouble(from: start + $0) } ?? cval
                         }
-                        out.update(repeating: 0, count: n)
-                        guard kernel(line, extendedLength, out, n) else {
+                        let target = writesInPlace ? (outBase + outOffset).assumingMemoryBound(to: Double.self) : out
+                        target.update(repeating: 0, count: n)
+                        guard kernel(line, extendedLength, target, n) else {
                             failures.record(chunk: chunk, (flat, reason()))
                             return
                         }
                         // generic_filter1d stores with a plain C cast; on x86-64 that equals generic_filter's rule.
-                        Self.store(out, count: n, as: outType, to: outBase + outOffset, stride: outLineStride)
+                        if !writesInPlace { Self.store(out, count: n, as: outType, to: outBase + outOffset, stride: outLineStride) }
                     }
                 }
             }

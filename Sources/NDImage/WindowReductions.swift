@@ -237,6 +237,17 @@ public struct WindowReductionJob: @unchecked Sendable {
 
     /// Whether a footprint with these tap positions is a box that the rank selection networks handle
     /// (every footprint row one span of the same columns; see `RankNetwork.applies`).
+    /// Whether the taps fill their bounding box (a box window of any rank).
+    public static func isBox(tapPositions taps: [[Int]]) -> Bool {
+        guard let first = taps.first else { return false }
+        var extent = 1
+        for axis in first.indices {
+            let positions = taps.map { $0[axis] }
+            extent *= (positions.max()! - positions.min()! + 1)
+        }
+        return extent == Set(taps).count
+    }
+
     public static func rankNetworkApplies(tapPositions taps: [[Int]]) -> Bool {
         guard let box = boxShape(taps) else { return false }
         return RankNetwork.applies(rows: box.rows, length: box.length)

@@ -17,8 +17,12 @@ func benchJSON(_ result: CLIResult) throws -> [String: Any] {
         #expect(Set(object.keys) == ["engine", "strategy", "threads", "dtype", "shape", "elements", "engine_start_ms",
                                      "compile_ms", "compile_cpu_ms", "stages", "disk_cache_hit", "first_ms", "cached_best_ms",
                                      "cached_median_ms"])
-        // A 3x3 cross is 5 taps: min runs as a window reduction written straight to the output.
-        #expect(object["strategy"] as? String == "min")
+        // A 3x3 cross is 5 taps, not a box: the literal kernel beats the row-span strategy there.
+        #expect(object["strategy"] as? String == "literal")
+        // A 3x3 box takes the separable passes, written straight to the output.
+        let box = try runCLI(["bench", "-e", "min(values)", "--size", "3", "--shape", "32x48", "--dtype", "uint8", "--repeat", "1", "--json"],
+                             environment: ["FILTERJIT_CACHE_DIR": scratch.path("cache")])
+        #expect(try benchJSON(box)["strategy"] as? String == "min")
         #expect(object["dtype"] as? String == "uint8")
         #expect(object["shape"] as? [Int] == [32, 48])
         #expect(object["elements"] as? Int == 32 * 48)
