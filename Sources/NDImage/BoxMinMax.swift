@@ -170,34 +170,7 @@ extension WindowReductionJob {
             // Horizontal: windows of width w at every position, w growing fourfold per pass, until
             // at most 8 of them (overlapping at the end: min and max are idempotent) cover the span.
             let out = destination?(y) ?? result
-            var source = UnsafeMutablePointer(extended + box.start)
-            let length = box.length
-            var width = 1, valid = n + length - 1
-            var spareRow = slideA, otherRow = slideB
-            while (length + width - 1) / width > 8 {
-                valid -= 3 * width
-                combine4(Op.self, source, source + width, source + 2 * width, source + 3 * width, spareRow, valid)
-                source = spareRow
-                swap(&spareRow, &otherRow)
-                width *= 4
-            }
-            switch (length + width - 1) / width {
-            case 1: out.update(from: source, count: n)
-            case 2: combine2(Op.self, source, source + (length - width), out, n)
-            case 3: combine3(Op.self, source, source + width, source + (length - width), out, n)
-            case 4: combine4(Op.self, source, source + width, source + 2 * width, source + (length - width), out, n)
-            case 5:
-                combine5(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + (length - width), out, n)
-            case 6:
-                combine6(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + 4 * width,
-                         source + (length - width), out, n)
-            case 7:
-                combine7(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + 4 * width,
-                         source + 5 * width, source + (length - width), out, n)
-            default:
-                combine8(Op.self, source, source + width, source + 2 * width, source + 3 * width, source + 4 * width,
-                         source + 5 * width, source + 6 * width, source + (length - width), out, n)
-            }
+            slideRow(Op.self, extended + box.start, length: box.length, n: n, slideA, slideB, into: out)
             try body(y, r, out)
         }
     }
