@@ -276,10 +276,21 @@ func combinePrefix<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ previous
     }
 }
 
-/// Whether `count` elements from `data` hold NaN or -0.0 (one pass with no early exit, so it vectorises).
+/// Whether `count` elements from `data` hold NaN or -0.0: one pass with no early exit, keeping the largest
+/// magnitude's bits (NaN: above +inf's) and the smallest bits with the sign flipped (-0.0: zero), two
+/// unsigned reductions that vectorise without narrowing (the `combineNChecked` passes fold the same test in).
 @inline(never)
 func hasOrderHazard<T: ReducibleElement>(_ data: UnsafePointer<T>, _ count: Int) -> Bool {
-    T.scanForHazards(data, count)
+    guard T.mayHoldHazards else { return false }
+    var high: T.HazardBits = 0, low: T.HazardBits = .max
+    var x = 0
+    while x < count {
+        let v = data[x]
+        high = Swift.max(high, v.magnitudeBits)
+        low = Swift.min(low, v.flippedSignBits)
+        x &+= 1
+    }
+    return high > T.nanMagnitudeBits || low == 0
 }
 
 // MARK: Rows first (short boxes, and 3-D boxes)

@@ -77,8 +77,6 @@ protocol ReducibleElement: Comparable {
     var isOrderHazard: Bool { get }
     /// Whether the type may hold order hazards (the float types).
     static var mayHoldHazards: Bool { get }
-    /// Whether `count` elements from `data` hold an order hazard (one vectorised pass, no early exit).
-    static func scanForHazards(_ data: UnsafePointer<Self>, _ count: Int) -> Bool
     /// Unsigned bits of the element's width, for hazard checks folded into other passes: an element
     /// is NaN when `magnitudeBits > nanMagnitudeBits`, -0.0 when `flippedSignBits == 0` (integers:
     /// never), so that a pass keeps the maximum of one and the minimum of the other.
@@ -108,7 +106,6 @@ extension ReducibleElement where Self: FixedWidthInteger {
     var integerValue: Int64 { Int64(truncatingIfNeeded: self) }
     var isOrderHazard: Bool { false }
     static var mayHoldHazards: Bool { false }
-    static func scanForHazards(_ data: UnsafePointer<Self>, _ count: Int) -> Bool { false }
     var magnitudeBits: UInt8 { 0 }
     var flippedSignBits: UInt8 { .max }
     static var nanMagnitudeBits: UInt8 { .max }
@@ -154,21 +151,6 @@ extension Double: ReducibleElement {
     var magnitudeBits: UInt64 { bitPattern & 0x7FFF_FFFF_FFFF_FFFF }
     var flippedSignBits: UInt64 { bitPattern ^ 0x8000_0000_0000_0000 }
     static var nanMagnitudeBits: UInt64 { 0x7FF0_0000_0000_0000 }
-    // The largest magnitude's bits (NaN: above +inf's) and the smallest bits with the sign flipped
-    // (-0.0: zero), as two unsigned reductions that vectorise without narrowing.
-    static func scanForHazards(_ data: UnsafePointer<Double>, _ count: Int) -> Bool {
-        data.withMemoryRebound(to: UInt64.self, capacity: count) { bits in
-            var high: UInt64 = 0, low: UInt64 = .max
-            var x = 0
-            while x < count {
-                let b = bits[x]
-                high = Swift.max(high, b & 0x7FFF_FFFF_FFFF_FFFF)
-                low = Swift.min(low, b ^ 0x8000_0000_0000_0000)
-                x &+= 1
-            }
-            return high > 0x7FF0_0000_0000_0000 || low == 0
-        }
-    }
 }
 
 extension Float: ReducibleElement {
@@ -184,19 +166,6 @@ extension Float: ReducibleElement {
     var magnitudeBits: UInt32 { bitPattern & 0x7FFF_FFFF }
     var flippedSignBits: UInt32 { bitPattern ^ 0x8000_0000 }
     static var nanMagnitudeBits: UInt32 { 0x7F80_0000 }
-    static func scanForHazards(_ data: UnsafePointer<Float>, _ count: Int) -> Bool {
-        data.withMemoryRebound(to: UInt32.self, capacity: count) { bits in
-            var high: UInt32 = 0, low: UInt32 = .max
-            var x = 0
-            while x < count {
-                let b = bits[x]
-                high = Swift.max(high, b & 0x7FFF_FFFF)
-                low = Swift.min(low, b ^ 0x8000_0000)
-                x &+= 1
-            }
-            return high > 0x7F80_0000 || low == 0
-        }
-    }
 }
 
 /// A window-reduction run over one input: the footprint as row spans, the index maps, and which
@@ -1111,7 +1080,7 @@ public struct WindowReductionJob: @unchecked Sendable {
             if T.mayHoldHazards && job.needsTotalOrder {
                 // One pass with no early exit, so it vectorises.
                 // (Wrapping indices: an overflow check per element kept this loop scalar.)
-                if T.scanForHazards(UnsafePointer(row + centre), n) { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+                if hasOrderHazard(UnsafePointer(row + centre), n) { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             }
         }
 
