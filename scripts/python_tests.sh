@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds libFilterJITC and runs the Python package's tests (pytest, with PYTHONPATH=python).
-# Installs pytest, dask, distributed, dask-image, tifffile and mypy with pip when they are missing. Then, as a new user
+# Installs pytest, dask, distributed, dask-image, tifffile, mypy and numba (test-only: the Numba comparisons of
+# test_array_functions.py) with pip when they are missing. Then, as a new user
 # would: a fresh virtual environment, `pip install ./python` (which builds and ships the release library)
 # and the README's Python example run from outside the repository with no environment variables
 # (FILTERJIT_SKIP_VENV=1 skips this step for quick local runs; CI never sets it).
@@ -21,7 +22,7 @@ export FILTERJIT_LIB="$PWD/.build/$configuration/libFilterJITC.so"
 
 python="${PYTHON:-python3}"
 missing=()
-for module in pytest dask distributed dask_image tifffile mypy; do
+for module in pytest dask distributed dask_image tifffile mypy numba; do
     "$python" -c "import $module" 2>/dev/null || missing+=("$module")
 done
 if ((${#missing[@]})); then
