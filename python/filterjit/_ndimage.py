@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import numbers
 import re
+import threading
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,12 @@ from . import _lib
 from ._kernel import CompileError, JITCallable, Kernel
 
 _ENGINES = {"callback": 0, "fused": 1}
+# Kernels compiled from filter text given to these functions, by (text, kind): a call with the same text
+# reuses the compiled kernel instead of handing the text to the engine again (about 10 us a call).
+# Bounded, oldest entry first out; each entry keeps its kernel's machine code alive.
+_TEXT_KERNELS: dict[tuple[str, str], Kernel] = {}
+_TEXT_KERNELS_LIMIT = 64
+_TEXT_KERNELS_LOCK = threading.Lock()
 _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
 
 
@@ -56,12 +63,25 @@ def _kernel_and_parameters(function, kind: str, caller: str) -> tuple[Kernel, di
     elif isinstance(function, Kernel):
         kernel, base = function, {}
     elif isinstance(function, str):
-        kernel, base = Kernel(function, kind=kind), {}
+        kernel, base = _text_kernel(function, kind), {}
     else:
         raise TypeError(f"filterjit.{caller} needs a FilterJIT callable, Kernel or filter source text, not "
                         f"{type(function).__name__}; for a Python function use scipy.ndimage.{caller}")
     kernel.check_kind(kind, f"filterjit.{caller}")
     return kernel, base
+
+
+def _text_kernel(source: str, kind: str) -> Kernel:
+    """The kernel compiled from `source` as `kind`, compiled once per process while it stays cached."""
+    key = (source, kind)
+    kernel = _TEXT_KERNELS.get(key)
+    if kernel is None:
+        kernel = Kernel(source, kind=kind)  # raises CompileError for bad text: nothing is cached then
+        with _TEXT_KERNELS_LOCK:
+            while len(_TEXT_KERNELS) >= _TEXT_KERNELS_LIMIT:
+                del _TEXT_KERNELS[next(iter(_TEXT_KERNELS))]
+            _TEXT_KERNELS[key] = kernel
+    return kernel
 
 
 def _native(array: np.ndarray, role: str) -> np.ndarray:

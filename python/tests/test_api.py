@@ -254,3 +254,26 @@ def test_cancel_stops_a_runaway_while_loop_from_another_thread():
     assert not worker.is_alive()
     assert "cancelled" in outcome.get("error", ""), outcome
     np.testing.assert_array_equal(filterjit.generic_filter(np.ones(3), "values[0] * 2", size=1), [2, 2, 2])
+
+
+def test_filter_text_compiles_once_per_process_and_the_cache_is_bounded():
+    from filterjit import _ndimage
+    x = np.arange(30.0).reshape(5, 6)
+    text = "max(values) - min(values) + 0.25"
+    first = filterjit.generic_filter(x, text, size=3)
+    kernel = _ndimage._TEXT_KERNELS[(text, "filter")]
+    again = filterjit.generic_filter(x, text, size=3, mode="wrap")
+    assert _ndimage._TEXT_KERNELS[(text, "filter")] is kernel  # the same compiled kernel, not a new one
+    np.testing.assert_array_equal(first, ndi.generic_filter(x, lambda v: v.max() - v.min() + 0.25, size=3))
+    np.testing.assert_array_equal(again, ndi.generic_filter(x, lambda v: v.max() - v.min() + 0.25, size=3, mode="wrap"))
+    # Broken text raises each time and is never cached.
+    for _ in range(2):
+        with pytest.raises(filterjit.CompileError):
+            filterjit.generic_filter(x, "min(values", size=3)
+    assert ("min(values", "filter") not in _ndimage._TEXT_KERNELS
+    # The cache keeps at most its limit, dropping the oldest entries first.
+    for i in range(_ndimage._TEXT_KERNELS_LIMIT + 5):
+        filterjit.generic_filter(x, f"min(values) + {i}", size=3)
+    assert len(_ndimage._TEXT_KERNELS) == _ndimage._TEXT_KERNELS_LIMIT
+    assert (text, "filter") not in _ndimage._TEXT_KERNELS
+    assert (f"min(values) + {_ndimage._TEXT_KERNELS_LIMIT + 4}", "filter") in _ndimage._TEXT_KERNELS
