@@ -100,33 +100,25 @@ enum CompilePipeline {
     /// time of each stage. Diagnostics are thrown as the front end's `CompileError`.
     /// `undecoratedKind` is the kind of an undecorated kernel def (nil: a filter).
     static func frontEnd(_ file: SourceFile, function: String?, undecoratedKind: KernelKind? = nil) throws -> (TypedProgram, CompileTimings) {
-        var timings = CompileTimings()
-        let parsed = timed(&timings.parse) { Parser.parse(file) }
-        let checked = timed(&timings.check) {
+        try frontEnd(file) { parsed in
             FrontEnd.check(parsed: parsed, in: file, function: function, undecoratedKind: undecoratedKind)
         }
-        let program: TypedProgram
-        switch checked {
-        case .success(let typed): program = typed
-        case .failure(let error): throw error
-        }
-        try verify(program, timings: &timings)
-        return (program, timings)
     }
 
     /// parse -> check -> verify of an array function for one call signature (issue 15): the types of its
     /// parameters come from the signature, so each signature has its own checked program.
     static func frontEnd(_ file: SourceFile, function: String?, arraySignature: ArrayFunctionSignature) throws -> (TypedProgram, CompileTimings) {
-        var timings = CompileTimings()
-        let parsed = timed(&timings.parse) { Parser.parse(file) }
-        let checked = timed(&timings.check) {
+        try frontEnd(file) { parsed in
             FrontEnd.checkArrayFunction(parsed: parsed, in: file, function: function, signature: arraySignature)
         }
-        let program: TypedProgram
-        switch checked {
-        case .success(let typed): program = typed
-        case .failure(let error): throw error
-        }
+    }
+
+    /// parse -> `check` -> verify, each stage timed.
+    private static func frontEnd(_ file: SourceFile,
+                                 check: (ParseResult) -> Result<TypedProgram, CompileError>) throws -> (TypedProgram, CompileTimings) {
+        var timings = CompileTimings()
+        let parsed = timed(&timings.parse) { Parser.parse(file) }
+        let program = try timed(&timings.check) { check(parsed) }.get()
         try verify(program, timings: &timings)
         return (program, timings)
     }
