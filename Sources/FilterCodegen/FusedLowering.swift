@@ -231,6 +231,51 @@ extension Codegen {
         }
     }
 
+    /// Whether a `@line_filter` kernel stores every element of `out` before anything can read it or
+    /// leave: its first statement is `for i in range(len(out))` (step 1, `i` an int the body never
+    /// assigns) whose body starts with `out[i] = e`, and `e` never mentions `out` (nor calls a
+    /// function, nor reads an array other than `line`, which a later statement could have bound to
+    /// `out`; neither `line` nor `out` is ever assigned). The line driver then need not zero `out` first:
+    /// every element it would have zeroed is overwritten before it can be seen. (A failing `e` leaves
+    /// the failing line's later elements as they were instead of zero; the run fails either way.)
+    public static func lineKernelStoresEveryOutputFirst(_ program: TypedProgram) -> Bool {
+        guard program.kind == .lineFilter else { return false }
+        let kernel = program.kernel
+        guard kernel.parameterCount >= 2, let first = kernel.body.first,
+              case .forRange(let counter, let start, let stop, let step, let body) = first.kind,
+              kernel.locals[counter].type == .int, counter != 1,
+              case .intConstant(0) = start.kind, case .intConstant(1) = step.kind,
+              case .length(let measured) = stop.kind, case .local(1) = measured.kind,
+              !reassigns(slot: counter, in: body), !reassigns(slot: 0, in: kernel.body), !reassigns(slot: 1, in: kernel.body),
+              let store = body.first, case .assign(let targets, let values) = store.kind,
+              targets.count == 1, values.count == 1,
+              case .element(let array, let index) = targets[0],
+              case .local(1) = array.kind, case .local(counter) = index.kind else { return false }
+        return neverMentionsOutput(values[0], locals: kernel.locals)
+    }
+
+    /// Whether `expression` is built only from constants, scalar locals, `line` (slot 0),
+    /// arithmetic, comparisons, conversions, conditionals, element reads and lengths of such arrays,
+    /// and builtins of those that store nothing: conservative (anything else counts as a mention).
+    static func neverMentionsOutput(_ expression: TExpr, locals: [LocalVariable]) -> Bool {
+        func clean(_ e: TExpr) -> Bool { neverMentionsOutput(e, locals: locals) }
+        switch expression.kind {
+        case .intConstant, .floatConstant, .boolConstant: return true
+        case .local(let slot): return slot == 0 || (slot != 1 && slot < locals.count && !locals[slot].type.isArray && locals[slot].type != .ndarray)
+        case .convert(_, let a), .negate(let a), .not(let a), .length(let a): return clean(a)
+        case .arithmetic(_, let a, let b), .logical(_, let a, let b): return clean(a) && clean(b)
+        case .compare(let operands, _, _): return operands.allSatisfy(clean)
+        case .conditional(let condition, let then, let orElse):
+            return clean(condition) && clean(then) && clean(orElse)
+        case .element(let array, let index): return clean(array) && clean(index)
+        case .builtin(let builtin, let arguments):
+            // (`a.sort()` stores into its array: a kernel that changes its line would not fail the
+            // same way twice, see LineRun.run.)
+            return builtin != .sortInPlace && arguments.allSatisfy(clean)
+        default: return false
+        }
+    }
+
     /// Whether `statements` ever store into local `slot` (assignment or loop variable).
     static func reassigns(slot: Int, in statements: [TStmt]) -> Bool {
         statements.contains { statement in

@@ -156,7 +156,8 @@ extension Kernel {
         var parameters = userData
         let failure = withExtendedLifetime((self, fused)) {
             parameters.withUnsafeMutableBytes { block in
-                run.run(threads: threadCount, callback: line, userData: block.baseAddress, reason: lastFailureDescription)
+                run.run(threads: threadCount, callback: line, userData: block.baseAddress,
+                        zeroesOutput: !Codegen.lineKernelStoresEveryOutputFirst(program), reason: lastFailureDescription)
             }
         }
         if let failure {

@@ -5,6 +5,7 @@
 import Testing
 import Foundation
 import FilterLang
+import FilterCodegen
 import NDImage
 @testable import FilterJIT
 
@@ -443,6 +444,88 @@ func reversedView(_ array: NDArray) throws -> NDArray {
         #expect(fused.difference(from: callback) == nil)
         if case .failure(let message) = fused { #expect(message.contains("out of range"), "\(message)") }
         else { Issue.record("line[i + 3] with filter size 3 did not fail") }
+    }
+
+    /// Line kernels that store every `out[i]` before anything can read it run without the driver
+    /// zeroing `out` (`Codegen.lineKernelStoresEveryOutputFirst`); every other kernel keeps the
+    /// zeroing. Both paths equal the callback engine (which always zeroes) bit for bit, in place,
+    /// into strided, reversed and float32 outputs, and a failing line leaves the output array as the
+    /// always-zeroing driver left it (stored elements, then zeros; later lines untouched).
+    @Test func lineKernelsStoringEveryOutputFirstSkipTheZeroingWithTheSameBits() throws {
+        guard frontEndAvailable else { return }
+        let unzeroed = try [
+            "for i in range(len(out)):\n        out[i] = (line[i] + line[i + 1] + line[i + 2]) / 3.0",
+            // a negative offset reads from the end (Python's rule), as on the callback engine
+            "for i in range(len(out)):\n        out[i] = line[i + 2] - line[i - 1] * 0.5",
+            "for i in range(len(out)):\n        out[i] = max(line[i], line[i + 1]) if line[i] > 0 else -line[i + 2] + len(line)\n        s = out[i] * 2.0\n    out[0] = out[0] + out[len(out) - 1]",
+            "for i in range(0, len(out), 1):\n        out[i] = np.mean(line) - line[i]",
+        ].map { try engine.compile("@line_filter\ndef k(line, out):\n    \($0)\n") }
+        let zeroed = try [
+            // starts at 1: out[0] keeps the driver's zero
+            "for i in range(1, len(out)):\n        out[i] = line[i]",
+            // reads an element it has not stored yet
+            "for i in range(len(out)):\n        out[i] = line[i] + out[len(out) - 1 - i]",
+            "for i in range(len(out)):\n        out[i] = out[i] + line[i]",
+            // may leave before storing
+            "if line[0] > 50:\n        return\n    for i in range(len(out)):\n        out[i] = line[i]",
+            "for i in range(len(out)):\n        if line[i] > 50:\n            break\n        out[i] = line[i]",
+            "for i in range(len(out)):\n        out[i] = twice(line, i)",
+            "for i in range(len(out) - 1):\n        out[i] = line[i]",
+        ].map { try engine.compile("def twice(a, i):\n    return a[int(i)] * 2.0\n\n@line_filter\ndef k(line, out):\n    \($0)\n") }
+        for kernel in unzeroed { #expect(Codegen.lineKernelStoresEveryOutputFirst(kernel.program), "\(kernel.program.kernel.body)") }
+        for kernel in zeroed { #expect(!Codegen.lineKernelStoresEveryOutputFirst(kernel.program), "\(kernel.program.kernel.body)") }
+
+        let seed = UInt64(ProcessInfo.processInfo.environment["FUSED_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("lineKernelsStoringEveryOutputFirst seed \(seed) (rerun with FUSED_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        var problems: [String] = []
+        for round in 0..<60 {
+            let kernel = random.pick(unzeroed + zeroed)
+            let shape = [1 + random.below(4), 1 + random.below(70)]
+            let values = (0..<shape.reduce(1, *)).map { _ in Double(random.below(120)) - 20 }
+            let input = try NDArray.make(shape: shape, elementType: random.pick([ElementType.float64, .int16, .float32]), values: values)
+            let size = 3 + random.below(2)
+            let options = LineFilterOptions(filterSize: size, axis: random.pick([0, -1]), mode: random.pick(BoundaryMode.allCases),
+                                            cval: -2.5, origin: -(size / 2) + random.below(size))
+            let outputKind = random.below(4), reversedAxis = random.below(2)
+            func output() throws -> FilterOutput {
+                switch outputKind {
+                case 0: return .elementType(.float64)
+                case 1: return .array(try NDArray(shape: [shape[1], shape[0]], elementType: .float64).transposed())
+                case 2: return .array(try NDArray(shape: shape, elementType: .float64).reversed(axis: reversedAxis))
+                default: return .elementType(.float32)
+                }
+            }
+            let callback = Outcome { try kernel.genericFilter1D(input, options: options, output: try output(), engine: .callback) }
+            for threads in [1, 2] {
+                let fused = Outcome { try kernel.genericFilter1D(input, options: options, output: try output(), engine: .fused, threads: threads) }
+                if let d = fused.difference(from: callback) {
+                    problems.append("round \(round) \(kernel.program.kernel.body.count) statements \(shape) \(options) output \(outputKind): \(d)")
+                }
+            }
+        }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(8).joined(separator: "\n"))")
+
+        // Stores every output first, and fails on the last element of the first line (line[i + 3]
+        // with filter size 3): the failing line holds what it stored and then zeros (the driver
+        // zeroes it and runs the kernel again), the next line is untouched, on both engines.
+        let past = try engine.compile("@line_filter\ndef past(line, out):\n    for i in range(len(out)):\n        out[i] = line[i + 3] + 1.0\n")
+        #expect(Codegen.lineKernelStoresEveryOutputFirst(past.program))
+        let input = try NDArray.make(shape: [2, 40], elementType: .float64, values: (0..<80).map(Double.init))
+        var left: [ExecutionEngine: (String, [Double])] = [:]
+        for engineKind in [ExecutionEngine.callback, .fused] {
+            let target = try NDArray.make(shape: [2, 40], elementType: .float64, values: Array(repeating: 7, count: 80))
+            var message = ""
+            do { _ = try past.genericFilter1D(input, options: LineFilterOptions(filterSize: 3), output: .array(target), engine: engineKind, threads: 1) }
+            catch { message = "\(error)" }
+            left[engineKind] = (message, target.doubleValues())
+        }
+        // line[j] is input j - 1 (reflect, filter size 3; line[41] reflects to input 39), so
+        // out[i] = line[i + 3] + 1 = i + 3 for i < 38, out[38] = 40, and line[42] fails.
+        let expected = (0..<38).map { Double($0 + 3) } + [40, 0] + Array(repeating: 7, count: 40)
+        #expect(left[.fused]?.1 == expected, "\(left[.fused]?.1 ?? [])")
+        #expect(left[.callback]?.1 == expected, "\(left[.callback]?.1 ?? [])")
+        #expect(left[.fused]?.0 == left[.callback]?.0 && left[.fused]?.0.contains("out of range") == true, "\(left)")
     }
 
     /// Footprints with more taps than the lowering unrolls take the looped gather (window in the
