@@ -28,7 +28,20 @@ def image(shape=(41, 37), seed=3):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def test_numba_is_not_installed_here():
+@pytest.fixture(autouse=True, scope="module")
+def without_numba():
+    """Every test here runs as on a machine without Numba, even where it is installed (CI installs it for
+    test_array_functions.py's comparisons): while they run, importing Numba raises ImportError."""
+    saved = {name: module for name, module in sys.modules.items() if name == "numba" or name.startswith("numba.")}
+    for name in saved:
+        del sys.modules[name]
+    sys.modules["numba"] = None  # type: ignore[assignment]
+    yield
+    sys.modules.pop("numba", None)
+    sys.modules.update(saved)
+
+
+def test_numba_cannot_be_imported_here():
     # The point of the exercise: nothing below imports Numba.
     with pytest.raises(ImportError):
         __import__("numba")
@@ -69,7 +82,8 @@ def load_example_module(path=EXAMPLE, name="nbmin"):
         setattr(numba_types, type_name, lambda *args: args)
     numba_types.CPointer = lambda t: t
     numba.types = numba_types
-    saved = {name: sys.modules.get(name) for name in ("numba", "numba.types")}
+    absent = object()
+    saved = {name: sys.modules.get(name, absent) for name in ("numba", "numba.types")}
     sys.modules["numba"], sys.modules["numba.types"] = numba, numba_types
     try:
         namespace = {"__name__": "numba_example"}
@@ -78,10 +92,10 @@ def load_example_module(path=EXAMPLE, name="nbmin"):
         exec(code, namespace)
     finally:
         for module_name, module in saved.items():
-            if module is None:
+            if module is absent:
                 sys.modules.pop(module_name, None)
             else:
-                sys.modules[module_name] = module
+                sys.modules[module_name] = module  # None too: the block of `without_numba`
     return namespace[name]
 
 
