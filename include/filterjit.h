@@ -224,7 +224,7 @@ char *filterjit_array_function_signature(const filterjit_array_function *functio
 /* The optimised LLVM IR of signature `index` (free with filterjit_string_free); NULL when out of range. */
 char *filterjit_array_function_ir(const filterjit_array_function *function, intptr_t index);
 /* Calls the function with `count` arguments: kinds[k] is FILTERJIT_ARGUMENT_*; for an array, data[k] is its
- * element (0, ...), dtypes[k] its FILTERJIT_* element type (uint64 is refused), ranks[k] its rank (0...32),
+ * element (0, ...), dtypes[k] its FILTERJIT_* element type, ranks[k] its rank (0...32),
  * shapes[k] and strides[k] its extents and byte strides (any sign; the caller guarantees every element lies in
  * its buffer; the function may write any element). Arrays that overlap are allowed (writes are seen as NumPy
  * would see them, element by element). engine: FILTERJIT_ARRAY_ENGINE_*. On success sets *result (free with

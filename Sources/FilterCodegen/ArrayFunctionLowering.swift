@@ -341,6 +341,14 @@ extension ProgramLowering {
         case (.int, .bool): converted = LLVMBuildZExt(builder, emitter.icmp(LLVMIntNE, value, emitter.int64(0)), target, "")!
         case (.bool, _): converted = LLVMBuildZExt(builder, value, target, "")!
         case (.int, _): converted = dtype.itemSize == 8 ? value : LLVMBuildTrunc(builder, value, target, "")!
+        case (.float, .uint64):
+            // [-2^63, 2^64) (false for NaN): below 2^63 through fptosi (wraps as the int64), above through fptoui;
+            // the conversion that is not selected may be poison, which select does not propagate.
+            let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, value, emitter.double(-9.223372036854775808e18)),
+                                      emitter.fcmp(LLVMRealOLT, value, emitter.double(1.8446744073709551616e19)))
+            check(inRange, else: .floatToInt, range, emitter.int64(-1), LLVMBuildBitCast(builder, value, types.int64, "")!)
+            let high = emitter.fcmp(LLVMRealOGE, value, emitter.double(9.223372036854775808e18))
+            converted = emitter.select(high, LLVMBuildFPToUI(builder, value, types.int64, "")!, LLVMBuildFPToSI(builder, value, types.int64, "")!)
         case (.float, _):
             // [-2^63, 2^63) (false for NaN), so fptosi never sees a value it cannot convert.
             let inRange = emitter.and(emitter.fcmp(LLVMRealOGE, value, emitter.double(-9.223372036854775808e18)),

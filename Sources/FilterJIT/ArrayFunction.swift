@@ -11,7 +11,7 @@ import NDImage
 
 /// An argument of an array-function call.
 public enum ArrayFunctionArgument: @unchecked Sendable {
-    /// An array of any dtype but uint64, rank and layout (strides of any sign); the function may write into it.
+    /// An array of any dtype, rank and layout (strides of any sign); the function may write into it.
     case array(NDArray)
     /// An int (int64).
     case int(Int64)
