@@ -245,6 +245,16 @@ int filterjit_array_function_call(filterjit_array_function *function, intptr_t c
  * its shape. */
 int filterjit_array_function_call_packed(filterjit_array_function *function, intptr_t count, const int64_t *words,
                                          intptr_t word_count, int engine, int64_t *out, char **error);
+/* The offsets of NumPy's PyArrayObject_fields members (char *data, int nd, npy_intp *dimensions, npy_intp *strides,
+ * int flags) from an array object's address, and the NPY_ARRAY_WRITEABLE bit, for filterjit_array_function_call_objects.
+ * Call once before any such call (the Python package does after checking them on probe arrays). */
+void filterjit_set_array_object_layout(intptr_t data, intptr_t nd, intptr_t dimensions, intptr_t strides, intptr_t flags,
+                                       int writeable);
+/* filterjit_array_function_call_packed where an array argument may also be given as 3 words: kind 4, its dtype code
+ * and the address of a live NumPy array object (rank, data, shape, strides are read from it; a read-only array is
+ * FILTERJIT_ERROR_ARGUMENT). On failure out[7] holds the message (free with filterjit_string_free). */
+int filterjit_array_function_call_objects(filterjit_array_function *function, intptr_t count, const int64_t *words,
+                                          intptr_t word_count, int engine, int64_t *out);
 /* The result's kind (FILTERJIT_RESULT_*). */
 int filterjit_result_kind(const filterjit_result *result);
 /* An INT result (BOOL: 0 or 1). */
