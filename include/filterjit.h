@@ -246,10 +246,12 @@ int filterjit_array_function_call(filterjit_array_function *function, intptr_t c
 int filterjit_array_function_call_packed(filterjit_array_function *function, intptr_t count, const int64_t *words,
                                          intptr_t word_count, int engine, int64_t *out, char **error);
 /* The offsets of NumPy's PyArrayObject_fields members (char *data, int nd, npy_intp *dimensions, npy_intp *strides,
- * int flags) from an array object's address, and the NPY_ARRAY_WRITEABLE bit, for filterjit_array_function_call_objects.
- * Call once before any such call (the Python package does after checking them on probe arrays). */
+ * int flags) from an array object's address, the NPY_ARRAY_WRITEABLE bit, and CPython's PyEval_SaveThread and
+ * PyEval_RestoreThread (both NULL from C), for filterjit_array_function_call_objects. With them, that call must be
+ * made with the GIL held: it reads the objects, then releases the GIL around the run. Call once before any such
+ * call (the Python package does after checking the offsets on probe arrays). */
 void filterjit_set_array_object_layout(intptr_t data, intptr_t nd, intptr_t dimensions, intptr_t strides, intptr_t flags,
-                                       int writeable);
+                                       int writeable, void *save_thread, void *restore_thread);
 /* filterjit_array_function_call_packed where an array argument may also be given as 3 words: kind 4, its dtype code
  * and the address of a live NumPy array object (rank, data, shape, strides are read from it; a read-only array is
  * FILTERJIT_ERROR_ARGUMENT). On failure out[7] holds the message (free with filterjit_string_free). */

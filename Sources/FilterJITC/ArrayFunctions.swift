@@ -336,18 +336,31 @@ public func filterjit_array_function_call_packed(_ function: OpaquePointer?, _ c
 /// Where a NumPy array object (`PyArrayObject`) keeps its fields, as byte offsets from the object's address, and
 /// the writeable flag's bit; set once by `filterjit_set_array_object_layout` (the Python package checks them on
 /// probe arrays first). Nil until then: `filterjit_array_function_call_objects` refuses to run.
-private struct ArrayObjectLayout { var data, rank, shape, strides, flags: Int; var writeable: Int32 }
+private struct ArrayObjectLayout {
+    var data, rank, shape, strides, flags: Int
+    var writeable: Int32
+    /// CPython's `PyEval_SaveThread`/`PyEval_RestoreThread` (nil for C callers): the call reads the objects with
+    /// the GIL held (no other thread can reshape them meanwhile) and releases it only around the run.
+    var saveThread: (@convention(c) () -> UnsafeMutableRawPointer?)?
+    var restoreThread: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?
+}
 nonisolated(unsafe) private var arrayObjectLayout: ArrayObjectLayout?
 
 /// `void filterjit_set_array_object_layout(intptr_t data, intptr_t nd, intptr_t dimensions, intptr_t strides,
-/// intptr_t flags, int writeable)`: the offsets of NumPy's `PyArrayObject_fields` members (`char *data`, `int nd`,
-/// `npy_intp *dimensions`, `npy_intp *strides`, `int flags`) and the NPY_ARRAY_WRITEABLE bit. Call it once, before
-/// any call of `filterjit_array_function_call_objects` (not thread-safe with them).
+/// intptr_t flags, int writeable, void *save_thread, void *restore_thread)`: the offsets of NumPy's
+/// `PyArrayObject_fields` members (`char *data`, `int nd`, `npy_intp *dimensions`, `npy_intp *strides`, `int flags`),
+/// the NPY_ARRAY_WRITEABLE bit, and CPython's `PyEval_SaveThread`/`PyEval_RestoreThread` (NULL from C: no GIL). With
+/// them, `filterjit_array_function_call_objects` must be called with the GIL held (ctypes.PyDLL): it reads the
+/// objects first, then releases the GIL around the run. Call it once, before any such call (not thread-safe with them).
 @_cdecl("filterjit_set_array_object_layout")
-public func filterjit_set_array_object_layout(_ data: Int, _ rank: Int, _ shape: Int, _ strides: Int, _ flags: Int, _ writeable: Int32) {
+public func filterjit_set_array_object_layout(_ data: Int, _ rank: Int, _ shape: Int, _ strides: Int, _ flags: Int, _ writeable: Int32,
+                                              _ saveThread: UnsafeRawPointer?, _ restoreThread: UnsafeRawPointer?) {
     let offsets = [data, rank, shape, strides, flags]
-    guard offsets.allSatisfy({ (0...4096).contains($0) }) else { arrayObjectLayout = nil; return }
-    arrayObjectLayout = ArrayObjectLayout(data: data, rank: rank, shape: shape, strides: strides, flags: flags, writeable: writeable)
+    guard offsets.allSatisfy({ (0...4096).contains($0) }), (saveThread == nil) == (restoreThread == nil) else { arrayObjectLayout = nil; return }
+    arrayObjectLayout = ArrayObjectLayout(
+        data: data, rank: rank, shape: shape, strides: strides, flags: flags, writeable: writeable,
+        saveThread: saveThread.map { unsafeBitCast($0, to: (@convention(c) () -> UnsafeMutableRawPointer?).self) },
+        restoreThread: restoreThread.map { unsafeBitCast($0, to: (@convention(c) (UnsafeMutableRawPointer?) -> Void).self) })
 }
 
 /// `int filterjit_array_function_call_objects(function, count, words, word_count, engine, out)`: the packed
@@ -411,9 +424,12 @@ public func filterjit_array_function_call_objects(_ function: OpaquePointer?, _ 
             }
         }
     }
+    // The objects were read (with the GIL held when Python calls); the run sees only the copied words.
+    let thread = status == Status.ok.rawValue ? arrayObjectLayout?.saveThread?() : nil
     let result = status != Status.ok.rawValue ? status : expanded.withUnsafeBufferPointer {
         filterjit_array_function_call_packed(function, count, $0.baseAddress, $0.count, engine, out, &errorText)
     }
+    if let thread { arrayObjectLayout?.restoreThread?(thread) }
     if result != Status.ok.rawValue { out[7] = Int64(Int(bitPattern: errorText)) }
     return result
 }

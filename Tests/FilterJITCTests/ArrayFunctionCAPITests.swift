@@ -131,7 +131,7 @@ import Foundation
     /// `filterjit_array_function_call_objects` reads an array from a header laid out as NumPy's PyArrayObject
     /// (data at 16, nd at 24, dimensions at 32, strides at 40, flags at 64) and refuses a read-only one.
     @Test func objectCallsReadTheArrayHeader() {
-        filterjit_set_array_object_layout(16, 24, 32, 40, 64, 0x400)
+        filterjit_set_array_object_layout(16, 24, 32, 40, 64, 0x400, nil, nil)
         withFunction { function in
             var input: [Int16] = [1, -2, 300]
             var shape = [3], strides = [-2]

@@ -125,7 +125,7 @@ class Dispatcher:
         # ctypes releases the GIL around the call: other Python threads run while the function does. The bytes
         # object `packed` stays alive (and unchanged) until the call returns.
         if _OBJECTS:
-            status = _lib.lib.filterjit_array_function_call_objects(self._handle, len(args), packed, count, engine, out)
+            status = _CALL_OBJECTS(self._handle, len(args), packed, count, engine, out)
         else:
             error = ctypes.c_void_p()
             status = _lib.lib.filterjit_array_function_call_packed(self._handle, len(args), packed, count, engine, out,
@@ -265,8 +265,21 @@ def _object_layout_holds() -> bool:
                 return False
     except Exception:  # pragma: no cover - another layout: the packed words
         return False
-    _lib.lib.filterjit_set_array_object_layout(_DATA_OFFSET, nd, dims, strides, flags, _NPY_ARRAY_WRITEABLE)
+    # The call reads the objects with the GIL held (a PyDLL function), then releases it around the run itself.
+    save = ctypes.cast(ctypes.pythonapi.PyEval_SaveThread, ctypes.c_void_p).value
+    restore = ctypes.cast(ctypes.pythonapi.PyEval_RestoreThread, ctypes.c_void_p).value
+    _lib.lib.filterjit_set_array_object_layout(_DATA_OFFSET, nd, dims, strides, flags, _NPY_ARRAY_WRITEABLE, save, restore)
     return True
+
+
+def _objects_call() -> Any:
+    """filterjit_array_function_call_objects through ctypes.PyDLL: called with the GIL held (no other thread can
+    reshape an argument while the library reads it); the library releases the GIL around the run."""
+    function = ctypes.PyDLL(str(_lib.library_path)).filterjit_array_function_call_objects
+    function.restype = ctypes.c_int
+    function.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int,
+                         ctypes.POINTER(ctypes.c_int64)]
+    return function
 _OUT = ctypes.c_int64 * 40
 # ctypes buffer types by byte count (making one costs more than the rest of a small result).
 _BUFFER_TYPES: dict[int, Any] = {}
@@ -275,6 +288,7 @@ _BITS_TO_FLOAT = struct.Struct("=d")
 _DTYPES = [np.dtype(name) for name in _lib.DTYPES]
 # Whether calls name arrays by their objects (filterjit_array_function_call_objects): a third of the packing.
 _OBJECTS = _object_layout_holds()
+_CALL_OBJECTS = _objects_call() if _OBJECTS else None
 
 
 def _rebuild(source, function, file_name, line_offset, boundscheck=True):

@@ -122,7 +122,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "filterjit_array_function_call_objects": (ctypes.c_int, [
             ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int,
             ctypes.POINTER(ctypes.c_int64)]),
-        "filterjit_set_array_object_layout": (None, [ctypes.c_ssize_t] * 5 + [ctypes.c_int]),
+        "filterjit_set_array_object_layout": (None, [ctypes.c_ssize_t] * 5 + [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
         "filterjit_result_kind": (ctypes.c_int, [ctypes.c_void_p]),
         "filterjit_result_int": (ctypes.c_int64, [ctypes.c_void_p]),
         "filterjit_result_float": (ctypes.c_double, [ctypes.c_void_p]),

@@ -433,3 +433,30 @@ def test_uint64_rules_equal_numba():
     got[0][6] = expected[0][6] = 0
     for a, b in zip(got, expected):
         assert same_bits(a, b)
+
+
+def total_2d(a):
+    s = 0.0
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            s += a[i, j]
+    return s
+
+
+def rank_and_size(a):
+    return a.ndim * 1000 + a.size
+
+
+class Subclass(np.ndarray):
+    pass
+
+
+def test_arrays_passed_as_their_objects_keep_every_layout():
+    from filterjit import _array_function
+    assert _array_function._OBJECTS  # NumPy's PyArrayObject layout was recognised at import (w15d)
+    total = filterjit.jit(total_2d)
+    base = np.arange(24.0).reshape(4, 6)
+    for view in (base, base.T, base[::-1, ::2], np.asfortranarray(base), base[1:3, 2:5], base.view(Subclass), base[:0]):
+        assert total(view) == view.sum() and total.interpret(view) == view.sum()
+    shape = filterjit.jit(rank_and_size)
+    assert shape(np.array(2.5)) == 1 and shape(np.zeros((2, 3, 4), np.int16)) == 3024 and shape(np.zeros(0)) == 1000
