@@ -423,7 +423,11 @@ func describe(_ result: ArrayFunctionResult) -> String {
             let function = try sharedEngine.compileFunction(source)
             let (ta, tb, tout) = (random.pick(types), random.pick(types), random.pick(types))
             func values(_ n: Int, _ type: ElementType) -> [Double] {
-                (0..<n).map { _ in type == .bool ? Double(random.below(2)) : Double(Int(random.below(200)) - (type.rawValue.hasPrefix("u") ? 0 : 100)) }
+                (0..<n).map { _ in
+                    // uint64 arrays also get values at and above 2^63 (negative as int64 bits).
+                    if type == .uint64, random.chance(0.3) { return random.pick([0x1p63, 9.3e18, 1.2e19, 1.8e19]) }
+                    return type == .bool ? Double(random.below(2)) : Double(Int(random.below(200)) - (type.rawValue.hasPrefix("u") ? 0 : 100))
+                }
             }
             let a = try ndArray(values(1 + random.below(6), ta), ta)
             let b = try ndArray(values(1 + random.below(6), tb), tb)
