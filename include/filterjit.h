@@ -191,7 +191,8 @@ enum {
 /* Result kinds of filterjit_result_kind. */
 enum {
     FILTERJIT_RESULT_NONE = 0, FILTERJIT_RESULT_INT = 1, FILTERJIT_RESULT_FLOAT = 2, FILTERJIT_RESULT_BOOL = 3,
-    FILTERJIT_RESULT_ARRAY = 4 /* a new array (filterjit_result_data ...) or an argument (filterjit_result_argument) */
+    FILTERJIT_RESULT_ARRAY = 4, /* a new array (filterjit_result_data ...) or an argument (filterjit_result_argument) */
+    FILTERJIT_RESULT_UINT64 = 5 /* a uint64 value: filterjit_result_int gives its bits */
 };
 
 /* Which back end runs an array function. */

@@ -741,6 +741,7 @@ struct Execution {
         switch (type, value) {
         case (.float, _): return .float(try floatValue(value, at: range))
         case (.int, .int), (.int, .bool): return .int(try intValue(value, at: range))
+        case (.uint64, .int): return value  // a uint64 is held as the int64 of its bits (Sema typed it already)
         case (.bool, _): return .bool(try truth(value, at: range))
         case (.floatArray, .array), (.intArray, .array), (.boolArray, .array), (.ndarray, .nd): return value
         default: throw KernelRuntimeError("cannot convert the value to \(type.rawValue)", at: range)

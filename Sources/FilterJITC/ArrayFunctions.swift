@@ -184,6 +184,7 @@ public func filterjit_array_function_call(_ function: OpaquePointer?, _ count: I
         switch value {
         case .none: resultBox = ArrayResultBox(kind: 0)
         case .int(let x): resultBox = ArrayResultBox(kind: 1, intValue: x)
+        case .uint64(let x): resultBox = ArrayResultBox(kind: 5, intValue: Int64(bitPattern: x))
         case .float(let x): resultBox = ArrayResultBox(kind: 2, floatValue: x)
         case .bool(let x): resultBox = ArrayResultBox(kind: 3, intValue: x ? 1 : 0)
         case .array(let array):
@@ -198,7 +199,7 @@ public func filterjit_array_function_call(_ function: OpaquePointer?, _ count: I
 @_cdecl("filterjit_result_kind")
 public func filterjit_result_kind(_ result: OpaquePointer?) -> Int32 { arrayResultBox(result)?.kind ?? -1 }
 
-/// `int64_t filterjit_result_int(const filterjit_result *)`: an INT result, or 0/1 for BOOL.
+/// `int64_t filterjit_result_int(const filterjit_result *)`: an INT result, 0/1 for BOOL, a UINT64's bits.
 @_cdecl("filterjit_result_int")
 public func filterjit_result_int(_ result: OpaquePointer?) -> Int64 { arrayResultBox(result)?.intValue ?? 0 }
 
@@ -448,6 +449,7 @@ private func fill(_ out: UnsafeMutablePointer<Int64>, with result: ArrayFunction
     case .none: out[0] = 0
     case .int(let x): out[0] = 1; out[1] = x
     case .float(let x): out[0] = 2; out[1] = Int64(bitPattern: x.bitPattern)
+    case .uint64(let x): out[0] = 5; out[1] = Int64(bitPattern: x)
     case .bool(let x): out[0] = 3; out[1] = x ? 1 : 0
     case .array(let array):
         out[0] = 4

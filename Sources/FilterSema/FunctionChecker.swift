@@ -2353,11 +2353,6 @@ extension FunctionChecker {
             return []
         }
         guard let typed = lowerAny(value) else { return [] }
-        if typed.type == .uint64 {
-            report("returning a uint64 value is not supported yet; store it into a uint64 array, or return int(x) (its bits "
-                   + "as an int64) or float(x)", at: value.range)
-            return []
-        }
         if typed.type.isArray {
             report("a 1-D local array cannot be returned from an array function; make the result with np.zeros or np.empty", at: value.range)
             return []

@@ -120,6 +120,18 @@ func uint64Array(_ values: [UInt64]) throws -> NDArray {
         }
     }
 
+    @Test func uint64ValuesAreReturned() throws {
+        let u = try uint64Array([UInt64.max, 5, 1 << 63])
+        for (source, expected) in [("def f(u):\n    return u[0]\n", "uint64 18446744073709551615"),
+                                   ("def f(u):\n    return u.max() - u[1]\n", "uint64 18446744073709551610"),
+                                   ("def f(u):\n    return u[0] + 1\n", "int 0"),
+                                   ("def f(u):\n    return u[2] / 2\n", "float \((0x1p62).bitPattern)"),
+                                   ("def f(u):\n    if u[1] > 3:\n        return u[1]\n    return -1\n", "int 5")] {
+            let function = try sharedEngine.compileFunction(source)
+            #expect(describe(try callBoth(function, [.array(u)]).0) == expected, "\(source)")
+        }
+    }
+
     @Test func newUInt64ArraysAndLocals() throws {
         let function = try sharedEngine.compileFunction("""
         import numpy as np

@@ -168,6 +168,8 @@ def _take_result(out: Any, args: tuple[Any, ...]) -> Any:
         return _BITS_TO_FLOAT.unpack(_BITS.pack(out[1]))[0]
     if kind == _lib.RESULT_BOOL:
         return bool(out[1])
+    if kind == _lib.RESULT_UINT64:
+        return out[1] & 0xFFFFFFFFFFFFFFFF  # its bits as an int64: a Python int, as Numba returns it
     if kind != _lib.RESULT_ARRAY:
         return None
     if out[2] >= 0:

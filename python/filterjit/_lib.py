@@ -19,7 +19,7 @@ DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"
           "float32", "float64")
 # Array-function argument kinds (FILTERJIT_ARGUMENT_*) and result kinds (FILTERJIT_RESULT_*).
 ARGUMENT_ARRAY, ARGUMENT_INT, ARGUMENT_FLOAT, ARGUMENT_BOOL = range(4)
-RESULT_NONE, RESULT_INT, RESULT_FLOAT, RESULT_BOOL, RESULT_ARRAY = range(5)
+RESULT_NONE, RESULT_INT, RESULT_FLOAT, RESULT_BOOL, RESULT_ARRAY, RESULT_UINT64 = range(6)
 # Boundary modes, in the order of FILTERJIT_MODE_*.
 MODES = ("reflect", "constant", "nearest", "mirror", "wrap", "grid-mirror", "grid-constant", "grid-wrap")
 

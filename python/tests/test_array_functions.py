@@ -222,8 +222,6 @@ def test_refusals():
         addarr(x, x)
     with pytest.raises(TypeError, match="not supported"):
         addarr(np.zeros(3), [1, 2, 3])
-    with pytest.raises(filterjit.CompileError, match="returning a uint64 value is not supported"):
-        filterjit.jit(first)(np.zeros(3, np.uint64))
     with pytest.raises(TypeError, match="option"):
         filterjit.jit(parallel=True)
 
@@ -460,3 +458,17 @@ def test_arrays_passed_as_their_objects_keep_every_layout():
         assert total(view) == view.sum() and total.interpret(view) == view.sum()
     shape = filterjit.jit(rank_and_size)
     assert shape(np.array(2.5)) == 1 and shape(np.zeros((2, 3, 4), np.int16)) == 3024 and shape(np.zeros(0)) == 1000
+
+
+def biggest_minus_second(u):
+    return u.max() - u[1]
+
+
+def test_uint64_values_are_returned_as_ints():
+    u = np.array([2**64 - 1, 5, 2**63], np.uint64)
+    for function, expected in ((first, 2**64 - 1), (biggest_minus_second, 2**64 - 6)):
+        jitted = filterjit.jit(function)
+        assert jitted(u) == expected and jitted.interpret(u) == expected and type(jitted(u)) is int
+    if importlib.util.find_spec("numba") is not None:
+        import numba
+        assert numba.njit(first)(u) == 2**64 - 1 and numba.njit(biggest_minus_second)(u) == 2**64 - 6
