@@ -258,8 +258,11 @@ def _object_layout_holds() -> bool:
             if rank != probe.ndim or _VOID_P_AT(address + _DATA_OFFSET).value != (probe.ctypes.data or None):
                 return False
             if rank:
-                shape = (ctypes.c_ssize_t * rank).from_address(_VOID_P_AT(address + dims).value)
-                steps = (ctypes.c_ssize_t * rank).from_address(_VOID_P_AT(address + strides).value)
+                shape_address, strides_address = _VOID_P_AT(address + dims).value, _VOID_P_AT(address + strides).value
+                if not shape_address or not strides_address:
+                    return False
+                shape = (ctypes.c_ssize_t * rank).from_address(shape_address)
+                steps = (ctypes.c_ssize_t * rank).from_address(strides_address)
                 if tuple(shape) != probe.shape or tuple(steps) != probe.strides:
                     return False
             writeable = bool(ctypes.c_int.from_address(address + flags).value & _NPY_ARRAY_WRITEABLE)
@@ -290,7 +293,7 @@ _BITS_TO_FLOAT = struct.Struct("=d")
 _DTYPES = [np.dtype(name) for name in _lib.DTYPES]
 # Whether calls name arrays by their objects (filterjit_array_function_call_objects): a third of the packing.
 _OBJECTS = _object_layout_holds()
-_CALL_OBJECTS = _objects_call() if _OBJECTS else None
+_CALL_OBJECTS: Any = _objects_call() if _OBJECTS else None
 
 
 def _rebuild(source, function, file_name, line_offset, boundscheck=True):
