@@ -345,7 +345,9 @@ struct FunctionChecker {
             }
             var bounds: [TExpr] = []
             for argument in arguments.prefix(3) {
-                guard let value = lower(argument) else { continue }
+                // A uint64 bound is its int64 bits (2^63 and above are negative: an empty loop where Numba's would
+                // run for ever).
+                guard let value = lowerValue(argument) else { continue }
                 if value.type == .float {
                     report("range() arguments must be ints, got a float", at: argument.range)
                 } else if value.type.isArray {

@@ -126,7 +126,8 @@ func uint64Array(_ values: [UInt64]) throws -> NDArray {
                                    ("def f(u):\n    return u.max() - u[1]\n", "uint64 18446744073709551610"),
                                    ("def f(u):\n    return u[0] + 1\n", "int 0"),
                                    ("def f(u):\n    return u[2] / 2\n", "float \((0x1p62).bitPattern)"),
-                                   ("def f(u):\n    if u[1] > 3:\n        return u[1]\n    return -1\n", "int 5")] {
+                                   ("def f(u):\n    if u[1] > 3:\n        return u[1]\n    return -1\n", "int 5"),
+                                   ("def f(u):\n    s = 0\n    for k in range(u[1]):\n        s += k\n    for k in range(u[0]):\n        s += 100\n    return s\n", "int 10")] {
             let function = try sharedEngine.compileFunction(source)
             #expect(describe(try callBoth(function, [.array(u)]).0) == expected, "\(source)")
         }
