@@ -191,7 +191,8 @@ enum {
 /* Result kinds of filterjit_result_kind. */
 enum {
     FILTERJIT_RESULT_NONE = 0, FILTERJIT_RESULT_INT = 1, FILTERJIT_RESULT_FLOAT = 2, FILTERJIT_RESULT_BOOL = 3,
-    FILTERJIT_RESULT_ARRAY = 4 /* a new array (filterjit_result_data ...) or an argument (filterjit_result_argument) */
+    FILTERJIT_RESULT_ARRAY = 4, /* a new array (filterjit_result_data ...) or an argument (filterjit_result_argument) */
+    FILTERJIT_RESULT_UINT64 = 5 /* a uint64 value: filterjit_result_int gives its bits */
 };
 
 /* Which back end runs an array function. */
@@ -224,7 +225,7 @@ char *filterjit_array_function_signature(const filterjit_array_function *functio
 /* The optimised LLVM IR of signature `index` (free with filterjit_string_free); NULL when out of range. */
 char *filterjit_array_function_ir(const filterjit_array_function *function, intptr_t index);
 /* Calls the function with `count` arguments: kinds[k] is FILTERJIT_ARGUMENT_*; for an array, data[k] is its
- * element (0, ...), dtypes[k] its FILTERJIT_* element type (uint64 is refused), ranks[k] its rank (0...32),
+ * element (0, ...), dtypes[k] its FILTERJIT_* element type, ranks[k] its rank (0...32),
  * shapes[k] and strides[k] its extents and byte strides (any sign; the caller guarantees every element lies in
  * its buffer; the function may write any element). Arrays that overlap are allowed (writes are seen as NumPy
  * would see them, element by element). engine: FILTERJIT_ARRAY_ENGINE_*. On success sets *result (free with
@@ -245,6 +246,18 @@ int filterjit_array_function_call(filterjit_array_function *function, intptr_t c
  * its shape. */
 int filterjit_array_function_call_packed(filterjit_array_function *function, intptr_t count, const int64_t *words,
                                          intptr_t word_count, int engine, int64_t *out, char **error);
+/* The offsets of NumPy's PyArrayObject_fields members (char *data, int nd, npy_intp *dimensions, npy_intp *strides,
+ * int flags) from an array object's address, the NPY_ARRAY_WRITEABLE bit, and CPython's PyEval_SaveThread and
+ * PyEval_RestoreThread (both NULL from C), for filterjit_array_function_call_objects. With them, that call must be
+ * made with the GIL held: it reads the objects, then releases the GIL around the run. Call once before any such
+ * call (the Python package does after checking the offsets on probe arrays). */
+void filterjit_set_array_object_layout(intptr_t data, intptr_t nd, intptr_t dimensions, intptr_t strides, intptr_t flags,
+                                       int writeable, void *save_thread, void *restore_thread);
+/* filterjit_array_function_call_packed where an array argument may also be given as 3 words: kind 4, its dtype code
+ * and the address of a live NumPy array object (rank, data, shape, strides are read from it; a read-only array is
+ * FILTERJIT_ERROR_ARGUMENT). On failure out[7] holds the message (free with filterjit_string_free). */
+int filterjit_array_function_call_objects(filterjit_array_function *function, intptr_t count, const int64_t *words,
+                                          intptr_t word_count, int engine, int64_t *out);
 /* The result's kind (FILTERJIT_RESULT_*). */
 int filterjit_result_kind(const filterjit_result *result);
 /* An INT result (BOOL: 0 or 1). */

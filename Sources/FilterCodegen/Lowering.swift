@@ -96,7 +96,7 @@ final class ProgramLowering {
 
     func scalarType(_ type: ValueType) -> LLVMTypeRef {
         switch type {
-        case .int: return types.int64
+        case .int, .uint64: return types.int64
         case .float: return types.double
         case .bool: return types.bool
         case .floatArray: return types.doublePointer
@@ -502,7 +502,9 @@ final class ProgramLowering {
         case (.int, .float): return LLVMBuildSIToFP(builder, value, types.double, "")!
         case (.bool, .float): return LLVMBuildUIToFP(builder, value, types.double, "")!
         case (.bool, .int): return LLVMBuildZExt(builder, value, types.int64, "")!
-        case (.int, .bool): return emitter.icmp(LLVMIntNE, value, emitter.int64(0))
+        case (.int, .bool), (.uint64, .bool): return emitter.icmp(LLVMIntNE, value, emitter.int64(0))
+        case (.uint64, .int): return value  // the same bits (Sema's explicit conversion)
+        case (.uint64, .float): return LLVMBuildUIToFP(builder, value, types.double, "")!
         case (.float, .bool): return emitter.fcmp(LLVMRealUNE, value, emitter.double(0))
         default:
             // float -> int never happens implicitly (Sema uses an explicit, checked builtin).
@@ -739,7 +741,13 @@ final class ProgramLowering {
             case .power: return emitter.callMath("pow", [a, b])
             }
         }
-        // Ints: wrapping (no nsw/nuw flags, so no poison).
+        if type == .uint64, operation == .floorDivide || operation == .modulo {
+            // Unsigned: the quotient and remainder are already floored.
+            let isDivision = operation == .floorDivide
+            check(emitter.icmp(LLVMIntNE, b, emitter.int64(0)), else: isDivision ? .divisionByZero : .moduloByZero, range)
+            return isDivision ? LLVMBuildUDiv(builder, a, b, "")! : LLVMBuildURem(builder, a, b, "")!
+        }
+        // Ints (and uint64s): wrapping (no nsw/nuw flags, so no poison).
         switch operation {
         case .add: return emitter.add(a, b)
         case .subtract: return emitter.sub(a, b)
@@ -812,6 +820,17 @@ final class ProgramLowering {
             return emitter.fcmp(predicate, a, b)
         }
         let predicate: LLVMIntPredicate
+        if type == .uint64 {
+            switch operation {
+            case .less: predicate = LLVMIntULT
+            case .lessEqual: predicate = LLVMIntULE
+            case .greater: predicate = LLVMIntUGT
+            case .greaterEqual: predicate = LLVMIntUGE
+            case .equal: predicate = LLVMIntEQ
+            case .notEqual: predicate = LLVMIntNE
+            }
+            return emitter.icmp(predicate, a, b)
+        }
         switch operation {
         case .less: predicate = LLVMIntSLT
         case .lessEqual: predicate = LLVMIntSLE

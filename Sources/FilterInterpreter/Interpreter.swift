@@ -491,6 +491,10 @@ struct Execution {
         let range = expression.range
         guard case .convert(let conversion, let operand) = expression.kind else { throw KernelRuntimeError("internal error: not a convert", at: range) }
         let value = try evaluate(operand, frame: &frame)
+        if operand.type == .uint64, conversion == .toFloat {
+            // A uint64 is held as the int64 of its bits: converted unsigned.
+            return .float(Double(UInt64(bitPattern: try intValue(value, at: range))))
+        }
         switch conversion {
         case .toFloat: return .float(try floatValue(value, at: range))
         case .toInt: return .int(try intValue(value, at: range))
@@ -526,6 +530,11 @@ struct Execution {
         if expression.type == .float {
             return .float(Self.arithmetic(op, try floatValue(a, at: range), try floatValue(b, at: range)))
         }
+        if expression.type == .uint64, op == .floorDivide || op == .modulo {
+            let x = UInt64(bitPattern: try intValue(a, at: range)), y = UInt64(bitPattern: try intValue(b, at: range))
+            guard y != 0 else { throw KernelRuntimeError(op == .floorDivide ? "integer division by zero" : "integer modulo by zero", at: range) }
+            return .int(Int64(bitPattern: op == .floorDivide ? x / y : x % y))
+        }
         return .int(try Self.arithmetic(op, try intValue(a, at: range), try intValue(b, at: range), at: range))
     }
 
@@ -542,6 +551,8 @@ struct Execution {
             let holds: Bool
             if compareTypes[i] == .float {
                 holds = Self.compare(ops[i], try floatValue(left, at: range), try floatValue(right, at: range))
+            } else if compareTypes[i] == .uint64 {
+                holds = Self.compare(ops[i], UInt64(bitPattern: try intValue(left, at: range)), UInt64(bitPattern: try intValue(right, at: range)))
             } else {
                 holds = Self.compare(ops[i], try intValue(left, at: range), try intValue(right, at: range))
             }
@@ -730,6 +741,7 @@ struct Execution {
         switch (type, value) {
         case (.float, _): return .float(try floatValue(value, at: range))
         case (.int, .int), (.int, .bool): return .int(try intValue(value, at: range))
+        case (.uint64, .int): return value  // a uint64 is held as the int64 of its bits (Sema typed it already)
         case (.bool, _): return .bool(try truth(value, at: range))
         case (.floatArray, .array), (.intArray, .array), (.boolArray, .array), (.ndarray, .nd): return value
         default: throw KernelRuntimeError("cannot convert the value to \(type.rawValue)", at: range)

@@ -11,7 +11,7 @@ import NDImage
 
 /// An argument of an array-function call.
 public enum ArrayFunctionArgument: @unchecked Sendable {
-    /// An array of any dtype but uint64, rank and layout (strides of any sign); the function may write into it.
+    /// An array of any dtype, rank and layout (strides of any sign); the function may write into it.
     case array(NDArray)
     /// An int (int64).
     case int(Int64)
@@ -37,6 +37,8 @@ public enum ArrayFunctionResult: @unchecked Sendable {
     /// `return`, `return None` or no return.
     case none
     case int(Int64)
+    /// A uint64 value (an element of a uint64 array, or arithmetic between two; Numba returns it as an int).
+    case uint64(UInt64)
     case float(Double)
     case bool(Bool)
     /// A new C-contiguous array, or the argument array the function returned.
@@ -152,6 +154,7 @@ public final class ArrayFunction: @unchecked Sendable {
         let result = try withExtendedLifetime(arguments) { try Interpreter(program: program).runArrayFunction(values) }
         switch result {
         case .none: return .none
+        case .int(let x) where program.kernel.returnType == .uint64: return .uint64(UInt64(bitPattern: x))
         case .int(let x): return .int(x)
         case .float(let x): return .float(x)
         case .bool(let x): return .bool(x)
@@ -239,6 +242,7 @@ public final class ArrayFunction: @unchecked Sendable {
             switch kernel.program.kernel.returnType {
             case nil: return .value(.none)
             case .int?: return .value(.int(result.load(as: Int64.self)))
+            case .uint64?: return .value(.uint64(UInt64(bitPattern: result.load(as: Int64.self))))
             case .float?: return .value(.float(result.load(as: Double.self)))
             case .bool?: return .value(.bool(result.load(as: UInt8.self) != 0))
             case .ndarray?:

@@ -184,6 +184,7 @@ public func filterjit_array_function_call(_ function: OpaquePointer?, _ count: I
         switch value {
         case .none: resultBox = ArrayResultBox(kind: 0)
         case .int(let x): resultBox = ArrayResultBox(kind: 1, intValue: x)
+        case .uint64(let x): resultBox = ArrayResultBox(kind: 5, intValue: Int64(bitPattern: x))
         case .float(let x): resultBox = ArrayResultBox(kind: 2, floatValue: x)
         case .bool(let x): resultBox = ArrayResultBox(kind: 3, intValue: x ? 1 : 0)
         case .array(let array):
@@ -198,7 +199,7 @@ public func filterjit_array_function_call(_ function: OpaquePointer?, _ count: I
 @_cdecl("filterjit_result_kind")
 public func filterjit_result_kind(_ result: OpaquePointer?) -> Int32 { arrayResultBox(result)?.kind ?? -1 }
 
-/// `int64_t filterjit_result_int(const filterjit_result *)`: an INT result, or 0/1 for BOOL.
+/// `int64_t filterjit_result_int(const filterjit_result *)`: an INT result, 0/1 for BOOL, a UINT64's bits.
 @_cdecl("filterjit_result_int")
 public func filterjit_result_int(_ result: OpaquePointer?) -> Int64 { arrayResultBox(result)?.intValue ?? 0 }
 
@@ -333,6 +334,107 @@ public func filterjit_array_function_call_packed(_ function: OpaquePointer?, _ c
     return status
 }
 
+/// Where a NumPy array object (`PyArrayObject`) keeps its fields, as byte offsets from the object's address, and
+/// the writeable flag's bit; set once by `filterjit_set_array_object_layout` (the Python package checks them on
+/// probe arrays first). Nil until then: `filterjit_array_function_call_objects` refuses to run.
+private struct ArrayObjectLayout {
+    var data, rank, shape, strides, flags: Int
+    var writeable: Int32
+    /// CPython's `PyEval_SaveThread`/`PyEval_RestoreThread` (nil for C callers): the call reads the objects with
+    /// the GIL held (no other thread can reshape them meanwhile) and releases it only around the run.
+    var saveThread: (@convention(c) () -> UnsafeMutableRawPointer?)?
+    var restoreThread: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?
+}
+nonisolated(unsafe) private var arrayObjectLayout: ArrayObjectLayout?
+
+/// `void filterjit_set_array_object_layout(intptr_t data, intptr_t nd, intptr_t dimensions, intptr_t strides,
+/// intptr_t flags, int writeable, void *save_thread, void *restore_thread)`: the offsets of NumPy's
+/// `PyArrayObject_fields` members (`char *data`, `int nd`, `npy_intp *dimensions`, `npy_intp *strides`, `int flags`),
+/// the NPY_ARRAY_WRITEABLE bit, and CPython's `PyEval_SaveThread`/`PyEval_RestoreThread` (NULL from C: no GIL). With
+/// them, `filterjit_array_function_call_objects` must be called with the GIL held (ctypes.PyDLL): it reads the
+/// objects first, then releases the GIL around the run. Call it once, before any such call (not thread-safe with them).
+@_cdecl("filterjit_set_array_object_layout")
+public func filterjit_set_array_object_layout(_ data: Int, _ rank: Int, _ shape: Int, _ strides: Int, _ flags: Int, _ writeable: Int32,
+                                              _ saveThread: UnsafeRawPointer?, _ restoreThread: UnsafeRawPointer?) {
+    let offsets = [data, rank, shape, strides, flags]
+    guard offsets.allSatisfy({ (0...4096).contains($0) }), (saveThread == nil) == (restoreThread == nil) else { arrayObjectLayout = nil; return }
+    arrayObjectLayout = ArrayObjectLayout(
+        data: data, rank: rank, shape: shape, strides: strides, flags: flags, writeable: writeable,
+        saveThread: saveThread.map { unsafeBitCast($0, to: (@convention(c) () -> UnsafeMutableRawPointer?).self) },
+        restoreThread: restoreThread.map { unsafeBitCast($0, to: (@convention(c) (UnsafeMutableRawPointer?) -> Void).self) })
+}
+
+/// `int filterjit_array_function_call_objects(function, count, words, word_count, engine, out)`: the packed
+/// call where an array argument may also be given as kind 4, its dtype code and the address of a live NumPy array
+/// object (what Python's `id(a)` is): its rank, data pointer, shape and strides are read from the object (the
+/// layout given to `filterjit_set_array_object_layout`), and a read-only array is refused (FILTERJIT_ERROR_ARGUMENT).
+/// For the Python package, which holds the arrays for the call: the addresses are trusted as the data pointers of
+/// the packed call are. Then the same as `filterjit_array_function_call_packed` (the same checks and `out`), except
+/// that a failure's message is in out[7] (a `char *` to free with `filterjit_string_free`; one argument less to pass).
+@_cdecl("filterjit_array_function_call_objects")
+public func filterjit_array_function_call_objects(_ function: OpaquePointer?, _ count: Int, _ words: UnsafePointer<Int64>?,
+                                                  _ wordCount: Int, _ engine: Int32, _ out: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard let out else { return Status.argument.rawValue }
+    var errorText: UnsafeMutablePointer<CChar>?
+    var expanded: [Int64] = []
+    let status = withStatus(&errorText) {
+        guard let layout = arrayObjectLayout else { throw APIFailure(.argument, "filterjit_set_array_object_layout was not called") }
+        guard count >= 0, count <= 1 << 16, wordCount >= 0, wordCount <= 1 << 24, count == 0 || words != nil else {
+            throw APIFailure(.argument, "argument count \(count) or word count \(wordCount) is out of range")
+        }
+        expanded.reserveCapacity(wordCount + 8 * count)
+        var position = 0
+        func next(_ k: Int) throws -> Int64 {
+            guard position < wordCount, let words else { throw APIFailure(.argument, "argument \(k): the words end early") }
+            position += 1
+            return words[position - 1]
+        }
+        for k in 0..<count {
+            let kind = try next(k)
+            switch kind {
+            case 4:
+                let code = try next(k), address = try next(k)
+                guard let object = UnsafeRawPointer(bitPattern: Int(truncatingIfNeeded: address)) else {
+                    throw APIFailure(.argument, "argument \(k): the array object is NULL")
+                }
+                guard object.load(fromByteOffset: layout.flags, as: Int32.self) & layout.writeable != 0 else {
+                    throw APIFailure(.argument, "argument \(k + 1): the array is read-only; array functions may write into their "
+                                     + "arguments, so pass a writable array (e.g. a copy)")
+                }
+                let rank = Int(object.load(fromByteOffset: layout.rank, as: Int32.self))
+                guard (0...32).contains(rank) else { throw APIFailure(.argument, "argument \(k): rank \(rank) is out of range 0...32") }
+                let data = object.load(fromByteOffset: layout.data, as: Int.self)
+                expanded += [0, code, Int64(rank), Int64(data)]
+                if rank > 0 {
+                    guard let shape = UnsafePointer<Int>(bitPattern: object.load(fromByteOffset: layout.shape, as: Int.self)),
+                          let strides = UnsafePointer<Int>(bitPattern: object.load(fromByteOffset: layout.strides, as: Int.self)) else {
+                        throw APIFailure(.argument, "argument \(k): the array has no shape or strides")
+                    }
+                    for axis in 0..<rank { expanded.append(Int64(shape[axis])) }
+                    for axis in 0..<rank { expanded.append(Int64(strides[axis])) }
+                }
+            case 0:
+                let code = try next(k), rank = try next(k)
+                guard (0...32).contains(rank) else { throw APIFailure(.argument, "argument \(k): rank \(rank) is out of range 0...32") }
+                expanded += [0, code, rank, try next(k)]
+                for _ in 0..<(2 * rank) { expanded.append(try next(k)) }
+            case 1, 2, 3:
+                expanded += [kind, try next(k)]
+            default:
+                throw APIFailure(.argument, "argument \(k) has the unknown kind \(kind)")
+            }
+        }
+    }
+    // The objects were read (with the GIL held when Python calls); the run sees only the copied words.
+    let thread = status == Status.ok.rawValue ? arrayObjectLayout?.saveThread?() : nil
+    let result = status != Status.ok.rawValue ? status : expanded.withUnsafeBufferPointer {
+        filterjit_array_function_call_packed(function, count, $0.baseAddress, $0.count, engine, out, &errorText)
+    }
+    if let thread { arrayObjectLayout?.restoreThread?(thread) }
+    if result != Status.ok.rawValue { out[7] = Int64(Int(bitPattern: errorText)) }
+    return result
+}
+
 /// Element type and dtype by FILTERJIT_* code (nil: not an element type), computed once: the names are strings,
 /// and matching them costs more than the rest of a packed call's parsing.
 private let packedElementTypes: [(ElementType, ArrayDType)?] = (0..<32).map { code in
@@ -347,6 +449,7 @@ private func fill(_ out: UnsafeMutablePointer<Int64>, with result: ArrayFunction
     case .none: out[0] = 0
     case .int(let x): out[0] = 1; out[1] = x
     case .float(let x): out[0] = 2; out[1] = Int64(bitPattern: x.bitPattern)
+    case .uint64(let x): out[0] = 5; out[1] = Int64(bitPattern: x)
     case .bool(let x): out[0] = 3; out[1] = x ? 1 : 0
     case .array(let array):
         out[0] = 4

@@ -33,18 +33,19 @@ public enum ArrayDType: String, Hashable, Sendable, CaseIterable {
         }
     }
 
-    /// The language type an element loads as: ints (every width, signed or not) as `.int`, floats as
-    /// `.float`, bools as `.bool`.
+    /// The language type an element loads as: ints (every width up to uint32, signed or not) as `.int`,
+    /// uint64 as `.uint64`, floats as `.float`, bools as `.bool`.
     public var scalarType: ValueType {
         switch self {
         case .bool: return .bool
         case .float32, .float64: return .float
+        case .uint64: return .uint64
         default: return .int
         }
     }
 
     /// Whether this is an integer dtype (signed or unsigned).
-    public var isInteger: Bool { scalarType == .int }
+    public var isInteger: Bool { scalarType == .int || scalarType == .uint64 }
 
     /// Whether this is an unsigned integer dtype.
     public var isUnsigned: Bool { self == .uint8 || self == .uint16 || self == .uint32 || self == .uint64 }
@@ -69,7 +70,7 @@ public enum ArrayDType: String, Hashable, Sendable, CaseIterable {
     }
 
     /// The element at `pointer` as the language scalar (`scalarType`); uint64 loads its bits as an int64
-    /// (Sema refuses uint64 arrays, so this is never reached for them in a checked program).
+    /// (a `.uint64` value is held as the int64 of the same bits; its type says how to read them).
     public func load(_ pointer: UnsafeRawPointer) -> ScalarValue {
         switch self {
         case .bool: return .bool(pointer.load(as: UInt8.self) != 0)
@@ -89,7 +90,9 @@ public enum ArrayDType: String, Hashable, Sendable, CaseIterable {
     /// Stores `value` at `pointer` with NumPy's casts: an int into an integer dtype keeps its low bits
     /// (wraps, as `np.array([300]).astype(np.uint8)`), into a float dtype rounds to nearest; a float into
     /// an integer dtype truncates toward zero, then wraps (NaN, ±inf or beyond the int64 range is an error:
-    /// returns false, nothing stored); anything into bool is `!= 0` (NaN is true); a bool is 0 or 1.
+    /// returns false, nothing stored; into uint64 the range is [-2^63, 2^64)); anything into bool is `!= 0`
+    /// (NaN is true); a bool is 0 or 1. A `.uint64` value reaches here as `.int` of its bits (Sema converts
+    /// it to a float first for float dtypes).
     public func store(_ value: ScalarValue, at pointer: UnsafeMutableRawPointer) -> Bool {
         let bits: Int64
         switch (value, self) {
@@ -106,6 +109,10 @@ public enum ArrayDType: String, Hashable, Sendable, CaseIterable {
         case (.bool(let x), _): bits = x ? 1 : 0
         case (.float(let x), _):
             // The int64 range is [-2^63, 2^63): the same test as `int(x)`.
+            if self == .uint64, x >= 9.223372036854775808e18, x < 1.8446744073709551616e19 {
+                bits = Int64(bitPattern: UInt64(x.rounded(.towardZero)))
+                break
+            }
             guard x.isFinite, x >= -9.223372036854775808e18, x < 9.223372036854775808e18 else { return false }
             bits = Int64(x.rounded(.towardZero))
         }
@@ -321,7 +328,7 @@ public enum NDReduction: String, Hashable, Sendable, CaseIterable {
             for axis in index.indices { offset += index[axis] * view.strides[axis] }
             let value = view.dtype.load(data + offset)
             if let current = best {
-                best = better(value, than: current) ? value : current
+                best = better(value, than: current, unsigned: view.dtype == .uint64) ? value : current
             } else {
                 best = value
             }
@@ -338,9 +345,13 @@ public enum NDReduction: String, Hashable, Sendable, CaseIterable {
         }
     }
 
-    /// Whether `value` replaces `current` (strictly greater for max; NaN always wins).
-    private func better(_ value: ScalarValue, than current: ScalarValue) -> Bool {
+    /// Whether `value` replaces `current` (strictly greater for max; NaN always wins; uint64 elements, held
+    /// as int64 bits, compare unsigned).
+    private func better(_ value: ScalarValue, than current: ScalarValue, unsigned: Bool) -> Bool {
         switch (value, current) {
+        case (.int(let a), .int(let b)) where unsigned:
+            let x = UInt64(bitPattern: a), y = UInt64(bitPattern: b)
+            return self == .max ? x > y : x < y
         case (.int(let a), .int(let b)): return self == .max ? a > b : a < b
         case (.float(let a), .float(let b)): return a.isNaN || (self == .max ? a > b : a < b)
         case (.bool(let a), .bool(let b)): return self == .max ? (a && !b) : (!a && b)

@@ -16,6 +16,10 @@ public enum ValueType: String, Hashable, Sendable {
     case float
     /// `True`/`False`; as a number 1/0.
     case bool
+    /// An unsigned 64-bit integer (wraps on overflow): only the elements of uint64 arrays in array functions
+    /// (and arithmetic between two of them) have this type, as in Numba; held as the int64 of the same bits.
+    /// Sema converts it wherever the scalar language expects an int or a float (docs/array-functions.md).
+    case uint64
     /// A one-dimensional array of doubles (`values`, `line`, `out`, `in_coords`, local arrays).
     case floatArray
     /// A one-dimensional array of 64-bit ints (`out_coords` of a `@transform`, int literals, `.astype(int)`).

@@ -345,7 +345,9 @@ struct FunctionChecker {
             }
             var bounds: [TExpr] = []
             for argument in arguments.prefix(3) {
-                guard let value = lower(argument) else { continue }
+                // A uint64 bound is its int64 bits (2^63 and above are negative: an empty loop where Numba's would
+                // run for ever).
+                guard let value = lowerValue(argument) else { continue }
                 if value.type == .float {
                     report("range() arguments must be ints, got a float", at: argument.range)
                 } else if value.type.isArray {
@@ -545,7 +547,7 @@ struct FunctionChecker {
                     break
                 }
             }
-            values.append(target.kind.isName ? lowerAny(value) : lower(value))
+            values.append(target.kind.isName ? lowerAny(value) : lowerValue(value))
         }
         return assignLowered(targets: targetExpressions, values: values, range: range)
     }
@@ -601,11 +603,12 @@ struct FunctionChecker {
         case .index(let base, let index):
             if let slot = ndSlot(base) {
                 guard let indices = lowerNDIndices(slot: slot, index: index) else { return nil }
-                guard value.type == .int || value.type == .float || value.type == .bool else {
+                guard value.type == .int || value.type == .float || value.type == .bool || value.type == .uint64 else {
                     report("cannot store an array into an element; store a number", at: target.range)
                     return nil
                 }
-                return (.ndElement(slot: slot, indices: indices), value, nil)
+                guard let layout = ndLayout(slot) else { return nil }
+                return (.ndElement(slot: slot, indices: indices), storable(value, into: layout.dtype), nil)
             }
             guard let (array, position) = lowerElementTarget(base: base, index: index) else { return nil }
             guard !value.type.isArray else {
@@ -687,7 +690,7 @@ struct FunctionChecker {
     private mutating func lowerAugmentedAssignment(target: Expr, op: BinaryOperator, value: Expr, range: SourceRange) -> [TStmt] {
         switch target.kind {
         case .name(let name):
-            guard let current = lower(target), let right = lower(value) else {
+            guard let current = lowerValue(target), let right = lowerValue(value) else {
                 markAssigned(target)
                 return []
             }
@@ -704,7 +707,7 @@ struct FunctionChecker {
             // `a[i, j] += v` is `a[i, j] = a[i, j] + v`: index expressions have no effects (helpers cannot
             // reach arrays), so evaluating them twice is the same as once.
             let slot = ndSlot(base)!
-            guard let indices = lowerNDIndices(slot: slot, index: index), let right = lower(value),
+            guard let indices = lowerNDIndices(slot: slot, index: index), let right = lowerValue(value),
                   let layout = ndLayout(slot) else { return [] }
             let element = TExpr(.ndElement(slot: slot, indices: indices), layout.dtype.scalarType, target.range)
             guard let result = arithmetic(op, element, right, exponent: value, at: range) else { return [] }
@@ -712,7 +715,7 @@ struct FunctionChecker {
                 report("cannot store an array into an element; store a number", at: target.range)
                 return []
             }
-            return [TStmt(.assign(targets: [.ndElement(slot: slot, indices: indices)], values: [result]), range)]
+            return [TStmt(.assign(targets: [.ndElement(slot: slot, indices: indices)], values: [storable(result, into: layout.dtype)]), range)]
         case .index(let base, let index):
             guard let (array, position) = lowerElementTarget(base: base, index: index) else {
                 _ = lower(value)
@@ -739,22 +742,25 @@ struct FunctionChecker {
     private func rank(_ type: ValueType) -> Int {
         switch type {
         case .bool: return 0
-        case .int: return 1
+        case .int, .uint64: return 1
         case .float: return 2
         case .floatArray, .intArray, .boolArray, .ndarray: return 3
         }
     }
 
-    /// The common type of two scalars (bool < int < float), the same array type, or nil.
+    /// The common type of two scalars (bool < int < float), the same array type, or nil. A uint64 with
+    /// an int or a bool joins as an int (its bits), with a float as a float (Numba's joins, measured).
     private func join(_ a: ValueType, _ b: ValueType) -> ValueType? {
         if a == b { return a }
         if a.isArray || b.isArray || a == .ndarray || b == .ndarray { return nil }
+        if a == .uint64 || b == .uint64 { return a == .float || b == .float ? .float : .int }
         return rank(a) >= rank(b) ? a : b
     }
 
     private func describe(_ type: ValueType) -> String {
         switch type {
         case .int: return "int"
+        case .uint64: return "uint64"
         case .float: return "float"
         case .bool: return "bool"
         case .floatArray: return "float array"
@@ -774,6 +780,10 @@ struct FunctionChecker {
         switch (value.type, type) {
         case (.bool, .int): return TExpr(.convert(.toInt, value), .int, value.range)
         case (.bool, .float), (.int, .float): return TExpr(.convert(.toFloat, value), .float, value.range)
+        // A uint64 as an int keeps its bits (Numba's uint64 with an int64 computes in int64); as a float
+        // it is converted unsigned (2^64 - 1 is 1.8446744073709552e19).
+        case (.uint64, .int): return TExpr(.convert(.toInt, value), .int, value.range)
+        case (.uint64, .float): return TExpr(.convert(.toFloat, value), .float, value.range)
         default: return value
         }
     }
@@ -792,6 +802,7 @@ struct FunctionChecker {
     private func indexValue(_ value: TExpr, at range: SourceRange) -> TExpr? {
         switch value.type {
         case .int, .bool: return convert(value, to: .int)
+        case .uint64: return uint64Index(value)
         case .float:
             report("array indices must be ints, got a float; use int(...)", at: range)
             return nil
@@ -799,6 +810,23 @@ struct FunctionChecker {
             report("array indices must be ints, got an array", at: range)
             return nil
         }
+    }
+
+    /// A uint64 index as an int: its value below 2^63, else int64's maximum, which is out of bounds on
+    /// every axis (a uint64 index never counts from the end, as in Numba).
+    func uint64Index(_ value: TExpr) -> TExpr {
+        let bits = convert(value, to: .int)
+        let inRange = TExpr(.compare(operands: [bits, TExpr(.intConstant(0), .int, value.range)], ops: [.greaterEqual],
+                                     compareTypes: [.int]), .bool, value.range)
+        return TExpr(.conditional(condition: inRange, then: bits, orElse: TExpr(.intConstant(Int64.max), .int, value.range)),
+                     .int, value.range)
+    }
+
+    /// A value stored into an element of a `dtype` array: a uint64 goes into a float array as its
+    /// (unsigned) float value, into other arrays as its bits, which the store wraps.
+    func storable(_ value: TExpr, into dtype: ArrayDType) -> TExpr {
+        guard value.type == .uint64 else { return value }
+        return convert(value, to: dtype.scalarType == .float ? .float : .int)
     }
 
     private func requireScalar(_ value: TExpr, _ what: String, at range: SourceRange) -> Bool {
@@ -921,7 +949,16 @@ struct FunctionChecker {
     /// The typed expression, or nil after reporting an error (callers stay silent then). An
     /// n-dimensional array (array functions) is an error here: only the places that take one
     /// (assignment to a name, `return`, indexing, `len`, attributes, `np.zeros_like`) call `lowerAny`.
+    /// A scalar or 1-D array value. A uint64 value (an element of a uint64 array, arithmetic on them) is
+    /// converted to a float here, as Numba converts it when it meets an int in `min`, `max`, a join of
+    /// types; the operators and stores that keep it read it through `lowerValue`.
     mutating func lower(_ expression: Expr, asStatement: Bool = false) -> TExpr? {
+        guard let value = lowerValue(expression, asStatement: asStatement) else { return nil }
+        return value.type == .uint64 ? convert(value, to: .float) : value
+    }
+
+    /// `lower`, keeping a uint64 value's type (operands of arithmetic and comparisons, stored values, indices).
+    mutating func lowerValue(_ expression: Expr, asStatement: Bool = false) -> TExpr? {
         guard let value = lowerAny(expression, asStatement: asStatement) else { return nil }
         if value.type == .ndarray {
             let name = program.file.slice(expression.range)
@@ -955,7 +992,7 @@ struct FunctionChecker {
         case .index(let base, let index):
             return lowerIndex(base: base, index: index, at: range)
         case .unary(let op, let operandExpression):
-            guard let operand = lower(operandExpression) else { return nil }
+            guard let operand = lowerValue(operandExpression) else { return nil }
             switch op {
             case .not:
                 return truth(operand, at: operandExpression.range).map { TExpr(.not($0), .bool, range) }
@@ -977,22 +1014,24 @@ struct FunctionChecker {
                     return elementwise([operand], at: range) { lanes in TExpr(.negate(lanes[0]), lanes[0].type, range) }
                 }
                 guard requireScalar(operand, "unary '\(op.rawValue)'", at: range) else { return nil }
+                // `-u` of a uint64 stays a uint64 (wraps: -5 is 2^64 - 5), as in Numba.
                 let number = operand.type == .bool ? convert(operand, to: .int) : operand
                 return op == .plus ? number : TExpr(.negate(number), number.type, range)
             }
         case .binary(let op, let leftExpression, let rightExpression):
-            guard let left = lower(leftExpression) else { _ = lower(rightExpression); return nil }
-            guard let right = lower(rightExpression) else { return nil }
+            guard let left = lowerValue(leftExpression) else { _ = lower(rightExpression); return nil }
+            guard let right = lowerValue(rightExpression) else { return nil }
             return arithmetic(op, left, right, exponent: rightExpression, at: range)
         case .compare(let first, let rest):
             var operands: [TExpr] = []
             var failed = false
             for operandExpression in [first] + rest.map(\.right) {
-                guard let operand = lower(operandExpression) else { failed = true; continue }
+                guard let operand = lowerValue(operandExpression) else { failed = true; continue }
                 operands.append(operand)
             }
             guard !failed else { return nil }
             if operands.contains(where: { $0.type.isArray }) {
+                operands = operands.map { $0.type == .uint64 ? convert($0, to: .float) : $0 }
                 guard rest.count == 1 else {
                     report("a chained comparison of arrays is ambiguous in NumPy; compare once", at: range)
                     return nil
@@ -1003,9 +1042,15 @@ struct FunctionChecker {
                     return TExpr(.compare(operands: lanes, ops: [op], compareTypes: [isFloat ? .float : .int]), .bool, range)
                 }
             }
+            // Numba compares a uint64 with an int, a bool or a float as float64s, two uint64s unsigned: in a
+            // chain with any operand that is not a uint64, every uint64 operand is converted to a float.
+            if operands.contains(where: { $0.type != .uint64 }) {
+                operands = operands.map { $0.type == .uint64 ? convert($0, to: .float) : $0 }
+            }
             var types: [ValueType] = []
             for position in 0..<rest.count {
                 let isFloat = operands[position].type == .float || operands[position + 1].type == .float
+                if operands[position].type == .uint64 && operands[position + 1].type == .uint64 { types.append(.uint64); continue }
                 types.append(isFloat ? .float : .int)
             }
             return TExpr(.compare(operands: operands, ops: rest.map(\.op), compareTypes: types), .bool, range)
@@ -1017,9 +1062,9 @@ struct FunctionChecker {
                   let type = join(left.type, right.type) else { return nil }
             return TExpr(.logical(op, convert(left, to: type), convert(right, to: type)), type, range)
         case .conditional(let thenExpression, let conditionExpression, let elseExpression):
-            let then = lower(thenExpression)
+            let then = lowerValue(thenExpression)
             let condition = lower(conditionExpression).flatMap { truth($0, at: conditionExpression.range) }
-            let orElse = lower(elseExpression)
+            let orElse = lowerValue(elseExpression)
             guard let then, let condition, let orElse else { return nil }
             guard !then.type.isArray, !orElse.type.isArray, let type = join(then.type, orElse.type) else {
                 report("a conditional expression must choose between numbers, not arrays", at: range)
@@ -1229,6 +1274,9 @@ struct FunctionChecker {
                 self.arithmetic(op, lanes[0], lanes[1], exponent: exponent, at: range)
             }
         }
+        if left.type == .uint64 || right.type == .uint64 {
+            return uint64Arithmetic(op, left, right, exponent: exponent, at: range)
+        }
         let operation: TArithmetic
         switch op {
         case .add: operation = .add
@@ -1248,6 +1296,31 @@ struct FunctionChecker {
         }
         let type: ValueType = left.type == .float || right.type == .float ? .float : .int
         return TExpr(.arithmetic(operation, convert(left, to: type), convert(right, to: type)), type, range)
+    }
+
+    /// Arithmetic with a uint64 operand, Numba's rules (measured with Numba 0.68.1): two uint64s give a
+    /// uint64 (`+ - * // %` wrap or divide unsigned); a uint64 with an int or a bool computes in int64 on
+    /// the uint64's bits; with a float, in float64 (the uint64 converted unsigned); `/` is a float; `**`
+    /// converts a uint64 to an int (or to a float when the exponent is not a non-negative literal).
+    private func uint64Arithmetic(_ op: BinaryOperator, _ left: TExpr, _ right: TExpr, exponent: Expr, at range: SourceRange) -> TExpr? {
+        var literalExponent = false
+        if case .integer(let value) = exponent.kind, value >= 0 { literalExponent = true }
+        if left.type == .float || right.type == .float || op == .trueDivide || (op == .power && !literalExponent) {
+            return arithmetic(op, convert(left, to: .float), convert(right, to: .float), exponent: exponent, at: range)
+        }
+        guard left.type == .uint64, right.type == .uint64, op != .power else {
+            return arithmetic(op, convert(left, to: .int), convert(right, to: .int), exponent: exponent, at: range)
+        }
+        let operation: TArithmetic
+        switch op {
+        case .add: operation = .add
+        case .subtract: operation = .subtract
+        case .multiply: operation = .multiply
+        case .floorDivide: operation = .floorDivide
+        case .modulo: operation = .modulo
+        default: return arithmetic(op, convert(left, to: .int), convert(right, to: .int), exponent: exponent, at: range)
+        }
+        return TExpr(.arithmetic(operation, left, right), .uint64, range)
     }
 
     /// `&`, `|`, `^` between bools: NumPy's logical and, or and xor, element by element when an operand is
@@ -1880,7 +1953,8 @@ struct FunctionChecker {
                 report("round() with a number of digits is not supported; use round(x) or np.round(x)", at: range)
                 return nil
             }
-            guard arity(1...1), let value = lower(arguments[0]), requireScalar(value, "'\(name)'", at: arguments[0].range) else { return nil }
+            guard arity(1...1), let value = lowerValue(arguments[0]), requireScalar(value, "'\(name)'", at: arguments[0].range) else { return nil }
+            // int() of a uint64 is the int64 of its bits (2^64 - 1 gives -1; Numba keeps a uint64).
             if value.type != .float { return convert(value, to: .int) }
             let builtin: Builtin = function == .round ? .roundToInt : .toInt
             return TExpr(.builtin(builtin, [value]), .int, range)
@@ -2127,7 +2201,8 @@ extension FunctionChecker {
         var indices: [TExpr] = []
         var failed = false
         for part in parts {
-            guard let value = lower(part) else { failed = true; continue }
+            guard let value = lowerValue(part) else { failed = true; continue }
+            if value.type == .uint64 { indices.append(uint64Index(value)); continue }
             guard value.type == .int || value.type == .bool else {
                 report(value.type == .float ? "array indices must be ints, got a float; use int(...)"
                                                  : "array indices must be ints (fancy indexing is not supported in array functions yet)", at: part.range)
@@ -2206,11 +2281,7 @@ extension FunctionChecker {
         }
         if found == nil {
             report("unsupported dtype '\(program.file.slice(expression.range))'; use np.float64, np.float32, np.int8 ... np.int64, "
-                        + "np.uint8 ... np.uint32, np.bool_, float, int or bool", at: expression.range)
-        }
-        if found == .uint64 {
-            report("uint64 arrays are not supported (their elements do not fit the language's int64)", at: expression.range)
-            return nil
+                        + "np.uint8 ... np.uint64, np.bool_, float, int or bool", at: expression.range)
         }
         return found
     }

@@ -484,11 +484,6 @@ final class ProgramChecker {
         }
         var valid = true
         for (parameter, type) in zip(kernel.parameters, arraySignature.arguments) {
-            if case .array(let layout) = type, layout.dtype == .uint64 {
-                report("parameter '\(parameter.name)': uint64 arrays are not supported (their elements do not fit the language's int64)",
-                       at: parameter.range)
-                valid = false
-            }
             if case .array(let layout) = type, layout.rank > Self.maximumArrayRank {
                 report("parameter '\(parameter.name)': arrays of more than \(Self.maximumArrayRank) dimensions are not supported", at: parameter.range)
                 valid = false

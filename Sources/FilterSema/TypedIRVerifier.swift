@@ -236,7 +236,7 @@ private struct Verifier {
         if expression(value) != .bool { problem("\(what) of type \(value.type)") }
     }
 
-    func isNumber(_ type: ValueType) -> Bool { type == .int || type == .float }
+    func isNumber(_ type: ValueType) -> Bool { type == .int || type == .float || type == .uint64 }
 
     /// Checks an expression and returns its type.
     @discardableResult
@@ -270,8 +270,8 @@ private struct Verifier {
         case .convert(let conversion, let operand):
             let from = expression(operand)
             switch conversion {
-            case .toFloat: if !(from == .int || from == .bool) || type != .float { problem("toFloat from \(from) to \(type)") }
-            case .toInt: if from != .bool || type != .int { problem("toInt from \(from) to \(type)") }
+            case .toFloat: if !(from == .int || from == .bool || from == .uint64) || type != .float { problem("toFloat from \(from) to \(type)") }
+            case .toInt: if !(from == .bool || from == .uint64) || type != .int { problem("toInt from \(from) to \(type)") }
             case .truth: if !isNumber(from) || type != .bool { problem("truth of \(from) typed \(type)") }
             }
         case .negate(let operand):
@@ -286,7 +286,12 @@ private struct Verifier {
             if operands.count != ops.count + 1 || types.count != ops.count { problem("malformed comparison chain") }
             for operand in operands where expression(operand).isArray { problem("comparison of an array") }
             for (index, compareType) in types.enumerated() where index + 1 < operands.count {
-                let expected: ValueType = operands[index].type == .float || operands[index + 1].type == .float ? .float : .int
+                var expected: ValueType = operands[index].type == .float || operands[index + 1].type == .float ? .float : .int
+                if operands[index].type == .uint64 || operands[index + 1].type == .uint64 {
+                    // A uint64 is compared only with a uint64 (Sema converts it to a float otherwise).
+                    if operands[index].type != operands[index + 1].type { problem("comparison \(index) of a uint64 with \(operands[index].type), \(operands[index + 1].type)") }
+                    expected = .uint64
+                }
                 if compareType != expected { problem("comparison \(index) in \(compareType), expected \(expected)") }
             }
             if type != .bool { problem("comparison typed \(type)") }

@@ -94,6 +94,7 @@ struct CallCommand: ParsableCommand {
             switch result {
             case .none: break
             case .int(let x): print(x)
+            case .uint64(let x): print(x)
             case .float(let x): print(x)
             case .bool(let x): print(x ? "True" : "False")
             case .array(let array):

@@ -75,8 +75,7 @@ import Foundation
             #expect(call(function, [1], k: 1, dtype: 42).status == 1)
             #expect(call(function, [1], k: 1, rank: 33).status == 1)
             #expect(call(function, [1], k: 1, rank: -1).status == 1)
-            let uint64 = call(function, [1, 2, 3, 4], k: 1, dtype: 8)
-            #expect(uint64.status == 4 && uint64.message.contains("uint64 arrays are not supported"))
+            // (uint64 arrays are accepted since w15d: ArrayFunctionUInt64Tests.)
             let wrongCount = call(function, [1], k: 1, kinds: [0])
             #expect(wrongCount.status == 4 && wrongCount.message.contains("takes 2 arguments"))
             var error: UnsafeMutablePointer<CChar>?
@@ -125,6 +124,63 @@ import Foundation
                     #expect(values == [300, -2, 1])
                 }
                 #expect(reversed.status == 0)
+            }
+        }
+    }
+
+    /// `filterjit_array_function_call_objects` reads an array from a header laid out as NumPy's PyArrayObject
+    /// (data at 16, nd at 24, dimensions at 32, strides at 40, flags at 64) and refuses a read-only one.
+    @Test func objectCallsReadTheArrayHeader() {
+        filterjit_set_array_object_layout(16, 24, 32, 40, 64, 0x400, nil, nil)
+        withFunction { function in
+            var input: [Int16] = [1, -2, 300]
+            var shape = [3], strides = [-2]
+            let header = UnsafeMutableRawPointer.allocate(byteCount: 96, alignment: 8)
+            defer { header.deallocate() }
+            header.initializeMemory(as: UInt8.self, repeating: 0, count: 96)
+            input.withUnsafeMutableBytes { bytes in
+                shape.withUnsafeMutableBufferPointer { shapePointer in
+                    strides.withUnsafeMutableBufferPointer { stridePointer in
+                        // The reversed view x[::-1]: data at the last element, stride -2.
+                        header.storeBytes(of: Int(bitPattern: bytes.baseAddress! + 4), toByteOffset: 16, as: Int.self)
+                        header.storeBytes(of: Int32(1), toByteOffset: 24, as: Int32.self)
+                        header.storeBytes(of: Int(bitPattern: shapePointer.baseAddress), toByteOffset: 32, as: Int.self)
+                        header.storeBytes(of: Int(bitPattern: stridePointer.baseAddress), toByteOffset: 40, as: Int.self)
+                        header.storeBytes(of: Int32(0x400 | 0x1), toByteOffset: 64, as: Int32.self)
+                        let address = Int64(Int(bitPattern: header))
+                        for engine: Int32 in [0, 1] {
+                            var out = [Int64](repeating: -7, count: 40)
+                            let words: [Int64] = [4, 2, address, 1, 2]
+                            let status = words.withUnsafeBufferPointer {
+                                filterjit_array_function_call_objects(function, 2, $0.baseAddress, words.count, engine, &out)
+                            }
+                            #expect(status == 0)
+                            if status == 0 {
+                                let values = (0..<3).map { UnsafeRawPointer(bitPattern: Int(out[5]))!.load(fromByteOffset: 2 * $0, as: Int16.self) }
+                                #expect(values == [600, -4, 2] && out[8] == 3)
+                                filterjit_result_free(OpaquePointer(bitPattern: Int(out[6])))
+                            }
+                        }
+                        header.storeBytes(of: Int32(0x1), toByteOffset: 64, as: Int32.self)
+                        var out = [Int64](repeating: 0, count: 40)
+                        let words: [Int64] = [4, 2, address, 1, 2]
+                        let status = words.withUnsafeBufferPointer {
+                            filterjit_array_function_call_objects(function, 2, $0.baseAddress, words.count, 0, &out)
+                        }
+                        let error = UnsafeMutablePointer<CChar>(bitPattern: Int(out[7]))
+                        let message = error.map { String(cString: $0) } ?? ""
+                        filterjit_string_free(error)
+                        #expect(status != 0 && message.contains("read-only"), "\(message)")
+                        // Packed kinds pass through; unknown kinds and short words are refused.
+                        for bad: [Int64] in [[9, 0], [4, 2], [0, 2, 40, 0, 1, 5]] {
+                            let status = bad.withUnsafeBufferPointer {
+                                filterjit_array_function_call_objects(function, 2, $0.baseAddress, bad.count, 0, &out)
+                            }
+                            #expect(status != 0 && out[7] != 0)
+                            filterjit_string_free(UnsafeMutablePointer<CChar>(bitPattern: Int(out[7])))
+                        }
+                    }
+                }
             }
         }
     }

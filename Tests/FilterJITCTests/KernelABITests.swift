@@ -71,7 +71,7 @@ import NDImage
         let constants = try headerConstants()
         let arguments = try pythonRange(startingWith: "ARGUMENT_ARRAY"), results = try pythonRange(startingWith: "RESULT_NONE")
         #expect(arguments == ["ARGUMENT_ARRAY", "ARGUMENT_INT", "ARGUMENT_FLOAT", "ARGUMENT_BOOL"])
-        #expect(results == ["RESULT_NONE", "RESULT_INT", "RESULT_FLOAT", "RESULT_BOOL", "RESULT_ARRAY"])
+        #expect(results == ["RESULT_NONE", "RESULT_INT", "RESULT_FLOAT", "RESULT_BOOL", "RESULT_ARRAY", "RESULT_UINT64"])
         for (code, name) in (arguments + results).enumerated() {
             let value = code < arguments.count ? code : code - arguments.count
             #expect(constants["FILTERJIT_" + name] == UInt32(value), "\(name)")

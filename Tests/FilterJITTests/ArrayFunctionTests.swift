@@ -15,6 +15,12 @@ func ndArray(_ values: [Double], _ type: ElementType, _ shape: [Int]? = nil) thr
 /// The elements of `array` in C order as doubles.
 func elements(_ array: NDArray) -> [Double] { array.doubleValues() }
 
+/// The elements of `array` in C order as bits: a 64-bit integer's own, else the double's (exact for the others).
+func elementBits(_ array: NDArray) -> [UInt64] {
+    if array.elementType == .int64 || array.elementType == .uint64 { return array.int64Bits().map { UInt64(bitPattern: $0) } }
+    return elements(array).map(\.bitPattern)
+}
+
 /// Calls `function` on both engines with fresh copies of the arrays; checks that they agree on the result and
 /// on every argument array afterwards, and returns the JIT's result and arguments.
 @discardableResult
@@ -44,7 +50,7 @@ func callBoth(_ function: ArrayFunction, _ arguments: [ArrayFunctionArgument],
     }
     for (a, b) in zip(jitArguments, interpreterArguments) {
         if case .array(let x) = a, case .array(let y) = b {
-            #expect(elements(x).map(\.bitPattern) == elements(y).map(\.bitPattern), "arguments differ after the call",
+            #expect(elementBits(x) == elementBits(y), "arguments differ after the call",
                     sourceLocation: sourceLocation)
         }
     }
@@ -56,10 +62,11 @@ func describe(_ result: ArrayFunctionResult) -> String {
     switch result {
     case .none: return "None"
     case .int(let x): return "int \(x)"
+    case .uint64(let x): return "uint64 \(x)"
     case .float(let x): return "float \(x.bitPattern)"
     case .bool(let x): return "bool \(x)"
     case .array(let array):
-        return "\(array.elementType) \(array.shape) " + elements(array).map { "\($0.bitPattern)" }.joined(separator: ",")
+        return "\(array.elementType) \(array.shape) " + elementBits(array).map { "\($0)" }.joined(separator: ",")
     }
 }
 
@@ -120,7 +127,7 @@ func describe(_ result: ArrayFunctionResult) -> String {
         """)
         // No element or product overflows a uint32 array to a value NumPy would not wrap the same way.
         let values: [Double] = [0, 1, 2, 3, 100, 127]
-        for type in ElementType.allCases where type != .uint64 {
+        for type in ElementType.allCases {
             for (function, shape) in [(oneD, [6]), (twoD, [2, 3])] {
                 let a = try ndArray(type == .bool ? values.map { $0 > 1 ? 1 : 0 } : values, type, shape)
                 let (int, _) = try callBoth(function, [.array(a), .int(3)])
@@ -133,8 +140,8 @@ func describe(_ result: ArrayFunctionResult) -> String {
                 }
             }
         }
-        // 10 dtypes x 2 scalar types per function.
-        #expect(oneD.signatures.count == 20 && twoD.signatures.count == 20)
+        // 11 dtypes x 2 scalar types per function.
+        #expect(oneD.signatures.count == 22 && twoD.signatures.count == 22)
     }
 
     @Test func integerStoresWrapAndFloatStoresTruncate() throws {
@@ -356,8 +363,9 @@ func describe(_ result: ArrayFunctionResult) -> String {
                 #expect(error.description.contains(message), "\(error.description)")
             }
         }
+        // A uint64 value is returned as itself (ArrayFunctionUInt64Tests).
         let uint64 = try sharedEngine.compileFunction("def f(a):\n    return a[0]\n")
-        #expect(throws: CompileError.self) { try uint64.call([.array(try ndArray([1], .uint64))]) }
+        #expect(describe(try callBoth(uint64, [.array(try ndArray([1], .uint64))]).0) == "uint64 1")
     }
 }
 
@@ -394,7 +402,7 @@ func describe(_ result: ArrayFunctionResult) -> String {
         let seed = ProcessInfo.processInfo.environment["FILTERJIT_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970)
         print("randomArrayFunctionsAgreeOnBothEngines seed \(seed)")
         var random = SplitMix64(seed: seed)
-        let types = ElementType.allCases.filter { $0 != .uint64 }
+        let types = ElementType.allCases
         for _ in 0..<40 {
             let source = """
             import numpy as np
@@ -412,7 +420,11 @@ func describe(_ result: ArrayFunctionResult) -> String {
             let function = try sharedEngine.compileFunction(source)
             let (ta, tb, tout) = (random.pick(types), random.pick(types), random.pick(types))
             func values(_ n: Int, _ type: ElementType) -> [Double] {
-                (0..<n).map { _ in type == .bool ? Double(random.below(2)) : Double(Int(random.below(200)) - (type.rawValue.hasPrefix("u") ? 0 : 100)) }
+                (0..<n).map { _ in
+                    // uint64 arrays also get values at and above 2^63 (negative as int64 bits).
+                    if type == .uint64, random.chance(0.3) { return random.pick([0x1p63, 9.3e18, 1.2e19, 1.8e19]) }
+                    return type == .bool ? Double(random.below(2)) : Double(Int(random.below(200)) - (type.rawValue.hasPrefix("u") ? 0 : 100))
+                }
             }
             let a = try ndArray(values(1 + random.below(6), ta), ta)
             let b = try ndArray(values(1 + random.below(6), tb), tb)
@@ -435,7 +447,7 @@ func describe(_ result: ArrayFunctionResult) -> String {
     @Test func thePublishedAddarrCompilesUnchangedFromItsFile() throws {
         let text = try String(contentsOf: Self.root.appendingPathComponent("examples/addarr.py"), encoding: .utf8)
         let function = try sharedEngine.compileFunction(text, function: "addarr", fileName: "examples/addarr.py")
-        for type in ElementType.allCases where type != .uint64 {
+        for type in ElementType.allCases {
             let x = try ndArray((0..<50).map { Double($0 % 2 == 0 ? $0 * 7 : 1) }, type)
             let y = try ndArray((0..<50).map { Double($0 % 3) }, type)
             try callBoth(function, [.array(x), .array(y)])

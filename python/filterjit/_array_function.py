@@ -90,6 +90,10 @@ class Dispatcher:
                 if code is None:
                     raise TypeError(f"argument {k + 1} of {self.__name__}: arrays of dtype {value.dtype} are not supported "
                                     f"(supported: {', '.join(_lib.DTYPES)}, native byte order)")
+                if _OBJECTS:
+                    # The library reads rank, data, shape, strides and the writeable flag from the array object.
+                    words += (_ARGUMENT_OBJECT, code, id(value))
+                    continue
                 if not value.flags.writeable:
                     raise ValueError(f"argument {k + 1} of {self.__name__}: the array is read-only; array functions may "
                                      "write into their arguments, so pass a writable array (e.g. a copy)")
@@ -118,13 +122,16 @@ class Dispatcher:
         else:
             packed = struct.pack(f"={count}q", *words)
         out = _OUT()
-        error = ctypes.c_void_p()
         # ctypes releases the GIL around the call: other Python threads run while the function does. The bytes
         # object `packed` stays alive (and unchanged) until the call returns.
-        status = _lib.lib.filterjit_array_function_call_packed(self._handle, len(args), packed, count, engine, out,
-                                                               ctypes.byref(error))
+        if _OBJECTS:
+            status = _CALL_OBJECTS(self._handle, len(args), packed, count, engine, out)
+        else:
+            error = ctypes.c_void_p()
+            status = _lib.lib.filterjit_array_function_call_packed(self._handle, len(args), packed, count, engine, out,
+                                                                   ctypes.byref(error))
         if status != _lib.OK:
-            message = _lib.take_string(error)
+            message = _lib.take_string(ctypes.c_void_p(out[7]) if _OBJECTS else error)
             if status == _lib.ERROR_COMPILE:
                 raise CompileError(message)
             if status == _lib.ERROR_KERNEL and " is out of bounds for axis " in message:
@@ -161,6 +168,8 @@ def _take_result(out: Any, args: tuple[Any, ...]) -> Any:
         return _BITS_TO_FLOAT.unpack(_BITS.pack(out[1]))[0]
     if kind == _lib.RESULT_BOOL:
         return bool(out[1])
+    if kind == _lib.RESULT_UINT64:
+        return out[1] & 0xFFFFFFFFFFFFFFFF  # its bits as an int64: a Python int, as Numba returns it
     if kind != _lib.RESULT_ARRAY:
         return None
     if out[2] >= 0:
@@ -226,12 +235,65 @@ _data_address = _choose_data_address()
 # Whether `_call` may read the data pointer from the header itself (inlined: a function call per array costs).
 _DATA_IN_HEADER = _data_address is _struct_data_address
 _VOID_P_AT = ctypes.c_void_p.from_address
+_ARGUMENT_OBJECT = 4  # filterjit_array_function_call_objects: (4, dtype code, id(array))
+_NPY_ARRAY_WRITEABLE = 0x0400
+
+
+def _object_layout_holds() -> bool:
+    """Whether NumPy's PyArrayObject_fields are where filterjit_array_function_call_objects will read them (after
+    PyObject_HEAD: char *data, int nd, npy_intp *dimensions, npy_intp *strides, PyObject *base, PyArray_Descr *descr,
+    int flags), checked on probe arrays; then tells the library the offsets."""
+    if not _DATA_IN_HEADER:
+        return False  # pragma: no cover - another layout
+    pointer = ctypes.sizeof(ctypes.c_void_p)
+    nd, dims, strides, flags = _DATA_OFFSET + pointer, _DATA_OFFSET + 2 * pointer, _DATA_OFFSET + 3 * pointer, _DATA_OFFSET + 6 * pointer
+    try:
+        read_only = np.arange(6.0)
+        read_only.flags.writeable = False
+        probes = [np.arange(7.0), np.arange(12, dtype=np.uint8).reshape(3, 4)[::-1, 1::2], np.zeros(0), np.zeros(()),
+                  np.zeros((2, 3, 4), np.int16, order="F"), read_only]
+        for probe in probes:
+            address = id(probe)
+            rank = ctypes.c_int.from_address(address + nd).value
+            if rank != probe.ndim or _VOID_P_AT(address + _DATA_OFFSET).value != (probe.ctypes.data or None):
+                return False
+            if rank:
+                shape_address, strides_address = _VOID_P_AT(address + dims).value, _VOID_P_AT(address + strides).value
+                if not shape_address or not strides_address:
+                    return False
+                shape = (ctypes.c_ssize_t * rank).from_address(shape_address)
+                steps = (ctypes.c_ssize_t * rank).from_address(strides_address)
+                if tuple(shape) != probe.shape or tuple(steps) != probe.strides:
+                    return False
+            writeable = bool(ctypes.c_int.from_address(address + flags).value & _NPY_ARRAY_WRITEABLE)
+            if writeable != probe.flags.writeable:
+                return False
+    except Exception:  # pragma: no cover - another layout: the packed words
+        return False
+    # The call reads the objects with the GIL held (a PyDLL function), then releases it around the run itself.
+    save = ctypes.cast(ctypes.pythonapi.PyEval_SaveThread, ctypes.c_void_p).value
+    restore = ctypes.cast(ctypes.pythonapi.PyEval_RestoreThread, ctypes.c_void_p).value
+    _lib.lib.filterjit_set_array_object_layout(_DATA_OFFSET, nd, dims, strides, flags, _NPY_ARRAY_WRITEABLE, save, restore)
+    return True
+
+
+def _objects_call() -> Any:
+    """filterjit_array_function_call_objects through ctypes.PyDLL: called with the GIL held (no other thread can
+    reshape an argument while the library reads it); the library releases the GIL around the run."""
+    function = ctypes.PyDLL(str(_lib.library_path)).filterjit_array_function_call_objects
+    function.restype = ctypes.c_int
+    function.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int,
+                         ctypes.POINTER(ctypes.c_int64)]
+    return function
 _OUT = ctypes.c_int64 * 40
 # ctypes buffer types by byte count (making one costs more than the rest of a small result).
 _BUFFER_TYPES: dict[int, Any] = {}
 _BITS = struct.Struct("=q")
 _BITS_TO_FLOAT = struct.Struct("=d")
 _DTYPES = [np.dtype(name) for name in _lib.DTYPES]
+# Whether calls name arrays by their objects (filterjit_array_function_call_objects): a third of the packing.
+_OBJECTS = _object_layout_holds()
+_CALL_OBJECTS: Any = _objects_call() if _OBJECTS else None
 
 
 def _rebuild(source, function, file_name, line_offset, boundscheck=True):

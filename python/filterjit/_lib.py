@@ -19,7 +19,7 @@ DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"
           "float32", "float64")
 # Array-function argument kinds (FILTERJIT_ARGUMENT_*) and result kinds (FILTERJIT_RESULT_*).
 ARGUMENT_ARRAY, ARGUMENT_INT, ARGUMENT_FLOAT, ARGUMENT_BOOL = range(4)
-RESULT_NONE, RESULT_INT, RESULT_FLOAT, RESULT_BOOL, RESULT_ARRAY = range(5)
+RESULT_NONE, RESULT_INT, RESULT_FLOAT, RESULT_BOOL, RESULT_ARRAY, RESULT_UINT64 = range(6)
 # Boundary modes, in the order of FILTERJIT_MODE_*.
 MODES = ("reflect", "constant", "nearest", "mirror", "wrap", "grid-mirror", "grid-constant", "grid-wrap")
 
@@ -119,6 +119,10 @@ def _declare(lib: ctypes.CDLL) -> None:
         "filterjit_array_function_call_packed": (ctypes.c_int, [
             ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int,
             ctypes.POINTER(ctypes.c_int64), c_char_pp]),
+        "filterjit_array_function_call_objects": (ctypes.c_int, [
+            ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int,
+            ctypes.POINTER(ctypes.c_int64)]),
+        "filterjit_set_array_object_layout": (None, [ctypes.c_ssize_t] * 5 + [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
         "filterjit_result_kind": (ctypes.c_int, [ctypes.c_void_p]),
         "filterjit_result_int": (ctypes.c_int64, [ctypes.c_void_p]),
         "filterjit_result_float": (ctypes.c_double, [ctypes.c_void_p]),

@@ -211,6 +211,10 @@ def test_runs_with_the_gil_released():
     assert during > 5, "the Python thread did not run while the array function did"
 
 
+def first(a):
+    return a[0]
+
+
 def test_refusals():
     with pytest.raises(ValueError, match="read-only"):
         x = np.zeros(3)
@@ -218,8 +222,6 @@ def test_refusals():
         addarr(x, x)
     with pytest.raises(TypeError, match="not supported"):
         addarr(np.zeros(3), [1, 2, 3])
-    with pytest.raises(filterjit.CompileError, match="uint64 arrays are not supported"):
-        addarr(np.zeros(3, np.uint64), np.zeros(3, np.uint64))
     with pytest.raises(TypeError, match="option"):
         filterjit.jit(parallel=True)
 
@@ -301,3 +303,172 @@ def test_iterating_over_a_one_dimensional_array_equals_pure_python(dtype):
     out1, out2 = np.zeros(1), np.zeros(1)
     assert nbmin_like(values, out1) == nbmin_like.py_func(values, out2)
     assert same_bits(out1, out2)
+
+
+# uint64 arrays (branch w15d): Numba's rules, measured with Numba 0.68.1 (docs/array-functions.md).
+U = np.array([2**64 - 1, 5, 2**63, 3, 7, 0, 2**53 + 1], dtype=np.uint64)
+I = np.array([-1, 2, 1, -7, 2**53, 0, 9], dtype=np.int64)
+
+
+def uint64_rules(u, i, o, s, f, c):
+    o[0] = u[0] + u[1]
+    o[1] = u[1] - u[0]
+    o[2] = u[0] * u[1]
+    o[3] = u[0] // u[1]
+    o[4] = u[0] % u[1]
+    o[5] = -u[1]
+    o[6] = -1.5
+    o[7] = 1e19
+    o[8] = -1
+    o[9] = np.max(u)
+    o[10] = u.min()
+    o[11] = u[1] - 1.0
+    s[0] = u[0] + i[0]
+    s[1] = u[0] // i[1]
+    s[2] = u[0] + 1
+    s[3] = u[0] * 2
+    s[4] = int(u[0])
+    s[5] = u[1] ** 2
+    s[6] = u[4] // i[3]
+    s[7] = i[0] // u[4]
+    s[8] = u[0]
+    s[9] = i[u[3]]
+    s[10] = u[2] + True
+    total = 0
+    for v in u:
+        total += v
+    s[11] = total
+    f[0] = u[0]
+    f[1] = u[0] / u[1]
+    f[2] = u[0] + 1.5
+    f[3] = float(u[0])
+    f[4] = max(u[1], 1)
+    f[5] = u[2] / i[0]
+    c[0] = u[0] > i[0]
+    c[1] = u[0] < i[0]
+    c[2] = u[0] > u[2]
+    c[3] = u[0] == -1
+    c[4] = u[6] == i[4]
+    c[5] = u[6] > i[4]
+    c[6] = u[0] > -1
+    c[7] = u[6] == u[6] - u[5]
+    c[8] = not u[5]
+    c[9] = u[0] >= u[2] > u[1]
+
+
+def run_uint64_rules(function):
+    arrays = (U.copy(), I.copy(), np.zeros(12, np.uint64), np.zeros(12, np.int64), np.zeros(6), np.zeros(10, bool))
+    function(*arrays)
+    return arrays[2:]
+
+
+def test_uint64_rules_both_engines_and_numpy():
+    jitted = filterjit.jit(uint64_rules)
+    got = run_uint64_rules(jitted)
+    interpreted = run_uint64_rules(jitted.interpret)
+    for a, b in zip(got, interpreted):
+        assert same_bits(a, b)
+    o, s, f, c = got
+    with np.errstate(over="ignore"):
+        # uint64 with uint64 is NumPy's uint64 arithmetic; stores are NumPy's casts.
+        assert o[:6].tolist() == [int(U[0] + U[1]), int(U[1] - U[0]), int(U[0] * U[1]), int(U[0] // U[1]), int(U[0] % U[1]),
+                                  int(-U[1])]
+        assert o[6:9].tolist() == np.array([-1.5, 1e19, -1.0]).astype(np.uint64).tolist()
+    assert o[9:].tolist() == [2**64 - 1, 0, 4]
+    # With a signed int (or a bool): int64 arithmetic on the uint64's bits, as Numba (NumPy gives float64 there).
+    assert s.tolist() == [-2, -1, 0, -2, -1, 25, -1, -1, -1, -7, -(2**63) + 1, -9214364837600034801]
+    assert (U[:1] + I[:1]).dtype == np.float64
+    # With a float, or converted: unsigned (2^64 - 1 is 2.0**64).
+    assert f.tolist() == [2.0**64, (2**64 - 1) / 5, 2.0**64, 2.0**64, 5.0, -(2.0**63)]
+    # Compared with an int: as float64s (2^53 + 1 == 2^53 holds), with a uint64: unsigned.
+    assert c.tolist() == [True, False, True, False, True, False, True, True, True, True]
+
+
+def test_uint64_indices_stores_and_failures():
+    @filterjit.jit
+    def read(a, u, k):
+        return a[u[k]]
+
+    a = np.arange(5) * 10
+    u = np.array([2, 2**64 - 1, 2**63, 4], dtype=np.uint64)
+    assert read(a, u, 0) == 20 and read(a, u, 3) == 40
+    for k in (1, 2):  # never counted from the end: out of bounds, as in Numba
+        with pytest.raises(IndexError, match="out of bounds"):
+            read(a, u, k)
+
+    @filterjit.jit
+    def store(out, x):
+        out[0] = x
+
+    for value in (3.7, -3.7, 2.0**63, 1.8e19, -(2.0**63), 2**63 - 1, -5):
+        out = np.zeros(1, np.uint64)
+        store(out, value)
+        assert out.tolist() == np.array([value]).astype(np.uint64).tolist(), value
+    for value in (2.0**64, float("nan"), float("inf"), -(2.0**63) * 1.5):
+        with pytest.raises(RuntimeError, match="cannot convert"):
+            store(np.zeros(1, np.uint64), value)
+
+    @filterjit.jit
+    def divide(u, k):
+        out = np.zeros_like(u)
+        out[0] = u[0] // u[k]
+        return out
+
+    with pytest.raises(RuntimeError, match="integer division by zero"):
+        divide(np.array([7, 0], np.uint64), 1)
+    assert divide(np.array([2**64 - 1, 5], np.uint64), 1).tolist() == [(2**64 - 1) // 5, 0]
+    assert "(uint64[:], int64)" in divide.signatures
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="Numba is not installed (a test-only dependency)")
+def test_uint64_rules_equal_numba():
+    import numba
+
+    got = run_uint64_rules(filterjit.jit(uint64_rules))
+    expected = run_uint64_rules(numba.njit(uint64_rules))
+    # o[6] stores the literal -1.5: unspecified in Numba (0 here, 2^64 - 1 when the value comes from an argument);
+    # FilterJIT stores NumPy's astype (2^64 - 1).
+    got[0][6] = expected[0][6] = 0
+    for a, b in zip(got, expected):
+        assert same_bits(a, b)
+
+
+def total_2d(a):
+    s = 0.0
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            s += a[i, j]
+    return s
+
+
+def rank_and_size(a):
+    return a.ndim * 1000 + a.size
+
+
+class Subclass(np.ndarray):
+    pass
+
+
+def test_arrays_passed_as_their_objects_keep_every_layout():
+    from filterjit import _array_function
+    assert _array_function._OBJECTS  # NumPy's PyArrayObject layout was recognised at import (w15d)
+    total = filterjit.jit(total_2d)
+    base = np.arange(24.0).reshape(4, 6)
+    for view in (base, base.T, base[::-1, ::2], np.asfortranarray(base), base[1:3, 2:5], base.view(Subclass), base[:0]):
+        assert total(view) == view.sum() and total.interpret(view) == view.sum()
+    shape = filterjit.jit(rank_and_size)
+    assert shape(np.array(2.5)) == 1 and shape(np.zeros((2, 3, 4), np.int16)) == 3024 and shape(np.zeros(0)) == 1000
+
+
+def biggest_minus_second(u):
+    return u.max() - u[1]
+
+
+def test_uint64_values_are_returned_as_ints():
+    u = np.array([2**64 - 1, 5, 2**63], np.uint64)
+    for function, expected in ((first, 2**64 - 1), (biggest_minus_second, 2**64 - 6)):
+        jitted = filterjit.jit(function)
+        assert jitted(u) == expected and jitted.interpret(u) == expected and type(jitted(u)) is int
+    if importlib.util.find_spec("numba") is not None:
+        import numba
+        assert numba.njit(first)(u) == 2**64 - 1 and numba.njit(biggest_minus_second)(u) == 2**64 - 6
