@@ -354,7 +354,7 @@ extension ProgramLowering {
             let truths = elements().map { emitter.fcmp(LLVMRealUNE, $0, emitter.double(0)) }
             return .scalar(truths.reduce(emitter.bool(builtin == .all)) { builtin == .any ? emitter.or($0, $1) : emitter.and($0, $1) })
         case .npSum:
-            return .scalar(pairwiseSum(elements()[...]))
+            return .scalar(numpySum(elements()))
         case .mean:
             return .scalar(mean(elements()))
         case .variance, .std:
@@ -364,7 +364,7 @@ extension ProgramLowering {
                 let d = LLVMBuildFSub(builder, x, m, "")!
                 return LLVMBuildFMul(builder, d, d, "")!
             }
-            let variance = LLVMBuildFDiv(builder, pairwiseSum(deviations[...]), emitter.double(Double(n)), "")!
+            let variance = LLVMBuildFDiv(builder, numpySum(deviations), emitter.double(Double(n)), "")!
             return .scalar(builtin == .std ? emitter.callMath("llvm.sqrt.f64", [variance]) : variance)
         case .median:
             guard n <= maximumNetworkWindow else { return nil }
@@ -374,9 +374,16 @@ extension ProgramLowering {
         }
     }
 
-    /// `np.mean` of constant-length data: the pairwise sum over n.
+    /// `np.mean` of constant-length data: NumPy's sum over n.
     private func mean(_ a: [LLVMValueRef]) -> LLVMValueRef {
-        LLVMBuildFDiv(builder, pairwiseSum(a[...]), emitter.double(Double(a.count)), "")!
+        LLVMBuildFDiv(builder, numpySum(a), emitter.double(Double(a.count)), "")!
+    }
+
+    /// `np.sum` of constant-length data as `Numerics.npSum` computes it: add.reduce starts from its identity
+    /// +0.0, so a window of -0.0 sums to +0.0 at every length (the 8-accumulator branch alone gives -0.0).
+    /// `0.0 + x` is x for every other x, and LLVM keeps it (it folds only `x + -0.0`).
+    private func numpySum(_ a: [LLVMValueRef]) -> LLVMValueRef {
+        LLVMBuildFAdd(builder, emitter.double(0), pairwiseSum(a[...]), "")!
     }
 
     /// NumPy's pairwise summation (ndimage-semantics.md section 7), unrolled at compile time.

@@ -380,6 +380,26 @@ func reversedView(_ array: NDArray) throws -> NDArray {
         }
     }
 
+    /// NumPy's sum starts from +0.0: a window of -0.0 sums (and averages) to +0.0 at every length,
+    /// including the 8-128 taps whose pairwise sum starts from the first eight elements (the fused
+    /// kernel gave -0.0 there), literally and with the window strategies.
+    @Test func sumsAndMeansOfNegativeZerosArePositiveZeroAtEveryWindowLength() throws {
+        guard frontEndAvailable else { return }
+        let input = try NDArray.make(shape: [14, 15], elementType: .float64, values: Array(repeating: -0.0, count: 14 * 15))
+        for source in ["np.sum(values)", "np.mean(values)", "np.var(values)"] {
+            let kernel = try engine.compile(source)
+            for size in [[1, 3], [2, 4], [3, 3], [4, 4], [11, 11], [12, 12]] {
+                for strategy in [WindowStrategyChoice.literal, .auto] {
+                    let options = FilterOptions(size: size, mode: .constant, cval: -0.0)
+                    let fused = try kernel.genericFilter(input, options: options, engine: .fused, strategy: strategy, threads: 1)
+                    let callback = try kernel.genericFilter(input, options: options, engine: .callback)
+                    let signs = fused.doubleValues().map { $0.sign } + callback.doubleValues().map { $0.sign }
+                    #expect(signs.allSatisfy { $0 == .plus }, "\(source) size \(size) \(strategy): a -0.0 result")
+                }
+            }
+        }
+    }
+
     /// Line kernels whose `line[i + c]` / `out[i]` accesses the fused lowering proves in bounds
     /// (and vectorises), next to ones it must keep checking.
     @Test func fusedLineFiltersEqualCallbackOnRandomLinesAndStillCheckOtherIndices() throws {
