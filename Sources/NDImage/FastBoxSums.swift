@@ -13,9 +13,10 @@
 //     row(B+k-1), built bottom-up, one pass per row) and a running prefix over the next block's rows
 //     (prefix(i) = row(B+k) + ... + row(B+k+i-1)); output row B+i's column sums are suffix(i) +
 //     prefix(i). About two passes per output row whatever k.
-//   - horizontal: the column sums extended through the mode, then up to 8 columns in one pass of
-//     shifted loads, a length a x b (a, b <= 8) in two passes, any other length by doubling
-//     (windows of 2, 4, 8, ... columns) and the length's binary digits.
+//   - horizontal: the column sums extended through the mode, then, in chunks of 512 columns (so
+//     that the passes' rows stay in L1), up to 8 columns in one pass of shifted loads, a length
+//     a x b (a, b <= 8) in two passes, any other length by doubling (windows of 2, 4, 8, ...
+//     columns) and the length's binary digits.
 //   - `+ 0.0` last, as the literal kernel's `0.0 + pairwise(...)`: a window of -0.0 sums to +0.0.
 // Every window's sum is then a tree of additions over exactly the window's elements (each element
 // goes through at most (k - 1) + (L - 1) additions), so |fast - exact| <= (k + L - 2) u sum|x|
@@ -24,7 +25,7 @@
 // overflow (|partial sums| beyond the largest double) can make the two differ in kind.
 //
 // Scratch per thread: k suffix rows and one prefix row of the image's width (doubles), one extended
-// row, the doubling rows (up to log2 L extended rows), one result row and a row of cval.
+// row, a row of cval, and per chunk the doubling rows (up to log2 L) and one result row.
 
 /// How a fast-math box sum slides along the row (as `BoxSumHorizontal`).
 enum FastBoxSumHorizontal: Sendable, Equatable {
@@ -84,9 +85,9 @@ extension WindowReductionJob {
         let planes = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, n))
         defer { planes.deallocate() }
         let plane = planes.baseAddress!
-        let body: (Int, UnsafeMutablePointer<Double>) throws -> Void = { y, sums in
-            fastBoxSumFinish(sums, plane, n)
-            try deliver(y, planes)
+        let body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void = { y, x0, sums, width in
+            fastBoxSumFinish(sums, plane + x0, width)
+            if x0 + width == n { try deliver(y, planes) }
         }
         switch input.elementType {
         case .float32: try runFastBoxSum(Float.self, rows: rows, body: body)
@@ -115,23 +116,23 @@ extension WindowReductionJob {
         let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         defer { staging.deallocate() }
         let factor = mean ? 1 / Double(box.rows * box.length) : 1
-        try runFastBoxSum(T.self, rows: rows) { y, sums in
+        try runFastBoxSum(T.self, rows: rows) { y, x0, sums, width in
             let destination = outBase + y * outStrides[0]
-            let target = step == 1 ? destination : staging
-            let raw = UnsafeMutableRawPointer(target)
+            let raw = UnsafeMutableRawPointer((step == 1 ? destination : staging) + x0)
             if T.self == Float.self {
-                fastBoxSumStore(sums, factor, raw.assumingMemoryBound(to: Float.self), n)
+                fastBoxSumStore(sums, factor, raw.assumingMemoryBound(to: Float.self), width)
             } else {
-                fastBoxSumStore(sums, factor, raw.assumingMemoryBound(to: Double.self), n)
+                fastBoxSumStore(sums, factor, raw.assumingMemoryBound(to: Double.self), width)
             }
-            if step != 1 { for x in 0..<n { destination[x * step] = staging[x] } }
+            if step != 1 && x0 + width == n { for x in 0..<n { destination[x * step] = staging[x] } }
         }
     }
 
-    /// The separable passes: `body(row, sums)` receives each output row's window sums (before the
-    /// final `+ 0.0`).
+    /// The separable passes: `body(row, x0, sums, width)` receives the window sums (before the final
+    /// `+ 0.0`) of pixels x0 ..< x0 + width of each output row, chunk by chunk in order (the
+    /// horizontal passes run on chunks of `fastBoxSumChunk` columns, so that their rows stay in L1).
     private func runFastBoxSum<T: ReducibleElement & BinaryFloatingPoint>(
-        _: T.Type, rows: Range<Int>, body: (Int, UnsafeMutablePointer<Double>) throws -> Void) throws {
+        _: T.Type, rows: Range<Int>, body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
         let box = fastBoxSum!
         let n = rowLength
         let k = box.rows
@@ -144,6 +145,8 @@ extension WindowReductionJob {
         let horizontal = FastBoxSumHorizontal(length: length)
         var levelsNeeded = 0
         while (2 << levelsNeeded) <= length { levelsNeeded += 1 }
+        let chunk = fastBoxSumChunk
+        let chunkRow = chunk + length
         let scratchRows: Int
         switch horizontal {
         case .direct: scratchRows = 0
@@ -155,8 +158,8 @@ extension WindowReductionJob {
         let suffix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, k * n))
         let prefix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
         let extended = UnsafeMutablePointer<Double>.allocate(capacity: max(1, extendedLength))
-        let levels = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratchRows * extendedLength))
-        let result = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
+        let levels = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratchRows * chunkRow))
+        let result = UnsafeMutablePointer<Double>.allocate(capacity: chunk)
         defer {
             cvalRow.deallocate(); suffix.deallocate(); prefix.deallocate(); extended.deallocate()
             levels.deallocate(); result.deallocate()
@@ -172,7 +175,8 @@ extension WindowReductionJob {
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
         let columns = extended + centre
-        func level(_ b: Int) -> UnsafeMutablePointer<Double> { b == 0 ? extended + box.start : levels + (b - 1) * extendedLength }
+        // Windows of 2^b columns (b >= 1) of the current chunk, in chunk-local positions.
+        func level(_ b: Int) -> UnsafeMutablePointer<Double> { levels + (b - 1) * chunkRow }
         var terms: [(level: Int, offset: Int)] = []
         var offset = 0
         for b in stride(from: levelsNeeded, through: 0, by: -1) where length & (1 << b) != 0 {
@@ -208,38 +212,49 @@ extension WindowReductionJob {
             }
             for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
             for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
-            let source = UnsafePointer(extended + box.start)
-            switch horizontal {
-            case .direct:
-                if length == 1 {
-                    result.update(from: source, count: n)
-                } else {
-                    pairwiseFold((0..<length).map { source + $0 }, result, n)
+            var x0 = 0
+            while x0 < n {
+                let width = min(chunk, n - x0)
+                let source = UnsafePointer(extended + box.start + x0)
+                var sums = result
+                switch horizontal {
+                case .direct:
+                    if length == 1 {
+                        sums = UnsafeMutablePointer(mutating: source)
+                    } else {
+                        pairwiseFold((0..<length).map { source + $0 }, result, width)
+                    }
+                case .factored(let a, let b):
+                    pairwiseFold((0..<a).map { source + $0 }, levels, width + length - a)
+                    pairwiseFold((0..<b).map { UnsafePointer(levels) + $0 * a }, result, width)
+                case .binary:
+                    // Level b (windows of 2^b columns) at chunk positions < width + length - 2^b.
+                    for b in stride(from: 1, through: levelsNeeded, by: 1) {
+                        let half = 1 << (b - 1)
+                        let previous = b == 1 ? source : UnsafePointer(level(b - 1))
+                        pairwiseFold2(previous, previous + half, level(b), width + length - (1 << b))
+                    }
+                    let sources = terms.map { ($0.level == 0 ? source : UnsafePointer(level($0.level))) + $0.offset }
+                    if sources.count == 1 {
+                        sums = UnsafeMutablePointer(mutating: sources[0])
+                    } else {
+                        pairwiseFold(Array(sources.prefix(8)), result, width)
+                    }
+                    var t = 8
+                    while t < sources.count {
+                        pairwiseFold([UnsafePointer(result)] + sources[t..<min(t + 7, sources.count)], result, width)
+                        t += 7
+                    }
                 }
-            case .factored(let a, let b):
-                pairwiseFold((0..<a).map { source + $0 }, levels, n + length - a)
-                pairwiseFold((0..<b).map { UnsafePointer(levels) + $0 * a }, result, n)
-            case .binary:
-                for b in stride(from: 1, through: levelsNeeded, by: 1) {
-                    let half = 1 << (b - 1)
-                    pairwiseFold2(level(b - 1), level(b - 1) + half, level(b), n + length - (1 << b))
-                }
-                let sources = terms.map { UnsafePointer(level($0.level)) + $0.offset }
-                if sources.count == 1 {
-                    result.update(from: sources[0], count: n)
-                } else {
-                    pairwiseFold(Array(sources.prefix(8)), result, n)
-                }
-                var t = 8
-                while t < sources.count {
-                    pairwiseFold([UnsafePointer(result)] + sources[t..<min(t + 7, sources.count)], result, n)
-                    t += 7
-                }
+                try body(y, x0, sums, width)
+                x0 += width
             }
-            try body(y, result)
         }
     }
 }
+
+/// Columns per chunk of the horizontal passes (4 KiB of doubles per row).
+let fastBoxSumChunk = 512
 
 // The row passes (vectorised by LLVM: no row written is read at another index).
 
