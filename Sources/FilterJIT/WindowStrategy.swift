@@ -46,7 +46,7 @@ extension Kernel {
     static let pairwiseSumThreshold = 129
     /// The fewest taps for which fast-math float box sums replace the literal kernel (2048x2048
     /// float64 and float32 means, one thread: see docs/status.md, branch w12d).
-    static let fastBoxSumThreshold = 9
+    static let fastBoxSumThreshold = 16
 
     /// The recognised reductions of this kernel for windows of `windowLength` taps (memoised).
     func recognizedReductions(windowLength: Int) -> RecognizedWindowReductions? {

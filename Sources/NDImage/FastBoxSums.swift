@@ -15,8 +15,9 @@
 //     prefix(i). About two passes per output row whatever k.
 //   - horizontal: the column sums extended through the mode, then, in chunks of 512 columns (so
 //     that the passes' rows stay in L1), up to 8 columns in one pass of shifted loads, a length
-//     a x b (a, b <= 8) in two passes, any other length by doubling (windows of 2, 4, 8, ...
-//     columns) and the length's binary digits.
+//     a x b + r (windows of a columns, then b of them and r single columns, b + r <= 8: up to 64
+//     columns) in two passes, longer windows by doubling (windows of 2, 4, 8, ... columns) and the
+//     length's binary digits.
 //   - `+ 0.0` last, as the literal kernel's `0.0 + pairwise(...)`: a window of -0.0 sums to +0.0.
 // Every window's sum is then a tree of additions over exactly the window's elements (each element
 // goes through at most (k - 1) + (L - 1) additions), so |fast - exact| <= (k + L - 2) u sum|x|
@@ -27,17 +28,27 @@
 // Scratch per thread: k suffix rows and one prefix row of the image's width (doubles), one extended
 // row, a row of cval, and per chunk the doubling rows (up to log2 L) and one result row.
 
-/// How a fast-math box sum slides along the row (as `BoxSumHorizontal`).
+/// How a fast-math box sum slides along the row: up to 8 columns in one pass; otherwise windows of a
+/// columns (a <= 8), then b of them side by side plus the r = L mod a columns left over (b + r <= 8),
+/// in two passes; longer windows by doubling and the length's binary digits.
 enum FastBoxSumHorizontal: Sendable, Equatable {
     case direct
-    case factored(Int, Int)
+    case factored(Int, Int, Int)
     case binary
 
     init(length: Int) {
         if length <= 8 {
             self = .direct
-        } else if let a = (2...8).first(where: { length % $0 == 0 && length / $0 <= 8 }) {
-            self = .factored(a, length / a)
+            return
+        }
+        var best: (a: Int, b: Int, r: Int)?
+        for a in 2...8 {
+            let b = length / a, r = length % a
+            guard b + r <= 8, best.map({ a + b + r < $0.a + $0.b + $0.r }) ?? true else { continue }
+            best = (a, b, r)
+        }
+        if let best {
+            self = .factored(best.a, best.b, best.r)
         } else {
             self = .binary
         }
@@ -47,12 +58,12 @@ enum FastBoxSumHorizontal: Sendable, Equatable {
     static func depth(length: Int) -> Int {
         switch FastBoxSumHorizontal(length: length) {
         case .direct: return length - 1
-        case .factored(let a, let b): return (a - 1) + (b - 1)
+        case .factored(let a, let b, let r): return (a - 1) + (b + r - 1)
         case .binary:
             var levels = 0
             while (2 << levels) <= length { levels += 1 }
             let terms = length.nonzeroBitCount
-            return levels + terms - 1
+            return levels + (terms <= 8 ? terms - 1 : 7 + 7 * ((terms - 8 + 6) / 7))
         }
     }
 }
@@ -224,9 +235,12 @@ extension WindowReductionJob {
                     } else {
                         pairwiseFold((0..<length).map { source + $0 }, result, width)
                     }
-                case .factored(let a, let b):
-                    pairwiseFold((0..<a).map { source + $0 }, levels, width + length - a)
-                    pairwiseFold((0..<b).map { UnsafePointer(levels) + $0 * a }, result, width)
+                case .factored(let a, let b, let r):
+                    // Windows of a columns at chunk positions < width + (b - 1) a, then b of them and
+                    // the r columns after them.
+                    pairwiseFold((0..<a).map { source + $0 }, levels, width + (b - 1) * a)
+                    pairwiseFold((0..<b).map { UnsafePointer(levels) + $0 * a } + (0..<r).map { source + b * a + $0 },
+                                 result, width)
                 case .binary:
                     // Level b (windows of 2^b columns) at chunk positions < width + length - 2^b.
                     for b in stride(from: 1, through: levelsNeeded, by: 1) {
