@@ -46,7 +46,8 @@ def test_fast_math_is_off_by_default_and_propagates_nan_and_infinity():
         assert np.array_equal(default, ndi.generic_filter(x, np.mean, size=k, mode="nearest"))
     x[5, 7], x[30, 30], x[30, 33] = np.nan, np.inf, -np.inf
     x[12, 40] = np.inf
-    exact = ndi.generic_filter(x, np.sum, size=9, mode="nearest")
+    with np.errstate(invalid="ignore"):  # inf - inf in the exact sums
+        exact = ndi.generic_filter(x, np.sum, size=9, mode="nearest")
     fast = filterjit.generic_filter(x, "np.sum(values)", size=9, mode="nearest", fast_math=True)
     assert np.array_equal(np.isnan(fast), np.isnan(exact))
     assert np.array_equal(np.isinf(fast), np.isinf(exact))
