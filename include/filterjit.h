@@ -139,6 +139,26 @@ int filterjit_generic_filter(const filterjit_kernel *kernel,
                              const double *parameters, intptr_t parameter_count,
                              int engine, int threads, char **error);
 
+/* Flags of filterjit_generic_filter_flags. */
+enum {
+    /* Results may differ from the exact ones in the last bits: float np.sum/np.mean of 2-D box windows run
+     * as O(1)-per-pixel box sums (another order of additions than NumPy's pairwise sum; error bound in
+     * docs/window-strategies.md). Without it every result is bit-exact. */
+    FILTERJIT_FLAG_FAST_MATH = 1
+};
+
+/* filterjit_generic_filter with `flags`, a combination of FILTERJIT_FLAG_* (0: the same as
+ * filterjit_generic_filter); an unknown flag is FILTERJIT_ERROR_ARGUMENT. */
+int filterjit_generic_filter_flags(const filterjit_kernel *kernel,
+                                   const void *input, int input_dtype, int rank, const intptr_t *shape,
+                                   const intptr_t *input_strides,
+                                   void *output, int output_dtype, const intptr_t *output_strides,
+                                   const uint8_t *footprint, int footprint_rank, const intptr_t *footprint_shape,
+                                   const intptr_t *axes, const intptr_t *origins,
+                                   int mode, double cval,
+                                   const double *parameters, intptr_t parameter_count,
+                                   int engine, int threads, int flags, char **error);
+
 /* scipy.ndimage.generic_filter1d with a FILTERJIT_KIND_LINE_FILTER kernel on caller-owned buffers
  * (arguments as for filterjit_generic_filter; `axis` may be negative). */
 int filterjit_generic_filter1d(const filterjit_kernel *kernel,

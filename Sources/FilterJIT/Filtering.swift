@@ -34,7 +34,9 @@ extension Kernel {
     /// falls back to the callback engine for 0-d inputs, an output overlapping the input, and
     /// strides that are not a multiple of the element size. On the fused engine, `strategy: .auto`
     /// runs recognised whole-window reductions with NDImage's window strategies (same bits;
-    /// docs/window-strategies.md), and `.literal` evaluates every tap of every window.
+    /// docs/window-strategies.md), `.literal` evaluates every tap of every window, and `.fastMath` is
+    /// `.auto` with float box sums and means in O(1) per pixel (the last bits may differ from the
+    /// literal kernel's, within the bound docs/window-strategies.md states).
     public func genericFilter(_ input: NDArray, options: FilterOptions, output: FilterOutput = .sameAsInput,
                               parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
                               strategy: WindowStrategyChoice = .auto, threads: Int? = nil) throws -> NDArray {
@@ -151,8 +153,12 @@ extension Kernel {
         switch (kind, engine) {
         case (.filter, .fused) where !shape.isEmpty && !shape.contains(0):
             let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
-            if strategy == .auto, let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType) {
-                if !(recognized.tailIsIdentity && WindowReductionJob.writesDirectly(recognized.reductions)) {
+            if strategy != .literal, let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType,
+                                                                        fastMath: strategy == .fastMath) {
+                let fastSumDirect = strategy == .fastMath && elementType.isFloatingPoint && recognized.tailSum != nil
+                    && output == elementType && Self.fastBoxSumApplies(tapPositions: geometry.tapPositions,
+                                                                        reductions: recognized.reductions)
+                if !(recognized.tailIsIdentity && WindowReductionJob.writesDirectly(recognized.reductions)) && !fastSumDirect {
                     let tail = try fusionEngine.compile(program: recognized.tail)
                     let made = try fusionEngine.kernelReportingCompile(tail, variant: .filterRow(FusedLayout(
                         inputType: .float64, outputType: FusedElementType(output), tapCount: recognized.reductions.count)))

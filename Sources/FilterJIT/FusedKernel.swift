@@ -125,8 +125,9 @@ extension Kernel {
         let geometry = try FilterGeometry(inputShape: input.shape, options: options)
         guard input.rank >= 1, !result.mayShareMemory(with: input) else { return nil }
         if input.isEmpty { return result }
-        if strategy == .auto,
-           try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData, threads: threadCount) {
+        if strategy != .literal,
+           try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData, threads: threadCount,
+                                     fastMath: strategy == .fastMath) {
             return result
         }
         guard let run = RowKernelRun(input: input, geometry: geometry, output: result) else { return nil }

@@ -15,6 +15,11 @@ public enum WindowStrategyChoice: String, Sendable, CaseIterable {
     case auto
     /// Every window is evaluated literally, tap by tap: the oracle the strategies are tested against.
     case literal
+    /// `auto`, and float sums and means (`np.sum`, `np.mean`) of 2-D box windows take O(1)-per-pixel
+    /// box sums in another order of additions than NumPy's: the last bits may differ from the literal
+    /// kernel's, within the bound docs/window-strategies.md states (`--fast-math`, `fast_math=True`).
+    /// Nothing else changes: every other kernel runs as under `auto`.
+    case fastMath = "fast-math"
 }
 
 /// The strategy a kernel runs with for one input, as `filterjit show` and `bench` report it.
@@ -23,6 +28,9 @@ public struct WindowStrategyReport: Sendable, CustomStringConvertible {
     public let name: String
     /// Whether the kernel's tail is compiled over the reduction planes (false: written directly).
     public let compiledTail: Bool
+
+    /// Whether results may differ from the literal kernel's in the last bits (`--fast-math`).
+    public var isFastMath: Bool { name.hasSuffix("(fast-math)") }
 
     public var description: String {
         name == "literal" ? "literal (every tap of every window)"
@@ -36,6 +44,9 @@ extension Kernel {
     /// sums beat it (measured at 2048x2048 float64: 9x9 and 11x11 1.0x-1.6x faster literally; 15x15
     /// 6x-8x slower literally, its per-pixel fallback).
     static let pairwiseSumThreshold = 129
+    /// The fewest taps for which fast-math float box sums replace the literal kernel (2048x2048
+    /// float64 and float32 means, one thread: see docs/status.md, branch w12d).
+    static let fastBoxSumThreshold = 16
 
     /// The recognised reductions of this kernel for windows of `windowLength` taps (memoised).
     func recognizedReductions(windowLength: Int) -> RecognizedWindowReductions? {
@@ -51,7 +62,9 @@ extension Kernel {
     /// literal kernel is as fast (small windows) or no strategy is exact for the type.
     /// `boxNetwork`: the footprint is a box that NDImage's precompiled selection networks handle
     /// (`WindowReductionJob.rankNetworkApplies`); they beat the literal kernel's networks and compile nothing.
-    func chosenReductions(tapPositions: [[Int]], elementType: ElementType) -> RecognizedWindowReductions? {
+    /// `fastMath`: float sums of 2-D boxes may take the fast-math box sums (`WindowStrategyChoice.fastMath`).
+    func chosenReductions(tapPositions: [[Int]], elementType: ElementType,
+                          fastMath: Bool = false) -> RecognizedWindowReductions? {
         let windowLength = tapPositions.count
         let boxNetwork = WindowReductionJob.rankNetworkApplies(tapPositions: tapPositions)
         let box = WindowReductionJob.isBox(tapPositions: tapPositions)
@@ -65,9 +78,15 @@ extension Kernel {
                 let medianRanks = windowLength % 2 == 1 ? [windowLength / 2] : [windowLength / 2 - 1, windowLength / 2]
                 guard windowLength > 25 || boxNetwork || !medianRanks.contains(k) else { return nil }
             case .sum where elementType.isFloatingPoint:
-                // NumPy's pairwise order vectorised across pixels (still O(taps) per pixel): where
-                // the literal kernel stops unrolling and its per-pixel sums get slower.
-                guard recognized.pairwiseSums, windowLength >= Self.pairwiseSumThreshold else { return nil }
+                // Fast-math: O(1) box sums of a lone np.sum/np.mean over a 2-D box. Otherwise NumPy's
+                // pairwise order vectorised across pixels (still O(taps) per pixel): where the literal
+                // kernel stops unrolling and its per-pixel sums get slower.
+                guard recognized.pairwiseSums else { return nil }
+                if fastMath, Self.fastBoxSumApplies(tapPositions: tapPositions, reductions: recognized.reductions),
+                   windowLength >= Self.fastBoxSumThreshold {
+                    continue
+                }
+                guard windowLength >= Self.pairwiseSumThreshold else { return nil }
             case .sum:
                 guard windowLength >= 9, elementType != .int64, elementType != .uint64 else {
                     return nil
@@ -86,14 +105,28 @@ extension Kernel {
         return recognized
     }
 
+    /// Whether a fast-math box sum can compute these reductions: one sum over a 2-D box.
+    static func fastBoxSumApplies(tapPositions: [[Int]], reductions: [WindowReduction]) -> Bool {
+        reductions == [.sum] && tapPositions.first?.count == 2 && WindowReductionJob.isBox(tapPositions: tapPositions)
+    }
+
     /// The strategy `genericFilter` chooses for an input of `shape` and `elementType` with `options`
-    /// (before looking at the data: float data holding NaN or -0.0 then runs literally).
+    /// (before looking at the data: float data holding NaN or -0.0 then runs literally). `outputType`
+    /// (nil: the input's) decides whether a box sum or mean is written directly.
     public func windowStrategy(shape: [Int], elementType: ElementType, options: FilterOptions,
-                               strategy: WindowStrategyChoice = .auto) throws -> WindowStrategyReport {
+                               strategy: WindowStrategyChoice = .auto, outputType: ElementType? = nil) throws -> WindowStrategyReport {
         let geometry = try FilterGeometry(inputShape: shape, options: options)
-        guard kind == .filter, strategy == .auto,
-              let chosen = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType) else {
+        guard kind == .filter, strategy != .literal,
+              let chosen = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType,
+                                            fastMath: strategy == .fastMath) else {
             return WindowStrategyReport(name: "literal", compiledTail: false)
+        }
+        let output = outputType ?? elementType
+        if strategy == .fastMath, elementType.isFloatingPoint,
+           Self.fastBoxSumApplies(tapPositions: geometry.tapPositions, reductions: chosen.reductions) {
+            // Written directly when the tail is the sum or the mean and the output has the input's type.
+            return WindowStrategyReport(name: "box sums (fast-math)",
+                                        compiledTail: !(chosen.tailSum != nil && output == elementType))
         }
         return WindowStrategyReport(name: chosen.reductions.map(\.description).joined(separator: ", "),
                                     compiledTail: !chosen.tailIsIdentity)
@@ -102,10 +135,12 @@ extension Kernel {
     /// generic_filter with window strategies; false when they do not apply to this input (the
     /// caller then runs the literal fused kernel, which overwrites every output element).
     func strategyGenericFilter(_ input: NDArray, geometry: FilterGeometry, result: NDArray,
-                               userData: [Double], threads: Int) throws -> Bool {
-        guard let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: input.elementType),
+                               userData: [Double], threads: Int, fastMath: Bool = false) throws -> Bool {
+        guard let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: input.elementType,
+                                                fastMath: fastMath),
               let outStrides = elementStrides(result),
-              let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: recognized.reductions) else {
+              let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: recognized.reductions,
+                                                fastMath: fastMath) else {
             return false
         }
         let parts = chunks(job.rowCount, threads: threads)
@@ -118,7 +153,8 @@ extension Kernel {
             return !declined.isSet
         }
         // `sum(values)` / `np.mean(values)` of a 2-D integer box into the input's type: the box sum
-        // writes the wrapped sum or the truncated quotient itself (no tail, no doubles).
+        // writes the wrapped sum or the truncated quotient itself (no tail, no doubles); under
+        // fast-math, a float box sum or mean into the input's type likewise.
         if let sumTail = recognized.tailSum, job.canRunSumDirect(into: result) {
             parallelFor(parts.count) { chunk in
                 do { try job.runSumDirect(rows: parts[chunk], output: result, mean: sumTail == .mean) } catch { declined.set() }

@@ -89,6 +89,33 @@ func checkedKernel(_ handle: OpaquePointer?, kind: KernelKind) throws -> Kernel 
 
 // MARK: generic_filter
 
+/// `FILTERJIT_FLAG_FAST_MATH`: float window sums/means may take the fast-math box sums.
+let fastMathFlag: Int32 = 1
+
+/// `int filterjit_generic_filter_flags(...)`: filterjit_generic_filter with `flags` (FILTERJIT_FLAG_*).
+@_cdecl("filterjit_generic_filter_flags")
+public func filterjit_generic_filter_flags(
+    _ kernelHandle: OpaquePointer?,
+    _ input: UnsafeRawPointer?, _ inputDtype: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>?,
+    _ inputStrides: UnsafePointer<Int>?,
+    _ output: UnsafeMutableRawPointer?, _ outputDtype: Int32, _ outputStrides: UnsafePointer<Int>?,
+    _ footprint: UnsafePointer<UInt8>?, _ footprintRank: Int32, _ footprintShape: UnsafePointer<Int>?,
+    _ axes: UnsafePointer<Int>?, _ origins: UnsafePointer<Int>?,
+    _ mode: Int32, _ cval: Double,
+    _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
+    _ engine: Int32, _ threads: Int32, _ flags: Int32,
+    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    guard flags & ~fastMathFlag == 0 else {
+        return withStatus(errorText) {
+            throw APIFailure(.argument, "unknown flags \(flags & ~fastMathFlag) (known: FILTERJIT_FLAG_FAST_MATH = 1)")
+        }
+    }
+    return genericFilter(kernelHandle, input, inputDtype, rank, shape, inputStrides, output, outputDtype, outputStrides,
+                         footprint, footprintRank, footprintShape, axes, origins, mode, cval, parameters, parameterCount,
+                         engine, threads, strategy: flags & fastMathFlag != 0 ? .fastMath : .auto, errorText)
+}
+
 /// `int filterjit_generic_filter(...)`: see filterjit.h.
 @_cdecl("filterjit_generic_filter")
 public func filterjit_generic_filter(
@@ -101,6 +128,23 @@ public func filterjit_generic_filter(
     _ mode: Int32, _ cval: Double,
     _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
     _ engine: Int32, _ threads: Int32,
+    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    genericFilter(kernelHandle, input, inputDtype, rank, shape, inputStrides, output, outputDtype, outputStrides,
+                  footprint, footprintRank, footprintShape, axes, origins, mode, cval, parameters, parameterCount,
+                  engine, threads, strategy: .auto, errorText)
+}
+
+private func genericFilter(
+    _ kernelHandle: OpaquePointer?,
+    _ input: UnsafeRawPointer?, _ inputDtype: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>?,
+    _ inputStrides: UnsafePointer<Int>?,
+    _ output: UnsafeMutableRawPointer?, _ outputDtype: Int32, _ outputStrides: UnsafePointer<Int>?,
+    _ footprint: UnsafePointer<UInt8>?, _ footprintRank: Int32, _ footprintShape: UnsafePointer<Int>?,
+    _ axes: UnsafePointer<Int>?, _ origins: UnsafePointer<Int>?,
+    _ mode: Int32, _ cval: Double,
+    _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
+    _ engine: Int32, _ threads: Int32, strategy: WindowStrategyChoice,
     _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     withStatus(errorText) {
@@ -135,7 +179,8 @@ public func filterjit_generic_filter(
         let threads = threadCount(threads)
         try withArrays(source, destination) { image, output in
             _ = try kernel.genericFilter(image, options: options, output: .array(output),
-                                         parameters: namedParameters(kernel, values), engine: engine, threads: threads)
+                                         parameters: namedParameters(kernel, values), engine: engine,
+                                         strategy: strategy, threads: threads)
         }
     }
 }

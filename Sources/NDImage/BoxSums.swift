@@ -114,7 +114,7 @@ extension WindowReductionJob {
     /// Whether `runSumDirect` can write this job's box sum (or mean) into `output`: the output has the
     /// input's integer type (not bool) and shape.
     public func canRunSumDirect(into output: NDArray) -> Bool {
-        guard boxSum != nil, output.elementType == input.elementType, input.elementType != .bool,
+        guard boxSum != nil || fastBoxSum != nil, output.elementType == input.elementType, input.elementType != .bool,
               output.shape == input.shape else { return false }
         let size = output.elementType.itemSize
         return output.strides.allSatisfy { $0 % size == 0 }
@@ -125,6 +125,10 @@ extension WindowReductionJob {
     /// of the input's type: the exact sum wrapped to the type, or the quotient truncated toward zero.
     public func runSumDirect(rows: Range<Int>, output: NDArray, mean: Bool) throws {
         precondition(canRunSumDirect(into: output))
+        if fastBoxSum != nil {
+            try runFastSumDirect(rows: rows, output: output, mean: mean)
+            return
+        }
         switch input.elementType {
         case .uint8: try runSumDirect(UInt8.self, rows: rows, output: output, mean: mean)
         case .int8: try runSumDirect(Int8.self, rows: rows, output: output, mean: mean)

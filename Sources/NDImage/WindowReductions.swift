@@ -203,6 +203,11 @@ public struct WindowReductionJob: @unchecked Sendable {
     }
     /// The separable box sum (a sum over a 2-D box of integer data up to 16 bits), or nil.
     let boxSum: BoxSumPlan?
+    /// The fast-math box sum (a sum over a 2-D box of float data, only when the caller opted in:
+    /// `FastBoxSums.swift`; not NumPy's order, so the last bits may differ), or nil.
+    let fastBoxSum: SeparableBox?
+    /// Whether the sums run with the fast-math box sums.
+    public var usesFastBoxSums: Bool { fastBoxSum != nil }
 
     /// Whether a footprint with these tap positions is a box that the rank selection networks handle
     /// (every footprint row one span of the same columns; see `RankNetwork.applies`).
@@ -257,8 +262,10 @@ public struct WindowReductionJob: @unchecked Sendable {
     }
 
     /// Plans `reductions` over `input` with `geometry`; throws when the element type, the strides or
-    /// cval rule a strategy out (before any work).
-    public init(input: NDArray, geometry: FilterGeometry, reductions: [WindowReduction]) throws(WindowStrategyDeclined) {
+    /// cval rule a strategy out (before any work). `fastMath`: a sum over a 2-D box of float data may
+    /// take the fast-math box sums (`FastBoxSums.swift`: O(1) per pixel, not NumPy's order).
+    public init(input: NDArray, geometry: FilterGeometry, reductions: [WindowReduction],
+                fastMath: Bool = false) throws(WindowStrategyDeclined) {
         let rank = input.rank
         guard rank >= 1, !input.isEmpty else { throw WindowStrategyDeclined(reason: "empty or 0-d input") }
         let size = input.elementType.itemSize
@@ -353,6 +360,11 @@ public struct WindowReductionJob: @unchecked Sendable {
                                  span: classes.count == 1 && classes[0].spans.count == 1
                                      ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil,
                                  taps: taps.count)
+        fastBoxSum = fastMath ? Self.fastBoxSumPlan(input: input, reductions: reductions,
+                                                    rowOffsets: rows.map { $0.outer.first ?? 0 },
+                                                    span: classes.count == 1 && classes[0].spans.count == 1
+                                                        ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
+            : nil
         separable = Self.separableBox(input: input, reductions: reductions, outer: rows.map { $0.outer },
                                       span: classes.count == 1 && classes[0].spans.count == 1
                                           ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
@@ -400,6 +412,10 @@ public struct WindowReductionJob: @unchecked Sendable {
     public func run(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
         if boxSum != nil {
             try runBoxSumPlanes(rows: rows, deliver: deliver)
+            return
+        }
+        if fastBoxSum != nil {
+            try runFastBoxSumPlanes(rows: rows, deliver: deliver)
             return
         }
         switch input.elementType {

@@ -37,8 +37,11 @@ struct FilterOptionArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("fused (default): a whole-image kernel compiled for the element types, footprint and mode (for a @transform: its coordinate code compiled into a loop over each output row); callback: per-element call through the SciPy ABI, as generic_filter and geometric_transform do.", valueName: "fused|callback"))
     var engine: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("auto (default): whole-window reductions (min, max, sum, mean, median, percentile, rank and point-wise combinations of them) run with the fastest exact algorithm for their size; literal: every tap of every window, as written.", valueName: "auto|literal"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("auto (default): whole-window reductions (min, max, sum, mean, median, percentile, rank and point-wise combinations of them) run with the fastest exact algorithm for their size; literal: every tap of every window, as written; fast-math: as --fast-math.", valueName: "auto|literal|fast-math"))
     var strategy: String?
+
+    @Flag(name: .customLong("fast-math"), help: "Allow results that may differ from the exact ones in the last bits: float np.sum/np.mean of 2-D box windows run as O(1)-per-pixel box sums (error bound in docs/window-strategies.md). Off by default: results are then bit-exact.")
+    var fastMath = false
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The axis of a @line_filter.", valueName: "K"))
     var axis: Int = -1

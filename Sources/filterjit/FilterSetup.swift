@@ -67,11 +67,15 @@ extension FilterOptionArguments {
         return chosen
     }
 
-    /// The window strategy (`--strategy`, default auto).
+    /// The window strategy (`--strategy`, default auto; `--fast-math` makes auto fast-math).
     func windowStrategy() throws -> WindowStrategyChoice {
         let name = strategy ?? WindowStrategyChoice.auto.rawValue
         guard let chosen = WindowStrategyChoice(rawValue: name) else {
-            throw UserError("--strategy must be auto or literal, got '\(name)'")
+            throw UserError("--strategy must be auto, literal or fast-math, got '\(name)'")
+        }
+        if fastMath {
+            guard chosen != .literal else { throw UserError("--fast-math cannot be combined with --strategy literal") }
+            return .fastMath
         }
         return chosen
     }
@@ -175,8 +179,10 @@ func writeAtomically(_ array: NDArray, to path: String, tiffTags: TIFFFile.Tags?
 func windowStrategyReport(_ kernel: Kernel, image: NDArray, arguments: FilterOptionArguments) throws -> WindowStrategyReport? {
     guard kernel.kind == .filter, try arguments.executionEngine() == .fused else { return nil }
     let (options, _) = try arguments.filterOptions(rank: image.rank)
+    var outputType: ElementType?
+    if case .elementType(let type) = try arguments.filterOutput() { outputType = type }
     return try kernel.windowStrategy(shape: image.shape, elementType: image.elementType, options: options,
-                                     strategy: try arguments.windowStrategy())
+                                     strategy: try arguments.windowStrategy(), outputType: outputType)
 }
 
 /// Runs `body`, cancelling `engine`'s kernels once `seconds` have passed (every loop of a kernel polls

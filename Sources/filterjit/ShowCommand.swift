@@ -91,11 +91,13 @@ struct ShowCommand: ParsableCommand {
                 if kernel.kind == .filter {
                     let options = try filter.filterOptions(rank: imageShape.count).options
                     let report = try kernel.windowStrategy(shape: imageShape, elementType: elementType, options: options,
-                                                           strategy: try filter.windowStrategy())
+                                                           strategy: try filter.windowStrategy(), outputType: outputType)
                     // A comment in both LLVM IR and assembly syntax.
                     let comment = asm ? "#" : ";"
                     print("\(comment) window strategy: \(report)")
-                    if report.name != "literal" {
+                    if report.isFastMath {
+                        print("\(comment) (fast-math: results may differ from the literal kernel below in the last bits)")
+                    } else if report.name != "literal" {
                         print("\(comment) (the literal kernel below runs when float data holds NaN or -0.0)")
                     }
                 }

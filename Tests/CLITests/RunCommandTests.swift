@@ -112,6 +112,36 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         #expect(!FileManager.default.fileExists(atPath: scratch.path("bad.npy")))
     }
 
+    /// `--fast-math`: show and bench name the fast-math box sums, run gives a mean within the stated
+    /// bound of the exact one (here random data in [0, 1): far inside it), and without the flag the
+    /// bits are the literal kernel's.
+    @Test func fastMathIsNamedByShowAndBenchAndRunsTheBoxSums() throws {
+        let scratch = try ScratchDirectory()
+        let image = try randomImage(shape: [40, 70], seed: 11)
+        try NPYFile.write(image, path: scratch.path("x.npy"))
+        let show = try runCLI(["show", "-e", "np.mean(values)", "--shape", "64x64", "--size", "15", "--fast-math", "--no-disk-cache"])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdout.hasPrefix("; window strategy: window reductions [box sums (fast-math)], written directly"), "\(show.stdout.prefix(200))")
+        let plain = try runCLI(["show", "-e", "np.mean(values)", "--shape", "64x64", "--size", "15", "--no-disk-cache"])
+        #expect(plain.stdout.hasPrefix("; window strategy: window reductions [sum]"), "\(plain.stdout.prefix(200))")
+        let bench = try runCLI(["bench", "-e", "np.mean(values)", "--shape", "64x64", "--size", "9", "--repeat", "1", "--json",
+                                "--fast-math", "--no-disk-cache"])
+        #expect(try benchJSON(bench)["strategy"] as? String == "box sums (fast-math)")
+        let both = try runCLI(["run", "-e", "np.mean(values)", "--input", scratch.path("x.npy"), "--size", "9",
+                               "--fast-math", "--strategy", "literal", "--output", scratch.path("z.npy")])
+        #expect(both.status == 1 && both.stderr.contains("--fast-math cannot be combined with --strategy literal"), "\(both.stderr)")
+        var outputs: [[Double]] = []
+        for flags in [["--fast-math"], [], ["--strategy", "literal"]] {
+            let run = try runCLI(["run", "-e", "np.mean(values)", "--input", scratch.path("x.npy"), "--size", "9", "--mode", "wrap",
+                                  "--output", scratch.path("y.npy"), "--no-disk-cache"] + flags)
+            #expect(run.status == 0, "\(run.stderr)")
+            outputs.append(try NPYFile.read(path: scratch.path("y.npy")).doubleValues())
+        }
+        #expect(outputs[1].map(\.bitPattern) == outputs[2].map(\.bitPattern))
+        // sum|x| <= 81 per window: the bound is (9 + 9 + 81/8 + log2 81 + 15) 2^-53 81 / 81 < 1e-14.
+        #expect(zip(outputs[0], outputs[2]).allSatisfy { abs($0 - $1) <= 1e-14 })
+    }
+
     @Test func llvmRemarksDoNotReachStderr() throws {
         // A pow call keeps the pixel loop scalar; LLVM's default handler printed "remark: ... loop not vectorized".
         let scratch = try ScratchDirectory()

@@ -90,6 +90,37 @@ private func withOptionalArray<T, R>(_ values: [T]?, _ body: (UnsafePointer<T>?)
         #expect(filterjit_kernel_address(kernel) != nil)
     }
 
+    /// filterjit_generic_filter_flags: 0 is filterjit_generic_filter (bits), FILTERJIT_FLAG_FAST_MATH runs the
+    /// fast-math box sums (within the stated bound, far inside it here), an unknown flag is an argument error.
+    @Test func genericFilterFlagsTakesFastMath() throws {
+        let result = compile("np.mean(values)")
+        let kernel = try #require(result.kernel)
+        defer { filterjit_kernel_free(kernel) }
+        let shape = [30, 40], count = 1200
+        let input = (0..<count).map { Double(($0 * 7919) % 1000) / 1000 }
+        let strides = NDArray.contiguousStrides(shape: shape, itemSize: 8)
+        let footprint = [UInt8](repeating: 1, count: 81), footprintShape = [9, 9]
+        func run(_ flags: Int32) -> (Int32, [Double], String) {
+            var output = [Double](repeating: .nan, count: count)
+            var error: UnsafeMutablePointer<CChar>?
+            let status = input.withUnsafeBytes { inputBytes in
+                output.withUnsafeMutableBytes { outputBytes in
+                    filterjit_generic_filter_flags(kernel, inputBytes.baseAddress, 10, 2, shape, strides,
+                                                   outputBytes.baseAddress, 10, strides, footprint, 2, footprintShape,
+                                                   nil, nil, 2, 0, nil, 0, 1, 2, flags, &error)
+                }
+            }
+            return (status, output, take(error))
+        }
+        let exact = genericFilter(kernel, input: input, shape: shape, inputStrides: [40, 1], footprint: footprint,
+                                  footprintShape: footprintShape, mode: 2)
+        let plain = run(0), fast = run(1), bad = run(6)
+        #expect(plain.0 == 0 && fast.0 == 0, "\(plain.2) \(fast.2)")
+        #expect(plain.1.map(\.bitPattern) == exact.output.map(\.bitPattern))
+        #expect(zip(fast.1, exact.output).allSatisfy { abs($0 - $1) <= 1e-14 })
+        #expect(bad.0 == 1 && bad.2.contains("unknown flags 6"), "\(bad.2)")
+    }
+
     @Test func compileAsGivesAnUndecoratedDefTheCallersKind() throws {
         var error: UnsafeMutablePointer<CChar>?
         var status: Int32 = 0

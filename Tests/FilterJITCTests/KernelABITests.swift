@@ -49,6 +49,12 @@ import NDImage
         }
     }
 
+    @Test func theFastMathFlagAgreesInTheHeaderAndPython() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("python/filterjit/_lib.py"), encoding: .utf8)
+        #expect(try headerConstants()["FILTERJIT_FLAG_FAST_MATH"] == 1)
+        #expect(text.contains("\nFLAG_FAST_MATH = 1\n"))
+    }
+
     @Test func pythonsTablesAreInKernelABIOrder() throws {
         let dtypes = try pythonTuple("DTYPES"), modes = try pythonTuple("MODES")
         #expect(dtypes.count == ElementType.allCases.count && modes.count == BoundaryMode.allCases.count, "\(dtypes) \(modes)")

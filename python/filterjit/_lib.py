@@ -20,6 +20,8 @@ DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"
 # Array-function argument kinds (FILTERJIT_ARGUMENT_*) and result kinds (FILTERJIT_RESULT_*).
 ARGUMENT_ARRAY, ARGUMENT_INT, ARGUMENT_FLOAT, ARGUMENT_BOOL = range(4)
 RESULT_NONE, RESULT_INT, RESULT_FLOAT, RESULT_BOOL, RESULT_ARRAY, RESULT_UINT64 = range(6)
+# Flags of filterjit_generic_filter_flags (FILTERJIT_FLAG_*).
+FLAG_FAST_MATH = 1
 # Boundary modes, in the order of FILTERJIT_MODE_*.
 MODES = ("reflect", "constant", "nearest", "mirror", "wrap", "grid-mirror", "grid-constant", "grid-wrap")
 
@@ -83,6 +85,15 @@ def _declare(lib: ctypes.CDLL) -> None:
             ctypes.c_int, ctypes.c_double,
             p_double, ctypes.c_ssize_t,
             ctypes.c_int, ctypes.c_int, c_char_pp]),
+        "filterjit_generic_filter_flags": (ctypes.c_int, [
+            ctypes.c_void_p,
+            ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,
+            ctypes.c_void_p, ctypes.c_int, p_intp,
+            ctypes.POINTER(ctypes.c_uint8), ctypes.c_int, p_intp,
+            p_intp, p_intp,
+            ctypes.c_int, ctypes.c_double,
+            p_double, ctypes.c_ssize_t,
+            ctypes.c_int, ctypes.c_int, ctypes.c_int, c_char_pp]),
         "filterjit_generic_filter1d": (ctypes.c_int, [
             ctypes.c_void_p,
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, p_intp, p_intp,

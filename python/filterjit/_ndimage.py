@@ -210,7 +210,7 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
                    mode: str = "reflect", cval: float = 0.0, origin: int | Sequence[int] = 0,
                    axes: int | Sequence[int] | None = None, threads: int | None = None, engine: str = "fused",
                    extra_arguments: Sequence[float] = (), extra_keywords: dict[str, float] | None = None,
-                   **parameters: float) -> np.ndarray:
+                   fast_math: bool = False, **parameters: float) -> np.ndarray:
     """scipy.ndimage.generic_filter with a FilterJIT kernel, run by FilterJIT's driver.
 
     `function` is a callable from jit_filter/@jit_filter_function, a Kernel, or filter source text;
@@ -219,7 +219,10 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     The kernel's run-time parameters come from `extra_arguments` (in declaration order), `extra_keywords`
     and keywords, as SciPy passes them; one declared without a default must be given (TypeError naming it).
     Results equal scipy.ndimage.generic_filter with the same kernel, except that an `output` that
-    aliases `input` gives the correct result and `axes` in any order mean what they say."""
+    aliases `input` gives the correct result and `axes` in any order mean what they say.
+    `fast_math=True` allows results that differ in the last bits: float `np.sum(values)` /
+    `np.mean(values)` over 2-D box windows then run as O(1)-per-pixel box sums, within the error bound
+    of docs/window-strategies.md (NaN and infinities propagate as in the exact sum); nothing else changes."""
     kernel, values = _kernel_and_values(function, "filter", "generic_filter", parameters, extra_arguments, extra_keywords)
     input = _native(np.asarray(input), "input")
     rank = input.ndim
@@ -253,13 +256,14 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     shape = _intp(input.shape)
     params = (ctypes.c_double * max(len(values), 1))(*values)
     footprint_shape = _intp(footprint.shape)
-    call = lambda error: _lib.lib.filterjit_generic_filter(  # noqa: E731
+    flags = _lib.FLAG_FAST_MATH if fast_math else 0
+    call = lambda error: _lib.lib.filterjit_generic_filter_flags(  # noqa: E731
         kernel.handle,
         input.ctypes.data, _DTYPE_CODES[input.dtype], rank, shape, _intp(input.strides),
         result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
         footprint.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), footprint.ndim, footprint_shape,
         _intp(axes), _intp(origins), mode_code, float(cval),
-        params, len(values), _engine(engine), _threads(threads), error)
+        params, len(values), _engine(engine), _threads(threads), flags, error)
     return _run(call, kernel, output, result)
 
 

@@ -697,18 +697,20 @@ def _compiled_python_function(function: Callable, kind: str):
 def generic_filter(input: ArrayLike, function: Any, size: Size = None, footprint: ArrayLike | None = None,
                    output: Output = None, mode: str = "reflect", cval: float = 0.0, origin: Origin = 0,
                    extra_arguments: Sequence[Any] = (), extra_keywords: dict | None = None, *,
-                   axes: Sequence[int] | int | None = None) -> np.ndarray:
+                   axes: Sequence[int] | int | None = None, fast_math: bool = False) -> np.ndarray:
     """scipy.ndimage.generic_filter. A FilterJIT callable, Kernel or filter text, or a Python function
     whose source is a filter program, runs compiled on FilterJIT's fused engine; anything else (a
     function using names the filter language lacks, extra arguments, a SciPy LowLevelCallable) is
-    handed to scipy.ndimage.generic_filter unchanged, so the result is SciPy's either way."""
+    handed to scipy.ndimage.generic_filter unchanged, so the result is SciPy's either way.
+    `fast_math=True` (not a SciPy argument) lets FilterJIT's float box sums and means differ from the
+    exact result in the last bits (filterjit.generic_filter); SciPy's path ignores it."""
     kernel = function
     if not isinstance(function, (JITCallable, Kernel, str)) and callable(function) and not extra_arguments \
             and not extra_keywords and not isinstance(function, scipy.LowLevelCallable):
         kernel = _compiled_python_function(function, "filter") or function
     if isinstance(kernel, (JITCallable, Kernel, str)) and not extra_arguments and not extra_keywords:
         return _fj_generic_filter(input, kernel, size=size, footprint=footprint, output=output,
-                                  mode=mode, cval=cval, origin=origin, axes=axes)
+                                  mode=mode, cval=cval, origin=origin, axes=axes, fast_math=fast_math)
     return _scipy_ndimage().generic_filter(input, function, size, footprint, output, mode, cval, origin,
                                         extra_arguments, extra_keywords, axes=axes)
 

@@ -1,0 +1,359 @@
+// Fast-math sums of 2-D box windows over float data (docs/window-strategies.md, "Fast-math float
+// sums"): only under the caller's explicit opt-in (`WindowStrategyChoice.fastMath`, `--fast-math`,
+// `fast_math=True`), because the additions happen in another order than NumPy's pairwise sum, so
+// the last bits may differ from the literal kernel's.
+//
+// O(1) work per pixel whatever the window, in doubles (float32 rows are widened as they are read,
+// as OpenCV's box filter sums float32 in doubles), vectorised across pixels, and with no
+// subtraction anywhere: running sums (`+ entering - leaving`) would carry rounding errors of values
+// that left the window long ago, and cancel catastrophically next to large values. Instead:
+//   - vertical, van Herk / Gil-Werman for sums: output rows go in blocks of k (the window's rows),
+//     at fixed rows (multiples of k, whatever the thread split, so the bits do not depend on the
+//     thread count). For block B, the suffix sums of its k input rows (suffix(i) = row(B+i) + ... +
+//     row(B+k-1), built bottom-up, one pass per row) and a running prefix over the next block's rows
+//     (prefix(i) = row(B+k) + ... + row(B+k+i-1)); output row B+i's column sums are suffix(i) +
+//     prefix(i). About two passes per output row whatever k.
+//   - horizontal: the column sums extended through the mode, then, in chunks of 512 columns (so
+//     that the passes' rows stay in L1), up to 8 columns in one pass of shifted loads, a length
+//     a x b + r (windows of a columns, then b of them and r single columns, b + r <= 8: up to 64
+//     columns) in two passes, longer windows by doubling (windows of 2, 4, 8, ... columns) and the
+//     length's binary digits.
+//   - `+ 0.0` last, as the literal kernel's `0.0 + pairwise(...)`: a window of -0.0 sums to +0.0.
+// Every window's sum is then a tree of additions over exactly the window's elements (each element
+// goes through at most (k - 1) + (L - 1) additions), so |fast - exact| <= (k + L - 2) u sum|x|
+// (u = 2^-53), relative to the window's own absolute values; NaN and +-inf propagate as in any order
+// of additions (NaN in the window or +inf with -inf: NaN; else an infinity: that infinity), so only
+// overflow (|partial sums| beyond the largest double) can make the two differ in kind.
+//
+// Scratch per thread: k suffix rows and one prefix row of the image's width (doubles), one extended
+// row, a row of cval, and per chunk the doubling rows (up to log2 L) and one result row.
+
+/// How a fast-math box sum slides along the row: up to 8 columns in one pass; otherwise windows of a
+/// columns (a <= 8), then b of them side by side plus the r = L mod a columns left over (b + r <= 8),
+/// in two passes; longer windows by doubling and the length's binary digits.
+enum FastBoxSumHorizontal: Sendable, Equatable {
+    case direct
+    case factored(Int, Int, Int)
+    case binary
+
+    init(length: Int) {
+        if length <= 8 {
+            self = .direct
+            return
+        }
+        var best: (a: Int, b: Int, r: Int)?
+        for a in 2...8 {
+            let b = length / a, r = length % a
+            guard b + r <= 8, best.map({ a + b + r < $0.a + $0.b + $0.r }) ?? true else { continue }
+            best = (a, b, r)
+        }
+        if let best {
+            self = .factored(best.a, best.b, best.r)
+        } else {
+            self = .binary
+        }
+    }
+
+    /// The most additions an element of the row goes through in the horizontal pass (for the bound).
+    static func depth(length: Int) -> Int {
+        switch FastBoxSumHorizontal(length: length) {
+        case .direct: return length - 1
+        case .factored(let a, let b, let r): return (a - 1) + (b + r - 1)
+        case .binary:
+            var levels = 0
+            while (2 << levels) <= length { levels += 1 }
+            let terms = length.nonzeroBitCount
+            return levels + (terms <= 8 ? terms - 1 : 7 + 7 * ((terms - 8 + 6) / 7))
+        }
+    }
+}
+
+extension WindowReductionJob {
+    /// The most suffix-row bytes a fast box sum keeps per thread (beyond, the exact strategy runs).
+    static let fastBoxSumScratchBytes = 64 << 20
+
+    /// The fast-math box of a job whose only reduction is a sum over a 2-D box of float32/float64
+    /// data with contiguous rows, or nil.
+    static func fastBoxSumPlan(input: NDArray, reductions: [WindowReduction], rowOffsets: [Int],
+                               span: (start: Int, length: Int)?) -> SeparableBox? {
+        guard input.rank == 2, input.elementType == .float32 || input.elementType == .float64,
+              input.strides[1] == input.elementType.itemSize, let span, reductions == [.sum] else { return nil }
+        let sorted = rowOffsets.sorted()
+        guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
+        let (bytes, overflow) = sorted.count.multipliedReportingOverflow(by: input.shape[1] * 8)
+        guard !overflow, bytes <= fastBoxSumScratchBytes else { return nil }
+        return SeparableBox(rows: sorted.count, first: first, start: span.start, length: span.length)
+    }
+
+    /// The most additions any element goes through in a fast box sum over `rows` x `length` (the bound's depth).
+    public static func fastBoxSumDepth(rows: Int, length: Int) -> Int {
+        (rows - 1) + FastBoxSumHorizontal.depth(length: length)
+    }
+
+    /// The fast-math box sums of output rows `rows` as doubles (the one plane), for a compiled tail.
+    func runFastBoxSumPlanes(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
+        let n = rowLength
+        let planes = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, n))
+        defer { planes.deallocate() }
+        let plane = planes.baseAddress!
+        let body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void = { y, x0, sums, width in
+            fastBoxSumFinish(sums, plane + x0, width)
+            if x0 + width == n { try deliver(y, planes) }
+        }
+        switch input.elementType {
+        case .float32: try runFastBoxSum(Float.self, rows: rows, body: body)
+        case .float64: try runFastBoxSum(Double.self, rows: rows, body: body)
+        default: preconditionFailure("no fast box sum for \(input.elementType)")
+        }
+    }
+
+    /// Stores the fast-math box sum (or mean) of every window of output rows `rows` into `output`, a
+    /// float array of the input's type: `(sum + 0.0)` or `(sum + 0.0) * (1 / taps)`, rounded to the type.
+    func runFastSumDirect(rows: Range<Int>, output: NDArray, mean: Bool) throws {
+        switch input.elementType {
+        case .float32: try runFastSumDirect(Float.self, rows: rows, output: output, mean: mean)
+        case .float64: try runFastSumDirect(Double.self, rows: rows, output: output, mean: mean)
+        default: preconditionFailure("no fast box sum for \(input.elementType)")
+        }
+    }
+
+    private func runFastSumDirect<T: ReducibleElement & BinaryFloatingPoint>(_: T.Type, rows: Range<Int>, output: NDArray,
+                                                                            mean: Bool) throws {
+        let box = fastBoxSum!
+        let outStrides = output.strides.map { $0 / MemoryLayout<T>.stride }
+        let outBase = UnsafeMutablePointer<T>(OpaquePointer(output.firstElementPointer))
+        let n = rowLength
+        let step = outStrides[1]
+        let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        defer { staging.deallocate() }
+        let factor = mean ? 1 / Double(box.rows * box.length) : 1
+        try runFastBoxSum(T.self, rows: rows) { y, x0, sums, width in
+            let destination = outBase + y * outStrides[0]
+            let raw = UnsafeMutableRawPointer((step == 1 ? destination : staging) + x0)
+            if T.self == Float.self {
+                fastBoxSumStore(sums, factor, raw.assumingMemoryBound(to: Float.self), width)
+            } else {
+                fastBoxSumStore(sums, factor, raw.assumingMemoryBound(to: Double.self), width)
+            }
+            if step != 1 && x0 + width == n { for x in 0..<n { destination[x * step] = staging[x] } }
+        }
+    }
+
+    /// The separable passes: `body(row, x0, sums, width)` receives the window sums (before the final
+    /// `+ 0.0`) of pixels x0 ..< x0 + width of each output row, chunk by chunk in order (the
+    /// horizontal passes run on chunks of `fastBoxSumChunk` columns, so that their rows stay in L1).
+    private func runFastBoxSum<T: ReducibleElement & BinaryFloatingPoint>(
+        _: T.Type, rows: Range<Int>, body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
+        let box = fastBoxSum!
+        let n = rowLength
+        let k = box.rows
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let cval = T(exactlyOrdered: geometry.cval) ?? 0
+        let outerMap = outerMaps[0]
+        let extendedLength = lastMap.count
+        let centre = geometry.centre[1]
+        let length = box.length
+        let horizontal = FastBoxSumHorizontal(length: length)
+        var levelsNeeded = 0
+        while (2 << levelsNeeded) <= length { levelsNeeded += 1 }
+        let chunk = fastBoxSumChunk
+        let chunkRow = chunk + length
+        let scratchRows: Int
+        switch horizontal {
+        case .direct: scratchRows = 0
+        case .factored: scratchRows = 1
+        case .binary: scratchRows = levelsNeeded
+        }
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: n)
+        let suffix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, k * n))
+        let prefix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
+        let extended = UnsafeMutablePointer<Double>.allocate(capacity: max(1, extendedLength))
+        let levels = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratchRows * chunkRow))
+        let result = UnsafeMutablePointer<Double>.allocate(capacity: chunk)
+        defer {
+            cvalRow.deallocate(); suffix.deallocate(); prefix.deallocate(); extended.deallocate()
+            levels.deallocate(); result.deallocate()
+        }
+        func row(_ p: Int) -> UnsafePointer<T> {
+            guard let offset = outerMap[p] else { return UnsafePointer(cvalRow) }
+            return UnsafePointer(base + offset)
+        }
+        func suffixRow(_ i: Int) -> UnsafeMutablePointer<Double> { suffix + i * n }
+        // A column outside the row is a mapped column's sum, or k cvals.
+        let cvalColumn = Double(k) * cval.doubleValue
+        var leftEdge: [(Int, Int?)] = [], rightEdge: [(Int, Int?)] = []
+        for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
+        for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
+        let columns = extended + centre
+        // Windows of 2^b columns (b >= 1) of the current chunk, in chunk-local positions.
+        func level(_ b: Int) -> UnsafeMutablePointer<Double> { levels + (b - 1) * chunkRow }
+        var terms: [(level: Int, offset: Int)] = []
+        var offset = 0
+        for b in stride(from: levelsNeeded, through: 0, by: -1) where length & (1 << b) != 0 {
+            terms.append((b, offset))
+            offset += 1 << b
+        }
+        let top = box.first
+        var block = -1
+        for y in rows {
+            // Output row y = B + i reads input rows (virtual, before the mode) y + first ... y + first + k - 1.
+            let blockStart = (y / k) * k, i = y - blockStart
+            if blockStart != block {
+                block = blockStart
+                // Suffix sums of the block's k rows, bottom-up, down to this chunk's first row of the block.
+                fastBoxSumWiden(row(blockStart + k - 1 + top), suffixRow(k - 1), n)
+                var j = k - 2
+                while j >= i {
+                    fastBoxSumAddWidened(row(blockStart + j + top), UnsafePointer(suffixRow(j + 1)), suffixRow(j), n)
+                    j -= 1
+                }
+                // The prefix over the next block's rows up to i - 1 (a chunk starting inside the block).
+                if i >= 2 {
+                    fastBoxSumWiden(row(blockStart + k + top), prefix, n)
+                    for j in 2..<i { fastBoxSumAccumulateWidened(row(blockStart + j + k - 1 + top), prefix, n) }
+                }
+            }
+            if i == 0 {
+                columns.update(from: suffixRow(0), count: n)
+            } else if i == 1 {
+                fastBoxSumStartPrefix(row(blockStart + k + top), UnsafePointer(suffixRow(1)), prefix, columns, n)
+            } else {
+                fastBoxSumContinuePrefix(row(blockStart + i + k - 1 + top), UnsafePointer(suffixRow(i)), prefix, columns, n)
+            }
+            for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
+            for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
+            var x0 = 0
+            while x0 < n {
+                let width = min(chunk, n - x0)
+                let source = UnsafePointer(extended + box.start + x0)
+                var sums = result
+                switch horizontal {
+                case .direct:
+                    if length == 1 {
+                        sums = UnsafeMutablePointer(mutating: source)
+                    } else {
+                        pairwiseFold((0..<length).map { source + $0 }, result, width)
+                    }
+                case .factored(let a, let b, let r):
+                    // Windows of a columns at chunk positions < width + (b - 1) a, then b of them and
+                    // the r columns after them.
+                    pairwiseFold((0..<a).map { source + $0 }, levels, width + (b - 1) * a)
+                    pairwiseFold((0..<b).map { UnsafePointer(levels) + $0 * a } + (0..<r).map { source + b * a + $0 },
+                                 result, width)
+                case .binary:
+                    // Level b (windows of 2^b columns) at chunk positions < width + length - 2^b.
+                    for b in stride(from: 1, through: levelsNeeded, by: 1) {
+                        let half = 1 << (b - 1)
+                        let previous = b == 1 ? source : UnsafePointer(level(b - 1))
+                        pairwiseFold2(previous, previous + half, level(b), width + length - (1 << b))
+                    }
+                    let sources = terms.map { ($0.level == 0 ? source : UnsafePointer(level($0.level))) + $0.offset }
+                    if sources.count == 1 {
+                        sums = UnsafeMutablePointer(mutating: sources[0])
+                    } else {
+                        pairwiseFold(Array(sources.prefix(8)), result, width)
+                    }
+                    var t = 8
+                    while t < sources.count {
+                        pairwiseFold([UnsafePointer(result)] + sources[t..<min(t + 7, sources.count)], result, width)
+                        t += 7
+                    }
+                }
+                try body(y, x0, sums, width)
+                x0 += width
+            }
+        }
+    }
+}
+
+/// Columns per chunk of the horizontal passes (4 KiB of doubles per row).
+let fastBoxSumChunk = 512
+
+// The row passes (vectorised by LLVM: no row written is read at another index).
+
+@inline(never)
+func fastBoxSumWiden<T: ReducibleElement>(_ source: UnsafePointer<T>, _ d: UnsafeMutablePointer<Double>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = source[t].doubleValue
+        t &+= 1
+    }
+}
+
+/// `d = source + below` (a suffix sum one row up).
+@inline(never)
+func fastBoxSumAddWidened<T: ReducibleElement>(_ source: UnsafePointer<T>, _ below: UnsafePointer<Double>,
+                                                  _ d: UnsafeMutablePointer<Double>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = source[t].doubleValue + below[t]
+        t &+= 1
+    }
+}
+
+@inline(never)
+func fastBoxSumAccumulateWidened<T: ReducibleElement>(_ source: UnsafePointer<T>, _ d: UnsafeMutablePointer<Double>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = d[t] + source[t].doubleValue
+        t &+= 1
+    }
+}
+
+/// prefix = source; columns = suffix + prefix.
+@inline(never)
+func fastBoxSumStartPrefix<T: ReducibleElement>(_ source: UnsafePointer<T>, _ suffix: UnsafePointer<Double>,
+                                                   _ prefix: UnsafeMutablePointer<Double>, _ columns: UnsafeMutablePointer<Double>,
+                                                   _ count: Int) {
+    var t = 0
+    while t < count {
+        let p = source[t].doubleValue
+        prefix[t] = p
+        columns[t] = suffix[t] + p
+        t &+= 1
+    }
+}
+
+/// prefix += source; columns = suffix + prefix.
+@inline(never)
+func fastBoxSumContinuePrefix<T: ReducibleElement>(_ source: UnsafePointer<T>, _ suffix: UnsafePointer<Double>,
+                                                      _ prefix: UnsafeMutablePointer<Double>, _ columns: UnsafeMutablePointer<Double>,
+                                                      _ count: Int) {
+    var t = 0
+    while t < count {
+        let p = prefix[t] + source[t].doubleValue
+        prefix[t] = p
+        columns[t] = suffix[t] + p
+        t &+= 1
+    }
+}
+
+/// `d = s + 0.0` (the literal kernel's `0.0 + pairwise(...)`: -0.0 becomes +0.0).
+@inline(never)
+func fastBoxSumFinish(_ s: UnsafePointer<Double>, _ d: UnsafeMutablePointer<Double>, _ count: Int) {
+    var t = 0
+    while t < count {
+        d[t] = s[t] + 0.0
+        t &+= 1
+    }
+}
+
+/// `out = (s + 0.0) * factor`, rounded to the output's type.
+@inline(never)
+func fastBoxSumStore(_ s: UnsafePointer<Double>, _ factor: Double, _ out: UnsafeMutablePointer<Double>, _ count: Int) {
+    var t = 0
+    while t < count {
+        out[t] = (s[t] + 0.0) * factor
+        t &+= 1
+    }
+}
+
+@inline(never)
+func fastBoxSumStore(_ s: UnsafePointer<Double>, _ factor: Double, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+    var t = 0
+    while t < count {
+        out[t] = Float((s[t] + 0.0) * factor)
+        t &+= 1
+    }
+}

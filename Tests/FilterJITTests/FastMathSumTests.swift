@@ -1,0 +1,222 @@
+// Fast-math float box sums (NDImage/FastBoxSums.swift, `WindowStrategyChoice.fastMath`): not the
+// literal kernel's bits, so these tests check the bound docs/window-strategies.md states against the
+// literal kernel (the oracle), on seeded random inputs with a large dynamic range, long rows, every
+// mode, origins, windows larger than the image, NaN / inf / -0.0 data, and that the bits do not depend
+// on the thread count. Without the opt-in nothing changes (bit-exact).
+
+import Testing
+import Foundation
+import FilterLang
+@testable import FilterJIT
+@testable import NDImage
+
+@Suite(.serialized) struct FastMathSumTests {
+    let engine: Engine
+
+    init() throws { engine = try Engine() }
+
+    /// The stated bound on |fast - literal| for a window of `rows` x `columns` taps whose absolute
+    /// values sum to `absoluteSum` (docs/window-strategies.md, "Fast-math float sums"): the fast tree's
+    /// depth (rows + columns - 2), NumPy's pairwise depth (at most n/8 + log2 n + 12), and for a
+    /// mean the two roundings of the division (3 more ulps of sum|x| / n).
+    static func bound(rows: Int, columns: Int, absoluteSum: Double, mean: Bool) -> Double {
+        let n = Double(rows * columns)
+        let depth = Double(rows + columns) + n / 8 + log2(n) + 12 + (mean ? 3 : 0)
+        return depth * 0x1p-53 * absoluteSum / (mean ? n : 1) * 1.0001
+    }
+
+    /// Compares fast-math results with the literal kernel's under the bound; nil when within it.
+    /// `scale`: the tail's factor on the sum (1, 1/n for a mean, 0.5, ...); `float32Output`: one more
+    /// float32 rounding on each side.
+    static func violation(fast: NDArray, literal: NDArray, absoluteSums: NDArray, rows: Int, columns: Int,
+                          mean: Bool, scale: Double = 1, float32Output: Bool) -> String? {
+        let f = fast.doubleValues(), l = literal.doubleValues(), a = absoluteSums.doubleValues()
+        for i in f.indices {
+            let x = f[i], y = l[i]
+            if y.isNaN || x.isNaN {
+                if x.isNaN != y.isNaN { return "element \(i): fast \(x), literal \(y)" }
+                continue
+            }
+            if y.isInfinite || x.isInfinite {
+                if x != y { return "element \(i): fast \(x), literal \(y)" }
+                continue
+            }
+            // NumPy's sum is 0.0 + pairwise(...), never -0.0 (the literal fused kernel's unrolled sums
+            // of 8-128 taps give -0.0 for a window of -0.0: a known difference of that kernel, see
+            // docs/status.md, branch w12d), so a zero the fast sums give must be +0.0 (unless the run
+            // fell back to that literal kernel: a cval of -0.0 is refused by every strategy).
+            if x == 0 && x.sign == .minus && !(y == 0 && y.sign == .minus) { return "element \(i): fast -0.0 (literal \(y))" }
+            var allowed = bound(rows: rows, columns: columns, absoluteSum: a[i], mean: mean) * scale
+            if float32Output { allowed += max(abs(x), abs(y)) * 0x1p-23 }
+            if abs(x - y) > allowed {
+                return "element \(i): fast \(x), literal \(y), |difference| \(abs(x - y)) > bound \(allowed) (sum|x| \(a[i]))"
+            }
+        }
+        return nil
+    }
+
+    @Test func fastMathBoxSumsAreWithinTheStatedBound() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("fastMathBoxSumsAreWithinTheStatedBound seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        // (source, mean, scale on the sum): direct writes (sum, mean) and a compiled tail.
+        let sources: [(String, Bool, Double)] = [("np.mean(values)", true, 1), ("np.sum(values)", false, 1),
+                                                 ("np.sum(values) * 0.5", false, 0.5)]
+        let kernels = try sources.map { try engine.compile($0.0) }
+        let absolute = try engine.compile("np.sum(np.abs(values))")
+        var problems: [String] = []
+        var fastRuns = 0
+        let rounds = 120
+        for round in 0..<rounds {
+            let which = random.below(kernels.count)
+            let kernel = kernels[which]
+            let size = [1 + random.below(random.chance(0.3) ? 33 : 12), 1 + random.below(random.chance(0.3) ? 33 : 12)]
+            var shape = [1 + random.below(random.chance(0.2) ? 8 : 40), 1 + random.below(random.chance(0.2) ? 8 : 60)]
+            if random.chance(0.15) { shape = [1 + random.below(4), 1500 + random.below(1500)] }   // long rows
+            if random.chance(0.1) { shape = [200 + random.below(300), 1 + random.below(5)] }      // long columns
+            let inType: ElementType = random.pick([.float32, .float64])
+            let outType: ElementType = random.chance(0.7) ? inType : (inType == .float32 ? .float64 : .float32)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.5) ? random.pick([0, 1, -2.5, 1e6]) : (random.unit() * 10 - 2).rounded() / 4
+            // Large dynamic range: magnitudes 1e-8 ... 1e8, and blocks of rows 1e12 next to tiny ones.
+            let spread = random.chance(0.5)
+            let width = shape[1]
+            let values = (0..<shape.reduce(1, *)).map { index -> Double in
+                let row = index / width
+                if spread && (row / 7) % 3 == 1 { return (random.unit() - 0.5) * 1e12 }
+                return (random.unit() - 0.5) * pow(10, Double(random.below(17)) - 8)
+            }
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options, strategy: .fastMath,
+                                                   outputType: outType)
+            if report.isFastMath { fastRuns += 1 }
+            let literal = try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal)
+            let sums = try absolute.genericFilter(input, options: options, output: .elementType(.float64), strategy: .literal)
+            var results: [NDArray] = []
+            for threads in 1...3 {
+                results.append(try kernel.genericFilter(input, options: options, output: .elementType(outType),
+                                                        strategy: .fastMath, threads: threads))
+            }
+            let context = "round \(round) \(kernel.name) [\(report)] \(inType)->\(outType) \(shape) size \(size) "
+                + "origin \(origin) \(mode) cval \(cval)"
+            if let d = Self.violation(fast: results[0], literal: literal, absoluteSums: sums, rows: size[0], columns: size[1],
+                                      mean: sources[which].1, scale: sources[which].2, float32Output: outType == .float32) {
+                problems.append("\(context): \(d)")
+            }
+            for threads in 2...3 where results[threads - 1].doubleValues().map(\.bitPattern) != results[0].doubleValues().map(\.bitPattern) {
+                problems.append("\(context): \(threads) threads give other bits than 1")
+            }
+        }
+        print("fast-math box sums vs literal: \(rounds) rounds, \(fastRuns) fast, \(problems.count) problems")
+        #expect(fastRuns >= rounds / 2, "too few rounds exercised the fast box sums")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// NaN, +-inf and -0.0 in the data propagate as in the literal kernel: a NaN (or +inf with -inf)
+    /// in the window gives NaN, an infinity that infinity, a window of zeros +0.0.
+    @Test func fastMathBoxSumsPropagateNaNAndInfinities() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("fastMathBoxSumsPropagateNaNAndInfinities seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["np.mean(values)", "np.sum(values)"].map { try engine.compile($0) }
+        let absolute = try engine.compile("np.sum(np.abs(values))")
+        var problems: [String] = []
+        for round in 0..<60 {
+            let which = random.below(2)
+            let size = [1 + random.below(16), 1 + random.below(16)]
+            let shape = [1 + random.below(30), 1 + random.below(40)]
+            let inType: ElementType = random.pick([.float32, .float64])
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.pick([0.0, -0.0, 2, .nan, .infinity])
+            let rate = random.pick([0.002, 0.02, 0.1])
+            let zeros = random.chance(0.3)
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                if random.chance(rate) { return random.pick([Double.nan, .infinity, -.infinity, -0.0]) }
+                return zeros ? random.pick([0.0, -0.0]) : (random.unit() - 0.5) * 100
+            }
+            let input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let literal = try kernels[which].genericFilter(input, options: options, strategy: .literal)
+            let sums = try absolute.genericFilter(input, options: options, output: .elementType(.float64), strategy: .literal)
+            let fast = try kernels[which].genericFilter(input, options: options, strategy: .fastMath, threads: 1 + random.below(3))
+            if let d = Self.violation(fast: fast, literal: literal, absoluteSums: sums, rows: size[0], columns: size[1],
+                                      mean: which == 0, float32Output: inType == .float32) {
+                problems.append("round \(round) \(kernels[which].name) \(inType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval): \(d)")
+            }
+        }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// Every mode and several origins on a fixed image, 3x3 to 31x31 (direct, factored and binary
+    /// horizontal passes), rows split at every thread count giving the same bits.
+    @Test func fastMathBoxSumsInEveryModeAndOrigin() throws {
+        guard frontEndAvailable else { return }
+        let kernel = try engine.compile("np.mean(values)")
+        let absolute = try engine.compile("np.sum(np.abs(values))")
+        var problems: [String] = []
+        for type in [ElementType.float64, .float32] {
+            let input = try NDArray.random(shape: [45, 70], elementType: type, seed: 7)
+            for size in [3, 5, 9, 15, 17, 31] {
+                for mode in BoundaryMode.allCases {
+                    for origin in [[0, 0], [-1, 1], [1, -1]] {
+                        let options = FilterOptions(size: [size, size], mode: mode, cval: 0.5, origin: origin)
+                        let literal = try kernel.genericFilter(input, options: options, strategy: .literal)
+                        let sums = try absolute.genericFilter(input, options: options, output: .elementType(.float64),
+                                                              strategy: .literal)
+                        let one = try kernel.genericFilter(input, options: options, strategy: .fastMath, threads: 1)
+                        let three = try kernel.genericFilter(input, options: options, strategy: .fastMath, threads: 3)
+                        if let d = Self.violation(fast: one, literal: literal, absoluteSums: sums, rows: size, columns: size,
+                                                  mean: true, float32Output: type == .float32) {
+                            problems.append("\(type) \(size)x\(size) \(mode) origin \(origin): \(d)")
+                        }
+                        if one.doubleValues().map(\.bitPattern) != three.doubleValues().map(\.bitPattern) {
+                            problems.append("\(type) \(size)x\(size) \(mode) origin \(origin): 3 threads differ from 1")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// Which kernels take the fast box sums, and that without the opt-in the bits stay the literal kernel's.
+    @Test func fastMathIsAnOptIn() throws {
+        guard frontEndAvailable else { return }
+        let mean = try engine.compile("np.mean(values)")
+        func report(_ kernel: Kernel, _ size: [Int], _ type: ElementType = .float64, _ strategy: WindowStrategyChoice = .fastMath,
+                    output: ElementType? = nil, footprint: Footprint? = nil, shape: [Int] = [40, 40]) throws -> WindowStrategyReport {
+            let options = footprint.map { FilterOptions(footprint: $0) } ?? FilterOptions(size: size)
+            return try kernel.windowStrategy(shape: shape, elementType: type, options: options, strategy: strategy, outputType: output)
+        }
+        #expect(try report(mean, [15, 15]).description == "window reductions [box sums (fast-math)], written directly")
+        #expect(try report(mean, [4, 4], .float32).name == "box sums (fast-math)")
+        #expect(try report(mean, [3, 3]).name == "literal")          // 9 taps: the literal kernel is faster
+        #expect(try report(mean, [15, 15], output: .float32).compiledTail)
+        #expect(try report(mean, [3, 5]).name == "literal")            // below 16 taps: the literal kernel
+        #expect(try report(mean, [15, 15], .uint8).name == "sum")      // integer data: exact box sums as under auto
+        #expect(try report(mean, [15, 15], .float64, .auto).name == "sum")
+        #expect(try report(mean, [9, 9], .float64, .auto).name == "literal")
+        #expect(try report(mean, [9, 9], .float64, .literal).name == "literal")
+        #expect(try report(mean, [5, 5, 5], shape: [10, 10, 10]).name == "literal")   // 3-D boxes: not built
+        let disk = try Footprint(shape: [15, 15], mask: (0..<225).map { i in
+            let (y, x) = (i / 15 - 7, i % 15 - 7); return y * y + x * x <= 49 })
+        #expect(try report(mean, [], footprint: disk).name == "sum")   // a disk keeps the exact pairwise sums
+        for source in ["sum(values)", "np.nansum(values)", "np.mean(values) - min(values)"] {
+            #expect(try !report(try engine.compile(source), [15, 15]).isFastMath, "\(source)")
+        }
+        // The flag off: the bits are the literal kernel's.
+        let input = try NDArray.random(shape: [60, 50], elementType: .float64, seed: 3)
+        for size in [[3, 3], [9, 9], [15, 15]] {
+            let options = FilterOptions(size: size, mode: .nearest)
+            let literal = try mean.genericFilter(input, options: options, strategy: .literal)
+            let auto = try mean.genericFilter(input, options: options)
+            #expect(literal.doubleValues().map(\.bitPattern) == auto.doubleValues().map(\.bitPattern), "\(size)")
+        }
+    }
+}
