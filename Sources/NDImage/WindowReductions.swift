@@ -553,8 +553,12 @@ public struct WindowReductionJob: @unchecked Sendable {
                 var offset = 0
                 for axis in 0..<last { offset += index[axis] * outStrides[axis] }
                 try state.loadRows(outer: index)
-                state.sumLoaded(into: plane)
                 let destination = outBase + offset * outSize, step = outStrides[last]
+                if step == 1, state.storeLoadedBoxSums(into: destination, divisor: mean ? divisor : 0) {
+                    advance(&index)
+                    continue
+                }
+                state.sumLoaded(into: plane)
                 if T.self == Float.self {
                     floatSumStore(plane, destination.assumingMemoryBound(to: Float.self), step, n, mean ? divisor : nil)
                 } else {
@@ -1222,22 +1226,41 @@ public struct WindowReductionJob: @unchecked Sendable {
             return k
         }()
 
+        /// Float data: the loaded rows as doubles (float64: the rows themselves; float32: converted once
+        /// per input row, cached by key).
+        private func loadedDoubleRows() -> [UnsafePointer<Double>] {
+            if T.self == Double.self {
+                return (0..<job.footprintRows.count).map { UnsafeRawPointer(loaded[$0]).assumingMemoryBound(to: Double.self) }
+            }
+            let doubles = doubleRowCache, length = extendedLength
+            doubles.tick()
+            return loadedKeys.indices.map { r in
+                UnsafePointer(doubles.row(loadedKeys[r]) {
+                    pairwiseConvert(loaded[r], $0.assumingMemoryBound(to: Double.self), length)
+                }.assumingMemoryBound(to: Double.self))
+            }
+        }
+
+        /// Float data in a square box the AVX-512 kernel takes: every window's pairwise sum (divided by
+        /// `divisor` unless it is 0) stored straight into `destination`, a contiguous output row of the
+        /// input's type (the stores overlap the adds; no plane). False when the kernel does not apply.
+        func storeLoadedBoxSums(into destination: UnsafeMutableRawPointer, divisor: Double) -> Bool {
+            guard T.mayHoldHazards, let side = squareBoxSide else { return false }
+            let start = job.tapPlaces[0].position
+            let boxRows: [UnsafePointer<Double>?] = loadedDoubleRows().map { $0 + start }
+            if T.self == Float.self {
+                return filterjit_pairwise_box_store(boxRows, side, job.rowLength, divisor, nil,
+                                                    destination.assumingMemoryBound(to: Float.self)) != 0
+            }
+            return filterjit_pairwise_box_store(boxRows, side, job.rowLength, divisor,
+                                                destination.assumingMemoryBound(to: Double.self), nil) != 0
+        }
+
         /// The exact sum of every window of the loaded rows, as doubles, into `plane` (float data: in
         /// NumPy's pairwise order over the taps in buffer order).
         func sumLoaded(into plane: UnsafeMutablePointer<Double>) {
             if T.mayHoldHazards {
-                let rows: [UnsafePointer<Double>]
-                if T.self == Double.self {
-                    rows = (0..<job.footprintRows.count).map { UnsafeRawPointer(loaded[$0]).assumingMemoryBound(to: Double.self) }
-                } else {
-                    let doubles = doubleRowCache, length = extendedLength
-                    doubles.tick()
-                    rows = loadedKeys.indices.map { r in
-                        UnsafePointer(doubles.row(loadedKeys[r]) {
-                            pairwiseConvert(loaded[r], $0.assumingMemoryBound(to: Double.self), length)
-                        }.assumingMemoryBound(to: Double.self))
-                    }
-                }
+                let rows = loadedDoubleRows()
                 if let side = squareBoxSide {
                     // k x k boxes: the AVX-512 kernel shifts each footprint row's taps out of a few loads.
                     let start = job.tapPlaces[0].position

@@ -124,6 +124,14 @@ FJ_AVX512F static inline __m512d fj_shift(__m512d lo, __m512d hi, int s) {
     }
 }
 
+// Stores 8 sums at x: into out (doubles) or, when out32 is set, rounded to floats; divided first by
+// `divisor` unless it is 0 (an IEEE division, as the compiled tail's `sum / taps`).
+FJ_AVX512F static inline void fj_store(double *out, float *out32, ptrdiff_t x, __m512d v, double divisor, __m512d dv) {
+    if (divisor != 0) v = _mm512_div_pd(v, dv);
+    if (out32) _mm256_storeu_ps(out32 + x, _mm512_cvtpd_ps(v));
+    else _mm512_storeu_pd(out + x, v);
+}
+
 #define FJ_COMBINE(r) FJ_ADD(FJ_ADD(FJ_ADD(r[0], r[1]), FJ_ADD(r[2], r[3])), FJ_ADD(FJ_ADD(r[4], r[5]), FJ_ADD(r[6], r[7])))
 
 // Taps [S, E) of the pairwise split (E - S in 8 ... 128): tap i goes into accumulator (i - S) mod 8
@@ -157,9 +165,10 @@ FJ_AVX512F static inline __m512d fj_shift(__m512d lo, __m512d hi, int s) {
     }
 
 #define FJ_BOX(K)                                                                                            \
-    FJ_AVX512F static ptrdiff_t fj_box##K(const double *const *rows, ptrdiff_t count, double *out) {       \
+    FJ_AVX512F static ptrdiff_t fj_box##K(const double *const *rows, ptrdiff_t count, double *out, float *out32, \
+                                           double divisor) {                                               \
         enum { N = K * K, SPLIT = N > 128, H0 = N / 2, HALF = SPLIT ? H0 - H0 % 8 : N, NB = (K + 14) / 8 + 1, LAST = K + 15 - 8 * (NB - 1) }; \
-        const __m512d zero = _mm512_setzero_pd();                                                           \
+        const __m512d zero = _mm512_setzero_pd(), dv = _mm512_set1_pd(divisor);                             \
         __m512d one = _mm512_set1_pd(1.0);                                                                  \
         __asm__("" : "+v"(one)); /* keeps fma(v, 1.0, acc) from being folded back into an add */          \
         ptrdiff_t x = 0;                                                                                    \
@@ -184,8 +193,8 @@ FJ_AVX512F static inline __m512d fj_shift(__m512d lo, __m512d hi, int s) {
                 ra = FJ_ADD(ra, sa);                                                                        \
                 rb = FJ_ADD(rb, sb);                                                                        \
             }                                                                                               \
-            _mm512_storeu_pd(out + x, FJ_ADD(zero, ra));                                                    \
-            _mm512_storeu_pd(out + x + 8, FJ_ADD(zero, rb));                                                \
+            fj_store(out, out32, x, FJ_ADD(zero, ra), divisor, dv);                                         \
+            fj_store(out, out32, x + 8, FJ_ADD(zero, rb), divisor, dv);                                     \
         }                                                                                                   \
         return x;                                                                                           \
     }
@@ -204,32 +213,46 @@ FJ_BOX(13)
 FJ_BOX(14)
 FJ_BOX(15)
 
-int filterjit_pairwise_box_sum_f64(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out) {
+static int fj_box(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out, float *out32, double divisor) {
     if (!filterjit_rank_kernels_avx512() || k < 3 || k > 15) return 0;
     ptrdiff_t done = 0;
     switch (k) {
-    case 3: done = fj_box3(rows, count, out); break;
-    case 4: done = fj_box4(rows, count, out); break;
-    case 5: done = fj_box5(rows, count, out); break;
-    case 6: done = fj_box6(rows, count, out); break;
-    case 7: done = fj_box7(rows, count, out); break;
-    case 8: done = fj_box8(rows, count, out); break;
-    case 9: done = fj_box9(rows, count, out); break;
-    case 10: done = fj_box10(rows, count, out); break;
-    case 11: done = fj_box11(rows, count, out); break;
-    case 12: done = fj_box12(rows, count, out); break;
-    case 13: done = fj_box13(rows, count, out); break;
-    case 14: done = fj_box14(rows, count, out); break;
-    case 15: done = fj_box15(rows, count, out); break;
+    case 3: done = fj_box3(rows, count, out, out32, divisor); break;
+    case 4: done = fj_box4(rows, count, out, out32, divisor); break;
+    case 5: done = fj_box5(rows, count, out, out32, divisor); break;
+    case 6: done = fj_box6(rows, count, out, out32, divisor); break;
+    case 7: done = fj_box7(rows, count, out, out32, divisor); break;
+    case 8: done = fj_box8(rows, count, out, out32, divisor); break;
+    case 9: done = fj_box9(rows, count, out, out32, divisor); break;
+    case 10: done = fj_box10(rows, count, out, out32, divisor); break;
+    case 11: done = fj_box11(rows, count, out, out32, divisor); break;
+    case 12: done = fj_box12(rows, count, out, out32, divisor); break;
+    case 13: done = fj_box13(rows, count, out, out32, divisor); break;
+    case 14: done = fj_box14(rows, count, out, out32, divisor); break;
+    case 15: done = fj_box15(rows, count, out, out32, divisor); break;
     }
     if (done < count) {
         // The last (up to 15) pixels: the general kernel with masked loads over the same taps.
         const double *taps[15 * 15];
+        double sums[16];
         for (ptrdiff_t r = 0; r < k; r++)
             for (ptrdiff_t c = 0; c < k; c++) taps[r * k + c] = rows[r] + done + c;
-        fj_pairwise_sum_f64_avx512(taps, k * k, count - done, out + done);
+        fj_pairwise_sum_f64_avx512(taps, k * k, count - done, sums);
+        for (ptrdiff_t x = done; x < count; x++) {
+            double v = divisor != 0 ? sums[x - done] / divisor : sums[x - done];
+            if (out32) out32[x] = (float)v; else out[x] = v;
+        }
     }
     return 1;
+}
+
+int filterjit_pairwise_box_sum_f64(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out) {
+    return fj_box(rows, k, count, out, NULL, 0);
+}
+
+int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double divisor,
+                                 double *out, float *out32) {
+    return fj_box(rows, k, count, out, out32, divisor);
 }
 
 int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t count, double *out) {
@@ -239,6 +262,17 @@ int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t
 }
 
 #else
+
+int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double divisor,
+                                 double *out, float *out32) {
+    (void)rows;
+    (void)k;
+    (void)count;
+    (void)divisor;
+    (void)out;
+    (void)out32;
+    return 0;
+}
 
 int filterjit_pairwise_box_sum_f64(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out) {
     (void)rows;

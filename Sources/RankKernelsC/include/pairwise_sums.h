@@ -24,6 +24,12 @@ int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t
 /// other k or where `filterjit_pairwise_sum_f64` would return 0.
 int filterjit_pairwise_box_sum_f64(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out);
 
+/// The box sums of `filterjit_pairwise_box_sum_f64` stored straight into an output row: divided by
+/// `divisor` unless it is 0 (an IEEE division, `np.mean`'s sum / taps), then into out[x] (doubles) or,
+/// when out32 is not NULL, into out32[x] rounded to the nearest float. Returns 0 as that function does.
+int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double divisor,
+                                 double *out, float *out32);
+
 #ifdef __cplusplus
 }
 #endif
