@@ -552,6 +552,21 @@ import FilterInterpreter
                     + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
             }
         }
+        // A window of -0.0 only sums to +0.0, as NumPy's add.reduce (which starts from +0.0) gives it:
+        // the square-box kernel (9x9), the general kernel (a 9x9 disk-like mask) and beyond 128 taps.
+        let zeros = try NDArray.make(shape: [12, 21], elementType: .float64, values: Array(repeating: -0.0, count: 12 * 21))
+        var diskMask = (0..<81).map { _ in true }
+        diskMask[0] = false
+        diskMask[8] = false
+        for options in [FilterOptions(size: [9, 9], mode: .nearest), FilterOptions(size: [13, 13], mode: .reflect),
+                        FilterOptions(footprint: try Footprint(shape: [9, 9], mask: diskMask), mode: .mirror)] {
+            for kernel in [kernels[0], kernels[1]] {
+                let out = try kernel.genericFilter(zeros, options: options)
+                if let bad = out.doubleValues().first(where: { $0.bitPattern != 0 }) {
+                    problems.append("all -0.0 \(kernel.name) \(options.size ?? []): \(bad)")
+                }
+            }
+        }
         for source in ["sum(values)", "np.nansum(values)", "np.nanmean(values)", Self.recognised[15].source] {
             let report = try engine.compile(source).windowStrategy(shape: [20, 20], elementType: .float64,
                                                                     options: FilterOptions(size: [9, 9]))
