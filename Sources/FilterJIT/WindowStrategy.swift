@@ -39,11 +39,13 @@ public struct WindowStrategyReport: Sendable, CustomStringConvertible {
 }
 
 extension Kernel {
-    /// The fewest taps for which float sums take the vectorised pairwise strategy: beyond the literal
-    /// kernel's unrolled windows (FilterCodegen's `maximumUnrolledWindow`, 128), whose register-held
-    /// sums beat it (measured at 2048x2048 float64: 9x9 and 11x11 1.0x-1.6x faster literally; 15x15
-    /// 6x-8x slower literally, its per-pixel fallback).
-    static let pairwiseSumThreshold = 129
+    /// The fewest taps for which float sums take the vectorised pairwise strategy. With AVX-512
+    /// (`filterjit_pairwise_sum_f64`, accumulators in registers): beyond 5x5 (CPU time at 2048x2048,
+    /// one thread, 2026-12-05: float64 3x3 7.0 ms against 5.8 literally, 5x5 9.9 against 9.6, 7x7 15.6
+    /// against 16.4, 9x9 20.0 against 35.7). Without it, beyond the literal kernel's unrolled windows
+    /// (FilterCodegen's `maximumUnrolledWindow`, 128), whose register-held sums beat the Swift program
+    /// (9x9 and 11x11 1.0x-1.6x faster literally; 15x15 6x-8x slower literally, its per-pixel fallback).
+    static var pairwiseSumThreshold: Int { WindowReductionJob.pairwiseSumsVectorised ? 26 : 129 }
     /// The fewest taps for which fast-math float box sums replace the literal kernel (2048x2048
     /// float64 and float32 means, one thread: see docs/status.md, branch w12d).
     static let fastBoxSumThreshold = 16
@@ -158,6 +160,15 @@ extension Kernel {
         if let sumTail = recognized.tailSum, job.canRunSumDirect(into: result) {
             parallelFor(parts.count) { chunk in
                 do { try job.runSumDirect(rows: parts[chunk], output: result, mean: sumTail == .mean) } catch { declined.set() }
+            }
+            return !declined.isSet
+        }
+
+        // `np.sum(values)` / `np.mean(values)` of float data into the input's type: the pairwise sums
+        // are stored (divided by the window's length) directly, without the compiled tail's pass.
+        if let sumTail = recognized.tailSum, job.canRunFloatSumDirect(into: result) {
+            parallelFor(parts.count) { chunk in
+                do { try job.runFloatSumDirect(rows: parts[chunk], output: result, mean: sumTail == .mean) } catch { declined.set() }
             }
             return !declined.isSet
         }

@@ -8,7 +8,11 @@
 // one vectorised add over a block of pixels, each lane one pixel's exact sequence of additions, so
 // the bits equal the literal kernel's for any data (NaN, inf and -0.0 included: the same operations
 // in the same order). The cost stays O(taps) per pixel, but in vector lanes, with no per-pixel
-// gathering into a window buffer.
+// gathering into a window buffer. Where the CPU has AVX-512, `filterjit_pairwise_sum_f64` (RankKernelsC,
+// pairwise_sums.c) evaluates the same tree with the accumulators in registers, 16 pixels per step;
+// the program below is the portable fallback and the reference.
+
+import RankKernelsC
 
 /// An operand of a pairwise-sum operation: a tap (its row, read at the pixel's offset), a slot of the
 /// block's scratch, or +0.0.
@@ -104,6 +108,8 @@ struct PairwiseSumProgram: Sendable {
 final class PairwiseSumRunner {
     let program: PairwiseSumProgram
     static var block: Int { 256 }
+    /// Whether the AVX-512 kernel evaluates the sums (the CPU has AVX-512 F and BW, FILTERJIT_NO_AVX512 unset).
+    static var vectorised: Bool { filterjit_rank_kernels_avx512() != 0 }
     private let slots: UnsafeMutablePointer<Double>
     private let zeros: UnsafeMutablePointer<Double>
 
@@ -121,6 +127,12 @@ final class PairwiseSumRunner {
 
     /// `plane[x] = sum of taps[i][x]` in the program's order, for x in 0..<count.
     func run(taps: [UnsafePointer<Double>], count: Int, into plane: UnsafeMutablePointer<Double>) {
+        let ran = taps.withUnsafeBufferPointer { pointers in
+            pointers.baseAddress!.withMemoryRebound(to: Optional<UnsafePointer<Double>>.self, capacity: pointers.count) {
+                filterjit_pairwise_sum_f64($0, pointers.count, count, plane)
+            }
+        }
+        if ran != 0 { return }
         let block = Self.block
         let slots = self.slots, zeros = UnsafePointer(self.zeros)
         var x0 = 0

@@ -222,6 +222,10 @@ public struct WindowReductionJob: @unchecked Sendable {
         return extent == Set(taps).count
     }
 
+    /// Whether float pairwise sums run the AVX-512 kernel (`filterjit_pairwise_sum_f64`, accumulators in
+    /// registers) rather than the portable Swift program over scratch blocks.
+    public static var pairwiseSumsVectorised: Bool { PairwiseSumRunner.vectorised }
+
     public static func rankNetworkApplies(tapPositions taps: [[Int]]) -> Bool {
         guard let box = boxShape(taps) else { return false }
         return RankNetwork.applies(rows: box.rows, length: box.length)
@@ -529,6 +533,59 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
     }
 
+    /// Whether `runFloatSumDirect` can write this job's float sum (or mean) into `output`: one sum over
+    /// float data (NumPy's pairwise order), an output of the input's type and shape. Not for a fast-math
+    /// job (`fastBoxSum`): where `runSumDirect` cannot store its box sums, they go through the plane.
+    public func canRunFloatSumDirect(into output: NDArray) -> Bool {
+        guard reductions == [.sum], fastBoxSum == nil, input.elementType == .float32 || input.elementType == .float64,
+              output.elementType == input.elementType, output.shape == input.shape else { return false }
+        let size = output.elementType.itemSize
+        return output.strides.allSatisfy { $0 % size == 0 }
+    }
+
+    /// Stores `sum(values)` (`mean`: `sum(values) / taps`, a true division as the compiled tail's) of
+    /// every window of output rows `rows` into `output`, rounded to the output's type as the literal
+    /// kernel stores its double result; no compiled tail, no second pass over a plane.
+    public func runFloatSumDirect(rows: Range<Int>, output: NDArray, mean: Bool) throws {
+        precondition(canRunFloatSumDirect(into: output))
+        if input.elementType == .float32 {
+            try runFloatSumDirect(Float.self, rows: rows, output: output, mean: mean)
+        } else {
+            try runFloatSumDirect(Double.self, rows: rows, output: output, mean: mean)
+        }
+    }
+
+    private func runFloatSumDirect<T: ReducibleElement>(_: T.Type, rows: Range<Int>, output: NDArray, mean: Bool) throws {
+        let outSize = output.elementType.itemSize
+        let outStrides = output.strides.map { $0 / outSize }
+        let last = input.rank - 1
+        let outBase = output.firstElementPointer
+        let n = rowLength
+        let divisor = Double(tapCount)
+        let plane = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
+        defer { plane.deallocate() }
+        try withRowState(T.self) { state in
+            var index = outerIndex(of: rows.lowerBound)
+            for _ in rows {
+                var offset = 0
+                for axis in 0..<last { offset += index[axis] * outStrides[axis] }
+                try state.loadRows(outer: index)
+                let destination = outBase + offset * outSize, step = outStrides[last]
+                if step == 1, state.storeLoadedBoxSums(into: destination, divisor: mean ? divisor : 0) {
+                    advance(&index)
+                    continue
+                }
+                state.sumLoaded(into: plane)
+                if T.self == Float.self {
+                    floatSumStore(plane, destination.assumingMemoryBound(to: Float.self), step, n, mean ? divisor : nil)
+                } else {
+                    floatSumStore(plane, destination.assumingMemoryBound(to: Double.self), step, n, mean ? divisor : nil)
+                }
+                advance(&index)
+            }
+        }
+    }
+
     /// A single order statistic stored straight into `output`: by the network into the output row
     /// itself (same type, contiguous), else through doubles as generic_filter stores them.
     private func runDirectRank<T: ReducibleElement>(_: T.Type, k: Int, rows: Range<Int>, output: NDArray) throws {
@@ -829,6 +886,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         func loadRows(outer: [Int]) throws {
             cache.tick()
             let keys = rowKeys(outer: outer)
+            loadedKeys = keys
             guard usesColumns else {
                 for (r, key) in keys.enumerated() { loaded[r] = try cachedRow(key) }
                 return
@@ -1169,23 +1227,62 @@ public struct WindowReductionJob: @unchecked Sendable {
 
         /// Float data: each footprint row's extended row as doubles, and the pairwise program.
         private lazy var pairwiseRunner = PairwiseSumRunner(program: PairwiseSumProgram(taps: job.tapCount))
-        private lazy var doubleRows: [UnsafeMutablePointer<Double>] = (0..<job.footprintRows.count).map { _ in
-            UnsafeMutablePointer<Double>.allocate(capacity: max(1, extendedLength))
+        /// Float32 data: the loaded rows converted to doubles, cached by row key as the rows themselves
+        /// (each input row converted once, not once per output row that reads it).
+        private lazy var doubleRowCache = ExtendedRowCache(capacity: job.footprintRows.count + 2,
+                                                           rowBytes: max(1, extendedLength) * MemoryLayout<Double>.stride)
+        /// The keys of the rows `loadRows` loaded last (footprint row order).
+        private var loadedKeys: [Int?] = []
+        /// k when the taps are a k x k box in buffer order (tap r * k + c in footprint row r, column
+        /// start + c), k in 3 ... 15: `filterjit_pairwise_box_sum_f64` then takes the rows.
+        private lazy var squareBoxSide: Int? = {
+            let places = job.tapPlaces, k = job.footprintRows.count
+            guard (3...15).contains(k), places.count == k * k else { return nil }
+            let start = places[0].position
+            for (i, place) in places.enumerated() where place.row != i / k || place.position != start + i % k { return nil }
+            return k
+        }()
+
+        /// Float data: the loaded rows as doubles (float64: the rows themselves; float32: converted once
+        /// per input row, cached by key).
+        private func loadedDoubleRows() -> [UnsafePointer<Double>] {
+            if T.self == Double.self {
+                return (0..<job.footprintRows.count).map { UnsafeRawPointer(loaded[$0]).assumingMemoryBound(to: Double.self) }
+            }
+            let doubles = doubleRowCache, length = extendedLength
+            doubles.tick()
+            return loadedKeys.indices.map { r in
+                UnsafePointer(doubles.row(loadedKeys[r]) {
+                    pairwiseConvert(loaded[r], $0.assumingMemoryBound(to: Double.self), length)
+                }.assumingMemoryBound(to: Double.self))
+            }
         }
-        private var doubleRowsReady = false
+
+        /// Float data in a square box the AVX-512 kernel takes: every window's pairwise sum (divided by
+        /// `divisor` unless it is 0) stored straight into `destination`, a contiguous output row of the
+        /// input's type (the stores overlap the adds; no plane). False when the kernel does not apply.
+        func storeLoadedBoxSums(into destination: UnsafeMutableRawPointer, divisor: Double) -> Bool {
+            guard T.mayHoldHazards, let side = squareBoxSide else { return false }
+            let start = job.tapPlaces[0].position
+            let boxRows: [UnsafePointer<Double>?] = loadedDoubleRows().map { $0 + start }
+            if T.self == Float.self {
+                return filterjit_pairwise_box_store(boxRows, side, job.rowLength, divisor, nil,
+                                                    destination.assumingMemoryBound(to: Float.self)) != 0
+            }
+            return filterjit_pairwise_box_store(boxRows, side, job.rowLength, divisor,
+                                                destination.assumingMemoryBound(to: Double.self), nil) != 0
+        }
 
         /// The exact sum of every window of the loaded rows, as doubles, into `plane` (float data: in
         /// NumPy's pairwise order over the taps in buffer order).
         func sumLoaded(into plane: UnsafeMutablePointer<Double>) {
             if T.mayHoldHazards {
-                let rows: [UnsafePointer<Double>]
-                if T.self == Double.self {
-                    rows = (0..<job.footprintRows.count).map { UnsafeRawPointer(loaded[$0]).assumingMemoryBound(to: Double.self) }
-                } else {
-                    doubleRowsReady = true
-                    let doubles = doubleRows
-                    for r in doubles.indices { pairwiseConvert(loaded[r], doubles[r], extendedLength) }
-                    rows = doubles.map { UnsafePointer($0) }
+                let rows = loadedDoubleRows()
+                if let side = squareBoxSide {
+                    // k x k boxes: the AVX-512 kernel shifts each footprint row's taps out of a few loads.
+                    let start = job.tapPlaces[0].position
+                    let boxRows: [UnsafePointer<Double>?] = rows.map { $0 + start }
+                    if filterjit_pairwise_box_sum_f64(boxRows, side, job.rowLength, plane) != 0 { return }
                 }
                 let taps = job.tapPlaces.map { rows[$0.row] + $0.position }
                 pairwiseRunner.run(taps: taps, count: job.rowLength, into: plane)
@@ -1409,7 +1506,6 @@ public struct WindowReductionJob: @unchecked Sendable {
                 coarse.deallocate()
             }
             if windowReady { window.deallocate() }
-            if doubleRowsReady { doubleRows.forEach { $0.deallocate() } }
             if networkReady { networkRows.forEach { $0.deallocate() } }
         }
     }
@@ -1469,4 +1565,24 @@ func medianVector<T: ReducibleElement>(_: T.Type, size: Int, _ rows: UnsafePoint
         if T.self == Double.self { return run(Double.self, filterjit_median5x5_f64) }
     }
     return false
+}
+
+/// `d[x * step] = sums[x] / divisor` (or the sum itself when `divisor` is nil) for x in 0..<n.
+@inline(never)
+func floatSumStore(_ sums: UnsafePointer<Double>, _ d: UnsafeMutablePointer<Double>, _ step: Int, _ n: Int, _ divisor: Double?) {
+    if let divisor {
+        if step == 1 { for x in 0..<n { d[x] = sums[x] / divisor } } else { for x in 0..<n { d[x &* step] = sums[x] / divisor } }
+    } else {
+        if step == 1 { d.update(from: sums, count: n) } else { for x in 0..<n { d[x &* step] = sums[x] } }
+    }
+}
+
+/// The float32 store: each double rounded to the nearest Float, as the literal kernel stores it.
+@inline(never)
+func floatSumStore(_ sums: UnsafePointer<Double>, _ d: UnsafeMutablePointer<Float>, _ step: Int, _ n: Int, _ divisor: Double?) {
+    if let divisor {
+        if step == 1 { for x in 0..<n { d[x] = Float(sums[x] / divisor) } } else { for x in 0..<n { d[x &* step] = Float(sums[x] / divisor) } }
+    } else {
+        if step == 1 { for x in 0..<n { d[x] = Float(sums[x]) } } else { for x in 0..<n { d[x &* step] = Float(sums[x]) } }
+    }
 }

@@ -463,11 +463,13 @@ import FilterInterpreter
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
-    /// Float sums and means of more than 128 taps take NumPy's pairwise order vectorised across pixels
-    /// (NDImage/PairwiseSums.swift): the program equals `Numerics.npSum` for every length, and the
-    /// filters equal the literal kernel bit for bit on NaN / inf / -0.0 data, boxes and random
-    /// footprints, every mode, origins and 1-3 threads. Sums in another order (Python's `sum`,
-    /// `np.nansum`, a running-sum loop) keep the literal kernel for float data.
+    /// Float sums and means take NumPy's pairwise order vectorised across pixels (NDImage/PairwiseSums.swift;
+    /// from 9 taps where the AVX-512 kernel `filterjit_pairwise_sum_f64` runs, else beyond 128): the
+    /// program and the AVX-512 kernel (every length 1-300 and longer, row lengths 1-40 for the masked
+    /// tails, NaN / inf / -0.0 taps) equal `Numerics.npSum` bit for bit, and the filters equal the
+    /// literal kernel bit for bit on NaN / inf / -0.0 data, boxes and random footprints of 4 to 361
+    /// taps, every mode, origins and 1-3 threads. Sums in another order (Python's `sum`, `np.nansum`,
+    /// a running-sum loop) keep the literal kernel for float data.
     @Test func floatPairwiseSumsEqualTheLiteralKernel() throws {
         guard frontEndAvailable else { return }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
@@ -480,6 +482,41 @@ import FilterInterpreter
             let expected = taps.withUnsafeBufferPointer { Numerics.npSum($0.baseAddress, n) }
             if program.evaluate(taps).bitPattern != expected.bitPattern { problems.append("program n \(n)") }
         }
+        // The AVX-512 kernel (or the Swift program where it does not run) over rows of pixels: tap i of
+        // pixel x is rows[i][x], each pixel's taps compared with Numerics.npSum (NaN: any NaN).
+        let tapSpecials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 1e308, -1e308, 5e-324]
+        for n in Array(1...140) + [200, 225, 255, 256, 257, 300, 383, 441, 961] {
+            let count = 1 + random.below(40)
+            let hazards = random.chance(0.3)
+            let negativeZeros = random.chance(0.1)
+            let rows: [[Double]] = (0..<n).map { _ in
+                (0..<count).map { _ -> Double in
+                    if negativeZeros { return -0.0 }
+                    if hazards && random.chance(0.05) { return random.pick(tapSpecials) }
+                    return (random.unit() - 0.5) * pow(10, Double(random.below(30)) - 15)
+                }
+            }
+            let storage = rows.map { row -> UnsafeMutablePointer<Double> in
+                let p = UnsafeMutablePointer<Double>.allocate(capacity: count)
+                p.initialize(from: row, count: count)
+                return p
+            }
+            defer { storage.forEach { $0.deallocate() } }
+            var plane = [Double](repeating: 7, count: count + 1)
+            plane.withUnsafeMutableBufferPointer { out in
+                PairwiseSumRunner(program: PairwiseSumProgram(taps: n)).run(taps: storage.map { UnsafePointer($0) },
+                                                                            count: count, into: out.baseAddress!)
+            }
+            for x in 0..<count {
+                let taps = rows.map { $0[x] }
+                let expected = taps.withUnsafeBufferPointer { Numerics.npSum($0.baseAddress, n) }
+                if !(expected.isNaN && plane[x].isNaN) && plane[x].bitPattern != expected.bitPattern {
+                    problems.append("runner n \(n) count \(count) pixel \(x): \(plane[x]) != \(expected)")
+                    break
+                }
+            }
+            if plane[count] != 7 { problems.append("runner n \(n) count \(count) wrote past the row") }
+        }
         let kernels = try ["np.mean(values)", "np.sum(values)", "np.mean(values) > 0.25", "np.sum(values) - values[0]"]
             .map { try engine.compile($0) }
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 1e300, -1e300, 1e-300]
@@ -487,7 +524,7 @@ import FilterInterpreter
         let rounds = 60
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
-            let size = [8 + random.below(12), 8 + random.below(12)]
+            let size = random.chance(0.5) ? [2 + random.below(13), 2 + random.below(13)] : [8 + random.below(12), 8 + random.below(12)]
             let density = random.pick([1.0, 1.0, 0.8])
             var mask = (0..<(size[0] * size[1])).map { _ in random.chance(density) }
             mask[0] = true
@@ -515,6 +552,21 @@ import FilterInterpreter
                     + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
             }
         }
+        // A window of -0.0 only sums to +0.0, as NumPy's add.reduce (which starts from +0.0) gives it:
+        // the square-box kernel (9x9), the general kernel (a 9x9 disk-like mask) and beyond 128 taps.
+        let zeros = try NDArray.make(shape: [12, 21], elementType: .float64, values: Array(repeating: -0.0, count: 12 * 21))
+        var diskMask = (0..<81).map { _ in true }
+        diskMask[0] = false
+        diskMask[8] = false
+        for options in [FilterOptions(size: [9, 9], mode: .nearest), FilterOptions(size: [13, 13], mode: .reflect),
+                        FilterOptions(footprint: try Footprint(shape: [9, 9], mask: diskMask), mode: .mirror)] {
+            for kernel in [kernels[0], kernels[1]] {
+                let out = try kernel.genericFilter(zeros, options: options)
+                if let bad = out.doubleValues().first(where: { $0.bitPattern != 0 }) {
+                    problems.append("all -0.0 \(kernel.name) \(options.size ?? []): \(bad)")
+                }
+            }
+        }
         for source in ["sum(values)", "np.nansum(values)", "np.nanmean(values)", Self.recognised[15].source] {
             let report = try engine.compile(source).windowStrategy(shape: [20, 20], elementType: .float64,
                                                                     options: FilterOptions(size: [9, 9]))
@@ -522,8 +574,36 @@ import FilterInterpreter
         }
         #expect(try engine.compile("np.mean(values)").windowStrategy(shape: [20, 20], elementType: .float32,
                                                                      options: FilterOptions(size: [13, 13])).name == "sum")
-        #expect(try engine.compile("np.mean(values)").windowStrategy(shape: [20, 20], elementType: .float32,
-                                                                     options: FilterOptions(size: [11, 11])).name == "literal")
+        let vectorised = WindowReductionJob.pairwiseSumsVectorised
+        for (k, dtype) in [(3, ElementType.float64), (5, .float32), (9, .float64), (11, .float32), (15, .float64)] {
+            let name = try engine.compile("np.mean(values)").windowStrategy(shape: [20, 20], elementType: dtype,
+                                                                            options: FilterOptions(size: [k, k])).name
+            #expect(name == ((vectorised ? k >= 6 : k > 11) ? "sum" : "literal"), "\(k)x\(k) \(dtype): \(name)")
+        }
+        // Square boxes 6x6 ... 15x15 (the AVX-512 box kernel `filterjit_pairwise_box_sum_f64`): rows of
+        // every length around its 16-pixel steps, NaN / inf / -0.0 data, every mode, 1-3 threads.
+        let mean = kernels[0], sum = kernels[1]
+        for k in 6...15 {
+            for kernel in [mean, sum] {
+                let shape = [1 + random.below(k + 6), 1 + random.below(40)]
+                let inType: ElementType = random.pick([.float32, .float64])
+                let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                    if random.chance(0.05) { return random.pick(specials) }
+                    return random.chance(0.1) ? -0.0 : (random.unit() - 0.5) * pow(10, Double(random.below(12)) - 6)
+                }
+                let input = try NDArray.make(shape: shape, elementType: inType, values: values)
+                let mode = random.pick(BoundaryMode.allCases)
+                let options = FilterOptions(size: [k, k], mode: mode, cval: random.pick(specials))
+                let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options)
+                if vectorised && report.name != "sum" { problems.append("\(k)x\(k) box: \(report)") }
+                let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                let threads = 1 + random.below(3)
+                let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+                if let d = fast.difference(from: literal) {
+                    problems.append("box \(k)x\(k) \(kernel.name) \(inType) \(shape) \(mode) threads \(threads): \(d)")
+                }
+            }
+        }
         print("float pairwise sums vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
         #expect(strategyRuns >= rounds / 3, "too few rounds exercised the strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "pairwise_sums.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,37 @@
+// Exact float window sums in NumPy's pairwise order with explicit AVX-512 vectors, chosen at run time
+// by the CPU (docs/window-strategies.md, "sum, float data"; NDImage/PairwiseSums.swift).
+#ifndef FILTERJIT_PAIRWISE_SUMS_H
+#define FILTERJIT_PAIRWISE_SUMS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// `out[x] = 0.0 + pairwise(taps[0][x], ..., taps[n - 1][x])` for x in 0..<count, where pairwise is
+/// NumPy's `pairwise_sum` (numpy/_core/src/umath/loops_utils.h.src): below 8 elements a sequential
+/// sum from 0.0; up to 128, eight accumulators (element i into accumulator i mod 8) combined as
+/// ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest added in order; beyond 128, two
+/// halves (the first a multiple of 8) summed recursively and added. Each vector lane is one pixel's
+/// exact sequence of IEEE additions, so the bits equal a scalar evaluation for any data (NaN, inf,
+/// -0.0 included). Returns 1 when it ran, 0 when this CPU (or build) has no such kernel
+/// (`filterjit_rank_kernels_avx512`): the caller then runs its portable Swift program. n >= 1.
+int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t count, double *out);
+
+/// The same sums for a square box of k x k taps, k in 3 ... 15: tap r * k + c of pixel x is
+/// rows[r][x + c] (so rows[r][0 ..< count + k - 1] are read). Returns 0 (computing nothing) for
+/// other k or where `filterjit_pairwise_sum_f64` would return 0.
+int filterjit_pairwise_box_sum_f64(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out);
+
+/// The box sums of `filterjit_pairwise_box_sum_f64` stored straight into an output row: divided by
+/// `divisor` unless it is 0 (an IEEE division, `np.mean`'s sum / taps), then into out[x] (doubles) or,
+/// when out32 is not NULL, into out32[x] rounded to the nearest float. Returns 0 as that function does.
+int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double divisor,
+                                 double *out, float *out32);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
