@@ -201,9 +201,14 @@ import FilterLang
         #expect(try report(mean, [3, 5]).name == "literal")            // below 16 taps: the literal kernel
         #expect(try report(mean, [15, 15], .uint8).name == "sum")      // integer data: exact box sums as under auto
         #expect(try report(mean, [15, 15], .float64, .auto).name == "sum")
-        #expect(try report(mean, [9, 9], .float64, .auto).name == "literal")
+        // Without the flag, the exact strategy: pairwise sums from `pairwiseSumThreshold` taps (26 with AVX-512).
+        #expect(try report(mean, [9, 9], .float64, .auto).name == (81 >= Kernel.pairwiseSumThreshold ? "sum" : "literal"))
         #expect(try report(mean, [9, 9], .float64, .literal).name == "literal")
-        #expect(try report(mean, [5, 5, 5], shape: [10, 10, 10]).name == "literal")   // 3-D boxes: not built
+        // 3-D boxes: no fast-math box sums (not built); the flag leaves them the exact strategy.
+        let volume = try report(mean, [5, 5, 5], shape: [10, 10, 10])
+        let volumeAuto = try report(mean, [5, 5, 5], .float64, .auto, shape: [10, 10, 10])
+        #expect(!volume.isFastMath)
+        #expect(volume.name == volumeAuto.name)
         let disk = try Footprint(shape: [15, 15], mask: (0..<225).map { i in
             let (y, x) = (i / 15 - 7, i % 15 - 7); return y * y + x * x <= 49 })
         #expect(try report(mean, [], footprint: disk).name == "sum")   // a disk keeps the exact pairwise sums
