@@ -235,7 +235,8 @@ extension Codegen {
     /// leave: its first statement is `for i in range(len(out))` (step 1, `i` an int the body never
     /// assigns) whose body starts with `out[i] = e`, and `e` never mentions `out` (nor calls a
     /// function, nor reads an array other than `line`, which a later statement could have bound to
-    /// `out`; neither `line` nor `out` is ever assigned). The line driver then need not zero `out` first:
+    /// `out`; neither `line` nor `out` is ever assigned), and the rest of the body neither reads `out`
+    /// nor leaves the loop early (`neitherReadsOutputNorLeaves`). The line driver then need not zero `out` first:
     /// every element it would have zeroed is overwritten before it can be seen. (A failing `e` leaves
     /// the failing line's later elements as they were instead of zero; the run fails either way.)
     public static func lineKernelStoresEveryOutputFirst(_ program: TypedProgram) -> Bool {
@@ -252,13 +253,58 @@ extension Codegen {
               case .element(let array, let index) = targets[0],
               case .local(1) = array.kind, case .local(counter) = index.kind else { return false }
         return neverMentionsOutput(values[0], locals: kernel.locals)
+            && neitherReadsOutputNorLeaves(body.dropFirst(), locals: kernel.locals, counter: counter, loopDepth: 0)
+    }
+
+    /// Whether the rest of the loop body can neither see an element of `out` not yet stored nor leave
+    /// the loop before every element is: its expressions never mention `out` (`neverMentionsOutput`)
+    /// except `out[counter]`, stored first in this iteration; it may store into `out`, which reads
+    /// nothing, and `counter` is never assigned. It assigns only scalar locals and elements of `out`,
+    /// and it has no `return`, no failure statement, no call for effect and no `break` of the loop
+    /// itself (`loopDepth` 0; a nested loop's `break` stays inside it). Conservative: anything else
+    /// counts as seeing or leaving.
+    static func neitherReadsOutputNorLeaves(_ statements: ArraySlice<TStmt>, locals: [LocalVariable], counter: Int,
+                                            loopDepth: Int) -> Bool {
+        func clean(_ e: TExpr) -> Bool { neverMentionsOutput(e, locals: locals, storedIndex: counter) }
+        func nested(_ body: [TStmt], _ depth: Int) -> Bool {
+            neitherReadsOutputNorLeaves(body[...], locals: locals, counter: counter, loopDepth: depth)
+        }
+        return statements.allSatisfy { statement in
+            switch statement.kind {
+            case .assign(let targets, let values):
+                return values.allSatisfy(clean) && targets.allSatisfy { target in
+                    switch target {
+                    case .local(let slot):
+                        return slot > 1 && slot < locals.count && !locals[slot].type.isArray && locals[slot].type != .ndarray
+                    case .element(let array, let index):
+                        if case .local(1) = array.kind { return clean(index) }
+                        return false
+                    case .ndElement:
+                        return false
+                    }
+                }
+            case .ifStatement(let condition, let then, let orElse):
+                return clean(condition) && nested(then, loopDepth) && nested(orElse, loopDepth)
+            case .whileLoop(let condition, let body):
+                return clean(condition) && nested(body, loopDepth + 1)
+            case .forRange(let slot, let start, let stop, let step, let body):
+                return slot > 1 && clean(start) && clean(stop) && clean(step) && nested(body, loopDepth + 1)
+            case .breakLoop:
+                return loopDepth > 0
+            case .continueLoop:
+                return true
+            case .expression, .forEach, .returnValue, .callbackFailure:
+                return false
+            }
+        }
     }
 
     /// Whether `expression` is built only from constants, scalar locals, `line` (slot 0),
     /// arithmetic, comparisons, conversions, conditionals, element reads and lengths of such arrays,
     /// and builtins of those that store nothing: conservative (anything else counts as a mention).
-    static func neverMentionsOutput(_ expression: TExpr, locals: [LocalVariable]) -> Bool {
-        func clean(_ e: TExpr) -> Bool { neverMentionsOutput(e, locals: locals) }
+    /// `storedIndex`: the loop counter whose `out[counter]` was stored this iteration and may be read.
+    static func neverMentionsOutput(_ expression: TExpr, locals: [LocalVariable], storedIndex: Int? = nil) -> Bool {
+        func clean(_ e: TExpr) -> Bool { neverMentionsOutput(e, locals: locals, storedIndex: storedIndex) }
         switch expression.kind {
         case .intConstant, .floatConstant, .boolConstant: return true
         case .local(let slot): return slot == 0 || (slot != 1 && slot < locals.count && !locals[slot].type.isArray && locals[slot].type != .ndarray)
@@ -267,7 +313,9 @@ extension Codegen {
         case .compare(let operands, _, _): return operands.allSatisfy(clean)
         case .conditional(let condition, let then, let orElse):
             return clean(condition) && clean(then) && clean(orElse)
-        case .element(let array, let index): return clean(array) && clean(index)
+        case .element(let array, let index):
+            if let storedIndex, case .local(1) = array.kind, case .local(storedIndex) = index.kind { return true }
+            return clean(array) && clean(index)
         case .builtin(let builtin, let arguments):
             // (`a.sort()` stores into its array: a kernel that changes its line would not fail the
             // same way twice, see LineRun.run.)

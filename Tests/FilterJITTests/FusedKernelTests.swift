@@ -479,6 +479,8 @@ func reversedView(_ array: NDArray) throws -> NDArray {
             "for i in range(len(out)):\n        out[i] = line[i + 2] - line[i - 1] * 0.5",
             "for i in range(len(out)):\n        out[i] = max(line[i], line[i + 1]) if line[i] > 0 else -line[i + 2] + len(line)\n        s = out[i] * 2.0\n    out[0] = out[0] + out[len(out) - 1]",
             "for i in range(0, len(out), 1):\n        out[i] = np.mean(line) - line[i]",
+            // later statements may read the element just stored, store others, loop and break inside
+            "for i in range(len(out)):\n        out[i] = line[i]\n        for j in range(3):\n            if out[i] > j:\n                break\n            out[i] = out[i] + 1.0\n        if out[i] > 50:\n            continue\n        out[i] = -out[i]",
         ].map { try engine.compile("@line_filter\ndef k(line, out):\n    \($0)\n") }
         let zeroed = try [
             // starts at 1: out[0] keeps the driver's zero
@@ -491,6 +493,11 @@ func reversedView(_ array: NDArray) throws -> NDArray {
             "for i in range(len(out)):\n        if line[i] > 50:\n            break\n        out[i] = line[i]",
             "for i in range(len(out)):\n        out[i] = twice(line, i)",
             "for i in range(len(out) - 1):\n        out[i] = line[i]",
+            // leaves the loop after a store, before the later elements (the review's cases)
+            "for i in range(len(out)):\n        out[i] = line[i]\n        if line[i] > 50:\n            break",
+            "for i in range(len(out)):\n        out[i] = line[i]\n        if line[i] > 50:\n            return",
+            // reads an element stored later, after its own store
+            "for i in range(len(out)):\n        out[i] = line[i]\n        out[i] = out[i] + out[len(out) - 1]",
         ].map { try engine.compile("def twice(a, i):\n    return a[int(i)] * 2.0\n\n@line_filter\ndef k(line, out):\n    \($0)\n") }
         for kernel in unzeroed { #expect(Codegen.lineKernelStoresEveryOutputFirst(kernel.program), "\(kernel.program.kernel.body)") }
         for kernel in zeroed { #expect(!Codegen.lineKernelStoresEveryOutputFirst(kernel.program), "\(kernel.program.kernel.body)") }
