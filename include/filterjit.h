@@ -267,20 +267,22 @@ int filterjit_array_function_call(filterjit_array_function *function, intptr_t c
 int filterjit_array_function_call_packed(filterjit_array_function *function, intptr_t count, const int64_t *words,
                                          intptr_t word_count, int engine, int64_t *out, char **error);
 /* The offsets of NumPy's PyArrayObject_fields members (char *data, int nd, npy_intp *dimensions, npy_intp *strides,
- * int flags) from an array object's address, the NPY_ARRAY_WRITEABLE bit, and CPython's PyEval_SaveThread and
- * PyEval_RestoreThread (both NULL from C), for filterjit_array_function_call_objects. With them, that call must be
- * made with the GIL held: it reads the objects, then releases the GIL around the run. Call once before any such
- * call (the Python package does after checking the offsets on probe arrays). */
-void filterjit_set_array_object_layout(intptr_t data, intptr_t nd, intptr_t dimensions, intptr_t strides, intptr_t flags,
-                                       int writeable, void *save_thread, void *restore_thread);
-/* filterjit_array_function_call_packed where an array argument may also be given as 3 words: kind 4, its dtype code
- * and the address of a live NumPy array object (rank, data, shape, strides are read from it; a read-only array is
+ * PyArray_Descr *descr, int flags) from an array object's address, the NPY_ARRAY_WRITEABLE bit, and CPython's
+ * PyEval_SaveThread and PyEval_RestoreThread (both NULL from C), for filterjit_array_function_call_objects. With
+ * them, every such call in the process must be made with the GIL held (ctypes.PyDLL, never ctypes.CDLL): it reads
+ * the objects, then releases the GIL around the run. Call once before any such call (the Python package does after
+ * checking the offsets on probe arrays). */
+void filterjit_set_array_object_layout(intptr_t data, intptr_t nd, intptr_t dimensions, intptr_t strides, intptr_t descr,
+                                       intptr_t flags, int writeable, void *save_thread, void *restore_thread);
+/* filterjit_array_function_call_packed where an array argument may also be given as 4 words: kind 4, its dtype code,
+ * the address of a live NumPy array object and the address of the dtype object the code was read from (rank, data,
+ * shape, strides are read from the array; a dtype that is no longer that one and a read-only array are
  * FILTERJIT_ERROR_ARGUMENT). On failure out[7] holds the message (free with filterjit_string_free). */
 int filterjit_array_function_call_objects(filterjit_array_function *function, intptr_t count, const int64_t *words,
                                           intptr_t word_count, int engine, int64_t *out);
 /* The result's kind (FILTERJIT_RESULT_*). */
 int filterjit_result_kind(const filterjit_result *result);
-/* An INT result (BOOL: 0 or 1). */
+/* An INT result (BOOL: 0 or 1; UINT64: its bits as an int64). */
 int64_t filterjit_result_int(const filterjit_result *result);
 /* A FLOAT result. */
 double filterjit_result_float(const filterjit_result *result);

@@ -338,7 +338,7 @@ public func filterjit_array_function_call_packed(_ function: OpaquePointer?, _ c
 /// the writeable flag's bit; set once by `filterjit_set_array_object_layout` (the Python package checks them on
 /// probe arrays first). Nil until then: `filterjit_array_function_call_objects` refuses to run.
 private struct ArrayObjectLayout {
-    var data, rank, shape, strides, flags: Int
+    var data, rank, shape, strides, descr, flags: Int
     var writeable: Int32
     /// CPython's `PyEval_SaveThread`/`PyEval_RestoreThread` (nil for C callers): the call reads the objects with
     /// the GIL held (no other thread can reshape them meanwhile) and releases it only around the run.
@@ -348,26 +348,29 @@ private struct ArrayObjectLayout {
 nonisolated(unsafe) private var arrayObjectLayout: ArrayObjectLayout?
 
 /// `void filterjit_set_array_object_layout(intptr_t data, intptr_t nd, intptr_t dimensions, intptr_t strides,
-/// intptr_t flags, int writeable, void *save_thread, void *restore_thread)`: the offsets of NumPy's
-/// `PyArrayObject_fields` members (`char *data`, `int nd`, `npy_intp *dimensions`, `npy_intp *strides`, `int flags`),
+/// intptr_t descr, intptr_t flags, int writeable, void *save_thread, void *restore_thread)`: the offsets of NumPy's
+/// `PyArrayObject_fields` members (`char *data`, `int nd`, `npy_intp *dimensions`, `npy_intp *strides`,
+/// `PyArray_Descr *descr`, `int flags`),
 /// the NPY_ARRAY_WRITEABLE bit, and CPython's `PyEval_SaveThread`/`PyEval_RestoreThread` (NULL from C: no GIL). With
 /// them, `filterjit_array_function_call_objects` must be called with the GIL held (ctypes.PyDLL): it reads the
 /// objects first, then releases the GIL around the run. Call it once, before any such call (not thread-safe with them).
 @_cdecl("filterjit_set_array_object_layout")
-public func filterjit_set_array_object_layout(_ data: Int, _ rank: Int, _ shape: Int, _ strides: Int, _ flags: Int, _ writeable: Int32,
-                                              _ saveThread: UnsafeRawPointer?, _ restoreThread: UnsafeRawPointer?) {
-    let offsets = [data, rank, shape, strides, flags]
+public func filterjit_set_array_object_layout(_ data: Int, _ rank: Int, _ shape: Int, _ strides: Int, _ descr: Int, _ flags: Int,
+                                              _ writeable: Int32, _ saveThread: UnsafeRawPointer?, _ restoreThread: UnsafeRawPointer?) {
+    let offsets = [data, rank, shape, strides, descr, flags]
     guard offsets.allSatisfy({ (0...4096).contains($0) }), (saveThread == nil) == (restoreThread == nil) else { arrayObjectLayout = nil; return }
     arrayObjectLayout = ArrayObjectLayout(
-        data: data, rank: rank, shape: shape, strides: strides, flags: flags, writeable: writeable,
+        data: data, rank: rank, shape: shape, strides: strides, descr: descr, flags: flags, writeable: writeable,
         saveThread: saveThread.map { unsafeBitCast($0, to: (@convention(c) () -> UnsafeMutableRawPointer?).self) },
         restoreThread: restoreThread.map { unsafeBitCast($0, to: (@convention(c) (UnsafeMutableRawPointer?) -> Void).self) })
 }
 
 /// `int filterjit_array_function_call_objects(function, count, words, word_count, engine, out)`: the packed
-/// call where an array argument may also be given as kind 4, its dtype code and the address of a live NumPy array
-/// object (what Python's `id(a)` is): its rank, data pointer, shape and strides are read from the object (the
-/// layout given to `filterjit_set_array_object_layout`), and a read-only array is refused (FILTERJIT_ERROR_ARGUMENT).
+/// call where an array argument may also be given as kind 4, its dtype code, the address of a live NumPy array
+/// object (what Python's `id(a)` is) and the address of the dtype object the code was read from (`id(a.dtype)`): its
+/// rank, data pointer, shape and strides are read from the object (the layout given to
+/// `filterjit_set_array_object_layout`); an object whose dtype is no longer that one (another thread set `a.dtype`
+/// after the code was read) and a read-only array are refused (FILTERJIT_ERROR_ARGUMENT).
 /// For the Python package, which holds the arrays for the call: the addresses are trusted as the data pointers of
 /// the packed call are. Then the same as `filterjit_array_function_call_packed` (the same checks and `out`), except
 /// that a failure's message is in out[7] (a `char *` to free with `filterjit_string_free`; one argument less to pass).
@@ -377,8 +380,9 @@ public func filterjit_array_function_call_objects(_ function: OpaquePointer?, _ 
     guard let out else { return Status.argument.rawValue }
     var errorText: UnsafeMutablePointer<CChar>?
     var expanded: [Int64] = []
+    let layout = arrayObjectLayout  // read once: the GIL is released and re-acquired with the same functions
     let status = withStatus(&errorText) {
-        guard let layout = arrayObjectLayout else { throw APIFailure(.argument, "filterjit_set_array_object_layout was not called") }
+        guard let layout else { throw APIFailure(.argument, "filterjit_set_array_object_layout was not called") }
         guard count >= 0, count <= 1 << 16, wordCount >= 0, wordCount <= 1 << 24, count == 0 || words != nil else {
             throw APIFailure(.argument, "argument count \(count) or word count \(wordCount) is out of range")
         }
@@ -393,22 +397,25 @@ public func filterjit_array_function_call_objects(_ function: OpaquePointer?, _ 
             let kind = try next(k)
             switch kind {
             case 4:
-                let code = try next(k), address = try next(k)
+                let code = try next(k), address = try next(k), descr = try next(k)
                 guard let object = UnsafeRawPointer(bitPattern: Int(truncatingIfNeeded: address)) else {
-                    throw APIFailure(.argument, "argument \(k): the array object is NULL")
+                    throw APIFailure(.argument, "argument \(k + 1): the array object is NULL")
+                }
+                guard object.load(fromByteOffset: layout.descr, as: Int.self) == Int(truncatingIfNeeded: descr) else {
+                    throw APIFailure(.argument, "argument \(k + 1): the array's dtype changed during the call")
                 }
                 guard object.load(fromByteOffset: layout.flags, as: Int32.self) & layout.writeable != 0 else {
                     throw APIFailure(.argument, "argument \(k + 1): the array is read-only; array functions may write into their "
                                      + "arguments, so pass a writable array (e.g. a copy)")
                 }
                 let rank = Int(object.load(fromByteOffset: layout.rank, as: Int32.self))
-                guard (0...32).contains(rank) else { throw APIFailure(.argument, "argument \(k): rank \(rank) is out of range 0...32") }
+                guard (0...32).contains(rank) else { throw APIFailure(.argument, "argument \(k + 1): rank \(rank) is out of range 0...32") }
                 let data = object.load(fromByteOffset: layout.data, as: Int.self)
                 expanded += [0, code, Int64(rank), Int64(data)]
                 if rank > 0 {
                     guard let shape = UnsafePointer<Int>(bitPattern: object.load(fromByteOffset: layout.shape, as: Int.self)),
                           let strides = UnsafePointer<Int>(bitPattern: object.load(fromByteOffset: layout.strides, as: Int.self)) else {
-                        throw APIFailure(.argument, "argument \(k): the array has no shape or strides")
+                        throw APIFailure(.argument, "argument \(k + 1): the array has no shape or strides")
                     }
                     for axis in 0..<rank { expanded.append(Int64(shape[axis])) }
                     for axis in 0..<rank { expanded.append(Int64(strides[axis])) }
@@ -426,11 +433,11 @@ public func filterjit_array_function_call_objects(_ function: OpaquePointer?, _ 
         }
     }
     // The objects were read (with the GIL held when Python calls); the run sees only the copied words.
-    let thread = status == Status.ok.rawValue ? arrayObjectLayout?.saveThread?() : nil
+    let thread = status == Status.ok.rawValue ? layout?.saveThread?() : nil
     let result = status != Status.ok.rawValue ? status : expanded.withUnsafeBufferPointer {
         filterjit_array_function_call_packed(function, count, $0.baseAddress, $0.count, engine, out, &errorText)
     }
-    if let thread { arrayObjectLayout?.restoreThread?(thread) }
+    if let thread { layout?.restoreThread?(thread) }
     if result != Status.ok.rawValue { out[7] = Int64(Int(bitPattern: errorText)) }
     return result
 }

@@ -129,9 +129,10 @@ import Foundation
     }
 
     /// `filterjit_array_function_call_objects` reads an array from a header laid out as NumPy's PyArrayObject
-    /// (data at 16, nd at 24, dimensions at 32, strides at 40, flags at 64) and refuses a read-only one.
+    /// (data at 16, nd at 24, dimensions at 32, strides at 40, descr at 56, flags at 64) and refuses a read-only one
+    /// and one whose descr is not the one the dtype code was read from.
     @Test func objectCallsReadTheArrayHeader() {
-        filterjit_set_array_object_layout(16, 24, 32, 40, 64, 0x400, nil, nil)
+        filterjit_set_array_object_layout(16, 24, 32, 40, 56, 64, 0x400, nil, nil)
         withFunction { function in
             var input: [Int16] = [1, -2, 300]
             var shape = [3], strides = [-2]
@@ -147,10 +148,12 @@ import Foundation
                         header.storeBytes(of: Int(bitPattern: shapePointer.baseAddress), toByteOffset: 32, as: Int.self)
                         header.storeBytes(of: Int(bitPattern: stridePointer.baseAddress), toByteOffset: 40, as: Int.self)
                         header.storeBytes(of: Int32(0x400 | 0x1), toByteOffset: 64, as: Int32.self)
+                        let descr: Int64 = 0x5151_0000
+                        header.storeBytes(of: Int(descr), toByteOffset: 56, as: Int.self)
                         let address = Int64(Int(bitPattern: header))
                         for engine: Int32 in [0, 1] {
                             var out = [Int64](repeating: -7, count: 40)
-                            let words: [Int64] = [4, 2, address, 1, 2]
+                            let words: [Int64] = [4, 2, address, descr, 1, 2]
                             let status = words.withUnsafeBufferPointer {
                                 filterjit_array_function_call_objects(function, 2, $0.baseAddress, words.count, engine, &out)
                             }
@@ -161,9 +164,18 @@ import Foundation
                                 filterjit_result_free(OpaquePointer(bitPattern: Int(out[6])))
                             }
                         }
-                        header.storeBytes(of: Int32(0x1), toByteOffset: 64, as: Int32.self)
+                        // Another descr than the one the code came from (a dtype changed by another thread).
                         var out = [Int64](repeating: 0, count: 40)
-                        let words: [Int64] = [4, 2, address, 1, 2]
+                        let changed: [Int64] = [4, 2, address, descr + 8, 1, 2]
+                        let changedStatus = changed.withUnsafeBufferPointer {
+                            filterjit_array_function_call_objects(function, 2, $0.baseAddress, changed.count, 0, &out)
+                        }
+                        let changedError = UnsafeMutablePointer<CChar>(bitPattern: Int(out[7]))
+                        let changedMessage = changedError.map { String(cString: $0) } ?? ""
+                        filterjit_string_free(changedError)
+                        #expect(changedStatus != 0 && changedMessage.contains("dtype changed"), "\(changedMessage)")
+                        header.storeBytes(of: Int32(0x1), toByteOffset: 64, as: Int32.self)
+                        let words: [Int64] = [4, 2, address, descr, 1, 2]
                         let status = words.withUnsafeBufferPointer {
                             filterjit_array_function_call_objects(function, 2, $0.baseAddress, words.count, 0, &out)
                         }
@@ -172,7 +184,7 @@ import Foundation
                         filterjit_string_free(error)
                         #expect(status != 0 && message.contains("read-only"), "\(message)")
                         // Packed kinds pass through; unknown kinds and short words are refused.
-                        for bad: [Int64] in [[9, 0], [4, 2], [0, 2, 40, 0, 1, 5]] {
+                        for bad: [Int64] in [[9, 0], [4, 2], [4, 2, address], [0, 2, 40, 0, 1, 5]] {
                             let status = bad.withUnsafeBufferPointer {
                                 filterjit_array_function_call_objects(function, 2, $0.baseAddress, bad.count, 0, &out)
                             }

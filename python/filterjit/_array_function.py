@@ -84,15 +84,19 @@ class Dispatcher:
         # microseconds of Python, not eight ctypes arrays and seven calls to read the result.
         words: list[int | float] = []
         floats: list[int] = []  # positions of float bits (packed as doubles)
+        dtypes: list[np.dtype] = []  # the dtypes named by address in the words
         for k, value in enumerate(args):
             if type(value) is np.ndarray or isinstance(value, np.ndarray):
-                code = _DTYPE_CODES.get(value.dtype)
+                dtype = value.dtype
+                code = _DTYPE_CODES.get(dtype)
                 if code is None:
                     raise TypeError(f"argument {k + 1} of {self.__name__}: arrays of dtype {value.dtype} are not supported "
                                     f"(supported: {', '.join(_lib.DTYPES)}, native byte order)")
                 if _OBJECTS:
-                    # The library reads rank, data, shape, strides and the writeable flag from the array object.
-                    words += (_ARGUMENT_OBJECT, code, id(value))
+                    # The library reads rank, data, shape, strides and the writeable flag from the array object, and
+                    # refuses it if its dtype is no longer `dtype` (kept alive in `dtypes` until the call returns).
+                    words += (_ARGUMENT_OBJECT, code, id(value), id(dtype))
+                    dtypes.append(dtype)
                     continue
                 if not value.flags.writeable:
                     raise ValueError(f"argument {k + 1} of {self.__name__}: the array is read-only; array functions may "
@@ -122,8 +126,9 @@ class Dispatcher:
         else:
             packed = struct.pack(f"={count}q", *words)
         out = _OUT()
-        # ctypes releases the GIL around the call: other Python threads run while the function does. The bytes
-        # object `packed` stays alive (and unchanged) until the call returns.
+        # Other Python threads run while the function does: the objects call (a PyDLL function) releases the GIL
+        # itself once it has read the arrays, and ctypes releases it around the packed call. The bytes object
+        # `packed` stays alive (and unchanged) until the call returns.
         if _OBJECTS:
             status = _CALL_OBJECTS(self._handle, len(args), packed, count, engine, out)
         else:
@@ -235,7 +240,7 @@ _data_address = _choose_data_address()
 # Whether `_call` may read the data pointer from the header itself (inlined: a function call per array costs).
 _DATA_IN_HEADER = _data_address is _struct_data_address
 _VOID_P_AT = ctypes.c_void_p.from_address
-_ARGUMENT_OBJECT = 4  # filterjit_array_function_call_objects: (4, dtype code, id(array))
+_ARGUMENT_OBJECT = 4  # filterjit_array_function_call_objects: (4, dtype code, id(array), id(array.dtype))
 _NPY_ARRAY_WRITEABLE = 0x0400
 
 
@@ -246,7 +251,8 @@ def _object_layout_holds() -> bool:
     if not _DATA_IN_HEADER:
         return False  # pragma: no cover - another layout
     pointer = ctypes.sizeof(ctypes.c_void_p)
-    nd, dims, strides, flags = _DATA_OFFSET + pointer, _DATA_OFFSET + 2 * pointer, _DATA_OFFSET + 3 * pointer, _DATA_OFFSET + 6 * pointer
+    nd, dims, strides = _DATA_OFFSET + pointer, _DATA_OFFSET + 2 * pointer, _DATA_OFFSET + 3 * pointer
+    descr, flags = _DATA_OFFSET + 5 * pointer, _DATA_OFFSET + 6 * pointer
     try:
         read_only = np.arange(6.0)
         read_only.flags.writeable = False
@@ -265,6 +271,8 @@ def _object_layout_holds() -> bool:
                 steps = (ctypes.c_ssize_t * rank).from_address(strides_address)
                 if tuple(shape) != probe.shape or tuple(steps) != probe.strides:
                     return False
+            if _VOID_P_AT(address + descr).value != id(probe.dtype):
+                return False
             writeable = bool(ctypes.c_int.from_address(address + flags).value & _NPY_ARRAY_WRITEABLE)
             if writeable != probe.flags.writeable:
                 return False
@@ -273,7 +281,8 @@ def _object_layout_holds() -> bool:
     # The call reads the objects with the GIL held (a PyDLL function), then releases it around the run itself.
     save = ctypes.cast(ctypes.pythonapi.PyEval_SaveThread, ctypes.c_void_p).value
     restore = ctypes.cast(ctypes.pythonapi.PyEval_RestoreThread, ctypes.c_void_p).value
-    _lib.lib.filterjit_set_array_object_layout(_DATA_OFFSET, nd, dims, strides, flags, _NPY_ARRAY_WRITEABLE, save, restore)
+    _lib.lib.filterjit_set_array_object_layout(_DATA_OFFSET, nd, dims, strides, descr, flags, _NPY_ARRAY_WRITEABLE, save,
+                                               restore)
     return True
 
 

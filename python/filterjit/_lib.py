@@ -130,10 +130,9 @@ def _declare(lib: ctypes.CDLL) -> None:
         "filterjit_array_function_call_packed": (ctypes.c_int, [
             ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int,
             ctypes.POINTER(ctypes.c_int64), c_char_pp]),
-        "filterjit_array_function_call_objects": (ctypes.c_int, [
-            ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_int,
-            ctypes.POINTER(ctypes.c_int64)]),
-        "filterjit_set_array_object_layout": (None, [ctypes.c_ssize_t] * 5 + [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
+        # (filterjit_array_function_call_objects is declared only on a ctypes.PyDLL, in _array_function.py: once the
+        # layout below holds CPython's thread functions, it must be called with the GIL held, which a CDLL call is not.)
+        "filterjit_set_array_object_layout": (None, [ctypes.c_ssize_t] * 6 + [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
         "filterjit_result_kind": (ctypes.c_int, [ctypes.c_void_p]),
         "filterjit_result_int": (ctypes.c_int64, [ctypes.c_void_p]),
         "filterjit_result_float": (ctypes.c_double, [ctypes.c_void_p]),
