@@ -168,6 +168,8 @@ let maximumUnrolledWindow = 128
 let maximumNetworkWindow = 32
 /// `for x in values` is unrolled for windows up to this length.
 let maximumUnrolledLoop = 32
+/// The longest constant-length array whose `for v in a` an array function unrolls (`lowerUnrolledForEach`).
+let maximumUnrolledConstantLoop = 16
 
 extension Codegen {
     /// Lowers the fused row function of a `@filter` program (or the fused line function of a
@@ -602,11 +604,15 @@ extension ProgramLowering {
         return true
     }
 
-    /// `for x in array` over a short constant-length array in a fused module: one copy of the
-    /// body per element, so LLVM need not unroll it. False: not handled (emit the loop).
+    /// `for x in array` over a short constant-length array in a fused module or an array function: one
+    /// copy of the body per element, so LLVM need not unroll it. False: not handled (emit the loop).
     func lowerUnrolledForEach(slot: Int, array: (pointer: LLVMValueRef, length: LLVMValueRef),
                               elementType arrayType: ValueType, body: [TStmt]) throws -> Bool {
-        guard windowLength != nil, let n = constantInteger(array.length), n >= 0, n <= maximumUnrolledLoop else {
+        // Fused kernels unroll loops over their window; array functions loops over a short constant array (a
+        // frozen module global such as skan's 8 `steps`): no counter, no cancellation poll, and each copy's
+        // element folds to a constant.
+        let limit = windowLength != nil ? maximumUnrolledLoop : (program.kind == .arrayFunction ? maximumUnrolledConstantLoop : -1)
+        guard let n = constantInteger(array.length), n >= 0, n <= limit else {
             return false
         }
         let exit = emitter.block("each.exit")

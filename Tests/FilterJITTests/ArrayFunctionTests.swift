@@ -531,6 +531,13 @@ func describe(_ result: ArrayFunctionResult) -> String {
             let parts = pair.split(separator: ",")
             #expect(pairs.contains("\(parts[1]),\(parts[0])"))
         }
+        // `for s in steps` over the 8 frozen steps is one copy of its body per step (no counter, no cancellation
+        // poll; each step a constant): the machine code's inner loop is gone.
+        for signature in function.signatures {
+            let ir = try function.inspectIR(for: signature)
+            #expect(!ir.contains("each.counter") && !ir.contains("\neach"), "the loop over steps is still a loop")
+            #expect(ir.contains("-10") && ir.contains(", 10"), "the steps are not constants in the unrolled body")
+        }
     }
 }
 
