@@ -967,10 +967,10 @@ public struct WindowReductionJob: @unchecked Sendable {
             var base = 0, length = 255
             while length > 1 {
                 let half = length >> 1
-                base = boundaries[base &+ half &- 1] <= value ? base &+ half : base
+                base &+= half & selectMask(boundaries[base &+ half &- 1] <= value)
                 length &-= half
             }
-            return boundaries[base] <= value ? base &+ 1 : base
+            return base &+ (1 & selectMask(boundaries[base] <= value))
         }
         private var columnKeys: [Int?] = []
         private var columnsValid = false
@@ -1394,17 +1394,19 @@ public struct WindowReductionJob: @unchecked Sendable {
             var sortable = UnsafeMutableBufferPointer(start: window, count: count)
             sortable.sort()
             /// The first index whose element is not below `value` (or, with `orEqual`, above it), by
-            /// a branch-free search: the comparisons on random data would mispredict half the time.
+            /// a branch-free search: the comparisons on random data would mispredict half the time. (The
+            /// steps are masks, not `c ? a : b`, which the compiler turned into branches: a float64 disk
+            /// median spent most of its time mispredicting them.)
             @inline(__always) func boundary(_ value: T, orEqual: Bool) -> Int {
                 var base = 0, length = count
                 while length > 1 {
                     let half = length >> 1
                     let probe = window[base &+ half &- 1]
-                    base = (probe < value || (orEqual && probe == value)) ? base &+ half : base
+                    base &+= half & selectMask(orEqual ? probe <= value : probe < value)
                     length &-= half
                 }
                 let probe = window[base]
-                return (probe < value || (orEqual && probe == value)) ? base &+ 1 : base
+                return base &+ (1 & selectMask(orEqual ? probe <= value : probe < value))
             }
             for x in 0..<n {
                 if x > 0 {
@@ -1412,6 +1414,17 @@ public struct WindowReductionJob: @unchecked Sendable {
                         let data = rows[span.row]
                         let leaving = data[x &- 1 &+ span.start], entering = data[x &- 1 &+ span.start &+ span.length]
                         if leaving == entering { continue }
+                        // Float windows: the same step in C, whose searches stay branch-free.
+                        if T.self == Double.self {
+                            filterjit_sorted_replace_f64(UnsafeMutableRawPointer(window).assumingMemoryBound(to: Double.self), count,
+                                                         unsafeBitCast(leaving, to: Double.self), unsafeBitCast(entering, to: Double.self))
+                            continue
+                        }
+                        if T.self == Float.self {
+                            filterjit_sorted_replace_f32(UnsafeMutableRawPointer(window).assumingMemoryBound(to: Float.self), count,
+                                                         unsafeBitCast(leaving, to: Float.self), unsafeBitCast(entering, to: Float.self))
+                            continue
+                        }
                         let from = boundary(leaving, orEqual: false)   // an element equal to `leaving`
                         if entering > leaving {
                             // Shift (from, to) down by one and put `entering` at to - 1.
@@ -1585,4 +1598,10 @@ func floatSumStore(_ sums: UnsafePointer<Double>, _ d: UnsafeMutablePointer<Floa
     } else {
         if step == 1 { for x in 0..<n { d[x] = Float(sums[x]) } } else { for x in 0..<n { d[x &* step] = Float(sums[x]) } }
     }
+}
+
+/// All ones when `condition` holds, else zero: a select written as a mask, so that the compiler emits
+/// no branch for it (a branch on a comparison of random data mispredicts half the time).
+@inline(__always) func selectMask(_ condition: Bool) -> Int {
+    0 &- Int(unsafeBitCast(condition, to: UInt8.self))
 }

@@ -8,6 +8,7 @@
 
 #include "rank_kernels.h"
 #include <stdlib.h>
+#include <string.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
@@ -340,3 +341,46 @@ void filterjit_histogram_rank8(const uint16_t *fine, const uint16_t *coarse, ptr
         bins[x] = (uint8_t)(c * 16 + b);
     }
 }
+
+// Sorted-window steps (WindowReductionJob's sortedOrderStatistics for float data). The searches compare
+// random data, so a branch per level mispredicts half the time: `__builtin_unpredictable` keeps the
+// selects as conditional moves (Swift's `c ? a : b` and masks were turned back into branches).
+#if defined(__clang__)
+#define FJ_UNPREDICTABLE(c) __builtin_unpredictable(c)
+#else
+#define FJ_UNPREDICTABLE(c) (c)
+#endif
+#define FJ_SORTED_REPLACE(NAME, T)                                                                       \
+    static inline ptrdiff_t NAME##_below(const T *a, ptrdiff_t n, T v) {                                 \
+        const T *base = a;                                                                                \
+        while (n > 1) {                                                                                   \
+            ptrdiff_t half = n >> 1;                                                                      \
+            base = FJ_UNPREDICTABLE(base[half - 1] < v) ? base + half : base;                             \
+            n -= half;                                                                                    \
+        }                                                                                                 \
+        return (base - a) + (*base < v);                                                                  \
+    }                                                                                                     \
+    static inline ptrdiff_t NAME##_notAbove(const T *a, ptrdiff_t n, T v) {                              \
+        const T *base = a;                                                                                \
+        while (n > 1) {                                                                                   \
+            ptrdiff_t half = n >> 1;                                                                      \
+            base = FJ_UNPREDICTABLE(base[half - 1] <= v) ? base + half : base;                            \
+            n -= half;                                                                                    \
+        }                                                                                                 \
+        return (base - a) + (*base <= v);                                                                 \
+    }                                                                                                     \
+    void NAME(T *window, ptrdiff_t count, T leaving, T entering) {                                        \
+        if (leaving == entering || count <= 0) return;                                                    \
+        ptrdiff_t from = NAME##_below(window, count, leaving); /* an element equal to `leaving` */       \
+        if (entering > leaving) {                                                                         \
+            ptrdiff_t to = NAME##_below(window, count, entering);                                         \
+            memmove(window + from, window + from + 1, (size_t)(to - from - 1) * sizeof(T));               \
+            window[to - 1] = entering;                                                                    \
+        } else {                                                                                          \
+            ptrdiff_t to = NAME##_notAbove(window, count, entering);                                      \
+            memmove(window + to + 1, window + to, (size_t)(from - to) * sizeof(T));                       \
+            window[to] = entering;                                                                        \
+        }                                                                                                 \
+    }
+FJ_SORTED_REPLACE(filterjit_sorted_replace_f64, double)
+FJ_SORTED_REPLACE(filterjit_sorted_replace_f32, float)

@@ -796,6 +796,44 @@ import FilterInterpreter
         #expect(literal.doubleValues().contains { $0 == 0 && $0.sign == .minus })
     }
 
+    /// Float order statistics of non-box footprints keep a sorted window whose steps run in C
+    /// (`filterjit_sorted_replace_f64/_f32`): with many equal values (few distinct ones), infinities,
+    /// disks and random masks, every rank equals the literal kernel's.
+    @Test func sortedFloatWindowsEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("sortedFloatWindowsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["np.median(values)", "np.percentile(values, 25)", "sorted(values)[3]", "np.quantile(values, 0.9)"]
+            .map { try engine.compile($0) }
+        var problems: [String] = []
+        for round in 0..<40 {
+            let kernel = random.pick(kernels)
+            let type = random.pick([ElementType.float64, .float32])
+            let radius = 3 + random.below(4)
+            let side = 2 * radius + 1
+            let disk = random.chance(0.5)
+            let mask = (0..<(side * side)).map { i -> Bool in
+                let (y, x) = (i / side - radius, i % side - radius)
+                return disk ? y * y + x * x <= radius * radius : random.chance(0.7) || (y == 0 && x == 0)
+            }
+            let footprint = try Footprint(shape: [side, side], mask: mask)
+            let shape = [1 + random.below(20), 1 + random.below(90)]
+            let distinct = random.pick([2, 3, 7, 1000])
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                random.chance(0.02) ? random.pick([Double.infinity, -.infinity]) : Double(random.below(distinct)) / 4 - 1
+            }
+            let input = try NDArray.make(shape: shape, elementType: type, values: values)
+            let options = FilterOptions(footprint: footprint, mode: random.pick(BoundaryMode.allCases), cval: 0.5)
+            let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+            let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 1 + random.below(3)) }
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(kernel.name) \(type) \(shape) side \(side) disk \(disk) distinct \(distinct): \(d)")
+            }
+        }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     @Test func floatDataWithNaNOrNegativeZeroRunsLiterally() throws {
         guard frontEndAvailable else { return }
         let kernel = try engine.compile("min(values)")

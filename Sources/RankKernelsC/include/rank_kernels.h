@@ -45,6 +45,12 @@ int filterjit_median5x5_f64(const double *const *rows, ptrdiff_t start, ptrdiff_
 void filterjit_histogram_rank8(const uint16_t *fine, const uint16_t *coarse, ptrdiff_t n, ptrdiff_t length,
                                ptrdiff_t k, uint8_t *bins);
 
+/// One step of a sorted window (ascending, `count` elements, no NaN): replaces an element equal to
+/// `leaving` by `entering`, keeping the order (binary searches written so that they compile to
+/// conditional moves, then one memmove). Does nothing when the two are equal.
+void filterjit_sorted_replace_f64(double *window, ptrdiff_t count, double leaving, double entering);
+void filterjit_sorted_replace_f32(float *window, ptrdiff_t count, float leaving, float entering);
+
 #ifdef __cplusplus
 }
 #endif
