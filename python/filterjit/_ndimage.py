@@ -26,7 +26,7 @@ _ENGINES = {"callback": 0, "fused": 1}
 # Kernels compiled from filter text given to these functions, by (text, kind): a call with the same text
 # reuses the compiled kernel instead of handing the text to the engine again (about 10 us a call).
 # Bounded, oldest entry first out; each entry keeps its kernel's machine code alive.
-_TEXT_KERNELS: dict[tuple[str, str], Kernel] = {}
+_TEXT_KERNELS: dict[tuple[str, str, str | None], Kernel] = {}
 _TEXT_KERNELS_LIMIT = 64
 _TEXT_KERNELS_LOCK = threading.Lock()
 _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
@@ -71,12 +71,13 @@ def _kernel_and_parameters(function, kind: str, caller: str) -> tuple[Kernel, di
     return kernel, base
 
 
-def _text_kernel(source: str, kind: str) -> Kernel:
-    """The kernel compiled from `source` as `kind`, compiled once per process while it stays cached."""
-    key = (source, kind)
+def _text_kernel(source: str, kind: str, file_name: str | None = None) -> Kernel:
+    """The kernel compiled from `source` as `kind`, compiled once per process while it stays cached
+    (the last `_TEXT_KERNELS_LIMIT` texts; `file_name` is what diagnostics call the text)."""
+    key = (source, kind, file_name)
     kernel = _TEXT_KERNELS.get(key)
     if kernel is None:
-        kernel = Kernel(source, kind=kind)  # raises CompileError for bad text: nothing is cached then
+        kernel = Kernel(source, kind=kind, file_name=file_name)  # raises CompileError: nothing is cached then
         with _TEXT_KERNELS_LOCK:
             while len(_TEXT_KERNELS) >= _TEXT_KERNELS_LIMIT:
                 del _TEXT_KERNELS[next(iter(_TEXT_KERNELS))]

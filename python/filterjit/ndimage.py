@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from ._kernel import CompileError, JITCallable, Kernel, jit_filter_function, jit_filter1d_function
 from ._ndimage import generic_filter as _fj_generic_filter
 from ._ndimage import generic_filter1d as _fj_generic_filter1d
+from ._ndimage import _text_kernel
 
 __all__ = [
     "minimum_filter", "maximum_filter", "minimum_filter1d", "maximum_filter1d",
@@ -175,15 +176,11 @@ def structure_text(weights: Sequence[float], minimum: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-_kernels: dict[str, Kernel] = {}
-
-
-def _kernel(text: str) -> Kernel:
-    """The compiled kernel of `text` (compiled once per process; the engine's disk cache spans processes)."""
-    kernel = _kernels.get(text)
-    if kernel is None:
-        kernel = _kernels[text] = Kernel(text, file_name="<filterjit.ndimage>")
-    return kernel
+def _kernel(text: str, kind: str = "filter") -> Kernel:
+    """The compiled kernel of generated `text`: kept in the package's bounded text cache (each structuring
+    element's weights make a new text, so an unbounded dict would grow with every call's weights); the
+    engine's disk cache spans processes."""
+    return _text_kernel(text, kind, file_name="<filterjit.ndimage>")
 
 
 # --- Arguments, as scipy.ndimage normalises them ---------------------------------------------------------
@@ -279,7 +276,7 @@ def _run_window(input: np.ndarray, text: str, footprint: np.ndarray, output: np.
 def _run_line(input: np.ndarray, text: str, size: int, axis: int, output: np.ndarray, mode: str, cval: float,
               origin: int) -> np.ndarray:
     """One 1-D pass of a line kernel along `axis`."""
-    return _fj_generic_filter1d(input, _kernel(text), size, axis=axis, output=output, mode=mode, cval=cval,
+    return _fj_generic_filter1d(input, _kernel(text, "line_filter"), size, axis=axis, output=output, mode=mode, cval=cval,
                                 origin=origin)
 
 

@@ -261,19 +261,31 @@ def test_filter_text_compiles_once_per_process_and_the_cache_is_bounded():
     x = np.arange(30.0).reshape(5, 6)
     text = "max(values) - min(values) + 0.25"
     first = filterjit.generic_filter(x, text, size=3)
-    kernel = _ndimage._TEXT_KERNELS[(text, "filter")]
+    kernel = _ndimage._TEXT_KERNELS[(text, "filter", None)]
     again = filterjit.generic_filter(x, text, size=3, mode="wrap")
-    assert _ndimage._TEXT_KERNELS[(text, "filter")] is kernel  # the same compiled kernel, not a new one
+    assert _ndimage._TEXT_KERNELS[(text, "filter", None)] is kernel  # the same compiled kernel, not a new one
     np.testing.assert_array_equal(first, ndi.generic_filter(x, lambda v: v.max() - v.min() + 0.25, size=3))
     np.testing.assert_array_equal(again, ndi.generic_filter(x, lambda v: v.max() - v.min() + 0.25, size=3, mode="wrap"))
     # Broken text raises each time and is never cached.
     for _ in range(2):
         with pytest.raises(filterjit.CompileError):
             filterjit.generic_filter(x, "min(values", size=3)
-    assert ("min(values", "filter") not in _ndimage._TEXT_KERNELS
+    assert ("min(values", "filter", None) not in _ndimage._TEXT_KERNELS
     # The cache keeps at most its limit, dropping the oldest entries first.
     for i in range(_ndimage._TEXT_KERNELS_LIMIT + 5):
         filterjit.generic_filter(x, f"min(values) + {i}", size=3)
     assert len(_ndimage._TEXT_KERNELS) == _ndimage._TEXT_KERNELS_LIMIT
-    assert (text, "filter") not in _ndimage._TEXT_KERNELS
-    assert (f"min(values) + {_ndimage._TEXT_KERNELS_LIMIT + 4}", "filter") in _ndimage._TEXT_KERNELS
+    assert (text, "filter", None) not in _ndimage._TEXT_KERNELS
+    assert (f"min(values) + {_ndimage._TEXT_KERNELS_LIMIT + 4}", "filter", None) in _ndimage._TEXT_KERNELS
+
+
+def test_the_dropin_s_generated_kernels_share_the_bounded_text_cache():
+    # Each structuring element's weights make a new kernel text: the drop-in must not keep them all.
+    from filterjit import _ndimage, ndimage as fjndi
+    x = np.arange(64.0).reshape(8, 8)
+    for i in range(_ndimage._TEXT_KERNELS_LIMIT + 10):
+        structure = np.full((3, 3), float(i) / 7)
+        np.testing.assert_array_equal(fjndi.grey_erosion(x, structure=structure),
+                                      ndi.grey_erosion(x, structure=structure))
+    assert len(_ndimage._TEXT_KERNELS) <= _ndimage._TEXT_KERNELS_LIMIT
+    assert any(file_name == "<filterjit.ndimage>" for (_, _, file_name) in _ndimage._TEXT_KERNELS)
