@@ -114,9 +114,11 @@ extension Kernel {
 
     /// The strategy `genericFilter` chooses for an input of `shape` and `elementType` with `options`
     /// (before looking at the data: float data holding NaN or -0.0 then runs literally). `outputType`
-    /// (nil: the input's) decides whether a box sum or mean is written directly.
+    /// (nil: the input's) decides whether a box sum or mean is written directly. `rowsContiguous`: whether
+    /// the input's last axis has unit stride (the fast-math box sums need it; strided rows sum exactly).
     public func windowStrategy(shape: [Int], elementType: ElementType, options: FilterOptions,
-                               strategy: WindowStrategyChoice = .auto, outputType: ElementType? = nil) throws -> WindowStrategyReport {
+                               strategy: WindowStrategyChoice = .auto, outputType: ElementType? = nil,
+                               rowsContiguous: Bool = true) throws -> WindowStrategyReport {
         let geometry = try FilterGeometry(inputShape: shape, options: options)
         guard kind == .filter, strategy != .literal,
               let chosen = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType,
@@ -125,7 +127,9 @@ extension Kernel {
         }
         let output = outputType ?? elementType
         if strategy == .fastMath, elementType.isFloatingPoint,
-           Self.fastBoxSumApplies(tapPositions: geometry.tapPositions, reductions: chosen.reductions) {
+           Self.fastBoxSumApplies(tapPositions: geometry.tapPositions, reductions: chosen.reductions),
+           WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: Set(geometry.tapPositions.map { $0[0] }).count,
+                                             rowsContiguous: rowsContiguous) {
             // Written directly when the tail is the sum or the mean and the output has the input's type.
             return WindowStrategyReport(name: "box sums (fast-math)",
                                         compiledTail: !(chosen.tailSum != nil && output == elementType))

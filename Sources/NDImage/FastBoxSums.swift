@@ -76,13 +76,22 @@ extension WindowReductionJob {
     /// data with contiguous rows, or nil.
     static func fastBoxSumPlan(input: NDArray, reductions: [WindowReduction], rowOffsets: [Int],
                                span: (start: Int, length: Int)?) -> SeparableBox? {
-        guard input.rank == 2, input.elementType == .float32 || input.elementType == .float64,
-              input.strides[1] == input.elementType.itemSize, let span, reductions == [.sum] else { return nil }
+        guard input.elementType == .float32 || input.elementType == .float64, let span, reductions == [.sum] else { return nil }
         let sorted = rowOffsets.sorted()
-        guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
-        let (bytes, overflow) = sorted.count.multipliedReportingOverflow(by: input.shape[1] * 8)
-        guard !overflow, bytes <= fastBoxSumScratchBytes else { return nil }
+        guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)),
+              fastBoxSumFits(shape: input.shape, boxRows: sorted.count,
+                             rowsContiguous: input.rank == 2 && input.strides[1] == input.elementType.itemSize) else { return nil }
         return SeparableBox(rows: sorted.count, first: first, start: span.start, length: span.length)
+    }
+
+    /// Whether the fast-math box sums run over an input of `shape` with a box of `boxRows` rows: a 2-D
+    /// input whose rows are contiguous, and scratch (`boxRows` rows of doubles) within its bound. The
+    /// same rule decides the run and the strategy `filterjit show` / `bench` report.
+    public static func fastBoxSumFits(shape: [Int], boxRows: Int, rowsContiguous: Bool) -> Bool {
+        guard shape.count == 2, rowsContiguous else { return false }
+        let (rowBytes, rowOverflow) = shape[1].multipliedReportingOverflow(by: 8)
+        let (bytes, overflow) = boxRows.multipliedReportingOverflow(by: rowBytes)
+        return !rowOverflow && !overflow && bytes <= fastBoxSumScratchBytes
     }
 
     /// The most additions any element goes through in a fast box sum over `rows` x `length` (the bound's depth).

@@ -182,7 +182,8 @@ func windowStrategyReport(_ kernel: Kernel, image: NDArray, arguments: FilterOpt
     var outputType: ElementType?
     if case .elementType(let type) = try arguments.filterOutput() { outputType = type }
     return try kernel.windowStrategy(shape: image.shape, elementType: image.elementType, options: options,
-                                     strategy: try arguments.windowStrategy(), outputType: outputType)
+                                     strategy: try arguments.windowStrategy(), outputType: outputType,
+                                     rowsContiguous: image.strides.last == image.elementType.itemSize)
 }
 
 /// Runs `body`, cancelling `engine`'s kernels once `seconds` have passed (every loop of a kernel polls

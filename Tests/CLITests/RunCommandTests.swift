@@ -127,6 +127,17 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         let bench = try runCLI(["bench", "-e", "np.mean(values)", "--shape", "64x64", "--size", "9", "--repeat", "1", "--json",
                                 "--fast-math", "--no-disk-cache"])
         #expect(try benchJSON(bench)["strategy"] as? String == "box sums (fast-math)")
+        // A Fortran-order file has strided rows: the run sums exactly, and bench says so.
+        try NPYFile.write(try randomImage(shape: [70, 40], seed: 12), path: scratch.path("t.npy"))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: scratch.path("t.npy")))
+        let cHeader = Data("'fortran_order': False, 'shape': (70, 40), }".utf8)
+        let fortranHeader = Data("'fortran_order': True, 'shape': (40, 70), } ".utf8)
+        let headerRange = try #require(bytes.range(of: cHeader))
+        bytes.replaceSubrange(headerRange, with: fortranHeader)
+        try bytes.write(to: URL(fileURLWithPath: scratch.path("f.npy")))
+        let fortran = try runCLI(["bench", "-e", "np.mean(values)", "--input", scratch.path("f.npy"), "--size", "9",
+                                  "--repeat", "1", "--json", "--fast-math", "--no-disk-cache"])
+        #expect(try benchJSON(fortran)["strategy"] as? String == "sum", "\(fortran.stdout)")
         let both = try runCLI(["run", "-e", "np.mean(values)", "--input", scratch.path("x.npy"), "--size", "9",
                                "--fast-math", "--strategy", "literal", "--output", scratch.path("z.npy")])
         #expect(both.status == 1 && both.stderr.contains("--fast-math cannot be combined with --strategy literal"), "\(both.stderr)")

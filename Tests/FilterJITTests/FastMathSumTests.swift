@@ -199,6 +199,13 @@ import FilterLang
         #expect(try report(mean, [3, 3]).name == "literal")          // 9 taps: the literal kernel is faster
         #expect(try report(mean, [15, 15], output: .float32).compiledTail)
         #expect(try report(mean, [3, 5]).name == "literal")            // below 16 taps: the literal kernel
+        // What the run cannot take, the report does not name: strided rows and rows too long for the
+        // scratch bound (15 rows of 600,000 doubles > 64 MiB) sum exactly (pairwise), as the run does.
+        let strided = try mean.windowStrategy(shape: [40, 40], elementType: .float64, options: FilterOptions(size: [5, 5]),
+                                              strategy: .fastMath, rowsContiguous: false)
+        #expect(strided.name == "sum" && !strided.isFastMath)
+        #expect(try report(mean, [15, 15], shape: [20, 600_000]).name == "sum")
+        #expect(try report(mean, [15, 15], shape: [20, 500_000]).name == "box sums (fast-math)")
         #expect(try report(mean, [15, 15], .uint8).name == "sum")      // integer data: exact box sums as under auto
         #expect(try report(mean, [15, 15], .float64, .auto).name == "sum")
         // Without the flag, the exact strategy: pairwise sums from `pairwiseSumThreshold` taps (26 with AVX-512).
