@@ -931,6 +931,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         /// From 7x7 up: below, sliding the 272 counts per pixel costs more than a sorted window
         /// (measured: float64 3x3 percentile 46 ms with column histograms at 512x512).
         private lazy var usesColumnHistograms: Bool = boxLike && job.rankNetwork == nil && job.tapCount > 48 && job.tapCount <= Int(UInt16.max)
+            && !usesRankedRows
             && job.reductions.contains { if case .orderStatistic = $0 { return true } else { return false } }
         /// 8-bit types bin by value; every other type bins into 256 buckets between quantiles of a
         /// sample of the input, and a query then selects exactly among the window's elements in the
@@ -1342,6 +1343,8 @@ public struct WindowReductionJob: @unchecked Sendable {
                 columnHistogramOrderStatistics(ranks, planes: planes)
             } else if T.histogramBins != nil {
                 histogramOrderStatistics(ranks, planes: planes)
+            } else if usesRankedRows {
+                rankedOrderStatistics(ranks, planes: planes)
             } else {
                 sortedOrderStatistics(ranks, planes: planes)
             }
@@ -1443,6 +1446,45 @@ public struct WindowReductionJob: @unchecked Sendable {
             }
         }
 
+        // MARK: ranked rows (large windows of float data)
+
+        /// Float windows of at least `WindowReductionJob.rankedRowsMinimumTaps` taps (not boxes of
+        /// column histograms, not networks): the footprint's rows are ranked together and the window's
+        /// ranks slide as bits (`rank_merge.h`). Tags hold the slot in 8 bits and the column in 24.
+        private lazy var usesRankedRows: Bool = (T.self == Double.self || T.self == Float.self)
+            && job.tapCount >= WindowReductionJob.rankedRowsMinimumTaps
+            && job.footprintRows.count <= 255 && extendedLength < (1 << 24)
+            && job.footprintRows.count.multipliedReportingOverflow(by: extendedLength).partialValue < Int(UInt32.max)
+        private lazy var ranked = RankedRows(rows: job.footprintRows.count, rowLength: extendedLength)
+        private var rankedReady = false
+
+        /// Order statistics by ranks: the loaded rows' elements in one sorted sequence (updated by the
+        /// rows that leave and enter since the previous output row), each element's position in it its
+        /// rank, and per pixel the window's ranks as bits, each statistic walked from where it was.
+        private func rankedOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
+            let state = ranked
+            rankedReady = true
+            state.update(keys: loadedKeys, rows: { UnsafeRawPointer(self.loaded[$0]) }, double: T.self == Double.self)
+            let n = job.rowLength, length = extendedLength
+            let spans = flatSpans
+            let spanPointers: [UnsafePointer<UInt32>?] = spans.map { UnsafePointer(state.ranks + state.slotOf[$0.row] * length + $0.start) }
+            let lengths = spans.map(\.length)
+            let ks = ranks.map(\.k)
+            let out = state.selected(count: ks.count * n)
+            spanPointers.withUnsafeBufferPointer { pointers in
+                filterjit_rank_slide(pointers.baseAddress, lengths, spans.count, n, ks, ks.count, state.bits, state.words, out)
+            }
+            let sortedKeys = state.keys
+            for (i, rank) in ranks.enumerated() {
+                let plane = planes + rank.plane * n, selected = out + i * n
+                if T.self == Double.self {
+                    for x in 0..<n { plane[x] = filterjit_rank_value_f64(sortedKeys[Int(selected[x])]) }
+                } else {
+                    for x in 0..<n { plane[x] = Double(filterjit_rank_value_f32(sortedKeys[Int(selected[x])])) }
+                }
+            }
+        }
+
         /// By a sliding two-level histogram (Huang; 8- and 16-bit types): each step removes the
         /// spans' leaving elements and adds the entering ones; each rank keeps its coarse bucket and
         /// the count below it, so a query moves only as far as the value moved, then scans at most
@@ -1521,7 +1563,133 @@ public struct WindowReductionJob: @unchecked Sendable {
             }
             if windowReady { window.deallocate() }
             if networkReady { networkRows.forEach { $0.deallocate() } }
+            if rankedReady { ranked.release() }
         }
+    }
+}
+
+extension WindowReductionJob {
+    /// Float order statistics of windows with at least this many taps (not boxes with column
+    /// histograms) run by ranked rows; smaller windows keep the sorted window.
+    public static let rankedRowsMinimumTaps = 12
+}
+
+/// One thread's ranked rows (`rank_merge.h`): the footprint's rows for the current output row as one
+/// sequence of (key, tag) pairs sorted by key, each row in a slot, and each element's rank.
+final class RankedRows {
+    let rowCount: Int, rowLength: Int
+    /// The sequence: keys (order-preserving integers of the values) and tags (slot << 24 | column).
+    private(set) var keys: UnsafeMutablePointer<UInt64>
+    private(set) var tags: UnsafeMutablePointer<UInt32>
+    private var spareKeys: UnsafeMutablePointer<UInt64>
+    private var spareTags: UnsafeMutablePointer<UInt32>
+    /// One entering row's pairs (the spare sequence is the radix sort's scratch).
+    private let rowKeys: UnsafeMutablePointer<UInt64>
+    private let rowTags: UnsafeMutablePointer<UInt32>
+    /// ranks[slot * rowLength + column]: the element's position in the sequence.
+    let ranks: UnsafeMutablePointer<UInt32>
+    /// The sliding window's bits, one per rank.
+    let bits: UnsafeMutablePointer<UInt64>
+    let words: Int
+    private var selectedRanks: UnsafeMutablePointer<UInt32>
+    private var selectedCapacity = 0
+    /// The input row each slot holds (nil inside: the cval row), and the slot of each footprint row.
+    private var slotKeys: [Int??]
+    private(set) var slotOf: [Int]
+    private var dropSlot = [UInt8](repeating: 0, count: 256)
+    private var valid = false
+
+    init(rows: Int, rowLength: Int) {
+        rowCount = rows
+        self.rowLength = rowLength
+        let total = max(1, rows * rowLength)
+        keys = .allocate(capacity: total)
+        tags = .allocate(capacity: total)
+        spareKeys = .allocate(capacity: total)
+        spareTags = .allocate(capacity: total)
+        rowKeys = .allocate(capacity: max(1, rowLength))
+        rowTags = .allocate(capacity: max(1, rowLength))
+        ranks = .allocate(capacity: total)
+        words = total / 64 + 1
+        bits = .allocate(capacity: words)
+        selectedRanks = .allocate(capacity: 1)
+        slotKeys = Array(repeating: nil, count: rows)
+        slotOf = Array(0..<rows)
+    }
+
+    func release() {
+        [keys, spareKeys, rowKeys].forEach { $0.deallocate() }
+        [tags, spareTags, rowTags, ranks, selectedRanks].forEach { $0.deallocate() }
+        bits.deallocate()
+    }
+
+    /// Room for `count` selected ranks.
+    func selected(count: Int) -> UnsafeMutablePointer<UInt32> {
+        if count > selectedCapacity {
+            selectedRanks.deallocate()
+            selectedRanks = .allocate(capacity: count)
+            selectedCapacity = count
+        }
+        return selectedRanks
+    }
+
+    /// The keys and tags of row `row` (raw doubles or floats, `rowLength` of them) in slot `slot`, into `keys`/`tags`.
+    private func load(_ row: UnsafeRawPointer, slot: Int, double: Bool,
+                      keys: UnsafeMutablePointer<UInt64>, tags: UnsafeMutablePointer<UInt32>) {
+        if double {
+            filterjit_rank_keys_f64(row.assumingMemoryBound(to: Double.self), rowLength, keys)
+        } else {
+            filterjit_rank_keys_f32(row.assumingMemoryBound(to: Float.self), rowLength, keys)
+        }
+        let high = UInt32(slot) << 24
+        for c in 0..<rowLength { tags[c] = high | UInt32(c) }
+    }
+
+    /// Brings the sequence and the ranks to the rows of `keys` (per footprint row, its input row;
+    /// `rows(r)` the loaded row of footprint row r): rows that stayed keep their slot; the slots of
+    /// rows that left take the entering rows, whose sorted pairs are merged in; when most rows
+    /// changed, everything is sorted anew.
+    func update(keys rowKeysNow: [Int?], rows: (Int) -> UnsafeRawPointer, double: Bool) {
+        let count = rowCount
+        var claimed = [Bool](repeating: false, count: count)
+        var entering: [Int] = []
+        if valid {
+            for r in 0..<count {
+                if let s = (0..<count).first(where: { !claimed[$0] && slotKeys[$0] == .some(rowKeysNow[r]) }) {
+                    claimed[s] = true
+                    slotOf[r] = s
+                } else {
+                    entering.append(r)
+                }
+            }
+        }
+        let total = count * rowLength
+        if !valid || entering.count * 2 > count {
+            for r in 0..<count {
+                slotOf[r] = r
+                slotKeys[r] = .some(rowKeysNow[r])
+                load(rows(r), slot: r, double: double, keys: keys + r * rowLength, tags: tags + r * rowLength)
+            }
+            filterjit_rank_sort(keys, tags, total, spareKeys, spareTags)
+            valid = true
+        } else if !entering.isEmpty {
+            let free = (0..<count).filter { !claimed[$0] }
+            for s in free { dropSlot[s] = 1 }
+            for (index, r) in entering.enumerated() {
+                let slot = free[index]
+                slotOf[r] = slot
+                slotKeys[slot] = .some(rowKeysNow[r])
+                load(rows(r), slot: slot, double: double, keys: rowKeys, tags: rowTags)
+                filterjit_rank_sort(rowKeys, rowTags, rowLength, spareKeys, spareTags)
+                let merged = filterjit_rank_merge(keys, tags, total - (index == 0 ? 0 : rowLength * (entering.count - index)),
+                                                  dropSlot, rowKeys, rowTags, rowLength, spareKeys, spareTags)
+                precondition(merged == total - rowLength * (entering.count - index - 1), "ranked rows lost elements")
+                swap(&keys, &spareKeys)
+                swap(&tags, &spareTags)
+                if index == 0 { for s in free { dropSlot[s] = 0 } }
+            }
+        }
+        filterjit_rank_assign(tags, total, rowLength, ranks)
     }
 }
 

@@ -834,6 +834,54 @@ import FilterInterpreter
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    @Test func rankedRowsEqualTheLiteralKernel() throws {
+        // Float order statistics from `rankedRowsMinimumTaps` taps rank the footprint's rows together
+        // and slide the window's ranks as bits (rank_merge.h). Footprints of many shapes (boxes, which
+        // took column histograms before, tall columns, 3-D windows whose rows change at every plane,
+        // more than 255 rows, which keep the sorted window), images smaller than the window, every
+        // mode (repeated rows at the borders, the cval row), ties and infinities, 1-3 threads.
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("rankedRowsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["np.median(values)", "np.percentile(values, 25)", "sorted(values)[0]", "np.quantile(values, [0.1, 0.9])[1]",
+                           "np.median(values) - np.percentile(values, 75)"].map { try engine.compile($0) }
+        var problems: [String] = []
+        for round in 0..<40 {
+            let kernel = random.pick(kernels)
+            let type = random.pick([ElementType.float64, .float32])
+            let footprintShape: [Int]
+            switch random.below(5) {
+            case 0: footprintShape = [3 + random.below(13), 3 + random.below(13)]       // boxes and holed boxes
+            case 1: footprintShape = [12 + random.below(30), 1 + random.below(2)]        // tall columns
+            case 2: footprintShape = [1, 12 + random.below(30)]                          // one row
+            case 3: footprintShape = [2 + random.below(3), 2 + random.below(4), 2 + random.below(4)]  // 3-D
+            default: footprintShape = [256 + random.below(10), 1]                        // more than 255 rows
+            }
+            let holed = random.chance(0.4)
+            var mask = (0..<footprintShape.reduce(1, *)).map { _ in !holed || random.chance(0.7) }
+            mask[mask.count / 2] = true
+            let footprint = try Footprint(shape: footprintShape, mask: mask)
+            let shape = footprintShape.count == 3
+                ? [1 + random.below(6), 1 + random.below(7), 1 + random.below(40)]
+                : [1 + random.below(footprintShape[0] > 100 ? 300 : 30), 1 + random.below(80)]
+            let distinct = random.pick([2, 5, 1000])
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                random.chance(0.02) ? random.pick([Double.infinity, -.infinity]) : Double(random.below(distinct)) / 8 - 3
+            }
+            let input = try NDArray.make(shape: shape, elementType: type, values: values)
+            let options = FilterOptions(footprint: footprint, mode: random.pick(BoundaryMode.allCases),
+                                        cval: random.pick([0.5, -1e300, .infinity]))
+            let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+            let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 1 + random.below(3)) }
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(kernel.name) \(type) \(shape) footprint \(footprintShape) holed \(holed) " +
+                                "\(options.mode) distinct \(distinct): \(d)")
+            }
+        }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     @Test func floatDataWithNaNOrNegativeZeroRunsLiterally() throws {
         guard frontEndAvailable else { return }
         let kernel = try engine.compile("min(values)")
