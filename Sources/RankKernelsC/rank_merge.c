@@ -149,7 +149,7 @@ FJ_BMI2 static inline int select_bit_bmi2(uint64_t word, int j) {
     }                                                                                                     \
     if (state != local) free(state);
 
-static void rank_slide_portable(const uint32_t *const *spans, const ptrdiff_t *lengths, ptrdiff_t spanCount,
+void filterjit_rank_slide_portable(const uint32_t *const *spans, const ptrdiff_t *lengths, ptrdiff_t spanCount,
                                 ptrdiff_t n, const ptrdiff_t *ks, ptrdiff_t kCount, uint64_t *bits, ptrdiff_t words,
                                 uint32_t *out) {
     FJ_RANK_SLIDE_BODY(select_bit_portable)
@@ -166,9 +166,14 @@ FJ_BMI2 static void rank_slide_bmi2(const uint32_t *const *spans, const ptrdiff_
 void filterjit_rank_slide(const uint32_t *const *spans, const ptrdiff_t *lengths, ptrdiff_t spanCount, ptrdiff_t n,
                           const ptrdiff_t *ks, ptrdiff_t kCount, uint64_t *bits, ptrdiff_t words, uint32_t *out) {
 #ifdef FJ_BMI2
-    static int bmi2 = -1;
-    if (bmi2 < 0) bmi2 = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+    static int cached = -1;   /* atomics: threads may ask at the same time (TSan runs in CI) */
+    int bmi2 = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (bmi2 < 0) {
+        __builtin_cpu_init();
+        bmi2 = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+        __atomic_store_n(&cached, bmi2, __ATOMIC_RELAXED);
+    }
     if (bmi2) { rank_slide_bmi2(spans, lengths, spanCount, n, ks, kCount, bits, words, out); return; }
 #endif
-    rank_slide_portable(spans, lengths, spanCount, n, ks, kCount, bits, words, out);
+    filterjit_rank_slide_portable(spans, lengths, spanCount, n, ks, kCount, bits, words, out);
 }

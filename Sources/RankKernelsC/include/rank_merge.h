@@ -44,11 +44,17 @@ void filterjit_rank_assign(const uint32_t *tags, ptrdiff_t n, ptrdiff_t rowLengt
 
 /// The order statistics of every window of one output row. The window of pixel x holds, for each
 /// span s, the ranks spans[s][x ..< x + lengths[s]] (so spans[s][0 ..< n + lengths[s] - 1] are read).
+/// A window's ranks must be distinct (spans never share an element: the bit set holds each rank once).
 /// For each requested k (0-based, ks[i] < the window's count), writes the rank that is the window's
 /// k-th smallest to out[i * n + x]. `bits` has room for `words` 64-bit words, words * 64 > every rank;
 /// its contents on entry do not matter.
 void filterjit_rank_slide(const uint32_t *const *spans, const ptrdiff_t *lengths, ptrdiff_t spanCount, ptrdiff_t n,
                           const ptrdiff_t *ks, ptrdiff_t kCount, uint64_t *bits, ptrdiff_t words, uint32_t *out);
+
+/// filterjit_rank_slide without BMI2 (what a CPU without it runs; for tests).
+void filterjit_rank_slide_portable(const uint32_t *const *spans, const ptrdiff_t *lengths, ptrdiff_t spanCount,
+                                   ptrdiff_t n, const ptrdiff_t *ks, ptrdiff_t kCount, uint64_t *bits, ptrdiff_t words,
+                                   uint32_t *out);
 
 #ifdef __cplusplus
 }
