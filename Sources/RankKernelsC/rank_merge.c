@@ -70,24 +70,31 @@ void filterjit_rank_sort(uint64_t *keys, uint32_t *tags, ptrdiff_t n, uint64_t *
     }
 }
 
-ptrdiff_t filterjit_rank_merge(const uint64_t *aKeys, const uint32_t *aTags, ptrdiff_t na, const uint8_t *dropSlot,
+ptrdiff_t filterjit_rank_merge(uint64_t *aKeys, uint32_t *aTags, ptrdiff_t na, const uint8_t *dropSlot,
                                const uint64_t *bKeys, const uint32_t *bTags, ptrdiff_t nb,
                                uint64_t *outKeys, uint32_t *outTags) {
+    // The dropped pairs leave first, compacted in place (a write never passes its read), so that the
+    // merge itself has no branch on data: where the new row's elements fall is random, and a branch
+    // per step mispredicted about half the time (the merge was 22% of a disk r7 median).
+    ptrdiff_t kept = 0;
+    for (ptrdiff_t i = 0; i < na; i++) {
+        uint32_t tag = aTags[i];
+        aKeys[kept] = aKeys[i];
+        aTags[kept] = tag;
+        kept += !dropSlot[tag >> 24];
+    }
     ptrdiff_t i = 0, j = 0, o = 0;
-    while (i < na && j < nb) {
-        if (dropSlot[aTags[i] >> 24]) { i++; continue; }
-        if (bKeys[j] < aKeys[i]) {
-            outKeys[o] = bKeys[j]; outTags[o] = bTags[j]; j++;
-        } else {
-            outKeys[o] = aKeys[i]; outTags[o] = aTags[i]; i++;
-        }
+    while (i < kept && j < nb) {
+        uint64_t a = aKeys[i], b = bKeys[j];
+        int takeB = b < a;
+        outKeys[o] = takeB ? b : a;
+        outTags[o] = takeB ? bTags[j] : aTags[i];
+        j += takeB;
+        i += !takeB;
         o++;
     }
-    for (; i < na; i++) {
-        if (dropSlot[aTags[i] >> 24]) continue;
-        outKeys[o] = aKeys[i]; outTags[o] = aTags[i]; o++;
-    }
-    for (; j < nb; j++) { outKeys[o] = bKeys[j]; outTags[o] = bTags[j]; o++; }
+    for (; i < kept; i++, o++) { outKeys[o] = aKeys[i]; outTags[o] = aTags[i]; }
+    for (; j < nb; j++, o++) { outKeys[o] = bKeys[j]; outTags[o] = bTags[j]; }
     return o;
 }
 

@@ -41,12 +41,23 @@ import Testing
             var drop = [UInt8](repeating: 0, count: 256)
             drop[0] = 1
             var outKeys = [UInt64](repeating: 0, count: n + m + 1), outTags = [UInt32](repeating: 0, count: n + m + 1)
-            let count = filterjit_rank_merge(keys, tags, n, drop, other, otherTags, m, &outKeys, &outTags)
+            var (firstKeys, firstTags) = (keys, tags)   // the merge compacts its first run in place
+            let count = filterjit_rank_merge(&firstKeys, &firstTags, n, drop, other, otherTags, m, &outKeys, &outTags)
             #expect(count == m)   // every pair of the first run had slot 0
             #expect(Array(outKeys[0..<count]) == other && Array(outTags[0..<count]) == otherTags)
             drop[0] = 0
-            let kept = filterjit_rank_merge(keys, tags, n, drop, other, otherTags, m, &outKeys, &outTags)
+            (firstKeys, firstTags) = (keys, tags)
+            let kept = filterjit_rank_merge(&firstKeys, &firstTags, n, drop, other, otherTags, m, &outKeys, &outTags)
             #expect(kept == n + m && Array(outKeys[0..<kept]) == (keys + other).sorted())
+            // Pairs of a dropped slot among kept ones: the kept keep their order.
+            let mixedTags = (0..<n).map { UInt32($0 % 3) << 24 | UInt32($0) }
+            (firstKeys, firstTags) = (keys, mixedTags)
+            drop[1] = 1
+            let mixed = filterjit_rank_merge(&firstKeys, &firstTags, n, drop, other, otherTags, m, &outKeys, &outTags)
+            let survivors = zip(keys, mixedTags).filter { $0.1 >> 24 != 1 }
+            #expect(mixed == survivors.count + m)
+            #expect(Array(outKeys[0..<mixed]) == (survivors.map(\.0) + other).sorted())
+            drop[1] = 0
         }
     }
 

@@ -35,7 +35,8 @@ void filterjit_rank_sort(uint64_t *keys, uint32_t *tags, ptrdiff_t n, uint64_t *
 
 /// Merges the pairs of `a` whose tag's slot (tag >> 24) is not marked in `dropSlot` (256 entries)
 /// with the pairs of `b` (both sorted by key) into `out` (room for na + nb); returns the count.
-ptrdiff_t filterjit_rank_merge(const uint64_t *aKeys, const uint32_t *aTags, ptrdiff_t na, const uint8_t *dropSlot,
+/// `a` is compacted in place first (its kept pairs move to its front).
+ptrdiff_t filterjit_rank_merge(uint64_t *aKeys, uint32_t *aTags, ptrdiff_t na, const uint8_t *dropSlot,
                                const uint64_t *bKeys, const uint32_t *bTags, ptrdiff_t nb,
                                uint64_t *outKeys, uint32_t *outTags);
 
