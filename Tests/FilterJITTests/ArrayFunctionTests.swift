@@ -714,6 +714,12 @@ func describe(_ result: ArrayFunctionResult) -> String {
                 #expect(stop >= 9 && error.message == "index 9 is out of bounds for axis 0 with size 9 (array 'a' of shape (9,))")
             }
         }
+        // Bounds at the ends of int64: `i - 1` and `i + 1` wrap (as the language's ints do); the hoisted comparisons
+        // must not (the loop runs checked and fails at the same index on both engines).
+        for (start, stop) in [(Int64.max - 2, Int64.max), (Int64.min, Int64.min + 2), (Int64.min, Int64.max)] {
+            let out = try ndArray([Double](repeating: 0, count: 9), .float64)
+            #expect(throws: KernelRuntimeError.self) { try callBoth(function, [.array(a), .array(out), .int(start), .int(stop)]) }
+        }
         // The unchecked version of the first loop vectorises (no check left in it).
         let signature = function.signatures[0]
         #expect(try function.inspectIR(for: signature).contains("x double>"))
