@@ -134,72 +134,130 @@ extension ProgramLowering {
     }
 
     /// Before a `for counter in range(start, stop)` loop (step 1) of an array function: for each 1-D array the
-    /// body indexes with exactly `counter` (neither reassigned in the body), an i1 "start >= 0 and stop <=
-    /// len(array)" computed once; `ndElementAddress` ors it into that index's check, and LLVM's loop
-    /// unswitching then gives the loop a version without those checks (which can vectorise). Returns the keys.
-    func hoistIndexChecks(counter: Int, start: TExpr, startValue: LLVMValueRef, stopValue: LLVMValueRef,
-                          step: TExpr, body: [TStmt]) throws -> [(key: String, holds: LLVMValueRef)] {
+    /// body indexes with `counter + v` (`counter` itself, `counter + c` or `counter - c` for an int constant `c`,
+    /// `counter + s` for the variable `s` of a `for s in CONSTANT` over an int array, or a local assigned once in the
+    /// body to one of these: skan's `neighbour = k + s`; neither `counter` nor the array reassigned in the body), an
+    /// i1 computed once: "start + min(v) >= 0 and stop - 1 + max(v) < len(array) and the stride is whole
+    /// elements". When all hold, the loop's unchecked version runs (`ndElementAddress` drops those checks and the
+    /// negative-index normalisation: every such index is in [0, len)), else the checked one (the same result and
+    /// the same error at the same index; negative indices count from the end there, as in Python). Returns the
+    /// checks by key "counter:array" with their offsets, and the locals that hold `counter + v`.
+    func hoistIndexChecks(counter: Int, start: TExpr, stop: TExpr, startValue: LLVMValueRef, stopValue: LLVMValueRef,
+                          step: TExpr, body: [TStmt]) throws
+        -> (checks: [(key: String, offsets: ClosedRange<Int64>, holds: LLVMValueRef)], offsetLocals: [Int], contiguous: [Int]) {
         guard program.kind == .arrayFunction, case .intConstant(1) = step.kind, function.locals.indices.contains(counter),
-              function.locals[counter].type == .int, !Codegen.reassigns(slot: counter, in: body) else { return [] }
-        var arrays: Set<Int> = []
-        func visit(_ e: TExpr) {
-            switch e.kind {
-            case .ndElement(let array, let indices):
-                if indices.count == 1, case .local(counter) = indices[0].kind { arrays.insert(array) }
-                indices.forEach(visit)
-            case .ndAllocate(_, let items), .arrayOf(let items), .call(_, let items), .builtin(_, let items),
-                 .compare(let items, _, _):
-                items.forEach(visit)
-            case .convert(_, let a), .negate(let a), .not(let a), .length(let a), .floatArrayOf(let a): visit(a)
-            case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b), .gather(let a, let b),
-                 .compress(let a, let b):
-                visit(a); visit(b)
-            case .conditional(let a, let b, let c): visit(a); visit(b); visit(c)
-            case .map(let inputs, let mapped): inputs.forEach(visit); visit(mapped)
-            case .slice(let a, let b, let c, let d): visit(a); [b, c, d].compactMap { $0 }.forEach(visit)
-            case .intConstant, .floatConstant, .boolConstant, .local, .lane, .floatArrayConstant, .intArrayConstant,
-                 .ndShape, .ndSize, .ndReduce:
-                break
-            }
+              function.locals[counter].type == .int, !Codegen.reassigns(slot: counter, in: body) else { return ([], [], []) }
+        var uses = CounterOffsetUses(counter: counter, locals: function.locals)
+        // Offsets the loop's own bounds rule out (`range(0, n)` with `a[i - 1]`, `range(len(a))` with `a[i + 1]`,
+        // guarded by an `if`) would keep the unchecked version from ever running: those uses stay checked.
+        if case .intConstant(let value) = start.kind { uses.constantStart = value }
+        switch stop.kind {
+        case .ndShape(let slot, 0), .ndSize(let slot): uses.stopIsExtentOf = slot
+        default: break
         }
-        func visit(_ statements: [TStmt]) {
-            for statement in statements {
-                switch statement.kind {
-                case .expression(let e): visit(e)
-                case .assign(let targets, let values):
-                    values.forEach(visit)
-                    for target in targets {
-                        switch target {
-                        case .ndElement(let array, let indices):
-                            if indices.count == 1, case .local(counter) = indices[0].kind { arrays.insert(array) }
-                            indices.forEach(visit)
-                        case .element(let a, let i): visit(a); visit(i)
-                        case .local: break
-                        }
-                    }
-                case .ifStatement(let c, let t, let o): visit(c); visit(t); visit(o)
-                case .whileLoop(let c, let b): visit(c); visit(b)
-                case .forRange(_, let a, let b, let c, let inner): visit(a); visit(b); visit(c); visit(inner)
-                case .forEach(_, let a, let inner): visit(a); visit(inner)
-                case .returnValue(let e): e.map(visit)
-                case .breakLoop, .continueLoop, .callbackFailure: break
-                }
-            }
-        }
-        visit(body)
-        var hoisted: [(key: String, holds: LLVMValueRef)] = []
-        let startsAtZeroOrAbove = emitter.icmp(LLVMIntSGE, startValue, emitter.int64(0))
-        for array in arrays.sorted() where !Codegen.reassigns(slot: array, in: body) {
+        uses.analyse(body)
+        var hoisted: [(key: String, offsets: ClosedRange<Int64>, holds: LLVMValueRef)] = []
+        for (array, offsets) in uses.offsets.sorted(by: { $0.key < $1.key }) where !Codegen.reassigns(slot: array, in: body) {
             guard let layout = function.locals.indices.contains(array) ? function.locals[array].layout : nil, layout.rank == 1 else { continue }
             let key = "\(counter):\(array)"
-            guard hoistedChecks[key] == nil else { continue }
-            let fits = emitter.icmp(LLVMIntSLE, stopValue, try descriptorField(array, 1))
+            guard provenOffsets[key] == nil else { continue }
+            let extent = try descriptorField(array, 1)
+            // start + lo >= 0 (|lo| <= 2^40: no overflow). stop - 1 + hi < len, i.e. stop <= len - hi: exact for hi >= 0
+            // (len >= 0); for hi < 0 as stop + hi <= len, which wraps only when stop < -2^62, where the loop (start >=
+            // -2^40) is empty and either version does nothing.
+            let startsInside = emitter.icmp(LLVMIntSGE, startValue, emitter.int64(-offsets.lowerBound))
+            let endsInside = offsets.upperBound >= 0
+                ? emitter.icmp(LLVMIntSLE, stopValue, emitter.sub(extent, emitter.int64(offsets.upperBound)))
+                : emitter.icmp(LLVMIntSLE, emitter.add(stopValue, emitter.int64(offsets.upperBound)), extent)
             // The unchecked loop addresses elements by element strides: the byte stride must be a multiple.
             let itemSize = emitter.int64(Int64(layout.dtype.itemSize))
             let whole = emitter.icmp(LLVMIntEQ, LLVMBuildSRem(builder, try descriptorField(array, 2), itemSize, "")!, emitter.int64(0))
-            hoisted.append((key, emitter.and(emitter.and(startsAtZeroOrAbove, fits), whole)))
+            hoisted.append((key, offsets, emitter.and(emitter.and(startsInside, endsInside), whole)))
         }
-        return hoisted
+        guard !hoisted.isEmpty else { return ([], [], []) }
+        // A body with branches or loops (skan's `build_graph`) is not vectorised, so LLVM never versions its strides:
+        // its unchecked version also requires every 1-D array it indexes to be contiguous (stride == itemsize, checked
+        // once) and addresses them with constant strides (plain indexing, no multiplication per access). Other strides
+        // run the checked version. A straight-line body keeps whole-element strides: the vectoriser versions them.
+        var contiguous: [Int] = []
+        if !Codegen.isStraightLine(body) {
+            for array in uses.indexed.sorted() where !Codegen.reassigns(slot: array, in: body) {
+                guard let layout = function.locals.indices.contains(array) ? function.locals[array].layout : nil, layout.rank == 1 else { continue }
+                let unit = emitter.icmp(LLVMIntEQ, try descriptorField(array, 2), emitter.int64(Int64(layout.dtype.itemSize)))
+                hoisted[0].holds = emitter.and(hoisted[0].holds, unit)
+                contiguous.append(array)
+            }
+        }
+        return (hoisted, uses.offsetLocals.keys.sorted(), contiguous)
+    }
+
+    /// The range of `v` when `index` is `counter + v` (`counter + c`, `c + counter`, `counter - c` for an int constant
+    /// `c`, `counter + s`, `s + counter`, `counter - s` for `s` in `each`), else nil. Constants are limited to
+    /// |c| <= 2^40 so that the hoisted bounds cannot overflow.
+    static func counterOffset(_ index: TExpr, counter: Int, each: [Int: ClosedRange<Int64>]) -> ClosedRange<Int64>? {
+        func term(_ e: TExpr) -> ClosedRange<Int64>? {
+            switch e.kind {
+            case .intConstant(let c) where abs(c) <= maximumCounterOffset: return c...c
+            case .local(let slot) where slot != counter: return each[slot]
+            default: return nil
+            }
+        }
+        guard index.type == .int else { return nil }
+        switch index.kind {
+        case .local(counter): return 0...0
+        case .arithmetic(.add, let a, let b):
+            if case .local(counter) = a.kind, b.type == .int { return term(b) }
+            if case .local(counter) = b.kind, a.type == .int { return term(a) }
+            return nil
+        case .arithmetic(.subtract, let a, let b):
+            guard case .local(counter) = a.kind, b.type == .int, let r = term(b) else { return nil }
+            return (-r.upperBound)...(-r.lowerBound)
+        default: return nil
+        }
+    }
+
+    /// The largest |v| of an index `counter + v` the loop versions prove (`counterOffset`).
+    static let maximumCounterOffset: Int64 = 1 << 40
+
+    /// The range of the values of `for slot in array` when `array` is a constant int array of 1 ... 2^20 values
+    /// within ±2^40, `slot` an int local the body does not reassign; else nil.
+    func constantEachRange(slot: Int, array: TExpr, body: [TStmt]) -> ClosedRange<Int64>? {
+        guard program.kind == .arrayFunction else { return nil }
+        return CounterOffsetUses.constantRange(slot: slot, array: array, body: body, locals: function.locals)
+    }
+
+    /// After `slot = values[0]` in an array function: the fact that `slot` holds `counter + v` is dropped, and set
+    /// again when `slot` is a local assigned once in an unchecked loop version's body to `counter + v`.
+    func noteAssignment(to slot: Int, values: [TExpr], targetCount: Int) {
+        offsetLocalFacts.removeValue(forKey: slot)
+        for (local, fact) in offsetLocalFacts where fact.counter == slot { offsetLocalFacts.removeValue(forKey: local) }
+        guard targetCount == 1, values.count == 1, let counter = offsetLocalCandidates[slot],
+              let offsets = Self.counterOffset(values[0], counter: counter, each: constantEachRanges) else { return }
+        offsetLocalFacts[slot] = (counter, offsets)
+    }
+
+    /// Whether the rank-1 index `index` of `slot` is proven in bounds by the unchecked loop version being lowered:
+    /// it is `counter + v` (directly or through a local's fact) with every possible `v` among the offsets checked
+    /// before the loop.
+    func provenInBounds(_ index: TExpr, of slot: Int) -> Bool {
+        func covered(_ counter: Int, _ offsets: ClosedRange<Int64>) -> Bool {
+            guard let proven = provenOffsets["\(counter):\(slot)"] else { return false }
+            return proven.lowerBound <= offsets.lowerBound && offsets.upperBound <= proven.upperBound
+        }
+        switch index.kind {
+        case .local(let local):
+            if let fact = offsetLocalFacts[local], covered(fact.counter, fact.offsets) { return true }
+            return covered(local, 0...0)
+        case .arithmetic(_, let a, let b):
+            for operand in [a, b] {
+                if case .local(let counter) = operand.kind,
+                   let offsets = Self.counterOffset(index, counter: counter, each: constantEachRanges), covered(counter, offsets) {
+                    return true
+                }
+            }
+            return false
+        default: return false
+        }
     }
 
     /// Whether `statement` is `r = np.zeros...(...)` of a rank-1 array and `next` is `for i in range(0, n)`
@@ -262,22 +320,17 @@ extension ProgramLowering {
         for (axis, indexExpression) in indices.enumerated() {
             let index = try lower(indexExpression).scalar
             let extent = try descriptorField(slot, 1 + axis)
-            // In a loop version proven in bounds (`hoistIndexChecks`: start >= 0) the counter is never negative.
-            var provenInBounds = false
-            if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"],
-               LLVMIsAConstantInt(proven) != nil, LLVMConstIntGetZExtValue(proven) == 1 {
-                provenInBounds = true
-            }
+            // In a loop version proven in bounds (`hoistIndexChecks`) the index is in [0, len): no check, and never
+            // negative.
+            let provenInBounds = indices.count == 1 && self.provenInBounds(indexExpression, of: slot)
             let position = provenInBounds ? index
                 : emitter.select(emitter.icmp(LLVMIntSLT, index, emitter.int64(0)), emitter.add(index, extent), index)
             // Unsigned: a position still negative is huge, so one compare covers both ends.
             let ok = emitter.block("nd.inbounds")
             let bad = emitter.block("nd.outofbounds")
             // boundscheck=False (the caller's explicit choice, as Numba's): the index is trusted.
-            var inBounds = program.arraySignature?.boundsChecked == false ? emitter.bool(true) : emitter.icmp(LLVMIntULT, position, extent)
-            if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"] {
-                inBounds = emitter.or(proven, inBounds)
-            }
+            let inBounds = program.arraySignature?.boundsChecked == false || provenInBounds
+                ? emitter.bool(true) : emitter.icmp(LLVMIntULT, position, extent)
             emitter.branch(if: inBounds, then: ok, else: bad)
             emitter.position(at: bad)
             let fail = emitter.declare("filterjit_nd_index_fail", returning: types.void,
@@ -287,9 +340,10 @@ extension ProgramLowering {
                                 emitter.int64(Int64(layout.rank))])
             LLVMBuildRet(builder, emitter.bool(false))
             emitter.position(at: ok)
-            let stride = try descriptorField(slot, 1 + layout.rank + axis)
-            if indices.count == 1, case .local(let counter) = indexExpression.kind, let proven = hoistedChecks["\(counter):\(slot)"],
-               LLVMIsAConstantInt(proven) != nil, LLVMConstIntGetZExtValue(proven) == 1 {
+            // In an unchecked version that proved the array contiguous: a constant stride.
+            let stride = indices.count == 1 && contiguousArrays.contains(slot)
+                ? emitter.int64(Int64(layout.dtype.itemSize)) : try descriptorField(slot, 1 + layout.rank + axis)
+            if provenInBounds {
                 // Proven in bounds with a stride that is a whole number of elements: an element-typed address, so
                 // LLVM's stride versioning can see a unit stride and vectorise.
                 let elementStride = LLVMBuildExactSDiv(builder, stride, emitter.int64(Int64(layout.dtype.itemSize)), "")!
@@ -494,6 +548,149 @@ struct ArrayReads {
     }
 }
 
+/// The indices `counter + v` of rank-1 arrays in the body of a loop over `counter` (`hoistIndexChecks`): per
+/// array the range of the offsets `v`, and the locals assigned exactly once in the body (and nowhere else in it,
+/// loops included) to `counter + v`. A superset of what `ProgramLowering.provenInBounds` then proves use by use
+/// (it also requires the local's assignment to dominate the use); a use found here but not proven there is
+/// only checked as before.
+struct CounterOffsetUses {
+    let counter: Int
+    let locals: [LocalVariable]
+    private(set) var offsets: [Int: ClosedRange<Int64>] = [:]
+    private(set) var offsetLocals: [Int: ClosedRange<Int64>] = [:]
+    /// Every array the body indexes.
+    private(set) var indexed: Set<Int> = []
+    private var assignments: [Int: Int] = [:]
+    /// The loop's start when it is a constant: offsets below `-start` can never be proven.
+    var constantStart: Int64?
+    /// The rank-1 array whose extent is the loop's stop: its positive offsets can never be proven.
+    var stopIsExtentOf: Int?
+
+    init(counter: Int, locals: [LocalVariable]) {
+        self.counter = counter
+        self.locals = locals
+    }
+
+    /// The range of `for slot in array`'s values: `array` a constant int array of 1 ... 2^20 values within
+    /// ±2^40, `slot` an int local that `body` does not reassign.
+    static func constantRange(slot: Int, array: TExpr, body: [TStmt], locals: [LocalVariable]) -> ClosedRange<Int64>? {
+        guard case .intArrayConstant(let values) = array.kind, let low = values.min(), let high = values.max(),
+              values.count <= 1 << 20, low >= -ProgramLowering.maximumCounterOffset, high <= ProgramLowering.maximumCounterOffset,
+              locals.indices.contains(slot), locals[slot].type == .int, !Codegen.reassigns(slot: slot, in: body) else { return nil }
+        return low...high
+    }
+
+    mutating func analyse(_ body: [TStmt]) {
+        count(body)
+        findOffsetLocals(body, each: [:])
+        collect(body, each: [:])
+    }
+
+    private mutating func count(_ statements: [TStmt]) {
+        for statement in statements {
+            switch statement.kind {
+            case .assign(let targets, _):
+                for case .local(let slot) in targets { assignments[slot, default: 0] += 1 }
+            case .ifStatement(_, let then, let orElse): count(then); count(orElse)
+            case .whileLoop(_, let inner): count(inner)
+            case .forRange(let slot, _, _, _, let inner), .forEach(let slot, _, let inner):
+                assignments[slot, default: 0] += 1
+                count(inner)
+            case .expression, .returnValue, .breakLoop, .continueLoop, .callbackFailure: break
+            }
+        }
+    }
+
+    private mutating func findOffsetLocals(_ statements: [TStmt], each: [Int: ClosedRange<Int64>]) {
+        for statement in statements {
+            switch statement.kind {
+            case .assign(let targets, let values):
+                if targets.count == 1, values.count == 1, case .local(let slot) = targets[0], slot != counter,
+                   assignments[slot] == 1, locals.indices.contains(slot), locals[slot].type == .int,
+                   let range = ProgramLowering.counterOffset(values[0], counter: counter, each: each) {
+                    offsetLocals[slot] = range
+                }
+            case .ifStatement(_, let then, let orElse):
+                findOffsetLocals(then, each: each); findOffsetLocals(orElse, each: each)
+            case .whileLoop(_, let inner), .forRange(_, _, _, _, let inner): findOffsetLocals(inner, each: each)
+            case .forEach(let slot, let array, let inner):
+                var scoped = each
+                scoped[slot] = Self.constantRange(slot: slot, array: array, body: inner, locals: locals)
+                findOffsetLocals(inner, each: scoped)
+            case .expression, .returnValue, .breakLoop, .continueLoop, .callbackFailure: break
+            }
+        }
+    }
+
+    private mutating func collect(_ statements: [TStmt], each: [Int: ClosedRange<Int64>]) {
+        for statement in statements {
+            switch statement.kind {
+            case .expression(let e): collect(e, each: each)
+            case .assign(let targets, let values):
+                values.forEach { collect($0, each: each) }
+                for target in targets {
+                    switch target {
+                    case .ndElement(let array, let indices):
+                        use(array, indices, each: each)
+                        indices.forEach { collect($0, each: each) }
+                    case .element(let a, let i): collect(a, each: each); collect(i, each: each)
+                    case .local: break
+                    }
+                }
+            case .ifStatement(let c, let then, let orElse):
+                collect(c, each: each); collect(then, each: each); collect(orElse, each: each)
+            case .whileLoop(let c, let inner): collect(c, each: each); collect(inner, each: each)
+            case .forRange(_, let a, let b, let c, let inner):
+                [a, b, c].forEach { collect($0, each: each) }
+                collect(inner, each: each)
+            case .forEach(let slot, let array, let inner):
+                collect(array, each: each)
+                var scoped = each
+                scoped[slot] = Self.constantRange(slot: slot, array: array, body: inner, locals: locals)
+                collect(inner, each: scoped)
+            case .returnValue(let e): e.map { collect($0, each: each) }
+            case .breakLoop, .continueLoop, .callbackFailure: break
+            }
+        }
+    }
+
+    private mutating func use(_ array: Int, _ indices: [TExpr], each: [Int: ClosedRange<Int64>]) {
+        indexed.insert(array)
+        guard indices.count == 1 else { return }
+        var range = ProgramLowering.counterOffset(indices[0], counter: counter, each: each)
+        if range == nil, case .local(let slot) = indices[0].kind { range = offsetLocals[slot] }
+        guard let range else { return }
+        if let start = constantStart, start < -range.lowerBound { return }
+        if stopIsExtentOf == array, range.upperBound > 0 { return }
+        if let known = offsets[array] {
+            offsets[array] = min(known.lowerBound, range.lowerBound)...max(known.upperBound, range.upperBound)
+        } else {
+            offsets[array] = range
+        }
+    }
+
+    private mutating func collect(_ e: TExpr, each: [Int: ClosedRange<Int64>]) {
+        switch e.kind {
+        case .ndElement(let array, let indices):
+            use(array, indices, each: each)
+            indices.forEach { collect($0, each: each) }
+        case .ndAllocate(_, let items), .arrayOf(let items), .call(_, let items), .builtin(_, let items),
+             .compare(let items, _, _):
+            items.forEach { collect($0, each: each) }
+        case .convert(_, let a), .negate(let a), .not(let a), .length(let a), .floatArrayOf(let a): collect(a, each: each)
+        case .arithmetic(_, let a, let b), .logical(_, let a, let b), .element(let a, let b), .gather(let a, let b),
+             .compress(let a, let b):
+            collect(a, each: each); collect(b, each: each)
+        case .conditional(let a, let b, let c): collect(a, each: each); collect(b, each: each); collect(c, each: each)
+        case .map(let inputs, let mapped): inputs.forEach { collect($0, each: each) }; collect(mapped, each: each)
+        case .slice(let a, let b, let c, let d): collect(a, each: each); [b, c, d].compactMap { $0 }.forEach { collect($0, each: each) }
+        case .intConstant, .floatConstant, .boolConstant, .local, .lane, .floatArrayConstant, .intArrayConstant,
+             .ndShape, .ndSize, .ndReduce:
+            break
+        }
+    }
+}
+
 extension Codegen {
     /// Lowers, verifies and optimises an array function in a fresh context with `arrayFunctionPipeline(program, level)`
     /// (short pipelines; one that vectorises when there is a loop to vectorise).
@@ -534,20 +731,22 @@ extension Codegen {
         program.functions.contains { hasStraightLineInnermostLoop($0.body) } ? level.arrayFunctionPipeline : level.callbackPipeline
     }
 
-    /// Whether `statements` hold a loop whose body has no loop, `if`, `break`, `continue` or `return`.
-    static func hasStraightLineInnermostLoop(_ statements: [TStmt]) -> Bool {
-        func straight(_ body: [TStmt]) -> Bool {
-            body.allSatisfy { statement in
-                switch statement.kind {
-                case .expression, .assign: return true
-                default: return false
-                }
+    /// Whether `body` has no loop, `if`, `break`, `continue` or `return` (what the loop vectoriser takes).
+    static func isStraightLine(_ body: [TStmt]) -> Bool {
+        body.allSatisfy { statement in
+            switch statement.kind {
+            case .expression, .assign: return true
+            default: return false
             }
         }
-        return statements.contains { statement in
+    }
+
+    /// Whether `statements` hold a loop whose body has no loop, `if`, `break`, `continue` or `return`.
+    static func hasStraightLineInnermostLoop(_ statements: [TStmt]) -> Bool {
+        statements.contains { statement in
             switch statement.kind {
             case .forRange(_, _, _, _, let body), .forEach(_, _, let body), .whileLoop(_, let body):
-                return straight(body) || hasStraightLineInnermostLoop(body)
+                return isStraightLine(body) || hasStraightLineInnermostLoop(body)
             case .ifStatement(_, let then, let orElse): return hasStraightLineInnermostLoop(then) || hasStraightLineInnermostLoop(orElse)
             default: return false
             }

@@ -68,9 +68,21 @@ final class ProgramLowering {
     var descriptorFields: [Int: [LLVMValueRef]] = [:]
     /// Array functions: the shapes of the descriptors `np.zeros` ... just made, by descriptor value.
     var allocatedShapes: [LLVMValueRef: [LLVMValueRef]] = [:]
-    /// Array functions: "counter:array" -> an i1 true when every `array[counter]` of the loop being lowered is in
-    /// bounds (checked once before the loop), so LLVM can unswitch the per-element checks away.
-    var hoistedChecks: [String: LLVMValueRef] = [:]
+    /// Array functions, in the unchecked version of a loop (`hoistIndexChecks`): "counter:array" -> the offsets `v`
+    /// for which every `array[counter + v]` of the loop is in bounds (checked once before the loop).
+    var provenOffsets: [String: ClosedRange<Int64>] = [:]
+    /// Array functions, in the unchecked version of a loop: the locals assigned once in its body to `counter + v`
+    /// (`neighbour = k + s`), by slot -> the loop's counter.
+    var offsetLocalCandidates: [Int: Int] = [:]
+    /// Array functions: the loop variables of the `for s in CONSTANT` loops being lowered -> the range of the
+    /// constant's values (only while their body is lowered; `s` is not reassigned there).
+    var constantEachRanges: [Int: ClosedRange<Int64>] = [:]
+    /// Array functions: locals that hold `counter + v` with `v` in the range, from their assignment to the end of
+    /// the statement list holding it (`offsetLocalCandidates`: assigned nowhere else in the loop's body).
+    var offsetLocalFacts: [Int: (counter: Int, offsets: ClosedRange<Int64>)] = [:]
+    /// Array functions, in the unchecked version of a loop whose body branches: the 1-D arrays proven contiguous
+    /// before it (their elements are addressed with constant strides).
+    var contiguousArrays: Set<Int> = []
     /// Array functions: the `np.zeros` ... being lowered need not be zero-filled, since the loop after it
     /// stores every element before anything reads one (`allocationIsOverwritten`, ArrayFunctionLowering.swift).
     var allocationOverwritten = false
@@ -262,6 +274,10 @@ final class ProgramLowering {
     // MARK: Statements
 
     func lower(_ statements: [TStmt]) throws {
+        // A local's `counter + v` fact holds from its assignment to the end of this list (the assignment
+        // dominates the rest of the list and what is nested in it, in the same iteration of every loop).
+        let facts = offsetLocalFacts
+        defer { offsetLocalFacts = facts }
         for (position, statement) in statements.enumerated() {
             allocationOverwritten = position + 1 < statements.count && allocationIsOverwritten(statement, then: statements[position + 1])
             try lower(statement)
@@ -287,6 +303,7 @@ final class ProgramLowering {
                                        range: statement.range)
                 case .local(let slot):
                     store(value, into: slot)
+                    if program.kind == .arrayFunction { noteAssignment(to: slot, values: values, targetCount: targets.count) }
                 case .element(let array, let index):
                     let address = try elementAddress(array: array, index: index, range: statement.range)
                     emitter.store(try value.scalar, address)
@@ -330,7 +347,7 @@ final class ProgramLowering {
             let stepValue = try lower(step).scalar
             check(emitter.icmp(LLVMIntNE, stepValue, emitter.int64(0)), else: .zeroRangeStep, statement.range)
             // Array functions: the index checks a step-1 loop can check once (ArrayFunctionLowering.swift).
-            let hoisted = try hoistIndexChecks(counter: slot, start: start, startValue: startValue, stopValue: stopValue,
+            let hoisted = try hoistIndexChecks(counter: slot, start: start, stop: stop, startValue: startValue, stopValue: stopValue,
                                                step: step, body: body)
             func emitLoop(boundedByArray: Bool = false) throws {
                 let counter = alloca(types.int64, "range.counter")
@@ -385,7 +402,7 @@ final class ProgramLowering {
                 emitter.branch(if: LLVMBuildExtractValue(builder, sum, 1, "")!, then: exit, else: header)
                 emitter.position(at: exit)
             }
-            if hoisted.isEmpty {
+            if hoisted.checks.isEmpty {
                 try emitLoop()
                 break
             }
@@ -393,20 +410,27 @@ final class ProgramLowering {
             let fast = emitter.block("range.unchecked")
             let checked = emitter.block("range.checked")
             let done = emitter.block("range.done")
-            emitter.branch(if: hoisted.map(\.holds).reduce(emitter.bool(true)) { emitter.and($0, $1) }, then: fast, else: checked)
+            emitter.branch(if: hoisted.checks.map(\.holds).reduce(emitter.bool(true)) { emitter.and($0, $1) }, then: fast, else: checked)
             emitter.position(at: fast)
-            for entry in hoisted { hoistedChecks[entry.key] = emitter.bool(true) }
-            // This version runs only when stop <= len(array): bounded by the array, as an extent loop is.
+            let (proven, candidates, contiguous) = (provenOffsets, offsetLocalCandidates, contiguousArrays)
+            for entry in hoisted.checks { provenOffsets[entry.key] = entry.offsets }
+            for local in hoisted.offsetLocals { offsetLocalCandidates[local] = slot }
+            contiguousArrays.formUnion(hoisted.contiguous)
+            // This version runs only when stop <= len(array) - max offset: bounded by the array, as an extent loop is.
             try emitLoop(boundedByArray: true)
             emitter.branch(to: done)
             emitter.position(at: checked)
-            for entry in hoisted { hoistedChecks.removeValue(forKey: entry.key) }
+            (provenOffsets, offsetLocalCandidates, contiguousArrays) = (proven, candidates, contiguous)
             try emitLoop()
             emitter.branch(to: done)
             emitter.position(at: done)
 
         case .forEach(let slot, let arrayExpression, let body):
             let array = try lower(arrayExpression).array
+            // `for s in CONSTANT` (skan's `steps`): `s` is one of the constant's values in the body (array functions).
+            let eachRanges = constantEachRanges
+            defer { constantEachRanges = eachRanges }
+            if let range = constantEachRange(slot: slot, array: arrayExpression, body: body) { constantEachRanges[slot] = range }
             if try lowerUnrolledForEach(slot: slot, array: array, elementType: arrayExpression.type, body: body) { break }
             let counter = alloca(types.int64, "each.counter")
             emitter.store(emitter.int64(0), counter)

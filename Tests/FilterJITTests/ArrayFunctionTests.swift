@@ -537,6 +537,13 @@ func describe(_ result: ArrayFunctionResult) -> String {
             let ir = try function.inspectIR(for: signature)
             #expect(!ir.contains("each.counter") && !ir.contains("\neach"), "the loop over steps is still a loop")
             #expect(ir.contains("-10") && ir.contains(", 10"), "the steps are not constants in the unrolled body")
+            // `labeled_pixels[neighbour]` (neighbour = k + s) is proven in bounds in the unchecked version (w15e): its
+            // index check is left only in the checked version's 8 copies of the body (16 before).
+            let utf8 = Array(source.utf8), needle = Array("labeled_pixels[neighbour]".utf8)
+            let at = (0...(utf8.count - needle.count)).first { Array(utf8[$0..<($0 + needle.count)]) == needle }!
+            let start = at + "labeled_pixels[".utf8.count
+            let failures = ir.components(separatedBy: "@filterjit_nd_index_fail(i64 \(start), i64 \(start + 9),").count - 1
+            #expect(failures == 8, "\(failures) checks of labeled_pixels[neighbour]")
         }
     }
 }
@@ -619,5 +626,195 @@ func describe(_ result: ArrayFunctionResult) -> String {
         #expect(throws: CompileError.self) { try rows.call([.array(try ndArray([1, 2, 3, 4], .float64, [2, 2]))]) }
         let reassigned = try sharedEngine.compileFunction("import numpy as np\ndef f(a):\n    c = np.zeros_like(a)\n    for v in c:\n        c = np.zeros_like(a)\n")
         #expect(throws: CompileError.self) { try reassigned.call([.array(try ndArray([1, 2], .float64))]) }
+    }
+}
+
+/// Indices `k + v` proven from one check before the loop (w15e): `a[i - 1]`, `a[i + c]`, skan's `neighbour = k + s`
+/// over the steps of a constant array. Each path is forced: in range (the unchecked version), out of range at the
+/// start (negative indices, which count from the end as in Python) and at the end (the error, at the same index
+/// on both engines), and a local that does not hold `k + s` where it is read.
+@Suite struct ArrayFunctionOffsetIndexTests {
+    static let neighbours = """
+    import numpy as np
+
+    steps = np.array([-4, -3, -1, 1, 3, 4])
+
+    def graph(labels, row, col, start, end):
+        elem = 0
+        for k in range(start, end):
+            i = labels[k]
+            if i != 0:
+                for s in steps:
+                    neighbour = k + s
+                    j = labels[neighbour]
+                    if j != 0:
+                        row[elem] = i
+                        col[elem] = j
+                        elem += 1
+        return elem
+    """
+
+    @Test func neighboursOfAConstantStepArrayInRangeAndAtBothEnds() throws {
+        let function = try sharedEngine.compileFunction(Self.neighbours)
+        let labels = try ndArray([1, 0, 2, 3, 0, 4, 0, 5, 6, 0, 7, 8, 9, 0, 10, 11], .int32)
+        func call(_ start: Int64, _ end: Int64) throws -> ArrayFunctionResult {
+            let row = try ndArray([Double](repeating: 0, count: 120), .int32), col = try ndArray([Double](repeating: 0, count: 120), .int32)
+            return try callBoth(function, [.array(labels), .array(row), .array(col), .int(start), .int(end)]).0
+        }
+        // In range: start + min(steps) = 0 and end - 1 + max(steps) = 15 (the unchecked version).
+        #expect(describe(try call(4, 12)) != "None")
+        // Negative neighbours (start 0..3): they count from the end, as in Python (the checked version).
+        for start in Int64(0)...3 { _ = try call(start, 12) }
+        _ = try call(-3, 5)
+        // Past the end: labels[16] fails on both engines with the same message.
+        for end in Int64(13)...16 {
+            do {
+                _ = try call(4, end)
+                Issue.record("end \(end) did not fail")
+            } catch let error as KernelRuntimeError {
+                #expect(error.message.hasPrefix("index ") && error.message.hasSuffix("is out of bounds for axis 0 with size 16 (array 'labels' of shape (16,))"))
+                #expect(function.describe(error).contains("at line 12"))
+            }
+        }
+        // Empty loops and a strided view (whole elements: the unchecked version; odd byte strides: checked).
+        _ = try call(9, 3)
+        let view = try ndArray((0..<32).map { Double($0 % 3) }, .int32).reversed(axis: 0)
+        let row = try ndArray([Double](repeating: 0, count: 200), .int32), col = try ndArray([Double](repeating: 0, count: 200), .int32)
+        try callBoth(function, [.array(view), .array(row), .array(col), .int(4), .int(28)])
+        let storage = try NDArrayStorage(byteCount: 128)
+        for k in 0..<32 { storage.baseAddress.storeBytes(of: Int32(k % 3), toByteOffset: 4 * k, as: Int32.self) }
+        let everyOther = try NDArray(storage: storage, elementType: .int32, shape: [16], strides: [8], byteOffset: 0)
+        try callBoth(function, [.array(everyOther), .array(row), .array(col), .int(4), .int(12)])
+        // row too short: fails at row's end on both engines, after the writes before it.
+        let short = try ndArray([0, 0, 0], .int32)
+        #expect(throws: KernelRuntimeError.self) {
+            try callBoth(function, [.array(labels), .array(short), .array(try ndArray([0, 0, 0, 0, 0, 0], .int32)), .int(4), .int(12)])
+        }
+    }
+
+    @Test func constantOffsetsAndTheLoopsOwnBounds() throws {
+        let function = try sharedEngine.compileFunction("""
+        def smooth(a, out, start, stop):
+            for i in range(start, stop):
+                out[i - 1] = a[i - 1] + 2 * a[i] + a[i + 1]
+            for i in range(1, len(a)):
+                out[i - 1] += a[i] - a[i - 1]
+            for i in range(len(a)):
+                if i + 1 < len(a):
+                    out[i] += a[i + 1]
+            return out[0]
+        """)
+        let a = try ndArray((0..<9).map { Double($0 * $0) }, .float64)
+        for (start, stop) in [(1, 8), (0, 8), (-2, 3), (1, 9), (2, 10), (5, 2)] as [(Int64, Int64)] {
+            let out = try ndArray([Double](repeating: 0, count: 9), .float64)
+            do {
+                try callBoth(function, [.array(a), .array(out), .int(start), .int(stop)])
+                #expect(stop < 9, "stop \(stop) did not fail")
+            } catch let error as KernelRuntimeError {
+                #expect(stop >= 9 && error.message == "index 9 is out of bounds for axis 0 with size 9 (array 'a' of shape (9,))")
+            }
+        }
+        // Bounds at the ends of int64: `i - 1` and `i + 1` wrap (as the language's ints do); the hoisted comparisons
+        // must not (the loop runs checked and fails at the same index on both engines).
+        for (start, stop) in [(Int64.max - 2, Int64.max), (Int64.min, Int64.min + 2), (Int64.min, Int64.max)] {
+            let out = try ndArray([Double](repeating: 0, count: 9), .float64)
+            #expect(throws: KernelRuntimeError.self) { try callBoth(function, [.array(a), .array(out), .int(start), .int(stop)]) }
+        }
+        // The unchecked version of the first loop vectorises (no check left in it).
+        let signature = function.signatures[0]
+        #expect(try function.inspectIR(for: signature).contains("x double>"))
+    }
+
+    /// A local that holds `k + s` only after its assignment: a read before it (of the previous value) stays checked.
+    @Test func aLocalReadBeforeItsAssignmentIsChecked() throws {
+        let function = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        steps = np.array([-1, 1])
+
+        def f(a, start, end):
+            total = 0
+            n = -100
+            for k in range(start, end):
+                for s in steps:
+                    total += a[n]
+                    n = k + s
+                    total += a[n]
+            return total
+        """)
+        let a = try ndArray((0..<8).map(Double.init), .int64)
+        do {
+            try callBoth(function, [.array(a), .int(1), .int(7)])
+            Issue.record("a[-100] did not fail")
+        } catch let error as KernelRuntimeError {
+            #expect(error.message == "index -100 is out of bounds for axis 0 with size 8 (array 'a' of shape (8,))")
+        }
+        let later = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        steps = np.array([-1, 1])
+
+        def f(a, start, end):
+            total = 0
+            n = 0
+            for k in range(start, end):
+                for s in steps:
+                    if s > 0:
+                        n = k + s
+                    total += a[n]
+                n = 0
+            return total
+        """)
+        try callBoth(later, [.array(a), .int(1), .int(7)])
+        try callBoth(later, [.array(a), .int(0), .int(7)])
+        do {
+            try callBoth(later, [.array(a), .int(0), .int(8)])
+            Issue.record("a[8] did not fail")
+        } catch let error as KernelRuntimeError {
+            #expect(error.message == "index 8 is out of bounds for axis 0 with size 8 (array 'a' of shape (8,))")
+        }
+    }
+
+    /// Random loops over `k + v` indices with random bounds near both ends (seeded; FILTERJIT_FUZZ_SEED reproduces).
+    @Test func randomOffsetLoopsAgreeOnBothEngines() throws {
+        let seed = ProcessInfo.processInfo.environment["FILTERJIT_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970)
+        print("randomOffsetLoopsAgreeOnBothEngines seed \(seed)")
+        var random = SplitMix64(seed: seed)
+        for _ in 0..<30 {
+            let steps = (0..<(1 + random.below(5))).map { _ in Int(random.below(9)) - 4 }
+            let c = Int(random.below(5)) - 2
+            let index = random.pick(["k + s", "s + k", "k - s", "k + \(c)", "k - \(c)", "k"])
+            let neighbour = random.chance(0.5) ? "n = \(index)\n                v = a[n]" : "v = a[\(index)]"
+            let guarded = random.chance(0.5) ? "if a[k] != 0:" : "if True:"
+            let source = """
+            import numpy as np
+
+            steps = np.array([\(steps.map(String.init).joined(separator: ", "))])
+
+            def f(a, out, start, end):
+                m = 0
+                for k in range(start, end):
+                    \(guarded)
+                        for s in steps:
+                            \(neighbour)
+                            out[m % len(out)] += v * s
+                            m += 1
+                return m
+            """
+            let function = try sharedEngine.compileFunction(source)
+            let type = random.pick([ElementType.int32, .float64, .uint8, .int64])
+            let n = 1 + random.below(12)
+            let a = try ndArray((0..<n).map { _ in Double(random.below(3)) }, type)
+            let view = random.chance(0.3) ? try a.reversed(axis: 0) : a
+            let out = try ndArray([Double](repeating: 0, count: 5), .int64)
+            let start = Int64(random.below(9)) - 4, end = Int64(n) + Int64(random.below(9)) - 4
+            do {
+                try callBoth(function, [.array(view), .array(out), .int(start), .int(end)])
+            } catch is KernelRuntimeError {
+                // Both engines failed alike (callBoth compared them).
+            } catch let error as CompileError {
+                Issue.record("seed \(seed): \(error)\n\(source)")
+            }
+        }
     }
 }
