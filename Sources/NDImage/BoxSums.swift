@@ -24,6 +24,38 @@ import RankKernelsC
 /// passes on an AVX-512 machine; both give the same bits).
 public enum BoxMeanKernels {
     nonisolated(unsafe) public static var enabled = true
+
+    /// The multiply-high for 16-bit sums of `taps` uint8 taps: m = ceil(2^sh / taps) for the plan's
+    /// sh (255 taps^2 < 2^sh) raised to at least 16, when m < 2^17 (and sh >= 17 from 2^16 on); else
+    /// (0, 0), the kernel's corrected float estimate.
+    static func multiplier(taps: Int, shift planShift: UInt64) -> (multiplier: UInt32, shift: UInt16) {
+        let sh = Swift.max(planShift, 16)
+        let m = ((UInt64(1) << sh) + UInt64(taps) - 1) / UInt64(taps)
+        guard m < (1 << 17) && (m < (1 << 16) || sh >= 17) else { return (0, 0) }
+        return (UInt32(m), UInt16(sh))
+    }
+
+    /// One row of `filterjit_box_mean_u8_row` (for tests): trunc of each window's sum of `length`
+    /// consecutive `ext` values by `taps`, with the multiplier `BoxSumPlan` gives uint8 windows of
+    /// `taps` taps (`estimate`: the corrected float estimate instead), or nil without AVX-512.
+    public static func meanRow(_ ext: [UInt16], length: Int, taps: Int, estimate: Bool = false) -> [UInt8]? {
+        let count = ext.count - length + 1
+        guard count >= 1, let plan = BoxSumPlan.make(box: SeparableBox(rows: 1, first: 0, start: 0, length: 1),
+                                                     unsigned8: true, bound: 255, taps: taps) else { return nil }
+        let sums16 = taps * 255 <= Int(UInt16.max)
+        let (m, sh) = sums16 && !estimate ? multiplier(taps: taps, shift: plan.shift) : (0, 0)
+        var out = [UInt8](repeating: 0, count: count)
+        var scratch = [UInt32](repeating: 0, count: count + length + 1)
+        let ran = ext.withUnsafeBufferPointer { e in
+            out.withUnsafeMutableBufferPointer { o in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    filterjit_box_mean_u8_row(e.baseAddress!, length, count, UInt32(taps), sums16 ? 1 : 0, m, sh,
+                                              o.baseAddress!, s.baseAddress!)
+                }
+            }
+        }
+        return ran != 0 ? out : nil
+    }
 }
 
 /// The integer lanes a box sum accumulates in.
@@ -213,15 +245,10 @@ extension WindowReductionJob {
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
         let columns = extended + centre
-        // 16-bit sums: the quotient by a multiply-high when m = ceil(2^sh / n) < 2^17 for some sh >= 16
-        // with 255 n^2 < 2^sh (`BoxSumPlan.make`'s rule), else the C kernel's corrected estimate.
+        // 16-bit sums: the quotient by a multiply-high (`BoxMeanKernels.multiplier`), else the C
+        // kernel's corrected estimate.
         let sums16 = plan.taps * 255 <= Int(UInt16.max)
-        var multiplier: UInt32 = 0, shift: UInt16 = 0
-        if sums16 {
-            let sh = Swift.max(plan.shift, 16)
-            let m = ((UInt64(1) << sh) + UInt64(plan.taps) - 1) / UInt64(plan.taps)
-            if m < (1 << 17) && (m < (1 << 16) || sh >= 17) { multiplier = UInt32(m); shift = UInt16(sh) }
-        }
+        let (multiplier, shift) = sums16 ? BoxMeanKernels.multiplier(taps: plan.taps, shift: plan.shift) : (0, 0)
         for y in rows {
             let top = y + box.first
             if y == rows.lowerBound {
