@@ -191,6 +191,45 @@ int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t c
     return 1;
 }
 
+// Fast-math box sums stored (FastBoxSums.swift, `fastBoxSumStore`): out[x] = (s[x] + 0.0) x factor,
+// the same IEEE operations in the same order as the Swift loop (this file is compiled without
+// fast-math and the adds are explicit), with non-temporal stores for the aligned middle (the output
+// row is not read again here, so it need not be read into the cache before it is written).
+FJ_BOX_TARGET static void fj_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count) {
+    ptrdiff_t x = 0;
+    while (x < count && ((uintptr_t)(out + x) & 63) != 0) { out[x] = (s[x] + 0.0) * factor; x++; }
+    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    for (; x + 8 <= count; x += 8) _mm512_stream_pd(out + x, _mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x), zero), f));
+    for (; x < count; x++) out[x] = (s[x] + 0.0) * factor;
+    _mm_sfence();
+}
+
+FJ_BOX_TARGET static void fj_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count) {
+    ptrdiff_t x = 0;
+    while (x < count && ((uintptr_t)(out + x) & 63) != 0) { out[x] = (float)((s[x] + 0.0) * factor); x++; }
+    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    for (; x + 16 <= count; x += 16) {
+        __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x), zero), f));
+        __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x + 8), zero), f));
+        __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
+        _mm512_stream_ps(out + x, _mm512_castpd_ps(both));
+    }
+    for (; x < count; x++) out[x] = (float)((s[x] + 0.0) * factor);
+    _mm_sfence();
+}
+
+int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count) {
+    if (!filterjit_rank_kernels_avx512()) return 0;
+    if (count > 0) fj_box_store_f64(s, factor, out, count);
+    return 1;
+}
+
+int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count) {
+    if (!filterjit_rank_kernels_avx512()) return 0;
+    if (count > 0) fj_box_store_f32(s, factor, out, count);
+    return 1;
+}
+
 #else
 
 int filterjit_box_slide_u8_u16(uint16_t *columns, const uint8_t *entering, const uint8_t *leaving, ptrdiff_t count) {
@@ -201,6 +240,16 @@ int filterjit_box_slide_u8_u16(uint16_t *columns, const uint8_t *entering, const
 int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t count, uint32_t divisor, int sums16,
                               uint32_t multiplier, uint16_t shift, uint8_t *out, uint32_t *scratch) {
     (void)ext; (void)length; (void)count; (void)divisor; (void)sums16; (void)multiplier; (void)shift; (void)out; (void)scratch;
+    return 0;
+}
+
+int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count) {
+    (void)s; (void)factor; (void)out; (void)count;
+    return 0;
+}
+
+int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count) {
+    (void)s; (void)factor; (void)out; (void)count;
     return 0;
 }
 

@@ -26,6 +26,12 @@ int filterjit_box_slide_u8_u16(uint16_t *columns, const uint8_t *entering, const
 int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t count, uint32_t divisor, int sums16,
                               uint32_t multiplier, uint16_t shift, uint8_t *out, uint32_t *scratch);
 
+/// `out[x] = (s[x] + 0.0) * factor` for x in 0..<count (the fast-math box sums' store: the same
+/// IEEE operations as `fastBoxSumStore`), with non-temporal stores; `_f32` rounds each to float.
+/// Returns 0 as the slide does.
+int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count);
+int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count);
+
 #ifdef __cplusplus
 }
 #endif
