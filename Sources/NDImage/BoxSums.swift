@@ -12,6 +12,52 @@
 //
 // Scratch per thread: one row of input-typed cval, one extended row of column sums, up to
 // log2(columns) doubling rows and one result row, all of the accumulator type.
+//
+// uint8 means written into a contiguous uint8 row take AVX-512 C kernels when the CPU has them
+// (`runBoxMeansU8`, RankKernelsC/box_means.c): UInt16 column sums (any window of up to 257 rows),
+// then one pass per row that sums up to 8 columns in registers, or two passes through the row's
+// prefix sums for longer windows, and divides and stores in the same pass.
+
+import RankKernelsC
+
+/// Whether uint8 box means, and the fast-math float box sums' store (`runFastSumDirect`), may take
+/// the AVX-512 C kernels (tests turn this off to run the portable passes on an AVX-512 machine; both
+/// give the same bits).
+public enum BoxMeanKernels {
+    nonisolated(unsafe) public static var enabled = true
+
+    /// The multiply-high for 16-bit sums of `taps` uint8 taps: m = ceil(2^sh / taps) for the plan's
+    /// sh (255 taps^2 < 2^sh) raised to at least 16, when m < 2^17 (and sh >= 17 from 2^16 on); else
+    /// (0, 0), the kernel's corrected float estimate.
+    static func multiplier(taps: Int, shift planShift: UInt64) -> (multiplier: UInt32, shift: UInt16) {
+        let sh = Swift.max(planShift, 16)
+        let m = ((UInt64(1) << sh) + UInt64(taps) - 1) / UInt64(taps)
+        guard m < (1 << 17) && (m < (1 << 16) || sh >= 17) else { return (0, 0) }
+        return (UInt32(m), UInt16(sh))
+    }
+
+    /// One row of `filterjit_box_mean_u8_row` (for tests): trunc of each window's sum of `length`
+    /// consecutive `ext` values by `taps`, with the multiplier `BoxSumPlan` gives uint8 windows of
+    /// `taps` taps (`estimate`: the corrected float estimate instead), or nil without AVX-512.
+    public static func meanRow(_ ext: [UInt16], length: Int, taps: Int, estimate: Bool = false) -> [UInt8]? {
+        let count = ext.count - length + 1
+        guard count >= 1, let plan = BoxSumPlan.make(box: SeparableBox(rows: 1, first: 0, start: 0, length: 1),
+                                                     unsigned8: true, bound: 255, taps: taps) else { return nil }
+        let sums16 = taps * 255 <= Int(UInt16.max)
+        let (m, sh) = sums16 && !estimate ? multiplier(taps: taps, shift: plan.shift) : (0, 0)
+        var out = [UInt8](repeating: 0, count: count)
+        var scratch = [UInt32](repeating: 0, count: count + length + 1)
+        let ran = ext.withUnsafeBufferPointer { e in
+            out.withUnsafeMutableBufferPointer { o in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    filterjit_box_mean_u8_row(e.baseAddress!, length, count, UInt32(taps), sums16 ? 1 : 0, m, sh,
+                                              o.baseAddress!, s.baseAddress!)
+                }
+            }
+        }
+        return ran != 0 ? out : nil
+    }
+}
 
 /// The integer lanes a box sum accumulates in.
 enum BoxSumAccumulator: Sendable {
@@ -145,6 +191,7 @@ extension WindowReductionJob {
         let outBase = UnsafeMutablePointer<T>(OpaquePointer(output.firstElementPointer))
         let n = rowLength
         let step = outStrides[1]
+        if mean, T.self == UInt8.self, step == 1, try runBoxMeansU8(rows: rows, output: output) { return }
         let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         defer { staging.deallocate() }
         func emit<A: FixedWidthInteger>(_ y: Int, _ sums: UnsafeMutablePointer<A>) {
@@ -167,6 +214,56 @@ extension WindowReductionJob {
         case .uint16: try runBoxSum(T.self, UInt16.self, plan: plan, rows: rows) { y, sums in emit(y, sums) }
         case .int32: try runBoxSum(T.self, Int32.self, plan: plan, rows: rows) { y, sums in emit(y, sums) }
         }
+    }
+
+    /// The uint8 means of output rows `rows` by the AVX-512 kernels, into rows of `output` (uint8, unit
+    /// column stride); false (nothing written) when they do not run: no AVX-512, `BoxMeanKernels`
+    /// off, more than 257 rows (the column sums would pass 2^16) or sums from 2^24 on (the 32-bit
+    /// quotient's float estimate needs them exact).
+    private func runBoxMeansU8(rows: Range<Int>, output: NDArray) throws -> Bool {
+        let plan = boxSum!
+        let box = plan.box
+        let k = box.rows, length = box.length, n = rowLength
+        guard BoxMeanKernels.enabled, filterjit_rank_kernels_avx512() != 0, k <= 257, plan.taps * 255 < (1 << 24) else { return false }
+        let outRowStride = output.strides[0]
+        let outBase = UnsafeMutablePointer<UInt8>(OpaquePointer(output.firstElementPointer))
+        let base = UnsafeMutablePointer<UInt8>(OpaquePointer(input.firstElementPointer))
+        let cval = UInt8(exactlyOrdered: geometry.cval) ?? 0
+        let outerMap = outerMaps[0]
+        let extendedLength = lastMap.count
+        let centre = geometry.centre[1]
+        let cvalRow = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: n)
+        let extended = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, extendedLength))
+        let scratch = UnsafeMutablePointer<UInt32>.allocate(capacity: n + length + 1)
+        defer { cvalRow.deallocate(); extended.deallocate(); scratch.deallocate() }
+        func row(_ p: Int) -> UnsafePointer<UInt8> {
+            guard let offset = outerMap[p] else { return UnsafePointer(cvalRow) }
+            return UnsafePointer(base + offset)
+        }
+        let cvalColumn = UInt16(truncatingIfNeeded: k &* Int(cval))
+        var leftEdge: [(Int, Int?)] = [], rightEdge: [(Int, Int?)] = []
+        for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
+        for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
+        let columns = extended + centre
+        // 16-bit sums: the quotient by a multiply-high (`BoxMeanKernels.multiplier`), else the C
+        // kernel's corrected estimate.
+        let sums16 = plan.taps * 255 <= Int(UInt16.max)
+        let (multiplier, shift) = sums16 ? BoxMeanKernels.multiplier(taps: plan.taps, shift: plan.shift) : (0, 0)
+        for y in rows {
+            let top = y + box.first
+            if y == rows.lowerBound {
+                columns.update(repeating: 0, count: n)
+                for i in 0..<k { boxSumAdd(columns, row(top + i), n) }
+            } else {
+                guard filterjit_box_slide_u8_u16(columns, row(top + k - 1), row(top - 1), n) != 0 else { return false }
+            }
+            for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
+            for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
+            guard filterjit_box_mean_u8_row(extended + box.start, length, n, UInt32(plan.taps), sums16 ? 1 : 0, multiplier, shift,
+                                            outBase + y * outRowStride, scratch) != 0 else { return false }
+        }
+        return true
     }
 
     /// The box sums of output rows `rows` as doubles (the one plane), for a compiled tail.

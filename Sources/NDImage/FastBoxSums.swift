@@ -28,6 +28,8 @@
 // Scratch per thread: k suffix rows and one prefix row of the image's width (doubles), one extended
 // row, a row of cval, and per chunk the doubling rows (up to log2 L) and one result row.
 
+import RankKernelsC
+
 /// How a fast-math box sum slides along the row: up to 8 columns in one pass; otherwise windows of a
 /// columns (a <= 8), then b of them side by side plus the r = L mod a columns left over (b + r <= 8),
 /// in two passes; longer windows by doubling and the length's binary digits.
@@ -136,13 +138,17 @@ extension WindowReductionJob {
         let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         defer { staging.deallocate() }
         let factor = mean ? 1 / Double(box.rows * box.length) : 1
+        // Contiguous output rows take the C store with non-temporal stores (same operations, same bits).
+        let streaming = step == 1 && BoxMeanKernels.enabled
         try runFastBoxSum(T.self, rows: rows) { y, x0, sums, width in
             let destination = outBase + y * outStrides[0]
             let raw = UnsafeMutableRawPointer((step == 1 ? destination : staging) + x0)
             if T.self == Float.self {
-                fastBoxSumStore(sums, factor, raw.assumingMemoryBound(to: Float.self), width)
+                let out = raw.assumingMemoryBound(to: Float.self)
+                if !streaming || filterjit_box_store_f32(sums, factor, out, width) == 0 { fastBoxSumStore(sums, factor, out, width) }
             } else {
-                fastBoxSumStore(sums, factor, raw.assumingMemoryBound(to: Double.self), width)
+                let out = raw.assumingMemoryBound(to: Double.self)
+                if !streaming || filterjit_box_store_f64(sums, factor, out, width) == 0 { fastBoxSumStore(sums, factor, out, width) }
             }
             if step != 1 && x0 + width == n { for x in 0..<n { destination[x * step] = staging[x] } }
         }

@@ -57,6 +57,7 @@ import FilterLang
 
     @Test func fastMathBoxSumsAreWithinTheStatedBound() throws {
         guard frontEndAvailable else { return }
+        defer { BoxMeanKernels.enabled = true }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("fastMathBoxSumsAreWithinTheStatedBound seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
         var random = FusedTestRandom(seed: seed)
@@ -109,6 +110,14 @@ import FilterLang
             }
             for threads in 2...3 where results[threads - 1].doubleValues().map(\.bitPattern) != results[0].doubleValues().map(\.bitPattern) {
                 problems.append("\(context): \(threads) threads give other bits than 1")
+            }
+            // The portable store (as FILTERJIT_NO_AVX512 runs it) against the AVX-512 streaming store.
+            BoxMeanKernels.enabled = false
+            let portable = try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .fastMath,
+                                                    threads: 1 + random.below(3))
+            BoxMeanKernels.enabled = true
+            if portable.doubleValues().map(\.bitPattern) != results[0].doubleValues().map(\.bitPattern) {
+                problems.append("\(context): the portable passes give other bits than the AVX-512 ones")
             }
         }
         print("fast-math box sums vs literal: \(rounds) rounds, \(fastRuns) fast, \(problems.count) problems")

@@ -463,6 +463,56 @@ import FilterInterpreter
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// uint8 means written into uint8 rows take the AVX-512 kernels (RankKernelsC/box_means.c: UInt16
+    /// column sums, up to 8 columns in registers or the row's prefix sums, the quotient by multiply-high
+    /// or a corrected float estimate): seeded fuzz against the literal kernel with the kernels on and
+    /// off (`BoxMeanKernels.enabled`, the portable passes FILTERJIT_NO_AVX512 runs), rows up to 300
+    /// long for the masked tails, windows to 40x40 (16- and 32-bit sums) and taller than 257 rows (the
+    /// kernels decline), every mode, cval, origins, reversed views and 1-3 threads with the same bits.
+    @Test func uint8BoxMeansTakeTheVectorKernelsExactly() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("uint8BoxMeansTakeTheVectorKernelsExactly seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernel = try engine.compile("np.mean(values)")
+        defer { BoxMeanKernels.enabled = true }
+        var problems: [String] = []
+        let rounds = 120
+        var eligible = 0
+        for round in 0..<rounds {
+            var size = [2 + random.below(random.chance(0.4) ? 39 : 8), 2 + random.below(random.chance(0.4) ? 39 : 8)]
+            if round % 20 == 19 { size = [258 + random.below(4), 1 + random.below(3)] }
+            let shape = [1 + random.below(random.chance(0.2) ? 8 : 45), 1 + random.below(random.chance(0.3) ? 300 : 70)]
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.pick([0.0, 255, 3, 128])
+            let extremes = random.chance(0.5)
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                extremes && random.chance(0.7) ? random.pick([0.0, 255]) : Double(random.below(256))
+            }
+            var input = try NDArray.make(shape: shape, elementType: .uint8, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            if size[0] * size[1] >= 9 && size[0] <= 257 { eligible += 1 }
+            BoxMeanKernels.enabled = true
+            let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+            for enabled in [true, false] {
+                BoxMeanKernels.enabled = enabled
+                for threads in [1, 2, 3] {
+                    let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+                    if let d = fast.difference(from: literal) {
+                        problems.append("round \(round) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) "
+                            + "kernels \(enabled) threads \(threads): \(d)")
+                    }
+                }
+            }
+        }
+        BoxMeanKernels.enabled = true
+        print("uint8 box means vs literal: \(rounds) rounds, \(eligible) with 9 taps or more, \(problems.count) differences")
+        #expect(eligible >= rounds / 2)
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// Float sums and means take NumPy's pairwise order vectorised across pixels (NDImage/PairwiseSums.swift;
     /// from 9 taps where the AVX-512 kernel `filterjit_pairwise_sum_f64` runs, else beyond 128): the
     /// program and the AVX-512 kernel (every length 1-300 and longer, row lengths 1-40 for the masked

@@ -2,9 +2,54 @@
 // the literal kernel's `trunc(float64(s) / float64(n))` for every sum a window of n taps can hold.
 
 import Testing
+import Foundation
 @testable import NDImage
 
 struct BoxSumTests {
+    /// The AVX-512 uint8 mean kernel (RankKernelsC/box_means.c) against trunc(S / n): every sum of
+    /// every uint8 window of 1 to 257 taps (16-bit sums) by the multiply-high and by the corrected
+    /// estimate; then seeded random rows (lengths 1 to 300, row tails 1 to 300, 32-bit sums up to
+    /// 2^24) for the prefix-sum paths. Skipped without AVX-512.
+    @Test func uint8MeanKernelDividesExactly() throws {
+        guard BoxMeanKernels.meanRow([0], length: 1, taps: 1) != nil else { return }
+        var bad: [String] = []
+        for taps in 1...257 {
+            let ext = (0...(255 * taps)).map { UInt16($0) }
+            for estimate in [false, true] {
+                let out = BoxMeanKernels.meanRow(ext, length: 1, taps: taps, estimate: estimate)!
+                for (s, q) in out.enumerated() where Int(q) != s / taps {
+                    bad.append("taps \(taps) estimate \(estimate) sum \(s): \(q)")
+                    break
+                }
+            }
+        }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("uint8MeanKernelDividesExactly seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var state = seed | 1
+        func next() -> UInt64 { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return state }
+        for _ in 0..<3000 {
+            let count = 1 + Int(next() % 300), length = 1 + Int(next() % 300), rows = 1 + Int(next() % 257)
+            let taps = rows * length
+            guard taps * 255 < (1 << 24) else { continue }
+            let top = UInt64(rows * 255)
+            let extremes = next() % 2 == 0
+            let ext = (0..<(count + length - 1)).map { _ in UInt16(extremes ? (next() % 2 == 0 ? 0 : top) : next() % (top + 1)) }
+            var prefix = [0]
+            for e in ext { prefix.append(prefix.last! + Int(e)) }
+            for estimate in [false, true] {
+                guard let out = BoxMeanKernels.meanRow(ext, length: length, taps: taps, estimate: estimate) else { continue }
+                for x in 0..<count {
+                    let s = prefix[x + length] - prefix[x]
+                    if Int(out[x]) != s / taps {
+                        bad.append("seed \(seed) count \(count) length \(length) rows \(rows) estimate \(estimate) x \(x): \(out[x]) for \(s)")
+                        break
+                    }
+                }
+            }
+        }
+        #expect(bad.isEmpty, "\(bad.count) wrong quotients:\n\(bad.prefix(10).joined(separator: "\n"))")
+    }
+
     @Test func divisionByMultiplyAndShiftIsExact() throws {
         let box = SeparableBox(rows: 1, first: 0, start: 0, length: 1)
         // (element bound, unsigned 8-bit): every window size up to 40 taps exhaustively for 8-bit

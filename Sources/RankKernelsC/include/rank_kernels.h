@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "pairwise_sums.h"
 #include "rank_merge.h"
+#include "box_means.h"
 
 #ifdef __cplusplus
 extern "C" {
