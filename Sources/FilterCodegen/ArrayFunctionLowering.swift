@@ -197,7 +197,8 @@ extension ProgramLowering {
     static func counterOffset(_ index: TExpr, counter: Int, each: [Int: ClosedRange<Int64>]) -> ClosedRange<Int64>? {
         func term(_ e: TExpr) -> ClosedRange<Int64>? {
             switch e.kind {
-            case .intConstant(let c) where abs(c) <= maximumCounterOffset: return c...c
+            // `magnitude`, not abs: abs(Int64.min) traps, and a module constant can hold Int64.min.
+            case .intConstant(let c) where c.magnitude <= UInt64(maximumCounterOffset): return c...c
             case .local(let slot) where slot != counter: return each[slot]
             default: return nil
             }

@@ -676,7 +676,8 @@ func describe(_ result: ArrayFunctionResult) -> String {
                 #expect(function.describe(error).contains("at line 12"))
             }
         }
-        // Empty loops and a strided view (whole elements: the unchecked version; odd byte strides: checked).
+        // Empty loops and strided views (the body branches, so a view that is not contiguous, reversed
+        // or every other element, runs the checked version: same results).
         _ = try call(9, 3)
         let view = try ndArray((0..<32).map { Double($0 % 3) }, .int32).reversed(axis: 0)
         let row = try ndArray([Double](repeating: 0, count: 200), .int32), col = try ndArray([Double](repeating: 0, count: 200), .int32)
@@ -767,6 +768,41 @@ func describe(_ result: ArrayFunctionResult) -> String {
         """)
         try callBoth(later, [.array(a), .int(1), .int(7)])
         try callBoth(later, [.array(a), .int(0), .int(7)])
+        // `n` assigned once, inside the if: its fact must not outlive the if (the read after it may see
+        // the value from before the loop, out of range here, with start and end in range for k + s).
+        let scoped = try sharedEngine.compileFunction("""
+        import numpy as np
+
+        steps = np.array([-1, 1])
+
+        def f(a, start, end):
+            total = 0
+            n = 100
+            for k in range(start, end):
+                for s in steps:
+                    if s > 0:
+                        n = k + s
+                    total += a[n]
+            return total
+        """)
+        do {
+            try callBoth(scoped, [.array(a), .int(1), .int(7)])
+            Issue.record("a[100] did not fail")
+        } catch let error as KernelRuntimeError {
+            #expect(error.message == "index 100 is out of bounds for axis 0 with size 8 (array 'a' of shape (8,))")
+        }
+        // An offset of -2^63 (a module constant can hold it) is not an offset the loop versions prove:
+        // it compiles, with its checks.
+        let lowest = try sharedEngine.compileFunction("""
+        LOW = -9223372036854775807 - 1
+
+        def f(a, n):
+            t = 0
+            for k in range(n):
+                t += a[k + LOW]
+            return t
+        """)
+        try callBoth(lowest, [.array(a), .int(0)])
         do {
             try callBoth(later, [.array(a), .int(0), .int(8)])
             Issue.record("a[8] did not fail")
