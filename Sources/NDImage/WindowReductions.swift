@@ -659,7 +659,7 @@ public struct WindowReductionJob: @unchecked Sendable {
 
     /// 3x3 and 5x5 medians written straight into contiguous output rows of the input's type by the
     /// AVX-512 row kernels, reading the input rows in place: one C call per batch of output rows for
-    /// the pixels whose windows lie inside the row. The few pixels at each row end read the row
+    /// the pixels whose windows lie inside the row (two rows per pass where their windows slide). The few pixels at each row end read the row
     /// extended through the mode: when consecutive output rows' windows slide down one sequence of
     /// input rows (2-D images), those columns of the whole batch are gathered transposed (one short
     /// row per extended column, along the sequence) and each end pixel is one call of the same
@@ -692,7 +692,10 @@ public struct WindowReductionJob: @unchecked Sendable {
         let endColumns: [[Int]] = ends.map { end in (0..<(end.q - end.p + m - 1)).map { i in map[end.p + s + i] ?? -1 } }
         let endWidth = endColumns.map(\.count).max() ?? 0
 
-        let batch = min(rows.count, 1024)
+        // Batches of about 192 KiB of input rows (16 ... 1024 rows): the ends are gathered while the
+        // batch's rows are still in L2 (2048x2048 uint8 3x3: batches of 1024 rows left the gathers
+        // a fifth of the call).
+        let batch = min(rows.count, max(16, min(1024, (192 << 10) / max(1, n * MemoryLayout<T>.stride))))
         let sequenceLength = batch + m - 1
         let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: n)
         cvalRow.initialize(repeating: cvalValue, count: n)
@@ -724,6 +727,8 @@ public struct WindowReductionJob: @unchecked Sendable {
             // Off when the kernels were switched off mid-run (tests): the caller runs the literal kernel.
             if status == 0 { throw WindowStrategyDeclined(reason: "no AVX-512 median kernel") }
         }
+        // rowKey's offsets, flat: footprint row r's offset along outer axis a at r * last + a.
+        let rowOffsets = (0..<m).flatMap { r in footprintRows[r].outer.prefix(last) }
         var index = outerIndex(of: rows.lowerBound)
         var y = rows.lowerBound
         while y < rows.upperBound {
@@ -733,7 +738,11 @@ public struct WindowReductionJob: @unchecked Sendable {
                 for axis in 0..<last { offset += index[axis] * outStrides[axis] }
                 outs[j] = outBase + offset
                 for r in 0..<m {
-                    table[j * m + r] = rowKey(footprintRow: r, outer: index).map { inBase + $0 } ?? cvalPointer
+                    var key = 0, inside = true
+                    for axis in 0..<last {
+                        if let mapped = outerMaps[axis][index[axis] + rowOffsets[r * last + axis]] { key += mapped } else { inside = false }
+                    }
+                    table[j * m + r] = inside ? inBase + key : cvalPointer
                 }
                 advance(&index)
             }
@@ -752,12 +761,18 @@ public struct WindowReductionJob: @unchecked Sendable {
             for (end, columns) in zip(ends, endColumns) {
                 let width = columns.count
                 if slides {
-                    for i in 0..<width {
-                        let destination = transposed + i * length
-                        let column = columns[i]
+                    // Row by row (each row's end is one cache line, read once).
+                    columns.withUnsafeBufferPointer { columns in
                         for k in 0..<length {
                             let row = sequence[k]
-                            destination[k] = column >= 0 && row != cvalPointer ? row[column] : cvalValue
+                            if row == cvalPointer {
+                                for i in 0..<width { transposed[i * length + k] = cvalValue }
+                            } else {
+                                for i in 0..<width {
+                                    let column = columns[i]
+                                    transposed[i * length + k] = column >= 0 ? row[column] : cvalValue
+                                }
+                            }
                         }
                     }
                     for x in end.p..<end.q {
