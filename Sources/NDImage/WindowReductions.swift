@@ -659,7 +659,7 @@ public struct WindowReductionJob: @unchecked Sendable {
 
     /// 3x3 and 5x5 medians written straight into contiguous output rows of the input's type by the
     /// AVX-512 row kernels, reading the input rows in place: one C call per batch of output rows for
-    /// the pixels whose windows lie inside the row (two rows per pass where their windows slide). The few pixels at each row end read the row
+    /// the pixels whose windows lie inside the row. The few pixels at each row end read the row
     /// extended through the mode: when consecutive output rows' windows slide down one sequence of
     /// input rows (2-D images), those columns of the whole batch are gathered transposed (one short
     /// row per extended column, along the sequence) and each end pixel is one call of the same

@@ -118,70 +118,6 @@ static int fj_has_vbmi(void) {
         }                                                                                                   \
         return bad != 0;                                                                                    \
     }                                                                                                       \
-    /* Two output rows whose windows slide by one row: rows r0, r1, r2 and r1, r2, r3. The pair */       \
-    /* (r1, r2) is sorted once for both (10 instead of 12 min/max for the column sorts, 4 loads */          \
-    /* instead of 6); each row's columns are then those of the single-row kernel. */                        \
-    ATTR static inline int NAME##_row2(const T *r0, const T *r1, const T *r2, const T *r3, ptrdiff_t n,        \
-                                       T *out0, T *out1, unsigned check) {                                  \
-        const ptrdiff_t columns = n + 2;                                                                    \
-        MT bad = 0;                                                                                         \
-        V lo0, mid0, hi0, lo1, mid1, hi1;                                                                   \
-        {                                                                                                   \
-            MT m = MASK(columns);                                                                           \
-            V a = MLOAD(m, r0), b = MLOAD(m, r1), c = MLOAD(m, r2), d = MLOAD(m, r3);                       \
-            if (HAS_HAZARDS) {                                                                              \
-                if (check & 1) bad |= HAZARD(a);                                                            \
-                if (check & 2) bad |= HAZARD(b);                                                            \
-                if (check & 4) bad |= HAZARD(c);                                                            \
-                if (check & 8) bad |= HAZARD(d);                                                            \
-            }                                                                                               \
-            V l1 = MIN(b, c), h1 = MAX(b, c), t = MAX(a, l1), u = MAX(d, l1);                               \
-            lo0 = MIN(a, l1); mid0 = MIN(t, h1); hi0 = MAX(t, h1);                                          \
-            lo1 = MIN(d, l1); mid1 = MIN(u, h1); hi1 = MAX(u, h1);                                          \
-        }                                                                                                   \
-        for (ptrdiff_t x = 0; x < n; x += LANES) {                                                          \
-            const ptrdiff_t next = x + LANES;                                                               \
-            V a, b, c, d;                                                                                   \
-            if (next + LANES <= columns) {                                                                  \
-                a = MLOAD(~(MT)0, r0 + next); b = MLOAD(~(MT)0, r1 + next);                                 \
-                c = MLOAD(~(MT)0, r2 + next); d = MLOAD(~(MT)0, r3 + next);                                 \
-            } else {                                                                                        \
-                MT m = MASK(columns - next);                                                                \
-                a = MLOAD(m, r0 + next); b = MLOAD(m, r1 + next); c = MLOAD(m, r2 + next); d = MLOAD(m, r3 + next); \
-            }                                                                                               \
-            if (HAS_HAZARDS) {                                                                              \
-                if (check & 1) bad |= HAZARD(a);                                                            \
-                if (check & 2) bad |= HAZARD(b);                                                            \
-                if (check & 4) bad |= HAZARD(c);                                                            \
-                if (check & 8) bad |= HAZARD(d);                                                            \
-            }                                                                                               \
-            V l1 = MIN(b, c), h1 = MAX(b, c), t = MAX(a, l1), u = MAX(d, l1);                               \
-            V loN0 = MIN(a, l1), midN0 = MIN(t, h1), hiN0 = MAX(t, h1);                                     \
-            V loN1 = MIN(d, l1), midN1 = MIN(u, h1), hiN1 = MAX(u, h1);                                     \
-            {                                                                                               \
-                V s1 = SH1(lo0, loN0), s2 = SH2(lo0, loN0);                                                 \
-                V l = MAX(MAX(lo0, s1), s2);                                                                \
-                s1 = SH1(hi0, hiN0); s2 = SH2(hi0, hiN0);                                                   \
-                V h = MIN(MIN(hi0, s1), s2);                                                                \
-                s1 = SH1(mid0, midN0); s2 = SH2(mid0, midN0);                                               \
-                V md = MAX(MIN(mid0, s1), MIN(MAX(mid0, s1), s2));                                          \
-                V r = MAX(MIN(l, md), MIN(MAX(l, md), h));                                                  \
-                if (n - x >= LANES) MSTORE(out0 + x, ~(MT)0, r); else MSTORE(out0 + x, MASK(n - x), r);     \
-            }                                                                                               \
-            {                                                                                               \
-                V s1 = SH1(lo1, loN1), s2 = SH2(lo1, loN1);                                                 \
-                V l = MAX(MAX(lo1, s1), s2);                                                                \
-                s1 = SH1(hi1, hiN1); s2 = SH2(hi1, hiN1);                                                   \
-                V h = MIN(MIN(hi1, s1), s2);                                                                \
-                s1 = SH1(mid1, midN1); s2 = SH2(mid1, midN1);                                               \
-                V md = MAX(MIN(mid1, s1), MIN(MAX(mid1, s1), s2));                                          \
-                V r = MAX(MIN(l, md), MIN(MAX(l, md), h));                                                  \
-                if (n - x >= LANES) MSTORE(out1 + x, ~(MT)0, r); else MSTORE(out1 + x, MASK(n - x), r);     \
-            }                                                                                               \
-            lo0 = loN0; mid0 = midN0; hi0 = hiN0; lo1 = loN1; mid1 = midN1; hi1 = hiN1;                     \
-        }                                                                                                   \
-        return bad != 0;                                                                                    \
-    }                                                                                                       \
     ATTR static int NAME##_rows_impl(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, \
                                      ptrdiff_t n) {                                                         \
         ptrdiff_t y = 0;                                                                                    \
@@ -194,15 +130,8 @@ static int fj_has_vbmi(void) {
                     if (y == 0 || (w[r] != w[-3] && w[r] != w[-2] && w[r] != w[-1])) check |= 1u << r;      \
                 }                                                                                           \
             }                                                                                               \
-            if (y + 1 < count && w[3] == w[1] && w[4] == w[2]) {                                            \
-                if (HAS_HAZARDS && w[5] != w[0] && w[5] != w[1] && w[5] != w[2]) check |= 8;               \
-                if (NAME##_row2(w[0] + start, w[1] + start, w[2] + start, w[5] + start, n, outs[y], outs[y + 1], \
-                                check)) return -1;                                                          \
-                y += 2;                                                                                     \
-            } else {                                                                                        \
-                if (NAME##_row(w[0] + start, w[1] + start, w[2] + start, n, outs[y], check)) return -1;    \
-                y += 1;                                                                                     \
-            }                                                                                               \
+            if (NAME##_row(w[0] + start, w[1] + start, w[2] + start, n, outs[y], check)) return -1;        \
+            y += 1;                                                                                         \
         }                                                                                                   \
         return 1;                                                                                           \
     }
