@@ -599,10 +599,19 @@ public struct WindowReductionJob: @unchecked Sendable {
         // first, from memory) was slower than the cached extended rows (float32 3x3 8.7 vs 5.1 ms in
         // the sweep, where SciPy's runs leave the caches cold); floats take the cached rows, with the
         // AVX-512 kernels inside `RankNetworkRunner`.
-        if let network = rankNetwork, sameType, !T.mayHoldHazards, inStrides[last] == 1, outStrides[last] == 1,
+        if let network = rankNetwork, sameType, inStrides[last] == 1, outStrides[last] == 1,
            !output.mayShareMemory(with: input) {
-            try runNetworkInPlace(T.self, network: network, rows: rows, output: output)
-            return
+            // 3x3 and 5x5 medians by the AVX-512 row kernels (floats too: the 3x3 kernel checks what
+            // it reads for NaN and -0.0 as it goes, so no separate pass).
+            let size = medianRowsSize(T.self, network: network)
+            if size != 0 {
+                try runMedianRows(T.self, size: size, rows: rows, output: output)
+                return
+            }
+            if !T.mayHoldHazards {
+                try runNetworkInPlace(T.self, network: network, rows: rows, output: output)
+                return
+            }
         }
         let n = rowLength
         let plane = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
@@ -632,6 +641,164 @@ public struct WindowReductionJob: @unchecked Sendable {
                 }
                 advance(&index)
             }
+        }
+    }
+
+    /// The size of the AVX-512 median row kernel (`RankKernelsC`, `filterjit_median3x3_*_rows`,
+    /// `filterjit_median5x5_*_rows`) that computes `network` for `T` on this CPU: 3 or 5, 0 for none.
+    private func medianRowsSize<T: ReducibleElement>(_: T.Type, network: RankNetwork) -> Int {
+        guard filterjit_rank_kernels_avx512() != 0 else { return 0 }
+        if network.rows == 3 && network.length == 3 && network.ranks == [4] {
+            return T.self == Int64.self || T.self == UInt64.self ? 0 : 3
+        }
+        if network.rows == 5 && network.length == 5 && network.ranks == [12] {
+            return T.self == UInt8.self || T.self == Int8.self || T.self == UInt16.self || T.self == Int16.self ? 5 : 0
+        }
+        return 0
+    }
+
+    /// 3x3 and 5x5 medians written straight into contiguous output rows of the input's type by the
+    /// AVX-512 row kernels, reading the input rows in place: one C call per batch of output rows for
+    /// the pixels whose windows lie inside the row. The few pixels at each row end read the row
+    /// extended through the mode: when consecutive output rows' windows slide down one sequence of
+    /// input rows (2-D images), those columns of the whole batch are gathered transposed (one short
+    /// row per extended column, along the sequence) and each end pixel is one call of the same
+    /// kernel along the batch; otherwise each output row reads short strips. Float data is checked
+    /// for NaN and -0.0 by the kernel as it reads (then the strategy declines and the caller
+    /// recomputes every row).
+    private func runMedianRows<T: ReducibleElement>(_: T.Type, size m: Int, rows: Range<Int>, output: NDArray) throws {
+        let n = rowLength
+        guard n > 0, !rows.isEmpty else { return }
+        let last = input.rank - 1
+        let s = spanClasses[0].spans[0].start
+        let centre = geometry.centre[last]
+        let outSize = output.elementType.itemSize
+        let outStrides = output.strides.map { $0 / outSize }
+        let inBase = UnsafePointer(input.firstElementPointer.assumingMemoryBound(to: T.self))
+        let outBase = output.firstElementPointer.assumingMemoryBound(to: T.self)
+        // Checked in the initialiser for constant modes; other modes never read it.
+        let cvalValue = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
+        let interiorStart = min(n, max(0, centre - s))
+        let interiorEnd = max(interiorStart, min(n, n + centre - s - m + 1))
+        // The end pixel ranges and the input column (-1: cval) of each of their extended columns.
+        var ends: [(p: Int, q: Int)] = []
+        if interiorEnd > interiorStart {
+            if interiorStart > 0 { ends.append((0, interiorStart)) }
+            if interiorEnd < n { ends.append((interiorEnd, n)) }
+        } else {
+            ends.append((0, n))
+        }
+        let map = lastMap
+        let endColumns: [[Int]] = ends.map { end in (0..<(end.q - end.p + m - 1)).map { i in map[end.p + s + i] ?? -1 } }
+        let endWidth = endColumns.map(\.count).max() ?? 0
+
+        // Batches of about 192 KiB of input rows (16 ... 1024 rows): the ends are gathered while the
+        // batch's rows are still in L2 (2048x2048 uint8 3x3: batches of 1024 rows left the gathers
+        // a fifth of the call).
+        let batch = min(rows.count, max(16, min(1024, (192 << 10) / max(1, n * MemoryLayout<T>.stride))))
+        let sequenceLength = batch + m - 1
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: n)
+        cvalRow.initialize(repeating: cvalValue, count: n)
+        let table = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: batch * m)
+        let sequence = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: sequenceLength)
+        let outs = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: batch)
+        let targets = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: batch)
+        // The ends: transposed columns (endWidth rows of sequenceLength), or per-row strips.
+        let transposed = UnsafeMutablePointer<T>.allocate(capacity: max(1, endWidth * sequenceLength))
+        let results = UnsafeMutablePointer<T>.allocate(capacity: batch)
+        let strips = UnsafeMutablePointer<T>.allocate(capacity: max(1, batch * m * endWidth))
+        let stripTable = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: batch * m)
+        defer {
+            cvalRow.deallocate()
+            table.deallocate()
+            sequence.deallocate()
+            outs.deallocate()
+            targets.deallocate()
+            transposed.deallocate()
+            results.deallocate()
+            strips.deallocate()
+            stripTable.deallocate()
+        }
+        let cvalPointer = UnsafePointer(cvalRow)
+        func run(_ rowPointers: UnsafePointer<UnsafePointer<T>>, _ outPointers: UnsafePointer<UnsafeMutablePointer<T>>,
+                 count: Int, start: Int, pixels: Int) throws {
+            let status = medianRows(T.self, size: m, rowPointers, outPointers, count, start, pixels)
+            if status < 0 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+            // Off when the kernels were switched off mid-run (tests): the caller runs the literal kernel.
+            if status == 0 { throw WindowStrategyDeclined(reason: "no AVX-512 median kernel") }
+        }
+        // rowKey's offsets, flat: footprint row r's offset along outer axis a at r * last + a.
+        let rowOffsets = (0..<m).flatMap { r in footprintRows[r].outer.prefix(last) }
+        var index = outerIndex(of: rows.lowerBound)
+        var y = rows.lowerBound
+        while y < rows.upperBound {
+            let count = min(batch, rows.upperBound - y)
+            for j in 0..<count {
+                var offset = 0
+                for axis in 0..<last { offset += index[axis] * outStrides[axis] }
+                outs[j] = outBase + offset
+                for r in 0..<m {
+                    var key = 0, inside = true
+                    for axis in 0..<last {
+                        if let mapped = outerMaps[axis][index[axis] + rowOffsets[r * last + axis]] { key += mapped } else { inside = false }
+                    }
+                    table[j * m + r] = inside ? inBase + key : cvalPointer
+                }
+                advance(&index)
+            }
+            if interiorEnd > interiorStart {
+                for j in 0..<count { targets[j] = outs[j] + interiorStart }
+                try run(table, targets, count: count, start: interiorStart + s - centre, pixels: interiorEnd - interiorStart)
+            }
+            // Whether the windows slide down one sequence of rows: row j's window is sequence[j ..< j + m].
+            for r in 0..<m { sequence[r] = table[r] }
+            var slides = true
+            for j in 1..<max(1, count) {
+                sequence[j + m - 1] = table[j * m + m - 1]
+                for r in 0..<(m - 1) where table[j * m + r] != sequence[j + r] { slides = false }
+            }
+            let length = count + m - 1
+            for (end, columns) in zip(ends, endColumns) {
+                let width = columns.count
+                if slides {
+                    // Row by row (each row's end is one cache line, read once).
+                    columns.withUnsafeBufferPointer { columns in
+                        for k in 0..<length {
+                            let row = sequence[k]
+                            if row == cvalPointer {
+                                for i in 0..<width { transposed[i * length + k] = cvalValue }
+                            } else {
+                                for i in 0..<width {
+                                    let column = columns[i]
+                                    transposed[i * length + k] = column >= 0 ? row[column] : cvalValue
+                                }
+                            }
+                        }
+                    }
+                    for x in end.p..<end.q {
+                        // Kernel row r is extended column x - p + r; its pixels run along the sequence.
+                        for r in 0..<m { stripTable[r] = UnsafePointer(transposed + (x - end.p + r) * length) }
+                        targets[0] = results
+                        try run(stripTable, targets, count: 1, start: 0, pixels: count)
+                        for j in 0..<count { outs[j][x] = results[j] }
+                    }
+                } else {
+                    for j in 0..<count {
+                        for r in 0..<m {
+                            let destination = strips + (j * m + r) * width
+                            let row = table[j * m + r]
+                            for i in 0..<width {
+                                let column = columns[i]
+                                destination[i] = column >= 0 && row != cvalPointer ? row[column] : cvalValue
+                            }
+                            stripTable[j * m + r] = UnsafePointer(destination)
+                        }
+                        targets[j] = outs[j] + end.p
+                    }
+                    try run(stripTable, targets, count: count, start: 0, pixels: end.q - end.p)
+                }
+            }
+            y += count
         }
     }
 
@@ -1747,6 +1914,48 @@ func medianVector<T: ReducibleElement>(_: T.Type, size: Int, _ rows: UnsafePoint
         if T.self == Double.self { return run(Double.self, filterjit_median5x5_f64) }
     }
     return false
+}
+
+/// The AVX-512 kernels of `RankKernelsC` (3x3 and 5x5 medians, 8-bit histograms, float sums).
+public enum RankKernels {
+    /// Whether they run in this process (the CPU has AVX-512 F and BW, FILTERJIT_NO_AVX512 unset).
+    public static var avx512: Bool { filterjit_rank_kernels_avx512() != 0 }
+
+    /// Turns them on (where the CPU has them) or off for the whole process, or back to what the CPU
+    /// and FILTERJIT_NO_AVX512 say (nil). For tests: every result is the same bits either way (a run
+    /// that finds them switched off mid-way declines its strategy and runs the literal kernel).
+    public static func setAVX512(_ enabled: Bool?) {
+        filterjit_rank_kernels_set_avx512(enabled.map { $0 ? 1 : 0 } ?? -1)
+    }
+}
+
+/// `count` output rows of the AVX-512 3x3 or 5x5 median row kernels (`RankKernelsC`): 1 done, 0 no
+/// kernel for `T` on this CPU, -1 a float value read was NaN or -0.0.
+@inline(__always)
+func medianRows<T: ReducibleElement>(_: T.Type, size: Int, _ rows: UnsafePointer<UnsafePointer<T>>,
+                                     _ outs: UnsafePointer<UnsafeMutablePointer<T>>, _ count: Int, _ start: Int,
+                                     _ n: Int) -> Int32 {
+    let raw = UnsafeRawPointer(rows), rawOuts = UnsafeRawPointer(outs)
+    func run<E>(_: E.Type, _ f: (UnsafePointer<UnsafePointer<E>?>?, UnsafePointer<UnsafeMutablePointer<E>?>?, Int, Int, Int) -> Int32) -> Int32 {
+        f(raw.assumingMemoryBound(to: UnsafePointer<E>?.self), rawOuts.assumingMemoryBound(to: UnsafeMutablePointer<E>?.self),
+          count, start, n)
+    }
+    if size == 3 {
+        if T.self == UInt8.self { return run(UInt8.self, filterjit_median3x3_u8_rows) }
+        if T.self == Int8.self { return run(Int8.self, filterjit_median3x3_i8_rows) }
+        if T.self == UInt16.self { return run(UInt16.self, filterjit_median3x3_u16_rows) }
+        if T.self == Int16.self { return run(Int16.self, filterjit_median3x3_i16_rows) }
+        if T.self == UInt32.self { return run(UInt32.self, filterjit_median3x3_u32_rows) }
+        if T.self == Int32.self { return run(Int32.self, filterjit_median3x3_i32_rows) }
+        if T.self == Float.self { return run(Float.self, filterjit_median3x3_f32_rows) }
+        if T.self == Double.self { return run(Double.self, filterjit_median3x3_f64_rows) }
+    } else if size == 5 {
+        if T.self == UInt8.self { return run(UInt8.self, filterjit_median5x5_u8_rows) }
+        if T.self == Int8.self { return run(Int8.self, filterjit_median5x5_i8_rows) }
+        if T.self == UInt16.self { return run(UInt16.self, filterjit_median5x5_u16_rows) }
+        if T.self == Int16.self { return run(Int16.self, filterjit_median5x5_i16_rows) }
+    }
+    return 0
 }
 
 /// `d[x * step] = sums[x] / divisor` (or the sum itself when `divisor` is nil) for x in 0..<n.

@@ -298,6 +298,65 @@ import FilterInterpreter
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// 3x3 and 5x5 medians by the AVX-512 row kernels (`runMedianRows`: the interior of a batch of rows
+    /// in one call, the row ends gathered transposed along sliding windows or as per-row strips, float
+    /// data checked for NaN / -0.0 by the kernel as it reads): a seeded fuzz over tiny and long rows
+    /// (1xN, Nx1, 2x2, widths around the vector lanes), 3-D images (windows that do not slide from one
+    /// plane to the next), every element type, mode, origin, cval, NaN / -0.0 placed anywhere (also only
+    /// in the first or last column, or in cval), 1-3 threads, with the AVX-512 kernels switched off in
+    /// a quarter of the rounds (the portable networks), against the literal kernel.
+    @Test func medianRowKernelsEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("medianRowKernelsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["np.median(values)", "median(values)", "sorted(values)[len(values) // 2]"].map { try engine.compile($0) }
+        let boxes: [[Int]] = [[3, 3], [3, 3], [3, 3], [5, 5], [5, 5], [1, 3, 3], [1, 5, 5], [3, 3]]
+        let widths = [1, 2, 3, 4, 5, 6, 7, 9, 15, 16, 17, 18, 31, 33, 62, 63, 64, 65, 66, 67, 127, 130, 200]
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 2.5, -1.0]
+        let types: [ElementType] = [.uint8, .uint8, .float32, .float32, .float32, .float64, .int8, .uint16, .int16, .uint32,
+                                    .int32, .bool, .int64]
+        var problems: [String] = []
+        var kernelRounds = 0
+        let rounds = 160
+        defer { RankKernels.setAVX512(nil) }
+        for round in 0..<rounds {
+            let kernel = random.pick(kernels)
+            let size = random.pick(boxes)
+            let width = random.pick(widths)
+            let height = random.chance(0.15) ? 1 + random.below(2) : 1 + random.below(40)
+            let shape = size.count == 3 ? [1 + random.below(3), height, width] : [height, width]
+            let type = random.pick(types)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.3) ? random.pick(specials) : Double(random.below(9))
+            let count = shape.reduce(1, *)
+            var values = randomImageValues(count: count, type: type, specials: [], specialRate: 0, infinityRate: 0.05,
+                                           random: &random)
+            if type.isFloatingPoint && random.chance(0.3) {
+                // One hazard: anywhere, or in the first or last column of some row.
+                let row = random.below(count / width)
+                let column = random.chance(0.5) ? random.below(width) : (random.chance(0.5) ? 0 : width - 1)
+                values[row * width + column] = random.pick([.nan, -0.0])
+            }
+            let input = try NDArray.make(shape: shape, elementType: type, values: values)
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let off = round % 4 == 3
+            RankKernels.setAVX512(off ? false : nil)
+            if RankKernels.avx512 { kernelRounds += 1 }
+            let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+            let threads = 1 + random.below(3)
+            let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+            RankKernels.setAVX512(nil)
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(kernel.name) \(type) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) "
+                    + "threads \(threads) avx512 \(off ? "off" : "on"): \(d)")
+            }
+        }
+        print("median row kernels vs literal: \(rounds) rounds, \(kernelRounds) with AVX-512, \(problems.count) differences")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 8-bit ranks of big boxes by the column histograms and the C kernel `filterjit_histogram_rank8`
     /// (lazy fine counts), written in place for uint8: every mode, several ranks, rows shorter and
     /// longer than the window, 1-3 threads, against the literal kernel.

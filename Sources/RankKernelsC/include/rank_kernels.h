@@ -20,6 +20,10 @@ extern "C" {
 
 /// Whether this process runs the AVX-512 kernels (AVX-512 F and BW, and FILTERJIT_NO_AVX512 unset).
 int filterjit_rank_kernels_avx512(void);
+/// Turns the AVX-512 kernels on (1, where the CPU has them) or off (0) for the whole process, whatever
+/// FILTERJIT_NO_AVX512 says, or back to what it says (-1). For tests: the results are the same bits
+/// either way.
+void filterjit_rank_kernels_set_avx512(int enabled);
 
 int filterjit_median3x3_u8(const uint8_t *const *rows, ptrdiff_t start, ptrdiff_t n, uint8_t *out);
 int filterjit_median3x3_i8(const int8_t *const *rows, ptrdiff_t start, ptrdiff_t n, int8_t *out);
@@ -30,6 +34,20 @@ int filterjit_median3x3_i32(const int32_t *const *rows, ptrdiff_t start, ptrdiff
 int filterjit_median3x3_f32(const float *const *rows, ptrdiff_t start, ptrdiff_t n, float *out);
 int filterjit_median3x3_f64(const double *const *rows, ptrdiff_t start, ptrdiff_t n, double *out);
 
+// `count` output rows of 3x3 medians: output row y's window rows are rows[3y + r] (r in 0..<3), read
+// at columns start ..< start + n + 2, and its n medians go to outs[y][0 ..< n]. The float kernels
+// check every value they read for NaN and -0.0 (each row once per call: a row pointer that was in
+// the previous output row's window is not checked again) and return -1 at the first output row
+// that reads one (earlier rows are written). Returns 1 when done, 0 without AVX-512 (nothing written).
+int filterjit_median3x3_u8_rows(const uint8_t *const *rows, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_i8_rows(const int8_t *const *rows, int8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_u16_rows(const uint16_t *const *rows, uint16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_i16_rows(const int16_t *const *rows, int16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_u32_rows(const uint32_t *const *rows, uint32_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_i32_rows(const int32_t *const *rows, int32_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_f32_rows(const float *const *rows, float *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_f64_rows(const double *const *rows, double *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+
 // The 5x5 median, as the 3x3 one with five rows: rows[r][start ..< start + n + 4] are read.
 int filterjit_median5x5_u8(const uint8_t *const *rows, ptrdiff_t start, ptrdiff_t n, uint8_t *out);
 int filterjit_median5x5_i8(const int8_t *const *rows, ptrdiff_t start, ptrdiff_t n, int8_t *out);
@@ -37,6 +55,11 @@ int filterjit_median5x5_u16(const uint16_t *const *rows, ptrdiff_t start, ptrdif
 int filterjit_median5x5_i16(const int16_t *const *rows, ptrdiff_t start, ptrdiff_t n, int16_t *out);
 int filterjit_median5x5_f32(const float *const *rows, ptrdiff_t start, ptrdiff_t n, float *out);
 int filterjit_median5x5_f64(const double *const *rows, ptrdiff_t start, ptrdiff_t n, double *out);
+// `count` rows of 5x5 medians of integer data, as filterjit_median3x3_u8_rows with rows[5y + r].
+int filterjit_median5x5_u8_rows(const uint8_t *const *rows, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_i8_rows(const int8_t *const *rows, int8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_u16_rows(const uint16_t *const *rows, uint16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_i16_rows(const int16_t *const *rows, int16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 
 /// Rank `k` (0-based) of every window of `length` consecutive columns of 8-bit column histograms
 /// (Perreault and Hebert): column j has 256 fine counts at fine[256 j ...] and 16 coarse counts
