@@ -217,9 +217,10 @@ extension WindowReductionJob {
     }
 
     /// The uint8 means of output rows `rows` by the AVX-512 kernels, into rows of `output` (uint8, unit
-    /// column stride); false (nothing written) when they do not run: no AVX-512, `BoxMeanKernels`
-    /// off, more than 257 rows (the column sums would pass 2^16) or sums from 2^24 on (the 32-bit
-    /// quotient's float estimate needs them exact).
+    /// column stride); false when they do not run: no AVX-512, `BoxMeanKernels` off, more than 257
+    /// rows (the column sums would pass 2^16) or sums from 2^24 on (the 32-bit quotient's float
+    /// estimate needs them exact); nothing is written then, except when the kernels are switched off
+    /// during the run (a test toggle), when some rows may be written and the caller rewrites them all.
     private func runBoxMeansU8(rows: Range<Int>, output: NDArray) throws -> Bool {
         let plan = boxSum!
         let box = plan.box

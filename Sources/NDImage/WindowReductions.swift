@@ -1621,7 +1621,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         private lazy var usesRankedRows: Bool = (T.self == Double.self || T.self == Float.self)
             && job.tapCount >= WindowReductionJob.rankedRowsMinimumTaps
             && job.footprintRows.count <= 255 && extendedLength < (1 << 24)
-            && job.footprintRows.count.multipliedReportingOverflow(by: extendedLength).partialValue < Int(UInt32.max)
+            && job.footprintRows.count * extendedLength <= RankedRows.maximumElements
         private lazy var ranked = RankedRows(rows: job.footprintRows.count, rowLength: extendedLength)
         private var rankedReady = false
 
@@ -1744,6 +1744,11 @@ extension WindowReductionJob {
 /// One thread's ranked rows (`rank_merge.h`): the footprint's rows for the current output row as one
 /// sequence of (key, tag) pairs sorted by key, each row in a slot, and each element's rank.
 final class RankedRows {
+    /// At most this many elements (rows x extended row length) per thread: 28 bytes each (two key and
+    /// two tag sequences, the ranks, the bits), so 64 MiB; wider rows or taller footprints keep the
+    /// sorted window, whose scratch is the window itself. (Rows <= 255 and length < 2^24 bound the
+    /// product below 2^32 too, which the UInt32 ranks need.)
+    static let maximumElements = (64 << 20) / 28
     let rowCount: Int, rowLength: Int
     /// The sequence: keys (order-preserving integers of the values) and tags (slot << 24 | column).
     private(set) var keys: UnsafeMutablePointer<UInt64>
