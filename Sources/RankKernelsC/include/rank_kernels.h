@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pairwise_sums.h"
+#include "box_minmax.h"
 
 #ifdef __cplusplus
 extern "C" {
