@@ -64,10 +64,11 @@ extension WindowReductionJob {
                                            body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
         // Rows first: 3-D boxes, and 2-D boxes of float32 data up to 8 rows, where the NaN / -0.0 check
         // rides on the pass that reads the row (for integer and float64 data the columns-first passes
-        // below measured as fast or faster); with the AVX-512 kernels (`BoxKernels`), float32, uint16
-        // and int16 boxes up to 9 rows and 16 columns (the fused step, `runSeparableRing`).
+        // below measured as fast or faster); with the AVX-512 kernels (`BoxKernels`), float32 boxes up
+        // to 9 rows and 16 columns, uint16 and int16 boxes of 5 to 9 rows (the fused step).
         if input.rank == 3 || (T.self == Float.self && box.rows <= Self.ringMaxRows)
-            || (BoxKernels.serve(T.self) && box.rows <= Self.ringMaxRowsAVX512 && box.length <= 16) {
+            || (BoxKernels.serve(T.self) && box.rows <= Self.ringMaxRowsAVX512 && box.length <= 16
+                && (T.self == Float.self || box.rows >= Self.ringMinRows16)) {
             try runSeparableRing(T.self, box: box, rows: rows, destination: destination, body: body)
             return
         }
@@ -415,7 +416,7 @@ extension RowReducer {
 
     /// The edge columns (outside inLow ..< inHigh, `direct` only): the extended positions their windows
     /// read, gathered through the mode (`edgeIndex`: the input column, or -1 for cval) into a short
-    /// row, then slid like the interior.
+    /// row, then slid one output at a time.
     func edges<Op: BoxOperation>(_: Op.Type, _ source: UnsafeMutablePointer<T>, into out: UnsafeMutablePointer<T>) {
         func side(from: Int, outputs: Int) {
             guard outputs > 0 else { return }
@@ -424,9 +425,7 @@ extension RowReducer {
                 let column = edgeIndex[first + j]
                 edgeRow[j] = column >= 0 ? source[column] : cval
             }
-            if BoxKernels.serve(T.self), BoxKernels.row(edgeRow, length, out + from, outputs, maximum: Op.isMaximum) != nil {
-                return
-            }
+            // (A few outputs: a C call per side cost more than this loop on 128-wide 3-D rows.)
             for x in 0..<outputs {
                 var value = edgeRow[x]
                 for j in 1..<max(1, length) { value = Op.pick(value, edgeRow[x + j]) }
@@ -478,6 +477,9 @@ extension WindowReductionJob {
     static let ringMaxRows = 8
     /// The same with the AVX-512 kernels (float32, uint16, int16; rows up to 16 columns wide).
     static let ringMaxRowsAVX512 = 9
+    /// 16-bit boxes shorter than this keep the columns-first passes: at 3x3 uint16 (2048x2048) they
+    /// measured 1.13-1.15 ms against 1.40 ms for the fused AVX-512 step (from 5x5 on the step is faster).
+    static let ringMinRows16 = 5
 
     /// Short 2-D boxes, rows first (as OpenCV's morphology does): each input row is reduced along the
     /// row once, into a ring of k rows, and each output row combines its k ring rows in one pass (two
