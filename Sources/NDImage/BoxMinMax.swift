@@ -64,8 +64,11 @@ extension WindowReductionJob {
                                            body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
         // Rows first: 3-D boxes, and 2-D boxes of float32 data up to 8 rows, where the NaN / -0.0 check
         // rides on the pass that reads the row (for integer and float64 data the columns-first passes
-        // below measured as fast or faster).
-        if input.rank == 3 || (T.self == Float.self && box.rows <= Self.ringMaxRows) {
+        // below measured as fast or faster); with the AVX-512 kernels (`BoxKernels`), float32 boxes up
+        // to 9 rows and 16 columns, uint16 and int16 boxes of 5 to 9 rows (the fused step).
+        if input.rank == 3 || (T.self == Float.self && box.rows <= Self.ringMaxRows)
+            || (BoxKernels.serve(T.self) && box.rows <= Self.ringMaxRowsAVX512 && box.length <= 16
+                && (T.self == Float.self || box.rows >= Self.ringMinRows16)) {
             try runSeparableRing(T.self, box: box, rows: rows, destination: destination, body: body)
             return
         }
@@ -179,14 +182,18 @@ extension WindowReductionJob {
 /// min or max, as a type so that the row loops specialise and vectorise.
 protocol BoxOperation {
     static func pick<T: ReducibleElement>(_ a: T, _ b: T) -> T
+    /// Whether this is the maximum (for the C kernels' flag).
+    static var isMaximum: Bool { get }
 }
 
 enum BoxMinimum: BoxOperation {
     @inline(__always) static func pick<T: ReducibleElement>(_ a: T, _ b: T) -> T { b < a ? b : a }
+    static var isMaximum: Bool { false }
 }
 
 enum BoxMaximum: BoxOperation {
     @inline(__always) static func pick<T: ReducibleElement>(_ a: T, _ b: T) -> T { b > a ? b : a }
+    static var isMaximum: Bool { true }
 }
 
 // Element-wise combinations of 2, 3 or 4 rows into a row that none of them overlaps.
@@ -312,6 +319,9 @@ struct RowReducer<T: ReducibleElement> {
     let extended: UnsafeMutablePointer<T>
     let slideA: UnsafeMutablePointer<T>
     let slideB: UnsafeMutablePointer<T>
+    /// Per extended position, the input column it reads (-1: cval); and a short row for the edges.
+    let edgeIndex: UnsafeMutablePointer<Int>
+    let edgeRow: UnsafeMutablePointer<T>
 
     init(n: Int, start: Int, length: Int, centre: Int, cval: T, map: [Int?]) {
         self.n = n
@@ -323,14 +333,18 @@ struct RowReducer<T: ReducibleElement> {
         let shift = start - centre
         inLow = min(n, max(0, -shift))
         inHigh = max(inLow, min(n, n - shift - length + 1))
-        direct = length <= 8 && inHigh > inLow
+        // The AVX-512 row pass (any window up to 16 columns) or the Swift passes (up to 8).
+        direct = (length <= 8 || (BoxKernels.serve(T.self) && length <= 16)) && inHigh > inLow
         extended = .allocate(capacity: max(1, map.count))
         slideA = .allocate(capacity: max(1, map.count))
         slideB = .allocate(capacity: max(1, map.count))
+        edgeIndex = .allocate(capacity: max(1, map.count))
+        for (j, column) in map.enumerated() { edgeIndex[j] = column ?? -1 }
+        edgeRow = .allocate(capacity: max(1, map.count))
     }
 
     func release() {
-        extended.deallocate(); slideA.deallocate(); slideB.deallocate()
+        extended.deallocate(); slideA.deallocate(); slideB.deallocate(); edgeIndex.deallocate(); edgeRow.deallocate()
     }
 
     /// The input row at `source` (nil: the cval row), reduced along the row with `Op` into `out`.
@@ -341,7 +355,9 @@ struct RowReducer<T: ReducibleElement> {
         }
         if direct {
             let s = source + (inLow + start - centre), d = out + inLow, count = inHigh - inLow
-            if T.mayHoldHazards {
+            if let hazard = BoxKernels.serve(T.self) ? BoxKernels.row(s, length, d, count, maximum: Op.isMaximum) : nil {
+                if T.mayHoldHazards, hazard { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+            } else if T.mayHoldHazards {
                 // Checked while the pass reads the row: its first operand covers s ..< s + count,
                 // the rest of the row is checked apart (a few elements).
                 let hazard: Bool
@@ -355,10 +371,7 @@ struct RowReducer<T: ReducibleElement> {
                 case 7: hazard = combine7Checked(Op.self, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, d, count)
                 default: hazard = combine8Checked(Op.self, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, s + 7, d, count)
                 }
-                let head = s - source, tail = head + count
-                if hazard || hasOrderHazard(UnsafePointer(source), head) || hasOrderHazard(UnsafePointer(source + tail), n - tail) {
-                    throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0")
-                }
+                if hazard { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             } else {
                 switch length {
                 case 1: d.update(from: s, count: count)
@@ -371,18 +384,8 @@ struct RowReducer<T: ReducibleElement> {
                 default: combine8(Op.self, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, s + 7, d, count)
                 }
             }
-            // The edge columns, one by one through the mode.
-            map.withUnsafeBufferPointer { map in
-                func edge(_ x: Int) {
-                    var value = map[x + start].map { source[$0] } ?? cval
-                    for j in (x + start + 1)..<(x + start + length) {
-                        value = Op.pick(value, map[j].map { source[$0] } ?? cval)
-                    }
-                    out[x] = value
-                }
-                for x in 0..<inLow { edge(x) }
-                for x in inHigh..<n { edge(x) }
-            }
+            try checkEdges(source)
+            edges(Op.self, source, into: out)
             return
         }
         if T.mayHoldHazards, hasOrderHazard(UnsafePointer(source), n) {
@@ -396,11 +399,55 @@ struct RowReducer<T: ReducibleElement> {
     }
 }
 
+extension RowReducer {
+    /// The interior columns' input range (`direct` only): output x in inLow ..< inHigh reads input
+    /// columns x + start - centre ..< x + start - centre + length, all inside the row.
+    var interiorOffset: Int { inLow + start - centre }
+
+    /// Throws when the elements of the row outside the interior pass's first operand (a few at each
+    /// end) hold NaN or -0.0 (`direct` only).
+    func checkEdges(_ source: UnsafeMutablePointer<T>) throws {
+        guard T.mayHoldHazards else { return }
+        let head = interiorOffset, tail = head + (inHigh - inLow)
+        if hasOrderHazard(UnsafePointer(source), head) || hasOrderHazard(UnsafePointer(source + tail), n - tail) {
+            throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0")
+        }
+    }
+
+    /// The edge columns (outside inLow ..< inHigh, `direct` only): the extended positions their windows
+    /// read, gathered through the mode (`edgeIndex`: the input column, or -1 for cval) into a short
+    /// row, then slid one output at a time.
+    func edges<Op: BoxOperation>(_: Op.Type, _ source: UnsafeMutablePointer<T>, into out: UnsafeMutablePointer<T>) {
+        func side(from: Int, outputs: Int) {
+            guard outputs > 0 else { return }
+            let first = from + start, count = outputs + length - 1
+            for j in 0..<count {
+                let column = edgeIndex[first + j]
+                edgeRow[j] = column >= 0 ? source[column] : cval
+            }
+            // (A few outputs: a C call per side cost more than this loop on 128-wide 3-D rows.)
+            for x in 0..<outputs {
+                var value = edgeRow[x]
+                for j in 1..<max(1, length) { value = Op.pick(value, edgeRow[x + j]) }
+                out[from + x] = value
+            }
+        }
+        side(from: 0, outputs: inLow)
+        side(from: inHigh, outputs: n - inHigh)
+    }
+}
+
 /// A ring of `k` rows of `n` elements for each of `planes` reductions, keyed by position.
 /// (Plain pointers, no arrays: per-row bookkeeping must cost next to nothing against a 2 KiB row.)
+/// Rows start on 64-byte boundaries `stride` elements apart, with `stride` bytes = 320 modulo 4096:
+/// rows of a power-of-two width 4096 bytes apart made every load from a ring row wait on the store
+/// into another at the same column (4K aliasing; the fused AVX-512 step took 1.4 instead of 0.77 ms
+/// for a 9x9 uint16 box at 2048x2048 in a C loop on Zen 4).
 struct RowRing<T> {
     let k: Int
     let n: Int
+    let stride: Int
+    let raw: UnsafeMutableRawPointer
     let storage: UnsafeMutablePointer<T>
     /// The position each slot holds (Int.min: none).
     let keys: UnsafeMutablePointer<Int>
@@ -408,21 +455,31 @@ struct RowRing<T> {
     init(planes: Int, k: Int, n: Int) {
         self.k = k
         self.n = n
-        storage = .allocate(capacity: max(1, planes * k * n))
+        let size = MemoryLayout<T>.stride
+        var bytes = (max(1, n) * size + 63) / 64 * 64
+        bytes += ((320 - bytes % 4096) + 4096) % 4096
+        stride = (bytes + size - 1) / size
+        raw = .allocate(byteCount: max(1, planes * k) * stride * size, alignment: 64)
+        storage = raw.bindMemory(to: T.self, capacity: max(1, planes * k) * stride)
         keys = .allocate(capacity: k)
         keys.initialize(repeating: Int.min, count: k)
     }
 
-    func release() { storage.deallocate(); keys.deallocate() }
+    func release() { raw.deallocate(); keys.deallocate() }
 
     func slot(_ p: Int) -> Int { ((p % k) + k) % k }
 
-    func row(plane r: Int, position p: Int) -> UnsafeMutablePointer<T> { storage + (r * k + slot(p)) * n }
+    func row(plane r: Int, position p: Int) -> UnsafeMutablePointer<T> { storage + (r * k + slot(p)) * stride }
 }
 
 extension WindowReductionJob {
     /// The tallest 2-D box that runs rows first (a ring of k reduced rows).
     static let ringMaxRows = 8
+    /// The same with the AVX-512 kernels (float32, uint16, int16; rows up to 16 columns wide).
+    static let ringMaxRowsAVX512 = 9
+    /// 16-bit boxes shorter than this keep the columns-first passes: at 3x3 uint16 (2048x2048) they
+    /// measured 1.13-1.15 ms against 1.40 ms for the fused AVX-512 step (from 5x5 on the step is faster).
+    static let ringMinRows16 = 5
 
     /// Short 2-D boxes, rows first (as OpenCV's morphology does): each input row is reduced along the
     /// row once, into a ring of k rows, and each output row combines its k ring rows in one pass (two
@@ -441,7 +498,8 @@ extension WindowReductionJob {
                                     cval: cval, map: lastMap)
         let planes = reductions.count
         // Two output rows at a time (one reduction, 2-8 rows) read k + 1 ring rows.
-        let pairs = rank == 2 && planes == 1 && box.rows >= 2 && box.rows <= 8
+        let pairs = rank == 2 && planes == 1 && box.rows >= 2
+            && (box.rows <= 8 || (BoxKernels.serve(T.self) && box.rows <= Self.ringMaxRowsAVX512))
         let ring = RowRing<T>(planes: planes, k: box.rows + (pairs ? 1 : 0), n: n)
         let spare = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         let result = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
@@ -475,11 +533,83 @@ extension WindowReductionJob {
             }
         }
 
+        // The fused AVX-512 step: the two entering rows reduced along the row and the two output rows
+        // combined in one pass over the interior columns; the edge columns apart.
+        let fused = pairs && reducer.direct && BoxKernels.serve(T.self) && box.rows + 1 <= 31
+        let stream = false
+        let ringRows = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: box.rows + 1)
+        let edgeRows = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: box.rows + 1)
+        defer { ringRows.deallocate(); edgeRows.deallocate() }
+        /// Output rows y and y + 1 into `out0` and `out1` by the fused step; false when it does not
+        /// apply (an entering row already in the ring or outside the image in a constant mode).
+        // (Per step: no integer division but one, no allocation: a step of 2 uint16 rows of 2048 costs
+        // about 1 us, and bookkeeping through `ring.slot` per row pointer measured as a third of it.)
+        var lastFused = Int.min
+        func fusedStep(_ y: Int, _ out0: UnsafeMutablePointer<T>, _ out1: UnsafeMutablePointer<T>) throws -> Bool {
+            guard fused else { return false }
+            let k = box.rows, top = y + box.first, size = ring.k
+            let p0 = top + k - 1, p1 = top + k
+            let first = ring.slot(top)
+            @inline(__always) func slot(_ j: Int) -> Int { first + j < size ? first + j : first + j - size }
+            @inline(__always) func ringRow(_ j: Int) -> UnsafeMutablePointer<T> { ring.storage + slot(j) * ring.stride }
+            // After a fused step at y - 2, rows top ..< top + k - 1 are in the ring and p0, p1 are not.
+            let primed = lastFused == y - 2
+            guard primed || (ring.keys[slot(k - 1)] != p0 && ring.keys[slot(k)] != p1),
+                  let o0 = rowMap[p0], let o1 = rowMap[p1] else { return false }
+            if !primed { try enterRows(0, y, count: k - 1) }
+            let source0 = base + o0, source1 = base + o1
+            let low = reducer.inLow, high = reducer.inHigh, count = high - low, offset = reducer.interiorOffset
+            for j in 0...k { ringRows[j] = ringRow(j) + low }
+            let isMaximum = reductions[0] == .maximum
+            // The next step's entering rows, prefetched over the same columns.
+            let next0 = p0 + 2 < rowMap.count ? rowMap[p0 + 2].map { UnsafePointer(base + $0 + offset) } : nil
+            let next1 = p1 + 2 < rowMap.count ? rowMap[p1 + 2].map { UnsafePointer(base + $0 + offset) } : nil
+            guard let hazard = BoxKernels.step(UnsafePointer(source0 + offset), UnsafePointer(source1 + offset),
+                                               next: next0, next1, box.length,
+                                               UnsafePointer(ringRows), k, out0 + low, out1 + low, count,
+                                               maximum: isMaximum, stream: stream) else { return false }
+            if T.mayHoldHazards, hazard { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+            try reducer.checkEdges(source0)
+            try reducer.checkEdges(source1)
+            ring.keys[slot(k - 1)] = p0
+            ring.keys[slot(k)] = p1
+            lastFused = y
+            // The edge columns: of the entering ring rows, then of the two output rows.
+            if low > 0 || high < n {
+                if isMaximum {
+                    reducer.edges(BoxMaximum.self, source0, into: ringRow(k - 1))
+                    reducer.edges(BoxMaximum.self, source1, into: ringRow(k))
+                } else {
+                    reducer.edges(BoxMinimum.self, source0, into: ringRow(k - 1))
+                    reducer.edges(BoxMinimum.self, source1, into: ringRow(k))
+                }
+                func edgeOutputs(from: Int, width: Int) {
+                    guard width > 0 else { return }
+                    for j in 0...k { edgeRows[j] = UnsafePointer(ringRow(j) + from) }
+                    if BoxKernels.pair(edgeRows, k, out0 + from, out1 + from, width, maximum: isMaximum) { return }
+                    if isMaximum {
+                        combinePairRows(BoxMaximum.self, k, { ringRow($0) + from }, out0 + from, out1 + from, width)
+                    } else {
+                        combinePairRows(BoxMinimum.self, k, { ringRow($0) + from }, out0 + from, out1 + from, width)
+                    }
+                }
+                edgeOutputs(from: 0, width: low)
+                edgeOutputs(from: high, width: n - high)
+            }
+            return true
+        }
+
         if rank == 2 {
             var y = rows.lowerBound
             while y < rows.upperBound {
                 let out = destination?(y) ?? result
                 if pairs && y + 1 < rows.upperBound {
+                    if try fusedStep(y, out, destination?(y + 1) ?? result2) {
+                        try body(y, 0, out)
+                        try body(y + 1, 0, destination?(y + 1) ?? result2)
+                        y += 2
+                        continue
+                    }
                     try enterRows(0, y, count: box.rows + 1)
                     let out1 = destination?(y + 1) ?? result2
                     let top = y + box.first
@@ -571,7 +701,8 @@ func combineRows<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ count: Int
     }
 }
 
-/// Two output rows from `k + 1` rows: `d0 = op(row(0 ..< k))`, `d1 = op(row(1 ... k))` (k in 2...8).
+/// Two output rows from `k + 1` rows: `d0 = op(row(0 ..< k))`, `d1 = op(row(1 ... k))` (k in 2...8, more
+/// with the AVX-512 kernels).
 func combinePairRows<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ k: Int, _ r: (Int) -> UnsafeMutablePointer<T>,
                                                             _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ n: Int) {
     switch k {
@@ -581,7 +712,12 @@ func combinePairRows<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ k: Int
     case 5: combinePair5(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), d0, d1, n)
     case 6: combinePair6(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), r(6), d0, d1, n)
     case 7: combinePair7(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7), d0, d1, n)
-    default: combinePair8(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7), r(8), d0, d1, n)
+    case 8: combinePair8(Op.self, r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7), r(8), d0, d1, n)
+    default:
+        // Taller (only with the AVX-512 kernels, `ringMaxRowsAVX512`).
+        let rows = (0...k).map { UnsafePointer(r($0)) }
+        let ran = rows.withUnsafeBufferPointer { BoxKernels.pair($0.baseAddress!, k, d0, d1, n, maximum: Op.isMaximum) }
+        precondition(ran, "no AVX-512 pair kernel for \(T.self)")
     }
 }
 

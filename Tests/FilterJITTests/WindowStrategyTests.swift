@@ -850,6 +850,89 @@ import FilterInterpreter
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// The AVX-512 box passes (RankKernelsC `box_minmax.c`: the row pass, the pair pass and the fused
+    /// step; float32, uint16 and int16 boxes up to 9 rows and 16 columns) against the literal kernel:
+    /// rows around the vector widths (16 float32 / 32 uint16 lanes, and the 64-byte phase), every
+    /// mode, origins, cval, odd and even row counts, output types, strided views, NaN / -0.0 / inf
+    /// data, 1 and 3 threads; a NaN or -0.0 at every place of a row. Run once more with
+    /// FILTERJIT_NO_AVX512=1 for the Swift passes (the same cases then take them).
+    @Test func avx512BoxMinMaxEqualsTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("avx512BoxMinMaxEqualsTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed)); AVX-512 box kernels: \(BoxKernels.available)")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["min(values)", "np.max(values)", "max(values) - min(values)"].map { try engine.compile($0) }
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, -2.5, 2.5, 255.5, -1.0]
+        let widths = [1, 2, 7, 15, 16, 17, 18, 24, 31, 32, 33, 34, 47, 48, 49, 63, 64, 65, 66, 80, 97, 130]
+        var problems: [String] = []
+        var strategyRuns = 0
+        let rounds = 160
+        for round in 0..<rounds {
+            let kernel = round % 5 == 4 ? kernels[2] : kernels[round % 2]
+            let size = [1 + random.below(9), 1 + random.below(random.chance(0.2) ? 18 : 10)]
+            let shape = [1 + random.below(random.chance(0.2) ? 5 : 24), random.pick(widths) + (random.chance(0.2) ? random.below(20) : 0)]
+            let inType: ElementType = random.pick([.float32, .float32, .uint16, .uint16, .int16, .uint8, .float64])
+            let outType: ElementType = random.chance(0.7) ? inType : random.pick(ElementType.allCases)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.3) ? random.pick(specials) : (random.unit() * 10 - 2).rounded()
+            let hazards = inType.isFloatingPoint && random.chance(0.25)
+            let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: hazards ? specials : [],
+                                           specialRate: 0.01, infinityRate: 0.05, random: &random)
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.15) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            if try kernel.windowStrategy(shape: shape, elementType: inType, options: options).name != "literal" { strategyRuns += 1 }
+            let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal) }
+            for threads in [1, 3] {
+                let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads) }
+                if let d = fast.difference(from: literal) {
+                    problems.append("round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) "
+                        + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
+                }
+            }
+        }
+        // Every square box 1...9 and a few oblong ones, every width around the vector widths, every mode.
+        for k in 1...9 {
+            for type in [ElementType.float32, .uint16, .int16] {
+                for width in [k, 15, 16, 17, 31, 32, 33, 40 + k] {
+                    for size in [[k, k], [k, 17 - k]] {
+                        let input = try NDArray.random(shape: [11 + k % 2, width], elementType: type, seed: UInt64(width * 31 + k))
+                        for mode in BoundaryMode.allCases {
+                            let options = FilterOptions(size: size, mode: mode, cval: 3)
+                            let kernel = kernels[(k + width) % 2]
+                            let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                            let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 1 + width % 3) }
+                            if let d = fast.difference(from: literal) {
+                                problems.append("\(type) width \(width) size \(size) \(mode): \(d)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // One NaN or -0.0 at every place of a float32 image (first rows, the rows that enter the fused
+        // step in pairs, interior and edge columns): the strategy must decline.
+        for special in [Double.nan, -0.0] {
+            for position in 0..<(6 * 37) {
+                var values = (0..<(6 * 37)).map { Double(($0 * 7) % 11) }
+                values[position] = special
+                let input = try NDArray.make(shape: [6, 37], elementType: .float32, values: values)
+                for size in [[3, 3], [5, 9], [9, 5]] {
+                    let options = FilterOptions(size: size, mode: position % 2 == 0 ? .nearest : .reflect)
+                    let literal = Outcome { try kernels[0].genericFilter(input, options: options, strategy: .literal) }
+                    let fast = Outcome { try kernels[0].genericFilter(input, options: options) }
+                    if let d = fast.difference(from: literal) {
+                        problems.append("float32 \(special) at \(position) size \(size): \(d)")
+                    }
+                }
+            }
+        }
+        print("AVX-512 box min/max vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
+        #expect(strategyRuns >= rounds / 2, "too few rounds exercised a strategy")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 3x3 and 5x5 medians of box windows compile nothing beyond the kernel: the network writes the output.
     @Test func smallBoxMediansAreWrittenDirectly() throws {
         guard frontEndAvailable else { return }

@@ -13,6 +13,7 @@
 #include "pairwise_sums.h"
 #include "rank_merge.h"
 #include "box_means.h"
+#include "box_minmax.h"
 
 #ifdef __cplusplus
 extern "C" {
