@@ -22,7 +22,7 @@ import Testing
     @Test func sortAndMergeKeepEveryPairInKeyOrder() {
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("sortAndMergeKeepEveryPairInKeyOrder seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
-        var generator = SplitMix(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for _ in 0..<50 {
             let n = Int(generator.next() % 3000)
             let narrow = generator.next() % 2 == 0   // few distinct keys: ties, and bytes every key shares
@@ -64,7 +64,7 @@ import Testing
     @Test func slidingSelectFindsEachWindowsKthRank() {
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("slidingSelectFindsEachWindowsKthRank seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
-        var generator = SplitMix(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for _ in 0..<40 {
             // Rows of distinct ranks (a permutation), spans at random starts and lengths.
             let rows = 1 + Int(generator.next() % 6), rowLength = 20 + Int(generator.next() % 300)
@@ -100,18 +100,5 @@ import Testing
                 }
             }
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64).
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
