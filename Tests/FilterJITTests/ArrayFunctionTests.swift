@@ -229,7 +229,18 @@ func describe(_ result: ArrayFunctionResult) -> String {
                 return s
             """)
         let a = try ndArray(Array(repeating: 1, count: 1_000_000), .float64)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { engine.cancel() }
+        // The canceller is its own thread, cancelling every 0.1 s until the call returns: a block on
+        // DispatchQueue.global() waited up to 47 s behind other tests' parallel loops in a loaded CI run,
+        // and a cancel that lands while the function is still compiling must not be the only one.
+        let finished = DeadlineFlag()
+        let canceller = Thread {
+            while !finished.isSet {
+                Thread.sleep(forTimeInterval: 0.1)
+                engine.cancel()
+            }
+        }
+        canceller.start()
+        defer { finished.set() }
         let start = Date()
         do {
             _ = try function.call([.array(a), .array(a)])
@@ -853,4 +864,12 @@ func describe(_ result: ArrayFunctionResult) -> String {
             }
         }
     }
+}
+
+/// A flag one thread sets and another polls (the canceller's stop signal).
+final class DeadlineFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
 }
