@@ -358,6 +358,9 @@ struct RowReducer<T: ReducibleElement> {
             if let hazard = BoxKernels.serve(T.self) ? BoxKernels.row(s, length, d, count, maximum: Op.isMaximum) : nil {
                 if T.mayHoldHazards, hazard { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             } else if T.mayHoldHazards {
+                // `direct` admits 9-16 columns only where the C row kernel serves the type (the same
+                // cached flag); the passes below handle at most 8.
+                precondition(length <= 8, "box row of \(length) columns without its kernel")
                 // Checked while the pass reads the row: its first operand covers s ..< s + count,
                 // the rest of the row is checked apart (a few elements).
                 let hazard: Bool
@@ -373,6 +376,7 @@ struct RowReducer<T: ReducibleElement> {
                 }
                 if hazard { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             } else {
+                precondition(length <= 8, "box row of \(length) columns without its kernel")
                 switch length {
                 case 1: d.update(from: s, count: count)
                 case 2: combine2(Op.self, s, s + 1, d, count)
@@ -497,7 +501,7 @@ extension WindowReductionJob {
         let reducer = RowReducer<T>(n: n, start: box.start, length: box.length, centre: geometry.centre[rank - 1],
                                     cval: cval, map: lastMap)
         let planes = reductions.count
-        // Two output rows at a time (one reduction, 2-8 rows) read k + 1 ring rows.
+        // Two output rows at a time (one reduction, 2-8 rows; up to 9 with the AVX-512 step) read k + 1 ring rows.
         let pairs = rank == 2 && planes == 1 && box.rows >= 2
             && (box.rows <= 8 || (BoxKernels.serve(T.self) && box.rows <= Self.ringMaxRowsAVX512))
         let ring = RowRing<T>(planes: planes, k: box.rows + (pairs ? 1 : 0), n: n)

@@ -860,6 +860,12 @@ import FilterInterpreter
         guard frontEndAvailable else { return }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("avx512BoxMinMaxEqualsTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed)); AVX-512 box kernels: \(BoxKernels.available)")
+        // On a CPU with AVX-512 F/BW/DQ and the kernels not switched off, this test must reach them.
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if ["avx512f", "avx512bw", "avx512dq"].allSatisfy({ flags.contains($0) }),
+           ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"].map({ $0.isEmpty || $0 == "0" }) ?? true {
+            #expect(BoxKernels.available)
+        }
         var random = FusedTestRandom(seed: seed)
         let kernels = try ["min(values)", "np.max(values)", "max(values) - min(values)"].map { try engine.compile($0) }
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, -2.5, 2.5, 255.5, -1.0]
