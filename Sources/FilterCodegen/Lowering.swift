@@ -83,6 +83,9 @@ final class ProgramLowering {
     /// Array functions, in the unchecked version of a loop whose body branches: the 1-D arrays proven contiguous
     /// before it (their elements are addressed with constant strides).
     var contiguousArrays: Set<Int> = []
+    /// Array functions, in the checked version of a loop that has an unchecked one: `for v in CONSTANT` stays a
+    /// loop (the fallback needs no speed, and unrolling both versions doubled build_graph's compile).
+    var keepsConstantLoopsRolled = false
     /// Array functions: the `np.zeros` ... being lowered need not be zero-filled, since the loop after it
     /// stores every element before anything reads one (`allocationIsOverwritten`, ArrayFunctionLowering.swift).
     var allocationOverwritten = false
@@ -421,6 +424,9 @@ final class ProgramLowering {
             emitter.branch(to: done)
             emitter.position(at: checked)
             (provenOffsets, offsetLocalCandidates, contiguousArrays) = (proven, candidates, contiguous)
+            let rolled = keepsConstantLoopsRolled
+            keepsConstantLoopsRolled = true
+            defer { keepsConstantLoopsRolled = rolled }
             try emitLoop()
             emitter.branch(to: done)
             emitter.position(at: done)
@@ -431,7 +437,8 @@ final class ProgramLowering {
             let eachRanges = constantEachRanges
             defer { constantEachRanges = eachRanges }
             if let range = constantEachRange(slot: slot, array: arrayExpression, body: body) { constantEachRanges[slot] = range }
-            if try lowerUnrolledForEach(slot: slot, array: array, elementType: arrayExpression.type, body: body) { break }
+            if !keepsConstantLoopsRolled,
+               try lowerUnrolledForEach(slot: slot, array: array, elementType: arrayExpression.type, body: body) { break }
             let counter = alloca(types.int64, "each.counter")
             emitter.store(emitter.int64(0), counter)
             let header = emitter.block("each")

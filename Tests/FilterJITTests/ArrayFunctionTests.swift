@@ -542,19 +542,20 @@ func describe(_ result: ArrayFunctionResult) -> String {
             let parts = pair.split(separator: ",")
             #expect(pairs.contains("\(parts[1]),\(parts[0])"))
         }
-        // `for s in steps` over the 8 frozen steps is one copy of its body per step (no counter, no cancellation
-        // poll; each step a constant): the machine code's inner loop is gone.
+        // `for s in steps` over the 8 frozen steps is one copy of its body per step in the unchecked version (no
+        // counter, no cancellation poll; each step a constant); the checked version, the fallback, keeps the loop
+        // (unrolling both doubled the compile: build_graph 29.5 -> 19.7 ms).
         for signature in function.signatures {
             let ir = try function.inspectIR(for: signature)
-            #expect(!ir.contains("each.counter") && !ir.contains("\neach"), "the loop over steps is still a loop")
+            #expect(ir.contains("each.counter"), "the checked version's loop over steps")
             #expect(ir.contains("-10") && ir.contains(", 10"), "the steps are not constants in the unrolled body")
             // `labeled_pixels[neighbour]` (neighbour = k + s) is proven in bounds in the unchecked version (w15e): its
-            // index check is left only in the checked version's 8 copies of the body (16 before).
+            // index check is left only in the checked version's loop (16 checks before w15e, 8 before it was rolled).
             let utf8 = Array(source.utf8), needle = Array("labeled_pixels[neighbour]".utf8)
             let at = (0...(utf8.count - needle.count)).first { Array(utf8[$0..<($0 + needle.count)]) == needle }!
             let start = at + "labeled_pixels[".utf8.count
             let failures = ir.components(separatedBy: "@filterjit_nd_index_fail(i64 \(start), i64 \(start + 9),").count - 1
-            #expect(failures == 8, "\(failures) checks of labeled_pixels[neighbour]")
+            #expect(failures == 1, "\(failures) checks of labeled_pixels[neighbour]")
         }
     }
 }
