@@ -43,18 +43,18 @@ enum BoxKernels {
                         _ length: Int,
                         _ ring: UnsafePointer<UnsafeMutablePointer<T>>, _ k: Int,
                         _ d0: UnsafeMutablePointer<T>, _ d1: UnsafeMutablePointer<T>, _ count: Int,
-                        maximum: Bool, stream: Bool) -> Bool? {
-        let m: Int32 = maximum ? 1 : 0, st: Int32 = stream ? 1 : 0
+                        maximum: Bool) -> Bool? {
+        let m: Int32 = maximum ? 1 : 0
         let rings = UnsafeRawPointer(ring)
         func run<E>(_: E.Type, _ f: (UnsafePointer<E>?, UnsafePointer<E>?, UnsafePointer<E>?, UnsafePointer<E>?, Int,
                                      UnsafePointer<UnsafeMutablePointer<E>?>?, Int,
-                                     UnsafeMutablePointer<E>?, UnsafeMutablePointer<E>?, Int, Int32, Int32) -> Int32) -> Int32 {
+                                     UnsafeMutablePointer<E>?, UnsafeMutablePointer<E>?, Int, Int32) -> Int32) -> Int32 {
             f(UnsafeRawPointer(s0).assumingMemoryBound(to: E.self), UnsafeRawPointer(s1).assumingMemoryBound(to: E.self),
               n0.map { UnsafeRawPointer($0).assumingMemoryBound(to: E.self) },
               n1.map { UnsafeRawPointer($0).assumingMemoryBound(to: E.self) },
               length, rings.assumingMemoryBound(to: UnsafeMutablePointer<E>?.self), k,
               UnsafeMutableRawPointer(d0).assumingMemoryBound(to: E.self),
-              UnsafeMutableRawPointer(d1).assumingMemoryBound(to: E.self), count, m, st)
+              UnsafeMutableRawPointer(d1).assumingMemoryBound(to: E.self), count, m)
         }
         let result: Int32
         if T.self == Float.self {

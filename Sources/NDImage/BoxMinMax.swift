@@ -540,7 +540,6 @@ extension WindowReductionJob {
         // The fused AVX-512 step: the two entering rows reduced along the row and the two output rows
         // combined in one pass over the interior columns; the edge columns apart.
         let fused = pairs && reducer.direct && BoxKernels.serve(T.self) && box.rows + 1 <= 31
-        let stream = false
         let ringRows = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: box.rows + 1)
         let edgeRows = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: box.rows + 1)
         defer { ringRows.deallocate(); edgeRows.deallocate() }
@@ -571,7 +570,7 @@ extension WindowReductionJob {
             guard let hazard = BoxKernels.step(UnsafePointer(source0 + offset), UnsafePointer(source1 + offset),
                                                next: next0, next1, box.length,
                                                UnsafePointer(ringRows), k, out0 + low, out1 + low, count,
-                                               maximum: isMaximum, stream: stream) else { return false }
+                                               maximum: isMaximum) else { return false }
             if T.mayHoldHazards, hazard { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             try reducer.checkEdges(source0)
             try reducer.checkEdges(source1)

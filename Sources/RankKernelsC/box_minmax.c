@@ -129,8 +129,9 @@ FJ_INLINE __mmask8 fj_box_mask8(ptrdiff_t left) { return left >= 8 ? (__mmask8)0
 
 // The fused step: two rows enter the ring (reduced along the row from s0 and s1) and two output rows
 // leave it, in one pass over the columns: the entering rows stay in registers for the output rows.
-// FULL: a whole vector at x (plain loads; STREAM: non-temporal output stores), else the lanes of m.
-#define FJ_BOX_STEP_VECTOR(V, LOAD, MLOAD, STORE, MSTORE, NTSTORE, OP, HAZ, FULL, STREAM)                     \
+// FULL: a whole vector at x (plain loads and stores), else the lanes of m. (Non-temporal output stores
+// were measured slower here, in the fused loop and as a separate streaming copy: docs/status.md, w12f.)
+#define FJ_BOX_STEP_VECTOR(V, LOAD, MLOAD, STORE, MSTORE, OP, HAZ, FULL)                                       \
     {                                                                                                      \
         V a0 = FULL ? LOAD(s0 + x) : MLOAD(m, s0 + x), a1 = FULL ? LOAD(s1 + x) : MLOAD(m, s1 + x);         \
         if (FULL) { _mm_prefetch((const char *)(n0 + x), _MM_HINT_T0); _mm_prefetch((const char *)(n1 + x), _MM_HINT_T0); } \
@@ -148,31 +149,20 @@ FJ_INLINE __mmask8 fj_box_mask8(ptrdiff_t left) { return left >= 8 ? (__mmask8)0
             o0 = OP(FULL ? LOAD(p[0] + x) : MLOAD(m, p[0] + x), shared);                                   \
             o1 = OP(shared, a1);                                                                           \
         }                                                                                                  \
-        if (STREAM) { NTSTORE(d0 + x, o0); NTSTORE(d1 + x, o1); }                                          \
-        else if (FULL) { STORE(d0 + x, o0); STORE(d1 + x, o1); }                                           \
+        if (FULL) { STORE(d0 + x, o0); STORE(d1 + x, o1); }                                                \
         else { MSTORE(d0 + x, m, o0); MSTORE(d1 + x, m, o1); }                                             \
     }
 
-#define FJ_BOX_STEP(SUF, OPN, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, NTSTORE, OP, HAZ)              \
+#define FJ_BOX_STEP(SUF, OPN, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, OP, HAZ)                       \
     FJ_BOX FJ_INLINE int fj_step_##SUF##_##OPN##_body(const T *s0, const T *s1, const T *n0, const T *n1, ptrdiff_t L, T *const *ring,  \
-                                                       ptrdiff_t k, T *d0, T *d1, ptrdiff_t count, int stream) { \
+                                                       ptrdiff_t k, T *d0, T *d1, ptrdiff_t count) { \
         T *p[FJ_BOX_MAX_ROWS];                                                                             \
         for (ptrdiff_t j = 0; j <= k; j++) p[j] = ring[j];                                                 \
         MT h = 0, m = 0;                                                                                   \
         ptrdiff_t x = 0;                                                                                   \
-        if (stream) {                                                                                      \
-            /* Up to d0's 64-byte boundary with plain (masked) stores, then non-temporal ones. */          \
-            ptrdiff_t head = (ptrdiff_t)(((64 - ((uintptr_t)d0 & 63)) & 63) / sizeof(T));                  \
-            if (head > count) head = count;                                                                \
-            if (head > 0) { m = MASK(head); FJ_BOX_STEP_VECTOR(V, LOAD, MLOAD, STORE, MSTORE, NTSTORE, OP, HAZ, 0, 0) } \
-            for (x = head; x + LANES <= count; x += LANES)                                                 \
-                FJ_BOX_STEP_VECTOR(V, LOAD, MLOAD, STORE, MSTORE, NTSTORE, OP, HAZ, 1, 1)                  \
-        } else {                                                                                           \
-            for (; x + LANES <= count; x += LANES)                                                         \
-                FJ_BOX_STEP_VECTOR(V, LOAD, MLOAD, STORE, MSTORE, NTSTORE, OP, HAZ, 1, 0)                  \
-        }                                                                                                  \
-        if (x < count) { m = MASK(count - x); FJ_BOX_STEP_VECTOR(V, LOAD, MLOAD, STORE, MSTORE, NTSTORE, OP, HAZ, 0, 0) } \
-        if (stream) _mm_sfence();                                                                          \
+        for (; x + LANES <= count; x += LANES)                                                             \
+            FJ_BOX_STEP_VECTOR(V, LOAD, MLOAD, STORE, MSTORE, OP, HAZ, 1)                                      \
+        if (x < count) { m = MASK(count - x); FJ_BOX_STEP_VECTOR(V, LOAD, MLOAD, STORE, MSTORE, OP, HAZ, 0) }   \
         for (ptrdiff_t t = count; t < count + L - 1; t += LANES) {                                         \
             MT mm = MASK(count + L - 1 - t);                                                               \
             h |= HAZ(MLOAD(mm, s0 + t)) | HAZ(MLOAD(mm, s1 + t));                                          \
@@ -180,33 +170,33 @@ FJ_INLINE __mmask8 fj_box_mask8(ptrdiff_t left) { return left >= 8 ? (__mmask8)0
         return h != 0;                                                                                     \
     }                                                                                                      \
     FJ_BOX static int fj_step_##SUF##_##OPN##_k(const T *s0, const T *s1, const T *n0, const T *n1, ptrdiff_t L, T *const *ring,        \
-                                                ptrdiff_t k, T *d0, T *d1, ptrdiff_t count, int stream) {  \
+                                                ptrdiff_t k, T *d0, T *d1, ptrdiff_t count) {  \
         switch (k) {                                                                                       \
-        case 1: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 1, d0, d1, count, stream);            \
-        case 2: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 2, d0, d1, count, stream);            \
-        case 3: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 3, d0, d1, count, stream);            \
-        case 4: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 4, d0, d1, count, stream);            \
-        case 5: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 5, d0, d1, count, stream);            \
-        case 6: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 6, d0, d1, count, stream);            \
-        case 7: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 7, d0, d1, count, stream);            \
-        case 8: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 8, d0, d1, count, stream);            \
-        case 9: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 9, d0, d1, count, stream);            \
-        default: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, k, d0, d1, count, stream);           \
+        case 1: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 1, d0, d1, count);            \
+        case 2: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 2, d0, d1, count);            \
+        case 3: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 3, d0, d1, count);            \
+        case 4: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 4, d0, d1, count);            \
+        case 5: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 5, d0, d1, count);            \
+        case 6: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 6, d0, d1, count);            \
+        case 7: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 7, d0, d1, count);            \
+        case 8: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 8, d0, d1, count);            \
+        case 9: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, 9, d0, d1, count);            \
+        default: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, L, ring, k, d0, d1, count);           \
         }                                                                                                  \
     }                                                                                                      \
     /* Square boxes (L == k) and the rest. */                                                              \
     FJ_BOX static int fj_step_##SUF##_##OPN(const T *s0, const T *s1, const T *n0, const T *n1, ptrdiff_t L, T *const *ring,           \
-                                            ptrdiff_t k, T *d0, T *d1, ptrdiff_t count, int stream) {      \
+                                            ptrdiff_t k, T *d0, T *d1, ptrdiff_t count) {      \
         if (L == k) {                                                                                      \
             switch (k) {                                                                                   \
-            case 3: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, 3, ring, 3, d0, d1, count, stream);        \
-            case 5: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, 5, ring, 5, d0, d1, count, stream);        \
-            case 7: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, 7, ring, 7, d0, d1, count, stream);        \
-            case 9: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, 9, ring, 9, d0, d1, count, stream);        \
+            case 3: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, 3, ring, 3, d0, d1, count);        \
+            case 5: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, 5, ring, 5, d0, d1, count);        \
+            case 7: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, 7, ring, 7, d0, d1, count);        \
+            case 9: return fj_step_##SUF##_##OPN##_body(s0, s1, n0, n1, 9, ring, 9, d0, d1, count);        \
             default: break;                                                                                \
             }                                                                                              \
         }                                                                                                  \
-        return fj_step_##SUF##_##OPN##_k(s0, s1, n0, n1, L, ring, k, d0, d1, count, stream);                        \
+        return fj_step_##SUF##_##OPN##_k(s0, s1, n0, n1, L, ring, k, d0, d1, count);                        \
     }
 
 // The fused step with the row windows built in registers (float32, 16-bit types): the minimum of A
@@ -316,24 +306,22 @@ FJ_INLINE __mmask8 fj_box_mask8(ptrdiff_t left) { return left >= 8 ? (__mmask8)0
         }                                                                                                  \
     }
 
-#define FJ_BOX_TYPE(SUF, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, NTSTORE, MINOP, MAXOP, HAZ)                \
+#define FJ_BOX_TYPE(SUF, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, MINOP, MAXOP, HAZ)                \
     FJ_BOX_PASSES(SUF, min, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, MINOP, HAZ)                   \
     FJ_BOX_PASSES(SUF, max, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, MAXOP, HAZ)                   \
-    FJ_BOX_STEP(SUF, min, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, NTSTORE, MINOP, HAZ)            \
-    FJ_BOX_STEP(SUF, max, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, NTSTORE, MAXOP, HAZ)            \
+    FJ_BOX_STEP(SUF, min, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, MINOP, HAZ)            \
+    FJ_BOX_STEP(SUF, max, T, V, LANES, MT, MASK, LOAD, MLOAD, STORE, MSTORE, MAXOP, HAZ)            \
     int filterjit_box_step_##SUF(const T *s0, const T *s1, const T *n0, const T *n1, ptrdiff_t length,       \
-                                 T *const *ring, ptrdiff_t k, T *d0, T *d1, ptrdiff_t count, int maximum, int stream) { \
+                                 T *const *ring, ptrdiff_t k, T *d0, T *d1, ptrdiff_t count, int maximum) { \
         if (!filterjit_box_kernels_avx512()) return -1;                                                    \
         if (!n0) n0 = s0;                                                                                  \
         if (!n1) n1 = s1;                                                    \
         if (count <= 0 || k < 1 || k > FJ_BOX_MAX_ROWS - 2) return count <= 0 ? 0 : -1;                   \
-        /* Streaming needs both output rows on the same 64-byte phase, element-aligned. */                 \
-        if (((uintptr_t)d0 & 63) != ((uintptr_t)d1 & 63) || ((uintptr_t)d0 % sizeof(T)) != 0) stream = 0;  \
-        if (FJ_BOX_HAS_PERM_##SUF && length >= 3 && length <= LANES && !stream)                            \
+        if (FJ_BOX_HAS_PERM_##SUF && length >= 3 && length <= LANES)                                       \
             return maximum ? FJ_BOX_PSTEP_##SUF(max)(s0, s1, n0, n1, length, ring, k, d0, d1, count)       \
                            : FJ_BOX_PSTEP_##SUF(min)(s0, s1, n0, n1, length, ring, k, d0, d1, count);      \
-        return maximum ? fj_step_##SUF##_max(s0, s1, n0, n1, length, ring, k, d0, d1, count, stream)        \
-                       : fj_step_##SUF##_min(s0, s1, n0, n1, length, ring, k, d0, d1, count, stream);      \
+        return maximum ? fj_step_##SUF##_max(s0, s1, n0, n1, length, ring, k, d0, d1, count)        \
+                       : fj_step_##SUF##_min(s0, s1, n0, n1, length, ring, k, d0, d1, count);      \
     }                                                                                                      \
     int filterjit_box_row_##SUF(const T *s, ptrdiff_t length, T *d, ptrdiff_t count, int maximum) {          \
         if (!filterjit_box_kernels_avx512()) return -1;                                                    \
@@ -377,7 +365,6 @@ FJ_INLINE __mmask8 fj_box_mask8(ptrdiff_t left) { return left >= 8 ? (__mmask8)0
 #define FJ_HAZ_F64(v) _mm512_fpclass_pd_mask((v), 0x85)
 #define FJ_LOADI(p) _mm512_loadu_si512((const void *)(p))
 #define FJ_STOREI(p, v) _mm512_storeu_si512((void *)(p), (v))
-#define FJ_STREAMI(p, v) _mm512_stream_si512((void *)(p), (v))
 
 // The register-shift step for the types whose shifts cost one instruction (vpermt2ps, vpermt2w).
 #define FJ_IOTA32 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
@@ -417,17 +404,17 @@ static int fj_step_none(const void *s0, const void *s1, const void *n0, const vo
 }
 
 FJ_BOX_TYPE(f32, float, __m512, 16, __mmask16, fj_box_mask16, _mm512_loadu_ps, _mm512_maskz_loadu_ps, _mm512_storeu_ps,
-            _mm512_mask_storeu_ps, _mm512_stream_ps, _mm512_min_ps, _mm512_max_ps, FJ_HAZ_F32)
+            _mm512_mask_storeu_ps, _mm512_min_ps, _mm512_max_ps, FJ_HAZ_F32)
 FJ_BOX_TYPE(f64, double, __m512d, 8, __mmask8, fj_box_mask8, _mm512_loadu_pd, _mm512_maskz_loadu_pd, _mm512_storeu_pd,
-            _mm512_mask_storeu_pd, _mm512_stream_pd, _mm512_min_pd, _mm512_max_pd, FJ_HAZ_F64)
+            _mm512_mask_storeu_pd, _mm512_min_pd, _mm512_max_pd, FJ_HAZ_F64)
 FJ_BOX_TYPE(u8, uint8_t, __m512i, 64, __mmask64, fj_box_mask64, FJ_LOADI, _mm512_maskz_loadu_epi8, FJ_STOREI,
-            _mm512_mask_storeu_epi8, FJ_STREAMI, _mm512_min_epu8, _mm512_max_epu8, FJ_NO_HAZARD)
+            _mm512_mask_storeu_epi8, _mm512_min_epu8, _mm512_max_epu8, FJ_NO_HAZARD)
 FJ_BOX_TYPE(i8, int8_t, __m512i, 64, __mmask64, fj_box_mask64, FJ_LOADI, _mm512_maskz_loadu_epi8, FJ_STOREI,
-            _mm512_mask_storeu_epi8, FJ_STREAMI, _mm512_min_epi8, _mm512_max_epi8, FJ_NO_HAZARD)
+            _mm512_mask_storeu_epi8, _mm512_min_epi8, _mm512_max_epi8, FJ_NO_HAZARD)
 FJ_BOX_TYPE(u16, uint16_t, __m512i, 32, __mmask32, fj_box_mask32, FJ_LOADI, _mm512_maskz_loadu_epi16, FJ_STOREI,
-            _mm512_mask_storeu_epi16, FJ_STREAMI, _mm512_min_epu16, _mm512_max_epu16, FJ_NO_HAZARD)
+            _mm512_mask_storeu_epi16, _mm512_min_epu16, _mm512_max_epu16, FJ_NO_HAZARD)
 FJ_BOX_TYPE(i16, int16_t, __m512i, 32, __mmask32, fj_box_mask32, FJ_LOADI, _mm512_maskz_loadu_epi16, FJ_STOREI,
-            _mm512_mask_storeu_epi16, FJ_STREAMI, _mm512_min_epi16, _mm512_max_epi16, FJ_NO_HAZARD)
+            _mm512_mask_storeu_epi16, _mm512_min_epi16, _mm512_max_epi16, FJ_NO_HAZARD)
 
 #else
 
@@ -444,9 +431,9 @@ int filterjit_box_kernels_avx512(void) { return 0; }
         (void)rows; (void)k; (void)d0; (void)d1; (void)count; (void)maximum; return -1;                    \
     }                                                                                                      \
     int filterjit_box_step_##SUF(const T *s0, const T *s1, const T *n0, const T *n1, ptrdiff_t length,       \
-                                 T *const *ring, ptrdiff_t k, T *d0, T *d1, ptrdiff_t count, int maximum, int stream) { \
+                                 T *const *ring, ptrdiff_t k, T *d0, T *d1, ptrdiff_t count, int maximum) { \
         (void)s0; (void)s1; (void)n0; (void)n1; (void)length; (void)ring; (void)k; (void)d0; (void)d1; (void)count;            \
-        (void)maximum; (void)stream; return -1;                                                            \
+        (void)maximum; return -1;                                                            \
     }
 FJ_BOX_NONE(f32, float)
 FJ_BOX_NONE(f64, double)

@@ -48,21 +48,20 @@ int filterjit_box_pair_i16(const int16_t *const *rows, ptrdiff_t k, int16_t *d0,
 /// op(s1[x ..< x + length]), then d0[x] = op(ring[0 ..< k][x]) and d1[x] = op(ring[1 ... k][x]), for x in
 /// 0..<count, in one pass (the entering rows stay in registers). n0 and n1 (NULL: none) are prefetched
 /// over the same columns: the rows the next step reads (each step starts two new rows, too short for
-/// the hardware prefetcher to ramp up on its own). `stream` != 0: the output rows are
-/// written with non-temporal stores where both share one 64-byte phase. Returns -1 without a kernel
+/// the hardware prefetcher to ramp up on its own). Returns -1 without a kernel
 /// (or for k > 31), else as the row pass: 1 when s0 or s1 hold NaN or -0.0 in the range read.
 int filterjit_box_step_f32(const float *s0, const float *s1, const float *n0, const float *n1, ptrdiff_t length, float *const *ring, ptrdiff_t k,
-                           float *d0, float *d1, ptrdiff_t count, int maximum, int stream);
+                           float *d0, float *d1, ptrdiff_t count, int maximum);
 int filterjit_box_step_f64(const double *s0, const double *s1, const double *n0, const double *n1, ptrdiff_t length, double *const *ring, ptrdiff_t k,
-                           double *d0, double *d1, ptrdiff_t count, int maximum, int stream);
+                           double *d0, double *d1, ptrdiff_t count, int maximum);
 int filterjit_box_step_u8(const uint8_t *s0, const uint8_t *s1, const uint8_t *n0, const uint8_t *n1, ptrdiff_t length, uint8_t *const *ring, ptrdiff_t k,
-                          uint8_t *d0, uint8_t *d1, ptrdiff_t count, int maximum, int stream);
+                          uint8_t *d0, uint8_t *d1, ptrdiff_t count, int maximum);
 int filterjit_box_step_i8(const int8_t *s0, const int8_t *s1, const int8_t *n0, const int8_t *n1, ptrdiff_t length, int8_t *const *ring, ptrdiff_t k,
-                          int8_t *d0, int8_t *d1, ptrdiff_t count, int maximum, int stream);
+                          int8_t *d0, int8_t *d1, ptrdiff_t count, int maximum);
 int filterjit_box_step_u16(const uint16_t *s0, const uint16_t *s1, const uint16_t *n0, const uint16_t *n1, ptrdiff_t length, uint16_t *const *ring, ptrdiff_t k,
-                           uint16_t *d0, uint16_t *d1, ptrdiff_t count, int maximum, int stream);
+                           uint16_t *d0, uint16_t *d1, ptrdiff_t count, int maximum);
 int filterjit_box_step_i16(const int16_t *s0, const int16_t *s1, const int16_t *n0, const int16_t *n1, ptrdiff_t length, int16_t *const *ring, ptrdiff_t k,
-                           int16_t *d0, int16_t *d1, ptrdiff_t count, int maximum, int stream);
+                           int16_t *d0, int16_t *d1, ptrdiff_t count, int maximum);
 
 #ifdef __cplusplus
 }
