@@ -769,14 +769,8 @@ import FilterInterpreter
             if random.chance(0.2) { input = try reversedView(input) }
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
             if try kernel.windowStrategy(shape: shape, elementType: inType, options: options).name != "literal" { strategyRuns += 1 }
-            let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal) }
-            for threads in [1, 3] {
-                let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads) }
-                if let d = fast.difference(from: literal) {
-                    problems.append("round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) "
-                        + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
-                }
-            }
+            problems += differencesFromTheLiteralKernel(kernel, input, options, output: outType,
+                label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval)")
         }
         // Every row length around the window's (in place, edges only, extended), 9-16 rows (two passes).
         for (size, widths) in [([3, 8], [1, 7, 8, 9, 20]), ([12, 5], [4, 5, 6, 30]), ([16, 9], [8, 9, 10, 25]), ([9, 1], [1, 3])] {
@@ -889,14 +883,8 @@ import FilterInterpreter
             if random.chance(0.15) { input = try reversedView(input) }
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
             if try kernel.windowStrategy(shape: shape, elementType: inType, options: options).name != "literal" { strategyRuns += 1 }
-            let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal) }
-            for threads in [1, 3] {
-                let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads) }
-                if let d = fast.difference(from: literal) {
-                    problems.append("round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) "
-                        + "origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
-                }
-            }
+            problems += differencesFromTheLiteralKernel(kernel, input, options, output: outType,
+                label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval)")
         }
         // Every square box 1...9 and a few oblong ones, every width around the vector widths, every mode.
         for k in 1...9 {
@@ -1107,6 +1095,17 @@ import FilterInterpreter
         let fast = try kernel.genericFilter(input, options: options)
         let literal = try kernel.genericFilter(input, options: options, strategy: .literal)
         #expect(firstDifference(fast, literal) == nil)
+    }
+}
+
+/// The strategy's result against the literal kernel's (the oracle) at 1 and 3 threads: one line per
+/// thread count that differs, `label` first.
+private func differencesFromTheLiteralKernel(_ kernel: Kernel, _ input: NDArray, _ options: FilterOptions,
+                                             output: ElementType, label: String) -> [String] {
+    let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(output), strategy: .literal) }
+    return [1, 3].compactMap { threads in
+        let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(output), threads: threads) }
+        return fast.difference(from: literal).map { "\(label) threads \(threads): \($0)" }
     }
 }
 
