@@ -197,6 +197,8 @@ static inline int filterjit_tiff_read_page(TIFF *tif, filterjit_tiff_buffer *buf
     }
     unsigned char *tile = (unsigned char *)_TIFFmalloc(tileBytes);
     if (!tile) { strcpy(buffer->message, "out of memory for a tile"); return 0; }
+    /* libtiff may report a corrupt tile (or strip) as read in full without writing all of it. */
+    memset(tile, 0, (size_t)tileBytes);
     for (uint32_t y = 0; y < height; y += tileHeight) {
         for (uint32_t x = 0; x < width; x += tileWidth) {
             if (TIFFReadTile(tif, tile, x, y, 0, 0) != tileBytes) {

@@ -129,8 +129,10 @@ public enum TIFFFile {
         guard count * elementType.itemSize <= maximumBytes else {
             throw .sizeTooLarge("a \(shape) \(elementType.rawValue) TIFF is too large (limit \(maximumBytes >> 30) GiB decoded)")
         }
-        // Not zeroed first: every page below is decoded into its slice in full, or the read fails.
-        let result = try uninitializedArray(shape: shape, elementType: elementType, count: count)
+        // Zeroed first: libtiff can report a corrupt deflate strip as read in full without writing all of it
+        // (found by tiffReadByPathEqualsReadingItsBytes, TIFF_FUZZ_SEED=4105673102: the unwritten bytes were
+        // whatever the heap held, different by path and by bytes).
+        let result = try zeroedArray(shape: shape, elementType: elementType, count: count)
         // Second pass: decode each page into its slice.
         let rowBytes = width * elementType.itemSize
         let pageBytes = rowBytes * height
@@ -144,8 +146,8 @@ public enum TIFFFile {
         return (result, tags)
     }
 
-    /// A C-ordered array whose memory is allocated but not zeroed (the decoder fills all of it).
-    static func uninitializedArray(shape: [Int], elementType: ElementType, count: Int) throws(NDImageError) -> NDArray {
+    /// A C-ordered array of zeros (calloc: fresh pages cost nothing to zero).
+    static func zeroedArray(shape: [Int], elementType: ElementType, count: Int) throws(NDImageError) -> NDArray {
         let byteCount = count * elementType.itemSize
         try MemoryLimit.check(byteCount, for: "an array")
         guard let block = MallocBlock(byteCount: byteCount) else { throw .sizeTooLarge("cannot allocate \(byteCount) bytes") }
@@ -263,9 +265,9 @@ public enum TIFFFile {
 final class MallocBlock: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
 
-    /// Nil when the memory is not there.
+    /// Zeroed memory; nil when the memory is not there.
     init?(byteCount: Int) {
-        guard let memory = malloc(max(byteCount, 1)) else { return nil }
+        guard let memory = calloc(max(byteCount, 1), 1) else { return nil }
         pointer = memory
     }
 

@@ -182,7 +182,9 @@ func sameElements(_ a: NDArray, _ b: NDArray) throws -> Bool {
     }
     let files = try names.map { try tiffFixture($0) }
     for (name, bytes) in zip(names, files) { try compare(bytes, name) }
-    let seed = UInt64.random(in: 0...UInt64(UInt32.max))
+    // Known failure (docs/status.md, Known gaps): TIFF_FUZZ_SEED=4105673102, round 124.
+    let seed = UInt64(ProcessInfo.processInfo.environment["TIFF_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64(UInt32.max))
+    print("tiffReadByPathEqualsReadingItsBytes seed \(seed) (rerun with TIFF_FUZZ_SEED=\(seed))")
     var failure: Error?
     _ = fuzz(files, seed: seed, rounds: 600) { bytes in
         do { try compare(bytes, "seed \(seed) round \(round)") } catch { failure = error }
