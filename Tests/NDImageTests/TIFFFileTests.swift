@@ -182,7 +182,7 @@ func sameElements(_ a: NDArray, _ b: NDArray) throws -> Bool {
     }
     let files = try names.map { try tiffFixture($0) }
     for (name, bytes) in zip(names, files) { try compare(bytes, name) }
-    // Known failure (docs/status.md, Known gaps): TIFF_FUZZ_SEED=4105673102, round 124.
+    // TIFF_FUZZ_SEED=4105673102, round 124 once read old heap bytes (docs/status.md, Known gaps); it reads zeros both ways now.
     let seed = UInt64(ProcessInfo.processInfo.environment["TIFF_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64(UInt32.max))
     print("tiffReadByPathEqualsReadingItsBytes seed \(seed) (rerun with TIFF_FUZZ_SEED=\(seed))")
     var failure: Error?
