@@ -349,6 +349,7 @@ _PYTHON_CALL = Dispatcher.__call__
 FAST_CALL = _setup_fast_call()
 if FAST_CALL:
     delattr(Dispatcher, "__call__")  # the base type's C tp_call takes over (it calls _PYTHON_CALL when it must)
+    _fastcall.enable_vectorcall(Dispatcher)  # and its vectorcall (no argument tuple per call)
 
 
 def _rebuild(source, function, file_name, line_offset, boundscheck=True):

@@ -22,6 +22,7 @@
 #include <numpy/arrayobject.h>
 #include <numpy/arrayscalars.h>
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,7 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
+    vectorcallfunc vectorcall; /* dispatcher_vectorcall (tp_vectorcall_offset points here) */
     void *function;          /* filterjit_array_function (owned by the Python object; NULL: not bound) */
     Signature *signatures;   /* MAX_SIGNATURES slots, allocated on the first fill */
     int signature_count;
@@ -131,20 +133,16 @@ static int layout_holds(int rank, const npy_intp *shape, const npy_intp *strides
     return !__builtin_sub_overflow(high, low, &span) && !__builtin_add_overflow(span, item_size, &span);
 }
 
-static PyObject *python_path(PyObject *self, PyObject *args, PyObject *kwargs) {
+/* The Python path: python_call(self, *items, **keywords), `kwnames` as in vectorcall. */
+static PyObject *python_path(PyObject *self, PyObject *const *items, Py_ssize_t count, PyObject *kwnames) {
     python_calls++;
-    Py_ssize_t count = PyTuple_GET_SIZE(args);
-    PyObject *with_self = PyTuple_New(count + 1);
-    if (!with_self) return NULL;
-    Py_INCREF(self);
-    PyTuple_SET_ITEM(with_self, 0, self);
-    for (Py_ssize_t k = 0; k < count; k++) {
-        PyObject *item = PyTuple_GET_ITEM(args, k);
-        Py_INCREF(item);
-        PyTuple_SET_ITEM(with_self, k + 1, item);
-    }
-    PyObject *result = PyObject_Call(api.python_call, with_self, kwargs);
-    Py_DECREF(with_self);
+    Py_ssize_t keywords = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject **stack = PyMem_Malloc((size_t)(count + keywords + 1) * sizeof(PyObject *));
+    if (!stack) return PyErr_NoMemory();
+    stack[0] = self;
+    memcpy(stack + 1, items, (size_t)(count + keywords) * sizeof(PyObject *));
+    PyObject *result = PyObject_Vectorcall(api.python_call, stack, (size_t)(count + 1), kwnames);
+    PyMem_Free(stack);
     return result;
 }
 
@@ -250,18 +248,16 @@ static PyObject *new_array(void *block, const int64_t *descriptor, int dtype, in
     return array;
 }
 
-static PyObject *dispatcher_call(PyObject *object, PyObject *args, PyObject *kwargs) {
+/* A call with positional arguments `items`: the C path, or the Python path for what it does not take. */
+static PyObject *call(PyObject *object, PyObject *const *items, Py_ssize_t count) {
     DispatcherBase *self = (DispatcherBase *)object;
-    Py_ssize_t count = PyTuple_GET_SIZE(args);
-    if (!api.ready || !self->function || count > MAX_ARGUMENTS || (kwargs && PyDict_GET_SIZE(kwargs))) {
-        return python_path(object, args, kwargs);
-    }
+    if (!api.ready || !self->function || count > MAX_ARGUMENTS) return python_path(object, items, count, NULL);
     int64_t words[MAX_WORDS];
     void *pointers[MAX_ARGUMENTS];
     uint16_t key[MAX_ARGUMENTS];
     int position = 0;
     for (Py_ssize_t k = 0; k < count; k++) {
-        PyObject *value = PyTuple_GET_ITEM(args, k);
+        PyObject *value = items[k];
         int64_t *slot = words + position;
         pointers[k] = slot;
         if (PyArray_Check(value)) {
@@ -271,16 +267,16 @@ static PyObject *dispatcher_call(PyObject *object, PyObject *args, PyObject *kwa
             int rank = PyArray_NDIM(array);
             /* Not native byte order, not writeable, too many axes: the Python path refuses it with its message. */
             if (code < 0 || !PyArray_ISNOTSWAPPED(array) || !PyArray_ISWRITEABLE(array) || rank > MAX_RANK) {
-                return python_path(object, args, kwargs);
+                return python_path(object, items, count, NULL);
             }
             const npy_intp *shape = PyArray_DIMS(array), *strides = PyArray_STRIDES(array);
             int empty = 0;
             if (!layout_holds(rank, shape, strides, (int64_t)PyArray_ITEMSIZE(array), &empty)) {
-                return python_path(object, args, kwargs);
+                return python_path(object, items, count, NULL);
             }
             char *data = PyArray_BYTES(array);
             if (!data) {
-                if (!empty) return python_path(object, args, kwargs);
+                if (!empty) return python_path(object, items, count, NULL);
                 data = (char *)16; /* no element is ever read */
             }
             slot[0] = (int64_t)(intptr_t)data;
@@ -307,7 +303,7 @@ static PyObject *dispatcher_call(PyObject *object, PyObject *args, PyObject *kwa
                 integer = PyLong_AsLongLongAndOverflow(converted, &overflow);
                 Py_DECREF(converted);
             }
-            if (overflow) return python_path(object, args, kwargs); /* OverflowError, with the Python path's words */
+            if (overflow) return python_path(object, items, count, NULL); /* OverflowError, with the Python path's words */
             if (integer == -1 && PyErr_Occurred()) return NULL;
             slot[0] = (int64_t)integer;
             key[k] = ARGUMENT_INT;
@@ -319,7 +315,7 @@ static PyObject *dispatcher_call(PyObject *object, PyObject *args, PyObject *kwa
             key[k] = ARGUMENT_FLOAT;
             position += 1;
         } else {
-            return python_path(object, args, kwargs); /* TypeError, as the Python path words it */
+            return python_path(object, items, count, NULL); /* TypeError, as the Python path words it */
         }
     }
 
@@ -342,7 +338,7 @@ static PyObject *dispatcher_call(PyObject *object, PyObject *args, PyObject *kwa
         }
     }
     if (!found) {
-        PyObject *result = python_path(object, args, kwargs);
+        PyObject *result = python_path(object, items, count, NULL);
         if (result) fill(self, count, key);
         return result;
     }
@@ -397,7 +393,7 @@ static PyObject *dispatcher_call(PyObject *object, PyObject *args, PyObject *kwa
     for (Py_ssize_t k = 0; k < count; k++) {
         if (pointers[k] == descriptor) { /* the function returned this argument: the very object */
             if (arena[0]) api.arena_release(arena);
-            PyObject *argument = PyTuple_GET_ITEM(args, k);
+            PyObject *argument = items[k];
             Py_INCREF(argument);
             return argument;
         }
@@ -406,6 +402,37 @@ static PyObject *dispatcher_call(PyObject *object, PyObject *args, PyObject *kwa
     if (arena[0]) api.arena_release(arena);
     if (!block) return raise_failure(STATUS_KERNEL, api.kernel_error(kernel, 2));
     return new_array(block, (const int64_t *)descriptor, result_dtype, result_rank);
+}
+
+static PyObject *dispatcher_call(PyObject *object, PyObject *args, PyObject *kwargs) {
+    PyObject *const *items = &PyTuple_GET_ITEM(args, 0);
+    Py_ssize_t count = PyTuple_GET_SIZE(args);
+    if (kwargs && PyDict_GET_SIZE(kwargs)) {
+        /* Keyword arguments: the Python path (which refuses them with its message). */
+        python_calls++;
+        PyObject *head = PyTuple_Pack(1, object);
+        if (!head) return NULL;
+        PyObject *with_self = PySequence_Concat(head, args);
+        Py_DECREF(head);
+        if (!with_self) return NULL;
+        PyObject *result = PyObject_Call(api.python_call, with_self, kwargs);
+        Py_DECREF(with_self);
+        return result;
+    }
+    return call(object, items, count);
+}
+
+/* The vectorcall protocol (no argument tuple is made for a call). */
+static PyObject *dispatcher_vectorcall(PyObject *object, PyObject *const *items, size_t nargsf, PyObject *kwnames) {
+    Py_ssize_t count = PyVectorcall_NARGS(nargsf);
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) return python_path(object, items, count, kwnames);
+    return call(object, items, count);
+}
+
+static PyObject *dispatcher_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *object = PyType_GenericNew(type, args, kwargs);
+    if (object) ((DispatcherBase *)object)->vectorcall = dispatcher_vectorcall;
+    return object;
 }
 
 static PyObject *dispatcher_bind(PyObject *object, PyObject *argument) {
@@ -447,8 +474,9 @@ static PyTypeObject DispatcherBaseType = {
     .tp_name = "filterjit._fastcall.DispatcherBase",
     .tp_doc = "The C call of filterjit.Dispatcher (see filterjit/_fastcall.c).",
     .tp_basicsize = sizeof(DispatcherBase),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    .tp_new = PyType_GenericNew,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(DispatcherBase, vectorcall),
+    .tp_new = dispatcher_new,
     .tp_dealloc = dispatcher_dealloc,
     .tp_call = dispatcher_call,
     .tp_methods = dispatcher_methods,
@@ -489,6 +517,23 @@ static PyObject *module_setup(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* Lets calls of `cls` (a Python subclass of DispatcherBase that does not define __call__) take the vectorcall
+ * protocol too: heap types do not inherit it before Python 3.12 (and 3.12 drops it for a class that defined
+ * __call__ at creation, as filterjit.Dispatcher does before removing it). */
+static PyObject *module_enable_vectorcall(PyObject *module, PyObject *cls) {
+    (void)module;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &DispatcherBaseType)) {
+        PyErr_SetString(PyExc_TypeError, "enable_vectorcall takes a subclass of DispatcherBase");
+        return NULL;
+    }
+    PyTypeObject *type = (PyTypeObject *)cls;
+    if (type->tp_call != dispatcher_call) Py_RETURN_FALSE; /* it defines its own __call__ */
+    type->tp_vectorcall_offset = offsetof(DispatcherBase, vectorcall);
+    type->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL;
+    PyType_Modified(type);
+    Py_RETURN_TRUE;
+}
+
 static PyObject *module_counts(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
@@ -502,6 +547,8 @@ static PyMethodDef module_methods[] = {
      " filterjit_array_kernel_error, filterjit_array_arena_release, filterjit_array_arena_detach and"
      " filterjit_string_free, the Python path's call and the function raising a failure's exception."},
     {"counts", module_counts, METH_NOARGS, "(calls through the C path, calls through the Python path) so far."},
+    {"enable_vectorcall", module_enable_vectorcall, METH_O,
+     "Lets a subclass of DispatcherBase without its own __call__ be called through vectorcall; True if it did."},
     {NULL, NULL, 0, NULL},
 };
 
