@@ -358,7 +358,7 @@ import Foundation
                     let message = filterjit_array_kernel_error(kernel, 0)
                     let text = message.map { String(cString: $0) } ?? ""
                     filterjit_string_free(message)
-                    #expect(text == "at: index 5 is out of bounds for axis 0 with size 3 (array 'x' of shape (3,)) at line 2, column 12", "\(text)")
+                    #expect(text == "at: index 5 is out of bounds for axis 0 with size 3 (array 'x' of shape (3,)) at line 2, column 14", "\(text)")
                 } else {
                     #expect(ran == 1 && Double(bitPattern: UInt64(bitPattern: result)) == expected)
                 }
