@@ -158,7 +158,9 @@ def test_the_installed_package_takes_the_c_call(tmp_path):
     venv = os.environ["FILTERJIT_TEST_VENV"]
     env = {key: value for key, value in os.environ.items()
            if key not in ("FILTERJIT_LIB", "PYTHONPATH", "FILTERJIT_NO_FASTCALL")}
-    result = subprocess.run([os.path.join(venv, "bin", "python"), "-c", INSTALLED_CHECK], cwd=tmp_path, env=env,
+    script = tmp_path / "installed_check.py"
+    script.write_text(INSTALLED_CHECK)
+    result = subprocess.run([os.path.join(venv, "bin", "python"), str(script)], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
 
