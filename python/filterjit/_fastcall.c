@@ -5,7 +5,7 @@
  *   1. each argument is read once (a NumPy array's dtype, rank, data, shape and strides straight from the object, an
  *      int, a float or a bool), and laid out as the machine code reads it (int64 words on the C stack);
  *   2. the compiled code of those argument types is found in a small per-dispatcher table (kinds, dtypes and ranks
- *      as 16-bit keys, compared with memcmp);
+ *      as 16-bit keys, compared inline);
  *   3. the code runs with the GIL released (`int f(void **arguments, void *result, void *arena)`);
  *   4. the result becomes a Python object: a number, None, the argument array itself, or a new ndarray over the
  *      memory the function made (no copy; a `ResultMemory` base object frees it when the array is collected).
@@ -67,6 +67,16 @@ static unsigned long long fast_calls, python_calls;
 /* FILTERJIT_* dtype code by NumPy type number (-1: not an array function's dtype), and back. */
 static int dtype_code_of_type[TYPE_TABLE_SIZE];
 static int type_of_dtype_code[DTYPE_COUNT];
+/* NumPy's dtype object of each code (made once; a result array takes a new reference). */
+static PyArray_Descr *descr_of_dtype_code[DTYPE_COUNT];
+
+/* Whether two keys of `count` arguments are equal (inline: a libc memcmp call costs more for a few bytes). */
+static inline int same_key(const uint16_t *a, const uint16_t *b, Py_ssize_t count) {
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (a[k] != b[k]) return 0;
+    }
+    return 1;
+}
 
 /* One compiled signature: the argument keys and what the code returns. Never moved or freed while its dispatcher
  * lives (calls copy what they need before releasing the GIL). */
@@ -230,11 +240,8 @@ static PyObject *new_array(void *block, const int64_t *descriptor, int dtype, in
         return NULL;
     }
     owner->block = block;
-    PyArray_Descr *descr = PyArray_DescrFromType(type_of_dtype_code[dtype]);
-    if (!descr) {
-        Py_DECREF(owner);
-        return NULL;
-    }
+    PyArray_Descr *descr = descr_of_dtype_code[dtype];
+    Py_INCREF(descr); /* (PyArray_NewFromDescr steals it) */
     PyObject *array = PyArray_NewFromDescr(&PyArray_Type, descr, rank, shape, strides, (void *)(intptr_t)descriptor[0],
                                            NPY_ARRAY_WRITEABLE, NULL);
     if (!array) {
@@ -323,13 +330,12 @@ static PyObject *call(PyObject *object, PyObject *const *items, Py_ssize_t count
     Signature *found = NULL;
     if (self->signatures) {
         Signature *last = &self->signatures[self->last];
-        if (self->last < self->signature_count && last->count == count &&
-            memcmp(last->key, key, (size_t)count * sizeof(uint16_t)) == 0) {
+        if (self->last < self->signature_count && last->count == count && same_key(last->key, key, count)) {
             found = last;
         } else {
             for (int s = 0; s < self->signature_count; s++) {
                 Signature *candidate = &self->signatures[s];
-                if (candidate->count == count && memcmp(candidate->key, key, (size_t)count * sizeof(uint16_t)) == 0) {
+                if (candidate->count == count && same_key(candidate->key, key, count)) {
                     found = candidate;
                     self->last = s;
                     break;
@@ -563,7 +569,11 @@ PyMODINIT_FUNC PyInit__fastcall(void) {
     /* FILTERJIT_BOOL, INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64, FLOAT32, FLOAT64 */
     static const int sized_types[DTYPE_COUNT] = {NPY_BOOL, NPY_INT8, NPY_INT16, NPY_INT32, NPY_INT64, NPY_UINT8,
                                                  NPY_UINT16, NPY_UINT32, NPY_UINT64, NPY_FLOAT32, NPY_FLOAT64};
-    for (int code = 0; code < DTYPE_COUNT; code++) type_of_dtype_code[code] = sized_types[code];
+    for (int code = 0; code < DTYPE_COUNT; code++) {
+        type_of_dtype_code[code] = sized_types[code];
+        descr_of_dtype_code[code] = PyArray_DescrFromType(sized_types[code]);
+        if (!descr_of_dtype_code[code]) return NULL;
+    }
     /* Every C integer type of the same size and signedness is the same dtype code (np.dtype('q') == np.int64). */
     static const struct { int type; int size; int is_signed; } integers[] = {
         {NPY_BYTE, 1, 1}, {NPY_UBYTE, 1, 0}, {NPY_SHORT, NPY_SIZEOF_SHORT, 1}, {NPY_USHORT, NPY_SIZEOF_SHORT, 0},
