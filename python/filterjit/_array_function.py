@@ -33,7 +33,7 @@ try:
     if os.environ.get("FILTERJIT_NO_FASTCALL", "") not in ("", "0"):
         raise ImportError("FILTERJIT_NO_FASTCALL is set")
     from . import _fastcall  # type: ignore[no-redef]
-except ImportError:
+except Exception:  # not built, built for another Python or NumPy ABI, or turned off: the ctypes path
     _fastcall = None
 _DispatcherBase: Any = _fastcall.DispatcherBase if _fastcall is not None else object
 
