@@ -280,6 +280,39 @@ void filterjit_set_array_object_layout(intptr_t data, intptr_t nd, intptr_t dime
  * FILTERJIT_ERROR_ARGUMENT). On failure out[7] holds the message (free with filterjit_string_free). */
 int filterjit_array_function_call_objects(filterjit_array_function *function, intptr_t count, const int64_t *words,
                                           intptr_t word_count, int engine, int64_t *out);
+/* For callers that lay the arguments out and run the machine code themselves (the Python package's C extension,
+ * filterjit/_fastcall.c, finds these once and then calls the code directly): the compiled code of one signature.
+ * Opaque; freed with filterjit_array_kernel_free. */
+typedef struct filterjit_array_kernel filterjit_array_kernel;
+/* The code of the signature whose arguments are kinds[k] (FILTERJIT_ARGUMENT_*), for an array with dtypes[k]
+ * (FILTERJIT_*) and ranks[k] (0...32); compiled now if it is new (FILTERJIT_ERROR_COMPILE as for a call). `info`
+ * (4 words) receives [0] the address of `int f(void **arguments, void *result, void *arena)`, [1] the
+ * FILTERJIT_RESULT_* kind it returns, [2] a new array result's FILTERJIT_* dtype (-1 otherwise), [3] its rank.
+ * The code lives while the handle (or its array function) does. To run it: arguments[k] points at argument k laid
+ * out in int64 words (an array: data, shape[rank], byte strides[rank], with every element inside memory the code
+ * may read and write, no negative extent, element count and strides without overflow, data not NULL unless the
+ * array is empty; an INT: the value; a FLOAT: the double; a BOOL: one byte 0 or 1 in a zeroed word), `result`
+ * is 8 bytes, `arena` two zeroed words. It returns 1 on success: `result` holds the INT/UINT64/BOOL/FLOAT value,
+ * or for ARRAY the address of the returned array's descriptor (data, shape, C-order byte strides) which is either
+ * some arguments[k] (the function returned that argument) or a new array to take out with
+ * filterjit_array_arena_detach. Any other status is a run-time failure: filterjit_array_kernel_error, on the same
+ * thread, gives its message. Either way, filterjit_array_arena_release then frees what the run left in `arena`.
+ * Nothing calls back into the caller: the code may run with Python's GIL released. */
+filterjit_array_kernel *filterjit_array_function_kernel(filterjit_array_function *function, intptr_t count,
+                                                        const int *kinds, const int *dtypes, const int *ranks,
+                                                        int64_t *info, int *status, char **error);
+/* Releases a kernel handle. NULL is ignored. */
+void filterjit_array_kernel_free(filterjit_array_kernel *kernel);
+/* The message of a failed run (as FILTERJIT_ERROR_KERNEL's of a call: "addarr: index 5 is out of bounds for axis 0
+ * with size 5 (array 'y' of shape (5,)) at line 4, column 21"): reason 0, the failure the code recorded on this
+ * thread; 1, an ARRAY result whose descriptor is NULL; 2, an ARRAY result that is neither an argument nor in the
+ * arena. Free it with filterjit_string_free. */
+char *filterjit_array_kernel_error(const filterjit_array_kernel *kernel, int reason);
+/* Frees every block a run left in `arena` (two words) and zeroes it. NULL is ignored. */
+void filterjit_array_arena_release(void *arena);
+/* Takes the new array whose descriptor is `descriptor` out of `arena`; returns its malloc'd block (the descriptor,
+ * then the elements; free it with free()), or NULL when `arena` holds no such block. */
+void *filterjit_array_arena_detach(void *arena, void *descriptor);
 /* The result's kind (FILTERJIT_RESULT_*). */
 int filterjit_result_kind(const filterjit_result *result);
 /* An INT result (BOOL: 0 or 1; UINT64: its bits as an int64). */

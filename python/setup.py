@@ -6,6 +6,11 @@ library holds LLVM (linked statically by Package.swift) and finds the Swift runt
 absolute run paths SwiftPM gives it, so the wheel is for this machine (a platform wheel, not `py3-none-any`). An editable install
 (`pip install -e ./python`) builds the same library and keeps loading it from the repository's
 `.build/release`. Without Swift or LLVM's C API the build stops with one sentence saying what to install.
+
+It also builds the C extension `filterjit._fastcall` (filterjit/_fastcall.c, against NumPy's C API): the C call of
+array functions. It is optional: if it cannot be built the package still works, through ctypes (slower calls).
+In the repository, `python3 setup.py build_ext --inplace` (in this folder) builds it next to the sources, as
+scripts/python_tests.sh does.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from setuptools import Distribution, setup
+from setuptools import Distribution, Extension, setup
+from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -90,6 +96,26 @@ class BuildPyWithLibrary(build_py):
         shutil.copy2(library, target)
 
 
+class BuildExtWithNumPy(build_ext):
+    """build_ext with NumPy's headers (NumPy is a build requirement in pyproject.toml)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        try:
+            import numpy
+        except ImportError:
+            print("filterjit: NumPy is not importable in the build environment; filterjit._fastcall is skipped "
+                  "(array functions are called through ctypes)", flush=True)
+            self.extensions = []
+            return
+        for extension in self.extensions:
+            extension.include_dirs.append(numpy.get_include())
+
+
+FAST_CALL = Extension("filterjit._fastcall", ["filterjit/_fastcall.c"], optional=True,
+                      extra_compile_args=["-O2", "-std=c11"] if os.name != "nt" else [])
+
+
 class BinaryDistribution(Distribution):
     """A distribution with native code, so the wheel is tagged for this platform."""
 
@@ -97,4 +123,5 @@ class BinaryDistribution(Distribution):
         return True
 
 
-setup(cmdclass={"build_py": BuildPyWithLibrary}, distclass=BinaryDistribution)
+setup(cmdclass={"build_py": BuildPyWithLibrary, "build_ext": BuildExtWithNumPy}, distclass=BinaryDistribution,
+      ext_modules=[FAST_CALL])

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds libFilterJITC and runs the Python package's tests (pytest, with PYTHONPATH=python).
+# Builds libFilterJITC and the C extension filterjit._fastcall (in place, next to its source) and runs the Python
+# package's tests (pytest, with PYTHONPATH=python), then the array-function tests again through the ctypes path
+# (FILTERJIT_NO_FASTCALL=1: the fallback when the extension is not built).
 # Installs pytest, dask, distributed, dask-image, tifffile, mypy and numba (test-only: the Numba comparisons of
 # test_array_functions.py) with pip when they are missing. Then, as a new user
 # would: a fresh virtual environment, `pip install ./python` (which builds and ships the release library)
@@ -21,6 +23,10 @@ swift build -c "$configuration" --product FilterJITC
 export FILTERJIT_LIB="$PWD/.build/$configuration/libFilterJITC.so"
 
 python="${PYTHON:-python3}"
+echo "== build_ext --inplace: filterjit._fastcall"
+(cd python && "$python" setup.py --quiet build_ext --inplace)
+# test_fastcall.py fails unless the extension is in use.
+export FILTERJIT_EXPECT_FASTCALL=1
 missing=()
 for module in pytest dask distributed dask_image tifffile mypy numba; do
     "$python" -c "import $module" 2>/dev/null || missing+=("$module")
@@ -43,8 +49,14 @@ if [ "${FILTERJIT_SKIP_VENV:-0}" != 1 ]; then
     (cd "$venv" && env -u FILTERJIT_LIB -u PYTHONPATH "$venv/bin/python" readme_example.py \
         && env -u FILTERJIT_LIB -u PYTHONPATH "$venv/bin/python" python_readme_example.py)
     echo "README examples pass in the fresh venv"
+    # test_fastcall.py::test_the_installed_package_takes_the_c_call runs array functions in this venv.
+    export FILTERJIT_TEST_VENV="$venv"
 fi
 
 echo "== pytest python/tests (library: $FILTERJIT_LIB)"
 export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
 "$python" -m pytest -q python/tests "$@"
+
+echo "== pytest of array functions through the ctypes path (FILTERJIT_NO_FASTCALL=1)"
+FILTERJIT_NO_FASTCALL=1 FILTERJIT_EXPECT_FASTCALL=0 "$python" -m pytest -q python/tests/test_array_functions.py \
+    python/tests/test_fastcall.py

@@ -188,13 +188,26 @@ public enum Arena {
     /// data, shape, C-order strides) and then its elements (16-byte aligned); nil for a negative extent or
     /// more than `maximumArrayFunctionBytes` (not counted against the local-array bound).
     /// `zeroed: false` leaves the elements as malloc gives them, for an array whose every element the
-    /// generated code stores before anything reads one.
-    static func allocateND(_ head: UnsafeMutableRawPointer?, itemSize: Int, shape: [Int], zeroed: Bool = true) -> UnsafeMutableRawPointer? {
-        guard let head, let count = NDBuffer.elementCount(shape, itemSize: itemSize) else { return nil }
-        let descriptorBytes = ((1 + 2 * shape.count) * 8 + 15) / 16 * 16
+    /// generated code stores before anything reads one. `shape` holds `rank` extents (read in place: no Swift
+    /// array is made on the way, a call of `np.zeros_like` is one malloc; w15f).
+    static func allocateND(_ head: UnsafeMutableRawPointer?, itemSize: Int, rank: Int, shape: UnsafePointer<Int64>?,
+                           zeroed: Bool = true) -> UnsafeMutableRawPointer? {
+        guard let head, rank >= 0, rank == 0 || shape != nil else { return nil }
+        // NDBuffer.elementCount's rules, on the words.
+        var count = 1
+        for axis in 0..<rank {
+            let extent = Int(shape![axis])
+            guard extent >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow else { return nil }
+            count = product
+        }
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: itemSize)
+        guard !overflow, byteCount <= maximumArrayFunctionBytes else { return nil }
+        let descriptorBytes = ((1 + 2 * rank) * 8 + 15) / 16 * 16
         // The elements start at a 64-byte boundary (a cache line: vector loads and stores of a whole line never
         // straddle two), up to 48 bytes after the descriptor.
-        let bytes = 16 + descriptorBytes + 48 + max(count * itemSize, 1)
+        let bytes = 16 + descriptorBytes + 48 + max(byteCount, 1)
         guard let block = zeroed ? calloc(bytes, 1) : malloc(bytes) else { return nil }
         let words = head.assumingMemoryBound(to: Int.self)
         let header = block.assumingMemoryBound(to: Int.self)
@@ -205,10 +218,13 @@ public enum Arena {
         let elements = Int(bitPattern: block + 16 + descriptorBytes)
         descriptor[0] = (elements + 63) & ~63
         var step = itemSize
-        for axis in shape.indices.reversed() {
-            descriptor[1 + axis] = shape[axis]
-            descriptor[1 + shape.count + axis] = step
-            step *= max(shape[axis], 1)
+        var axis = rank - 1
+        while axis >= 0 {
+            let extent = Int(shape![axis])
+            descriptor[1 + axis] = extent
+            descriptor[1 + rank + axis] = step
+            step *= max(extent, 1)
+            axis -= 1
         }
         return block + 16
     }
@@ -313,13 +329,13 @@ public enum Runtime {
     }
     private static func allocateND(_ head: UnsafeMutableRawPointer?, _ itemSize: Int64, _ rank: Int64, _ shapePointer: UnsafeMutablePointer<Int64>?,
                                    _ start: Int64, _ end: Int64, zeroed: Bool) -> UnsafeMutablePointer<Int64>? {
-        let shape = shapePointer.map { words in (0..<Int(rank)).map { Int(words[$0]) } } ?? []
-        if let descriptor = Arena.allocateND(head, itemSize: Int(itemSize), shape: shape, zeroed: zeroed) {
+        if let descriptor = Arena.allocateND(head, itemSize: Int(itemSize), rank: Int(rank), shape: UnsafePointer(shapePointer),
+                                             zeroed: zeroed) {
             return descriptor.assumingMemoryBound(to: Int64.self)
         }
         // `a` carries the item size, so the message can tell too many bytes from exhausted memory.
         var failure = RuntimeFailure(kind: .ndAllocation, range: SourceRange(Int(start), Int(end)), a: Int64(itemSize), b: 0)
-        failure.shape = shape
+        failure.shape = shapePointer.map { words in (0..<Int(rank)).map { Int(words[$0]) } } ?? []
         RuntimeFailureRecord.record(failure)
         return nil
     }

@@ -225,6 +225,31 @@ public final class ArrayFunction: @unchecked Sendable {
         return try run(kernel, pointers: pointers, count: types.count)
     }
 
+    /// The kernel of the signature `types`, its machine code compiled now if it is new, for a caller that runs the
+    /// machine code itself (the C API's `filterjit_array_function_kernel`, which the Python package's C extension
+    /// calls once per signature): `int f(void **arguments, void *result, void *arena)` at `kernel.address`, with the
+    /// arguments laid out as `callDescriptors` takes them (the same guarantees), an 8-byte result word and a zeroed
+    /// two-word arena head. Status 1 is success; otherwise `lastFailure(of:)` on the same thread says why. Arrays
+    /// the function made stay in the arena: `detachFromArena` takes the returned one out, `releaseArena` frees
+    /// the rest, on every exit.
+    public func compiledKernel(for types: [ArrayFunctionArgumentType]) throws -> Kernel {
+        let kernel = try kernel(for: ArrayFunctionSignature(types, boundsChecked: boundsChecked))
+        _ = try kernel.address
+        return kernel
+    }
+
+    /// Why the last run of `kernel`'s machine code on this thread failed (what `call` throws then).
+    public func lastFailure(of kernel: Kernel) -> KernelRuntimeError { kernel.lastError() }
+
+    /// Frees every block of an arena head (two words) a run of the machine code left, and zeroes the head.
+    public static func releaseArena(_ head: UnsafeMutableRawPointer) { Arena.release(head) }
+
+    /// Unlinks the new array whose descriptor is `payload` from an arena head and returns its malloc'd block
+    /// (descriptor, then elements; free it with `free`), or nil when no block of the arena holds it.
+    public static func detachFromArena(_ head: UnsafeMutableRawPointer, payload: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        Arena.detach(head, payload: payload)
+    }
+
     private typealias Entry = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?,
                                               UnsafeMutableRawPointer?) -> Int32
 

@@ -442,6 +442,128 @@ public func filterjit_array_function_call_objects(_ function: OpaquePointer?, _ 
     return result
 }
 
+/// What a kernel handle of `filterjit_array_function_kernel` points to: the compiled code of one signature, and the
+/// function it belongs to (for the messages of failures).
+final class ArrayKernelBox {
+    let function: ArrayFunctionBox
+    let kernel: Kernel
+
+    init(function: ArrayFunctionBox, kernel: Kernel) {
+        self.function = function
+        self.kernel = kernel
+    }
+}
+
+/// `filterjit_array_kernel *filterjit_array_function_kernel(function, count, kinds, dtypes, ranks, info, status, error)`:
+/// the machine code of the signature whose arguments are `kinds[k]` (FILTERJIT_ARGUMENT_*) and, for an array,
+/// `dtypes[k]` (FILTERJIT_*) and `ranks[k]`; compiled now if it is new (FILTERJIT_ERROR_COMPILE then as for a call).
+/// `info` (4 words) receives [0] the address of `int f(void **arguments, void *result, void *arena)`, [1] the
+/// FILTERJIT_RESULT_* kind of what it returns, [2] a new array result's FILTERJIT_* dtype (-1 otherwise), [3] its
+/// rank. For callers that lay the arguments out and run the code themselves (the Python package's C extension):
+/// see include/filterjit.h for the contract. Free the handle with `filterjit_array_kernel_free`.
+@_cdecl("filterjit_array_function_kernel")
+public func filterjit_array_function_kernel(_ function: OpaquePointer?, _ count: Int, _ kinds: UnsafePointer<Int32>?,
+                                            _ dtypes: UnsafePointer<Int32>?, _ ranks: UnsafePointer<Int32>?,
+                                            _ info: UnsafeMutablePointer<Int64>?, _ status: UnsafeMutablePointer<Int32>?,
+                                            _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer? {
+    var handle: OpaquePointer?
+    let code = withStatus(errorText) {
+        guard let box = arrayFunctionBox(function) else { throw APIFailure(.argument, "function is NULL") }
+        guard count >= 0, count <= 1 << 16 else { throw APIFailure(.argument, "argument count \(count) is out of range") }
+        guard let info, count == 0 || kinds != nil else { throw APIFailure(.argument, "info or kinds is NULL") }
+        var types: [ArrayFunctionArgumentType] = []
+        for k in 0..<count {
+            switch kinds![k] {
+            case 0:
+                guard let dtypes, let ranks else { throw APIFailure(.argument, "argument \(k) is an array but dtypes or ranks is NULL") }
+                let rank = Int(ranks[k])
+                guard (0...32).contains(rank) else { throw APIFailure(.argument, "argument \(k): rank \(rank) is out of range 0...32") }
+                guard dtypes[k] >= 0, Int(dtypes[k]) < packedElementTypes.count, let (_, dtype) = packedElementTypes[Int(dtypes[k])] else {
+                    throw APIFailure(.argument, "argument \(k): unknown element type code \(dtypes[k])")
+                }
+                types.append(.array(NDLayout(dtype: dtype, rank: rank)))
+            case 1: types.append(.int)
+            case 2: types.append(.float)
+            case 3: types.append(.bool)
+            default: throw APIFailure(.argument, "argument \(k) has the unknown kind \(kinds![k])")
+            }
+        }
+        let kernel: Kernel
+        do {
+            kernel = try box.function.compiledKernel(for: types)
+        } catch let error as CompileError {
+            throw APIFailure(.compile, error.description)
+        }
+        let program = kernel.program
+        var resultDType: Int64 = -1, resultRank: Int64 = 0
+        let kind: Int64
+        switch program.kernel.returnType {
+        case nil: kind = 0
+        case .int?: kind = 1
+        case .float?: kind = 2
+        case .bool?: kind = 3
+        case .uint64?: kind = 5
+        case .ndarray?:
+            kind = 4
+            if let layout = program.resultLayout, let type = ElementType(rawValue: layout.dtype.rawValue) {
+                resultDType = Int64(type.abiCode.rawValue)
+                resultRank = Int64(layout.rank)
+            }
+        default:
+            throw APIFailure(.internal, "\(box.function.name): unexpected result type")
+        }
+        info[0] = Int64(bitPattern: UInt64(try kernel.address))
+        info[1] = kind
+        info[2] = resultDType
+        info[3] = resultRank
+        handle = OpaquePointer(Unmanaged.passRetained(ArrayKernelBox(function: box, kernel: kernel)).toOpaque())
+    }
+    status?.pointee = code
+    return handle
+}
+
+/// `void filterjit_array_kernel_free(filterjit_array_kernel *)`. NULL is ignored.
+@_cdecl("filterjit_array_kernel_free")
+public func filterjit_array_kernel_free(_ kernel: OpaquePointer?) {
+    guard let kernel else { return }
+    Unmanaged<ArrayKernelBox>.fromOpaque(UnsafeRawPointer(kernel)).release()
+}
+
+/// `char *filterjit_array_kernel_error(const filterjit_array_kernel *, int reason)`: the message of a failed run, as
+/// the call functions give it (FILTERJIT_ERROR_KERNEL, "addarr: index 5 is out of bounds ... at line 4, column 21"):
+/// reason 0, the failure the machine code recorded on this thread; 1, an array result whose descriptor is NULL; 2, an
+/// array result that is neither an argument nor in the arena. Free it with `filterjit_string_free`.
+@_cdecl("filterjit_array_kernel_error")
+public func filterjit_array_kernel_error(_ kernel: OpaquePointer?, _ reason: Int32) -> UnsafeMutablePointer<CChar>? {
+    guard let kernel else { return copyCString("kernel is NULL") }
+    let box = Unmanaged<ArrayKernelBox>.fromOpaque(UnsafeRawPointer(kernel)).takeUnretainedValue()
+    let function = box.function.function, range = box.kernel.program.kernel.range
+    let error: KernelRuntimeError
+    switch reason {
+    case 1: error = KernelRuntimeError("the function returned no array", at: range)
+    case 2: error = KernelRuntimeError("the returned array is not one the function made", at: range)
+    default: error = function.lastFailure(of: box.kernel)
+    }
+    return copyCString("\(function.name): \(function.describe(error))")
+}
+
+/// `void filterjit_array_arena_release(void *arena)`: frees every block left in an arena head (two words) after a
+/// run of a kernel's machine code, and zeroes the head. NULL is ignored.
+@_cdecl("filterjit_array_arena_release")
+public func filterjit_array_arena_release(_ arena: UnsafeMutableRawPointer?) {
+    guard let arena else { return }
+    ArrayFunction.releaseArena(arena)
+}
+
+/// `void *filterjit_array_arena_detach(void *arena, void *descriptor)`: takes the new array whose descriptor is
+/// `descriptor` (the result word of an ARRAY run) out of the arena; returns its block (free it with `free`), or NULL
+/// when the arena holds no such block.
+@_cdecl("filterjit_array_arena_detach")
+public func filterjit_array_arena_detach(_ arena: UnsafeMutableRawPointer?, _ descriptor: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    guard let arena, let descriptor else { return nil }
+    return ArrayFunction.detachFromArena(arena, payload: descriptor)
+}
+
 /// Element type and dtype by FILTERJIT_* code (nil: not an element type), computed once: the names are strings,
 /// and matching them costs more than the rest of a packed call's parsing.
 private let packedElementTypes: [(ElementType, ArrayDType)?] = (0..<32).map { code in

@@ -258,4 +258,116 @@ import Foundation
             }
         }
     }
+
+    /// `filterjit_array_function_kernel` (what the Python package's C call uses): the code of a signature, run
+    /// directly with laid-out arguments; a new array taken out of the arena, a failure's message, and refusals.
+    @Test func kernelHandlesRunTheMachineCodeDirectly() {
+        typealias Entry = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?,
+                                          UnsafeMutableRawPointer?) -> Int32
+        withFunction { function in
+            var kinds: [Int32] = [0, 1], dtypes: [Int32] = [2, 0], ranks: [Int32] = [1, 0]
+            var info = [Int64](repeating: 0, count: 4)
+            var status: Int32 = -1
+            var error: UnsafeMutablePointer<CChar>?
+            let kernel = filterjit_array_function_kernel(function, 2, &kinds, &dtypes, &ranks, &info, &status, &error)
+            defer { filterjit_array_kernel_free(kernel) }
+            #expect(status == 0 && kernel != nil && info[0] != 0 && info[1] == 4 && info[2] == 2 && info[3] == 1)
+            guard let kernel, let entryAddress = UnsafeRawPointer(bitPattern: Int(info[0])) else { return }
+            let entry = unsafeBitCast(entryAddress, to: Entry.self)
+            var input: [Int16] = [1, -2, 300]
+            input.withUnsafeMutableBytes { bytes in
+                // x[::-1] (data at the last element, stride -2) and k = 2.
+                var descriptor: [Int64] = [Int64(Int(bitPattern: bytes.baseAddress! + 4)), 3, -2]
+                var k: Int64 = 2
+                descriptor.withUnsafeMutableBufferPointer { descriptorPointer in
+                    withUnsafeMutablePointer(to: &k) { kPointer in
+                        var pointers: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(descriptorPointer.baseAddress),
+                                                                    UnsafeMutableRawPointer(kPointer)]
+                        var result: Int64 = 0
+                        var arena: (Int64, Int64) = (0, 0)
+                        let ran = withUnsafeMutablePointer(to: &arena) { arenaPointer in
+                            let ran = entry(&pointers, &result, UnsafeMutableRawPointer(arenaPointer))
+                            if ran == 1, let returned = UnsafeMutableRawPointer(bitPattern: Int(result)) {
+                                let block = filterjit_array_arena_detach(UnsafeMutableRawPointer(arenaPointer), returned)
+                                #expect(block != nil)
+                                let words = returned.assumingMemoryBound(to: Int64.self)
+                                #expect(words[1] == 3 && words[2] == 2)
+                                let values = (0..<3).map { UnsafeRawPointer(bitPattern: Int(words[0]))!.load(fromByteOffset: 2 * $0, as: Int16.self) }
+                                #expect(values == [600, -4, 2])
+                                free(block)
+                            }
+                            filterjit_array_arena_release(UnsafeMutableRawPointer(arenaPointer))
+                            #expect(arenaPointer.pointee.0 == 0)
+                            return ran
+                        }
+                        #expect(ran == 1)
+                    }
+                }
+            }
+            // A compile error for a signature the function cannot take (a float where an array is indexed).
+            var badKinds: [Int32] = [2, 1]
+            let bad = filterjit_array_function_kernel(function, 2, &badKinds, &dtypes, &ranks, &info, &status, &error)
+            #expect(bad == nil && status == 4 && error != nil)
+            filterjit_string_free(error)
+            var unknown: [Int32] = [7, 1]
+            #expect(filterjit_array_function_kernel(function, 2, &unknown, &dtypes, &ranks, &info, &status, &error) == nil && status == 1)
+            filterjit_string_free(error)
+            #expect(filterjit_array_function_kernel(nil, 2, &kinds, &dtypes, &ranks, &info, &status, &error) == nil && status == 1)
+            filterjit_string_free(error)
+        }
+    }
+
+    /// A kernel handle's failed run: `filterjit_array_kernel_error` gives the call functions' message.
+    @Test func kernelHandlesReportARunsFailure() {
+        typealias Entry = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?,
+                                          UnsafeMutableRawPointer?) -> Int32
+        var error: UnsafeMutablePointer<CChar>?
+        let engine = filterjit_engine_create(&error)
+        defer { filterjit_engine_free(engine) }
+        var status: Int32 = -1
+        let function = "def at(x, i):\n    return x[i]\n".withCString {
+            filterjit_array_function_create(engine, $0, nil, nil, 0, 0, &status, &error)
+        }
+        defer { filterjit_array_function_free(function) }
+        var kinds: [Int32] = [0, 1], dtypes: [Int32] = [10, 0], ranks: [Int32] = [1, 0]
+        var info = [Int64](repeating: 0, count: 4)
+        let kernel = filterjit_array_function_kernel(function, 2, &kinds, &dtypes, &ranks, &info, &status, &error)
+        defer { filterjit_array_kernel_free(kernel) }
+        #expect(status == 0 && info[1] == 2)
+        guard let kernel, let entryAddress = UnsafeRawPointer(bitPattern: Int(info[0])) else { return }
+        let entry = unsafeBitCast(entryAddress, to: Entry.self)
+        var values: [Double] = [1.5, 2.5, 3.5]
+        values.withUnsafeMutableBytes { bytes in
+            var descriptor: [Int64] = [Int64(Int(bitPattern: bytes.baseAddress!)), 3, 8]
+            for (index, expected) in [(Int64(-1), 3.5), (5, .nan)] {
+                var i = index
+                var result: Int64 = 0
+                var arena: (Int64, Int64) = (0, 0)
+                let ran = descriptor.withUnsafeMutableBufferPointer { d in
+                    withUnsafeMutablePointer(to: &i) { iPointer in
+                        withUnsafeMutablePointer(to: &arena) { arenaPointer -> Int32 in
+                            var pointers: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(d.baseAddress), UnsafeMutableRawPointer(iPointer)]
+                            let ran = entry(&pointers, &result, UnsafeMutableRawPointer(arenaPointer))
+                            filterjit_array_arena_release(UnsafeMutableRawPointer(arenaPointer))
+                            return ran
+                        }
+                    }
+                }
+                if expected.isNaN {
+                    #expect(ran != 1)
+                    let message = filterjit_array_kernel_error(kernel, 0)
+                    let text = message.map { String(cString: $0) } ?? ""
+                    filterjit_string_free(message)
+                    #expect(text == "at: index 5 is out of bounds for axis 0 with size 3 (array 'x' of shape (3,)) at line 2, column 14", "\(text)")
+                } else {
+                    #expect(ran == 1 && Double(bitPattern: UInt64(bitPattern: result)) == expected)
+                }
+            }
+        }
+        for reason: Int32 in [1, 2] {
+            let message = filterjit_array_kernel_error(kernel, reason)
+            #expect((message.map { String(cString: $0) } ?? "").hasPrefix("at: the "))
+            filterjit_string_free(message)
+        }
+    }
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 import struct
 from typing import Any, Callable, overload
 
@@ -23,8 +24,21 @@ _INT64 = (-(1 << 63), (1 << 63) - 1)
 # FILTERJIT_* codes of the supported dtypes (native byte order), by dtype object: a dict lookup per argument.
 _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
 
+# The C call (filterjit/_fastcall.c, built by setup.py; docs/array-functions.md "Python's call"): Dispatcher's base
+# type, whose tp_call runs the machine code of a known signature without ctypes or Python code. Without it (not
+# built, as when running from the repository without building it, or FILTERJIT_NO_FASTCALL=1) every call takes the
+# ctypes path below, which is also the C call's path for whatever it does not take itself.
+_fastcall: Any
+try:
+    if os.environ.get("FILTERJIT_NO_FASTCALL", "") not in ("", "0"):
+        raise ImportError("FILTERJIT_NO_FASTCALL is set")
+    from . import _fastcall  # type: ignore[no-redef]
+except Exception:  # not built, built for another Python or NumPy ABI, or turned off: the ctypes path
+    _fastcall = None
+_DispatcherBase: Any = _fastcall.DispatcherBase if _fastcall is not None else object
 
-class Dispatcher:
+
+class Dispatcher(_DispatcherBase):
     """A compiled array function: call it like the Python function. Compiles once per call signature
     (`signatures`), runs the machine code with the GIL released, pickles as its source."""
 
@@ -49,6 +63,8 @@ class Dispatcher:
             message = _lib.take_string(error)
             raise CompileError(message) if status.value == _lib.ERROR_COMPILE else RuntimeError(message)
         self._handle = handle
+        if FAST_CALL:
+            self._fast_bind(handle)
         self.__name__ = _lib.lib.filterjit_array_function_name(handle).decode()
         if py_func is not None:
             self.__doc__ = py_func.__doc__
@@ -73,6 +89,8 @@ class Dispatcher:
         return texts
 
     def __call__(self, *args: Any) -> Any:
+        # (With the C call, this method is removed from the class after its definition: the base type's C tp_call
+        # runs instead, and calls this function for what it does not take itself.)
         return self._call(args, 0)
 
     def interpret(self, *args: Any) -> Any:
@@ -136,19 +154,7 @@ class Dispatcher:
             status = _lib.lib.filterjit_array_function_call_packed(self._handle, len(args), packed, count, engine, out,
                                                                    ctypes.byref(error))
         if status != _lib.OK:
-            message = _lib.take_string(ctypes.c_void_p(out[7]) if _OBJECTS else error)
-            if status == _lib.ERROR_COMPILE:
-                raise CompileError(message)
-            if status == _lib.ERROR_KERNEL and " is out of bounds for axis " in message:
-                raise IndexError(message)
-            if status == _lib.ERROR_KERNEL and ("negative dimensions are not allowed" in message
-                                                 or "zero-size array to reduction" in message):
-                raise ValueError(message)  # NumPy's exception for the same message
-            if status == _lib.ERROR_SIZE:
-                raise MemoryError(message)
-            if status == _lib.ERROR_ARGUMENT:
-                raise ValueError(message)
-            raise RuntimeError(message)
+            _raise_failure(status, _lib.take_string(ctypes.c_void_p(out[7]) if _OBJECTS else error))
         return _take_result(out, args)
 
     def __reduce__(self):
@@ -162,6 +168,23 @@ class Dispatcher:
         if handle and _lib is not None and _lib.lib is not None:
             _lib.lib.filterjit_array_function_free(handle)
             self._handle = None
+
+
+def _raise_failure(status: int, message: str) -> None:
+    """Raises the exception of a failed call (status FILTERJIT_ERROR_*, the library's message); the C call raises
+    through it too."""
+    if status == _lib.ERROR_COMPILE:
+        raise CompileError(message)
+    if status == _lib.ERROR_KERNEL and " is out of bounds for axis " in message:
+        raise IndexError(message)
+    if status == _lib.ERROR_KERNEL and ("negative dimensions are not allowed" in message
+                                         or "zero-size array to reduction" in message):
+        raise ValueError(message)  # NumPy's exception for the same message
+    if status == _lib.ERROR_SIZE:
+        raise MemoryError(message)
+    if status == _lib.ERROR_ARGUMENT:
+        raise ValueError(message)
+    raise RuntimeError(message)
 
 
 def _take_result(out: Any, args: tuple[Any, ...]) -> Any:
@@ -303,6 +326,30 @@ _DTYPES = [np.dtype(name) for name in _lib.DTYPES]
 # Whether calls name arrays by their objects (filterjit_array_function_call_objects): a third of the packing.
 _OBJECTS = _object_layout_holds()
 _CALL_OBJECTS: Any = _objects_call() if _OBJECTS else None
+
+
+
+
+def _setup_fast_call() -> bool:
+    """Gives the C call the library's functions and the Python path; then Dispatcher calls run it (its tp_call)."""
+    if _fastcall is None:
+        return False
+    try:
+        names = ("filterjit_array_function_kernel", "filterjit_array_kernel_free", "filterjit_array_kernel_error",
+                 "filterjit_array_arena_release", "filterjit_array_arena_detach", "filterjit_string_free")
+        addresses = [ctypes.cast(getattr(_lib.lib, name), ctypes.c_void_p).value for name in names]
+    except AttributeError:  # pragma: no cover - an older library without these functions: the ctypes path
+        return False
+    _fastcall.setup(*addresses, _PYTHON_CALL, _raise_failure)
+    return True
+
+
+_PYTHON_CALL = Dispatcher.__call__
+# Whether Dispatcher calls take the C call (filterjit/_fastcall.c); False: the ctypes path alone.
+FAST_CALL = _setup_fast_call()
+if FAST_CALL:
+    delattr(Dispatcher, "__call__")  # the base type's C tp_call takes over (it calls _PYTHON_CALL when it must)
+    _fastcall.enable_vectorcall(Dispatcher)  # and its vectorcall (no argument tuple per call)
 
 
 def _rebuild(source, function, file_name, line_offset, boundscheck=True):
