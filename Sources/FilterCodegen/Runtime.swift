@@ -194,13 +194,17 @@ public enum Arena {
                            zeroed: Bool = true) -> UnsafeMutableRawPointer? {
         guard let head, rank >= 0, rank == 0 || shape != nil else { return nil }
         // NDBuffer.elementCount's rules, on the words.
-        var count = 1
+        // The strides multiply the non-zero extents (an empty (0, 2^40, 2^40) array has byte strides beyond Int):
+        // refused like NumPy's "array is too big".
+        var count = 1, span = itemSize
         for axis in 0..<rank {
             let extent = Int(shape![axis])
             guard extent >= 0 else { return nil }
             let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { return nil }
+            let (stride, strideOverflow) = span.multipliedReportingOverflow(by: max(extent, 1))
+            guard !overflow, !strideOverflow else { return nil }
             count = product
+            span = stride
         }
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: itemSize)
         guard !overflow, byteCount <= maximumArrayFunctionBytes else { return nil }
@@ -223,7 +227,7 @@ public enum Arena {
             let extent = Int(shape![axis])
             descriptor[1 + axis] = extent
             descriptor[1 + rank + axis] = step
-            step *= max(extent, 1)
+            step &*= max(extent, 1)  // bounded by `span` above
             axis -= 1
         }
         return block + 16

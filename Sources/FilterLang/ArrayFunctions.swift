@@ -247,12 +247,15 @@ public final class NDBuffer: @unchecked Sendable {
 
     /// The element count of `shape`, nil when an extent is negative or the bytes exceed `maximumArrayFunctionBytes`.
     public static func elementCount(_ shape: [Int], itemSize: Int) -> Int? {
-        var count = 1
+        var count = 1, span = itemSize
         for extent in shape {
             guard extent >= 0 else { return nil }
             let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { return nil }
+            // The C-order strides multiply the non-zero extents: an empty (0, 2^40, 2^40) array's would overflow.
+            let (stride, strideOverflow) = span.multipliedReportingOverflow(by: max(extent, 1))
+            guard !overflow, !strideOverflow else { return nil }
             count = product
+            span = stride
         }
         let (bytes, overflow) = count.multipliedReportingOverflow(by: itemSize)
         guard !overflow, bytes <= maximumArrayFunctionBytes else { return nil }
@@ -265,7 +268,7 @@ public final class NDBuffer: @unchecked Sendable {
         var step = dtype.itemSize
         for axis in shape.indices.reversed() {
             result[axis] = step
-            step *= max(shape[axis], 1)
+            step &*= max(shape[axis], 1)  // bounded when the buffer was made (elementCount)
         }
         return result
     }
@@ -375,6 +378,9 @@ extension RuntimeMessages {
     /// `np.zeros` of a negative extent, of too many bytes, or with the memory exhausted.
     public static func ndAllocation(shape: [Int], itemSize: Int) -> String {
         if shape.contains(where: { $0 < 0 }) { return "negative dimensions are not allowed" }
+        if shape.contains(0), NDBuffer.elementCount(shape, itemSize: itemSize) == nil {
+            return "array is too big; `arr.size * arr.dtype.itemsize` is larger than the maximum possible size."  // NumPy's
+        }
         if NDBuffer.elementCount(shape, itemSize: itemSize) == nil {
             return "cannot allocate an array of shape \(shapeText(shape)): more than \(maximumArrayFunctionBytes) bytes"
         }

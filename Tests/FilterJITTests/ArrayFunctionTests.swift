@@ -265,6 +265,15 @@ func describe(_ result: ArrayFunctionResult) -> String {
                 #expect(error.message == message, "\(error.message)")
             }
         }
+        // An empty array whose strides would overflow (NumPy: "array is too big"); it used to trap the process.
+        let empty = try sharedEngine.compileFunction("import numpy as np\ndef f(n):\n    a = np.zeros((0, n, n))\n    return a.ndim\n")
+        try callBoth(empty, [.int(3)])
+        do {
+            try callBoth(empty, [.int(1 << 40)])
+            Issue.record("np.zeros((0, 2**40, 2**40)) did not fail")
+        } catch let error as KernelRuntimeError {
+            #expect(error.message.hasPrefix("array is too big"), "\(error.message)")
+        }
     }
 
     @Test func negativeIndicesCountFromTheEnd() throws {

@@ -178,7 +178,8 @@ def _raise_failure(status: int, message: str) -> None:
     if status == _lib.ERROR_KERNEL and " is out of bounds for axis " in message:
         raise IndexError(message)
     if status == _lib.ERROR_KERNEL and ("negative dimensions are not allowed" in message
-                                         or "zero-size array to reduction" in message):
+                                         or "zero-size array to reduction" in message
+                                         or message.startswith("array is too big")):
         raise ValueError(message)  # NumPy's exception for the same message
     if status == _lib.ERROR_SIZE:
         raise MemoryError(message)
@@ -340,7 +341,10 @@ def _setup_fast_call() -> bool:
         addresses = [ctypes.cast(getattr(_lib.lib, name), ctypes.c_void_p).value for name in names]
     except AttributeError:  # pragma: no cover - an older library without these functions: the ctypes path
         return False
-    _fastcall.setup(*addresses, _PYTHON_CALL, _raise_failure)
+    try:
+        _fastcall.setup(*addresses, _PYTHON_CALL, _raise_failure)
+    except Exception:  # pragma: no cover - a stale in-place extension from another version: the ctypes path
+        return False
     return True
 
 

@@ -121,6 +121,9 @@ static PyTypeObject ResultMemoryType = {
 /* A key per argument: an array's 0x8000 | dtype << 6 | rank, or a scalar's kind. */
 static inline uint16_t array_key(int code, int rank) { return (uint16_t)(0x8000 | code << 6 | rank); }
 
+/* Whether the object's type was made by a class statement (its conversions may run Python code). */
+static inline int heap_type(PyObject *value) { return (Py_TYPE(value)->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0; }
+
 /* Whether the library would take this array's sizes (NDArray.checkedElementCount and byteSpan, which refuse
  * with a message the Python path gives): no negative extent, element count, bytes and byte span without overflow.
  * Sets *empty when the array has no element. */
@@ -182,7 +185,7 @@ static void fill(DispatcherBase *self, Py_ssize_t count, const uint16_t *key) {
     if (error) api.string_free(error);
     if (!kernel) return;
     if (status != 0 || !info[0] || info[1] < RESULT_NONE || info[1] > RESULT_UINT64 ||
-        (info[1] == RESULT_ARRAY && info[2] >= DTYPE_COUNT)) {
+        (info[1] == RESULT_ARRAY && (info[2] < 0 || info[2] >= DTYPE_COUNT || info[3] < 0 || info[3] > MAX_RANK))) {
         api.kernel_free(kernel);
         return;
     }
@@ -299,10 +302,12 @@ static PyObject *call(PyObject *object, PyObject *const *items, Py_ssize_t count
             slot[0] = truth; /* the byte 0 or 1 in a zeroed word */
             key[k] = ARGUMENT_BOOL;
             position += 1;
-        } else if (PyLong_Check(value) || PyArray_IsScalar(value, Integer)) {
+        } else if (PyLong_CheckExact(value) || (PyArray_IsScalar(value, Integer) && !heap_type(value))) {
+            /* Exact types only: a subclass's __int__ / __float__ is Python code, which could resize or free an array
+               whose data pointer is already laid out above; subclasses take the Python path (it converts first). */
             int overflow = 0;
             long long integer;
-            if (PyLong_Check(value)) {
+            if (PyLong_CheckExact(value)) {
                 integer = PyLong_AsLongLongAndOverflow(value, &overflow);
             } else {
                 PyObject *converted = PyNumber_Long(value); /* int(value), as the Python path */
@@ -315,8 +320,8 @@ static PyObject *call(PyObject *object, PyObject *const *items, Py_ssize_t count
             slot[0] = (int64_t)integer;
             key[k] = ARGUMENT_INT;
             position += 1;
-        } else if (PyFloat_Check(value) || PyArray_IsScalar(value, Floating)) {
-            double real = PyFloat_Check(value) ? PyFloat_AS_DOUBLE(value) : PyFloat_AsDouble(value);
+        } else if (PyFloat_CheckExact(value) || (PyArray_IsScalar(value, Floating) && !heap_type(value))) {
+            double real = PyFloat_CheckExact(value) ? PyFloat_AS_DOUBLE(value) : PyFloat_AsDouble(value);
             if (real == -1.0 && PyErr_Occurred()) return NULL;
             memcpy(slot, &real, sizeof real);
             key[k] = ARGUMENT_FLOAT;
@@ -431,6 +436,32 @@ static PyObject *dispatcher_call(PyObject *object, PyObject *args, PyObject *kwa
 /* The vectorcall protocol (no argument tuple is made for a call). */
 static PyObject *dispatcher_vectorcall(PyObject *object, PyObject *const *items, size_t nargsf, PyObject *kwnames) {
     Py_ssize_t count = PyVectorcall_NARGS(nargsf);
+    if (Py_TYPE(object)->tp_call != dispatcher_call) {
+        /* The class's __call__ was replaced after the type was made (mock.patch.object): Python 3.10 and 3.11 keep
+           calling through vectorcall, so hand the call to the type's own tp_call. */
+        PyObject *args = PyTuple_New(count);
+        if (!args) return NULL;
+        for (Py_ssize_t k = 0; k < count; k++) {
+            Py_INCREF(items[k]);
+            PyTuple_SET_ITEM(args, k, items[k]);
+        }
+        PyObject *kwargs = NULL;
+        Py_ssize_t named = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+        if (named) {
+            kwargs = PyDict_New();
+            for (Py_ssize_t k = 0; kwargs && k < named; k++) {
+                if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, k), items[count + k]) < 0) Py_CLEAR(kwargs);
+            }
+            if (!kwargs) {
+                Py_DECREF(args);
+                return NULL;
+            }
+        }
+        PyObject *result = Py_TYPE(object)->tp_call(object, args, kwargs);
+        Py_DECREF(args);
+        Py_XDECREF(kwargs);
+        return result;
+    }
     if (kwnames && PyTuple_GET_SIZE(kwnames)) return python_path(object, items, count, kwnames);
     return call(object, items, count);
 }

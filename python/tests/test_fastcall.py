@@ -220,7 +220,9 @@ def test_new_arrays_are_c_contiguous_writable_and_own_their_memory():
         assert r[0, 0] == 42.0
     view = f(a)[1]  # a view keeps the result's memory alive after the array itself is gone
     del a
-    assert np.array_equal(view, np.array([7.0, 8.0, 9.0])) and isinstance(view.base.base, object)
+    assert np.array_equal(view, np.array([7.0, 8.0, 9.0]))
+    if FAST:  # the owner of the memory is the C call's base object (the ctypes path's is a ctypes buffer)
+        assert type(view.base.base).__name__ == "ResultMemory", type(view.base.base)
 
 
 def test_failures_keep_their_exceptions_and_messages():
@@ -305,7 +307,6 @@ def test_a_dtype_change_is_a_new_signature_and_never_a_wrong_read():
 
     thread = threading.Thread(target=flip)
     thread.start()
-    seen = set()
     try:
         for _ in range(3000):
             try:
@@ -314,7 +315,6 @@ def test_a_dtype_change_is_a_new_signature_and_never_a_wrong_read():
                 assert "dtype changed during the call" in str(error)
                 continue
             assert value in (1.5, as_int), value
-            seen.add(type(value))
     finally:
         stop.set()
         thread.join()
@@ -452,3 +452,54 @@ def test_seeded_fuzz_of_argument_layouts_against_the_interpreter():
         for a, b in zip(args, copies):
             if isinstance(a, np.ndarray):
                 assert a.tobytes() == b.tobytes(), (seed, round_, name)
+
+
+def pick_scaled(a, k):
+    return a[0] * k
+
+
+def test_scalar_subclasses_convert_before_any_array_is_read():
+    # A subclass's __int__ / __float__ is Python code: it could resize or free an array whose data pointer the C call
+    # had already laid out. Such scalars take the Python path, which converts every scalar before reading arrays.
+    f = filterjit.jit(pick_scaled)
+    a = np.arange(1.0, 10**6 + 1)
+    assert f(a, 2) == 2.0  # the signature (float64[:], int64) is compiled and in the C call's table
+
+    class Resizing(np.int64):
+        def __int__(self):
+            a.resize((1,), refcheck=False)  # frees the data laid out before this argument was read
+            return 3
+
+    before = counts()
+    assert f(a, Resizing(5)) == 3.0
+    assert a.shape == (1,)
+    if FAST:
+        assert counts()[1] == before[1] + 1  # the Python path took it
+
+    class Four(int):
+        def __int__(self):
+            return 198
+
+    class Half(float):
+        def __float__(self):
+            return 0.25
+
+    g = filterjit.jit(twice)
+    for value in (Four(4), Half(3.0), np.int16(7), np.float32(1.5), True):
+        assert same(outcome(g, value), outcome(lambda v: python_path(g, v), value)), value
+
+
+def test_a_patched_call_is_what_instances_call():
+    f = filterjit.jit(twice)
+    assert f(2) == 4
+    original = filterjit.Dispatcher.__dict__.get("__call__")
+    filterjit.Dispatcher.__call__ = lambda self, *args, **kwargs: ("patched", args, kwargs)
+    try:
+        assert f(2) == ("patched", (2,), {})
+        assert f(2, k=1) == ("patched", (2,), {"k": 1})
+    finally:
+        if original is None:
+            del filterjit.Dispatcher.__call__
+        else:  # pragma: no cover - the ctypes path defines it
+            filterjit.Dispatcher.__call__ = original
+    assert f(2) == 4
