@@ -1,0 +1,364 @@
+// Fast-math float box sums with AVX-512 (see include/fast_box_sums.h): the passes of
+// NDImage/FastBoxSums.swift (`runFastBoxSum` then `fastBoxSumStore`) with the same additions in the
+// same order, so the same bits (this file is compiled without fast-math, every addition is explicit
+// and nothing is multiplied then added, so no contraction applies). What differs is only how the
+// work is laid out:
+//   - the vertical passes (suffix sums of a block, the prefix update fused with the column sums) in
+//     8-double vectors, float32 rows widened with vcvtps2pd as they are loaded;
+//   - the horizontal windows and the store fused: each window sum goes straight from registers
+//     through `(s + 0.0) x factor` (and the float rounding) to a non-temporal store, with no
+//     result row; the factored plan's first pass (windows of a columns) writes one chunk row in L1;
+//   - folds of fixed length unrolled in registers (no arrays of row pointers).
+// Each output element is a function of its own window only (the tree does not depend on the chunk
+// or the vector lane), so any loop order gives the Swift passes' bits.
+
+#include "fast_box_sums.h"
+#include "rank_kernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+#define FJ_FBS_TARGET __attribute__((target("avx512f,avx512bw")))
+#define FJ_FBS_INLINE inline __attribute__((always_inline))
+
+// Columns per chunk of the horizontal passes (as `fastBoxSumChunk`; the result does not depend on it).
+enum { FJ_FBS_CHUNK = 512 };
+
+#ifdef FJ_FBS_NOSTREAM
+#define FJ_FBS_STORE_PS _mm512_store_ps
+#define FJ_FBS_STORE_PD _mm512_store_pd
+#else
+#define FJ_FBS_STORE_PS _mm512_stream_ps
+#define FJ_FBS_STORE_PD _mm512_stream_pd
+#endif
+
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_load(const void *p, ptrdiff_t x, int f32) {
+    // Input rows come from memory (or L3): fetched ahead of the hardware prefetcher's ramp-up.
+    _mm_prefetch((const char *)p + x * (f32 ? 4 : 8) + 1024, _MM_HINT_T0);
+    if (f32) return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p + x));
+    return _mm512_loadu_pd((const double *)p + x);
+}
+
+static FJ_FBS_INLINE double fj_fbs_load1(const void *p, ptrdiff_t x, int f32) {
+    return f32 ? (double)((const float *)p)[x] : ((const double *)p)[x];
+}
+
+// d = widen(src) (`fastBoxSumWiden`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_widen(const void *src, double *d, ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) _mm512_storeu_pd(d + x, fj_fbs_load(src, x, f32));
+    for (; x < n; x++) d[x] = fj_fbs_load1(src, x, f32);
+}
+
+// d = d + src (`fastBoxSumAccumulateWidened`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_accumulate(const void *src, double *d, ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) _mm512_storeu_pd(d + x, _mm512_add_pd(_mm512_loadu_pd(d + x), fj_fbs_load(src, x, f32)));
+    for (; x < n; x++) d[x] = d[x] + fj_fbs_load1(src, x, f32);
+}
+
+// The suffix sums of rows hi, hi - 1, ..., lo (at most 8) in one pass: d[t] = src[t] + d[t - 1]
+// (`fastBoxSumAddWidened`), starting from src[0] + below, or widen(src[0]) (`fastBoxSumWiden`)
+// when below is NULL; the running sum stays in a register.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_suffixes(const void *const *src, double *const *d, int count, const double *below,
+                                                        ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) {
+        __m512d v = below ? _mm512_add_pd(fj_fbs_load(src[0], x, f32), _mm512_loadu_pd(below + x)) : fj_fbs_load(src[0], x, f32);
+        _mm512_storeu_pd(d[0] + x, v);
+        for (int t = 1; t < count; t++) {
+            v = _mm512_add_pd(fj_fbs_load(src[t], x, f32), v);
+            _mm512_storeu_pd(d[t] + x, v);
+        }
+    }
+    for (; x < n; x++) {
+        double v = below ? fj_fbs_load1(src[0], x, f32) + below[x] : fj_fbs_load1(src[0], x, f32);
+        d[0][x] = v;
+        for (int t = 1; t < count; t++) {
+            v = fj_fbs_load1(src[t], x, f32) + v;
+            d[t][x] = v;
+        }
+    }
+}
+
+// prefix = src; columns = suffix + prefix (`fastBoxSumStartPrefix`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_start_prefix(const void *src, const double *suffix, double *prefix, double *columns,
+                                                            ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) {
+        __m512d p = fj_fbs_load(src, x, f32);
+        _mm512_storeu_pd(prefix + x, p);
+        _mm512_storeu_pd(columns + x, _mm512_add_pd(_mm512_loadu_pd(suffix + x), p));
+    }
+    for (; x < n; x++) {
+        double p = fj_fbs_load1(src, x, f32);
+        prefix[x] = p;
+        columns[x] = suffix[x] + p;
+    }
+}
+
+// prefix = prefix + src; columns = suffix + prefix (`fastBoxSumContinuePrefix`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_continue_prefix(const void *src, const double *suffix, double *prefix, double *columns,
+                                                               ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) {
+        __m512d p = _mm512_add_pd(_mm512_loadu_pd(prefix + x), fj_fbs_load(src, x, f32));
+        _mm512_storeu_pd(prefix + x, p);
+        _mm512_storeu_pd(columns + x, _mm512_add_pd(_mm512_loadu_pd(suffix + x), p));
+    }
+    for (; x < n; x++) {
+        double p = prefix[x] + fj_fbs_load1(src, x, f32);
+        prefix[x] = p;
+        columns[x] = suffix[x] + p;
+    }
+}
+
+// ((s[0] + s[1]) + s[2]) + ... + s[count - 1], 8 lanes (`pairwiseFold`'s order).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_fold(const double *s, int count) {
+    __m512d v = _mm512_loadu_pd(s);
+    for (int c = 1; c < count; c++) v = _mm512_add_pd(v, _mm512_loadu_pd(s + c));
+    return v;
+}
+
+static FJ_FBS_INLINE double fj_fbs_fold1(const double *s, int count) {
+    double v = s[0];
+    for (int c = 1; c < count; c++) v = v + s[c];
+    return v;
+}
+
+// The window sum at x: direct (a fold of `length` source columns), or the factored plan's second
+// fold: level[x] + level[x + a] + ... + level[x + (b - 1) a] + s[x + b a] + ... + s[x + b a + r - 1].
+typedef struct {
+    const double *source;
+    const double *level;
+    int b, r;
+} fj_fbs_row;
+
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_sum8(const fj_fbs_row *h, ptrdiff_t x, int direct, int length, int a) {
+    if (direct) return fj_fbs_fold(h->source + x, length);
+    __m512d v = _mm512_loadu_pd(h->level + x);
+    for (int m = 1; m < h->b; m++) v = _mm512_add_pd(v, _mm512_loadu_pd(h->level + x + m * a));
+    const double *tail = h->source + x + h->b * a;
+    for (int q = 0; q < h->r; q++) v = _mm512_add_pd(v, _mm512_loadu_pd(tail + q));
+    return v;
+}
+
+static FJ_FBS_INLINE double fj_fbs_sum1(const fj_fbs_row *h, ptrdiff_t x, int direct, int length, int a) {
+    if (direct) return fj_fbs_fold1(h->source + x, length);
+    double v = h->level[x];
+    for (int m = 1; m < h->b; m++) v = v + h->level[x + m * a];
+    const double *tail = h->source + x + h->b * a;
+    for (int q = 0; q < h->r; q++) v = v + tail[q];
+    return v;
+}
+
+// One chunk of `count` outputs: out[x] = (sum(x) + 0.0) * factor, non-temporal stores for the
+// 64-byte aligned middle (as `filterjit_box_store_f32/_f64`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, double *level, ptrdiff_t count, int f32, int direct,
+                                                     int length, int a, int b, int r, double factor, void *out) {
+    fj_fbs_row h = {source, level, b, r};
+    if (!direct) {
+        // Windows of a columns at positions < count + (b - 1) a.
+        ptrdiff_t m = count + (ptrdiff_t)(b - 1) * a, x = 0;
+        for (; x + 8 <= m; x += 8) _mm512_storeu_pd(level + x, fj_fbs_fold(source + x, a));
+        for (; x < m; x++) level[x] = fj_fbs_fold1(source + x, a);
+    }
+    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    ptrdiff_t x = 0;
+    if (f32) {
+        float *o = (float *)out;
+        while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = (float)((fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor); x++; }
+        for (; x + 16 <= count; x += 16) {
+            __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(fj_fbs_sum8(&h, x, direct, length, a), zero), f));
+            __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(fj_fbs_sum8(&h, x + 8, direct, length, a), zero), f));
+            __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
+            FJ_FBS_STORE_PS(o + x, _mm512_castpd_ps(both));
+        }
+        for (; x < count; x++) o[x] = (float)((fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor);
+    } else {
+        double *o = (double *)out;
+        while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = (fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor; x++; }
+        for (; x + 8 <= count; x += 8)
+            FJ_FBS_STORE_PD(o + x, _mm512_mul_pd(_mm512_add_pd(fj_fbs_sum8(&h, x, direct, length, a), zero), f));
+        for (; x < count; x++) o[x] = (fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor;
+    }
+}
+
+// The chunk loop with the fold lengths as constants (unrolled).
+#define FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, B, R)                                                                \
+    FJ_FBS_TARGET static void NAME(const double *source, double *level, ptrdiff_t n, int b, int r, double factor,        \
+                                   void *out) {                                                                        \
+        (void)b; (void)r;                                                                                              \
+        for (ptrdiff_t x0 = 0; x0 < n; x0 += FJ_FBS_CHUNK) {                                                           \
+            ptrdiff_t width = n - x0 < FJ_FBS_CHUNK ? n - x0 : FJ_FBS_CHUNK;                                           \
+            fj_fbs_chunk(source + x0, level, width, F32, DIRECT, LENGTH, A, B, R, factor,                             \
+                         (F32) ? (void *)((float *)out + x0) : (void *)((double *)out + x0));                         \
+        }                                                                                                              \
+    }
+
+#define FJ_FBS_ROW(NAME, F32, DIRECT, LENGTH, A) FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, b, r)
+
+typedef void (*fj_fbs_row_fn)(const double *, double *, ptrdiff_t, int, int, double, void *);
+
+#define FJ_FBS_ROWS(F32, S)                                                                                            \
+    FJ_FBS_ROW(fj_fbs_direct1_##S, F32, 1, 1, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct2_##S, F32, 1, 2, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct3_##S, F32, 1, 3, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct4_##S, F32, 1, 4, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct5_##S, F32, 1, 5, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct6_##S, F32, 1, 6, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct7_##S, F32, 1, 7, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct8_##S, F32, 1, 8, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_factored2_##S, F32, 0, 0, 2)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored3_##S, F32, 0, 0, 3)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored4_##S, F32, 0, 0, 4)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored5_##S, F32, 0, 0, 5)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored6_##S, F32, 0, 0, 6)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored7_##S, F32, 0, 0, 7)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored8_##S, F32, 0, 0, 8)                                                                     \
+    static const fj_fbs_row_fn fj_fbs_direct_##S[9] = {0, fj_fbs_direct1_##S, fj_fbs_direct2_##S, fj_fbs_direct3_##S, \
+                                                        fj_fbs_direct4_##S, fj_fbs_direct5_##S, fj_fbs_direct6_##S,     \
+                                                        fj_fbs_direct7_##S, fj_fbs_direct8_##S};                       \
+    static const fj_fbs_row_fn fj_fbs_factored_##S[9] = {0, 0, fj_fbs_factored2_##S, fj_fbs_factored3_##S,             \
+                                                          fj_fbs_factored4_##S, fj_fbs_factored5_##S,                   \
+                                                          fj_fbs_factored6_##S, fj_fbs_factored7_##S,                   \
+                                                          fj_fbs_factored8_##S};                                \
+    FJ_FBS_ROWBR(fj_fbs_factored330_##S, F32, 0, 0, 3, 3, 0)                                                         \
+    FJ_FBS_ROWBR(fj_fbs_factored350_##S, F32, 0, 0, 3, 5, 0)                                                         \
+    FJ_FBS_ROWBR(fj_fbs_factored561_##S, F32, 0, 0, 5, 6, 1)
+
+FJ_FBS_ROWS(1, f32)
+FJ_FBS_ROWS(0, f64)
+
+static void *fj_fbs_alloc(size_t doubles) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (doubles > 0 ? doubles : 1) * sizeof(double) + 64) != 0) return NULL;
+    return p;
+}
+
+// The vertical passes of `runFastBoxSum` in the same order, then the fused horizontal row.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
+                                     ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
+                                     ptrdiff_t centre, ptrdiff_t start, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
+                                     double factor, void *out, ptrdiff_t outRowStride, double *suffix, double *prefix,
+                                     double *extended, double *level) {
+#define FJ_FBS_INPUT(p) (rows[(p) - rowBase])
+    double *columns = extended + centre;
+    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
+    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
+    ptrdiff_t block = -1;
+    ptrdiff_t blockStart = (y0 / k) * k, i = y0 - blockStart;
+    for (ptrdiff_t y = y0; y < y1; y++, i++) {
+        if (i == k) { blockStart += k; i = 0; }
+        if (blockStart != block) {
+            block = blockStart;
+            // suffix(k - 1) = row k - 1, suffix(j) = row j + suffix(j + 1) down to j = i, in groups of
+            // up to 8 rows; suffix(0) (i = 0: the block's first output row) goes straight to the columns.
+            for (ptrdiff_t hi = k - 1; hi >= i;) {
+                ptrdiff_t lo = hi - 7 > i ? hi - 7 : i;
+                const void *src[8];
+                double *dst[8];
+                for (ptrdiff_t j = hi; j >= lo; j--) {
+                    src[hi - j] = FJ_FBS_INPUT(blockStart + j + top);
+                    dst[hi - j] = j == 0 ? columns : suffix + j * n;
+                }
+                fj_fbs_suffixes(src, dst, (int)(hi - lo + 1), hi == k - 1 ? NULL : suffix + (hi + 1) * n, n, f32);
+                hi = lo - 1;
+            }
+            if (i >= 2) {
+                fj_fbs_widen(FJ_FBS_INPUT(blockStart + k + top), prefix, n, f32);
+                for (ptrdiff_t j = 2; j < i; j++) fj_fbs_accumulate(FJ_FBS_INPUT(blockStart + j + k - 1 + top), prefix, n, f32);
+            }
+        }
+        if (i == 0) {
+            // The columns are suffix(0), written above.
+        } else if (i == 1) {
+            fj_fbs_start_prefix(FJ_FBS_INPUT(blockStart + k + top), suffix + n, prefix, columns, n, f32);
+        } else {
+            fj_fbs_continue_prefix(FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * n, prefix, columns, n, f32);
+        }
+        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
+#ifndef FJ_FBS_NOH
+        row_fn(extended + start, level, n, b, r, factor, o);
+#else
+        (void)o;
+#endif
+    }
+    _mm_sfence();
+#undef FJ_FBS_INPUT
+}
+
+#define FJ_FBS_RUN(NAME, F32)                                                                                          \
+    FJ_FBS_TARGET static void NAME(const void *const *rows, ptrdiff_t rowBase, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,  \
+                                   ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,     \
+                                   ptrdiff_t centre, ptrdiff_t start, fj_fbs_row_fn row_fn, int b, int r,              \
+                                   double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, double *suffix, \
+                                   double *prefix, double *extended, double *level) {                                  \
+        fj_fbs_run(F32, rows, rowBase, y0, y1, n, k, top, lastMap, extendedLength, centre, start, row_fn, b, r,         \
+                   cvalColumn, factor, out, outRowStride, suffix, prefix, extended, level);                            \
+    }
+FJ_FBS_RUN(fj_fbs_run_f32, 1)
+FJ_FBS_RUN(fj_fbs_run_f64, 0)
+
+int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+                           ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
+                           const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
+                           ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride) {
+    if (!filterjit_rank_kernels_avx512()) return 0;
+    if (y1 <= y0) return 1;
+    if (n < 1 || k < 1 || y0 < 0 || length < 1 || start < 0 || centre < 0) return 0;
+    // The rows read: y0 + top ... y1 + k - 2 + top.
+    if (y0 + top < rowBase || y1 + k - 2 + top >= rowBase + rowCount) return 0;
+    // The horizontal reads extended positions start ... start + n + length - 2.
+    if (centre + n > extendedLength || start + n + length - 1 > extendedLength) return 0;
+    for (ptrdiff_t j = 0; j < extendedLength; j++)
+        if (lastMap[j] >= n) return 0;
+    fj_fbs_row_fn row_fn;
+    if (b == 0) {
+        if (a != length || length > 8) return 0;
+        row_fn = f32 ? fj_fbs_direct_f32[length] : fj_fbs_direct_f64[length];
+    } else {
+        if (a < 2 || a > 8 || b < 1 || r < 0 || b + r > 8 || a * b + r != length) return 0;
+        row_fn = f32 ? fj_fbs_factored_f32[a] : fj_fbs_factored_f64[a];
+        // The plans of 9, 15 and 31 columns with every fold length a constant.
+        if (a == 3 && b == 3 && r == 0) row_fn = f32 ? fj_fbs_factored330_f32 : fj_fbs_factored330_f64;
+        if (a == 3 && b == 5 && r == 0) row_fn = f32 ? fj_fbs_factored350_f32 : fj_fbs_factored350_f64;
+        if (a == 5 && b == 6 && r == 1) row_fn = f32 ? fj_fbs_factored561_f32 : fj_fbs_factored561_f64;
+    }
+    double *suffix = fj_fbs_alloc((size_t)k * (size_t)n), *prefix = fj_fbs_alloc((size_t)n);
+    double *extended = fj_fbs_alloc((size_t)extendedLength);
+    double *level = b == 0 ? NULL : fj_fbs_alloc((size_t)FJ_FBS_CHUNK + (size_t)((b - 1) * a) + 8);
+    int ran = 0;
+    if (suffix && prefix && extended && (b == 0 || level)) {
+        (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
+                                                row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, suffix,
+                                                prefix, extended, level);
+        ran = 1;
+    }
+    free(suffix);
+    free(prefix);
+    free(extended);
+    free(level);
+    return ran;
+}
+
+#else
+
+int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+                           ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
+                           const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
+                           ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride) {
+    (void)f32; (void)rows; (void)rowBase; (void)rowCount; (void)y0; (void)y1; (void)n; (void)k; (void)top;
+    (void)lastMap; (void)extendedLength; (void)centre; (void)start; (void)length; (void)a; (void)b; (void)r;
+    (void)cvalColumn; (void)factor; (void)out; (void)outRowStride;
+    return 0;
+}
+
+#endif
