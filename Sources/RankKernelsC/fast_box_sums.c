@@ -27,6 +27,10 @@
 // Columns per chunk of the horizontal passes (as `fastBoxSumChunk`; the result does not depend on it).
 enum { FJ_FBS_CHUNK = 512 };
 
+#ifndef FJ_FBS_HINT
+#define FJ_FBS_HINT _MM_HINT_T0
+#endif
+
 #ifdef FJ_FBS_NOSTREAM
 #define FJ_FBS_STORE_PS _mm512_store_ps
 #define FJ_FBS_STORE_PD _mm512_store_pd
@@ -36,8 +40,9 @@ enum { FJ_FBS_CHUNK = 512 };
 #endif
 
 FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_load(const void *p, ptrdiff_t x, int f32) {
-    // Input rows come from memory (or L3): fetched ahead of the hardware prefetcher's ramp-up.
-    _mm_prefetch((const char *)p + x * (f32 ? 4 : 8) + 1024, _MM_HINT_T0);
+#ifdef FJ_FBS_PF
+    _mm_prefetch((const char *)p + x * (f32 ? 4 : 8) + FJ_FBS_PF, _MM_HINT_T0);
+#endif
     if (f32) return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p + x));
     return _mm512_loadu_pd((const double *)p + x);
 }
@@ -86,9 +91,10 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_suffixes(const void *const *src, 
 
 // prefix = src; columns = suffix + prefix (`fastBoxSumStartPrefix`).
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_start_prefix(const void *src, const double *suffix, double *prefix, double *columns,
-                                                            ptrdiff_t n, int f32) {
+                                                            ptrdiff_t n, int f32, const char *ahead) {
     ptrdiff_t x = 0;
     for (; x + 8 <= n; x += 8) {
+        if (ahead) _mm_prefetch(ahead + x * (f32 ? 4 : 8), FJ_FBS_HINT);
         __m512d p = fj_fbs_load(src, x, f32);
         _mm512_storeu_pd(prefix + x, p);
         _mm512_storeu_pd(columns + x, _mm512_add_pd(_mm512_loadu_pd(suffix + x), p));
@@ -102,9 +108,11 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_start_prefix(const void *src, con
 
 // prefix = prefix + src; columns = suffix + prefix (`fastBoxSumContinuePrefix`).
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_continue_prefix(const void *src, const double *suffix, double *prefix, double *columns,
-                                                               ptrdiff_t n, int f32) {
+                                                               ptrdiff_t n, int f32, const char *ahead) {
     ptrdiff_t x = 0;
     for (; x + 8 <= n; x += 8) {
+        // The next output row's input row, one row ahead (it comes from memory).
+        if (ahead) _mm_prefetch(ahead + x * (f32 ? 4 : 8), FJ_FBS_HINT);
         __m512d p = _mm512_add_pd(_mm512_loadu_pd(prefix + x), fj_fbs_load(src, x, f32));
         _mm512_storeu_pd(prefix + x, p);
         _mm512_storeu_pd(columns + x, _mm512_add_pd(_mm512_loadu_pd(suffix + x), p));
@@ -240,7 +248,7 @@ static void *fj_fbs_alloc(size_t doubles) {
 }
 
 // The vertical passes of `runFastBoxSum` in the same order, then the fused horizontal row.
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
                                      ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
                                      ptrdiff_t centre, ptrdiff_t start, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
                                      double factor, void *out, ptrdiff_t outRowStride, double *suffix, double *prefix,
@@ -275,10 +283,13 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
         }
         if (i == 0) {
             // The columns are suffix(0), written above.
-        } else if (i == 1) {
-            fj_fbs_start_prefix(FJ_FBS_INPUT(blockStart + k + top), suffix + n, prefix, columns, n, f32);
         } else {
-            fj_fbs_continue_prefix(FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * n, prefix, columns, n, f32);
+            // The input row the next output row's prefix adds (row B + i + k; after the block's last
+            // row, the next block's second row B + 2k, its first rows being this block's prefix rows).
+            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
+            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
+            if (i == 1) fj_fbs_start_prefix(FJ_FBS_INPUT(blockStart + k + top), suffix + n, prefix, columns, n, f32, ahead);
+            else fj_fbs_continue_prefix(FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * n, prefix, columns, n, f32, ahead);
         }
         for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
         for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
@@ -294,12 +305,12 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
 }
 
 #define FJ_FBS_RUN(NAME, F32)                                                                                          \
-    FJ_FBS_TARGET static void NAME(const void *const *rows, ptrdiff_t rowBase, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,  \
+    FJ_FBS_TARGET static void NAME(const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,  \
                                    ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,     \
                                    ptrdiff_t centre, ptrdiff_t start, fj_fbs_row_fn row_fn, int b, int r,              \
                                    double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, double *suffix, \
                                    double *prefix, double *extended, double *level) {                                  \
-        fj_fbs_run(F32, rows, rowBase, y0, y1, n, k, top, lastMap, extendedLength, centre, start, row_fn, b, r,         \
+        fj_fbs_run(F32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, row_fn, b, r,         \
                    cvalColumn, factor, out, outRowStride, suffix, prefix, extended, level);                            \
     }
 FJ_FBS_RUN(fj_fbs_run_f32, 1)
@@ -336,7 +347,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     double *level = b == 0 ? NULL : fj_fbs_alloc((size_t)FJ_FBS_CHUNK + (size_t)((b - 1) * a) + 8);
     int ran = 0;
     if (suffix && prefix && extended && (b == 0 || level)) {
-        (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
+        (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
                                                 row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, suffix,
                                                 prefix, extended, level);
         ran = 1;
