@@ -27,6 +27,10 @@
 // Columns per chunk of the horizontal passes (as `fastBoxSumChunk`; the result does not depend on it).
 enum { FJ_FBS_CHUNK = 512 };
 
+#ifndef FJ_FBS_PAD
+#define FJ_FBS_PAD 24
+#endif
+
 #ifndef FJ_FBS_HINT
 #define FJ_FBS_HINT _MM_HINT_T0
 #endif
@@ -131,6 +135,22 @@ FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_fold(const double *s, int coun
     return v;
 }
 
+// The same fold from registers: lo = s[0 ..< 8], hi = s[8 ..< 16], count <= 8; s + c is the lanes
+// c ... c + 7 of (lo, hi) (valignq), so a row pass loads each vector once instead of count times.
+#define FJ_FBS_SHIFTED(C) _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), C))
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_fold_shifted(__m512d lo, __m512d hi, int count) {
+    __m512d v = lo;
+    if (count > 1) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(1));
+    if (count > 2) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(2));
+    if (count > 3) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(3));
+    if (count > 4) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(4));
+    if (count > 5) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(5));
+    if (count > 6) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(6));
+    if (count > 7) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(7));
+    return v;
+}
+#undef FJ_FBS_SHIFTED
+
 static FJ_FBS_INLINE double fj_fbs_fold1(const double *s, int count) {
     double v = s[0];
     for (int c = 1; c < count; c++) v = v + s[c];
@@ -170,8 +190,16 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
     fj_fbs_row h = {source, level, b, r};
     if (!direct) {
         // Windows of a columns at positions < count + (b - 1) a.
+        // (The vectors read up to 7 positions past the row's last window: scratch, never used.)
         ptrdiff_t m = count + (ptrdiff_t)(b - 1) * a, x = 0;
-        for (; x + 8 <= m; x += 8) _mm512_storeu_pd(level + x, fj_fbs_fold(source + x, a));
+        if (m >= 8) {
+            __m512d lo = _mm512_loadu_pd(source);
+            for (; x + 8 <= m; x += 8) {
+                __m512d hi = _mm512_loadu_pd(source + x + 8);
+                _mm512_storeu_pd(level + x, fj_fbs_fold_shifted(lo, hi, a));
+                lo = hi;
+            }
+        }
         for (; x < m; x++) level[x] = fj_fbs_fold1(source + x, a);
     }
     const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
@@ -179,9 +207,20 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
     if (f32) {
         float *o = (float *)out;
         while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = (float)((fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor); x++; }
+        __m512d next = _mm512_loadu_pd(source + x);
         for (; x + 16 <= count; x += 16) {
-            __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(fj_fbs_sum8(&h, x, direct, length, a), zero), f));
-            __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(fj_fbs_sum8(&h, x + 8, direct, length, a), zero), f));
+            __m512d s0, s1;
+            if (direct) {
+                __m512d v0 = next, v1 = _mm512_loadu_pd(source + x + 8);
+                next = _mm512_loadu_pd(source + x + 16);
+                s0 = fj_fbs_fold_shifted(v0, v1, length);
+                s1 = fj_fbs_fold_shifted(v1, next, length);
+            } else {
+                s0 = fj_fbs_sum8(&h, x, direct, length, a);
+                s1 = fj_fbs_sum8(&h, x + 8, direct, length, a);
+            }
+            __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s0, zero), f));
+            __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s1, zero), f));
             __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
             FJ_FBS_STORE_PS(o + x, _mm512_castpd_ps(both));
         }
@@ -189,8 +228,18 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
     } else {
         double *o = (double *)out;
         while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = (fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor; x++; }
-        for (; x + 8 <= count; x += 8)
-            FJ_FBS_STORE_PD(o + x, _mm512_mul_pd(_mm512_add_pd(fj_fbs_sum8(&h, x, direct, length, a), zero), f));
+        __m512d next = _mm512_loadu_pd(source + x);
+        for (; x + 8 <= count; x += 8) {
+            __m512d sum;
+            if (direct) {
+                __m512d v0 = next;
+                next = _mm512_loadu_pd(source + x + 8);
+                sum = fj_fbs_fold_shifted(v0, next, length);
+            } else {
+                sum = fj_fbs_sum8(&h, x, direct, length, a);
+            }
+            FJ_FBS_STORE_PD(o + x, _mm512_mul_pd(_mm512_add_pd(sum, zero), f));
+        }
         for (; x < count; x++) o[x] = (fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor;
     }
 }
@@ -251,7 +300,7 @@ static void *fj_fbs_alloc(size_t doubles) {
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
                                      ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
                                      ptrdiff_t centre, ptrdiff_t start, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
-                                     double factor, void *out, ptrdiff_t outRowStride, double *suffix, double *prefix,
+                                     double factor, void *out, ptrdiff_t outRowStride, double *suffix, ptrdiff_t stride, double *prefix,
                                      double *extended, double *level) {
 #define FJ_FBS_INPUT(p) (rows[(p) - rowBase])
     double *columns = extended + centre;
@@ -271,9 +320,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
                 double *dst[8];
                 for (ptrdiff_t j = hi; j >= lo; j--) {
                     src[hi - j] = FJ_FBS_INPUT(blockStart + j + top);
-                    dst[hi - j] = j == 0 ? columns : suffix + j * n;
+                    dst[hi - j] = j == 0 ? columns : suffix + j * stride;
                 }
-                fj_fbs_suffixes(src, dst, (int)(hi - lo + 1), hi == k - 1 ? NULL : suffix + (hi + 1) * n, n, f32);
+                fj_fbs_suffixes(src, dst, (int)(hi - lo + 1), hi == k - 1 ? NULL : suffix + (hi + 1) * stride, n, f32);
                 hi = lo - 1;
             }
             if (i >= 2) {
@@ -288,8 +337,8 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
             // row, the next block's second row B + 2k, its first rows being this block's prefix rows).
             ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
             const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
-            if (i == 1) fj_fbs_start_prefix(FJ_FBS_INPUT(blockStart + k + top), suffix + n, prefix, columns, n, f32, ahead);
-            else fj_fbs_continue_prefix(FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * n, prefix, columns, n, f32, ahead);
+            if (i == 1) fj_fbs_start_prefix(FJ_FBS_INPUT(blockStart + k + top), suffix + stride, prefix, columns, n, f32, ahead);
+            else fj_fbs_continue_prefix(FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, columns, n, f32, ahead);
         }
         for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
         for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
@@ -309,9 +358,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
                                    ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,     \
                                    ptrdiff_t centre, ptrdiff_t start, fj_fbs_row_fn row_fn, int b, int r,              \
                                    double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, double *suffix, \
-                                   double *prefix, double *extended, double *level) {                                  \
+                                   ptrdiff_t stride, double *prefix, double *extended, double *level) {                \
         fj_fbs_run(F32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, row_fn, b, r,         \
-                   cvalColumn, factor, out, outRowStride, suffix, prefix, extended, level);                            \
+                   cvalColumn, factor, out, outRowStride, suffix, stride, prefix, extended, level);                    \
     }
 FJ_FBS_RUN(fj_fbs_run_f32, 1)
 FJ_FBS_RUN(fj_fbs_run_f64, 0)
@@ -342,20 +391,24 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
         if (a == 3 && b == 5 && r == 0) row_fn = f32 ? fj_fbs_factored350_f32 : fj_fbs_factored350_f64;
         if (a == 5 && b == 6 && r == 1) row_fn = f32 ? fj_fbs_factored561_f32 : fj_fbs_factored561_f64;
     }
-    double *suffix = fj_fbs_alloc((size_t)k * (size_t)n), *prefix = fj_fbs_alloc((size_t)n);
-    double *extended = fj_fbs_alloc((size_t)extendedLength);
-    double *level = b == 0 ? NULL : fj_fbs_alloc((size_t)FJ_FBS_CHUNK + (size_t)((b - 1) * a) + 8);
+    // One block of scratch: k suffix rows, the prefix row, the extended row and the level chunk, at
+    // distinct offsets modulo 4 KiB (rows of 2^m doubles would all start at one offset, and the loads
+    // of one row would wait on the stores to another as if they aliased).
+    ptrdiff_t stride = (n + 7) / 8 * 8 + FJ_FBS_PAD;
+    ptrdiff_t levelLength = b == 0 ? 0 : FJ_FBS_CHUNK + (b - 1) * a + 8;
+    ptrdiff_t prefixAt = k * stride + 136, extendedAt = prefixAt + (n + 7) / 8 * 8 + 264;
+    ptrdiff_t levelAt = extendedAt + (extendedLength + 7) / 8 * 8 + 392;
+    double *scratch = fj_fbs_alloc((size_t)(levelAt + levelLength));
     int ran = 0;
-    if (suffix && prefix && extended && (b == 0 || level)) {
+    if (scratch) {
+        // The row passes' vectors read up to 7 positions past the windows they sum (never used).
+        memset(scratch + extendedAt, 0, (size_t)(levelAt + levelLength - extendedAt) * sizeof(double));
         (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
-                                                row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, suffix,
-                                                prefix, extended, level);
+                                                row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
+                                                scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
         ran = 1;
     }
-    free(suffix);
-    free(prefix);
-    free(extended);
-    free(level);
+    free(scratch);
     return ran;
 }
 
