@@ -174,6 +174,33 @@ FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_sum8(const fj_fbs_row *h, ptrd
     return v;
 }
 
+// The level row's vector at offset o (a constant after unrolling) from the 64-byte blocks blk[0 ...].
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_level_at(const __m512d *blk, int o) {
+    __m512i lo = _mm512_castpd_si512(blk[o / 8]), hi = _mm512_castpd_si512(blk[o / 8 + (o % 8 != 0)]);
+    switch (o % 8) {
+    case 1: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 1));
+    case 2: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 2));
+    case 3: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 3));
+    case 4: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 4));
+    case 5: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 5));
+    case 6: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 6));
+    case 7: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 7));
+    default: return blk[o / 8];
+    }
+}
+
+// The factored plan's second fold (`fj_fbs_sum8`'s order) with the level row read as whole
+// vectors (aligned when the row is) and shifted in registers; a, b, r constants.
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_sum8_blocks(const double *level, const double *tail, int a, int b, int r) {
+    __m512d blk[10];
+    const int blocks = ((b - 1) * a + 7) / 8 + 1;
+    for (int q = 0; q < blocks; q++) blk[q] = _mm512_loadu_pd(level + 8 * q);
+    __m512d v = blk[0];
+    for (int m = 1; m < b; m++) v = _mm512_add_pd(v, fj_fbs_level_at(blk, m * a));
+    for (int q = 0; q < r; q++) v = _mm512_add_pd(v, _mm512_loadu_pd(tail + q));
+    return v;
+}
+
 static FJ_FBS_INLINE double fj_fbs_sum1(const fj_fbs_row *h, ptrdiff_t x, int direct, int length, int a) {
     if (direct) return fj_fbs_fold1(h->source + x, length);
     double v = h->level[x];
@@ -186,7 +213,7 @@ static FJ_FBS_INLINE double fj_fbs_sum1(const fj_fbs_row *h, ptrdiff_t x, int di
 // One chunk of `count` outputs: out[x] = (sum(x) + 0.0) * factor, non-temporal stores for the
 // 64-byte aligned middle (as `filterjit_box_store_f32/_f64`).
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, double *level, ptrdiff_t count, int f32, int direct,
-                                                     int length, int a, int b, int r, double factor, void *out) {
+                                                     int length, int a, int b, int r, int blocks, double factor, void *out) {
     fj_fbs_row h = {source, level, b, r};
     if (!direct) {
         // Windows of a columns at positions < count + (b - 1) a.
@@ -215,6 +242,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
                 next = _mm512_loadu_pd(source + x + 16);
                 s0 = fj_fbs_fold_shifted(v0, v1, length);
                 s1 = fj_fbs_fold_shifted(v1, next, length);
+            } else if (blocks) {
+                s0 = fj_fbs_sum8_blocks(level + x, source + x + b * a, a, b, r);
+                s1 = fj_fbs_sum8_blocks(level + x + 8, source + x + 8 + b * a, a, b, r);
             } else {
                 s0 = fj_fbs_sum8(&h, x, direct, length, a);
                 s1 = fj_fbs_sum8(&h, x + 8, direct, length, a);
@@ -235,6 +265,8 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
                 __m512d v0 = next;
                 next = _mm512_loadu_pd(source + x + 8);
                 sum = fj_fbs_fold_shifted(v0, next, length);
+            } else if (blocks) {
+                sum = fj_fbs_sum8_blocks(level + x, source + x + b * a, a, b, r);
             } else {
                 sum = fj_fbs_sum8(&h, x, direct, length, a);
             }
@@ -245,18 +277,18 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
 }
 
 // The chunk loop with the fold lengths as constants (unrolled).
-#define FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, B, R)                                                                \
+#define FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, B, R, BLOCKS)                                                        \
     FJ_FBS_TARGET static void NAME(const double *source, double *level, ptrdiff_t n, int b, int r, double factor,        \
                                    void *out) {                                                                        \
         (void)b; (void)r;                                                                                              \
         for (ptrdiff_t x0 = 0; x0 < n; x0 += FJ_FBS_CHUNK) {                                                           \
             ptrdiff_t width = n - x0 < FJ_FBS_CHUNK ? n - x0 : FJ_FBS_CHUNK;                                           \
-            fj_fbs_chunk(source + x0, level, width, F32, DIRECT, LENGTH, A, B, R, factor,                             \
+            fj_fbs_chunk(source + x0, level, width, F32, DIRECT, LENGTH, A, B, R, BLOCKS, factor,                     \
                          (F32) ? (void *)((float *)out + x0) : (void *)((double *)out + x0));                         \
         }                                                                                                              \
     }
 
-#define FJ_FBS_ROW(NAME, F32, DIRECT, LENGTH, A) FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, b, r)
+#define FJ_FBS_ROW(NAME, F32, DIRECT, LENGTH, A) FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, b, r, 0)
 
 typedef void (*fj_fbs_row_fn)(const double *, double *, ptrdiff_t, int, int, double, void *);
 
@@ -283,9 +315,9 @@ typedef void (*fj_fbs_row_fn)(const double *, double *, ptrdiff_t, int, int, dou
                                                           fj_fbs_factored4_##S, fj_fbs_factored5_##S,                   \
                                                           fj_fbs_factored6_##S, fj_fbs_factored7_##S,                   \
                                                           fj_fbs_factored8_##S};                                \
-    FJ_FBS_ROWBR(fj_fbs_factored330_##S, F32, 0, 0, 3, 3, 0)                                                         \
-    FJ_FBS_ROWBR(fj_fbs_factored350_##S, F32, 0, 0, 3, 5, 0)                                                         \
-    FJ_FBS_ROWBR(fj_fbs_factored561_##S, F32, 0, 0, 5, 6, 1)
+    FJ_FBS_ROWBR(fj_fbs_factored330_##S, F32, 0, 0, 3, 3, 0, 1)                                                         \
+    FJ_FBS_ROWBR(fj_fbs_factored350_##S, F32, 0, 0, 3, 5, 0, 1)                                                         \
+    FJ_FBS_ROWBR(fj_fbs_factored561_##S, F32, 0, 0, 5, 6, 1, 1)
 
 FJ_FBS_ROWS(1, f32)
 FJ_FBS_ROWS(0, f64)
