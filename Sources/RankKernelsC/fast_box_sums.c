@@ -15,6 +15,7 @@
 #include "fast_box_sums.h"
 #include "rank_kernels.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,10 +282,18 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
     FJ_FBS_TARGET static void NAME(const double *source, double *level, ptrdiff_t n, int b, int r, double factor,        \
                                    void *out) {                                                                        \
         (void)b; (void)r;                                                                                              \
-        for (ptrdiff_t x0 = 0; x0 < n; x0 += FJ_FBS_CHUNK) {                                                           \
-            ptrdiff_t width = n - x0 < FJ_FBS_CHUNK ? n - x0 : FJ_FBS_CHUNK;                                           \
+        /* Chunks end where the output is 64-byte aligned (NumPy's rows often start 16 bytes past), */                 \
+        /* so that only the row's ends take the scalar loops. */                                                       \
+        const ptrdiff_t size = (F32) ? 4 : 8, vector = 64 / size;                                                      \
+        uintptr_t misaligned = (uintptr_t)out & 63;                                                                    \
+        ptrdiff_t lead = misaligned % (uintptr_t)size == 0 ? (ptrdiff_t)((64 - misaligned) & 63) / size : 0;           \
+        ptrdiff_t first = lead + (FJ_FBS_CHUNK - lead) / vector * vector;                                              \
+        for (ptrdiff_t x0 = 0; x0 < n;) {                                                                              \
+            ptrdiff_t end = x0 == 0 ? first : x0 + FJ_FBS_CHUNK;                                                       \
+            ptrdiff_t width = (end < n ? end : n) - x0;                                                                \
             fj_fbs_chunk(source + x0, level, width, F32, DIRECT, LENGTH, A, B, R, BLOCKS, factor,                     \
                          (F32) ? (void *)((float *)out + x0) : (void *)((double *)out + x0));                         \
+            x0 += width;                                                                                               \
         }                                                                                                              \
     }
 
@@ -326,6 +335,58 @@ static void *fj_fbs_alloc(size_t doubles) {
     void *p = NULL;
     if (posix_memalign(&p, 64, (doubles > 0 ? doubles : 1) * sizeof(double) + 64) != 0) return NULL;
     return p;
+}
+
+// Scratch kept per thread between calls (freed when the thread ends), up to FJ_FBS_KEPT bytes: a
+// block this size from malloc is a fresh mapping each time, and the kernel zeroing its pages cost
+// more than a 2048x2048 float32 5x5 sum's horizontal pass.
+enum { FJ_FBS_KEPT = 8 << 20 };
+
+typedef struct {
+    double *block;
+    size_t doubles;
+} fj_fbs_kept;
+
+static pthread_key_t fj_fbs_key;
+static pthread_once_t fj_fbs_once = PTHREAD_ONCE_INIT;
+static int fj_fbs_key_ok;
+
+static void fj_fbs_release(void *p) {
+    fj_fbs_kept *kept = (fj_fbs_kept *)p;
+    if (kept) free(kept->block);
+    free(kept);
+}
+
+static void fj_fbs_make_key(void) { fj_fbs_key_ok = pthread_key_create(&fj_fbs_key, fj_fbs_release) == 0; }
+
+// Scratch of `doubles` doubles, zeroed when new; *owned says the caller frees it.
+static double *fj_fbs_scratch(size_t doubles, int *owned) {
+    *owned = 1;
+    if (doubles * sizeof(double) <= FJ_FBS_KEPT) {
+        pthread_once(&fj_fbs_once, fj_fbs_make_key);
+        if (fj_fbs_key_ok) {
+            fj_fbs_kept *kept = (fj_fbs_kept *)pthread_getspecific(fj_fbs_key);
+            if (!kept) {
+                kept = (fj_fbs_kept *)calloc(1, sizeof(fj_fbs_kept));
+                if (kept && pthread_setspecific(fj_fbs_key, kept) != 0) { free(kept); kept = NULL; }
+            }
+            if (kept) {
+                if (kept->doubles < doubles) {
+                    free(kept->block);
+                    kept->doubles = 0;
+                    kept->block = (double *)fj_fbs_alloc(doubles);
+                    if (!kept->block) return NULL;
+                    memset(kept->block, 0, doubles * sizeof(double));
+                    kept->doubles = doubles;
+                }
+                *owned = 0;
+                return kept->block;
+            }
+        }
+    }
+    double *block = (double *)fj_fbs_alloc(doubles);
+    if (block) memset(block, 0, doubles * sizeof(double));
+    return block;
 }
 
 // The vertical passes of `runFastBoxSum` in the same order, then the fused horizontal row.
@@ -430,17 +491,17 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     ptrdiff_t levelLength = b == 0 ? 0 : FJ_FBS_CHUNK + (b - 1) * a + 8;
     ptrdiff_t prefixAt = k * stride + 136, extendedAt = prefixAt + (n + 7) / 8 * 8 + 264;
     ptrdiff_t levelAt = extendedAt + (extendedLength + 7) / 8 * 8 + 392;
-    double *scratch = fj_fbs_alloc((size_t)(levelAt + levelLength));
+    // (The row passes' vectors read up to 7 positions past the windows they sum: initialised, never used.)
+    int owned = 1;
+    double *scratch = fj_fbs_scratch((size_t)(levelAt + levelLength), &owned);
     int ran = 0;
     if (scratch) {
-        // The row passes' vectors read up to 7 positions past the windows they sum (never used).
-        memset(scratch + extendedAt, 0, (size_t)(levelAt + levelLength - extendedAt) * sizeof(double));
         (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
                                                 row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
                                                 scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
         ran = 1;
     }
-    free(scratch);
+    if (owned) free(scratch);
     return ran;
 }
 
