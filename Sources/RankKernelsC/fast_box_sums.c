@@ -389,14 +389,102 @@ static double *fj_fbs_scratch(size_t doubles, int *owned) {
     return block;
 }
 
+// Columns c ..< c + 8 of a row i >= 1 of a block: p = prefix + src (first: p = src), prefix = p,
+// suffix + p (`fj_fbs_start_prefix` / `fj_fbs_continue_prefix`, kept in a register).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_column8(const void *src, const double *suffix, double *prefix, ptrdiff_t c,
+                                                          int f32, int first) {
+    __m512d p = first ? fj_fbs_load(src, c, f32) : _mm512_add_pd(_mm512_loadu_pd(prefix + c), fj_fbs_load(src, c, f32));
+    _mm512_storeu_pd(prefix + c, p);
+    return _mm512_add_pd(_mm512_loadu_pd(suffix + c), p);
+}
+
+// Columns 0 ..< count of a row i >= 1 into `columns`, as the separate pass does.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_prefix_pass(const void *src, const double *suffix, double *prefix, double *columns,
+                                                           ptrdiff_t count, int f32, const char *ahead, int first) {
+    if (first) fj_fbs_start_prefix(src, suffix, prefix, columns, count, f32, ahead);
+    else fj_fbs_continue_prefix(src, suffix, prefix, columns, count, f32, ahead);
+}
+
+// A row i >= 1 with a direct horizontal plan (up to 8 columns): the middle of the row with the
+// column sums kept in registers and summed along the row at once (output x's window is columns
+// x + d ... x + d + length - 1, d = start - centre: the column vectors at x + d and x + d + 8, shifted
+// by valignq), so they are not stored and read again; only the columns the row's ends need (the
+// outputs outside the middle and the edge positions' sources: low targets below cb0 + 8, high ones
+// from cbEnd - 8) go through the column row. The same operations as the separate passes.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *src, const double *suffix, double *prefix,
+                                                          double *extended, ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start,
+                                                          int length, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
+                                                          double cvalColumn, ptrdiff_t lowTarget, ptrdiff_t highTarget,
+                                                          fj_fbs_row_fn row_fn, double factor, void *o, int first,
+                                                          const char *ahead) {
+    double *columns = extended + centre;
+    const ptrdiff_t d = start - centre, size = f32 ? 4 : 8, vector = f32 ? 16 : 8;
+    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
+    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
+    // The middle outputs X0 ..< X1: 64-byte aligned stores, columns cb0 = X0 + d >= 0 ..< cbEnd = X1 + d + 8 <= n.
+    ptrdiff_t x0 = d < 0 ? -d : 0, x1 = x0;
+    uintptr_t at = (uintptr_t)o + (uintptr_t)(x0 * size);
+    if (at % (uintptr_t)size == 0) {
+        x0 += (ptrdiff_t)((64 - at % 64) % 64) / size;
+        ptrdiff_t limit = n - 8 - d < n ? n - 8 - d : n;
+        if (limit > x0) x1 = x0 + (limit - x0) / vector * vector;
+    }
+    ptrdiff_t cb0 = x0 + d, cbEnd = x1 + d + 8;
+    if (x1 - x0 < 2 * vector || lowTarget >= cb0 + 8 || highTarget < cbEnd - 8) {
+        fj_fbs_prefix_pass(src, suffix, prefix, columns, n, f32, ahead, first);
+        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        row_fn(extended + start, NULL, n, 0, 0, factor, o);
+        return;
+    }
+    fj_fbs_prefix_pass(src, suffix, prefix, columns, cb0, f32, ahead, first);
+    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    __m512d c0 = fj_fbs_column8(src, suffix, prefix, cb0, f32, first);
+    _mm512_storeu_pd(columns + cb0, c0);
+    for (ptrdiff_t x = x0; x < x1; x += vector) {
+        ptrdiff_t cb = x + d;
+        if (ahead) _mm_prefetch(ahead + (cb + 8) * size, FJ_FBS_HINT);
+        __m512d c1 = fj_fbs_column8(src, suffix, prefix, cb + 8, f32, first);
+        if (f32) {
+            __m512d c2 = fj_fbs_column8(src, suffix, prefix, cb + 16, f32, first);
+            __m512d s0 = fj_fbs_fold_shifted(c0, c1, length), s1 = fj_fbs_fold_shifted(c1, c2, length);
+            __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s0, zero), f));
+            __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s1, zero), f));
+            __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
+            FJ_FBS_STORE_PS((float *)o + x, _mm512_castpd_ps(both));
+            if (x + vector >= x1) _mm512_storeu_pd(columns + cb + 16, c2);
+            c0 = c2;
+        } else {
+            __m512d sum = fj_fbs_fold_shifted(c0, c1, length);
+            FJ_FBS_STORE_PD((double *)o + x, _mm512_mul_pd(_mm512_add_pd(sum, zero), f));
+            if (x + vector >= x1) _mm512_storeu_pd(columns + cb + 8, c1);
+            c0 = c1;
+        }
+    }
+    fj_fbs_prefix_pass((const char *)src + cbEnd * size, suffix + cbEnd, prefix + cbEnd, columns + cbEnd, n - cbEnd, f32,
+                       ahead ? ahead + cbEnd * size : NULL, first);
+    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    row_fn(extended + start, NULL, x0, 0, 0, factor, o);
+    row_fn(extended + start + x1, NULL, n - x1, 0, 0, factor, (char *)o + x1 * size);
+}
+
 // The vertical passes of `runFastBoxSum` in the same order, then the fused horizontal row.
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
                                      ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
-                                     ptrdiff_t centre, ptrdiff_t start, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
+                                     ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
                                      double factor, void *out, ptrdiff_t outRowStride, double *suffix, ptrdiff_t stride, double *prefix,
                                      double *extended, double *level) {
 #define FJ_FBS_INPUT(p) (rows[(p) - rowBase])
     double *columns = extended + centre;
+    // The columns the edge positions copy: the greatest in the row's low half, the least in its high half.
+    ptrdiff_t lowTarget = -1, highTarget = n;
+    for (ptrdiff_t j = 0; j < extendedLength; j++) {
+        ptrdiff_t t = lastMap[j];
+        if ((j >= centre && j < centre + n) || t < 0) continue;
+        if (2 * t < n) { if (t > lowTarget) lowTarget = t; }
+        else if (t < highTarget) highTarget = t;
+    }
     ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
     ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
     ptrdiff_t block = -1;
@@ -425,6 +513,15 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
         }
         if (i == 0) {
             // The columns are suffix(0), written above.
+        } else if (b == 0 && !f32) {
+            // (float32 rows measured 10% slower this way: the separate passes run for them.)
+            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
+            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
+            void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
+            fj_fbs_direct_row(f32, FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, extended, n, centre,
+                              start, length, lastMap, extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o,
+                              i == 1, ahead);
+            continue;
         } else {
             // The input row the next output row's prefix adds (row B + i + k; after the block's last
             // row, the next block's second row B + 2k, its first rows being this block's prefix rows).
@@ -449,10 +546,10 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
 #define FJ_FBS_RUN(NAME, F32)                                                                                          \
     FJ_FBS_TARGET static void NAME(const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,  \
                                    ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,     \
-                                   ptrdiff_t centre, ptrdiff_t start, fj_fbs_row_fn row_fn, int b, int r,              \
+                                   ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r,  \
                                    double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, double *suffix, \
                                    ptrdiff_t stride, double *prefix, double *extended, double *level) {                \
-        fj_fbs_run(F32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, row_fn, b, r,         \
+        fj_fbs_run(F32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, row_fn, b, r, \
                    cvalColumn, factor, out, outRowStride, suffix, stride, prefix, extended, level);                    \
     }
 FJ_FBS_RUN(fj_fbs_run_f32, 1)
@@ -497,7 +594,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     int ran = 0;
     if (scratch) {
         (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
-                                                row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
+                                                (int)length, row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
                                                 scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
         ran = 1;
     }
