@@ -405,12 +405,19 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_prefix_pass(const void *src, cons
     else fj_fbs_continue_prefix(src, suffix, prefix, columns, count, f32, ahead);
 }
 
+// Lanes s ..< s + 8 of (a, b) for a run-time s in 0 ..< 8.
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_window(__m512d a, __m512d b, __m512i index) {
+    return _mm512_permutex2var_pd(a, index, b);
+}
+
 // A row i >= 1 with a direct horizontal plan (up to 8 columns): the middle of the row with the
-// column sums kept in registers and summed along the row at once (output x's window is columns
-// x + d ... x + d + length - 1, d = start - centre: the column vectors at x + d and x + d + 8, shifted
-// by valignq), so they are not stored and read again; only the columns the row's ends need (the
-// outputs outside the middle and the edge positions' sources: low targets below cb0 + 8, high ones
-// from cbEnd - 8) go through the column row. The same operations as the separate passes.
+// column sums kept in registers and summed along the row at once, so they are not stored and read
+// again. Column vectors at 64-byte aligned columns q (the scratch rows' alignment); output x's
+// window is columns x + d ... x + d + length - 1 (d = start - centre), the lanes s ... of two column
+// vectors (vpermt2pd), then shifted by valignq as in the row pass. Only the columns the row's ends
+// need go through the column row: the outputs outside the middle and the edge positions' sources
+// (low targets below q0 + 16, high ones from qEnd - 16, q0 ..< qEnd the middle's columns). The same
+// operations as the separate passes.
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *src, const double *suffix, double *prefix,
                                                           double *extended, ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start,
                                                           int length, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
@@ -421,48 +428,58 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *s
     const ptrdiff_t d = start - centre, size = f32 ? 4 : 8, vector = f32 ? 16 : 8;
     ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
     ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
-    // The middle outputs X0 ..< X1: 64-byte aligned stores, columns cb0 = X0 + d >= 0 ..< cbEnd = X1 + d + 8 <= n.
+    // The middle outputs x0 ..< x1 (64-byte aligned stores; x0 + d >= 0), columns q0 = x0 + d - s
+    // (a multiple of 8) ..< qEnd = q0 + (x1 - x0) + 16 <= n.
     ptrdiff_t x0 = d < 0 ? -d : 0, x1 = x0;
     uintptr_t at = (uintptr_t)o + (uintptr_t)(x0 * size);
-    if (at % (uintptr_t)size == 0) {
-        x0 += (ptrdiff_t)((64 - at % 64) % 64) / size;
-        ptrdiff_t limit = n - 8 - d < n ? n - 8 - d : n;
-        if (limit > x0) x1 = x0 + (limit - x0) / vector * vector;
-    }
-    ptrdiff_t cb0 = x0 + d, cbEnd = x1 + d + 8;
-    if (x1 - x0 < 2 * vector || lowTarget >= cb0 + 8 || highTarget < cbEnd - 8) {
+    int aligned = at % (uintptr_t)size == 0;
+    if (aligned) x0 += (ptrdiff_t)((64 - at % 64) % 64) / size;
+    ptrdiff_t s = (x0 + d) % 8, q0 = x0 + d - s;
+    if (aligned && n - 16 - q0 >= 2 * vector) x1 = x0 + (n - 16 - q0) / vector * vector;
+    if (x1 > n) x1 = x0 + (n - x0) / vector * vector;
+    ptrdiff_t qEnd = q0 + (x1 - x0) + 16;
+    if (x1 - x0 < 2 * vector || lowTarget >= q0 + 16 || highTarget < qEnd - 16) {
         fj_fbs_prefix_pass(src, suffix, prefix, columns, n, f32, ahead, first);
         for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
         for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
         row_fn(extended + start, NULL, n, 0, 0, factor, o);
         return;
     }
-    fj_fbs_prefix_pass(src, suffix, prefix, columns, cb0, f32, ahead, first);
+    fj_fbs_prefix_pass(src, suffix, prefix, columns, q0, f32, ahead, first);
     const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
-    __m512d c0 = fj_fbs_column8(src, suffix, prefix, cb0, f32, first);
-    _mm512_storeu_pd(columns + cb0, c0);
+    const __m512i index = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(s));
+    __m512d a = fj_fbs_column8(src, suffix, prefix, q0, f32, first), b = fj_fbs_column8(src, suffix, prefix, q0 + 8, f32, first);
+    _mm512_storeu_pd(columns + q0, a);
+    _mm512_storeu_pd(columns + q0 + 8, b);
+    __m512d lo = fj_fbs_window(a, b, index);
     for (ptrdiff_t x = x0; x < x1; x += vector) {
-        ptrdiff_t cb = x + d;
-        if (ahead) _mm_prefetch(ahead + (cb + 8) * size, FJ_FBS_HINT);
-        __m512d c1 = fj_fbs_column8(src, suffix, prefix, cb + 8, f32, first);
+        ptrdiff_t q = q0 + (x - x0);
+        if (ahead) _mm_prefetch(ahead + (q + 16) * size, FJ_FBS_HINT);
+        int last = x + vector >= x1;
+        __m512d c = fj_fbs_column8(src, suffix, prefix, q + 16, f32, first);
+        if (last) _mm512_storeu_pd(columns + q + 16, c);
         if (f32) {
-            __m512d c2 = fj_fbs_column8(src, suffix, prefix, cb + 16, f32, first);
-            __m512d s0 = fj_fbs_fold_shifted(c0, c1, length), s1 = fj_fbs_fold_shifted(c1, c2, length);
-            __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s0, zero), f));
-            __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s1, zero), f));
-            __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
+            __m512d e = fj_fbs_column8(src, suffix, prefix, q + 24, f32, first);
+            if (last) _mm512_storeu_pd(columns + q + 24, e);
+            __m512d mid = fj_fbs_window(b, c, index), hi = fj_fbs_window(c, e, index);
+            __m512d s0 = fj_fbs_fold_shifted(lo, mid, length), s1 = fj_fbs_fold_shifted(mid, hi, length);
+            __m256 l = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s0, zero), f));
+            __m256 h = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s1, zero), f));
+            __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(l)), _mm256_castps_pd(h), 1);
             FJ_FBS_STORE_PS((float *)o + x, _mm512_castpd_ps(both));
-            if (x + vector >= x1) _mm512_storeu_pd(columns + cb + 16, c2);
-            c0 = c2;
+            b = e;
+            lo = hi;
         } else {
-            __m512d sum = fj_fbs_fold_shifted(c0, c1, length);
+            if (last) _mm512_storeu_pd(columns + q + 8, b);
+            __m512d hi = fj_fbs_window(b, c, index);
+            __m512d sum = fj_fbs_fold_shifted(lo, hi, length);
             FJ_FBS_STORE_PD((double *)o + x, _mm512_mul_pd(_mm512_add_pd(sum, zero), f));
-            if (x + vector >= x1) _mm512_storeu_pd(columns + cb + 8, c1);
-            c0 = c1;
+            b = c;
+            lo = hi;
         }
     }
-    fj_fbs_prefix_pass((const char *)src + cbEnd * size, suffix + cbEnd, prefix + cbEnd, columns + cbEnd, n - cbEnd, f32,
-                       ahead ? ahead + cbEnd * size : NULL, first);
+    fj_fbs_prefix_pass((const char *)src + qEnd * size, suffix + qEnd, prefix + qEnd, columns + qEnd, n - qEnd, f32,
+                       ahead ? ahead + qEnd * size : NULL, first);
     for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
     for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
     row_fn(extended + start, NULL, x0, 0, 0, factor, o);
@@ -513,8 +530,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
         }
         if (i == 0) {
             // The columns are suffix(0), written above.
-        } else if (b == 0 && !f32) {
-            // (float32 rows measured 10% slower this way: the separate passes run for them.)
+        } else if (b == 0) {
             ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
             const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
             void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
