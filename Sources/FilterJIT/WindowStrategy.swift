@@ -47,8 +47,11 @@ extension Kernel {
     /// (9x9 and 11x11 1.0x-1.6x faster literally; 15x15 6x-8x slower literally, its per-pixel fallback).
     static var pairwiseSumThreshold: Int { WindowReductionJob.pairwiseSumsVectorised ? 26 : 129 }
     /// The fewest taps for which fast-math float box sums replace the literal kernel (2048x2048
-    /// float64 and float32 means, one thread: see docs/status.md, branch w12d).
-    static let fastBoxSumThreshold = 16
+    /// float64 and float32 means, one thread: see docs/status.md, branches w12d and w12j): from 3x3
+    /// the fused AVX-512 passes beat it. The same on every CPU, so that the bits of a fast-math run
+    /// do not depend on the machine (without AVX-512 the Swift passes run 3x3 to 15 taps somewhat
+    /// slower than the literal kernel would).
+    static let fastBoxSumThreshold = 9
 
     /// The recognised reductions of this kernel for windows of `windowLength` taps (memoised).
     func recognizedReductions(windowLength: Int) -> RecognizedWindowReductions? {

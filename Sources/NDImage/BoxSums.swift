@@ -25,6 +25,10 @@ import RankKernelsC
 /// give the same bits).
 public enum BoxMeanKernels {
     nonisolated(unsafe) public static var enabled = true
+    /// Whether the fast-math float box sums written directly take the fused C passes
+    /// (`filterjit_fast_box_sum`) when `enabled` and the CPU allows; off, the Swift passes and the C
+    /// store run (tests compare the two: the same bits).
+    nonisolated(unsafe) public static var fusedFastSums = true
 
     /// The multiply-high for 16-bit sums of `taps` uint8 taps: m = ceil(2^sh / taps) for the plan's
     /// sh (255 taps^2 < 2^sh) raised to at least 16, when m < 2^17 (and sh >= 17 from 2^16 on); else

@@ -71,6 +71,12 @@ enum FastBoxSumHorizontal: Sendable, Equatable {
 }
 
 extension WindowReductionJob {
+    /// Whether fast-math box sums written directly take the fused AVX-512 C passes
+    /// (`filterjit_fast_box_sum`): AVX-512 on (not FILTERJIT_NO_AVX512=1) and `BoxMeanKernels` on.
+    public static var fastBoxSumsFused: Bool {
+        BoxMeanKernels.enabled && BoxMeanKernels.fusedFastSums && filterjit_rank_kernels_avx512() != 0
+    }
+
     /// The most suffix-row bytes a fast box sum keeps per thread (beyond, the exact strategy runs).
     static let fastBoxSumScratchBytes = 64 << 20
 
@@ -138,8 +144,12 @@ extension WindowReductionJob {
         let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         defer { staging.deallocate() }
         let factor = mean ? 1 / Double(box.rows * box.length) : 1
-        // Contiguous output rows take the C store with non-temporal stores (same operations, same bits).
+        // Contiguous output rows take the C passes (the same additions in the same order, the same bits)
+        // when the CPU has AVX-512; else the C store with non-temporal stores after the Swift passes.
         let streaming = step == 1 && BoxMeanKernels.enabled
+        if streaming && BoxMeanKernels.fusedFastSums && runFastSumDirectC(T.self, rows: rows, output: output, factor: factor) {
+            return
+        }
         try runFastBoxSum(T.self, rows: rows) { y, x0, sums, width in
             let destination = outBase + y * outStrides[0]
             let raw = UnsafeMutableRawPointer((step == 1 ? destination : staging) + x0)
@@ -152,6 +162,42 @@ extension WindowReductionJob {
             }
             if step != 1 && x0 + width == n { for x in 0..<n { destination[x * step] = staging[x] } }
         }
+    }
+
+    /// `runFastSumDirect` by the fused AVX-512 passes of `filterjit_fast_box_sum` (RankKernelsC,
+    /// fast_box_sums.c): the vertical and horizontal passes of `runFastBoxSum` and the store of
+    /// `fastBoxSumStore`, the same additions in the same order. False (nothing written) when they do
+    /// not run: no AVX-512, or windows longer than the factored plans (`FastBoxSumHorizontal.binary`).
+    private func runFastSumDirectC<T: ReducibleElement & BinaryFloatingPoint>(_: T.Type, rows: Range<Int>, output: NDArray,
+                                                                             factor: Double) -> Bool {
+        guard filterjit_rank_kernels_avx512() != 0, output.strides[1] == MemoryLayout<T>.stride else { return false }
+        guard !rows.isEmpty else { return true }
+        let box = fastBoxSum!
+        let n = rowLength, k = box.rows
+        let plan: (a: Int, b: Int, r: Int)
+        switch FastBoxSumHorizontal(length: box.length) {
+        case .direct: plan = (box.length, 0, 0)
+        case .factored(let a, let b, let r): plan = (a, b, r)
+        case .binary: return false
+        }
+        let outerMap = outerMaps[0]
+        // The input rows read: virtual rows lowerBound + first ... upperBound + k - 2 + first.
+        let rowBase = rows.lowerBound + box.first, rowCount = rows.count + k - 1
+        guard rowBase >= 0, rowBase + rowCount <= outerMap.count else { return false }
+        let cval = T(exactlyOrdered: geometry.cval) ?? 0
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: max(1, n))
+        defer { cvalRow.deallocate() }
+        let base = UnsafeRawPointer(input.firstElementPointer)
+        let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
+            outerMap[p].map { base + $0 * MemoryLayout<T>.stride } ?? UnsafeRawPointer(cvalRow)
+        }
+        let map = lastMap.map { $0 ?? -1 }
+        let ran = filterjit_fast_box_sum(T.self == Float.self ? 1 : 0, pointers, rowBase, rowCount, rows.lowerBound, rows.upperBound,
+                                         n, k, box.first, map, map.count, geometry.centre[1], box.start, box.length,
+                                         plan.a, plan.b, plan.r, Double(k) * cval.doubleValue, factor,
+                                         output.firstElementPointer, output.strides[0] / MemoryLayout<T>.stride)
+        return ran == 1
     }
 
     /// The separable passes: `body(row, x0, sums, width)` receives the window sums (before the final

@@ -9,6 +9,7 @@ import Foundation
 import FilterLang
 @testable import FilterJIT
 @testable import NDImage
+import RankKernelsC
 
 @Suite(.serialized) struct FastMathSumTests {
     let engine: Engine
@@ -125,6 +126,93 @@ import FilterLang
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// The fused AVX-512 C passes (`filterjit_fast_box_sum`, branch w12j) give the bits of the Swift
+    /// passes (with and without the C store) and of the portable run (FILTERJIT_NO_AVX512=1), on
+    /// every generator of the bound test plus NaN / +-inf / -0.0 data and cvals, at 1 and 3 threads
+    /// (NaN results compare as NaN: their sign and payload follow the compiler's operand order).
+    @Test func fusedFastBoxSumsGiveTheSwiftPassesBits() throws {
+        guard frontEndAvailable else { return }
+        defer {
+            BoxMeanKernels.enabled = true
+            BoxMeanKernels.fusedFastSums = true
+            unsetenv("FILTERJIT_NO_AVX512")
+            filterjit_rank_kernels_set_avx512(-1)
+        }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("fusedFastBoxSumsGiveTheSwiftPassesBits seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let sources = ["np.mean(values)", "np.sum(values)"]
+        let kernels = try sources.map { try engine.compile($0) }
+        let avx512 = filterjit_rank_kernels_avx512() != 0
+        var problems: [String] = []
+        var fusedRuns = 0
+        let rounds = 150
+        for round in 0..<rounds {
+            let which = random.below(kernels.count)
+            let kernel = kernels[which]
+            var size = [1 + random.below(random.chance(0.3) ? 33 : 12), 1 + random.below(random.chance(0.3) ? 33 : 12)]
+            if random.chance(0.3) { size = [random.pick([3, 5, 9, 15, 31]), random.pick([3, 5, 9, 15, 31])] }
+            var shape = [1 + random.below(random.chance(0.2) ? 8 : 40), 1 + random.below(random.chance(0.2) ? 8 : 60)]
+            if random.chance(0.15) { shape = [1 + random.below(4), 1500 + random.below(1500)] }   // long rows
+            if random.chance(0.1) { shape = [200 + random.below(300), 1 + random.below(5)] }      // long columns
+            if random.chance(0.1) { shape = [40 + random.below(80), 100 + random.below(200)] }
+            let inType: ElementType = random.pick([.float32, .float64])
+            let outType: ElementType = random.chance(0.8) ? inType : (inType == .float32 ? .float64 : .float32)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.5) ? random.pick([0, 1, -2.5, 1e6, .nan, .infinity, -.infinity])
+                : (random.unit() * 10 - 2).rounded() / 4
+            let special = random.chance(0.3) ? random.pick([0.002, 0.02, 0.1]) : 0
+            let spread = random.chance(0.5)
+            let width = shape[1]
+            let values = (0..<shape.reduce(1, *)).map { index -> Double in
+                if special > 0 && random.chance(special) { return random.pick([Double.nan, .infinity, -.infinity, -0.0]) }
+                let row = index / width
+                if spread && (row / 7) % 3 == 1 { return (random.unit() - 0.5) * 1e12 }
+                return (random.unit() - 0.5) * pow(10, Double(random.below(17)) - 8)
+            }
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options, strategy: .fastMath,
+                                                   outputType: outType)
+            let context = "round \(round) \(kernel.name) [\(report)] \(inType)->\(outType) \(shape) size \(size) "
+                + "origin \(origin) \(mode) cval \(cval)"
+            // Bits, except that every NaN counts as one: which NaN an addition of two NaNs returns (the
+            // data's NaN or the negative default NaN of inf + -inf) depends on the operand order the
+            // compiler chose for each addition, in the Swift passes as in C.
+            func run(threads: Int) throws -> [UInt64] {
+                try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .fastMath,
+                                         threads: threads).doubleValues().map { $0.isNaN ? Double.nan.bitPattern : $0.bitPattern }
+            }
+            let fused = try run(threads: 1)
+            if report.isFastMath && outType == inType && avx512 { fusedRuns += 1 }
+            if try run(threads: 3) != fused { problems.append("\(context): the fused passes at 3 threads differ from 1") }
+            BoxMeanKernels.fusedFastSums = false
+            for threads in [1, 3] {
+                let swift = try run(threads: threads)
+                if swift != fused {
+                    let at = zip(swift, fused).enumerated().first { $0.element.0 != $0.element.1 }.map(\.offset) ?? -1
+                    let count = zip(swift, fused).filter { $0.0 != $0.1 }.count
+                    problems.append("\(context): the Swift passes (C store) at \(threads) threads differ from the fused ones "
+                                    + "(\(count) elements, first \(at): \(at >= 0 ? Double(bitPattern: swift[at]) : 0) "
+                                    + "against \(at >= 0 ? Double(bitPattern: fused[at]) : 0))")
+                }
+            }
+            BoxMeanKernels.fusedFastSums = true
+            setenv("FILTERJIT_NO_AVX512", "1", 1)
+            filterjit_rank_kernels_set_avx512(-1)
+            if try run(threads: 1 + 2 * random.below(2)) != fused {
+                problems.append("\(context): FILTERJIT_NO_AVX512=1 (the portable passes) differs from the fused passes")
+            }
+            unsetenv("FILTERJIT_NO_AVX512")
+            filterjit_rank_kernels_set_avx512(-1)
+        }
+        print("fused fast-math box sums vs the Swift passes: \(rounds) rounds, \(fusedRuns) fused, \(problems.count) problems")
+        if avx512 { #expect(fusedRuns >= rounds / 3, "too few rounds exercised the fused passes") }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// NaN, +-inf and -0.0 in the data propagate as in the literal kernel: a NaN (or +inf with -inf)
     /// in the window gives NaN, an infinity that infinity, a window of zeros +0.0.
     @Test func fastMathBoxSumsPropagateNaNAndInfinities() throws {
@@ -205,9 +293,11 @@ import FilterLang
         }
         #expect(try report(mean, [15, 15]).description == "window reductions [box sums (fast-math)], written directly")
         #expect(try report(mean, [4, 4], .float32).name == "box sums (fast-math)")
-        #expect(try report(mean, [3, 3]).name == "literal")          // 9 taps: the literal kernel is faster
+        // From 9 taps (3x3) on every CPU (the bits do not depend on the machine); below, the literal kernel.
+        #expect(try report(mean, [3, 3]).name == "box sums (fast-math)")
+        #expect(try report(mean, [2, 4]).name == "literal")
         #expect(try report(mean, [15, 15], output: .float32).compiledTail)
-        #expect(try report(mean, [3, 5]).name == "literal")            // below 16 taps: the literal kernel
+        #expect(try report(mean, [3, 5]).name == "box sums (fast-math)")
         // What the run cannot take, the report does not name: strided rows and rows too long for the
         // scratch bound (15 rows of 600,000 doubles > 64 MiB) sum exactly (pairwise), as the run does.
         let strided = try mean.windowStrategy(shape: [40, 40], elementType: .float64, options: FilterOptions(size: [5, 5]),

@@ -1,0 +1,640 @@
+// Fast-math float box sums with AVX-512 (see include/fast_box_sums.h): the passes of
+// NDImage/FastBoxSums.swift (`runFastBoxSum` then `fastBoxSumStore`) with the same additions in the
+// same order, so the same bits (this file is compiled without fast-math, every addition is explicit
+// and nothing is multiplied then added, so no contraction applies). What differs is only how the
+// work is laid out:
+//   - the vertical passes (suffix sums of a block, the prefix update fused with the column sums) in
+//     8-double vectors, float32 rows widened with vcvtps2pd as they are loaded;
+//   - the horizontal windows and the store fused: each window sum goes straight from registers
+//     through `(s + 0.0) x factor` (and the float rounding) to a non-temporal store, with no
+//     result row; the factored plan's first pass (windows of a columns) writes one chunk row in L1;
+//   - folds of fixed length unrolled in registers (no arrays of row pointers).
+// Each output element is a function of its own window only (the tree does not depend on the chunk
+// or the vector lane), so any loop order gives the Swift passes' bits.
+
+#include "fast_box_sums.h"
+#include "rank_kernels.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+#define FJ_FBS_TARGET __attribute__((target("avx512f,avx512bw")))
+#define FJ_FBS_INLINE inline __attribute__((always_inline))
+
+// Columns per chunk of the horizontal passes (as `fastBoxSumChunk`; the result does not depend on it).
+enum { FJ_FBS_CHUNK = 512 };
+
+
+
+#ifndef FJ_FBS_PAD
+#define FJ_FBS_PAD 24
+#endif
+
+#ifndef FJ_FBS_HINT
+#define FJ_FBS_HINT _MM_HINT_T0
+#endif
+
+#ifdef FJ_FBS_NOSTREAM
+#define FJ_FBS_STORE_PS _mm512_store_ps
+#define FJ_FBS_STORE_PD _mm512_store_pd
+#else
+#define FJ_FBS_STORE_PS _mm512_stream_ps
+#define FJ_FBS_STORE_PD _mm512_stream_pd
+#endif
+
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_load(const void *p, ptrdiff_t x, int f32) {
+#ifdef FJ_FBS_PF
+    _mm_prefetch((const char *)p + x * (f32 ? 4 : 8) + FJ_FBS_PF, _MM_HINT_T0);
+#endif
+    if (f32) return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p + x));
+    return _mm512_loadu_pd((const double *)p + x);
+}
+
+static FJ_FBS_INLINE double fj_fbs_load1(const void *p, ptrdiff_t x, int f32) {
+    return f32 ? (double)((const float *)p)[x] : ((const double *)p)[x];
+}
+
+// d = widen(src) (`fastBoxSumWiden`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_widen(const void *src, double *d, ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) _mm512_storeu_pd(d + x, fj_fbs_load(src, x, f32));
+    for (; x < n; x++) d[x] = fj_fbs_load1(src, x, f32);
+}
+
+// d = d + src (`fastBoxSumAccumulateWidened`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_accumulate(const void *src, double *d, ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) _mm512_storeu_pd(d + x, _mm512_add_pd(_mm512_loadu_pd(d + x), fj_fbs_load(src, x, f32)));
+    for (; x < n; x++) d[x] = d[x] + fj_fbs_load1(src, x, f32);
+}
+
+// The suffix sums of rows hi, hi - 1, ..., lo (at most 8) in one pass: d[t] = src[t] + d[t - 1]
+// (`fastBoxSumAddWidened`), starting from src[0] + below, or widen(src[0]) (`fastBoxSumWiden`)
+// when below is NULL; the running sum stays in a register.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_suffixes(const void *const *src, double *const *d, int count, const double *below,
+                                                        ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) {
+        __m512d v = below ? _mm512_add_pd(fj_fbs_load(src[0], x, f32), _mm512_loadu_pd(below + x)) : fj_fbs_load(src[0], x, f32);
+        _mm512_storeu_pd(d[0] + x, v);
+        for (int t = 1; t < count; t++) {
+            v = _mm512_add_pd(fj_fbs_load(src[t], x, f32), v);
+            _mm512_storeu_pd(d[t] + x, v);
+        }
+    }
+    for (; x < n; x++) {
+        double v = below ? fj_fbs_load1(src[0], x, f32) + below[x] : fj_fbs_load1(src[0], x, f32);
+        d[0][x] = v;
+        for (int t = 1; t < count; t++) {
+            v = fj_fbs_load1(src[t], x, f32) + v;
+            d[t][x] = v;
+        }
+    }
+}
+
+// prefix = src; columns = suffix + prefix (`fastBoxSumStartPrefix`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_start_prefix(const void *src, const double *suffix, double *prefix, double *columns,
+                                                            ptrdiff_t n, int f32, const char *ahead) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) {
+        if (ahead) _mm_prefetch(ahead + x * (f32 ? 4 : 8), FJ_FBS_HINT);
+        __m512d p = fj_fbs_load(src, x, f32);
+        _mm512_storeu_pd(prefix + x, p);
+        _mm512_storeu_pd(columns + x, _mm512_add_pd(_mm512_loadu_pd(suffix + x), p));
+    }
+    for (; x < n; x++) {
+        double p = fj_fbs_load1(src, x, f32);
+        prefix[x] = p;
+        columns[x] = suffix[x] + p;
+    }
+}
+
+// prefix = prefix + src; columns = suffix + prefix (`fastBoxSumContinuePrefix`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_continue_prefix(const void *src, const double *suffix, double *prefix, double *columns,
+                                                               ptrdiff_t n, int f32, const char *ahead) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) {
+        // The next output row's input row, one row ahead (it comes from memory).
+        if (ahead) _mm_prefetch(ahead + x * (f32 ? 4 : 8), FJ_FBS_HINT);
+        __m512d p = _mm512_add_pd(_mm512_loadu_pd(prefix + x), fj_fbs_load(src, x, f32));
+        _mm512_storeu_pd(prefix + x, p);
+        _mm512_storeu_pd(columns + x, _mm512_add_pd(_mm512_loadu_pd(suffix + x), p));
+    }
+    for (; x < n; x++) {
+        double p = prefix[x] + fj_fbs_load1(src, x, f32);
+        prefix[x] = p;
+        columns[x] = suffix[x] + p;
+    }
+}
+
+// ((s[0] + s[1]) + s[2]) + ... + s[count - 1], 8 lanes (`pairwiseFold`'s order).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_fold(const double *s, int count) {
+    __m512d v = _mm512_loadu_pd(s);
+    for (int c = 1; c < count; c++) v = _mm512_add_pd(v, _mm512_loadu_pd(s + c));
+    return v;
+}
+
+// The same fold from registers: lo = s[0 ..< 8], hi = s[8 ..< 16], count <= 8; s + c is the lanes
+// c ... c + 7 of (lo, hi) (valignq), so a row pass loads each vector once instead of count times.
+#define FJ_FBS_SHIFTED(C) _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), C))
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_fold_shifted(__m512d lo, __m512d hi, int count) {
+    __m512d v = lo;
+    if (count > 1) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(1));
+    if (count > 2) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(2));
+    if (count > 3) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(3));
+    if (count > 4) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(4));
+    if (count > 5) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(5));
+    if (count > 6) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(6));
+    if (count > 7) v = _mm512_add_pd(v, FJ_FBS_SHIFTED(7));
+    return v;
+}
+#undef FJ_FBS_SHIFTED
+
+static FJ_FBS_INLINE double fj_fbs_fold1(const double *s, int count) {
+    double v = s[0];
+    for (int c = 1; c < count; c++) v = v + s[c];
+    return v;
+}
+
+// The window sum at x: direct (a fold of `length` source columns), or the factored plan's second
+// fold: level[x] + level[x + a] + ... + level[x + (b - 1) a] + s[x + b a] + ... + s[x + b a + r - 1].
+typedef struct {
+    const double *source;
+    const double *level;
+    int b, r;
+} fj_fbs_row;
+
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_sum8(const fj_fbs_row *h, ptrdiff_t x, int direct, int length, int a) {
+    if (direct) return fj_fbs_fold(h->source + x, length);
+    __m512d v = _mm512_loadu_pd(h->level + x);
+    for (int m = 1; m < h->b; m++) v = _mm512_add_pd(v, _mm512_loadu_pd(h->level + x + m * a));
+    const double *tail = h->source + x + h->b * a;
+    for (int q = 0; q < h->r; q++) v = _mm512_add_pd(v, _mm512_loadu_pd(tail + q));
+    return v;
+}
+
+// The level row's vector at offset o (a constant after unrolling) from the 64-byte blocks blk[0 ...].
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_level_at(const __m512d *blk, int o) {
+    __m512i lo = _mm512_castpd_si512(blk[o / 8]), hi = _mm512_castpd_si512(blk[o / 8 + (o % 8 != 0)]);
+    switch (o % 8) {
+    case 1: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 1));
+    case 2: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 2));
+    case 3: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 3));
+    case 4: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 4));
+    case 5: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 5));
+    case 6: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 6));
+    case 7: return _mm512_castsi512_pd(_mm512_alignr_epi64(hi, lo, 7));
+    default: return blk[o / 8];
+    }
+}
+
+// The factored plan's second fold (`fj_fbs_sum8`'s order) with the level row read as whole
+// vectors (aligned when the row is) and shifted in registers; a, b, r constants. With `loadOdd`
+// (float32 rows) the odd terms are unaligned loads instead, balancing the load ports against the
+// shuffle pipes (1.04-1.07x for float32 at 9-31 columns; float64 0.96-1.01x, so not there).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_sum8_blocks(const double *level, const double *tail, int a, int b, int r,
+                                                              int loadOdd) {
+    __m512d blk[10];
+    const int blocks = ((b - 1) * a + 7) / 8 + 1;
+    for (int q = 0; q < blocks; q++) blk[q] = _mm512_loadu_pd(level + 8 * q);
+    __m512d v = blk[0];
+    for (int m = 1; m < b; m++)
+        v = _mm512_add_pd(v, loadOdd && m % 2 == 1 ? _mm512_loadu_pd(level + m * a) : fj_fbs_level_at(blk, m * a));
+    for (int q = 0; q < r; q++) v = _mm512_add_pd(v, _mm512_loadu_pd(tail + q));
+    return v;
+}
+
+static FJ_FBS_INLINE double fj_fbs_sum1(const fj_fbs_row *h, ptrdiff_t x, int direct, int length, int a) {
+    if (direct) return fj_fbs_fold1(h->source + x, length);
+    double v = h->level[x];
+    for (int m = 1; m < h->b; m++) v = v + h->level[x + m * a];
+    const double *tail = h->source + x + h->b * a;
+    for (int q = 0; q < h->r; q++) v = v + tail[q];
+    return v;
+}
+
+// One chunk of `count` outputs: out[x] = (sum(x) + 0.0) * factor, non-temporal stores for the
+// 64-byte aligned middle (as `filterjit_box_store_f32/_f64`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, double *level, ptrdiff_t count, int f32, int direct,
+                                                     int length, int a, int b, int r, int blocks, double factor, void *out) {
+    fj_fbs_row h = {source, level, b, r};
+    if (!direct) {
+        // Windows of a columns at positions < count + (b - 1) a.
+        // (The vectors read up to 7 positions past the row's last window: scratch, never used.)
+        ptrdiff_t m = count + (ptrdiff_t)(b - 1) * a, x = 0;
+        if (m >= 8) {
+            __m512d lo = _mm512_loadu_pd(source);
+            for (; x + 8 <= m; x += 8) {
+                __m512d hi = _mm512_loadu_pd(source + x + 8);
+                _mm512_storeu_pd(level + x, fj_fbs_fold_shifted(lo, hi, a));
+                lo = hi;
+            }
+        }
+        for (; x < m; x++) level[x] = fj_fbs_fold1(source + x, a);
+    }
+    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    ptrdiff_t x = 0;
+    if (f32) {
+        float *o = (float *)out;
+        while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = (float)((fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor); x++; }
+        __m512d next = _mm512_loadu_pd(source + x);
+        for (; x + 16 <= count; x += 16) {
+            __m512d s0, s1;
+            if (direct) {
+                __m512d v0 = next, v1 = _mm512_loadu_pd(source + x + 8);
+                next = _mm512_loadu_pd(source + x + 16);
+                s0 = fj_fbs_fold_shifted(v0, v1, length);
+                s1 = fj_fbs_fold_shifted(v1, next, length);
+            } else if (blocks) {
+                s0 = fj_fbs_sum8_blocks(level + x, source + x + b * a, a, b, r, 1);
+                s1 = fj_fbs_sum8_blocks(level + x + 8, source + x + 8 + b * a, a, b, r, 1);
+            } else {
+                s0 = fj_fbs_sum8(&h, x, direct, length, a);
+                s1 = fj_fbs_sum8(&h, x + 8, direct, length, a);
+            }
+            __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s0, zero), f));
+            __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s1, zero), f));
+            __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
+            FJ_FBS_STORE_PS(o + x, _mm512_castpd_ps(both));
+        }
+        for (; x < count; x++) o[x] = (float)((fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor);
+    } else {
+        double *o = (double *)out;
+        while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = (fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor; x++; }
+        __m512d next = _mm512_loadu_pd(source + x);
+        for (; x + 8 <= count; x += 8) {
+            __m512d sum;
+            if (direct) {
+                __m512d v0 = next;
+                next = _mm512_loadu_pd(source + x + 8);
+                sum = fj_fbs_fold_shifted(v0, next, length);
+            } else if (blocks) {
+                sum = fj_fbs_sum8_blocks(level + x, source + x + b * a, a, b, r, 0);
+            } else {
+                sum = fj_fbs_sum8(&h, x, direct, length, a);
+            }
+            FJ_FBS_STORE_PD(o + x, _mm512_mul_pd(_mm512_add_pd(sum, zero), f));
+        }
+        for (; x < count; x++) o[x] = (fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor;
+    }
+}
+
+// The chunk loop with the fold lengths as constants (unrolled).
+#define FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, B, R, BLOCKS)                                                        \
+    FJ_FBS_TARGET static void NAME(const double *source, double *level, ptrdiff_t n, int b, int r, double factor,        \
+                                   void *out) {                                                                        \
+        (void)b; (void)r;                                                                                              \
+        /* Chunks end where the output is 64-byte aligned (NumPy's rows often start 16 bytes past), */                 \
+        /* so that only the row's ends take the scalar loops. */                                                       \
+        const ptrdiff_t size = (F32) ? 4 : 8, vector = 64 / size;                                                      \
+        uintptr_t misaligned = (uintptr_t)out & 63;                                                                    \
+        ptrdiff_t lead = misaligned % (uintptr_t)size == 0 ? (ptrdiff_t)((64 - misaligned) & 63) / size : 0;           \
+        ptrdiff_t first = lead + (FJ_FBS_CHUNK - lead) / vector * vector;                                              \
+        for (ptrdiff_t x0 = 0; x0 < n;) {                                                                              \
+            ptrdiff_t end = x0 == 0 ? first : x0 + FJ_FBS_CHUNK;                                                       \
+            ptrdiff_t width = (end < n ? end : n) - x0;                                                                \
+            fj_fbs_chunk(source + x0, level, width, F32, DIRECT, LENGTH, A, B, R, BLOCKS, factor,                     \
+                         (F32) ? (void *)((float *)out + x0) : (void *)((double *)out + x0));                         \
+            x0 += width;                                                                                               \
+        }                                                                                                              \
+    }
+
+#define FJ_FBS_ROW(NAME, F32, DIRECT, LENGTH, A) FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, b, r, 0)
+
+typedef void (*fj_fbs_row_fn)(const double *, double *, ptrdiff_t, int, int, double, void *);
+
+#define FJ_FBS_ROWS(F32, S)                                                                                            \
+    FJ_FBS_ROW(fj_fbs_direct1_##S, F32, 1, 1, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct2_##S, F32, 1, 2, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct3_##S, F32, 1, 3, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct4_##S, F32, 1, 4, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct5_##S, F32, 1, 5, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct6_##S, F32, 1, 6, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct7_##S, F32, 1, 7, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct8_##S, F32, 1, 8, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_factored2_##S, F32, 0, 0, 2)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored3_##S, F32, 0, 0, 3)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored4_##S, F32, 0, 0, 4)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored5_##S, F32, 0, 0, 5)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored6_##S, F32, 0, 0, 6)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored7_##S, F32, 0, 0, 7)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored8_##S, F32, 0, 0, 8)                                                                     \
+    static const fj_fbs_row_fn fj_fbs_direct_##S[9] = {0, fj_fbs_direct1_##S, fj_fbs_direct2_##S, fj_fbs_direct3_##S, \
+                                                        fj_fbs_direct4_##S, fj_fbs_direct5_##S, fj_fbs_direct6_##S,     \
+                                                        fj_fbs_direct7_##S, fj_fbs_direct8_##S};                       \
+    static const fj_fbs_row_fn fj_fbs_factored_##S[9] = {0, 0, fj_fbs_factored2_##S, fj_fbs_factored3_##S,             \
+                                                          fj_fbs_factored4_##S, fj_fbs_factored5_##S,                   \
+                                                          fj_fbs_factored6_##S, fj_fbs_factored7_##S,                   \
+                                                          fj_fbs_factored8_##S};                                \
+    FJ_FBS_ROWBR(fj_fbs_factored330_##S, F32, 0, 0, 3, 3, 0, 1)                                                         \
+    FJ_FBS_ROWBR(fj_fbs_factored350_##S, F32, 0, 0, 3, 5, 0, 1)                                                         \
+    FJ_FBS_ROWBR(fj_fbs_factored561_##S, F32, 0, 0, 5, 6, 1, 1)
+
+FJ_FBS_ROWS(1, f32)
+FJ_FBS_ROWS(0, f64)
+
+static void *fj_fbs_alloc(size_t doubles) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (doubles > 0 ? doubles : 1) * sizeof(double) + 64) != 0) return NULL;
+    return p;
+}
+
+// Scratch kept per thread between calls (freed when the thread ends), up to FJ_FBS_KEPT bytes: a
+// block this size from malloc is a fresh mapping each time, and the kernel zeroing its pages cost
+// more than a 2048x2048 float32 5x5 sum's horizontal pass.
+enum { FJ_FBS_KEPT = 8 << 20 };
+
+typedef struct {
+    double *block;
+    size_t doubles;
+} fj_fbs_kept;
+
+static pthread_key_t fj_fbs_key;
+static pthread_once_t fj_fbs_once = PTHREAD_ONCE_INIT;
+static int fj_fbs_key_ok;
+
+static void fj_fbs_release(void *p) {
+    fj_fbs_kept *kept = (fj_fbs_kept *)p;
+    if (kept) free(kept->block);
+    free(kept);
+}
+
+static void fj_fbs_make_key(void) { fj_fbs_key_ok = pthread_key_create(&fj_fbs_key, fj_fbs_release) == 0; }
+
+// Scratch of `doubles` doubles, zeroed when new; *owned says the caller frees it.
+static double *fj_fbs_scratch(size_t doubles, int *owned) {
+    *owned = 1;
+    if (doubles * sizeof(double) <= FJ_FBS_KEPT) {
+        pthread_once(&fj_fbs_once, fj_fbs_make_key);
+        if (fj_fbs_key_ok) {
+            fj_fbs_kept *kept = (fj_fbs_kept *)pthread_getspecific(fj_fbs_key);
+            if (!kept) {
+                kept = (fj_fbs_kept *)calloc(1, sizeof(fj_fbs_kept));
+                if (kept && pthread_setspecific(fj_fbs_key, kept) != 0) { free(kept); kept = NULL; }
+            }
+            if (kept) {
+                if (kept->doubles < doubles) {
+                    free(kept->block);
+                    kept->doubles = 0;
+                    kept->block = (double *)fj_fbs_alloc(doubles);
+                    if (!kept->block) return NULL;
+                    memset(kept->block, 0, doubles * sizeof(double));
+                    kept->doubles = doubles;
+                }
+                *owned = 0;
+                return kept->block;
+            }
+        }
+    }
+    double *block = (double *)fj_fbs_alloc(doubles);
+    if (block) memset(block, 0, doubles * sizeof(double));
+    return block;
+}
+
+// Columns c ..< c + 8 of a row i >= 1 of a block: p = prefix + src (first: p = src), prefix = p,
+// suffix + p (`fj_fbs_start_prefix` / `fj_fbs_continue_prefix`, kept in a register).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_column8(const void *src, const double *suffix, double *prefix, ptrdiff_t c,
+                                                          int f32, int first) {
+    __m512d p = first ? fj_fbs_load(src, c, f32) : _mm512_add_pd(_mm512_loadu_pd(prefix + c), fj_fbs_load(src, c, f32));
+    _mm512_storeu_pd(prefix + c, p);
+    return _mm512_add_pd(_mm512_loadu_pd(suffix + c), p);
+}
+
+// Columns 0 ..< count of a row i >= 1 into `columns`, as the separate pass does.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_prefix_pass(const void *src, const double *suffix, double *prefix, double *columns,
+                                                           ptrdiff_t count, int f32, const char *ahead, int first) {
+    if (first) fj_fbs_start_prefix(src, suffix, prefix, columns, count, f32, ahead);
+    else fj_fbs_continue_prefix(src, suffix, prefix, columns, count, f32, ahead);
+}
+
+// Lanes s ..< s + 8 of (a, b) for a run-time s in 0 ..< 8.
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_window(__m512d a, __m512d b, __m512i index) {
+    return _mm512_permutex2var_pd(a, index, b);
+}
+
+// A row i >= 1 with a direct horizontal plan (up to 8 columns): the middle of the row with the
+// column sums kept in registers and summed along the row at once, so they are not stored and read
+// again. Column vectors at 64-byte aligned columns q (the scratch rows' alignment); output x's
+// window is columns x + d ... x + d + length - 1 (d = start - centre), the lanes s ... of two column
+// vectors (vpermt2pd), then shifted by valignq as in the row pass. Only the columns the row's ends
+// need go through the column row: the outputs outside the middle and the edge positions' sources
+// (low targets below q0 + 16, high ones from qEnd - 16, q0 ..< qEnd the middle's columns). The same
+// operations as the separate passes.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *src, const double *suffix, double *prefix,
+                                                          double *extended, ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start,
+                                                          int length, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
+                                                          double cvalColumn, ptrdiff_t lowTarget, ptrdiff_t highTarget,
+                                                          fj_fbs_row_fn row_fn, double factor, void *o, int first,
+                                                          const char *ahead) {
+    double *columns = extended + centre;
+    const ptrdiff_t d = start - centre, size = f32 ? 4 : 8, vector = f32 ? 16 : 8;
+    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
+    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
+    // The middle outputs x0 ..< x1 (64-byte aligned stores; x0 + d >= 0), columns q0 = x0 + d - s
+    // (a multiple of 8) ..< qEnd = q0 + (x1 - x0) + 16 <= n.
+    ptrdiff_t x0 = d < 0 ? -d : 0, x1 = x0;
+    uintptr_t at = (uintptr_t)o + (uintptr_t)(x0 * size);
+    int aligned = at % (uintptr_t)size == 0;
+    if (aligned) x0 += (ptrdiff_t)((64 - at % 64) % 64) / size;
+    ptrdiff_t s = (x0 + d) % 8, q0 = x0 + d - s;
+    if (aligned && n - 16 - q0 >= 2 * vector) x1 = x0 + (n - 16 - q0) / vector * vector;
+    if (x1 > n) x1 = x0 + (n - x0) / vector * vector;
+    ptrdiff_t qEnd = q0 + (x1 - x0) + 16;
+    if (x1 - x0 < 2 * vector || lowTarget >= q0 + 16 || highTarget < qEnd - 16) {
+        fj_fbs_prefix_pass(src, suffix, prefix, columns, n, f32, ahead, first);
+        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        row_fn(extended + start, NULL, n, 0, 0, factor, o);
+        return;
+    }
+    fj_fbs_prefix_pass(src, suffix, prefix, columns, q0, f32, ahead, first);
+    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    const __m512i index = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(s));
+    __m512d a = fj_fbs_column8(src, suffix, prefix, q0, f32, first), b = fj_fbs_column8(src, suffix, prefix, q0 + 8, f32, first);
+    _mm512_storeu_pd(columns + q0, a);
+    _mm512_storeu_pd(columns + q0 + 8, b);
+    __m512d lo = fj_fbs_window(a, b, index);
+    for (ptrdiff_t x = x0; x < x1; x += vector) {
+        ptrdiff_t q = q0 + (x - x0);
+        if (ahead) _mm_prefetch(ahead + (q + 16) * size, FJ_FBS_HINT);
+        int last = x + vector >= x1;
+        __m512d c = fj_fbs_column8(src, suffix, prefix, q + 16, f32, first);
+        if (last) _mm512_storeu_pd(columns + q + 16, c);
+        if (f32) {
+            __m512d e = fj_fbs_column8(src, suffix, prefix, q + 24, f32, first);
+            if (last) _mm512_storeu_pd(columns + q + 24, e);
+            __m512d mid = fj_fbs_window(b, c, index), hi = fj_fbs_window(c, e, index);
+            __m512d s0 = fj_fbs_fold_shifted(lo, mid, length), s1 = fj_fbs_fold_shifted(mid, hi, length);
+            __m256 l = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s0, zero), f));
+            __m256 h = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s1, zero), f));
+            __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(l)), _mm256_castps_pd(h), 1);
+            FJ_FBS_STORE_PS((float *)o + x, _mm512_castpd_ps(both));
+            b = e;
+            lo = hi;
+        } else {
+            if (last) _mm512_storeu_pd(columns + q + 8, b);
+            __m512d hi = fj_fbs_window(b, c, index);
+            __m512d sum = fj_fbs_fold_shifted(lo, hi, length);
+            FJ_FBS_STORE_PD((double *)o + x, _mm512_mul_pd(_mm512_add_pd(sum, zero), f));
+            b = c;
+            lo = hi;
+        }
+    }
+    fj_fbs_prefix_pass((const char *)src + qEnd * size, suffix + qEnd, prefix + qEnd, columns + qEnd, n - qEnd, f32,
+                       ahead ? ahead + qEnd * size : NULL, first);
+    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    row_fn(extended + start, NULL, x0, 0, 0, factor, o);
+    row_fn(extended + start + x1, NULL, n - x1, 0, 0, factor, (char *)o + x1 * size);
+}
+
+// The vertical passes of `runFastBoxSum` in the same order, then the fused horizontal row.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
+                                     ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
+                                     ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
+                                     double factor, void *out, ptrdiff_t outRowStride, double *suffix, ptrdiff_t stride, double *prefix,
+                                     double *extended, double *level) {
+#define FJ_FBS_INPUT(p) (rows[(p) - rowBase])
+    double *columns = extended + centre;
+    // The columns the edge positions copy: the greatest in the row's low half, the least in its high half.
+    ptrdiff_t lowTarget = -1, highTarget = n;
+    for (ptrdiff_t j = 0; j < extendedLength; j++) {
+        ptrdiff_t t = lastMap[j];
+        if ((j >= centre && j < centre + n) || t < 0) continue;
+        if (2 * t < n) { if (t > lowTarget) lowTarget = t; }
+        else if (t < highTarget) highTarget = t;
+    }
+    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
+    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
+    ptrdiff_t block = -1;
+    ptrdiff_t blockStart = (y0 / k) * k, i = y0 - blockStart;
+    for (ptrdiff_t y = y0; y < y1; y++, i++) {
+        if (i == k) { blockStart += k; i = 0; }
+        if (blockStart != block) {
+            block = blockStart;
+            // suffix(k - 1) = row k - 1, suffix(j) = row j + suffix(j + 1) down to j = i, in groups of
+            // up to 8 rows; suffix(0) (i = 0: the block's first output row) goes straight to the columns.
+            for (ptrdiff_t hi = k - 1; hi >= i;) {
+                ptrdiff_t lo = hi - 7 > i ? hi - 7 : i;
+                const void *src[8];
+                double *dst[8];
+                for (ptrdiff_t j = hi; j >= lo; j--) {
+                    src[hi - j] = FJ_FBS_INPUT(blockStart + j + top);
+                    dst[hi - j] = j == 0 ? columns : suffix + j * stride;
+                }
+                fj_fbs_suffixes(src, dst, (int)(hi - lo + 1), hi == k - 1 ? NULL : suffix + (hi + 1) * stride, n, f32);
+                hi = lo - 1;
+            }
+            if (i >= 2) {
+                fj_fbs_widen(FJ_FBS_INPUT(blockStart + k + top), prefix, n, f32);
+                for (ptrdiff_t j = 2; j < i; j++) fj_fbs_accumulate(FJ_FBS_INPUT(blockStart + j + k - 1 + top), prefix, n, f32);
+            }
+        }
+        if (i == 0) {
+            // The columns are suffix(0), written above.
+        } else if (b == 0) {
+            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
+            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
+            void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
+            fj_fbs_direct_row(f32, FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, extended, n, centre,
+                              start, length, lastMap, extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o,
+                              i == 1, ahead);
+            continue;
+        } else {
+            // The input row the next output row's prefix adds (row B + i + k; after the block's last
+            // row, the next block's second row B + 2k, its first rows being this block's prefix rows).
+            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
+            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
+            if (i == 1) fj_fbs_start_prefix(FJ_FBS_INPUT(blockStart + k + top), suffix + stride, prefix, columns, n, f32, ahead);
+            else fj_fbs_continue_prefix(FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, columns, n, f32, ahead);
+        }
+        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
+#ifndef FJ_FBS_NOH
+        row_fn(extended + start, level, n, b, r, factor, o);
+#else
+        (void)o;
+#endif
+    }
+    _mm_sfence();
+#undef FJ_FBS_INPUT
+}
+
+#define FJ_FBS_RUN(NAME, F32)                                                                                          \
+    FJ_FBS_TARGET static void NAME(const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,  \
+                                   ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,     \
+                                   ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r,  \
+                                   double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, double *suffix, \
+                                   ptrdiff_t stride, double *prefix, double *extended, double *level) {                \
+        fj_fbs_run(F32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, row_fn, b, r, \
+                   cvalColumn, factor, out, outRowStride, suffix, stride, prefix, extended, level);                    \
+    }
+FJ_FBS_RUN(fj_fbs_run_f32, 1)
+FJ_FBS_RUN(fj_fbs_run_f64, 0)
+
+int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+                           ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
+                           const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
+                           ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride) {
+    if (!filterjit_rank_kernels_avx512()) return 0;
+    if (y1 <= y0) return 1;
+    if (n < 1 || k < 1 || y0 < 0 || length < 1 || start < 0 || centre < 0) return 0;
+    // The rows read: y0 + top ... y1 + k - 2 + top.
+    if (y0 + top < rowBase || y1 + k - 2 + top >= rowBase + rowCount) return 0;
+    // The horizontal reads extended positions start ... start + n + length - 2.
+    if (centre + n > extendedLength || start + n + length - 1 > extendedLength) return 0;
+    for (ptrdiff_t j = 0; j < extendedLength; j++)
+        if (lastMap[j] >= n) return 0;
+    fj_fbs_row_fn row_fn;
+    if (b == 0) {
+        if (a != length || length > 8) return 0;
+        row_fn = f32 ? fj_fbs_direct_f32[length] : fj_fbs_direct_f64[length];
+    } else {
+        if (a < 2 || a > 8 || b < 1 || r < 0 || b + r > 8 || a * b + r != length) return 0;
+        row_fn = f32 ? fj_fbs_factored_f32[a] : fj_fbs_factored_f64[a];
+        // The plans of 9, 15 and 31 columns with every fold length a constant.
+        if (a == 3 && b == 3 && r == 0) row_fn = f32 ? fj_fbs_factored330_f32 : fj_fbs_factored330_f64;
+        if (a == 3 && b == 5 && r == 0) row_fn = f32 ? fj_fbs_factored350_f32 : fj_fbs_factored350_f64;
+        if (a == 5 && b == 6 && r == 1) row_fn = f32 ? fj_fbs_factored561_f32 : fj_fbs_factored561_f64;
+    }
+    // One block of scratch: k suffix rows, the prefix row, the extended row and the level chunk, at
+    // distinct offsets modulo 4 KiB (rows of 2^m doubles would all start at one offset, and the loads
+    // of one row would wait on the stores to another as if they aliased).
+    ptrdiff_t stride = (n + 7) / 8 * 8 + FJ_FBS_PAD;
+    ptrdiff_t levelLength = b == 0 ? 0 : FJ_FBS_CHUNK + (b - 1) * a + 8;
+    ptrdiff_t prefixAt = k * stride + 136, extendedAt = prefixAt + (n + 7) / 8 * 8 + 264;
+    ptrdiff_t levelAt = extendedAt + (extendedLength + 7) / 8 * 8 + 392;
+    // (The row passes' vectors read up to 7 positions past the windows they sum: initialised, never used.)
+    int owned = 1;
+    double *scratch = fj_fbs_scratch((size_t)(levelAt + levelLength), &owned);
+    int ran = 0;
+    if (scratch) {
+        (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
+                                                (int)length, row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
+                                                scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
+        ran = 1;
+    }
+    if (owned) free(scratch);
+    return ran;
+}
+
+#else
+
+int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+                           ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
+                           const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
+                           ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride) {
+    (void)f32; (void)rows; (void)rowBase; (void)rowCount; (void)y0; (void)y1; (void)n; (void)k; (void)top;
+    (void)lastMap; (void)extendedLength; (void)centre; (void)start; (void)length; (void)a; (void)b; (void)r;
+    (void)cvalColumn; (void)factor; (void)out; (void)outRowStride;
+    return 0;
+}
+
+#endif

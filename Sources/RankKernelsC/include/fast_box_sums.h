@@ -1,0 +1,41 @@
+// Fast-math float box sums with explicit AVX-512 vectors, chosen at run time by the CPU
+// (docs/window-strategies.md, "Fast-math float sums"; NDImage/FastBoxSums.swift, `runFastSumDirect`).
+#ifndef FILTERJIT_FAST_BOX_SUMS_H
+#define FILTERJIT_FAST_BOX_SUMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The fast-math box sums (or means) of output rows y0 ..< y1, stored: the same additions in the
+/// same order as `runFastBoxSum` + `fastBoxSumStore` in FastBoxSums.swift, so the same bits.
+///
+/// - `f32`: 1 for float32 input and output rows, 0 for float64.
+/// - `rows[p - rowBase]`: the input row (n contiguous elements; the row of cvals where the mode
+///   gives cval) of virtual row p, for p in rowBase ..< rowBase + rowCount; rows y0 + top ...
+///   y1 + k - 2 + top are read.
+/// - `k`: the box's rows; output row y = B + i (B = (y / k) k) is suffix(i) + prefix(i) over input
+///   rows B + i + top ... B + k - 1 + top and B + k + top ... B + k + i - 1 + top.
+/// - `lastMap[j]` for j in 0 ..< extendedLength: the column of extended position j, or -1 for a
+///   column of cvals (`cvalColumn`); columns sit at extended positions centre ..< centre + n.
+/// - horizontal: windows of `length` extended positions from `start`: `a` = length and `b` = 0
+///   (length <= 8: one sequential fold), or the factored plan (a, b, r) of `FastBoxSumHorizontal`.
+/// - `out`: row y at out + y * outRowStride (elements of the output type, the input's type),
+///   contiguous; out[x] = (sum + 0.0) * factor (rounded to float for f32).
+///
+/// Returns 1 when it ran; 0 (writing nothing) when this CPU or build has no AVX-512, the plan is
+/// not one it takes, the rows are not all given, or scratch could not be allocated.
+int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+                           ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
+                           const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
+                           ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
