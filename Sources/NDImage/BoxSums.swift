@@ -20,8 +20,8 @@
 
 import RankKernelsC
 
-/// Whether uint8 box means, and the fast-math float box sums' store (`runFastSumDirect`), may take
-/// the AVX-512 C kernels (tests turn this off to run the portable passes on an AVX-512 machine; both
+/// Whether uint8 box means, and the fast-math float box sums (`runFastSumDirect`: the fused passes and the
+/// store), may take the AVX-512 C kernels (tests turn this off to run the portable passes on an AVX-512 machine; both
 /// give the same bits).
 public enum BoxMeanKernels {
     nonisolated(unsafe) public static var enabled = true

@@ -71,12 +71,6 @@ enum FastBoxSumHorizontal: Sendable, Equatable {
 }
 
 extension WindowReductionJob {
-    /// Whether fast-math box sums written directly take the fused AVX-512 C passes
-    /// (`filterjit_fast_box_sum`): AVX-512 on (not FILTERJIT_NO_AVX512=1) and `BoxMeanKernels` on.
-    public static var fastBoxSumsFused: Bool {
-        BoxMeanKernels.enabled && BoxMeanKernels.fusedFastSums && filterjit_rank_kernels_avx512() != 0
-    }
-
     /// The most suffix-row bytes a fast box sum keeps per thread (beyond, the exact strategy runs).
     static let fastBoxSumScratchBytes = 64 << 20
 

@@ -28,28 +28,14 @@
 // Columns per chunk of the horizontal passes (as `fastBoxSumChunk`; the result does not depend on it).
 enum { FJ_FBS_CHUNK = 512 };
 
-
-
-#ifndef FJ_FBS_PAD
+// Doubles between scratch rows beyond a multiple of 8 (their starts at distinct offsets modulo 4 KiB).
 #define FJ_FBS_PAD 24
-#endif
-
-#ifndef FJ_FBS_HINT
 #define FJ_FBS_HINT _MM_HINT_T0
-#endif
-
-#ifdef FJ_FBS_NOSTREAM
-#define FJ_FBS_STORE_PS _mm512_store_ps
-#define FJ_FBS_STORE_PD _mm512_store_pd
-#else
+// The output rows are stored non-temporally (each is written once and not read back).
 #define FJ_FBS_STORE_PS _mm512_stream_ps
 #define FJ_FBS_STORE_PD _mm512_stream_pd
-#endif
 
 FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_load(const void *p, ptrdiff_t x, int f32) {
-#ifdef FJ_FBS_PF
-    _mm_prefetch((const char *)p + x * (f32 ? 4 : 8) + FJ_FBS_PF, _MM_HINT_T0);
-#endif
     if (f32) return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p + x));
     return _mm512_loadu_pd((const double *)p + x);
 }
@@ -555,11 +541,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
         for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
         for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
         void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
-#ifndef FJ_FBS_NOH
         row_fn(extended + start, level, n, b, r, factor, o);
-#else
-        (void)o;
-#endif
     }
     _mm_sfence();
 #undef FJ_FBS_INPUT
@@ -576,6 +558,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
     }
 FJ_FBS_RUN(fj_fbs_run_f32, 1)
 FJ_FBS_RUN(fj_fbs_run_f64, 0)
+
+// Calls that ran (tests check that the fused passes, not a fallback, produced what they compare).
+static long fj_fbs_runs;
 
 int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
@@ -619,10 +604,13 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
                                                 (int)length, row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
                                                 scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
         ran = 1;
+        __atomic_fetch_add(&fj_fbs_runs, 1, __ATOMIC_RELAXED);
     }
     if (owned) free(scratch);
     return ran;
 }
+
+long filterjit_fast_box_sum_runs(void) { return __atomic_load_n(&fj_fbs_runs, __ATOMIC_RELAXED); }
 
 #else
 
@@ -636,5 +624,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     (void)cvalColumn; (void)factor; (void)out; (void)outRowStride;
     return 0;
 }
+
+long filterjit_fast_box_sum_runs(void) { return 0; }
 
 #endif

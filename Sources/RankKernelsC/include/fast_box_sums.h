@@ -34,6 +34,9 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
                            double cvalColumn, double factor, void *out, ptrdiff_t outRowStride);
 
+/// How many calls of `filterjit_fast_box_sum` in this process ran the fused passes (for tests).
+long filterjit_fast_box_sum_runs(void);
+
 #ifdef __cplusplus
 }
 #endif
