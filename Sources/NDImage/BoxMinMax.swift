@@ -117,8 +117,38 @@ extension WindowReductionJob {
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
         let columns = extended + centre
-        for y in rows {
+        // One reduction of up to 8 rows (a min or a max written directly): output rows in pairs, one vertical
+        // pass over the k + 1 input rows the two windows read giving both rows of column minima (the k - 1
+        // rows they share combined once), each then extended and slid (`boxPairStep`, no closures).
+        let paired = planes == 1 && k >= 2 && k <= 8
+        let edges = UnsafeMutablePointer<Int>.allocate(capacity: paired ? max(1, leftEdge.count + rightEdge.count) : 1)
+        let pairBuffer = UnsafeMutablePointer<T>.allocate(capacity: paired ? 2 * max(1, extendedLength) + n : 1)
+        let pairInputs = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: 9)
+        defer { edges.deallocate(); pairBuffer.deallocate(); pairInputs.deallocate() }
+        if paired {
+            for (i, edge) in (leftEdge + rightEdge).enumerated() { edges[i] = edge.1 ?? -1 }
+        }
+        var y = rows.lowerBound
+        while y < rows.upperBound {
             let top = y + box.first
+            if paired, y + 1 < rows.upperBound {
+                try checkRows(through: top + k)   // the rows both windows read
+                for i in 0...k { pairInputs[i] = UnsafePointer(row(top + i)) }
+                let out0 = destination?(y) ?? result
+                let out1 = destination?(y + 1) ?? pairBuffer + 2 * extendedLength
+                let geometry = BoxPairGeometry(k: k, n: n, centre: centre, extendedLength: extendedLength,
+                                               left: leftEdge.count, start: box.start, length: box.length)
+                if reductions[0] == .minimum {
+                    boxPairStep(BoxMinimum.self, pairInputs, geometry, edges, cval, pairBuffer, slideA, slideB, out0, out1)
+                } else {
+                    boxPairStep(BoxMaximum.self, pairInputs, geometry, edges, cval, pairBuffer, slideA, slideB, out0, out1)
+                }
+                try body(y, 0, out0)
+                try body(y + 1, 0, out1)
+                y += 2
+                continue
+            }
+            defer { y += 1 }
             let j = (y - rows.lowerBound) % k
             try checkRows(through: top + k - 1)   // the rows this window reads (van Herk's block included)
             for r in 0..<planes {
@@ -177,6 +207,59 @@ extension WindowReductionJob {
             try body(y, r, out)
         }
     }
+}
+
+/// The sizes `boxPairStep` works with (one output row pair of a columns-first box of up to 8 rows).
+struct BoxPairGeometry {
+    var k: Int
+    var n: Int
+    var centre: Int
+    var extendedLength: Int
+    /// Extended positions 0 ..< left and centre + n ..< extendedLength read through the mode (`edges`).
+    var left: Int
+    var start: Int
+    var length: Int
+}
+
+/// Two output rows of a columns-first box (`runSeparable`, k in 2...8): the column minima of input rows
+/// `rows[0 ..< k]` and `rows[1 ... k]` in one pass (into the two extended rows at `buffer`), each extended
+/// through the mode (`edges[i]`: the column extended position i of the edges reads, -1 for cval) and slid
+/// into `out0` / `out1`. A free function over explicit arguments, so that nothing copies the job per row.
+func boxPairStep<Op: BoxOperation, T: ReducibleElement>(_: Op.Type, _ rows: UnsafePointer<UnsafePointer<T>>,
+                                                        _ g: BoxPairGeometry, _ edges: UnsafePointer<Int>, _ cval: T,
+                                                        _ buffer: UnsafeMutablePointer<T>,
+                                                        _ slideA: UnsafeMutablePointer<T>, _ slideB: UnsafeMutablePointer<T>,
+                                                        _ out0: UnsafeMutablePointer<T>, _ out1: UnsafeMutablePointer<T>) {
+    let e0 = buffer, e1 = buffer + g.extendedLength
+    let d0 = e0 + g.centre, d1 = e1 + g.centre, n = g.n, r = rows
+    switch g.k {
+    case 2: combinePair2(Op.self, r[0], r[1], r[2], d0, d1, n)
+    case 3: combinePair3(Op.self, r[0], r[1], r[2], r[3], d0, d1, n)
+    case 4: combinePair4(Op.self, r[0], r[1], r[2], r[3], r[4], d0, d1, n)
+    case 5: combinePair5(Op.self, r[0], r[1], r[2], r[3], r[4], r[5], d0, d1, n)
+    case 6: combinePair6(Op.self, r[0], r[1], r[2], r[3], r[4], r[5], r[6], d0, d1, n)
+    case 7: combinePair7(Op.self, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], d0, d1, n)
+    default: combinePair8(Op.self, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], d0, d1, n)
+    }
+    func extend(_ e: UnsafeMutablePointer<T>, _ d: UnsafeMutablePointer<T>) {
+        var i = 0
+        for j in 0..<g.left {
+            let column = edges[i]
+            e[j] = column < 0 ? cval : d[column]
+            i += 1
+        }
+        var j = min(g.centre + n, g.extendedLength)
+        while j < g.extendedLength {
+            let column = edges[i]
+            e[j] = column < 0 ? cval : d[column]
+            i += 1
+            j += 1
+        }
+    }
+    extend(e0, d0)
+    extend(e1, d1)
+    slideRow(Op.self, e0 + g.start, length: g.length, n: n, slideA, slideB, into: out0)
+    slideRow(Op.self, e1 + g.start, length: g.length, n: n, slideA, slideB, into: out1)
 }
 
 /// min or max, as a type so that the row loops specialise and vectorise.

@@ -444,6 +444,56 @@ import FilterInterpreter
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// Columns-first boxes of 2-8 rows with one min or max (`boxPairStep`: output rows in pairs from one
+    /// vertical pass over k + 1 rows): seeded fuzz over the types that take the columns-first passes, rows
+    /// around the vector widths, heights that leave a last unpaired row (per thread chunk too), every
+    /// mode, origins, cval, output types (written directly or through the row copy), reversed views and
+    /// 1 and 3 threads, against the literal kernel. Run with and without FILTERJIT_NO_AVX512=1.
+    @Test func pairedColumnsFirstBoxesEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("pairedColumnsFirstBoxesEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
+        let widths = [1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 66, 95, 127, 128, 129]
+        let heights = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13]
+        let specials: [Double] = [-0.0, 0.0, 255, -1.0, 65535, -128, 3.5]
+        var problems: [String] = []
+        let rounds = 300
+        for round in 0..<rounds {
+            let kernel = kernels[round % 2]
+            let size = [2 + random.below(7), 1 + random.below(random.chance(0.2) ? 20 : 9)]
+            let shape = [random.pick(heights), random.pick(widths)]
+            let inType: ElementType = random.pick([.uint8, .uint8, .int8, .uint16, .int16, .float64, .int32, .uint32, .int64, .bool])
+            let outType: ElementType = random.chance(0.75) ? inType : random.pick(ElementType.allCases)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.3) ? random.pick(specials) : Double(random.below(9))
+            let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: [], specialRate: 0,
+                                           infinityRate: nil, random: &random)
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.15) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            problems += differencesFromTheLiteralKernel(kernel, input, options, output: outType,
+                label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval)")
+        }
+        // Every row count 2...8 and 3/5 columns on rows around the vector widths, every mode, both ends.
+        for k in 2...8 {
+            for type in [ElementType.uint8, .uint16, .float64] {
+                for width in [31, 32, 33, 64, 65] {
+                    let input = try NDArray.random(shape: [k + 4, width], elementType: type, seed: UInt64(k * 100 + width))
+                    for mode in BoundaryMode.allCases {
+                        let options = FilterOptions(size: [k, 3 + 2 * (width % 2)], mode: mode, cval: 7)
+                        problems += differencesFromTheLiteralKernel(kernels[(k + width) % 2], input, options, output: type,
+                                                                    label: "\(type) \(k) rows width \(width) \(mode)")
+                    }
+                }
+            }
+        }
+        print("paired columns-first box min/max vs literal: \(rounds) rounds, \(problems.count) differences")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 2-D boxes of 8- and 16-bit integer data sum separably in UInt16/Int32 lanes (NDImage/BoxSums.swift),
     /// and `sum(values)` / `np.mean(values)` into the input's type are written directly (wrapped sum,
     /// truncated quotient): a seeded fuzz over box shapes (windows larger than the image), integer
