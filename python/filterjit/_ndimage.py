@@ -358,7 +358,10 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     aliases `input` gives the correct result and `axes` in any order mean what they say.
     `fast_math=True` allows results that differ in the last bits: float `np.sum(values)` /
     `np.mean(values)` over 2-D box windows then run as O(1)-per-pixel box sums, within the error bound
-    of docs/window-strategies.md (NaN and infinities propagate as in the exact sum); nothing else changes."""
+    of docs/window-strategies.md (NaN and infinities propagate as in the exact sum); nothing else changes.
+    A call that repeats an earlier one's arguments (same kernel, array layouts, size, mode, cval, origin,
+    threads, parameters; not with footprint, axes or extra_arguments) runs the plan that call prepared:
+    one C call, the same results and errors."""
     key = _plan_key(input, function, size, footprint, output, mode, cval, origin, axes, threads, engine,
                     extra_arguments, extra_keywords, fast_math, parameters)
     if key is not None:
