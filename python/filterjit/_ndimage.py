@@ -12,6 +12,7 @@ import math
 import numbers
 import re
 import threading
+import typing
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -40,9 +41,9 @@ _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
 _PLANS: dict[tuple, "_Plan"] = {}
 _PLANS_LIMIT = 64
 _PLANS_LOCK = threading.Lock()
-_prepare = getattr(_lib.lib, "filterjit_generic_filter_prepare", None)
-_plan_run = getattr(_lib.lib, "filterjit_filter_plan_run", None)
-_plan_free = getattr(_lib.lib, "filterjit_filter_plan_free", None)
+_prepare: Any = getattr(_lib.lib, "filterjit_generic_filter_prepare", None)
+_plan_run: Any = getattr(_lib.lib, "filterjit_filter_plan_run", None)
+_plan_free: Any = getattr(_lib.lib, "filterjit_filter_plan_free", None)
 if _prepare is not None and _plan_run is not None and _plan_free is not None:
     _p_intp = ctypes.POINTER(ctypes.c_ssize_t)
     _prepare.restype = ctypes.c_void_p
@@ -125,6 +126,7 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
         output_key = (output.dtype, output.shape, output.strides)
     else:
         return None
+    function_key: Any
     if type(function) is str:
         function_key = function
     elif type(function) is Kernel:
@@ -139,7 +141,7 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
         function_key = ("c", id(function), tuple(bound))
     else:
         return None
-    named = ()
+    named: tuple = ()
     if parameters:
         items = []
         for name, value in parameters.items():
@@ -367,10 +369,11 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     if key is not None:
         plan = _PLANS.get(key)
         if plan is not None and (type(function) is str or plan.function is function):
-            result = np.empty(input.shape, dtype=input.dtype) if output is None else output
+            image = typing.cast(np.ndarray, input)  # keyed: an ndarray, and `output` None or an ndarray
+            result = np.empty(image.shape, dtype=image.dtype) if output is None else typing.cast(np.ndarray, output)
             if result.flags.writeable:  # else the full path raises SciPy's error
                 error = ctypes.c_void_p()
-                status = _plan_run(plan.handle, input.ctypes.data, result.ctypes.data, ctypes.byref(error))
+                status = _plan_run(plan.handle, image.ctypes.data, result.ctypes.data, ctypes.byref(error))
                 if status != _lib.OK:
                     message = _lib.take_string(error)
                     _raise(status, _locate(message, plan.kernel) if status == _lib.ERROR_KERNEL else message)
