@@ -159,6 +159,26 @@ int filterjit_generic_filter_flags(const filterjit_kernel *kernel,
                                    const double *parameters, intptr_t parameter_count,
                                    int engine, int threads, int flags, char **error);
 
+/* A generic_filter call prepared for one layout: filterjit_generic_filter_prepare takes the arguments of
+ * filterjit_generic_filter_flags, checks them as that call does (on failure: NULL, `*status` and `*error`
+ * set as that call would set them), and plans the run for input and output arrays of these element types,
+ * shape and strides; it writes nothing to `output` (the arrays' memory is only read). filterjit_filter_plan_run
+ * then runs it on arrays of that layout at other addresses (`input`, `output`), with the same result and the
+ * same errors as filterjit_generic_filter_flags with those addresses; the plan keeps the kernel alive.
+ * A plan may run from several threads at once. Free it with filterjit_filter_plan_free. */
+typedef struct filterjit_filter_plan filterjit_filter_plan;
+filterjit_filter_plan *filterjit_generic_filter_prepare(const filterjit_kernel *kernel,
+                                   const void *input, int input_dtype, int rank, const intptr_t *shape,
+                                   const intptr_t *input_strides,
+                                   void *output, int output_dtype, const intptr_t *output_strides,
+                                   const uint8_t *footprint, int footprint_rank, const intptr_t *footprint_shape,
+                                   const intptr_t *axes, const intptr_t *origins,
+                                   int mode, double cval,
+                                   const double *parameters, intptr_t parameter_count,
+                                   int engine, int threads, int flags, int *status, char **error);
+int filterjit_filter_plan_run(const filterjit_filter_plan *plan, const void *input, void *output, char **error);
+void filterjit_filter_plan_free(filterjit_filter_plan *plan);
+
 /* scipy.ndimage.generic_filter1d with a FILTERJIT_KIND_LINE_FILTER kernel on caller-owned buffers
  * (arguments as for filterjit_generic_filter; `axis` may be negative). */
 int filterjit_generic_filter1d(const filterjit_kernel *kernel,

@@ -189,3 +189,82 @@ extension Kernel {
         return PreparedRun(timings: timings, compiled: compiled, loadedFromDiskCache: !compiled.isEmpty && allFromDisk)
     }
 }
+
+/// A `generic_filter` call planned once for one input and output layout (element types, shape and
+/// strides), mode, cval, origins, footprint, parameters, engine, strategy and threads, and then run on
+/// any arrays of that layout: the arguments are validated and the window strategy (geometry, recognised
+/// reductions, the reduction job) is planned at preparation, so a run only binds the arrays' addresses.
+/// A run gives exactly what `Kernel.genericFilter` gives with the same arguments (it is that call
+/// whenever the plan does not fit: another layout, an output sharing the input's memory, data a
+/// strategy declines).
+public final class PreparedGenericFilter: @unchecked Sendable {
+    public let kernel: Kernel
+    let options: FilterOptions
+    let parameters: [String: Double]
+    let userData: [Double]
+    let engine: ExecutionEngine
+    let strategy: WindowStrategyChoice
+    let threads: Int?
+    let inputType: ElementType
+    let shape: [Int]
+    let inputStrides: [Int]
+    let outputType: ElementType
+    let outputStrides: [Int]
+    /// The fused engine's geometry and window-strategy plan (nil: the callback engine).
+    let planned: (geometry: FilterGeometry, strategy: WindowStrategyPlan)?
+
+    init(kernel: Kernel, input: NDArray, options: FilterOptions, output: NDArray, parameters: [String: Double],
+         engine: ExecutionEngine, strategy: WindowStrategyChoice, threads: Int?) throws {
+        guard kernel.kind == .filter else { throw KernelCallError.wrongKind(expected: .filter, actual: kernel.kind) }
+        self.kernel = kernel
+        self.options = options
+        self.parameters = parameters
+        self.userData = try kernel.parameterValues(parameters)
+        self.engine = engine
+        self.strategy = strategy
+        self.threads = threads
+        inputType = input.elementType
+        shape = input.shape
+        inputStrides = input.strides
+        outputType = output.elementType
+        outputStrides = output.strides
+        if engine == .fused {
+            // The checks of `genericFilter`, in its order.
+            let geometry = try FilterGeometry(inputShape: input.shape, options: options)
+            _ = try makeFilterOutput(.array(output), shape: input.shape, inputType: input.elementType)
+            let plan: WindowStrategyPlan
+            if strategy != .literal, input.rank >= 1, !input.isEmpty {
+                plan = kernel.strategyPlan(input, geometry: geometry, result: output, fastMath: strategy == .fastMath)
+            } else {
+                plan = .inapplicable
+            }
+            planned = (geometry, plan)
+        } else {
+            planned = nil
+        }
+    }
+
+    /// Runs the filter from `input` into `output` (which must have the input's shape), as
+    /// `kernel.genericFilter(input, options:, output: .array(output), ...)` with the prepared arguments.
+    public func run(_ input: NDArray, output: NDArray) throws {
+        if let planned, input.elementType == inputType, input.shape == shape, input.strides == inputStrides,
+           output.elementType == outputType, output.shape == shape, output.strides == outputStrides,
+           try kernel.fusedGenericFilter(input, options: options, result: output, userData: userData,
+                                         strategy: strategy, threads: threads, planned: planned) != nil {
+            return
+        }
+        _ = try kernel.genericFilter(input, options: options, output: .array(output), parameters: parameters,
+                                     engine: engine, strategy: strategy, threads: threads)
+    }
+}
+
+extension Kernel {
+    /// Validates a `genericFilter` call (the same checks, the same errors) and plans it for arrays laid
+    /// out as `input` and `output` (see `PreparedGenericFilter`); the arrays' contents are not read.
+    public func prepareGenericFilter(input: NDArray, options: FilterOptions, output: NDArray,
+                                     parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
+                                     strategy: WindowStrategyChoice = .auto, threads: Int? = nil) throws -> PreparedGenericFilter {
+        try PreparedGenericFilter(kernel: self, input: input, options: options, output: output, parameters: parameters,
+                                  engine: engine, strategy: strategy, threads: threads)
+    }
+}

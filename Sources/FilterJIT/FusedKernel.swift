@@ -119,15 +119,17 @@ extension Kernel {
     }
 
     /// generic_filter on the fused engine; nil when this input cannot be fused (the caller falls back).
+    /// `planned`: the geometry and strategy plan of a `PreparedGenericFilter` for this input's layout.
     func fusedGenericFilter(_ input: NDArray, options: FilterOptions, result: NDArray,
-                            userData: [Double], strategy: WindowStrategyChoice = .auto, threads: Int?) throws -> NDArray? {
+                            userData: [Double], strategy: WindowStrategyChoice = .auto, threads: Int?,
+                            planned: (geometry: FilterGeometry, strategy: WindowStrategyPlan)? = nil) throws -> NDArray? {
         let threadCount = try resolvedThreads(threads)
-        let geometry = try FilterGeometry(inputShape: input.shape, options: options)
+        let geometry = try planned?.geometry ?? FilterGeometry(inputShape: input.shape, options: options)
         guard input.rank >= 1, !result.mayShareMemory(with: input) else { return nil }
         if input.isEmpty { return result }
         if strategy != .literal,
            try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData, threads: threadCount,
-                                     fastMath: strategy == .fastMath) {
+                                     fastMath: strategy == .fastMath, plan: planned?.strategy ?? .unknown) {
             return result
         }
         guard let run = RowKernelRun(input: input, geometry: geometry, output: result) else { return nil }

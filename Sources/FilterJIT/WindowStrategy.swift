@@ -141,17 +141,46 @@ extension Kernel {
                                     compiledTail: !chosen.tailIsIdentity)
     }
 
+    /// The window strategy `strategyGenericFilter` would take for this input layout and output, planned
+    /// (`.inapplicable` when no strategy applies). Depends on the element types, shapes and strides, the
+    /// geometry and `fastMath`, never on the data or the arrays' addresses.
+    func strategyPlan(_ input: NDArray, geometry: FilterGeometry, result: NDArray, fastMath: Bool) -> WindowStrategyPlan {
+        guard let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: input.elementType,
+                                                fastMath: fastMath),
+              elementStrides(result) != nil,
+              let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: recognized.reductions,
+                                                fastMath: fastMath) else {
+            return .inapplicable
+        }
+        return .planned(recognized, job)
+    }
+
     /// generic_filter with window strategies; false when they do not apply to this input (the
     /// caller then runs the literal fused kernel, which overwrites every output element).
     func strategyGenericFilter(_ input: NDArray, geometry: FilterGeometry, result: NDArray,
-                               userData: [Double], threads: Int, fastMath: Bool = false) throws -> Bool {
-        guard let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: input.elementType,
-                                                fastMath: fastMath),
-              let outStrides = elementStrides(result),
-              let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: recognized.reductions,
-                                                fastMath: fastMath) else {
+                               userData: [Double], threads: Int, fastMath: Bool = false,
+                               plan: WindowStrategyPlan = .unknown) throws -> Bool {
+        let recognized: RecognizedWindowReductions, job: WindowReductionJob
+        switch plan {
+        case .inapplicable:
             return false
+        case .planned(let reductions, let planned):
+            // Planned for this layout (`PreparedGenericFilter`): only the input's address differs.
+            guard let rebound = planned.rebound(to: input) else {
+                return try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData,
+                                                 threads: threads, fastMath: fastMath)
+            }
+            recognized = reductions
+            job = rebound
+        case .unknown:
+            guard case .planned(let reductions, let planned) = strategyPlan(input, geometry: geometry, result: result,
+                                                                            fastMath: fastMath) else {
+                return false
+            }
+            recognized = reductions
+            job = planned
         }
+        guard let outStrides = elementStrides(result) else { return false }
         let parts = chunks(job.rowCount, threads: threads)
         let declined = DeclinedFlag()
 
@@ -230,6 +259,16 @@ extension Kernel {
         }
         return !declined.isSet
     }
+}
+
+/// What a prepared run knows of the window strategy before it runs (`Kernel.strategyPlan`).
+enum WindowStrategyPlan {
+    /// Not planned yet: `strategyGenericFilter` plans it.
+    case unknown
+    /// No strategy applies to this layout: the literal kernel runs.
+    case inapplicable
+    /// The reductions and the job planned for this layout (rebound to each call's input).
+    case planned(RecognizedWindowReductions, WindowReductionJob)
 }
 
 /// Set by any worker whose rows hold data a strategy cannot follow exactly (NaN, -0.0).

@@ -33,6 +33,14 @@ struct CallerArray {
         guard elements == 0 || self.base != nil else { throw APIFailure(.argument, "\(role) data pointer is NULL") }
     }
 
+    /// The same layout at another address (a prepared call's arrays); checked as `init` checks the base.
+    func rebased(_ other: UnsafeRawPointer?, role: String) throws -> CallerArray {
+        var copy = self
+        copy.base = UnsafeMutableRawPointer(mutating: other)
+        guard other != nil || shape.contains(0) else { throw APIFailure(.argument, "\(role) data pointer is NULL") }
+        return copy
+    }
+
     /// Calls `body` with the byte offset of every element in C order of the indices.
     func forEachOffset(_ body: (Int) -> Void) {
         guard !shape.contains(0) else { return }

@@ -44,7 +44,8 @@ func threadCount(_ threads: Int32) -> Int? {
 
 /// Runs `body` on arrays for the caller's input and output, then brings the result back: views of the
 /// caller's memory when aligned for their element type, else C-ordered copies.
-func withArrays(_ source: CallerArray, _ destination: CallerArray,
+/// `copyingOut: false` leaves the caller's output untouched (a preparation that writes nothing).
+func withArrays(_ source: CallerArray, _ destination: CallerArray, copyingOut: Bool = true,
                         _ body: (NDArray, NDArray) throws -> Void) throws {
     let image = try source.borrowedView() ?? source.copiedIn()
     if let output = try destination.borrowedView() {
@@ -53,7 +54,7 @@ func withArrays(_ source: CallerArray, _ destination: CallerArray,
         let result: NDArray
         do { result = try NDArray(shape: destination.shape, elementType: destination.elementType) } catch { throw APIFailure(error) }
         try translatingErrors { try body(image, result) }
-        destination.copyOut(from: result)
+        if copyingOut { destination.copyOut(from: result) }
     }
 }
 
@@ -135,19 +136,25 @@ public func filterjit_generic_filter(
                   engine, threads, strategy: .auto, errorText)
 }
 
-private func genericFilter(
-    _ kernelHandle: OpaquePointer?,
-    _ input: UnsafeRawPointer?, _ inputDtype: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>?,
-    _ inputStrides: UnsafePointer<Int>?,
-    _ output: UnsafeMutableRawPointer?, _ outputDtype: Int32, _ outputStrides: UnsafePointer<Int>?,
-    _ footprint: UnsafePointer<UInt8>?, _ footprintRank: Int32, _ footprintShape: UnsafePointer<Int>?,
-    _ axes: UnsafePointer<Int>?, _ origins: UnsafePointer<Int>?,
-    _ mode: Int32, _ cval: Double,
-    _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
-    _ engine: Int32, _ threads: Int32, strategy: WindowStrategyChoice,
-    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-) -> Int32 {
-    withStatus(errorText) {
+/// The arguments of a generic_filter call, read and checked in the C API's order.
+private struct GenericFilterCall {
+    let kernel: Kernel
+    let source: CallerArray
+    let destination: CallerArray
+    let options: FilterOptions
+    let parameters: [String: Double]
+    let engine: ExecutionEngine
+    let threads: Int?
+
+    init(_ kernelHandle: OpaquePointer?,
+         _ input: UnsafeRawPointer?, _ inputDtype: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>?,
+         _ inputStrides: UnsafePointer<Int>?,
+         _ output: UnsafeMutableRawPointer?, _ outputDtype: Int32, _ outputStrides: UnsafePointer<Int>?,
+         _ footprint: UnsafePointer<UInt8>?, _ footprintRank: Int32, _ footprintShape: UnsafePointer<Int>?,
+         _ axes: UnsafePointer<Int>?, _ origins: UnsafePointer<Int>?,
+         _ mode: Int32, _ cval: Double,
+         _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
+         _ engine: Int32, _ threads: Int32) throws {
         let kernel = try checkedKernel(kernelHandle, kind: .filter)
         let source = try CallerArray(base: input, dtype: inputDtype, rank: rank, shape: shape, strides: inputStrides, role: "input")
         let destination = try CallerArray(base: UnsafeRawPointer(output), dtype: outputDtype, rank: rank, shape: shape,
@@ -171,18 +178,116 @@ private func genericFilter(
         }
         let mask: Footprint
         do { mask = try Footprint(shape: footprintDims, mask: entries) } catch { throw APIFailure(error) }
-        let options = FilterOptions(footprint: mask, mode: try boundaryMode(code: mode), cval: cval,
-                                    origin: readIntegers(origins, count: filteredAxes) ?? [],
-                                    axes: axes == nil ? nil : readIntegers(axes, count: filteredAxes))
+        options = FilterOptions(footprint: mask, mode: try boundaryMode(code: mode), cval: cval,
+                                origin: readIntegers(origins, count: filteredAxes) ?? [],
+                                axes: axes == nil ? nil : readIntegers(axes, count: filteredAxes))
         let values = try userDataValues(kernel, parameters, parameterCount)
-        let engine = try executionEngine(engine)
-        let threads = threadCount(threads)
-        try withArrays(source, destination) { image, output in
-            _ = try kernel.genericFilter(image, options: options, output: .array(output),
-                                         parameters: namedParameters(kernel, values), engine: engine,
-                                         strategy: strategy, threads: threads)
+        self.engine = try executionEngine(engine)
+        self.threads = threadCount(threads)
+        self.kernel = kernel
+        self.source = source
+        self.destination = destination
+        self.parameters = namedParameters(kernel, values)
+    }
+}
+
+private func genericFilter(
+    _ kernelHandle: OpaquePointer?,
+    _ input: UnsafeRawPointer?, _ inputDtype: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>?,
+    _ inputStrides: UnsafePointer<Int>?,
+    _ output: UnsafeMutableRawPointer?, _ outputDtype: Int32, _ outputStrides: UnsafePointer<Int>?,
+    _ footprint: UnsafePointer<UInt8>?, _ footprintRank: Int32, _ footprintShape: UnsafePointer<Int>?,
+    _ axes: UnsafePointer<Int>?, _ origins: UnsafePointer<Int>?,
+    _ mode: Int32, _ cval: Double,
+    _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
+    _ engine: Int32, _ threads: Int32, strategy: WindowStrategyChoice,
+    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    withStatus(errorText) {
+        let call = try GenericFilterCall(kernelHandle, input, inputDtype, rank, shape, inputStrides, output, outputDtype,
+                                         outputStrides, footprint, footprintRank, footprintShape, axes, origins, mode, cval,
+                                         parameters, parameterCount, engine, threads)
+        try withArrays(call.source, call.destination) { image, output in
+            _ = try call.kernel.genericFilter(image, options: call.options, output: .array(output),
+                                              parameters: call.parameters, engine: call.engine,
+                                              strategy: strategy, threads: call.threads)
         }
     }
+}
+
+// MARK: prepared generic_filter
+
+/// What a `filterjit_filter_plan` handle points to: a generic_filter call prepared for one layout
+/// (`PreparedGenericFilter`) and the caller arrays' layout, whose addresses each run supplies.
+final class FilterPlanBox {
+    let prepared: PreparedGenericFilter
+    let source: CallerArray
+    let destination: CallerArray
+
+    init(prepared: PreparedGenericFilter, source: CallerArray, destination: CallerArray) {
+        self.prepared = prepared
+        self.source = source
+        self.destination = destination
+    }
+}
+
+/// `filterjit_filter_plan *filterjit_generic_filter_prepare(...)`: see filterjit.h.
+@_cdecl("filterjit_generic_filter_prepare")
+public func filterjit_generic_filter_prepare(
+    _ kernelHandle: OpaquePointer?,
+    _ input: UnsafeRawPointer?, _ inputDtype: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>?,
+    _ inputStrides: UnsafePointer<Int>?,
+    _ output: UnsafeMutableRawPointer?, _ outputDtype: Int32, _ outputStrides: UnsafePointer<Int>?,
+    _ footprint: UnsafePointer<UInt8>?, _ footprintRank: Int32, _ footprintShape: UnsafePointer<Int>?,
+    _ axes: UnsafePointer<Int>?, _ origins: UnsafePointer<Int>?,
+    _ mode: Int32, _ cval: Double,
+    _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
+    _ engine: Int32, _ threads: Int32, _ flags: Int32,
+    _ status: UnsafeMutablePointer<Int32>?,
+    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> OpaquePointer? {
+    var plan: FilterPlanBox?
+    let code = withStatus(errorText) {
+        guard flags & ~fastMathFlag == 0 else {
+            throw APIFailure(.argument, "unknown flags \(flags & ~fastMathFlag) (known: FILTERJIT_FLAG_FAST_MATH = 1)")
+        }
+        let call = try GenericFilterCall(kernelHandle, input, inputDtype, rank, shape, inputStrides, output, outputDtype,
+                                         outputStrides, footprint, footprintRank, footprintShape, axes, origins, mode, cval,
+                                         parameters, parameterCount, engine, threads)
+        try withArrays(call.source, call.destination, copyingOut: false) { image, output in
+            let prepared = try call.kernel.prepareGenericFilter(
+                input: image, options: call.options, output: output, parameters: call.parameters, engine: call.engine,
+                strategy: flags & fastMathFlag != 0 ? .fastMath : .auto, threads: call.threads)
+            plan = FilterPlanBox(prepared: prepared, source: call.source, destination: call.destination)
+        }
+    }
+    status?.pointee = code
+    guard let plan else { return nil }
+    return OpaquePointer(Unmanaged.passRetained(plan).toOpaque())
+}
+
+/// `int filterjit_filter_plan_run(const filterjit_filter_plan *, const void *input, void *output, char **error)`.
+@_cdecl("filterjit_filter_plan_run")
+public func filterjit_filter_plan_run(
+    _ handle: OpaquePointer?, _ input: UnsafeRawPointer?, _ output: UnsafeMutableRawPointer?,
+    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    withStatus(errorText) {
+        guard let handle else { throw APIFailure(.argument, "filter plan is NULL") }
+        let plan = Unmanaged<FilterPlanBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+        let source = try plan.source.rebased(input, role: "input")
+        let destination = try plan.destination.rebased(UnsafeRawPointer(output), role: "output")
+        try withArrays(source, destination) { image, output in
+            try plan.prepared.run(image, output: output)
+        }
+    }
+}
+
+/// `void filterjit_filter_plan_free(filterjit_filter_plan *)`.
+@_cdecl("filterjit_filter_plan_free")
+public func filterjit_filter_plan_free(_ handle: OpaquePointer?) {
+    guard let handle else { return }
+    Unmanaged<FilterPlanBox>.fromOpaque(UnsafeRawPointer(handle)).release()
 }
 
 // MARK: generic_filter1d

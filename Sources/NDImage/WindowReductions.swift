@@ -178,7 +178,7 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// The reductions, in the order of the planes `run` delivers.
     public let reductions: [WindowReduction]
 
-    let input: NDArray
+    private(set) var input: NDArray
     let geometry: FilterGeometry
     let footprintRows: [FootprintRow]
     private let spanClasses: [SpanClass]
@@ -378,6 +378,18 @@ public struct WindowReductionJob: @unchecked Sendable {
                 throw WindowStrategyDeclined(reason: "cval \(geometry.cval) is not exactly a \(input.elementType.rawValue)")
             }
         }
+    }
+
+    /// This job over another input of the same element type, shape and strides (the plan depends on
+    /// those only, never on the data or its address), or nil when they differ. A caller that runs one
+    /// geometry on many arrays (the C API's prepared filters) plans once and rebinds per call.
+    public func rebound(to other: NDArray) -> WindowReductionJob? {
+        guard other.elementType == input.elementType, other.shape == input.shape, other.strides == input.strides else {
+            return nil
+        }
+        var job = self
+        job.input = other
+        return job
     }
 
     private static func magnitudeBound(_ type: ElementType) -> Int64? {

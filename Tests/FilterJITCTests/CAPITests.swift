@@ -121,6 +121,62 @@ private func withOptionalArray<T, R>(_ values: [T]?, _ body: (UnsafePointer<T>?)
         #expect(bad.0 == 1 && bad.2.contains("unknown flags 6"), "\(bad.2)")
     }
 
+    /// filterjit_generic_filter_prepare / filterjit_filter_plan_run: a plan made on one array runs on others
+    /// of the layout with the bits of filterjit_generic_filter_flags; bad arguments fail the preparation
+    /// with the call's status and message, a NULL plan or data pointer fails the run.
+    @Test func preparedCallsRunOnOtherArraysOfTheLayout() throws {
+        let result = compile("max(values) - min(values)")
+        let kernel = try #require(result.kernel)
+        defer { filterjit_kernel_free(kernel) }
+        let shape = [23, 37], count = 23 * 37
+        let strides = NDArray.contiguousStrides(shape: shape, itemSize: 8)
+        let footprint = [UInt8](repeating: 1, count: 15), footprintShape = [3, 5]
+        let first = (0..<count).map { Double(($0 * 7919) % 1000) }
+        var scratch = [Double](repeating: 0, count: count)
+        var error: UnsafeMutablePointer<CChar>?
+        var status: Int32 = -1
+        let plan = first.withUnsafeBytes { inputBytes in
+            scratch.withUnsafeMutableBytes { outputBytes in
+                filterjit_generic_filter_prepare(kernel, inputBytes.baseAddress, 10, 2, shape, strides,
+                                                 outputBytes.baseAddress, 10, strides, footprint, 2, footprintShape,
+                                                 nil, nil, 4, 0, nil, 0, 1, 3, 0, &status, &error)
+            }
+        }
+        #expect(status == 0, "\(take(error))")
+        let handle = try #require(plan)
+        defer { filterjit_filter_plan_free(handle) }
+        #expect(scratch.allSatisfy { $0 == 0 }, "preparation wrote the output")
+        for round in 0..<3 {
+            let input = (0..<count).map { Double(($0 * (round + 3) * 104729) % 997) - 400 }
+            let expected = genericFilter(kernel, input: input, shape: shape, inputStrides: [37, 1], footprint: footprint,
+                                         footprintShape: footprintShape, mode: 4, threads: 3)
+            var output = [Double](repeating: .nan, count: count)
+            let runStatus = input.withUnsafeBytes { inputBytes in
+                output.withUnsafeMutableBytes { outputBytes in
+                    filterjit_filter_plan_run(handle, inputBytes.baseAddress, outputBytes.baseAddress, &error)
+                }
+            }
+            #expect(runStatus == 0 && expected.status == 0, "\(take(error))")
+            #expect(output.map(\.bitPattern) == expected.output.map(\.bitPattern))
+        }
+        var output = [Double](repeating: 0, count: count)
+        let nullInput = output.withUnsafeMutableBytes { filterjit_filter_plan_run(handle, nil, $0.baseAddress, &error) }
+        #expect(nullInput == 1 && take(error).contains("input data pointer is NULL"))
+        #expect(filterjit_filter_plan_run(nil, nil, nil, &error) == 1 && take(error).contains("plan is NULL"))
+        // The preparation checks as the call does: an unknown flag, a bad mode.
+        for (flags, mode, message) in [(Int32(6), Int32(4), "unknown flags 6"), (0, 99, "mode")] {
+            let bad = first.withUnsafeBytes { inputBytes in
+                scratch.withUnsafeMutableBytes { outputBytes in
+                    filterjit_generic_filter_prepare(kernel, inputBytes.baseAddress, 10, 2, shape, strides,
+                                                     outputBytes.baseAddress, 10, strides, footprint, 2, footprintShape,
+                                                     nil, nil, mode, 0, nil, 0, 1, 1, flags, &status, &error)
+                }
+            }
+            #expect(bad == nil && status == 1)
+            #expect(take(error).contains(message))
+        }
+    }
+
     @Test func compileAsGivesAnUndecoratedDefTheCallersKind() throws {
         var error: UnsafeMutablePointer<CChar>?
         var status: Int32 = 0

@@ -444,6 +444,56 @@ import FilterInterpreter
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// Columns-first boxes of 2-8 rows with one min or max (`boxPairStep`: output rows in pairs from one
+    /// vertical pass over k + 1 rows): seeded fuzz over the types that take the columns-first passes, rows
+    /// around the vector widths, heights that leave a last unpaired row (per thread chunk too), every
+    /// mode, origins, cval, output types (written directly or through the row copy), reversed views and
+    /// 1 and 3 threads, against the literal kernel. Run with and without FILTERJIT_NO_AVX512=1.
+    @Test func pairedColumnsFirstBoxesEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("pairedColumnsFirstBoxesEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
+        let widths = [1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 66, 95, 127, 128, 129]
+        let heights = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13]
+        let specials: [Double] = [-0.0, 0.0, 255, -1.0, 65535, -128, 3.5]
+        var problems: [String] = []
+        let rounds = 300
+        for round in 0..<rounds {
+            let kernel = kernels[round % 2]
+            let size = [2 + random.below(7), 1 + random.below(random.chance(0.2) ? 20 : 9)]
+            let shape = [random.pick(heights), random.pick(widths)]
+            let inType: ElementType = random.pick([.uint8, .uint8, .int8, .uint16, .int16, .float64, .int32, .uint32, .int64, .bool])
+            let outType: ElementType = random.chance(0.75) ? inType : random.pick(ElementType.allCases)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.3) ? random.pick(specials) : Double(random.below(9))
+            let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: [], specialRate: 0,
+                                           infinityRate: nil, random: &random)
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.15) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            problems += differencesFromTheLiteralKernel(kernel, input, options, output: outType,
+                label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval)")
+        }
+        // Every row count 2...8 and 3/5 columns on rows around the vector widths, every mode, both ends.
+        for k in 2...8 {
+            for type in [ElementType.uint8, .uint16, .float64] {
+                for width in [31, 32, 33, 64, 65] {
+                    let input = try NDArray.random(shape: [k + 4, width], elementType: type, seed: UInt64(k * 100 + width))
+                    for mode in BoundaryMode.allCases {
+                        let options = FilterOptions(size: [k, 3 + 2 * (width % 2)], mode: mode, cval: 7)
+                        problems += differencesFromTheLiteralKernel(kernels[(k + width) % 2], input, options, output: type,
+                                                                    label: "\(type) \(k) rows width \(width) \(mode)")
+                    }
+                }
+            }
+        }
+        print("paired columns-first box min/max vs literal: \(rounds) rounds, \(problems.count) differences")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 2-D boxes of 8- and 16-bit integer data sum separably in UInt16/Int32 lanes (NDImage/BoxSums.swift),
     /// and `sum(values)` / `np.mean(values)` into the input's type are written directly (wrapped sum,
     /// truncated quotient): a seeded fuzz over box shapes (windows larger than the image), integer
@@ -924,6 +974,100 @@ import FilterInterpreter
         }
         print("AVX-512 box min/max vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
         #expect(strategyRuns >= rounds / 2, "too few rounds exercised a strategy")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// A prepared generic_filter (`Kernel.prepareGenericFilter`, the C API's `filterjit_generic_filter_prepare`),
+    /// planned on one array and run on others of the same layout, against the literal kernel on those arrays
+    /// (seeded fuzz: reductions, tails and literal kernels, types, modes, cval, origins, threads, NaN/-0.0
+    /// data, reversed views, an output that is the input, and arrays of another layout, which must run
+    /// the full call).
+    @Test func preparedRunsEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("preparedRunsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["min(values)", "np.max(values)", "max(values) - min(values)", "np.median(values)",
+                           "sum(values)", "np.mean(values)", "values[0] * 2 + 1", "sorted(values)[1]"].map { try engine.compile($0) }
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, -2.5, 2.5]
+        let widths = [1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 70]
+        var problems: [String] = []
+        var strategyRuns = 0
+        let rounds = 120
+        for round in 0..<rounds {
+            let kernel = random.pick(kernels)
+            let size = [1 + random.below(6), 1 + random.below(6)]
+            let shape = [1 + random.below(random.chance(0.2) ? 4 : 20), random.pick(widths) + random.below(4)]
+            let inType: ElementType = random.pick([.uint8, .uint8, .uint16, .int16, .float32, .float64, .int32])
+            let outType: ElementType = random.chance(0.75) ? inType : random.pick(ElementType.allCases)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.3) ? random.pick(specials) : (random.unit() * 10 - 2).rounded()
+            let threads = random.pick([1, 3])
+            let strategy: WindowStrategyChoice = random.chance(0.15) ? .literal : .auto
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            if try kernel.windowStrategy(shape: shape, elementType: inType, options: options).name != "literal" { strategyRuns += 1 }
+            let reversed = random.chance(0.15)
+            func image(_ hazards: Bool) throws -> NDArray {
+                let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: hazards ? specials : [],
+                                               specialRate: 0.02, infinityRate: 0.05, random: &random)
+                let array = try NDArray.make(shape: shape, elementType: inType, values: values)
+                return reversed ? try reversedView(array) : array
+            }
+            let label = "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) threads \(threads) \(strategy)"
+            let planned = try image(false)
+            let plannedOutput = try NDArray(shape: shape, elementType: outType)
+            let prepared: PreparedGenericFilter
+            do {
+                prepared = try kernel.prepareGenericFilter(input: planned, options: options, output: plannedOutput,
+                                                           strategy: strategy, threads: threads)
+            } catch {
+                // The call itself must fail the same way.
+                let direct = Outcome { try kernel.genericFilter(planned, options: options, output: .elementType(outType),
+                                                                 strategy: strategy, threads: threads) }
+                if case .array = direct { problems.append("\(label): preparation failed (\(error)), the call did not") }
+                continue
+            }
+            for run in 0..<3 {
+                let input = try image(inType.isFloatingPoint && run == 1)
+                let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType),
+                                                                  strategy: .literal) }
+                let fast = Outcome {
+                    let output = try NDArray(shape: shape, elementType: outType)
+                    try prepared.run(input, output: output)
+                    return output
+                }
+                if let d = fast.difference(from: literal) { problems.append("\(label) run \(run): \(d)") }
+            }
+            // The output is the input (same layout when the types agree): the plan must not run over it.
+            if outType == inType {
+                let input = try image(false)
+                let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType),
+                                                                  strategy: .literal) }
+                let aliased = Outcome {
+                    let copy = try NDArray(shape: shape, elementType: inType)
+                    copyLogically(from: input, to: copy)
+                    let view = reversed ? try reversedView(copy) : copy
+                    try prepared.run(view, output: view)
+                    return view
+                }
+                if let d = aliased.difference(from: literal) { problems.append("\(label) aliased: \(d)") }
+            }
+            // Another layout (a transposed shape, or a contiguous copy of a reversed view): the full call.
+            let other = try NDArray.make(shape: [shape[1], shape[0]], elementType: inType,
+                                         values: randomImageValues(count: shape.reduce(1, *), type: inType, specials: [],
+                                                                   specialRate: 0, infinityRate: nil, random: &random))
+            let literal = Outcome { try kernel.genericFilter(other, options: options, output: .elementType(outType),
+                                                              strategy: .literal) }
+            let fast = Outcome {
+                let output = try NDArray(shape: other.shape, elementType: outType)
+                try prepared.run(other, output: output)
+                return output
+            }
+            if let d = fast.difference(from: literal) { problems.append("\(label) other layout: \(d)") }
+        }
+        print("prepared generic_filter vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
+        #expect(strategyRuns >= rounds / 3, "too few rounds exercised a strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 

@@ -8,9 +8,11 @@ Arguments are normalised here with SciPy's messages; the C library runs the driv
 from __future__ import annotations
 
 import ctypes
+import math
 import numbers
 import re
 import threading
+import typing
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +32,141 @@ _TEXT_KERNELS: dict[tuple[str, str, str | None], Kernel] = {}
 _TEXT_KERNELS_LIMIT = 64
 _TEXT_KERNELS_LOCK = threading.Lock()
 _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
+
+# Prepared generic_filter calls (filterjit_generic_filter_prepare), by the call's arguments: a call that
+# repeats an earlier successful one (same kernel, input/output layout, size, mode, cval, origin, threads,
+# engine, parameters, ...) skips the normalisation below and the library's planning, and runs the plan on
+# its arrays (one C call). Only plain argument types are keyed (see `_plan_key`); anything else, and every
+# first call, takes the full path, whose checks and errors are the reference. Bounded, oldest out.
+_PLANS: dict[tuple, "_Plan"] = {}
+_PLANS_LIMIT = 64
+_PLANS_LOCK = threading.Lock()
+_prepare: Any = getattr(_lib.lib, "filterjit_generic_filter_prepare", None)
+_plan_run: Any = getattr(_lib.lib, "filterjit_filter_plan_run", None)
+_plan_free: Any = getattr(_lib.lib, "filterjit_filter_plan_free", None)
+if _prepare is not None and _plan_run is not None and _plan_free is not None:
+    _p_intp = ctypes.POINTER(ctypes.c_ssize_t)
+    _prepare.restype = ctypes.c_void_p
+    _prepare.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_void_p, ctypes.c_int, ctypes.c_int, _p_intp, _p_intp,
+        ctypes.c_void_p, ctypes.c_int, _p_intp,
+        ctypes.POINTER(ctypes.c_uint8), ctypes.c_int, _p_intp,
+        _p_intp, _p_intp,
+        ctypes.c_int, ctypes.c_double,
+        ctypes.POINTER(ctypes.c_double), ctypes.c_ssize_t,
+        ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_void_p)]
+    _plan_run.restype = ctypes.c_int
+    _plan_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
+    _plan_free.restype = None
+    _plan_free.argtypes = [ctypes.c_void_p]
+else:  # an older library without prepared calls: every call takes the full path
+    _prepare = None
+
+
+class _Plan:
+    """A prepared generic_filter call: the library's plan handle, the kernel it runs and the
+    `function` argument it was made for (a Kernel or callable is matched by identity)."""
+    __slots__ = ("handle", "kernel", "function")
+
+    def __init__(self, handle: int, kernel: Kernel, function: Any):
+        self.handle = handle
+        self.kernel = kernel
+        self.function = function
+
+    def __del__(self):
+        free = _plan_free
+        if free is not None and self.handle:
+            free(self.handle)
+            self.handle = None
+
+
+def _exact_number(value) -> Any:
+    """A key for a float or int argument that tells -0.0 from 0.0 and an int from a float; None
+    for any other type (the call is then not keyed)."""
+    kind = type(value)
+    if kind is float:
+        return (value, math.copysign(1.0, value))
+    if kind is int:
+        return ("i", value)
+    return None
+
+
+def _int_key(value) -> Any:
+    """A key for an int or a tuple/list of ints (size, origin); None for any other type."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is tuple or kind is list:
+        for item in value:
+            if type(item) is not int:
+                return None
+        return ("s", tuple(value))
+    return None
+
+
+def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes, threads, engine,
+              extra_arguments, extra_keywords, fast_math, parameters) -> tuple | None:
+    """The key of a generic_filter call in `_PLANS`, or None when some argument is not of a plain type
+    whose value alone decides every check (then the call is not prepared)."""
+    if (_prepare is None or footprint is not None or axes is not None or extra_keywords is not None
+            or type(input) is not np.ndarray or type(mode) is not str or type(engine) is not str
+            or (fast_math is not False and fast_math is not True)
+            or (threads is not None and type(threads) is not int)
+            or type(extra_arguments) is not tuple or extra_arguments):
+        return None
+    size_key = _int_key(size)
+    origin_key = _int_key(origin)
+    cval_key = _exact_number(cval)
+    if size_key is None or origin_key is None or cval_key is None:
+        return None
+    if output is None:
+        output_key = None
+    elif type(output) is np.ndarray:
+        output_key = (output.dtype, output.shape, output.strides)
+    else:
+        return None
+    function_key: Any
+    if type(function) is str:
+        function_key = function
+    elif type(function) is Kernel:
+        function_key = ("k", id(function))
+    elif type(function) is JITCallable:
+        bound = []
+        for name, value in function.parameters.items():
+            number = _exact_number(value)
+            if number is None:
+                return None
+            bound.append((name, number))
+        function_key = ("c", id(function), tuple(bound))
+    else:
+        return None
+    named: tuple = ()
+    if parameters:
+        items = []
+        for name, value in parameters.items():
+            number = _exact_number(value)
+            if number is None:
+                return None
+            items.append((name, number))
+        named = tuple(items)
+    return (function_key, input.dtype, input.shape, input.strides, output_key, size_key, mode, cval_key, origin_key,
+            threads, engine, fast_math, named)
+
+
+def _remember_plan(key: tuple, arguments: tuple, kernel: Kernel, function: Any) -> None:
+    """Prepares the call that just succeeded with `arguments` and keeps it under `key`."""
+    status = ctypes.c_int(0)
+    error = ctypes.c_void_p()
+    handle = _prepare(*arguments, ctypes.byref(status), ctypes.byref(error))
+    if not handle:
+        _lib.take_string(error)  # the call itself succeeded: nothing to prepare, nothing to report
+        return
+    plan = _Plan(handle, kernel, function)
+    with _PLANS_LOCK:
+        while len(_PLANS) >= _PLANS_LIMIT:
+            del _PLANS[next(iter(_PLANS))]
+        _PLANS[key] = plan
 
 
 def _kernel_and_values(function, kind: str, caller: str, parameters: dict, extra_arguments: Sequence[float] = (),
@@ -223,7 +360,25 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     aliases `input` gives the correct result and `axes` in any order mean what they say.
     `fast_math=True` allows results that differ in the last bits: float `np.sum(values)` /
     `np.mean(values)` over 2-D box windows then run as O(1)-per-pixel box sums, within the error bound
-    of docs/window-strategies.md (NaN and infinities propagate as in the exact sum); nothing else changes."""
+    of docs/window-strategies.md (NaN and infinities propagate as in the exact sum); nothing else changes.
+    A call that repeats an earlier one's arguments (same kernel, array layouts, size, mode, cval, origin,
+    threads, parameters; not with footprint, axes or extra_arguments) runs the plan that call prepared:
+    one C call, the same results and errors."""
+    key = _plan_key(input, function, size, footprint, output, mode, cval, origin, axes, threads, engine,
+                    extra_arguments, extra_keywords, fast_math, parameters)
+    if key is not None:
+        plan = _PLANS.get(key)
+        if plan is not None and (type(function) is str or plan.function is function):
+            image = typing.cast(np.ndarray, input)  # keyed: an ndarray, and `output` None or an ndarray
+            result = np.empty(image.shape, dtype=image.dtype) if output is None else typing.cast(np.ndarray, output)
+            if result.flags.writeable:  # else the full path raises SciPy's error
+                error = ctypes.c_void_p()
+                status = _plan_run(plan.handle, image.ctypes.data, result.ctypes.data, ctypes.byref(error))
+                if status != _lib.OK:
+                    message = _lib.take_string(error)
+                    _raise(status, _locate(message, plan.kernel) if status == _lib.ERROR_KERNEL else message)
+                return result
+    given_input, given_output = input, output
     kernel, values = _kernel_and_values(function, "filter", "generic_filter", parameters, extra_arguments, extra_keywords)
     input = _native(np.asarray(input), "input")
     rank = input.ndim
@@ -258,14 +413,19 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     params = (ctypes.c_double * max(len(values), 1))(*values)
     footprint_shape = _intp(footprint.shape)
     flags = _lib.FLAG_FAST_MATH if fast_math else 0
-    call = lambda error: _lib.lib.filterjit_generic_filter_flags(  # noqa: E731
-        kernel.handle,
-        input.ctypes.data, _DTYPE_CODES[input.dtype], rank, shape, _intp(input.strides),
-        result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
-        footprint.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), footprint.ndim, footprint_shape,
-        _intp(axes), _intp(origins), mode_code, float(cval),
-        params, len(values), _engine(engine), _threads(threads), flags, error)
-    return _run(call, kernel, output, result)
+    arguments = (kernel.handle,
+                 input.ctypes.data, _DTYPE_CODES[input.dtype], rank, shape, _intp(input.strides),
+                 result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
+                 footprint.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), footprint.ndim, footprint_shape,
+                 _intp(axes), _intp(origins), mode_code, float(cval),
+                 params, len(values), _engine(engine), _threads(threads), flags)
+    call = lambda error: _lib.lib.filterjit_generic_filter_flags(*arguments, error)  # noqa: E731
+    _run(call, kernel, output, result)
+    # Prepared for the next call with these arguments when the arrays were used as given (no copy of a
+    # non-native input, the output written in place).
+    if key is not None and input is given_input and result is output and (given_output is None or output is given_output):
+        _remember_plan(key, arguments, kernel, function)
+    return output
 
 
 def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, filter_size: int, axis: int = -1,

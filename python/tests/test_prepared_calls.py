@@ -1,0 +1,143 @@
+"""Repeated generic_filter calls take the prepared plan (filterjit_generic_filter_prepare /
+filterjit_filter_plan_run): the same results and the same errors as the first, full call, on every call."""
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+
+import filterjit
+from filterjit import _ndimage
+
+MIN = "def f(values):\n    return min(values)\n"
+MAX = "def f(values):\n    return max(values)\n"
+RANGE = "def f(values):\n    return max(values) - min(values)\n"
+SCALED = "def f(values, scale=2.0):\n    return values[0] * scale + 1\n"
+
+
+def _plans_in_use():
+    if _ndimage._prepare is None:
+        pytest.skip("the library has no prepared calls")
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int16", "float32", "float64", "int32"])
+@pytest.mark.parametrize("mode", ["reflect", "constant", "nearest", "mirror", "wrap", "grid-wrap"])
+def test_repeated_calls_equal_scipy_on_new_data_each_call(dtype, mode):
+    _plans_in_use()
+    rng = np.random.default_rng(abs(hash((dtype, mode))) % 2**32)
+    for width in (15, 16, 17, 31, 32, 33, 63, 64, 65):
+        for size in (3, 5, (2, 4)):
+            for source, oracle in ((MIN, np.min), (MAX, np.max), (RANGE, np.ptp)):
+                for threads in (1, 3):
+                    for _ in range(3):  # the first call prepares, the others run the plan
+                        image = (rng.integers(0, 200, (9, width)) - (0 if dtype.startswith("u") else 100)).astype(dtype)
+                        got = filterjit.generic_filter(image, source, size=size, mode=mode, cval=3.0, threads=threads)
+                        expected = ndi.generic_filter(image, oracle, size=size, mode=mode, cval=3.0)
+                        assert got.dtype == expected.dtype and np.array_equal(got, expected), (dtype, mode, width, size)
+
+
+def test_a_repeated_call_with_an_output_array_writes_it():
+    _plans_in_use()
+    rng = np.random.default_rng(3)
+    out = np.empty((40, 70), np.uint8)
+    for _ in range(4):
+        image = rng.integers(0, 256, (40, 70), dtype=np.uint8)
+        result = filterjit.generic_filter(image, MIN, size=3, mode="nearest", output=out, threads=1)
+        assert result is out and np.array_equal(out, ndi.minimum_filter(image, size=3, mode="nearest"))
+    # Another output dtype: its own plan, SciPy's casting.
+    out16 = np.empty((40, 70), np.float32)
+    for _ in range(3):
+        image = rng.integers(0, 256, (40, 70), dtype=np.uint8)
+        filterjit.generic_filter(image, RANGE, size=5, output=out16, threads=2)
+        assert np.array_equal(out16, ndi.generic_filter(image, np.ptp, size=5, output=np.float32))
+
+
+def test_errors_repeat_on_every_call():
+    _plans_in_use()
+    image = np.zeros((10, 12), np.uint8)
+    filterjit.generic_filter(image, MIN, size=2)  # prepares size 2
+    for _ in range(3):
+        with pytest.raises(TypeError, match="size must be an integer"):
+            filterjit.generic_filter(image, MIN, size=2.0)
+        with pytest.raises(TypeError, match="size must contain integers"):
+            filterjit.generic_filter(image, MIN, size=[2.0, 2])
+    readonly = np.empty_like(image)
+    readonly.flags.writeable = False
+    writable = np.empty_like(image)
+    filterjit.generic_filter(image, MIN, size=3, output=writable)
+    for _ in range(3):
+        with pytest.raises(ValueError, match="read-only"):
+            filterjit.generic_filter(image, MIN, size=3, output=readonly)
+        with pytest.raises(RuntimeError, match="boundary mode not supported"):
+            filterjit.generic_filter(image, MIN, size=3, mode="nearest-ish")
+        with pytest.raises(ValueError, match="invalid origin"):
+            filterjit.generic_filter(image, MIN, size=3, origin=2)
+    # A kernel failure names the same element on every call (the plan's run reports it as the full call).
+    bad = "def bad(values):\n    if values[0] > 5:\n        return values[99]\n    return 0.0\n"
+    image = np.zeros((30, 20))
+    image[12, 7] = 9.0
+    messages = set()
+    for _ in range(3):
+        with pytest.raises(RuntimeError) as failure:
+            filterjit.generic_filter(image, bad, size=3, threads=1)
+        messages.add(str(failure.value))
+    assert len(messages) == 1 and "(13, 8)" in messages.pop()  # values[0]: the window's first tap
+
+
+def test_cval_negative_zero_and_nan_are_not_confused_with_zero():
+    _plans_in_use()
+    image = np.arange(30.0).reshape(5, 6) + 1
+    for cval in (0.0, -0.0, 0, np.nan, -0.0, 0.0):
+        for _ in range(2):
+            got = filterjit.generic_filter(image, MIN, size=3, mode="constant", cval=cval)
+            expected = ndi.generic_filter(image, min, size=3, mode="constant", cval=cval)
+            assert np.array_equal(got, expected, equal_nan=True)
+            assert np.array_equal(np.signbit(got), np.signbit(expected)), cval
+
+
+def test_nan_data_and_an_aliased_output_take_the_full_call():
+    _plans_in_use()
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        image = rng.random((20, 33))
+        image[rng.integers(0, 20), rng.integers(0, 33)] = np.nan
+        got = filterjit.generic_filter(image, MIN, size=3, mode="nearest")
+        assert np.array_equal(got, ndi.generic_filter(image, min, size=3, mode="nearest"), equal_nan=True)
+    for _ in range(3):
+        image = rng.integers(0, 256, (20, 33), dtype=np.uint8)
+        expected = ndi.minimum_filter(image, size=3, mode="nearest")
+        filterjit.generic_filter(image, MIN, size=3, mode="nearest", output=image)
+        assert np.array_equal(image, expected)
+
+
+def test_parameters_kernels_and_callables_key_their_plans():
+    _plans_in_use()
+    image = np.arange(48.0).reshape(6, 8)
+    kernel = filterjit.Kernel(SCALED)
+    for scale in (2.0, 3.0, 2.0, -0.0, 0.0):
+        for _ in range(2):
+            expected = image * scale + 1
+            assert np.array_equal(filterjit.generic_filter(image, SCALED, footprint=[[1]], scale=scale), expected)
+            assert np.array_equal(filterjit.generic_filter(image, SCALED, size=1, scale=scale), expected)
+            assert np.array_equal(filterjit.generic_filter(image, kernel, size=1, scale=scale), expected)
+            callable_ = filterjit.jit_filter(SCALED).with_parameters(scale=scale)
+            assert np.array_equal(filterjit.generic_filter(image, callable_, size=1), expected)
+            assert np.array_equal(np.signbit(filterjit.generic_filter(image, SCALED, size=1, scale=scale)),
+                                  np.signbit(expected))
+
+
+def test_non_native_and_strided_inputs_and_many_layouts():
+    _plans_in_use()
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        image = rng.integers(0, 60000, (25, 40)).astype(">u2")
+        assert np.array_equal(filterjit.generic_filter(image, MAX, size=5, mode="mirror"),
+                              ndi.maximum_filter(image.astype(np.uint16), size=5, mode="mirror"))
+        view = rng.integers(0, 256, (30, 80), dtype=np.uint8)[::-2, 1::3]
+        assert np.array_equal(filterjit.generic_filter(view, MIN, size=3, mode="wrap"),
+                              ndi.minimum_filter(view, size=3, mode="wrap"))
+    # More layouts than the cache holds: the oldest go, every result stays right.
+    for height in range(1, _ndimage._PLANS_LIMIT + 10):
+        image = rng.integers(0, 256, (height, 9), dtype=np.uint8)
+        assert np.array_equal(filterjit.generic_filter(image, MIN, size=3, mode="reflect"),
+                              ndi.minimum_filter(image, size=3, mode="reflect"))
+    assert len(_ndimage._PLANS) <= _ndimage._PLANS_LIMIT
