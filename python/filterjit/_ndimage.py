@@ -36,10 +36,14 @@ _DTYPE_CODES = {np.dtype(name): code for code, name in enumerate(_lib.DTYPES)}
 # Prepared generic_filter calls (filterjit_generic_filter_prepare), by the call's arguments: a call that
 # repeats an earlier successful one (same kernel, input/output layout, size, mode, cval, origin, threads,
 # engine, parameters, ...) skips the normalisation below and the library's planning, and runs the plan on
-# its arrays (one C call). Only plain argument types are keyed (see `_plan_key`); anything else, and every
-# first call, takes the full path, whose checks and errors are the reference. Bounded, oldest out.
+# its arrays (one C call). Only plain argument types are keyed (see `_plan_key`); anything else, and the
+# first two calls of a key, take the full path, whose checks and errors are the reference. A plan is made
+# on a key's second successful call (`_SEEN` holds keys called once), so arguments that never repeat (a batch
+# of differently shaped images, a fresh NaN cval each call) are not planned twice. Bounded, oldest out.
 _PLANS: dict[tuple, "_Plan"] = {}
 _PLANS_LIMIT = 64
+_SEEN: dict[tuple, None] = {}
+_SEEN_LIMIT = 256
 _PLANS_LOCK = threading.Lock()
 _prepare: Any = getattr(_lib.lib, "filterjit_generic_filter_prepare", None)
 _plan_run: Any = getattr(_lib.lib, "filterjit_filter_plan_run", None)
@@ -110,7 +114,8 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
     """The key of a generic_filter call in `_PLANS`, or None when some argument is not of a plain type
     whose value alone decides every check (then the call is not prepared)."""
     if (_prepare is None or footprint is not None or axes is not None or extra_keywords is not None
-            or type(input) is not np.ndarray or type(mode) is not str or type(engine) is not str
+            or type(input) is not np.ndarray or not input.flags.aligned  # (a misaligned input is copied in)
+            or type(mode) is not str or type(engine) is not str
             or (fast_math is not False and fast_math is not True)
             or (threads is not None and type(threads) is not int)
             or type(extra_arguments) is not tuple or extra_arguments):
@@ -122,7 +127,7 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
         return None
     if output is None:
         output_key = None
-    elif type(output) is np.ndarray:
+    elif type(output) is np.ndarray and output.flags.aligned:
         output_key = (output.dtype, output.shape, output.strides)
     else:
         return None
@@ -155,7 +160,15 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
 
 
 def _remember_plan(key: tuple, arguments: tuple, kernel: Kernel, function: Any) -> None:
-    """Prepares the call that just succeeded with `arguments` and keeps it under `key`."""
+    """Prepares the call that just succeeded with `arguments` and keeps it under `key`, on the key's second
+    successful call (the first is only noted)."""
+    with _PLANS_LOCK:
+        if key not in _SEEN:
+            while len(_SEEN) >= _SEEN_LIMIT:
+                del _SEEN[next(iter(_SEEN))]
+            _SEEN[key] = None
+            return
+        del _SEEN[key]
     status = ctypes.c_int(0)
     error = ctypes.c_void_p()
     handle = _prepare(*arguments, ctypes.byref(status), ctypes.byref(error))
@@ -362,13 +375,17 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     `np.mean(values)` over 2-D box windows then run as O(1)-per-pixel box sums, within the error bound
     of docs/window-strategies.md (NaN and infinities propagate as in the exact sum); nothing else changes.
     A call that repeats an earlier one's arguments (same kernel, array layouts, size, mode, cval, origin,
-    threads, parameters; not with footprint, axes or extra_arguments) runs the plan that call prepared:
-    one C call, the same results and errors."""
+    threads, parameters, of plain Python types and aligned arrays; not with footprint, axes, extra_arguments
+    or extra_keywords) runs, from its third call, the plan its second call prepared: one C call, the same
+    results and errors."""
     key = _plan_key(input, function, size, footprint, output, mode, cval, origin, axes, threads, engine,
                     extra_arguments, extra_keywords, fast_math, parameters)
     if key is not None:
         plan = _PLANS.get(key)
-        if plan is not None and (type(function) is str or plan.function is function):
+        # (A JITCallable's kernel may have been replaced since: then the full path.)
+        if plan is not None and (type(function) is str or (plan.function is function
+                                                            and (type(function) is not JITCallable
+                                                                 or function.kernel is plan.kernel))):
             image = typing.cast(np.ndarray, input)  # keyed: an ndarray, and `output` None or an ndarray
             result = np.empty(image.shape, dtype=image.dtype) if output is None else typing.cast(np.ndarray, output)
             if result.flags.writeable:  # else the full path raises SciPy's error

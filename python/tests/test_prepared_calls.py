@@ -114,12 +114,12 @@ def test_parameters_kernels_and_callables_key_their_plans():
     image = np.arange(48.0).reshape(6, 8)
     kernel = filterjit.Kernel(SCALED)
     for scale in (2.0, 3.0, 2.0, -0.0, 0.0):
-        for _ in range(2):
+        callable_ = filterjit.jit_filter(SCALED).with_parameters(scale=scale)  # one callable: its plan is run
+        for _ in range(3):
             expected = image * scale + 1
             assert np.array_equal(filterjit.generic_filter(image, SCALED, footprint=[[1]], scale=scale), expected)
             assert np.array_equal(filterjit.generic_filter(image, SCALED, size=1, scale=scale), expected)
             assert np.array_equal(filterjit.generic_filter(image, kernel, size=1, scale=scale), expected)
-            callable_ = filterjit.jit_filter(SCALED).with_parameters(scale=scale)
             assert np.array_equal(filterjit.generic_filter(image, callable_, size=1), expected)
             assert np.array_equal(np.signbit(filterjit.generic_filter(image, SCALED, size=1, scale=scale)),
                                   np.signbit(expected))
@@ -141,3 +141,43 @@ def test_non_native_and_strided_inputs_and_many_layouts():
         assert np.array_equal(filterjit.generic_filter(image, MIN, size=3, mode="reflect"),
                               ndi.minimum_filter(image, size=3, mode="reflect"))
     assert len(_ndimage._PLANS) <= _ndimage._PLANS_LIMIT
+
+
+def test_a_plan_is_made_on_the_second_call_and_run_from_the_third(monkeypatch):
+    _plans_in_use()
+    runs = []
+    real_run = _ndimage._plan_run
+    monkeypatch.setattr(_ndimage, "_plan_run", lambda *args: runs.append(1) or real_run(*args))
+    rng = np.random.default_rng(11)
+    shape = (23, 37)  # a layout no other test uses
+    plans = len(_ndimage._PLANS)
+    for call in range(4):
+        image = rng.integers(0, 256, shape, dtype=np.uint8)
+        got = filterjit.generic_filter(image, MAX, size=3, mode="wrap", threads=1)
+        assert np.array_equal(got, ndi.maximum_filter(image, size=3, mode="wrap"))
+        assert len(runs) == max(0, call - 1), call  # calls 0 and 1 take the full path, 1 prepares
+    assert len(_ndimage._PLANS) == min(plans + 1, _ndimage._PLANS_LIMIT)
+    # Arguments that never repeat (another shape each call) are never planned.
+    before = set(_ndimage._PLANS)
+    for width in range(40, 46):
+        filterjit.generic_filter(rng.integers(0, 256, (5, width), dtype=np.uint8), MAX, size=3, threads=1)
+    assert not (set(_ndimage._PLANS) - before)
+
+
+def test_misaligned_arrays_and_a_replaced_callable_kernel_take_the_full_call():
+    _plans_in_use()
+    rng = np.random.default_rng(12)
+    raw = np.zeros(8 * 30 * 20 + 1, np.uint8)
+    image = np.frombuffer(raw.data, dtype=np.float64, count=30 * 20, offset=1).reshape(30, 20)
+    assert not image.flags.aligned
+    for _ in range(3):
+        image[...] = rng.random((30, 20))
+        assert _ndimage._plan_key(image, MIN, 3, None, None, "reflect", 0.0, 0, None, 1, "fused", (), None, False,
+                                  {}) is None
+        assert np.array_equal(filterjit.generic_filter(image, MIN, size=3, threads=1), ndi.minimum_filter(image, size=3))
+    callable_ = filterjit.jit_filter(MIN)
+    data = rng.random((12, 14))
+    for _ in range(3):
+        assert np.array_equal(filterjit.generic_filter(data, callable_, size=3, threads=1), ndi.minimum_filter(data, size=3))
+    callable_.kernel = filterjit.jit_filter(MAX).kernel
+    assert np.array_equal(filterjit.generic_filter(data, callable_, size=3, threads=1), ndi.maximum_filter(data, size=3))
