@@ -113,14 +113,20 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
               extra_arguments, extra_keywords, fast_math, parameters) -> tuple | None:
     """The key of a generic_filter call in `_PLANS`, or None when some argument is not of a plain type
     whose value alone decides every check (then the call is not prepared)."""
-    if (_prepare is None or footprint is not None or axes is not None or extra_keywords is not None
+    if (_prepare is None or axes is not None or extra_keywords is not None
             or type(input) is not np.ndarray or not input.flags.aligned  # (a misaligned input is copied in)
             or type(mode) is not str or type(engine) is not str
             or (fast_math is not False and fast_math is not True)
             or (threads is not None and type(threads) is not int)
             or type(extra_arguments) is not tuple or extra_arguments):
         return None
-    size_key = _int_key(size)
+    footprint_key: Any = None
+    if footprint is not None:
+        # By its bytes (the plan holds its own copy); not with `size` too (the full call warns that it ignores it).
+        if type(footprint) is not np.ndarray or size is not None:
+            return None
+        footprint_key = (footprint.dtype.str, footprint.shape, footprint.tobytes())
+    size_key = _int_key(size) if footprint is None else "footprint"
     origin_key = _int_key(origin)
     cval_key = _exact_number(cval)
     if size_key is None or origin_key is None or cval_key is None:
@@ -155,8 +161,8 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
                 return None
             items.append((name, number))
         named = tuple(items)
-    return (function_key, input.dtype, input.shape, input.strides, output_key, size_key, mode, cval_key, origin_key,
-            threads, engine, fast_math, named)
+    return (function_key, input.dtype, input.shape, input.strides, output_key, size_key, footprint_key, mode, cval_key,
+            origin_key, threads, engine, fast_math, named)
 
 
 def _remember_plan(key: tuple, arguments: tuple, kernel: Kernel, function: Any) -> None:
@@ -375,7 +381,7 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     `np.mean(values)` over 2-D box windows then run as O(1)-per-pixel box sums, within the error bound
     of docs/window-strategies.md (NaN and infinities propagate as in the exact sum); nothing else changes.
     A call that repeats an earlier one's arguments (same kernel, array layouts, size, mode, cval, origin,
-    threads, parameters, of plain Python types and aligned arrays; not with footprint, axes, extra_arguments
+    threads, parameters, footprint, of plain Python types and aligned arrays; not with axes, extra_arguments
     or extra_keywords) runs, from its third call, the plan its second call prepared: one C call, the same
     results and errors."""
     key = _plan_key(input, function, size, footprint, output, mode, cval, origin, axes, threads, engine,

@@ -181,3 +181,21 @@ def test_misaligned_arrays_and_a_replaced_callable_kernel_take_the_full_call():
         assert np.array_equal(filterjit.generic_filter(data, callable_, size=3, threads=1), ndi.minimum_filter(data, size=3))
     callable_.kernel = filterjit.jit_filter(MAX).kernel
     assert np.array_equal(filterjit.generic_filter(data, callable_, size=3, threads=1), ndi.maximum_filter(data, size=3))
+
+
+def test_footprint_arrays_key_their_plans_by_content():
+    _plans_in_use()
+    rng = np.random.default_rng(13)
+    disk = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+    ring = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], bool)
+    footprint = disk.copy()
+    for round_ in range(8):
+        if round_ == 4:
+            footprint[...] = ring  # the same array object, other contents: another plan
+        image = rng.integers(0, 256, (21, 33), dtype=np.uint8)
+        for threads in (1, 2):
+            got = filterjit.generic_filter(image, MIN, footprint=footprint, mode="mirror", threads=threads)
+            assert np.array_equal(got, ndi.minimum_filter(image, footprint=footprint, mode="mirror")), (round_, threads)
+    for _ in range(3):  # size with a footprint: never planned, so every call warns
+        with pytest.warns(UserWarning, match="ignoring size"):
+            filterjit.generic_filter(image, MIN, size=3, footprint=footprint)
