@@ -193,21 +193,11 @@ public enum Arena {
     static func allocateND(_ head: UnsafeMutableRawPointer?, itemSize: Int, rank: Int, shape: UnsafePointer<Int64>?,
                            zeroed: Bool = true) -> UnsafeMutableRawPointer? {
         guard let head, rank >= 0, rank == 0 || shape != nil else { return nil }
-        // NDBuffer.elementCount's rules, on the words.
-        // The strides multiply the non-zero extents (an empty (0, 2^40, 2^40) array has byte strides beyond Int):
-        // refused like NumPy's "array is too big".
-        var count = 1, span = itemSize
-        for axis in 0..<rank {
-            let extent = Int(shape![axis])
-            guard extent >= 0 else { return nil }
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            let (stride, strideOverflow) = span.multipliedReportingOverflow(by: max(extent, 1))
-            guard !overflow, !strideOverflow else { return nil }
-            count = product
-            span = stride
-        }
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: itemSize)
-        guard !overflow, byteCount <= maximumArrayFunctionBytes else { return nil }
+        // NDBuffer.elementCount's rules (negative extents, overflow of the count, the bytes or the strides, the
+        // byte bound), on the words in place.
+        let extents = UnsafeBufferPointer(start: shape, count: rank).lazy.map { Int($0) }
+        guard let count = NDBuffer.elementCount(of: extents, itemSize: itemSize) else { return nil }
+        let byteCount = count * itemSize
         let descriptorBytes = ((1 + 2 * rank) * 8 + 15) / 16 * 16
         // The elements start at a 64-byte boundary (a cache line: vector loads and stores of a whole line never
         // straddle two), up to 48 bytes after the descriptor.

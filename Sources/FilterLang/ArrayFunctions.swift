@@ -247,6 +247,12 @@ public final class NDBuffer: @unchecked Sendable {
 
     /// The element count of `shape`, nil when an extent is negative or the bytes exceed `maximumArrayFunctionBytes`.
     public static func elementCount(_ shape: [Int], itemSize: Int) -> Int? {
+        elementCount(of: shape, itemSize: itemSize)
+    }
+
+    /// `elementCount` of extents read from anywhere (the JIT runtime reads them in place, making no array).
+    @inlinable
+    public static func elementCount<Extents: Sequence>(of shape: Extents, itemSize: Int) -> Int? where Extents.Element == Int {
         var count = 1, span = itemSize
         for extent in shape {
             guard extent >= 0 else { return nil }
