@@ -217,7 +217,7 @@ public enum Arena {
             let extent = Int(shape![axis])
             descriptor[1 + axis] = extent
             descriptor[1 + rank + axis] = step
-            step &*= max(extent, 1)  // bounded by `span` above
+            step &*= max(extent, 1)  // no overflow: elementCount(of:) checked the strides
             axis -= 1
         }
         return block + 16

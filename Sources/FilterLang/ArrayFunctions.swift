@@ -274,7 +274,7 @@ public final class NDBuffer: @unchecked Sendable {
         var step = dtype.itemSize
         for axis in shape.indices.reversed() {
             result[axis] = step
-            step &*= max(shape[axis], 1)  // bounded when the buffer was made (elementCount)
+            step *= max(shape[axis], 1)  // cannot overflow: `zeroed` checked the strides (elementCount)
         }
         return result
     }
