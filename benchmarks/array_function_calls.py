@@ -69,22 +69,9 @@ def report(label, bests, ours, theirs):
 
 
 def skeleton_case():
-    from scipy import ndimage as ndi
-    from skimage import filters, morphology
-    rng = np.random.default_rng(1)
-    skeleton = np.pad(morphology.skeletonize(filters.gaussian(rng.random((2048, 2048)), sigma=8) > 0.5), 1)
-    labels = np.zeros(skeleton.size, dtype=np.int32)
-    labels[skeleton.ravel()] = np.arange(1, skeleton.sum() + 1, dtype=np.int32)
-    ring = np.ones((3, 3), np.uint8)
-    ring[1, 1] = 0
-    degrees = ndi.convolve(skeleton.astype(np.uint8), ring, mode="constant")[skeleton]
-    width = skeleton.shape[1]
-    steps = np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)], dtype=np.int64)
-    text = (ROOT / "examples" / "skan_graph.py").read_text()
-    definition = text[text.index("@jit\ndef build_graph"):text.index("\n\n\ndef pixel_graph")]
-    source = "import numpy as np\n" + definition + "\n\nsteps = np.array(" + repr(steps.tolist()) + ", dtype=int)\n"
-    dispatcher = filterjit.Dispatcher(source, "build_graph")
-    row, col = np.zeros(int(degrees.sum()), np.int32), np.zeros(int(degrees.sum()), np.int32)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from array_functions import skeleton_graph  # the same 2048x2048 skeleton as benchmarks/array_functions.py
+    _, labels, steps, row, col, _, dispatcher = skeleton_graph()
     dispatcher(labels, steps, row, col)
     return lambda: dispatcher(labels, steps, row, col)
 

@@ -91,11 +91,9 @@ def main():
     skeleton_2048(numba, arguments.repeat)
 
 
-def skeleton_2048(numba, repeat):
-    """build_graph on the skeleton of 2048x2048 random blobs (needs scikit-image; skipped without it)."""
-    if importlib.util.find_spec("skimage") is None:
-        print("| build_graph 2048x2048 | scikit-image not installed | | | |")
-        return
+def skeleton_graph():
+    """The 2048x2048 skeleton case: (skeleton, labels, steps, row, col, build_graph's text, its uncompiled
+    Dispatcher); needs scikit-image. benchmarks/array_function_calls.py uses it too."""
     import filterjit
     from scipy import ndimage as ndi
     from skimage import filters, morphology
@@ -114,6 +112,15 @@ def skeleton_2048(numba, repeat):
     source = "import numpy as np\n" + definition + "\n\nsteps = np.array(" + repr(steps.tolist()) + ", dtype=int)\n"
     dispatcher = filterjit.Dispatcher(source, "build_graph")
     row, col = np.zeros(int(degrees.sum()), np.int32), np.zeros(int(degrees.sum()), np.int32)
+    return skeleton, labels, steps, row, col, definition, dispatcher
+
+
+def skeleton_2048(numba, repeat):
+    """build_graph on the skeleton of 2048x2048 random blobs (needs scikit-image; skipped without it)."""
+    if importlib.util.find_spec("skimage") is None:
+        print("| build_graph 2048x2048 | scikit-image not installed | | | |")
+        return
+    skeleton, labels, steps, row, col, definition, dispatcher = skeleton_graph()
     first = first_call(dispatcher, labels, steps, row, col)
     contenders = {"filterjit": lambda: dispatcher(labels, steps, row, col)}
     numba_text = "not installed"
