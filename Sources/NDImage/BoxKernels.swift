@@ -1,5 +1,6 @@
 // The AVX-512 passes of the separable box min/max (`Sources/RankKernelsC/box_minmax.c`), for the element
-// types they serve here (float32, uint16, int16; docs/window-strategies.md, "min/max, rows first"). Each
+// types they serve here (float32, uint16, int16; docs/window-strategies.md, "min/max, rows first"), and the
+// single-pass small boxes of 8- and 16-bit integers (`box_minmax_fused.c`, "min/max, one pass in registers"). Each
 // call returns nil when the C side has no kernel (no AVX-512 F/BW/DQ, or FILTERJIT_NO_AVX512=1), and
 // the caller then runs its Swift passes.
 import RankKernelsC
@@ -85,4 +86,36 @@ enum BoxKernels {
         if T.self == Int16.self { return run(Int16.self, filterjit_box_pair_i16) }
         return false
     }
+
+    /// Whether the single-pass fused box kernels (`filterjit_fused_box_u8`, 8- and 16-bit integers) run
+    /// for `T` on this CPU.
+    static func fusedServe<T>(_: T.Type) -> Bool {
+        if T.self == UInt8.self || T.self == Int8.self { return fused8 }
+        if T.self == UInt16.self || T.self == Int16.self { return fused16 }
+        return false
+    }
+    private static let fused8 = filterjit_fused_box_available(1) != 0
+    private static let fused16 = filterjit_fused_box_available(2) != 0
+
+    /// Output rows 0 ..< count of a k x length box in one pass each pair (see `filterjit_fused_box_u8`):
+    /// `outputs[y]` from `inputs[y ..< y + k]`; false (nothing written) without a kernel or for sizes
+    /// beyond it.
+    static func fused<T>(_ inputs: UnsafePointer<UnsafePointer<T>>, _ outputs: UnsafePointer<UnsafeMutablePointer<T>>,
+                         count: Int, k: Int, start: Int, length: Int, columns: UnsafePointer<Int>, centre: Int,
+                         extended: Int, cval: T, n: Int, maximum: Bool) -> Bool {
+        let m: Int32 = maximum ? 1 : 0
+        let rawInputs = UnsafeRawPointer(inputs), rawOutputs = UnsafeRawPointer(outputs)
+        func run<E>(_: E.Type, _ f: (UnsafePointer<UnsafePointer<E>?>?, UnsafePointer<UnsafeMutablePointer<E>?>?, Int, Int,
+                                     Int, Int, UnsafePointer<Int>?, Int, Int, E, Int, Int32) -> Int32) -> Bool {
+            f(rawInputs.assumingMemoryBound(to: UnsafePointer<E>?.self),
+              rawOutputs.assumingMemoryBound(to: UnsafeMutablePointer<E>?.self), count, k, start, length, columns,
+              centre, extended, unsafeBitCast(cval, to: E.self), n, m) == 0
+        }
+        if T.self == UInt8.self { return run(UInt8.self, filterjit_fused_box_u8) }
+        if T.self == Int8.self { return run(Int8.self, filterjit_fused_box_i8) }
+        if T.self == UInt16.self { return run(UInt16.self, filterjit_fused_box_u16) }
+        if T.self == Int16.self { return run(Int16.self, filterjit_fused_box_i16) }
+        return false
+    }
 }
+

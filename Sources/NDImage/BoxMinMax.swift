@@ -62,6 +62,11 @@ extension WindowReductionJob {
     func runSeparable<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
                                            destination: ((Int) -> UnsafeMutablePointer<T>?)? = nil,
                                            body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
+        // 2-D boxes of 8- and 16-bit integers up to 8 rows and 16 columns, written straight into the output:
+        // one pass per pair of output rows in registers (`runFusedBox`), where the CPU has the kernels.
+        if input.rank == 2, let destination, try runFusedBox(T.self, box: box, rows: rows, destination: destination, body: body) {
+            return
+        }
         // Rows first: 3-D boxes, and 2-D boxes of float32 data up to 8 rows, where the NaN / -0.0 check
         // rides on the pass that reads the row (for integer and float64 data the columns-first passes
         // below measured as fast or faster); with the AVX-512 kernels (`BoxKernels`), float32 boxes up
@@ -185,6 +190,52 @@ extension WindowReductionJob {
             try body(y, r, out)
         }
     }
+    /// One min or max of a 2-D box of up to 8 rows and 16 columns over 8- or 16-bit integers, every output row
+    /// written in place (`destination`), in one call of the single-pass kernel (`BoxKernels.fused`: per pair of
+    /// output rows the column minima stay in registers and the window along the row is taken by permutes;
+    /// 2048x2048 uint8 3x3 measured 1.45x a memcpy of the image in a C loop, against 2.5x for the paired
+    /// passes below). False, with nothing written, when it does not apply.
+    func runFusedBox<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
+                                          destination: (Int) -> UnsafeMutablePointer<T>?,
+                                          body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws -> Bool {
+        let k = box.rows
+        guard reductions.count == 1, BoxKernels.fusedServe(T.self), k >= 1, k <= 8, box.length <= 16, !rows.isEmpty
+        else { return false }
+        let n = rowLength
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
+        let outerMap = outerMaps[0]
+        let extendedLength = lastMap.count
+        let count = rows.count
+        let columns = UnsafeMutablePointer<Int>.allocate(capacity: max(1, extendedLength))
+        let inputs = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: count + k - 1)
+        let outputs = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: count)
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: n)
+        defer { columns.deallocate(); inputs.deallocate(); outputs.deallocate(); cvalRow.deallocate() }
+        for q in 0..<extendedLength { columns[q] = lastMap[q] ?? -1 }
+        for i in 0..<(count + k - 1) {
+            inputs[i] = UnsafePointer(outerMap[rows.lowerBound + box.first + i].map { base + $0 } ?? cvalRow)
+        }
+        // Output rows of a 2-D array lie at one stride: two calls of `destination` give them all (checked at the
+        // last row; otherwise one call per row), a closure call less per row.
+        guard let first = destination(rows.lowerBound), let final = destination(rows.upperBound - 1) else { return false }
+        let step = count > 1 ? (final - first) / (count - 1) : 0
+        if count > 2, let second = destination(rows.lowerBound + 1), second - first == step, first + step * (count - 1) == final {
+            for i in 0..<count { outputs[i] = first + step * i }
+        } else {
+            for (i, y) in rows.enumerated() {
+                guard let row = destination(y) else { return false }
+                outputs[i] = row
+            }
+        }
+        guard BoxKernels.fused(inputs, outputs, count: count, k: k, start: box.start, length: box.length, columns: columns,
+                               centre: geometry.centre[1], extended: extendedLength, cval: cval, n: n,
+                               maximum: reductions[0] == .maximum) else { return false }
+        for (i, y) in rows.enumerated() { try body(y, 0, outputs[i]) }
+        return true
+    }
+
     /// The columns-first passes of one min or max over 2 to 8 rows, output rows in pairs: one vertical pass over
     /// the k + 1 input rows the two windows read gives both rows of column minima (the k - 1 rows they share
     /// combined once), each then extended through the mode and slid (`boxPairStep`); a lone last row takes one

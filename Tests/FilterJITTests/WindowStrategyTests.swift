@@ -10,6 +10,7 @@ import NDImage
 @testable import FilterJIT
 @testable import NDImage
 import FilterInterpreter
+import RankKernelsC
 
 @Suite(.serialized) struct WindowStrategyTests {
     let engine: Engine
@@ -973,6 +974,74 @@ import FilterInterpreter
             }
         }
         print("AVX-512 box min/max vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
+        #expect(strategyRuns >= rounds / 2, "too few rounds exercised a strategy")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// The single-pass small boxes of 8- and 16-bit integers (RankKernelsC `box_minmax_fused.c`: up to 8 rows
+    /// and 16 columns, output rows in pairs, edges through the mode as virtual vectors) against the literal
+    /// kernel: widths around the vector widths (64 uint8 / 32 uint16 lanes, one and two vectors plus or minus
+    /// one), windows wider than the row, every mode, origins (windows entirely left or right of the pixel),
+    /// cval, odd and even row counts, output types (another type takes the other passes), 1 and 3 threads.
+    /// On a CPU with the kernels it must reach them (their run counter grows).
+    @Test func fusedSmallBoxesEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("fusedSmallBoxesEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed)); fused box kernels: 8-bit \(BoxKernels.fusedServe(UInt8.self)), 16-bit \(BoxKernels.fusedServe(UInt16.self))")
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if ["avx512f", "avx512bw", "avx512dq", "avx512vbmi"].allSatisfy({ flags.contains($0) }),
+           ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"].map({ $0.isEmpty || $0 == "0" }) ?? true {
+            #expect(BoxKernels.fusedServe(UInt8.self) && BoxKernels.fusedServe(UInt16.self))
+        }
+        let runsBefore = filterjit_fused_box_runs()
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
+        let specials: [Double] = [-1.0, 0.0, 255.0, 256.0, 2.5, -129.0, 65535.0, 70000.0]
+        let widths = [1, 2, 15, 31, 32, 33, 63, 64, 65, 66, 95, 96, 97, 127, 128, 129, 130, 200]
+        var problems: [String] = []
+        var strategyRuns = 0
+        let rounds = 200
+        for round in 0..<rounds {
+            let kernel = kernels[round % 2]
+            let size = [1 + random.below(8), 1 + random.below(random.chance(0.3) ? 16 : 7)]
+            let shape = [1 + random.below(random.chance(0.2) ? 4 : 20), random.pick(widths) + (random.chance(0.2) ? random.below(9) : 0)]
+            let inType: ElementType = random.pick([.uint8, .uint8, .int8, .uint16, .uint16, .int16])
+            let outType: ElementType = random.chance(0.85) ? inType : random.pick(ElementType.allCases)
+            // Origins up to the window's ends, so that windows lie wholly left or right of the pixel.
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.4) ? random.pick(specials) : (random.unit() * 10 - 2).rounded()
+            let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: [], specialRate: 0,
+                                           infinityRate: 0, random: &random)
+            let input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            if try kernel.windowStrategy(shape: shape, elementType: inType, options: options).name != "literal" { strategyRuns += 1 }
+            problems += differencesFromTheLiteralKernel(kernel, input, options, output: outType,
+                label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval)")
+        }
+        // Every row count 1...8 with a few lengths, at the widths where the vectors end, every mode in turn.
+        var turn = 0
+        for k in 1...8 {
+            for length in Set([1, 2, 3, k, 16]).sorted() {
+                for type in [ElementType.uint8, .uint16] {
+                    for width in [63, 65, 129] {
+                        let mode = BoundaryMode.allCases[turn % BoundaryMode.allCases.count]
+                        turn += 1
+                        let input = try NDArray.random(shape: [9 + k % 2, width], elementType: type, seed: UInt64(width * 31 + k * 7 + length))
+                        let options = FilterOptions(size: [k, length], mode: mode, cval: 7)
+                        let kernel = kernels[(k + length) % 2]
+                        let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                        let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 1 + width % 3) }
+                        if let d = fast.difference(from: literal) {
+                            problems.append("\(type) width \(width) size \([k, length]) \(mode): \(d)")
+                        }
+                    }
+                }
+            }
+        }
+        let runs = filterjit_fused_box_runs() - runsBefore
+        print("fused small boxes vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(runs) kernel runs, \(problems.count) differences")
+        if BoxKernels.fusedServe(UInt8.self) { #expect(runs > 100, "the fused box kernels were not reached") }
         #expect(strategyRuns >= rounds / 2, "too few rounds exercised a strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
