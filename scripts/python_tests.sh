@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds libFilterJITC and the C extension filterjit._fastcall (in place, next to its source) and runs the Python
-# package's tests (pytest, with PYTHONPATH=python), then the array-function tests again through the ctypes path
+# package's tests (pytest, with PYTHONPATH=python), then the array-function and prepared-call tests again through the ctypes path
 # (FILTERJIT_NO_FASTCALL=1: the fallback when the extension is not built).
 # Installs pytest, dask, distributed, dask-image, tifffile, mypy and numba (test-only: the Numba comparisons of
 # test_array_functions.py) with pip when they are missing. Then, as a new user
@@ -57,6 +57,6 @@ echo "== pytest python/tests (library: $FILTERJIT_LIB)"
 export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
 "$python" -m pytest -q python/tests "$@"
 
-echo "== pytest of array functions through the ctypes path (FILTERJIT_NO_FASTCALL=1)"
+echo "== pytest of array functions and prepared calls through the ctypes path (FILTERJIT_NO_FASTCALL=1)"
 FILTERJIT_NO_FASTCALL=1 FILTERJIT_EXPECT_FASTCALL=0 "$python" -m pytest -q python/tests/test_array_functions.py \
-    python/tests/test_fastcall.py
+    python/tests/test_fastcall.py python/tests/test_prepared_calls.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 import numbers
 import re
 import threading
@@ -66,6 +67,29 @@ if _prepare is not None and _plan_run is not None and _plan_free is not None:
     _plan_free.argtypes = [ctypes.c_void_p]
 else:  # an older library without prepared calls: every call takes the full path
     _prepare = None
+# The prepared run through the C extension (filterjit/_fastcall.c `plan_run`): the arrays' addresses read in C, no
+# ctypes call; None without the extension (or a stale one), and then ctypes runs the plan.
+# FILTERJIT_NO_FASTCALL=1 turns it off, as for array functions.
+_fast_plan_run: Any = None
+if _prepare is not None and os.environ.get("FILTERJIT_NO_FASTCALL", "") in ("", "0"):
+    try:
+        from . import _fastcall  # type: ignore[attr-defined]
+        _extension: Any = _fastcall
+        _extension.set_plan_run(ctypes.cast(_plan_run, ctypes.c_void_p).value)
+        _fast_plan_run = _extension.plan_run
+    except Exception:  # not built, built for another ABI, or an older build without plan_run: ctypes
+        _fast_plan_run = None
+
+
+def _run_plan_ctypes(handle, image: np.ndarray, result: np.ndarray):
+    """Runs a prepared call through ctypes: None, or (status, address of the error text)."""
+    error = ctypes.c_void_p()
+    status = _plan_run(handle, image.ctypes.data, result.ctypes.data, ctypes.byref(error))
+    return None if status == _lib.OK else (status, error.value)
+
+
+# How a prepared call runs: None when it ran, else (status, address of the error text).
+_run_plan: Any = _fast_plan_run if _fast_plan_run is not None else _run_plan_ctypes
 
 
 class _Plan:
@@ -395,10 +419,10 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
             image = typing.cast(np.ndarray, input)  # keyed: an ndarray, and `output` None or an ndarray
             result = np.empty(image.shape, dtype=image.dtype) if output is None else typing.cast(np.ndarray, output)
             if result.flags.writeable:  # else the full path raises SciPy's error
-                error = ctypes.c_void_p()
-                status = _plan_run(plan.handle, image.ctypes.data, result.ctypes.data, ctypes.byref(error))
-                if status != _lib.OK:
-                    message = _lib.take_string(error)
+                failure = _run_plan(plan.handle, image, result)
+                if failure is not None:
+                    status, address = failure
+                    message = _lib.take_string(ctypes.c_void_p(address))
                     _raise(status, _locate(message, plan.kernel) if status == _lib.ERROR_KERNEL else message)
                 return result
     given_input, given_output = input, output

@@ -146,8 +146,8 @@ def test_non_native_and_strided_inputs_and_many_layouts():
 def test_a_plan_is_made_on_the_second_call_and_run_from_the_third(monkeypatch):
     _plans_in_use()
     runs = []
-    real_run = _ndimage._plan_run
-    monkeypatch.setattr(_ndimage, "_plan_run", lambda *args: runs.append(1) or real_run(*args))
+    real_run = _ndimage._run_plan
+    monkeypatch.setattr(_ndimage, "_run_plan", lambda *args: runs.append(1) or real_run(*args))
     rng = np.random.default_rng(11)
     shape = (23, 37)  # a layout no other test uses
     plans = len(_ndimage._PLANS)
@@ -199,3 +199,23 @@ def test_footprint_arrays_key_their_plans_by_content():
     for _ in range(3):  # size with a footprint: never planned, so every call warns
         with pytest.warns(UserWarning, match="ignoring size"):
             filterjit.generic_filter(image, MIN, size=3, footprint=footprint)
+
+
+def test_plans_run_through_the_c_extension_when_it_is_built():
+    """With the extension in use (scripts/python_tests.sh sets FILTERJIT_EXPECT_FASTCALL=1) a prepared call's arrays
+    go to the library without ctypes; with FILTERJIT_NO_FASTCALL=1 (the script's second run) through ctypes."""
+    _plans_in_use()
+    import os
+    if os.environ.get("FILTERJIT_EXPECT_FASTCALL", "0") not in ("", "0"):
+        assert _ndimage._run_plan is _ndimage._fast_plan_run is not None
+    if os.environ.get("FILTERJIT_NO_FASTCALL", "") not in ("", "0"):
+        assert _ndimage._run_plan is _ndimage._run_plan_ctypes
+    rng = np.random.default_rng(17)
+    image = rng.integers(0, 256, (19, 70), dtype=np.uint8)
+    out = np.empty_like(image)
+    for _ in range(4):
+        assert filterjit.generic_filter(image, MIN, size=3, output=out, threads=1) is out
+        assert np.array_equal(out, ndi.minimum_filter(image, size=3))
+    if _ndimage._fast_plan_run is not None:  # its own argument check
+        with pytest.raises(TypeError, match="plan handle and two ndarrays"):
+            _ndimage._fast_plan_run(0, image, [1])
