@@ -54,7 +54,9 @@ extension WindowReductionJob {
             }
         }
         guard result == 0 else { return false }
-        for y in rows { try body(y, 0, destination(y)!) }
+        for (t, y) in rows.enumerated() {
+            try body(y, 0, UnsafeMutableRawPointer(outputs[t]!).assumingMemoryBound(to: T.self))
+        }
         return true
     }
 }
