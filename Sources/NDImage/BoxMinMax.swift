@@ -77,6 +77,12 @@ extension WindowReductionJob {
             try runSeparableRing(T.self, box: box, rows: rows, destination: destination, body: body)
             return
         }
+        // 8-bit boxes of more than 8 rows or columns, one reduction, contiguous output rows: the AVX-512 VBMI
+        // kernel (`runSeparableLong`, BoxMinMaxLong.swift), when it runs here.
+        if reductions.count == 1, input.rank == 2, MemoryLayout<T>.size == 1, box.rows > 8 || box.length > 8,
+           let destination, try runSeparableLong(T.self, box: box, rows: rows, destination: destination, body: body) {
+            return
+        }
         // One reduction of 2 to 8 rows: output rows in pairs (`runSeparablePairs`), for 8-bit and float64 data,
         // where it measured faster (2048x2048, one thread: uint8 3x3 0.285 -> 0.24 ms, float64 3x3 5.1 -> 4.5
         // ms); uint16 3x3 measured 0.80 -> 0.83-0.88 ms, so 16-bit (and the unmeasured 32/64-bit integer)

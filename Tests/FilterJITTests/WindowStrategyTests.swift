@@ -1046,6 +1046,85 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// 8-bit boxes of more than 8 rows or columns take the AVX-512 VBMI kernel (RankKernelsC
+    /// `box_minmax_long.c`, `runSeparableLong`): seeded fuzz against the literal kernel over uint8 and
+    /// int8, box sizes 1-40 per axis with at least one above 8 (windows larger than the image included),
+    /// shapes 1-300 per axis (widths around 64 and 128), every mode, cval, origins, min and max, 1 and 3
+    /// threads, reversed views and other output types (which keep the Swift passes), with the kernel on
+    /// and off (`BoxLongKernel.enabled`).
+    @Test func longUInt8BoxMinMaxEqualsTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("longUInt8BoxMinMaxEqualsTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed)); kernel: \(BoxLongKernel.available)")
+        // On a CPU with AVX-512 F/BW/DQ/VBMI and the kernels not switched off, this test must reach it.
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if ["avx512f", "avx512bw", "avx512dq", "avx512vbmi"].allSatisfy({ flags.contains($0) }),
+           ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"].map({ $0.isEmpty || $0 == "0" }) ?? true {
+            #expect(BoxLongKernel.available)
+        }
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
+        defer { BoxLongKernel.enabled = true }
+        let widths = [1, 2, 7, 31, 63, 64, 65, 66, 100, 127, 128, 129, 130, 191, 192, 193, 300]
+        var problems: [String] = []
+        var runs = 0
+        let rounds = 90
+        for round in 0..<rounds {
+            let kernel = kernels[round % 2]
+            var size = [1 + random.below(40), 1 + random.below(40)]
+            if size.max()! <= 8 { size[random.below(2)] = 9 + random.below(32) }
+            let rowsCount = random.chance(0.15) ? 1 + random.below(300) : 1 + random.below(random.chance(0.3) ? 8 : 60)
+            let width = random.chance(0.6) ? random.pick(widths) : 1 + random.below(300)
+            let shape = [rowsCount, width]
+            let type: ElementType = random.chance(0.6) ? .uint8 : .int8
+            let outType: ElementType = random.chance(0.85) ? type : random.pick([.uint8, .int8, .int16, .float64])
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.pick([0.0, 3, 255, -128, 127, -1, 7])
+            let extremes = random.chance(0.5)
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                let v = extremes && random.chance(0.6) ? random.pick([0.0, 255]) : Double(random.below(256))
+                return type == .int8 ? v - 128 : v
+            }
+            var input = try NDArray.make(shape: shape, elementType: type, values: values)
+            if random.chance(0.15) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            BoxLongKernel.enabled = true
+            let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal) }
+            for enabled in [true, false] {
+                BoxLongKernel.enabled = enabled
+                for threads in [1, 3] {
+                    let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads) }
+                    runs += 1
+                    if let d = fast.difference(from: literal) {
+                        problems.append("round \(round) \(kernel.name) \(type)->\(outType) \(shape) size \(size) origin \(origin) "
+                            + "\(mode) cval \(cval) kernel \(enabled) threads \(threads): \(d)")
+                    }
+                }
+            }
+        }
+        // Square boxes 9-31 over every mode and widths around the vector width, uint8 and int8.
+        BoxLongKernel.enabled = true
+        for k in [9, 15, 16, 31] {
+            for width in [k - 1, 63, 64, 65, 129] {
+                for type in [ElementType.uint8, .int8] {
+                    let input = try NDArray.random(shape: [k + 5, width], elementType: type, seed: UInt64(width * 31 + k))
+                    for mode in BoundaryMode.allCases {
+                        let options = FilterOptions(size: [k, k], mode: mode, cval: 5)
+                        let kernel = kernels[(k + width) % 2]
+                        let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                        let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 1 + width % 3) }
+                        if let d = fast.difference(from: literal) {
+                            problems.append("\(type) width \(width) size \(k) \(mode): \(d)")
+                        }
+                    }
+                }
+            }
+        }
+        print("long 8-bit box min/max vs literal: \(rounds) rounds, \(runs) runs, \(problems.count) differences")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// A prepared generic_filter (`Kernel.prepareGenericFilter`, the C API's `filterjit_generic_filter_prepare`),
     /// planned on one array and run on others of the same layout, against the literal kernel on those arrays
     /// (seeded fuzz: reductions, tails and literal kernels, types, modes, cval, origins, threads, NaN/-0.0
