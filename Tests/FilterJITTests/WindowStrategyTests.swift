@@ -979,7 +979,8 @@ import RankKernelsC
     }
 
     /// The single-pass small boxes of 8- and 16-bit integers (RankKernelsC `box_minmax_fused.c`: up to 8 rows
-    /// and 16 columns, output rows in pairs, edges through the mode as virtual vectors) against the literal
+    /// and 8 (16-bit: 12) columns, output rows in pairs, edges through the mode as virtual vectors; wider ones
+    /// take the other kernels, compared all the same) against the literal
     /// kernel: widths around the vector widths (64 uint8 / 32 uint16 lanes, one and two vectors plus or minus
     /// one), windows wider than the row, every mode, origins (windows entirely left or right of the pixel),
     /// cval, odd and even row counts, output types (another type takes the other passes), 1 and 3 threads.
