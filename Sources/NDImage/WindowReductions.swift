@@ -360,7 +360,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         } else {
             rankNetwork = nil
         }
-        boxSum = Self.boxSumPlan(input: input, reductions: reductions, rowOffsets: rows.map { $0.outer.first ?? 0 },
+        boxSum = Self.boxSumPlan(input: input, reductions: reductions, outer: rows.map { $0.outer },
                                  span: classes.count == 1 && classes[0].spans.count == 1
                                      ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil,
                                  taps: taps.count)
