@@ -74,31 +74,48 @@ extension WindowReductionJob {
     /// The most suffix-row bytes a fast box sum keeps per thread (beyond, the exact strategy runs).
     static let fastBoxSumScratchBytes = 64 << 20
 
-    /// The fast-math box of a job whose only reduction is a sum over a 2-D box of float32/float64
-    /// data with contiguous rows, or nil.
-    static func fastBoxSumPlan(input: NDArray, reductions: [WindowReduction], rowOffsets: [Int],
+    /// The fast-math box of a job whose only reduction is a sum over a 2-D or 3-D box of float32/float64
+    /// data with contiguous rows, or nil. `outer` holds each footprint row's position on the axes
+    /// before the last.
+    static func fastBoxSumPlan(input: NDArray, reductions: [WindowReduction], outer: [[Int]],
                                span: (start: Int, length: Int)?) -> SeparableBox? {
-        guard input.elementType == .float32 || input.elementType == .float64, let span, reductions == [.sum] else { return nil }
-        let sorted = rowOffsets.sorted()
-        guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)),
-              fastBoxSumFits(shape: input.shape, boxRows: sorted.count,
-                             rowsContiguous: input.rank == 2 && input.strides[1] == input.elementType.itemSize) else { return nil }
-        return SeparableBox(rows: sorted.count, first: first, start: span.start, length: span.length)
+        let rank = input.rank
+        guard input.elementType == .float32 || input.elementType == .float64, let span, reductions == [.sum],
+              rank == 2 || rank == 3, Set(outer).count == outer.count else { return nil }
+        func consecutive(_ positions: [Int]) -> (first: Int, count: Int)? {
+            let sorted = Set(positions).sorted()
+            guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
+            return (first, sorted.count)
+        }
+        guard let rows = consecutive(outer.map { $0[rank - 2] }) else { return nil }
+        let planes = rank == 3 ? consecutive(outer.map { $0[0] }) : (0, 1)
+        guard let planes, planes.count * rows.count == outer.count,
+              fastBoxSumFits(shape: input.shape, boxRows: rows.count,
+                             rowsContiguous: input.strides[rank - 1] == input.elementType.itemSize, boxPlanes: planes.count)
+        else { return nil }
+        return SeparableBox(rows: rows.count, first: rows.first, start: span.start, length: span.length,
+                            planes: planes.count, firstPlane: planes.first)
     }
 
-    /// Whether the fast-math box sums run over an input of `shape` with a box of `boxRows` rows: a 2-D
-    /// input whose rows are contiguous, and scratch (`boxRows` rows of doubles) within its bound. The
-    /// same rule decides the run and the strategy `filterjit show` / `bench` report.
-    public static func fastBoxSumFits(shape: [Int], boxRows: Int, rowsContiguous: Bool) -> Bool {
-        guard shape.count == 2, rowsContiguous else { return false }
-        let (rowBytes, rowOverflow) = shape[1].multipliedReportingOverflow(by: 8)
+    /// Whether the fast-math box sums run over an input of `shape` with a box of `boxRows` rows (and
+    /// `boxPlanes` planes, 3-D): a 2-D or 3-D input whose rows are contiguous, and scratch within its
+    /// bound (2-D: `boxRows` rows of doubles; 3-D: `boxPlanes` + 2 planes of doubles and `boxRows` rows).
+    /// The same rule decides the run and the strategy `filterjit show` / `bench` report.
+    public static func fastBoxSumFits(shape: [Int], boxRows: Int, rowsContiguous: Bool, boxPlanes: Int = 1) -> Bool {
+        guard shape.count == 2 || shape.count == 3, rowsContiguous else { return false }
+        let (rowBytes, rowOverflow) = shape[shape.count - 1].multipliedReportingOverflow(by: 8)
         let (bytes, overflow) = boxRows.multipliedReportingOverflow(by: rowBytes)
-        return !rowOverflow && !overflow && bytes <= fastBoxSumScratchBytes
+        guard !rowOverflow, !overflow, bytes <= fastBoxSumScratchBytes else { return false }
+        guard shape.count == 3 else { return true }
+        let (planeBytes, planeOverflow) = shape[1].multipliedReportingOverflow(by: rowBytes)
+        let (planesBytes, planesOverflow) = (boxPlanes + 2).multipliedReportingOverflow(by: planeBytes)
+        return !planeOverflow && !planesOverflow && planesBytes <= fastBoxSumScratchBytes - bytes
     }
 
-    /// The most additions any element goes through in a fast box sum over `rows` x `length` (the bound's depth).
-    public static func fastBoxSumDepth(rows: Int, length: Int) -> Int {
-        (rows - 1) + FastBoxSumHorizontal.depth(length: length)
+    /// The most additions any element goes through in a fast box sum over `planes` x `rows` x
+    /// `length` (the bound's depth; 2-D: one plane).
+    public static func fastBoxSumDepth(rows: Int, length: Int, planes: Int = 1) -> Int {
+        (planes - 1) + (rows - 1) + FastBoxSumHorizontal.depth(length: length)
     }
 
     /// The fast-math box sums of output rows `rows` as doubles (the one plane), for a compiled tail.
@@ -134,10 +151,10 @@ extension WindowReductionJob {
         let outStrides = output.strides.map { $0 / MemoryLayout<T>.stride }
         let outBase = UnsafeMutablePointer<T>(OpaquePointer(output.firstElementPointer))
         let n = rowLength
-        let step = outStrides[1]
+        let step = outStrides[input.rank - 1]
         let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         defer { staging.deallocate() }
-        let factor = mean ? 1 / Double(box.rows * box.length) : 1
+        let factor = mean ? 1 / Double(box.planes * box.rows * box.length) : 1
         // Contiguous output rows take the C passes (the same additions in the same order, the same bits)
         // when the CPU has AVX-512; else the C store with non-temporal stores after the Swift passes.
         let streaming = step == 1 && BoxMeanKernels.enabled
@@ -145,7 +162,7 @@ extension WindowReductionJob {
             return
         }
         try runFastBoxSum(T.self, rows: rows) { y, x0, sums, width in
-            let destination = outBase + y * outStrides[0]
+            let destination = outBase + rowOffset(y, strides: outStrides)
             let raw = UnsafeMutableRawPointer((step == 1 ? destination : staging) + x0)
             if T.self == Float.self {
                 let out = raw.assumingMemoryBound(to: Float.self)
@@ -164,7 +181,7 @@ extension WindowReductionJob {
     /// not run: no AVX-512, or windows longer than the factored plans (`FastBoxSumHorizontal.binary`).
     private func runFastSumDirectC<T: ReducibleElement & BinaryFloatingPoint>(_: T.Type, rows: Range<Int>, output: NDArray,
                                                                              factor: Double) -> Bool {
-        guard filterjit_rank_kernels_avx512() != 0, output.strides[1] == MemoryLayout<T>.stride else { return false }
+        guard input.rank == 2, filterjit_rank_kernels_avx512() != 0, output.strides[1] == MemoryLayout<T>.stride else { return false }
         guard !rows.isEmpty else { return true }
         let box = fastBoxSum!
         let n = rowLength, k = box.rows
@@ -200,13 +217,113 @@ extension WindowReductionJob {
     private func runFastBoxSum<T: ReducibleElement & BinaryFloatingPoint>(
         _: T.Type, rows: Range<Int>, body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
         let box = fastBoxSum!
-        let n = rowLength
-        let k = box.rows
+        if input.rank == 3 {
+            try runFastBoxSum3D(T.self, rows: rows, body: body)
+            return
+        }
         let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
         let cval = T(exactlyOrdered: geometry.cval) ?? 0
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, rowLength))
+        cvalRow.initialize(repeating: cval, count: rowLength)
+        defer { cvalRow.deallocate() }
         let outerMap = outerMaps[0]
+        try runFastBoxSumRows(T.self, box: box, rows: rows, cvalColumn: Double(box.rows) * cval.doubleValue, row: { p in
+            guard let offset = outerMap[p] else { return UnsafePointer(cvalRow) }
+            return UnsafePointer(base + offset)
+        }, body: body)
+    }
+
+    /// 3-D boxes (k0 planes x k rows x L columns): per output plane z, the plane sums Q (each input row
+    /// summed over the window's k0 planes) by van Herk / Gil-Werman along axis 0, as the 2-D vertical
+    /// pass does along the rows: planes in blocks of k0 at fixed planes (multiples of k0), the suffix
+    /// sums of the block's planes built bottom-up and a running prefix over the next block's, Q =
+    /// suffix(i) + prefix(i); then the 2-D passes (`runFastBoxSumRows`) over Q's rows with the k x L
+    /// box. No subtraction; each element goes through at most (k0 - 1) more additions than in 2-D. A
+    /// thread whose rows start inside a block builds that block down to its plane and the prefix up
+    /// to it in the same order, so the bits do not depend on the thread count. Rows of Q outside
+    /// the plane (constant modes) are k0 x cval, planes outside are planes of cval.
+    /// Scratch: k0 suffix planes, one prefix plane and Q (doubles of the plane's size), as bounded
+    /// by `fastBoxSumFits`.
+    private func runFastBoxSum3D<T: ReducibleElement & BinaryFloatingPoint>(
+        _: T.Type, rows: Range<Int>, body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
+        guard !rows.isEmpty else { return }
+        let box = fastBoxSum!
+        let n = rowLength, rowsPerPlane = input.shape[1], planeSize = rowsPerPlane * n
+        let k0 = box.planes, front = box.firstPlane
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let cval = T(exactlyOrdered: geometry.cval) ?? 0
+        let planeMap = outerMaps[0], rowStride = inStrides[1]
+        let rowIndex = try geometry.indexMap(axis: 1)
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: n)
+        let cvalSums = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
+        cvalSums.initialize(repeating: Double(k0) * cval.doubleValue, count: n)
+        let suffix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, k0 * planeSize))
+        let prefix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, planeSize))
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: max(1, planeSize))
+        defer { cvalRow.deallocate(); cvalSums.deallocate(); suffix.deallocate(); prefix.deallocate(); sums.deallocate() }
+        /// Row r of the input plane at virtual position p along axis 0 (a row of cval outside).
+        func row(_ p: Int, _ r: Int) -> UnsafePointer<T> {
+            guard let offset = planeMap[p] else { return UnsafePointer(cvalRow) }
+            return UnsafePointer(base + offset + r * rowStride)
+        }
+        func suffixPlane(_ i: Int) -> UnsafeMutablePointer<Double> { suffix + i * planeSize }
+        var block = -1
+        let firstPlane = rows.lowerBound / rowsPerPlane, lastPlane = (rows.upperBound - 1) / rowsPerPlane
+        for z in firstPlane...lastPlane {
+            let blockStart = (z / k0) * k0, i = z - blockStart
+            if blockStart != block {
+                block = blockStart
+                for r in 0..<rowsPerPlane { fastBoxSumWiden(row(blockStart + k0 - 1 + front, r), suffixPlane(k0 - 1) + r * n, n) }
+                var j = k0 - 2
+                while j >= i {
+                    for r in 0..<rowsPerPlane {
+                        fastBoxSumAddWidened(row(blockStart + j + front, r), UnsafePointer(suffixPlane(j + 1) + r * n),
+                                             suffixPlane(j) + r * n, n)
+                    }
+                    j -= 1
+                }
+                if i >= 2 {
+                    for r in 0..<rowsPerPlane {
+                        fastBoxSumWiden(row(blockStart + k0 + front, r), prefix + r * n, n)
+                        for j in 2..<i { fastBoxSumAccumulateWidened(row(blockStart + j + k0 - 1 + front, r), prefix + r * n, n) }
+                    }
+                }
+            }
+            let plane: UnsafePointer<Double>
+            if i == 0 {
+                plane = UnsafePointer(suffixPlane(0))
+            } else {
+                for r in 0..<rowsPerPlane {
+                    let source = row(blockStart + i + k0 - 1 + front, r)
+                    if i == 1 {
+                        fastBoxSumStartPrefix(source, UnsafePointer(suffixPlane(1) + r * n), prefix + r * n, sums + r * n, n)
+                    } else {
+                        fastBoxSumContinuePrefix(source, UnsafePointer(suffixPlane(i) + r * n), prefix + r * n, sums + r * n, n)
+                    }
+                }
+                plane = UnsafePointer(sums)
+            }
+            let planeStart = z * rowsPerPlane
+            let local = (max(rows.lowerBound, planeStart) - planeStart)..<(min(rows.upperBound, planeStart + rowsPerPlane) - planeStart)
+            try runFastBoxSumRows(Double.self, box: box, rows: local,
+                                  cvalColumn: Double(box.rows) * (Double(k0) * cval.doubleValue), row: { p in
+                guard let r = rowIndex[p] else { return UnsafePointer(cvalSums) }
+                return plane + r * n
+            }) { y, x0, sums, width in try body(planeStart + y, x0, sums, width) }
+        }
+    }
+
+    /// The 2-D passes over rows given by `row` (virtual positions along the second-to-last axis, a row
+    /// of cval sums where the mode gives cval) for rows `rows` of the plane; `cvalColumn` is the sum of
+    /// a column of cvals outside the row.
+    private func runFastBoxSumRows<T: ReducibleElement & BinaryFloatingPoint>(
+        _: T.Type, box: SeparableBox, rows: Range<Int>, cvalColumn: Double, row: (Int) -> UnsafePointer<T>,
+        body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
+        let n = rowLength
+        let k = box.rows
         let extendedLength = lastMap.count
-        let centre = geometry.centre[1]
+        let centre = geometry.centre[input.rank - 1]
         let length = box.length
         let horizontal = FastBoxSumHorizontal(length: length)
         var levelsNeeded = 0
@@ -219,24 +336,17 @@ extension WindowReductionJob {
         case .factored: scratchRows = 1
         case .binary: scratchRows = levelsNeeded
         }
-        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
-        cvalRow.initialize(repeating: cval, count: n)
         let suffix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, k * n))
         let prefix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
         let extended = UnsafeMutablePointer<Double>.allocate(capacity: max(1, extendedLength))
         let levels = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratchRows * chunkRow))
         let result = UnsafeMutablePointer<Double>.allocate(capacity: chunk)
         defer {
-            cvalRow.deallocate(); suffix.deallocate(); prefix.deallocate(); extended.deallocate()
+            suffix.deallocate(); prefix.deallocate(); extended.deallocate()
             levels.deallocate(); result.deallocate()
         }
-        func row(_ p: Int) -> UnsafePointer<T> {
-            guard let offset = outerMap[p] else { return UnsafePointer(cvalRow) }
-            return UnsafePointer(base + offset)
-        }
         func suffixRow(_ i: Int) -> UnsafeMutablePointer<Double> { suffix + i * n }
-        // A column outside the row is a mapped column's sum, or k cvals.
-        let cvalColumn = Double(k) * cval.doubleValue
+        // A column outside the row is a mapped column's sum, or k cvals (`cvalColumn`).
         var leftEdge: [(Int, Int?)] = [], rightEdge: [(Int, Int?)] = []
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }

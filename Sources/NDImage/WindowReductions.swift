@@ -365,7 +365,7 @@ public struct WindowReductionJob: @unchecked Sendable {
                                      ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil,
                                  taps: taps.count)
         fastBoxSum = fastMath ? Self.fastBoxSumPlan(input: input, reductions: reductions,
-                                                    rowOffsets: rows.map { $0.outer.first ?? 0 },
+                                                    outer: rows.map { $0.outer },
                                                     span: classes.count == 1 && classes[0].spans.count == 1
                                                         ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
             : nil
