@@ -1,4 +1,4 @@
-// Separable sums of 2-D box windows over integer data (docs/window-strategies.md), in narrow
+// Separable sums of 2-D (and 3-D) box windows over integer data (docs/window-strategies.md), in narrow
 // integer lanes: per output row, one row of column sums (kept from the previous output row: the
 // entering input row added, the leaving one subtracted, in one pass), extended through the mode
 // along the row, then slid horizontally by doubling (windows of 1, 2, 4, ... columns, each pass one
@@ -10,8 +10,12 @@
 // output equals the integer quotient trunc(sum / n) (shown in `BoxSumPlan.divide`), computed by a
 // multiply and a shift in integer lanes.
 //
+// 3-D boxes (`BoxPlaneSums`): the rows of each output plane summed over the window's k0 planes (the
+// plane sums, carried from plane to plane by + entering - leaving), then the 2-D passes over them.
+//
 // Scratch per thread: one row of input-typed cval, one extended row of column sums, up to
-// log2(columns) doubling rows and one result row, all of the accumulator type.
+// log2(columns) doubling rows and one result row, all of the accumulator type; 3-D: one plane of
+// plane sums.
 //
 // uint8 means written into a contiguous uint8 row take AVX-512 C kernels when the CPU has them
 // (`runBoxMeansU8`, RankKernelsC/box_means.c): UInt16 column sums (any window of up to 257 rows),

@@ -1,4 +1,4 @@
-// Fast-math sums of 2-D box windows over float data (docs/window-strategies.md, "Fast-math float
+// Fast-math sums of 2-D and 3-D box windows over float data (docs/window-strategies.md, "Fast-math float
 // sums"): only under the caller's explicit opt-in (`WindowStrategyChoice.fastMath`, `--fast-math`,
 // `fast_math=True`), because the additions happen in another order than NumPy's pairwise sum, so
 // the last bits may differ from the literal kernel's.
@@ -25,8 +25,12 @@
 // of additions (NaN in the window or +inf with -inf: NaN; else an infinity: that infinity), so only
 // overflow (|partial sums| beyond the largest double) can make the two differ in kind.
 //
+// 3-D boxes (`runFastBoxSum3D`): the same van Herk tree along axis 0 gives each output plane's plane
+// sums (every row summed over the window's k0 planes), and the 2-D passes run over those.
+//
 // Scratch per thread: k suffix rows and one prefix row of the image's width (doubles), one extended
-// row, a row of cval, and per chunk the doubling rows (up to log2 L) and one result row.
+// row, a row of cval, and per chunk the doubling rows (up to log2 L) and one result row; 3-D: k0
+// suffix planes, a prefix plane and the plane sums too.
 
 import RankKernelsC
 
