@@ -199,6 +199,12 @@ extension WindowReductionJob {
         if streaming && BoxMeanKernels.fusedFastSums && runFastSumDirectC(T.self, rows: rows, output: output, factor: factor) {
             return
         }
+        // 3-D float64: the plane sums are rows of doubles, and the fused C passes take them as the input rows.
+        if streaming && BoxMeanKernels.fusedFastSums && input.rank == 3 && T.self == Double.self
+            && filterjit_rank_kernels_avx512() != 0 && FastBoxSumHorizontal(length: box.length) != .binary {
+            try runFastBoxSum3D(T.self, rows: rows, direct: (output, factor)) { _, _, _, _ in }
+            return
+        }
         try runFastBoxSum(T.self, rows: rows) { y, x0, sums, width in
             let destination = outBase + rowOffset(y, strides: outStrides)
             let raw = UnsafeMutableRawPointer((step == 1 ? destination : staging) + x0)
@@ -282,8 +288,12 @@ extension WindowReductionJob {
     /// the plane (constant modes) are k0 x cval, planes outside are planes of cval.
     /// Scratch: k0 suffix planes, one prefix plane and Q (doubles of the plane's size), as bounded
     /// by `fastBoxSumFits`.
+    /// `direct` (float64 only, contiguous output rows, a plan the C passes take): each plane's rows go
+    /// through `filterjit_fast_box_sum` over the plane sums (the same additions as the Swift passes,
+    /// the same bits), stored into the output with `factor`; `body` is then not called.
     private func runFastBoxSum3D<T: ReducibleElement & BinaryFloatingPoint>(
-        _: T.Type, rows: Range<Int>, body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
+        _: T.Type, rows: Range<Int>, direct: (output: NDArray, factor: Double)? = nil,
+        body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
         guard !rows.isEmpty else { return }
         let box = fastBoxSum!
         let n = rowLength, rowsPerPlane = input.shape[1], planeSize = rowsPerPlane * n
@@ -306,6 +316,7 @@ extension WindowReductionJob {
         }
         func suffixPlane(_ i: Int) -> UnsafeMutablePointer<Double> { suffix + i * planeSize }
         var block = -1
+        let lastMapColumns = direct == nil ? [] : lastMap.map { $0 ?? -1 }
         let firstPlane = rows.lowerBound / rowsPerPlane, lastPlane = (rows.upperBound - 1) / rowsPerPlane
         for z in firstPlane...lastPlane {
             let blockStart = (z / k0) * k0, i = z - blockStart
@@ -343,6 +354,28 @@ extension WindowReductionJob {
             }
             let planeStart = z * rowsPerPlane
             let local = (max(rows.lowerBound, planeStart) - planeStart)..<(min(rows.upperBound, planeStart + rowsPerPlane) - planeStart)
+            if let direct {
+                let plan: (a: Int, b: Int, r: Int)
+                switch FastBoxSumHorizontal(length: box.length) {
+                case .direct: plan = (box.length, 0, 0)
+                case .factored(let a, let b, let r): plan = (a, b, r)
+                case .binary: preconditionFailure("the binary plan has no fused passes")
+                }
+                let rowBase = local.lowerBound + box.first, rowCount = local.count + box.rows - 1
+                let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
+                    rowIndex[p].map { UnsafeRawPointer(plane + $0 * n) } ?? UnsafeRawPointer(cvalSums)
+                }
+                let outStrides = direct.output.strides.map { $0 / MemoryLayout<Double>.stride }
+                let out = direct.output.firstElementPointer + z * outStrides[0] * MemoryLayout<Double>.stride
+                let ran = filterjit_fast_box_sum(0, pointers, rowBase, rowCount, local.lowerBound, local.upperBound,
+                                                 n, box.rows, box.first, lastMapColumns, lastMapColumns.count,
+                                                 geometry.centre[2], box.start, box.length, plan.a, plan.b, plan.r,
+                                                 Double(box.rows) * (Double(k0) * cval.doubleValue), direct.factor,
+                                                 out, outStrides[1])
+                // (0 only when its scratch could not be allocated: the caller recomputes everything exactly.)
+                guard ran == 1 else { throw WindowStrategyDeclined(reason: "no scratch for the fused passes") }
+                continue
+            }
             try runFastBoxSumRows(Double.self, box: box, rows: local,
                                   cvalColumn: Double(box.rows) * (Double(k0) * cval.doubleValue), row: { p in
                 guard let r = rowIndex[p] else { return UnsafePointer(cvalSums) }

@@ -222,7 +222,8 @@ import RankKernelsC
     /// (+3 for a mean), on shapes of 1-12 per axis (some longer rows and deeper volumes), boxes up to 7 per
     /// axis and non-cubic ones, windows larger than the image, planes of 1e12 next to tiny values, every
     /// mode, cval, origins, reversed views, float32 and float64 in and out, a compiled tail; the same bits
-    /// at 1, 2 and 3 threads and with the AVX-512 store off; NaN / ±inf / -0.0 data and cval propagate.
+    /// at 1, 2 and 3 threads and with the AVX-512 store off (for float64, the fused C passes over the plane
+    /// sums against the Swift passes); NaN / ±inf / -0.0 data and cval propagate.
     @Test func fastMath3DBoxSumsAreWithinTheStatedBound() throws {
         guard frontEndAvailable else { return }
         defer { BoxMeanKernels.enabled = true }
@@ -236,6 +237,7 @@ import RankKernelsC
         var problems: [String] = []
         var fastRuns = 0
         let rounds = 90
+        let fusedBefore = filterjit_fast_box_sum_runs()
         for round in 0..<rounds {
             let which = round % 2 == 0 ? 0 : random.below(kernels.count)
             let kernel = kernels[which]
@@ -291,7 +293,10 @@ import RankKernelsC
             BoxMeanKernels.enabled = true
             if !same(portable, results[0]) { problems.append("\(context): the portable store gives other bits") }
         }
-        print("fast-math 3-D box sums vs literal: \(rounds) rounds, \(fastRuns) fast, \(problems.count) problems")
+        // float64 plane sums through the fused C passes (against the Swift passes above: the portable run).
+        let fused = filterjit_fast_box_sum_runs() - fusedBefore
+        print("fast-math 3-D box sums vs literal: \(rounds) rounds, \(fastRuns) fast, \(fused) fused C calls, \(problems.count) problems")
+        if filterjit_rank_kernels_avx512() != 0 { #expect(fused > 0, "the fused C passes never ran on the plane sums") }
         #expect(fastRuns >= rounds / 2, "too few rounds exercised the fast 3-D box sums")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
