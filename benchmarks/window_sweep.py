@@ -106,11 +106,11 @@ def equal_bits(a, b):
 
 def within_fast_math_bound(fast, exact, crop, fp, mean):
     """docs/window-strategies.md, "Fast-math float sums": |fast - exact| <= (k + L + n/8 + log2 n + 12
-    (+3 for a mean)) 2^-53 sum|x| (/ n for a mean), plus one float32 ulp for float32 results."""
-    rows, columns = fp.shape
+    (+3 for a mean)) 2^-53 sum|x| (/ n for a mean), plus one float32 ulp for float32 results; 3-D boxes
+    k0 x k x L: k0 + k + L in place of k + L."""
     n = int(fp.sum())
     absolute = ndi.generic_filter(crop.astype(np.float64), lambda v: np.sum(np.abs(v)), footprint=fp, mode="nearest")
-    depth = rows + columns + n / 8 + math.log2(n) + 12 + (3 if mean else 0)
+    depth = sum(fp.shape) + n / 8 + math.log2(n) + 12 + (3 if mean else 0)
     allowed = depth * 2.0 ** -53 * absolute / (n if mean else 1) * 1.0001
     if fast.dtype == np.float32:
         allowed = allowed + np.maximum(np.abs(fast), np.abs(exact)).astype(np.float64) * 2.0 ** -23

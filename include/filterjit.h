@@ -141,7 +141,7 @@ int filterjit_generic_filter(const filterjit_kernel *kernel,
 
 /* Flags of filterjit_generic_filter_flags. */
 enum {
-    /* Results may differ from the exact ones in the last bits: float np.sum/np.mean of 2-D box windows run
+    /* Results may differ from the exact ones in the last bits: float np.sum/np.mean of 2-D and 3-D box windows run
      * as O(1)-per-pixel box sums (another order of additions than NumPy's pairwise sum; error bound in
      * docs/window-strategies.md). Without it every result is bit-exact. */
     FILTERJIT_FLAG_FAST_MATH = 1

@@ -15,7 +15,7 @@ public enum WindowStrategyChoice: String, Sendable, CaseIterable {
     case auto
     /// Every window is evaluated literally, tap by tap: the oracle the strategies are tested against.
     case literal
-    /// `auto`, and float sums and means (`np.sum`, `np.mean`) of 2-D box windows take O(1)-per-pixel
+    /// `auto`, and float sums and means (`np.sum`, `np.mean`) of 2-D and 3-D box windows take O(1)-per-pixel
     /// box sums in another order of additions than NumPy's: the last bits may differ from the literal
     /// kernel's, within the bound docs/window-strategies.md states (`--fast-math`, `fast_math=True`).
     /// Nothing else changes: every other kernel runs as under `auto`.
@@ -67,7 +67,7 @@ extension Kernel {
     /// literal kernel is as fast (small windows) or no strategy is exact for the type.
     /// `boxNetwork`: the footprint is a box that NDImage's precompiled selection networks handle
     /// (`WindowReductionJob.rankNetworkApplies`); they beat the literal kernel's networks and compile nothing.
-    /// `fastMath`: float sums of 2-D boxes may take the fast-math box sums (`WindowStrategyChoice.fastMath`).
+    /// `fastMath`: float sums of 2-D and 3-D boxes may take the fast-math box sums (`WindowStrategyChoice.fastMath`).
     func chosenReductions(tapPositions: [[Int]], elementType: ElementType,
                           fastMath: Bool = false) -> RecognizedWindowReductions? {
         let windowLength = tapPositions.count
@@ -83,7 +83,7 @@ extension Kernel {
                 let medianRanks = windowLength % 2 == 1 ? [windowLength / 2] : [windowLength / 2 - 1, windowLength / 2]
                 guard windowLength > 25 || boxNetwork || !medianRanks.contains(k) else { return nil }
             case .sum where elementType.isFloatingPoint:
-                // Fast-math: O(1) box sums of a lone np.sum/np.mean over a 2-D box. Otherwise NumPy's
+                // Fast-math: O(1) box sums of a lone np.sum/np.mean over a 2-D or 3-D box. Otherwise NumPy's
                 // pairwise order vectorised across pixels (still O(taps) per pixel): where the literal
                 // kernel stops unrolling and its per-pixel sums get slower.
                 guard recognized.pairwiseSums else { return nil }
@@ -110,9 +110,10 @@ extension Kernel {
         return recognized
     }
 
-    /// Whether a fast-math box sum can compute these reductions: one sum over a 2-D box.
+    /// Whether a fast-math box sum can compute these reductions: one sum over a 2-D or 3-D box.
     static func fastBoxSumApplies(tapPositions: [[Int]], reductions: [WindowReduction]) -> Bool {
-        reductions == [.sum] && tapPositions.first?.count == 2 && WindowReductionJob.isBox(tapPositions: tapPositions)
+        guard let rank = tapPositions.first?.count else { return false }
+        return reductions == [.sum] && (rank == 2 || rank == 3) && WindowReductionJob.isBox(tapPositions: tapPositions)
     }
 
     /// The strategy `genericFilter` chooses for an input of `shape` and `elementType` with `options`
@@ -131,8 +132,9 @@ extension Kernel {
         let output = outputType ?? elementType
         if strategy == .fastMath, elementType.isFloatingPoint,
            Self.fastBoxSumApplies(tapPositions: geometry.tapPositions, reductions: chosen.reductions),
-           WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: Set(geometry.tapPositions.map { $0[0] }).count,
-                                             rowsContiguous: rowsContiguous) {
+           WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: Set(geometry.tapPositions.map { $0[shape.count - 2] }).count,
+                                             rowsContiguous: rowsContiguous,
+                                             boxPlanes: shape.count == 3 ? Set(geometry.tapPositions.map { $0[0] }).count : 1) {
             // Written directly when the tail is the sum or the mean and the output has the input's type.
             return WindowStrategyReport(name: "box sums (fast-math)",
                                         compiledTail: !(chosen.tailSum != nil && output == elementType))

@@ -1,4 +1,4 @@
-// Separable sums of 2-D box windows over integer data (docs/window-strategies.md), in narrow
+// Separable sums of 2-D (and 3-D) box windows over integer data (docs/window-strategies.md), in narrow
 // integer lanes: per output row, one row of column sums (kept from the previous output row: the
 // entering input row added, the leaving one subtracted, in one pass), extended through the mode
 // along the row, then slid horizontally by doubling (windows of 1, 2, 4, ... columns, each pass one
@@ -10,8 +10,12 @@
 // output equals the integer quotient trunc(sum / n) (shown in `BoxSumPlan.divide`), computed by a
 // multiply and a shift in integer lanes.
 //
+// 3-D boxes (`BoxPlaneSums`): the rows of each output plane summed over the window's k0 planes (the
+// plane sums, carried from plane to plane by + entering - leaving), then the 2-D passes over them.
+//
 // Scratch per thread: one row of input-typed cval, one extended row of column sums, up to
-// log2(columns) doubling rows and one result row, all of the accumulator type.
+// log2(columns) doubling rows and one result row, all of the accumulator type; 3-D: one plane of
+// plane sums.
 //
 // uint8 means written into a contiguous uint8 row take AVX-512 C kernels when the CPU has them
 // (`runBoxMeansU8`, RankKernelsC/box_means.c): UInt16 column sums (any window of up to 257 rows),
@@ -141,11 +145,15 @@ struct BoxSumPlan: Sendable {
 }
 
 extension WindowReductionJob {
-    /// The box-sum plan for a job whose only reduction is a sum over a 2-D box of integer data of up
-    /// to 16 bits (sums then fit Int32), or nil.
-    static func boxSumPlan(input: NDArray, reductions: [WindowReduction], rowOffsets: [Int],
+    /// The box-sum plan for a job whose only reduction is a sum over a 2-D or 3-D box of integer data
+    /// of up to 16 bits (sums then fit Int32), or nil. `outer` holds each footprint row's position on
+    /// the axes before the last. 3-D boxes need one plane of accumulators per thread (the plane sums:
+    /// `BoxPlaneSums`); beyond `planeRingBytes` they keep the row spans.
+    static func boxSumPlan(input: NDArray, reductions: [WindowReduction], outer: [[Int]],
                            span: (start: Int, length: Int)?, taps: Int) -> BoxSumPlan? {
-        guard input.rank == 2, input.strides[1] == input.elementType.itemSize, let span, reductions == [.sum] else { return nil }
+        let rank = input.rank
+        guard rank == 2 || rank == 3, input.strides[rank - 1] == input.elementType.itemSize, let span,
+              reductions == [.sum] else { return nil }
         let bound: Int64
         switch input.elementType {
         case .bool, .uint8: bound = 255
@@ -154,11 +162,37 @@ extension WindowReductionJob {
         case .int16: bound = 32768
         default: return nil
         }
-        let sorted = rowOffsets.sorted()
-        guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
-        let box = SeparableBox(rows: sorted.count, first: first, start: span.start, length: span.length)
+        func consecutive(_ positions: [Int]) -> (first: Int, count: Int)? {
+            let sorted = Set(positions).sorted()
+            guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
+            return (first, sorted.count)
+        }
+        guard let rows = consecutive(outer.map { $0[rank - 2] }), Set(outer).count == outer.count else { return nil }
+        var box = SeparableBox(rows: rows.count, first: rows.first, start: span.start, length: span.length)
+        if rank == 2 {
+            guard rows.count == outer.count else { return nil }
+        } else {
+            // Every (plane, row) pair once (a full grid), and one plane of Int32 sums within bounds.
+            let (planeElements, o1) = input.shape[1].multipliedReportingOverflow(by: input.shape[2])
+            guard let planes = consecutive(outer.map { $0[0] }), planes.count * rows.count == outer.count,
+                  !o1, planeElements <= planeRingBytes / 4 else { return nil }
+            box.planes = planes.count
+            box.firstPlane = planes.first
+        }
         return BoxSumPlan.make(box: box, unsigned8: input.elementType == .uint8 || input.elementType == .bool,
                                bound: bound, taps: taps)
+    }
+
+    /// The element offset of output row `y` (C order over the axes before the last) in an array of
+    /// this job's shape with element strides `strides`.
+    func rowOffset(_ y: Int, strides: [Int]) -> Int {
+        if input.rank == 2 { return y * strides[0] }
+        var rest = y, offset = 0
+        for axis in stride(from: input.rank - 2, through: 0, by: -1) {
+            offset += (rest % input.shape[axis]) * strides[axis]
+            rest /= input.shape[axis]
+        }
+        return offset
     }
 
     /// Whether `runSumDirect` can write this job's box sum (or mean) into `output`: the output has the
@@ -194,12 +228,12 @@ extension WindowReductionJob {
         let outStrides = output.strides.map { $0 / MemoryLayout<T>.stride }
         let outBase = UnsafeMutablePointer<T>(OpaquePointer(output.firstElementPointer))
         let n = rowLength
-        let step = outStrides[1]
+        let step = outStrides[input.rank - 1]
         if mean, T.self == UInt8.self, step == 1, try runBoxMeansU8(rows: rows, output: output) { return }
         let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         defer { staging.deallocate() }
         func emit<A: FixedWidthInteger>(_ y: Int, _ sums: UnsafeMutablePointer<A>) {
-            let destination = outBase + y * outStrides[0]
+            let destination = outBase + rowOffset(y, strides: outStrides)
             let target = step == 1 ? destination : staging
             if mean {
                 if let multiplier16 = plan.multiplier16 {
@@ -229,14 +263,19 @@ extension WindowReductionJob {
         let plan = boxSum!
         let box = plan.box
         let k = box.rows, length = box.length, n = rowLength
-        guard BoxMeanKernels.enabled, filterjit_rank_kernels_avx512() != 0, k <= 257, plan.taps * 255 < (1 << 24) else { return false }
-        let outRowStride = output.strides[0]
+        // (3-D: the column sums cover k0 x k rows.)
+        guard BoxMeanKernels.enabled, filterjit_rank_kernels_avx512() != 0, k * box.planes <= 257,
+              plan.taps * 255 < (1 << 24) else { return false }
+        let outStrides = output.strides
         let outBase = UnsafeMutablePointer<UInt8>(OpaquePointer(output.firstElementPointer))
         let base = UnsafeMutablePointer<UInt8>(OpaquePointer(input.firstElementPointer))
         let cval = UInt8(exactlyOrdered: geometry.cval) ?? 0
-        let outerMap = outerMaps[0]
+        let rank = input.rank
+        let outerMap = outerMaps[rank - 2]
         let extendedLength = lastMap.count
-        let centre = geometry.centre[1]
+        let centre = geometry.centre[rank - 1]
+        let planeSums = rank == 3 ? BoxPlaneSums<UInt8, UInt16>(self, box: box) : nil
+        defer { planeSums?.release() }
         let cvalRow = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, n))
         cvalRow.initialize(repeating: cval, count: n)
         let extended = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, extendedLength))
@@ -246,7 +285,7 @@ extension WindowReductionJob {
             guard let offset = outerMap[p] else { return UnsafePointer(cvalRow) }
             return UnsafePointer(base + offset)
         }
-        let cvalColumn = UInt16(truncatingIfNeeded: k &* Int(cval))
+        let cvalColumn = UInt16(truncatingIfNeeded: k &* box.planes &* Int(cval))
         var leftEdge: [(Int, Int?)] = [], rightEdge: [(Int, Int?)] = []
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
@@ -256,17 +295,21 @@ extension WindowReductionJob {
         let sums16 = plan.taps * 255 <= Int(UInt16.max)
         let (multiplier, shift) = sums16 ? BoxMeanKernels.multiplier(taps: plan.taps, shift: plan.shift) : (0, 0)
         for y in rows {
-            let top = y + box.first
-            if y == rows.lowerBound {
-                columns.update(repeating: 0, count: n)
-                for i in 0..<k { boxSumAdd(columns, row(top + i), n) }
+            if let planeSums {
+                planeSums.columnSums(y, first: y == rows.lowerBound, into: columns)
             } else {
-                guard filterjit_box_slide_u8_u16(columns, row(top + k - 1), row(top - 1), n) != 0 else { return false }
+                let top = y + box.first
+                if y == rows.lowerBound {
+                    columns.update(repeating: 0, count: n)
+                    for i in 0..<k { boxSumAdd(columns, row(top + i), n) }
+                } else {
+                    guard filterjit_box_slide_u8_u16(columns, row(top + k - 1), row(top - 1), n) != 0 else { return false }
+                }
             }
             for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
             for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
             guard filterjit_box_mean_u8_row(extended + box.start, length, n, UInt32(plan.taps), sums16 ? 1 : 0, multiplier, shift,
-                                            outBase + y * outRowStride, scratch) != 0 else { return false }
+                                            outBase + rowOffset(y, strides: outStrides), scratch) != 0 else { return false }
         }
         return true
     }
@@ -312,10 +355,13 @@ extension WindowReductionJob {
         let k = box.rows
         let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
         let cval = T(exactlyOrdered: geometry.cval) ?? 0
-        let outerMap = outerMaps[0]
+        let rank = input.rank
+        let outerMap = outerMaps[rank - 2]
         let extendedLength = lastMap.count
-        let centre = geometry.centre[1]
+        let centre = geometry.centre[rank - 1]
         let length = box.length
+        let planeSums = rank == 3 ? BoxPlaneSums<T, A>(self, box: box) : nil
+        defer { planeSums?.release() }
         var levelsNeeded = 0
         while (2 << levelsNeeded) <= length { levelsNeeded += 1 }
         let horizontal: BoxSumHorizontal = {
@@ -335,7 +381,7 @@ extension WindowReductionJob {
         }
         // Along the row: positions < centre and >= centre + n read a column through the mode, or are
         // k cvals (wrapping: the true value fits the accumulator whenever a window's sum does).
-        let cvalColumn = A(truncatingIfNeeded: Int64(k) &* cval.integerValue)
+        let cvalColumn = A(truncatingIfNeeded: Int64(k * box.planes) &* cval.integerValue)
         var leftEdge: [(Int, Int?)] = [], rightEdge: [(Int, Int?)] = []
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
@@ -350,12 +396,16 @@ extension WindowReductionJob {
             offset += 1 << b
         }
         for y in rows {
-            let top = y + box.first
-            if y == rows.lowerBound {
-                columns.update(repeating: 0, count: n)
-                for i in 0..<k { boxSumAdd(columns, row(top + i), n) }
+            if let planeSums {
+                planeSums.columnSums(y, first: y == rows.lowerBound, into: columns)
             } else {
-                boxSumSlide(columns, row(top + k - 1), row(top - 1), n)
+                let top = y + box.first
+                if y == rows.lowerBound {
+                    columns.update(repeating: 0, count: n)
+                    for i in 0..<k { boxSumAdd(columns, row(top + i), n) }
+                } else {
+                    boxSumSlide(columns, row(top + k - 1), row(top - 1), n)
+                }
             }
             for (j, mapped) in leftEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
             for (j, mapped) in rightEdge { extended[j] = mapped.map { columns[$0] } ?? cvalColumn }
@@ -386,6 +436,91 @@ extension WindowReductionJob {
                 }
             }
             try body(y, result)
+        }
+    }
+}
+
+/// 3-D boxes (k0 planes x k rows x L columns): per input row r of a plane, the sum of row r over the
+/// window's k0 planes (the plane sums), for the output plane z whose rows run now; the next output
+/// plane's come from these by one pass per row (+ the entering plane's row - the leaving one's,
+/// wrapping as the column sums do: exact modulo 2^bits, and every true window sum fits). A plane
+/// outside the image (constant modes) contributes a row of cval. Each output row's column sums over
+/// the k rows of plane sums are then carried down the plane as in 2-D; so every voxel costs about
+/// two passes more than a 2-D box, whatever k0. A thread's first row, and each new plane, start
+/// afresh (k0 planes added, k rows of plane sums added), so the bits do not depend on the threads.
+/// Memory: one plane of accumulators (rows x columns of the input) per thread.
+final class BoxPlaneSums<T: ReducibleElement & FixedWidthInteger, A: FixedWidthInteger> {
+    let n: Int, rowsPerPlane: Int, k0: Int, k: Int, firstPlane: Int, firstRow: Int
+    let base: UnsafeMutablePointer<T>
+    let planeMap: [Int?]
+    /// Per extended position along axis 1: the input row's index (nil: a row of cval).
+    let rowIndex: [Int?]
+    let rowStride: Int
+    let sums: UnsafeMutablePointer<A>
+    let cvalRow: UnsafeMutablePointer<T>
+    let cvalSums: UnsafeMutablePointer<A>
+    /// The output plane whose plane sums `sums` holds.
+    private var plane: Int?
+
+    init(_ job: WindowReductionJob, box: SeparableBox) {
+        n = job.rowLength
+        rowsPerPlane = job.input.shape[1]
+        k0 = box.planes
+        k = box.rows
+        firstPlane = box.firstPlane
+        firstRow = box.first
+        base = UnsafeMutablePointer<T>(OpaquePointer(job.input.firstElementPointer))
+        planeMap = job.outerMaps[0]
+        rowStride = job.inStrides[1]
+        rowIndex = (try? job.geometry.indexMap(axis: 1)) ?? []
+        let cval = T(exactlyOrdered: job.geometry.cval) ?? 0
+        sums = UnsafeMutablePointer<A>.allocate(capacity: max(1, rowsPerPlane * n))
+        cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: n)
+        cvalSums = UnsafeMutablePointer<A>.allocate(capacity: max(1, n))
+        cvalSums.initialize(repeating: A(truncatingIfNeeded: Int64(k0) &* cval.integerValue), count: n)
+    }
+
+    func release() {
+        sums.deallocate(); cvalRow.deallocate(); cvalSums.deallocate()
+    }
+
+    /// Input row r of the plane at extended position p along axis 0 (a row of cval outside).
+    @inline(__always) private func row(_ p: Int, _ r: Int) -> UnsafePointer<T> {
+        guard let offset = planeMap[p] else { return UnsafePointer(cvalRow) }
+        return UnsafePointer(base + offset + r * rowStride)
+    }
+
+    /// The plane sums' row at extended position p along axis 1.
+    @inline(__always) private func sumsRow(_ p: Int) -> UnsafePointer<A> {
+        guard let r = rowIndex[p] else { return UnsafePointer(cvalSums) }
+        return UnsafePointer(sums + r * n)
+    }
+
+    /// The column sums of output row t (plane t / rows, row t % rows) into `columns`: carried from
+    /// row t - 1's unless `first` or t starts another plane.
+    func columnSums(_ t: Int, first: Bool, into columns: UnsafeMutablePointer<A>) {
+        let (z, y) = t.quotientAndRemainder(dividingBy: rowsPerPlane)
+        var fresh = first
+        if plane != z {
+            let front = z + firstPlane
+            if plane == z - 1 {
+                for r in 0..<rowsPerPlane { boxSumSlide(sums + r * n, row(front + k0 - 1, r), row(front - 1, r), n) }
+            } else {
+                sums.update(repeating: 0, count: rowsPerPlane * n)
+                for i in 0..<k0 {
+                    for r in 0..<rowsPerPlane { boxSumAdd(sums + r * n, row(front + i, r), n) }
+                }
+            }
+            plane = z
+            fresh = true
+        }
+        let top = y + firstRow
+        if fresh {
+            columns.update(repeating: 0, count: n)
+            for i in 0..<k { boxSumAdd(columns, sumsRow(top + i), n) }
+        } else {
+            boxSumSlide(columns, sumsRow(top + k - 1), sumsRow(top - 1), n)
         }
     }
 }

@@ -1,4 +1,4 @@
-// Fast-math sums of 2-D box windows over float data (docs/window-strategies.md, "Fast-math float
+// Fast-math sums of 2-D and 3-D box windows over float data (docs/window-strategies.md, "Fast-math float
 // sums"): only under the caller's explicit opt-in (`WindowStrategyChoice.fastMath`, `--fast-math`,
 // `fast_math=True`), because the additions happen in another order than NumPy's pairwise sum, so
 // the last bits may differ from the literal kernel's.
@@ -25,10 +25,48 @@
 // of additions (NaN in the window or +inf with -inf: NaN; else an infinity: that infinity), so only
 // overflow (|partial sums| beyond the largest double) can make the two differ in kind.
 //
+// 3-D boxes (`runFastBoxSum3D`): the same van Herk tree along axis 0 gives each output plane's plane
+// sums (every row summed over the window's k0 planes), and the 2-D passes run over those.
+//
 // Scratch per thread: k suffix rows and one prefix row of the image's width (doubles), one extended
-// row, a row of cval, and per chunk the doubling rows (up to log2 L) and one result row.
+// row, a row of cval, and per chunk the doubling rows (up to log2 L) and one result row; 3-D: k0
+// suffix planes, a prefix plane and the plane sums too.
 
+import Foundation
 import RankKernelsC
+
+/// Blocks of doubles kept between calls for the 3-D fast-math scratch (up to 4 blocks of 8 MiB): a fresh
+/// mapping per call cost its page zeroing (`clear_page_erms`, 11% of a 128^3 float64 5x5x5 mean).
+final class FastBoxScratchPool: @unchecked Sendable {
+    static let shared = FastBoxScratchPool()
+    private let lock = NSLock()
+    private var kept: [(pointer: UnsafeMutablePointer<Double>, count: Int)] = []
+    private static let keptDoubles = 1 << 20, keptBlocks = 4
+
+    /// A block of at least `count` doubles (contents undefined).
+    func take(_ count: Int) -> (pointer: UnsafeMutablePointer<Double>, count: Int) {
+        lock.lock()
+        if let i = kept.firstIndex(where: { $0.count >= count }) {
+            let block = kept.remove(at: i)
+            lock.unlock()
+            return block
+        }
+        lock.unlock()
+        return (UnsafeMutablePointer<Double>.allocate(capacity: max(1, count)), max(1, count))
+    }
+
+    /// Returns a block from `take`: kept when small enough and fewer than 4 are kept, else freed.
+    func give(_ block: (pointer: UnsafeMutablePointer<Double>, count: Int)) {
+        lock.lock()
+        if block.count <= Self.keptDoubles && kept.count < Self.keptBlocks {
+            kept.append(block)
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        block.pointer.deallocate()
+    }
+}
 
 /// How a fast-math box sum slides along the row: up to 8 columns in one pass; otherwise windows of a
 /// columns (a <= 8), then b of them side by side plus the r = L mod a columns left over (b + r <= 8),
@@ -74,31 +112,48 @@ extension WindowReductionJob {
     /// The most suffix-row bytes a fast box sum keeps per thread (beyond, the exact strategy runs).
     static let fastBoxSumScratchBytes = 64 << 20
 
-    /// The fast-math box of a job whose only reduction is a sum over a 2-D box of float32/float64
-    /// data with contiguous rows, or nil.
-    static func fastBoxSumPlan(input: NDArray, reductions: [WindowReduction], rowOffsets: [Int],
+    /// The fast-math box of a job whose only reduction is a sum over a 2-D or 3-D box of float32/float64
+    /// data with contiguous rows, or nil. `outer` holds each footprint row's position on the axes
+    /// before the last.
+    static func fastBoxSumPlan(input: NDArray, reductions: [WindowReduction], outer: [[Int]],
                                span: (start: Int, length: Int)?) -> SeparableBox? {
-        guard input.elementType == .float32 || input.elementType == .float64, let span, reductions == [.sum] else { return nil }
-        let sorted = rowOffsets.sorted()
-        guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)),
-              fastBoxSumFits(shape: input.shape, boxRows: sorted.count,
-                             rowsContiguous: input.rank == 2 && input.strides[1] == input.elementType.itemSize) else { return nil }
-        return SeparableBox(rows: sorted.count, first: first, start: span.start, length: span.length)
+        let rank = input.rank
+        guard input.elementType == .float32 || input.elementType == .float64, let span, reductions == [.sum],
+              rank == 2 || rank == 3, Set(outer).count == outer.count else { return nil }
+        func consecutive(_ positions: [Int]) -> (first: Int, count: Int)? {
+            let sorted = Set(positions).sorted()
+            guard let first = sorted.first, sorted == Array(first..<(first + sorted.count)) else { return nil }
+            return (first, sorted.count)
+        }
+        guard let rows = consecutive(outer.map { $0[rank - 2] }) else { return nil }
+        let planes = rank == 3 ? consecutive(outer.map { $0[0] }) : (0, 1)
+        guard let planes, planes.count * rows.count == outer.count,
+              fastBoxSumFits(shape: input.shape, boxRows: rows.count,
+                             rowsContiguous: input.strides[rank - 1] == input.elementType.itemSize, boxPlanes: planes.count)
+        else { return nil }
+        return SeparableBox(rows: rows.count, first: rows.first, start: span.start, length: span.length,
+                            planes: planes.count, firstPlane: planes.first)
     }
 
-    /// Whether the fast-math box sums run over an input of `shape` with a box of `boxRows` rows: a 2-D
-    /// input whose rows are contiguous, and scratch (`boxRows` rows of doubles) within its bound. The
-    /// same rule decides the run and the strategy `filterjit show` / `bench` report.
-    public static func fastBoxSumFits(shape: [Int], boxRows: Int, rowsContiguous: Bool) -> Bool {
-        guard shape.count == 2, rowsContiguous else { return false }
-        let (rowBytes, rowOverflow) = shape[1].multipliedReportingOverflow(by: 8)
+    /// Whether the fast-math box sums run over an input of `shape` with a box of `boxRows` rows (and
+    /// `boxPlanes` planes, 3-D): a 2-D or 3-D input whose rows are contiguous, and scratch within its
+    /// bound (2-D: `boxRows` rows of doubles; 3-D: `boxPlanes` + 2 planes of doubles and `boxRows` rows).
+    /// The same rule decides the run and the strategy `filterjit show` / `bench` report.
+    public static func fastBoxSumFits(shape: [Int], boxRows: Int, rowsContiguous: Bool, boxPlanes: Int = 1) -> Bool {
+        guard shape.count == 2 || shape.count == 3, rowsContiguous else { return false }
+        let (rowBytes, rowOverflow) = shape[shape.count - 1].multipliedReportingOverflow(by: 8)
         let (bytes, overflow) = boxRows.multipliedReportingOverflow(by: rowBytes)
-        return !rowOverflow && !overflow && bytes <= fastBoxSumScratchBytes
+        guard !rowOverflow, !overflow, bytes <= fastBoxSumScratchBytes else { return false }
+        guard shape.count == 3 else { return true }
+        let (planeBytes, planeOverflow) = shape[1].multipliedReportingOverflow(by: rowBytes)
+        let (planesBytes, planesOverflow) = (boxPlanes + 2).multipliedReportingOverflow(by: planeBytes)
+        return !planeOverflow && !planesOverflow && planesBytes <= fastBoxSumScratchBytes - bytes
     }
 
-    /// The most additions any element goes through in a fast box sum over `rows` x `length` (the bound's depth).
-    public static func fastBoxSumDepth(rows: Int, length: Int) -> Int {
-        (rows - 1) + FastBoxSumHorizontal.depth(length: length)
+    /// The most additions any element goes through in a fast box sum over `planes` x `rows` x
+    /// `length` (the bound's depth; 2-D: one plane).
+    public static func fastBoxSumDepth(rows: Int, length: Int, planes: Int = 1) -> Int {
+        (planes - 1) + (rows - 1) + FastBoxSumHorizontal.depth(length: length)
     }
 
     /// The fast-math box sums of output rows `rows` as doubles (the one plane), for a compiled tail.
@@ -134,18 +189,24 @@ extension WindowReductionJob {
         let outStrides = output.strides.map { $0 / MemoryLayout<T>.stride }
         let outBase = UnsafeMutablePointer<T>(OpaquePointer(output.firstElementPointer))
         let n = rowLength
-        let step = outStrides[1]
+        let step = outStrides[input.rank - 1]
         let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         defer { staging.deallocate() }
-        let factor = mean ? 1 / Double(box.rows * box.length) : 1
+        let factor = mean ? 1 / Double(box.planes * box.rows * box.length) : 1
         // Contiguous output rows take the C passes (the same additions in the same order, the same bits)
         // when the CPU has AVX-512; else the C store with non-temporal stores after the Swift passes.
         let streaming = step == 1 && BoxMeanKernels.enabled
         if streaming && BoxMeanKernels.fusedFastSums && runFastSumDirectC(T.self, rows: rows, output: output, factor: factor) {
             return
         }
+        // 3-D float64: the plane sums are rows of doubles, and the fused C passes take them as the input rows.
+        if streaming && BoxMeanKernels.fusedFastSums && input.rank == 3 && T.self == Double.self
+            && filterjit_rank_kernels_avx512() != 0 && FastBoxSumHorizontal(length: box.length) != .binary {
+            try runFastBoxSum3D(T.self, rows: rows, direct: (output, factor)) { _, _, _, _ in }
+            return
+        }
         try runFastBoxSum(T.self, rows: rows) { y, x0, sums, width in
-            let destination = outBase + y * outStrides[0]
+            let destination = outBase + rowOffset(y, strides: outStrides)
             let raw = UnsafeMutableRawPointer((step == 1 ? destination : staging) + x0)
             if T.self == Float.self {
                 let out = raw.assumingMemoryBound(to: Float.self)
@@ -164,7 +225,7 @@ extension WindowReductionJob {
     /// not run: no AVX-512, or windows longer than the factored plans (`FastBoxSumHorizontal.binary`).
     private func runFastSumDirectC<T: ReducibleElement & BinaryFloatingPoint>(_: T.Type, rows: Range<Int>, output: NDArray,
                                                                              factor: Double) -> Bool {
-        guard filterjit_rank_kernels_avx512() != 0, output.strides[1] == MemoryLayout<T>.stride else { return false }
+        guard input.rank == 2, filterjit_rank_kernels_avx512() != 0, output.strides[1] == MemoryLayout<T>.stride else { return false }
         guard !rows.isEmpty else { return true }
         let box = fastBoxSum!
         let n = rowLength, k = box.rows
@@ -200,13 +261,139 @@ extension WindowReductionJob {
     private func runFastBoxSum<T: ReducibleElement & BinaryFloatingPoint>(
         _: T.Type, rows: Range<Int>, body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
         let box = fastBoxSum!
-        let n = rowLength
-        let k = box.rows
+        if input.rank == 3 {
+            try runFastBoxSum3D(T.self, rows: rows, body: body)
+            return
+        }
         let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
         let cval = T(exactlyOrdered: geometry.cval) ?? 0
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, rowLength))
+        cvalRow.initialize(repeating: cval, count: rowLength)
+        defer { cvalRow.deallocate() }
         let outerMap = outerMaps[0]
+        try runFastBoxSumRows(T.self, box: box, rows: rows, cvalColumn: Double(box.rows) * cval.doubleValue, row: { p in
+            guard let offset = outerMap[p] else { return UnsafePointer(cvalRow) }
+            return UnsafePointer(base + offset)
+        }, body: body)
+    }
+
+    /// 3-D boxes (k0 planes x k rows x L columns): per output plane z, the plane sums Q (each input row
+    /// summed over the window's k0 planes) by van Herk / Gil-Werman along axis 0, as the 2-D vertical
+    /// pass does along the rows: planes in blocks of k0 at fixed planes (multiples of k0), the suffix
+    /// sums of the block's planes built bottom-up and a running prefix over the next block's, Q =
+    /// suffix(i) + prefix(i); then the 2-D passes (`runFastBoxSumRows`) over Q's rows with the k x L
+    /// box. No subtraction; each element goes through at most (k0 - 1) more additions than in 2-D. A
+    /// thread whose rows start inside a block builds that block down to its plane and the prefix up
+    /// to it in the same order, so the bits do not depend on the thread count. Rows of Q outside
+    /// the plane (constant modes) are k0 x cval, planes outside are planes of cval.
+    /// Scratch: k0 suffix planes, one prefix plane and Q (doubles of the plane's size), as bounded
+    /// by `fastBoxSumFits`.
+    /// `direct` (float64 only, contiguous output rows, a plan the C passes take): each plane's rows go
+    /// through `filterjit_fast_box_sum` over the plane sums (the same additions as the Swift passes,
+    /// the same bits), stored into the output with `factor`; `body` is then not called.
+    private func runFastBoxSum3D<T: ReducibleElement & BinaryFloatingPoint>(
+        _: T.Type, rows: Range<Int>, direct: (output: NDArray, factor: Double)? = nil,
+        body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
+        guard !rows.isEmpty else { return }
+        let box = fastBoxSum!
+        let n = rowLength, rowsPerPlane = input.shape[1], planeSize = rowsPerPlane * n
+        let k0 = box.planes, front = box.firstPlane
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let cval = T(exactlyOrdered: geometry.cval) ?? 0
+        let planeMap = outerMaps[0], rowStride = inStrides[1]
+        let rowIndex = try geometry.indexMap(axis: 1)
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: n)
+        let cvalSums = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
+        cvalSums.initialize(repeating: Double(k0) * cval.doubleValue, count: n)
+        let scratch = FastBoxScratchPool.shared.take((k0 + 2) * planeSize)
+        let suffix = scratch.pointer, prefix = suffix + k0 * planeSize, sums = prefix + planeSize
+        defer { cvalRow.deallocate(); cvalSums.deallocate(); FastBoxScratchPool.shared.give(scratch) }
+        /// Row r of the input plane at virtual position p along axis 0 (a row of cval outside).
+        func row(_ p: Int, _ r: Int) -> UnsafePointer<T> {
+            guard let offset = planeMap[p] else { return UnsafePointer(cvalRow) }
+            return UnsafePointer(base + offset + r * rowStride)
+        }
+        func suffixPlane(_ i: Int) -> UnsafeMutablePointer<Double> { suffix + i * planeSize }
+        var block = -1
+        let lastMapColumns = direct == nil ? [] : lastMap.map { $0 ?? -1 }
+        let firstPlane = rows.lowerBound / rowsPerPlane, lastPlane = (rows.upperBound - 1) / rowsPerPlane
+        for z in firstPlane...lastPlane {
+            let blockStart = (z / k0) * k0, i = z - blockStart
+            if blockStart != block {
+                block = blockStart
+                for r in 0..<rowsPerPlane { fastBoxSumWiden(row(blockStart + k0 - 1 + front, r), suffixPlane(k0 - 1) + r * n, n) }
+                var j = k0 - 2
+                while j >= i {
+                    for r in 0..<rowsPerPlane {
+                        fastBoxSumAddWidened(row(blockStart + j + front, r), UnsafePointer(suffixPlane(j + 1) + r * n),
+                                             suffixPlane(j) + r * n, n)
+                    }
+                    j -= 1
+                }
+                if i >= 2 {
+                    for r in 0..<rowsPerPlane {
+                        fastBoxSumWiden(row(blockStart + k0 + front, r), prefix + r * n, n)
+                        for j in 2..<i { fastBoxSumAccumulateWidened(row(blockStart + j + k0 - 1 + front, r), prefix + r * n, n) }
+                    }
+                }
+            }
+            let plane: UnsafePointer<Double>
+            if i == 0 {
+                plane = UnsafePointer(suffixPlane(0))
+            } else {
+                for r in 0..<rowsPerPlane {
+                    let source = row(blockStart + i + k0 - 1 + front, r)
+                    if i == 1 {
+                        fastBoxSumStartPrefix(source, UnsafePointer(suffixPlane(1) + r * n), prefix + r * n, sums + r * n, n)
+                    } else {
+                        fastBoxSumContinuePrefix(source, UnsafePointer(suffixPlane(i) + r * n), prefix + r * n, sums + r * n, n)
+                    }
+                }
+                plane = UnsafePointer(sums)
+            }
+            let planeStart = z * rowsPerPlane
+            let local = (max(rows.lowerBound, planeStart) - planeStart)..<(min(rows.upperBound, planeStart + rowsPerPlane) - planeStart)
+            if let direct {
+                let plan: (a: Int, b: Int, r: Int)
+                switch FastBoxSumHorizontal(length: box.length) {
+                case .direct: plan = (box.length, 0, 0)
+                case .factored(let a, let b, let r): plan = (a, b, r)
+                case .binary: preconditionFailure("the binary plan has no fused passes")
+                }
+                let rowBase = local.lowerBound + box.first, rowCount = local.count + box.rows - 1
+                let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
+                    rowIndex[p].map { UnsafeRawPointer(plane + $0 * n) } ?? UnsafeRawPointer(cvalSums)
+                }
+                let outStrides = direct.output.strides.map { $0 / MemoryLayout<Double>.stride }
+                let out = direct.output.firstElementPointer + z * outStrides[0] * MemoryLayout<Double>.stride
+                let ran = filterjit_fast_box_sum(0, pointers, rowBase, rowCount, local.lowerBound, local.upperBound,
+                                                 n, box.rows, box.first, lastMapColumns, lastMapColumns.count,
+                                                 geometry.centre[2], box.start, box.length, plan.a, plan.b, plan.r,
+                                                 Double(box.rows) * (Double(k0) * cval.doubleValue), direct.factor,
+                                                 out, outStrides[1])
+                // (0 only when its scratch could not be allocated: the caller recomputes everything exactly.)
+                guard ran == 1 else { throw WindowStrategyDeclined(reason: "no scratch for the fused passes") }
+                continue
+            }
+            try runFastBoxSumRows(Double.self, box: box, rows: local,
+                                  cvalColumn: Double(box.rows) * (Double(k0) * cval.doubleValue), row: { p in
+                guard let r = rowIndex[p] else { return UnsafePointer(cvalSums) }
+                return plane + r * n
+            }) { y, x0, sums, width in try body(planeStart + y, x0, sums, width) }
+        }
+    }
+
+    /// The 2-D passes over rows given by `row` (virtual positions along the second-to-last axis, a row
+    /// of cval sums where the mode gives cval) for rows `rows` of the plane; `cvalColumn` is the sum of
+    /// a column of cvals outside the row.
+    private func runFastBoxSumRows<T: ReducibleElement & BinaryFloatingPoint>(
+        _: T.Type, box: SeparableBox, rows: Range<Int>, cvalColumn: Double, row: (Int) -> UnsafePointer<T>,
+        body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
+        let n = rowLength
+        let k = box.rows
         let extendedLength = lastMap.count
-        let centre = geometry.centre[1]
+        let centre = geometry.centre[input.rank - 1]
         let length = box.length
         let horizontal = FastBoxSumHorizontal(length: length)
         var levelsNeeded = 0
@@ -219,24 +406,17 @@ extension WindowReductionJob {
         case .factored: scratchRows = 1
         case .binary: scratchRows = levelsNeeded
         }
-        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
-        cvalRow.initialize(repeating: cval, count: n)
         let suffix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, k * n))
         let prefix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
         let extended = UnsafeMutablePointer<Double>.allocate(capacity: max(1, extendedLength))
         let levels = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratchRows * chunkRow))
         let result = UnsafeMutablePointer<Double>.allocate(capacity: chunk)
         defer {
-            cvalRow.deallocate(); suffix.deallocate(); prefix.deallocate(); extended.deallocate()
+            suffix.deallocate(); prefix.deallocate(); extended.deallocate()
             levels.deallocate(); result.deallocate()
         }
-        func row(_ p: Int) -> UnsafePointer<T> {
-            guard let offset = outerMap[p] else { return UnsafePointer(cvalRow) }
-            return UnsafePointer(base + offset)
-        }
         func suffixRow(_ i: Int) -> UnsafeMutablePointer<Double> { suffix + i * n }
-        // A column outside the row is a mapped column's sum, or k cvals.
-        let cvalColumn = Double(k) * cval.doubleValue
+        // A column outside the row is a mapped column's sum, or k cvals (`cvalColumn`).
         var leftEdge: [(Int, Int?)] = [], rightEdge: [(Int, Int?)] = []
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }

@@ -360,12 +360,12 @@ public struct WindowReductionJob: @unchecked Sendable {
         } else {
             rankNetwork = nil
         }
-        boxSum = Self.boxSumPlan(input: input, reductions: reductions, rowOffsets: rows.map { $0.outer.first ?? 0 },
+        boxSum = Self.boxSumPlan(input: input, reductions: reductions, outer: rows.map { $0.outer },
                                  span: classes.count == 1 && classes[0].spans.count == 1
                                      ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil,
                                  taps: taps.count)
         fastBoxSum = fastMath ? Self.fastBoxSumPlan(input: input, reductions: reductions,
-                                                    rowOffsets: rows.map { $0.outer.first ?? 0 },
+                                                    outer: rows.map { $0.outer },
                                                     span: classes.count == 1 && classes[0].spans.count == 1
                                                         ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
             : nil
@@ -574,6 +574,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         let outBase = output.firstElementPointer
         let n = rowLength
         let divisor = Double(tapCount)
+        if input.rank == 3, outStrides[last] == 1, runFloatBoxRows(T.self, rows: rows, output: output, mean: mean) { return }
         let plane = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
         defer { plane.deallocate() }
         try withRowState(T.self) { state in
@@ -600,6 +601,95 @@ public struct WindowReductionJob: @unchecked Sendable {
 
     /// A single order statistic stored straight into `output`: by the network into the output row
     /// itself (same type, contiguous), else through doubles as generic_filter stores them.
+    /// 3-D float boxes of 9 footprint rows of 3 columns or 25 of 5 (the 3x3x3 and 5x5x5 cubes) with
+    /// AVX-512 (`filterjit_pairwise_rows_store_f64`/`_f32`): each output row's pairwise sums read the
+    /// input rows in place (float32 widened in the kernel), no extended-row copies and no plane; the
+    /// pixels whose windows leave the row (and rows of cval) read short strips gathered through the
+    /// mode. Divided by the taps for a mean and stored into the contiguous output row. The same
+    /// additions in the same order as the other pairwise paths, so the literal kernel's bits. False
+    /// (nothing written) when the kernel does not take this box or this CPU has none.
+    private func runFloatBoxRows<T: ReducibleElement>(_: T.Type, rows: Range<Int>, output: NDArray, mean: Bool) -> Bool {
+        let footprintRowCount = footprintRows.count
+        guard input.rank == 3, inStrides[2] == 1, footprintRowCount > 0, tapCount % footprintRowCount == 0,
+              T.self == Double.self || T.self == Float.self else { return false }
+        let length = tapCount / footprintRowCount
+        guard filterjit_pairwise_rows_supported(footprintRowCount, length) != 0, let first = tapPlaces.first,
+              lastMap.count == rowLength + length - 1 else { return false }
+        let start = first.position
+        for (i, place) in tapPlaces.enumerated() where place.row != i / length || place.position != start + i % length {
+            return false
+        }
+        let outSize = output.elementType.itemSize
+        let outStrides = output.strides.map { $0 / outSize }
+        guard outStrides[2] == 1 else { return false }
+        let n = rowLength, rowsPerPlane = input.shape[1]
+        let extendedLength = lastMap.count
+        // Pixels [low, high) read their windows inside the row: x + start + c - centre in 0 ..< n.
+        let shift = start - geometry.centre[2]
+        let low = min(max(-shift, 0), n)
+        let high = max(low, min(n, n - length - shift + 1))
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: extendedLength)
+        cvalRow.initialize(repeating: cval, count: extendedLength)
+        let strips = UnsafeMutablePointer<T>.allocate(capacity: footprintRowCount * extendedLength)
+        let pointers = UnsafeMutablePointer<UnsafePointer<T>?>.allocate(capacity: footprintRowCount)
+        let keys = UnsafeMutablePointer<Int>.allocate(capacity: footprintRowCount)
+        let inside = UnsafeMutablePointer<Bool>.allocate(capacity: footprintRowCount)
+        defer { cvalRow.deallocate(); strips.deallocate(); pointers.deallocate(); keys.deallocate(); inside.deallocate() }
+        let planeMap = outerMaps[0], rowMap = outerMaps[1]
+        let outer = footprintRows.map { ($0.outer[0], $0.outer[1]) }
+        let divisor = mean ? Double(tapCount) : 0
+        let outBase = output.firstElementPointer
+        func store(_ destination: UnsafeMutableRawPointer, _ count: Int) {
+            guard count > 0 else { return }
+            pointers.withMemoryRebound(to: UnsafePointer<Double>?.self, capacity: footprintRowCount) { doubles in
+                if T.self == Double.self {
+                    _ = filterjit_pairwise_rows_store_f64(doubles, footprintRowCount, length, count, divisor,
+                                                          destination.assumingMemoryBound(to: Double.self))
+                } else {
+                    doubles.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: footprintRowCount) { floats in
+                        _ = filterjit_pairwise_rows_store_f32(floats, footprintRowCount, length, count, divisor,
+                                                              destination.assumingMemoryBound(to: Float.self))
+                    }
+                }
+            }
+        }
+        /// Pixels [x0, x1) from strips gathered through the mode along the row.
+        func edge(_ x0: Int, _ x1: Int, _ destination: UnsafeMutableRawPointer) {
+            guard x1 > x0 else { return }
+            let used = x1 - x0 + length - 1
+            for r in 0..<footprintRowCount {
+                guard inside[r] else { pointers[r] = UnsafePointer(cvalRow); continue }
+                let strip = strips + r * extendedLength, row = base + keys[r]
+                for j in 0..<used { strip[j] = lastMap[x0 + start + j].map { row[$0] } ?? cval }
+                pointers[r] = UnsafePointer(strip)
+            }
+            store(destination + x0 * outSize, x1 - x0)
+        }
+        for t in rows {
+            let (z, y) = t.quotientAndRemainder(dividingBy: rowsPerPlane)
+            for r in 0..<footprintRowCount {
+                if let plane = planeMap[z + outer[r].0], let row = rowMap[y + outer[r].1] {
+                    keys[r] = plane + row
+                    inside[r] = true
+                } else {
+                    inside[r] = false
+                }
+            }
+            let destination = outBase + rowOffset(t, strides: outStrides) * outSize
+            if high > low {
+                for r in 0..<footprintRowCount {
+                    pointers[r] = inside[r] ? UnsafePointer(base + keys[r] + low + shift) : UnsafePointer(cvalRow)
+                }
+                store(destination + low * outSize, high - low)
+            }
+            edge(0, low, destination)
+            edge(high, n, destination)
+        }
+        return true
+    }
+
     private func runDirectRank<T: ReducibleElement>(_: T.Type, k: Int, rows: Range<Int>, output: NDArray) throws {
         let outSize = output.elementType.itemSize
         let outStrides = output.strides.map { $0 / outSize }

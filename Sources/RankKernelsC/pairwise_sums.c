@@ -246,6 +246,134 @@ static int fj_box(const double *const *rows, ptrdiff_t k, ptrdiff_t count, doubl
     return 1;
 }
 
+// Boxes of R footprint rows of L columns (3-D cubes: R = k * k rows of k columns, k = 3 and 5; up to 128 taps,
+// where NumPy's tree has one level of eight accumulators), read in
+// place: tap r * L + c of pixel x is rows[r][x + c], float64 or float32 rows (widened by vcvtps2pd as
+// they are loaded). The same unrolled tree as the square boxes (FJ_SEGMENT_TAP: accumulator by tap
+// index, the fma(tap, 1.0, acc) adds), the same bits. The last (up to 15) pixels of a call run the
+// same step with masked loads of the elements they read and masked stores (a zero-padded copy of
+// their rows, tried first, compiled to gathers and took most of the time), so no element beyond
+// rows[r][count + L - 2] is read or written.
+#define FJ_LOAD_ROW_F64(p) _mm512_loadu_pd(p)
+#define FJ_LOAD_ROW_F64_MASKED(m, p) _mm512_maskz_loadu_pd(m, p)
+#define FJ_LOAD_ROW_F32(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
+#define FJ_LOAD_ROW_F32_MASKED(m, p) _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_maskz_loadu_ps((__mmask16)(m), p)))
+
+// One step of 16 pixels; block j of a row (8 elements from p + 8 j) loaded by LOADBLOCK(j, p).
+#define FJ_RECT_STEP(FN, R, L, TYPE, LOADBLOCK, ...)                                                        \
+    FJ_AVX512F static inline fj_pair FN(const TYPE *const *rows, ptrdiff_t x, __m512d one, __VA_ARGS__) {     \
+        enum { N = R * L, SPLIT = N > 128, H0 = N / 2, HALF = SPLIT ? H0 - H0 % 8 : N, NB = (L + 14) / 8 + 1 }; \
+        const __m512d zero = _mm512_setzero_pd();                                                           \
+        __m512d a[8], b[8], c8[8], d8[8], ra = zero, rb = zero, sa = zero, sb = zero;                       \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {                                   \
+            const TYPE *p = rows[r] + x;                                                                    \
+            __m512d A[NB];                                                                                  \
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < NB; j++) A[j] = LOADBLOCK(j, p);        \
+            _Pragma("clang loop unroll(full)") for (int c = 0; c < L; c++) {                               \
+                const int i = r * L + c, bl = c / 8, s = c % 8;                                             \
+                __m512d v0 = fj_shift(A[bl], A[s ? bl + 1 : bl], s);                                        \
+                __m512d v1 = fj_shift(A[bl + 1], A[s ? bl + 2 : bl + 1], s);                                \
+                FJ_SEGMENT_TAP(0, HALF, a, b, ra, rb)                                                       \
+                FJ_SEGMENT_TAP(HALF, N, c8, d8, sa, sb)                                                     \
+            }                                                                                               \
+        }                                                                                                   \
+        if (SPLIT) {                                                                                        \
+            ra = FJ_ADD(ra, sa);                                                                            \
+            rb = FJ_ADD(rb, sb);                                                                            \
+        }                                                                                                   \
+        fj_pair s;                                                                                          \
+        s.a = FJ_ADD(zero, ra);                                                                             \
+        s.b = FJ_ADD(zero, rb);                                                                             \
+        return s;                                                                                           \
+    }
+
+// Full steps: every block loaded whole but the last, up to element L + 14 (no read past the row).
+#define FJ_RECT_FULL_BLOCK(LOADF, LOADM, L, j, p)                                                           \
+    ((j) < (L + 14) / 8 ? LOADF((p) + 8 * (j))                                                              \
+                        : (L + 15 - 8 * ((L + 14) / 8) == 8 ? LOADF((p) + 8 * (j))                          \
+                                                            : LOADM((__mmask8)((1u << (L + 15 - 8 * ((L + 14) / 8))) - 1), (p) + 8 * (j))))
+
+#define FJ_RECT(NAME, R, L, TYPE, LOADF, LOADM)                                                              \
+    FJ_RECT_STEP(NAME##_step, R, L, TYPE, FULL_BLOCK_##NAME, int unused)                                   \
+    FJ_RECT_STEP(NAME##_tail, R, L, TYPE, TAIL_BLOCK_##NAME, const __mmask8 *masks)                        \
+    FJ_AVX512F static void NAME(const TYPE *const *rows, ptrdiff_t count, double divisor, double *out, float *out32) { \
+        __m512d one = _mm512_set1_pd(1.0);                                                                  \
+        __asm__("" : "+v"(one)); /* keeps fma(v, 1.0, acc) from being folded back into an add */          \
+        const __m512d dv = _mm512_set1_pd(divisor);                                                         \
+        ptrdiff_t x = 0;                                                                                    \
+        for (; x + 16 <= count; x += 16) {                                                                  \
+            fj_pair s = NAME##_step(rows, x, one, 0);                                                       \
+            fj_store(out, out32, x, s.a, divisor, dv);                                                      \
+            fj_store(out, out32, x + 8, s.b, divisor, dv);                                                  \
+        }                                                                                                   \
+        if (x < count) {                                                                                    \
+            /* The last pixels: masked loads of the elements they read, masked stores. */                 \
+            enum { NB = (L + 14) / 8 + 1 };                                                                 \
+            __mmask8 masks[NB];                                                                             \
+            ptrdiff_t left = count - x, used = left + L - 1;                                                \
+            for (int j = 0; j < NB; j++) {                                                                  \
+                ptrdiff_t e = used - 8 * j;                                                                 \
+                masks[j] = e >= 8 ? (__mmask8)0xFF : e <= 0 ? (__mmask8)0 : (__mmask8)((1u << e) - 1);      \
+            }                                                                                               \
+            fj_pair s = NAME##_tail(rows, x, one, masks);                                                   \
+            __mmask8 ma = left >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << left) - 1);                        \
+            __mmask8 mb = left <= 8 ? (__mmask8)0 : (__mmask8)((1u << (left - 8)) - 1);                     \
+            __m512d va = s.a, vb = s.b;                                                                     \
+            if (divisor != 0) {                                                                             \
+                va = _mm512_div_pd(va, dv);                                                                 \
+                vb = _mm512_div_pd(vb, dv);                                                                 \
+            }                                                                                               \
+            if (out32) {                                                                                    \
+                _mm512_mask_storeu_ps(out32 + x, (__mmask16)ma, _mm512_castps256_ps512(_mm512_cvtpd_ps(va))); \
+                _mm512_mask_storeu_ps(out32 + x + 8, (__mmask16)mb, _mm512_castps256_ps512(_mm512_cvtpd_ps(vb))); \
+            } else {                                                                                        \
+                _mm512_mask_storeu_pd(out + x, ma, va);                                                     \
+                _mm512_mask_storeu_pd(out + x + 8, mb, vb);                                                 \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+
+#define FULL_BLOCK_fj_rect9x3_f64(j, p) FJ_RECT_FULL_BLOCK(FJ_LOAD_ROW_F64, FJ_LOAD_ROW_F64_MASKED, 3, j, p)
+#define TAIL_BLOCK_fj_rect9x3_f64(j, p) FJ_LOAD_ROW_F64_MASKED(masks[j], (p) + 8 * (j))
+#define FULL_BLOCK_fj_rect25x5_f64(j, p) FJ_RECT_FULL_BLOCK(FJ_LOAD_ROW_F64, FJ_LOAD_ROW_F64_MASKED, 5, j, p)
+#define TAIL_BLOCK_fj_rect25x5_f64(j, p) FJ_LOAD_ROW_F64_MASKED(masks[j], (p) + 8 * (j))
+#define FULL_BLOCK_fj_rect9x3_f32(j, p) FJ_RECT_FULL_BLOCK(FJ_LOAD_ROW_F32, FJ_LOAD_ROW_F32_MASKED, 3, j, p)
+#define TAIL_BLOCK_fj_rect9x3_f32(j, p) FJ_LOAD_ROW_F32_MASKED(masks[j], (p) + 8 * (j))
+#define FULL_BLOCK_fj_rect25x5_f32(j, p) FJ_RECT_FULL_BLOCK(FJ_LOAD_ROW_F32, FJ_LOAD_ROW_F32_MASKED, 5, j, p)
+#define TAIL_BLOCK_fj_rect25x5_f32(j, p) FJ_LOAD_ROW_F32_MASKED(masks[j], (p) + 8 * (j))
+
+FJ_RECT(fj_rect9x3_f64, 9, 3, double, FJ_LOAD_ROW_F64, FJ_LOAD_ROW_F64_MASKED)
+FJ_RECT(fj_rect25x5_f64, 25, 5, double, FJ_LOAD_ROW_F64, FJ_LOAD_ROW_F64_MASKED)
+FJ_RECT(fj_rect9x3_f32, 9, 3, float, FJ_LOAD_ROW_F32, FJ_LOAD_ROW_F32_MASKED)
+FJ_RECT(fj_rect25x5_f32, 25, 5, float, FJ_LOAD_ROW_F32, FJ_LOAD_ROW_F32_MASKED)
+
+int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length) {
+    if (!filterjit_rank_kernels_avx512()) return 0;
+    return (rows == 9 && length == 3) || (rows == 25 && length == 5);
+}
+
+int filterjit_pairwise_rows_store_f64(const double *const *rows, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
+                                      double divisor, double *out) {
+    if (!filterjit_pairwise_rows_supported(r, length)) return 0;
+    if (count <= 0) return 1;
+    switch (length) {
+    case 3: fj_rect9x3_f64(rows, count, divisor, out, NULL); break;
+    default: fj_rect25x5_f64(rows, count, divisor, out, NULL); break;
+    }
+    return 1;
+}
+
+int filterjit_pairwise_rows_store_f32(const float *const *rows, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
+                                      double divisor, float *out) {
+    if (!filterjit_pairwise_rows_supported(r, length)) return 0;
+    if (count <= 0) return 1;
+    switch (length) {
+    case 3: fj_rect9x3_f32(rows, count, divisor, NULL, out); break;
+    default: fj_rect25x5_f32(rows, count, divisor, NULL, out); break;
+    }
+    return 1;
+}
+
 int filterjit_pairwise_box_sum_f64(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out) {
     return fj_box(rows, k, count, out, NULL, 0);
 }
@@ -262,6 +390,34 @@ int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t
 }
 
 #else
+
+int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length) {
+    (void)rows;
+    (void)length;
+    return 0;
+}
+
+int filterjit_pairwise_rows_store_f64(const double *const *rows, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
+                                      double divisor, double *out) {
+    (void)rows;
+    (void)r;
+    (void)length;
+    (void)count;
+    (void)divisor;
+    (void)out;
+    return 0;
+}
+
+int filterjit_pairwise_rows_store_f32(const float *const *rows, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
+                                      double divisor, float *out) {
+    (void)rows;
+    (void)r;
+    (void)length;
+    (void)count;
+    (void)divisor;
+    (void)out;
+    return 0;
+}
 
 int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double divisor,
                                  double *out, float *out32) {

@@ -153,6 +153,39 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         #expect(zip(outputs[0], outputs[2]).allSatisfy { abs($0 - $1) <= 1e-14 })
     }
 
+    /// 3-D boxes (branch w12m): show and bench name the fast-math box sums of a 3-D float mean, the
+    /// exact strategies otherwise ("sum": the integer plane sums, the float pairwise rows), and a 3-D
+    /// fast-math run stays within the stated bound of the exact one while the default run is bit-exact.
+    @Test func volumeBoxSumsAreNamedByShowAndBench() throws {
+        let show = try runCLI(["show", "-e", "np.mean(values)", "--shape", "24x24x24", "--size", "5", "--fast-math",
+                               "--no-disk-cache"])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdout.hasPrefix("; window strategy: window reductions [box sums (fast-math)], written directly"),
+                "\(show.stdout.prefix(200))")
+        let bench = try runCLI(["bench", "-e", "np.mean(values)", "--shape", "16x16x16", "--size", "7", "--repeat", "1",
+                                "--json", "--fast-math", "--no-disk-cache"])
+        #expect(try benchJSON(bench)["strategy"] as? String == "box sums (fast-math)", "\(bench.stdout.suffix(300))")
+        for (dtype, fastMath) in [("float64", false), ("float32", false), ("uint8", false), ("uint16", true)] {
+            let exact = try runCLI(["bench", "-e", "np.mean(values)", "--shape", "16x16x16", "--dtype", dtype, "--size", "3",
+                                    "--repeat", "1", "--json", "--no-disk-cache"] + (fastMath ? ["--fast-math"] : []))
+            // (Float sums of 27 taps take the pairwise strategy only with AVX-512: from 129 taps without.)
+            let portable = ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"] == "1" && dtype.hasPrefix("float")
+            #expect(try benchJSON(exact)["strategy"] as? String == (portable ? "literal" : "sum"), "\(dtype): \(exact.stdout.suffix(300))")
+        }
+        let scratch = try ScratchDirectory()
+        try NPYFile.write(try randomImage(shape: [9, 10, 11], seed: 5), path: scratch.path("v.npy"))
+        var outputs: [[Double]] = []
+        for flags in [["--fast-math"], [], ["--strategy", "literal"]] {
+            let run = try runCLI(["run", "-e", "np.mean(values)", "--input", scratch.path("v.npy"), "--size", "5",
+                                  "--mode", "reflect", "--output", scratch.path("w.npy"), "--no-disk-cache"] + flags)
+            #expect(run.status == 0, "\(run.stderr)")
+            outputs.append(try NPYFile.read(path: scratch.path("w.npy")).doubleValues())
+        }
+        #expect(outputs[1].map(\.bitPattern) == outputs[2].map(\.bitPattern))
+        // |x| < 1: sum|x| <= 125 per window, bound (5 + 5 + 5 + 125/8 + log2 125 + 15) 2^-53 < 1e-14.
+        #expect(zip(outputs[0], outputs[2]).allSatisfy { abs($0 - $1) <= 1e-14 })
+    }
+
     @Test func llvmRemarksDoNotReachStderr() throws {
         // A pow call keeps the pixel loop scalar; LLVM's default handler printed "remark: ... loop not vectorized".
         let scratch = try ScratchDirectory()

@@ -20,8 +20,8 @@ import RankKernelsC
     /// values sum to `absoluteSum` (docs/window-strategies.md, "Fast-math float sums"): the fast tree's
     /// depth (rows + columns - 2), NumPy's pairwise depth (at most n/8 + log2 n + 12), and for a
     /// mean the two roundings of the division (3 more ulps of sum|x| / n).
-    static func bound(rows: Int, columns: Int, absoluteSum: Double, mean: Bool) -> Double {
-        let n = Double(rows * columns)
+    static func bound(rows: Int, columns: Int, taps: Int? = nil, absoluteSum: Double, mean: Bool) -> Double {
+        let n = Double(taps ?? rows * columns)
         let depth = Double(rows + columns) + n / 8 + log2(n) + 12 + (mean ? 3 : 0)
         return depth * 0x1p-53 * absoluteSum / (mean ? n : 1) * 1.0001
     }
@@ -29,7 +29,7 @@ import RankKernelsC
     /// Compares fast-math results with the literal kernel's under the bound; nil when within it.
     /// `scale`: the tail's factor on the sum (1, 1/n for a mean, 0.5, ...); `float32Output`: one more
     /// float32 rounding on each side.
-    static func violation(fast: NDArray, literal: NDArray, absoluteSums: NDArray, rows: Int, columns: Int,
+    static func violation(fast: NDArray, literal: NDArray, absoluteSums: NDArray, rows: Int, columns: Int, taps: Int? = nil,
                           mean: Bool, scale: Double = 1, float32Output: Bool) -> String? {
         let f = fast.doubleValues(), l = literal.doubleValues(), a = absoluteSums.doubleValues()
         for i in f.indices {
@@ -47,7 +47,7 @@ import RankKernelsC
             // docs/status.md, branch w12d), so a zero the fast sums give must be +0.0 (unless the run
             // fell back to that literal kernel: a cval of -0.0 is refused by every strategy).
             if x == 0 && x.sign == .minus && !(y == 0 && y.sign == .minus) { return "element \(i): fast -0.0 (literal \(y))" }
-            var allowed = bound(rows: rows, columns: columns, absoluteSum: a[i], mean: mean) * scale
+            var allowed = bound(rows: rows, columns: columns, taps: taps, absoluteSum: a[i], mean: mean) * scale
             if float32Output { allowed += max(abs(x), abs(y)) * 0x1p-23 }
             if abs(x - y) > allowed {
                 return "element \(i): fast \(x), literal \(y), |difference| \(abs(x - y)) > bound \(allowed) (sum|x| \(a[i]))"
@@ -217,6 +217,90 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// 3-D boxes (branch w12m, `runFastBoxSum3D`: van Herk plane sums along axis 0, then the 2-D passes):
+    /// within the bound with the depth of the composition, (k0 + k + L + n/8 + log2 n + 12) u sum|x|
+    /// (+3 for a mean), on shapes of 1-12 per axis (some longer rows and deeper volumes), boxes up to 7 per
+    /// axis and non-cubic ones, windows larger than the image, planes of 1e12 next to tiny values, every
+    /// mode, cval, origins, reversed views, float32 and float64 in and out, a compiled tail; the same bits
+    /// at 1, 2 and 3 threads and with the AVX-512 store off (for float64, the fused C passes over the plane
+    /// sums against the Swift passes); NaN / ±inf / -0.0 data and cval propagate.
+    @Test func fastMath3DBoxSumsAreWithinTheStatedBound() throws {
+        guard frontEndAvailable else { return }
+        defer { BoxMeanKernels.enabled = true }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("fastMath3DBoxSumsAreWithinTheStatedBound seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let sources: [(String, Bool, Double)] = [("np.mean(values)", true, 1), ("np.sum(values)", false, 1),
+                                                 ("np.sum(values) * 0.5", false, 0.5)]
+        let kernels = try sources.map { try engine.compile($0.0) }
+        let absolute = try engine.compile("np.sum(np.abs(values))")
+        var problems: [String] = []
+        var fastRuns = 0
+        let rounds = 90
+        let fusedBefore = filterjit_fast_box_sum_runs()
+        for round in 0..<rounds {
+            let which = round % 2 == 0 ? 0 : random.below(kernels.count)
+            let kernel = kernels[which]
+            let side = 2 + random.below(6)
+            let size = random.chance(0.5) ? [side, side, side] : (0..<3).map { _ in 1 + random.below(7) }
+            var shape = (0..<3).map { _ in 1 + random.below(12) }
+            if random.chance(0.15) { shape[2] = 13 + random.below(600) }
+            if random.chance(0.1) { shape[0] = 13 + random.below(30) }
+            let inType: ElementType = random.pick([.float32, .float64])
+            let outType: ElementType = random.chance(0.7) ? inType : (inType == .float32 ? .float64 : .float32)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let hazards = random.chance(0.15)
+            let cval = hazards && random.chance(0.5) ? random.pick([-0.0, .nan, .infinity])
+                : random.chance(0.5) ? random.pick([0, 1, -2.5, 1e6]) : (random.unit() * 10 - 2).rounded() / 4
+            let spread = random.chance(0.5)
+            let planeSize = shape[1] * shape[2]
+            let values = (0..<shape.reduce(1, *)).map { index -> Double in
+                if hazards && random.chance(0.02) { return random.pick([Double.nan, .infinity, -.infinity, -0.0]) }
+                if spread && (index / planeSize) % 3 == 1 { return (random.unit() - 0.5) * 1e12 }
+                return (random.unit() - 0.5) * pow(10, Double(random.below(17)) - 8)
+            }
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options, strategy: .fastMath,
+                                                   outputType: outType)
+            if report.isFastMath { fastRuns += 1 }
+            let literal = try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal)
+            let sums = try absolute.genericFilter(input, options: options, output: .elementType(.float64), strategy: .literal)
+            var results: [NDArray] = []
+            for threads in 1...3 {
+                results.append(try kernel.genericFilter(input, options: options, output: .elementType(outType),
+                                                        strategy: .fastMath, threads: threads))
+            }
+            let context = "round \(round) \(kernel.name) [\(report)] \(inType)->\(outType) \(shape) size \(size) "
+                + "origin \(origin) \(mode) cval \(cval)"
+            // The depth of the composition: k0 - 1 more additions than a k x L box (`fastBoxSumDepth`).
+            if let d = Self.violation(fast: results[0], literal: literal, absoluteSums: sums, rows: size[0] + size[1],
+                                      columns: size[2], taps: size.reduce(1, *), mean: sources[which].1,
+                                      scale: sources[which].2, float32Output: outType == .float32) {
+                problems.append("\(context): \(d)")
+            }
+            func same(_ a: NDArray, _ b: NDArray) -> Bool {
+                zip(a.doubleValues(), b.doubleValues()).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+            }
+            for threads in 2...3 where !same(results[threads - 1], results[0]) {
+                problems.append("\(context): \(threads) threads give other bits than 1")
+            }
+            BoxMeanKernels.enabled = false
+            let portable = try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .fastMath,
+                                                    threads: 1 + random.below(3))
+            BoxMeanKernels.enabled = true
+            if !same(portable, results[0]) { problems.append("\(context): the portable store gives other bits") }
+        }
+        // float64 plane sums through the fused C passes (against the Swift passes above: the portable run).
+        let fused = filterjit_fast_box_sum_runs() - fusedBefore
+        print("fast-math 3-D box sums vs literal: \(rounds) rounds, \(fastRuns) fast, \(fused) fused C calls, \(problems.count) problems")
+        if filterjit_rank_kernels_avx512() != 0 { #expect(fused > 0, "the fused C passes never ran on the plane sums") }
+        #expect(fastRuns >= rounds / 2, "too few rounds exercised the fast 3-D box sums")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// NaN, +-inf and -0.0 in the data propagate as in the literal kernel: a NaN (or +inf with -inf)
     /// in the window gives NaN, an infinity that infinity, a window of zeros +0.0.
     @Test func fastMathBoxSumsPropagateNaNAndInfinities() throws {
@@ -314,11 +398,14 @@ import RankKernelsC
         // Without the flag, the exact strategy: pairwise sums from `pairwiseSumThreshold` taps (26 with AVX-512).
         #expect(try report(mean, [9, 9], .float64, .auto).name == (81 >= Kernel.pairwiseSumThreshold ? "sum" : "literal"))
         #expect(try report(mean, [9, 9], .float64, .literal).name == "literal")
-        // 3-D boxes: no fast-math box sums (not built); the flag leaves them the exact strategy.
+        // 3-D boxes (branch w12m): the fast-math box sums too, written directly; without the flag the exact sums.
         let volume = try report(mean, [5, 5, 5], shape: [10, 10, 10])
         let volumeAuto = try report(mean, [5, 5, 5], .float64, .auto, shape: [10, 10, 10])
-        #expect(!volume.isFastMath)
-        #expect(volume.name == volumeAuto.name)
+        #expect(volume.description == "window reductions [box sums (fast-math)], written directly")
+        #expect(volumeAuto.name == (125 >= Kernel.pairwiseSumThreshold ? "sum" : "literal") && !volumeAuto.isFastMath)
+        // Planes too large for the scratch bound (7 + 2 planes of 3000 x 3000 doubles > 64 MiB) sum exactly.
+        #expect(try report(mean, [7, 7, 7], shape: [10, 3000, 3000]).name == "sum")
+        #expect(try report(mean, [7, 7, 7], shape: [10, 300, 300]).name == "box sums (fast-math)")
         let disk = try Footprint(shape: [15, 15], mask: (0..<225).map { i in
             let (y, x) = (i / 15 - 7, i % 15 - 7); return y * y + x * x <= 49 })
         #expect(try report(mean, [], footprint: disk).name == "sum")   // a disk keeps the exact pairwise sums

@@ -573,6 +573,112 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// 3-D boxes of 8- and 16-bit integer data sum in O(1) per voxel (NDImage/BoxSums.swift,
+    /// `BoxPlaneSums`: plane sums carried along axis 0, then the 2-D passes): a seeded fuzz against the
+    /// literal kernel over shapes of 1-12 per axis (some longer rows and taller volumes), boxes up to
+    /// 9 per axis (larger than the image) and non-cubic ones, every integer type the 2-D path serves
+    /// with values at both ends of their range, output types, modes, cval at the type's ends, origins,
+    /// reversed views, the uint8 AVX-512 means on and off, at 1 and 3 threads.
+    @Test func integer3DBoxSumsEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("integer3DBoxSumsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["np.mean(values)", "sum(values)", "np.sum(values)", "np.mean(values) > 100",
+                           "sum(values) * 0.5 - 3"].map { try engine.compile($0) }
+        let types: [ElementType] = [.uint8, .uint8, .uint8, .int8, .uint16, .uint16, .int16, .bool]
+        defer { BoxMeanKernels.enabled = true }
+        var problems: [String] = []
+        var planned = 0
+        let rounds = 90
+        for round in 0..<rounds {
+            let kernel = round % 3 == 0 ? kernels[0] : random.pick(kernels)
+            var shape = (0..<3).map { _ in 1 + random.below(12) }
+            if random.chance(0.15) { shape[2] = 20 + random.below(120) }
+            if random.chance(0.1) { shape[0] = 13 + random.below(20) }
+            let cube = random.chance(0.5)
+            let side = 1 + random.below(7)
+            let size = cube ? [side, side, side] : (0..<3).map { _ in 1 + random.below(random.chance(0.2) ? 9 : 7) }
+            let inType = random.pick(types)
+            let outType: ElementType = random.chance(0.75) ? inType : random.pick(ElementType.allCases)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let (low, high): (Double, Double) = {
+                switch inType {
+                case .bool: return (0, 1)
+                case .uint8: return (0, 255)
+                case .int8: return (-128, 127)
+                case .uint16: return (0, 65535)
+                default: return (-32768, 32767)
+                }
+            }()
+            let cval = random.chance(0.6) ? random.pick([low, high, 0, 3]) : (random.unit() * 10 - 2).rounded()
+            let extremes = random.chance(0.5)
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                if extremes && random.chance(0.5) { return random.pick([low, high]) }
+                return (low + random.unit() * (high - low)).rounded(.down)
+            }
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let geometry = try FilterGeometry(inputShape: shape, options: options)
+            if let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: [.sum]),
+               let plan = job.boxSum, plan.box.planes == size[0] { planned += 1 }
+            BoxMeanKernels.enabled = random.chance(0.7)
+            problems += differencesFromTheLiteralKernel(kernel, input, options, output: outType,
+                                                        label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) "
+                                                            + "size \(size) origin \(origin) \(mode) cval \(cval) "
+                                                            + "kernels \(BoxMeanKernels.enabled)")
+        }
+        BoxMeanKernels.enabled = true
+        print("3-D integer box sums vs literal: \(rounds) rounds, \(planned) planned as 3-D box sums, \(problems.count) differences")
+        #expect(planned >= rounds * 3 / 4, "too few rounds planned the 3-D box sum")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// 3-D float boxes of 9 footprint rows of 3 columns and 25 of 5 (the 3x3x3 and 5x5x5 cubes, and
+    /// boxes like 1x9x3 or 9x1x3) take the AVX-512 row kernels reading the input rows in place
+    /// (`runFloatBoxRows`, `filterjit_pairwise_rows_store_*`): a seeded fuzz against the literal kernel
+    /// over shapes of 1-12 per axis and rows up to 90 long (the 16-pixel steps and their tails), windows
+    /// larger than the image, every mode, cval, origins, reversed views, data of mixed magnitudes with
+    /// NaN / ±inf / -0.0, float32 and float64 in and out (and other outputs), np.mean / np.sum, 1 and 3 threads.
+    @Test func float3DBoxSumsEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("float3DBoxSumsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["np.mean(values)", "np.sum(values)", "np.mean(values) * 2.0"].map { try engine.compile($0) }
+        let sizes: [[Int]] = [[3, 3, 3], [3, 3, 3], [3, 3, 3], [5, 5, 5], [5, 5, 5], [1, 9, 3], [9, 1, 3], [1, 25, 5],
+                              [5, 5, 3], [3, 3, 5], [4, 4, 4]]
+        let specials: [Double] = [.nan, .infinity, -.infinity, -0.0, 0.0, 1e300]
+        var problems: [String] = []
+        let rounds = 70
+        for round in 0..<rounds {
+            let kernel = round % 2 == 0 ? kernels[0] : random.pick(kernels)
+            var shape = (0..<3).map { _ in 1 + random.below(12) }
+            if random.chance(0.3) { shape[2] = 13 + random.below(80) }
+            let size = random.pick(sizes)
+            let inType: ElementType = random.chance(0.5) ? .float64 : .float32
+            let outType: ElementType = random.chance(0.8) ? inType : random.pick([.float64, .float32, .int32, .uint8])
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.pick([0.0, -0.0, 1.5, -3.25, 1e10])
+            let hazards = random.chance(0.3)
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                if hazards && random.chance(0.03) { return random.pick(specials) }
+                return (random.unit() - 0.5) * pow(10, Double(random.below(17)) - 8)
+            }
+            var input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            if random.chance(0.2) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            problems += differencesFromTheLiteralKernel(kernel, input, options, output: outType,
+                                                        label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) "
+                                                            + "size \(size) origin \(origin) \(mode) cval \(cval)")
+        }
+        print("3-D float box sums vs literal: \(rounds) rounds, \(problems.count) differences")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// uint8 means written into uint8 rows take the AVX-512 kernels (RankKernelsC/box_means.c: UInt16
     /// column sums, up to 8 columns in registers or the row's prefix sums, the quotient by multiply-high
     /// or a corrected float estimate): seeded fuzz against the literal kernel with the kernels on and

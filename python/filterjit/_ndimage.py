@@ -402,7 +402,7 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     Results equal scipy.ndimage.generic_filter with the same kernel, except that an `output` that
     aliases `input` gives the correct result and `axes` in any order mean what they say.
     `fast_math=True` allows results that differ in the last bits: float `np.sum(values)` /
-    `np.mean(values)` over 2-D box windows then run as O(1)-per-pixel box sums, within the error bound
+    `np.mean(values)` over 2-D and 3-D box windows then run as O(1)-per-pixel box sums, within the error bound
     of docs/window-strategies.md (NaN and infinities propagate as in the exact sum); nothing else changes.
     A call that repeats an earlier one's arguments (same kernel, array layouts, size, mode, cval, origin,
     threads, parameters, footprint, of plain Python types and aligned arrays; not with axes, extra_arguments

@@ -30,6 +30,20 @@ int filterjit_pairwise_box_sum_f64(const double *const *rows, ptrdiff_t k, ptrdi
 int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double divisor,
                                  double *out, float *out32);
 
+/// Whether `filterjit_pairwise_rows_store_*` take boxes of `rows` footprint rows of `length` columns on
+/// this CPU: (9, 3) and (25, 5), the 3-D cubes of 3 and 5, with AVX-512.
+int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length);
+
+/// The pairwise sums of boxes of r rows of `length` columns, tap i * length + c of pixel x being
+/// rows[i][x + c] (rows[i][0 ..< count + length - 1] are read), in NumPy's order as
+/// `filterjit_pairwise_sum_f64` over those taps; divided by `divisor` unless it is 0 (an IEEE
+/// division) and stored into out[0 ..< count] (f32: rows of floats widened to doubles, the result
+/// rounded to float). Returns 0 (computing nothing) where `filterjit_pairwise_rows_supported` is 0.
+int filterjit_pairwise_rows_store_f64(const double *const *rows, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
+                                      double divisor, double *out);
+int filterjit_pairwise_rows_store_f32(const float *const *rows, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
+                                      double divisor, float *out);
+
 #ifdef __cplusplus
 }
 #endif
