@@ -1847,7 +1847,7 @@ extension WindowReductionJob {
 /// sequence of (key, tag) pairs sorted by key, each row in a slot, and each element's rank.
 final class RankedRows {
     /// At most this many elements (rows x extended row length) per thread: 34 bytes each (two key and
-    /// two tag sequences, the ranks, the bits, and the entering rows: at most half of them), so 64 MiB;
+    /// two tag sequences, the ranks, and the entering rows: at most half of them) and a bit, so 64 MiB;
     /// wider rows or taller footprints keep the sorted window, whose scratch is the window itself. (Rows
     /// <= 255 and length < 2^24 bound the product below 2^32 too, which the UInt32 ranks need.)
     static let maximumElements = (64 << 20) / 34

@@ -1088,8 +1088,10 @@ import RankKernelsC
     /// and 8 (16-bit: 12) columns, output rows in pairs, edges through the mode as virtual vectors; wider ones
     /// take the other kernels, compared all the same) against the literal
     /// kernel: widths around the vector widths (64 uint8 / 32 uint16 lanes, one and two vectors plus or minus
-    /// one), windows wider than the row, every mode, origins (windows entirely left or right of the pixel),
-    /// cval, odd and even row counts, output types (another type takes the other passes), 1 and 3 threads.
+    /// one), windows wider than the row, every mode, origins, footprints whose ones are a span anywhere in a
+    /// wider footprint (windows wholly left or right of the pixel, up to and beyond a vector's width: those
+    /// run the other passes), cval, odd and even row counts, output types (another type takes the other
+    /// passes), 1 and 3 threads.
     /// On a CPU with the kernels it must reach them (their run counter grows).
     @Test func fusedSmallBoxesEqualTheLiteralKernel() throws {
         guard frontEndAvailable else { return }
@@ -1114,14 +1116,22 @@ import RankKernelsC
             let shape = [1 + random.below(random.chance(0.2) ? 4 : 20), random.pick(widths) + (random.chance(0.2) ? random.below(9) : 0)]
             let inType: ElementType = random.pick([.uint8, .uint8, .int8, .uint16, .uint16, .int16])
             let outType: ElementType = random.chance(0.85) ? inType : random.pick(ElementType.allCases)
-            // Origins up to the window's ends, so that windows lie wholly left or right of the pixel.
+            // Origins up to the window's ends (the pixel stays inside a box's window).
             let origin = size.map { s in -(s / 2) + random.below(s) }
             let mode = random.pick(BoundaryMode.allCases)
             let cval = random.chance(0.4) ? random.pick(specials) : (random.unit() * 10 - 2).rounded()
             let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: [], specialRate: 0,
                                            infinityRate: 0, random: &random)
             let input = try NDArray.make(shape: shape, elementType: inType, values: values)
-            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            var options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            if random.chance(0.3) {
+                // The ones a span of size[1] columns at `at` in a footprint `wide` columns wide: the window lies
+                // anywhere from wholly left to wholly right of the pixel.
+                let wide = size[1] + random.below(random.chance(0.5) ? 20 : 100)
+                let at = random.below(wide - size[1] + 1)
+                let mask = (0..<(size[0] * wide)).map { i in (at..<(at + size[1])).contains(i % wide) }
+                options = FilterOptions(footprint: try Footprint(shape: [size[0], wide], mask: mask), mode: mode, cval: cval)
+            }
             if try kernel.windowStrategy(shape: shape, elementType: inType, options: options).name != "literal" { strategyRuns += 1 }
             problems += differencesFromTheLiteralKernel(kernel, input, options, output: outType,
                 label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval)")

@@ -615,7 +615,9 @@ static PyObject *module_plan_run(PyObject *module, PyObject *const *items, Py_ss
     status = plan_run_address(plan, input, output, &error);
     Py_END_ALLOW_THREADS
     if (status == 0) Py_RETURN_NONE;
-    return Py_BuildValue("(iK)", status, (unsigned long long)(uintptr_t)error);
+    PyObject *failure = Py_BuildValue("(iK)", status, (unsigned long long)(uintptr_t)error);
+    if (!failure && error && api.string_free) api.string_free(error); /* no one else would free it */
+    return failure;
 }
 
 static PyObject *module_counts(PyObject *module, PyObject *unused) {

@@ -8,6 +8,7 @@ Arguments are normalised here with SciPy's messages; the C library runs the driv
 from __future__ import annotations
 
 import ctypes
+import importlib
 import math
 import os
 import numbers
@@ -73,8 +74,7 @@ else:  # an older library without prepared calls: every call takes the full path
 _fast_plan_run: Any = None
 if _prepare is not None and os.environ.get("FILTERJIT_NO_FASTCALL", "") in ("", "0"):
     try:
-        from . import _fastcall  # type: ignore[attr-defined]
-        _extension: Any = _fastcall
+        _extension: Any = importlib.import_module("filterjit._fastcall")
         _extension.set_plan_run(ctypes.cast(_plan_run, ctypes.c_void_p).value)
         _fast_plan_run = _extension.plan_run
     except Exception:  # not built, built for another ABI, or an older build without plan_run: ctypes
