@@ -226,7 +226,10 @@ extension WindowReductionJob {
         let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         cvalRow.initialize(repeating: cval, count: n)
         defer { columns.deallocate(); inputs.deallocate(); outputs.deallocate(); cvalRow.deallocate() }
-        for q in 0..<extendedLength { columns[q] = lastMap[q] ?? -1 }
+        // Only the positions outside the row are read (the kernel loads the row itself).
+        let centre = geometry.centre[1]
+        for q in 0..<min(centre, extendedLength) { columns[q] = lastMap[q] ?? -1 }
+        for q in min(centre + n, extendedLength)..<extendedLength { columns[q] = lastMap[q] ?? -1 }
         for i in 0..<(count + k - 1) {
             inputs[i] = UnsafePointer(outerMap[rows.lowerBound + box.first + i].map { base + $0 } ?? cvalRow)
         }
@@ -243,7 +246,7 @@ extension WindowReductionJob {
             }
         }
         guard BoxKernels.fused(inputs, outputs, count: count, k: k, start: box.start, length: box.length, columns: columns,
-                               centre: geometry.centre[1], extended: extendedLength, cval: cval, n: n,
+                               centre: centre, extended: extendedLength, cval: cval, n: n,
                                maximum: reductions[0] == .maximum) else { return false }
         for (i, y) in rows.enumerated() { try body(y, 0, outputs[i]) }
         return true

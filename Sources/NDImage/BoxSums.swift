@@ -274,7 +274,7 @@ extension WindowReductionJob {
         let outerMap = outerMaps[rank - 2]
         let extendedLength = lastMap.count
         let centre = geometry.centre[rank - 1]
-        let planeSums = rank == 3 ? BoxPlaneSums<UInt8, UInt16>(self, box: box) : nil
+        let planeSums = rank == 3 ? BoxPlaneSums<UInt8, UInt16>(self, box: box, rows: rows) : nil
         defer { planeSums?.release() }
         let cvalRow = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, n))
         cvalRow.initialize(repeating: cval, count: n)
@@ -360,7 +360,7 @@ extension WindowReductionJob {
         let extendedLength = lastMap.count
         let centre = geometry.centre[rank - 1]
         let length = box.length
-        let planeSums = rank == 3 ? BoxPlaneSums<T, A>(self, box: box) : nil
+        let planeSums = rank == 3 ? BoxPlaneSums<T, A>(self, box: box, rows: rows) : nil
         defer { planeSums?.release() }
         var levelsNeeded = 0
         while (2 << levelsNeeded) <= length { levelsNeeded += 1 }
@@ -459,10 +459,15 @@ final class BoxPlaneSums<T: ReducibleElement & FixedWidthInteger, A: FixedWidthI
     let sums: UnsafeMutablePointer<A>
     let cvalRow: UnsafeMutablePointer<T>
     let cvalSums: UnsafeMutablePointer<A>
-    /// The output plane whose plane sums `sums` holds.
+    /// The output plane whose plane sums `sums` holds, and which of its rows they hold.
     private var plane: Int?
+    private var have: [Bool]
+    /// The output rows this thread runs: only the plane-sum rows they read are computed (with more
+    /// threads than planes, each thread's share of a plane would otherwise sum the whole plane).
+    let outputRows: Range<Int>
 
-    init(_ job: WindowReductionJob, box: SeparableBox) {
+    init(_ job: WindowReductionJob, box: SeparableBox, rows: Range<Int>) {
+        outputRows = rows
         n = job.rowLength
         rowsPerPlane = job.input.shape[1]
         k0 = box.planes
@@ -479,6 +484,18 @@ final class BoxPlaneSums<T: ReducibleElement & FixedWidthInteger, A: FixedWidthI
         cvalRow.initialize(repeating: cval, count: n)
         cvalSums = UnsafeMutablePointer<A>.allocate(capacity: max(1, n))
         cvalSums.initialize(repeating: A(truncatingIfNeeded: Int64(k0) &* cval.integerValue), count: n)
+        have = [Bool](repeating: false, count: rowsPerPlane)
+    }
+
+    /// The input rows whose plane sums output plane z's rows in `outputRows` read.
+    private func neededRows(_ z: Int) -> [Bool] {
+        var needed = [Bool](repeating: false, count: rowsPerPlane)
+        let firstT = max(outputRows.lowerBound, z * rowsPerPlane), lastT = min(outputRows.upperBound, (z + 1) * rowsPerPlane) - 1
+        guard firstT <= lastT else { return needed }
+        for p in (firstT - z * rowsPerPlane + firstRow)...(lastT - z * rowsPerPlane + firstRow + k - 1) {
+            if let r = rowIndex[p] { needed[r] = true }
+        }
+        return needed
     }
 
     func release() {
@@ -504,14 +521,17 @@ final class BoxPlaneSums<T: ReducibleElement & FixedWidthInteger, A: FixedWidthI
         var fresh = first
         if plane != z {
             let front = z + firstPlane
-            if plane == z - 1 {
-                for r in 0..<rowsPerPlane { boxSumSlide(sums + r * n, row(front + k0 - 1, r), row(front - 1, r), n) }
-            } else {
-                sums.update(repeating: 0, count: rowsPerPlane * n)
-                for i in 0..<k0 {
-                    for r in 0..<rowsPerPlane { boxSumAdd(sums + r * n, row(front + i, r), n) }
+            let needed = neededRows(z)
+            let carried = plane == z - 1
+            for r in 0..<rowsPerPlane where needed[r] {
+                if carried && have[r] {
+                    boxSumSlide(sums + r * n, row(front + k0 - 1, r), row(front - 1, r), n)
+                } else {
+                    (sums + r * n).update(repeating: 0, count: n)
+                    for i in 0..<k0 { boxSumAdd(sums + r * n, row(front + i, r), n) }
                 }
             }
+            have = needed
             plane = z
             fresh = true
         }

@@ -599,15 +599,14 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
     }
 
-    /// A single order statistic stored straight into `output`: by the network into the output row
-    /// itself (same type, contiguous), else through doubles as generic_filter stores them.
     /// 3-D float boxes of 9 footprint rows of 3 columns or 25 of 5 (the 3x3x3 and 5x5x5 cubes) with
     /// AVX-512 (`filterjit_pairwise_rows_store_f64`/`_f32`): each output row's pairwise sums read the
     /// input rows in place (float32 widened in the kernel), no extended-row copies and no plane; the
     /// pixels whose windows leave the row (and rows of cval) read short strips gathered through the
     /// mode. Divided by the taps for a mean and stored into the contiguous output row. The same
-    /// additions in the same order as the other pairwise paths, so the literal kernel's bits. False
-    /// (nothing written) when the kernel does not take this box or this CPU has none.
+    /// additions in the same order as the other pairwise paths, so the literal kernel's bits. False when
+    /// the kernel does not take this box or this CPU has none (nothing written), or when the kernels were
+    /// switched off mid-run (`RankKernels.setAVX512`; rows may be written: the caller writes them all again).
     private func runFloatBoxRows<T: ReducibleElement>(_: T.Type, rows: Range<Int>, output: NDArray, mean: Bool) -> Bool {
         let footprintRowCount = footprintRows.count
         guard input.rank == 3, inStrides[2] == 1, footprintRowCount > 0, tapCount % footprintRowCount == 0,
@@ -641,23 +640,23 @@ public struct WindowReductionJob: @unchecked Sendable {
         let outer = footprintRows.map { ($0.outer[0], $0.outer[1]) }
         let divisor = mean ? Double(tapCount) : 0
         let outBase = output.firstElementPointer
-        func store(_ destination: UnsafeMutableRawPointer, _ count: Int) {
-            guard count > 0 else { return }
-            pointers.withMemoryRebound(to: UnsafePointer<Double>?.self, capacity: footprintRowCount) { doubles in
+        /// False when the kernel computed nothing (switched off since the check above).
+        func store(_ destination: UnsafeMutableRawPointer, _ count: Int) -> Bool {
+            guard count > 0 else { return true }
+            return pointers.withMemoryRebound(to: UnsafePointer<Double>?.self, capacity: footprintRowCount) { doubles in
                 if T.self == Double.self {
-                    _ = filterjit_pairwise_rows_store_f64(doubles, footprintRowCount, length, count, divisor,
-                                                          destination.assumingMemoryBound(to: Double.self))
-                } else {
-                    doubles.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: footprintRowCount) { floats in
-                        _ = filterjit_pairwise_rows_store_f32(floats, footprintRowCount, length, count, divisor,
-                                                              destination.assumingMemoryBound(to: Float.self))
-                    }
+                    return filterjit_pairwise_rows_store_f64(doubles, footprintRowCount, length, count, divisor,
+                                                             destination.assumingMemoryBound(to: Double.self)) != 0
+                }
+                return doubles.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: footprintRowCount) { floats in
+                    filterjit_pairwise_rows_store_f32(floats, footprintRowCount, length, count, divisor,
+                                                      destination.assumingMemoryBound(to: Float.self)) != 0
                 }
             }
         }
         /// Pixels [x0, x1) from strips gathered through the mode along the row.
-        func edge(_ x0: Int, _ x1: Int, _ destination: UnsafeMutableRawPointer) {
-            guard x1 > x0 else { return }
+        func edge(_ x0: Int, _ x1: Int, _ destination: UnsafeMutableRawPointer) -> Bool {
+            guard x1 > x0 else { return true }
             let used = x1 - x0 + length - 1
             for r in 0..<footprintRowCount {
                 guard inside[r] else { pointers[r] = UnsafePointer(cvalRow); continue }
@@ -665,7 +664,7 @@ public struct WindowReductionJob: @unchecked Sendable {
                 for j in 0..<used { strip[j] = lastMap[x0 + start + j].map { row[$0] } ?? cval }
                 pointers[r] = UnsafePointer(strip)
             }
-            store(destination + x0 * outSize, x1 - x0)
+            return store(destination + x0 * outSize, x1 - x0)
         }
         for t in rows {
             let (z, y) = t.quotientAndRemainder(dividingBy: rowsPerPlane)
@@ -682,14 +681,15 @@ public struct WindowReductionJob: @unchecked Sendable {
                 for r in 0..<footprintRowCount {
                     pointers[r] = inside[r] ? UnsafePointer(base + keys[r] + low + shift) : UnsafePointer(cvalRow)
                 }
-                store(destination + low * outSize, high - low)
+                guard store(destination + low * outSize, high - low) else { return false }
             }
-            edge(0, low, destination)
-            edge(high, n, destination)
+            guard edge(0, low, destination), edge(high, n, destination) else { return false }
         }
         return true
     }
 
+    /// A single order statistic stored straight into `output`: by the network into the output row
+    /// itself (same type, contiguous), else through doubles as generic_filter stores them.
     private func runDirectRank<T: ReducibleElement>(_: T.Type, k: Int, rows: Range<Int>, output: NDArray) throws {
         let outSize = output.elementType.itemSize
         let outStrides = output.strides.map { $0 / outSize }

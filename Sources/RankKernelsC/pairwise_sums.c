@@ -347,6 +347,9 @@ FJ_RECT(fj_rect25x5_f64, 25, 5, double, FJ_LOAD_ROW_F64, FJ_LOAD_ROW_F64_MASKED)
 FJ_RECT(fj_rect9x3_f32, 9, 3, float, FJ_LOAD_ROW_F32, FJ_LOAD_ROW_F32_MASKED)
 FJ_RECT(fj_rect25x5_f32, 25, 5, float, FJ_LOAD_ROW_F32, FJ_LOAD_ROW_F32_MASKED)
 
+static uint64_t fj_rows_runs = 0;
+uint64_t filterjit_pairwise_rows_runs(void) { return __atomic_load_n(&fj_rows_runs, __ATOMIC_RELAXED); }
+
 int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length) {
     if (!filterjit_rank_kernels_avx512()) return 0;
     return (rows == 9 && length == 3) || (rows == 25 && length == 5);
@@ -356,6 +359,7 @@ int filterjit_pairwise_rows_store_f64(const double *const *rows, ptrdiff_t r, pt
                                       double divisor, double *out) {
     if (!filterjit_pairwise_rows_supported(r, length)) return 0;
     if (count <= 0) return 1;
+    __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
     switch (length) {
     case 3: fj_rect9x3_f64(rows, count, divisor, out, NULL); break;
     default: fj_rect25x5_f64(rows, count, divisor, out, NULL); break;
@@ -367,6 +371,7 @@ int filterjit_pairwise_rows_store_f32(const float *const *rows, ptrdiff_t r, ptr
                                       double divisor, float *out) {
     if (!filterjit_pairwise_rows_supported(r, length)) return 0;
     if (count <= 0) return 1;
+    __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
     switch (length) {
     case 3: fj_rect9x3_f32(rows, count, divisor, NULL, out); break;
     default: fj_rect25x5_f32(rows, count, divisor, NULL, out); break;
@@ -390,6 +395,8 @@ int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t
 }
 
 #else
+
+uint64_t filterjit_pairwise_rows_runs(void) { return 0; }
 
 int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length) {
     (void)rows;

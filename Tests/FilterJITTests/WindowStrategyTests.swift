@@ -653,6 +653,7 @@ import RankKernelsC
         let specials: [Double] = [.nan, .infinity, -.infinity, -0.0, 0.0, 1e300]
         var problems: [String] = []
         let rounds = 70
+        let kernelsBefore = filterjit_rank_kernels_avx512() != 0, runsBefore = filterjit_pairwise_rows_runs()
         for round in 0..<rounds {
             let kernel = round % 2 == 0 ? kernels[0] : random.pick(kernels)
             var shape = (0..<3).map { _ in 1 + random.below(12) }
@@ -675,7 +676,11 @@ import RankKernelsC
                                                         label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) "
                                                             + "size \(size) origin \(origin) \(mode) cval \(cval)")
         }
-        print("3-D float box sums vs literal: \(rounds) rounds, \(problems.count) differences")
+        let runs = filterjit_pairwise_rows_runs() - runsBefore
+        print("3-D float box sums vs literal: \(rounds) rounds, \(runs) row-kernel runs, \(problems.count) differences")
+        // With the AVX-512 kernels on (before and after: FastMathSumTests switches them off for a moment), the
+        // cubes 3 and 5 must have reached the row kernels.
+        if kernelsBefore && filterjit_rank_kernels_avx512() != 0 { #expect(runs > 0, "the row kernels were not reached") }
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 

@@ -29,9 +29,9 @@ uint64_t filterjit_fused_box_runs(void);
 
 /// Output rows 0 ..< count of a k x length box over rows of n elements: outputs[y][x] is the min (max
 /// with `maximum` != 0) of inputs[y ..< y + k] at the extended positions x + start ..< x + start +
-/// length. Extended position q reads input column `columns[q]` of every row (-1: `cval`) for q in
-/// 0 ..< extended, and columns[q] == q - centre inside the row; `columns` must cover every position a
-/// window reads (start + n - 1 + length <= extended). `inputs` holds count + k - 1 row pointers of n
+/// length. Extended position q outside the row (q < centre or q >= centre + n) reads input column
+/// `columns[q]` of every row (-1: `cval`); only those entries are read (the row itself is loaded
+/// directly); `columns` must cover every position a window reads (start + n - 1 + length <= extended). `inputs` holds count + k - 1 row pointers of n
 /// elements each (the mode's rows: a row of cval outside the image in constant modes). Output rows
 /// must not overlap the input rows. Returns -1 without a kernel, for sizes beyond the maxima above, or
 /// for a window reaching a vector's width or more to one side of the pixel (s = start - centre <=

@@ -4,6 +4,7 @@
 #define FILTERJIT_PAIRWISE_SUMS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,6 +34,10 @@ int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff
 /// Whether `filterjit_pairwise_rows_store_*` take boxes of `rows` footprint rows of `length` columns on
 /// this CPU: (9, 3) and (25, 5), the 3-D cubes of 3 and 5, with AVX-512.
 int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length);
+
+/// How many calls of the row kernels below computed rows in this process (for tests: proof that a path
+/// reached them).
+uint64_t filterjit_pairwise_rows_runs(void);
 
 /// The pairwise sums of boxes of r rows of `length` columns, tap i * length + c of pixel x being
 /// rows[i][x + c] (rows[i][0 ..< count + length - 1] are read), in NumPy's order as
