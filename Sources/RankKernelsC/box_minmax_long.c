@@ -182,6 +182,9 @@ FJ_LONG_VARIANTS(1)
 FJ_LONG_VARIANTS(2)
 FJ_LONG_VARIANTS(3)
 
+static uint64_t fj_long_runs = 0;
+uint64_t filterjit_box_long_runs(void) { return __atomic_load_n(&fj_long_runs, __ATOMIC_RELAXED); }
+
 FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                            const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                            ptrdiff_t length, uint8_t cval) {
@@ -233,6 +236,7 @@ FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint
     default: fj_long_run_3(NL, &s, rows, outs, count); break;
     }
     free(scratch);
+    __atomic_fetch_add(&fj_long_runs, 1, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -254,6 +258,7 @@ int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const 
 #else
 
 int filterjit_box_long_available(void) { return 0; }
+uint64_t filterjit_box_long_runs(void) { return 0; }
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                           ptrdiff_t length, uint8_t cval, int maximum) {

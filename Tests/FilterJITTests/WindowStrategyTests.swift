@@ -1191,6 +1191,7 @@ import RankKernelsC
         var problems: [String] = []
         var runs = 0
         let rounds = 90
+        let kernelRunsBefore = filterjit_box_long_runs()
         for round in 0..<rounds {
             let kernel = kernels[round % 2]
             var size = [1 + random.below(40), 1 + random.below(40)]
@@ -1225,8 +1226,18 @@ import RankKernelsC
                 }
             }
         }
-        // Square boxes 9-31 over every mode and widths around the vector width, uint8 and int8.
+        // Square boxes 9-31 over every mode and widths around the vector width, uint8 and int8; the kernel's
+        // limits (64 columns, 255 rows) and one past them (the Swift passes).
         BoxLongKernel.enabled = true
+        for size in [[9, 64], [9, 65], [64, 9], [255, 9], [256, 9]] {
+            for type in [ElementType.uint8, .int8] {
+                let input = try NDArray.random(shape: [size[0] + 3, 150], elementType: type, seed: UInt64(size[0] * 7 + size[1]))
+                let options = FilterOptions(size: size, mode: size[0] % 2 == 0 ? .wrap : .mirror, cval: 5)
+                let literal = Outcome { try kernels[0].genericFilter(input, options: options, strategy: .literal) }
+                let fast = Outcome { try kernels[0].genericFilter(input, options: options, threads: 2) }
+                if let d = fast.difference(from: literal) { problems.append("\(type) size \(size): \(d)") }
+            }
+        }
         for k in [9, 15, 16, 31] {
             for width in [k - 1, 63, 64, 65, 129] {
                 for type in [ElementType.uint8, .int8] {
@@ -1243,7 +1254,9 @@ import RankKernelsC
                 }
             }
         }
-        print("long 8-bit box min/max vs literal: \(rounds) rounds, \(runs) runs, \(problems.count) differences")
+        let kernelRuns = filterjit_box_long_runs() - kernelRunsBefore
+        print("long 8-bit box min/max vs literal: \(rounds) rounds, \(runs) runs, \(kernelRuns) kernel runs, \(problems.count) differences")
+        if BoxLongKernel.available { #expect(kernelRuns > 0, "the long-box kernel was not reached") }
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
