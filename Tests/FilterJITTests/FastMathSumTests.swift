@@ -26,6 +26,20 @@ import RankKernelsC
         return depth * 0x1p-53 * absoluteSum / (mean ? n : 1) * 1.0001
     }
 
+    /// One fuzz round's runs: the strategy report, the literal kernel's result, the literal sums of |x| over
+    /// each window (the bound's A), and the fast-math result at 1, 2 and 3 threads.
+    static func fastMathRuns(_ kernel: Kernel, _ absolute: Kernel, _ input: NDArray, _ options: FilterOptions,
+                             _ outType: ElementType) throws -> (WindowStrategyReport, NDArray, NDArray, [NDArray]) {
+        let report = try kernel.windowStrategy(shape: input.shape, elementType: input.elementType, options: options,
+                                               strategy: .fastMath, outputType: outType)
+        let literal = try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal)
+        let sums = try absolute.genericFilter(input, options: options, output: .elementType(.float64), strategy: .literal)
+        let results = try (1...3).map { threads in
+            try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .fastMath, threads: threads)
+        }
+        return (report, literal, sums, results)
+    }
+
     /// Compares fast-math results with the literal kernel's under the bound; nil when within it.
     /// `scale`: the tail's factor on the sum (1, 1/n for a mean, 0.5, ...); `float32Output`: one more
     /// float32 rounding on each side.
@@ -93,16 +107,8 @@ import RankKernelsC
             var input = try NDArray.make(shape: shape, elementType: inType, values: values)
             if random.chance(0.2) { input = try reversedView(input) }
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
-            let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options, strategy: .fastMath,
-                                                   outputType: outType)
+            let (report, literal, sums, results) = try Self.fastMathRuns(kernel, absolute, input, options, outType)
             if report.isFastMath { fastRuns += 1 }
-            let literal = try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal)
-            let sums = try absolute.genericFilter(input, options: options, output: .elementType(.float64), strategy: .literal)
-            var results: [NDArray] = []
-            for threads in 1...3 {
-                results.append(try kernel.genericFilter(input, options: options, output: .elementType(outType),
-                                                        strategy: .fastMath, threads: threads))
-            }
             let context = "round \(round) \(kernel.name) [\(report)] \(inType)->\(outType) \(shape) size \(size) "
                 + "origin \(origin) \(mode) cval \(cval)"
             if let d = Self.violation(fast: results[0], literal: literal, absoluteSums: sums, rows: size[0], columns: size[1],
@@ -263,16 +269,8 @@ import RankKernelsC
             var input = try NDArray.make(shape: shape, elementType: inType, values: values)
             if random.chance(0.2) { input = try reversedView(input) }
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
-            let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options, strategy: .fastMath,
-                                                   outputType: outType)
+            let (report, literal, sums, results) = try Self.fastMathRuns(kernel, absolute, input, options, outType)
             if report.isFastMath { fastRuns += 1 }
-            let literal = try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal)
-            let sums = try absolute.genericFilter(input, options: options, output: .elementType(.float64), strategy: .literal)
-            var results: [NDArray] = []
-            for threads in 1...3 {
-                results.append(try kernel.genericFilter(input, options: options, output: .elementType(outType),
-                                                        strategy: .fastMath, threads: threads))
-            }
             let context = "round \(round) \(kernel.name) [\(report)] \(inType)->\(outType) \(shape) size \(size) "
                 + "origin \(origin) \(mode) cval \(cval)"
             // The depth of the composition: k0 - 1 more additions than a k x L box (`fastBoxSumDepth`).

@@ -520,23 +520,9 @@ import RankKernelsC
             let outType: ElementType = random.chance(0.7) ? inType : random.pick(ElementType.allCases)
             let origin = size.map { s in -(s / 2) + random.below(s) }
             let mode = random.pick(BoundaryMode.allCases)
-            let (low, high): (Double, Double) = {
-                switch inType {
-                case .bool: return (0, 1)
-                case .uint8: return (0, 255)
-                case .int8: return (-128, 127)
-                case .uint16: return (0, 65535)
-                case .int16: return (-32768, 32767)
-                case .uint32: return (0, 4_294_967_295)
-                default: return (-2_147_483_648, 2_147_483_647)
-                }
-            }()
+            let (low, high) = integerRange(inType)
             let cval = random.chance(0.5) ? random.pick([low, high, 0, 3]) : (random.unit() * 10 - 2).rounded()
-            let extremes = random.chance(0.5)
-            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
-                if extremes && random.chance(0.5) { return random.pick([low, high]) }
-                return (low + random.unit() * (high - low)).rounded(.down)
-            }
+            let values = integerValues(count: shape.reduce(1, *), low: low, high: high, extremes: random.chance(0.5), random: &random)
             var input = try NDArray.make(shape: shape, elementType: inType, values: values)
             if random.chance(0.2) { input = try reversedView(input) }
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
@@ -603,21 +589,9 @@ import RankKernelsC
             let outType: ElementType = random.chance(0.75) ? inType : random.pick(ElementType.allCases)
             let origin = size.map { s in -(s / 2) + random.below(s) }
             let mode = random.pick(BoundaryMode.allCases)
-            let (low, high): (Double, Double) = {
-                switch inType {
-                case .bool: return (0, 1)
-                case .uint8: return (0, 255)
-                case .int8: return (-128, 127)
-                case .uint16: return (0, 65535)
-                default: return (-32768, 32767)
-                }
-            }()
+            let (low, high) = integerRange(inType)
             let cval = random.chance(0.6) ? random.pick([low, high, 0, 3]) : (random.unit() * 10 - 2).rounded()
-            let extremes = random.chance(0.5)
-            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
-                if extremes && random.chance(0.5) { return random.pick([low, high]) }
-                return (low + random.unit() * (high - low)).rounded(.down)
-            }
+            let values = integerValues(count: shape.reduce(1, *), low: low, high: high, extremes: random.chance(0.5), random: &random)
             var input = try NDArray.make(shape: shape, elementType: inType, values: values)
             if random.chance(0.2) { input = try reversedView(input) }
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
@@ -1551,5 +1525,26 @@ private func randomImageValues(count: Int, type: ElementType, specials: [Double]
         case .uint8, .uint16, .uint32, .uint64: return Double(random.below(random.chance(0.5) ? 300 : 70000))
         default: return Double(random.below(300) - 150)
         }
+    }
+}
+
+/// The values of an integer element type (bool: 0 and 1) as doubles: the box-sum fuzzers' range.
+private func integerRange(_ type: ElementType) -> (low: Double, high: Double) {
+    switch type {
+    case .bool: return (0, 1)
+    case .uint8: return (0, 255)
+    case .int8: return (-128, 127)
+    case .uint16: return (0, 65535)
+    case .int16: return (-32768, 32767)
+    case .uint32: return (0, 4_294_967_295)
+    default: return (-2_147_483_648, 2_147_483_647)
+    }
+}
+
+/// `count` random integers in low ... high; with `extremes`, about half of them one of the two ends.
+private func integerValues(count: Int, low: Double, high: Double, extremes: Bool, random: inout FusedTestRandom) -> [Double] {
+    (0..<count).map { _ -> Double in
+        if extremes && random.chance(0.5) { return random.pick([low, high]) }
+        return (low + random.unit() * (high - low)).rounded(.down)
     }
 }
