@@ -318,21 +318,33 @@ extension WindowReductionJob {
         var block = -1
         let lastMapColumns = direct == nil ? [] : lastMap.map { $0 ?? -1 }
         let firstPlane = rows.lowerBound / rowsPerPlane, lastPlane = (rows.upperBound - 1) / rowsPerPlane
+        // The input rows whose plane sums this thread's output rows read (all of them once it covers a whole
+        // plane): with more threads than planes, each thread's share of a plane would otherwise sum the whole
+        // plane (measured 11 -> 218 ms for a 2-plane float32 volume at 16 threads).
+        var isNeeded = [Bool](repeating: false, count: rowsPerPlane)
+        for z in firstPlane...lastPlane {
+            let planeStart = z * rowsPerPlane
+            let first = max(rows.lowerBound, planeStart) - planeStart, last = min(rows.upperBound, planeStart + rowsPerPlane) - planeStart
+            for p in (first + box.first)..<(last + box.first + box.rows - 1) {
+                if let r = rowIndex[p] { isNeeded[r] = true }
+            }
+        }
+        let neededRows = (0..<rowsPerPlane).filter { isNeeded[$0] }
         for z in firstPlane...lastPlane {
             let blockStart = (z / k0) * k0, i = z - blockStart
             if blockStart != block {
                 block = blockStart
-                for r in 0..<rowsPerPlane { fastBoxSumWiden(row(blockStart + k0 - 1 + front, r), suffixPlane(k0 - 1) + r * n, n) }
+                for r in neededRows { fastBoxSumWiden(row(blockStart + k0 - 1 + front, r), suffixPlane(k0 - 1) + r * n, n) }
                 var j = k0 - 2
                 while j >= i {
-                    for r in 0..<rowsPerPlane {
+                    for r in neededRows {
                         fastBoxSumAddWidened(row(blockStart + j + front, r), UnsafePointer(suffixPlane(j + 1) + r * n),
                                              suffixPlane(j) + r * n, n)
                     }
                     j -= 1
                 }
                 if i >= 2 {
-                    for r in 0..<rowsPerPlane {
+                    for r in neededRows {
                         fastBoxSumWiden(row(blockStart + k0 + front, r), prefix + r * n, n)
                         for j in 2..<i { fastBoxSumAccumulateWidened(row(blockStart + j + k0 - 1 + front, r), prefix + r * n, n) }
                     }
@@ -342,7 +354,7 @@ extension WindowReductionJob {
             if i == 0 {
                 plane = UnsafePointer(suffixPlane(0))
             } else {
-                for r in 0..<rowsPerPlane {
+                for r in neededRows {
                     let source = row(blockStart + i + k0 - 1 + front, r)
                     if i == 1 {
                         fastBoxSumStartPrefix(source, UnsafePointer(suffixPlane(1) + r * n), prefix + r * n, sums + r * n, n)
