@@ -26,6 +26,10 @@ import RankKernelsC
         return depth * 0x1p-53 * absoluteSum / (mean ? n : 1) * 1.0001
     }
 
+    /// The bound fuzzers' kernels (source, mean, scale on the sum): direct writes (sum, mean) and a compiled tail.
+    static let boundSources: [(String, Bool, Double)] = [("np.mean(values)", true, 1), ("np.sum(values)", false, 1),
+                                                         ("np.sum(values) * 0.5", false, 0.5)]
+
     /// One fuzz round's runs: the strategy report, the literal kernel's result, the literal sums of |x| over
     /// each window (the bound's A), and the fast-math result at 1, 2 and 3 threads.
     static func fastMathRuns(_ kernel: Kernel, _ absolute: Kernel, _ input: NDArray, _ options: FilterOptions,
@@ -76,9 +80,7 @@ import RankKernelsC
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("fastMathBoxSumsAreWithinTheStatedBound seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
         var random = FusedTestRandom(seed: seed)
-        // (source, mean, scale on the sum): direct writes (sum, mean) and a compiled tail.
-        let sources: [(String, Bool, Double)] = [("np.mean(values)", true, 1), ("np.sum(values)", false, 1),
-                                                 ("np.sum(values) * 0.5", false, 0.5)]
+        let sources = Self.boundSources
         let kernels = try sources.map { try engine.compile($0.0) }
         let absolute = try engine.compile("np.sum(np.abs(values))")
         var problems: [String] = []
@@ -236,8 +238,7 @@ import RankKernelsC
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("fastMath3DBoxSumsAreWithinTheStatedBound seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
         var random = FusedTestRandom(seed: seed)
-        let sources: [(String, Bool, Double)] = [("np.mean(values)", true, 1), ("np.sum(values)", false, 1),
-                                                 ("np.sum(values) * 0.5", false, 0.5)]
+        let sources = Self.boundSources
         let kernels = try sources.map { try engine.compile($0.0) }
         let absolute = try engine.compile("np.sum(np.abs(values))")
         var problems: [String] = []

@@ -991,11 +991,7 @@ import RankKernelsC
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("avx512BoxMinMaxEqualsTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed)); AVX-512 box kernels: \(BoxKernels.available)")
         // On a CPU with AVX-512 F/BW/DQ and the kernels not switched off, this test must reach them.
-        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        if ["avx512f", "avx512bw", "avx512dq"].allSatisfy({ flags.contains($0) }),
-           ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"].map({ $0.isEmpty || $0 == "0" }) ?? true {
-            #expect(BoxKernels.available)
-        }
+        if cpuRunsKernels(needing: ["avx512f", "avx512bw", "avx512dq"]) { #expect(BoxKernels.available) }
         var random = FusedTestRandom(seed: seed)
         let kernels = try ["min(values)", "np.max(values)", "max(values) - min(values)"].map { try engine.compile($0) }
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, -2.5, 2.5, 255.5, -1.0]
@@ -1076,9 +1072,7 @@ import RankKernelsC
         guard frontEndAvailable else { return }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("fusedSmallBoxesEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed)); fused box kernels: 8-bit \(BoxKernels.fusedServe(UInt8.self)), 16-bit \(BoxKernels.fusedServe(UInt16.self))")
-        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        if ["avx512f", "avx512bw", "avx512dq", "avx512vbmi"].allSatisfy({ flags.contains($0) }),
-           ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"].map({ $0.isEmpty || $0 == "0" }) ?? true {
+        if cpuRunsKernels(needing: ["avx512f", "avx512bw", "avx512dq", "avx512vbmi"]) {
             #expect(BoxKernels.fusedServe(UInt8.self) && BoxKernels.fusedServe(UInt16.self))
         }
         let runsBefore = filterjit_fused_box_runs()
@@ -1153,11 +1147,7 @@ import RankKernelsC
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("longUInt8BoxMinMaxEqualsTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed)); kernel: \(BoxLongKernel.available)")
         // On a CPU with AVX-512 F/BW/DQ/VBMI and the kernels not switched off, this test must reach it.
-        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        if ["avx512f", "avx512bw", "avx512dq", "avx512vbmi"].allSatisfy({ flags.contains($0) }),
-           ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"].map({ $0.isEmpty || $0 == "0" }) ?? true {
-            #expect(BoxLongKernel.available)
-        }
+        if cpuRunsKernels(needing: ["avx512f", "avx512bw", "avx512dq", "avx512vbmi"]) { #expect(BoxLongKernel.available) }
         var random = FusedTestRandom(seed: seed)
         let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
         defer { BoxLongKernel.enabled = true }
@@ -1547,4 +1537,12 @@ private func integerValues(count: Int, low: Double, high: Double, extremes: Bool
         if extremes && random.chance(0.5) { return random.pick([low, high]) }
         return (low + random.unit() * (high - low)).rounded(.down)
     }
+}
+
+/// Whether this CPU has every one of `flags` (as /proc/cpuinfo names them) and FILTERJIT_NO_AVX512 leaves the
+/// AVX-512 kernels on (unset, empty, or starting with '0', as the C side reads it): then a test must reach them.
+private func cpuRunsKernels(needing flags: [String]) -> Bool {
+    let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let off = ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"] ?? ""
+    return flags.allSatisfy { cpu.contains($0) } && (off.isEmpty || off.hasPrefix("0"))
 }

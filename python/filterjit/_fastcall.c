@@ -13,8 +13,10 @@
  * today's exceptions with today's messages: an argument type or dtype it does not take, a read-only array, an
  * int beyond int64, more than 16 arguments or 32 axes, keyword arguments, a layout whose sizes overflow, and the
  * first call with new argument types (that call compiles the code; the table is filled after it returns).
- * Nothing here links against libFilterJITC: `setup` receives the addresses of its functions once (ctypes reads
- * them), so the module works with whichever library filterjit._lib loaded. */
+ * `plan_run` is the second entry: a prepared generic_filter call (filterjit._ndimage) with its arrays' addresses read
+ * here instead of through ctypes.
+ * Nothing here links against libFilterJITC: `setup` and `set_plan_run` receive the addresses of its functions once
+ * (ctypes reads them), so the module works with whichever library filterjit._lib loaded. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
