@@ -246,12 +246,14 @@ FJ_FUSED_KERNEL(i16, max, int16_t, FJ_FUSED16, 32, __mmask32, fj_fused_mask32, F
             start + n - 1 + length > extended || s <= -(LANES) || s + length - 1 >= (LANES))              \
             return -1;                                                                                     \
         __atomic_fetch_add(&fj_fused_runs, 1, __ATOMIC_RELAXED);                                           \
-        for (ptrdiff_t y = 0; y < count; y += 2) {                                                         \
+        const int pairs = filterjit_box_row_pairs();                                                       \
+        for (ptrdiff_t y = 0; y < count;) {                                                                \
             const T *const *rows = inputs + y;                                                             \
-            const int pair = y + 1 < count;                                                                \
+            const int pair = pairs && y + 1 < count;                                                       \
             T *d1 = pair ? outputs[y + 1] : NULL;                                                          \
             if (maximum) fj_fused_##SUF##_max(rows, k, length, s, columns, centre, cval, outputs[y], d1, n);        \
             else fj_fused_##SUF##_min(rows, k, length, s, columns, centre, cval, outputs[y], d1, n);          \
+            y += pair ? 2 : 1;                                                                             \
         }                                                                                                  \
         return 0;                                                                                          \
     }
