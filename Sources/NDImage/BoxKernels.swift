@@ -9,6 +9,10 @@ enum BoxKernels {
     /// Whether this process runs the AVX-512 box kernels.
     static let available = filterjit_box_kernels_avx512() != 0
 
+    /// Whether the short-box passes take output rows in pairs on this CPU (`filterjit_box_row_pairs`:
+    /// pairs on AMD, where they measured faster, single rows elsewhere; FILTERJIT_ROW_PAIRS overrides).
+    static var rowPairs: Bool { filterjit_box_row_pairs() != 0 }
+
     /// Whether `T` has AVX-512 box kernels in use on this CPU.
     @inline(__always)
     static func serve<T>(_: T.Type) -> Bool {

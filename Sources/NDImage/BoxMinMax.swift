@@ -76,9 +76,12 @@ extension WindowReductionJob {
         // Rows first: 3-D boxes, and 2-D boxes of float32 data up to 8 rows, where the NaN / -0.0 check
         // rides on the pass that reads the row (for integer and float64 data the columns-first passes
         // below measured as fast or faster); with the AVX-512 kernels (`BoxKernels`), float32 boxes up
-        // to 9 rows and 16 columns, uint16 and int16 boxes of 5 to 9 rows (the fused step).
+        // to 9 rows and 16 columns, uint16 and int16 boxes of 5 to 9 rows (the fused step). Without row
+        // pairs the ninth row is not worth it: 9 ring rows of 2048 float32 (72 KiB) leave L1 (Emerald Rapids,
+        // 2048x2048 float32 9x9 min: 0.90x cv2.erode through the ring, 0.93x-0.95x through the passes below).
         if input.rank == 3 || (T.self == Float.self && box.rows <= Self.ringMaxRows)
-            || (BoxKernels.serve(T.self) && box.rows <= Self.ringMaxRowsAVX512 && box.length <= 16
+            || (BoxKernels.serve(T.self) && box.rows <= (BoxKernels.rowPairs ? Self.ringMaxRowsAVX512 : Self.ringMaxRows)
+                && box.length <= 16
                 && (T.self == Float.self || box.rows >= Self.ringMinRows16)) {
             try runSeparableRing(T.self, box: box, rows: rows, destination: destination, body: body)
             return
@@ -93,7 +96,8 @@ extension WindowReductionJob {
         // where it measured faster (2048x2048, one thread: uint8 3x3 0.285 -> 0.24 ms, float64 3x3 5.1 -> 4.5
         // ms); uint16 3x3 measured 0.80 -> 0.83-0.88 ms, so 16-bit (and the unmeasured 32/64-bit integer)
         // boxes keep single rows.
-        if reductions.count == 1, box.rows >= 2, box.rows <= 8, MemoryLayout<T>.size == 1 || T.self == Double.self {
+        if reductions.count == 1, box.rows >= 2, box.rows <= 8, MemoryLayout<T>.size == 1 || T.self == Double.self,
+           BoxKernels.rowPairs {
             try runSeparablePairs(T.self, box: box, rows: rows, destination: destination, body: body)
             return
         }
@@ -733,7 +737,7 @@ extension WindowReductionJob {
                                     cval: cval, map: lastMap)
         let planes = reductions.count
         // Two output rows at a time (one reduction, 2-8 rows; up to 9 with the AVX-512 step) read k + 1 ring rows.
-        let pairs = rank == 2 && planes == 1 && box.rows >= 2
+        let pairs = rank == 2 && planes == 1 && box.rows >= 2 && BoxKernels.rowPairs
             && (box.rows <= 8 || (BoxKernels.serve(T.self) && box.rows <= Self.ringMaxRowsAVX512))
         let ring = RowRing<T>(planes: planes, k: box.rows + (pairs ? 1 : 0), n: n)
         let spare = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))

@@ -28,6 +28,26 @@ int filterjit_box_kernels_avx512(void) {
     return value;
 }
 
+static int fj_row_pairs_override = -1;
+
+int filterjit_box_row_pairs(void) {
+    const int forced = __atomic_load_n(&fj_row_pairs_override, __ATOMIC_RELAXED);
+    if (forced >= 0) return forced;
+    static int cached = -1;
+    int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (value < 0) {
+        __builtin_cpu_init();
+        const char *env = getenv("FILTERJIT_ROW_PAIRS");
+        value = env && env[0] ? env[0] != '0' : __builtin_cpu_is("amd");
+        __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
+    }
+    return value;
+}
+
+void filterjit_box_set_row_pairs(int pairs) {
+    __atomic_store_n(&fj_row_pairs_override, pairs < 0 ? -1 : pairs != 0, __ATOMIC_RELAXED);
+}
+
 // The first `left` lanes (none when left <= 0, all from the vector's width on).
 FJ_INLINE __mmask64 fj_box_mask64(ptrdiff_t left) { return left >= 64 ? ~(__mmask64)0 : left <= 0 ? 0 : (((__mmask64)1 << left) - 1); }
 FJ_INLINE __mmask32 fj_box_mask32(ptrdiff_t left) { return left >= 32 ? ~(__mmask32)0 : left <= 0 ? 0 : (__mmask32)((((uint64_t)1) << left) - 1); }
@@ -419,6 +439,14 @@ FJ_BOX_TYPE(i16, int16_t, __m512i, 32, __mmask32, fj_box_mask32, FJ_LOADI, _mm51
 #else
 
 int filterjit_box_kernels_avx512(void) { return 0; }
+static int fj_row_pairs_override = -1;
+int filterjit_box_row_pairs(void) {
+    const int forced = __atomic_load_n(&fj_row_pairs_override, __ATOMIC_RELAXED);
+    return forced >= 0 ? forced : 1;
+}
+void filterjit_box_set_row_pairs(int pairs) {
+    __atomic_store_n(&fj_row_pairs_override, pairs < 0 ? -1 : pairs != 0, __ATOMIC_RELAXED);
+}
 
 #define FJ_BOX_NONE(SUF, T)                                                                                \
     int filterjit_box_row_##SUF(const T *s, ptrdiff_t length, T *d, ptrdiff_t count, int maximum) {          \

@@ -460,9 +460,13 @@ import RankKernelsC
         let heights = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13]
         let specials: [Double] = [-0.0, 0.0, 255, -1.0, 65535, -128, 3.5]
         var problems: [String] = []
+        // The pairs are taken only where `filterjit_box_row_pairs` says so (AMD CPUs by default): forced on
+        // for three rounds in four, off for the rest (the single-row passes the same cases take elsewhere).
+        defer { filterjit_box_set_row_pairs(-1) }
         let rounds = 300
         for round in 0..<rounds {
             let kernel = kernels[round % 2]
+            filterjit_box_set_row_pairs(round % 4 == 3 ? 0 : 1)
             let size = [2 + random.below(7), 1 + random.below(random.chance(0.2) ? 20 : 9)]
             let shape = [random.pick(heights), random.pick(widths)]
             let inType: ElementType = random.pick([.uint8, .uint8, .int8, .uint16, .int16, .float64, .int32, .uint32, .int64, .bool])
@@ -984,8 +988,8 @@ import RankKernelsC
     /// step; float32, uint16 and int16 boxes up to 9 rows and 16 columns) against the literal kernel:
     /// rows around the vector widths (16 float32 / 32 uint16 lanes, and the 64-byte phase), every
     /// mode, origins, cval, odd and even row counts, output types, strided views, NaN / -0.0 / inf
-    /// data, 1 and 3 threads; a NaN or -0.0 at every place of a row. Run once more with
-    /// FILTERJIT_NO_AVX512=1 for the Swift passes (the same cases then take them).
+    /// data, 1 and 3 threads, output rows in pairs and one at a time; a NaN or -0.0 at every place of a
+    /// row. Run once more with FILTERJIT_NO_AVX512=1 for the Swift passes (the same cases then take them).
     @Test func avx512BoxMinMaxEqualsTheLiteralKernel() throws {
         guard frontEndAvailable else { return }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
@@ -993,6 +997,8 @@ import RankKernelsC
         // On a CPU with AVX-512 F/BW/DQ and the kernels not switched off, this test must reach them.
         if cpuRunsKernels(needing: ["avx512f", "avx512bw", "avx512dq"]) { #expect(BoxKernels.available) }
         var random = FusedTestRandom(seed: seed)
+        // Output rows in pairs and one at a time (`filterjit_box_row_pairs`: the CPU picks one), in turn.
+        defer { filterjit_box_set_row_pairs(-1) }
         let kernels = try ["min(values)", "np.max(values)", "max(values) - min(values)"].map { try engine.compile($0) }
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, -2.5, 2.5, 255.5, -1.0]
         let widths = [1, 2, 7, 15, 16, 17, 18, 24, 31, 32, 33, 34, 47, 48, 49, 63, 64, 65, 66, 80, 97, 130]
@@ -1001,6 +1007,7 @@ import RankKernelsC
         let rounds = 160
         for round in 0..<rounds {
             let kernel = round % 5 == 4 ? kernels[2] : kernels[round % 2]
+            filterjit_box_set_row_pairs(Int32(round / 2 % 2))
             let size = [1 + random.below(9), 1 + random.below(random.chance(0.2) ? 18 : 10)]
             let shape = [1 + random.below(random.chance(0.2) ? 5 : 24), random.pick(widths) + (random.chance(0.2) ? random.below(20) : 0)]
             let inType: ElementType = random.pick([.float32, .float32, .uint16, .uint16, .int16, .uint8, .float64])
@@ -1024,6 +1031,7 @@ import RankKernelsC
                 for width in [k, 15, 16, 17, 31, 32, 33, 40 + k] {
                     for size in [[k, k], [k, 17 - k]] {
                         let input = try NDArray.random(shape: [11 + k % 2, width], elementType: type, seed: UInt64(width * 31 + k))
+                        filterjit_box_set_row_pairs(Int32(width % 2))
                         for mode in BoundaryMode.allCases {
                             let options = FilterOptions(size: size, mode: mode, cval: 3)
                             let kernel = kernels[(k + width) % 2]
@@ -1045,6 +1053,7 @@ import RankKernelsC
                 values[position] = special
                 let input = try NDArray.make(shape: [6, 37], elementType: .float32, values: values)
                 for size in [[3, 3], [5, 9], [9, 5]] {
+                    filterjit_box_set_row_pairs(Int32(position / 2 % 2))
                     let options = FilterOptions(size: size, mode: position % 2 == 0 ? .nearest : .reflect)
                     let literal = Outcome { try kernels[0].genericFilter(input, options: options, strategy: .literal) }
                     let fast = Outcome { try kernels[0].genericFilter(input, options: options) }
@@ -1066,7 +1075,7 @@ import RankKernelsC
     /// one), windows wider than the row, every mode, origins, footprints whose ones are a span anywhere in a
     /// wider footprint (windows wholly left or right of the pixel, up to and beyond a vector's width: those
     /// run the other passes), cval, odd and even row counts, output types (another type takes the other
-    /// passes), 1 and 3 threads.
+    /// passes), 1 and 3 threads, output rows in pairs and one at a time.
     /// On a CPU with the kernels it must reach them (their run counter grows).
     @Test func fusedSmallBoxesEqualTheLiteralKernel() throws {
         guard frontEndAvailable else { return }
@@ -1077,6 +1086,8 @@ import RankKernelsC
         }
         let runsBefore = filterjit_fused_box_runs()
         var random = FusedTestRandom(seed: seed)
+        // Output rows in pairs and one at a time (`filterjit_box_row_pairs`: the CPU picks one), in turn.
+        defer { filterjit_box_set_row_pairs(-1) }
         let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
         let specials: [Double] = [-1.0, 0.0, 255.0, 256.0, 2.5, -129.0, 65535.0, 70000.0]
         let widths = [1, 2, 15, 31, 32, 33, 63, 64, 65, 66, 95, 96, 97, 127, 128, 129, 130, 200]
@@ -1085,6 +1096,7 @@ import RankKernelsC
         let rounds = 200
         for round in 0..<rounds {
             let kernel = kernels[round % 2]
+            filterjit_box_set_row_pairs(Int32(round / 2 % 2))
             let size = [1 + random.below(8), 1 + random.below(random.chance(0.3) ? 16 : 7)]
             let shape = [1 + random.below(random.chance(0.2) ? 4 : 20), random.pick(widths) + (random.chance(0.2) ? random.below(9) : 0)]
             let inType: ElementType = random.pick([.uint8, .uint8, .int8, .uint16, .uint16, .int16])
@@ -1116,6 +1128,7 @@ import RankKernelsC
                 for type in [ElementType.uint8, .uint16] {
                     for width in [63, 65, 129] {
                         let mode = BoundaryMode.allCases[turn % BoundaryMode.allCases.count]
+                        filterjit_box_set_row_pairs(Int32(turn / 3 % 2))
                         turn += 1
                         let input = try NDArray.random(shape: [9 + k % 2, width], elementType: type, seed: UInt64(width * 31 + k * 7 + length))
                         let options = FilterOptions(size: [k, length], mode: mode, cval: 7)

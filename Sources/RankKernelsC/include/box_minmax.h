@@ -16,6 +16,16 @@ extern "C" {
 /// Whether this process runs the AVX-512 box kernels.
 int filterjit_box_kernels_avx512(void);
 
+/// Whether the short-box min/max passes take output rows in pairs (the rows they share read once). Pairs
+/// measured faster where the passes are bound by their instructions (AMD Zen 4: uint8 3x3 0.13 against 0.16
+/// ms), single rows where they are bound by the cache's bandwidth (Intel Emerald Rapids: uint8 3x3 0.31
+/// against 0.41 ms), so the default is pairs on AMD CPUs and single rows elsewhere. FILTERJIT_ROW_PAIRS=1
+/// or 0 overrides it; `filterjit_box_set_row_pairs` (tests: both paths) too. Either gives the same bits.
+int filterjit_box_row_pairs(void);
+
+/// Sets what `filterjit_box_row_pairs` returns from now on (1 pairs, 0 single rows, -1 the default).
+void filterjit_box_set_row_pairs(int pairs);
+
 /// Along the row: d[x] = op(s[x], ..., s[x + length - 1]) for x in 0..<count (length >= 1), so
 /// s[0 ..< count + length - 1] is read. Float types: returns 1 when that range holds NaN or -0.0
 /// (d is written all the same; the caller must not use it), else 0; integer types return 0.
