@@ -1,6 +1,7 @@
 // C harness of the wide-lane long-box kernels (box_minmax_long.c, branch w12o). Build from Sources/RankKernelsC:
 //   clang -O2 -Iinclude -c box_minmax.c -o /tmp/bm.o && clang -O2 -Iinclude -c box_minmax_long.c -o /tmp/bml.o
 //   clang -O2 -Iinclude ../../benchmarks/box_long_wide_bench.c /tmp/bm.o /tmp/bml.o -lm -o /tmp/box_long_wide_bench
+// OUTOFF=<bytes>: the output rows' offset past a 64-byte line (default 16, as NumPy's). Prints the best of N (argv[1], default 30).
 #include "box_minmax_long.h"
 #include <stdio.h>
 #include <stdlib.h>
