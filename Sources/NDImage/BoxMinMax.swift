@@ -67,6 +67,12 @@ extension WindowReductionJob {
         if input.rank == 2, let destination, try runFusedBox(T.self, box: box, rows: rows, destination: destination, body: body) {
             return
         }
+        // float32 (float64, uint16, int16: see `longWideMinRows`) 2-D boxes of 9 or more rows, one reduction, contiguous
+        // output rows: the wide-lane long-box kernel (`runSeparableLongWide`, BoxMinMaxLong.swift), when it runs here.
+        if reductions.count == 1, input.rank == 2, let minRows = Self.longWideMinRows(T.self), box.rows >= minRows,
+           let destination, try runSeparableLongWide(T.self, box: box, rows: rows, destination: destination, body: body) {
+            return
+        }
         // Rows first: 3-D boxes, and 2-D boxes of float32 data up to 8 rows, where the NaN / -0.0 check
         // rides on the pass that reads the row (for integer and float64 data the columns-first passes
         // below measured as fast or faster); with the AVX-512 kernels (`BoxKernels`), float32 boxes up
@@ -702,6 +708,12 @@ struct RowRing<T> {
 extension WindowReductionJob {
     /// The tallest 2-D box that runs rows first (a ring of k reduced rows).
     static let ringMaxRows = 8
+    /// The fewest rows for which a 2-D box of this type takes the wide-lane long-box kernel (nil: never).
+    static func longWideMinRows<T>(_: T.Type) -> Int? {
+        if T.self == Float.self { return 9 }
+        if T.self == Double.self || T.self == UInt16.self || T.self == Int16.self { return 9 }
+        return nil
+    }
     /// The same with the AVX-512 kernels (float32, uint16, int16; rows up to 16 columns wide).
     static let ringMaxRowsAVX512 = 9
     /// 16-bit boxes shorter than this keep the columns-first passes: at 3x3 uint16 (2048x2048) they

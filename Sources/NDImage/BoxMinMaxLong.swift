@@ -10,6 +10,11 @@ public enum BoxLongKernel {
     nonisolated(unsafe) public static var enabled = true
     /// Whether this CPU (and this process's FILTERJIT_NO_AVX512) has the kernel.
     public static let available = filterjit_box_long_available() != 0
+    /// Whether this CPU (and FILTERJIT_NO_AVX512) has the wide-lane kernel (float32, float64, uint16, int16).
+    public static let wideAvailable = filterjit_box_long_wide_available() != 0
+    /// How many calls have run the 8-bit / the wide-lane kernel in this process (tests).
+    public static var runs: UInt64 { filterjit_box_long_runs() }
+    public static var wideRuns: UInt64 { filterjit_box_long_wide_runs() }
 }
 
 extension WindowReductionJob {
@@ -19,6 +24,9 @@ extension WindowReductionJob {
     func runSeparableLong<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
                                                destination: (Int) -> UnsafeMutablePointer<T>?,
                                                body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws -> Bool {
+        if T.self != UInt8.self && T.self != Int8.self {
+            return try runSeparableLongWide(T.self, box: box, rows: rows, destination: destination, body: body)
+        }
         guard BoxLongKernel.enabled, BoxLongKernel.available, T.self == UInt8.self || T.self == Int8.self,
               input.rank == 2, reductions.count == 1, !rows.isEmpty else { return false }
         let n = rowLength, k = box.rows, count = rows.count
@@ -57,6 +65,55 @@ extension WindowReductionJob {
         for (t, y) in rows.enumerated() {
             try body(y, 0, UnsafeMutableRawPointer(outputs[t]!).assumingMemoryBound(to: T.self))
         }
+        return true
+    }
+
+    /// The same for float32, float64, uint16 and int16 (the wide-lane kernel: 16, 8 and 32 lanes). Float rows
+    /// holding NaN or -0.0 make it decline (WindowStrategyDeclined; the outputs it wrote are rewritten by the
+    /// exact path).
+    func runSeparableLongWide<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
+                                                   destination: (Int) -> UnsafeMutablePointer<T>?,
+                                                   body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws -> Bool {
+        guard BoxLongKernel.enabled, BoxLongKernel.wideAvailable,
+              T.self == Float.self || T.self == Double.self || T.self == UInt16.self || T.self == Int16.self,
+              input.rank == 2, reductions.count == 1, !rows.isEmpty else { return false }
+        let n = rowLength, k = box.rows, count = rows.count
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let outerMap = outerMaps[0]
+        let top = rows.lowerBound + box.first
+        let inputs = UnsafeMutablePointer<UnsafePointer<T>?>.allocate(capacity: count + k - 1)
+        let outputs = UnsafeMutablePointer<UnsafeMutablePointer<T>?>.allocate(capacity: count)
+        let columns = UnsafeMutablePointer<Int>.allocate(capacity: max(1, lastMap.count))
+        defer { inputs.deallocate(); outputs.deallocate(); columns.deallocate() }
+        for i in 0..<(count + k - 1) { inputs[i] = outerMap[top + i].map { UnsafePointer(base + $0) } }
+        for (t, y) in rows.enumerated() {
+            guard let out = destination(y) else { return false }
+            outputs[t] = out
+        }
+        for (j, column) in lastMap.enumerated() { columns[j] = column ?? -1 }
+        let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
+        let maximum: Int32 = reductions[0] == .maximum ? 1 : 0
+        let centre = geometry.centre[1], e = lastMap.count, start = box.start, length = box.length
+        func call<U>(_: U.Type, _ run: (UnsafePointer<UnsafePointer<U>?>, UnsafePointer<UnsafeMutablePointer<U>?>, U) -> Int32) -> Int32 {
+            UnsafeRawPointer(inputs).withMemoryRebound(to: UnsafePointer<U>?.self, capacity: count + k - 1) { i in
+                UnsafeRawPointer(outputs).withMemoryRebound(to: UnsafeMutablePointer<U>?.self, capacity: count) { o in
+                    run(i, o, unsafeBitCast(cval, to: U.self))
+                }
+            }
+        }
+        let result: Int32
+        if T.self == Float.self {
+            result = call(Float.self) { filterjit_box_long_f32($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
+        } else if T.self == Double.self {
+            result = call(Double.self) { filterjit_box_long_f64($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
+        } else if T.self == UInt16.self {
+            result = call(UInt16.self) { filterjit_box_long_u16($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
+        } else {
+            result = call(Int16.self) { filterjit_box_long_i16($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
+        }
+        if result == 1 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+        guard result == 0 else { return false }
+        for (t, y) in rows.enumerated() { try body(y, 0, outputs[t]!) }
         return true
     }
 }

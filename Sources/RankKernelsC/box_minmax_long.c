@@ -274,9 +274,179 @@ int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const 
                    extendedLength, centre, start, length, (uint8_t)cval);
 }
 
+// ---- Wide lanes: float32 (16 lanes), float64 (8), uint16 and int16 (32), box_minmax_long_body.h ----
+
+#define FJ_WIDE __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+#define FJ_W_MAX_LEVELS 8
+
+int filterjit_box_long_wide_available(void) { return filterjit_box_kernels_avx512(); }
+
+static uint64_t fj_long_wide_runs = 0;
+uint64_t filterjit_box_long_wide_runs(void) { return __atomic_load_n(&fj_long_wide_runs, __ATOMIC_RELAXED); }
+
+FJ_WIDE FJ_LONG_INLINE __m512i fj_w_idx32(ptrdiff_t shift) {
+    int32_t t[16];
+    for (int i = 0; i < 16; i++) t[i] = (int32_t)(i + shift);
+    return _mm512_loadu_si512(t);
+}
+FJ_WIDE FJ_LONG_INLINE __m512i fj_w_idx64(ptrdiff_t shift) {
+    int64_t t[8];
+    for (int i = 0; i < 8; i++) t[i] = (int64_t)(i + shift);
+    return _mm512_loadu_si512(t);
+}
+FJ_WIDE FJ_LONG_INLINE __m512i fj_w_idx16(ptrdiff_t shift) {
+    int16_t t[32];
+    for (int i = 0; i < 32; i++) t[i] = (int16_t)(i + shift);
+    return _mm512_loadu_si512(t);
+}
+FJ_LONG_INLINE __mmask16 fj_w_mask16(ptrdiff_t left) { return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1); }
+FJ_LONG_INLINE __mmask8 fj_w_mask8(ptrdiff_t left) { return left >= 8 ? (__mmask8)0xFF : left <= 0 ? 0 : (__mmask8)((1u << left) - 1); }
+FJ_LONG_INLINE __mmask32 fj_w_mask32(ptrdiff_t left) { return left >= 32 ? ~(__mmask32)0 : left <= 0 ? 0 : (__mmask32)((((uint64_t)1) << left) - 1); }
+
+// float32
+#define FJW(name) fj_w_f32_##name
+#define FJW_T float
+#define FJW_LANES 16
+#define FJW_V __m512
+#define FJW_M __mmask16
+#define FJW_MASK fj_w_mask16
+#define FJW_LOAD(p) _mm512_load_ps(p)
+#define FJW_LOADU(p) _mm512_loadu_ps(p)
+#define FJW_STORE(p, v) _mm512_store_ps((p), (v))
+#define FJW_STOREU(p, v) _mm512_storeu_ps((p), (v))
+#define FJW_MSTORE(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
+#define FJW_OP(op, a, b) ((op) ? _mm512_max_ps((a), (b)) : _mm512_min_ps((a), (b)))
+#define FJW_PERM(a, i, b) _mm512_permutex2var_ps((a), (i), (b))
+#define FJW_HAZARD(v) _mm512_fpclass_ps_mask((v), 0x85)
+#define FJW_IDX(shift) fj_w_idx32(shift)
+#include "box_minmax_long_body.h"
+#undef FJW
+#undef FJW_T
+#undef FJW_LANES
+#undef FJW_V
+#undef FJW_M
+#undef FJW_MASK
+#undef FJW_LOAD
+#undef FJW_LOADU
+#undef FJW_STORE
+#undef FJW_STOREU
+#undef FJW_MSTORE
+#undef FJW_OP
+#undef FJW_PERM
+#undef FJW_HAZARD
+#undef FJW_IDX
+
+// float64
+#define FJW(name) fj_w_f64_##name
+#define FJW_T double
+#define FJW_LANES 8
+#define FJW_V __m512d
+#define FJW_M __mmask8
+#define FJW_MASK fj_w_mask8
+#define FJW_LOAD(p) _mm512_load_pd(p)
+#define FJW_LOADU(p) _mm512_loadu_pd(p)
+#define FJW_STORE(p, v) _mm512_store_pd((p), (v))
+#define FJW_STOREU(p, v) _mm512_storeu_pd((p), (v))
+#define FJW_MSTORE(p, m, v) _mm512_mask_storeu_pd((p), (m), (v))
+#define FJW_OP(op, a, b) ((op) ? _mm512_max_pd((a), (b)) : _mm512_min_pd((a), (b)))
+#define FJW_PERM(a, i, b) _mm512_permutex2var_pd((a), (i), (b))
+#define FJW_HAZARD(v) _mm512_fpclass_pd_mask((v), 0x85)
+#define FJW_IDX(shift) fj_w_idx64(shift)
+#include "box_minmax_long_body.h"
+#undef FJW
+#undef FJW_T
+#undef FJW_LANES
+#undef FJW_V
+#undef FJW_M
+#undef FJW_MASK
+#undef FJW_LOAD
+#undef FJW_LOADU
+#undef FJW_STORE
+#undef FJW_STOREU
+#undef FJW_MSTORE
+#undef FJW_OP
+#undef FJW_PERM
+#undef FJW_HAZARD
+#undef FJW_IDX
+
+// uint16 and int16
+#define FJW_T uint16_t
+#define FJW_LANES 32
+#define FJW_V __m512i
+#define FJW_M __mmask32
+#define FJW_MASK fj_w_mask32
+#define FJW_LOAD(p) _mm512_load_si512(p)
+#define FJW_LOADU(p) _mm512_loadu_si512(p)
+#define FJW_STORE(p, v) _mm512_store_si512((p), (v))
+#define FJW_STOREU(p, v) _mm512_storeu_si512((p), (v))
+#define FJW_MSTORE(p, m, v) _mm512_mask_storeu_epi16((p), (m), (v))
+#define FJW_PERM(a, i, b) _mm512_permutex2var_epi16((a), (i), (b))
+#define FJW_HAZARD(v) ((__mmask32)0)
+#define FJW_IDX(shift) fj_w_idx16(shift)
+#define FJW(name) fj_w_u16_##name
+#define FJW_OP(op, a, b) ((op) ? _mm512_max_epu16((a), (b)) : _mm512_min_epu16((a), (b)))
+#include "box_minmax_long_body.h"
+#undef FJW
+#undef FJW_OP
+#define FJW(name) fj_w_i16_##name
+#define FJW_OP(op, a, b) ((op) ? _mm512_max_epi16((a), (b)) : _mm512_min_epi16((a), (b)))
+#include "box_minmax_long_body.h"
+#undef FJW
+#undef FJW_OP
+#undef FJW_T
+#undef FJW_LANES
+#undef FJW_V
+#undef FJW_M
+#undef FJW_MASK
+#undef FJW_LOAD
+#undef FJW_LOADU
+#undef FJW_STORE
+#undef FJW_STOREU
+#undef FJW_MSTORE
+#undef FJW_PERM
+#undef FJW_HAZARD
+#undef FJW_IDX
+
+int filterjit_box_long_f32(const float *const *rows, ptrdiff_t k, float *const *outs, ptrdiff_t count, ptrdiff_t n,
+                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
+                           ptrdiff_t length, float cval, int maximum) {
+    return fj_w_f32_long(maximum ? 1 : 0, rows, k, outs, count, n, columns, extendedLength, centre, start, length, cval);
+}
+int filterjit_box_long_f64(const double *const *rows, ptrdiff_t k, double *const *outs, ptrdiff_t count, ptrdiff_t n,
+                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
+                           ptrdiff_t length, double cval, int maximum) {
+    return fj_w_f64_long(maximum ? 1 : 0, rows, k, outs, count, n, columns, extendedLength, centre, start, length, cval);
+}
+int filterjit_box_long_u16(const uint16_t *const *rows, ptrdiff_t k, uint16_t *const *outs, ptrdiff_t count, ptrdiff_t n,
+                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
+                           ptrdiff_t length, uint16_t cval, int maximum) {
+    return fj_w_u16_long(maximum ? 1 : 0, rows, k, outs, count, n, columns, extendedLength, centre, start, length, cval);
+}
+int filterjit_box_long_i16(const int16_t *const *rows, ptrdiff_t k, int16_t *const *outs, ptrdiff_t count, ptrdiff_t n,
+                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
+                           ptrdiff_t length, int16_t cval, int maximum) {
+    return fj_w_i16_long(maximum ? 1 : 0, (const uint16_t *const *)rows, k, (uint16_t *const *)outs, count, n, columns,
+                         extendedLength, centre, start, length, (uint16_t)cval);
+}
+
 #else
 
 int filterjit_box_long_available(void) { return 0; }
+int filterjit_box_long_wide_available(void) { return 0; }
+uint64_t filterjit_box_long_wide_runs(void) { return 0; }
+#define FJ_W_NONE(NAME, T)                                                                                  \
+    int filterjit_box_long_##NAME(const T *const *rows, ptrdiff_t k, T *const *outs, ptrdiff_t count, ptrdiff_t n, \
+                                  const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre,          \
+                                  ptrdiff_t start, ptrdiff_t length, T cval, int maximum) {                      \
+        (void)rows; (void)k; (void)outs; (void)count; (void)n; (void)columns; (void)extendedLength;               \
+        (void)centre; (void)start; (void)length; (void)cval; (void)maximum;                                       \
+        return -1;                                                                                               \
+    }
+FJ_W_NONE(f32, float)
+FJ_W_NONE(f64, double)
+FJ_W_NONE(u16, uint16_t)
+FJ_W_NONE(i16, int16_t)
+
 uint64_t filterjit_box_long_runs(void) { return 0; }
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,

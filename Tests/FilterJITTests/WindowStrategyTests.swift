@@ -1237,6 +1237,97 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// The wide-lane long-box kernel (`filterjit_box_long_f32` ... `_i16`, branch w12o: float32, float64, uint16,
+    /// int16 2-D boxes of 9 or more rows) against the literal kernel: seeded fuzz over box sizes 9-40 rows,
+    /// widths around 16 lanes, shapes 1-300, every mode, origins, cval, NaN / -0.0 / inf data (the kernel
+    /// declines and the exact path must still give the literal result), with the kernel on and off.
+    @Test func longWideBoxMinMaxEqualsTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("longWideBoxMinMaxEqualsTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed)); kernel: \(BoxLongKernel.wideAvailable)")
+        if cpuRunsKernels(needing: ["avx512f", "avx512bw", "avx512dq"]) { #expect(BoxLongKernel.wideAvailable) }
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
+        defer { BoxLongKernel.enabled = true }
+        let widths = [1, 2, 7, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 100, 127, 128, 129, 300]
+        let specials = [Double.nan, -0.0, .infinity, -.infinity, 0.0]
+        var problems: [String] = []
+        var runs = 0
+        let rounds = 100
+        let kernelRunsBefore = BoxLongKernel.wideRuns
+        for round in 0..<rounds {
+            let kernel = kernels[round % 2]
+            let size = [9 + random.below(32), 1 + random.below(random.chance(0.3) ? 60 : 40)]
+            let rowsCount = random.chance(0.2) ? 1 + random.below(300) : 1 + random.below(random.chance(0.3) ? 8 : 60)
+            let width = random.chance(0.6) ? random.pick(widths) : 1 + random.below(300)
+            let shape = [rowsCount, width]
+            let type: ElementType = random.chance(0.55) ? .float32 : random.pick([.float64, .uint16, .int16])
+            let outType: ElementType = random.chance(0.85) ? type : random.pick([.float32, .float64, .int16])
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.pick([0.0, 3, -2.5, 255, -1, 7, 1e30])
+            let hazards = random.chance(0.3)
+            let values: [Double]
+            if type == .float32 || type == .float64 {
+                values = randomImageValues(count: shape.reduce(1, *), type: type, specials: hazards ? specials : [],
+                                           specialRate: random.chance(0.5) ? 0.002 : 0.05, infinityRate: 0.01, random: &random)
+            } else {
+                let range = integerRange(type)
+                values = integerValues(count: shape.reduce(1, *), low: range.low, high: range.high, extremes: random.chance(0.5),
+                                       random: &random)
+            }
+            var input = try NDArray.make(shape: shape, elementType: type, values: values)
+            if random.chance(0.15) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            BoxLongKernel.enabled = true
+            let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal) }
+            for enabled in [true, false] {
+                BoxLongKernel.enabled = enabled
+                for threads in [1, 3] {
+                    let fast = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads) }
+                    runs += 1
+                    if let d = fast.difference(from: literal) {
+                        problems.append("round \(round) \(kernel.name) \(type)->\(outType) \(shape) size \(size) origin \(origin) "
+                            + "\(mode) cval \(cval) hazards \(hazards) kernel \(enabled) threads \(threads): \(d)")
+                    }
+                }
+            }
+        }
+        // Square float32 boxes 9-40 over every mode and widths around the vector width, clean and with one NaN
+        // or -0.0 (in the last row: the kernel reads it last); column spans past the kernel's 8 levels (the
+        // Swift passes) and rows past 255.
+        BoxLongKernel.enabled = true
+        for k in [9, 15, 16, 31, 40] {
+            for width in [k - 1, 15, 16, 17, 31, 33, 129] {
+                for special in [nil, Double.nan, -0.0] {
+                    var values = (0..<((k + 5) * width)).map { i in Double((i * 7919 + k) % 1001) / 4 - 125 }
+                    if let special { values[values.count - 1 - (k + width) % width] = special }
+                    let input = try NDArray.make(shape: [k + 5, width], elementType: .float32, values: values)
+                    for mode in BoundaryMode.allCases {
+                        let options = FilterOptions(size: [k, k], mode: mode, cval: 5)
+                        let kernel = kernels[(k + width) % 2]
+                        let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                        let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 1 + width % 3) }
+                        if let d = fast.difference(from: literal) {
+                            problems.append("float32 width \(width) size \(k) \(mode) special \(String(describing: special)): \(d)")
+                        }
+                    }
+                }
+            }
+        }
+        for size in [[9, 80], [9, 81], [256, 9], [12, 200]] {
+            let input = try NDArray.random(shape: [size[0] + 3, 150], elementType: .float32, seed: UInt64(size[0] * 7 + size[1]))
+            let options = FilterOptions(size: size, mode: size[0] % 2 == 0 ? .wrap : .mirror, cval: 5)
+            let literal = Outcome { try kernels[1].genericFilter(input, options: options, strategy: .literal) }
+            let fast = Outcome { try kernels[1].genericFilter(input, options: options, threads: 2) }
+            if let d = fast.difference(from: literal) { problems.append("float32 size \(size): \(d)") }
+        }
+        let kernelRuns = BoxLongKernel.wideRuns - kernelRunsBefore
+        print("long wide-lane box min/max vs literal: \(rounds) rounds, \(runs) runs, \(kernelRuns) kernel runs, \(problems.count) differences")
+        if BoxLongKernel.wideAvailable { #expect(kernelRuns > 0, "the wide-lane long-box kernel was not reached") }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// A prepared generic_filter (`Kernel.prepareGenericFilter`, the C API's `filterjit_generic_filter_prepare`),
     /// planned on one array and run on others of the same layout, against the literal kernel on those arrays
     /// (seeded fuzz: reductions, tails and literal kernels, types, modes, cval, origins, threads, NaN/-0.0

@@ -36,6 +36,26 @@ int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const 
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                           ptrdiff_t length, int8_t cval, int maximum);
 
+/// Wide lanes (float32, float64, uint16, int16; AVX-512 F/BW/DQ, FILTERJIT_NO_AVX512 unset): the same scheme
+/// for 2-D boxes of any row and column count (column spans up to 16 + 4 vectors' lanes: at most 8 levels).
+/// Same arguments as `filterjit_box_long_u8`; returns -1 (nothing written) without the kernel or for a
+/// shape it does not take, 1 when a row it reads holds NaN or -0.0 (float types; the outputs are then
+/// partly written and meaningless), else 0.
+int filterjit_box_long_wide_available(void);
+uint64_t filterjit_box_long_wide_runs(void);
+int filterjit_box_long_f32(const float *const *rows, ptrdiff_t k, float *const *outs, ptrdiff_t count, ptrdiff_t n,
+                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
+                           ptrdiff_t length, float cval, int maximum);
+int filterjit_box_long_f64(const double *const *rows, ptrdiff_t k, double *const *outs, ptrdiff_t count, ptrdiff_t n,
+                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
+                           ptrdiff_t length, double cval, int maximum);
+int filterjit_box_long_u16(const uint16_t *const *rows, ptrdiff_t k, uint16_t *const *outs, ptrdiff_t count, ptrdiff_t n,
+                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
+                           ptrdiff_t length, uint16_t cval, int maximum);
+int filterjit_box_long_i16(const int16_t *const *rows, ptrdiff_t k, int16_t *const *outs, ptrdiff_t count, ptrdiff_t n,
+                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
+                           ptrdiff_t length, int16_t cval, int maximum);
+
 #ifdef __cplusplus
 }
 #endif
