@@ -358,6 +358,54 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// 5x5 medians by the pruned merge networks (`RankKernelsC`, median5x5_networks.h: two output rows
+    /// per call where the windows slide, one otherwise): a seeded fuzz over heights (odd and even
+    /// counts of rows per batch), widths around the vector lanes of every element type (8 to 64), 3-D
+    /// images (windows that do not slide from one plane to the next), every mode, origin and cval,
+    /// float data with NaN / -0.0 anywhere (then the strategy must decline, as the literal kernel's
+    /// bits show), int and float types, 1-3 threads, against the literal kernel.
+    @Test func medianFiveByFiveNetworksEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("medianFiveByFiveNetworksEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernel = try engine.compile("np.median(values)")
+        let widths = [1, 4, 5, 7, 8, 9, 15, 16, 17, 20, 31, 32, 33, 37, 63, 64, 65, 69, 100, 129, 200, 261]
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 2.5, -1.0]
+        let types: [ElementType] = [.float32, .float32, .float64, .uint8, .int8, .uint16, .int16]
+        var problems: [String] = []
+        let rounds = 120
+        for round in 0..<rounds {
+            let width = random.pick(widths)
+            let height = 1 + random.below(round % 3 == 0 ? 6 : 45)
+            let threeD = random.chance(0.2)
+            let shape = threeD ? [2 + random.below(2), height, width] : [height, width]
+            let size = threeD ? [1, 5, 5] : [5, 5]
+            let type = random.pick(types)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.2) ? random.pick(specials) : Double(random.below(9))
+            let count = shape.reduce(1, *)
+            var values = randomImageValues(count: count, type: type, specials: [], specialRate: 0, infinityRate: 0.05,
+                                           random: &random)
+            if type.isFloatingPoint && random.chance(0.35) {
+                let row = random.below(count / width)
+                let column = random.chance(0.5) ? random.below(width) : (random.chance(0.5) ? 0 : width - 1)
+                values[row * width + column] = random.pick([.nan, -0.0])
+            }
+            let input = try NDArray.make(shape: shape, elementType: type, values: values)
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+            let threads = 1 + random.below(3)
+            let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(type) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
+            }
+        }
+        print("5x5 median networks vs literal: \(rounds) rounds, \(problems.count) differences")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 8-bit ranks of big boxes by the column histograms and the C kernel `filterjit_histogram_rank8`
     /// (lazy fine counts), written in place for uint8: every mode, several ranks, rows shorter and
     /// longer than the window, 1-3 threads, against the literal kernel.
