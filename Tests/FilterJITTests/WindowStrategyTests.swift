@@ -406,6 +406,41 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// Outputs of 4 MiB and more of 32/64-bit data take the `_rows_stream` kernels (non-temporal stores
+    /// after each row's first 64-byte boundary): 3x3 and 5x5 medians of float32, float64 and int32
+    /// images with odd row lengths (rows start at every offset from a line boundary, so two output
+    /// rows of a 5x5 pair often differ in alignment), several modes, one thread, against the same call
+    /// with the AVX-512 kernels off (the portable networks).
+    @Test func largeMedianOutputsStreamTheSameBits() throws {
+        guard frontEndAvailable else { return }
+        let kernel = try engine.compile("np.median(values)")
+        defer { RankKernels.setAVX512(nil) }
+        var problems: [String] = []
+        var seed: UInt64 = 4100
+        let cases: [(ElementType, [Int], [Int], [BoundaryMode])] = [
+            (.float32, [1031, 1027], [3, 5], [.nearest, .constant]), (.float64, [517, 1029], [3, 5], [.reflect]),
+            (.int32, [1030, 1021], [3], [.mirror]),
+        ]
+        for (type, shape, sizes, modes) in cases {
+            for size in sizes {
+                seed += 1
+                let input = try NDArray.random(shape: shape, elementType: type, seed: seed)
+                for mode in modes {
+                    let options = FilterOptions(size: [size, size], mode: mode, cval: 2)
+                    let threads = 1  // one call writes it all: over 4 MiB
+                    RankKernels.setAVX512(false)
+                    let portable = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+                    RankKernels.setAVX512(nil)
+                    let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+                    if let d = fast.difference(from: portable) {
+                        problems.append("\(type) \(shape) size \(size) \(mode) threads \(threads): \(d)")
+                    }
+                }
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 8-bit ranks of big boxes by the column histograms and the C kernel `filterjit_histogram_rank8`
     /// (lazy fine counts), written in place for uint8: every mode, several ranks, rows shorter and
     /// longer than the window, 1-3 threads, against the literal kernel.
