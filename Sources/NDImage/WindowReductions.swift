@@ -703,8 +703,8 @@ public struct WindowReductionJob: @unchecked Sendable {
         // AVX-512 kernels inside `RankNetworkRunner`.
         if let network = rankNetwork, sameType, inStrides[last] == 1, outStrides[last] == 1,
            !output.mayShareMemory(with: input) {
-            // 3x3 and 5x5 medians by the AVX-512 row kernels (floats too: the 3x3 kernel checks what
-            // it reads for NaN and -0.0 as it goes, so no separate pass).
+            // 3x3 and 5x5 medians by the AVX-512 row kernels (floats too: the kernels check what they
+            // read for NaN and -0.0 as they go, so no separate pass).
             let size = medianRowsSize(T.self, network: network)
             if size != 0 {
                 try runMedianRows(T.self, size: size, rows: rows, output: output)
