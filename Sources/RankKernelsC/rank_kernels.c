@@ -148,6 +148,54 @@ static inline ptrdiff_t fj_stream_head(const void *out, size_t size, ptrdiff_t n
         }                                                                                                   \
         return bad != 0;                                                                                    \
     }                                                                                                       \
+    /* Two output rows, outA from rows r0, r1, r2 and outB from r1, r2, r3: the middle pair sorted once */ \
+    /* per vector for both (10 instead of 12 min/max for the two column sorts, 4 loads instead of 6), */   \
+    /* then NAME##_row's horizontal part per row. The same columns sorted, so the same bits. */            \
+    ATTR static inline int NAME##_row2(const T *r0, const T *r1, const T *r2, const T *r3, ptrdiff_t n,      \
+                                       T *outA, T *outB, unsigned check, int stream) {                      \
+        const ptrdiff_t columns = n + 2;                                                                    \
+        MT bad = 0;                                                                                         \
+        V loA, midA, hiA, loB, midB, hiB;                                                                   \
+        for (ptrdiff_t x = -LANES; x < n; x += LANES) {                                                     \
+            const ptrdiff_t next = x + LANES;                                                               \
+            V a, b, c, d;                                                                                   \
+            if (next + LANES <= columns) {                                                                  \
+                a = MLOAD(~(MT)0, r0 + next); b = MLOAD(~(MT)0, r1 + next);                                 \
+                c = MLOAD(~(MT)0, r2 + next); d = MLOAD(~(MT)0, r3 + next);                                 \
+            } else {                                                                                        \
+                MT m = MASK(columns - next);                                                                \
+                a = MLOAD(m, r0 + next); b = MLOAD(m, r1 + next); c = MLOAD(m, r2 + next); d = MLOAD(m, r3 + next); \
+            }                                                                                               \
+            if (HAS_HAZARDS) {                                                                              \
+                if (check & 1) bad |= HAZARD(a);                                                            \
+                if (check & 2) bad |= HAZARD(b);                                                            \
+                if (check & 4) bad |= HAZARD(c);                                                            \
+                if (check & 8) bad |= HAZARD(d);                                                            \
+            }                                                                                               \
+            V p = MIN(b, c), q = MAX(b, c);                                                                 \
+            V loAN = MIN(a, p), hiAN = MAX(a, q), midAN = MAX(p, MIN(a, q));                                \
+            V loBN = MIN(d, p), hiBN = MAX(d, q), midBN = MAX(p, MIN(d, q));                                \
+            if (x >= 0) {                                                                                   \
+                for (int half = 0; half < 2; half++) {                                                      \
+                    V lo = half ? loB : loA, mid = half ? midB : midA, hi = half ? hiB : hiA;                \
+                    V loNext = half ? loBN : loAN, midNext = half ? midBN : midAN, hiNext = half ? hiBN : hiAN; \
+                    T *out = half ? outB : outA;                                                            \
+                    V lo1 = SH1(lo, loNext), lo2 = SH2(lo, loNext);                                         \
+                    V mid1 = SH1(mid, midNext), mid2 = SH2(mid, midNext);                                   \
+                    V hi1 = SH1(hi, hiNext), hi2 = SH2(hi, hiNext);                                         \
+                    V l = MAX(MAX(lo, lo1), lo2);                                                           \
+                    V h = MIN(MIN(hi, hi1), hi2);                                                           \
+                    V md = MAX(MIN(mid, mid1), MIN(MAX(mid, mid1), mid2));                                  \
+                    V r = MAX(MIN(l, md), MIN(MAX(l, md), h));                                              \
+                    if (n - x < LANES) MSTORE(out + x, MASK(n - x), r);                                     \
+                    else if (stream) FJ_STREAM(out + x, r);                                                 \
+                    else MSTORE(out + x, ~(MT)0, r);                                                        \
+                }                                                                                           \
+            }                                                                                               \
+            loA = loAN; midA = midAN; hiA = hiAN; loB = loBN; midB = midBN; hiB = hiBN;                     \
+        }                                                                                                   \
+        return bad != 0;                                                                                    \
+    }                                                                                                       \
     ATTR static int NAME##_rows_impl(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, \
                                      ptrdiff_t n, int stream) {                                             \
         ptrdiff_t y = 0;                                                                                    \
@@ -162,6 +210,23 @@ static inline ptrdiff_t fj_stream_head(const void *out, size_t size, ptrdiff_t n
             }                                                                                               \
             const T *a = w[0] + start, *b = w[1] + start, *c = w[2] + start;                                \
             T *o = outs[y];                                                                                 \
+            /* Streaming 32/64-bit rows: two output rows per pass where their windows slide (measured */    \
+            /* on the Xeon: float32 2048x2048 6-15% faster than one row per pass; not measured faster */    \
+            /* for 8/16-bit data or with plain stores, which keep one). */                                 \
+            if (stream && sizeof(T) >= 4 && y + 1 < count && w[3] == w[1] && w[4] == w[2]) {                \
+                const T *d = w[5] + start;                                                                  \
+                unsigned check2 = check;                                                                    \
+                if (HAS_HAZARDS && w[5] != w[0] && w[5] != w[1] && w[5] != w[2]) check2 |= 8;               \
+                T *o2 = outs[y + 1];                                                                        \
+                ptrdiff_t head = fj_stream_head(o, sizeof(T), n);                                           \
+                if (head != fj_stream_head(o2, sizeof(T), n)) head = n;                                     \
+                int bad = head > 0 && NAME##_row2(a, b, c, d, head, o, o2, check2, 0);                      \
+                if (!bad && head < n)                                                                       \
+                    bad = NAME##_row2(a + head, b + head, c + head, d + head, n - head, o + head, o2 + head, check2, 1); \
+                if (bad) { _mm_sfence(); return -1; }                                                       \
+                y += 2;                                                                                     \
+                continue;                                                                                   \
+            }                                                                                               \
             /* Streaming: plain stores up to the first 64-byte boundary of the output row, then */          \
             /* non-temporal ones for the full vectors. */                                                   \
             ptrdiff_t head = stream ? fj_stream_head(o, sizeof(T), n) : n;                                  \
