@@ -59,10 +59,6 @@ def oem_merge(net, a, b):
     if not b: return list(a)
     if len(a) == 1 and len(b) == 1:
         return [net.mn(a[0], b[0]), net.mx(a[0], b[0])]
-    if len(a) == 1 or len(b) == 1:
-        # insertion of one element
-        x, l = (a[0], b) if len(a) == 1 else (b[0], a)
-        # merge via odd-even recursion still fine
     ev = oem_merge(net, a[0::2], b[0::2])
     od = oem_merge(net, a[1::2], b[1::2])
     # interleave: result[0] = ev[0]; then compare od[i] with ev[i+1]
