@@ -60,7 +60,9 @@ int filterjit_median3x3_f64_rows_stream(const double *const *rows, double *const
 // The _rows_stream kernels are the _rows ones with non-temporal stores for the output vectors that
 // are whole 64-byte lines (plain stores before a row's first line boundary and for the partial last
 // vector), then an sfence: for outputs much bigger than L2 (measured on a Xeon with AVX-512: a 16 MiB
-// store stream costs about half with them; from 2 MiB on they win, at 1 MiB they lose).
+// store stream costs about half with them; from 2 MiB on they win, at 1 MiB they lose). The 32/64-bit
+// 3x3 ones (and every 5x5 kernel) compute two output rows per pass where their windows slide: on a
+// hazard (-1) the pair's rows may both be partly written.
 
 // The 5x5 median, as the 3x3 one with five rows: rows[r][start ..< start + n + 4] are read.
 int filterjit_median5x5_u8(const uint8_t *const *rows, ptrdiff_t start, ptrdiff_t n, uint8_t *out);
