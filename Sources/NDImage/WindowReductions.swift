@@ -703,8 +703,8 @@ public struct WindowReductionJob: @unchecked Sendable {
         // AVX-512 kernels inside `RankNetworkRunner`.
         if let network = rankNetwork, sameType, inStrides[last] == 1, outStrides[last] == 1,
            !output.mayShareMemory(with: input) {
-            // 3x3 and 5x5 medians by the AVX-512 row kernels (floats too: the 3x3 kernel checks what
-            // it reads for NaN and -0.0 as it goes, so no separate pass).
+            // 3x3 and 5x5 medians by the AVX-512 row kernels (floats too: the kernels check what they
+            // read for NaN and -0.0 as they go, so no separate pass).
             let size = medianRowsSize(T.self, network: network)
             if size != 0 {
                 try runMedianRows(T.self, size: size, rows: rows, output: output)
@@ -754,7 +754,8 @@ public struct WindowReductionJob: @unchecked Sendable {
             return T.self == Int64.self || T.self == UInt64.self ? 0 : 3
         }
         if network.rows == 5 && network.length == 5 && network.ranks == [12] {
-            return T.self == UInt8.self || T.self == Int8.self || T.self == UInt16.self || T.self == Int16.self ? 5 : 0
+            return T.self == UInt8.self || T.self == Int8.self || T.self == UInt16.self || T.self == Int16.self
+                || T.self == Float.self || T.self == Double.self ? 5 : 0
         }
         return 0
     }
@@ -822,9 +823,14 @@ public struct WindowReductionJob: @unchecked Sendable {
             stripTable.deallocate()
         }
         let cvalPointer = UnsafePointer(cvalRow)
+        // Non-temporal stores for the interiors of 32- and 64-bit data when this call writes 4 MiB or
+        // more (twice L2 on the Xeon measured, docs/status.md "Float medians on Intel"): the store
+        // traffic then goes to memory in place of a read and a write-back of every output line
+        // through the caches. 8- and 16-bit medians do more work per output byte and were not faster.
+        let streamInteriors = MemoryLayout<T>.stride >= 4 && rows.count * n * MemoryLayout<T>.stride >= 4 << 20
         func run(_ rowPointers: UnsafePointer<UnsafePointer<T>>, _ outPointers: UnsafePointer<UnsafeMutablePointer<T>>,
-                 count: Int, start: Int, pixels: Int) throws {
-            let status = medianRows(T.self, size: m, rowPointers, outPointers, count, start, pixels)
+                 count: Int, start: Int, pixels: Int, stream: Bool = false) throws {
+            let status = medianRows(T.self, size: m, rowPointers, outPointers, count, start, pixels, stream: stream)
             if status < 0 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             // Off when the kernels were switched off mid-run (tests): the caller runs the literal kernel.
             if status == 0 { throw WindowStrategyDeclined(reason: "no AVX-512 median kernel") }
@@ -850,7 +856,8 @@ public struct WindowReductionJob: @unchecked Sendable {
             }
             if interiorEnd > interiorStart {
                 for j in 0..<count { targets[j] = outs[j] + interiorStart }
-                try run(table, targets, count: count, start: interiorStart + s - centre, pixels: interiorEnd - interiorStart)
+                try run(table, targets, count: count, start: interiorStart + s - centre, pixels: interiorEnd - interiorStart,
+                        stream: streamInteriors)
             }
             // Whether the windows slide down one sequence of rows: row j's window is sequence[j ..< j + m].
             for r in 0..<m { sequence[r] = table[r] }
@@ -2041,11 +2048,13 @@ public enum RankKernels {
 }
 
 /// `count` output rows of the AVX-512 3x3 or 5x5 median row kernels (`RankKernelsC`): 1 done, 0 no
-/// kernel for `T` on this CPU, -1 a float value read was NaN or -0.0.
+/// kernel for `T` on this CPU, -1 a float value read was NaN or -0.0. `stream`: the `_rows_stream`
+/// kernels (non-temporal stores of the whole output lines; for outputs much bigger than L2).
 @inline(__always)
 func medianRows<T: ReducibleElement>(_: T.Type, size: Int, _ rows: UnsafePointer<UnsafePointer<T>>,
                                      _ outs: UnsafePointer<UnsafeMutablePointer<T>>, _ count: Int, _ start: Int,
-                                     _ n: Int) -> Int32 {
+                                     _ n: Int, stream: Bool = false) -> Int32 {
+    if stream { return medianRowsStreaming(T.self, size: size, rows, outs, count, start, n) }
     let raw = UnsafeRawPointer(rows), rawOuts = UnsafeRawPointer(outs)
     func run<E>(_: E.Type, _ f: (UnsafePointer<UnsafePointer<E>?>?, UnsafePointer<UnsafeMutablePointer<E>?>?, Int, Int, Int) -> Int32) -> Int32 {
         f(raw.assumingMemoryBound(to: UnsafePointer<E>?.self), rawOuts.assumingMemoryBound(to: UnsafeMutablePointer<E>?.self),
@@ -2065,6 +2074,38 @@ func medianRows<T: ReducibleElement>(_: T.Type, size: Int, _ rows: UnsafePointer
         if T.self == Int8.self { return run(Int8.self, filterjit_median5x5_i8_rows) }
         if T.self == UInt16.self { return run(UInt16.self, filterjit_median5x5_u16_rows) }
         if T.self == Int16.self { return run(Int16.self, filterjit_median5x5_i16_rows) }
+        if T.self == Float.self { return run(Float.self, filterjit_median5x5_f32_rows) }
+        if T.self == Double.self { return run(Double.self, filterjit_median5x5_f64_rows) }
+    }
+    return 0
+}
+
+/// `medianRows` with the `_rows_stream` kernels.
+@inline(never)
+private func medianRowsStreaming<T: ReducibleElement>(_: T.Type, size: Int, _ rows: UnsafePointer<UnsafePointer<T>>,
+                                                      _ outs: UnsafePointer<UnsafeMutablePointer<T>>, _ count: Int,
+                                                      _ start: Int, _ n: Int) -> Int32 {
+    let raw = UnsafeRawPointer(rows), rawOuts = UnsafeRawPointer(outs)
+    func run<E>(_: E.Type, _ f: (UnsafePointer<UnsafePointer<E>?>?, UnsafePointer<UnsafeMutablePointer<E>?>?, Int, Int, Int) -> Int32) -> Int32 {
+        f(raw.assumingMemoryBound(to: UnsafePointer<E>?.self), rawOuts.assumingMemoryBound(to: UnsafeMutablePointer<E>?.self),
+          count, start, n)
+    }
+    if size == 3 {
+        if T.self == UInt8.self { return run(UInt8.self, filterjit_median3x3_u8_rows_stream) }
+        if T.self == Int8.self { return run(Int8.self, filterjit_median3x3_i8_rows_stream) }
+        if T.self == UInt16.self { return run(UInt16.self, filterjit_median3x3_u16_rows_stream) }
+        if T.self == Int16.self { return run(Int16.self, filterjit_median3x3_i16_rows_stream) }
+        if T.self == UInt32.self { return run(UInt32.self, filterjit_median3x3_u32_rows_stream) }
+        if T.self == Int32.self { return run(Int32.self, filterjit_median3x3_i32_rows_stream) }
+        if T.self == Float.self { return run(Float.self, filterjit_median3x3_f32_rows_stream) }
+        if T.self == Double.self { return run(Double.self, filterjit_median3x3_f64_rows_stream) }
+    } else if size == 5 {
+        if T.self == UInt8.self { return run(UInt8.self, filterjit_median5x5_u8_rows_stream) }
+        if T.self == Int8.self { return run(Int8.self, filterjit_median5x5_i8_rows_stream) }
+        if T.self == UInt16.self { return run(UInt16.self, filterjit_median5x5_u16_rows_stream) }
+        if T.self == Int16.self { return run(Int16.self, filterjit_median5x5_i16_rows_stream) }
+        if T.self == Float.self { return run(Float.self, filterjit_median5x5_f32_rows_stream) }
+        if T.self == Double.self { return run(Double.self, filterjit_median5x5_f64_rows_stream) }
     }
     return 0
 }

@@ -358,6 +358,89 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// 5x5 medians by the pruned merge networks (`RankKernelsC`, median5x5_networks.h: two output rows
+    /// per call where the windows slide, one otherwise): a seeded fuzz over heights (odd and even
+    /// counts of rows per batch), widths around the vector lanes of every element type (8 to 64), 3-D
+    /// images (windows that do not slide from one plane to the next), every mode, origin and cval,
+    /// float data with NaN / -0.0 anywhere (then the strategy must decline, as the literal kernel's
+    /// bits show), int and float types, 1-3 threads, against the literal kernel.
+    @Test func medianFiveByFiveNetworksEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("medianFiveByFiveNetworksEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernel = try engine.compile("np.median(values)")
+        let widths = [1, 4, 5, 7, 8, 9, 15, 16, 17, 20, 31, 32, 33, 37, 63, 64, 65, 69, 100, 129, 200, 261]
+        let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 2.5, -1.0]
+        let types: [ElementType] = [.float32, .float32, .float64, .uint8, .int8, .uint16, .int16]
+        var problems: [String] = []
+        let rounds = 120
+        for round in 0..<rounds {
+            let width = random.pick(widths)
+            let height = 1 + random.below(round % 3 == 0 ? 6 : 45)
+            let threeD = random.chance(0.2)
+            let shape = threeD ? [2 + random.below(2), height, width] : [height, width]
+            let size = threeD ? [1, 5, 5] : [5, 5]
+            let type = random.pick(types)
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let cval = random.chance(0.2) ? random.pick(specials) : Double(random.below(9))
+            let count = shape.reduce(1, *)
+            var values = randomImageValues(count: count, type: type, specials: [], specialRate: 0, infinityRate: 0.05,
+                                           random: &random)
+            if type.isFloatingPoint && random.chance(0.35) {
+                let row = random.below(count / width)
+                let column = random.chance(0.5) ? random.below(width) : (random.chance(0.5) ? 0 : width - 1)
+                values[row * width + column] = random.pick([.nan, -0.0])
+            }
+            let input = try NDArray.make(shape: shape, elementType: type, values: values)
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+            let threads = 1 + random.below(3)
+            let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+            if let d = fast.difference(from: literal) {
+                problems.append("round \(round) \(type) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) threads \(threads): \(d)")
+            }
+        }
+        print("5x5 median networks vs literal: \(rounds) rounds, \(problems.count) differences")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// Outputs of 4 MiB and more of 32/64-bit data take the `_rows_stream` kernels (non-temporal stores
+    /// after each row's first 64-byte boundary): 3x3 and 5x5 medians of float32, float64 and int32
+    /// images with odd row lengths (rows start at every offset from a line boundary, so two output
+    /// rows of a 5x5 pair often differ in alignment), several modes, one thread, against the same call
+    /// with the AVX-512 kernels off (the portable networks).
+    @Test func largeMedianOutputsStreamTheSameBits() throws {
+        guard frontEndAvailable else { return }
+        let kernel = try engine.compile("np.median(values)")
+        defer { RankKernels.setAVX512(nil) }
+        var problems: [String] = []
+        var seed: UInt64 = 4100
+        let cases: [(ElementType, [Int], [Int], [BoundaryMode])] = [
+            (.float32, [1031, 1027], [3, 5], [.nearest, .constant]), (.float64, [517, 1029], [3, 5], [.reflect]),
+            (.int32, [1030, 1021], [3], [.mirror]),
+        ]
+        for (type, shape, sizes, modes) in cases {
+            for size in sizes {
+                seed += 1
+                let input = try NDArray.random(shape: shape, elementType: type, seed: seed)
+                for mode in modes {
+                    let options = FilterOptions(size: [size, size], mode: mode, cval: 2)
+                    let threads = 1  // one call writes it all: over 4 MiB
+                    RankKernels.setAVX512(false)
+                    let portable = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+                    RankKernels.setAVX512(nil)
+                    let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
+                    if let d = fast.difference(from: portable) {
+                        problems.append("\(type) \(shape) size \(size) \(mode) threads \(threads): \(d)")
+                    }
+                }
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 8-bit ranks of big boxes by the column histograms and the C kernel `filterjit_histogram_rank8`
     /// (lazy fine counts), written in place for uint8: every mode, several ranks, rows shorter and
     /// longer than the window, 1-3 threads, against the literal kernel.

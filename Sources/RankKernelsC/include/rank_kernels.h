@@ -41,13 +41,28 @@ int filterjit_median3x3_f64(const double *const *rows, ptrdiff_t start, ptrdiff_
 // the previous output row's window is not checked again) and return -1 at the first output row
 // that reads one (earlier rows are written). Returns 1 when done, 0 without AVX-512 (nothing written).
 int filterjit_median3x3_u8_rows(const uint8_t *const *rows, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_u8_rows_stream(const uint8_t *const *rows, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median3x3_i8_rows(const int8_t *const *rows, int8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_i8_rows_stream(const int8_t *const *rows, int8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median3x3_u16_rows(const uint16_t *const *rows, uint16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_u16_rows_stream(const uint16_t *const *rows, uint16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median3x3_i16_rows(const int16_t *const *rows, int16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_i16_rows_stream(const int16_t *const *rows, int16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median3x3_u32_rows(const uint32_t *const *rows, uint32_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_u32_rows_stream(const uint32_t *const *rows, uint32_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median3x3_i32_rows(const int32_t *const *rows, int32_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_i32_rows_stream(const int32_t *const *rows, int32_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median3x3_f32_rows(const float *const *rows, float *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_f32_rows_stream(const float *const *rows, float *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median3x3_f64_rows(const double *const *rows, double *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_f64_rows_stream(const double *const *rows, double *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+
+// The _rows_stream kernels are the _rows ones with non-temporal stores for the output vectors that
+// are whole 64-byte lines (plain stores before a row's first line boundary and for the partial last
+// vector), then an sfence: for outputs much bigger than L2 (measured on a Xeon with AVX-512: a 16 MiB
+// store stream costs about half with them; from 2 MiB on they win, at 1 MiB they lose). The 32/64-bit
+// 3x3 ones (and every 5x5 kernel) compute two output rows per pass where their windows slide: on a
+// hazard (-1) the pair's rows may both be partly written.
 
 // The 5x5 median, as the 3x3 one with five rows: rows[r][start ..< start + n + 4] are read.
 int filterjit_median5x5_u8(const uint8_t *const *rows, ptrdiff_t start, ptrdiff_t n, uint8_t *out);
@@ -56,11 +71,20 @@ int filterjit_median5x5_u16(const uint16_t *const *rows, ptrdiff_t start, ptrdif
 int filterjit_median5x5_i16(const int16_t *const *rows, ptrdiff_t start, ptrdiff_t n, int16_t *out);
 int filterjit_median5x5_f32(const float *const *rows, ptrdiff_t start, ptrdiff_t n, float *out);
 int filterjit_median5x5_f64(const double *const *rows, ptrdiff_t start, ptrdiff_t n, double *out);
-// `count` rows of 5x5 medians of integer data, as filterjit_median3x3_u8_rows with rows[5y + r].
+// `count` rows of 5x5 medians, as filterjit_median3x3_u8_rows with rows[5y + r] (floats checked for NaN
+// and -0.0 the same way; two output rows at a time where their windows slide down one sequence of rows).
 int filterjit_median5x5_u8_rows(const uint8_t *const *rows, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_u8_rows_stream(const uint8_t *const *rows, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median5x5_i8_rows(const int8_t *const *rows, int8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_i8_rows_stream(const int8_t *const *rows, int8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median5x5_u16_rows(const uint16_t *const *rows, uint16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_u16_rows_stream(const uint16_t *const *rows, uint16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median5x5_i16_rows(const int16_t *const *rows, int16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_i16_rows_stream(const int16_t *const *rows, int16_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_f32_rows(const float *const *rows, float *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_f32_rows_stream(const float *const *rows, float *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_f64_rows(const double *const *rows, double *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median5x5_f64_rows_stream(const double *const *rows, double *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 
 /// Rank `k` (0-based) of every window of `length` consecutive columns of 8-bit column histograms
 /// (Perreault and Hebert): column j has 256 fine counts at fine[256 j ...] and 16 coarse counts
