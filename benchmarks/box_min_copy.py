@@ -1,8 +1,8 @@
 """uint8 box min against a plain copy (issue 12: "uint8 3x3 and 15x15 box min within 1.5x of a plain copy").
 
 One thread, 2048x2048 uint8, mode nearest: FilterJIT's `min(values)` over a k x k box, `np.copyto` of the
-same image into a preallocated array, and (when installed) OpenCV's `cv2.erode` with one thread, timed
-interleaved in one process (best of --repeat), after checking FilterJIT's result against
+same image into a preallocated array, and (when installed) OpenCV's `cv2.erode` with one thread, timed in
+one process in turns of 10 consecutive runs each (best of --repeat), after checking FilterJIT's result against
 `scipy.ndimage.minimum_filter`. Prints one line per k: the times and the ratios FilterJIT / copy and
 OpenCV / FilterJIT.
 
@@ -46,12 +46,15 @@ def main():
         contenders["filterjit"]()
         if not np.array_equal(y, ndi.minimum_filter(x, size=k, mode="nearest")):
             raise SystemExit(f"k={k}: FilterJIT differs from scipy.ndimage.minimum_filter")
+        # Each contender in blocks of consecutive runs (its steady state: what one's own previous run left in
+        # the caches, not another contender's), the blocks in turn.
         best = {name: float("inf") for name in contenders}
-        for _ in range(args.repeat):
+        for _ in range(max(1, args.repeat // 10)):
             for name, run in contenders.items():
-                start = time.perf_counter()
-                run()
-                best[name] = min(best[name], time.perf_counter() - start)
+                for _ in range(10):
+                    start = time.perf_counter()
+                    run()
+                    best[name] = min(best[name], time.perf_counter() - start)
         line = (f"uint8 {k}x{k} min: FilterJIT {best['filterjit'] * 1e3:.3f} ms, np.copyto {best['copy'] * 1e3:.3f} ms, "
                 f"FilterJIT / copy {best['filterjit'] / best['copy']:.2f}x")
         if "cv2.erode" in best:
