@@ -708,11 +708,12 @@ struct RowRing<T> {
 extension WindowReductionJob {
     /// The tallest 2-D box that runs rows first (a ring of k reduced rows).
     static let ringMaxRows = 8
-    /// The fewest rows for which a 2-D box of this type takes the wide-lane long-box kernel (nil: never).
+    /// The fewest rows for which a 2-D box of this type takes the wide-lane long-box kernel (nil: never). With
+    /// output rows in pairs (AMD) the fused ring step keeps the 9-row boxes it takes (`ringMaxRowsAVX512`: it was
+    /// measured there; the wide kernel only on Intel).
     static func longWideMinRows<T>(_: T.Type) -> Int? {
-        if T.self == Float.self { return 9 }
-        if T.self == Double.self || T.self == UInt16.self || T.self == Int16.self { return 9 }
-        return nil
+        guard T.self == Float.self || T.self == Double.self || T.self == UInt16.self || T.self == Int16.self else { return nil }
+        return BoxKernels.rowPairs && T.self != Double.self ? ringMaxRowsAVX512 + 1 : 9
     }
     /// The same with the AVX-512 kernels (float32, uint16, int16; rows up to 16 columns wide).
     static let ringMaxRowsAVX512 = 9

@@ -24,9 +24,6 @@ extension WindowReductionJob {
     func runSeparableLong<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
                                                destination: (Int) -> UnsafeMutablePointer<T>?,
                                                body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws -> Bool {
-        if T.self != UInt8.self && T.self != Int8.self {
-            return try runSeparableLongWide(T.self, box: box, rows: rows, destination: destination, body: body)
-        }
         guard BoxLongKernel.enabled, BoxLongKernel.available, T.self == UInt8.self || T.self == Int8.self,
               input.rank == 2, reductions.count == 1, !rows.isEmpty else { return false }
         let n = rowLength, k = box.rows, count = rows.count

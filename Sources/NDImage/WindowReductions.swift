@@ -697,10 +697,11 @@ public struct WindowReductionJob: @unchecked Sendable {
         let outBase = output.firstElementPointer
         // 64-bit integers pass through doubles, as in the literal kernel (values beyond 2^53 round).
         let sameType = output.elementType == input.elementType && input.elementType != .int64 && input.elementType != .uint64
-        // Integer data only: float rows need a NaN/-0.0 pass, and reading them in place (that pass
-        // first, from memory) was slower than the cached extended rows (float32 3x3 8.7 vs 5.1 ms in
-        // the sweep, where SciPy's runs leave the caches cold); floats take the cached rows, with the
-        // AVX-512 kernels inside `RankNetworkRunner`.
+        // Read in place: the 3x3 and 5x5 median row kernels (every type: they check float rows for NaN and
+        // -0.0 as they read them) and, for integer data, the other networks. Float data otherwise takes the
+        // cached extended rows below (a separate NaN/-0.0 pass first, from memory, was slower: float32 3x3
+        // 8.7 vs 5.1 ms in the sweep, where SciPy's runs leave the caches cold), with the AVX-512 kernels
+        // inside `RankNetworkRunner`.
         if let network = rankNetwork, sameType, inStrides[last] == 1, outStrides[last] == 1,
            !output.mayShareMemory(with: input) {
             // 3x3 and 5x5 medians by the AVX-512 row kernels (floats too: the kernels check what they

@@ -279,7 +279,16 @@ int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const 
 #define FJ_WIDE __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
 #define FJ_W_MAX_LEVELS 8
 
-int filterjit_box_long_wide_available(void) { return filterjit_box_kernels_avx512(); }
+int filterjit_box_long_wide_available(void) {
+    static int cached = -1;
+    int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (value < 0) {
+        __builtin_cpu_init();
+        value = filterjit_box_kernels_avx512() && __builtin_cpu_supports("avx512vl");   // FJ_WIDE's target
+        __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
+    }
+    return value;
+}
 
 static uint64_t fj_long_wide_runs = 0;
 uint64_t filterjit_box_long_wide_runs(void) { return __atomic_load_n(&fj_long_wide_runs, __ATOMIC_RELAXED); }

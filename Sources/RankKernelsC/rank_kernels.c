@@ -32,6 +32,17 @@ int filterjit_rank_kernels_avx512(void) {
     return value;
 }
 
+// Calls of the median row kernels (tests: proof that a path reached them): [0] 3x3, [1] 5x5, [2] either with
+// non-temporal stores.
+static uint64_t fj_median_runs[3];
+uint64_t filterjit_median_rows_runs(int which) {
+    return which >= 0 && which < 3 ? __atomic_load_n(&fj_median_runs[which], __ATOMIC_RELAXED) : 0;
+}
+static void fj_median_ran(int which, int stream) {
+    __atomic_fetch_add(&fj_median_runs[which], 1, __ATOMIC_RELAXED);
+    if (stream) __atomic_fetch_add(&fj_median_runs[2], 1, __ATOMIC_RELAXED);
+}
+
 void filterjit_rank_kernels_set_avx512(int enabled) {
     __atomic_store_n(&fj_avx512_cached, enabled < 0 ? -1 : enabled && fj_cpu_has_avx512() ? 1 : 0, __ATOMIC_RELAXED);
 }
@@ -198,6 +209,7 @@ static inline ptrdiff_t fj_stream_head(const void *out, size_t size, ptrdiff_t n
     }                                                                                                       \
     ATTR static int NAME##_rows_impl(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, \
                                      ptrdiff_t n, int stream) {                                             \
+        fj_median_ran(0, stream);                                                                           \
         ptrdiff_t y = 0;                                                                                    \
         while (y < count) {                                                                                 \
             const T *const *w = rows + 3 * y;                                                               \
@@ -498,6 +510,7 @@ FJ_MEDIAN3X3_EXPORT_ALT(filterjit_median3x3_f64, double, fj_m3_f64, _dq, fj_has_
     }                                                                                                        \
     FJ_AVX512 static int IMPL##_rows_impl(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, \
                                           ptrdiff_t n, int stream) {                                         \
+        fj_median_ran(1, stream);                                                                            \
         const T *previous[6] = {0, 0, 0, 0, 0, 0};                                                           \
         int previousCount = 0;                                                                               \
         ptrdiff_t y = 0;                                                                                     \
@@ -561,6 +574,7 @@ FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_f64, double, fj_m5_f64)
 
 int filterjit_rank_kernels_avx512(void) { return 0; }
 void filterjit_rank_kernels_set_avx512(int enabled) { (void)enabled; }
+uint64_t filterjit_median_rows_runs(int which) { (void)which; return 0; }
 #define FJ_NONE_ROWS(NAME, T) int NAME(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n) { \
     (void)rows; (void)outs; (void)count; (void)start; (void)n; return 0; } \
     int NAME##_stream(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n) { \

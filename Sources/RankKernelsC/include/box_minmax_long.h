@@ -36,8 +36,9 @@ int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const 
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                           ptrdiff_t length, int8_t cval, int maximum);
 
-/// Wide lanes (float32, float64, uint16, int16; AVX-512 F/BW/DQ, FILTERJIT_NO_AVX512 unset): the same scheme
-/// for 2-D boxes of any row and column count (column spans up to 16 + 4 vectors' lanes: at most 8 levels).
+/// Wide lanes (float32, float64, uint16, int16; AVX-512 F/BW/DQ/VL, FILTERJIT_NO_AVX512 unset): the same scheme
+/// for 2-D boxes of up to 255 rows and column spans of at most 8 doubling levels: 80 columns for float32, 48
+/// for float64, 128 for 16-bit data.
 /// Same arguments as `filterjit_box_long_u8`; returns -1 (nothing written) without the kernel or for a
 /// shape it does not take, 1 when a row it reads holds NaN or -0.0 (float types; the outputs are then
 /// partly written and meaningless), else 0.

@@ -26,6 +26,10 @@ int filterjit_rank_kernels_avx512(void);
 /// either way.
 void filterjit_rank_kernels_set_avx512(int enabled);
 
+/// How many calls have run the median row kernels in this process (tests: proof that a path reached them):
+/// which 0 the 3x3 ones, 1 the 5x5 ones, 2 either with non-temporal stores (`_rows_stream`).
+uint64_t filterjit_median_rows_runs(int which);
+
 int filterjit_median3x3_u8(const uint8_t *const *rows, ptrdiff_t start, ptrdiff_t n, uint8_t *out);
 int filterjit_median3x3_i8(const int8_t *const *rows, ptrdiff_t start, ptrdiff_t n, int8_t *out);
 int filterjit_median3x3_u16(const uint16_t *const *rows, ptrdiff_t start, ptrdiff_t n, uint16_t *out);
