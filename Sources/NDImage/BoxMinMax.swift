@@ -77,8 +77,9 @@ extension WindowReductionJob {
         // rides on the pass that reads the row (for integer and float64 data the columns-first passes
         // below measured as fast or faster); with the AVX-512 kernels (`BoxKernels`), float32 boxes up
         // to 9 rows and 16 columns, uint16 and int16 boxes of 5 to 9 rows (the fused step). Without row
-        // pairs the ninth row is not worth it: 9 ring rows of 2048 float32 (72 KiB) leave L1 (Emerald Rapids,
-        // 2048x2048 float32 9x9 min: 0.90x cv2.erode through the ring, 0.93x-0.95x through the passes below).
+        // pairs (Intel) up to 8 rows: nine ring rows of 2048 float32 (72 KiB) leave L1 (Emerald Rapids,
+        // 2048x2048 float32 9x9 min: 0.90x cv2.erode through the ring), and the 9-row boxes take the wide
+        // long-box kernel above (1.6x-1.75x, branch w12o).
         if input.rank == 3 || (T.self == Float.self && box.rows <= Self.ringMaxRows)
             || (BoxKernels.serve(T.self) && box.rows <= (BoxKernels.rowPairs ? Self.ringMaxRowsAVX512 : Self.ringMaxRows)
                 && box.length <= 16

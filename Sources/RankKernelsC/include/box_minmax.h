@@ -17,9 +17,10 @@ extern "C" {
 int filterjit_box_kernels_avx512(void);
 
 /// Whether the short-box min/max passes take output rows in pairs (the rows they share read once). Pairs
-/// measured faster where the passes are bound by their instructions (AMD Zen 4: uint8 3x3 0.13 against 0.16
-/// ms), single rows where they are bound by the cache's bandwidth (Intel Emerald Rapids: uint8 3x3 0.31
-/// against 0.41 ms), so the default is pairs on AMD CPUs and single rows elsewhere. FILTERJIT_ROW_PAIRS=1
+/// measured faster where the passes are bound by their instructions (AMD Zen 4, 2048x2048 uint8 3x3 min by
+/// the columns-first passes: 0.285 ms single, 0.24 paired), single rows where they are bound by the cache
+/// (Intel Emerald Rapids, the fused kernel: 0.41 ms paired, 0.31 single), so the default is pairs on AMD CPUs
+/// and single rows elsewhere. FILTERJIT_ROW_PAIRS=1
 /// or 0 overrides it; `filterjit_box_set_row_pairs` (tests: both paths) too. Either gives the same bits.
 int filterjit_box_row_pairs(void);
 
