@@ -63,7 +63,8 @@ extension WindowReductionJob {
                                            destination: ((Int) -> UnsafeMutablePointer<T>?)? = nil,
                                            body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
         // 2-D boxes of 8- and 16-bit integers up to 8 rows and 8 (16-bit: 12) columns, written straight into the
-        // output: one pass per pair of output rows in registers (`runFusedBox`), where the CPU has the kernels.
+        // output: one pass per pair of output rows (per row off AMD: `BoxKernels.rowPairs`) in registers
+        // (`runFusedBox`), where the CPU has the kernels.
         if input.rank == 2, let destination, try runFusedBox(T.self, box: box, rows: rows, destination: destination, body: body) {
             return
         }
@@ -95,8 +96,8 @@ extension WindowReductionJob {
         }
         // One reduction of 2 to 8 rows: output rows in pairs (`runSeparablePairs`), for 8-bit and float64 data,
         // where it measured faster (2048x2048, one thread: uint8 3x3 0.285 -> 0.24 ms, float64 3x3 5.1 -> 4.5
-        // ms); uint16 3x3 measured 0.80 -> 0.83-0.88 ms, so 16-bit (and the unmeasured 32/64-bit integer)
-        // boxes keep single rows.
+        // ms, Zen 4); uint16 3x3 measured 0.80 -> 0.83-0.88 ms, so 16-bit (and the unmeasured 32/64-bit integer)
+        // boxes keep single rows. Only where `BoxKernels.rowPairs` (AMD): on Intel single rows measured faster.
         if reductions.count == 1, box.rows >= 2, box.rows <= 8, MemoryLayout<T>.size == 1 || T.self == Double.self,
            BoxKernels.rowPairs {
             try runSeparablePairs(T.self, box: box, rows: rows, destination: destination, body: body)
