@@ -82,9 +82,11 @@ static int fj_has_dq(void) {
 // otherwise cost a read of every output line and its write-back through the caches), and the number
 // of elements before the first 64-byte boundary of a row (all of it when its elements are not
 // aligned to their size).
-FJ_AVX512 static inline void fj_stream_ps(void *p, __m512 v) { _mm512_stream_ps((float *)p, v); }
-FJ_AVX512 static inline void fj_stream_pd(void *p, __m512d v) { _mm512_stream_pd((double *)p, v); }
-FJ_AVX512 static inline void fj_stream_si(void *p, __m512i v) { _mm512_stream_si512(p, v); }
+// (Always inlined: a debug build called them with the vector passed on a stack that was not 64-byte aligned,
+// and the aligned store of that argument faulted under AddressSanitizer.)
+FJ_AVX512 static inline __attribute__((always_inline)) void fj_stream_ps(void *p, __m512 v) { _mm512_stream_ps((float *)p, v); }
+FJ_AVX512 static inline __attribute__((always_inline)) void fj_stream_pd(void *p, __m512d v) { _mm512_stream_pd((double *)p, v); }
+FJ_AVX512 static inline __attribute__((always_inline)) void fj_stream_si(void *p, __m512i v) { _mm512_stream_si512(p, v); }
 #define FJ_STREAM(p, v) _Generic((v), __m512: fj_stream_ps, __m512d: fj_stream_pd, default: fj_stream_si)((void *)(p), v)
 static inline ptrdiff_t fj_stream_head(const void *out, size_t size, ptrdiff_t n) {
     uintptr_t address = (uintptr_t)out;
