@@ -113,6 +113,22 @@ static inline ptrdiff_t fj_stream_head(const void *out, size_t size, ptrdiff_t n
 // each input row is checked once per call, when it first enters a window (a row pointer also in
 // the previous output row's window was checked there, over the same columns).
 #define FJ_MEDIAN3X3(NAME, T, V, LANES, MT, MASK, MLOAD, MSTORE, MIN, MAX, SH1, SH2, HAZARD, HAS_HAZARDS, ATTR) \
+    /* The medians of the windows at out[x ..< x + LANES] from the sorted columns of this vector (lo, mid, */ \
+    /* hi) and the next (for the shifts), stored (masked at the row's end, non-temporal with `stream`). */   \
+    ATTR static inline __attribute__((always_inline)) void NAME##_finish(V lo, V mid, V hi, V loNext, V midNext, \
+                                                                      V hiNext, T *out, ptrdiff_t x,        \
+                                                                      ptrdiff_t n, int stream) {            \
+        V lo1 = SH1(lo, loNext), lo2 = SH2(lo, loNext);                                                     \
+        V mid1 = SH1(mid, midNext), mid2 = SH2(mid, midNext);                                               \
+        V hi1 = SH1(hi, hiNext), hi2 = SH2(hi, hiNext);                                                     \
+        V l = MAX(MAX(lo, lo1), lo2);                                                                       \
+        V h = MIN(MIN(hi, hi1), hi2);                                                                       \
+        V md = MAX(MIN(mid, mid1), MIN(MAX(mid, mid1), mid2));                                              \
+        V r = MAX(MIN(l, md), MIN(MAX(l, md), h));                                                          \
+        if (n - x < LANES) MSTORE(out + x, MASK(n - x), r);                                                 \
+        else if (stream) FJ_STREAM(out + x, r);                                                             \
+        else MSTORE(out + x, ~(MT)0, r);                                                                    \
+    }                                                                                                       \
     ATTR static inline int NAME##_row(const T *r0, const T *r1, const T *r2, ptrdiff_t n, T *out, unsigned check,   \
                                      int stream) {                                                  \
         const ptrdiff_t columns = n + 2;                                                                    \
@@ -147,16 +163,7 @@ static inline ptrdiff_t fj_stream_head(const void *out, size_t size, ptrdiff_t n
             }                                                                                               \
             V l1 = MIN(b, c), h1 = MAX(b, c), t = MAX(a, l1);                                               \
             V loNext = MIN(a, l1), midNext = MIN(t, h1), hiNext = MAX(t, h1);                               \
-            V lo1 = SH1(lo, loNext), lo2 = SH2(lo, loNext);                                                 \
-            V mid1 = SH1(mid, midNext), mid2 = SH2(mid, midNext);                                           \
-            V hi1 = SH1(hi, hiNext), hi2 = SH2(hi, hiNext);                                                 \
-            V l = MAX(MAX(lo, lo1), lo2);                                                                   \
-            V h = MIN(MIN(hi, hi1), hi2);                                                                   \
-            V md = MAX(MIN(mid, mid1), MIN(MAX(mid, mid1), mid2));                                          \
-            V r = MAX(MIN(l, md), MIN(MAX(l, md), h));                                                      \
-            if (n - x < LANES) MSTORE(out + x, MASK(n - x), r);                                             \
-            else if (stream) FJ_STREAM(out + x, r);                                                         \
-            else MSTORE(out + x, ~(MT)0, r);                                                                \
+            NAME##_finish(lo, mid, hi, loNext, midNext, hiNext, out, x, n, stream);                         \
             lo = loNext; mid = midNext; hi = hiNext;                                                        \
         }                                                                                                   \
         return bad != 0;                                                                                    \
@@ -189,21 +196,8 @@ static inline ptrdiff_t fj_stream_head(const void *out, size_t size, ptrdiff_t n
             V loAN = MIN(a, p), hiAN = MAX(a, q), midAN = MAX(p, MIN(a, q));                                \
             V loBN = MIN(d, p), hiBN = MAX(d, q), midBN = MAX(p, MIN(d, q));                                \
             if (x >= 0) {                                                                                   \
-                for (int half = 0; half < 2; half++) {                                                      \
-                    V lo = half ? loB : loA, mid = half ? midB : midA, hi = half ? hiB : hiA;                \
-                    V loNext = half ? loBN : loAN, midNext = half ? midBN : midAN, hiNext = half ? hiBN : hiAN; \
-                    T *out = half ? outB : outA;                                                            \
-                    V lo1 = SH1(lo, loNext), lo2 = SH2(lo, loNext);                                         \
-                    V mid1 = SH1(mid, midNext), mid2 = SH2(mid, midNext);                                   \
-                    V hi1 = SH1(hi, hiNext), hi2 = SH2(hi, hiNext);                                         \
-                    V l = MAX(MAX(lo, lo1), lo2);                                                           \
-                    V h = MIN(MIN(hi, hi1), hi2);                                                           \
-                    V md = MAX(MIN(mid, mid1), MIN(MAX(mid, mid1), mid2));                                  \
-                    V r = MAX(MIN(l, md), MIN(MAX(l, md), h));                                              \
-                    if (n - x < LANES) MSTORE(out + x, MASK(n - x), r);                                     \
-                    else if (stream) FJ_STREAM(out + x, r);                                                 \
-                    else MSTORE(out + x, ~(MT)0, r);                                                        \
-                }                                                                                           \
+                NAME##_finish(loA, midA, hiA, loAN, midAN, hiAN, outA, x, n, stream);                       \
+                NAME##_finish(loB, midB, hiB, loBN, midBN, hiBN, outB, x, n, stream);                       \
             }                                                                                               \
             loA = loAN; midA = midAN; hiA = hiAN; loB = loBN; midB = midBN; hiB = hiBN;                     \
         }                                                                                                   \
