@@ -12,6 +12,10 @@ public enum BoxLongKernel {
     public static let available = filterjit_box_long_available() != 0
     /// Whether this CPU (and FILTERJIT_NO_AVX512) has the wide-lane kernel (float32, float64, uint16, int16).
     public static let wideAvailable = filterjit_box_long_wide_available() != 0
+    /// Outputs of at least this many bytes take the 8-bit kernel's non-temporal stores (whole 64-byte lines
+    /// written without being read first; tests lower it). 4 MiB, as the median kernels' `_rows_stream`: twice
+    /// this machine's L2, so the output would leave the core's caches anyway.
+    nonisolated(unsafe) public static var streamMinBytes = 4 << 20
     /// How many calls have run the 8-bit / the wide-lane kernel in this process (tests).
     public static var runs: UInt64 { filterjit_box_long_runs() }
     public static var wideRuns: UInt64 { filterjit_box_long_wide_runs() }
@@ -46,15 +50,17 @@ extension WindowReductionJob {
         let cvalBits = unsafeBitCast(cval, to: UInt8.self)
         let maximum: Int32 = reductions[0] == .maximum ? 1 : 0
         let centre = geometry.centre[1]
+        // The whole output's size (not this thread's share) decides, so the stores do not depend on the thread count.
+        let stream: Int32 = rowCount * n >= BoxLongKernel.streamMinBytes ? 1 : 0
         let result: Int32
         if T.self == UInt8.self {
             result = filterjit_box_long_u8(inputs, k, outputs, count, n, columns, lastMap.count, centre, box.start, box.length,
-                                           cvalBits, maximum)
+                                           cvalBits, maximum, stream)
         } else {
             result = UnsafeRawPointer(inputs).withMemoryRebound(to: UnsafePointer<Int8>?.self, capacity: count + k - 1) { signedInputs in
                 UnsafeRawPointer(outputs).withMemoryRebound(to: UnsafeMutablePointer<Int8>?.self, capacity: count) { signedOutputs in
                     filterjit_box_long_i8(signedInputs, k, signedOutputs, count, n, columns, lastMap.count, centre, box.start,
-                                          box.length, Int8(bitPattern: cvalBits), maximum)
+                                          box.length, Int8(bitPattern: cvalBits), maximum, stream)
                 }
             }
         }

@@ -20,6 +20,13 @@
 // over the same columns: on Intel Emerald Rapids, whose single core reads L3 at about 30 GB/s, the kernel
 // otherwise waits for them (15x15 uint8, 2048x2048, C harness at load 4: 0.52-0.53 -> 0.45 ms, memcpy
 // 0.30; prefetching two or three rows ahead was slower). On Zen 4 the same prefetch measured 3-8% slower.
+// With `stream` (big outputs: the caller decides) the output vectors are moved onto whole 64-byte lines
+// (internal columns shifted by the output rows' common misalignment, `head`, as in the wide-lane kernels)
+// and those lines are written with non-temporal stores, which skip reading every output line before
+// writing it; each row's first and last line, written in part by ordinary stores, is prefetched for
+// writing one row ahead (without that the partial lines cost what the stream saved). C harness, 15x15
+// uint8 2048x2048, one thread, Emerald Rapids, output rows 16 bytes past a line as NumPy's: 0.43-0.46 ->
+// 0.41-0.42 ms (memcpy 0.29-0.30); rows on lines: 0.42-0.43 -> 0.36-0.39.
 
 #include "box_minmax_long.h"
 #include "box_minmax.h"
@@ -56,23 +63,37 @@ FJ_LONG FJ_LONG_INLINE __m512i fj_long_op(int op, __m512i a, __m512i b) {
 FJ_LONG_INLINE __mmask64 fj_long_mask(ptrdiff_t left) { return left >= 64 ? ~(__mmask64)0 : left <= 0 ? 0 : (((__mmask64)1 << left) - 1); }
 
 typedef struct {
-    ptrdiff_t n, k, start, centre, extendedLength, stride;
+    // Internal columns x' = x + head (head: the output rows' misalignment, so that every output vector but
+    // a row's first and last is a whole aligned line): n and start are shifted by it; width: the row's length.
+    ptrdiff_t n, k, start, centre, extendedLength, stride, head, width;
     // Vectors per row (64 positions each) and the chunks read from the row itself (lo ... hi; the rest
     // from `ext`, which holds the extended row at those positions).
     ptrdiff_t chunks, lo, hi;
     const ptrdiff_t *columns;
     uint8_t cval;
     uint8_t *ext, *ring, *prefix[2];
-    int extIsCval;
+    int extIsCval, stream;
     __m512i idx[8];
 } fj_long_state;
+
+// Output vector x (internal columns) of a row `out` (the row's start - head): lanes before head and from n
+// on are not written; whole lines are stored non-temporally with `stream`.
+FJ_LONG FJ_LONG_INLINE void fj_long_store(const fj_long_state *s, uint8_t *out, ptrdiff_t x, __m512i v) {
+    if (x + 64 <= s->n && (x > 0 || s->head == 0)) {
+        if (s->stream) _mm512_stream_si512((void *)(out + x), v);
+        else _mm512_storeu_si512(out + x, v);
+    } else {
+        _mm512_mask_storeu_epi8(out + x, fj_long_mask(s->n - x) & ~(x == 0 ? fj_long_mask(s->head) : 0), v);
+    }
+}
 
 // Extended positions [a, b) of the input row (NULL: cval) into s->ext.
 // (Positions from extendedLength on are left as they are: no valid lane reads them.)
 static void fj_long_fill(fj_long_state *s, const uint8_t *row, ptrdiff_t a, ptrdiff_t b) {
-    ptrdiff_t centre = s->centre, n = s->n, e = s->extendedLength;
+    ptrdiff_t centre = s->centre, n = s->width, e = s->extendedLength;
     if (b > e) b = e;
-    for (ptrdiff_t j = a; j < b && j < centre; j++) s->ext[j] = j < e && s->columns[j] >= 0 ? row[s->columns[j]] : s->cval;
+    // (Positions before 0 feed only the lanes before `head`, which are never stored.)
+    for (ptrdiff_t j = a; j < b && j < centre; j++) s->ext[j] = j >= 0 && s->columns[j] >= 0 ? row[s->columns[j]] : s->cval;
     ptrdiff_t m0 = a > centre ? a : centre, m1 = b < centre + n ? b : centre + n;
     if (m1 > m0) memcpy(s->ext + m0, row + (m0 - centre), (size_t)(m1 - m0));
     for (ptrdiff_t j = a > centre + n ? a : centre + n; j < b; j++)
@@ -131,8 +152,7 @@ FJ_LONG FJ_LONG_INLINE void fj_long_row(int op, int NL, fj_long_state *s, const 
             __m512i pre = previous ? fj_long_op(op, _mm512_load_si512(previous + x), h) : h;
             if (current) _mm512_store_si512(current + x, pre);
             __m512i o = fj_long_op(op, _mm512_load_si512(suffix + x), pre);
-            if (x + 64 <= n) _mm512_storeu_si512(out + x, o);
-            else _mm512_mask_storeu_epi8(out + x, fj_long_mask(n - x), o);
+            fj_long_store(s, out, x, o);
         }
     }
 #undef FJ_SRC
@@ -151,15 +171,17 @@ FJ_LONG FJ_LONG_INLINE void fj_long_run(int op, int NL, fj_long_state *s, const 
     // rows outside the image in a constant mode are NULL).
     const int prefetch = !filterjit_box_row_pairs();
 #define FJ_NEXT_ROW(p) (prefetch && (p) < count + k - 1 ? rows[p] : NULL)
-#define FJ_NEXT_OUT(t) (prefetch && (t) < count ? outs[t] : NULL)
+#define FJ_NEXT_OUT(t) (prefetch && !s->stream && (t) < count ? outs[t] - s->head : NULL)
+#define FJ_EDGES(t) do { if (s->stream && (t) < count) { _m_prefetchw(outs[t]); _m_prefetchw(outs[t] + s->width - 1); } } while (0)
     for (ptrdiff_t p = 0; p < k - 1; p++)
         fj_long_row(op, NL, s, rows[p], idx, FJ_SLOT(p), 0, NULL, NULL, NULL, NULL, NULL, NULL);
     for (ptrdiff_t j0 = 0; j0 < count; j0 += k) {
+        FJ_EDGES(j0);
         fj_long_row(op, NL, s, rows[j0 + k - 1], idx, FJ_SLOT(j0 + k - 1), 0, NULL, NULL, NULL, NULL,
                     FJ_NEXT_ROW(j0 + k), FJ_NEXT_OUT(j0));
         // Suffix minima of the block, in place; the first is output row j0.
         {
-            uint8_t *out = outs[j0];
+            uint8_t *out = outs[j0] - s->head;
             for (ptrdiff_t i = 0; i < k; i++) block[i] = FJ_SLOT(j0 + i);
             for (ptrdiff_t x = 0; x < n; x += 64) {
                 __m512i v = _mm512_load_si512(block[k - 1] + x);
@@ -168,13 +190,14 @@ FJ_LONG FJ_LONG_INLINE void fj_long_run(int op, int NL, fj_long_state *s, const 
                     _mm512_store_si512(block[i] + x, v);
                 }
                 if (k > 1) v = fj_long_op(op, v, _mm512_load_si512(block[0] + x));
-                _mm512_mask_storeu_epi8(out + x, fj_long_mask(n - x), v);
+                fj_long_store(s, out, x, v);
             }
         }
         for (ptrdiff_t t = 1; t < k && j0 + t < count; t++) {
             const ptrdiff_t p = j0 + k + t - 1;
+            FJ_EDGES(j0 + t + 1);
             fj_long_row(op, NL, s, rows[p], idx, FJ_SLOT(p), 1, t == 1 ? NULL : s->prefix[t & 1],
-                        t + 1 < k ? s->prefix[(t & 1) ^ 1] : NULL, FJ_SLOT(j0 + t), outs[j0 + t],
+                        t + 1 < k ? s->prefix[(t & 1) ^ 1] : NULL, FJ_SLOT(j0 + t), outs[j0 + t] - s->head,
                         FJ_NEXT_ROW(p + 1), FJ_NEXT_OUT(j0 + t + 1));
         }
     }
@@ -206,13 +229,25 @@ uint64_t filterjit_box_long_runs(void) { return __atomic_load_n(&fj_long_runs, _
 
 FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                            const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
-                           ptrdiff_t length, uint8_t cval) {
+                           ptrdiff_t length, uint8_t cval, int stream) {
     if (!filterjit_box_long_available()) return -1;
     if (count <= 0) return 0;
     if (k < 1 || k > 255 || length < 1 || length > 64 || n < 1 || start < 0 || centre < 0 ||
         start + n + length - 1 > extendedLength)
         return -1;
     fj_long_state s;
+    // With `stream`, the output rows' misalignment (when they share it) moves the vectors onto whole lines.
+    ptrdiff_t head = 0;
+    if (stream) {
+        const uintptr_t a0 = (uintptr_t)outs[0] % 64;
+        for (ptrdiff_t t = 1; t < count && stream; t++) stream = (uintptr_t)outs[t] % 64 == a0;
+        if (stream) head = (ptrdiff_t)a0;
+    }
+    s.width = n;
+    s.head = head;
+    s.stream = stream;
+    n += head;
+    start -= head;
     s.n = n; s.k = k; s.start = start; s.centre = centre; s.extendedLength = extendedLength;
     s.columns = columns; s.cval = cval; s.extIsCval = 0;
     // Windows doubled from 1 (the last shift grows them to the full length): at most 6 levels for 64 columns.
@@ -232,14 +267,14 @@ FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint
     // Chunk i reads extended positions start + 64 i ..< start + 64 i + 64: from the row itself when they
     // are all inside it.
     s.lo = centre > start ? (centre - start + 63) / 64 : 0;
-    s.hi = centre + n - start - 64 >= 0 ? (centre + n - start - 64) / 64 : -1;
+    s.hi = centre + s.width - start - 64 >= 0 ? (centre + s.width - start - 64) / 64 : -1;
     if (s.hi > s.chunks + NL - 1) s.hi = s.chunks + NL - 1;
     // Ring and prefix rows of whole vectors (n rounded up), 320 bytes past a multiple of 4096 apart.
     ptrdiff_t bytes = s.chunks * 64;
     bytes += ((320 - bytes % 4096) + 4096) % 4096;
     s.stride = bytes;
-    // `ext` with start + 64 (chunks + NL) positions, start on a 64-byte boundary.
-    ptrdiff_t extBytes = (start + 64 * (s.chunks + NL) + 63) / 64 * 64 + 64;
+    // `ext`: positions start ..< start + 64 (chunks + NL), start on a 64-byte boundary.
+    ptrdiff_t extBytes = 64 * (s.chunks + NL) + 64;
     size_t total = (size_t)(k + 3) * (size_t)bytes + (size_t)extBytes + 64;
     uint8_t *scratch = aligned_alloc(64, (total + 63) / 64 * 64);
     if (!scratch) return -1;
@@ -247,13 +282,15 @@ FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint
     s.ring = scratch;
     s.prefix[0] = scratch + (k + 1) * bytes;
     s.prefix[1] = scratch + (k + 2) * bytes;
-    s.ext = scratch + (k + 3) * bytes + ((64 - start % 64) % 64);
+    // ext + start on a 64-byte boundary (ext itself is only read and written from start on).
+    s.ext = scratch + (k + 3) * bytes - start;
     switch (op) {
     case 0: fj_long_run_0(NL, &s, rows, outs, count); break;
     case 1: fj_long_run_1(NL, &s, rows, outs, count); break;
     case 2: fj_long_run_2(NL, &s, rows, outs, count); break;
     default: fj_long_run_3(NL, &s, rows, outs, count); break;
     }
+    if (s.stream) _mm_sfence();
     free(scratch);
     __atomic_fetch_add(&fj_long_runs, 1, __ATOMIC_RELAXED);
     return 0;
@@ -261,17 +298,17 @@ FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint
 
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
-                          ptrdiff_t length, uint8_t cval, int maximum) {
+                          ptrdiff_t length, uint8_t cval, int maximum, int stream) {
     if (!filterjit_box_long_available()) return -1;
-    return fj_long(maximum ? 1 : 0, rows, k, outs, count, n, columns, extendedLength, centre, start, length, cval);
+    return fj_long(maximum ? 1 : 0, rows, k, outs, count, n, columns, extendedLength, centre, start, length, cval, stream);
 }
 
 int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
-                          ptrdiff_t length, int8_t cval, int maximum) {
+                          ptrdiff_t length, int8_t cval, int maximum, int stream) {
     if (!filterjit_box_long_available()) return -1;
     return fj_long(maximum ? 3 : 2, (const uint8_t *const *)rows, k, (uint8_t *const *)outs, count, n, columns,
-                   extendedLength, centre, start, length, (uint8_t)cval);
+                   extendedLength, centre, start, length, (uint8_t)cval, stream);
 }
 
 // ---- Wide lanes: float32 (16 lanes), float64 (8), uint16 and int16 (32), box_minmax_long_body.h ----
@@ -459,14 +496,16 @@ FJ_W_NONE(i16, int16_t)
 uint64_t filterjit_box_long_runs(void) { return 0; }
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
-                          ptrdiff_t length, uint8_t cval, int maximum) {
+                          ptrdiff_t length, uint8_t cval, int maximum, int stream) {
+    (void)stream;
     (void)rows; (void)k; (void)outs; (void)count; (void)n; (void)columns; (void)extendedLength; (void)centre;
     (void)start; (void)length; (void)cval; (void)maximum;
     return -1;
 }
 int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
-                          ptrdiff_t length, int8_t cval, int maximum) {
+                          ptrdiff_t length, int8_t cval, int maximum, int stream) {
+    (void)stream;
     (void)rows; (void)k; (void)outs; (void)count; (void)n; (void)columns; (void)extendedLength; (void)centre;
     (void)start; (void)length; (void)cval; (void)maximum;
     return -1;

@@ -1332,6 +1332,58 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// The 8-bit long-box kernel's non-temporal path (`stream`: outputs of `BoxLongKernel.streamMinBytes` or more,
+    /// lowered to 0 here): output rows 0, 1, 16 and 63 bytes past a 64-byte line, with row strides that keep that
+    /// offset (whole lines streamed, the rows' first and last lines written in part) and strides that do not
+    /// (no stream), equal the literal kernel; no byte outside the output view changes.
+    @Test func longUInt8BoxStreamsWholeLinesAndWritesNothingElse() throws {
+        guard frontEndAvailable else { return }
+        let kernels = try ["min(values)", "max(values)"].map { try engine.compile($0) }
+        BoxLongKernel.streamMinBytes = 0
+        defer { BoxLongKernel.streamMinBytes = 4 << 20 }
+        let runsBefore = filterjit_box_long_runs()
+        var problems: [String] = []
+        for (index, (width, size)) in [(64, [15, 15]), (128, [9, 31]), (200, [31, 9]), (1000, [15, 15]), (65, [16, 10])].enumerated() {
+            let type: ElementType = index % 2 == 0 ? .uint8 : .int8
+            let height = 40
+            let input = try NDArray.random(shape: [height, width], elementType: type, seed: UInt64(7 * width + index))
+            for lineOffset in [0, 1, 16, 63] {
+                for keepsOffset in [true, false] {
+                    // A row stride that is a multiple of 64 keeps every row at `lineOffset`; one past it does not.
+                    let rowStride = (width + 63) / 64 * 64 + (keepsOffset ? 0 : 1)
+                    let byteCount = rowStride * height + 256
+                    let storage = try NDArrayStorage(byteCount: byteCount)
+                    memset(storage.baseAddress, 0xA5, byteCount)
+                    let base = Int(bitPattern: storage.baseAddress)
+                    let byteOffset = 64 + ((lineOffset - base % 64) % 64 + 64) % 64
+                    let output = try NDArray(storage: storage, elementType: type, shape: [height, width], strides: [rowStride, 1],
+                                             byteOffset: byteOffset)
+                    let mode = BoundaryMode.allCases[(index + lineOffset) % BoundaryMode.allCases.count]
+                    let options = FilterOptions(size: size, mode: mode, cval: 3)
+                    let kernel = kernels[(index + lineOffset) % 2]
+                    let label = "\(type) width \(width) size \(size) \(mode) line offset \(lineOffset) keeps it \(keepsOffset)"
+                    let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                    do {
+                        _ = try kernel.genericFilter(input, options: options, output: .array(output), threads: 1 + lineOffset % 2)
+                    } catch {
+                        problems.append("\(label): \(error)")
+                        continue
+                    }
+                    if let d = Outcome({ output }).difference(from: literal) { problems.append("\(label): \(d)") }
+                    let bytes = storage.baseAddress.assumingMemoryBound(to: UInt8.self)
+                    var outside = 0
+                    for i in 0..<byteCount {
+                        let inView = i >= byteOffset && (i - byteOffset) / rowStride < height && (i - byteOffset) % rowStride < width
+                        if !inView && bytes[i] != 0xA5 { outside += 1 }
+                    }
+                    if outside > 0 { problems.append("\(label): \(outside) bytes outside the output changed") }
+                }
+            }
+        }
+        if BoxLongKernel.available { #expect(filterjit_box_long_runs() > runsBefore, "the long-box kernel was not reached") }
+        #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// The wide-lane long-box kernel (`filterjit_box_long_f32` ... `_i16`, branch w12o: float32, float64, uint16,
     /// int16 2-D boxes of 9 or more rows) against the literal kernel: seeded fuzz over box sizes 9-40 rows,
     /// widths around 16 lanes, shapes 1-300, every mode, origins, cval, NaN / -0.0 / inf data (the kernel

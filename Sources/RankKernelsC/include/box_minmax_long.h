@@ -28,13 +28,15 @@ uint64_t filterjit_box_long_runs(void);
 /// negative, or positions x + start + length - 1 >= extendedLength for some x < n) or when its scratch
 /// cannot be allocated, else 0. Scratch per call: k + 3 rows of n bytes rounded up to 64 and padded so
 /// that rows lie 320 bytes past a multiple of 4096 apart (about 4.4 KiB each at n = 2048), and a
-/// buffer of the extended row.
+/// buffer of the extended row. `stream` != 0: where every output row starts at the same offset from a
+/// 64-byte boundary, the whole 64-byte lines of the output are written with non-temporal stores (for big
+/// outputs, which otherwise cost a read of every output line; the caller decides what is big).
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
-                          ptrdiff_t length, uint8_t cval, int maximum);
+                          ptrdiff_t length, uint8_t cval, int maximum, int stream);
 int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
-                          ptrdiff_t length, int8_t cval, int maximum);
+                          ptrdiff_t length, int8_t cval, int maximum, int stream);
 
 /// Wide lanes (float32, float64, uint16, int16; AVX-512 F/BW/DQ/VL, FILTERJIT_NO_AVX512 unset): the same scheme
 /// for 2-D boxes of up to 255 rows and column spans of at most 8 doubling levels: 80 columns for float32, 48
