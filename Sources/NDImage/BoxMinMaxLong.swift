@@ -38,14 +38,19 @@ extension WindowReductionJob {
         let outputs = UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>.allocate(capacity: count)
         let columns = UnsafeMutablePointer<Int>.allocate(capacity: max(1, lastMap.count))
         defer { inputs.deallocate(); outputs.deallocate(); columns.deallocate() }
-        for i in 0..<(count + k - 1) {
-            inputs[i] = outerMap[top + i].map { UnsafePointer((base + $0).assumingMemoryBound(to: UInt8.self)) }
+        // (Through buffer pointers: these loops run per call over every row and column.)
+        outerMap.withUnsafeBufferPointer { map in
+            for i in 0..<(count + k - 1) {
+                inputs[i] = map[top + i].map { UnsafePointer((base + $0).assumingMemoryBound(to: UInt8.self)) }
+            }
         }
         for (t, y) in rows.enumerated() {
             guard let out = destination(y) else { return false }
             outputs[t] = UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt8.self)
         }
-        for (j, column) in lastMap.enumerated() { columns[j] = column ?? -1 }
+        lastMap.withUnsafeBufferPointer { map in
+            for j in map.indices { columns[j] = map[j] ?? -1 }
+        }
         let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
         let cvalBits = unsafeBitCast(cval, to: UInt8.self)
         let maximum: Int32 = reductions[0] == .maximum ? 1 : 0

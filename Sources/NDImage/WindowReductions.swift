@@ -502,7 +502,10 @@ public struct WindowReductionJob: @unchecked Sendable {
             let outRow = output.elementType == input.elementType && outStrides[last] == 1 && sameType
             let type = output.elementType
             let step = outStrides[last]
+            // (2-D: one multiplication; this runs twice per output row.)
+            let outerShape = outerShape, rowStride = outStrides[0]
             func offset(_ y: Int) -> Int {
+                if last == 1 { return y * rowStride }
                 var rest = y, offset = 0
                 for axis in Swift.stride(from: last - 1, through: 0, by: -1) {
                     offset += (rest % outerShape[axis]) * outStrides[axis]
