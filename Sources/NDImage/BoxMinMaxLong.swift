@@ -4,6 +4,11 @@
 // k + 1 rows, one pass per output row. Without the kernel (no AVX-512 VBMI, FILTERJIT_NO_AVX512=1,
 // `BoxLongKernel.enabled` off) or for a shape it does not take, `runSeparable` keeps its Swift passes.
 import RankKernelsC
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public enum BoxLongKernel {
     /// Whether the long-box kernel may run (tests switch it off to compare with the Swift passes).
@@ -13,9 +18,21 @@ public enum BoxLongKernel {
     /// Whether this CPU (and FILTERJIT_NO_AVX512) has the wide-lane kernel (float32, float64, uint16, int16).
     public static let wideAvailable = filterjit_box_long_wide_available() != 0
     /// Outputs of at least this many bytes take the 8-bit kernel's non-temporal stores (whole 64-byte lines
-    /// written without being read first; tests lower it). 4 MiB, as the median kernels' `_rows_stream`: twice
-    /// this machine's L2, so the output would leave the core's caches anyway.
-    nonisolated(unsafe) public static var streamMinBytes = 4 << 20
+    /// written without being read first; tests lower it): outputs larger than the last-level cache (at least
+    /// 4 MiB; 32 MiB where the cache's size is unknown). A smaller output would still be in L3 for whoever
+    /// reads it next, and the stores put it in memory: 2048x2048 uint8 15x15 min on Emerald Rapids (C
+    /// harness) 0.44-0.47 -> 0.36-0.40 ms, but a sum over the output right after 0.14-0.15 -> 0.28-0.29 ms and
+    /// a copy of it 0.29-0.31 -> 0.39-0.40 ms, so the pair took longer (docs/window-strategies.md, "min/max").
+    nonisolated(unsafe) public static var streamMinBytes: Int = defaultStreamMinBytes
+    /// `streamMinBytes`'s default on this machine.
+    public static let defaultStreamMinBytes: Int = {
+        #if canImport(Glibc)
+        let lastLevel = sysconf(Int32(_SC_LEVEL3_CACHE_SIZE))
+        return lastLevel > 0 ? max(4 << 20, lastLevel) : 32 << 20
+        #else
+        return 32 << 20
+        #endif
+    }()
     /// How many calls have run the 8-bit / the wide-lane kernel in this process (tests).
     public static var runs: UInt64 { filterjit_box_long_runs() }
     public static var wideRuns: UInt64 { filterjit_box_long_wide_runs() }

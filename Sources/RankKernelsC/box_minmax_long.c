@@ -20,13 +20,15 @@
 // over the same columns: on Intel Emerald Rapids, whose single core reads L3 at about 30 GB/s, the kernel
 // otherwise waits for them (15x15 uint8, 2048x2048, C harness at load 4: 0.52-0.53 -> 0.45 ms, memcpy
 // 0.30; prefetching two or three rows ahead was slower). On Zen 4 the same prefetch measured 3-8% slower.
-// With `stream` (big outputs: the caller decides) the output vectors are moved onto whole 64-byte lines
-// (internal columns shifted by the output rows' common misalignment, `head`, as in the wide-lane kernels)
-// and those lines are written with non-temporal stores, which skip reading every output line before
-// writing it; each row's first and last line, written in part by ordinary stores, is prefetched for
-// writing one row ahead (without that the partial lines cost what the stream saved). C harness, 15x15
-// uint8 2048x2048, one thread, Emerald Rapids, output rows 16 bytes past a line as NumPy's: 0.43-0.46 ->
-// 0.41-0.42 ms (memcpy 0.29-0.30); rows on lines: 0.42-0.43 -> 0.36-0.39.
+// With `stream` (outputs bigger than the last-level cache: the caller decides, `BoxLongKernel.streamMinBytes`;
+// a smaller output is read back faster from L3 than from memory, which cost more than the stream saved),
+// the output vectors are moved onto whole 64-byte lines (internal columns shifted by the output rows'
+// common misalignment, `head`, as in the wide-lane kernels) and those lines are written with non-temporal
+// stores, which skip reading every output line before writing it; each row's first and last line, written
+// in part by ordinary stores, is prefetched for writing one row ahead (without that the partial lines cost
+// what the stream saved). C harness, 15x15 uint8 2048x2048, one thread, Emerald Rapids, output rows 16
+// bytes past a line as NumPy's: 0.43-0.46 -> 0.41-0.42 ms (memcpy 0.29-0.30); rows on lines: 0.42-0.43 ->
+// 0.36-0.39.
 // The row's ends (the chunks it does not serve itself) are built per row by one load and one `vpermb`
 // each where the columns they read lie in one 64-byte window of the row (`fj_long_edge`, planned once per
 // call; wrap-like modes and rows under 64 keep the element-by-element fill): the fill had grown to 7% of

@@ -1340,7 +1340,7 @@ import RankKernelsC
         guard frontEndAvailable else { return }
         let kernels = try ["min(values)", "max(values)"].map { try engine.compile($0) }
         BoxLongKernel.streamMinBytes = 0
-        defer { BoxLongKernel.streamMinBytes = 4 << 20 }
+        defer { BoxLongKernel.streamMinBytes = BoxLongKernel.defaultStreamMinBytes }
         let runsBefore = filterjit_box_long_runs()
         var problems: [String] = []
         for (index, (width, size)) in [(64, [15, 15]), (128, [9, 31]), (200, [31, 9]), (1000, [15, 15]), (65, [16, 10])].enumerated() {
