@@ -6,11 +6,14 @@
 //    (the loads run one vector per level ahead). The vectors whose positions all lie inside the row
 //    are read from the row itself; the others (the row's ends, through the mode) from `ext`, where
 //    only those positions are written per row;
-//  - down the columns: van Herk / Gil-Werman over blocks of k rows in a ring of k + 1 reduced rows:
-//    at a block's start its suffix minima (in place, one pass down the block per 64 columns, the first
+//  - down the columns: van Herk / Gil-Werman over blocks of k rows in a ring of k reduced rows: at a
+//    block's start its suffix minima (in place, one pass down the block per 64 columns, the first
 //    straight into the output), then per output row t of the block one prefix step over the next
-//    block's rows (two prefix rows, alternating) and the window's minimum = op(suffix[t], prefix):
-//    3 operations per element whatever k.
+//    block's rows (one prefix row, updated in place) and the window's minimum = op(suffix[t], prefix):
+//    3 operations per element whatever k. The entering row of output t takes the ring row of suffix
+//    t - 1, which output t - 1 has consumed, so k ring rows suffice; fewer rows keep more of them in L1
+//    (Emerald Rapids, 15x15 uint8 2048x2048, C harness: k + 1 ring rows and two alternating prefix
+//    rows 0.45-0.48 ms, k rows and one prefix row 0.41-0.42).
 // The entering row's reduction, its store into the ring, the prefix step and the output share one
 // pass over the row. Ring rows are 320 bytes past a multiple of 4096 apart (4K aliasing, as `RowRing`).
 // Measured (2048x2048 uint8, one thread, C harness, Zen 4): 15x15 0.29 ms against memcpy 0.086 ms;
@@ -87,9 +90,12 @@ typedef struct {
     ptrdiff_t chunks, lo, hi;
     const ptrdiff_t *columns;
     uint8_t cval;
-    uint8_t *ext, *ring, *prefix[2];
+    uint8_t *ext, *ring, *prefix;
     int extIsCval, stream;
     fj_long_edge *edges;   // per chunk (chunks + NL of them; only those outside lo ... hi are set)
+    // The chunks holding a position some stored output reads (the rest, read only by the pipeline's
+    // lookahead, may hold anything).
+    ptrdiff_t neededChunks;
     __m512i idx[8];
 } fj_long_state;
 
@@ -159,7 +165,8 @@ FJ_LONG FJ_LONG_INLINE void fj_long_extend_chunk(fj_long_state *s, const uint8_t
 
 // Makes s->ext hold the positions of the chunks that `row` does not serve itself.
 FJ_LONG static void fj_long_extend(fj_long_state *s, const uint8_t *row, int NL) {
-    const ptrdiff_t end = s->chunks + NL;
+    const ptrdiff_t end = s->neededChunks;
+    (void)NL;
     if (!row) {
         if (!s->extIsCval) memset(s->ext + s->start, s->cval, (size_t)(64 * end));
         s->extIsCval = 1;
@@ -173,8 +180,8 @@ FJ_LONG static void fj_long_extend(fj_long_state *s, const uint8_t *row, int NL)
 
 // One input row reduced along the row into the ring row `d` (64 positions per vector, all valid: each
 // level combines a vector with the next one's lanes by `vpermt2b`, a level behind the one before; the
-// loads run NL vectors ahead). With `output`: the prefix step (`previous` -> `current`, NULL: none) and
-// the output row op(suffix, prefix) in the same pass. `nextRow` / `nextOut` (NULL: none): the rows the
+// loads run NL vectors ahead). With `output`: the prefix step (`previous` -> `current`, NULL: none; the
+// same row: in place) and the output row op(suffix, prefix) in the same pass. `nextRow` / `nextOut` (NULL: none): the rows the
 // next pass reads and writes, prefetched over the same columns.
 FJ_LONG FJ_LONG_INLINE void fj_long_row(int op, int NL, fj_long_state *s, const uint8_t *row, const __m512i *idx,
                                         uint8_t *d, int output, const uint8_t *previous, uint8_t *current,
@@ -220,7 +227,7 @@ FJ_LONG FJ_LONG_INLINE void fj_long_run(int op, int NL, fj_long_state *s, const 
     uint8_t *ring = s->ring;
     // The block's ring rows (a local array: 8-bit stores may alias anything else).
     uint8_t *block[256];
-#define FJ_SLOT(p) (ring + ((p) % (k + 1)) * stride)
+#define FJ_SLOT(p) (ring + ((p) % k) * stride)
     // The rows a pass prefetches for the next one (input rows p ..< count + k - 1, output rows t ..< count;
     // rows outside the image in a constant mode are NULL).
     const int prefetch = !filterjit_box_row_pairs();
@@ -250,8 +257,8 @@ FJ_LONG FJ_LONG_INLINE void fj_long_run(int op, int NL, fj_long_state *s, const 
         for (ptrdiff_t t = 1; t < k && j0 + t < count; t++) {
             const ptrdiff_t p = j0 + k + t - 1;
             FJ_EDGES(j0 + t + 1);
-            fj_long_row(op, NL, s, rows[p], idx, FJ_SLOT(p), 1, t == 1 ? NULL : s->prefix[t & 1],
-                        t + 1 < k ? s->prefix[(t & 1) ^ 1] : NULL, FJ_SLOT(j0 + t), outs[j0 + t] - s->head,
+            fj_long_row(op, NL, s, rows[p], idx, FJ_SLOT(p), 1, t == 1 ? NULL : s->prefix,
+                        t + 1 < k ? s->prefix : NULL, FJ_SLOT(j0 + t), outs[j0 + t] - s->head,
                         FJ_NEXT_ROW(p + 1), FJ_NEXT_OUT(j0 + t + 1));
         }
     }
@@ -330,17 +337,21 @@ FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint
     // `ext`: positions start ..< start + 64 (chunks + NL), start on a 64-byte boundary.
     ptrdiff_t extBytes = 64 * (s.chunks + NL) + 64;
     const size_t edgeBytes = (size_t)(s.chunks + NL) * sizeof(fj_long_edge);
-    size_t total = (size_t)(k + 3) * (size_t)bytes + (size_t)extBytes + edgeBytes + 64;
+    size_t total = (size_t)(k + 1) * (size_t)bytes + (size_t)extBytes + edgeBytes + 64;
     uint8_t *scratch = aligned_alloc(64, (total + 63) / 64 * 64);
     if (!scratch) return -1;
-    memset(scratch, 0, total);
+    // Ring and prefix rows are written before they are read; `ext`'s lookahead chunks are read but never
+    // written (their lanes reach no stored output): zeroed, so that every byte read is defined.
+    memset(scratch + (k + 1) * bytes, 0, (size_t)extBytes);
     s.ring = scratch;
-    s.prefix[0] = scratch + (k + 1) * bytes;
-    s.prefix[1] = scratch + (k + 2) * bytes;
+    s.prefix = scratch + k * bytes;
     // ext + start on a 64-byte boundary (ext itself is only read and written from start on).
-    s.ext = scratch + (k + 3) * bytes - start;
-    s.edges = (fj_long_edge *)(scratch + (k + 3) * bytes + extBytes);
-    for (ptrdiff_t i = 0; i < s.chunks + NL; i++)
+    s.ext = scratch + (k + 1) * bytes - start;
+    s.edges = (fj_long_edge *)(scratch + (k + 1) * bytes + extBytes);
+    // Output x' < n reads positions start + x' ..< start + x' + length.
+    s.neededChunks = (n + length - 1 + 63) / 64;
+    if (s.neededChunks > s.chunks + NL) s.neededChunks = s.chunks + NL;
+    for (ptrdiff_t i = 0; i < s.neededChunks; i++)
         if (s.lo > s.hi || i < s.lo || i > s.hi) fj_long_plan_edge(&s, i);
     switch (op) {
     case 0: fj_long_run_0(NL, &s, rows, outs, count); break;
