@@ -1,7 +1,7 @@
 // 8-bit 2-D boxes of more than 8 rows or columns, one min or max: the AVX-512 VBMI kernel
 // (`Sources/RankKernelsC/box_minmax_long.c`; docs/window-strategies.md, "min/max"): rows first, each input
 // row reduced along the row once in registers, then van Herk / Gil-Werman down the columns over a ring of
-// k + 1 rows, one pass per output row. Without the kernel (no AVX-512 VBMI, FILTERJIT_NO_AVX512=1,
+// k rows, one pass per output row. Without the kernel (no AVX-512 VBMI, FILTERJIT_NO_AVX512=1,
 // `BoxLongKernel.enabled` off) or for a shape it does not take, `runSeparable` keeps its Swift passes.
 import RankKernelsC
 #if canImport(Glibc)
@@ -39,6 +39,33 @@ public enum BoxLongKernel {
 }
 
 extension WindowReductionJob {
+    /// The long-box kernels' row tables for output rows `rows`: the input rows they read (`count + k - 1`,
+    /// nil: a row of cval) and their output rows, given to `run`; nil (nothing run) when some output row is
+    /// not contiguous (`destination` nil). Built from the plan's maps (`firstOuterOffsets`).
+    private func withLongBoxRows<T, R>(_: T.Type, box: SeparableBox, rows: Range<Int>,
+                                       destination: (Int) -> UnsafeMutablePointer<T>?,
+                                       _ run: (UnsafePointer<UnsafePointer<T>?>, UnsafePointer<UnsafeMutablePointer<T>?>) throws -> R)
+        rethrows -> R? {
+        let k = box.rows, count = rows.count
+        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
+        let top = rows.lowerBound + box.first
+        let inputs = UnsafeMutablePointer<UnsafePointer<T>?>.allocate(capacity: count + k - 1)
+        let outputs = UnsafeMutablePointer<UnsafeMutablePointer<T>?>.allocate(capacity: count)
+        defer { inputs.deallocate(); outputs.deallocate() }
+        // (Through a buffer pointer: this loop runs per call over every row.)
+        firstOuterOffsets.withUnsafeBufferPointer { offsets in
+            for i in 0..<(count + k - 1) {
+                let offset = offsets[top + i]
+                inputs[i] = offset == Int.min ? nil : UnsafePointer(base + offset)
+            }
+        }
+        for (t, y) in rows.enumerated() {
+            guard let out = destination(y) else { return nil }
+            outputs[t] = out
+        }
+        return try run(inputs, outputs)
+    }
+
     /// Output rows `rows` of a 2-D box of one min or max over uint8 or int8 data, written straight into
     /// the contiguous output rows `destination(y)` by the C kernel (then `body(y, 0, row)` per row);
     /// false (nothing written) when the kernel does not run here.
@@ -48,49 +75,33 @@ extension WindowReductionJob {
         guard BoxLongKernel.enabled, BoxLongKernel.available, T.self == UInt8.self || T.self == Int8.self,
               input.rank == 2, reductions.count == 1, !rows.isEmpty else { return false }
         let n = rowLength, k = box.rows, count = rows.count
-        let base = UnsafeMutableRawPointer(input.firstElementPointer)
-        let outerMap = outerMaps[0]
-        let top = rows.lowerBound + box.first
-        let inputs = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: count + k - 1)
-        let outputs = UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>.allocate(capacity: count)
-        let columns = UnsafeMutablePointer<Int>.allocate(capacity: max(1, lastMap.count))
-        defer { inputs.deallocate(); outputs.deallocate(); columns.deallocate() }
-        // (Through buffer pointers: these loops run per call over every row and column.)
-        outerMap.withUnsafeBufferPointer { map in
-            for i in 0..<(count + k - 1) {
-                inputs[i] = map[top + i].map { UnsafePointer((base + $0).assumingMemoryBound(to: UInt8.self)) }
-            }
-        }
-        for (t, y) in rows.enumerated() {
-            guard let out = destination(y) else { return false }
-            outputs[t] = UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt8.self)
-        }
-        lastMap.withUnsafeBufferPointer { map in
-            for j in map.indices { columns[j] = map[j] ?? -1 }
-        }
         let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
         let cvalBits = unsafeBitCast(cval, to: UInt8.self)
         let maximum: Int32 = reductions[0] == .maximum ? 1 : 0
-        let centre = geometry.centre[1]
+        let centre = geometry.centre[1], e = lastMap.count, start = box.start, length = box.length
         // The whole output's size (not this thread's share) decides, so the stores do not depend on the thread count.
         let stream: Int32 = rowCount * n >= BoxLongKernel.streamMinBytes ? 1 : 0
-        let result: Int32
-        if T.self == UInt8.self {
-            result = filterjit_box_long_u8(inputs, k, outputs, count, n, columns, lastMap.count, centre, box.start, box.length,
-                                           cvalBits, maximum, stream)
-        } else {
-            result = UnsafeRawPointer(inputs).withMemoryRebound(to: UnsafePointer<Int8>?.self, capacity: count + k - 1) { signedInputs in
-                UnsafeRawPointer(outputs).withMemoryRebound(to: UnsafeMutablePointer<Int8>?.self, capacity: count) { signedOutputs in
-                    filterjit_box_long_i8(signedInputs, k, signedOutputs, count, n, columns, lastMap.count, centre, box.start,
-                                          box.length, Int8(bitPattern: cvalBits), maximum, stream)
+        let ran = try withLongBoxRows(T.self, box: box, rows: rows, destination: destination) { inputs, outputs -> Bool in
+            let result: Int32
+            if T.self == UInt8.self {
+                result = inputs.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: count + k - 1) { i in
+                    outputs.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: count) { o in
+                        filterjit_box_long_u8(i, k, o, count, n, lastColumns, e, centre, start, length, cvalBits, maximum, stream)
+                    }
+                }
+            } else {
+                result = inputs.withMemoryRebound(to: UnsafePointer<Int8>?.self, capacity: count + k - 1) { i in
+                    outputs.withMemoryRebound(to: UnsafeMutablePointer<Int8>?.self, capacity: count) { o in
+                        filterjit_box_long_i8(i, k, o, count, n, lastColumns, e, centre, start, length, Int8(bitPattern: cvalBits),
+                                              maximum, stream)
+                    }
                 }
             }
+            guard result == 0 else { return false }
+            for (t, y) in rows.enumerated() { try body(y, 0, outputs[t]!) }
+            return true
         }
-        guard result == 0 else { return false }
-        for (t, y) in rows.enumerated() {
-            try body(y, 0, UnsafeMutableRawPointer(outputs[t]!).assumingMemoryBound(to: T.self))
-        }
-        return true
+        return ran == true
     }
 
     /// The same for float32, float64, uint16 and int16 (the wide-lane kernel: 16, 8 and 32 lanes). Float rows
@@ -103,42 +114,33 @@ extension WindowReductionJob {
               T.self == Float.self || T.self == Double.self || T.self == UInt16.self || T.self == Int16.self,
               input.rank == 2, reductions.count == 1, !rows.isEmpty else { return false }
         let n = rowLength, k = box.rows, count = rows.count
-        let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
-        let outerMap = outerMaps[0]
-        let top = rows.lowerBound + box.first
-        let inputs = UnsafeMutablePointer<UnsafePointer<T>?>.allocate(capacity: count + k - 1)
-        let outputs = UnsafeMutablePointer<UnsafeMutablePointer<T>?>.allocate(capacity: count)
-        let columns = UnsafeMutablePointer<Int>.allocate(capacity: max(1, lastMap.count))
-        defer { inputs.deallocate(); outputs.deallocate(); columns.deallocate() }
-        for i in 0..<(count + k - 1) { inputs[i] = outerMap[top + i].map { UnsafePointer(base + $0) } }
-        for (t, y) in rows.enumerated() {
-            guard let out = destination(y) else { return false }
-            outputs[t] = out
-        }
-        for (j, column) in lastMap.enumerated() { columns[j] = column ?? -1 }
         let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
         let maximum: Int32 = reductions[0] == .maximum ? 1 : 0
         let centre = geometry.centre[1], e = lastMap.count, start = box.start, length = box.length
-        func call<U>(_: U.Type, _ run: (UnsafePointer<UnsafePointer<U>?>, UnsafePointer<UnsafeMutablePointer<U>?>, U) -> Int32) -> Int32 {
-            UnsafeRawPointer(inputs).withMemoryRebound(to: UnsafePointer<U>?.self, capacity: count + k - 1) { i in
-                UnsafeRawPointer(outputs).withMemoryRebound(to: UnsafeMutablePointer<U>?.self, capacity: count) { o in
-                    run(i, o, unsafeBitCast(cval, to: U.self))
+        let columns = lastColumns
+        let ran = try withLongBoxRows(T.self, box: box, rows: rows, destination: destination) { inputs, outputs -> Bool in
+            func call<U>(_: U.Type, _ run: (UnsafePointer<UnsafePointer<U>?>, UnsafePointer<UnsafeMutablePointer<U>?>, U) -> Int32) -> Int32 {
+                inputs.withMemoryRebound(to: UnsafePointer<U>?.self, capacity: count + k - 1) { i in
+                    outputs.withMemoryRebound(to: UnsafeMutablePointer<U>?.self, capacity: count) { o in
+                        run(i, o, unsafeBitCast(cval, to: U.self))
+                    }
                 }
             }
+            let result: Int32
+            if T.self == Float.self {
+                result = call(Float.self) { filterjit_box_long_f32($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
+            } else if T.self == Double.self {
+                result = call(Double.self) { filterjit_box_long_f64($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
+            } else if T.self == UInt16.self {
+                result = call(UInt16.self) { filterjit_box_long_u16($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
+            } else {
+                result = call(Int16.self) { filterjit_box_long_i16($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
+            }
+            if result == 1 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+            guard result == 0 else { return false }
+            for (t, y) in rows.enumerated() { try body(y, 0, outputs[t]!) }
+            return true
         }
-        let result: Int32
-        if T.self == Float.self {
-            result = call(Float.self) { filterjit_box_long_f32($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
-        } else if T.self == Double.self {
-            result = call(Double.self) { filterjit_box_long_f64($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
-        } else if T.self == UInt16.self {
-            result = call(UInt16.self) { filterjit_box_long_u16($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
-        } else {
-            result = call(Int16.self) { filterjit_box_long_i16($0, k, $1, count, n, columns, e, centre, start, length, $2, maximum) }
-        }
-        if result == 1 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
-        guard result == 0 else { return false }
-        for (t, y) in rows.enumerated() { try body(y, 0, outputs[t]!) }
-        return true
+        return ran == true
     }
 }

@@ -189,6 +189,11 @@ public struct WindowReductionJob: @unchecked Sendable {
     let outerMaps: [[Int?]]
     /// The last axis's map over the extended row, in input elements (nil: cval).
     let lastMap: [Int?]
+    /// `lastMap` with -1 for cval, and the first outer axis's map with `Int.min` for cval (its offsets are
+    /// negative on a reversed view): the C kernels' tables, built once per plan (a prepared call rebinds the
+    /// job and would otherwise rebuild them per call).
+    let lastColumns: [Int]
+    let firstOuterOffsets: [Int]
     private let outerShape: [Int]
     let inStrides: [Int]
     /// The selection network that computes every order statistic (box windows up to 7 columns and
@@ -310,6 +315,8 @@ public struct WindowReductionJob: @unchecked Sendable {
         } catch {
             throw WindowStrategyDeclined(reason: "\(error)")
         }
+        lastColumns = lastMap.map { $0 ?? -1 }
+        firstOuterOffsets = outerMaps.first?.map { $0 ?? Int.min } ?? []
 
         // Footprint rows in order of first appearance; each tap's place in them.
         var rows: [FootprintRow] = []
