@@ -163,17 +163,17 @@ FJ_LONG FJ_LONG_INLINE void fj_long_extend_chunk(fj_long_state *s, const uint8_t
     }
 }
 
-// Makes s->ext hold the positions of the chunks that `row` does not serve itself.
-FJ_LONG static void fj_long_extend(fj_long_state *s, const uint8_t *row, int NL) {
+// Makes s->ext hold the positions of the chunks that `row` does not serve itself and some output reads.
+FJ_LONG static void fj_long_extend(fj_long_state *s, const uint8_t *row) {
     const ptrdiff_t end = s->neededChunks;
-    (void)NL;
     if (!row) {
         if (!s->extIsCval) memset(s->ext + s->start, s->cval, (size_t)(64 * end));
         s->extIsCval = 1;
         return;
     }
     s->extIsCval = 0;
-    const ptrdiff_t lo = s->lo > s->hi ? end : s->lo, hi = s->lo > s->hi ? end : s->hi;
+    // (Only chunks below `end` have a gather plan.)
+    const ptrdiff_t lo = s->lo > s->hi || s->lo > end ? end : s->lo, hi = s->lo > s->hi ? end : s->hi;
     for (ptrdiff_t i = 0; i < lo; i++) fj_long_extend_chunk(s, row, i);
     for (ptrdiff_t i = hi + 1; i < end; i++) fj_long_extend_chunk(s, row, i);
 }
@@ -181,14 +181,14 @@ FJ_LONG static void fj_long_extend(fj_long_state *s, const uint8_t *row, int NL)
 // One input row reduced along the row into the ring row `d` (64 positions per vector, all valid: each
 // level combines a vector with the next one's lanes by `vpermt2b`, a level behind the one before; the
 // loads run NL vectors ahead). With `output`: the prefix step (`previous` -> `current`, NULL: none; the
-// same row: in place) and the output row op(suffix, prefix) in the same pass. `nextRow` / `nextOut` (NULL: none): the rows the
-// next pass reads and writes, prefetched over the same columns.
+// same row: in place) and the output row op(suffix, prefix) in the same pass. `nextRow` / `nextOut`
+// (NULL: none): the rows the next pass reads and writes, prefetched over the same columns.
 FJ_LONG FJ_LONG_INLINE void fj_long_row(int op, int NL, fj_long_state *s, const uint8_t *row, const __m512i *idx,
                                         uint8_t *d, int output, const uint8_t *previous, uint8_t *current,
                                         const uint8_t *suffix, uint8_t *out, const uint8_t *nextRow,
                                         uint8_t *nextOut) {
-    fj_long_extend(s, row, NL);
-    const ptrdiff_t n = s->n, chunks = s->chunks;
+    fj_long_extend(s, row);
+    const ptrdiff_t chunks = s->chunks;
     ptrdiff_t lo = s->lo, hi = s->hi;
     if (!row) { lo = 1; hi = 0; }
     const uint8_t *e = s->ext + s->start;
