@@ -233,16 +233,13 @@ extension WindowReductionJob {
         let outerMap = outerMaps[0]
         let extendedLength = lastMap.count
         let count = rows.count
-        let columns = UnsafeMutablePointer<Int>.allocate(capacity: max(1, extendedLength))
         let inputs = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: count + k - 1)
         let outputs = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: count)
         let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         cvalRow.initialize(repeating: cval, count: n)
-        defer { columns.deallocate(); inputs.deallocate(); outputs.deallocate(); cvalRow.deallocate() }
-        // Only the positions outside the row are read (the kernel loads the row itself).
+        defer { inputs.deallocate(); outputs.deallocate(); cvalRow.deallocate() }
+        // The plan's table (only the positions outside the row are read: the kernel loads the row itself).
         let centre = geometry.centre[1]
-        for q in 0..<min(centre, extendedLength) { columns[q] = lastMap[q] ?? -1 }
-        for q in min(centre + n, extendedLength)..<extendedLength { columns[q] = lastMap[q] ?? -1 }
         for i in 0..<(count + k - 1) {
             inputs[i] = UnsafePointer(outerMap[rows.lowerBound + box.first + i].map { base + $0 } ?? cvalRow)
         }
@@ -258,9 +255,13 @@ extension WindowReductionJob {
                 outputs[i] = row
             }
         }
-        guard BoxKernels.fused(inputs, outputs, count: count, k: k, start: box.start, length: box.length, columns: columns,
-                               centre: centre, extended: extendedLength, cval: cval, n: n,
-                               maximum: reductions[0] == .maximum) else { return false }
+        let ran = lastColumns.withUnsafeBufferPointer { columns in
+            guard let columns = columns.baseAddress else { return false }
+            return BoxKernels.fused(inputs, outputs, count: count, k: k, start: box.start, length: box.length,
+                                    columns: columns, centre: centre, extended: extendedLength, cval: cval, n: n,
+                                    maximum: reductions[0] == .maximum)
+        }
+        guard ran else { return false }
         for (i, y) in rows.enumerated() { try body(y, 0, outputs[i]) }
         return true
     }

@@ -247,7 +247,7 @@ extension WindowReductionJob {
         let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
             outerMap[p].map { base + $0 * MemoryLayout<T>.stride } ?? UnsafeRawPointer(cvalRow)
         }
-        let map = lastMap.map { $0 ?? -1 }
+        let map = lastColumns
         let ran = filterjit_fast_box_sum(T.self == Float.self ? 1 : 0, pointers, rowBase, rowCount, rows.lowerBound, rows.upperBound,
                                          n, k, box.first, map, map.count, geometry.centre[1], box.start, box.length,
                                          plan.a, plan.b, plan.r, Double(k) * cval.doubleValue, factor,
@@ -316,7 +316,7 @@ extension WindowReductionJob {
         }
         func suffixPlane(_ i: Int) -> UnsafeMutablePointer<Double> { suffix + i * planeSize }
         var block = -1
-        let lastMapColumns = direct == nil ? [] : lastMap.map { $0 ?? -1 }
+        let lastMapColumns = lastColumns
         let firstPlane = rows.lowerBound / rowsPerPlane, lastPlane = (rows.upperBound - 1) / rowsPerPlane
         // The input rows whose plane sums this thread's output rows read (all of them once it covers a whole
         // plane): with more threads than planes, each thread's share of a plane would otherwise sum the whole
