@@ -4,11 +4,6 @@
 // k rows, one pass per output row. Without the kernel (no AVX-512 VBMI, FILTERJIT_NO_AVX512=1,
 // `BoxLongKernel.enabled` off) or for a shape it does not take, `runSeparable` keeps its Swift passes.
 import RankKernelsC
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 public enum BoxLongKernel {
     /// Whether the long-box kernel may run (tests switch it off to compare with the Swift passes).
@@ -17,22 +12,6 @@ public enum BoxLongKernel {
     public static let available = filterjit_box_long_available() != 0
     /// Whether this CPU (and FILTERJIT_NO_AVX512) has the wide-lane kernel (float32, float64, uint16, int16).
     public static let wideAvailable = filterjit_box_long_wide_available() != 0
-    /// Outputs of at least this many bytes take the 8-bit kernel's non-temporal stores (whole 64-byte lines
-    /// written without being read first; tests lower it): outputs larger than the last-level cache (at least
-    /// 4 MiB; 32 MiB where the cache's size is unknown). A smaller output would still be in L3 for whoever
-    /// reads it next, and the stores put it in memory: 2048x2048 uint8 15x15 min on Emerald Rapids (C
-    /// harness) 0.44-0.47 -> 0.36-0.40 ms, but a sum over the output right after 0.14-0.15 -> 0.28-0.29 ms and
-    /// a copy of it 0.29-0.31 -> 0.39-0.40 ms, so the pair took longer (docs/window-strategies.md, "min/max").
-    nonisolated(unsafe) public static var streamMinBytes: Int = defaultStreamMinBytes
-    /// `streamMinBytes`'s default on this machine.
-    public static let defaultStreamMinBytes: Int = {
-        #if canImport(Glibc)
-        let lastLevel = sysconf(Int32(_SC_LEVEL3_CACHE_SIZE))
-        return lastLevel > 0 ? max(4 << 20, lastLevel) : 32 << 20
-        #else
-        return 32 << 20
-        #endif
-    }()
     /// How many calls have run the 8-bit / the wide-lane kernel in this process (tests).
     public static var runs: UInt64 { filterjit_box_long_runs() }
     public static var wideRuns: UInt64 { filterjit_box_long_wide_runs() }
@@ -79,8 +58,8 @@ extension WindowReductionJob {
         let cvalBits = unsafeBitCast(cval, to: UInt8.self)
         let maximum: Int32 = reductions[0] == .maximum ? 1 : 0
         let centre = geometry.centre[1], e = lastMap.count, start = box.start, length = box.length
-        // The whole output's size (not this thread's share) decides, so the stores do not depend on the thread count.
-        let stream: Int32 = rowCount * n >= BoxLongKernel.streamMinBytes ? 1 : 0
+        // Non-temporal stores only for outputs bigger than the last-level cache (`NonTemporalStores`).
+        let stream: Int32 = NonTemporalStores.stream(outputBytes: rowCount * n) ? 1 : 0
         let ran = try withLongBoxRows(T.self, box: box, rows: rows, destination: destination) { inputs, outputs -> Bool in
             let result: Int32
             if T.self == UInt8.self {

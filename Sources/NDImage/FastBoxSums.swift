@@ -194,8 +194,10 @@ extension WindowReductionJob {
         defer { staging.deallocate() }
         let factor = mean ? 1 / Double(box.planes * box.rows * box.length) : 1
         // Contiguous output rows take the C passes (the same additions in the same order, the same bits)
-        // when the CPU has AVX-512; else the C store with non-temporal stores after the Swift passes.
+        // when the CPU has AVX-512; else the C store after the Swift passes. Both write outputs bigger
+        // than the last-level cache with non-temporal stores (`NonTemporalStores`).
         let streaming = step == 1 && BoxMeanKernels.enabled
+        let stream: Int32 = NonTemporalStores.stream(outputBytes: output.count * MemoryLayout<T>.stride) ? 1 : 0
         if streaming && BoxMeanKernels.fusedFastSums && runFastSumDirectC(T.self, rows: rows, output: output, factor: factor) {
             return
         }
@@ -210,10 +212,10 @@ extension WindowReductionJob {
             let raw = UnsafeMutableRawPointer((step == 1 ? destination : staging) + x0)
             if T.self == Float.self {
                 let out = raw.assumingMemoryBound(to: Float.self)
-                if !streaming || filterjit_box_store_f32(sums, factor, out, width) == 0 { fastBoxSumStore(sums, factor, out, width) }
+                if !streaming || filterjit_box_store_f32(sums, factor, out, width, stream) == 0 { fastBoxSumStore(sums, factor, out, width) }
             } else {
                 let out = raw.assumingMemoryBound(to: Double.self)
-                if !streaming || filterjit_box_store_f64(sums, factor, out, width) == 0 { fastBoxSumStore(sums, factor, out, width) }
+                if !streaming || filterjit_box_store_f64(sums, factor, out, width, stream) == 0 { fastBoxSumStore(sums, factor, out, width) }
             }
             if step != 1 && x0 + width == n { for x in 0..<n { destination[x * step] = staging[x] } }
         }
@@ -251,7 +253,8 @@ extension WindowReductionJob {
         let ran = filterjit_fast_box_sum(T.self == Float.self ? 1 : 0, pointers, rowBase, rowCount, rows.lowerBound, rows.upperBound,
                                          n, k, box.first, map, map.count, geometry.centre[1], box.start, box.length,
                                          plan.a, plan.b, plan.r, Double(k) * cval.doubleValue, factor,
-                                         output.firstElementPointer, output.strides[0] / MemoryLayout<T>.stride)
+                                         output.firstElementPointer, output.strides[0] / MemoryLayout<T>.stride,
+                                         NonTemporalStores.stream(outputBytes: output.count * MemoryLayout<T>.stride) ? 1 : 0)
         return ran == 1
     }
 
@@ -383,7 +386,8 @@ extension WindowReductionJob {
                                                  n, box.rows, box.first, lastMapColumns, lastMapColumns.count,
                                                  geometry.centre[2], box.start, box.length, plan.a, plan.b, plan.r,
                                                  Double(box.rows) * (Double(k0) * cval.doubleValue), direct.factor,
-                                                 out, outStrides[1])
+                                                 out, outStrides[1],
+                                                 NonTemporalStores.stream(outputBytes: direct.output.count * MemoryLayout<Double>.stride) ? 1 : 0)
                 // (0 only when its scratch could not be allocated: the caller recomputes everything exactly.)
                 guard ran == 1 else { throw WindowStrategyDeclined(reason: "no scratch for the fused passes") }
                 continue

@@ -834,11 +834,11 @@ public struct WindowReductionJob: @unchecked Sendable {
             stripTable.deallocate()
         }
         let cvalPointer = UnsafePointer(cvalRow)
-        // Non-temporal stores for the interiors of 32- and 64-bit data when this call writes 4 MiB or
-        // more (twice L2 on the Xeon measured, docs/status.md "Float medians on Intel"): the store
-        // traffic then goes to memory in place of a read and a write-back of every output line
-        // through the caches. 8- and 16-bit medians do more work per output byte and were not faster.
-        let streamInteriors = MemoryLayout<T>.stride >= 4 && rows.count * n * MemoryLayout<T>.stride >= 4 << 20
+        // Non-temporal stores for the interiors of 32- and 64-bit data when the whole output is bigger
+        // than the last-level cache (`NonTemporalStores`; until the tenth session from 4 MiB, which made
+        // the kernel faster and the next reader of its output slower, docs/status.md "Float medians on
+        // Intel"). 8- and 16-bit medians do more work per output byte and were not faster with them.
+        let streamInteriors = MemoryLayout<T>.stride >= 4 && NonTemporalStores.stream(outputBytes: rowCount * n * MemoryLayout<T>.stride)
         func run(_ rowPointers: UnsafePointer<UnsafePointer<T>>, _ outPointers: UnsafePointer<UnsafeMutablePointer<T>>,
                  count: Int, start: Int, pixels: Int, stream: Bool = false) throws {
             let status = medianRows(T.self, size: m, rowPointers, outPointers, count, start, pixels, stream: stream)
@@ -852,18 +852,37 @@ public struct WindowReductionJob: @unchecked Sendable {
         var y = rows.lowerBound
         while y < rows.upperBound {
             let count = min(batch, rows.upperBound - y)
-            for j in 0..<count {
-                var offset = 0
-                for axis in 0..<last { offset += index[axis] * outStrides[axis] }
-                outs[j] = outBase + offset
-                for r in 0..<m {
-                    var key = 0, inside = true
-                    for axis in 0..<last {
-                        if let mapped = outerMaps[axis][index[axis] + rowOffsets[r * last + axis]] { key += mapped } else { inside = false }
+            if last == 1 {
+                // 2-D: the plan's row offsets, through buffer pointers (the general loop below, with its
+                // optional maps and per-axis arrays, took 40% of this function's own time, about 30 us
+                // per 2048x2048 call on Emerald Rapids).
+                let rowStride = outStrides[0]
+                firstOuterOffsets.withUnsafeBufferPointer { offsets in
+                    rowOffsets.withUnsafeBufferPointer { rowOffsets in
+                        for j in 0..<count {
+                            outs[j] = outBase + (y + j) * rowStride
+                            for r in 0..<m {
+                                let offset = offsets[y + j + rowOffsets[r]]
+                                table[j * m + r] = offset == Int.min ? cvalPointer : inBase + offset
+                            }
+                        }
                     }
-                    table[j * m + r] = inside ? inBase + key : cvalPointer
                 }
-                advance(&index)
+                index[0] = y + count
+            } else {
+                for j in 0..<count {
+                    var offset = 0
+                    for axis in 0..<last { offset += index[axis] * outStrides[axis] }
+                    outs[j] = outBase + offset
+                    for r in 0..<m {
+                        var key = 0, inside = true
+                        for axis in 0..<last {
+                            if let mapped = outerMaps[axis][index[axis] + rowOffsets[r * last + axis]] { key += mapped } else { inside = false }
+                        }
+                        table[j * m + r] = inside ? inBase + key : cvalPointer
+                    }
+                    advance(&index)
+                }
             }
             if interiorEnd > interiorStart {
                 for j in 0..<count { targets[j] = outs[j] + interiorStart }

@@ -193,18 +193,22 @@ int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t c
 
 // Fast-math box sums stored (FastBoxSums.swift, `fastBoxSumStore`): out[x] = (s[x] + 0.0) x factor,
 // the same IEEE operations in the same order as the Swift loop (this file is compiled without
-// fast-math and the adds are explicit), with non-temporal stores for the aligned middle (the output
-// row is not read again here, so it need not be read into the cache before it is written).
-FJ_BOX_TARGET static void fj_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count) {
+// fast-math and the adds are explicit); with `stream` (outputs bigger than the last-level cache), the
+// aligned middle by non-temporal stores (then the output lines are not read before they are written).
+FJ_BOX_TARGET static void fj_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count, int stream) {
     ptrdiff_t x = 0;
     while (x < count && ((uintptr_t)(out + x) & 63) != 0) { out[x] = (s[x] + 0.0) * factor; x++; }
     const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
-    for (; x + 8 <= count; x += 8) _mm512_stream_pd(out + x, _mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x), zero), f));
+    for (; x + 8 <= count; x += 8) {
+        const __m512d v = _mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x), zero), f);
+        if (stream) _mm512_stream_pd(out + x, v);
+        else _mm512_store_pd(out + x, v);
+    }
     for (; x < count; x++) out[x] = (s[x] + 0.0) * factor;
-    _mm_sfence();
+    if (stream) _mm_sfence();
 }
 
-FJ_BOX_TARGET static void fj_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count) {
+FJ_BOX_TARGET static void fj_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count, int stream) {
     ptrdiff_t x = 0;
     while (x < count && ((uintptr_t)(out + x) & 63) != 0) { out[x] = (float)((s[x] + 0.0) * factor); x++; }
     const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
@@ -212,21 +216,22 @@ FJ_BOX_TARGET static void fj_box_store_f32(const double *s, double factor, float
         __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x), zero), f));
         __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x + 8), zero), f));
         __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
-        _mm512_stream_ps(out + x, _mm512_castpd_ps(both));
+        if (stream) _mm512_stream_ps(out + x, _mm512_castpd_ps(both));
+        else _mm512_store_ps(out + x, _mm512_castpd_ps(both));
     }
     for (; x < count; x++) out[x] = (float)((s[x] + 0.0) * factor);
-    _mm_sfence();
+    if (stream) _mm_sfence();
 }
 
-int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count) {
+int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count, int stream) {
     if (!filterjit_rank_kernels_avx512()) return 0;
-    if (count > 0) fj_box_store_f64(s, factor, out, count);
+    if (count > 0) fj_box_store_f64(s, factor, out, count, stream);
     return 1;
 }
 
-int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count) {
+int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count, int stream) {
     if (!filterjit_rank_kernels_avx512()) return 0;
-    if (count > 0) fj_box_store_f32(s, factor, out, count);
+    if (count > 0) fj_box_store_f32(s, factor, out, count, stream);
     return 1;
 }
 
@@ -243,13 +248,13 @@ int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t c
     return 0;
 }
 
-int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count) {
-    (void)s; (void)factor; (void)out; (void)count;
+int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count, int stream) {
+    (void)s; (void)factor; (void)out; (void)count; (void)stream;
     return 0;
 }
 
-int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count) {
-    (void)s; (void)factor; (void)out; (void)count;
+int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count, int stream) {
+    (void)s; (void)factor; (void)out; (void)count; (void)stream;
     return 0;
 }
 

@@ -23,7 +23,7 @@
 // over the same columns: on Intel Emerald Rapids, whose single core reads L3 at about 30 GB/s, the kernel
 // otherwise waits for them (15x15 uint8, 2048x2048, C harness at load 4: 0.52-0.53 -> 0.45 ms, memcpy
 // 0.30; prefetching two or three rows ahead was slower). On Zen 4 the same prefetch measured 3-8% slower.
-// With `stream` (outputs bigger than the last-level cache: the caller decides, `BoxLongKernel.streamMinBytes`;
+// With `stream` (outputs bigger than the last-level cache: the caller decides, `NonTemporalStores` in NDImage;
 // a smaller output is read back faster from L3 than from memory, which cost more than the stream saved),
 // the output vectors are moved onto whole 64-byte lines (internal columns shifted by the output rows'
 // common misalignment, `head`, as in the wide-lane kernels) and those lines are written with non-temporal

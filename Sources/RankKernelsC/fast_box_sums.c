@@ -31,9 +31,12 @@ enum { FJ_FBS_CHUNK = 512 };
 // Doubles between scratch rows beyond a multiple of 8 (their starts at distinct offsets modulo 4 KiB).
 #define FJ_FBS_PAD 24
 #define FJ_FBS_HINT _MM_HINT_T0
-// The output rows are stored non-temporally (each is written once and not read back).
-#define FJ_FBS_STORE_PS _mm512_stream_ps
-#define FJ_FBS_STORE_PD _mm512_stream_pd
+// The output rows' aligned vectors: non-temporal stores when the caller asks (`stream`: outputs bigger
+// than the last-level cache, NonTemporalStores in NDImage), else ordinary ones. Set per call; each call
+// runs on one thread.
+static _Thread_local int fj_fbs_stream;
+#define FJ_FBS_STORE_PS(p, v) (fj_fbs_stream ? _mm512_stream_ps((p), (v)) : _mm512_store_ps((p), (v)))
+#define FJ_FBS_STORE_PD(p, v) (fj_fbs_stream ? _mm512_stream_pd((p), (v)) : _mm512_store_pd((p), (v)))
 
 FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_load(const void *p, ptrdiff_t x, int f32) {
     if (f32) return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p + x));
@@ -543,7 +546,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
         void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
         row_fn(extended + start, level, n, b, r, factor, o);
     }
-    _mm_sfence();
+    if (fj_fbs_stream) _mm_sfence();
 #undef FJ_FBS_INPUT
 }
 
@@ -566,7 +569,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
-                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride) {
+                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, int stream) {
     if (!filterjit_rank_kernels_avx512()) return 0;
     if (y1 <= y0) return 1;
     if (n < 1 || k < 1 || y0 < 0 || length < 1 || start < 0 || centre < 0) return 0;
@@ -599,6 +602,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     int owned = 1;
     double *scratch = fj_fbs_scratch((size_t)(levelAt + levelLength), &owned);
     int ran = 0;
+    fj_fbs_stream = stream != 0;
     if (scratch) {
         (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
                                                 (int)length, row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
@@ -618,7 +622,8 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
-                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride) {
+                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, int stream) {
+    (void)stream;
     (void)f32; (void)rows; (void)rowBase; (void)rowCount; (void)y0; (void)y1; (void)n; (void)k; (void)top;
     (void)lastMap; (void)extendedLength; (void)centre; (void)start; (void)length; (void)a; (void)b; (void)r;
     (void)cvalColumn; (void)factor; (void)out; (void)outRowStride;

@@ -141,6 +141,7 @@ import RankKernelsC
     @Test func fusedFastBoxSumsGiveTheSwiftPassesBits() throws {
         guard frontEndAvailable else { return }
         defer {
+            NonTemporalStores.minimumBytes = NonTemporalStores.defaultMinimumBytes
             BoxMeanKernels.enabled = true
             BoxMeanKernels.fusedFastSums = true
             unsetenv("FILTERJIT_NO_AVX512")
@@ -187,8 +188,12 @@ import RankKernelsC
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
             let report = try kernel.windowStrategy(shape: shape, elementType: inType, options: options, strategy: .fastMath,
                                                    outputType: outType)
+            // Half the rounds write with non-temporal stores (by default only outputs bigger than the
+            // last-level cache, which no round is): the same bits either way.
+            let stream = random.chance(0.5)
+            NonTemporalStores.minimumBytes = stream ? 0 : NonTemporalStores.defaultMinimumBytes
             let context = "round \(round) \(kernel.name) [\(report)] \(inType)->\(outType) \(shape) size \(size) "
-                + "origin \(origin) \(mode) cval \(cval)"
+                + "origin \(origin) \(mode) cval \(cval)\(stream ? " streamed" : "")"
             // Bits, except that every NaN counts as one: which NaN an addition of two NaNs returns (the
             // data's NaN or the negative default NaN of inf + -inf) depends on the operand order the
             // compiler chose for each addition, in the Swift passes as in C.

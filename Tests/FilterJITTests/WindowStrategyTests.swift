@@ -410,7 +410,8 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
-    /// Outputs of 4 MiB and more of 32/64-bit data take the `_rows_stream` kernels (non-temporal stores
+    /// Outputs of `NonTemporalStores.minimumBytes` and more (lowered here to 4 MiB, below these outputs;
+    /// by default the last-level cache's size) of 32/64-bit data take the `_rows_stream` kernels (non-temporal stores
     /// after each row's first 64-byte boundary): 3x3 and 5x5 medians of float32, float64 and int32
     /// images with odd row lengths (rows start at every offset from a line boundary, so two output
     /// rows of a 5x5 pair often differ in alignment), several modes, one thread, float images with a NaN
@@ -420,6 +421,8 @@ import RankKernelsC
         guard frontEndAvailable else { return }
         let kernel = try engine.compile("np.median(values)")
         defer { RankKernels.setAVX512(nil) }
+        NonTemporalStores.minimumBytes = 4 << 20
+        defer { NonTemporalStores.minimumBytes = NonTemporalStores.defaultMinimumBytes }
         var problems: [String] = []
         var seed: UInt64 = 4100
         let streamRunsBefore = filterjit_median_rows_runs(2)
@@ -1332,15 +1335,15 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
-    /// The 8-bit long-box kernel's non-temporal path (`stream`: outputs of `BoxLongKernel.streamMinBytes` or more,
+    /// The 8-bit long-box kernel's non-temporal path (`stream`: outputs of `NonTemporalStores.minimumBytes` or more,
     /// lowered to 0 here): output rows 0, 1, 16 and 63 bytes past a 64-byte line, with row strides that keep that
     /// offset (whole lines streamed, the rows' first and last lines written in part) and strides that do not
     /// (no stream), equal the literal kernel; no byte outside the output view changes.
     @Test func longUInt8BoxStreamsWholeLinesAndWritesNothingElse() throws {
         guard frontEndAvailable else { return }
         let kernels = try ["min(values)", "max(values)"].map { try engine.compile($0) }
-        BoxLongKernel.streamMinBytes = 0
-        defer { BoxLongKernel.streamMinBytes = BoxLongKernel.defaultStreamMinBytes }
+        NonTemporalStores.minimumBytes = 0
+        defer { NonTemporalStores.minimumBytes = NonTemporalStores.defaultMinimumBytes }
         let runsBefore = filterjit_box_long_runs()
         var problems: [String] = []
         for (index, (width, size)) in [(64, [15, 15]), (128, [9, 31]), (200, [31, 9]), (1000, [15, 15]), (65, [16, 10])].enumerated() {

@@ -27,10 +27,11 @@ int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t c
                               uint32_t multiplier, uint16_t shift, uint8_t *out, uint32_t *scratch);
 
 /// `out[x] = (s[x] + 0.0) * factor` for x in 0..<count (the fast-math box sums' store: the same
-/// IEEE operations as `fastBoxSumStore`), with non-temporal stores; `_f32` rounds each to float.
+/// IEEE operations as `fastBoxSumStore`), with non-temporal stores of the aligned vectors when `stream`
+/// != 0 (outputs bigger than the last-level cache; the caller decides); `_f32` rounds each to float.
 /// Returns 0 as the slide does.
-int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count);
-int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count);
+int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count, int stream);
+int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count, int stream);
 
 #ifdef __cplusplus
 }

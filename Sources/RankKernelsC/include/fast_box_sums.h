@@ -25,6 +25,8 @@ extern "C" {
 ///   (length <= 8: one sequential fold), or the factored plan (a, b, r) of `FastBoxSumHorizontal`.
 /// - `out`: row y at out + y * outRowStride (elements of the output type, the input's type),
 ///   contiguous; out[x] = (sum + 0.0) * factor (rounded to float for f32).
+/// - `stream` != 0: the rows' 64-byte-aligned vectors are written with non-temporal stores (for
+///   outputs bigger than the last-level cache; the caller decides).
 ///
 /// Returns 1 when it ran; 0 (writing nothing) when this CPU or build has no AVX-512, the plan is
 /// not one it takes, the rows are not all given, or scratch could not be allocated.
@@ -32,7 +34,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
-                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride);
+                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, int stream);
 
 /// How many calls of `filterjit_fast_box_sum` in this process ran the fused passes (for tests).
 long filterjit_fast_box_sum_runs(void);
