@@ -285,6 +285,285 @@ FJ_LONG_VARIANTS(1)
 FJ_LONG_VARIANTS(2)
 FJ_LONG_VARIANTS(3)
 
+// ---- Columns first (tenth session): down the columns on the input rows themselves, then along the row ----
+// The same van Herk / Gil-Werman blocks down the columns, but over the raw input rows: at a block's start
+// its suffix minima of the input rows (k - 2 scratch rows; the last is the input row itself), then per
+// output row one prefix step (one prefix row) and op(suffix, prefix); the row of column minima that gives
+// is reduced along the row in registers, by the same doubling levels, and stored. No ring of reduced rows:
+// a store less per output vector, and the rows' ends are built once per output row from the column minima
+// (the mode's extension commutes with the minimum down a column: every row extends through the same
+// columns). The last level's two operands are taken at the window's offset (`s`, by `vpermt2b` over
+// neighbouring chunks), so chunks stay on the row's columns. Taken when the extension of the row's ends
+// reads only the row's first 64 columns and its last 128 (not `wrap`-like maps), rows of more than 64
+// columns, windows starting at or left of the output column, no `stream`; else the rows-first kernel.
+// C harness, 15x15 uint8 2048x2048, Emerald Rapids, interleaved: 0.396-0.405 ms against rows first's
+// 0.405-0.416 (memcpy 0.29-0.30); with the input and output in cache 0.285 against 0.327.
+
+typedef struct {
+    ptrdiff_t n, k, J;
+    uint8_t cval;
+    __m512i idxA, idxB;        // the last level's operands: D_w at offsets -s and shl - s (both <= 0) over chunks (i-1, i)
+    __m512i leftIdx, tailIdx, nextIdx;   // the row's ends: vpermb of chunk 0; vpermt2b of chunks (J-2, J-1)
+    __mmask64 leftCval, tailReal, tailCval, nextCval, lastMask;
+    uint8_t *suffixRows;       // suffix rows 1 ... k - 2 of a block (scratch, `stride` apart)
+    ptrdiff_t stride;
+    uint8_t *prefix;
+    const uint8_t *cvalRow;    // n bytes (rounded up to whole vectors) of cval: rows outside the image
+} fj_cf_state;
+
+// Lanes i -> i + 2^l of concat(a, b): doubling level l's operand. A constant (every level but the last
+// shifts by its window, 1, 2, 4, ...), so that the compiler can pick cheaper shuffles than `vpermt2b`
+// (`valignd`, `valignq` + `vpalignr`): C harness, 15x15 with the input and output in cache, 0.046 ->
+// 0.038 ms against a table of indices read at run time.
+FJ_LONG FJ_LONG_INLINE __m512i fj_cf_level(int l, __m512i a, __m512i b) {
+    const __m512i iota = _mm512_set_epi8(63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44,
+                                         43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24,
+                                         23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    return _mm512_permutex2var_epi8(a, _mm512_add_epi8(iota, _mm512_set1_epi8((char)(1 << l))), b);
+}
+
+// One output row: the column minima of chunk j (`v`) come from the pass's vertical step; FJ_CF_FEED feeds
+// them (and the ends built from them) through the levels and stores the outputs as they complete: d_ is
+// D_w of chunk i = q - (NL - 1) for the q-th chunk fed (q from -1), and output chunk i takes D_w at offsets
+// -s and shl - s, both in -63 ... 0 (chunks i - 1 and i; B0: shl == s, chunk i itself).
+#define FJ_CF_FEED(V, Q)                                                                                      \
+    do {                                                                                                       \
+        __m512i cur_[8];                                                                                       \
+        cur_[0] = (V);                                                                                         \
+        for (int l = 1; l < NL; l++) cur_[l] = fj_long_op(op, prev[l - 1], fj_cf_level(l - 1, prev[l - 1], cur_[l - 1])); \
+        for (int l = 0; l < NL - 1; l++) prev[l] = cur_[l];                                                    \
+        const __m512i d_ = cur_[NL - 1];                                                                       \
+        const ptrdiff_t i_ = (Q) - NL + 1;                                                                     \
+        if (i_ >= 0) {                                                                                         \
+            const __m512i a_ = _mm512_permutex2var_epi8(h1, idxA, d_);                                         \
+            const __m512i o_ = fj_long_op(op, a_, B0 ? d_ : _mm512_permutex2var_epi8(h1, idxB, d_));           \
+            if (LAST) _mm512_mask_storeu_epi8(out + 64 * i_, lastMask, o_);                                    \
+            else _mm512_storeu_si512(out + 64 * i_, o_);                                                       \
+        }                                                                                                      \
+        h1 = d_;                                                                                               \
+    } while (0)
+
+// The vertical step of chunk j (loads masked by M): kind 0, the block's suffix pass (rows block[0 ..< k],
+// suffix rows stored; the output row's column minima = op of all k); kind 1, a prefix step (the entering
+// row; the prefix row loaded with loadP, stored with storeP; column minima = op(sfx, prefix)).
+#define FJ_CF_VERTICAL(LOAD)                                                                                   \
+    do {                                                                                                       \
+        if (kind == 0) {                                                                                       \
+            v = LOAD(block[k - 1] + x);                                                                        \
+            for (ptrdiff_t i = k - 2; i > 0; i--) {                                                            \
+                v = fj_long_op(op, v, LOAD(block[i] + x));                                                     \
+                _mm512_store_si512(suffix[i] + x, v);                                                          \
+            }                                                                                                  \
+            if (k > 1) v = fj_long_op(op, v, LOAD(block[0] + x));                                              \
+        } else {                                                                                               \
+            const __m512i e_ = LOAD(entering + x);                                                             \
+            const __m512i p_ = loadP ? fj_long_op(op, _mm512_load_si512(P + x), e_) : e_;                      \
+            if (storeP) _mm512_store_si512(P + x, p_);                                                         \
+            v = fj_long_op(op, LOAD(sfx + x), p_);                                                             \
+        }                                                                                                      \
+        if (nextRow) _mm_prefetch((const char *)(nextRow + x), _MM_HINT_T0);                                  \
+        if (nextOut) _m_prefetchw(nextOut + x);                                                                \
+    } while (0)
+#define FJ_CF_LOAD(p) _mm512_loadu_si512(p)
+#define FJ_CF_LOAD_LAST(p) _mm512_maskz_loadu_epi8(lastMask, p)
+
+FJ_LONG FJ_LONG_INLINE void fj_cf_pass(int op, int NL, int B0, const fj_cf_state *c, int kind, const uint8_t *const *block,
+                                       uint8_t *const *suffix, const uint8_t *entering, int loadP, int storeP,
+                                       const uint8_t *sfx, uint8_t *out, const uint8_t *nextRow, uint8_t *nextOut) {
+    const ptrdiff_t J = c->J, k = c->k;
+    uint8_t *const P = c->prefix;
+    const __m512i idxA = c->idxA, idxB = c->idxB, cv = _mm512_set1_epi8((char)c->cval);
+    const __mmask64 lastMask = c->lastMask;
+    // h1: D_w of the chunk before the last one fed (d_).
+    __m512i prev[8], h1 = _mm512_setzero_si512(), v;
+    for (int l = 0; l < 8; l++) prev[l] = h1;
+    {
+        const ptrdiff_t x = 0;
+        FJ_CF_VERTICAL(FJ_CF_LOAD);
+        enum { LAST = 0 };
+        FJ_CF_FEED(_mm512_mask_blend_epi8(c->leftCval, _mm512_permutexvar_epi8(c->leftIdx, v), cv), -1);
+        FJ_CF_FEED(v, 0);
+    }
+    __m512i vPrev = v;
+    for (ptrdiff_t j = 1; j < J - 1; j++) {
+        const ptrdiff_t x = 64 * j;
+        FJ_CF_VERTICAL(FJ_CF_LOAD);
+        enum { LAST = 0 };
+        FJ_CF_FEED(v, j);
+        vPrev = v;
+    }
+    {
+        // The last chunk (its lanes from n on through the mode) and the chunk after it, from the row's last
+        // 128 columns; the NL - 2 chunks fed after that only fill the pipeline (no stored lane reads them).
+        const ptrdiff_t x = 64 * (J - 1);
+        FJ_CF_VERTICAL(FJ_CF_LOAD_LAST);
+        const __m512i tail = _mm512_permutex2var_epi8(vPrev, c->tailIdx, v);
+        const __m512i next = _mm512_mask_blend_epi8(c->nextCval, _mm512_permutex2var_epi8(vPrev, c->nextIdx, v), cv);
+        v = _mm512_mask_blend_epi8(c->tailReal, _mm512_mask_blend_epi8(c->tailCval, tail, cv), v);
+        int LAST = NL == 1;
+        FJ_CF_FEED(v, J - 1);
+        for (int q = 0; q + 1 < NL; q++) {
+            LAST = q + 2 == NL;
+            FJ_CF_FEED(next, J + q);
+        }
+    }
+}
+#undef FJ_CF_LOAD_LAST
+#undef FJ_CF_LOAD
+#undef FJ_CF_VERTICAL
+#undef FJ_CF_FEED
+
+FJ_LONG FJ_LONG_INLINE void fj_cf_run(int op, int NL, int B0, const fj_cf_state *plan, const uint8_t *const *rows,
+                                      uint8_t *const *outs, ptrdiff_t count) {
+    // Local copies: the passes' 8-bit stores may alias anything but locals whose address does not escape,
+    // so these stay in registers (or are not reloaded after every store).
+    const fj_cf_state local = *plan;
+    const fj_cf_state *c = &local;
+    const ptrdiff_t k = c->k;
+    const int prefetch = !filterjit_box_row_pairs();
+    const uint8_t *block[256];
+    uint8_t *suffix[256];
+    for (ptrdiff_t i = 1; i + 1 < k; i++) suffix[i] = c->suffixRows + (i - 1) * c->stride;
+#define FJ_CF_ROW(p) (rows[p] ? rows[p] : c->cvalRow)
+#define FJ_CF_NEXT_ROW(p) (prefetch && (p) < count + k - 1 ? rows[p] : NULL)
+#define FJ_CF_NEXT_OUT(t) (prefetch && (t) < count ? outs[t] : NULL)
+    for (ptrdiff_t j0 = 0; j0 < count; j0 += k) {
+        for (ptrdiff_t i = 0; i < k; i++) block[i] = FJ_CF_ROW(j0 + i);
+        fj_cf_pass(op, NL, B0, c, 0, block, suffix, NULL, 0, 0, NULL, outs[j0], FJ_CF_NEXT_ROW(j0 + k), FJ_CF_NEXT_OUT(j0 + 1));
+        for (ptrdiff_t t = 1; t < k && j0 + t < count; t++)
+            fj_cf_pass(op, NL, B0, c, 1, NULL, suffix, FJ_CF_ROW(j0 + k + t - 1), t > 1, t + 1 < k,
+                       t == k - 1 ? block[k - 1] : suffix[t], outs[j0 + t], FJ_CF_NEXT_ROW(j0 + k + t),
+                       FJ_CF_NEXT_OUT(j0 + t + 1));
+    }
+#undef FJ_CF_NEXT_OUT
+#undef FJ_CF_NEXT_ROW
+#undef FJ_CF_ROW
+}
+
+#define FJ_CF_VARIANTS(OP)                                                                                 \
+    FJ_LONG static void fj_cf_run_##OP(int NL, int B0, const fj_cf_state *c, const uint8_t *const *rows,     \
+                                       uint8_t *const *outs, ptrdiff_t count) {                            \
+        switch (NL * 2 + (B0 != 0)) {                                                                      \
+        case 2: fj_cf_run(OP, 1, 0, c, rows, outs, count); break;                                           \
+        case 3: fj_cf_run(OP, 1, 1, c, rows, outs, count); break;                                           \
+        case 4: fj_cf_run(OP, 2, 0, c, rows, outs, count); break;                                           \
+        case 5: fj_cf_run(OP, 2, 1, c, rows, outs, count); break;                                           \
+        case 6: fj_cf_run(OP, 3, 0, c, rows, outs, count); break;                                           \
+        case 7: fj_cf_run(OP, 3, 1, c, rows, outs, count); break;                                           \
+        case 8: fj_cf_run(OP, 4, 0, c, rows, outs, count); break;                                           \
+        case 9: fj_cf_run(OP, 4, 1, c, rows, outs, count); break;                                           \
+        case 10: fj_cf_run(OP, 5, 0, c, rows, outs, count); break;                                          \
+        case 11: fj_cf_run(OP, 5, 1, c, rows, outs, count); break;                                          \
+        case 12: fj_cf_run(OP, 6, 0, c, rows, outs, count); break;                                          \
+        default: fj_cf_run(OP, 6, 1, c, rows, outs, count); break;                                          \
+        }                                                                                                  \
+    }
+FJ_CF_VARIANTS(0)
+FJ_CF_VARIANTS(1)
+FJ_CF_VARIANTS(2)
+FJ_CF_VARIANTS(3)
+
+// -1: the default, where the call allows it (FILTERJIT_BOX_COLUMNS_FIRST=0 in the environment: never).
+static int fj_cf_enabled = -1;
+void filterjit_box_long_set_columns_first(int enabled) { __atomic_store_n(&fj_cf_enabled, enabled, __ATOMIC_RELAXED); }
+static int fj_cf_allowed(void) {
+    static int fromEnvironment = -1;
+    const int set = __atomic_load_n(&fj_cf_enabled, __ATOMIC_RELAXED);
+    if (set >= 0) return set;
+    int value = __atomic_load_n(&fromEnvironment, __ATOMIC_RELAXED);
+    if (value < 0) {
+        const char *env = getenv("FILTERJIT_BOX_COLUMNS_FIRST");
+        value = !(env && env[0] == '0');
+        __atomic_store_n(&fromEnvironment, value, __ATOMIC_RELAXED);
+    }
+    return value;
+}
+static uint64_t fj_cf_runs = 0;
+uint64_t filterjit_box_long_columns_first_runs(void) { return __atomic_load_n(&fj_cf_runs, __ATOMIC_RELAXED); }
+
+// Plans the columns-first run (see above) and runs it: 0 done, -1 when it does not take this call (nothing
+// written) or its scratch cannot be allocated.
+FJ_LONG static int fj_cf(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
+                         const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
+                         ptrdiff_t length, uint8_t cval, int NL, const ptrdiff_t *shifts) {
+    if (!fj_cf_allowed()) return -1;
+    const ptrdiff_t s = centre - start, J = (n + 63) / 64;
+    // (Both operands of the last level at offsets -s and shl - s in -63 ... 0: windows starting at or left of
+    // the output column by at least the last shift, as centred odd windows do.)
+    if (NL < 1 || NL > 6 || J < 2 || s > 63 || shifts[NL - 1] > s) return -1;
+    fj_cf_state c;
+    c.n = n; c.k = k; c.J = J; c.cval = cval;
+    // (The levels before the last shift by 1, 2, 4, ...: fj_cf_level.)
+    for (int l = 0; l + 1 < NL; l++)
+        if (shifts[l] != (ptrdiff_t)1 << l) return -1;
+    // The last level: op(D_w[x - s], D_w[x - s + shl]) for output column x, lanes of concat(chunk i - 1, chunk i).
+    {
+        uint8_t a[64], b[64];
+        for (int i = 0; i < 64; i++) {
+            a[i] = (uint8_t)(64 - s + i);
+            b[i] = (uint8_t)(64 + shifts[NL - 1] - s + i);
+        }
+        c.idxA = _mm512_loadu_si512(a);
+        c.idxB = _mm512_loadu_si512(b);
+    }
+    const int B0 = shifts[NL - 1] == s;
+    // The row's ends: column c (< 0 or >= n) of the row of column minima is extended position centre + c.
+    // Only columns that some stored output reads are planned: -s ... n - 1 - s + length - 1.
+    const ptrdiff_t lastRead = n - 1 - s + length - 1, window = 64 * (J - 2);
+    uint8_t left[64], tail[64], next[64];
+    __mmask64 leftCval = 0, tailReal = 0, tailCval = 0, nextCval = 0;
+    for (int l = 0; l < 64; l++) {
+        left[l] = tail[l] = next[l] = 0;
+        const ptrdiff_t cl = l - 64;   // chunk -1
+        if (cl >= -s) {
+            const ptrdiff_t p = centre + cl;
+            if (p < 0 || p >= extendedLength) return -1;
+            const ptrdiff_t col = columns[p];
+            if (col < 0) leftCval |= (__mmask64)1 << l;
+            else if (col < 64 && col < n) left[l] = (uint8_t)col;
+            else return -1;
+        }
+        for (int which = 0; which < 2; which++) {
+            const ptrdiff_t cc = 64 * (J - 1 + which) + l;
+            if (which == 0 && cc < n) { tailReal |= (__mmask64)1 << l; continue; }
+            if (cc > lastRead) continue;
+            const ptrdiff_t p = centre + cc;
+            if (p < 0 || p >= extendedLength) return -1;
+            const ptrdiff_t col = columns[p];
+            __mmask64 *cvalMask = which == 0 ? &tailCval : &nextCval;
+            uint8_t *idx = which == 0 ? tail : next;
+            if (col < 0) *cvalMask |= (__mmask64)1 << l;
+            else if (col >= window && col < n) idx[l] = (uint8_t)(col - window);
+            else return -1;
+        }
+    }
+    c.leftIdx = _mm512_loadu_si512(left); c.tailIdx = _mm512_loadu_si512(tail); c.nextIdx = _mm512_loadu_si512(next);
+    c.leftCval = leftCval; c.tailReal = tailReal; c.tailCval = tailCval; c.nextCval = nextCval;
+    c.lastMask = fj_long_mask(n - 64 * (J - 1));
+    // Scratch: k - 2 suffix rows and the prefix row (whole vectors, 320 bytes past a multiple of 4096 apart,
+    // as the ring's), and a row of cval.
+    ptrdiff_t bytes = J * 64;
+    bytes += ((320 - bytes % 4096) + 4096) % 4096;
+    const ptrdiff_t suffixRows = k > 2 ? k - 2 : 0;
+    uint8_t *scratch = aligned_alloc(64, (size_t)(suffixRows + 2) * (size_t)bytes);
+    if (!scratch) return -1;
+    c.suffixRows = scratch;
+    c.stride = bytes;
+    c.prefix = scratch + suffixRows * bytes;
+    uint8_t *cvalRow = scratch + (suffixRows + 1) * bytes;
+    memset(cvalRow, cval, (size_t)(J * 64));
+    c.cvalRow = cvalRow;
+    switch (op) {
+    case 0: fj_cf_run_0(NL, B0, &c, rows, outs, count); break;
+    case 1: fj_cf_run_1(NL, B0, &c, rows, outs, count); break;
+    case 2: fj_cf_run_2(NL, B0, &c, rows, outs, count); break;
+    default: fj_cf_run_3(NL, B0, &c, rows, outs, count); break;
+    }
+    free(scratch);
+    __atomic_fetch_add(&fj_cf_runs, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
 static uint64_t fj_long_runs = 0;
 uint64_t filterjit_box_long_runs(void) { return __atomic_load_n(&fj_long_runs, __ATOMIC_RELAXED); }
 
@@ -318,6 +597,11 @@ FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint
         ptrdiff_t shift = 2 * w < length ? w : length - w;
         shifts[NL++] = shift;
         w += shift;
+    }
+    if (!stream && fj_cf(op, rows, k, outs, count, s.width, columns, extendedLength, centre, start + head, length, cval, NL,
+                         shifts) == 0) {
+        __atomic_fetch_add(&fj_long_runs, 1, __ATOMIC_RELAXED);
+        return 0;
     }
     for (int l = 0; l < NL; l++) {
         uint8_t t[64];
@@ -563,6 +847,8 @@ FJ_W_NONE(u16, uint16_t)
 FJ_W_NONE(i16, int16_t)
 
 uint64_t filterjit_box_long_runs(void) { return 0; }
+void filterjit_box_long_set_columns_first(int enabled) { (void)enabled; }
+uint64_t filterjit_box_long_columns_first_runs(void) { return 0; }
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                           ptrdiff_t length, uint8_t cval, int maximum, int stream) {

@@ -1260,7 +1260,7 @@ import RankKernelsC
     /// int8, box sizes 1-40 per axis with at least one above 8 (windows larger than the image included),
     /// shapes 1-300 per axis (widths around 64 and 128), every mode, cval, origins, min and max, 1 and 3
     /// threads, reversed views and other output types (which keep the Swift passes), with the kernel on
-    /// and off (`BoxLongKernel.enabled`).
+    /// and off (`BoxLongKernel.enabled`), and its columns-first path allowed or not in turn (it must run).
     @Test func longUInt8BoxMinMaxEqualsTheLiteralKernel() throws {
         guard frontEndAvailable else { return }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
@@ -1274,11 +1274,13 @@ import RankKernelsC
         var problems: [String] = []
         var runs = 0
         let rounds = 90
-        let kernelRunsBefore = filterjit_box_long_runs()
-        // The kernel prefetches only where output rows go one at a time (`filterjit_box_row_pairs`): both, in turn.
-        defer { filterjit_box_set_row_pairs(-1) }
+        let kernelRunsBefore = filterjit_box_long_runs(), columnsFirstBefore = filterjit_box_long_columns_first_runs()
+        // The kernel prefetches only where output rows go one at a time (`filterjit_box_row_pairs`): both, in turn;
+        // one round in three with its columns-first path off (rows first for every shape).
+        defer { filterjit_box_set_row_pairs(-1); filterjit_box_long_set_columns_first(-1) }
         for round in 0..<rounds {
             filterjit_box_set_row_pairs(Int32(round / 2 % 2))
+            filterjit_box_long_set_columns_first(round % 3 == 2 ? 0 : -1)
             let kernel = kernels[round % 2]
             var size = [1 + random.below(40), 1 + random.below(40)]
             if size.max()! <= 8 { size[random.below(2)] = 9 + random.below(32) }
@@ -1304,6 +1306,7 @@ import RankKernelsC
         // Square boxes 9-31 over every mode and widths around the vector width, uint8 and int8; the kernel's
         // limits (64 columns, 255 rows) and one past them (the Swift passes).
         BoxLongKernel.enabled = true
+        filterjit_box_long_set_columns_first(-1)
         for size in [[9, 64], [9, 65], [64, 9], [255, 9], [256, 9]] {
             for type in [ElementType.uint8, .int8] {
                 let input = try NDArray.random(shape: [size[0] + 3, 150], elementType: type, seed: UInt64(size[0] * 7 + size[1]))
@@ -1330,8 +1333,13 @@ import RankKernelsC
             }
         }
         let kernelRuns = filterjit_box_long_runs() - kernelRunsBefore
-        print("long 8-bit box min/max vs literal: \(rounds) rounds, \(runs) runs, \(kernelRuns) kernel runs, \(problems.count) differences")
-        if BoxLongKernel.available { #expect(kernelRuns > 0, "the long-box kernel was not reached") }
+        let columnsFirst = filterjit_box_long_columns_first_runs() - columnsFirstBefore
+        print("long 8-bit box min/max vs literal: \(rounds) rounds, \(runs) runs, \(kernelRuns) kernel runs "
+              + "(\(columnsFirst) columns first), \(problems.count) differences")
+        if BoxLongKernel.available {
+            #expect(kernelRuns > 0, "the long-box kernel was not reached")
+            #expect(columnsFirst > 0, "the long-box kernel's columns-first path was not reached")
+        }
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 

@@ -18,6 +18,14 @@ int filterjit_box_long_available(void);
 /// How many calls have run the kernel in this process (for tests: proof that a path reached it).
 uint64_t filterjit_box_long_runs(void);
 
+/// Whether the 8-bit kernel may take its columns-first path (1; -1 the default: unless
+/// FILTERJIT_BOX_COLUMNS_FIRST=0 is in the environment) or always runs rows first (0); for tests, which
+/// compare both with the literal kernel.
+void filterjit_box_long_set_columns_first(int enabled);
+
+/// How many calls of the 8-bit kernel ran columns first (tests).
+uint64_t filterjit_box_long_columns_first_runs(void);
+
 /// `count` output rows of a box of `k` rows and `length` columns: outs[t][x] = op over rows
 /// rows[t ..< t + k] (NULL: a row outside the image, every element `cval`) and, along each of them,
 /// extended positions x + start ..< x + start + length, where extended position j reads column
