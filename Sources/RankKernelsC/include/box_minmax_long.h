@@ -1,7 +1,10 @@
 // AVX-512 (VBMI) min/max of 8-bit 2-D boxes with more than 8 rows or columns (docs/window-strategies.md,
 // "min/max", long boxes), chosen at run time by the CPU: AVX-512 F, BW, DQ (`filterjit_box_kernels_avx512`,
 // FILTERJIT_NO_AVX512 unset) and VBMI. Rows first, each input row reduced along the row once, in registers;
-// then van Herk / Gil-Werman down the columns over a ring of k rows.
+// then van Herk / Gil-Werman down the columns over a ring of k rows. Or, where the call allows it (the
+// row's ends read within its first 64 and last 128 columns, centred-like windows, no `stream`), columns
+// first: van Herk down the input rows themselves, then each output row's column minima along the row in
+// registers (box_minmax_long.c, `fj_cf`).
 #ifndef FILTERJIT_BOX_MINMAX_LONG_H
 #define FILTERJIT_BOX_MINMAX_LONG_H
 
@@ -34,9 +37,9 @@ uint64_t filterjit_box_long_columns_first_runs(void);
 /// output row n elements. `maximum` != 0 takes the maximum, else the minimum. Returns -1 (nothing
 /// written) without a kernel, for a shape it does not take (length > 64, k > 255, start or centre
 /// negative, or positions x + start + length - 1 >= extendedLength for some x < n) or when its scratch
-/// cannot be allocated, else 0. Scratch per call: k + 1 rows of n bytes rounded up to 64 and padded so
-/// that rows lie 320 bytes past a multiple of 4096 apart (about 4.4 KiB each at n = 2048), and a
-/// buffer of the extended row. `stream` != 0: where every output row starts at the same offset from a
+/// cannot be allocated, else 0. Scratch per call: k + 1 rows (columns first: k) of n bytes rounded up to
+/// 64 and padded so that rows lie 320 bytes past a multiple of 4096 apart (about 4.4 KiB each at n =
+/// 2048), and a buffer of the extended row. `stream` != 0: where every output row starts at the same offset from a
 /// 64-byte boundary, the whole 64-byte lines of the output are written with non-temporal stores (for big
 /// outputs, which otherwise cost a read of every output line; the caller decides what is big).
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
