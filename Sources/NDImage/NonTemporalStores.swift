@@ -4,9 +4,10 @@
 // A non-temporal store writes a whole 64-byte line without reading it first, so the kernel itself runs
 // faster (no read for ownership of every output line). But the line then goes to memory instead of
 // staying in the last-level cache, and whoever reads the output next pays for it. Measured on Emerald
-// Rapids (2048x2048, one thread, docs/status.md "Tenth session"): float32 3x3 median 1.54 -> 1.42 ms
-// with streaming, but median + `y.sum()` 2.43 -> 3.34 ms and median + `np.copyto` 2.76 -> 3.09-3.18;
-// uint8 15x15 box min 0.44 -> 0.38 ms, but min + sum 0.60 -> 0.68. So an output that fits in the cache
+// Rapids (2048x2048, one thread; docs/status.md, ninth and tenth sessions): the float32 3x3 median kernel
+// 1.54 -> 1.42 ms with streaming, but kernel + `y.sum()` 2.43 -> 3.34 ms and kernel + `np.copyto` 2.76 ->
+// 3.09-3.18; the uint8 15x15 box min 0.44-0.47 -> 0.36-0.40 ms, but min + a sum 0.60 -> 0.68 (C harness);
+// through `generic_filter` (benchmarks/stream_pipeline.py) median + `y.sum()` 2.46 -> 3.46 ms. So an output that fits in the cache
 // is written through it, as glibc's memcpy does (it streams only copies larger than about 3/4 of the
 // shared cache, `x86_non_temporal_threshold`).
 #if canImport(Glibc)

@@ -295,9 +295,10 @@ FJ_LONG_VARIANTS(3)
 // columns). The last level's two operands are taken at the window's offset (`s`, by `vpermt2b` over
 // neighbouring chunks), so chunks stay on the row's columns. Taken when the extension of the row's ends
 // reads only the row's first 64 columns and its last 128 (not `wrap`-like maps), rows of more than 64
-// columns, windows starting at or left of the output column, no `stream`; else the rows-first kernel.
-// C harness, 15x15 uint8 2048x2048, Emerald Rapids, interleaved: 0.396-0.405 ms against rows first's
-// 0.405-0.416 (memcpy 0.29-0.30); with the input and output in cache 0.285 against 0.327.
+// columns, windows starting left of the output column by at least the last level's shift (centred odd
+// windows do), no `stream`; else the rows-first kernel. C harness, 15x15 uint8 2048x2048, Emerald Rapids,
+// interleaved: 0.361-0.400 ms (median 0.391) against rows first's 0.394-0.435 (0.403), memcpy 0.29-0.30;
+// 256x2048 (in L2) 0.039-0.040 against 0.046-0.047.
 
 typedef struct {
     ptrdiff_t n, k, J;
@@ -598,6 +599,7 @@ FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint
         shifts[NL++] = shift;
         w += shift;
     }
+    // (Without `stream`, head is 0: start + head is the caller's start.)
     if (!stream && fj_cf(op, rows, k, outs, count, s.width, columns, extendedLength, centre, start + head, length, cval, NL,
                          shifts) == 0) {
         __atomic_fetch_add(&fj_long_runs, 1, __ATOMIC_RELAXED);
