@@ -33,6 +33,14 @@ public enum BoxMeanKernels {
     /// (`filterjit_fast_box_sum`) when `enabled` and the CPU allows; off, the Swift passes and the C
     /// store run (tests compare the two: the same bits).
     nonisolated(unsafe) public static var fusedFastSums = true
+    /// Whether the fast-math float box sums stream their output (non-temporal stores) whatever its size
+    /// (true), never (false), or as `NonTemporalStores` decides (nil, the default). For tests: a switch of
+    /// their own, so that this suite does not move the threshold other suites' kernels read meanwhile.
+    nonisolated(unsafe) public static var forceStream: Bool? = nil
+    /// Whether fast-math float box sums of an output of `bytes` bytes stream it.
+    static func stream(outputBytes bytes: Int) -> Int32 {
+        (forceStream ?? NonTemporalStores.stream(outputBytes: bytes)) ? 1 : 0
+    }
 
     /// The multiply-high for 16-bit sums of `taps` uint8 taps: m = ceil(2^sh / taps) for the plan's
     /// sh (255 taps^2 < 2^sh) raised to at least 16, when m < 2^17 (and sh >= 17 from 2^16 on); else

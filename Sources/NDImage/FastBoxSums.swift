@@ -197,7 +197,7 @@ extension WindowReductionJob {
         // when the CPU has AVX-512; else the C store after the Swift passes. Both write outputs bigger
         // than the last-level cache with non-temporal stores (`NonTemporalStores`).
         let streaming = step == 1 && BoxMeanKernels.enabled
-        let stream: Int32 = NonTemporalStores.stream(outputBytes: output.count * MemoryLayout<T>.stride) ? 1 : 0
+        let stream = BoxMeanKernels.stream(outputBytes: output.count * MemoryLayout<T>.stride)
         if streaming && BoxMeanKernels.fusedFastSums && runFastSumDirectC(T.self, rows: rows, output: output, factor: factor) {
             return
         }
@@ -254,7 +254,7 @@ extension WindowReductionJob {
                                          n, k, box.first, map, map.count, geometry.centre[1], box.start, box.length,
                                          plan.a, plan.b, plan.r, Double(k) * cval.doubleValue, factor,
                                          output.firstElementPointer, output.strides[0] / MemoryLayout<T>.stride,
-                                         NonTemporalStores.stream(outputBytes: output.count * MemoryLayout<T>.stride) ? 1 : 0)
+                                         BoxMeanKernels.stream(outputBytes: output.count * MemoryLayout<T>.stride))
         return ran == 1
     }
 
@@ -387,7 +387,7 @@ extension WindowReductionJob {
                                                  geometry.centre[2], box.start, box.length, plan.a, plan.b, plan.r,
                                                  Double(box.rows) * (Double(k0) * cval.doubleValue), direct.factor,
                                                  out, outStrides[1],
-                                                 NonTemporalStores.stream(outputBytes: direct.output.count * MemoryLayout<Double>.stride) ? 1 : 0)
+                                                 BoxMeanKernels.stream(outputBytes: direct.output.count * MemoryLayout<Double>.stride))
                 // (0 only when its scratch could not be allocated: the caller recomputes everything exactly.)
                 guard ran == 1 else { throw WindowStrategyDeclined(reason: "no scratch for the fused passes") }
                 continue

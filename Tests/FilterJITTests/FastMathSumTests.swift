@@ -141,7 +141,7 @@ import RankKernelsC
     @Test func fusedFastBoxSumsGiveTheSwiftPassesBits() throws {
         guard frontEndAvailable else { return }
         defer {
-            NonTemporalStores.minimumBytes = NonTemporalStores.defaultMinimumBytes
+            BoxMeanKernels.forceStream = nil
             BoxMeanKernels.enabled = true
             BoxMeanKernels.fusedFastSums = true
             unsetenv("FILTERJIT_NO_AVX512")
@@ -191,7 +191,7 @@ import RankKernelsC
             // Half the rounds write with non-temporal stores (by default only outputs bigger than the
             // last-level cache, which no round is): the same bits either way.
             let stream = random.chance(0.5)
-            NonTemporalStores.minimumBytes = stream ? 0 : NonTemporalStores.defaultMinimumBytes
+            BoxMeanKernels.forceStream = stream ? true : nil
             let context = "round \(round) \(kernel.name) [\(report)] \(inType)->\(outType) \(shape) size \(size) "
                 + "origin \(origin) \(mode) cval \(cval)\(stream ? " streamed" : "")"
             // Bits, except that every NaN counts as one: which NaN an addition of two NaNs returns (the
