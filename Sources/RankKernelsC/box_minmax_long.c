@@ -301,7 +301,7 @@ FJ_LONG_VARIANTS(3)
 // 256x2048 (in L2) 0.039-0.040 against 0.046-0.047.
 
 typedef struct {
-    ptrdiff_t n, k, J;
+    ptrdiff_t k, J;            // box rows; 64-column chunks of the row (J >= 2)
     uint8_t cval;
     __m512i idxA, idxB;        // the last level's operands: D_w at offsets -s and shl - s (both <= 0) over chunks (i-1, i)
     __m512i leftIdx, tailIdx, nextIdx;   // the row's ends: vpermb of chunk 0; vpermt2b of chunks (J-2, J-1)
@@ -493,7 +493,7 @@ FJ_LONG static int fj_cf(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_
     // the output column by at least the last shift, as centred odd windows do.)
     if (NL < 1 || NL > 6 || J < 2 || s > 63 || shifts[NL - 1] > s) return -1;
     fj_cf_state c;
-    c.n = n; c.k = k; c.J = J; c.cval = cval;
+    c.k = k; c.J = J; c.cval = cval;
     // (The levels before the last shift by 1, 2, 4, ...: fj_cf_level.)
     for (int l = 0; l + 1 < NL; l++)
         if (shifts[l] != (ptrdiff_t)1 << l) return -1;
