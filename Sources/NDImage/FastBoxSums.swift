@@ -175,36 +175,41 @@ extension WindowReductionJob {
 
     /// Stores the fast-math box sum (or mean) of every window of output rows `rows` into `output`, a
     /// float array of the input's type: `(sum + 0.0)` or `(sum + 0.0) * (1 / taps)`, rounded to the type.
-    func runFastSumDirect(rows: Range<Int>, output: NDArray, mean: Bool) throws {
+    /// `exact` (the exact box sums, `ExactBoxSums.swift`: rows whose sums are all exact): a mean is
+    /// `(sum + 0.0) / taps`, the literal kernel's true division, instead.
+    func runFastSumDirect(rows: Range<Int>, output: NDArray, mean: Bool, exact: Bool = false) throws {
         switch input.elementType {
-        case .float32: try runFastSumDirect(Float.self, rows: rows, output: output, mean: mean)
-        case .float64: try runFastSumDirect(Double.self, rows: rows, output: output, mean: mean)
+        case .float32: try runFastSumDirect(Float.self, rows: rows, output: output, mean: mean, exact: exact)
+        case .float64: try runFastSumDirect(Double.self, rows: rows, output: output, mean: mean, exact: exact)
         default: preconditionFailure("no fast box sum for \(input.elementType)")
         }
     }
 
     private func runFastSumDirect<T: ReducibleElement & BinaryFloatingPoint>(_: T.Type, rows: Range<Int>, output: NDArray,
-                                                                            mean: Bool) throws {
-        let box = fastBoxSum!
+                                                                            mean: Bool, exact: Bool) throws {
+        let box = sumBox!
         let outStrides = output.strides.map { $0 / MemoryLayout<T>.stride }
         let outBase = UnsafeMutablePointer<T>(OpaquePointer(output.firstElementPointer))
         let n = rowLength
         let step = outStrides[input.rank - 1]
         let staging = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
         defer { staging.deallocate() }
-        let factor = mean ? 1 / Double(box.planes * box.rows * box.length) : 1
+        let taps = Double(box.planes * box.rows * box.length)
+        let factor = mean && !exact ? 1 / taps : 1
+        let divisor = mean && exact ? taps : 0
         // Contiguous output rows take the C passes (the same additions in the same order, the same bits)
         // when the CPU has AVX-512; else the C store after the Swift passes. Both write outputs bigger
         // than the last-level cache with non-temporal stores (`NonTemporalStores`).
         let streaming = step == 1 && BoxMeanKernels.enabled
         let stream = BoxMeanKernels.stream(outputBytes: output.count * MemoryLayout<T>.stride)
-        if streaming && BoxMeanKernels.fusedFastSums && runFastSumDirectC(T.self, rows: rows, output: output, factor: factor) {
+        if streaming && BoxMeanKernels.fusedFastSums
+            && runFastSumDirectC(T.self, rows: rows, output: output, factor: factor, divisor: divisor) {
             return
         }
         // 3-D float64: the plane sums are rows of doubles, and the fused C passes take them as the input rows.
         if streaming && BoxMeanKernels.fusedFastSums && input.rank == 3 && T.self == Double.self
             && filterjit_rank_kernels_avx512() != 0 && FastBoxSumHorizontal(length: box.length) != .binary {
-            try runFastBoxSum3D(T.self, rows: rows, direct: (output, factor)) { _, _, _, _ in }
+            try runFastBoxSum3D(T.self, rows: rows, direct: (output, factor, divisor)) { _, _, _, _ in }
             return
         }
         try runFastBoxSum(T.self, rows: rows) { y, x0, sums, width in
@@ -212,10 +217,14 @@ extension WindowReductionJob {
             let raw = UnsafeMutableRawPointer((step == 1 ? destination : staging) + x0)
             if T.self == Float.self {
                 let out = raw.assumingMemoryBound(to: Float.self)
-                if !streaming || filterjit_box_store_f32(sums, factor, out, width, stream) == 0 { fastBoxSumStore(sums, factor, out, width) }
+                if !streaming || filterjit_box_store_f32(sums, factor, divisor, out, width, stream) == 0 {
+                    fastBoxSumStore(sums, factor, divisor, out, width)
+                }
             } else {
                 let out = raw.assumingMemoryBound(to: Double.self)
-                if !streaming || filterjit_box_store_f64(sums, factor, out, width, stream) == 0 { fastBoxSumStore(sums, factor, out, width) }
+                if !streaming || filterjit_box_store_f64(sums, factor, divisor, out, width, stream) == 0 {
+                    fastBoxSumStore(sums, factor, divisor, out, width)
+                }
             }
             if step != 1 && x0 + width == n { for x in 0..<n { destination[x * step] = staging[x] } }
         }
@@ -226,10 +235,10 @@ extension WindowReductionJob {
     /// `fastBoxSumStore`, the same additions in the same order. False (nothing written) when they do
     /// not run: no AVX-512, or windows longer than the factored plans (`FastBoxSumHorizontal.binary`).
     private func runFastSumDirectC<T: ReducibleElement & BinaryFloatingPoint>(_: T.Type, rows: Range<Int>, output: NDArray,
-                                                                             factor: Double) -> Bool {
+                                                                             factor: Double, divisor: Double) -> Bool {
         guard input.rank == 2, filterjit_rank_kernels_avx512() != 0, output.strides[1] == MemoryLayout<T>.stride else { return false }
         guard !rows.isEmpty else { return true }
-        let box = fastBoxSum!
+        let box = sumBox!
         let n = rowLength, k = box.rows
         let plan: (a: Int, b: Int, r: Int)
         switch FastBoxSumHorizontal(length: box.length) {
@@ -252,7 +261,7 @@ extension WindowReductionJob {
         let map = lastColumns
         let ran = filterjit_fast_box_sum(T.self == Float.self ? 1 : 0, pointers, rowBase, rowCount, rows.lowerBound, rows.upperBound,
                                          n, k, box.first, map, map.count, geometry.centre[1], box.start, box.length,
-                                         plan.a, plan.b, plan.r, Double(k) * cval.doubleValue, factor,
+                                         plan.a, plan.b, plan.r, Double(k) * cval.doubleValue, factor, divisor,
                                          output.firstElementPointer, output.strides[0] / MemoryLayout<T>.stride,
                                          BoxMeanKernels.stream(outputBytes: output.count * MemoryLayout<T>.stride))
         return ran == 1
@@ -263,7 +272,7 @@ extension WindowReductionJob {
     /// horizontal passes run on chunks of `fastBoxSumChunk` columns, so that their rows stay in L1).
     private func runFastBoxSum<T: ReducibleElement & BinaryFloatingPoint>(
         _: T.Type, rows: Range<Int>, body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
-        let box = fastBoxSum!
+        let box = sumBox!
         if input.rank == 3 {
             try runFastBoxSum3D(T.self, rows: rows, body: body)
             return
@@ -295,10 +304,10 @@ extension WindowReductionJob {
     /// through `filterjit_fast_box_sum` over the plane sums (the same additions as the Swift passes,
     /// the same bits), stored into the output with `factor`; `body` is then not called.
     private func runFastBoxSum3D<T: ReducibleElement & BinaryFloatingPoint>(
-        _: T.Type, rows: Range<Int>, direct: (output: NDArray, factor: Double)? = nil,
+        _: T.Type, rows: Range<Int>, direct: (output: NDArray, factor: Double, divisor: Double)? = nil,
         body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
         guard !rows.isEmpty else { return }
-        let box = fastBoxSum!
+        let box = sumBox!
         let n = rowLength, rowsPerPlane = input.shape[1], planeSize = rowsPerPlane * n
         let k0 = box.planes, front = box.firstPlane
         let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
@@ -386,7 +395,7 @@ extension WindowReductionJob {
                                                  n, box.rows, box.first, lastMapColumns, lastMapColumns.count,
                                                  geometry.centre[2], box.start, box.length, plan.a, plan.b, plan.r,
                                                  Double(box.rows) * (Double(k0) * cval.doubleValue), direct.factor,
-                                                 out, outStrides[1],
+                                                 direct.divisor, out, outStrides[1],
                                                  BoxMeanKernels.stream(outputBytes: direct.output.count * MemoryLayout<Double>.stride))
                 // (0 only when its scratch could not be allocated: the caller recomputes everything exactly.)
                 guard ran == 1 else { throw WindowStrategyDeclined(reason: "no scratch for the fused passes") }
@@ -590,10 +599,18 @@ func fastBoxSumFinish(_ s: UnsafePointer<Double>, _ d: UnsafeMutablePointer<Doub
     }
 }
 
-/// `out = (s + 0.0) * factor`, rounded to the output's type.
+/// `out = (s + 0.0) * factor`, or `(s + 0.0) / divisor` when `divisor` is not 0, rounded to the output's type.
 @inline(never)
-func fastBoxSumStore(_ s: UnsafePointer<Double>, _ factor: Double, _ out: UnsafeMutablePointer<Double>, _ count: Int) {
+func fastBoxSumStore(_ s: UnsafePointer<Double>, _ factor: Double, _ divisor: Double, _ out: UnsafeMutablePointer<Double>,
+                     _ count: Int) {
     var t = 0
+    if divisor != 0 {
+        while t < count {
+            out[t] = (s[t] + 0.0) / divisor
+            t &+= 1
+        }
+        return
+    }
     while t < count {
         out[t] = (s[t] + 0.0) * factor
         t &+= 1
@@ -601,8 +618,16 @@ func fastBoxSumStore(_ s: UnsafePointer<Double>, _ factor: Double, _ out: Unsafe
 }
 
 @inline(never)
-func fastBoxSumStore(_ s: UnsafePointer<Double>, _ factor: Double, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+func fastBoxSumStore(_ s: UnsafePointer<Double>, _ factor: Double, _ divisor: Double, _ out: UnsafeMutablePointer<Float>,
+                     _ count: Int) {
     var t = 0
+    if divisor != 0 {
+        while t < count {
+            out[t] = Float((s[t] + 0.0) / divisor)
+            t &+= 1
+        }
+        return
+    }
     while t < count {
         out[t] = Float((s[t] + 0.0) * factor)
         t &+= 1

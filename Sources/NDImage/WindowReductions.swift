@@ -211,6 +211,10 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// The fast-math box sum (a sum over a 2-D box of float data, only when the caller opted in:
     /// `FastBoxSums.swift`; not NumPy's order, so the last bits may differ), or nil.
     let fastBoxSum: SeparableBox?
+    /// The box sums that compute a float sum exactly where the data make every sum exact (a sum over a
+    /// 2-D or 3-D box of float data with contiguous rows, in the default exact mode: `ExactBoxSums.swift`),
+    /// or nil.
+    let exactBoxSum: SeparableBox?
     /// Whether the sums run with the fast-math box sums.
     public var usesFastBoxSums: Bool { fastBoxSum != nil }
 
@@ -376,6 +380,10 @@ public struct WindowReductionJob: @unchecked Sendable {
                                                     span: classes.count == 1 && classes[0].spans.count == 1
                                                         ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
             : nil
+        exactBoxSum = fastMath ? nil : Self.fastBoxSumPlan(input: input, reductions: reductions,
+                                                          outer: rows.map { $0.outer },
+                                                          span: classes.count == 1 && classes[0].spans.count == 1
+                                                              ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
         separable = Self.separableBox(input: input, reductions: reductions, outer: rows.map { $0.outer },
                                       span: classes.count == 1 && classes[0].spans.count == 1
                                           ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
@@ -568,8 +576,19 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// Stores `sum(values)` (`mean`: `sum(values) / taps`, a true division as the compiled tail's) of
     /// every window of output rows `rows` into `output`, rounded to the output's type as the literal
     /// kernel stores its double result; no compiled tail, no second pass over a plane.
+    /// Box windows whose values make every sum exact take the box sums (`ExactBoxSums.swift`: the same bits).
     public func runFloatSumDirect(rows: Range<Int>, output: NDArray, mean: Bool) throws {
         precondition(canRunFloatSumDirect(into: output))
+        if try runExactBoxSumDirect(rows: rows, output: output, mean: mean, pairwise: { run in
+            try runPairwiseSumDirect(rows: run, output: output, mean: mean)
+        }) {
+            return
+        }
+        try runPairwiseSumDirect(rows: rows, output: output, mean: mean)
+    }
+
+    /// `runFloatSumDirect` by the pairwise sums (NumPy's order, O(taps) per pixel).
+    private func runPairwiseSumDirect(rows: Range<Int>, output: NDArray, mean: Bool) throws {
         if input.elementType == .float32 {
             try runFloatSumDirect(Float.self, rows: rows, output: output, mean: mean)
         } else {

@@ -191,47 +191,59 @@ int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t c
     return 1;
 }
 
-// Fast-math box sums stored (FastBoxSums.swift, `fastBoxSumStore`): out[x] = (s[x] + 0.0) x factor,
-// the same IEEE operations in the same order as the Swift loop (this file is compiled without
-// fast-math and the adds are explicit); with `stream` (outputs bigger than the last-level cache), the
-// aligned middle by non-temporal stores (then the output lines are not read before they are written).
-FJ_BOX_TARGET static void fj_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count, int stream) {
+// Fast-math box sums stored (FastBoxSums.swift, `fastBoxSumStore`): out[x] = (s[x] + 0.0) x factor, or
+// (s[x] + 0.0) / divisor when `divisor` != 0 (the exact box sums' mean, ExactBoxSums.swift), the same
+// IEEE operations in the same order as the Swift loop (this file is compiled without fast-math and
+// the adds are explicit); with `stream` (outputs bigger than the last-level cache), the aligned middle
+// by non-temporal stores (then the output lines are not read before they are written).
+FJ_BOX_TARGET static inline __m512d fj_box_finish(__m512d s, __m512d f, __m512d d, int divide) {
+    const __m512d v = _mm512_add_pd(s, _mm512_setzero_pd());
+    return divide ? _mm512_div_pd(v, d) : _mm512_mul_pd(v, f);
+}
+
+static inline double fj_box_finish1(double s, double factor, double divisor) {
+    return divisor != 0 ? (s + 0.0) / divisor : (s + 0.0) * factor;
+}
+
+FJ_BOX_TARGET static void fj_box_store_f64(const double *s, double factor, double divisor, double *out, ptrdiff_t count, int stream) {
     ptrdiff_t x = 0;
-    while (x < count && ((uintptr_t)(out + x) & 63) != 0) { out[x] = (s[x] + 0.0) * factor; x++; }
-    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    const int divide = divisor != 0;
+    while (x < count && ((uintptr_t)(out + x) & 63) != 0) { out[x] = fj_box_finish1(s[x], factor, divisor); x++; }
+    const __m512d f = _mm512_set1_pd(factor), d = _mm512_set1_pd(divide ? divisor : 1.0);
     for (; x + 8 <= count; x += 8) {
-        const __m512d v = _mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x), zero), f);
+        const __m512d v = fj_box_finish(_mm512_loadu_pd(s + x), f, d, divide);
         if (stream) _mm512_stream_pd(out + x, v);
         else _mm512_store_pd(out + x, v);
     }
-    for (; x < count; x++) out[x] = (s[x] + 0.0) * factor;
+    for (; x < count; x++) out[x] = fj_box_finish1(s[x], factor, divisor);
     if (stream) _mm_sfence();
 }
 
-FJ_BOX_TARGET static void fj_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count, int stream) {
+FJ_BOX_TARGET static void fj_box_store_f32(const double *s, double factor, double divisor, float *out, ptrdiff_t count, int stream) {
     ptrdiff_t x = 0;
-    while (x < count && ((uintptr_t)(out + x) & 63) != 0) { out[x] = (float)((s[x] + 0.0) * factor); x++; }
-    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    const int divide = divisor != 0;
+    while (x < count && ((uintptr_t)(out + x) & 63) != 0) { out[x] = (float)fj_box_finish1(s[x], factor, divisor); x++; }
+    const __m512d f = _mm512_set1_pd(factor), d = _mm512_set1_pd(divide ? divisor : 1.0);
     for (; x + 16 <= count; x += 16) {
-        __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x), zero), f));
-        __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(s + x + 8), zero), f));
+        __m256 lo = _mm512_cvtpd_ps(fj_box_finish(_mm512_loadu_pd(s + x), f, d, divide));
+        __m256 hi = _mm512_cvtpd_ps(fj_box_finish(_mm512_loadu_pd(s + x + 8), f, d, divide));
         __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
         if (stream) _mm512_stream_ps(out + x, _mm512_castpd_ps(both));
         else _mm512_store_ps(out + x, _mm512_castpd_ps(both));
     }
-    for (; x < count; x++) out[x] = (float)((s[x] + 0.0) * factor);
+    for (; x < count; x++) out[x] = (float)fj_box_finish1(s[x], factor, divisor);
     if (stream) _mm_sfence();
 }
 
-int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count, int stream) {
+int filterjit_box_store_f64(const double *s, double factor, double divisor, double *out, ptrdiff_t count, int stream) {
     if (!filterjit_rank_kernels_avx512()) return 0;
-    if (count > 0) fj_box_store_f64(s, factor, out, count, stream);
+    if (count > 0) fj_box_store_f64(s, factor, divisor, out, count, stream);
     return 1;
 }
 
-int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count, int stream) {
+int filterjit_box_store_f32(const double *s, double factor, double divisor, float *out, ptrdiff_t count, int stream) {
     if (!filterjit_rank_kernels_avx512()) return 0;
-    if (count > 0) fj_box_store_f32(s, factor, out, count, stream);
+    if (count > 0) fj_box_store_f32(s, factor, divisor, out, count, stream);
     return 1;
 }
 
@@ -248,13 +260,13 @@ int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t c
     return 0;
 }
 
-int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count, int stream) {
-    (void)s; (void)factor; (void)out; (void)count; (void)stream;
+int filterjit_box_store_f64(const double *s, double factor, double divisor, double *out, ptrdiff_t count, int stream) {
+    (void)s; (void)factor; (void)divisor; (void)out; (void)count; (void)stream;
     return 0;
 }
 
-int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count, int stream) {
-    (void)s; (void)factor; (void)out; (void)count; (void)stream;
+int filterjit_box_store_f32(const double *s, double factor, double divisor, float *out, ptrdiff_t count, int stream) {
+    (void)s; (void)factor; (void)divisor; (void)out; (void)count; (void)stream;
     return 0;
 }
 

@@ -37,6 +37,19 @@ enum { FJ_FBS_CHUNK = 512 };
 static _Thread_local int fj_fbs_stream;
 #define FJ_FBS_STORE_PS(p, v) (fj_fbs_stream ? _mm512_stream_ps((p), (v)) : _mm512_store_ps((p), (v)))
 #define FJ_FBS_STORE_PD(p, v) (fj_fbs_stream ? _mm512_stream_pd((p), (v)) : _mm512_store_pd((p), (v)))
+// The finish of each window sum: `(s + 0.0) / divisor` when the caller gives a divisor (the exact box
+// sums of data whose sums are exact, NDImage/ExactBoxSums.swift: the literal kernel's `sum / taps`),
+// else `(s + 0.0) * factor` (fast-math). Set per call, as the stream flag.
+static _Thread_local double fj_fbs_divisor;
+
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_finish8(__m512d s, __m512d factor, __m512d divisor, int divide) {
+    const __m512d v = _mm512_add_pd(s, _mm512_setzero_pd());
+    return divide ? _mm512_div_pd(v, divisor) : _mm512_mul_pd(v, factor);
+}
+
+static FJ_FBS_INLINE double fj_fbs_finish1(double s, double factor) {
+    return fj_fbs_divisor != 0 ? (s + 0.0) / fj_fbs_divisor : (s + 0.0) * factor;
+}
 
 FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_load(const void *p, ptrdiff_t x, int f32) {
     if (f32) return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p + x));
@@ -225,11 +238,13 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
         }
         for (; x < m; x++) level[x] = fj_fbs_fold1(source + x, a);
     }
-    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    const __m512d f = _mm512_set1_pd(factor);
+    const int divide = fj_fbs_divisor != 0;
+    const __m512d dv = _mm512_set1_pd(divide ? fj_fbs_divisor : 1.0);
     ptrdiff_t x = 0;
     if (f32) {
         float *o = (float *)out;
-        while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = (float)((fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor); x++; }
+        while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = (float)fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor); x++; }
         __m512d next = _mm512_loadu_pd(source + x);
         for (; x + 16 <= count; x += 16) {
             __m512d s0, s1;
@@ -245,15 +260,15 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
                 s0 = fj_fbs_sum8(&h, x, direct, length, a);
                 s1 = fj_fbs_sum8(&h, x + 8, direct, length, a);
             }
-            __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s0, zero), f));
-            __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s1, zero), f));
+            __m256 lo = _mm512_cvtpd_ps(fj_fbs_finish8(s0, f, dv, divide));
+            __m256 hi = _mm512_cvtpd_ps(fj_fbs_finish8(s1, f, dv, divide));
             __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
             FJ_FBS_STORE_PS(o + x, _mm512_castpd_ps(both));
         }
-        for (; x < count; x++) o[x] = (float)((fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor);
+        for (; x < count; x++) o[x] = (float)fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor);
     } else {
         double *o = (double *)out;
-        while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = (fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor; x++; }
+        while (x < count && ((uintptr_t)(o + x) & 63) != 0) { o[x] = fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor); x++; }
         __m512d next = _mm512_loadu_pd(source + x);
         for (; x + 8 <= count; x += 8) {
             __m512d sum;
@@ -266,9 +281,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
             } else {
                 sum = fj_fbs_sum8(&h, x, direct, length, a);
             }
-            FJ_FBS_STORE_PD(o + x, _mm512_mul_pd(_mm512_add_pd(sum, zero), f));
+            FJ_FBS_STORE_PD(o + x, fj_fbs_finish8(sum, f, dv, divide));
         }
-        for (; x < count; x++) o[x] = (fj_fbs_sum1(&h, x, direct, length, a) + 0.0) * factor;
+        for (; x < count; x++) o[x] = fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor);
     }
 }
 
@@ -441,7 +456,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *s
         return;
     }
     fj_fbs_prefix_pass(src, suffix, prefix, columns, q0, f32, ahead, first);
-    const __m512d zero = _mm512_setzero_pd(), f = _mm512_set1_pd(factor);
+    const __m512d f = _mm512_set1_pd(factor);
+    const int divide = fj_fbs_divisor != 0;
+    const __m512d dv = _mm512_set1_pd(divide ? fj_fbs_divisor : 1.0);
     const __m512i index = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(s));
     __m512d a = fj_fbs_column8(src, suffix, prefix, q0, f32, first), b = fj_fbs_column8(src, suffix, prefix, q0 + 8, f32, first);
     _mm512_storeu_pd(columns + q0, a);
@@ -458,8 +475,8 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *s
             if (last) _mm512_storeu_pd(columns + q + 24, e);
             __m512d mid = fj_fbs_window(b, c, index), hi = fj_fbs_window(c, e, index);
             __m512d s0 = fj_fbs_fold_shifted(lo, mid, length), s1 = fj_fbs_fold_shifted(mid, hi, length);
-            __m256 l = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s0, zero), f));
-            __m256 h = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(s1, zero), f));
+            __m256 l = _mm512_cvtpd_ps(fj_fbs_finish8(s0, f, dv, divide));
+            __m256 h = _mm512_cvtpd_ps(fj_fbs_finish8(s1, f, dv, divide));
             __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(l)), _mm256_castps_pd(h), 1);
             FJ_FBS_STORE_PS((float *)o + x, _mm512_castpd_ps(both));
             b = e;
@@ -468,7 +485,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *s
             if (last) _mm512_storeu_pd(columns + q + 8, b);
             __m512d hi = fj_fbs_window(b, c, index);
             __m512d sum = fj_fbs_fold_shifted(lo, hi, length);
-            FJ_FBS_STORE_PD((double *)o + x, _mm512_mul_pd(_mm512_add_pd(sum, zero), f));
+            FJ_FBS_STORE_PD((double *)o + x, fj_fbs_finish8(sum, f, dv, divide));
             b = c;
             lo = hi;
         }
@@ -569,7 +586,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
-                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, int stream) {
+                           double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
     if (!filterjit_rank_kernels_avx512()) return 0;
     if (y1 <= y0) return 1;
     if (n < 1 || k < 1 || y0 < 0 || length < 1 || start < 0 || centre < 0) return 0;
@@ -603,6 +620,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     double *scratch = fj_fbs_scratch((size_t)(levelAt + levelLength), &owned);
     int ran = 0;
     fj_fbs_stream = stream != 0;
+    fj_fbs_divisor = divisor;
     if (scratch) {
         (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
                                                 (int)length, row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
@@ -622,8 +640,8 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
-                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, int stream) {
-    (void)stream;
+                           double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
+    (void)stream; (void)divisor;
     (void)f32; (void)rows; (void)rowBase; (void)rowCount; (void)y0; (void)y1; (void)n; (void)k; (void)top;
     (void)lastMap; (void)extendedLength; (void)centre; (void)start; (void)length; (void)a; (void)b; (void)r;
     (void)cvalColumn; (void)factor; (void)out; (void)outRowStride;

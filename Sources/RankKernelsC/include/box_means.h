@@ -30,8 +30,8 @@ int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t c
 /// IEEE operations as `fastBoxSumStore`), with non-temporal stores of the aligned vectors when `stream`
 /// != 0 (outputs bigger than the last-level cache; the caller decides); `_f32` rounds each to float.
 /// Returns 0 as the slide does.
-int filterjit_box_store_f64(const double *s, double factor, double *out, ptrdiff_t count, int stream);
-int filterjit_box_store_f32(const double *s, double factor, float *out, ptrdiff_t count, int stream);
+int filterjit_box_store_f64(const double *s, double factor, double divisor, double *out, ptrdiff_t count, int stream);
+int filterjit_box_store_f32(const double *s, double factor, double divisor, float *out, ptrdiff_t count, int stream);
 
 #ifdef __cplusplus
 }

@@ -24,7 +24,8 @@ extern "C" {
 /// - horizontal: windows of `length` extended positions from `start`: `a` = length and `b` = 0
 ///   (length <= 8: one sequential fold), or the factored plan (a, b, r) of `FastBoxSumHorizontal`.
 /// - `out`: row y at out + y * outRowStride (elements of the output type, the input's type),
-///   contiguous; out[x] = (sum + 0.0) * factor (rounded to float for f32).
+///   contiguous; out[x] = (sum + 0.0) * factor, or (sum + 0.0) / divisor when `divisor` != 0 (an IEEE
+///   division: the exact box sums' mean, NDImage/ExactBoxSums.swift), rounded to float for f32.
 /// - `stream` != 0: the rows' 64-byte-aligned vectors are written with non-temporal stores (for
 ///   outputs bigger than the last-level cache; the caller decides).
 ///
@@ -34,7 +35,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
-                           double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, int stream);
+                           double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream);
 
 /// How many calls of `filterjit_fast_box_sum` in this process ran the fused passes (for tests).
 long filterjit_fast_box_sum_runs(void);

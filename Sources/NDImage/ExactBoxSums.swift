@@ -1,0 +1,174 @@
+// Exact box sums of float data (docs/window-strategies.md, "Exact box sums"). NumPy's pairwise order
+// cannot be shared between neighbouring windows, but the order only matters when an addition rounds.
+// When every value of a window is a multiple of 2^low and below 2^top in magnitude, every sum of at
+// most `taps` of them is a multiple of 2^low below taps x 2^top: an integer of at most 53 bits times
+// 2^low when ceil(log2 taps) + top - low <= 53, so exact in doubles, and then every order of the
+// additions gives the same bits as the pairwise order. Such data are common: float32 images (24-bit
+// mantissas, summed in doubles), integer-valued floats, fixed-point values. For them the O(1)-per-pixel
+// box sums of `FastBoxSums.swift` give the literal kernel's bits: those passes never subtract, and
+// each window's sum is a tree of additions over exactly its own values (each partial sum is a sum of
+// some of the window's values), so every partial sum is exact too. The mean is then the literal
+// kernel's `(sum + 0.0) / taps`, a true division (not the fast-math product with 1 / taps).
+//
+// The check runs per output row, before the sums: one pass over the input rows the chunk reads gives
+// each row's range (`filterjit_float_row_range`: the largest top, the least low; NaN and infinities make
+// a row fail), combined over the rows of each output row's window through the mode (and cval, in
+// constant mode). The box sums then write the whole chunk, and the output rows whose windows failed
+// are written again by the pairwise sums; when more than half fail, the chunk runs the pairwise sums
+// alone. The bits never depend on which path wrote a row.
+
+import Foundation
+import RankKernelsC
+
+/// Switches and counters of the exact box sums (for tests and measurements).
+public enum ExactBoxSums {
+    /// Whether exact float box sums and means may run as box sums where the data make every sum exact
+    /// (`FILTERJIT_EXACT_BOX_SUMS=0` turns them off: the pairwise sums run everywhere).
+    nonisolated(unsafe) public static var enabled = ProcessInfo.processInfo.environment["FILTERJIT_EXACT_BOX_SUMS"] != "0"
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var rowCounts = (box: 0, pairwise: 0)
+
+    /// Output rows written by the box sums and rows (re)written by the pairwise sums since the process started.
+    public static var rows: (box: Int, pairwise: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return rowCounts
+    }
+
+    static func count(box: Int, pairwise: Int) {
+        lock.lock()
+        rowCounts.box += box
+        rowCounts.pairwise += pairwise
+        lock.unlock()
+    }
+
+    /// Whether a sum of at most `taps` values of a window with this range is exact in doubles.
+    static func isExact(top: Int32, low: Int32, taps: Int) -> Bool {
+        if top == Int32.min { return true }   // only zeros
+        guard top != Int32.max else { return false }   // NaN or an infinity
+        let bits = taps <= 1 ? 0 : Int.bitWidth - (taps - 1).leadingZeroBitCount   // ceil(log2 taps)
+        return bits + Int(top) - Int(low) <= 53 && Int(top) + bits <= 1023
+    }
+
+    /// The range of `count` contiguous values (`filterjit_float_row_range`; `portable`: its loop for
+    /// CPUs without AVX-512, for tests).
+    static func range<T: BinaryFloatingPoint>(_: T.Type, _ values: UnsafePointer<T>, count: Int,
+                                              portable: Bool = false) -> (top: Int32, low: Int32) {
+        var range: (Int32, Int32) = (0, 0)
+        withUnsafeMutablePointer(to: &range) { pair in
+            pair.withMemoryRebound(to: Int32.self, capacity: 2) { out in
+                if portable {
+                    filterjit_float_row_range_portable(T.self == Float.self ? 1 : 0, UnsafeRawPointer(values), count, out)
+                } else {
+                    filterjit_float_row_range(T.self == Float.self ? 1 : 0, UnsafeRawPointer(values), count, out)
+                }
+            }
+        }
+        return (range.0, range.1)
+    }
+}
+
+extension WindowReductionJob {
+    /// The box of the box sums this job runs: fast-math, or exact where the data allow.
+    var sumBox: SeparableBox? { fastBoxSum ?? exactBoxSum }
+
+    /// Stores the exact float sums (or means) of output rows `rows` by the box sums where every window's
+    /// sums are exact, and by the pairwise sums elsewhere; false (nothing written) when more than half of
+    /// the rows fail the check, or the box sums are off.
+    func runExactBoxSumDirect(rows: Range<Int>, output: NDArray, mean: Bool,
+                              pairwise: (Range<Int>) throws -> Void) throws -> Bool {
+        guard exactBoxSum != nil, ExactBoxSums.enabled, !rows.isEmpty, let rejected = exactBoxSumRejects(rows: rows) else {
+            return false
+        }
+        try runFastSumDirect(rows: rows, output: output, mean: mean, exact: true)
+        var again = 0
+        for run in rejected {
+            try pairwise(run)
+            again += run.count
+        }
+        ExactBoxSums.count(box: rows.count - again, pairwise: again)
+        return true
+    }
+
+    /// The runs of output rows in `rows` whose windows hold values whose sums might round (in order),
+    /// or nil when they are more than half of the rows (or the job has no exact box sums).
+    func exactBoxSumRejects(rows: Range<Int>) -> [Range<Int>]? {
+        guard exactBoxSum != nil, !rows.isEmpty else { return nil }
+        switch input.elementType {
+        case .float32: return exactBoxSumRejects(Float.self, rows: rows)
+        case .float64: return exactBoxSumRejects(Double.self, rows: rows)
+        default: return nil
+        }
+    }
+
+    private func exactBoxSumRejects<T: ReducibleElement & BinaryFloatingPoint>(_: T.Type, rows: Range<Int>) -> [Range<Int>]? {
+        let box = exactBoxSum!
+        let rank = input.rank, n = rowLength
+        let planesAxis = rank == 3
+        let rowsPerPlane = planesAxis ? input.shape[1] : input.shape[0]
+        guard let rowIndex = try? geometry.indexMap(axis: rank - 2),
+              let planeIndex = planesAxis ? try? geometry.indexMap(axis: 0) : [0] else { return nil }
+        let k0 = planesAxis ? box.planes : 1, front = planesAxis ? box.firstPlane : 0
+        let base = UnsafePointer<T>(OpaquePointer(input.firstElementPointer))
+        let planeStride = planesAxis ? inStrides[0] : 0, rowStride = inStrides[rank - 2]
+        let empty: (top: Int32, low: Int32) = (Int32.min, Int32.max)
+        func merge(_ a: (top: Int32, low: Int32), _ b: (top: Int32, low: Int32)) -> (top: Int32, low: Int32) {
+            (Swift.max(a.top, b.top), Swift.min(a.low, b.low))
+        }
+        // cval joins every window in constant mode (rows, planes or columns outside the input).
+        var cvalRange = empty
+        if geometry.mode.canonicalForFilters == .constant {
+            var cval = T(exactlyOrdered: geometry.cval) ?? 0
+            cvalRange = withUnsafePointer(to: &cval) { ExactBoxSums.range(T.self, $0, count: 1) }
+        }
+        let taps = box.planes * box.rows * box.length
+        // Output planes of the chunk and, per input plane they read, each output row position's range over
+        // the window's rows (`windowRows[plane][y]`), built from the input rows' ranges once each.
+        let firstPlane = rows.lowerBound / rowsPerPlane, lastPlane = (rows.upperBound - 1) / rowsPerPlane
+        var windowRows: [Int: [(top: Int32, low: Int32)]] = [:]
+        var rowRange = [(top: Int32, low: Int32)?](repeating: nil, count: rowsPerPlane)
+        var rejected: [Range<Int>] = []
+        var rejectedCount = 0
+        for z in firstPlane...lastPlane {
+            let planeStart = z * rowsPerPlane
+            let local = (Swift.max(rows.lowerBound, planeStart) - planeStart)..<(Swift.min(rows.upperBound, planeStart + rowsPerPlane) - planeStart)
+            var combined = [(top: Int32, low: Int32)](repeating: merge(empty, cvalRange), count: local.count)
+            for i in 0..<k0 {
+                guard let p = planeIndex[z + front + i] else { continue }   // a plane of cval: in cvalRange
+                if windowRows[p] == nil {
+                    for r in rowRange.indices { rowRange[r] = nil }
+                    var ranges = [(top: Int32, low: Int32)](repeating: empty, count: rowsPerPlane)
+                    for y in 0..<rowsPerPlane {
+                        var range = empty
+                        for j in 0..<box.rows {
+                            guard let r = rowIndex[y + box.first + j] else { continue }
+                            if rowRange[r] == nil {
+                                rowRange[r] = ExactBoxSums.range(T.self, base + p * planeStride + r * rowStride, count: n)
+                            }
+                            range = merge(range, rowRange[r]!)
+                        }
+                        ranges[y] = range
+                    }
+                    windowRows[p] = ranges
+                }
+                let ranges = windowRows[p]!
+                for (index, y) in local.enumerated() { combined[index] = merge(combined[index], ranges[y]) }
+            }
+            for (index, y) in local.enumerated() where !ExactBoxSums.isExact(top: combined[index].top, low: combined[index].low, taps: taps) {
+                let row = planeStart + y
+                if let last = rejected.last, last.upperBound == row {
+                    rejected[rejected.count - 1] = last.lowerBound..<(row + 1)
+                } else {
+                    rejected.append(row..<(row + 1))
+                }
+                rejectedCount += 1
+            }
+            // Planes the next output planes no longer read.
+            if planesAxis && z < lastPlane {
+                windowRows = windowRows.filter { entry in (0..<k0).contains { planeIndex[z + 1 + front + $0] == entry.key } }
+            }
+        }
+        return 2 * rejectedCount > rows.count ? nil : rejected
+    }
+}

@@ -1,0 +1,79 @@
+// The range of float rows (include/sum_exactness.h), for the exact box sums (NDImage/ExactBoxSums.swift).
+// One pass of integer operations on the values' bits, vectorised by the compiler: the exponent of a
+// value's lowest set bit is its mantissa's trailing zeros (counted by converting the lowest set bit,
+// a power of two, to a float and reading its exponent) plus the exponent of the mantissa's bit 0.
+
+#include "sum_exactness.h"
+#include "rank_kernels.h"
+
+#include <limits.h>
+#include <string.h>
+
+static inline void fj_range_f32_body(const float *row, ptrdiff_t n, int32_t *range) {
+    int32_t top = INT32_MIN, low = INT32_MAX;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, row + i, 4);
+        const uint32_t magnitude = bits & 0x7fffffffu;
+        const int32_t biased = (int32_t)(magnitude >> 23);
+        const uint32_t mantissa = (magnitude & 0x7fffffu) | (biased ? 0x800000u : 0u);
+        const float lowest = (float)(int32_t)(mantissa & (0u - mantissa));   // 2^trailing zeros (0 for x = 0)
+        uint32_t lowestBits;
+        memcpy(&lowestBits, &lowest, 4);
+        const int32_t exponent0 = (biased ? biased : 1) - 150;               // the weight of mantissa bit 0
+        const int32_t valueLow = exponent0 + ((int32_t)(lowestBits >> 23) - 127);
+        const int32_t valueTop = magnitude == 0 ? INT32_MIN : biased == 255 ? INT32_MAX : (biased ? biased : 1) - 126;
+        const int32_t nonzeroLow = magnitude == 0 ? INT32_MAX : valueLow;
+        top = valueTop > top ? valueTop : top;
+        low = nonzeroLow < low ? nonzeroLow : low;
+    }
+    range[0] = top;
+    range[1] = low;
+}
+
+static inline void fj_range_f64_body(const double *row, ptrdiff_t n, int32_t *range) {
+    int64_t top = INT32_MIN, low = INT32_MAX;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, row + i, 8);
+        const uint64_t magnitude = bits & 0x7fffffffffffffffull;
+        const int64_t biased = (int64_t)(magnitude >> 52);
+        const uint64_t mantissa = (magnitude & 0xfffffffffffffull) | (biased ? 0x10000000000000ull : 0u);
+        const double lowest = (double)(int64_t)(mantissa & (0u - mantissa));
+        uint64_t lowestBits;
+        memcpy(&lowestBits, &lowest, 8);
+        const int64_t exponent0 = (biased ? biased : 1) - 1075;
+        const int64_t valueLow = exponent0 + ((int64_t)(lowestBits >> 52) - 1023);
+        const int64_t valueTop = magnitude == 0 ? INT32_MIN : biased == 2047 ? INT32_MAX : (biased ? biased : 1) - 1022;
+        const int64_t nonzeroLow = magnitude == 0 ? INT32_MAX : valueLow;
+        top = valueTop > top ? valueTop : top;
+        low = nonzeroLow < low ? nonzeroLow : low;
+    }
+    range[0] = (int32_t)top;
+    range[1] = (int32_t)low;
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl"))) static void fj_range_f32_avx512(const float *row, ptrdiff_t n, int32_t *range) {
+    fj_range_f32_body(row, n, range);
+}
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl"))) static void fj_range_f64_avx512(const double *row, ptrdiff_t n, int32_t *range) {
+    fj_range_f64_body(row, n, range);
+}
+#endif
+
+void filterjit_float_row_range_portable(int f32, const void *row, ptrdiff_t n, int32_t *range) {
+    if (f32) fj_range_f32_body((const float *)row, n, range);
+    else fj_range_f64_body((const double *)row, n, range);
+}
+
+void filterjit_float_row_range(int f32, const void *row, ptrdiff_t n, int32_t *range) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (filterjit_rank_kernels_avx512()) {
+        if (f32) fj_range_f32_avx512((const float *)row, n, range);
+        else fj_range_f64_avx512((const double *)row, n, range);
+        return;
+    }
+#endif
+    filterjit_float_row_range_portable(f32, row, n, range);
+}

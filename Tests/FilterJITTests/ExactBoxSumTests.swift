@@ -1,0 +1,207 @@
+// Exact box sums (NDImage/ExactBoxSums.swift): float box sums and means of data whose window sums are
+// all exact run as O(1) box sums and must give the pairwise sums' bits (NumPy's order, the default
+// exact strategy) everywhere: the range check per row, the rows it rejects, and seeded fuzz over data
+// that the check accepts (float32 grids, integers), data it must reject for some rows (values whose
+// sums round, NaN, infinities), every mode, origins, windows larger than the image, 2-D and 3-D, and
+// thread counts.
+
+import Testing
+import Foundation
+import FilterLang
+@testable import FilterJIT
+@testable import NDImage
+
+/// The range `filterjit_float_row_range` states, from Swift's view of the values' fields (top Int32.max
+/// when one is NaN or infinite; low is then unspecified).
+private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int32, low: Int32) {
+    var top = Int32.min, low = Int32.max
+    for x in values where x != 0 {
+        guard x.isFinite else { return (Int32.max, 0) }
+        let normal = x.isNormal
+        let exponent = normal ? Int(x.exponent) : Int(T.leastNormalMagnitude.exponent)
+        top = max(top, Int32(exponent + 1))
+        let mantissa = UInt64(x.significandBitPattern) | (normal ? UInt64(1) << T.significandBitCount : 0)
+        low = min(low, Int32(exponent - T.significandBitCount + mantissa.trailingZeroBitCount))
+    }
+    return (top, low)
+}
+
+@Suite(.serialized) struct ExactBoxSumTests {
+    let engine: Engine
+
+    init() throws { engine = try Engine() }
+
+    /// Random values of every kind the range pass meets: normal, subnormal, signed zeros, integers,
+    /// powers of two, float32 values widened, NaN and infinities.
+    static func mixedValues(_ random: inout FusedTestRandom, count: Int) -> [Double] {
+        (0..<count).map { _ in
+            switch random.below(9) {
+            case 0: return random.chance(0.5) ? 0.0 : -0.0
+            case 1: return (random.unit() - 0.5) * pow(2, Double(random.below(200)) - 100)
+            case 2: return Double(random.below(2001) - 1000)
+            case 3: return pow(2, Double(random.below(60)) - 30) * (random.chance(0.5) ? 1 : -1)
+            case 4: return Double(Float(random.unit() * 1e-3))
+            case 5: return Double.leastNonzeroMagnitude * Double(1 + random.below(1000))
+            case 6: return Double(Float.leastNonzeroMagnitude) * Double(1 + random.below(1000))
+            case 7: return random.chance(0.02) ? random.pick([.nan, .infinity, -.infinity]) : random.unit()
+            default: return random.unit() * 1e300
+            }
+        }
+    }
+
+    @Test func theRangePassMatchesTheValuesFields() {
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("theRangePassMatchesTheValuesFields seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        var problems: [String] = []
+        for round in 0..<400 {
+            let count = random.chance(0.2) ? random.below(5) : 1 + random.below(300)
+            var doubles = Self.mixedValues(&random, count: count)
+            if random.chance(0.3) { doubles = doubles.map { $0.isFinite ? $0 : 1 } }
+            let floats = doubles.map { Float($0) }
+            for vector in [true, false] {
+                let d = doubles.withUnsafeBufferPointer {
+                    ExactBoxSums.range(Double.self, $0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: count, portable: !vector)
+                }
+                let f = floats.withUnsafeBufferPointer {
+                    ExactBoxSums.range(Float.self, $0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: count, portable: !vector)
+                }
+                let expectedD = referenceRange(doubles), expectedF = referenceRange(floats)
+                func same(_ a: (top: Int32, low: Int32), _ b: (top: Int32, low: Int32)) -> Bool {
+                    a.top == b.top && (a.top == Int32.max || a.low == b.low)
+                }
+                if !same(d, expectedD) { problems.append("round \(round) float64 (vector \(vector)): \(d) != \(expectedD)") }
+                if !same(f, expectedF) { problems.append("round \(round) float32 (vector \(vector)): \(f) != \(expectedF)") }
+            }
+        }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
+    @Test func theExactnessRuleCountsTheWindowsBits() {
+        // 35 taps: ceil(log2 35) = 6, so top - low may be up to 47.
+        #expect(ExactBoxSums.isExact(top: 0, low: -47, taps: 35))
+        #expect(!ExactBoxSums.isExact(top: 0, low: -48, taps: 35))
+        #expect(ExactBoxSums.isExact(top: 1, low: -47, taps: 32))        // 2^5 taps: 5 bits
+        #expect(!ExactBoxSums.isExact(top: 1, low: -48, taps: 33))
+        #expect(ExactBoxSums.isExact(top: Int32.min, low: Int32.max, taps: 1000))   // only zeros
+        #expect(!ExactBoxSums.isExact(top: Int32.max, low: 0, taps: 9))              // NaN or an infinity
+        #expect(!ExactBoxSums.isExact(top: 1020, low: 1000, taps: 16))               // the sums could overflow
+    }
+
+    /// One value whose sums round (1 + 2^-50 among multiples of 2^-10 below 8) rejects exactly the output
+    /// rows whose windows read its row, through the mode; a NaN likewise; a 3-D volume by planes and rows.
+    @Test func theCheckRejectsTheRowsThatReadARoundingValue() throws {
+        func job(_ values: [Double], shape: [Int], size: [Int], mode: BoundaryMode, origin: [Int]? = nil) throws -> WindowReductionJob {
+            let input = try NDArray.make(shape: shape, elementType: .float64, values: values)
+            let geometry = try FilterGeometry(inputShape: shape,
+                                              options: FilterOptions(size: size, mode: mode, origin: origin ?? size.map { _ in 0 }))
+            return try WindowReductionJob(input: input, geometry: geometry, reductions: [.sum])
+        }
+        let shape = [20, 40]
+        var grid = (0..<800).map { Double(($0 * 7919) % 8192) / 1024 - 4 }
+        let clean = try job(grid, shape: shape, size: [5, 7], mode: .reflect)
+        #expect(clean.exactBoxSum != nil)
+        #expect(clean.exactBoxSumRejects(rows: 0..<20) == [])
+        grid[10 * 40 + 5] = 1 + 0x1p-50
+        #expect(try job(grid, shape: shape, size: [5, 7], mode: .reflect).exactBoxSumRejects(rows: 0..<20) == [8..<13])
+        #expect(try job(grid, shape: shape, size: [5, 7], mode: .reflect).exactBoxSumRejects(rows: 10..<20) == [10..<13])
+        #expect(try job(grid, shape: shape, size: [5, 7], mode: .reflect, origin: [2, 0]).exactBoxSumRejects(rows: 0..<20) == [10..<15])
+        grid[10 * 40 + 5] = 1
+        grid[39] = .nan
+        // Row 0 is read by rows 0 ... 2, and through `mirror` (row 1 <- -1, row 2 <- -2) by nothing more; `wrap` by rows 18, 19.
+        #expect(try job(grid, shape: shape, size: [5, 7], mode: .mirror).exactBoxSumRejects(rows: 0..<20) == [0..<3])
+        #expect(try job(grid, shape: shape, size: [5, 7], mode: .wrap).exactBoxSumRejects(rows: 0..<20) == [0..<3, 18..<20])
+        // More than half rejected: nil (the pairwise sums run alone).
+        #expect(try job(grid, shape: shape, size: [31, 3], mode: .nearest).exactBoxSumRejects(rows: 0..<20) == nil)
+        // 3-D: a rounding value at plane 3, row 2 of a 6 x 5 x 8 volume, a 3 x 3 x 3 window (constant mode):
+        // output planes 2 ... 4, rows 1 ... 3 of each.
+        var volume = (0..<240).map { Double($0 % 13) - 6 }
+        let volumeShape = [6, 5, 8]
+        #expect(try job(volume, shape: volumeShape, size: [3, 3, 3], mode: .constant).exactBoxSumRejects(rows: 0..<30) == [])
+        volume[3 * 40 + 2 * 8 + 6] = 1 + 0x1p-50
+        #expect(try job(volume, shape: volumeShape, size: [3, 3, 3], mode: .constant).exactBoxSumRejects(rows: 0..<30)
+                == [11..<14, 16..<19, 21..<24])
+    }
+
+    /// Seeded fuzz: the exact box sums give the pairwise sums' bits (and the literal kernel's, a -0.0
+    /// from its unrolled sums aside) on accepted, partly rejected and special data.
+    @Test func exactBoxSumsGiveThePairwiseBits() throws {
+        guard frontEndAvailable else { return }
+        defer { ExactBoxSums.enabled = true }
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("exactBoxSumsGiveThePairwiseBits seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let sources = ["np.mean(values)", "np.sum(values)"]
+        let kernels = try sources.map { try engine.compile($0) }
+        var problems: [String] = []
+        var accepted = 0, partly = 0
+        let rounds = 120
+        for round in 0..<rounds {
+            let kernel = kernels[random.below(kernels.count)]
+            let threeD = random.chance(0.35)
+            var size: [Int], shape: [Int]
+            if threeD {
+                size = (0..<3).map { _ in 2 + random.below(4) }
+                shape = [1 + random.below(12), 1 + random.below(14), 1 + random.below(random.chance(0.2) ? 300 : 40)]
+            } else {
+                size = [3 + random.below(random.chance(0.3) ? 31 : 12), 3 + random.below(random.chance(0.3) ? 31 : 12)]
+                shape = [1 + random.below(random.chance(0.2) ? 8 : 50), 1 + random.below(random.chance(0.2) ? 8 : 70)]
+                if random.chance(0.15) { shape = [1 + random.below(4), 1500 + random.below(1500)] }
+            }
+            if size.reduce(1, *) < 26 { size[size.count - 1] = 26 }   // the pairwise strategy's threshold
+            let type: ElementType = random.pick([.float32, .float64])
+            let origin = size.map { s in -(s / 2) + random.below(s) }
+            let mode = random.pick(BoundaryMode.allCases)
+            let count = shape.reduce(1, *)
+            // What the values are: 0 a float32 grid (accepted: float32 values in [-2, 2], none below 2^-16 in
+            // magnitude, so top - low <= 2 + 40), 1 integers (accepted), 2 the grid with a few values whose sums
+            // round (rows rejected), 3 full-precision values (mostly rejected), 4 the grid with NaN, infinities
+            // and signed zeros.
+            let kind = random.below(5)
+            // (A cval of 1e6 next to the grid's low bits makes sums round: rows outside rejected in constant modes.)
+            let cval = random.pick(kind <= 1 ? [0, 1, -2.5, 0.375] : [0, 1, -2.5, 1e6, 0.375])
+            var values = (0..<count).map { _ in
+                let x = Double(Float(random.unit() * 4 - 2))
+                return abs(x) < 0x1p-16 ? 0 : x
+            }
+            switch kind {
+            case 1: values = values.map { ($0 * 500).rounded() }
+            case 2:
+                for _ in 0..<(1 + random.below(3)) {
+                    values[random.below(count)] = type == .float32 ? Double(Float(random.unit() * 1e-9)) : random.unit() * 3
+                }
+            case 3: values = values.map { _ in random.unit() * 3 - 1 }
+            case 4:
+                for _ in 0..<(1 + random.below(4)) { values[random.below(count)] = random.pick([.nan, .infinity, -.infinity, -0.0, 0.0]) }
+            default: break
+            }
+            var input = try NDArray.make(shape: shape, elementType: type, values: values)
+            if random.chance(0.1) { input = try reversedView(input) }
+            let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            let threads = 1 + random.below(3)
+            let context = "round \(round) \(kernel.name) \(type) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) kind \(kind) threads \(threads)"
+            let geometry = try FilterGeometry(inputShape: shape, options: options)
+            if let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: [.sum]), job.exactBoxSum != nil {
+                let rejects = job.exactBoxSumRejects(rows: 0..<job.rowCount)
+                if rejects == [] { accepted += 1 } else if let rejects, !rejects.isEmpty { partly += 1 }
+                if kind <= 1 && rejects != [] { problems.append("\(context): accepted data rejected: \(String(describing: rejects))") }
+            }
+            ExactBoxSums.enabled = true
+            let boxed = try kernel.genericFilter(input, options: options, output: .elementType(type), threads: threads)
+            ExactBoxSums.enabled = false
+            let pairwise = try kernel.genericFilter(input, options: options, output: .elementType(type), threads: threads)
+            ExactBoxSums.enabled = true
+            let literal = try kernel.genericFilter(input, options: options, output: .elementType(type), strategy: .literal)
+            let b = boxed.doubleValues(), p = pairwise.doubleValues(), l = literal.doubleValues()
+            if let i = b.indices.first(where: { b[$0].bitPattern != p[$0].bitPattern }) {
+                problems.append("\(context): element \(i): box sums \(b[i]), pairwise \(p[i])")
+            }
+            if let i = b.indices.first(where: { !(b[$0] == l[$0] || (b[$0].isNaN && l[$0].isNaN)) }) {
+                problems.append("\(context): element \(i): box sums \(b[i]), literal \(l[i])")
+            }
+        }
+        print("exact box sums: \(rounds) rounds, \(accepted) accepted whole, \(partly) partly rejected, \(problems.count) problems")
+        #expect(accepted >= rounds / 5 && partly >= rounds / 20, "too few rounds exercised the box sums (\(accepted), \(partly))")
+        #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+}
