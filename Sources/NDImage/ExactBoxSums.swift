@@ -13,9 +13,11 @@
 // The check runs per output row, before the sums: one pass over the input rows the chunk reads gives
 // each row's range (`filterjit_float_row_range`: the largest top, the least low; NaN and infinities make
 // a row fail), combined over the rows of each output row's window through the mode (and cval, in
-// constant mode). The box sums then write the whole chunk, and the output rows whose windows failed
-// are written again by the pairwise sums; when more than half fail, the chunk runs the pairwise sums
-// alone. The bits never depend on which path wrote a row.
+// constant mode). Written directly, the box sums then write the whole chunk, and the output rows
+// whose windows failed are written again by the pairwise sums; as planes for a compiled tail
+// (`np.mean(values) > t`, another output type), runs of accepted rows come from the box sums and the
+// others from the pairwise sums, in row order. When more than half fail, the chunk runs the pairwise
+// sums alone. The bits never depend on which path computed a row.
 
 import Foundation
 import RankKernelsC
@@ -86,6 +88,28 @@ extension WindowReductionJob {
         for run in rejected {
             try pairwise(run)
             again += run.count
+        }
+        ExactBoxSums.count(box: rows.count - again, pairwise: again)
+        return true
+    }
+
+    /// Delivers the exact float sums of output rows `rows` as planes for a compiled tail (`run`), in row
+    /// order: runs of rows whose windows' sums are all exact by the box sums (`runFastBoxSumPlanes`: the
+    /// sum + 0.0, as the pairwise planes hold 0.0 + pairwise), the others by `pairwise`; false (nothing
+    /// delivered) as `runExactBoxSumDirect`.
+    func runExactBoxSumPlanes(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void,
+                              pairwise: (Range<Int>) throws -> Void) throws -> Bool {
+        guard exactBoxSum != nil, ExactBoxSums.enabled, !rows.isEmpty, let rejected = exactBoxSumRejects(rows: rows) else {
+            return false
+        }
+        var start = rows.lowerBound, again = 0
+        for run in rejected + [rows.upperBound..<rows.upperBound] {
+            if start < run.lowerBound { try runFastBoxSumPlanes(rows: start..<run.lowerBound, deliver: deliver) }
+            if !run.isEmpty {
+                try pairwise(run)
+                again += run.count
+            }
+            start = run.upperBound
         }
         ExactBoxSums.count(box: rows.count - again, pairwise: again)
         return true

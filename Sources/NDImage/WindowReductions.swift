@@ -449,6 +449,14 @@ public struct WindowReductionJob: @unchecked Sendable {
             try runFastBoxSumPlanes(rows: rows, deliver: deliver)
             return
         }
+        if try runExactBoxSumPlanes(rows: rows, deliver: deliver, pairwise: { run in try runPlanes(rows: run, deliver: deliver) }) {
+            return
+        }
+        try runPlanes(rows: rows, deliver: deliver)
+    }
+
+    /// `run` by the general row loop (NumPy's order for float sums).
+    private func runPlanes(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
         switch input.elementType {
         case .bool, .uint8: try run(UInt8.self, rows: rows, deliver: deliver)
         case .int8: try run(Int8.self, rows: rows, deliver: deliver)

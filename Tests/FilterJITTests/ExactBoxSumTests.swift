@@ -124,14 +124,16 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
     }
 
     /// Seeded fuzz: the exact box sums give the pairwise sums' bits (and the literal kernel's, a -0.0
-    /// from its unrolled sums aside) on accepted, partly rejected and special data.
+    /// from its unrolled sums aside) on accepted, partly rejected and special data, written directly
+    /// and through compiled tails (another output type, arithmetic, a comparison).
     @Test func exactBoxSumsGiveThePairwiseBits() throws {
         guard frontEndAvailable else { return }
         defer { ExactBoxSums.enabled = true }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("exactBoxSumsGiveThePairwiseBits seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
         var random = FusedTestRandom(seed: seed)
-        let sources = ["np.mean(values)", "np.sum(values)"]
+        // Written directly (the first two into the input's type), and as planes for a compiled tail.
+        let sources = ["np.mean(values)", "np.sum(values)", "np.mean(values) * 3.0 - 1.0", "np.sum(values) > 2.5"]
         let kernels = try sources.map { try engine.compile($0) }
         var problems: [String] = []
         var accepted = 0, partly = 0
@@ -150,6 +152,7 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
             }
             if size.reduce(1, *) < 26 { size[size.count - 1] = 26 }   // the pairwise strategy's threshold
             let type: ElementType = random.pick([.float32, .float64])
+            let outType: ElementType = random.chance(0.75) ? type : (type == .float32 ? .float64 : .float32)
             let origin = size.map { s in -(s / 2) + random.below(s) }
             let mode = random.pick(BoundaryMode.allCases)
             let count = shape.reduce(1, *)
@@ -179,7 +182,7 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
             if random.chance(0.1) { input = try reversedView(input) }
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
             let threads = 1 + random.below(3)
-            let context = "round \(round) \(kernel.name) \(type) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) kind \(kind) threads \(threads)"
+            let context = "round \(round) \(kernel.name) \(type)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) kind \(kind) threads \(threads)"
             let geometry = try FilterGeometry(inputShape: shape, options: options)
             if let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: [.sum]), job.exactBoxSum != nil {
                 let rejects = job.exactBoxSumRejects(rows: 0..<job.rowCount)
@@ -187,11 +190,11 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
                 if kind <= 1 && rejects != [] { problems.append("\(context): accepted data rejected: \(String(describing: rejects))") }
             }
             ExactBoxSums.enabled = true
-            let boxed = try kernel.genericFilter(input, options: options, output: .elementType(type), threads: threads)
+            let boxed = try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads)
             ExactBoxSums.enabled = false
-            let pairwise = try kernel.genericFilter(input, options: options, output: .elementType(type), threads: threads)
+            let pairwise = try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads)
             ExactBoxSums.enabled = true
-            let literal = try kernel.genericFilter(input, options: options, output: .elementType(type), strategy: .literal)
+            let literal = try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .literal)
             let b = boxed.doubleValues(), p = pairwise.doubleValues(), l = literal.doubleValues()
             if let i = b.indices.first(where: { b[$0].bitPattern != p[$0].bitPattern }) {
                 problems.append("\(context): element \(i): box sums \(b[i]), pairwise \(p[i])")
