@@ -147,11 +147,11 @@ extension WindowReductionJob {
             cvalRange = withUnsafePointer(to: &cval) { ExactBoxSums.range(T.self, $0, count: 1) }
         }
         let taps = box.planes * box.rows * box.length
-        // Output planes of the chunk and, per input plane they read, each output row position's range over
-        // the window's rows (`windowRows[plane][y]`), built from the input rows' ranges once each.
+        // Output planes of the chunk and, per input plane they read, the ranges of its rows and of each output
+        // row position's window rows (`PlaneRanges`), each computed when first needed: only the rows the
+        // chunk's output rows read are ranged (a thread with part of a plane, or of a 2-D image, reads no more).
         let firstPlane = rows.lowerBound / rowsPerPlane, lastPlane = (rows.upperBound - 1) / rowsPerPlane
-        var windowRows: [Int: [(top: Int32, low: Int32)]] = [:]
-        var rowRange = [(top: Int32, low: Int32)?](repeating: nil, count: rowsPerPlane)
+        var planes: [Int: PlaneRanges] = [:]
         var rejected: [Range<Int>] = []
         var rejectedCount = 0
         for z in firstPlane...lastPlane {
@@ -160,24 +160,27 @@ extension WindowReductionJob {
             var combined = [(top: Int32, low: Int32)](repeating: merge(empty, cvalRange), count: local.count)
             for i in 0..<k0 {
                 guard let p = planeIndex[z + front + i] else { continue }   // a plane of cval: in cvalRange
-                if windowRows[p] == nil {
-                    for r in rowRange.indices { rowRange[r] = nil }
-                    var ranges = [(top: Int32, low: Int32)](repeating: empty, count: rowsPerPlane)
-                    for y in 0..<rowsPerPlane {
+                let plane: PlaneRanges
+                if let known = planes[p] {
+                    plane = known
+                } else {
+                    plane = PlaneRanges(count: rowsPerPlane)
+                    planes[p] = plane
+                }
+                for (index, y) in local.enumerated() {
+                    if plane.windows[y] == nil {
                         var range = empty
                         for j in 0..<box.rows {
                             guard let r = rowIndex[y + box.first + j] else { continue }
-                            if rowRange[r] == nil {
-                                rowRange[r] = ExactBoxSums.range(T.self, base + p * planeStride + r * rowStride, count: n)
+                            if plane.rows[r] == nil {
+                                plane.rows[r] = ExactBoxSums.range(T.self, base + p * planeStride + r * rowStride, count: n)
                             }
-                            range = merge(range, rowRange[r]!)
+                            range = merge(range, plane.rows[r]!)
                         }
-                        ranges[y] = range
+                        plane.windows[y] = range
                     }
-                    windowRows[p] = ranges
+                    combined[index] = merge(combined[index], plane.windows[y]!)
                 }
-                let ranges = windowRows[p]!
-                for (index, y) in local.enumerated() { combined[index] = merge(combined[index], ranges[y]) }
             }
             for (index, y) in local.enumerated() where !ExactBoxSums.isExact(top: combined[index].top, low: combined[index].low, taps: taps) {
                 let row = planeStart + y
@@ -190,9 +193,20 @@ extension WindowReductionJob {
             }
             // Planes the next output planes no longer read.
             if planesAxis && z < lastPlane {
-                windowRows = windowRows.filter { entry in (0..<k0).contains { planeIndex[z + 1 + front + $0] == entry.key } }
+                planes = planes.filter { entry in (0..<k0).contains { planeIndex[z + 1 + front + $0] == entry.key } }
             }
         }
         return 2 * rejectedCount > rows.count ? nil : rejected
+    }
+}
+
+/// The ranges of one input plane's rows (2-D: the image's rows) and of each output row position's window
+/// rows in it, filled as `exactBoxSumRejects` needs them.
+private final class PlaneRanges {
+    var rows: [(top: Int32, low: Int32)?]
+    var windows: [(top: Int32, low: Int32)?]
+    init(count: Int) {
+        rows = Array(repeating: nil, count: count)
+        windows = Array(repeating: nil, count: count)
     }
 }

@@ -1,7 +1,8 @@
 // Fast-math sums of 2-D and 3-D box windows over float data (docs/window-strategies.md, "Fast-math float
-// sums"): only under the caller's explicit opt-in (`WindowStrategyChoice.fastMath`, `--fast-math`,
-// `fast_math=True`), because the additions happen in another order than NumPy's pairwise sum, so
-// the last bits may differ from the literal kernel's.
+// sums"): for arbitrary data only under the caller's explicit opt-in (`WindowStrategyChoice.fastMath`,
+// `--fast-math`, `fast_math=True`), because the additions happen in another order than NumPy's pairwise
+// sum, so the last bits may differ from the literal kernel's. Without it they run only on output rows
+// whose windows' sums are all exact (`ExactBoxSums.swift`), where every order gives the same bits.
 //
 // O(1) work per pixel whatever the window, in doubles (float32 rows are widened as they are read,
 // as OpenCV's box filter sums float32 in doubles), vectorised across pixels, and with no
