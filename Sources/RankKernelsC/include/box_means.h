@@ -26,8 +26,9 @@ int filterjit_box_slide_u8_u16(uint16_t *columns, const uint8_t *entering, const
 int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t count, uint32_t divisor, int sums16,
                               uint32_t multiplier, uint16_t shift, uint8_t *out, uint32_t *scratch);
 
-/// `out[x] = (s[x] + 0.0) * factor` for x in 0..<count (the fast-math box sums' store: the same
-/// IEEE operations as `fastBoxSumStore`), with non-temporal stores of the aligned vectors when `stream`
+/// `out[x] = (s[x] + 0.0) * factor` for x in 0..<count, or `(s[x] + 0.0) / divisor` when `divisor` != 0
+/// (the fast-math box sums' store and the exact box sums' mean: the same IEEE operations as
+/// `fastBoxSumStore`), with non-temporal stores of the aligned vectors when `stream`
 /// != 0 (outputs bigger than the last-level cache; the caller decides); `_f32` rounds each to float.
 /// Returns 0 as the slide does.
 int filterjit_box_store_f64(const double *s, double factor, double divisor, double *out, ptrdiff_t count, int stream);
