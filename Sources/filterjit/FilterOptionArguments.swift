@@ -40,7 +40,7 @@ struct FilterOptionArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("auto (default): whole-window reductions (min, max, sum, mean, median, percentile, rank and point-wise combinations of them) run with the fastest exact algorithm for their size; literal: every tap of every window, as written; fast-math: as --fast-math.", valueName: "auto|literal|fast-math"))
     var strategy: String?
 
-    @Flag(name: .customLong("fast-math"), help: "Allow results that may differ from the exact ones in the last bits: float np.sum/np.mean of 2-D and 3-D box windows run as O(1)-per-pixel box sums (error bound in docs/window-strategies.md). Off by default: results are then bit-exact.")
+    @Flag(name: .customLong("fast-math"), help: "Allow results that may differ from the exact ones in the last bits: float np.sum/np.mean of 2-D and 3-D box windows run as O(1)-per-pixel box sums (error bound in docs/window-strategies.md). Off by default: results are then bit-exact (box sums still run in O(1) where the data make every window sum exact in doubles, e.g. float32 images).")
     var fastMath = false
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The axis of a @line_filter.", valueName: "K"))

@@ -404,6 +404,8 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     `fast_math=True` allows results that differ in the last bits: float `np.sum(values)` /
     `np.mean(values)` over 2-D and 3-D box windows then run as O(1)-per-pixel box sums, within the error bound
     of docs/window-strategies.md (NaN and infinities propagate as in the exact sum); nothing else changes.
+    Without it those sums still run in O(1) per pixel, with SciPy's exact bits, wherever the data make every
+    window sum exact in doubles (float32 images, integer-valued floats), and in NumPy's pairwise order elsewhere.
     A call that repeats an earlier one's arguments (same kernel, array layouts, size, mode, cval, origin,
     threads, parameters, footprint, of plain Python types and aligned arrays; not with axes, extra_arguments
     or extra_keywords) runs, from its third call, the plan its second call prepared: one C call, the same
