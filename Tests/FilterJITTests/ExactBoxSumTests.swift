@@ -113,6 +113,15 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
         #expect(try job(grid, shape: shape, size: [5, 7], mode: .wrap).exactBoxSumRejects(rows: 0..<20) == [0..<3, 18..<20])
         // More than half rejected: nil (the pairwise sums run alone).
         #expect(try job(grid, shape: shape, size: [31, 3], mode: .nearest).exactBoxSumRejects(rows: 0..<20) == nil)
+        // The three probes (first, middle, last row) all failing: nil, though only 3 of 20 rows fail.
+        grid[39] = 1
+        var probed = grid
+        for row in [0, 10, 19] { probed[row * 40 + 7] = 1 + 0x1p-50 }
+        #expect(try job(probed, shape: shape, size: [1, 27], mode: .reflect).exactBoxSumRejects(rows: 0..<20) == nil)
+        #expect(try job(probed, shape: shape, size: [1, 27], mode: .reflect).exactBoxSumRejects(rows: 1..<19) == [10..<11])
+        // Full-precision values fail everywhere.
+        let full = (0..<800).map { Double($0) * 0.1 + 1 / 3 }
+        #expect(try job(full, shape: shape, size: [5, 7], mode: .reflect).exactBoxSumRejects(rows: 0..<20) == nil)
         // 3-D: a rounding value at plane 3, row 2 of a 6 x 5 x 8 volume, a 3 x 3 x 3 window (constant mode):
         // output planes 2 ... 4, rows 1 ... 3 of each.
         var volume = (0..<240).map { Double($0 % 13) - 6 }
