@@ -149,9 +149,6 @@ extension WindowReductionJob {
             cvalRange = withUnsafePointer(to: &cval) { ExactBoxSums.range(T.self, $0, count: 1) }
         }
         let taps = box.planes * box.rows * box.length
-        // Output planes of the chunk and, per input plane they read, the ranges of its rows and of each output
-        // row position's window rows (`PlaneRanges`), each computed when first needed: only the rows the
-        // chunk's output rows read are ranged (a thread with part of a plane, or of a 2-D image, reads no more).
         // Three probes first (the chunk's first, middle and last rows, each ranging its window's rows afresh):
         // when all fail, most rows would, and the chunk goes to the pairwise sums before the check has read the
         // input (full-precision float64 data fail everywhere; the whole check cost them 2 ms of a 128^3
@@ -171,6 +168,9 @@ extension WindowReductionJob {
         if rows.count >= 3 && [rows.lowerBound, rows.lowerBound + rows.count / 2, rows.upperBound - 1].allSatisfy({ !probeIsExact($0) }) {
             return nil
         }
+        // Output planes of the chunk and, per input plane they read, the ranges of its rows and of each output
+        // row position's window rows (`PlaneRanges`), each computed when first needed: only the rows the
+        // chunk's output rows read are ranged (a thread with part of a plane, or of a 2-D image, reads no more).
         let firstPlane = rows.lowerBound / rowsPerPlane, lastPlane = (rows.upperBound - 1) / rowsPerPlane
         var planes: [Int: PlaneRanges] = [:]
         var rejected: [Range<Int>] = []
