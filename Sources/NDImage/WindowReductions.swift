@@ -371,22 +371,15 @@ public struct WindowReductionJob: @unchecked Sendable {
         } else {
             rankNetwork = nil
         }
-        boxSum = Self.boxSumPlan(input: input, reductions: reductions, outer: rows.map { $0.outer },
-                                 span: classes.count == 1 && classes[0].spans.count == 1
-                                     ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil,
-                                 taps: taps.count)
-        fastBoxSum = fastMath ? Self.fastBoxSumPlan(input: input, reductions: reductions,
-                                                    outer: rows.map { $0.outer },
-                                                    span: classes.count == 1 && classes[0].spans.count == 1
-                                                        ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
-            : nil
-        exactBoxSum = fastMath ? nil : Self.fastBoxSumPlan(input: input, reductions: reductions,
-                                                          outer: rows.map { $0.outer },
-                                                          span: classes.count == 1 && classes[0].spans.count == 1
-                                                              ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
-        separable = Self.separableBox(input: input, reductions: reductions, outer: rows.map { $0.outer },
-                                      span: classes.count == 1 && classes[0].spans.count == 1
-                                          ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil)
+        // The one span every footprint row shares (box windows), and each footprint row's outer position.
+        let span = classes.count == 1 && classes[0].spans.count == 1 ? (classes[0].spans[0].start, classes[0].spans[0].length) : nil
+        let outer = rows.map { $0.outer }
+        boxSum = Self.boxSumPlan(input: input, reductions: reductions, outer: outer, span: span, taps: taps.count)
+        // Float box sums: fast-math under the opt-in, else exact where the data allow (`ExactBoxSums.swift`).
+        let floatBoxSum = Self.fastBoxSumPlan(input: input, reductions: reductions, outer: outer, span: span)
+        fastBoxSum = fastMath ? floatBoxSum : nil
+        exactBoxSum = fastMath ? nil : floatBoxSum
+        separable = Self.separableBox(input: input, reductions: reductions, outer: outer, span: span)
 
         if geometry.mode.canonicalForFilters == .constant {
             guard Self.cvalIsExact(geometry.cval, for: input.elementType) else {
