@@ -55,3 +55,12 @@ func runCLI(_ arguments: [String], input: String? = nil, directory: URL = reposi
                      stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// Whether a `filterjit` child process runs the AVX-512 kernels: the CPU has AVX-512 F and BW (as
+/// /proc/cpuinfo names them) and FILTERJIT_NO_AVX512 leaves them on (unset, empty or starting with '0',
+/// as the C side reads it). Strategies that need them are chosen only then.
+func childRunsAVX512Kernels() -> Bool {
+    let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let off = ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"] ?? ""
+    return cpu.contains("avx512f") && cpu.contains("avx512bw") && (off.isEmpty || off.hasPrefix("0"))
+}
