@@ -26,7 +26,7 @@ export FILTERJIT_CACHE_DIR="$reports/kernel-cache"
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:log_path=$reports/asan"
 export TSAN_OPTIONS="halt_on_error=1:log_path=$reports/tsan"
 
-asan_tests='NDImageTests|FusedTransformTests|TransformDriverTests|WindowStrategyTests|FastMathSumTests|ExactBoxSumTests|BatchAndTIFFTests|FilterJITCTests|FusedKernelTests|DifferentialTests|ABITests|DiskCacheTests|HostileKernelTests|RunCommandTests|HostileInputTests|NothingLostTests|LimitTests|InterruptedWriteTests'
+asan_tests='NDImageTests|FusedTransformTests|TransformDriverTests|WindowStrategyTests|FastMathSumTests|ExactBoxSumTests|PairwiseSumKernelTests|BatchAndTIFFTests|FilterJITCTests|FusedKernelTests|DifferentialTests|ABITests|DiskCacheTests|HostileKernelTests|RunCommandTests|HostileInputTests|NothingLostTests|LimitTests|InterruptedWriteTests'
 tsan_tests='CacheTests|ConcurrencyTests|CancellationTests|FusedKernelTests/fusedEqualsCallbackOnSeededRandomCombinations'
 
 # Builds with `sanitizer` into .build-<name> and runs the tests matching `filter`; fails on any report.

@@ -42,7 +42,9 @@ extension Kernel {
     /// The fewest taps for which float sums take the vectorised pairwise strategy. With AVX-512
     /// (`filterjit_pairwise_sum_f64`, accumulators in registers): beyond 5x5 (CPU time at 2048x2048,
     /// one thread, 2026-12-05: float64 3x3 7.0 ms against 5.8 literally, 5x5 9.9 against 9.6, 7x7 15.6
-    /// against 16.4, 9x9 20.0 against 35.7). Without it, beyond the literal kernel's unrolled windows
+    /// against 16.4, 9x9 20.0 against 35.7); the same with AVX2 (`pairwise_sums_avx2.c`; Zen 3,
+    /// twelfth session: float64 6x6 11.3-15.6 against 13.6-13.8 ms, 7x7 13.9 against 18.4). Without
+    /// either, beyond the literal kernel's unrolled windows
     /// (FilterCodegen's `maximumUnrolledWindow`, 128), whose register-held sums beat the Swift program
     /// (9x9 and 11x11 1.0x-1.6x faster literally; 15x15 6x-8x slower literally, its per-pixel fallback).
     static var pairwiseSumThreshold: Int { WindowReductionJob.pairwiseSumsVectorised ? 26 : 129 }

@@ -8,9 +8,9 @@
 // one vectorised add over a block of pixels, each lane one pixel's exact sequence of additions, so
 // the bits equal the literal kernel's for any data (NaN, inf and -0.0 included: the same operations
 // in the same order). The cost stays O(taps) per pixel, but in vector lanes, with no per-pixel
-// gathering into a window buffer. Where the CPU has AVX-512, `filterjit_pairwise_sum_f64` (RankKernelsC,
-// pairwise_sums.c) evaluates the same tree with the accumulators in registers, 16 pixels per step;
-// the program below is the portable fallback and the reference.
+// gathering into a window buffer. Where the CPU has AVX-512 or AVX2, `filterjit_pairwise_sum_f64`
+// (RankKernelsC, pairwise_sums.c / pairwise_sums_avx2.c) evaluates the same tree with the accumulators in
+// registers, 16 or 8 pixels per step; the program below is the portable fallback and the reference.
 
 import RankKernelsC
 
@@ -108,8 +108,9 @@ struct PairwiseSumProgram: Sendable {
 final class PairwiseSumRunner {
     let program: PairwiseSumProgram
     static var block: Int { 256 }
-    /// Whether the AVX-512 kernel evaluates the sums (the CPU has AVX-512 F and BW, FILTERJIT_NO_AVX512 unset).
-    static var vectorised: Bool { filterjit_rank_kernels_avx512() != 0 }
+    /// Whether a C kernel evaluates the sums: AVX-512 (the CPU has AVX-512 F and BW, FILTERJIT_NO_AVX512
+    /// unset) or else AVX2 (FILTERJIT_NO_AVX2 unset).
+    static var vectorised: Bool { filterjit_pairwise_sum_vectorised() != 0 }
     private let slots: UnsafeMutablePointer<Double>
     private let zeros: UnsafeMutablePointer<Double>
 
@@ -133,6 +134,11 @@ final class PairwiseSumRunner {
             }
         }
         if ran != 0 { return }
+        runProgram(taps: taps, count: count, into: plane)
+    }
+
+    /// `run` by the Swift program alone (CPUs without AVX2; tests: the reference path on every CPU).
+    func runProgram(taps: [UnsafePointer<Double>], count: Int, into plane: UnsafeMutablePointer<Double>) {
         let block = Self.block
         let slots = self.slots, zeros = UnsafePointer(self.zeros)
         var x0 = 0

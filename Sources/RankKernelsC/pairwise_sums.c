@@ -214,7 +214,8 @@ FJ_BOX(14)
 FJ_BOX(15)
 
 static int fj_box(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out, float *out32, double divisor) {
-    if (!filterjit_rank_kernels_avx512() || k < 3 || k > 15) return 0;
+    if (!filterjit_rank_kernels_avx512()) return filterjit_pairwise_box_avx2(rows, k, count, out, out32, divisor);
+    if (k < 3 || k > 15) return 0;
     ptrdiff_t done = 0;
     switch (k) {
     case 3: done = fj_box3(rows, count, out, out32, divisor); break;
@@ -389,10 +390,19 @@ int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff
 }
 
 int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t count, double *out) {
-    if (!filterjit_rank_kernels_avx512() || n < 1) return 0;
-    if (count > 0) fj_pairwise_sum_f64_avx512(taps, n, count, out);
-    return 1;
+    if (n < 1) return 0;
+    if (filterjit_rank_kernels_avx512()) {
+        if (count > 0) fj_pairwise_sum_f64_avx512(taps, n, count, out);
+        return 1;
+    }
+    if (filterjit_pairwise_avx2()) {
+        if (count > 0) filterjit_pairwise_sum_f64_avx2(taps, n, count, out);
+        return 1;
+    }
+    return 0;
 }
+
+int filterjit_pairwise_sum_vectorised(void) { return filterjit_rank_kernels_avx512() || filterjit_pairwise_avx2(); }
 
 #else
 
@@ -452,5 +462,7 @@ int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t
     (void)out;
     return 0;
 }
+
+int filterjit_pairwise_sum_vectorised(void) { return 0; }
 
 #endif

@@ -56,11 +56,16 @@ func runCLI(_ arguments: [String], input: String? = nil, directory: URL = reposi
                      stderr: String(decoding: errData, as: UTF8.self))
 }
 
-/// Whether a `filterjit` child process runs the AVX-512 kernels: the CPU has AVX-512 F and BW (as
-/// /proc/cpuinfo names them) and FILTERJIT_NO_AVX512 leaves them on (unset, empty or starting with '0',
-/// as the C side reads it). Strategies that need them are chosen only then.
-func childRunsAVX512Kernels() -> Bool {
+/// Whether a `filterjit` child process runs float pairwise sums in vector code: AVX-512 (the CPU has
+/// AVX-512 F and BW, as /proc/cpuinfo names them, and FILTERJIT_NO_AVX512 leaves them on: unset, empty or
+/// starting with '0', as the C side reads it) or else AVX2 (FILTERJIT_NO_AVX2 likewise). The pairwise
+/// strategy starts at 26 taps only then (at 129 otherwise).
+func childVectorisesPairwiseSums() -> Bool {
     let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-    let off = ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"] ?? ""
-    return cpu.contains("avx512f") && cpu.contains("avx512bw") && (off.isEmpty || off.hasPrefix("0"))
+    func on(_ variable: String) -> Bool {
+        let off = ProcessInfo.processInfo.environment[variable] ?? ""
+        return off.isEmpty || off.hasPrefix("0")
+    }
+    return (cpu.contains("avx512f") && cpu.contains("avx512bw") && on("FILTERJIT_NO_AVX512"))
+        || (cpu.contains(" avx2") && on("FILTERJIT_NO_AVX2"))
 }

@@ -1,4 +1,4 @@
-// Exact float window sums in NumPy's pairwise order with explicit AVX-512 vectors, chosen at run time
+// Exact float window sums in NumPy's pairwise order with explicit AVX-512 (or AVX2) vectors, chosen at run time
 // by the CPU (docs/window-strategies.md, "sum, float data"; NDImage/PairwiseSums.swift).
 #ifndef FILTERJIT_PAIRWISE_SUMS_H
 #define FILTERJIT_PAIRWISE_SUMS_H
@@ -16,13 +16,30 @@ extern "C" {
 /// ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest added in order; beyond 128, two
 /// halves (the first a multiple of 8) summed recursively and added. Each vector lane is one pixel's
 /// exact sequence of IEEE additions, so the bits equal a scalar evaluation for any data (NaN, inf,
-/// -0.0 included). Returns 1 when it ran, 0 when this CPU (or build) has no such kernel
-/// (`filterjit_rank_kernels_avx512`): the caller then runs its portable Swift program. n >= 1.
+/// -0.0 included). AVX-512 where `filterjit_rank_kernels_avx512` holds (16 pixels per step), else AVX2
+/// where `filterjit_pairwise_avx2` does (8 pixels per step, pairwise_sums_avx2.c). Returns 1 when it ran,
+/// 0 when this CPU (or build) has neither: the caller then runs its portable Swift program. n >= 1.
 int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t count, double *out);
 
+/// Whether `filterjit_pairwise_sum_f64` runs vector code in this process (AVX-512 or AVX2).
+int filterjit_pairwise_sum_vectorised(void);
+
+/// Whether the AVX2 pairwise kernel may run (the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or
+/// starts with '0'); it is taken only where the AVX-512 kernels are off.
+int filterjit_pairwise_avx2(void);
+/// Turns the AVX2 pairwise kernel on (1, where the CPU has AVX2) or off (0) for the whole process, or back
+/// to what FILTERJIT_NO_AVX2 says (-1). For tests: the results are the same bits either way.
+void filterjit_pairwise_set_avx2(int enabled);
+/// The AVX2 kernel itself (no checks: only where `filterjit_pairwise_avx2` holds).
+void filterjit_pairwise_sum_f64_avx2(const double *const *taps, ptrdiff_t n, ptrdiff_t count, double *out);
+/// The AVX2 square-box kernel behind `filterjit_pairwise_box_store` where the AVX-512 kernels are off:
+/// returns 0 (computing nothing) for k outside 3 ... 15 or where `filterjit_pairwise_avx2` is 0.
+int filterjit_pairwise_box_avx2(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out, float *out32,
+                                double divisor);
+
 /// The same sums for a square box of k x k taps, k in 3 ... 15: tap r * k + c of pixel x is
-/// rows[r][x + c] (so rows[r][0 ..< count + k - 1] are read). Returns 0 (computing nothing) for
-/// other k or where `filterjit_pairwise_sum_f64` would return 0.
+/// rows[r][x + c] (so rows[r][0 ..< count + k - 1] are read), by AVX-512 or else AVX2. Returns 0
+/// (computing nothing) for other k or where `filterjit_pairwise_sum_f64` would return 0.
 int filterjit_pairwise_box_sum_f64(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out);
 
 /// The box sums of `filterjit_pairwise_box_sum_f64` stored straight into an output row: divided by

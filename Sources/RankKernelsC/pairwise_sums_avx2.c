@@ -1,0 +1,277 @@
+// NumPy's pairwise float sum across pixels with AVX2 vectors, for CPUs without AVX-512 (see
+// include/pairwise_sums.h and pairwise_sums.c, whose AVX-512 kernel this follows with half the lanes).
+// Eight pixels per step, two vectors of four doubles: for windows of 8 to 128 taps the eight
+// accumulators of each vector stay in registers (all 16 ymm registers; every tap is one add with its
+// load folded in, read straight from the tap's row at the pixel's offset). Longer windows split in
+// halves as NumPy does. Every lane follows one pixel's exact sequence of additions (no reassociation:
+// no fast-math, explicit intrinsics, no FMA), so the result is the bits of the scalar sum, NaN, inf
+// and -0.0 included. The last pixels of a row take masked loads (`vmaskmovpd` reads nothing where the
+// mask is clear, so no element past the row is touched) and masked stores.
+
+#include "pairwise_sums.h"
+#include <stdlib.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+#define FJ_AVX2 __attribute__((target("avx2,fma")))
+
+static int fj_avx2_cached = -1;
+
+static int fj_cpu_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+int filterjit_pairwise_avx2(void) {
+    int value = __atomic_load_n(&fj_avx2_cached, __ATOMIC_RELAXED);
+    if (value < 0) {
+        const char *off = getenv("FILTERJIT_NO_AVX2");
+        value = fj_cpu_has_avx2() && !(off && off[0] && off[0] != '0');
+        __atomic_store_n(&fj_avx2_cached, value, __ATOMIC_RELAXED);
+    }
+    return value;
+}
+
+void filterjit_pairwise_set_avx2(int enabled) {
+    __atomic_store_n(&fj_avx2_cached, enabled < 0 ? -1 : enabled && fj_cpu_has_avx2() ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+typedef struct {
+    __m256d a, b;
+} fj_pair4;
+
+#define FJ4_LOAD_FULL(m, p) _mm256_loadu_pd(p)
+#define FJ4_LOAD_MASKED(m, p) _mm256_maskload_pd(p, m)
+#define FJ4_ADD _mm256_add_pd
+// fma(v, 1.0, acc): v * 1.0 is exact, so this is v + acc rounded once, the add's bits, on the FMA pipes.
+#define FJ4_FMA1(v, acc) _mm256_fmadd_pd(v, one, acc)
+
+// pairwise(t[0 ..< n]) of pixels x ..< x + 8 (lanes beyond the masks are zero and never stored).
+#define FJ4_PAIRWISE(NAME, LOAD)                                                                             \
+    FJ_AVX2 static fj_pair4 NAME(const double *const *t, ptrdiff_t n, ptrdiff_t x, __m256i ma, __m256i mb) {  \
+        fj_pair4 s;                                                                                          \
+        __m256d one = _mm256_set1_pd(1.0);                                                                   \
+        __asm__("" : "+x"(one)); /* keeps fma(v, 1.0, acc) from being folded back into an add */           \
+        if (n < 8) {                                                                                         \
+            __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd();                                        \
+            for (ptrdiff_t i = 0; i < n; i++) {                                                              \
+                a = FJ4_ADD(a, LOAD(ma, t[i] + x));                                                          \
+                b = FJ4_ADD(b, LOAD(mb, t[i] + x + 4));                                                      \
+            }                                                                                                \
+            s.a = a;                                                                                         \
+            s.b = b;                                                                                         \
+            return s;                                                                                        \
+        }                                                                                                    \
+        if (n <= 128) {                                                                                      \
+            __m256d r0 = LOAD(ma, t[0] + x), r1 = LOAD(ma, t[1] + x), r2 = LOAD(ma, t[2] + x);              \
+            __m256d r3 = LOAD(ma, t[3] + x), r4 = LOAD(ma, t[4] + x), r5 = LOAD(ma, t[5] + x);              \
+            __m256d r6 = LOAD(ma, t[6] + x), r7 = LOAD(ma, t[7] + x);                                       \
+            __m256d q0 = LOAD(mb, t[0] + x + 4), q1 = LOAD(mb, t[1] + x + 4), q2 = LOAD(mb, t[2] + x + 4);  \
+            __m256d q3 = LOAD(mb, t[3] + x + 4), q4 = LOAD(mb, t[4] + x + 4), q5 = LOAD(mb, t[5] + x + 4);  \
+            __m256d q6 = LOAD(mb, t[6] + x + 4), q7 = LOAD(mb, t[7] + x + 4);                               \
+            ptrdiff_t end = n - n % 8, i = 8;                                                                \
+            for (; i < end; i += 8) {                                                                        \
+                const double *const *u = t + i;                                                              \
+                r0 = FJ4_ADD(r0, LOAD(ma, u[0] + x));                                                        \
+                q0 = FJ4_ADD(q0, LOAD(mb, u[0] + x + 4));                                                    \
+                r1 = FJ4_FMA1(LOAD(ma, u[1] + x), r1);                                                        \
+                q1 = FJ4_FMA1(LOAD(mb, u[1] + x + 4), q1);                                                    \
+                r2 = FJ4_ADD(r2, LOAD(ma, u[2] + x));                                                        \
+                q2 = FJ4_ADD(q2, LOAD(mb, u[2] + x + 4));                                                    \
+                r3 = FJ4_FMA1(LOAD(ma, u[3] + x), r3);                                                        \
+                q3 = FJ4_FMA1(LOAD(mb, u[3] + x + 4), q3);                                                    \
+                r4 = FJ4_ADD(r4, LOAD(ma, u[4] + x));                                                        \
+                q4 = FJ4_ADD(q4, LOAD(mb, u[4] + x + 4));                                                    \
+                r5 = FJ4_FMA1(LOAD(ma, u[5] + x), r5);                                                        \
+                q5 = FJ4_FMA1(LOAD(mb, u[5] + x + 4), q5);                                                    \
+                r6 = FJ4_ADD(r6, LOAD(ma, u[6] + x));                                                        \
+                q6 = FJ4_ADD(q6, LOAD(mb, u[6] + x + 4));                                                    \
+                r7 = FJ4_FMA1(LOAD(ma, u[7] + x), r7);                                                        \
+                q7 = FJ4_FMA1(LOAD(mb, u[7] + x + 4), q7);                                                    \
+            }                                                                                                \
+            __m256d a = FJ4_ADD(FJ4_ADD(FJ4_ADD(r0, r1), FJ4_ADD(r2, r3)), FJ4_ADD(FJ4_ADD(r4, r5), FJ4_ADD(r6, r7))); \
+            __m256d b = FJ4_ADD(FJ4_ADD(FJ4_ADD(q0, q1), FJ4_ADD(q2, q3)), FJ4_ADD(FJ4_ADD(q4, q5), FJ4_ADD(q6, q7))); \
+            for (; i < n; i++) {                                                                             \
+                a = FJ4_ADD(a, LOAD(ma, t[i] + x));                                                          \
+                b = FJ4_ADD(b, LOAD(mb, t[i] + x + 4));                                                      \
+            }                                                                                                \
+            s.a = a;                                                                                         \
+            s.b = b;                                                                                         \
+            return s;                                                                                        \
+        }                                                                                                    \
+        ptrdiff_t half = n / 2;                                                                              \
+        half -= half % 8;                                                                                    \
+        fj_pair4 p = NAME(t, half, x, ma, mb), q = NAME(t + half, n - half, x, ma, mb);                      \
+        s.a = FJ4_ADD(p.a, q.a);                                                                             \
+        s.b = FJ4_ADD(p.b, q.b);                                                                             \
+        return s;                                                                                            \
+    }
+
+FJ4_PAIRWISE(fj_pairwise4_full, FJ4_LOAD_FULL)
+FJ4_PAIRWISE(fj_pairwise4_masked, FJ4_LOAD_MASKED)
+
+// Lanes 0 ..< left of a vector of four (all from 4 on, none from 0 down): the sign bit set.
+FJ_AVX2 static inline __m256i fj_mask4(ptrdiff_t left) {
+    const __m256i lanes = _mm256_setr_epi64x(0, 1, 2, 3);
+    ptrdiff_t clamped = left < 0 ? 0 : left > 4 ? 4 : left;
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)clamped), lanes);
+}
+
+FJ_AVX2 void filterjit_pairwise_sum_f64_avx2(const double *const *t, ptrdiff_t n, ptrdiff_t count, double *out) {
+    const __m256d zero = _mm256_setzero_pd();
+    const __m256i all = _mm256_set1_epi64x(-1);
+    ptrdiff_t x = 0;
+    for (; x + 8 <= count; x += 8) {
+        fj_pair4 s = fj_pairwise4_full(t, n, x, all, all);
+        // 0.0 + sum, as NumPy's add.reduce starts from +0.0 (a window of -0.0 only sums to +0.0).
+        _mm256_storeu_pd(out + x, FJ4_ADD(zero, s.a));
+        _mm256_storeu_pd(out + x + 4, FJ4_ADD(zero, s.b));
+    }
+    if (x < count) {
+        ptrdiff_t left = count - x;
+        __m256i ma = fj_mask4(left), mb = fj_mask4(left - 4);
+        fj_pair4 s = fj_pairwise4_masked(t, n, x, ma, mb);
+        _mm256_maskstore_pd(out + x, ma, FJ4_ADD(zero, s.a));
+        _mm256_maskstore_pd(out + x + 4, mb, FJ4_ADD(zero, s.b));
+    }
+}
+
+// Square boxes of k x k taps (k = 3 ... 15): tap r * k + c of pixel x is rows[r][x + c], each tap one
+// unaligned load folded into its add (no table of tap pointers to read: the row's pointer once per
+// footprint row). The loops over rows and columns are unrolled in full, so every tap's accumulator (tap
+// index mod 8, within its half of the pairwise split beyond 128 taps) is a register known at compile time.
+#define FJ4_COMBINE(r) FJ4_ADD(FJ4_ADD(FJ4_ADD(r[0], r[1]), FJ4_ADD(r[2], r[3])), FJ4_ADD(FJ4_ADD(r[4], r[5]), FJ4_ADD(r[6], r[7])))
+
+// Taps [S, E) of the pairwise split (E - S in 8 ... 128), as FJ_SEGMENT_TAP in pairwise_sums.c.
+#define FJ4_SEGMENT_TAP(S, E, a, b, ra, rb)                                                                  \
+    if (i >= (S) && i < (E)) {                                                                              \
+        const int li = i - (S), end = ((E) - (S)) - ((E) - (S)) % 8;                                        \
+        if (li < 8) {                                                                                       \
+            a[li] = v0;                                                                                     \
+            b[li] = v1;                                                                                     \
+        } else if (li < end) {                                                                              \
+            a[li % 8] = FJ4_ADD(a[li % 8], v0);                                                             \
+            b[li % 8] = FJ4_ADD(b[li % 8], v1);                                                             \
+        } else {                                                                                            \
+            if (li == end) {                                                                                \
+                ra = FJ4_COMBINE(a);                                                                        \
+                rb = FJ4_COMBINE(b);                                                                        \
+            }                                                                                               \
+            ra = FJ4_ADD(ra, v0);                                                                           \
+            rb = FJ4_ADD(rb, v1);                                                                           \
+        }                                                                                                   \
+        if (i == (E) - 1 && end == (E) - (S)) {                                                             \
+            ra = FJ4_COMBINE(a);                                                                            \
+            rb = FJ4_COMBINE(b);                                                                            \
+        }                                                                                                   \
+    }
+
+// Stores 4 sums at x: into out (doubles) or, when out32 is set, rounded to floats; divided first by
+// `divisor` unless it is 0 (an IEEE division, as the compiled tail's `sum / taps`).
+FJ_AVX2 static inline void fj4_store(double *out, float *out32, ptrdiff_t x, __m256d v, double divisor, __m256d dv) {
+    if (divisor != 0) v = _mm256_div_pd(v, dv);
+    if (out32) _mm_storeu_ps(out32 + x, _mm256_cvtpd_ps(v));
+    else _mm256_storeu_pd(out + x, v);
+}
+
+#define FJ4_BOX(K)                                                                                           \
+    FJ_AVX2 static ptrdiff_t fj4_box##K(const double *const *rows, ptrdiff_t count, double *out, float *out32, \
+                                         double divisor) {                                                 \
+        enum { N = K * K, SPLIT = N > 128, H0 = N / 2, HALF = SPLIT ? H0 - H0 % 8 : N };                    \
+        const __m256d zero = _mm256_setzero_pd(), dv = _mm256_set1_pd(divisor);                             \
+        ptrdiff_t x = 0;                                                                                    \
+        for (; x + 8 <= count; x += 8) {                                                                    \
+            __m256d a[8], b[8], c8[8], d8[8], ra = zero, rb = zero, sa = zero, sb = zero;                   \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < K; r++) {                               \
+                const double *p = rows[r] + x;                                                              \
+                _Pragma("clang loop unroll(full)") for (int c = 0; c < K; c++) {                           \
+                    const int i = r * K + c;                                                                \
+                    __m256d v0 = _mm256_loadu_pd(p + c), v1 = _mm256_loadu_pd(p + c + 4);                   \
+                    FJ4_SEGMENT_TAP(0, HALF, a, b, ra, rb)                                                  \
+                    FJ4_SEGMENT_TAP(HALF, N, c8, d8, sa, sb)                                                \
+                }                                                                                           \
+            }                                                                                               \
+            if (SPLIT) {                                                                                    \
+                ra = FJ4_ADD(ra, sa);                                                                       \
+                rb = FJ4_ADD(rb, sb);                                                                       \
+            }                                                                                               \
+            fj4_store(out, out32, x, FJ4_ADD(zero, ra), divisor, dv);                                       \
+            fj4_store(out, out32, x + 4, FJ4_ADD(zero, rb), divisor, dv);                                   \
+        }                                                                                                   \
+        return x;                                                                                           \
+    }
+
+FJ4_BOX(3)
+FJ4_BOX(4)
+FJ4_BOX(5)
+FJ4_BOX(6)
+FJ4_BOX(7)
+FJ4_BOX(8)
+FJ4_BOX(9)
+FJ4_BOX(10)
+FJ4_BOX(11)
+FJ4_BOX(12)
+FJ4_BOX(13)
+FJ4_BOX(14)
+FJ4_BOX(15)
+
+int filterjit_pairwise_box_avx2(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out, float *out32,
+                                double divisor) {
+    if (!filterjit_pairwise_avx2() || k < 3 || k > 15) return 0;
+    ptrdiff_t done = 0;
+    switch (k) {
+    case 3: done = fj4_box3(rows, count, out, out32, divisor); break;
+    case 4: done = fj4_box4(rows, count, out, out32, divisor); break;
+    case 5: done = fj4_box5(rows, count, out, out32, divisor); break;
+    case 6: done = fj4_box6(rows, count, out, out32, divisor); break;
+    case 7: done = fj4_box7(rows, count, out, out32, divisor); break;
+    case 8: done = fj4_box8(rows, count, out, out32, divisor); break;
+    case 9: done = fj4_box9(rows, count, out, out32, divisor); break;
+    case 10: done = fj4_box10(rows, count, out, out32, divisor); break;
+    case 11: done = fj4_box11(rows, count, out, out32, divisor); break;
+    case 12: done = fj4_box12(rows, count, out, out32, divisor); break;
+    case 13: done = fj4_box13(rows, count, out, out32, divisor); break;
+    case 14: done = fj4_box14(rows, count, out, out32, divisor); break;
+    case 15: done = fj4_box15(rows, count, out, out32, divisor); break;
+    }
+    if (done < count) {
+        // The last (up to 7) pixels: the general kernel with masked loads over the same taps.
+        const double *taps[15 * 15];
+        double sums[8];
+        for (ptrdiff_t r = 0; r < k; r++)
+            for (ptrdiff_t c = 0; c < k; c++) taps[r * k + c] = rows[r] + done + c;
+        filterjit_pairwise_sum_f64_avx2(taps, k * k, count - done, sums);
+        for (ptrdiff_t x = done; x < count; x++) {
+            double v = divisor != 0 ? sums[x - done] / divisor : sums[x - done];
+            if (out32) out32[x] = (float)v; else out[x] = v;
+        }
+    }
+    return 1;
+}
+
+#else
+
+int filterjit_pairwise_avx2(void) { return 0; }
+
+void filterjit_pairwise_set_avx2(int enabled) { (void)enabled; }
+
+void filterjit_pairwise_sum_f64_avx2(const double *const *t, ptrdiff_t n, ptrdiff_t count, double *out) {
+    (void)t;
+    (void)n;
+    (void)count;
+    (void)out;
+}
+
+int filterjit_pairwise_box_avx2(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out, float *out32,
+                                double divisor) {
+    (void)rows;
+    (void)k;
+    (void)count;
+    (void)out;
+    (void)out32;
+    (void)divisor;
+    return 0;
+}
+
+#endif
