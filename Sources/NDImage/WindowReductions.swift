@@ -630,7 +630,7 @@ public struct WindowReductionJob: @unchecked Sendable {
     }
 
     /// 3-D float boxes of 9 footprint rows of 3 columns or 25 of 5 (the 3x3x3 and 5x5x5 cubes) with
-    /// AVX-512 (`filterjit_pairwise_rows_store_f64`/`_f32`): each output row's pairwise sums read the
+    /// AVX-512 or AVX2 (`filterjit_pairwise_rows_store_f64`/`_f32`): each output row's pairwise sums read the
     /// input rows in place (float32 widened in the kernel), no extended-row copies and no plane; the
     /// pixels whose windows leave the row (and rows of cval) read short strips gathered through the
     /// mode. Divided by the taps for a mean and stored into the contiguous output row. The same

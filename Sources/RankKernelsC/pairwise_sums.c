@@ -352,7 +352,7 @@ static uint64_t fj_rows_runs = 0;
 uint64_t filterjit_pairwise_rows_runs(void) { return __atomic_load_n(&fj_rows_runs, __ATOMIC_RELAXED); }
 
 int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length) {
-    if (!filterjit_rank_kernels_avx512()) return 0;
+    if (!filterjit_rank_kernels_avx512() && !filterjit_pairwise_avx2()) return 0;
     return (rows == 9 && length == 3) || (rows == 25 && length == 5);
 }
 
@@ -361,6 +361,7 @@ int filterjit_pairwise_rows_store_f64(const double *const *rows, ptrdiff_t r, pt
     if (!filterjit_pairwise_rows_supported(r, length)) return 0;
     if (count <= 0) return 1;
     __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
+    if (!filterjit_rank_kernels_avx512()) return filterjit_pairwise_rows_avx2((const void *const *)rows, 0, r, length, count, divisor, out);
     switch (length) {
     case 3: fj_rect9x3_f64(rows, count, divisor, out, NULL); break;
     default: fj_rect25x5_f64(rows, count, divisor, out, NULL); break;
@@ -373,6 +374,7 @@ int filterjit_pairwise_rows_store_f32(const float *const *rows, ptrdiff_t r, ptr
     if (!filterjit_pairwise_rows_supported(r, length)) return 0;
     if (count <= 0) return 1;
     __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
+    if (!filterjit_rank_kernels_avx512()) return filterjit_pairwise_rows_avx2((const void *const *)rows, 1, r, length, count, divisor, out);
     switch (length) {
     case 3: fj_rect9x3_f32(rows, count, divisor, NULL, out); break;
     default: fj_rect25x5_f32(rows, count, divisor, NULL, out); break;

@@ -250,6 +250,99 @@ int filterjit_pairwise_box_avx2(const double *const *rows, ptrdiff_t k, ptrdiff_
     return 1;
 }
 
+// Boxes of R footprint rows of L columns (the 3-D cubes of 3 and 5: R = 9, L = 3 and R = 25, L = 5), read in
+// place as in pairwise_sums.c's FJ_RECT: tap r * L + c of pixel x is rows[r][x + c], float64 rows or float32
+// ones (widened by `vcvtps2pd` as loaded). Every tap one load at its own offset, the square-box kernel's
+// unrolled tree. The last (up to 7) pixels of a call take masked loads, which read only the elements of
+// pixels below `count` (so nothing past rows[r][count + L - 2]), and masked stores.
+typedef struct {
+    __m256i d0, d1;  // lanes of the two vectors of doubles
+    __m128i f0, f1;  // the same lanes as 32-bit masks (float rows)
+} fj4_masks;
+
+#define FJ4_ROW_F64(p, m, half) _mm256_loadu_pd(p)
+#define FJ4_ROW_F64_MASKED(p, m, half) _mm256_maskload_pd(p, (half) ? (m).d1 : (m).d0)
+#define FJ4_ROW_F32(p, m, half) _mm256_cvtps_pd(_mm_loadu_ps(p))
+#define FJ4_ROW_F32_MASKED(p, m, half) _mm256_cvtps_pd(_mm_maskload_ps(p, (half) ? (m).f1 : (m).f0))
+
+#define FJ4_RECT_STEP(FN, R, L, TYPE, LOADV)                                                                 \
+    FJ_AVX2 static inline fj_pair4 FN(const TYPE *const *rows, ptrdiff_t x, fj4_masks m) {                  \
+        enum { N = R * L, SPLIT = N > 128, H0 = N / 2, HALF = SPLIT ? H0 - H0 % 8 : N };                    \
+        (void)m;                                                                                            \
+        const __m256d zero = _mm256_setzero_pd();                                                           \
+        __m256d a[8], b[8], c8[8], d8[8], ra = zero, rb = zero, sa = zero, sb = zero;                       \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {                                   \
+            const TYPE *p = rows[r] + x;                                                                    \
+            _Pragma("clang loop unroll(full)") for (int c = 0; c < L; c++) {                               \
+                const int i = r * L + c;                                                                    \
+                __m256d v0 = LOADV(p + c, m, 0), v1 = LOADV(p + c + 4, m, 1);                               \
+                FJ4_SEGMENT_TAP(0, HALF, a, b, ra, rb)                                                      \
+                FJ4_SEGMENT_TAP(HALF, N, c8, d8, sa, sb)                                                    \
+            }                                                                                               \
+        }                                                                                                   \
+        if (SPLIT) {                                                                                        \
+            ra = FJ4_ADD(ra, sa);                                                                           \
+            rb = FJ4_ADD(rb, sb);                                                                           \
+        }                                                                                                   \
+        fj_pair4 s;                                                                                         \
+        s.a = FJ4_ADD(zero, ra);                                                                            \
+        s.b = FJ4_ADD(zero, rb);                                                                            \
+        return s;                                                                                           \
+    }
+
+#define FJ4_RECT(NAME, R, L, TYPE, LOADF, LOADM)                                                             \
+    FJ4_RECT_STEP(NAME##_step, R, L, TYPE, LOADF)                                                           \
+    FJ4_RECT_STEP(NAME##_tail, R, L, TYPE, LOADM)                                                           \
+    FJ_AVX2 static void NAME(const TYPE *const *rows, ptrdiff_t count, double divisor, double *out, float *out32) { \
+        const __m256d dv = _mm256_set1_pd(divisor);                                                         \
+        fj4_masks none = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm_setzero_si128(), _mm_setzero_si128()}; \
+        ptrdiff_t x = 0;                                                                                    \
+        for (; x + 8 <= count; x += 8) {                                                                    \
+            fj_pair4 s = NAME##_step(rows, x, none);                                                        \
+            fj4_store(out, out32, x, s.a, divisor, dv);                                                     \
+            fj4_store(out, out32, x + 4, s.b, divisor, dv);                                                 \
+        }                                                                                                   \
+        if (x < count) {                                                                                    \
+            ptrdiff_t left = count - x;                                                                     \
+            fj4_masks m;                                                                                    \
+            m.d0 = fj_mask4(left);                                                                          \
+            m.d1 = fj_mask4(left - 4);                                                                      \
+            m.f0 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(m.d0, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))); \
+            m.f1 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(m.d1, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))); \
+            fj_pair4 s = NAME##_tail(rows, x, m);                                                           \
+            __m256d va = s.a, vb = s.b;                                                                     \
+            if (divisor != 0) {                                                                             \
+                va = _mm256_div_pd(va, dv);                                                                 \
+                vb = _mm256_div_pd(vb, dv);                                                                 \
+            }                                                                                               \
+            if (out32) {                                                                                    \
+                _mm_maskstore_ps(out32 + x, m.f0, _mm256_cvtpd_ps(va));                                     \
+                _mm_maskstore_ps(out32 + x + 4, m.f1, _mm256_cvtpd_ps(vb));                                 \
+            } else {                                                                                        \
+                _mm256_maskstore_pd(out + x, m.d0, va);                                                     \
+                _mm256_maskstore_pd(out + x + 4, m.d1, vb);                                                 \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+
+FJ4_RECT(fj4_rect9x3_f64, 9, 3, double, FJ4_ROW_F64, FJ4_ROW_F64_MASKED)
+FJ4_RECT(fj4_rect25x5_f64, 25, 5, double, FJ4_ROW_F64, FJ4_ROW_F64_MASKED)
+FJ4_RECT(fj4_rect9x3_f32, 9, 3, float, FJ4_ROW_F32, FJ4_ROW_F32_MASKED)
+FJ4_RECT(fj4_rect25x5_f32, 25, 5, float, FJ4_ROW_F32, FJ4_ROW_F32_MASKED)
+
+int filterjit_pairwise_rows_avx2(const void *const *rows, int f32, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
+                                 double divisor, void *out) {
+    if (!filterjit_pairwise_avx2() || !((r == 9 && length == 3) || (r == 25 && length == 5))) return 0;
+    if (f32) {
+        if (length == 3) fj4_rect9x3_f32((const float *const *)rows, count, divisor, NULL, (float *)out);
+        else fj4_rect25x5_f32((const float *const *)rows, count, divisor, NULL, (float *)out);
+    } else {
+        if (length == 3) fj4_rect9x3_f64((const double *const *)rows, count, divisor, (double *)out, NULL);
+        else fj4_rect25x5_f64((const double *const *)rows, count, divisor, (double *)out, NULL);
+    }
+    return 1;
+}
+
 #else
 
 int filterjit_pairwise_avx2(void) { return 0; }
@@ -271,6 +364,18 @@ int filterjit_pairwise_box_avx2(const double *const *rows, ptrdiff_t k, ptrdiff_
     (void)out;
     (void)out32;
     (void)divisor;
+    return 0;
+}
+
+int filterjit_pairwise_rows_avx2(const void *const *rows, int f32, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
+                                 double divisor, void *out) {
+    (void)rows;
+    (void)f32;
+    (void)r;
+    (void)length;
+    (void)count;
+    (void)divisor;
+    (void)out;
     return 0;
 }
 

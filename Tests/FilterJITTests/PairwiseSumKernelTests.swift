@@ -119,4 +119,76 @@ import RankKernelsC
         if avx2 || RankKernels.avx512 { #expect(ran > 0, "no box kernel ran on a CPU that has one") }
         #expect(problems.isEmpty, "seed \(seed):\n\(problems.prefix(10).joined(separator: "\n"))")
     }
+
+    /// The 3-D cube kernels (`filterjit_pairwise_rows_store_f64`/`_f32`: 9 rows of 3 columns, 25 of 5), on
+    /// float64 and float32 rows, as dispatched and (where the CPU has AVX2) the AVX2 kernel directly.
+    @Test func cubeRowKernelsStoreNumPysMeansAndSums() throws {
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("cubeRowKernelsStoreNumPysMeansAndSums seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let avx2 = filterjit_pairwise_avx2() != 0
+        var problems: [String] = [], ran = 0
+        for (r, length) in [(9, 3), (25, 5)] {
+            for round in 0..<40 {
+                let count = 1 + (round < 20 ? round : random.below(60))
+                let f32 = random.chance(0.5)
+                var rows = Self.randomRows(r, count + length - 1, &random)
+                if f32 { rows = rows.map { $0.map { Double(Float($0)) } } }
+                let divisor = random.chance(0.5) ? Double(r * length) : 0
+                let expected = (0..<count).map { x -> Double in
+                    let taps = (0..<(r * length)).map { rows[$0 / length][x + $0 % length] }
+                    let sum = taps.withUnsafeBufferPointer { Numerics.npSum($0.baseAddress, r * length) }
+                    return divisor != 0 ? sum / divisor : sum
+                }
+                var results: [(String, [Double])] = []
+                if f32 {
+                    let storage = rows.map { row -> UnsafeMutablePointer<Float> in
+                        let p = UnsafeMutablePointer<Float>.allocate(capacity: row.count)
+                        p.initialize(from: row.map { Float($0) }, count: row.count)
+                        return p
+                    }
+                    defer { storage.forEach { $0.deallocate() } }
+                    let pointers: [UnsafePointer<Float>?] = storage.map { UnsafePointer($0) }
+                    var out = [Float](repeating: 7, count: count + 1)
+                    if out.withUnsafeMutableBufferPointer({ filterjit_pairwise_rows_store_f32(pointers, r, length, count, divisor, $0.baseAddress!) }) != 0 {
+                        results.append(("dispatch f32", out.map { Double($0) }))
+                    }
+                    if avx2 {
+                        out = [Float](repeating: 7, count: count + 1)
+                        let raw = pointers.map { UnsafeRawPointer($0) }
+                        if out.withUnsafeMutableBufferPointer({ filterjit_pairwise_rows_avx2(raw, 1, r, length, count, divisor, $0.baseAddress!) }) != 0 {
+                            results.append(("avx2 f32", out.map { Double($0) }))
+                        }
+                    }
+                    results = results.map { ($0.0, $0.1) }
+                } else {
+                    Self.withRows(rows) { pointers in
+                        let optionals = pointers.map { Optional($0) }
+                        var out = [Double](repeating: 7, count: count + 1)
+                        if out.withUnsafeMutableBufferPointer({ filterjit_pairwise_rows_store_f64(optionals, r, length, count, divisor, $0.baseAddress!) }) != 0 {
+                            results.append(("dispatch f64", out))
+                        }
+                        if avx2 {
+                            out = [Double](repeating: 7, count: count + 1)
+                            let raw = pointers.map { Optional(UnsafeRawPointer($0)) }
+                            if out.withUnsafeMutableBufferPointer({ filterjit_pairwise_rows_avx2(raw, 0, r, length, count, divisor, $0.baseAddress!) }) != 0 {
+                                results.append(("avx2 f64", out))
+                            }
+                        }
+                    }
+                }
+                for (name, out) in results {
+                    ran += 1
+                    let want = f32 ? expected.map { Double(Float($0)) } : expected
+                    if let x = (0..<count).first(where: { !Self.same(out[$0], want[$0]) }) {
+                        problems.append("\(name) \(r)x\(length) count \(count) divisor \(divisor) pixel \(x): \(out[x]) != \(want[x])")
+                    }
+                    if out[count] != 7 { problems.append("\(name) \(r)x\(length) count \(count) wrote past the row") }
+                }
+            }
+        }
+        print("pairwise cube rows: \(ran) kernel runs (AVX2 kernel \(avx2 ? "included" : "absent on this CPU")), \(problems.count) problems")
+        if avx2 || RankKernels.avx512 { #expect(ran > 0, "no row kernel ran on a CPU that has one") }
+        #expect(problems.isEmpty, "seed \(seed):\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
 }

@@ -36,6 +36,10 @@ void filterjit_pairwise_sum_f64_avx2(const double *const *taps, ptrdiff_t n, ptr
 /// returns 0 (computing nothing) for k outside 3 ... 15 or where `filterjit_pairwise_avx2` is 0.
 int filterjit_pairwise_box_avx2(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out, float *out32,
                                 double divisor);
+/// The AVX2 row kernels behind `filterjit_pairwise_rows_store_*` where the AVX-512 kernels are off (rows of
+/// floats when f32 is 1, out then a float row): 0 (computing nothing) where they do not apply.
+int filterjit_pairwise_rows_avx2(const void *const *rows, int f32, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
+                                 double divisor, void *out);
 
 /// The same sums for a square box of k x k taps, k in 3 ... 15: tap r * k + c of pixel x is
 /// rows[r][x + c] (so rows[r][0 ..< count + k - 1] are read), by AVX-512 or else AVX2. Returns 0
@@ -49,7 +53,7 @@ int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff
                                  double *out, float *out32);
 
 /// Whether `filterjit_pairwise_rows_store_*` take boxes of `rows` footprint rows of `length` columns on
-/// this CPU: (9, 3) and (25, 5), the 3-D cubes of 3 and 5, with AVX-512.
+/// this CPU: (9, 3) and (25, 5), the 3-D cubes of 3 and 5, with AVX-512 or AVX2.
 int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length);
 
 /// How many calls of the row kernels below computed rows in this process (for tests: proof that a path
