@@ -780,7 +780,12 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// The size of the AVX-512 median row kernel (`RankKernelsC`, `filterjit_median3x3_*_rows`,
     /// `filterjit_median5x5_*_rows`) that computes `network` for `T` on this CPU: 3 or 5, 0 for none.
     private func medianRowsSize<T: ReducibleElement>(_: T.Type, network: RankNetwork) -> Int {
-        guard filterjit_rank_kernels_avx512() != 0 else { return 0 }
+        guard filterjit_rank_kernels_avx512() != 0 else {
+            // Without AVX-512: the AVX2 3x3 kernels of 8-bit and float data (median3x3_avx2.c).
+            let avx2Types = T.self == UInt8.self || T.self == Int8.self || T.self == Float.self || T.self == Double.self
+            return avx2Types && filterjit_median3x3_avx2() != 0 && network.rows == 3 && network.length == 3
+                && network.ranks == [4] ? 3 : 0
+        }
         if network.rows == 3 && network.length == 3 && network.ranks == [4] {
             return T.self == Int64.self || T.self == UInt64.self ? 0 : 3
         }
@@ -2094,6 +2099,13 @@ public enum RankKernels {
     /// that finds them switched off mid-way declines its strategy and runs the literal kernel).
     public static func setAVX512(_ enabled: Bool?) {
         filterjit_rank_kernels_set_avx512(enabled.map { $0 ? 1 : 0 } ?? -1)
+    }
+
+    /// Turns the AVX2 kernels that stand in for the AVX-512 ones where those are off (float pairwise sums,
+    /// 3x3 medians of 8-bit and float data) on (where the CPU has AVX2) or off for the whole process, or back
+    /// to what FILTERJIT_NO_AVX2 says (nil). For tests: every result is the same bits either way.
+    public static func setAVX2(_ enabled: Bool?) {
+        filterjit_pairwise_set_avx2(enabled.map { $0 ? 1 : 0 } ?? -1)
     }
 }
 

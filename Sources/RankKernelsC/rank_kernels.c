@@ -43,6 +43,12 @@ static void fj_median_ran(int which, int stream) {
     if (stream) __atomic_fetch_add(&fj_median_runs[2], 1, __ATOMIC_RELAXED);
 }
 
+// The AVX2 3x3 row kernels (no non-temporal stores), counted as the AVX-512 ones are: 0 where AVX2 is off.
+#define fj_median3x3_avx2(KERNEL, rows, outs, count, start, n)                                             \
+    (!filterjit_pairwise_avx2() ? 0 : ((n) <= 0 || (count) <= 0) ? 1 : (fj_median_ran(0, 0), KERNEL(rows, outs, count, start, n)))
+
+int filterjit_median3x3_avx2(void) { return filterjit_pairwise_avx2(); }
+
 void filterjit_rank_kernels_set_avx512(int enabled) {
     __atomic_store_n(&fj_avx512_cached, enabled < 0 ? -1 : enabled && fj_cpu_has_avx512() ? 1 : 0, __ATOMIC_RELAXED);
 }
@@ -299,7 +305,8 @@ static const uint8_t fj_shift_index[2][64] __attribute__((aligned(64))) = {
         if (n <= 0 || count <= 0) return 1;                                                                 \
         return IMPL##_rows_impl(rows, outs, count, start, n, 1);                                            \
     }
-// The exported kernels of a type with a second instance IMPL##ALT for CPUs where HAS() holds.
+// The exported kernels of a type with a second instance IMPL##ALT for CPUs where HAS() holds; without
+// AVX-512 the row kernels take NAME##_rows_avx2 (median3x3_avx2.c) where filterjit_pairwise_avx2() holds.
 #define FJ_MEDIAN3X3_EXPORT_ALT(NAME, T, IMPL, ALT, HAS)                                                    \
     int NAME(const T *const *rows, ptrdiff_t start, ptrdiff_t n, T *out) {                                  \
         if (!filterjit_rank_kernels_avx512()) return 0;                                                     \
@@ -309,13 +316,13 @@ static const uint8_t fj_shift_index[2][64] __attribute__((aligned(64))) = {
         return 1;                                                                                           \
     }                                                                                                       \
     int NAME##_rows(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n) {  \
-        if (!filterjit_rank_kernels_avx512()) return 0;                                                     \
+        if (!filterjit_rank_kernels_avx512()) return fj_median3x3_avx2(NAME##_rows_avx2, rows, outs, count, start, n); \
         if (n <= 0 || count <= 0) return 1;                                                                 \
         return HAS() ? IMPL##ALT##_rows_impl(rows, outs, count, start, n, 0)                                \
                      : IMPL##_rows_impl(rows, outs, count, start, n, 0);                                    \
     }                                                                                                       \
     int NAME##_rows_stream(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n) { \
-        if (!filterjit_rank_kernels_avx512()) return 0;                                                     \
+        if (!filterjit_rank_kernels_avx512()) return fj_median3x3_avx2(NAME##_rows_avx2, rows, outs, count, start, n); \
         if (n <= 0 || count <= 0) return 1;                                                                 \
         return HAS() ? IMPL##ALT##_rows_impl(rows, outs, count, start, n, 1)                                \
                      : IMPL##_rows_impl(rows, outs, count, start, n, 1);                                    \
@@ -569,6 +576,7 @@ FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_f64, double, fj_m5_f64)
 #else
 
 int filterjit_rank_kernels_avx512(void) { return 0; }
+int filterjit_median3x3_avx2(void) { return 0; }
 void filterjit_rank_kernels_set_avx512(int enabled) { (void)enabled; }
 uint64_t filterjit_median_rows_runs(int which) { (void)which; return 0; }
 #define FJ_NONE_ROWS(NAME, T) int NAME(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n) { \

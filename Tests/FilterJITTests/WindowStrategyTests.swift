@@ -320,7 +320,8 @@ import RankKernelsC
         var problems: [String] = []
         var kernelRounds = 0
         let rounds = 160
-        defer { RankKernels.setAVX512(nil) }
+        let callsBefore = filterjit_median_rows_runs(0) + filterjit_median_rows_runs(1)
+        defer { RankKernels.setAVX512(nil); RankKernels.setAVX2(nil) }
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
             let size = random.pick(boxes)
@@ -342,19 +343,26 @@ import RankKernelsC
             }
             let input = try NDArray.make(shape: shape, elementType: type, values: values)
             let options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
+            // A quarter of the rounds without AVX-512 (the AVX2 3x3 kernels where the CPU has AVX2), half
+            // of those without AVX2 either (the portable networks).
             let off = round % 4 == 3
             RankKernels.setAVX512(off ? false : nil)
+            RankKernels.setAVX2(round % 8 == 7 ? false : nil)
             if RankKernels.avx512 { kernelRounds += 1 }
             let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
             let threads = 1 + random.below(3)
             let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
             RankKernels.setAVX512(nil)
+            RankKernels.setAVX2(nil)
             if let d = fast.difference(from: literal) {
                 problems.append("round \(round) \(kernel.name) \(type) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) "
-                    + "threads \(threads) avx512 \(off ? "off" : "on"): \(d)")
+                    + "threads \(threads) avx512 \(off ? "off" : "on") avx2 \(round % 8 == 7 ? "off" : "on"): \(d)")
             }
         }
-        print("median row kernels vs literal: \(rounds) rounds, \(kernelRounds) with AVX-512, \(problems.count) differences")
+        let calls = filterjit_median_rows_runs(0) + filterjit_median_rows_runs(1) - callsBefore
+        print("median row kernels vs literal: \(rounds) rounds, \(kernelRounds) with AVX-512, \(calls) row-kernel calls "
+            + "(AVX-512 or AVX2; other suites may add), \(problems.count) differences")
+        if RankKernels.avx512 || filterjit_median3x3_avx2() != 0 { #expect(calls > 0, "no round reached a row kernel") }
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 

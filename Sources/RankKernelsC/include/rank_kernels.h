@@ -26,6 +26,13 @@ int filterjit_rank_kernels_avx512(void);
 /// either way.
 void filterjit_rank_kernels_set_avx512(int enabled);
 
+/// Whether the 3x3 row kernels of uint8, int8, float32 and float64 run with AVX2 where the AVX-512 ones are
+/// off (median3x3_avx2.c; the switch of `filterjit_pairwise_avx2`, FILTERJIT_NO_AVX2).
+int filterjit_median3x3_avx2(void);
+int filterjit_median3x3_u8_rows_avx2(const uint8_t *const *rows, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_i8_rows_avx2(const int8_t *const *rows, int8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_f32_rows_avx2(const float *const *rows, float *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
+int filterjit_median3x3_f64_rows_avx2(const double *const *rows, double *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 /// How many calls have run the median row kernels in this process (tests: proof that a path reached them):
 /// which 0 the 3x3 ones, 1 the 5x5 ones, 2 either with non-temporal stores (`_rows_stream`).
 uint64_t filterjit_median_rows_runs(int which);
