@@ -39,15 +39,22 @@ public struct WindowStrategyReport: Sendable, CustomStringConvertible {
 }
 
 extension Kernel {
-    /// The fewest taps for which float sums take the vectorised pairwise strategy. With AVX-512
-    /// (`filterjit_pairwise_sum_f64`, accumulators in registers): beyond 5x5 (CPU time at 2048x2048,
+    /// The fewest taps for which float sums over `tapPositions` take the vectorised pairwise strategy. With
+    /// AVX-512 (`filterjit_pairwise_sum_f64`, accumulators in registers): beyond 5x5 (CPU time at 2048x2048,
     /// one thread, 2026-12-05: float64 3x3 7.0 ms against 5.8 literally, 5x5 9.9 against 9.6, 7x7 15.6
-    /// against 16.4, 9x9 20.0 against 35.7); the same with AVX2 (`pairwise_sums_avx2.c`; Zen 3,
-    /// twelfth session: float64 6x6 11.3-15.6 against 13.6-13.8 ms, 7x7 13.9 against 18.4). Without
-    /// either, beyond the literal kernel's unrolled windows
+    /// against 16.4, 9x9 20.0 against 35.7). With AVX2 only (`pairwise_sums_avx2.c`; Zen 3, twelfth
+    /// session): the same for the square-box and cube kernels (float64 6x6 11.3-15.6 against 13.6-13.8 ms,
+    /// 7x7 13.9 against 18.4), but the general kernel, which reads a pointer per tap, only from 49 taps
+    /// (float64 disk of 37 taps 19.0-19.3 against 14.6-15.6 literally, 6x7 less its corners (38) 25.9-26.7
+    /// against 15.7-20.1; disk of 49 21.9-22.5 against 25.6, of 69 28.2-28.5 against 36.1-36.5; float32 disk
+    /// of 49 21.5-21.9 against 21.8-23.0). Without either, beyond the literal kernel's unrolled windows
     /// (FilterCodegen's `maximumUnrolledWindow`, 128), whose register-held sums beat the Swift program
     /// (9x9 and 11x11 1.0x-1.6x faster literally; 15x15 6x-8x slower literally, its per-pixel fallback).
-    static var pairwiseSumThreshold: Int { WindowReductionJob.pairwiseSumsVectorised ? 26 : 129 }
+    static func pairwiseSumThreshold(tapPositions: [[Int]]) -> Int {
+        guard WindowReductionJob.pairwiseSumsVectorised else { return 129 }
+        if RankKernels.avx512 { return 26 }
+        return WindowReductionJob.pairwiseBoxKernelTakes(tapPositions: tapPositions) ? 26 : 49
+    }
     /// The fewest taps for which fast-math float box sums replace the literal kernel (2048x2048
     /// float64 and float32 means, one thread: see docs/status.md, branches w12d and w12j): from 3x3
     /// the fused AVX-512 passes beat it. The same on every CPU, so that the bits of a fast-math run
@@ -93,7 +100,7 @@ extension Kernel {
                    windowLength >= Self.fastBoxSumThreshold {
                     continue
                 }
-                guard windowLength >= Self.pairwiseSumThreshold else { return nil }
+                guard windowLength >= Self.pairwiseSumThreshold(tapPositions: tapPositions) else { return nil }
             case .sum:
                 guard windowLength >= 9, elementType != .int64, elementType != .uint64 else {
                     return nil

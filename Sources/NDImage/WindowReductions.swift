@@ -231,7 +231,19 @@ public struct WindowReductionJob: @unchecked Sendable {
         return extent == Set(taps).count
     }
 
-    /// Whether float pairwise sums run the AVX-512 kernel (`filterjit_pairwise_sum_f64`, accumulators in
+    /// Whether the taps are a box that a pairwise box kernel takes whole (no table of tap pointers): a
+    /// square 2-D box of 3 to 15 (`filterjit_pairwise_box_store`) or a 3-D cube of 3 or 5
+    /// (`filterjit_pairwise_rows_store_*`). (The kernels also need contiguous rows; the strategy's
+    /// threshold only asks which kernel a footprint would take.)
+    public static func pairwiseBoxKernelTakes(tapPositions taps: [[Int]]) -> Bool {
+        guard isBox(tapPositions: taps), let first = taps.first else { return false }
+        let sides = first.indices.map { axis in taps.map { $0[axis] }.max()! - taps.map { $0[axis] }.min()! + 1 }
+        if sides.count == 2 { return sides[0] == sides[1] && (3...15).contains(sides[0]) }
+        if sides.count == 3 { return Set(sides).count == 1 && (sides[0] == 3 || sides[0] == 5) }
+        return false
+    }
+
+    /// Whether float pairwise sums run a C kernel, AVX-512 or AVX2 (`filterjit_pairwise_sum_f64`, accumulators in
     /// registers) rather than the portable Swift program over scratch blocks.
     public static var pairwiseSumsVectorised: Bool { PairwiseSumRunner.vectorised }
 
@@ -777,7 +789,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         }
     }
 
-    /// The size of the AVX-512 median row kernel (`RankKernelsC`, `filterjit_median3x3_*_rows`,
+    /// The size of the AVX-512 (or AVX2) median row kernel (`RankKernelsC`, `filterjit_median3x3_*_rows`,
     /// `filterjit_median5x5_*_rows`) that computes `network` for `T` on this CPU: 3 or 5, 0 for none.
     private func medianRowsSize<T: ReducibleElement>(_: T.Type, network: RankNetwork) -> Int {
         guard filterjit_rank_kernels_avx512() != 0 else {
@@ -797,7 +809,7 @@ public struct WindowReductionJob: @unchecked Sendable {
     }
 
     /// 3x3 and 5x5 medians written straight into contiguous output rows of the input's type by the
-    /// AVX-512 row kernels, reading the input rows in place: one C call per batch of output rows for
+    /// AVX-512 row kernels (or the AVX2 3x3 ones), reading the input rows in place: one C call per batch of output rows for
     /// the pixels whose windows lie inside the row. The few pixels at each row end read the row
     /// extended through the mode: when consecutive output rows' windows slide down one sequence of
     /// input rows (2-D images), those columns of the whole batch are gathered transposed (one short
@@ -869,7 +881,7 @@ public struct WindowReductionJob: @unchecked Sendable {
             let status = medianRows(T.self, size: m, rowPointers, outPointers, count, start, pixels, stream: stream)
             if status < 0 { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
             // Off when the kernels were switched off mid-run (tests): the caller runs the literal kernel.
-            if status == 0 { throw WindowStrategyDeclined(reason: "no AVX-512 median kernel") }
+            if status == 0 { throw WindowStrategyDeclined(reason: "no vector median kernel (AVX-512 or AVX2) ran") }
         }
         // rowKey's offsets, flat: footprint row r's offset along outer axis a at r * last + a.
         let rowOffsets = (0..<m).flatMap { r in footprintRows[r].outer.prefix(last) }
@@ -1590,7 +1602,7 @@ public struct WindowReductionJob: @unchecked Sendable {
             }
         }
 
-        /// Float data in a square box the AVX-512 kernel takes: every window's pairwise sum (divided by
+        /// Float data in a square box the AVX-512 or AVX2 kernel takes: every window's pairwise sum (divided by
         /// `divisor` unless it is 0) stored straight into `destination`, a contiguous output row of the
         /// input's type (the stores overlap the adds; no plane). False when the kernel does not apply.
         func storeLoadedBoxSums(into destination: UnsafeMutableRawPointer, divisor: Double) -> Bool {
@@ -1611,7 +1623,7 @@ public struct WindowReductionJob: @unchecked Sendable {
             if T.mayHoldHazards {
                 let rows = loadedDoubleRows()
                 if let side = squareBoxSide {
-                    // k x k boxes: the AVX-512 kernel shifts each footprint row's taps out of a few loads.
+                    // k x k boxes: the AVX-512 kernel shifts each footprint row's taps out of a few loads (AVX2: one load per tap).
                     let start = job.tapPlaces[0].position
                     let boxRows: [UnsafePointer<Double>?] = rows.map { $0 + start }
                     if filterjit_pairwise_box_sum_f64(boxRows, side, job.rowLength, plane) != 0 { return }
@@ -2101,15 +2113,16 @@ public enum RankKernels {
         filterjit_rank_kernels_set_avx512(enabled.map { $0 ? 1 : 0 } ?? -1)
     }
 
-    /// Turns the AVX2 kernels that stand in for the AVX-512 ones where those are off (float pairwise sums,
-    /// 3x3 medians of 8-bit and float data) on (where the CPU has AVX2) or off for the whole process, or back
-    /// to what FILTERJIT_NO_AVX2 says (nil). For tests: every result is the same bits either way.
-    public static func setAVX2(_ enabled: Bool?) {
-        filterjit_pairwise_set_avx2(enabled.map { $0 ? 1 : 0 } ?? -1)
+    /// Turns the AVX2 3x3 median kernels that stand in for the AVX-512 ones where those are off on (where the
+    /// CPU has AVX2) or off for the whole process, or back to what FILTERJIT_NO_AVX2 says (nil). For tests:
+    /// every result is the same bits either way. (The AVX2 pairwise sums have their own switch,
+    /// `filterjit_pairwise_set_avx2`, which also moves the pairwise strategy's threshold.)
+    public static func setAVX2Medians(_ enabled: Bool?) {
+        filterjit_median3x3_set_avx2(enabled.map { $0 ? 1 : 0 } ?? -1)
     }
 }
 
-/// `count` output rows of the AVX-512 3x3 or 5x5 median row kernels (`RankKernelsC`): 1 done, 0 no
+/// `count` output rows of the AVX-512 3x3 or 5x5 median row kernels, or the AVX2 3x3 ones (`RankKernelsC`): 1 done, 0 no
 /// kernel for `T` on this CPU, -1 a float value read was NaN or -0.0. `stream`: the `_rows_stream`
 /// kernels (non-temporal stores of the whole output lines; for outputs much bigger than L2).
 @inline(__always)

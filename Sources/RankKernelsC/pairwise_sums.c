@@ -8,6 +8,7 @@
 // the scalar sum, NaN, inf and -0.0 included.
 
 #include "pairwise_sums.h"
+#include "pairwise_tree.h"
 #include "rank_kernels.h"
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -24,63 +25,7 @@ typedef struct {
 #define FJ_ADD _mm512_add_pd
 
 // pairwise(t[0 ..< n]) of pixels x ..< x + 16 (lanes beyond the masks are zero and never stored).
-#define FJ_PAIRWISE(NAME, LOAD)                                                                              \
-    FJ_AVX512F static fj_pair NAME(const double *const *t, ptrdiff_t n, ptrdiff_t x, __mmask8 ma, __mmask8 mb) { \
-        fj_pair s;                                                                                           \
-        if (n < 8) {                                                                                         \
-            __m512d a = _mm512_setzero_pd(), b = _mm512_setzero_pd();                                        \
-            for (ptrdiff_t i = 0; i < n; i++) {                                                              \
-                a = FJ_ADD(a, LOAD(ma, t[i] + x));                                                           \
-                b = FJ_ADD(b, LOAD(mb, t[i] + x + 8));                                                       \
-            }                                                                                                \
-            s.a = a;                                                                                         \
-            s.b = b;                                                                                         \
-            return s;                                                                                        \
-        }                                                                                                    \
-        if (n <= 128) {                                                                                      \
-            __m512d r0 = LOAD(ma, t[0] + x), r1 = LOAD(ma, t[1] + x), r2 = LOAD(ma, t[2] + x);              \
-            __m512d r3 = LOAD(ma, t[3] + x), r4 = LOAD(ma, t[4] + x), r5 = LOAD(ma, t[5] + x);              \
-            __m512d r6 = LOAD(ma, t[6] + x), r7 = LOAD(ma, t[7] + x);                                       \
-            __m512d q0 = LOAD(mb, t[0] + x + 8), q1 = LOAD(mb, t[1] + x + 8), q2 = LOAD(mb, t[2] + x + 8);  \
-            __m512d q3 = LOAD(mb, t[3] + x + 8), q4 = LOAD(mb, t[4] + x + 8), q5 = LOAD(mb, t[5] + x + 8);  \
-            __m512d q6 = LOAD(mb, t[6] + x + 8), q7 = LOAD(mb, t[7] + x + 8);                               \
-            ptrdiff_t end = n - n % 8, i = 8;                                                                \
-            for (; i < end; i += 8) {                                                                        \
-                const double *const *u = t + i;                                                              \
-                r0 = FJ_ADD(r0, LOAD(ma, u[0] + x));                                                         \
-                q0 = FJ_ADD(q0, LOAD(mb, u[0] + x + 8));                                                     \
-                r1 = FJ_ADD(r1, LOAD(ma, u[1] + x));                                                         \
-                q1 = FJ_ADD(q1, LOAD(mb, u[1] + x + 8));                                                     \
-                r2 = FJ_ADD(r2, LOAD(ma, u[2] + x));                                                         \
-                q2 = FJ_ADD(q2, LOAD(mb, u[2] + x + 8));                                                     \
-                r3 = FJ_ADD(r3, LOAD(ma, u[3] + x));                                                         \
-                q3 = FJ_ADD(q3, LOAD(mb, u[3] + x + 8));                                                     \
-                r4 = FJ_ADD(r4, LOAD(ma, u[4] + x));                                                         \
-                q4 = FJ_ADD(q4, LOAD(mb, u[4] + x + 8));                                                     \
-                r5 = FJ_ADD(r5, LOAD(ma, u[5] + x));                                                         \
-                q5 = FJ_ADD(q5, LOAD(mb, u[5] + x + 8));                                                     \
-                r6 = FJ_ADD(r6, LOAD(ma, u[6] + x));                                                         \
-                q6 = FJ_ADD(q6, LOAD(mb, u[6] + x + 8));                                                     \
-                r7 = FJ_ADD(r7, LOAD(ma, u[7] + x));                                                         \
-                q7 = FJ_ADD(q7, LOAD(mb, u[7] + x + 8));                                                     \
-            }                                                                                                \
-            __m512d a = FJ_ADD(FJ_ADD(FJ_ADD(r0, r1), FJ_ADD(r2, r3)), FJ_ADD(FJ_ADD(r4, r5), FJ_ADD(r6, r7))); \
-            __m512d b = FJ_ADD(FJ_ADD(FJ_ADD(q0, q1), FJ_ADD(q2, q3)), FJ_ADD(FJ_ADD(q4, q5), FJ_ADD(q6, q7))); \
-            for (; i < n; i++) {                                                                             \
-                a = FJ_ADD(a, LOAD(ma, t[i] + x));                                                           \
-                b = FJ_ADD(b, LOAD(mb, t[i] + x + 8));                                                       \
-            }                                                                                                \
-            s.a = a;                                                                                         \
-            s.b = b;                                                                                         \
-            return s;                                                                                        \
-        }                                                                                                    \
-        ptrdiff_t half = n / 2;                                                                              \
-        half -= half % 8;                                                                                    \
-        fj_pair p = NAME(t, half, x, ma, mb), q = NAME(t + half, n - half, x, ma, mb);                       \
-        s.a = FJ_ADD(p.a, q.a);                                                                              \
-        s.b = FJ_ADD(p.b, q.b);                                                                              \
-        return s;                                                                                            \
-    }
+#define FJ_PAIRWISE(NAME, LOAD) FJ_PAIRWISE_TREE(NAME, FJ_AVX512F, fj_pair, __m512d, __mmask8, FJ_ADD, _mm512_setzero_pd(), LOAD, 8)
 
 FJ_PAIRWISE(fj_pairwise_full, FJ_LOAD_FULL)
 FJ_PAIRWISE(fj_pairwise_masked, FJ_LOAD_MASKED)
@@ -132,37 +77,10 @@ FJ_AVX512F static inline void fj_store(double *out, float *out32, ptrdiff_t x, _
     else _mm512_storeu_pd(out + x, v);
 }
 
-#define FJ_COMBINE(r) FJ_ADD(FJ_ADD(FJ_ADD(r[0], r[1]), FJ_ADD(r[2], r[3])), FJ_ADD(FJ_ADD(r[4], r[5]), FJ_ADD(r[6], r[7])))
-
-// Taps [S, E) of the pairwise split (E - S in 8 ... 128): tap i goes into accumulator (i - S) mod 8
-// below S + (E - S) - (E - S) % 8, then (after the combination) into the segment's result.
-#define FJ_SEGMENT_TAP(S, E, a, b, ra, rb)                                                                   \
-    if (i >= (S) && i < (E)) {                                                                              \
-        const int li = i - (S), end = ((E) - (S)) - ((E) - (S)) % 8;                                        \
-        if (li < 8) {                                                                                       \
-            a[li] = v0;                                                                                     \
-            b[li] = v1;                                                                                     \
-        } else if (li < end) {                                                                              \
-            if (li & 1) {                                                                                   \
-                a[li % 8] = _mm512_fmadd_pd(v0, one, a[li % 8]);                                            \
-                b[li % 8] = _mm512_fmadd_pd(v1, one, b[li % 8]);                                            \
-            } else {                                                                                        \
-                a[li % 8] = FJ_ADD(a[li % 8], v0);                                                          \
-                b[li % 8] = FJ_ADD(b[li % 8], v1);                                                          \
-            }                                                                                               \
-        } else {                                                                                            \
-            if (li == end) {                                                                                \
-                ra = FJ_COMBINE(a);                                                                         \
-                rb = FJ_COMBINE(b);                                                                         \
-            }                                                                                               \
-            ra = FJ_ADD(ra, v0);                                                                            \
-            rb = FJ_ADD(rb, v1);                                                                            \
-        }                                                                                                   \
-        if (i == (E) - 1 && end == (E) - (S)) {                                                             \
-            ra = FJ_COMBINE(a);                                                                             \
-            rb = FJ_COMBINE(b);                                                                             \
-        }                                                                                                   \
-    }
+// Taps [S, E) of the pairwise split: FJ_TREE_SEGMENT_TAP (pairwise_tree.h), odd-numbered taps of the
+// accumulator chains by fma(tap, 1.0, acc) (`one` is in scope where it is used).
+#define FJ_ODD_ADD(acc, v) _mm512_fmadd_pd(v, one, acc)
+#define FJ_SEGMENT_TAP(S, E, a, b, ra, rb) FJ_TREE_SEGMENT_TAP(FJ_ADD, FJ_ODD_ADD, S, E, a, b, ra, rb)
 
 #define FJ_BOX(K)                                                                                            \
     FJ_AVX512F static ptrdiff_t fj_box##K(const double *const *rows, ptrdiff_t count, double *out, float *out32, \

@@ -3,24 +3,25 @@
 // Eight pixels per step, two vectors of four doubles: for windows of 8 to 128 taps the eight
 // accumulators of each vector stay in registers (all 16 ymm registers; every tap is one add with its
 // load folded in, read straight from the tap's row at the pixel's offset). Longer windows split in
-// halves as NumPy does. Every lane follows one pixel's exact sequence of additions (no reassociation:
-// no fast-math, explicit intrinsics, no FMA), so the result is the bits of the scalar sum, NaN, inf
-// and -0.0 included. The last pixels of a row take masked loads (`vmaskmovpd` reads nothing where the
+// halves as NumPy does (the tree's shape: pairwise_tree.h, shared with the AVX-512 kernels). Every lane
+// follows one pixel's exact sequence of additions (no reassociation: no fast-math, explicit intrinsics,
+// plain adds), so the result is the bits of the scalar sum, NaN, inf and -0.0 included. The last pixels of a row take masked loads (`vmaskmovpd` reads nothing where the
 // mask is clear, so no element past the row is touched) and masked stores.
 
 #include "pairwise_sums.h"
+#include "pairwise_tree.h"
 #include <stdlib.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
-#define FJ_AVX2 __attribute__((target("avx2,fma")))
+#define FJ_AVX2 __attribute__((target("avx2")))
 
 static int fj_avx2_cached = -1;
 
 static int fj_cpu_has_avx2(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2");
 }
 
 int filterjit_pairwise_avx2(void) {
@@ -44,69 +45,9 @@ typedef struct {
 #define FJ4_LOAD_FULL(m, p) _mm256_loadu_pd(p)
 #define FJ4_LOAD_MASKED(m, p) _mm256_maskload_pd(p, m)
 #define FJ4_ADD _mm256_add_pd
-// fma(v, 1.0, acc): v * 1.0 is exact, so this is v + acc rounded once, the add's bits, on the FMA pipes.
-#define FJ4_FMA1(v, acc) _mm256_fmadd_pd(v, one, acc)
 
 // pairwise(t[0 ..< n]) of pixels x ..< x + 8 (lanes beyond the masks are zero and never stored).
-#define FJ4_PAIRWISE(NAME, LOAD)                                                                             \
-    FJ_AVX2 static fj_pair4 NAME(const double *const *t, ptrdiff_t n, ptrdiff_t x, __m256i ma, __m256i mb) {  \
-        fj_pair4 s;                                                                                          \
-        __m256d one = _mm256_set1_pd(1.0);                                                                   \
-        __asm__("" : "+x"(one)); /* keeps fma(v, 1.0, acc) from being folded back into an add */           \
-        if (n < 8) {                                                                                         \
-            __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd();                                        \
-            for (ptrdiff_t i = 0; i < n; i++) {                                                              \
-                a = FJ4_ADD(a, LOAD(ma, t[i] + x));                                                          \
-                b = FJ4_ADD(b, LOAD(mb, t[i] + x + 4));                                                      \
-            }                                                                                                \
-            s.a = a;                                                                                         \
-            s.b = b;                                                                                         \
-            return s;                                                                                        \
-        }                                                                                                    \
-        if (n <= 128) {                                                                                      \
-            __m256d r0 = LOAD(ma, t[0] + x), r1 = LOAD(ma, t[1] + x), r2 = LOAD(ma, t[2] + x);              \
-            __m256d r3 = LOAD(ma, t[3] + x), r4 = LOAD(ma, t[4] + x), r5 = LOAD(ma, t[5] + x);              \
-            __m256d r6 = LOAD(ma, t[6] + x), r7 = LOAD(ma, t[7] + x);                                       \
-            __m256d q0 = LOAD(mb, t[0] + x + 4), q1 = LOAD(mb, t[1] + x + 4), q2 = LOAD(mb, t[2] + x + 4);  \
-            __m256d q3 = LOAD(mb, t[3] + x + 4), q4 = LOAD(mb, t[4] + x + 4), q5 = LOAD(mb, t[5] + x + 4);  \
-            __m256d q6 = LOAD(mb, t[6] + x + 4), q7 = LOAD(mb, t[7] + x + 4);                               \
-            ptrdiff_t end = n - n % 8, i = 8;                                                                \
-            for (; i < end; i += 8) {                                                                        \
-                const double *const *u = t + i;                                                              \
-                r0 = FJ4_ADD(r0, LOAD(ma, u[0] + x));                                                        \
-                q0 = FJ4_ADD(q0, LOAD(mb, u[0] + x + 4));                                                    \
-                r1 = FJ4_FMA1(LOAD(ma, u[1] + x), r1);                                                        \
-                q1 = FJ4_FMA1(LOAD(mb, u[1] + x + 4), q1);                                                    \
-                r2 = FJ4_ADD(r2, LOAD(ma, u[2] + x));                                                        \
-                q2 = FJ4_ADD(q2, LOAD(mb, u[2] + x + 4));                                                    \
-                r3 = FJ4_FMA1(LOAD(ma, u[3] + x), r3);                                                        \
-                q3 = FJ4_FMA1(LOAD(mb, u[3] + x + 4), q3);                                                    \
-                r4 = FJ4_ADD(r4, LOAD(ma, u[4] + x));                                                        \
-                q4 = FJ4_ADD(q4, LOAD(mb, u[4] + x + 4));                                                    \
-                r5 = FJ4_FMA1(LOAD(ma, u[5] + x), r5);                                                        \
-                q5 = FJ4_FMA1(LOAD(mb, u[5] + x + 4), q5);                                                    \
-                r6 = FJ4_ADD(r6, LOAD(ma, u[6] + x));                                                        \
-                q6 = FJ4_ADD(q6, LOAD(mb, u[6] + x + 4));                                                    \
-                r7 = FJ4_FMA1(LOAD(ma, u[7] + x), r7);                                                        \
-                q7 = FJ4_FMA1(LOAD(mb, u[7] + x + 4), q7);                                                    \
-            }                                                                                                \
-            __m256d a = FJ4_ADD(FJ4_ADD(FJ4_ADD(r0, r1), FJ4_ADD(r2, r3)), FJ4_ADD(FJ4_ADD(r4, r5), FJ4_ADD(r6, r7))); \
-            __m256d b = FJ4_ADD(FJ4_ADD(FJ4_ADD(q0, q1), FJ4_ADD(q2, q3)), FJ4_ADD(FJ4_ADD(q4, q5), FJ4_ADD(q6, q7))); \
-            for (; i < n; i++) {                                                                             \
-                a = FJ4_ADD(a, LOAD(ma, t[i] + x));                                                          \
-                b = FJ4_ADD(b, LOAD(mb, t[i] + x + 4));                                                      \
-            }                                                                                                \
-            s.a = a;                                                                                         \
-            s.b = b;                                                                                         \
-            return s;                                                                                        \
-        }                                                                                                    \
-        ptrdiff_t half = n / 2;                                                                              \
-        half -= half % 8;                                                                                    \
-        fj_pair4 p = NAME(t, half, x, ma, mb), q = NAME(t + half, n - half, x, ma, mb);                      \
-        s.a = FJ4_ADD(p.a, q.a);                                                                             \
-        s.b = FJ4_ADD(p.b, q.b);                                                                             \
-        return s;                                                                                            \
-    }
+#define FJ4_PAIRWISE(NAME, LOAD) FJ_PAIRWISE_TREE(NAME, FJ_AVX2, fj_pair4, __m256d, __m256i, FJ4_ADD, _mm256_setzero_pd(), LOAD, 4)
 
 FJ4_PAIRWISE(fj_pairwise4_full, FJ4_LOAD_FULL)
 FJ4_PAIRWISE(fj_pairwise4_masked, FJ4_LOAD_MASKED)
@@ -141,31 +82,8 @@ FJ_AVX2 void filterjit_pairwise_sum_f64_avx2(const double *const *t, ptrdiff_t n
 // unaligned load folded into its add (no table of tap pointers to read: the row's pointer once per
 // footprint row). The loops over rows and columns are unrolled in full, so every tap's accumulator (tap
 // index mod 8, within its half of the pairwise split beyond 128 taps) is a register known at compile time.
-#define FJ4_COMBINE(r) FJ4_ADD(FJ4_ADD(FJ4_ADD(r[0], r[1]), FJ4_ADD(r[2], r[3])), FJ4_ADD(FJ4_ADD(r[4], r[5]), FJ4_ADD(r[6], r[7])))
-
-// Taps [S, E) of the pairwise split (E - S in 8 ... 128), as FJ_SEGMENT_TAP in pairwise_sums.c.
-#define FJ4_SEGMENT_TAP(S, E, a, b, ra, rb)                                                                  \
-    if (i >= (S) && i < (E)) {                                                                              \
-        const int li = i - (S), end = ((E) - (S)) - ((E) - (S)) % 8;                                        \
-        if (li < 8) {                                                                                       \
-            a[li] = v0;                                                                                     \
-            b[li] = v1;                                                                                     \
-        } else if (li < end) {                                                                              \
-            a[li % 8] = FJ4_ADD(a[li % 8], v0);                                                             \
-            b[li % 8] = FJ4_ADD(b[li % 8], v1);                                                             \
-        } else {                                                                                            \
-            if (li == end) {                                                                                \
-                ra = FJ4_COMBINE(a);                                                                        \
-                rb = FJ4_COMBINE(b);                                                                        \
-            }                                                                                               \
-            ra = FJ4_ADD(ra, v0);                                                                           \
-            rb = FJ4_ADD(rb, v1);                                                                           \
-        }                                                                                                   \
-        if (i == (E) - 1 && end == (E) - (S)) {                                                             \
-            ra = FJ4_COMBINE(a);                                                                            \
-            rb = FJ4_COMBINE(b);                                                                            \
-        }                                                                                                   \
-    }
+// Taps [S, E) of the pairwise split: FJ_TREE_SEGMENT_TAP (pairwise_tree.h) with plain adds throughout.
+#define FJ4_SEGMENT_TAP(S, E, a, b, ra, rb) FJ_TREE_SEGMENT_TAP(FJ4_ADD, FJ4_ADD, S, E, a, b, ra, rb)
 
 // Stores 4 sums at x: into out (doubles) or, when out32 is set, rounded to floats; divided first by
 // `divisor` unless it is 0 (an IEEE division, as the compiled tail's `sum / taps`).

@@ -45,9 +45,30 @@ static void fj_median_ran(int which, int stream) {
 
 // The AVX2 3x3 row kernels (no non-temporal stores), counted as the AVX-512 ones are: 0 where AVX2 is off.
 #define fj_median3x3_avx2(KERNEL, rows, outs, count, start, n)                                             \
-    (!filterjit_pairwise_avx2() ? 0 : ((n) <= 0 || (count) <= 0) ? 1 : (fj_median_ran(0, 0), KERNEL(rows, outs, count, start, n)))
+    (!filterjit_median3x3_avx2() ? 0 : ((n) <= 0 || (count) <= 0) ? 1 : (fj_median_ran(0, 0), KERNEL(rows, outs, count, start, n)))
 
-int filterjit_median3x3_avx2(void) { return filterjit_pairwise_avx2(); }
+// Their switch: the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or starts with '0' (its own flag, so
+// that a test switching them does not change the pairwise sums' strategy threshold under other tests).
+static int fj_median_avx2_cached = -1;
+
+static int fj_cpu_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+
+int filterjit_median3x3_avx2(void) {
+    int value = __atomic_load_n(&fj_median_avx2_cached, __ATOMIC_RELAXED);
+    if (value < 0) {
+        const char *off = getenv("FILTERJIT_NO_AVX2");
+        value = fj_cpu_has_avx2() && !(off && off[0] && off[0] != '0');
+        __atomic_store_n(&fj_median_avx2_cached, value, __ATOMIC_RELAXED);
+    }
+    return value;
+}
+
+void filterjit_median3x3_set_avx2(int enabled) {
+    __atomic_store_n(&fj_median_avx2_cached, enabled < 0 ? -1 : enabled && fj_cpu_has_avx2() ? 1 : 0, __ATOMIC_RELAXED);
+}
 
 void filterjit_rank_kernels_set_avx512(int enabled) {
     __atomic_store_n(&fj_avx512_cached, enabled < 0 ? -1 : enabled && fj_cpu_has_avx512() ? 1 : 0, __ATOMIC_RELAXED);
@@ -577,6 +598,7 @@ FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_f64, double, fj_m5_f64)
 
 int filterjit_rank_kernels_avx512(void) { return 0; }
 int filterjit_median3x3_avx2(void) { return 0; }
+void filterjit_median3x3_set_avx2(int enabled) { (void)enabled; }
 void filterjit_rank_kernels_set_avx512(int enabled) { (void)enabled; }
 uint64_t filterjit_median_rows_runs(int which) { (void)which; return 0; }
 #define FJ_NONE_ROWS(NAME, T) int NAME(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n) { \

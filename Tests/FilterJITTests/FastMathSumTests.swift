@@ -400,13 +400,17 @@ import RankKernelsC
         #expect(try report(mean, [15, 15], .uint8).name == "sum")      // integer data: exact box sums as under auto
         #expect(try report(mean, [15, 15], .float64, .auto).name == "sum")
         // Without the flag, the exact strategy: pairwise sums from `pairwiseSumThreshold` taps (26 with AVX-512).
-        #expect(try report(mean, [9, 9], .float64, .auto).name == (81 >= Kernel.pairwiseSumThreshold ? "sum" : "literal"))
+        let square = (0..<81).map { [$0 / 9, $0 % 9] }
+        #expect(try report(mean, [9, 9], .float64, .auto).name
+            == (81 >= Kernel.pairwiseSumThreshold(tapPositions: square) ? "sum" : "literal"))
         #expect(try report(mean, [9, 9], .float64, .literal).name == "literal")
         // 3-D boxes (branch w12m): the fast-math box sums too, written directly; without the flag the exact sums.
         let volume = try report(mean, [5, 5, 5], shape: [10, 10, 10])
         let volumeAuto = try report(mean, [5, 5, 5], .float64, .auto, shape: [10, 10, 10])
         #expect(volume.description == "window reductions [box sums (fast-math)], written directly")
-        #expect(volumeAuto.name == (125 >= Kernel.pairwiseSumThreshold ? "sum" : "literal") && !volumeAuto.isFastMath)
+        let cube = (0..<125).map { [$0 / 25, $0 / 5 % 5, $0 % 5] }
+        #expect(volumeAuto.name == (125 >= Kernel.pairwiseSumThreshold(tapPositions: cube) ? "sum" : "literal")
+            && !volumeAuto.isFastMath)
         // Planes too large for the scratch bound (7 + 2 planes of 3000 x 3000 doubles > 64 MiB) sum exactly.
         #expect(try report(mean, [7, 7, 7], shape: [10, 3000, 3000]).name == "sum")
         #expect(try report(mean, [7, 7, 7], shape: [10, 300, 300]).name == "box sums (fast-math)")

@@ -25,8 +25,9 @@ import RankKernelsC
         }
     }
 
-    /// Rows copied into exactly sized allocations (a read past a row is a read past its allocation:
-    /// ASan reports it).
+    /// Rows copied into exactly sized allocations (a plain load past a row is a read past its allocation,
+    /// which ASan reports; the masked tails' `vmaskmovpd` is not instrumented, the sentinel past each
+    /// output row catches their stores).
     private static func withRows<R>(_ rows: [[Double]], _ body: ([UnsafePointer<Double>]) -> R) -> R {
         let storage = rows.map { row -> UnsafeMutablePointer<Double> in
             let p = UnsafeMutablePointer<Double>.allocate(capacity: max(1, row.count))
@@ -160,7 +161,6 @@ import RankKernelsC
                             results.append(("avx2 f32", out.map { Double($0) }))
                         }
                     }
-                    results = results.map { ($0.0, $0.1) }
                 } else {
                     Self.withRows(rows) { pointers in
                         let optionals = pointers.map { Optional($0) }

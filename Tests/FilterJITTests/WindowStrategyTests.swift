@@ -299,13 +299,15 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
-    /// 3x3 and 5x5 medians by the AVX-512 row kernels (`runMedianRows`: the interior of a batch of rows
+    /// 3x3 and 5x5 medians by the AVX-512 row kernels (or, without AVX-512, the AVX2 3x3 ones of 8-bit and
+    /// float data) (`runMedianRows`: the interior of a batch of rows
     /// in one call, the row ends gathered transposed along sliding windows or as per-row strips, float
     /// data checked for NaN / -0.0 by the kernel as it reads): a seeded fuzz over tiny and long rows
     /// (1xN, Nx1, 2x2, widths around the vector lanes), 3-D images (windows that do not slide from one
     /// plane to the next), every element type, mode, origin, cval, NaN / -0.0 placed anywhere (also only
     /// in the first or last column, or in cval), 1-3 threads, with the AVX-512 kernels switched off in
-    /// a quarter of the rounds (the portable networks), against the literal kernel.
+    /// a quarter of the rounds (the AVX2 kernels; in half of those AVX2 too: the portable networks), against
+    /// the literal kernel.
     @Test func medianRowKernelsEqualTheLiteralKernel() throws {
         guard frontEndAvailable else { return }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
@@ -321,7 +323,7 @@ import RankKernelsC
         var kernelRounds = 0
         let rounds = 160
         let callsBefore = filterjit_median_rows_runs(0) + filterjit_median_rows_runs(1)
-        defer { RankKernels.setAVX512(nil); RankKernels.setAVX2(nil) }
+        defer { RankKernels.setAVX512(nil); RankKernels.setAVX2Medians(nil) }
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
             let size = random.pick(boxes)
@@ -347,13 +349,13 @@ import RankKernelsC
             // of those without AVX2 either (the portable networks).
             let off = round % 4 == 3
             RankKernels.setAVX512(off ? false : nil)
-            RankKernels.setAVX2(round % 8 == 7 ? false : nil)
+            RankKernels.setAVX2Medians(round % 8 == 7 ? false : nil)
             if RankKernels.avx512 { kernelRounds += 1 }
             let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
             let threads = 1 + random.below(3)
             let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
             RankKernels.setAVX512(nil)
-            RankKernels.setAVX2(nil)
+            RankKernels.setAVX2Medians(nil)
             if let d = fast.difference(from: literal) {
                 problems.append("round \(round) \(kernel.name) \(type) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) "
                     + "threads \(threads) avx512 \(off ? "off" : "on") avx2 \(round % 8 == 7 ? "off" : "on"): \(d)")
@@ -423,12 +425,12 @@ import RankKernelsC
     /// after each row's first 64-byte boundary): 3x3 and 5x5 medians of float32, float64 and int32
     /// images with odd row lengths (rows start at every offset from a line boundary, so two output
     /// rows of a 5x5 pair often differ in alignment), several modes, one thread, float images with a NaN
-    /// or -0.0 (the hazard exit: the exact path), against the same call with the AVX-512 kernels off (the
-    /// portable networks). On a CPU with the kernels it must reach them (their run counter grows).
+    /// or -0.0 (the hazard exit: the exact path), against the same call with the AVX-512 and AVX2 median
+    /// kernels off (the portable networks). On a CPU with the kernels it must reach them (their run counter grows).
     @Test func largeMedianOutputsStreamTheSameBits() throws {
         guard frontEndAvailable else { return }
         let kernel = try engine.compile("np.median(values)")
-        defer { RankKernels.setAVX512(nil) }
+        defer { RankKernels.setAVX512(nil); RankKernels.setAVX2Medians(nil) }
         NonTemporalStores.minimumBytes = 4 << 20
         defer { NonTemporalStores.minimumBytes = NonTemporalStores.defaultMinimumBytes }
         var problems: [String] = []
@@ -456,8 +458,10 @@ import RankKernelsC
                     let options = FilterOptions(size: [size, size], mode: mode, cval: 2)
                     let threads = 1  // one call writes it all: over 4 MiB
                     RankKernels.setAVX512(false)
+                    RankKernels.setAVX2Medians(false)
                     let portable = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
                     RankKernels.setAVX512(nil)
+                    RankKernels.setAVX2Medians(nil)
                     let fast = Outcome { try kernel.genericFilter(input, options: options, threads: threads) }
                     if let d = fast.difference(from: portable) {
                         problems.append("\(type) \(shape) size \(size) \(mode) threads \(threads): \(d)")
@@ -886,9 +890,10 @@ import RankKernelsC
         var strategyRuns = 0
         let rounds = 60
         let vectorised = WindowReductionJob.pairwiseSumsVectorised
-        // Without the AVX-512 kernel the strategy starts beyond 128 taps: more of the big footprints then,
-        // so that a third of the rounds still reach it whatever the seed.
-        let smallFootprints = vectorised ? 0.5 : 0.15
+        // Without the AVX-512 kernel the strategy starts at 49 taps for most footprints (AVX2) or beyond 128
+        // (neither): more of the big footprints then, so that a third of the rounds still reach it whatever
+        // the seed.
+        let smallFootprints = RankKernels.avx512 ? 0.5 : 0.15
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
             let size = random.chance(smallFootprints) ? [2 + random.below(13), 2 + random.below(13)]

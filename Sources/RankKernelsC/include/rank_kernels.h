@@ -1,4 +1,5 @@
-// Order-statistic kernels with explicit AVX-512 vectors, chosen at run time by the CPU
+// Order-statistic kernels with explicit AVX-512 vectors (and AVX2 ones for the 3x3 medians of 8-bit and
+// float data, median3x3_avx2.c), chosen at run time by the CPU
 // (docs/window-strategies.md, "3x3 medians"). Each returns 1 when it ran, 0 when this CPU (or this
 // build) has no such kernel: the caller then runs its portable Swift network.
 //
@@ -27,8 +28,11 @@ int filterjit_rank_kernels_avx512(void);
 void filterjit_rank_kernels_set_avx512(int enabled);
 
 /// Whether the 3x3 row kernels of uint8, int8, float32 and float64 run with AVX2 where the AVX-512 ones are
-/// off (median3x3_avx2.c; the switch of `filterjit_pairwise_avx2`, FILTERJIT_NO_AVX2).
+/// off (median3x3_avx2.c): the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or starts with '0'.
 int filterjit_median3x3_avx2(void);
+/// Turns those AVX2 kernels on (1, where the CPU has AVX2) or off (0), or back to FILTERJIT_NO_AVX2 (-1).
+/// For tests: the results are the same bits either way.
+void filterjit_median3x3_set_avx2(int enabled);
 int filterjit_median3x3_u8_rows_avx2(const uint8_t *const *rows, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median3x3_i8_rows_avx2(const int8_t *const *rows, int8_t *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
 int filterjit_median3x3_f32_rows_avx2(const float *const *rows, float *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n);
