@@ -550,8 +550,8 @@ extension Numerics {
 }
 
 extension Numerics {
-    /// `np.dot(a, b)` of contiguous float64 vectors, with the bits NumPy 2.4's x86-64 wheels give on this
-    /// project's machines (AVX-512): NumPy calls OpenBLAS's `ddot`, whose SkylakeX kernel (one thread
+    /// `np.dot(a, b)` of contiguous float64 vectors, with the bits NumPy 2.4's x86-64 wheels give: NumPy calls
+    /// OpenBLAS's `ddot`; with AVX-512 its SkylakeX kernel (one thread
     /// below 10,000 elements) sums the first `n & ~15` products in vector accumulators and the rest
     /// one by one, every step a fused multiply-add:
     /// - blocks of 32: four 8-lane accumulators, `z[k][l] = fma(a, b, z[k][l])` for element 32i + 8k + l;
@@ -560,8 +560,10 @@ extension Numerics {
     /// - `((acc0 + acc1) + acc2) + acc3` lane by lane, then `(s0 + s2) + (s1 + s3)`;
     /// - the last `n % 16` products: `dot = fma(a[i], b[i], dot)` in order.
     /// Checked against `np.dot` on random vectors of every length up to 300 (python/tests).
+    /// On a CPU without AVX-512, OpenBLAS runs its Haswell kernel instead (`dotHaswellOrder`).
     public static func dot(_ a: UnsafePointer<Double>?, _ b: UnsafePointer<Double>?, _ n: Int) -> Double {
         guard let a, let b, n > 0 else { return 0.0 }
+        if !openBLASRunsSkylakeXKernels { return dotHaswellOrder(a, b, n) }
         var dot = 0.0
         let blocked = n & ~15
         if blocked > 0 {
@@ -595,6 +597,54 @@ extension Numerics {
             dot = (s[0] + s[2]) + (s[1] + s[3])
         }
         for i in blocked..<n { dot = dot.addingProduct(a[i], b[i]) }
+        return dot
+    }
+
+    /// Whether OpenBLAS (as NumPy's wheels load it, DYNAMIC_ARCH) picks its SkylakeX kernels on this CPU: it
+    /// has AVX-512 F and BW (as /proc/cpuinfo names them). Otherwise, on x86-64 with AVX2 (Haswell and later,
+    /// AMD Zen 1-3), the Haswell kernels. (`OPENBLAS_CORETYPE`, which overrides OpenBLAS's choice, is not read.)
+    static let openBLASRunsSkylakeXKernels: Bool = {
+        guard let file = fopen("/proc/cpuinfo", "r") else { return true }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0, let text = line.map({ String(cString: $0) }) {
+            guard text.hasPrefix("flags") else { continue }
+            let names = Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
+            return names.contains("avx512f") && names.contains("avx512bw")
+        }
+        return true
+    }()
+
+    /// `np.dot(a, b)` as OpenBLAS's Haswell `ddot` (`ddot_microk_haswell-2.c`, also AMD Zen's) computes it: the
+    /// first `n & ~15` products in four 4-lane accumulators, `acc[k][l] = fma(a, b, acc[k][l])` for element
+    /// 16i + 4k + l; each accumulator's halves added, `(l0 + l2, l1 + l3)`; `(h0 + h1) + (h2 + h3)`; the two
+    /// lanes added; then the last `n % 16` elements one by one as `dot + a[i] * b[i]`, the product rounded
+    /// first (that C loop is not contracted there: checked against `np.dot` on a Zen 3, python/tests).
+    static func dotHaswellOrder(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int) -> Double {
+        var dot = 0.0
+        let blocked = n & ~15
+        if blocked > 0 {
+            var accumulators = [SIMD4<Double>](repeating: .zero, count: 4)
+            var i = 0
+            while i < blocked {
+                for k in 0..<4 {
+                    for l in 0..<4 {
+                        let j = i + 4 * k + l
+                        accumulators[k][l] = accumulators[k][l].addingProduct(a[j], b[j])
+                    }
+                }
+                i += 16
+            }
+            let halves = accumulators.map { SIMD2<Double>($0[0] + $0[2], $0[1] + $0[3]) }
+            let t = (halves[0] + halves[1]) + (halves[2] + halves[3])
+            dot = t[0] + t[1]
+        }
+        for i in blocked..<n {
+            let product = a[i] * b[i]
+            dot = dot + product
+        }
         return dot
     }
 

@@ -131,37 +131,13 @@ FJ_BOX(13)
 FJ_BOX(14)
 FJ_BOX(15)
 
+static const fj_tree_box_fn fj_boxes[13] = {fj_box3, fj_box4, fj_box5, fj_box6, fj_box7, fj_box8, fj_box9,
+                                            fj_box10, fj_box11, fj_box12, fj_box13, fj_box14, fj_box15};
+
 static int fj_box(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out, float *out32, double divisor) {
     if (!filterjit_rank_kernels_avx512()) return filterjit_pairwise_box_avx2(rows, k, count, out, out32, divisor);
     if (k < 3 || k > 15) return 0;
-    ptrdiff_t done = 0;
-    switch (k) {
-    case 3: done = fj_box3(rows, count, out, out32, divisor); break;
-    case 4: done = fj_box4(rows, count, out, out32, divisor); break;
-    case 5: done = fj_box5(rows, count, out, out32, divisor); break;
-    case 6: done = fj_box6(rows, count, out, out32, divisor); break;
-    case 7: done = fj_box7(rows, count, out, out32, divisor); break;
-    case 8: done = fj_box8(rows, count, out, out32, divisor); break;
-    case 9: done = fj_box9(rows, count, out, out32, divisor); break;
-    case 10: done = fj_box10(rows, count, out, out32, divisor); break;
-    case 11: done = fj_box11(rows, count, out, out32, divisor); break;
-    case 12: done = fj_box12(rows, count, out, out32, divisor); break;
-    case 13: done = fj_box13(rows, count, out, out32, divisor); break;
-    case 14: done = fj_box14(rows, count, out, out32, divisor); break;
-    case 15: done = fj_box15(rows, count, out, out32, divisor); break;
-    }
-    if (done < count) {
-        // The last (up to 15) pixels: the general kernel with masked loads over the same taps.
-        const double *taps[15 * 15];
-        double sums[16];
-        for (ptrdiff_t r = 0; r < k; r++)
-            for (ptrdiff_t c = 0; c < k; c++) taps[r * k + c] = rows[r] + done + c;
-        fj_pairwise_sum_f64_avx512(taps, k * k, count - done, sums);
-        for (ptrdiff_t x = done; x < count; x++) {
-            double v = divisor != 0 ? sums[x - done] / divisor : sums[x - done];
-            if (out32) out32[x] = (float)v; else out[x] = v;
-        }
-    }
+    fj_tree_box_run(fj_boxes, fj_pairwise_sum_f64_avx512, rows, k, count, out, out32, divisor);
     return 1;
 }
 

@@ -134,37 +134,13 @@ FJ4_BOX(13)
 FJ4_BOX(14)
 FJ4_BOX(15)
 
+static const fj_tree_box_fn fj4_boxes[13] = {fj4_box3, fj4_box4, fj4_box5, fj4_box6, fj4_box7, fj4_box8, fj4_box9,
+                                             fj4_box10, fj4_box11, fj4_box12, fj4_box13, fj4_box14, fj4_box15};
+
 int filterjit_pairwise_box_avx2(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double *out, float *out32,
                                 double divisor) {
     if (!filterjit_pairwise_avx2() || k < 3 || k > 15) return 0;
-    ptrdiff_t done = 0;
-    switch (k) {
-    case 3: done = fj4_box3(rows, count, out, out32, divisor); break;
-    case 4: done = fj4_box4(rows, count, out, out32, divisor); break;
-    case 5: done = fj4_box5(rows, count, out, out32, divisor); break;
-    case 6: done = fj4_box6(rows, count, out, out32, divisor); break;
-    case 7: done = fj4_box7(rows, count, out, out32, divisor); break;
-    case 8: done = fj4_box8(rows, count, out, out32, divisor); break;
-    case 9: done = fj4_box9(rows, count, out, out32, divisor); break;
-    case 10: done = fj4_box10(rows, count, out, out32, divisor); break;
-    case 11: done = fj4_box11(rows, count, out, out32, divisor); break;
-    case 12: done = fj4_box12(rows, count, out, out32, divisor); break;
-    case 13: done = fj4_box13(rows, count, out, out32, divisor); break;
-    case 14: done = fj4_box14(rows, count, out, out32, divisor); break;
-    case 15: done = fj4_box15(rows, count, out, out32, divisor); break;
-    }
-    if (done < count) {
-        // The last (up to 7) pixels: the general kernel with masked loads over the same taps.
-        const double *taps[15 * 15];
-        double sums[8];
-        for (ptrdiff_t r = 0; r < k; r++)
-            for (ptrdiff_t c = 0; c < k; c++) taps[r * k + c] = rows[r] + done + c;
-        filterjit_pairwise_sum_f64_avx2(taps, k * k, count - done, sums);
-        for (ptrdiff_t x = done; x < count; x++) {
-            double v = divisor != 0 ? sums[x - done] / divisor : sums[x - done];
-            if (out32) out32[x] = (float)v; else out[x] = v;
-        }
-    }
+    fj_tree_box_run(fj4_boxes, filterjit_pairwise_sum_f64_avx2, rows, k, count, out, out32, divisor);
     return 1;
 }
 

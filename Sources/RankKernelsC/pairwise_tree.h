@@ -90,4 +90,29 @@
         }                                                                                                   \
     }
 
+// The square-box kernels of one instruction set, k = 3 ... 15 at index k - 3: whole steps of pixels from
+// pixel 0, divided by `divisor` unless it is 0 and stored as doubles (out) or floats (out32); they return
+// the pixels done. The general kernel of the same set (masked tails) takes the rest.
+typedef ptrdiff_t (*fj_tree_box_fn)(const double *const *rows, ptrdiff_t count, double *out, float *out32, double divisor);
+typedef void (*fj_tree_sum_fn)(const double *const *taps, ptrdiff_t n, ptrdiff_t count, double *out);
+
+// The k x k box sums of a row of `count` pixels (tap r * k + c of pixel x is rows[r][x + c]): the box
+// kernel, then the last pixels (fewer than its step of at most 16) by `general` over the same taps.
+static inline void fj_tree_box_run(const fj_tree_box_fn boxes[13], fj_tree_sum_fn general, const double *const *rows,
+                                   ptrdiff_t k, ptrdiff_t count, double *out, float *out32, double divisor) {
+    ptrdiff_t done = boxes[k - 3](rows, count, out, out32, divisor);
+    if (done < count) {
+        const double *taps[15 * 15];
+        double sums[16];
+        for (ptrdiff_t r = 0; r < k; r++)
+            for (ptrdiff_t c = 0; c < k; c++) taps[r * k + c] = rows[r] + done + c;
+        general(taps, k * k, count - done, sums);
+        for (ptrdiff_t x = done; x < count; x++) {
+            double v = divisor != 0 ? sums[x - done] / divisor : sums[x - done];
+            if (out32) out32[x] = (float)v;
+            else out[x] = v;
+        }
+    }
+}
+
 #endif
