@@ -262,8 +262,8 @@ extension WindowReductionJob {
         }
     }
 
-    /// The uint8 means of output rows `rows` by the AVX-512 kernels, into rows of `output` (uint8, unit
-    /// column stride); false when they do not run: no AVX-512, `BoxMeanKernels` off, more than 257
+    /// The uint8 means of output rows `rows` by the AVX-512 kernels (or AVX2: box_means_avx2.c), into rows of `output`
+    /// (uint8, unit column stride); false when they do not run: neither, `BoxMeanKernels` off, more than 257
     /// rows (the column sums would pass 2^16) or sums from 2^24 on (the 32-bit quotient's float
     /// estimate needs them exact); nothing is written then, except when the kernels are switched off
     /// during the run (a test toggle), when some rows may be written and the caller rewrites them all.
@@ -272,7 +272,7 @@ extension WindowReductionJob {
         let box = plan.box
         let k = box.rows, length = box.length, n = rowLength
         // (3-D: the column sums cover k0 x k rows.)
-        guard BoxMeanKernels.enabled, filterjit_rank_kernels_avx512() != 0, k * box.planes <= 257,
+        guard BoxMeanKernels.enabled, filterjit_rank_kernels_avx512() != 0 || filterjit_box_means_avx2() != 0, k * box.planes <= 257,
               plan.taps * 255 < (1 << 24) else { return false }
         let outStrides = output.strides
         let outBase = UnsafeMutablePointer<UInt8>(OpaquePointer(output.firstElementPointer))

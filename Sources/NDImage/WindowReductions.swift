@@ -793,10 +793,16 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// `filterjit_median5x5_*_rows`) that computes `network` for `T` on this CPU: 3 or 5, 0 for none.
     private func medianRowsSize<T: ReducibleElement>(_: T.Type, network: RankNetwork) -> Int {
         guard filterjit_rank_kernels_avx512() != 0 else {
-            // Without AVX-512: the AVX2 3x3 kernels of 8-bit and float data (median3x3_avx2.c).
-            let avx2Types = T.self == UInt8.self || T.self == Int8.self || T.self == Float.self || T.self == Double.self
-            return avx2Types && filterjit_median3x3_avx2() != 0 && network.rows == 3 && network.length == 3
-                && network.ranks == [4] ? 3 : 0
+            // Without AVX-512: the AVX2 3x3 kernels of 8-bit and float data (median3x3_avx2.c) and the AVX2 5x5
+            // networks of 8- and 16-bit integers (rank_kernels.c).
+            guard filterjit_median3x3_avx2() != 0 else { return 0 }
+            if network.rows == 3 && network.length == 3 && network.ranks == [4] {
+                return T.self == UInt8.self || T.self == Int8.self || T.self == Float.self || T.self == Double.self ? 3 : 0
+            }
+            if network.rows == 5 && network.length == 5 && network.ranks == [12] {
+                return T.self == UInt8.self || T.self == Int8.self || T.self == UInt16.self || T.self == Int16.self ? 5 : 0
+            }
+            return 0
         }
         if network.rows == 3 && network.length == 3 && network.ranks == [4] {
             return T.self == Int64.self || T.self == UInt64.self ? 0 : 3

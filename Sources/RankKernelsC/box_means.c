@@ -1,4 +1,4 @@
-// uint8 box means with AVX-512 (see include/box_means.h). Integer arithmetic only, exact: the
+// uint8 box means with AVX-512 (see include/box_means.h; box_means_avx2.c without AVX-512). Integer arithmetic only, exact: the
 // column sums and the row's prefix sums wrap modulo 2^16 or 2^32, and every window sum they give by
 // a difference is below that modulus, so it is the exact sum; the quotient is the multiply-high and
 // shift proven in `BoxSumPlan` (16-bit sums), or a float estimate within one of trunc(S / n) fixed by
@@ -170,17 +170,24 @@ FJ_BOX_TARGET static void fj_box_mean_prefix32(const uint16_t *ext, ptrdiff_t le
     }
 }
 
+// Without AVX-512, the AVX2 kernels (box_means_avx2.c) where they run.
 int filterjit_box_slide_u8_u16(uint16_t *columns, const uint8_t *entering, const uint8_t *leaving, ptrdiff_t count) {
-    if (!filterjit_rank_kernels_avx512()) return 0;
+    if (!filterjit_rank_kernels_avx512()) {
+        if (!filterjit_box_means_avx2()) return 0;
+        if (count > 0) filterjit_box_slide_u8_u16_avx2(columns, entering, leaving, count);
+        return 1;
+    }
     if (count > 0) fj_box_slide(columns, entering, leaving, count);
     return 1;
 }
 
 int filterjit_box_mean_u8_row(const uint16_t *ext, ptrdiff_t length, ptrdiff_t count, uint32_t divisor, int sums16,
                               uint32_t multiplier, uint16_t shift, uint8_t *out, uint32_t *scratch) {
-    if (!filterjit_rank_kernels_avx512()) return 0;
+    const int avx512 = filterjit_rank_kernels_avx512();
+    if (!avx512 && !filterjit_box_means_avx2()) return 0;
     if (count <= 0 || length < 1) return 1;
     if (multiplier >= (1u << 17) || (multiplier != 0 && (shift < 16 || (multiplier >= 65536 && shift < 17)))) multiplier = 0;
+    if (!avx512) return filterjit_box_mean_u8_row_avx2(ext, length, count, divisor, sums16, multiplier, shift, out, scratch);
     if (sums16) {
         fj_box_divide d = fj_box_divider(divisor, multiplier, shift);
         if (length <= 8) fj_box_mean_direct16(ext, length, count, d, out);

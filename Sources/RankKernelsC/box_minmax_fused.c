@@ -34,7 +34,8 @@
 static uint64_t fj_fused_runs = 0;
 uint64_t filterjit_fused_box_runs(void) { return __atomic_load_n(&fj_fused_runs, __ATOMIC_RELAXED); }
 
-int filterjit_fused_box_available(ptrdiff_t itemSize) {
+// The AVX-512 kernels: F/BW/DQ on (and VBMI for 1-byte elements).
+static int fj_fused_avx512(ptrdiff_t itemSize) {
     static int vbmi = -1;
     if (!filterjit_box_kernels_avx512()) return 0;
     if (itemSize == 2) return 1;
@@ -46,6 +47,10 @@ int filterjit_fused_box_available(ptrdiff_t itemSize) {
         __atomic_store_n(&vbmi, value, __ATOMIC_RELAXED);
     }
     return value;
+}
+
+int filterjit_fused_box_available(ptrdiff_t itemSize) {
+    return (itemSize == 1 || itemSize == 2) && (fj_fused_avx512(itemSize) || filterjit_fused_box_avx2());
 }
 
 // The column values at X: TT = op(rows 0 ..< K) and, with `pair`, UU = op(rows 1 ... K); LD(ptr) loads
@@ -242,13 +247,21 @@ FJ_FUSED_KERNEL(u16, max, uint16_t, FJ_FUSED16, 32, __mmask32, fj_fused_mask32, 
 FJ_FUSED_KERNEL(i16, min, int16_t, FJ_FUSED16, 32, __mmask32, fj_fused_mask32, FJ_FUSED_PART16, FJ_FUSED_MSTORE16, _mm512_min_epi16, _mm512_permutex2var_epi16, FJ_FUSED_INDEX16, FJ_FUSED_SMIN, _mm512_mask_set1_epi16)
 FJ_FUSED_KERNEL(i16, max, int16_t, FJ_FUSED16, 32, __mmask32, fj_fused_mask32, FJ_FUSED_PART16, FJ_FUSED_MSTORE16, _mm512_max_epi16, _mm512_permutex2var_epi16, FJ_FUSED_INDEX16, FJ_FUSED_SMAX, _mm512_mask_set1_epi16)
 
-// The public entry: checks, then the kernel per pair of output rows (the last one alone when count is odd).
-#define FJ_FUSED_ENTRY(SUF, T, SIZE, LANES)                                                                \
+// The public entry: the AVX-512 kernel (checks, then the kernel per pair of output rows, the last one alone when
+// count is odd) where it runs, else the AVX2 one (box_minmax_fused_avx2.c; TYPE: its element code).
+#define FJ_FUSED_ENTRY(SUF, T, SIZE, LANES, TYPE)                                                          \
     int filterjit_fused_box_##SUF(const T *const *inputs, T *const *outputs, ptrdiff_t count, ptrdiff_t k,  \
                                   ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns,             \
                                   ptrdiff_t centre, ptrdiff_t extended, T cval, ptrdiff_t n, int maximum) { \
         const ptrdiff_t s = start - centre;                                                                \
-        if (!filterjit_fused_box_available(SIZE) || k < 1 || k > FILTERJIT_FUSED_BOX_MAX_ROWS ||           \
+        if (!fj_fused_avx512(SIZE)) {                                                                      \
+            const int ran = filterjit_fused_box_avx2_run(TYPE, (const void *const *)inputs, (void *const *)outputs, \
+                                                         count, k, start, length, columns, centre, extended, \
+                                                         (int)cval, n, maximum);                           \
+            if (ran == 0) __atomic_fetch_add(&fj_fused_runs, 1, __ATOMIC_RELAXED);                         \
+            return ran;                                                                                    \
+        }                                                                                                  \
+        if (k < 1 || k > FILTERJIT_FUSED_BOX_MAX_ROWS ||                                                   \
             length < 1 || length > FILTERJIT_FUSED_BOX_MAX_COLUMNS || n < 1 || count < 0 || start < 0 ||  \
             start + n - 1 + length > extended || s <= -(LANES) || s + length - 1 >= (LANES))              \
             return -1;                                                                                     \
@@ -267,10 +280,10 @@ FJ_FUSED_KERNEL(i16, max, int16_t, FJ_FUSED16, 32, __mmask32, fj_fused_mask32, F
         }                                                                                                  \
         return 0;                                                                                          \
     }
-FJ_FUSED_ENTRY(u8, uint8_t, 1, 64)
-FJ_FUSED_ENTRY(i8, int8_t, 1, 64)
-FJ_FUSED_ENTRY(u16, uint16_t, 2, 32)
-FJ_FUSED_ENTRY(i16, int16_t, 2, 32)
+FJ_FUSED_ENTRY(u8, uint8_t, 1, 64, 0)
+FJ_FUSED_ENTRY(i8, int8_t, 1, 64, 1)
+FJ_FUSED_ENTRY(u16, uint16_t, 2, 32, 2)
+FJ_FUSED_ENTRY(i16, int16_t, 2, 32, 3)
 
 #else
 

@@ -14,29 +14,15 @@
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
+#include "avx2_switch.h"
 
 #define FJ_AVX2 __attribute__((target("avx2")))
 
 static int fj_avx2_cached = -1;
 
-static int fj_cpu_has_avx2(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-}
+int filterjit_pairwise_avx2(void) { return fj_avx2_switch(&fj_avx2_cached); }
 
-int filterjit_pairwise_avx2(void) {
-    int value = __atomic_load_n(&fj_avx2_cached, __ATOMIC_RELAXED);
-    if (value < 0) {
-        const char *off = getenv("FILTERJIT_NO_AVX2");
-        value = fj_cpu_has_avx2() && !(off && off[0] && off[0] != '0');
-        __atomic_store_n(&fj_avx2_cached, value, __ATOMIC_RELAXED);
-    }
-    return value;
-}
-
-void filterjit_pairwise_set_avx2(int enabled) {
-    __atomic_store_n(&fj_avx2_cached, enabled < 0 ? -1 : enabled && fj_cpu_has_avx2() ? 1 : 0, __ATOMIC_RELAXED);
-}
+void filterjit_pairwise_set_avx2(int enabled) { fj_avx2_switch_set(&fj_avx2_cached, enabled); }
 
 typedef struct {
     __m256d a, b;

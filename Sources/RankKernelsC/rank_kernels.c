@@ -12,6 +12,7 @@
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
+#include "avx2_switch.h"
 
 #define FJ_AVX512 __attribute__((target("avx512f,avx512bw")))
 
@@ -51,24 +52,9 @@ static void fj_median_ran(int which, int stream) {
 // that a test switching them does not change the pairwise sums' strategy threshold under other tests).
 static int fj_median_avx2_cached = -1;
 
-static int fj_cpu_has_avx2(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-}
+int filterjit_median3x3_avx2(void) { return fj_avx2_switch(&fj_median_avx2_cached); }
 
-int filterjit_median3x3_avx2(void) {
-    int value = __atomic_load_n(&fj_median_avx2_cached, __ATOMIC_RELAXED);
-    if (value < 0) {
-        const char *off = getenv("FILTERJIT_NO_AVX2");
-        value = fj_cpu_has_avx2() && !(off && off[0] && off[0] != '0');
-        __atomic_store_n(&fj_median_avx2_cached, value, __ATOMIC_RELAXED);
-    }
-    return value;
-}
-
-void filterjit_median3x3_set_avx2(int enabled) {
-    __atomic_store_n(&fj_median_avx2_cached, enabled < 0 ? -1 : enabled && fj_cpu_has_avx2() ? 1 : 0, __ATOMIC_RELAXED);
-}
+void filterjit_median3x3_set_avx2(int enabled) { fj_avx2_switch_set(&fj_median_avx2_cached, enabled); }
 
 void filterjit_rank_kernels_set_avx512(int enabled) {
     __atomic_store_n(&fj_avx512_cached, enabled < 0 ? -1 : enabled && fj_cpu_has_avx512() ? 1 : 0, __ATOMIC_RELAXED);
@@ -327,7 +313,7 @@ static const uint8_t fj_shift_index[2][64] __attribute__((aligned(64))) = {
         return IMPL##_rows_impl(rows, outs, count, start, n, 1);                                            \
     }
 // The exported kernels of a type with a second instance IMPL##ALT for CPUs where HAS() holds; without
-// AVX-512 the row kernels take NAME##_rows_avx2 (median3x3_avx2.c) where filterjit_pairwise_avx2() holds.
+// AVX-512 the row kernels take NAME##_rows_avx2 (median3x3_avx2.c) where filterjit_median3x3_avx2() holds.
 #define FJ_MEDIAN3X3_EXPORT_ALT(NAME, T, IMPL, ALT, HAS)                                                    \
     int NAME(const T *const *rows, ptrdiff_t start, ptrdiff_t n, T *out) {                                  \
         if (!filterjit_rank_kernels_avx512()) return 0;                                                     \
@@ -521,18 +507,102 @@ FJ_MEDIAN3X3_EXPORT_ALT(filterjit_median3x3_f64, double, fj_m3_f64, _dq, fj_has_
 #undef FJ_HAZARD
 #undef FJ_ATTR
 
+// The same networks with AVX2 vectors for the 8- and 16-bit integers, for CPUs without AVX-512 (where
+// `filterjit_median3x3_avx2()` holds, the switch of every AVX2 median). AVX2 has no masked byte loads or stores:
+// a vector's part (a block's last columns, at most once per row and 1024 bytes) goes through a small buffer.
+// No streaming (FJ_STREAM is a plain store: the AVX2 rows are never called with `stream`).
+#define FJ_AVX2_MEDIAN __attribute__((target("avx2")))
+FJ_AVX2_MEDIAN static inline __m256i fj_avx2_load_part(ptrdiff_t bytes, const void *p) {
+    _Alignas(32) uint8_t buffer[32] = {0};
+    if (bytes > 0) memcpy(buffer, p, (size_t)(bytes < 32 ? bytes : 32));
+    return _mm256_load_si256((const __m256i *)buffer);
+}
+FJ_AVX2_MEDIAN static inline void fj_avx2_store_part(void *p, ptrdiff_t bytes, __m256i v) {
+    _Alignas(32) uint8_t buffer[32];
+    _mm256_store_si256((__m256i *)buffer, v);
+    if (bytes > 0) memcpy(p, buffer, (size_t)(bytes < 32 ? bytes : 32));
+}
+#define FJ_ATTR FJ_AVX2_MEDIAN
+#define FJ_V __m256i
+#define FJ_MASK(count) (count)
+#define FJ_MLOAD(count, p) fj_avx2_load_part((count) * (ptrdiff_t)sizeof(FJ_T), p)
+#define FJ_MSTORE(p, count, v) fj_avx2_store_part(p, (count) * (ptrdiff_t)sizeof(FJ_T), v)
+#define FJ_LOADU(p) _mm256_loadu_si256((const __m256i *)(p))
+#define FJ_STOREU(p, v) _mm256_storeu_si256((__m256i *)(p), v)
+#pragma push_macro("FJ_STREAM")
+#undef FJ_STREAM
+#define FJ_STREAM(p, v) _mm256_storeu_si256((__m256i *)(p), v)
+#define FJ_HAZARD_T uint32_t
+#define FJ_HAS_HAZARDS 0
+#define FJ_HAZARD(v) 0
+#define FJ_T uint8_t
+#define FJ_LANES 32
+#define FJ_MIN _mm256_min_epu8
+#define FJ_MAX _mm256_max_epu8
+#define FJ_M5_1 fj_m5_u8_avx2_1
+#define FJ_M5_2 fj_m5_u8_avx2_2
+#include "median5x5_networks.h"
+#undef FJ_T
+#undef FJ_MIN
+#undef FJ_MAX
+#undef FJ_M5_1
+#undef FJ_M5_2
+#define FJ_T int8_t
+#define FJ_MIN _mm256_min_epi8
+#define FJ_MAX _mm256_max_epi8
+#define FJ_M5_1 fj_m5_i8_avx2_1
+#define FJ_M5_2 fj_m5_i8_avx2_2
+#include "median5x5_networks.h"
+#undef FJ_T
+#undef FJ_LANES
+#undef FJ_MIN
+#undef FJ_MAX
+#undef FJ_M5_1
+#undef FJ_M5_2
+#define FJ_T uint16_t
+#define FJ_LANES 16
+#define FJ_MIN _mm256_min_epu16
+#define FJ_MAX _mm256_max_epu16
+#define FJ_M5_1 fj_m5_u16_avx2_1
+#define FJ_M5_2 fj_m5_u16_avx2_2
+#include "median5x5_networks.h"
+#undef FJ_T
+#undef FJ_MIN
+#undef FJ_MAX
+#undef FJ_M5_1
+#undef FJ_M5_2
+#define FJ_T int16_t
+#define FJ_MIN _mm256_min_epi16
+#define FJ_MAX _mm256_max_epi16
+#define FJ_M5_1 fj_m5_i16_avx2_1
+#define FJ_M5_2 fj_m5_i16_avx2_2
+#include "median5x5_networks.h"
+#undef FJ_T
+#undef FJ_LANES
+#undef FJ_MIN
+#undef FJ_MAX
+#undef FJ_M5_1
+#undef FJ_M5_2
+#undef FJ_ATTR
+#undef FJ_V
+#undef FJ_MASK
+#undef FJ_MLOAD
+#undef FJ_MSTORE
+#undef FJ_LOADU
+#undef FJ_STOREU
+#undef FJ_STREAM
+#pragma pop_macro("FJ_STREAM")
+#undef FJ_HAZARD_T
+#undef FJ_HAS_HAZARDS
+#undef FJ_HAZARD
+
 // The exported 5x5 kernels. One row: FJ_M5_1, unchecked. `count` rows (rows[5y + r] for output row y):
 // two output rows at a time by FJ_M5_2 when their windows slide down one sequence of rows
 // (rows[5y + 5 + r] == rows[5y + 1 + r] for r in 0..<4), else one. A float row is checked for NaN and
 // -0.0 unless it was in the previous call's window (checked there, over the same columns); -1 at the
 // first hazard (the rows before it are written).
-#define FJ_MEDIAN5X5_EXPORT(NAME, T, IMPL)                                                                   \
-    int NAME(const T *const *rows, ptrdiff_t start, ptrdiff_t n, T *out) {                                   \
-        if (!filterjit_rank_kernels_avx512()) return 0;                                                      \
-        if (n > 0) { T *outs[1] = {out}; (void)IMPL##_1(rows, start, n, outs, 0, 0); }                       \
-        return 1;                                                                                            \
-    }                                                                                                        \
-    FJ_AVX512 static int IMPL##_rows_impl(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, \
+#define FJ_MEDIAN5X5_ROWS_IMPL(ATTR, T, IMPL)                                                              \
+    ATTR static int IMPL##_rows_impl(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, \
                                           ptrdiff_t n, int stream) {                                         \
         fj_median_ran(1, stream);                                                                            \
         const T *previous[6] = {0, 0, 0, 0, 0, 0};                                                           \
@@ -576,9 +646,25 @@ FJ_MEDIAN3X3_EXPORT_ALT(filterjit_median3x3_f64, double, fj_m3_f64, _dq, fj_has_
         }                                                                                                    \
         if (stream) _mm_sfence();                                                                            \
         return 1;                                                                                            \
+    }
+
+#define FJ_MEDIAN5X5_EXPORT(NAME, T, IMPL, AVX2)                                                                   \
+    int NAME(const T *const *rows, ptrdiff_t start, ptrdiff_t n, T *out) {                                   \
+        if (!filterjit_rank_kernels_avx512()) {                                                              \
+            if (!AVX2##_available()) return 0;                                                               \
+            if (n > 0) { T *outs[1] = {out}; (void)AVX2##_1(rows, start, n, outs, 0, 0); }                   \
+            return 1;                                                                                        \
+        }                                                                                                    \
+        if (n > 0) { T *outs[1] = {out}; (void)IMPL##_1(rows, start, n, outs, 0, 0); }                       \
+        return 1;                                                                                            \
     }                                                                                                        \
+    FJ_MEDIAN5X5_ROWS_IMPL(FJ_AVX512, T, IMPL)                                                               \
     int NAME##_rows(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n) {   \
-        if (!filterjit_rank_kernels_avx512()) return 0;                                                      \
+        if (!filterjit_rank_kernels_avx512()) {                                                              \
+            if (!AVX2##_available()) return 0;                                                               \
+            if (n <= 0 || count <= 0) return 1;                                                              \
+            return AVX2##_rows_impl(rows, outs, count, start, n, 0);                                         \
+        }                                                                                                    \
         if (n <= 0 || count <= 0) return 1;                                                                  \
         return IMPL##_rows_impl(rows, outs, count, start, n, 0);                                             \
     }                                                                                                        \
@@ -587,12 +673,31 @@ FJ_MEDIAN3X3_EXPORT_ALT(filterjit_median3x3_f64, double, fj_m3_f64, _dq, fj_has_
         if (n <= 0 || count <= 0) return 1;                                                                  \
         return IMPL##_rows_impl(rows, outs, count, start, n, 1);                                             \
     }
-FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_u8, uint8_t, fj_m5_u8)
-FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_i8, int8_t, fj_m5_i8)
-FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_u16, uint16_t, fj_m5_u16)
-FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_i16, int16_t, fj_m5_i16)
-FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_f32, float, fj_m5_f32)
-FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_f64, double, fj_m5_f64)
+// The AVX2 rows (integers) and, for float data, none: `NAME_available` says whether they run.
+#define FJ_MEDIAN5X5_AVX2(T, AVX2)                                                                           \
+    static int AVX2##_available(void) { return filterjit_median3x3_avx2(); }                                 \
+    FJ_MEDIAN5X5_ROWS_IMPL(FJ_AVX2_MEDIAN, T, AVX2)
+#define FJ_MEDIAN5X5_NO_AVX2(T, AVX2)                                                                        \
+    static int AVX2##_available(void) { return 0; }                                                         \
+    static int AVX2##_1(const T *const *rows, ptrdiff_t start, ptrdiff_t n, T *const *outs, unsigned check, int stream) { \
+        (void)rows; (void)start; (void)n; (void)outs; (void)check; (void)stream; return 0; \
+    }                                                                                                        \
+    static int AVX2##_rows_impl(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start,      \
+                                ptrdiff_t n, int stream) {                                                   \
+        (void)rows; (void)outs; (void)count; (void)start; (void)n; (void)stream; return 0;                   \
+    }
+FJ_MEDIAN5X5_AVX2(uint8_t, fj_m5_u8_avx2)
+FJ_MEDIAN5X5_AVX2(int8_t, fj_m5_i8_avx2)
+FJ_MEDIAN5X5_AVX2(uint16_t, fj_m5_u16_avx2)
+FJ_MEDIAN5X5_AVX2(int16_t, fj_m5_i16_avx2)
+FJ_MEDIAN5X5_NO_AVX2(float, fj_m5_f32_avx2)
+FJ_MEDIAN5X5_NO_AVX2(double, fj_m5_f64_avx2)
+FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_u8, uint8_t, fj_m5_u8, fj_m5_u8_avx2)
+FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_i8, int8_t, fj_m5_i8, fj_m5_i8_avx2)
+FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_u16, uint16_t, fj_m5_u16, fj_m5_u16_avx2)
+FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_i16, int16_t, fj_m5_i16, fj_m5_i16_avx2)
+FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_f32, float, fj_m5_f32, fj_m5_f32_avx2)
+FJ_MEDIAN5X5_EXPORT(filterjit_median5x5_f64, double, fj_m5_f64, fj_m5_f64_avx2)
 
 #else
 

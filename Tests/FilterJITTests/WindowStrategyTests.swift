@@ -300,7 +300,7 @@ import RankKernelsC
     }
 
     /// 3x3 and 5x5 medians by the AVX-512 row kernels (or, without AVX-512, the AVX2 3x3 ones of 8-bit and
-    /// float data) (`runMedianRows`: the interior of a batch of rows
+    /// float data and the AVX2 5x5 ones of 8- and 16-bit integers) (`runMedianRows`: the interior of a batch of rows
     /// in one call, the row ends gathered transposed along sliding windows or as per-row strips, float
     /// data checked for NaN / -0.0 by the kernel as it reads): a seeded fuzz over tiny and long rows
     /// (1xN, Nx1, 2x2, widths around the vector lanes), 3-D images (windows that do not slide from one
@@ -315,7 +315,8 @@ import RankKernelsC
         var random = FusedTestRandom(seed: seed)
         let kernels = try ["np.median(values)", "median(values)", "sorted(values)[len(values) // 2]"].map { try engine.compile($0) }
         let boxes: [[Int]] = [[3, 3], [3, 3], [3, 3], [5, 5], [5, 5], [1, 3, 3], [1, 5, 5], [3, 3]]
-        let widths = [1, 2, 3, 4, 5, 6, 7, 9, 15, 16, 17, 18, 31, 33, 62, 63, 64, 65, 66, 67, 127, 130, 200]
+        // (1030: past the 5x5 networks' blocks of 1024 bytes, whose last vector is loaded in part.)
+        let widths = [1, 2, 3, 4, 5, 6, 7, 9, 15, 16, 17, 18, 31, 33, 62, 63, 64, 65, 66, 67, 127, 130, 200, 1030]
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 2.5, -1.0]
         let types: [ElementType] = [.uint8, .uint8, .float32, .float32, .float32, .float64, .int8, .uint16, .int16, .uint32,
                                     .int32, .bool, .int64]
@@ -373,14 +374,15 @@ import RankKernelsC
     /// counts of rows per batch), widths around the vector lanes of every element type (8 to 64), 3-D
     /// images (windows that do not slide from one plane to the next), every mode, origin and cval,
     /// float data with NaN / -0.0 anywhere (then the strategy must decline, as the literal kernel's
-    /// bits show), int and float types, 1-3 threads, against the literal kernel.
+    /// bits show), int and float types, 1-3 threads, against the literal kernel. Without AVX-512 the 8- and
+    /// 16-bit integers take the AVX2 instances (widths past their blocks of 1024 bytes included).
     @Test func medianFiveByFiveNetworksEqualTheLiteralKernel() throws {
         guard frontEndAvailable else { return }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("medianFiveByFiveNetworksEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
         var random = FusedTestRandom(seed: seed)
         let kernel = try engine.compile("np.median(values)")
-        let widths = [1, 4, 5, 7, 8, 9, 15, 16, 17, 20, 31, 32, 33, 37, 63, 64, 65, 69, 100, 129, 200, 261]
+        let widths = [1, 4, 5, 7, 8, 9, 15, 16, 17, 20, 31, 32, 33, 37, 63, 64, 65, 69, 100, 129, 200, 261, 1029]
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 2.5, -1.0]
         let types: [ElementType] = [.float32, .float32, .float64, .uint8, .int8, .uint16, .int16]
         var problems: [String] = []
@@ -416,7 +418,7 @@ import RankKernelsC
         let runs = filterjit_median_rows_runs(1) - runsBefore
         print("5x5 median networks vs literal: \(rounds) rounds, \(runs) kernel runs, \(problems.count) differences")
         // (Other suites switch the AVX-512 rank kernels off for moments; not for all 120 rounds.)
-        if RankKernels.avx512 { #expect(runs > 0, "the 5x5 median row kernels were not reached") }
+        if RankKernels.avx512 || filterjit_median3x3_avx2() != 0 { #expect(runs > 0, "the 5x5 median row kernels were not reached") }
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
@@ -1192,9 +1194,10 @@ import RankKernelsC
     }
 
     /// The single-pass small boxes of 8- and 16-bit integers (RankKernelsC `box_minmax_fused.c`: up to 8 rows
-    /// and 8 (16-bit: 12) columns, output rows in pairs, edges through the mode as virtual vectors; wider ones
-    /// take the other kernels, compared all the same) against the literal
-    /// kernel: widths around the vector widths (64 uint8 / 32 uint16 lanes, one and two vectors plus or minus
+    /// and 8 (16-bit: 12) columns, output rows in pairs, edges through the mode as virtual vectors; without
+    /// AVX-512 `box_minmax_fused_avx2.c`, up to 8 x 8 with the default centre, switched off in a quarter of the
+    /// rounds; wider ones take the other kernels, compared all the same) against the literal
+    /// kernel: widths around the vector widths (64 uint8 / 32 uint16 lanes, AVX2 32 / 16; one and two vectors plus or minus
     /// one), windows wider than the row, every mode, origins, footprints whose ones are a span anywhere in a
     /// wider footprint (windows wholly left or right of the pixel, up to and beyond a vector's width: those
     /// run the other passes), cval, odd and even row counts, output types (another type takes the other
@@ -1204,13 +1207,13 @@ import RankKernelsC
         guard frontEndAvailable else { return }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("fusedSmallBoxesEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed)); fused box kernels: 8-bit \(BoxKernels.fusedServe(UInt8.self)), 16-bit \(BoxKernels.fusedServe(UInt16.self))")
-        if cpuRunsKernels(needing: ["avx512f", "avx512bw", "avx512dq", "avx512vbmi"]) {
+        if cpuRunsKernels(needing: ["avx512f", "avx512bw", "avx512dq", "avx512vbmi"]) || cpuRunsAVX2Kernels() {
             #expect(BoxKernels.fusedServe(UInt8.self) && BoxKernels.fusedServe(UInt16.self))
         }
         let runsBefore = filterjit_fused_box_runs()
         var random = FusedTestRandom(seed: seed)
         // Output rows in pairs and one at a time (`filterjit_box_row_pairs`: the CPU picks one), in turn.
-        defer { filterjit_box_set_row_pairs(-1) }
+        defer { filterjit_box_set_row_pairs(-1); filterjit_fused_box_set_avx2(-1) }
         let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
         let specials: [Double] = [-1.0, 0.0, 255.0, 256.0, 2.5, -129.0, 65535.0, 70000.0]
         let widths = [1, 2, 15, 31, 32, 33, 63, 64, 65, 66, 95, 96, 97, 127, 128, 129, 130, 200]
@@ -1220,6 +1223,8 @@ import RankKernelsC
         for round in 0..<rounds {
             let kernel = kernels[round % 2]
             filterjit_box_set_row_pairs(Int32(round / 2 % 2))
+            // (Without AVX-512: the AVX2 kernel, or in a quarter of the rounds the Swift passes.)
+            filterjit_fused_box_set_avx2(round % 4 == 3 ? 0 : -1)
             let size = [1 + random.below(8), 1 + random.below(random.chance(0.3) ? 16 : 7)]
             let shape = [1 + random.below(random.chance(0.2) ? 4 : 20), random.pick(widths) + (random.chance(0.2) ? random.below(9) : 0)]
             let inType: ElementType = random.pick([.uint8, .uint8, .int8, .uint16, .uint16, .int16])
@@ -1244,12 +1249,13 @@ import RankKernelsC
             problems += differencesFromTheLiteralKernel(kernel, input, options, output: outType,
                 label: "round \(round) \(kernel.name) \(inType)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval)")
         }
+        filterjit_fused_box_set_avx2(-1)
         // Every row count 1...8 with a few lengths, at the widths where the vectors end, every mode in turn.
         var turn = 0
         for k in 1...8 {
             for length in Set([1, 2, 3, k, 16]).sorted() {
                 for type in [ElementType.uint8, .uint16] {
-                    for width in [63, 65, 129] {
+                    for width in [15, 31, 33, 63, 65, 129] {
                         let mode = BoundaryMode.allCases[turn % BoundaryMode.allCases.count]
                         filterjit_box_set_row_pairs(Int32(turn / 3 % 2))
                         turn += 1
@@ -1828,6 +1834,13 @@ private func integerValues(count: Int, low: Double, high: Double, extremes: Bool
 
 /// Whether this CPU has every one of `flags` (as /proc/cpuinfo names them) and FILTERJIT_NO_AVX512 leaves the
 /// AVX-512 kernels on (unset, empty, or starting with '0', as the C side reads it): then a test must reach them.
+/// Whether /proc/cpuinfo lists AVX2 and FILTERJIT_NO_AVX2 leaves the AVX2 kernels on.
+private func cpuRunsAVX2Kernels() -> Bool {
+    let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let off = ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX2"] ?? ""
+    return cpu.contains(" avx2") && (off.isEmpty || off.hasPrefix("0"))
+}
+
 private func cpuRunsKernels(needing flags: [String]) -> Bool {
     let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     let off = ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"] ?? ""

@@ -6,10 +6,11 @@ import Foundation
 @testable import NDImage
 
 struct BoxSumTests {
-    /// The AVX-512 uint8 mean kernel (RankKernelsC/box_means.c) against trunc(S / n): every sum of
+    /// The AVX-512 uint8 mean kernel (RankKernelsC/box_means.c; without AVX-512 the AVX2 one, box_means_avx2.c)
+    /// against trunc(S / n): every sum of
     /// every uint8 window of 1 to 257 taps (16-bit sums) by the multiply-high and by the corrected
     /// estimate; then seeded random rows (lengths 1 to 300, row tails 1 to 300, 32-bit sums up to
-    /// 2^24) for the prefix-sum paths. Skipped without AVX-512.
+    /// 2^24) for the prefix-sum paths. Skipped where neither runs.
     @Test func uint8MeanKernelDividesExactly() throws {
         guard BoxMeanKernels.meanRow([0], length: 1, taps: 1) != nil else { return }
         var bad: [String] = []

@@ -22,8 +22,21 @@ extern "C" {
 #define FILTERJIT_FUSED_BOX_MAX_COLUMNS 16
 
 /// Whether this process runs the fused box kernels for elements of `itemSize` bytes (1 or 2): AVX-512
-/// F/BW/DQ (and VBMI for 1-byte elements) and FILTERJIT_NO_AVX512 unset.
+/// F/BW/DQ (and VBMI for 1-byte elements) and FILTERJIT_NO_AVX512 unset, or else the AVX2 ones
+/// (`filterjit_fused_box_avx2`).
 int filterjit_fused_box_available(ptrdiff_t itemSize);
+
+/// Whether the AVX2 kernels (box_minmax_fused_avx2.c, taken where the AVX-512 ones do not run) may run: the CPU
+/// has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or starts with '0'. They serve windows of up to 8 rows and 8
+/// columns with the default centre (start - centre == -(length / 2)); the entries return -1 for others.
+int filterjit_fused_box_avx2(void);
+/// Turns the AVX2 kernels on (1, where the CPU has AVX2) or off (0), or back to FILTERJIT_NO_AVX2 (-1). For tests.
+void filterjit_fused_box_set_avx2(int enabled);
+/// The AVX2 kernel behind the entries below (type 0 uint8, 1 int8, 2 uint16, 3 int16; `cval` converted to int):
+/// their contract, -1 where the switch is off or the box is beyond it.
+int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *const *outputs, ptrdiff_t count, ptrdiff_t k,
+                                 ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
+                                 ptrdiff_t extended, int cval, ptrdiff_t n, int maximum);
 
 /// How many calls have run a kernel in this process (for tests: proof that a path reached them).
 uint64_t filterjit_fused_box_runs(void);

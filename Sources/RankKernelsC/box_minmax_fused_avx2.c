@@ -1,0 +1,295 @@
+// Single-pass 2-D box min/max of 8- and 16-bit integers with AVX2, for CPUs without AVX-512 (the kernel behind
+// `filterjit_fused_box_{u8,i8,u16,i16}` there: see include/box_minmax_fused.h and docs/window-strategies.md,
+// "min/max, one pass in registers"). The AVX-512 kernel's scheme with 32-byte vectors:
+//  - per vector of output columns and pair of output rows, t = op of rows 0 ..< k and u = op of rows 1 ... k
+//    (the k - 1 rows both windows read combined once), kept in registers as the previous, current and next
+//    vectors of each;
+//  - the window along the row needs the column values at offsets o = s ... s + length - 1 from the output column:
+//    AVX2 has no two-source permute, so lane i + o of (previous | current | next) is one `vpalignr` of the current
+//    vector with `hi` = (current's upper half | next's lower half) or `lo` = (previous's upper half | current's
+//    lower half), each one `vperm2i128`, and `lo` of a vector is `hi` of the one before: one `vperm2i128` and
+//    one `vpalignr` per tap and row. `vpalignr` takes its offset as an immediate, so the bodies are compiled per
+//    window length with the default centre (s = -(length / 2)); other origins return -1 (the caller's passes run).
+//  - the columns a window reads outside the row (through the mode: `columns`), and a row's last vector when the
+//    row is not a whole number of vectors, are computed one by one into two small buffers at the start of the row
+//    and loaded as the vector before the row and the last ones: done up front, the loads find the stores
+//    retired (a vector load over bytes just stored stalls on the failed store forwarding).
+// Output rows in pairs where `filterjit_box_row_pairs()` says so (AMD), else one at a time.
+
+#include "box_minmax_fused.h"
+#include "box_minmax.h"
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#include "avx2_switch.h"
+
+#define FJ_F2 __attribute__((target("avx2")))
+#define FJ_F2_INLINE static inline __attribute__((always_inline))
+
+static int fj_fused2_cached = -1;
+int filterjit_fused_box_avx2(void) { return fj_avx2_switch(&fj_fused2_cached); }
+void filterjit_fused_box_set_avx2(int enabled) { fj_avx2_switch_set(&fj_fused2_cached, enabled); }
+
+// Element types: 0 uint8, 1 int8, 2 uint16, 3 int16; op 0 min, 1 max.
+FJ_F2 FJ_F2_INLINE __m256i fj_f2_op(int ty, int op, __m256i a, __m256i b) {
+    switch (ty * 2 + op) {
+    case 0: return _mm256_min_epu8(a, b);
+    case 1: return _mm256_max_epu8(a, b);
+    case 2: return _mm256_min_epi8(a, b);
+    case 3: return _mm256_max_epi8(a, b);
+    case 4: return _mm256_min_epu16(a, b);
+    case 5: return _mm256_max_epu16(a, b);
+    case 6: return _mm256_min_epi16(a, b);
+    default: return _mm256_max_epi16(a, b);
+    }
+}
+
+FJ_F2_INLINE int fj_f2_get(int ty, const uint8_t *p, ptrdiff_t i) {
+    switch (ty) {
+    case 0: return p[i];
+    case 1: return ((const int8_t *)p)[i];
+    case 2: return ((const uint16_t *)p)[i];
+    default: return ((const int16_t *)p)[i];
+    }
+}
+
+FJ_F2_INLINE void fj_f2_put(int ty, uint8_t *p, ptrdiff_t i, int v) {
+    if (ty < 2) p[i] = (uint8_t)v;
+    else memcpy(p + 2 * i, &(uint16_t){(uint16_t)v}, 2);
+}
+
+FJ_F2_INLINE int fj_f2_sop(int op, int a, int b) { return op ? (a > b ? a : b) : (a < b ? a : b); }
+
+// `vpalignr` by r bytes (1 ... 15; a constant where inlined: the instruction takes an immediate).
+FJ_F2 FJ_F2_INLINE __m256i fj_f2_alignr(__m256i a, __m256i b, int r) {
+    switch (r) {
+    case 1: return _mm256_alignr_epi8(a, b, 1);
+    case 2: return _mm256_alignr_epi8(a, b, 2);
+    case 3: return _mm256_alignr_epi8(a, b, 3);
+    case 4: return _mm256_alignr_epi8(a, b, 4);
+    case 5: return _mm256_alignr_epi8(a, b, 5);
+    case 6: return _mm256_alignr_epi8(a, b, 6);
+    case 7: return _mm256_alignr_epi8(a, b, 7);
+    case 8: return _mm256_alignr_epi8(a, b, 8);
+    case 9: return _mm256_alignr_epi8(a, b, 9);
+    case 10: return _mm256_alignr_epi8(a, b, 10);
+    case 11: return _mm256_alignr_epi8(a, b, 11);
+    case 12: return _mm256_alignr_epi8(a, b, 12);
+    case 13: return _mm256_alignr_epi8(a, b, 13);
+    case 14: return _mm256_alignr_epi8(a, b, 14);
+    case 15: return _mm256_alignr_epi8(a, b, 15);
+    default: return b;
+    }
+}
+
+// Lanes i + ob (bytes, -32 < ob < 32, a constant) of (prev | cur | next), given lo = (prev's upper half | cur's
+// lower half) and hi = (cur's upper half | next's lower half).
+FJ_F2 FJ_F2_INLINE __m256i fj_f2_shift(__m256i prev, __m256i cur, __m256i next, __m256i lo, __m256i hi, int ob) {
+    if (ob == 0) return cur;
+    if (ob > 0) {
+        if (ob < 16) return fj_f2_alignr(hi, cur, ob);
+        if (ob == 16) return hi;
+        return fj_f2_alignr(next, hi, ob - 16);
+    }
+    if (ob > -16) return fj_f2_alignr(cur, lo, 16 + ob);
+    if (ob == -16) return lo;
+    return fj_f2_alignr(lo, prev, 32 + ob);
+}
+
+// The column values at byte offset `at` of the rows: TT = op(rows 0 ..< K) and, with `pair`, UU = op(rows 1 ... K).
+#define FJ_F2_COLUMNS(at, TT, UU)                                                                          \
+    {                                                                                                      \
+        const __m256i first = _mm256_loadu_si256((const __m256i *)(p[0] + (at)));                         \
+        if (K >= 2) {                                                                                      \
+            __m256i shared = _mm256_loadu_si256((const __m256i *)(p[1] + (at)));                          \
+            for (ptrdiff_t i = 2; i < K; i++)                                                              \
+                shared = fj_f2_op(ty, op, shared, _mm256_loadu_si256((const __m256i *)(p[i] + (at))));   \
+            TT = fj_f2_op(ty, op, first, shared);                                                          \
+            if (pair) UU = fj_f2_op(ty, op, shared, _mm256_loadu_si256((const __m256i *)(p[K] + (at))));  \
+        } else {                                                                                           \
+            TT = first;                                                                                    \
+            if (pair) UU = _mm256_loadu_si256((const __m256i *)(p[1] + (at)));                            \
+        }                                                                                                  \
+    }
+
+// The column values of extended column q (relative to the row's first element) for the two rows into bt[j], bu[j].
+FJ_F2_INLINE void fj_f2_scalar_column(int ty, int op, const uint8_t *const *p, ptrdiff_t K, int pair, ptrdiff_t col,
+                                      int cval, uint8_t *bt, uint8_t *bu, ptrdiff_t j) {
+    int vt = cval, vu = cval;
+    if (col >= 0) {
+        int shared = fj_f2_get(ty, p[K >= 2 ? 1 : 0], col);
+        for (ptrdiff_t i = 2; i < K; i++) shared = fj_f2_sop(op, shared, fj_f2_get(ty, p[i], col));
+        vt = K >= 2 ? fj_f2_sop(op, fj_f2_get(ty, p[0], col), shared) : shared;
+        if (pair) vu = K >= 2 ? fj_f2_sop(op, shared, fj_f2_get(ty, p[K], col)) : fj_f2_get(ty, p[1], col);
+    }
+    fj_f2_put(ty, bt, j, vt);
+    if (pair) fj_f2_put(ty, bu, j, vu);
+}
+
+// The buffers of the row's ends (not inlined, to keep the bodies small). Left: the vector before the row (lanes
+// lanes + q for q = s ..< 0). Right: the extended columns tail ..< tail + 2 lanes beyond the ones loaded from the
+// rows (the row's last elements when last < lanes, then the columns past it, n ..< n + s + L - 1).
+__attribute__((noinline)) static void fj_f2_left(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L,
+                                                  int pair, const ptrdiff_t *columns, ptrdiff_t centre, int cval,
+                                                  ptrdiff_t lanes, uint8_t *lt, uint8_t *lu) {
+    for (ptrdiff_t q = -(L / 2); q < 0; q++)
+        fj_f2_scalar_column(ty, op, p, K, pair, columns[centre + q], cval, lt, lu, lanes + q);
+}
+__attribute__((noinline)) static void fj_f2_right(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L,
+                                                   int pair, const ptrdiff_t *columns, ptrdiff_t centre, int cval,
+                                                   ptrdiff_t n, ptrdiff_t lanes, ptrdiff_t tail, uint8_t *rt, uint8_t *ru) {
+    if (n - tail < lanes)
+        for (ptrdiff_t c = tail; c < n; c++) fj_f2_scalar_column(ty, op, p, K, pair, c, cval, rt, ru, c - tail);
+    for (ptrdiff_t q = n; q < n - (L / 2) + L - 1; q++)
+        fj_f2_scalar_column(ty, op, p, K, pair, columns[centre + q], cval, rt, ru, q - tail);
+}
+
+// One output row (pair: two) of a K x L box, s = -(L / 2); K, L constants where inlined from the switch below.
+FJ_F2 FJ_F2_INLINE void fj_f2_body(int ty, int op, const uint8_t *const *rows, const ptrdiff_t K, const ptrdiff_t L,
+                                    const ptrdiff_t *columns, ptrdiff_t centre, int cval, uint8_t *d0, uint8_t *d1,
+                                    ptrdiff_t n, const int pair) {
+    const ptrdiff_t es = ty < 2 ? 1 : 2, lanes = 32 / es, s = -(L / 2);
+    const uint8_t *p[FILTERJIT_FUSED_BOX_MAX_ROWS + 1];
+    for (ptrdiff_t j = 0; j < K + pair; j++) p[j] = rows[j];
+    // The vectors: nv of them, the last (at `tail`) holding `last` elements of the row.
+    const ptrdiff_t nv = (n + lanes - 1) / lanes, tail = (nv - 1) * lanes, last = n - tail;
+    // The row's ends: the vector before it now, the two from `tail` on when the loop reaches them (with the row's
+    // end in cache: computed up front, their loads missed it, which cost more than the failed store forwarding).
+    _Alignas(32) uint8_t lt[32] = {0}, lu[32] = {0}, rt[64] = {0}, ru[64] = {0};
+    fj_f2_left(ty, op, rows, K, L, pair, columns, centre, cval, lanes, lt, lu);
+    __m256i tp = _mm256_load_si256((const __m256i *)lt), up = _mm256_load_si256((const __m256i *)lu);
+    __m256i t = tp, u = up, tn = tp, un = up;
+    if (nv > 1 || last == lanes) {
+        FJ_F2_COLUMNS(0, t, u)
+    } else {
+        fj_f2_right(ty, op, rows, K, L, pair, columns, centre, cval, n, lanes, tail, rt, ru);
+        t = _mm256_load_si256((const __m256i *)rt);
+        if (pair) u = _mm256_load_si256((const __m256i *)ru);
+    }
+    __m256i tlo = _mm256_permute2x128_si256(tp, t, 0x21), ulo = _mm256_permute2x128_si256(up, u, 0x21);
+    // One output vector at x from the previous, current and next column values (NEXT loads the next ones), stored
+    // by STORE; then the three move on.
+#define FJ_F2_STEP(NEXT, STORE)                                                                            \
+    {                                                                                                      \
+        NEXT;                                                                                              \
+        const __m256i thi = _mm256_permute2x128_si256(t, tn, 0x21);                                        \
+        __m256i r0 = fj_f2_shift(tp, t, tn, tlo, thi, (int)(s * es));                                      \
+        for (ptrdiff_t j = 1; j < L; j++) r0 = fj_f2_op(ty, op, r0, fj_f2_shift(tp, t, tn, tlo, thi, (int)((s + j) * es))); \
+        __m256i r1 = r0, uhi = ulo;                                                                        \
+        if (pair) {                                                                                        \
+            uhi = _mm256_permute2x128_si256(u, un, 0x21);                                                  \
+            r1 = fj_f2_shift(up, u, un, ulo, uhi, (int)(s * es));                                          \
+            for (ptrdiff_t j = 1; j < L; j++) r1 = fj_f2_op(ty, op, r1, fj_f2_shift(up, u, un, ulo, uhi, (int)((s + j) * es))); \
+        }                                                                                                  \
+        STORE;                                                                                             \
+        tp = t; t = tn; tlo = thi;                                                                         \
+        up = u; u = un; ulo = uhi;                                                                         \
+    }
+    // While the next vector is whole (`whole` vectors are loaded from the rows): loads and stores only.
+    const ptrdiff_t whole = last == lanes ? nv : nv - 1;
+    ptrdiff_t v = 0;
+    for (; v + 1 < whole; v++) {
+        const ptrdiff_t x = v * lanes;
+        FJ_F2_STEP(FJ_F2_COLUMNS((x + lanes) * es, tn, un),
+                   _mm256_storeu_si256((__m256i *)(d0 + x * es), r0);
+                   if (pair) _mm256_storeu_si256((__m256i *)(d1 + x * es), r1))
+    }
+    // The last one or two: the next column values from the right buffer, the last vector stored in part.
+    if (nv > 1 || last == lanes) fj_f2_right(ty, op, rows, K, L, pair, columns, centre, cval, n, lanes, tail, rt, ru);
+    for (; v < nv; v++) {
+        const ptrdiff_t x = v * lanes, at = v + 1 == nv - 1 ? 0 : 32;
+        FJ_F2_STEP(tn = _mm256_load_si256((const __m256i *)(rt + at));
+                   if (pair) un = _mm256_load_si256((const __m256i *)(ru + at)),
+                   if (v + 1 < nv || last == lanes) {
+                       _mm256_storeu_si256((__m256i *)(d0 + x * es), r0);
+                       if (pair) _mm256_storeu_si256((__m256i *)(d1 + x * es), r1);
+                   } else {
+                       _Alignas(32) uint8_t out[32];
+                       _mm256_store_si256((__m256i *)out, r0);
+                       memcpy(d0 + x * es, out, (size_t)(last * es));
+                       if (pair) {
+                           _mm256_store_si256((__m256i *)out, r1);
+                           memcpy(d1 + x * es, out, (size_t)(last * es));
+                       }
+                   })
+    }
+#undef FJ_F2_STEP
+}
+
+// Per (type, op): the body with K and L constants for the square boxes 3 and 5, L constant otherwise.
+#define FJ_F2_SIZED(TY, OP, NAME)                                                                          \
+    FJ_F2 static void NAME(const uint8_t *const *rows, ptrdiff_t K, ptrdiff_t L, const ptrdiff_t *columns,    \
+                           ptrdiff_t centre, int cval, uint8_t *d0, uint8_t *d1, ptrdiff_t n, int pair) {    \
+        if (pair) {                                                                                        \
+            if (K == 3 && L == 3) { fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, 1); return; } \
+            if (K == 5 && L == 5) { fj_f2_body(TY, OP, rows, 5, 5, columns, centre, cval, d0, d1, n, 1); return; } \
+        } else {                                                                                           \
+            if (K == 3 && L == 3) { fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, 0); return; } \
+            if (K == 5 && L == 5) { fj_f2_body(TY, OP, rows, 5, 5, columns, centre, cval, d0, d1, n, 0); return; } \
+        }                                                                                                  \
+        switch (L * 2 + (pair ? 1 : 0)) {                                                                  \
+        case 2: fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, 0); break;                \
+        case 3: fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, 1); break;                \
+        case 4: fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, 0); break;                \
+        case 5: fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, 1); break;                \
+        case 6: fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, 0); break;                \
+        case 7: fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, 1); break;                \
+        case 8: fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, 0); break;                \
+        case 9: fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, 1); break;                \
+        case 10: fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, 0); break;               \
+        case 11: fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, 1); break;               \
+        case 12: fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, 0); break;               \
+        case 13: fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, 1); break;               \
+        case 14: fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, 0); break;               \
+        case 15: fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, 1); break;               \
+        case 16: fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, 0); break;               \
+        default: fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, 1); break;               \
+        }                                                                                                  \
+    }
+FJ_F2_SIZED(0, 0, fj_f2_u8_min)
+FJ_F2_SIZED(0, 1, fj_f2_u8_max)
+FJ_F2_SIZED(1, 0, fj_f2_i8_min)
+FJ_F2_SIZED(1, 1, fj_f2_i8_max)
+FJ_F2_SIZED(2, 0, fj_f2_u16_min)
+FJ_F2_SIZED(2, 1, fj_f2_u16_max)
+FJ_F2_SIZED(3, 0, fj_f2_i16_min)
+FJ_F2_SIZED(3, 1, fj_f2_i16_max)
+
+typedef void (*fj_f2_kernel)(const uint8_t *const *, ptrdiff_t, ptrdiff_t, const ptrdiff_t *, ptrdiff_t, int, uint8_t *,
+                             uint8_t *, ptrdiff_t, int);
+
+int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *const *outputs, ptrdiff_t count, ptrdiff_t k,
+                                 ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
+                                 ptrdiff_t extended, int cval, ptrdiff_t n, int maximum) {
+    static const fj_f2_kernel kernels[8] = {fj_f2_u8_min, fj_f2_u8_max, fj_f2_i8_min, fj_f2_i8_max,
+                                            fj_f2_u16_min, fj_f2_u16_max, fj_f2_i16_min, fj_f2_i16_max};
+    if (!filterjit_fused_box_avx2() || type < 0 || type > 3 || k < 1 || k > FILTERJIT_FUSED_BOX_MAX_ROWS || length < 1 ||
+        length > 8 || start - centre != -(length / 2) || n < 1 || count < 0 || start < 0 || start + n - 1 + length > extended)
+        return -1;
+    const fj_f2_kernel kernel = kernels[type * 2 + (maximum ? 1 : 0)];
+    const int pairs = filterjit_box_row_pairs();
+    const uint8_t *const *rows = (const uint8_t *const *)inputs;
+    uint8_t *const *outs = (uint8_t *const *)outputs;
+    for (ptrdiff_t y = 0; y < count;) {
+        const int pair = pairs && y + 1 < count;
+        kernel(rows + y, k, length, columns, centre, cval, outs[y], pair ? outs[y + 1] : NULL, n, pair);
+        y += pair ? 2 : 1;
+    }
+    return 0;
+}
+
+#else
+
+int filterjit_fused_box_avx2(void) { return 0; }
+void filterjit_fused_box_set_avx2(int enabled) { (void)enabled; }
+int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *const *outputs, ptrdiff_t count, ptrdiff_t k,
+                                 ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
+                                 ptrdiff_t extended, int cval, ptrdiff_t n, int maximum) {
+    (void)type; (void)inputs; (void)outputs; (void)count; (void)k; (void)start; (void)length; (void)columns;
+    (void)centre; (void)extended; (void)cval; (void)n; (void)maximum;
+    return -1;
+}
+
+#endif
