@@ -64,7 +64,7 @@ extension WindowReductionJob {
                                            body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
         // 2-D boxes of 8- and 16-bit integers up to 8 rows and 8 (16-bit: 12) columns, written straight into the
         // output: one pass per pair of output rows (per row off AMD: `BoxKernels.rowPairs`) in registers
-        // (`runFusedBox`), where the CPU has the kernels.
+        // (`runFusedBox`), where the CPU has the kernels (AVX-512; AVX2 up to 8 x 8 with the default centre).
         if input.rank == 2, let destination, try runFusedBox(T.self, box: box, rows: rows, destination: destination, body: body) {
             return
         }
@@ -89,7 +89,7 @@ extension WindowReductionJob {
             return
         }
         // 8-bit boxes of more than 8 rows or columns, one reduction, contiguous output rows: the AVX-512 VBMI
-        // kernel (`runSeparableLong`, BoxMinMaxLong.swift), when it runs here.
+        // kernel, or the AVX2 one (`runSeparableLong`, BoxMinMaxLong.swift), when it runs here.
         if reductions.count == 1, input.rank == 2, MemoryLayout<T>.size == 1, box.rows > 8 || box.length > 8,
            let destination, try runSeparableLong(T.self, box: box, rows: rows, destination: destination, body: body) {
             return

@@ -1,14 +1,16 @@
 // 8-bit 2-D boxes of more than 8 rows or columns, one min or max: the AVX-512 VBMI kernel
 // (`Sources/RankKernelsC/box_minmax_long.c`; docs/window-strategies.md, "min/max"): rows first, each input
 // row reduced along the row once in registers, then van Herk / Gil-Werman down the columns over a ring of
-// k rows, one pass per output row. Without the kernel (no AVX-512 VBMI, FILTERJIT_NO_AVX512=1,
-// `BoxLongKernel.enabled` off) or for a shape it does not take, `runSeparable` keeps its Swift passes.
+// k rows, one pass per output row (or columns first, where the call allows). Without AVX-512 VBMI the AVX2
+// kernel (`box_minmax_long_avx2.c`: columns first, windows up to 63 columns) takes its place. Without either
+// (FILTERJIT_NO_AVX512=1 and FILTERJIT_NO_AVX2=1 on such CPUs, `BoxLongKernel.enabled` off) or for a shape it
+// does not take, `runSeparable` keeps its Swift passes.
 import RankKernelsC
 
 public enum BoxLongKernel {
     /// Whether the long-box kernel may run (tests switch it off to compare with the Swift passes).
     nonisolated(unsafe) public static var enabled = true
-    /// Whether this CPU (and this process's FILTERJIT_NO_AVX512) has the kernel.
+    /// Whether this CPU (and this process's FILTERJIT_NO_AVX512 / FILTERJIT_NO_AVX2) has the 8-bit kernel.
     public static let available = filterjit_box_long_available() != 0
     /// Whether this CPU (and FILTERJIT_NO_AVX512) has the wide-lane kernel (float32, float64, uint16, int16).
     public static let wideAvailable = filterjit_box_long_wide_available() != 0

@@ -48,7 +48,11 @@
 #define FJ_LONG __attribute__((target("avx512f,avx512bw,avx512dq,avx512vbmi,prfchw")))
 #define FJ_LONG_INLINE static inline __attribute__((always_inline))
 
-int filterjit_box_long_available(void) {
+static int fj_long_avx512(void);
+
+int filterjit_box_long_available(void) { return fj_long_avx512() || filterjit_box_long_avx2(); }
+
+static int fj_long_avx512(void) {
     static int cached = -1;
     int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (value < 0) {
@@ -571,7 +575,13 @@ uint64_t filterjit_box_long_runs(void) { return __atomic_load_n(&fj_long_runs, _
 FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                            const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                            ptrdiff_t length, uint8_t cval, int stream) {
-    if (!filterjit_box_long_available()) return -1;
+    // Without AVX-512, the AVX2 kernel (box_minmax_long_avx2.c; no non-temporal stores).
+    if (!fj_long_avx512()) {
+        const int ran = filterjit_box_long_avx2_run(op, rows, k, outs, count, n, columns, extendedLength, centre, start,
+                                                    length, cval);
+        if (ran == 0) __atomic_fetch_add(&fj_long_runs, 1, __ATOMIC_RELAXED);
+        return ran;
+    }
     if (count <= 0) return 0;
     if (k < 1 || k > 255 || length < 1 || length > 64 || n < 1 || start < 0 || centre < 0 ||
         start + n + length - 1 > extendedLength)
@@ -654,14 +664,12 @@ FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                           ptrdiff_t length, uint8_t cval, int maximum, int stream) {
-    if (!filterjit_box_long_available()) return -1;
     return fj_long(maximum ? 1 : 0, rows, k, outs, count, n, columns, extendedLength, centre, start, length, cval, stream);
 }
 
 int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                           ptrdiff_t length, int8_t cval, int maximum, int stream) {
-    if (!filterjit_box_long_available()) return -1;
     return fj_long(maximum ? 3 : 2, (const uint8_t *const *)rows, k, (uint8_t *const *)outs, count, n, columns,
                    extendedLength, centre, start, length, (uint8_t)cval, stream);
 }

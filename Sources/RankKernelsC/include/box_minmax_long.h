@@ -15,8 +15,21 @@
 extern "C" {
 #endif
 
-/// Whether this process runs the long-box kernels (AVX-512 F/BW/DQ and VBMI, FILTERJIT_NO_AVX512 unset).
+/// Whether this process runs the 8-bit long-box kernels (AVX-512 F/BW/DQ and VBMI, FILTERJIT_NO_AVX512 unset; or
+/// else the AVX2 one, `filterjit_box_long_avx2`).
 int filterjit_box_long_available(void);
+/// Whether the AVX2 kernel (box_minmax_long_avx2.c, columns first, taken where the AVX-512 one does not run) may
+/// run: the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or starts with '0'. It takes windows of at most 63
+/// columns starting fewer than 32 positions left or right of the pixel (-32 < start - centre < 32); the entries
+/// return -1 for others, and ignore `stream`.
+int filterjit_box_long_avx2(void);
+/// Turns the AVX2 kernel on (1, where the CPU has AVX2) or off (0), or back to FILTERJIT_NO_AVX2 (-1). For tests.
+void filterjit_box_long_set_avx2(int enabled);
+/// The AVX2 kernel behind `filterjit_box_long_u8` / `_i8` (op 0 unsigned min, 1 unsigned max, 2 signed min,
+/// 3 signed max): their contract, -1 where the switch is off or the shape is beyond it.
+int filterjit_box_long_avx2_run(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count,
+                                ptrdiff_t n, const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre,
+                                ptrdiff_t start, ptrdiff_t length, uint8_t cval);
 
 /// How many calls have run the kernel in this process (for tests: proof that a path reached it).
 uint64_t filterjit_box_long_runs(void);

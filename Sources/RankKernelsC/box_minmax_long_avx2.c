@@ -1,0 +1,288 @@
+// Min/max of 8-bit 2-D boxes with more than 8 rows or columns with AVX2, for CPUs without AVX-512 (the kernel
+// behind `filterjit_box_long_u8` / `_i8` there: see include/box_minmax_long.h and docs/window-strategies.md).
+// Columns first, as the AVX-512 kernel's `fj_cf`:
+//  - down the columns, van Herk / Gil-Werman over blocks of k output rows: at a block's start the suffix minima
+//    of its k input rows (k - 2 scratch rows, the last being the input row itself; the first straight into the
+//    row of column minima), then per output row t of the block one prefix step over the next block's rows (one
+//    prefix row, updated in place) and op(suffix[t], prefix): about 3 operations per element whatever k;
+//  - the output row's column minima go into a scratch row with room on both sides, where the columns its
+//    windows read outside the row are set through the mode (the extension commutes with a minimum down a
+//    column: every row extends through the same columns), so the edges need no code of their own;
+//  - along the row, in registers, 32 positions per vector, loaded from the window's start (s = start - centre):
+//    windows doubled per level (1, 2, 4, ... up to the largest power of two W <= length, each level one
+//    `vperm2i128` + one `vpalignr` + one min with the next vector of the level below, one vector behind it),
+//    then the window of `length` = op of the W-windows at offsets 0 and d = length - W (min and max are
+//    idempotent, so they may overlap), the second a shift by the run-time d: `vperm2i128` and two `vpshufb`
+//    from tables of indices.
+// Rows outside the image (NULL) read a row of cval. Scratch per call: k - 2 suffix rows, the prefix row and the
+// scratch row of column minima, each n bytes and the margins rounded up to 64.
+
+#include "box_minmax_long.h"
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#include "avx2_switch.h"
+
+#define FJ_L2 __attribute__((target("avx2")))
+#define FJ_L2_INLINE static inline __attribute__((always_inline))
+
+static int fj_long2_cached = -1;
+int filterjit_box_long_avx2(void) { return fj_avx2_switch(&fj_long2_cached); }
+void filterjit_box_long_set_avx2(int enabled) { fj_avx2_switch_set(&fj_long2_cached, enabled); }
+
+// op: 0 unsigned min, 1 unsigned max, 2 signed min, 3 signed max.
+FJ_L2 FJ_L2_INLINE __m256i fj_l2_op(int op, __m256i a, __m256i b) {
+    switch (op) {
+    case 0: return _mm256_min_epu8(a, b);
+    case 1: return _mm256_max_epu8(a, b);
+    case 2: return _mm256_min_epi8(a, b);
+    default: return _mm256_max_epi8(a, b);
+    }
+}
+
+// Lanes i + d (d = 1, 2, 4, 8, 16: a constant) of (cur | next).
+FJ_L2 FJ_L2_INLINE __m256i fj_l2_forward(__m256i cur, __m256i next, int d) {
+    const __m256i hi = _mm256_permute2x128_si256(cur, next, 0x21);
+    switch (d) {
+    case 1: return _mm256_alignr_epi8(hi, cur, 1);
+    case 2: return _mm256_alignr_epi8(hi, cur, 2);
+    case 4: return _mm256_alignr_epi8(hi, cur, 4);
+    case 8: return _mm256_alignr_epi8(hi, cur, 8);
+    default: return hi;
+    }
+}
+
+// A shift by a run-time offset o (-32 < o < 32): lanes i + o of (prev | cur | next). Per 128-bit half, lane j is
+// byte j + r of (a | b) for the pair of halves chosen by o (`vpalignr` by r), taken as two `vpshufb` (bytes
+// from b where j + r < 16, from a beyond; 0x80 zeroes the other) and an or.
+typedef struct {
+    __m256i fromB, fromA;
+    int useNext, middle;  // o > 0: (cur | next) pairs; o == 0: cur itself
+    int whole;            // o == +-16: the middle pair itself
+} fj_l2_shift;
+
+FJ_L2 static fj_l2_shift fj_l2_plan_shift(int o) {
+    fj_l2_shift p;
+    p.useNext = o > 0;
+    p.middle = o == 0;
+    p.whole = o == 16 || o == -16;
+    // o > 0: (a, b) = (hi, cur) for o < 16, (next, hi) for o > 16, r = o mod 16.
+    // o < 0: (a, b) = (cur, lo) for o > -16 (r = 16 + o), (lo, prev) for o < -16 (r = 32 + o).
+    const int r = o > 0 ? o % 16 : (o > -16 ? 16 + o : 32 + o);
+    _Alignas(32) int8_t b[32], a[32];
+    for (int j = 0; j < 32; j++) {
+        const int at = j % 16 + r;
+        b[j] = at < 16 ? (int8_t)at : (int8_t)0x80;
+        a[j] = at >= 16 ? (int8_t)(at - 16) : (int8_t)0x80;
+    }
+    p.fromB = _mm256_load_si256((const __m256i *)b);
+    p.fromA = _mm256_load_si256((const __m256i *)a);
+    return p;
+}
+
+FJ_L2 FJ_L2_INLINE __m256i fj_l2_shifted(const fj_l2_shift *p, int o, __m256i prev, __m256i cur, __m256i next) {
+    if (p->middle) return cur;
+    __m256i a, b;
+    if (p->useNext) {
+        const __m256i hi = _mm256_permute2x128_si256(cur, next, 0x21);
+        if (p->whole) return hi;
+        if (o < 16) { a = hi; b = cur; } else { a = next; b = hi; }
+    } else {
+        const __m256i lo = _mm256_permute2x128_si256(prev, cur, 0x21);
+        if (p->whole) return lo;
+        if (o > -16) { a = cur; b = lo; } else { a = lo; b = prev; }
+    }
+    return _mm256_or_si256(_mm256_shuffle_epi8(b, p->fromB), _mm256_shuffle_epi8(a, p->fromA));
+}
+
+// The maximal levels: W = 2^(J - 1) <= 32.
+#define FJ_L2_MAX_LEVELS 6
+
+// One output row along the row: out[x] = op(c[x + s ..< x + s + length]) for x < n, where c = row of column
+// minima at `cm` (positions s - 32 ..< n + s + 32 (J + 1) readable). The vectors are loaded from cm + s, so that
+// the top level (W-windows) at lane x starts at x + s, and the window is op(top[x], top[x + d]), d = length - W
+// (0 <= d < W), the second a forward shift by the run-time d (`shift`). J levels (a constant where inlined).
+FJ_L2 FJ_L2_INLINE void fj_l2_row(int op, int J, const uint8_t *cm, ptrdiff_t n, ptrdiff_t s, int d,
+                                  const fj_l2_shift *shift, uint8_t *out) {
+    // lv[j]: the newest vector of level j + 1; the top level keeps its two newest (top0 older).
+    __m256i lv[FJ_L2_MAX_LEVELS], top0 = _mm256_setzero_si256(), top1 = top0;
+    const ptrdiff_t nv = (n + 31) / 32;
+    const uint8_t *c = cm + s;
+    // After loading c[i], level j (1-based) gains index i - (j - 1), and output vector i - J (needing the top
+    // level at i - J and i - J + 1) is ready.
+    for (int j = 0; j < J; j++) lv[j] = _mm256_setzero_si256();
+    for (ptrdiff_t i = 0; i < nv + J; i++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(c + 32 * i));
+        // Level 1 at i; level j + 1 at i - j from level j at i - j and i - j + 1.
+        __m256i below = lv[0];
+        lv[0] = v;
+        for (int j = 1; j < J; j++) {
+            // Level j at indices i - j and i - j + 1 (below, v) give level j + 1 at i - j.
+            const __m256i up = fj_l2_op(op, below, fj_l2_forward(below, v, 1 << (j - 1)));
+            below = lv[j];
+            lv[j] = up;
+            v = up;
+        }
+        top0 = top1; top1 = v;
+        const ptrdiff_t u = i - J;
+        if (u >= 0) {
+            const __m256i r = fj_l2_op(op, top0, fj_l2_shifted(shift, d, top0, top0, top1));
+            if (32 * u + 32 <= n) {
+                _mm256_storeu_si256((__m256i *)(out + 32 * u), r);
+            } else {
+                _Alignas(32) uint8_t last[32];
+                _mm256_store_si256((__m256i *)last, r);
+                memcpy(out + 32 * u, last, (size_t)(n - 32 * u));
+            }
+        }
+    }
+}
+
+// dst[x] = op(a[x], b[x]) for the row (n rounded up to vectors: the scratch rows have room; input rows are read
+// only up to n by a scalar tail).
+FJ_L2 FJ_L2_INLINE void fj_l2_combine(int op, uint8_t *dst, const uint8_t *a, const uint8_t *b, ptrdiff_t n) {
+    ptrdiff_t x = 0;
+    for (; x + 32 <= n; x += 32)
+        _mm256_storeu_si256((__m256i *)(dst + x),
+                            fj_l2_op(op, _mm256_loadu_si256((const __m256i *)(a + x)), _mm256_loadu_si256((const __m256i *)(b + x))));
+    for (; x < n; x++) {
+        const int signedOp = op >= 2, maximum = op & 1;
+        const int va = signedOp ? (int8_t)a[x] : a[x], vb = signedOp ? (int8_t)b[x] : b[x];
+        dst[x] = (uint8_t)(maximum ? (va > vb ? va : vb) : (va < vb ? va : vb));
+    }
+}
+
+typedef struct {
+    ptrdiff_t n, k, centre, s, length;
+    const ptrdiff_t *columns;
+    ptrdiff_t leftCount, rightCount;  // extended positions before / after the row that windows read
+    uint8_t cval;
+} fj_l2_plan;
+
+// The row of column minima (at cm[0 ..< n]) extended through the mode: positions -leftCount ..< 0 and n ..<
+// n + rightCount.
+static inline void fj_l2_extend(const fj_l2_plan *p, uint8_t *cm) {
+    for (ptrdiff_t q = -p->leftCount; q < 0; q++) {
+        const ptrdiff_t col = p->columns[p->centre + q];
+        cm[q] = col >= 0 ? cm[col] : p->cval;
+    }
+    for (ptrdiff_t q = p->n; q < p->n + p->rightCount; q++) {
+        const ptrdiff_t col = p->columns[p->centre + q];
+        cm[q] = col >= 0 ? cm[col] : p->cval;
+    }
+}
+
+FJ_L2 FJ_L2_INLINE void fj_l2_run(int op, int J, const fj_l2_plan *p, const uint8_t *const *rows, uint8_t *const *outs,
+                                  ptrdiff_t count, uint8_t *const *suffix, uint8_t *prefix, uint8_t *cm) {
+    const ptrdiff_t n = p->n, k = p->k;
+    const int d = (int)(p->length - (1 << (J - 1)));
+    const fj_l2_shift shift = fj_l2_plan_shift(d);
+    for (ptrdiff_t y0 = 0; y0 < count; y0 += k) {
+        // The block's suffix minima: S[t] = op(rows y0 + t ... y0 + k - 1); S[k - 1] is the row itself, S[0] the
+        // first output row's column minima.
+        const uint8_t *next = rows[y0 + k - 1];
+        for (ptrdiff_t t = k - 2; t >= 0; t--) {
+            uint8_t *dst = t == 0 ? cm : suffix[t];
+            fj_l2_combine(op, dst, rows[y0 + t], next, n);
+            next = dst;
+        }
+        if (k == 1) memcpy(cm, rows[y0], (size_t)n);
+        fj_l2_extend(p, cm);
+        fj_l2_row(op, J, cm, n, p->s, d, &shift, outs[y0]);
+        // The block's other rows: prefix over the next block's rows, combined with the suffix.
+        for (ptrdiff_t t = 1; t < k && y0 + t < count; t++) {
+            const uint8_t *entering = rows[y0 + k + t - 1];
+            const uint8_t *sfx = t == k - 1 ? rows[y0 + k - 1] : suffix[t];
+            if (t == 1) {
+                fj_l2_combine(op, cm, sfx, entering, n);
+                if (t + 1 < k && y0 + t + 1 < count) memcpy(prefix, entering, (size_t)n);
+            } else {
+                fj_l2_combine(op, prefix, prefix, entering, n);
+                fj_l2_combine(op, cm, sfx, prefix, n);
+            }
+            fj_l2_extend(p, cm);
+            fj_l2_row(op, J, cm, n, p->s, d, &shift, outs[y0 + t]);
+        }
+    }
+}
+
+#define FJ_L2_VARIANTS(OP)                                                                                 \
+    FJ_L2 static void fj_l2_run_##OP(int J, const fj_l2_plan *p, const uint8_t *const *rows, uint8_t *const *outs, \
+                                     ptrdiff_t count, uint8_t *const *suffix, uint8_t *prefix, uint8_t *cm) {     \
+        switch (J) {                                                                                       \
+        case 1: fj_l2_run(OP, 1, p, rows, outs, count, suffix, prefix, cm); break;                         \
+        case 2: fj_l2_run(OP, 2, p, rows, outs, count, suffix, prefix, cm); break;                         \
+        case 3: fj_l2_run(OP, 3, p, rows, outs, count, suffix, prefix, cm); break;                         \
+        case 4: fj_l2_run(OP, 4, p, rows, outs, count, suffix, prefix, cm); break;                         \
+        case 5: fj_l2_run(OP, 5, p, rows, outs, count, suffix, prefix, cm); break;                         \
+        default: fj_l2_run(OP, 6, p, rows, outs, count, suffix, prefix, cm); break;                        \
+        }                                                                                                  \
+    }
+FJ_L2_VARIANTS(0)
+FJ_L2_VARIANTS(1)
+FJ_L2_VARIANTS(2)
+FJ_L2_VARIANTS(3)
+
+static ptrdiff_t fj_l2_round(ptrdiff_t x) { return (x + 63) / 64 * 64; }
+
+int filterjit_box_long_avx2_run(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count,
+                                ptrdiff_t n, const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre,
+                                ptrdiff_t start, ptrdiff_t length, uint8_t cval) {
+    if (!filterjit_box_long_avx2()) return -1;
+    if (count <= 0) return 0;
+    const ptrdiff_t s = start - centre;
+    // Windows of at most 63 columns (W <= 32) starting within 31 positions of the pixel.
+    if (k < 1 || k > 255 || length < 1 || length > 63 || n < 1 || start < 0 || centre < 0 || s <= -32 || s >= 32 ||
+        start + n + length - 1 > extendedLength)
+        return -1;
+    int J = 1;
+    while ((1 << J) <= length) J++;   // W = 2^(J - 1) <= length < 2W
+    fj_l2_plan p;
+    p.n = n; p.k = k; p.centre = centre; p.s = s; p.length = length; p.columns = columns; p.cval = cval;
+    p.leftCount = s < 0 ? -s : 0;
+    p.rightCount = s + length - 1 > 0 ? s + length - 1 : 0;
+    // Scratch: the cval row, k - 2 suffix rows, the prefix row, and the row of column minima with 64 bytes before
+    // it and 32 (J + 3) after (the pipeline reads from s > -32 up to vector nv + J - 1, s < 32; the mode's columns
+    // reach s + length - 1 < 95 past the row).
+    const ptrdiff_t row = fj_l2_round(n) + 64, cmBytes = 64 + fj_l2_round(n) + 32 * (J + 3);
+    const ptrdiff_t suffixRows = k > 2 ? k - 2 : 0;
+    uint8_t *scratch = malloc((size_t)(row * (2 + suffixRows) + cmBytes + 64));
+    if (!scratch) return -1;
+    uint8_t *base = (uint8_t *)(((uintptr_t)scratch + 63) / 64 * 64);
+    uint8_t *cvalRow = base, *prefix = base + row, *suffixBase = base + 2 * row;
+    uint8_t *cm = base + (2 + suffixRows) * row + 64;
+    memset(cvalRow, cval, (size_t)n);
+    memset(cm - 64, 0, (size_t)cmBytes);
+    uint8_t *suffix[256];
+    for (ptrdiff_t t = 0; t < 256; t++) suffix[t] = t >= 1 && t <= suffixRows ? suffixBase + (t - 1) * row : NULL;
+    // Rows outside the image: the cval row.
+    const ptrdiff_t total = count + k - 1;
+    const uint8_t **table = malloc(sizeof(uint8_t *) * (size_t)total);
+    if (!table) { free(scratch); return -1; }
+    for (ptrdiff_t i = 0; i < total; i++) table[i] = rows[i] ? rows[i] : cvalRow;
+    switch (op) {
+    case 0: fj_l2_run_0(J, &p, table, outs, count, suffix, prefix, cm); break;
+    case 1: fj_l2_run_1(J, &p, table, outs, count, suffix, prefix, cm); break;
+    case 2: fj_l2_run_2(J, &p, table, outs, count, suffix, prefix, cm); break;
+    default: fj_l2_run_3(J, &p, table, outs, count, suffix, prefix, cm); break;
+    }
+    free(table);
+    free(scratch);
+    return 0;
+}
+
+#else
+
+int filterjit_box_long_avx2(void) { return 0; }
+void filterjit_box_long_set_avx2(int enabled) { (void)enabled; }
+int filterjit_box_long_avx2_run(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count,
+                                ptrdiff_t n, const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre,
+                                ptrdiff_t start, ptrdiff_t length, uint8_t cval) {
+    (void)op; (void)rows; (void)k; (void)outs; (void)count; (void)n; (void)columns; (void)extendedLength; (void)centre;
+    (void)start; (void)length; (void)cval;
+    return -1;
+}
+
+#endif
