@@ -8,12 +8,12 @@
 //  - the output row's column minima go into a scratch row with room on both sides, where the columns its
 //    windows read outside the row are set through the mode (the extension commutes with a minimum down a
 //    column: every row extends through the same columns), so the edges need no code of their own;
-//  - along the row, in registers, 32 positions per vector, loaded from the window's start (s = start - centre):
-//    windows doubled per level (1, 2, 4, ... up to the largest power of two W <= length, each level one
-//    `vperm2i128` + one `vpalignr` + one min with the next vector of the level below, one vector behind it),
-//    then the window of `length` = op of the W-windows at offsets 0 and d = length - W (min and max are
-//    idempotent, so they may overlap), the second a shift by the run-time d: `vperm2i128` and two `vpshufb`
-//    from tables of indices.
+//  - along the row, in registers: the row cut in two halves at H, run side by side in the two 128-bit lanes of
+//    each vector (16 positions each), so that no shift crosses lanes; loaded from the window's start (s = start -
+//    centre), windows doubled per level (1, 2, 4, ... up to the largest power of two W <= length, each level one
+//    `vpalignr` + one min with the next vector of the level below, one vector behind it), then the window of
+//    `length` = op of the W-windows at offsets 0 and d = length - W (min and max are idempotent, so they may
+//    overlap), the second a shift by the run-time d: two `vpshufb` from tables of indices and an or.
 // Rows outside the image (NULL) read a row of cval. Scratch per call: k - 2 suffix rows, the prefix row and the
 // scratch row of column minima, each n bytes and the margins rounded up to 64.
 
@@ -42,35 +42,18 @@ FJ_L2 FJ_L2_INLINE __m256i fj_l2_op(int op, __m256i a, __m256i b) {
     }
 }
 
-// Lanes i + d (d = 1, 2, 4, 8, 16: a constant) of (cur | next).
-FJ_L2 FJ_L2_INLINE __m256i fj_l2_forward(__m256i cur, __m256i next, int d) {
-    const __m256i hi = _mm256_permute2x128_si256(cur, next, 0x21);
-    switch (d) {
-    case 1: return _mm256_alignr_epi8(hi, cur, 1);
-    case 2: return _mm256_alignr_epi8(hi, cur, 2);
-    case 4: return _mm256_alignr_epi8(hi, cur, 4);
-    case 8: return _mm256_alignr_epi8(hi, cur, 8);
-    default: return hi;
-    }
-}
+// The maximal levels: W = 2^(J - 1) <= 32.
+#define FJ_L2_MAX_LEVELS 6
 
-// A shift by a run-time offset o (-32 < o < 32): lanes i + o of (prev | cur | next). Per 128-bit half, lane j is
-// byte j + r of (a | b) for the pair of halves chosen by o (`vpalignr` by r), taken as two `vpshufb` (bytes
-// from b where j + r < 16, from a beyond; 0x80 zeroes the other) and an or.
+// A shift by a run-time r (0 < r < 16) within each 128-bit half: lane j of the result is byte j + r of (b | a) (what
+// `vpalignr` does with an immediate), taken as two `vpshufb` (bytes from b where j + r < 16, from a beyond; 0x80
+// zeroes the other) and an or. The tables for r.
 typedef struct {
     __m256i fromB, fromA;
-    int useNext, middle;  // o > 0: (cur | next) pairs; o == 0: cur itself
-    int whole;            // o == +-16: the middle pair itself
 } fj_l2_shift;
 
-FJ_L2 static fj_l2_shift fj_l2_plan_shift(int o) {
+FJ_L2 static fj_l2_shift fj_l2_plan_shift(int r) {
     fj_l2_shift p;
-    p.useNext = o > 0;
-    p.middle = o == 0;
-    p.whole = o == 16 || o == -16;
-    // o > 0: (a, b) = (hi, cur) for o < 16, (next, hi) for o > 16, r = o mod 16.
-    // o < 0: (a, b) = (cur, lo) for o > -16 (r = 16 + o), (lo, prev) for o < -16 (r = 32 + o).
-    const int r = o > 0 ? o % 16 : (o > -16 ? 16 + o : 32 + o);
     _Alignas(32) int8_t b[32], a[32];
     for (int j = 0; j < 32; j++) {
         const int at = j % 16 + r;
@@ -82,60 +65,69 @@ FJ_L2 static fj_l2_shift fj_l2_plan_shift(int o) {
     return p;
 }
 
-FJ_L2 FJ_L2_INLINE __m256i fj_l2_shifted(const fj_l2_shift *p, int o, __m256i prev, __m256i cur, __m256i next) {
-    if (p->middle) return cur;
-    __m256i a, b;
-    if (p->useNext) {
-        const __m256i hi = _mm256_permute2x128_si256(cur, next, 0x21);
-        if (p->whole) return hi;
-        if (o < 16) { a = hi; b = cur; } else { a = next; b = hi; }
-    } else {
-        const __m256i lo = _mm256_permute2x128_si256(prev, cur, 0x21);
-        if (p->whole) return lo;
-        if (o > -16) { a = cur; b = lo; } else { a = lo; b = prev; }
+// Lanes i + d (d = 1, 2, 4, 8, 16: a constant) of (cur | next) within each 128-bit half (two independent rows of
+// 16 lanes: one `vpalignr`, no lane crossing).
+FJ_L2 FJ_L2_INLINE __m256i fj_l2_forward_halves(__m256i cur, __m256i next, int d) {
+    switch (d) {
+    case 1: return _mm256_alignr_epi8(next, cur, 1);
+    case 2: return _mm256_alignr_epi8(next, cur, 2);
+    case 4: return _mm256_alignr_epi8(next, cur, 4);
+    case 8: return _mm256_alignr_epi8(next, cur, 8);
+    default: return next;
     }
-    return _mm256_or_si256(_mm256_shuffle_epi8(b, p->fromB), _mm256_shuffle_epi8(a, p->fromA));
 }
 
-// The maximal levels: W = 2^(J - 1) <= 32.
-#define FJ_L2_MAX_LEVELS 6
-
 // One output row along the row: out[x] = op(c[x + s ..< x + s + length]) for x < n, where c = row of column
-// minima at `cm` (positions s - 32 ..< n + s + 32 (J + 1) readable). The vectors are loaded from cm + s, so that
-// the top level (W-windows) at lane x starts at x + s, and the window is op(top[x], top[x + d]), d = length - W
-// (0 <= d < W), the second a forward shift by the run-time d (`shift`). J levels (a constant where inlined).
+// minima at `cm` (positions s ..< n + s + 16 (J + 4) readable). The row is cut in two halves at H (a multiple of
+// 16, H >= n - H), run side by side in the two 128-bit lanes of every vector (lane 0: columns 16 i ..< 16 i + 16,
+// lane 1: H + 16 i ...), so that a shift along the row never crosses lanes. The vectors are loaded from the
+// window's start (cm + s): the top level (W-windows) at x starts at x + s, and the window is op(top[x],
+// top[x + d]), d = length - W (0 <= d < W <= 32), the second a shift by the run-time d over the top level's next
+// two vectors (`shift`: two `vpshufb` and an or). J levels (a constant where inlined).
 FJ_L2 FJ_L2_INLINE void fj_l2_row(int op, int J, const uint8_t *cm, ptrdiff_t n, ptrdiff_t s, int d,
                                   const fj_l2_shift *shift, uint8_t *out) {
-    // lv[j]: the newest vector of level j + 1; the top level keeps its two newest (top0 older).
-    __m256i lv[FJ_L2_MAX_LEVELS], top0 = _mm256_setzero_si256(), top1 = top0;
-    const ptrdiff_t nv = (n + 31) / 32;
+    const ptrdiff_t H = ((n + 1) / 2 + 15) / 16 * 16, nh = H / 16;
+    // lv[j]: the newest vector of level j + 1; the top level keeps its three newest (top0 oldest).
+    __m256i lv[FJ_L2_MAX_LEVELS], top0 = _mm256_setzero_si256(), top1 = top0, top2 = top0;
     const uint8_t *c = cm + s;
-    // After loading c[i], level j (1-based) gains index i - (j - 1), and output vector i - J (needing the top
-    // level at i - J and i - J + 1) is ready.
+    // After loading vector i, level j (1-based) gains index i - (j - 1), and output vector i - J - 1 (needing the
+    // top level at i - J - 1 ... i - J + 1) is ready.
     for (int j = 0; j < J; j++) lv[j] = _mm256_setzero_si256();
-    for (ptrdiff_t i = 0; i < nv + J; i++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(c + 32 * i));
-        // Level 1 at i; level j + 1 at i - j from level j at i - j and i - j + 1.
+    const int far = d > 16;
+    for (ptrdiff_t i = 0; i < nh + J + 1; i++) {
+        __m256i v = _mm256_loadu2_m128i((const __m128i *)(c + H + 16 * i), (const __m128i *)(c + 16 * i));
         __m256i below = lv[0];
         lv[0] = v;
         for (int j = 1; j < J; j++) {
             // Level j at indices i - j and i - j + 1 (below, v) give level j + 1 at i - j.
-            const __m256i up = fj_l2_op(op, below, fj_l2_forward(below, v, 1 << (j - 1)));
+            const __m256i up = fj_l2_op(op, below, fj_l2_forward_halves(below, v, 1 << (j - 1)));
             below = lv[j];
             lv[j] = up;
             v = up;
         }
-        top0 = top1; top1 = v;
-        const ptrdiff_t u = i - J;
-        if (u >= 0) {
-            const __m256i r = fj_l2_op(op, top0, fj_l2_shifted(shift, d, top0, top0, top1));
-            if (32 * u + 32 <= n) {
-                _mm256_storeu_si256((__m256i *)(out + 32 * u), r);
-            } else {
-                _Alignas(32) uint8_t last[32];
-                _mm256_store_si256((__m256i *)last, r);
-                memcpy(out + 32 * u, last, (size_t)(n - 32 * u));
-            }
+        top0 = top1; top1 = top2; top2 = v;
+        const ptrdiff_t u = i - J - 1;
+        if (u < 0) continue;
+        __m256i second;
+        if (d == 0) second = top0;
+        else if (d == 16) second = top1;
+        else if (far) second = _mm256_or_si256(_mm256_shuffle_epi8(top1, shift->fromB), _mm256_shuffle_epi8(top2, shift->fromA));
+        else second = _mm256_or_si256(_mm256_shuffle_epi8(top0, shift->fromB), _mm256_shuffle_epi8(top1, shift->fromA));
+        const __m256i r = fj_l2_op(op, top0, second);
+        // Lane 0 to columns 16 u ..< 16 u + 16 (below H and n), lane 1 to H + 16 u ... (below n).
+        const ptrdiff_t x0 = 16 * u, x1 = H + 16 * u;
+        const ptrdiff_t end0 = H < n ? H : n;
+        if (x0 + 16 <= end0) _mm_storeu_si128((__m128i *)(out + x0), _mm256_castsi256_si128(r));
+        else if (x0 < end0) {
+            _Alignas(16) uint8_t part[16];
+            _mm_store_si128((__m128i *)part, _mm256_castsi256_si128(r));
+            memcpy(out + x0, part, (size_t)(end0 - x0));
+        }
+        if (x1 + 16 <= n) _mm_storeu_si128((__m128i *)(out + x1), _mm256_extracti128_si256(r, 1));
+        else if (x1 < n) {
+            _Alignas(16) uint8_t part[16];
+            _mm_store_si128((__m128i *)part, _mm256_extracti128_si256(r, 1));
+            memcpy(out + x1, part, (size_t)(n - x1));
         }
     }
 }
@@ -178,7 +170,7 @@ FJ_L2 FJ_L2_INLINE void fj_l2_run(int op, int J, const fj_l2_plan *p, const uint
                                   ptrdiff_t count, uint8_t *const *suffix, uint8_t *prefix, uint8_t *cm) {
     const ptrdiff_t n = p->n, k = p->k;
     const int d = (int)(p->length - (1 << (J - 1)));
-    const fj_l2_shift shift = fj_l2_plan_shift(d);
+    const fj_l2_shift shift = fj_l2_plan_shift(d % 16);
     for (ptrdiff_t y0 = 0; y0 < count; y0 += k) {
         // The block's suffix minima: S[t] = op(rows y0 + t ... y0 + k - 1); S[k - 1] is the row itself, S[0] the
         // first output row's column minima.
