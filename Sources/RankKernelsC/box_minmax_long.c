@@ -575,13 +575,7 @@ uint64_t filterjit_box_long_runs(void) { return __atomic_load_n(&fj_long_runs, _
 FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                            const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                            ptrdiff_t length, uint8_t cval, int stream) {
-    // Without AVX-512, the AVX2 kernel (box_minmax_long_avx2.c; no non-temporal stores).
-    if (!fj_long_avx512()) {
-        const int ran = filterjit_box_long_avx2_run(op, rows, k, outs, count, n, columns, extendedLength, centre, start,
-                                                    length, cval);
-        if (ran == 0) __atomic_fetch_add(&fj_long_runs, 1, __ATOMIC_RELAXED);
-        return ran;
-    }
+    if (!fj_long_avx512()) return -1;
     if (count <= 0) return 0;
     if (k < 1 || k > 255 || length < 1 || length > 64 || n < 1 || start < 0 || centre < 0 ||
         start + n + length - 1 > extendedLength)
@@ -661,15 +655,30 @@ FJ_LONG static int fj_long(int op, const uint8_t *const *rows, ptrdiff_t k, uint
     return 0;
 }
 
+// Without AVX-512, the AVX2 kernel (box_minmax_long_avx2.c; no non-temporal stores), chosen here, outside the
+// AVX-512 functions (whose code may use AVX-512 instructions anywhere, the prologue included).
+static int fj_long_avx2(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count,
+                        ptrdiff_t n, const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre,
+                        ptrdiff_t start, ptrdiff_t length, uint8_t cval) {
+    const int ran = filterjit_box_long_avx2_run(op, rows, k, outs, count, n, columns, extendedLength, centre, start,
+                                                length, cval);
+    if (ran == 0) __atomic_fetch_add(&fj_long_runs, 1, __ATOMIC_RELAXED);
+    return ran;
+}
+
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                           ptrdiff_t length, uint8_t cval, int maximum, int stream) {
+    if (!fj_long_avx512()) return fj_long_avx2(maximum ? 1 : 0, rows, k, outs, count, n, columns, extendedLength, centre,
+                                               start, length, cval);
     return fj_long(maximum ? 1 : 0, rows, k, outs, count, n, columns, extendedLength, centre, start, length, cval, stream);
 }
 
 int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                           ptrdiff_t length, int8_t cval, int maximum, int stream) {
+    if (!fj_long_avx512()) return fj_long_avx2(maximum ? 3 : 2, (const uint8_t *const *)rows, k, (uint8_t *const *)outs,
+                                               count, n, columns, extendedLength, centre, start, length, (uint8_t)cval);
     return fj_long(maximum ? 3 : 2, (const uint8_t *const *)rows, k, (uint8_t *const *)outs, count, n, columns,
                    extendedLength, centre, start, length, (uint8_t)cval, stream);
 }
