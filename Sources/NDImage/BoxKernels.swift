@@ -91,34 +91,42 @@ enum BoxKernels {
         return false
     }
 
-    /// Whether the single-pass fused box kernels (`filterjit_fused_box_u8`, 8- and 16-bit integers) run
-    /// for `T` on this CPU.
+    /// Whether the single-pass fused box kernels (`filterjit_fused_box_u8`, 8- and 16-bit integers; float32 with
+    /// the AVX2 kernel where AVX-512 is off) run for `T` on this CPU.
     static func fusedServe<T>(_: T.Type) -> Bool {
         if T.self == UInt8.self || T.self == Int8.self { return fused8 }
         if T.self == UInt16.self || T.self == Int16.self { return fused16 }
+        if T.self == Float.self { return fusedFloat }
         return false
     }
     private static let fused8 = filterjit_fused_box_available(1) != 0
     private static let fused16 = filterjit_fused_box_available(2) != 0
+    // (With AVX-512, float32 boxes take the rows-first AVX-512 passes.)
+    private static let fusedFloat = !available && filterjit_fused_box_avx2() != 0
+
+    /// What a fused call did: nothing (no kernel, or sizes beyond it), the rows, or a float element NaN or -0.0.
+    enum FusedResult { case notRun, written, hazard }
 
     /// Output rows 0 ..< count of a k x length box in one pass each pair (see `filterjit_fused_box_u8`):
-    /// `outputs[y]` from `inputs[y ..< y + k]`; false (nothing written) without a kernel or for sizes
-    /// beyond it.
+    /// `outputs[y]` from `inputs[y ..< y + k]`; `.notRun` (nothing written) without a kernel or for sizes
+    /// beyond it, `.hazard` when float data (or cval) holds NaN or -0.0 (outputs partly written).
     static func fused<T>(_ inputs: UnsafePointer<UnsafePointer<T>>, _ outputs: UnsafePointer<UnsafeMutablePointer<T>>,
                          count: Int, k: Int, start: Int, length: Int, columns: UnsafePointer<Int>, centre: Int,
-                         extended: Int, cval: T, n: Int, maximum: Bool) -> Bool {
+                         extended: Int, cval: T, n: Int, maximum: Bool) -> FusedResult {
         let m: Int32 = maximum ? 1 : 0
         let rawInputs = UnsafeRawPointer(inputs), rawOutputs = UnsafeRawPointer(outputs)
         func run<E>(_: E.Type, _ f: (UnsafePointer<UnsafePointer<E>?>?, UnsafePointer<UnsafeMutablePointer<E>?>?, Int, Int,
-                                     Int, Int, UnsafePointer<Int>?, Int, Int, E, Int, Int32) -> Int32) -> Bool {
-            f(rawInputs.assumingMemoryBound(to: UnsafePointer<E>?.self),
-              rawOutputs.assumingMemoryBound(to: UnsafeMutablePointer<E>?.self), count, k, start, length, columns,
-              centre, extended, unsafeBitCast(cval, to: E.self), n, m) == 0
+                                     Int, Int, UnsafePointer<Int>?, Int, Int, E, Int, Int32) -> Int32) -> FusedResult {
+            let result = f(rawInputs.assumingMemoryBound(to: UnsafePointer<E>?.self),
+                           rawOutputs.assumingMemoryBound(to: UnsafeMutablePointer<E>?.self), count, k, start, length, columns,
+                           centre, extended, unsafeBitCast(cval, to: E.self), n, m)
+            return result == 0 ? .written : result == 1 ? .hazard : .notRun
         }
         if T.self == UInt8.self { return run(UInt8.self, filterjit_fused_box_u8) }
         if T.self == Int8.self { return run(Int8.self, filterjit_fused_box_i8) }
         if T.self == UInt16.self { return run(UInt16.self, filterjit_fused_box_u16) }
         if T.self == Int16.self { return run(Int16.self, filterjit_fused_box_i16) }
-        return false
+        if T.self == Float.self { return run(Float.self, filterjit_fused_box_f32) }
+        return .notRun
     }
 }

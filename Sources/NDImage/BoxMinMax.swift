@@ -64,7 +64,8 @@ extension WindowReductionJob {
                                            body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws {
         // 2-D boxes of 8- and 16-bit integers up to 8 rows and 8 (16-bit: 12) columns, written straight into the
         // output: one pass per pair of output rows (per row off AMD: `BoxKernels.rowPairs`) in registers
-        // (`runFusedBox`), where the CPU has the kernels (AVX-512; AVX2 up to 8 x 8 with the default centre).
+        // (`runFusedBox`), where the CPU has the kernels (AVX-512; AVX2 up to 8 x 8 with the default centre, float32
+        // too).
         if input.rank == 2, let destination, try runFusedBox(T.self, box: box, rows: rows, destination: destination, body: body) {
             return
         }
@@ -209,7 +210,8 @@ extension WindowReductionJob {
         }
     }
 
-    /// One min or max of a 2-D box of up to 8 rows and 8 (16-bit: 12) columns over 8- or 16-bit integers, every
+    /// One min or max of a 2-D box of up to 8 rows and 8 (16-bit: 12) columns over 8- or 16-bit integers (and float32
+    /// up to 3 rows where the AVX2 kernel runs instead of AVX-512: data or cval holding NaN or -0.0 make it decline), every
     /// output row written in place (`destination`), in one call of the single-pass kernel (`BoxKernels.fused`: per
     /// pair of output rows the column minima stay in registers and the window along the row is taken by permutes;
     /// 2048x2048 uint8 3x3 measured 1.38x a memcpy of the image in a C loop; through Python 1.44x-1.52x
@@ -224,8 +226,11 @@ extension WindowReductionJob {
         // (3x15 uint8 0.28 against 0.48 ms), 16-bit ones of 15 or 16 columns in the passes below (3x15 uint16
         // 0.88 against 0.93 ms, 1x16 0.66 against 0.91), while 3x9 and 5x12 uint16 gain here (0.66 against 0.79,
         // 0.91 against 1.25 ms).
-        guard reductions.count == 1, BoxKernels.fusedServe(T.self), k >= 1, k <= 8,
-              box.length <= (MemoryLayout<T>.size == 1 ? 8 : 12), !rows.isEmpty
+        // float32 up to 3 rows: every vector it loads is checked for NaN / -0.0, k + 1 per pair of rows, and from 5
+        // rows on that made it slower than the rows-first ring (Zen 3, 2048x2048: 3x3 1.81 against 2.06 ms, 5x5 2.6
+        // against 2.25, 7x7 4.1 against 2.8).
+        guard reductions.count == 1, BoxKernels.fusedServe(T.self), k >= 1, k <= (T.self == Float.self ? 3 : 8),
+              box.length <= (MemoryLayout<T>.size == 2 ? 12 : 8), !rows.isEmpty
         else { return false }
         let n = rowLength
         let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
@@ -255,13 +260,14 @@ extension WindowReductionJob {
                 outputs[i] = row
             }
         }
-        let ran = lastColumns.withUnsafeBufferPointer { columns in
-            guard let columns = columns.baseAddress else { return false }
+        let result = lastColumns.withUnsafeBufferPointer { columns -> BoxKernels.FusedResult in
+            guard let columns = columns.baseAddress else { return .notRun }
             return BoxKernels.fused(inputs, outputs, count: count, k: k, start: box.start, length: box.length,
                                     columns: columns, centre: centre, extended: extendedLength, cval: cval, n: n,
                                     maximum: reductions[0] == .maximum)
         }
-        guard ran else { return false }
+        if result == .hazard { throw WindowStrategyDeclined(reason: "the data holds NaN or -0.0") }
+        guard result == .written else { return false }
         for (i, y) in rows.enumerated() { try body(y, 0, outputs[i]) }
         return true
     }

@@ -257,7 +257,7 @@ FJ_FUSED_KERNEL(i16, max, int16_t, FJ_FUSED16, 32, __mmask32, fj_fused_mask32, F
         if (!fj_fused_avx512(SIZE)) {                                                                      \
             const int ran = filterjit_fused_box_avx2_run(TYPE, (const void *const *)inputs, (void *const *)outputs, \
                                                          count, k, start, length, columns, centre, extended, \
-                                                         (int)cval, n, maximum);                           \
+                                                         (double)cval, n, maximum);                        \
             if (ran == 0) __atomic_fetch_add(&fj_fused_runs, 1, __ATOMIC_RELAXED);                         \
             return ran;                                                                                    \
         }                                                                                                  \

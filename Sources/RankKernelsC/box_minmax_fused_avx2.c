@@ -1,6 +1,7 @@
-// Single-pass 2-D box min/max of 8- and 16-bit integers with AVX2, for CPUs without AVX-512 (the kernel behind
-// `filterjit_fused_box_{u8,i8,u16,i16}` there: see include/box_minmax_fused.h and docs/window-strategies.md,
-// "min/max, one pass in registers"). The AVX-512 kernel's scheme with 32-byte vectors:
+// Single-pass 2-D box min/max of 8- and 16-bit integers and float32 with AVX2, for CPUs without AVX-512 (the kernel
+// behind `filterjit_fused_box_{u8,i8,u16,i16}` there, and `filterjit_fused_box_f32`: see include/box_minmax_fused.h
+// and docs/window-strategies.md, "min/max, one pass in registers"). The AVX-512 kernel's scheme with 32-byte vectors
+// (float32: every element read checked for NaN and -0.0, which make the call return 1):
 //  - per vector of output columns and pair of output rows, t = op of rows 0 ..< k and u = op of rows 1 ... k
 //    (the k - 1 rows both windows read combined once), kept in registers as the previous, current and next
 //    vectors of each;
@@ -32,7 +33,7 @@ static int fj_fused2_cached = -1;
 int filterjit_fused_box_avx2(void) { return fj_avx2_switch(&fj_fused2_cached); }
 void filterjit_fused_box_set_avx2(int enabled) { fj_avx2_switch_set(&fj_fused2_cached, enabled); }
 
-// Element types: 0 uint8, 1 int8, 2 uint16, 3 int16; op 0 min, 1 max.
+// Element types: 0 uint8, 1 int8, 2 uint16, 3 int16, 4 float32; op 0 min, 1 max.
 FJ_F2 FJ_F2_INLINE __m256i fj_f2_op(int ty, int op, __m256i a, __m256i b) {
     switch (ty * 2 + op) {
     case 0: return _mm256_min_epu8(a, b);
@@ -42,25 +43,41 @@ FJ_F2 FJ_F2_INLINE __m256i fj_f2_op(int ty, int op, __m256i a, __m256i b) {
     case 4: return _mm256_min_epu16(a, b);
     case 5: return _mm256_max_epu16(a, b);
     case 6: return _mm256_min_epi16(a, b);
-    default: return _mm256_max_epi16(a, b);
+    case 7: return _mm256_max_epi16(a, b);
+    // float32: without NaN and -0.0 (the caller's check) `vminps` / `vmaxps` pick what the scalar op picks.
+    case 8: return _mm256_castps_si256(_mm256_min_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b)));
+    default: return _mm256_castps_si256(_mm256_max_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b)));
     }
 }
 
-FJ_F2_INLINE int fj_f2_get(int ty, const uint8_t *p, ptrdiff_t i) {
+// float32 lanes holding NaN ((bits & 0x7FFFFFFF) > 0x7F800000) or -0.0 (bits == 0x80000000): nonzero there.
+FJ_F2 FJ_F2_INLINE __m256i fj_f2_hazards(__m256i v) {
+    const __m256i magnitude = _mm256_and_si256(v, _mm256_set1_epi32(0x7FFFFFFF));
+    return _mm256_or_si256(_mm256_cmpgt_epi32(magnitude, _mm256_set1_epi32(0x7F800000)),
+                           _mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)0x80000000u)));
+}
+
+// Scalar values as doubles (exact for every element type here).
+FJ_F2_INLINE double fj_f2_get(int ty, const uint8_t *p, ptrdiff_t i) {
     switch (ty) {
     case 0: return p[i];
     case 1: return ((const int8_t *)p)[i];
     case 2: return ((const uint16_t *)p)[i];
-    default: return ((const int16_t *)p)[i];
+    case 3: return ((const int16_t *)p)[i];
+    default: return ((const float *)p)[i];
     }
 }
 
-FJ_F2_INLINE void fj_f2_put(int ty, uint8_t *p, ptrdiff_t i, int v) {
-    if (ty < 2) p[i] = (uint8_t)v;
-    else memcpy(p + 2 * i, &(uint16_t){(uint16_t)v}, 2);
+FJ_F2_INLINE void fj_f2_put(int ty, uint8_t *p, ptrdiff_t i, double v) {
+    if (ty < 2) p[i] = (uint8_t)(int)v;
+    else if (ty < 4) memcpy(p + 2 * i, &(uint16_t){(uint16_t)(int)v}, 2);
+    else memcpy(p + 4 * i, &(float){(float)v}, 4);
 }
 
-FJ_F2_INLINE int fj_f2_sop(int op, int a, int b) { return op ? (a > b ? a : b) : (a < b ? a : b); }
+FJ_F2_INLINE double fj_f2_sop(int op, double a, double b) { return op ? (a > b ? a : b) : (a < b ? a : b); }
+
+// NaN or -0.0 (float32 data only; integers have none).
+FJ_F2_INLINE int fj_f2_scalar_hazard(int ty, double v) { return ty == 4 && (v != v || (v == 0 && __builtin_signbit(v))); }
 
 // `vpalignr` by r bytes (1 ... 15; a constant where inlined: the instruction takes an immediate).
 FJ_F2 FJ_F2_INLINE __m256i fj_f2_alignr(__m256i a, __m256i b, int r) {
@@ -98,59 +115,76 @@ FJ_F2 FJ_F2_INLINE __m256i fj_f2_shift(__m256i prev, __m256i cur, __m256i next, 
     return fj_f2_alignr(lo, prev, 32 + ob);
 }
 
+// One vector of a row; float32 lanes holding NaN or -0.0 are marked in *hazards.
+FJ_F2 FJ_F2_INLINE __m256i fj_f2_load(int ty, const uint8_t *p, __m256i *hazards) {
+    const __m256i v = _mm256_loadu_si256((const __m256i *)p);
+    if (ty == 4) *hazards = _mm256_or_si256(*hazards, fj_f2_hazards(v));
+    return v;
+}
+
 // The column values at byte offset `at` of the rows: TT = op(rows 0 ..< K) and, with `pair`, UU = op(rows 1 ... K).
 #define FJ_F2_COLUMNS(at, TT, UU)                                                                          \
     {                                                                                                      \
-        const __m256i first = _mm256_loadu_si256((const __m256i *)(p[0] + (at)));                         \
+        const __m256i first = fj_f2_load(ty, p[0] + (at), &hazards);                                       \
         if (K >= 2) {                                                                                      \
-            __m256i shared = _mm256_loadu_si256((const __m256i *)(p[1] + (at)));                          \
-            for (ptrdiff_t i = 2; i < K; i++)                                                              \
-                shared = fj_f2_op(ty, op, shared, _mm256_loadu_si256((const __m256i *)(p[i] + (at))));   \
+            __m256i shared = fj_f2_load(ty, p[1] + (at), &hazards);                                        \
+            for (ptrdiff_t i = 2; i < K; i++) shared = fj_f2_op(ty, op, shared, fj_f2_load(ty, p[i] + (at), &hazards)); \
             TT = fj_f2_op(ty, op, first, shared);                                                          \
-            if (pair) UU = fj_f2_op(ty, op, shared, _mm256_loadu_si256((const __m256i *)(p[K] + (at))));  \
+            if (pair) UU = fj_f2_op(ty, op, shared, fj_f2_load(ty, p[K] + (at), &hazards));                \
         } else {                                                                                           \
             TT = first;                                                                                    \
-            if (pair) UU = _mm256_loadu_si256((const __m256i *)(p[1] + (at)));                            \
+            if (pair) UU = fj_f2_load(ty, p[1] + (at), &hazards);                                          \
         }                                                                                                  \
     }
 
-// The column values of extended column q (relative to the row's first element) for the two rows into bt[j], bu[j].
-FJ_F2_INLINE void fj_f2_scalar_column(int ty, int op, const uint8_t *const *p, ptrdiff_t K, int pair, ptrdiff_t col,
-                                      int cval, uint8_t *bt, uint8_t *bu, ptrdiff_t j) {
-    int vt = cval, vu = cval;
+// The column values of extended column q (relative to the row's first element) for the two rows into bt[j], bu[j];
+// nonzero when a float element read is NaN or -0.0.
+FJ_F2_INLINE int fj_f2_scalar_column(int ty, int op, const uint8_t *const *p, ptrdiff_t K, int pair, ptrdiff_t col,
+                                     double cval, uint8_t *bt, uint8_t *bu, ptrdiff_t j) {
+    double vt = cval, vu = cval;
+    int hazard = 0;
     if (col >= 0) {
-        int shared = fj_f2_get(ty, p[K >= 2 ? 1 : 0], col);
+        for (ptrdiff_t i = 0; i < K + pair; i++) hazard |= fj_f2_scalar_hazard(ty, fj_f2_get(ty, p[i], col));
+        double shared = fj_f2_get(ty, p[K >= 2 ? 1 : 0], col);
         for (ptrdiff_t i = 2; i < K; i++) shared = fj_f2_sop(op, shared, fj_f2_get(ty, p[i], col));
         vt = K >= 2 ? fj_f2_sop(op, fj_f2_get(ty, p[0], col), shared) : shared;
         if (pair) vu = K >= 2 ? fj_f2_sop(op, shared, fj_f2_get(ty, p[K], col)) : fj_f2_get(ty, p[1], col);
     }
     fj_f2_put(ty, bt, j, vt);
     if (pair) fj_f2_put(ty, bu, j, vu);
+    return hazard;
 }
 
 // The buffers of the row's ends (not inlined, to keep the bodies small). Left: the vector before the row (lanes
 // lanes + q for q = s ..< 0). Right: the extended columns tail ..< tail + 2 lanes beyond the ones loaded from the
 // rows (the row's last elements when last < lanes, then the columns past it, n ..< n + s + L - 1).
-__attribute__((noinline)) static void fj_f2_left(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L,
-                                                  int pair, const ptrdiff_t *columns, ptrdiff_t centre, int cval,
-                                                  ptrdiff_t lanes, uint8_t *lt, uint8_t *lu) {
+__attribute__((noinline)) static int fj_f2_left(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L,
+                                                 int pair, const ptrdiff_t *columns, ptrdiff_t centre, double cval,
+                                                 ptrdiff_t lanes, uint8_t *lt, uint8_t *lu) {
+    int hazard = 0;
     for (ptrdiff_t q = -(L / 2); q < 0; q++)
-        fj_f2_scalar_column(ty, op, p, K, pair, columns[centre + q], cval, lt, lu, lanes + q);
+        hazard |= fj_f2_scalar_column(ty, op, p, K, pair, columns[centre + q], cval, lt, lu, lanes + q);
+    return hazard;
 }
-__attribute__((noinline)) static void fj_f2_right(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L,
-                                                   int pair, const ptrdiff_t *columns, ptrdiff_t centre, int cval,
-                                                   ptrdiff_t n, ptrdiff_t lanes, ptrdiff_t tail, uint8_t *rt, uint8_t *ru) {
+__attribute__((noinline)) static int fj_f2_right(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L,
+                                                  int pair, const ptrdiff_t *columns, ptrdiff_t centre, double cval,
+                                                  ptrdiff_t n, ptrdiff_t lanes, ptrdiff_t tail, uint8_t *rt, uint8_t *ru) {
+    int hazard = 0;
     if (n - tail < lanes)
-        for (ptrdiff_t c = tail; c < n; c++) fj_f2_scalar_column(ty, op, p, K, pair, c, cval, rt, ru, c - tail);
+        for (ptrdiff_t c = tail; c < n; c++) hazard |= fj_f2_scalar_column(ty, op, p, K, pair, c, cval, rt, ru, c - tail);
     for (ptrdiff_t q = n; q < n - (L / 2) + L - 1; q++)
-        fj_f2_scalar_column(ty, op, p, K, pair, columns[centre + q], cval, rt, ru, q - tail);
+        hazard |= fj_f2_scalar_column(ty, op, p, K, pair, columns[centre + q], cval, rt, ru, q - tail);
+    return hazard;
 }
 
 // One output row (pair: two) of a K x L box, s = -(L / 2); K, L constants where inlined from the switch below.
-FJ_F2 FJ_F2_INLINE void fj_f2_body(int ty, int op, const uint8_t *const *rows, const ptrdiff_t K, const ptrdiff_t L,
-                                    const ptrdiff_t *columns, ptrdiff_t centre, int cval, uint8_t *d0, uint8_t *d1,
-                                    ptrdiff_t n, const int pair) {
-    const ptrdiff_t es = ty < 2 ? 1 : 2, lanes = 32 / es, s = -(L / 2);
+// Returns 1 when a float32 element it read is NaN or -0.0 (the outputs are then meaningless), else 0.
+FJ_F2 FJ_F2_INLINE int fj_f2_body(int ty, int op, const uint8_t *const *rows, const ptrdiff_t K, const ptrdiff_t L,
+                                   const ptrdiff_t *columns, ptrdiff_t centre, double cval, uint8_t *d0, uint8_t *d1,
+                                   ptrdiff_t n, const int pair) {
+    const ptrdiff_t es = ty < 2 ? 1 : ty < 4 ? 2 : 4, lanes = 32 / es, s = -(L / 2);
+    __m256i hazards = _mm256_setzero_si256();
+    int edgeHazards = 0;
     const uint8_t *p[FILTERJIT_FUSED_BOX_MAX_ROWS + 1];
     for (ptrdiff_t j = 0; j < K + pair; j++) p[j] = rows[j];
     // The vectors: nv of them, the last (at `tail`) holding `last` elements of the row.
@@ -158,13 +192,13 @@ FJ_F2 FJ_F2_INLINE void fj_f2_body(int ty, int op, const uint8_t *const *rows, c
     // The row's ends: the vector before it now, the two from `tail` on when the loop reaches them (with the row's
     // end in cache: computed up front, their loads missed it, which cost more than the failed store forwarding).
     _Alignas(32) uint8_t lt[32] = {0}, lu[32] = {0}, rt[64] = {0}, ru[64] = {0};
-    fj_f2_left(ty, op, rows, K, L, pair, columns, centre, cval, lanes, lt, lu);
+    edgeHazards |= fj_f2_left(ty, op, rows, K, L, pair, columns, centre, cval, lanes, lt, lu);
     __m256i tp = _mm256_load_si256((const __m256i *)lt), up = _mm256_load_si256((const __m256i *)lu);
     __m256i t = tp, u = up, tn = tp, un = up;
     if (nv > 1 || last == lanes) {
         FJ_F2_COLUMNS(0, t, u)
     } else {
-        fj_f2_right(ty, op, rows, K, L, pair, columns, centre, cval, n, lanes, tail, rt, ru);
+        edgeHazards |= fj_f2_right(ty, op, rows, K, L, pair, columns, centre, cval, n, lanes, tail, rt, ru);
         t = _mm256_load_si256((const __m256i *)rt);
         if (pair) u = _mm256_load_si256((const __m256i *)ru);
     }
@@ -197,7 +231,8 @@ FJ_F2 FJ_F2_INLINE void fj_f2_body(int ty, int op, const uint8_t *const *rows, c
                    if (pair) _mm256_storeu_si256((__m256i *)(d1 + x * es), r1))
     }
     // The last one or two: the next column values from the right buffer, the last vector stored in part.
-    if (nv > 1 || last == lanes) fj_f2_right(ty, op, rows, K, L, pair, columns, centre, cval, n, lanes, tail, rt, ru);
+    if (nv > 1 || last == lanes)
+        edgeHazards |= fj_f2_right(ty, op, rows, K, L, pair, columns, centre, cval, n, lanes, tail, rt, ru);
     for (; v < nv; v++) {
         const ptrdiff_t x = v * lanes, at = v + 1 == nv - 1 ? 0 : 32;
         FJ_F2_STEP(tn = _mm256_load_si256((const __m256i *)(rt + at));
@@ -216,36 +251,37 @@ FJ_F2 FJ_F2_INLINE void fj_f2_body(int ty, int op, const uint8_t *const *rows, c
                    })
     }
 #undef FJ_F2_STEP
+    return edgeHazards || !_mm256_testz_si256(hazards, hazards);
 }
 
 // Per (type, op): the body with K and L constants for the square boxes 3 and 5, L constant otherwise.
 #define FJ_F2_SIZED(TY, OP, NAME)                                                                          \
-    FJ_F2 static void NAME(const uint8_t *const *rows, ptrdiff_t K, ptrdiff_t L, const ptrdiff_t *columns,    \
-                           ptrdiff_t centre, int cval, uint8_t *d0, uint8_t *d1, ptrdiff_t n, int pair) {    \
+    FJ_F2 static int NAME(const uint8_t *const *rows, ptrdiff_t K, ptrdiff_t L, const ptrdiff_t *columns,     \
+                          ptrdiff_t centre, double cval, uint8_t *d0, uint8_t *d1, ptrdiff_t n, int pair) {  \
         if (pair) {                                                                                        \
-            if (K == 3 && L == 3) { fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, 1); return; } \
-            if (K == 5 && L == 5) { fj_f2_body(TY, OP, rows, 5, 5, columns, centre, cval, d0, d1, n, 1); return; } \
+            if (K == 3 && L == 3) { return fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, 1);  } \
+            if (K == 5 && L == 5) { return fj_f2_body(TY, OP, rows, 5, 5, columns, centre, cval, d0, d1, n, 1);  } \
         } else {                                                                                           \
-            if (K == 3 && L == 3) { fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, 0); return; } \
-            if (K == 5 && L == 5) { fj_f2_body(TY, OP, rows, 5, 5, columns, centre, cval, d0, d1, n, 0); return; } \
+            if (K == 3 && L == 3) { return fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, 0);  } \
+            if (K == 5 && L == 5) { return fj_f2_body(TY, OP, rows, 5, 5, columns, centre, cval, d0, d1, n, 0);  } \
         }                                                                                                  \
         switch (L * 2 + (pair ? 1 : 0)) {                                                                  \
-        case 2: fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, 0); break;                \
-        case 3: fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, 1); break;                \
-        case 4: fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, 0); break;                \
-        case 5: fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, 1); break;                \
-        case 6: fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, 0); break;                \
-        case 7: fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, 1); break;                \
-        case 8: fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, 0); break;                \
-        case 9: fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, 1); break;                \
-        case 10: fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, 0); break;               \
-        case 11: fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, 1); break;               \
-        case 12: fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, 0); break;               \
-        case 13: fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, 1); break;               \
-        case 14: fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, 0); break;               \
-        case 15: fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, 1); break;               \
-        case 16: fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, 0); break;               \
-        default: fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, 1); break;               \
+        case 2: return fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, 0);                \
+        case 3: return fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, 1);                \
+        case 4: return fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, 0);                \
+        case 5: return fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, 1);                \
+        case 6: return fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, 0);                \
+        case 7: return fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, 1);                \
+        case 8: return fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, 0);                \
+        case 9: return fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, 1);                \
+        case 10: return fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, 0);               \
+        case 11: return fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, 1);               \
+        case 12: return fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, 0);               \
+        case 13: return fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, 1);               \
+        case 14: return fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, 0);               \
+        case 15: return fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, 1);               \
+        case 16: return fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, 0);               \
+        default: return fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, 1);               \
         }                                                                                                  \
     }
 FJ_F2_SIZED(0, 0, fj_f2_u8_min)
@@ -256,28 +292,39 @@ FJ_F2_SIZED(2, 0, fj_f2_u16_min)
 FJ_F2_SIZED(2, 1, fj_f2_u16_max)
 FJ_F2_SIZED(3, 0, fj_f2_i16_min)
 FJ_F2_SIZED(3, 1, fj_f2_i16_max)
+FJ_F2_SIZED(4, 0, fj_f2_f32_min)
+FJ_F2_SIZED(4, 1, fj_f2_f32_max)
 
-typedef void (*fj_f2_kernel)(const uint8_t *const *, ptrdiff_t, ptrdiff_t, const ptrdiff_t *, ptrdiff_t, int, uint8_t *,
-                             uint8_t *, ptrdiff_t, int);
+typedef int (*fj_f2_kernel)(const uint8_t *const *, ptrdiff_t, ptrdiff_t, const ptrdiff_t *, ptrdiff_t, double, uint8_t *,
+                            uint8_t *, ptrdiff_t, int);
 
 int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *const *outputs, ptrdiff_t count, ptrdiff_t k,
                                  ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
-                                 ptrdiff_t extended, int cval, ptrdiff_t n, int maximum) {
-    static const fj_f2_kernel kernels[8] = {fj_f2_u8_min, fj_f2_u8_max, fj_f2_i8_min, fj_f2_i8_max,
-                                            fj_f2_u16_min, fj_f2_u16_max, fj_f2_i16_min, fj_f2_i16_max};
-    if (!filterjit_fused_box_avx2() || type < 0 || type > 3 || k < 1 || k > FILTERJIT_FUSED_BOX_MAX_ROWS || length < 1 ||
+                                 ptrdiff_t extended, double cval, ptrdiff_t n, int maximum) {
+    static const fj_f2_kernel kernels[10] = {fj_f2_u8_min, fj_f2_u8_max, fj_f2_i8_min, fj_f2_i8_max, fj_f2_u16_min,
+                                             fj_f2_u16_max, fj_f2_i16_min, fj_f2_i16_max, fj_f2_f32_min, fj_f2_f32_max};
+    if (!filterjit_fused_box_avx2() || type < 0 || type > 4 || k < 1 || k > FILTERJIT_FUSED_BOX_MAX_ROWS || length < 1 ||
         length > 8 || start - centre != -(length / 2) || n < 1 || count < 0 || start < 0 || start + n - 1 + length > extended)
         return -1;
+    // A float cval of NaN or -0.0 would need the exact path's rules: declined as data holding one.
+    if (type == 4 && fj_f2_scalar_hazard(4, (double)(float)cval)) return 1;
     const fj_f2_kernel kernel = kernels[type * 2 + (maximum ? 1 : 0)];
     const int pairs = filterjit_box_row_pairs();
     const uint8_t *const *rows = (const uint8_t *const *)inputs;
     uint8_t *const *outs = (uint8_t *const *)outputs;
     for (ptrdiff_t y = 0; y < count;) {
         const int pair = pairs && y + 1 < count;
-        kernel(rows + y, k, length, columns, centre, cval, outs[y], pair ? outs[y + 1] : NULL, n, pair);
+        if (kernel(rows + y, k, length, columns, centre, cval, outs[y], pair ? outs[y + 1] : NULL, n, pair)) return 1;
         y += pair ? 2 : 1;
     }
     return 0;
+}
+
+int filterjit_fused_box_f32(const float *const *inputs, float *const *outputs, ptrdiff_t count, ptrdiff_t k,
+                            ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
+                            ptrdiff_t extended, float cval, ptrdiff_t n, int maximum) {
+    return filterjit_fused_box_avx2_run(4, (const void *const *)inputs, (void *const *)outputs, count, k, start, length,
+                                        columns, centre, extended, cval, n, maximum);
 }
 
 #else
@@ -286,9 +333,16 @@ int filterjit_fused_box_avx2(void) { return 0; }
 void filterjit_fused_box_set_avx2(int enabled) { (void)enabled; }
 int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *const *outputs, ptrdiff_t count, ptrdiff_t k,
                                  ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
-                                 ptrdiff_t extended, int cval, ptrdiff_t n, int maximum) {
+                                 ptrdiff_t extended, double cval, ptrdiff_t n, int maximum) {
     (void)type; (void)inputs; (void)outputs; (void)count; (void)k; (void)start; (void)length; (void)columns;
     (void)centre; (void)extended; (void)cval; (void)n; (void)maximum;
+    return -1;
+}
+int filterjit_fused_box_f32(const float *const *inputs, float *const *outputs, ptrdiff_t count, ptrdiff_t k,
+                            ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
+                            ptrdiff_t extended, float cval, ptrdiff_t n, int maximum) {
+    (void)inputs; (void)outputs; (void)count; (void)k; (void)start; (void)length; (void)columns; (void)centre;
+    (void)extended; (void)cval; (void)n; (void)maximum;
     return -1;
 }
 

@@ -1195,8 +1195,9 @@ import RankKernelsC
 
     /// The single-pass small boxes of 8- and 16-bit integers (RankKernelsC `box_minmax_fused.c`: up to 8 rows
     /// and 8 (16-bit: 12) columns, output rows in pairs, edges through the mode as virtual vectors; without
-    /// AVX-512 `box_minmax_fused_avx2.c`, up to 8 x 8 with the default centre, switched off in a quarter of the
-    /// rounds; wider ones take the other kernels, compared all the same) against the literal
+    /// AVX-512 `box_minmax_fused_avx2.c`, up to 8 x 8 with the default centre, float32 too (NaN / -0.0 placed in
+    /// some rounds: its hazard exit), switched off in a quarter of the rounds; wider ones take the other kernels,
+    /// compared all the same) against the literal
     /// kernel: widths around the vector widths (64 uint8 / 32 uint16 lanes, AVX2 32 / 16; one and two vectors plus or minus
     /// one), windows wider than the row, every mode, origins, footprints whose ones are a span anywhere in a
     /// wider footprint (windows wholly left or right of the pixel, up to and beyond a vector's width: those
@@ -1227,14 +1228,18 @@ import RankKernelsC
             filterjit_fused_box_set_avx2(round % 4 == 3 ? 0 : -1)
             let size = [1 + random.below(8), 1 + random.below(random.chance(0.3) ? 16 : 7)]
             let shape = [1 + random.below(random.chance(0.2) ? 4 : 20), random.pick(widths) + (random.chance(0.2) ? random.below(9) : 0)]
-            let inType: ElementType = random.pick([.uint8, .uint8, .int8, .uint16, .uint16, .int16])
+            let inType: ElementType = random.pick([.uint8, .uint8, .int8, .uint16, .uint16, .int16, .float32])
             let outType: ElementType = random.chance(0.85) ? inType : random.pick(ElementType.allCases)
             // Origins up to the window's ends (the pixel stays inside a box's window).
             let origin = size.map { s in -(s / 2) + random.below(s) }
             let mode = random.pick(BoundaryMode.allCases)
             let cval = random.chance(0.4) ? random.pick(specials) : (random.unit() * 10 - 2).rounded()
-            let values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: [], specialRate: 0,
-                                           infinityRate: 0, random: &random)
+            var values = randomImageValues(count: shape.reduce(1, *), type: inType, specials: [], specialRate: 0,
+                                           infinityRate: inType == .float32 ? 0.05 : 0, random: &random)
+            if inType == .float32 && random.chance(0.3) {
+                // A NaN or -0.0 anywhere (the AVX2 float32 kernel's hazard exit: the exact path).
+                values[random.below(values.count)] = random.pick([.nan, -0.0])
+            }
             let input = try NDArray.make(shape: shape, elementType: inType, values: values)
             var options = FilterOptions(size: size, mode: mode, cval: cval, origin: origin)
             if random.chance(0.3) {
@@ -1254,8 +1259,8 @@ import RankKernelsC
         var turn = 0
         for k in 1...8 {
             for length in Set([1, 2, 3, k, 16]).sorted() {
-                for type in [ElementType.uint8, .uint16] {
-                    for width in [15, 31, 33, 63, 65, 129] {
+                for type in [ElementType.uint8, .uint16, .float32] {
+                    for width in [7, 9, 15, 31, 33, 63, 65, 129] {
                         let mode = BoundaryMode.allCases[turn % BoundaryMode.allCases.count]
                         filterjit_box_set_row_pairs(Int32(turn / 3 % 2))
                         turn += 1

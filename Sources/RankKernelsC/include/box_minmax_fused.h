@@ -32,11 +32,17 @@ int filterjit_fused_box_available(ptrdiff_t itemSize);
 int filterjit_fused_box_avx2(void);
 /// Turns the AVX2 kernels on (1, where the CPU has AVX2) or off (0), or back to FILTERJIT_NO_AVX2 (-1). For tests.
 void filterjit_fused_box_set_avx2(int enabled);
-/// The AVX2 kernel behind the entries below (type 0 uint8, 1 int8, 2 uint16, 3 int16; `cval` converted to int):
-/// their contract, -1 where the switch is off or the box is beyond it.
+/// The AVX2 kernel behind the entries below (type 0 uint8, 1 int8, 2 uint16, 3 int16, 4 float32; `cval` as a
+/// double): their contract, -1 where the switch is off or the box is beyond it; float32 returns 1 (the outputs then
+/// partly written and meaningless) when an element it reads, or cval, is NaN or -0.0.
 int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *const *outputs, ptrdiff_t count, ptrdiff_t k,
                                  ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
-                                 ptrdiff_t extended, int cval, ptrdiff_t n, int maximum);
+                                 ptrdiff_t extended, double cval, ptrdiff_t n, int maximum);
+/// float32 boxes by the AVX2 kernel (no AVX-512 one: those CPUs run the rows-first AVX-512 passes): the contract of
+/// the entries below, and 1 when an element read, or cval, is NaN or -0.0 (then the caller's exact path runs).
+int filterjit_fused_box_f32(const float *const *inputs, float *const *outputs, ptrdiff_t count, ptrdiff_t k,
+                            ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
+                            ptrdiff_t extended, float cval, ptrdiff_t n, int maximum);
 
 /// How many calls have run a kernel in this process (for tests: proof that a path reached them).
 uint64_t filterjit_fused_box_runs(void);
