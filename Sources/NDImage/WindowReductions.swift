@@ -2119,7 +2119,7 @@ public enum RankKernels {
         filterjit_rank_kernels_set_avx512(enabled.map { $0 ? 1 : 0 } ?? -1)
     }
 
-    /// Turns the AVX2 3x3 median kernels that stand in for the AVX-512 ones where those are off on (where the
+    /// Turns the AVX2 median kernels (3x3; 5x5 of 8/16-bit integers) that stand in for the AVX-512 ones where those are off on (where the
     /// CPU has AVX2) or off for the whole process, or back to what FILTERJIT_NO_AVX2 says (nil). For tests:
     /// every result is the same bits either way. (The AVX2 pairwise sums have their own switch,
     /// `filterjit_pairwise_set_avx2`, which also moves the pairwise strategy's threshold.)

@@ -1,5 +1,5 @@
-// The run-time switch of an AVX2 kernel family (the 3x3 medians, the pairwise float sums, the small integer
-// boxes): on where the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or starts with '0'. Each family keeps
+// The run-time switch of an AVX2 kernel family (the medians, the pairwise float sums, the small and long boxes,
+// the uint8 box means): on where the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or starts with '0'. Each family keeps
 // its own cached value, so that a test switching one (`..._set_avx2`) does not change another's strategy.
 #ifndef FILTERJIT_AVX2_SWITCH_H
 #define FILTERJIT_AVX2_SWITCH_H

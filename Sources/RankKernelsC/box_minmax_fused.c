@@ -285,6 +285,16 @@ FJ_FUSED_ENTRY(i8, int8_t, 1, 64, 1)
 FJ_FUSED_ENTRY(u16, uint16_t, 2, 32, 2)
 FJ_FUSED_ENTRY(i16, int16_t, 2, 32, 3)
 
+// float32: the AVX2 kernel only (with AVX-512 the rows-first AVX-512 passes serve float32 boxes).
+int filterjit_fused_box_f32(const float *const *inputs, float *const *outputs, ptrdiff_t count, ptrdiff_t k,
+                            ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
+                            ptrdiff_t extended, float cval, ptrdiff_t n, int maximum) {
+    const int ran = filterjit_fused_box_avx2_run(4, (const void *const *)inputs, (void *const *)outputs, count, k, start,
+                                                 length, columns, centre, extended, (double)cval, n, maximum);
+    if (ran == 0) __atomic_fetch_add(&fj_fused_runs, 1, __ATOMIC_RELAXED);
+    return ran;
+}
+
 #else
 
 int filterjit_fused_box_available(ptrdiff_t itemSize) { (void)itemSize; return 0; }
@@ -301,5 +311,6 @@ FJ_FUSED_NONE(u8, uint8_t)
 FJ_FUSED_NONE(i8, int8_t)
 FJ_FUSED_NONE(u16, uint16_t)
 FJ_FUSED_NONE(i16, int16_t)
+FJ_FUSED_NONE(f32, float)
 
 #endif

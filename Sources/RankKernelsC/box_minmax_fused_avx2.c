@@ -12,9 +12,10 @@
 //    one `vpalignr` per tap and row. `vpalignr` takes its offset as an immediate, so the bodies are compiled per
 //    window length with the default centre (s = -(length / 2)); other origins return -1 (the caller's passes run).
 //  - the columns a window reads outside the row (through the mode: `columns`), and a row's last vector when the
-//    row is not a whole number of vectors, are computed one by one into two small buffers at the start of the row
-//    and loaded as the vector before the row and the last ones: done up front, the loads find the stores
-//    retired (a vector load over bytes just stored stalls on the failed store forwarding).
+//    row is not a whole number of vectors, are computed one by one into two small buffers and loaded as the
+//    vector before the row and the last ones: the left one at the row's start (its loads then find the stores
+//    retired), the right one when the loop reaches the row's end (computed up front, its reads of the row's end
+//    missed the cache, which cost more than the failed store forwarding of a load just after the stores).
 // Output rows in pairs where `filterjit_box_row_pairs()` says so (AMD), else one at a time.
 
 #include "box_minmax_fused.h"
@@ -320,12 +321,6 @@ int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *cons
     return 0;
 }
 
-int filterjit_fused_box_f32(const float *const *inputs, float *const *outputs, ptrdiff_t count, ptrdiff_t k,
-                            ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
-                            ptrdiff_t extended, float cval, ptrdiff_t n, int maximum) {
-    return filterjit_fused_box_avx2_run(4, (const void *const *)inputs, (void *const *)outputs, count, k, start, length,
-                                        columns, centre, extended, cval, n, maximum);
-}
 
 #else
 
@@ -336,13 +331,6 @@ int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *cons
                                  ptrdiff_t extended, double cval, ptrdiff_t n, int maximum) {
     (void)type; (void)inputs; (void)outputs; (void)count; (void)k; (void)start; (void)length; (void)columns;
     (void)centre; (void)extended; (void)cval; (void)n; (void)maximum;
-    return -1;
-}
-int filterjit_fused_box_f32(const float *const *inputs, float *const *outputs, ptrdiff_t count, ptrdiff_t k,
-                            ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
-                            ptrdiff_t extended, float cval, ptrdiff_t n, int maximum) {
-    (void)inputs; (void)outputs; (void)count; (void)k; (void)start; (void)length; (void)columns; (void)centre;
-    (void)extended; (void)cval; (void)n; (void)maximum;
     return -1;
 }
 

@@ -14,8 +14,8 @@
 //    `vpalignr` + one min with the next vector of the level below, one vector behind it), then the window of
 //    `length` = op of the W-windows at offsets 0 and d = length - W (min and max are idempotent, so they may
 //    overlap), the second a shift by the run-time d: two `vpshufb` from tables of indices and an or.
-// Rows outside the image (NULL) read a row of cval. Scratch per call: k - 2 suffix rows, the prefix row and the
-// scratch row of column minima, each n bytes and the margins rounded up to 64.
+// Rows outside the image (NULL) read a row of cval. Scratch per call: the cval row, k - 2 suffix rows, the prefix
+// row and the scratch row of column minima, each n bytes and the margins rounded up to 64.
 
 #include "box_minmax_long.h"
 #include <stdlib.h>
@@ -132,8 +132,7 @@ FJ_L2 FJ_L2_INLINE void fj_l2_row(int op, int J, const uint8_t *cm, ptrdiff_t n,
     }
 }
 
-// dst[x] = op(a[x], b[x]) for the row (n rounded up to vectors: the scratch rows have room; input rows are read
-// only up to n by a scalar tail).
+// dst[x] = op(a[x], b[x]) for x < n (whole vectors, then a scalar tail).
 FJ_L2 FJ_L2_INLINE void fj_l2_combine(int op, uint8_t *dst, const uint8_t *a, const uint8_t *b, ptrdiff_t n) {
     ptrdiff_t x = 0;
     for (; x + 32 <= n; x += 32)
@@ -236,8 +235,8 @@ int filterjit_box_long_avx2_run(int op, const uint8_t *const *rows, ptrdiff_t k,
     p.leftCount = s < 0 ? -s : 0;
     p.rightCount = s + length - 1 > 0 ? s + length - 1 : 0;
     // Scratch: the cval row, k - 2 suffix rows, the prefix row, and the row of column minima with 64 bytes before
-    // it and 32 (J + 3) after (the pipeline reads from s > -32 up to vector nv + J - 1, s < 32; the mode's columns
-    // reach s + length - 1 < 95 past the row).
+    // it and 32 (J + 3) after (the pipeline reads from s > -32 up to s + 2H + 16 (J + 1), 2H <= n + 31, s < 32; the
+    // mode's columns reach s + length - 1 < 95 past the row).
     const ptrdiff_t row = fj_l2_round(n) + 64, cmBytes = 64 + fj_l2_round(n) + 32 * (J + 3);
     const ptrdiff_t suffixRows = k > 2 ? k - 2 : 0;
     uint8_t *scratch = malloc((size_t)(row * (2 + suffixRows) + cmBytes + 64));

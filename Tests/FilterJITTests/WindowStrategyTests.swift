@@ -1843,8 +1843,6 @@ private func integerValues(count: Int, low: Double, high: Double, extremes: Bool
     }
 }
 
-/// Whether this CPU has every one of `flags` (as /proc/cpuinfo names them) and FILTERJIT_NO_AVX512 leaves the
-/// AVX-512 kernels on (unset, empty, or starting with '0', as the C side reads it): then a test must reach them.
 /// Whether /proc/cpuinfo lists AVX2 and FILTERJIT_NO_AVX2 leaves the AVX2 kernels on.
 private func cpuRunsAVX2Kernels() -> Bool {
     let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
@@ -1852,6 +1850,8 @@ private func cpuRunsAVX2Kernels() -> Bool {
     return cpu.contains(" avx2") && (off.isEmpty || off.hasPrefix("0"))
 }
 
+/// Whether this CPU has every one of `flags` (as /proc/cpuinfo names them) and FILTERJIT_NO_AVX512 leaves the
+/// AVX-512 kernels on (unset, empty, or starting with '0', as the C side reads it): then a test must reach them.
 private func cpuRunsKernels(needing flags: [String]) -> Bool {
     let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     let off = ProcessInfo.processInfo.environment["FILTERJIT_NO_AVX512"] ?? ""

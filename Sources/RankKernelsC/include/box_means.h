@@ -1,4 +1,4 @@
-// uint8 box means with explicit AVX-512 vectors, chosen at run time by the CPU
+// uint8 box means with explicit AVX-512 vectors (or AVX2 ones, box_means_avx2.c), chosen at run time by the CPU
 // (docs/window-strategies.md, "sum/mean, integer data"; NDImage/BoxSums.swift, `runBoxMeansU8`).
 #ifndef FILTERJIT_BOX_MEANS_H
 #define FILTERJIT_BOX_MEANS_H

@@ -1,12 +1,14 @@
-// Single-pass 2-D box min/max of 8- and 16-bit integers for small boxes (docs/window-strategies.md,
+// Single-pass 2-D box min/max of 8- and 16-bit integers (and, with the AVX2 kernel, float32) for small boxes (docs/window-strategies.md,
 // "min/max, one pass in registers"): per vector of output columns and pair of output rows (one row at a time
 // where `filterjit_box_row_pairs()` is 0: not AMD), the column minima of the k + 1 input rows stay in registers
 // (the k - 1 rows both windows read combined once), and
 // the window along the row takes its neighbours from the previous and next vectors' column minima with
 // two-source permutes (VBMI for 8-bit lanes). Nothing is stored but the output: a 2048x2048 uint8 3x3
 // min measured 0.1175 ms in a C loop on Zen 4, 1.38x a memcpy of the image (0.085 ms) and 1.2x a plain
-// read-and-write vector loop (0.098 ms); the two-pass rows took 2.5x a copy through Python.
-// Exact: integer min and max pick the same element whatever the order of the operands.
+// read-and-write vector loop (0.098 ms); the two-pass rows took 2.5x a copy through Python. Without AVX-512 the
+// AVX2 kernel (box_minmax_fused_avx2.c) takes the same calls, with `vperm2i128` + `vpalignr` per tap.
+// Exact: integer min and max pick the same element whatever the order of the operands; float32 (AVX2 only)
+// data holding NaN or -0.0 make the call return 1 (the caller's exact path runs).
 #ifndef FILTERJIT_BOX_MINMAX_FUSED_H
 #define FILTERJIT_BOX_MINMAX_FUSED_H
 

@@ -1,5 +1,5 @@
 // Order-statistic kernels with explicit AVX-512 vectors (and AVX2 ones for the 3x3 medians of 8-bit and
-// float data, median3x3_avx2.c), chosen at run time by the CPU
+// float data, median3x3_avx2.c, and the 5x5 medians of 8- and 16-bit integers), chosen at run time by the CPU
 // (docs/window-strategies.md, "3x3 medians"). Each returns 1 when it ran, 0 when this CPU (or this
 // build) has no such kernel: the caller then runs its portable Swift network.
 //
@@ -27,8 +27,9 @@ int filterjit_rank_kernels_avx512(void);
 /// either way.
 void filterjit_rank_kernels_set_avx512(int enabled);
 
-/// Whether the 3x3 row kernels of uint8, int8, float32 and float64 run with AVX2 where the AVX-512 ones are
-/// off (median3x3_avx2.c): the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or starts with '0'.
+/// Whether the AVX2 median row kernels run where the AVX-512 ones are off (the 3x3 ones of uint8, int8, float32
+/// and float64, median3x3_avx2.c, and the 5x5 ones of 8- and 16-bit integers): the CPU has AVX2 and
+/// FILTERJIT_NO_AVX2 is unset, empty or starts with '0'.
 int filterjit_median3x3_avx2(void);
 /// Turns those AVX2 kernels on (1, where the CPU has AVX2) or off (0), or back to FILTERJIT_NO_AVX2 (-1).
 /// For tests: the results are the same bits either way.
