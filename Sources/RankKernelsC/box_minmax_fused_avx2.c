@@ -255,34 +255,21 @@ FJ_F2 FJ_F2_INLINE int fj_f2_body(int ty, int op, const uint8_t *const *rows, co
     return edgeHazards || !_mm256_testz_si256(hazards, hazards);
 }
 
-// Per (type, op): the body with K and L constants for the square boxes 3 and 5, L constant otherwise.
+// Per (type, op): the body with L constant (vpalignr's immediates) and, for the square box 3, K too; `pair` stays a
+// run-time flag (a branch the loop predicts): bodies compiled per pair as well took 50 s to build at -O0 with ASan.
 #define FJ_F2_SIZED(TY, OP, NAME)                                                                          \
     FJ_F2 static int NAME(const uint8_t *const *rows, ptrdiff_t K, ptrdiff_t L, const ptrdiff_t *columns,     \
                           ptrdiff_t centre, double cval, uint8_t *d0, uint8_t *d1, ptrdiff_t n, int pair) {  \
-        if (pair) {                                                                                        \
-            if (K == 3 && L == 3) { return fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, 1);  } \
-            if (K == 5 && L == 5) { return fj_f2_body(TY, OP, rows, 5, 5, columns, centre, cval, d0, d1, n, 1);  } \
-        } else {                                                                                           \
-            if (K == 3 && L == 3) { return fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, 0);  } \
-            if (K == 5 && L == 5) { return fj_f2_body(TY, OP, rows, 5, 5, columns, centre, cval, d0, d1, n, 0);  } \
-        }                                                                                                  \
-        switch (L * 2 + (pair ? 1 : 0)) {                                                                  \
-        case 2: return fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, 0);                \
-        case 3: return fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, 1);                \
-        case 4: return fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, 0);                \
-        case 5: return fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, 1);                \
-        case 6: return fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, 0);                \
-        case 7: return fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, 1);                \
-        case 8: return fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, 0);                \
-        case 9: return fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, 1);                \
-        case 10: return fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, 0);               \
-        case 11: return fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, 1);               \
-        case 12: return fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, 0);               \
-        case 13: return fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, 1);               \
-        case 14: return fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, 0);               \
-        case 15: return fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, 1);               \
-        case 16: return fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, 0);               \
-        default: return fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, 1);               \
+        if (K == 3 && L == 3) return fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, pair); \
+        switch (L) {                                                                                       \
+        case 1: return fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, pair);             \
+        case 2: return fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, pair);             \
+        case 3: return fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, pair);             \
+        case 4: return fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, pair);             \
+        case 5: return fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, pair);             \
+        case 6: return fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, pair);             \
+        case 7: return fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, pair);             \
+        default: return fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, pair);            \
         }                                                                                                  \
     }
 FJ_F2_SIZED(0, 0, fj_f2_u8_min)
