@@ -69,6 +69,13 @@ final class FastBoxScratchPool: @unchecked Sendable {
     }
 }
 
+/// Where the fused C passes of the fast-math box sums run.
+enum FastBoxSums {
+    /// Whether `filterjit_fast_box_sum` runs on this CPU: AVX-512, or AVX2 with its switch on
+    /// (`filterjit_fast_box_sum_set_avx2`, FILTERJIT_NO_AVX2).
+    static var fusedPassesRun: Bool { filterjit_rank_kernels_avx512() != 0 || filterjit_fast_box_sum_avx2() != 0 }
+}
+
 /// How a fast-math box sum slides along the row: up to 8 columns in one pass; otherwise windows of a
 /// columns (a <= 8), then b of them side by side plus the r = L mod a columns left over (b + r <= 8),
 /// in two passes; longer windows by doubling and the length's binary digits.
@@ -199,7 +206,7 @@ extension WindowReductionJob {
         let factor = mean && !exact ? 1 / taps : 1
         let divisor = mean && exact ? taps : 0
         // Contiguous output rows take the C passes (the same additions in the same order, the same bits)
-        // when the CPU has AVX-512; else the C store after the Swift passes. Both write outputs bigger
+        // when the CPU has AVX-512 or AVX2; else the C store after the Swift passes. Both write outputs bigger
         // than the last-level cache with non-temporal stores (`NonTemporalStores`).
         let streaming = step == 1 && BoxMeanKernels.enabled
         let stream = BoxMeanKernels.stream(outputBytes: output.count * MemoryLayout<T>.stride)
@@ -209,7 +216,7 @@ extension WindowReductionJob {
         }
         // 3-D float64: the plane sums are rows of doubles, and the fused C passes take them as the input rows.
         if streaming && BoxMeanKernels.fusedFastSums && input.rank == 3 && T.self == Double.self
-            && filterjit_rank_kernels_avx512() != 0 && FastBoxSumHorizontal(length: box.length) != .binary {
+            && FastBoxSums.fusedPassesRun && FastBoxSumHorizontal(length: box.length) != .binary {
             try runFastBoxSum3D(T.self, rows: rows, direct: (output, factor, divisor)) { _, _, _, _ in }
             return
         }
@@ -231,13 +238,13 @@ extension WindowReductionJob {
         }
     }
 
-    /// `runFastSumDirect` by the fused AVX-512 passes of `filterjit_fast_box_sum` (RankKernelsC,
-    /// fast_box_sums.c): the vertical and horizontal passes of `runFastBoxSum` and the store of
-    /// `fastBoxSumStore`, the same additions in the same order. False (nothing written) when they do
-    /// not run: no AVX-512, or windows longer than the factored plans (`FastBoxSumHorizontal.binary`).
+    /// `runFastSumDirect` by the fused AVX-512 (or AVX2) passes of `filterjit_fast_box_sum` (RankKernelsC,
+    /// fast_box_sums.c, fast_box_sums_avx2.c): the vertical and horizontal passes of `runFastBoxSum` and the
+    /// store of `fastBoxSumStore`, the same additions in the same order. False (nothing written) when they do
+    /// not run: neither AVX-512 nor AVX2, or windows longer than the factored plans (`FastBoxSumHorizontal.binary`).
     private func runFastSumDirectC<T: ReducibleElement & BinaryFloatingPoint>(_: T.Type, rows: Range<Int>, output: NDArray,
                                                                              factor: Double, divisor: Double) -> Bool {
-        guard input.rank == 2, filterjit_rank_kernels_avx512() != 0, output.strides[1] == MemoryLayout<T>.stride else { return false }
+        guard input.rank == 2, FastBoxSums.fusedPassesRun, output.strides[1] == MemoryLayout<T>.stride else { return false }
         guard !rows.isEmpty else { return true }
         let box = sumBox!
         let n = rowLength, k = box.rows

@@ -24,40 +24,21 @@
 
 #define FJ_FBS_TARGET __attribute__((target("avx512f,avx512bw")))
 #define FJ_FBS_INLINE inline __attribute__((always_inline))
+#include "fast_box_sums_scalar.h"
 
-// Columns per chunk of the horizontal passes (as `fastBoxSumChunk`; the result does not depend on it).
-enum { FJ_FBS_CHUNK = 512 };
-
-// Doubles between scratch rows beyond a multiple of 8 (their starts at distinct offsets modulo 4 KiB).
-#define FJ_FBS_PAD 24
 #define FJ_FBS_HINT _MM_HINT_T0
-// The output rows' aligned vectors: non-temporal stores when the caller asks (`stream`: outputs bigger
-// than the last-level cache, NonTemporalStores in NDImage), else ordinary ones. Set per call; each call
-// runs on one thread.
-static _Thread_local int fj_fbs_stream;
+// The aligned vectors of an output row (non-temporal when `fj_fbs_stream`).
 #define FJ_FBS_STORE_PS(p, v) (fj_fbs_stream ? _mm512_stream_ps((p), (v)) : _mm512_store_ps((p), (v)))
 #define FJ_FBS_STORE_PD(p, v) (fj_fbs_stream ? _mm512_stream_pd((p), (v)) : _mm512_store_pd((p), (v)))
-// The finish of each window sum: `(s + 0.0) / divisor` when the caller gives a divisor (the exact box
-// sums of data whose sums are exact, NDImage/ExactBoxSums.swift: the literal kernel's `sum / taps`),
-// else `(s + 0.0) * factor` (fast-math). Set per call, as the stream flag.
-static _Thread_local double fj_fbs_divisor;
 
 FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_finish8(__m512d s, __m512d factor, __m512d divisor, int divide) {
     const __m512d v = _mm512_add_pd(s, _mm512_setzero_pd());
     return divide ? _mm512_div_pd(v, divisor) : _mm512_mul_pd(v, factor);
 }
 
-static FJ_FBS_INLINE double fj_fbs_finish1(double s, double factor) {
-    return fj_fbs_divisor != 0 ? (s + 0.0) / fj_fbs_divisor : (s + 0.0) * factor;
-}
-
 FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_load(const void *p, ptrdiff_t x, int f32) {
     if (f32) return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p + x));
     return _mm512_loadu_pd((const double *)p + x);
-}
-
-static FJ_FBS_INLINE double fj_fbs_load1(const void *p, ptrdiff_t x, int f32) {
-    return f32 ? (double)((const float *)p)[x] : ((const double *)p)[x];
 }
 
 // d = widen(src) (`fastBoxSumWiden`).
@@ -156,20 +137,6 @@ FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_fold_shifted(__m512d lo, __m51
 }
 #undef FJ_FBS_SHIFTED
 
-static FJ_FBS_INLINE double fj_fbs_fold1(const double *s, int count) {
-    double v = s[0];
-    for (int c = 1; c < count; c++) v = v + s[c];
-    return v;
-}
-
-// The window sum at x: direct (a fold of `length` source columns), or the factored plan's second
-// fold: level[x] + level[x + a] + ... + level[x + (b - 1) a] + s[x + b a] + ... + s[x + b a + r - 1].
-typedef struct {
-    const double *source;
-    const double *level;
-    int b, r;
-} fj_fbs_row;
-
 FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_sum8(const fj_fbs_row *h, ptrdiff_t x, int direct, int length, int a) {
     if (direct) return fj_fbs_fold(h->source + x, length);
     __m512d v = _mm512_loadu_pd(h->level + x);
@@ -207,15 +174,6 @@ FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_sum8_blocks(const double *leve
     for (int m = 1; m < b; m++)
         v = _mm512_add_pd(v, loadOdd && m % 2 == 1 ? _mm512_loadu_pd(level + m * a) : fj_fbs_level_at(blk, m * a));
     for (int q = 0; q < r; q++) v = _mm512_add_pd(v, _mm512_loadu_pd(tail + q));
-    return v;
-}
-
-static FJ_FBS_INLINE double fj_fbs_sum1(const fj_fbs_row *h, ptrdiff_t x, int direct, int length, int a) {
-    if (direct) return fj_fbs_fold1(h->source + x, length);
-    double v = h->level[x];
-    for (int m = 1; m < h->b; m++) v = v + h->level[x + m * a];
-    const double *tail = h->source + x + h->b * a;
-    for (int q = 0; q < h->r; q++) v = v + tail[q];
     return v;
 }
 
@@ -309,8 +267,6 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
 
 #define FJ_FBS_ROW(NAME, F32, DIRECT, LENGTH, A) FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, b, r, 0)
 
-typedef void (*fj_fbs_row_fn)(const double *, double *, ptrdiff_t, int, int, double, void *);
-
 #define FJ_FBS_ROWS(F32, S)                                                                                            \
     FJ_FBS_ROW(fj_fbs_direct1_##S, F32, 1, 1, 1)                                                                       \
     FJ_FBS_ROW(fj_fbs_direct2_##S, F32, 1, 2, 1)                                                                       \
@@ -340,64 +296,6 @@ typedef void (*fj_fbs_row_fn)(const double *, double *, ptrdiff_t, int, int, dou
 
 FJ_FBS_ROWS(1, f32)
 FJ_FBS_ROWS(0, f64)
-
-static void *fj_fbs_alloc(size_t doubles) {
-    void *p = NULL;
-    if (posix_memalign(&p, 64, (doubles > 0 ? doubles : 1) * sizeof(double) + 64) != 0) return NULL;
-    return p;
-}
-
-// Scratch kept per thread between calls (freed when the thread ends), up to FJ_FBS_KEPT bytes: a
-// block this size from malloc is a fresh mapping each time, and the kernel zeroing its pages cost
-// more than a 2048x2048 float32 5x5 sum's horizontal pass.
-enum { FJ_FBS_KEPT = 8 << 20 };
-
-typedef struct {
-    double *block;
-    size_t doubles;
-} fj_fbs_kept;
-
-static pthread_key_t fj_fbs_key;
-static pthread_once_t fj_fbs_once = PTHREAD_ONCE_INIT;
-static int fj_fbs_key_ok;
-
-static void fj_fbs_release(void *p) {
-    fj_fbs_kept *kept = (fj_fbs_kept *)p;
-    if (kept) free(kept->block);
-    free(kept);
-}
-
-static void fj_fbs_make_key(void) { fj_fbs_key_ok = pthread_key_create(&fj_fbs_key, fj_fbs_release) == 0; }
-
-// Scratch of `doubles` doubles, zeroed when new; *owned says the caller frees it.
-static double *fj_fbs_scratch(size_t doubles, int *owned) {
-    *owned = 1;
-    if (doubles * sizeof(double) <= FJ_FBS_KEPT) {
-        pthread_once(&fj_fbs_once, fj_fbs_make_key);
-        if (fj_fbs_key_ok) {
-            fj_fbs_kept *kept = (fj_fbs_kept *)pthread_getspecific(fj_fbs_key);
-            if (!kept) {
-                kept = (fj_fbs_kept *)calloc(1, sizeof(fj_fbs_kept));
-                if (kept && pthread_setspecific(fj_fbs_key, kept) != 0) { free(kept); kept = NULL; }
-            }
-            if (kept) {
-                if (kept->doubles < doubles) {
-                    free(kept->block);
-                    kept->doubles = 0;
-                    kept->block = (double *)fj_fbs_alloc(doubles);
-                    if (!kept->block) return NULL;
-                    memset(kept->block, 0, doubles * sizeof(double));
-                    kept->doubles = doubles;
-                }
-                *owned = 0;
-                return kept->block;
-            }
-        }
-    }
-    double *block = (double *)fj_fbs_alloc(doubles);
-    if (block) memset(block, 0, doubles * sizeof(double));
-    return block;
-}
 
 // Columns c ..< c + 8 of a row i >= 1 of a block: p = prefix + src (first: p = src), prefix = p,
 // suffix + p (`fj_fbs_start_prefix` / `fj_fbs_continue_prefix`, kept in a register).
@@ -498,86 +396,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *s
     row_fn(extended + start + x1, NULL, n - x1, 0, 0, factor, (char *)o + x1 * size);
 }
 
-// The vertical passes of `runFastBoxSum` in the same order, then the fused horizontal row.
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
-                                     ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
-                                     ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
-                                     double factor, void *out, ptrdiff_t outRowStride, double *suffix, ptrdiff_t stride, double *prefix,
-                                     double *extended, double *level) {
-#define FJ_FBS_INPUT(p) (rows[(p) - rowBase])
-    double *columns = extended + centre;
-    // The columns the edge positions copy: the greatest in the row's low half, the least in its high half.
-    ptrdiff_t lowTarget = -1, highTarget = n;
-    for (ptrdiff_t j = 0; j < extendedLength; j++) {
-        ptrdiff_t t = lastMap[j];
-        if ((j >= centre && j < centre + n) || t < 0) continue;
-        if (2 * t < n) { if (t > lowTarget) lowTarget = t; }
-        else if (t < highTarget) highTarget = t;
-    }
-    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
-    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
-    ptrdiff_t block = -1;
-    ptrdiff_t blockStart = (y0 / k) * k, i = y0 - blockStart;
-    for (ptrdiff_t y = y0; y < y1; y++, i++) {
-        if (i == k) { blockStart += k; i = 0; }
-        if (blockStart != block) {
-            block = blockStart;
-            // suffix(k - 1) = row k - 1, suffix(j) = row j + suffix(j + 1) down to j = i, in groups of
-            // up to 8 rows; suffix(0) (i = 0: the block's first output row) goes straight to the columns.
-            for (ptrdiff_t hi = k - 1; hi >= i;) {
-                ptrdiff_t lo = hi - 7 > i ? hi - 7 : i;
-                const void *src[8];
-                double *dst[8];
-                for (ptrdiff_t j = hi; j >= lo; j--) {
-                    src[hi - j] = FJ_FBS_INPUT(blockStart + j + top);
-                    dst[hi - j] = j == 0 ? columns : suffix + j * stride;
-                }
-                fj_fbs_suffixes(src, dst, (int)(hi - lo + 1), hi == k - 1 ? NULL : suffix + (hi + 1) * stride, n, f32);
-                hi = lo - 1;
-            }
-            if (i >= 2) {
-                fj_fbs_widen(FJ_FBS_INPUT(blockStart + k + top), prefix, n, f32);
-                for (ptrdiff_t j = 2; j < i; j++) fj_fbs_accumulate(FJ_FBS_INPUT(blockStart + j + k - 1 + top), prefix, n, f32);
-            }
-        }
-        if (i == 0) {
-            // The columns are suffix(0), written above.
-        } else if (b == 0) {
-            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
-            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
-            void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
-            fj_fbs_direct_row(f32, FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, extended, n, centre,
-                              start, length, lastMap, extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o,
-                              i == 1, ahead);
-            continue;
-        } else {
-            // The input row the next output row's prefix adds (row B + i + k; after the block's last
-            // row, the next block's second row B + 2k, its first rows being this block's prefix rows).
-            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
-            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
-            if (i == 1) fj_fbs_start_prefix(FJ_FBS_INPUT(blockStart + k + top), suffix + stride, prefix, columns, n, f32, ahead);
-            else fj_fbs_continue_prefix(FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, columns, n, f32, ahead);
-        }
-        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-        void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
-        row_fn(extended + start, level, n, b, r, factor, o);
-    }
-    if (fj_fbs_stream) _mm_sfence();
-#undef FJ_FBS_INPUT
-}
+static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }
 
-#define FJ_FBS_RUN(NAME, F32)                                                                                          \
-    FJ_FBS_TARGET static void NAME(const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,  \
-                                   ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,     \
-                                   ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r,  \
-                                   double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, double *suffix, \
-                                   ptrdiff_t stride, double *prefix, double *extended, double *level) {                \
-        fj_fbs_run(F32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, row_fn, b, r, \
-                   cvalColumn, factor, out, outRowStride, suffix, stride, prefix, extended, level);                    \
-    }
-FJ_FBS_RUN(fj_fbs_run_f32, 1)
-FJ_FBS_RUN(fj_fbs_run_f64, 0)
+#include "fast_box_sums_driver.h"
 
 // Calls that ran (tests check that the fused passes, not a fallback, produced what they compare).
 static long fj_fbs_runs;
@@ -587,7 +408,8 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
                            double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
-    if (!filterjit_rank_kernels_avx512()) return 0;
+    const int avx512 = filterjit_rank_kernels_avx512();
+    if (!avx512 && !filterjit_fast_box_sum_avx2()) return 0;
     if (y1 <= y0) return 1;
     if (n < 1 || k < 1 || y0 < 0 || length < 1 || start < 0 || centre < 0) return 0;
     // The rows read: y0 + top ... y1 + k - 2 + top.
@@ -596,39 +418,10 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     if (centre + n > extendedLength || start + n + length - 1 > extendedLength) return 0;
     for (ptrdiff_t j = 0; j < extendedLength; j++)
         if (lastMap[j] >= n) return 0;
-    fj_fbs_row_fn row_fn;
-    if (b == 0) {
-        if (a != length || length > 8) return 0;
-        row_fn = f32 ? fj_fbs_direct_f32[length] : fj_fbs_direct_f64[length];
-    } else {
-        if (a < 2 || a > 8 || b < 1 || r < 0 || b + r > 8 || a * b + r != length) return 0;
-        row_fn = f32 ? fj_fbs_factored_f32[a] : fj_fbs_factored_f64[a];
-        // The plans of 9, 15 and 31 columns with every fold length a constant.
-        if (a == 3 && b == 3 && r == 0) row_fn = f32 ? fj_fbs_factored330_f32 : fj_fbs_factored330_f64;
-        if (a == 3 && b == 5 && r == 0) row_fn = f32 ? fj_fbs_factored350_f32 : fj_fbs_factored350_f64;
-        if (a == 5 && b == 6 && r == 1) row_fn = f32 ? fj_fbs_factored561_f32 : fj_fbs_factored561_f64;
-    }
-    // One block of scratch: k suffix rows, the prefix row, the extended row and the level chunk, at
-    // distinct offsets modulo 4 KiB (rows of 2^m doubles would all start at one offset, and the loads
-    // of one row would wait on the stores to another as if they aliased).
-    ptrdiff_t stride = (n + 7) / 8 * 8 + FJ_FBS_PAD;
-    ptrdiff_t levelLength = b == 0 ? 0 : FJ_FBS_CHUNK + (b - 1) * a + 8;
-    ptrdiff_t prefixAt = k * stride + 136, extendedAt = prefixAt + (n + 7) / 8 * 8 + 264;
-    ptrdiff_t levelAt = extendedAt + (extendedLength + 7) / 8 * 8 + 392;
-    // (The row passes' vectors read up to 7 positions past the windows they sum: initialised, never used.)
-    int owned = 1;
-    double *scratch = fj_fbs_scratch((size_t)(levelAt + levelLength), &owned);
-    int ran = 0;
-    fj_fbs_stream = stream != 0;
-    fj_fbs_divisor = divisor;
-    if (scratch) {
-        (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
-                                                (int)length, row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
-                                                scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
-        ran = 1;
-        __atomic_fetch_add(&fj_fbs_runs, 1, __ATOMIC_RELAXED);
-    }
-    if (owned) free(scratch);
+    const int ran = (avx512 ? fj_fbs_sums : filterjit_fast_box_sum_avx2_run)(
+        f32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r, cvalColumn,
+        factor, divisor, out, outRowStride, stream);
+    if (ran) __atomic_fetch_add(&fj_fbs_runs, 1, __ATOMIC_RELAXED);
     return ran;
 }
 

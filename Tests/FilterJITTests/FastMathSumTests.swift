@@ -134,8 +134,9 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
-    /// The fused AVX-512 C passes (`filterjit_fast_box_sum`, branch w12j) give the bits of the Swift
-    /// passes (with and without the C store) and of the portable run (FILTERJIT_NO_AVX512=1), on
+    /// The fused AVX-512 C passes (`filterjit_fast_box_sum`, branch w12j) and the AVX2 ones
+    /// (fast_box_sums_avx2.c) give the bits of the Swift passes (with and without the C store) and of the
+    /// portable run (FILTERJIT_NO_AVX512=1 FILTERJIT_NO_AVX2=1), on
     /// every generator of the bound test plus NaN / +-inf / -0.0 data and cvals, at 1 and 3 threads
     /// (NaN results compare as NaN: their sign and payload follow the compiler's operand order).
     @Test func fusedFastBoxSumsGiveTheSwiftPassesBits() throws {
@@ -146,6 +147,7 @@ import RankKernelsC
             BoxMeanKernels.fusedFastSums = true
             unsetenv("FILTERJIT_NO_AVX512")
             filterjit_rank_kernels_set_avx512(-1)
+            filterjit_fast_box_sum_set_avx2(-1)
         }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("fusedFastBoxSumsGiveTheSwiftPassesBits seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
@@ -153,8 +155,12 @@ import RankKernelsC
         let sources = ["np.mean(values)", "np.sum(values)"]
         let kernels = try sources.map { try engine.compile($0) }
         let avx512 = filterjit_rank_kernels_avx512() != 0
+        // Whether the CPU has AVX2 (the switch turns on only where it has).
+        filterjit_fast_box_sum_set_avx2(1)
+        let avx2 = filterjit_fast_box_sum_avx2() != 0
+        filterjit_fast_box_sum_set_avx2(-1)
         var problems: [String] = []
-        var fusedRuns = 0
+        var fusedRuns = 0, avx2Runs = 0
         let rounds = 150
         for round in 0..<rounds {
             let which = random.below(kernels.count)
@@ -217,16 +223,30 @@ import RankKernelsC
                 }
             }
             BoxMeanKernels.fusedFastSums = true
-            // The portable passes, as FILTERJIT_NO_AVX512=1 gives them (switched in-process: setting the variable
-            // would race with other suites' getenv and could leave the min/max kernels off for the process).
+            // The AVX2 passes (AVX-512 off; on an AVX2 CPU without AVX-512 these are the fused passes above),
+            // then the portable ones, as FILTERJIT_NO_AVX512=1 FILTERJIT_NO_AVX2=1 give them (switched
+            // in-process: setting the variables would race with other suites' getenv and could leave the
+            // min/max kernels off for the process).
             filterjit_rank_kernels_set_avx512(0)
-            if try run(threads: 1 + 2 * random.below(2)) != fused {
-                problems.append("\(context): the portable passes (AVX-512 off) differ from the fused passes")
+            if avx2 {
+                filterjit_fast_box_sum_set_avx2(1)
+                let before = filterjit_fast_box_sum_runs()
+                if try run(threads: 1 + 2 * random.below(2)) != fused {
+                    problems.append("\(context): the AVX2 passes differ from the fused passes")
+                }
+                if filterjit_fast_box_sum_runs() > before { avx2Runs += 1 }
             }
+            filterjit_fast_box_sum_set_avx2(0)
+            if try run(threads: 1 + 2 * random.below(2)) != fused {
+                problems.append("\(context): the portable passes (AVX-512 and AVX2 off) differ from the fused passes")
+            }
+            filterjit_fast_box_sum_set_avx2(-1)
             filterjit_rank_kernels_set_avx512(-1)
         }
-        print("fused fast-math box sums vs the Swift passes: \(rounds) rounds, \(fusedRuns) fused, \(problems.count) problems")
-        if avx512 { #expect(fusedRuns >= rounds / 3, "too few rounds exercised the fused passes") }
+        print("fused fast-math box sums vs the Swift passes: \(rounds) rounds, \(fusedRuns) fused, \(avx2Runs) AVX2, "
+              + "\(problems.count) problems")
+        if avx512 || avx2 { #expect(fusedRuns >= rounds / 3, "too few rounds exercised the fused passes") }
+        if avx2 { #expect(avx2Runs >= rounds / 3, "too few rounds exercised the AVX2 passes") }
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
@@ -300,7 +320,9 @@ import RankKernelsC
         // float64 plane sums through the fused C passes (against the Swift passes above: the portable run).
         let fused = filterjit_fast_box_sum_runs() - fusedBefore
         print("fast-math 3-D box sums vs literal: \(rounds) rounds, \(fastRuns) fast, \(fused) fused C calls, \(problems.count) problems")
-        if filterjit_rank_kernels_avx512() != 0 { #expect(fused > 0, "the fused C passes never ran on the plane sums") }
+        if filterjit_rank_kernels_avx512() != 0 || filterjit_fast_box_sum_avx2() != 0 {
+            #expect(fused > 0, "the fused C passes never ran on the plane sums")
+        }
         #expect(fastRuns >= rounds / 2, "too few rounds exercised the fast 3-D box sums")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }

@@ -1,4 +1,4 @@
-// Fast-math float box sums with explicit AVX-512 vectors, chosen at run time by the CPU
+// Fast-math float box sums with explicit AVX-512 vectors (or AVX2 ones, fast_box_sums_avx2.c), chosen at run time by the CPU
 // (docs/window-strategies.md, "Fast-math float sums"; NDImage/FastBoxSums.swift, `runFastSumDirect`).
 #ifndef FILTERJIT_FAST_BOX_SUMS_H
 #define FILTERJIT_FAST_BOX_SUMS_H
@@ -29,8 +29,9 @@ extern "C" {
 /// - `stream` != 0: the rows' 64-byte-aligned vectors are written with non-temporal stores (for
 ///   outputs bigger than the last-level cache; the caller decides).
 ///
-/// Returns 1 when it ran; 0 (writing nothing) when this CPU or build has no AVX-512, the plan is
-/// not one it takes, the rows are not all given, or scratch could not be allocated.
+/// Returns 1 when it ran; 0 (writing nothing) when this CPU or build has neither AVX-512 nor AVX2 (or the
+/// AVX2 passes are switched off), the plan is not one it takes, the rows are not all given, or scratch
+/// could not be allocated.
 int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
@@ -39,6 +40,19 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
 
 /// How many calls of `filterjit_fast_box_sum` in this process ran the fused passes (for tests).
 long filterjit_fast_box_sum_runs(void);
+
+/// Whether the AVX2 passes run where the AVX-512 ones do not (fast_box_sums_avx2.c: the CPU has AVX2
+/// and FILTERJIT_NO_AVX2 is unset or 0, or tests switched them on).
+int filterjit_fast_box_sum_avx2(void);
+/// Turns the AVX2 passes on (1, where the CPU has AVX2) or off (0), or back to the environment (-1); for tests.
+void filterjit_fast_box_sum_set_avx2(int enabled);
+/// The AVX2 passes of a call `filterjit_fast_box_sum` has checked (same arguments, same result).
+int filterjit_fast_box_sum_avx2_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+                                    ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
+                                    const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
+                                    ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                                    double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride,
+                                    int stream);
 
 #ifdef __cplusplus
 }

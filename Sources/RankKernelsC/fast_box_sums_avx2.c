@@ -1,0 +1,264 @@
+// Fast-math float box sums with AVX2, for CPUs without AVX-512: the passes of fast_box_sums.c (and of
+// NDImage/FastBoxSums.swift, `runFastBoxSum` then `fastBoxSumStore`) with the same additions in the same
+// order, so the same bits, in 4-double vectors. The rows and plans they take, the scratch and the order of
+// the vertical passes are those of fast_box_sums_driver.h; what differs from the AVX-512 file is only the
+// vector width and that a direct plan's row does not keep its column sums in registers (they go through
+// the scratch row, as the AVX-512 file does at a row's ends). Each output element is a function of its own
+// window only, so the layout does not change a bit. Compiled without fast-math and with no FMA target:
+// every addition is explicit and nothing is multiplied then added, so no contraction applies.
+
+#include "fast_box_sums.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#include "avx2_switch.h"
+
+#define FJ_FBS_TARGET __attribute__((target("avx2")))
+#define FJ_FBS_INLINE inline __attribute__((always_inline))
+#include "fast_box_sums_scalar.h"
+
+static int fj_fbs_avx2_cached = -1;
+int filterjit_fast_box_sum_avx2(void) { return fj_avx2_switch(&fj_fbs_avx2_cached); }
+void filterjit_fast_box_sum_set_avx2(int enabled) { fj_avx2_switch_set(&fj_fbs_avx2_cached, enabled); }
+
+// The aligned vectors of an output row (non-temporal when `fj_fbs_stream`).
+#define FJ_FBS_STORE_PS(p, v) (fj_fbs_stream ? _mm256_stream_ps((p), (v)) : _mm256_store_ps((p), (v)))
+#define FJ_FBS_STORE_PD(p, v) (fj_fbs_stream ? _mm256_stream_pd((p), (v)) : _mm256_store_pd((p), (v)))
+
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_finish4(__m256d s, __m256d factor, __m256d divisor, int divide) {
+    const __m256d v = _mm256_add_pd(s, _mm256_setzero_pd());
+    return divide ? _mm256_div_pd(v, divisor) : _mm256_mul_pd(v, factor);
+}
+
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_load(const void *p, ptrdiff_t x, int f32) {
+    if (f32) return _mm256_cvtps_pd(_mm_loadu_ps((const float *)p + x));
+    return _mm256_loadu_pd((const double *)p + x);
+}
+
+// d = widen(src) (`fastBoxSumWiden`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_widen(const void *src, double *d, ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 4 <= n; x += 4) _mm256_storeu_pd(d + x, fj_fbs_load(src, x, f32));
+    for (; x < n; x++) d[x] = fj_fbs_load1(src, x, f32);
+}
+
+// d = d + src (`fastBoxSumAccumulateWidened`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_accumulate(const void *src, double *d, ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    for (; x + 4 <= n; x += 4) _mm256_storeu_pd(d + x, _mm256_add_pd(_mm256_loadu_pd(d + x), fj_fbs_load(src, x, f32)));
+    for (; x < n; x++) d[x] = d[x] + fj_fbs_load1(src, x, f32);
+}
+
+// d = src + below, or widen(src) when below is NULL (`fastBoxSumAddWidened`, `fastBoxSumWiden`).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_add_row(const void *src, const double *below, double *d, ptrdiff_t n, int f32) {
+    ptrdiff_t x = 0;
+    if (below) {
+        for (; x + 8 <= n; x += 8) {
+            _mm256_storeu_pd(d + x, _mm256_add_pd(fj_fbs_load(src, x, f32), _mm256_loadu_pd(below + x)));
+            _mm256_storeu_pd(d + x + 4, _mm256_add_pd(fj_fbs_load(src, x + 4, f32), _mm256_loadu_pd(below + x + 4)));
+        }
+        for (; x < n; x++) d[x] = fj_fbs_load1(src, x, f32) + below[x];
+    } else {
+        fj_fbs_widen(src, d, n, f32);
+    }
+}
+
+// The suffix sums of rows hi, hi - 1, ..., lo (at most 8): d[t] = src[t] + d[t - 1], starting from
+// src[0] + below, or widen(src[0]) when below is NULL; a row at a time (the row below is in L1).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_suffixes(const void *const *src, double *const *d, int count, const double *below,
+                                                        ptrdiff_t n, int f32) {
+    for (int t = 0; t < count; t++) fj_fbs_add_row(src[t], t == 0 ? below : d[t - 1], d[t], n, f32);
+}
+
+// Columns x ..< x + 4: p = src (`first`) or prefix + src, prefix = p, columns = suffix + p.
+#define FJ_FBS_PREFIX4(X, FIRST)                                                                                            \
+    do {                                                                                                               \
+        __m256d p = FIRST ? fj_fbs_load(src, (X), f32) : _mm256_add_pd(_mm256_loadu_pd(prefix + (X)), fj_fbs_load(src, (X), f32)); \
+        _mm256_storeu_pd(prefix + (X), p);                                                                             \
+        _mm256_storeu_pd(columns + (X), _mm256_add_pd(_mm256_loadu_pd(suffix + (X)), p));                              \
+    } while (0)
+
+// prefix = src (`FIRST`, `fastBoxSumStartPrefix`) or prefix + src (`fastBoxSumContinuePrefix`);
+// columns = suffix + prefix. `ahead`: the next output row's input row, fetched a row early, one cache
+// line per 16 columns.
+#define FJ_FBS_PREFIX_PASS(NAME, FIRST)                                                                                \
+    FJ_FBS_TARGET static FJ_FBS_INLINE void NAME(const void *src, const double *suffix, double *prefix, double *columns, \
+                                                 ptrdiff_t n, int f32, const char *ahead) {                            \
+        ptrdiff_t x = 0;                                                                                               \
+        for (; x + 16 <= n; x += 16) {                                                                                 \
+            if (ahead) {                                                                                               \
+                _mm_prefetch(ahead + x * (f32 ? 4 : 8), _MM_HINT_T0);                                                  \
+                if (!f32) _mm_prefetch(ahead + x * 8 + 64, _MM_HINT_T0);                                               \
+            }                                                                                                          \
+            FJ_FBS_PREFIX4(x, FIRST);                                                                                       \
+            FJ_FBS_PREFIX4(x + 4, FIRST);                                                                                   \
+            FJ_FBS_PREFIX4(x + 8, FIRST);                                                                                   \
+            FJ_FBS_PREFIX4(x + 12, FIRST);                                                                                  \
+        }                                                                                                              \
+        for (; x + 4 <= n; x += 4) FJ_FBS_PREFIX4(x, FIRST);                                                                \
+        for (; x < n; x++) {                                                                                           \
+            double p = FIRST ? fj_fbs_load1(src, x, f32) : prefix[x] + fj_fbs_load1(src, x, f32);                      \
+            prefix[x] = p;                                                                                             \
+            columns[x] = suffix[x] + p;                                                                                \
+        }                                                                                                              \
+    }
+FJ_FBS_PREFIX_PASS(fj_fbs_start_prefix, 1)
+FJ_FBS_PREFIX_PASS(fj_fbs_continue_prefix, 0)
+#undef FJ_FBS_PREFIX_PASS
+#undef FJ_FBS_PREFIX4
+
+// ((s[0] + s[1]) + s[2]) + ... + s[count - 1], 4 lanes (`pairwiseFold`'s order).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_fold(const double *s, int count) {
+    __m256d v = _mm256_loadu_pd(s);
+    for (int c = 1; c < count; c++) v = _mm256_add_pd(v, _mm256_loadu_pd(s + c));
+    return v;
+}
+
+// The window sums at x ..< x + 4 (`fj_fbs_sum1`'s order).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_sum4(const fj_fbs_row *h, ptrdiff_t x, int direct, int length, int a) {
+    if (direct) return fj_fbs_fold(h->source + x, length);
+    __m256d v = _mm256_loadu_pd(h->level + x);
+    for (int m = 1; m < h->b; m++) v = _mm256_add_pd(v, _mm256_loadu_pd(h->level + x + m * a));
+    const double *tail = h->source + x + h->b * a;
+    for (int q = 0; q < h->r; q++) v = _mm256_add_pd(v, _mm256_loadu_pd(tail + q));
+    return v;
+}
+
+// One chunk of `count` outputs: out[x] = finish(sum(x)), 32-byte aligned vectors in the middle (the
+// factored plan's first pass, windows of a columns, into `level` first).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, double *level, ptrdiff_t count, int f32, int direct,
+                                                     int length, int a, int b, int r, double factor, void *out) {
+    fj_fbs_row h = {source, level, b, r};
+    if (!direct) {
+        // Windows of a columns at positions < count + (b - 1) a.
+        ptrdiff_t m = count + (ptrdiff_t)(b - 1) * a, x = 0;
+        for (; x + 4 <= m; x += 4) _mm256_storeu_pd(level + x, fj_fbs_fold(source + x, a));
+        for (; x < m; x++) level[x] = fj_fbs_fold1(source + x, a);
+    }
+    const __m256d f = _mm256_set1_pd(factor);
+    const int divide = fj_fbs_divisor != 0;
+    const __m256d dv = _mm256_set1_pd(divide ? fj_fbs_divisor : 1.0);
+    ptrdiff_t x = 0;
+    if (f32) {
+        float *o = (float *)out;
+        while (x < count && ((uintptr_t)(o + x) & 31) != 0) { o[x] = (float)fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor); x++; }
+        for (; x + 8 <= count; x += 8) {
+            __m128 lo = _mm256_cvtpd_ps(fj_fbs_finish4(fj_fbs_sum4(&h, x, direct, length, a), f, dv, divide));
+            __m128 hi = _mm256_cvtpd_ps(fj_fbs_finish4(fj_fbs_sum4(&h, x + 4, direct, length, a), f, dv, divide));
+            FJ_FBS_STORE_PS(o + x, _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1));
+        }
+        for (; x < count; x++) o[x] = (float)fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor);
+    } else {
+        double *o = (double *)out;
+        while (x < count && ((uintptr_t)(o + x) & 31) != 0) { o[x] = fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor); x++; }
+        for (; x + 4 <= count; x += 4) FJ_FBS_STORE_PD(o + x, fj_fbs_finish4(fj_fbs_sum4(&h, x, direct, length, a), f, dv, divide));
+        for (; x < count; x++) o[x] = fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor);
+    }
+}
+
+// The chunk loop with the fold lengths as constants (unrolled). Chunks end where the output is 32-byte
+// aligned, so that only the row's ends take the scalar loops.
+#define FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, B, R)                                                                \
+    FJ_FBS_TARGET static void NAME(const double *source, double *level, ptrdiff_t n, int b, int r, double factor,        \
+                                   void *out) {                                                                        \
+        (void)b; (void)r;                                                                                              \
+        const ptrdiff_t size = (F32) ? 4 : 8, vector = 32 / size;                                                      \
+        uintptr_t misaligned = (uintptr_t)out & 31;                                                                    \
+        ptrdiff_t lead = misaligned % (uintptr_t)size == 0 ? (ptrdiff_t)((32 - misaligned) & 31) / size : 0;           \
+        ptrdiff_t first = lead + (FJ_FBS_CHUNK - lead) / vector * vector;                                              \
+        for (ptrdiff_t x0 = 0; x0 < n;) {                                                                              \
+            ptrdiff_t end = x0 == 0 ? first : x0 + FJ_FBS_CHUNK;                                                       \
+            ptrdiff_t width = (end < n ? end : n) - x0;                                                                \
+            fj_fbs_chunk(source + x0, level, width, F32, DIRECT, LENGTH, A, B, R, factor,                              \
+                         (F32) ? (void *)((float *)out + x0) : (void *)((double *)out + x0));                         \
+            x0 += width;                                                                                               \
+        }                                                                                                              \
+    }
+
+#define FJ_FBS_ROW(NAME, F32, DIRECT, LENGTH, A) FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, b, r)
+
+#define FJ_FBS_ROWS(F32, S)                                                                                            \
+    FJ_FBS_ROW(fj_fbs_direct1_##S, F32, 1, 1, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct2_##S, F32, 1, 2, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct3_##S, F32, 1, 3, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct4_##S, F32, 1, 4, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct5_##S, F32, 1, 5, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct6_##S, F32, 1, 6, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct7_##S, F32, 1, 7, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_direct8_##S, F32, 1, 8, 1)                                                                       \
+    FJ_FBS_ROW(fj_fbs_factored2_##S, F32, 0, 0, 2)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored3_##S, F32, 0, 0, 3)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored4_##S, F32, 0, 0, 4)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored5_##S, F32, 0, 0, 5)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored6_##S, F32, 0, 0, 6)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored7_##S, F32, 0, 0, 7)                                                                     \
+    FJ_FBS_ROW(fj_fbs_factored8_##S, F32, 0, 0, 8)                                                                     \
+    static const fj_fbs_row_fn fj_fbs_direct_##S[9] = {0, fj_fbs_direct1_##S, fj_fbs_direct2_##S, fj_fbs_direct3_##S, \
+                                                        fj_fbs_direct4_##S, fj_fbs_direct5_##S, fj_fbs_direct6_##S,     \
+                                                        fj_fbs_direct7_##S, fj_fbs_direct8_##S};                       \
+    static const fj_fbs_row_fn fj_fbs_factored_##S[9] = {0, 0, fj_fbs_factored2_##S, fj_fbs_factored3_##S,             \
+                                                          fj_fbs_factored4_##S, fj_fbs_factored5_##S,                   \
+                                                          fj_fbs_factored6_##S, fj_fbs_factored7_##S,                   \
+                                                          fj_fbs_factored8_##S};                                \
+    FJ_FBS_ROWBR(fj_fbs_factored330_##S, F32, 0, 0, 3, 3, 0)                                                            \
+    FJ_FBS_ROWBR(fj_fbs_factored350_##S, F32, 0, 0, 3, 5, 0)                                                            \
+    FJ_FBS_ROWBR(fj_fbs_factored561_##S, F32, 0, 0, 5, 6, 1)
+
+FJ_FBS_ROWS(1, f32)
+FJ_FBS_ROWS(0, f64)
+
+// A row i >= 1 with a direct plan: the column sums into the scratch row, its edge positions, then the
+// horizontal pass (the AVX-512 file's path for a row's ends, here for the whole row).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *src, const double *suffix, double *prefix,
+                                                          double *extended, ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start,
+                                                          int length, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
+                                                          double cvalColumn, ptrdiff_t lowTarget, ptrdiff_t highTarget,
+                                                          fj_fbs_row_fn row_fn, double factor, void *o, int first,
+                                                          const char *ahead) {
+    (void)length; (void)lowTarget; (void)highTarget;
+    double *columns = extended + centre;
+    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
+    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
+    if (first) fj_fbs_start_prefix(src, suffix, prefix, columns, n, f32, ahead);
+    else fj_fbs_continue_prefix(src, suffix, prefix, columns, n, f32, ahead);
+    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    row_fn(extended + start, NULL, n, 0, 0, factor, o);
+}
+
+static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }
+
+#include "fast_box_sums_driver.h"
+
+int filterjit_fast_box_sum_avx2_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+                                    ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
+                                    const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
+                                    ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                                    double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride,
+                                    int stream) {
+    if (!filterjit_fast_box_sum_avx2()) return 0;
+    return fj_fbs_sums(f32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r,
+                       cvalColumn, factor, divisor, out, outRowStride, stream);
+}
+
+#else
+
+int filterjit_fast_box_sum_avx2(void) { return 0; }
+void filterjit_fast_box_sum_set_avx2(int enabled) { (void)enabled; }
+int filterjit_fast_box_sum_avx2_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+                                    ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
+                                    const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
+                                    ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                                    double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride,
+                                    int stream) {
+    (void)f32; (void)rows; (void)rowBase; (void)rowCount; (void)y0; (void)y1; (void)n; (void)k; (void)top;
+    (void)lastMap; (void)extendedLength; (void)centre; (void)start; (void)length; (void)a; (void)b; (void)r;
+    (void)cvalColumn; (void)factor; (void)divisor; (void)out; (void)outRowStride; (void)stream;
+    return 0;
+}
+
+#endif

@@ -1,0 +1,195 @@
+// The part of the fast-math box sums (fast_box_sums.c) that does not depend on the vector width,
+// included by the AVX-512 file and by the AVX2 one (fast_box_sums_avx2.c), each its own translation
+// unit with its own target. The includer defines first:
+//   FJ_FBS_TARGET, FJ_FBS_INLINE            its target attribute and forced inlining;
+//   FJ_FBS_CHUNK, FJ_FBS_PAD                the horizontal passes' chunk and the scratch rows' padding;
+//   fj_fbs_stream, fj_fbs_divisor           the per-call flags (thread-local);
+//   fj_fbs_row_fn, the row tables           fj_fbs_direct_<f32|f64>[1...8], fj_fbs_factored_<..>[2...8],
+//                                           fj_fbs_factored330/350/561_<..> (the horizontal passes);
+//   fj_fbs_suffixes, fj_fbs_widen, fj_fbs_accumulate, fj_fbs_start_prefix, fj_fbs_continue_prefix,
+//   fj_fbs_direct_row                       the vertical passes and the fused row of a direct plan;
+//   fj_fbs_sfence()                         the fence after non-temporal stores.
+// Every addition is in the primitives, in the order of NDImage/FastBoxSums.swift; this file only
+// decides which rows go through which primitive, so both widths give the same bits.
+#ifndef FILTERJIT_FAST_BOX_SUMS_DRIVER_H
+#define FILTERJIT_FAST_BOX_SUMS_DRIVER_H
+
+static void *fj_fbs_alloc(size_t doubles) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (doubles > 0 ? doubles : 1) * sizeof(double) + 64) != 0) return NULL;
+    return p;
+}
+
+// Scratch kept per thread between calls (freed when the thread ends), up to FJ_FBS_KEPT bytes: a
+// block this size from malloc is a fresh mapping each time, and the kernel zeroing its pages cost
+// more than a 2048x2048 float32 5x5 sum's horizontal pass.
+enum { FJ_FBS_KEPT = 8 << 20 };
+
+typedef struct {
+    double *block;
+    size_t doubles;
+} fj_fbs_kept;
+
+static pthread_key_t fj_fbs_key;
+static pthread_once_t fj_fbs_once = PTHREAD_ONCE_INIT;
+static int fj_fbs_key_ok;
+
+static void fj_fbs_release(void *p) {
+    fj_fbs_kept *kept = (fj_fbs_kept *)p;
+    if (kept) free(kept->block);
+    free(kept);
+}
+
+static void fj_fbs_make_key(void) { fj_fbs_key_ok = pthread_key_create(&fj_fbs_key, fj_fbs_release) == 0; }
+
+// Scratch of `doubles` doubles, zeroed when new; *owned says the caller frees it.
+static double *fj_fbs_scratch(size_t doubles, int *owned) {
+    *owned = 1;
+    if (doubles * sizeof(double) <= FJ_FBS_KEPT) {
+        pthread_once(&fj_fbs_once, fj_fbs_make_key);
+        if (fj_fbs_key_ok) {
+            fj_fbs_kept *kept = (fj_fbs_kept *)pthread_getspecific(fj_fbs_key);
+            if (!kept) {
+                kept = (fj_fbs_kept *)calloc(1, sizeof(fj_fbs_kept));
+                if (kept && pthread_setspecific(fj_fbs_key, kept) != 0) { free(kept); kept = NULL; }
+            }
+            if (kept) {
+                if (kept->doubles < doubles) {
+                    free(kept->block);
+                    kept->doubles = 0;
+                    kept->block = (double *)fj_fbs_alloc(doubles);
+                    if (!kept->block) return NULL;
+                    memset(kept->block, 0, doubles * sizeof(double));
+                    kept->doubles = doubles;
+                }
+                *owned = 0;
+                return kept->block;
+            }
+        }
+    }
+    double *block = (double *)fj_fbs_alloc(doubles);
+    if (block) memset(block, 0, doubles * sizeof(double));
+    return block;
+}
+
+// The vertical passes of `runFastBoxSum` in the same order, then the fused horizontal row.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
+                                     ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
+                                     ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
+                                     double factor, void *out, ptrdiff_t outRowStride, double *suffix, ptrdiff_t stride, double *prefix,
+                                     double *extended, double *level) {
+#define FJ_FBS_INPUT(p) (rows[(p) - rowBase])
+    double *columns = extended + centre;
+    // The columns the edge positions copy: the greatest in the row's low half, the least in its high half.
+    ptrdiff_t lowTarget = -1, highTarget = n;
+    for (ptrdiff_t j = 0; j < extendedLength; j++) {
+        ptrdiff_t t = lastMap[j];
+        if ((j >= centre && j < centre + n) || t < 0) continue;
+        if (2 * t < n) { if (t > lowTarget) lowTarget = t; }
+        else if (t < highTarget) highTarget = t;
+    }
+    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
+    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
+    ptrdiff_t block = -1;
+    ptrdiff_t blockStart = (y0 / k) * k, i = y0 - blockStart;
+    for (ptrdiff_t y = y0; y < y1; y++, i++) {
+        if (i == k) { blockStart += k; i = 0; }
+        if (blockStart != block) {
+            block = blockStart;
+            // suffix(k - 1) = row k - 1, suffix(j) = row j + suffix(j + 1) down to j = i, in groups of
+            // up to 8 rows; suffix(0) (i = 0: the block's first output row) goes straight to the columns.
+            for (ptrdiff_t hi = k - 1; hi >= i;) {
+                ptrdiff_t lo = hi - 7 > i ? hi - 7 : i;
+                const void *src[8];
+                double *dst[8];
+                for (ptrdiff_t j = hi; j >= lo; j--) {
+                    src[hi - j] = FJ_FBS_INPUT(blockStart + j + top);
+                    dst[hi - j] = j == 0 ? columns : suffix + j * stride;
+                }
+                fj_fbs_suffixes(src, dst, (int)(hi - lo + 1), hi == k - 1 ? NULL : suffix + (hi + 1) * stride, n, f32);
+                hi = lo - 1;
+            }
+            if (i >= 2) {
+                fj_fbs_widen(FJ_FBS_INPUT(blockStart + k + top), prefix, n, f32);
+                for (ptrdiff_t j = 2; j < i; j++) fj_fbs_accumulate(FJ_FBS_INPUT(blockStart + j + k - 1 + top), prefix, n, f32);
+            }
+        }
+        if (i == 0) {
+            // The columns are suffix(0), written above.
+        } else if (b == 0) {
+            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
+            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
+            void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
+            fj_fbs_direct_row(f32, FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, extended, n, centre,
+                              start, length, lastMap, extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o,
+                              i == 1, ahead);
+            continue;
+        } else {
+            // The input row the next output row's prefix adds (row B + i + k; after the block's last
+            // row, the next block's second row B + 2k, its first rows being this block's prefix rows).
+            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
+            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
+            if (i == 1) fj_fbs_start_prefix(FJ_FBS_INPUT(blockStart + k + top), suffix + stride, prefix, columns, n, f32, ahead);
+            else fj_fbs_continue_prefix(FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, columns, n, f32, ahead);
+        }
+        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
+        row_fn(extended + start, level, n, b, r, factor, o);
+    }
+    if (fj_fbs_stream) fj_fbs_sfence();
+#undef FJ_FBS_INPUT
+}
+
+#define FJ_FBS_RUN(NAME, F32)                                                                                          \
+    FJ_FBS_TARGET static void NAME(const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,  \
+                                   ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,     \
+                                   ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r,  \
+                                   double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, double *suffix, \
+                                   ptrdiff_t stride, double *prefix, double *extended, double *level) {                \
+        fj_fbs_run(F32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, row_fn, b, r, \
+                   cvalColumn, factor, out, outRowStride, suffix, stride, prefix, extended, level);                    \
+    }
+FJ_FBS_RUN(fj_fbs_run_f32, 1)
+FJ_FBS_RUN(fj_fbs_run_f64, 0)
+
+// The passes for a validated call (filterjit_fast_box_sum checks the arguments): the row function of
+// the plan, the scratch, the run. Returns 1 when it ran, 0 for a plan without a row function or
+// without scratch.
+static int fj_fbs_sums(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1,
+                       ptrdiff_t n, ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
+                       ptrdiff_t centre, ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                       double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
+    fj_fbs_row_fn row_fn;
+    if (b == 0) {
+        if (a != length || length > 8) return 0;
+        row_fn = f32 ? fj_fbs_direct_f32[length] : fj_fbs_direct_f64[length];
+    } else {
+        if (a < 2 || a > 8 || b < 1 || r < 0 || b + r > 8 || a * b + r != length) return 0;
+        row_fn = f32 ? fj_fbs_factored_f32[a] : fj_fbs_factored_f64[a];
+        // The plans of 9, 15 and 31 columns with every fold length a constant.
+        if (a == 3 && b == 3 && r == 0) row_fn = f32 ? fj_fbs_factored330_f32 : fj_fbs_factored330_f64;
+        if (a == 3 && b == 5 && r == 0) row_fn = f32 ? fj_fbs_factored350_f32 : fj_fbs_factored350_f64;
+        if (a == 5 && b == 6 && r == 1) row_fn = f32 ? fj_fbs_factored561_f32 : fj_fbs_factored561_f64;
+    }
+    // One block of scratch: k suffix rows, the prefix row, the extended row and the level chunk, at
+    // distinct offsets modulo 4 KiB (rows of 2^m doubles would all start at one offset, and the loads
+    // of one row would wait on the stores to another as if they aliased).
+    ptrdiff_t stride = (n + 7) / 8 * 8 + FJ_FBS_PAD;
+    ptrdiff_t levelLength = b == 0 ? 0 : FJ_FBS_CHUNK + (b - 1) * a + 8;
+    ptrdiff_t prefixAt = k * stride + 136, extendedAt = prefixAt + (n + 7) / 8 * 8 + 264;
+    ptrdiff_t levelAt = extendedAt + (extendedLength + 7) / 8 * 8 + 392;
+    // (The row passes' vectors read up to 7 positions past the windows they sum: initialised, never used.)
+    int owned = 1;
+    double *scratch = fj_fbs_scratch((size_t)(levelAt + levelLength), &owned);
+    if (!scratch) return 0;
+    fj_fbs_stream = stream != 0;
+    fj_fbs_divisor = divisor;
+    (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
+                                            (int)length, row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
+                                            scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
+    if (owned) free(scratch);
+    return 1;
+}
+
+#endif
