@@ -99,19 +99,81 @@ public enum Numerics {
         x < y || (!x.isNaN && y.isNaN)
     }
 
-    /// Sorts in place, ascending, NaN last.
+    /// Sorts in place, ascending, NaN last, stably: the order `sort(by: precedesNaNLast)` gives (the standard
+    /// library guarantees its sort stable, and a stable sort by a strict weak order has one result: equal
+    /// elements, -0.0 and 0.0 or NaNs of any payload, keep their order), without its allocations.
     public static func sortNaNLast(_ a: UnsafeMutablePointer<Double>?, _ n: Int) {
         guard let a, n > 1 else { return }
-        var buffer = UnsafeMutableBufferPointer(start: a, count: n)
-        buffer.sort(by: precedesNaNLast)
+        if n <= stableSortRun {
+            insertionSortNaNLast(a, n)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { scratch in
+            mergeSortNaNLast(a, n, scratch: scratch.baseAddress!)
+        }
     }
 
-    /// A sorted (NaN-last) copy of `n` elements.
-    static func sortedCopy(_ a: UnsafePointer<Double>?, _ n: Int) -> [Double] {
-        guard let a, n > 0 else { return [] }
-        var copy = Array(UnsafeBufferPointer(start: a, count: n))
-        copy.sort(by: precedesNaNLast)
-        return copy
+    /// Elements sorted by insertion before the merges.
+    static let stableSortRun = 16
+
+    /// Stable insertion sort: each element moves below only the elements it strictly precedes.
+    static func insertionSortNaNLast(_ a: UnsafeMutablePointer<Double>, _ n: Int) {
+        var i = 1
+        while i < n {
+            let x = a[i]
+            var j = i
+            while j > 0 && precedesNaNLast(x, a[j - 1]) {
+                a[j] = a[j - 1]
+                j -= 1
+            }
+            a[j] = x
+            i += 1
+        }
+    }
+
+    /// Stable bottom-up merge sort of n > `stableSortRun` elements (runs sorted by insertion, then merged
+    /// through `scratch` of n elements, taking the right run's element only when it strictly precedes).
+    static func mergeSortNaNLast(_ a: UnsafeMutablePointer<Double>, _ n: Int, scratch: UnsafeMutablePointer<Double>) {
+        var start = 0
+        while start < n {
+            insertionSortNaNLast(a + start, min(stableSortRun, n - start))
+            start += stableSortRun
+        }
+        var from = a, to = scratch
+        var width = stableSortRun
+        while width < n {
+            var lo = 0
+            while lo < n {
+                let mid = min(lo + width, n), hi = min(lo + 2 * width, n)
+                var i = lo, j = mid, k = lo
+                while i < mid && j < hi {
+                    if precedesNaNLast(from[j], from[i]) {
+                        to[k] = from[j]
+                        j += 1
+                    } else {
+                        to[k] = from[i]
+                        i += 1
+                    }
+                    k += 1
+                }
+                while i < mid { to[k] = from[i]; i += 1; k += 1 }
+                while j < hi { to[k] = from[j]; j += 1; k += 1 }
+                lo = hi
+            }
+            swap(&from, &to)
+            width *= 2
+        }
+        if from != a { a.update(from: from, count: n) }
+    }
+
+    /// `body` over a sorted (NaN-last, `sortNaNLast`) copy of `n` > 0 elements, in temporary memory.
+    static func withSortedCopy<R>(_ a: UnsafePointer<Double>, _ n: Int, _ body: (UnsafePointer<Double>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { copy in
+            let sorted = copy.baseAddress!
+            sorted.initialize(from: a, count: n)
+            sortNaNLast(sorted, n)
+            return body(sorted)
+        }
     }
 
     /// Whether any of the `n` elements is NaN.
@@ -123,11 +185,12 @@ public enum Numerics {
 
     /// `np.median`: the middle element, or the mean of the two middle ones; NaN if any NaN or empty.
     public static func median(_ a: UnsafePointer<Double>?, _ n: Int) -> Double {
-        guard n > 0, !containsNaN(a, n) else { return .nan }
-        let sorted = sortedCopy(a, n)
-        if n % 2 == 1 { return sorted[n / 2] }
-        // np.median takes np.mean of the two middle values: (0.0 + lo + hi) / 2.
-        return (0.0 + sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        guard let a, n > 0, !containsNaN(a, n) else { return .nan }
+        return withSortedCopy(a, n) { sorted in
+            if n % 2 == 1 { return sorted[n / 2] }
+            // np.median takes np.mean of the two middle values: (0.0 + lo + hi) / 2.
+            return (0.0 + sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        }
     }
 
     /// Whether `q` is a valid quantile, in [0, 1] (NaN is not).
@@ -140,11 +203,12 @@ public enum Numerics {
 
     /// `np.quantile(a, q)` with NumPy's default 'linear' method, reproducing `_quantile` and `_lerp`.
     public static func quantile(_ a: UnsafePointer<Double>?, _ n: Int, _ q: Double) -> Double {
-        guard n > 0, isValidQuantile(q) else { return .nan }
-        let sorted = sortedCopy(a, n)
-        if sorted[n - 1].isNaN { return .nan }
-        let (previousIndex, nextIndex, gamma) = quantileIndexes(count: n, q: q)
-        return lerp(sorted[previousIndex], sorted[nextIndex], gamma)
+        guard let a, n > 0, isValidQuantile(q) else { return .nan }
+        return withSortedCopy(a, n) { sorted in
+            if sorted[n - 1].isNaN { return .nan }
+            let (previousIndex, nextIndex, gamma) = quantileIndexes(count: n, q: q)
+            return lerp(sorted[previousIndex], sorted[nextIndex], gamma)
+        }
     }
 
     /// NumPy's `_get_indexes` and gamma for the linear method: `quantile` is

@@ -25,10 +25,6 @@ static int fj_fbs_avx2_cached = -1;
 int filterjit_fast_box_sum_avx2(void) { return fj_avx2_switch(&fj_fbs_avx2_cached); }
 void filterjit_fast_box_sum_set_avx2(int enabled) { fj_avx2_switch_set(&fj_fbs_avx2_cached, enabled); }
 
-// The aligned vectors of an output row (non-temporal when `fj_fbs_stream`).
-#define FJ_FBS_STORE_PS(p, v) (fj_fbs_stream ? _mm256_stream_ps((p), (v)) : _mm256_store_ps((p), (v)))
-#define FJ_FBS_STORE_PD(p, v) (fj_fbs_stream ? _mm256_stream_pd((p), (v)) : _mm256_store_pd((p), (v)))
-
 FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_finish4(__m256d s, __m256d factor, __m256d divisor, int divide) {
     const __m256d v = _mm256_add_pd(s, _mm256_setzero_pd());
     return divide ? _mm256_div_pd(v, divisor) : _mm256_mul_pd(v, factor);
@@ -140,24 +136,37 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
         for (; x < m; x++) level[x] = fj_fbs_fold1(source + x, a);
     }
     const __m256d f = _mm256_set1_pd(factor);
-    const int divide = fj_fbs_divisor != 0;
+    const int divide = fj_fbs_divisor != 0, stream = fj_fbs_stream;
     const __m256d dv = _mm256_set1_pd(divide ? fj_fbs_divisor : 1.0);
     ptrdiff_t x = 0;
+    // The middle's loops for each (divide, stream): the flags are constants inside them.
+#define FJ_FBS_MIDDLE_F32(DIVIDE, STREAM)                                                                              \
+    for (; x + 8 <= count; x += 8) {                                                                                   \
+        __m128 lo = _mm256_cvtpd_ps(fj_fbs_finish4(fj_fbs_sum4(&h, x, direct, length, a), f, dv, DIVIDE));            \
+        __m128 hi = _mm256_cvtpd_ps(fj_fbs_finish4(fj_fbs_sum4(&h, x + 4, direct, length, a), f, dv, DIVIDE));        \
+        __m256 both = _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);                                         \
+        if (STREAM) _mm256_stream_ps(o + x, both); else _mm256_store_ps(o + x, both);                                 \
+    }
+#define FJ_FBS_MIDDLE_F64(DIVIDE, STREAM)                                                                              \
+    for (; x + 4 <= count; x += 4) {                                                                                   \
+        __m256d v = fj_fbs_finish4(fj_fbs_sum4(&h, x, direct, length, a), f, dv, DIVIDE);                              \
+        if (STREAM) _mm256_stream_pd(o + x, v); else _mm256_store_pd(o + x, v);                                        \
+    }
     if (f32) {
         float *o = (float *)out;
         while (x < count && ((uintptr_t)(o + x) & 31) != 0) { o[x] = (float)fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor); x++; }
-        for (; x + 8 <= count; x += 8) {
-            __m128 lo = _mm256_cvtpd_ps(fj_fbs_finish4(fj_fbs_sum4(&h, x, direct, length, a), f, dv, divide));
-            __m128 hi = _mm256_cvtpd_ps(fj_fbs_finish4(fj_fbs_sum4(&h, x + 4, direct, length, a), f, dv, divide));
-            FJ_FBS_STORE_PS(o + x, _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1));
-        }
+        if (divide) { if (stream) { FJ_FBS_MIDDLE_F32(1, 1) } else { FJ_FBS_MIDDLE_F32(1, 0) } }
+        else if (stream) { FJ_FBS_MIDDLE_F32(0, 1) } else { FJ_FBS_MIDDLE_F32(0, 0) }
         for (; x < count; x++) o[x] = (float)fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor);
     } else {
         double *o = (double *)out;
         while (x < count && ((uintptr_t)(o + x) & 31) != 0) { o[x] = fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor); x++; }
-        for (; x + 4 <= count; x += 4) FJ_FBS_STORE_PD(o + x, fj_fbs_finish4(fj_fbs_sum4(&h, x, direct, length, a), f, dv, divide));
+        if (divide) { if (stream) { FJ_FBS_MIDDLE_F64(1, 1) } else { FJ_FBS_MIDDLE_F64(1, 0) } }
+        else if (stream) { FJ_FBS_MIDDLE_F64(0, 1) } else { FJ_FBS_MIDDLE_F64(0, 0) }
         for (; x < count; x++) o[x] = fj_fbs_finish1(fj_fbs_sum1(&h, x, direct, length, a), factor);
     }
+#undef FJ_FBS_MIDDLE_F32
+#undef FJ_FBS_MIDDLE_F64
 }
 
 // The chunk loop with the fold lengths as constants (unrolled). Chunks end where the output is 32-byte
@@ -211,23 +220,49 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
 FJ_FBS_ROWS(1, f32)
 FJ_FBS_ROWS(0, f64)
 
-// A row i >= 1 with a direct plan: the column sums into the scratch row, its edge positions, then the
-// horizontal pass (the AVX-512 file's path for a row's ends, here for the whole row).
+// Columns per step of a row with a direct plan (`fj_fbs_direct_row`).
+enum { FJ_FBS_STEP = 256 };
+
+// A row i >= 1 with a direct plan: the column sums into the scratch row FJ_FBS_STEP columns at a time,
+// each step followed by the horizontal pass of the outputs whose windows it completed (those whose
+// windows lie inside the row; the step's columns are still in L1), then the edge positions and the
+// outputs that read them (the row's ends). The same operations as the separate passes.
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *src, const double *suffix, double *prefix,
                                                           double *extended, ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start,
                                                           int length, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
                                                           double cvalColumn, ptrdiff_t lowTarget, ptrdiff_t highTarget,
                                                           fj_fbs_row_fn row_fn, double factor, void *o, int first,
                                                           const char *ahead) {
-    (void)length; (void)lowTarget; (void)highTarget;
+    (void)lowTarget; (void)highTarget;
     double *columns = extended + centre;
+    const ptrdiff_t size = f32 ? 4 : 8, d = start - centre;
     ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
     ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
-    if (first) fj_fbs_start_prefix(src, suffix, prefix, columns, n, f32, ahead);
-    else fj_fbs_continue_prefix(src, suffix, prefix, columns, n, f32, ahead);
+    // Output x reads columns x + d ... x + d + length - 1: inside the row for x0 <= x < x1.
+    ptrdiff_t x0 = d < 0 ? -d : 0, x1 = n - d - (length - 1);
+    if (x0 > n) x0 = n;
+    if (x1 > n) x1 = n;
+    if (x1 < x0) x1 = x0;
+    ptrdiff_t done = x0;
+    for (ptrdiff_t q = 0; q < n; q += FJ_FBS_STEP) {
+        const ptrdiff_t count = n - q < FJ_FBS_STEP ? n - q : FJ_FBS_STEP;
+        const char *at = ahead ? ahead + q * size : NULL;
+        if (first) fj_fbs_start_prefix((const char *)src + q * size, suffix + q, prefix + q, columns + q, count, f32, at);
+        else fj_fbs_continue_prefix((const char *)src + q * size, suffix + q, prefix + q, columns + q, count, f32, at);
+        // The outputs whose last column is below q + count, up to an output at a 32-byte boundary
+        // (the row pass stores whole aligned vectors from there).
+        ptrdiff_t limit = q + count - d - (length - 1);
+        if (limit >= x1) limit = x1;
+        else limit -= (ptrdiff_t)(((uintptr_t)o + (uintptr_t)(limit * size)) % 32 / (uintptr_t)size);
+        if (limit > done) {
+            row_fn(extended + start + done, NULL, limit - done, 0, 0, factor, (char *)o + done * size);
+            done = limit;
+        }
+    }
     for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
     for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-    row_fn(extended + start, NULL, n, 0, 0, factor, o);
+    if (x0 > 0) row_fn(extended + start, NULL, x0, 0, 0, factor, o);
+    if (done < n) row_fn(extended + start + done, NULL, n - done, 0, 0, factor, (char *)o + done * size);
 }
 
 static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }

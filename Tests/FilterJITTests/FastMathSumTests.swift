@@ -85,7 +85,7 @@ import RankKernelsC
         let absolute = try engine.compile("np.sum(np.abs(values))")
         var problems: [String] = []
         var fastRuns = 0
-        let rounds = 120
+        let rounds = testRounds(120)
         for round in 0..<rounds {
             let which = random.below(kernels.count)
             let kernel = kernels[which]

@@ -227,7 +227,7 @@ import RankKernelsC
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 1e300, -2.5, 2.5, 255.5, -1.0]
         var problems: [String] = []
         var networkRuns = 0
-        let rounds = 140
+        let rounds = testRounds(140)
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
             let size = random.pick(boxes)
@@ -274,7 +274,7 @@ import RankKernelsC
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 2.5, -1.0]
         let types: [ElementType] = [.uint8, .uint8, .float32, .float32, .int8, .uint16, .int16, .uint32, .int32, .float64, .bool, .int64]
         var problems: [String] = []
-        let rounds = 90
+        let rounds = testRounds(90)
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
             let size = random.pick(boxes)
@@ -322,7 +322,7 @@ import RankKernelsC
                                     .int32, .bool, .int64]
         var problems: [String] = []
         var kernelRounds = 0
-        let rounds = 160
+        let rounds = testRounds(160)
         let callsBefore = filterjit_median_rows_runs(0) + filterjit_median_rows_runs(1)
         defer { RankKernels.setAVX512(nil); RankKernels.setAVX2Medians(nil) }
         for round in 0..<rounds {
@@ -519,7 +519,7 @@ import RankKernelsC
                            "np.min(values) * 2"].map { try engine.compile($0) }
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 1e300, -2.5, 2.5, 255.5, -1.0]
         var problems: [String] = []
-        let rounds = 120
+        let rounds = testRounds(120)
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
             let size = [1 + random.below(random.chance(0.3) ? 31 : 9), 1 + random.below(random.chance(0.3) ? 31 : 9)]
@@ -583,7 +583,7 @@ import RankKernelsC
         // The pairs are taken only where `filterjit_box_row_pairs` says so (AMD CPUs by default): forced on
         // for three rounds in four, off for the rest (the single-row passes the same cases take elsewhere).
         defer { filterjit_box_set_row_pairs(-1) }
-        let rounds = 300
+        let rounds = testRounds(300)
         for round in 0..<rounds {
             let kernel = kernels[round % 2]
             filterjit_box_set_row_pairs(round % 4 == 3 ? 0 : 1)
@@ -635,7 +635,7 @@ import RankKernelsC
         let types: [ElementType] = [.uint8, .uint8, .int8, .uint16, .int16, .bool, .int32, .uint32]
         var problems: [String] = []
         var direct = 0
-        let rounds = 150
+        let rounds = testRounds(150)
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
             let size = [1 + random.below(random.chance(0.3) ? 33 : 9), 1 + random.below(random.chance(0.3) ? 33 : 9)]
@@ -1010,7 +1010,7 @@ import RankKernelsC
         let specials: [Double] = [.nan, -0.0, 0.0, .infinity, -.infinity, 1e300, -2.5, 2.5, 255.5, -1.0]
         var problems: [String] = []
         var strategyRuns = 0
-        let rounds = 120
+        let rounds = testRounds(120)
         for round in 0..<rounds {
             let kernel = random.pick(kernels)
             let rank = random.chance(0.5) ? 3 : 2
@@ -1129,7 +1129,7 @@ import RankKernelsC
         let widths = [1, 2, 7, 15, 16, 17, 18, 24, 31, 32, 33, 34, 47, 48, 49, 63, 64, 65, 66, 80, 97, 130]
         var problems: [String] = []
         var strategyRuns = 0
-        let rounds = 160
+        let rounds = testRounds(160)
         for round in 0..<rounds {
             let kernel = round % 5 == 4 ? kernels[2] : kernels[round % 2]
             filterjit_box_set_row_pairs(Int32(round / 2 % 2))
@@ -1220,7 +1220,7 @@ import RankKernelsC
         let widths = [1, 2, 15, 31, 32, 33, 63, 64, 65, 66, 95, 96, 97, 127, 128, 129, 130, 200]
         var problems: [String] = []
         var strategyRuns = 0
-        let rounds = 200
+        let rounds = testRounds(200)
         for round in 0..<rounds {
             let kernel = kernels[round % 2]
             filterjit_box_set_row_pairs(Int32(round / 2 % 2))
@@ -1278,7 +1278,7 @@ import RankKernelsC
         }
         let runs = filterjit_fused_box_runs() - runsBefore
         print("fused small boxes vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(runs) kernel runs, \(problems.count) differences")
-        if BoxKernels.fusedServe(UInt8.self) { #expect(runs > 100, "the fused box kernels were not reached") }
+        if BoxKernels.fusedServe(UInt8.self) { #expect(runs > rounds / 2, "the fused box kernels were not reached") }
         #expect(strategyRuns >= rounds / 2, "too few rounds exercised a strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
@@ -1304,7 +1304,7 @@ import RankKernelsC
         let widths = [1, 2, 7, 31, 63, 64, 65, 66, 100, 127, 128, 129, 130, 191, 192, 193, 300]
         var problems: [String] = []
         var runs = 0
-        let rounds = 90
+        let rounds = testRounds(90)
         let kernelRunsBefore = filterjit_box_long_runs(), columnsFirstBefore = filterjit_box_long_columns_first_runs()
         // The kernel prefetches only where output rows go one at a time (`filterjit_box_row_pairs`): both, in turn;
         // one round in three with its columns-first path off (rows first for every shape).
@@ -1445,7 +1445,7 @@ import RankKernelsC
         let specials = [Double.nan, -0.0, .infinity, -.infinity, 0.0]
         var problems: [String] = []
         var runs = 0
-        let rounds = 100
+        let rounds = testRounds(100)
         let kernelRunsBefore = BoxLongKernel.wideRuns
         for round in 0..<rounds {
             let kernel = kernels[round % 2]
@@ -1709,7 +1709,7 @@ import RankKernelsC
         let kernels = try ["np.median(values)", "np.percentile(values, 25)", "sorted(values)[0]", "np.quantile(values, [0.1, 0.9])[1]",
                            "np.median(values) - np.percentile(values, 75)"].map { try engine.compile($0) }
         var problems: [String] = []
-        for round in 0..<40 {
+        for round in 0..<testRounds(40) {
             let kernel = random.pick(kernels)
             let type = random.pick([ElementType.float64, .float32])
             let footprintShape: [Int]
