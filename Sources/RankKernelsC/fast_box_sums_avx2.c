@@ -170,8 +170,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
 }
 
 // The chunk loop with the fold lengths as constants (unrolled). Chunks end where the output is 32-byte
-// aligned, so that only the row's ends take the scalar loops.
-#define FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, B, R)                                                                \
+// aligned, so that only the row's ends take the scalar loops. (BLOCKS: the AVX-512 file's choice of folds
+// from whole vectors; here every fold loads.)
+#define FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, B, R, BLOCKS)                                                           \
     FJ_FBS_TARGET static void NAME(const double *source, double *level, ptrdiff_t n, int b, int r, double factor,        \
                                    void *out) {                                                                        \
         (void)b; (void)r;                                                                                              \
@@ -187,35 +188,6 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
             x0 += width;                                                                                               \
         }                                                                                                              \
     }
-
-#define FJ_FBS_ROW(NAME, F32, DIRECT, LENGTH, A) FJ_FBS_ROWBR(NAME, F32, DIRECT, LENGTH, A, b, r)
-
-#define FJ_FBS_ROWS(F32, S)                                                                                            \
-    FJ_FBS_ROW(fj_fbs_direct1_##S, F32, 1, 1, 1)                                                                       \
-    FJ_FBS_ROW(fj_fbs_direct2_##S, F32, 1, 2, 1)                                                                       \
-    FJ_FBS_ROW(fj_fbs_direct3_##S, F32, 1, 3, 1)                                                                       \
-    FJ_FBS_ROW(fj_fbs_direct4_##S, F32, 1, 4, 1)                                                                       \
-    FJ_FBS_ROW(fj_fbs_direct5_##S, F32, 1, 5, 1)                                                                       \
-    FJ_FBS_ROW(fj_fbs_direct6_##S, F32, 1, 6, 1)                                                                       \
-    FJ_FBS_ROW(fj_fbs_direct7_##S, F32, 1, 7, 1)                                                                       \
-    FJ_FBS_ROW(fj_fbs_direct8_##S, F32, 1, 8, 1)                                                                       \
-    FJ_FBS_ROW(fj_fbs_factored2_##S, F32, 0, 0, 2)                                                                     \
-    FJ_FBS_ROW(fj_fbs_factored3_##S, F32, 0, 0, 3)                                                                     \
-    FJ_FBS_ROW(fj_fbs_factored4_##S, F32, 0, 0, 4)                                                                     \
-    FJ_FBS_ROW(fj_fbs_factored5_##S, F32, 0, 0, 5)                                                                     \
-    FJ_FBS_ROW(fj_fbs_factored6_##S, F32, 0, 0, 6)                                                                     \
-    FJ_FBS_ROW(fj_fbs_factored7_##S, F32, 0, 0, 7)                                                                     \
-    FJ_FBS_ROW(fj_fbs_factored8_##S, F32, 0, 0, 8)                                                                     \
-    static const fj_fbs_row_fn fj_fbs_direct_##S[9] = {0, fj_fbs_direct1_##S, fj_fbs_direct2_##S, fj_fbs_direct3_##S, \
-                                                        fj_fbs_direct4_##S, fj_fbs_direct5_##S, fj_fbs_direct6_##S,     \
-                                                        fj_fbs_direct7_##S, fj_fbs_direct8_##S};                       \
-    static const fj_fbs_row_fn fj_fbs_factored_##S[9] = {0, 0, fj_fbs_factored2_##S, fj_fbs_factored3_##S,             \
-                                                          fj_fbs_factored4_##S, fj_fbs_factored5_##S,                   \
-                                                          fj_fbs_factored6_##S, fj_fbs_factored7_##S,                   \
-                                                          fj_fbs_factored8_##S};                                \
-    FJ_FBS_ROWBR(fj_fbs_factored330_##S, F32, 0, 0, 3, 3, 0)                                                            \
-    FJ_FBS_ROWBR(fj_fbs_factored350_##S, F32, 0, 0, 3, 5, 0)                                                            \
-    FJ_FBS_ROWBR(fj_fbs_factored561_##S, F32, 0, 0, 5, 6, 1)
 
 FJ_FBS_ROWS(1, f32)
 FJ_FBS_ROWS(0, f64)
@@ -284,16 +256,6 @@ int filterjit_fast_box_sum_avx2_run(int f32, const void *const *rows, ptrdiff_t 
 
 int filterjit_fast_box_sum_avx2(void) { return 0; }
 void filterjit_fast_box_sum_set_avx2(int enabled) { (void)enabled; }
-int filterjit_fast_box_sum_avx2_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
-                                    ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
-                                    const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
-                                    ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
-                                    double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride,
-                                    int stream) {
-    (void)f32; (void)rows; (void)rowBase; (void)rowCount; (void)y0; (void)y1; (void)n; (void)k; (void)top;
-    (void)lastMap; (void)extendedLength; (void)centre; (void)start; (void)length; (void)a; (void)b; (void)r;
-    (void)cvalColumn; (void)factor; (void)divisor; (void)out; (void)outRowStride; (void)stream;
-    return 0;
-}
+// (filterjit_fast_box_sum_avx2_run is not built: fast_box_sums.c calls it only on x86-64.)
 
 #endif
