@@ -17,15 +17,15 @@
 // log2(columns) doubling rows and one result row, all of the accumulator type; 3-D: one plane of
 // plane sums.
 //
-// uint8 means written into a contiguous uint8 row take AVX-512 C kernels when the CPU has them
-// (`runBoxMeansU8`, RankKernelsC/box_means.c): UInt16 column sums (any window of up to 257 rows),
+// uint8 means written into a contiguous uint8 row take AVX-512 C kernels when the CPU has them, or AVX2 ones
+// (`runBoxMeansU8`, RankKernelsC/box_means.c, box_means_avx2.c): UInt16 column sums (any window of up to 257 rows),
 // then one pass per row that sums up to 8 columns in registers, or two passes through the row's
 // prefix sums for longer windows, and divides and stores in the same pass.
 
 import RankKernelsC
 
 /// Whether uint8 box means, and the fast-math float box sums (`runFastSumDirect`: the fused passes and the
-/// store), may take the AVX-512 C kernels (tests turn this off to run the portable passes on an AVX-512 machine; both
+/// store), may take the C kernels (AVX-512 or AVX2; tests turn this off to run the portable passes on any machine; both
 /// give the same bits).
 public enum BoxMeanKernels {
     nonisolated(unsafe) public static var enabled = true

@@ -405,7 +405,8 @@ extension WindowReductionJob {
                                                  Double(box.rows) * (Double(k0) * cval.doubleValue), direct.factor,
                                                  direct.divisor, out, outStrides[1],
                                                  BoxMeanKernels.stream(outputBytes: direct.output.count * MemoryLayout<Double>.stride))
-                // (0 only when its scratch could not be allocated: the caller recomputes everything exactly.)
+                // (0 when its scratch could not be allocated, or when a test switched the C passes off since the
+                // guard above: the caller recomputes everything exactly.)
                 guard ran == 1 else { throw WindowStrategyDeclined(reason: "no scratch for the fused passes") }
                 continue
             }

@@ -13,6 +13,7 @@
 // or the vector lane), so any loop order gives the Swift passes' bits.
 
 #include "fast_box_sums.h"
+#include "fast_box_sums_avx2.h"
 #include "rank_kernels.h"
 
 #include <pthread.h>
@@ -371,14 +372,16 @@ static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }
 
 #include "fast_box_sums_driver.h"
 
-// Calls that ran (tests check that the fused passes, not a fallback, produced what they compare).
-static long fj_fbs_runs;
+// Calls that ran, and those of them that ran the AVX2 passes (tests check that the fused passes, not a
+// fallback, produced what they compare).
+static long fj_fbs_runs, fj_fbs_avx2_runs;
 
 int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
                            double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
+    // Each switch read once: a test turning one off meanwhile changes the next call, not this one.
     const int avx512 = filterjit_rank_kernels_avx512();
     if (!avx512 && !filterjit_fast_box_sum_avx2()) return 0;
     if (y1 <= y0) return 1;
@@ -389,14 +392,16 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     if (centre + n > extendedLength || start + n + length - 1 > extendedLength) return 0;
     for (ptrdiff_t j = 0; j < extendedLength; j++)
         if (lastMap[j] >= n) return 0;
-    const int ran = (avx512 ? fj_fbs_sums : filterjit_fast_box_sum_avx2_run)(
+    const int ran = (avx512 ? fj_fbs_sums : fj_fbs_avx2_sums)(
         f32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r, cvalColumn,
         factor, divisor, out, outRowStride, stream);
     if (ran) __atomic_fetch_add(&fj_fbs_runs, 1, __ATOMIC_RELAXED);
+    if (ran && !avx512) __atomic_fetch_add(&fj_fbs_avx2_runs, 1, __ATOMIC_RELAXED);
     return ran;
 }
 
 long filterjit_fast_box_sum_runs(void) { return __atomic_load_n(&fj_fbs_runs, __ATOMIC_RELAXED); }
+long filterjit_fast_box_sum_avx2_runs(void) { return __atomic_load_n(&fj_fbs_avx2_runs, __ATOMIC_RELAXED); }
 
 #else
 
@@ -413,5 +418,6 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
 }
 
 long filterjit_fast_box_sum_runs(void) { return 0; }
+long filterjit_fast_box_sum_avx2_runs(void) { return 0; }
 
 #endif

@@ -8,6 +8,7 @@
 // every addition is explicit and nothing is multiplied then added, so no contraction applies.
 
 #include "fast_box_sums.h"
+#include "fast_box_sums_avx2.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -241,13 +242,10 @@ static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }
 
 #include "fast_box_sums_driver.h"
 
-int filterjit_fast_box_sum_avx2_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
-                                    ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
-                                    const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
-                                    ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
-                                    double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride,
-                                    int stream) {
-    if (!filterjit_fast_box_sum_avx2()) return 0;
+int fj_fbs_avx2_sums(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1,
+                     ptrdiff_t n, ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
+                     ptrdiff_t centre, ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
+                     double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
     return fj_fbs_sums(f32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r,
                        cvalColumn, factor, divisor, out, outRowStride, stream);
 }
@@ -256,6 +254,6 @@ int filterjit_fast_box_sum_avx2_run(int f32, const void *const *rows, ptrdiff_t 
 
 int filterjit_fast_box_sum_avx2(void) { return 0; }
 void filterjit_fast_box_sum_set_avx2(int enabled) { (void)enabled; }
-// (filterjit_fast_box_sum_avx2_run is not built: fast_box_sums.c calls it only on x86-64.)
+// (fj_fbs_avx2_sums is not built: fast_box_sums.c calls it only on x86-64.)
 
 #endif

@@ -10,6 +10,7 @@ import Foundation
 import FilterLang
 @testable import FilterJIT
 @testable import NDImage
+import RankKernelsC
 
 /// The range `filterjit_float_row_range` states, from Swift's view of the values' fields (top Int32.max
 /// when one is NaN or infinite; low is then unspecified).
@@ -134,13 +135,15 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
 
     /// Seeded fuzz: the exact box sums give the pairwise sums' bits (and the literal kernel's, a -0.0
     /// from its unrolled sums aside) on accepted, partly rejected and special data, written directly
-    /// and through compiled tails (another output type, arithmetic, a comparison).
+    /// and through compiled tails (another output type, arithmetic, a comparison); the C passes with
+    /// AVX-512 (where the CPU has it) and with AVX2, the Swift passes, the portable store.
     @Test func exactBoxSumsGiveThePairwiseBits() throws {
         guard frontEndAvailable else { return }
         defer {
             ExactBoxSums.enabled = true
             BoxMeanKernels.enabled = true
             BoxMeanKernels.fusedFastSums = true
+            filterjit_rank_kernels_set_avx512(-1)
         }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("exactBoxSumsGiveThePairwiseBits seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
@@ -209,7 +212,11 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
             // Some rounds take the Swift passes (the fused C passes off) or the portable store (the C kernels off).
             BoxMeanKernels.fusedFastSums = !random.chance(0.25)
             BoxMeanKernels.enabled = !random.chance(0.15)
+            // A quarter of the rounds with AVX-512 off: on an AVX-512 CPU, the AVX2 passes and their division.
+            let withoutAVX512 = random.chance(0.25)
+            if withoutAVX512 { filterjit_rank_kernels_set_avx512(0) }
             let boxed = try kernel.genericFilter(input, options: options, output: .elementType(outType), threads: threads)
+            if withoutAVX512 { filterjit_rank_kernels_set_avx512(-1) }
             BoxMeanKernels.fusedFastSums = true
             BoxMeanKernels.enabled = true
             ExactBoxSums.enabled = false

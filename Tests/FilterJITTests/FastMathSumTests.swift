@@ -230,11 +230,11 @@ import RankKernelsC
             filterjit_rank_kernels_set_avx512(0)
             if avx2 {
                 filterjit_fast_box_sum_set_avx2(1)
-                let before = filterjit_fast_box_sum_runs()
+                let before = filterjit_fast_box_sum_avx2_runs()
                 if try run(threads: 1 + 2 * random.below(2)) != fused {
                     problems.append("\(context): the AVX2 passes differ from the fused passes")
                 }
-                if filterjit_fast_box_sum_runs() > before { avx2Runs += 1 }
+                if filterjit_fast_box_sum_avx2_runs() > before { avx2Runs += 1 }  // (not AVX-512, which other suites may switch back on)
             }
             filterjit_fast_box_sum_set_avx2(0)
             if try run(threads: 1 + 2 * random.below(2)) != fused {
@@ -246,7 +246,8 @@ import RankKernelsC
         print("fused fast-math box sums vs the Swift passes: \(rounds) rounds, \(fusedRuns) fused, \(avx2Runs) AVX2, "
               + "\(problems.count) problems")
         if avx512 || avx2 { #expect(fusedRuns >= rounds / 3, "too few rounds exercised the fused passes") }
-        if avx2 { #expect(avx2Runs >= rounds / 3, "too few rounds exercised the AVX2 passes") }
+        // (With AVX-512, another suite resetting its switch during a round sends that round to AVX-512.)
+        if avx2 { #expect(avx512 ? avx2Runs > 0 : avx2Runs >= rounds / 3, "too few rounds exercised the AVX2 passes") }
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 

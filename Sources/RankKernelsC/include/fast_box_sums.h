@@ -26,7 +26,7 @@ extern "C" {
 /// - `out`: row y at out + y * outRowStride (elements of the output type, the input's type),
 ///   contiguous; out[x] = (sum + 0.0) * factor, or (sum + 0.0) / divisor when `divisor` != 0 (an IEEE
 ///   division: the exact box sums' mean, NDImage/ExactBoxSums.swift), rounded to float for f32.
-/// - `stream` != 0: the rows' 64-byte-aligned vectors are written with non-temporal stores (for
+/// - `stream` != 0: the rows' aligned vectors (64 bytes with AVX-512, 32 with AVX2) are written with non-temporal stores (for
 ///   outputs bigger than the last-level cache; the caller decides).
 ///
 /// Returns 1 when it ran; 0 (writing nothing) when this CPU or build has neither AVX-512 nor AVX2 (or the
@@ -46,13 +46,8 @@ long filterjit_fast_box_sum_runs(void);
 int filterjit_fast_box_sum_avx2(void);
 /// Turns the AVX2 passes on (1, where the CPU has AVX2) or off (0), or back to the environment (-1); for tests.
 void filterjit_fast_box_sum_set_avx2(int enabled);
-/// The AVX2 passes of a call `filterjit_fast_box_sum` has checked (same arguments, same result).
-int filterjit_fast_box_sum_avx2_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
-                                    ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
-                                    const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
-                                    ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
-                                    double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride,
-                                    int stream);
+/// How many calls of `filterjit_fast_box_sum` ran the AVX2 passes (for tests).
+long filterjit_fast_box_sum_avx2_runs(void);
 
 #ifdef __cplusplus
 }
