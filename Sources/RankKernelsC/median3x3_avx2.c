@@ -1,18 +1,17 @@
 // 3x3 medians with AVX2 vectors, for CPUs without AVX-512 (the row kernels behind
 // `filterjit_median3x3_{u8,i8,f32,f64}_rows` in rank_kernels.c, same contract: see include/rank_kernels.h).
 // Paeth's method as the AVX-512 kernels: each of the window's three columns sorted (lo <= mid <= hi), then
-// med3(max of the lows, med3 of the mids, min of the highs). AVX2 has no cheap shift across its two
-// 128-bit halves, so the sorted columns go through three scratch rows in L1 and are read back at offsets
-// 0, 1 and 2 (unaligned loads are cheap on the AMD Zen cores that lack AVX-512). A row's last vector is
-// moved back to end at the row's end (it recomputes a few outputs with the same values); rows shorter
-// than a vector take the same formula one pixel at a time. Float rows are checked for NaN and -0.0 as
-// they are read (min/max only move elements, which is exact for totally ordered data): a row that reads
-// one returns -1 (earlier rows are written; this one may be in part). A failed scratch allocation
-// returns 0 (nothing computed: the caller's portable path runs).
+// med3(max of the lows, med3 of the mids, min of the highs). The sorted columns stay in registers: the
+// window's second and third columns are the current sorted vector and the next one's spliced by a
+// vperm2i128 + vpalignr pair (AVX2 has no one-instruction shift across its two 128-bit halves). A row's
+// last vector is moved back to end at the row's end and loads its columns at each offset (it recomputes
+// a few outputs with the same values); rows shorter than a vector take the same formula one pixel at a
+// time. Float rows are checked for NaN and -0.0 as they are read (min/max only move elements, which is
+// exact for totally ordered data): a row that reads one returns -1 (earlier rows are written; this one
+// may be in part).
 
 #include "rank_kernels.h"
 #include <stdint.h>
-#include <stdlib.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
@@ -25,14 +24,37 @@
 #define FJ_SCALAR_MIN(a, b) ((b) < (a) ? (b) : (a))
 #define FJ_SCALAR_MAX(a, b) ((a) < (b) ? (b) : (a))
 
-// NAME: the kernel; T the element; V the vector; LANES per vector; LOAD/STORE unaligned; MIN/MAX; HAZARDS(v)
-// a vector whose lanes are nonzero where v holds NaN or -0.0 (or zero for integers); ANY(h) whether any is;
-// SCALAR_HAZARD(x) the same for one element. Per output row two passes: the columns of its three input
-// rows sorted into three scratch rows (lo, mid, hi: 6 min/max per vector, every element read checked),
-// then per output vector the scratch rows at offsets 0, 1 and 2 (9 loads, 12 min/max). Sorting each
-// column again at every offset from the input (no scratch) took 30 min/max per vector: uint8 2048x2048
-// 0.86 ms against 0.7 for cv2.medianBlur on Zen 3.
-#define FJ_MEDIAN3X3_AVX2(NAME, T, V, LANES, LOAD, STORE, MIN, MAX, OR, ZERO, HAZARDS, ANY, SCALAR_HAZARD)        \
+// The vector formula at column x of rows r0, r1, r2 from loads at x, x + 1 and x + 2 (30 min/max): the last
+// vector of a row, whose next columns are past the row's end.
+#define FJ_MEDIAN3X3_AT(V, LOAD, MIN, MAX, r0, r1, r2, x, result)                                                \
+    {                                                                                                           \
+        V lo_[3], mid_[3], hi_[3];                                                                              \
+        for (int c_ = 0; c_ < 3; c_++) {                                                                        \
+            V a_ = LOAD(r0 + x + c_), b_ = LOAD(r1 + x + c_), d_ = LOAD(r2 + x + c_);                           \
+            V mn_ = MIN(a_, b_), mx_ = MAX(a_, b_);                                                             \
+            lo_[c_] = MIN(mn_, d_);                                                                             \
+            hi_[c_] = MAX(mx_, d_);                                                                             \
+            mid_[c_] = MAX(mn_, MIN(mx_, d_));                                                                  \
+        }                                                                                                       \
+        V l_ = MAX(MAX(lo_[0], lo_[1]), lo_[2]), h_ = MIN(MIN(hi_[0], hi_[1]), hi_[2]);                        \
+        result = FJ_MED3(MIN, MAX, l_, FJ_MED3(MIN, MAX, mid_[0], mid_[1], mid_[2]), h_);                       \
+    }
+
+// NAME: the kernel; T the element; V the vector; LANES per vector; LOAD/STORE unaligned; MIN/MAX; HZ_STATE(h)
+// declares h, an account of the vectors read, HZ_ADD(h, v) adds v to it and HZ_FOUND(h) says whether any
+// held NaN or -0.0 (never for integers); SCALAR_HAZARD(x) the same for one element; SHIFT1/SHIFT2(c, n) the vector one / two elements further along
+// a row whose vector at x is c and at x + LANES is n. Per output vector the columns of the next vector's
+// three input rows are sorted (lo, mid, hi: 6 min/max, every element read checked) and the window's three
+// columns are the current sorted vectors shifted by 0, 1 and 2 elements in registers (per sorted vector a
+// lane-crossing vperm2 and two vpalignr), then 12 min/max. The entering row is prefetched 512 bytes
+// ahead (with the caches swept before each call, uint8 2048x2048 0.53-0.56 -> 0.48-0.53 ms; no change
+// with hot caches). Measured on Zen 3 (C loop over uint8 2048x2048, batches of 96 rows, best of 40):
+// the earlier kernel went through scratch rows in L1 (sorted columns stored, read back at offsets 0, 1
+// and 2): 0.58 ms hot / 0.72-0.82 cold against 0.43 / 0.53-0.59 in registers; two output rows sharing
+// the sort of their common rows: 0.39 hot but 0.73 cold (four input and two output streams); sorting
+// each column again at every offset from the input (30 min/max per vector): 0.86 ms.
+#define FJ_MEDIAN3X3_AVX2(NAME, T, V, LANES, LOAD, STORE, MIN, MAX, HZ_STATE, HZ_ADD, HZ_FOUND, SCALAR_HAZARD,  \
+                          SHIFT1, SHIFT2)                                                                       \
     FJ_AVX2 int NAME(const T *const *rows, T *const *outs, ptrdiff_t count, ptrdiff_t start, ptrdiff_t n) {       \
         if (n < LANES) {                                                                                        \
             for (ptrdiff_t y = 0; y < count; y++) {                                                             \
@@ -56,74 +78,108 @@
             }                                                                                                   \
             return 1;                                                                                           \
         }                                                                                                       \
-        /* Scratch rows 24 elements past a multiple of 64 apart: at n + 2 elements apart (8200 bytes for      \
-           2048 float32, 8 past 8192) the loads of one waited on stores into another at nearly the same      \
-           address modulo 4096 (Zen 3, C loop over 256x2048 in cache: uint8 0.081-0.095 -> 0.063 ms, float32  \
-           0.33-0.45 -> 0.30). */                                                                             \
-        const ptrdiff_t columns = n + 2, stride = (columns + 63) / 64 * 64 + 24;                                \
-        T *scratch = (T *)malloc(3 * (size_t)stride * sizeof(T));                                               \
-        if (!scratch) return 0;                                                                                 \
-        T *los = scratch, *mids = scratch + stride, *his = scratch + 2 * stride;                                \
-        int status = 1;                                                                                         \
-        for (ptrdiff_t y = 0; y < count && status == 1; y++) {                                                  \
+        for (ptrdiff_t y = 0; y < count; y++) {                                                                 \
             const T *r0 = rows[3 * y] + start, *r1 = rows[3 * y + 1] + start, *r2 = rows[3 * y + 2] + start;    \
             T *out = outs[y];                                                                                   \
-            V hazard = ZERO;                                                                                    \
+            HZ_STATE(hazard);                                                                                   \
             /* Windows sliding down one row (the previous window's last two rows are this one's first two): */ \
             /* only the entering row is checked, the others were in the previous window. */                   \
             const int slides = y > 0 && rows[3 * y] == rows[3 * y - 2] && rows[3 * y + 1] == rows[3 * y - 1];  \
-            for (ptrdiff_t x = 0;; x += LANES) {                                                                \
-                if (x > columns - LANES) x = columns - LANES; /* the last vector ends at the row's end */      \
-                V a = LOAD(r0 + x), b = LOAD(r1 + x), d = LOAD(r2 + x);                                         \
-                if (slides) hazard = OR(hazard, HAZARDS(d));                                                    \
-                else hazard = OR(hazard, OR(HAZARDS(a), OR(HAZARDS(b), HAZARDS(d))));                           \
+            ptrdiff_t x = 0;                                                                                    \
+            V lo, mid, hi;                                                                                      \
+            {                                                                                                   \
+                V a = LOAD(r0), b = LOAD(r1), d = LOAD(r2);                                                     \
+                HZ_ADD(hazard, d);                                                                              \
+                if (!slides) { HZ_ADD(hazard, a); HZ_ADD(hazard, b); }                                          \
                 V mn = MIN(a, b), mx = MAX(a, b);                                                               \
-                STORE(los + x, MIN(mn, d));                                                                     \
-                STORE(his + x, MAX(mx, d));                                                                     \
-                STORE(mids + x, MAX(mn, MIN(mx, d)));                                                           \
-                if (x == columns - LANES) break;                                                                \
+                lo = MIN(mn, d), hi = MAX(mx, d), mid = MAX(mn, MIN(mx, d));                                    \
             }                                                                                                   \
-            if (ANY(hazard)) {                                                                                  \
-                status = -1;                                                                                    \
-                break;                                                                                          \
-            }                                                                                                   \
-            for (ptrdiff_t x = 0;; x += LANES) {                                                                \
-                if (x > n - LANES) x = n - LANES;                                                               \
-                V l = MAX(MAX(LOAD(los + x), LOAD(los + x + 1)), LOAD(los + x + 2));                            \
-                V h = MIN(MIN(LOAD(his + x), LOAD(his + x + 1)), LOAD(his + x + 2));                            \
-                V m = FJ_MED3(MIN, MAX, LOAD(mids + x), LOAD(mids + x + 1), LOAD(mids + x + 2));                \
+            /* While the next vector's columns are in the row (n + 2 columns). */                              \
+            for (; x + 2 * LANES <= n + 2; x += LANES) {                                                        \
+                V a = LOAD(r0 + x + LANES), b = LOAD(r1 + x + LANES), d = LOAD(r2 + x + LANES);                 \
+                _mm_prefetch((const char *)(r2 + x) + 512, _MM_HINT_T0);                                          \
+                HZ_ADD(hazard, d);                                                                              \
+                if (!slides) { HZ_ADD(hazard, a); HZ_ADD(hazard, b); }                                          \
+                V mn = MIN(a, b), mx = MAX(a, b);                                                               \
+                V next_lo = MIN(mn, d), next_hi = MAX(mx, d), next_mid = MAX(mn, MIN(mx, d));                   \
+                V l = MAX(MAX(lo, SHIFT1(lo, next_lo)), SHIFT2(lo, next_lo));                                   \
+                V h = MIN(MIN(hi, SHIFT1(hi, next_hi)), SHIFT2(hi, next_hi));                                   \
+                V m = FJ_MED3(MIN, MAX, mid, SHIFT1(mid, next_mid), SHIFT2(mid, next_mid));                     \
                 STORE(out + x, FJ_MED3(MIN, MAX, l, m, h));                                                     \
-                if (x == n - LANES) break;                                                                      \
+                lo = next_lo, mid = next_mid, hi = next_hi;                                                     \
             }                                                                                                   \
+            /* The rest from loads at each offset; the last vector moved back to end at the row's end (it */   \
+            /* recomputes a few outputs with the same values). Every column from x on is read and checked. */  \
+            for (;;) {                                                                                          \
+                if (x > n - LANES) x = n - LANES;                                                               \
+                for (int c = 0; c < 3; c++) {                                                                   \
+                    HZ_ADD(hazard, LOAD(r2 + x + c));                                                           \
+                    if (!slides) { HZ_ADD(hazard, LOAD(r0 + x + c)); HZ_ADD(hazard, LOAD(r1 + x + c)); }        \
+                }                                                                                               \
+                V result;                                                                                       \
+                FJ_MEDIAN3X3_AT(V, LOAD, MIN, MAX, r0, r1, r2, x, result)                                       \
+                STORE(out + x, result);                                                                         \
+                if (x == n - LANES) break;                                                                      \
+                x += LANES;                                                                                     \
+            }                                                                                                   \
+            if (HZ_FOUND(hazard)) return -1;                                                                    \
         }                                                                                                       \
-        free(scratch);                                                                                          \
-        return status;                                                                                          \
+        return 1;                                                                                               \
     }
 
 #define FJ_LOAD_I(p) _mm256_loadu_si256((const __m256i *)(p))
 #define FJ_STORE_I(p, v) _mm256_storeu_si256((__m256i *)(p), v)
-#define FJ_NO_HAZARDS(v) _mm256_setzero_si256()
-#define FJ_NONE_ANY(h) 0
+#define FJ_HZ_NONE_STATE(h) (void)0
+#define FJ_HZ_NONE_ADD(h, v) (void)0
+#define FJ_HZ_NONE_FOUND(h) 0
 #define FJ_NO_SCALAR_HAZARD(x) 0
+// The 32 bytes K bytes along from the start of c in the 64 bytes c, n (vperm2i128 brings c's high and n's
+// low half together, vpalignr shifts within each 128-bit lane).
+#define FJ_ALONG_I(c, n, K) _mm256_alignr_epi8(_mm256_permute2x128_si256(c, n, 0x21), c, K)
+#define FJ_SHIFT1_8(c, n) FJ_ALONG_I(c, n, 1)
+#define FJ_SHIFT2_8(c, n) FJ_ALONG_I(c, n, 2)
 
 FJ_MEDIAN3X3_AVX2(filterjit_median3x3_u8_rows_avx2, uint8_t, __m256i, 32, FJ_LOAD_I, FJ_STORE_I, _mm256_min_epu8,
-                  _mm256_max_epu8, _mm256_or_si256, _mm256_setzero_si256(), FJ_NO_HAZARDS, FJ_NONE_ANY, FJ_NO_SCALAR_HAZARD)
+                  _mm256_max_epu8, FJ_HZ_NONE_STATE, FJ_HZ_NONE_ADD, FJ_HZ_NONE_FOUND, FJ_NO_SCALAR_HAZARD,
+                  FJ_SHIFT1_8, FJ_SHIFT2_8)
 FJ_MEDIAN3X3_AVX2(filterjit_median3x3_i8_rows_avx2, int8_t, __m256i, 32, FJ_LOAD_I, FJ_STORE_I, _mm256_min_epi8,
-                  _mm256_max_epi8, _mm256_or_si256, _mm256_setzero_si256(), FJ_NO_HAZARDS, FJ_NONE_ANY, FJ_NO_SCALAR_HAZARD)
+                  _mm256_max_epi8, FJ_HZ_NONE_STATE, FJ_HZ_NONE_ADD, FJ_HZ_NONE_FOUND, FJ_NO_SCALAR_HAZARD,
+                  FJ_SHIFT1_8, FJ_SHIFT2_8)
 
-// NaN (unordered with itself) or -0.0 (the sign bit alone), lane by lane.
-#define FJ_HAZARDS_PS(v) _mm256_or_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), \
-    _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_castps_si256(v), _mm256_set1_epi32((int)0x80000000u))))
-#define FJ_HAZARDS_PD(v) _mm256_or_pd(_mm256_cmp_pd(v, v, _CMP_UNORD_Q), \
-    _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_castpd_si256(v), _mm256_set1_epi64x((long long)0x8000000000000000ull))))
-#define FJ_ANY_PS(h) (_mm256_movemask_ps(h) != 0)
-#define FJ_ANY_PD(h) (_mm256_movemask_pd(h) != 0)
+// float32: NaN has magnitude bits above infinity's 0x7f800000 and -0.0 is the bit pattern 0x80000000, the
+// least int32, so a running maximum of the magnitudes and a running minimum of the patterns (integer ops,
+// off the two pipes that take the float min/max; cmpps + cmpeq + two ors per vector took 17% of the
+// float32 kernel on Zen 3) tell whether any was read.
+typedef struct { __m256i magnitudes, patterns; } fj_hz_ps;
+#define FJ_HZ_PS_STATE(h) fj_hz_ps h = {_mm256_setzero_si256(), _mm256_set1_epi32(INT32_MAX)}
+#define FJ_HZ_PS_ADD(h, v)                                                                                   \
+    {                                                                                                        \
+        __m256i bits_ = _mm256_castps_si256(v);                                                              \
+        h.magnitudes = _mm256_max_epi32(h.magnitudes, _mm256_and_si256(bits_, _mm256_set1_epi32(INT32_MAX))); \
+        h.patterns = _mm256_min_epi32(h.patterns, bits_);                                                    \
+    }
+#define FJ_HZ_PS_FOUND(h)                                                                                    \
+    (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpgt_epi32(h.magnitudes, _mm256_set1_epi32(0x7f800000)),  \
+                                          _mm256_cmpeq_epi32(h.patterns, _mm256_set1_epi32(INT32_MIN)))) != 0)
+// float64 (AVX2 has no 64-bit integer max): lanes that are NaN (unordered with themselves) or -0.0 (the sign
+// bit alone) or-ed together.
+#define FJ_HZ_PD_STATE(h) __m256d h = _mm256_setzero_pd()
+#define FJ_HZ_PD_ADD(h, v)                                                                                   \
+    h = _mm256_or_pd(h, _mm256_or_pd(_mm256_cmp_pd(v, v, _CMP_UNORD_Q),                                     \
+        _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_castpd_si256(v), _mm256_set1_epi64x((long long)0x8000000000000000ull)))))
+#define FJ_HZ_PD_FOUND(h) (_mm256_movemask_pd(h) != 0)
 #define FJ_SCALAR_HAZARD_F(x) ((x) != (x) || ((x) == 0 && __builtin_signbit(x)))
+#define FJ_SHIFT1_PS(c, n) _mm256_castsi256_ps(FJ_ALONG_I(_mm256_castps_si256(c), _mm256_castps_si256(n), 4))
+#define FJ_SHIFT2_PS(c, n) _mm256_castsi256_ps(FJ_ALONG_I(_mm256_castps_si256(c), _mm256_castps_si256(n), 8))
+#define FJ_SHIFT1_PD(c, n) _mm256_castsi256_pd(FJ_ALONG_I(_mm256_castpd_si256(c), _mm256_castpd_si256(n), 8))
+#define FJ_SHIFT2_PD(c, n) _mm256_permute2f128_pd(c, n, 0x21)
 
 FJ_MEDIAN3X3_AVX2(filterjit_median3x3_f32_rows_avx2, float, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_min_ps,
-                  _mm256_max_ps, _mm256_or_ps, _mm256_setzero_ps(), FJ_HAZARDS_PS, FJ_ANY_PS, FJ_SCALAR_HAZARD_F)
+                  _mm256_max_ps, FJ_HZ_PS_STATE, FJ_HZ_PS_ADD, FJ_HZ_PS_FOUND, FJ_SCALAR_HAZARD_F,
+                  FJ_SHIFT1_PS, FJ_SHIFT2_PS)
 FJ_MEDIAN3X3_AVX2(filterjit_median3x3_f64_rows_avx2, double, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_min_pd,
-                  _mm256_max_pd, _mm256_or_pd, _mm256_setzero_pd(), FJ_HAZARDS_PD, FJ_ANY_PD, FJ_SCALAR_HAZARD_F)
+                  _mm256_max_pd, FJ_HZ_PD_STATE, FJ_HZ_PD_ADD, FJ_HZ_PD_FOUND, FJ_SCALAR_HAZARD_F,
+                  FJ_SHIFT1_PD, FJ_SHIFT2_PD)
 
 #else
 
