@@ -211,7 +211,7 @@ extension WindowReductionJob {
     }
 
     /// One min or max of a 2-D box of up to 8 rows and 8 (16-bit: 12) columns over 8- or 16-bit integers (and float32
-    /// up to 3 rows where the AVX2 kernel runs instead of AVX-512: data or cval holding NaN or -0.0 make it decline), every
+    /// up to 5 rows where the AVX2 kernel runs instead of AVX-512: data or cval holding NaN or -0.0 make it decline), every
     /// output row written in place (`destination`), in one call of the single-pass kernel (`BoxKernels.fused`: per
     /// pair of output rows the column minima stay in registers and the window along the row is taken by permutes;
     /// 2048x2048 uint8 3x3 measured 1.38x a memcpy of the image in a C loop; through Python 1.44x-1.52x
@@ -226,10 +226,12 @@ extension WindowReductionJob {
         // (3x15 uint8 0.28 against 0.48 ms), 16-bit ones of 15 or 16 columns in the passes below (3x15 uint16
         // 0.88 against 0.93 ms, 1x16 0.66 against 0.91), while 3x9 and 5x12 uint16 gain here (0.66 against 0.79,
         // 0.91 against 1.25 ms).
-        // float32 up to 3 rows: every vector it loads is checked for NaN / -0.0, k + 1 per pair of rows, and from 5
-        // rows on that made it slower than the rows-first ring (Zen 3, 2048x2048: 3x3 1.81 against 2.06 ms, 5x5 2.6
-        // against 2.25, 7x7 4.1 against 2.8).
-        guard reductions.count == 1, BoxKernels.fusedServe(T.self), k >= 1, k <= (T.self == Float.self ? 3 : 8),
+        // float32 up to 5 rows. Each row is checked for NaN / -0.0 by the call it enters only (Zen 3, 2048x2048
+        // through Python, best of 400: 3x3 1.44 -> 1.34 ms, 5x5 2.36 against the rows-first ring's 2.69, 7x7 2.87
+        // against 2.97, at the noise, left to the ring; 9x9, tried with bodies up to 16 columns, 4.65 against
+        // 4.06). Until the fifteenth session every vector loaded was checked (k + 1 per pair of rows, 4 operations
+        // each), and it served 3 rows only (5x5 2.6 against 2.25, 7x7 4.1 against 2.8).
+        guard reductions.count == 1, BoxKernels.fusedServe(T.self), k >= 1, k <= (T.self == Float.self ? 5 : 8),
               box.length <= (MemoryLayout<T>.size == 2 ? 12 : 8), !rows.isEmpty
         else { return false }
         let n = rowLength

@@ -1,7 +1,8 @@
 // Single-pass 2-D box min/max of 8- and 16-bit integers and float32 with AVX2, for CPUs without AVX-512 (the kernel
 // behind `filterjit_fused_box_{u8,i8,u16,i16}` there, and `filterjit_fused_box_f32`: see include/box_minmax_fused.h
 // and docs/window-strategies.md, "min/max, one pass in registers"). The AVX-512 kernel's scheme with 32-byte vectors
-// (float32: every element read checked for NaN and -0.0, which make the call return 1):
+// (float32: each row checked for NaN and -0.0 by the first call that reads it, as it loads it; one makes the call
+// return 1):
 //  - per vector of output columns and pair of output rows, t = op of rows 0 ..< k and u = op of rows 1 ... k
 //    (the k - 1 rows both windows read combined once), kept in registers as the previous, current and next
 //    vectors of each;
@@ -49,13 +50,6 @@ FJ_F2 FJ_F2_INLINE __m256i fj_f2_op(int ty, int op, __m256i a, __m256i b) {
     case 8: return _mm256_castps_si256(_mm256_min_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b)));
     default: return _mm256_castps_si256(_mm256_max_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b)));
     }
-}
-
-// float32 lanes holding NaN ((bits & 0x7FFFFFFF) > 0x7F800000) or -0.0 (bits == 0x80000000): nonzero there.
-FJ_F2 FJ_F2_INLINE __m256i fj_f2_hazards(__m256i v) {
-    const __m256i magnitude = _mm256_and_si256(v, _mm256_set1_epi32(0x7FFFFFFF));
-    return _mm256_or_si256(_mm256_cmpgt_epi32(magnitude, _mm256_set1_epi32(0x7F800000)),
-                           _mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)0x80000000u)));
 }
 
 // Scalar values as doubles (exact for every element type here).
@@ -116,25 +110,34 @@ FJ_F2 FJ_F2_INLINE __m256i fj_f2_shift(__m256i prev, __m256i cur, __m256i next, 
     return fj_f2_alignr(lo, prev, 32 + ob);
 }
 
-// One vector of a row; float32 lanes holding NaN or -0.0 are marked in *hazards.
-FJ_F2 FJ_F2_INLINE __m256i fj_f2_load(int ty, const uint8_t *p, __m256i *hazards) {
+// One vector of a row (float32 rows were checked for NaN and -0.0 before the first call that reads them).
+// float32 NaN or -0.0 seen, as a running maximum of the magnitude bits (NaN's are above infinity's 0x7F800000) and
+// a running minimum of the bit patterns (-0.0's 0x80000000 is the least int32): integer operations, off the pipes
+// of the float min/max.
+typedef struct { __m256i magnitudes, patterns; } fj_f2_seen;
+
+// One vector of a row; with `check` (float32 rows that no earlier call read) added to *seen.
+FJ_F2 FJ_F2_INLINE __m256i fj_f2_load(const uint8_t *p, int check, fj_f2_seen *seen) {
     const __m256i v = _mm256_loadu_si256((const __m256i *)p);
-    if (ty == 4) *hazards = _mm256_or_si256(*hazards, fj_f2_hazards(v));
+    if (check) {
+        seen->magnitudes = _mm256_max_epi32(seen->magnitudes, _mm256_and_si256(v, _mm256_set1_epi32(INT32_MAX)));
+        seen->patterns = _mm256_min_epi32(seen->patterns, v);
+    }
     return v;
 }
 
 // The column values at byte offset `at` of the rows: TT = op(rows 0 ..< K) and, with `pair`, UU = op(rows 1 ... K).
 #define FJ_F2_COLUMNS(at, TT, UU)                                                                          \
     {                                                                                                      \
-        const __m256i first = fj_f2_load(ty, p[0] + (at), &hazards);                                       \
+        const __m256i first = fj_f2_load(p[0] + (at), check[0], &seen);                                       \
         if (K >= 2) {                                                                                      \
-            __m256i shared = fj_f2_load(ty, p[1] + (at), &hazards);                                        \
-            for (ptrdiff_t i = 2; i < K; i++) shared = fj_f2_op(ty, op, shared, fj_f2_load(ty, p[i] + (at), &hazards)); \
+            __m256i shared = fj_f2_load(p[1] + (at), check[1], &seen);                                        \
+            for (ptrdiff_t i = 2; i < K; i++) shared = fj_f2_op(ty, op, shared, fj_f2_load(p[i] + (at), check[i], &seen)); \
             TT = fj_f2_op(ty, op, first, shared);                                                          \
-            if (pair) UU = fj_f2_op(ty, op, shared, fj_f2_load(ty, p[K] + (at), &hazards));                \
+            if (pair) UU = fj_f2_op(ty, op, shared, fj_f2_load(p[K] + (at), check[K], &seen));                \
         } else {                                                                                           \
             TT = first;                                                                                    \
-            if (pair) UU = fj_f2_load(ty, p[1] + (at), &hazards);                                          \
+            if (pair) UU = fj_f2_load(p[1] + (at), check[1], &seen);                                          \
         }                                                                                                  \
     }
 
@@ -182,12 +185,14 @@ __attribute__((noinline)) static int fj_f2_right(int ty, int op, const uint8_t *
 // Returns 1 when a float32 element it read is NaN or -0.0 (the outputs are then meaningless), else 0.
 FJ_F2 FJ_F2_INLINE int fj_f2_body(int ty, int op, const uint8_t *const *rows, const ptrdiff_t K, const ptrdiff_t L,
                                    const ptrdiff_t *columns, ptrdiff_t centre, double cval, uint8_t *d0, uint8_t *d1,
-                                   ptrdiff_t n, const int pair) {
+                                   ptrdiff_t n, const int pair, ptrdiff_t firstNew) {
     const ptrdiff_t es = ty < 2 ? 1 : ty < 4 ? 2 : 4, lanes = 32 / es, s = -(L / 2);
-    __m256i hazards = _mm256_setzero_si256();
     int edgeHazards = 0;
     const uint8_t *p[FILTERJIT_FUSED_BOX_MAX_ROWS + 1];
-    for (ptrdiff_t j = 0; j < K + pair; j++) p[j] = rows[j];
+    // float32 rows from firstNew on are checked as they are loaded (the earlier ones were, by the previous call).
+    int check[FILTERJIT_FUSED_BOX_MAX_ROWS + 1];
+    fj_f2_seen seen = {_mm256_setzero_si256(), _mm256_set1_epi32(INT32_MAX)};
+    for (ptrdiff_t j = 0; j < K + pair; j++) p[j] = rows[j], check[j] = ty == 4 && j >= firstNew;
     // The vectors: nv of them, the last (at `tail`) holding `last` elements of the row.
     const ptrdiff_t nv = (n + lanes - 1) / lanes, tail = (nv - 1) * lanes, last = n - tail;
     // The row's ends: the vector before it now, the two from `tail` on when the loop reaches them (with the row's
@@ -252,24 +257,27 @@ FJ_F2 FJ_F2_INLINE int fj_f2_body(int ty, int op, const uint8_t *const *rows, co
                    })
     }
 #undef FJ_F2_STEP
-    return edgeHazards || !_mm256_testz_si256(hazards, hazards);
+    return edgeHazards ||
+           _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpgt_epi32(seen.magnitudes, _mm256_set1_epi32(0x7F800000)),
+                                                _mm256_cmpeq_epi32(seen.patterns, _mm256_set1_epi32(INT32_MIN)))) != 0;
 }
 
 // Per (type, op): the body with L constant (vpalignr's immediates) and, for the square box 3, K too; `pair` stays a
 // run-time flag (a branch the loop predicts): bodies compiled per pair as well took 50 s to build at -O0 with ASan.
 #define FJ_F2_SIZED(TY, OP, NAME)                                                                          \
     FJ_F2 static int NAME(const uint8_t *const *rows, ptrdiff_t K, ptrdiff_t L, const ptrdiff_t *columns,     \
-                          ptrdiff_t centre, double cval, uint8_t *d0, uint8_t *d1, ptrdiff_t n, int pair) {  \
-        if (K == 3 && L == 3) return fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, pair); \
+                          ptrdiff_t centre, double cval, uint8_t *d0, uint8_t *d1, ptrdiff_t n, int pair,    \
+                          ptrdiff_t firstNew) {                                                        \
+        if (K == 3 && L == 3) return fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, pair, firstNew); \
         switch (L) {                                                                                       \
-        case 1: return fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, pair);             \
-        case 2: return fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, pair);             \
-        case 3: return fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, pair);             \
-        case 4: return fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, pair);             \
-        case 5: return fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, pair);             \
-        case 6: return fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, pair);             \
-        case 7: return fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, pair);             \
-        default: return fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, pair);            \
+        case 1: return fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, pair, firstNew);             \
+        case 2: return fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, pair, firstNew);             \
+        case 3: return fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, pair, firstNew);             \
+        case 4: return fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, pair, firstNew);             \
+        case 5: return fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, pair, firstNew);             \
+        case 6: return fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, pair, firstNew);             \
+        case 7: return fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, pair, firstNew);             \
+        default: return fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, pair, firstNew);            \
         }                                                                                                  \
     }
 FJ_F2_SIZED(0, 0, fj_f2_u8_min)
@@ -284,7 +292,7 @@ FJ_F2_SIZED(4, 0, fj_f2_f32_min)
 FJ_F2_SIZED(4, 1, fj_f2_f32_max)
 
 typedef int (*fj_f2_kernel)(const uint8_t *const *, ptrdiff_t, ptrdiff_t, const ptrdiff_t *, ptrdiff_t, double, uint8_t *,
-                            uint8_t *, ptrdiff_t, int);
+                            uint8_t *, ptrdiff_t, int, ptrdiff_t);
 
 int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *const *outputs, ptrdiff_t count, ptrdiff_t k,
                                  ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns, ptrdiff_t centre,
@@ -300,9 +308,13 @@ int filterjit_fused_box_avx2_run(int type, const void *const *inputs, void *cons
     const int pairs = filterjit_box_row_pairs();
     const uint8_t *const *rows = (const uint8_t *const *)inputs;
     uint8_t *const *outs = (uint8_t *const *)outputs;
+    ptrdiff_t checked = 0; // rows[0 ..< checked] were read (float32: checked for NaN and -0.0) by earlier calls
     for (ptrdiff_t y = 0; y < count;) {
         const int pair = pairs && y + 1 < count;
-        if (kernel(rows + y, k, length, columns, centre, cval, outs[y], pair ? outs[y + 1] : NULL, n, pair)) return 1;
+        if (kernel(rows + y, k, length, columns, centre, cval, outs[y], pair ? outs[y + 1] : NULL, n, pair,
+                   checked - y > 0 ? checked - y : 0))
+            return 1;
+        checked = y + k + pair;
         y += pair ? 2 : 1;
     }
     return 0;
