@@ -117,9 +117,9 @@ FJ_F2 FJ_F2_INLINE __m256i fj_f2_shift(__m256i prev, __m256i cur, __m256i next, 
 typedef struct { __m256i magnitudes, patterns; } fj_f2_seen;
 
 // One vector of a row; with `check` (float32 rows that no earlier call read) added to *seen.
-FJ_F2 FJ_F2_INLINE __m256i fj_f2_load(const uint8_t *p, int check, fj_f2_seen *seen) {
+FJ_F2 FJ_F2_INLINE __m256i fj_f2_load(int ty, const uint8_t *p, int check, fj_f2_seen *seen) {
     const __m256i v = _mm256_loadu_si256((const __m256i *)p);
-    if (check) {
+    if (ty == 4 && check) {
         seen->magnitudes = _mm256_max_epi32(seen->magnitudes, _mm256_and_si256(v, _mm256_set1_epi32(INT32_MAX)));
         seen->patterns = _mm256_min_epi32(seen->patterns, v);
     }
@@ -129,15 +129,15 @@ FJ_F2 FJ_F2_INLINE __m256i fj_f2_load(const uint8_t *p, int check, fj_f2_seen *s
 // The column values at byte offset `at` of the rows: TT = op(rows 0 ..< K) and, with `pair`, UU = op(rows 1 ... K).
 #define FJ_F2_COLUMNS(at, TT, UU)                                                                          \
     {                                                                                                      \
-        const __m256i first = fj_f2_load(p[0] + (at), check[0], &seen);                                       \
+        const __m256i first = fj_f2_load(ty, p[0] + (at), check[0], &seen);                                       \
         if (K >= 2) {                                                                                      \
-            __m256i shared = fj_f2_load(p[1] + (at), check[1], &seen);                                        \
-            for (ptrdiff_t i = 2; i < K; i++) shared = fj_f2_op(ty, op, shared, fj_f2_load(p[i] + (at), check[i], &seen)); \
+            __m256i shared = fj_f2_load(ty, p[1] + (at), check[1], &seen);                                        \
+            for (ptrdiff_t i = 2; i < K; i++) shared = fj_f2_op(ty, op, shared, fj_f2_load(ty, p[i] + (at), check[i], &seen)); \
             TT = fj_f2_op(ty, op, first, shared);                                                          \
-            if (pair) UU = fj_f2_op(ty, op, shared, fj_f2_load(p[K] + (at), check[K], &seen));                \
+            if (pair) UU = fj_f2_op(ty, op, shared, fj_f2_load(ty, p[K] + (at), check[K], &seen));                \
         } else {                                                                                           \
             TT = first;                                                                                    \
-            if (pair) UU = fj_f2_load(p[1] + (at), check[1], &seen);                                          \
+            if (pair) UU = fj_f2_load(ty, p[1] + (at), check[1], &seen);                                          \
         }                                                                                                  \
     }
 
@@ -192,7 +192,7 @@ FJ_F2 FJ_F2_INLINE int fj_f2_body(int ty, int op, const uint8_t *const *rows, co
     // float32 rows from firstNew on are checked as they are loaded (the earlier ones were, by the previous call).
     int check[FILTERJIT_FUSED_BOX_MAX_ROWS + 1];
     fj_f2_seen seen = {_mm256_setzero_si256(), _mm256_set1_epi32(INT32_MAX)};
-    for (ptrdiff_t j = 0; j < K + pair; j++) p[j] = rows[j], check[j] = ty == 4 && j >= firstNew;
+    for (ptrdiff_t j = 0; j < K + pair; j++) p[j] = rows[j], check[j] = j >= firstNew;
     // The vectors: nv of them, the last (at `tail`) holding `last` elements of the row.
     const ptrdiff_t nv = (n + lanes - 1) / lanes, tail = (nv - 1) * lanes, last = n - tail;
     // The row's ends: the vector before it now, the two from `tail` on when the loop reaches them (with the row's
@@ -257,9 +257,9 @@ FJ_F2 FJ_F2_INLINE int fj_f2_body(int ty, int op, const uint8_t *const *rows, co
                    })
     }
 #undef FJ_F2_STEP
-    return edgeHazards ||
+    return edgeHazards || (ty == 4 &&
            _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpgt_epi32(seen.magnitudes, _mm256_set1_epi32(0x7F800000)),
-                                                _mm256_cmpeq_epi32(seen.patterns, _mm256_set1_epi32(INT32_MIN)))) != 0;
+                                                _mm256_cmpeq_epi32(seen.patterns, _mm256_set1_epi32(INT32_MIN)))) != 0);
 }
 
 // Per (type, op): the body with L constant (vpalignr's immediates) and, for the square box 3, K too; `pair` stays a

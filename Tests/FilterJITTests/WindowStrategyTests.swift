@@ -1283,6 +1283,36 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// The AVX2 fused float32 box kernel checks each input row for NaN and -0.0 only in the call that first
+    /// reads it: a special in any row, first or last of a window, of a pair of output rows or of the image, must
+    /// still send the run to the exact path (equal to the literal kernel), with output rows in pairs and singly.
+    @Test func fusedFloat32BoxesSeeNaNAndNegativeZeroInEveryRow() throws {
+        guard frontEndAvailable else { return }
+        defer { filterjit_box_set_row_pairs(-1) }
+        let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
+        let height = 11, width = 70
+        var problems: [String] = []
+        for k in [2, 3, 5] {
+            for row in 0..<height {
+                for special in [Double.nan, -0.0] {
+                    for pairs: Int32 in [0, 1] {
+                        filterjit_box_set_row_pairs(pairs)
+                        // -0.0 among zeros (where min/max choose between equals), NaN among ordinary values.
+                        var values = (0..<(height * width)).map { i in special.isNaN ? Double((i * 37) % 101) - 50 : 0.0 }
+                        values[row * width + (row * 13) % width] = special
+                        let input = try NDArray.make(shape: [height, width], elementType: .float32, values: values)
+                        let options = FilterOptions(size: [k, 1 + (row + k) % 7], mode: .nearest)
+                        for kernel in kernels {
+                            problems += differencesFromTheLiteralKernel(kernel, input, options, output: .float32,
+                                label: "\(kernel.name) k \(k) row \(row) special \(special) pairs \(pairs)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// 8-bit boxes of more than 8 rows or columns take the AVX-512 VBMI kernel (RankKernelsC
     /// `box_minmax_long.c`, `runSeparableLong`): seeded fuzz against the literal kernel over uint8 and
     /// int8, box sizes 1-40 per axis with at least one above 8 (windows larger than the image included),
