@@ -1290,16 +1290,19 @@ import RankKernelsC
         guard frontEndAvailable else { return }
         defer { filterjit_box_set_row_pairs(-1) }
         let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
+        let runsBefore = filterjit_fused_box_runs()
         let height = 11, width = 70
         var problems: [String] = []
         for k in [2, 3, 5] {
             for row in 0..<height {
-                for special in [Double.nan, -0.0] {
+                // (1.0: no hazard, so that the kernel writes and counts a run.)
+                for special in [Double.nan, -0.0, 1.0] {
                     for pairs: Int32 in [0, 1] {
                         filterjit_box_set_row_pairs(pairs)
                         // -0.0 among zeros (where min/max choose between equals), NaN among ordinary values.
-                        var values = (0..<(height * width)).map { i in special.isNaN ? Double((i * 37) % 101) - 50 : 0.0 }
-                        values[row * width + (row * 13) % width] = special
+                        var values = (0..<(height * width)).map { i in special == 0 ? 0.0 : Double((i * 37) % 101) - 50 }
+                        // In the columns the vector loop reads (16 ..< 48; the scalar ends check their own).
+                        values[row * width + 16 + (row * 13) % 32] = special
                         let input = try NDArray.make(shape: [height, width], elementType: .float32, values: values)
                         let options = FilterOptions(size: [k, 1 + (row + k) % 7], mode: .nearest)
                         for kernel in kernels {
@@ -1309,6 +1312,10 @@ import RankKernelsC
                     }
                 }
             }
+        }
+        // Where the AVX2 kernel serves float32 (no AVX-512), the runs must have reached it.
+        if BoxKernels.fusedServe(Float.self) {
+            #expect(filterjit_fused_box_runs() > runsBefore, "the fused float32 box kernel was not reached")
         }
         #expect(problems.isEmpty, "\(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
