@@ -110,7 +110,6 @@ FJ_F2 FJ_F2_INLINE __m256i fj_f2_shift(__m256i prev, __m256i cur, __m256i next, 
     return fj_f2_alignr(lo, prev, 32 + ob);
 }
 
-// One vector of a row (float32 rows were checked for NaN and -0.0 before the first call that reads them).
 // float32 NaN or -0.0 seen, as a running maximum of the magnitude bits (NaN's are above infinity's 0x7F800000) and
 // a running minimum of the bit patterns (-0.0's 0x80000000 is the least int32): integer operations, off the pipes
 // of the float min/max.
@@ -129,15 +128,15 @@ FJ_F2 FJ_F2_INLINE __m256i fj_f2_load(int ty, const uint8_t *p, int check, fj_f2
 // The column values at byte offset `at` of the rows: TT = op(rows 0 ..< K) and, with `pair`, UU = op(rows 1 ... K).
 #define FJ_F2_COLUMNS(at, TT, UU)                                                                          \
     {                                                                                                      \
-        const __m256i first = fj_f2_load(ty, p[0] + (at), check[0], &seen);                                       \
+        const __m256i first = fj_f2_load(ty, p[0] + (at), check[0], &seen);                                \
         if (K >= 2) {                                                                                      \
-            __m256i shared = fj_f2_load(ty, p[1] + (at), check[1], &seen);                                        \
+            __m256i shared = fj_f2_load(ty, p[1] + (at), check[1], &seen);                                 \
             for (ptrdiff_t i = 2; i < K; i++) shared = fj_f2_op(ty, op, shared, fj_f2_load(ty, p[i] + (at), check[i], &seen)); \
             TT = fj_f2_op(ty, op, first, shared);                                                          \
-            if (pair) UU = fj_f2_op(ty, op, shared, fj_f2_load(ty, p[K] + (at), check[K], &seen));                \
+            if (pair) UU = fj_f2_op(ty, op, shared, fj_f2_load(ty, p[K] + (at), check[K], &seen));         \
         } else {                                                                                           \
             TT = first;                                                                                    \
-            if (pair) UU = fj_f2_load(ty, p[1] + (at), check[1], &seen);                                          \
+            if (pair) UU = fj_f2_load(ty, p[1] + (at), check[1], &seen);                                   \
         }                                                                                                  \
     }
 
@@ -267,17 +266,17 @@ FJ_F2 FJ_F2_INLINE int fj_f2_body(int ty, int op, const uint8_t *const *rows, co
 #define FJ_F2_SIZED(TY, OP, NAME)                                                                          \
     FJ_F2 static int NAME(const uint8_t *const *rows, ptrdiff_t K, ptrdiff_t L, const ptrdiff_t *columns,     \
                           ptrdiff_t centre, double cval, uint8_t *d0, uint8_t *d1, ptrdiff_t n, int pair,    \
-                          ptrdiff_t firstNew) {                                                        \
+                          ptrdiff_t firstNew) {                                                            \
         if (K == 3 && L == 3) return fj_f2_body(TY, OP, rows, 3, 3, columns, centre, cval, d0, d1, n, pair, firstNew); \
         switch (L) {                                                                                       \
-        case 1: return fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, pair, firstNew);             \
-        case 2: return fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, pair, firstNew);             \
-        case 3: return fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, pair, firstNew);             \
-        case 4: return fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, pair, firstNew);             \
-        case 5: return fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, pair, firstNew);             \
-        case 6: return fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, pair, firstNew);             \
-        case 7: return fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, pair, firstNew);             \
-        default: return fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, pair, firstNew);            \
+        case 1: return fj_f2_body(TY, OP, rows, K, 1, columns, centre, cval, d0, d1, n, pair, firstNew);   \
+        case 2: return fj_f2_body(TY, OP, rows, K, 2, columns, centre, cval, d0, d1, n, pair, firstNew);   \
+        case 3: return fj_f2_body(TY, OP, rows, K, 3, columns, centre, cval, d0, d1, n, pair, firstNew);   \
+        case 4: return fj_f2_body(TY, OP, rows, K, 4, columns, centre, cval, d0, d1, n, pair, firstNew);   \
+        case 5: return fj_f2_body(TY, OP, rows, K, 5, columns, centre, cval, d0, d1, n, pair, firstNew);   \
+        case 6: return fj_f2_body(TY, OP, rows, K, 6, columns, centre, cval, d0, d1, n, pair, firstNew);   \
+        case 7: return fj_f2_body(TY, OP, rows, K, 7, columns, centre, cval, d0, d1, n, pair, firstNew);   \
+        default: return fj_f2_body(TY, OP, rows, K, 8, columns, centre, cval, d0, d1, n, pair, firstNew);  \
         }                                                                                                  \
     }
 FJ_F2_SIZED(0, 0, fj_f2_u8_min)
