@@ -27,6 +27,7 @@
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #include "avx2_switch.h"
+#include "f32_hazards_avx2.h"
 
 #define FJ_F2 __attribute__((target("avx2")))
 #define FJ_F2_INLINE static inline __attribute__((always_inline))
@@ -110,18 +111,10 @@ FJ_F2 FJ_F2_INLINE __m256i fj_f2_shift(__m256i prev, __m256i cur, __m256i next, 
     return fj_f2_alignr(lo, prev, 32 + ob);
 }
 
-// float32 NaN or -0.0 seen, as a running maximum of the magnitude bits (NaN's are above infinity's 0x7F800000) and
-// a running minimum of the bit patterns (-0.0's 0x80000000 is the least int32): integer operations, off the pipes
-// of the float min/max.
-typedef struct { __m256i magnitudes, patterns; } fj_f2_seen;
-
-// One vector of a row; with `check` (float32 rows that no earlier call read) added to *seen.
-FJ_F2 FJ_F2_INLINE __m256i fj_f2_load(int ty, const uint8_t *p, int check, fj_f2_seen *seen) {
+// One vector of a row; with `check` (float32 rows that no earlier call read) added to *seen (f32_hazards_avx2.h).
+FJ_F2 FJ_F2_INLINE __m256i fj_f2_load(int ty, const uint8_t *p, int check, fj_f32_seen *seen) {
     const __m256i v = _mm256_loadu_si256((const __m256i *)p);
-    if (ty == 4 && check) {
-        seen->magnitudes = _mm256_max_epi32(seen->magnitudes, _mm256_and_si256(v, _mm256_set1_epi32(INT32_MAX)));
-        seen->patterns = _mm256_min_epi32(seen->patterns, v);
-    }
+    if (ty == 4 && check) fj_f32_seen_add(seen, v);
     return v;
 }
 
@@ -190,7 +183,7 @@ FJ_F2 FJ_F2_INLINE int fj_f2_body(int ty, int op, const uint8_t *const *rows, co
     const uint8_t *p[FILTERJIT_FUSED_BOX_MAX_ROWS + 1];
     // float32 rows from firstNew on are checked as they are loaded (the earlier ones were, by the previous call).
     int check[FILTERJIT_FUSED_BOX_MAX_ROWS + 1];
-    fj_f2_seen seen = {_mm256_setzero_si256(), _mm256_set1_epi32(INT32_MAX)};
+    fj_f32_seen seen = fj_f32_seen_none();
     for (ptrdiff_t j = 0; j < K + pair; j++) p[j] = rows[j], check[j] = j >= firstNew;
     // The vectors: nv of them, the last (at `tail`) holding `last` elements of the row.
     const ptrdiff_t nv = (n + lanes - 1) / lanes, tail = (nv - 1) * lanes, last = n - tail;
@@ -256,9 +249,7 @@ FJ_F2 FJ_F2_INLINE int fj_f2_body(int ty, int op, const uint8_t *const *rows, co
                    })
     }
 #undef FJ_F2_STEP
-    return edgeHazards || (ty == 4 &&
-           _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpgt_epi32(seen.magnitudes, _mm256_set1_epi32(0x7F800000)),
-                                                _mm256_cmpeq_epi32(seen.patterns, _mm256_set1_epi32(INT32_MIN)))) != 0);
+    return edgeHazards || (ty == 4 && fj_f32_seen_any(seen));
 }
 
 // Per (type, op): the body with L constant (vpalignr's immediates) and, for the square box 3, K too; `pair` stays a

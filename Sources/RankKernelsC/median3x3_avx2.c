@@ -15,6 +15,7 @@
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
+#include "f32_hazards_avx2.h"
 
 #define FJ_AVX2 __attribute__((target("avx2")))
 
@@ -42,8 +43,8 @@
 
 // NAME: the kernel; T the element; V the vector; LANES per vector; LOAD/STORE unaligned; MIN/MAX; HZ_STATE(h)
 // declares h, an account of the vectors read, HZ_ADD(h, v) adds v to it and HZ_FOUND(h) says whether any
-// held NaN or -0.0 (never for integers); SCALAR_HAZARD(x) the same for one element; SHIFT1/SHIFT2(c, n) the vector one / two elements further along
-// a row whose vector at x is c and at x + LANES is n. Per output vector the columns of the next vector's
+// held NaN or -0.0 (never for integers); SCALAR_HAZARD(x) the same for one element; SHIFT1/SHIFT2(c, n)
+// the vector one / two elements further along a row whose vector at x is c and at x + LANES is n. Per output vector the columns of the next vector's
 // three input rows are sorted (lo, mid, hi: 6 min/max, every element read checked) and the window's three
 // columns are the current sorted vectors shifted by 0, 1 and 2 elements in registers (per sorted vector a
 // lane-crossing vperm2 and two vpalignr), then 12 min/max. The entering row is prefetched 512 bytes
@@ -97,7 +98,7 @@
             /* While the next vector's columns are in the row (n + 2 columns). */                              \
             for (; x + 2 * LANES <= n + 2; x += LANES) {                                                        \
                 V a = LOAD(r0 + x + LANES), b = LOAD(r1 + x + LANES), d = LOAD(r2 + x + LANES);                 \
-                _mm_prefetch((const char *)(r2 + x) + 512, _MM_HINT_T0);                                          \
+                _mm_prefetch((const char *)(r2 + x) + 512, _MM_HINT_T0);                                        \
                 HZ_ADD(hazard, d);                                                                              \
                 if (!slides) { HZ_ADD(hazard, a); HZ_ADD(hazard, b); }                                          \
                 V mn = MIN(a, b), mx = MAX(a, b);                                                               \
@@ -146,21 +147,10 @@ FJ_MEDIAN3X3_AVX2(filterjit_median3x3_i8_rows_avx2, int8_t, __m256i, 32, FJ_LOAD
                   _mm256_max_epi8, FJ_HZ_NONE_STATE, FJ_HZ_NONE_ADD, FJ_HZ_NONE_FOUND, FJ_NO_SCALAR_HAZARD,
                   FJ_SHIFT1_8, FJ_SHIFT2_8)
 
-// float32: NaN has magnitude bits above infinity's 0x7f800000 and -0.0 is the bit pattern 0x80000000, the
-// least int32, so a running maximum of the magnitudes and a running minimum of the patterns (integer ops,
-// off the two pipes that take the float min/max; cmpps + cmpeq + two ors per vector took 17% of the
-// float32 kernel on Zen 3) tell whether any was read.
-typedef struct { __m256i magnitudes, patterns; } fj_hz_ps;
-#define FJ_HZ_PS_STATE(h) fj_hz_ps h = {_mm256_setzero_si256(), _mm256_set1_epi32(INT32_MAX)}
-#define FJ_HZ_PS_ADD(h, v)                                                                                   \
-    {                                                                                                        \
-        __m256i bits_ = _mm256_castps_si256(v);                                                              \
-        h.magnitudes = _mm256_max_epi32(h.magnitudes, _mm256_and_si256(bits_, _mm256_set1_epi32(INT32_MAX))); \
-        h.patterns = _mm256_min_epi32(h.patterns, bits_);                                                    \
-    }
-#define FJ_HZ_PS_FOUND(h)                                                                                    \
-    (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpgt_epi32(h.magnitudes, _mm256_set1_epi32(0x7f800000)),  \
-                                          _mm256_cmpeq_epi32(h.patterns, _mm256_set1_epi32(INT32_MIN)))) != 0)
+// float32: the running magnitude maximum and pattern minimum of f32_hazards_avx2.h.
+#define FJ_HZ_PS_STATE(h) fj_f32_seen h = fj_f32_seen_none()
+#define FJ_HZ_PS_ADD(h, v) fj_f32_seen_add(&h, _mm256_castps_si256(v))
+#define FJ_HZ_PS_FOUND(h) fj_f32_seen_any(h)
 // float64 (AVX2 has no 64-bit integer max): lanes that are NaN (unordered with themselves) or -0.0 (the sign
 // bit alone) or-ed together.
 #define FJ_HZ_PD_STATE(h) __m256d h = _mm256_setzero_pd()
