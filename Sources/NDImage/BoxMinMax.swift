@@ -720,11 +720,13 @@ extension WindowReductionJob {
     /// The tallest 2-D box that runs rows first (a ring of k reduced rows).
     static let ringMaxRows = 8
     /// The fewest rows for which a 2-D box of this type takes the wide-lane long-box kernel (nil: never). With
-    /// output rows in pairs (AMD) the fused ring step keeps the 9-row boxes it takes (`ringMaxRowsAVX512`: it was
-    /// measured there; the wide kernel only on Intel).
+    /// output rows in pairs (AMD) and the AVX-512 kernels, the fused ring step keeps the 9-row boxes it takes
+    /// (`ringMaxRowsAVX512`: it was measured there; the wide kernel only on Intel). Without AVX-512 the float32
+    /// ring stops at 8 rows, and the AVX2 float32 kernel takes 9 (Zen 3, 2048x2048 9x9 min: 4.35 ms by the
+    /// Swift van Herk passes before it).
     static func longWideMinRows<T>(_: T.Type) -> Int? {
         guard T.self == Float.self || T.self == Double.self || T.self == UInt16.self || T.self == Int16.self else { return nil }
-        return BoxKernels.rowPairs && T.self != Double.self ? ringMaxRowsAVX512 + 1 : 9
+        return BoxKernels.rowPairs && BoxKernels.serve(T.self) ? ringMaxRowsAVX512 + 1 : 9
     }
     /// The same with the AVX-512 kernels (float32, uint16, int16; rows up to 16 columns wide).
     static let ringMaxRowsAVX512 = 9
