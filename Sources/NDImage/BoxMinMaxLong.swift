@@ -14,19 +14,18 @@ public enum BoxLongKernel {
     public static let available = filterjit_box_long_available() != 0
     /// Whether this CPU (and FILTERJIT_NO_AVX512) has the wide-lane kernel (float32, float64, uint16, int16).
     public static let wideAvailable = filterjit_box_long_wide_available() != 0
-    /// Whether this CPU (and FILTERJIT_NO_AVX2) has the AVX2 float32 kernel that takes the wide-lane kernel's
-    /// float32 boxes where it does not run (`box_minmax_long_f32_avx2.c`; its switch is read per call).
-    public static var float32AVX2: Bool { filterjit_box_long_f32_avx2() != 0 }
-    /// How many calls have run the 8-bit / the wide-lane / the AVX2 float32 kernel in this process (tests).
+    /// Whether this CPU (and FILTERJIT_NO_AVX2) has the AVX2 kernel that takes the wide-lane kernel's boxes where
+    /// it does not run (`box_minmax_long_wide_avx2.c`; its switch is read per call).
+    public static var wideAVX2: Bool { filterjit_box_long_wide_avx2() != 0 }
+    /// How many calls have run the 8-bit / the wide-lane / the AVX2 wide-lane kernel in this process (tests).
     public static var runs: UInt64 { filterjit_box_long_runs() }
     public static var wideRuns: UInt64 { filterjit_box_long_wide_runs() }
-    public static var float32AVX2Runs: UInt64 { filterjit_box_long_f32_avx2_runs() }
+    public static var wideAVX2Runs: UInt64 { filterjit_box_long_wide_avx2_runs() }
 
-    /// Whether a 2-D box of `T` with one reduction may take the wide-lane kernel (AVX-512) or, for float32, the
-    /// AVX2 one.
+    /// Whether a 2-D box of `T` with one reduction may take the wide-lane kernel (AVX-512, else AVX2).
     static func wideServes<T>(_: T.Type) -> Bool {
         guard T.self == Float.self || T.self == Double.self || T.self == UInt16.self || T.self == Int16.self else { return false }
-        return wideAvailable || (T.self == Float.self && float32AVX2)
+        return wideAvailable || wideAVX2
     }
 }
 
@@ -96,8 +95,8 @@ extension WindowReductionJob {
         return ran == true
     }
 
-    /// The same for float32, float64, uint16 and int16 (the wide-lane kernel: 16, 8 and 32 lanes; without AVX-512,
-    /// float32 only, by the AVX2 kernel: 8 lanes). Float rows
+    /// The same for float32, float64, uint16 and int16 (the wide-lane kernel: 16, 8 and 32 lanes; without AVX-512 the
+    /// AVX2 one: 8, 4 and 16). Float rows
     /// holding NaN or -0.0 make it decline (WindowStrategyDeclined; the outputs it wrote are rewritten by the
     /// exact path).
     func runSeparableLongWide<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,

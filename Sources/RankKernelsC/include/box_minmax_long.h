@@ -70,13 +70,13 @@ int filterjit_box_long_i8(const int8_t *const *rows, ptrdiff_t k, int8_t *const 
 /// partly written and meaningless), else 0.
 int filterjit_box_long_wide_available(void);
 uint64_t filterjit_box_long_wide_runs(void);
-/// Without the wide-lane AVX-512 kernel, `filterjit_box_long_f32` runs an AVX2 one (box_minmax_long_f32_avx2.c:
-/// columns first, any length up to 1024 columns) where the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or
-/// starts with '0': whether it may run, its switch for tests (1 on where the CPU has AVX2, 0 off, -1 back to the
+/// Without the wide-lane AVX-512 kernel, these four entries run an AVX2 one (box_minmax_long_wide_avx2.c: columns
+/// first, up to 255 rows and 1024 columns) where the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or starts
+/// with '0': whether it may run, its switch for tests (1 on where the CPU has AVX2, 0 off, -1 back to the
 /// environment) and how many calls it has run in this process.
-int filterjit_box_long_f32_avx2(void);
-void filterjit_box_long_set_f32_avx2(int enabled);
-uint64_t filterjit_box_long_f32_avx2_runs(void);
+int filterjit_box_long_wide_avx2(void);
+void filterjit_box_long_set_wide_avx2(int enabled);
+uint64_t filterjit_box_long_wide_avx2_runs(void);
 int filterjit_box_long_f32(const float *const *rows, ptrdiff_t k, float *const *outs, ptrdiff_t count, ptrdiff_t n,
                            const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                            ptrdiff_t length, float cval, int maximum);
