@@ -4,7 +4,9 @@
 // k rows, one pass per output row (or columns first, where the call allows). Without AVX-512 VBMI the AVX2
 // kernel (`box_minmax_long_avx2.c`: columns first, windows up to 63 columns) takes its place. Without either
 // (FILTERJIT_NO_AVX512=1 and FILTERJIT_NO_AVX2=1 on such CPUs, `BoxLongKernel.enabled` off) or for a shape it
-// does not take, `runSeparable` keeps its Swift passes.
+// does not take, `runSeparable` keeps its Swift passes. The same for float32, float64, uint16 and int16 boxes of
+// 9 or more rows (`runSeparableLongWide`): the AVX-512 wide-lane kernel (`box_minmax_long_body.h`), else the
+// AVX2 one (`box_minmax_long_wide_avx2.c`).
 import RankKernelsC
 
 public enum BoxLongKernel {
@@ -95,9 +97,8 @@ extension WindowReductionJob {
         return ran == true
     }
 
-    /// The same for float32, float64, uint16 and int16 (the wide-lane kernel: 16, 8 and 32 lanes; without AVX-512 the
-    /// AVX2 one: 8, 4 and 16). Float rows
-    /// holding NaN or -0.0 make it decline (WindowStrategyDeclined; the outputs it wrote are rewritten by the
+    /// The same for float32, float64, uint16 and int16 (the wide-lane kernel: 16, 8 and 32 lanes; without AVX-512
+    /// the AVX2 one: 8, 4 and 16). Float rows holding NaN or -0.0 make it decline (WindowStrategyDeclined; the outputs it wrote are rewritten by the
     /// exact path).
     func runSeparableLongWide<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
                                                    destination: (Int) -> UnsafeMutablePointer<T>?,

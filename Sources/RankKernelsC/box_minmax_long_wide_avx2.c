@@ -2,8 +2,8 @@
 // (the kernel behind `filterjit_box_long_f32` / `_f64` / `_u16` / `_i16` there: see include/box_minmax_long.h and
 // docs/window-strategies.md). Columns first, as the 8-bit AVX2 kernel (box_minmax_long_avx2.c):
 //  - down the columns, van Herk / Gil-Werman over blocks of k output rows: at a block's start the suffix minima of
-//    its k input rows (k - 2 scratch rows, the last being the input row itself, the first straight into the row of
-//    column minima), then per output row t of the block one pass that takes the prefix over the next block's rows
+//    its k input rows (the last is the input row itself, the first goes straight into the row of column minima, the
+//    k - 2 between are scratch rows), then per output row t of the block one pass that takes the prefix over the next block's rows
 //    (one prefix row, updated in place) and op(suffix[t], prefix) together: about 3 operations per element whatever k;
 //  - the output row's column minima go into a scratch row with room on both sides, where the columns its windows
 //    read outside the row are set through the mode (the extension commutes with a minimum down a column);
@@ -17,7 +17,8 @@
 // last row, the first block's rows) by a check of their own; float32 by integer min/max of the bits on the side
 // (f32_hazards_avx2.h), float64 by two 64-bit compares (AVX2 has no 64-bit integer min/max).
 // Swift's van Herk passes (BoxMinMax.swift) took these boxes here before, with a separate NaN scan: Zen 3, 2048x2048,
-// one thread, float32 9x9 min 4.35 -> 2.85 ms (`cv2.erode` 3.6 ms).
+// one thread, float32 9x9 min 4.35 -> 2.85 ms through Python against `cv2.erode`'s 3.6 ms (in a later A/B in one
+// process, when the VM ran slower: 4.00 -> 3.09 ms; docs/status.md, "Sixteenth session").
 // One body per type: box_minmax_long_wide_avx2_body.h.
 
 #include "box_minmax_long.h"
@@ -42,8 +43,10 @@ uint64_t filterjit_box_long_wide_avx2_runs(void) { return __atomic_load_n(&fj_lw
 
 static ptrdiff_t fj_lw2_round(ptrdiff_t x, ptrdiff_t lanes) { return (x + lanes - 1) / lanes * lanes; }
 
-// The most W-windows an output vector combines (m), and so the fewest levels for a length.
+// The most W-windows an output vector combines (m), and so the fewest levels for a length; the most levels
+// (length <= 1024 = 2^10 needs at most 10).
 #define FJ_LW2_MAX_M 8
+#define FJ_LW2_MAX_LEVELS 10
 
 typedef struct {
     ptrdiff_t n, k, centre, s, length;
@@ -51,12 +54,12 @@ typedef struct {
     ptrdiff_t leftCount, rightCount;   // extended positions before / after the row that windows read
     int levels;                        // W = 2^levels
     int m;                             // W-windows per output: offsets 0, W, ..., (m - 2) W and length - W
-    ptrdiff_t need[24];                // need[l]: positions of level l (windows of 2^l) that must be valid, from c = cm + s
+    ptrdiff_t need[FJ_LW2_MAX_LEVELS + 1];   // need[l]: positions of level l (windows of 2^l) that must be valid, from cm + s
 } fj_lw2_plan;
 
-// The levels for a window of `length` columns: the fewest passes plus loads per output vector (a level pass is a
-// load pair, an op and a store per vector, counted as 3; each W-window of the output one load and one op),
-// with at most FJ_LW2_MAX_M windows. C harness, Zen 3, float32, 2048 columns x 128 rows in cache, best of 200: the
+// The levels for a window of `length` columns: the fewest passes plus loads per output vector, with at most
+// FJ_LW2_MAX_M windows. The weights are empirical: a level pass (a load pair, an op and a store per vector) counts
+// 3, each W-window of the output (a load and an op) 1. C harness, Zen 3, float32, 2048 columns x 128 rows in cache, best of 200: the
 // levels it picks (1, 2, 3 at k = 9, 15, 31) were the fastest or within 3% of them (one level fewer or more: 0-20%
 // slower).
 static int fj_lw2_levels(ptrdiff_t length) {
@@ -75,7 +78,7 @@ static int fj_lw2_levels(ptrdiff_t length) {
 // positions past extendedLength).
 static int fj_lw2_make_plan(fj_lw2_plan *p, ptrdiff_t lanes, ptrdiff_t k, ptrdiff_t n, const ptrdiff_t *columns,
                             ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start, ptrdiff_t length) {
-    if (k < 1 || k > 255 || length < 1 || length > 1024 || n < 1 || n > ((ptrdiff_t)1 << 40) || start < 0 || centre < 0 ||
+    if (k < 1 || k > 255 || length < 1 || length > (1 << FJ_LW2_MAX_LEVELS) || n < 1 || n > ((ptrdiff_t)1 << 40) || start < 0 || centre < 0 ||
         start + n + length - 1 > extendedLength)
         return 0;
     p->n = n; p->k = k; p->centre = centre; p->s = start - centre; p->length = length; p->columns = columns;
@@ -149,6 +152,7 @@ FJ_LW2 FJ_LW2_INLINE int fj_f64_seen_any(fj_f64_seen seen) { return !_mm256_test
 #undef FJA_LOADU
 #undef FJA_STOREU
 #undef FJA_OP
+#undef FJA_HAZARDS
 #undef FJA_SEEN
 #undef FJA_SEEN_NONE
 #undef FJA_SEEN_ADD
@@ -163,6 +167,7 @@ FJ_LW2 FJ_LW2_INLINE int fj_f64_seen_any(fj_f64_seen seen) { return !_mm256_test
 #define FJA_LOADU(p) _mm256_loadu_pd(p)
 #define FJA_STOREU(p, v) _mm256_storeu_pd((p), (v))
 #define FJA_OP(maximum, a, b) ((maximum) ? _mm256_max_pd((a), (b)) : _mm256_min_pd((a), (b)))
+#define FJA_HAZARDS 1
 #define FJA_SEEN fj_f64_seen
 #define FJA_SEEN_NONE() fj_f64_seen_none()
 #define FJA_SEEN_ADD(seen, v) fj_f64_seen_add((seen), (v))

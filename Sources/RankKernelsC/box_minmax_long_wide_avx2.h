@@ -10,7 +10,9 @@
 /// `filterjit_box_long_f32`'s contract (and _f64 / _u16 / _i16's) in AVX2: rows outside the image NULL; 1 on NaN or
 /// -0.0 in a row read (float types; the outputs are then partly written and meaningless); -1 (nothing written)
 /// where the switch is off, for a shape beyond it (k > 255, length > 1024, start or centre negative, positions past
-/// extendedLength) or without scratch; else 0. Scratch per call: k + 4 rows of n elements and the row table.
+/// extendedLength) or without scratch; else 0. Scratch per call: k + 3 rows (the cval row, the prefix row, k - 2
+/// suffix rows, two level rows and the row of column minima; the last three about n + length elements, the others n)
+/// and the row table.
 int fj_box_long_f32_avx2_run(int maximum, const float *const *rows, ptrdiff_t k, float *const *outs, ptrdiff_t count,
                              ptrdiff_t n, const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre,
                              ptrdiff_t start, ptrdiff_t length, float cval);

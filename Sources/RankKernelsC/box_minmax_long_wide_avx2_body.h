@@ -181,7 +181,7 @@ static int FJA(entry)(int maximum, const FJA_T *const *rows, ptrdiff_t k, FJA_T 
     if (!fj_lw2_make_plan(&p, FJA_LANES, k, n, columns, extendedLength, centre, start, length)) return -1;
     // A cval that is NaN or -0.0, read anywhere: the exact path (rows outside the image, or columns outside it).
     if (FJA_HAZARD1(cval) && fj_lw2_reads_cval((const void *const *)rows, count + k - 1, &p)) return 1;
-    // Scratch (elements): the cval row, k - 2 suffix rows, the prefix row, two level rows, and the row of column
+    // Scratch (elements): the cval row, the prefix row, k - 2 suffix rows, two level rows, and the row of column
     // minima with room for positions min(s, 0) - LANES ..< max(n + rightCount, s + need[0]) + LANES, all zeroed.
     const ptrdiff_t L = FJA_LANES;
     const ptrdiff_t row = fj_lw2_round(n, L) + 2 * L;

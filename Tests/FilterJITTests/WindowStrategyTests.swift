@@ -1512,8 +1512,9 @@ import RankKernelsC
                 label: "round \(round) \(kernel.name) \(type)->\(outType) \(shape) size \(size) origin \(origin) \(mode) cval \(cval) hazards \(hazards)")
         }
         // Square float32 boxes 9-40 over every mode and widths around the vector width, clean and with one NaN
-        // or -0.0 (in the last row: the kernel reads it last); column spans past the kernel's 8 levels (the
-        // Swift passes) and rows past 255.
+        // or -0.0 (in the last row: the kernel reads it last); column spans past the AVX-512 kernel's 8 levels (the
+        // Swift passes there; the AVX2 kernel's levels 5-8 and its limit of 1024 columns without AVX-512) and rows
+        // past 255.
         BoxLongKernel.enabled = true
         for k in [9, 15, 16, 31, 40] {
             for width in [k - 1, 15, 16, 17, 31, 33, 129] {
@@ -1533,12 +1534,16 @@ import RankKernelsC
                 }
             }
         }
-        for size in [[9, 80], [9, 81], [256, 9], [12, 200]] {
-            let input = try NDArray.random(shape: [size[0] + 3, 150], elementType: .float32, seed: UInt64(size[0] * 7 + size[1]))
-            let options = FilterOptions(size: size, mode: size[0] % 2 == 0 ? .wrap : .mirror, cval: 5)
-            let literal = Outcome { try kernels[1].genericFilter(input, options: options, strategy: .literal) }
-            let fast = Outcome { try kernels[1].genericFilter(input, options: options, threads: 2) }
-            if let d = fast.difference(from: literal) { problems.append("float32 size \(size): \(d)") }
+        for size in [[9, 80], [9, 81], [256, 9], [12, 200], [9, 300], [10, 1024], [9, 1025]] {
+            for type in [ElementType.float32, .float64, .uint16, .int16] where type == .float32 || size[1] >= 300 {
+                let input = try NDArray.random(shape: [size[0] + 3, size[1] >= 300 ? 1100 : 150], elementType: type,
+                                               seed: UInt64(size[0] * 7 + size[1]))
+                let options = FilterOptions(size: size, mode: size[0] % 2 == 0 ? .wrap : .mirror, cval: 5)
+                let kernel = kernels[(size[0] + size[1]) % 2]
+                let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 2) }
+                if let d = fast.difference(from: literal) { problems.append("\(type) size \(size): \(d)") }
+            }
         }
         let kernelRuns = BoxLongKernel.wideRuns - kernelRunsBefore
         let avx2Runs = BoxLongKernel.wideAVX2Runs - avx2RunsBefore
