@@ -98,8 +98,8 @@ extension WindowReductionJob {
     }
 
     /// The same for float32, float64, uint16 and int16 (the wide-lane kernel: 16, 8 and 32 lanes; without AVX-512
-    /// the AVX2 one: 8, 4 and 16). Float rows holding NaN or -0.0 make it decline (WindowStrategyDeclined; the outputs it wrote are rewritten by the
-    /// exact path).
+    /// the AVX2 one: 8, 4 and 16). Float rows holding NaN or -0.0 make it decline (WindowStrategyDeclined; the
+    /// outputs it wrote are rewritten by the exact path).
     func runSeparableLongWide<T: ReducibleElement>(_: T.Type, box: SeparableBox, rows: Range<Int>,
                                                    destination: (Int) -> UnsafeMutablePointer<T>?,
                                                    body: (Int, Int, UnsafeMutablePointer<T>) throws -> Void) throws -> Bool {

@@ -3,7 +3,8 @@
 // docs/window-strategies.md). Columns first, as the 8-bit AVX2 kernel (box_minmax_long_avx2.c):
 //  - down the columns, van Herk / Gil-Werman over blocks of k output rows: at a block's start the suffix minima of
 //    its k input rows (the last is the input row itself, the first goes straight into the row of column minima, the
-//    k - 2 between are scratch rows), then per output row t of the block one pass that takes the prefix over the next block's rows
+//    k - 2 between are scratch rows), then per output row t of the block one pass that takes the prefix over the
+//    next block's rows
 //    (one prefix row, updated in place) and op(suffix[t], prefix) together: about 3 operations per element whatever k;
 //  - the output row's column minima go into a scratch row with room on both sides, where the columns its windows
 //    read outside the row are set through the mode (the extension commutes with a minimum down a column);
@@ -54,14 +55,15 @@ typedef struct {
     ptrdiff_t leftCount, rightCount;   // extended positions before / after the row that windows read
     int levels;                        // W = 2^levels
     int m;                             // W-windows per output: offsets 0, W, ..., (m - 2) W and length - W
-    ptrdiff_t need[FJ_LW2_MAX_LEVELS + 1];   // need[l]: positions of level l (windows of 2^l) that must be valid, from cm + s
+    // need[l]: positions of level l (windows of 2^l) that must be valid, from cm + s.
+    ptrdiff_t need[FJ_LW2_MAX_LEVELS + 1];
 } fj_lw2_plan;
 
 // The levels for a window of `length` columns: the fewest passes plus loads per output vector, with at most
 // FJ_LW2_MAX_M windows. The weights are empirical: a level pass (a load pair, an op and a store per vector) counts
-// 3, each W-window of the output (a load and an op) 1. C harness, Zen 3, float32, 2048 columns x 128 rows in cache, best of 200: the
-// levels it picks (1, 2, 3 at k = 9, 15, 31) were the fastest or within 3% of them (one level fewer or more: 0-20%
-// slower).
+// 3, each W-window of the output (a load and an op) 1. C harness, Zen 3, float32, 2048 columns x 128 rows in
+// cache, best of 200: the levels it picks (1, 2, 3 at k = 9, 15, 31) were the fastest or within 3% of them (one
+// level fewer or more: 0-20% slower).
 static int fj_lw2_levels(ptrdiff_t length) {
     int best = -1;
     ptrdiff_t bestCost = 0;
@@ -78,8 +80,8 @@ static int fj_lw2_levels(ptrdiff_t length) {
 // positions past extendedLength).
 static int fj_lw2_make_plan(fj_lw2_plan *p, ptrdiff_t lanes, ptrdiff_t k, ptrdiff_t n, const ptrdiff_t *columns,
                             ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start, ptrdiff_t length) {
-    if (k < 1 || k > 255 || length < 1 || length > (1 << FJ_LW2_MAX_LEVELS) || n < 1 || n > ((ptrdiff_t)1 << 40) || start < 0 || centre < 0 ||
-        start + n + length - 1 > extendedLength)
+    if (k < 1 || k > 255 || length < 1 || length > (1 << FJ_LW2_MAX_LEVELS) || n < 1 || n > ((ptrdiff_t)1 << 40) ||
+        start < 0 || centre < 0 || start + n + length - 1 > extendedLength)
         return 0;
     p->n = n; p->k = k; p->centre = centre; p->s = start - centre; p->length = length; p->columns = columns;
     p->leftCount = p->s < 0 ? -p->s : 0;
