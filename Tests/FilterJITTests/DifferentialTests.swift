@@ -49,25 +49,30 @@ func randomWindows(_ random: inout SplitMix64) -> [[Double]] {
                             : [random.pick(specialDoubles), random.chance(0.8) ? Double(random.below(9) - 4) : random.pick(specialDoubles)]
                         let named = parameters.map { ["pf": $0[0], "pi": $0[1]] } ?? [:]
                         let outputLength = max(0, window.count - random.below(3))
-                        let jit: Result<[Double], any Error>
+                        // The oracle runs first, under its step budget, and the JIT only where the oracle
+                        // finished: the step budget is the oracle's own limit, not the language's, and a program
+                        // that outruns it (nested loops over a len(values)**3 array: 148M iterations, seed
+                        // 1796419750363; np.std of such an array in a loop, seed 1796593399071, which ran in the
+                        // JIT for more than the CI's 15-minute watchdog) has no reference result to compare with.
                         let reference: Result<[Double], KernelRuntimeError>
                         if program.kind == .lineFilter {
-                            jit = Result { try kernel.callLineFilter(line: window, outputLength: outputLength, parameters: named) }
                             reference = Result { () throws(KernelRuntimeError) -> [Double] in
                                 try interpreter.runLineFilter(line: window, outputLength: outputLength, parameters: parameters)
                             }
                         } else {
-                            jit = Result { [try kernel.callFilter(values: window, parameters: named)] }
                             reference = Result { () throws(KernelRuntimeError) -> [Double] in
                                 [try interpreter.runFilter(values: window, parameters: parameters)]
                             }
                         }
-                        // The step budget is the oracle's own limit, not the language's: a program that
-                        // outruns it (nested loops over a len(values)**3 array: 148M iterations, seed
-                        // 1796419750363) has no reference result to compare with.
                         if case .failure(let error) = reference, error.message.hasPrefix("step budget of ") {
                             outranTheOracle.withLock { $0 += 1 }
                             continue
+                        }
+                        let jit: Result<[Double], any Error>
+                        if program.kind == .lineFilter {
+                            jit = Result { try kernel.callLineFilter(line: window, outputLength: outputLength, parameters: named) }
+                        } else {
+                            jit = Result { [try kernel.callFilter(values: window, parameters: named)] }
                         }
                         compared.withLock { $0 += 1 }
                         switch (jit, reference) {
