@@ -115,6 +115,28 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_continue_prefix(const void *src, 
     }
 }
 
+// Columns c ..< c + 8 of a three-row mode (fast_box_sums_scalar.h, FJ_FBS_RIGHT).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_three8(int mode, const void *w0, const void *w1, const void *w2, double *pair,
+                                                         ptrdiff_t c, int f32) {
+    const __m512d c2 = fj_fbs_load(w2, c, f32);
+    if (mode == FJ_FBS_LEFT_PAIR) return _mm512_add_pd(_mm512_loadu_pd(pair + c), c2);
+    if (mode == FJ_FBS_LEFT) return _mm512_add_pd(_mm512_add_pd(fj_fbs_load(w0, c, f32), fj_fbs_load(w1, c, f32)), c2);
+    const __m512d p = _mm512_add_pd(fj_fbs_load(w1, c, f32), c2);
+    if (mode == FJ_FBS_RIGHT_KEEP) _mm512_storeu_pd(pair + c, p);
+    return _mm512_add_pd(fj_fbs_load(w0, c, f32), p);
+}
+
+// Columns 0 ..< n of a three-row mode into `columns` (`ahead`: the next output row's new input row).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_three_rows(int mode, const void *w0, const void *w1, const void *w2, double *pair,
+                                                          double *columns, ptrdiff_t n, int f32, const char *ahead) {
+    ptrdiff_t x = 0;
+    for (; x + 8 <= n; x += 8) {
+        if (ahead) _mm_prefetch(ahead + x * (f32 ? 4 : 8), FJ_FBS_HINT);
+        _mm512_storeu_pd(columns + x, fj_fbs_three8(mode, w0, w1, w2, pair, x, f32));
+    }
+    for (; x < n; x++) columns[x] = fj_fbs_three1(mode, w0, w1, w2, pair, x, f32);
+}
+
 // ((s[0] + s[1]) + s[2]) + ... + s[count - 1], 8 lanes (`pairwiseFold`'s order).
 FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_fold(const double *s, int count) {
     __m512d v = _mm512_loadu_pd(s);
@@ -269,20 +291,32 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
 FJ_FBS_ROWS(1, f32)
 FJ_FBS_ROWS(0, f64)
 
-// Columns c ..< c + 8 of a row i >= 1 of a block: p = prefix + src (first: p = src), prefix = p,
-// suffix + p (`fj_fbs_start_prefix` / `fj_fbs_continue_prefix`, kept in a register).
-FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_column8(const void *src, const double *suffix, double *prefix, ptrdiff_t c,
-                                                          int f32, int first) {
-    __m512d p = first ? fj_fbs_load(src, c, f32) : _mm512_add_pd(_mm512_loadu_pd(prefix + c), fj_fbs_load(src, c, f32));
+// Columns c ..< c + 8 of a row's vertical pass (`mode`, fast_box_sums_scalar.h): a three-row mode, or
+// p = prefix + src (START: p = src), prefix = p, suffix + p (`fj_fbs_start_prefix` /
+// `fj_fbs_continue_prefix`, kept in a register; src = w2).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_column8(int mode, const void *w0, const void *w1, const void *w2,
+                                                          const double *suffix, double *prefix, double *pair, ptrdiff_t c, int f32) {
+    if (mode < FJ_FBS_START_PREFIX) return fj_fbs_three8(mode, w0, w1, w2, pair, c, f32);
+    if (mode == FJ_FBS_FIRST_ROW) return _mm512_add_pd(fj_fbs_load(w2, c, f32), _mm512_loadu_pd(suffix + c));
+    __m512d p = mode == FJ_FBS_START_PREFIX ? fj_fbs_load(w2, c, f32)
+                                            : _mm512_add_pd(_mm512_loadu_pd(prefix + c), fj_fbs_load(w2, c, f32));
     _mm512_storeu_pd(prefix + c, p);
     return _mm512_add_pd(_mm512_loadu_pd(suffix + c), p);
 }
 
-// Columns 0 ..< count of a row i >= 1 into `columns`, as the separate pass does.
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_prefix_pass(const void *src, const double *suffix, double *prefix, double *columns,
-                                                           ptrdiff_t count, int f32, const char *ahead, int first) {
-    if (first) fj_fbs_start_prefix(src, suffix, prefix, columns, count, f32, ahead);
-    else fj_fbs_continue_prefix(src, suffix, prefix, columns, count, f32, ahead);
+// Columns q ..< q + count of a row's vertical pass into `columns`, as the separate passes do (the
+// pointers are the row's; those a mode does not use may be NULL).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_vertical_pass(int mode, const void *w0, const void *w1, const void *w2,
+                                                             const double *suffix, double *prefix, double *pair, double *columns,
+                                                             ptrdiff_t q, ptrdiff_t count, int f32, const char *ahead) {
+    const ptrdiff_t size = f32 ? 4 : 8;
+    const char *at = ahead ? ahead + q * size : NULL, *r2 = (const char *)w2 + q * size;
+    const void *first[1] = {r2};
+    double *const d[1] = {columns + q};
+    if (mode == FJ_FBS_FIRST_ROW) fj_fbs_suffixes(first, d, 1, suffix + q, count, f32);
+    else if (mode == FJ_FBS_START_PREFIX) fj_fbs_start_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
+    else if (mode == FJ_FBS_CONTINUE_PREFIX) fj_fbs_continue_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
+    else fj_fbs_three_rows(mode, (const char *)w0 + q * size, (const char *)w1 + q * size, r2, pair + q, columns + q, count, f32, at);
 }
 
 // Lanes s ..< s + 8 of (a, b) for a run-time s in 0 ..< 8.
@@ -290,58 +324,22 @@ FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_window(__m512d a, __m512d b, _
     return _mm512_permutex2var_pd(a, index, b);
 }
 
-// A row i >= 1 with a direct horizontal plan (up to 8 columns): the middle of the row with the
-// column sums kept in registers and summed along the row at once, so they are not stored and read
-// again. Column vectors at 64-byte aligned columns q (the scratch rows' alignment); output x's
-// window is columns x + d ... x + d + length - 1 (d = start - centre), the lanes s ... of two column
-// vectors (vpermt2pd), then shifted by valignq as in the row pass. Only the columns the row's ends
-// need go through the column row: the outputs outside the middle and the edge positions' sources
-// (low targets below q0 + 16, high ones from qEnd - 16, q0 ..< qEnd the middle's columns). The same
-// operations as the separate passes.
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *src, const double *suffix, double *prefix,
-                                                          double *extended, ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start,
-                                                          int length, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
-                                                          double cvalColumn, ptrdiff_t lowTarget, ptrdiff_t highTarget,
-                                                          fj_fbs_row_fn row_fn, double factor, void *o, int first,
-                                                          const char *ahead) {
-    double *columns = extended + centre;
-    const ptrdiff_t d = start - centre, size = f32 ? 4 : 8, vector = f32 ? 16 : 8;
-    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
-    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
-    // The middle outputs x0 ..< x1 (64-byte aligned stores; x0 + d >= 0), columns q0 = x0 + d - s
-    // (a multiple of 8) ..< qEnd = q0 + (x1 - x0) + 16 <= n.
-    ptrdiff_t x0 = d < 0 ? -d : 0, x1 = x0;
-    uintptr_t at = (uintptr_t)o + (uintptr_t)(x0 * size);
-    int aligned = at % (uintptr_t)size == 0;
-    if (aligned) x0 += (ptrdiff_t)((64 - at % 64) % 64) / size;
-    ptrdiff_t s = (x0 + d) % 8, q0 = x0 + d - s;
-    if (aligned && n - 16 - q0 >= 2 * vector) x1 = x0 + (n - 16 - q0) / vector * vector;
-    if (x1 > n) x1 = x0 + (n - x0) / vector * vector;
-    ptrdiff_t qEnd = q0 + (x1 - x0) + 16;
-    if (x1 - x0 < 2 * vector || lowTarget >= q0 + 16 || highTarget < qEnd - 16) {
-        fj_fbs_prefix_pass(src, suffix, prefix, columns, n, f32, ahead, first);
-        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-        row_fn(extended + start, NULL, n, 0, 0, factor, o);
-        return;
-    }
-    fj_fbs_prefix_pass(src, suffix, prefix, columns, q0, f32, ahead, first);
-    const __m512d f = _mm512_set1_pd(factor);
-    const int divide = fj_fbs_divisor != 0;
-    const __m512d dv = _mm512_set1_pd(divide ? fj_fbs_divisor : 1.0);
-    const __m512i index = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(s));
-    __m512d a = fj_fbs_column8(src, suffix, prefix, q0, f32, first), b = fj_fbs_column8(src, suffix, prefix, q0 + 8, f32, first);
-    _mm512_storeu_pd(columns + q0, a);
-    _mm512_storeu_pd(columns + q0 + 8, b);
-    __m512d lo = fj_fbs_window(a, b, index);
+// The middle outputs x0 ..< x1 of `fj_fbs_fused_row` (b: the column vector at q0 + 8, lo: the first
+// window vector).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_middle(int f32, int mode, const void *w0, const void *w1, const void *w2,
+                                                            const double *suffix, double *prefix, double *pair, double *columns,
+                                                            void *o, ptrdiff_t x0, ptrdiff_t x1, ptrdiff_t q0, __m512i index,
+                                                            __m512d f, __m512d dv, int divide, int length, const char *ahead,
+                                                            __m512d b, __m512d lo) {
+    const ptrdiff_t size = f32 ? 4 : 8, vector = f32 ? 16 : 8;
     for (ptrdiff_t x = x0; x < x1; x += vector) {
         ptrdiff_t q = q0 + (x - x0);
         if (ahead) _mm_prefetch(ahead + (q + 16) * size, FJ_FBS_HINT);
         int last = x + vector >= x1;
-        __m512d c = fj_fbs_column8(src, suffix, prefix, q + 16, f32, first);
+        __m512d c = fj_fbs_column8(mode, w0, w1, w2, suffix, prefix, pair, q + 16, f32);
         if (last) _mm512_storeu_pd(columns + q + 16, c);
         if (f32) {
-            __m512d e = fj_fbs_column8(src, suffix, prefix, q + 24, f32, first);
+            __m512d e = fj_fbs_column8(mode, w0, w1, w2, suffix, prefix, pair, q + 24, f32);
             if (last) _mm512_storeu_pd(columns + q + 24, e);
             __m512d mid = fj_fbs_window(b, c, index), hi = fj_fbs_window(c, e, index);
             __m512d s0 = fj_fbs_fold_shifted(lo, mid, length), s1 = fj_fbs_fold_shifted(mid, hi, length);
@@ -360,8 +358,60 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *s
             lo = hi;
         }
     }
-    fj_fbs_prefix_pass((const char *)src + qEnd * size, suffix + qEnd, prefix + qEnd, columns + qEnd, n - qEnd, f32,
-                       ahead ? ahead + qEnd * size : NULL, first);
+}
+
+// A row with a direct horizontal plan (up to 8 columns; a van Herk row i >= 1 or any row of a three-row
+// box: `mode`, with src = w2 for the prefix modes): the middle of the row with the
+// column sums kept in registers and summed along the row at once, so they are not stored and read
+// again. Column vectors at 64-byte aligned columns q (the scratch rows' alignment); output x's
+// window is columns x + d ... x + d + length - 1 (d = start - centre), the lanes s ... of two column
+// vectors (vpermt2pd), then shifted by valignq as in the row pass. Only the columns the row's ends
+// need go through the column row: the outputs outside the middle and the edge positions' sources
+// (low targets below q0 + 16, high ones from qEnd - 16, q0 ..< qEnd the middle's columns). The same
+// operations as the separate passes.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int mode, const void *w0, const void *w1, const void *w2,
+                                                         const double *suffix, double *prefix, double *pair, double *extended,
+                                                         ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start, int length,
+                                                         const ptrdiff_t *lastMap, ptrdiff_t extendedLength, double cvalColumn,
+                                                         ptrdiff_t lowTarget, ptrdiff_t highTarget, fj_fbs_row_fn row_fn,
+                                                         double factor, void *o, const char *ahead) {
+    double *columns = extended + centre;
+    const ptrdiff_t d = start - centre, size = f32 ? 4 : 8, vector = f32 ? 16 : 8;
+    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
+    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
+    // The middle outputs x0 ..< x1 (64-byte aligned stores; x0 + d >= 0), columns q0 = x0 + d - s
+    // (a multiple of 8) ..< qEnd = q0 + (x1 - x0) + 16 <= n.
+    ptrdiff_t x0 = d < 0 ? -d : 0, x1 = x0;
+    uintptr_t at = (uintptr_t)o + (uintptr_t)(x0 * size);
+    int aligned = at % (uintptr_t)size == 0;
+    if (aligned) x0 += (ptrdiff_t)((64 - at % 64) % 64) / size;
+    ptrdiff_t s = (x0 + d) % 8, q0 = x0 + d - s;
+    if (aligned && n - 16 - q0 >= 2 * vector) x1 = x0 + (n - 16 - q0) / vector * vector;
+    if (x1 > n) x1 = x0 + (n - x0) / vector * vector;
+    ptrdiff_t qEnd = q0 + (x1 - x0) + 16;
+    if (x1 - x0 < 2 * vector || lowTarget >= q0 + 16 || highTarget < qEnd - 16) {
+        fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, 0, n, f32, ahead);
+        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        row_fn(extended + start, NULL, n, 0, 0, factor, o);
+        return;
+    }
+    fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, 0, q0, f32, ahead);
+    const __m512d f = _mm512_set1_pd(factor);
+    const int divide = fj_fbs_divisor != 0;
+    const __m512d dv = _mm512_set1_pd(divide ? fj_fbs_divisor : 1.0);
+    const __m512i index = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(s));
+    __m512d a = fj_fbs_column8(mode, w0, w1, w2, suffix, prefix, pair, q0, f32);
+    __m512d b = fj_fbs_column8(mode, w0, w1, w2, suffix, prefix, pair, q0 + 8, f32);
+    _mm512_storeu_pd(columns + q0, a);
+    _mm512_storeu_pd(columns + q0 + 8, b);
+    __m512d lo = fj_fbs_window(a, b, index);
+    // The middle with the window's length a constant for the common 3 and 5 (a run-time count costs its
+    // compares in every fold).
+    if (length == 3) fj_fbs_fused_middle(f32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, 3, ahead, b, lo);
+    else if (length == 5) fj_fbs_fused_middle(f32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, 5, ahead, b, lo);
+    else fj_fbs_fused_middle(f32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, length, ahead, b, lo);
+    fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, qEnd, n - qEnd, f32, ahead);
     for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
     for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
     row_fn(extended + start, NULL, x0, 0, 0, factor, o);

@@ -193,19 +193,56 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
 FJ_FBS_ROWS(1, f32)
 FJ_FBS_ROWS(0, f64)
 
-// Columns per step of a row with a direct plan (`fj_fbs_direct_row`).
+// Columns per step of a row with a direct plan (`fj_fbs_fused_row`).
 enum { FJ_FBS_STEP = 256 };
 
-// A row i >= 1 with a direct plan: the column sums into the scratch row FJ_FBS_STEP columns at a time,
-// each step followed by the horizontal pass of the outputs whose windows it completed (those whose
-// windows lie inside the row; the step's columns are still in L1), then the edge positions and the
-// outputs that read them (the row's ends). The same operations as the separate passes.
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *src, const double *suffix, double *prefix,
-                                                          double *extended, ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start,
-                                                          int length, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
-                                                          double cvalColumn, ptrdiff_t lowTarget, ptrdiff_t highTarget,
-                                                          fj_fbs_row_fn row_fn, double factor, void *o, int first,
-                                                          const char *ahead) {
+// Columns x ..< x + 4 of a three-row mode (fast_box_sums_scalar.h).
+#define FJ_FBS_THREE4(X)                                                                                               \
+    do {                                                                                                               \
+        __m256d c2 = fj_fbs_load(w2, (X), f32), c;                                                                     \
+        if (mode == FJ_FBS_LEFT_PAIR) {                                                                                \
+            c = _mm256_add_pd(_mm256_loadu_pd(pair + (X)), c2);                                                       \
+        } else if (mode == FJ_FBS_LEFT) {                                                                              \
+            c = _mm256_add_pd(_mm256_add_pd(fj_fbs_load(w0, (X), f32), fj_fbs_load(w1, (X), f32)), c2);               \
+        } else {                                                                                                       \
+            __m256d p = _mm256_add_pd(fj_fbs_load(w1, (X), f32), c2);                                                  \
+            if (mode == FJ_FBS_RIGHT_KEEP) _mm256_storeu_pd(pair + (X), p);                                            \
+            c = _mm256_add_pd(fj_fbs_load(w0, (X), f32), p);                                                           \
+        }                                                                                                              \
+        _mm256_storeu_pd(columns + (X), c);                                                                            \
+    } while (0)
+
+// Columns 0 ..< n of a three-row mode (the rows, pair and columns start at the step's first column).
+// `ahead`: the next output row's new input row, fetched a row early.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_three_rows(int mode, const void *w0, const void *w1, const void *w2, double *pair,
+                                                          double *columns, ptrdiff_t n, int f32, const char *ahead) {
+    ptrdiff_t x = 0;
+    for (; x + 16 <= n; x += 16) {
+        if (ahead) {
+            _mm_prefetch(ahead + x * (f32 ? 4 : 8), _MM_HINT_T0);
+            if (!f32) _mm_prefetch(ahead + x * 8 + 64, _MM_HINT_T0);
+        }
+        FJ_FBS_THREE4(x);
+        FJ_FBS_THREE4(x + 4);
+        FJ_FBS_THREE4(x + 8);
+        FJ_FBS_THREE4(x + 12);
+    }
+    for (; x + 4 <= n; x += 4) FJ_FBS_THREE4(x);
+    for (; x < n; x++) columns[x] = fj_fbs_three1(mode, w0, w1, w2, pair, x, f32);
+}
+#undef FJ_FBS_THREE4
+
+// A row with a direct plan (a van Herk row i >= 1 or any row of a three-row box: `mode`, with src = w2
+// for the prefix modes): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step
+// followed by the horizontal pass of the outputs whose windows it completed (those whose windows lie
+// inside the row; the step's columns are still in L1), then the edge positions and the outputs that
+// read them (the row's ends). The same operations as the separate passes.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int mode, const void *w0, const void *w1, const void *w2,
+                                                         const double *suffix, double *prefix, double *pair, double *extended,
+                                                         ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start, int length,
+                                                         const ptrdiff_t *lastMap, ptrdiff_t extendedLength, double cvalColumn,
+                                                         ptrdiff_t lowTarget, ptrdiff_t highTarget, fj_fbs_row_fn row_fn,
+                                                         double factor, void *o, const char *ahead) {
     (void)lowTarget; (void)highTarget;
     double *columns = extended + centre;
     const ptrdiff_t size = f32 ? 4 : 8, d = start - centre;
@@ -220,8 +257,11 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_direct_row(int f32, const void *s
     for (ptrdiff_t q = 0; q < n; q += FJ_FBS_STEP) {
         const ptrdiff_t count = n - q < FJ_FBS_STEP ? n - q : FJ_FBS_STEP;
         const char *at = ahead ? ahead + q * size : NULL;
-        if (first) fj_fbs_start_prefix((const char *)src + q * size, suffix + q, prefix + q, columns + q, count, f32, at);
-        else fj_fbs_continue_prefix((const char *)src + q * size, suffix + q, prefix + q, columns + q, count, f32, at);
+        const char *r2 = (const char *)w2 + q * size;
+        if (mode == FJ_FBS_FIRST_ROW) fj_fbs_add_row(r2, suffix + q, columns + q, count, f32);
+        else if (mode == FJ_FBS_START_PREFIX) fj_fbs_start_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
+        else if (mode == FJ_FBS_CONTINUE_PREFIX) fj_fbs_continue_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
+        else fj_fbs_three_rows(mode, (const char *)w0 + q * size, (const char *)w1 + q * size, r2, pair + q, columns + q, count, f32, at);
         // The outputs whose last column is below q + count, up to an output at a 32-byte boundary
         // (the row pass stores whole aligned vectors from there).
         ptrdiff_t limit = q + count - d - (length - 1);

@@ -7,7 +7,8 @@
 //   fj_fbs_row_fn, the row tables           fj_fbs_direct_<f32|f64>[1...8], fj_fbs_factored_<..>[2...8],
 //                                           fj_fbs_factored330/350/561_<..> (the horizontal passes);
 //   fj_fbs_suffixes, fj_fbs_widen, fj_fbs_accumulate, fj_fbs_start_prefix, fj_fbs_continue_prefix,
-//   fj_fbs_direct_row                       the vertical passes and the fused row of a direct plan;
+//   fj_fbs_three_rows, fj_fbs_fused_row     the vertical passes (van Herk, and the three-row boxes' modes
+//                                           of fast_box_sums_scalar.h) and the fused row of a direct plan;
 //   fj_fbs_sfence()                         the fence after non-temporal stores.
 // Every addition is in the primitives, in the order of NDImage/FastBoxSums.swift; this file only
 // decides which rows go through which primitive, so both widths give the same bits.
@@ -72,7 +73,8 @@ static double *fj_fbs_scratch(size_t doubles, int *owned) {
     return block;
 }
 
-// The vertical passes of `runFastBoxSum` in the same order, then the fused horizontal row.
+// The vertical passes of `runFastBoxSum` in the same order (or, for three rows, the same additions
+// without its scratch rows), then the fused horizontal row.
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
                                      ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
                                      ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
@@ -94,47 +96,68 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
     ptrdiff_t blockStart = (y0 / k) * k, i = y0 - blockStart;
     for (ptrdiff_t y = y0; y < y1; y++, i++) {
         if (i == k) { blockStart += k; i = 0; }
-        if (blockStart != block) {
-            block = blockStart;
-            // suffix(k - 1) = row k - 1, suffix(j) = row j + suffix(j + 1) down to j = i, in groups of
-            // up to 8 rows; suffix(0) (i = 0: the block's first output row) goes straight to the columns.
-            for (ptrdiff_t hi = k - 1; hi >= i;) {
-                ptrdiff_t lo = hi - 7 > i ? hi - 7 : i;
-                const void *src[8];
-                double *dst[8];
-                for (ptrdiff_t j = hi; j >= lo; j--) {
-                    src[hi - j] = FJ_FBS_INPUT(blockStart + j + top);
-                    dst[hi - j] = j == 0 ? columns : suffix + j * stride;
-                }
-                fj_fbs_suffixes(src, dst, (int)(hi - lo + 1), hi == k - 1 ? NULL : suffix + (hi + 1) * stride, n, f32);
-                hi = lo - 1;
+        void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
+        if (k == 3) {
+            // A three-row box (fast_box_sums_scalar.h, FJ_FBS_RIGHT): rows y + top ... y + 2 + top, the pair
+            // in the suffix rows' second row; the next output row adds row y + 3 + top.
+            const int mode = fj_fbs_three_mode(i, y > y0);
+            const void *w0 = FJ_FBS_INPUT(y + top), *w1 = FJ_FBS_INPUT(y + 1 + top), *w2 = FJ_FBS_INPUT(y + 2 + top);
+            const char *ahead = y + 1 < y1 && y + 3 + top < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(y + 3 + top) : NULL;
+            if (b == 0) {
+                fj_fbs_fused_row(f32, mode, w0, w1, w2, NULL, NULL, suffix + stride, extended, n, centre, start, length, lastMap,
+                                 extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o, ahead);
+                continue;
             }
-            if (i >= 2) {
-                fj_fbs_widen(FJ_FBS_INPUT(blockStart + k + top), prefix, n, f32);
-                for (ptrdiff_t j = 2; j < i; j++) fj_fbs_accumulate(FJ_FBS_INPUT(blockStart + j + k - 1 + top), prefix, n, f32);
-            }
-        }
-        if (i == 0) {
-            // The columns are suffix(0), written above.
-        } else if (b == 0) {
-            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
-            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
-            void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
-            fj_fbs_direct_row(f32, FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, extended, n, centre,
-                              start, length, lastMap, extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o,
-                              i == 1, ahead);
-            continue;
+            fj_fbs_three_rows(mode, w0, w1, w2, suffix + stride, columns, n, f32, ahead);
         } else {
-            // The input row the next output row's prefix adds (row B + i + k; after the block's last
-            // row, the next block's second row B + 2k, its first rows being this block's prefix rows).
-            ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
-            const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
-            if (i == 1) fj_fbs_start_prefix(FJ_FBS_INPUT(blockStart + k + top), suffix + stride, prefix, columns, n, f32, ahead);
-            else fj_fbs_continue_prefix(FJ_FBS_INPUT(blockStart + i + k - 1 + top), suffix + i * stride, prefix, columns, n, f32, ahead);
+            if (blockStart != block) {
+                block = blockStart;
+                // suffix(k - 1) = row k - 1, suffix(j) = row j + suffix(j + 1) down to j = i, in groups of
+                // up to 8 rows; suffix(0) (i = 0: the block's first output row) goes straight to the columns,
+                // in the fused row below for a direct plan.
+                const ptrdiff_t lowest = i == 0 && b == 0 && k >= 2 ? 1 : i;
+                for (ptrdiff_t hi = k - 1; hi >= lowest;) {
+                    ptrdiff_t lo = hi - 7 > lowest ? hi - 7 : lowest;
+                    const void *src[8];
+                    double *dst[8];
+                    for (ptrdiff_t j = hi; j >= lo; j--) {
+                        src[hi - j] = FJ_FBS_INPUT(blockStart + j + top);
+                        dst[hi - j] = j == 0 ? columns : suffix + j * stride;
+                    }
+                    fj_fbs_suffixes(src, dst, (int)(hi - lo + 1), hi == k - 1 ? NULL : suffix + (hi + 1) * stride, n, f32);
+                    hi = lo - 1;
+                }
+                if (i >= 2) {
+                    fj_fbs_widen(FJ_FBS_INPUT(blockStart + k + top), prefix, n, f32);
+                    for (ptrdiff_t j = 2; j < i; j++) fj_fbs_accumulate(FJ_FBS_INPUT(blockStart + j + k - 1 + top), prefix, n, f32);
+                }
+            }
+            // Row i = 0: the columns are suffix(0), written above, or row B + suffix(1) in the fused row.
+            // Rows i >= 1: the prefix pass adds row B + i + k - 1 (src); `ahead` is the row the next
+            // output row's prefix adds (row B + i + k; after the block's last row, the next block's second
+            // row B + 2k, its first rows being this block's prefix rows).
+            if (i == 0 && b == 0 && k >= 2) {
+                fj_fbs_fused_row(f32, FJ_FBS_FIRST_ROW, NULL, NULL, FJ_FBS_INPUT(blockStart + top), suffix + stride, NULL, NULL,
+                                 extended, n, centre, start, length, lastMap, extendedLength, cvalColumn, lowTarget, highTarget,
+                                 row_fn, factor, o, NULL);
+                continue;
+            }
+            if (i >= 1) {
+                const int mode = i == 1 ? FJ_FBS_START_PREFIX : FJ_FBS_CONTINUE_PREFIX;
+                const void *src = FJ_FBS_INPUT(blockStart + i + k - 1 + top);
+                ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
+                const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
+                if (b == 0) {
+                    fj_fbs_fused_row(f32, mode, NULL, NULL, src, suffix + i * stride, prefix, NULL, extended, n, centre, start, length,
+                                     lastMap, extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o, ahead);
+                    continue;
+                }
+                if (i == 1) fj_fbs_start_prefix(src, suffix + stride, prefix, columns, n, f32, ahead);
+                else fj_fbs_continue_prefix(src, suffix + i * stride, prefix, columns, n, f32, ahead);
+            }
         }
         for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
         for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-        void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
         row_fn(extended + start, level, n, b, r, factor, o);
     }
     if (fj_fbs_stream) fj_fbs_sfence();

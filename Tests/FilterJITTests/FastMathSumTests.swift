@@ -169,6 +169,8 @@ import RankKernelsC
             let kernel = kernels[which]
             var size = [1 + random.below(random.chance(0.3) ? 33 : 12), 1 + random.below(random.chance(0.3) ? 33 : 12)]
             if random.chance(0.3) { size = [random.pick([3, 5, 9, 15, 31]), random.pick([3, 5, 9, 15, 31])] }
+            // Boxes of three rows take their own vertical pass in C (fast_box_sums_scalar.h, FJ_FBS_RIGHT).
+            if random.chance(0.2) { size[0] = 3 }
             var shape = [1 + random.below(random.chance(0.2) ? 8 : 40), 1 + random.below(random.chance(0.2) ? 8 : 60)]
             if random.chance(0.15) { shape = [1 + random.below(4), 1500 + random.below(1500)] }   // long rows
             if random.chance(0.1) { shape = [200 + random.below(300), 1 + random.below(5)] }      // long columns
