@@ -214,8 +214,9 @@ extension WindowReductionJob {
             && runFastSumDirectC(T.self, rows: rows, output: output, factor: factor, divisor: divisor) {
             return
         }
-        // 3-D float64: the plane sums are rows of doubles, and the fused C passes take them as the input rows.
-        if streaming && BoxMeanKernels.fusedFastSums && input.rank == 3 && T.self == Double.self
+        // 3-D: the plane sums are rows of doubles, and the fused C passes take them as the input rows (for
+        // float32 data with float32 output rows).
+        if streaming && BoxMeanKernels.fusedFastSums && input.rank == 3
             && FastBoxSums.fusedPassesRun && FastBoxSumHorizontal(length: box.length) != .binary {
             try runFastBoxSum3D(T.self, rows: rows, direct: (output, factor, divisor)) { _, _, _, _ in }
             return
@@ -267,7 +268,8 @@ extension WindowReductionJob {
             outerMap[p].map { base + $0 * MemoryLayout<T>.stride } ?? UnsafeRawPointer(cvalRow)
         }
         let map = lastColumns
-        let ran = filterjit_fast_box_sum(T.self == Float.self ? 1 : 0, pointers, rowBase, rowCount, rows.lowerBound, rows.upperBound,
+        let f32: Int32 = T.self == Float.self ? 1 : 0
+        let ran = filterjit_fast_box_sum(f32, f32, pointers, rowBase, rowCount, rows.lowerBound, rows.upperBound,
                                          n, k, box.first, map, map.count, geometry.centre[1], box.start, box.length,
                                          plan.a, plan.b, plan.r, Double(k) * cval.doubleValue, factor, divisor,
                                          output.firstElementPointer, output.strides[0] / MemoryLayout<T>.stride,
@@ -308,9 +310,9 @@ extension WindowReductionJob {
     /// the plane (constant modes) are k0 x cval, planes outside are planes of cval.
     /// Scratch: k0 suffix planes, one prefix plane and Q (doubles of the plane's size), as bounded
     /// by `fastBoxSumFits`.
-    /// `direct` (float64 only, contiguous output rows, a plan the C passes take): each plane's rows go
-    /// through `filterjit_fast_box_sum` over the plane sums (the same additions as the Swift passes,
-    /// the same bits), stored into the output with `factor`; `body` is then not called.
+    /// `direct` (contiguous output rows of T, a plan the C passes take): each plane's rows go through
+    /// `filterjit_fast_box_sum` over the plane sums (float64 rows, T's output rows: the same additions as
+    /// the Swift passes, the same bits), stored into the output with `factor`; `body` is then not called.
     private func runFastBoxSum3D<T: ReducibleElement & BinaryFloatingPoint>(
         _: T.Type, rows: Range<Int>, direct: (output: NDArray, factor: Double, divisor: Double)? = nil,
         body: (Int, Int, UnsafeMutablePointer<Double>, Int) throws -> Void) throws {
@@ -397,14 +399,15 @@ extension WindowReductionJob {
                 let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
                     rowIndex[p].map { UnsafeRawPointer(plane + $0 * n) } ?? UnsafeRawPointer(cvalSums)
                 }
-                let outStrides = direct.output.strides.map { $0 / MemoryLayout<Double>.stride }
-                let out = direct.output.firstElementPointer + z * outStrides[0] * MemoryLayout<Double>.stride
-                let ran = filterjit_fast_box_sum(0, pointers, rowBase, rowCount, local.lowerBound, local.upperBound,
+                let outStrides = direct.output.strides.map { $0 / MemoryLayout<T>.stride }
+                let out = direct.output.firstElementPointer + z * outStrides[0] * MemoryLayout<T>.stride
+                let ran = filterjit_fast_box_sum(0, T.self == Float.self ? 1 : 0, pointers, rowBase, rowCount,
+                                                 local.lowerBound, local.upperBound,
                                                  n, box.rows, box.first, lastMapColumns, lastMapColumns.count,
                                                  geometry.centre[2], box.start, box.length, plan.a, plan.b, plan.r,
                                                  Double(box.rows) * (Double(k0) * cval.doubleValue), direct.factor,
                                                  direct.divisor, out, outStrides[1],
-                                                 BoxMeanKernels.stream(outputBytes: direct.output.count * MemoryLayout<Double>.stride))
+                                                 BoxMeanKernels.stream(outputBytes: direct.output.count * MemoryLayout<T>.stride))
                 // (0 when its scratch could not be allocated, or when a test switched the C passes off since the
                 // guard above: the caller recomputes everything exactly.)
                 guard ran == 1 else { throw WindowStrategyDeclined(reason: "no scratch for the fused passes") }

@@ -326,19 +326,19 @@ FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_window(__m512d a, __m512d b, _
 
 // The middle outputs x0 ..< x1 of `fj_fbs_fused_row` (b: the column vector at q0 + 8, lo: the first
 // window vector).
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_middle(int f32, int mode, const void *w0, const void *w1, const void *w2,
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_middle(int f32, int out32, int mode, const void *w0, const void *w1, const void *w2,
                                                             const double *suffix, double *prefix, double *pair, double *columns,
                                                             void *o, ptrdiff_t x0, ptrdiff_t x1, ptrdiff_t q0, __m512i index,
                                                             __m512d f, __m512d dv, int divide, int length, const char *ahead,
                                                             __m512d b, __m512d lo) {
-    const ptrdiff_t size = f32 ? 4 : 8, vector = f32 ? 16 : 8;
+    const ptrdiff_t isize = f32 ? 4 : 8, vector = out32 ? 16 : 8;
     for (ptrdiff_t x = x0; x < x1; x += vector) {
         ptrdiff_t q = q0 + (x - x0);
-        if (ahead) _mm_prefetch(ahead + (q + 16) * size, FJ_FBS_HINT);
+        if (ahead) _mm_prefetch(ahead + (q + 16) * isize, FJ_FBS_HINT);
         int last = x + vector >= x1;
         __m512d c = fj_fbs_column8(mode, w0, w1, w2, suffix, prefix, pair, q + 16, f32);
         if (last) _mm512_storeu_pd(columns + q + 16, c);
-        if (f32) {
+        if (out32) {
             __m512d e = fj_fbs_column8(mode, w0, w1, w2, suffix, prefix, pair, q + 24, f32);
             if (last) _mm512_storeu_pd(columns + q + 24, e);
             __m512d mid = fj_fbs_window(b, c, index), hi = fj_fbs_window(c, e, index);
@@ -361,7 +361,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_middle(int f32, int mode, c
 }
 
 // A row with a direct horizontal plan (up to 8 columns; a van Herk row i >= 1 or any row of a three-row
-// box: `mode`, with src = w2 for the prefix modes): the middle of the row with the
+// box: `mode`, with src = w2 for the prefix modes; `f32` the input rows' type, `out32` the output's): the middle of the row with the
 // column sums kept in registers and summed along the row at once, so they are not stored and read
 // again. Column vectors at 64-byte aligned columns q (the scratch rows' alignment); output x's
 // window is columns x + d ... x + d + length - 1 (d = start - centre), the lanes s ... of two column
@@ -369,14 +369,14 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_middle(int f32, int mode, c
 // need go through the column row: the outputs outside the middle and the edge positions' sources
 // (low targets below q0 + 16, high ones from qEnd - 16, q0 ..< qEnd the middle's columns). The same
 // operations as the separate passes.
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int mode, const void *w0, const void *w1, const void *w2,
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int mode, const void *w0, const void *w1, const void *w2,
                                                          const double *suffix, double *prefix, double *pair, double *extended,
                                                          ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start, int length,
                                                          const ptrdiff_t *lastMap, ptrdiff_t extendedLength, double cvalColumn,
                                                          ptrdiff_t lowTarget, ptrdiff_t highTarget, fj_fbs_row_fn row_fn,
                                                          double factor, void *o, const char *ahead) {
     double *columns = extended + centre;
-    const ptrdiff_t d = start - centre, size = f32 ? 4 : 8, vector = f32 ? 16 : 8;
+    const ptrdiff_t d = start - centre, size = out32 ? 4 : 8, vector = out32 ? 16 : 8;
     ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
     ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
     // The middle outputs x0 ..< x1 (64-byte aligned stores; x0 + d >= 0), columns q0 = x0 + d - s
@@ -408,9 +408,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int mode, cons
     __m512d lo = fj_fbs_window(a, b, index);
     // The middle with the window's length a constant for the common 3 and 5 (a run-time count costs its
     // compares in every fold).
-    if (length == 3) fj_fbs_fused_middle(f32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, 3, ahead, b, lo);
-    else if (length == 5) fj_fbs_fused_middle(f32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, 5, ahead, b, lo);
-    else fj_fbs_fused_middle(f32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, length, ahead, b, lo);
+    if (length == 3) fj_fbs_fused_middle(f32, out32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, 3, ahead, b, lo);
+    else if (length == 5) fj_fbs_fused_middle(f32, out32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, 5, ahead, b, lo);
+    else fj_fbs_fused_middle(f32, out32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, length, ahead, b, lo);
     fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, qEnd, n - qEnd, f32, ahead);
     for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
     for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
@@ -426,7 +426,7 @@ static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }
 // fallback, produced what they compare).
 static long fj_fbs_runs, fj_fbs_avx2_runs;
 
-int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+int filterjit_fast_box_sum(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
@@ -435,7 +435,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     const int avx512 = filterjit_rank_kernels_avx512();
     if (!avx512 && !filterjit_fast_box_sum_avx2()) return 0;
     if (y1 <= y0) return 1;
-    if (n < 1 || k < 1 || y0 < 0 || length < 1 || start < 0 || centre < 0) return 0;
+    if (n < 1 || k < 1 || y0 < 0 || length < 1 || start < 0 || centre < 0 || (f32 && !out32)) return 0;
     // The rows read: y0 + top ... y1 + k - 2 + top.
     if (y0 + top < rowBase || y1 + k - 2 + top >= rowBase + rowCount) return 0;
     // The horizontal reads extended positions start ... start + n + length - 2.
@@ -443,7 +443,7 @@ int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, 
     for (ptrdiff_t j = 0; j < extendedLength; j++)
         if (lastMap[j] >= n) return 0;
     const int ran = (avx512 ? fj_fbs_sums : fj_fbs_avx2_sums)(
-        f32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r, cvalColumn,
+        f32 != 0, out32 != 0, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r, cvalColumn,
         factor, divisor, out, outRowStride, stream);
     if (ran) __atomic_fetch_add(&fj_fbs_runs, 1, __ATOMIC_RELAXED);
     if (ran && !avx512) __atomic_fetch_add(&fj_fbs_avx2_runs, 1, __ATOMIC_RELAXED);
@@ -455,12 +455,12 @@ long filterjit_fast_box_sum_avx2_runs(void) { return __atomic_load_n(&fj_fbs_avx
 
 #else
 
-int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+int filterjit_fast_box_sum(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
                            double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
-    (void)stream; (void)divisor;
+    (void)stream; (void)divisor; (void)out32;
     (void)f32; (void)rows; (void)rowBase; (void)rowCount; (void)y0; (void)y1; (void)n; (void)k; (void)top;
     (void)lastMap; (void)extendedLength; (void)centre; (void)start; (void)length; (void)a; (void)b; (void)r;
     (void)cvalColumn; (void)factor; (void)out; (void)outRowStride;

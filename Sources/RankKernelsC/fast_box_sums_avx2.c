@@ -233,11 +233,11 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_three_rows(int mode, const void *
 #undef FJ_FBS_THREE4
 
 // A row with a direct plan (a van Herk row i >= 1 or any row of a three-row box: `mode`, with src = w2
-// for the prefix modes): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step
+// for the prefix modes; `f32` the input rows' type, `out32` the output's): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step
 // followed by the horizontal pass of the outputs whose windows it completed (those whose windows lie
 // inside the row; the step's columns are still in L1), then the edge positions and the outputs that
 // read them (the row's ends). The same operations as the separate passes.
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int mode, const void *w0, const void *w1, const void *w2,
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int mode, const void *w0, const void *w1, const void *w2,
                                                          const double *suffix, double *prefix, double *pair, double *extended,
                                                          ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start, int length,
                                                          const ptrdiff_t *lastMap, ptrdiff_t extendedLength, double cvalColumn,
@@ -245,7 +245,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int mode, cons
                                                          double factor, void *o, const char *ahead) {
     (void)lowTarget; (void)highTarget;
     double *columns = extended + centre;
-    const ptrdiff_t size = f32 ? 4 : 8, d = start - centre;
+    const ptrdiff_t isize = f32 ? 4 : 8, size = out32 ? 4 : 8, d = start - centre;
     ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
     ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
     // Output x reads columns x + d ... x + d + length - 1: inside the row for x0 <= x < x1.
@@ -256,12 +256,12 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int mode, cons
     ptrdiff_t done = x0;
     for (ptrdiff_t q = 0; q < n; q += FJ_FBS_STEP) {
         const ptrdiff_t count = n - q < FJ_FBS_STEP ? n - q : FJ_FBS_STEP;
-        const char *at = ahead ? ahead + q * size : NULL;
-        const char *r2 = (const char *)w2 + q * size;
+        const char *at = ahead ? ahead + q * isize : NULL;
+        const char *r2 = (const char *)w2 + q * isize;
         if (mode == FJ_FBS_FIRST_ROW) fj_fbs_add_row(r2, suffix + q, columns + q, count, f32);
         else if (mode == FJ_FBS_START_PREFIX) fj_fbs_start_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
         else if (mode == FJ_FBS_CONTINUE_PREFIX) fj_fbs_continue_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
-        else fj_fbs_three_rows(mode, (const char *)w0 + q * size, (const char *)w1 + q * size, r2, pair + q, columns + q, count, f32, at);
+        else fj_fbs_three_rows(mode, (const char *)w0 + q * isize, (const char *)w1 + q * isize, r2, pair + q, columns + q, count, f32, at);
         // The outputs whose last column is below q + count, up to an output at a 32-byte boundary
         // (the row pass stores whole aligned vectors from there).
         ptrdiff_t limit = q + count - d - (length - 1);
@@ -282,11 +282,11 @@ static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }
 
 #include "fast_box_sums_driver.h"
 
-int fj_fbs_avx2_sums(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1,
+int fj_fbs_avx2_sums(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1,
                      ptrdiff_t n, ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
                      ptrdiff_t centre, ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
                      double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
-    return fj_fbs_sums(f32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r,
+    return fj_fbs_sums(f32, out32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r,
                        cvalColumn, factor, divisor, out, outRowStride, stream);
 }
 

@@ -73,9 +73,10 @@ static double *fj_fbs_scratch(size_t doubles, int *owned) {
     return block;
 }
 
+// `f32`: float32 input rows, `out32`: float32 output (the row functions' and the fused rows' stores).
 // The vertical passes of `runFastBoxSum` in the same order (or, for three rows, the same additions
 // without its scratch rows), then the fused horizontal row.
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,
                                      ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
                                      ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
                                      double factor, void *out, ptrdiff_t outRowStride, double *suffix, ptrdiff_t stride, double *prefix,
@@ -96,7 +97,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
     ptrdiff_t blockStart = (y0 / k) * k, i = y0 - blockStart;
     for (ptrdiff_t y = y0; y < y1; y++, i++) {
         if (i == k) { blockStart += k; i = 0; }
-        void *o = f32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
+        void *o = out32 ? (void *)((float *)out + y * outRowStride) : (void *)((double *)out + y * outRowStride);
         if (k == 3) {
             // A three-row box (fast_box_sums_scalar.h, FJ_FBS_RIGHT): rows y + top ... y + 2 + top, the pair
             // in the suffix rows' second row; the next output row adds row y + 3 + top.
@@ -104,7 +105,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
             const void *w0 = FJ_FBS_INPUT(y + top), *w1 = FJ_FBS_INPUT(y + 1 + top), *w2 = FJ_FBS_INPUT(y + 2 + top);
             const char *ahead = y + 1 < y1 && y + 3 + top < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(y + 3 + top) : NULL;
             if (b == 0) {
-                fj_fbs_fused_row(f32, mode, w0, w1, w2, NULL, NULL, suffix + stride, extended, n, centre, start, length, lastMap,
+                fj_fbs_fused_row(f32, out32, mode, w0, w1, w2, NULL, NULL, suffix + stride, extended, n, centre, start, length, lastMap,
                                  extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o, ahead);
                 continue;
             }
@@ -137,7 +138,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
             // output row's prefix adds (row B + i + k; after the block's last row, the next block's second
             // row B + 2k, its first rows being this block's prefix rows).
             if (i == 0 && b == 0 && k >= 2) {
-                fj_fbs_fused_row(f32, FJ_FBS_FIRST_ROW, NULL, NULL, FJ_FBS_INPUT(blockStart + top), suffix + stride, NULL, NULL,
+                fj_fbs_fused_row(f32, out32, FJ_FBS_FIRST_ROW, NULL, NULL, FJ_FBS_INPUT(blockStart + top), suffix + stride, NULL, NULL,
                                  extended, n, centre, start, length, lastMap, extendedLength, cvalColumn, lowTarget, highTarget,
                                  row_fn, factor, o, NULL);
                 continue;
@@ -148,7 +149,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
                 ptrdiff_t next = (i + 1 < k ? blockStart + i + k : blockStart + 2 * k) + top;
                 const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
                 if (b == 0) {
-                    fj_fbs_fused_row(f32, mode, NULL, NULL, src, suffix + i * stride, prefix, NULL, extended, n, centre, start, length,
+                    fj_fbs_fused_row(f32, out32, mode, NULL, NULL, src, suffix + i * stride, prefix, NULL, extended, n, centre, start, length,
                                      lastMap, extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o, ahead);
                     continue;
                 }
@@ -164,36 +165,38 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, const void *const *r
 #undef FJ_FBS_INPUT
 }
 
-#define FJ_FBS_RUN(NAME, F32)                                                                                          \
+#define FJ_FBS_RUN(NAME, F32, OUT32)                                                                                   \
     FJ_FBS_TARGET static void NAME(const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n,  \
                                    ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,     \
                                    ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r,  \
                                    double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, double *suffix, \
                                    ptrdiff_t stride, double *prefix, double *extended, double *level) {                \
-        fj_fbs_run(F32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, row_fn, b, r, \
+        fj_fbs_run(F32, OUT32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, row_fn, b, r, \
                    cvalColumn, factor, out, outRowStride, suffix, stride, prefix, extended, level);                    \
     }
-FJ_FBS_RUN(fj_fbs_run_f32, 1)
-FJ_FBS_RUN(fj_fbs_run_f64, 0)
+FJ_FBS_RUN(fj_fbs_run_f32, 1, 1)
+FJ_FBS_RUN(fj_fbs_run_f64, 0, 0)
+// float64 input rows (the 3-D passes' plane sums), float32 output.
+FJ_FBS_RUN(fj_fbs_run_f64_f32, 0, 1)
 
 // The passes for a validated call (filterjit_fast_box_sum checks the arguments): the row function of
-// the plan, the scratch, the run. Returns 1 when it ran, 0 for a plan without a row function or
-// without scratch.
-static int fj_fbs_sums(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1,
+// the plan, the scratch, the run. `f32`: float32 input rows; `out32`: float32 output (float32 input
+// takes float32 output). Returns 1 when it ran, 0 for a plan without a row function or without scratch.
+static int fj_fbs_sums(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1,
                        ptrdiff_t n, ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
                        ptrdiff_t centre, ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
                        double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
     fj_fbs_row_fn row_fn;
     if (b == 0) {
         if (a != length || length > 8) return 0;
-        row_fn = f32 ? fj_fbs_direct_f32[length] : fj_fbs_direct_f64[length];
+        row_fn = out32 ? fj_fbs_direct_f32[length] : fj_fbs_direct_f64[length];
     } else {
         if (a < 2 || a > 8 || b < 1 || r < 0 || b + r > 8 || a * b + r != length) return 0;
-        row_fn = f32 ? fj_fbs_factored_f32[a] : fj_fbs_factored_f64[a];
+        row_fn = out32 ? fj_fbs_factored_f32[a] : fj_fbs_factored_f64[a];
         // The plans of 9, 15 and 31 columns with every fold length a constant.
-        if (a == 3 && b == 3 && r == 0) row_fn = f32 ? fj_fbs_factored330_f32 : fj_fbs_factored330_f64;
-        if (a == 3 && b == 5 && r == 0) row_fn = f32 ? fj_fbs_factored350_f32 : fj_fbs_factored350_f64;
-        if (a == 5 && b == 6 && r == 1) row_fn = f32 ? fj_fbs_factored561_f32 : fj_fbs_factored561_f64;
+        if (a == 3 && b == 3 && r == 0) row_fn = out32 ? fj_fbs_factored330_f32 : fj_fbs_factored330_f64;
+        if (a == 3 && b == 5 && r == 0) row_fn = out32 ? fj_fbs_factored350_f32 : fj_fbs_factored350_f64;
+        if (a == 5 && b == 6 && r == 1) row_fn = out32 ? fj_fbs_factored561_f32 : fj_fbs_factored561_f64;
     }
     // One block of scratch: k suffix rows, the prefix row, the extended row and the level chunk, at
     // distinct offsets modulo 4 KiB (rows of 2^m doubles would all start at one offset, and the loads
@@ -208,9 +211,9 @@ static int fj_fbs_sums(int f32, const void *const *rows, ptrdiff_t rowBase, ptrd
     if (!scratch) return 0;
     fj_fbs_stream = stream != 0;
     fj_fbs_divisor = divisor;
-    (f32 ? fj_fbs_run_f32 : fj_fbs_run_f64)(rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start,
-                                            (int)length, row_fn, (int)b, (int)r, cvalColumn, factor, out, outRowStride, scratch, stride,
-                                            scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
+    (f32 ? fj_fbs_run_f32 : out32 ? fj_fbs_run_f64_f32 : fj_fbs_run_f64)(
+        rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, (int)length, row_fn, (int)b, (int)r,
+        cvalColumn, factor, out, outRowStride, scratch, stride, scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
     if (owned) free(scratch);
     return 1;
 }

@@ -13,7 +13,8 @@ extern "C" {
 /// The fast-math box sums (or means) of output rows y0 ..< y1, stored: the same additions in the
 /// same order as `runFastBoxSum` + `fastBoxSumStore` in FastBoxSums.swift, so the same bits.
 ///
-/// - `f32`: 1 for float32 input and output rows, 0 for float64.
+/// - `f32`: 1 for float32 input rows, 0 for float64; `out32`: 1 for float32 output rows, 0 for float64
+///   (float64 input with float32 output: the 3-D passes' plane sums; float32 input needs float32 output).
 /// - `rows[p - rowBase]`: the input row (n contiguous elements; the row of cvals where the mode
 ///   gives cval) of virtual row p, for p in rowBase ..< rowBase + rowCount; rows y0 + top ...
 ///   y1 + k - 2 + top are read.
@@ -23,7 +24,7 @@ extern "C" {
 ///   column of cvals (`cvalColumn`); columns sit at extended positions centre ..< centre + n.
 /// - horizontal: windows of `length` extended positions from `start`: `a` = length and `b` = 0
 ///   (length <= 8: one sequential fold), or the factored plan (a, b, r) of `FastBoxSumHorizontal`.
-/// - `out`: row y at out + y * outRowStride (elements of the output type, the input's type),
+/// - `out`: row y at out + y * outRowStride (elements of the output type),
 ///   contiguous; out[x] = (sum + 0.0) * factor, or (sum + 0.0) / divisor when `divisor` != 0 (an IEEE
 ///   division: the exact box sums' mean, NDImage/ExactBoxSums.swift), rounded to float for f32.
 /// - `stream` != 0: the rows' aligned vectors (64 bytes with AVX-512, 32 with AVX2) are written with non-temporal stores (for
@@ -32,7 +33,7 @@ extern "C" {
 /// Returns 1 when it ran; 0 (writing nothing) when this CPU or build has neither AVX-512 nor AVX2 (or the
 /// AVX2 passes are switched off), the plan is not one it takes, the rows are not all given, or scratch
 /// could not be allocated.
-int filterjit_fast_box_sum(int f32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
+int filterjit_fast_box_sum(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
                            ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
