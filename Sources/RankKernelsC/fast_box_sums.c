@@ -360,8 +360,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_middle(int f32, int out32, 
     }
 }
 
-// A row with a direct horizontal plan (up to 8 columns; a van Herk row i >= 1 or any row of a three-row
-// box: `mode`, with src = w2 for the prefix modes; `f32` the input rows' type, `out32` the output's): the middle of the row with the
+// A row with a direct horizontal plan (up to 8 columns; any row of a three-row box, or of the van Herk
+// passes: `mode`, with src = w2 for the prefix modes; `f32` the input rows' type, `out32` the output's):
+// the middle of the row with the
 // column sums kept in registers and summed along the row at once, so they are not stored and read
 // again. Column vectors at 64-byte aligned columns q (the scratch rows' alignment); output x's
 // window is columns x + d ... x + d + length - 1 (d = start - centre), the lanes s ... of two column
@@ -408,9 +409,13 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
     __m512d lo = fj_fbs_window(a, b, index);
     // The middle with the window's length a constant for the common 3 and 5 (a run-time count costs its
     // compares in every fold).
-    if (length == 3) fj_fbs_fused_middle(f32, out32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, 3, ahead, b, lo);
-    else if (length == 5) fj_fbs_fused_middle(f32, out32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, 5, ahead, b, lo);
-    else fj_fbs_fused_middle(f32, out32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, length, ahead, b, lo);
+#define FJ_FBS_MIDDLE(LENGTH)                                                                                       \
+    fj_fbs_fused_middle(f32, out32, mode, w0, w1, w2, suffix, prefix, pair, columns, o, x0, x1, q0, index, f, dv, divide, \
+                        (LENGTH), ahead, b, lo)
+    if (length == 3) FJ_FBS_MIDDLE(3);
+    else if (length == 5) FJ_FBS_MIDDLE(5);
+    else FJ_FBS_MIDDLE(length);
+#undef FJ_FBS_MIDDLE
     fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, qEnd, n - qEnd, f32, ahead);
     for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
     for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;

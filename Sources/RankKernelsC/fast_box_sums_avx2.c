@@ -232,11 +232,12 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_three_rows(int mode, const void *
 }
 #undef FJ_FBS_THREE4
 
-// A row with a direct plan (a van Herk row i >= 1 or any row of a three-row box: `mode`, with src = w2
-// for the prefix modes; `f32` the input rows' type, `out32` the output's): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step
-// followed by the horizontal pass of the outputs whose windows it completed (those whose windows lie
-// inside the row; the step's columns are still in L1), then the edge positions and the outputs that
-// read them (the row's ends). The same operations as the separate passes.
+// A row with a direct plan (any row of a three-row box, or of the van Herk passes: `mode`, with src = w2
+// for the prefix modes; `f32` the input rows' type, `out32` the output's; the same interface as the
+// AVX-512 file's): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step followed
+// by the horizontal pass of the outputs whose windows it completed (those whose windows lie inside the
+// row; the step's columns are still in L1), then the edge positions and the outputs that read them (the
+// row's ends). The same operations as the separate passes.
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int mode, const void *w0, const void *w1, const void *w2,
                                                          const double *suffix, double *prefix, double *pair, double *extended,
                                                          ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start, int length,
