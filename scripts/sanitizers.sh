@@ -21,7 +21,8 @@ export FILTERJIT_FUZZ_PROGRAMS="${FILTERJIT_FUZZ_PROGRAMS:-200}"
 # The window strategies' seeded fuzz tests run 25% of their rounds (Tests/FilterJITTests/TestRounds.swift):
 # under ASan their literal oracle (per-pixel sorts through the -Onone runtime) takes most of the run, and
 # every kernel path is still reached (fixed cases follow the random rounds); the normal test run keeps
-# every round. (40% until the seventeenth session: the ASan tests took 231 s of CI's 27 minutes, 172 s at 25%.)
+# every round. (40% until the seventeenth session: the ASan tests took 231 s of a 25.5-minute clean-clone
+# .ci/run, 172 s at 25%.)
 export FILTERJIT_TEST_ROUNDS_PERCENT="${FILTERJIT_TEST_ROUNDS_PERCENT:-25}"
 export FILTERJIT_CACHE_DIR="$reports/kernel-cache"
 # LeakSanitizer is off: Swift keeps the case tag of a multi-payload indirect enum in the spare bits of

@@ -304,20 +304,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_column8(int mode, const void *
     return _mm512_add_pd(_mm512_loadu_pd(suffix + c), p);
 }
 
-// Columns q ..< q + count of a row's vertical pass into `columns`, as the separate passes do (the
-// pointers are the row's; those a mode does not use may be NULL).
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_vertical_pass(int mode, const void *w0, const void *w1, const void *w2,
-                                                             const double *suffix, double *prefix, double *pair, double *columns,
-                                                             ptrdiff_t q, ptrdiff_t count, int f32, const char *ahead) {
-    const ptrdiff_t size = f32 ? 4 : 8;
-    const char *at = ahead ? ahead + q * size : NULL, *r2 = (const char *)w2 + q * size;
-    const void *first[1] = {r2};
-    double *const d[1] = {columns + q};
-    if (mode == FJ_FBS_FIRST_ROW) fj_fbs_suffixes(first, d, 1, suffix + q, count, f32);
-    else if (mode == FJ_FBS_START_PREFIX) fj_fbs_start_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
-    else if (mode == FJ_FBS_CONTINUE_PREFIX) fj_fbs_continue_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
-    else fj_fbs_three_rows(mode, (const char *)w0 + q * size, (const char *)w1 + q * size, r2, pair + q, columns + q, count, f32, at);
-}
+#include "fast_box_sums_vertical.h"
 
 // Lanes s ..< s + 8 of (a, b) for a run-time s in 0 ..< 8.
 FJ_FBS_TARGET static FJ_FBS_INLINE __m512d fj_fbs_window(__m512d a, __m512d b, __m512i index) {
@@ -334,7 +321,11 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_middle(int f32, int out32, 
     const ptrdiff_t isize = f32 ? 4 : 8, vector = out32 ? 16 : 8;
     for (ptrdiff_t x = x0; x < x1; x += vector) {
         ptrdiff_t q = q0 + (x - x0);
-        if (ahead) _mm_prefetch(ahead + (q + 16) * isize, FJ_FBS_HINT);
+        if (ahead) {
+            _mm_prefetch(ahead + (q + 16) * isize, FJ_FBS_HINT);
+            // (float64 rows into float32 output: 16 columns of input, two cache lines, per step.)
+            if (vector * isize > 64) _mm_prefetch(ahead + (q + 16) * isize + 64, FJ_FBS_HINT);
+        }
         int last = x + vector >= x1;
         __m512d c = fj_fbs_column8(mode, w0, w1, w2, suffix, prefix, pair, q + 16, f32);
         if (last) _mm512_storeu_pd(columns + q + 16, c);
@@ -360,10 +351,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_middle(int f32, int out32, 
     }
 }
 
-// A row with a direct horizontal plan (up to 8 columns; any row of a three-row box, or of the van Herk
-// passes: `mode`, with src = w2 for the prefix modes; `f32` the input rows' type, `out32` the output's):
-// the middle of the row with the
-// column sums kept in registers and summed along the row at once, so they are not stored and read
+// A row with a direct horizontal plan (up to 8 columns; any row of a three-row box, or a van Herk row
+// of a box of two or more rows: `mode`, with src = w2 for the van Herk modes; `f32` the input rows'
+// type, `out32` the output's): the middle of the row with the column sums kept in registers and summed along the row at once, so they are not stored and read
 // again. Column vectors at 64-byte aligned columns q (the scratch rows' alignment); output x's
 // window is columns x + d ... x + d + length - 1 (d = start - centre), the lanes s ... of two column
 // vectors (vpermt2pd), then shifted by valignq as in the row pass. Only the columns the row's ends

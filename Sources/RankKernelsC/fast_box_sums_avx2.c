@@ -232,8 +232,10 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_three_rows(int mode, const void *
 }
 #undef FJ_FBS_THREE4
 
-// A row with a direct plan (any row of a three-row box, or of the van Herk passes: `mode`, with src = w2
-// for the prefix modes; `f32` the input rows' type, `out32` the output's; the same interface as the
+#include "fast_box_sums_vertical.h"
+
+// A row with a direct plan (any row of a three-row box, or a van Herk row of a box of two or more rows:
+// `mode`, with src = w2 for the van Herk modes; `f32` the input rows' type, `out32` the output's; the same interface as the
 // AVX-512 file's): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step followed
 // by the horizontal pass of the outputs whose windows it completed (those whose windows lie inside the
 // row; the step's columns are still in L1), then the edge positions and the outputs that read them (the
@@ -246,7 +248,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
                                                          double factor, void *o, const char *ahead) {
     (void)lowTarget; (void)highTarget;
     double *columns = extended + centre;
-    const ptrdiff_t isize = f32 ? 4 : 8, size = out32 ? 4 : 8, d = start - centre;
+    const ptrdiff_t size = out32 ? 4 : 8, d = start - centre;
     ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
     ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
     // Output x reads columns x + d ... x + d + length - 1: inside the row for x0 <= x < x1.
@@ -257,12 +259,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
     ptrdiff_t done = x0;
     for (ptrdiff_t q = 0; q < n; q += FJ_FBS_STEP) {
         const ptrdiff_t count = n - q < FJ_FBS_STEP ? n - q : FJ_FBS_STEP;
-        const char *at = ahead ? ahead + q * isize : NULL;
-        const char *r2 = (const char *)w2 + q * isize;
-        if (mode == FJ_FBS_FIRST_ROW) fj_fbs_add_row(r2, suffix + q, columns + q, count, f32);
-        else if (mode == FJ_FBS_START_PREFIX) fj_fbs_start_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
-        else if (mode == FJ_FBS_CONTINUE_PREFIX) fj_fbs_continue_prefix(r2, suffix + q, prefix + q, columns + q, count, f32, at);
-        else fj_fbs_three_rows(mode, (const char *)w0 + q * isize, (const char *)w1 + q * isize, r2, pair + q, columns + q, count, f32, at);
+        fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, q, count, f32, ahead);
         // The outputs whose last column is below q + count, up to an output at a 32-byte boundary
         // (the row pass stores whole aligned vectors from there).
         ptrdiff_t limit = q + count - d - (length - 1);

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-/// `filterjit_fast_box_sum_io`'s passes in 4-double vectors, for a call it has checked (`f32`: float32 input rows,
+/// `filterjit_fast_box_sum`'s passes in 4-double vectors, for a call it has checked (`f32`: float32 input rows,
 /// `out32`: float32 output): 1 when they ran, 0 for a plan without a row function or without scratch.
 int fj_fbs_avx2_sums(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1,
                      ptrdiff_t n, ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,

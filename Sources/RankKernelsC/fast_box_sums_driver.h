@@ -8,7 +8,8 @@
 //                                           fj_fbs_factored330/350/561_<..> (the horizontal passes);
 //   fj_fbs_suffixes, fj_fbs_widen, fj_fbs_accumulate, fj_fbs_start_prefix, fj_fbs_continue_prefix,
 //   fj_fbs_three_rows, fj_fbs_fused_row     the vertical passes (van Herk, and the three-row boxes' modes
-//                                           of fast_box_sums_scalar.h) and the fused row of a direct plan;
+//                                           of fast_box_sums_scalar.h) and the fused row of a direct plan,
+//                                           having included fast_box_sums_vertical.h;
 //   fj_fbs_sfence()                         the fence after non-temporal stores.
 // Every addition is in the primitives, in the order of NDImage/FastBoxSums.swift; this file only
 // decides which rows go through which primitive, so both widths give the same bits.
@@ -109,7 +110,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, int out32, const voi
                                  extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o, ahead);
                 continue;
             }
-            fj_fbs_three_rows(mode, w0, w1, w2, suffix + stride, columns, n, f32, ahead);
+            fj_fbs_vertical_pass(mode, w0, w1, w2, NULL, NULL, suffix + stride, columns, 0, n, f32, ahead);
         } else {
             if (blockStart != block) {
                 block = blockStart;
@@ -138,9 +139,12 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, int out32, const voi
             // output row's prefix adds (row B + i + k; after the block's last row, the next block's second
             // row B + 2k, its first rows being this block's prefix rows).
             if (i == 0 && b == 0 && k >= 2) {
+                // (`ahead`: row B + k, which the next output row's prefix starts from.)
+                const ptrdiff_t next = blockStart + k + top;
+                const char *ahead = y + 1 < y1 && next < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next) : NULL;
                 fj_fbs_fused_row(f32, out32, FJ_FBS_FIRST_ROW, NULL, NULL, FJ_FBS_INPUT(blockStart + top), suffix + stride, NULL, NULL,
                                  extended, n, centre, start, length, lastMap, extendedLength, cvalColumn, lowTarget, highTarget,
-                                 row_fn, factor, o, NULL);
+                                 row_fn, factor, o, ahead);
                 continue;
             }
             if (i >= 1) {
@@ -153,8 +157,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, int out32, const voi
                                      lastMap, extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o, ahead);
                     continue;
                 }
-                if (i == 1) fj_fbs_start_prefix(src, suffix + stride, prefix, columns, n, f32, ahead);
-                else fj_fbs_continue_prefix(src, suffix + i * stride, prefix, columns, n, f32, ahead);
+                fj_fbs_vertical_pass(mode, NULL, NULL, src, suffix + i * stride, prefix, NULL, columns, 0, n, f32, ahead);
             }
         }
         for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;

@@ -34,9 +34,11 @@ static FJ_FBS_INLINE double fj_fbs_load1(const void *p, ptrdiff_t x, int f32) {
 // rows y + top ...) in the order those passes give, so the same bits: w0 + (w1 + w2) at i = 0
 // (suffix(0)) and at i = 2 (row B + 2 plus the prefix of rows B + 3 and B + 4), (w0 + w1) + w2 at
 // i = 1 (suffix(1) plus row B + 3). Row i = 0's pair w1 + w2 is row i = 1's w0 + w1: kept in a scratch
-// row when the call ran row i = 0. What this saves is the van Herk passes' stores (seven scratch rows
-// per three output rows; here the pair row and, where a row's ends need them, the columns) and the
-// rows widened twice (five widenings per three rows either way).
+// row when the call ran row i = 0. What this saves is stores: the van Herk passes store five scratch
+// rows per three output rows with AVX-512 (seven in the Swift and AVX2 passes, whose fused rows also
+// store their columns), this one pair row (and the columns with AVX2); it loads seven input rows per
+// three output rows against five.
+// (The three-row modes come first: `mode < FJ_FBS_START_PREFIX` tells them from the van Herk ones.)
 enum {
     FJ_FBS_RIGHT = 0,            // columns = w0 + (w1 + w2)
     FJ_FBS_RIGHT_KEEP = 1,       // the same, and pair = w1 + w2
@@ -46,6 +48,8 @@ enum {
     FJ_FBS_CONTINUE_PREFIX = 5,  // van Herk row i >= 2 (src = w2)
     FJ_FBS_FIRST_ROW = 6,        // van Herk row i = 0 of k >= 2 rows: columns = suffix(0) = w2 + suffix(1)
 };
+_Static_assert(FJ_FBS_LEFT_PAIR < FJ_FBS_START_PREFIX && FJ_FBS_START_PREFIX < FJ_FBS_FIRST_ROW,
+               "the three-row modes come before the van Herk ones");
 
 // The three-row mode of row i of a block; `kept`: this call ran row i - 1 = 0 (its pair is kept).
 static FJ_FBS_INLINE int fj_fbs_three_mode(ptrdiff_t i, int kept) {
@@ -55,10 +59,9 @@ static FJ_FBS_INLINE int fj_fbs_three_mode(ptrdiff_t i, int kept) {
 // Column x of a three-row mode (the row's ends; the vector forms do the same additions).
 static FJ_FBS_INLINE double fj_fbs_three1(int mode, const void *w0, const void *w1, const void *w2, double *pair, ptrdiff_t x,
                                           int f32) {
-    const double c2 = f32 ? (double)((const float *)w2)[x] : ((const double *)w2)[x];
+    const double c2 = fj_fbs_load1(w2, x, f32);
     if (mode == FJ_FBS_LEFT_PAIR) return pair[x] + c2;
-    const double c1 = f32 ? (double)((const float *)w1)[x] : ((const double *)w1)[x];
-    const double c0 = f32 ? (double)((const float *)w0)[x] : ((const double *)w0)[x];
+    const double c1 = fj_fbs_load1(w1, x, f32), c0 = fj_fbs_load1(w0, x, f32);
     if (mode == FJ_FBS_LEFT) return (c0 + c1) + c2;
     const double p = c1 + c2;
     if (mode == FJ_FBS_RIGHT_KEEP) pair[x] = p;

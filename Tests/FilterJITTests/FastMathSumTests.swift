@@ -260,11 +260,21 @@ import RankKernelsC
     /// (+3 for a mean), on shapes of 1-12 per axis (some longer rows and deeper volumes), boxes up to 7 per
     /// axis and non-cubic ones, windows larger than the image, planes of 1e12 next to tiny values, every
     /// mode, cval, origins, reversed views, float32 and float64 in and out, a compiled tail; the same bits
-    /// at 1, 2 and 3 threads and with the AVX-512 store off (for float64, the fused C passes over the plane
-    /// sums against the Swift passes); NaN / ±inf / -0.0 data and cval propagate.
+    /// at 1, 2 and 3 threads, with the C store off (the fused C passes over the plane sums, float64 rows
+    /// into float32 or float64 output, against the Swift passes) and with AVX-512 off (the AVX2 passes);
+    /// NaN / ±inf / -0.0 data and cval propagate.
     @Test func fastMath3DBoxSumsAreWithinTheStatedBound() throws {
         guard frontEndAvailable else { return }
-        defer { BoxMeanKernels.enabled = true }
+        defer {
+            BoxMeanKernels.enabled = true
+            filterjit_rank_kernels_set_avx512(-1)
+            filterjit_fast_box_sum_set_avx2(-1)
+        }
+        // Whether the AVX2 passes can run here (the switch turns on only where the CPU has AVX2).
+        filterjit_fast_box_sum_set_avx2(1)
+        let avx2 = filterjit_fast_box_sum_avx2() != 0
+        filterjit_fast_box_sum_set_avx2(-1)
+        var avx2Runs = 0
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("fastMath3DBoxSumsAreWithinTheStatedBound seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
         var random = FusedTestRandom(seed: seed)
@@ -321,10 +331,23 @@ import RankKernelsC
                                                     threads: 1 + random.below(3))
             BoxMeanKernels.enabled = true
             if !same(portable, results[0]) { problems.append("\(context): the portable store gives other bits") }
+            if avx2 {
+                filterjit_rank_kernels_set_avx512(0)
+                filterjit_fast_box_sum_set_avx2(1)
+                let before = filterjit_fast_box_sum_avx2_runs()
+                let viaAVX2 = try kernel.genericFilter(input, options: options, output: .elementType(outType), strategy: .fastMath,
+                                                       threads: 1 + random.below(3))
+                if filterjit_fast_box_sum_avx2_runs() > before { avx2Runs += 1 }
+                filterjit_fast_box_sum_set_avx2(-1)
+                filterjit_rank_kernels_set_avx512(-1)
+                if !same(viaAVX2, results[0]) { problems.append("\(context): the AVX2 passes give other bits") }
+            }
         }
         // float64 plane sums through the fused C passes (against the Swift passes above: the portable run).
         let fused = filterjit_fast_box_sum_runs() - fusedBefore
-        print("fast-math 3-D box sums vs literal: \(rounds) rounds, \(fastRuns) fast, \(fused) fused C calls, \(problems.count) problems")
+        print("fast-math 3-D box sums vs literal: \(rounds) rounds, \(fastRuns) fast, \(fused) fused C calls, "
+              + "\(avx2Runs) rounds through the AVX2 passes, \(problems.count) problems")
+        if avx2 { #expect(avx2Runs > 0, "the AVX2 passes never ran on the plane sums") }
         if filterjit_rank_kernels_avx512() != 0 || filterjit_fast_box_sum_avx2() != 0 {
             #expect(fused > 0, "the fused C passes never ran on the plane sums")
         }

@@ -26,13 +26,13 @@ extern "C" {
 ///   (length <= 8: one sequential fold), or the factored plan (a, b, r) of `FastBoxSumHorizontal`.
 /// - `out`: row y at out + y * outRowStride (elements of the output type),
 ///   contiguous; out[x] = (sum + 0.0) * factor, or (sum + 0.0) / divisor when `divisor` != 0 (an IEEE
-///   division: the exact box sums' mean, NDImage/ExactBoxSums.swift), rounded to float for f32.
+///   division: the exact box sums' mean, NDImage/ExactBoxSums.swift), rounded to float for `out32`.
 /// - `stream` != 0: the rows' aligned vectors (64 bytes with AVX-512, 32 with AVX2) are written with non-temporal stores (for
 ///   outputs bigger than the last-level cache; the caller decides).
 ///
 /// Returns 1 when it ran; 0 (writing nothing) when this CPU or build has neither AVX-512 nor AVX2 (or the
-/// AVX2 passes are switched off), the plan is not one it takes, the rows are not all given, or scratch
-/// could not be allocated.
+/// AVX2 passes are switched off), the plan is not one it takes, the rows are not all given, the types are
+/// float32 input with float64 output, or scratch could not be allocated.
 int filterjit_fast_box_sum(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
