@@ -353,13 +353,13 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_middle(int f32, int out32, 
 
 // A row with a direct horizontal plan (up to 8 columns; any row of a three-row box, or a van Herk row
 // of a box of two or more rows: `mode`, with src = w2 for the van Herk modes; `f32` the input rows'
-// type, `out32` the output's): the middle of the row with the column sums kept in registers and summed along the row at once, so they are not stored and read
-// again. Column vectors at 64-byte aligned columns q (the scratch rows' alignment); output x's
-// window is columns x + d ... x + d + length - 1 (d = start - centre), the lanes s ... of two column
-// vectors (vpermt2pd), then shifted by valignq as in the row pass. Only the columns the row's ends
-// need go through the column row: the outputs outside the middle and the edge positions' sources
-// (low targets below q0 + 16, high ones from qEnd - 16, q0 ..< qEnd the middle's columns). The same
-// operations as the separate passes.
+// type, `out32` the output's): the middle of the row with the column sums kept in registers and
+// summed along the row at once, so they are not stored and read again. Column vectors at 64-byte
+// aligned columns q (the scratch rows' alignment); output x's window is columns x + d ... x + d +
+// length - 1 (d = start - centre), the lanes s ... of two column vectors (vpermt2pd), then shifted by
+// valignq as in the row pass. Only the columns the row's ends need go through the column row: the
+// outputs outside the middle and the edge positions' sources (low targets below q0 + 16, high ones
+// from qEnd - 16, q0 ..< qEnd the middle's columns). The same operations as the separate passes.
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int mode, const void *w0, const void *w1, const void *w2,
                                                          const double *suffix, double *prefix, double *pair, double *extended,
                                                          ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start, int length,

@@ -235,8 +235,8 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_three_rows(int mode, const void *
 #include "fast_box_sums_vertical.h"
 
 // A row with a direct plan (any row of a three-row box, or a van Herk row of a box of two or more rows:
-// `mode`, with src = w2 for the van Herk modes; `f32` the input rows' type, `out32` the output's; the same interface as the
-// AVX-512 file's): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step followed
+// `mode`, with src = w2 for the van Herk modes; `f32` the input rows' type, `out32` the output's; the
+// same interface as the AVX-512 file's): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step followed
 // by the horizontal pass of the outputs whose windows it completed (those whose windows lie inside the
 // row; the step's columns are still in L1), then the edge positions and the outputs that read them (the
 // row's ends). The same operations as the separate passes.
