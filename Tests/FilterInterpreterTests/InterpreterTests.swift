@@ -1,4 +1,5 @@
 import FilterInterpreter
+import FilterSema
 import FilterLang
 import Testing
 
@@ -66,6 +67,27 @@ private let values = LocalVariable(name: "values", type: .floatArray)
             guard let error = error as? KernelRuntimeError else { return false }
             return error.message.contains("step budget") && error.range == SourceRange(3, 9)
         }
+    }
+
+    /// A reduction over a large local array inside a loop is one step per iteration, unless the budget
+    /// charges the arrays built-ins take (`chargesArrayElements`, the differential tests' oracle).
+    @Test func chargedArrayElementsCountAgainstTheStepBudget() throws {
+        let text = """
+        def f(values):
+            a = np.zeros(1000)
+            s = 0.0
+            for i in range(100):
+                s += np.std(a)
+            return s
+        """
+        let program = try FrontEnd.check(SourceFile(name: "<budget>", text: text), function: "f").get()
+        #expect(try Interpreter(program: program, stepBudget: 1000).runFilter(values: [1]) == 0)
+        #expect {
+            try Interpreter(program: program, stepBudget: 1000, chargesArrayElements: true).runFilter(values: [1])
+        } throws: { error in
+            (error as? KernelRuntimeError)?.message.hasPrefix("step budget of 1000 steps") == true
+        }
+        #expect(try Interpreter(program: program, stepBudget: 200_000, chargesArrayElements: true).runFilter(values: [1]) == 0)
     }
 
     @Test func indexOutOfRangeIsAnErrorAtTheIndexExpression() throws {
