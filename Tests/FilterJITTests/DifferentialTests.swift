@@ -101,6 +101,28 @@ func randomWindows(_ random: inout SplitMix64) -> [[Double]] {
         #expect(skipped <= programCount / 20, "\(skipped) runs outran the interpreter's step budget")
     }
 
+    /// np.fmin / np.fmax of two NaNs return the second, as NumPy does here (np.copysign(1, np.fmax(nan, -nan))
+    /// is -1.0): the JIT returned the first until seed 1796603734652 compared it with the interpreter.
+    @Test func fminAndFmaxOfTwoNaNsReturnTheSecondAsNumPyDoes() throws {
+        let kernel = try Engine().compile("""
+        def f(values):
+            return np.copysign(1.0, np.fmax(values[0], values[1])) + 10.0 * np.copysign(1.0, np.fmin(values[0], values[1]))
+        """)
+        let nan = Double.nan
+        // (fmax, fmin) both the second NaN: -nan then nan gives 1 + 10, nan then -nan gives -1 - 10.
+        #expect(try kernel.callFilter(values: [-nan, nan]) == 11)
+        #expect(try kernel.callFilter(values: [nan, -nan]) == -11)
+        // One NaN: the other operand.
+        #expect(try kernel.callFilter(values: [-nan, 2]) == 11)
+        #expect(try kernel.callFilter(values: [-3, -nan]) == -11)
+        if interpreterAvailable {
+            let interpreter = Interpreter(program: kernel.program)
+            for values in [[-nan, nan], [nan, -nan], [-nan, 2], [-3, -nan]] {
+                #expect(try interpreter.runFilter(values: values) == kernel.callFilter(values: values))
+            }
+        }
+    }
+
     @Test func generatedProgramsCompileAndRunWithoutCrashing() throws {
         // Runs even without the interpreter: every generated program must verify, compile and
         // return a status (never trap or touch memory outside its buffers).
