@@ -77,59 +77,81 @@ FJ_L2 FJ_L2_INLINE __m256i fj_l2_forward_halves(__m256i cur, __m256i next, int d
     }
 }
 
+// The level pipeline of `fj_l2_row` for one loaded vector `v`: lv[j] is the newest vector of level j + 1, the
+// top level keeps its three newest (top[0] oldest).
+FJ_L2 FJ_L2_INLINE void fj_l2_levels(int op, int J, __m256i *lv, __m256i *top, __m256i v) {
+    __m256i below = lv[0];
+    lv[0] = v;
+    for (int j = 1; j < J; j++) {
+        // Level j at indices i - j and i - j + 1 (below, v) give level j + 1 at i - j.
+        const __m256i up = fj_l2_op(op, below, fj_l2_forward_halves(below, v, 1 << (j - 1)));
+        below = lv[j];
+        lv[j] = up;
+        v = up;
+    }
+    top[0] = top[1]; top[1] = top[2]; top[2] = v;
+}
+
+// The window's second W-window (kind 0: d = 0, 1: d = 16, 2: 0 < d < 16, 3: d > 16), op'd with the first.
+FJ_L2 FJ_L2_INLINE __m256i fj_l2_window(int op, int kind, const __m256i *top, const fj_l2_shift *shift) {
+    __m256i second;
+    switch (kind) {
+    case 0: second = top[0]; break;
+    case 1: second = top[1]; break;
+    case 2: second = _mm256_or_si256(_mm256_shuffle_epi8(top[0], shift->fromB), _mm256_shuffle_epi8(top[1], shift->fromA)); break;
+    default: second = _mm256_or_si256(_mm256_shuffle_epi8(top[1], shift->fromB), _mm256_shuffle_epi8(top[2], shift->fromA)); break;
+    }
+    return fj_l2_op(op, top[0], second);
+}
+
 // One output row along the row: out[x] = op(c[x + s ..< x + s + length]) for x < n, where c = row of column
 // minima at `cm` (positions s ..< n + s + 16 (J + 4) readable). The row is cut in two halves at H (a multiple of
 // 16, H >= n - H), run side by side in the two 128-bit lanes of every vector (lane 0: columns 16 i ..< 16 i + 16,
 // lane 1: H + 16 i ...), so that a shift along the row never crosses lanes. The vectors are loaded from the
 // window's start (cm + s): the top level (W-windows) at x starts at x + s, and the window is op(top[x],
 // top[x + d]), d = length - W (0 <= d < W <= 32), the second a shift by the run-time d over the top level's next
-// two vectors (`shift`: two `vpshufb` and an or). J levels (a constant where inlined).
-FJ_L2 FJ_L2_INLINE void fj_l2_row(int op, int J, const uint8_t *cm, ptrdiff_t n, ptrdiff_t s, int d,
-                                  const fj_l2_shift *shift, uint8_t *out) {
+// two vectors (`shift`: two `vpshufb` and an or). J levels and the kind of shift constants where inlined; the
+// vectors whose two stores are whole run without a branch.
+FJ_L2 FJ_L2_INLINE void fj_l2_row_kind(int op, int J, int kind, const uint8_t *cm, ptrdiff_t n, ptrdiff_t s,
+                                       const fj_l2_shift *shift, uint8_t *out) {
     const ptrdiff_t H = ((n + 1) / 2 + 15) / 16 * 16, nh = H / 16;
-    // lv[j]: the newest vector of level j + 1; the top level keeps its three newest (top0 oldest).
-    __m256i lv[FJ_L2_MAX_LEVELS], top0 = _mm256_setzero_si256(), top1 = top0, top2 = top0;
-    const uint8_t *c = cm + s;
-    // After loading vector i, level j (1-based) gains index i - (j - 1), and output vector i - J - 1 (needing the
-    // top level at i - J - 1 ... i - J + 1) is ready.
+    const ptrdiff_t end0 = H < n ? H : n;
+    __m256i lv[FJ_L2_MAX_LEVELS], top[3];
     for (int j = 0; j < J; j++) lv[j] = _mm256_setzero_si256();
-    const int far = d > 16;
-    for (ptrdiff_t i = 0; i < nh + J + 1; i++) {
-        __m256i v = _mm256_loadu2_m128i((const __m128i *)(c + H + 16 * i), (const __m128i *)(c + 16 * i));
-        __m256i below = lv[0];
-        lv[0] = v;
-        for (int j = 1; j < J; j++) {
-            // Level j at indices i - j and i - j + 1 (below, v) give level j + 1 at i - j.
-            const __m256i up = fj_l2_op(op, below, fj_l2_forward_halves(below, v, 1 << (j - 1)));
-            below = lv[j];
-            lv[j] = up;
-            v = up;
-        }
-        top0 = top1; top1 = top2; top2 = v;
-        const ptrdiff_t u = i - J - 1;
-        if (u < 0) continue;
-        __m256i second;
-        if (d == 0) second = top0;
-        else if (d == 16) second = top1;
-        else if (far) second = _mm256_or_si256(_mm256_shuffle_epi8(top1, shift->fromB), _mm256_shuffle_epi8(top2, shift->fromA));
-        else second = _mm256_or_si256(_mm256_shuffle_epi8(top0, shift->fromB), _mm256_shuffle_epi8(top1, shift->fromA));
-        const __m256i r = fj_l2_op(op, top0, second);
+    top[0] = top[1] = top[2] = _mm256_setzero_si256();
+    const uint8_t *c = cm + s;
+#define FJ_L2_LOAD(i) _mm256_loadu2_m128i((const __m128i *)(c + H + 16 * (i)), (const __m128i *)(c + 16 * (i)))
+    // After loading vector i, level j (1-based) gains index i - (j - 1), and output vector u = i - J - 1 (needing
+    // the top level at u ... u + 2) is ready.
+    for (ptrdiff_t i = 0; i < J + 1; i++) fj_l2_levels(op, J, lv, top, FJ_L2_LOAD(i));
+    // Output vectors u < whole store both lanes whole (16 u + 16 <= end0, H + 16 u + 16 <= n).
+    const ptrdiff_t whole0 = end0 / 16, whole1 = (n - H) / 16, whole = whole0 < whole1 ? whole0 : whole1;
+    ptrdiff_t u = 0;
+    for (; u < whole; u++) {
+        fj_l2_levels(op, J, lv, top, FJ_L2_LOAD(u + J + 1));
+        const __m256i r = fj_l2_window(op, kind, top, shift);
+        _mm_storeu_si128((__m128i *)(out + 16 * u), _mm256_castsi256_si128(r));
+        _mm_storeu_si128((__m128i *)(out + H + 16 * u), _mm256_extracti128_si256(r, 1));
+    }
+    for (; u < nh; u++) {
+        fj_l2_levels(op, J, lv, top, FJ_L2_LOAD(u + J + 1));
+        const __m256i r = fj_l2_window(op, kind, top, shift);
         // Lane 0 to columns 16 u ..< 16 u + 16 (below H and n), lane 1 to H + 16 u ... (below n).
         const ptrdiff_t x0 = 16 * u, x1 = H + 16 * u;
-        const ptrdiff_t end0 = H < n ? H : n;
-        if (x0 + 16 <= end0) _mm_storeu_si128((__m128i *)(out + x0), _mm256_castsi256_si128(r));
-        else if (x0 < end0) {
-            _Alignas(16) uint8_t part[16];
-            _mm_store_si128((__m128i *)part, _mm256_castsi256_si128(r));
-            memcpy(out + x0, part, (size_t)(end0 - x0));
-        }
-        if (x1 + 16 <= n) _mm_storeu_si128((__m128i *)(out + x1), _mm256_extracti128_si256(r, 1));
-        else if (x1 < n) {
-            _Alignas(16) uint8_t part[16];
-            _mm_store_si128((__m128i *)part, _mm256_extracti128_si256(r, 1));
-            memcpy(out + x1, part, (size_t)(n - x1));
-        }
+        _Alignas(32) uint8_t part[32];
+        _mm256_store_si256((__m256i *)part, r);
+        if (x0 < end0) memcpy(out + x0, part, (size_t)(x0 + 16 <= end0 ? 16 : end0 - x0));
+        if (x1 < n) memcpy(out + x1, part + 16, (size_t)(x1 + 16 <= n ? 16 : n - x1));
     }
+#undef FJ_L2_LOAD
+}
+
+FJ_L2 FJ_L2_INLINE void fj_l2_row(int op, int J, const uint8_t *cm, ptrdiff_t n, ptrdiff_t s, int d,
+                                  const fj_l2_shift *shift, uint8_t *out) {
+    if (d == 0) fj_l2_row_kind(op, J, 0, cm, n, s, shift, out);
+    else if (d == 16) fj_l2_row_kind(op, J, 1, cm, n, s, shift, out);
+    else if (d < 16) fj_l2_row_kind(op, J, 2, cm, n, s, shift, out);
+    else fj_l2_row_kind(op, J, 3, cm, n, s, shift, out);
 }
 
 // dst[x] = op(a[x], b[x]) for x < n (whole vectors, then a scalar tail).
@@ -155,13 +177,33 @@ typedef struct {
 // The row of column minima (at cm[0 ..< n]) extended through the mode: positions -leftCount ..< 0 and n ..<
 // n + rightCount.
 static inline void fj_l2_extend(const fj_l2_plan *p, uint8_t *cm) {
-    for (ptrdiff_t q = -p->leftCount; q < 0; q++) {
-        const ptrdiff_t col = p->columns[p->centre + q];
-        cm[q] = col >= 0 ? cm[col] : p->cval;
+    // Locals: cm may alias anything, so fields read through p would be reloaded after every store.
+    const ptrdiff_t *columns = p->columns + p->centre;
+    const ptrdiff_t n = p->n, left = p->leftCount, right = p->rightCount;
+    const uint8_t cval = p->cval;
+    for (ptrdiff_t q = -left; q < 0; q++) {
+        const ptrdiff_t col = columns[q];
+        cm[q] = col >= 0 ? cm[col] : cval;
     }
-    for (ptrdiff_t q = p->n; q < p->n + p->rightCount; q++) {
-        const ptrdiff_t col = p->columns[p->centre + q];
-        cm[q] = col >= 0 ? cm[col] : p->cval;
+    for (ptrdiff_t q = n; q < n + right; q++) {
+        const ptrdiff_t col = columns[q];
+        cm[q] = col >= 0 ? cm[col] : cval;
+    }
+}
+
+// prefix[x] = op(before[x], entering[x]); cm[x] = op(sfx[x], prefix[x]) for x < n, in one pass.
+FJ_L2 FJ_L2_INLINE void fj_l2_step(int op, uint8_t *cm, uint8_t *prefix, const uint8_t *before, const uint8_t *sfx,
+                                   const uint8_t *entering, ptrdiff_t n) {
+    ptrdiff_t x = 0;
+    for (; x + 32 <= n; x += 32) {
+        const __m256i pre = fj_l2_op(op, _mm256_loadu_si256((const __m256i *)(before + x)),
+                                     _mm256_loadu_si256((const __m256i *)(entering + x)));
+        _mm256_storeu_si256((__m256i *)(prefix + x), pre);
+        _mm256_storeu_si256((__m256i *)(cm + x), fj_l2_op(op, _mm256_loadu_si256((const __m256i *)(sfx + x)), pre));
+    }
+    if (x < n) {
+        fj_l2_combine(op, prefix + x, before + x, entering + x, n - x);
+        fj_l2_combine(op, cm + x, sfx + x, prefix + x, n - x);
     }
 }
 
@@ -183,15 +225,16 @@ FJ_L2 FJ_L2_INLINE void fj_l2_run(int op, int J, const fj_l2_plan *p, const uint
         fj_l2_extend(p, cm);
         fj_l2_row(op, J, cm, n, p->s, d, &shift, outs[y0]);
         // The block's other rows: prefix over the next block's rows, combined with the suffix.
+        const uint8_t *before = NULL;  // the prefix so far: the first entering row itself, then `prefix`
         for (ptrdiff_t t = 1; t < k && y0 + t < count; t++) {
             const uint8_t *entering = rows[y0 + k + t - 1];
             const uint8_t *sfx = t == k - 1 ? rows[y0 + k - 1] : suffix[t];
             if (t == 1) {
                 fj_l2_combine(op, cm, sfx, entering, n);
-                if (t + 1 < k && y0 + t + 1 < count) memcpy(prefix, entering, (size_t)n);
+                before = entering;
             } else {
-                fj_l2_combine(op, prefix, prefix, entering, n);
-                fj_l2_combine(op, cm, sfx, prefix, n);
+                fj_l2_step(op, cm, prefix, before, sfx, entering, n);
+                before = prefix;
             }
             fj_l2_extend(p, cm);
             fj_l2_row(op, J, cm, n, p->s, d, &shift, outs[y0 + t]);
