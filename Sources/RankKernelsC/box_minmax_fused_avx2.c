@@ -154,17 +154,17 @@ FJ_F2_INLINE int fj_f2_scalar_column(int ty, int op, const uint8_t *const *p, pt
 // The buffers of the row's ends (not inlined, to keep the bodies small). Left: the vector before the row (lanes
 // lanes + q for q = s ..< 0). Right: the extended columns tail ..< tail + 2 lanes beyond the ones loaded from the
 // rows (the row's last elements when last < lanes, then the columns past it, n ..< n + s + L - 1).
-__attribute__((noinline)) static int fj_f2_left(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L,
-                                                 int pair, const ptrdiff_t *columns, ptrdiff_t centre, double cval,
-                                                 ptrdiff_t lanes, uint8_t *lt, uint8_t *lu) {
+FJ_F2_INLINE int fj_f2_left_body(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L, int pair,
+                                  const ptrdiff_t *columns, ptrdiff_t centre, double cval, ptrdiff_t lanes, uint8_t *lt,
+                                  uint8_t *lu) {
     int hazard = 0;
     for (ptrdiff_t q = -(L / 2); q < 0; q++)
         hazard |= fj_f2_scalar_column(ty, op, p, K, pair, columns[centre + q], cval, lt, lu, lanes + q);
     return hazard;
 }
-__attribute__((noinline)) static int fj_f2_right(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L,
-                                                  int pair, const ptrdiff_t *columns, ptrdiff_t centre, double cval,
-                                                  ptrdiff_t n, ptrdiff_t lanes, ptrdiff_t tail, uint8_t *rt, uint8_t *ru) {
+FJ_F2_INLINE int fj_f2_right_body(int ty, int op, const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L, int pair,
+                                   const ptrdiff_t *columns, ptrdiff_t centre, double cval, ptrdiff_t n, ptrdiff_t lanes,
+                                   ptrdiff_t tail, uint8_t *rt, uint8_t *ru) {
     int hazard = 0;
     if (n - tail < lanes)
         for (ptrdiff_t c = tail; c < n; c++) hazard |= fj_f2_scalar_column(ty, op, p, K, pair, c, cval, rt, ru, c - tail);
@@ -172,6 +172,33 @@ __attribute__((noinline)) static int fj_f2_right(int ty, int op, const uint8_t *
         hazard |= fj_f2_scalar_column(ty, op, p, K, pair, columns[centre + q], cval, rt, ru, q - tail);
     return hazard;
 }
+
+// The ends' buffers per element type and op, each compiled with both constant (the generic scalar code's switches
+// on the type cost a fifth of a 3x3 uint8 box's time), not inlined into the bodies.
+#define FJ_F2_EDGES(TY, OP)                                                                                \
+    __attribute__((noinline)) static int fj_f2_left_##TY##_##OP(const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L, \
+        int pair, const ptrdiff_t *columns, ptrdiff_t centre, double cval, ptrdiff_t lanes, uint8_t *lt,   \
+        uint8_t *lu) {                                                                                     \
+        return fj_f2_left_body(TY, OP, p, K, L, pair, columns, centre, cval, lanes, lt, lu);               \
+    }                                                                                                      \
+    __attribute__((noinline)) static int fj_f2_right_##TY##_##OP(const uint8_t *const *p, ptrdiff_t K, ptrdiff_t L, \
+        int pair, const ptrdiff_t *columns, ptrdiff_t centre, double cval, ptrdiff_t n, ptrdiff_t lanes,   \
+        ptrdiff_t tail, uint8_t *rt, uint8_t *ru) {                                                        \
+        return fj_f2_right_body(TY, OP, p, K, L, pair, columns, centre, cval, n, lanes, tail, rt, ru);     \
+    }
+FJ_F2_EDGES(0, 0) FJ_F2_EDGES(0, 1) FJ_F2_EDGES(1, 0) FJ_F2_EDGES(1, 1) FJ_F2_EDGES(2, 0)
+FJ_F2_EDGES(2, 1) FJ_F2_EDGES(3, 0) FJ_F2_EDGES(3, 1) FJ_F2_EDGES(4, 0) FJ_F2_EDGES(4, 1)
+#undef FJ_F2_EDGES
+
+// The variant of (ty, op): constants where inlined, so one direct call.
+#define FJ_F2_EDGE_CALL(SIDE, ty, op, ...)                                                                 \
+    ((ty) * 2 + (op) == 0 ? fj_f2_##SIDE##_0_0(__VA_ARGS__) : (ty) * 2 + (op) == 1 ? fj_f2_##SIDE##_0_1(__VA_ARGS__) \
+     : (ty) * 2 + (op) == 2 ? fj_f2_##SIDE##_1_0(__VA_ARGS__) : (ty) * 2 + (op) == 3 ? fj_f2_##SIDE##_1_1(__VA_ARGS__) \
+     : (ty) * 2 + (op) == 4 ? fj_f2_##SIDE##_2_0(__VA_ARGS__) : (ty) * 2 + (op) == 5 ? fj_f2_##SIDE##_2_1(__VA_ARGS__) \
+     : (ty) * 2 + (op) == 6 ? fj_f2_##SIDE##_3_0(__VA_ARGS__) : (ty) * 2 + (op) == 7 ? fj_f2_##SIDE##_3_1(__VA_ARGS__) \
+     : (ty) * 2 + (op) == 8 ? fj_f2_##SIDE##_4_0(__VA_ARGS__) : fj_f2_##SIDE##_4_1(__VA_ARGS__))
+#define fj_f2_left(ty, op, ...) FJ_F2_EDGE_CALL(left, ty, op, __VA_ARGS__)
+#define fj_f2_right(ty, op, ...) FJ_F2_EDGE_CALL(right, ty, op, __VA_ARGS__)
 
 // One output row (pair: two) of a K x L box, s = -(L / 2); K, L constants where inlined from the switch below.
 // Returns 1 when a float32 element it read is NaN or -0.0 (the outputs are then meaningless), else 0.
