@@ -4,13 +4,21 @@
 
 /// Extended rows keyed by their input row (a byte or element offset; nil: the row of cval), least
 /// recently used replaced first. Unsafe storage, not arrays: arrays in a class pay exclusivity checks
-/// on every access, which cost more than the row passes for small windows.
+/// on every access, which cost more than the row passes for small windows. Keys are found through a
+/// hash table (open addressing, linear probing), not by scanning the slots: a 7x7x7 window reads 49
+/// rows per output row from a cache of 51, and the scans cost a quarter of a float64 mean's time.
 final class ExtendedRowCache {
     let capacity: Int
     private let keys: UnsafeMutablePointer<Int?>
     private let lastUse: UnsafeMutablePointer<Int>
     private let valid: UnsafeMutablePointer<Bool>
     private let rows: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    /// The hash table of the valid slots: per entry the slot's encoded key (`encoded`) and the slot
+    /// (-1: empty); a power of two at least four times `capacity`, so probes stay short.
+    private let tableKeys: UnsafeMutablePointer<Int>
+    private let tableSlots: UnsafeMutablePointer<Int>
+    private let tableMask: Int
+    private let tableShift: UInt64
     /// Advanced once per output row (`tick`); rows used at the current tick are never replaced.
     private(set) var clock = 0
 
@@ -25,6 +33,14 @@ final class ExtendedRowCache {
         valid.initialize(repeating: false, count: capacity)
         rows = .allocate(capacity: capacity)
         for slot in 0..<capacity { (rows + slot).initialize(to: .allocate(byteCount: max(1, rowBytes), alignment: 64)) }
+        var bits = 3
+        while 1 << bits < 4 * capacity { bits += 1 }
+        tableMask = (1 << bits) - 1
+        tableShift = UInt64(64 - bits)
+        tableKeys = .allocate(capacity: 1 << bits)
+        tableKeys.initialize(repeating: 0, count: 1 << bits)
+        tableSlots = .allocate(capacity: 1 << bits)
+        tableSlots.initialize(repeating: -1, count: 1 << bits)
     }
 
     deinit {
@@ -33,6 +49,55 @@ final class ExtendedRowCache {
         lastUse.deallocate()
         valid.deallocate()
         rows.deallocate()
+        tableKeys.deallocate()
+        tableSlots.deallocate()
+    }
+
+    // MARK: the hash table
+
+    /// nil (the cval row) as Int.min, which no element or byte offset reaches.
+    @inline(__always) private static func encoded(_ key: Int?) -> Int { key ?? Int.min }
+
+    /// The key's home entry (Fibonacci hashing: row offsets are multiples of a stride).
+    @inline(__always) private func home(_ key: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) >> tableShift)
+    }
+
+    /// The table entry holding `key`, or nil.
+    @inline(__always) private func entry(_ key: Int) -> Int? {
+        var i = home(key)
+        while tableSlots[i] >= 0 {
+            if tableKeys[i] == key { return i }
+            i = (i &+ 1) & tableMask
+        }
+        return nil
+    }
+
+    private func insert(_ key: Int, slot: Int) {
+        var i = home(key)
+        while tableSlots[i] >= 0 { i = (i &+ 1) & tableMask }
+        tableKeys[i] = key
+        tableSlots[i] = slot
+    }
+
+    /// Removes `key`'s entry, moving later entries of its probe run back into the gap (so that no
+    /// lookup stops early at it; no tombstones).
+    private func remove(_ key: Int) {
+        guard var gap = entry(key) else { return }
+        var next = gap
+        while true {
+            next = (next &+ 1) & tableMask
+            if tableSlots[next] < 0 { break }
+            let wanted = home(tableKeys[next])
+            // The entry at `next` may fill the gap unless its home lies cyclically in (gap, next].
+            let homeAfterGap = gap <= next ? (wanted > gap && wanted <= next) : (wanted > gap || wanted <= next)
+            if !homeAfterGap {
+                tableKeys[gap] = tableKeys[next]
+                tableSlots[gap] = tableSlots[next]
+                gap = next
+            }
+        }
+        tableSlots[gap] = -1
     }
 
     /// Any row's storage (for initialising pointers before the first lookup).
@@ -43,28 +108,29 @@ final class ExtendedRowCache {
 
     /// The cached row of `key`, if present (not counted as a use).
     func rowIfPresent(_ key: Int?) -> UnsafeMutableRawPointer? {
-        for slot in 0..<capacity where valid[slot] && keys[slot] == key { return rows[slot] }
-        return nil
+        entry(Self.encoded(key)).map { rows[tableSlots[$0]] }
     }
 
     /// The row of `key`: cached, or built now by `build` into the least recently used slot. With two
     /// more slots than the rows one output row reads, those are never the victim. A throwing `build`
     /// leaves the slot empty, never half-built.
     func row(_ key: Int?, build: (UnsafeMutableRawPointer) throws -> Void) rethrows -> UnsafeMutableRawPointer {
-        var victim = 0
-        for slot in 0..<capacity {
-            if valid[slot] && keys[slot] == key {
-                lastUse[slot] = clock
-                return rows[slot]
-            }
-            if valid[victim] && (!valid[slot] || lastUse[slot] < lastUse[victim]) { victim = slot }
+        let code = Self.encoded(key)
+        if let found = entry(code) {
+            let slot = tableSlots[found]
+            lastUse[slot] = clock
+            return rows[slot]
         }
+        var victim = 0
+        for slot in 0..<capacity where valid[victim] && (!valid[slot] || lastUse[slot] < lastUse[victim]) { victim = slot }
         let row = rows[victim]
+        if valid[victim] { remove(Self.encoded(keys[victim])) }
         valid[victim] = false
         try build(row)
         keys[victim] = key
         lastUse[victim] = clock
         valid[victim] = true
+        insert(code, slot: victim)
         return row
     }
 }
