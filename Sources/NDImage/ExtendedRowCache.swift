@@ -19,12 +19,16 @@ final class ExtendedRowCache {
     private let tableSlots: UnsafeMutablePointer<Int>
     private let tableMask: Int
     private let tableShift: UInt64
+    /// For tests: every key's home is the table's last entry, so all keys share one probe run that
+    /// wraps past the table's end (the deletion's cyclic cases).
+    private let collidingForTests: Bool
     /// Advanced once per output row (`tick`); rows used at the current tick are never replaced.
     private(set) var clock = 0
 
     /// `capacity` rows of `rowBytes` bytes each (at least one byte), 64-byte aligned.
-    init(capacity: Int, rowBytes: Int) {
+    init(capacity: Int, rowBytes: Int, collidingForTests: Bool = false) {
         self.capacity = capacity
+        self.collidingForTests = collidingForTests
         keys = .allocate(capacity: capacity)
         keys.initialize(repeating: nil, count: capacity)
         lastUse = .allocate(capacity: capacity)
@@ -60,7 +64,8 @@ final class ExtendedRowCache {
 
     /// The key's home entry (Fibonacci hashing: row offsets are multiples of a stride).
     @inline(__always) private func home(_ key: Int) -> Int {
-        Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) >> tableShift)
+        if collidingForTests { return tableMask }
+        return Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) >> tableShift)
     }
 
     /// The table entry holding `key`, or nil.

@@ -4,7 +4,8 @@
 //  - down the columns, van Herk / Gil-Werman over blocks of k output rows: at a block's start the suffix minima
 //    of its k input rows (k - 2 scratch rows, the last being the input row itself; the first straight into the
 //    row of column minima), then per output row t of the block one prefix step over the next block's rows (one
-//    prefix row, updated in place) and op(suffix[t], prefix): about 3 operations per element whatever k;
+//    prefix row: the first entering row itself at t = 1, then a scratch row updated in place) and op(suffix[t],
+//    prefix), in one pass: about 3 operations per element whatever k;
 //  - the output row's column minima go into a scratch row with room on both sides, where the columns its
 //    windows read outside the row are set through the mode (the extension commutes with a minimum down a
 //    column: every row extends through the same columns), so the edges need no code of their own;
