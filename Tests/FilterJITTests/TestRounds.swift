@@ -8,3 +8,13 @@ func testRounds(_ full: Int) -> Int {
     let percent = ProcessInfo.processInfo.environment["FILTERJIT_TEST_ROUNDS_PERCENT"].flatMap { Int($0) } ?? 100
     return max(1, full * min(max(percent, 1), 100) / 100)
 }
+
+/// The least number of a seeded test's `rounds` that must reach the path under test: `numerator /
+/// denominator` of them in a full run, none when FILTERJIT_TEST_ROUNDS_PERCENT cuts the rounds. A few
+/// rounds' share of random cases varies too much to bound without flaking (15% of 140 rounds is 21,
+/// and a 3/4 floor failed once in an ASan run), while the full run in the same CI asserts every floor
+/// and the fixed cases after the random rounds reach each kernel in either run.
+func coverageFloor(_ rounds: Int, _ numerator: Int, _ denominator: Int) -> Int {
+    let percent = ProcessInfo.processInfo.environment["FILTERJIT_TEST_ROUNDS_PERCENT"].flatMap { Int($0) } ?? 100
+    return percent >= 100 ? rounds * numerator / denominator : 0
+}

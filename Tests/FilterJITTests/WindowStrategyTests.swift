@@ -254,7 +254,7 @@ import RankKernelsC
             }
         }
         print("selection networks vs literal: \(rounds) rounds, \(networkRuns) chose a strategy, \(problems.count) differences")
-        #expect(networkRuns >= rounds * 3 / 4, "too few rounds exercised a strategy")
+        #expect(networkRuns >= coverageFloor(rounds, 3, 4), "too few rounds exercised a strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
@@ -679,7 +679,7 @@ import RankKernelsC
             }
         }
         print("integer box sums vs literal: \(rounds) rounds, \(direct) written directly, \(problems.count) differences")
-        #expect(direct >= rounds / 10, "too few rounds exercised the direct box sum")
+        #expect(direct >= coverageFloor(rounds, 1, 10), "too few rounds exercised the direct box sum")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
@@ -1105,7 +1105,7 @@ import RankKernelsC
             }
         }
         print("rows-first box min/max vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
-        #expect(strategyRuns >= rounds / 2, "too few rounds exercised a strategy")
+        #expect(strategyRuns >= coverageFloor(rounds, 1, 2), "too few rounds exercised a strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
@@ -1189,7 +1189,7 @@ import RankKernelsC
             }
         }
         print("AVX-512 box min/max vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(problems.count) differences")
-        #expect(strategyRuns >= rounds / 2, "too few rounds exercised a strategy")
+        #expect(strategyRuns >= coverageFloor(rounds, 1, 2), "too few rounds exercised a strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
@@ -1278,8 +1278,8 @@ import RankKernelsC
         }
         let runs = filterjit_fused_box_runs() - runsBefore
         print("fused small boxes vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(runs) kernel runs, \(problems.count) differences")
-        if BoxKernels.fusedServe(UInt8.self) { #expect(runs > rounds / 2, "the fused box kernels were not reached") }
-        #expect(strategyRuns >= rounds / 2, "too few rounds exercised a strategy")
+        if BoxKernels.fusedServe(UInt8.self) { #expect(runs >= coverageFloor(rounds, 1, 2), "the fused box kernels were not reached") }
+        #expect(strategyRuns >= coverageFloor(rounds, 1, 2), "too few rounds exercised a strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
