@@ -5,7 +5,11 @@
 // vector width and that a direct plan's row does not keep its column sums in registers (they go through
 // the scratch row, as the AVX-512 file does at a row's ends). Each output element is a function of its own
 // window only, so the layout does not change a bit. Compiled without fast-math and with no FMA target:
-// every addition is explicit and nothing is multiplied then added, so no contraction applies.
+// every addition is explicit and nothing is multiplied then added, so no contraction applies. The one
+// fused multiply-add is explicit: a mean's finish (s + 0.0) x factor as fma(s, factor, +0.0), the same
+// bits for a factor > 0 (s + 0.0 differs from s only at s = -0.0, where both give +0.0; elsewhere the
+// product is rounded once either way), and it takes the add off Zen's two add pipes, which the
+// conversions and sums fill. `fp contract(off)` keeps the compiler from fusing anything else.
 
 #include "fast_box_sums.h"
 #include "fast_box_sums_avx2.h"
@@ -18,17 +22,19 @@
 #include <immintrin.h>
 #include "avx2_switch.h"
 
-#define FJ_FBS_TARGET __attribute__((target("avx2")))
+#pragma clang fp contract(off)
+#define FJ_FBS_TARGET __attribute__((target("avx2,fma")))
 #define FJ_FBS_INLINE inline __attribute__((always_inline))
 #include "fast_box_sums_scalar.h"
 
 static int fj_fbs_avx2_cached = -1;
-int filterjit_fast_box_sum_avx2(void) { return fj_avx2_switch(&fj_fbs_avx2_cached); }
+// (Every AVX2 CPU made has FMA too; the switch checks it all the same.)
+int filterjit_fast_box_sum_avx2(void) { return fj_avx2_switch(&fj_fbs_avx2_cached) && __builtin_cpu_supports("fma"); }
 void filterjit_fast_box_sum_set_avx2(int enabled) { fj_avx2_switch_set(&fj_fbs_avx2_cached, enabled); }
 
 FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_finish4(__m256d s, __m256d factor, __m256d divisor, int divide) {
-    const __m256d v = _mm256_add_pd(s, _mm256_setzero_pd());
-    return divide ? _mm256_div_pd(v, divisor) : _mm256_mul_pd(v, factor);
+    if (!divide) return _mm256_fmadd_pd(s, factor, _mm256_setzero_pd());
+    return _mm256_div_pd(_mm256_add_pd(s, _mm256_setzero_pd()), divisor);
 }
 
 FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_load(const void *p, ptrdiff_t x, int f32) {
@@ -234,19 +240,16 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_three_rows(int mode, const void *
 
 #include "fast_box_sums_vertical.h"
 
-// A row with a direct plan (any row of a three-row box, or a van Herk row of a box of two or more rows:
-// `mode`, with src = w2 for the van Herk modes; `f32` the input rows' type, `out32` the output's; the
-// same interface as the AVX-512 file's): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step followed
+// A row with a direct plan by steps (`fj_fbs_fused_row` below, for the rows the middle in registers does
+// not take): the column sums into the scratch row FJ_FBS_STEP columns at a time, each step followed
 // by the horizontal pass of the outputs whose windows it completed (those whose windows lie inside the
 // row; the step's columns are still in L1), then the edge positions and the outputs that read them (the
 // row's ends). The same operations as the separate passes.
-FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int mode, const void *w0, const void *w1, const void *w2,
-                                                         const double *suffix, double *prefix, double *pair, double *extended,
-                                                         ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start, int length,
-                                                         const ptrdiff_t *lastMap, ptrdiff_t extendedLength, double cvalColumn,
-                                                         ptrdiff_t lowTarget, ptrdiff_t highTarget, fj_fbs_row_fn row_fn,
-                                                         double factor, void *o, const char *ahead) {
-    (void)lowTarget; (void)highTarget;
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row_steps(int f32, int out32, int mode, const void *w0, const void *w1, const void *w2,
+                                                               const double *suffix, double *prefix, double *pair, double *extended,
+                                                               ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start, int length,
+                                                               const ptrdiff_t *lastMap, ptrdiff_t extendedLength, double cvalColumn,
+                                                               fj_fbs_row_fn row_fn, double factor, void *o, const char *ahead) {
     double *columns = extended + centre;
     const ptrdiff_t size = out32 ? 4 : 8, d = start - centre;
     ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
@@ -276,6 +279,136 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
     if (done < n) row_fn(extended + start + done, NULL, n - done, 0, 0, factor, (char *)o + done * size);
 }
 
+// The column sums at c ..< c + 4 of a row's vertical pass by mode (MODE a constant; the additions and
+// their operands' order of FJ_FBS_THREE4, FJ_FBS_PREFIX4 and fj_fbs_add_row), with the same stores to the
+// pair and prefix rows.
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_column4(const int MODE, const void *w0, const void *w1, const void *w2,
+                                                          const double *suffix, double *prefix, double *pair, ptrdiff_t c, int f32) {
+    if (MODE < FJ_FBS_START_PREFIX) {
+        __m256d c2 = fj_fbs_load(w2, c, f32);
+        if (MODE == FJ_FBS_LEFT_PAIR) return _mm256_add_pd(_mm256_loadu_pd(pair + c), c2);
+        if (MODE == FJ_FBS_LEFT) return _mm256_add_pd(_mm256_add_pd(fj_fbs_load(w0, c, f32), fj_fbs_load(w1, c, f32)), c2);
+        __m256d p = _mm256_add_pd(fj_fbs_load(w1, c, f32), c2);
+        if (MODE == FJ_FBS_RIGHT_KEEP) _mm256_storeu_pd(pair + c, p);
+        return _mm256_add_pd(fj_fbs_load(w0, c, f32), p);
+    }
+    if (MODE == FJ_FBS_FIRST_ROW) return _mm256_add_pd(fj_fbs_load(w2, c, f32), _mm256_loadu_pd(suffix + c));
+    __m256d p = MODE == FJ_FBS_START_PREFIX ? fj_fbs_load(w2, c, f32) : _mm256_add_pd(_mm256_loadu_pd(prefix + c), fj_fbs_load(w2, c, f32));
+    _mm256_storeu_pd(prefix + c, p);
+    return _mm256_add_pd(_mm256_loadu_pd(suffix + c), p);
+}
+
+// Columns q + m ..< q + m + 4 from the column vectors C[j] (columns q + 4j ...) and their middles P[j]
+// (columns q + 4j + 2 ..., vperm2f128 of C[j] and C[j + 1]).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_shifted4(const __m256d *C, const __m256d *P, int m) {
+    const int j = m >> 2;
+    switch (m & 3) {
+    case 0: return C[j];
+    case 1: return _mm256_shuffle_pd(C[j], P[j], 5);
+    case 2: return P[j];
+    default: return _mm256_shuffle_pd(P[j], C[j + 1], 5);
+    }
+}
+
+// ((T[s] + T[s + 1]) + T[s + 2]) + ... + T[s + LENGTH - 1] (`fj_fbs_fold`'s order), T[m] the columns from q + m.
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_fold_registers(const __m256d *C, const __m256d *P, int s, const int LENGTH) {
+    __m256d v = fj_fbs_shifted4(C, P, s);
+    for (int m = 1; m < LENGTH; m++) v = _mm256_add_pd(v, fj_fbs_shifted4(C, P, s + m));
+    return v;
+}
+
+// The middle outputs x0 ..< x1 (steps of 8 float32 or 4 float64 outputs, stores aligned) of a row whose
+// column sums stay in registers: output x's window is columns x + d ... x + d + LENGTH - 1, the columns
+// q = x + d ... computed once each by MODE (both constants) and shifted into place by vperm2f128 and
+// vshufpd. The J column vectors of the first step go to the column row too, and those of the last step
+// that the outputs from x1 read; returns where the middle's columns end (q of the last step + 4J).
+FJ_FBS_TARGET static FJ_FBS_INLINE ptrdiff_t fj_fbs_middle_registers(const int MODE, const int LENGTH, int f32, int out32, const void *w0,
+                                                                     const void *w1, const void *w2, const double *suffix, double *prefix,
+                                                                     double *pair, double *columns, ptrdiff_t d, ptrdiff_t x0, ptrdiff_t x1,
+                                                                     double factor, void *o, const char *ahead) {
+    const int V = out32 ? 8 : 4, J = (V + LENGTH - 1 + 3) / 4, isize = f32 ? 4 : 8;
+    const __m256d f = _mm256_set1_pd(factor);
+    const int divide = fj_fbs_divisor != 0, stream = fj_fbs_stream;
+    const __m256d dv = _mm256_set1_pd(divide ? fj_fbs_divisor : 1.0);
+    __m256d C[4], P[4];
+    ptrdiff_t q = x0 + d;
+    for (int j = 0; j < J; j++) {
+        C[j] = fj_fbs_column4(MODE, w0, w1, w2, suffix, prefix, pair, q + 4 * j, f32);
+        _mm256_storeu_pd(columns + q + 4 * j, C[j]);
+    }
+    for (ptrdiff_t x = x0;; x += V, q += V) {
+        if (ahead) _mm_prefetch(ahead + (q + 32) * isize, _MM_HINT_T0);
+        for (int j = 0; j + 1 < J; j++) P[j] = _mm256_permute2f128_pd(C[j], C[j + 1], 0x21);
+        __m256d lo = fj_fbs_finish4(fj_fbs_fold_registers(C, P, 0, LENGTH), f, dv, divide);
+        if (out32) {
+            __m256d hi = fj_fbs_finish4(fj_fbs_fold_registers(C, P, 4, LENGTH), f, dv, divide);
+            __m256 both = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1);
+            if (stream) _mm256_stream_ps((float *)o + x, both); else _mm256_store_ps((float *)o + x, both);
+        } else {
+            if (stream) _mm256_stream_pd((double *)o + x, lo); else _mm256_store_pd((double *)o + x, lo);
+        }
+        if (x + V >= x1) break;
+        for (int j = 0; j + V / 4 < J; j++) C[j] = C[j + V / 4];
+        for (int j = J - V / 4; j < J; j++) C[j] = fj_fbs_column4(MODE, w0, w1, w2, suffix, prefix, pair, q + V + 4 * j, f32);
+    }
+    for (int j = V / 4; j < J; j++) _mm256_storeu_pd(columns + q + 4 * j, C[j]);
+    return q + 4 * J;
+}
+
+// A row with a direct plan (any row of a three-row box, or a van Herk row of a box of two or more rows:
+// `mode`, with src = w2 for the van Herk modes; `f32` the input rows' type, `out32` the output's; the
+// same interface as the AVX-512 file's). Windows of 3 and 5 columns: the middle of the row with its
+// column sums in registers (`fj_fbs_middle_registers`: on Zen 3 a 3x3 box's stores and reloads of the
+// column row had the store port busier than the adds), the row's ends through the column row as the
+// steps do; other lengths, short rows, and edge positions that copy columns the middle does not store
+// take the steps. The same additions either way.
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int mode, const void *w0, const void *w1, const void *w2,
+                                                         const double *suffix, double *prefix, double *pair, double *extended,
+                                                         ptrdiff_t n, ptrdiff_t centre, ptrdiff_t start, int length,
+                                                         const ptrdiff_t *lastMap, ptrdiff_t extendedLength, double cvalColumn,
+                                                         ptrdiff_t lowTarget, ptrdiff_t highTarget, fj_fbs_row_fn row_fn,
+                                                         double factor, void *o, const char *ahead) {
+    const ptrdiff_t d = start - centre, size = out32 ? 4 : 8, V = out32 ? 8 : 4, J = (V + length - 1 + 3) / 4;
+    // The middle outputs x0 ..< x1: x0 the first whose window starts in the row, moved to a 32-byte
+    // aligned store; x1 such that the last step's columns (up to x1 - V + d + 4J) stay in the row.
+    ptrdiff_t x0 = d < 0 ? -d : 0, x1 = x0;
+    const uintptr_t at = (uintptr_t)o + (uintptr_t)(x0 * size);
+    if (at % (uintptr_t)size == 0) x0 += (ptrdiff_t)((32 - at % 32) % 32) / size;
+    const ptrdiff_t room = n - d - 4 * J + V;  // x1 <= room
+    if (room > x0) x1 = x0 + (((room < n ? room : n) - x0) / V) * V;
+    if ((length != 3 && length != 5) || x1 - x0 < 2 * V || lowTarget >= x0 + d + 4 * J || highTarget < x1 + d) {
+        fj_fbs_fused_row_steps(f32, out32, mode, w0, w1, w2, suffix, prefix, pair, extended, n, centre, start, length, lastMap,
+                               extendedLength, cvalColumn, row_fn, factor, o, ahead);
+        return;
+    }
+    double *columns = extended + centre;
+    const ptrdiff_t q0 = x0 + d;
+    fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, 0, q0, f32, ahead);
+    ptrdiff_t qEnd = 0;
+#define FJ_FBS_MIDDLE(MODE, LENGTH)                                                                                    \
+    qEnd = fj_fbs_middle_registers(MODE, LENGTH, f32, out32, w0, w1, w2, suffix, prefix, pair, columns, d, x0, x1, factor, o, ahead)
+#define FJ_FBS_MIDDLE_MODE(LENGTH)                                                                                     \
+    switch (mode) {                                                                                                    \
+    case FJ_FBS_RIGHT: FJ_FBS_MIDDLE(FJ_FBS_RIGHT, LENGTH); break;                                                     \
+    case FJ_FBS_RIGHT_KEEP: FJ_FBS_MIDDLE(FJ_FBS_RIGHT_KEEP, LENGTH); break;                                           \
+    case FJ_FBS_LEFT: FJ_FBS_MIDDLE(FJ_FBS_LEFT, LENGTH); break;                                                       \
+    case FJ_FBS_LEFT_PAIR: FJ_FBS_MIDDLE(FJ_FBS_LEFT_PAIR, LENGTH); break;                                             \
+    case FJ_FBS_START_PREFIX: FJ_FBS_MIDDLE(FJ_FBS_START_PREFIX, LENGTH); break;                                       \
+    case FJ_FBS_CONTINUE_PREFIX: FJ_FBS_MIDDLE(FJ_FBS_CONTINUE_PREFIX, LENGTH); break;                                 \
+    default: FJ_FBS_MIDDLE(FJ_FBS_FIRST_ROW, LENGTH); break;                                                           \
+    }
+    if (length == 3) { FJ_FBS_MIDDLE_MODE(3) } else { FJ_FBS_MIDDLE_MODE(5) }
+#undef FJ_FBS_MIDDLE_MODE
+#undef FJ_FBS_MIDDLE
+    fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, qEnd, n - qEnd, f32, ahead);
+    ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
+    ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
+    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    if (x0 > 0) row_fn(extended + start, NULL, x0, 0, 0, factor, o);
+    if (x1 < n) row_fn(extended + start + x1, NULL, n - x1, 0, 0, factor, (char *)o + x1 * size);
+}
+
 static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }
 
 #include "fast_box_sums_driver.h"
@@ -284,6 +417,8 @@ int fj_fbs_avx2_sums(int f32, int out32, const void *const *rows, ptrdiff_t rowB
                      ptrdiff_t n, ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
                      ptrdiff_t centre, ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
                      double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
+    // The finish's fused multiply-add gives (s + 0.0) x factor's bits only for a factor > 0 (1 or 1 / n).
+    if (divisor == 0 && !(factor > 0)) return 0;
     return fj_fbs_sums(f32, out32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r,
                        cvalColumn, factor, divisor, out, outRowStride, stream);
 }
