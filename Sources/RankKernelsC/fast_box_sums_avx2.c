@@ -131,6 +131,44 @@ FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_sum4(const fj_fbs_row *h, ptrd
     return v;
 }
 
+// Columns q + m ..< q + m + 4 from the column vectors C[j] (columns q + 4j ...) and their middles P[j]
+// (columns q + 4j + 2 ..., vperm2f128 of C[j] and C[j + 1]).
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_shifted4(const __m256d *C, const __m256d *P, int m) {
+    const int j = m >> 2;
+    switch (m & 3) {
+    case 0: return C[j];
+    case 1: return _mm256_shuffle_pd(C[j], P[j], 5);
+    case 2: return P[j];
+    default: return _mm256_shuffle_pd(P[j], C[j + 1], 5);
+    }
+}
+
+// ((T[s] + T[s + 1]) + T[s + 2]) + ... + T[s + LENGTH - 1] (`fj_fbs_fold`'s order), T[m] the columns from q + m.
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_fold_registers(const __m256d *C, const __m256d *P, int s, const int LENGTH) {
+    __m256d v = fj_fbs_shifted4(C, P, s);
+    for (int m = 1; m < LENGTH; m++) v = _mm256_add_pd(v, fj_fbs_shifted4(C, P, s + m));
+    return v;
+}
+
+// level[x] = fold(source + x, A) for x < m (the factored plan's first pass), A <= 5 from registers: one load
+// per 4 positions, the other operands shifted by vperm2f128 / vshufpd (fj_fbs_fold_registers; the same
+// additions as fj_fbs_fold). It reads source[m ... m + 3]: the extended row's padding (initialised).
+FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_level(const double *source, double *level, ptrdiff_t m, const int A) {
+    ptrdiff_t x = 0;
+    if (A >= 2 && A <= 5) {
+        __m256d C[2], P[1];
+        C[0] = _mm256_loadu_pd(source);
+        for (; x + 4 <= m; x += 4) {
+            C[1] = _mm256_loadu_pd(source + x + 4);
+            P[0] = _mm256_permute2f128_pd(C[0], C[1], 0x21);
+            _mm256_storeu_pd(level + x, fj_fbs_fold_registers(C, P, 0, A));
+            C[0] = C[1];
+        }
+    }
+    for (; x + 4 <= m; x += 4) _mm256_storeu_pd(level + x, fj_fbs_fold(source + x, A));
+    for (; x < m; x++) level[x] = fj_fbs_fold1(source + x, A);
+}
+
 // One chunk of `count` outputs: out[x] = finish(sum(x)), 32-byte aligned vectors in the middle (the
 // factored plan's first pass, windows of a columns, into `level` first).
 FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, double *level, ptrdiff_t count, int f32, int direct,
@@ -138,9 +176,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_chunk(const double *source, doubl
     fj_fbs_row h = {source, level, b, r};
     if (!direct) {
         // Windows of a columns at positions < count + (b - 1) a.
-        ptrdiff_t m = count + (ptrdiff_t)(b - 1) * a, x = 0;
-        for (; x + 4 <= m; x += 4) _mm256_storeu_pd(level + x, fj_fbs_fold(source + x, a));
-        for (; x < m; x++) level[x] = fj_fbs_fold1(source + x, a);
+        fj_fbs_level(source, level, count + (ptrdiff_t)(b - 1) * a, a);
     }
     const __m256d f = _mm256_set1_pd(factor);
     const int divide = fj_fbs_divisor != 0, stream = fj_fbs_stream;
@@ -296,25 +332,6 @@ FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_column4(const int MODE, const 
     __m256d p = MODE == FJ_FBS_START_PREFIX ? fj_fbs_load(w2, c, f32) : _mm256_add_pd(_mm256_loadu_pd(prefix + c), fj_fbs_load(w2, c, f32));
     _mm256_storeu_pd(prefix + c, p);
     return _mm256_add_pd(_mm256_loadu_pd(suffix + c), p);
-}
-
-// Columns q + m ..< q + m + 4 from the column vectors C[j] (columns q + 4j ...) and their middles P[j]
-// (columns q + 4j + 2 ..., vperm2f128 of C[j] and C[j + 1]).
-FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_shifted4(const __m256d *C, const __m256d *P, int m) {
-    const int j = m >> 2;
-    switch (m & 3) {
-    case 0: return C[j];
-    case 1: return _mm256_shuffle_pd(C[j], P[j], 5);
-    case 2: return P[j];
-    default: return _mm256_shuffle_pd(P[j], C[j + 1], 5);
-    }
-}
-
-// ((T[s] + T[s + 1]) + T[s + 2]) + ... + T[s + LENGTH - 1] (`fj_fbs_fold`'s order), T[m] the columns from q + m.
-FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_fold_registers(const __m256d *C, const __m256d *P, int s, const int LENGTH) {
-    __m256d v = fj_fbs_shifted4(C, P, s);
-    for (int m = 1; m < LENGTH; m++) v = _mm256_add_pd(v, fj_fbs_shifted4(C, P, s + m));
-    return v;
 }
 
 // The middle outputs x0 ..< x1 (steps of 8 float32 or 4 float64 outputs, stores aligned) of a row whose
