@@ -665,7 +665,8 @@ public struct WindowReductionJob: @unchecked Sendable {
         guard outStrides[2] == 1 else { return false }
         let n = rowLength, rowsPerPlane = input.shape[1]
         let extendedLength = lastMap.count
-        // (The edges below read lastColumns[x + start + c] for x < n, c < length.)
+        // (The edges below read lastColumns[x + start + c] for x < n, c < length; with the check of lastMap's
+        // length above, this holds for start == 0, the box's first tap.)
         guard start >= 0, n + start + length - 1 <= extendedLength else { return false }
         // Pixels [low, high) read their windows inside the row: x + start + c - centre in 0 ..< n.
         let shift = start - geometry.centre[2]

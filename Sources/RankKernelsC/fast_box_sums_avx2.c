@@ -1,15 +1,16 @@
 // Fast-math float box sums with AVX2, for CPUs without AVX-512: the passes of fast_box_sums.c (and of
 // NDImage/FastBoxSums.swift, `runFastBoxSum` then `fastBoxSumStore`) with the same additions in the same
 // order, so the same bits, in 4-double vectors. The rows and plans they take, the scratch and the order of
-// the vertical passes are those of fast_box_sums_driver.h; what differs from the AVX-512 file is only the
-// vector width and that a direct plan's row does not keep its column sums in registers (they go through
-// the scratch row, as the AVX-512 file does at a row's ends). Each output element is a function of its own
-// window only, so the layout does not change a bit. Compiled without fast-math and with no FMA target:
-// every addition is explicit and nothing is multiplied then added, so no contraction applies. The one
-// fused multiply-add is explicit: a mean's finish (s + 0.0) x factor as fma(s, factor, +0.0), the same
-// bits for a factor > 0 (s + 0.0 differs from s only at s = -0.0, where both give +0.0; elsewhere the
-// product is rounded once either way), and it takes the add off Zen's two add pipes, which the
-// conversions and sums fill. `fp contract(off)` keeps the compiler from fusing anything else.
+// the vertical passes are those of fast_box_sums_driver.h; what differs from the AVX-512 file is the
+// vector width and how a direct plan's row keeps its column sums in registers: for windows of 3 and 5
+// columns at unaligned columns, shifted by vperm2f128 / vshufpd (AVX2 has no two-source permute of
+// doubles), other lengths through the scratch row in steps of 256 columns. Each output element is a
+// function of its own window only, so the layout does not change a bit. Compiled without fast-math:
+// every addition is explicit. The one fused multiply-add is explicit too: a mean's finish (s + 0.0) x
+// factor as fma(s, factor, +0.0), the same bits for a factor > 0 (s + 0.0 differs from s only at s =
+// -0.0, where both give +0.0; elsewhere the product is rounded once either way), and it takes the add off
+// Zen's two add pipes, which the conversions and sums fill. Nothing in the file multiplies then adds
+// otherwise, and clang's `fp contract(off)` below would keep it from fusing such a pair if something did.
 
 #include "fast_box_sums.h"
 #include "fast_box_sums_avx2.h"
@@ -393,7 +394,10 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
     if (at % (uintptr_t)size == 0) x0 += (ptrdiff_t)((32 - at % 32) % 32) / size;
     const ptrdiff_t room = n - d - 4 * J + V;  // x1 <= room
     if (room > x0) x1 = x0 + (((room < n ? room : n) - x0) / V) * V;
-    if ((length != 3 && length != 5) || x1 - x0 < 2 * V || lowTarget >= x0 + d + 4 * J || highTarget < x1 + d) {
+    // (An output not aligned to its element size cannot have aligned vector stores: the steps, whose row
+    // functions store it element by element, as the AVX-512 file does.)
+    if (at % (uintptr_t)size != 0 || (length != 3 && length != 5) || x1 - x0 < 2 * V || lowTarget >= x0 + d + 4 * J ||
+        highTarget < x1 + d) {
         fj_fbs_fused_row_steps(f32, out32, mode, w0, w1, w2, suffix, prefix, pair, extended, n, centre, start, length, lastMap,
                                extendedLength, cvalColumn, row_fn, factor, o, ahead);
         return;

@@ -35,9 +35,9 @@ static FJ_FBS_INLINE double fj_fbs_load1(const void *p, ptrdiff_t x, int f32) {
 // (suffix(0)) and at i = 2 (row B + 2 plus the prefix of rows B + 3 and B + 4), (w0 + w1) + w2 at
 // i = 1 (suffix(1) plus row B + 3). Row i = 0's pair w1 + w2 is row i = 1's w0 + w1: kept in a scratch
 // row when the call ran row i = 0. What this saves is stores: the van Herk passes store five scratch
-// rows per three output rows with AVX-512 (seven in the Swift and AVX2 passes, whose fused rows also
-// store their columns), this one pair row (and the columns with AVX2); it loads seven input rows per
-// three output rows against five.
+// rows per three output rows with AVX-512 (seven in the Swift and AVX2 passes), this one pair row (and,
+// in the AVX2 file, the columns of the rows whose windows are not 3 or 5 columns, and those a row's ends
+// read); it loads seven input rows per three output rows against five.
 // (The three-row modes come first: `mode < FJ_FBS_START_PREFIX` tells them from the van Herk ones.)
 enum {
     FJ_FBS_RIGHT = 0,            // columns = w0 + (w1 + w2)

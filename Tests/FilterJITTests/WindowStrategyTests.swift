@@ -1278,7 +1278,7 @@ import RankKernelsC
         }
         let runs = filterjit_fused_box_runs() - runsBefore
         print("fused small boxes vs literal: \(rounds) rounds, \(strategyRuns) chose a strategy, \(runs) kernel runs, \(problems.count) differences")
-        if BoxKernels.fusedServe(UInt8.self) { #expect(runs >= coverageFloor(rounds, 1, 2), "the fused box kernels were not reached") }
+        if BoxKernels.fusedServe(UInt8.self) { #expect(runs > coverageFloor(rounds, 1, 2), "the fused box kernels were not reached") }
         #expect(strategyRuns >= coverageFloor(rounds, 1, 2), "too few rounds exercised a strategy")
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
