@@ -78,13 +78,30 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_suffixes(const void *const *src, 
     for (int t = 0; t < count; t++) fj_fbs_add_row(src[t], t == 0 ? below : d[t - 1], d[t], n, f32);
 }
 
+// The column sums at c ..< c + 4 of a row's vertical pass by mode (a constant where the caller makes it one;
+// the additions and operand order of fast_box_sums_scalar.h's modes and of fj_fbs_add_row for the first
+// row), with the stores to the pair and prefix rows: the one definition the steps' passes
+// (FJ_FBS_PREFIX4, FJ_FBS_THREE4) and the register middle share.
+FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_column4(const int MODE, const void *w0, const void *w1, const void *w2,
+                                                          const double *suffix, double *prefix, double *pair, ptrdiff_t c, int f32) {
+    if (MODE < FJ_FBS_START_PREFIX) {
+        __m256d c2 = fj_fbs_load(w2, c, f32);
+        if (MODE == FJ_FBS_LEFT_PAIR) return _mm256_add_pd(_mm256_loadu_pd(pair + c), c2);
+        if (MODE == FJ_FBS_LEFT) return _mm256_add_pd(_mm256_add_pd(fj_fbs_load(w0, c, f32), fj_fbs_load(w1, c, f32)), c2);
+        __m256d p = _mm256_add_pd(fj_fbs_load(w1, c, f32), c2);
+        if (MODE == FJ_FBS_RIGHT_KEEP) _mm256_storeu_pd(pair + c, p);
+        return _mm256_add_pd(fj_fbs_load(w0, c, f32), p);
+    }
+    if (MODE == FJ_FBS_FIRST_ROW) return _mm256_add_pd(fj_fbs_load(w2, c, f32), _mm256_loadu_pd(suffix + c));
+    __m256d p = MODE == FJ_FBS_START_PREFIX ? fj_fbs_load(w2, c, f32) : _mm256_add_pd(_mm256_loadu_pd(prefix + c), fj_fbs_load(w2, c, f32));
+    _mm256_storeu_pd(prefix + c, p);
+    return _mm256_add_pd(_mm256_loadu_pd(suffix + c), p);
+}
+
 // Columns x ..< x + 4: p = src (`first`) or prefix + src, prefix = p, columns = suffix + p.
-#define FJ_FBS_PREFIX4(X, FIRST)                                                                                            \
-    do {                                                                                                               \
-        __m256d p = FIRST ? fj_fbs_load(src, (X), f32) : _mm256_add_pd(_mm256_loadu_pd(prefix + (X)), fj_fbs_load(src, (X), f32)); \
-        _mm256_storeu_pd(prefix + (X), p);                                                                             \
-        _mm256_storeu_pd(columns + (X), _mm256_add_pd(_mm256_loadu_pd(suffix + (X)), p));                              \
-    } while (0)
+#define FJ_FBS_PREFIX4(X, FIRST)                                                                                       \
+    _mm256_storeu_pd(columns + (X), fj_fbs_column4(FIRST ? FJ_FBS_START_PREFIX : FJ_FBS_CONTINUE_PREFIX, NULL, NULL, src, \
+                                                   suffix, prefix, NULL, (X), f32))
 
 // prefix = src (`FIRST`, `fastBoxSumStartPrefix`) or prefix + src (`fastBoxSumContinuePrefix`);
 // columns = suffix + prefix. `ahead`: the next output row's input row, fetched a row early, one cache
@@ -240,20 +257,7 @@ FJ_FBS_ROWS(0, f64)
 enum { FJ_FBS_STEP = 256 };
 
 // Columns x ..< x + 4 of a three-row mode (fast_box_sums_scalar.h).
-#define FJ_FBS_THREE4(X)                                                                                               \
-    do {                                                                                                               \
-        __m256d c2 = fj_fbs_load(w2, (X), f32), c;                                                                     \
-        if (mode == FJ_FBS_LEFT_PAIR) {                                                                                \
-            c = _mm256_add_pd(_mm256_loadu_pd(pair + (X)), c2);                                                       \
-        } else if (mode == FJ_FBS_LEFT) {                                                                              \
-            c = _mm256_add_pd(_mm256_add_pd(fj_fbs_load(w0, (X), f32), fj_fbs_load(w1, (X), f32)), c2);               \
-        } else {                                                                                                       \
-            __m256d p = _mm256_add_pd(fj_fbs_load(w1, (X), f32), c2);                                                  \
-            if (mode == FJ_FBS_RIGHT_KEEP) _mm256_storeu_pd(pair + (X), p);                                            \
-            c = _mm256_add_pd(fj_fbs_load(w0, (X), f32), p);                                                           \
-        }                                                                                                              \
-        _mm256_storeu_pd(columns + (X), c);                                                                            \
-    } while (0)
+#define FJ_FBS_THREE4(X) _mm256_storeu_pd(columns + (X), fj_fbs_column4(mode, w0, w1, w2, NULL, NULL, pair, (X), f32))
 
 // Columns 0 ..< n of a three-row mode (the rows, pair and columns start at the step's first column).
 // `ahead`: the next output row's new input row, fetched a row early.
@@ -314,25 +318,6 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row_steps(int f32, int out3
     for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
     if (x0 > 0) row_fn(extended + start, NULL, x0, 0, 0, factor, o);
     if (done < n) row_fn(extended + start + done, NULL, n - done, 0, 0, factor, (char *)o + done * size);
-}
-
-// The column sums at c ..< c + 4 of a row's vertical pass by mode (MODE a constant; the additions and
-// their operands' order of FJ_FBS_THREE4, FJ_FBS_PREFIX4 and fj_fbs_add_row), with the same stores to the
-// pair and prefix rows.
-FJ_FBS_TARGET static FJ_FBS_INLINE __m256d fj_fbs_column4(const int MODE, const void *w0, const void *w1, const void *w2,
-                                                          const double *suffix, double *prefix, double *pair, ptrdiff_t c, int f32) {
-    if (MODE < FJ_FBS_START_PREFIX) {
-        __m256d c2 = fj_fbs_load(w2, c, f32);
-        if (MODE == FJ_FBS_LEFT_PAIR) return _mm256_add_pd(_mm256_loadu_pd(pair + c), c2);
-        if (MODE == FJ_FBS_LEFT) return _mm256_add_pd(_mm256_add_pd(fj_fbs_load(w0, c, f32), fj_fbs_load(w1, c, f32)), c2);
-        __m256d p = _mm256_add_pd(fj_fbs_load(w1, c, f32), c2);
-        if (MODE == FJ_FBS_RIGHT_KEEP) _mm256_storeu_pd(pair + c, p);
-        return _mm256_add_pd(fj_fbs_load(w0, c, f32), p);
-    }
-    if (MODE == FJ_FBS_FIRST_ROW) return _mm256_add_pd(fj_fbs_load(w2, c, f32), _mm256_loadu_pd(suffix + c));
-    __m256d p = MODE == FJ_FBS_START_PREFIX ? fj_fbs_load(w2, c, f32) : _mm256_add_pd(_mm256_loadu_pd(prefix + c), fj_fbs_load(w2, c, f32));
-    _mm256_storeu_pd(prefix + c, p);
-    return _mm256_add_pd(_mm256_loadu_pd(suffix + c), p);
 }
 
 // The middle outputs x0 ..< x1 (steps of 8 float32 or 4 float64 outputs, stores aligned) of a row whose
