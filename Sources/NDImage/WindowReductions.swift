@@ -645,7 +645,8 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// AVX-512 or AVX2 (`filterjit_pairwise_rows_store_f64`/`_f32`): each output row's pairwise sums read the
     /// input rows in place (float32 widened in the kernel), no extended-row copies and no plane; the
     /// pixels whose windows leave the row (and rows of cval) read short strips gathered through the
-    /// mode. Divided by the taps for a mean and stored into the contiguous output row. The same
+    /// mode, cached per input row, both ends in one call. Divided by the taps for a mean and stored into
+    /// the contiguous output row. The same
     /// additions in the same order as the other pairwise paths, so the literal kernel's bits. False when
     /// the kernel does not take this box or this CPU has none (nothing written), or when the kernels were
     /// switched off mid-run (`RankKernels.setAVX512`; rows may be written: the caller writes them all again).
@@ -674,21 +675,48 @@ public struct WindowReductionJob: @unchecked Sendable {
         let high = max(low, min(n, n - length - shift + 1))
         let base = UnsafeMutablePointer<T>(OpaquePointer(input.firstElementPointer))
         let cval = T(exactlyOrdered: geometry.cval) ?? T(exactlyOrdered: 0)!
+        // The row ends: the pixels [0, low) and [high, n) read positions through the mode. Their columns of
+        // one input row form its edge strip, [left | right | padding]: left outputs x < low read
+        // strip[x ..< x + length], right output high + i reads strip[leftWidth + i ...]. One kernel call per
+        // output row over `edgeOutputs` pixels (a multiple of 8: no masked tails) computes both ends (and
+        // a few outputs in between that are dropped). The strips are cached by input row (each serves
+        // every output row whose window holds that row: 25 of them in a 5x5x5 cube), direct-mapped by a
+        // hash of the row's key: gathering 25 strips through the mode for every output row, and two
+        // masked kernel calls for its two ends, took a quarter of a 128^3 float64 5x5x5 mean.
+        let rightCount = n - high
+        let leftWidth = low > 0 ? low + length - 1 : 0
+        let rightWidth = rightCount > 0 ? rightCount + length - 1 : 0
+        let edgeOutputs = (leftWidth + rightCount + 7) / 8 * 8
+        let stripLength = edgeOutputs + length - 1
+        let planesInWindow = Set(footprintRows.map { $0.outer[0] }).count
+        var slotCount = 64
+        while slotCount < 4096 && slotCount < 2 * planesInWindow * rowsPerPlane { slotCount *= 2 }
+        let slotShift = UInt64(64 - slotCount.trailingZeroBitCount)
+        let tags = UnsafeMutablePointer<Int>.allocate(capacity: slotCount)
+        tags.initialize(repeating: Int.min, count: slotCount)
+        // The output row (its index in `rows`, from 1) that last read each slot: a slot read by this output
+        // row is not refilled for another of its rows, which then gathers into its own strip below.
+        let lastRead = UnsafeMutablePointer<Int>.allocate(capacity: slotCount)
+        lastRead.initialize(repeating: 0, count: slotCount)
+        let strips = UnsafeMutablePointer<T>.allocate(capacity: (slotCount + 1 + footprintRowCount) * stripLength)
+        strips.initialize(repeating: cval, count: (slotCount + 1 + footprintRowCount) * stripLength)
+        let cvalStrip = strips + slotCount * stripLength  // rows outside the image: cval throughout
+        let ownStrips = cvalStrip + stripLength  // one per footprint row, for slots taken
+        let edgeSums = UnsafeMutablePointer<T>.allocate(capacity: max(1, edgeOutputs))
         let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: extendedLength)
         cvalRow.initialize(repeating: cval, count: extendedLength)
-        let strips = UnsafeMutablePointer<T>.allocate(capacity: footprintRowCount * extendedLength)
         let pointers = UnsafeMutablePointer<UnsafePointer<T>?>.allocate(capacity: footprintRowCount)
         let keys = UnsafeMutablePointer<Int>.allocate(capacity: footprintRowCount)
         let inside = UnsafeMutablePointer<Bool>.allocate(capacity: footprintRowCount)
         // The mode's map along the row with -1 for cval, read without Optional unwrapping or bounds checks
-        // in the edges' gathers (every output row gathers the edge pixels' columns of every footprint row;
-        // through `lastMap[...].map` this function took 14% of a 128^3 float64 5x5x5 mean, and the call is
-        // 5-10% faster this way).
+        // when a strip is gathered (through `lastMap[...].map` the gathers took 14% of a 128^3 float64
+        // 5x5x5 mean in the nineteenth session, before the strips were cached).
         let columns = UnsafeMutablePointer<Int>.allocate(capacity: extendedLength)
         columns.initialize(from: lastColumns, count: extendedLength)
         defer {
-            cvalRow.deallocate(); strips.deallocate(); pointers.deallocate(); keys.deallocate(); inside.deallocate()
-            columns.deallocate()
+            cvalRow.deallocate(); strips.deallocate(); tags.deallocate(); lastRead.deallocate(); edgeSums.deallocate()
+            pointers.deallocate()
+            keys.deallocate(); inside.deallocate(); columns.deallocate()
         }
         let planeMap = outerMaps[0], rowMap = outerMaps[1]
         let outer = footprintRows.map { ($0.outer[0], $0.outer[1]) }
@@ -708,22 +736,36 @@ public struct WindowReductionJob: @unchecked Sendable {
                 }
             }
         }
-        /// Pixels [x0, x1) from strips gathered through the mode along the row.
-        func edge(_ x0: Int, _ x1: Int, _ destination: UnsafeMutableRawPointer) -> Bool {
-            guard x1 > x0 else { return true }
-            let used = x1 - x0 + length - 1
-            for r in 0..<footprintRowCount {
-                guard inside[r] else { pointers[r] = UnsafePointer(cvalRow); continue }
-                let strip = strips + r * extendedLength, row = base + keys[r], map = columns + x0 + start
-                for j in 0..<used {
-                    let column = map[j]
-                    strip[j] = column >= 0 ? row[column] : cval
+        /// The edge strip of the input row at element offset `key` for footprint row `r` of output row
+        /// number `reader`, gathered on a miss.
+        func strip(_ key: Int, _ r: Int, _ reader: Int) -> UnsafePointer<T> {
+            let slot = Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) >> slotShift)
+            var place = strips + slot * stripLength
+            if tags[slot] == key {
+                lastRead[slot] = reader
+            } else {
+                if lastRead[slot] == reader {
+                    place = ownStrips + r * stripLength
+                } else {
+                    tags[slot] = key
+                    lastRead[slot] = reader
                 }
-                pointers[r] = UnsafePointer(strip)
+                let row = base + key
+                let left = columns + start, right = columns + high + start
+                for j in 0..<leftWidth {
+                    let column = left[j]
+                    place[j] = column >= 0 ? row[column] : cval
+                }
+                for j in 0..<rightWidth {
+                    let column = right[j]
+                    place[leftWidth + j] = column >= 0 ? row[column] : cval
+                }
             }
-            return store(destination + x0 * outSize, x1 - x0)
+            return UnsafePointer(place)
         }
+        var reader = 0
         for t in rows {
+            reader += 1
             let (z, y) = t.quotientAndRemainder(dividingBy: rowsPerPlane)
             for r in 0..<footprintRowCount {
                 if let plane = planeMap[z + outer[r].0], let row = rowMap[y + outer[r].1] {
@@ -740,7 +782,13 @@ public struct WindowReductionJob: @unchecked Sendable {
                 }
                 guard store(destination + low * outSize, high - low) else { return false }
             }
-            guard edge(0, low, destination), edge(high, n, destination) else { return false }
+            if edgeOutputs > 0 {
+                for r in 0..<footprintRowCount { pointers[r] = inside[r] ? strip(keys[r], r, reader) : UnsafePointer(cvalStrip) }
+                guard store(UnsafeMutableRawPointer(edgeSums), edgeOutputs) else { return false }
+                let out = destination.assumingMemoryBound(to: T.self)
+                for x in 0..<low { out[x] = edgeSums[x] }
+                for i in 0..<rightCount { out[high + i] = edgeSums[leftWidth + i] }
+            }
         }
         return true
     }
