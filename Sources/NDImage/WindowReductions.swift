@@ -642,7 +642,8 @@ public struct WindowReductionJob: @unchecked Sendable {
     }
 
     /// 3-D float boxes of 9 footprint rows of 3 columns or 25 of 5 (the 3x3x3 and 5x5x5 cubes) with
-    /// AVX-512 or AVX2 (`filterjit_pairwise_rows_store_f64`/`_f32`): each output row's pairwise sums read the
+    /// AVX-512 or AVX2, and float64 boxes of 49 rows of 7 (7x7x7) with AVX2
+    /// (`filterjit_pairwise_rows_store_f64`/`_f32`): each output row's pairwise sums read the
     /// input rows in place (float32 widened in the kernel), no extended-row copies and no plane; the
     /// pixels whose windows leave the row (and rows of cval) read short strips gathered through the
     /// mode, cached per input row, both ends in one call. Divided by the taps for a mean and stored into
@@ -655,7 +656,8 @@ public struct WindowReductionJob: @unchecked Sendable {
         guard input.rank == 3, inStrides[2] == 1, footprintRowCount > 0, tapCount % footprintRowCount == 0,
               T.self == Double.self || T.self == Float.self else { return false }
         let length = tapCount / footprintRowCount
-        guard filterjit_pairwise_rows_supported(footprintRowCount, length) != 0, let first = tapPlaces.first,
+        guard filterjit_pairwise_rows_supported(footprintRowCount, length, T.self == Float.self ? 1 : 0) != 0,
+              let first = tapPlaces.first,
               lastMap.count == rowLength + length - 1 else { return false }
         let start = first.position
         for (i, place) in tapPlaces.enumerated() where place.row != i / length || place.position != start + i % length {

@@ -245,17 +245,20 @@ FJ_RECT(fj_rect25x5_f32, 25, 5, float, FJ_LOAD_ROW_F32, FJ_LOAD_ROW_F32_MASKED)
 static uint64_t fj_rows_runs = 0;
 uint64_t filterjit_pairwise_rows_runs(void) { return __atomic_load_n(&fj_rows_runs, __ATOMIC_RELAXED); }
 
-int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length) {
+int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length, int f32) {
+    // (The 7x7x7 cube has an AVX2 kernel only, float64 rows only; it runs on AVX-512 CPUs too.)
+    if (rows == 49 && length == 7) return !f32 && filterjit_pairwise_avx2();
     if (!filterjit_rank_kernels_avx512() && !filterjit_pairwise_avx2()) return 0;
     return (rows == 9 && length == 3) || (rows == 25 && length == 5);
 }
 
 int filterjit_pairwise_rows_store_f64(const double *const *rows, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
                                       double divisor, double *out) {
-    if (!filterjit_pairwise_rows_supported(r, length)) return 0;
+    if (!filterjit_pairwise_rows_supported(r, length, 0)) return 0;
     if (count <= 0) return 1;
     __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
-    if (!filterjit_rank_kernels_avx512()) return filterjit_pairwise_rows_avx2((const void *const *)rows, 0, r, length, count, divisor, out);
+    if (!filterjit_rank_kernels_avx512() || length == 7)
+        return filterjit_pairwise_rows_avx2((const void *const *)rows, 0, r, length, count, divisor, out);
     switch (length) {
     case 3: fj_rect9x3_f64(rows, count, divisor, out, NULL); break;
     default: fj_rect25x5_f64(rows, count, divisor, out, NULL); break;
@@ -265,7 +268,7 @@ int filterjit_pairwise_rows_store_f64(const double *const *rows, ptrdiff_t r, pt
 
 int filterjit_pairwise_rows_store_f32(const float *const *rows, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
                                       double divisor, float *out) {
-    if (!filterjit_pairwise_rows_supported(r, length)) return 0;
+    if (!filterjit_pairwise_rows_supported(r, length, 1)) return 0;
     if (count <= 0) return 1;
     __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
     if (!filterjit_rank_kernels_avx512()) return filterjit_pairwise_rows_avx2((const void *const *)rows, 1, r, length, count, divisor, out);
@@ -304,9 +307,10 @@ int filterjit_pairwise_sum_vectorised(void) { return filterjit_rank_kernels_avx5
 
 uint64_t filterjit_pairwise_rows_runs(void) { return 0; }
 
-int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length) {
+int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length, int f32) {
     (void)rows;
     (void)length;
+    (void)f32;
     return 0;
 }
 

@@ -253,9 +253,58 @@ FJ4_RECT(fj4_rect25x5_f64, 25, 5, double, FJ4_ROW_F64, FJ4_ROW_F64_MASKED, 1)
 FJ4_RECT(fj4_rect9x3_f32, 9, 3, float, FJ4_ROW_F32, FJ4_ROW_F32_MASKED, 0)
 FJ4_RECT(fj4_rect25x5_f32, 25, 5, float, FJ4_ROW_F32, FJ4_ROW_F32_MASKED, 0)
 
+// The 7x7x7 cube, float64 rows (49 footprint rows of 7 columns): 343 taps, past NumPy's leaf of 128, so its
+// tree splits twice, into the leaves [0, 80), [80, 168), [168, 248) and [248, 343) (halves rounded down to a
+// multiple of 8: 343 -> 168 + 175, 168 -> 80 + 88, 175 -> 80 + 95), summed as ((l0 + l1) + (l2 + l3)). Four
+// pixels per step, one leaf at a time in 8 registers (the leaves' chains are independent, so one leaf's
+// combine overlaps the next one's adds), every tap one load at its offset. Before, these cubes took the
+// general kernel, a tap pointer loaded per tap (128^3 in a C harness: 35.7 -> 25.1-26.1 ns per voxel).
+// `masked`: the last pixels of a call, lanes below `left` only (`vmaskmovpd` reads nothing for the others).
+FJ_AVX2 static inline __attribute__((always_inline)) __m256d fj4_cube7_leaf(const double *const *rows, ptrdiff_t x, const int S,
+                                                                             const int E, __m256i mask, const int masked) {
+    const int end = E - (E - S) % 8;
+    __m256d a[8];
+    _Pragma("clang loop unroll(full)") for (int i = S; i < end; i++) {
+        const double *p = rows[i / 7] + x + i % 7;
+        __m256d v = masked ? _mm256_maskload_pd(p, mask) : _mm256_loadu_pd(p);
+        a[(i - S) % 8] = i - S < 8 ? v : FJ4_ADD(a[(i - S) % 8], v);
+    }
+    __m256d r = FJ_TREE_COMBINE(FJ4_ADD, a);
+    _Pragma("clang loop unroll(full)") for (int i = end; i < E; i++) {
+        const double *p = rows[i / 7] + x + i % 7;
+        r = FJ4_ADD(r, masked ? _mm256_maskload_pd(p, mask) : _mm256_loadu_pd(p));
+    }
+    return r;
+}
+
+FJ_AVX2 static inline __attribute__((always_inline)) __m256d fj4_cube7_sum(const double *const *rows, ptrdiff_t x, __m256i mask,
+                                                                            const int masked) {
+    __m256d low = FJ4_ADD(fj4_cube7_leaf(rows, x, 0, 80, mask, masked), fj4_cube7_leaf(rows, x, 80, 168, mask, masked));
+    __m256d high = FJ4_ADD(fj4_cube7_leaf(rows, x, 168, 248, mask, masked), fj4_cube7_leaf(rows, x, 248, 343, mask, masked));
+    return FJ4_ADD(_mm256_setzero_pd(), FJ4_ADD(low, high));
+}
+
+FJ_AVX2 __attribute__((noinline)) static void fj4_cube7_f64(const double *const *rows, ptrdiff_t count, double divisor, double *out) {
+    const __m256d dv = _mm256_set1_pd(divisor);
+    const __m256i all = _mm256_set1_epi64x(-1);
+    ptrdiff_t x = 0;
+    for (; x + 4 <= count; x += 4) fj4_store(out, NULL, x, fj4_cube7_sum(rows, x, all, 0), divisor, dv);
+    if (x < count) {
+        const __m256i mask = fj_mask4(count - x);
+        __m256d v = fj4_cube7_sum(rows, x, mask, 1);
+        if (divisor != 0) v = _mm256_div_pd(v, dv);
+        _mm256_maskstore_pd(out + x, mask, v);
+    }
+}
+
 int filterjit_pairwise_rows_avx2(const void *const *rows, int f32, ptrdiff_t r, ptrdiff_t length, ptrdiff_t count,
                                  double divisor, void *out) {
-    if (!filterjit_pairwise_avx2() || !((r == 9 && length == 3) || (r == 25 && length == 5))) return 0;
+    if (!filterjit_pairwise_avx2()) return 0;
+    if (r == 49 && length == 7 && !f32) {
+        fj4_cube7_f64((const double *const *)rows, count, divisor, (double *)out);
+        return 1;
+    }
+    if (!((r == 9 && length == 3) || (r == 25 && length == 5))) return 0;
     if (f32) {
         if (length == 3) fj4_rect9x3_f32((const float *const *)rows, count, divisor, NULL, (float *)out);
         else fj4_rect25x5_f32((const float *const *)rows, count, divisor, NULL, (float *)out);

@@ -121,15 +121,16 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed):\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
-    /// The 3-D cube kernels (`filterjit_pairwise_rows_store_f64`/`_f32`: 9 rows of 3 columns, 25 of 5), on
-    /// float64 and float32 rows, as dispatched and (where the CPU has AVX2) the AVX2 kernel directly.
+    /// The 3-D cube kernels (`filterjit_pairwise_rows_store_f64`/`_f32`: 9 rows of 3 columns, 25 of 5, and for
+    /// float64 rows 49 of 7, whose tree splits twice), on float64 and float32 rows, as dispatched and (where
+    /// the CPU has AVX2) the AVX2 kernel directly.
     @Test func cubeRowKernelsStoreNumPysMeansAndSums() throws {
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("cubeRowKernelsStoreNumPysMeansAndSums seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
         var random = FusedTestRandom(seed: seed)
         let avx2 = filterjit_pairwise_avx2() != 0
         var problems: [String] = [], ran = 0
-        for (r, length) in [(9, 3), (25, 5)] {
+        for (r, length) in [(9, 3), (25, 5), (49, 7)] {
             for round in 0..<40 {
                 let count = 1 + (round < 20 ? round : random.below(60))
                 let f32 = random.chance(0.5)

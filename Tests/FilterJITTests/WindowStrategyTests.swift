@@ -747,7 +747,7 @@ import RankKernelsC
         var random = FusedTestRandom(seed: seed)
         let kernels = try ["np.mean(values)", "np.sum(values)", "np.mean(values) * 2.0"].map { try engine.compile($0) }
         let sizes: [[Int]] = [[3, 3, 3], [3, 3, 3], [3, 3, 3], [5, 5, 5], [5, 5, 5], [1, 9, 3], [9, 1, 3], [1, 25, 5],
-                              [5, 5, 3], [3, 3, 5], [4, 4, 4]]
+                              [5, 5, 3], [3, 3, 5], [4, 4, 4], [7, 7, 7], [7, 7, 7], [1, 49, 7]]
         let specials: [Double] = [.nan, .infinity, -.infinity, -0.0, 0.0, 1e300]
         var problems: [String] = []
         let rounds = 70

@@ -52,9 +52,10 @@ int filterjit_pairwise_box_sum_f64(const double *const *rows, ptrdiff_t k, ptrdi
 int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff_t count, double divisor,
                                  double *out, float *out32);
 
-/// Whether `filterjit_pairwise_rows_store_*` take boxes of `rows` footprint rows of `length` columns on
-/// this CPU: (9, 3) and (25, 5), the 3-D cubes of 3 and 5, with AVX-512 or AVX2.
-int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length);
+/// Whether `filterjit_pairwise_rows_store_f64` (f32 = 0) or `_f32` (f32 = 1) take boxes of `rows` footprint
+/// rows of `length` columns on this CPU: (9, 3) and (25, 5), the 3-D cubes of 3 and 5, with AVX-512 or AVX2;
+/// (49, 7), the cube of 7, float64 rows with AVX2.
+int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length, int f32);
 
 /// How many calls of the row kernels below computed rows in this process (for tests: proof that a path
 /// reached them).
