@@ -233,8 +233,9 @@ public struct WindowReductionJob: @unchecked Sendable {
 
     /// Whether the taps are a box that a pairwise box kernel takes whole (no table of tap pointers): a
     /// square 2-D box of 3 to 15 (`filterjit_pairwise_box_store`) or a 3-D cube of 3 or 5
-    /// (`filterjit_pairwise_rows_store_*`). (The kernels also need contiguous rows; the strategy's
-    /// threshold only asks which kernel a footprint would take.)
+    /// (`filterjit_pairwise_rows_store_*`; its float64 cube of 7 is not counted here: 343 taps are past
+    /// either threshold anyway). (The kernels also need contiguous rows; the strategy's threshold only
+    /// asks which kernel a footprint would take.)
     public static func pairwiseBoxKernelTakes(tapPositions taps: [[Int]]) -> Bool {
         guard isBox(tapPositions: taps), let first = taps.first else { return false }
         let sides = first.indices.map { axis in taps.map { $0[axis] }.max()! - taps.map { $0[axis] }.min()! + 1 }
@@ -680,19 +681,24 @@ public struct WindowReductionJob: @unchecked Sendable {
         // The row ends: the pixels [0, low) and [high, n) read positions through the mode. Their columns of
         // one input row form its edge strip, [left | right | padding]: left outputs x < low read
         // strip[x ..< x + length], right output high + i reads strip[leftWidth + i ...]. One kernel call per
-        // output row over `edgeOutputs` pixels (a multiple of 8: no masked tails) computes both ends (and
-        // a few outputs in between that are dropped). The strips are cached by input row (each serves
-        // every output row whose window holds that row: 25 of them in a 5x5x5 cube), direct-mapped by a
-        // hash of the row's key: gathering 25 strips through the mode for every output row, and two
-        // masked kernel calls for its two ends, took a quarter of a 128^3 float64 5x5x5 mean.
+        // output row over `edgeOutputs` pixels (a multiple of 8: 8 for the cubes of 3 and 5, 16 for 7; no
+        // masked tails with AVX2) computes both ends (and a few outputs in between that are dropped). The
+        // strips are cached by input row (each serves every output row whose window holds that row: 25 of
+        // them in a 5x5x5 cube), direct-mapped by a hash of the row's key: gathering 25 strips through the
+        // mode for every output row, and two masked kernel calls for its two ends, took a quarter of a
+        // 128^3 float64 5x5x5 mean.
         let rightCount = n - high
         let leftWidth = low > 0 ? low + length - 1 : 0
         let rightWidth = rightCount > 0 ? rightCount + length - 1 : 0
         let edgeOutputs = (leftWidth + rightCount + 7) / 8 * 8
         let stripLength = edgeOutputs + length - 1
+        // Slots for about twice the input rows the window holds over an output plane, but no more than twice
+        // the strips this call could read (a call for a single output row, as the exact box sums' rejected
+        // rows make, fills no large table).
         let planesInWindow = Set(footprintRows.map { $0.outer[0] }).count
         var slotCount = 64
-        while slotCount < 4096 && slotCount < 2 * planesInWindow * rowsPerPlane { slotCount *= 2 }
+        while slotCount < 4096 && slotCount < 2 * planesInWindow * rowsPerPlane
+                && slotCount < 2 * rows.count * footprintRowCount { slotCount *= 2 }
         let slotShift = UInt64(64 - slotCount.trailingZeroBitCount)
         let tags = UnsafeMutablePointer<Int>.allocate(capacity: slotCount)
         tags.initialize(repeating: Int.min, count: slotCount)
@@ -700,9 +706,10 @@ public struct WindowReductionJob: @unchecked Sendable {
         // row is not refilled for another of its rows, which then gathers into its own strip below.
         let lastRead = UnsafeMutablePointer<Int>.allocate(capacity: slotCount)
         lastRead.initialize(repeating: 0, count: slotCount)
+        // Strips are written when first gathered, their padding (cval) with them.
         let strips = UnsafeMutablePointer<T>.allocate(capacity: (slotCount + 1 + footprintRowCount) * stripLength)
-        strips.initialize(repeating: cval, count: (slotCount + 1 + footprintRowCount) * stripLength)
         let cvalStrip = strips + slotCount * stripLength  // rows outside the image: cval throughout
+        cvalStrip.initialize(repeating: cval, count: stripLength)
         let ownStrips = cvalStrip + stripLength  // one per footprint row, for slots taken
         let edgeSums = UnsafeMutablePointer<T>.allocate(capacity: max(1, edgeOutputs))
         let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: extendedLength)
@@ -762,6 +769,7 @@ public struct WindowReductionJob: @unchecked Sendable {
                     let column = right[j]
                     place[leftWidth + j] = column >= 0 ? row[column] : cval
                 }
+                (place + leftWidth + rightWidth).initialize(repeating: cval, count: stripLength - leftWidth - rightWidth)
             }
             return UnsafePointer(place)
         }

@@ -246,8 +246,9 @@ static uint64_t fj_rows_runs = 0;
 uint64_t filterjit_pairwise_rows_runs(void) { return __atomic_load_n(&fj_rows_runs, __ATOMIC_RELAXED); }
 
 int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length, int f32) {
-    // (The 7x7x7 cube has an AVX2 kernel only, float64 rows only; it runs on AVX-512 CPUs too.)
-    if (rows == 49 && length == 7) return !f32 && filterjit_pairwise_avx2();
+    // (The 7x7x7 cube has an AVX2 kernel only, float64 rows only, measured only on a CPU without AVX-512;
+    // AVX-512 CPUs keep their general kernel, 16 pixels per step, for it.)
+    if (rows == 49 && length == 7) return !f32 && !filterjit_rank_kernels_avx512() && filterjit_pairwise_avx2();
     if (!filterjit_rank_kernels_avx512() && !filterjit_pairwise_avx2()) return 0;
     return (rows == 9 && length == 3) || (rows == 25 && length == 5);
 }
@@ -256,9 +257,12 @@ int filterjit_pairwise_rows_store_f64(const double *const *rows, ptrdiff_t r, pt
                                       double divisor, double *out) {
     if (!filterjit_pairwise_rows_supported(r, length, 0)) return 0;
     if (count <= 0) return 1;
+    if (!filterjit_rank_kernels_avx512()) {
+        int ran = filterjit_pairwise_rows_avx2((const void *const *)rows, 0, r, length, count, divisor, out);
+        if (ran) __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
+        return ran;
+    }
     __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
-    if (!filterjit_rank_kernels_avx512() || length == 7)
-        return filterjit_pairwise_rows_avx2((const void *const *)rows, 0, r, length, count, divisor, out);
     switch (length) {
     case 3: fj_rect9x3_f64(rows, count, divisor, out, NULL); break;
     default: fj_rect25x5_f64(rows, count, divisor, out, NULL); break;
@@ -270,8 +274,12 @@ int filterjit_pairwise_rows_store_f32(const float *const *rows, ptrdiff_t r, ptr
                                       double divisor, float *out) {
     if (!filterjit_pairwise_rows_supported(r, length, 1)) return 0;
     if (count <= 0) return 1;
+    if (!filterjit_rank_kernels_avx512()) {
+        int ran = filterjit_pairwise_rows_avx2((const void *const *)rows, 1, r, length, count, divisor, out);
+        if (ran) __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
+        return ran;
+    }
     __atomic_fetch_add(&fj_rows_runs, 1, __ATOMIC_RELAXED);
-    if (!filterjit_rank_kernels_avx512()) return filterjit_pairwise_rows_avx2((const void *const *)rows, 1, r, length, count, divisor, out);
     switch (length) {
     case 3: fj_rect9x3_f32(rows, count, divisor, NULL, out); break;
     default: fj_rect25x5_f32(rows, count, divisor, NULL, out); break;

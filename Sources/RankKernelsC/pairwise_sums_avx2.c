@@ -219,7 +219,17 @@ typedef struct {
     FJ_AVX2 static void NAME(const TYPE *const *rows, ptrdiff_t count, double divisor, double *out, float *out32) { \
         const __m256d dv = _mm256_set1_pd(divisor);                                                         \
         fj4_masks none = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm_setzero_si128(), _mm_setzero_si128()}; \
-        ptrdiff_t x = PIPELINED ? NAME##_pipelined(rows, count, divisor, out, out32) : 0;                     \
+        ptrdiff_t x = 0;                                                                                    \
+        if (PIPELINED) {                                                                                    \
+            x = NAME##_pipelined(rows, count, divisor, out, out32);                                         \
+            if (x < count && count >= 4) {                                                                  \
+                /* The last pixels by one step ending at the last pixel (same bits for those rewritten). */ \
+                const TYPE *last[R];                                                                        \
+                for (int r = 0; r < R; r++) last[r] = rows[r] + count - 4;                                  \
+                NAME##_pipelined(last, 4, divisor, out ? out + count - 4 : NULL, out32 ? out32 + count - 4 : NULL); \
+                x = count;                                                                                  \
+            }                                                                                               \
+        }                                                                                                   \
         for (; x + 8 <= count; x += 8) {                                                                    \
             fj_pair4 s = NAME##_step(rows, x, none);                                                        \
             fj4_store(out, out32, x, s.a, divisor, dv);                                                     \
@@ -259,7 +269,8 @@ FJ4_RECT(fj4_rect25x5_f32, 25, 5, float, FJ4_ROW_F32, FJ4_ROW_F32_MASKED, 0)
 // pixels per step, one leaf at a time in 8 registers (the leaves' chains are independent, so one leaf's
 // combine overlaps the next one's adds), every tap one load at its offset. Before, these cubes took the
 // general kernel, a tap pointer loaded per tap (128^3 in a C harness: 35.7 -> 25.1-26.1 ns per voxel).
-// `masked`: the last pixels of a call, lanes below `left` only (`vmaskmovpd` reads nothing for the others).
+// `masked`: the last pixels of a call shorter than a step, lanes below `left` only (`vmaskmovpd` reads
+// nothing for the others).
 FJ_AVX2 static inline __attribute__((always_inline)) __m256d fj4_cube7_leaf(const double *const *rows, ptrdiff_t x, const int S,
                                                                              const int E, __m256i mask, const int masked) {
     const int end = E - (E - S) % 8;
@@ -289,6 +300,12 @@ FJ_AVX2 __attribute__((noinline)) static void fj4_cube7_f64(const double *const 
     const __m256i all = _mm256_set1_epi64x(-1);
     ptrdiff_t x = 0;
     for (; x + 4 <= count; x += 4) fj4_store(out, NULL, x, fj4_cube7_sum(rows, x, all, 0), divisor, dv);
+    if (x < count && count >= 4) {
+        // The last pixels by a whole step ending at the last pixel (it rewrites a few with the same bits):
+        // a masked step's 343 `vmaskmovpd` ended every 128-pixel row (interior 122) otherwise.
+        fj4_store(out, NULL, count - 4, fj4_cube7_sum(rows, count - 4, all, 0), divisor, dv);
+        x = count;
+    }
     if (x < count) {
         const __m256i mask = fj_mask4(count - x);
         __m256d v = fj4_cube7_sum(rows, x, mask, 1);

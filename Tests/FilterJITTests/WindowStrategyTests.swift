@@ -735,7 +735,8 @@ import RankKernelsC
     }
 
     /// 3-D float boxes of 9 footprint rows of 3 columns and 25 of 5 (the 3x3x3 and 5x5x5 cubes, and
-    /// boxes like 1x9x3 or 9x1x3) take the AVX-512 row kernels reading the input rows in place
+    /// boxes like 1x9x3 or 9x1x3), and on AVX2 float64 ones of 49 of 7 (7x7x7, 1x49x7), take the AVX-512
+    /// or AVX2 row kernels reading the input rows in place
     /// (`runFloatBoxRows`, `filterjit_pairwise_rows_store_*`): a seeded fuzz against the literal kernel
     /// over shapes of 1-12 per axis and rows up to 90 long (the 16-pixel steps and their tails), windows
     /// larger than the image, every mode, cval, origins, reversed views, data of mixed magnitudes with
@@ -752,6 +753,7 @@ import RankKernelsC
         var problems: [String] = []
         let rounds = 70
         let kernelsBefore = filterjit_rank_kernels_avx512() != 0, runsBefore = filterjit_pairwise_rows_runs()
+        let avx2Before = filterjit_pairwise_avx2() != 0
         for round in 0..<rounds {
             let kernel = round % 2 == 0 ? kernels[0] : random.pick(kernels)
             var shape = (0..<3).map { _ in 1 + random.below(12) }
@@ -776,9 +778,11 @@ import RankKernelsC
         }
         let runs = filterjit_pairwise_rows_runs() - runsBefore
         print("3-D float box sums vs literal: \(rounds) rounds, \(runs) row-kernel runs, \(problems.count) differences")
-        // With the AVX-512 kernels on (before and after: FastMathSumTests switches them off for a moment), the
-        // cubes 3 and 5 must have reached the row kernels.
-        if kernelsBefore && filterjit_rank_kernels_avx512() != 0 { #expect(runs > 0, "the row kernels were not reached") }
+        // With the AVX-512 or AVX2 kernels on (before and after: FastMathSumTests switches AVX-512 off for a
+        // moment), the cubes must have reached the row kernels.
+        if kernelsBefore && filterjit_rank_kernels_avx512() != 0 || avx2Before && filterjit_pairwise_avx2() != 0 {
+            #expect(runs > 0, "the row kernels were not reached")
+        }
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) differences:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 

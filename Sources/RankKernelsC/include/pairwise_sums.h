@@ -25,7 +25,7 @@ int filterjit_pairwise_sum_f64(const double *const *taps, ptrdiff_t n, ptrdiff_t
 int filterjit_pairwise_sum_vectorised(void);
 
 /// Whether the AVX2 pairwise kernel may run (the CPU has AVX2 and FILTERJIT_NO_AVX2 is unset, empty or
-/// starts with '0'); it is taken only where the AVX-512 kernels are off.
+/// starts with '0'); it is taken where the AVX-512 kernels are off.
 int filterjit_pairwise_avx2(void);
 /// Turns the AVX2 pairwise kernel on (1, where the CPU has AVX2) or off (0) for the whole process, or back
 /// to what FILTERJIT_NO_AVX2 says (-1). For tests: the results are the same bits either way.
@@ -54,7 +54,7 @@ int filterjit_pairwise_box_store(const double *const *rows, ptrdiff_t k, ptrdiff
 
 /// Whether `filterjit_pairwise_rows_store_f64` (f32 = 0) or `_f32` (f32 = 1) take boxes of `rows` footprint
 /// rows of `length` columns on this CPU: (9, 3) and (25, 5), the 3-D cubes of 3 and 5, with AVX-512 or AVX2;
-/// (49, 7), the cube of 7, float64 rows with AVX2.
+/// (49, 7), the cube of 7, float64 rows with AVX2 where the AVX-512 kernels are off.
 int filterjit_pairwise_rows_supported(ptrdiff_t rows, ptrdiff_t length, int f32);
 
 /// How many calls of the row kernels below computed rows in this process (for tests: proof that a path
