@@ -215,6 +215,8 @@ public struct WindowReductionJob: @unchecked Sendable {
     /// 2-D or 3-D box of float data with contiguous rows, in the default exact mode: `ExactBoxSums.swift`),
     /// or nil.
     let exactBoxSum: SeparableBox?
+    /// Whether the exact box sums may run (`exactBoxSum`; the strategy asks before choosing what only they justify).
+    public var hasExactBoxSums: Bool { exactBoxSum != nil }
     /// Whether the sums run with the fast-math box sums.
     public var usesFastBoxSums: Bool { fastBoxSum != nil }
 
