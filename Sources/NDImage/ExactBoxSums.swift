@@ -39,6 +39,21 @@ public enum ExactBoxSums {
         return rowCounts
     }
 
+    nonisolated(unsafe) private static var columnPatchCount = 0
+
+    /// Rejected 2-D output rows written again only in part (`RejectedColumns`) since the process started.
+    public static var columnPatches: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return columnPatchCount
+    }
+
+    static func countColumnPatch() {
+        lock.lock()
+        columnPatchCount += 1
+        lock.unlock()
+    }
+
     static func count(box: Int, pairwise: Int) {
         lock.lock()
         rowCounts.box += box
@@ -79,15 +94,33 @@ extension WindowReductionJob {
     /// Stores the exact float sums (or means) of output rows `rows` by the box sums where every window's
     /// sums are exact, and by the pairwise sums elsewhere; false (nothing written) when more than half of
     /// the rows fail the check, or the box sums are off.
+    ///
+    /// `pairwiseColumns` (2-D): the pairwise sums of only some output columns of each row of a run (one
+    /// list of column ranges per row, in order). With it, a rejected row is written again only where its
+    /// windows may round (`RejectedColumns`): one small value sends every output row whose window reads
+    /// its input row to the pairwise sums, but only the outputs whose windows touch its column block.
     func runExactBoxSumDirect(rows: Range<Int>, output: NDArray, mean: Bool,
-                              pairwise: (Range<Int>) throws -> Void) throws -> Bool {
+                              pairwise: (Range<Int>) throws -> Void,
+                              pairwiseColumns: ((Range<Int>, [[Range<Int>]]) throws -> Void)? = nil) throws -> Bool {
         guard exactBoxSum != nil, ExactBoxSums.enabled, !rows.isEmpty, let rejected = exactBoxSumRejects(rows: rows) else {
             return false
         }
         try runFastSumDirect(rows: rows, output: output, mean: mean, exact: true)
         var again = 0
+        let columns = pairwiseColumns != nil && input.rank == 2 && !rejected.isEmpty ? RejectedColumns(self) : nil
         for run in rejected {
-            try pairwise(run)
+            if let pairwiseColumns, let columns {
+                // Rows with more than half their outputs to patch are patched whole (one segment).
+                let segments = run.map { row -> [Range<Int>] in
+                    let found = columns.segments(row: row)
+                    if found.reduce(0, { $0 + $1.count }) * 2 > rowLength { return [0..<rowLength] }
+                    ExactBoxSums.countColumnPatch()
+                    return found
+                }
+                try pairwiseColumns(run, segments)
+            } else {
+                try pairwise(run)
+            }
             again += run.count
         }
         ExactBoxSums.count(box: rows.count - again, pairwise: again)
@@ -219,6 +252,96 @@ extension WindowReductionJob {
             }
         }
         return 2 * rejectedCount > rows.count ? nil : rejected
+    }
+}
+
+/// The output columns of a rejected 2-D output row whose windows' sums may round (`segments`): the row's
+/// window rows ranged in blocks of `block` columns (each input row once, when first needed), an output
+/// accepted when the blocks its window's columns touch, over all its rows, pass `ExactBoxSums.isExact`;
+/// outputs whose windows leave the row (they read columns through the mode) are always in the segments.
+/// Conservative: a block's range covers more values than a window reads, never fewer.
+final class RejectedColumns {
+    let job: WindowReductionJob
+    static let block = 64
+    private var rowBlocks: [Int: [(top: Int32, low: Int32)]] = [:]
+    private let rowIndex: [Int?]
+    private var cvalRange: (top: Int32, low: Int32) = (Int32.min, Int32.max)
+
+    init?(_ job: WindowReductionJob) {
+        guard job.input.rank == 2, let index = try? job.geometry.indexMap(axis: 0) else { return nil }
+        self.job = job
+        rowIndex = index
+        if job.geometry.mode.canonicalForFilters == .constant {
+            switch job.input.elementType {
+            case .float32:
+                var cval = Float(exactlyOrdered: job.geometry.cval) ?? 0
+                cvalRange = withUnsafePointer(to: &cval) { ExactBoxSums.range(Float.self, $0, count: 1) }
+            default:
+                var cval = Double(exactlyOrdered: job.geometry.cval) ?? 0
+                cvalRange = withUnsafePointer(to: &cval) { ExactBoxSums.range(Double.self, $0, count: 1) }
+            }
+        }
+    }
+
+    private static func merge(_ a: (top: Int32, low: Int32), _ b: (top: Int32, low: Int32)) -> (top: Int32, low: Int32) {
+        (Swift.max(a.top, b.top), Swift.min(a.low, b.low))
+    }
+
+    private func blocks(ofInputRow r: Int) -> [(top: Int32, low: Int32)] {
+        if let known = rowBlocks[r] { return known }
+        let n = job.rowLength, block = Self.block, rowStride = job.inStrides[0]
+        var ranges: [(top: Int32, low: Int32)] = []
+        ranges.reserveCapacity((n + block - 1) / block)
+        var c = 0
+        while c < n {
+            let count = Swift.min(block, n - c)
+            switch job.input.elementType {
+            case .float32:
+                let base = UnsafePointer<Float>(OpaquePointer(job.input.firstElementPointer))
+                ranges.append(ExactBoxSums.range(Float.self, base + r * rowStride + c, count: count))
+            default:
+                let base = UnsafePointer<Double>(OpaquePointer(job.input.firstElementPointer))
+                ranges.append(ExactBoxSums.range(Double.self, base + r * rowStride + c, count: count))
+            }
+            c += count
+        }
+        rowBlocks[r] = ranges
+        return ranges
+    }
+
+    /// The runs of output columns of output row `row` to write again by the pairwise sums, in order.
+    func segments(row y: Int) -> [Range<Int>] {
+        let box = job.exactBoxSum!, n = job.rowLength, block = Self.block
+        let taps = box.rows * box.length
+        let blockCount = (n + block - 1) / block
+        var combined = [(top: Int32, low: Int32)](repeating: Self.merge((Int32.min, Int32.max), cvalRange), count: blockCount)
+        for j in 0..<box.rows {
+            guard let r = rowIndex[y + box.first + j] else { continue }   // a row of cval: in cvalRange
+            let ranges = blocks(ofInputRow: r)
+            for b in 0..<blockCount { combined[b] = Self.merge(combined[b], ranges[b]) }
+        }
+        // Output x reads columns x + shift ..< x + shift + length, through the mode outside 0 ..< n.
+        let shift = box.start - job.geometry.centre[1]
+        var segments: [Range<Int>] = []
+        var x = 0
+        while x < n {
+            let first = x + shift, last = x + shift + box.length - 1
+            var rejected = first < 0 || last >= n
+            if !rejected {
+                var range = combined[first / block]
+                for b in (first / block + 1)..<(last / block + 1) { range = Self.merge(range, combined[b]) }
+                rejected = !ExactBoxSums.isExact(top: range.top, low: range.low, taps: taps)
+            }
+            if rejected {
+                if let previous = segments.last, previous.upperBound == x {
+                    segments[segments.count - 1] = previous.lowerBound..<(x + 1)
+                } else {
+                    segments.append(x..<(x + 1))
+                }
+            }
+            x += 1
+        }
+        return segments
     }
 }
 

@@ -597,38 +597,57 @@ public struct WindowReductionJob: @unchecked Sendable {
         precondition(canRunFloatSumDirect(into: output))
         if try runExactBoxSumDirect(rows: rows, output: output, mean: mean, pairwise: { run in
             try runPairwiseSumDirect(rows: run, output: output, mean: mean)
-        }) {
+        }, pairwiseColumns: input.rank == 2 ? { run, columns in
+            try runPairwiseSumDirect(rows: run, output: output, mean: mean, columns: columns)
+        } : nil) {
             return
         }
         try runPairwiseSumDirect(rows: rows, output: output, mean: mean)
     }
 
-    /// `runFloatSumDirect` by the pairwise sums (NumPy's order, O(taps) per pixel).
-    private func runPairwiseSumDirect(rows: Range<Int>, output: NDArray, mean: Bool) throws {
+    /// `runFloatSumDirect` by the pairwise sums (NumPy's order, O(taps) per pixel); `columns`: for each row,
+    /// only those output columns (2-D float data, the exact box sums' patches).
+    private func runPairwiseSumDirect(rows: Range<Int>, output: NDArray, mean: Bool, columns: [[Range<Int>]]? = nil) throws {
         if input.elementType == .float32 {
-            try runFloatSumDirect(Float.self, rows: rows, output: output, mean: mean)
+            try runFloatSumDirect(Float.self, rows: rows, output: output, mean: mean, columns: columns)
         } else {
-            try runFloatSumDirect(Double.self, rows: rows, output: output, mean: mean)
+            try runFloatSumDirect(Double.self, rows: rows, output: output, mean: mean, columns: columns)
         }
     }
 
-    private func runFloatSumDirect<T: ReducibleElement>(_: T.Type, rows: Range<Int>, output: NDArray, mean: Bool) throws {
+    private func runFloatSumDirect<T: ReducibleElement>(_: T.Type, rows: Range<Int>, output: NDArray, mean: Bool,
+                                                        columns: [[Range<Int>]]? = nil) throws {
         let outSize = output.elementType.itemSize
         let outStrides = output.strides.map { $0 / outSize }
         let last = input.rank - 1
         let outBase = output.firstElementPointer
         let n = rowLength
         let divisor = Double(tapCount)
-        if input.rank == 3, outStrides[last] == 1, runFloatBoxRows(T.self, rows: rows, output: output, mean: mean) { return }
+        if columns == nil, input.rank == 3, outStrides[last] == 1,
+           runFloatBoxRows(T.self, rows: rows, output: output, mean: mean) { return }
         let plane = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
         defer { plane.deallocate() }
         try withRowState(T.self) { state in
             var index = outerIndex(of: rows.lowerBound)
-            for _ in rows {
+            for row in rows {
                 var offset = 0
                 for axis in 0..<last { offset += index[axis] * outStrides[axis] }
                 try state.loadRows(outer: index)
                 let destination = outBase + offset * outSize, step = outStrides[last]
+                if let columns, T.mayHoldHazards {
+                    for segment in columns[row - rows.lowerBound] where !segment.isEmpty {
+                        let start = destination + segment.lowerBound * step * outSize
+                        if step == 1, state.storeLoadedBoxSums(into: start, divisor: mean ? divisor : 0, columns: segment) { continue }
+                        state.sumLoadedFloat(into: plane, columns: segment)
+                        if T.self == Float.self {
+                            floatSumStore(plane, start.assumingMemoryBound(to: Float.self), step, segment.count, mean ? divisor : nil)
+                        } else {
+                            floatSumStore(plane, start.assumingMemoryBound(to: Double.self), step, segment.count, mean ? divisor : nil)
+                        }
+                    }
+                    advance(&index)
+                    continue
+                }
                 if step == 1, state.storeLoadedBoxSums(into: destination, divisor: mean ? divisor : 0) {
                     advance(&index)
                     continue
@@ -1686,16 +1705,32 @@ public struct WindowReductionJob: @unchecked Sendable {
         /// Float data in a square box the AVX-512 or AVX2 kernel takes: every window's pairwise sum (divided by
         /// `divisor` unless it is 0) stored straight into `destination`, a contiguous output row of the
         /// input's type (the stores overlap the adds; no plane). False when the kernel does not apply.
-        func storeLoadedBoxSums(into destination: UnsafeMutableRawPointer, divisor: Double) -> Bool {
+        /// `columns`: only those outputs, the first stored at `destination`.
+        func storeLoadedBoxSums(into destination: UnsafeMutableRawPointer, divisor: Double, columns: Range<Int>? = nil) -> Bool {
             guard T.mayHoldHazards, let side = squareBoxSide else { return false }
-            let start = job.tapPlaces[0].position
+            let first = columns?.lowerBound ?? 0, count = columns?.count ?? job.rowLength
+            let start = job.tapPlaces[0].position + first
             let boxRows: [UnsafePointer<Double>?] = loadedDoubleRows().map { $0 + start }
             if T.self == Float.self {
-                return filterjit_pairwise_box_store(boxRows, side, job.rowLength, divisor, nil,
+                return filterjit_pairwise_box_store(boxRows, side, count, divisor, nil,
                                                     destination.assumingMemoryBound(to: Float.self)) != 0
             }
-            return filterjit_pairwise_box_store(boxRows, side, job.rowLength, divisor,
+            return filterjit_pairwise_box_store(boxRows, side, count, divisor,
                                                 destination.assumingMemoryBound(to: Double.self), nil) != 0
+        }
+
+        /// The pairwise sums of the windows of output columns `columns` of the loaded rows, float data, into
+        /// plane[0 ..< columns.count] (`sumLoaded`'s float path for a part of the row).
+        func sumLoadedFloat(into plane: UnsafeMutablePointer<Double>, columns: Range<Int>) {
+            precondition(T.mayHoldHazards)
+            let rows = loadedDoubleRows(), first = columns.lowerBound
+            if let side = squareBoxSide {
+                let start = job.tapPlaces[0].position + first
+                let boxRows: [UnsafePointer<Double>?] = rows.map { $0 + start }
+                if filterjit_pairwise_box_sum_f64(boxRows, side, columns.count, plane) != 0 { return }
+            }
+            let taps = job.tapPlaces.map { rows[$0.row] + $0.position + first }
+            pairwiseRunner.run(taps: taps, count: columns.count, into: plane)
         }
 
         /// The exact sum of every window of the loaded rows, as doubles, into `plane` (float data: in

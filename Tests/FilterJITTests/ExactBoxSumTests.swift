@@ -153,10 +153,10 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
         let kernels = try sources.map { try engine.compile($0) }
         var problems: [String] = []
         var accepted = 0, partly = 0
-        let rowsBefore = ExactBoxSums.rows
+        let rowsBefore = ExactBoxSums.rows, patchesBefore = ExactBoxSums.columnPatches
         let rounds = 120
         for round in 0..<rounds {
-            let kernel = kernels[random.below(kernels.count)]
+            var kernel = kernels[random.below(kernels.count)]
             let threeD = random.chance(0.35)
             var size: [Int], shape: [Int]
             if threeD {
@@ -171,15 +171,25 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
             }
             if size.reduce(1, *) < 26 { size[size.count - 1] = 26 }   // the pairwise strategy's threshold
             let type: ElementType = random.pick([.float32, .float64])
-            let outType: ElementType = random.chance(0.75) ? type : (type == .float32 ? .float64 : .float32)
+            var outType: ElementType = random.chance(0.75) ? type : (type == .float32 ? .float64 : .float32)
             let origin = size.map { s in -(s / 2) + random.below(s) }
             let mode = random.pick(BoundaryMode.allCases)
-            let count = shape.reduce(1, *)
+            var count = shape.reduce(1, *)
             // What the values are: 0 a float32 grid (accepted: float32 values in [-2, 2], none below 2^-16 in
             // magnitude, so top - low <= 2 + 40), 1 integers (accepted), 2 the grid with a few values whose sums
             // round (rows rejected), 3 full-precision values (mostly rejected), 4 the grid with NaN, infinities
-            // and signed zeros.
-            let kind = random.below(5)
+            // and signed zeros, 5 the grid with a run of small values along a row (rows rejected, and windows
+            // holding several of them round differently in another order: the 2-D patches of only the rejected
+            // columns must find every such window).
+            let kind = random.below(6)
+            if kind == 5 && !threeD {
+                // Rows long enough that a rejected row's windows away from the small values pass the check,
+                // written directly (where the patches apply).
+                shape = [2 + random.below(30), 300 + random.below(500)]
+                count = shape.reduce(1, *)
+                kernel = kernels[random.below(2)]
+                outType = type
+            }
             // (A cval of 1e6 next to the grid's low bits makes sums round: rows outside rejected in constant modes.)
             let cval = random.pick(kind <= 1 ? [0, 1, -2.5, 0.375] : [0, 1, -2.5, 1e6, 0.375])
             var values = (0..<count).map { _ in
@@ -195,6 +205,11 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
             case 3: values = values.map { _ in random.unit() * 3 - 1 }
             case 4:
                 for _ in 0..<(1 + random.below(4)) { values[random.below(count)] = random.pick([.nan, .infinity, -.infinity, -0.0, 0.0]) }
+            case 5:
+                let rowLength = shape[shape.count - 1], at = random.below(count)
+                for i in at..<Swift.min(at + 2 + random.below(7), (at / rowLength + 1) * rowLength) {
+                    values[i] = type == .float32 ? Double(Float(random.unit() * 0x1p-30)) : random.unit() * 0x1p-45
+                }
             default: break
             }
             var input = try NDArray.make(shape: shape, elementType: type, values: values)
@@ -237,6 +252,11 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
               + "\(rowsAfter.box - rowsBefore.box) rows by the box sums, \(rowsAfter.pairwise - rowsBefore.pairwise) again pairwise, "
               + "\(problems.count) problems")
         #expect(accepted >= rounds / 5 && partly >= rounds / 20, "too few rounds exercised the box sums (\(accepted), \(partly))")
+        let patches = ExactBoxSums.columnPatches - patchesBefore
+        print("exact box sums: \(patches) rows patched in part")
+        if WindowReductionJob.pairwiseSumsVectorised && ExactBoxSums.enabled {
+            #expect(patches > 0, "no rejected row was patched in part")
+        }
         if WindowReductionJob.pairwiseSumsVectorised {
             #expect(rowsAfter.box > rowsBefore.box && rowsAfter.pairwise > rowsBefore.pairwise, "the box sums never ran")
         }
