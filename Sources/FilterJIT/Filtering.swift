@@ -154,7 +154,9 @@ extension Kernel {
         case (.filter, .fused) where !shape.isEmpty && !shape.contains(0):
             let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
             if strategy != .literal, let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType,
-                                                                        fastMath: strategy == .fastMath) {
+                                                                        fastMath: strategy == .fastMath),
+               strategy == .fastMath || !Self.exactBoxSumsCannotRun(geometry: geometry, shape: shape, elementType: elementType,
+                                                                    reductions: recognized.reductions, rowsContiguous: true) {
                 let fastSumDirect = strategy == .fastMath && elementType.isFloatingPoint && recognized.tailSum != nil
                     && output == elementType && Self.fastBoxSumApplies(tapPositions: geometry.tapPositions,
                                                                         reductions: recognized.reductions)

@@ -130,11 +130,25 @@ extension Kernel {
     /// twentieth session: 5x5 mean 9.8 -> 4.5 ms; rows the check rejects take the pairwise sums, which on
     /// AVX2 are no slower than the literal kernel there). Only where the pairwise sums are vectorised, and
     /// the strategy applies only where the box sums can run (`WindowReductionJob.hasExactBoxSums`).
+    /// (Up to 25 taps: with AVX2 alone the pairwise threshold of boxes other than squares and cubes is 49,
+    /// and the general kernel their rejected rows would take loses to the literal kernel below that.
+    /// `ExactBoxSums.enabled` off turns the rule off.)
     static func takesExactBoxSumsOnly(tapPositions: [[Int]], elementType: ElementType, reductions: [WindowReduction]) -> Bool {
-        elementType == .float32 && WindowReductionJob.pairwiseSumsVectorised
-            && tapPositions.count >= fastBoxSumThreshold
+        elementType == .float32 && ExactBoxSums.enabled && WindowReductionJob.pairwiseSumsVectorised
+            && tapPositions.count >= fastBoxSumThreshold && tapPositions.count < 26
             && tapPositions.count < pairwiseSumThreshold(tapPositions: tapPositions)
             && fastBoxSumApplies(tapPositions: tapPositions, reductions: reductions)
+    }
+
+    /// Whether the strategy rests on the exact box sums alone (`takesExactBoxSumsOnly`) and they cannot run on
+    /// this layout (strided rows, rows or planes beyond the scratch bound): then the literal kernel runs, and the
+    /// report, the plan and `prepareRun` say so alike.
+    static func exactBoxSumsCannotRun(geometry: FilterGeometry, shape: [Int], elementType: ElementType,
+                                      reductions: [WindowReduction], rowsContiguous: Bool) -> Bool {
+        takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: elementType, reductions: reductions)
+            && !WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: Set(geometry.tapPositions.map { $0[shape.count - 2] }).count,
+                                                  rowsContiguous: rowsContiguous,
+                                                  boxPlanes: shape.count == 3 ? Set(geometry.tapPositions.map { $0[0] }).count : 1)
     }
 
     /// Whether a fast-math box sum can compute these reductions: one sum over a 2-D or 3-D box.
@@ -167,11 +181,8 @@ extension Kernel {
                                         compiledTail: !(chosen.tailSum != nil && output == elementType))
         }
         // What only the exact box sums justify needs them to run on this layout (as `strategyPlan` asks).
-        if strategy != .fastMath,
-           Self.takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: elementType, reductions: chosen.reductions),
-           !WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: Set(geometry.tapPositions.map { $0[shape.count - 2] }).count,
-                                              rowsContiguous: rowsContiguous,
-                                              boxPlanes: shape.count == 3 ? Set(geometry.tapPositions.map { $0[0] }).count : 1) {
+        if strategy != .fastMath, Self.exactBoxSumsCannotRun(geometry: geometry, shape: shape, elementType: elementType,
+                                                             reductions: chosen.reductions, rowsContiguous: rowsContiguous) {
             return WindowStrategyReport(name: "literal", compiledTail: false)
         }
         return WindowStrategyReport(name: chosen.reductions.map(\.description).joined(separator: ", "),

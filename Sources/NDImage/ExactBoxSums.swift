@@ -14,7 +14,8 @@
 // each row's range (`filterjit_float_row_range`: the largest top, the least low; NaN and infinities make
 // a row fail), combined over the rows of each output row's window through the mode (and cval, in
 // constant mode). Written directly, the box sums then write the whole chunk, and the output rows
-// whose windows failed are written again by the pairwise sums; as planes for a compiled tail
+// whose windows failed are written again by the pairwise sums (2-D: only their outputs whose windows
+// touch failing column blocks, `RejectedColumns`); as planes for a compiled tail
 // (`np.mean(values) > t`, another output type), runs of accepted rows come from the box sums and the
 // others from the pairwise sums, in row order. When more than half fail (or three probe rows checked
 // first: the chunk's first, middle and last), the chunk runs the pairwise sums alone. The bits never
@@ -70,7 +71,7 @@ public enum ExactBoxSums {
     }
 
     /// The range of `count` contiguous values (`filterjit_float_row_range`; `portable`: its loop for
-    /// CPUs without AVX-512, for tests).
+    /// CPUs without AVX-512 or AVX2, for tests).
     static func range<T: BinaryFloatingPoint>(_: T.Type, _ values: UnsafePointer<T>, count: Int,
                                               portable: Bool = false) -> (top: Int32, low: Int32) {
         var range: (Int32, Int32) = (0, 0)

@@ -5,6 +5,7 @@
 
 #include "sum_exactness.h"
 #include "rank_kernels.h"
+#include "avx2_switch.h"
 
 #include <limits.h>
 #include <string.h>
@@ -111,7 +112,8 @@ void filterjit_float_row_range(int f32, const void *row, ptrdiff_t n, int32_t *r
         else fj_range_f64_avx512((const double *)row, n, range);
         return;
     }
-    if (__builtin_cpu_supports("avx2")) {
+    static int avx2 = -1;   // FILTERJIT_NO_AVX2 turns it off as it does the other AVX2 families
+    if (fj_avx2_switch(&avx2)) {
         if (f32) fj_range_f32_avx2((const float *)row, n, range);
         else fj_range_f64_avx2((const double *)row, n, range);
         return;

@@ -958,8 +958,9 @@ import RankKernelsC
                                                                             options: FilterOptions(size: [k, k])).name
             #expect(name == ((vectorised ? k >= 6 : k > 11) ? "sum" : "literal"), "\(k)x\(k) \(dtype): \(name)")
         }
-        // float32 boxes from 3x3 (the exact box sums, where the pairwise sums are vectorised): not where the
-        // box sums cannot run (strided rows), nor for 2x4 (8 taps) or a 3x3 cross, nor for float64.
+        // float32 boxes of 9 to 25 taps (the exact box sums, where the pairwise sums are vectorised): not where
+        // the box sums cannot run (strided rows), nor for 2x4 (8 taps) or a 5x5 less its corners (21 taps, not a
+        // box), nor for float64.
         let meanOfValues = try engine.compile("np.mean(values)")
         for (size, dtype, contiguous, expected) in [([3, 3], ElementType.float32, true, "sum"), ([5, 5], .float32, true, "sum"),
                                                     ([3, 5], .float32, true, "sum"), ([3, 3, 3], .float32, true, "sum"),
@@ -970,8 +971,9 @@ import RankKernelsC
             let want = vectorised || expected == "literal" || size.reduce(1, *) > 128 ? expected : "literal"
             #expect(report.name == want, "\(size) \(dtype) contiguous \(contiguous): \(report)")
         }
-        let cross = try Footprint(shape: [3, 3], mask: [false, true, false, true, true, true, false, true, false])
-        #expect(try meanOfValues.windowStrategy(shape: [20, 20], elementType: .float32, options: FilterOptions(footprint: cross)).name == "literal")
+        let cornerless = try Footprint(shape: [5, 5], mask: (0..<25).map { ![0, 4, 20, 24].contains($0) })
+        #expect(try meanOfValues.windowStrategy(shape: [20, 20], elementType: .float32,
+                                                options: FilterOptions(footprint: cornerless)).name == "literal")
         // Square boxes 6x6 ... 15x15 (the AVX-512 box kernel `filterjit_pairwise_box_sum_f64`): rows of
         // every length around its 16-pixel steps, NaN / inf / -0.0 data, every mode, 1-3 threads.
         let mean = kernels[0], sum = kernels[1]

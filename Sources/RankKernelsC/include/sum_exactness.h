@@ -19,7 +19,8 @@ extern "C" {
 /// when ceil(log2 m) + top - low <= 53 (and top + ceil(log2 m) <= 1023).
 void filterjit_float_row_range(int f32, const void *row, ptrdiff_t n, int32_t *range);
 
-/// `filterjit_float_row_range` without the AVX-512 loop (what CPUs without it run; for tests).
+/// `filterjit_float_row_range` without the AVX-512 or AVX2 loops (what CPUs without either run, and
+/// FILTERJIT_NO_AVX2=1 without AVX-512; for tests).
 void filterjit_float_row_range_portable(int f32, const void *row, ptrdiff_t n, int32_t *range);
 
 #ifdef __cplusplus
