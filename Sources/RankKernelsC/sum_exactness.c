@@ -32,32 +32,29 @@ static inline void fj_range_f32_body(const float *row, ptrdiff_t n, int32_t *ran
     range[1] = low;
 }
 
-static inline void fj_range_f64_body(const double *row, ptrdiff_t n, int32_t *range) {
-    int64_t top = INT32_MIN, low = INT32_MAX;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        uint64_t bits;
-        memcpy(&bits, row + i, 8);
-        const uint64_t magnitude = bits & 0x7fffffffffffffffull;
-        const int64_t biased = (int64_t)(magnitude >> 52);
-        const uint64_t mantissa = (magnitude & 0xfffffffffffffull) | (biased ? 0x10000000000000ull : 0u);
-        const double lowest = (double)(int64_t)(mantissa & (0u - mantissa));
-        uint64_t lowestBits;
-        memcpy(&lowestBits, &lowest, 8);
-        const int64_t exponent0 = (biased ? biased : 1) - 1075;
-        const int64_t valueLow = exponent0 + ((int64_t)(lowestBits >> 52) - 1023);
-        const int64_t valueTop = magnitude == 0 ? INT32_MIN : biased == 2047 ? INT32_MAX : (biased ? biased : 1) - 1022;
-        const int64_t nonzeroLow = magnitude == 0 ? INT32_MAX : valueLow;
-        top = valueTop > top ? valueTop : top;
-        low = nonzeroLow < low ? nonzeroLow : low;
-    }
-    range[0] = (int32_t)top;
-    range[1] = (int32_t)low;
+// The exponent t of the lowest set bit 2^t of a float64 mantissa (t <= 52; `lowest` = mantissa & -mantissa):
+// converted to a double and its exponent read, or, without 64-bit integer to double conversions (AVX2 has
+// none, so a loop with them would not vectorise there), through whichever 32-bit half holds it, converted as
+// a signed 32-bit integer (2^31 becomes -2^31: the exponent field is 31 either way). Equal for every input.
+static inline int64_t fj_trailing_by_double(uint64_t lowest) {
+    const double value = (double)(int64_t)lowest;
+    uint64_t bits;
+    memcpy(&bits, &value, 8);
+    return (int64_t)(bits >> 52) - 1023;
 }
 
-// The float64 body without 64-bit integer to double conversions (AVX2 has none, so the loop above would not
-// vectorise there): the lowest set bit 2^t of a mantissa (t <= 52) is found in whichever 32-bit half holds
-// it, converted as a signed 32-bit integer (2^31 becomes -2^31: the exponent field is 31 either way).
-static inline void fj_range_f64_body_halves(const double *row, ptrdiff_t n, int32_t *range) {
+static inline int64_t fj_trailing_by_halves(uint64_t lowest) {
+    const uint32_t lowHalf = (uint32_t)lowest, highHalf = (uint32_t)(lowest >> 32);
+    const float lowFloat = (float)(int32_t)lowHalf, highFloat = (float)(int32_t)highHalf;
+    uint32_t lowBits, highBits;
+    memcpy(&lowBits, &lowFloat, 4);
+    memcpy(&highBits, &highFloat, 4);
+    return lowHalf ? (int64_t)((lowBits >> 23) & 0xff) - 127 : (int64_t)((highBits >> 23) & 0xff) - 95;
+}
+
+// `halves`: a constant, which of the two above finds the lowest set bit.
+static inline __attribute__((always_inline)) void fj_range_f64_loop(const double *row, ptrdiff_t n, int32_t *range,
+                                                                    const int halves) {
     int64_t top = INT32_MIN, low = INT32_MAX;
     for (ptrdiff_t i = 0; i < n; i++) {
         uint64_t bits;
@@ -66,12 +63,7 @@ static inline void fj_range_f64_body_halves(const double *row, ptrdiff_t n, int3
         const int64_t biased = (int64_t)(magnitude >> 52);
         const uint64_t mantissa = (magnitude & 0xfffffffffffffull) | (biased ? 0x10000000000000ull : 0u);
         const uint64_t lowest = mantissa & (0u - mantissa);
-        const uint32_t lowHalf = (uint32_t)lowest, highHalf = (uint32_t)(lowest >> 32);
-        const float lowFloat = (float)(int32_t)lowHalf, highFloat = (float)(int32_t)highHalf;
-        uint32_t lowBits, highBits;
-        memcpy(&lowBits, &lowFloat, 4);
-        memcpy(&highBits, &highFloat, 4);
-        const int64_t trailing = lowHalf ? (int64_t)((lowBits >> 23) & 0xff) - 127 : (int64_t)((highBits >> 23) & 0xff) - 95;
+        const int64_t trailing = halves ? fj_trailing_by_halves(lowest) : fj_trailing_by_double(lowest);
         const int64_t exponent0 = (biased ? biased : 1) - 1075;
         const int64_t valueLow = exponent0 + trailing;
         const int64_t valueTop = magnitude == 0 ? INT32_MIN : biased == 2047 ? INT32_MAX : (biased ? biased : 1) - 1022;
@@ -82,6 +74,9 @@ static inline void fj_range_f64_body_halves(const double *row, ptrdiff_t n, int3
     range[0] = (int32_t)top;
     range[1] = (int32_t)low;
 }
+
+static inline void fj_range_f64_body(const double *row, ptrdiff_t n, int32_t *range) { fj_range_f64_loop(row, n, range, 0); }
+static inline void fj_range_f64_body_halves(const double *row, ptrdiff_t n, int32_t *range) { fj_range_f64_loop(row, n, range, 1); }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 // The same loops vectorised for AVX2 (on Zen 3 the portable loop took a fifth of a 2048x2048 float32 9x9
