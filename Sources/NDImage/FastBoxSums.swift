@@ -15,10 +15,11 @@
 //     (prefix(i) = row(B+k) + ... + row(B+k+i-1)); output row B+i's column sums are suffix(i) +
 //     prefix(i). About two passes per output row whatever k.
 //   - horizontal: the column sums extended through the mode, then, in chunks of 512 columns (so
-//     that the passes' rows stay in L1), up to 8 columns in one pass of shifted loads, a length
-//     a x b + r (windows of a columns, then b of them and r single columns, b + r <= 8: up to 64
-//     columns) in two passes, longer windows by doubling (windows of 2, 4, 8, ... columns) and the
-//     length's binary digits.
+//     that the passes' rows stay in L1), up to 8 columns in one pass of shifted loads, 9, 15 and 31
+//     columns as 3 x 3, 3 x 5 and 5 x 6 + 1 (windows of a columns, then b of them and r columns) in
+//     two passes, and every other length by van Herk / Gil-Werman along the row: window starts in
+//     blocks of L from the row's first, each window a suffix of its block plus a prefix of the next
+//     (three additions per window whatever L).
 //   - `+ 0.0` last, as the literal kernel's `0.0 + pairwise(...)`: a window of -0.0 sums to +0.0.
 // Every window's sum is then a tree of additions over exactly the window's elements (each element
 // goes through at most (k - 1) + (L - 1) additions), so |fast - exact| <= (k + L - 2) u sum|x|
@@ -30,7 +31,7 @@
 // sums (every row summed over the window's k0 planes), and the 2-D passes run over those.
 //
 // Scratch per thread: k suffix rows and one prefix row of the image's width (doubles), one extended
-// row, a row of cval, and per chunk the doubling rows (up to log2 L) and one result row; 3-D: k0
+// row, a row of cval, one level row (9, 15, 31) or L suffix sums (van Herk) and one result row; 3-D: k0
 // suffix planes, a prefix plane and the plane sums too.
 
 import Foundation
@@ -76,29 +77,34 @@ enum FastBoxSums {
     static var fusedPassesRun: Bool { filterjit_rank_kernels_avx512() != 0 || filterjit_fast_box_sum_avx2() != 0 }
 }
 
-/// How a fast-math box sum slides along the row: up to 8 columns in one pass; otherwise windows of a
-/// columns (a <= 8), then b of them side by side plus the r = L mod a columns left over (b + r <= 8),
-/// in two passes; longer windows by doubling and the length's binary digits.
+/// How a fast-math box sum slides along the row: up to 8 columns in one pass; 9, 15 and 31 columns as
+/// windows of a columns, then b of them side by side and the r = L mod a columns left over
+/// (`factored(a, b, r)`: 3 x 3, 3 x 5, 5 x 6 + 1), in two passes; every other length by van Herk /
+/// Gil-Werman along the row (`fastBoxSumVanHerk`). The C passes run those three factored plans with their
+/// lengths as constants, faster there than van Herk's transposes; with run-time lengths the factored plans
+/// were slower than van Herk at every other length up to 64 (2048x2048 float32, Zen 3, the whole C passes:
+/// 5.5-8.0 against 4.9-6.0 ms), and longer windows had no C passes at all (fast_box_sums_van_herk.h).
 enum FastBoxSumHorizontal: Sendable, Equatable {
     case direct
     case factored(Int, Int, Int)
-    case binary
+    case vanHerk
 
     init(length: Int) {
-        if length <= 8 {
-            self = .direct
-            return
+        switch length {
+        case ...8: self = .direct
+        case 9: self = .factored(3, 3, 0)
+        case 15: self = .factored(3, 5, 0)
+        case 31: self = .factored(5, 6, 1)
+        default: self = .vanHerk
         }
-        var best: (a: Int, b: Int, r: Int)?
-        for a in 2...8 {
-            let b = length / a, r = length % a
-            guard b + r <= 8, best.map({ a + b + r < $0.a + $0.b + $0.r }) ?? true else { continue }
-            best = (a, b, r)
-        }
-        if let best {
-            self = .factored(best.a, best.b, best.r)
-        } else {
-            self = .binary
+    }
+
+    /// The plan as `filterjit_fast_box_sum` takes it: (a, b, r).
+    static func fusedPlan(length: Int) -> (a: Int, b: Int, r: Int) {
+        switch FastBoxSumHorizontal(length: length) {
+        case .direct: return (length, 0, 0)
+        case .factored(let a, let b, let r): return (a, b, r)
+        case .vanHerk: return (length, -1, 0)
         }
     }
 
@@ -107,11 +113,9 @@ enum FastBoxSumHorizontal: Sendable, Equatable {
         switch FastBoxSumHorizontal(length: length) {
         case .direct: return length - 1
         case .factored(let a, let b, let r): return (a - 1) + (b + r - 1)
-        case .binary:
-            var levels = 0
-            while (2 << levels) <= length { levels += 1 }
-            let terms = length.nonzeroBitCount
-            return levels + (terms <= 8 ? terms - 1 : 7 + 7 * ((terms - 8 + 6) / 7))
+        // A window at block position t >= 1: its block's columns through up to L - 1 - t additions of the
+        // suffix and the last, the next block's through up to t - 1 of the prefix and the last.
+        case .vanHerk: return length - 1
         }
     }
 }
@@ -166,6 +170,7 @@ extension WindowReductionJob {
 
     /// The fast-math box sums of output rows `rows` as doubles (the one plane), for a compiled tail.
     func runFastBoxSumPlanes(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws {
+        if try runFastBoxSumPlanesC(rows: rows, deliver: deliver) { return }
         let n = rowLength
         let planes = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, n))
         defer { planes.deallocate() }
@@ -179,6 +184,61 @@ extension WindowReductionJob {
         case .float64: try runFastBoxSum(Double.self, rows: rows, body: body)
         default: preconditionFailure("no fast box sum for \(input.elementType)")
         }
+    }
+
+    /// `runFastBoxSumPlanes` by the fused C passes (2-D), a batch of rows at a time into rows of doubles: the
+    /// same additions as the Swift passes, and `(s + 0.0) * 1` is `s + 0.0`. False (nothing delivered) where
+    /// they do not run: another rank, neither AVX-512 nor AVX2, or float32 data on an AVX-512 CPU (its passes do
+    /// not write float32 rows' sums as doubles).
+    private func runFastBoxSumPlanesC(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws -> Bool {
+        guard input.rank == 2, BoxMeanKernels.enabled, BoxMeanKernels.fusedFastSums, FastBoxSums.fusedPassesRun,
+              let box = sumBox else { return false }
+        guard !rows.isEmpty else { return true }
+        let n = rowLength, k = box.rows
+        let plan = FastBoxSumHorizontal.fusedPlan(length: box.length)
+        let outerMap = outerMaps[0]
+        let rowBase = rows.lowerBound + box.first, rowCount = rows.count + k - 1
+        guard rowBase >= 0, rowBase + rowCount <= outerMap.count else { return false }
+        let f32: Int32 = input.elementType == .float32 ? 1 : 0
+        let size = f32 == 1 ? MemoryLayout<Float>.stride : MemoryLayout<Double>.stride
+        // The cval row of the input's type, as `runFastBoxSum` makes it.
+        let cvalRow = UnsafeMutableRawPointer.allocate(byteCount: max(1, n) * size, alignment: 64)
+        defer { cvalRow.deallocate() }
+        let cval: Double
+        if f32 == 1 {
+            let value = Float(exactlyOrdered: geometry.cval) ?? 0
+            cvalRow.bindMemory(to: Float.self, capacity: max(1, n)).initialize(repeating: value, count: max(1, n))
+            cval = value.doubleValue
+        } else {
+            let value = Double(exactlyOrdered: geometry.cval) ?? 0
+            cvalRow.bindMemory(to: Double.self, capacity: max(1, n)).initialize(repeating: value, count: max(1, n))
+            cval = value
+        }
+        let base = UnsafeRawPointer(input.firstElementPointer)
+        let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
+            outerMap[p].map { base + $0 * size } ?? UnsafeRawPointer(cvalRow)
+        }
+        let map = lastColumns
+        // Batches of whole blocks of k rows (a call starting inside a block rebuilds the block's suffix rows).
+        let batch = k * max(1, 16 / k)
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: batch * n)
+        defer { sums.deallocate() }
+        var y0 = rows.lowerBound
+        while y0 < rows.upperBound {
+            let y1 = min(rows.upperBound, (y0 / batch + 1) * batch)
+            // Row y of the batch at sums + (y - y0) n: the output base is that minus y0 rows.
+            let ran = filterjit_fast_box_sum(f32, 0, pointers, rowBase, rowCount, y0, y1, n, k, box.first, map, map.count,
+                                             geometry.centre[1], box.start, box.length, plan.a, plan.b, plan.r,
+                                             Double(k) * cval, 1, 0, sums - y0 * n, n, 0)
+            if ran != 1 {
+                if y0 == rows.lowerBound { return false }
+                // (A later call ran out of scratch, or a test switched the passes off meanwhile.)
+                throw WindowStrategyDeclined(reason: "no scratch for the fused passes")
+            }
+            for y in y0..<y1 { try deliver(y, UnsafeMutableBufferPointer(start: sums + (y - y0) * n, count: n)) }
+            y0 = y1
+        }
+        return true
     }
 
     /// Stores the fast-math box sum (or mean) of every window of output rows `rows` into `output`, a
@@ -216,8 +276,7 @@ extension WindowReductionJob {
         }
         // 3-D: the plane sums are rows of doubles, and the fused C passes take them as the input rows (for
         // float32 data with float32 output rows).
-        if streaming && BoxMeanKernels.fusedFastSums && input.rank == 3
-            && FastBoxSums.fusedPassesRun && FastBoxSumHorizontal(length: box.length) != .binary {
+        if streaming && BoxMeanKernels.fusedFastSums && input.rank == 3 && FastBoxSums.fusedPassesRun {
             try runFastBoxSum3D(T.self, rows: rows, direct: (output, factor, divisor)) { _, _, _, _ in }
             return
         }
@@ -242,19 +301,14 @@ extension WindowReductionJob {
     /// `runFastSumDirect` by the fused AVX-512 (or AVX2) passes of `filterjit_fast_box_sum` (RankKernelsC,
     /// fast_box_sums.c, fast_box_sums_avx2.c): the vertical and horizontal passes of `runFastBoxSum` and the
     /// store of `fastBoxSumStore`, the same additions in the same order. False (nothing written) when they do
-    /// not run: neither AVX-512 nor AVX2, or windows longer than the factored plans (`FastBoxSumHorizontal.binary`).
+    /// not run: neither AVX-512 nor AVX2, or a strided output.
     private func runFastSumDirectC<T: ReducibleElement & BinaryFloatingPoint>(_: T.Type, rows: Range<Int>, output: NDArray,
                                                                              factor: Double, divisor: Double) -> Bool {
         guard input.rank == 2, FastBoxSums.fusedPassesRun, output.strides[1] == MemoryLayout<T>.stride else { return false }
         guard !rows.isEmpty else { return true }
         let box = sumBox!
         let n = rowLength, k = box.rows
-        let plan: (a: Int, b: Int, r: Int)
-        switch FastBoxSumHorizontal(length: box.length) {
-        case .direct: plan = (box.length, 0, 0)
-        case .factored(let a, let b, let r): plan = (a, b, r)
-        case .binary: return false
-        }
+        let plan = FastBoxSumHorizontal.fusedPlan(length: box.length)
         let outerMap = outerMaps[0]
         // The input rows read: virtual rows lowerBound + first ... upperBound + k - 2 + first.
         let rowBase = rows.lowerBound + box.first, rowCount = rows.count + k - 1
@@ -389,12 +443,7 @@ extension WindowReductionJob {
             let planeStart = z * rowsPerPlane
             let local = (max(rows.lowerBound, planeStart) - planeStart)..<(min(rows.upperBound, planeStart + rowsPerPlane) - planeStart)
             if let direct {
-                let plan: (a: Int, b: Int, r: Int)
-                switch FastBoxSumHorizontal(length: box.length) {
-                case .direct: plan = (box.length, 0, 0)
-                case .factored(let a, let b, let r): plan = (a, b, r)
-                case .binary: preconditionFailure("the binary plan has no fused passes")
-                }
+                let plan = FastBoxSumHorizontal.fusedPlan(length: box.length)
                 let rowBase = local.lowerBound + box.first, rowCount = local.count + box.rows - 1
                 let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
                     rowIndex[p].map { UnsafeRawPointer(plane + $0 * n) } ?? UnsafeRawPointer(cvalSums)
@@ -433,20 +482,17 @@ extension WindowReductionJob {
         let centre = geometry.centre[input.rank - 1]
         let length = box.length
         let horizontal = FastBoxSumHorizontal(length: length)
-        var levelsNeeded = 0
-        while (2 << levelsNeeded) <= length { levelsNeeded += 1 }
         let chunk = fastBoxSumChunk
-        let chunkRow = chunk + length
-        let scratchRows: Int
+        let levelCount: Int
         switch horizontal {
-        case .direct: scratchRows = 0
-        case .factored: scratchRows = 1
-        case .binary: scratchRows = levelsNeeded
+        case .direct: levelCount = 0
+        case .factored: levelCount = chunk + length
+        case .vanHerk: levelCount = length
         }
         let suffix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, k * n))
         let prefix = UnsafeMutablePointer<Double>.allocate(capacity: max(1, n))
         let extended = UnsafeMutablePointer<Double>.allocate(capacity: max(1, extendedLength))
-        let levels = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratchRows * chunkRow))
+        let levels = UnsafeMutablePointer<Double>.allocate(capacity: max(1, levelCount))
         let result = UnsafeMutablePointer<Double>.allocate(capacity: chunk)
         defer {
             suffix.deallocate(); prefix.deallocate(); extended.deallocate()
@@ -458,14 +504,6 @@ extension WindowReductionJob {
         for j in 0..<min(centre, extendedLength) { leftEdge.append((j, lastMap[j])) }
         for j in min(centre + n, extendedLength)..<extendedLength { rightEdge.append((j, lastMap[j])) }
         let columns = extended + centre
-        // Windows of 2^b columns (b >= 1) of the current chunk, in chunk-local positions.
-        func level(_ b: Int) -> UnsafeMutablePointer<Double> { levels + (b - 1) * chunkRow }
-        var terms: [(level: Int, offset: Int)] = []
-        var offset = 0
-        for b in stride(from: levelsNeeded, through: 0, by: -1) where length & (1 << b) != 0 {
-            terms.append((b, offset))
-            offset += 1 << b
-        }
         let top = box.first
         var block = -1
         for y in rows {
@@ -513,24 +551,8 @@ extension WindowReductionJob {
                     pairwiseFold((0..<a).map { source + $0 }, levels, width + (b - 1) * a)
                     pairwiseFold((0..<b).map { UnsafePointer(levels) + $0 * a } + (0..<r).map { source + b * a + $0 },
                                  result, width)
-                case .binary:
-                    // Level b (windows of 2^b columns) at chunk positions < width + length - 2^b.
-                    for b in stride(from: 1, through: levelsNeeded, by: 1) {
-                        let half = 1 << (b - 1)
-                        let previous = b == 1 ? source : UnsafePointer(level(b - 1))
-                        pairwiseFold2(previous, previous + half, level(b), width + length - (1 << b))
-                    }
-                    let sources = terms.map { ($0.level == 0 ? source : UnsafePointer(level($0.level))) + $0.offset }
-                    if sources.count == 1 {
-                        sums = UnsafeMutablePointer(mutating: sources[0])
-                    } else {
-                        pairwiseFold(Array(sources.prefix(8)), result, width)
-                    }
-                    var t = 8
-                    while t < sources.count {
-                        pairwiseFold([UnsafePointer(result)] + sources[t..<min(t + 7, sources.count)], result, width)
-                        t += 7
-                    }
+                case .vanHerk:
+                    fastBoxSumVanHerk(UnsafePointer(extended + box.start), x0, width, length, levels, result)
                 }
                 try body(y, x0, sums, width)
                 x0 += width
@@ -541,6 +563,52 @@ extension WindowReductionJob {
 
 /// Columns per chunk of the horizontal passes (4 KiB of doubles per row).
 let fastBoxSumChunk = 512
+
+/// The van Herk plan's window sums at row positions x0 ..< x0 + count: `out[x - x0]` = the sum of `row[x ..< x
+/// + length]` (`row`: the extended row from the windows' first column). Window starts go in blocks of `length`
+/// from position 0, whatever the chunk: the window at B + t is S(t) for t = 0, else S(t) + P(t), with S(t) =
+/// row[B + t] + S(t + 1) (S(L - 1) = row[B + L - 1]) and P(1) = row[B + L], P(t) = P(t - 1) + row[B + L + t - 1].
+/// fast_box_sums_van_herk.h does the same additions, four segments of the row at a time. `suffix`: `length` doubles.
+@inline(never)
+func fastBoxSumVanHerk(_ row: UnsafePointer<Double>, _ x0: Int, _ count: Int, _ length: Int,
+                       _ suffix: UnsafeMutablePointer<Double>, _ out: UnsafeMutablePointer<Double>) {
+    let end = x0 + count
+    var block = x0 / length * length
+    while block < end {
+        let low = max(block, x0), high = min(block + length, end)
+        // The block's suffixes down to its first window in the chunk.
+        var s = row[block + length - 1]
+        suffix[length - 1] = s
+        var q = block + length - 2
+        while q >= low {
+            s = row[q] + s
+            suffix[q - block] = s
+            q -= 1
+        }
+        var x = low
+        if x == block {
+            out[x - x0] = suffix[0]
+            x += 1
+        }
+        if x < high {
+            // The next block's first t = x - block columns, in order.
+            var p = row[block + length]
+            var t = 1
+            while t < x - block {
+                p = p + row[block + length + t]
+                t += 1
+            }
+            while true {
+                out[x - x0] = suffix[x - block] + p
+                x += 1
+                if x == high { break }
+                p = p + row[block + length + t]
+                t += 1
+            }
+        }
+        block += length
+    }
+}
 
 // The row passes (vectorised by LLVM: no row written is read at another index).
 

@@ -430,7 +430,8 @@ int filterjit_fast_box_sum(int f32, int out32, const void *const *rows, ptrdiff_
     const int avx512 = filterjit_rank_kernels_avx512();
     if (!avx512 && !filterjit_fast_box_sum_avx2()) return 0;
     if (y1 <= y0) return 1;
-    if (n < 1 || k < 1 || y0 < 0 || length < 1 || start < 0 || centre < 0 || (f32 && !out32)) return 0;
+    // (float32 rows into float64 output rows: the AVX2 passes only, fast_box_sums_avx2.c.)
+    if (n < 1 || k < 1 || y0 < 0 || length < 1 || start < 0 || centre < 0 || (f32 && !out32 && avx512)) return 0;
     // The rows read: y0 + top ... y1 + k - 2 + top.
     if (y0 + top < rowBase || y1 + k - 2 + top >= rowBase + rowCount) return 0;
     // The horizontal reads extended positions start ... start + n + length - 2.

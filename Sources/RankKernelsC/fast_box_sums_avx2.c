@@ -417,6 +417,8 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
 
 static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }
 
+// (These passes also take float32 rows into float64 output rows: a compiled tail's sums.)
+#define FJ_FBS_F32_TO_F64 1
 #include "fast_box_sums_driver.h"
 
 int fj_fbs_avx2_sums(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount, ptrdiff_t y0, ptrdiff_t y1,

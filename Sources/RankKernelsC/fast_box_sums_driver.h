@@ -5,7 +5,8 @@
 //   FJ_FBS_CHUNK, FJ_FBS_PAD                the horizontal passes' chunk and the scratch rows' padding;
 //   fj_fbs_stream, fj_fbs_divisor           the per-call flags (thread-local);
 //   fj_fbs_row_fn, the row tables           fj_fbs_direct_<f32|f64>[1...8], fj_fbs_factored_<..>[2...8],
-//                                           fj_fbs_factored330/350/561_<..> (the horizontal passes);
+//                                           fj_fbs_factored330/350/561_<..> (the horizontal passes; the van
+//                                           Herk plan's, fast_box_sums_van_herk.h, is included here);
 //   fj_fbs_suffixes, fj_fbs_widen, fj_fbs_accumulate, fj_fbs_start_prefix, fj_fbs_continue_prefix,
 //   fj_fbs_three_rows, fj_fbs_fused_row     the vertical passes (van Herk, and the three-row boxes' modes
 //                                           of fast_box_sums_scalar.h) and the fused row of a direct plan,
@@ -15,6 +16,11 @@
 // decides which rows go through which primitive, so both widths give the same bits.
 #ifndef FILTERJIT_FAST_BOX_SUMS_DRIVER_H
 #define FILTERJIT_FAST_BOX_SUMS_DRIVER_H
+
+#include <limits.h>
+
+// The van Herk plan's row function, the same in both files (AVX vectors).
+#include "fast_box_sums_van_herk.h"
 
 static void *fj_fbs_alloc(size_t doubles) {
     void *p = NULL;
@@ -181,6 +187,11 @@ FJ_FBS_RUN(fj_fbs_run_f32, 1, 1)
 FJ_FBS_RUN(fj_fbs_run_f64, 0, 0)
 // float64 input rows (the 3-D passes' plane sums), float32 output.
 FJ_FBS_RUN(fj_fbs_run_f64_f32, 0, 1)
+#ifdef FJ_FBS_F32_TO_F64
+// float32 input rows, float64 output rows (the sums for a compiled tail; the includer that takes them
+// defines FJ_FBS_F32_TO_F64).
+FJ_FBS_RUN(fj_fbs_run_f32_f64, 1, 0)
+#endif
 
 // The passes for a validated call (filterjit_fast_box_sum checks the arguments): the row function of
 // the plan, the scratch, the run. `f32`: float32 input rows; `out32`: float32 output (float32 input
@@ -190,7 +201,13 @@ static int fj_fbs_sums(int f32, int out32, const void *const *rows, ptrdiff_t ro
                        ptrdiff_t centre, ptrdiff_t start, ptrdiff_t length, ptrdiff_t a, ptrdiff_t b, ptrdiff_t r,
                        double cvalColumn, double factor, double divisor, void *out, ptrdiff_t outRowStride, int stream) {
     fj_fbs_row_fn row_fn;
-    if (b == 0) {
+    if (b < 0) {
+        // The van Herk plan (fast_box_sums_van_herk.h): its row function takes the length as r.
+        if (a != length || length < 2 || length > INT_MAX) return 0;
+        row_fn = out32 ? fj_fbs_van_herk_f32 : fj_fbs_van_herk_f64;
+        b = -1;
+        r = length;
+    } else if (b == 0) {
         if (a != length || length > 8) return 0;
         row_fn = out32 ? fj_fbs_direct_f32[length] : fj_fbs_direct_f64[length];
     } else {
@@ -205,15 +222,23 @@ static int fj_fbs_sums(int f32, int out32, const void *const *rows, ptrdiff_t ro
     // distinct offsets modulo 4 KiB (rows of 2^m doubles would all start at one offset, and the loads
     // of one row would wait on the stores to another as if they aliased).
     ptrdiff_t stride = (n + 7) / 8 * 8 + FJ_FBS_PAD;
-    ptrdiff_t levelLength = b == 0 ? 0 : FJ_FBS_CHUNK + (b - 1) * a + 8;
+    ptrdiff_t levelLength = b < 0 ? fj_fbs_van_herk_scratch(length) : b == 0 ? 0 : FJ_FBS_CHUNK + (b - 1) * a + 8;
     ptrdiff_t prefixAt = k * stride + 136, extendedAt = prefixAt + (n + 7) / 8 * 8 + 264;
-    ptrdiff_t levelAt = extendedAt + (extendedLength + 7) / 8 * 8 + 392;
+    // (The van Herk plan's transposes read up to fj_fbs_van_herk_overread positions past the windows.)
+    ptrdiff_t overread = b < 0 ? (fj_fbs_van_herk_overread(n, length) + 7) / 8 * 8 : 0;
+    ptrdiff_t levelAt = extendedAt + (extendedLength + 7) / 8 * 8 + overread + 392;
     // (The row passes' vectors read up to 7 positions past the windows they sum: initialised, never used.)
     int owned = 1;
     double *scratch = fj_fbs_scratch((size_t)(levelAt + levelLength), &owned);
     if (!scratch) return 0;
     fj_fbs_stream = stream != 0;
     fj_fbs_divisor = divisor;
+#ifdef FJ_FBS_F32_TO_F64
+    if (f32 && !out32) fj_fbs_run_f32_f64(
+        rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, (int)length, row_fn, (int)b, (int)r,
+        cvalColumn, factor, out, outRowStride, scratch, stride, scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
+    else
+#endif
     (f32 ? fj_fbs_run_f32 : out32 ? fj_fbs_run_f64_f32 : fj_fbs_run_f64)(
         rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, (int)length, row_fn, (int)b, (int)r,
         cvalColumn, factor, out, outRowStride, scratch, stride, scratch + prefixAt, scratch + extendedAt, scratch + levelAt);

@@ -205,7 +205,7 @@ private func referenceRange<T: BinaryFloatingPoint>(_ values: [T]) -> (top: Int3
                 size = [3 + random.below(random.chance(0.3) ? 31 : 12), 3 + random.below(random.chance(0.3) ? 31 : 12)]
                 shape = [1 + random.below(random.chance(0.2) ? 8 : 50), 1 + random.below(random.chance(0.2) ? 8 : 70)]
                 if random.chance(0.15) { shape = [1 + random.below(4), 1500 + random.below(1500)] }
-                // Rows longer than 64 columns: the binary plan of the horizontal pass.
+                // Windows longer than 64 columns (the van Herk plan's long blocks).
                 if random.chance(0.1) { (size, shape) = ([3, 65 + random.below(20)], [1 + random.below(8), 60 + random.below(400)]) }
             }
             let type: ElementType = random.pick([.float32, .float64])

@@ -138,7 +138,8 @@ import RankKernelsC
     /// (fast_box_sums_avx2.c) give the bits of the Swift passes (with and without the C store) and of the
     /// portable run (FILTERJIT_NO_AVX512=1 FILTERJIT_NO_AVX2=1), on
     /// every generator of the bound test plus NaN / +-inf / -0.0 data and cvals, at 1 and 3 threads
-    /// (NaN results compare as NaN: their sign and payload follow the compiler's operand order).
+    /// (NaN results compare as NaN: their sign and payload follow the compiler's operand order); written
+    /// directly and, through a compiled tail, as rows of doubles.
     @Test func fusedFastBoxSumsGiveTheSwiftPassesBits() throws {
         guard frontEndAvailable else { return }
         defer {
@@ -152,7 +153,8 @@ import RankKernelsC
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("fusedFastBoxSumsGiveTheSwiftPassesBits seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
         var random = FusedTestRandom(seed: seed)
-        let sources = ["np.mean(values)", "np.sum(values)"]
+        // (The tail takes the sums as planes: the C passes write them as rows of doubles.)
+        let sources = ["np.mean(values)", "np.sum(values)", "np.sum(values) * 0.5 - 1.0"]
         let kernels = try sources.map { try engine.compile($0) }
         let avx512 = filterjit_rank_kernels_avx512() != 0
         // Whether the AVX2 passes run by default (FILTERJIT_NO_AVX2 unset), and whether the CPU has AVX2 (the
@@ -169,6 +171,8 @@ import RankKernelsC
             let kernel = kernels[which]
             var size = [1 + random.below(random.chance(0.3) ? 33 : 12), 1 + random.below(random.chance(0.3) ? 33 : 12)]
             if random.chance(0.3) { size = [random.pick([3, 5, 9, 15, 31]), random.pick([3, 5, 9, 15, 31])] }
+            // Long windows (the van Herk plan's blocks of 34-150 columns, often longer than the row).
+            if random.chance(0.1) { size[1] = 34 + random.below(117) }
             // Boxes of three rows take their own vertical pass in C (fast_box_sums_scalar.h, FJ_FBS_RIGHT).
             if random.chance(0.2) { size[0] = 3 }
             var shape = [1 + random.below(random.chance(0.2) ? 8 : 40), 1 + random.below(random.chance(0.2) ? 8 : 60)]
@@ -392,8 +396,8 @@ import RankKernelsC
         #expect(problems.isEmpty, "seed \(seed): \(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
-    /// Every mode and several origins on a fixed image, 3x3 to 31x31 (direct, factored and binary
-    /// horizontal passes), rows split at every thread count giving the same bits.
+    /// Every mode and several origins on a fixed image, 3x3 to 81x81 (direct, factored and van Herk
+    /// horizontal passes; 81 is wider than the image), rows split at every thread count giving the same bits.
     @Test func fastMathBoxSumsInEveryModeAndOrigin() throws {
         guard frontEndAvailable else { return }
         let kernel = try engine.compile("np.mean(values)")
@@ -401,7 +405,7 @@ import RankKernelsC
         var problems: [String] = []
         for type in [ElementType.float64, .float32] {
             let input = try NDArray.random(shape: [45, 70], elementType: type, seed: 7)
-            for size in [3, 5, 9, 15, 17, 31] {
+            for size in [3, 5, 9, 15, 17, 31, 81] {
                 for mode in BoundaryMode.allCases {
                     for origin in [[0, 0], [-1, 1], [1, -1]] {
                         let options = FilterOptions(size: [size, size], mode: mode, cval: 0.5, origin: origin)

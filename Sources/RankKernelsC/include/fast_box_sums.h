@@ -14,7 +14,8 @@ extern "C" {
 /// same order as `runFastBoxSum` + `fastBoxSumStore` in FastBoxSums.swift, so the same bits.
 ///
 /// - `f32`: 1 for float32 input rows, 0 for float64; `out32`: 1 for float32 output rows, 0 for float64
-///   (float64 input with float32 output: the 3-D passes' plane sums; float32 input needs float32 output).
+///   (float64 input with float32 output: the 3-D passes' plane sums; float32 input with float64 output,
+///   a compiled tail's sums, only where the AVX2 passes run, not the AVX-512 ones).
 /// - `rows[p - rowBase]`: the input row (n contiguous elements; the row of cvals where the mode
 ///   gives cval) of virtual row p, for p in rowBase ..< rowBase + rowCount; rows y0 + top ...
 ///   y1 + k - 2 + top are read.
@@ -23,7 +24,9 @@ extern "C" {
 /// - `lastMap[j]` for j in 0 ..< extendedLength: the column of extended position j, or -1 for a
 ///   column of cvals (`cvalColumn`); columns sit at extended positions centre ..< centre + n.
 /// - horizontal: windows of `length` extended positions from `start`: `a` = length and `b` = 0
-///   (length <= 8: one sequential fold), or the factored plan (a, b, r) of `FastBoxSumHorizontal`.
+///   (length <= 8: one sequential fold), the factored plan (a, b, r) of `FastBoxSumHorizontal`, or
+///   `a` = length and `b` = -1 (r ignored): the van Herk plan (blocks of `length` window starts from the
+///   first, each window a suffix of its block plus a prefix of the next; fast_box_sums_van_herk.h).
 /// - `out`: row y at out + y * outRowStride (elements of the output type),
 ///   contiguous; out[x] = (sum + 0.0) * factor, or (sum + 0.0) / divisor when `divisor` != 0 (an IEEE
 ///   division: the exact box sums' mean, NDImage/ExactBoxSums.swift), rounded to float for `out32`.
@@ -32,7 +35,7 @@ extern "C" {
 ///
 /// Returns 1 when it ran; 0 (writing nothing) when this CPU or build has neither AVX-512 nor AVX2 (or the
 /// AVX2 passes are switched off), the plan is not one it takes, the rows are not all given, the types are
-/// float32 input with float64 output, or scratch could not be allocated.
+/// float32 input with float64 output on an AVX-512 CPU, or scratch could not be allocated.
 int filterjit_fast_box_sum(int f32, int out32, const void *const *rows, ptrdiff_t rowBase, ptrdiff_t rowCount,
                            ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t n, ptrdiff_t k, ptrdiff_t top,
                            const ptrdiff_t *lastMap, ptrdiff_t extendedLength, ptrdiff_t centre,
