@@ -156,7 +156,7 @@ extension Kernel {
             if strategy != .literal, let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType,
                                                                         fastMath: strategy == .fastMath),
                strategy == .fastMath || !Self.exactBoxSumsCannotRun(geometry: geometry, shape: shape, elementType: elementType,
-                                                                    reductions: recognized.reductions, rowsContiguous: true) {
+                                                                    recognized: recognized, rowsContiguous: true) {
                 let fastSumDirect = strategy == .fastMath && elementType.isFloatingPoint && recognized.tailSum != nil
                     && output == elementType && Self.fastBoxSumApplies(tapPositions: geometry.tapPositions,
                                                                         reductions: recognized.reductions)

@@ -100,8 +100,7 @@ extension Kernel {
                    windowLength >= Self.fastBoxSumThreshold {
                     continue
                 }
-                if Self.takesExactBoxSumsOnly(tapPositions: tapPositions, elementType: elementType,
-                                              reductions: recognized.reductions) {
+                if Self.takesExactBoxSumsOnly(tapPositions: tapPositions, elementType: elementType, recognized: recognized) {
                     continue
                 }
                 guard windowLength >= Self.pairwiseSumThreshold(tapPositions: tapPositions) else { return nil }
@@ -133,19 +132,28 @@ extension Kernel {
     /// (Up to 25 taps: with AVX2 alone the pairwise threshold of boxes other than squares and cubes is 49,
     /// and the general kernel their rejected rows would take loses to the literal kernel below that.
     /// `ExactBoxSums.enabled` off turns the rule off.)
-    static func takesExactBoxSumsOnly(tapPositions: [[Int]], elementType: ElementType, reductions: [WindowReduction]) -> Bool {
-        elementType == .float32 && ExactBoxSums.enabled && WindowReductionJob.pairwiseSumsVectorised
-            && tapPositions.count >= fastBoxSumThreshold && tapPositions.count < 26
-            && tapPositions.count < pairwiseSumThreshold(tapPositions: tapPositions)
-            && fastBoxSumApplies(tapPositions: tapPositions, reductions: reductions)
+    /// From 15 taps, not 9, for a box of one row (1 x L, 1 x 1 x L: the literal kernel's row of loads is
+    /// cheap; 2048x2048, Zen 3, twenty-first session: 1x9 / 1x11 / 1x13 mean 4.7 / 6.1 / 5.8 ms against the
+    /// literal 3.7 / 4.5 / 5.2, 1x15 5.1 against 6.2) and for a compiled tail other than the sum or the mean
+    /// (the sums then go to the tail as rows of doubles: `np.mean(values) > 0.5` 3x3 5.8 against 4.2, 4x4 6.4
+    /// against 6.5, 3x5 `np.sum(values) * 2.0 - 1.0` 5.4 against 6.3).
+    static func takesExactBoxSumsOnly(tapPositions: [[Int]], elementType: ElementType,
+                                      recognized: RecognizedWindowReductions) -> Bool {
+        let taps = tapPositions.count
+        let oneRow = tapPositions.allSatisfy { $0.dropLast() == tapPositions[0].dropLast() }
+        let least = oneRow || recognized.tailSum == nil ? 15 : fastBoxSumThreshold
+        return elementType == .float32 && ExactBoxSums.enabled && WindowReductionJob.pairwiseSumsVectorised
+            && taps >= least && taps < 26
+            && taps < pairwiseSumThreshold(tapPositions: tapPositions)
+            && fastBoxSumApplies(tapPositions: tapPositions, reductions: recognized.reductions)
     }
 
     /// Whether the strategy rests on the exact box sums alone (`takesExactBoxSumsOnly`) and they cannot run on
     /// this layout (strided rows, rows or planes beyond the scratch bound): then the literal kernel runs, and the
     /// report, the plan and `prepareRun` say so alike.
     static func exactBoxSumsCannotRun(geometry: FilterGeometry, shape: [Int], elementType: ElementType,
-                                      reductions: [WindowReduction], rowsContiguous: Bool) -> Bool {
-        takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: elementType, reductions: reductions)
+                                      recognized: RecognizedWindowReductions, rowsContiguous: Bool) -> Bool {
+        takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: elementType, recognized: recognized)
             && !WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: Set(geometry.tapPositions.map { $0[shape.count - 2] }).count,
                                                   rowsContiguous: rowsContiguous,
                                                   boxPlanes: shape.count == 3 ? Set(geometry.tapPositions.map { $0[0] }).count : 1)
@@ -182,7 +190,7 @@ extension Kernel {
         }
         // What only the exact box sums justify needs them to run on this layout (as `strategyPlan` asks).
         if strategy != .fastMath, Self.exactBoxSumsCannotRun(geometry: geometry, shape: shape, elementType: elementType,
-                                                             reductions: chosen.reductions, rowsContiguous: rowsContiguous) {
+                                                             recognized: chosen, rowsContiguous: rowsContiguous) {
             return WindowStrategyReport(name: "literal", compiledTail: false)
         }
         return WindowStrategyReport(name: chosen.reductions.map(\.description).joined(separator: ", "),
@@ -202,7 +210,7 @@ extension Kernel {
         }
         if !fastMath, !job.hasExactBoxSums,
            Self.takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: input.elementType,
-                                      reductions: recognized.reductions) {
+                                      recognized: recognized) {
             return .inapplicable
         }
         return .planned(recognized, job)

@@ -971,6 +971,17 @@ import RankKernelsC
             let want = vectorised || expected == "literal" || size.reduce(1, *) > 128 ? expected : "literal"
             #expect(report.name == want, "\(size) \(dtype) contiguous \(contiguous): \(report)")
         }
+        // A box of one row, and a compiled tail other than the sum or the mean, take them only from 15 taps.
+        let threshold = try engine.compile("np.mean(values) > 0.5")
+        for (kernel, size, expected) in [(meanOfValues, [1, 9], "literal"), (meanOfValues, [1, 13], "literal"),
+                                         (meanOfValues, [1, 15], "sum"), (meanOfValues, [1, 1, 13], "literal"),
+                                         (meanOfValues, [1, 1, 15], "sum"), (meanOfValues, [9, 1], "sum"),
+                                         (threshold, [3, 3], "literal"), (threshold, [3, 5], "sum"), (threshold, [5, 5], "sum")] {
+            let report = try kernel.windowStrategy(shape: size.count == 3 ? [10, 10, 20] : [20, 20], elementType: .float32,
+                                                   options: FilterOptions(size: size))
+            let want = vectorised ? expected : "literal"
+            #expect(report.name == want, "\(kernel.name) \(size): \(report)")
+        }
         let cornerless = try Footprint(shape: [5, 5], mask: (0..<25).map { ![0, 4, 20, 24].contains($0) })
         #expect(try meanOfValues.windowStrategy(shape: [20, 20], elementType: .float32,
                                                 options: FilterOptions(footprint: cornerless)).name == "literal")
