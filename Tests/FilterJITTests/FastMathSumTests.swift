@@ -262,7 +262,7 @@ import RankKernelsC
     /// 3-D boxes (branch w12m, `runFastBoxSum3D`: van Herk plane sums along axis 0, then the 2-D passes):
     /// within the bound with the depth of the composition, (k0 + k + L + n/8 + log2 n + 12) u sum|x|
     /// (+3 for a mean), on shapes of 1-12 per axis (some longer rows and deeper volumes), boxes up to 7 per
-    /// axis and non-cubic ones, windows larger than the image, planes of 1e12 next to tiny values, every
+    /// axis (rows up to 49: the van Herk rows) and non-cubic ones, windows larger than the image, planes of 1e12 next to tiny values, every
     /// mode, cval, origins, reversed views, float32 and float64 in and out, a compiled tail; the same bits
     /// at 1, 2 and 3 threads, with the C store off (the fused C passes over the plane sums, float64 rows
     /// into float32 or float64 output, against the Swift passes) and with AVX-512 off (the AVX2 passes);
@@ -293,7 +293,9 @@ import RankKernelsC
             let which = round % 2 == 0 ? 0 : random.below(kernels.count)
             let kernel = kernels[which]
             let side = 2 + random.below(6)
-            let size = random.chance(0.5) ? [side, side, side] : (0..<3).map { _ in 1 + random.below(7) }
+            var size = random.chance(0.5) ? [side, side, side] : (0..<3).map { _ in 1 + random.below(7) }
+            // Rows of 10-49 columns: the van Herk rows over the plane sums.
+            if random.chance(0.15) { size[2] = 10 + random.below(40) }
             var shape = (0..<3).map { _ in 1 + random.below(12) }
             if random.chance(0.15) { shape[2] = 13 + random.below(600) }
             if random.chance(0.1) { shape[0] = 13 + random.below(30) }
