@@ -15,11 +15,11 @@
 //     (prefix(i) = row(B+k) + ... + row(B+k+i-1)); output row B+i's column sums are suffix(i) +
 //     prefix(i). About two passes per output row whatever k.
 //   - horizontal: the column sums extended through the mode, then, in chunks of 512 columns (so
-//     that the passes' rows stay in L1), up to 8 columns in one pass of shifted loads, 9, 15 and 31
-//     columns as 3 x 3, 3 x 5 and 5 x 6 + 1 (windows of a columns, then b of them and r columns) in
-//     two passes, and every other length by van Herk / Gil-Werman along the row: window starts in
-//     blocks of L from the row's first, each window a suffix of its block plus a prefix of the next
-//     (three additions per window whatever L).
+//     that the passes' rows stay in L1), up to 8 columns in one pass of shifted loads, 9 to 31 columns
+//     in two passes (windows of a columns, then b of them side by side and the r = L - ab columns left
+//     over: 15 = 3 x 5, 31 = 5 x 6 + 1), longer windows by van Herk / Gil-Werman along the row: window
+//     starts in blocks of L from the row's first, each window a suffix of its block plus a prefix of
+//     the next (three additions per window whatever L).
 //   - `+ 0.0` last, as the literal kernel's `0.0 + pairwise(...)`: a window of -0.0 sums to +0.0.
 // Every window's sum is then a tree of additions over exactly the window's elements (each element
 // goes through at most (k - 1) + (L - 1) additions), so |fast - exact| <= (k + L - 2) u sum|x|
@@ -31,7 +31,7 @@
 // sums (every row summed over the window's k0 planes), and the 2-D passes run over those.
 //
 // Scratch per thread: k suffix rows and one prefix row of the image's width (doubles), one extended
-// row, a row of cval, one level row (9, 15, 31) or L suffix sums (van Herk) and one result row; 3-D: k0
+// row, a row of cval, one level row (9-31 columns) or L suffix sums (van Herk) and one result row; 3-D: k0
 // suffix planes, a prefix plane and the plane sums too.
 
 import Foundation
@@ -78,25 +78,39 @@ enum FastBoxSums {
     static var fusedPassesRun: Bool { filterjit_rank_kernels_avx512() != 0 || filterjit_fast_box_sum_avx2() != 0 }
 }
 
-/// How a fast-math box sum slides along the row: up to 8 columns in one pass; 9, 15 and 31 columns as
-/// windows of a columns, then b of them side by side and the r = L mod a columns left over
-/// (`factored(a, b, r)`: 3 x 3, 3 x 5, 5 x 6 + 1), in two passes; every other length by van Herk /
-/// Gil-Werman along the row (`fastBoxSumVanHerk`). The C passes run those three factored plans with their
-/// lengths as constants, faster there than van Herk's transposes; with run-time lengths the factored plans
-/// were slower than van Herk at every other length up to 64 (2048x2048 float32, Zen 3, the whole C passes:
-/// 5.5-8.0 against 4.9-6.0 ms), and longer windows had no C passes at all (fast_box_sums_van_herk.h).
+/// How a fast-math box sum slides along the row: up to 8 columns in one pass; 9 to 31 columns as windows of
+/// a columns, then b of them side by side and the r = L mod a columns left over (`factored(a, b, r)`, b + r
+/// <= 8, a + b + r smallest: 9 = 3 x 3, 15 = 3 x 5, 31 = 5 x 6 + 1), in two passes; longer windows by van
+/// Herk / Gil-Werman along the row (`fastBoxSumVanHerk`: three additions per window whatever L). The AVX2 C
+/// passes run the factored plans with their fold lengths as constants, faster than van Herk's transposes
+/// up to 31 columns and as fast or slower from 33 (2048x2048 float32 means, Zen 3, the whole passes: 11
+/// columns 4.3 against 5.2 ms, 29 5.0 against 5.5, 33 5.6 against 5.6, 40 5.8 against 5.5); until the
+/// twenty-first session windows over 31 columns took factored plans of run-time lengths (up to 64) and
+/// doubling (beyond, in Swift only), both slower (fast_box_sums_van_herk.h).
 enum FastBoxSumHorizontal: Sendable, Equatable {
     case direct
     case factored(Int, Int, Int)
     case vanHerk
 
     init(length: Int) {
-        switch length {
-        case ...8: self = .direct
-        case 9: self = .factored(3, 3, 0)
-        case 15: self = .factored(3, 5, 0)
-        case 31: self = .factored(5, 6, 1)
-        default: self = .vanHerk
+        guard length > 8 else {
+            self = .direct
+            return
+        }
+        guard length <= 31 else {
+            self = .vanHerk
+            return
+        }
+        var best: (a: Int, b: Int, r: Int)?
+        for a in 2...8 {
+            let b = length / a, r = length % a
+            guard b + r <= 8, best.map({ a + b + r < $0.a + $0.b + $0.r }) ?? true else { continue }
+            best = (a, b, r)
+        }
+        if let best {
+            self = .factored(best.a, best.b, best.r)
+        } else {
+            self = .vanHerk  // (not reached: every length from 9 to 31 has a plan)
         }
     }
 

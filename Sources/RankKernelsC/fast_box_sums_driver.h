@@ -5,6 +5,8 @@
 //   FJ_FBS_CHUNK, FJ_FBS_PAD                the horizontal passes' chunk and the scratch rows' padding;
 //   fj_fbs_stream, fj_fbs_divisor           the per-call flags (thread-local);
 //   fj_fbs_row_fn, the row tables           fj_fbs_direct_<f32|f64>[1...8], fj_fbs_factored_<..>[2...8],
+//                                           (optionally FJ_FBS_SPECIALISED_PLANS and fj_fbs_specialised: more
+//                                           factored plans with constant fold lengths)
 //                                           fj_fbs_factored330/350/561_<..> (the horizontal passes; the van
 //                                           Herk plan's, fast_box_sums_van_herk.h, is included here);
 //   fj_fbs_suffixes, fj_fbs_widen, fj_fbs_accumulate, fj_fbs_start_prefix, fj_fbs_continue_prefix,
@@ -222,6 +224,11 @@ static int fj_fbs_sums(int f32, int out32, const void *const *rows, ptrdiff_t ro
         if (a == 3 && b == 3 && r == 0) row_fn = out32 ? fj_fbs_factored330_f32 : fj_fbs_factored330_f64;
         if (a == 3 && b == 5 && r == 0) row_fn = out32 ? fj_fbs_factored350_f32 : fj_fbs_factored350_f64;
         if (a == 5 && b == 6 && r == 1) row_fn = out32 ? fj_fbs_factored561_f32 : fj_fbs_factored561_f64;
+#ifdef FJ_FBS_SPECIALISED_PLANS
+        // (The includer's other plans with constant fold lengths: fast_box_sums_avx2.c.)
+        const fj_fbs_row_fn specialised = fj_fbs_specialised(a, b, r, out32);
+        if (specialised) row_fn = specialised;
+#endif
     }
     // One block of scratch: k suffix rows, the prefix row, the extended row and the level chunk, at
     // distinct offsets modulo 4 KiB (rows of 2^m doubles would all start at one offset, and the loads

@@ -12,10 +12,10 @@
 // into vectors of one column of each segment (T), scanned in place of its four lanes (R: first the
 // suffixes, then plus the prefixes: the suffix scan of block m + 1 runs beside the prefix scan over the
 // same columns for block m, two dependency chains in one loop), and transposed back for the stores.
-// Measured on Zen 3 (2048x2048 float32 box means, the whole C passes, one thread): 4.9-6.0 ms for every
-// length from 10 to 64 against 5.5-8.0 ms for the factored plans with run-time lengths; the factored plans
-// of 9, 15 and 31 columns, compiled with constant lengths, stay faster (4.1 / 4.5 / 5.4 against 5.0 / 5.2 /
-// 5.6 ms) and keep those lengths (`FastBoxSumHorizontal`).
+// It takes windows longer than 31 columns (`FastBoxSumHorizontal`). Measured on Zen 3 (2048x2048 float32
+// box means, the whole C passes, one thread): 4.9-6.0 ms for every length from 10 to 64; the factored plans
+// with run-time fold lengths took 5.5-8.0 ms, and with constant ones (fast_box_sums_avx2.c) 4.1-5.3 ms up to
+// 31 columns and 5.6-6.2 ms from 33.
 #ifndef FILTERJIT_FAST_BOX_SUMS_VAN_HERK_H
 #define FILTERJIT_FAST_BOX_SUMS_VAN_HERK_H
 

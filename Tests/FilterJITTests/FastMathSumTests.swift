@@ -294,7 +294,7 @@ import RankKernelsC
             let kernel = kernels[which]
             let side = 2 + random.below(6)
             var size = random.chance(0.5) ? [side, side, side] : (0..<3).map { _ in 1 + random.below(7) }
-            // Rows of 10-49 columns: the van Herk rows over the plane sums.
+            // Rows of 10-49 columns: the factored plans and the van Herk rows over the plane sums.
             if random.chance(0.15) { size[2] = 10 + random.below(40) }
             var shape = (0..<3).map { _ in 1 + random.below(12) }
             if random.chance(0.15) { shape[2] = 13 + random.below(600) }
