@@ -441,6 +441,46 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
 
 static FJ_FBS_INLINE void fj_fbs_sfence(void) { _mm_sfence(); }
 
+// Two rows of a block's van Herk pass at once (rows i and i + 1, i >= 1; `first`: i = 1): p = src1 (first) or
+// prefix + src1, columns1 = suffix1 + p, p = p + src2, columns2 = suffix2 + p, prefix = p: the additions of two
+// fj_fbs_start_prefix / fj_fbs_continue_prefix passes, with the prefix row loaded and stored once. `ahead`: the
+// input row after src2, fetched early. (The factored plans and van Herk rows, which take a whole column row
+// each: fast_box_sums_driver.h.)
+FJ_FBS_TARGET static void fj_fbs_prefix_pair(int first, const void *src1, const void *src2, const double *suffix1,
+                                             const double *suffix2, double *prefix, double *columns1, double *columns2,
+                                             ptrdiff_t n, int f32, const char *ahead) {
+    ptrdiff_t x = 0;
+#define FJ_FBS_PAIR4(X, FIRST)                                                                                         \
+    {                                                                                                                  \
+        __m256d p = (FIRST) ? fj_fbs_load(src1, (X), f32) : _mm256_add_pd(_mm256_loadu_pd(prefix + (X)), fj_fbs_load(src1, (X), f32)); \
+        _mm256_storeu_pd(columns1 + (X), _mm256_add_pd(_mm256_loadu_pd(suffix1 + (X)), p));                          \
+        p = _mm256_add_pd(p, fj_fbs_load(src2, (X), f32));                                                             \
+        _mm256_storeu_pd(prefix + (X), p);                                                                             \
+        _mm256_storeu_pd(columns2 + (X), _mm256_add_pd(_mm256_loadu_pd(suffix2 + (X)), p));                          \
+    }
+#define FJ_FBS_PAIR_LOOP(FIRST)                                                                                        \
+    for (; x + 8 <= n; x += 8) {                                                                                       \
+        if (ahead && (x & 15) == 0) {                                                                                  \
+            _mm_prefetch(ahead + x * (f32 ? 4 : 8), _MM_HINT_T0);                                                      \
+            if (!f32) _mm_prefetch(ahead + x * 8 + 64, _MM_HINT_T0);                                                   \
+        }                                                                                                              \
+        FJ_FBS_PAIR4(x, FIRST)                                                                                         \
+        FJ_FBS_PAIR4(x + 4, FIRST)                                                                                     \
+    }                                                                                                                  \
+    for (; x + 4 <= n; x += 4) FJ_FBS_PAIR4(x, FIRST)
+    if (first) { FJ_FBS_PAIR_LOOP(1) } else { FJ_FBS_PAIR_LOOP(0) }
+#undef FJ_FBS_PAIR_LOOP
+#undef FJ_FBS_PAIR4
+    for (; x < n; x++) {
+        double p = first ? fj_fbs_load1(src1, x, f32) : prefix[x] + fj_fbs_load1(src1, x, f32);
+        columns1[x] = suffix1[x] + p;
+        p = p + fj_fbs_load1(src2, x, f32);
+        prefix[x] = p;
+        columns2[x] = suffix2[x] + p;
+    }
+}
+#define FJ_FBS_PAIRED_PREFIX 1
+
 // (These passes also take float32 rows into float64 output rows: a compiled tail's sums.)
 #define FJ_FBS_F32_TO_F64 1
 #include "fast_box_sums_driver.h"

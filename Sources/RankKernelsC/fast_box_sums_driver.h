@@ -82,6 +82,13 @@ static double *fj_fbs_scratch(size_t doubles, int *owned) {
     return block;
 }
 
+// The extended row's positions outside the row through the mode: a column's sum, or a column of cvals.
+static inline void fj_fbs_extend(double *extended, const double *columns, const ptrdiff_t *lastMap, ptrdiff_t leftEnd,
+                                 ptrdiff_t rightStart, ptrdiff_t extendedLength, double cvalColumn) {
+    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+}
+
 // `f32`: float32 input rows, `out32`: float32 output (the row functions' and the fused rows' stores).
 // The vertical passes of `runFastBoxSum` in the same order (or, for three rows, the same additions
 // without its scratch rows), then the fused horizontal row.
@@ -89,7 +96,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, int out32, const voi
                                      ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,
                                      ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r, double cvalColumn,
                                      double factor, void *out, ptrdiff_t outRowStride, double *suffix, ptrdiff_t stride, double *prefix,
-                                     double *extended, double *level) {
+                                     double *extended, double *level, double *extended2) {
 #define FJ_FBS_INPUT(p) (rows[(p) - rowBase])
     double *columns = extended + centre;
     // The columns the edge positions copy: the greatest in the row's low half, the least in its high half.
@@ -170,11 +177,29 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, int out32, const voi
                                      lastMap, extendedLength, cvalColumn, lowTarget, highTarget, row_fn, factor, o, ahead);
                     continue;
                 }
+#ifdef FJ_FBS_PAIRED_PREFIX
+                if (i + 1 < k && y + 1 < y1) {
+                    // Rows y and y + 1 of the block in one vertical pass (the includer's fj_fbs_prefix_pair: the same
+                    // additions, the prefix row loaded and stored once for both), each then through the row function.
+                    const void *src2 = FJ_FBS_INPUT(blockStart + i + k + top);
+                    const ptrdiff_t next2 = (i + 2 < k ? blockStart + i + 1 + k : blockStart + 2 * k) + top;
+                    const char *ahead2 = y + 2 < y1 && next2 < rowBase + rowCount ? (const char *)FJ_FBS_INPUT(next2) : NULL;
+                    double *columns2 = extended2 + centre;
+                    fj_fbs_prefix_pair(i == 1, src, src2, suffix + i * stride, suffix + (i + 1) * stride, prefix, columns, columns2, n,
+                                       f32, ahead2);
+                    fj_fbs_extend(extended, columns, lastMap, leftEnd, rightStart, extendedLength, cvalColumn);
+                    row_fn(extended + start, level, n, b, r, factor, o);
+                    void *o2 = out32 ? (void *)((float *)out + (y + 1) * outRowStride) : (void *)((double *)out + (y + 1) * outRowStride);
+                    fj_fbs_extend(extended2, columns2, lastMap, leftEnd, rightStart, extendedLength, cvalColumn);
+                    row_fn(extended2 + start, level, n, b, r, factor, o2);
+                    y++, i++;
+                    continue;
+                }
+#endif
                 fj_fbs_vertical_pass(mode, NULL, NULL, src, suffix + i * stride, prefix, NULL, columns, 0, n, f32, ahead);
             }
         }
-        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        fj_fbs_extend(extended, columns, lastMap, leftEnd, rightStart, extendedLength, cvalColumn);
         row_fn(extended + start, level, n, b, r, factor, o);
     }
     if (fj_fbs_stream) fj_fbs_sfence();
@@ -186,9 +211,9 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_run(int f32, int out32, const voi
                                    ptrdiff_t k, ptrdiff_t top, const ptrdiff_t *lastMap, ptrdiff_t extendedLength,     \
                                    ptrdiff_t centre, ptrdiff_t start, int length, fj_fbs_row_fn row_fn, int b, int r,  \
                                    double cvalColumn, double factor, void *out, ptrdiff_t outRowStride, double *suffix, \
-                                   ptrdiff_t stride, double *prefix, double *extended, double *level) {                \
+                                   ptrdiff_t stride, double *prefix, double *extended, double *level, double *extended2) { \
         fj_fbs_run(F32, OUT32, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, row_fn, b, r, \
-                   cvalColumn, factor, out, outRowStride, suffix, stride, prefix, extended, level);                    \
+                   cvalColumn, factor, out, outRowStride, suffix, stride, prefix, extended, level, extended2);         \
     }
 FJ_FBS_RUN(fj_fbs_run_f32, 1, 1)
 FJ_FBS_RUN(fj_fbs_run_f64, 0, 0)
@@ -239,21 +264,25 @@ static int fj_fbs_sums(int f32, int out32, const void *const *rows, ptrdiff_t ro
     // (The van Herk plan's transposes read up to fj_fbs_van_herk_overread positions past the windows.)
     ptrdiff_t overread = b < 0 ? (fj_fbs_van_herk_overread(n, length) + 7) / 8 * 8 : 0;
     ptrdiff_t levelAt = extendedAt + (extendedLength + 7) / 8 * 8 + overread + 392;
+    // (A second extended row for the rows the AVX2 file's vertical passes take in pairs.)
+    ptrdiff_t extended2At = levelAt + (levelLength + 7) / 8 * 8 + 520;
     // (The row passes' vectors read up to 7 positions past the windows they sum: initialised, never used.)
     int owned = 1;
-    double *scratch = fj_fbs_scratch((size_t)(levelAt + levelLength), &owned);
+    double *scratch = fj_fbs_scratch((size_t)(extended2At + (extendedLength + 7) / 8 * 8 + overread + 8), &owned);
     if (!scratch) return 0;
     fj_fbs_stream = stream != 0;
     fj_fbs_divisor = divisor;
 #ifdef FJ_FBS_F32_TO_F64
     if (f32 && !out32) fj_fbs_run_f32_f64(
         rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, (int)length, row_fn, (int)b, (int)r,
-        cvalColumn, factor, out, outRowStride, scratch, stride, scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
+        cvalColumn, factor, out, outRowStride, scratch, stride, scratch + prefixAt, scratch + extendedAt, scratch + levelAt,
+        scratch + extended2At);
     else
 #endif
     (f32 ? fj_fbs_run_f32 : out32 ? fj_fbs_run_f64_f32 : fj_fbs_run_f64)(
         rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, (int)length, row_fn, (int)b, (int)r,
-        cvalColumn, factor, out, outRowStride, scratch, stride, scratch + prefixAt, scratch + extendedAt, scratch + levelAt);
+        cvalColumn, factor, out, outRowStride, scratch, stride, scratch + prefixAt, scratch + extendedAt, scratch + levelAt,
+        scratch + extended2At);
     if (owned) free(scratch);
     return 1;
 }
