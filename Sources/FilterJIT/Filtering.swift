@@ -154,9 +154,10 @@ extension Kernel {
         case (.filter, .fused) where !shape.isEmpty && !shape.contains(0):
             let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
             if strategy != .literal, let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType,
-                                                                        fastMath: strategy == .fastMath),
+                                                                        fastMath: strategy == .fastMath, outputType: output),
                strategy == .fastMath || !Self.exactBoxSumsCannotRun(geometry: geometry, shape: shape, elementType: elementType,
-                                                                    recognized: recognized, rowsContiguous: true) {
+                                                                    recognized: recognized, outputType: output,
+                                                                    rowsContiguous: true) {
                 let fastSumDirect = strategy == .fastMath && elementType.isFloatingPoint && recognized.tailSum != nil
                     && output == elementType && Self.fastBoxSumApplies(tapPositions: geometry.tapPositions,
                                                                         reductions: recognized.reductions)

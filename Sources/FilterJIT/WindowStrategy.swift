@@ -77,8 +77,9 @@ extension Kernel {
     /// `boxNetwork`: the footprint is a box that NDImage's precompiled selection networks handle
     /// (`WindowReductionJob.rankNetworkApplies`); they beat the literal kernel's networks and compile nothing.
     /// `fastMath`: float sums of 2-D and 3-D boxes may take the fast-math box sums (`WindowStrategyChoice.fastMath`).
-    func chosenReductions(tapPositions: [[Int]], elementType: ElementType,
-                          fastMath: Bool = false) -> RecognizedWindowReductions? {
+    /// `outputType` (nil: the input's): whether a sum or mean can be written directly (`takesExactBoxSumsOnly`).
+    func chosenReductions(tapPositions: [[Int]], elementType: ElementType, fastMath: Bool = false,
+                          outputType: ElementType? = nil) -> RecognizedWindowReductions? {
         let windowLength = tapPositions.count
         let boxNetwork = WindowReductionJob.rankNetworkApplies(tapPositions: tapPositions)
         let box = WindowReductionJob.isBox(tapPositions: tapPositions)
@@ -100,7 +101,8 @@ extension Kernel {
                    windowLength >= Self.fastBoxSumThreshold {
                     continue
                 }
-                if Self.takesExactBoxSumsOnly(tapPositions: tapPositions, elementType: elementType, recognized: recognized) {
+                if Self.takesExactBoxSumsOnly(tapPositions: tapPositions, elementType: elementType, recognized: recognized,
+                                              outputType: outputType) {
                     continue
                 }
                 guard windowLength >= Self.pairwiseSumThreshold(tapPositions: tapPositions) else { return nil }
@@ -136,12 +138,14 @@ extension Kernel {
     /// cheap; 2048x2048, Zen 3, twenty-first session: 1x9 / 1x11 / 1x13 mean 4.7 / 6.1 / 5.8 ms against the
     /// literal 3.7 / 4.5 / 5.2, 1x15 5.1 against 6.2) and for a compiled tail other than the sum or the mean
     /// (the sums then go to the tail as rows of doubles: `np.mean(values) > 0.5` 3x3 5.8 against 4.2, 4x4 6.4
-    /// against 6.5, 3x5 `np.sum(values) * 2.0 - 1.0` 5.4 against 6.3).
+    /// against 6.5, 3x5 `np.sum(values) * 2.0 - 1.0` 5.4 against 6.3), which a sum or mean into another output
+    /// type (`outputType`, nil: the input's) takes too.
     static func takesExactBoxSumsOnly(tapPositions: [[Int]], elementType: ElementType,
-                                      recognized: RecognizedWindowReductions) -> Bool {
+                                      recognized: RecognizedWindowReductions, outputType: ElementType? = nil) -> Bool {
         let taps = tapPositions.count
         let oneRow = tapPositions.allSatisfy { $0.dropLast() == tapPositions[0].dropLast() }
-        let least = oneRow || recognized.tailSum == nil ? 15 : fastBoxSumThreshold
+        let writtenDirectly = recognized.tailSum != nil && (outputType ?? elementType) == elementType
+        let least = oneRow || !writtenDirectly ? 15 : fastBoxSumThreshold
         return elementType == .float32 && ExactBoxSums.enabled && WindowReductionJob.pairwiseSumsVectorised
             && taps >= least && taps < 26
             && taps < pairwiseSumThreshold(tapPositions: tapPositions)
@@ -152,8 +156,10 @@ extension Kernel {
     /// this layout (strided rows, rows or planes beyond the scratch bound): then the literal kernel runs, and the
     /// report, the plan and `prepareRun` say so alike.
     static func exactBoxSumsCannotRun(geometry: FilterGeometry, shape: [Int], elementType: ElementType,
-                                      recognized: RecognizedWindowReductions, rowsContiguous: Bool) -> Bool {
-        takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: elementType, recognized: recognized)
+                                      recognized: RecognizedWindowReductions, outputType: ElementType?,
+                                      rowsContiguous: Bool) -> Bool {
+        takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: elementType, recognized: recognized,
+                              outputType: outputType)
             && !WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: Set(geometry.tapPositions.map { $0[shape.count - 2] }).count,
                                                   rowsContiguous: rowsContiguous,
                                                   boxPlanes: shape.count == 3 ? Set(geometry.tapPositions.map { $0[0] }).count : 1)
@@ -175,7 +181,7 @@ extension Kernel {
         let geometry = try FilterGeometry(inputShape: shape, options: options)
         guard kind == .filter, strategy != .literal,
               let chosen = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType,
-                                            fastMath: strategy == .fastMath) else {
+                                            fastMath: strategy == .fastMath, outputType: outputType) else {
             return WindowStrategyReport(name: "literal", compiledTail: false)
         }
         let output = outputType ?? elementType
@@ -190,7 +196,8 @@ extension Kernel {
         }
         // What only the exact box sums justify needs them to run on this layout (as `strategyPlan` asks).
         if strategy != .fastMath, Self.exactBoxSumsCannotRun(geometry: geometry, shape: shape, elementType: elementType,
-                                                             recognized: chosen, rowsContiguous: rowsContiguous) {
+                                                             recognized: chosen, outputType: outputType,
+                                                             rowsContiguous: rowsContiguous) {
             return WindowStrategyReport(name: "literal", compiledTail: false)
         }
         return WindowStrategyReport(name: chosen.reductions.map(\.description).joined(separator: ", "),
@@ -202,7 +209,7 @@ extension Kernel {
     /// geometry and `fastMath`, never on the data or the arrays' addresses.
     func strategyPlan(_ input: NDArray, geometry: FilterGeometry, result: NDArray, fastMath: Bool) -> WindowStrategyPlan {
         guard let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: input.elementType,
-                                                fastMath: fastMath),
+                                                fastMath: fastMath, outputType: result.elementType),
               elementStrides(result) != nil,
               let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: recognized.reductions,
                                                 fastMath: fastMath) else {
@@ -210,7 +217,7 @@ extension Kernel {
         }
         if !fastMath, !job.hasExactBoxSums,
            Self.takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: input.elementType,
-                                      recognized: recognized) {
+                                      recognized: recognized, outputType: result.elementType) {
             return .inapplicable
         }
         return .planned(recognized, job)

@@ -206,8 +206,9 @@ extension WindowReductionJob {
     /// they do not run: another rank, neither AVX-512 nor AVX2, or float32 data on an AVX-512 CPU (its passes do
     /// not write float32 rows' sums as doubles).
     private func runFastBoxSumPlanesC(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws -> Bool {
+        // (The AVX-512 passes do not write float32 rows' sums as doubles: the Swift passes give them there.)
         guard input.rank == 2, BoxMeanKernels.enabled, BoxMeanKernels.fusedFastSums, FastBoxSums.fusedPassesRun,
-              let box = sumBox else { return false }
+              !(input.elementType == .float32 && filterjit_rank_kernels_avx512() != 0), let box = sumBox else { return false }
         guard !rows.isEmpty else { return true }
         let n = rowLength, k = box.rows
         let plan = FastBoxSumHorizontal.fusedPlan(length: box.length)
@@ -244,7 +245,8 @@ extension WindowReductionJob {
         var y0 = rows.lowerBound
         while y0 < rows.upperBound {
             let y1 = min(rows.upperBound, (y0 / batch + 1) * batch)
-            // Row y of the batch at sums + (y - y0) n: the output base is that minus y0 rows.
+            // Row y of the batch at sums + (y - y0) n: the output base is that minus y0 rows (a pointer before the
+            // block, never dereferenced: the C passes only ever add back at least y0 rows).
             let ran = filterjit_fast_box_sum(f32, 0, pointers, rowBase, rowCount, y0, y1, n, k, box.first, map, map.count,
                                              geometry.centre[1], box.start, box.length, plan.a, plan.b, plan.r,
                                              Double(k) * cval, 1, 0, sums - y0 * n, n, 0)

@@ -436,8 +436,11 @@ int filterjit_fast_box_sum(int f32, int out32, const void *const *rows, ptrdiff_
     if (y0 + top < rowBase || y1 + k - 2 + top >= rowBase + rowCount) return 0;
     // The horizontal reads extended positions start ... start + n + length - 2.
     if (centre + n > extendedLength || start + n + length - 1 > extendedLength) return 0;
-    for (ptrdiff_t j = 0; j < extendedLength; j++)
-        if (lastMap[j] >= n) return 0;
+    // (The passes read lastMap only outside the row, centre ..< centre + n being the row's own columns.)
+    for (ptrdiff_t j = 0; j < extendedLength; j++) {
+        if (j == centre) j = centre + n;
+        if (j < extendedLength && lastMap[j] >= n) return 0;
+    }
     const int ran = (avx512 ? fj_fbs_sums : fj_fbs_avx2_sums)(
         f32 != 0, out32 != 0, rows, rowBase, rowCount, y0, y1, n, k, top, lastMap, extendedLength, centre, start, length, a, b, r, cvalColumn,
         factor, divisor, out, outRowStride, stream);

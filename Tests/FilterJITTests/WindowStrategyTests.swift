@@ -982,6 +982,12 @@ import RankKernelsC
             let want = vectorised ? expected : "literal"
             #expect(report.name == want, "\(kernel.name) \(size): \(report)")
         }
+        // A mean into another output type takes the sums as rows too (a compiled tail's path).
+        for (size, expected) in [([3, 3], "literal"), ([3, 5], "sum")] {
+            let report = try meanOfValues.windowStrategy(shape: [20, 20], elementType: .float32, options: FilterOptions(size: size),
+                                                         outputType: .float64)
+            #expect(report.name == (vectorised ? expected : "literal"), "mean into float64 \(size): \(report)")
+        }
         let cornerless = try Footprint(shape: [5, 5], mask: (0..<25).map { ![0, 4, 20, 24].contains($0) })
         #expect(try meanOfValues.windowStrategy(shape: [20, 20], elementType: .float32,
                                                 options: FilterOptions(footprint: cornerless)).name == "literal")
