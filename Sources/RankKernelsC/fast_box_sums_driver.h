@@ -13,7 +13,9 @@
 //   fj_fbs_three_rows, fj_fbs_fused_row     the vertical passes (van Herk, and the three-row boxes' modes
 //                                           of fast_box_sums_scalar.h) and the fused row of a direct plan,
 //                                           having included fast_box_sums_vertical.h;
-//   fj_fbs_sfence()                         the fence after non-temporal stores.
+//   fj_fbs_sfence()                         the fence after non-temporal stores;
+//   optionally FJ_FBS_PAIRED_PREFIX and fj_fbs_prefix_pair (two rows of a block per vertical pass for the
+//   plans with a row function), FJ_FBS_F32_TO_F64 (float32 rows into float64 output rows): the AVX2 file.
 // Every addition is in the primitives, in the order of NDImage/FastBoxSums.swift; this file only
 // decides which rows go through which primitive, so both widths give the same bits.
 #ifndef FILTERJIT_FAST_BOX_SUMS_DRIVER_H
