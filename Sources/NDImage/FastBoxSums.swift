@@ -206,59 +206,76 @@ extension WindowReductionJob {
     /// they do not run: another rank, neither AVX-512 nor AVX2, or float32 data on an AVX-512 CPU (its passes do
     /// not write float32 rows' sums as doubles).
     private func runFastBoxSumPlanesC(rows: Range<Int>, deliver: (Int, UnsafeMutableBufferPointer<Double>) throws -> Void) throws -> Bool {
-        // (The AVX-512 passes do not write float32 rows' sums as doubles: the Swift passes give them there.)
         guard input.rank == 2, BoxMeanKernels.enabled, BoxMeanKernels.fusedFastSums, FastBoxSums.fusedPassesRun,
-              !(input.elementType == .float32 && filterjit_rank_kernels_avx512() != 0), let box = sumBox else { return false }
+              let box = sumBox else { return false }
         guard !rows.isEmpty else { return true }
-        let n = rowLength, k = box.rows
-        let plan = FastBoxSumHorizontal.fusedPlan(length: box.length)
-        let outerMap = outerMaps[0]
-        let rowBase = rows.lowerBound + box.first, rowCount = rows.count + k - 1
-        guard rowBase >= 0, rowBase + rowCount <= outerMap.count else { return false }
-        let f32: Int32 = input.elementType == .float32 ? 1 : 0
-        let size = f32 == 1 ? MemoryLayout<Float>.stride : MemoryLayout<Double>.stride
-        // The cval row of the input's type, as `runFastBoxSum` makes it.
-        let cvalRow = UnsafeMutableRawPointer.allocate(byteCount: max(1, n) * size, alignment: 64)
-        defer { cvalRow.deallocate() }
-        let cval: Double
-        if f32 == 1 {
-            let value = Float(exactlyOrdered: geometry.cval) ?? 0
-            cvalRow.bindMemory(to: Float.self, capacity: max(1, n)).initialize(repeating: value, count: max(1, n))
-            cval = value.doubleValue
-        } else {
-            let value = Double(exactlyOrdered: geometry.cval) ?? 0
-            cvalRow.bindMemory(to: Double.self, capacity: max(1, n)).initialize(repeating: value, count: max(1, n))
-            cval = value
-        }
-        let base = UnsafeRawPointer(input.firstElementPointer)
-        let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
-            outerMap[p].map { base + $0 * size } ?? UnsafeRawPointer(cvalRow)
-        }
-        let map = lastColumns
+        let n = rowLength
         // Batches of whole blocks of k rows (a call starting inside a block rebuilds the block's suffix rows).
-        let batch = k * max(1, 16 / k)
+        let batch = box.rows * max(1, 16 / box.rows)
         // (From the pool: a fresh block of this size is a fresh mapping per call, whose page zeroing took a
         // tenth of a 2048x2048 float32 9x9 `np.mean(values) > 0.5`.)
         let block = FastBoxScratchPool.shared.take(batch * n)
         defer { FastBoxScratchPool.shared.give(block) }
         let sums = block.pointer
-        var y0 = rows.lowerBound
-        while y0 < rows.upperBound {
-            let y1 = min(rows.upperBound, (y0 / batch + 1) * batch)
-            // Row y of the batch at sums + (y - y0) n: the output base is that minus y0 rows (a pointer before the
-            // block, never dereferenced: the C passes only ever add back at least y0 rows).
-            let ran = filterjit_fast_box_sum(f32, 0, pointers, rowBase, rowCount, y0, y1, n, k, box.first, map, map.count,
-                                             geometry.centre[1], box.start, box.length, plan.a, plan.b, plan.r,
-                                             Double(k) * cval, 1, 0, sums - y0 * n, n, 0)
-            if ran != 1 {
-                if y0 == rows.lowerBound { return false }
-                // (A later call ran out of scratch, or a test switched the passes off meanwhile.)
-                throw WindowStrategyDeclined(reason: "no scratch for the fused passes")
+        func batches(_ call: FusedBoxSumCall) throws -> Bool {
+            var y0 = rows.lowerBound
+            while y0 < rows.upperBound {
+                let y1 = min(rows.upperBound, (y0 / batch + 1) * batch)
+                // Row y of the batch at sums + (y - y0) n: the output base is that minus y0 rows (a pointer before
+                // the block, never dereferenced: the C passes only ever add back at least y0 rows).
+                guard call(y0..<y1, false, 1, 0, UnsafeMutableRawPointer(sums - y0 * n), n, false) else {
+                    if y0 == rows.lowerBound { return false }
+                    // (A later call ran out of scratch, or a test switched the passes off meanwhile.)
+                    throw WindowStrategyDeclined(reason: "no scratch for the fused passes")
+                }
+                for y in y0..<y1 { try deliver(y, UnsafeMutableBufferPointer(start: sums + (y - y0) * n, count: n)) }
+                y0 = y1
             }
-            for y in y0..<y1 { try deliver(y, UnsafeMutableBufferPointer(start: sums + (y - y0) * n, count: n)) }
-            y0 = y1
+            return true
         }
-        return true
+        switch input.elementType {
+        case .float32:
+            // (The AVX-512 passes do not write float32 rows' sums as doubles: the Swift passes give them there.)
+            guard filterjit_rank_kernels_avx512() == 0 else { return false }
+            return try withFusedRows(Float.self, rows: rows, batches) ?? false
+        case .float64: return try withFusedRows(Double.self, rows: rows, batches) ?? false
+        default: return false
+        }
+    }
+
+    /// One `filterjit_fast_box_sum` call over the rows `withFusedRows` prepared: output rows `y`, float32 output
+    /// rows or float64, factor, divisor, the output (row y at out + y x outRowStride elements), outRowStride and
+    /// whether to stream; whether it ran.
+    typealias FusedBoxSumCall = (_ y: Range<Int>, _ out32: Bool, _ factor: Double, _ divisor: Double,
+                                 _ out: UnsafeMutableRawPointer, _ outRowStride: Int, _ stream: Bool) -> Bool
+
+    /// The input rows of output rows `rows` (2-D) through the mode, a row of cvals where it gives cval, for
+    /// `filterjit_fast_box_sum`, and `body` given the call over them; nil when the rows are not all there.
+    private func withFusedRows<T: ReducibleElement & BinaryFloatingPoint, R>(_: T.Type, rows: Range<Int>,
+                                                                           _ body: (FusedBoxSumCall) throws -> R) rethrows -> R? {
+        let box = sumBox!
+        let n = rowLength, k = box.rows
+        let plan = FastBoxSumHorizontal.fusedPlan(length: box.length)
+        let outerMap = outerMaps[0]
+        // The input rows read: virtual rows lowerBound + first ... upperBound + k - 2 + first.
+        let rowBase = rows.lowerBound + box.first, rowCount = rows.count + k - 1
+        guard rowBase >= 0, rowBase + rowCount <= outerMap.count else { return nil }
+        let cval = T(exactlyOrdered: geometry.cval) ?? 0
+        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        cvalRow.initialize(repeating: cval, count: max(1, n))
+        defer { cvalRow.deallocate() }
+        let base = UnsafeRawPointer(input.firstElementPointer)
+        let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
+            outerMap[p].map { base + $0 * MemoryLayout<T>.stride } ?? UnsafeRawPointer(cvalRow)
+        }
+        let map = lastColumns
+        let f32: Int32 = T.self == Float.self ? 1 : 0
+        return try body { y, out32, factor, divisor, out, outRowStride, stream in
+            filterjit_fast_box_sum(f32, out32 ? 1 : 0, pointers, rowBase, rowCount, y.lowerBound, y.upperBound,
+                                   n, k, box.first, map, map.count, geometry.centre[1], box.start, box.length,
+                                   plan.a, plan.b, plan.r, Double(k) * cval.doubleValue, factor, divisor,
+                                   out, outRowStride, stream ? 1 : 0) == 1
+        }
     }
 
     /// Stores the fast-math box sum (or mean) of every window of output rows `rows` into `output`, a
@@ -326,29 +343,10 @@ extension WindowReductionJob {
                                                                              factor: Double, divisor: Double) -> Bool {
         guard input.rank == 2, FastBoxSums.fusedPassesRun, output.strides[1] == MemoryLayout<T>.stride else { return false }
         guard !rows.isEmpty else { return true }
-        let box = sumBox!
-        let n = rowLength, k = box.rows
-        let plan = FastBoxSumHorizontal.fusedPlan(length: box.length)
-        let outerMap = outerMaps[0]
-        // The input rows read: virtual rows lowerBound + first ... upperBound + k - 2 + first.
-        let rowBase = rows.lowerBound + box.first, rowCount = rows.count + k - 1
-        guard rowBase >= 0, rowBase + rowCount <= outerMap.count else { return false }
-        let cval = T(exactlyOrdered: geometry.cval) ?? 0
-        let cvalRow = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
-        cvalRow.initialize(repeating: cval, count: max(1, n))
-        defer { cvalRow.deallocate() }
-        let base = UnsafeRawPointer(input.firstElementPointer)
-        let pointers: [UnsafeRawPointer?] = (rowBase..<(rowBase + rowCount)).map { p in
-            outerMap[p].map { base + $0 * MemoryLayout<T>.stride } ?? UnsafeRawPointer(cvalRow)
-        }
-        let map = lastColumns
-        let f32: Int32 = T.self == Float.self ? 1 : 0
-        let ran = filterjit_fast_box_sum(f32, f32, pointers, rowBase, rowCount, rows.lowerBound, rows.upperBound,
-                                         n, k, box.first, map, map.count, geometry.centre[1], box.start, box.length,
-                                         plan.a, plan.b, plan.r, Double(k) * cval.doubleValue, factor, divisor,
-                                         output.firstElementPointer, output.strides[0] / MemoryLayout<T>.stride,
-                                         BoxMeanKernels.stream(outputBytes: output.count * MemoryLayout<T>.stride))
-        return ran == 1
+        return withFusedRows(T.self, rows: rows) { call in
+            call(rows, T.self == Float.self, factor, divisor, output.firstElementPointer, output.strides[0] / MemoryLayout<T>.stride,
+                 BoxMeanKernels.stream(outputBytes: output.count * MemoryLayout<T>.stride) != 0)
+        } ?? false
     }
 
     /// The separable passes: `body(row, x0, sums, width)` receives the window sums (before the final

@@ -382,8 +382,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
     ptrdiff_t qEnd = q0 + (x1 - x0) + 16;
     if (x1 - x0 < 2 * vector || lowTarget >= q0 + 16 || highTarget < qEnd - 16) {
         fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, 0, n, f32, ahead);
-        for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-        for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+        fj_fbs_extend(extended, columns, lastMap, leftEnd, rightStart, extendedLength, cvalColumn);
         row_fn(extended + start, NULL, n, 0, 0, factor, o);
         return;
     }
@@ -407,8 +406,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
     else FJ_FBS_MIDDLE(length);
 #undef FJ_FBS_MIDDLE
     fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, qEnd, n - qEnd, f32, ahead);
-    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    fj_fbs_extend(extended, columns, lastMap, leftEnd, rightStart, extendedLength, cvalColumn);
     row_fn(extended + start, NULL, x0, 0, 0, factor, o);
     row_fn(extended + start + x1, NULL, n - x1, 0, 0, factor, (char *)o + x1 * size);
 }

@@ -338,8 +338,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row_steps(int f32, int out3
             done = limit;
         }
     }
-    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    fj_fbs_extend(extended, columns, lastMap, leftEnd, rightStart, extendedLength, cvalColumn);
     if (x0 > 0) row_fn(extended + start, NULL, x0, 0, 0, factor, o);
     if (done < n) row_fn(extended + start + done, NULL, n - done, 0, 0, factor, (char *)o + done * size);
 }
@@ -433,8 +432,7 @@ FJ_FBS_TARGET static FJ_FBS_INLINE void fj_fbs_fused_row(int f32, int out32, int
     fj_fbs_vertical_pass(mode, w0, w1, w2, suffix, prefix, pair, columns, qEnd, n - qEnd, f32, ahead);
     ptrdiff_t leftEnd = centre < extendedLength ? centre : extendedLength;
     ptrdiff_t rightStart = centre + n < extendedLength ? centre + n : extendedLength;
-    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    fj_fbs_extend(extended, columns, lastMap, leftEnd, rightStart, extendedLength, cvalColumn);
     if (x0 > 0) row_fn(extended + start, NULL, x0, 0, 0, factor, o);
     if (x1 < n) row_fn(extended + start + x1, NULL, n - x1, 0, 0, factor, (char *)o + x1 * size);
 }

@@ -84,13 +84,6 @@ static double *fj_fbs_scratch(size_t doubles, int *owned) {
     return block;
 }
 
-// The extended row's positions outside the row through the mode: a column's sum, or a column of cvals.
-static inline void fj_fbs_extend(double *extended, const double *columns, const ptrdiff_t *lastMap, ptrdiff_t leftEnd,
-                                 ptrdiff_t rightStart, ptrdiff_t extendedLength, double cvalColumn) {
-    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
-}
-
 // `f32`: float32 input rows, `out32`: float32 output (the row functions' and the fused rows' stores).
 // The vertical passes of `runFastBoxSum` in the same order (or, for three rows, the same additions
 // without its scratch rows), then the fused horizontal row.

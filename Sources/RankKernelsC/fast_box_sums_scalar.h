@@ -68,6 +68,14 @@ static FJ_FBS_INLINE double fj_fbs_three1(int mode, const void *w0, const void *
     return c0 + p;
 }
 
+// The extended row's positions outside the row (before leftEnd, from rightStart) through the mode: the sum
+// of the column lastMap names, or a column of cvals.
+static FJ_FBS_INLINE void fj_fbs_extend(double *extended, const double *columns, const ptrdiff_t *lastMap, ptrdiff_t leftEnd,
+                                        ptrdiff_t rightStart, ptrdiff_t extendedLength, double cvalColumn) {
+    for (ptrdiff_t j = 0; j < leftEnd; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+    for (ptrdiff_t j = rightStart; j < extendedLength; j++) extended[j] = lastMap[j] >= 0 ? columns[lastMap[j]] : cvalColumn;
+}
+
 static FJ_FBS_INLINE double fj_fbs_fold1(const double *s, int count) {
     double v = s[0];
     for (int c = 1; c < count; c++) v = v + s[c];
