@@ -13,8 +13,9 @@ import NDImage
 public enum ExecutionEngine: String, Sendable, CaseIterable {
     /// A whole-image kernel compiled for the element types, footprint and mode (the default); for a
     /// `@transform`, the coordinate code compiled into a loop over a row's points.
-    /// Inputs it cannot handle (0-d arrays, an output overlapping the input, strides that are not
-    /// a multiple of the element size) run on the callback engine instead, with the same result.
+    /// Inputs it cannot handle (0-d arrays, strides that are not a multiple of the element size) run
+    /// on the callback engine instead, with the same result; an output overlapping the input makes it
+    /// read a private copy of the input.
     case fused
     /// The SciPy callback ABI driven by the NDImage driver: the baseline the fused engine equals.
     case callback
@@ -124,8 +125,13 @@ extension Kernel {
                             userData: [Double], strategy: WindowStrategyChoice = .auto, threads: Int?,
                             planned: (geometry: FilterGeometry, strategy: WindowStrategyPlan)? = nil) throws -> NDArray? {
         let threadCount = try resolvedThreads(threads)
+        guard input.rank >= 1 else { return nil }
+        // An output that may overlap the input: read a private copy of the input (its own layout, so
+        // planned again), as the callback driver does; no result then overwrites a value still to be read.
+        let overlaps = result.mayShareMemory(with: input)
+        let input = overlaps ? try input.cContiguousCopy() : input
+        let planned = overlaps ? nil : planned
         let geometry = try planned?.geometry ?? FilterGeometry(inputShape: input.shape, options: options)
-        guard input.rank >= 1, !result.mayShareMemory(with: input) else { return nil }
         if input.isEmpty { return result }
         if strategy != .literal,
            try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData, threads: threadCount,
@@ -146,12 +152,12 @@ extension Kernel {
     }
 
     /// generic_filter1d on the fused engine: the one line driver (`LineRun`) calling the line kernel
-    /// compiled for this filter size; nil when this input cannot be fused (an output that may share
-    /// memory with the input: the callback path then reads a copy).
+    /// compiled for this filter size. An output that may share memory with the input reads a private
+    /// copy of the input.
     func fusedGenericFilter1D(_ input: NDArray, options: LineFilterOptions, result: NDArray,
                               userData: [Double], threads: Int?) throws -> NDArray? {
         let threadCount = try resolvedThreads(threads)
-        guard !result.mayShareMemory(with: input) else { return nil }
+        let input = result.mayShareMemory(with: input) ? try input.cContiguousCopy() : input
         let run = try LineRun(input: input, options: options, output: result)
         if input.isEmpty { return result }
         let fused = try fusedLineKernel(options, input: input.elementType, output: result.elementType)

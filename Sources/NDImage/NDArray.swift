@@ -261,6 +261,21 @@ public final class NDArray: @unchecked Sendable {
         let source = UnsafeRawPointer(firstElementPointer)
         let size = elementType.itemSize
         var destination = copy.storage.baseAddress
+        if isCContiguous {
+            destination.copyMemory(from: source, byteCount: count * size)
+            return copy
+        }
+        if rank >= 1, strides[rank - 1] == size {
+            // Whole rows of the last axis at a time (one copy per row instead of one per element).
+            let rowBytes = shape[rank - 1] * size
+            let rows = try NDArray(storage: storage, elementType: elementType, shape: Array(shape.dropLast()),
+                                   strides: Array(strides.dropLast()), byteOffset: byteOffset)
+            rows.forEachElementOffset {
+                destination.copyMemory(from: source + $0, byteCount: rowBytes)
+                destination += rowBytes
+            }
+            return copy
+        }
         forEachElementOffset {
             destination.copyMemory(from: source + $0, byteCount: size)
             destination += size

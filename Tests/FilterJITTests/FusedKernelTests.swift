@@ -664,6 +664,68 @@ func reversedView(_ array: NDArray) throws -> NDArray {
         #expect(!lineCode.optimizedIR.contains("call void @filterjit_fail"))
     }
 
+    /// An output that overlaps the input (the input itself, its reversed view, or a view one row
+    /// further into the same buffer) runs on the fused engine over a private copy of the input: the
+    /// same bits as a fresh output, for window strategies, the literal row kernel and line filters.
+    @Test func overlappingOutputsReadACopyOfTheInput() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64.random(in: 0..<UInt64.max)
+        print("overlappingOutputsReadACopyOfTheInput seed \(seed)")
+        var random = FusedTestRandom(seed: seed)
+        let filters = [try engine.compile("min(values)"), try engine.compile("np.mean(values)"),
+                       try engine.compile("values[0] - 2.0 * values[len(values) - 1]")]
+        let line = try engine.compile("""
+            @line_filter
+            def running(line, out):
+                total = 0.0
+                for i in range(len(out)):
+                    total += line[i] + 0.5 * line[i + 2]
+                    out[i] = total
+            """)
+        for round in 0..<24 {
+            let rows = 3 + random.below(40), columns = 1 + random.below(70)
+            let type = random.pick([ElementType.uint8, .int16, .float32, .float64])
+            let values = (0..<((rows + 1) * columns)).map { _ in Double(random.below(200)) - (type == .uint8 ? 0 : 60) }
+            let mode = random.pick([BoundaryMode.reflect, .nearest, .wrap, .constant, .mirror])
+            // The buffer holds rows + 1 rows: the input is its first rows, the shifted output its last.
+            let buffer = try NDArray.make(shape: [rows + 1, columns], elementType: type, values: values)
+            let pristine = try NDArray.make(shape: [rows, columns], elementType: type, values: Array(values.prefix(rows * columns)))
+            func inputView() throws -> NDArray {
+                try NDArray(storage: buffer.storage, elementType: type, shape: [rows, columns],
+                            strides: buffer.strides, byteOffset: buffer.byteOffset)
+            }
+            let original = try NDArray.make(shape: [rows + 1, columns], elementType: type, values: values)
+            func reset() {
+                buffer.firstElementPointer.copyMemory(from: original.firstElementPointer, byteCount: values.count * type.itemSize)
+            }
+            let shiftedOutput = try NDArray(storage: buffer.storage, elementType: type, shape: [rows, columns],
+                                            strides: buffer.strides, byteOffset: buffer.byteOffset + buffer.strides[0])
+            let size = [1 + random.below(7), 1 + random.below(7)]
+            for (k, kernel) in filters.enumerated() {
+                let options = FilterOptions(size: size, mode: mode, cval: 3)
+                let expected = try kernel.genericFilter(pristine, options: options)
+                for target in 0..<3 {
+                    reset()
+                    let input = try inputView()
+                    let output = target == 0 ? input : target == 1 ? try input.reversed(axis: 0) : shiftedOutput
+                    _ = try kernel.genericFilter(input, options: options, output: .array(output), engine: .fused)
+                    #expect(output.doubleValues().elementsEqual(expected.doubleValues(), by: { $0 == $1 || ($0.isNaN && $1.isNaN) }),
+                            "round \(round) filter \(k) target \(target) \(type) \(mode) \(rows)x\(columns) size \(size)")
+                }
+            }
+            let lineOptions = LineFilterOptions(filterSize: 3, axis: random.below(2), mode: mode, cval: 3)
+            let expected = try line.genericFilter1D(pristine, options: lineOptions)
+            for target in 0..<3 {
+                reset()
+                let input = try inputView()
+                let output = target == 0 ? input : target == 1 ? try input.reversed(axis: 0) : shiftedOutput
+                _ = try line.genericFilter1D(input, options: lineOptions, output: .array(output), engine: .fused)
+                #expect(output.doubleValues() == expected.doubleValues(),
+                        "round \(round) line target \(target) \(type) \(mode) \(rows)x\(columns) axis \(lineOptions.axis)")
+            }
+        }
+    }
+
     @Test func overlappingOutputAndZeroRankFallBackToTheSameBits() throws {
         guard frontEndAvailable else { return }
         let kernel = try engine.compile("sum(values)")
