@@ -988,6 +988,20 @@ import RankKernelsC
                                                          outputType: .float64)
             #expect(report.name == (vectorised ? expected : "literal"), "mean into float64 \(size): \(report)")
         }
+        // Integer boxes: a mean of 8- or 16-bit data from the smallest box, a plain sum from 9 taps, int32 from
+        // 25 taps, 64-bit never; not a mean over a footprint that is not a box.
+        let sumOfValues = try engine.compile("sum(values)")
+        for (kernel, size, dtype, expected) in [(meanOfValues, [3, 1], ElementType.uint8, "sum"), (meanOfValues, [1, 2], .int8, "sum"),
+                                                (meanOfValues, [2, 2], .uint16, "sum"), (meanOfValues, [5, 1], .int16, "sum"),
+                                                (sumOfValues, [1, 4], .uint8, "literal"), (sumOfValues, [3, 3], .uint8, "sum"),
+                                                (meanOfValues, [3, 3], .int32, "literal"), (meanOfValues, [1, 16], .int32, "literal"),
+                                                (meanOfValues, [5, 5], .int32, "sum"), (meanOfValues, [3, 3], .uint32, "sum"),
+                                                (meanOfValues, [3, 1], .uint32, "literal"), (meanOfValues, [5, 5], .int64, "literal")] {
+            let report = try kernel.windowStrategy(shape: [20, 20], elementType: dtype, options: FilterOptions(size: size))
+            #expect(report.name == expected, "\(kernel.name) \(size) \(dtype): \(report)")
+        }
+        let cross = try Footprint(shape: [3, 3], mask: [false, true, false, true, true, true, false, true, false])
+        #expect(try meanOfValues.windowStrategy(shape: [20, 20], elementType: .uint8, options: FilterOptions(footprint: cross)).name == "literal")
         let cornerless = try Footprint(shape: [5, 5], mask: (0..<25).map { ![0, 4, 20, 24].contains($0) })
         #expect(try meanOfValues.windowStrategy(shape: [20, 20], elementType: .float32,
                                                 options: FilterOptions(footprint: cornerless)).name == "literal")

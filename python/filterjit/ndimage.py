@@ -296,22 +296,61 @@ def _filter1d(text: str, function: str, input, size, axis, output, mode, cval, o
     return _run_line(input, text, int(size), axis, output, mode, cval, int(origin))
 
 
+# The window mean over a 1-D footprint: NumPy's mean of the window, sum / n, which for integer data of up to 32
+# bits equals SciPy's running sum divided by the size (every partial sum is an integer below 2**53, so exact in
+# any order); the window strategies then run it as O(1) box sums.
+MEAN_WINDOW = "np.mean(values)"
+
+
+def _exact_running_sums(input: np.ndarray, output: np.ndarray, mode: str, cval: float) -> bool:
+    """Whether SciPy's running sums over `input` are exact, so that any summation order gives their bits:
+    integer data of up to 32 bits (and, in the constant modes, an integer cval of that range), stored into
+    the input's type or a float type (casts both drivers share)."""
+    cval = float(cval)
+    return (input.dtype.kind in "iu" and input.dtype.itemsize <= 4
+            and (output.dtype == input.dtype or output.dtype.kind == "f")
+            and (mode not in _CONSTANT_MODES or (abs(cval) <= 2.0**32 and cval == int(cval))))
+
+
 def uniform_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
                      mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
-    """scipy.ndimage.uniform_filter1d: SciPy's running mean along one axis, bit for bit."""
-    return _filter1d(UNIFORM_LINE, "uniform_filter1d", input, size, axis, output, mode, cval, origin)
+    """scipy.ndimage.uniform_filter1d: SciPy's running mean along one axis, bit for bit (integer data as
+    an O(1) window mean with the same bits, float data by SciPy's own running sum)."""
+    array = _input(input)
+    if isinstance(mode, str) and size >= 1 and array.ndim > 0 and array.size > 0:
+        result = _get_output(output, array)
+        if _exact_running_sums(array, result, mode, cval) and not _invalid_origin(origin, size):
+            axis = normalize_axis_index(axis, array.ndim)
+            shape, origins = [1] * array.ndim, [0] * array.ndim
+            shape[axis], origins[axis] = int(size), int(origin)
+            return _run_window(array, MEAN_WINDOW, np.ones(shape, bool), result, mode, float(cval), origins)
+        output = result
+    return _filter1d(UNIFORM_LINE, "uniform_filter1d", array, size, axis, output, mode, cval, origin)
 
 
 def minimum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
                      mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
-    """scipy.ndimage.minimum_filter1d: SciPy's sliding-minimum ring along one axis, bit for bit."""
-    return _filter1d(MINIMUM_LINE, "minimum_filter1d", input, size, axis, output, mode, cval, origin)
+    """scipy.ndimage.minimum_filter1d, bit for bit: a window minimum where the value is unique (no NaN or
+    -0.0), else SciPy's sliding-minimum ring along the axis."""
+    return _min_or_max_filter1d(input, size, axis, output, mode, cval, origin, True, "minimum_filter1d")
 
 
 def maximum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
                      mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
-    """scipy.ndimage.maximum_filter1d: SciPy's sliding-maximum ring along one axis, bit for bit."""
-    return _filter1d(MAXIMUM_LINE, "maximum_filter1d", input, size, axis, output, mode, cval, origin)
+    """scipy.ndimage.maximum_filter1d, bit for bit: a window maximum where the value is unique (no NaN or
+    -0.0), else SciPy's sliding-maximum ring along the axis."""
+    return _min_or_max_filter1d(input, size, axis, output, mode, cval, origin, False, "maximum_filter1d")
+
+
+def _min_or_max_filter1d(input, size, axis, output, mode, cval, origin, minimum: bool, function: str) -> np.ndarray:
+    array = _input(input)
+    if not isinstance(mode, str) or size < 1 or array.ndim == 0 or array.size == 0 or _invalid_origin(origin, size):
+        # SciPy's checks and the trivial cases, as the ring's path gives them.
+        return _filter1d(MINIMUM_LINE if minimum else MAXIMUM_LINE, function, array, size, axis, output, mode, cval,
+                         origin)
+    axis = normalize_axis_index(axis, array.ndim)
+    # minimum_filter with one axis runs exactly minimum_filter1d's pass (SciPy's code does the same).
+    return _min_or_max_filter(array, int(size), None, None, output, mode, cval, int(origin), minimum, [axis], function)
 
 
 # --- uniform_filter --------------------------------------------------------------------------------------

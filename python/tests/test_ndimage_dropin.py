@@ -161,6 +161,42 @@ def test_filters_1d_equal_scipy(function, size, axis, origin, mode, dtype):
     assert same_bits(getattr(sp, function)(data, **arguments), getattr(fj, function)(data, **arguments))
 
 
+def test_filters_1d_fuzz_equal_scipy():
+    """The 1-D filters over every integer width (which take the window strategies where that gives SciPy's
+    bits: min/max without NaN or -0.0, integer means whose running sums are exact), floats with NaN and -0.0,
+    cvals SciPy's running sum does not hold exactly (3.7, NaN, inf), other output dtypes and in-place outputs."""
+    seed = SEED + 1
+    print("filters_1d_fuzz seed", seed)
+    rng = np.random.default_rng(seed)
+    problems = []
+    for case in range(400):
+        dtype = str(rng.choice(["uint8", "int8", "uint16", "int16", "int32", "uint32", "int64", "float32", "float64"]))
+        shape = tuple(int(n) for n in rng.integers(1, 12, int(rng.integers(1, 4))))
+        if np.dtype(dtype).kind == "f":
+            data = make_input(rng, shape, dtype, special=bool(rng.random() < 0.3))
+        else:
+            info = np.iinfo(dtype)
+            data = rng.integers(max(info.min, -10**6), min(info.max, 10**6), shape, endpoint=True).astype(dtype)
+        size = int(rng.integers(1, 9))
+        arguments = dict(size=size, axis=int(rng.integers(-len(shape), len(shape))), mode=str(rng.choice(MODES)),
+                         cval=float(rng.choice([0.0, 3.0, 3.7, -1.0, 300.0, -0.0, np.nan, np.inf])),
+                         origin=int(rng.integers(-(size // 2), (size - 1) // 2 + 1)))
+        output = None if rng.random() < 0.6 else str(rng.choice(["float64", "float32", "int16", "uint8", dtype]))
+        in_place = output is None and rng.random() < 0.2
+        for function in ["uniform_filter1d", "minimum_filter1d", "maximum_filter1d"]:
+            with np.errstate(all="ignore"):
+                if in_place:
+                    expected, actual = data.copy(), data.copy()
+                    getattr(sp, function)(expected, output=expected, **arguments)
+                    getattr(fj, function)(actual, output=actual, **arguments)
+                else:
+                    expected = getattr(sp, function)(data, output=output, **arguments)
+                    actual = getattr(fj, function)(data, output=output, **arguments)
+            if not same_bits(expected, actual):
+                problems.append((case, function, dtype, shape, arguments, output, in_place))
+    assert not problems, problems[:5]
+
+
 def test_axes_select_the_filtered_axes_as_scipy():
     data = make_input(np.random.default_rng(3), (6, 7, 5), "float64", special=False)
     for function in ["minimum_filter", "maximum_filter", "median_filter", "uniform_filter", "grey_erosion"]:
