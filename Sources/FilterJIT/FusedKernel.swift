@@ -153,11 +153,14 @@ extension Kernel {
 
     /// generic_filter1d on the fused engine: the one line driver (`LineRun`) calling the line kernel
     /// compiled for this filter size. An output that may share memory with the input reads a private
-    /// copy of the input.
+    /// copy of the input, unless it is the input itself (the same C-contiguous elements): the driver
+    /// reads each whole line into its buffer before the kernel writes that line, and lines are disjoint.
     func fusedGenericFilter1D(_ input: NDArray, options: LineFilterOptions, result: NDArray,
                               userData: [Double], threads: Int?) throws -> NDArray? {
         let threadCount = try resolvedThreads(threads)
-        let input = result.mayShareMemory(with: input) ? try input.cContiguousCopy() : input
+        let sameElements = result.elementType == input.elementType && result.strides == input.strides
+            && result.firstElementPointer == input.firstElementPointer && input.isCContiguous
+        let input = result.mayShareMemory(with: input) && !sameElements ? try input.cContiguousCopy() : input
         let run = try LineRun(input: input, options: options, output: result)
         if input.isEmpty { return result }
         let fused = try fusedLineKernel(options, input: input.elementType, output: result.elementType)
