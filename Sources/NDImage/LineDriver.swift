@@ -3,7 +3,8 @@
 //   plan (axis, filter size, origin, mode) -> per line: the input line extended through the mode into
 //   a double buffer -> the line kernel (SciPy's LowLevelCallable ABI: a compiled fused kernel, a user's
 //   callback or a Swift closure) -> the output line stored with generic_filter1d's casting
-//   -> lines split across threads (RowThreads)
+//   -> lines split across threads (RowThreads); lines along an axis other than the last are read and
+//      written `groupSize` at a time, neighbours along the last axis side by side
 
 import Foundation
 import KernelABI
@@ -69,14 +70,23 @@ public struct LineRun: @unchecked Sendable {
         // itself (zeroed first): no buffer and no copy back. (With overlap, a line written early could be
         // another line's input.)
         let writesInPlace = outType == .float64 && outLineStride == 8 && !output.mayShareMemory(with: input)
+        // Lines along an axis other than the last: up to `groupSize` lines side by side along the last axis
+        // are read (and written) together, position by position, so each row of the image is read in runs
+        // of neighbouring elements instead of one element per line (strided lines touch a new cache line
+        // and page per element).
+        let last = rank - 1
+        let groupSize = axis != last && input.shape[last] > 1 ? Self.groupSize : 1
+        let inStep = input.strides[last], outStep = output.strides[last]
         withoutActuallyEscaping(kernel) { kernel in
             withoutActuallyEscaping(reason) { reason in
                 RowThreads.forEach(parts.count) { chunk in
-                    let line = UnsafeMutablePointer<Double>.allocate(capacity: max(extendedLength, 1))
-                    let out = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
-                    defer { line.deallocate(); out.deallocate() }
+                    let lines = UnsafeMutablePointer<Double>.allocate(capacity: groupSize * max(extendedLength, 1))
+                    let outs = UnsafeMutablePointer<Double>.allocate(capacity: groupSize * max(n, 1))
+                    defer { lines.deallocate(); outs.deallocate() }
                     var index = [Int](repeating: 0, count: rank)
-                    for lineNumber in parts[chunk] {
+                    var lineNumber = parts[chunk].lowerBound
+                    let end = parts[chunk].upperBound
+                    while lineNumber < end {
                         var rest = lineNumber
                         for d in otherAxes.reversed() {
                             index[d] = rest % input.shape[d]
@@ -89,6 +99,34 @@ public struct LineRun: @unchecked Sendable {
                             flat += index[d] * flatStrides[d]
                         }
                         let start = inBase + inOffset
+                        let count = groupSize == 1 ? 1 : min(groupSize, end - lineNumber, input.shape[last] - index[last])
+                        if count > 1 {
+                            Self.gather(inType, from: start, lineStride: inLineStride, step: inStep, count: n, lines: count,
+                                        into: lines + before, pitch: extendedLength)
+                            for b in 0..<count {
+                                let line = lines + b * extendedLength, lineStart = start + b * inStep
+                                for j in 0..<before { line[j] = map[j].map { inType.loadDouble(from: lineStart + $0) } ?? cval }
+                                for j in (before + n)..<extendedLength {
+                                    line[j] = map[j].map { inType.loadDouble(from: lineStart + $0) } ?? cval
+                                }
+                            }
+                            for b in 0..<count {
+                                let line = lines + b * extendedLength, target = outs + b * n
+                                if zeroesOutput { target.update(repeating: 0, count: n) }
+                                guard kernel(line, extendedLength, target, n) else {
+                                    // As line by line: the lines before the failing one are stored, it is not.
+                                    Self.scatter(outType, outs, pitch: n, lines: b, count: n, to: outBase + outOffset,
+                                                 lineStride: outLineStride, step: outStep)
+                                    failures.record(chunk: chunk, (flat + b * flatStrides[last], reason()))
+                                    return
+                                }
+                            }
+                            Self.scatter(outType, outs, pitch: n, lines: count, count: n, to: outBase + outOffset,
+                                         lineStride: outLineStride, step: outStep)
+                            lineNumber += count
+                            continue
+                        }
+                        let line = lines, out = outs
                         // The line itself, converted in one loop; the ends through the mode.
                         Self.load(inType, from: start, stride: inLineStride, count: n, into: line + before)
                         for j in 0..<before { line[j] = map[j].map { inType.loadDouble(from: start + $0) } ?? cval }
@@ -107,6 +145,7 @@ public struct LineRun: @unchecked Sendable {
                         }
                         // generic_filter1d stores with a plain C cast; on x86-64 that equals generic_filter's rule.
                         if !writesInPlace { Self.store(out, count: n, as: outType, to: outBase + outOffset, stride: outLineStride) }
+                        lineNumber += 1
                     }
                 }
             }
@@ -119,6 +158,45 @@ public struct LineRun: @unchecked Sendable {
                     zeroesOutput: Bool = true, reason: () -> String) -> (element: Int, reason: String)? {
         run(threads: threads, zeroesOutput: zeroesOutput, reason: reason) { line, extendedLength, out, n in
             callback(line, extendedLength, out, n, userData) != 0
+        }
+    }
+
+    /// How many lines along an axis other than the last are read and written side by side (8 doubles:
+    /// one 64-byte line of a float64 row).
+    static let groupSize = 8
+
+    /// Position j of `lines` neighbouring lines (byte `step` apart; each line's elements `lineStride`
+    /// apart from `source`) into destination[b * pitch + j], converted to Double.
+    private static func gather(_ type: ElementType, from source: UnsafeRawPointer, lineStride: Int, step: Int,
+                               count: Int, lines: Int, into destination: UnsafeMutablePointer<Double>, pitch: Int) {
+        if type == .float64 {
+            for j in 0..<count {
+                let row = source + j &* lineStride
+                for b in 0..<lines { destination[b &* pitch &+ j] = row.loadUnaligned(fromByteOffset: b &* step, as: Double.self) }
+            }
+            return
+        }
+        for j in 0..<count {
+            let row = source + j &* lineStride
+            for b in 0..<lines { destination[b &* pitch &+ j] = type.loadDouble(from: row + b &* step) }
+        }
+    }
+
+    /// The inverse of `gather` for `lines` output lines: values[b * pitch + j] stored with generic_filter1d's
+    /// casting at position j of line b.
+    private static func scatter(_ type: ElementType, _ values: UnsafeMutablePointer<Double>, pitch: Int, lines: Int,
+                                count: Int, to destination: UnsafeMutableRawPointer, lineStride: Int, step: Int) {
+        guard lines > 0 else { return }
+        if type == .float64 {
+            for j in 0..<count {
+                let row = destination + j &* lineStride
+                for b in 0..<lines { row.storeBytes(of: values[b &* pitch &+ j], toByteOffset: b &* step, as: Double.self) }
+            }
+            return
+        }
+        for j in 0..<count {
+            let row = destination + j &* lineStride
+            for b in 0..<lines { type.storeDouble(values[b &* pitch &+ j], to: row + b &* step) }
         }
     }
 

@@ -555,6 +555,76 @@ func reversedView(_ array: NDArray) throws -> NDArray {
         #expect(left[.fused]?.0 == left[.callback]?.0 && left[.fused]?.0.contains("out of range") == true, "\(left)")
     }
 
+    /// Lines along an axis other than the last are read and written in groups of neighbouring lines
+    /// (`LineRun.groupSize`); filtering axis a of an array must equal filtering the last axis of a
+    /// contiguous copy with axis a moved last, on both engines, for every mode, type, output type and
+    /// thread count, and a line failing inside a group leaves the lines before it written and the
+    /// others untouched, as line by line.
+    @Test func groupedLinesEqualTheSameLinesAlongTheLastAxis() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["FUSED_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("groupedLinesEqualTheSameLinesAlongTheLastAxis seed \(seed) (rerun with FUSED_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try [
+            "for i in range(len(out)):\n        out[i] = (line[i] + 2.0 * line[i + 1] - line[i + 2]) / 3.0",
+            "total = 0.0\n    for i in range(len(out)):\n        total += line[i + 1] - line[i]\n        out[i] = total",
+            "for i in range(1, len(out)):\n        out[i] = max(line[i], line[i + 2])",
+        ].map { try engine.compile("@line_filter\ndef k(line, out):\n    \($0)\n") }
+        var problems: [String] = []
+        for round in 0..<40 {
+            let kernel = random.pick(kernels)
+            let rank = 2 + random.below(2)
+            let shape = (0..<rank).map { _ in 1 + random.below(random.chance(0.5) ? 5 : 23) }
+            let axis = random.below(rank - 1)
+            let inType = random.pick([ElementType.float64, .float32, .int16, .uint8])
+            let values = (0..<shape.reduce(1, *)).map { _ in Double(random.below(200)) - (inType == .uint8 ? 0 : 50) }
+            let input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            // The same lines along the last axis: axis moved last, copied contiguous (lines in the same order).
+            let order = (0..<rank).filter { $0 != axis } + [axis]
+            let moved = try input.transposed(order).cContiguousCopy()
+            let outType = random.pick([ElementType.float64, .float32, inType])
+            let mode = random.pick(BoundaryMode.allCases)
+            let size = 3 + random.below(3)
+            let options = LineFilterOptions(filterSize: size, axis: axis, mode: mode, cval: -1.5, origin: -(size / 2) + random.below(size))
+            var movedOptions = options
+            movedOptions.axis = -1
+            for engineKind in [ExecutionEngine.fused, .callback] {
+                let threads = 1 + random.below(3)
+                let expected = try kernel.genericFilter1D(moved, options: movedOptions, output: .elementType(outType),
+                                                          engine: engineKind, threads: threads)
+                let got = try kernel.genericFilter1D(input, options: options, output: .elementType(outType), engine: engineKind,
+                                                     threads: threads)
+                let gotMoved = try got.transposed(order).cContiguousCopy()
+                if gotMoved.doubleValues() != expected.doubleValues() {
+                    problems.append("round \(round) \(engineKind) \(inType)->\(outType) \(shape) axis \(axis) \(mode) size \(size)")
+                }
+            }
+        }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(8).joined(separator: "\n"))")
+
+        // Line 5 of 20 (columns of a 6 x 20 array, filtered along axis 0) fails: lines 0-4 are written as the same
+        // lines along the last axis give them, the rest keep the output's 7s (a strided output line is written
+        // only when its kernel returns, as line by line), and the failure names line 5's first element.
+        let failing = try engine.compile("@line_filter\ndef f(line, out):\n    for i in range(len(out)):\n        out[i] = line[i + 1 + int(line[0] > 90) * 100]\n")
+        var columns = (0..<120).map { Double($0 % 20) }
+        columns[5] = 95
+        let grid = try NDArray.make(shape: [6, 20], elementType: .float64, values: columns)
+        let rows = try grid.transposed().cContiguousCopy()
+        for engineKind in [ExecutionEngine.fused, .callback] {
+            let target = try NDArray.make(shape: [6, 20], elementType: .float64, values: Array(repeating: 7, count: 120))
+            let targetRows = try NDArray.make(shape: [20, 6], elementType: .float64, values: Array(repeating: 7, count: 120))
+            var message = "", messageRows = ""
+            do { _ = try failing.genericFilter1D(grid, options: LineFilterOptions(filterSize: 3, axis: 0), output: .array(target),
+                                                 engine: engineKind, threads: 1) } catch { message = "\(error)" }
+            do { _ = try failing.genericFilter1D(rows, options: LineFilterOptions(filterSize: 3), output: .array(targetRows),
+                                                 engine: engineKind, threads: 1) } catch { messageRows = "\(error)" }
+            let lines = try target.transposed().cContiguousCopy().doubleValues()
+            #expect(Array(lines[..<30]) == Array(targetRows.doubleValues()[..<30]), "\(engineKind)")
+            #expect(lines[30...].allSatisfy { $0 == 7 }, "\(engineKind): \(lines)")
+            #expect(message.contains("(0, 5)") && messageRows.contains("(5, 0)"), "\(engineKind): \(message) / \(messageRows)")
+        }
+    }
+
     /// Footprints with more taps than the lowering unrolls take the looped gather (window in the
     /// caller's scratch buffer, not on the stack), still equal to the callback path.
     @Test func fusedEqualsCallbackOnFootprintsTooLongToUnroll() throws {
