@@ -27,7 +27,7 @@ extension Kernel {
                                    parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
                                    threads: Int? = nil) throws -> NDArray {
         guard kind == .transform else { throw KernelCallError.wrongKind(expected: .transform, actual: kind) }
-        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let threadCount = threads ?? RowThreads.processorCount
         var userData = try parameterValues(parameters)
         let shape = outputShape ?? input.shape
         // Asked on the failing worker thread, where the kernel's thread-local error record lives.

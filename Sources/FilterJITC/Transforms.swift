@@ -75,7 +75,7 @@ public func filterjit_map_coordinates(
         let points = try mapping.borrowedView() ?? mapping.copiedIn()
         try withArrays(source, destination) { image, result in
             _ = try mapCoordinates(input: image, coordinates: points, output: .array(result), options: options,
-                                   threads: threadCount(threads) ?? ProcessInfo.processInfo.activeProcessorCount)
+                                   threads: threadCount(threads) ?? RowThreads.processorCount)
         }
     }
 }

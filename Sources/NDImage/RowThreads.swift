@@ -21,9 +21,13 @@ public enum RowThreads {
         }
     }
 
+    /// The cores this process may use, read once: Foundation reads it from the scheduler's affinity and
+    /// the cgroup files on every call on Linux (25-35 us, most of a small image's call).
+    public static let processorCount = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+
     /// The thread count to use: `threads`, or every core when nil.
     public static func resolved(_ threads: Int?) throws(NDImageError) -> Int {
-        let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let count = threads ?? processorCount
         guard count >= 1 else { throw .invalidArgument("the thread count must be at least 1, got \(count)") }
         return count
     }

@@ -82,7 +82,7 @@ extension FilterOptionArguments {
 
     /// Rejects a thread count below one.
     func checkedThreads() throws -> Int {
-        let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let count = threads ?? RowThreads.processorCount
         guard count >= 1 else { throw UserError("--threads must be at least 1, got \(count)") }
         return count
     }

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
+import functools
 import importlib
 
 import numpy as np
@@ -209,7 +210,9 @@ def _normalize_sequence(value, rank: int) -> list:
 def _get_output(output, input: np.ndarray, shape=None) -> np.ndarray:
     shape = input.shape if shape is None else shape
     if output is None:
-        return np.zeros(shape, dtype=input.dtype.name)
+        # SciPy's dtype=input.dtype.name: the input's type in native byte order (`.name` is slow to build).
+        dtype = input.dtype
+        return np.zeros(shape, dtype=dtype if dtype.isnative else dtype.name)
     if isinstance(output, np.ndarray):
         if output.shape != shape:
             raise RuntimeError("output shape not correct")
@@ -220,6 +223,14 @@ def _get_output(output, input: np.ndarray, shape=None) -> np.ndarray:
     if dtype.kind == "c":
         raise RuntimeError("output type not supported: complex")
     return np.zeros(shape, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _box(shape: tuple) -> np.ndarray:
+    """A read-only all-true footprint of `shape` (kept: building one per call was a fifth of a small call)."""
+    footprint = np.ones(shape, bool)
+    footprint.flags.writeable = False
+    return footprint
 
 
 def _input(input: ArrayLike) -> np.ndarray:
@@ -323,7 +334,7 @@ def uniform_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output
             axis = normalize_axis_index(axis, array.ndim)
             shape, origins = [1] * array.ndim, [0] * array.ndim
             shape[axis], origins[axis] = int(size), int(origin)
-            return _run_window(array, MEAN_WINDOW, np.ones(shape, bool), result, mode, float(cval), origins)
+            return _run_window(array, MEAN_WINDOW, _box(tuple(shape)), result, mode, float(cval), origins)
         output = result
     return _filter1d(UNIFORM_LINE, "uniform_filter1d", array, size, axis, output, mode, cval, origin)
 
@@ -438,7 +449,7 @@ def _min_or_max_filter(input, size, footprint, structure, output, mode, cval, or
             shape, origins_full = [1] * input.ndim, [0] * input.ndim
             for axis, length, shift, _ in passes:
                 shape[axis], origins_full[axis] = length, shift
-            return _run_window(input, MINIMUM_WINDOW if minimum else MAXIMUM_WINDOW, np.ones(shape, bool),
+            return _run_window(input, MINIMUM_WINDOW if minimum else MAXIMUM_WINDOW, _box(tuple(shape)),
                                output, passes[0][3], float(cval), origins_full)
         line = MINIMUM_LINE if minimum else MAXIMUM_LINE
         for axis, length, shift, axis_mode in passes:
