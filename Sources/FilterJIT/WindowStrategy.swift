@@ -109,8 +109,8 @@ extension Kernel {
             case .sum:
                 // Integer box sums against the literal kernel (2048x2048, one thread, Zen 3, twenty-second
                 // session): a mean of 8- or 16-bit data wins from the smallest box (the literal kernel divides
-                // per pixel: uint8 3x1 0.59 against 6.9 ms, uint16 1.8 against 6.6, int16 5x1 3.95 against
-                // 5.25, 3x1 4.0 against 3.7), a plain sum only from 9 taps (uint8 1x4 0.71 against 0.50); int32
+                // per pixel: uint8 3x1 0.59 against 6.9 ms, uint16 1.8 against 6.6, int16 3x1 2.1 against 3.8),
+                // a plain sum only from 9 taps (uint8 1x4 0.71 against 0.50); int32
                 // windows sum in Int64 lanes and win only from 25 taps (3x3 8.6 against 4.6, 1x16 7.5 against
                 // 6.6, 5x5 8.4 against 10.3).
                 guard elementType != .int64, elementType != .uint64 else { return nil }

@@ -632,9 +632,10 @@ func boxMeansNarrow<A: FixedWidthInteger, O: FixedWidthInteger>(_ sums: UnsafePo
     if A.isSigned {
         while t < count {
             let s = Int32(truncatingIfNeeded: sums[t])
-            let magnitude = UInt32(bitPattern: s < 0 ? 0 &- s : s)
+            let sign = s &>> 31  // 0 or -1: |s| and the sign by masks (as in `boxMeansEstimated`)
+            let magnitude = UInt32(bitPattern: (s ^ sign) &- sign)
             let q = Int32(bitPattern: (magnitude &* multiplier) &>> shift)
-            out[t] = O(truncatingIfNeeded: s < 0 ? 0 &- q : q)
+            out[t] = O(truncatingIfNeeded: (q ^ sign) &- sign)
             t &+= 1
         }
     } else {
@@ -687,12 +688,14 @@ private func boxMeansEstimated<A: FixedWidthInteger, O: FixedWidthInteger, F: Bo
     if signed {
         while t < count {
             let s = Int32(truncatingIfNeeded: sums[t])
-            let a = s < 0 ? 0 &- s : s
+            // |s| and the quotient's sign by masks (0 or -1), not selects: the loop then vectorises.
+            let sign = s &>> 31
+            let a = (s ^ sign) &- sign
             let estimate = F(a) * reciprocal + magic
             var q = Int32(truncatingIfNeeded: estimate.lowBits &- magicBits)
             let r = a &- q &* divisor
             q = q &- (r < 0 ? 1 : 0) &+ (r >= divisor ? 1 : 0)
-            out[t] = O(truncatingIfNeeded: s < 0 ? 0 &- q : q)
+            out[t] = O(truncatingIfNeeded: (q ^ sign) &- sign)
             t &+= 1
         }
     } else {
