@@ -108,13 +108,16 @@ extension Kernel {
                 guard windowLength >= Self.pairwiseSumThreshold(tapPositions: tapPositions) else { return nil }
             case .sum:
                 // Integer box sums against the literal kernel (2048x2048, one thread, Zen 3, twenty-second
-                // session): a mean of 8- or 16-bit data wins from the smallest box (the literal kernel divides
-                // per pixel: uint8 3x1 0.59 against 6.9 ms, uint16 1.8 against 6.6, int16 3x1 2.1 against 3.8),
-                // a plain sum only from 9 taps (uint8 1x4 0.71 against 0.50); int32
-                // windows sum in Int64 lanes and win only from 25 taps (3x3 8.6 against 4.6, 1x16 7.5 against
-                // 6.6, 5x5 8.4 against 10.3).
+                // session): a mean of 8- or 16-bit data into the input's type wins from the smallest box (the
+                // literal kernel's division and store: uint8 3x1 0.59 against 6.9 ms, uint16 1.8 against 6.6,
+                // int16 3x1 2.1 against 3.8; into float64 the literal kernel stays faster up to 4 taps, 2.5 against
+                // 3.4); a plain sum only from 9 taps (uint8 1x4 0.71 against 0.50); int32 windows sum in Int64
+                // lanes and win only from 25 taps (3x3 8.6 against 4.6, 1x16 7.5 against 6.6, 5x5 8.4 against
+                // 10.3); uint32 ones too, but its literal kernel is slower (3x3 13.5 against 14.1, 3x1 literal
+                // 10.9), so 9 taps stay.
                 guard elementType != .int64, elementType != .uint64 else { return nil }
                 let smallMean = box && elementType.itemSize <= 2 && recognized.tailSum == .mean
+                    && (outputType ?? elementType) == elementType
                 guard windowLength >= (elementType == .int32 ? 25 : smallMean ? 2 : 9) else { return nil }
             case .minimum, .maximum:
                 // Boxes (any rank) run the separable passes, faster than the literal kernel's selects from

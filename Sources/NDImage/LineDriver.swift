@@ -70,13 +70,16 @@ public struct LineRun: @unchecked Sendable {
         // itself (zeroed first): no buffer and no copy back. (With overlap, a line written early could be
         // another line's input.)
         let writesInPlace = outType == .float64 && outLineStride == 8 && !output.mayShareMemory(with: input)
-        // Lines along an axis other than the last: up to `groupSize` lines side by side along the last axis
-        // are read (and written) together, position by position, so each row of the image is read in runs
-        // of neighbouring elements instead of one element per line (strided lines touch a new cache line
-        // and page per element).
+        // Lines more strided than their neighbours along the last axis (an axis other than the last of a
+        // C-ordered array): up to `groupSize` neighbouring lines are read (and written) together, position by
+        // position, so each row of the image is read in runs of neighbouring elements instead of one element
+        // per line (strided lines touch a new cache line and page per element). Not where the output line
+        // is written in place (a contiguous float64 line: then a failing line keeps what its kernel stored,
+        // which a group would not).
         let last = rank - 1
-        let groupSize = axis != last && input.shape[last] > 1 ? Self.groupSize : 1
         let inStep = input.strides[last], outStep = output.strides[last]
+        let groupSize = axis != last && input.shape[last] > 1 && inLineStride.magnitude > inStep.magnitude && !writesInPlace
+            ? Self.groupSize : 1
         withoutActuallyEscaping(kernel) { kernel in
             withoutActuallyEscaping(reason) { reason in
                 RowThreads.forEach(parts.count) { chunk in
@@ -114,7 +117,8 @@ public struct LineRun: @unchecked Sendable {
                                 let line = lines + b * extendedLength, target = outs + b * n
                                 if zeroesOutput { target.update(repeating: 0, count: n) }
                                 guard kernel(line, extendedLength, target, n) else {
-                                    // As line by line: the lines before the failing one are stored, it is not.
+                                    // As line by line into lines not written in place: the lines before the
+                                    // failing one are stored, it is not.
                                     Self.scatter(outType, outs, pitch: n, lines: b, count: n, to: outBase + outOffset,
                                                  lineStride: outLineStride, step: outStep)
                                     failures.record(chunk: chunk, (flat + b * flatStrides[last], reason()))

@@ -255,11 +255,16 @@ def _cast_cval(cval: float, dtype: np.dtype) -> float:
 
 
 def _has_nan_or_negative_zero(array: np.ndarray) -> bool:
-    """Whether a float array holds NaN or -0.0: the two values whose bits depend on SciPy's algorithm."""
+    """Whether a float array holds NaN or -0.0: the two values whose bits depend on SciPy's algorithm.
+    Two reductions and no temporary array: the minimum is NaN when any element is, and -0.0 is the one
+    float whose bits, read as a signed integer of its width, are that integer type's minimum."""
     if array.dtype.kind != "f" or array.size == 0:
         return False
     if np.isnan(np.min(array)):
         return True
+    if array.dtype.isnative and array.dtype.itemsize in (2, 4, 8):
+        bits = array.view(f"i{array.dtype.itemsize}")
+        return bool(np.min(bits) == np.iinfo(bits.dtype).min)
     zeros = array == 0
     return bool(zeros.any() and np.signbit(array[zeros]).any())
 
@@ -308,17 +313,18 @@ def _filter1d(text: str, function: str, input, size, axis, output, mode, cval, o
 
 
 # The window mean over a 1-D footprint: NumPy's mean of the window, sum / n, which for integer data of up to 32
-# bits equals SciPy's running sum divided by the size (every partial sum is an integer below 2**53, so exact in
-# any order); the window strategies then run it as O(1) box sums.
+# bits equals SciPy's running sum divided by the size while every partial sum is an integer of at most 2**53
+# (then exact in any order); the window strategies then run it as O(1) box sums.
 MEAN_WINDOW = "np.mean(values)"
 
 
-def _exact_running_sums(input: np.ndarray, output: np.ndarray, mode: str, cval: float) -> bool:
+def _exact_running_sums(input: np.ndarray, output: np.ndarray, size: int, mode: str, cval: float) -> bool:
     """Whether SciPy's running sums over `input` are exact, so that any summation order gives their bits:
-    integer data of up to 32 bits (and, in the constant modes, an integer cval of that range), stored into
-    the input's type or a float type (casts both drivers share)."""
+    integer data of up to 32 bits (and, in the constant modes, an integer cval of at most 2**32 in magnitude)
+    over at most 2**21 taps (every partial sum then at most 2**53 in magnitude), stored into the input's type or
+    a float type (casts both drivers share)."""
     cval = float(cval)
-    return (input.dtype.kind in "iu" and input.dtype.itemsize <= 4
+    return (input.dtype.kind in "iu" and input.dtype.itemsize <= 4 and size <= 2**21
             and (output.dtype == input.dtype or output.dtype.kind == "f")
             and (mode not in _CONSTANT_MODES or (abs(cval) <= 2.0**32 and cval == int(cval))))
 
@@ -329,9 +335,9 @@ def uniform_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output
     an O(1) window mean with the same bits, float data by SciPy's own running sum)."""
     array = _input(input)
     if isinstance(mode, str) and size >= 1 and array.ndim > 0 and array.size > 0:
+        axis = normalize_axis_index(axis, array.ndim)
         result = _get_output(output, array)
-        if _exact_running_sums(array, result, mode, cval) and not _invalid_origin(origin, size):
-            axis = normalize_axis_index(axis, array.ndim)
+        if _exact_running_sums(array, result, size, mode, cval) and not _invalid_origin(origin, size):
             shape, origins = [1] * array.ndim, [0] * array.ndim
             shape[axis], origins[axis] = int(size), int(origin)
             return _run_window(array, MEAN_WINDOW, _box(tuple(shape)), result, mode, float(cval), origins)
@@ -355,8 +361,9 @@ def maximum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output
 
 def _min_or_max_filter1d(input, size, axis, output, mode, cval, origin, minimum: bool, function: str) -> np.ndarray:
     array = _input(input)
-    if not isinstance(mode, str) or size < 1 or array.ndim == 0 or array.size == 0 or _invalid_origin(origin, size):
-        # SciPy's checks and the trivial cases, as the ring's path gives them.
+    if not isinstance(mode, str) or size <= 1 or array.ndim == 0 or array.size == 0 or _invalid_origin(origin, size):
+        # SciPy's checks and the trivial cases, as the ring's path gives them (size 1 too: SciPy's 1-D filter
+        # still passes the values through its double line buffers, which minimum_filter's copy would not).
         return _filter1d(MINIMUM_LINE if minimum else MAXIMUM_LINE, function, array, size, axis, output, mode, cval,
                          origin)
     axis = normalize_axis_index(axis, array.ndim)

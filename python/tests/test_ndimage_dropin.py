@@ -197,6 +197,21 @@ def test_filters_1d_fuzz_equal_scipy():
     assert not problems, problems[:5]
 
 
+def test_filters_1d_edge_cases_equal_scipy():
+    """Where the 1-D filters must not take the window strategies: size 1 (SciPy still passes the values through
+    its double line buffers: int64 beyond 2**53 rounds), and running sums past 2**53 (windows of more than 2**21
+    taps over large 32-bit values, which SciPy's running sum rounds)."""
+    x = np.array([2**53 + 1, 5, -7, 2**60 + 3], np.int64)
+    for function in ["minimum_filter1d", "maximum_filter1d", "uniform_filter1d"]:
+        assert same_bits(getattr(sp, function)(x, 1), getattr(fj, function)(x, 1)), function
+    y = np.array([4294967295, 4294967291, 4294967293, 3, 4294967295] * 2, np.uint32)
+    for mode, cval in [("wrap", 0.0), ("constant", 2.0**32 - 1), ("reflect", 0.0)]:
+        arguments = dict(size=2**22, mode=mode, cval=cval)  # (the line filters take at most 2**22)
+        for output in [None, np.float64]:
+            assert same_bits(sp.uniform_filter1d(y, output=output, **arguments),
+                             fj.uniform_filter1d(y, output=output, **arguments)), (mode, output)
+
+
 def test_axes_select_the_filtered_axes_as_scipy():
     data = make_input(np.random.default_rng(3), (6, 7, 5), "float64", special=False)
     for function in ["minimum_filter", "maximum_filter", "median_filter", "uniform_filter", "grey_erosion"]:
