@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import struct
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
@@ -249,9 +250,17 @@ _CONSTANT_MODES = ("constant", "grid-constant")
 
 def _cast_cval(cval: float, dtype: np.dtype) -> float:
     """cval as the C code's `(type)cval` makes it for the element type (SciPy's n-D min/max and rank)."""
+    value = float(cval)
+    # By the value's bits (NaNs and -0.0 included) and the type: the cast with its warnings silenced is most
+    # of a small image's call.
+    return _cast_cval_bits(struct.pack("<d", value), np.dtype(dtype))
+
+
+@functools.lru_cache(maxsize=256)
+def _cast_cval_bits(bits: bytes, dtype: np.dtype) -> float:
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(np.array(cval, dtype=np.float64).astype(dtype))
+        return float(np.array(struct.unpack("<d", bits)[0], dtype=np.float64).astype(dtype))
 
 
 def _has_nan_or_negative_zero(array: np.ndarray) -> bool:
@@ -264,7 +273,7 @@ def _has_nan_or_negative_zero(array: np.ndarray) -> bool:
         return True
     if array.dtype.isnative and array.dtype.itemsize in (2, 4, 8):
         bits = array.view(f"i{array.dtype.itemsize}")
-        return bool(np.min(bits) == np.iinfo(bits.dtype).min)
+        return bool(np.min(bits) == -(1 << (8 * array.dtype.itemsize - 1)))
     zeros = array == 0
     return bool(zeros.any() and np.signbit(array[zeros]).any())
 
