@@ -37,6 +37,10 @@ def best(function, repeat: int) -> float:
     return min(times)
 
 
+def shown(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f} us" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", default="16x16,64x64,256x256,2048x2048,128x128x128")
@@ -60,9 +64,8 @@ def main():
                     raise SystemExit(f"{shape_text} {dtype} {name}: filterjit.ndimage differs from scipy.ndimage")
                 ours = best(lambda: run(fj, data), repeat)
                 theirs = best(lambda: run(sp, data), max(2, repeat // 4) if elements >= 1 << 20 else repeat)
-                unit, scale = ("us", 1e6) if ours < 1e-3 else ("ms", 1e3)
-                print(f"| {shape_text} | {dtype} | {name} | {ours * scale:.1f} {unit} | {theirs * scale:.1f} {unit} | "
-                      f"{theirs / ours:.2f}x |", flush=True)
+                print(f"| {shape_text} | {dtype} | {name} | {shown(ours)} | {shown(theirs)} | {theirs / ours:.2f}x |",
+                      flush=True)
 
 
 if __name__ == "__main__":

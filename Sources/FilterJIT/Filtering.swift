@@ -32,8 +32,8 @@ extension Kernel {
     /// once per element types, footprint and mode, and cached) or the SciPy callback ABI; both give
     /// the same bits. The fused engine splits rows across `threads` threads (nil: every core) and
     /// falls back to the callback engine for 0-d inputs and strides that are not a multiple of the
-    /// element size; an output overlapping the input makes it read a private copy of the input. On the fused engine, `strategy: .auto`
-    /// runs recognised whole-window reductions with NDImage's window strategies (same bits;
+    /// element size; an output overlapping the input makes it read a private copy of the input. On the
+    /// fused engine, `strategy: .auto` runs recognised whole-window reductions with NDImage's window strategies (same bits;
     /// docs/window-strategies.md), `.literal` evaluates every tap of every window, and `.fastMath` is
     /// `.auto` with float box sums and means in O(1) per pixel (the last bits may differ from the
     /// literal kernel's, within the bound docs/window-strategies.md states).
