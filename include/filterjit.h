@@ -189,6 +189,18 @@ int filterjit_generic_filter1d(const filterjit_kernel *kernel,
                                const double *parameters, intptr_t parameter_count,
                                int engine, int threads, char **error);
 
+/* A generic_filter1d call prepared for one layout, as filterjit_generic_filter_prepare prepares a
+ * generic_filter call: the arguments of filterjit_generic_filter1d checked as that call checks them (on
+ * failure: NULL, `*status` and `*error` set), nothing written to `output`; run it with
+ * filterjit_filter_plan_run on arrays of that layout, free it with filterjit_filter_plan_free. */
+filterjit_filter_plan *filterjit_generic_filter1d_prepare(const filterjit_kernel *kernel,
+                               const void *input, int input_dtype, int rank, const intptr_t *shape,
+                               const intptr_t *input_strides,
+                               void *output, int output_dtype, const intptr_t *output_strides,
+                               intptr_t filter_size, int axis, int mode, double cval, intptr_t origin,
+                               const double *parameters, intptr_t parameter_count,
+                               int engine, int threads, int *status, char **error);
+
 /* scipy.ndimage.geometric_transform with a FILTERJIT_KIND_TRANSFORM kernel as the mapping, on
  * caller-owned buffers. Input and output have their own rank, shape and strides (bytes); `order`
  * 0-5, `mode` a FILTERJIT_MODE_* code (for interpolation the grid-* modes are not aliases),

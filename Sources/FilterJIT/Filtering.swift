@@ -261,7 +261,73 @@ public final class PreparedGenericFilter: @unchecked Sendable {
     }
 }
 
+/// A `generic_filter1d` call prepared for one input and output layout (element types, shape, strides):
+/// the arguments validated once and, on the fused engine, the line kernel found once. A run gives exactly
+/// what `Kernel.genericFilter1D` gives with the same arguments (it is that call for another layout).
+public final class PreparedGenericFilter1D: @unchecked Sendable {
+    public let kernel: Kernel
+    let options: LineFilterOptions
+    let parameters: [String: Double]
+    let userData: [Double]
+    let engine: ExecutionEngine
+    let threads: Int?
+    let inputType: ElementType
+    let shape: [Int]
+    let inputStrides: [Int]
+    let outputType: ElementType
+    let outputStrides: [Int]
+    /// The fused engine's line kernel and whether the driver zeroes `out` for it (nil: the callback engine).
+    let fused: (lineKernel: Kernel, zeroesOutput: Bool)?
+
+    init(kernel: Kernel, input: NDArray, options: LineFilterOptions, output: NDArray, parameters: [String: Double],
+         engine: ExecutionEngine, threads: Int?) throws {
+        guard kernel.kind == .lineFilter else { throw KernelCallError.wrongKind(expected: .lineFilter, actual: kernel.kind) }
+        // The checks of `genericFilter1D`, in its order.
+        self.userData = try kernel.parameterValues(parameters)
+        _ = try validatedLineFilterAxis(options, rank: input.rank)
+        _ = try makeFilterOutput(.array(output), shape: input.shape, inputType: input.elementType)
+        if engine == .fused { _ = try resolvedThreads(threads) }
+        _ = try LineRun(input: input, options: options, output: output)
+        self.kernel = kernel
+        self.options = options
+        self.parameters = parameters
+        self.engine = engine
+        self.threads = threads
+        inputType = input.elementType
+        shape = input.shape
+        inputStrides = input.strides
+        outputType = output.elementType
+        outputStrides = output.strides
+        fused = engine == .fused
+            ? (try kernel.fusedLineKernel(options, input: input.elementType, output: output.elementType),
+               !Codegen.lineKernelStoresEveryOutputFirst(kernel.program))
+            : nil
+    }
+
+    /// Runs the line filter from `input` into `output` (which must have the input's shape), as
+    /// `kernel.genericFilter1D(input, options:, output: .array(output), ...)` with the prepared arguments.
+    public func run(_ input: NDArray, output: NDArray) throws {
+        if let fused, input.elementType == inputType, input.shape == shape, input.strides == inputStrides,
+           output.elementType == outputType, output.shape == shape, output.strides == outputStrides,
+           try kernel.fusedGenericFilter1D(input, options: options, result: output, userData: userData,
+                                           threads: threads, prepared: fused) != nil {
+            return
+        }
+        _ = try kernel.genericFilter1D(input, options: options, output: .array(output), parameters: parameters,
+                                       engine: engine, threads: threads)
+    }
+}
+
 extension Kernel {
+    /// Validates a `genericFilter1D` call (the same checks, the same errors) and prepares it for arrays laid
+    /// out as `input` and `output` (see `PreparedGenericFilter1D`); the arrays' contents are not read.
+    public func prepareGenericFilter1D(input: NDArray, options: LineFilterOptions, output: NDArray,
+                                       parameters: [String: Double] = [:], engine: ExecutionEngine = .fused,
+                                       threads: Int? = nil) throws -> PreparedGenericFilter1D {
+        try PreparedGenericFilter1D(kernel: self, input: input, options: options, output: output, parameters: parameters,
+                                    engine: engine, threads: threads)
+    }
+
     /// Validates a `genericFilter` call (the same checks, the same errors) and plans it for arrays laid
     /// out as `input` and `output` (see `PreparedGenericFilter`); the arrays' contents are not read.
     public func prepareGenericFilter(input: NDArray, options: FilterOptions, output: NDArray,

@@ -155,21 +155,25 @@ extension Kernel {
     /// compiled for this filter size. An output that may share memory with the input reads a private
     /// copy of the input, unless it is the input itself (the same C-contiguous elements): the driver
     /// reads each whole line into its buffer before the kernel writes that line, and lines are disjoint.
+    /// `prepared`: the line kernel compiled for these element types and filter size, and whether the
+    /// driver zeroes `out` for it (a `PreparedGenericFilter1D`'s, found once).
     func fusedGenericFilter1D(_ input: NDArray, options: LineFilterOptions, result: NDArray,
-                              userData: [Double], threads: Int?) throws -> NDArray? {
+                              userData: [Double], threads: Int?,
+                              prepared: (lineKernel: Kernel, zeroesOutput: Bool)? = nil) throws -> NDArray? {
         let threadCount = try resolvedThreads(threads)
         let sameElements = result.elementType == input.elementType && result.strides == input.strides
             && result.firstElementPointer == input.firstElementPointer && input.isCContiguous
         let input = result.mayShareMemory(with: input) && !sameElements ? try input.cContiguousCopy() : input
         let run = try LineRun(input: input, options: options, output: result)
         if input.isEmpty { return result }
-        let fused = try fusedLineKernel(options, input: input.elementType, output: result.elementType)
+        let fused = try prepared?.lineKernel ?? fusedLineKernel(options, input: input.elementType, output: result.elementType)
+        let zeroesOutput = prepared?.zeroesOutput ?? !Codegen.lineKernelStoresEveryOutputFirst(program)
         let line = unsafeBitCast(UnsafeRawPointer(bitPattern: try fused.address), to: LineFilterCallback.self)
         var parameters = userData
         let failure = withExtendedLifetime((self, fused)) {
             parameters.withUnsafeMutableBytes { block in
                 run.run(threads: threadCount, callback: line, userData: block.baseAddress,
-                        zeroesOutput: !Codegen.lineKernelStoresEveryOutputFirst(program), reason: lastFailureDescription)
+                        zeroesOutput: zeroesOutput, reason: lastFailureDescription)
             }
         }
         if let failure {

@@ -217,15 +217,16 @@ private func genericFilter(
 
 // MARK: prepared generic_filter
 
-/// What a `filterjit_filter_plan` handle points to: a generic_filter call prepared for one layout
-/// (`PreparedGenericFilter`) and the caller arrays' layout, whose addresses each run supplies.
+/// What a `filterjit_filter_plan` handle points to: a generic_filter or generic_filter1d call prepared for
+/// one layout (`PreparedGenericFilter`, `PreparedGenericFilter1D`: its `run`) and the caller arrays' layout,
+/// whose addresses each run supplies.
 final class FilterPlanBox {
-    let prepared: PreparedGenericFilter
+    let run: (NDArray, NDArray) throws -> Void
     let source: CallerArray
     let destination: CallerArray
 
-    init(prepared: PreparedGenericFilter, source: CallerArray, destination: CallerArray) {
-        self.prepared = prepared
+    init(run: @escaping (NDArray, NDArray) throws -> Void, source: CallerArray, destination: CallerArray) {
+        self.run = run
         self.source = source
         self.destination = destination
     }
@@ -258,7 +259,7 @@ public func filterjit_generic_filter_prepare(
             let prepared = try call.kernel.prepareGenericFilter(
                 input: image, options: call.options, output: output, parameters: call.parameters, engine: call.engine,
                 strategy: flags & fastMathFlag != 0 ? .fastMath : .auto, threads: call.threads)
-            plan = FilterPlanBox(prepared: prepared, source: call.source, destination: call.destination)
+            plan = FilterPlanBox(run: prepared.run, source: call.source, destination: call.destination)
         }
     }
     status?.pointee = code
@@ -278,7 +279,7 @@ public func filterjit_filter_plan_run(
         let source = try plan.source.rebased(input, role: "input")
         let destination = try plan.destination.rebased(UnsafeRawPointer(output), role: "output")
         try withArrays(source, destination) { image, output in
-            try plan.prepared.run(image, output: output)
+            try plan.run(image, output)
         }
     }
 }
@@ -291,6 +292,36 @@ public func filterjit_filter_plan_free(_ handle: OpaquePointer?) {
 }
 
 // MARK: generic_filter1d
+
+/// The arguments of a generic_filter1d call, read and checked (the C entry and its prepared form share them).
+private struct GenericFilter1DCall {
+    let kernel: Kernel
+    let source: CallerArray
+    let destination: CallerArray
+    let options: LineFilterOptions
+    let parameters: [String: Double]
+    let engine: ExecutionEngine
+    let threads: Int?
+
+    init(_ kernelHandle: OpaquePointer?,
+         _ input: UnsafeRawPointer?, _ inputDtype: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>?,
+         _ inputStrides: UnsafePointer<Int>?,
+         _ output: UnsafeMutableRawPointer?, _ outputDtype: Int32, _ outputStrides: UnsafePointer<Int>?,
+         _ filterSize: Int, _ axis: Int32, _ mode: Int32, _ cval: Double, _ origin: Int,
+         _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
+         _ engine: Int32, _ threads: Int32) throws {
+        kernel = try checkedKernel(kernelHandle, kind: .lineFilter)
+        source = try CallerArray(base: input, dtype: inputDtype, rank: rank, shape: shape, strides: inputStrides, role: "input")
+        destination = try CallerArray(base: UnsafeRawPointer(output), dtype: outputDtype, rank: rank, shape: shape,
+                                      strides: outputStrides, role: "output")
+        options = LineFilterOptions(filterSize: filterSize, axis: Int(axis), mode: try boundaryMode(code: mode),
+                                    cval: cval, origin: origin)
+        let values = try userDataValues(kernel, parameters, parameterCount)
+        self.engine = try executionEngine(engine)
+        self.threads = threadCount(threads)
+        self.parameters = namedParameters(kernel, values)
+    }
+}
 
 /// `int filterjit_generic_filter1d(...)`: see filterjit.h.
 @_cdecl("filterjit_generic_filter1d")
@@ -305,18 +336,42 @@ public func filterjit_generic_filter1d(
     _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     withStatus(errorText) {
-        let kernel = try checkedKernel(kernelHandle, kind: .lineFilter)
-        let source = try CallerArray(base: input, dtype: inputDtype, rank: rank, shape: shape, strides: inputStrides, role: "input")
-        let destination = try CallerArray(base: UnsafeRawPointer(output), dtype: outputDtype, rank: rank, shape: shape,
-                                          strides: outputStrides, role: "output")
-        let options = LineFilterOptions(filterSize: filterSize, axis: Int(axis), mode: try boundaryMode(code: mode),
-                                        cval: cval, origin: origin)
-        let values = try userDataValues(kernel, parameters, parameterCount)
-        let engine = try executionEngine(engine)
-        let threads = threadCount(threads)
-        try withArrays(source, destination) { image, output in
-            _ = try kernel.genericFilter1D(image, options: options, output: .array(output),
-                                           parameters: namedParameters(kernel, values), engine: engine, threads: threads)
+        let call = try GenericFilter1DCall(kernelHandle, input, inputDtype, rank, shape, inputStrides, output, outputDtype,
+                                           outputStrides, filterSize, axis, mode, cval, origin, parameters, parameterCount,
+                                           engine, threads)
+        try withArrays(call.source, call.destination) { image, output in
+            _ = try call.kernel.genericFilter1D(image, options: call.options, output: .array(output),
+                                                parameters: call.parameters, engine: call.engine, threads: call.threads)
         }
     }
+}
+
+/// `filterjit_filter_plan *filterjit_generic_filter1d_prepare(...)`: see filterjit.h.
+@_cdecl("filterjit_generic_filter1d_prepare")
+public func filterjit_generic_filter1d_prepare(
+    _ kernelHandle: OpaquePointer?,
+    _ input: UnsafeRawPointer?, _ inputDtype: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>?,
+    _ inputStrides: UnsafePointer<Int>?,
+    _ output: UnsafeMutableRawPointer?, _ outputDtype: Int32, _ outputStrides: UnsafePointer<Int>?,
+    _ filterSize: Int, _ axis: Int32, _ mode: Int32, _ cval: Double, _ origin: Int,
+    _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
+    _ engine: Int32, _ threads: Int32,
+    _ status: UnsafeMutablePointer<Int32>?,
+    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> OpaquePointer? {
+    var plan: FilterPlanBox?
+    let code = withStatus(errorText) {
+        let call = try GenericFilter1DCall(kernelHandle, input, inputDtype, rank, shape, inputStrides, output, outputDtype,
+                                           outputStrides, filterSize, axis, mode, cval, origin, parameters, parameterCount,
+                                           engine, threads)
+        try withArrays(call.source, call.destination, copyingOut: false) { image, output in
+            let prepared = try call.kernel.prepareGenericFilter1D(input: image, options: call.options, output: output,
+                                                                  parameters: call.parameters, engine: call.engine,
+                                                                  threads: call.threads)
+            plan = FilterPlanBox(run: prepared.run, source: call.source, destination: call.destination)
+        }
+    }
+    status?.pointee = code
+    guard let plan else { return nil }
+    return OpaquePointer(Unmanaged.passRetained(plan).toOpaque())
 }

@@ -68,6 +68,17 @@ if _prepare is not None and _plan_run is not None and _plan_free is not None:
     _plan_free.argtypes = [ctypes.c_void_p]
 else:  # an older library without prepared calls: every call takes the full path
     _prepare = None
+# Prepared generic_filter1d calls (filterjit_generic_filter1d_prepare): the same plans, run the same way.
+_prepare1d: Any = getattr(_lib.lib, "filterjit_generic_filter1d_prepare", None) if _prepare is not None else None
+if _prepare1d is not None:
+    _prepare1d.restype = ctypes.c_void_p
+    _prepare1d.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_void_p, ctypes.c_int, ctypes.c_int, _p_intp, _p_intp,
+        ctypes.c_void_p, ctypes.c_int, _p_intp,
+        ctypes.c_ssize_t, ctypes.c_int, ctypes.c_int, ctypes.c_double, ctypes.c_ssize_t,
+        ctypes.POINTER(ctypes.c_double), ctypes.c_ssize_t,
+        ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_void_p)]
 # The prepared run through the C extension (filterjit/_fastcall.c `plan_run`): the arrays' addresses read in C, no
 # ctypes call; None without the extension (or a stale one), and then ctypes runs the plan.
 # FILTERJIT_NO_FASTCALL=1 turns it off, as for array functions.
@@ -189,9 +200,9 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
             origin_key, threads, engine, fast_math, named)
 
 
-def _remember_plan(key: tuple, arguments: tuple, kernel: Kernel, function: Any) -> None:
-    """Prepares the call that just succeeded with `arguments` and keeps it under `key`, on the key's second
-    successful call (the first is only noted)."""
+def _remember_plan(key: tuple, arguments: tuple, kernel: Kernel, function: Any, prepare: Any = None) -> None:
+    """Prepares the call that just succeeded with `arguments` (by `prepare`: generic_filter's by default) and
+    keeps it under `key`, on the key's second successful call (the first is only noted)."""
     with _PLANS_LOCK:
         if key not in _SEEN:
             while len(_SEEN) >= _SEEN_LIMIT:
@@ -201,7 +212,7 @@ def _remember_plan(key: tuple, arguments: tuple, kernel: Kernel, function: Any) 
         del _SEEN[key]
     status = ctypes.c_int(0)
     error = ctypes.c_void_p()
-    handle = _prepare(*arguments, ctypes.byref(status), ctypes.byref(error))
+    handle = (prepare or _prepare)(*arguments, ctypes.byref(status), ctypes.byref(error))
     if not handle:
         _lib.take_string(error)  # the call itself succeeded: nothing to prepare, nothing to report
         return
@@ -412,21 +423,11 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     results and errors."""
     key = _plan_key(input, function, size, footprint, output, mode, cval, origin, axes, threads, engine,
                     extra_arguments, extra_keywords, fast_math, parameters)
-    if key is not None:
-        plan = _PLANS.get(key)
-        # (A JITCallable's kernel may have been replaced since: then the full path.)
-        if plan is not None and (type(function) is str or (plan.function is function
-                                                            and (type(function) is not JITCallable
-                                                                 or function.kernel is plan.kernel))):
-            image = typing.cast(np.ndarray, input)  # keyed: an ndarray, and `output` None or an ndarray
-            result = np.empty(image.shape, dtype=image.dtype) if output is None else typing.cast(np.ndarray, output)
-            if result.flags.writeable:  # else the full path raises SciPy's error
-                failure = _run_plan(plan.handle, image, result)
-                if failure is not None:
-                    status, address = failure
-                    message = _lib.take_string(ctypes.c_void_p(address))
-                    _raise(status, _locate(message, plan.kernel) if status == _lib.ERROR_KERNEL else message)
-                return result
+    plan = _matching_plan(key, function)
+    if plan is not None:
+        prepared = _run_prepared(plan, input, output)
+        if prepared is not None:
+            return prepared
     given_input, given_output = input, output
     kernel, values = _kernel_and_values(function, "filter", "generic_filter", parameters, extra_arguments, extra_keywords)
     input = _native(np.asarray(input), "input")
@@ -477,6 +478,41 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     return output
 
 
+def _plan_key1d(input, function, filter_size, axis, output, mode, cval, origin, threads, engine, extra_arguments,
+                extra_keywords, parameters) -> tuple | None:
+    """The key of a generic_filter1d call in `_PLANS` (None: not prepared), by `_plan_key`'s rules."""
+    if _prepare1d is None or type(filter_size) is not int or type(axis) is not int or type(origin) is not int:
+        return None
+    key = _plan_key(input, function, 1, None, output, mode, cval, 0, None, threads, engine, extra_arguments,
+                    extra_keywords, False, parameters)
+    return None if key is None else ("1d", filter_size, axis, origin) + key
+
+
+def _run_prepared(plan: "_Plan", input, output):
+    """Runs a prepared call on `input` (an ndarray) into `output` (None or an ndarray): the result, or None
+    when the output is read-only (then the full call raises SciPy's error)."""
+    image = typing.cast(np.ndarray, input)
+    result = np.empty(image.shape, dtype=image.dtype) if output is None else typing.cast(np.ndarray, output)
+    if not result.flags.writeable:
+        return None
+    failure = _run_plan(plan.handle, image, result)
+    if failure is not None:
+        status, address = failure
+        message = _lib.take_string(ctypes.c_void_p(address))
+        _raise(status, _locate(message, plan.kernel) if status == _lib.ERROR_KERNEL else message)
+    return result
+
+
+def _matching_plan(key, function) -> "_Plan | None":
+    """The plan under `key` made for this `function` (a JITCallable's kernel may have been replaced since)."""
+    plan = _PLANS.get(key) if key is not None else None
+    if plan is not None and (type(function) is str or (plan.function is function
+                                                        and (type(function) is not JITCallable
+                                                             or function.kernel is plan.kernel))):
+        return plan
+    return None
+
+
 def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, filter_size: int, axis: int = -1,
                      output: np.ndarray | DTypeLike | None = None, mode: str = "reflect", cval: float = 0.0,
                      origin: int = 0, threads: int | None = None, engine: str = "fused",
@@ -484,7 +520,16 @@ def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, fil
                      **parameters: float) -> np.ndarray:
     """scipy.ndimage.generic_filter1d with a FilterJIT `@line_filter` kernel, run by FilterJIT's driver
     (the output line is zeroed before each call; SciPy leaves stale data there). Run-time parameters
-    come from `extra_arguments`, `extra_keywords` and keywords, as in generic_filter."""
+    come from `extra_arguments`, `extra_keywords` and keywords, as in generic_filter. A call that repeats an
+    earlier one's arguments runs, from its third call, the plan its second call prepared (as generic_filter)."""
+    key = _plan_key1d(input, function, filter_size, axis, output, mode, cval, origin, threads, engine,
+                      extra_arguments, extra_keywords, parameters)
+    plan = _matching_plan(key, function)
+    if plan is not None:
+        prepared = _run_prepared(plan, input, output)
+        if prepared is not None:
+            return prepared
+    given_input, given_output = input, output
     kernel, values = _kernel_and_values(function, "line_filter", "generic_filter1d", parameters, extra_arguments,
                                         extra_keywords)
     input = _native(np.asarray(input), "input")
@@ -500,13 +545,17 @@ def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, fil
     output = _output_array(output, input)
     result = _writable_native(output)
     params = (ctypes.c_double * max(len(values), 1))(*values)
-    call = lambda error: _lib.lib.filterjit_generic_filter1d(  # noqa: E731
-        kernel.handle,
-        input.ctypes.data, _DTYPE_CODES[input.dtype], input.ndim, _intp(input.shape), _intp(input.strides),
-        result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
-        int(filter_size), axis, mode_code, float(cval), int(origin),
-        params, len(values), _engine(engine), _threads(threads), error)
-    return _run(call, kernel, output, result)
+    arguments = (kernel.handle,
+                 input.ctypes.data, _DTYPE_CODES[input.dtype], input.ndim, _intp(input.shape), _intp(input.strides),
+                 result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
+                 int(filter_size), axis, mode_code, float(cval), int(origin),
+                 params, len(values), _engine(engine), _threads(threads))
+    call = lambda error: _lib.lib.filterjit_generic_filter1d(*arguments, error)  # noqa: E731
+    output = _run(call, kernel, output, result)
+    # Prepared for the next call with these arguments when the arrays were used as given (see generic_filter).
+    if key is not None and input is given_input and result is output and (given_output is None or output is given_output):
+        _remember_plan(key, arguments, kernel, function, _prepare1d)
+    return output
 
 
 def _order(order: object) -> int:

@@ -219,3 +219,79 @@ def test_plans_run_through_the_c_extension_when_it_is_built():
     if _ndimage._fast_plan_run is not None:  # its own argument check
         with pytest.raises(TypeError, match="plan handle and two ndarrays"):
             _ndimage._fast_plan_run(0, image, [1])
+
+
+# generic_filter1d: the same plans (filterjit_generic_filter1d_prepare), keyed by filter_size, axis and origin too.
+RUNNING = """@line_filter
+def running(line, out, scale=1.0):
+    size = len(line) - len(out) + 1
+    total = 0.0
+    for i in range(size):
+        total += line[i]
+    out[0] = total / size * scale
+    for i in range(1, len(out)):
+        total += line[i + size - 1] - line[i - 1]
+        out[i] = total / size * scale
+"""
+FAILING = """@line_filter
+def failing(line, out):
+    for i in range(len(out)):
+        out[i] = line[i + 1 + int(line[0] > 90) * 100]
+"""
+
+
+def _plans1d_in_use():
+    if _ndimage._prepare1d is None:
+        pytest.skip("the library has no prepared generic_filter1d calls")
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "float32", "float64"])
+def test_repeated_line_filter_calls_equal_scipy_and_run_the_plan(dtype, monkeypatch):
+    _plans1d_in_use()
+    runs = []
+    real_run = _ndimage._run_plan
+    monkeypatch.setattr(_ndimage, "_run_plan", lambda *args: runs.append(1) or real_run(*args))
+    rng = np.random.default_rng(21)
+    calls = 0
+    for shape, axis, size, origin, mode in [((9, 31), 0, 3, 0, "reflect"), ((9, 31), -1, 4, -1, "wrap"),
+                                            ((4, 5, 6), 1, 5, 1, "constant"), ((40,), 0, 2, 0, "nearest")]:
+        before = len(runs)
+        for call in range(4):
+            image = (rng.random(shape) * 200).astype(dtype)
+            got = filterjit.generic_filter1d(image, RUNNING, size, axis=axis, mode=mode, cval=2.5, origin=origin)
+            expected = ndi.uniform_filter1d(image, size, axis=axis, mode=mode, cval=2.5, origin=origin)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected), (dtype, shape, axis, call)
+            calls += 1
+        assert len(runs) - before == 2, (shape, axis)  # calls 0 and 1 take the full path, 1 prepares
+    # Calls that differ only in the axis, the filter size or the origin each have their own plan.
+    for call in range(3):
+        image = (rng.random((8, 8)) * 200).astype(dtype)
+        for axis, size, origin in [(0, 3, 0), (1, 3, 0), (0, 5, 0), (0, 5, 1)]:
+            got = filterjit.generic_filter1d(image, RUNNING, size, axis=axis, origin=origin)
+            assert np.array_equal(got, ndi.uniform_filter1d(image, size, axis=axis, origin=origin)), (axis, size, origin)
+    # A parameter keys its own plan; an output array is written by the plan.
+    image = (rng.random((6, 7)) * 200).astype(dtype)
+    out = np.empty((6, 7), np.float64)
+    for _ in range(3):
+        result = filterjit.generic_filter1d(image, RUNNING, 3, axis=0, output=out, scale=2.0)
+        assert result is out
+        assert np.array_equal(out, ndi.uniform_filter1d(image.astype(np.float64), 3, axis=0) * 2.0)
+
+
+def test_prepared_line_filters_repeat_errors_and_write_in_place():
+    _plans1d_in_use()
+    image = np.tile(np.arange(20, dtype=np.float64), (6, 1))
+    image[0, 5] = 95  # column 5 (a line along axis 0) fails
+    messages = []
+    for _ in range(4):
+        with pytest.raises(Exception) as raised:
+            filterjit.generic_filter1d(image, FAILING, 3, axis=0)
+        messages.append((type(raised.value), str(raised.value)))
+    assert len(set(messages)) == 1 and "(0, 5)" in messages[0][1], messages
+    # The output is the input: each call filters the previous result, as SciPy's in-place call does.
+    ours, theirs = image.copy(), image.copy()
+    ours[0, 5] = theirs[0, 5] = 5
+    for _ in range(4):
+        filterjit.generic_filter1d(ours, RUNNING, 3, axis=-1, output=ours)
+        ndi.uniform_filter1d(theirs, 3, axis=-1, output=theirs)
+        assert np.array_equal(ours, theirs)
