@@ -282,8 +282,11 @@ public final class PreparedGenericFilter1D: @unchecked Sendable {
     init(kernel: Kernel, input: NDArray, options: LineFilterOptions, output: NDArray, parameters: [String: Double],
          engine: ExecutionEngine, threads: Int?) throws {
         guard kernel.kind == .lineFilter else { throw KernelCallError.wrongKind(expected: .lineFilter, actual: kernel.kind) }
-        // The checks of `genericFilter1D`, in its order.
+        // The checks of `genericFilter1D`, in its order (on the callback engine its callback, compiled there).
         self.userData = try kernel.parameterValues(parameters)
+        if engine == .callback, try kernel.lineFilterCallback == nil {
+            throw KernelCallError.wrongKind(expected: .lineFilter, actual: kernel.kind)
+        }
         _ = try validatedLineFilterAxis(options, rank: input.rank)
         _ = try makeFilterOutput(.array(output), shape: input.shape, inputType: input.elementType)
         if engine == .fused { _ = try resolvedThreads(threads) }
@@ -298,7 +301,8 @@ public final class PreparedGenericFilter1D: @unchecked Sendable {
         inputStrides = input.strides
         outputType = output.elementType
         outputStrides = output.strides
-        fused = engine == .fused
+        // (An empty input compiles nothing, as the call returns before its line kernel.)
+        fused = engine == .fused && !input.isEmpty
             ? (try kernel.fusedLineKernel(options, input: input.elementType, output: output.elementType),
                !Codegen.lineKernelStoresEveryOutputFirst(kernel.program))
             : nil

@@ -177,6 +177,73 @@ private func withOptionalArray<T, R>(_ values: [T]?, _ body: (UnsafePointer<T>?)
         }
     }
 
+    /// filterjit_generic_filter1d_prepare: a line filter's plan, run by filterjit_filter_plan_run on other arrays
+    /// of the layout, gives filterjit_generic_filter1d's bits on both engines; a failing line fails the run with
+    /// the call's status and message; bad arguments fail the preparation as the call does.
+    @Test func preparedLineFilterCallsRunOnOtherArraysOfTheLayout() throws {
+        let result = compile("@line_filter\ndef k(line, out):\n    for i in range(len(out)):\n"
+                             + "        out[i] = line[i] + 2.0 * line[i + 2 + int(line[0] > 5000) * 100]\n")
+        let kernel = try #require(result.kernel, "\(result.error)")
+        defer { filterjit_kernel_free(kernel) }
+        let shape = [23, 37], count = 23 * 37
+        let strides = NDArray.contiguousStrides(shape: shape, itemSize: 8)
+        var error: UnsafeMutablePointer<CChar>?
+        var status: Int32 = -1
+        func call(_ input: [Double], engine: Int32) -> (Int32, [Double], String) {
+            var output = [Double](repeating: .nan, count: count)
+            let status = input.withUnsafeBytes { inputBytes in
+                output.withUnsafeMutableBytes { outputBytes in
+                    filterjit_generic_filter1d(kernel, inputBytes.baseAddress, 10, 2, shape, strides, outputBytes.baseAddress,
+                                               10, strides, 3, 0, 4, 1.5, 0, nil, 0, engine, 2, &error)
+                }
+            }
+            return (status, output, take(error))
+        }
+        for engine in [Int32(1), 0] {
+            var scratch = [Double](repeating: 0, count: count)
+            let plan = scratch.withUnsafeBytes { inputBytes in
+                scratch.withUnsafeMutableBytes { outputBytes in
+                    filterjit_generic_filter1d_prepare(kernel, inputBytes.baseAddress, 10, 2, shape, strides,
+                                                       outputBytes.baseAddress, 10, strides, 3, 0, 4, 1.5, 0, nil, 0,
+                                                       engine, 2, &status, &error)
+                }
+            }
+            #expect(status == 0, "\(take(error))")
+            let handle = try #require(plan)
+            defer { filterjit_filter_plan_free(handle) }
+            for round in 0..<3 {
+                var input = (0..<count).map { Double(($0 * (round + 3) * 104729) % 997) - 400 }
+                if round == 2 { for row in 0..<23 { input[row * 37 + 5] = 6000 } }  // line 5 (a column) fails
+                let expected = call(input, engine: engine)
+                var output = [Double](repeating: .nan, count: count)
+                let runStatus = input.withUnsafeBytes { inputBytes in
+                    output.withUnsafeMutableBytes { outputBytes in
+                        filterjit_filter_plan_run(handle, inputBytes.baseAddress, outputBytes.baseAddress, &error)
+                    }
+                }
+                let message = take(error)
+                #expect(runStatus == expected.0 && message == expected.2, "engine \(engine) round \(round): \(message)")
+                #expect((runStatus != 0) == (round == 2) && (round < 2 || message.contains("(0, 5)")),
+                        "engine \(engine) round \(round): \(runStatus) \(message)")
+                if round < 2 { #expect(output.map(\.bitPattern) == expected.1.map(\.bitPattern), "engine \(engine)") }
+            }
+        }
+        // The preparation checks as the call does: a bad mode, an axis out of range, a filter size of 0.
+        for (size, axis, mode, message) in [(3, Int32(0), Int32(99), "mode"), (3, 2, 4, "axis"), (0, 0, 4, "filter")] {
+            let input = [Double](repeating: 1, count: count)
+            var output = [Double](repeating: 0, count: count)
+            let bad = input.withUnsafeBytes { inputBytes in
+                output.withUnsafeMutableBytes { outputBytes in
+                    filterjit_generic_filter1d_prepare(kernel, inputBytes.baseAddress, 10, 2, shape, strides,
+                                                       outputBytes.baseAddress, 10, strides, size, axis, mode, 0, 0, nil, 0,
+                                                       1, 1, &status, &error)
+                }
+            }
+            #expect(bad == nil && status == 1, "\(message)")
+            #expect(take(error).lowercased().contains(message))
+        }
+    }
+
     @Test func compileAsGivesAnUndecoratedDefTheCallersKind() throws {
         var error: UnsafeMutablePointer<CChar>?
         var status: Int32 = 0

@@ -250,17 +250,23 @@ _CONSTANT_MODES = ("constant", "grid-constant")
 
 def _cast_cval(cval: float, dtype: np.dtype) -> float:
     """cval as the C code's `(type)cval` makes it for the element type (SciPy's n-D min/max and rank)."""
-    value = float(cval)
+    if type(cval) is not float and type(cval) is not int:
+        return _cast_cval_bits(struct.pack("<d", _quietly(float, cval)), np.dtype(dtype))
     # By the value's bits (NaNs and -0.0 included) and the type: the cast with its warnings silenced is most
     # of a small image's call.
-    return _cast_cval_bits(struct.pack("<d", value), np.dtype(dtype))
+    return _cast_cval_bits(struct.pack("<d", float(cval)), np.dtype(dtype))
+
+
+def _quietly(function, *arguments):
+    """`function(*arguments)` with NumPy's floating-point errors and warnings silenced."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return function(*arguments)
 
 
 @functools.lru_cache(maxsize=256)
 def _cast_cval_bits(bits: bytes, dtype: np.dtype) -> float:
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(np.array(struct.unpack("<d", bits)[0], dtype=np.float64).astype(dtype))
+    return _quietly(lambda: float(np.array(struct.unpack("<d", bits)[0], dtype=np.float64).astype(dtype)))
 
 
 def _has_nan_or_negative_zero(array: np.ndarray) -> bool:

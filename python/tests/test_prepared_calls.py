@@ -269,29 +269,44 @@ def test_repeated_line_filter_calls_equal_scipy_and_run_the_plan(dtype, monkeypa
         for axis, size, origin in [(0, 3, 0), (1, 3, 0), (0, 5, 0), (0, 5, 1)]:
             got = filterjit.generic_filter1d(image, RUNNING, size, axis=axis, origin=origin)
             assert np.array_equal(got, ndi.uniform_filter1d(image, size, axis=axis, origin=origin)), (axis, size, origin)
-    # A parameter keys its own plan; an output array is written by the plan.
-    image = (rng.random((6, 7)) * 200).astype(dtype)
+    # A parameter keys its own plan (the same layout and output with two scales in turn); the plan writes the
+    # output array.
     out = np.empty((6, 7), np.float64)
+    before = len(runs)
     for _ in range(3):
-        result = filterjit.generic_filter1d(image, RUNNING, 3, axis=0, output=out, scale=2.0)
-        assert result is out
-        assert np.array_equal(out, ndi.uniform_filter1d(image.astype(np.float64), 3, axis=0) * 2.0)
+        image = (rng.random((6, 7)) * 200).astype(dtype)
+        for scale in (2.0, 3.0):
+            result = filterjit.generic_filter1d(image, RUNNING, 3, axis=0, output=out, scale=scale)
+            assert result is out
+            assert np.array_equal(out, ndi.uniform_filter1d(image.astype(np.float64), 3, axis=0) * scale), scale
+    assert len(runs) - before == 2  # the third call of each scale
 
 
-def test_prepared_line_filters_repeat_errors_and_write_in_place():
+def test_prepared_line_filters_repeat_errors_and_write_in_place(monkeypatch):
     _plans1d_in_use()
-    image = np.tile(np.arange(20, dtype=np.float64), (6, 1))
-    image[0, 5] = 95  # column 5 (a line along axis 0) fails
+    runs = []
+    real_run = _ndimage._run_plan
+    monkeypatch.setattr(_ndimage, "_run_plan", lambda *args: runs.append(1) or real_run(*args))
+    good = np.tile(np.arange(20, dtype=np.float64), (7, 1))
+    failing = good.copy()
+    failing[:, 5] = 95  # column 5 (a line along axis 0) fails
+    for _ in range(2):  # two calls that pass: the second prepares
+        filterjit.generic_filter1d(good, FAILING, 3, axis=0)
     messages = []
-    for _ in range(4):
+    for _ in range(3):  # the plan runs, and fails as the full call does
         with pytest.raises(Exception) as raised:
-            filterjit.generic_filter1d(image, FAILING, 3, axis=0)
+            filterjit.generic_filter1d(failing, FAILING, 3, axis=0)
         messages.append((type(raised.value), str(raised.value)))
-    assert len(set(messages)) == 1 and "(0, 5)" in messages[0][1], messages
-    # The output is the input: each call filters the previous result, as SciPy's in-place call does.
-    ours, theirs = image.copy(), image.copy()
-    ours[0, 5] = theirs[0, 5] = 5
+    assert len(runs) == 3
+    with pytest.raises(Exception) as raised:
+        filterjit.generic_filter1d(failing, FAILING, 3, axis=0, threads=1)  # another key: the full call
+    assert set(messages) == {(type(raised.value), str(raised.value))} and "(0, 5)" in messages[0][1], messages
+    # The output is the input: each call filters the previous result, as SciPy's in-place call does (from the
+    # third call through the plan).
+    ours, theirs = good.copy(), good.copy()
+    runs.clear()
     for _ in range(4):
         filterjit.generic_filter1d(ours, RUNNING, 3, axis=-1, output=ours)
         ndi.uniform_filter1d(theirs, 3, axis=-1, output=theirs)
         assert np.array_equal(ours, theirs)
+    assert len(runs) == 2
