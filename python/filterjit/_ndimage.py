@@ -423,11 +423,9 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     results and errors."""
     key = _plan_key(input, function, size, footprint, output, mode, cval, origin, axes, threads, engine,
                     extra_arguments, extra_keywords, fast_math, parameters)
-    plan = _matching_plan(key, function)
-    if plan is not None:
-        prepared = _run_prepared(plan, input, output)
-        if prepared is not None:
-            return prepared
+    prepared = _run_if_prepared(key, function, input, output)
+    if prepared is not None:
+        return prepared
     given_input, given_output = input, output
     kernel, values = _kernel_and_values(function, "filter", "generic_filter", parameters, extra_arguments, extra_keywords)
     input = _native(np.asarray(input), "input")
@@ -503,6 +501,13 @@ def _run_prepared(plan: "_Plan", input, output):
     return result
 
 
+def _run_if_prepared(key, function, input, output):
+    """The result of the plan kept under `key` for this `function` run on `input` into `output`, or None when
+    there is none (or the output is read-only): then the full call."""
+    plan = _matching_plan(key, function)
+    return None if plan is None else _run_prepared(plan, input, output)
+
+
 def _matching_plan(key, function) -> "_Plan | None":
     """The plan under `key` made for this `function` (a JITCallable's kernel may have been replaced since)."""
     plan = _PLANS.get(key) if key is not None else None
@@ -524,11 +529,9 @@ def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, fil
     earlier one's arguments runs, from its third call, the plan its second call prepared (as generic_filter)."""
     key = _plan_key1d(input, function, filter_size, axis, output, mode, cval, origin, threads, engine,
                       extra_arguments, extra_keywords, parameters)
-    plan = _matching_plan(key, function)
-    if plan is not None:
-        prepared = _run_prepared(plan, input, output)
-        if prepared is not None:
-            return prepared
+    prepared = _run_if_prepared(key, function, input, output)
+    if prepared is not None:
+        return prepared
     given_input, given_output = input, output
     kernel, values = _kernel_and_values(function, "line_filter", "generic_filter1d", parameters, extra_arguments,
                                         extra_keywords)
