@@ -193,6 +193,29 @@ extension Kernel {
     }
 }
 
+/// The input and output layouts (element types, shape, strides) a prepared call was planned for.
+struct ArrayLayouts: Sendable {
+    let inputType: ElementType
+    let shape: [Int]
+    let inputStrides: [Int]
+    let outputType: ElementType
+    let outputStrides: [Int]
+
+    init(input: NDArray, output: NDArray) {
+        inputType = input.elementType
+        shape = input.shape
+        inputStrides = input.strides
+        outputType = output.elementType
+        outputStrides = output.strides
+    }
+
+    /// Whether `input` and `output` are laid out as planned (their addresses may differ).
+    func fit(_ input: NDArray, _ output: NDArray) -> Bool {
+        input.elementType == inputType && input.shape == shape && input.strides == inputStrides
+            && output.elementType == outputType && output.shape == shape && output.strides == outputStrides
+    }
+}
+
 /// A `generic_filter` call planned once for one input and output layout (element types, shape and
 /// strides), mode, cval, origins, footprint, parameters, engine, strategy and threads, and then run on
 /// any arrays of that layout: the arguments are validated and the window strategy (geometry, recognised
@@ -208,11 +231,7 @@ public final class PreparedGenericFilter: @unchecked Sendable {
     let engine: ExecutionEngine
     let strategy: WindowStrategyChoice
     let threads: Int?
-    let inputType: ElementType
-    let shape: [Int]
-    let inputStrides: [Int]
-    let outputType: ElementType
-    let outputStrides: [Int]
+    let layouts: ArrayLayouts
     /// The fused engine's geometry and window-strategy plan (nil: the callback engine).
     let planned: (geometry: FilterGeometry, strategy: WindowStrategyPlan)?
 
@@ -226,11 +245,7 @@ public final class PreparedGenericFilter: @unchecked Sendable {
         self.engine = engine
         self.strategy = strategy
         self.threads = threads
-        inputType = input.elementType
-        shape = input.shape
-        inputStrides = input.strides
-        outputType = output.elementType
-        outputStrides = output.strides
+        layouts = ArrayLayouts(input: input, output: output)
         if engine == .fused {
             // The checks of `genericFilter`, in its order.
             let geometry = try FilterGeometry(inputShape: input.shape, options: options)
@@ -250,8 +265,7 @@ public final class PreparedGenericFilter: @unchecked Sendable {
     /// Runs the filter from `input` into `output` (which must have the input's shape), as
     /// `kernel.genericFilter(input, options:, output: .array(output), ...)` with the prepared arguments.
     public func run(_ input: NDArray, output: NDArray) throws {
-        if let planned, input.elementType == inputType, input.shape == shape, input.strides == inputStrides,
-           output.elementType == outputType, output.shape == shape, output.strides == outputStrides,
+        if let planned, layouts.fit(input, output),
            try kernel.fusedGenericFilter(input, options: options, result: output, userData: userData,
                                          strategy: strategy, threads: threads, planned: planned) != nil {
             return
@@ -271,11 +285,7 @@ public final class PreparedGenericFilter1D: @unchecked Sendable {
     let userData: [Double]
     let engine: ExecutionEngine
     let threads: Int?
-    let inputType: ElementType
-    let shape: [Int]
-    let inputStrides: [Int]
-    let outputType: ElementType
-    let outputStrides: [Int]
+    let layouts: ArrayLayouts
     /// The fused engine's line kernel and whether the driver zeroes `out` for it (nil: the callback engine).
     let fused: (lineKernel: Kernel, zeroesOutput: Bool)?
 
@@ -296,11 +306,7 @@ public final class PreparedGenericFilter1D: @unchecked Sendable {
         self.parameters = parameters
         self.engine = engine
         self.threads = threads
-        inputType = input.elementType
-        shape = input.shape
-        inputStrides = input.strides
-        outputType = output.elementType
-        outputStrides = output.strides
+        layouts = ArrayLayouts(input: input, output: output)
         // (An empty input compiles nothing, as the call returns before its line kernel.)
         fused = engine == .fused && !input.isEmpty
             ? (try kernel.fusedLineKernel(options, input: input.elementType, output: output.elementType),
@@ -311,8 +317,7 @@ public final class PreparedGenericFilter1D: @unchecked Sendable {
     /// Runs the line filter from `input` into `output` (which must have the input's shape), as
     /// `kernel.genericFilter1D(input, options:, output: .array(output), ...)` with the prepared arguments.
     public func run(_ input: NDArray, output: NDArray) throws {
-        if let fused, input.elementType == inputType, input.shape == shape, input.strides == inputStrides,
-           output.elementType == outputType, output.shape == shape, output.strides == outputStrides,
+        if let fused, layouts.fit(input, output),
            try kernel.fusedGenericFilter1D(input, options: options, result: output, userData: userData,
                                            threads: threads, prepared: fused) != nil {
             return

@@ -136,6 +136,15 @@ public func filterjit_generic_filter(
                   engine, threads, strategy: .auto, errorText)
 }
 
+/// A filter call's input and output buffers of one shape, read and checked (input first).
+private func callerArrays(_ input: UnsafeRawPointer?, _ inputDtype: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>?,
+                          _ inputStrides: UnsafePointer<Int>?, _ output: UnsafeMutableRawPointer?, _ outputDtype: Int32,
+                          _ outputStrides: UnsafePointer<Int>?) throws -> (CallerArray, CallerArray) {
+    (try CallerArray(base: input, dtype: inputDtype, rank: rank, shape: shape, strides: inputStrides, role: "input"),
+     try CallerArray(base: UnsafeRawPointer(output), dtype: outputDtype, rank: rank, shape: shape, strides: outputStrides,
+                     role: "output"))
+}
+
 /// The arguments of a generic_filter call, read and checked in the C API's order.
 private struct GenericFilterCall {
     let kernel: Kernel
@@ -156,9 +165,8 @@ private struct GenericFilterCall {
          _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
          _ engine: Int32, _ threads: Int32) throws {
         let kernel = try checkedKernel(kernelHandle, kind: .filter)
-        let source = try CallerArray(base: input, dtype: inputDtype, rank: rank, shape: shape, strides: inputStrides, role: "input")
-        let destination = try CallerArray(base: UnsafeRawPointer(output), dtype: outputDtype, rank: rank, shape: shape,
-                                          strides: outputStrides, role: "output")
+        let (source, destination) = try callerArrays(input, inputDtype, rank, shape, inputStrides, output, outputDtype,
+                                                     outputStrides)
         guard footprintRank >= 0, footprintRank <= 64 else {
             throw APIFailure(.argument, "footprint rank \(footprintRank) is out of range (0...64)")
         }
@@ -311,9 +319,8 @@ private struct GenericFilter1DCall {
          _ parameters: UnsafePointer<Double>?, _ parameterCount: Int,
          _ engine: Int32, _ threads: Int32) throws {
         kernel = try checkedKernel(kernelHandle, kind: .lineFilter)
-        source = try CallerArray(base: input, dtype: inputDtype, rank: rank, shape: shape, strides: inputStrides, role: "input")
-        destination = try CallerArray(base: UnsafeRawPointer(output), dtype: outputDtype, rank: rank, shape: shape,
-                                      strides: outputStrides, role: "output")
+        (source, destination) = try callerArrays(input, inputDtype, rank, shape, inputStrides, output, outputDtype,
+                                                 outputStrides)
         options = LineFilterOptions(filterSize: filterSize, axis: Int(axis), mode: try boundaryMode(code: mode),
                                     cval: cval, origin: origin)
         let values = try userDataValues(kernel, parameters, parameterCount)

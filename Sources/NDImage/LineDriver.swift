@@ -80,6 +80,11 @@ public struct LineRun: @unchecked Sendable {
         let inStep = input.strides[last], outStep = output.strides[last]
         let groupSize = axis != last && input.shape[last] > 1 && inLineStride.magnitude > inStep.magnitude && !writesInPlace
             ? Self.groupSize : 1
+        // A line's extended positions outside it, through the mode (or cval), from the line starting at `start`.
+        func fillEnds(_ line: UnsafeMutablePointer<Double>, _ start: UnsafeRawPointer) {
+            for j in 0..<before { line[j] = map[j].map { inType.loadDouble(from: start + $0) } ?? cval }
+            for j in (before + n)..<extendedLength { line[j] = map[j].map { inType.loadDouble(from: start + $0) } ?? cval }
+        }
         withoutActuallyEscaping(kernel) { kernel in
             withoutActuallyEscaping(reason) { reason in
                 RowThreads.forEach(parts.count) { chunk in
@@ -106,13 +111,7 @@ public struct LineRun: @unchecked Sendable {
                         if count > 1 {
                             Self.gather(inType, from: start, lineStride: inLineStride, step: inStep, count: n, lines: count,
                                         into: lines + before, pitch: extendedLength)
-                            for b in 0..<count {
-                                let line = lines + b * extendedLength, lineStart = start + b * inStep
-                                for j in 0..<before { line[j] = map[j].map { inType.loadDouble(from: lineStart + $0) } ?? cval }
-                                for j in (before + n)..<extendedLength {
-                                    line[j] = map[j].map { inType.loadDouble(from: lineStart + $0) } ?? cval
-                                }
-                            }
+                            for b in 0..<count { fillEnds(lines + b * extendedLength, start + b * inStep) }
                             for b in 0..<count {
                                 let line = lines + b * extendedLength, target = outs + b * n
                                 if zeroesOutput { target.update(repeating: 0, count: n) }
@@ -133,10 +132,7 @@ public struct LineRun: @unchecked Sendable {
                         let line = lines, out = outs
                         // The line itself, converted in one loop; the ends through the mode.
                         Self.load(inType, from: start, stride: inLineStride, count: n, into: line + before)
-                        for j in 0..<before { line[j] = map[j].map { inType.loadDouble(from: start + $0) } ?? cval }
-                        for j in (before + n)..<extendedLength {
-                            line[j] = map[j].map { inType.loadDouble(from: start + $0) } ?? cval
-                        }
+                        fillEnds(line, start)
                         let target = writesInPlace ? (outBase + outOffset).assumingMemoryBound(to: Double.self) : out
                         if zeroesOutput { target.update(repeating: 0, count: n) }
                         guard kernel(line, extendedLength, target, n) else {
