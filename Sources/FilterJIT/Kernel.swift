@@ -113,6 +113,9 @@ public final class Kernel: @unchecked Sendable {
     weak var engine: Engine?
     /// Window reductions recognised per window length (WindowStrategy.swift), guarded by `recognitionLock`.
     var recognitions: [Int: RecognizedWindowReductions?] = [:]
+    /// The compiled tails of those reductions per window length and output type (`tailRowKernel`), guarded
+    /// by `recognitionLock` too.
+    var tailRowKernels: [TailRowKernelKey: Kernel] = [:]
     let recognitionLock = NSLock()
     /// The back end of the engine that checked this kernel: its code is compiled there.
     let generator: CodeGenerator

@@ -133,6 +133,25 @@ extension Kernel {
         return recognized
     }
 
+    /// The fused row kernel of `recognized`'s tail (the reductions of windows of `windowLength` taps) over
+    /// its planes of doubles, storing `output`: found once per window length and output type, since finding
+    /// it in the engine's cache keys the tail's program by its whole printed form (about 150 us a call, most
+    /// of a small image's run).
+    func tailRowKernel(_ recognized: RecognizedWindowReductions, windowLength: Int, output: ElementType) throws -> Kernel {
+        let key = TailRowKernelKey(windowLength: windowLength, output: FusedElementType(output))
+        recognitionLock.lock()
+        let known = tailRowKernels[key]
+        recognitionLock.unlock()
+        if let known { return known }
+        let tailKernel = try fusionEngine.compile(program: recognized.tail)
+        let tail = try fusionEngine.kernel(tailKernel, variant: .filterRow(
+            FusedLayout(inputType: .float64, outputType: key.output, tapCount: recognized.reductions.count)))
+        recognitionLock.lock()
+        tailRowKernels[key] = tail
+        recognitionLock.unlock()
+        return tail
+    }
+
     /// Whether these reductions take the strategy only for the exact box sums (`ExactBoxSums.swift`): one
     /// float32 sum over a 2-D or 3-D box of 9 taps or more (3x3) but fewer than `pairwiseSumThreshold`, where
     /// the pairwise sums alone would not beat the literal kernel. Float32 data almost always make every
@@ -287,10 +306,7 @@ extension Kernel {
         }
 
         let planeCount = recognized.reductions.count
-        let tailKernel = try fusionEngine.compile(program: recognized.tail)
-        let outType = FusedElementType(result.elementType)
-        let tail = try fusionEngine.kernel(tailKernel, variant: .filterRow(
-            FusedLayout(inputType: .float64, outputType: outType, tapCount: planeCount)))
+        let tail = try tailRowKernel(recognized, windowLength: geometry.tapPositions.count, output: result.elementType)
         let row = unsafeBitCast(UnsafeRawPointer(bitPattern: try tail.address), to: fj_row_kernel.self)
         let n = job.rowLength
         let rank = input.rank, last = rank - 1
@@ -300,7 +316,7 @@ extension Kernel {
         let failures = FailureBox()
         struct TailFailed: Error {}
 
-        try withExtendedLifetime((self, tailKernel, tail)) {
+        try withExtendedLifetime((self, tail)) {
             userData.withUnsafeBufferPointer { parameters in
                 parallelFor(parts.count) { chunk in
                     // The planes are the tail's window: plane t of pixel x at element t * n + x.
@@ -336,6 +352,12 @@ extension Kernel {
         }
         return !declined.isSet
     }
+}
+
+/// The key of a kernel's compiled tail: its window length (which fixes the recognised reductions) and output type.
+struct TailRowKernelKey: Hashable {
+    let windowLength: Int
+    let output: FusedElementType
 }
 
 /// What a prepared run knows of the window strategy before it runs (`Kernel.strategyPlan`).
