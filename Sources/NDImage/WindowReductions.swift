@@ -12,8 +12,9 @@
 //     separable passes instead (BoxMinMax.swift);
 //   - sum: prefix sums in Int64, so each span costs two loads whatever its length (exact);
 //   - order statistics (rank, median, percentile): box windows up to 7 columns and 49 taps take
-//     selection networks (MedianNetworks.swift), larger boxes column histograms; otherwise for
-//     8- and 16-bit data a sliding histogram
+//     selection networks (MedianNetworks.swift), 8-bit boxes of more than 48 taps column histograms;
+//     other windows of 12 taps or more ranked rows (the footprint's rows sorted together, the
+//     window's ranks sliding as bits); smaller ones, for 8- and 16-bit data a sliding histogram
 //     (Huang) with a coarse level, for other types a sorted copy of the window, both updated by
 //     the spans' entering and leaving elements;
 //   - a single tap: a copy from the extended row.
@@ -24,8 +25,8 @@
 // caller runs the literal kernel instead.
 //
 // Scratch per thread: the cached extended rows (one per footprint row, plus two), one combined row,
-// two sliding buffers and, for order statistics, one histogram (256 or 65,536 counts) or one
-// sorted window.
+// two sliding buffers and, for order statistics, one histogram (256 or 65,536 counts), one
+// sorted window or the ranked rows (34 bytes and a bit per element of the footprint's extended rows).
 
 import RankKernelsC
 #if canImport(Glibc)
@@ -94,6 +95,11 @@ protocol ReducibleElement: Comparable {
     static func fromHistogramBin(_ bin: Int) -> Self
     /// An element no greater than any other (floats: -inf; NaN never reaches the strategies).
     static var lowest: Self { get }
+    /// An unsigned integer that orders as the elements do, with no more significant bits than the element
+    /// (ranked rows' sort keys: the radix sort skips the bytes every key shares).
+    var rankKey: UInt64 { get }
+    /// The element whose `rankKey` is `key`.
+    static func fromRankKey(_ key: UInt64) -> Self
 }
 
 extension ReducibleElement where Self: FixedWidthInteger {
@@ -116,6 +122,15 @@ extension ReducibleElement where Self: FixedWidthInteger {
     var histogramBin: Int { Int(truncatingIfNeeded: self) - Int(truncatingIfNeeded: Self.min) }
     static func fromHistogramBin(_ bin: Int) -> Self { Self(truncatingIfNeeded: bin + Int(truncatingIfNeeded: Self.min)) }
     static var lowest: Self { Self.min }
+    /// The bits of the element's width with the sign bit flipped for signed types (Self.min -> 0).
+    var rankKey: UInt64 {
+        let bits = Magnitude(truncatingIfNeeded: self)
+        return UInt64(truncatingIfNeeded: Self.isSigned ? bits ^ (1 << (Self.bitWidth - 1)) : bits)
+    }
+    static func fromRankKey(_ key: UInt64) -> Self {
+        let bits = Magnitude(truncatingIfNeeded: key)
+        return Self(truncatingIfNeeded: Self.isSigned ? bits ^ (1 << (Self.bitWidth - 1)) : bits)
+    }
 }
 
 extension UInt8: ReducibleElement { typealias HazardBits = UInt8 }
@@ -151,6 +166,12 @@ extension Double: ReducibleElement {
     var magnitudeBits: UInt64 { bitPattern & 0x7FFF_FFFF_FFFF_FFFF }
     var flippedSignBits: UInt64 { bitPattern ^ 0x8000_0000_0000_0000 }
     static var nanMagnitudeBits: UInt64 { 0x7FF0_0000_0000_0000 }
+    var rankKey: UInt64 {
+        var key: UInt64 = 0
+        withUnsafePointer(to: self) { filterjit_rank_keys_f64($0, 1, &key) }
+        return key
+    }
+    static func fromRankKey(_ key: UInt64) -> Self { filterjit_rank_value_f64(key) }
 }
 
 extension Float: ReducibleElement {
@@ -166,6 +187,12 @@ extension Float: ReducibleElement {
     var magnitudeBits: UInt32 { bitPattern & 0x7FFF_FFFF }
     var flippedSignBits: UInt32 { bitPattern ^ 0x8000_0000 }
     static var nanMagnitudeBits: UInt32 { 0x7F80_0000 }
+    var rankKey: UInt64 {
+        var key: UInt64 = 0
+        withUnsafePointer(to: self) { filterjit_rank_keys_f32($0, 1, &key) }
+        return key
+    }
+    static func fromRankKey(_ key: UInt64) -> Self { filterjit_rank_value_f32(key) }
 }
 
 /// A window-reduction run over one input: the footprint as row spans, the index maps, and which
@@ -1800,10 +1827,10 @@ public struct WindowReductionJob: @unchecked Sendable {
                 networkOrderStatistics(ranks, planes: planes)
             } else if usesColumnHistograms {
                 columnHistogramOrderStatistics(ranks, planes: planes)
-            } else if T.histogramBins != nil {
-                histogramOrderStatistics(ranks, planes: planes)
             } else if usesRankedRows {
                 rankedOrderStatistics(ranks, planes: planes)
+            } else if T.histogramBins != nil {
+                histogramOrderStatistics(ranks, planes: planes)
             } else {
                 sortedOrderStatistics(ranks, planes: planes)
             }
@@ -1905,12 +1932,19 @@ public struct WindowReductionJob: @unchecked Sendable {
             }
         }
 
-        // MARK: ranked rows (large windows of float data)
+        // MARK: ranked rows (large windows)
 
-        /// Float windows of at least `WindowReductionJob.rankedRowsMinimumTaps` taps (not boxes of
-        /// column histograms, not networks): the footprint's rows are ranked together and the window's
-        /// ranks slide as bits (`rank_merge.h`). Tags hold the slot in 8 bits and the column in 24.
-        private lazy var usesRankedRows: Bool = (T.self == Double.self || T.self == Float.self)
+        /// Windows of at least `WindowReductionJob.rankedRowsMinimumTaps` taps (not networks, not the 8-bit
+        /// boxes that column histograms binned by value take): the footprint's rows are ranked together and
+        /// the window's ranks slide as bits (`rank_merge.h`). Tags hold the slot in 8 bits and the column in 24.
+        /// Integer types too since the twenty-third session (512x512, one thread, Zen 3, ns per pixel, median /
+        /// percentile 25, before -> after): uint16 9x9 187 -> 88 / 294 -> 108, 31x31 916 -> 246 / 1752 -> 286,
+        /// disk r7 333 -> 131 / 398 -> 159 (the 16-bit bucketed column histograms and 65,536-bin sliding
+        /// histograms); int32 disk r7 1201 -> 136 (the sorted window); uint8 disk r7 235 -> 129, disk r3
+        /// 131 -> 75 (the 256-bin sliding histogram), while its boxes of more than 48 taps keep column histograms
+        /// (9x9 34 against 86, 8x8 65 against 100).
+        /// 8-bit boxes of up to 48 taps (1x15: percentile 43 -> 28) and other 8-bit footprints rank too.
+        private lazy var usesRankedRows: Bool = !(T.histogramBins == 256 && boxLike && job.tapCount > 48)
             && job.tapCount >= WindowReductionJob.rankedRowsMinimumTaps
             && job.footprintRows.count <= 255 && extendedLength < (1 << 24)
             && job.footprintRows.count * extendedLength <= RankedRows.maximumElements
@@ -1923,7 +1957,7 @@ public struct WindowReductionJob: @unchecked Sendable {
         private func rankedOrderStatistics(_ ranks: [(plane: Int, k: Int)], planes: UnsafeMutablePointer<Double>) {
             let state = ranked
             rankedReady = true
-            state.update(keys: loadedKeys, rows: { UnsafeRawPointer(self.loaded[$0]) }, double: T.self == Double.self)
+            state.update(keys: loadedKeys, rows: { UnsafePointer(self.loaded[$0]) })
             let n = job.rowLength, length = extendedLength
             let spans = flatSpans
             let spanPointers: [UnsafePointer<UInt32>?] = spans.map { UnsafePointer(state.ranks + state.slotOf[$0.row] * length + $0.start) }
@@ -1938,8 +1972,10 @@ public struct WindowReductionJob: @unchecked Sendable {
                 let plane = planes + rank.plane * n, selected = out + i * n
                 if T.self == Double.self {
                     for x in 0..<n { plane[x] = filterjit_rank_value_f64(sortedKeys[Int(selected[x])]) }
-                } else {
+                } else if T.self == Float.self {
                     for x in 0..<n { plane[x] = Double(filterjit_rank_value_f32(sortedKeys[Int(selected[x])])) }
+                } else {
+                    for x in 0..<n { plane[x] = T.fromRankKey(sortedKeys[Int(selected[x])]).doubleValue }
                 }
             }
         }
@@ -2028,8 +2064,8 @@ public struct WindowReductionJob: @unchecked Sendable {
 }
 
 extension WindowReductionJob {
-    /// Float order statistics of windows with at least this many taps (not boxes with column
-    /// histograms) run by ranked rows; smaller windows keep the sorted window.
+    /// Order statistics of windows with at least this many taps (not 8-bit boxes with column histograms)
+    /// run by ranked rows; smaller windows keep the sorted window or the sliding histogram.
     public static let rankedRowsMinimumTaps = 12
 }
 
@@ -2098,13 +2134,15 @@ final class RankedRows {
         return selectedRanks
     }
 
-    /// The keys and tags of row `row` (raw doubles or floats, `rowLength` of them) in slot `slot`, into `keys`/`tags`.
-    private func load(_ row: UnsafeRawPointer, slot: Int, double: Bool,
-                      keys: UnsafeMutablePointer<UInt64>, tags: UnsafeMutablePointer<UInt32>) {
-        if double {
-            filterjit_rank_keys_f64(row.assumingMemoryBound(to: Double.self), rowLength, keys)
+    /// The keys and tags of row `row` (`rowLength` elements) in slot `slot`, into `keys`/`tags`.
+    private func load<T: ReducibleElement>(_ row: UnsafePointer<T>, slot: Int,
+                                           keys: UnsafeMutablePointer<UInt64>, tags: UnsafeMutablePointer<UInt32>) {
+        if T.self == Double.self {
+            filterjit_rank_keys_f64(UnsafeRawPointer(row).assumingMemoryBound(to: Double.self), rowLength, keys)
+        } else if T.self == Float.self {
+            filterjit_rank_keys_f32(UnsafeRawPointer(row).assumingMemoryBound(to: Float.self), rowLength, keys)
         } else {
-            filterjit_rank_keys_f32(row.assumingMemoryBound(to: Float.self), rowLength, keys)
+            for c in 0..<rowLength { keys[c] = row[c].rankKey }
         }
         let high = UInt32(slot) << 24
         for c in 0..<rowLength { tags[c] = high | UInt32(c) }
@@ -2114,7 +2152,7 @@ final class RankedRows {
     /// `rows(r)` the loaded row of footprint row r): rows that stayed keep their slot; the slots of
     /// rows that left take the entering rows, whose sorted pairs are merged in; when most rows
     /// changed, everything is sorted anew.
-    func update(keys rowKeysNow: [Int?], rows: (Int) -> UnsafeRawPointer, double: Bool) {
+    func update<T: ReducibleElement>(keys rowKeysNow: [Int?], rows: (Int) -> UnsafePointer<T>) {
         let count = rowCount
         var claimed = [Bool](repeating: false, count: count)
         var entering: [Int] = []
@@ -2133,7 +2171,7 @@ final class RankedRows {
             for r in 0..<count {
                 slotOf[r] = r
                 slotKeys[r] = .some(rowKeysNow[r])
-                load(rows(r), slot: r, double: double, keys: keys + r * rowLength, tags: tags + r * rowLength)
+                load(rows(r), slot: r, keys: keys + r * rowLength, tags: tags + r * rowLength)
             }
             filterjit_rank_sort(keys, tags, total, spareKeys, spareTags)
             valid = true
@@ -2147,7 +2185,7 @@ final class RankedRows {
                 let slot = free[index]
                 slotOf[r] = slot
                 slotKeys[slot] = .some(rowKeysNow[r])
-                load(rows(r), slot: slot, double: double, keys: rowKeys + index * rowLength, tags: rowTags + index * rowLength)
+                load(rows(r), slot: slot, keys: rowKeys + index * rowLength, tags: rowTags + index * rowLength)
             }
             let enteringCount = entering.count * rowLength
             filterjit_rank_sort(rowKeys, rowTags, enteringCount, spareKeys, spareTags)

@@ -1795,11 +1795,12 @@ import RankKernelsC
     }
 
     @Test func rankedRowsEqualTheLiteralKernel() throws {
-        // Float order statistics from `rankedRowsMinimumTaps` taps rank the footprint's rows together
-        // and slide the window's ranks as bits (rank_merge.h). Footprints of many shapes (boxes, which
-        // took column histograms before, tall columns, 3-D windows whose rows change at every plane,
-        // more than 255 rows, which keep the sorted window), images smaller than the window, every
-        // mode (repeated rows at the borders, the cval row), ties and infinities, 1-3 threads.
+        // Order statistics from `rankedRowsMinimumTaps` taps rank the footprint's rows together and slide
+        // the window's ranks as bits (rank_merge.h). Footprints of many shapes (boxes, which took column
+        // histograms before, tall columns, 3-D windows whose rows change at every plane, more than 255 rows,
+        // which keep the sorted window or the histograms), images smaller than the window, every mode
+        // (repeated rows at the borders, the cval row), ties and infinities, every element type (integers'
+        // keys flip the sign bit of their own width: the types' extremes and both signs), 1-3 threads.
         guard frontEndAvailable else { return }
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATEGY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("rankedRowsEqualTheLiteralKernel seed \(seed) (rerun with STRATEGY_SEED=\(seed))")
@@ -1809,7 +1810,8 @@ import RankKernelsC
         var problems: [String] = []
         for round in 0..<testRounds(40) {
             let kernel = random.pick(kernels)
-            let type = random.pick([ElementType.float64, .float32])
+            let type = random.chance(0.5) ? random.pick([ElementType.float64, .float32])
+                : random.pick([ElementType.uint8, .int8, .uint16, .int16, .uint32, .int32, .uint64, .int64])
             let footprintShape: [Int]
             switch random.below(5) {
             case 0: footprintShape = [3 + random.below(13), 3 + random.below(13)]       // boxes and holed boxes
@@ -1826,12 +1828,20 @@ import RankKernelsC
                 ? [1 + random.below(6), 1 + random.below(7), 1 + random.below(40)]
                 : [1 + random.below(footprintShape[0] > 100 ? 300 : 30), 1 + random.below(80)]
             let distinct = random.pick([2, 5, 1000])
+            let signed = [ElementType.int8, .int16, .int32, .int64].contains(type)
+            // The types' extremes up to 32 bits; 64-bit ones beyond 2^32 (doubles cannot hold their extremes).
+            let bits = Double(8 * type.itemSize)
+            let extremes: [Double] = type.itemSize == 8 ? (signed ? [-0x1p40, 0x1p40] : [0, 0x1p40])
+                : signed ? [-pow(2, bits - 1), pow(2, bits - 1) - 1] : [0, pow(2, bits) - 1]
             let values = (0..<shape.reduce(1, *)).map { _ -> Double in
-                random.chance(0.02) ? random.pick([Double.infinity, -.infinity]) : Double(random.below(distinct)) / 8 - 3
+                if type.isFloatingPoint {
+                    return random.chance(0.02) ? random.pick([Double.infinity, -.infinity]) : Double(random.below(distinct)) / 8 - 3
+                }
+                return random.chance(0.03) ? random.pick(extremes) : Double(random.below(distinct)) - (signed ? Double(distinct / 2) : 0)
             }
             let input = try NDArray.make(shape: shape, elementType: type, values: values)
             let options = FilterOptions(footprint: footprint, mode: random.pick(BoundaryMode.allCases),
-                                        cval: random.pick([0.5, -1e300, .infinity]))
+                                        cval: type.isFloatingPoint ? random.pick([0.5, -1e300, .infinity]) : random.pick([0, 1, extremes[0]]))
             let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
             let fast = Outcome { try kernel.genericFilter(input, options: options, threads: 1 + random.below(3)) }
             if let d = fast.difference(from: literal) {
