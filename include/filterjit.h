@@ -128,7 +128,7 @@ int filterjit_kernel_loaded_from_disk_cache(const filterjit_kernel *kernel);
  * for all axes (then footprint_rank must equal rank). origins: one per footprint axis, or NULL for 0.
  * parameters: the kernel's user_data (parameter_count must equal the kernel's parameter count), or NULL
  * for the defaults. engine: FILTERJIT_ENGINE_*. threads: how many threads the fused engine splits the work
- * into (0 or less: one per processor; small images use fewer; the callback engine runs on one thread). On failure returns a status code and sets *error. */
+ * into (0 or less: as many as the work keeps busy, at most one per processor; small images run on the calling thread; the callback engine runs on one thread). On failure returns a status code and sets *error. */
 int filterjit_generic_filter(const filterjit_kernel *kernel,
                              const void *input, int input_dtype, int rank, const intptr_t *shape,
                              const intptr_t *input_strides,

@@ -163,7 +163,7 @@ public struct FusedLayout: Hashable, Sendable {
 }
 
 /// Windows up to this length have their reductions unrolled into straight-line code.
-let maximumUnrolledWindow = 128
+public let maximumUnrolledWindow = 128
 /// Sorting networks (median) are built for windows up to this length; longer ones call the runtime.
 let maximumNetworkWindow = 32
 /// `for x in values` is unrolled for windows up to this length.

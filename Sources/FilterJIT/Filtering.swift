@@ -30,7 +30,8 @@ extension Kernel {
     /// name is an error. A failing kernel stops the run with a `KernelFailure` naming the element
     /// (the first in C order). `engine` chooses a fused whole-image kernel (the default; compiled
     /// once per element types, footprint and mode, and cached) or the SciPy callback ABI; both give
-    /// the same bits. The fused engine splits rows across `threads` threads (nil: every core) and
+    /// the same bits. The fused engine splits rows across `threads` threads (nil: as many cores as the work keeps busy,
+    /// `RowThreads.count`: a small image runs on the calling thread) and
     /// falls back to the callback engine for 0-d inputs and strides that are not a multiple of the
     /// element size; an output overlapping the input makes it read a private copy of the input. On the
     /// fused engine, `strategy: .auto` runs recognised whole-window reductions with NDImage's window strategies (same bits;

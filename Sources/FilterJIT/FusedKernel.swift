@@ -124,7 +124,7 @@ extension Kernel {
     func fusedGenericFilter(_ input: NDArray, options: FilterOptions, result: NDArray,
                             userData: [Double], strategy: WindowStrategyChoice = .auto, threads: Int?,
                             planned: (geometry: FilterGeometry, strategy: WindowStrategyPlan)? = nil) throws -> NDArray? {
-        let threadCount = try resolvedThreads(threads)
+        _ = try resolvedThreads(threads)
         guard input.rank >= 1 else { return nil }
         // An output that may overlap the input: read a private copy of the input (its own layout, so
         // planned again), as the callback driver does; no result then overwrites a value still to be read.
@@ -134,13 +134,14 @@ extension Kernel {
         let geometry = try planned?.geometry ?? FilterGeometry(inputShape: input.shape, options: options)
         if input.isEmpty { return result }
         if strategy != .literal,
-           try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData, threads: threadCount,
+           try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData, threads: threads,
                                      fastMath: strategy == .fastMath, plan: planned?.strategy ?? .unknown) {
             return result
         }
         guard let run = RowKernelRun(input: input, geometry: geometry, output: result) else { return nil }
         let fused = try fusedFilterKernel(geometry, input: input.elementType, output: result.elementType)
         let row = unsafeBitCast(UnsafeRawPointer(bitPattern: try fused.address), to: fj_row_kernel.self)
+        let threadCount = RowThreads.count(threads, work: Double(input.count) * Self.literalNanosecondsPerOutput(taps: run.tapCount))
         let failure = withExtendedLifetime((self, fused)) {
             run.run(kernel: row, parameters: userData, threads: threadCount, reason: lastFailureDescription)
         }
@@ -149,6 +150,19 @@ extension Kernel {
                                 reason: failure.reason)
         }
         return result
+    }
+
+    /// About one core's time per output of the literal fused kernel over `taps` taps, for the thread count
+    /// (`RowThreads.count`): unrolled windows cost about 0.2 ns a tap (2048x2048, one thread, Zen 3:
+    /// float64 5x5 `min(values)` 4.5 ns per pixel, 3-tap kernels over 3x3-9x9 windows 0.5-1.6), windows
+    /// beyond `maximumUnrolledWindow` gathered per pixel about 0.4 (a 15x15 window 75-83, 31x31 317-363).
+    static func literalNanosecondsPerOutput(taps: Int) -> Double {
+        0.5 + Double(taps) * (taps > maximumUnrolledWindow ? 0.4 : 0.2)
+    }
+
+    /// About one core's time per output of a line kernel of `filterSize` taps (`RowThreads.count`).
+    static func lineNanosecondsPerOutput(filterSize: Int) -> Double {
+        1 + 0.3 * Double(filterSize)
     }
 
     /// generic_filter1d on the fused engine: the one line driver (`LineRun`) calling the line kernel
@@ -160,7 +174,7 @@ extension Kernel {
     func fusedGenericFilter1D(_ input: NDArray, options: LineFilterOptions, result: NDArray,
                               userData: [Double], threads: Int?,
                               prepared: (lineKernel: Kernel, zeroesOutput: Bool)? = nil) throws -> NDArray? {
-        let threadCount = try resolvedThreads(threads)
+        _ = try resolvedThreads(threads)
         let sameElements = result.elementType == input.elementType && result.strides == input.strides
             && result.firstElementPointer == input.firstElementPointer && input.isCContiguous
         let input = result.mayShareMemory(with: input) && !sameElements ? try input.cContiguousCopy() : input
@@ -170,6 +184,7 @@ extension Kernel {
         let zeroesOutput = prepared?.zeroesOutput ?? !Codegen.lineKernelStoresEveryOutputFirst(program)
         let line = unsafeBitCast(UnsafeRawPointer(bitPattern: try fused.address), to: LineFilterCallback.self)
         var parameters = userData
+        let threadCount = RowThreads.count(threads, work: Double(input.count) * Self.lineNanosecondsPerOutput(filterSize: options.filterSize))
         let failure = withExtendedLifetime((self, fused)) {
             parameters.withUnsafeMutableBytes { block in
                 run.run(threads: threadCount, callback: line, userData: block.baseAddress,

@@ -252,9 +252,10 @@ extension Kernel {
     }
 
     /// generic_filter with window strategies; false when they do not apply to this input (the
-    /// caller then runs the literal fused kernel, which overwrites every output element).
+    /// caller then runs the literal fused kernel, which overwrites every output element). `threads`
+    /// nil: as many as the estimated work keeps busy (`RowThreads.count`).
     func strategyGenericFilter(_ input: NDArray, geometry: FilterGeometry, result: NDArray,
-                               userData: [Double], threads: Int, fastMath: Bool = false,
+                               userData: [Double], threads: Int?, fastMath: Bool = false,
                                plan: WindowStrategyPlan = .unknown) throws -> Bool {
         let recognized: RecognizedWindowReductions, job: WindowReductionJob
         switch plan {
@@ -277,7 +278,9 @@ extension Kernel {
             job = planned
         }
         guard let outStrides = elementStrides(result) else { return false }
-        let parts = chunks(job.rowCount, threads: threads)
+        // A compiled tail costs about a nanosecond per output more (`max(values) - min(values)`, uint8).
+        let work = Double(job.rowCount * job.rowLength) * (job.estimatedNanosecondsPerOutput + (recognized.tailIsIdentity ? 0 : 1))
+        let parts = chunks(job.rowCount, threads: RowThreads.count(threads, work: work))
         let declined = DeclinedFlag()
 
         if recognized.tailIsIdentity && job.canRunDirect(into: result) {

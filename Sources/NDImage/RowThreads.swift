@@ -31,6 +31,22 @@ public enum RowThreads {
         guard count >= 1 else { throw .invalidArgument("the thread count must be at least 1, got \(count)") }
         return count
     }
+
+    /// The thread count for a run of about `nanoseconds` of one core's work: `threads` when the caller set it,
+    /// else as many cores as get at least `minimumNanosecondsPerThread` each (at least one).
+    public static func count(_ threads: Int?, work nanoseconds: Double) -> Int {
+        if let threads { return max(1, threads) }
+        guard nanoseconds.isFinite else { return processorCount }
+        return max(1, min(processorCount, Int(nanoseconds / minimumNanosecondsPerThread)))
+    }
+
+    /// The least work worth a thread of its own. Waking a worker and waiting for it costs about 20-40 us each
+    /// way on the project's VMs (a `concurrentPerform` of two 20 us bodies: the later one starts 22-27 us
+    /// late, the call returns after 47-66 us), and a run of 2 threads was faster than 1 only from about 200-250 us
+    /// of one thread's work (twenty-third session, Zen 3, 2 cores: float64 5x5 median 256x256 440 us on one
+    /// thread against 378 on two, 128x128 136 against 195; float64 3x3 min 512x512 210 against 190, 256x256 66
+    /// against 127; uint8 3x3 min 1024x1024 76 against 131).
+    public static let minimumNanosecondsPerThread = 125_000.0
 }
 
 /// A value shared across the worker threads of one run, which only read it or write disjoint parts.

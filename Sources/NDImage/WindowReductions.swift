@@ -2064,6 +2064,44 @@ public struct WindowReductionJob: @unchecked Sendable {
 }
 
 extension WindowReductionJob {
+    /// About one core's time per output element, in nanoseconds, for the thread count (`RowThreads.count`):
+    /// a model of the strategies' costs fitted to one-thread runs at 1024x1024 (twenty-third session, Zen 3;
+    /// within about 2x of them): box min/max 0.08-1.75 (0.2 per byte of the element), other footprints
+    /// 0.5-6.2 (per footprint row and byte 0.05); integer box sums 0.2-1.1, other footprints 4.4-7.7 (0.5 per
+    /// row); float sums in NumPy's order 1.0-80 (0.08 per tap), float32 box sums about 1-2.4; selection
+    /// networks 0.1-6.1 (0.03 per tap and byte); 8-bit column histograms 22-34; ranked rows 75-290 (60 and 6 per
+    /// footprint row); a further order statistic about a fifth more.
+    public var estimatedNanosecondsPerOutput: Double {
+        let type = input.elementType, size = Double(type.itemSize)
+        let rows = Double(footprintRows.count), taps = Double(tapCount)
+        let box = spanClasses.count == 1 && spanClasses[0].spans.count == 1
+        var total = 0.0, orderStatistics = 0
+        for reduction in reductions {
+            switch reduction {
+            case .minimum, .maximum:
+                total += separable != nil ? 0.2 * size : 0.05 * size * rows
+            case .sum where type.isFloatingPoint:
+                total += boxSum != nil || fastBoxSum != nil || (type == .float32 && exactBoxSum != nil) ? 1.5 : 0.5 + 0.08 * taps
+            case .sum:
+                total += box ? (size <= 2 ? 0.5 : 1.5) : 0.5 * rows
+            case .orderStatistic:
+                let first: Double
+                if rankNetwork != nil {
+                    first = 0.03 * taps * size
+                } else if tapCount >= Self.rankedRowsMinimumTaps {
+                    first = type.itemSize == 1 && box && tapCount > 48 ? 30 : 60 + 6 * rows
+                } else {
+                    first = 10
+                }
+                total += orderStatistics == 0 ? first : 0.2 * first
+                orderStatistics += 1
+            case .tap:
+                total += 0.3
+            }
+        }
+        return total
+    }
+
     /// Order statistics of windows with at least this many taps (not 8-bit boxes with column histograms)
     /// run by ranked rows; smaller windows keep the sorted window or the sliding histogram.
     public static let rankedRowsMinimumTaps = 12

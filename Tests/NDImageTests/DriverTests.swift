@@ -247,3 +247,15 @@ struct SplitMix64: RandomNumberGenerator {
     // Taps at offsets -200000, -100000, 0, 100000, 200000 all wrap to the centre column (period 5).
     #expect(out.doubleValues() == (0..<15).map { Double($0) * 5 })
 }
+
+@Test func automaticThreadCountGivesSmallRunsOneThreadAndHonoursAnExplicitCount() {
+    // A run too small to repay waking a worker stays on the calling thread; one with enough work for every
+    // core gets them all; a count the caller gave is used as given, however small the run.
+    #expect(RowThreads.count(nil, work: 0) == 1)
+    #expect(RowThreads.count(nil, work: 1.9 * RowThreads.minimumNanosecondsPerThread) == 1)
+    #expect(RowThreads.count(nil, work: 2 * RowThreads.minimumNanosecondsPerThread) == min(2, RowThreads.processorCount))
+    #expect(RowThreads.count(nil, work: 1e12) == RowThreads.processorCount)
+    #expect(RowThreads.count(nil, work: .infinity) == RowThreads.processorCount)
+    #expect(RowThreads.count(3, work: 0) == 3)
+    #expect(RowThreads.count(1, work: 1e12) == 1)
+}

@@ -406,7 +406,7 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     """scipy.ndimage.generic_filter with a FilterJIT kernel, run by FilterJIT's driver.
 
     `function` is a callable from jit_filter/@jit_filter_function, a Kernel, or filter source text;
-    keywords set its parameters. `threads` (default: one per processor) splits the image; `engine`
+    keywords set its parameters. `threads` (default: as many processors as the work keeps busy) splits the image; `engine`
     is 'fused' (a compiled whole-image loop, the default) or 'callback' (SciPy's per-element callback ABI).
     The kernel's run-time parameters come from `extra_arguments` (in declaration order), `extra_keywords`
     and keywords, as SciPy passes them; one declared without a default must be given (TypeError naming it).
