@@ -66,6 +66,11 @@ const char *filterjit_version(void);
 /* Frees a string this library returned (NULL is ignored). */
 void filterjit_string_free(char *text);
 
+/* 1 when `count` contiguous elements of `dtype` (FILTERJIT_BOOL ... FILTERJIT_FLOAT64) at `data` hold NaN or -0.0, the two values
+ * whose bits in a min/max/rank filter depend on the algorithm; 0 when not (integer types never do); -1 for an
+ * unknown dtype, a negative count, or NULL data with a positive count. One vectorised pass. */
+int filterjit_has_nan_or_negative_zero(const void *data, int dtype, intptr_t count);
+
 /* Starts an engine; NULL on failure, with the reason in *error (if error is not NULL). */
 filterjit_engine *filterjit_engine_create(char **error);
 /* Starts an engine that also keeps compiled kernels in an on-disk cache, so later processes (e.g. Dask

@@ -9,6 +9,7 @@ import Darwin
 import Foundation
 import FilterJIT
 import FilterLang
+import NDImage
 
 /// The C API's version text.
 private let versionText: StaticString = "0.1.0"
@@ -23,6 +24,16 @@ public func filterjit_version() -> UnsafePointer<CChar> {
 @_cdecl("filterjit_string_free")
 public func filterjit_string_free(_ text: UnsafeMutablePointer<CChar>?) {
     free(text)
+}
+
+/// `int filterjit_has_nan_or_negative_zero(const void *, int, intptr_t)`: 1 when `count` contiguous elements
+/// of `dtype` hold NaN or -0.0, 0 when not (integer types: never), -1 for an unknown dtype, a negative count
+/// or NULL data with a positive count.
+@_cdecl("filterjit_has_nan_or_negative_zero")
+public func filterjit_has_nan_or_negative_zero(_ data: UnsafeRawPointer?, _ dtype: Int32, _ count: Int) -> Int32 {
+    guard let type = try? elementType(code: dtype), count >= 0, data != nil || count == 0 else { return -1 }
+    guard let data, count > 0 else { return 0 }
+    return holdsNaNOrNegativeZero(data, elementType: type, count: count) ? 1 : 0
 }
 
 // MARK: Engines

@@ -92,6 +92,32 @@ private func withOptionalArray<T, R>(_ values: [T]?, _ body: (UnsafePointer<T>?)
 
     /// filterjit_generic_filter_flags: 0 is filterjit_generic_filter (bits), FILTERJIT_FLAG_FAST_MATH runs the
     /// fast-math box sums (within the stated bound, far inside it here), an unknown flag is an argument error.
+    @Test func nanOrNegativeZeroCheckFindsEitherAnywhereAndNothingElse() {
+        // float64 (code 10) and float32 (9) over more than one block of 4,096: NaN of either sign, -0.0, at the
+        // first, a block's last and the last element; 0.0 and infinities are no finding; integer types never hold
+        // one; bad arguments give -1.
+        let count = 9_000
+        for position in [0, 4_095, 4_096, count - 1] {
+            for special in [Double.nan, -Double.nan, -0.0, 0.0, .infinity, -.infinity] {
+                let expected: Int32 = special.isNaN || (special == 0 && special.sign == .minus) ? 1 : 0
+                var doubles = [Double](repeating: 1.5, count: count)
+                doubles[position] = special
+                var floats = [Float](repeating: -1.5, count: count)
+                floats[position] = Float(special)
+                #expect(filterjit_has_nan_or_negative_zero(doubles, 10, count) == expected, "float64 \(special) at \(position)")
+                #expect(filterjit_has_nan_or_negative_zero(floats, 9, count) == expected, "float32 \(special) at \(position)")
+                // Only the first `position` elements: the special value is outside them.
+                #expect(filterjit_has_nan_or_negative_zero(doubles, 10, position) == 0)
+            }
+        }
+        let minusZeroBits = [UInt64](repeating: 0x8000_0000_0000_0000, count: 8)
+        #expect(filterjit_has_nan_or_negative_zero(minusZeroBits, 4, 8) == 0)   // int64: just an integer
+        #expect(filterjit_has_nan_or_negative_zero(nil, 10, 0) == 0)
+        #expect(filterjit_has_nan_or_negative_zero(nil, 10, 1) == -1)
+        #expect(filterjit_has_nan_or_negative_zero(minusZeroBits, 10, -1) == -1)
+        #expect(filterjit_has_nan_or_negative_zero(minusZeroBits, 99, 8) == -1)
+    }
+
     @Test func genericFilterFlagsTakesFastMath() throws {
         let result = compile("np.mean(values)")
         let kernel = try #require(result.kernel)

@@ -57,6 +57,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     table = {
         "filterjit_version": (ctypes.c_char_p, []),
         "filterjit_string_free": (None, [ctypes.c_void_p]),
+        "filterjit_has_nan_or_negative_zero": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_ssize_t]),
         "filterjit_engine_create": (ctypes.c_void_p, [c_char_pp]),
         "filterjit_engine_create_with_disk_cache": (ctypes.c_void_p, [ctypes.c_char_p, c_char_pp]),
         "filterjit_engine_free": (None, [ctypes.c_void_p]),
