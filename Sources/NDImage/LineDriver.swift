@@ -207,6 +207,24 @@ public struct LineRun: @unchecked Sendable {
             UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * 8)
             return
         }
+        // Contiguous lines of the other types in a loop of their own type, which vectorises (`loadDouble`
+        // switches on the type per element: 256x256 float32 `uniform_filter1d` along the last axis 300 us
+        // against float64's 123, one thread).
+        if stride == type.itemSize {
+            func widen<T>(_: T.Type, _ double: (T) -> Double) {
+                for k in 0..<count { destination[k] = double(source.loadUnaligned(fromByteOffset: k &* stride, as: T.self)) }
+            }
+            switch type {
+            case .float32: widen(Float.self) { Double($0) }; return
+            case .bool, .uint8: widen(UInt8.self) { Double($0) }; return
+            case .int8: widen(Int8.self) { Double($0) }; return
+            case .uint16: widen(UInt16.self) { Double($0) }; return
+            case .int16: widen(Int16.self) { Double($0) }; return
+            case .int32: widen(Int32.self) { Double($0) }; return
+            case .uint32: widen(UInt32.self) { Double($0) }; return
+            default: break
+            }
+        }
         for k in 0..<count { destination[k] = type.loadDouble(from: source + k &* stride) }
     }
 
@@ -216,6 +234,32 @@ public struct LineRun: @unchecked Sendable {
         if type == .float64 && stride == 8 {
             destination.copyMemory(from: values, byteCount: count * 8)
             return
+        }
+        // Contiguous lines of the other types: `storeDouble`'s cast, in a loop of the type's own (`storeDouble`
+        // switches on the type per element).
+        if stride == type.itemSize {
+            func narrow<T>(_: T.Type, _ cast: (Double) -> T) {
+                for k in 0..<count { destination.storeBytes(of: cast(values[k]), toByteOffset: k &* stride, as: T.self) }
+            }
+            switch type {
+            case .float32: narrow(Float.self) { Float($0) }; return
+            case .int8: narrow(Int8.self) { Int8(truncatingIfNeeded: truncatingToInt32LikeX86($0)) }; return
+            case .int16: narrow(Int16.self) { Int16(truncatingIfNeeded: truncatingToInt32LikeX86($0)) }; return
+            case .int32: narrow(Int32.self) { truncatingToInt32LikeX86($0) }; return
+            case .uint8:
+                narrow(UInt8.self) {
+                    $0 > -1 ? UInt8(truncatingIfNeeded: truncatingToInt32LikeX86($0))
+                        : 0 &- UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(-$0))
+                }
+                return
+            case .uint16:
+                narrow(UInt16.self) {
+                    $0 > -1 ? UInt16(truncatingIfNeeded: truncatingToInt32LikeX86($0))
+                        : 0 &- UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(-$0))
+                }
+                return
+            default: break
+            }
         }
         for k in 0..<count { type.storeDouble(values[k], to: destination + k &* stride) }
     }

@@ -259,3 +259,24 @@ struct SplitMix64: RandomNumberGenerator {
     #expect(RowThreads.count(3, work: 0) == 3)
     #expect(RowThreads.count(1, work: 1e12) == 1)
 }
+
+@Test func contiguousLinesLoadAndStoreEveryTypeAsTheElementCastsDo() throws {
+    // The line driver converts contiguous lines in loops of their own type: they must give `loadDouble`'s
+    // values and `storeDouble`'s bytes (SciPy's x86-64 C casts), out-of-range values and NaN included.
+    let specials: [Double] = [.nan, .infinity, -.infinity, 1e10, -1e10, -3.7, -0.5, -1.5, 300.5, 70000.2, 2147483648,
+                              -2147483649, 255.9, -128.2, 0, -0.0, 65535.4, 4294967296.5, -32769, 127.5, 1e300]
+    let count = specials.count
+    for type in ElementType.allCases {
+        let zeros = try NDArray.make(shape: [2, count], elementType: .float64, values: [Double](repeating: 0, count: 2 * count))
+        let stored = try genericFilter1D(input: zeros, options: LineFilterOptions(filterSize: 1), output: .elementType(type)) { _, out in
+            for i in 0..<out.count { out[i] = specials[i] }
+        }
+        let expected = try NDArray.make(shape: [2, count], elementType: type, values: specials + specials)
+        #expect(memcmp(stored.firstElementPointer, expected.firstElementPointer, 2 * count * type.itemSize) == 0, "stores into \(type)")
+        let loaded = try genericFilter1D(input: expected, options: LineFilterOptions(filterSize: 1), output: .elementType(.float64)) { line, out in
+            for i in 0..<out.count { out[i] = line[i] }
+        }
+        let values = (0..<(2 * count)).map { type.loadDouble(from: expected.firstElementPointer + $0 * type.itemSize).bitPattern }
+        #expect(loaded.doubleValues().map(\.bitPattern) == values, "loads from \(type)")
+    }
+}
