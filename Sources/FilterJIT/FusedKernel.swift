@@ -57,7 +57,7 @@ func chunks(_ count: Int, threads: Int) -> [Range<Int>] { RowThreads.chunks(coun
 /// Runs `body(0..<count)` on worker threads (`RowThreads.forEach`).
 func parallelFor(_ count: Int, _ body: (Int) -> Void) { RowThreads.forEach(count, body) }
 
-/// The thread count to use: `threads`, or every core when nil.
+/// `threads` checked, or every core when nil (the filters then choose by work: `RowThreads.count`).
 func resolvedThreads(_ threads: Int?) throws -> Int { try RowThreads.resolved(threads) }
 
 /// The first failing element (flat index) of a threaded run and the kernel's reason.

@@ -136,7 +136,8 @@ extension Kernel {
     /// The fused row kernel of `recognized`'s tail (the reductions of windows of `windowLength` taps) over
     /// its planes of doubles, storing `output`: found once per window length and output type, since finding
     /// it in the engine's cache keys the tail's program by its whole printed form (about 150 us a call, most
-    /// of a small image's run).
+    /// of a small image's run). Kept as long as the kernel, outside the engine's LRU bound: one small
+    /// compiled tail per window length and output type the kernel has run with.
     func tailRowKernel(_ recognized: RecognizedWindowReductions, windowLength: Int, output: ElementType) throws -> Kernel {
         let key = TailRowKernelKey(windowLength: windowLength, output: FusedElementType(output))
         recognitionLock.lock()

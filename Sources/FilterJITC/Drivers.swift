@@ -37,7 +37,8 @@ func namedParameters(_ kernel: Kernel, _ values: [Double]) -> [String: Double] {
     Dictionary(zip(kernel.parameters.map(\.name), values), uniquingKeysWith: { first, _ in first })
 }
 
-/// The thread count of the C API (0 or less: one per processor) as the driver takes it.
+/// The thread count of the C API as the driver takes it: 0 or less is nil (the filters: as many cores as the work
+/// keeps busy, `RowThreads.count`; transforms: every core).
 func threadCount(_ threads: Int32) -> Int? {
     threads <= 0 ? nil : Int(threads)
 }

@@ -548,28 +548,28 @@ func hasOrderHazard<T: ReducibleElement>(_ data: UnsafePointer<T>, _ count: Int)
 public func holdsNaNOrNegativeZero(_ data: UnsafeRawPointer, elementType: ElementType, count: Int) -> Bool {
     switch elementType {
     case .float64:
-        return blocksHoldNaNOrNegativeZero(data.assumingMemoryBound(to: Int64.self), count,
-                                           nanAbove: 0x7FF0_0000_0000_0000, negativeZero: .min)
+        return blocksHoldNaNOrNegativeZero(data, count, nanAbove: Int64(0x7FF0_0000_0000_0000), negativeZero: .min)
     case .float32:
-        return blocksHoldNaNOrNegativeZero(data.assumingMemoryBound(to: Int32.self), count,
-                                           nanAbove: 0x7F80_0000, negativeZero: .min)
+        return blocksHoldNaNOrNegativeZero(data, count, nanAbove: Int32(0x7F80_0000), negativeZero: .min)
     default:
         return false
     }
 }
 
 /// `holdsNaNOrNegativeZero` over floats read as signed integers of their width: NaN is a magnitude (the bits
-/// without the sign) above +inf's, -0.0 the integer type's minimum.
+/// without the sign) above +inf's, -0.0 the integer type's minimum. Unaligned loads: a caller's array (a
+/// NumPy view) need not be aligned for its element type.
 @inline(__always)
 private func blocksHoldNaNOrNegativeZero<Bits: FixedWidthInteger & SignedInteger>(
-    _ data: UnsafePointer<Bits>, _ count: Int, nanAbove: Bits, negativeZero: Bits) -> Bool {
+    _ data: UnsafeRawPointer, _ count: Int, nanAbove: Bits, negativeZero: Bits) -> Bool {
+    let size = MemoryLayout<Bits>.size
     var start = 0
     while start < count {
         let end = min(count, start &+ 4096)
         var found: Bits = 0
         var i = start
         while i < end {
-            let bits = data[i]
+            let bits = data.loadUnaligned(fromByteOffset: i &* size, as: Bits.self)
             let magnitude = bits & Bits.max
             found |= (magnitude > nanAbove ? 1 : 0) | (bits == negativeZero ? 1 : 0)
             i &+= 1

@@ -25,7 +25,7 @@ public enum RowThreads {
     /// the cgroup files on every call on Linux (25-35 us, most of a small image's call).
     public static let processorCount = max(ProcessInfo.processInfo.activeProcessorCount, 1)
 
-    /// The thread count to use: `threads`, or every core when nil.
+    /// `threads` checked (at least 1), or every core when nil (the filters instead choose by their work: `count`).
     public static func resolved(_ threads: Int?) throws(NDImageError) -> Int {
         let count = threads ?? processorCount
         guard count >= 1 else { throw .invalidArgument("the thread count must be at least 1, got \(count)") }
@@ -37,7 +37,7 @@ public enum RowThreads {
     public static func count(_ threads: Int?, work nanoseconds: Double) -> Int {
         if let threads { return max(1, threads) }
         guard nanoseconds.isFinite else { return processorCount }
-        return max(1, min(processorCount, Int(nanoseconds / minimumNanosecondsPerThread)))
+        return max(1, Int(min(Double(processorCount), nanoseconds / minimumNanosecondsPerThread)))
     }
 
     /// The least work worth a thread of its own. Waking a worker and waiting for it costs about 20-40 us each

@@ -14,7 +14,8 @@
 //   - order statistics (rank, median, percentile): box windows up to 7 columns and 49 taps take
 //     selection networks (MedianNetworks.swift), 8-bit boxes of more than 48 taps column histograms;
 //     other windows of 12 taps or more ranked rows (the footprint's rows sorted together, the
-//     window's ranks sliding as bits); smaller ones, for 8- and 16-bit data a sliding histogram
+//     window's ranks sliding as bits; boxes too tall or wide for them: column histograms of 256
+//     buckets); smaller ones, for 8- and 16-bit data a sliding histogram
 //     (Huang) with a coarse level, for other types a sorted copy of the window, both updated by
 //     the spans' entering and leaving elements;
 //   - a single tap: a copy from the extended row.

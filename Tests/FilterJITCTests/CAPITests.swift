@@ -90,8 +90,6 @@ private func withOptionalArray<T, R>(_ values: [T]?, _ body: (UnsafePointer<T>?)
         #expect(filterjit_kernel_address(kernel) != nil)
     }
 
-    /// filterjit_generic_filter_flags: 0 is filterjit_generic_filter (bits), FILTERJIT_FLAG_FAST_MATH runs the
-    /// fast-math box sums (within the stated bound, far inside it here), an unknown flag is an argument error.
     @Test func nanOrNegativeZeroCheckFindsEitherAnywhereAndNothingElse() {
         // float64 (code 10) and float32 (9) over more than one block of 4,096: NaN of either sign, -0.0, at the
         // first, a block's last and the last element; 0.0 and infinities are no finding; integer types never hold
@@ -108,6 +106,15 @@ private func withOptionalArray<T, R>(_ values: [T]?, _ body: (UnsafePointer<T>?)
                 #expect(filterjit_has_nan_or_negative_zero(floats, 9, count) == expected, "float32 \(special) at \(position)")
                 // Only the first `position` elements: the special value is outside them.
                 #expect(filterjit_has_nan_or_negative_zero(doubles, 10, position) == 0)
+                #expect(filterjit_has_nan_or_negative_zero(floats, 9, position) == 0)
+                // One element further into the array: an address that is not a multiple of the element size.
+                doubles.withUnsafeBytes { bytes in
+                    var shifted = [UInt8](repeating: 0, count: bytes.count + 1)
+                    shifted.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: 1).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+                    shifted.withUnsafeBytes {
+                        #expect(filterjit_has_nan_or_negative_zero($0.baseAddress!.advanced(by: 1), 10, count) == expected)
+                    }
+                }
             }
         }
         let minusZeroBits = [UInt64](repeating: 0x8000_0000_0000_0000, count: 8)
@@ -118,6 +125,8 @@ private func withOptionalArray<T, R>(_ values: [T]?, _ body: (UnsafePointer<T>?)
         #expect(filterjit_has_nan_or_negative_zero(minusZeroBits, 99, 8) == -1)
     }
 
+    /// filterjit_generic_filter_flags: 0 is filterjit_generic_filter (bits), FILTERJIT_FLAG_FAST_MATH runs the
+    /// fast-math box sums (within the stated bound, far inside it here), an unknown flag is an argument error.
     @Test func genericFilterFlagsTakesFastMath() throws {
         let result = compile("np.mean(values)")
         let kernel = try #require(result.kernel)
