@@ -126,11 +126,14 @@ extension Kernel {
                             planned: (geometry: FilterGeometry, strategy: WindowStrategyPlan)? = nil) throws -> NDArray? {
         _ = try resolvedThreads(threads)
         guard input.rank >= 1 else { return nil }
-        // An output that may overlap the input: read a private copy of the input (its own layout, so
-        // planned again), as the callback driver does; no result then overwrites a value still to be read.
+        // An output that may overlap the input: read a private copy of the input, as the callback driver
+        // does; no result then overwrites a value still to be read. The copy is C-contiguous: a plan made
+        // for another layout is made again for it, one made for this layout still fits (an in-place pass
+        // of filterjit.ndimage's uniform_filter on a 16x16 image: 17 -> 5 us).
         let overlaps = result.mayShareMemory(with: input)
+        let original = input
         let input = overlaps ? try input.cContiguousCopy() : input
-        let planned = overlaps ? nil : planned
+        let planned = overlaps && input.strides != original.strides ? nil : planned
         let geometry = try planned?.geometry ?? FilterGeometry(inputShape: input.shape, options: options)
         if input.isEmpty { return result }
         if strategy != .literal,

@@ -15,6 +15,7 @@ them; names of `scipy.ndimage` that this module does not cover raise `NotImpleme
 
 from __future__ import annotations
 
+import ctypes
 import numbers
 import operator
 import struct
@@ -33,7 +34,8 @@ from numpy.typing import ArrayLike, DTypeLike
 from ._kernel import CompileError, JITCallable, Kernel, jit_filter_function, jit_filter1d_function
 from ._ndimage import generic_filter as _fj_generic_filter
 from ._ndimage import generic_filter1d as _fj_generic_filter1d
-from ._ndimage import _text_kernel
+from ._ndimage import RECORDING as _RECORDING
+from ._ndimage import _exact_number, _fast_plan_run, _locate, _raise as _raise_failure, _run_plan, _text_kernel
 from . import _lib
 
 __all__ = [
@@ -270,18 +272,40 @@ def _cast_cval_bits(bits: bytes, dtype: np.dtype) -> float:
     return _quietly(lambda: float(np.array(struct.unpack("<d", bits)[0], dtype=np.float64).astype(dtype)))
 
 
-# The library's one-pass check of contiguous float32/float64 data.
+# The library's one-pass check of contiguous float32/float64 data, called through the C extension where it is
+# built (filterjit/_fastcall.c `nan_check`: about 0.2 us on a 16x16 image against ctypes' 3), else through ctypes.
 _HAS_NAN_OR_NEGATIVE_ZERO = _lib.lib.filterjit_has_nan_or_negative_zero
 _FLOAT_CODES = {np.dtype(np.float32): _lib.DTYPES.index("float32"), np.dtype(np.float64): _lib.DTYPES.index("float64")}
+_fast_nan_check: Any = None
+if _fast_plan_run is not None:  # the extension is in use (not turned off by FILTERJIT_NO_FASTCALL)
+    try:
+        _fastcall: Any = importlib.import_module("filterjit._fastcall")
+        _fastcall.set_nan_check(ctypes.cast(_HAS_NAN_OR_NEGATIVE_ZERO, ctypes.c_void_p).value)
+        _fast_nan_check = _fastcall.nan_check
+    except Exception:  # an older build without nan_check: ctypes
+        _fast_nan_check = None
 
 
 def _has_nan_or_negative_zero(array: np.ndarray) -> bool:
+    """Whether a float array holds NaN or -0.0 (`_nan_or_negative_zero_check`), recorded for a replay."""
+    found = _nan_or_negative_zero_check(array)
+    events = getattr(_RECORDING, "events", None)
+    if events is not None:
+        events.append(("check", array, found))
+    return found
+
+
+def _nan_or_negative_zero_check(array: np.ndarray) -> bool:
     """Whether a float array holds NaN or -0.0: the two values whose bits depend on SciPy's algorithm.
     Contiguous native float32/float64 data: one pass in the library (float64 16x16 9.2 -> 2.8 us, 2048x2048
     3.6 -> 1.9 ms, against the reductions below in one process). Otherwise two reductions and no temporary array: the minimum is NaN when any element is,
     and -0.0 is the one float whose bits, read as a signed integer of its width, are that integer type's minimum."""
     if array.dtype.kind != "f" or array.size == 0:
         return False
+    if _fast_nan_check is not None:
+        found = _fast_nan_check(array)
+        if found >= 0:
+            return found == 1
     code = _FLOAT_CODES.get(array.dtype)
     if code is not None and (array.flags.c_contiguous or array.flags.f_contiguous):
         found = _HAS_NAN_OR_NEGATIVE_ZERO(array.ctypes.data, code, array.size)
@@ -303,6 +327,7 @@ def _special_cval(cval: float, modes: Sequence[str]) -> bool:
 def _check_wide_integers(array: np.ndarray, function: str) -> None:
     """SciPy's n-D kernels compare 64-bit integers exactly; FilterJIT's windows hold doubles."""
     if array.dtype.kind in "iu" and array.dtype.itemsize == 8 and array.size:
+        _unrecordable()  # the range is the data's: a replay would not check it
         if max(abs(int(array.min())), abs(int(array.max()))) > 2**53:
             raise NotImplementedError(
                 f"filterjit.ndimage.{function}: 64-bit integers beyond ±2**53 (scipy.ndimage.{function} compares "
@@ -321,6 +346,204 @@ def _run_line(input: np.ndarray, text: str, size: int, axis: int, output: np.nda
     """One 1-D pass of a line kernel along `axis`."""
     return _fj_generic_filter1d(input, _kernel(text, "line_filter"), size, axis=axis, output=output, mode=mode, cval=cval,
                                 origin=origin)
+
+
+# --- Replayed calls --------------------------------------------------------------------------------------
+#
+# A small image's call is mostly Python: normalising SciPy's arguments, choosing the passes, finding each pass's
+# prepared plan (16x16 float64 minimum_filter1d: 27 us, of which the library's run is 3). The functions below
+# marked @_replayable record, once every pass of a call ran a prepared plan, what the call did: each plan run
+# with its input and output (an argument array or one the call made) and each data check (NaN / -0.0) with its
+# answer. A later call whose arguments have the same key (array layouts, every other argument's value) replays
+# that: the checks first (a different answer runs the whole call instead), the new arrays made empty, the plans
+# run in order. That gives the same arrays, values and errors as the whole call because the marked functions do
+# nothing else with the data: anything the recording cannot repeat (a pass without a prepared plan, a check of
+# 64-bit integers' range, a warning) leaves the call unrecorded.
+
+_REPLAYS: dict[tuple, "_Replay"] = {}
+_REPLAYS_LIMIT = 256
+_FOOTPRINT_KEY_BYTES = 4096  # footprints and structures are keyed by their bytes up to this size
+_NEW = object()  # a step's output the replay makes
+
+
+class _Replay:
+    """What one recorded call did: `steps` in order, each ("check", array, answer) or ("run", plan, input,
+    output), an array being ("arg", position or name), or ("new", index) of `new` (shape, dtype) arrays; and
+    which array it returned."""
+    __slots__ = ("steps", "new", "result")
+
+    def __init__(self, steps: tuple, new: tuple, result: tuple):
+        self.steps, self.new, self.result = steps, new, result
+
+    def run(self, arguments: tuple, keywords: dict):
+        """The call's result, or _NEW when a data check answers differently (nothing was written then)."""
+        made: list = [None] * len(self.new)
+
+        def array(reference):
+            if reference[0] == "arg":
+                where = reference[1]
+                return arguments[where] if type(where) is int else keywords[where]
+            index = reference[1]
+            if made[index] is None:
+                shape, dtype = self.new[index]
+                made[index] = np.empty(shape, dtype)
+            return made[index]
+
+        for step in self.steps:
+            if step[0] == "check":
+                if _nan_or_negative_zero_check(array(step[1])) != step[2]:
+                    return _NEW
+            else:
+                plan, source, destination = step[1], array(step[2]), array(step[3])
+                failure = _run_plan(plan.handle, source, destination)
+                if failure is not None:
+                    status, address = failure
+                    message = _lib.take_string(ctypes.c_void_p(address))
+                    _raise_failure(status, _locate(message, plan.kernel) if status == _lib.ERROR_KERNEL else message)
+        return array(self.result)
+
+
+def _argument_key(value, content: bool) -> Any:
+    """A key for one argument that is not an array of data (None: the call is not replayed): a footprint array
+    by its bytes (`content`); a number exactly (-0.0 apart from 0.0, an int apart from a float); a str, None, a
+    dtype or type; a tuple or list of those."""
+    kind = type(value)
+    if kind is np.ndarray:
+        if not content or value.nbytes > _FOOTPRINT_KEY_BYTES:
+            return None
+        return ("c", value.dtype, value.shape, value.tobytes())
+    if kind is int or kind is bool or kind is str or value is None:
+        return (kind, value)
+    if kind is float:
+        return _exact_number(value)
+    if kind is tuple or kind is list:
+        items = tuple(_argument_key(item, False) for item in value)
+        return None if None in items else (kind, items)
+    if kind is type or isinstance(value, np.dtype):
+        return ("t", value)
+    return None
+
+
+def _call_key(name: str, arguments: tuple, keywords: dict, content: frozenset) -> tuple | None:
+    """The replay key of a call (None: not replayed): an array of data by its layout, flags and which earlier
+    argument it is (an output given as the input), every other argument by `_argument_key`. (About 1 us: it is
+    most of a replayed call's Python time, so the common types come first.)"""
+    parts: list = [name]
+    arrays: list = []
+    items = list(enumerate(arguments))
+    if keywords:
+        items += keywords.items()
+    for where, value in items:
+        kind = type(value)
+        if kind is np.ndarray and where not in content:
+            flags = value.flags
+            same = -1
+            for index, seen in enumerate(arrays):
+                if seen is value:
+                    same = index
+                    break
+            arrays.append(value)
+            parts.append((where, value.dtype, value.shape, value.strides, flags.aligned, flags.writeable, same))
+        elif kind is int or kind is str or value is None:
+            parts.append((where, kind, value))
+        else:
+            part = _argument_key(value, where in content)
+            if part is None:
+                return None
+            parts.append((where, part))
+    return tuple(parts)
+
+
+def _recorded_replay(events: list, arguments: tuple, keywords: dict, result) -> "_Replay | None":
+    """The replay of a call that made `events` and returned `result`, or None when it cannot be replayed."""
+    references: dict[int, tuple] = {}
+    for position, value in enumerate(arguments):
+        if type(value) is np.ndarray:
+            references.setdefault(id(value), ("arg", position))
+    for name, value in keywords.items():
+        if type(value) is np.ndarray:
+            references.setdefault(id(value), ("arg", name))
+    new: list = []
+    steps: list = []
+    wrote_argument = False
+    for event in events:
+        if event is None:
+            return None
+        if event[0] == "check":
+            reference = references.get(id(event[1]))
+            if reference is None or wrote_argument:
+                return None  # a check of an array the call did not make first, or after it wrote the caller's
+            steps.append(("check", reference, event[2]))
+            continue
+        plan, source, destination = event
+        source_reference = references.get(id(source))
+        if source_reference is None:
+            return None
+        destination_reference = references.get(id(destination))
+        if destination_reference is None:
+            if (type(destination) is not np.ndarray or destination.base is not None
+                    or not destination.flags.c_contiguous or not destination.flags.writeable
+                    or destination.strides != np.empty(destination.shape, destination.dtype).strides):
+                return None
+            destination_reference = ("new", len(new))
+            new.append((destination.shape, destination.dtype))
+            references[id(destination)] = destination_reference
+        elif destination_reference[0] == "arg":
+            wrote_argument = True
+        steps.append(("run", plan, source_reference, destination_reference))
+    result_reference = references.get(id(result))
+    if not steps or result_reference is None:
+        return None
+    return _Replay(tuple(steps), tuple(new), result_reference)
+
+
+def _replayable(*content: str | int):
+    """Marks a function whose only work on the data is prepared plan runs and recorded checks, so that its calls
+    can be replayed; `content` names the positions and names of arguments keyed by their bytes (footprints)."""
+    content_set = frozenset(content)
+
+    def decorate(function):
+        name = function.__name__
+
+        @functools.wraps(function)
+        def run(*arguments, **keywords):
+            if getattr(_RECORDING, "events", None) is not None:
+                return function(*arguments, **keywords)  # a step of a call being recorded
+            key = _call_key(name, arguments, keywords, content_set)
+            if key is None:
+                return function(*arguments, **keywords)
+            replay = _REPLAYS.get(key)
+            if replay is not None:
+                result = replay.run(arguments, keywords)
+                if result is not _NEW:
+                    return result
+            events: list = []
+            _RECORDING.events = events
+            try:
+                result = function(*arguments, **keywords)
+            finally:
+                _RECORDING.events = None
+            replay = _recorded_replay(events, arguments, keywords, result)
+            if replay is not None:
+                while len(_REPLAYS) >= _REPLAYS_LIMIT:
+                    _REPLAYS.pop(next(iter(_REPLAYS)), None)
+                _REPLAYS[key] = replay
+            return result
+        return run
+    return decorate
+
+
+def _unrecordable() -> None:
+    """Leaves the call being recorded (if any) unrecorded: it did something a replay would not repeat."""
+    events = getattr(_RECORDING, "events", None)
+    if events is not None:
+        events.append(None)
+
+
+def _warn_size_ignored(stacklevel: int) -> None:
+    """SciPy's warning when both size and footprint are given (`stacklevel` as seen from the caller)."""
+    _unrecordable()
+    warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=stacklevel + 2)
 
 
 # --- 1-D filters -----------------------------------------------------------------------------------------
@@ -356,6 +579,7 @@ def _exact_running_sums(input: np.ndarray, output: np.ndarray, size: int, mode: 
             and (mode not in _CONSTANT_MODES or (abs(cval) <= 2.0**32 and cval == int(cval))))
 
 
+@_replayable()
 def uniform_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
                      mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
     """scipy.ndimage.uniform_filter1d: SciPy's running mean along one axis, bit for bit (integer data as
@@ -372,6 +596,7 @@ def uniform_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output
     return _filter1d(UNIFORM_LINE, "uniform_filter1d", array, size, axis, output, mode, cval, origin)
 
 
+@_replayable()
 def minimum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
                      mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
     """scipy.ndimage.minimum_filter1d, bit for bit: a window minimum where the value is unique (no NaN or
@@ -379,6 +604,7 @@ def minimum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output
     return _min_or_max_filter1d(input, size, axis, output, mode, cval, origin, True, "minimum_filter1d")
 
 
+@_replayable()
 def maximum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
                      mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
     """scipy.ndimage.maximum_filter1d, bit for bit: a window maximum where the value is unique (no NaN or
@@ -400,6 +626,7 @@ def _min_or_max_filter1d(input, size, axis, output, mode, cval, origin, minimum:
 
 # --- uniform_filter --------------------------------------------------------------------------------------
 
+@_replayable()
 def uniform_filter(input: ArrayLike, size: Size = 3, output: Output = None, mode: Mode = "reflect",
                    cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
     """scipy.ndimage.uniform_filter: one running-mean pass per axis, in SciPy's order, with the output
@@ -443,7 +670,7 @@ def _expand_origin(ndim: int, axes: list[int], origin) -> list[int]:
 def _min_or_max_filter(input, size, footprint, structure, output, mode, cval, origin, minimum: bool,
                        axes, function: str) -> np.ndarray:
     if size is not None and footprint is not None:
-        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=3)
+        _warn_size_ignored(3)
     if structure is None:
         if footprint is None:
             if size is None:
@@ -515,6 +742,7 @@ def _min_or_max_filter(input, size, footprint, structure, output, mode, cval, or
     return _run_window(input, text, footprint, output, mode, _cast_cval(cval, input.dtype), origins)
 
 
+@_replayable(2, "footprint")
 def minimum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None, output: Output = None,
                    mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                    axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -523,6 +751,7 @@ def minimum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | N
                               "minimum_filter")
 
 
+@_replayable(2, "footprint")
 def maximum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None, output: Output = None,
                    mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                    axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -531,6 +760,7 @@ def maximum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | N
                               "maximum_filter")
 
 
+@_replayable(2, 3, "footprint", "structure")
 def grey_erosion(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
                  cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -541,6 +771,7 @@ def grey_erosion(input: ArrayLike, size: Size = None, footprint: ArrayLike | Non
                               "grey_erosion")
 
 
+@_replayable(2, 3, "footprint", "structure")
 def grey_dilation(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                   structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
                   cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -590,24 +821,26 @@ def _named_as(function: str):
     return decorate
 
 
+@_replayable(2, 3, "footprint", "structure")
 @_named_as("grey_opening")
 def grey_opening(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
                  cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
     """scipy.ndimage.grey_opening: erosion then dilation, bit for bit."""
     if size is not None and footprint is not None:
-        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=2)
+        _warn_size_ignored(3)  # past _named_as's frame too
     eroded = grey_erosion(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
     return grey_dilation(eroded, size, footprint, structure, output, mode, cval, origin, axes=axes)
 
 
+@_replayable(2, 3, "footprint", "structure")
 @_named_as("grey_closing")
 def grey_closing(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
                  cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
     """scipy.ndimage.grey_closing: dilation then erosion, bit for bit."""
     if size is not None and footprint is not None:
-        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=2)
+        _warn_size_ignored(3)  # past _named_as's frame too
     dilated = grey_dilation(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
     return grey_erosion(dilated, size, footprint, structure, output, mode, cval, origin, axes=axes)
 
@@ -628,7 +861,7 @@ def morphological_gradient(input: ArrayLike, size: Size = None, footprint: Array
 def _tophat(input, size, footprint, structure, output, mode, cval, origin, axes, white: bool) -> np.ndarray:
     input = np.asarray(input)
     if size is not None and footprint is not None:
-        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=3)
+        _warn_size_ignored(3)
     first, second = (grey_erosion, grey_dilation) if white else (grey_dilation, grey_erosion)
     result = first(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
     result = second(result, size, footprint, structure, output, mode, cval, origin, axes=axes)
@@ -662,7 +895,7 @@ def black_tophat(input: ArrayLike, size: Size = None, footprint: ArrayLike | Non
 def _rank_filter(input, rank, size, footprint, output, mode, cval, origin, operation: str, axes,
                  function: str) -> np.ndarray:
     if size is not None and footprint is not None:
-        warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=3)
+        _warn_size_ignored(3)
     input = _input(input)
     axes = _check_axes(axes, input.ndim)
     if footprint is None:
@@ -716,6 +949,8 @@ def _rank_filter(input, rank, size, footprint, output, mode, cval, origin, opera
             raise NotImplementedError(
                 f"filterjit.ndimage.{function}: a 1-D input or cval holding NaN or -0.0 (SciPy's 1-D rank code "
                 f"orders them its own way); call scipy.ndimage.{function}")
+        if input.dtype == np.uint64 and input.size:
+            _unrecordable()
         if input.dtype == np.uint64 and input.size and int(input.max()) >= 2**63:
             raise NotImplementedError(
                 f"filterjit.ndimage.{function}: 1-D uint64 input of 2**63 or more (SciPy wraps it to int64); "
@@ -732,6 +967,7 @@ def _rank_filter(input, rank, size, footprint, output, mode, cval, origin, opera
     return _run_window(input, rank_text(rank, filter_size), footprint, output, mode, cval, origins)
 
 
+@_replayable(3, "footprint")
 def rank_filter(input: ArrayLike, rank: int, size: Size = None, footprint: ArrayLike | None = None,
                 output: Output = None, mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                 axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -741,6 +977,7 @@ def rank_filter(input: ArrayLike, rank: int, size: Size = None, footprint: Array
     return _rank_filter(input, rank, size, footprint, output, mode, cval, origin, "rank", axes, "rank_filter")
 
 
+@_replayable(2, "footprint")
 def median_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None, output: Output = None,
                   mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                   axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -749,6 +986,7 @@ def median_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | No
     return _rank_filter(input, 0, size, footprint, output, mode, cval, origin, "median", axes, "median_filter")
 
 
+@_replayable(3, "footprint")
 def percentile_filter(input: ArrayLike, percentile: float, size: Size = None, footprint: ArrayLike | None = None,
                       output: Output = None, mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                       axes: Sequence[int] | int | None = None) -> np.ndarray:

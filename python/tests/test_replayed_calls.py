@@ -1,0 +1,189 @@
+"""filterjit.ndimage's replayed calls (filterjit/ndimage.py "Replayed calls"): a call whose arguments repeat an
+earlier one's key replays the recorded plan runs; results, dtypes, returned objects, errors and warnings stay
+SciPy's on every call, whatever the data."""
+
+import threading
+
+import numpy as np
+import pytest
+import scipy.ndimage as sndi
+
+import filterjit.ndimage as fndi
+from filterjit import _ndimage
+
+# (function name, positional arguments after the input, keyword arguments)
+CALLS = [
+    ("minimum_filter", (3,), {}),
+    ("maximum_filter", (), {"size": (3, 5), "mode": "constant", "cval": -1.5}),
+    ("minimum_filter", (), {"footprint": np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)}),
+    ("minimum_filter1d", (5,), {"axis": 0}),
+    ("maximum_filter1d", (4,), {"mode": "wrap", "origin": 1}),
+    ("uniform_filter", (5,), {}),
+    ("uniform_filter1d", (3,), {"axis": 0, "mode": "nearest"}),
+    ("median_filter", (), {"size": 3}),
+    ("percentile_filter", (25,), {"size": (3, 5)}),
+    ("rank_filter", (2,), {"footprint": np.array([[1, 1, 0], [0, 1, 1]], bool)}),
+    ("grey_erosion", (), {"size": 3, "mode": "mirror"}),
+    ("grey_dilation", (), {"size": (2, 4)}),
+    ("grey_opening", (), {"size": 3}),
+    ("grey_closing", (), {"footprint": np.ones((2, 3), bool), "mode": "reflect"}),
+]
+
+
+def _plans_in_use():
+    if _ndimage._prepare is None:
+        pytest.skip("the library has no prepared calls")
+
+
+def _image(rng, dtype, shape=(19, 23), special=False):
+    if np.dtype(dtype).kind == "f":
+        image = rng.standard_normal(shape).astype(dtype)
+        if special:
+            image[rng.integers(0, shape[0]), rng.integers(0, shape[1])] = np.nan
+            image[rng.integers(0, shape[0]), rng.integers(0, shape[1])] = -0.0
+            image[rng.integers(0, shape[0]), rng.integers(0, shape[1])] = 0.0
+        return image
+    info = np.iinfo(dtype)
+    return rng.integers(max(info.min, -1000), min(info.max, 1000), shape, endpoint=True).astype(dtype)
+
+
+def _same(got, expected):
+    return got.dtype == expected.dtype and got.shape == expected.shape and got.tobytes() == expected.tobytes()
+
+
+def _replays_of(name):
+    return [key for key in fndi._REPLAYS if key[0] == name]
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "uint16", "int32", "float32", "float64"])
+def test_replayed_calls_equal_scipy_on_new_data_each_call(dtype):
+    _plans_in_use()
+    rng = np.random.default_rng(abs(hash(dtype)) % 2**32)
+    for name, arguments, keywords in CALLS:
+        for call in range(7):
+            # Calls 5 and 6 bring NaN and -0.0 into float data: a recorded check answers differently there.
+            image = _image(rng, dtype, special=call in (5, 6))
+            got = getattr(fndi, name)(image, *arguments, **keywords)
+            expected = getattr(sndi, name)(image, *arguments, **keywords)
+            assert _same(got, expected), (name, dtype, call)
+        assert _replays_of(name), f"{name} was not replayed"
+
+
+def test_a_replayed_call_runs_no_pass_in_python_and_a_changed_check_runs_the_whole_call(monkeypatch):
+    _plans_in_use()
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        fndi.minimum_filter(_image(rng, np.float64), 5)
+        fndi.uniform_filter(_image(rng, np.uint8), 3)
+        fndi.grey_opening(_image(rng, np.float32), 3)
+
+    def whole_call(*arguments, **keywords):
+        raise AssertionError("the whole call ran")
+
+    monkeypatch.setattr(fndi, "_fj_generic_filter", whole_call)
+    monkeypatch.setattr(fndi, "_fj_generic_filter1d", whole_call)
+    for _ in range(3):
+        image = _image(rng, np.float64)
+        assert _same(fndi.minimum_filter(image, 5), sndi.minimum_filter(image, 5))
+        image = _image(rng, np.uint8)
+        assert _same(fndi.uniform_filter(image, 3), sndi.uniform_filter(image, 3))
+        image = _image(rng, np.float32)
+        assert _same(fndi.grey_opening(image, 3), sndi.grey_opening(image, 3))
+    # NaN in the data: the recorded check answers otherwise, so the whole call runs (SciPy's ring).
+    with pytest.raises(AssertionError, match="the whole call ran"):
+        fndi.minimum_filter(_image(rng, np.float64, special=True), 5)
+    # The same for the second pass's check of grey_opening (on the eroded array the call made), with no
+    # output of the caller's written before it.
+    image = _image(rng, np.float32)
+    image[5:8, 5:8] = np.nan
+    out = np.full(image.shape, 7, np.float32)
+    with pytest.raises(AssertionError, match="the whole call ran"):
+        fndi.grey_opening(image, 3, output=out)
+
+
+def test_outputs_given_as_arrays_dtypes_or_the_input_itself():
+    _plans_in_use()
+    rng = np.random.default_rng(12)
+    out = np.empty((19, 23), np.float32)
+    for _ in range(5):
+        image = _image(rng, np.uint8)
+        result = fndi.uniform_filter(image, 3, output=out)
+        assert result is out and _same(out, sndi.uniform_filter(image, 3, output=np.float32))
+        result = fndi.minimum_filter(image, 3, output=np.int16)
+        assert _same(result, sndi.minimum_filter(image, 3, output=np.int16))
+        # In place: the output is the input.
+        image = _image(rng, np.float64)
+        expected = sndi.uniform_filter(image, 5)
+        result = fndi.uniform_filter(image, 5, output=image)
+        assert result is image and _same(image, expected)
+        image = _image(rng, np.float64)
+        expected = sndi.median_filter(image, 3)
+        assert fndi.median_filter(image, 3, output=image) is image and _same(image, expected)
+    # The same output array given for another input layout is another key.
+    for _ in range(4):
+        image = _image(rng, np.uint8, (23, 19)).T
+        result = fndi.maximum_filter(image, 3, output=out)
+        assert result is out and _same(out, sndi.maximum_filter(image, 3, output=np.float32))
+
+
+def test_errors_and_warnings_repeat_on_every_call():
+    _plans_in_use()
+    rng = np.random.default_rng(13)
+    image = _image(rng, np.float64)
+    read_only = np.zeros(image.shape)
+    read_only.flags.writeable = False
+    writable = np.zeros(image.shape)
+    for _ in range(4):
+        # A replay recorded with a writable output of the same layout is not one for a read-only output.
+        assert fndi.minimum_filter(image, 3, output=writable) is writable
+        with pytest.raises(ValueError):
+            fndi.minimum_filter(image, 3, output=read_only)
+        assert not read_only.any()
+        with pytest.warns(UserWarning, match="ignoring size"):
+            fndi.grey_closing(image, size=3, footprint=np.ones((3, 3), bool))
+        with pytest.warns(UserWarning, match="ignoring size"):
+            fndi.median_filter(image, size=3, footprint=np.ones((3, 3), bool))
+    # 64-bit integers: the range check is the data's, so such calls are never replayed.
+    footprint = np.array([[1, 0, 1], [0, 1, 0]], bool)
+    small = np.arange(19 * 23, dtype=np.int64).reshape(19, 23)
+    for _ in range(4):
+        assert _same(fndi.minimum_filter(small, footprint=footprint), sndi.minimum_filter(small, footprint=footprint))
+    large = small + 2**60
+    with pytest.raises(NotImplementedError, match="2\\*\\*53"):
+        fndi.minimum_filter(large, footprint=footprint)
+
+
+def test_footprints_are_keyed_by_their_values():
+    _plans_in_use()
+    rng = np.random.default_rng(14)
+    first = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], bool)
+    second = first[::-1].copy()
+    for _ in range(5):
+        for footprint in (first, second):
+            image = _image(rng, np.int16)
+            assert _same(fndi.maximum_filter(image, footprint=footprint),
+                         sndi.maximum_filter(image, footprint=footprint))
+            assert _same(fndi.rank_filter(image, 1, footprint=footprint),
+                         sndi.rank_filter(image, 1, footprint=footprint))
+
+
+def test_threads_replay_their_own_calls():
+    _plans_in_use()
+    failures = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        for call in range(30):
+            dtype = (np.uint8, np.float64, np.float32)[call % 3]
+            image = _image(rng, dtype, special=call % 7 == 6)
+            for name, arguments, keywords in CALLS[:6]:
+                got = getattr(fndi, name)(image, *arguments, **keywords)
+                if not _same(got, getattr(sndi, name)(image, *arguments, **keywords)):
+                    failures.append((seed, call, name))
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
