@@ -217,6 +217,17 @@ struct ArrayLayouts: Sendable {
     }
 }
 
+/// The geometry and window-strategy plan of a `PreparedGenericFilter`, passed to each run by reference.
+final class PreparedWindowPlan: @unchecked Sendable {
+    let geometry: FilterGeometry
+    let strategy: WindowStrategyPlan
+
+    init(geometry: FilterGeometry, strategy: WindowStrategyPlan) {
+        self.geometry = geometry
+        self.strategy = strategy
+    }
+}
+
 /// A `generic_filter` call planned once for one input and output layout (element types, shape and
 /// strides), mode, cval, origins, footprint, parameters, engine, strategy and threads, and then run on
 /// any arrays of that layout: the arguments are validated and the window strategy (geometry, recognised
@@ -234,7 +245,7 @@ public final class PreparedGenericFilter: @unchecked Sendable {
     let threads: Int?
     let layouts: ArrayLayouts
     /// The fused engine's geometry and window-strategy plan (nil: the callback engine).
-    let planned: (geometry: FilterGeometry, strategy: WindowStrategyPlan)?
+    let planned: PreparedWindowPlan?
 
     init(kernel: Kernel, input: NDArray, options: FilterOptions, output: NDArray, parameters: [String: Double],
          engine: ExecutionEngine, strategy: WindowStrategyChoice, threads: Int?) throws {
@@ -257,7 +268,7 @@ public final class PreparedGenericFilter: @unchecked Sendable {
             } else {
                 plan = .inapplicable
             }
-            planned = (geometry, plan)
+            planned = PreparedWindowPlan(geometry: geometry, strategy: plan)
         } else {
             planned = nil
         }

@@ -123,7 +123,7 @@ extension Kernel {
     /// `planned`: the geometry and strategy plan of a `PreparedGenericFilter` for this input's layout.
     func fusedGenericFilter(_ input: NDArray, options: FilterOptions, result: NDArray,
                             userData: [Double], strategy: WindowStrategyChoice = .auto, threads: Int?,
-                            planned: (geometry: FilterGeometry, strategy: WindowStrategyPlan)? = nil) throws -> NDArray? {
+                            planned: PreparedWindowPlan? = nil) throws -> NDArray? {
         _ = try resolvedThreads(threads)
         guard input.rank >= 1 else { return nil }
         // An output that may overlap the input: read a private copy of the input, as the callback driver

@@ -249,7 +249,7 @@ extension Kernel {
                                       recognized: recognized, outputType: result.elementType) {
             return .inapplicable
         }
-        return .planned(recognized, job)
+        return .planned(PlannedWindowStrategy(recognized, job))
     }
 
     /// generic_filter with window strategies; false when they do not apply to this input (the
@@ -262,21 +262,21 @@ extension Kernel {
         switch plan {
         case .inapplicable:
             return false
-        case .planned(let reductions, let planned):
+        case .planned(let planned):
             // Planned for this layout (`PreparedGenericFilter`): only the input's address differs.
-            guard let rebound = planned.rebound(to: input) else {
+            guard let rebound = planned.job.rebound(to: input) else {
                 return try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData,
                                                  threads: threads, fastMath: fastMath)
             }
-            recognized = reductions
+            recognized = planned.recognized
             job = rebound
         case .unknown:
-            guard case .planned(let reductions, let planned) = strategyPlan(input, geometry: geometry, result: result,
-                                                                            fastMath: fastMath) else {
+            guard case .planned(let planned) = strategyPlan(input, geometry: geometry, result: result,
+                                                            fastMath: fastMath) else {
                 return false
             }
-            recognized = reductions
-            job = planned
+            recognized = planned.recognized
+            job = planned.job
         }
         guard let outStrides = elementStrides(result) else { return false }
         // A compiled tail costs about a nanosecond per output more (`max(values) - min(values)`, uint8).
@@ -371,7 +371,19 @@ enum WindowStrategyPlan {
     /// No strategy applies to this layout: the literal kernel runs.
     case inapplicable
     /// The reductions and the job planned for this layout (rebound to each call's input).
-    case planned(RecognizedWindowReductions, WindowReductionJob)
+    case planned(PlannedWindowStrategy)
+}
+
+/// The reductions and job of a `WindowStrategyPlan`, boxed: a prepared run passes the plan on by reference
+/// (copying the two structs retained and released some forty references a run, a third of a 4x4 image's run).
+final class PlannedWindowStrategy: @unchecked Sendable {
+    let recognized: RecognizedWindowReductions
+    let job: WindowReductionJob
+
+    init(_ recognized: RecognizedWindowReductions, _ job: WindowReductionJob) {
+        self.recognized = recognized
+        self.job = job
+    }
 }
 
 /// Set by any worker whose rows hold data a strategy cannot follow exactly (NaN, -0.0).
