@@ -166,37 +166,60 @@ public struct LineRun: @unchecked Sendable {
     static let groupSize = 8
 
     /// Position j of `lines` neighbouring lines (byte `step` apart; each line's elements `lineStride`
-    /// apart from `source`) into destination[b * pitch + j], converted to Double.
+    /// apart from `source`) into destination[b * pitch + j], converted to Double: `loadDouble`'s values, in
+    /// loops of the element's own type (`loadDouble` switches on the type per element: 64x64 float32
+    /// `uniform_filter1d` along axis 0 took about twice float64's time).
     private static func gather(_ type: ElementType, from source: UnsafeRawPointer, lineStride: Int, step: Int,
                                count: Int, lines: Int, into destination: UnsafeMutablePointer<Double>, pitch: Int) {
-        if type == .float64 {
+        func widen<T: LineLoadable>(_: T.Type) {
             for j in 0..<count {
                 let row = source + j &* lineStride
-                for b in 0..<lines { destination[b &* pitch &+ j] = row.loadUnaligned(fromByteOffset: b &* step, as: Double.self) }
+                for b in 0..<lines {
+                    destination[b &* pitch &+ j] = row.loadUnaligned(fromByteOffset: b &* step, as: T.self).lineDouble
+                }
             }
-            return
         }
-        for j in 0..<count {
-            let row = source + j &* lineStride
-            for b in 0..<lines { destination[b &* pitch &+ j] = type.loadDouble(from: row + b &* step) }
+        switch type {
+        case .float64: widen(Double.self)
+        case .float32: widen(Float.self)
+        case .bool, .uint8: widen(UInt8.self)
+        case .int8: widen(Int8.self)
+        case .uint16: widen(UInt16.self)
+        case .int16: widen(Int16.self)
+        case .int32: widen(Int32.self)
+        case .uint32: widen(UInt32.self)
+        case .int64, .uint64:
+            for j in 0..<count {
+                let row = source + j &* lineStride
+                for b in 0..<lines { destination[b &* pitch &+ j] = type.loadDouble(from: row + b &* step) }
+            }
         }
     }
 
     /// The inverse of `gather` for `lines` output lines: values[b * pitch + j] stored with generic_filter1d's
-    /// casting at position j of line b.
+    /// casting at position j of line b (`storeDouble`'s, in loops of the element's own type).
     private static func scatter(_ type: ElementType, _ values: UnsafeMutablePointer<Double>, pitch: Int, lines: Int,
                                 count: Int, to destination: UnsafeMutableRawPointer, lineStride: Int, step: Int) {
         guard lines > 0 else { return }
-        if type == .float64 {
+        func narrow<T: LineStorable>(_: T.Type) {
             for j in 0..<count {
                 let row = destination + j &* lineStride
-                for b in 0..<lines { row.storeBytes(of: values[b &* pitch &+ j], toByteOffset: b &* step, as: Double.self) }
+                for b in 0..<lines { row.storeBytes(of: T(lineDouble: values[b &* pitch &+ j]), toByteOffset: b &* step, as: T.self) }
             }
-            return
         }
-        for j in 0..<count {
-            let row = destination + j &* lineStride
-            for b in 0..<lines { type.storeDouble(values[b &* pitch &+ j], to: row + b &* step) }
+        switch type {
+        case .float64: narrow(Double.self)
+        case .float32: narrow(Float.self)
+        case .uint8: narrow(UInt8.self)
+        case .int8: narrow(Int8.self)
+        case .uint16: narrow(UInt16.self)
+        case .int16: narrow(Int16.self)
+        case .int32: narrow(Int32.self)
+        case .bool, .uint32, .int64, .uint64:
+            for j in 0..<count {
+                let row = destination + j &* lineStride
+                for b in 0..<lines { type.storeDouble(values[b &* pitch &+ j], to: row + b &* step) }
+            }
         }
     }
 
@@ -211,17 +234,17 @@ public struct LineRun: @unchecked Sendable {
         // switches on the type per element: 256x256 float32 `uniform_filter1d` along the last axis 300 us
         // against float64's 123, one thread).
         if stride == type.itemSize {
-            func widen<T>(_: T.Type, _ double: (T) -> Double) {
-                for k in 0..<count { destination[k] = double(source.loadUnaligned(fromByteOffset: k &* stride, as: T.self)) }
+            func widen<T: LineLoadable>(_: T.Type) {
+                for k in 0..<count { destination[k] = source.loadUnaligned(fromByteOffset: k &* stride, as: T.self).lineDouble }
             }
             switch type {
-            case .float32: widen(Float.self) { Double($0) }; return
-            case .bool, .uint8: widen(UInt8.self) { Double($0) }; return
-            case .int8: widen(Int8.self) { Double($0) }; return
-            case .uint16: widen(UInt16.self) { Double($0) }; return
-            case .int16: widen(Int16.self) { Double($0) }; return
-            case .int32: widen(Int32.self) { Double($0) }; return
-            case .uint32: widen(UInt32.self) { Double($0) }; return
+            case .float32: widen(Float.self); return
+            case .bool, .uint8: widen(UInt8.self); return
+            case .int8: widen(Int8.self); return
+            case .uint16: widen(UInt16.self); return
+            case .int16: widen(Int16.self); return
+            case .int32: widen(Int32.self); return
+            case .uint32: widen(UInt32.self); return
             default: break
             }
         }
@@ -238,29 +261,76 @@ public struct LineRun: @unchecked Sendable {
         // Contiguous lines of the other types: `storeDouble`'s cast, in a loop of the type's own (`storeDouble`
         // switches on the type per element).
         if stride == type.itemSize {
-            func narrow<T>(_: T.Type, _ cast: (Double) -> T) {
-                for k in 0..<count { destination.storeBytes(of: cast(values[k]), toByteOffset: k &* stride, as: T.self) }
+            func narrow<T: LineStorable>(_: T.Type) {
+                for k in 0..<count { destination.storeBytes(of: T(lineDouble: values[k]), toByteOffset: k &* stride, as: T.self) }
             }
             switch type {
-            case .float32: narrow(Float.self) { Float($0) }; return
-            case .int8: narrow(Int8.self) { Int8(truncatingIfNeeded: truncatingToInt32LikeX86($0)) }; return
-            case .int16: narrow(Int16.self) { Int16(truncatingIfNeeded: truncatingToInt32LikeX86($0)) }; return
-            case .int32: narrow(Int32.self) { truncatingToInt32LikeX86($0) }; return
-            case .uint8:
-                narrow(UInt8.self) {
-                    $0 > -1 ? UInt8(truncatingIfNeeded: truncatingToInt32LikeX86($0))
-                        : 0 &- UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(-$0))
-                }
-                return
-            case .uint16:
-                narrow(UInt16.self) {
-                    $0 > -1 ? UInt16(truncatingIfNeeded: truncatingToInt32LikeX86($0))
-                        : 0 &- UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(-$0))
-                }
-                return
+            case .float32: narrow(Float.self); return
+            case .int8: narrow(Int8.self); return
+            case .int16: narrow(Int16.self); return
+            case .int32: narrow(Int32.self); return
+            case .uint8: narrow(UInt8.self); return
+            case .uint16: narrow(UInt16.self); return
             default: break
             }
         }
         for k in 0..<count { type.storeDouble(values[k], to: destination + k &* stride) }
     }
+}
+
+/// An element type the line driver reads in loops of its own: `lineDouble` is `loadDouble`'s value of an element.
+protocol LineLoadable {
+    var lineDouble: Double { get }
+}
+
+/// An element type the line driver writes in loops of its own: `init(lineDouble:)` is `storeDouble`'s cast (C's,
+/// as x86-64 performs it).
+protocol LineStorable: LineLoadable {
+    init(lineDouble: Double)
+}
+
+extension Double: LineStorable {
+    var lineDouble: Double { self }
+    init(lineDouble: Double) { self = lineDouble }
+}
+
+extension Float: LineStorable {
+    var lineDouble: Double { Double(self) }
+    init(lineDouble: Double) { self = Float(lineDouble) }
+}
+
+extension Int8: LineStorable {
+    var lineDouble: Double { Double(self) }
+    init(lineDouble: Double) { self = Int8(truncatingIfNeeded: truncatingToInt32LikeX86(lineDouble)) }
+}
+
+extension Int16: LineStorable {
+    var lineDouble: Double { Double(self) }
+    init(lineDouble: Double) { self = Int16(truncatingIfNeeded: truncatingToInt32LikeX86(lineDouble)) }
+}
+
+extension Int32: LineStorable {
+    var lineDouble: Double { Double(self) }
+    init(lineDouble: Double) { self = truncatingToInt32LikeX86(lineDouble) }
+}
+
+extension UInt8: LineStorable {
+    var lineDouble: Double { Double(self) }
+    init(lineDouble: Double) {
+        self = lineDouble > -1 ? UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(lineDouble))
+            : 0 &- UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(-lineDouble))
+    }
+}
+
+extension UInt16: LineStorable {
+    var lineDouble: Double { Double(self) }
+    init(lineDouble: Double) {
+        self = lineDouble > -1 ? UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(lineDouble))
+            : 0 &- UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(-lineDouble))
+    }
+}
+
+/// (uint32 elements are stored through `storeDouble`, whose cast is not a 32-bit one.)
+extension UInt32: LineLoadable {
+    var lineDouble: Double { Double(self) }
 }

@@ -280,3 +280,28 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(loaded.doubleValues().map(\.bitPattern) == values, "loads from \(type)")
     }
 }
+
+@Test func neighbouringLinesLoadAndStoreEveryTypeAsTheElementCastsDo() throws {
+    // Lines along an axis other than the last are read and written eight neighbours at a time, in loops of the
+    // element's own type: `loadDouble`'s values and `storeDouble`'s bytes, as for contiguous lines. Element
+    // [i, c] holds specials[(i + c) % count], so every line differs; 11 lines make a group of eight and one of three.
+    let specials: [Double] = [.nan, .infinity, -.infinity, 1e10, -1e10, -3.7, -0.5, -1.5, 300.5, 70000.2, 2147483648,
+                              -2147483649, 255.9, -128.2, 0, -0.0, 65535.4, 4294967296.5, -32769, 127.5, 1e300]
+    let count = specials.count, width = 11
+    let values = (0..<count).flatMap { i in (0..<width).map { c in specials[(i + c) % count] } }
+    let options = LineFilterOptions(filterSize: 1, axis: 0)
+    let source = try NDArray.make(shape: [count, width], elementType: .float64, values: values)
+    for type in ElementType.allCases {
+        let stored = try genericFilter1D(input: source, options: options, output: .elementType(type)) { line, out in
+            for i in 0..<out.count { out[i] = line[i] }
+        }
+        let expected = try NDArray.make(shape: [count, width], elementType: type, values: values)
+        #expect(memcmp(stored.firstElementPointer, expected.firstElementPointer, count * width * type.itemSize) == 0,
+                "stores into \(type)")
+        let loaded = try genericFilter1D(input: expected, options: options, output: .elementType(.float64)) { line, out in
+            for i in 0..<out.count { out[i] = line[i] }
+        }
+        let read = (0..<(count * width)).map { type.loadDouble(from: expected.firstElementPointer + $0 * type.itemSize).bitPattern }
+        #expect(loaded.doubleValues().map(\.bitPattern) == read, "loads from \(type)")
+    }
+}
