@@ -356,7 +356,7 @@ def _run_line(input: np.ndarray, text: str, size: int, axis: int, output: np.nda
 # with its input and output (an argument array or one the call made) and each data check (NaN / -0.0) with its
 # answer. A later call whose arguments have the same key (array layouts, every other argument's value) replays
 # that: the checks first (a different answer runs the whole call instead), the new arrays made empty, the plans
-# run in order. That gives the same arrays, values and errors as the whole call because the marked functions do
+# (and the top-hats' and gradient's NumPy subtractions) run in order. That gives the same arrays, values and errors as the whole call because the marked functions do
 # nothing else with the data: anything the recording cannot repeat (a pass without a prepared plan, a check of
 # 64-bit integers' range, a warning) leaves the call unrecorded.
 
@@ -367,8 +367,8 @@ _NEW = object()  # a step's output the replay makes
 
 
 class _Replay:
-    """What one recorded call did: `steps` in order, each ("check", array, answer) or ("run", plan, input,
-    output), an array being ("arg", position or name), or ("new", index) of `new` (shape, dtype) arrays; and
+    """What one recorded call did: `steps` in order, each ("check", array, answer), ("run", plan, input,
+    output) or ("ufunc", ufunc, operands, output), an array being ("arg", position or name), or ("new", index) of `new` (shape, dtype) arrays; and
     which array it returned."""
     __slots__ = ("steps", "new", "result")
 
@@ -393,6 +393,8 @@ class _Replay:
             if step[0] == "check":
                 if _nan_or_negative_zero_check(array(step[1])) != step[2]:
                     return _NEW
+            elif step[0] == "ufunc":
+                step[1](*[array(operand) for operand in step[2]], out=array(step[3]))
             else:
                 plan, source, destination = step[1], array(step[2]), array(step[3])
                 failure = _run_plan(plan.handle, source, destination)
@@ -475,10 +477,16 @@ def _recorded_replay(events: list, arguments: tuple, keywords: dict, result) -> 
                 return None  # a check of an array the call did not make first, or after it wrote the caller's
             steps.append(("check", reference, event[2]))
             continue
-        plan, source, destination = event
-        source_reference = references.get(id(source))
-        if source_reference is None:
-            return None
+        if event[0] == "ufunc":
+            operands = tuple(references.get(id(operand)) for operand in event[2])
+            if None in operands:
+                return None
+            destination = event[3]
+        else:
+            plan, source, destination = event
+            source_reference = references.get(id(source))
+            if source_reference is None:
+                return None
         destination_reference = references.get(id(destination))
         if destination_reference is None:
             if (type(destination) is not np.ndarray or destination.base is not None
@@ -490,7 +498,10 @@ def _recorded_replay(events: list, arguments: tuple, keywords: dict, result) -> 
             references[id(destination)] = destination_reference
         elif destination_reference[0] == "arg":
             wrote_argument = True
-        steps.append(("run", plan, source_reference, destination_reference))
+        if event[0] == "ufunc":
+            steps.append(("ufunc", event[1], operands, destination_reference))
+        else:
+            steps.append(("run", plan, source_reference, destination_reference))
     result_reference = references.get(id(result))
     if not steps or result_reference is None:
         return None
@@ -531,6 +542,15 @@ def _replayable(*content: str | int):
             return result
         return run
     return decorate
+
+
+def _ufunc(ufunc, *operands, out=None):
+    """`ufunc(*operands, out=out)` (a NumPy ufunc of two arrays; `out` None: a new array), recorded for a replay."""
+    result = ufunc(*operands) if out is None else ufunc(*operands, out=out)
+    events = getattr(_RECORDING, "events", None)
+    if events is not None:
+        events.append(("ufunc", ufunc, operands, result))
+    return result
 
 
 def _unrecordable() -> None:
@@ -845,6 +865,7 @@ def grey_closing(input: ArrayLike, size: Size = None, footprint: ArrayLike | Non
     return grey_erosion(dilated, size, footprint, structure, output, mode, cval, origin, axes=axes)
 
 
+@_replayable(2, 3, "footprint", "structure")
 @_named_as("morphological_gradient")
 def morphological_gradient(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                            structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
@@ -854,8 +875,9 @@ def morphological_gradient(input: ArrayLike, size: Size = None, footprint: Array
     dilated = grey_dilation(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
     if isinstance(output, np.ndarray):
         grey_erosion(input, size, footprint, structure, output, mode, cval, origin, axes=axes)
-        return np.subtract(dilated, output, output)
-    return dilated - grey_erosion(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
+        return _ufunc(np.subtract, dilated, output, out=output)
+    return _ufunc(np.subtract, dilated, grey_erosion(input, size, footprint, structure, None, mode, cval, origin,
+                                                     axes=axes))
 
 
 def _tophat(input, size, footprint, structure, output, mode, cval, origin, axes, white: bool) -> np.ndarray:
@@ -866,14 +888,15 @@ def _tophat(input, size, footprint, structure, output, mode, cval, origin, axes,
     result = first(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
     result = second(result, size, footprint, structure, output, mode, cval, origin, axes=axes)
     if input.dtype == np.bool_ and result.dtype == np.bool_:
-        np.bitwise_xor(input, result, out=result)
+        _ufunc(np.bitwise_xor, input, result, out=result)
     elif white:
-        np.subtract(input, result, out=result)
+        _ufunc(np.subtract, input, result, out=result)
     else:
-        np.subtract(result, input, out=result)
+        _ufunc(np.subtract, result, input, out=result)
     return result
 
 
+@_replayable(2, 3, "footprint", "structure")
 @_named_as("white_tophat")
 def white_tophat(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
@@ -882,6 +905,7 @@ def white_tophat(input: ArrayLike, size: Size = None, footprint: ArrayLike | Non
     return _tophat(input, size, footprint, structure, output, mode, cval, origin, axes, white=True)
 
 
+@_replayable(2, 3, "footprint", "structure")
 @_named_as("black_tophat")
 def black_tophat(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",

@@ -27,6 +27,9 @@ CALLS = [
     ("grey_dilation", (), {"size": (2, 4)}),
     ("grey_opening", (), {"size": 3}),
     ("grey_closing", (), {"footprint": np.ones((2, 3), bool), "mode": "reflect"}),
+    ("morphological_gradient", (), {"size": 3}),
+    ("white_tophat", (), {"size": (3, 2)}),
+    ("black_tophat", (), {"footprint": np.array([[1, 0], [1, 1]], bool), "mode": "nearest"}),
 ]
 
 
@@ -119,6 +122,15 @@ def test_outputs_given_as_arrays_dtypes_or_the_input_itself():
         image = _image(rng, np.float64)
         expected = sndi.median_filter(image, 3)
         assert fndi.median_filter(image, 3, output=image) is image and _same(image, expected)
+    # The gradient and the top-hats subtract into the output the caller gave, or into a new array.
+    grey = np.empty((19, 23), np.int16)
+    for _ in range(5):
+        image = _image(rng, np.int16)
+        assert fndi.morphological_gradient(image, 3, output=grey) is grey
+        assert _same(grey, sndi.morphological_gradient(image, 3))
+        assert fndi.white_tophat(image, 3, output=grey) is grey and _same(grey, sndi.white_tophat(image, 3))
+        mask = _image(rng, np.uint8) > 100
+        assert _same(fndi.black_tophat(mask, 3), sndi.black_tophat(mask, 3))
     # The same output array given for another input layout is another key.
     for _ in range(4):
         image = _image(rng, np.uint8, (23, 19)).T
