@@ -233,8 +233,8 @@ final class PreparedWindowPlan: @unchecked Sendable {
 /// any arrays of that layout: the arguments are validated and the window strategy (geometry, recognised
 /// reductions, the reduction job) is planned at preparation, so a run only binds the arrays' addresses.
 /// A run gives exactly what `Kernel.genericFilter` gives with the same arguments (it is that call
-/// whenever the plan does not fit: another layout, an output sharing the input's memory, data a
-/// strategy declines).
+/// whenever the plan does not fit: another layout, an output sharing the input's memory whose private copy
+/// has another layout, data a strategy declines).
 public final class PreparedGenericFilter: @unchecked Sendable {
     public let kernel: Kernel
     let options: FilterOptions

@@ -477,7 +477,7 @@ static PyObject *dispatcher_new(PyTypeObject *type, PyObject *args, PyObject *kw
 static PyObject *dispatcher_bind(PyObject *object, PyObject *argument) {
     DispatcherBase *self = (DispatcherBase *)object;
     void *function = PyLong_AsVoidPtr(argument);
-    if (!function && PyErr_Occurred()) return NULL;
+    if (!function) return NULL;
     if (self->function && self->function != function) {
         PyErr_SetString(PyExc_RuntimeError, "this dispatcher is bound to another function already");
         return NULL;
@@ -577,14 +577,19 @@ static PyObject *module_enable_vectorcall(PyObject *module, PyObject *cls) {
 typedef int (*plan_run_function)(const void *plan, const void *input, void *output, char **error);
 static plan_run_function plan_run_address;
 
-static PyObject *module_set_plan_run(PyObject *module, PyObject *address) {
-    (void)module;
+/* The function address in `address` (a Python int, not 0), or NULL with an exception (naming `setter` when the
+ * int was 0). */
+static void *function_address(PyObject *address, const char *setter) {
     int failed = 0;
     void *function = address_of(address, &failed);
-    if (failed) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "set_plan_run needs a function address");
-        return NULL;
-    }
+    if (failed && !PyErr_Occurred()) PyErr_Format(PyExc_ValueError, "%s needs a function address", setter);
+    return failed ? NULL : function;
+}
+
+static PyObject *module_set_plan_run(PyObject *module, PyObject *address) {
+    (void)module;
+    void *function = function_address(address, "set_plan_run");
+    if (!function) return NULL;
     plan_run_address = (plan_run_function)function;
     Py_RETURN_NONE;
 }
@@ -628,12 +633,8 @@ static nan_check_function nan_check_address;
 
 static PyObject *module_set_nan_check(PyObject *module, PyObject *address) {
     (void)module;
-    int failed = 0;
-    void *function = address_of(address, &failed);
-    if (failed) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "set_nan_check needs a function address");
-        return NULL;
-    }
+    void *function = function_address(address, "set_nan_check");
+    if (!function) return NULL;
     nan_check_address = (nan_check_function)function;
     Py_RETURN_NONE;
 }

@@ -501,14 +501,14 @@ def _run_prepared(plan: "_Plan", input, output):
     return result
 
 
-# What filterjit.ndimage's replays record (see `_replay` there): while a call of one of its functions is recorded,
+# What filterjit.ndimage's replays record (its "Replayed calls"): while a call of one of its functions is recorded,
 # `events` is a list that each prepared run appends (plan, input, output) to, and each full call None.
 RECORDING = threading.local()
 
 
 def _run_if_prepared(key, function, input, output):
     """The result of the plan kept under `key` for this `function` run on `input` into `output`, or None when
-    there is none (or the output is read-only): then the full call."""
+    there is none (or the output is read-only): then the full call. Either is recorded while RECORDING.events is set."""
     plan = _matching_plan(key, function)
     result = None if plan is None else _run_prepared(plan, input, output)
     events = getattr(RECORDING, "events", None)

@@ -19,6 +19,7 @@ import ctypes
 import numbers
 import operator
 import struct
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
@@ -356,27 +357,30 @@ def _run_line(input: np.ndarray, text: str, size: int, axis: int, output: np.nda
 # with its input and output (an argument array or one the call made) and each data check (NaN / -0.0) with its
 # answer. A later call whose arguments have the same key (array layouts, every other argument's value) replays
 # that: the checks first (a different answer runs the whole call instead), the new arrays made empty, the plans
-# (and the top-hats' and gradient's NumPy subtractions) run in order. That gives the same arrays, values and errors as the whole call because the marked functions do
+# (and the top-hats' and gradient's NumPy subtractions) run in order. A replay keeps its plans alive after
+# _ndimage's plan cache lets them go (the last 256 replays are kept). That gives the same arrays, values and errors as the whole call because the marked functions do
 # nothing else with the data: anything the recording cannot repeat (a pass without a prepared plan, a check of
 # 64-bit integers' range, a warning) leaves the call unrecorded.
 
 _REPLAYS: dict[tuple, "_Replay"] = {}
 _REPLAYS_LIMIT = 256
+_REPLAYS_LOCK = threading.Lock()
 _FOOTPRINT_KEY_BYTES = 4096  # footprints and structures are keyed by their bytes up to this size
-_NEW = object()  # a step's output the replay makes
+_DECLINED = object()  # what `_Replay.run` returns when a recorded check answers otherwise
 
 
 class _Replay:
     """What one recorded call did: `steps` in order, each ("check", array, answer), ("run", plan, input,
-    output) or ("ufunc", ufunc, operands, output), an array being ("arg", position or name), or ("new", index) of `new` (shape, dtype) arrays; and
-    which array it returned."""
+    output) or ("ufunc", ufunc, operands, output), an array being ("arg", position or name) of the call's input
+    or output, or ("new", index) of `new` (shape, dtype) arrays the call made; and which array it returned."""
     __slots__ = ("steps", "new", "result")
 
     def __init__(self, steps: tuple, new: tuple, result: tuple):
         self.steps, self.new, self.result = steps, new, result
 
     def run(self, arguments: tuple, keywords: dict):
-        """The call's result, or _NEW when a data check answers differently (nothing was written then)."""
+        """The call's result, or _DECLINED when a data check answers otherwise (then nothing was written to the
+        caller's arrays: recording refuses checks after such a write)."""
         made: list = [None] * len(self.new)
 
         def array(reference):
@@ -392,7 +396,7 @@ class _Replay:
         for step in self.steps:
             if step[0] == "check":
                 if _nan_or_negative_zero_check(array(step[1])) != step[2]:
-                    return _NEW
+                    return _DECLINED
             elif step[0] == "ufunc":
                 step[1](*[array(operand) for operand in step[2]], out=array(step[3]))
             else:
@@ -406,12 +410,12 @@ class _Replay:
 
 
 def _argument_key(value, content: bool) -> Any:
-    """A key for one argument that is not an array of data (None: the call is not replayed): a footprint array
-    by its bytes (`content`); a number exactly (-0.0 apart from 0.0, an int apart from a float); a str, None, a
-    dtype or type; a tuple or list of those."""
+    """A key for one argument that is not the input or output (None: the call is not replayed): a footprint or
+    structure array by its bytes (`content`; any other array is not keyed); a number exactly (-0.0 apart from 0.0,
+    an int apart from a float); a str, None, a dtype or type; a tuple or list of those."""
     kind = type(value)
     if kind is np.ndarray:
-        if not content or value.nbytes > _FOOTPRINT_KEY_BYTES:
+        if not content or value.nbytes > _FOOTPRINT_KEY_BYTES or value.dtype.hasobject:
             return None
         return ("c", value.dtype, value.shape, value.tobytes())
     if kind is int or kind is bool or kind is str or value is None:
@@ -426,10 +430,10 @@ def _argument_key(value, content: bool) -> Any:
     return None
 
 
-def _call_key(name: str, arguments: tuple, keywords: dict, content: frozenset) -> tuple | None:
-    """The replay key of a call (None: not replayed): an array of data by its layout, flags and which earlier
-    argument it is (an output given as the input), every other argument by `_argument_key`. (About 1 us: it is
-    most of a replayed call's Python time, so the common types come first.)"""
+def _call_key(name: str, arguments: tuple, keywords: dict, data: frozenset, content: frozenset) -> tuple | None:
+    """The replay key of a call (None: not replayed): the input and output arrays (`data`: their positions and
+    names) by layout, flags and which of them is the same object as an earlier one, every other argument by
+    `_argument_key`. (About 1 us: most of a replayed call's Python time, so the common types come first.)"""
     parts: list = [name]
     arrays: list = []
     items = list(enumerate(arguments))
@@ -437,7 +441,7 @@ def _call_key(name: str, arguments: tuple, keywords: dict, content: frozenset) -
         items += keywords.items()
     for where, value in items:
         kind = type(value)
-        if kind is np.ndarray and where not in content:
+        if kind is np.ndarray and where in data:
             flags = value.flags
             same = -1
             for index, seen in enumerate(arrays):
@@ -456,14 +460,15 @@ def _call_key(name: str, arguments: tuple, keywords: dict, content: frozenset) -
     return tuple(parts)
 
 
-def _recorded_replay(events: list, arguments: tuple, keywords: dict, result) -> "_Replay | None":
+def _recorded_replay(events: list, arguments: tuple, keywords: dict, data: frozenset,
+                     result) -> "_Replay | None":
     """The replay of a call that made `events` and returned `result`, or None when it cannot be replayed."""
     references: dict[int, tuple] = {}
     for position, value in enumerate(arguments):
-        if type(value) is np.ndarray:
+        if type(value) is np.ndarray and position in data:
             references.setdefault(id(value), ("arg", position))
     for name, value in keywords.items():
-        if type(value) is np.ndarray:
+        if type(value) is np.ndarray and name in data:
             references.setdefault(id(value), ("arg", name))
     new: list = []
     steps: list = []
@@ -489,6 +494,8 @@ def _recorded_replay(events: list, arguments: tuple, keywords: dict, result) -> 
                 return None
         destination_reference = references.get(id(destination))
         if destination_reference is None:
+            # An array the call made: made again empty (every step writes all of its output), with the strides
+            # its plans were made for.
             if (type(destination) is not np.ndarray or destination.base is not None
                     or not destination.flags.c_contiguous or not destination.flags.writeable
                     or destination.strides != np.empty(destination.shape, destination.dtype).strides):
@@ -508,10 +515,11 @@ def _recorded_replay(events: list, arguments: tuple, keywords: dict, result) -> 
     return _Replay(tuple(steps), tuple(new), result_reference)
 
 
-def _replayable(*content: str | int):
-    """Marks a function whose only work on the data is prepared plan runs and recorded checks, so that its calls
-    can be replayed; `content` names the positions and names of arguments keyed by their bytes (footprints)."""
-    content_set = frozenset(content)
+def _replayable(data: tuple, content: tuple = ()):
+    """Marks a function whose only work on the data is prepared plan runs, recorded checks and recorded ufuncs (see
+    above), so that its calls can be replayed. `data`: the positions and names of its input and output arguments;
+    `content`: those of arguments keyed by their bytes (footprints, structures)."""
+    data_set, content_set = frozenset(data), frozenset(content)
 
     def decorate(function):
         name = function.__name__
@@ -520,13 +528,13 @@ def _replayable(*content: str | int):
         def run(*arguments, **keywords):
             if getattr(_RECORDING, "events", None) is not None:
                 return function(*arguments, **keywords)  # a step of a call being recorded
-            key = _call_key(name, arguments, keywords, content_set)
+            key = _call_key(name, arguments, keywords, data_set, content_set)
             if key is None:
                 return function(*arguments, **keywords)
             replay = _REPLAYS.get(key)
             if replay is not None:
                 result = replay.run(arguments, keywords)
-                if result is not _NEW:
+                if result is not _DECLINED:
                     return result
             events: list = []
             _RECORDING.events = events
@@ -534,11 +542,12 @@ def _replayable(*content: str | int):
                 result = function(*arguments, **keywords)
             finally:
                 _RECORDING.events = None
-            replay = _recorded_replay(events, arguments, keywords, result)
+            replay = _recorded_replay(events, arguments, keywords, data_set, result)
             if replay is not None:
-                while len(_REPLAYS) >= _REPLAYS_LIMIT:
-                    _REPLAYS.pop(next(iter(_REPLAYS)), None)
-                _REPLAYS[key] = replay
+                with _REPLAYS_LOCK:
+                    while len(_REPLAYS) >= _REPLAYS_LIMIT:
+                        _REPLAYS.pop(next(iter(_REPLAYS)), None)
+                    _REPLAYS[key] = replay
             return result
         return run
     return decorate
@@ -577,6 +586,7 @@ def _filter1d(text: str, function: str, input, size, axis, output, mode, cval, o
     if _invalid_origin(origin, size):
         raise ValueError("invalid origin")
     if input.ndim == 0 or input.size == 0:
+        _unrecordable()  # a copy in Python: a replay would not repeat it
         output[...] = input
         return output
     return _run_line(input, text, int(size), axis, output, mode, cval, int(origin))
@@ -599,7 +609,7 @@ def _exact_running_sums(input: np.ndarray, output: np.ndarray, size: int, mode: 
             and (mode not in _CONSTANT_MODES or (abs(cval) <= 2.0**32 and cval == int(cval))))
 
 
-@_replayable()
+@_replayable(data=(0, "input", 3, "output"))
 def uniform_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
                      mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
     """scipy.ndimage.uniform_filter1d: SciPy's running mean along one axis, bit for bit (integer data as
@@ -616,7 +626,7 @@ def uniform_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output
     return _filter1d(UNIFORM_LINE, "uniform_filter1d", array, size, axis, output, mode, cval, origin)
 
 
-@_replayable()
+@_replayable(data=(0, "input", 3, "output"))
 def minimum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
                      mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
     """scipy.ndimage.minimum_filter1d, bit for bit: a window minimum where the value is unique (no NaN or
@@ -624,7 +634,7 @@ def minimum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output
     return _min_or_max_filter1d(input, size, axis, output, mode, cval, origin, True, "minimum_filter1d")
 
 
-@_replayable()
+@_replayable(data=(0, "input", 3, "output"))
 def maximum_filter1d(input: ArrayLike, size: int, axis: int = -1, output: Output = None,
                      mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> np.ndarray:
     """scipy.ndimage.maximum_filter1d, bit for bit: a window maximum where the value is unique (no NaN or
@@ -646,7 +656,7 @@ def _min_or_max_filter1d(input, size, axis, output, mode, cval, origin, minimum:
 
 # --- uniform_filter --------------------------------------------------------------------------------------
 
-@_replayable()
+@_replayable(data=(0, "input", 2, "output"))
 def uniform_filter(input: ArrayLike, size: Size = 3, output: Output = None, mode: Mode = "reflect",
                    cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
     """scipy.ndimage.uniform_filter: one running-mean pass per axis, in SciPy's order, with the output
@@ -659,6 +669,7 @@ def uniform_filter(input: ArrayLike, size: Size = 3, output: Output = None, mode
     modes = _normalize_sequence(mode, len(axes))
     passes = [(axes[i], sizes[i], origins[i], modes[i]) for i in range(len(axes)) if sizes[i] > 1]
     if not passes:
+        _unrecordable()
         output[...] = input[...]
         return output
     for axis, length, shift, axis_mode in passes:
@@ -717,6 +728,7 @@ def _min_or_max_filter(input, size, footprint, structure, output, mode, cval, or
         modes = _normalize_sequence(mode, len(axes))
         passes = [(axes[i], int(sizes[i]), int(origins[i]), modes[i]) for i in range(len(axes)) if sizes[i] > 1]
         if not passes:
+            _unrecordable()
             output[...] = input[...]
             return output
         for _, length, shift, _ in passes:
@@ -762,7 +774,7 @@ def _min_or_max_filter(input, size, footprint, structure, output, mode, cval, or
     return _run_window(input, text, footprint, output, mode, _cast_cval(cval, input.dtype), origins)
 
 
-@_replayable(2, "footprint")
+@_replayable(data=(0, "input", 3, "output"), content=(2, "footprint"))
 def minimum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None, output: Output = None,
                    mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                    axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -771,7 +783,7 @@ def minimum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | N
                               "minimum_filter")
 
 
-@_replayable(2, "footprint")
+@_replayable(data=(0, "input", 3, "output"), content=(2, "footprint"))
 def maximum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None, output: Output = None,
                    mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                    axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -780,7 +792,7 @@ def maximum_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | N
                               "maximum_filter")
 
 
-@_replayable(2, 3, "footprint", "structure")
+@_replayable(data=(0, "input", 4, "output"), content=(2, 3, "footprint", "structure"))
 def grey_erosion(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
                  cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -791,7 +803,7 @@ def grey_erosion(input: ArrayLike, size: Size = None, footprint: ArrayLike | Non
                               "grey_erosion")
 
 
-@_replayable(2, 3, "footprint", "structure")
+@_replayable(data=(0, "input", 4, "output"), content=(2, 3, "footprint", "structure"))
 def grey_dilation(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                   structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
                   cval: float = 0.0, origin: Origin = 0, *, axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -841,7 +853,7 @@ def _named_as(function: str):
     return decorate
 
 
-@_replayable(2, 3, "footprint", "structure")
+@_replayable(data=(0, "input", 4, "output"), content=(2, 3, "footprint", "structure"))
 @_named_as("grey_opening")
 def grey_opening(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
@@ -853,7 +865,7 @@ def grey_opening(input: ArrayLike, size: Size = None, footprint: ArrayLike | Non
     return grey_dilation(eroded, size, footprint, structure, output, mode, cval, origin, axes=axes)
 
 
-@_replayable(2, 3, "footprint", "structure")
+@_replayable(data=(0, "input", 4, "output"), content=(2, 3, "footprint", "structure"))
 @_named_as("grey_closing")
 def grey_closing(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
@@ -865,7 +877,7 @@ def grey_closing(input: ArrayLike, size: Size = None, footprint: ArrayLike | Non
     return grey_erosion(dilated, size, footprint, structure, output, mode, cval, origin, axes=axes)
 
 
-@_replayable(2, 3, "footprint", "structure")
+@_replayable(data=(0, "input", 4, "output"), content=(2, 3, "footprint", "structure"))
 @_named_as("morphological_gradient")
 def morphological_gradient(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                            structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
@@ -883,7 +895,7 @@ def morphological_gradient(input: ArrayLike, size: Size = None, footprint: Array
 def _tophat(input, size, footprint, structure, output, mode, cval, origin, axes, white: bool) -> np.ndarray:
     input = np.asarray(input)
     if size is not None and footprint is not None:
-        _warn_size_ignored(3)
+        _warn_size_ignored(4)  # past white_tophat's and _named_as's frames
     first, second = (grey_erosion, grey_dilation) if white else (grey_dilation, grey_erosion)
     result = first(input, size, footprint, structure, None, mode, cval, origin, axes=axes)
     result = second(result, size, footprint, structure, output, mode, cval, origin, axes=axes)
@@ -896,7 +908,7 @@ def _tophat(input, size, footprint, structure, output, mode, cval, origin, axes,
     return result
 
 
-@_replayable(2, 3, "footprint", "structure")
+@_replayable(data=(0, "input", 4, "output"), content=(2, 3, "footprint", "structure"))
 @_named_as("white_tophat")
 def white_tophat(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
@@ -905,7 +917,7 @@ def white_tophat(input: ArrayLike, size: Size = None, footprint: ArrayLike | Non
     return _tophat(input, size, footprint, structure, output, mode, cval, origin, axes, white=True)
 
 
-@_replayable(2, 3, "footprint", "structure")
+@_replayable(data=(0, "input", 4, "output"), content=(2, 3, "footprint", "structure"))
 @_named_as("black_tophat")
 def black_tophat(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None,
                  structure: ArrayLike | None = None, output: Output = None, mode: Mode = "reflect",
@@ -981,8 +993,8 @@ def _rank_filter(input, rank, size, footprint, output, mode, cval, origin, opera
                 f"call scipy.ndimage.{function}")
         # ... and over footprint.size contiguous taps, holes or not.
         footprint = np.ones(footprint.shape, dtype=bool)
-        cval = float(np.float32(cval)) if input.dtype == np.float32 else (
-            float(np.float64(cval)) if input.dtype.kind == "f" else float(np.int64(cval)))
+        cval = _quietly(lambda: float(np.float32(cval)) if input.dtype == np.float32 else (
+            float(np.float64(cval)) if input.dtype.kind == "f" else float(np.int64(cval))))
     else:
         cval = _cast_cval(cval, input.dtype)
     _check_wide_integers(input, function)
@@ -991,7 +1003,7 @@ def _rank_filter(input, rank, size, footprint, output, mode, cval, origin, opera
     return _run_window(input, rank_text(rank, filter_size), footprint, output, mode, cval, origins)
 
 
-@_replayable(3, "footprint")
+@_replayable(data=(0, "input", 4, "output"), content=(3, "footprint"))
 def rank_filter(input: ArrayLike, rank: int, size: Size = None, footprint: ArrayLike | None = None,
                 output: Output = None, mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                 axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -1001,7 +1013,7 @@ def rank_filter(input: ArrayLike, rank: int, size: Size = None, footprint: Array
     return _rank_filter(input, rank, size, footprint, output, mode, cval, origin, "rank", axes, "rank_filter")
 
 
-@_replayable(2, "footprint")
+@_replayable(data=(0, "input", 3, "output"), content=(2, "footprint"))
 def median_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | None = None, output: Output = None,
                   mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                   axes: Sequence[int] | int | None = None) -> np.ndarray:
@@ -1010,7 +1022,7 @@ def median_filter(input: ArrayLike, size: Size = None, footprint: ArrayLike | No
     return _rank_filter(input, 0, size, footprint, output, mode, cval, origin, "median", axes, "median_filter")
 
 
-@_replayable(3, "footprint")
+@_replayable(data=(0, "input", 4, "output"), content=(3, "footprint"))
 def percentile_filter(input: ArrayLike, percentile: float, size: Size = None, footprint: ArrayLike | None = None,
                       output: Output = None, mode: Mode = "reflect", cval: float = 0.0, origin: Origin = 0, *,
                       axes: Sequence[int] | int | None = None) -> np.ndarray:
