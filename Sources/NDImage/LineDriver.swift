@@ -8,6 +8,7 @@
 
 import Foundation
 import KernelABI
+import RankKernelsC
 
 /// A generic_filter1d run over one input: validated and planned once, then run on any number of threads.
 public struct LineRun: @unchecked Sendable {
@@ -171,6 +172,11 @@ public struct LineRun: @unchecked Sendable {
     /// `uniform_filter1d` along axis 0 took about twice float64's time).
     private static func gather(_ type: ElementType, from source: UnsafeRawPointer, lineStride: Int, step: Int,
                                count: Int, lines: Int, into destination: UnsafeMutablePointer<Double>, pitch: Int) {
+        // Eight float lines side by side: 4x4 transposes in AVX2 registers (include/line_groups.h).
+        if lines == 8 && step == type.itemSize {
+            if type == .float64, filterjit_line_gather8_f64(source, lineStride, count, destination, pitch) != 0 { return }
+            if type == .float32, filterjit_line_gather8_f32(source, lineStride, count, destination, pitch) != 0 { return }
+        }
         func widen<T: LineLoadable>(_: T.Type) {
             for j in 0..<count {
                 let row = source + j &* lineStride
@@ -201,6 +207,10 @@ public struct LineRun: @unchecked Sendable {
     private static func scatter(_ type: ElementType, _ values: UnsafeMutablePointer<Double>, pitch: Int, lines: Int,
                                 count: Int, to destination: UnsafeMutableRawPointer, lineStride: Int, step: Int) {
         guard lines > 0 else { return }
+        if lines == 8 && step == type.itemSize {
+            if type == .float64, filterjit_line_scatter8_f64(values, pitch, count, destination, lineStride) != 0 { return }
+            if type == .float32, filterjit_line_scatter8_f32(values, pitch, count, destination, lineStride) != 0 { return }
+        }
         func narrow<T: LineStorable>(_: T.Type) {
             for j in 0..<count {
                 let row = destination + j &* lineStride

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RankKernelsC
 @testable import NDImage
 
 /// Runs generic_filter on a 1-D float64 array and returns the buffers passed to the function.
@@ -291,17 +292,20 @@ struct SplitMix64: RandomNumberGenerator {
     let values = (0..<count).flatMap { i in (0..<width).map { c in specials[(i + c) % count] } }
     let options = LineFilterOptions(filterSize: 1, axis: 0)
     let source = try NDArray.make(shape: [count, width], elementType: .float64, values: values)
-    for type in ElementType.allCases {
+    // Float groups of eight take the AVX2 transposes where the CPU has AVX2 (include/line_groups.h); both ways.
+    defer { filterjit_line_groups_set_avx2(-1) }
+    for (type, avx2) in ElementType.allCases.map({ ($0, -1) }) + [(.float32, 0), (.float64, 0)] {
+        filterjit_line_groups_set_avx2(Int32(avx2))
         let stored = try genericFilter1D(input: source, options: options, output: .elementType(type)) { line, out in
             for i in 0..<out.count { out[i] = line[i] }
         }
         let expected = try NDArray.make(shape: [count, width], elementType: type, values: values)
         #expect(memcmp(stored.firstElementPointer, expected.firstElementPointer, count * width * type.itemSize) == 0,
-                "stores into \(type)")
+                "stores into \(type), AVX2 \(avx2)")
         let loaded = try genericFilter1D(input: expected, options: options, output: .elementType(.float64)) { line, out in
             for i in 0..<out.count { out[i] = line[i] }
         }
         let read = (0..<(count * width)).map { type.loadDouble(from: expected.firstElementPointer + $0 * type.itemSize).bitPattern }
-        #expect(loaded.doubleValues().map(\.bitPattern) == read, "loads from \(type)")
+        #expect(loaded.doubleValues().map(\.bitPattern) == read, "loads from \(type), AVX2 \(avx2)")
     }
 }
