@@ -381,32 +381,32 @@ class _Replay:
     def run(self, arguments: tuple, keywords: dict):
         """The call's result, or _DECLINED when a data check answers otherwise (then nothing was written to the
         caller's arrays: recording refuses checks after such a write)."""
-        made: list = [None] * len(self.new)
-
-        def array(reference):
-            if reference[0] == "arg":
-                where = reference[1]
-                return arguments[where] if type(where) is int else keywords[where]
-            index = reference[1]
-            if made[index] is None:
-                shape, dtype = self.new[index]
-                made[index] = np.empty(shape, dtype)
-            return made[index]
-
+        made = [np.empty(shape, dtype) for shape, dtype in self.new] if self.new else None
         for step in self.steps:
-            if step[0] == "check":
-                if _nan_or_negative_zero_check(array(step[1])) != step[2]:
-                    return _DECLINED
-            elif step[0] == "ufunc":
-                step[1](*[array(operand) for operand in step[2]], out=array(step[3]))
-            else:
-                plan, source, destination = step[1], array(step[2]), array(step[3])
-                failure = _run_plan(plan.handle, source, destination)
+            kind = step[0]
+            if kind == "run":
+                failure = _run_plan(step[1].handle, _array(step[2], arguments, keywords, made),
+                                    _array(step[3], arguments, keywords, made))
                 if failure is not None:
                     status, address = failure
                     message = _lib.take_string(ctypes.c_void_p(address))
-                    _raise_failure(status, _locate(message, plan.kernel) if status == _lib.ERROR_KERNEL else message)
-        return array(self.result)
+                    kernel = step[1].kernel
+                    _raise_failure(status, _locate(message, kernel) if status == _lib.ERROR_KERNEL else message)
+            elif kind == "check":
+                if _nan_or_negative_zero_check(_array(step[1], arguments, keywords, made)) != step[2]:
+                    return _DECLINED
+            else:
+                step[1](*[_array(operand, arguments, keywords, made) for operand in step[2]],
+                        out=_array(step[3], arguments, keywords, made))
+        return _array(self.result, arguments, keywords, made)
+
+
+def _array(reference: tuple, arguments: tuple, keywords: dict, made: list | None) -> np.ndarray:
+    """The array a replay step names: ("arg", position or name) of the call, or ("new", index) of `made`."""
+    where = reference[1]
+    if reference[0] == "arg":
+        return arguments[where] if type(where) is int else keywords[where]
+    return made[where]  # type: ignore[index]
 
 
 def _argument_key(value, content: bool) -> Any:
@@ -436,10 +436,7 @@ def _call_key(name: str, arguments: tuple, keywords: dict, data: frozenset, cont
     `_argument_key`. (About 1 us: most of a replayed call's Python time, so the common types come first.)"""
     parts: list = [name]
     arrays: list = []
-    items = list(enumerate(arguments))
-    if keywords:
-        items += keywords.items()
-    for where, value in items:
+    for where, value in (enumerate(arguments) if not keywords else (*enumerate(arguments), *keywords.items())):
         kind = type(value)
         if kind is np.ndarray and where in data:
             flags = value.flags
