@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds libFilterJITC and the C extension filterjit._fastcall (in place, next to its source) and runs the Python
-# package's tests (pytest, with PYTHONPATH=python), then the array-function and prepared-call tests again through the ctypes path
+# package's tests (pytest, with PYTHONPATH=python), then the array-function, prepared- and replayed-call tests again through the ctypes path
 # (FILTERJIT_NO_FASTCALL=1: the fallback when the extension is not built).
 # Installs pytest, dask, distributed, dask-image, tifffile, mypy and numba (test-only: the Numba comparisons of
 # test_array_functions.py) with pip when they are missing. Then, as a new user
@@ -55,9 +55,9 @@ export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
 # test_install.py builds wheels in python/build, as the background install does: it runs after that install.
 "$python" -m pytest -q python/tests ${venv:+--ignore=python/tests/test_install.py} "$@"
 
-echo "== pytest of array functions and prepared calls through the ctypes path (FILTERJIT_NO_FASTCALL=1)"
+echo "== pytest of array functions, prepared and replayed calls through the ctypes path (FILTERJIT_NO_FASTCALL=1)"
 FILTERJIT_NO_FASTCALL=1 FILTERJIT_EXPECT_FASTCALL=0 "$python" -m pytest -q python/tests/test_array_functions.py \
-    python/tests/test_fastcall.py python/tests/test_prepared_calls.py
+    python/tests/test_fastcall.py python/tests/test_prepared_calls.py python/tests/test_replayed_calls.py
 
 if [ -n "$venv" ]; then
     echo "== fresh venv: waiting for pip install ./python, then the README's and python/README.md's examples"

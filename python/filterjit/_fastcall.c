@@ -14,7 +14,8 @@
  * int beyond int64, more than 16 arguments or 32 axes, keyword arguments, a layout whose sizes overflow, and the
  * first call with new argument types (that call compiles the code; the table is filled after it returns).
  * `plan_run` is the second entry: a prepared generic_filter call (filterjit._ndimage) with its arrays' addresses read
- * here instead of through ctypes; `nan_check` a third, filterjit.ndimage's NaN / -0.0 check of an array.
+ * here instead of through ctypes; `nan_check` a third, filterjit.ndimage's NaN / -0.0 check of an array, and
+ * `call_key` a fourth, the key of its replayed calls.
  * Nothing here links against libFilterJITC: `setup`, `set_plan_run` and `set_nan_check` receive the addresses of its functions once
  * (ctypes reads them), so the module works with whichever library filterjit._lib loaded. */
 
@@ -671,6 +672,122 @@ static PyObject *module_nan_check(PyObject *module, PyObject *item) {
     return PyLong_FromLong(found);
 }
 
+/* filterjit.ndimage's `_argument_key` (every argument `call_key` does not key itself), given by `set_key_fallback`. */
+static PyObject *key_fallback;
+
+static PyObject *module_set_key_fallback(PyObject *module, PyObject *function) {
+    (void)module;
+    if (!PyCallable_Check(function)) {
+        PyErr_SetString(PyExc_TypeError, "set_key_fallback takes a callable");
+        return NULL;
+    }
+    Py_XSETREF(key_fallback, Py_NewRef(function));
+    Py_RETURN_NONE;
+}
+
+/* A tuple of the `count` Py_ssize_t values (a shape or strides). */
+static PyObject *size_tuple(const npy_intp *values, int count) {
+    PyObject *tuple = PyTuple_New(count);
+    if (!tuple) return NULL;
+    for (int k = 0; k < count; k++) {
+        PyObject *item = PyLong_FromSsize_t((Py_ssize_t)values[k]);
+        if (!item) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(tuple, k, item);
+    }
+    return tuple;
+}
+
+/* One argument's part of the key, as filterjit.ndimage's `_call_key` makes it (a new reference); Py_None (a new
+ * reference) when the call is not keyed; NULL with an exception. `arrays` holds the data arrays seen so far. */
+static PyObject *key_part(PyObject *where, PyObject *value, PyObject *data, PyObject *content, PyObject **arrays,
+                          Py_ssize_t *array_count) {
+    int is_data = PyArray_CheckExact(value) ? PySet_Contains(data, where) : 0;
+    if (is_data < 0) return NULL;
+    if (is_data) {
+        PyArrayObject *array = (PyArrayObject *)value;
+        Py_ssize_t same = -1;
+        for (Py_ssize_t k = 0; k < *array_count; k++) {
+            if (arrays[k] == value) {
+                same = k;
+                break;
+            }
+        }
+        arrays[(*array_count)++] = value;
+        PyObject *shape = size_tuple(PyArray_DIMS(array), PyArray_NDIM(array));
+        PyObject *strides = shape ? size_tuple(PyArray_STRIDES(array), PyArray_NDIM(array)) : NULL;
+        if (!strides) {
+            Py_XDECREF(shape);
+            return NULL;
+        }
+        return Py_BuildValue("(OONNOOn)", where, (PyObject *)PyArray_DESCR(array), shape, strides,
+                             PyArray_ISALIGNED(array) ? Py_True : Py_False,
+                             PyArray_ISWRITEABLE(array) ? Py_True : Py_False, same);
+    }
+    if (PyLong_CheckExact(value) || PyUnicode_CheckExact(value) || value == Py_None) {
+        return PyTuple_Pack(3, where, (PyObject *)Py_TYPE(value), value);
+    }
+    int is_content = PySet_Contains(content, where);
+    if (is_content < 0) return NULL;
+    PyObject *part = PyObject_CallFunctionObjArgs(key_fallback, value, is_content ? Py_True : Py_False, NULL);
+    if (!part || part == Py_None) return part;
+    PyObject *keyed = PyTuple_Pack(2, where, part);
+    Py_DECREF(part);
+    return keyed;
+}
+
+/* call_key(name, arguments, keywords, data, content): filterjit.ndimage's `_call_key` in C (equal keys; a replayed
+ * small call spent about 1.5 us building its key in Python). */
+static PyObject *module_call_key(PyObject *module, PyObject *const *items, Py_ssize_t count) {
+    (void)module;
+    if (count != 5 || !PyTuple_Check(items[1]) || !PyDict_Check(items[2]) || !PyFrozenSet_Check(items[3]) ||
+        !PyFrozenSet_Check(items[4])) {
+        PyErr_SetString(PyExc_TypeError, "call_key takes a name, a tuple, a dict and two frozensets");
+        return NULL;
+    }
+    if (!key_fallback) {
+        PyErr_SetString(PyExc_RuntimeError, "call_key before set_key_fallback");
+        return NULL;
+    }
+    PyObject *arguments = items[1], *keywords = items[2], *data = items[3], *content = items[4];
+    Py_ssize_t positional = PyTuple_GET_SIZE(arguments), named = PyDict_GET_SIZE(keywords);
+    PyObject **arrays = PyMem_Malloc((size_t)(positional + named + 1) * sizeof(PyObject *));
+    PyObject *parts = arrays ? PyTuple_New(1 + positional + named) : NULL;
+    if (!parts) {
+        PyMem_Free(arrays);
+        return arrays ? NULL : PyErr_NoMemory();
+    }
+    PyTuple_SET_ITEM(parts, 0, Py_NewRef(items[0]));
+    Py_ssize_t array_count = 0, slot = 1;
+    for (Py_ssize_t k = 0; k < positional; k++, slot++) {
+        PyObject *where = PyLong_FromSsize_t(k);
+        PyObject *part = where ? key_part(where, PyTuple_GET_ITEM(arguments, k), data, content, arrays, &array_count)
+                               : NULL;
+        Py_XDECREF(where);
+        if (!part || part == Py_None) {
+            Py_DECREF(parts);
+            PyMem_Free(arrays);
+            return part;
+        }
+        PyTuple_SET_ITEM(parts, slot, part);
+    }
+    Py_ssize_t position = 0;
+    PyObject *name, *value;
+    while (PyDict_Next(keywords, &position, &name, &value)) {
+        PyObject *part = key_part(name, value, data, content, arrays, &array_count);
+        if (!part || part == Py_None) {
+            Py_DECREF(parts);
+            PyMem_Free(arrays);
+            return part;
+        }
+        PyTuple_SET_ITEM(parts, slot++, part);
+    }
+    PyMem_Free(arrays);
+    return parts;
+}
+
 static PyObject *module_counts(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
@@ -691,6 +808,10 @@ static PyMethodDef module_methods[] = {
      "set_nan_check(address): libFilterJITC's filterjit_has_nan_or_negative_zero."},
     {"nan_check", module_nan_check, METH_O,
      "nan_check(array): 1 or 0, whether a contiguous native float array holds NaN or -0.0; -1 for other arrays."},
+    {"set_key_fallback", module_set_key_fallback, METH_O,
+     "set_key_fallback(function): filterjit.ndimage's _argument_key, for the arguments call_key does not key itself."},
+    {"call_key", (PyCFunction)(void (*)(void))module_call_key, METH_FASTCALL,
+     "call_key(name, arguments, keywords, data, content): filterjit.ndimage's replay key of a call, or None."},
     {"enable_vectorcall", module_enable_vectorcall, METH_O,
      "Lets a subclass of DispatcherBase without its own __call__ be called through vectorcall; True if it did."},
     {NULL, NULL, 0, NULL},

@@ -294,3 +294,30 @@ def test_seeded_fuzz_of_replayed_calls_against_scipy():
                 assert got is ours["output"], (seed, round_, name)
     # Most rounds end in replays (not all: size-1 passes, int32 ranges and refused forms are not replayed).
     assert len(set(fndi._REPLAYS) - before) >= 30, seed
+
+
+def test_the_c_key_equals_the_python_key():
+    # filterjit/_fastcall.c `call_key` builds the replay key where the extension is in use: it must equal
+    # `_call_key_python`'s for every kind of argument (or both be None).
+    if fndi._call_key is fndi._call_key_python:
+        pytest.skip("the C extension is not in use")
+    image = np.zeros((4, 5))
+    out = np.zeros((4, 5), np.float32)
+    footprint = np.ones((2, 2), bool)
+    data = frozenset((0, "input", 3, "output"))
+    content = frozenset((2, "footprint"))
+    cases = [
+        ((image, 3), {}), ((image, None, footprint, out), {"mode": "constant", "cval": -0.0}),
+        ((image,), {"size": (3, 2), "output": image, "origin": [0, 1]}), ((image, True), {}),
+        ((image, 3.5, "a", None, np.float32), {"axes": (0, 1)}), ((image, np.int64(3)), {}),
+        ((image, np.array([3, 3])), {}), ((image,), {"footprint": footprint, "other": image}),
+        ((image.T, 2, footprint[::-1], image[::2]), {}), ((image, float("nan")), {"output": np.dtype("<f4")}),
+        ((), {"input": image, "output": image, "cval": 2**70}), ((image, [1, [2, 3]]), {"mode": "wrap"}),
+    ]
+    read_only = np.zeros(3)
+    read_only.flags.writeable = False
+    cases.append(((read_only, 1), {}))
+    for arguments, keywords in cases:
+        python_key = fndi._call_key_python("f", arguments, keywords, data, content)
+        c_key = fndi._call_key("f", arguments, keywords, data, content)
+        assert c_key == python_key and (c_key is None or hash(c_key) == hash(python_key)), (arguments, keywords)
