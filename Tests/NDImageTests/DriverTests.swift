@@ -294,7 +294,7 @@ struct SplitMix64: RandomNumberGenerator {
     let source = try NDArray.make(shape: [count, width], elementType: .float64, values: values)
     // Float groups of eight take the AVX2 transposes where the CPU has AVX2 (include/line_groups.h); both ways.
     defer { filterjit_line_groups_set_avx2(-1) }
-    for (type, avx2) in ElementType.allCases.map({ ($0, -1) }) + [(.float32, 0), (.float64, 0)] {
+    for (type, avx2) in ElementType.allCases.map({ ($0, -1) }) + [(.float32, 1), (.float64, 1), (.float32, 0), (.float64, 0)] {
         filterjit_line_groups_set_avx2(Int32(avx2))
         let stored = try genericFilter1D(input: source, options: options, output: .elementType(type)) { line, out in
             for i in 0..<out.count { out[i] = line[i] }

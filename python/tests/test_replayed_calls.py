@@ -2,6 +2,7 @@
 earlier one's key replays the recorded plan runs; results, dtypes, returned objects, errors and warnings stay
 SciPy's on every call, whatever the data."""
 
+import os
 import threading
 import zlib
 
@@ -228,10 +229,10 @@ def test_array_valued_arguments_and_python_copies_are_not_replayed_as_something_
 
 def test_seeded_fuzz_of_replayed_calls_against_scipy():
     # Random calls, each made five times on new data of the same layout (so that from the fourth it is replayed),
-    # some with NaN / -0.0 arriving late, outputs given as arrays, dtypes or the input itself; every result, dtype
-    # and returned object against SciPy's. The seed is printed so that a failure can be rerun.
+    # some with NaN / -0.0 arriving late, outputs given as arrays or dtypes (in place: the test above); every
+    # result, dtype and returned object against SciPy's. The seed is printed; FILTERJIT_REPLAY_FUZZ_SEED reruns one.
     _plans_in_use()
-    seed = int(np.random.SeedSequence().entropy % 2**32)
+    seed = int(os.environ.get("FILTERJIT_REPLAY_FUZZ_SEED") or np.random.SeedSequence().entropy % 2**32)
     print(f"replay fuzz seed {seed}")
     rng = np.random.default_rng(seed)
     before = set(fndi._REPLAYS)
@@ -254,7 +255,7 @@ def test_seeded_fuzz_of_replayed_calls_against_scipy():
             keywords["axis"] = int(rng.integers(-ndim, ndim))
             keywords["origin"] = int(rng.integers(-(size // 2), (size - 1) // 2 + 1))
         else:
-            if rng.random() < 0.5:
+            if rng.random() < 0.5 and name != "uniform_filter":
                 footprint = rng.random(tuple(int(n) for n in rng.integers(1, 4, ndim))) < 0.7
                 footprint.flat[0] = True
                 keywords["footprint"] = footprint
@@ -287,8 +288,8 @@ def test_seeded_fuzz_of_replayed_calls_against_scipy():
                 continue
             try:
                 got = getattr(fndi, name)(image, *arguments, **ours)
-            except NotImplementedError:
-                break  # a form filterjit.ndimage refuses (documented), every call alike
+            except NotImplementedError as error:  # none of the documented refusals can be drawn here
+                pytest.fail(f"seed {seed}: {error}")
             assert _same(got, expected), (seed, round_, name, dtype, shape, arguments, keywords, output_kind, call)
             if output_kind == 1:
                 assert got is ours["output"], (seed, round_, name)
@@ -299,6 +300,8 @@ def test_seeded_fuzz_of_replayed_calls_against_scipy():
 def test_the_c_key_equals_the_python_key():
     # filterjit/_fastcall.c `call_key` builds the replay key where the extension is in use: it must equal
     # `_call_key_python`'s for every kind of argument (or both be None).
+    if os.environ.get("FILTERJIT_EXPECT_FASTCALL") == "1":
+        assert fndi._call_key is not fndi._call_key_python, "the C key is not in use (a stale build of the extension?)"
     if fndi._call_key is fndi._call_key_python:
         pytest.skip("the C extension is not in use")
     image = np.zeros((4, 5))
