@@ -46,10 +46,10 @@ extension Kernel {
         var output = output
         if engine == .fused {
             // Validate in the callback driver's order: geometry first, then the output.
-            _ = try FilterGeometry(inputShape: input.shape, options: options)
+            let geometry = try FilterGeometry(inputShape: input.shape, options: options)
             let result = try makeFilterOutput(output, shape: input.shape, inputType: input.elementType)
             if let fused = try fusedGenericFilter(input, options: options, result: result, userData: userData,
-                                                  strategy: strategy, threads: threads) {
+                                                  strategy: strategy, threads: threads, geometry: geometry) {
                 return fused
             }
             output = .array(result)
@@ -154,13 +154,13 @@ extension Kernel {
         switch (kind, engine) {
         case (.filter, .fused) where !shape.isEmpty && !shape.contains(0):
             let geometry = try FilterGeometry(inputShape: shape, options: options ?? FilterOptions(size: [3]))
-            if strategy != .literal, let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType,
+            if strategy != .literal, let recognized = chosenReductions(taps: geometry.taps, elementType: elementType,
                                                                         fastMath: strategy == .fastMath, outputType: output),
                strategy == .fastMath || !Self.exactBoxSumsCannotRun(geometry: geometry, shape: shape, elementType: elementType,
                                                                     recognized: recognized, outputType: output,
                                                                     rowsContiguous: true) {
                 let fastSumDirect = strategy == .fastMath && elementType.isFloatingPoint && recognized.tailSum != nil
-                    && output == elementType && Self.fastBoxSumApplies(tapPositions: geometry.tapPositions,
+                    && output == elementType && Self.fastBoxSumApplies(taps: geometry.taps,
                                                                         reductions: recognized.reductions)
                 if !(recognized.tailIsIdentity && WindowReductionJob.writesDirectly(recognized.reductions)) && !fastSumDirect {
                     let tail = try fusionEngine.compile(program: recognized.tail)

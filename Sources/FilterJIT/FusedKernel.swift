@@ -120,10 +120,11 @@ extension Kernel {
     }
 
     /// generic_filter on the fused engine; nil when this input cannot be fused (the caller falls back).
-    /// `planned`: the geometry and strategy plan of a `PreparedGenericFilter` for this input's layout.
+    /// `planned`: the geometry and strategy plan of a `PreparedGenericFilter` for this input's layout;
+    /// `geometry`: the geometry of `options` over this input's shape, when the caller made it already.
     func fusedGenericFilter(_ input: NDArray, options: FilterOptions, result: NDArray,
                             userData: [Double], strategy: WindowStrategyChoice = .auto, threads: Int?,
-                            planned: PreparedWindowPlan? = nil) throws -> NDArray? {
+                            planned: PreparedWindowPlan? = nil, geometry given: FilterGeometry? = nil) throws -> NDArray? {
         _ = try resolvedThreads(threads)
         guard input.rank >= 1 else { return nil }
         // An output that may overlap the input: read a private copy of the input, as the callback driver
@@ -134,7 +135,7 @@ extension Kernel {
         let original = input
         let input = overlaps ? try input.cContiguousCopy() : input
         let planned = overlaps && input.strides != original.strides ? nil : planned
-        let geometry = try planned?.geometry ?? FilterGeometry(inputShape: input.shape, options: options)
+        let geometry = try planned?.geometry ?? given ?? FilterGeometry(inputShape: input.shape, options: options)
         if input.isEmpty { return result }
         if strategy != .literal,
            try strategyGenericFilter(input, geometry: geometry, result: result, userData: userData, threads: threads,

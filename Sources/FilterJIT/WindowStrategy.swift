@@ -51,9 +51,14 @@ extension Kernel {
     /// (FilterCodegen's `maximumUnrolledWindow`, 128), whose register-held sums beat the Swift program
     /// (9x9 and 11x11 1.0x-1.6x faster literally; 15x15 6x-8x slower literally, its per-pixel fallback).
     static func pairwiseSumThreshold(tapPositions: [[Int]]) -> Int {
+        pairwiseSumThreshold(taps: TapLayout(tapPositions))
+    }
+
+    /// `pairwiseSumThreshold(tapPositions:)` of a footprint's layout.
+    static func pairwiseSumThreshold(taps: TapLayout) -> Int {
         guard WindowReductionJob.pairwiseSumsVectorised else { return 129 }
         if RankKernels.avx512 { return 26 }
-        return WindowReductionJob.pairwiseBoxKernelTakes(tapPositions: tapPositions) ? 26 : 49
+        return taps.pairwiseBoxKernelTakes ? 26 : 49
     }
     /// The fewest taps for which fast-math float box sums replace the literal kernel (2048x2048
     /// float64 and float32 means, one thread: see docs/status.md, branches w12d and w12j): from 3x3
@@ -78,11 +83,12 @@ extension Kernel {
     /// (`WindowReductionJob.rankNetworkApplies`); they beat the literal kernel's networks and compile nothing.
     /// `fastMath`: float sums of 2-D and 3-D boxes may take the fast-math box sums (`WindowStrategyChoice.fastMath`).
     /// `outputType` (nil: the input's): whether a sum or mean can be written directly (`takesExactBoxSumsOnly`).
-    func chosenReductions(tapPositions: [[Int]], elementType: ElementType, fastMath: Bool = false,
+    /// The footprint's analyses come from its layout (`TapLayout`: once per footprint, not per call).
+    func chosenReductions(taps: TapLayout, elementType: ElementType, fastMath: Bool = false,
                           outputType: ElementType? = nil) -> RecognizedWindowReductions? {
-        let windowLength = tapPositions.count
-        let boxNetwork = WindowReductionJob.rankNetworkApplies(tapPositions: tapPositions)
-        let box = WindowReductionJob.isBox(tapPositions: tapPositions)
+        let windowLength = taps.positions.count
+        let boxNetwork = taps.rankNetworkApplies
+        let box = taps.isBox
         guard let recognized = recognizedReductions(windowLength: windowLength) else { return nil }
         for reduction in recognized.reductions {
             switch reduction {
@@ -97,15 +103,15 @@ extension Kernel {
                 // pairwise order vectorised across pixels (still O(taps) per pixel): where the literal
                 // kernel stops unrolling and its per-pixel sums get slower.
                 guard recognized.pairwiseSums else { return nil }
-                if fastMath, Self.fastBoxSumApplies(tapPositions: tapPositions, reductions: recognized.reductions),
+                if fastMath, Self.fastBoxSumApplies(taps: taps, reductions: recognized.reductions),
                    windowLength >= Self.fastBoxSumThreshold {
                     continue
                 }
-                if Self.takesExactBoxSumsOnly(tapPositions: tapPositions, elementType: elementType, recognized: recognized,
+                if Self.takesExactBoxSumsOnly(taps: taps, elementType: elementType, recognized: recognized,
                                               outputType: outputType) {
                     continue
                 }
-                guard windowLength >= Self.pairwiseSumThreshold(tapPositions: tapPositions) else { return nil }
+                guard windowLength >= Self.pairwiseSumThreshold(taps: taps) else { return nil }
             case .sum:
                 // Integer box sums against the literal kernel (2048x2048, one thread, Zen 3, twenty-second
                 // session): a mean of 8- or 16-bit data into the input's type wins from the smallest box (the
@@ -169,16 +175,15 @@ extension Kernel {
     /// (the sums then go to the tail as rows of doubles: `np.mean(values) > 0.5` 3x3 5.8 against 4.2, 4x4 6.4
     /// against 6.5, 3x5 `np.sum(values) * 2.0 - 1.0` 5.4 against 6.3), which a sum or mean into another output
     /// type (`outputType`, nil: the input's) takes too.
-    static func takesExactBoxSumsOnly(tapPositions: [[Int]], elementType: ElementType,
+    static func takesExactBoxSumsOnly(taps layout: TapLayout, elementType: ElementType,
                                       recognized: RecognizedWindowReductions, outputType: ElementType? = nil) -> Bool {
-        let taps = tapPositions.count
-        let oneRow = tapPositions.allSatisfy { $0.dropLast() == tapPositions[0].dropLast() }
+        let taps = layout.positions.count
         let writtenDirectly = recognized.tailSum != nil && (outputType ?? elementType) == elementType
-        let least = oneRow || !writtenDirectly ? 15 : fastBoxSumThreshold
+        let least = layout.isOneRow || !writtenDirectly ? 15 : fastBoxSumThreshold
         return elementType == .float32 && ExactBoxSums.enabled && WindowReductionJob.pairwiseSumsVectorised
             && taps >= least && taps < 26
-            && taps < pairwiseSumThreshold(tapPositions: tapPositions)
-            && fastBoxSumApplies(tapPositions: tapPositions, reductions: recognized.reductions)
+            && taps < pairwiseSumThreshold(taps: layout)
+            && fastBoxSumApplies(taps: layout, reductions: recognized.reductions)
     }
 
     /// Whether the strategy rests on the exact box sums alone (`takesExactBoxSumsOnly`) and they cannot run on
@@ -187,17 +192,24 @@ extension Kernel {
     static func exactBoxSumsCannotRun(geometry: FilterGeometry, shape: [Int], elementType: ElementType,
                                       recognized: RecognizedWindowReductions, outputType: ElementType?,
                                       rowsContiguous: Bool) -> Bool {
-        takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: elementType, recognized: recognized,
+        takesExactBoxSumsOnly(taps: geometry.taps, elementType: elementType, recognized: recognized,
                               outputType: outputType)
-            && !WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: Set(geometry.tapPositions.map { $0[shape.count - 2] }).count,
-                                                  rowsContiguous: rowsContiguous,
-                                                  boxPlanes: shape.count == 3 ? Set(geometry.tapPositions.map { $0[0] }).count : 1)
+            && !fastBoxSumFits(geometry: geometry, shape: shape, rowsContiguous: rowsContiguous)
+    }
+
+    /// `WindowReductionJob.fastBoxSumFits` for the box of `geometry` over an input of `shape` (2-D or 3-D).
+    static func fastBoxSumFits(geometry: FilterGeometry, shape: [Int], rowsContiguous: Bool) -> Bool {
+        guard shape.count >= 2 else { return false }
+        let distinct = geometry.taps.distinctPositions
+        return WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: distinct[shape.count - 2],
+                                                 rowsContiguous: rowsContiguous,
+                                                 boxPlanes: shape.count == 3 ? distinct[0] : 1)
     }
 
     /// Whether a fast-math box sum can compute these reductions: one sum over a 2-D or 3-D box.
-    static func fastBoxSumApplies(tapPositions: [[Int]], reductions: [WindowReduction]) -> Bool {
-        guard let rank = tapPositions.first?.count else { return false }
-        return reductions == [.sum] && (rank == 2 || rank == 3) && WindowReductionJob.isBox(tapPositions: tapPositions)
+    static func fastBoxSumApplies(taps: TapLayout, reductions: [WindowReduction]) -> Bool {
+        guard let rank = taps.positions.first?.count else { return false }
+        return reductions == [.sum] && (rank == 2 || rank == 3) && taps.isBox
     }
 
     /// The strategy `genericFilter` chooses for an input of `shape` and `elementType` with `options`
@@ -209,16 +221,14 @@ extension Kernel {
                                rowsContiguous: Bool = true) throws -> WindowStrategyReport {
         let geometry = try FilterGeometry(inputShape: shape, options: options)
         guard kind == .filter, strategy != .literal,
-              let chosen = chosenReductions(tapPositions: geometry.tapPositions, elementType: elementType,
+              let chosen = chosenReductions(taps: geometry.taps, elementType: elementType,
                                             fastMath: strategy == .fastMath, outputType: outputType) else {
             return WindowStrategyReport(name: "literal", compiledTail: false)
         }
         let output = outputType ?? elementType
         if strategy == .fastMath, elementType.isFloatingPoint,
-           Self.fastBoxSumApplies(tapPositions: geometry.tapPositions, reductions: chosen.reductions),
-           WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: Set(geometry.tapPositions.map { $0[shape.count - 2] }).count,
-                                             rowsContiguous: rowsContiguous,
-                                             boxPlanes: shape.count == 3 ? Set(geometry.tapPositions.map { $0[0] }).count : 1) {
+           Self.fastBoxSumApplies(taps: geometry.taps, reductions: chosen.reductions),
+           Self.fastBoxSumFits(geometry: geometry, shape: shape, rowsContiguous: rowsContiguous) {
             // Written directly when the tail is the sum or the mean and the output has the input's type.
             return WindowStrategyReport(name: "box sums (fast-math)",
                                         compiledTail: !(chosen.tailSum != nil && output == elementType))
@@ -237,7 +247,7 @@ extension Kernel {
     /// (`.inapplicable` when no strategy applies). Depends on the element types, shapes and strides, the
     /// geometry and `fastMath`, never on the data or the arrays' addresses.
     func strategyPlan(_ input: NDArray, geometry: FilterGeometry, result: NDArray, fastMath: Bool) -> WindowStrategyPlan {
-        guard let recognized = chosenReductions(tapPositions: geometry.tapPositions, elementType: input.elementType,
+        guard let recognized = chosenReductions(taps: geometry.taps, elementType: input.elementType,
                                                 fastMath: fastMath, outputType: result.elementType),
               elementStrides(result) != nil,
               let job = try? WindowReductionJob(input: input, geometry: geometry, reductions: recognized.reductions,
@@ -245,7 +255,7 @@ extension Kernel {
             return .inapplicable
         }
         if !fastMath, !job.hasExactBoxSums,
-           Self.takesExactBoxSumsOnly(tapPositions: geometry.tapPositions, elementType: input.elementType,
+           Self.takesExactBoxSumsOnly(taps: geometry.taps, elementType: input.elementType,
                                       recognized: recognized, outputType: result.elementType) {
             return .inapplicable
         }

@@ -10,8 +10,10 @@ public struct FilterGeometry: Sendable {
     public let windowShape: [Int]
     /// Centre per input axis: `windowShape / 2 + origin`.
     public let centre: [Int]
+    /// The taps (true footprint entries, in SciPy's buffer order) and what the strategies ask of them.
+    public let taps: TapLayout
     /// Per tap (true footprint entry, in SciPy's buffer order), its position in the window per axis.
-    public let tapPositions: [[Int]]
+    public var tapPositions: [[Int]] { taps.positions }
     /// The boundary mode.
     public let mode: BoundaryMode
     /// The constant value for constant modes.
@@ -23,7 +25,7 @@ public struct FilterGeometry: Sendable {
         shape = inputShape
         windowShape = plan.windowShape
         centre = plan.centre
-        tapPositions = plan.tapPositions
+        taps = plan.taps
         mode = plan.mode
         cval = plan.cval
     }

@@ -37,8 +37,8 @@ struct FilterPlan {
     var windowShape: [Int]
     /// Centre per input axis: `windowShape / 2 + origin`.
     var centre: [Int]
-    /// Per tap (true footprint entry, C order of the full-rank footprint), its position per axis.
-    var tapPositions: [[Int]]
+    /// The taps (true footprint entries, C order of the full-rank footprint), their positions per axis.
+    var taps: TapLayout
     var mode: BoundaryMode
     var cval: Double
 
@@ -85,30 +85,10 @@ struct FilterPlan {
         centre = (0..<rank).map { windowShape[$0] / 2 + fullOrigin[$0] }
         self.windowShape = windowShape
 
-        // Taps in C order of the full-rank footprint: walk the full-rank positions in C order and
-        // look each one up in the given footprint (whose axis i is input axis axes[i]).
-        let fullCount = try NDArray.checkedElementCount(shape: windowShape, itemSize: 8)
-        var footprintStrides = Array(repeating: 0, count: axes.count)
-        var step = 1
-        for i in stride(from: axes.count - 1, through: 0, by: -1) {
-            footprintStrides[i] = step
-            step *= footprint.shape[i]
-        }
-        var taps: [[Int]] = []
-        var position = Array(repeating: 0, count: rank)
-        for _ in 0..<fullCount {
-            var flat = 0
-            for (i, axis) in axes.enumerated() { flat += position[axis] * footprintStrides[i] }
-            if footprint.mask[flat] { taps.append(position) }
-            var axis = rank - 1
-            while axis >= 0 {
-                position[axis] += 1
-                if position[axis] < windowShape[axis] { break }
-                position[axis] = 0
-                axis -= 1
-            }
-        }
-        tapPositions = taps
+        // Taps in C order of the full-rank footprint (footprint axis i is input axis axes[i]), walked once per
+        // footprint (`TapLayout`); the count is checked first, as before the walk.
+        _ = try NDArray.checkedElementCount(shape: windowShape, itemSize: 8)
+        taps = TapLayout.of(windowShape: windowShape, axes: axes, footprint: footprint)
         mode = options.mode
         cval = options.cval
     }

@@ -299,6 +299,51 @@ public struct WindowReductionJob: @unchecked Sendable {
         return (columns.count, shape![1])
     }
 
+    /// The footprint rows of `taps` (by the positions on every axis but the last) in order of first appearance,
+    /// each as runs of positions along the last axis; per tap its row and last-axis position; the rows grouped by
+    /// equal spans (`TapLayout` keeps them per footprint).
+    static func footprintRows(of taps: [[Int]]) -> (rows: [FootprintRow], places: [(row: Int, position: Int)],
+                                                    classes: [SpanClass]) {
+        guard let last = taps.first.map({ $0.count - 1 }), last >= 0 else { return ([], [], []) }
+        var rows: [FootprintRow] = []
+        var rowOfOuter: [[Int]: Int] = [:]
+        var positions: [[Int]] = []
+        var places: [(row: Int, position: Int)] = []
+        for tap in taps {
+            let outer = Array(tap[..<last])
+            let row: Int
+            if let known = rowOfOuter[outer] { row = known } else {
+                row = rows.count
+                rowOfOuter[outer] = row
+                rows.append(FootprintRow(outer: outer, spans: []))
+                positions.append([])
+            }
+            positions[row].append(tap[last])
+            places.append((row, tap[last]))
+        }
+        for row in rows.indices {
+            let sorted = positions[row].sorted()
+            var spans: [Span] = []
+            for position in sorted {
+                if let lastSpan = spans.last, lastSpan.start + lastSpan.length == position {
+                    spans[spans.count - 1].length += 1
+                } else {
+                    spans.append(Span(start: position, length: 1))
+                }
+            }
+            rows[row].spans = spans
+        }
+        var classes: [SpanClass] = []
+        for (index, row) in rows.enumerated() {
+            if let existing = classes.firstIndex(where: { $0.spans == row.spans }) {
+                classes[existing].rows.append(index)
+            } else {
+                classes.append(SpanClass(rows: [index], spans: row.spans))
+            }
+        }
+        return (rows, places, classes)
+    }
+
     struct FootprintRow {
         /// Position on each outer axis.
         var outer: [Int]
@@ -312,7 +357,7 @@ public struct WindowReductionJob: @unchecked Sendable {
     }
 
     /// Footprint rows with the same spans, combined column by column before the sliding pass.
-    private struct SpanClass {
+    struct SpanClass {
         var rows: [Int]
         var spans: [Span]
     }
@@ -365,45 +410,11 @@ public struct WindowReductionJob: @unchecked Sendable {
         lastColumns = lastMap.map { $0 ?? -1 }
         firstOuterOffsets = outerMaps.first?.map { $0 ?? Int.min } ?? []
 
-        // Footprint rows in order of first appearance; each tap's place in them.
-        var rows: [FootprintRow] = []
-        var rowOfOuter: [[Int]: Int] = [:]
-        var positions: [[Int]] = []
-        var places: [(row: Int, position: Int)] = []
-        for tap in taps {
-            let outer = Array(tap[..<last])
-            let row: Int
-            if let known = rowOfOuter[outer] { row = known } else {
-                row = rows.count
-                rowOfOuter[outer] = row
-                rows.append(FootprintRow(outer: outer, spans: []))
-                positions.append([])
-            }
-            positions[row].append(tap[last])
-            places.append((row, tap[last]))
-        }
-        for row in rows.indices {
-            let sorted = positions[row].sorted()
-            var spans: [Span] = []
-            for position in sorted {
-                if let lastSpan = spans.last, lastSpan.start + lastSpan.length == position {
-                    spans[spans.count - 1].length += 1
-                } else {
-                    spans.append(Span(start: position, length: 1))
-                }
-            }
-            rows[row].spans = spans
-        }
+        // Footprint rows, tap places and span classes depend on the footprint only: its layout has them.
+        let layout = geometry.taps
+        let rows = layout.footprintRows, classes = layout.spanClasses
         footprintRows = rows
-        tapPlaces = places
-        var classes: [SpanClass] = []
-        for (index, row) in rows.enumerated() {
-            if let existing = classes.firstIndex(where: { $0.spans == row.spans }) {
-                classes[existing].rows.append(index)
-            } else {
-                classes.append(SpanClass(rows: [index], spans: row.spans))
-            }
-        }
+        tapPlaces = layout.tapPlaces
         spanClasses = classes
         let ranks = reductions.compactMap { reduction -> Int? in
             if case .orderStatistic(let k) = reduction { return k } else { return nil }
