@@ -14,10 +14,12 @@
  * int beyond int64, more than 16 arguments or 32 axes, keyword arguments, a layout whose sizes overflow, and the
  * first call with new argument types (that call compiles the code; the table is filled after it returns).
  * `plan_run` is the second entry: a prepared generic_filter call (filterjit._ndimage) with its arrays' addresses read
- * here instead of through ctypes; `nan_check` a third, filterjit.ndimage's NaN / -0.0 check of an array, and
- * `call_key` a fourth, the key of its replayed calls.
- * Nothing here links against libFilterJITC: `setup`, `set_plan_run` and `set_nan_check` receive the addresses of its functions once
- * (ctypes reads them), so the module works with whichever library filterjit._lib loaded. */
+ * here instead of through ctypes; `nan_check` a third, filterjit.ndimage's NaN / -0.0 check of an array,
+ * `call_key` a fourth, the key of its replayed calls, and `filter_call` / `filter1d_call` the unprepared
+ * generic_filter / generic_filter1d calls whose other arguments filterjit._ndimage's call templates hold.
+ * Nothing here links against libFilterJITC: `setup`, `set_plan_run`, `set_filter_calls` and `set_nan_check` receive
+ * the addresses of its functions once (ctypes reads them), so the module works with whichever library filterjit._lib
+ * loaded. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -628,6 +630,139 @@ static PyObject *module_plan_run(PyObject *module, PyObject *const *items, Py_ss
     return failure;
 }
 
+/* libFilterJITC's filterjit_generic_filter_flags and filterjit_generic_filter1d, given by `set_filter_calls`. */
+typedef int (*filter_call_function)(const void *kernel, const void *input, int input_dtype, int rank,
+                                    const intptr_t *shape, const intptr_t *input_strides, void *output, int output_dtype,
+                                    const intptr_t *output_strides, const uint8_t *footprint, int footprint_rank,
+                                    const intptr_t *footprint_shape, const intptr_t *axes, const intptr_t *origins,
+                                    int mode, double cval, const double *parameters, intptr_t parameter_count,
+                                    int engine, int threads, int flags, char **error);
+typedef int (*filter1d_call_function)(const void *kernel, const void *input, int input_dtype, int rank,
+                                      const intptr_t *shape, const intptr_t *input_strides, void *output,
+                                      int output_dtype, const intptr_t *output_strides, intptr_t filter_size, int axis,
+                                      int mode, double cval, intptr_t origin, const double *parameters,
+                                      intptr_t parameter_count, int engine, int threads, char **error);
+static filter_call_function filter_call_address;
+static filter1d_call_function filter1d_call_address;
+
+static PyObject *module_set_filter_calls(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *filter, *filter1d;
+    if (!PyArg_ParseTuple(args, "OO", &filter, &filter1d)) return NULL;
+    void *first = function_address(filter, "set_filter_calls");
+    if (!first) return NULL;
+    void *second = function_address(filter1d, "set_filter_calls");
+    if (!second) return NULL;
+    filter_call_address = (filter_call_function)first;
+    filter1d_call_address = (filter1d_call_function)second;
+    Py_RETURN_NONE;
+}
+
+/* Every item but the arrays (`skip_a`, `skip_b`) and the float (`skip_c`) as an integer (addresses as Python ints, 0
+ * for NULL, and small codes) into `words[k]`; -1 with an exception when one is not an int. */
+static int read_words(PyObject *const *items, Py_ssize_t count, Py_ssize_t skip_a, Py_ssize_t skip_b,
+                      Py_ssize_t skip_c, intptr_t *words) {
+    for (Py_ssize_t k = 0; k < count; k++) {
+        words[k] = 0;
+        if (k == skip_a || k == skip_b || k == skip_c) continue;
+        if (!PyLong_Check(items[k])) {
+            PyErr_Format(PyExc_TypeError, "argument %zd must be an int", k);
+            return -1;
+        }
+        words[k] = (intptr_t)PyLong_AsSsize_t(items[k]);
+        if (words[k] == -1 && PyErr_Occurred()) return -1;
+    }
+    return 0;
+}
+
+/* The two arrays of an unprepared filter call (filterjit._ndimage's generic_filter and generic_filter1d after
+ * their checks): the same rank and shape, read straight from the objects. */
+static int call_arrays(PyObject *input, PyObject *output, const char *name) {
+    if (!PyArray_Check(input) || !PyArray_Check(output)) {
+        PyErr_Format(PyExc_TypeError, "%s takes two ndarrays", name);
+        return -1;
+    }
+    PyArrayObject *in = (PyArrayObject *)input, *out = (PyArrayObject *)output;
+    if (PyArray_NDIM(in) != PyArray_NDIM(out) ||
+        memcmp(PyArray_DIMS(in), PyArray_DIMS(out), sizeof(npy_intp) * (size_t)PyArray_NDIM(in)) != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: the input and output shapes differ", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* None when the library's call returned 0, else (status, address of the error text). */
+static PyObject *call_outcome(int status, char *error) {
+    if (status == 0) Py_RETURN_NONE;
+    PyObject *failure = Py_BuildValue("(iK)", status, (unsigned long long)(uintptr_t)error);
+    if (!failure && error && api.string_free) api.string_free(error);
+    return failure;
+}
+
+/* filter_call(kernel, input, input_code, output, output_code, footprint, footprint_rank, footprint_shape, axes,
+ * origins, mode, cval, parameters, parameter_count, engine, threads, flags): filterjit_generic_filter_flags on two
+ * ndarrays of one shape, every other pointer an address the caller keeps alive (filterjit._ndimage's call
+ * templates). Through ctypes the same call's 22 arguments, six of them ctypes arrays made per call, cost about
+ * 15 us on a small image. */
+static PyObject *module_filter_call(PyObject *module, PyObject *const *items, Py_ssize_t count) {
+    (void)module;
+    if (count != 17) {
+        PyErr_SetString(PyExc_TypeError, "filter_call takes 17 arguments");
+        return NULL;
+    }
+    if (!filter_call_address) {
+        PyErr_SetString(PyExc_RuntimeError, "filter_call before set_filter_calls");
+        return NULL;
+    }
+    if (call_arrays(items[1], items[3], "filter_call") < 0) return NULL;
+    intptr_t w[17];
+    if (read_words(items, 17, 1, 3, 11, w) < 0) return NULL;
+    double cval = PyFloat_AsDouble(items[11]);
+    if (cval == -1.0 && PyErr_Occurred()) return NULL;
+    PyArrayObject *input = (PyArrayObject *)items[1], *output = (PyArrayObject *)items[3];
+    char *error = NULL;
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    status = filter_call_address((const void *)w[0], PyArray_DATA(input), (int)w[2], PyArray_NDIM(input),
+                                 (const intptr_t *)PyArray_DIMS(input), (const intptr_t *)PyArray_STRIDES(input),
+                                 PyArray_DATA(output), (int)w[4], (const intptr_t *)PyArray_STRIDES(output),
+                                 (const uint8_t *)w[5], (int)w[6], (const intptr_t *)w[7], (const intptr_t *)w[8],
+                                 (const intptr_t *)w[9], (int)w[10], cval, (const double *)w[12], w[13], (int)w[14],
+                                 (int)w[15], (int)w[16], &error);
+    Py_END_ALLOW_THREADS
+    return call_outcome(status, error);
+}
+
+/* filter1d_call(kernel, input, input_code, output, output_code, filter_size, axis, mode, cval, origin, parameters,
+ * parameter_count, engine, threads): filterjit_generic_filter1d on two ndarrays of one shape, as filter_call. */
+static PyObject *module_filter1d_call(PyObject *module, PyObject *const *items, Py_ssize_t count) {
+    (void)module;
+    if (count != 14) {
+        PyErr_SetString(PyExc_TypeError, "filter1d_call takes 14 arguments");
+        return NULL;
+    }
+    if (!filter1d_call_address) {
+        PyErr_SetString(PyExc_RuntimeError, "filter1d_call before set_filter_calls");
+        return NULL;
+    }
+    if (call_arrays(items[1], items[3], "filter1d_call") < 0) return NULL;
+    intptr_t w[14];
+    if (read_words(items, 14, 1, 3, 8, w) < 0) return NULL;
+    double cval = PyFloat_AsDouble(items[8]);
+    if (cval == -1.0 && PyErr_Occurred()) return NULL;
+    PyArrayObject *input = (PyArrayObject *)items[1], *output = (PyArrayObject *)items[3];
+    char *error = NULL;
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    status = filter1d_call_address((const void *)w[0], PyArray_DATA(input), (int)w[2], PyArray_NDIM(input),
+                                   (const intptr_t *)PyArray_DIMS(input), (const intptr_t *)PyArray_STRIDES(input),
+                                   PyArray_DATA(output), (int)w[4], (const intptr_t *)PyArray_STRIDES(output), w[5],
+                                   (int)w[6], (int)w[7], cval, w[9], (const double *)w[10], w[11], (int)w[12],
+                                   (int)w[13], &error);
+    Py_END_ALLOW_THREADS
+    return call_outcome(status, error);
+}
+
 /* libFilterJITC's filterjit_has_nan_or_negative_zero, given by `set_nan_check`. */
 typedef int (*nan_check_function)(const void *data, int dtype, intptr_t count);
 static nan_check_function nan_check_address;
@@ -804,6 +939,15 @@ static PyMethodDef module_methods[] = {
     {"set_plan_run", module_set_plan_run, METH_O, "set_plan_run(address): libFilterJITC's filterjit_filter_plan_run."},
     {"plan_run", (PyCFunction)(void (*)(void))module_plan_run, METH_FASTCALL,
      "plan_run(handle, input, output): a prepared generic_filter run; None, or (status, error text address)."},
+    {"set_filter_calls", module_set_filter_calls, METH_VARARGS,
+     "set_filter_calls(filter, filter1d): libFilterJITC's filterjit_generic_filter_flags and filterjit_generic_filter1d."},
+    {"filter_call", (PyCFunction)(void (*)(void))module_filter_call, METH_FASTCALL,
+     "filter_call(kernel, input, input_code, output, output_code, footprint, footprint_rank, footprint_shape, axes,"
+     " origins, mode, cval, parameters, parameter_count, engine, threads, flags): an unprepared generic_filter run;"
+     " None, or (status, error text address)."},
+    {"filter1d_call", (PyCFunction)(void (*)(void))module_filter1d_call, METH_FASTCALL,
+     "filter1d_call(kernel, input, input_code, output, output_code, filter_size, axis, mode, cval, origin, parameters,"
+     " parameter_count, engine, threads): an unprepared generic_filter1d run; None, or (status, error text address)."},
     {"set_nan_check", module_set_nan_check, METH_O,
      "set_nan_check(address): libFilterJITC's filterjit_has_nan_or_negative_zero."},
     {"nan_check", module_nan_check, METH_O,

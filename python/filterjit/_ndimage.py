@@ -16,7 +16,7 @@ import re
 import threading
 import typing
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -90,6 +90,17 @@ if _prepare is not None and os.environ.get("FILTERJIT_NO_FASTCALL", "") in ("", 
         _fast_plan_run = _extension.plan_run
     except Exception:  # not built, built for another ABI, or an older build without plan_run: ctypes
         _fast_plan_run = None
+# Unprepared calls through the C extension (filterjit/_fastcall.c `filter_call`, `filter1d_call`), for arguments whose
+# call template is known (`_TEMPLATES`); None without the extension (or a stale one): then ctypes, as before.
+_fast_filter_call: Any = None
+_fast_filter1d_call: Any = None
+if _fast_plan_run is not None:
+    try:
+        _extension.set_filter_calls(ctypes.cast(_lib.lib.filterjit_generic_filter_flags, ctypes.c_void_p).value,
+                                    ctypes.cast(_lib.lib.filterjit_generic_filter1d, ctypes.c_void_p).value)
+        _fast_filter_call, _fast_filter1d_call = _extension.filter_call, _extension.filter1d_call
+    except Exception:  # an older build without filter_call: ctypes
+        _fast_filter_call = _fast_filter1d_call = None
 
 
 def _run_plan_ctypes(handle, image: np.ndarray, result: np.ndarray):
@@ -200,9 +211,11 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
             origin_key, threads, engine, fast_math, named)
 
 
-def _remember_plan(key: tuple, arguments: tuple, kernel: Kernel, function: Any, prepare: Any = None) -> None:
-    """Prepares the call that just succeeded with `arguments` (by `prepare`: generic_filter's by default) and
-    keeps it under `key`, on the key's second successful call (the first is only noted)."""
+def _remember_plan(key: tuple, arguments: Callable[[], tuple], kernel: Kernel, function: Any,
+                   prepare: Any = None) -> None:
+    """Prepares the call that just succeeded with `arguments()` (the C call's arguments, made only when needed; by
+    `prepare`: generic_filter's by default) and keeps it under `key`, on the key's second successful call (the
+    first is only noted)."""
     with _PLANS_LOCK:
         if key not in _SEEN:
             while len(_SEEN) >= _SEEN_LIMIT:
@@ -212,7 +225,7 @@ def _remember_plan(key: tuple, arguments: tuple, kernel: Kernel, function: Any, 
         del _SEEN[key]
     status = ctypes.c_int(0)
     error = ctypes.c_void_p()
-    handle = (prepare or _prepare)(*arguments, ctypes.byref(status), ctypes.byref(error))
+    handle = (prepare or _prepare)(*arguments(), ctypes.byref(status), ctypes.byref(error))
     if not handle:
         _lib.take_string(error)  # the call itself succeeded: nothing to prepare, nothing to report
         return
@@ -221,6 +234,96 @@ def _remember_plan(key: tuple, arguments: tuple, kernel: Kernel, function: Any, 
         while len(_PLANS) >= _PLANS_LIMIT:
             del _PLANS[next(iter(_PLANS))]
         _PLANS[key] = plan
+
+
+# Call templates: what the arguments of a generic_filter / generic_filter1d call other than its arrays and cval
+# normalise to (kernel, parameter values, footprint, axes, origins, codes: the C call's fixed arguments, checked),
+# by the plan key's parts that decide them (`_template_key`). A call whose arguments never repeat (a new shape or a
+# new cval each call) but whose template is known skips the normalisation and the ctypes call: the C extension
+# reads its arrays (`_templated_call`; with the library's per-footprint tap layouts, 36x36 float64 `minimum_filter1d`
+# with a new cval each call 56 -> 23 us: benchmarks/unrepeated_calls_zen3_s25.md).
+# Made after a full call succeeded, so every check the template stands for has passed once for those arguments;
+# the per-call checks (the arrays' dtypes, the output) still run. Bounded, oldest out.
+_TEMPLATES: dict[tuple, "_CallTemplate"] = {}
+_TEMPLATES_LIMIT = 256
+
+
+class _CallTemplate:
+    """The fixed arguments of a C filter call around its cval, as ctypes objects for the prepare functions
+    (`before`, `after`) and as ints for the extension (`words_before`, `words_after`); the kernel and the
+    `function` argument it was made for (matched as `_matching_plan` matches); `keep`: what the addresses point
+    into."""
+    __slots__ = ("kernel", "function", "before", "after", "words_before", "words_after", "keep")
+
+    def __init__(self, kernel: Kernel, function: Any, before: tuple, after: tuple, keep: tuple):
+        self.kernel, self.function, self.before, self.after, self.keep = kernel, function, before, after, keep
+        self.words_before, self.words_after = _words(before), _words(after)
+
+
+def _words(arguments: tuple) -> tuple:
+    """ctypes arguments as the extension takes them: arrays and pointers by address, numbers as they are."""
+    words = []
+    for value in arguments:
+        if isinstance(value, ctypes.Array):
+            words.append(ctypes.addressof(value))
+        elif isinstance(value, ctypes._Pointer):  # type: ignore[attr-defined]
+            words.append(ctypes.cast(value, ctypes.c_void_p).value or 0)
+        else:
+            words.append(value)
+    return tuple(words)
+
+
+def _template_key(key: tuple | None, one_d: bool) -> tuple | None:
+    """The part of a plan key that decides a call's template: all but the arrays' dtype, shape, strides and output,
+    and cval; the input's rank instead (axes and footprints are checked against it)."""
+    if key is None:
+        return None
+    if one_d:  # ("1d", filter_size, axis, origin) + generic_filter's key
+        rest = _template_key(key[4:], False)
+        return None if rest is None else ("1d",) + key[1:4] + rest[1:]
+    return ("nd", key[0], len(key[2]), key[5], key[6], key[7], key[9], key[10], key[11], key[12], key[13])
+
+
+def _matching_template(key: tuple | None, function) -> "_CallTemplate | None":
+    """The template under `key` made for this `function` (as `_matching_plan`)."""
+    template = _TEMPLATES.get(key) if key is not None else None
+    if template is not None and (type(function) is str or (template.function is function
+                                                            and (type(function) is not JITCallable
+                                                                 or function.kernel is template.kernel))):
+        return template
+    return None
+
+
+def _remember_template(key: tuple, template: "_CallTemplate") -> None:
+    with _PLANS_LOCK:
+        while len(_TEMPLATES) >= _TEMPLATES_LIMIT:
+            del _TEMPLATES[next(iter(_TEMPLATES))]
+        _TEMPLATES[key] = template
+
+
+def _templated_call(template: "_CallTemplate", call: Any, prepare: Any, key: tuple, function, input: np.ndarray,
+                    output, cval: float) -> np.ndarray:
+    """A full call whose template is known: the output made and checked as the full call does, the C call through
+    the extension, then the plan remembered as the full call remembers it."""
+    given_output = output
+    output = _output_array(output, input)
+    result = _writable_native(output)
+    kernel = template.kernel
+    input_code, result_code = _DTYPE_CODES[input.dtype], _DTYPE_CODES[result.dtype]
+    failure = call(kernel.handle, input, input_code, result, result_code, *template.words_before, float(cval),
+                   *template.words_after)
+    if failure is not None:
+        status, address = failure
+        message = _lib.take_string(ctypes.c_void_p(address))
+        _raise(status, _locate(message, kernel) if status == _lib.ERROR_KERNEL else message)
+    if result is not output:
+        output[...] = result
+    elif given_output is None or output is given_output:
+        _remember_plan(key, lambda: (kernel.handle, input.ctypes.data, input_code, input.ndim, _intp(input.shape),
+                                     _intp(input.strides), result.ctypes.data, result_code, _intp(result.strides),
+                                     *template.before, float(cval), *template.after),
+                       kernel, function, prepare)
+    return output
 
 
 def _kernel_and_values(function, kind: str, caller: str, parameters: dict, extra_arguments: Sequence[float] = (),
@@ -426,6 +529,11 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     prepared = _run_if_prepared(key, function, input, output)
     if prepared is not None:
         return prepared
+    template_key = _template_key(key, False) if _fast_filter_call is not None else None
+    template = _matching_template(template_key, function)
+    if template is not None and typing.cast(np.ndarray, input).dtype in _DTYPE_CODES:  # (keyed: an ndarray)
+        return _templated_call(template, _fast_filter_call, None, typing.cast(tuple, key), function,
+                               typing.cast(np.ndarray, input), output, cval)
     given_input, given_output = input, output
     kernel, values = _kernel_and_values(function, "filter", "generic_filter", parameters, extra_arguments, extra_keywords)
     input = _native(np.asarray(input), "input")
@@ -461,18 +569,21 @@ def generic_filter(input: ArrayLike, function: JITCallable | Kernel | str, size:
     params = (ctypes.c_double * max(len(values), 1))(*values)
     footprint_shape = _intp(footprint.shape)
     flags = _lib.FLAG_FAST_MATH if fast_math else 0
+    before = (footprint.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), footprint.ndim, footprint_shape,
+              _intp(axes), _intp(origins), mode_code)
+    after = (params, len(values), _engine(engine), _threads(threads), flags)
     arguments = (kernel.handle,
                  input.ctypes.data, _DTYPE_CODES[input.dtype], rank, shape, _intp(input.strides),
                  result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
-                 footprint.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), footprint.ndim, footprint_shape,
-                 _intp(axes), _intp(origins), mode_code, float(cval),
-                 params, len(values), _engine(engine), _threads(threads), flags)
+                 *before, float(cval), *after)
     call = lambda error: _lib.lib.filterjit_generic_filter_flags(*arguments, error)  # noqa: E731
     _run(call, kernel, output, result)
+    if template_key is not None:
+        _remember_template(template_key, _CallTemplate(kernel, function, before, after, (footprint,)))
     # Prepared for the next call with these arguments when the arrays were used as given (no copy of a
     # non-native input, the output written in place).
     if key is not None and input is given_input and result is output and (given_output is None or output is given_output):
-        _remember_plan(key, arguments, kernel, function)
+        _remember_plan(key, lambda: arguments, kernel, function)
     return output
 
 
@@ -541,6 +652,11 @@ def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, fil
     prepared = _run_if_prepared(key, function, input, output)
     if prepared is not None:
         return prepared
+    template_key = _template_key(key, True) if _fast_filter1d_call is not None else None
+    template = _matching_template(template_key, function)
+    if template is not None and typing.cast(np.ndarray, input).dtype in _DTYPE_CODES:  # (keyed: an ndarray)
+        return _templated_call(template, _fast_filter1d_call, _prepare1d, typing.cast(tuple, key), function,
+                               typing.cast(np.ndarray, input), output, cval)
     given_input, given_output = input, output
     kernel, values = _kernel_and_values(function, "line_filter", "generic_filter1d", parameters, extra_arguments,
                                         extra_keywords)
@@ -557,16 +673,19 @@ def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, fil
     output = _output_array(output, input)
     result = _writable_native(output)
     params = (ctypes.c_double * max(len(values), 1))(*values)
+    before = (int(filter_size), axis, mode_code)
+    after = (int(origin), params, len(values), _engine(engine), _threads(threads))
     arguments = (kernel.handle,
                  input.ctypes.data, _DTYPE_CODES[input.dtype], input.ndim, _intp(input.shape), _intp(input.strides),
                  result.ctypes.data, _DTYPE_CODES[result.dtype], _intp(result.strides),
-                 int(filter_size), axis, mode_code, float(cval), int(origin),
-                 params, len(values), _engine(engine), _threads(threads))
+                 *before, float(cval), *after)
     call = lambda error: _lib.lib.filterjit_generic_filter1d(*arguments, error)  # noqa: E731
     output = _run(call, kernel, output, result)
+    if template_key is not None:
+        _remember_template(template_key, _CallTemplate(kernel, function, before, after, ()))
     # Prepared for the next call with these arguments when the arrays were used as given (see generic_filter).
     if key is not None and input is given_input and result is output and (given_output is None or output is given_output):
-        _remember_plan(key, arguments, kernel, function, _prepare1d)
+        _remember_plan(key, lambda: arguments, kernel, function, _prepare1d)
     return output
 
 

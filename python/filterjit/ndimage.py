@@ -252,10 +252,15 @@ def _invalid_origin(origin: int, length: int) -> bool:
 _CONSTANT_MODES = ("constant", "grid-constant")
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _cast_cval(cval: float, dtype: np.dtype) -> float:
     """cval as the C code's `(type)cval` makes it for the element type (SciPy's n-D min/max and rank)."""
     if type(cval) is not float and type(cval) is not int:
         return _cast_cval_bits(struct.pack("<d", _quietly(float, cval)), np.dtype(dtype))
+    if dtype == _FLOAT64:
+        return float(cval)  # the cast to float64 keeps every bit (a new cval each call missed the cache below: 10 us)
     # By the value's bits (NaNs and -0.0 included) and the type: the cast with its warnings silenced is most
     # of a small image's call.
     return _cast_cval_bits(struct.pack("<d", float(cval)), np.dtype(dtype))
@@ -945,7 +950,7 @@ def _rank_filter(input, rank, size, footprint, output, mode, cval, origin, opera
     if footprint is None:
         if size is None:
             raise RuntimeError("no footprint or filter size provided")
-        footprint = np.ones(_normalize_sequence(size, len(axes)), dtype=bool)
+        footprint = _box(tuple(_normalize_sequence(size, len(axes))))
     else:
         footprint = np.asarray(footprint, dtype=bool)
     footprint = _expand_footprint(input.ndim, axes, footprint)
