@@ -199,8 +199,8 @@ extension Kernel {
 
     /// `WindowReductionJob.fastBoxSumFits` for the box of `geometry` over an input of `shape` (2-D or 3-D).
     static func fastBoxSumFits(geometry: FilterGeometry, shape: [Int], rowsContiguous: Bool) -> Bool {
-        guard shape.count >= 2 else { return false }
         let distinct = geometry.taps.distinctPositions
+        guard shape.count >= 2, distinct.count == shape.count else { return false }  // (no taps: no positions)
         return WindowReductionJob.fastBoxSumFits(shape: shape, boxRows: distinct[shape.count - 2],
                                                  rowsContiguous: rowsContiguous,
                                                  boxPlanes: shape.count == 3 ? distinct[0] : 1)

@@ -40,6 +40,11 @@ public final class TapLayout: Sendable {
     /// The layout of `footprint`'s taps in a window of `windowShape` (the input's rank; footprint axis i is input
     /// axis `axes[i]`), from the table when it was made before.
     static func of(windowShape: [Int], axes: [Int], footprint: Footprint) -> TapLayout {
+        // Large footprints are walked per call, as before: their own work dwarfs the walk, and a layout holds about
+        // 80 bytes per tap (a 16x16 window's 20 KiB; a 2048x2048 window's would be 300 MiB kept after its call).
+        guard footprint.mask.count <= tableFootprintLimit else {
+            return TapLayout(walking: footprint, windowShape: windowShape, axes: axes)
+        }
         let key = Key(windowShape: windowShape, axes: axes, mask: footprint.mask)
         lock.lock()
         let known = table[key]
@@ -48,11 +53,22 @@ public final class TapLayout: Sendable {
         let layout = TapLayout(walking: footprint, windowShape: windowShape, axes: axes)
         lock.lock()
         defer { lock.unlock() }
-        // Bounded: a program that cycles through more footprints than this recomputes some (each layout holds
-        // its taps, about 2 KiB for a 16x16 window).
-        if table.count >= tableLimit { table.removeAll(keepingCapacity: true) }
+        // Bounded (at most 64 layouts of up to 4096 taps, about 20 MiB): a program that cycles through more
+        // footprints than this recomputes some.
+        if table.count >= tableLimit {
+            table.removeAll(keepingCapacity: true)
+            clearCount += 1
+        }
         table[key] = layout
         return layout
+    }
+
+    /// How many times the table was emptied since the process started (a test's check that two geometries met the
+    /// same table).
+    static var tableClears: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return clearCount
     }
 
     /// The footprint's taps walked in C order of the full-rank window.
@@ -90,5 +106,8 @@ public final class TapLayout: Sendable {
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var table: [Key: TapLayout] = [:]
+    nonisolated(unsafe) private static var clearCount = 0
     private static let tableLimit = 64
+    /// The most footprint entries a layout in the table may have (a 64x64 window).
+    static let tableFootprintLimit = 4096
 }

@@ -19,10 +19,14 @@ private func naiveTaps(_ footprint: Footprint, rank: Int, axes: [Int]) -> [[Int]
 @Test func geometriesOfOneFootprintShareTheirLayoutAndOthersGetTheirOwn() throws {
     let cross = try Footprint(shape: [3, 3], mask: [false, true, false, true, true, true, false, true, false])
     let options = FilterOptions(footprint: cross, mode: .reflect, cval: 0, origin: [], axes: nil)
+    let clears = TapLayout.tableClears
     let small = try FilterGeometry(inputShape: [5, 7], options: options)
     let large = try FilterGeometry(inputShape: [40, 3], options: FilterOptions(footprint: cross, mode: .constant,
                                                                                cval: 2.5, origin: [1, 0], axes: nil))
-    #expect(small.taps === large.taps)  // shape, mode, cval and origin do not change the taps
+    // Shape, mode, cval and origin do not change the taps: one layout (unless a test running alongside filled the
+    // table, which then started afresh between the two).
+    #expect(small.taps === large.taps || TapLayout.tableClears != clears)
+    #expect(small.tapPositions == large.tapPositions)
     #expect(small.tapPositions == naiveTaps(cross, rank: 2, axes: [0, 1]))
     // The same mask over other axes, or in a window of another rank, is another layout.
     let swapped = try FilterGeometry(inputShape: [5, 7], options: FilterOptions(footprint: cross, mode: .reflect, cval: 0,
@@ -34,6 +38,11 @@ private func naiveTaps(_ footprint: Footprint, rank: Int, axes: [Int]) -> [[Int]
     #expect(!small.taps.isBox && small.taps.distinctPositions == [3, 3] && !small.taps.isOneRow)
     let row = try FilterGeometry(inputShape: [5, 7], options: FilterOptions(size: [1, 4]))
     #expect(row.taps.isBox && row.taps.isOneRow && row.taps.distinctPositions == [1, 4])
+    // A footprint beyond the table's bound is walked per call: the same taps, another layout each time.
+    let wide = FilterOptions(size: [65, 65])
+    let first = try FilterGeometry(inputShape: [3, 3], options: wide)
+    let second = try FilterGeometry(inputShape: [3, 3], options: wide)
+    #expect(first.taps !== second.taps && first.tapPositions == second.tapPositions && first.tapPositions.count == 65 * 65)
 }
 
 @Test func seededFootprintsGetTheTapsOfTheirDefinitionThroughTheTable() throws {

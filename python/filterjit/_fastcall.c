@@ -643,6 +643,7 @@ typedef int (*filter1d_call_function)(const void *kernel, const void *input, int
                                       int mode, double cval, intptr_t origin, const double *parameters,
                                       intptr_t parameter_count, int engine, int threads, char **error);
 static filter_call_function filter_call_address;
+#define FILTER_MAX_RANK 64 /* NumPy 2's NPY_MAXDIMS; the library refuses ranks beyond its own limit */
 static filter1d_call_function filter1d_call_address;
 
 static PyObject *module_set_filter_calls(PyObject *module, PyObject *args) {
@@ -676,18 +677,41 @@ static int read_words(PyObject *const *items, Py_ssize_t count, Py_ssize_t skip_
 }
 
 /* The two arrays of an unprepared filter call (filterjit._ndimage's generic_filter and generic_filter1d after
- * their checks): the same rank and shape, read straight from the objects. */
-static int call_arrays(PyObject *input, PyObject *output, const char *name) {
+ * their checks), read under the GIL: another thread may set an array's shape or strides (freeing the buffers NumPy
+ * keeps them in) once the GIL is released, so the library gets copies. */
+typedef struct {
+    void *input_data, *output_data;
+    int rank;
+    intptr_t shape[FILTER_MAX_RANK], input_strides[FILTER_MAX_RANK], output_strides[FILTER_MAX_RANK];
+} CallArrays;
+
+static int call_arrays(PyObject *input, PyObject *output, const char *name, CallArrays *arrays) {
     if (!PyArray_Check(input) || !PyArray_Check(output)) {
         PyErr_Format(PyExc_TypeError, "%s takes two ndarrays", name);
         return -1;
     }
     PyArrayObject *in = (PyArrayObject *)input, *out = (PyArrayObject *)output;
-    if (PyArray_NDIM(in) != PyArray_NDIM(out) ||
-        memcmp(PyArray_DIMS(in), PyArray_DIMS(out), sizeof(npy_intp) * (size_t)PyArray_NDIM(in)) != 0) {
-        PyErr_Format(PyExc_ValueError, "%s: the input and output shapes differ", name);
+    int rank = PyArray_NDIM(in);
+    if (rank != PyArray_NDIM(out) || rank > FILTER_MAX_RANK) {
+        PyErr_Format(PyExc_ValueError, "%s: the input and output ranks differ or pass %d", name, FILTER_MAX_RANK);
         return -1;
     }
+    if (!PyArray_ISWRITEABLE(out)) {
+        PyErr_Format(PyExc_ValueError, "%s: the output is read-only", name);
+        return -1;
+    }
+    for (int axis = 0; axis < rank; axis++) {
+        if (PyArray_DIMS(in)[axis] != PyArray_DIMS(out)[axis]) {
+            PyErr_Format(PyExc_ValueError, "%s: the input and output shapes differ", name);
+            return -1;
+        }
+        arrays->shape[axis] = (intptr_t)PyArray_DIMS(in)[axis];
+        arrays->input_strides[axis] = (intptr_t)PyArray_STRIDES(in)[axis];
+        arrays->output_strides[axis] = (intptr_t)PyArray_STRIDES(out)[axis];
+    }
+    arrays->rank = rank;
+    arrays->input_data = PyArray_DATA(in);
+    arrays->output_data = PyArray_DATA(out);
     return 0;
 }
 
@@ -714,18 +738,17 @@ static PyObject *module_filter_call(PyObject *module, PyObject *const *items, Py
         PyErr_SetString(PyExc_RuntimeError, "filter_call before set_filter_calls");
         return NULL;
     }
-    if (call_arrays(items[1], items[3], "filter_call") < 0) return NULL;
+    CallArrays a;
+    if (call_arrays(items[1], items[3], "filter_call", &a) < 0) return NULL;
     intptr_t w[17];
     if (read_words(items, 17, 1, 3, 11, w) < 0) return NULL;
     double cval = PyFloat_AsDouble(items[11]);
     if (cval == -1.0 && PyErr_Occurred()) return NULL;
-    PyArrayObject *input = (PyArrayObject *)items[1], *output = (PyArrayObject *)items[3];
     char *error = NULL;
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = filter_call_address((const void *)w[0], PyArray_DATA(input), (int)w[2], PyArray_NDIM(input),
-                                 (const intptr_t *)PyArray_DIMS(input), (const intptr_t *)PyArray_STRIDES(input),
-                                 PyArray_DATA(output), (int)w[4], (const intptr_t *)PyArray_STRIDES(output),
+    status = filter_call_address((const void *)w[0], a.input_data, (int)w[2], a.rank, a.shape, a.input_strides,
+                                 a.output_data, (int)w[4], a.output_strides,
                                  (const uint8_t *)w[5], (int)w[6], (const intptr_t *)w[7], (const intptr_t *)w[8],
                                  (const intptr_t *)w[9], (int)w[10], cval, (const double *)w[12], w[13], (int)w[14],
                                  (int)w[15], (int)w[16], &error);
@@ -745,18 +768,17 @@ static PyObject *module_filter1d_call(PyObject *module, PyObject *const *items, 
         PyErr_SetString(PyExc_RuntimeError, "filter1d_call before set_filter_calls");
         return NULL;
     }
-    if (call_arrays(items[1], items[3], "filter1d_call") < 0) return NULL;
+    CallArrays a;
+    if (call_arrays(items[1], items[3], "filter1d_call", &a) < 0) return NULL;
     intptr_t w[14];
     if (read_words(items, 14, 1, 3, 8, w) < 0) return NULL;
     double cval = PyFloat_AsDouble(items[8]);
     if (cval == -1.0 && PyErr_Occurred()) return NULL;
-    PyArrayObject *input = (PyArrayObject *)items[1], *output = (PyArrayObject *)items[3];
     char *error = NULL;
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = filter1d_call_address((const void *)w[0], PyArray_DATA(input), (int)w[2], PyArray_NDIM(input),
-                                   (const intptr_t *)PyArray_DIMS(input), (const intptr_t *)PyArray_STRIDES(input),
-                                   PyArray_DATA(output), (int)w[4], (const intptr_t *)PyArray_STRIDES(output), w[5],
+    status = filter1d_call_address((const void *)w[0], a.input_data, (int)w[2], a.rank, a.shape, a.input_strides,
+                                   a.output_data, (int)w[4], a.output_strides, w[5],
                                    (int)w[6], (int)w[7], cval, w[9], (const double *)w[10], w[11], (int)w[12],
                                    (int)w[13], &error);
     Py_END_ALLOW_THREADS

@@ -169,7 +169,8 @@ def _plan_key(input, function, size, footprint, output, mode, cval, origin, axes
     footprint_key: Any = None
     if footprint is not None:
         # By its bytes (the plan holds its own copy); not with `size` too (the full call warns that it ignores it).
-        if type(footprint) is not np.ndarray or size is not None:
+        # (Not an object array: its bytes are its items' addresses, which may be reused by other values.)
+        if type(footprint) is not np.ndarray or size is not None or footprint.dtype.hasobject:
             return None
         footprint_key = (footprint.dtype.str, footprint.shape, footprint.tobytes())
     size_key = _int_key(size) if footprint is None else "footprint"
@@ -243,9 +244,10 @@ def _remember_plan(key: tuple, arguments: Callable[[], tuple], kernel: Kernel, f
 # reads its arrays (`_templated_call`; with the library's per-footprint tap layouts, 36x36 float64 `minimum_filter1d`
 # with a new cval each call 56 -> 23 us: benchmarks/unrepeated_calls_zen3_s25.md).
 # Made after a full call succeeded, so every check the template stands for has passed once for those arguments;
-# the per-call checks (the arrays' dtypes, the output) still run. Bounded, oldest out.
+# the per-call checks (the arrays' dtypes, the output) still run. Bounded as the plans are (each keeps its kernel,
+# function and footprint alive), oldest out.
 _TEMPLATES: dict[tuple, "_CallTemplate"] = {}
-_TEMPLATES_LIMIT = 256
+_TEMPLATES_LIMIT = 64
 
 
 class _CallTemplate:

@@ -238,6 +238,16 @@ def _box(shape: tuple) -> np.ndarray:
     return footprint
 
 
+def _box_of(sizes: Sequence) -> np.ndarray:
+    """The all-true footprint of `sizes` as `np.ones(sizes, bool)` makes it (its errors too): `_box`'s when every
+    size is an integer (NumPy ones included, by `operator.index`, so that 3.0 never finds 3's box)."""
+    try:
+        key = tuple(operator.index(length) for length in sizes)
+    except TypeError:
+        return np.ones(sizes, bool)
+    return _box(key)
+
+
 def _input(input: ArrayLike) -> np.ndarray:
     array = np.asarray(input)
     if np.iscomplexobj(array):
@@ -950,7 +960,7 @@ def _rank_filter(input, rank, size, footprint, output, mode, cval, origin, opera
     if footprint is None:
         if size is None:
             raise RuntimeError("no footprint or filter size provided")
-        footprint = _box(tuple(_normalize_sequence(size, len(axes))))
+        footprint = _box_of(_normalize_sequence(size, len(axes)))
     else:
         footprint = np.asarray(footprint, dtype=bool)
     footprint = _expand_footprint(input.ndim, axes, footprint)

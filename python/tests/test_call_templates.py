@@ -76,10 +76,11 @@ def test_line_filters_with_new_shapes_take_the_template(normalisations):
         assert len(normalisations) - before <= 1, axis
 
 
-def test_templated_calls_raise_what_the_full_call_raises():
+def test_templated_calls_raise_what_the_full_call_raises(normalisations):
     _templates_in_use()
     image = np.zeros((10, 12), np.uint8)
     filterjit.generic_filter(image, MIN, size=3, mode="mirror")  # makes the template
+    before = len(normalisations)
     other = np.zeros((11, 13), np.uint8)
     with pytest.raises(RuntimeError, match="output shape not correct"):
         filterjit.generic_filter(other, MIN, size=3, mode="mirror", output=np.empty((3, 3), np.uint8))
@@ -92,9 +93,11 @@ def test_templated_calls_raise_what_the_full_call_raises():
     data = np.arange(other.size, dtype=np.uint8).reshape(other.shape)
     assert filterjit.generic_filter(data, MIN, size=3, mode="mirror", output=swapped) is swapped
     assert np.array_equal(swapped, ndi.minimum_filter(data, size=3, mode="mirror").astype(np.float64))
+    assert len(normalisations) == before  # every call above ran from the template
     # A kernel failure names the element and the source line, as the full call does.
     bad = "def bad(values):\n    if values[0] > 5:\n        return values[99]\n    return 0.0\n"
     messages = []
+    before = len(normalisations)
     for shape in ((30, 20), (31, 20), (32, 21)):
         failing = np.zeros(shape)
         failing[12, 7] = 9.0
@@ -103,6 +106,13 @@ def test_templated_calls_raise_what_the_full_call_raises():
         messages.append(str(failure.value))
     assert "element (13, 8)" in messages[0] and "line 3" in messages[0], messages[0]
     assert messages[1] == messages[2] == messages[0]
+    # The first call normalised (and failed: no template); a success then makes one, and failures run from it.
+    assert len(normalisations) - before == 3
+    filterjit.generic_filter(np.zeros((30, 20)), bad, size=3, mode="nearest")
+    before = len(normalisations)
+    with pytest.raises(RuntimeError) as failure:
+        filterjit.generic_filter(np.pad(np.full((1, 1), 9.0), ((12, 17), (7, 12))), bad, size=3, mode="nearest")
+    assert str(failure.value) == messages[0] and len(normalisations) == before
 
 
 def test_a_replaced_callable_kernel_and_other_parameters_take_their_own_template():
@@ -148,3 +158,23 @@ def test_the_extension_checks_its_filter_call_arguments():
         _ndimage._fast_filter1d_call(*([0, image, 10, np.zeros((3, 4)), 10] + [0] * 3 + [0.0] + [0] * 5))
     with pytest.raises(TypeError, match="must be an int"):
         _ndimage._fast_filter1d_call(*([0, image, 10, image, 10] + ["x"] + [0] * 2 + [0.0] + [0] * 5))
+    readonly = np.zeros((3, 3))
+    readonly.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        _ndimage._fast_filter_call(*([0, image, 10, readonly, 10] + [0] * 6 + [0.0] + [0] * 5))
+
+
+def test_rank_filter_sizes_and_object_footprints_are_not_confused():
+    """The rank filters' box footprint is found by integer sizes only (3.0 is an error whatever ran before), and an
+    object-dtype footprint keys no plan or template (its bytes are addresses)."""
+    from filterjit import ndimage as fj
+    rng = np.random.default_rng(35)
+    image = rng.random((9, 11))
+    expected = ndi.median_filter(image, size=3)
+    assert np.array_equal(fj.median_filter(image, size=3), expected)
+    assert np.array_equal(fj.median_filter(image, size=(np.array(3), np.int64(3))), expected)
+    with pytest.raises(TypeError):
+        fj.median_filter(image, size=3.0)
+    footprint = np.array([[True, 1, 0], [0, 1, None], [1, 1, 1]], dtype=object)
+    assert _ndimage._plan_key(image, MIN, None, footprint, None, "reflect", 0.0, 0, None, None, "fused", (), None,
+                              False, {}) is None
