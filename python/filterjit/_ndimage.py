@@ -289,11 +289,7 @@ def _template_key(key: tuple | None, one_d: bool) -> tuple | None:
 def _matching_template(key: tuple | None, function) -> "_CallTemplate | None":
     """The template under `key` made for this `function` (as `_matching_plan`)."""
     template = _TEMPLATES.get(key) if key is not None else None
-    if template is not None and (type(function) is str or (template.function is function
-                                                            and (type(function) is not JITCallable
-                                                                 or function.kernel is template.kernel))):
-        return template
-    return None
+    return template if template is not None and _made_for(template, function) else None
 
 
 def _remember_template(key: tuple, template: "_CallTemplate") -> None:
@@ -633,11 +629,15 @@ def _run_if_prepared(key, function, input, output):
 def _matching_plan(key, function) -> "_Plan | None":
     """The plan under `key` made for this `function` (a JITCallable's kernel may have been replaced since)."""
     plan = _PLANS.get(key) if key is not None else None
-    if plan is not None and (type(function) is str or (plan.function is function
-                                                        and (type(function) is not JITCallable
-                                                             or function.kernel is plan.kernel))):
-        return plan
-    return None
+    return plan if plan is not None and _made_for(plan, function) else None
+
+
+def _made_for(entry: "_Plan | _CallTemplate", function) -> bool:
+    """Whether a plan or template was made for this `function` argument: filter text by its key alone, a Kernel or
+    JITCallable by identity (its id is in the key, and the entry keeps it alive), and a JITCallable only while its
+    kernel is still the one the entry runs."""
+    return type(function) is str or (entry.function is function
+                                     and (type(function) is not JITCallable or function.kernel is entry.kernel))
 
 
 def generic_filter1d(input: ArrayLike, function: JITCallable | Kernel | str, filter_size: int, axis: int = -1,
