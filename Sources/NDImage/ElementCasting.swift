@@ -27,56 +27,113 @@ func truncatingToUInt64LikeX86(_ value: Double) -> UInt64 {
     return 0
 }
 
+/// An element type read as a Double: `doubleValue` is generic_filter's value of an element (`loadDouble`).
+protocol DoubleLoadable {
+    var doubleValue: Double { get }
+}
+
+/// An element type written from a Double: `init(castingDouble:)` is generic_filter's cast (section 1.4): floats by C
+/// cast, signed integers by truncation, unsigned integers and bool (a raw byte) by `value > -1 ? (T)value :
+/// -(T)(-value)`. Out-of-range values and NaN give what SciPy gives on x86-64 (8/16-bit: low bits of a 32-bit
+/// conversion; int32/int64: the minimum; uint32: low bits of a 64-bit conversion; uint64: GCC's conversion, NaN -> 0),
+/// computed without traps. The one definition of those casts: `storeDouble` and the line driver's typed loops use it.
+protocol DoubleStorable: DoubleLoadable {
+    init(castingDouble value: Double)
+}
+
+extension Double: DoubleStorable {
+    var doubleValue: Double { self }
+    init(castingDouble value: Double) { self = value }
+}
+
+extension Float: DoubleStorable {
+    var doubleValue: Double { Double(self) }
+    init(castingDouble value: Double) { self = Float(value) }
+}
+
+extension Int8: DoubleStorable {
+    var doubleValue: Double { Double(self) }
+    init(castingDouble value: Double) { self = Int8(truncatingIfNeeded: truncatingToInt32LikeX86(value)) }
+}
+
+extension Int16: DoubleStorable {
+    var doubleValue: Double { Double(self) }
+    init(castingDouble value: Double) { self = Int16(truncatingIfNeeded: truncatingToInt32LikeX86(value)) }
+}
+
+extension Int32: DoubleStorable {
+    var doubleValue: Double { Double(self) }
+    init(castingDouble value: Double) { self = truncatingToInt32LikeX86(value) }
+}
+
+extension Int64: DoubleStorable {
+    var doubleValue: Double { Double(self) }
+    init(castingDouble value: Double) { self = truncatingToInt64LikeX86(value) }
+}
+
+extension UInt8: DoubleStorable {
+    var doubleValue: Double { Double(self) }
+    init(castingDouble value: Double) {
+        self = value > -1 ? UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(value))
+            : 0 &- UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(-value))
+    }
+}
+
+extension UInt16: DoubleStorable {
+    var doubleValue: Double { Double(self) }
+    init(castingDouble value: Double) {
+        self = value > -1 ? UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(value))
+            : 0 &- UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(-value))
+    }
+}
+
+extension UInt32: DoubleStorable {
+    var doubleValue: Double { Double(self) }
+    init(castingDouble value: Double) {
+        self = value > -1 ? UInt32(truncatingIfNeeded: truncatingToInt64LikeX86(value))
+            : 0 &- UInt32(truncatingIfNeeded: truncatingToInt64LikeX86(-value))
+    }
+}
+
+extension UInt64: DoubleStorable {
+    var doubleValue: Double { Double(self) }
+    init(castingDouble value: Double) {
+        self = value > -1 ? truncatingToUInt64LikeX86(value) : 0 &- truncatingToUInt64LikeX86(-value)
+    }
+}
+
 extension ElementType {
     /// Reads the element at `pointer` (any alignment, native byte order) as a Double.
     @inline(__always)
     public func loadDouble(from pointer: UnsafeRawPointer) -> Double {
         switch self {
-        case .bool, .uint8: return Double(pointer.load(as: UInt8.self))
-        case .int8: return Double(pointer.load(as: Int8.self))
-        case .int16: return Double(pointer.loadUnaligned(as: Int16.self))
-        case .uint16: return Double(pointer.loadUnaligned(as: UInt16.self))
-        case .int32: return Double(pointer.loadUnaligned(as: Int32.self))
-        case .uint32: return Double(pointer.loadUnaligned(as: UInt32.self))
-        case .int64: return Double(pointer.loadUnaligned(as: Int64.self))
-        case .uint64: return Double(pointer.loadUnaligned(as: UInt64.self))
-        case .float32: return Double(pointer.loadUnaligned(as: Float.self))
+        case .bool, .uint8: return pointer.load(as: UInt8.self).doubleValue
+        case .int8: return pointer.load(as: Int8.self).doubleValue
+        case .int16: return pointer.loadUnaligned(as: Int16.self).doubleValue
+        case .uint16: return pointer.loadUnaligned(as: UInt16.self).doubleValue
+        case .int32: return pointer.loadUnaligned(as: Int32.self).doubleValue
+        case .uint32: return pointer.loadUnaligned(as: UInt32.self).doubleValue
+        case .int64: return pointer.loadUnaligned(as: Int64.self).doubleValue
+        case .uint64: return pointer.loadUnaligned(as: UInt64.self).doubleValue
+        case .float32: return pointer.loadUnaligned(as: Float.self).doubleValue
         case .float64: return pointer.loadUnaligned(as: Double.self)
         }
     }
 
-    /// Stores `value` at `pointer` as generic_filter does (section 1.4): floats by C cast,
-    /// signed integers by truncation, unsigned integers and bool (a raw byte) by
-    /// `value > -1 ? (T)value : -(T)(-value)`. Out-of-range values and NaN give what SciPy gives
-    /// on x86-64 (8/16-bit: low bits of a 32-bit conversion; int32/int64: the minimum; uint32: low
-    /// bits of a 64-bit conversion; uint64: GCC's conversion, NaN -> 0), computed without traps.
+    /// Stores `value` at `pointer` as generic_filter does (section 1.4; `DoubleStorable` has the casts).
     @inline(__always)
     public func storeDouble(_ value: Double, to pointer: UnsafeMutableRawPointer) {
         switch self {
         case .float64: pointer.storeBytes(of: value, as: Double.self)
-        case .float32: pointer.storeBytes(of: Float(value), as: Float.self)
-        case .int8: pointer.storeBytes(of: Int8(truncatingIfNeeded: truncatingToInt32LikeX86(value)), as: Int8.self)
-        case .int16: pointer.storeBytes(of: Int16(truncatingIfNeeded: truncatingToInt32LikeX86(value)), as: Int16.self)
-        case .int32: pointer.storeBytes(of: truncatingToInt32LikeX86(value), as: Int32.self)
-        case .int64: pointer.storeBytes(of: truncatingToInt64LikeX86(value), as: Int64.self)
-        case .bool, .uint8:
-            let bits = value > -1
-                ? UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(value))
-                : 0 &- UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(-value))
-            pointer.storeBytes(of: bits, as: UInt8.self)
-        case .uint16:
-            let bits = value > -1
-                ? UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(value))
-                : 0 &- UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(-value))
-            pointer.storeBytes(of: bits, as: UInt16.self)
-        case .uint32:
-            let bits = value > -1
-                ? UInt32(truncatingIfNeeded: truncatingToInt64LikeX86(value))
-                : 0 &- UInt32(truncatingIfNeeded: truncatingToInt64LikeX86(-value))
-            pointer.storeBytes(of: bits, as: UInt32.self)
-        case .uint64:
-            let bits = value > -1 ? truncatingToUInt64LikeX86(value) : 0 &- truncatingToUInt64LikeX86(-value)
-            pointer.storeBytes(of: bits, as: UInt64.self)
+        case .float32: pointer.storeBytes(of: Float(castingDouble: value), as: Float.self)
+        case .int8: pointer.storeBytes(of: Int8(castingDouble: value), as: Int8.self)
+        case .int16: pointer.storeBytes(of: Int16(castingDouble: value), as: Int16.self)
+        case .int32: pointer.storeBytes(of: Int32(castingDouble: value), as: Int32.self)
+        case .int64: pointer.storeBytes(of: Int64(castingDouble: value), as: Int64.self)
+        case .bool, .uint8: pointer.storeBytes(of: UInt8(castingDouble: value), as: UInt8.self)
+        case .uint16: pointer.storeBytes(of: UInt16(castingDouble: value), as: UInt16.self)
+        case .uint32: pointer.storeBytes(of: UInt32(castingDouble: value), as: UInt32.self)
+        case .uint64: pointer.storeBytes(of: UInt64(castingDouble: value), as: UInt64.self)
         }
     }
 

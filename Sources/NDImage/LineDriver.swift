@@ -177,11 +177,11 @@ public struct LineRun: @unchecked Sendable {
             if type == .float64, filterjit_line_gather8_f64(source, lineStride, count, destination, pitch) != 0 { return }
             if type == .float32, filterjit_line_gather8_f32(source, lineStride, count, destination, pitch) != 0 { return }
         }
-        func widen<T: LineLoadable>(_: T.Type) {
+        func widen<T: DoubleLoadable>(_: T.Type) {
             for j in 0..<count {
                 let row = source + j &* lineStride
                 for b in 0..<lines {
-                    destination[b &* pitch &+ j] = row.loadUnaligned(fromByteOffset: b &* step, as: T.self).lineDouble
+                    destination[b &* pitch &+ j] = row.loadUnaligned(fromByteOffset: b &* step, as: T.self).doubleValue
                 }
             }
         }
@@ -194,16 +194,13 @@ public struct LineRun: @unchecked Sendable {
         case .int16: widen(Int16.self)
         case .int32: widen(Int32.self)
         case .uint32: widen(UInt32.self)
-        case .int64, .uint64:
-            for j in 0..<count {
-                let row = source + j &* lineStride
-                for b in 0..<lines { destination[b &* pitch &+ j] = type.loadDouble(from: row + b &* step) }
-            }
+        case .int64: widen(Int64.self)
+        case .uint64: widen(UInt64.self)
         }
     }
 
     /// The inverse of `gather` for `lines` output lines: values[b * pitch + j] stored with generic_filter1d's
-    /// casting at position j of line b (`storeDouble`'s, in loops of the element's own type).
+    /// casting at position j of line b (`storeDouble`'s, `DoubleStorable`, in loops of the element's own type).
     private static func scatter(_ type: ElementType, _ values: UnsafeMutablePointer<Double>, pitch: Int, lines: Int,
                                 count: Int, to destination: UnsafeMutableRawPointer, lineStride: Int, step: Int) {
         guard lines > 0 else { return }
@@ -211,25 +208,25 @@ public struct LineRun: @unchecked Sendable {
             if type == .float64, filterjit_line_scatter8_f64(values, pitch, count, destination, lineStride) != 0 { return }
             if type == .float32, filterjit_line_scatter8_f32(values, pitch, count, destination, lineStride) != 0 { return }
         }
-        func narrow<T: LineStorable>(_: T.Type) {
+        func narrow<T: DoubleStorable>(_: T.Type) {
             for j in 0..<count {
                 let row = destination + j &* lineStride
-                for b in 0..<lines { row.storeBytes(of: T(lineDouble: values[b &* pitch &+ j]), toByteOffset: b &* step, as: T.self) }
+                for b in 0..<lines {
+                    row.storeBytes(of: T(castingDouble: values[b &* pitch &+ j]), toByteOffset: b &* step, as: T.self)
+                }
             }
         }
         switch type {
         case .float64: narrow(Double.self)
         case .float32: narrow(Float.self)
-        case .uint8: narrow(UInt8.self)
+        case .bool, .uint8: narrow(UInt8.self)
         case .int8: narrow(Int8.self)
         case .uint16: narrow(UInt16.self)
         case .int16: narrow(Int16.self)
         case .int32: narrow(Int32.self)
-        case .bool, .uint32, .int64, .uint64:
-            for j in 0..<count {
-                let row = destination + j &* lineStride
-                for b in 0..<lines { type.storeDouble(values[b &* pitch &+ j], to: row + b &* step) }
-            }
+        case .uint32: narrow(UInt32.self)
+        case .int64: narrow(Int64.self)
+        case .uint64: narrow(UInt64.self)
         }
     }
 
@@ -240,25 +237,24 @@ public struct LineRun: @unchecked Sendable {
             UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * 8)
             return
         }
-        // Contiguous lines of the other types in a loop of their own type, which vectorises (`loadDouble`
+        // Other lines in a loop of their own type, which vectorises where the line is contiguous (`loadDouble`
         // switches on the type per element: 256x256 float32 `uniform_filter1d` along the last axis 300 us
         // against float64's 123, one thread).
-        if stride == type.itemSize {
-            func widen<T: LineLoadable>(_: T.Type) {
-                for k in 0..<count { destination[k] = source.loadUnaligned(fromByteOffset: k &* stride, as: T.self).lineDouble }
-            }
-            switch type {
-            case .float32: widen(Float.self); return
-            case .bool, .uint8: widen(UInt8.self); return
-            case .int8: widen(Int8.self); return
-            case .uint16: widen(UInt16.self); return
-            case .int16: widen(Int16.self); return
-            case .int32: widen(Int32.self); return
-            case .uint32: widen(UInt32.self); return
-            default: break
-            }
+        func widen<T: DoubleLoadable>(_: T.Type) {
+            for k in 0..<count { destination[k] = source.loadUnaligned(fromByteOffset: k &* stride, as: T.self).doubleValue }
         }
-        for k in 0..<count { destination[k] = type.loadDouble(from: source + k &* stride) }
+        switch type {
+        case .float64: widen(Double.self)
+        case .float32: widen(Float.self)
+        case .bool, .uint8: widen(UInt8.self)
+        case .int8: widen(Int8.self)
+        case .uint16: widen(UInt16.self)
+        case .int16: widen(Int16.self)
+        case .int32: widen(Int32.self)
+        case .uint32: widen(UInt32.self)
+        case .int64: widen(Int64.self)
+        case .uint64: widen(UInt64.self)
+        }
     }
 
     /// Stores `count` doubles into elements of `type` at `destination` (byte stride `stride`).
@@ -268,79 +264,22 @@ public struct LineRun: @unchecked Sendable {
             destination.copyMemory(from: values, byteCount: count * 8)
             return
         }
-        // Contiguous lines of the other types: `storeDouble`'s cast, in a loop of the type's own (`storeDouble`
-        // switches on the type per element).
-        if stride == type.itemSize {
-            func narrow<T: LineStorable>(_: T.Type) {
-                for k in 0..<count { destination.storeBytes(of: T(lineDouble: values[k]), toByteOffset: k &* stride, as: T.self) }
-            }
-            switch type {
-            case .float32: narrow(Float.self); return
-            case .int8: narrow(Int8.self); return
-            case .int16: narrow(Int16.self); return
-            case .int32: narrow(Int32.self); return
-            case .uint8: narrow(UInt8.self); return
-            case .uint16: narrow(UInt16.self); return
-            default: break
-            }
+        // Other lines: `storeDouble`'s cast (`DoubleStorable`), in a loop of the type's own (`storeDouble` switches
+        // on the type per element).
+        func narrow<T: DoubleStorable>(_: T.Type) {
+            for k in 0..<count { destination.storeBytes(of: T(castingDouble: values[k]), toByteOffset: k &* stride, as: T.self) }
         }
-        for k in 0..<count { type.storeDouble(values[k], to: destination + k &* stride) }
+        switch type {
+        case .float64: narrow(Double.self)
+        case .float32: narrow(Float.self)
+        case .bool, .uint8: narrow(UInt8.self)
+        case .int8: narrow(Int8.self)
+        case .uint16: narrow(UInt16.self)
+        case .int16: narrow(Int16.self)
+        case .int32: narrow(Int32.self)
+        case .uint32: narrow(UInt32.self)
+        case .int64: narrow(Int64.self)
+        case .uint64: narrow(UInt64.self)
+        }
     }
-}
-
-/// An element type the line driver reads in loops of its own: `lineDouble` is `loadDouble`'s value of an element.
-protocol LineLoadable {
-    var lineDouble: Double { get }
-}
-
-/// An element type the line driver writes in loops of its own: `init(lineDouble:)` is `storeDouble`'s cast (C's,
-/// as x86-64 performs it).
-protocol LineStorable: LineLoadable {
-    init(lineDouble: Double)
-}
-
-extension Double: LineStorable {
-    var lineDouble: Double { self }
-    init(lineDouble: Double) { self = lineDouble }
-}
-
-extension Float: LineStorable {
-    var lineDouble: Double { Double(self) }
-    init(lineDouble: Double) { self = Float(lineDouble) }
-}
-
-extension Int8: LineStorable {
-    var lineDouble: Double { Double(self) }
-    init(lineDouble: Double) { self = Int8(truncatingIfNeeded: truncatingToInt32LikeX86(lineDouble)) }
-}
-
-extension Int16: LineStorable {
-    var lineDouble: Double { Double(self) }
-    init(lineDouble: Double) { self = Int16(truncatingIfNeeded: truncatingToInt32LikeX86(lineDouble)) }
-}
-
-extension Int32: LineStorable {
-    var lineDouble: Double { Double(self) }
-    init(lineDouble: Double) { self = truncatingToInt32LikeX86(lineDouble) }
-}
-
-extension UInt8: LineStorable {
-    var lineDouble: Double { Double(self) }
-    init(lineDouble: Double) {
-        self = lineDouble > -1 ? UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(lineDouble))
-            : 0 &- UInt8(truncatingIfNeeded: truncatingToInt32LikeX86(-lineDouble))
-    }
-}
-
-extension UInt16: LineStorable {
-    var lineDouble: Double { Double(self) }
-    init(lineDouble: Double) {
-        self = lineDouble > -1 ? UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(lineDouble))
-            : 0 &- UInt16(truncatingIfNeeded: truncatingToInt32LikeX86(-lineDouble))
-    }
-}
-
-/// (uint32 elements are stored through `storeDouble`, whose cast is not a 32-bit one.)
-extension UInt32: LineLoadable {
-    var lineDouble: Double { Double(self) }
 }

@@ -341,3 +341,16 @@ public final class NDArray: @unchecked Sendable {
         return low..<(high + elementType.itemSize)
     }
 }
+
+/// Steps `index` to the next position of an array of `shape` in C order (the last axis fastest), back to all zeros
+/// after the last position.
+@inline(__always)
+func advanceInCOrder(_ index: inout [Int], within shape: [Int]) {
+    var axis = shape.count - 1
+    while axis >= 0 {
+        index[axis] += 1
+        if index[axis] < shape[axis] { return }
+        index[axis] = 0
+        axis -= 1
+    }
+}

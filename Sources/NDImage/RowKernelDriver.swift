@@ -293,13 +293,7 @@ public struct RowKernelRun: @unchecked Sendable {
                 var outOffset = 0
                 for axis in 0..<last { outOffset += index[axis] * output.strides[axis] }
                 if let failed = body(row, allInput ? keys : nil, taps, outBase + outOffset) { return failed }
-                var axis = last - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    if index[axis] < outerShape[axis] { break }
-                    index[axis] = 0
-                    axis -= 1
-                }
+                advanceInCOrder(&index, within: outerShape)
             }
             return nil
         }

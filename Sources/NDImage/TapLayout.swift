@@ -87,13 +87,7 @@ public final class TapLayout: Sendable {
             var flat = 0
             for (i, axis) in axes.enumerated() { flat += position[axis] * footprintStrides[i] }
             if footprint.mask[flat] { taps.append(position) }
-            var axis = rank - 1
-            while axis >= 0 {
-                position[axis] += 1
-                if position[axis] < windowShape[axis] { break }
-                position[axis] = 0
-                axis -= 1
-            }
+            advanceInCOrder(&position, within: windowShape)
         }
         self.init(taps)
     }

@@ -68,11 +68,10 @@ public struct WindowStrategyDeclined: Error, Sendable, CustomStringConvertible {
 }
 
 /// The element types the strategies compute in: compared, summed and binned natively.
-protocol ReducibleElement: Comparable {
+/// (`doubleValue`, the element as generic_filter's double buffer holds it, is `DoubleLoadable`'s.)
+protocol ReducibleElement: Comparable, DoubleLoadable {
     /// The element equal to `value`, or nil when `value` has no exact, orderable equivalent.
     init?(exactlyOrdered value: Double)
-    /// The element as generic_filter's double buffer holds it.
-    var doubleValue: Double { get }
     /// The element's integer value (integer types; 0 for floats, which never sum here).
     var integerValue: Int64 { get }
     /// NaN or -0.0: values whose order or identity depends on evaluation order.
@@ -109,7 +108,6 @@ extension ReducibleElement where Self: FixedWidthInteger {
         guard !(value == 0 && value.sign == .minus) else { return nil }
         self.init(exactly: value)
     }
-    var doubleValue: Double { Double(self) }
     var integerValue: Int64 { Int64(truncatingIfNeeded: self) }
     var isOrderHazard: Bool { false }
     static var mayHoldHazards: Bool { false }
@@ -158,7 +156,6 @@ extension Double: ReducibleElement {
         guard !value.isNaN, !(value == 0 && value.sign == .minus) else { return nil }
         self = value
     }
-    var doubleValue: Double { self }
     // Integer compares on the bits vectorise; NaN is any pattern above +inf's (either sign).
     var isOrderHazard: Bool {
         let bits = bitPattern
@@ -180,7 +177,6 @@ extension Float: ReducibleElement {
         guard let exact = Float(exactly: value), !(value == 0 && value.sign == .minus) else { return nil }
         self = exact
     }
-    var doubleValue: Double { Double(self) }
     var isOrderHazard: Bool {
         let bits = bitPattern
         return bits == 0x8000_0000 || bits & 0x7FFF_FFFF > 0x7F80_0000
@@ -1290,13 +1286,7 @@ public struct WindowReductionJob: @unchecked Sendable {
     }
 
     private func advance(_ index: inout [Int]) {
-        var axis = outerShape.count - 1
-        while axis >= 0 {
-            index[axis] += 1
-            if index[axis] < outerShape[axis] { return }
-            index[axis] = 0
-            axis -= 1
-        }
+        advanceInCOrder(&index, within: outerShape)
     }
 
     private func withRowState<T: ReducibleElement, R>(_: T.Type, _ body: (RowState<T>) throws -> R) throws -> R {

@@ -723,6 +723,24 @@ static PyObject *call_outcome(int status, char *error) {
     return failure;
 }
 
+/* The arguments of filter_call / filter1d_call, `expected` of them: the kernel and the other addresses and codes as
+ * words into `w`, the input (item 1) and output (item 3) into `a`, the cval (item `cval_index`) into `*cval`; -1 with an
+ * exception when one is wrong or `ready` (the library's function given) is false. */
+static int read_filter_call(const char *name, PyObject *const *items, Py_ssize_t count, Py_ssize_t expected,
+                            Py_ssize_t cval_index, int ready, CallArrays *a, intptr_t *w, double *cval) {
+    if (count != expected) {
+        PyErr_Format(PyExc_TypeError, "%s takes %zd arguments", name, expected);
+        return -1;
+    }
+    if (!ready) {
+        PyErr_Format(PyExc_RuntimeError, "%s before set_filter_calls", name);
+        return -1;
+    }
+    if (call_arrays(items[1], items[3], name, a) < 0 || read_words(items, count, 1, 3, cval_index, w) < 0) return -1;
+    *cval = PyFloat_AsDouble(items[cval_index]);
+    return *cval == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
 /* filter_call(kernel, input, input_code, output, output_code, footprint, footprint_rank, footprint_shape, axes,
  * origins, mode, cval, parameters, parameter_count, engine, threads, flags): filterjit_generic_filter_flags on two
  * ndarrays of one shape, every other pointer an address the caller keeps alive (filterjit._ndimage's call
@@ -730,20 +748,10 @@ static PyObject *call_outcome(int status, char *error) {
  * 15 us on a small image. */
 static PyObject *module_filter_call(PyObject *module, PyObject *const *items, Py_ssize_t count) {
     (void)module;
-    if (count != 17) {
-        PyErr_SetString(PyExc_TypeError, "filter_call takes 17 arguments");
-        return NULL;
-    }
-    if (!filter_call_address) {
-        PyErr_SetString(PyExc_RuntimeError, "filter_call before set_filter_calls");
-        return NULL;
-    }
     CallArrays a;
-    if (call_arrays(items[1], items[3], "filter_call", &a) < 0) return NULL;
     intptr_t w[17];
-    if (read_words(items, 17, 1, 3, 11, w) < 0) return NULL;
-    double cval = PyFloat_AsDouble(items[11]);
-    if (cval == -1.0 && PyErr_Occurred()) return NULL;
+    double cval;
+    if (read_filter_call("filter_call", items, count, 17, 11, filter_call_address != NULL, &a, w, &cval) < 0) return NULL;
     char *error = NULL;
     int status;
     Py_BEGIN_ALLOW_THREADS
@@ -760,20 +768,12 @@ static PyObject *module_filter_call(PyObject *module, PyObject *const *items, Py
  * parameter_count, engine, threads): filterjit_generic_filter1d on two ndarrays of one shape, as filter_call. */
 static PyObject *module_filter1d_call(PyObject *module, PyObject *const *items, Py_ssize_t count) {
     (void)module;
-    if (count != 14) {
-        PyErr_SetString(PyExc_TypeError, "filter1d_call takes 14 arguments");
-        return NULL;
-    }
-    if (!filter1d_call_address) {
-        PyErr_SetString(PyExc_RuntimeError, "filter1d_call before set_filter_calls");
-        return NULL;
-    }
     CallArrays a;
-    if (call_arrays(items[1], items[3], "filter1d_call", &a) < 0) return NULL;
     intptr_t w[14];
-    if (read_words(items, 14, 1, 3, 8, w) < 0) return NULL;
-    double cval = PyFloat_AsDouble(items[8]);
-    if (cval == -1.0 && PyErr_Occurred()) return NULL;
+    double cval;
+    if (read_filter_call("filter1d_call", items, count, 14, 8, filter1d_call_address != NULL, &a, w, &cval) < 0) {
+        return NULL;
+    }
     char *error = NULL;
     int status;
     Py_BEGIN_ALLOW_THREADS
