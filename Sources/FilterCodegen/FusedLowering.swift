@@ -174,11 +174,15 @@ let maximumUnrolledConstantLoop = 16
 extension Codegen {
     /// Lowers the fused row function of a `@filter` program (or the fused line function of a
     /// `@line_filter` program) for `layout`, exported as `options.exportName`, and verifies it.
+    /// `lanes`: the line function runs `LineLanes.count` lines at once, one per lane (LineLanes.swift),
+    /// with the line function's ABI; a kernel `LineLanes.analyse` refuses is an error.
     public static func lowerFused(_ program: TypedProgram, layout: FusedLayout, options: CodegenOptions,
-                                  in context: ThreadSafeContext) throws -> Module {
+                                  lanes: Bool = false, in context: ThreadSafeContext) throws -> Module {
         guard program.kind == .filter || program.kind == .lineFilter else {
             throw LLVMError("only @filter and @line_filter kernels can be fused")
         }
+        let laneSlots = lanes ? LineLanes.analyse(program) : nil
+        if lanes && laneSlots == nil { throw LLVMError("this line filter's lines cannot run in lanes") }
         guard let module = LLVMModuleCreateWithNameInContext(options.exportName, context.context) else {
             throw LLVMError("cannot create a module")
         }
@@ -197,6 +201,7 @@ extension Codegen {
             && !reassigns(slot: 0, in: program.kernel.body) && !reassigns(slot: 1, in: program.kernel.body) {
             lowering.lineFilterSize = layout.tapCount
         }
+        lowering.lanes = laneSlots
         try lowering.lowerFunctions()
         let fused = FusedEmitter(program: program, lowering: lowering, layout: layout)
         // The kernel body is inlined into each loop that calls it, so the window lives in registers.
@@ -212,10 +217,10 @@ extension Codegen {
 
     /// Lowers, verifies and optimises a fused module in a fresh context (see `prepare`).
     public static func prepareFused(_ program: TypedProgram, layout: FusedLayout, options: CodegenOptions,
-                                    level: OptimizationLevel, machine: TargetMachine,
+                                    lanes: Bool = false, level: OptimizationLevel, machine: TargetMachine,
                                     keepText: Bool = true) throws -> PreparedModule {
         try prepareStages(program, machine: machine, keepText: keepText,
-                          lower: { try lowerFused(program, layout: layout, options: options, in: $0) }) { module in
+                          lower: { try lowerFused(program, layout: layout, options: options, lanes: lanes, in: $0) }) { module in
             guard !level.pipeline.isEmpty else { return }
             if program.kind == .lineFilter {
                 // Vectorise the kernel's own loops over the line before GVN's load PRE turns

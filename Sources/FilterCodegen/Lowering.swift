@@ -59,6 +59,8 @@ final class ProgramLowering {
     var provenCounters: [Int] = []
     /// Whether the function being lowered is the kernel (where `windowLength` applies).
     private(set) var loweringKernel = false
+    /// A `@line_filter` kernel lowered across lanes (LineLanes.swift): its varying slots hold vectors.
+    var lanes: LineLanes?
 
     // Per-function state.
     private(set) var function: TypedFunction!
@@ -177,7 +179,7 @@ final class ProgramLowering {
         arena = nextParameter()
         resultPointer = function.returnType == nil ? nil : nextParameter()
         // Every slot gets stack storage, zero-initialised so that no path reads undef.
-        slots = function.locals.map { local in
+        slots = function.locals.enumerated().map { slot, local in
             if local.type.isArray {
                 let pointer = LLVMBuildAlloca(builder, scalarType(local.type), local.name)!
                 let length = LLVMBuildAlloca(builder, types.int64, local.name + ".len")!
@@ -185,8 +187,9 @@ final class ProgramLowering {
                 emitter.store(emitter.int64(0), length)
                 return .array(pointer: pointer, length: length, local.type)
             }
-            let storage = LLVMBuildAlloca(builder, scalarType(local.type), local.name)!
-            emitter.store(LLVMConstNull(scalarType(local.type)), storage)
+            let type = slotType(slot, local.type)
+            let storage = LLVMBuildAlloca(builder, type, local.name)!
+            emitter.store(LLVMConstNull(type), storage)
             return .scalar(storage, local.type)
         }
         for slot in 0..<function.parameterCount {
@@ -309,7 +312,11 @@ final class ProgramLowering {
                     if program.kind == .arrayFunction { noteAssignment(to: slot, values: values, targetCount: targets.count) }
                 case .element(let array, let index):
                     let address = try elementAddress(array: array, index: index, range: statement.range)
-                    emitter.store(try value.scalar, address)
+                    if let pitch = try lanePitch(of: array) {
+                        storeLanes(splat(try value.scalar), at: address, pitch: pitch)
+                    } else {
+                        emitter.store(try value.scalar, address)
+                    }
                 }
             }
 
@@ -516,7 +523,7 @@ final class ProgramLowering {
     func store(_ value: Lowered, into slot: Int) {
         switch (slots[slot], value) {
         case (.scalar(let storage, let type), .scalar(let scalar)):
-            emitter.store(scalar, storage)
+            emitter.store(isVarying(slot) ? splat(scalar) : scalar, storage)
             if type == .ndarray { unpackDescriptor(scalar, into: slot) }
         case (.array(let pointer, let length, _), .array(let valuePointer, let valueLength)):
             emitter.store(valuePointer, pointer)
@@ -560,7 +567,7 @@ final class ProgramLowering {
         case .local(let slot):
             switch slots[slot] {
             case .scalar(let storage, let type):
-                return .scalar(emitter.load(scalarType(type), storage))
+                return .scalar(emitter.load(slotType(slot, type), storage))
             case .array(let pointer, let length, let type):
                 let fixedLength = constantWindowLength(slot: slot)
                 return .array(pointer: emitter.load(scalarType(type), pointer),
@@ -585,11 +592,11 @@ final class ProgramLowering {
             return .scalar(emitter.not(try truth(value, operand.type)))
 
         case .arithmetic(let operation, let left, let right):
-            let a = try lower(left).scalar
-            let b = try lower(right).scalar
-            return .scalar(arithmetic(operation, try coerce(a, from: left.type, to: expression.type),
-                                      try coerce(b, from: right.type, to: expression.type),
-                                      type: expression.type, range: expression.range))
+            let a = try coerce(try lower(left).scalar, from: left.type, to: expression.type)
+            let b = try coerce(try lower(right).scalar, from: right.type, to: expression.type)
+            // Across lanes (only float + - * /, LineLanes.analyse): a value shared by the lanes meets a varying one.
+            let (x, y) = isVector(a) || isVector(b) ? (splat(a), splat(b)) : (a, b)
+            return .scalar(arithmetic(operation, x, y, type: expression.type, range: expression.range))
 
         case .compare(let operands, let operators, let compareTypes):
             return .scalar(try compareChain(operands, operators, compareTypes))
@@ -644,6 +651,7 @@ final class ProgramLowering {
 
         case .element(let array, let index):
             let address = try elementAddress(array: array, index: index, range: expression.range)
+            if let pitch = try lanePitch(of: array) { return .scalar(loadLanes(at: address, pitch: pitch)) }
             let value = emitter.load(elementType(array.type), address)
             return .scalar(value)
 

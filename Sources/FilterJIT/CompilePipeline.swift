@@ -28,6 +28,9 @@ public enum KernelVariant: Hashable, Sendable, CustomStringConvertible {
     case filterRow(FusedLayout)
     /// A fused `@line_filter` for these element types and filter size.
     case lineFilter(FusedLayout)
+    /// The same, over `LineLanes.count` lines at once, one per SIMD lane (FilterCodegen/LineLanes.swift):
+    /// the line ABI over lines (and outputs) lying one after another.
+    case lineLanes(FusedLayout)
     /// An array function (issue 15) specialised for these argument dtypes, ranks and scalar types; its
     /// program is checked for the signature too (`CompilePipeline.frontEnd(_:function:arraySignature:)`).
     case arrayFunction(ArrayFunctionSignature)
@@ -48,6 +51,8 @@ public enum KernelVariant: Hashable, Sendable, CustomStringConvertible {
             return "filter-row;in=\(layout.inputType.rawValue);out=\(layout.outputType.rawValue);taps=\(layout.tapCount)"
         case .lineFilter(let layout):
             return "line;in=\(layout.inputType.rawValue);out=\(layout.outputType.rawValue);size=\(layout.tapCount)"
+        case .lineLanes(let layout):
+            return "line-lanes\(LineLanes.count);in=\(layout.inputType.rawValue);out=\(layout.outputType.rawValue);size=\(layout.tapCount)"
         case .transform(let layout):
             return "transform-row;out-rank=\(layout.outputRank);in-rank=\(layout.inputRank)"
         }
@@ -142,6 +147,9 @@ enum CompilePipeline {
             return try Codegen.prepareArrayFunction(program, options: options, level: level, machine: machine, keepText: keepText)
         case .filterRow(let layout), .lineFilter(let layout):
             return try Codegen.prepareFused(program, layout: layout, options: options, level: level,
+                                            machine: machine, keepText: keepText)
+        case .lineLanes(let layout):
+            return try Codegen.prepareFused(program, layout: layout, options: options, lanes: true, level: level,
                                             machine: machine, keepText: keepText)
         case .transform(let layout):
             return try Codegen.prepareFusedTransform(program, layout: layout, options: options, level: level,

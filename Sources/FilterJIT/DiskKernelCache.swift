@@ -36,7 +36,7 @@ public enum DiskCacheLookup: Sendable {
 /// recently used entries are removed until it fits.
 public final class DiskKernelCache: @unchecked Sendable {
     /// Bumped whenever code generation changes, so that old object files are never loaded.
-    public static let codegenVersion = "filterjit-codegen-18"
+    public static let codegenVersion = "filterjit-codegen-19"
     /// The first bytes of every entry file.
     static let magic = Array("FJITKRN1".utf8)
     /// The largest entry accepted, so a damaged length field cannot make us allocate without bound.

@@ -115,7 +115,7 @@ public final class Engine: @unchecked Sendable {
         switch variant {
         case .callback: return ""
         case .arrayFunction: return "_array"
-        case .filterRow, .lineFilter, .transform: return "_fused"
+        case .filterRow, .lineFilter, .lineLanes, .transform: return "_fused"
         }
     }
 

@@ -178,11 +178,17 @@ extension Kernel {
             }
         case (.lineFilter, .fused) where !shape.isEmpty && !shape.contains(0):
             let line = lineOptions ?? LineFilterOptions(filterSize: 3)
-            _ = try validatedLineFilterAxis(line, rank: shape.count)
+            let axis = try validatedLineFilterAxis(line, rank: shape.count)
             let layout = FusedLayout(inputType: FusedElementType(elementType), outputType: FusedElementType(output),
                                      tapCount: line.filterSize)
             let made = try fusionEngine.kernelReportingCompile(self, variant: .lineFilter(layout))
             record(made.kernel, made: made.made)
+            // The lanes kernel too, where a run would take it (`fusedLineLanesKernel`).
+            let lineCount = shape.reduce(1, *) / shape[axis]
+            if runsLinesInLanes && lineCount >= LineLanes.count {
+                let lanes = try fusionEngine.kernelReportingCompile(self, variant: .lineLanes(layout))
+                record(lanes.kernel, made: lanes.made)
+            }
         case (.transform, .fused) where !shape.isEmpty && (outputRank ?? shape.count) >= 1:
             let layout = TransformLayout(outputRank: outputRank ?? shape.count, inputRank: shape.count)
             let made = try fusionEngine.kernelReportingCompile(self, variant: .transform(layout))
@@ -287,6 +293,16 @@ public final class PreparedGenericFilter: @unchecked Sendable {
     }
 }
 
+/// The fused engine's kernels of a prepared `generic_filter1d` call.
+struct PreparedLineKernels {
+    /// The line kernel.
+    let lineKernel: Kernel
+    /// Its lanes kernel (FilterCodegen/LineLanes.swift), nil where a run would not take one.
+    let lanesKernel: Kernel?
+    /// Whether the driver zeroes `out` before calling them.
+    let zeroesOutput: Bool
+}
+
 /// A `generic_filter1d` call prepared for one input and output layout (element types, shape, strides):
 /// the arguments validated once and, on the fused engine, the line kernel found once. A run gives exactly
 /// what `Kernel.genericFilter1D` gives with the same arguments (it is that call for another layout).
@@ -298,8 +314,8 @@ public final class PreparedGenericFilter1D: @unchecked Sendable {
     let engine: ExecutionEngine
     let threads: Int?
     let layouts: ArrayLayouts
-    /// The fused engine's line kernel and whether the driver zeroes `out` for it (nil: the callback engine).
-    let fused: (lineKernel: Kernel, zeroesOutput: Bool)?
+    /// The fused engine's line kernels (nil: the callback engine).
+    let fused: PreparedLineKernels?
 
     init(kernel: Kernel, input: NDArray, options: LineFilterOptions, output: NDArray, parameters: [String: Double],
          engine: ExecutionEngine, threads: Int?) throws {
@@ -312,7 +328,7 @@ public final class PreparedGenericFilter1D: @unchecked Sendable {
         _ = try validatedLineFilterAxis(options, rank: input.rank)
         _ = try makeFilterOutput(.array(output), shape: input.shape, inputType: input.elementType)
         if engine == .fused { _ = try resolvedThreads(threads) }
-        _ = try LineRun(input: input, options: options, output: output)
+        let run = try LineRun(input: input, options: options, output: output)
         self.kernel = kernel
         self.options = options
         self.parameters = parameters
@@ -321,8 +337,11 @@ public final class PreparedGenericFilter1D: @unchecked Sendable {
         layouts = ArrayLayouts(input: input, output: output)
         // (An empty input compiles nothing, as the call returns before its line kernel.)
         fused = engine == .fused && !input.isEmpty
-            ? (try kernel.fusedLineKernel(options, input: input.elementType, output: output.elementType),
-               !Codegen.lineKernelStoresEveryOutputFirst(kernel.program))
+            ? PreparedLineKernels(
+                lineKernel: try kernel.fusedLineKernel(options, input: input.elementType, output: output.elementType),
+                lanesKernel: try kernel.fusedLineLanesKernel(options, input: input.elementType, output: output.elementType,
+                                                             lineCount: run.lineCount),
+                zeroesOutput: !Codegen.lineKernelStoresEveryOutputFirst(kernel.program))
             : nil
     }
 

@@ -90,6 +90,17 @@ extension Kernel {
         return try fusionEngine.kernel(self, variant: .lineFilter(layout))
     }
 
+    /// The fused line kernel over `LineLanes.count` lines at once (FilterCodegen/LineLanes.swift) for
+    /// `options` and these element types, or nil where it would not run: this kernel's lines cannot run
+    /// in lanes, or the input has fewer lines than lanes (`lineCount`).
+    func fusedLineLanesKernel(_ options: LineFilterOptions, input: ElementType, output: ElementType,
+                              lineCount: Int) throws -> Kernel? {
+        guard runsLinesInLanes, lineCount >= LineLanes.count else { return nil }
+        let layout = FusedLayout(inputType: FusedElementType(input), outputType: FusedElementType(output),
+                                 tapCount: options.filterSize)
+        return try fusionEngine.kernel(self, variant: .lineLanes(layout))
+    }
+
     /// The code of the fused kernel this `@filter` (with `options`), `@line_filter` (with
     /// `lineOptions`) or `@transform` (output rank `outputRank`, nil: the input's) kernel runs on
     /// images of `shape` and `elementType` (output `outputType`, nil: the same): LLVM IR before and
@@ -117,6 +128,19 @@ extension Kernel {
         }
         // A fused kernel knows its layout, so its texts come from the fused pipeline even after a disk-cache load.
         return FusedCode(ir: fused.ir, optimizedIR: fused.optimizedIR, assembly: try fused.assembly)
+    }
+
+    /// The code of the lanes kernel (`LineLanes.count` lines per call, FilterCodegen/LineLanes.swift) this
+    /// `@line_filter` runs with `lineOptions` on images of `shape` and `elementType` (output `outputType`,
+    /// nil: the same), or nil where a run takes none (the kernel's lines cannot run in lanes, or too few lines).
+    public func fusedLanesCode(shape: [Int], elementType: ElementType, outputType: ElementType? = nil,
+                               lineOptions: LineFilterOptions) throws -> FusedCode? {
+        guard kind == .lineFilter else { return nil }
+        let axis = try validatedLineFilterAxis(lineOptions, rank: shape.count)
+        let lineCount = shape[axis] == 0 ? 0 : shape.reduce(1, *) / shape[axis]
+        guard let lanes = try fusedLineLanesKernel(lineOptions, input: elementType, output: outputType ?? elementType,
+                                                   lineCount: lineCount) else { return nil }
+        return FusedCode(ir: lanes.ir, optimizedIR: lanes.optimizedIR, assembly: try lanes.assembly)
     }
 
     /// generic_filter on the fused engine; nil when this input cannot be fused (the caller falls back).
@@ -173,11 +197,12 @@ extension Kernel {
     /// compiled for this filter size. An output that may share memory with the input reads a private
     /// copy of the input, unless it is the input itself (the same C-contiguous elements): the driver
     /// reads each whole line into its buffer before the kernel writes that line, and lines are disjoint.
-    /// `prepared`: the line kernel compiled for these element types and filter size, and whether the
-    /// driver zeroes `out` for it (a `PreparedGenericFilter1D`'s, found once).
+    /// Where the kernel's lines can run in lanes, `LineLanes.count` lines at a time take its lanes kernel.
+    /// `prepared`: the line kernel compiled for these element types and filter size, its lanes kernel, and
+    /// whether the driver zeroes `out` for them (a `PreparedGenericFilter1D`'s, found once).
     func fusedGenericFilter1D(_ input: NDArray, options: LineFilterOptions, result: NDArray,
                               userData: [Double], threads: Int?,
-                              prepared: (lineKernel: Kernel, zeroesOutput: Bool)? = nil) throws -> NDArray? {
+                              prepared: PreparedLineKernels? = nil) throws -> NDArray? {
         _ = try resolvedThreads(threads)
         let sameElements = result.elementType == input.elementType && result.strides == input.strides
             && result.firstElementPointer == input.firstElementPointer && input.isCContiguous
@@ -185,13 +210,19 @@ extension Kernel {
         let run = try LineRun(input: input, options: options, output: result)
         if input.isEmpty { return result }
         let fused = try prepared?.lineKernel ?? fusedLineKernel(options, input: input.elementType, output: result.elementType)
+        let lanesKernel = try prepared.map(\.lanesKernel)
+            ?? fusedLineLanesKernel(options, input: input.elementType, output: result.elementType, lineCount: run.lineCount)
         let zeroesOutput = prepared?.zeroesOutput ?? !Codegen.lineKernelStoresEveryOutputFirst(program)
         let line = unsafeBitCast(UnsafeRawPointer(bitPattern: try fused.address), to: LineFilterCallback.self)
+        let lanes = try lanesKernel.map {
+            LineLanesCallback(count: LineLanes.count,
+                              callback: unsafeBitCast(UnsafeRawPointer(bitPattern: try $0.address), to: LineFilterCallback.self))
+        }
         var parameters = userData
         let threadCount = RowThreads.count(threads, work: Double(input.count) * Self.lineNanosecondsPerOutput(filterSize: options.filterSize))
-        let failure = withExtendedLifetime((self, fused)) {
+        let failure = withExtendedLifetime((self, fused, lanesKernel)) {
             parameters.withUnsafeMutableBytes { block in
-                run.run(threads: threadCount, callback: line, userData: block.baseAddress,
+                run.run(threads: threadCount, callback: line, lanes: lanes, userData: block.baseAddress,
                         zeroesOutput: zeroesOutput, reason: lastFailureDescription)
             }
         }

@@ -108,6 +108,11 @@ public final class Kernel: @unchecked Sendable {
     public let symbolName: String
     /// The front end's stages (parse, check, verify); zero for a variant or a typed program.
     public let frontEndTimings: CompileTimings
+    /// Whether this `@line_filter`'s lines run `LineLanes.count` at once, one per SIMD lane
+    /// (FilterCodegen/LineLanes.swift): its control flow does not depend on the data and a loop carries
+    /// data from one iteration to the next (`LineLanes.carriesData`). The fused engine then compiles a
+    /// lanes kernel too.
+    public let runsLinesInLanes: Bool
 
     /// The engine that compiled this kernel, which also compiles and caches its variants.
     weak var engine: Engine?
@@ -140,6 +145,7 @@ public final class Kernel: @unchecked Sendable {
         self.symbolName = symbolName
         self.linked = code
         self.frontEndTimings = frontEndTimings
+        self.runsLinesInLanes = LineLanes.analyse(program)?.carriesData(program.kernel.body) ?? false
         self.cancellation = cancellation
         self.generator = generator
         self.engine = engine

@@ -4,11 +4,43 @@
 //   a double buffer -> the line kernel (SciPy's LowLevelCallable ABI: a compiled fused kernel, a user's
 //   callback or a Swift closure) -> the output line stored with generic_filter1d's casting
 //   -> lines split across threads (RowThreads); lines along an axis other than the last are read and
-//      written `groupSize` at a time, neighbours along the last axis side by side
+//      written `groupSize` at a time, neighbours along the last axis side by side; a kernel compiled
+//      across SIMD lanes (FilterCodegen/LineLanes.swift) takes its `count` lines per call
 
 import Foundation
 import KernelABI
 import RankKernelsC
+
+/// A line kernel over `count` lines at once (a kernel compiled across SIMD lanes): called as the line
+/// kernel is, with `line` holding `count` extended lines one after another (each `extendedLength` long)
+/// and `out` `count` output lines of `n`. It must give each line exactly what the line kernel gives it;
+/// when it fails, the driver runs those lines again one at a time.
+public struct LineLanesKernel {
+    /// Lines per call.
+    public let count: Int
+    /// The kernel: false when it failed.
+    public let kernel: (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int) -> Bool
+
+    /// Wraps `kernel`, which runs `count` lines per call.
+    public init(count: Int, kernel: @escaping (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int) -> Bool) {
+        self.count = count
+        self.kernel = kernel
+    }
+}
+
+/// A SciPy line callback over `count` lines at once (`LineLanesKernel`'s layout), with the callback ABI.
+public struct LineLanesCallback {
+    /// Lines per call.
+    public let count: Int
+    /// The compiled function.
+    public let callback: LineFilterCallback
+
+    /// Wraps `callback`, which runs `count` lines per call.
+    public init(count: Int, callback: LineFilterCallback) {
+        self.count = count
+        self.callback = callback
+    }
+}
 
 /// A generic_filter1d run over one input: validated and planned once, then run on any number of threads.
 public struct LineRun: @unchecked Sendable {
@@ -52,7 +84,12 @@ public struct LineRun: @unchecked Sendable {
     /// from memory before the kernel overwrote it). The kernel must be deterministic: when it fails, the
     /// failing line is zeroed and the kernel called again, so the output holds what it held when the
     /// driver always zeroed (the elements stored before the failure, zeros after).
+    ///
+    /// `lanes`: a kernel over `lanes.count` lines at once (`LineLanesKernel`), called wherever a thread's
+    /// part has that many lines left (a group of strided lines holds 8); the lines left over, and the lines
+    /// of a call that fails, run through `kernel` one at a time, so results and failures are line by line's.
     public func run(threads: Int, zeroesOutput: Bool = true, reason: () -> String,
+                    lanes: LineLanesKernel? = nil,
                     _ kernel: (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int) -> Bool)
         -> (element: Int, reason: String)?
     {
@@ -81,6 +118,7 @@ public struct LineRun: @unchecked Sendable {
         let inStep = input.strides[last], outStep = output.strides[last]
         let groupSize = axis != last && input.shape[last] > 1 && inLineStride.magnitude > inStep.magnitude && !writesInPlace
             ? Self.groupSize : 1
+        let laneCount = lanes?.count ?? 1
         // A line's extended positions outside it, through the mode (or cval), from the line starting at `start`.
         func fillEnds(_ line: UnsafeMutablePointer<Double>, _ start: UnsafeRawPointer) {
             for j in 0..<before { line[j] = map[j].map { inType.loadDouble(from: start + $0) } ?? cval }
@@ -89,14 +127,20 @@ public struct LineRun: @unchecked Sendable {
         withoutActuallyEscaping(kernel) { kernel in
             withoutActuallyEscaping(reason) { reason in
                 RowThreads.forEach(parts.count) { chunk in
-                    let lines = UnsafeMutablePointer<Double>.allocate(capacity: groupSize * max(extendedLength, 1))
-                    let outs = UnsafeMutablePointer<Double>.allocate(capacity: groupSize * max(n, 1))
-                    defer { lines.deallocate(); outs.deallocate() }
+                    let bufferLines = max(groupSize, laneCount)
+                    let lines = UnsafeMutablePointer<Double>.allocate(capacity: bufferLines * max(extendedLength, 1))
+                    let outs = UnsafeMutablePointer<Double>.allocate(capacity: bufferLines * max(n, 1))
+                    let laneOutOffsets = UnsafeMutablePointer<Int>.allocate(capacity: laneCount)
+                    defer { lines.deallocate(); outs.deallocate(); laneOutOffsets.deallocate() }
                     var index = [Int](repeating: 0, count: rank)
                     var lineNumber = parts[chunk].lowerBound
                     let end = parts[chunk].upperBound
-                    while lineNumber < end {
-                        var rest = lineNumber
+                    // Lines before this one run one at a time (the lines of a failing lanes call).
+                    var singleUntil = lineNumber
+                    /// Where line `number` starts in the input and the output, and its first element's flat index
+                    /// (`index` holds its position along the other axes).
+                    func locate(_ number: Int) -> (input: Int, output: Int, flat: Int) {
+                        var rest = number
                         for d in otherAxes.reversed() {
                             index[d] = rest % input.shape[d]
                             rest /= input.shape[d]
@@ -107,14 +151,46 @@ public struct LineRun: @unchecked Sendable {
                             outOffset += index[d] * output.strides[d]
                             flat += index[d] * flatStrides[d]
                         }
+                        return (inOffset, outOffset, flat)
+                    }
+                    while lineNumber < end {
+                        if let lanes, lineNumber >= singleUntil, groupSize == 1, end - lineNumber >= laneCount {
+                            // `laneCount` lines one after another in the buffers, one call for all of them.
+                            for b in 0..<laneCount {
+                                let offsets = locate(lineNumber + b), line = lines + b * extendedLength
+                                Self.load(inType, from: inBase + offsets.input, stride: inLineStride, count: n, into: line + before)
+                                fillEnds(line, inBase + offsets.input)
+                                laneOutOffsets[b] = offsets.output
+                            }
+                            if zeroesOutput { outs.update(repeating: 0, count: laneCount * n) }
+                            if lanes.kernel(lines, extendedLength, outs, n) {
+                                for b in 0..<laneCount {
+                                    Self.store(outs + b * n, count: n, as: outType, to: outBase + laneOutOffsets[b], stride: outLineStride)
+                                }
+                                lineNumber += laneCount
+                                continue
+                            }
+                            // A failing call: its lines again one at a time, which fail (or not) exactly as line by line.
+                            singleUntil = lineNumber + laneCount
+                        }
+                        let (inOffset, outOffset, flat) = locate(lineNumber)
                         let start = inBase + inOffset
                         let count = groupSize == 1 ? 1 : min(groupSize, end - lineNumber, input.shape[last] - index[last])
                         if count > 1 {
                             Self.gather(inType, from: start, lineStride: inLineStride, step: inStep, count: n, lines: count,
                                         into: lines + before, pitch: extendedLength)
                             for b in 0..<count { fillEnds(lines + b * extendedLength, start + b * inStep) }
-                            for b in 0..<count {
+                            var b = 0, singleFrom = 0
+                            while b < count {
                                 let line = lines + b * extendedLength, target = outs + b * n
+                                if let lanes, b >= singleFrom, count - b >= laneCount {
+                                    if zeroesOutput { target.update(repeating: 0, count: laneCount * n) }
+                                    if lanes.kernel(line, extendedLength, target, n) {
+                                        b += laneCount
+                                        continue
+                                    }
+                                    singleFrom = b + laneCount  // as above: these lines one at a time
+                                }
                                 if zeroesOutput { target.update(repeating: 0, count: n) }
                                 guard kernel(line, extendedLength, target, n) else {
                                     // As line by line into lines not written in place: the lines before the
@@ -124,6 +200,7 @@ public struct LineRun: @unchecked Sendable {
                                     failures.record(chunk: chunk, (flat + b * flatStrides[last], reason()))
                                     return
                                 }
+                                b += 1
                             }
                             Self.scatter(outType, outs, pitch: n, lines: count, count: n, to: outBase + outOffset,
                                          lineStride: outLineStride, step: outStep)
@@ -154,10 +231,17 @@ public struct LineRun: @unchecked Sendable {
         return failures.first
     }
 
-    /// Runs a SciPy line callback (a fused kernel or a user's function) with `userData` on every line.
-    public func run(threads: Int, callback: LineFilterCallback, userData: UnsafeMutableRawPointer?,
-                    zeroesOutput: Bool = true, reason: () -> String) -> (element: Int, reason: String)? {
-        run(threads: threads, zeroesOutput: zeroesOutput, reason: reason) { line, extendedLength, out, n in
+    /// Runs a SciPy line callback (a fused kernel or a user's function) with `userData` on every line;
+    /// `lanes`, when given, on `lanes.count` lines at once wherever a run has that many (`LineLanesCallback`).
+    public func run(threads: Int, callback: LineFilterCallback, lanes: LineLanesCallback? = nil,
+                    userData: UnsafeMutableRawPointer?, zeroesOutput: Bool = true,
+                    reason: () -> String) -> (element: Int, reason: String)? {
+        let lanesKernel = lanes.map { lanes in
+            LineLanesKernel(count: lanes.count) { line, extendedLength, out, n in
+                lanes.callback(line, extendedLength, out, n, userData) != 0
+            }
+        }
+        return run(threads: threads, zeroesOutput: zeroesOutput, reason: reason, lanes: lanesKernel) { line, extendedLength, out, n in
             callback(line, extendedLength, out, n, userData) != 0
         }
     }

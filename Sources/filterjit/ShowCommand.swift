@@ -17,7 +17,9 @@ struct ShowCommand: ParsableCommand {
             SciPy-ABI callback kernel. For @transform kernels the fused code is the row kernel \
             compiled for --shape's rank (the input) and --output-shape's (the output; default the \
             input's): the coordinate code in a loop over a row's points. For @filter \
-            kernels the first line names the window strategy (--strategy) the run would use.
+            kernels the first line names the window strategy (--strategy) the run would use. For \
+            @line_filter kernels whose control flow does not depend on the data, the lanes kernel \
+            (4 lines per call, one per SIMD lane) follows the line kernel when --shape has 4 lines or more.
 
             Examples:
               filterjit show examples/fmin.filter --optimized-ir
@@ -87,7 +89,19 @@ struct ShowCommand: ParsableCommand {
                 case .arrayFunction:
                     throw KernelCallError.wrongKind(expected: .filter, actual: kernel.kind)
                 }
-                text = asm ? code.assembly : (optimizedIR ? code.optimizedIR : code.ir)
+                func chosenText(_ code: FusedCode) -> String { asm ? code.assembly : (optimizedIR ? code.optimizedIR : code.ir) }
+                var shown = chosenText(code)
+                if kernel.kind == .lineFilter {
+                    let comment = asm ? "#" : ";"
+                    if let lanes = try kernel.fusedLanesCode(shape: imageShape, elementType: elementType, outputType: outputType,
+                                                             lineOptions: try filter.lineFilterOptions()) {
+                        print("\(comment) lines run 4 at a time in SIMD lanes: the line kernel, then the lanes kernel")
+                        shown += "\n\(comment) the lanes kernel (4 lines per call)\n" + chosenText(lanes)
+                    } else {
+                        print("\(comment) lines run one at a time")
+                    }
+                }
+                text = shown
                 if kernel.kind == .filter {
                     let options = try filter.filterOptions(rank: imageShape.count).options
                     let report = try kernel.windowStrategy(shape: imageShape, elementType: elementType, options: options,

@@ -1,0 +1,217 @@
+// Line kernels run across SIMD lanes (FilterCodegen/LineLanes.swift): which kernels may and do, and that the
+// lanes give every line the line kernel's bits and failures (the callback engine, which runs the scalar
+// callback line by line through the same driver, is the oracle).
+
+import Testing
+import Foundation
+import FilterLang
+import FilterCodegen
+import NDImage
+@testable import FilterJIT
+
+private let engine: Engine = {
+    do { return try Engine(cacheCapacity: 64) } catch { fatalError("cannot start the engine: \(error)") }
+}()
+
+/// Kernels whose lines run in lanes: data reach only float arithmetic, varying locals and `out`, and a loop
+/// carries data from one iteration to the next.
+private let laneKernels = [
+    // SciPy's uniform_filter1d, as filterjit.ndimage runs it.
+    """
+    @line_filter
+    def running_mean(line, out):
+        size = len(line) - len(out) + 1
+        total = 0.0
+        for i in range(size):
+            total += line[i]
+        out[0] = total / size
+        for i in range(1, len(out)):
+            total += line[i + size - 1] - line[i - 1]
+            out[i] = total / size
+    """,
+    // A recursive (IIR) smoother with a parameter, a uniform branch, negation and a division by data
+    // (inf, NaN where a line holds zeros).
+    """
+    @line_filter
+    def smooth(line, out, a=0.25):
+        state = line[0]
+        for i in range(len(out)):
+            if i % 2 == 0:
+                state = state + a * (line[i + 1] - state)
+            else:
+                state = -(-state) * (1 - a) + a * line[i]
+            out[i] = state / line[i]
+    """,
+    // Reads `out` before writing it (the driver zeroes it) and back after, with a while loop.
+    """
+    @line_filter
+    def cumulative(line, out):
+        i = 1
+        while i < len(out):
+            out[i] = out[i - 1] + line[i] * 0.5
+            i += 1
+    """,
+    // A window sum per output in an inner loop, written through a helper for the uniform part.
+    """
+    def half(n):
+        return n // 2
+
+    @line_filter
+    def window_sum(line, out):
+        size = len(line) - len(out) + 1
+        for i in range(len(out)):
+            s = 0.0
+            for j in range(size):
+                s += line[i + j]
+            out[i] = s - line[i + half(size)]
+    """,
+]
+
+/// Kernels whose lines run one at a time.
+private let lineKernels: [(source: String, why: String)] = [
+    ("""
+    @line_filter
+    def fir(line, out):
+        for i in range(len(out)):
+            out[i] = 0.25 * line[i] + 0.5 * line[i + 1] + 0.25 * line[i + 2]
+    """, "no loop carries data: the line kernel vectorises along the line"),
+    ("""
+    @line_filter
+    def clip(line, out):
+        total = 0.0
+        for i in range(len(out)):
+            if line[i] > 0:
+                total += line[i]
+            out[i] = total
+    """, "a branch on data"),
+    ("""
+    @line_filter
+    def ranked(line, out):
+        total = 0.0
+        for i in range(len(out)):
+            total += line[int(total) % len(line)]
+            out[i] = total
+    """, "an index from data"),
+    ("""
+    @line_filter
+    def peak(line, out):
+        total = 0.0
+        for i in range(len(out)):
+            total += max(line[i], line[i + 1])
+            out[i] = total
+    """, "a builtin of data"),
+    ("""
+    @line_filter
+    def whole(line, out):
+        total = 0.0
+        for i in range(len(out)):
+            total += np.sum(line)
+            out[i] = total
+    """, "the whole line"),
+    ("""
+    @line_filter
+    def modular(line, out):
+        total = 0.0
+        for i in range(len(out)):
+            total = (total + line[i]) % 7.0
+            out[i] = total
+    """, "floor division and modulo call the runtime"),
+]
+
+@Suite struct LineLanesTests {
+    @Test func lanesRunKernelsWhoseControlFlowIgnoresTheDataAndCarryData() throws {
+        guard frontEndAvailable else { return }
+        for source in laneKernels {
+            let kernel = try engine.compile(source)
+            #expect(kernel.runsLinesInLanes, "should run in lanes: \(kernel.name)")
+        }
+        for (source, why) in lineKernels {
+            let kernel = try engine.compile(source)
+            #expect(!kernel.runsLinesInLanes, "\(kernel.name) runs in lanes despite \(why)")
+        }
+        // A run with fewer lines than lanes takes none.
+        let mean = try engine.compile(laneKernels[0])
+        let options = LineFilterOptions(filterSize: 3)
+        #expect(try mean.fusedLineLanesKernel(options, input: .float64, output: .float64, lineCount: 3) == nil)
+        #expect(try mean.fusedLineLanesKernel(options, input: .float64, output: .float64, lineCount: 4) != nil)
+    }
+
+    /// Seeded: random kernels of `laneKernels`, element types, shapes of 1-3 axes, axes, sizes, modes,
+    /// origins, thread counts and stale outputs; each fused run (in lanes where a run has 4 lines or more)
+    /// equals the callback engine's bit for bit.
+    @Test func lanesGiveEveryLineTheLineKernelsBits() throws {
+        guard frontEndAvailable else { return }
+        let seed = UInt64(ProcessInfo.processInfo.environment["LANES_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("lanesGiveEveryLineTheLineKernelsBits seed \(seed) (rerun with LANES_SEED=\(seed))")
+        var random = FusedTestRandom(seed: seed)
+        let kernels = try laneKernels.map { try engine.compile($0) }
+        var problems: [String] = [], laneRuns = 0
+        for round in 0..<testRounds(60) {
+            let kernel = random.pick(kernels)
+            let inType = random.pick(ElementType.allCases)
+            let outType = random.pick([ElementType.float64, .float32, inType])
+            let rank = 1 + random.below(3)
+            let shape = (0..<rank).map { _ in 1 + random.below(rank == 1 ? 40 : 13) }
+            let values = (0..<shape.reduce(1, *)).map { _ -> Double in
+                random.chance(0.05) ? random.pick([0, -0.0, .nan, .infinity]) : Double(random.below(400)) / 4 - 30
+            }
+            let input = try NDArray.make(shape: shape, elementType: inType, values: values)
+            let size = 1 + random.below(6)
+            let axis = random.below(rank) - (random.chance(0.5) ? rank : 0)
+            let options = LineFilterOptions(filterSize: size, axis: axis, mode: random.pick(BoundaryMode.allCases),
+                                            cval: random.pick([0, 2.5, .nan]), origin: -(size / 2) + random.below(size))
+            let lines = shape.reduce(1, *) / shape[(axis + rank) % rank]
+            if lines >= LineLanes.count { laneRuns += 1 }
+            let callback = Outcome { try kernel.genericFilter1D(input, options: options, output: .elementType(outType), engine: .callback) }
+            for threads in [1, 2, 3] {
+                let stale = try NDArray.make(shape: shape, elementType: outType,
+                                             values: Array(repeating: 7.25, count: values.count))
+                let fused = Outcome { try kernel.genericFilter1D(input, options: options, output: .array(stale), engine: .fused, threads: threads) }
+                if let d = fused.difference(from: callback) {
+                    problems.append("round \(round) \(kernel.name) \(inType)->\(outType) \(shape) \(options) threads \(threads): \(d)")
+                }
+            }
+        }
+        print("lanes against line by line: \(laneRuns) runs with 4 lines or more, \(problems.count) differences")
+        #expect(laneRuns >= coverageFloor(testRounds(60), 1, 3))
+        #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(8).joined(separator: "\n"))")
+    }
+
+    /// A kernel that fails in every line (an index past the line): the lanes call fails, its lines run again
+    /// one at a time, and the run fails as line by line does: the same error, the lines before the failing
+    /// one written, the failing one holding what its kernel stored before failing, the rest untouched.
+    @Test func aFailingLanesCallFailsAsLineByLine() throws {
+        guard frontEndAvailable else { return }
+        let failing = try engine.compile("""
+            @line_filter
+            def reaches_past(line, out, stop=5):
+                total = 0.0
+                for i in range(len(out)):
+                    total += line[i]
+                    out[i] = total
+                    if i == stop:
+                        total += line[len(line) + i]
+            """)
+        #expect(failing.runsLinesInLanes)
+        for (shape, axis) in [([9, 12], 1), ([12, 9], 0), ([3, 4, 10], -1)] {
+            let input = try NDArray.make(shape: shape, elementType: .float64, values: (0..<shape.reduce(1, *)).map { Double($0 % 17) })
+            for stop in [0, 5, 100] {
+                let options = LineFilterOptions(filterSize: 3, axis: axis)
+                func run(_ engineKind: ExecutionEngine, threads: Int) -> (Outcome, [UInt64]) {
+                    let target = try! NDArray.make(shape: shape, elementType: .float64,
+                                                   values: Array(repeating: -1.5, count: shape.reduce(1, *)))
+                    let outcome = Outcome {
+                        try failing.genericFilter1D(input, options: options, output: .array(target), parameters: ["stop": Double(stop)],
+                                                    engine: engineKind, threads: threads)
+                    }
+                    return (outcome, target.doubleValues().map(\.bitPattern))
+                }
+                let (expected, expectedBits) = run(.callback, threads: 1)
+                let (got, gotBits) = run(.fused, threads: 1)
+                #expect(got.difference(from: expected) == nil, "\(shape) axis \(axis) stop \(stop)")
+                #expect(gotBits == expectedBits, "\(shape) axis \(axis) stop \(stop): the output after the run differs")
+                if stop < 9, case .array = got { Issue.record("\(shape) axis \(axis) stop \(stop): did not fail") }
+            }
+        }
+    }
+}
