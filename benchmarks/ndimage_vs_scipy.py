@@ -46,7 +46,11 @@ def main():
     parser.add_argument("--shapes", default="16x16,64x64,256x256,2048x2048,128x128x128")
     parser.add_argument("--dtypes", default="float64,float32,uint8,int16")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--functions", default="",
+                        help="only the cases whose name starts with one of these (comma-separated), e.g. uniform")
     args = parser.parse_args()
+    prefixes = [p for p in args.functions.split(",") if p]
+    cases = [(name, run) for name, run in CASES if not prefixes or any(name.startswith(p) for p in prefixes)]
     rng = np.random.default_rng(1)
     print("| shape | dtype | function | FilterJIT | SciPy | SciPy / FilterJIT |")
     print("|---|---|---|---|---|---|")
@@ -57,7 +61,7 @@ def main():
         repeat = args.repeat if elements >= 1 << 20 else max(args.repeat, 200 if elements <= 1 << 12 else 20)
         for dtype in args.dtypes.split(","):
             data = (rng.random(shape) * 255).astype(dtype)
-            for name, run in CASES:
+            for name, run in cases:
                 expected = run(sp, data)
                 actual = run(fj, data)
                 if expected.dtype != actual.dtype or not np.array_equal(expected, actual, equal_nan=True):

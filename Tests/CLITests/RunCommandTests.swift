@@ -112,6 +112,38 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         #expect(!FileManager.default.fileExists(atPath: scratch.path("bad.npy")))
     }
 
+    /// `show` of a `@line_filter` says whether its lines run in SIMD lanes and then prints the lanes kernel
+    /// after the line kernel: a running mean does (4 lines or more), a FIR filter does not.
+    @Test func showSaysWhetherLinesRunInLanes() throws {
+        let scratch = try ScratchDirectory()
+        let running = """
+            @line_filter
+            def running(line, out):
+                total = 0.0
+                for i in range(len(out)):
+                    total += line[i + 2] - line[i]
+                    out[i] = total / 3
+            """
+        try running.write(toFile: scratch.path("running.py"), atomically: true, encoding: .utf8)
+        let lanes = try runCLI(["show", scratch.path("running.py"), "--line-size", "3", "--shape", "8x100", "--no-disk-cache"])
+        #expect(lanes.status == 0, "\(lanes.stderr)")
+        #expect(lanes.stdout.hasPrefix("; lines run 4 at a time in SIMD lanes"), "\(lanes.stdout.prefix(200))")
+        #expect(lanes.stdout.contains("; the lanes kernel (4 lines per call)"))
+        #expect(lanes.stdout.contains("<4 x double>"))
+        let few = try runCLI(["show", scratch.path("running.py"), "--line-size", "3", "--shape", "3x100", "--no-disk-cache"])
+        #expect(few.stdout.hasPrefix("; lines run one at a time"), "\(few.stdout.prefix(200))")
+        let firText = """
+            @line_filter
+            def fir(line, out):
+                for i in range(len(out)):
+                    out[i] = 0.25 * line[i] + 0.5 * line[i + 1] + 0.25 * line[i + 2]
+            """
+        try firText.write(toFile: scratch.path("fir.py"), atomically: true, encoding: .utf8)
+        let fir = try runCLI(["show", scratch.path("fir.py"), "--line-size", "3", "--shape", "8x100", "--asm", "--no-disk-cache"])
+        #expect(fir.status == 0, "\(fir.stderr)")
+        #expect(fir.stdout.hasPrefix("# lines run one at a time"), "\(fir.stdout.prefix(200))")
+    }
+
     /// `--fast-math`: show and bench name the fast-math box sums, run gives a mean within the stated
     /// bound of the exact one (here random data in [0, 1): far inside it), and without the flag the
     /// bits are the literal kernel's.
