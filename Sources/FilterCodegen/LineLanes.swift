@@ -7,14 +7,18 @@
 // lane, because each lane does the same IEEE operations on its own line in the same order; and it is
 // possible only when the kernel's control flow does not depend on the data: every branch, loop bound
 // and index is the same for every line of a run (built from lengths, constants, parameters and loop
-// counters). `LineLanes.analyse` finds the slots that carry data ("varying") and refuses a kernel in
-// which data reach anything but float arithmetic, a varying local or an element of `out`: a branch,
-// an index, a comparison, a conversion, a builtin, a helper call, another array. A refused kernel
-// runs line by line, as before.
+// counters). `LineLanes.analyse` finds the slots that carry data ("varying") and allows data to reach
+// only float arithmetic (+ - * /), varying float locals, elements of `out`, builtins of scalars with a
+// float result (run once per lane on that lane's values: the line kernel's own code) and
+// `a if x < y else b` (a select between both branches, which must have no effects). Data reaching a
+// branch, a loop bound, an index, a conversion, a helper call or any array but `line`'s and `out`'s
+// elements refuse the kernel, which then runs line by line as before.
 //
 // The lanes' lines lie one after another: lane b's `line` starts `b * len(line)` elements after lane
 // 0's and its `out` `b * len(out)` after lane 0's (the line driver's group buffers), so the lanes
 // kernel has the line kernel's ABI and `len(line)`, `len(out)` are the same expressions in every lane.
+// A lanes call that fails (an index out of range, a failing helper) makes the driver run its lines
+// again one at a time, which fail or not exactly as line by line.
 
 internal import CLLVM
 import FilterLang
@@ -114,6 +118,12 @@ private func allExpressions(_ statements: [TStmt]) -> [TExpr] {
 }
 
 extension LineLanes {
+    /// Whether `expression` of the analysed kernel (`locals`, `parameterCount` its) differs from lane to lane.
+    func varies(_ expression: TExpr, locals: [LocalVariable], parameterCount: Int) -> Bool {
+        let analysis = Analysis(locals: locals, parameterCount: parameterCount, varying: varyingSlots)
+        return (try? analysis.varies(expression)) ?? false
+    }
+
     /// Whether some loop of `statements` carries per-line data from one iteration to the next: it reads a
     /// varying slot that its body assigns before its body's top level assigns it in that iteration (`total +=
     /// ...`), or it reads an element of `out` and stores into `out`. Such a loop is one dependent chain per
@@ -215,13 +225,22 @@ private struct Analysis {
         }
     }
 
-    private func uniform(_ expression: TExpr) throws {
+    /// Whether evaluating `expression` could do more than compute a value: a helper call (it may store into
+    /// an array it is given) or a builtin that sorts its array in place.
+    private func hasEffects(_ expression: TExpr) -> Bool {
+        switch expression.kind {
+        case .call, .builtin(.sortInPlace, _): return true
+        default: return children(of: expression).contains(where: hasEffects)
+        }
+    }
+
+    func uniform(_ expression: TExpr) throws {
         if try varies(expression) { throw Refused() }
     }
 
     /// Whether `expression` differs from lane to lane; throws where a varying value would meet anything
     /// but float arithmetic, or where `line` or `out` appear other than through an element or their length.
-    private func varies(_ expression: TExpr) throws -> Bool {
+    func varies(_ expression: TExpr) throws -> Bool {
         switch expression.kind {
         case .intConstant, .floatConstant, .boolConstant, .floatArrayConstant, .intArrayConstant, .lane,
              .ndShape, .ndSize, .ndReduce:
@@ -249,6 +268,29 @@ private struct Analysis {
             let varies = try self.varies(a)
             if varies && expression.type != .float { throw Refused() }
             return varies
+        case .builtin(_, let operands):
+            var anyVaries = false
+            for operand in operands where try varies(operand) { anyVaries = true }
+            guard anyVaries else { return false }
+            // A builtin of per-line values runs once per lane on that lane's scalars (the line kernel's own
+            // code): scalar arguments and a float result only.
+            guard expression.type == .float, operands.allSatisfy({ !$0.type.isArray && $0.type != .ndarray }) else { throw Refused() }
+            return true
+        case .conditional(let condition, let then, let orElse):
+            // `a if x < y else b` with per-line x or y: both branches evaluated, one taken per lane (a select),
+            // so they must be free of effects. Any other per-line condition is refused.
+            var conditionVaries = false
+            if case .compare(let operands, let operators, _) = condition.kind, operands.count == 2, operators.count == 1 {
+                let left = try varies(operands[0]), right = try varies(operands[1])
+                conditionVaries = left || right
+            } else {
+                try uniform(condition)
+            }
+            let thenVaries = try varies(then), elseVaries = try varies(orElse)
+            guard conditionVaries || thenVaries || elseVaries else { return false }
+            guard expression.type == .float else { throw Refused() }
+            if conditionVaries && (hasEffects(then) || hasEffects(orElse)) { throw Refused() }
+            return true
         default:
             // Every other form takes values shared by the lanes only.
             for operand in children(of: expression) { try uniform(operand) }
@@ -293,6 +335,62 @@ extension ProgramLowering {
     func lanePitch(of array: TExpr) throws -> LLVMValueRef? {
         guard lanes != nil, loweringKernel, case .local(let slot) = array.kind, slot == 0 || slot == 1 else { return nil }
         return try lower(array).array.length
+    }
+
+    /// Whether `expression` of the kernel being lowered across lanes differs from lane to lane.
+    func laneVaries(_ expression: TExpr) -> Bool {
+        guard let lanes, loweringKernel else { return false }
+        return lanes.varies(expression, locals: function.locals, parameterCount: function.parameterCount)
+    }
+
+    /// A builtin of per-line values: the line kernel's own code for it once per lane, on that lane's
+    /// arguments (extracted from the lane vectors; shared ones as they are), the results put together.
+    func lowerBuiltinInLanes(_ builtin: Builtin, _ arguments: [TExpr], _ expression: TExpr) throws -> Lowered {
+        let values = try arguments.map { try lower($0).scalar }
+        let onOneLane = TExpr(.builtin(builtin, arguments.enumerated().map { TExpr(.lane($0.offset), $0.element.type, $0.element.range) }),
+                              expression.type, expression.range)
+        var vector = LLVMGetUndef(laneVectorType)!
+        for lane in 0..<LineLanes.count {
+            let index = emitter.int32(Int32(lane))
+            laneStack.append(values.map { isVector($0) ? LLVMBuildExtractElement(builder, $0, index, "")! : $0 })
+            let result = try lower(onOneLane).scalar
+            laneStack.removeLast()
+            vector = LLVMBuildInsertElement(builder, vector, result, index, "")!
+        }
+        return .scalar(vector)
+    }
+
+    /// `then if condition else orElse` whose value differs from lane to lane. A per-line comparison
+    /// (LineLanes.analyse allows no other per-line condition) selects lane by lane between both branches,
+    /// evaluated (they have no effects); a shared condition branches as the line kernel does.
+    func lowerConditionalInLanes(_ condition: TExpr, _ then: TExpr, _ orElse: TExpr, type: ValueType) throws -> Lowered {
+        func laneValue(_ expression: TExpr) throws -> LLVMValueRef {
+            let value = try lower(expression).scalar
+            return splat(isVector(value) ? value : try coerce(value, from: expression.type, to: type))
+        }
+        if case .compare(let operands, let operators, let compareTypes) = condition.kind, operands.count == 2,
+           laneVaries(operands[0]) || laneVaries(operands[1]) {
+            let sides = try operands.map { operand -> LLVMValueRef in
+                let value = try lower(operand).scalar
+                return splat(isVector(value) ? value : try coerce(value, from: operand.type, to: compareTypes[0]))
+            }
+            let mask = compare(operators[0], sides[0], sides[1], type: compareTypes[0])
+            let chosen = try laneValue(then), other = try laneValue(orElse)
+            return .scalar(emitter.select(mask, chosen, other))
+        }
+        let conditionValue = try lower(condition).scalar
+        let thenBlock = emitter.block("cond.then"), elseBlock = emitter.block("cond.else"), merge = emitter.block("cond.end")
+        emitter.branch(if: conditionValue, then: thenBlock, else: elseBlock)
+        emitter.position(at: thenBlock)
+        let thenValue = try laneValue(then)
+        let thenEnd = emitter.currentBlock
+        emitter.branch(to: merge)
+        emitter.position(at: elseBlock)
+        let elseValue = try laneValue(orElse)
+        let elseEnd = emitter.currentBlock
+        emitter.branch(to: merge)
+        emitter.position(at: merge)
+        return .scalar(emitter.phi(laneVectorType, [(thenValue, thenEnd), (elseValue, elseEnd)]))
     }
 
     /// The element at `address` (lane 0's) of every lane, `pitch` elements apart.

@@ -98,7 +98,7 @@ final class ProgramLowering {
     /// Constant arrays already emitted as globals, by element type and bits (issue 13).
     private var constantArrays: [String: LLVMValueRef] = [:]
     /// The lanes of the element-wise `map` bodies being lowered, innermost last.
-    private var laneStack: [[LLVMValueRef]] = []
+    var laneStack: [[LLVMValueRef]] = []
     /// Set while lowering the values of an assignment inside a loop: a fresh array made there may
     /// outlive the next evaluation of the same expression, so it goes to the arena, not the stack.
     private var freshArraysEscape = false
@@ -620,6 +620,9 @@ final class ProgramLowering {
             return .scalar(emitter.phi(scalarType(expression.type), [(try a.scalar, decided), (b, rightEnd)]))
 
         case .conditional(let condition, let thenExpression, let elseExpression):
+            if laneVaries(expression) {
+                return try lowerConditionalInLanes(condition, thenExpression, elseExpression, type: expression.type)
+            }
             let conditionValue = try lower(condition).scalar
             let thenBlock = emitter.block("cond.then")
             let elseBlock = emitter.block("cond.else")
@@ -746,6 +749,7 @@ final class ProgramLowering {
             return .none
 
         case .builtin(let builtin, let arguments):
+            if laneVaries(expression) { return try lowerBuiltinInLanes(builtin, arguments, expression) }
             return try lowerBuiltin(builtin, arguments, expression)
         }
     }
@@ -844,7 +848,7 @@ final class ProgramLowering {
         return emitter.phi(types.bool, incoming)
     }
 
-    private func compare(_ operation: CompareOperator, _ a: LLVMValueRef, _ b: LLVMValueRef, type: ValueType) -> LLVMValueRef {
+    func compare(_ operation: CompareOperator, _ a: LLVMValueRef, _ b: LLVMValueRef, type: ValueType) -> LLVMValueRef {
         if type == .float {
             // Ordered predicates: any comparison with NaN is false, except != which is true.
             let predicate: LLVMRealPredicate

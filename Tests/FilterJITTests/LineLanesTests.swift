@@ -51,6 +51,29 @@ private let laneKernels = [
             out[i] = out[i - 1] + line[i] * 0.5
             i += 1
     """,
+    // A moving RMS: builtins of per-line values (run once per lane).
+    """
+    @line_filter
+    def moving_rms(line, out):
+        size = len(line) - len(out) + 1
+        total = 0.0
+        for i in range(size):
+            total += line[i] * line[i]
+        for i in range(len(out)):
+            if i > 0:
+                total += line[i + size - 1] * line[i + size - 1] - line[i - 1] * line[i - 1]
+            out[i] = math.sqrt(abs(total) / size) + np.exp(-abs(line[i])) - max(total, line[i], 0.5)
+    """,
+    // A clipped recursive filter: per-line comparisons choosing values (selects), nested.
+    """
+    @line_filter
+    def clipped(line, out, lo=-5.0, hi=5.0):
+        state = 0.0
+        for i in range(len(out)):
+            state = 0.5 * state + line[i]
+            state = hi if state > hi else (lo if state < lo else state)
+            out[i] = (state if line[i + 1] <= state else line[i + 1]) + (1.0 if i > 2 else -state)
+    """,
     // A window sum per output in an inner loop, written through a helper for the uniform part.
     """
     def half(n):
@@ -94,20 +117,39 @@ private let lineKernels: [(source: String, why: String)] = [
     """, "an index from data"),
     ("""
     @line_filter
-    def peak(line, out):
-        total = 0.0
-        for i in range(len(out)):
-            total += max(line[i], line[i + 1])
-            out[i] = total
-    """, "a builtin of data"),
-    ("""
-    @line_filter
     def whole(line, out):
         total = 0.0
         for i in range(len(out)):
             total += np.sum(line)
             out[i] = total
     """, "the whole line"),
+    ("""
+    def half(n):
+        return n // 2
+
+    @line_filter
+    def effects(line, out):
+        total = 0.0
+        for i in range(len(out)):
+            total += line[i] if line[i] > 0 else float(half(len(out)))
+            out[i] = total
+    """, "a per-line condition choosing a branch with a helper call"),
+    ("""
+    @line_filter
+    def chained(line, out):
+        total = 0.0
+        for i in range(len(out)):
+            total += 1.0 if 0 < line[i] < 2 else 0.0
+            out[i] = total
+    """, "a per-line comparison chain"),
+    ("""
+    @line_filter
+    def counted(line, out):
+        total = 0.0
+        for i in range(len(out)):
+            total += float(np.isnan(line[i]))
+            out[i] = total
+    """, "a builtin of data with a bool result"),
     ("""
     @line_filter
     def modular(line, out):
@@ -147,7 +189,7 @@ private let lineKernels: [(source: String, why: String)] = [
         let kernels = try laneKernels.map { try engine.compile($0) }
         var problems: [String] = [], laneRuns = 0
         for round in 0..<testRounds(60) {
-            let kernel = random.pick(kernels)
+            let kernel = kernels[round % kernels.count]  // each kernel in turn
             let inType = random.pick(ElementType.allCases)
             let outType = random.pick([ElementType.float64, .float32, inType])
             let rank = 1 + random.below(3)
