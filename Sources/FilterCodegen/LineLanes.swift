@@ -346,6 +346,12 @@ extension ProgramLowering {
     /// A builtin of per-line values: the line kernel's own code for it once per lane, on that lane's
     /// arguments (extracted from the lane vectors; shared ones as they are), the results put together.
     func lowerBuiltinInLanes(_ builtin: Builtin, _ arguments: [TExpr], _ expression: TExpr) throws -> Lowered {
+        // sqrt and fabs are correctly rounded (exact) in every lane of their vector forms: one instruction.
+        if arguments.count == 1, arguments[0].type == .float, expression.type == .float,
+           let intrinsic = [Builtin.sqrt: "llvm.sqrt.v4f64", .abs: "llvm.fabs.v4f64"][builtin], LineLanes.count == 4 {
+            let argument = splat(try lower(arguments[0]).scalar)
+            return .scalar(emitter.call(emitter.declare(intrinsic, returning: laneVectorType, [laneVectorType]), [argument]))
+        }
         let values = try arguments.map { try lower($0).scalar }
         let onOneLane = TExpr(.builtin(builtin, arguments.enumerated().map { TExpr(.lane($0.offset), $0.element.type, $0.element.range) }),
                               expression.type, expression.range)
