@@ -239,28 +239,53 @@ extension Codegen {
     }
 
     /// Whether a `@line_filter` kernel stores every element of `out` before anything can read it or
-    /// leave: its first statement is `for i in range(len(out))` (step 1, `i` an int the body never
-    /// assigns) whose body starts with `out[i] = e`, and `e` never mentions `out` (nor calls a
-    /// function, nor reads an array other than `line`, which a later statement could have bound to
-    /// `out`; neither `line` nor `out` is ever assigned), and the rest of the body neither reads `out`
-    /// nor leaves the loop early (`neitherReadsOutputNorLeaves`). The line driver then need not zero `out` first:
-    /// every element it would have zeroed is overwritten before it can be seen. (A failing `e` leaves
-    /// the failing line's later elements as they were instead of zero; the run fails either way.)
+    /// leave. Its statements up to a loop `for i in range(k, len(out))` (k >= 0 a literal, step 1, `i` an
+    /// int the body never assigns) neither mention `out` nor leave, except `out[c] = e` for literals
+    /// `c` (which must cover 0 ..< k); the loop's body stores `out[i] = e` after statements that neither
+    /// mention `out` nor leave nor continue, and `e` never mentions `out` (nor calls a function, nor reads an
+    /// array other than `line`, which a later statement could have bound to `out`; neither `line` nor `out`
+    /// is ever assigned); the rest of the body neither reads `out` nor leaves the loop early
+    /// (`neitherReadsOutputNorLeaves`). The line driver then need not zero `out` first: every element it
+    /// would have zeroed is overwritten before it can be seen. (A failing kernel leaves the failing line's
+    /// later elements as they were instead of zero; the driver zeroes that line and runs it again.) SciPy's
+    /// running sum (`total` summed first, `out[0]` stored, then `for i in range(1, len(out))`) is one.
     public static func lineKernelStoresEveryOutputFirst(_ program: TypedProgram) -> Bool {
         guard program.kind == .lineFilter else { return false }
         let kernel = program.kernel
-        guard kernel.parameterCount >= 2, let first = kernel.body.first,
-              case .forRange(let counter, let start, let stop, let step, let body) = first.kind,
-              kernel.locals[counter].type == .int, counter != 1,
-              case .intConstant(0) = start.kind, case .intConstant(1) = step.kind,
-              case .length(let measured) = stop.kind, case .local(1) = measured.kind,
-              !reassigns(slot: counter, in: body), !reassigns(slot: 0, in: kernel.body), !reassigns(slot: 1, in: kernel.body),
-              let store = body.first, case .assign(let targets, let values) = store.kind,
-              targets.count == 1, values.count == 1,
-              case .element(let array, let index) = targets[0],
-              case .local(1) = array.kind, case .local(counter) = index.kind else { return false }
-        return neverMentionsOutput(values[0], locals: kernel.locals)
-            && neitherReadsOutputNorLeaves(body.dropFirst(), locals: kernel.locals, counter: counter, loopDepth: 0)
+        guard kernel.parameterCount >= 2, !reassigns(slot: 0, in: kernel.body), !reassigns(slot: 1, in: kernel.body) else {
+            return false
+        }
+        let locals = kernel.locals
+        var stored = Set<Int64>()  // literal indices of `out` stored so far
+        for statement in kernel.body {
+            if case .forRange(let counter, let start, let stop, let step, let body) = statement.kind,
+               locals[counter].type == .int, counter != 1,
+               case .intConstant(let first) = start.kind, first >= 0, first <= 64, (0..<first).allSatisfy(stored.contains),
+               case .intConstant(1) = step.kind,
+               case .length(let measured) = stop.kind, case .local(1) = measured.kind,
+               !reassigns(slot: counter, in: body) {
+                // The loop that stores the rest: `out[counter] = e` after statements that cannot skip it or see `out`.
+                guard let storeAt = body.firstIndex(where: { statement in
+                    guard case .assign(let targets, let values) = statement.kind, targets.count == 1, values.count == 1,
+                          case .element(let array, let index) = targets[0],
+                          case .local(1) = array.kind, case .local(counter) = index.kind else { return false }
+                    return true
+                }), case .assign(_, let values) = body[storeAt].kind else { return false }
+                return neitherReadsOutputNorLeaves(body[..<storeAt], locals: locals, counter: -1, loopDepth: 0, continues: false)
+                    && neverMentionsOutput(values[0], locals: locals)
+                    && neitherReadsOutputNorLeaves(body[(storeAt + 1)...], locals: locals, counter: counter, loopDepth: 0)
+            }
+            if case .assign(let targets, let values) = statement.kind, targets.count == 1, values.count == 1,
+               case .element(let array, let index) = targets[0], case .local(1) = array.kind,
+               case .intConstant(let c) = index.kind, c >= 0, neverMentionsOutput(values[0], locals: locals) {
+                stored.insert(c)
+                continue
+            }
+            // Anything else before the loop: neither reads `out` nor leaves (`counter` -1: no element is known stored).
+            guard neitherReadsOutputNorLeaves([statement][...], locals: locals, counter: -1, loopDepth: 0, continues: false)
+            else { return false }
+        }
+        return false
     }
 
     /// Whether the rest of the loop body can neither see an element of `out` not yet stored nor leave
@@ -268,13 +293,15 @@ extension Codegen {
     /// except `out[counter]`, stored first in this iteration; it may store into `out`, which reads
     /// nothing, and `counter` is never assigned. It assigns only scalar locals and elements of `out`,
     /// and it has no `return`, no failure statement, no call for effect and no `break` of the loop
-    /// itself (`loopDepth` 0; a nested loop's `break` stays inside it). Conservative: anything else
-    /// counts as seeing or leaving.
+    /// itself (`loopDepth` 0; a nested loop's `break` stays inside it), nor a `continue` of it where
+    /// `continues` is false (statements before the store). Conservative: anything else counts as seeing
+    /// or leaving.
     static func neitherReadsOutputNorLeaves(_ statements: ArraySlice<TStmt>, locals: [LocalVariable], counter: Int,
-                                            loopDepth: Int) -> Bool {
+                                            loopDepth: Int, continues: Bool = true) -> Bool {
         func clean(_ e: TExpr) -> Bool { neverMentionsOutput(e, locals: locals, storedIndex: counter) }
         func nested(_ body: [TStmt], _ depth: Int) -> Bool {
-            neitherReadsOutputNorLeaves(body[...], locals: locals, counter: counter, loopDepth: depth)
+            neitherReadsOutputNorLeaves(body[...], locals: locals, counter: counter, loopDepth: depth,
+                                        continues: continues || depth > 0)
         }
         return statements.allSatisfy { statement in
             switch statement.kind {
@@ -299,7 +326,7 @@ extension Codegen {
             case .breakLoop:
                 return loopDepth > 0
             case .continueLoop:
-                return true
+                return continues || loopDepth > 0
             case .expression, .forEach, .returnValue, .callbackFailure:
                 return false
             }
@@ -308,14 +335,18 @@ extension Codegen {
 
     /// Whether `expression` is built only from constants, scalar locals, `line` (slot 0),
     /// arithmetic, comparisons, conversions, conditionals, element reads and lengths of such arrays,
-    /// and builtins of those that store nothing: conservative (anything else counts as a mention).
+    /// `len(out)` (no element), and builtins of those that store nothing: conservative (anything else
+    /// counts as a mention).
     /// `storedIndex`: the loop counter whose `out[counter]` was stored this iteration and may be read.
     static func neverMentionsOutput(_ expression: TExpr, locals: [LocalVariable], storedIndex: Int? = nil) -> Bool {
         func clean(_ e: TExpr) -> Bool { neverMentionsOutput(e, locals: locals, storedIndex: storedIndex) }
         switch expression.kind {
         case .intConstant, .floatConstant, .boolConstant: return true
         case .local(let slot): return slot == 0 || (slot != 1 && slot < locals.count && !locals[slot].type.isArray && locals[slot].type != .ndarray)
-        case .convert(_, let a), .negate(let a), .not(let a), .length(let a): return clean(a)
+        case .length(let a):
+            if case .local(1) = a.kind { return true }  // len(out) reads no element
+            return clean(a)
+        case .convert(_, let a), .negate(let a), .not(let a): return clean(a)
         case .arithmetic(_, let a, let b), .logical(_, let a, let b): return clean(a) && clean(b)
         case .compare(let operands, _, _): return operands.allSatisfy(clean)
         case .conditional(let condition, let then, let orElse):

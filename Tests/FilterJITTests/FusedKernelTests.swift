@@ -481,6 +481,9 @@ func reversedView(_ array: NDArray) throws -> NDArray {
             "for i in range(0, len(out), 1):\n        out[i] = np.mean(line) - line[i]",
             // later statements may read the element just stored, store others, loop and break inside
             "for i in range(len(out)):\n        out[i] = line[i]\n        for j in range(3):\n            if out[i] > j:\n                break\n            out[i] = out[i] + 1.0\n        if out[i] > 50:\n            continue\n        out[i] = -out[i]",
+            // SciPy's running sum: statements before, out[0] stored, then the loop from 1 storing after a statement
+            "size = len(line) - len(out) + 1\n    total = 0.0\n    for i in range(size):\n        total += line[i]\n    out[0] = total / size\n    for i in range(1, len(out)):\n        total += line[i + size - 1] - line[i - 1]\n        out[i] = total / size",
+            "out[1] = line[0]\n    out[0] = line[1]\n    for i in range(2, len(out)):\n        for j in range(2):\n            if j > 0:\n                continue\n        out[i] = line[i] * 2.0",
         ].map { try engine.compile("@line_filter\ndef k(line, out):\n    \($0)\n") }
         let zeroed = try [
             // starts at 1: out[0] keeps the driver's zero
@@ -498,6 +501,12 @@ func reversedView(_ array: NDArray) throws -> NDArray {
             "for i in range(len(out)):\n        out[i] = line[i]\n        if line[i] > 50:\n            return",
             // reads an element stored later, after its own store
             "for i in range(len(out)):\n        out[i] = line[i]\n        out[i] = out[i] + out[len(out) - 1]",
+            // out[1] never stored before the loop from 2; out read before the loop; a continue before the store
+            "out[0] = line[0]\n    for i in range(2, len(out)):\n        out[i] = line[i]",
+            "s = out[1]\n    out[0] = s\n    for i in range(1, len(out)):\n        out[i] = line[i]",
+            "out[0] = out[1]\n    for i in range(1, len(out)):\n        out[i] = line[i]",
+            "for i in range(len(out)):\n        if line[i] > 50:\n            continue\n        out[i] = line[i]",
+            "for i in range(len(out)):\n        s = out[i]\n        out[i] = line[i] + s",
         ].map { try engine.compile("def twice(a, i):\n    return a[int(i)] * 2.0\n\n@line_filter\ndef k(line, out):\n    \($0)\n") }
         for kernel in unzeroed { #expect(Codegen.lineKernelStoresEveryOutputFirst(kernel.program), "\(kernel.program.kernel.body)") }
         for kernel in zeroed { #expect(!Codegen.lineKernelStoresEveryOutputFirst(kernel.program), "\(kernel.program.kernel.body)") }
