@@ -183,9 +183,9 @@ extension Kernel {
                                      tapCount: line.filterSize)
             let made = try fusionEngine.kernelReportingCompile(self, variant: .lineFilter(layout))
             record(made.kernel, made: made.made)
-            // The lanes kernel too, where a run would take it (`fusedLineLanesKernel`).
+            // The lanes kernel too, where a C-ordered run would take it (`LineRun.lanesCanRun`, for one thread).
             let lineCount = shape.reduce(1, *) / shape[axis]
-            if runsLinesInLanes && lineCount >= LineLanes.count {
+            if runsLinesInLanes && lineCount >= LineLanes.count && (axis == shape.count - 1 || shape[shape.count - 1] >= LineLanes.count) {
                 let lanes = try fusionEngine.kernelReportingCompile(self, variant: .lineLanes(layout))
                 record(lanes.kernel, made: lanes.made)
             }
@@ -339,8 +339,8 @@ public final class PreparedGenericFilter1D: @unchecked Sendable {
         fused = engine == .fused && !input.isEmpty
             ? PreparedLineKernels(
                 lineKernel: try kernel.fusedLineKernel(options, input: input.elementType, output: output.elementType),
-                lanesKernel: try kernel.fusedLineLanesKernel(options, input: input.elementType, output: output.elementType,
-                                                             lineCount: run.lineCount),
+                lanesKernel: run.lanesCanRun(count: LineLanes.count, threads: Kernel.lineThreadCount(threads, input: input, options: options))
+                    ? try kernel.fusedLineLanesKernel(options, input: input.elementType, output: output.elementType) : nil,
                 zeroesOutput: !Codegen.lineKernelStoresEveryOutputFirst(kernel.program))
             : nil
     }

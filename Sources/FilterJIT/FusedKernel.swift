@@ -91,11 +91,10 @@ extension Kernel {
     }
 
     /// The fused line kernel over `LineLanes.count` lines at once (FilterCodegen/LineLanes.swift) for
-    /// `options` and these element types, or nil where it would not run: this kernel's lines cannot run
-    /// in lanes, or the input has fewer lines than lanes (`lineCount`).
-    func fusedLineLanesKernel(_ options: LineFilterOptions, input: ElementType, output: ElementType,
-                              lineCount: Int) throws -> Kernel? {
-        guard runsLinesInLanes, lineCount >= LineLanes.count else { return nil }
+    /// `options` and these element types, or nil when this kernel's lines do not run in lanes. (A run takes
+    /// it only where `LineRun.lanesCanRun`: compile it only then.)
+    func fusedLineLanesKernel(_ options: LineFilterOptions, input: ElementType, output: ElementType) throws -> Kernel? {
+        guard runsLinesInLanes else { return nil }
         let layout = FusedLayout(inputType: FusedElementType(input), outputType: FusedElementType(output),
                                  tapCount: options.filterSize)
         return try fusionEngine.kernel(self, variant: .lineLanes(layout))
@@ -138,8 +137,8 @@ extension Kernel {
         guard kind == .lineFilter else { return nil }
         let axis = try validatedLineFilterAxis(lineOptions, rank: shape.count)
         let lineCount = shape[axis] == 0 ? 0 : shape.reduce(1, *) / shape[axis]
-        guard let lanes = try fusedLineLanesKernel(lineOptions, input: elementType, output: outputType ?? elementType,
-                                                   lineCount: lineCount) else { return nil }
+        guard lineCount >= LineLanes.count,
+              let lanes = try fusedLineLanesKernel(lineOptions, input: elementType, output: outputType ?? elementType) else { return nil }
         return FusedCode(ir: lanes.ir, optimizedIR: lanes.optimizedIR, assembly: try lanes.assembly)
     }
 
@@ -193,6 +192,11 @@ extension Kernel {
         1 + 0.3 * Double(filterSize)
     }
 
+    /// The threads a generic_filter1d run over `input` takes (`threads`, or by its work when nil).
+    static func lineThreadCount(_ threads: Int?, input: NDArray, options: LineFilterOptions) -> Int {
+        RowThreads.count(threads, work: Double(input.count) * lineNanosecondsPerOutput(filterSize: options.filterSize))
+    }
+
     /// generic_filter1d on the fused engine: the one line driver (`LineRun`) calling the line kernel
     /// compiled for this filter size. An output that may share memory with the input reads a private
     /// copy of the input, unless it is the input itself (the same C-contiguous elements): the driver
@@ -210,8 +214,11 @@ extension Kernel {
         let run = try LineRun(input: input, options: options, output: result)
         if input.isEmpty { return result }
         let fused = try prepared?.lineKernel ?? fusedLineKernel(options, input: input.elementType, output: result.elementType)
-        let lanesKernel = try prepared.map(\.lanesKernel)
-            ?? fusedLineLanesKernel(options, input: input.elementType, output: result.elementType, lineCount: run.lineCount)
+        let threadCount = Self.lineThreadCount(threads, input: input, options: options)
+        // The lanes kernel where this run calls it (a prepared one was found for this layout; a private copy
+        // of an overlapping input may group its lines otherwise).
+        let lanesKernel = !run.lanesCanRun(count: LineLanes.count, threads: threadCount) ? nil
+            : try prepared.map(\.lanesKernel) ?? fusedLineLanesKernel(options, input: input.elementType, output: result.elementType)
         let zeroesOutput = prepared?.zeroesOutput ?? !Codegen.lineKernelStoresEveryOutputFirst(program)
         let line = unsafeBitCast(UnsafeRawPointer(bitPattern: try fused.address), to: LineFilterCallback.self)
         let lanes = try lanesKernel.map {
@@ -219,7 +226,6 @@ extension Kernel {
                               callback: unsafeBitCast(UnsafeRawPointer(bitPattern: try $0.address), to: LineFilterCallback.self))
         }
         var parameters = userData
-        let threadCount = RowThreads.count(threads, work: Double(input.count) * Self.lineNanosecondsPerOutput(filterSize: options.filterSize))
         let failure = withExtendedLifetime((self, fused, lanesKernel)) {
             parameters.withUnsafeMutableBytes { block in
                 run.run(threads: threadCount, callback: line, lanes: lanes, userData: block.baseAddress,

@@ -21,8 +21,9 @@ public struct LineLanesKernel {
     /// The kernel: false when it failed.
     public let kernel: (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int) -> Bool
 
-    /// Wraps `kernel`, which runs `count` lines per call.
+    /// Wraps `kernel`, which runs `count` (at least 1) lines per call.
     public init(count: Int, kernel: @escaping (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int) -> Bool) {
+        precondition(count >= 1, "a lanes kernel runs at least one line")
         self.count = count
         self.kernel = kernel
     }
@@ -35,8 +36,9 @@ public struct LineLanesCallback {
     /// The compiled function.
     public let callback: LineFilterCallback
 
-    /// Wraps `callback`, which runs `count` lines per call.
+    /// Wraps `callback`, which runs `count` (at least 1) lines per call.
     public init(count: Int, callback: LineFilterCallback) {
+        precondition(count >= 1, "a lanes kernel runs at least one line")
         self.count = count
         self.callback = callback
     }
@@ -72,6 +74,34 @@ public struct LineRun: @unchecked Sendable {
     /// The number of lines (every axis but the filtered one).
     public var lineCount: Int { input.count / max(input.shape[axis], 1) }
 
+    /// Whether each output line is the kernel's `out` itself: a contiguous float64 line that shares no memory
+    /// with the input (with overlap, a line written early could be another line's input).
+    private var writesInPlace: Bool {
+        output.elementType == .float64 && output.strides[axis] == 8 && !output.mayShareMemory(with: input)
+    }
+
+    /// How many neighbouring lines `run` reads (and writes) together. Lines more strided than their
+    /// neighbours along the last axis (an axis other than the last of a C-ordered array): up to `groupSize`,
+    /// position by position, so each row of the image is read in runs of neighbouring elements instead of
+    /// one element per line (strided lines touch a new cache line and page per element). Not where the
+    /// output line is written in place (a contiguous float64 line: then a failing line keeps what its kernel
+    /// stored, which a group would not). Else 1.
+    private var linesPerGroup: Int {
+        let last = input.rank - 1
+        return axis != last && input.shape[last] > 1 && input.strides[axis].magnitude > input.strides[last].magnitude
+            && !writesInPlace ? Self.groupSize : 1
+    }
+
+    /// Whether `run` on `threads` threads would ever call a lanes kernel of `count` lines (so whether one is
+    /// worth compiling): some thread's part has `count` lines, and lines read in groups come `count` or more
+    /// to a group (a group holds at most the last axis's length).
+    public func lanesCanRun(count: Int, threads: Int) -> Bool {
+        guard count >= 1, input.shape[axis] > 0, !input.isEmpty,
+              (RowThreads.chunks(lineCount, threads: threads).map(\.count).max() ?? 0) >= count else { return false }
+        let group = linesPerGroup
+        return group == 1 || min(group, input.shape[input.rank - 1]) >= count
+    }
+
     /// Runs `kernel(line, extendedLength, out, n)` on every line, in C order of the other axes, lines
     /// split across `threads`: `line` is the extended input line, `out` is zeroed before the call and
     /// stored with casting after it. `kernel` returns false when it failed; the result is then the
@@ -86,8 +116,9 @@ public struct LineRun: @unchecked Sendable {
     /// driver always zeroed (the elements stored before the failure, zeros after).
     ///
     /// `lanes`: a kernel over `lanes.count` lines at once (`LineLanesKernel`), called wherever a thread's
-    /// part has that many lines left (a group of strided lines holds 8); the lines left over, and the lines
-    /// of a call that fails, run through `kernel` one at a time, so results and failures are line by line's.
+    /// part has that many lines left (a group of strided lines holds up to 8; `lanesCanRun` says whether it
+    /// is ever called); the lines left over, the lines of a call that fails and every later line of that
+    /// thread's part run through `kernel` one at a time, so results and failures are line by line's.
     public func run(threads: Int, zeroesOutput: Bool = true, reason: () -> String,
                     lanes: LineLanesKernel? = nil,
                     _ kernel: (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, Int) -> Bool)
@@ -107,17 +138,10 @@ public struct LineRun: @unchecked Sendable {
         // A contiguous float64 output line that shares no memory with the input is the kernel's `out`
         // itself (zeroed first): no buffer and no copy back. (With overlap, a line written early could be
         // another line's input.)
-        let writesInPlace = outType == .float64 && outLineStride == 8 && !output.mayShareMemory(with: input)
-        // Lines more strided than their neighbours along the last axis (an axis other than the last of a
-        // C-ordered array): up to `groupSize` neighbouring lines are read (and written) together, position by
-        // position, so each row of the image is read in runs of neighbouring elements instead of one element
-        // per line (strided lines touch a new cache line and page per element). Not where the output line
-        // is written in place (a contiguous float64 line: then a failing line keeps what its kernel stored,
-        // which a group would not).
+        let writesInPlace = self.writesInPlace
         let last = rank - 1
         let inStep = input.strides[last], outStep = output.strides[last]
-        let groupSize = axis != last && input.shape[last] > 1 && inLineStride.magnitude > inStep.magnitude && !writesInPlace
-            ? Self.groupSize : 1
+        let groupSize = linesPerGroup
         let laneCount = lanes?.count ?? 1
         // A line's extended positions outside it, through the mode (or cval), from the line starting at `start`.
         func fillEnds(_ line: UnsafeMutablePointer<Double>, _ start: UnsafeRawPointer) {
@@ -135,8 +159,10 @@ public struct LineRun: @unchecked Sendable {
                     var index = [Int](repeating: 0, count: rank)
                     var lineNumber = parts[chunk].lowerBound
                     let end = parts[chunk].upperBound
-                    // Lines before this one run one at a time (the lines of a failing lanes call).
-                    var singleUntil = lineNumber
+                    // Lanes until a lanes call fails: its lines then run one at a time, as does the rest of this
+                    // part (a call that fails where its lines do not, through a select's branch that a line
+                    // would not take, would fail again).
+                    var lanesOn = lanes != nil
                     /// Where line `number` starts in the input and the output, and its first element's flat index
                     /// (`index` holds its position along the other axes).
                     func locate(_ number: Int) -> (input: Int, output: Int, flat: Int) {
@@ -154,7 +180,7 @@ public struct LineRun: @unchecked Sendable {
                         return (inOffset, outOffset, flat)
                     }
                     while lineNumber < end {
-                        if let lanes, lineNumber >= singleUntil, groupSize == 1, end - lineNumber >= laneCount {
+                        if let lanes, lanesOn, groupSize == 1, end - lineNumber >= laneCount {
                             // `laneCount` lines one after another in the buffers, one call for all of them.
                             for b in 0..<laneCount {
                                 let offsets = locate(lineNumber + b), line = lines + b * extendedLength
@@ -171,7 +197,7 @@ public struct LineRun: @unchecked Sendable {
                                 continue
                             }
                             // A failing call: its lines again one at a time, which fail (or not) exactly as line by line.
-                            singleUntil = lineNumber + laneCount
+                            lanesOn = false
                         }
                         let (inOffset, outOffset, flat) = locate(lineNumber)
                         let start = inBase + inOffset
@@ -180,16 +206,16 @@ public struct LineRun: @unchecked Sendable {
                             Self.gather(inType, from: start, lineStride: inLineStride, step: inStep, count: n, lines: count,
                                         into: lines + before, pitch: extendedLength)
                             for b in 0..<count { fillEnds(lines + b * extendedLength, start + b * inStep) }
-                            var b = 0, singleFrom = 0
+                            var b = 0
                             while b < count {
                                 let line = lines + b * extendedLength, target = outs + b * n
-                                if let lanes, b >= singleFrom, count - b >= laneCount {
+                                if let lanes, lanesOn, count - b >= laneCount {
                                     if zeroesOutput { target.update(repeating: 0, count: laneCount * n) }
                                     if lanes.kernel(line, extendedLength, target, n) {
                                         b += laneCount
                                         continue
                                     }
-                                    singleFrom = b + laneCount  // as above: these lines one at a time
+                                    lanesOn = false  // as above: these lines and the rest one at a time
                                 }
                                 if zeroesOutput { target.update(repeating: 0, count: n) }
                                 guard kernel(line, extendedLength, target, n) else {

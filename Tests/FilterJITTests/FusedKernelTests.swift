@@ -523,12 +523,15 @@ func reversedView(_ array: NDArray) throws -> NDArray {
             let size = 3 + random.below(2)
             let options = LineFilterOptions(filterSize: size, axis: random.pick([0, -1]), mode: random.pick(BoundaryMode.allCases),
                                             cval: -2.5, origin: -(size / 2) + random.below(size))
-            let outputKind = random.below(4), reversedAxis = random.below(2)
+            let outputKind = random.below(5), reversedAxis = random.below(2)
+            // Preallocated outputs hold stale values (a missing zeroing shows), written in place when contiguous.
+            let stale = Array(repeating: 7.25, count: values.count)
             func output() throws -> FilterOutput {
                 switch outputKind {
                 case 0: return .elementType(.float64)
-                case 1: return .array(try NDArray(shape: [shape[1], shape[0]], elementType: .float64).transposed())
-                case 2: return .array(try NDArray(shape: shape, elementType: .float64).reversed(axis: reversedAxis))
+                case 1: return .array(try NDArray.make(shape: [shape[1], shape[0]], elementType: .float64, values: stale).transposed())
+                case 2: return .array(try NDArray.make(shape: shape, elementType: .float64, values: stale).reversed(axis: reversedAxis))
+                case 3: return .array(try NDArray.make(shape: shape, elementType: .float64, values: stale))
                 default: return .elementType(.float32)
                 }
             }

@@ -160,6 +160,22 @@ private let lineKernels: [(source: String, why: String)] = [
     """, "floor division and modulo call the runtime"),
 ]
 
+/// Calls counted from the driver's threads.
+private final class Counts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lanes = 0, single = 0
+    func add(lanes isLanes: Int) {
+        lock.lock()
+        if isLanes == 1 { lanes += 1 } else { single += 1 }
+        lock.unlock()
+    }
+    var values: (Int, Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (lanes, single)
+    }
+}
+
 @Suite struct LineLanesTests {
     @Test func lanesRunKernelsWhoseControlFlowIgnoresTheDataAndCarryData() throws {
         guard frontEndAvailable else { return }
@@ -171,11 +187,86 @@ private let lineKernels: [(source: String, why: String)] = [
             let kernel = try engine.compile(source)
             #expect(!kernel.runsLinesInLanes, "\(kernel.name) runs in lanes despite \(why)")
         }
-        // A run with fewer lines than lanes takes none.
-        let mean = try engine.compile(laneKernels[0])
-        let options = LineFilterOptions(filterSize: 3)
-        #expect(try mean.fusedLineLanesKernel(options, input: .float64, output: .float64, lineCount: 3) == nil)
-        #expect(try mean.fusedLineLanesKernel(options, input: .float64, output: .float64, lineCount: 4) != nil)
+    }
+
+    /// The driver calls a lanes kernel wherever a thread's part has 4 lines left (along the last axis) or a
+    /// group of strided lines holds 4 (along another), and `lanesCanRun` says so beforehand; the rest of the
+    /// lines go one at a time. Counted with closures standing in for the kernels.
+    @Test func theDriverCallsLanesWhereAThreadHasFourLines() throws {
+        let cases: [(shape: [Int], axis: Int, threads: Int, lanesCalls: Int, singleCalls: Int)] = [
+            ([10, 7], -1, 1, 2, 2),    // 10 lines: two calls of 4, two lines alone
+            ([3, 7], -1, 1, 0, 3),     // fewer lines than lanes
+            ([8, 7], -1, 2, 2, 0),     // 4 lines per thread
+            ([6, 7], -1, 2, 0, 6),     // 3 lines per thread
+            ([7, 10], 0, 1, 2, 2),     // along axis 0: groups of 8 and 2 lines
+            ([7, 3], 0, 1, 0, 3),      // groups of 3 lines
+            ([2, 3, 9], 1, 1, 4, 2),   // groups of 9 along the last axis: 8 (two calls) and 1, per outer index
+        ]
+        for c in cases {
+            let input = try NDArray.make(shape: c.shape, elementType: .float32, values: (0..<c.shape.reduce(1, *)).map(Double.init))
+            let output = try NDArray(shape: c.shape, elementType: .float64)
+            let run = try LineRun(input: input, options: LineFilterOptions(filterSize: 3, axis: c.axis), output: output)
+            #expect(run.lanesCanRun(count: 4, threads: c.threads) == (c.lanesCalls > 0), "\(c)")
+            let counts = Counts()
+            let lanes = LineLanesKernel(count: 4) { line, extendedLength, out, n in
+                counts.add(lanes: 1)
+                for b in 0..<4 { for i in 0..<n { out[b * n + i] = line[b * extendedLength + i + 1] } }
+                return true
+            }
+            let failure = run.run(threads: c.threads, reason: { "" }, lanes: lanes) { line, _, out, n in
+                counts.add(lanes: 0)
+                for i in 0..<n { out[i] = line[i + 1] }
+                return true
+            }
+            #expect(failure == nil)
+            #expect(counts.values == (c.lanesCalls, c.singleCalls), "\(c): \(counts.values)")
+            #expect(output.doubleValues() == input.doubleValues(), "\(c): the lines were not all copied through")
+        }
+    }
+
+    /// A select whose branch a line would not take fails in lanes (here an index past the line): every lanes
+    /// call fails, its lines run one at a time and succeed, and the rest of the thread's part runs one at a
+    /// time too; a line that takes that branch fails as line by line does. The error equals the callback
+    /// engine's along either axis on 1 and 2 threads, and on 1 thread the whole output array after the run
+    /// too (lines before the failing one written, it as its kernel left it, the rest untouched).
+    @Test func aLanesCallFailingWhereItsLinesDoNotRunsThemOneAtATime() throws {
+        guard frontEndAvailable else { return }
+        let kernel = try engine.compile("""
+            @line_filter
+            def guarded(line, out):
+                total = 0.0
+                for i in range(len(out)):
+                    total += line[i] if line[i] >= 0 else line[i + 3]
+                    out[i] = total
+            """)
+        #expect(kernel.runsLinesInLanes)
+        for (axis, negativeLine) in [(1, -1), (1, 2), (1, 6), (0, -1), (0, 2), (0, 6)] {
+            var values = (0..<(12 * 30)).map { Double($0 % 23) }
+            // Taken only by the last output of its line (line[n - 1] = input[n - 2] with size 3), whose
+            // line[i + 3] is past the line's end: that line fails.
+            if negativeLine >= 0 {
+                if axis == 1 { values[negativeLine * 30 + 28] = -1 } else { values[10 * 30 + negativeLine] = -1 }
+            }
+            let input = try NDArray.make(shape: [12, 30], elementType: .float64, values: values)
+            for threads in [1, 2] {
+                func run(_ engineKind: ExecutionEngine) -> (Outcome, [UInt64]) {
+                    let target = try! NDArray.make(shape: [12, 30], elementType: .float64, values: Array(repeating: -1.5, count: 360))
+                    let outcome = Outcome {
+                        try kernel.genericFilter1D(input, options: LineFilterOptions(filterSize: 3, axis: axis), output: .array(target),
+                                                   engine: engineKind, threads: threads)
+                    }
+                    return (outcome, target.doubleValues().map(\.bitPattern))
+                }
+                let (expected, expectedBits) = run(.callback)
+                let (got, gotBits) = run(.fused)
+                #expect(got.difference(from: expected) == nil, "axis \(axis) line \(negativeLine) threads \(threads)")
+                // (On 2 threads, how far the other thread's part got when one failed depends on timing.)
+                let firstDifference = threads > 1 ? nil : gotBits.indices.first { gotBits[$0] != expectedBits[$0] }
+                #expect(firstDifference == nil, "axis \(axis) line \(negativeLine) threads \(threads): the output after the run differs first at \(firstDifference ?? -1): \(firstDifference.map { (Double(bitPattern: gotBits[$0]), Double(bitPattern: expectedBits[$0])) }.map { "\($0)" } ?? "")")
+                if negativeLine >= 0, case .array = got { Issue.record("axis \(axis) line \(negativeLine): did not fail") }
+                if negativeLine < 0, case .failure(let message) = got { Issue.record("axis \(axis): failed: \(message)") }
+            }
+        }
     }
 
     /// Seeded: random kernels of `laneKernels`, element types, shapes of 1-3 axes, axes, sizes, modes,
@@ -202,8 +293,8 @@ private let lineKernels: [(source: String, why: String)] = [
             let axis = random.below(rank) - (random.chance(0.5) ? rank : 0)
             let options = LineFilterOptions(filterSize: size, axis: axis, mode: random.pick(BoundaryMode.allCases),
                                             cval: random.pick([0, 2.5, .nan]), origin: -(size / 2) + random.below(size))
-            let lines = shape.reduce(1, *) / shape[(axis + rank) % rank]
-            if lines >= LineLanes.count { laneRuns += 1 }
+            let threadsRun = try LineRun(input: input, options: options, output: try NDArray(shape: shape, elementType: outType))
+            if threadsRun.lanesCanRun(count: LineLanes.count, threads: 1) { laneRuns += 1 }
             let callback = Outcome { try kernel.genericFilter1D(input, options: options, output: .elementType(outType), engine: .callback) }
             for threads in [1, 2, 3] {
                 let stale = try NDArray.make(shape: shape, elementType: outType,
@@ -214,7 +305,7 @@ private let lineKernels: [(source: String, why: String)] = [
                 }
             }
         }
-        print("lanes against line by line: \(laneRuns) runs with 4 lines or more, \(problems.count) differences")
+        print("lanes against line by line: \(laneRuns) runs calling lanes (on one thread), \(problems.count) differences")
         #expect(laneRuns >= coverageFloor(testRounds(60), 1, 3))
         #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(8).joined(separator: "\n"))")
     }
