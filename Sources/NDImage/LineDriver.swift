@@ -135,9 +135,7 @@ public struct LineRun: @unchecked Sendable {
         let inType = input.elementType, outType = output.elementType
         let inLineStride = input.strides[axis], outLineStride = output.strides[axis]
         let inBase = UnsafeRawPointer(input.firstElementPointer), outBase = output.firstElementPointer
-        // A contiguous float64 output line that shares no memory with the input is the kernel's `out`
-        // itself (zeroed first): no buffer and no copy back. (With overlap, a line written early could be
-        // another line's input.)
+        // A line written in place is the kernel's `out` itself (zeroed first): no buffer and no copy back.
         let writesInPlace = self.writesInPlace
         let last = rank - 1
         let inStep = input.strides[last], outStep = output.strides[last]
@@ -258,7 +256,8 @@ public struct LineRun: @unchecked Sendable {
     }
 
     /// Runs a SciPy line callback (a fused kernel or a user's function) with `userData` on every line;
-    /// `lanes`, when given, on `lanes.count` lines at once wherever a run has that many (`LineLanesCallback`).
+    /// `lanes`, when given, on `lanes.count` lines at once where a thread has that many left (`LineLanesCallback`,
+    /// as the closures' `run` says).
     public func run(threads: Int, callback: LineFilterCallback, lanes: LineLanesCallback? = nil,
                     userData: UnsafeMutableRawPointer?, zeroesOutput: Bool = true,
                     reason: () -> String) -> (element: Int, reason: String)? {
