@@ -33,8 +33,8 @@ export FILTERJIT_CACHE_DIR="$reports/kernel-cache"
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:log_path=$reports/asan"
 export TSAN_OPTIONS="halt_on_error=1:log_path=$reports/tsan"
 
-asan_tests='NDImageTests|FusedTransformTests|TransformDriverTests|WindowStrategyTests|FastMathSumTests|ExactBoxSumTests|PairwiseSumKernelTests|BatchAndTIFFTests|FilterJITCTests|FusedKernelTests|DifferentialTests|ABITests|DiskCacheTests|HostileKernelTests|RunCommandTests|HostileInputTests|NothingLostTests|LimitTests|InterruptedWriteTests'
-tsan_tests='CacheTests|ConcurrencyTests|CancellationTests|FusedKernelTests/fusedEqualsCallbackOnSeededRandomCombinations'
+asan_tests='NDImageTests|FusedTransformTests|TransformDriverTests|WindowStrategyTests|FastMathSumTests|ExactBoxSumTests|PairwiseSumKernelTests|BatchAndTIFFTests|FilterJITCTests|FusedKernelTests|LineLanesTests|DifferentialTests|ABITests|DiskCacheTests|HostileKernelTests|RunCommandTests|HostileInputTests|NothingLostTests|LimitTests|InterruptedWriteTests'
+tsan_tests='CacheTests|ConcurrencyTests|CancellationTests|FusedKernelTests/fusedEqualsCallbackOnSeededRandomCombinations|LineLanesTests/lanesGiveEveryLineTheLineKernelsBits'
 
 # Builds with `sanitizer` into .build-<name> and runs the tests matching `filter`; fails on any report.
 run() {

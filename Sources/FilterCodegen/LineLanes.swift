@@ -384,19 +384,9 @@ extension ProgramLowering {
             let chosen = try laneValue(then), other = try laneValue(orElse)
             return .scalar(emitter.select(mask, chosen, other))
         }
-        let conditionValue = try lower(condition).scalar
-        let thenBlock = emitter.block("cond.then"), elseBlock = emitter.block("cond.else"), merge = emitter.block("cond.end")
-        emitter.branch(if: conditionValue, then: thenBlock, else: elseBlock)
-        emitter.position(at: thenBlock)
-        let thenValue = try laneValue(then)
-        let thenEnd = emitter.currentBlock
-        emitter.branch(to: merge)
-        emitter.position(at: elseBlock)
-        let elseValue = try laneValue(orElse)
-        let elseEnd = emitter.currentBlock
-        emitter.branch(to: merge)
-        emitter.position(at: merge)
-        return .scalar(emitter.phi(laneVectorType, [(thenValue, thenEnd), (elseValue, elseEnd)]))
+        let (thenValue, elseValue) = try branches(on: try lower(condition).scalar, then: { try laneValue(then) },
+                                                  else: { try laneValue(orElse) })
+        return .scalar(emitter.phi(laneVectorType, [thenValue, elseValue]))
     }
 
     /// The element at `address` (lane 0's) of every lane, `pitch` elements apart.

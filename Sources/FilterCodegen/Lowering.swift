@@ -500,6 +500,26 @@ final class ProgramLowering {
         }
     }
 
+    /// `then()` in a block taken when `condition` holds, `orElse()` in one taken otherwise, each value with the
+    /// block it ends in; emission continues in the block both branch to (for the caller's phis).
+    func branches<Value>(on condition: LLVMValueRef, then: () throws -> Value, else orElse: () throws -> Value) throws
+        -> (then: (Value, LLVMBasicBlockRef), else: (Value, LLVMBasicBlockRef)) {
+        let thenBlock = emitter.block("cond.then")
+        let elseBlock = emitter.block("cond.else")
+        let merge = emitter.block("cond.end")
+        emitter.branch(if: condition, then: thenBlock, else: elseBlock)
+        emitter.position(at: thenBlock)
+        let thenValue = try then()
+        let thenEnd = emitter.currentBlock
+        emitter.branch(to: merge)
+        emitter.position(at: elseBlock)
+        let elseValue = try orElse()
+        let elseEnd = emitter.currentBlock
+        emitter.branch(to: merge)
+        emitter.position(at: merge)
+        return ((thenValue, thenEnd), (elseValue, elseEnd))
+    }
+
     private func structType(_ members: [LLVMTypeRef]) -> LLVMTypeRef {
         var elements: [LLVMTypeRef?] = members
         return elements.withUnsafeMutableBufferPointer {
@@ -623,20 +643,9 @@ final class ProgramLowering {
             if laneVaries(expression) {
                 return try lowerConditionalInLanes(condition, thenExpression, elseExpression, type: expression.type)
             }
-            let conditionValue = try lower(condition).scalar
-            let thenBlock = emitter.block("cond.then")
-            let elseBlock = emitter.block("cond.else")
-            let merge = emitter.block("cond.end")
-            emitter.branch(if: conditionValue, then: thenBlock, else: elseBlock)
-            emitter.position(at: thenBlock)
-            let thenValue = try lower(thenExpression)
-            let thenEnd = emitter.currentBlock
-            emitter.branch(to: merge)
-            emitter.position(at: elseBlock)
-            let elseValue = try lower(elseExpression)
-            let elseEnd = emitter.currentBlock
-            emitter.branch(to: merge)
-            emitter.position(at: merge)
+            let ((thenValue, thenEnd), (elseValue, elseEnd)) = try branches(on: try lower(condition).scalar,
+                                                                             then: { try lower(thenExpression) },
+                                                                             else: { try lower(elseExpression) })
             switch (thenValue, elseValue) {
             case (.array(let p1, let l1), .array(let p2, let l2)):
                 return .array(pointer: emitter.phi(scalarType(expression.type), [(p1, thenEnd), (p2, elseEnd)]),

@@ -6,6 +6,8 @@ import Testing
 import Foundation
 import FilterLang
 import FilterCodegen
+import FilterInterpreter
+import FilterSema
 import NDImage
 @testable import FilterJIT
 
@@ -308,6 +310,74 @@ private final class Counts: @unchecked Sendable {
         print("lanes against line by line: \(laneRuns) runs calling lanes (on one thread), \(problems.count) differences")
         #expect(laneRuns >= coverageFloor(testRounds(60), 1, 3))
         #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(8).joined(separator: "\n"))")
+    }
+
+    /// Random line programs (the differential fuzz's generator) that `LineLanes.analyse` accepts, whether or not a
+    /// loop of theirs carries data: their lanes variant run on four random lines at once, against the reference
+    /// interpreter on each line. A call that succeeds must give every line the interpreter's bits (NaN as NaN);
+    /// one that fails may (a select's branch that a line would not take), since the driver then runs its lines
+    /// one at a time. The interpreter runs first, under its step budget; a line that outruns it skips the sample.
+    @Test(.enabled(if: interpreterAvailable)) func lanesOfRandomProgramsAgreeWithTheInterpreter() throws {
+        let seed = UInt64(ProcessInfo.processInfo.environment["LANES_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("lanesOfRandomProgramsAgreeWithTheInterpreter seed \(seed) (rerun with LANES_FUZZ_SEED=\(seed))")
+        var generator = RandomProgramGenerator(seed: seed)
+        var random = SplitMix64(seed: seed ^ 0x1A7E5)
+        let fast = try Engine(cacheCapacity: 64, optimization: .none)
+        let optimised = try Engine(cacheCapacity: 64)
+        let wanted = testRounds(150)
+        var accepted = 0, generated = 0, succeeded = 0, failed = 0, mismatches: [String] = []
+        while accepted < wanted && generated < 100 * wanted {
+            generated += 1
+            let program = generator.program()
+            guard program.kind == .lineFilter, LineLanes.analyse(program) != nil else { continue }
+            accepted += 1
+            let zerosEqual = generator.usesZeroAmbiguousBuiltin
+            let kernel = try (accepted % 4 == 0 ? optimised : fast).compile(program: program)
+            for _ in 0..<3 {
+                let size = 1 + random.below(4), n = 1 + random.below(12)
+                let lines = (0..<LineLanes.count).map { _ in
+                    (0..<(n + size - 1)).map { _ in random.chance(0.25) ? random.pick(specialDoubles) : (random.unit() * 20 - 10).rounded() / 2 }
+                }
+                let parameters: [Double]? = random.chance(0.3) ? nil
+                    : [random.pick(specialDoubles), random.chance(0.8) ? Double(random.below(9) - 4) : random.pick(specialDoubles)]
+                let named = parameters.map { ["pf": $0[0], "pi": $0[1]] } ?? [:]
+                var expected: [Result<[Double], KernelRuntimeError>] = []
+                for line in lines {
+                    let interpreter = Interpreter(program: program, stepBudget: 1_000_000, chargesArrayElements: true)
+                    expected.append(Result { () throws(KernelRuntimeError) -> [Double] in
+                        try interpreter.runLineFilter(line: line, outputLength: n, parameters: parameters)
+                    })
+                }
+                if expected.contains(where: { if case .failure(let error) = $0 { return error.message.hasPrefix("step budget of ") } else { return false } }) {
+                    continue
+                }
+                let layout = FusedLayout(inputType: .float64, outputType: .float64, tapCount: size)
+                let lanesKernel = try kernel.fusionEngine.kernel(kernel, variant: .lineLanes(layout))
+                let function = unsafeBitCast(UnsafeRawPointer(bitPattern: try lanesKernel.address), to: LineFilterCallback.self)
+                var buffer = lines.flatMap { $0 }, outs = [Double](repeating: 0, count: LineLanes.count * n)
+                var userData = try kernel.parameterValues(named) + [0]
+                let ok = buffer.withUnsafeMutableBufferPointer { line in
+                    outs.withUnsafeMutableBufferPointer { out in
+                        userData.withUnsafeMutableBytes { function(line.baseAddress!, n + size - 1, out.baseAddress!, n, $0.baseAddress) != 0 }
+                    }
+                }
+                guard ok else { failed += 1; continue }
+                succeeded += 1
+                for (lane, reference) in expected.enumerated() {
+                    let got = Array(outs[(lane * n)..<((lane + 1) * n)])
+                    switch reference {
+                    case .success(let values) where values.count == n && zip(got, values).allSatisfy({ sameBits($0, $1, zerosEqual: zerosEqual) }):
+                        continue
+                    default:
+                        mismatches.append("program #\(accepted) size \(size) lane \(lane) line \(lines[lane]) parameters \(String(describing: parameters)): lanes \(got), interpreter \(reference)\n\(TypedIRPrinter.print(program))")
+                    }
+                }
+            }
+        }
+        print("lanes of \(accepted) accepted random line programs (of \(generated) generated): \(succeeded) calls compared, \(failed) failed calls, \(mismatches.count) mismatches")
+        #expect(mismatches.isEmpty, "seed \(seed): \(mismatches.prefix(3).joined(separator: "\n"))")
+        #expect(accepted >= coverageFloor(wanted, 1, 2), "only \(accepted) of \(generated) random programs ran in lanes")
+        #expect(succeeded >= coverageFloor(3 * accepted, 1, 3))
     }
 
     /// A kernel that fails in every line (an index past the line): the lanes call fails, its lines run again
