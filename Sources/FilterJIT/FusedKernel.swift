@@ -137,7 +137,9 @@ extension Kernel {
         guard kind == .lineFilter else { return nil }
         let axis = try validatedLineFilterAxis(lineOptions, rank: shape.count)
         let lineCount = shape[axis] == 0 ? 0 : shape.reduce(1, *) / shape[axis]
-        guard lineCount >= LineLanes.count,
+        // As a C-ordered run on one thread (`LineRun.lanesCanRun`): lines along another axis go in groups of at
+        // most the last axis's length.
+        guard lineCount >= LineLanes.count, axis == shape.count - 1 || shape[shape.count - 1] >= LineLanes.count,
               let lanes = try fusedLineLanesKernel(lineOptions, input: elementType, output: outputType ?? elementType) else { return nil }
         return FusedCode(ir: lanes.ir, optimizedIR: lanes.optimizedIR, assembly: try lanes.assembly)
     }

@@ -132,6 +132,13 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         #expect(lanes.stdout.contains("<4 x double>"))
         let few = try runCLI(["show", scratch.path("running.py"), "--line-size", "3", "--shape", "3x100", "--no-disk-cache"])
         #expect(few.stdout.hasPrefix("; lines run one at a time"), "\(few.stdout.prefix(200))")
+        // Along axis 0 the lines go in groups of at most the last axis's length: 3 here.
+        let narrow = try runCLI(["show", scratch.path("running.py"), "--line-size", "3", "--shape", "100x3", "--axis", "0",
+                                 "--no-disk-cache"])
+        #expect(narrow.stdout.hasPrefix("; lines run one at a time"), "\(narrow.stdout.prefix(200))")
+        let wide = try runCLI(["show", scratch.path("running.py"), "--line-size", "3", "--shape", "100x8", "--axis", "0",
+                               "--no-disk-cache"])
+        #expect(wide.stdout.hasPrefix("; lines run 4 at a time"), "\(wide.stdout.prefix(200))")
         let firText = """
             @line_filter
             def fir(line, out):
