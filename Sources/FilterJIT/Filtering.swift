@@ -185,7 +185,8 @@ extension Kernel {
             record(made.kernel, made: made.made)
             // The lanes kernel too, where a C-ordered run would take it (`LineRun.lanesCanRun`, for one thread).
             let lineCount = shape.reduce(1, *) / shape[axis]
-            if runsLinesInLanes && lineCount >= LineLanes.count && (axis == shape.count - 1 || shape[shape.count - 1] >= LineLanes.count) {
+            if runsLinesInLanes && Self.lineLanesEnabled && lineCount >= LineLanes.count
+                && (axis == shape.count - 1 || shape[shape.count - 1] >= LineLanes.count) {
                 let lanes = try fusionEngine.kernelReportingCompile(self, variant: .lineLanes(layout))
                 record(lanes.kernel, made: lanes.made)
             }

@@ -90,11 +90,15 @@ extension Kernel {
         return try fusionEngine.kernel(self, variant: .lineFilter(layout))
     }
 
+    /// Whether lanes kernels run at all (`FILTERJIT_LINE_LANES=0` turns them off: every line one at a time, for
+    /// comparisons).
+    static let lineLanesEnabled = ProcessInfo.processInfo.environment["FILTERJIT_LINE_LANES"] != "0"
+
     /// The fused line kernel over `LineLanes.count` lines at once (FilterCodegen/LineLanes.swift) for
     /// `options` and these element types, or nil when this kernel's lines do not run in lanes. (A run takes
     /// it only where `LineRun.lanesCanRun`: compile it only then.)
     func fusedLineLanesKernel(_ options: LineFilterOptions, input: ElementType, output: ElementType) throws -> Kernel? {
-        guard runsLinesInLanes else { return nil }
+        guard runsLinesInLanes, Self.lineLanesEnabled else { return nil }
         let layout = FusedLayout(inputType: FusedElementType(input), outputType: FusedElementType(output),
                                  tapCount: options.filterSize)
         return try fusionEngine.kernel(self, variant: .lineLanes(layout))

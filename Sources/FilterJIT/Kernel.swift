@@ -111,7 +111,7 @@ public final class Kernel: @unchecked Sendable {
     /// Whether this `@line_filter`'s lines run `LineLanes.count` at once, one per SIMD lane
     /// (FilterCodegen/LineLanes.swift): its control flow does not depend on the data and a loop carries
     /// data from one iteration to the next (`LineLanes.carriesData`). The fused engine then compiles a
-    /// lanes kernel too.
+    /// lanes kernel too (unless `FILTERJIT_LINE_LANES=0`).
     public let runsLinesInLanes: Bool
 
     /// The engine that compiled this kernel, which also compiles and caches its variants.
