@@ -139,6 +139,9 @@ func crossErosionReflect(_ image: NDArray) -> [Double] {
         let wide = try runCLI(["show", scratch.path("running.py"), "--line-size", "3", "--shape", "100x8", "--axis", "0",
                                "--no-disk-cache"])
         #expect(wide.stdout.hasPrefix("; lines run 4 at a time"), "\(wide.stdout.prefix(200))")
+        let off = try runCLI(["show", scratch.path("running.py"), "--line-size", "3", "--shape", "8x100", "--no-disk-cache"],
+                             environment: ["FILTERJIT_LINE_LANES": "0"])
+        #expect(off.stdout.hasPrefix("; lines run one at a time"), "FILTERJIT_LINE_LANES=0: \(off.stdout.prefix(200))")
         let firText = """
             @line_filter
             def fir(line, out):
