@@ -17,20 +17,11 @@ import subprocess
 import sys
 import time
 
+from filterjit.ndimage import UNIFORM_LINE
+
 KERNELS = {
-    # SciPy's uniform_filter1d running sum (filterjit.ndimage.UNIFORM_LINE).
-    "running mean": ("""
-@line_filter
-def running_mean(line, out):
-    size = len(line) - len(out) + 1
-    total = 0.0
-    for i in range(size):
-        total += line[i]
-    out[0] = total / size
-    for i in range(1, len(out)):
-        total += line[i + size - 1] - line[i - 1]
-        out[i] = total / size
-""", 9),
+    # SciPy's uniform_filter1d running sum, as filterjit.ndimage runs it.
+    "running mean": (UNIFORM_LINE, 9),
     "exponential moving average": ("""
 @line_filter
 def ema(line, out, a=0.2):
