@@ -102,7 +102,31 @@ extension UInt64: DoubleStorable {
     }
 }
 
+/// A loop to run in an element type's own Swift type (`ElementType.run`): written once, generic over the type.
+protocol TypedElementLoop {
+    /// The loop for elements of `T`.
+    func run<T: DoubleStorable>(_: T.Type)
+}
+
 extension ElementType {
+    /// Runs `loop` in this element type's Swift type (bool as its raw byte, UInt8): the one switch from element
+    /// type to Swift type for the loops that convert whole lines (`loadDouble` switches per element).
+    @inline(__always)
+    func run<Loop: TypedElementLoop>(_ loop: Loop) {
+        switch self {
+        case .float64: loop.run(Double.self)
+        case .float32: loop.run(Float.self)
+        case .bool, .uint8: loop.run(UInt8.self)
+        case .int8: loop.run(Int8.self)
+        case .uint16: loop.run(UInt16.self)
+        case .int16: loop.run(Int16.self)
+        case .int32: loop.run(Int32.self)
+        case .uint32: loop.run(UInt32.self)
+        case .int64: loop.run(Int64.self)
+        case .uint64: loop.run(UInt64.self)
+        }
+    }
+
     /// Reads the element at `pointer` (any alignment, native byte order) as a Double.
     @inline(__always)
     public func loadDouble(from pointer: UnsafeRawPointer) -> Double {

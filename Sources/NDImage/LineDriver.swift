@@ -286,26 +286,20 @@ public struct LineRun: @unchecked Sendable {
             if type == .float64, filterjit_line_gather8_f64(source, lineStride, count, destination, pitch) != 0 { return }
             if type == .float32, filterjit_line_gather8_f32(source, lineStride, count, destination, pitch) != 0 { return }
         }
-        func widen<T: DoubleLoadable>(_: T.Type) {
-            for j in 0..<count {
-                let row = source + j &* lineStride
-                for b in 0..<lines {
-                    destination[b &* pitch &+ j] = row.loadUnaligned(fromByteOffset: b &* step, as: T.self).doubleValue
+        struct Widen: TypedElementLoop {
+            let source: UnsafeRawPointer, lineStride: Int, step: Int, count: Int, lines: Int
+            let destination: UnsafeMutablePointer<Double>, pitch: Int
+            func run<T: DoubleStorable>(_: T.Type) {
+                for j in 0..<count {
+                    let row = source + j &* lineStride
+                    for b in 0..<lines {
+                        destination[b &* pitch &+ j] = row.loadUnaligned(fromByteOffset: b &* step, as: T.self).doubleValue
+                    }
                 }
             }
         }
-        switch type {
-        case .float64: widen(Double.self)
-        case .float32: widen(Float.self)
-        case .bool, .uint8: widen(UInt8.self)
-        case .int8: widen(Int8.self)
-        case .uint16: widen(UInt16.self)
-        case .int16: widen(Int16.self)
-        case .int32: widen(Int32.self)
-        case .uint32: widen(UInt32.self)
-        case .int64: widen(Int64.self)
-        case .uint64: widen(UInt64.self)
-        }
+        type.run(Widen(source: source, lineStride: lineStride, step: step, count: count, lines: lines,
+                       destination: destination, pitch: pitch))
     }
 
     /// The inverse of `gather` for `lines` output lines: values[b * pitch + j] stored with generic_filter1d's
@@ -317,26 +311,20 @@ public struct LineRun: @unchecked Sendable {
             if type == .float64, filterjit_line_scatter8_f64(values, pitch, count, destination, lineStride) != 0 { return }
             if type == .float32, filterjit_line_scatter8_f32(values, pitch, count, destination, lineStride) != 0 { return }
         }
-        func narrow<T: DoubleStorable>(_: T.Type) {
-            for j in 0..<count {
-                let row = destination + j &* lineStride
-                for b in 0..<lines {
-                    row.storeBytes(of: T(castingDouble: values[b &* pitch &+ j]), toByteOffset: b &* step, as: T.self)
+        struct Narrow: TypedElementLoop {
+            let values: UnsafeMutablePointer<Double>, pitch: Int, lines: Int, count: Int
+            let destination: UnsafeMutableRawPointer, lineStride: Int, step: Int
+            func run<T: DoubleStorable>(_: T.Type) {
+                for j in 0..<count {
+                    let row = destination + j &* lineStride
+                    for b in 0..<lines {
+                        row.storeBytes(of: T(castingDouble: values[b &* pitch &+ j]), toByteOffset: b &* step, as: T.self)
+                    }
                 }
             }
         }
-        switch type {
-        case .float64: narrow(Double.self)
-        case .float32: narrow(Float.self)
-        case .bool, .uint8: narrow(UInt8.self)
-        case .int8: narrow(Int8.self)
-        case .uint16: narrow(UInt16.self)
-        case .int16: narrow(Int16.self)
-        case .int32: narrow(Int32.self)
-        case .uint32: narrow(UInt32.self)
-        case .int64: narrow(Int64.self)
-        case .uint64: narrow(UInt64.self)
-        }
+        type.run(Narrow(values: values, pitch: pitch, lines: lines, count: count, destination: destination,
+                        lineStride: lineStride, step: step))
     }
 
     /// `count` elements of `type` from `source` (byte stride `stride`) as doubles into `destination`.
@@ -348,27 +336,19 @@ public struct LineRun: @unchecked Sendable {
         }
         // Other lines in a loop of their own type (`loadDouble` switches on the type per element: 256x256
         // float32 `uniform_filter1d` along the last axis 300 us against float64's 123, one thread).
-        func widen<T: DoubleLoadable>(_: T.Type) {
-            if stride == MemoryLayout<T>.stride {
-                // Contiguous: a constant stride, so the loop vectorises (with the run-time stride it did not:
-                // 256x256 float32 `uniform_filter1d` along the last axis 77 -> 52 us, the stores below too).
-                for k in 0..<count { destination[k] = source.loadUnaligned(fromByteOffset: k &* MemoryLayout<T>.stride, as: T.self).doubleValue }
-                return
+        struct Widen: TypedElementLoop {
+            let source: UnsafeRawPointer, stride: Int, count: Int, destination: UnsafeMutablePointer<Double>
+            func run<T: DoubleStorable>(_: T.Type) {
+                if stride == MemoryLayout<T>.stride {
+                    // Contiguous: a constant stride, so the loop vectorises (with the run-time stride it did not:
+                    // 256x256 float32 `uniform_filter1d` along the last axis 77 -> 52 us, the stores below too).
+                    for k in 0..<count { destination[k] = source.loadUnaligned(fromByteOffset: k &* MemoryLayout<T>.stride, as: T.self).doubleValue }
+                    return
+                }
+                for k in 0..<count { destination[k] = source.loadUnaligned(fromByteOffset: k &* stride, as: T.self).doubleValue }
             }
-            for k in 0..<count { destination[k] = source.loadUnaligned(fromByteOffset: k &* stride, as: T.self).doubleValue }
         }
-        switch type {
-        case .float64: widen(Double.self)
-        case .float32: widen(Float.self)
-        case .bool, .uint8: widen(UInt8.self)
-        case .int8: widen(Int8.self)
-        case .uint16: widen(UInt16.self)
-        case .int16: widen(Int16.self)
-        case .int32: widen(Int32.self)
-        case .uint32: widen(UInt32.self)
-        case .int64: widen(Int64.self)
-        case .uint64: widen(UInt64.self)
-        }
+        type.run(Widen(source: source, stride: stride, count: count, destination: destination))
     }
 
     /// Stores `count` doubles into elements of `type` at `destination` (byte stride `stride`).
@@ -380,24 +360,16 @@ public struct LineRun: @unchecked Sendable {
         }
         // Other lines: `storeDouble`'s cast (`DoubleStorable`), in a loop of the type's own (`storeDouble` switches
         // on the type per element).
-        func narrow<T: DoubleStorable>(_: T.Type) {
-            if stride == MemoryLayout<T>.stride {  // contiguous: a constant stride, so the loop vectorises
-                for k in 0..<count { destination.storeBytes(of: T(castingDouble: values[k]), toByteOffset: k &* MemoryLayout<T>.stride, as: T.self) }
-                return
+        struct Narrow: TypedElementLoop {
+            let values: UnsafeMutablePointer<Double>, count: Int, destination: UnsafeMutableRawPointer, stride: Int
+            func run<T: DoubleStorable>(_: T.Type) {
+                if stride == MemoryLayout<T>.stride {  // contiguous: a constant stride, so the loop vectorises
+                    for k in 0..<count { destination.storeBytes(of: T(castingDouble: values[k]), toByteOffset: k &* MemoryLayout<T>.stride, as: T.self) }
+                    return
+                }
+                for k in 0..<count { destination.storeBytes(of: T(castingDouble: values[k]), toByteOffset: k &* stride, as: T.self) }
             }
-            for k in 0..<count { destination.storeBytes(of: T(castingDouble: values[k]), toByteOffset: k &* stride, as: T.self) }
         }
-        switch type {
-        case .float64: narrow(Double.self)
-        case .float32: narrow(Float.self)
-        case .bool, .uint8: narrow(UInt8.self)
-        case .int8: narrow(Int8.self)
-        case .uint16: narrow(UInt16.self)
-        case .int16: narrow(Int16.self)
-        case .int32: narrow(Int32.self)
-        case .uint32: narrow(UInt32.self)
-        case .int64: narrow(Int64.self)
-        case .uint64: narrow(UInt64.self)
-        }
+        type.run(Narrow(values: values, count: count, destination: destination, stride: stride))
     }
 }
