@@ -1253,7 +1253,8 @@ import RankKernelsC
     /// some rounds: its hazard exit), switched off in a quarter of the rounds; wider ones take the other kernels,
     /// compared all the same) against the literal
     /// kernel: widths around the vector widths (64 uint8 / 32 uint16 lanes, AVX2 32 / 16; one and two vectors plus or minus
-    /// one), windows wider than the row, every mode, origins, footprints whose ones are a span anywhere in a
+    /// one; rows of 3 vectors or more, whose vectors the AVX-512 kernel lays on the output row's 64-byte lines, which
+    /// every other row of an odd width moves), windows wider than the row, every mode, origins, footprints whose ones are a span anywhere in a
     /// wider footprint (windows wholly left or right of the pixel, up to and beyond a vector's width: those
     /// run the other passes), cval, odd and even row counts, output types (another type takes the other
     /// passes), 1 and 3 threads, output rows in pairs and one at a time.
@@ -1271,7 +1272,7 @@ import RankKernelsC
         defer { filterjit_box_set_row_pairs(-1); filterjit_fused_box_set_avx2(-1) }
         let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
         let specials: [Double] = [-1.0, 0.0, 255.0, 256.0, 2.5, -129.0, 65535.0, 70000.0]
-        let widths = [1, 2, 15, 31, 32, 33, 63, 64, 65, 66, 95, 96, 97, 127, 128, 129, 130, 200]
+        let widths = [1, 2, 15, 31, 32, 33, 63, 64, 65, 66, 95, 96, 97, 127, 128, 129, 130, 191, 192, 200, 257, 300]
         var problems: [String] = []
         var strategyRuns = 0
         let rounds = testRounds(200)
