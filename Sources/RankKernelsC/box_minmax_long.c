@@ -304,13 +304,18 @@ FJ_LONG_VARIANTS(3)
 // windows do), no `stream`; else the rows-first kernel. C harness, 15x15 uint8 2048x2048, Emerald Rapids,
 // interleaved: 0.361-0.400 ms (median 0.391) against rows first's 0.394-0.435 (0.403), memcpy 0.29-0.30;
 // 256x2048 (in L2) 0.039-0.040 against 0.046-0.047.
+// The chunks lie on the first output row's 64-byte lines (`fj_cf_plan`, shift a; the pass compiled per shift or
+// none, SH): Zen 4, C harness, 2048x2048 with rows 16 bytes past a line as NumPy's, 31x31 0.372 -> 0.289 ms,
+// 15x15 0.252 -> 0.234-0.245 (memcpy 0.085).
 
 typedef struct {
     ptrdiff_t k, J;            // box rows; 64-column chunks of the row (J >= 2)
+    ptrdiff_t a;               // the chunks' shift: chunk j holds columns 64 j - a ..< 64 j - a + 64 (0 <= a < 64)
     uint8_t cval;
     __m512i idxA, idxB;        // the last level's operands: D_w at offsets -s and shl - s (both <= 0) over chunks (i-1, i)
     __m512i leftIdx, tailIdx, nextIdx;   // the row's ends: vpermb of chunk 0; vpermt2b of chunks (J-2, J-1)
-    __mmask64 leftCval, tailReal, tailCval, nextCval, lastMask;
+    __m512i firstIdx;                    // a > 0: chunk 0's lanes before column 0, vpermb of chunk 0
+    __mmask64 leftCval, tailReal, tailCval, nextCval, lastMask, firstEdge, firstCval, firstReal;
     uint8_t *suffixRows;       // suffix rows 1 ... k - 2 of a block (scratch, `stride` apart)
     ptrdiff_t stride;
     uint8_t *prefix;
@@ -331,7 +336,8 @@ FJ_LONG FJ_LONG_INLINE __m512i fj_cf_level(int l, __m512i a, __m512i b) {
 // One output row: the column minima of chunk j (`v`) come from the pass's vertical step; FJ_CF_FEED feeds
 // them (and the ends built from them) through the levels and stores the outputs as they complete: d_ is
 // D_w of chunk i = q - (NL - 1) for the q-th chunk fed (q from -1), and output chunk i takes D_w at offsets
-// -s and shl - s, both in -63 ... 0 (chunks i - 1 and i; B0: shl == s, chunk i itself).
+// -s and shl - s, both in -63 ... 0 (chunks i - 1 and i; B0: shl == s, chunk i itself). LAST: the row's last output
+// chunk (stores masked by lastMask); FIRST: the feed may store output chunk 0 (masked by firstReal where a > 0).
 #define FJ_CF_FEED(V, Q)                                                                                      \
     do {                                                                                                       \
         __m512i cur_[8];                                                                                       \
@@ -344,12 +350,13 @@ FJ_LONG FJ_LONG_INLINE __m512i fj_cf_level(int l, __m512i a, __m512i b) {
             const __m512i a_ = _mm512_permutex2var_epi8(h1, idxA, d_);                                         \
             const __m512i o_ = fj_long_op(op, a_, B0 ? d_ : _mm512_permutex2var_epi8(h1, idxB, d_));           \
             if (LAST) _mm512_mask_storeu_epi8(out + 64 * i_, lastMask, o_);                                    \
+            else if (FIRST && i_ == 0 && a) _mm512_mask_storeu_epi8(out, firstReal, o_);                       \
             else _mm512_storeu_si512(out + 64 * i_, o_);                                                       \
         }                                                                                                      \
         h1 = d_;                                                                                               \
     } while (0)
 
-// The vertical step of chunk j (loads masked by M): kind 0, the block's suffix pass (rows block[0 ..< k],
+// The vertical step of chunk j (rows and output at grid position 0, column -a: see fj_cf_run; loads masked by M): kind 0, the block's suffix pass (rows block[0 ..< k],
 // suffix rows stored; the output row's column minima = op of all k); kind 1, a prefix step (the entering
 // row; the prefix row loaded with loadP, stored with storeP; column minima = op(sfx, prefix)).
 #define FJ_CF_VERTICAL(LOAD)                                                                                   \
@@ -371,30 +378,52 @@ FJ_LONG FJ_LONG_INLINE __m512i fj_cf_level(int l, __m512i a, __m512i b) {
         if (nextOut) _m_prefetchw(nextOut + x);                                                                \
     } while (0)
 #define FJ_CF_LOAD(p) _mm512_loadu_si512(p)
+#define FJ_CF_LOAD_FIRST(p) _mm512_maskz_loadu_epi8(firstReal, p)
 #define FJ_CF_LOAD_LAST(p) _mm512_maskz_loadu_epi8(lastMask, p)
 
-FJ_LONG FJ_LONG_INLINE void fj_cf_pass(int op, int NL, int B0, const fj_cf_state *c, int kind, const uint8_t *const *block,
+FJ_LONG FJ_LONG_INLINE void fj_cf_pass(int op, int NL, int B0, int SH, const fj_cf_state *c, int kind, const uint8_t *const *block,
                                        uint8_t *const *suffix, const uint8_t *entering, int loadP, int storeP,
                                        const uint8_t *sfx, uint8_t *out, const uint8_t *nextRow, uint8_t *nextOut) {
-    const ptrdiff_t J = c->J, k = c->k;
+    // SH (a constant): the variant for a > 0; without it a is 0 and the code as before the shift.
+    const ptrdiff_t J = c->J, k = c->k, a = SH ? c->a : 0;
     uint8_t *const P = c->prefix;
     const __m512i idxA = c->idxA, idxB = c->idxB, cv = _mm512_set1_epi8((char)c->cval);
-    const __mmask64 lastMask = c->lastMask;
+    const __mmask64 lastMask = c->lastMask, firstReal = c->firstReal;
     // h1: D_w of the chunk before the last one fed (d_).
     __m512i prev[8], h1 = _mm512_setzero_si512(), v;
     for (int l = 0; l < 8; l++) prev[l] = h1;
     {
         const ptrdiff_t x = 0;
-        FJ_CF_VERTICAL(FJ_CF_LOAD);
+        if (SH && a) {
+            // Columns -a ..< 0 (chunk 0's first lanes, not loaded) through the mode, from chunk 0's loaded lanes.
+            FJ_CF_VERTICAL(FJ_CF_LOAD_FIRST);
+            v = _mm512_mask_blend_epi8(c->firstEdge, v,
+                                       _mm512_mask_blend_epi8(c->firstCval, _mm512_permutexvar_epi8(c->firstIdx, v), cv));
+        } else {
+            FJ_CF_VERTICAL(FJ_CF_LOAD);
+        }
         enum { LAST = 0 };
+        const int FIRST = SH;
         FJ_CF_FEED(_mm512_mask_blend_epi8(c->leftCval, _mm512_permutexvar_epi8(c->leftIdx, v), cv), -1);
         FJ_CF_FEED(v, 0);
     }
     __m512i vPrev = v;
-    for (ptrdiff_t j = 1; j < J - 1; j++) {
+    // With SH, chunks 1 ... NL - 1 (output chunk 0 is stored as chunk NL - 1 is fed), then the rest in a loop
+    // without that test.
+    ptrdiff_t j = 1;
+    if (SH) {
+        for (; j < J - 1 && j < NL; j++) {
+            const ptrdiff_t x = 64 * j;
+            FJ_CF_VERTICAL(FJ_CF_LOAD);
+            enum { LAST = 0, FIRST = 1 };
+            FJ_CF_FEED(v, j);
+            vPrev = v;
+        }
+    }
+    for (; j < J - 1; j++) {
         const ptrdiff_t x = 64 * j;
         FJ_CF_VERTICAL(FJ_CF_LOAD);
-        enum { LAST = 0 };
+        enum { LAST = 0, FIRST = 0 };
         FJ_CF_FEED(v, j);
         vPrev = v;
     }
@@ -407,6 +436,7 @@ FJ_LONG FJ_LONG_INLINE void fj_cf_pass(int op, int NL, int B0, const fj_cf_state
         const __m512i next = _mm512_mask_blend_epi8(c->nextCval, _mm512_permutex2var_epi8(vPrev, c->nextIdx, v), cv);
         v = _mm512_mask_blend_epi8(c->tailReal, _mm512_mask_blend_epi8(c->tailCval, tail, cv), v);
         int LAST = NL == 1;
+        const int FIRST = SH;
         FJ_CF_FEED(v, J - 1);
         for (int q = 0; q + 1 < NL; q++) {
             LAST = q + 2 == NL;
@@ -415,11 +445,12 @@ FJ_LONG FJ_LONG_INLINE void fj_cf_pass(int op, int NL, int B0, const fj_cf_state
     }
 }
 #undef FJ_CF_LOAD_LAST
+#undef FJ_CF_LOAD_FIRST
 #undef FJ_CF_LOAD
 #undef FJ_CF_VERTICAL
 #undef FJ_CF_FEED
 
-FJ_LONG FJ_LONG_INLINE void fj_cf_run(int op, int NL, int B0, const fj_cf_state *plan, const uint8_t *const *rows,
+FJ_LONG FJ_LONG_INLINE void fj_cf_run(int op, int NL, int B0, int SH, const fj_cf_state *plan, const uint8_t *const *rows,
                                       uint8_t *const *outs, ptrdiff_t count) {
     // Local copies: the passes' 8-bit stores may alias anything but locals whose address does not escape,
     // so these stay in registers (or are not reloaded after every store).
@@ -430,15 +461,19 @@ FJ_LONG FJ_LONG_INLINE void fj_cf_run(int op, int NL, int B0, const fj_cf_state 
     const uint8_t *block[256];
     uint8_t *suffix[256];
     for (ptrdiff_t i = 1; i + 1 < k; i++) suffix[i] = c->suffixRows + (i - 1) * c->stride;
-#define FJ_CF_ROW(p) (rows[p] ? rows[p] : c->cvalRow)
+    // Input and output rows from grid position 0 (column -a, never read or written below column 0); the scratch
+    // rows hold grid positions from their start.
+    const ptrdiff_t a = SH ? c->a : 0;
+#define FJ_CF_ROW(p) ((rows[p] ? rows[p] : c->cvalRow) - a)
 #define FJ_CF_NEXT_ROW(p) (prefetch && (p) < count + k - 1 ? rows[p] : NULL)
 #define FJ_CF_NEXT_OUT(t) (prefetch && (t) < count ? outs[t] : NULL)
     for (ptrdiff_t j0 = 0; j0 < count; j0 += k) {
         for (ptrdiff_t i = 0; i < k; i++) block[i] = FJ_CF_ROW(j0 + i);
-        fj_cf_pass(op, NL, B0, c, 0, block, suffix, NULL, 0, 0, NULL, outs[j0], FJ_CF_NEXT_ROW(j0 + k), FJ_CF_NEXT_OUT(j0 + 1));
+        fj_cf_pass(op, NL, B0, SH, c, 0, block, suffix, NULL, 0, 0, NULL, outs[j0] - a, FJ_CF_NEXT_ROW(j0 + k),
+                   FJ_CF_NEXT_OUT(j0 + 1));
         for (ptrdiff_t t = 1; t < k && j0 + t < count; t++)
-            fj_cf_pass(op, NL, B0, c, 1, NULL, suffix, FJ_CF_ROW(j0 + k + t - 1), t > 1, t + 1 < k,
-                       t == k - 1 ? block[k - 1] : suffix[t], outs[j0 + t], FJ_CF_NEXT_ROW(j0 + k + t),
+            fj_cf_pass(op, NL, B0, SH, c, 1, NULL, suffix, FJ_CF_ROW(j0 + k + t - 1), t > 1, t + 1 < k,
+                       t == k - 1 ? block[k - 1] : suffix[t], outs[j0 + t] - a, FJ_CF_NEXT_ROW(j0 + k + t),
                        FJ_CF_NEXT_OUT(j0 + t + 1));
     }
 #undef FJ_CF_NEXT_OUT
@@ -446,28 +481,32 @@ FJ_LONG FJ_LONG_INLINE void fj_cf_run(int op, int NL, int B0, const fj_cf_state 
 #undef FJ_CF_ROW
 }
 
-#define FJ_CF_VARIANTS(OP)                                                                                 \
-    FJ_LONG static void fj_cf_run_##OP(int NL, int B0, const fj_cf_state *c, const uint8_t *const *rows,     \
-                                       uint8_t *const *outs, ptrdiff_t count) {                            \
+#define FJ_CF_VARIANTS(OP, SH)                                                                             \
+    FJ_LONG static void fj_cf_run_##OP##_##SH(int NL, int B0, const fj_cf_state *c, const uint8_t *const *rows, \
+                                              uint8_t *const *outs, ptrdiff_t count) {                     \
         switch (NL * 2 + (B0 != 0)) {                                                                      \
-        case 2: fj_cf_run(OP, 1, 0, c, rows, outs, count); break;                                           \
-        case 3: fj_cf_run(OP, 1, 1, c, rows, outs, count); break;                                           \
-        case 4: fj_cf_run(OP, 2, 0, c, rows, outs, count); break;                                           \
-        case 5: fj_cf_run(OP, 2, 1, c, rows, outs, count); break;                                           \
-        case 6: fj_cf_run(OP, 3, 0, c, rows, outs, count); break;                                           \
-        case 7: fj_cf_run(OP, 3, 1, c, rows, outs, count); break;                                           \
-        case 8: fj_cf_run(OP, 4, 0, c, rows, outs, count); break;                                           \
-        case 9: fj_cf_run(OP, 4, 1, c, rows, outs, count); break;                                           \
-        case 10: fj_cf_run(OP, 5, 0, c, rows, outs, count); break;                                          \
-        case 11: fj_cf_run(OP, 5, 1, c, rows, outs, count); break;                                          \
-        case 12: fj_cf_run(OP, 6, 0, c, rows, outs, count); break;                                          \
-        default: fj_cf_run(OP, 6, 1, c, rows, outs, count); break;                                          \
+        case 2: fj_cf_run(OP, 1, 0, SH, c, rows, outs, count); break;                                       \
+        case 3: fj_cf_run(OP, 1, 1, SH, c, rows, outs, count); break;                                       \
+        case 4: fj_cf_run(OP, 2, 0, SH, c, rows, outs, count); break;                                       \
+        case 5: fj_cf_run(OP, 2, 1, SH, c, rows, outs, count); break;                                       \
+        case 6: fj_cf_run(OP, 3, 0, SH, c, rows, outs, count); break;                                       \
+        case 7: fj_cf_run(OP, 3, 1, SH, c, rows, outs, count); break;                                       \
+        case 8: fj_cf_run(OP, 4, 0, SH, c, rows, outs, count); break;                                       \
+        case 9: fj_cf_run(OP, 4, 1, SH, c, rows, outs, count); break;                                       \
+        case 10: fj_cf_run(OP, 5, 0, SH, c, rows, outs, count); break;                                      \
+        case 11: fj_cf_run(OP, 5, 1, SH, c, rows, outs, count); break;                                      \
+        case 12: fj_cf_run(OP, 6, 0, SH, c, rows, outs, count); break;                                      \
+        default: fj_cf_run(OP, 6, 1, SH, c, rows, outs, count); break;                                      \
         }                                                                                                  \
     }
-FJ_CF_VARIANTS(0)
-FJ_CF_VARIANTS(1)
-FJ_CF_VARIANTS(2)
-FJ_CF_VARIANTS(3)
+FJ_CF_VARIANTS(0, 0)
+FJ_CF_VARIANTS(1, 0)
+FJ_CF_VARIANTS(2, 0)
+FJ_CF_VARIANTS(3, 0)
+FJ_CF_VARIANTS(0, 1)
+FJ_CF_VARIANTS(1, 1)
+FJ_CF_VARIANTS(2, 1)
+FJ_CF_VARIANTS(3, 1)
 
 // -1: the default, where the call allows it (FILTERJIT_BOX_COLUMNS_FIRST=0 in the environment: never).
 static int fj_cf_enabled = -1;
@@ -487,18 +526,69 @@ static int fj_cf_allowed(void) {
 static uint64_t fj_cf_runs = 0;
 uint64_t filterjit_box_long_columns_first_runs(void) { return __atomic_load_n(&fj_cf_runs, __ATOMIC_RELAXED); }
 
+// The chunks' grid for shift a (chunk j: columns 64 j - a ..< 64 j - a + 64) and the row's ends through the mode:
+// 0, or -1 where an end reads a column outside the chunks it is built from (chunk 0's loaded lanes for the left
+// end; chunks J - 2 and J - 1 for the right one).
+FJ_LONG static int fj_cf_plan(fj_cf_state *c, ptrdiff_t a, ptrdiff_t n, ptrdiff_t s, ptrdiff_t length,
+                              const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre) {
+    const ptrdiff_t J = (n + a + 63) / 64;
+    if (J < 2) return -1;
+    c->a = a;
+    c->J = J;
+    // The row's ends: column cc (< 0 or >= n) of the row of column minima is extended position centre + cc. Only
+    // columns that some stored output reads are planned: -s ... n - 1 - s + length - 1.
+    const ptrdiff_t lastRead = n - 1 - s + length - 1, window = 64 * (J - 2) - a;
+    uint8_t left[64], first[64], tail[64], next[64];
+    __mmask64 leftCval = 0, tailReal = 0, tailCval = 0, nextCval = 0, firstEdge = 0, firstCval = 0;
+    for (int l = 0; l < 64; l++) {
+        left[l] = first[l] = tail[l] = next[l] = 0;
+        // Chunk -1, and chunk 0's lanes before column 0: lane col + a of chunk 0 (its loaded lanes are a ..< 64).
+        for (int which = 0; which < 2; which++) {
+            const ptrdiff_t cl = which == 0 ? l - 64 - a : l - a;
+            if (cl >= 0 || cl < -s) continue;
+            const ptrdiff_t p = centre + cl;
+            if (p < 0 || p >= extendedLength) return -1;
+            const ptrdiff_t col = columns[p];
+            if (which == 1) firstEdge |= (__mmask64)1 << l;
+            if (col < 0) *(which == 0 ? &leftCval : &firstCval) |= (__mmask64)1 << l;
+            else if (col + a < 64 && col < n) (which == 0 ? left : first)[l] = (uint8_t)(col + a);
+            else return -1;
+        }
+        for (int which = 0; which < 2; which++) {
+            const ptrdiff_t cc = 64 * (J - 1 + which) - a + l;
+            if (which == 0 && cc < n) { tailReal |= (__mmask64)1 << l; continue; }
+            if (cc > lastRead) continue;
+            const ptrdiff_t p = centre + cc;
+            if (p < 0 || p >= extendedLength) return -1;
+            const ptrdiff_t col = columns[p];
+            __mmask64 *cvalMask = which == 0 ? &tailCval : &nextCval;
+            uint8_t *idx = which == 0 ? tail : next;
+            if (col < 0) *cvalMask |= (__mmask64)1 << l;
+            else if (col >= window && col < n) idx[l] = (uint8_t)(col - window);
+            else return -1;
+        }
+    }
+    c->leftIdx = _mm512_loadu_si512(left); c->tailIdx = _mm512_loadu_si512(tail); c->nextIdx = _mm512_loadu_si512(next);
+    c->firstIdx = _mm512_loadu_si512(first);
+    c->leftCval = leftCval; c->tailReal = tailReal; c->tailCval = tailCval; c->nextCval = nextCval;
+    c->firstEdge = firstEdge; c->firstCval = firstCval;
+    c->firstReal = ~fj_long_mask(a);
+    c->lastMask = fj_long_mask(n + a - 64 * (J - 1));
+    return 0;
+}
+
 // Plans the columns-first run (see above) and runs it: 0 done, -1 when it does not take this call (nothing
 // written) or its scratch cannot be allocated.
 FJ_LONG static int fj_cf(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                          const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                          ptrdiff_t length, uint8_t cval, int NL, const ptrdiff_t *shifts) {
     if (!fj_cf_allowed()) return -1;
-    const ptrdiff_t s = centre - start, J = (n + 63) / 64;
+    const ptrdiff_t s = centre - start;
     // (Both operands of the last level at offsets -s and shl - s in -63 ... 0: windows starting at or left of
     // the output column by at least the last shift, as centred odd windows do.)
-    if (NL < 1 || NL > 6 || J < 2 || s > 63 || shifts[NL - 1] > s) return -1;
+    if (NL < 1 || NL > 6 || (n + 63) / 64 < 2 || s > 63 || shifts[NL - 1] > s) return -1;
     fj_cf_state c;
-    c.k = k; c.J = J; c.cval = cval;
+    c.k = k; c.cval = cval;
     // (The levels before the last shift by 1, 2, 4, ...: fj_cf_level.)
     for (int l = 0; l + 1 < NL; l++)
         if (shifts[l] != (ptrdiff_t)1 << l) return -1;
@@ -513,39 +603,14 @@ FJ_LONG static int fj_cf(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_
         c.idxB = _mm512_loadu_si512(b);
     }
     const int B0 = shifts[NL - 1] == s;
-    // The row's ends: column c (< 0 or >= n) of the row of column minima is extended position centre + c.
-    // Only columns that some stored output reads are planned: -s ... n - 1 - s + length - 1.
-    const ptrdiff_t lastRead = n - 1 - s + length - 1, window = 64 * (J - 2);
-    uint8_t left[64], tail[64], next[64];
-    __mmask64 leftCval = 0, tailReal = 0, tailCval = 0, nextCval = 0;
-    for (int l = 0; l < 64; l++) {
-        left[l] = tail[l] = next[l] = 0;
-        const ptrdiff_t cl = l - 64;   // chunk -1
-        if (cl >= -s) {
-            const ptrdiff_t p = centre + cl;
-            if (p < 0 || p >= extendedLength) return -1;
-            const ptrdiff_t col = columns[p];
-            if (col < 0) leftCval |= (__mmask64)1 << l;
-            else if (col < 64 && col < n) left[l] = (uint8_t)col;
-            else return -1;
-        }
-        for (int which = 0; which < 2; which++) {
-            const ptrdiff_t cc = 64 * (J - 1 + which) + l;
-            if (which == 0 && cc < n) { tailReal |= (__mmask64)1 << l; continue; }
-            if (cc > lastRead) continue;
-            const ptrdiff_t p = centre + cc;
-            if (p < 0 || p >= extendedLength) return -1;
-            const ptrdiff_t col = columns[p];
-            __mmask64 *cvalMask = which == 0 ? &tailCval : &nextCval;
-            uint8_t *idx = which == 0 ? tail : next;
-            if (col < 0) *cvalMask |= (__mmask64)1 << l;
-            else if (col >= window && col < n) idx[l] = (uint8_t)(col - window);
-            else return -1;
-        }
-    }
-    c.leftIdx = _mm512_loadu_si512(left); c.tailIdx = _mm512_loadu_si512(tail); c.nextIdx = _mm512_loadu_si512(next);
-    c.leftCval = leftCval; c.tailReal = tailReal; c.tailCval = tailCval; c.nextCval = nextCval;
-    c.lastMask = fj_long_mask(n - 64 * (J - 1));
+    // The chunks on the first output row's 64-byte lines (a: its offset past one), so that its stores, and the loads
+    // of rows at the same offset (a NumPy array's), are aligned; a = 0 (the row's own grid) where the mode's columns
+    // for chunk 0's first lanes lie beyond its loaded lanes.
+    const ptrdiff_t aligned = (ptrdiff_t)((uintptr_t)outs[0] % 64);
+    if (fj_cf_plan(&c, aligned, n, s, length, columns, extendedLength, centre) != 0 &&
+        (aligned == 0 || fj_cf_plan(&c, 0, n, s, length, columns, extendedLength, centre) != 0))
+        return -1;
+    const ptrdiff_t J = c.J;
     // Scratch: k - 2 suffix rows and the prefix row (whole vectors, 320 bytes past a multiple of 4096 apart,
     // as the ring's), and a row of cval.
     ptrdiff_t bytes = J * 64;
@@ -559,11 +624,15 @@ FJ_LONG static int fj_cf(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_
     uint8_t *cvalRow = scratch + (suffixRows + 1) * bytes;
     memset(cvalRow, cval, (size_t)(J * 64));
     c.cvalRow = cvalRow;
-    switch (op) {
-    case 0: fj_cf_run_0(NL, B0, &c, rows, outs, count); break;
-    case 1: fj_cf_run_1(NL, B0, &c, rows, outs, count); break;
-    case 2: fj_cf_run_2(NL, B0, &c, rows, outs, count); break;
-    default: fj_cf_run_3(NL, B0, &c, rows, outs, count); break;
+    switch (op * 2 + (c.a > 0)) {
+    case 0: fj_cf_run_0_0(NL, B0, &c, rows, outs, count); break;
+    case 1: fj_cf_run_0_1(NL, B0, &c, rows, outs, count); break;
+    case 2: fj_cf_run_1_0(NL, B0, &c, rows, outs, count); break;
+    case 3: fj_cf_run_1_1(NL, B0, &c, rows, outs, count); break;
+    case 4: fj_cf_run_2_0(NL, B0, &c, rows, outs, count); break;
+    case 5: fj_cf_run_2_1(NL, B0, &c, rows, outs, count); break;
+    case 6: fj_cf_run_3_0(NL, B0, &c, rows, outs, count); break;
+    default: fj_cf_run_3_1(NL, B0, &c, rows, outs, count); break;
     }
     free(scratch);
     __atomic_fetch_add(&fj_cf_runs, 1, __ATOMIC_RELAXED);

@@ -1521,6 +1521,73 @@ import RankKernelsC
         #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
+    /// The 8- and 16-bit box kernels that lay their vectors on the output's 64-byte lines (the single-pass small boxes,
+    /// AVX-512: a grid shifted by the first output row's offset past a line; the long 8-bit boxes' columns-first path,
+    /// the same): input and output rows 0-63 bytes past a line (a NumPy array's rows start 16 bytes past one), the
+    /// output's and the input's offsets equal or not, rows of 3-16 vectors, windows whose left end reads the mode's
+    /// columns in and beyond the first vector, every mode in turn, origins, 1 and 2 threads (the second thread's first
+    /// row elsewhere on its line), equal to the literal kernel; no byte outside the output view changes.
+    @Test func boxKernelsOnTheOutputsLinesEqualTheLiteralKernel() throws {
+        guard frontEndAvailable else { return }
+        let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
+        let fusedBefore = filterjit_fused_box_runs(), longBefore = filterjit_box_long_runs()
+        var problems: [String] = []
+        var turn = 0
+        let cases: [(width: Int, size: [Int], type: ElementType)] = [
+            (200, [3, 3], .uint8), (257, [5, 5], .int8), (1000, [3, 3], .uint16), (300, [8, 7], .uint8), (193, [2, 4], .int16),
+            (200, [15, 15], .uint8), (300, [9, 31], .int8), (1000, [31, 9], .uint8), (130, [16, 17], .uint8), (257, [9, 63], .uint8),
+        ]
+        for (index, item) in cases.enumerated() {
+            let height = 12 + index % 3
+            let itemSize = item.type.itemSize
+            let source = try NDArray.random(shape: [height, item.width], elementType: item.type, seed: UInt64(31 * item.width + index))
+            for lineOffset in [0, 1, 4, 16, 33, 48, 63] {
+                for sameOffsets in [true, false] {
+                    func view(_ offset: Int, fill: UInt8) throws -> (NDArray, NDArrayStorage, Int, Int) {
+                        let rowStride = (item.width * itemSize + 63) / 64 * 64
+                        let byteCount = rowStride * height + 256
+                        let storage = try NDArrayStorage(byteCount: byteCount)
+                        memset(storage.baseAddress, Int32(fill), byteCount)
+                        let base = Int(bitPattern: storage.baseAddress)
+                        let byteOffset = 64 + ((offset - base % 64) % 64 + 64) % 64
+                        let array = try NDArray(storage: storage, elementType: item.type, shape: [height, item.width],
+                                                strides: [rowStride, itemSize], byteOffset: byteOffset)
+                        return (array, storage, byteOffset, rowStride)
+                    }
+                    let (input, _, _, _) = try view(sameOffsets ? lineOffset : (lineOffset + 24) % 64 & ~(itemSize - 1), fill: 0)
+                    copyLogically(from: source, to: input)
+                    let (output, storage, byteOffset, rowStride) = try view(lineOffset & ~(itemSize - 1), fill: 0xA5)
+                    let mode = BoundaryMode.allCases[turn % BoundaryMode.allCases.count]
+                    let origin = turn % 4 == 3 ? item.size.map { ($0 - 1) / 2 } : [0, 0]
+                    turn += 1
+                    let options = FilterOptions(size: item.size, mode: mode, cval: 3, origin: origin)
+                    let kernel = kernels[turn % 2]
+                    let threads = 1 + turn % 2
+                    let label = "\(item.type) width \(item.width) size \(item.size) origin \(origin) \(mode) line offset \(lineOffset) same \(sameOffsets) threads \(threads)"
+                    let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+                    do {
+                        _ = try kernel.genericFilter(input, options: options, output: .array(output), threads: threads)
+                    } catch {
+                        problems.append("\(label): \(error)")
+                        continue
+                    }
+                    if let d = Outcome({ output }).difference(from: literal) { problems.append("\(label): \(d)") }
+                    let bytes = storage.baseAddress.assumingMemoryBound(to: UInt8.self)
+                    var outside = 0
+                    for i in 0..<storage.byteCount {
+                        let inView = i >= byteOffset && (i - byteOffset) / rowStride < height && (i - byteOffset) % rowStride < item.width * itemSize
+                        if !inView && bytes[i] != 0xA5 { outside += 1 }
+                    }
+                    if outside > 0 { problems.append("\(label): \(outside) bytes outside the output changed") }
+                }
+            }
+        }
+        print("boxes on the outputs' lines: \(turn) calls, fused kernel runs \(filterjit_fused_box_runs() - fusedBefore), long \(filterjit_box_long_runs() - longBefore), \(problems.count) problems")
+        if BoxKernels.fusedServe(UInt8.self) { #expect(filterjit_fused_box_runs() > fusedBefore, "the fused box kernel was not reached") }
+        if BoxLongKernel.available { #expect(filterjit_box_long_runs() > longBefore, "the long-box kernel was not reached") }
+        #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+    }
+
     /// The wide-lane long-box kernel (`filterjit_box_long_f32` ... `_i16`, branch w12o: float32, float64, uint16,
     /// int16 2-D boxes of 9 or more rows; without AVX-512 the AVX2 one) against the literal kernel: seeded fuzz over box sizes 9-40 rows,
     /// widths around 16 lanes, shapes 1-300, every mode, origins, cval, NaN / -0.0 / inf data (the kernel
