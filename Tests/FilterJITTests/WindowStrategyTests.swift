@@ -1499,21 +1499,9 @@ import RankKernelsC
                     let options = FilterOptions(size: size, mode: mode, cval: 3)
                     let kernel = kernels[(index + lineOffset) % 2]
                     let label = "\(type) width \(width) size \(size) \(mode) line offset \(lineOffset) keeps it \(keepsOffset)"
-                    let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
-                    do {
-                        _ = try kernel.genericFilter(input, options: options, output: .array(output), threads: 1 + lineOffset % 2)
-                    } catch {
-                        problems.append("\(label): \(error)")
-                        continue
-                    }
-                    if let d = Outcome({ output }).difference(from: literal) { problems.append("\(label): \(d)") }
-                    let bytes = storage.baseAddress.assumingMemoryBound(to: UInt8.self)
-                    var outside = 0
-                    for i in 0..<byteCount {
-                        let inView = i >= byteOffset && (i - byteOffset) / rowStride < height && (i - byteOffset) % rowStride < width
-                        if !inView && bytes[i] != 0xA5 { outside += 1 }
-                    }
-                    if outside > 0 { problems.append("\(label): \(outside) bytes outside the output changed") }
+                    problems += problemsWritingIntoView(kernel, input, options, threads: 1 + lineOffset % 2, output: output,
+                                                        storage: storage, byteOffset: byteOffset, rowStride: rowStride,
+                                                        rowBytes: width, height: height, label: label)
                 }
             }
         }
@@ -1564,21 +1552,9 @@ import RankKernelsC
                     let kernel = kernels[turn % 2]
                     let threads = 1 + turn % 2
                     let label = "\(item.type) width \(item.width) size \(item.size) origin \(origin) \(mode) line offset \(lineOffset) same \(sameOffsets) threads \(threads)"
-                    let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
-                    do {
-                        _ = try kernel.genericFilter(input, options: options, output: .array(output), threads: threads)
-                    } catch {
-                        problems.append("\(label): \(error)")
-                        continue
-                    }
-                    if let d = Outcome({ output }).difference(from: literal) { problems.append("\(label): \(d)") }
-                    let bytes = storage.baseAddress.assumingMemoryBound(to: UInt8.self)
-                    var outside = 0
-                    for i in 0..<storage.byteCount {
-                        let inView = i >= byteOffset && (i - byteOffset) / rowStride < height && (i - byteOffset) % rowStride < item.width * itemSize
-                        if !inView && bytes[i] != 0xA5 { outside += 1 }
-                    }
-                    if outside > 0 { problems.append("\(label): \(outside) bytes outside the output changed") }
+                    problems += problemsWritingIntoView(kernel, input, options, threads: threads, output: output,
+                                                        storage: storage, byteOffset: byteOffset, rowStride: rowStride,
+                                                        rowBytes: item.width * itemSize, height: height, label: label)
                 }
             }
         }
@@ -1982,6 +1958,30 @@ import RankKernelsC
 /// thread count that differs, `label` first.
 /// The literal kernel's result against the strategy's with the long-box kernels on and off (`BoxLongKernel.enabled`,
 /// left on), at 1 and 3 threads: the differences, labelled; `runs` counts the strategy runs.
+/// The problems of one run of `kernel` into `output`, a view of `storage` (`height` rows `rowStride` bytes apart from
+/// `byteOffset`, the first `rowBytes` of each its own) whose other bytes hold 0xA5: its difference from the literal
+/// kernel, and how many bytes outside the view changed.
+private func problemsWritingIntoView(_ kernel: Kernel, _ input: NDArray, _ options: FilterOptions, threads: Int,
+                                     output: NDArray, storage: NDArrayStorage, byteOffset: Int, rowStride: Int,
+                                     rowBytes: Int, height: Int, label: String) -> [String] {
+    let literal = Outcome { try kernel.genericFilter(input, options: options, strategy: .literal) }
+    do {
+        _ = try kernel.genericFilter(input, options: options, output: .array(output), threads: threads)
+    } catch {
+        return ["\(label): \(error)"]
+    }
+    var problems: [String] = []
+    if let d = Outcome({ output }).difference(from: literal) { problems.append("\(label): \(d)") }
+    let bytes = storage.baseAddress.assumingMemoryBound(to: UInt8.self)
+    var outside = 0
+    for i in 0..<storage.byteCount {
+        let inView = i >= byteOffset && (i - byteOffset) / rowStride < height && (i - byteOffset) % rowStride < rowBytes
+        if !inView && bytes[i] != 0xA5 { outside += 1 }
+    }
+    if outside > 0 { problems.append("\(label): \(outside) bytes outside the output changed") }
+    return problems
+}
+
 private func longBoxDifferences(_ kernel: Kernel, _ input: NDArray, _ options: FilterOptions, output: ElementType,
                                 runs: inout Int, label: String) -> [String] {
     BoxLongKernel.enabled = true
