@@ -17,8 +17,10 @@ int main(int argc, char **argv) {
     ptrdiff_t W = getenv("W") ? atoi(getenv("W")) : 2048, H = getenv("H") ? atoi(getenv("H")) : 2048;
     int reps = argc > 1 ? atoi(argv[1]) : 50;
     int k = argc > 2 ? atoi(argv[2]) : 3;
-    char *a = aligned_alloc(64, W * H + 128), *b = aligned_alloc(64, W * H + 128);
-    ptrdiff_t OFF = getenv("OFF") ? atoi(getenv("OFF")) : 16; ptrdiff_t OOFF = getenv("OOFF") ? atoi(getenv("OOFF")) : OFF; uint8_t *img = (uint8_t *)(a + OFF), *out = (uint8_t *)(b + OOFF);
+    const size_t bytes = (size_t)(W * H + 128 + 63) / 64 * 64;   /* (aligned_alloc: a multiple of the alignment) */
+    char *a = aligned_alloc(64, bytes), *b = aligned_alloc(64, bytes);
+    const ptrdiff_t OFF = getenv("OFF") ? atoi(getenv("OFF")) : 16, OOFF = getenv("OOFF") ? atoi(getenv("OOFF")) : OFF;
+    uint8_t *img = (uint8_t *)(a + OFF), *out = (uint8_t *)(b + OOFF);
     for (ptrdiff_t i = 0; i < W * H; i++) img[i] = rand() & 255;
     memset(out, 0, W * H);
     int L = k;

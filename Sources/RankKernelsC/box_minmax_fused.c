@@ -31,8 +31,9 @@
 #define FJ_FUSED8 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vbmi,prfchw")))
 #define FJ_FUSED16 __attribute__((target("avx512f,avx512bw,avx512dq,prfchw")))
 
-static uint64_t fj_fused_runs = 0;
+static uint64_t fj_fused_runs = 0, fj_fused_shifted_runs = 0;
 uint64_t filterjit_fused_box_runs(void) { return __atomic_load_n(&fj_fused_runs, __ATOMIC_RELAXED); }
+uint64_t filterjit_fused_box_shifted_runs(void) { return __atomic_load_n(&fj_fused_shifted_runs, __ATOMIC_RELAXED); }
 
 // The AVX-512 kernels: F/BW/DQ on (and VBMI for 1-byte elements).
 static int fj_fused_avx512(ptrdiff_t itemSize) {
@@ -180,6 +181,8 @@ int filterjit_fused_box_available(ptrdiff_t itemSize) {
         if (a > 0) {                                                                                       \
             /* The first vector (3 or more follow: its next one is whole), its lanes before column 0 not stored. */ \
             FJ_FUSED_COLUMNS(LANES - a, tn, un, OP, FJ_FUSED_FULL)                                         \
+            if (pfIn) _mm_prefetch((const char *)(pfIn - a), _MM_HINT_T0);                                  \
+            if (pfOut) _m_prefetchw(pfOut - a);                                                            \
             FJ_FUSED_WINDOWS(OP, PERM)                                                                     \
             const MT m = (MT)~MASK(a);                                                                     \
             MSTORE(d0 - a, m, r0);                                                                         \
@@ -294,6 +297,9 @@ FJ_FUSED_KERNEL(i16, max, int16_t, FJ_FUSED16, 32, __mmask32, fj_fused_mask32, F
             start + n - 1 + length > extended || s <= -(LANES) || s + length - 1 >= (LANES))              \
             return -1;                                                                                     \
         __atomic_fetch_add(&fj_fused_runs, 1, __ATOMIC_RELAXED);                                           \
+        /* (Counted when the first output row's vectors shift onto its lines: the body's test for `a`.) */ \
+        if (count > 0 && n >= 3 * LANES && (uintptr_t)outputs[0] % 64 >= SIZE)                             \
+            __atomic_fetch_add(&fj_fused_shifted_runs, 1, __ATOMIC_RELAXED);                               \
         const int pairs = filterjit_box_row_pairs();                                                       \
         for (ptrdiff_t y = 0; y < count;) {                                                                \
             const T *const *rows = inputs + y;                                                             \
@@ -327,6 +333,7 @@ int filterjit_fused_box_f32(const float *const *inputs, float *const *outputs, p
 
 int filterjit_fused_box_available(ptrdiff_t itemSize) { (void)itemSize; return 0; }
 uint64_t filterjit_fused_box_runs(void) { return 0; }
+uint64_t filterjit_fused_box_shifted_runs(void) { return 0; }
 #define FJ_FUSED_NONE(SUF, T)                                                                              \
     int filterjit_fused_box_##SUF(const T *const *inputs, T *const *outputs, ptrdiff_t count, ptrdiff_t k,  \
                                   ptrdiff_t start, ptrdiff_t length, const ptrdiff_t *columns,             \

@@ -465,8 +465,8 @@ FJ_LONG FJ_LONG_INLINE void fj_cf_run(int op, int NL, int B0, int SH, const fj_c
     // rows hold grid positions from their start.
     const ptrdiff_t a = SH ? c->a : 0;
 #define FJ_CF_ROW(p) ((rows[p] ? rows[p] : c->cvalRow) - a)
-#define FJ_CF_NEXT_ROW(p) (prefetch && (p) < count + k - 1 ? rows[p] : NULL)
-#define FJ_CF_NEXT_OUT(t) (prefetch && (t) < count ? outs[t] : NULL)
+#define FJ_CF_NEXT_ROW(p) (prefetch && (p) < count + k - 1 && rows[p] ? rows[p] - a : NULL)
+#define FJ_CF_NEXT_OUT(t) (prefetch && (t) < count ? outs[t] - a : NULL)
     for (ptrdiff_t j0 = 0; j0 < count; j0 += k) {
         for (ptrdiff_t i = 0; i < k; i++) block[i] = FJ_CF_ROW(j0 + i);
         fj_cf_pass(op, NL, B0, SH, c, 0, block, suffix, NULL, 0, 0, NULL, outs[j0] - a, FJ_CF_NEXT_ROW(j0 + k),
@@ -523,8 +523,9 @@ static int fj_cf_allowed(void) {
     }
     return value;
 }
-static uint64_t fj_cf_runs = 0;
+static uint64_t fj_cf_runs = 0, fj_cf_shifted_runs = 0;
 uint64_t filterjit_box_long_columns_first_runs(void) { return __atomic_load_n(&fj_cf_runs, __ATOMIC_RELAXED); }
+uint64_t filterjit_box_long_shifted_runs(void) { return __atomic_load_n(&fj_cf_shifted_runs, __ATOMIC_RELAXED); }
 
 // The chunks' grid for shift a (chunk j: columns 64 j - a ..< 64 j - a + 64) and the row's ends through the mode:
 // 0, or -1 where an end reads a column outside the chunks it is built from (chunk 0's loaded lanes for the left
@@ -603,10 +604,13 @@ FJ_LONG static int fj_cf(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_
         c.idxB = _mm512_loadu_si512(b);
     }
     const int B0 = shifts[NL - 1] == s;
-    // The chunks on the first output row's 64-byte lines (a: its offset past one), so that its stores, and the loads
-    // of rows at the same offset (a NumPy array's), are aligned; a = 0 (the row's own grid) where the mode's columns
-    // for chunk 0's first lanes lie beyond its loaded lanes.
-    const ptrdiff_t aligned = (ptrdiff_t)((uintptr_t)outs[0] % 64);
+    // The chunks on the output rows' 64-byte lines (a: their offset past one, where they all share it), so that the
+    // stores, and the loads of rows at the same offset (a NumPy array's), are aligned; a = 0 (the row's own grid)
+    // where the rows' offsets differ (the shifted grid's extra chunk would buy no aligned stores) or an end of the row
+    // reads columns outside the chunks it is built from on the shifted grid.
+    ptrdiff_t aligned = (ptrdiff_t)((uintptr_t)outs[0] % 64);
+    for (ptrdiff_t t = 1; t < count && aligned; t++)
+        if ((ptrdiff_t)((uintptr_t)outs[t] % 64) != aligned) aligned = 0;
     if (fj_cf_plan(&c, aligned, n, s, length, columns, extendedLength, centre) != 0 &&
         (aligned == 0 || fj_cf_plan(&c, 0, n, s, length, columns, extendedLength, centre) != 0))
         return -1;
@@ -636,6 +640,7 @@ FJ_LONG static int fj_cf(int op, const uint8_t *const *rows, ptrdiff_t k, uint8_
     }
     free(scratch);
     __atomic_fetch_add(&fj_cf_runs, 1, __ATOMIC_RELAXED);
+    if (c.a > 0) __atomic_fetch_add(&fj_cf_shifted_runs, 1, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -950,6 +955,7 @@ FJ_W_NONE(i16, int16_t)
 uint64_t filterjit_box_long_runs(void) { return 0; }
 void filterjit_box_long_set_columns_first(int enabled) { (void)enabled; }
 uint64_t filterjit_box_long_columns_first_runs(void) { return 0; }
+uint64_t filterjit_box_long_shifted_runs(void) { return 0; }
 int filterjit_box_long_u8(const uint8_t *const *rows, ptrdiff_t k, uint8_t *const *outs, ptrdiff_t count, ptrdiff_t n,
                           const ptrdiff_t *columns, ptrdiff_t extendedLength, ptrdiff_t centre, ptrdiff_t start,
                           ptrdiff_t length, uint8_t cval, int maximum, int stream) {

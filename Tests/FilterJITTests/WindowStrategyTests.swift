@@ -1509,58 +1509,72 @@ import RankKernelsC
         #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
-    /// The 8- and 16-bit box kernels that lay their vectors on the output's 64-byte lines (the single-pass small boxes,
-    /// AVX-512: a grid shifted by the first output row's offset past a line; the long 8-bit boxes' columns-first path,
-    /// the same): input and output rows 0-63 bytes past a line (a NumPy array's rows start 16 bytes past one), the
-    /// output's and the input's offsets equal or not, rows of 3-16 vectors, windows whose left end reads the mode's
-    /// columns in and beyond the first vector, every mode in turn, origins, 1 and 2 threads (the second thread's first
-    /// row elsewhere on its line), equal to the literal kernel; no byte outside the output view changes.
+    /// The 8- and 16-bit box kernels that lay their vectors on the output's 64-byte lines (AVX-512: the single-pass
+    /// small boxes, a grid shifted by each pair of output rows' first row's offset past a line; the long 8-bit boxes'
+    /// columns-first path, by the output rows' common offset): input and output rows 0-63 bytes past a line (a NumPy
+    /// array's rows start 16 bytes past one), the output's and the input's offsets equal or not, row strides that
+    /// keep the offset or move it row by row, rows of 2-32 vectors, windows whose left end reads the mode's columns in
+    /// and beyond the first vector, every mode, origins, min and max, 1 and 2 threads, output rows in pairs and one at
+    /// a time, equal to the literal kernel; no byte outside the output view changes. On a CPU with the kernels both
+    /// shifted paths must run (their counters grow).
     @Test func boxKernelsOnTheOutputsLinesEqualTheLiteralKernel() throws {
         guard frontEndAvailable else { return }
         let kernels = try ["min(values)", "np.max(values)"].map { try engine.compile($0) }
-        let fusedBefore = filterjit_fused_box_runs(), longBefore = filterjit_box_long_runs()
+        let fusedBefore = filterjit_fused_box_shifted_runs(), longBefore = filterjit_box_long_shifted_runs()
+        let columnsFirstBefore = filterjit_box_long_columns_first_runs()
+        defer { filterjit_box_set_row_pairs(-1) }
         var problems: [String] = []
         var turn = 0
         let cases: [(width: Int, size: [Int], type: ElementType)] = [
             (200, [3, 3], .uint8), (257, [5, 5], .int8), (1000, [3, 3], .uint16), (300, [8, 7], .uint8), (193, [2, 4], .int16),
             (200, [15, 15], .uint8), (300, [9, 31], .int8), (1000, [31, 9], .uint8), (130, [16, 17], .uint8), (257, [9, 63], .uint8),
         ]
+        let modes = BoundaryMode.allCases
         for (index, item) in cases.enumerated() {
             let height = 12 + index % 3
             let itemSize = item.type.itemSize
             let source = try NDArray.random(shape: [height, item.width], elementType: item.type, seed: UInt64(31 * item.width + index))
             for lineOffset in [0, 1, 4, 16, 33, 48, 63] {
-                for sameOffsets in [true, false] {
-                    func view(_ offset: Int, fill: UInt8) throws -> (NDArray, NDArrayStorage, Int, Int) {
-                        let rowStride = (item.width * itemSize + 63) / 64 * 64
-                        let byteCount = rowStride * height + 256
-                        let storage = try NDArrayStorage(byteCount: byteCount)
-                        memset(storage.baseAddress, Int32(fill), byteCount)
+                for variant in 0..<3 {
+                    // 0: input at the output's offset; 1: elsewhere on its line; 2: both, rows one element past a
+                    // multiple of 64 bytes apart (each row at another offset).
+                    let rowStride = (item.width * itemSize + 63) / 64 * 64 + (variant == 2 ? itemSize : 0)
+                    func view(_ offset: Int, fill: UInt8) throws -> (NDArray, NDArrayStorage, Int) {
+                        let storage = try NDArrayStorage(byteCount: rowStride * height + 256)
+                        memset(storage.baseAddress, Int32(fill), storage.byteCount)
                         let base = Int(bitPattern: storage.baseAddress)
                         let byteOffset = 64 + ((offset - base % 64) % 64 + 64) % 64
                         let array = try NDArray(storage: storage, elementType: item.type, shape: [height, item.width],
                                                 strides: [rowStride, itemSize], byteOffset: byteOffset)
-                        return (array, storage, byteOffset, rowStride)
+                        return (array, storage, byteOffset)
                     }
-                    let (input, _, _, _) = try view(sameOffsets ? lineOffset : (lineOffset + 24) % 64 & ~(itemSize - 1), fill: 0)
+                    let outputOffset = lineOffset & ~(itemSize - 1)
+                    let (input, _, _) = try view(variant == 1 ? (lineOffset + 24) % 64 & ~(itemSize - 1) : outputOffset, fill: 0)
                     copyLogically(from: source, to: input)
-                    let (output, storage, byteOffset, rowStride) = try view(lineOffset & ~(itemSize - 1), fill: 0xA5)
-                    let mode = BoundaryMode.allCases[turn % BoundaryMode.allCases.count]
-                    let origin = turn % 4 == 3 ? item.size.map { ($0 - 1) / 2 } : [0, 0]
+                    let (output, storage, byteOffset) = try view(outputOffset, fill: 0xA5)
+                    // Each setting from its own counter, so that no two move together.
+                    let mode = modes[turn % modes.count]
+                    let origin = turn / 3 % 4 == 3 ? item.size.map { ($0 - 1) / 2 } : [0, 0]
+                    let kernel = kernels[turn / 2 % 2]
+                    let threads = 1 + turn / 5 % 2
+                    let pairs = turn / 7 % 2
+                    filterjit_box_set_row_pairs(Int32(pairs))
                     turn += 1
                     let options = FilterOptions(size: item.size, mode: mode, cval: 3, origin: origin)
-                    let kernel = kernels[turn % 2]
-                    let threads = 1 + turn % 2
-                    let label = "\(item.type) width \(item.width) size \(item.size) origin \(origin) \(mode) line offset \(lineOffset) same \(sameOffsets) threads \(threads)"
+                    let label = "\(item.type) width \(item.width) size \(item.size) origin \(origin) \(mode) \(kernel.name) line offset \(lineOffset) variant \(variant) threads \(threads) pairs \(pairs)"
                     problems += problemsWritingIntoView(kernel, input, options, threads: threads, output: output,
                                                         storage: storage, byteOffset: byteOffset, rowStride: rowStride,
                                                         rowBytes: item.width * itemSize, height: height, label: label)
                 }
             }
         }
-        print("boxes on the outputs' lines: \(turn) calls, fused kernel runs \(filterjit_fused_box_runs() - fusedBefore), long \(filterjit_box_long_runs() - longBefore), \(problems.count) problems")
-        if BoxKernels.fusedServe(UInt8.self) { #expect(filterjit_fused_box_runs() > fusedBefore, "the fused box kernel was not reached") }
-        if BoxLongKernel.available { #expect(filterjit_box_long_runs() > longBefore, "the long-box kernel was not reached") }
+        let fusedShifted = filterjit_fused_box_shifted_runs() - fusedBefore, longShifted = filterjit_box_long_shifted_runs() - longBefore
+        print("boxes on the outputs' lines: \(turn) calls, shifted fused kernel runs \(fusedShifted), shifted long (columns first) \(longShifted), \(problems.count) problems")
+        if cpuRunsKernels(needing: ["avx512f", "avx512bw", "avx512dq", "avx512vbmi"]) {
+            #expect(fusedShifted > 0, "the fused box kernel's shifted grid was not reached")
+            #expect(filterjit_box_long_columns_first_runs() > columnsFirstBefore, "the long-box kernel's columns-first path was not reached")
+            #expect(longShifted > 0, "the long-box kernel's shifted grid was not reached")
+        }
         #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.prefix(10).joined(separator: "\n"))")
     }
 
@@ -1954,10 +1968,6 @@ import RankKernelsC
     }
 }
 
-/// The strategy's result against the literal kernel's (the oracle) at 1 and 3 threads: one line per
-/// thread count that differs, `label` first.
-/// The literal kernel's result against the strategy's with the long-box kernels on and off (`BoxLongKernel.enabled`,
-/// left on), at 1 and 3 threads: the differences, labelled; `runs` counts the strategy runs.
 /// The problems of one run of `kernel` into `output`, a view of `storage` (`height` rows `rowStride` bytes apart from
 /// `byteOffset`, the first `rowBytes` of each its own) whose other bytes hold 0xA5: its difference from the literal
 /// kernel, and how many bytes outside the view changed.
@@ -1982,6 +1992,8 @@ private func problemsWritingIntoView(_ kernel: Kernel, _ input: NDArray, _ optio
     return problems
 }
 
+/// The literal kernel's result against the strategy's with the long-box kernels on and off (`BoxLongKernel.enabled`,
+/// left on), at 1 and 3 threads: the differences, labelled; `runs` counts the strategy runs.
 private func longBoxDifferences(_ kernel: Kernel, _ input: NDArray, _ options: FilterOptions, output: ElementType,
                                 runs: inout Int, label: String) -> [String] {
     BoxLongKernel.enabled = true
@@ -1999,6 +2011,8 @@ private func longBoxDifferences(_ kernel: Kernel, _ input: NDArray, _ options: F
     return problems
 }
 
+/// The strategy's result against the literal kernel's (the oracle) at 1 and 3 threads: one line per
+/// thread count that differs, `label` first.
 private func differencesFromTheLiteralKernel(_ kernel: Kernel, _ input: NDArray, _ options: FilterOptions,
                                              output: ElementType, label: String) -> [String] {
     let literal = Outcome { try kernel.genericFilter(input, options: options, output: .elementType(output), strategy: .literal) }

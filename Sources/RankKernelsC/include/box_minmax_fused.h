@@ -49,6 +49,8 @@ int filterjit_fused_box_f32(const float *const *inputs, float *const *outputs, p
 
 /// How many calls have run a kernel in this process (for tests: proof that a path reached them).
 uint64_t filterjit_fused_box_runs(void);
+/// How many of those (AVX-512 kernel) laid the first output row's vectors on its 64-byte lines (tests).
+uint64_t filterjit_fused_box_shifted_runs(void);
 
 /// Output rows 0 ..< count of a k x length box over rows of n elements: outputs[y][x] is the min (max
 /// with `maximum` != 0) of inputs[y ..< y + k] at the extended positions x + start ..< x + start +

@@ -42,6 +42,9 @@ void filterjit_box_long_set_columns_first(int enabled);
 /// How many calls of the 8-bit kernel ran columns first (tests).
 uint64_t filterjit_box_long_columns_first_runs(void);
 
+/// How many of those ran on a grid shifted onto the output rows' 64-byte lines (tests: proof that a path reached it).
+uint64_t filterjit_box_long_shifted_runs(void);
+
 /// `count` output rows of a box of `k` rows and `length` columns: outs[t][x] = op over rows
 /// rows[t ..< t + k] (NULL: a row outside the image, every element `cval`) and, along each of them,
 /// extended positions x + start ..< x + start + length, where extended position j reads column
