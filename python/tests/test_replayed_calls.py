@@ -324,3 +324,55 @@ def test_the_c_key_equals_the_python_key():
         python_key = fndi._call_key_python("f", arguments, keywords, data, content)
         c_key = fndi._call_key("f", arguments, keywords, data, content)
         assert c_key == python_key and (c_key is None or hash(c_key) == hash(python_key)), (arguments, keywords)
+
+
+TWO_PASS = [call for call in CALLS if call[0] in
+            ("grey_opening", "grey_closing", "morphological_gradient", "white_tophat", "black_tophat")]
+
+
+def test_replays_take_their_intermediates_from_scratch_and_return_new_arrays(monkeypatch):
+    """The arrays a replayed call makes and does not return (an opening's first pass) come from scratch kept
+    between replays: each call still equals SciPy, returns an array of its own (no memory shared with an earlier
+    result, which keeps its values), and the kept scratch stays within its budget."""
+    _plans_in_use()
+    rng = np.random.default_rng(11)
+    for name, arguments, keywords in TWO_PASS:
+        results = []
+        for call in range(5):
+            image = _image(rng, np.float32, shape=(23, 17))
+            got = getattr(fndi, name)(image, *arguments, **keywords)
+            expected = getattr(sndi, name)(image, *arguments, **keywords)
+            assert _same(got, expected), (name, call)
+            assert not any(np.shares_memory(got, earlier) for earlier, _ in results), (name, call)
+            results.append((got, expected.copy()))
+        assert all(_same(got, expected) for got, expected in results), name
+        assert _replays_of(name), f"{name} was not replayed"
+    assert fndi._SCRATCH and 0 < fndi._scratch_kept <= fndi._SCRATCH_BYTES
+    # A budget below one intermediate keeps none of them: each replay makes and drops its own, as before.
+    monkeypatch.setattr(fndi, "_SCRATCH_BYTES", 0)
+    kept = fndi._scratch_kept
+    image = _image(rng, np.float64, shape=(31, 29))
+    for _ in range(3):
+        assert _same(fndi.grey_opening(image, size=3), sndi.grey_opening(image, size=3))
+    assert fndi._scratch_kept <= kept
+
+
+def test_threads_replaying_two_pass_calls_use_their_own_scratch():
+    _plans_in_use()
+    failures = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        for call in range(25):
+            image = _image(rng, (np.uint8, np.float64)[call % 2], shape=(40, 37))
+            for name, arguments, keywords in TWO_PASS:
+                got = getattr(fndi, name)(image, *arguments, **keywords)
+                if not _same(got, getattr(sndi, name)(image, *arguments, **keywords)):
+                    failures.append((seed, call, name))
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
