@@ -356,9 +356,10 @@ FJ_LONG FJ_LONG_INLINE __m512i fj_cf_level(int l, __m512i a, __m512i b) {
         h1 = d_;                                                                                               \
     } while (0)
 
-// The vertical step of chunk j (rows and output at grid position 0, column -a: see fj_cf_run; loads masked by M): kind 0, the block's suffix pass (rows block[0 ..< k],
-// suffix rows stored; the output row's column minima = op of all k); kind 1, a prefix step (the entering
-// row; the prefix row loaded with loadP, stored with storeP; column minima = op(sfx, prefix)).
+// The vertical step of chunk j (rows and output at grid position 0, column -a: see fj_cf_run; loads masked
+// by M): kind 0, the block's suffix pass (rows block[0 ..< k], suffix rows stored; the output row's column
+// minima = op of all k); kind 1, a prefix step (the entering row; the prefix row loaded with loadP, stored
+// with storeP; column minima = op(sfx, prefix)).
 #define FJ_CF_VERTICAL(LOAD)                                                                                   \
     do {                                                                                                       \
         if (kind == 0) {                                                                                       \
@@ -381,9 +382,10 @@ FJ_LONG FJ_LONG_INLINE __m512i fj_cf_level(int l, __m512i a, __m512i b) {
 #define FJ_CF_LOAD_FIRST(p) _mm512_maskz_loadu_epi8(firstReal, p)
 #define FJ_CF_LOAD_LAST(p) _mm512_maskz_loadu_epi8(lastMask, p)
 
-FJ_LONG FJ_LONG_INLINE void fj_cf_pass(int op, int NL, int B0, int SH, const fj_cf_state *c, int kind, const uint8_t *const *block,
-                                       uint8_t *const *suffix, const uint8_t *entering, int loadP, int storeP,
-                                       const uint8_t *sfx, uint8_t *out, const uint8_t *nextRow, uint8_t *nextOut) {
+FJ_LONG FJ_LONG_INLINE void fj_cf_pass(int op, int NL, int B0, int SH, const fj_cf_state *c, int kind,
+                                       const uint8_t *const *block, uint8_t *const *suffix, const uint8_t *entering,
+                                       int loadP, int storeP, const uint8_t *sfx, uint8_t *out, const uint8_t *nextRow,
+                                       uint8_t *nextOut) {
     // SH (a constant): the variant for a > 0; without it a is 0 and the code as before the shift.
     const ptrdiff_t J = c->J, k = c->k, a = SH ? c->a : 0;
     uint8_t *const P = c->prefix;

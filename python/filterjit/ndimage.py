@@ -388,11 +388,11 @@ _FOOTPRINT_KEY_BYTES = 4096  # footprints and structures are keyed by their byte
 _DECLINED = object()  # what `_Replay.run` returns when a recorded check answers otherwise
 
 # Scratch for the arrays a replayed call makes and does not return (an opening's eroded image, a top-hat's
-# opening): kept between replays by shape and dtype, up to _SCRATCH_BYTES in all (bigger ones are made and
-# dropped each call, as before), so that a replay does not map and fault in fresh pages for them each call. glibc returns a freed block of this size to the system as soon as a
-# second one is live, so that every call of a two-pass function paid its pages anew: 2048x2048 uint8
-# grey_opening 5 took 1.9 ms a call in a loop against 0.26 ms with its output given (two 4 MiB `np.empty` filled
-# and dropped per call: 2.1 ms in NumPy alone).
+# opening): kept between replays by shape and dtype, up to _SCRATCH_BYTES in all (beyond that they are made and
+# dropped each call, as before), so that a replay does not map and fault in fresh pages for them each call. glibc
+# returns a freed block of this size to the system as soon as a second one is live, so that every call of a
+# two-pass function paid its pages anew: 2048x2048 uint8 grey_opening 5 took 1.9 ms a call in a loop against
+# 0.26 ms with its output given (two 4 MiB `np.empty` filled and dropped per call: 2.1 ms in NumPy alone).
 _SCRATCH: dict[tuple, list] = {}
 _SCRATCH_BYTES = 64 << 20
 _SCRATCH_LOCK = threading.Lock()

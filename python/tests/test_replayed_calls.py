@@ -180,16 +180,17 @@ def test_footprints_are_keyed_by_their_values():
                          sndi.rank_filter(image, 1, footprint=footprint))
 
 
-def test_threads_replay_their_own_calls():
-    _plans_in_use()
+def _failures_in_threads(calls, dtypes, rounds, shape=(19, 23), special_every=None):
+    """Four threads, each `rounds` times an image of its own (dtypes in turn; NaN and -0.0 in float data every
+    `special_every`-th round) through `calls`: the (seed, round, name) of every result that is not SciPy's."""
     failures = []
 
     def work(seed):
         rng = np.random.default_rng(seed)
-        for call in range(30):
-            dtype = (np.uint8, np.float64, np.float32)[call % 3]
-            image = _image(rng, dtype, special=call % 7 == 6)
-            for name, arguments, keywords in CALLS[:6]:
+        for call in range(rounds):
+            special = special_every is not None and call % special_every == special_every - 1
+            image = _image(rng, dtypes[call % len(dtypes)], shape=shape, special=special)
+            for name, arguments, keywords in calls:
                 got = getattr(fndi, name)(image, *arguments, **keywords)
                 if not _same(got, getattr(sndi, name)(image, *arguments, **keywords)):
                     failures.append((seed, call, name))
@@ -199,7 +200,12 @@ def test_threads_replay_their_own_calls():
         thread.start()
     for thread in threads:
         thread.join()
-    assert not failures
+    return failures
+
+
+def test_threads_replay_their_own_calls():
+    _plans_in_use()
+    assert not _failures_in_threads(CALLS[:6], (np.uint8, np.float64, np.float32), 30, special_every=7)
 
 
 def test_array_valued_arguments_and_python_copies_are_not_replayed_as_something_else():
@@ -359,20 +365,4 @@ def test_replays_take_their_intermediates_from_scratch_and_return_new_arrays(mon
 
 def test_threads_replaying_two_pass_calls_use_their_own_scratch():
     _plans_in_use()
-    failures = []
-
-    def work(seed):
-        rng = np.random.default_rng(seed)
-        for call in range(25):
-            image = _image(rng, (np.uint8, np.float64)[call % 2], shape=(40, 37))
-            for name, arguments, keywords in TWO_PASS:
-                got = getattr(fndi, name)(image, *arguments, **keywords)
-                if not _same(got, getattr(sndi, name)(image, *arguments, **keywords)):
-                    failures.append((seed, call, name))
-
-    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures
+    assert not _failures_in_threads(TWO_PASS, (np.uint8, np.float64), 25, shape=(40, 37))
